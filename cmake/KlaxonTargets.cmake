@@ -1,0 +1,46 @@
+# Conventions every Klaxon target follows: strict warnings for our own code, optional
+# sanitizers for the whole build, and one-line helpers for libraries and tests.
+
+set(KLAXON_WARNINGS
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+    -Woverloaded-virtual -Wold-style-cast -Wcast-align -Wnull-dereference -Werror)
+
+# klaxon_library(NAME SOURCES a.cc b.cc DEPS x y): a static library with alias klaxon::NAME.
+function(klaxon_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(klaxon_${name} STATIC ${ARG_SOURCES})
+  add_library(klaxon::${name} ALIAS klaxon_${name})
+  target_compile_options(klaxon_${name} PRIVATE ${KLAXON_WARNINGS})
+  target_include_directories(klaxon_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(klaxon_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# klaxon_executable(NAME SOURCES main.cc DEPS ...): a binary built with our warnings.
+function(klaxon_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+# klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION]): a GoogleTest binary registered with
+# ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by scripts/test-stack.sh
+# (they read KLAXON_TEST_* variables) and are labelled so they can be run on their own.
+function(klaxon_test name)
+  cmake_parse_arguments(ARG "INTEGRATION" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name})
+  if(ARG_INTEGRATION)
+    set(label integration)
+  else()
+    set(label unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT})
+endfunction()
