@@ -1,0 +1,93 @@
+#pragma once
+// Reads a service's configuration from the environment once, at start, and validates it as a
+// whole. Each typed getter records what is wrong with its variable instead of failing fast, so a
+// misconfigured deployment learns about every bad variable from one message (Finish()), and a
+// main stops with exit code 2 through ExitOnError(). Secret values never appear in any message.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace klaxon::config {
+
+// Variable name -> value. An ordered map keeps error messages deterministic.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// A snapshot of the process environment (environ).
+Environment FromProcessEnvironment();
+
+struct HostPort {
+  std::string host;  // without brackets, also for IPv6 literals
+  uint16_t port = 0;
+
+  // "host:port", with "[v6]:port" for IPv6 literals; the form gRPC and Pistache accept.
+  std::string ToString() const;
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+// Parses "host:port" or "[v6]:port". The port may be 0 (pick a free port). kInvalidArgument
+// when the text is not of that form.
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+
+class Reader {
+ public:
+  explicit Reader(Environment environment);
+
+  // Each getter returns the variable's value, or on a recorded error a neutral value (the
+  // default, or empty/zero) that the caller must not use once Finish() reports the error.
+  // A variable set to the empty string counts as unset.
+
+  std::string Required(std::string_view name);
+  std::string Optional(std::string_view name, std::string_view default_value);
+
+  // A required secret given either as NAME or as NAME_FILE (the path of a file holding it;
+  // surrounding whitespace is trimmed). Setting both is an error. Errors name the variable and,
+  // for NAME_FILE, the path, never the value.
+  std::string Secret(std::string_view name);
+
+  HostPort HostPortValue(std::string_view name, std::string_view default_value);
+  // Required comma-separated host:port list, e.g. Kafka bootstrap brokers.
+  std::vector<HostPort> HostPortList(std::string_view name);
+
+  int64_t Int(std::string_view name, int64_t default_value, int64_t min, int64_t max);
+  bool Bool(std::string_view name, bool default_value);  // true/false/1/0
+  // absl duration syntax ("250ms", "30s", "1m30s"), within [min, max].
+  absl::Duration Duration(std::string_view name, absl::Duration default_value, absl::Duration min,
+                          absl::Duration max);
+
+  // An absolute URL whose scheme is one of `schemes` and which has a host. An empty
+  // default_value makes the variable optional with "" meaning "not configured".
+  std::string Url(std::string_view name, std::string_view default_value,
+                  const std::vector<std::string>& schemes);
+
+  // One of `allowed` (exact match).
+  std::string Enum(std::string_view name, std::string_view default_value,
+                   const std::vector<std::string>& allowed);
+
+  // Records a problem found by the caller, e.g. a rule that spans two variables.
+  void AddError(std::string_view name, std::string_view problem);
+
+  // OK, or kInvalidArgument with one message listing every recorded problem in order:
+  // "invalid configuration: A is required; B: \"x\" is not host:port".
+  absl::Status Finish() const;
+
+ private:
+  // The value of `name`, or nullptr when it is unset or empty.
+  const std::string* Find(std::string_view name) const;
+
+  Environment environment_;
+  std::vector<std::string> errors_;
+};
+
+// For mains: when `status` is not OK, writes it as one JSON log line to stderr
+// ({"ts":..., "level":"error", "service":..., "event":"invalid_configuration", "error":...}) and
+// exits with code 2. Returns normally when `status` is OK.
+void ExitOnError(const absl::Status& status, std::string_view service_name);
+
+}  // namespace klaxon::config

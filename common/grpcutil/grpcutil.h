@@ -1,0 +1,43 @@
+#pragma once
+// Glue between absl::Status (used at every Klaxon boundary) and gRPC, plus the one way Klaxon
+// services start a gRPC server: listening on host:port (port 0 for tests), with the standard
+// grpc.health.v1 health service enabled so Kubernetes and load balancers can probe it.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/support/status.h"
+
+namespace klaxon::grpcutil {
+
+// Codes map 1:1 (gRPC and absl share the canonical code space); the message is kept.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+struct ServerOptions {
+  std::string address;  // "host:port" or "[v6]:port"; port 0 picks a free port
+  // Borrowed; each must outlive the server.
+  std::vector<std::reference_wrapper<grpc::Service>> services;
+  // Defaults to insecure (TLS, when used, terminates in front of the pod).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  int max_receive_message_bytes = 1 << 20;
+};
+
+struct StartedServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;  // the bound port
+};
+
+// Enables the default health service (process-wide gRPC setting), registers `services`, binds
+// and starts. The health service reports SERVING for "" (the whole server); a main sets
+// NOT_SERVING through server->GetHealthCheckService()->SetServingStatus(false) while draining.
+// kInvalidArgument for an empty address, kUnavailable when the address cannot be bound.
+absl::StatusOr<StartedServer> StartServer(ServerOptions options);
+
+}  // namespace klaxon::grpcutil
