@@ -1,0 +1,273 @@
+#include "common/config/config.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::config {
+namespace {
+
+constexpr size_t kMaxEchoedValue = 80;
+
+// Debian's abseil is built with its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW 0).
+absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
+std::string_view Std(absl::string_view text) { return {text.data(), text.size()}; }
+
+// A non-secret value, quoted for an error message; long values are cut so a pasted blob cannot
+// flood the message.
+std::string Quote(std::string_view value) {
+  std::string shown(value.substr(0, kMaxEchoedValue));
+  if (value.size() > kMaxEchoedValue) shown += "...";
+  return nlohmann::json(shown).dump();
+}
+
+std::string AllowedList(const std::vector<std::string>& values) {
+  return absl::StrJoin(values, ", ");
+}
+
+}  // namespace
+
+Environment FromProcessEnvironment() {
+  Environment environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    const size_t equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    environment.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  return environment;
+}
+
+std::string HostPort::ToString() const {
+  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
+  const auto invalid = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(Quote(text), " is not host:port"));
+  };
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const size_t close = text.find("]:");
+    if (close == std::string_view::npos) return invalid();
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return invalid();
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return invalid();  // bare IPv6 needs brackets
+  }
+  if (host.empty() || port_text.empty() || host.find_first_of(" \t") != std::string_view::npos) {
+    return invalid();
+  }
+  uint16_t port = 0;
+  const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size()) return invalid();
+  return HostPort{.host = std::string(host), .port = port};
+}
+
+Reader::Reader(Environment environment) : environment_(std::move(environment)) {}
+
+const std::string* Reader::Find(std::string_view name) const {
+  const auto it = environment_.find(name);
+  if (it == environment_.end() || it->second.empty()) return nullptr;
+  return &it->second;
+}
+
+void Reader::AddError(std::string_view name, std::string_view problem) {
+  errors_.push_back(absl::StrCat(Absl(name), problem.empty() ? "" : ": ", Absl(problem)));
+}
+
+std::string Reader::Required(std::string_view name) {
+  const std::string* value = Find(name);
+  if (value == nullptr) {
+    errors_.push_back(absl::StrCat(Absl(name), " is required"));
+    return "";
+  }
+  return *value;
+}
+
+std::string Reader::Optional(std::string_view name, std::string_view default_value) {
+  const std::string* value = Find(name);
+  return value == nullptr ? std::string(default_value) : *value;
+}
+
+std::string Reader::Secret(std::string_view name) {
+  const std::string file_name = absl::StrCat(Absl(name), "_FILE");
+  const std::string* value = Find(name);
+  const std::string* path = Find(file_name);
+  if (value != nullptr && path != nullptr) {
+    AddError(name, absl::StrCat("set either ", Absl(name), " or ", file_name, ", not both"));
+    return "";
+  }
+  if (value != nullptr) return *value;
+  if (path == nullptr) {
+    errors_.push_back(absl::StrCat(Absl(name), " (or ", file_name, ") is required"));
+    return "";
+  }
+  std::ifstream file(*path, std::ios::binary);
+  if (!file.is_open()) {
+    AddError(file_name, absl::StrCat("cannot open ", Quote(*path)));
+    return "";
+  }
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  std::string secret(absl::StripAsciiWhitespace(contents.str()));
+  if (secret.empty()) {
+    AddError(file_name, absl::StrCat("file ", Quote(*path), " is empty or unreadable"));
+    return "";
+  }
+  return secret;
+}
+
+HostPort Reader::HostPortValue(std::string_view name, std::string_view default_value) {
+  const std::string* value = Find(name);
+  const std::string_view text = value == nullptr ? default_value : std::string_view(*value);
+  absl::StatusOr<HostPort> parsed = ParseHostPort(text);
+  if (!parsed.ok()) {
+    AddError(name, Std(parsed.status().message()));
+    return HostPort{};
+  }
+  return *std::move(parsed);
+}
+
+std::vector<HostPort> Reader::HostPortList(std::string_view name) {
+  const std::string* value = Find(name);
+  if (value == nullptr) {
+    errors_.push_back(absl::StrCat(Absl(name), " is required"));
+    return {};
+  }
+  std::vector<HostPort> result;
+  for (absl::string_view item : absl::StrSplit(*value, ',')) {
+    absl::StatusOr<HostPort> parsed = ParseHostPort(Std(absl::StripAsciiWhitespace(item)));
+    if (!parsed.ok()) {
+      AddError(name, Std(parsed.status().message()));
+      return {};
+    }
+    result.push_back(*std::move(parsed));
+  }
+  return result;
+}
+
+int64_t Reader::Int(std::string_view name, int64_t default_value, int64_t min, int64_t max) {
+  const std::string* value = Find(name);
+  if (value == nullptr) return default_value;
+  int64_t parsed = 0;
+  if (!absl::SimpleAtoi(*value, &parsed)) {
+    AddError(name, absl::StrCat(Quote(*value), " is not an integer"));
+    return default_value;
+  }
+  if (parsed < min || parsed > max) {
+    AddError(name, absl::StrCat(parsed, " is not in [", min, ", ", max, "]"));
+    return default_value;
+  }
+  return parsed;
+}
+
+bool Reader::Bool(std::string_view name, bool default_value) {
+  const std::string* value = Find(name);
+  if (value == nullptr) return default_value;
+  if (*value == "true" || *value == "1") return true;
+  if (*value == "false" || *value == "0") return false;
+  AddError(name, absl::StrCat(Quote(*value), " is not one of true, false, 1, 0"));
+  return default_value;
+}
+
+absl::Duration Reader::Duration(std::string_view name, absl::Duration default_value,
+                                absl::Duration min, absl::Duration max) {
+  const std::string* value = Find(name);
+  if (value == nullptr) return default_value;
+  absl::Duration parsed;
+  if (!absl::ParseDuration(*value, &parsed)) {
+    AddError(name, absl::StrCat(Quote(*value), " is not a duration (e.g. 250ms, 30s, 1m30s)"));
+    return default_value;
+  }
+  if (parsed < min || parsed > max) {
+    AddError(name, absl::StrCat(absl::FormatDuration(parsed), " is not in [",
+                                absl::FormatDuration(min), ", ", absl::FormatDuration(max), "]"));
+    return default_value;
+  }
+  return parsed;
+}
+
+std::string Reader::Url(std::string_view name, std::string_view default_value,
+                        const std::vector<std::string>& schemes) {
+  const std::string* value = Find(name);
+  if (value == nullptr) return std::string(default_value);
+  const size_t separator = value->find("://");
+  const std::string_view scheme =
+      separator == std::string::npos ? std::string_view() : std::string_view(*value).substr(0, separator);
+  // A URL may carry credentials (user:password@), so errors never echo its text.
+  if (separator == std::string::npos) {
+    AddError(name, "is not an absolute URL (scheme://host...)");
+    return "";
+  }
+  bool scheme_allowed = false;
+  for (const std::string& allowed : schemes) scheme_allowed |= scheme == allowed;
+  if (!scheme_allowed) {
+    AddError(name, absl::StrCat("scheme ", Quote(scheme), " is not one of ", AllowedList(schemes)));
+    return "";
+  }
+  const std::string_view rest = std::string_view(*value).substr(separator + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  const size_t at = authority.rfind('@');
+  const std::string_view host_port =
+      at == std::string_view::npos ? authority : authority.substr(at + 1);
+  if (host_port.empty() || host_port.front() == ':' ||
+      host_port.find_first_of(" \t") != std::string_view::npos) {
+    AddError(name, "the URL has no host");
+    return "";
+  }
+  return *value;
+}
+
+std::string Reader::Enum(std::string_view name, std::string_view default_value,
+                         const std::vector<std::string>& allowed) {
+  const std::string* value = Find(name);
+  if (value == nullptr) return std::string(default_value);
+  for (const std::string& candidate : allowed) {
+    if (*value == candidate) return *value;
+  }
+  AddError(name, absl::StrCat(Quote(*value), " is not one of ", AllowedList(allowed)));
+  return std::string(default_value);
+}
+
+absl::Status Reader::Finish() const {
+  if (errors_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid configuration: ", absl::StrJoin(errors_, "; ")));
+}
+
+void ExitOnError(const absl::Status& status, std::string_view service_name) {
+  if (status.ok()) return;
+  const nlohmann::ordered_json line = {
+      {"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
+      {"level", "error"},
+      {"service", service_name},
+      {"event", "invalid_configuration"},
+      {"error", std::string(status.message())},
+  };
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+  std::exit(2);
+}
+
+}  // namespace klaxon::config

@@ -1,0 +1,232 @@
+#include "common/config/config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace klaxon::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A file under the test's temporary directory, removed at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(std::string_view contents) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            (std::string(info->name()) + "_" + std::to_string(getpid()) + ".secret");
+    std::ofstream(path_) << contents;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(ReaderTest, FinishIsOkWhenEverythingIsValid) {
+  Reader reader(Environment{{"A", "x"}, {"PORT", "8080"}});
+  EXPECT_EQ(reader.Required("A"), "x");
+  EXPECT_EQ(reader.Int("PORT", 1, 1, 65535), 8080);
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, ListsEveryBadVariableInOneMessage) {
+  Reader reader(Environment{{"KLAXON_GRPC_ADDR", "x"}, {"KLAXON_LOG_LEVEL", "loud"}});
+  reader.Required("KLAXON_KAFKA_BROKERS");
+  reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051");
+  reader.Enum("KLAXON_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  const absl::Status status = reader.Finish();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "invalid configuration: KLAXON_KAFKA_BROKERS is required; KLAXON_GRPC_ADDR: \"x\" is "
+            "not host:port; KLAXON_LOG_LEVEL: \"loud\" is not one of debug, info, warn, error");
+}
+
+TEST(ReaderTest, EmptyValueCountsAsUnset) {
+  Reader reader(Environment{{"A", ""}});
+  EXPECT_EQ(reader.Optional("A", "fallback"), "fallback");
+  reader.Required("A");
+  EXPECT_THAT(reader.Finish().message(), HasSubstr("A is required"));
+}
+
+TEST(ReaderTest, SecretReadsTheVariable) {
+  Reader reader(Environment{{"TOKEN", "s3cret"}});
+  EXPECT_EQ(reader.Secret("TOKEN"), "s3cret");
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, SecretReadsTheFileTrimmed) {
+  TempFile file("  s3cret\n");
+  Reader reader(Environment{{"TOKEN_FILE", file.path()}});
+  EXPECT_EQ(reader.Secret("TOKEN"), "s3cret");
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, SecretMissingNamesBothVariables) {
+  Reader reader(Environment{});
+  reader.Secret("TOKEN");
+  EXPECT_EQ(reader.Finish().message(),
+            "invalid configuration: TOKEN (or TOKEN_FILE) is required");
+}
+
+TEST(ReaderTest, SecretSetTwiceIsAnErrorThatDoesNotEchoTheValue) {
+  TempFile file("from-file");
+  Reader reader(Environment{{"TOKEN", "hunter2"}, {"TOKEN_FILE", file.path()}});
+  reader.Secret("TOKEN");
+  const absl::Status status = reader.Finish();
+  EXPECT_THAT(status.message(), HasSubstr("set either TOKEN or TOKEN_FILE, not both"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(status.message(), Not(HasSubstr("from-file")));
+}
+
+TEST(ReaderTest, SecretFileThatCannotBeOpenedIsNamed) {
+  Reader reader(Environment{{"TOKEN_FILE", "/nonexistent/klaxon/token"}});
+  reader.Secret("TOKEN");
+  EXPECT_EQ(reader.Finish().message(),
+            "invalid configuration: TOKEN_FILE: cannot open \"/nonexistent/klaxon/token\"");
+}
+
+TEST(ReaderTest, SecretFileThatIsBlankIsAnError) {
+  TempFile file(" \n");
+  Reader reader(Environment{{"TOKEN_FILE", file.path()}});
+  reader.Secret("TOKEN");
+  EXPECT_THAT(reader.Finish().message(), HasSubstr("TOKEN_FILE: file"));
+}
+
+TEST(ReaderTest, HostPortUsesTheDefault) {
+  Reader reader(Environment{});
+  EXPECT_EQ(reader.HostPortValue("ADDR", "127.0.0.1:9464"),
+            (HostPort{.host = "127.0.0.1", .port = 9464}));
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, HostPortListParsesEveryBroker) {
+  Reader reader(Environment{{"BROKERS", "kafka-0:9092, kafka-1:9092"}});
+  EXPECT_EQ(reader.HostPortList("BROKERS"),
+            (std::vector<HostPort>{{.host = "kafka-0", .port = 9092},
+                                   {.host = "kafka-1", .port = 9092}}));
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, HostPortListRejectsABadItem) {
+  Reader reader(Environment{{"BROKERS", "kafka-0:9092,kafka-1"}});
+  reader.HostPortList("BROKERS");
+  EXPECT_EQ(reader.Finish().message(),
+            "invalid configuration: BROKERS: \"kafka-1\" is not host:port");
+}
+
+TEST(ReaderTest, IntOutOfRangeIsAnError) {
+  Reader reader(Environment{{"N", "70000"}});
+  EXPECT_EQ(reader.Int("N", 5, 1, 65535), 5);
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: N: 70000 is not in [1, 65535]");
+}
+
+TEST(ReaderTest, IntThatIsNotANumberIsAnError) {
+  Reader reader(Environment{{"N", "12abc"}});
+  reader.Int("N", 5, 1, 100);
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: N: \"12abc\" is not an integer");
+}
+
+TEST(ReaderTest, BoolAcceptsOnlyKnownSpellings) {
+  Reader reader(Environment{{"A", "true"}, {"B", "0"}, {"C", "yes"}});
+  EXPECT_TRUE(reader.Bool("A", false));
+  EXPECT_FALSE(reader.Bool("B", true));
+  reader.Bool("C", false);
+  EXPECT_THAT(reader.Finish().message(), HasSubstr("C: \"yes\" is not one of true, false, 1, 0"));
+}
+
+TEST(ReaderTest, DurationParsesAbslSyntax) {
+  Reader reader(Environment{{"D", "1m30s"}});
+  EXPECT_EQ(reader.Duration("D", absl::Seconds(1), absl::ZeroDuration(), absl::Hours(1)),
+            absl::Seconds(90));
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, DurationOutOfRangeIsAnError) {
+  Reader reader(Environment{{"D", "2h"}});
+  reader.Duration("D", absl::Seconds(1), absl::ZeroDuration(), absl::Hours(1));
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: D: 2h is not in [0, 1h]");
+}
+
+TEST(ReaderTest, DurationWithoutUnitIsAnError) {
+  Reader reader(Environment{{"D", "30"}});
+  reader.Duration("D", absl::Seconds(1), absl::ZeroDuration(), absl::Hours(1));
+  EXPECT_THAT(reader.Finish().message(), HasSubstr("D: \"30\" is not a duration"));
+}
+
+TEST(ReaderTest, UrlAcceptsAllowedScheme) {
+  Reader reader(Environment{{"U", "redis://cache:6379/0"}});
+  EXPECT_EQ(reader.Url("U", "", {"redis"}), "redis://cache:6379/0");
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, UnsetUrlWithEmptyDefaultIsNotConfigured) {
+  Reader reader(Environment{});
+  EXPECT_EQ(reader.Url("U", "", {"https"}), "");
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, UrlWithWrongSchemeDoesNotEchoCredentials) {
+  Reader reader(Environment{{"U", "mysql://user:hunter2@db/klaxon"}});
+  reader.Url("U", "", {"postgresql", "postgres"});
+  const absl::Status status = reader.Finish();
+  EXPECT_EQ(status.message(),
+            "invalid configuration: U: scheme \"mysql\" is not one of postgresql, postgres");
+}
+
+TEST(ReaderTest, UrlWithoutHostIsAnError) {
+  Reader reader(Environment{{"U", "https:///path"}});
+  reader.Url("U", "", {"https"});
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: U: the URL has no host");
+}
+
+TEST(ReaderTest, AddErrorJoinsTheMessage) {
+  Reader reader(Environment{});
+  reader.AddError("A", "must be smaller than B");
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: A: must be smaller than B");
+}
+
+TEST(ParseHostPortTest, AcceptsBracketedIpv6) {
+  const absl::StatusOr<HostPort> parsed = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, (HostPort{.host = "::1", .port = 0}));
+  EXPECT_EQ(parsed->ToString(), "[::1]:0");
+}
+
+TEST(ParseHostPortTest, RejectsMalformedText) {
+  for (const char* text : {"", "host", ":80", "host:", "host:65536", "host:-1", "::1:80", "[::1]"}) {
+    EXPECT_EQ(ParseHostPort(text).status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+}
+
+TEST(FromProcessEnvironmentTest, SeesTheProcessEnvironment) {
+  ASSERT_EQ(setenv("KLAXON_CONFIG_TEST_VARIABLE", "a=b", 1), 0);
+  const Environment environment = FromProcessEnvironment();
+  unsetenv("KLAXON_CONFIG_TEST_VARIABLE");
+  const auto it = environment.find("KLAXON_CONFIG_TEST_VARIABLE");
+  ASSERT_NE(it, environment.end());
+  EXPECT_EQ(it->second, "a=b");
+}
+
+TEST(ExitOnErrorTest, ReturnsWhenOk) { ExitOnError(absl::OkStatus(), "test"); }
+
+TEST(ExitOnErrorDeathTest, PrintsJsonAndExitsWithTwo) {
+  EXPECT_EXIT(ExitOnError(absl::InvalidArgumentError("invalid configuration: A is required"),
+                          "ingress"),
+              ::testing::ExitedWithCode(2),
+              "\\{\"ts\":\"[0-9T:.-]+Z\",\"level\":\"error\",\"service\":\"ingress\","
+              "\"event\":\"invalid_configuration\",\"error\":\"invalid configuration: A is "
+              "required\"\\}");
+}
+
+}  // namespace
+}  // namespace klaxon::config
