@@ -128,8 +128,7 @@ struct CreateCallRequest {
 class TwilioRestClient {
  public:
   // Fails with kInvalidArgument when a required option is missing or out of range.
-  static absl::StatusOr<std::unique_ptr<TwilioRestClient>> Create(
-      TwilioRestClientOptions options);
+  static absl::StatusOr<std::unique_ptr<TwilioRestClient>> Create(TwilioRestClientOptions options);
 
   ~TwilioRestClient();
   TwilioRestClient(const TwilioRestClient&) = delete;

@@ -1,0 +1,414 @@
+#include "common/twilio/twilio_rest_client.h"
+
+#include <curl/curl.h>
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::twilio {
+namespace {
+
+struct CurlEasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+struct CurlStringDeleter {
+  void operator()(char* text) const { curl_free(text); }
+};
+
+std::once_flag curl_global_once;
+
+// libcurl ignores the handle argument of curl_easy_escape since 7.82.
+std::string Escape(std::string_view text) {
+  std::unique_ptr<char, CurlStringDeleter> escaped(
+      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())));
+  return escaped ? std::string(escaped.get()) : std::string();
+}
+
+void AppendField(std::string& body, std::string_view key, std::string_view value) {
+  if (!body.empty()) body.push_back('&');
+  body.append(key).append("=").append(Escape(value));
+}
+
+size_t AppendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+// Keeps the Retry-After value of the last response (headers of a redirect or 100-continue
+// would come first and are overwritten).
+size_t CaptureHeader(char* data, size_t size, size_t count, void* user) {
+  absl::string_view line(data, size * count);
+  auto* retry_after = static_cast<std::optional<absl::Duration>*>(user);
+  if (absl::StartsWithIgnoreCase(line, "HTTP/")) retry_after->reset();
+  constexpr absl::string_view kRetryAfter = "Retry-After:";
+  if (absl::StartsWithIgnoreCase(line, kRetryAfter)) {
+    line.remove_prefix(kRetryAfter.size());
+    int64_t seconds = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &seconds) && seconds >= 0) {
+      *retry_after = absl::Seconds(seconds);
+    }
+  }
+  return size * count;
+}
+
+// Failures where libcurl gave up before a byte of the request could have reached Twilio.
+bool FailedBeforeSending(CURLcode code, CURL* handle) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return true;
+    case CURLE_OPERATION_TIMEDOUT: {
+      // Pre-transfer time is set once the connection (TLS included) is ready and the request is
+      // about to go out; zero means the timeout struck while connecting.
+      curl_off_t pretransfer = 0;
+      return curl_easy_getinfo(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK &&
+             pretransfer == 0;
+    }
+    default:
+      return false;
+  }
+}
+
+std::optional<absl::Time> ParseDate(const nlohmann::json& resource, const char* field) {
+  const auto it = resource.find(field);
+  if (it == resource.end() || !it->is_string()) return std::nullopt;
+  absl::Time time;
+  std::string error;
+  // Twilio's RFC 2822 dates: "Thu, 30 Jul 2015 20:12:31 +0000".
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S %z", it->get<std::string>(), &time, &error)) {
+    return std::nullopt;
+  }
+  return time;
+}
+
+std::string StringField(const nlohmann::json& resource, const char* field) {
+  const auto it = resource.find(field);
+  return it != resource.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Twilio serialises some integers as strings (num_segments, duration).
+std::optional<int64_t> IntegerField(const nlohmann::json& resource, const char* field) {
+  const auto it = resource.find(field);
+  if (it == resource.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  int64_t value = 0;
+  if (it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &value)) return value;
+  return std::nullopt;
+}
+
+MessageResource ParseMessage(const nlohmann::json& json) {
+  MessageResource message;
+  message.sid = StringField(json, "sid");
+  message.account_sid = StringField(json, "account_sid");
+  message.to = StringField(json, "to");
+  message.from = StringField(json, "from");
+  message.status = StringField(json, "status");
+  if (const auto code = IntegerField(json, "error_code"))
+    message.error_code = static_cast<int>(*code);
+  message.error_message = StringField(json, "error_message");
+  message.num_segments = static_cast<int>(IntegerField(json, "num_segments").value_or(0));
+  message.date_created = ParseDate(json, "date_created");
+  message.date_sent = ParseDate(json, "date_sent");
+  message.date_updated = ParseDate(json, "date_updated");
+  return message;
+}
+
+CallResource ParseCall(const nlohmann::json& json) {
+  CallResource call;
+  call.sid = StringField(json, "sid");
+  call.account_sid = StringField(json, "account_sid");
+  call.to = StringField(json, "to");
+  call.from = StringField(json, "from");
+  call.status = StringField(json, "status");
+  if (const auto seconds = IntegerField(json, "duration")) call.duration = absl::Seconds(*seconds);
+  call.answered_by = StringField(json, "answered_by");
+  call.start_time = ParseDate(json, "start_time");
+  call.end_time = ParseDate(json, "end_time");
+  call.date_created = ParseDate(json, "date_created");
+  call.date_updated = ParseDate(json, "date_updated");
+  return call;
+}
+
+TwilioError TransportError(Transport transport, std::string message) {
+  TwilioError error;
+  error.transport = transport;
+  error.message = std::move(message);
+  return error;
+}
+
+TwilioError UnknownOutcome(std::string message) {
+  return TransportError(Transport::kUnknown, std::move(message));
+}
+
+}  // namespace
+
+struct TwilioRestClient::HttpResponse {
+  long status = 0;  // NOLINT(runtime/int): libcurl's type
+  std::string body;
+  std::optional<absl::Duration> retry_after;
+};
+
+// Idle easy handles, each keeping its own live connection for reuse.
+class TwilioRestClient::ConnectionPool {
+ public:
+  explicit ConnectionPool(size_t max_idle) : max_idle_(max_idle) {}
+
+  CurlEasy Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        CurlEasy handle = std::move(idle_.back());
+        idle_.pop_back();
+        return handle;
+      }
+    }
+    return CurlEasy(curl_easy_init());
+  }
+
+  void Release(CurlEasy handle) {
+    // Options go, the live connection stays.
+    curl_easy_reset(handle.get());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(handle));
+  }
+
+ private:
+  const size_t max_idle_;
+  std::mutex mutex_;
+  std::vector<CurlEasy> idle_;
+};
+
+absl::Status ToStatus(const TwilioError& error) {
+  const std::string detail = absl::StrCat("Twilio HTTP ", error.http_status, " code ", error.code);
+  switch (error.transport) {
+    case Transport::kNotSent:
+      return absl::UnavailableError("Twilio request not sent");
+    case Transport::kUnknown:
+      return absl::DeadlineExceededError("Twilio request outcome unknown");
+    case Transport::kAnswered:
+      break;
+  }
+  if (error.http_status == 429) return absl::ResourceExhaustedError(detail);
+  if (error.http_status >= 500) return absl::UnavailableError(detail);
+  if (error.http_status == 401) return absl::UnauthenticatedError(detail);
+  if (error.http_status == 403) return absl::PermissionDeniedError(detail);
+  if (error.http_status == 404) return absl::NotFoundError(detail);
+  return absl::InvalidArgumentError(detail);
+}
+
+absl::StatusOr<std::unique_ptr<TwilioRestClient>> TwilioRestClient::Create(
+    TwilioRestClientOptions options) {
+  if (!absl::StartsWith(options.base_url, "https://") &&
+      !absl::StartsWith(options.base_url, "http://")) {
+    return absl::InvalidArgumentError("Twilio base_url must start with http:// or https://");
+  }
+  while (options.base_url.ends_with('/')) options.base_url.pop_back();
+  if (options.account_sid.empty()) {
+    return absl::InvalidArgumentError("Twilio account_sid is required");
+  }
+  if (options.auth_token.empty()) {
+    return absl::InvalidArgumentError("Twilio auth_token is required");
+  }
+  if (options.connect_timeout <= absl::ZeroDuration() ||
+      options.total_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("Twilio timeouts must be positive");
+  }
+  if (options.max_idle_connections < 0) {
+    return absl::InvalidArgumentError("Twilio max_idle_connections must not be negative");
+  }
+  CURLcode init = CURLE_OK;
+  std::call_once(curl_global_once, [&init] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init != CURLE_OK) return absl::InternalError("curl_global_init failed");
+  auto pool = std::make_unique<ConnectionPool>(static_cast<size_t>(options.max_idle_connections));
+  return std::unique_ptr<TwilioRestClient>(
+      new TwilioRestClient(std::move(options), std::move(pool)));
+}
+
+TwilioRestClient::TwilioRestClient(TwilioRestClientOptions options,
+                                   std::unique_ptr<ConnectionPool> pool)
+    : options_(std::move(options)), pool_(std::move(pool)) {}
+
+TwilioRestClient::~TwilioRestClient() = default;
+
+std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perform(
+    std::string_view method, std::string_view path, const std::string& form_body) {
+  CurlEasy handle = pool_->Acquire();
+  if (!handle) return TransportError(Transport::kNotSent, "curl_easy_init failed");
+  CURL* curl = handle.get();
+
+  HttpResponse response;
+  const std::string url = options_.base_url + std::string(path);
+  CurlSlist headers(curl_slist_append(nullptr, "Accept: application/json"));
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));  // NOLINT
+  curl_easy_setopt(curl, CURLOPT_USERNAME, options_.account_sid.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.auth_token.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(
+      curl, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));  // NOLINT
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.total_timeout)));  // NOLINT
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CaptureHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
+  if (method == "POST") {
+    headers.reset(
+        curl_slist_append(headers.release(), "Content-Type: application/x-www-form-urlencoded"));
+    // Twilio answers at once; waiting for 100-continue would only add a round trip.
+    headers.reset(curl_slist_append(headers.release(), "Expect:"));
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form_body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form_body.size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+
+  const CURLcode code = curl_easy_perform(curl);
+  if (code != CURLE_OK) {
+    // Returning without Release drops the handle: a connection in an unknown state is not
+    // worth keeping.
+    return TransportError(
+        FailedBeforeSending(code, curl) ? Transport::kNotSent : Transport::kUnknown,
+        absl::StrCat("transport: ", curl_easy_strerror(code)));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  pool_->Release(std::move(handle));
+  return response;
+}
+
+namespace {
+
+// Turns a non-2xx answer into an error, reading Twilio's {code, message, more_info, status}.
+TwilioError AnsweredError(long status, const std::string& body,  // NOLINT(runtime/int)
+                          std::optional<absl::Duration> retry_after) {
+  TwilioError error;
+  error.transport = Transport::kAnswered;
+  error.http_status = static_cast<int>(status);
+  error.retry_after = retry_after;
+  const nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object()) {
+    error.code = static_cast<int>(IntegerField(json, "code").value_or(0));
+    error.message = StringField(json, "message");
+    error.more_info = StringField(json, "more_info");
+  }
+  if (error.message.empty()) error.message = absl::StrCat("HTTP ", status);
+  return error;
+}
+
+template <typename Resource, typename Parse>
+TwilioResult<Resource> Interpret(long status, const std::string& body,  // NOLINT(runtime/int)
+                                 std::optional<absl::Duration> retry_after, Parse parse) {
+  if (status < 200 || status > 299) return AnsweredError(status, body, retry_after);
+  const nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return UnknownOutcome("unparseable 2xx response body");
+  Resource resource = parse(json);
+  if (resource.sid.empty()) return UnknownOutcome("2xx response without a sid");
+  return resource;
+}
+
+}  // namespace
+
+TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {
+  std::string form;
+  AppendField(form, "To", request.to);
+  AppendField(form, "From", request.from);
+  AppendField(form, "Body", request.body);
+  if (request.status_callback) {
+    AppendField(form, "StatusCallback", *request.status_callback);
+  }
+  if (request.validity_period) {
+    AppendField(form, "ValidityPeriod",
+                absl::StrCat(absl::ToInt64Seconds(*request.validity_period)));
+  }
+  auto response = Perform(
+      "POST", absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid), "/Messages.json"),
+      form);
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  return Interpret<MessageResource>(http.status, http.body, http.retry_after, &ParseMessage);
+}
+
+TwilioResult<CallResource> TwilioRestClient::CreateCall(const CreateCallRequest& request) {
+  std::string form;
+  AppendField(form, "To", request.to);
+  AppendField(form, "From", request.from);
+  AppendField(form, "Twiml", request.twiml);
+  if (request.status_callback) {
+    AppendField(form, "StatusCallback", *request.status_callback);
+    AppendField(form, "StatusCallbackMethod", "POST");
+  }
+  for (const std::string& event : request.status_callback_events) {
+    AppendField(form, "StatusCallbackEvent", event);
+  }
+  if (request.machine_detection) {
+    AppendField(form, "MachineDetection", *request.machine_detection);
+  }
+  if (request.timeout) {
+    AppendField(form, "Timeout", absl::StrCat(absl::ToInt64Seconds(*request.timeout)));
+  }
+  auto response = Perform(
+      "POST", absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid), "/Calls.json"),
+      form);
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  return Interpret<CallResource>(http.status, http.body, http.retry_after, &ParseCall);
+}
+
+TwilioResult<MessageResource> TwilioRestClient::FetchMessage(std::string_view sid) {
+  auto response = Perform("GET",
+                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
+                                       "/Messages/", Escape(sid), ".json"),
+                          "");
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  return Interpret<MessageResource>(http.status, http.body, http.retry_after, &ParseMessage);
+}
+
+TwilioResult<CallResource> TwilioRestClient::FetchCall(std::string_view sid) {
+  auto response = Perform("GET",
+                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
+                                       "/Calls/", Escape(sid), ".json"),
+                          "");
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  return Interpret<CallResource>(http.status, http.body, http.retry_after, &ParseCall);
+}
+
+}  // namespace klaxon::twilio
