@@ -1,0 +1,31 @@
+#pragma once
+// AttemptLedger on Redis: one key per attempt, claimed with SET NX, so any number of worker
+// replicas agree on who sends. Records are kept for a week, longer than any redelivery.
+
+#include <string>
+
+#include "common/delivery/attempt_ledger.h"
+#include "common/redis/redis_client.h"
+
+namespace klaxon::delivery {
+
+class RedisAttemptLedger final : public AttemptLedger {
+ public:
+  RedisAttemptLedger(redis::RedisClient& redis, std::string key_prefix,
+                     absl::Duration retention = absl::Hours(24 * 7));
+
+  absl::StatusOr<AttemptClaim> Claim(std::string_view alert_id, uint32_t attempt,
+                                     absl::Time now) override;
+  absl::Status RecordOutcome(std::string_view alert_id, uint32_t attempt,
+                             const events::v1::DeliveryOutcome& outcome) override;
+  absl::Status Release(std::string_view alert_id, uint32_t attempt) override;
+
+ private:
+  std::string Key(std::string_view alert_id, uint32_t attempt) const;
+
+  redis::RedisClient& redis_;
+  const std::string key_prefix_;
+  const std::string retention_seconds_;
+};
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,84 @@
+#include "common/delivery/twilio_outcome.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::delivery {
+namespace {
+
+std::string_view Meaning(int code) {
+  switch (code) {
+    case 20003: return "Twilio refused the account credentials";
+    case 20429: return "too many concurrent requests to Twilio";
+    case 21211: return "the recipient is not a valid phone number";
+    case 21408: return "the recipient's region is not enabled on the Twilio account";
+    case 21608: return "a trial account can only send to verified numbers";
+    case 21610: return "the recipient has replied STOP and unsubscribed";
+    case 21611: return "the sender's queue at Twilio is full";
+    case 21614: return "the recipient is not a mobile number";
+    case 21617: return "the message body is too long";
+    case 30001: return "the sender's queue at Twilio overflowed";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+bool IsPermanentTwilioCode(int code) {
+  switch (code) {
+    case 20003:
+    case 21211:
+    case 21408:
+    case 21608:
+    case 21610:
+    case 21614:
+    case 21617:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string DescribeTwilioError(const twilio::TwilioError& error) {
+  switch (error.transport) {
+    case twilio::Transport::kNotSent:
+      return "the request could not be sent to Twilio";
+    case twilio::Transport::kUnknown:
+      return "no answer from Twilio after the request was sent";
+    case twilio::Transport::kAnswered:
+      break;
+  }
+  std::string reason = absl::StrCat("Twilio answered HTTP ", error.http_status);
+  if (error.code != 0) absl::StrAppend(&reason, " with error ", error.code);
+  if (std::string_view meaning = Meaning(error.code); !meaning.empty()) {
+    absl::StrAppend(&reason, ": ", meaning);
+  }
+  return reason;
+}
+
+SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
+  SendResult result{.error_code = error.code,
+                    .reason = DescribeTwilioError(error),
+                    .retry_after = error.retry_after};
+  switch (error.transport) {
+    case twilio::Transport::kNotSent:
+      result.kind = SendResult::Kind::kRetryable;
+      return result;
+    case twilio::Transport::kUnknown:
+      result.kind = SendResult::Kind::kUnknown;
+      return result;
+    case twilio::Transport::kAnswered:
+      break;
+  }
+  const bool throttled = error.http_status == 429 || error.code == 20429 ||
+                         error.code == 21611 || error.code == 30001;
+  if (IsPermanentTwilioCode(error.code)) {
+    result.kind = SendResult::Kind::kRejected;
+  } else if (throttled || error.http_status >= 500) {
+    result.kind = SendResult::Kind::kRetryable;
+  } else {
+    result.kind = SendResult::Kind::kRejected;
+  }
+  return result;
+}
+
+}  // namespace klaxon::delivery

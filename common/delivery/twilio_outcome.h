@@ -1,0 +1,19 @@
+#pragma once
+// How the workers read Twilio's answers: which errors end an alert, which are worth another try
+// and which leave the outcome unknown (../shared/twilio/TWILIO.md, "Errors").
+
+#include "common/delivery/sender.h"
+#include "common/twilio/twilio_rest_client.h"
+
+namespace klaxon::delivery {
+
+// True for the Twilio codes that no resend can fix (invalid or unsubscribed recipient, ...).
+bool IsPermanentTwilioCode(int code);
+
+// A readable reason for a Twilio error, naming the code and never quoting Twilio's text (which
+// can contain the phone number).
+std::string DescribeTwilioError(const twilio::TwilioError& error);
+
+SendResult ClassifyTwilioError(const twilio::TwilioError& error);
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,173 @@
+#include "common/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace klaxon::redis {
+namespace {
+
+timeval ToTimeval(absl::Duration d) { return absl::ToTimeval(d); }
+
+absl::StatusOr<Reply> Convert(const redisReply& raw) {
+  Reply reply;
+  switch (raw.type) {
+    case REDIS_REPLY_NIL:
+      reply.type = Reply::Type::kNil;
+      return reply;
+    case REDIS_REPLY_STRING:
+      reply.type = Reply::Type::kString;
+      reply.str.assign(raw.str, raw.len);
+      return reply;
+    case REDIS_REPLY_STATUS:
+      reply.type = Reply::Type::kStatus;
+      reply.str.assign(raw.str, raw.len);
+      return reply;
+    case REDIS_REPLY_INTEGER:
+      reply.type = Reply::Type::kInteger;
+      reply.integer = raw.integer;
+      return reply;
+    case REDIS_REPLY_ARRAY:
+      reply.type = Reply::Type::kArray;
+      for (size_t i = 0; i < raw.elements; ++i) {
+        const redisReply* element = raw.element[i];
+        if (element->type == REDIS_REPLY_NIL) {
+          reply.elements.emplace_back(std::nullopt);
+        } else {
+          reply.elements.emplace_back(std::string(element->str, element->len));
+        }
+      }
+      return reply;
+    case REDIS_REPLY_ERROR:
+      return absl::InternalError(
+          absl::StrCat("redis replied with an error: ", std::string_view(raw.str, raw.len)));
+    default:
+      return absl::InternalError(absl::StrCat("unexpected redis reply type ", raw.type));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url) {
+  std::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "redis://")) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" does not start with redis://"));
+  }
+  RedisEndpoint endpoint;
+  if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    if (!absl::SimpleAtoi(rest.substr(slash + 1), &endpoint.db) || endpoint.db < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has a bad database number"));
+    }
+    rest = rest.substr(0, slash);
+  }
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos) {
+    endpoint.host = std::string(rest);
+  } else {
+    endpoint.host = std::string(rest.substr(0, colon));
+    if (!absl::SimpleAtoi(rest.substr(colon + 1), &endpoint.port) || endpoint.port <= 0 ||
+        endpoint.port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has a bad port"));
+    }
+  }
+  if (endpoint.host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has no host"));
+  }
+  return endpoint;
+}
+
+void RedisClient::ContextDeleter::operator()(redisContext* context) const { redisFree(context); }
+
+absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(const RedisOptions& options) {
+  absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(options.url);
+  if (!endpoint.ok()) return endpoint.status();
+  if (options.pool_size < 1) return absl::InvalidArgumentError("redis pool_size must be >= 1");
+  std::unique_ptr<RedisClient> client(new RedisClient(*std::move(endpoint), options));
+  absl::StatusOr<Reply> pong = client->Command({"PING"});
+  if (!pong.ok()) return pong.status();
+  return client;
+}
+
+RedisClient::RedisClient(RedisEndpoint endpoint, RedisOptions options)
+    : endpoint_(std::move(endpoint)), options_(std::move(options)) {
+  idle_.resize(static_cast<size_t>(options_.pool_size));
+}
+
+RedisClient::~RedisClient() = default;
+
+absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
+  Context context(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
+                                          ToTimeval(options_.connect_timeout)));
+  const std::string where = absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port);
+  if (context == nullptr) return absl::UnavailableError(absl::StrCat(where, ": out of memory"));
+  if (context->err != 0) {
+    return absl::UnavailableError(absl::StrCat(where, " is unreachable: ", context->errstr));
+  }
+  if (redisSetTimeout(context.get(), ToTimeval(options_.command_timeout)) != REDIS_OK) {
+    return absl::UnavailableError(absl::StrCat(where, ": cannot set the command timeout"));
+  }
+  if (endpoint_.db != 0) {
+    const std::string db = std::to_string(endpoint_.db);
+    auto* raw = static_cast<redisReply*>(redisCommand(context.get(), "SELECT %s", db.c_str()));
+    const bool ok = raw != nullptr && raw->type == REDIS_REPLY_STATUS;
+    if (raw != nullptr) freeReplyObject(raw);
+    if (!ok) return absl::UnavailableError(absl::StrCat(where, ": SELECT ", db, " failed"));
+  }
+  return context;
+}
+
+RedisClient::Context RedisClient::Acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [this] { return !idle_.empty(); });
+  Context context = std::move(idle_.back());
+  idle_.pop_back();
+  return context;
+}
+
+void RedisClient::Return(Context context) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(context));
+  }
+  available_.notify_one();
+}
+
+absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {
+  Context context = Acquire();
+  if (context == nullptr) {
+    absl::StatusOr<Context> dialled = Dial();
+    if (!dialled.ok()) {
+      Return(nullptr);
+      return dialled.status();
+    }
+    context = *std::move(dialled);
+  }
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  args.reserve(argv.size());
+  lengths.reserve(argv.size());
+  for (const std::string& arg : argv) {
+    args.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  auto* raw = static_cast<redisReply*>(redisCommandArgv(
+      context.get(), static_cast<int>(args.size()), args.data(), lengths.data()));
+  if (raw == nullptr) {
+    // The connection is in an undefined state after an I/O error: drop it, re-dial next time.
+    const std::string error = context->errstr;
+    Return(nullptr);
+    return absl::UnavailableError(absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port,
+                                               " failed during ", argv.front(), ": ", error));
+  }
+  absl::StatusOr<Reply> reply = Convert(*raw);
+  freeReplyObject(raw);
+  Return(std::move(context));
+  return reply;
+}
+
+}  // namespace klaxon::redis

@@ -1,0 +1,67 @@
+// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/redis/redis_client.h"
+#include "tests/support/test_env.h"
+
+namespace klaxon::redis {
+namespace {
+
+class RedisClientIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(
+        {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL"), .pool_size = 2});
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+    prefix_ = klaxon::testing::UniquePrefix();
+  }
+  void TearDown() override {
+    if (client_ != nullptr) (void)client_->Command({"DEL", prefix_ + "a", prefix_ + "n"});
+  }
+  std::unique_ptr<RedisClient> client_;
+  std::string prefix_;
+};
+
+TEST_F(RedisClientIntegrationTest, SetNxSucceedsOnlyOnce) {
+  absl::StatusOr<Reply> first = client_->Command({"SET", prefix_ + "a", "1", "NX", "EX", "60"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->type, Reply::Type::kStatus);
+  absl::StatusOr<Reply> second = client_->Command({"SET", prefix_ + "a", "2", "NX", "EX", "60"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->type, Reply::Type::kNil);
+  absl::StatusOr<Reply> value = client_->Command({"GET", prefix_ + "a"});
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->str, "1");
+}
+
+TEST_F(RedisClientIntegrationTest, BinarySafeValuesRoundTrip) {
+  const std::string binary("a\0b\r\n", 5);
+  ASSERT_TRUE(client_->Command({"SET", prefix_ + "a", binary}).ok());
+  absl::StatusOr<Reply> value = client_->Command({"GET", prefix_ + "a"});
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->str, binary);
+}
+
+TEST_F(RedisClientIntegrationTest, ServerErrorsBecomeStatus) {
+  ASSERT_TRUE(client_->Command({"SET", prefix_ + "a", "text"}).ok());
+  EXPECT_FALSE(client_->Command({"INCR", prefix_ + "a"}).ok());
+}
+
+TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([this] {
+      for (int i = 0; i < 50; ++i) ASSERT_TRUE(client_->Command({"INCR", prefix_ + "n"}).ok());
+    });
+  }
+  threads.clear();
+  absl::StatusOr<Reply> value = client_->Command({"GET", prefix_ + "n"});
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->str, "300");
+}
+
+}  // namespace
+}  // namespace klaxon::redis

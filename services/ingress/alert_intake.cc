@@ -1,0 +1,116 @@
+#include "services/ingress/alert_intake.h"
+
+#include <openssl/sha.h>
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "services/ingress/send_alert_validation.h"
+
+namespace klaxon::ingress {
+
+using alerts::v1::SendAlertRequest;
+using alerts::v1::SendAlertResponse;
+
+std::string RequestFingerprint(const SendAlertRequest& request) {
+  // Length-prefixed fields, metadata in key order: no two different requests share an encoding.
+  std::string canonical;
+  auto append = [&canonical](std::string_view field) {
+    absl::StrAppend(&canonical, field.size(), ":", field, ";");
+  };
+  append(types::v1::Channel_Name(request.channel()));
+  append(request.recipient());
+  append(request.text());
+  const std::map<std::string, std::string> metadata(request.metadata().begin(),
+                                                    request.metadata().end());
+  for (const auto& [key, value] : metadata) {
+    append(key);
+    append(value);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
+  return absl::BytesToHexString(
+      std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
+                         messaging::Publisher& publisher, IntakeObserver& observer,
+                         std::function<std::string()> new_alert_id,
+                         std::function<absl::Time()> now)
+    : options_(std::move(options)),
+      store_(store),
+      publisher_(publisher),
+      observer_(observer),
+      new_alert_id_(std::move(new_alert_id)),
+      now_(std::move(now)) {}
+
+absl::StatusOr<SendAlertResponse> AlertIntake::Send(std::string_view caller,
+                                                    const SendAlertRequest& request) {
+  absl::StatusOr<SendAlertResponse> response = Accept(caller, request);
+  if (!response.ok()) observer_.OnRejected(caller, response.status());
+  return response;
+}
+
+absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
+                                                      const SendAlertRequest& request) {
+  absl::StatusOr<ValidatedRecipient> recipient = ValidateSendAlert(request);
+  if (!recipient.ok()) return recipient.status();
+
+  const IdempotencyRecord candidate{.alert_id = new_alert_id_(),
+                                    .request_fingerprint = RequestFingerprint(request)};
+  absl::StatusOr<IdempotencyRecord> record = store_.Reserve(
+      caller, request.idempotency_key(), candidate, options_.idempotency_window);
+  if (!record.ok()) return record.status();
+  if (record->request_fingerprint != candidate.request_fingerprint) {
+    return absl::FailedPreconditionError(
+        "idempotency_key: was already used for a different request; use a new key");
+  }
+  const bool duplicate = record->alert_id != candidate.alert_id;
+
+  const absl::Time started = now_();
+  if (!record->published) {
+    absl::Status published = Publish(caller, record->alert_id, request, recipient->e164);
+    if (!published.ok()) return published;
+    // Kafka has the request now. Failing to note that only costs a repeat one more publish.
+    (void)store_.MarkPublished(caller, request.idempotency_key());
+  }
+  SendAlertResponse response;
+  response.set_alert_id(record->alert_id);
+  response.set_duplicate(duplicate);
+  observer_.OnAccepted(caller, request, record->alert_id, duplicate, now_() - started);
+  return response;
+}
+
+absl::Status AlertIntake::Publish(std::string_view caller, std::string_view alert_id,
+                                  const SendAlertRequest& request, std::string_view recipient) {
+  events::v1::AlertRequested event;
+  events::v1::EventHeader& header = *event.mutable_header();
+  header.set_alert_id(std::string(alert_id));
+  header.set_caller(std::string(caller));
+  header.set_channel(request.channel());
+  header.set_attempt(1);
+  *header.mutable_occurred_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now_()));
+  event.set_recipient(std::string(recipient));
+  event.set_text(request.text());
+  event.set_idempotency_key(request.idempotency_key());
+  event.mutable_metadata()->insert(request.metadata().begin(), request.metadata().end());
+
+  const std::string& topic =
+      request.channel() == types::v1::CHANNEL_VOICE ? options_.topics.voice : options_.topics.sms;
+  absl::Status status = publisher_.Publish(
+      {.topic = topic, .key = std::string(alert_id), .value = event.SerializeAsString()},
+      options_.publish_timeout);
+  if (status.ok()) return status;
+  // Whatever Kafka said, the caller may retry with the same key: it is safe and will converge.
+  return absl::UnavailableError(
+      absl::StrCat("the alert could not be made durable in Kafka (", status.message(),
+                   "); retry with the same idempotency_key"));
+}
+
+}  // namespace klaxon::ingress

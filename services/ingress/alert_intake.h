@@ -1,0 +1,69 @@
+#pragma once
+// The SendAlert use case: validate, dedupe by (caller, idempotency key), publish the request to
+// its channel's Kafka topic and answer only once Kafka has acknowledged it.
+//
+// A repeat of a request whose first publish may not have completed (the record exists but is not
+// marked published) publishes again under the same alert_id. Downstream consumers are idempotent
+// by alert_id, so this can only close a gap, never create a second alert.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/messaging/message.h"
+#include "klaxon/alerts/v1/alerts.pb.h"
+#include "services/ingress/idempotency_store.h"
+
+namespace klaxon::ingress {
+
+struct IntakeTopics {
+  std::string sms;    // e.g. klaxon.sms.requests, with the deployment's prefix
+  std::string voice;  // e.g. klaxon.voice.requests
+};
+
+struct IntakeOptions {
+  IntakeTopics topics;
+  absl::Duration publish_timeout = absl::Seconds(5);
+  absl::Duration idempotency_window = absl::Hours(24);
+};
+
+// What AlertIntake reports for metrics and logs; implemented by the service's observer.
+class IntakeObserver {
+ public:
+  virtual ~IntakeObserver() = default;
+  virtual void OnAccepted(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+                          std::string_view alert_id, bool duplicate,
+                          absl::Duration publish_latency) = 0;
+  virtual void OnRejected(std::string_view caller, const absl::Status& status) = 0;
+};
+
+class AlertIntake {
+ public:
+  AlertIntake(IntakeOptions options, IdempotencyStore& store, messaging::Publisher& publisher,
+              IntakeObserver& observer, std::function<std::string()> new_alert_id,
+              std::function<absl::Time()> now);
+
+  absl::StatusOr<alerts::v1::SendAlertResponse> Send(std::string_view caller,
+                                                     const alerts::v1::SendAlertRequest& request);
+
+ private:
+  absl::StatusOr<alerts::v1::SendAlertResponse> Accept(std::string_view caller,
+                                                       const alerts::v1::SendAlertRequest& request);
+  absl::Status Publish(std::string_view caller, std::string_view alert_id,
+                       const alerts::v1::SendAlertRequest& request, std::string_view recipient);
+
+  const IntakeOptions options_;
+  IdempotencyStore& store_;
+  messaging::Publisher& publisher_;
+  IntakeObserver& observer_;
+  const std::function<std::string()> new_alert_id_;
+  const std::function<absl::Time()> now_;
+};
+
+// A stable digest of what the caller asked for, so that reusing an idempotency key for a
+// different request is refused instead of silently answered with the first alert.
+std::string RequestFingerprint(const alerts::v1::SendAlertRequest& request);
+
+}  // namespace klaxon::ingress

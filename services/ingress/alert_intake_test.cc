@@ -1,0 +1,152 @@
+#include "services/ingress/alert_intake.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/messaging/testing/fake_publisher.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "services/ingress/in_memory_idempotency_store.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RecordingObserver final : public IntakeObserver {
+ public:
+  void OnAccepted(std::string_view, const alerts::v1::SendAlertRequest&, std::string_view,
+                  bool duplicate, absl::Duration) override {
+    duplicate ? ++duplicates : ++accepted;
+  }
+  void OnRejected(std::string_view, const absl::Status& status) override {
+    rejected.push_back(status.code());
+  }
+  int accepted = 0;
+  int duplicates = 0;
+  std::vector<absl::StatusCode> rejected;
+};
+
+class AlertIntakeTest : public ::testing::Test {
+ protected:
+  AlertIntakeTest()
+      : intake_({.topics = {.sms = "t.sms", .voice = "t.voice"}}, store_, publisher_, observer_,
+                [this] { return "alert-" + std::to_string(++minted_); },
+                [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
+
+  static alerts::v1::SendAlertRequest Request(std::string key = "k1") {
+    alerts::v1::SendAlertRequest request;
+    request.set_channel(types::v1::CHANNEL_SMS);
+    request.set_recipient("+14155552671");
+    request.set_text("disk full");
+    request.set_idempotency_key(std::move(key));
+    return request;
+  }
+
+  InMemoryIdempotencyStore store_;
+  messaging::FakePublisher publisher_;
+  RecordingObserver observer_;
+  int minted_ = 0;
+  AlertIntake intake_;
+};
+
+TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
+  absl::StatusOr<alerts::v1::SendAlertResponse> response = intake_.Send("billing", Request());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->alert_id(), "alert-1");
+  EXPECT_FALSE(response->duplicate());
+
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  const messaging::OutboundMessage& message = publisher_.published()[0];
+  EXPECT_EQ(message.topic, "t.sms");
+  EXPECT_EQ(message.key, "alert-1");
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(message.value));
+  EXPECT_EQ(event.header().alert_id(), "alert-1");
+  EXPECT_EQ(event.header().caller(), "billing");
+  EXPECT_EQ(event.header().attempt(), 1u);
+  EXPECT_EQ(event.header().occurred_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(event.recipient(), "+14155552671");
+  EXPECT_EQ(event.text(), "disk full");
+}
+
+TEST_F(AlertIntakeTest, VoiceGoesToVoiceTopic) {
+  auto request = Request();
+  request.set_channel(types::v1::CHANNEL_VOICE);
+  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  EXPECT_EQ(publisher_.published().at(0).topic, "t.voice");
+}
+
+TEST_F(AlertIntakeTest, RepeatReturnsSameAlertWithoutPublishingAgain) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> again = intake_.Send("billing", Request());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->alert_id(), "alert-1");
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(observer_.duplicates, 1);
+}
+
+TEST_F(AlertIntakeTest, SameKeyFromAnotherCallerIsAnotherAlert) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> other = intake_.Send("payments", Request());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->alert_id(), "alert-2");
+  EXPECT_FALSE(other->duplicate());
+}
+
+TEST_F(AlertIntakeTest, KeyReusedForDifferentRequestIsRefused) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  auto different = Request();
+  different.set_text("another text");
+  absl::StatusOr<alerts::v1::SendAlertResponse> response = intake_.Send("billing", different);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("idempotency_key"));
+}
+
+TEST_F(AlertIntakeTest, KafkaFailureIsUnavailableAndRetryRepublishesSameAlert) {
+  publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
+  absl::StatusOr<alerts::v1::SendAlertResponse> failed = intake_.Send("billing", Request());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("retry"));
+
+  publisher_.FailWith(absl::OkStatus());
+  absl::StatusOr<alerts::v1::SendAlertResponse> retried = intake_.Send("billing", Request());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->alert_id(), "alert-1");
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].key, "alert-1");
+}
+
+TEST_F(AlertIntakeTest, IdempotencyStoreDownIsUnavailableAndNothingIsPublished) {
+  store_.FailWith(absl::UnavailableError("redis is unreachable"));
+  EXPECT_EQ(intake_.Send("billing", Request()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AlertIntakeTest, InvalidRequestIsRefusedBeforeAnythingIsStored) {
+  auto request = Request();
+  request.clear_recipient();
+  EXPECT_EQ(intake_.Send("billing", request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(observer_.rejected, std::vector{absl::StatusCode::kInvalidArgument});
+}
+
+TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
+  alerts::v1::SendAlertRequest a;
+  a.set_channel(types::v1::CHANNEL_SMS);
+  a.set_recipient("+14155552671");
+  a.set_text("x");
+  a.set_idempotency_key("k");
+  alerts::v1::SendAlertRequest b = a;
+  b.set_idempotency_key("other");
+  EXPECT_EQ(RequestFingerprint(a), RequestFingerprint(b));
+  b.set_channel(types::v1::CHANNEL_VOICE);
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  b = a;
+  (*b.mutable_metadata())["team"] = "db";
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+}
+
+}  // namespace
+}  // namespace klaxon::ingress

@@ -1,0 +1,21 @@
+#include "services/ingress/intake_service.h"
+
+#include "common/grpcutil/grpcutil.h"
+
+namespace klaxon::ingress {
+
+IntakeService::IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake)
+    : api_keys_(api_keys), intake_(intake) {}
+
+grpc::Status IntakeService::SendAlert(grpc::ServerContext* context,
+                                      const alerts::v1::SendAlertRequest* request,
+                                      alerts::v1::SendAlertResponse* response) {
+  absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys_, *context);
+  if (!caller.ok()) return grpcutil::ToGrpcStatus(caller.status());
+  absl::StatusOr<alerts::v1::SendAlertResponse> accepted = intake_.Send(*caller, *request);
+  if (!accepted.ok()) return grpcutil::ToGrpcStatus(accepted.status());
+  *response = *std::move(accepted);
+  return grpc::Status::OK;
+}
+
+}  // namespace klaxon::ingress

@@ -1,0 +1,52 @@
+#include "services/ingress/intake_telemetry.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
+#include "absl/status/status.h"
+
+namespace klaxon::ingress {
+
+IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger)
+    : requests_(prometheus::BuildCounter()
+                    .Name("klaxon_sendalert_requests_total")
+                    .Help("SendAlert calls by caller and result (accepted, duplicate, or the "
+                          "gRPC code of the refusal)")
+                    .Register(registry)),
+      publish_latency_(prometheus::BuildHistogram()
+                           .Name("klaxon_kafka_ack_latency_seconds")
+                           .Help("Time from publishing an alert request to Kafka's "
+                                 "acknowledgement (acks=all)")
+                           .Register(registry)
+                           .Add({{"topic_kind", "requests"}},
+                                prometheus::Histogram::BucketBoundaries{
+                                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                    1, 2.5, 5})),
+      logger_(logger) {}
+
+void IntakeTelemetry::OnAccepted(std::string_view caller,
+                                 const alerts::v1::SendAlertRequest& request,
+                                 std::string_view alert_id, bool duplicate,
+                                 absl::Duration publish_latency) {
+  requests_.Add({{"caller", std::string(caller)}, {"result", duplicate ? "duplicate" : "accepted"}})
+      .Increment();
+  if (!duplicate) publish_latency_.Observe(absl::ToDoubleSeconds(publish_latency));
+  logger_.Info(duplicate ? "alert_repeated" : "alert_accepted",
+               {{"alert_id", std::string(alert_id)},
+                {"caller", std::string(caller)},
+                {"channel", types::v1::Channel_Name(request.channel())},
+                log::Phone("to", request.recipient())});
+}
+
+void IntakeTelemetry::OnRejected(std::string_view caller, const absl::Status& status) {
+  const std::string code = absl::StatusCodeToString(status.code());
+  requests_.Add({{"caller", std::string(caller)}, {"result", code}}).Increment();
+  // Refusals of bad input are the caller's business; infrastructure failures are ours.
+  const bool ours = status.code() == absl::StatusCode::kUnavailable ||
+                    status.code() == absl::StatusCode::kInternal;
+  logger_.Log(ours ? log::Level::kError : log::Level::kInfo, "alert_refused",
+              {{"caller", std::string(caller)}, {"code", code},
+               {"error", std::string(status.message())}});
+}
+
+}  // namespace klaxon::ingress

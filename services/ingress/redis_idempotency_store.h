@@ -1,0 +1,29 @@
+#pragma once
+// IdempotencyStore on Redis: one hash per (caller, key) that expires after the window. Reserve is
+// a single Lua script, so two ingress replicas racing on one key agree on one alert_id.
+
+#include <string>
+
+#include "common/redis/redis_client.h"
+#include "services/ingress/idempotency_store.h"
+
+namespace klaxon::ingress {
+
+class RedisIdempotencyStore : public IdempotencyStore {
+ public:
+  // `key_prefix` (e.g. "klaxon:") namespaces every key this store writes.
+  RedisIdempotencyStore(redis::RedisClient& redis, std::string key_prefix);
+
+  absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
+                                            const IdempotencyRecord& candidate,
+                                            absl::Duration window) override;
+  absl::Status MarkPublished(std::string_view caller, std::string_view key) override;
+
+ private:
+  std::string RedisKey(std::string_view caller, std::string_view key) const;
+
+  redis::RedisClient& redis_;
+  const std::string key_prefix_;
+};
+
+}  // namespace klaxon::ingress

@@ -1,0 +1,81 @@
+// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "services/ingress/redis_idempotency_store.h"
+#include "tests/support/test_env.h"
+
+namespace klaxon::ingress {
+namespace {
+
+class RedisIdempotencyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client = redis::RedisClient::Create(
+        {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    ASSERT_TRUE(client.ok()) << client.status();
+    redis_ = *std::move(client);
+    store_ = std::make_unique<RedisIdempotencyStore>(*redis_, klaxon::testing::UniquePrefix());
+  }
+  std::unique_ptr<redis::RedisClient> redis_;
+  std::unique_ptr<RedisIdempotencyStore> store_;
+};
+
+TEST_F(RedisIdempotencyStoreTest, FirstReservationWinsAndIsReturnedToLaterOnes) {
+  auto first = store_->Reserve("billing", "k", {.alert_id = "a1", .request_fingerprint = "f"},
+                               absl::Hours(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->alert_id, "a1");
+  EXPECT_FALSE(first->published);
+  auto second = store_->Reserve("billing", "k", {.alert_id = "a2", .request_fingerprint = "g"},
+                                absl::Hours(1));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->alert_id, "a1");
+  EXPECT_EQ(second->request_fingerprint, "f");
+}
+
+TEST_F(RedisIdempotencyStoreTest, MarkPublishedIsSeenByLaterReservations) {
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Hours(1)).ok());
+  ASSERT_TRUE(store_->MarkPublished("billing", "k").ok());
+  auto again = store_->Reserve("billing", "k", {.alert_id = "a2"}, absl::Hours(1));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->published);
+}
+
+TEST_F(RedisIdempotencyStoreTest, CallersHaveSeparateKeySpaces) {
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Hours(1)).ok());
+  auto other = store_->Reserve("payments", "k", {.alert_id = "a2"}, absl::Hours(1));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->alert_id, "a2");
+}
+
+TEST_F(RedisIdempotencyStoreTest, RecordExpiresAfterTheWindow) {
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Milliseconds(50)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  absl::StatusOr<IdempotencyRecord> later;
+  do {
+    later = store_->Reserve("billing", "k", {.alert_id = "a2"}, absl::Hours(1));
+    ASSERT_TRUE(later.ok()) << later.status();
+  } while (later->alert_id == "a1" && absl::Now() < deadline);
+  EXPECT_EQ(later->alert_id, "a2");
+}
+
+TEST_F(RedisIdempotencyStoreTest, ConcurrentReservationsAgreeOnOneAlert) {
+  std::vector<std::string> winners(8);
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < winners.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto record = store_->Reserve("billing", "race",
+                                      {.alert_id = "a" + std::to_string(i)}, absl::Hours(1));
+        ASSERT_TRUE(record.ok()) << record.status();
+        winners[i] = record->alert_id;
+      });
+    }
+  }
+  for (const std::string& winner : winners) EXPECT_EQ(winner, winners[0]);
+}
+
+}  // namespace
+}  // namespace klaxon::ingress

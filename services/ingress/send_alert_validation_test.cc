@@ -1,0 +1,115 @@
+#include "services/ingress/send_alert_validation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace klaxon::ingress {
+namespace {
+
+using ::testing::HasSubstr;
+
+alerts::v1::SendAlertRequest ValidRequest() {
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient("+14155552671");
+  request.set_text("disk full on db-1");
+  request.set_idempotency_key("incident-42");
+  return request;
+}
+
+void ExpectInvalid(const alerts::v1::SendAlertRequest& request, std::string_view field) {
+  absl::StatusOr<ValidatedRecipient> result = ValidateSendAlert(request);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(field) + ":"));
+}
+
+TEST(SendAlertValidationTest, AcceptsValidRequest) {
+  absl::StatusOr<ValidatedRecipient> result = ValidateSendAlert(ValidRequest());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->e164, "+14155552671");
+  EXPECT_EQ(result->country_code, "1");
+}
+
+TEST(SendAlertValidationTest, RejectsMissingRecipient) {
+  auto request = ValidRequest();
+  request.clear_recipient();
+  ExpectInvalid(request, "recipient");
+}
+
+TEST(SendAlertValidationTest, RejectsRecipientNotInE164Form) {
+  auto request = ValidRequest();
+  request.set_recipient("(415) 555-2671");
+  ExpectInvalid(request, "recipient");
+}
+
+TEST(SendAlertValidationTest, RejectsRecipientInvalidForItsCountry) {
+  auto request = ValidRequest();
+  request.set_recipient("+99912345678");
+  ExpectInvalid(request, "recipient");
+}
+
+TEST(SendAlertValidationTest, RecipientErrorDoesNotQuoteTheNumber) {
+  auto request = ValidRequest();
+  request.set_recipient("+99912345678");
+  EXPECT_THAT(std::string(ValidateSendAlert(request).status().message()),
+              ::testing::Not(HasSubstr("12345678")));
+}
+
+TEST(SendAlertValidationTest, RejectsEmptyText) {
+  auto request = ValidRequest();
+  request.clear_text();
+  ExpectInvalid(request, "text");
+}
+
+TEST(SendAlertValidationTest, AcceptsTextAtTheLimitInCharactersNotBytes) {
+  auto request = ValidRequest();
+  std::string text;
+  for (size_t i = 0; i < kMaxTextCharacters; ++i) text += "\xC3\xA9";  // é, two bytes
+  request.set_text(text);
+  EXPECT_TRUE(ValidateSendAlert(request).ok());
+}
+
+TEST(SendAlertValidationTest, RejectsOverLongText) {
+  auto request = ValidRequest();
+  request.set_text(std::string(kMaxTextCharacters + 1, 'x'));
+  ExpectInvalid(request, "text");
+}
+
+TEST(SendAlertValidationTest, RejectsInvalidUtf8Text) {
+  auto request = ValidRequest();
+  request.set_text("bad \xC3");
+  ExpectInvalid(request, "text");
+}
+
+TEST(SendAlertValidationTest, RejectsUnspecifiedChannel) {
+  auto request = ValidRequest();
+  request.set_channel(types::v1::CHANNEL_UNSPECIFIED);
+  ExpectInvalid(request, "channel");
+}
+
+TEST(SendAlertValidationTest, RejectsUnknownChannelNumber) {
+  auto request = ValidRequest();
+  request.set_channel(static_cast<types::v1::Channel>(7));
+  ExpectInvalid(request, "channel");
+}
+
+TEST(SendAlertValidationTest, RejectsMissingIdempotencyKey) {
+  auto request = ValidRequest();
+  request.clear_idempotency_key();
+  ExpectInvalid(request, "idempotency_key");
+}
+
+TEST(SendAlertValidationTest, RejectsIdempotencyKeyWithSpaces) {
+  auto request = ValidRequest();
+  request.set_idempotency_key("two words");
+  ExpectInvalid(request, "idempotency_key");
+}
+
+TEST(SendAlertValidationTest, RejectsOversizedMetadataValue) {
+  auto request = ValidRequest();
+  (*request.mutable_metadata())["runbook"] = std::string(kMaxMetadataValueLength + 1, 'x');
+  ExpectInvalid(request, "metadata[runbook]");
+}
+
+}  // namespace
+}  // namespace klaxon::ingress

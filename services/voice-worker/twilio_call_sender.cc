@@ -1,0 +1,53 @@
+#include "services/voice-worker/twilio_call_sender.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/delivery/twilio_outcome.h"
+
+namespace klaxon::voice {
+namespace {
+
+std::string XmlEscape(std::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': escaped += "&amp;"; break;
+      case '<': escaped += "&lt;"; break;
+      case '>': escaped += "&gt;"; break;
+      case '"': escaped += "&quot;"; break;
+      case '\'': escaped += "&apos;"; break;
+      default: escaped += c;
+    }
+  }
+  return escaped;
+}
+
+}  // namespace
+
+std::string SayTwiml(std::string_view text, std::string_view voice, std::string_view language) {
+  return absl::StrCat("<Response><Say voice=\"", XmlEscape(voice), "\" language=\"",
+                      XmlEscape(language), "\">", XmlEscape(text), "</Say></Response>");
+}
+
+TwilioCallSender::TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options)
+    : client_(client), options_(std::move(options)) {}
+
+delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request) {
+  twilio::CreateCallRequest call{
+      .to = request.recipient(),
+      .from = options_.from,
+      .twiml = SayTwiml(request.text(), options_.voice, options_.language)};
+  if (!options_.status_callback.empty()) {
+    call.status_callback = options_.status_callback;
+    call.status_callback_events = {"initiated", "ringing", "answered", "completed"};
+  }
+  twilio::TwilioResult<twilio::CallResource> result = client_.CreateCall(call);
+  if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
+  return {.kind = delivery::SendResult::Kind::kAccepted,
+          .sid = result.value().sid,
+          .provider_status = result.value().status};
+}
+
+}  // namespace klaxon::voice
