@@ -1,0 +1,54 @@
+#include "tools/klaxonctl/alert_client.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::ctl {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  // gRPC and absl share the canonical code numbering, so the cast keeps the meaning.
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace
+
+AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
+                         std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query,
+                         std::string api_key)
+    : intake_(std::move(intake)),
+      query_(std::move(query)),
+      authorization_(absl::StrCat("Bearer ", api_key)) {}
+
+void AlertClient::Prepare(grpc::ClientContext& context, absl::Time deadline) const {
+  context.AddMetadata("authorization", authorization_);
+  context.set_deadline(absl::ToChronoTime(deadline));
+}
+
+absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
+    const alerts::v1::SendAlertRequest& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::SendAlertResponse response;
+  if (grpc::Status status = intake_->SendAlert(&context, request, &response); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
+}
+
+absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
+                                                   absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::GetAlertRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::Alert alert;
+  if (grpc::Status status = query_->GetAlert(&context, request, &alert); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return alert;
+}
+
+}  // namespace klaxon::ctl

@@ -1,0 +1,33 @@
+// A thin client over the caller API: SendAlert on ingress, GetAlert on audit. It adds the bearer
+// API key and a deadline to every call and turns gRPC statuses into absl::Status. It holds the
+// generated StubInterfaces, so tests hand it fakes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "klaxon/alerts/v1/alerts.grpc.pb.h"
+
+namespace klaxon::ctl {
+
+class AlertClient {
+ public:
+  AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
+              std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query, std::string api_key);
+
+  absl::StatusOr<alerts::v1::SendAlertResponse> Send(const alerts::v1::SendAlertRequest& request,
+                                                     absl::Time deadline);
+  absl::StatusOr<alerts::v1::Alert> Get(absl::string_view alert_id, absl::Time deadline);
+
+ private:
+  void Prepare(grpc::ClientContext& context, absl::Time deadline) const;
+
+  std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake_;
+  std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query_;
+  std::string authorization_;
+};
+
+}  // namespace klaxon::ctl

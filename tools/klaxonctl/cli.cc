@@ -1,0 +1,261 @@
+#include "tools/klaxonctl/cli.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/algorithm/container.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tools/klaxonctl/alert_client.h"
+#include "tools/klaxonctl/format.h"
+#include "tools/klaxonctl/wait.h"
+
+namespace klaxon::ctl {
+namespace {
+
+constexpr absl::string_view kDefaultIngress = "127.0.0.1:50051";
+constexpr absl::string_view kDefaultAudit = "127.0.0.1:50052";
+constexpr absl::string_view kDefaultTimeout = "10s";
+// A single GetAlert while waiting never needs longer than this, even with a long --timeout.
+constexpr absl::Duration kMaxPollRpcTimeout = absl::Seconds(5);
+
+struct GlobalOptions {
+  std::string ingress;
+  std::string audit;
+  std::string api_key;
+  std::string timeout;
+  bool tls = false;
+};
+
+struct SendOptions {
+  std::string to;
+  std::string text;
+  std::string channel = "sms";
+  std::string idempotency_key;
+  std::vector<std::string> meta;
+  bool json = false;
+};
+
+struct GetOptions {
+  std::string alert_id;
+  std::string wait_for;
+  bool json = false;
+};
+
+absl::StatusOr<absl::Duration> ParseTimeout(std::string text) {
+  // A bare number is seconds, the unit people mean most often.
+  if (!text.empty() && absl::c_all_of(text, absl::ascii_isdigit)) text += "s";
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) || duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout must be a positive duration such as 10s or 500ms, got \"", text, "\""));
+  }
+  return duration;
+}
+
+absl::Status ParseMetadata(const std::vector<std::string>& pairs,
+                           google::protobuf::Map<std::string, std::string>& metadata) {
+  for (const std::string& pair : pairs) {
+    const std::string::size_type equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--meta takes key=value, got \"", pair, "\""));
+    }
+    std::string key = pair.substr(0, equals);
+    if (metadata.contains(key)) {
+      return absl::InvalidArgumentError(absl::StrCat("--meta key \"", key, "\" given twice"));
+    }
+    metadata[std::move(key)] = pair.substr(equals + 1);
+  }
+  return absl::OkStatus();
+}
+
+void PrintRpcError(std::ostream& err, absl::string_view what, const absl::Status& status) {
+  err << "klaxonctl: " << what << " failed: " << absl::StatusCodeToString(status.code()) << ": "
+      << status.message() << "\n";
+}
+
+int Usage(std::ostream& err, const absl::Status& status) {
+  err << "klaxonctl: " << status.message() << "\n";
+  return kExitUsage;
+}
+
+// Prints the message as JSON or via `human`; fails only if JSON rendering does.
+template <typename Message, typename Human>
+int Print(const CliDependencies& deps, const Message& message, bool json, Human human) {
+  if (!json) {
+    deps.out << human(message);
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> rendered = ToJson(message);
+  if (!rendered.ok()) {
+    deps.err << "klaxonctl: " << rendered.status().message() << "\n";
+    return kExitFailure;
+  }
+  deps.out << *rendered << "\n";
+  return kExitOk;
+}
+
+int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& client,
+            const CliDependencies& deps) {
+  alerts::v1::SendAlertRequest request;
+  absl::StatusOr<types::v1::Channel> channel = ParseChannel(options.channel);
+  if (!channel.ok()) return Usage(deps.err, channel.status());
+  if (absl::Status status = ParseMetadata(options.meta, *request.mutable_metadata());
+      !status.ok()) {
+    return Usage(deps.err, status);
+  }
+  request.set_channel(*channel);
+  request.set_recipient(options.to);
+  request.set_text(options.text);
+  request.set_idempotency_key(options.idempotency_key.empty() ? deps.new_idempotency_key()
+                                                              : options.idempotency_key);
+
+  absl::StatusOr<alerts::v1::SendAlertResponse> response =
+      client.Send(request, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "SendAlert", response.status());
+    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+      // The alert may have been accepted; resending with the same key cannot create a second one.
+      deps.err << "klaxonctl: the alert may have been accepted; retry with --idempotency-key "
+               << request.idempotency_key() << " to avoid a duplicate\n";
+    }
+    return kExitFailure;
+  }
+  return Print(deps, *response, options.json, [](const alerts::v1::SendAlertResponse& sent) {
+    return absl::StrCat(sent.alert_id(), "\n");
+  });
+}
+
+int RunWait(const GetOptions& options, types::v1::AlertStatus target, absl::Duration timeout,
+            AlertClient& client, const CliDependencies& deps) {
+  const WaitOptions wait_options{.timeout = timeout,
+                                 .rpc_timeout = std::min(timeout, kMaxPollRpcTimeout)};
+  absl::StatusOr<WaitResult> result =
+      WaitForStatus(client, options.alert_id, target, wait_options, deps.clock);
+  if (!result.ok()) {
+    PrintRpcError(deps.err, "GetAlert", result.status());
+    return kExitFailure;
+  }
+  if (result->alert.has_value()) {
+    if (const int printed = Print(deps, *result->alert, options.json, FormatAlert);
+        printed != kExitOk) {
+      return printed;
+    }
+  }
+  switch (result->outcome) {
+    case WaitResult::Outcome::kReached:
+      return kExitOk;
+    case WaitResult::Outcome::kEndedElsewhere:
+      deps.err << "klaxonctl: alert ended as " << StatusName(result->alert->status())
+               << " without reaching " << StatusName(target) << "\n";
+      return kExitFailure;
+    case WaitResult::Outcome::kTimedOut:
+      deps.err << "klaxonctl: gave up after " << absl::FormatDuration(timeout) << " waiting for "
+               << StatusName(target);
+      if (result->alert.has_value()) {
+        deps.err << "; last status " << StatusName(result->alert->status());
+      }
+      if (!result->last_error.ok()) {
+        deps.err << "; last error " << absl::StatusCodeToString(result->last_error.code()) << ": "
+                 << result->last_error.message();
+      }
+      deps.err << "\n";
+      return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+int RunGet(const GetOptions& options, absl::Duration timeout, AlertClient& client,
+           const CliDependencies& deps) {
+  if (!options.wait_for.empty()) {
+    absl::StatusOr<types::v1::AlertStatus> target = ParseStatus(options.wait_for);
+    if (!target.ok()) return Usage(deps.err, target.status());
+    return RunWait(options, *target, timeout, client, deps);
+  }
+  absl::StatusOr<alerts::v1::Alert> alert =
+      client.Get(options.alert_id, deps.clock.Now() + timeout);
+  if (!alert.ok()) {
+    PrintRpcError(deps.err, "GetAlert", alert.status());
+    return kExitFailure;
+  }
+  return Print(deps, *alert, options.json, FormatAlert);
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
+  const auto env_or = [&deps](const std::string& name, absl::string_view fallback) {
+    return deps.get_env(name).value_or(std::string(fallback));
+  };
+  GlobalOptions global{
+      .ingress = env_or("KLAXON_INGRESS_ADDR", kDefaultIngress),
+      .audit = env_or("KLAXON_AUDIT_ADDR", kDefaultAudit),
+      .api_key = env_or("KLAXON_API_KEY", ""),
+      .timeout = env_or("KLAXON_TIMEOUT", kDefaultTimeout),
+      .tls = false,
+  };
+  SendOptions send_options;
+  GetOptions get_options;
+
+  CLI::App app{"Send Klaxon alerts and follow their status.", "klaxonctl"};
+  // Global options may also follow the subcommand: `klaxonctl send --api-key K ...`.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--ingress", global.ingress, "ingress gRPC address [env KLAXON_INGRESS_ADDR]")
+      ->capture_default_str();
+  app.add_option("--audit", global.audit, "audit gRPC address [env KLAXON_AUDIT_ADDR]")
+      ->capture_default_str();
+  // No default shown: it may come from the environment and is a secret.
+  app.add_option("--api-key", global.api_key, "API key, required [env KLAXON_API_KEY]");
+  app.add_option("--timeout", global.timeout,
+                 "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
+      ->capture_default_str();
+  app.add_flag("--tls", global.tls, "use TLS with the system's root certificates");
+
+  CLI::App* send = app.add_subcommand("send", "send an alert and print its id");
+  send->add_option("--to", send_options.to, "recipient in E.164, e.g. +14155552671")->required();
+  send->add_option("--text", send_options.text, "message text or words to speak")->required();
+  send->add_option("--channel", send_options.channel, "sms or voice")
+      ->transform(CLI::IsMember({"sms", "voice"}, CLI::ignore_case))
+      ->capture_default_str();
+  send->add_option("--idempotency-key", send_options.idempotency_key,
+                   "repeat a send safely with the same key (default: a fresh random key)");
+  send->add_option("--meta", send_options.meta, "metadata key=value, repeatable")
+      ->allow_extra_args(false);
+  send->add_flag("--json", send_options.json, "print the whole response as JSON");
+
+  CLI::App* get = app.add_subcommand("get", "show an alert's status");
+  get->add_option("alert_id", get_options.alert_id, "the id `send` printed")->required();
+  get->add_option("--wait-for", get_options.wait_for,
+                  "poll until QUEUED, SENT, DELIVERED, UNDELIVERED or FAILED; exit 1 if the "
+                  "alert ends otherwise or --timeout passes")
+      ->transform(CLI::IsMember({"QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED"},
+                                CLI::ignore_case));
+  get->add_flag("--json", get_options.json, "print the alert as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error, deps.out, deps.err) == 0 ? kExitOk : kExitUsage;
+  }
+
+  absl::StatusOr<absl::Duration> timeout = ParseTimeout(global.timeout);
+  if (!timeout.ok()) return Usage(deps.err, timeout.status());
+  if (global.api_key.empty()) {
+    return Usage(deps.err, absl::InvalidArgumentError("--api-key or KLAXON_API_KEY is required"));
+  }
+
+  AlertClient client(deps.make_intake(Endpoint{.address = global.ingress, .tls = global.tls}),
+                     deps.make_query(Endpoint{.address = global.audit, .tls = global.tls}),
+                     global.api_key);
+  if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
+  return RunGet(get_options, *timeout, client, deps);
+}
+
+}  // namespace klaxon::ctl

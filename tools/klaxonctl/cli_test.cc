@@ -1,0 +1,288 @@
+#include "tools/klaxonctl/cli.h"
+
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpcpp/test/client_context_test_peer.h"
+#include "gtest/gtest.h"
+#include "tools/klaxonctl/test_doubles.h"
+
+namespace klaxon::ctl {
+namespace {
+
+using ::testing::_;
+using ::testing::DoAll;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::Return;
+using ::testing::SaveArg;
+using ::testing::UnorderedElementsAre;
+
+std::string AuthorizationOf(grpc::ClientContext* context) {
+  const std::multimap<std::string, std::string> metadata =
+      grpc::testing::ClientContextTestPeer(context).GetSendInitialMetadata();
+  const auto found = metadata.find("authorization");
+  return found == metadata.end() ? "" : found->second;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliTest() {
+    auto intake = std::make_unique<MockIntakeStub>();
+    auto query = std::make_unique<MockQueryStub>();
+    intake_ = intake.get();
+    query_ = query.get();
+    intake_owned_ = std::move(intake);
+    query_owned_ = std::move(query);
+  }
+
+  int Run(std::vector<std::string> args) {
+    args.insert(args.begin(), "klaxonctl");
+    std::vector<const char*> argv;
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    const CliDependencies deps{
+        .make_intake =
+            [this](const Endpoint& endpoint) {
+              ingress_address_ = endpoint.address;
+              return std::move(intake_owned_);
+            },
+        .make_query =
+            [this](const Endpoint& endpoint) {
+              audit_address_ = endpoint.address;
+              return std::move(query_owned_);
+            },
+        .get_env = [this](const std::string& name) -> std::optional<std::string> {
+          const auto found = env_.find(name);
+          if (found == env_.end()) return std::nullopt;
+          return found->second;
+        },
+        .new_idempotency_key = [] { return std::string("generated-key"); },
+        .clock = clock_,
+        .out = out_,
+        .err = err_,
+    };
+    return RunCli(static_cast<int>(argv.size()), argv.data(), deps);
+  }
+
+  // Makes SendAlert answer with `alert_id` and remember the request and its context's key.
+  void ExpectSendAnswering(const std::string& alert_id) {
+    EXPECT_CALL(*intake_, SendAlert)
+        .WillOnce([this, alert_id](grpc::ClientContext* context,
+                                   const alerts::v1::SendAlertRequest& request,
+                                   alerts::v1::SendAlertResponse* response) {
+          sent_ = request;
+          authorization_ = AuthorizationOf(context);
+          response->set_alert_id(alert_id);
+          return grpc::Status::OK;
+        });
+  }
+
+  FakeClock clock_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  std::map<std::string, std::string> env_;
+  MockIntakeStub* intake_ = nullptr;
+  MockQueryStub* query_ = nullptr;
+  std::unique_ptr<MockIntakeStub> intake_owned_;
+  std::unique_ptr<MockQueryStub> query_owned_;
+  std::string ingress_address_;
+  std::string audit_address_;
+  alerts::v1::SendAlertRequest sent_;
+  std::string authorization_;
+};
+
+TEST_F(CliTest, SendPrintsOnlyTheAlertId) {
+  ExpectSendAnswering("0190a1b2-0000-7000-8000-000000000001");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "disk full on db-1",
+                 "--meta", "host=db-1", "--meta", "team=storage"}),
+            kExitOk);
+  EXPECT_EQ(out_.str(), "0190a1b2-0000-7000-8000-000000000001\n");
+  EXPECT_THAT(err_.str(), IsEmpty());
+  EXPECT_EQ(sent_.channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(sent_.recipient(), "+14155552671");
+  EXPECT_EQ(sent_.text(), "disk full on db-1");
+  EXPECT_EQ(sent_.idempotency_key(), "generated-key");
+  EXPECT_THAT(sent_.metadata(),
+              UnorderedElementsAre(Pair("host", "db-1"), Pair("team", "storage")));
+  EXPECT_EQ(authorization_, "Bearer k1");
+  EXPECT_EQ(ingress_address_, "127.0.0.1:50051");
+}
+
+TEST_F(CliTest, SendUsesGivenIdempotencyKeyAndChannel) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--channel",
+                 "VOICE", "--idempotency-key", "deploy-42"}),
+            kExitOk);
+  EXPECT_EQ(sent_.channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(sent_.idempotency_key(), "deploy-42");
+}
+
+TEST_F(CliTest, SendJsonPrintsTheWholeResponse) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--json"}),
+            kExitOk);
+  EXPECT_EQ(out_.str(), "{\"alert_id\":\"a1\",\"duplicate\":false}\n");
+}
+
+TEST_F(CliTest, ReadsKeyAndAddressesFromTheEnvironment) {
+  env_ = {{"KLAXON_API_KEY", "env-key"},
+          {"KLAXON_INGRESS_ADDR", "ingress.klaxon:50051"},
+          {"KLAXON_AUDIT_ADDR", "audit.klaxon:50052"}};
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"send", "--to", "+14155552671", "--text", "t"}), kExitOk);
+  EXPECT_EQ(authorization_, "Bearer env-key");
+  EXPECT_EQ(ingress_address_, "ingress.klaxon:50051");
+  EXPECT_EQ(audit_address_, "audit.klaxon:50052");
+}
+
+TEST_F(CliTest, FlagsOverrideTheEnvironment) {
+  env_ = {{"KLAXON_API_KEY", "env-key"}, {"KLAXON_INGRESS_ADDR", "ingress.klaxon:50051"}};
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--ingress", "localhost:6000", "--api-key", "flag-key", "send", "--to",
+                 "+14155552671", "--text", "t"}),
+            kExitOk);
+  EXPECT_EQ(authorization_, "Bearer flag-key");
+  EXPECT_EQ(ingress_address_, "localhost:6000");
+}
+
+TEST_F(CliTest, AcceptsGlobalOptionsAfterTheSubcommand) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"send", "--to", "+14155552671", "--text", "t", "--api-key", "k2"}), kExitOk);
+  EXPECT_EQ(authorization_, "Bearer k2");
+}
+
+TEST_F(CliTest, SendDeadlineFollowsTimeout) {
+  std::chrono::system_clock::time_point deadline;
+  EXPECT_CALL(*intake_, SendAlert)
+      .WillOnce([&deadline](grpc::ClientContext* context, const alerts::v1::SendAlertRequest&,
+                            alerts::v1::SendAlertResponse*) {
+        deadline = context->deadline();
+        return grpc::Status::OK;
+      });
+  const absl::Time start = clock_.Now();
+  EXPECT_EQ(Run({"--api-key", "k", "--timeout", "3", "send", "--to", "+1", "--text", "t"}),
+            kExitOk);
+  EXPECT_EQ(deadline, absl::ToChronoTime(start + absl::Seconds(3)));
+}
+
+TEST_F(CliTest, MissingApiKeyIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"send", "--to", "+14155552671", "--text", "t"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--api-key or KLAXON_API_KEY is required"));
+}
+
+TEST_F(CliTest, MissingRecipientIsAUsageError) {
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--text", "t"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--to"));
+}
+
+TEST_F(CliTest, MetadataWithoutEqualsIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+1", "--text", "t", "--meta", "host"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--meta takes key=value"));
+}
+
+TEST_F(CliTest, UnknownChannelIsAUsageError) {
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+1", "--text", "t", "--channel", "fax"}),
+            kExitUsage);
+}
+
+TEST_F(CliTest, MalformedTimeoutIsAUsageError) {
+  EXPECT_EQ(Run({"--api-key", "k", "--timeout", "soon", "get", "a1"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--timeout must be a positive duration"));
+}
+
+TEST_F(CliTest, MissingSubcommandIsAUsageError) { EXPECT_EQ(Run({"--api-key", "k"}), kExitUsage); }
+
+TEST_F(CliTest, HelpExitsZero) {
+  EXPECT_EQ(Run({"--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("send"));
+}
+
+TEST_F(CliTest, SendRpcErrorPrintsCodeAndRetryHint) {
+  EXPECT_CALL(*intake_, SendAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused")));
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+1", "--text", "t"}), kExitFailure);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: connection refused"));
+  EXPECT_THAT(err_.str(), HasSubstr("retry with --idempotency-key generated-key"));
+}
+
+TEST_F(CliTest, SendRejectionHasNoRetryHint) {
+  EXPECT_CALL(*intake_, SendAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "recipient not E.164")));
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "0800", "--text", "t"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("INVALID_ARGUMENT: recipient not E.164"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("retry")));
+}
+
+TEST_F(CliTest, GetPrintsTheAlert) {
+  alerts::v1::GetAlertRequest asked;
+  alerts::v1::Alert alert;
+  alert.set_alert_id("a1");
+  alert.set_status(types::v1::ALERT_STATUS_DELIVERED);
+  alert.set_recipient_country_code("44");
+  alert.set_recipient_last4("0123");
+  EXPECT_CALL(*query_, GetAlert)
+      .WillOnce(
+          DoAll(SaveArg<1>(&asked), ::testing::SetArgPointee<2>(alert), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1"}), kExitOk);
+  EXPECT_EQ(asked.alert_id(), "a1");
+  EXPECT_THAT(out_.str(), HasSubstr("status      DELIVERED\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("recipient   +44 ••• 0123\n"));
+}
+
+TEST_F(CliTest, GetJsonPrintsTheAlertAsJson) {
+  EXPECT_CALL(*query_, GetAlert).WillOnce(ReturnAlertWithStatus(types::v1::ALERT_STATUS_SENT));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--json"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("\"status\":\"ALERT_STATUS_SENT\""));
+}
+
+TEST_F(CliTest, GetErrorPrintsCodeAndExitsOne) {
+  EXPECT_CALL(*query_, GetAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "no alert a1")));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("GetAlert failed: NOT_FOUND: no alert a1"));
+}
+
+TEST_F(CliTest, WaitForExitsZeroOnceStatusIsReached) {
+  EXPECT_CALL(*query_, GetAlert)
+      .WillOnce(ReturnAlertWithStatus(types::v1::ALERT_STATUS_QUEUED))
+      .WillOnce(ReturnAlertWithStatus(types::v1::ALERT_STATUS_DELIVERED));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "delivered"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("status      DELIVERED\n"));
+  EXPECT_EQ(clock_.sleeps().size(), 1U);
+}
+
+TEST_F(CliTest, WaitForExitsOneWhenAlertEndsOtherwise) {
+  EXPECT_CALL(*query_, GetAlert)
+      .WillOnce(ReturnAlertWithStatus(types::v1::ALERT_STATUS_UNDELIVERED));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "DELIVERED"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("alert ended as UNDELIVERED without reaching DELIVERED"));
+}
+
+TEST_F(CliTest, WaitForExitsOneAfterTimeout) {
+  EXPECT_CALL(*query_, GetAlert)
+      .WillRepeatedly(ReturnAlertWithStatus(types::v1::ALERT_STATUS_SENT));
+  const absl::Time start = clock_.Now();
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "DELIVERED", "--timeout", "2s"}),
+            kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("gave up after 2s waiting for DELIVERED; last status SENT"));
+  EXPECT_EQ(clock_.Now(), start + absl::Seconds(2));
+}
+
+TEST_F(CliTest, WaitForUnknownStatusIsAUsageError) {
+  EXPECT_CALL(*query_, GetAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "READ"}), kExitUsage);
+}
+
+}  // namespace
+}  // namespace klaxon::ctl

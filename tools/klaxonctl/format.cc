@@ -1,0 +1,126 @@
+#include "tools/klaxonctl/format.h"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace klaxon::ctl {
+namespace {
+
+using types::v1::AlertStatus;
+using types::v1::Channel;
+
+constexpr std::array<std::pair<AlertStatus, absl::string_view>, 5> kStatusNames = {{
+    {types::v1::ALERT_STATUS_QUEUED, "QUEUED"},
+    {types::v1::ALERT_STATUS_SENT, "SENT"},
+    {types::v1::ALERT_STATUS_DELIVERED, "DELIVERED"},
+    {types::v1::ALERT_STATUS_UNDELIVERED, "UNDELIVERED"},
+    {types::v1::ALERT_STATUS_FAILED, "FAILED"},
+}};
+
+constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannelNames = {{
+    {types::v1::CHANNEL_SMS, "sms"},
+    {types::v1::CHANNEL_VOICE, "voice"},
+}};
+
+std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
+  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
+  const absl::Time time =
+      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+std::string FormatError(int32_t code, absl::string_view reason) {
+  if (code == 0) return OrDash(reason);
+  if (reason.empty()) return absl::StrCat(code);
+  return absl::StrCat(code, ": ", reason);
+}
+
+}  // namespace
+
+absl::string_view StatusName(AlertStatus status) {
+  for (const auto& [value, name] : kStatusNames) {
+    if (value == status) return name;
+  }
+  return "UNSPECIFIED";
+}
+
+absl::StatusOr<AlertStatus> ParseStatus(absl::string_view name) {
+  const std::string upper = absl::AsciiStrToUpper(name);
+  for (const auto& [value, known] : kStatusNames) {
+    if (known == upper) return value;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown status \"", name, "\"; expected QUEUED, SENT, DELIVERED, UNDELIVERED or FAILED"));
+}
+
+absl::string_view ChannelName(Channel channel) {
+  for (const auto& [value, name] : kChannelNames) {
+    if (value == channel) return name;
+  }
+  return "unspecified";
+}
+
+absl::StatusOr<Channel> ParseChannel(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  for (const auto& [value, known] : kChannelNames) {
+    if (known == lower) return value;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown channel \"", name, "\"; expected sms or voice"));
+}
+
+std::string MaskedRecipient(const alerts::v1::Alert& alert) {
+  if (alert.recipient_last4().empty()) return "unknown";
+  if (alert.recipient_country_code().empty()) {
+    return absl::StrCat("••• ", alert.recipient_last4());
+  }
+  return absl::StrCat("+", alert.recipient_country_code(), " ••• ", alert.recipient_last4());
+}
+
+std::string FormatAlert(const alerts::v1::Alert& alert) {
+  std::string out;
+  const auto line = [&out](absl::string_view label, absl::string_view value) {
+    absl::StrAppendFormat(&out, "%-11s %s\n", label, value);
+  };
+  line("alert id", alert.alert_id());
+  line("status", StatusName(alert.status()));
+  line("channel", ChannelName(alert.channel()));
+  line("recipient", MaskedRecipient(alert));
+  line("twilio sid", OrDash(alert.twilio_sid()));
+  line("error", FormatError(alert.twilio_error_code(), alert.reason()));
+  line("created", FormatTimestamp(alert.created_at()));
+  line("updated", FormatTimestamp(alert.updated_at()));
+  line("attempts", absl::StrCat(alert.attempts_size()));
+  for (const alerts::v1::Attempt& attempt : alert.attempts()) {
+    absl::StrAppendFormat(&out, "  #%-3d %-11s %-34s %s  %s\n", attempt.number(),
+                          StatusName(attempt.status()), OrDash(attempt.twilio_sid()),
+                          FormatTimestamp(attempt.occurred_at()),
+                          FormatError(attempt.twilio_error_code(), attempt.reason()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+      !status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot render JSON: ", status.ToString()));
+  }
+  return json;
+}
+
+}  // namespace klaxon::ctl

@@ -1,0 +1,34 @@
+// How klaxonctl names statuses and channels and renders an alert for a person or as JSON. The
+// recipient is shown only as country code and last four digits, the most the API returns.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "klaxon/alerts/v1/alerts.pb.h"
+#include "klaxon/types/v1/types.pb.h"
+
+namespace klaxon::ctl {
+
+// "QUEUED", "SENT", ... as callers know them; "UNSPECIFIED" for anything else.
+absl::string_view StatusName(types::v1::AlertStatus status);
+// Accepts the names StatusName returns, in any case.
+absl::StatusOr<types::v1::AlertStatus> ParseStatus(absl::string_view name);
+
+// "sms" or "voice"; "unspecified" for anything else.
+absl::string_view ChannelName(types::v1::Channel channel);
+// Accepts "sms" or "voice", in any case.
+absl::StatusOr<types::v1::Channel> ParseChannel(absl::string_view name);
+
+// "+1 ••• 2671"; "unknown" when audit returned no digits.
+std::string MaskedRecipient(const alerts::v1::Alert& alert);
+
+// A multi-line, aligned description of the alert and its attempts, ending in a newline.
+std::string FormatAlert(const alerts::v1::Alert& alert);
+
+// One line of proto3 JSON with the schema's field names and every field present.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
+
+}  // namespace klaxon::ctl

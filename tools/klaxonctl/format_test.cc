@@ -1,0 +1,110 @@
+#include "tools/klaxonctl/format.h"
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace klaxon::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+alerts::v1::Alert FailedSmsAlert() {
+  alerts::v1::Alert alert;
+  alert.set_alert_id("0190a1b2-0000-7000-8000-000000000001");
+  alert.set_channel(types::v1::CHANNEL_SMS);
+  alert.set_status(types::v1::ALERT_STATUS_FAILED);
+  alert.set_recipient_country_code("1");
+  alert.set_recipient_last4("2671");
+  alert.set_twilio_sid("SM0123456789abcdef0123456789abcdef");
+  alert.set_twilio_error_code(21610);
+  alert.set_reason("recipient unsubscribed");
+  alert.mutable_created_at()->set_seconds(1'717'243'200);
+  alert.mutable_updated_at()->set_seconds(1'717'243'201);
+  alert.mutable_updated_at()->set_nanos(250'000'000);
+  alerts::v1::Attempt* attempt = alert.add_attempts();
+  attempt->set_number(1);
+  attempt->set_status(types::v1::ALERT_STATUS_FAILED);
+  attempt->set_twilio_sid("SM0123456789abcdef0123456789abcdef");
+  attempt->set_twilio_error_code(21610);
+  attempt->set_reason("recipient unsubscribed");
+  attempt->mutable_occurred_at()->set_seconds(1'717'243'201);
+  return alert;
+}
+
+TEST(StatusNameTest, RoundTripsThroughParseStatus) {
+  for (const types::v1::AlertStatus status :
+       {types::v1::ALERT_STATUS_QUEUED, types::v1::ALERT_STATUS_SENT,
+        types::v1::ALERT_STATUS_DELIVERED, types::v1::ALERT_STATUS_UNDELIVERED,
+        types::v1::ALERT_STATUS_FAILED}) {
+    const absl::StatusOr<types::v1::AlertStatus> parsed = ParseStatus(StatusName(status));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, status);
+  }
+}
+
+TEST(ParseStatusTest, IgnoresCase) {
+  const absl::StatusOr<types::v1::AlertStatus> parsed = ParseStatus("delivered");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, types::v1::ALERT_STATUS_DELIVERED);
+}
+
+TEST(ParseStatusTest, RejectsUnknownName) {
+  EXPECT_EQ(ParseStatus("READ").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseChannelTest, AcceptsSmsAndVoiceInAnyCase) {
+  const absl::StatusOr<types::v1::Channel> sms = ParseChannel("SMS");
+  const absl::StatusOr<types::v1::Channel> voice = ParseChannel("voice");
+  ASSERT_TRUE(sms.ok() && voice.ok());
+  EXPECT_EQ(*sms, types::v1::CHANNEL_SMS);
+  EXPECT_EQ(*voice, types::v1::CHANNEL_VOICE);
+}
+
+TEST(ParseChannelTest, RejectsUnknownChannel) {
+  EXPECT_EQ(ParseChannel("fax").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MaskedRecipientTest, ShowsCountryCodeAndLastFourOnly) {
+  EXPECT_EQ(MaskedRecipient(FailedSmsAlert()), "+1 ••• 2671");
+}
+
+TEST(MaskedRecipientTest, SaysUnknownWithoutDigits) {
+  EXPECT_EQ(MaskedRecipient(alerts::v1::Alert()), "unknown");
+}
+
+TEST(FormatAlertTest, ShowsEveryField) {
+  const std::string text = FormatAlert(FailedSmsAlert());
+  EXPECT_THAT(text, HasSubstr("alert id    0190a1b2-0000-7000-8000-000000000001\n"));
+  EXPECT_THAT(text, HasSubstr("status      FAILED\n"));
+  EXPECT_THAT(text, HasSubstr("channel     sms\n"));
+  EXPECT_THAT(text, HasSubstr("recipient   +1 ••• 2671\n"));
+  EXPECT_THAT(text, HasSubstr("twilio sid  SM0123456789abcdef0123456789abcdef\n"));
+  EXPECT_THAT(text, HasSubstr("error       21610: recipient unsubscribed\n"));
+  EXPECT_THAT(text, HasSubstr("created     2024-06-01T12:00:00.000Z\n"));
+  EXPECT_THAT(text, HasSubstr("updated     2024-06-01T12:00:01.250Z\n"));
+  EXPECT_THAT(text, HasSubstr("attempts    1\n"));
+  EXPECT_THAT(text, HasSubstr("  #1   FAILED      SM0123456789abcdef0123456789abcdef"));
+}
+
+TEST(FormatAlertTest, ShowsDashesForAbsentValues) {
+  alerts::v1::Alert alert;
+  alert.set_alert_id("a1");
+  alert.set_status(types::v1::ALERT_STATUS_QUEUED);
+  const std::string text = FormatAlert(alert);
+  EXPECT_THAT(text, HasSubstr("twilio sid  -\n"));
+  EXPECT_THAT(text, HasSubstr("error       -\n"));
+  EXPECT_THAT(text, HasSubstr("updated     -\n"));
+  EXPECT_THAT(text, HasSubstr("attempts    0\n"));
+}
+
+TEST(ToJsonTest, UsesSchemaFieldNamesAndPrintsDefaults) {
+  alerts::v1::SendAlertResponse response;
+  response.set_alert_id("a1");
+  const absl::StatusOr<std::string> json = ToJson(response);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"alert_id":"a1","duplicate":false})");
+}
+
+}  // namespace
+}  // namespace klaxon::ctl

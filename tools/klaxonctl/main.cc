@@ -1,0 +1,54 @@
+// klaxonctl: wires real gRPC channels, the process environment, a random idempotency key and the
+// wall clock into the command line in cli.h.
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "tools/klaxonctl/cli.h"
+#include "tools/klaxonctl/clock.h"
+
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const klaxon::ctl::Endpoint& endpoint) {
+  return grpc::CreateChannel(endpoint.address,
+                             endpoint.tls ? grpc::SslCredentials(grpc::SslCredentialsOptions())
+                                          : grpc::InsecureChannelCredentials());
+}
+
+std::string NewIdempotencyKey() {
+  absl::BitGen random;
+  return absl::StrFormat("klaxonctl-%016x%016x", absl::Uniform<uint64_t>(random),
+                         absl::Uniform<uint64_t>(random));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  klaxon::ctl::RealClock clock;
+  const klaxon::ctl::CliDependencies deps{
+      .make_intake =
+          [](const klaxon::ctl::Endpoint& endpoint) {
+            return klaxon::alerts::v1::AlertIntake::NewStub(MakeChannel(endpoint));
+          },
+      .make_query =
+          [](const klaxon::ctl::Endpoint& endpoint) {
+            return klaxon::alerts::v1::AlertQuery::NewStub(MakeChannel(endpoint));
+          },
+      .get_env = [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+      },
+      .new_idempotency_key = NewIdempotencyKey,
+      .clock = clock,
+      .out = std::cout,
+      .err = std::cerr,
+  };
+  return klaxon::ctl::RunCli(argc, argv, deps);
+}
