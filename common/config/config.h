@@ -23,7 +23,7 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 Environment FromProcessEnvironment();
 
 struct HostPort {
-  std::string host;  // without brackets, also for IPv6 literals
+  std::string host{};  // without brackets, also for IPv6 literals
   uint16_t port = 0;
 
   // "host:port", with "[v6]:port" for IPv6 literals; the form gRPC and Pistache accept.

@@ -21,23 +21,24 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 struct ServerOptions {
-  std::string address;  // "host:port" or "[v6]:port"; port 0 picks a free port
-  // Borrowed; each must outlive the server.
-  std::vector<std::reference_wrapper<grpc::Service>> services;
+  std::string address{};  // "host:port" or "[v6]:port"; port 0 picks a free port
+  // Borrowed; each must outlive the server. At least one.
+  std::vector<std::reference_wrapper<grpc::Service>> services{};
   // Defaults to insecure (TLS, when used, terminates in front of the pod).
-  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::shared_ptr<grpc::ServerCredentials> credentials{};
   int max_receive_message_bytes = 1 << 20;
 };
 
 struct StartedServer {
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<grpc::Server> server{};
   int port = 0;  // the bound port
 };
 
 // Enables the default health service (process-wide gRPC setting), registers `services`, binds
 // and starts. The health service reports SERVING for "" (the whole server); a main sets
 // NOT_SERVING through server->GetHealthCheckService()->SetServingStatus(false) while draining.
-// kInvalidArgument for an empty address, kUnavailable when the address cannot be bound.
+// kInvalidArgument for an empty address or no services, kUnavailable when the address cannot be
+// bound.
 absl::StatusOr<StartedServer> StartServer(ServerOptions options);
 
 }  // namespace klaxon::grpcutil

@@ -96,7 +96,7 @@ class MemorySink final : public Sink {
 };
 
 struct LoggerOptions {
-  std::string service;
+  std::string service{};
   Level min_level = Level::kInfo;
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };

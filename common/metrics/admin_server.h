@@ -19,8 +19,8 @@ namespace klaxon::metrics {
 struct AdminServerOptions {
   std::string host = "127.0.0.1";  // an IPv4 address or a name that resolves to one
   uint16_t port = 9464;            // 0 picks a free port (see AdminServer::port())
-  std::shared_ptr<prometheus::Registry> registry;  // required
-  std::function<bool()> ready;  // required; must be cheap and thread-safe (e.g. read an atomic)
+  std::shared_ptr<prometheus::Registry> registry{};  // required
+  std::function<bool()> ready{};  // required; must be cheap and thread-safe (e.g. read an atomic)
   int threads = 1;
 };
 

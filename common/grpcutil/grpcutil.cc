@@ -1,0 +1,62 @@
+#include "common/grpcutil/grpcutil.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace klaxon::grpcutil {
+namespace {
+
+// Both enums are the canonical code space 0 (OK) to 16 (UNAUTHENTICATED).
+constexpr int kMaxCanonicalCode = 16;
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const int code = static_cast<int>(status.code());
+  return grpc::Status(code > 0 && code <= kMaxCanonicalCode ? static_cast<grpc::StatusCode>(code)
+                                                            : grpc::StatusCode::UNKNOWN,
+                      std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  const int code = static_cast<int>(status.error_code());
+  return absl::Status(code > 0 && code <= kMaxCanonicalCode ? static_cast<absl::StatusCode>(code)
+                                                            : absl::StatusCode::kUnknown,
+                      status.error_message());
+}
+
+absl::StatusOr<StartedServer> StartServer(ServerOptions options) {
+  if (options.address.empty()) {
+    return absl::InvalidArgumentError("ServerOptions.address is empty");
+  }
+  // gRPC refuses to build a server without a service (no completion queue would be polled).
+  if (options.services.empty()) {
+    return absl::InvalidArgumentError("ServerOptions.services is empty");
+  }
+  // Process-wide, read when a server is built: every Klaxon gRPC server serves grpc.health.v1.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  // Without this gRPC sets SO_REUSEPORT, and a second instance would silently share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  int port = 0;
+  builder.AddListeningPort(
+      options.address,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials(),
+      &port);
+  for (grpc::Service& service : options.services) builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.address));
+  }
+  return StartedServer{.server = std::move(server), .port = port};
+}
+
+}  // namespace klaxon::grpcutil
