@@ -19,7 +19,9 @@
 //      scrape work until the end), flush logs, return from main.
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <thread>
 
@@ -62,7 +64,9 @@ class ShutdownSignal {
   int wake_fd_;
   std::stop_source source_;
   std::atomic<int> signal_number_{0};
-  std::atomic<bool> requested_{false};  // for Wait(): atomic wait/notify
+  mutable std::mutex mutex_;
+  mutable std::condition_variable requested_cv_;
+  bool requested_ = false;  // guarded by mutex_
   std::jthread watcher_;
 };
 
