@@ -107,14 +107,16 @@ void ShutdownSignal::Watch(std::stop_token watcher_stop) {
 }
 
 void ShutdownSignal::Request(int signal_number) {
+  if (claimed_.exchange(true)) return;  // the first reason wins; later signals are ignored
+  signal_number_.store(signal_number);
+  // Stop the token (running its callbacks) before waking Wait(), so whoever returns from Wait()
+  // already sees token().stop_requested().
+  source_.request_stop();
   {
     const std::lock_guard lock(mutex_);
-    if (requested_) return;  // the first reason wins; later signals are consumed and ignored
     requested_ = true;
-    signal_number_.store(signal_number);
   }
   requested_cv_.notify_all();
-  source_.request_stop();
 }
 
 void ShutdownSignal::Trigger() { Request(0); }

@@ -63,6 +63,7 @@ class ShutdownSignal {
   int signal_fd_;
   int wake_fd_;
   std::stop_source source_;
+  std::atomic<bool> claimed_{false};
   std::atomic<int> signal_number_{0};
   mutable std::mutex mutex_;
   mutable std::condition_variable requested_cv_;
