@@ -1,0 +1,114 @@
+#include "tools/twilio-sandbox/callback_scheduler.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::sandbox {
+
+CallbackScheduler::CallbackScheduler() : worker_([this] { Run(); }) {}
+
+CallbackScheduler::~CallbackScheduler() { Stop(); }
+
+void CallbackScheduler::Schedule(absl::Duration delay, std::function<void()> task) {
+  const auto due = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(delay);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    tasks_.emplace(std::make_pair(due, next_sequence_++), std::move(task));
+  }
+  wake_.notify_one();
+}
+
+void CallbackScheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    tasks_.clear();
+  }
+  wake_.notify_one();
+  if (worker_.joinable()) worker_.join();
+}
+
+void CallbackScheduler::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    if (tasks_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    const auto first = tasks_.begin();
+    if (first->first.first > std::chrono::steady_clock::now()) {
+      wake_.wait_until(lock, first->first.first);
+      continue;
+    }
+    std::function<void()> task = std::move(first->second);
+    tasks_.erase(first);
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+namespace {
+
+struct CurlEasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+struct CurlStringDeleter {
+  void operator()(char* text) const { curl_free(text); }
+};
+
+std::string Escape(const std::string& text) {
+  std::unique_ptr<char, CurlStringDeleter> escaped(
+      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())));
+  return escaped ? std::string(escaped.get()) : std::string();
+}
+
+size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
+
+}  // namespace
+
+absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
+  std::unique_ptr<CURL, CurlEasyDeleter> curl(curl_easy_init());
+  if (!curl) return absl::InternalError("curl_easy_init failed");
+  std::string form;
+  for (const auto& [key, value] : callback.params) {
+    if (!form.empty()) form.push_back('&');
+    absl::StrAppend(&form, Escape(key), "=", Escape(value));
+  }
+  std::unique_ptr<curl_slist, CurlSlistDeleter> headers(
+      curl_slist_append(nullptr, "Content-Type: application/x-www-form-urlencoded"));
+  headers.reset(curl_slist_append(headers.release(), "Expect:"));
+  for (const auto& [name, value] : callback.headers) {
+    headers.reset(curl_slist_append(headers.release(), absl::StrCat(name, ": ", value).c_str()));
+  }
+  curl_easy_setopt(curl.get(), CURLOPT_URL, callback.url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "TwilioProxy/1.1");
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, form.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout_)));  // NOLINT
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Discard);
+  const CURLcode code = curl_easy_perform(curl.get());
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("callback not delivered: ", curl_easy_strerror(code)));
+  }
+  long status = 0;  // NOLINT(runtime/int): libcurl's type
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status > 299) {
+    return absl::UnavailableError(absl::StrCat("callback answered HTTP ", status));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace klaxon::sandbox

@@ -1,0 +1,69 @@
+#pragma once
+// Runs the sandbox's delayed work (status changes and the status callbacks that announce them)
+// on one worker thread, in due-time order, tasks due together in the order they were
+// scheduled. Stopping drops what has not run yet.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace klaxon::sandbox {
+
+class CallbackScheduler {
+ public:
+  CallbackScheduler();
+  ~CallbackScheduler();  // stops
+  CallbackScheduler(const CallbackScheduler&) = delete;
+  CallbackScheduler& operator=(const CallbackScheduler&) = delete;
+
+  void Schedule(absl::Duration delay, std::function<void()> task);
+  void Stop();
+
+ private:
+  void Run();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  uint64_t next_sequence_ = 0;
+  // Keyed by (due time, sequence) so equal due times keep scheduling order.
+  std::map<std::pair<std::chrono::steady_clock::time_point, uint64_t>, std::function<void()>>
+      tasks_;
+  std::thread worker_;
+};
+
+// A status callback as it goes on the wire: form parameters in order, plus headers.
+struct StatusCallback {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Delivers status callbacks. The sandbox delivers once, like Twilio's default (no retry).
+class CallbackSender {
+ public:
+  virtual ~CallbackSender() = default;
+  virtual absl::Status Send(const StatusCallback& callback) = 0;
+};
+
+// POSTs callbacks form-encoded with libcurl.
+class CurlCallbackSender : public CallbackSender {
+ public:
+  explicit CurlCallbackSender(absl::Duration timeout) : timeout_(timeout) {}
+  absl::Status Send(const StatusCallback& callback) override;
+
+ private:
+  absl::Duration timeout_;
+};
+
+}  // namespace klaxon::sandbox

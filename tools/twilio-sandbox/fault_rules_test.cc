@@ -1,0 +1,80 @@
+#include "tools/twilio-sandbox/fault_rules.h"
+
+#include "gtest/gtest.h"
+
+namespace klaxon::sandbox {
+namespace {
+
+FaultRule Parse(const char* json) {
+  auto rules = ParseFaultRules(json);
+  EXPECT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->size(), 1u);
+  return rules->front();
+}
+
+TEST(FaultRulesTest, RateLimitGetsTwilioDefaults) {
+  const FaultRule rule = Parse(R"({"type":"rate_limit"})");
+  EXPECT_EQ(rule.http_status, 429);
+  EXPECT_EQ(rule.code, 20429);
+  EXPECT_EQ(rule.retry_after, absl::Seconds(1));
+}
+
+TEST(FaultRulesTest, ServiceUnavailableGets20503) {
+  const FaultRule rule = Parse(R"({"type":"server_error","status":503})");
+  EXPECT_EQ(rule.code, 20503);
+}
+
+TEST(FaultRulesTest, RejectsUnknownType) {
+  EXPECT_EQ(ParseFaultRules(R"({"type":"explode"})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FaultRulesTest, RejectsErrorRuleWithoutCode) {
+  EXPECT_EQ(ParseFaultRules(R"([{"type":"error","to":"+15551230000"}])").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FaultRulesTest, RejectsWronglyTypedField) {
+  EXPECT_EQ(ParseFaultRules(R"({"type":"rate_limit","count":"many"})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FaultRulesTest, CountedRuleExpiresAfterCount) {
+  FaultRules rules;
+  rules.Add(Parse(R"({"type":"rate_limit","count":2})"));
+  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
+  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kCall, "+15551230001").has_value());
+  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
+  EXPECT_TRUE(rules.List().empty());
+}
+
+TEST(FaultRulesTest, DestinationRuleMatchesOnlyItsNumber) {
+  FaultRules rules;
+  rules.Add(Parse(R"({"type":"error","to":"+15551230000","code":21610})"));
+  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551239999").has_value());
+  const auto fault = rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000");
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->code, 21610);
+  EXPECT_EQ(fault->http_status, 400);
+}
+
+TEST(FaultRulesTest, DeliveryRulesAreNotRequestFaults) {
+  FaultRules rules;
+  rules.Add(Parse(R"({"type":"delivery","outcome":"undelivered"})"));
+  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
+  const auto fault = rules.TakeDeliveryFault(ResourceKind::kMessage, "+15551230000");
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->error_code, 30003);
+  EXPECT_FALSE(rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000").has_value());
+}
+
+TEST(FaultRulesTest, RemoveDeletesById) {
+  FaultRules rules;
+  const int64_t id = rules.Add(Parse(R"({"type":"latency","latency_ms":5})"));
+  EXPECT_TRUE(rules.Remove(id));
+  EXPECT_FALSE(rules.Remove(id));
+  EXPECT_TRUE(rules.List().empty());
+}
+
+}  // namespace
+}  // namespace klaxon::sandbox

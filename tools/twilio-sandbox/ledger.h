@@ -1,0 +1,60 @@
+#pragma once
+// The sandbox's record of what Klaxon asked Twilio to do: every accepted create request, and
+// separately every rejected one (auth, validation, injected fault). Tests read it through the
+// admin endpoint to assert "exactly one SMS went to this number".
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "tools/twilio-sandbox/fault_rules.h"
+
+namespace klaxon::sandbox {
+
+struct LedgerEntry {
+  std::string sid;
+  ResourceKind kind = ResourceKind::kMessage;
+  std::string to;
+  std::string from;
+  std::string body;   // messages
+  std::string twiml;  // calls
+  std::string url;    // calls created with Url
+  std::string status_callback;
+  absl::Time received_at;
+  std::vector<std::pair<std::string, std::string>> params;  // every form field, in order
+};
+
+struct RejectedEntry {
+  ResourceKind kind = ResourceKind::kMessage;
+  std::string to;
+  int http_status = 0;
+  int code = 0;
+  std::string reason;  // auth, validation or fault
+  absl::Time received_at;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+nlohmann::json LedgerEntryToJson(const LedgerEntry& entry);
+nlohmann::json RejectedEntryToJson(const RejectedEntry& entry);
+
+// Thread-safe.
+class Ledger {
+ public:
+  void RecordAccepted(LedgerEntry entry);
+  void RecordRejected(RejectedEntry entry);
+  // Entries in arrival order; all of them when `to` is empty.
+  std::vector<LedgerEntry> Accepted(std::string_view to = "") const;
+  std::vector<RejectedEntry> Rejected(std::string_view to = "") const;
+  void Clear();
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<LedgerEntry> accepted_;
+  std::vector<RejectedEntry> rejected_;
+};
+
+}  // namespace klaxon::sandbox

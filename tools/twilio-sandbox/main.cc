@@ -1,0 +1,128 @@
+// twilio-sandbox: Klaxon's local stand-in for Twilio's REST API. Wiring only: flags and
+// environment, fault rules from a file, the Pistache server, and a clean stop on SIGTERM.
+
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "nlohmann/json.hpp"
+#include "tools/twilio-sandbox/callback_scheduler.h"
+#include "tools/twilio-sandbox/clock.h"
+#include "tools/twilio-sandbox/fault_rules.h"
+#include "tools/twilio-sandbox/sandbox.h"
+#include "tools/twilio-sandbox/server.h"
+
+namespace {
+
+void Log(const std::string& level, const std::string& message, nlohmann::json fields = {}) {
+  fields["level"] = level;
+  fields["msg"] = message;
+  std::cout << fields.dump() << std::endl;
+}
+
+int Fail(const std::string& message) {
+  Log("error", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  klaxon::sandbox::SandboxOptions options;
+  std::string listen = "127.0.0.1:0";
+  int64_t callback_delay_ms = 50;
+  int64_t call_duration_s = 5;
+  int64_t max_hang_ms = 30000;
+  int threads = 4;
+  std::string faults_file;
+  std::string faults_json;
+
+  CLI::App app{"Local stand-in for Twilio's REST API (Messages, Calls, status callbacks)"};
+  app.add_option("--listen", listen, "host:port to listen on; port 0 picks a free one")
+      ->envname("TWILIO_SANDBOX_LISTEN");
+  app.add_option("--account-sid", options.account_sid, "account SID accepted")
+      ->envname("TWILIO_SANDBOX_ACCOUNT_SID");
+  app.add_option("--auth-token", options.auth_token,
+                 "auth token accepted and used to sign callbacks")
+      ->envname("TWILIO_SANDBOX_AUTH_TOKEN");
+  app.add_option("--callback-delay-ms", callback_delay_ms, "time between status steps")
+      ->envname("TWILIO_SANDBOX_CALLBACK_DELAY_MS");
+  app.add_option("--call-duration-s", call_duration_s, "CallDuration of answered calls")
+      ->envname("TWILIO_SANDBOX_CALL_DURATION_S");
+  app.add_option("--max-hang-ms", max_hang_ms, "upper bound of hang faults")
+      ->envname("TWILIO_SANDBOX_MAX_HANG_MS");
+  app.add_option("--threads", threads, "server threads")->envname("TWILIO_SANDBOX_THREADS");
+  app.add_option("--faults-file", faults_file, "JSON file of fault rules loaded at start")
+      ->envname("TWILIO_SANDBOX_FAULTS_FILE");
+  app.add_option("--faults", faults_json, "fault rules as inline JSON")
+      ->envname("TWILIO_SANDBOX_FAULTS");
+  CLI11_PARSE(app, argc, argv);
+
+  options.callback_delay = absl::Milliseconds(callback_delay_ms);
+  options.call_duration = absl::Seconds(call_duration_s);
+  options.max_hang = absl::Milliseconds(max_hang_ms);
+
+  klaxon::sandbox::SandboxServerOptions server_options;
+  server_options.threads = threads;
+  const size_t colon = listen.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port > 65535) {
+    return Fail("TWILIO_SANDBOX_LISTEN / --listen must be host:port");
+  }
+  server_options.host = listen.substr(0, colon);
+  server_options.port = static_cast<uint16_t>(port);
+
+  std::vector<klaxon::sandbox::FaultRule> rules;
+  for (const auto& [source, text] :
+       {std::pair<std::string, std::string>{"TWILIO_SANDBOX_FAULTS", faults_json},
+        std::pair<std::string, std::string>{"TWILIO_SANDBOX_FAULTS_FILE", ""}}) {
+    std::string content = text;
+    if (source == "TWILIO_SANDBOX_FAULTS_FILE") {
+      if (faults_file.empty()) continue;
+      std::ifstream file(faults_file);
+      if (!file) return Fail("TWILIO_SANDBOX_FAULTS_FILE: cannot read " + faults_file);
+      std::stringstream buffer;
+      buffer << file.rdbuf();
+      content = buffer.str();
+    }
+    if (content.empty()) continue;
+    auto parsed = klaxon::sandbox::ParseFaultRules(content);
+    if (!parsed.ok()) return Fail(source + ": " + std::string(parsed.status().message()));
+    rules.insert(rules.end(), parsed->begin(), parsed->end());
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Fail("curl_global_init failed");
+
+  klaxon::sandbox::SystemClock clock;
+  klaxon::sandbox::CurlCallbackSender sender(absl::Seconds(15));
+  auto sandbox = klaxon::sandbox::TwilioSandbox::Create(options, clock, sender);
+  if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
+  for (const klaxon::sandbox::FaultRule& rule : rules) (*sandbox)->faults().Add(rule);
+
+  auto server = klaxon::sandbox::SandboxServer::Start(server_options, **sandbox);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  Log("info", "listening",
+      {{"host", server_options.host},
+       {"port", (*server)->port()},
+       {"account_sid", options.account_sid},
+       {"fault_rules", rules.size()}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  Log("info", "stopping", {{"signal", signal_number}});
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,655 @@
+#include "tools/twilio-sandbox/sandbox.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/twilio/signature.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::sandbox {
+namespace {
+
+constexpr char kApiVersion[] = "2010-04-01";
+constexpr size_t kMaxBodyCharacters = 1600;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes; a malformed escape stays as written, like most form parsers.
+std::string Decode(std::string_view text, bool plus_is_space) {
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
+        HexValue(text[i + 2]) >= 0) {
+      decoded.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      i += 2;
+    } else if (text[i] == '+' && plus_is_space) {
+      decoded.push_back(' ');
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  return decoded;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseForm(std::string_view text,
+                                                           bool plus_is_space) {
+  std::vector<std::pair<std::string, std::string>> params;
+  for (absl::string_view field :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '&', absl::SkipEmpty())) {
+    const size_t equals = field.find('=');
+    const absl::string_view key = field.substr(0, equals);
+    const absl::string_view value =
+        equals == absl::string_view::npos ? absl::string_view() : field.substr(equals + 1);
+    params.emplace_back(Decode(std::string_view(key.data(), key.size()), plus_is_space),
+                        Decode(std::string_view(value.data(), value.size()), plus_is_space));
+  }
+  return params;
+}
+
+const std::string* Find(const std::vector<std::pair<std::string, std::string>>& params,
+                        std::string_view key) {
+  for (const auto& [name, value] : params) {
+    if (name == key) return &value;
+  }
+  return nullptr;
+}
+
+std::string Get(const std::vector<std::pair<std::string, std::string>>& params,
+                std::string_view key) {
+  const std::string* value = Find(params, key);
+  return value ? *value : std::string();
+}
+
+bool IsE164(std::string_view number) {
+  if (number.size() < 3 || number.size() > 16 || number[0] != '+' || number[1] == '0') {
+    return false;
+  }
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Alphanumeric sender IDs: up to 11 letters, digits and spaces, at least one letter.
+bool IsAlphanumericSender(std::string_view sender) {
+  if (sender.empty() || sender.size() > 11) return false;
+  bool letter = false;
+  for (char c : sender) {
+    const bool is_letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    letter = letter || is_letter;
+    if (!is_letter && !(c >= '0' && c <= '9') && c != ' ') return false;
+  }
+  return letter;
+}
+
+bool IsSid(std::string_view sid, std::string_view prefix) {
+  return sid.size() == 34 && sid.substr(0, 2) == prefix &&
+         std::all_of(sid.begin() + 2, sid.end(), [](char c) { return HexValue(c) >= 0; });
+}
+
+bool IsHttpUrl(std::string_view url) {
+  return url.starts_with("http://") || url.starts_with("https://");
+}
+
+size_t CodePoints(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// GSM-7 when the body is plain ASCII (160 per single segment, 153 when concatenated),
+// otherwise UCS-2 (70, 67). Close enough to Twilio for counting segments.
+int Segments(std::string_view body) {
+  const size_t characters = CodePoints(body);
+  const bool gsm = std::all_of(body.begin(), body.end(),
+                               [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const size_t single = gsm ? 160 : 70;
+  const size_t part = gsm ? 153 : 67;
+  if (characters <= single) return 1;
+  return static_cast<int>((characters + part - 1) / part);
+}
+
+std::string Rfc2822(absl::Time time) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", time, absl::UTCTimeZone());
+}
+
+nlohmann::json OptionalDate(const std::optional<absl::Time>& time) {
+  return time ? nlohmann::json(Rfc2822(*time)) : nlohmann::json(nullptr);
+}
+
+SandboxResponse Json(int status, const nlohmann::json& body) {
+  SandboxResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
+SandboxResponse TwilioError(int status, int code, const std::string& message) {
+  return Json(status, {{"code", code},
+                       {"message", message},
+                       {"more_info", absl::StrCat("https://www.twilio.com/docs/errors/", code)},
+                       {"status", status}});
+}
+
+SandboxResponse NotFound(const std::string& path) {
+  return TwilioError(404, 20404, absl::StrCat("The requested resource ", path, " was not found"));
+}
+
+SandboxResponse NoContent() {
+  SandboxResponse response;
+  response.status = 204;
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOptions options,
+                                                                     Clock& clock,
+                                                                     CallbackSender& sender) {
+  if (!IsSid(options.account_sid, "AC")) {
+    return absl::InvalidArgumentError("account SID must be AC followed by 32 hex digits");
+  }
+  if (options.auth_token.empty()) return absl::InvalidArgumentError("auth token is empty");
+  if (options.callback_delay < absl::ZeroDuration() ||
+      options.call_duration < absl::ZeroDuration() || options.max_hang < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("sandbox durations must not be negative");
+  }
+  return std::unique_ptr<TwilioSandbox>(new TwilioSandbox(std::move(options), clock, sender));
+}
+
+TwilioSandbox::TwilioSandbox(SandboxOptions options, Clock& clock, CallbackSender& sender)
+    : options_(std::move(options)),
+      clock_(clock),
+      sender_(sender),
+      random_(std::random_device{}()) {}
+
+TwilioSandbox::~TwilioSandbox() { scheduler_.Stop(); }
+
+SandboxResponse TwilioSandbox::Handle(const SandboxRequest& request) {
+  if (absl::StartsWith(request.path, "/sandbox/")) return HandleAdmin(request);
+  return HandleApi(request);
+}
+
+SandboxResponse TwilioSandbox::HandleAdmin(const SandboxRequest& request) {
+  if (!request.from_loopback) {
+    return TwilioError(403, 20403, "The sandbox admin API answers loopback clients only");
+  }
+  const auto query = ParseForm(request.query, /*plus_is_space=*/false);
+  const std::string to = Get(query, "to");
+  if (request.path == "/sandbox/ledger" || request.path == "/sandbox/rejected") {
+    if (request.method == "DELETE") {
+      ledger_.Clear();
+      return NoContent();
+    }
+    if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
+    nlohmann::json entries = nlohmann::json::array();
+    if (request.path == "/sandbox/ledger") {
+      for (const LedgerEntry& entry : ledger_.Accepted(to)) {
+        entries.push_back(LedgerEntryToJson(entry));
+      }
+    } else {
+      for (const RejectedEntry& entry : ledger_.Rejected(to)) {
+        entries.push_back(RejectedEntryToJson(entry));
+      }
+    }
+    return Json(200, entries);
+  }
+  if (request.path == "/sandbox/faults") {
+    if (request.method == "GET") {
+      nlohmann::json rules = nlohmann::json::array();
+      for (const FaultRule& rule : faults_.List()) rules.push_back(FaultRuleToJson(rule));
+      return Json(200, rules);
+    }
+    if (request.method == "DELETE") {
+      faults_.Clear();
+      return NoContent();
+    }
+    if (request.method == "POST") {
+      auto rules = ParseFaultRules(request.body);
+      if (!rules.ok()) return Json(400, {{"error", std::string(rules.status().message())}});
+      nlohmann::json added = nlohmann::json::array();
+      for (FaultRule& rule : *rules) {
+        rule.id = faults_.Add(rule);
+        added.push_back(FaultRuleToJson(rule));
+      }
+      return Json(201, added);
+    }
+    return TwilioError(405, 20004, "Method not allowed");
+  }
+  absl::string_view id_text = request.path;
+  int64_t id = 0;
+  if (request.method == "DELETE" && absl::StartsWith(id_text, "/sandbox/faults/") &&
+      absl::SimpleAtoi(id_text.substr(absl::string_view("/sandbox/faults/").size()), &id)) {
+    return faults_.Remove(id) ? NoContent() : NotFound(request.path);
+  }
+  return NotFound(request.path);
+}
+
+SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
+  const std::vector<std::string> parts = absl::StrSplit(request.path, '/');
+  // "", "2010-04-01", "Accounts", account, collection[, resource]
+  if (parts.size() < 5 || parts.size() > 6 || !parts[0].empty() || parts[1] != kApiVersion ||
+      parts[2] != "Accounts") {
+    return NotFound(request.path);
+  }
+  std::string credentials;
+  const bool authenticated =
+      absl::StartsWith(request.authorization, "Basic ") &&
+      absl::Base64Unescape(request.authorization.substr(6), &credentials) &&
+      credentials.size() == options_.account_sid.size() + 1 + options_.auth_token.size() &&
+      absl::StartsWith(credentials, options_.account_sid + ":") &&
+      twilio::SignatureMatches(credentials.substr(options_.account_sid.size() + 1),
+                               options_.auth_token) &&
+      parts[3] == options_.account_sid;
+  const FormParams params = ParseForm(request.body, /*plus_is_space=*/true);
+  if (!authenticated) {
+    const ResourceKind kind =
+        absl::StartsWith(parts[4], "Calls") ? ResourceKind::kCall : ResourceKind::kMessage;
+    if (request.method == "POST") {
+      return Reject(kind, Get(params, "To"), params, "auth", 401, 20003, "Authenticate");
+    }
+    return TwilioError(401, 20003, "Authenticate");
+  }
+  if (parts.size() == 5) {
+    if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
+    if (parts[4] == "Messages.json") return CreateMessage(params);
+    if (parts[4] == "Calls.json") return CreateCall(params);
+    return NotFound(request.path);
+  }
+  if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
+  absl::string_view resource = parts[5];
+  if (!absl::ConsumeSuffix(&resource, ".json")) return NotFound(request.path);
+  if (parts[4] == "Messages") return FetchMessage(std::string(resource), request.path);
+  if (parts[4] == "Calls") return FetchCall(std::string(resource), request.path);
+  return NotFound(request.path);
+}
+
+SandboxResponse TwilioSandbox::Reject(ResourceKind kind, const std::string& to,
+                                      const FormParams& params, const std::string& reason,
+                                      int status, int code, const std::string& message) {
+  RejectedEntry entry;
+  entry.kind = kind;
+  entry.to = to;
+  entry.http_status = status;
+  entry.code = code;
+  entry.reason = reason;
+  entry.received_at = clock_.Now();
+  entry.params = params;
+  ledger_.RecordRejected(std::move(entry));
+  return TwilioError(status, code, message);
+}
+
+std::optional<SandboxResponse> TwilioSandbox::ApplyRequestFault(ResourceKind kind,
+                                                                const std::string& to,
+                                                                const FormParams& params,
+                                                                absl::Duration& delay) {
+  const std::optional<FaultRule> fault = faults_.TakeRequestFault(kind, to);
+  if (!fault) return std::nullopt;
+  switch (fault->type) {
+    case FaultType::kLatency:
+      delay = fault->latency;
+      return std::nullopt;
+    case FaultType::kHang:
+      delay = std::min(fault->hang, options_.max_hang);
+      if (fault->accept) return std::nullopt;
+      break;
+    case FaultType::kRateLimit:
+    case FaultType::kServerError:
+    case FaultType::kError:
+    case FaultType::kDelivery:
+      break;
+  }
+  SandboxResponse response =
+      Reject(kind, to, params, "fault", fault->http_status, fault->code, fault->message);
+  response.delay = delay;
+  if (fault->type == FaultType::kRateLimit) {
+    response.headers.emplace_back("Retry-After",
+                                  absl::StrCat(absl::ToInt64Seconds(fault->retry_after)));
+  }
+  return response;
+}
+
+SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
+  const std::string to = Get(params, "To");
+  const std::string from = Get(params, "From");
+  const std::string service = Get(params, "MessagingServiceSid");
+  const std::string* body = Find(params, "Body");
+  const std::string status_callback = Get(params, "StatusCallback");
+  const auto invalid = [&](int code, const std::string& message) {
+    return Reject(ResourceKind::kMessage, to, params, "validation", 400, code, message);
+  };
+  if (to.empty()) return invalid(21604, "A 'To' phone number is required.");
+  if (!IsE164(to)) return invalid(21211, absl::StrCat("Invalid 'To' Phone Number: ", to));
+  if (from.empty() && service.empty()) {
+    return invalid(21603, "A 'From' or 'MessagingServiceSid' parameter is required.");
+  }
+  if (!from.empty() && !IsE164(from) && !IsAlphanumericSender(from)) {
+    return invalid(21212, absl::StrCat("Invalid 'From' Phone Number: ", from));
+  }
+  if (body == nullptr || body->empty()) {
+    return invalid(21602, "Message body is required.");
+  }
+  if (CodePoints(*body) > kMaxBodyCharacters) {
+    return invalid(21617, "The concatenated message body exceeds the 1600 character limit.");
+  }
+  if (!status_callback.empty() && !IsHttpUrl(status_callback)) {
+    return invalid(21609, "Invalid StatusCallback url.");
+  }
+
+  absl::Duration delay = absl::ZeroDuration();
+  if (auto rejected = ApplyRequestFault(ResourceKind::kMessage, to, params, delay)) {
+    return *std::move(rejected);
+  }
+  const std::optional<FaultRule> outcome = faults_.TakeDeliveryFault(ResourceKind::kMessage, to);
+
+  Message message;
+  message.sid = NewSid("SM");
+  message.to = to;
+  message.from = from;
+  message.messaging_service_sid = service;
+  message.body = *body;
+  // Twilio answers "accepted" when a Messaging Service picks the sender later.
+  message.status = service.empty() ? "queued" : "accepted";
+  message.status_callback = status_callback;
+  message.num_segments = Segments(*body);
+  message.date_created = clock_.Now();
+  message.date_updated = message.date_created;
+
+  LedgerEntry entry;
+  entry.sid = message.sid;
+  entry.kind = ResourceKind::kMessage;
+  entry.to = to;
+  entry.from = from;
+  entry.body = *body;
+  entry.status_callback = status_callback;
+  entry.received_at = message.date_created;
+  entry.params = params;
+  ledger_.RecordAccepted(std::move(entry));
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    messages_[message.sid] = message;
+  }
+  std::vector<std::pair<std::string, int>> steps = {{"sent", 0}, {"delivered", 0}};
+  if (outcome && outcome->outcome == "failed") steps = {{"failed", outcome->error_code}};
+  if (outcome && outcome->outcome == "undelivered") {
+    steps = {{"sent", 0}, {"undelivered", outcome->error_code}};
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+                        [this, sid = message.sid, step = steps[i]] {
+                          AdvanceMessage(sid, step.first, step.second);
+                        });
+  }
+  SandboxResponse response = FetchMessage(message.sid, "");
+  response.status = 201;
+  response.delay = delay;
+  return response;
+}
+
+SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
+  const std::string to = Get(params, "To");
+  const std::string from = Get(params, "From");
+  const std::string twiml = Get(params, "Twiml");
+  const std::string url = Get(params, "Url");
+  const std::string application = Get(params, "ApplicationSid");
+  const std::string status_callback = Get(params, "StatusCallback");
+  const std::string machine_detection = Get(params, "MachineDetection");
+  const auto invalid = [&](int code, const std::string& message) {
+    return Reject(ResourceKind::kCall, to, params, "validation", 400, code, message);
+  };
+  if (to.empty()) return invalid(21201, "No 'To' number is specified");
+  if (!IsE164(to)) return invalid(21211, absl::StrCat("Invalid 'To' Phone Number: ", to));
+  if (from.empty()) return invalid(21213, "No 'From' number is specified");
+  if (!IsE164(from)) return invalid(21212, absl::StrCat("Invalid 'From' Phone Number: ", from));
+  if (twiml.empty() && url.empty() && application.empty()) {
+    return invalid(21205, "Url, ApplicationSid or Twiml is required");
+  }
+  if (!url.empty() && !IsHttpUrl(url)) return invalid(21205, "Url is not a valid URL");
+  if (!status_callback.empty() && !IsHttpUrl(status_callback)) {
+    return invalid(21609, "Invalid StatusCallback url.");
+  }
+  std::set<std::string> events;
+  for (const auto& [key, value] : params) {
+    if (key != "StatusCallbackEvent") continue;
+    // Some helper libraries join the events with spaces into one value.
+    for (absl::string_view event : absl::StrSplit(value, ' ', absl::SkipEmpty())) {
+      events.emplace(event);
+    }
+  }
+  if (events.empty()) events.insert("completed");
+
+  absl::Duration delay = absl::ZeroDuration();
+  if (auto rejected = ApplyRequestFault(ResourceKind::kCall, to, params, delay)) {
+    return *std::move(rejected);
+  }
+  const std::optional<FaultRule> outcome = faults_.TakeDeliveryFault(ResourceKind::kCall, to);
+
+  Call call;
+  call.sid = NewSid("CA");
+  call.to = to;
+  call.from = from;
+  call.status = "queued";
+  call.status_callback = status_callback;
+  call.callback_events = std::move(events);
+  call.machine_detection = !machine_detection.empty();
+  call.date_created = clock_.Now();
+  call.date_updated = call.date_created;
+
+  LedgerEntry entry;
+  entry.sid = call.sid;
+  entry.kind = ResourceKind::kCall;
+  entry.to = to;
+  entry.from = from;
+  entry.twiml = twiml;
+  entry.url = url;
+  entry.status_callback = status_callback;
+  entry.received_at = call.date_created;
+  entry.params = params;
+  ledger_.RecordAccepted(std::move(entry));
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls_[call.sid] = call;
+  }
+  std::vector<std::string> steps = {"initiated", "ringing", "in-progress", "completed"};
+  if (outcome && outcome->outcome == "failed") steps = {"initiated", "failed"};
+  if (outcome && (outcome->outcome == "busy" || outcome->outcome == "no-answer")) {
+    steps = {"initiated", "ringing", outcome->outcome};
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+                        [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
+  }
+  SandboxResponse response = FetchCall(call.sid, "");
+  response.status = 201;
+  response.delay = delay;
+  return response;
+}
+
+SandboxResponse TwilioSandbox::FetchMessage(const std::string& sid, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = messages_.find(sid);
+  if (it == messages_.end()) return NotFound(path);
+  const Message& message = it->second;
+  const std::string uri =
+      absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Messages/", message.sid);
+  return Json(
+      200,
+      {
+          {"account_sid", options_.account_sid},
+          {"api_version", kApiVersion},
+          {"body", message.body},
+          {"date_created", Rfc2822(message.date_created)},
+          {"date_sent", OptionalDate(message.date_sent)},
+          {"date_updated", Rfc2822(message.date_updated)},
+          {"direction", "outbound-api"},
+          {"error_code",
+           message.error_code != 0 ? nlohmann::json(message.error_code) : nlohmann::json(nullptr)},
+          {"error_message", nullptr},
+          {"from", message.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(message.from)},
+          {"messaging_service_sid", message.messaging_service_sid.empty()
+                                        ? nlohmann::json(nullptr)
+                                        : nlohmann::json(message.messaging_service_sid)},
+          {"num_media", "0"},
+          {"num_segments", absl::StrCat(message.num_segments)},
+          {"price", nullptr},
+          {"price_unit", "USD"},
+          {"sid", message.sid},
+          {"status", message.status},
+          {"subresource_uris",
+           {{"media", absl::StrCat(uri, "/Media.json")},
+            {"feedback", absl::StrCat(uri, "/Feedback.json")}}},
+          {"to", message.to},
+          {"uri", absl::StrCat(uri, ".json")},
+      });
+}
+
+SandboxResponse TwilioSandbox::FetchCall(const std::string& sid, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = calls_.find(sid);
+  if (it == calls_.end()) return NotFound(path);
+  const Call& call = it->second;
+  const std::string uri =
+      absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Calls/", call.sid);
+  return Json(200, {
+                       {"account_sid", options_.account_sid},
+                       {"answered_by", call.answered_by.empty() ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(call.answered_by)},
+                       {"api_version", kApiVersion},
+                       {"caller_name", nullptr},
+                       {"date_created", Rfc2822(call.date_created)},
+                       {"date_updated", Rfc2822(call.date_updated)},
+                       {"direction", "outbound-api"},
+                       {"duration", call.duration_seconds
+                                        ? nlohmann::json(absl::StrCat(*call.duration_seconds))
+                                        : nlohmann::json(nullptr)},
+                       {"end_time", OptionalDate(call.end_time)},
+                       {"forwarded_from", nullptr},
+                       {"from", call.from},
+                       {"from_formatted", call.from},
+                       {"group_sid", nullptr},
+                       {"parent_call_sid", nullptr},
+                       {"phone_number_sid", nullptr},
+                       {"price", nullptr},
+                       {"price_unit", "USD"},
+                       {"queue_time", "0"},
+                       {"sid", call.sid},
+                       {"start_time", OptionalDate(call.start_time)},
+                       {"status", call.status},
+                       {"subresource_uris",
+                        {{"notifications", absl::StrCat(uri, "/Notifications.json")},
+                         {"recordings", absl::StrCat(uri, "/Recordings.json")}}},
+                       {"to", call.to},
+                       {"to_formatted", call.to},
+                       {"trunk_sid", nullptr},
+                       {"uri", absl::StrCat(uri, ".json")},
+                   });
+}
+
+void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& status,
+                                   int error_code) {
+  Message message;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Message& stored = messages_.at(sid);
+    stored.status = status;
+    stored.error_code = error_code;
+    stored.date_updated = clock_.Now();
+    if (status == "sent") stored.date_sent = stored.date_updated;
+    message = stored;
+  }
+  if (message.status_callback.empty()) return;
+  FormParams params = {{"AccountSid", options_.account_sid},
+                       {"ApiVersion", kApiVersion},
+                       {"From", message.from},
+                       {"MessageSid", message.sid},
+                       {"MessageStatus", message.status},
+                       {"SmsSid", message.sid},
+                       {"SmsStatus", message.status},
+                       {"To", message.to}};
+  if (!message.messaging_service_sid.empty()) {
+    params.emplace_back("MessagingServiceSid", message.messaging_service_sid);
+  }
+  if (error_code != 0) params.emplace_back("ErrorCode", absl::StrCat(error_code));
+  SendSigned(message.status_callback, absl::StrCat(sid, "-", status), std::move(params));
+}
+
+void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& status) {
+  Call call;
+  std::string event = status == "in-progress" ? "answered" : status;
+  if (status == "busy" || status == "no-answer" || status == "failed") event = "completed";
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Call& stored = calls_.at(sid);
+    stored.status = status;
+    stored.date_updated = clock_.Now();
+    if (status == "in-progress") {
+      stored.start_time = stored.date_updated;
+      if (stored.machine_detection) stored.answered_by = "human";
+    }
+    if (event == "completed") {
+      const absl::Time start = stored.start_time.value_or(stored.date_updated);
+      const absl::Duration talked =
+          stored.start_time ? options_.call_duration : absl::ZeroDuration();
+      stored.end_time = start + talked;
+      stored.duration_seconds = absl::ToInt64Seconds(talked);
+    }
+    if (stored.status_callback.empty() || stored.callback_events.count(event) == 0) return;
+    call = stored;
+    ++stored.sequence_number;
+  }
+  FormParams params = {{"AccountSid", options_.account_sid},
+                       {"ApiVersion", kApiVersion},
+                       {"CallSid", call.sid},
+                       {"CallStatus", call.status},
+                       {"CallbackSource", "call-progress-events"},
+                       {"Called", call.to},
+                       {"Caller", call.from},
+                       {"Direction", "outbound-api"},
+                       {"From", call.from},
+                       {"SequenceNumber", absl::StrCat(call.sequence_number)},
+                       {"Timestamp", Rfc2822(call.date_updated)},
+                       {"To", call.to}};
+  if (!call.answered_by.empty()) params.emplace_back("AnsweredBy", call.answered_by);
+  if (call.duration_seconds) {
+    params.emplace_back("CallDuration", absl::StrCat(*call.duration_seconds));
+  }
+  SendSigned(call.status_callback, absl::StrCat(sid, "-", status), std::move(params));
+}
+
+void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,
+                               FormParams params) {
+  StatusCallback callback;
+  callback.url = url;
+  callback.headers = {
+      {"X-Twilio-Signature", twilio::ComputeSignature(options_.auth_token, url, params)},
+      {"I-Twilio-Idempotency-Token", idempotency_token}};
+  callback.params = std::move(params);
+  // Like Twilio by default, a callback that cannot be delivered is not retried.
+  sender_.Send(callback).IgnoreError();
+}
+
+std::string TwilioSandbox::NewSid(const char* prefix) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t high = random_();
+  const uint64_t low = random_();
+  std::string sid = prefix;
+  for (uint64_t part : {high, low}) {
+    for (int shift = 60; shift >= 0; shift -= 4) {
+      sid.push_back("0123456789abcdef"[(part >> shift) & 0xF]);
+    }
+  }
+  return sid;
+}
+
+}  // namespace klaxon::sandbox

@@ -1,0 +1,140 @@
+#pragma once
+// TwilioSandbox: the logic of Klaxon's only stand-in for Twilio, free of any HTTP framework.
+// It takes one decoded HTTP request and returns the answer Twilio would give: Basic auth,
+// form-encoded creates of Messages and Calls validated with Twilio's error codes, fetches,
+// injected faults, and, after a create, status changes announced by signed status callbacks.
+// It also serves the admin API (/sandbox/ledger, /sandbox/rejected, /sandbox/faults).
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tools/twilio-sandbox/callback_scheduler.h"
+#include "tools/twilio-sandbox/clock.h"
+#include "tools/twilio-sandbox/fault_rules.h"
+#include "tools/twilio-sandbox/ledger.h"
+
+namespace klaxon::sandbox {
+
+struct SandboxOptions {
+  std::string account_sid = "AC00000000000000000000000000000000";
+  // Accepted for Basic auth and used to sign status callbacks, like a real account's token.
+  std::string auth_token = "sandbox-token";
+  // Time between a resource's status steps (queued -> sent -> delivered ...).
+  absl::Duration callback_delay = absl::Milliseconds(50);
+  // CallDuration reported for an answered call; the sandbox does not wait that long.
+  absl::Duration call_duration = absl::Seconds(5);
+  // Upper bound of a hang fault, so hung requests cannot hold server threads forever.
+  absl::Duration max_hang = absl::Seconds(30);
+};
+
+struct SandboxRequest {
+  std::string method;
+  std::string path;           // without the query string
+  std::string query;          // raw, without '?'
+  std::string authorization;  // raw Authorization header, empty when absent
+  std::string body;
+  bool from_loopback = false;  // admin endpoints answer loopback peers only
+};
+
+struct SandboxResponse {
+  int status = 200;
+  std::string body;  // JSON, empty for 204
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The server holds the answer back this long (latency and hang faults).
+  absl::Duration delay = absl::ZeroDuration();
+};
+
+class TwilioSandbox {
+ public:
+  // `clock` and `sender` must outlive the sandbox.
+  static absl::StatusOr<std::unique_ptr<TwilioSandbox>> Create(SandboxOptions options, Clock& clock,
+                                                               CallbackSender& sender);
+  ~TwilioSandbox();
+  TwilioSandbox(const TwilioSandbox&) = delete;
+  TwilioSandbox& operator=(const TwilioSandbox&) = delete;
+
+  // Thread-safe.
+  SandboxResponse Handle(const SandboxRequest& request);
+
+  Ledger& ledger() { return ledger_; }
+  FaultRules& faults() { return faults_; }
+
+ private:
+  struct Message {
+    std::string sid;
+    std::string to;
+    std::string from;
+    std::string messaging_service_sid;
+    std::string body;
+    std::string status;
+    std::string status_callback;
+    int error_code = 0;  // 0 while none
+    int num_segments = 1;
+    absl::Time date_created;
+    absl::Time date_updated;
+    std::optional<absl::Time> date_sent;
+  };
+  struct Call {
+    std::string sid;
+    std::string to;
+    std::string from;
+    std::string status;
+    std::string status_callback;
+    std::set<std::string> callback_events;  // initiated, ringing, answered, completed
+    bool machine_detection = false;
+    int sequence_number = 0;  // callbacks sent so far
+    absl::Time date_created;
+    absl::Time date_updated;
+    std::optional<absl::Time> start_time;
+    std::optional<absl::Time> end_time;
+    std::optional<int64_t> duration_seconds;
+    std::string answered_by;
+  };
+  using FormParams = std::vector<std::pair<std::string, std::string>>;
+
+  TwilioSandbox(SandboxOptions options, Clock& clock, CallbackSender& sender);
+
+  SandboxResponse HandleAdmin(const SandboxRequest& request);
+  SandboxResponse HandleApi(const SandboxRequest& request);
+  SandboxResponse CreateMessage(const FormParams& params);
+  SandboxResponse CreateCall(const FormParams& params);
+  SandboxResponse FetchMessage(const std::string& sid, const std::string& path);
+  SandboxResponse FetchCall(const std::string& sid, const std::string& path);
+  // Returns the fault's answer when a request-time fault rejects the request; applies latency
+  // and accepted hangs to `delay`.
+  std::optional<SandboxResponse> ApplyRequestFault(ResourceKind kind, const std::string& to,
+                                                   const FormParams& params, absl::Duration& delay);
+  SandboxResponse Reject(ResourceKind kind, const std::string& to, const FormParams& params,
+                         const std::string& reason, int status, int code,
+                         const std::string& message);
+
+  void AdvanceMessage(const std::string& sid, const std::string& status, int error_code);
+  void AdvanceCall(const std::string& sid, const std::string& status);
+  void SendSigned(const std::string& url, const std::string& idempotency_token, FormParams params);
+  std::string NewSid(const char* prefix);
+
+  const SandboxOptions options_;
+  Clock& clock_;
+  CallbackSender& sender_;
+  Ledger ledger_;
+  FaultRules faults_;
+
+  std::mutex mutex_;  // guards the resources and the SID generator
+  std::mt19937_64 random_;
+  std::map<std::string, Message> messages_;
+  std::map<std::string, Call> calls_;
+
+  // Last, so it stops (and its tasks stop touching the members above) first.
+  CallbackScheduler scheduler_;
+};
+
+}  // namespace klaxon::sandbox

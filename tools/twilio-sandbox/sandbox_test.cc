@@ -1,0 +1,351 @@
+#include "tools/twilio-sandbox/sandbox.h"
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "common/twilio/signature.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::sandbox {
+namespace {
+
+constexpr char kAccount[] = "AC00000000000000000000000000000000";
+constexpr char kToken[] = "sandbox-token";
+constexpr char kMessages[] =
+    "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json";
+constexpr char kCalls[] = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls.json";
+
+class FixedClock : public Clock {
+ public:
+  absl::Time Now() override { return absl::FromUnixMillis(1438287151123); }
+};
+
+class RecordingSender : public CallbackSender {
+ public:
+  absl::Status Send(const StatusCallback& callback) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sent_.push_back(callback);
+    return absl::OkStatus();
+  }
+  std::vector<StatusCallback> sent() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sent_;
+  }
+  // Polls until `count` callbacks arrived or a 5 s deadline passed.
+  std::vector<StatusCallback> WaitFor(size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (sent().size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    return sent();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<StatusCallback> sent_;
+};
+
+std::string Param(const StatusCallback& callback, const std::string& key) {
+  for (const auto& [name, value] : callback.params) {
+    if (name == key) return value;
+  }
+  return "<absent>";
+}
+
+std::string Header(const StatusCallback& callback, const std::string& key) {
+  for (const auto& [name, value] : callback.headers) {
+    if (name == key) return value;
+  }
+  return "<absent>";
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SandboxOptions options;
+    options.callback_delay = absl::Milliseconds(1);
+    options.max_hang = absl::Seconds(2);
+    auto created = TwilioSandbox::Create(options, clock_, sender_);
+    ASSERT_TRUE(created.ok()) << created.status();
+    sandbox_ = std::move(created).value();
+  }
+
+  SandboxResponse Send(const std::string& method, const std::string& path,
+                       const std::string& body = "", const std::string& token = kToken) {
+    SandboxRequest request;
+    request.method = method;
+    const size_t question = path.find('?');
+    request.path = path.substr(0, question);
+    if (question != std::string::npos) request.query = path.substr(question + 1);
+    request.authorization = "Basic " + absl::Base64Escape(std::string(kAccount) + ":" + token);
+    request.body = body;
+    request.from_loopback = true;
+    return sandbox_->Handle(request);
+  }
+
+  SandboxResponse AddFault(const std::string& json) {
+    SandboxResponse response = Send("POST", "/sandbox/faults", json);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return response;
+  }
+
+  static nlohmann::json Body(const SandboxResponse& response) {
+    return nlohmann::json::parse(response.body);
+  }
+
+  FixedClock clock_;
+  RecordingSender sender_;
+  std::unique_ptr<TwilioSandbox> sandbox_;
+};
+
+constexpr char kSms[] = "To=%2B15551230000&From=%2B15550001111&Body=disk+full";
+
+TEST_F(SandboxTest, CreateMessageAnswersTwilioShapedResource) {
+  const SandboxResponse response = Send("POST", kMessages, kSms);
+  ASSERT_EQ(response.status, 201) << response.body;
+  const nlohmann::json body = Body(response);
+  const std::string sid = body["sid"];
+  EXPECT_EQ(sid.size(), 34u);
+  EXPECT_TRUE(absl::StartsWith(sid, "SM"));
+  EXPECT_EQ(body["status"], "queued");
+  EXPECT_EQ(body["body"], "disk full");
+  EXPECT_EQ(body["to"], "+15551230000");
+  EXPECT_EQ(body["account_sid"], kAccount);
+  EXPECT_EQ(body["api_version"], "2010-04-01");
+  EXPECT_EQ(body["direction"], "outbound-api");
+  EXPECT_EQ(body["date_created"], "Thu, 30 Jul 2015 20:12:31 +0000");
+  EXPECT_EQ(body["num_segments"], "1");
+  EXPECT_TRUE(body["price"].is_null());
+  EXPECT_TRUE(body["error_code"].is_null());
+  EXPECT_EQ(body["uri"],
+            std::string("/2010-04-01/Accounts/") + kAccount + "/Messages/" + sid + ".json");
+}
+
+TEST_F(SandboxTest, WrongTokenIsRejectedWith20003) {
+  const SandboxResponse response = Send("POST", kMessages, kSms, "wrong");
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(Body(response), nlohmann::json::parse(R"({"code":20003,"message":"Authenticate",
+              "more_info":"https://www.twilio.com/docs/errors/20003","status":401})"));
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+  EXPECT_EQ(sandbox_->ledger().Rejected().size(), 1u);
+}
+
+TEST_F(SandboxTest, OtherAccountInPathIsRejected) {
+  const SandboxResponse response =
+      Send("POST", "/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json", kSms);
+  EXPECT_EQ(response.status, 401);
+}
+
+struct ValidationCase {
+  const char* path;
+  const char* body;
+  int code;
+};
+
+class SandboxValidationTest : public SandboxTest,
+                              public ::testing::WithParamInterface<ValidationCase> {};
+
+TEST_P(SandboxValidationTest, AnswersTwilioErrorCode) {
+  const SandboxResponse response = Send("POST", GetParam().path, GetParam().body);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(Body(response)["code"], GetParam().code);
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+  ASSERT_EQ(sandbox_->ledger().Rejected().size(), 1u);
+  EXPECT_EQ(sandbox_->ledger().Rejected()[0].reason, "validation");
+}
+
+const std::string kLongBody = "Body=" + std::string(1601, 'x');
+const std::string kLongMessage = "To=%2B15551230000&From=%2B15550001111&" + kLongBody;
+
+INSTANTIATE_TEST_SUITE_P(
+    Twilio, SandboxValidationTest,
+    ::testing::Values(ValidationCase{kMessages, "From=%2B15550001111&Body=x", 21604},
+                      ValidationCase{kMessages, "To=5551230000&From=%2B15550001111&Body=x", 21211},
+                      ValidationCase{kMessages, "To=%2B15551230000&Body=x", 21603},
+                      ValidationCase{kMessages, "To=%2B15551230000&From=%2B15550001111", 21602},
+                      ValidationCase{kMessages, kLongMessage.c_str(), 21617},
+                      ValidationCase{kMessages,
+                                     "To=%2B15551230000&From=%2B15550001111&Body=x"
+                                     "&StatusCallback=ftp%3A%2F%2Fx",
+                                     21609},
+                      ValidationCase{kCalls, "From=%2B15550001111&Twiml=%3CResponse%2F%3E", 21201},
+                      ValidationCase{kCalls, "To=%2B15551230000&Twiml=%3CResponse%2F%3E", 21213},
+                      ValidationCase{kCalls, "To=%2B15551230000&From=%2B15550001111", 21205}));
+
+TEST_F(SandboxTest, BodyOf1600MultibyteCharactersIsAccepted) {
+  std::string body = "To=%2B15551230000&From=%2B15550001111&Body=";
+  for (int i = 0; i < 1600; ++i) body += "%C3%A9";  // é
+  const SandboxResponse response = Send("POST", kMessages, body);
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(Body(response)["num_segments"], "24");
+}
+
+TEST_F(SandboxTest, LedgerRecordsAcceptedRequestWithParams) {
+  ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);
+  ASSERT_EQ(Send("POST", kMessages, "To=%2B15559990000&From=%2B15550001111&Body=x").status, 201);
+  const SandboxResponse response = Send("GET", "/sandbox/ledger?to=%2B15551230000");
+  ASSERT_EQ(response.status, 200);
+  const nlohmann::json ledger = Body(response);
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0]["kind"], "message");
+  EXPECT_EQ(ledger[0]["body"], "disk full");
+  EXPECT_EQ(ledger[0]["received_at"], "2015-07-30T20:12:31.123Z");
+  EXPECT_EQ(ledger[0]["params"][2], nlohmann::json::array({"Body", "disk full"}));
+  EXPECT_EQ(Send("DELETE", "/sandbox/ledger").status, 204);
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+}
+
+TEST_F(SandboxTest, AdminRefusesNonLoopbackPeer) {
+  SandboxRequest request;
+  request.method = "GET";
+  request.path = "/sandbox/ledger";
+  request.from_loopback = false;
+  EXPECT_EQ(sandbox_->Handle(request).status, 403);
+}
+
+TEST_F(SandboxTest, RateLimitStormRejectsNextRequestsWithRetryAfter) {
+  AddFault(R"({"type":"rate_limit","count":2,"retry_after_s":4})");
+  for (int i = 0; i < 2; ++i) {
+    const SandboxResponse response = Send("POST", kMessages, kSms);
+    EXPECT_EQ(response.status, 429);
+    EXPECT_EQ(Body(response)["code"], 20429);
+    ASSERT_EQ(response.headers.size(), 1u);
+    EXPECT_EQ(response.headers[0], std::make_pair(std::string("Retry-After"), std::string("4")));
+  }
+  EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
+  EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u);
+  EXPECT_EQ(sandbox_->ledger().Rejected().size(), 2u);
+}
+
+TEST_F(SandboxTest, ServerErrorFaultAnswers503) {
+  AddFault(R"({"type":"server_error","status":503})");
+  const SandboxResponse response =
+      Send("POST", kCalls, "To=%2B15551230000&From=%2B15550001111&Twiml=x");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(Body(response)["code"], 20503);
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+}
+
+TEST_F(SandboxTest, ErrorFaultHitsOnlyItsNumber) {
+  AddFault(R"({"type":"error","to":"+15551230000","code":21610,"message":"unsubscribed"})");
+  const SandboxResponse blocked = Send("POST", kMessages, kSms);
+  EXPECT_EQ(blocked.status, 400);
+  EXPECT_EQ(Body(blocked)["code"], 21610);
+  EXPECT_EQ(Send("POST", kMessages, "To=%2B15559990000&From=%2B15550001111&Body=x").status, 201);
+}
+
+TEST_F(SandboxTest, LatencyFaultDelaysAcceptedAnswer) {
+  AddFault(R"({"type":"latency","latency_ms":250})");
+  const SandboxResponse response = Send("POST", kMessages, kSms);
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.delay, absl::Milliseconds(250));
+}
+
+TEST_F(SandboxTest, HangFaultIsCappedAndNotAccepted) {
+  AddFault(R"({"type":"hang","hang_ms":60000})");
+  const SandboxResponse response = Send("POST", kMessages, kSms);
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.delay, absl::Seconds(2));
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+}
+
+TEST_F(SandboxTest, AcceptingHangCreatesResource) {
+  AddFault(R"({"type":"hang","hang_ms":500,"accept":true})");
+  const SandboxResponse response = Send("POST", kMessages, kSms);
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.delay, absl::Milliseconds(500));
+  EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u);
+}
+
+TEST_F(SandboxTest, FetchUnknownMessageIs20404) {
+  const SandboxResponse response =
+      Send("GET",
+           "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/"
+           "SM00000000000000000000000000000000.json");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(Body(response)["code"], 20404);
+}
+
+TEST_F(SandboxTest, MessageCallbacksAreSignedAndAdvanceStatus) {
+  const std::string url = "http://127.0.0.1:9/status?alert=1";
+  const SandboxResponse created =
+      Send("POST", kMessages,
+           std::string(kSms) + "&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fstatus%3Falert%3D1");
+  ASSERT_EQ(created.status, 201);
+  const std::string sid = Body(created)["sid"];
+  const auto callbacks = sender_.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "sent");
+  EXPECT_EQ(Param(callbacks[1], "MessageStatus"), "delivered");
+  EXPECT_EQ(Param(callbacks[1], "MessageSid"), sid);
+  EXPECT_EQ(Param(callbacks[1], "ErrorCode"), "<absent>");
+  for (const StatusCallback& callback : callbacks) {
+    EXPECT_EQ(callback.url, url);
+    EXPECT_EQ(Header(callback, "X-Twilio-Signature"),
+              twilio::ComputeSignature(kToken, url, callback.params));
+  }
+  EXPECT_NE(Header(callbacks[0], "I-Twilio-Idempotency-Token"),
+            Header(callbacks[1], "I-Twilio-Idempotency-Token"));
+  const nlohmann::json fetched = Body(Send(
+      "GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/" + sid + ".json"));
+  EXPECT_EQ(fetched["status"], "delivered");
+  EXPECT_FALSE(fetched["date_sent"].is_null());
+}
+
+TEST_F(SandboxTest, DeliveryFaultEndsInUndeliveredWithErrorCode) {
+  AddFault(R"({"type":"delivery","to":"+15551230000","outcome":"undelivered"})");
+  ASSERT_EQ(
+      Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs").status,
+      201);
+  const auto callbacks = sender_.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  EXPECT_EQ(Param(callbacks[1], "MessageStatus"), "undelivered");
+  EXPECT_EQ(Param(callbacks[1], "ErrorCode"), "30003");
+}
+
+TEST_F(SandboxTest, CallCallbacksFollowRequestedEventsInSequence) {
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=%3CResponse%2F%3E&StatusCallback=http%3A%"
+           "2F%2Fh%2Fc"
+           "&StatusCallbackEvent=initiated&StatusCallbackEvent=ringing&StatusCallbackEvent=answered"
+           "&StatusCallbackEvent=completed&MachineDetection=Enable");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Body(created)["status"], "queued");
+  const auto callbacks = sender_.WaitFor(4);
+  ASSERT_EQ(callbacks.size(), 4u);
+  const std::vector<std::string> statuses = {"initiated", "ringing", "in-progress", "completed"};
+  for (size_t i = 0; i < callbacks.size(); ++i) {
+    EXPECT_EQ(Param(callbacks[i], "CallStatus"), statuses[i]);
+    EXPECT_EQ(Param(callbacks[i], "SequenceNumber"), std::to_string(i));
+  }
+  EXPECT_EQ(Param(callbacks[3], "CallDuration"), "5");
+  EXPECT_EQ(Param(callbacks[3], "AnsweredBy"), "human");
+  EXPECT_EQ(Param(callbacks[0], "CallDuration"), "<absent>");
+}
+
+TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
+  AddFault(R"({"type":"delivery","outcome":"busy"})");
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
+  ASSERT_EQ(created.status, 201);
+  const std::string sid = Body(created)["sid"];
+  const auto callbacks = sender_.WaitFor(1);
+  ASSERT_EQ(callbacks.size(), 1u);
+  EXPECT_EQ(Param(callbacks[0], "CallStatus"), "busy");
+  EXPECT_EQ(Param(callbacks[0], "SequenceNumber"), "0");
+  EXPECT_EQ(Param(callbacks[0], "CallDuration"), "0");
+  const nlohmann::json fetched = Body(Send(
+      "GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" + sid + ".json"));
+  EXPECT_EQ(fetched["status"], "busy");
+}
+
+}  // namespace
+}  // namespace klaxon::sandbox

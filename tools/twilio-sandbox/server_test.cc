@@ -1,0 +1,252 @@
+// The sandbox served over loopback, driven by Klaxon's real TwilioRestClient, with status
+// callbacks received by a local HTTP server and checked with ComputeSignature.
+
+#include "tools/twilio-sandbox/server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/twilio/signature.h"
+#include "common/twilio/twilio_rest_client.h"
+#include "gtest/gtest.h"
+
+namespace klaxon::sandbox {
+namespace {
+
+constexpr char kAccount[] = "AC00000000000000000000000000000000";
+constexpr char kToken[] = "sandbox-token";
+
+struct ReceivedCallback {
+  std::string resource;
+  std::string signature;
+  std::string idempotency_token;
+  twilio::FormParams params;
+};
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return c - 'a' + 10;
+}
+
+std::string Decode(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out.push_back(static_cast<char>(Hex(text[i + 1]) * 16 + Hex(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
+}
+
+twilio::FormParams ParseForm(const std::string& body) {
+  twilio::FormParams params;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find('&', start);
+    if (end == std::string::npos) end = body.size();
+    const std::string field = body.substr(start, end - start);
+    const size_t equals = field.find('=');
+    params.emplace_back(Decode(field.substr(0, equals)),
+                        equals == std::string::npos ? "" : Decode(field.substr(equals + 1)));
+    start = end + 1;
+  }
+  return params;
+}
+
+// A status-callback receiver, like Klaxon's ingress would be.
+class Receiver {
+ public:
+  Receiver() : endpoint_(Pistache::Address("127.0.0.1", Pistache::Port(0))) {
+    endpoint_.init(Pistache::Http::Endpoint::options().threads(1));
+    endpoint_.setHandler(Pistache::Http::make_handler<Handler>(this));
+    endpoint_.serveThreaded();
+  }
+  ~Receiver() { endpoint_.shutdown(); }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint_.getPort())) + path;
+  }
+
+  std::vector<ReceivedCallback> WaitFor(size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (received_.size() >= count) return received_;
+      }
+      std::this_thread::yield();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+
+ private:
+  class Handler : public Pistache::Http::Handler {
+   public:
+    HTTP_PROTOTYPE(Handler)
+    explicit Handler(Receiver* receiver) : receiver_(receiver) {}
+    void onRequest(const Pistache::Http::Request& request,
+                   Pistache::Http::ResponseWriter writer) override {
+      ReceivedCallback callback;
+      callback.resource = request.resource() + request.query().as_str();
+      if (auto raw = request.headers().tryGetRaw("X-Twilio-Signature")) {
+        callback.signature = raw->value();
+      }
+      if (auto raw = request.headers().tryGetRaw("I-Twilio-Idempotency-Token")) {
+        callback.idempotency_token = raw->value();
+      }
+      callback.params = ParseForm(request.body());
+      {
+        std::lock_guard<std::mutex> lock(receiver_->mutex_);
+        receiver_->received_.push_back(std::move(callback));
+      }
+      writer.send(Pistache::Http::Code::No_Content);
+    }
+
+   private:
+    Receiver* receiver_;
+  };
+
+  Pistache::Http::Endpoint endpoint_;
+  std::mutex mutex_;
+  std::vector<ReceivedCallback> received_;
+};
+
+class SandboxServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SandboxOptions options;
+    options.callback_delay = absl::Milliseconds(5);
+    options.max_hang = absl::Seconds(1);
+    auto sandbox = TwilioSandbox::Create(options, clock_, sender_);
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status();
+    sandbox_ = std::move(sandbox).value();
+    auto server = SandboxServer::Start(SandboxServerOptions(), *sandbox_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+    client_ = MakeClient(kToken, absl::Seconds(5));
+  }
+
+  std::unique_ptr<twilio::TwilioRestClient> MakeClient(const std::string& token,
+                                                       absl::Duration timeout) {
+    twilio::TwilioRestClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
+    options.account_sid = kAccount;
+    options.auth_token = token;
+    options.total_timeout = timeout;
+    auto client = twilio::TwilioRestClient::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return std::move(client).value();
+  }
+
+  static twilio::CreateMessageRequest Sms(const std::string& status_callback = "") {
+    twilio::CreateMessageRequest request;
+    request.to = "+15551230000";
+    request.from = "+15550001111";
+    request.body = "disk full";
+    if (!status_callback.empty()) request.status_callback = status_callback;
+    return request;
+  }
+
+  SystemClock clock_;
+  CurlCallbackSender sender_{absl::Seconds(5)};
+  std::unique_ptr<TwilioSandbox> sandbox_;
+  std::unique_ptr<SandboxServer> server_;
+  std::unique_ptr<twilio::TwilioRestClient> client_;
+};
+
+TEST_F(SandboxServerTest, CreatesAndFetchesMessageThroughRestClient) {
+  const auto created = client_->CreateMessage(Sms());
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created.value().status, "queued");
+  EXPECT_EQ(created.value().num_segments, 1);
+  ASSERT_TRUE(created.value().date_created.has_value());
+  const auto fetched = client_->FetchMessage(created.value().sid);
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  EXPECT_EQ(fetched.value().sid, created.value().sid);
+  EXPECT_EQ(sandbox_->ledger().Accepted("+15551230000").size(), 1u);
+}
+
+TEST_F(SandboxServerTest, CreatesCallThroughRestClient) {
+  twilio::CreateCallRequest request;
+  request.to = "+15551230000";
+  request.from = "+15550001111";
+  request.twiml = "<Response><Say>Disk full</Say></Response>";
+  request.status_callback_events = {"initiated", "completed"};
+  const auto created = client_->CreateCall(request);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created.value().status, "queued");
+  EXPECT_TRUE(created.value().sid.starts_with("CA"));
+  EXPECT_EQ(sandbox_->ledger().Accepted()[0].twiml, request.twiml);
+}
+
+TEST_F(SandboxServerTest, WrongTokenIsAnswered401) {
+  const auto result = MakeClient("wrong", absl::Seconds(5))->CreateMessage(Sms());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().transport, twilio::Transport::kAnswered);
+  EXPECT_EQ(result.error().http_status, 401);
+  EXPECT_EQ(result.error().code, 20003);
+}
+
+TEST_F(SandboxServerTest, InvalidNumberIsAnswered21211) {
+  twilio::CreateMessageRequest request = Sms();
+  request.to = "5551230000";
+  const auto result = client_->CreateMessage(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().http_status, 400);
+  EXPECT_EQ(result.error().code, 21211);
+}
+
+TEST_F(SandboxServerTest, RateLimitCarriesRetryAfterToClient) {
+  auto rules = ParseFaultRules(R"({"type":"rate_limit","count":1,"retry_after_s":2})");
+  ASSERT_TRUE(rules.ok());
+  sandbox_->faults().Add(rules->front());
+  const auto limited = client_->CreateMessage(Sms());
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.error().code, 20429);
+  EXPECT_EQ(limited.error().retry_after, absl::Seconds(2));
+  EXPECT_TRUE(client_->CreateMessage(Sms()).ok());
+}
+
+TEST_F(SandboxServerTest, HangLeavesClientWithUnknownOutcome) {
+  auto rules = ParseFaultRules(R"({"type":"hang","hang_ms":800,"accept":true})");
+  ASSERT_TRUE(rules.ok());
+  sandbox_->faults().Add(rules->front());
+  const auto result = MakeClient(kToken, absl::Milliseconds(200))->CreateMessage(Sms());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().transport, twilio::Transport::kUnknown);
+  // The request was processed: reading the resource back settles the outcome.
+  ASSERT_EQ(sandbox_->ledger().Accepted().size(), 1u);
+  EXPECT_TRUE(client_->FetchMessage(sandbox_->ledger().Accepted()[0].sid).ok());
+}
+
+TEST_F(SandboxServerTest, StatusCallbacksArriveSignedAtReceiver) {
+  Receiver receiver;
+  const std::string url = receiver.url("/twilio/status?alert=a1");
+  const auto created = client_->CreateMessage(Sms(url));
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const auto callbacks = receiver.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  for (const ReceivedCallback& callback : callbacks) {
+    EXPECT_EQ(callback.resource, "/twilio/status?alert=a1");
+    EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, callback.params),
+                                         callback.signature));
+    EXPECT_FALSE(twilio::SignatureMatches(
+        twilio::ComputeSignature("other-token", url, callback.params), callback.signature));
+    EXPECT_FALSE(callback.idempotency_token.empty());
+  }
+  const auto fetched = client_->FetchMessage(created.value().sid);
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched.value().status, "delivered");
+}
+
+}  // namespace
+}  // namespace klaxon::sandbox
