@@ -1,0 +1,122 @@
+#include "common/pg/database.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/pg/conninfo.h"
+
+namespace klaxon::pg {
+namespace {
+
+bool IsRetryableSqlState(const std::string& sqlstate) {
+  // 08: connection exception, 40: transaction rollback (serialization failure, deadlock),
+  // 53: insufficient resources, 57: operator intervention (admin shutdown, cannot connect now).
+  return absl::StartsWith(sqlstate, "08") || absl::StartsWith(sqlstate, "40") ||
+         absl::StartsWith(sqlstate, "53") || absl::StartsWith(sqlstate, "57");
+}
+
+}  // namespace
+
+absl::Status StatusFromException(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    return absl::UnavailableError(absl::StrCat("Postgres is unreachable: ", e.what()));
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return absl::UnavailableError(
+        "the connection to Postgres broke during commit; the transaction may or may not have "
+        "been applied");
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
+    const std::string& state = sql->sqlstate();
+    // what() holds the server's message, which names the failure; query() would hold the SQL
+    // text but never parameter values, and is left out to keep lines short.
+    const std::string message = absl::StrCat("Postgres error ", state, ": ", sql->what());
+    if (IsRetryableSqlState(state)) return absl::UnavailableError(message);
+    if (absl::StartsWith(state, "23")) return absl::FailedPreconditionError(message);
+    if (absl::StartsWith(state, "22")) return absl::InvalidArgumentError(message);
+    return absl::InternalError(message);
+  }
+  return absl::InternalError(absl::StrCat("unexpected error talking to Postgres: ", e.what()));
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Connect(std::string_view url,
+                                                            DatabaseOptions options) {
+  if (options.max_connections == 0) {
+    return absl::InvalidArgumentError("DatabaseOptions.max_connections must be at least 1");
+  }
+  absl::StatusOr<ConnSettings> settings = ParseConninfo(url);
+  if (!settings.ok()) return settings.status();
+  if (!settings->contains("connect_timeout")) {
+    (*settings)["connect_timeout"] =
+        absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(options.connect_timeout)));
+  }
+  std::unique_ptr<Database> db(new Database(FormatConninfo(*settings), options));
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> first = db->Acquire();
+  if (!first.ok()) return first.status();
+  db->Release(*std::move(first));
+  return db;
+}
+
+Database::Database(std::string conninfo, DatabaseOptions options)
+    : conninfo_(std::move(conninfo)), options_(options) {}
+
+Database::~Database() = default;
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Database::Acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    returned_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+    if (!idle_.empty()) {
+      std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+    ++open_;
+  }
+  // Connecting takes a network round trip, so it happens outside the lock; the slot is already
+  // counted and is given back if the connection fails.
+  try {
+    return std::make_unique<pqxx::connection>(conninfo_);
+  } catch (const std::exception& e) {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    returned_.notify_one();
+    return StatusFromException(e);
+  }
+}
+
+void Database::Release(std::unique_ptr<pqxx::connection> connection) {
+  {
+    std::lock_guard lock(mutex_);
+    if (connection != nullptr && connection->is_open()) {
+      idle_.push_back(std::move(connection));
+    } else {
+      --open_;
+    }
+  }
+  returned_.notify_one();
+}
+
+absl::Status Database::Transact(absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::Status status;
+  try {
+    pqxx::work txn(**connection);
+    status = body(txn);
+    if (status.ok()) txn.commit();
+  } catch (const pqxx::broken_connection& e) {
+    status = StatusFromException(e);
+    connection->reset();  // the pool opens a fresh one on next use
+  } catch (const std::exception& e) {
+    status = StatusFromException(e);
+  }
+  Release(*std::move(connection));
+  return status;
+}
+
+}  // namespace klaxon::pg

@@ -1,0 +1,106 @@
+// Needs a real Postgres: KLAXON_TEST_PG_URL (each test works in a scratch database of its own).
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/pg/database.h"
+#include "common/pg/testing/temporary_database.h"
+#include "gtest/gtest.h"
+
+namespace klaxon::pg {
+namespace {
+
+class DatabasePostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::optional<std::string> server = testing::TestServerUrl();
+    if (!server) GTEST_SKIP() << "KLAXON_TEST_PG_URL is not set";
+    absl::StatusOr<std::unique_ptr<testing::TemporaryDatabase>> scratch =
+        testing::TemporaryDatabase::Create(*server);
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    absl::StatusOr<std::unique_ptr<Database>> db =
+        Database::Connect(scratch_->url(), {.max_connections = 2});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    ASSERT_TRUE(db_->Transact([](pqxx::work& txn) {
+                     txn.exec("CREATE TABLE items (id int PRIMARY KEY)");
+                     return absl::OkStatus();
+                   }).ok());
+  }
+
+  int64_t CountItems() {
+    int64_t count = -1;
+    EXPECT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                     count = txn.exec1("SELECT count(*) FROM items")[0].as<int64_t>();
+                     return absl::OkStatus();
+                   }).ok());
+    return count;
+  }
+
+  std::unique_ptr<testing::TemporaryDatabase> scratch_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabasePostgresTest, TransactCommitsWhenBodySucceeds) {
+  ASSERT_TRUE(db_->Transact([](pqxx::work& txn) {
+                   txn.exec("INSERT INTO items VALUES (1)");
+                   return absl::OkStatus();
+                 }).ok());
+  EXPECT_EQ(CountItems(), 1);
+}
+
+TEST_F(DatabasePostgresTest, TransactRollsBackAndReturnsBodyError) {
+  absl::Status status = db_->Transact([](pqxx::work& txn) {
+    txn.exec("INSERT INTO items VALUES (1)");
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(CountItems(), 0);
+}
+
+TEST_F(DatabasePostgresTest, UniqueViolationIsFailedPrecondition) {
+  absl::Status status = db_->Transact([](pqxx::work& txn) {
+    txn.exec("INSERT INTO items VALUES (1), (1)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(CountItems(), 0);
+}
+
+TEST_F(DatabasePostgresTest, BadValueIsInvalidArgument) {
+  absl::Status status = db_->Transact([](pqxx::work& txn) {
+    txn.exec("SELECT 'not-a-uuid'::uuid");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+}
+
+TEST_F(DatabasePostgresTest, KilledConnectionIsUnavailableAndThenReplaced) {
+  absl::Status killed = db_->Transact([](pqxx::work& txn) {
+    txn.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(killed.code(), absl::StatusCode::kUnavailable) << killed;
+  EXPECT_EQ(CountItems(), 0);
+}
+
+TEST_F(DatabasePostgresTest, MoreCallersThanConnectionsAllSucceed) {
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(8);
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = db_->Transact([&](pqxx::work& txn) {
+        txn.exec_params("INSERT INTO items VALUES ($1)", static_cast<int>(i));
+        txn.exec("SELECT pg_sleep(0.05)");
+        return absl::OkStatus();
+      });
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& result : results) EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(CountItems(), 8);
+}
+
+}  // namespace
+}  // namespace klaxon::pg

@@ -1,0 +1,1 @@
+ALTER TABLE widgets ADD COLUMN label text NOT NULL DEFAULT $$its "quoted"$$;

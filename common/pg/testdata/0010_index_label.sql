@@ -1,0 +1,1 @@
+CREATE INDEX widgets_label ON widgets (label);

@@ -1,0 +1,56 @@
+#include "common/pg/testing/temporary_database.h"
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/pg/conninfo.h"
+#include "common/pg/database.h"
+#include "pqxx/pqxx"
+
+namespace klaxon::pg::testing {
+
+std::optional<std::string> TestServerUrl() {
+  const char* url = std::getenv("KLAXON_TEST_PG_URL");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
+absl::StatusOr<std::unique_ptr<TemporaryDatabase>> TemporaryDatabase::Create(
+    std::string_view server_url) {
+  absl::StatusOr<std::string> admin_url = WithDatabaseName(server_url, "postgres");
+  if (!admin_url.ok()) return admin_url.status();
+  absl::BitGen random;
+  const std::string name =
+      absl::StrFormat("klaxon_test_%016x", absl::Uniform<uint64_t>(random));
+  absl::StatusOr<std::string> url = WithDatabaseName(server_url, name);
+  if (!url.ok()) return url.status();
+  try {
+    pqxx::connection admin(*admin_url);
+    pqxx::nontransaction txn(admin);
+    txn.exec(absl::StrCat("CREATE DATABASE ", txn.quote_name(name)));
+  } catch (const std::exception& e) {
+    return StatusFromException(e);
+  }
+  return std::unique_ptr<TemporaryDatabase>(
+      new TemporaryDatabase(*std::move(admin_url), name, *std::move(url)));
+}
+
+TemporaryDatabase::TemporaryDatabase(std::string admin_url, std::string name, std::string url)
+    : admin_url_(std::move(admin_url)), name_(std::move(name)), url_(std::move(url)) {}
+
+TemporaryDatabase::~TemporaryDatabase() {
+  try {
+    pqxx::connection admin(admin_url_);
+    pqxx::nontransaction txn(admin);
+    txn.exec(absl::StrCat("DROP DATABASE IF EXISTS ", txn.quote_name(name_), " WITH (FORCE)"));
+  } catch (const std::exception& e) {
+    // A destructor cannot fail the test; a leftover database is only clutter, so say which.
+    std::cerr << "could not drop test database " << name_ << ": " << e.what() << "\n";
+  }
+}
+
+}  // namespace klaxon::pg::testing
