@@ -1,0 +1,74 @@
+#pragma once
+// Audit's view of an alert: the projection row every consumed event folds into, and the events
+// themselves once decoded from Kafka. Personal data never enters these types: the recipient is
+// already reduced to its country calling code and last four digits when an AlertEvent is built.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "klaxon/types/v1/types.pb.h"
+
+namespace klaxon::audit {
+
+using AlertStatus = klaxon::types::v1::AlertStatus;
+using Channel = klaxon::types::v1::Channel;
+
+// The order statuses move in: QUEUED (1) < SENT (2) < any final (3). The three finals share a
+// rank, so the first final to arrive wins and a later, different one cannot overwrite it.
+// ALERT_STATUS_UNSPECIFIED is 0.
+int16_t StatusRank(AlertStatus status);
+
+struct AttemptRecord {
+  uint32_t number = 0;  // 1 for the first try
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  std::string twilio_sid{};
+  int32_t twilio_error_code = 0;
+  std::string reason{};
+  absl::Time occurred_at{};
+
+  friend bool operator==(const AttemptRecord&, const AttemptRecord&) = default;
+};
+
+struct AlertRecord {
+  std::string alert_id{};
+  std::string caller{};
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  // Whether the AlertRequested event has been applied; until then the recipient fields are empty
+  // (an outcome can be consumed before the request it answers).
+  bool requested = false;
+  std::string recipient_country_code{};
+  std::string recipient_last4{};
+  std::string twilio_sid{};
+  int32_t twilio_error_code = 0;
+  std::string reason{};
+  absl::Time created_at{};
+  absl::Time updated_at{};
+  std::vector<AttemptRecord> attempts{};  // ordered by number
+
+  friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
+};
+
+struct AlertEvent {
+  enum class Kind { kRequested, kOutcome };
+
+  Kind kind = Kind::kRequested;
+  std::string alert_id{};
+  std::string caller{};
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  uint32_t attempt = 1;
+  absl::Time occurred_at{};  // whole microseconds, the precision Postgres keeps
+  // QUEUED for kRequested; SENT, DELIVERED, UNDELIVERED or FAILED for kOutcome.
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  // kRequested only.
+  std::string recipient_country_code{};
+  std::string recipient_last4{};
+  // kOutcome only.
+  std::string twilio_sid{};
+  int32_t twilio_error_code = 0;
+  std::string reason{};
+};
+
+}  // namespace klaxon::audit

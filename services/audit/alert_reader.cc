@@ -1,0 +1,95 @@
+#include "services/audit/alert_reader.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids/uuid.h"
+
+namespace klaxon::audit {
+namespace {
+
+// Kept back from the caller's deadline so the NOT_FOUND or UNAVAILABLE still reaches it.
+constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(50);
+
+absl::Status NotFound(std::string_view alert_id) {
+  return absl::NotFoundError(absl::StrCat("alert ", std::string(alert_id), " not found"));
+}
+
+}  // namespace
+
+AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, Clock& clock,
+                         AuditMetrics& metrics, AlertReaderOptions options)
+    : store_(store),
+      oracle_(oracle),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)) {}
+
+absl::StatusOr<AlertRecord> AlertReader::GetAlert(std::string_view caller,
+                                                  std::string_view alert_id,
+                                                  absl::Time deadline) {
+  if (!ids::IsUuid(alert_id)) {
+    return absl::InvalidArgumentError("alert_id must be a UUID in canonical lowercase form");
+  }
+  absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return **std::move(stored);
+  return WaitForAlert(caller, alert_id, deadline);
+}
+
+absl::StatusOr<AlertRecord> AlertReader::WaitForAlert(std::string_view caller,
+                                                      std::string_view alert_id,
+                                                      absl::Time deadline) {
+  const absl::Time start = clock_.Now();
+  // Watermarks are read after the first miss, so they cover every request acknowledged before
+  // this call began, which is all read-your-writes promises.
+  std::vector<Target> targets;
+  for (const std::string& topic : options_.topics.Requests()) {
+    absl::StatusOr<int32_t> partition = oracle_.PartitionFor(topic, alert_id);
+    if (!partition.ok()) return partition.status();
+    absl::StatusOr<int64_t> high_watermark = oracle_.HighWatermark(topic, *partition);
+    if (!high_watermark.ok()) return high_watermark.status();
+    targets.push_back({.topic = topic, .partition = *partition, .high_watermark = *high_watermark});
+  }
+
+  const absl::Time give_up = std::min(start + options_.max_wait, deadline - kDeadlineMargin);
+  while (true) {
+    // Progress first, then the alert: progress and projection commit together, so an alert
+    // missing after the progress was seen caught up does not exist.
+    absl::StatusOr<bool> caught_up = CaughtUp(targets);
+    if (!caught_up.ok()) return caught_up.status();
+    absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) {
+      metrics_.ReadYourWritesWait("found", clock_.Now() - start);
+      return **std::move(stored);
+    }
+    if (*caught_up) {
+      metrics_.ReadYourWritesWait("not_found", clock_.Now() - start);
+      return NotFound(alert_id);
+    }
+    const absl::Time now = clock_.Now();
+    if (now >= give_up) {
+      metrics_.ReadYourWritesWait("timed_out", now - start);
+      return absl::UnavailableError(
+          absl::StrCat("alert ", std::string(alert_id),
+                       " is not recorded yet and audit is behind Kafka; retry shortly"));
+    }
+    clock_.SleepFor(std::min(options_.poll_interval, give_up - now));
+  }
+}
+
+absl::StatusOr<bool> AlertReader::CaughtUp(const std::vector<Target>& targets) {
+  for (const Target& target : targets) {
+    absl::StatusOr<int64_t> next_offset = store_.NextOffset(target.topic, target.partition);
+    if (!next_offset.ok()) return next_offset.status();
+    if (*next_offset < target.high_watermark) return false;
+  }
+  return true;
+}
+
+}  // namespace klaxon::audit

@@ -1,0 +1,64 @@
+#pragma once
+// GetAlert's logic, with read-your-writes (docs/adr/0002): a caller whose SendAlert just
+// returned must find its alert, even if audit has not consumed the request yet. When the store
+// does not have the alert, AlertReader asks Kafka how far the alert's partition of every request
+// topic has been written, and polls the store until audit's recorded progress reaches that point
+// (or the alert appears), within a bounded wait. Only a caught-up store can say NOT_FOUND.
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/audit/alert.h"
+#include "services/audit/alert_store.h"
+#include "services/audit/audit_metrics.h"
+#include "services/audit/clock.h"
+#include "services/audit/offset_oracle.h"
+#include "services/audit/topics.h"
+
+namespace klaxon::audit {
+
+struct AlertReaderOptions {
+  Topics topics;
+  // Longest time one GetAlert waits for audit to catch up; the RPC's own deadline can shorten it.
+  absl::Duration max_wait = absl::Seconds(3);
+  // Pause between two looks at the store while waiting.
+  absl::Duration poll_interval = absl::Milliseconds(20);
+};
+
+class AlertReader {
+ public:
+  // All borrowed; they must outlive the reader. Thread-safe if the ports are.
+  AlertReader(AlertStore& store, OffsetOracle& oracle, Clock& clock, AuditMetrics& metrics,
+              AlertReaderOptions options);
+
+  // The caller's alert.
+  //   kInvalidArgument  alert_id is not a canonical UUID (the message names the field)
+  //   kNotFound         no such alert for this caller, and audit has consumed everything Kafka
+  //                     had acknowledged for its partitions when the call began
+  //   kUnavailable      the store or Kafka cannot be reached, or audit did not catch up in time
+  //                     (retry may help)
+  // `deadline` is the caller's; the wait ends a little before it so the answer still arrives.
+  absl::StatusOr<AlertRecord> GetAlert(std::string_view caller, std::string_view alert_id,
+                                       absl::Time deadline);
+
+ private:
+  struct Target {
+    std::string topic{};
+    int32_t partition = 0;
+    int64_t high_watermark = 0;
+  };
+
+  absl::StatusOr<AlertRecord> WaitForAlert(std::string_view caller, std::string_view alert_id,
+                                           absl::Time deadline);
+  // Whether the store's progress reached every target's high watermark.
+  absl::StatusOr<bool> CaughtUp(const std::vector<Target>& targets);
+
+  AlertStore& store_;
+  OffsetOracle& oracle_;
+  Clock& clock_;
+  AuditMetrics& metrics_;
+  const AlertReaderOptions options_;
+};
+
+}  // namespace klaxon::audit

@@ -1,0 +1,127 @@
+#include "services/audit/audit_consumer.h"
+
+#include "gtest/gtest.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "services/audit/testing/fake_alert_store.h"
+#include "services/audit/testing/fake_clock.h"
+
+namespace klaxon::audit {
+namespace {
+
+constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+
+void FillHeader(klaxon::events::v1::EventHeader& header) {
+  header.set_alert_id(kAlertId);
+  header.set_caller("billing");
+  header.set_channel(klaxon::types::v1::CHANNEL_SMS);
+  header.set_attempt(1);
+  header.mutable_occurred_at()->set_seconds(1'700'000'000);
+}
+
+std::string RequestValue() {
+  klaxon::events::v1::AlertRequested request;
+  FillHeader(*request.mutable_header());
+  request.set_recipient("+14155550100");
+  return request.SerializeAsString();
+}
+
+std::string AcceptedValue() {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_outcome()->set_kind(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED);
+  delivery.mutable_outcome()->set_twilio_sid("SM1");
+  return delivery.SerializeAsString();
+}
+
+class AuditConsumerTest : public ::testing::Test {
+ protected:
+  messaging::InboundMessage Message(const std::string& topic, int64_t offset, std::string value) {
+    return {.topic = topic, .partition = 3, .offset = offset, .key = kAlertId,
+            .value = std::move(value)};
+  }
+
+  double Consumed(const std::string& topic, const std::string& result) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "klaxon_audit_events_consumed_total") continue;
+      for (const auto& metric : family.metric) {
+        bool topic_matches = false;
+        bool result_matches = false;
+        for (const auto& label : metric.label) {
+          topic_matches |= label.name == "topic" && label.value == topic;
+          result_matches |= label.name == "result" && label.value == result;
+        }
+        if (topic_matches && result_matches) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  Topics topics_ = Topics::WithPrefix("t1.");
+  FakeAlertStore store_;
+  FakeClock clock_;
+  prometheus::Registry registry_;
+  AuditMetrics metrics_{registry_};
+  AuditConsumer consumer_{store_, topics_, metrics_, clock_};
+};
+
+TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlertAndRecordsProgress) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 41, RequestValue())).ok());
+  std::optional<AlertRecord> alert = store_.Find(kAlertId);
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
+  EXPECT_EQ(*store_.NextOffset(topics_.sms_requests, 3), 42);
+  EXPECT_EQ(Consumed(topics_.sms_requests, "applied"), 1);
+}
+
+TEST_F(AuditConsumerTest, DeliveryEventOnDeliveryTopicMovesAlertToSent) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.voice_requests, 0, RequestValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 7, AcceptedValue())).ok());
+  EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_SENT);
+  EXPECT_EQ(*store_.NextOffset(topics_.delivery_events, 3), 8);
+}
+
+TEST_F(AuditConsumerTest, UndecodableMessageIsInvalidArgumentButItsOffsetIsRecorded) {
+  // A DeliveryEvent on a request topic does not decode as AlertRequested.
+  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(store_.Find(kAlertId).has_value());
+  EXPECT_EQ(*store_.NextOffset(topics_.sms_requests, 3), 10);
+  EXPECT_EQ(Consumed(topics_.sms_requests, "invalid"), 1);
+}
+
+TEST_F(AuditConsumerTest, UnknownTopicIsInvalidArgumentAndRecordsNothing) {
+  absl::Status status = consumer_.Handle(Message("t1.klaxon.dlq", 5, RequestValue()));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store_.NextOffset("t1.klaxon.dlq", 3), 0);
+}
+
+TEST_F(AuditConsumerTest, DatabaseDownIsRetryable) {
+  store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
+  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Consumed(topics_.sms_requests, "retry"), 1);
+}
+
+TEST_F(AuditConsumerTest, OtherStoreFailureIsReportedAsRetryableNotSkipped) {
+  store_.FailWith(absl::InternalError("relation \"alerts\" does not exist"));
+  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(AuditConsumerTest, StoreDownWhileRecordingSkippedOffsetIsRetryable) {
+  store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
+  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(AuditConsumerTest, RedeliveredMessageChangesNothing) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  const AlertRecord before = *store_.Find(kAlertId);
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  EXPECT_EQ(*store_.Find(kAlertId), before);
+}
+
+}  // namespace
+}  // namespace klaxon::audit

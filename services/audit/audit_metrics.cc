@@ -1,0 +1,60 @@
+#include "services/audit/audit_metrics.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+
+namespace klaxon::audit {
+
+AuditMetrics::AuditMetrics(prometheus::Registry& registry)
+    : events_consumed_(prometheus::BuildCounter()
+                           .Name("klaxon_audit_events_consumed_total")
+                           .Help("Kafka messages audit handled, by topic and result")
+                           .Register(registry)),
+      projection_write_seconds_(
+          prometheus::BuildHistogram()
+              .Name("klaxon_audit_projection_write_seconds")
+              .Help("Latency of one projection transaction (event plus consumed offset)")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                               0.05, 0.1, 0.25, 0.5, 1, 2.5})),
+      get_alert_requests_(prometheus::BuildCounter()
+                              .Name("klaxon_audit_get_alert_requests_total")
+                              .Help("GetAlert calls by result (gRPC code)")
+                              .Register(registry)),
+      read_your_writes_waits_(prometheus::BuildCounter()
+                                  .Name("klaxon_audit_read_your_writes_waits_total")
+                                  .Help("GetAlert calls that waited for audit to catch up with "
+                                        "Kafka, by outcome")
+                                  .Register(registry)),
+      read_your_writes_wait_seconds_(
+          prometheus::BuildHistogram()
+              .Name("klaxon_audit_read_your_writes_wait_seconds")
+              .Help("Time GetAlert spent waiting for audit to catch up with Kafka")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                               0.25, 0.5, 1, 2, 3, 5})) {}
+
+void AuditMetrics::EventConsumed(std::string_view topic, std::string_view result) {
+  events_consumed_.Add({{"topic", std::string(topic)}, {"result", std::string(result)}})
+      .Increment();
+}
+
+void AuditMetrics::ProjectionWrite(absl::Duration latency) {
+  projection_write_seconds_.Observe(absl::ToDoubleSeconds(latency));
+}
+
+void AuditMetrics::GetAlertRequest(const absl::Status& status) {
+  get_alert_requests_.Add({{"result", absl::AsciiStrToLower(absl::StatusCodeToString(status.code()))}})
+      .Increment();
+}
+
+void AuditMetrics::ReadYourWritesWait(std::string_view outcome, absl::Duration waited) {
+  read_your_writes_waits_.Add({{"outcome", std::string(outcome)}}).Increment();
+  read_your_writes_wait_seconds_.Observe(absl::ToDoubleSeconds(waited));
+}
+
+}  // namespace klaxon::audit

@@ -1,0 +1,46 @@
+#pragma once
+// The Prometheus series audit exports. Created once in main against the service's registry and
+// passed by reference to the consumer and the query logic; tests use a registry of their own and
+// read the values back.
+
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace klaxon::audit {
+
+class AuditMetrics {
+ public:
+  explicit AuditMetrics(prometheus::Registry& registry);
+
+  // klaxon_audit_events_consumed_total{topic, result}: result is "applied", "invalid" (skipped,
+  // undecodable) or "retry" (the store failed; the message will be handled again).
+  void EventConsumed(std::string_view topic, std::string_view result);
+
+  // klaxon_audit_projection_write_seconds: one AlertStore::Apply transaction.
+  void ProjectionWrite(absl::Duration latency);
+
+  // klaxon_audit_get_alert_requests_total{result}: result is the lowercase gRPC code name
+  // ("ok", "not_found", "invalid_argument", "unauthenticated", "unavailable", ...).
+  void GetAlertRequest(const absl::Status& status);
+
+  // klaxon_audit_read_your_writes_waits_total{outcome} and
+  // klaxon_audit_read_your_writes_wait_seconds: GetAlert waits for audit to catch up with Kafka;
+  // outcome is "found", "not_found" (caught up, the alert does not exist) or "timed_out".
+  void ReadYourWritesWait(std::string_view outcome, absl::Duration waited);
+
+ private:
+  prometheus::Family<prometheus::Counter>& events_consumed_;
+  prometheus::Histogram& projection_write_seconds_;
+  prometheus::Family<prometheus::Counter>& get_alert_requests_;
+  prometheus::Family<prometheus::Counter>& read_your_writes_waits_;
+  prometheus::Histogram& read_your_writes_wait_seconds_;
+};
+
+}  // namespace klaxon::audit

@@ -1,0 +1,26 @@
+#pragma once
+// The status projection: how one event changes an alert's record. Pure, so every ordering rule
+// is tested without a database; the Postgres store runs it inside the transaction that also
+// records the consumed offset.
+//
+// Rules:
+//   - Monotonic: the status rank (see StatusRank) never decreases, for the alert and for each
+//     attempt. An event of lower or equal rank changes neither status nor the fields that come
+//     with it (sid, error code, reason): a late SENT after DELIVERED changes nothing.
+//   - Idempotent: applying the same event twice gives the same record as applying it once.
+//   - Out-of-order safe: an outcome consumed before its AlertRequested creates the record; the
+//     AlertRequested later fills in the recipient fields and created_at without lowering status.
+//   - updated_at is the latest occurred_at of the events that changed the record.
+
+#include <optional>
+
+#include "services/audit/alert.h"
+
+namespace klaxon::audit {
+
+// `current` is the stored record, or nullopt when the alert has not been seen yet. The event must
+// be valid (see DecodeAlertRequested / DecodeDeliveryEvent) and, when `current` is set, carry
+// the same alert_id.
+AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEvent& event);
+
+}  // namespace klaxon::audit
