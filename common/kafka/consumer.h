@@ -1,0 +1,87 @@
+#pragma once
+// KafkaConsumer: the group consumer loop the workers and audit run their MessageHandler in. It
+// gives Klaxon at-least-once processing: an offset is stored (and later auto-committed) only after
+// the handler returned OK for that message, so a crash or a rebalance before that redelivers it.
+//
+// Handler results (see messaging::MessageHandler):
+//  - OK: the offset is stored.
+//  - kUnavailable, kDeadlineExceeded, kResourceExhausted: a dependency is down; the same message is
+//    handed to the handler again after a capped exponential backoff, until it succeeds or the
+//    stop token fires (then it stays unstored and is redelivered). This holds the partition while
+//    the outage lasts, which is intended: the next messages would fail the same way. Retries of
+//    a message's own business outcome go through delayed retry topics instead.
+//  - anything else: the message or the handler is broken; it is logged with topic, partition,
+//    offset and status, its offset is stored, and consumption continues.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/kafka/backoff.h"
+#include "common/kafka/client.h"
+#include "common/messaging/message.h"
+
+namespace klaxon::kafka {
+
+struct ConsumerOptions {
+  std::string brokers = {};              // host:port[,host:port]
+  std::string group_id = {};             // one consumer group per service and topic set
+  std::vector<std::string> topics = {};  // full names, prefix included (see PrefixedTopic)
+  std::string client_id = "klaxon";
+  BackoffPolicy retry_backoff = {};
+  // More librdkafka properties, e.g. {"session.timeout.ms", "10000"}. They may not change
+  // enable.auto.commit or enable.auto.offset.store, which the at-least-once guarantee relies on.
+  // auto.offset.reset defaults to earliest so a new group misses nothing already published.
+  std::map<std::string, std::string> properties = {};
+  LogFn log = StderrLog();
+};
+
+class KafkaConsumer final : private ClientEvents {
+ public:
+  // Creates the client and subscribes to options.topics. kInvalidArgument for missing brokers,
+  // group or topics, or a property librdkafka rejects.
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(ConsumerOptions options);
+
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+  // Leaves the group cleanly if Run() has not.
+  ~KafkaConsumer() override;
+
+  // Consumes and hands each message to `handler` until `stop` is requested, then commits the
+  // stored offsets and leaves the group. Returns OK after a requested stop, kInternal after a
+  // fatal consumer error, and kFailedPrecondition when called again after it returned.
+  absl::Status Run(messaging::MessageHandler& handler, std::stop_token stop);
+
+  // The offset the next message produced to `topic`/`partition` will get.
+  absl::StatusOr<int64_t> HighWatermark(const std::string& topic, int32_t partition,
+                                        absl::Duration timeout);
+
+  // How many partitions `topic` has; with PartitionForKey() it says where a key's messages are.
+  absl::StatusOr<int32_t> PartitionCount(const std::string& topic, absl::Duration timeout);
+
+ private:
+  explicit KafkaConsumer(ConsumerOptions options);
+
+  // Calls the handler until it returns a non-retryable status or `stop` fires mid-backoff.
+  absl::Status HandleWithRetry(messaging::MessageHandler& handler,
+                               const messaging::InboundMessage& message, std::stop_token stop);
+  void StoreOffset(const messaging::InboundMessage& message);
+  void Close();
+  void OnKafkaLog(std::string_view level, std::string_view detail) override;
+  void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
+
+  const ConsumerOptions options_;
+  std::mutex mutex_;
+  absl::Status fatal_error_;  // guarded by mutex_
+  bool closed_ = false;       // only touched by the thread that owns the consumer
+  KafkaPtr client_;
+};
+
+}  // namespace klaxon::kafka

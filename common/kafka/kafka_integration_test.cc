@@ -1,0 +1,231 @@
+// klaxon::kafka against a real Kafka broker (KLAXON_TEST_KAFKA_BROKERS, started by scripts/test.sh).
+// Every test creates its own topics under a unique prefix and uses its own consumer group.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/kafka/consumer.h"
+#include "common/kafka/partitioner.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
+#include "tests/support/support.h"
+
+namespace klaxon::kafka {
+namespace {
+
+using messaging::InboundMessage;
+using messaging::OutboundMessage;
+
+// Long enough for a consumer group join on a loaded two-core machine.
+constexpr absl::Duration kWait = absl::Seconds(60);
+
+// Records what it is handed and answers with the status `decide` picks for each message.
+class RecordingHandler final : public messaging::MessageHandler {
+ public:
+  explicit RecordingHandler(std::function<absl::Status(const InboundMessage&)> decide =
+                                [](const InboundMessage&) { return absl::OkStatus(); })
+      : decide_(std::move(decide)) {}
+
+  absl::Status Handle(const InboundMessage& message) override {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(message);
+    changed_.notify_all();
+    return decide_(message);
+  }
+
+  // Waits until `done` holds for what was handled so far; false after kWait.
+  bool WaitFor(const std::function<bool(const std::vector<InboundMessage>&)>& done) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return done(seen_); });
+  }
+
+  std::vector<InboundMessage> Seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  std::function<absl::Status(const InboundMessage&)> decide_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<InboundMessage> seen_;
+};
+
+bool Contains(const std::vector<InboundMessage>& seen, std::string_view value) {
+  return std::any_of(seen.begin(), seen.end(),
+                     [&](const InboundMessage& m) { return m.value == value; });
+}
+
+class KafkaIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    brokers_ = klaxon::testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS");
+    if (brokers_.empty()) return;
+    prefix_ = klaxon::testing::UniquePrefix();
+    group_ = prefix_ + "group";
+  }
+
+  void CreateTopicsWithPartitions(int32_t partitions) {
+    absl::StatusOr<std::vector<TopicResult>> created =
+        CreateTopics({.brokers = brokers_, .prefix = prefix_, .partitions = partitions});
+    ASSERT_TRUE(created.ok()) << created.status();
+    topic_ = *PrefixedTopic(prefix_, kSmsRequests);
+  }
+
+  std::unique_ptr<KafkaPublisher> NewPublisher() {
+    absl::StatusOr<std::unique_ptr<KafkaPublisher>> publisher =
+        KafkaPublisher::Create({.brokers = brokers_, .client_id = "kafka-integration-test"});
+    EXPECT_TRUE(publisher.ok()) << publisher.status();
+    return publisher.ok() ? *std::move(publisher) : nullptr;
+  }
+
+  void Publish(std::string key, std::string value) {
+    const absl::Status status = publisher_->Publish(
+        {.topic = topic_, .key = std::move(key), .value = std::move(value)}, absl::Seconds(30));
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
+  std::unique_ptr<KafkaConsumer> NewConsumer() {
+    absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer = KafkaConsumer::Create(
+        {.brokers = brokers_,
+         .group_id = group_,
+         .topics = {topic_},
+         .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)}});
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    return consumer.ok() ? *std::move(consumer) : nullptr;
+  }
+
+  // Runs a fresh consumer of the test's group with `handler` until `done` holds, then stops it
+  // (which commits its stored offsets) and returns whether `done` was reached.
+  bool ConsumeUntil(RecordingHandler& handler,
+                    const std::function<bool(const std::vector<InboundMessage>&)>& done) {
+    std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+    if (consumer == nullptr) return false;
+    absl::Status run_status = absl::UnknownError("Run did not return");
+    std::jthread runner(
+        [&](std::stop_token stop) { run_status = consumer->Run(handler, std::move(stop)); });
+    const bool reached = handler.WaitFor(done);
+    runner.request_stop();
+    runner.join();
+    EXPECT_TRUE(run_status.ok()) << run_status;
+    return reached;
+  }
+
+  std::string brokers_;
+  std::string prefix_;
+  std::string group_;
+  std::string topic_;
+  std::unique_ptr<KafkaPublisher> publisher_;
+};
+
+TEST_F(KafkaIntegrationTest, PublishedMessageIsConsumedOnItsKeysPartition) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  const std::string key = prefix_ + "alert-1";
+  ASSERT_NO_FATAL_FAILURE(Publish(key, "payload-1"));
+
+  RecordingHandler handler;
+  ASSERT_TRUE(ConsumeUntil(handler, [](const auto& seen) { return !seen.empty(); }));
+  const InboundMessage got = handler.Seen().front();
+  EXPECT_EQ(got.topic, topic_);
+  EXPECT_EQ(got.key, key);
+  EXPECT_EQ(got.value, "payload-1");
+  EXPECT_EQ(got.offset, 0);
+  EXPECT_EQ(got.partition, PartitionForKey(key, 3).value());
+}
+
+TEST_F(KafkaIntegrationTest, WatermarkAndPartitionCountDescribeTheTopic) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  const std::string key = prefix_ + "alert-2";
+  ASSERT_NO_FATAL_FAILURE(Publish(key, "a"));
+  ASSERT_NO_FATAL_FAILURE(Publish(key, "b"));
+
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+  EXPECT_EQ(consumer->PartitionCount(topic_, absl::Seconds(10)).value(), 3);
+  const int32_t partition = PartitionForKey(key, 3).value();
+  EXPECT_EQ(consumer->HighWatermark(topic_, partition, absl::Seconds(10)).value(), 2);
+  EXPECT_EQ(consumer->HighWatermark(topic_, (partition + 1) % 3, absl::Seconds(10)).value(), 0);
+}
+
+TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "first"));
+
+  // The handler's dependency is down: the consumer retries the same message until stopped.
+  RecordingHandler failing(
+      [](const InboundMessage&) { return absl::UnavailableError("dependency down"); });
+  ASSERT_TRUE(ConsumeUntil(failing, [](const auto& seen) { return seen.size() >= 3; }));
+  for (const InboundMessage& attempt : failing.Seen()) EXPECT_EQ(attempt.value, "first");
+
+  // Nothing was stored, so the group's next member starts at the same message.
+  RecordingHandler succeeding;
+  ASSERT_TRUE(ConsumeUntil(succeeding, [](const auto& seen) { return !seen.empty(); }));
+  EXPECT_EQ(succeeding.Seen().front().value, "first");
+  EXPECT_EQ(succeeding.Seen().front().offset, 0);
+
+  // Once handled, it is committed: the member after that starts past it.
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "second"));
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return Contains(seen, "second"); }));
+  EXPECT_EQ(next.Seen().front().value, "second");
+}
+
+TEST_F(KafkaIntegrationTest, PermanentFailureIsSkipped) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "broken"));
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "fine"));
+
+  RecordingHandler handler([](const InboundMessage& message) {
+    return message.value == "broken" ? absl::InvalidArgumentError("cannot parse")
+                                     : absl::OkStatus();
+  });
+  ASSERT_TRUE(ConsumeUntil(handler, [](const auto& seen) { return Contains(seen, "fine"); }));
+  // Handed over once, not retried.
+  EXPECT_EQ(handler.Seen().size(), 2u);
+
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "later"));
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return !seen.empty(); }));
+  EXPECT_EQ(next.Seen().front().value, "later");
+}
+
+TEST_F(KafkaIntegrationTest, CreateTopicsTwiceIsOk) {
+  const CreateTopicsOptions options{.brokers = brokers_, .prefix = prefix_, .partitions = 2};
+  absl::StatusOr<std::vector<TopicResult>> first = CreateTopics(options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), kTopics.size());
+  for (const TopicResult& topic : *first) EXPECT_TRUE(topic.created) << topic.name;
+
+  absl::StatusOr<std::vector<TopicResult>> second = CreateTopics(options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), kTopics.size());
+  for (const TopicResult& topic : *second) EXPECT_FALSE(topic.created) << topic.name;
+}
+
+TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {
+  // CreateTopics waits for the controller, so the very first publish must find the topic.
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(6));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  const absl::Status status =
+      publisher_->Publish({.topic = *PrefixedTopic(prefix_, kDlq), .key = "k", .value = "v"},
+                          absl::Seconds(10));
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+}  // namespace
+}  // namespace klaxon::kafka

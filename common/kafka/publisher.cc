@@ -1,0 +1,198 @@
+#include "common/kafka/publisher.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "common/kafka/partitioner.h"
+
+namespace klaxon::kafka {
+namespace {
+
+// How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
+constexpr int kPollIntervalMs = 100;
+
+// The properties the delivery guarantees rest on; options.properties may not override them.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFixedProperties{{
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"partitioner", kPartitioner},
+}};
+
+absl::StatusOr<std::map<std::string, std::string>> ProducerProperties(
+    const PublisherOptions& options) {
+  std::map<std::string, std::string> properties = {
+      {"bootstrap.servers", options.brokers},
+      {"client.id", options.client_id},
+      {"message.timeout.ms", absl::StrCat(ToTimeoutMs(options.delivery_timeout))},
+  };
+  for (const auto& [name, value] : options.properties) properties[name] = value;
+  for (const auto& [name, value] : kFixedProperties) {
+    const auto given = options.properties.find(std::string(name));
+    if (given != options.properties.end() && given->second != value) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka property ", std::string(name), " must stay ", std::string(value), " for KafkaPublisher"));
+    }
+    properties[std::string(name)] = std::string(value);
+  }
+  return properties;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(PublisherOptions options) {
+  if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
+  if (options.delivery_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("kafka delivery timeout must be positive");
+  }
+  if (!options.log) options.log = StderrLog();
+  absl::StatusOr<std::map<std::string, std::string>> properties = ProducerProperties(options);
+  if (!properties.ok()) return properties.status();
+  absl::StatusOr<ConfPtr> conf = MakeConf(*properties);
+  if (!conf.ok()) return conf.status();
+
+  // The callbacks reach the publisher through the configuration's opaque, so the object must
+  // exist before its client; a private constructor keeps it from being used half built.
+  auto publisher = absl::WrapUnique(new KafkaPublisher(std::move(options)));
+  InstallClientEvents(conf->get(), publisher.get());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaPublisher::OnDelivery);
+  absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
+  if (!client.ok()) return client.status();
+  publisher->client_ = *std::move(client);
+  publisher->poller_ = std::jthread([raw = publisher->client_.get()](std::stop_token stop) {
+    while (!stop.stop_requested()) rd_kafka_poll(raw, kPollIntervalMs);
+  });
+  return publisher;
+}
+
+KafkaPublisher::KafkaPublisher(PublisherOptions options) : options_(std::move(options)) {}
+
+KafkaPublisher::~KafkaPublisher() {
+  if (client_ == nullptr) return;
+  poller_.request_stop();
+  poller_.join();
+  // flush() serves the remaining delivery reports itself now that the poll thread is gone.
+  const rd_kafka_resp_err_t error =
+      rd_kafka_flush(client_.get(), ToTimeoutMs(options_.delivery_timeout));
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    options_.log("warn", "kafka_flush_incomplete",
+                 absl::StrCat(rd_kafka_outq_len(client_.get()),
+                              " messages undelivered at shutdown: ", rd_kafka_err2str(error)));
+  }
+}
+
+absl::Status KafkaPublisher::Publish(const messaging::OutboundMessage& message,
+                                     absl::Duration timeout) {
+  Pending pending;
+  uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!fatal_error_.ok()) return fatal_error_;
+    id = next_id_++;
+    pending_.emplace(id, &pending);
+  }
+  auto forget = [&] {
+    std::lock_guard lock(mutex_);
+    pending_.erase(id);
+  };
+
+  std::array<rd_kafka_vu_t, 5> fields{};
+  size_t count = 0;
+  fields[count].vtype = RD_KAFKA_VTYPE_TOPIC;
+  fields[count++].u.cstr = message.topic.c_str();
+  // RD_KAFKA_MSG_F_COPY: librdkafka copies key and value before produceva returns, so its
+  // non-const pointers never write through to the caller's strings.
+  fields[count].vtype = RD_KAFKA_VTYPE_VALUE;
+  fields[count].u.mem.ptr = const_cast<char*>(message.value.data());
+  fields[count++].u.mem.size = message.value.size();
+  if (!message.key.empty()) {
+    fields[count].vtype = RD_KAFKA_VTYPE_KEY;
+    fields[count].u.mem.ptr = const_cast<char*>(message.key.data());
+    fields[count++].u.mem.size = message.key.size();
+  }
+  fields[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  fields[count++].u.i = RD_KAFKA_MSG_F_COPY;
+  fields[count].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  fields[count++].u.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+
+  ErrorPtr error(rd_kafka_produceva(client_.get(), fields.data(), count));
+  if (error != nullptr) {
+    forget();
+    return KafkaErrorToStatus(rd_kafka_error_code(error.get()),
+                              absl::StrCat("publish to ", message.topic));
+  }
+
+  std::unique_lock lock(mutex_);
+  const auto done = [&] { return pending.done; };
+  bool reported = true;
+  if (timeout == absl::InfiniteDuration()) {
+    // wait_for(max) would overflow the deadline; message.timeout.ms bounds this wait anyway.
+    pending.reported.wait(lock, done);
+  } else {
+    reported = pending.reported.wait_for(lock, absl::ToChronoNanoseconds(timeout), done);
+  }
+  if (!reported) {
+    pending_.erase(id);
+    return absl::DeadlineExceededError(
+        absl::StrCat("publish to ", message.topic, ": no delivery report within ",
+                     absl::FormatDuration(timeout)));
+  }
+  return pending.status;
+}
+
+absl::Status KafkaPublisher::FatalError() const {
+  std::lock_guard lock(mutex_);
+  return fatal_error_;
+}
+
+void KafkaPublisher::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  // `opaque` is the ClientEvents* given to InstallClientEvents in Create().
+  static_cast<KafkaPublisher*>(static_cast<ClientEvents*>(opaque))->Deliver(*message);
+}
+
+void KafkaPublisher::Deliver(const rd_kafka_message_t& message) {
+  const uint64_t id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message._private));
+  const std::string topic = message.rkt != nullptr ? rd_kafka_topic_name(message.rkt) : "";
+  std::lock_guard lock(mutex_);
+  absl::Status status = KafkaErrorToStatus(message.err, absl::StrCat("publish to ", topic));
+  if (!status.ok() && !fatal_error_.ok()) status = fatal_error_;
+  const auto it = pending_.find(id);
+  if (it == pending_.end()) {
+    // Its Publish() already returned kDeadlineExceeded; say how the message ended after all.
+    options_.log(status.ok() ? "info" : "warn", "kafka_late_delivery_report",
+                 status.ok() ? absl::StrCat("delivered to ", topic, " [", message.partition, "] @",
+                                            message.offset)
+                             : status.ToString());
+    return;
+  }
+  it->second->status = std::move(status);
+  it->second->done = true;
+  it->second->reported.notify_one();
+  pending_.erase(it);
+}
+
+void KafkaPublisher::OnKafkaLog(std::string_view level, std::string_view detail) {
+  options_.log(level, "kafka_producer_log", detail);
+}
+
+void KafkaPublisher::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
+                                  const char* reason) {
+  if (error != RD_KAFKA_RESP_ERR__FATAL) {
+    // librdkafka retries these itself; messages that cannot make it fail their own delivery.
+    options_.log("warn", "kafka_producer_error",
+                 absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+    return;
+  }
+  std::array<char, 512> detail{};
+  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
+  absl::Status fatal = absl::InternalError(absl::StrCat(
+      "fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
+  options_.log("error", "kafka_producer_fatal", std::string(fatal.message()));
+  std::lock_guard lock(mutex_);
+  if (fatal_error_.ok()) fatal_error_ = std::move(fatal);
+}
+
+}  // namespace klaxon::kafka

@@ -1,0 +1,146 @@
+#include "common/kafka/topics.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::kafka {
+namespace {
+
+constexpr size_t kMaxTopicLength = 249;
+
+bool IsLegalTopicChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// The admin client's log lines and errors go to the caller's LogFn; a broker that cannot be
+// reached shows up here before the request times out.
+class AdminEvents final : public ClientEvents {
+ public:
+  explicit AdminEvents(LogFn log) : log_(std::move(log)) {}
+  void OnKafkaLog(std::string_view level, std::string_view detail) override {
+    log_(level, "kafka_admin_log", detail);
+  }
+  void OnKafkaError(rd_kafka_t*, rd_kafka_resp_err_t error, const char* reason) override {
+    log_("warn", "kafka_admin_error", absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+  }
+
+ private:
+  LogFn log_;
+};
+
+absl::StatusOr<std::vector<NewTopicPtr>> NewTopics(const CreateTopicsOptions& options) {
+  std::vector<NewTopicPtr> topics;
+  for (const TopicSpec& spec : kTopics) {
+    absl::StatusOr<std::string> name = PrefixedTopic(options.prefix, spec.name);
+    if (!name.ok()) return name.status();
+    std::array<char, 512> error{};
+    NewTopicPtr topic(rd_kafka_NewTopic_new(name->c_str(), options.partitions.value_or(spec.partitions),
+                                            options.replication_factor, error.data(), error.size()));
+    if (topic == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("topic ", *name, ": ", error.data()));
+    }
+    const std::string retention_ms = absl::StrCat(absl::ToInt64Milliseconds(spec.retention));
+    const rd_kafka_resp_err_t set_error =
+        rd_kafka_NewTopic_set_config(topic.get(), "retention.ms", retention_ms.c_str());
+    if (set_error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorToStatus(set_error, absl::StrCat("retention.ms of ", *name));
+    }
+    topics.push_back(std::move(topic));
+  }
+  return topics;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PrefixedTopic(std::string_view prefix, std::string_view name) {
+  std::string topic = std::string(prefix).append(name);
+  if (topic.empty() || topic.size() > kMaxTopicLength) {
+    return absl::InvalidArgumentError(absl::StrCat("topic name '", topic, "' must have 1 to ",
+                                                   kMaxTopicLength, " characters"));
+  }
+  if (topic == "." || topic == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("topic name '", topic, "' is reserved"));
+  }
+  if (!std::all_of(topic.begin(), topic.end(), IsLegalTopicChar)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic name '", topic, "' may only hold a-z, A-Z, 0-9, '.', '_' and '-'"));
+  }
+  return topic;
+}
+
+absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions& options) {
+  if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
+  if (options.partitions.has_value() && *options.partitions < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition count must be positive, not ", *options.partitions));
+  }
+  absl::StatusOr<std::vector<NewTopicPtr>> topics = NewTopics(options);
+  if (!topics.ok()) return topics.status();
+
+  absl::StatusOr<ConfPtr> conf = MakeConf({{"bootstrap.servers", options.brokers},
+                                           {"client.id", "klaxon-admin"}});
+  if (!conf.ok()) return conf.status();
+  AdminEvents events(options.log ? options.log : StderrLog());
+  InstallClientEvents(conf->get(), &events);
+  absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
+  if (!client.ok()) return client.status();
+
+  AdminOptionsPtr admin_options(
+      rd_kafka_AdminOptions_new(client->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  std::array<char, 512> error{};
+  // The operation timeout makes the controller answer only once the topics exist, so a caller can
+  // produce right after CreateTopics returns.
+  if (rd_kafka_AdminOptions_set_request_timeout(admin_options.get(), ToTimeoutMs(options.timeout),
+                                                error.data(), error.size()) != 0 ||
+      rd_kafka_AdminOptions_set_operation_timeout(admin_options.get(),
+                                                  ToTimeoutMs(options.timeout), error.data(),
+                                                  error.size()) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin timeout: ", error.data()));
+  }
+
+  std::vector<rd_kafka_NewTopic_t*> raw_topics;
+  for (const NewTopicPtr& topic : *topics) raw_topics.push_back(topic.get());
+  QueuePtr queue(rd_kafka_queue_new(client->get()));
+  rd_kafka_CreateTopics(client->get(), raw_topics.data(), raw_topics.size(), admin_options.get(),
+                        queue.get());
+
+  // librdkafka answers on its own once the request timeout expires; the margin only guards
+  // against a result that never comes.
+  EventPtr event(rd_kafka_queue_poll(queue.get(), ToTimeoutMs(options.timeout + absl::Seconds(5))));
+  if (event == nullptr) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("no answer to CreateTopics from ", options.brokers));
+  }
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(rd_kafka_event_error(event.get()),
+                              absl::StrCat("CreateTopics on ", options.brokers));
+  }
+  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
+  if (result == nullptr) {
+    return absl::InternalError("CreateTopics answered with an event of another type");
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+  std::vector<TopicResult> created;
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_resp_err_t topic_error = rd_kafka_topic_result_error(results[i]);
+    const std::string name = rd_kafka_topic_result_name(results[i]);
+    if (topic_error == RD_KAFKA_RESP_ERR_NO_ERROR ||
+        topic_error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      created.push_back({.name = name, .created = topic_error == RD_KAFKA_RESP_ERR_NO_ERROR});
+      continue;
+    }
+    const char* detail = rd_kafka_topic_result_error_string(results[i]);
+    return KafkaErrorToStatus(topic_error,
+                              absl::StrCat("create topic ", name, detail ? " (" : "",
+                                           detail ? detail : "", detail ? ")" : ""));
+  }
+  return created;
+}
+
+}  // namespace klaxon::kafka

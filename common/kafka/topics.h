@@ -1,0 +1,72 @@
+#pragma once
+// The one list of Klaxon's Kafka topics with their partition counts and retention, and the admin
+// step that creates them (the suite creates its topics itself; brokers run with
+// auto.create.topics.enable=false). Every service names a topic as PrefixedTopic(prefix, kX) with
+// the prefix from KLAXON_TOPIC_PREFIX, so a test run gets topics of its own on a shared broker.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/kafka/client.h"
+
+namespace klaxon::kafka {
+
+inline constexpr std::string_view kSmsRequests = "klaxon.sms.requests";
+inline constexpr std::string_view kVoiceRequests = "klaxon.voice.requests";
+inline constexpr std::string_view kTwilioEvents = "klaxon.twilio.events";
+inline constexpr std::string_view kDeliveryEvents = "klaxon.delivery.events";
+inline constexpr std::string_view kSmsRetry = "klaxon.sms.retry";
+inline constexpr std::string_view kVoiceRetry = "klaxon.voice.retry";
+inline constexpr std::string_view kDlq = "klaxon.dlq";
+
+struct TopicSpec {
+  std::string_view name;  // without prefix
+  int32_t partitions;
+  absl::Duration retention;
+};
+
+// Six partitions bound the parallelism of one consumer group per topic; a week of retention
+// covers a long weekend of a stuck consumer. The DLQ keeps a month so an operator can replay it.
+inline constexpr std::array<TopicSpec, 7> kTopics{{
+    {kSmsRequests, 6, absl::Hours(24 * 7)},
+    {kVoiceRequests, 6, absl::Hours(24 * 7)},
+    {kTwilioEvents, 6, absl::Hours(24 * 7)},
+    {kDeliveryEvents, 6, absl::Hours(24 * 7)},
+    {kSmsRetry, 6, absl::Hours(24 * 7)},
+    {kVoiceRetry, 6, absl::Hours(24 * 7)},
+    {kDlq, 6, absl::Hours(24 * 30)},
+}};
+
+// `prefix` + `name`, checked against Kafka's rules for topic names (1 to 249 characters of
+// [a-zA-Z0-9._-], not "." or ".."); kInvalidArgument otherwise.
+absl::StatusOr<std::string> PrefixedTopic(std::string_view prefix, std::string_view name);
+
+struct CreateTopicsOptions {
+  std::string brokers = {};
+  std::string prefix = {};
+  // Replaces every topic's partition count when set (tests use fewer to join groups faster).
+  std::optional<int32_t> partitions = {};
+  // -1 takes the broker's default.replication.factor.
+  int16_t replication_factor = -1;
+  absl::Duration timeout = absl::Seconds(30);
+  LogFn log = StderrLog();
+};
+
+struct TopicResult {
+  std::string name = {};  // with prefix
+  bool created = false;   // false when it already existed
+};
+
+// Creates every topic in kTopics under `options.prefix` and waits until the controller has
+// created them. Topics that already exist are left as they are and reported with created=false,
+// so running it again is harmless. kUnavailable/kDeadlineExceeded when the cluster cannot be
+// reached within the timeout.
+absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions& options);
+
+}  // namespace klaxon::kafka
