@@ -1,0 +1,76 @@
+#include "bench/load_report.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::bench {
+namespace {
+
+// Milliseconds with microsecond resolution, so the JSON carries no float noise.
+double Millis(std::chrono::nanoseconds duration) {
+  return std::round(static_cast<double>(duration.count()) / 1e3) / 1e3;
+}
+
+double Seconds(std::chrono::nanoseconds duration) {
+  return std::round(static_cast<double>(duration.count()) / 1e6) / 1e3;
+}
+
+int64_t ErrorCount(const LoadReport& report) {
+  int64_t total = 0;
+  for (const auto& [code, count] : report.errors) total += count;
+  return total;
+}
+
+}  // namespace
+
+double AchievedRate(const LoadReport& report) {
+  if (report.elapsed <= std::chrono::nanoseconds::zero()) return 0;
+  const double rate = static_cast<double>(report.latency.count) /
+                      std::chrono::duration<double>(report.elapsed).count();
+  return std::round(rate * 100) / 100;
+}
+
+std::string ToJsonLine(const LoadReport& report) {
+  nlohmann::json errors = nlohmann::json::object();
+  for (const auto& [code, count] : report.errors) errors[absl::StatusCodeToString(code)] = count;
+  const nlohmann::json json = {
+      {"target", report.target},
+      {"rate", report.rate_per_second},
+      {"duration_s", Seconds(report.planned_duration)},
+      {"concurrency", report.concurrency},
+      {"requests", report.requests},
+      {"ok", report.latency.count},
+      {"errors", errors},
+      {"elapsed_s", Seconds(report.elapsed)},
+      {"achieved_rate", AchievedRate(report)},
+      {"latency_ms",
+       {{"p50", Millis(report.latency.p50)},
+        {"p90", Millis(report.latency.p90)},
+        {"p99", Millis(report.latency.p99)},
+        {"max", Millis(report.latency.max)}}},
+      {"max_send_lag_ms", Millis(report.max_send_lag)},
+  };
+  return json.dump();
+}
+
+std::string ToHumanSummary(const LoadReport& report) {
+  std::string errors = absl::StrJoin(report.errors, ", ", [](std::string* out, const auto& entry) {
+    absl::StrAppend(out, absl::StatusCodeToString(entry.first), " ", entry.second);
+  });
+  return absl::StrFormat(
+      "SendAlert on %s: %d requests at %g/s over %gs, at most %d in flight\n"
+      "  ok %d, errors %d%s, achieved %.2f/s in %.3fs\n"
+      "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
+      "  worst send lag %.3f ms\n",
+      report.target, report.requests, report.rate_per_second, Seconds(report.planned_duration),
+      report.concurrency, report.latency.count, ErrorCount(report),
+      errors.empty() ? "" : absl::StrCat(" (", errors, ")"), AchievedRate(report),
+      Seconds(report.elapsed), Millis(report.latency.p50), Millis(report.latency.p90),
+      Millis(report.latency.p99), Millis(report.latency.max), Millis(report.max_send_lag));
+}
+
+}  // namespace klaxon::bench
