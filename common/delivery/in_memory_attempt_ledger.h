@@ -6,7 +6,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "common/delivery/attempt_ledger.h"
 
 namespace klaxon::delivery {
@@ -17,7 +16,7 @@ class InMemoryAttemptLedger final : public AttemptLedger {
                                      absl::Time now) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    auto [it, claimed] = claims_.try_emplace(absl::StrCat(alert_id, "#", attempt),
+    auto [it, claimed] = claims_.try_emplace(Key(alert_id, attempt),
                                              AttemptClaim{.state = AttemptClaim::State::kInProgress, .claimed_at = now});
     if (claimed) return AttemptClaim{};
     return it->second;
@@ -27,7 +26,7 @@ class InMemoryAttemptLedger final : public AttemptLedger {
                              const events::v1::DeliveryOutcome& outcome) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    claims_[absl::StrCat(alert_id, "#", attempt)] =
+    claims_[Key(alert_id, attempt)] =
         AttemptClaim{.state = AttemptClaim::State::kDone, .outcome = outcome};
     return absl::OkStatus();
   }
@@ -35,14 +34,14 @@ class InMemoryAttemptLedger final : public AttemptLedger {
   absl::Status Release(std::string_view alert_id, uint32_t attempt) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    claims_.erase(absl::StrCat(alert_id, "#", attempt));
+    claims_.erase(Key(alert_id, attempt));
     return absl::OkStatus();
   }
 
   // Leaves a claim with no outcome, as a worker that died mid-send would.
   void AbandonClaim(std::string_view alert_id, uint32_t attempt, absl::Time claimed_at) {
     std::lock_guard lock(mutex_);
-    claims_[absl::StrCat(alert_id, "#", attempt)] =
+    claims_[Key(alert_id, attempt)] =
         AttemptClaim{.state = AttemptClaim::State::kInProgress, .claimed_at = claimed_at};
   }
 
@@ -52,6 +51,10 @@ class InMemoryAttemptLedger final : public AttemptLedger {
   }
 
  private:
+  static std::string Key(std::string_view alert_id, uint32_t attempt) {
+    return std::string(alert_id) + "#" + std::to_string(attempt);
+  }
+
   std::mutex mutex_;
   absl::Status status_;
   std::map<std::string, AttemptClaim> claims_;

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -15,16 +14,17 @@ constexpr std::string_view kDonePrefix = "done:";
 
 absl::StatusOr<AttemptClaim> Decode(std::string_view value) {
   AttemptClaim claim;
-  if (absl::StartsWith(value, kClaimedPrefix)) {
+  if (value.starts_with(kClaimedPrefix)) {
     int64_t millis = 0;
-    if (!absl::SimpleAtoi(value.substr(kClaimedPrefix.size()), &millis)) {
+    const std::string_view digits = value.substr(kClaimedPrefix.size());
+    if (!absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &millis)) {
       return absl::InternalError("attempt record in Redis has a malformed claim time");
     }
     claim.state = AttemptClaim::State::kInProgress;
     claim.claimed_at = absl::FromUnixMillis(millis);
     return claim;
   }
-  if (absl::StartsWith(value, kDonePrefix)) {
+  if (value.starts_with(kDonePrefix)) {
     events::v1::DeliveryOutcome outcome;
     if (!outcome.ParseFromString(std::string(value.substr(kDonePrefix.size())))) {
       return absl::InternalError("attempt record in Redis holds a malformed outcome");
@@ -45,13 +45,13 @@ RedisAttemptLedger::RedisAttemptLedger(redis::RedisClient& redis, std::string ke
       retention_seconds_(absl::StrCat(absl::ToInt64Seconds(retention))) {}
 
 std::string RedisAttemptLedger::Key(std::string_view alert_id, uint32_t attempt) const {
-  return absl::StrCat(key_prefix_, "attempt:", alert_id, ":", attempt);
+  return absl::StrCat(key_prefix_, "attempt:", std::string(alert_id), ":", attempt);
 }
 
 absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id,
                                                        uint32_t attempt, absl::Time now) {
   const std::string key = Key(alert_id, attempt);
-  const std::string claimed = absl::StrCat(kClaimedPrefix, absl::ToUnixMillis(now));
+  const std::string claimed = absl::StrCat(std::string(kClaimedPrefix), absl::ToUnixMillis(now));
   // A record released between our SET and GET is claimable again: one more round settles it.
   for (int round = 0; round < 2; ++round) {
     absl::StatusOr<redis::Reply> set =
@@ -62,7 +62,7 @@ absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id
     if (!existing.ok()) return existing.status();
     if (existing->type == redis::Reply::Type::kString) return Decode(existing->str);
   }
-  return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ", alert_id,
+  return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ", std::string(alert_id),
                                              " is being claimed and released concurrently"));
 }
 
@@ -70,7 +70,7 @@ absl::Status RedisAttemptLedger::RecordOutcome(std::string_view alert_id, uint32
                                                const events::v1::DeliveryOutcome& outcome) {
   return redis_
       .Command({"SET", Key(alert_id, attempt),
-                absl::StrCat(kDonePrefix, outcome.SerializeAsString()), "EX",
+                absl::StrCat(std::string(kDonePrefix), outcome.SerializeAsString()), "EX",
                 retention_seconds_})
       .status();
 }

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/support/test_env.h"
+#include "tests/support/support.h"
 
 namespace klaxon::delivery {
 namespace {

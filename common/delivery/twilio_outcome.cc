@@ -5,7 +5,7 @@
 namespace klaxon::delivery {
 namespace {
 
-std::string_view Meaning(int code) {
+const char* Meaning(int code) {
   switch (code) {
     case 20003: return "Twilio refused the account credentials";
     case 20429: return "too many concurrent requests to Twilio";
@@ -49,7 +49,7 @@ std::string DescribeTwilioError(const twilio::TwilioError& error) {
   }
   std::string reason = absl::StrCat("Twilio answered HTTP ", error.http_status);
   if (error.code != 0) absl::StrAppend(&reason, " with error ", error.code);
-  if (std::string_view meaning = Meaning(error.code); !meaning.empty()) {
+  if (const char* meaning = Meaning(error.code); *meaning != '\0') {
     absl::StrAppend(&reason, ": ", meaning);
   }
   return reason;

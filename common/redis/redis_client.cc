@@ -12,8 +12,6 @@
 namespace klaxon::redis {
 namespace {
 
-timeval ToTimeval(absl::Duration d) { return absl::ToTimeval(d); }
-
 absl::StatusOr<Reply> Convert(const redisReply& raw) {
   Reply reply;
   switch (raw.type) {
@@ -45,7 +43,7 @@ absl::StatusOr<Reply> Convert(const redisReply& raw) {
       return reply;
     case REDIS_REPLY_ERROR:
       return absl::InternalError(
-          absl::StrCat("redis replied with an error: ", std::string_view(raw.str, raw.len)));
+          absl::StrCat("redis replied with an error: ", absl::string_view(raw.str, raw.len)));
     default:
       return absl::InternalError(absl::StrCat("unexpected redis reply type ", raw.type));
   }
@@ -53,20 +51,21 @@ absl::StatusOr<Reply> Convert(const redisReply& raw) {
 
 }  // namespace
 
-absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url) {
-  std::string_view rest = url;
+absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
+  const absl::string_view url(text.data(), text.size());
+  absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "redis://")) {
     return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" does not start with redis://"));
   }
   RedisEndpoint endpoint;
-  if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
+  if (const size_t slash = rest.find('/'); slash != absl::string_view::npos) {
     if (!absl::SimpleAtoi(rest.substr(slash + 1), &endpoint.db) || endpoint.db < 0) {
       return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has a bad database number"));
     }
     rest = rest.substr(0, slash);
   }
   const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) {
+  if (colon == absl::string_view::npos) {
     endpoint.host = std::string(rest);
   } else {
     endpoint.host = std::string(rest.substr(0, colon));
@@ -102,13 +101,13 @@ RedisClient::~RedisClient() = default;
 
 absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
   Context context(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
-                                          ToTimeval(options_.connect_timeout)));
+                                          absl::ToTimeval(options_.connect_timeout)));
   const std::string where = absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port);
   if (context == nullptr) return absl::UnavailableError(absl::StrCat(where, ": out of memory"));
   if (context->err != 0) {
     return absl::UnavailableError(absl::StrCat(where, " is unreachable: ", context->errstr));
   }
-  if (redisSetTimeout(context.get(), ToTimeval(options_.command_timeout)) != REDIS_OK) {
+  if (redisSetTimeout(context.get(), absl::ToTimeval(options_.command_timeout)) != REDIS_OK) {
     return absl::UnavailableError(absl::StrCat(where, ": cannot set the command timeout"));
   }
   if (endpoint_.db != 0) {

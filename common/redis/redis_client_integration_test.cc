@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "common/redis/redis_client.h"
-#include "tests/support/test_env.h"
+#include "tests/support/support.h"
 
 namespace klaxon::redis {
 namespace {

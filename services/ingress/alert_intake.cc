@@ -20,7 +20,7 @@ using alerts::v1::SendAlertResponse;
 std::string RequestFingerprint(const SendAlertRequest& request) {
   // Length-prefixed fields, metadata in key order: no two different requests share an encoding.
   std::string canonical;
-  auto append = [&canonical](std::string_view field) {
+  auto append = [&canonical](const std::string& field) {
     absl::StrAppend(&canonical, field.size(), ":", field, ";");
   };
   append(types::v1::Channel_Name(request.channel()));
@@ -35,7 +35,7 @@ std::string RequestFingerprint(const SendAlertRequest& request) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
   return absl::BytesToHexString(
-      std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,

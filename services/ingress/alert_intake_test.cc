@@ -55,8 +55,9 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
   EXPECT_EQ(response->alert_id(), "alert-1");
   EXPECT_FALSE(response->duplicate());
 
-  ASSERT_EQ(publisher_.published().size(), 1u);
-  const messaging::OutboundMessage& message = publisher_.published()[0];
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 1u);
+  const messaging::OutboundMessage& message = published[0];
   EXPECT_EQ(message.topic, "t.sms");
   EXPECT_EQ(message.key, "alert-1");
   events::v1::AlertRequested event;

@@ -7,7 +7,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "services/ingress/idempotency_store.h"
 
 namespace klaxon::ingress {
@@ -19,13 +18,13 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
                                             absl::Duration) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    return records_.try_emplace(absl::StrCat(caller, "\n", key), candidate).first->second;
+    return records_.try_emplace(Key(caller, key), candidate).first->second;
   }
 
   absl::Status MarkPublished(std::string_view caller, std::string_view key) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    auto it = records_.find(absl::StrCat(caller, "\n", key));
+    auto it = records_.find(Key(caller, key));
     if (it != records_.end()) it->second.published = true;
     return absl::OkStatus();
   }
@@ -36,6 +35,10 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
   }
 
  private:
+  static std::string Key(std::string_view caller, std::string_view key) {
+    return std::string(caller) + "\n" + std::string(key);
+  }
+
   std::mutex mutex_;
   absl::Status status_;
   std::map<std::string, IdempotencyRecord> records_;

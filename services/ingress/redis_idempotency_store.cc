@@ -29,7 +29,7 @@ RedisIdempotencyStore::RedisIdempotencyStore(redis::RedisClient& redis, std::str
     : redis_(redis), key_prefix_(std::move(key_prefix)) {}
 
 std::string RedisIdempotencyStore::RedisKey(std::string_view caller, std::string_view key) const {
-  return absl::StrCat(key_prefix_, "idem:", caller, ":", key);
+  return absl::StrCat(key_prefix_, "idem:", std::string(caller), ":", std::string(key));
 }
 
 absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(

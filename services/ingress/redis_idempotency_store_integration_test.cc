@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "services/ingress/redis_idempotency_store.h"
-#include "tests/support/test_env.h"
+#include "tests/support/support.h"
 
 namespace klaxon::ingress {
 namespace {

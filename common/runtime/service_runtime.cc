@@ -1,0 +1,68 @@
+#include "common/runtime/service_runtime.h"
+
+#include <utility>
+
+#include "absl/strings/str_join.h"
+#include "common/kafka/topics.h"
+
+namespace klaxon::runtime {
+
+CommonSettings ReadCommonSettings(config::Reader& reader) {
+  CommonSettings settings;
+  const std::string level = reader.Enum("KLAXON_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  if (absl::StatusOr<log::Level> parsed = log::ParseLevel(level); parsed.ok()) {
+    settings.log_level = *parsed;
+  }
+  settings.pii_hmac_key = reader.Secret("KLAXON_PII_HMAC_KEY");
+  if (!settings.pii_hmac_key.empty() &&
+      settings.pii_hmac_key.size() < log::PhoneRedactor::kMinKeyBytes) {
+    reader.AddError("KLAXON_PII_HMAC_KEY", "must be at least 16 bytes long");
+  }
+  settings.admin = reader.HostPortValue("KLAXON_ADMIN_ADDR", "127.0.0.1:9464");
+  settings.kafka_brokers = absl::StrJoin(reader.HostPortList("KLAXON_KAFKA_BROKERS"), ",",
+                                         [](std::string* out, const config::HostPort& broker) {
+                                           out->append(broker.ToString());
+                                         });
+  settings.topic_prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
+  if (absl::Status valid = kafka::PrefixedTopic(settings.topic_prefix, kafka::kSmsRequests).status();
+      !valid.ok()) {
+    reader.AddError("KLAXON_TOPIC_PREFIX", valid.message());
+  }
+  return settings;
+}
+
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
+    std::string service, const CommonSettings& settings) {
+  absl::StatusOr<log::PhoneRedactor> redactor = log::PhoneRedactor::Create(settings.pii_hmac_key);
+  if (!redactor.ok()) return redactor.status();
+  std::unique_ptr<ServiceRuntime> runtime(
+      new ServiceRuntime(std::move(service), *std::move(redactor), settings.log_level));
+  absl::StatusOr<std::unique_ptr<metrics::AdminServer>> admin = metrics::AdminServer::Start(
+      {.host = settings.admin.host,
+       .port = settings.admin.port,
+       .registry = runtime->registry_,
+       .ready = [ready = &runtime->ready_] { return ready->load(); }});
+  if (!admin.ok()) return admin.status();
+  runtime->admin_ = *std::move(admin);
+  runtime->logger_.Info("admin_listening", {{"address", settings.admin.host},
+                                            {"port", runtime->admin_->port()}});
+  return runtime;
+}
+
+ServiceRuntime::ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level)
+    : logger_({.service = std::move(service), .min_level = level}, std::move(redactor), sink_) {}
+
+kafka::LogFn ServiceRuntime::KafkaLog() const {
+  return [this](std::string_view level, std::string_view event, std::string_view detail) {
+    logger_.Log(log::ParseLevel(level).value_or(log::Level::kInfo), event,
+                {{"detail", std::string(detail)}});
+  };
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  // The admin server goes last so probes and a final scrape work until the very end.
+  ready_.store(false);
+  admin_.reset();
+}
+
+}  // namespace klaxon::runtime

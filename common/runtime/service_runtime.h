@@ -1,0 +1,58 @@
+#pragma once
+// What every Klaxon service main sets up the same way: the settings all services share, the JSON
+// logger, the metrics registry and the admin server (/metrics, /livez, /readyz) whose readiness
+// the main flips as it starts and drains. Mains stay wiring only.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <prometheus/registry.h>
+
+#include "absl/status/statusor.h"
+#include "common/config/config.h"
+#include "common/kafka/client.h"
+#include "common/log/log.h"
+#include "common/metrics/admin_server.h"
+
+namespace klaxon::runtime {
+
+// Settings every service reads (docs/configuration.md).
+struct CommonSettings {
+  log::Level log_level = log::Level::kInfo;
+  std::string pii_hmac_key;
+  config::HostPort admin;
+  std::string kafka_brokers;  // comma-separated host:port
+  std::string topic_prefix;  // validated: prefix + any Klaxon topic is a legal topic name
+
+  // The full name of one of kafka/topics.h's topics in this deployment.
+  std::string Topic(std::string_view name) const { return topic_prefix + std::string(name); }
+};
+
+CommonSettings ReadCommonSettings(config::Reader& reader);
+
+class ServiceRuntime {
+ public:
+  // Builds the logger and starts the admin server (not ready until SetReady(true)).
+  static absl::StatusOr<std::unique_ptr<ServiceRuntime>> Create(std::string service,
+                                                                const CommonSettings& settings);
+  ~ServiceRuntime();
+
+  const log::Logger& logger() const { return logger_; }
+  prometheus::Registry& registry() { return *registry_; }
+  void SetReady(bool ready) { ready_.store(ready); }
+
+  // Routes the Kafka clients' own events to this service's logger.
+  kafka::LogFn KafkaLog() const;
+
+ private:
+  ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level);
+
+  log::StdoutSink sink_;
+  log::Logger logger_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::atomic<bool> ready_ = false;
+  std::unique_ptr<metrics::AdminServer> admin_;
+};
+
+}  // namespace klaxon::runtime
