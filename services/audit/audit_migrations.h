@@ -1,0 +1,13 @@
+#pragma once
+// Audit's schema, compiled into its binaries from services/audit/migrations/*.sql (see
+// klaxon_embed_migrations), so klaxon-audit and klaxon-audit-migrate need no files at run time.
+
+#include <vector>
+
+#include "common/pg/migrations.h"
+
+namespace klaxon::audit {
+
+std::vector<pg::Migration> AuditMigrations();
+
+}  // namespace klaxon::audit
