@@ -6,6 +6,7 @@
 #include "common/pg/database.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
+#include "tests/support/support.h"
 
 namespace klaxon::pg {
 namespace {
@@ -13,10 +14,10 @@ namespace {
 class DatabasePostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::optional<std::string> server = testing::TestServerUrl();
-    if (!server) GTEST_SKIP() << "KLAXON_TEST_PG_URL is not set";
+    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
+    if (server.empty()) return;
     absl::StatusOr<std::unique_ptr<testing::TemporaryDatabase>> scratch =
-        testing::TemporaryDatabase::Create(*server);
+        testing::TemporaryDatabase::Create(server);
     ASSERT_TRUE(scratch.ok()) << scratch.status();
     scratch_ = *std::move(scratch);
     absl::StatusOr<std::unique_ptr<Database>> db =

@@ -7,6 +7,7 @@
 #include "common/pg/testing/temporary_database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/support.h"
 
 namespace klaxon::pg {
 
@@ -21,10 +22,10 @@ using ::testing::IsEmpty;
 class MigrationsPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::optional<std::string> server = testing::TestServerUrl();
-    if (!server) GTEST_SKIP() << "KLAXON_TEST_PG_URL is not set";
+    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
+    if (server.empty()) return;
     absl::StatusOr<std::unique_ptr<testing::TemporaryDatabase>> scratch =
-        testing::TemporaryDatabase::Create(*server);
+        testing::TemporaryDatabase::Create(server);
     ASSERT_TRUE(scratch.ok()) << scratch.status();
     scratch_ = *std::move(scratch);
     db_ = Connect();

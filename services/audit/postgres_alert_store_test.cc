@@ -7,9 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/pg/conninfo.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
+#include "tests/support/support.h"
 #include "pqxx/pqxx"
 #include "services/audit/audit_migrations.h"
 #include "services/audit/projection.h"
@@ -61,10 +63,10 @@ ConsumedOffset At(int64_t next_offset) {
 class PostgresAlertStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::optional<std::string> server = pg::testing::TestServerUrl();
-    if (!server) GTEST_SKIP() << "KLAXON_TEST_PG_URL is not set";
+    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
+    if (server.empty()) return;
     absl::StatusOr<std::unique_ptr<pg::testing::TemporaryDatabase>> scratch =
-        pg::testing::TemporaryDatabase::Create(*server);
+        pg::testing::TemporaryDatabase::Create(server);
     ASSERT_TRUE(scratch.ok()) << scratch.status();
     scratch_ = *std::move(scratch);
     absl::StatusOr<std::unique_ptr<pg::Database>> db = pg::Database::Connect(scratch_->url());
@@ -195,10 +197,12 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
 
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
-  std::optional<std::string> server = pg::testing::TestServerUrl();
   {
     // Drop the database under the store, closing its connections, like a failed-over server.
-    pqxx::connection admin(server.value());
+    absl::StatusOr<std::string> admin_url =
+        pg::WithDatabaseName(klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL"), "postgres");
+    ASSERT_TRUE(admin_url.ok()) << admin_url.status();
+    pqxx::connection admin(*admin_url);
     pqxx::nontransaction txn(admin);
     txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
   }

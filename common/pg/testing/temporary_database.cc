@@ -1,6 +1,5 @@
 #include "common/pg/testing/temporary_database.h"
 
-#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -12,12 +11,6 @@
 #include "pqxx/pqxx"
 
 namespace klaxon::pg::testing {
-
-std::optional<std::string> TestServerUrl() {
-  const char* url = std::getenv("KLAXON_TEST_PG_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
-  return std::string(url);
-}
 
 absl::StatusOr<std::unique_ptr<TemporaryDatabase>> TemporaryDatabase::Create(
     std::string_view server_url) {

@@ -1,19 +1,16 @@
 #pragma once
 // Integration-test helper: a scratch database of its own for each test, created on the Postgres
-// server named by KLAXON_TEST_PG_URL (scripts/test.sh exports it) and dropped afterwards, so tests
+// server named by KLAXON_TEST_PG_URL (scripts/test.sh exports it; read it with
+// klaxon::testing::RequiredEnv) and dropped afterwards, so tests
 // never see each other's rows and can run in parallel.
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 
 namespace klaxon::pg::testing {
-
-// The value of KLAXON_TEST_PG_URL, or nullopt when it is not set.
-std::optional<std::string> TestServerUrl();
 
 class TemporaryDatabase {
  public:
