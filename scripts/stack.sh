@@ -119,9 +119,12 @@ readonly KAFKA_JAVA=(
   -cp "$KAFKA_HOME/libs/*"
 )
 
+# Captured rather than piped into grep -q, so an early-exiting grep cannot fail the check.
 kafka_answers_metadata() {
-  timeout 30 "${KAFKA_JAVA[@]}" kafka.admin.BrokerApiVersionsCommand \
-    --bootstrap-server "127.0.0.1:$1" | grep -q "127.0.0.1:$1"
+  local answer
+  answer="$(timeout 30 "${KAFKA_JAVA[@]}" kafka.admin.BrokerApiVersionsCommand \
+    --bootstrap-server "127.0.0.1:$1" 2>&1)" || return 1
+  [[ "$answer" == *"127.0.0.1:$1"* ]]
 }
 
 start_kafka() {
