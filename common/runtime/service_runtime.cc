@@ -26,7 +26,7 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
   settings.topic_prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
   if (absl::Status valid = kafka::PrefixedTopic(settings.topic_prefix, kafka::kSmsRequests).status();
       !valid.ok()) {
-    reader.AddError("KLAXON_TOPIC_PREFIX", valid.message());
+    reader.AddError("KLAXON_TOPIC_PREFIX", std::string(valid.message()));
   }
   return settings;
 }

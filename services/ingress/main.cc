@@ -47,7 +47,7 @@ Settings ReadSettings() {
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
-      reader.AddError("KLAXON_API_KEYS", parsed.message());
+      reader.AddError("KLAXON_API_KEYS", std::string(parsed.message()));
     }
   }
   config::ExitOnError(reader.Finish(), kService);

@@ -1,0 +1,112 @@
+#include "common/delivery/worker_main.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "common/delivery/dispatch_telemetry.h"
+#include "common/delivery/dispatcher.h"
+#include "common/delivery/redis_attempt_ledger.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
+#include "common/lifecycle/shutdown_signal.h"
+#include "common/phone/phone.h"
+#include "common/redis/redis_client.h"
+#include "common/runtime/service_runtime.h"
+
+namespace klaxon::delivery {
+namespace {
+
+struct Settings {
+  runtime::CommonSettings common;
+  std::string redis_url;
+  std::string redis_key_prefix;
+  twilio::TwilioRestClientOptions twilio_client;
+  TwilioSettings twilio;
+  SenderFactory make_sender;
+};
+
+Settings ReadSettings(const WorkerSpec& spec) {
+  config::Reader reader(config::FromProcessEnvironment());
+  Settings settings;
+  settings.common = runtime::ReadCommonSettings(reader);
+  settings.redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"});
+  if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
+  settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
+  settings.twilio_client = {
+      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com",
+                             {"http", "https"}),
+      .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
+      .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
+      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15),
+                                       absl::Seconds(1), absl::Seconds(60))};
+  settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
+  if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
+    reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
+  }
+  settings.twilio.status_callback =
+      reader.Url("KLAXON_STATUS_CALLBACK_URL", "", {"http", "https"});
+  settings.make_sender = spec.configure(reader, settings.twilio);
+  config::ExitOnError(reader.Finish(), spec.service);
+  return settings;
+}
+
+}  // namespace
+
+int RunWorker(const WorkerSpec& spec) {
+  absl::StatusOr<std::unique_ptr<lifecycle::ShutdownSignal>> shutdown =
+      lifecycle::ShutdownSignal::Create();
+  if (!shutdown.ok()) {
+    std::fprintf(stderr, "%s: %s\n", spec.service.c_str(),
+                 std::string(shutdown.status().message()).c_str());
+    return 1;
+  }
+  const Settings settings = ReadSettings(spec);
+  auto runtime = runtime::ServiceRuntime::Create(spec.service, settings.common);
+  config::ExitOnError(runtime.status(), spec.service);
+  const log::Logger& logger = (*runtime)->logger();
+
+  auto redis = redis::RedisClient::Create({.url = settings.redis_url});
+  auto twilio = twilio::TwilioRestClient::Create(settings.twilio_client);
+  auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .client_id = spec.service,
+                                                  .log = (*runtime)->KafkaLog()});
+  auto consumer = kafka::KafkaConsumer::Create(
+      {.brokers = settings.common.kafka_brokers,
+       .group_id = "klaxon-" + spec.service,
+       .topics = {settings.common.Topic(spec.request_topic)},
+       .client_id = spec.service,
+       .log = (*runtime)->KafkaLog()});
+  for (const absl::Status& status :
+       {redis.status(), twilio.status(), publisher.status(), consumer.status()}) {
+    if (!status.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(status.message())}});
+      return 1;
+    }
+  }
+
+  RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
+  std::unique_ptr<Sender> sender = settings.make_sender(**twilio);
+  DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
+  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents)}, ledger,
+                        *sender, **publisher, telemetry, [] { return absl::Now(); });
+
+  absl::Status consumed;
+  std::jthread consuming([&] { consumed = (*consumer)->Run(dispatcher, (*shutdown)->token()); });
+  (*runtime)->SetReady(true);
+  logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
+
+  (*shutdown)->Wait();
+  logger.Info("draining", {{"signal", (*shutdown)->signal_number()}});
+  (*runtime)->SetReady(false);
+  consuming.join();  // the consumer finishes its message, commits offsets and leaves the group
+  if (!consumed.ok()) {
+    logger.Error("consumer_failed", {{"error", std::string(consumed.message())}});
+    return 1;
+  }
+  logger.Info("stopped");
+  return 0;
+}
+
+}  // namespace klaxon::delivery
