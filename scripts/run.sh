@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Brings the whole suite up on loopback: Kafka, Redis and Postgres (scripts/stack.sh), the Twilio
+# sandbox, and ingress, sms-worker, voice-worker and audit, each in the background with its log
+# under build/run/logs. Installs and builds what is missing first. Running it again only starts
+# what is not running.
+#
+#   scripts/run.sh          up (the default)
+#   scripts/run.sh down     stop the services and the stack
+#   scripts/run.sh status   list what runs
+#
+# Afterwards `. build/run/client.env` gives klaxonctl its address and API key.
+set -euo pipefail
+
+readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly RUN="${KLAXON_RUN_DIR:-$ROOT/build/run}"
+readonly BIN="$ROOT/build/release"
+readonly SANDBOX_ADDR="${KLAXON_SANDBOX_ADDR:-127.0.0.1:9800}"
+readonly INGRESS_ADDR="${KLAXON_INGRESS_ADDR:-127.0.0.1:50051}"
+readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
+readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
+readonly SANDBOX_AUTH_TOKEN=sandbox-token
+# service name, binary, admin address (for /readyz)
+readonly SERVICES=(
+  "audit services/audit/klaxon-audit 127.0.0.1:9467"
+  "ingress services/ingress/klaxon-ingress 127.0.0.1:9464"
+  "sms-worker services/sms-worker/klaxon-sms-worker 127.0.0.1:9465"
+  "voice-worker services/voice-worker/klaxon-voice-worker 127.0.0.1:9466"
+)
+
+log() { printf 'run.sh: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+# wait_for NAME URL: polls URL until it answers 2xx, or fails showing the tail of NAME's log.
+wait_for() {
+  local name="$1" url="$2" deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    if ! running "$name"; then
+      tail -n 20 "$RUN/logs/$name.log" >&2 || true
+      die "$name exited; its log is $RUN/logs/$name.log"
+    fi
+    ((SECONDS < deadline)) || die "$name is not ready after 60 s; see $RUN/logs/$name.log"
+    sleep 0.2
+  done
+}
+
+# start NAME COMMAND...: runs COMMAND in the background unless NAME already runs.
+start() {
+  local name="$1"
+  shift
+  if running "$name"; then
+    log "$name already runs (pid $(cat "$RUN/$name.pid"))"
+    return
+  fi
+  setsid "$@" >"$RUN/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+  log "started $name (pid $!)"
+}
+
+# Secrets for this machine's local suite, made once and kept under build/run (never committed).
+make_secrets() {
+  [[ -f "$RUN/secrets.env" ]] && return
+  local api_key pii_key
+  api_key="klx_$(openssl rand -hex 24)"
+  pii_key="$(openssl rand -hex 32)"
+  umask 077
+  cat >"$RUN/secrets.env" <<SECRETS
+KLAXON_LOCAL_API_KEY=$api_key
+KLAXON_API_KEYS=local=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
+KLAXON_PII_HMAC_KEY=$pii_key
+SECRETS
+}
+
+up() {
+  "$ROOT/scripts/deps.sh"
+  "$ROOT/scripts/build.sh" release
+  mkdir -p "$RUN/logs"
+  "$ROOT/scripts/stack.sh" up "$RUN/stack"
+  make_secrets
+  set -a
+  . "$RUN/stack/env"
+  . "$RUN/secrets.env"
+  set +a
+  export KLAXON_TWILIO_BASE_URL="http://$SANDBOX_ADDR" \
+    KLAXON_TWILIO_ACCOUNT_SID="$SANDBOX_ACCOUNT_SID" \
+    KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
+    KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}"
+
+  "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
+  "$BIN/services/audit/klaxon-audit-migrate" >"$RUN/logs/migrate.log"
+
+  start twilio-sandbox "$BIN/tools/twilio-sandbox/twilio-sandbox" --listen "$SANDBOX_ADDR" \
+    --account-sid "$SANDBOX_ACCOUNT_SID" --auth-token "$SANDBOX_AUTH_TOKEN"
+  wait_for twilio-sandbox "http://$SANDBOX_ADDR/sandbox/ledger"
+  local entry name binary admin grpc
+  for entry in "${SERVICES[@]}"; do
+    read -r name binary admin <<<"$entry"
+    case "$name" in
+      ingress) grpc="$INGRESS_ADDR" ;;
+      audit) grpc="$AUDIT_ADDR" ;;
+      *) grpc="" ;;
+    esac
+    start "$name" env KLAXON_ADMIN_ADDR="$admin" ${grpc:+KLAXON_GRPC_ADDR="$grpc"} "$BIN/$binary"
+  done
+  for entry in "${SERVICES[@]}"; do
+    read -r name binary admin <<<"$entry"
+    wait_for "$name" "http://$admin/readyz"
+  done
+
+  cat >"$RUN/client.env" <<CLIENT
+export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
+export KLAXON_AUDIT_ADDR=$AUDIT_ADDR
+export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
+export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
+export PATH="$BIN/tools/klaxonctl:\$PATH"
+CLIENT
+  log "the suite is up: ingress $INGRESS_ADDR, audit $AUDIT_ADDR, Twilio sandbox $SANDBOX_ADDR"
+  log "logs: $RUN/logs; next: . build/run/client.env && klaxonctl send --to +14155550100 --text hello"
+}
+
+down() {
+  local entry name
+  for name in voice-worker sms-worker ingress audit twilio-sandbox; do
+    if running "$name"; then
+      kill -TERM "$(cat "$RUN/$name.pid")"
+      local deadline=$((SECONDS + 20))
+      while running "$name" && ((SECONDS < deadline)); do sleep 0.2; done
+      running "$name" && kill -KILL "$(cat "$RUN/$name.pid")"
+      log "stopped $name"
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+  [[ -d "$RUN/stack" ]] && "$ROOT/scripts/stack.sh" down "$RUN/stack"
+  return 0
+}
+
+status() {
+  local name rc=0
+  for name in twilio-sandbox audit ingress sms-worker voice-worker; do
+    if running "$name"; then echo "$name: running"; else echo "$name: stopped"; rc=1; fi
+  done
+  "$ROOT/scripts/stack.sh" status "$RUN/stack" || rc=1
+  return "$rc"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *)
+    echo "usage: $0 [up|down|status]" >&2
+    exit 2
+    ;;
+esac

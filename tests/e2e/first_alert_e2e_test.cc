@@ -1,0 +1,179 @@
+// End to end through real Kafka, Redis and Postgres to the Twilio sandbox and back:
+// SendAlert at ingress → klaxon.sms.requests → sms-worker → sandbox → klaxon.delivery.events →
+// audit → GetAlert. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/e2e/suite.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using alerts::v1::Alert;
+using alerts::v1::SendAlertRequest;
+using alerts::v1::SendAlertResponse;
+using ::testing::HasSubstr;
+
+SendAlertRequest SmsRequest(std::string key, std::string text,
+                            std::string recipient = "+14155550123") {
+  SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient(std::move(recipient));
+  request.set_text(std::move(text));
+  request.set_idempotency_key(std::move(key));
+  return request;
+}
+
+// Polls GetAlert until the alert has `status` or the deadline passes; returns the last answer.
+Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+                    types::v1::AlertStatus status, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  Alert alert;
+  do {
+    alerts::v1::GetAlertRequest request;
+    request.set_alert_id(alert_id);
+    grpc::Status rpc = query.GetAlert(Suite::CallContext().get(), request, &alert);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+    if (alert.status() == status) return alert;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  return alert;
+}
+
+class FirstAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
+ protected:
+  Suite suite_;
+};
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsIsQueuedThenSentAndReachesTheSandboxOnce) {
+  ASSERT_FALSE(HasFatalFailure());
+  auto intake = suite_.IntakeStub();
+  auto query = suite_.QueryStub();
+  SendAlertResponse sent;
+  grpc::Status rpc = intake->SendAlert(Suite::CallContext().get(),
+                                       SmsRequest("first", "disk full on db-1"), &sent);
+  ASSERT_TRUE(rpc.ok()) << rpc.error_message();
+
+  // Right after SendAlert returns, audit must already know the alert.
+  alerts::v1::GetAlertRequest get;
+  get.set_alert_id(sent.alert_id());
+  Alert alert;
+  rpc = query->GetAlert(Suite::CallContext().get(), get, &alert);
+  ASSERT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
+  EXPECT_THAT(alert.status(), ::testing::AnyOf(types::v1::ALERT_STATUS_QUEUED,
+                                               types::v1::ALERT_STATUS_SENT));
+
+  alert = WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10));
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_SENT);
+  EXPECT_EQ(alert.channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(alert.recipient_last4(), "0123");
+  EXPECT_THAT(alert.twilio_sid(), ::testing::StartsWith("SM"));
+
+  const nlohmann::json ledger = suite_.Ledger();
+  ASSERT_EQ(ledger.size(), 1u) << ledger.dump();
+  EXPECT_EQ(ledger[0]["to"], "+14155550123");
+  EXPECT_EQ(ledger[0]["from"], Suite::kSender);
+  EXPECT_EQ(ledger[0]["body"], "disk full on db-1");
+  EXPECT_EQ(ledger[0]["sid"], alert.twilio_sid());
+}
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, RepeatedIdempotencyKeySendsOneMessage) {
+  ASSERT_FALSE(HasFatalFailure());
+  auto intake = suite_.IntakeStub();
+  SendAlertResponse first;
+  SendAlertResponse second;
+  ASSERT_TRUE(intake->SendAlert(Suite::CallContext().get(), SmsRequest("same", "x"), &first).ok());
+  ASSERT_TRUE(intake->SendAlert(Suite::CallContext().get(), SmsRequest("same", "x"), &second).ok());
+  EXPECT_EQ(first.alert_id(), second.alert_id());
+  EXPECT_TRUE(second.duplicate());
+  auto query = suite_.QueryStub();
+  EXPECT_EQ(WaitForStatus(*query, first.alert_id(), types::v1::ALERT_STATUS_SENT,
+                          absl::Seconds(10))
+                .status(),
+            types::v1::ALERT_STATUS_SENT);
+  EXPECT_EQ(suite_.Ledger().size(), 1u);
+}
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, ThousandAlertsMakeExactlyThousandMessages) {
+  ASSERT_FALSE(HasFatalFailure());
+  constexpr int kAlerts = 1000;
+  constexpr int kSenders = 8;
+  std::atomic<int> failures = 0;
+  {
+    std::vector<std::jthread> senders;
+    for (int s = 0; s < kSenders; ++s) {
+      senders.emplace_back([&, s] {
+        auto intake = suite_.IntakeStub();
+        for (int i = s; i < kAlerts; i += kSenders) {
+          SendAlertResponse response;
+          const grpc::Status rpc = intake->SendAlert(
+              Suite::CallContext().get(),
+              SmsRequest(absl::StrCat("bulk-", i), absl::StrCat("alert #", i)), &response);
+          if (!rpc.ok()) ++failures;
+        }
+      });
+    }
+  }
+  ASSERT_EQ(failures.load(), 0);
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  nlohmann::json ledger;
+  do {
+    ledger = suite_.Ledger();
+    if (ledger.size() >= kAlerts) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  std::set<std::string> bodies;
+  for (const nlohmann::json& entry : ledger) bodies.insert(entry["body"].get<std::string>());
+  EXPECT_EQ(ledger.size(), static_cast<size_t>(kAlerts));
+  EXPECT_EQ(bodies.size(), static_cast<size_t>(kAlerts)) << "some alert was sent twice";
+}
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, InvalidInputIsRefusedNamingTheField) {
+  ASSERT_FALSE(HasFatalFailure());
+  auto intake = suite_.IntakeStub();
+  SendAlertResponse response;
+  grpc::Status rpc = intake->SendAlert(Suite::CallContext().get(),
+                                       SmsRequest("bad", "x", "+1415555"), &response);
+  EXPECT_EQ(rpc.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(rpc.error_message(), HasSubstr("recipient"));
+  EXPECT_TRUE(suite_.Ledger().empty());
+}
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, CallerWithoutValidKeyIsUnauthenticated) {
+  ASSERT_FALSE(HasFatalFailure());
+  auto intake = suite_.IntakeStub();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer wrong");
+  SendAlertResponse response;
+  EXPECT_EQ(intake->SendAlert(&context, SmsRequest("k", "x"), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, LogsNeverHoldTheRecipientOrText) {
+  ASSERT_FALSE(HasFatalFailure());
+  auto intake = suite_.IntakeStub();
+  SendAlertResponse sent;
+  ASSERT_TRUE(intake
+                  ->SendAlert(Suite::CallContext().get(),
+                              SmsRequest("pii", "secret-text-7431", "+14155550199"), &sent)
+                  .ok());
+  auto query = suite_.QueryStub();
+  ASSERT_EQ(WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT,
+                          absl::Seconds(10))
+                .status(),
+            types::v1::ALERT_STATUS_SENT);
+  const std::string logs = suite_.ServiceLogs();
+  EXPECT_THAT(logs, HasSubstr(sent.alert_id()));
+  EXPECT_THAT(logs, ::testing::Not(HasSubstr("4155550199")));
+  EXPECT_THAT(logs, ::testing::Not(HasSubstr("secret-text-7431")));
+}
+
+}  // namespace
+}  // namespace klaxon::e2e

@@ -1,0 +1,98 @@
+// How services behave when their configuration or their dependencies are wrong. Needs
+// KLAXON_TEST_REDIS_URL (a real Redis); Kafka is deliberately absent.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/api_keys.h"
+#include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "tests/e2e/process.h"
+#include "tests/support/support.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempLog(const std::string& name) {
+  return absl::StrCat("/tmp/klaxon-e2e-", name, "-", getpid(), ".log");
+}
+
+TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
+  const std::string log = TempLog("bad-config");
+  ChildProcess ingress({KLAXON_INGRESS_BINARY},
+                       {{"KLAXON_GRPC_ADDR", "not-an-address"},
+                        {"KLAXON_PII_HMAC_KEY", "short"},
+                        {"KLAXON_REDIS_URL", "http://wrong-scheme"}},
+                       log);
+  EXPECT_EQ(ingress.WaitForExit(absl::Seconds(10)), 2);
+  const std::string output = ingress.Log();
+  for (const char* variable : {"KLAXON_GRPC_ADDR", "KLAXON_PII_HMAC_KEY", "KLAXON_REDIS_URL",
+                               "KLAXON_KAFKA_BROKERS", "KLAXON_API_KEYS"}) {
+    EXPECT_THAT(output, HasSubstr(variable));
+  }
+  EXPECT_THAT(output, ::testing::Not(HasSubstr("short"))) << "a secret was echoed";
+  std::remove(log.c_str());
+}
+
+TEST(StartupE2eTest, WorkerWithBadSettingsExitsNonZero) {
+  const std::string log = TempLog("bad-worker");
+  ChildProcess worker({KLAXON_SMS_WORKER_BINARY}, {{"KLAXON_TWILIO_FROM", "12345"}}, log);
+  EXPECT_EQ(worker.WaitForExit(absl::Seconds(10)), 2);
+  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_FROM"));
+  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_ACCOUNT_SID"));
+  std::remove(log.c_str());
+}
+
+class KafkaDownE2eRedisTest : public ::testing::Test {};
+
+TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
+  const std::string redis = testing::RequiredEnv("KLAXON_TEST_REDIS_URL");
+  ASSERT_FALSE(redis.empty());
+  const int grpc_port = FreePort();
+  const int admin_port = FreePort();
+  const std::string log = TempLog("kafka-down");
+  std::map<std::string, std::string> env = {
+      {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
+      {"KLAXON_KAFKA_BROKERS", absl::StrCat("127.0.0.1:", FreePort())},  // nothing listens
+      {"KLAXON_REDIS_URL", redis},
+      {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
+      {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey("key")},
+      {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
+      {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
+      {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env[name] = value;
+  }
+  ChildProcess ingress({KLAXON_INGRESS_BINARY}, env, log);
+  const absl::Time ready_deadline = absl::Now() + absl::Seconds(30);
+  while (HttpGet(absl::StrCat("http://127.0.0.1:", admin_port, "/readyz")) != 200) {
+    ASSERT_TRUE(ingress.Running()) << ingress.Log();
+    ASSERT_LT(absl::Now(), ready_deadline) << ingress.Log();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+
+  auto stub = alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", grpc_port), grpc::InsecureChannelCredentials()));
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient("+14155550123");
+  request.set_text("x");
+  request.set_idempotency_key("k");
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer key");
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  alerts::v1::SendAlertResponse response;
+  const absl::Time started = absl::Now();
+  const grpc::Status rpc = stub->SendAlert(&context, request, &response);
+  EXPECT_EQ(rpc.error_code(), grpc::StatusCode::UNAVAILABLE) << rpc.error_message();
+  EXPECT_THAT(rpc.error_message(), HasSubstr("Kafka"));
+  EXPECT_LT(absl::Now() - started, absl::Seconds(10)) << "SendAlert hung instead of failing";
+  EXPECT_EQ(ingress.Stop(), 0) << ingress.Log();
+  std::remove(log.c_str());
+}
+
+}  // namespace
+}  // namespace klaxon::e2e

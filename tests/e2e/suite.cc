@@ -1,0 +1,177 @@
+#include "tests/e2e/suite.h"
+
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "common/auth/api_keys.h"
+#include "tests/support/support.h"
+
+namespace klaxon::e2e {
+namespace {
+
+// Replaces the database of a libpq URL (the part after the last '/').
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  const size_t slash = url.rfind('/');
+  return url.substr(0, slash + 1) + database;
+}
+
+std::string Snake(std::string prefix) {
+  std::replace_if(prefix.begin(), prefix.end(), [](char c) { return !std::isalnum(c); }, '_');
+  std::transform(prefix.begin(), prefix.end(), prefix.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return prefix.substr(0, 50);
+}
+
+}  // namespace
+
+Suite::Suite() {
+  const std::string kafka = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS");
+  const std::string redis = testing::RequiredEnv("KLAXON_TEST_REDIS_URL");
+  const std::string pg = testing::RequiredEnv("KLAXON_TEST_PG_URL");
+  if (kafka.empty() || redis.empty() || pg.empty()) return;
+  const std::string prefix = testing::UniquePrefix();
+
+  char dir_template[] = "/tmp/klaxon-e2e-XXXXXX";
+  dir_ = mkdtemp(dir_template);
+  database_ = "e2e_" + Snake(prefix);
+  admin_pg_url_ = pg;
+  {
+    pqxx::connection admin(admin_pg_url_);
+    pqxx::nontransaction(admin).exec0("CREATE DATABASE " + database_);
+  }
+  sandbox_port_ = FreePort();
+  ingress_port_ = FreePort();
+  audit_port_ = FreePort();
+  env_ = {{"PATH", "/usr/bin:/bin"},
+          {"KLAXON_LOG_LEVEL", "info"},
+          {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
+          {"KLAXON_KAFKA_BROKERS", kafka},
+          {"KLAXON_TOPIC_PREFIX", prefix},
+          {"KLAXON_REDIS_URL", redis},
+          {"KLAXON_REDIS_KEY_PREFIX", prefix},
+          {"KLAXON_PG_URL", WithDatabase(pg, database_)},
+          {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey(kApiKey)},
+          {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
+          {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
+          {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
+          {"KLAXON_TWILIO_FROM", kSender}};
+  // Sanitizer settings of the test run reach the services too.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env_[name] = value;
+  }
+
+  ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
+                      LogPath("klaxon-admin"));
+  ASSERT_EQ(topics.WaitForExit(absl::Seconds(60)), 0) << topics.Log();
+  ChildProcess migrate({Binary("klaxon-audit-migrate")}, env_, LogPath("migrate"));
+  ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
+
+  processes_.emplace_back(
+      "twilio-sandbox",
+      std::make_unique<ChildProcess>(
+          std::vector<std::string>{Binary("twilio-sandbox"), "--listen",
+                                   absl::StrCat("127.0.0.1:", sandbox_port_),
+                                   "--callback-delay-ms", "10"},
+          env_, LogPath("twilio-sandbox")));
+  WaitReady("twilio-sandbox", absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"));
+  StartService("audit", Binary("klaxon-audit"),
+               {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
+  StartService("ingress", Binary("klaxon-ingress"),
+               {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)}});
+  StartService("sms-worker", Binary("klaxon-sms-worker"), {});
+  StartService("voice-worker", Binary("klaxon-voice-worker"), {});
+}
+
+void Suite::StartService(const std::string& name, const std::string& binary,
+                         std::map<std::string, std::string> extra_env) {
+  const int admin_port = FreePort();
+  std::map<std::string, std::string> env = env_;
+  env["KLAXON_ADMIN_ADDR"] = absl::StrCat("127.0.0.1:", admin_port);
+  env.merge(extra_env);
+  processes_.emplace_back(name, std::make_unique<ChildProcess>(std::vector<std::string>{binary},
+                                                               env, LogPath(name)));
+  WaitReady(name, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"));
+}
+
+void Suite::WaitReady(const std::string& name, const std::string& url) {
+  ChildProcess& process = *processes_.back().second;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (HttpGet(url) != 200) {
+    ASSERT_TRUE(process.Running()) << name << " exited:\n" << process.Log();
+    ASSERT_LT(absl::Now(), deadline) << name << " not ready after 60 s:\n" << process.Log();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+Suite::~Suite() {
+  // Stop in the reverse order of the data flow's start, as a deployment would drain.
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+    const int code = it->second->Stop();
+    EXPECT_EQ(code, 0) << it->first << " did not drain cleanly:\n" << it->second->Log();
+  }
+  if (!database_.empty()) {
+    try {
+      pqxx::connection admin(admin_pg_url_);
+      pqxx::nontransaction(admin).exec0("DROP DATABASE IF EXISTS " + database_ +
+                                        " WITH (FORCE)");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not drop " << database_ << ": " << e.what();
+    }
+  }
+  if (!dir_.empty() && !::testing::Test::HasFailure()) std::filesystem::remove_all(dir_);
+}
+
+std::string Suite::Binary(const std::string& name) const {
+  static const std::map<std::string, std::string> kBinaries = {
+      {"klaxon-admin", KLAXON_ADMIN_BINARY},
+      {"klaxon-audit", KLAXON_AUDIT_BINARY},
+      {"klaxon-audit-migrate", KLAXON_AUDIT_MIGRATE_BINARY},
+      {"klaxon-ingress", KLAXON_INGRESS_BINARY},
+      {"klaxon-sms-worker", KLAXON_SMS_WORKER_BINARY},
+      {"klaxon-voice-worker", KLAXON_VOICE_WORKER_BINARY},
+      {"twilio-sandbox", KLAXON_TWILIO_SANDBOX_BINARY}};
+  return kBinaries.at(name);
+}
+
+std::string Suite::LogPath(const std::string& name) const { return dir_ + "/" + name + ".log"; }
+
+std::string Suite::ServiceLogs() const {
+  std::string logs;
+  for (const auto& [name, process] : processes_) {
+    if (name != "twilio-sandbox") logs += process->Log();  // the sandbox stands in for Twilio
+  }
+  return logs;
+}
+
+std::unique_ptr<alerts::v1::AlertIntake::Stub> Suite::IntakeStub() const {
+  return alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", ingress_port_), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<alerts::v1::AlertQuery::Stub> Suite::QueryStub() const {
+  return alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", audit_port_), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", kApiKey));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return context;
+}
+
+nlohmann::json Suite::Ledger() const {
+  std::string body;
+  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
+  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+}
+
+}  // namespace klaxon::e2e

@@ -1,0 +1,57 @@
+#pragma once
+// The whole Klaxon suite started for one end-to-end test: the Twilio sandbox and the four
+// services as real processes, against the real Kafka, Redis and Postgres that scripts/test.sh
+// started (KLAXON_TEST_*). Each Suite gets its own topic prefix, Redis key prefix, database and
+// ports, so suites never see each other's data; the database is dropped when it stops.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/process.h"
+
+namespace klaxon::e2e {
+
+class Suite {
+ public:
+  static constexpr char kApiKey[] = "e2e-api-key";
+  static constexpr char kSender[] = "+14155552671";
+
+  // Starts everything and waits until each service answers /readyz. Fails the test otherwise.
+  Suite();
+  ~Suite();
+
+  std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
+  std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
+  // A client context carrying the suite's API key and a deadline.
+  static std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration deadline = absl::Seconds(10));
+
+  // The sandbox ledger (every message and call it accepted).
+  nlohmann::json Ledger() const;
+
+  // The environment every service of this suite runs with; tests start extra processes with it.
+  const std::map<std::string, std::string>& env() const { return env_; }
+  std::string Binary(const std::string& name) const;
+  std::string LogPath(const std::string& name) const;
+  // Concatenated logs of Klaxon's own services (not the sandbox), for leak checks.
+  std::string ServiceLogs() const;
+
+ private:
+  void StartService(const std::string& name, const std::string& binary,
+                    std::map<std::string, std::string> extra_env);
+  void WaitReady(const std::string& name, const std::string& url);
+
+  std::string dir_;
+  std::string database_;
+  std::string admin_pg_url_;
+  std::map<std::string, std::string> env_;
+  int sandbox_port_ = 0;
+  int ingress_port_ = 0;
+  int audit_port_ = 0;
+  std::vector<std::pair<std::string, std::unique_ptr<ChildProcess>>> processes_;
+};
+
+}  // namespace klaxon::e2e
