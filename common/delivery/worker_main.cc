@@ -93,7 +93,11 @@ int RunWorker(const WorkerSpec& spec) {
                         *sender, **publisher, telemetry, [] { return absl::Now(); });
 
   absl::Status consumed;
-  std::jthread consuming([&] { consumed = (*consumer)->Run(dispatcher, (*shutdown)->token()); });
+  std::jthread consuming([&] {
+    consumed = (*consumer)->Run(dispatcher, (*shutdown)->token());
+    // A consumer that ended on its own cannot recover in-process; let Kubernetes restart us.
+    if (!consumed.ok()) (*shutdown)->Trigger();
+  });
   (*runtime)->SetReady(true);
   logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
 
