@@ -1,0 +1,197 @@
+// The consumer path and read-your-writes against the real systems: KafkaPublisher writes events
+// to topics of this test's own prefix, a KafkaConsumer runs AuditConsumer into PostgresAlertStore
+// on a scratch database, and AlertReader answers through KafkaOffsetOracle.
+// Needs KLAXON_TEST_KAFKA_BROKERS and KLAXON_TEST_PG_URL (scripts/test.sh sets both).
+
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "absl/random/random.h"
+#include "absl/time/clock.h"
+#include "common/ids/uuid.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
+#include "common/pg/migrations.h"
+#include "common/pg/testing/temporary_database.h"
+#include "gtest/gtest.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "services/audit/alert_reader.h"
+#include "services/audit/audit_consumer.h"
+#include "services/audit/audit_migrations.h"
+#include "services/audit/kafka_offset_oracle.h"
+#include "services/audit/postgres_alert_store.h"
+#include "tests/support/support.h"
+
+namespace klaxon::audit {
+namespace {
+
+// Long enough for a consumer group join on a loaded two-core machine.
+constexpr absl::Duration kWait = absl::Seconds(60);
+
+class AuditPipelineKafkaPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string brokers = klaxon::testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS");
+    const std::string pg_server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
+    if (brokers.empty() || pg_server.empty()) return;
+    const std::string prefix = klaxon::testing::UniquePrefix();
+    topics_ = Topics::WithPrefix(prefix);
+    auto created = kafka::CreateTopics({.brokers = brokers, .prefix = prefix, .partitions = 3});
+    ASSERT_TRUE(created.ok()) << created.status();
+
+    auto scratch = pg::testing::TemporaryDatabase::Create(pg_server);
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = *std::move(scratch);
+    auto db = pg::Database::Connect(scratch_->url());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    ASSERT_TRUE(pg::ApplyMigrations(*db_, AuditMigrations()).ok());
+    store_ = std::make_unique<PostgresAlertStore>(*db_);
+
+    auto publisher = kafka::KafkaPublisher::Create({.brokers = brokers});
+    ASSERT_TRUE(publisher.ok()) << publisher.status();
+    publisher_ = *std::move(publisher);
+    auto consumer = kafka::KafkaConsumer::Create(
+        {.brokers = brokers, .group_id = prefix + "audit", .topics = topics_.All()});
+    ASSERT_TRUE(consumer.ok()) << consumer.status();
+    consumer_ = *std::move(consumer);
+    handler_ = std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_);
+    oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));
+    reader_ = std::make_unique<AlertReader>(
+        *store_, *oracle_, clock_, metrics_,
+        AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
+    consumer_thread_ = std::jthread([this](std::stop_token stop) {
+      consumer_result_ = consumer_->Run(*handler_, stop);
+    });
+  }
+
+  void TearDown() override {
+    if (consumer_thread_.joinable()) {
+      consumer_thread_.request_stop();
+      consumer_thread_.join();
+      EXPECT_TRUE(consumer_result_.ok()) << consumer_result_;
+    }
+  }
+
+  std::string NewAlertId() { return ids::NewUuidV7(absl::Now(), random_); }
+
+  void FillHeader(const std::string& alert_id, klaxon::events::v1::EventHeader& header) {
+    header.set_alert_id(alert_id);
+    header.set_caller("billing");
+    header.set_channel(klaxon::types::v1::CHANNEL_SMS);
+    header.set_attempt(1);
+    header.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  }
+
+  void PublishRequest(const std::string& alert_id) {
+    klaxon::events::v1::AlertRequested request;
+    FillHeader(alert_id, *request.mutable_header());
+    request.set_recipient("+14155550100");
+    request.set_text("db-7 disk full");
+    ASSERT_TRUE(publisher_
+                    ->Publish({.topic = topics_.sms_requests,
+                               .key = alert_id,
+                               .value = request.SerializeAsString()},
+                              absl::Seconds(10))
+                    .ok());
+  }
+
+  void PublishAccepted(const std::string& alert_id) {
+    klaxon::events::v1::DeliveryEvent delivery;
+    FillHeader(alert_id, *delivery.mutable_header());
+    delivery.mutable_outcome()->set_kind(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED);
+    delivery.mutable_outcome()->set_twilio_sid("SM0123456789abcdef0123456789abcdef");
+    ASSERT_TRUE(publisher_
+                    ->Publish({.topic = topics_.delivery_events,
+                               .key = alert_id,
+                               .value = delivery.SerializeAsString()},
+                              absl::Seconds(10))
+                    .ok());
+  }
+
+  // Polls the store until the alert reaches `status`; false after kWait.
+  bool WaitForStatus(const std::string& alert_id, AlertStatus status) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<std::optional<AlertRecord>> alert = store_->GetAlert("billing", alert_id);
+      if (alert.ok() && alert->has_value() && (*alert)->status == status) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  Topics topics_;
+  absl::BitGen random_;
+  RealClock clock_;
+  prometheus::Registry registry_;
+  AuditMetrics metrics_{registry_};
+  std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
+  std::unique_ptr<pg::Database> db_;
+  std::unique_ptr<PostgresAlertStore> store_;
+  std::unique_ptr<kafka::KafkaPublisher> publisher_;
+  std::unique_ptr<kafka::KafkaConsumer> consumer_;
+  std::unique_ptr<AuditConsumer> handler_;
+  std::unique_ptr<KafkaOffsetOracle> oracle_;
+  std::unique_ptr<AlertReader> reader_;
+  absl::Status consumer_result_;
+  std::jthread consumer_thread_;
+};
+
+TEST_F(AuditPipelineKafkaPostgresTest, RequestThenAcceptedOutcomeEndsSent) {
+  const std::string alert_id = NewAlertId();
+  PublishRequest(alert_id);
+  PublishAccepted(alert_id);
+  ASSERT_TRUE(WaitForStatus(alert_id, klaxon::types::v1::ALERT_STATUS_SENT));
+  absl::StatusOr<std::optional<AlertRecord>> alert = store_->GetAlert("billing", alert_id);
+  ASSERT_TRUE(alert.ok() && alert->has_value());
+  EXPECT_EQ((*alert)->recipient_country_code, "1");
+  EXPECT_EQ((*alert)->recipient_last4, "0100");
+  EXPECT_EQ((*alert)->twilio_sid, "SM0123456789abcdef0123456789abcdef");
+}
+
+TEST_F(AuditPipelineKafkaPostgresTest, GetAlertRightAfterPublishSeesTheAlert) {
+  // Once the group has joined, the next request is the one read-your-writes must cover.
+  const std::string warm_up = NewAlertId();
+  PublishRequest(warm_up);
+  ASSERT_TRUE(WaitForStatus(warm_up, klaxon::types::v1::ALERT_STATUS_QUEUED));
+
+  const std::string alert_id = NewAlertId();
+  PublishRequest(alert_id);
+  absl::StatusOr<AlertRecord> alert =
+      reader_->GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->alert_id, alert_id);
+}
+
+TEST_F(AuditPipelineKafkaPostgresTest, NeverPublishedAlertIsNotFoundOnceCaughtUp) {
+  const std::string warm_up = NewAlertId();
+  PublishRequest(warm_up);
+  ASSERT_TRUE(WaitForStatus(warm_up, klaxon::types::v1::ALERT_STATUS_QUEUED));
+  absl::StatusOr<AlertRecord> alert =
+      reader_->GetAlert("billing", NewAlertId(), absl::Now() + absl::Seconds(30));
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound) << alert.status();
+}
+
+TEST_F(AuditPipelineKafkaPostgresTest, AlertNotConsumedYetIsUnavailableNotNotFound) {
+  const std::string warm_up = NewAlertId();
+  PublishRequest(warm_up);
+  ASSERT_TRUE(WaitForStatus(warm_up, klaxon::types::v1::ALERT_STATUS_QUEUED));
+  consumer_thread_.request_stop();  // audit stops consuming; Kafka keeps accepting requests
+  consumer_thread_.join();
+  ASSERT_TRUE(consumer_result_.ok()) << consumer_result_;
+
+  const std::string alert_id = NewAlertId();
+  PublishRequest(alert_id);
+  AlertReader impatient(*store_, *oracle_, clock_, metrics_,
+                        {.topics = topics_, .max_wait = absl::Milliseconds(300)});
+  absl::StatusOr<AlertRecord> alert =
+      impatient.GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable) << alert.status();
+}
+
+}  // namespace
+}  // namespace klaxon::audit
