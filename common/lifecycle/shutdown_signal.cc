@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -33,33 +34,45 @@ absl::Status ErrnoError(std::string_view what, int error) {
   return absl::InternalError(absl::StrCat(std::string(what), ": ", std::strerror(error)));
 }
 
-// Threads of this process, from /proc/self/task.
-absl::StatusOr<int> ThreadCount() {
+// The first thread of this process that does not block both SIGTERM and SIGINT (its id), 0 when
+// every thread blocks them, from SigBlk in /proc/self/task/<tid>/status.
+absl::StatusOr<std::string> ThreadNotBlockingShutdownSignals() {
+  constexpr uint64_t kMask = (uint64_t{1} << (SIGTERM - 1)) | (uint64_t{1} << (SIGINT - 1));
   std::error_code error;
   std::filesystem::directory_iterator tasks("/proc/self/task", error);
-  if (error) return absl::InternalError(absl::StrCat("cannot list /proc/self/task: ", error.message()));
-  int count = 0;
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot list /proc/self/task: ", error.message()));
+  }
   for (auto it = tasks; it != std::filesystem::directory_iterator(); it.increment(error)) {
     if (error) break;
-    ++count;
+    std::ifstream status(it->path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (!line.starts_with("SigBlk:")) continue;
+      const uint64_t blocked = std::stoull(line.substr(7), nullptr, 16);
+      if ((blocked & kMask) != kMask) return it->path().filename().string();
+    }
   }
-  return count;
+  return std::string();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ShutdownSignal>> ShutdownSignal::Create() {
-  const absl::StatusOr<int> threads = ThreadCount();
-  if (!threads.ok()) return threads.status();
-  if (*threads != 1) {
-    // A thread started earlier would not block SIGTERM, and the kernel may deliver the signal to
-    // it: the default action would end the process without draining.
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ShutdownSignal must be created before any other thread; the process has ", *threads));
-  }
   const sigset_t signals = ShutdownSignals();
-  if (const int error = pthread_sigmask(SIG_BLOCK, &signals, nullptr); error != 0) {
+  sigset_t previous;
+  if (const int error = pthread_sigmask(SIG_BLOCK, &signals, &previous); error != 0) {
     return ErrnoError("pthread_sigmask", error);
+  }
+  // A thread that does not block the signals (one started before this call) may be the one the
+  // kernel delivers SIGTERM to, and the default action would end the process without draining.
+  const absl::StatusOr<std::string> unblocking = ThreadNotBlockingShutdownSignals();
+  if (!unblocking.ok() || !unblocking->empty()) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (!unblocking.ok()) return unblocking.status();
+    return absl::FailedPreconditionError(
+        absl::StrCat("ShutdownSignal must be created before other threads start: thread ",
+                     *unblocking, " does not block SIGTERM/SIGINT"));
   }
   const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
   if (signal_fd < 0) return ErrnoError("signalfd", errno);

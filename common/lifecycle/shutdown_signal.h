@@ -5,7 +5,7 @@
 // inherit that mask, so the signal is only ever consumed by the watcher thread (through a
 // signalfd) and never interrupts or kills a worker thread. Create it FIRST in main(), before
 // anything starts a thread (gRPC, librdkafka, Pistache, loggers...); Create() fails with
-// kFailedPrecondition when the process already has other threads.
+// kFailedPrecondition when another thread already runs without blocking those signals.
 //
 // Drain order for mains, once token() is stopped (all within the pod's grace period):
 //   1. Mark not ready (/readyz answers 503) so Kubernetes stops routing new traffic.

@@ -1,5 +1,6 @@
 #include "common/lifecycle/shutdown_signal.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -58,6 +59,17 @@ TEST(ShutdownSignalTest, RunsStopCallbacks) {
 // kill(getpid(), ...) rather than raise(): raise() directs the signal at the calling thread,
 // where it is blocked and stays pending for that thread only, whereas the kubelet's SIGTERM is
 // process-directed and reaches the watcher's signalfd, as here.
+TEST(ShutdownSignalTest, AcceptsThreadsStartedAfterIt) {
+  const std::unique_ptr<ShutdownSignal> first = MakeSignal();
+  ASSERT_NE(first, nullptr);
+  std::promise<void> release;
+  std::jthread later([future = release.get_future()]() mutable { future.wait(); });
+  // `later` inherited the blocked mask, so a second ShutdownSignal finds every thread safe.
+  const absl::StatusOr<std::unique_ptr<ShutdownSignal>> second = ShutdownSignal::Create();
+  release.set_value();
+  EXPECT_TRUE(second.ok()) << second.status();
+}
+
 TEST(ShutdownSignalTest, RealSigtermStopsTheToken) {
   const std::unique_ptr<ShutdownSignal> signal = MakeSignal();
   ASSERT_NE(signal, nullptr);
@@ -75,9 +87,18 @@ TEST(ShutdownSignalTest, RealSigintStopsTheToken) {
   EXPECT_EQ(signal->signal_number(), SIGINT);
 }
 
-TEST(ShutdownSignalTest, RefusesWhenOtherThreadsAlreadyRun) {
+TEST(ShutdownSignalTest, RefusesWhenAThreadRunsWithoutBlockingTheSignals) {
+  std::promise<void> unblocked;
   std::promise<void> release;
-  std::jthread other([future = release.get_future()]() mutable { future.wait(); });
+  std::jthread other([&unblocked, future = release.get_future()]() mutable {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+    unblocked.set_value();
+    future.wait();
+  });
+  unblocked.get_future().wait();
   const absl::StatusOr<std::unique_ptr<ShutdownSignal>> signal = ShutdownSignal::Create();
   release.set_value();
   EXPECT_EQ(signal.status().code(), absl::StatusCode::kFailedPrecondition);
