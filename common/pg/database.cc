@@ -1,5 +1,6 @@
 #include "common/pg/database.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 

@@ -27,7 +27,8 @@ class DatabasePostgresTest : public ::testing::Test {
     ASSERT_TRUE(db_->Transact([](pqxx::work& txn) {
                      txn.exec("CREATE TABLE items (id int PRIMARY KEY)");
                      return absl::OkStatus();
-                   }).ok());
+                   })
+                    .ok());
   }
 
   int64_t CountItems() {
@@ -35,7 +36,8 @@ class DatabasePostgresTest : public ::testing::Test {
     EXPECT_TRUE(db_->Transact([&](pqxx::work& txn) {
                      count = txn.exec1("SELECT count(*) FROM items")[0].as<int64_t>();
                      return absl::OkStatus();
-                   }).ok());
+                   })
+                    .ok());
     return count;
   }
 
@@ -47,7 +49,8 @@ TEST_F(DatabasePostgresTest, TransactCommitsWhenBodySucceeds) {
   ASSERT_TRUE(db_->Transact([](pqxx::work& txn) {
                    txn.exec("INSERT INTO items VALUES (1)");
                    return absl::OkStatus();
-                 }).ok());
+                 })
+                  .ok());
   EXPECT_EQ(CountItems(), 1);
 }
 

@@ -45,17 +45,19 @@ class MigrationsPostgresTest : public ::testing::Test {
                        versions.push_back(row[0].as<int64_t>());
                      }
                      return absl::OkStatus();
-                   }).ok());
+                   })
+                    .ok());
     return versions;
   }
 
   bool TableExists(const std::string& table) {
     bool exists = false;
     EXPECT_TRUE(db_->Transact([&](pqxx::work& txn) {
-                     exists = !txn.exec_params1("SELECT to_regclass($1) IS NULL", table)[0]
-                                   .as<bool>();
+                     exists =
+                         !txn.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>();
                      return absl::OkStatus();
-                   }).ok());
+                   })
+                    .ok());
     return exists;
   }
 

@@ -68,10 +68,9 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
   }
   const absl::Time deadline = absl::FromChrono(context->deadline());
   // gRPC keeps request and response alive until the reactor is finished.
-  const bool accepted = executor_.Submit(
-      [this, reactor, request, response, deadline, caller = *std::move(caller)] {
-        absl::StatusOr<AlertRecord> alert =
-            reader_.GetAlert(caller, request->alert_id(), deadline);
+  const bool accepted =
+      executor_.Submit([this, reactor, request, response, deadline, caller = *std::move(caller)] {
+        absl::StatusOr<AlertRecord> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
         Finish(reactor, alert.status());
       });

@@ -25,9 +25,8 @@ constexpr char kPaymentsKey[] = "payments-secret-key";
 const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'250'000);
 
 auth::ApiKeyRegistry Keys() {
-  absl::StatusOr<auth::ApiKeyRegistry> keys =
-      auth::ApiKeyRegistry::Parse("billing=" + auth::HashApiKey(kBillingKey) +
-                                  ",payments=" + auth::HashApiKey(kPaymentsKey));
+  absl::StatusOr<auth::ApiKeyRegistry> keys = auth::ApiKeyRegistry::Parse(
+      "billing=" + auth::HashApiKey(kBillingKey) + ",payments=" + auth::HashApiKey(kPaymentsKey));
   EXPECT_TRUE(keys.ok()) << keys.status();
   return *std::move(keys);
 }
@@ -60,8 +59,10 @@ class AlertQueryServiceTest : public ::testing::Test {
                          .twilio_sid = "",
                          .twilio_error_code = 0,
                          .reason = ""};
-    ASSERT_TRUE(store_.Apply(requested, {.topic = "klaxon.voice.requests", .partition = 0,
-                                         .next_offset = 1}).ok());
+    ASSERT_TRUE(
+        store_
+            .Apply(requested, {.topic = "klaxon.voice.requests", .partition = 0, .next_offset = 1})
+            .ok());
   }
 
   grpc::Status Call(const char* api_key, const std::string& alert_id,
@@ -91,7 +92,10 @@ class AlertQueryServiceTest : public ::testing::Test {
   FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
-  AlertReader reader_{store_, oracle_, clock_, metrics_,
+  AlertReader reader_{store_,
+                      oracle_,
+                      clock_,
+                      metrics_,
                       {.topics = Topics::WithPrefix(""),
                        .max_wait = absl::Seconds(3),
                        .poll_interval = absl::Milliseconds(20)}};
@@ -134,8 +138,7 @@ TEST_F(AlertQueryServiceTest, MissingApiKeyIsUnauthenticated) {
 
 TEST_F(AlertQueryServiceTest, UnknownApiKeyIsUnauthenticated) {
   klaxon::alerts::v1::Alert alert;
-  EXPECT_EQ(Call("guessed-key", kAlertId, &alert).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Call("guessed-key", kAlertId, &alert).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(AlertQueryServiceTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {

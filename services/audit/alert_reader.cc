@@ -30,8 +30,7 @@ AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, Clock& clock,
       options_(std::move(options)) {}
 
 absl::StatusOr<AlertRecord> AlertReader::GetAlert(std::string_view caller,
-                                                  std::string_view alert_id,
-                                                  absl::Time deadline) {
+                                                  std::string_view alert_id, absl::Time deadline) {
   if (!ids::IsUuid(alert_id)) {
     return absl::InvalidArgumentError("alert_id must be a UUID in canonical lowercase form");
   }

@@ -36,11 +36,11 @@ class AlertReaderTest : public ::testing::Test {
 
   // The consumer handling the request at `offset` of the alert's sms partition.
   void Consume(int64_t offset, const std::string& caller = "billing") {
-    ASSERT_TRUE(store_
-                    .Apply(Requested(caller), {.topic = topics_.sms_requests,
-                                               .partition = 2,
-                                               .next_offset = offset + 1})
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            .Apply(Requested(caller),
+                   {.topic = topics_.sms_requests, .partition = 2, .next_offset = offset + 1})
+            .ok());
   }
 
   absl::StatusOr<AlertRecord> Get(const std::string& caller = "billing") {
@@ -53,10 +53,12 @@ class AlertReaderTest : public ::testing::Test {
   FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
-  AlertReader reader_{store_, oracle_, clock_, metrics_,
-                      {.topics = topics_,
-                       .max_wait = absl::Seconds(3),
-                       .poll_interval = absl::Milliseconds(20)}};
+  AlertReader reader_{
+      store_,
+      oracle_,
+      clock_,
+      metrics_,
+      {.topics = topics_, .max_wait = absl::Seconds(3), .poll_interval = absl::Milliseconds(20)}};
 };
 
 TEST_F(AlertReaderTest, StoredAlertIsReturnedWithoutAskingKafka) {
@@ -84,8 +86,9 @@ TEST_F(AlertReaderTest, AlertOfAnotherCallerIsNotFound) {
 
 TEST_F(AlertReaderTest, UnknownAlertOnCaughtUpPartitionsIsNotFoundWithoutWaiting) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 10);
-  ASSERT_TRUE(store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2,
-                                     .next_offset = 10}).ok());
+  ASSERT_TRUE(
+      store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2, .next_offset = 10})
+          .ok());
   absl::StatusOr<AlertRecord> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(clock_.sleeps(), 0);
@@ -107,11 +110,13 @@ TEST_F(AlertReaderTest, WaitsUntilConsumerRecordsJustSentAlert) {
 TEST_F(AlertReaderTest, WaitsForEveryRequestTopicBeforeNotFound) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   oracle_.SetHighWatermark(topics_.voice_requests, 5, 1);
-  ASSERT_TRUE(store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2,
-                                     .next_offset = 5}).ok());
+  ASSERT_TRUE(
+      store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2, .next_offset = 5})
+          .ok());
   clock_.OnSleep([&] {
-    ASSERT_TRUE(store_.RecordProgress({.topic = topics_.voice_requests, .partition = 5,
-                                       .next_offset = 1}).ok());
+    ASSERT_TRUE(
+        store_.RecordProgress({.topic = topics_.voice_requests, .partition = 5, .next_offset = 1})
+            .ok());
   });
   absl::StatusOr<AlertRecord> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);

@@ -22,9 +22,8 @@ absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
 }
 
 absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
-  const ConsumedOffset progress{.topic = message.topic,
-                                .partition = message.partition,
-                                .next_offset = message.offset + 1};
+  const ConsumedOffset progress{
+      .topic = message.topic, .partition = message.partition, .next_offset = message.offset + 1};
   absl::StatusOr<AlertEvent> event;
   if (message.topic == topics_.sms_requests || message.topic == topics_.voice_requests) {
     event = DecodeAlertRequested(message.value);
@@ -33,8 +32,7 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
   } else {
     // A subscription bug, not a bad message: nothing is recorded for a topic audit does not own.
     metrics_.EventConsumed(message.topic, "invalid");
-    return absl::InvalidArgumentError(
-        absl::StrCat("audit does not consume topic ", message.topic));
+    return absl::InvalidArgumentError(absl::StrCat("audit does not consume topic ", message.topic));
   }
 
   if (!event.ok()) {

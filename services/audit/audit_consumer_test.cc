@@ -37,7 +37,10 @@ std::string AcceptedValue() {
 class AuditConsumerTest : public ::testing::Test {
  protected:
   messaging::InboundMessage Message(const std::string& topic, int64_t offset, std::string value) {
-    return {.topic = topic, .partition = 3, .offset = offset, .key = kAlertId,
+    return {.topic = topic,
+            .partition = 3,
+            .offset = offset,
+            .key = kAlertId,
             .value = std::move(value)};
   }
 

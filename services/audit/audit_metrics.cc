@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 
@@ -35,8 +34,8 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
               .Name("klaxon_audit_read_your_writes_wait_seconds")
               .Help("Time GetAlert spent waiting for audit to catch up with Kafka")
               .Register(registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
-                                                               0.25, 0.5, 1, 2, 3, 5})) {}
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5, 1, 2, 3, 5})) {}
 
 void AuditMetrics::EventConsumed(std::string_view topic, std::string_view result) {
   events_consumed_.Add({{"topic", std::string(topic)}, {"result", std::string(result)}})
@@ -48,7 +47,8 @@ void AuditMetrics::ProjectionWrite(absl::Duration latency) {
 }
 
 void AuditMetrics::GetAlertRequest(const absl::Status& status) {
-  get_alert_requests_.Add({{"result", absl::AsciiStrToLower(absl::StatusCodeToString(status.code()))}})
+  get_alert_requests_
+      .Add({{"result", absl::AsciiStrToLower(absl::StatusCodeToString(status.code()))}})
       .Increment();
 }
 

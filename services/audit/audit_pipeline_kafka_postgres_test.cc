@@ -64,9 +64,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     reader_ = std::make_unique<AlertReader>(
         *store_, *oracle_, clock_, metrics_,
         AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
-    consumer_thread_ = std::jthread([this](std::stop_token stop) {
-      consumer_result_ = consumer_->Run(*handler_, stop);
-    });
+    consumer_thread_ = std::jthread(
+        [this](std::stop_token stop) { consumer_result_ = consumer_->Run(*handler_, stop); });
   }
 
   void TearDown() override {

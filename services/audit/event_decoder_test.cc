@@ -31,8 +31,7 @@ klaxon::events::v1::AlertRequested ValidRequest() {
   return request;
 }
 
-klaxon::events::v1::DeliveryEvent ValidDelivery(
-    klaxon::events::v1::DeliveryOutcome::Kind kind) {
+klaxon::events::v1::DeliveryEvent ValidDelivery(klaxon::events::v1::DeliveryOutcome::Kind kind) {
   klaxon::events::v1::DeliveryEvent delivery;
   FillHeader(*delivery.mutable_header());
   delivery.mutable_outcome()->set_kind(kind);

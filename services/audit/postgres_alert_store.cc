@@ -63,20 +63,19 @@ std::optional<AlertRecord> LoadAlert(pqxx::work& txn, const std::string& alert_i
   const pqxx::result rows = txn.exec_params(kSelectAlertSql, alert_id);
   if (rows.empty()) return std::nullopt;
   const pqxx::row row = rows[0];
-  AlertRecord record{
-      .alert_id = row[0].as<std::string>(),
-      .caller = row[1].as<std::string>(),
-      .channel = static_cast<Channel>(row[2].as<int>()),
-      .status = static_cast<AlertStatus>(row[3].as<int>()),
-      .requested = row[4].as<bool>(),
-      .recipient_country_code = row[5].as<std::string>(),
-      .recipient_last4 = row[6].as<std::string>(),
-      .twilio_sid = row[7].as<std::string>(),
-      .twilio_error_code = row[8].as<int32_t>(),
-      .reason = row[9].as<std::string>(),
-      .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
-      .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
-      .attempts = {}};
+  AlertRecord record{.alert_id = row[0].as<std::string>(),
+                     .caller = row[1].as<std::string>(),
+                     .channel = static_cast<Channel>(row[2].as<int>()),
+                     .status = static_cast<AlertStatus>(row[3].as<int>()),
+                     .requested = row[4].as<bool>(),
+                     .recipient_country_code = row[5].as<std::string>(),
+                     .recipient_last4 = row[6].as<std::string>(),
+                     .twilio_sid = row[7].as<std::string>(),
+                     .twilio_error_code = row[8].as<int32_t>(),
+                     .reason = row[9].as<std::string>(),
+                     .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
+                     .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
+                     .attempts = {}};
   for (const pqxx::row attempt : txn.exec_params(kSelectAttemptsSql, alert_id)) {
     record.attempts.push_back({.number = attempt[0].as<uint32_t>(),
                                .status = static_cast<AlertStatus>(attempt[1].as<int>()),
@@ -141,8 +140,8 @@ absl::Status PostgresAlertStore::RecordProgress(const ConsumedOffset& progress) 
   });
 }
 
-absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(
-    std::string_view caller, std::string_view alert_id) {
+absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::string_view caller,
+                                                                        std::string_view alert_id) {
   std::optional<AlertRecord> found;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
     found = LoadAlert(txn, std::string(alert_id));
@@ -154,8 +153,7 @@ absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(
   return found;
 }
 
-absl::StatusOr<int64_t> PostgresAlertStore::NextOffset(std::string_view topic,
-                                                       int32_t partition) {
+absl::StatusOr<int64_t> PostgresAlertStore::NextOffset(std::string_view topic, int32_t partition) {
   int64_t next_offset = 0;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
     const pqxx::result rows = txn.exec_params(

@@ -11,10 +11,10 @@
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
-#include "tests/support/support.h"
 #include "pqxx/pqxx"
 #include "services/audit/audit_migrations.h"
 #include "services/audit/projection.h"
+#include "tests/support/support.h"
 
 namespace klaxon::audit {
 namespace {
@@ -144,8 +144,9 @@ TEST_F(PostgresAlertStoreTest, LateSentAfterDeliveredChangesNothingButAdvancesPr
 TEST_F(PostgresAlertStoreTest, FailedOutcomeKeepsCodeAndReason) {
   ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
   ASSERT_TRUE(
-      store_->Apply(Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number"),
-                    At(2))
+      store_
+          ->Apply(Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number"),
+                  At(2))
           .ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -208,8 +209,7 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   }
   absl::Status status = store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
-  EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

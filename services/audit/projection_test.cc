@@ -32,8 +32,8 @@ AlertEvent Requested(absl::Duration at = absl::ZeroDuration()) {
           .recipient_last4 = "0123"};
 }
 
-AlertEvent Outcome(AlertStatus status, absl::Duration at, std::string sid = "SM1",
-                   int32_t code = 0, std::string reason = "") {
+AlertEvent Outcome(AlertStatus status, absl::Duration at, std::string sid = "SM1", int32_t code = 0,
+                   std::string reason = "") {
   return {.kind = AlertEvent::Kind::kOutcome,
           .alert_id = kAlertId,
           .caller = "billing",
@@ -168,8 +168,7 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
         }
         record = std::move(next);
       }
-      ASSERT_EQ(*record, expected) << "history of " << history.size() << " events, round "
-                                   << round;
+      ASSERT_EQ(*record, expected) << "history of " << history.size() << " events, round " << round;
     }
   }
 }

@@ -17,8 +17,7 @@ absl::StatusOr<std::unique_ptr<TemporaryDatabase>> TemporaryDatabase::Create(
   absl::StatusOr<std::string> admin_url = WithDatabaseName(server_url, "postgres");
   if (!admin_url.ok()) return admin_url.status();
   absl::BitGen random;
-  const std::string name =
-      absl::StrFormat("klaxon_test_%016x", absl::Uniform<uint64_t>(random));
+  const std::string name = absl::StrFormat("klaxon_test_%016x", absl::Uniform<uint64_t>(random));
   absl::StatusOr<std::string> url = WithDatabaseName(server_url, name);
   if (!url.ok()) return url.status();
   try {
