@@ -67,7 +67,8 @@ std::string HashApiKey(std::string_view api_key) {
 }
 
 absl::StatusOr<ApiKeyRegistry> ApiKeyRegistry::Parse(std::string_view spec) {
-  const absl::string_view text = absl::StripAsciiWhitespace(absl::string_view(spec.data(), spec.size()));
+  const absl::string_view text =
+      absl::StripAsciiWhitespace(absl::string_view(spec.data(), spec.size()));
   if (text.empty()) return absl::InvalidArgumentError("KLAXON_API_KEYS: no API keys configured");
   std::vector<Entry> entries;
   std::set<std::string> callers;

@@ -87,14 +87,18 @@ TEST(ApiKeyRegistryTest, RejectsBadCallerName) {
 }
 
 TEST(ApiKeyRegistryTest, RejectsDuplicateCaller) {
-  const absl::Status status = ApiKeyRegistry::Parse(absl::StrCat(
-      "billing=", HashApiKey(kBillingKey), ",billing=", HashApiKey(kPagerKey))).status();
+  const absl::Status status =
+      ApiKeyRegistry::Parse(
+          absl::StrCat("billing=", HashApiKey(kBillingKey), ",billing=", HashApiKey(kPagerKey)))
+          .status();
   EXPECT_THAT(status.message(), HasSubstr("entry 2 (caller \"billing\"): duplicate caller"));
 }
 
 TEST(ApiKeyRegistryTest, RejectsDuplicateHash) {
-  const absl::Status status = ApiKeyRegistry::Parse(absl::StrCat(
-      "billing=", HashApiKey(kBillingKey), ",pager=", HashApiKey(kBillingKey))).status();
+  const absl::Status status =
+      ApiKeyRegistry::Parse(
+          absl::StrCat("billing=", HashApiKey(kBillingKey), ",pager=", HashApiKey(kBillingKey)))
+          .status();
   EXPECT_THAT(status.message(), HasSubstr("entry 2 (caller \"pager\"): same key hash"));
 }
 
@@ -113,7 +117,8 @@ TEST(BearerKeyTest, ReadsTheKeyOfABearerCredential) {
 
 TEST(BearerKeyTest, RejectsMissingOtherSchemeOrRepeatedHeader) {
   for (const Metadata& metadata :
-       {Metadata{}, Metadata{{"authorization", "Basic abc"}}, Metadata{{"authorization", "Bearer "}},
+       {Metadata{}, Metadata{{"authorization", "Basic abc"}},
+        Metadata{{"authorization", "Bearer "}},
         Metadata{{"authorization", "Bearer a"}, {"authorization", "Bearer b"}},
         Metadata{{"x-api-key", "abc"}}}) {
     EXPECT_EQ(BearerKey(metadata).status().code(), absl::StatusCode::kUnauthenticated);
@@ -133,7 +138,8 @@ class AuthenticatingService : public grpc::CallbackGenericService {
       Reactor(grpc::GenericCallbackServerContext* context, const ApiKeyRegistry& registry) {
         const absl::StatusOr<std::string> caller = AuthenticateCall(registry, *context);
         if (!caller.ok()) {
-          Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(caller.status().message())));
+          Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                              std::string(caller.status().message())));
           return;
         }
         context->AddTrailingMetadata("x-caller", *caller);
@@ -155,8 +161,8 @@ struct CallResult {
 };
 
 CallResult Call(int port, const std::string& authorization) {
-  const auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                           grpc::InsecureChannelCredentials());
+  const auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -170,8 +176,9 @@ CallResult Call(int port, const std::string& authorization) {
   const grpc::Status status = done.get_future().get();
   const auto trailers = context.GetServerTrailingMetadata();
   const auto it = trailers.find("x-caller");
-  return CallResult{.code = status.error_code(),
-                    .caller = it == trailers.end() ? "" : std::string(it->second.data(), it->second.size())};
+  return CallResult{
+      .code = status.error_code(),
+      .caller = it == trailers.end() ? "" : std::string(it->second.data(), it->second.size())};
 }
 
 class AuthenticateCallTest : public ::testing::Test {

@@ -78,7 +78,8 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
     return invalid();
   }
   uint16_t port = 0;
-  const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (error != std::errc() || end != port_text.data() + port_text.size()) return invalid();
   return HostPort{.host = std::string(host), .port = port};
 }
@@ -212,8 +213,9 @@ std::string Reader::Url(std::string_view name, std::string_view default_value,
   const std::string* value = Find(name);
   if (value == nullptr) return std::string(default_value);
   const size_t separator = value->find("://");
-  const std::string_view scheme =
-      separator == std::string::npos ? std::string_view() : std::string_view(*value).substr(0, separator);
+  const std::string_view scheme = separator == std::string::npos
+                                      ? std::string_view()
+                                      : std::string_view(*value).substr(0, separator);
   // A URL may carry credentials (user:password@), so errors never echo its text.
   if (separator == std::string::npos) {
     AddError(name, "is not an absolute URL (scheme://host...)");
@@ -264,7 +266,8 @@ void ExitOnError(const absl::Status& status, std::string_view service_name) {
       {"event", "invalid_configuration"},
       {"error", std::string(status.message())},
   };
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
   std::exit(2);

@@ -74,8 +74,7 @@ TEST(ReaderTest, SecretReadsTheFileTrimmed) {
 TEST(ReaderTest, SecretMissingNamesBothVariables) {
   Reader reader(Environment{});
   reader.Secret("TOKEN");
-  EXPECT_EQ(reader.Finish().message(),
-            "invalid configuration: TOKEN (or TOKEN_FILE) is required");
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: TOKEN (or TOKEN_FILE) is required");
 }
 
 TEST(ReaderTest, SecretSetTwiceIsAnErrorThatDoesNotEchoTheValue) {
@@ -203,7 +202,8 @@ TEST(ParseHostPortTest, AcceptsBracketedIpv6) {
 }
 
 TEST(ParseHostPortTest, RejectsMalformedText) {
-  for (const char* text : {"", "host", ":80", "host:", "host:65536", "host:-1", "::1:80", "[::1]"}) {
+  for (const char* text :
+       {"", "host", ":80", "host:", "host:65536", "host:-1", "::1:80", "[::1]"}) {
     EXPECT_EQ(ParseHostPort(text).status().code(), absl::StatusCode::kInvalidArgument) << text;
   }
 }
@@ -220,12 +220,12 @@ TEST(FromProcessEnvironmentTest, SeesTheProcessEnvironment) {
 TEST(ExitOnErrorTest, ReturnsWhenOk) { ExitOnError(absl::OkStatus(), "test"); }
 
 TEST(ExitOnErrorDeathTest, PrintsJsonAndExitsWithTwo) {
-  EXPECT_EXIT(ExitOnError(absl::InvalidArgumentError("invalid configuration: A is required"),
-                          "ingress"),
-              ::testing::ExitedWithCode(2),
-              "\\{\"ts\":\"[0-9T:.-]+Z\",\"level\":\"error\",\"service\":\"ingress\","
-              "\"event\":\"invalid_configuration\",\"error\":\"invalid configuration: A is "
-              "required\"\\}");
+  EXPECT_EXIT(
+      ExitOnError(absl::InvalidArgumentError("invalid configuration: A is required"), "ingress"),
+      ::testing::ExitedWithCode(2),
+      "\\{\"ts\":\"[0-9T:.-]+Z\",\"level\":\"error\",\"service\":\"ingress\","
+      "\"event\":\"invalid_configuration\",\"error\":\"invalid configuration: A is "
+      "required\"\\}");
 }
 
 }  // namespace

@@ -47,8 +47,8 @@ TEST(StatusMappingTest, UnknownCodeBecomesUnknown) {
 // Calls grpc.health.v1.Health/Check for the whole server (service "") and returns the status
 // code carried in the response, or -1 when the call failed.
 int HealthStatus(int port) {
-  const auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                           grpc::InsecureChannelCredentials());
+  const auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -56,8 +56,8 @@ int HealthStatus(int port) {
   const grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
   const grpc::Status status = done.get_future().get();
   if (!status.ok()) return -1;
   std::vector<grpc::Slice> slices;
@@ -78,16 +78,16 @@ constexpr int kNotServing = 2;
 class NoopService : public grpc::Service {
  public:
   NoopService() {
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        "/klaxon.test.Noop/Call", grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    AddMethod(new grpc::internal::RpcServiceMethod("/klaxon.test.Noop/Call",
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
     MarkMethodRawCallback(
-        0, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-               [](grpc::CallbackServerContext* context, const grpc::ByteBuffer*,
-                  grpc::ByteBuffer*) {
-                 grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-                 reactor->Finish(grpc::Status::OK);
-                 return reactor;
-               }));
+        0,
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+            [](grpc::CallbackServerContext* context, const grpc::ByteBuffer*, grpc::ByteBuffer*) {
+              grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+              reactor->Finish(grpc::Status::OK);
+              return reactor;
+            }));
   }
 };
 

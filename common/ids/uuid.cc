@@ -43,7 +43,7 @@ std::string NewUuidV7(absl::Time now, absl::BitGenRef gen) {
   }
   const auto unix_ts_ms = static_cast<uint64_t>(millis);
   const auto rand_a = static_cast<uint64_t>(sub_milli_nanos * 4096 / kNanosPerMilli);  // 12 bits
-  const uint64_t rand_b = absl::Uniform<uint64_t>(gen) >> 2;                          // 62 bits
+  const uint64_t rand_b = absl::Uniform<uint64_t>(gen) >> 2;                           // 62 bits
 
   const uint64_t high = (unix_ts_ms << 16) | (uint64_t{0x7} << 12) | rand_a;
   const uint64_t low = (uint64_t{0x2} << 62) | rand_b;

@@ -75,17 +75,18 @@ TEST(IsUuidTest, AcceptsCanonicalFormOfAnyVersion) {
 }
 
 TEST(IsUuidTest, RejectsOtherForms) {
-  for (const char* text : {"", "018CC7DC-4A2E-7000-BFFF-FFFFFFFFFFFF",
-                           "018cc7dc4a2e7000bfffffffffffffff", "{018cc820-db2e-7000-bfff-ffffffffffff}",
-                           "018cc820-db2e-7000-bfff-fffffffffff", "018cc820-db2e-7000-bfff_ffffffffffff",
-                           "018cc820-db2e-7000-bfff-fffffffffffg"}) {
+  for (const char* text :
+       {"", "018CC7DC-4A2E-7000-BFFF-FFFFFFFFFFFF", "018cc7dc4a2e7000bfffffffffffffff",
+        "{018cc820-db2e-7000-bfff-ffffffffffff}", "018cc820-db2e-7000-bfff-fffffffffff",
+        "018cc820-db2e-7000-bfff_ffffffffffff", "018cc820-db2e-7000-bfff-fffffffffffg"}) {
     EXPECT_FALSE(IsUuid(text)) << text;
   }
 }
 
 TEST(UuidV7TimeTest, RoundTripsTheMillisecond) {
   absl::BitGen gen;
-  const absl::StatusOr<absl::Time> time = UuidV7Time(NewUuidV7(kNow + absl::Microseconds(999), gen));
+  const absl::StatusOr<absl::Time> time =
+      UuidV7Time(NewUuidV7(kNow + absl::Microseconds(999), gen));
   ASSERT_TRUE(time.ok()) << time.status();
   EXPECT_EQ(*time, kNow);
 }

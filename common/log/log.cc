@@ -66,10 +66,9 @@ absl::StatusOr<PhoneRedactor> PhoneRedactor::Create(std::string key) {
 nlohmann::json PhoneRedactor::Redact(std::string_view number) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int mac_size = 0;
-  const unsigned char* result =
-      HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-           reinterpret_cast<const unsigned char*>(number.data()), number.size(), mac.data(),
-           &mac_size);
+  const unsigned char* result = HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+                                     reinterpret_cast<const unsigned char*>(number.data()),
+                                     number.size(), mac.data(), &mac_size);
   if (result == nullptr || mac_size * 2 < kTokenHexDigits) {
     // OpenSSL cannot compute SHA-256: the process is broken, not the input.
     std::fputs("klaxon::log: HMAC-SHA256 failed\n", stderr);

@@ -23,8 +23,9 @@ PhoneRedactor MakeRedactor(std::string key = "0123456789abcdef-test-key") {
 }
 
 Logger MakeLogger(Sink& sink, Level min_level = Level::kInfo) {
-  return Logger(LoggerOptions{.service = "ingress", .min_level = min_level, .now = [] { return kNow; }},
-                MakeRedactor(), sink);
+  return Logger(
+      LoggerOptions{.service = "ingress", .min_level = min_level, .now = [] { return kNow; }},
+      MakeRedactor(), sink);
 }
 
 nlohmann::json OnlyLine(const MemorySink& sink) {

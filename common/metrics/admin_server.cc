@@ -26,9 +26,9 @@ class AdminServer::Impl {
     Pistache::Rest::Routes::Get(router_, "/livez", bind(&Impl::Livez, this));
     Pistache::Rest::Routes::Get(router_, "/readyz", bind(&Impl::Readyz, this));
     endpoint_->init(Pistache::Http::Endpoint::options()
-                       .threads(options_.threads)
-                       .threadsName("klaxon-admin")
-                       .flags(Pistache::Tcp::Options::ReuseAddr));
+                        .threads(options_.threads)
+                        .threadsName("klaxon-admin")
+                        .flags(Pistache::Tcp::Options::ReuseAddr));
     endpoint_->setHandler(router_.handler());
     endpoint_->serveThreaded();
     serving_ = true;
@@ -88,7 +88,8 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(AdminServerOptio
     return absl::InvalidArgumentError("AdminServerOptions.registry is required");
   }
   if (!options.ready) return absl::InvalidArgumentError("AdminServerOptions.ready is required");
-  if (options.threads < 1) return absl::InvalidArgumentError("AdminServerOptions.threads must be >= 1");
+  if (options.threads < 1)
+    return absl::InvalidArgumentError("AdminServerOptions.threads must be >= 1");
   const std::string where = absl::StrCat(options.host, ":", options.port);
   std::unique_ptr<Impl> impl;
   try {
@@ -101,7 +102,8 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(AdminServerOptio
   try {
     impl->Serve();
   } catch (const std::exception& error) {
-    return absl::UnavailableError(absl::StrCat("cannot serve admin HTTP on ", where, ": ", error.what()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve admin HTTP on ", where, ": ", error.what()));
   }
   const uint16_t port = impl->port();
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl), port));

@@ -30,8 +30,7 @@ bool IsE164Form(std::string_view text) {
 
 absl::StatusOr<PhoneNumber> ValidateE164(std::string_view text) {
   if (!IsE164Form(text)) {
-    return absl::InvalidArgumentError(
-        "phone number is not in E.164 form (+ and 8 to 15 digits)");
+    return absl::InvalidArgumentError("phone number is not in E.164 form (+ and 8 to 15 digits)");
   }
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   ::i18n::phonenumbers::PhoneNumber parsed;

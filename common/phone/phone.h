@@ -12,9 +12,9 @@
 namespace klaxon::phone {
 
 struct PhoneNumber {
-  std::string e164{};        // "+14155552671"
+  std::string e164{};          // "+14155552671"
   std::string country_code{};  // country calling code digits, "1"
-  std::string last4{};       // "2671"
+  std::string last4{};         // "2671"
 
   friend bool operator==(const PhoneNumber&, const PhoneNumber&) = default;
 };
