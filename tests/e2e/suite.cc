@@ -32,11 +32,11 @@ std::string Snake(std::string prefix) {
 
 }  // namespace
 
-Suite::Suite() {
+void Suite::Start() {
   const std::string kafka = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS");
   const std::string redis = testing::RequiredEnv("KLAXON_TEST_REDIS_URL");
   const std::string pg = testing::RequiredEnv("KLAXON_TEST_PG_URL");
-  if (kafka.empty() || redis.empty() || pg.empty()) return;
+  ASSERT_FALSE(kafka.empty() || redis.empty() || pg.empty());
   const std::string prefix = testing::UniquePrefix();
 
   char dir_template[] = "/tmp/klaxon-e2e-XXXXXX";

@@ -20,9 +20,13 @@ class Suite {
   static constexpr char kApiKey[] = "e2e-api-key";
   static constexpr char kSender[] = "+14155552671";
 
-  // Starts everything and waits until each service answers /readyz. Fails the test otherwise.
-  Suite();
+  Suite() = default;
+  // Stops every process (checking each drained cleanly) and drops the database.
   ~Suite();
+
+  // Starts everything and waits until each service answers /readyz. Records a fatal failure
+  // otherwise, so call it as ASSERT_NO_FATAL_FAILURE(suite.Start()).
+  void Start();
 
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
