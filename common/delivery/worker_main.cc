@@ -101,8 +101,7 @@ int RunWorker(const WorkerSpec& spec) {
   (*runtime)->SetReady(true);
   logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
 
-  (*shutdown)->Wait();
-  logger.Info("draining", {{"signal", (*shutdown)->signal_number()}});
+  const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
   consuming.join();  // the consumer finishes its message, commits offsets and leaves the group
   if (!consumed.ok()) {
@@ -110,7 +109,7 @@ int RunWorker(const WorkerSpec& spec) {
     return 1;
   }
   logger.Info("stopped");
-  return 0;
+  return stopped_by.ok() ? 0 : 1;
 }
 
 }  // namespace klaxon::delivery

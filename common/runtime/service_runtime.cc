@@ -59,6 +59,19 @@ kafka::LogFn ServiceRuntime::KafkaLog() const {
   };
 }
 
+absl::Status ServiceRuntime::WaitForShutdown(lifecycle::ShutdownSignal& shutdown,
+                                             const kafka::KafkaPublisher& publisher) const {
+  while (!shutdown.WaitFor(absl::Seconds(1))) {
+    if (absl::Status fatal = publisher.FatalError(); !fatal.ok()) {
+      logger_.Error("kafka_producer_fatal", {{"error", std::string(fatal.message())}});
+      shutdown.Trigger();
+      return fatal;
+    }
+  }
+  logger_.Info("draining", {{"signal", shutdown.signal_number()}});
+  return absl::OkStatus();
+}
+
 ServiceRuntime::~ServiceRuntime() {
   // The admin server goes last so probes and a final scrape work until the very end.
   ready_.store(false);

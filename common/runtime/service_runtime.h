@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
 #include "common/kafka/client.h"
+#include "common/kafka/publisher.h"
+#include "common/lifecycle/shutdown_signal.h"
 #include "common/log/log.h"
 #include "common/metrics/admin_server.h"
 
@@ -44,6 +46,12 @@ class ServiceRuntime {
 
   // Routes the Kafka clients' own events to this service's logger.
   kafka::LogFn KafkaLog() const;
+
+  // Blocks until SIGTERM/SIGINT, or until `publisher` reports a fatal error (librdkafka lost its
+  // idempotence guarantee): that cannot be repaired in-process, so the service drains and exits
+  // non-zero for Kubernetes to restart it. Returns that error, or OK after a signal.
+  absl::Status WaitForShutdown(lifecycle::ShutdownSignal& shutdown,
+                               const kafka::KafkaPublisher& publisher) const;
 
  private:
   ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level);

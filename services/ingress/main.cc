@@ -110,13 +110,12 @@ int Run() {
   (*runtime)->SetReady(true);
   logger.Info("serving", {{"grpc_port", server->port}});
 
-  (*shutdown)->Wait();
-  logger.Info("draining", {{"signal", (*shutdown)->signal_number()}});
+  const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
   server->server->GetHealthCheckService()->SetServingStatus(false);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   logger.Info("stopped");
-  return 0;
+  return stopped_by.ok() ? 0 : 1;
 }
 
 }  // namespace
