@@ -48,15 +48,33 @@ wait_for() {
   done
 }
 
-# start NAME COMMAND...: runs COMMAND in the background unless NAME already runs.
-start() {
+# stop NAME: SIGTERM (the services drain), SIGKILL after 20 s.
+stop() {
   local name="$1"
-  shift
   if running "$name"; then
-    log "$name already runs (pid $(cat "$RUN/$name.pid"))"
-    return
+    kill -TERM "$(cat "$RUN/$name.pid")"
+    local deadline=$((SECONDS + 20))
+    while running "$name" && ((SECONDS < deadline)); do sleep 0.2; done
+    running "$name" && kill -KILL "$(cat "$RUN/$name.pid")"
+    log "stopped $name"
   fi
-  setsid "$@" >"$RUN/logs/$name.log" 2>&1 </dev/null &
+  rm -f "$RUN/$name.pid"
+}
+
+# start NAME BINARY [ARGS...]: runs BINARY in the background unless NAME already runs that very
+# build; a binary rebuilt since NAME started is restarted.
+start() {
+  local name="$1" binary="$2"
+  shift 2
+  if running "$name"; then
+    if [[ ! "$binary" -nt "$RUN/$name.pid" ]]; then
+      log "$name already runs (pid $(cat "$RUN/$name.pid"))"
+      return
+    fi
+    log "$name was rebuilt: restarting it"
+    stop "$name"
+  fi
+  setsid "$binary" "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
   log "started $name (pid $!)"
 }
@@ -104,7 +122,7 @@ up() {
       audit) grpc="$AUDIT_ADDR" ;;
       *) grpc="" ;;
     esac
-    start "$name" env KLAXON_ADMIN_ADDR="$admin" ${grpc:+KLAXON_GRPC_ADDR="$grpc"} "$BIN/$binary"
+    KLAXON_ADMIN_ADDR="$admin" KLAXON_GRPC_ADDR="$grpc" start "$name" "$BIN/$binary"
   done
   for entry in "${SERVICES[@]}"; do
     read -r name binary admin <<<"$entry"
@@ -123,17 +141,8 @@ CLIENT
 }
 
 down() {
-  local entry name
-  for name in voice-worker sms-worker ingress audit twilio-sandbox; do
-    if running "$name"; then
-      kill -TERM "$(cat "$RUN/$name.pid")"
-      local deadline=$((SECONDS + 20))
-      while running "$name" && ((SECONDS < deadline)); do sleep 0.2; done
-      running "$name" && kill -KILL "$(cat "$RUN/$name.pid")"
-      log "stopped $name"
-    fi
-    rm -f "$RUN/$name.pid"
-  done
+  local name
+  for name in voice-worker sms-worker ingress audit twilio-sandbox; do stop "$name"; done
   [[ -d "$RUN/stack" ]] && "$ROOT/scripts/stack.sh" down "$RUN/stack"
   return 0
 }
