@@ -28,7 +28,7 @@ function(klaxon_executable name)
 endfunction()
 
 # klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION]): a GoogleTest binary registered with
-# ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by scripts/test-stack.sh
+# ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by scripts/stack.sh via scripts/test.sh
 # (they read KLAXON_TEST_* variables) and are labelled so they can be run on their own.
 function(klaxon_test name)
   cmake_parse_arguments(ARG "INTEGRATION" "TIMEOUT" "SOURCES;DEPS" ${ARGN})

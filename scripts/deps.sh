@@ -7,7 +7,8 @@
 #
 # Kafka is not packaged by Debian, so its jars (org.apache.kafka:kafka_2.13 and its runtime
 # dependencies, plus an slf4j binding) are resolved with Maven from scripts/kafka/pom.xml into
-# ${KLAXON_CACHE:-$HOME/.cache/klaxon}/kafka-3.9.1/libs, outside the repository.
+# ${KLAXON_CACHE:-$HOME/.cache/klaxon}/kafka-3.9.1/libs, outside the repository. Prism, the
+# OpenAPI mock of the Twilio contract test, comes from the npm registry into the same cache.
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -98,6 +99,8 @@ main() {
   install_packages
   mkdir -p "$CACHE_DIR"
   fetch_kafka
+  # Prism (npm) validates Klaxon's Twilio requests against Twilio's OpenAPI description.
+  log "Prism at $("$SCRIPT_DIR/../tests/twilio-contract/install-prism.sh")"
 }
 
 main "$@"

@@ -23,24 +23,8 @@ log() { printf '\ntest.sh: %s\n' "$*" >&2; }
 
 "$ROOT/scripts/deps.sh"
 
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
-
-# build NAME BUILD_TYPE [CMAKE ARGS...]
-build() {
-  local name="$1" type="$2"
-  shift 2
-  log "configuring and building build/$name ($type $*)"
-  cmake -S "$ROOT" -B "$ROOT/build/$name" -G Ninja -DCMAKE_BUILD_TYPE="$type" \
-    "${launcher[@]}" "$@" >/dev/null
-  ninja -C "$ROOT/build/$name" -j2
-}
-
-build release RelWithDebInfo
-# Debug keeps assertions on and compiles faster; the sanitizers are what this tree is for.
-build asan Debug -DKLAXON_SANITIZE=address,undefined
+"$ROOT/scripts/build.sh" release
+"$ROOT/scripts/build.sh" asan
 
 stack_dir="$(mktemp -d -t klaxon-test-stack.XXXXXX)"
 # Quiet unless stopping fails, so the run still ends with ctest's summaries.
