@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_store.h"
-#include "services/audit/testing/fake_clock.h"
+#include "common/timing/fake_clock.h"
 #include "services/audit/testing/fake_offset_oracle.h"
 
 namespace klaxon::audit {
@@ -89,7 +89,7 @@ class AlertQueryServiceTest : public ::testing::Test {
 
   FakeAlertStore store_;
   FakeOffsetOracle oracle_;
-  FakeClock clock_;
+  timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
   AlertReader reader_{store_,

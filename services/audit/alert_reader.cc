@@ -21,7 +21,7 @@ absl::Status NotFound(std::string_view alert_id) {
 
 }  // namespace
 
-AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, Clock& clock,
+AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, timing::Clock& clock,
                          AuditMetrics& metrics, AlertReaderOptions options)
     : store_(store),
       oracle_(oracle),

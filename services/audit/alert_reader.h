@@ -12,7 +12,7 @@
 #include "services/audit/alert.h"
 #include "services/audit/alert_store.h"
 #include "services/audit/audit_metrics.h"
-#include "services/audit/clock.h"
+#include "common/timing/clock.h"
 #include "services/audit/offset_oracle.h"
 #include "services/audit/topics.h"
 
@@ -29,7 +29,7 @@ struct AlertReaderOptions {
 class AlertReader {
  public:
   // All borrowed; they must outlive the reader. Thread-safe if the ports are.
-  AlertReader(AlertStore& store, OffsetOracle& oracle, Clock& clock, AuditMetrics& metrics,
+  AlertReader(AlertStore& store, OffsetOracle& oracle, timing::Clock& clock, AuditMetrics& metrics,
               AlertReaderOptions options);
 
   // The caller's alert.
@@ -56,7 +56,7 @@ class AlertReader {
 
   AlertStore& store_;
   OffsetOracle& oracle_;
-  Clock& clock_;
+  timing::Clock& clock_;
   AuditMetrics& metrics_;
   const AlertReaderOptions options_;
 };

@@ -7,7 +7,7 @@
 namespace klaxon::audit {
 
 AuditConsumer::AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics,
-                             Clock& clock)
+                             timing::Clock& clock)
     : store_(store), topics_(topics), metrics_(metrics), clock_(clock) {}
 
 absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,

@@ -17,7 +17,7 @@
 #include "common/messaging/message.h"
 #include "services/audit/alert_store.h"
 #include "services/audit/audit_metrics.h"
-#include "services/audit/clock.h"
+#include "common/timing/clock.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -25,7 +25,7 @@ namespace klaxon::audit {
 class AuditConsumer final : public messaging::MessageHandler {
  public:
   // All borrowed; they must outlive the consumer.
-  AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics, Clock& clock);
+  AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics, timing::Clock& clock);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
@@ -35,7 +35,7 @@ class AuditConsumer final : public messaging::MessageHandler {
   AlertStore& store_;
   const Topics& topics_;
   AuditMetrics& metrics_;
-  Clock& clock_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::audit

@@ -4,7 +4,7 @@
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_store.h"
-#include "services/audit/testing/fake_clock.h"
+#include "common/timing/fake_clock.h"
 
 namespace klaxon::audit {
 namespace {
@@ -62,7 +62,7 @@ class AuditConsumerTest : public ::testing::Test {
 
   Topics topics_ = Topics::WithPrefix("t1.");
   FakeAlertStore store_;
-  FakeClock clock_;
+  timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
   AuditConsumer consumer_{store_, topics_, metrics_, clock_};

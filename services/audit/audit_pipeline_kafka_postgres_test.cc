@@ -125,7 +125,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
 
   Topics topics_;
   absl::BitGen random_;
-  RealClock clock_;
+  timing::RealClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;

@@ -23,7 +23,7 @@
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
-#include "services/audit/clock.h"
+#include "common/timing/clock.h"
 #include "services/audit/kafka_offset_oracle.h"
 #include "services/audit/postgres_alert_store.h"
 #include "services/audit/topics.h"
@@ -101,7 +101,7 @@ int Run() {
 
   PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
-  RealClock clock;
+  timing::RealClock clock;
   AuditConsumer handler(store, topics, metrics, clock);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, clock, metrics, {.topics = topics});

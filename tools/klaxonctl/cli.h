@@ -10,7 +10,7 @@
 #include <string>
 
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
-#include "tools/klaxonctl/clock.h"
+#include "common/timing/clock.h"
 
 namespace klaxon::ctl {
 
@@ -31,7 +31,7 @@ struct CliDependencies {
   std::function<std::optional<std::string>(const std::string& name)> get_env;
   // A fresh idempotency key for `send` when the caller gives none.
   std::function<std::string()> new_idempotency_key;
-  Clock& clock;
+  timing::Clock& clock;
   std::ostream& out;
   std::ostream& err;
 };

@@ -84,7 +84,7 @@ class CliTest : public ::testing::Test {
         });
   }
 
-  FakeClock clock_;
+  timing::FakeClock clock_;
   std::ostringstream out_;
   std::ostringstream err_;
   std::map<std::string, std::string> env_;

@@ -11,7 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tools/klaxonctl/cli.h"
-#include "tools/klaxonctl/clock.h"
+#include "common/timing/clock.h"
 
 namespace {
 
@@ -30,7 +30,7 @@ std::string NewIdempotencyKey() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  klaxon::ctl::RealClock clock;
+  klaxon::timing::RealClock clock;
   const klaxon::ctl::CliDependencies deps{
       .make_intake =
           [](const klaxon::ctl::Endpoint& endpoint) {

@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
-#include "tools/klaxonctl/clock.h"
+#include "common/timing/fake_clock.h"
 
 namespace klaxon::ctl {
 
@@ -38,20 +38,6 @@ class MockQueryStub : public alerts::v1::AlertQuery::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::Alert>*, PrepareAsyncGetAlertRaw,
               (grpc::ClientContext*, const alerts::v1::GetAlertRequest&, grpc::CompletionQueue*),
               (override));
-};
-
-class FakeClock final : public Clock {
- public:
-  absl::Time Now() override { return now_; }
-  void SleepFor(absl::Duration duration) override {
-    sleeps_.push_back(duration);
-    now_ += duration;
-  }
-  const std::vector<absl::Duration>& sleeps() const { return sleeps_; }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1'717'243'200);
-  std::vector<absl::Duration> sleeps_;
 };
 
 // A GetAlert answer: the alert with `status`, written into the response.

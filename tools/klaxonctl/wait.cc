@@ -36,7 +36,7 @@ bool HasReached(AlertStatus current, AlertStatus target) {
 
 absl::StatusOr<WaitResult> WaitForStatus(AlertClient& client, absl::string_view alert_id,
                                          AlertStatus target, const WaitOptions& options,
-                                         Clock& clock) {
+                                         timing::Clock& clock) {
   const absl::Time give_up_at = clock.Now() + options.timeout;
   absl::Duration pause = options.first_poll_interval;
   WaitResult result;

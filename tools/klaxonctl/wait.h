@@ -12,7 +12,7 @@
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "klaxon/types/v1/types.pb.h"
 #include "tools/klaxonctl/alert_client.h"
-#include "tools/klaxonctl/clock.h"
+#include "common/timing/clock.h"
 
 namespace klaxon::ctl {
 
@@ -47,6 +47,6 @@ struct WaitResult {
 // RESOURCE_EXHAUSTED are retried until the budget runs out; any other error is returned at once.
 absl::StatusOr<WaitResult> WaitForStatus(AlertClient& client, absl::string_view alert_id,
                                          types::v1::AlertStatus target, const WaitOptions& options,
-                                         Clock& clock);
+                                         timing::Clock& clock);
 
 }  // namespace klaxon::ctl

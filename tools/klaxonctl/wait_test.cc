@@ -60,7 +60,7 @@ class WaitForStatusTest : public ::testing::Test {
     return WaitForStatus(*client_, "a1", target, options_, clock_);
   }
 
-  FakeClock clock_;
+  timing::FakeClock clock_;
   WaitOptions options_{.timeout = absl::Seconds(1),
                        .rpc_timeout = absl::Milliseconds(300),
                        .first_poll_interval = absl::Milliseconds(250),

@@ -1,13 +1,15 @@
 #pragma once
-// A simulated Clock: SleepFor advances time at once and then runs an optional hook, which tests
-// use to make "the consumer catches up" happen during a wait.
+// A simulated Clock for tests: SleepFor advances time at once, remembers the duration, and then
+// runs an optional hook, which tests use to make something happen "during" a wait.
 
 #include <functional>
 #include <mutex>
+#include <utility>
+#include <vector>
 
-#include "services/audit/clock.h"
+#include "common/timing/clock.h"
 
-namespace klaxon::audit {
+namespace klaxon::timing {
 
 class FakeClock final : public Clock {
  public:
@@ -23,7 +25,7 @@ class FakeClock final : public Clock {
     {
       std::lock_guard lock(mutex_);
       now_ += duration;
-      ++sleeps_;
+      sleeps_.push_back(duration);
       hook = on_sleep_;
     }
     if (hook) hook();
@@ -34,7 +36,8 @@ class FakeClock final : public Clock {
     on_sleep_ = std::move(hook);
   }
 
-  int sleeps() const {
+  // Every SleepFor so far, in order.
+  std::vector<absl::Duration> sleeps() const {
     std::lock_guard lock(mutex_);
     return sleeps_;
   }
@@ -42,8 +45,8 @@ class FakeClock final : public Clock {
  private:
   mutable std::mutex mutex_;
   absl::Time now_;
-  int sleeps_ = 0;
+  std::vector<absl::Duration> sleeps_;
   std::function<void()> on_sleep_;
 };
 
-}  // namespace klaxon::audit
+}  // namespace klaxon::timing
