@@ -20,6 +20,8 @@ readonly name="$1"
 
 if command -v ccache >/dev/null; then
   args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Relative paths in the cache key, so another clone of the repository (CI's) reuses the cache.
+  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
 fi
 printf 'build.sh: building build/%s\n' "$name" >&2
 if [[ ! -f "$ROOT/build/$name/build.ninja" ]]; then
