@@ -23,13 +23,15 @@ void CallbackScheduler::Schedule(absl::Duration delay, std::function<void()> tas
 }
 
 void CallbackScheduler::Stop() {
+  decltype(tasks_) dropped;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    tasks_.clear();
+    dropped.swap(tasks_);
   }
   wake_.notify_one();
   if (worker_.joinable()) worker_.join();
+  // `dropped` is destroyed here: outside the lock, and after the worker has stopped using it.
 }
 
 void CallbackScheduler::Run() {
@@ -40,8 +42,11 @@ void CallbackScheduler::Run() {
       continue;
     }
     const auto first = tasks_.begin();
-    if (first->first.first > std::chrono::steady_clock::now()) {
-      wake_.wait_until(lock, first->first.first);
+    // A copy, not a reference into the node: wait_until reads its deadline again after waking,
+    // and by then Stop() may have freed the node.
+    const std::chrono::steady_clock::time_point due = first->first.first;
+    if (due > std::chrono::steady_clock::now()) {
+      wake_.wait_until(lock, due);
       continue;
     }
     std::function<void()> task = std::move(first->second);

@@ -7,8 +7,8 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
-#include <ostream>
 #include <mutex>
+#include <ostream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -17,7 +17,6 @@
 namespace klaxon::sandbox {
 
 struct SandboxServer::State {
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint;
   std::mutex mutex;
   std::condition_variable released;
   bool stopping = false;
@@ -107,23 +106,25 @@ absl::StatusOr<std::unique_ptr<SandboxServer>> SandboxServer::Start(SandboxServe
   auto state = std::make_shared<State>();
   try {
     const Pistache::Address address(options.host, Pistache::Port(options.port));
-    state->endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
-    state->endpoint->init(Pistache::Http::Endpoint::options()
-                              .threads(options.threads)
-                              .flags(Pistache::Tcp::Options::ReuseAddr)
-                              .maxRequestSize(1 << 20));
-    state->endpoint->setHandler(Pistache::Http::make_handler<Handler>(&sandbox, state));
-    state->endpoint->serveThreaded();
-    const uint16_t port = static_cast<uint16_t>(state->endpoint->getPort());
-    return std::unique_ptr<SandboxServer>(new SandboxServer(std::move(state), port));
+    auto endpoint = std::make_unique<Pistache::Http::Endpoint>(address);
+    endpoint->init(Pistache::Http::Endpoint::options()
+                       .threads(options.threads)
+                       .flags(Pistache::Tcp::Options::ReuseAddr)
+                       .maxRequestSize(1 << 20));
+    endpoint->setHandler(Pistache::Http::make_handler<Handler>(&sandbox, state));
+    endpoint->serveThreaded();
+    const uint16_t port = static_cast<uint16_t>(endpoint->getPort());
+    return std::unique_ptr<SandboxServer>(
+        new SandboxServer(std::move(state), std::move(endpoint), port));
   } catch (const std::exception& error) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", error.what()));
   }
 }
 
-SandboxServer::SandboxServer(std::shared_ptr<State> state, uint16_t port)
-    : state_(std::move(state)), port_(port) {}
+SandboxServer::SandboxServer(std::shared_ptr<State> state,
+                             std::unique_ptr<Pistache::Http::Endpoint> endpoint, uint16_t port)
+    : state_(std::move(state)), endpoint_(std::move(endpoint)), port_(port) {}
 
 SandboxServer::~SandboxServer() { Shutdown(); }
 
@@ -133,12 +134,16 @@ void SandboxServer::Shutdown() {
     if (state_->stopping) return;
     state_->stopping = true;
   }
+  // Held answers first, so shutdown() does not wait for a hang fault to run out.
   state_->released.notify_all();
   try {
-    state_->endpoint->shutdown();
+    endpoint_->shutdown();
   } catch (const std::exception&) {
-    // Shutting down is best effort; the threads are joined either way.
+    // Shutting down is best effort; the endpoint is destroyed below either way.
   }
+  // Pistache closes the listening socket only when the endpoint is destroyed; until then the
+  // kernel would keep accepting connections that nobody answers.
+  endpoint_.reset();
 }
 
 }  // namespace klaxon::sandbox

@@ -10,6 +10,10 @@
 #include "absl/status/statusor.h"
 #include "tools/twilio-sandbox/sandbox.h"
 
+namespace Pistache::Http {
+class Endpoint;
+}  // namespace Pistache::Http
+
 namespace klaxon::sandbox {
 
 struct SandboxServerOptions {
@@ -30,16 +34,20 @@ class SandboxServer {
   SandboxServer& operator=(const SandboxServer&) = delete;
 
   uint16_t port() const { return port_; }
-  // Releases held answers and stops serving; idempotent.
+  // Releases held answers, stops serving and closes the listening socket; idempotent.
   void Shutdown();
 
-  // Shared with the request handlers; defined in server.cc.
+  // Shared with the request handlers (held answers wait on it); defined in server.cc.
   struct State;
 
  private:
-  SandboxServer(std::shared_ptr<State> state, uint16_t port);
+  SandboxServer(std::shared_ptr<State> state, std::unique_ptr<Pistache::Http::Endpoint> endpoint,
+                uint16_t port);
 
   std::shared_ptr<State> state_;
+  // Owned here and not in State: the endpoint owns the handlers, which share State, so State
+  // owning the endpoint would be a cycle that frees neither.
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
   uint16_t port_;
 };
 

@@ -3,8 +3,12 @@
 
 #include "tools/twilio-sandbox/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <mutex>
@@ -19,6 +23,20 @@ namespace {
 
 constexpr char kAccount[] = "AC00000000000000000000000000000000";
 constexpr char kToken[] = "sandbox-token";
+
+// Whether a plain TCP connect to 127.0.0.1:port succeeds.
+bool Connects(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected =
+      connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return connected;
+}
 
 struct ReceivedCallback {
   std::string resource;
@@ -246,6 +264,16 @@ TEST_F(SandboxServerTest, StatusCallbacksArriveSignedAtReceiver) {
   const auto fetched = client_->FetchMessage(created.value().sid);
   ASSERT_TRUE(fetched.ok());
   EXPECT_EQ(fetched.value().status, "delivered");
+}
+
+// Pistache 0.0.5 keeps the listening socket open after shutdown() until the endpoint is
+// destroyed, so a stopped sandbox would otherwise accept connections and never answer.
+TEST_F(SandboxServerTest, ShutdownStopsAcceptingConnections) {
+  const uint16_t port = server_->port();
+  ASSERT_TRUE(Connects(port));
+  server_->Shutdown();
+  EXPECT_FALSE(Connects(port));
+  server_->Shutdown();  // idempotent
 }
 
 }  // namespace
