@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "nlohmann/json.hpp"
 #include "tools/twilio-sandbox/callback_scheduler.h"
-#include "tools/twilio-sandbox/clock.h"
+#include "common/timing/clock.h"
 #include "tools/twilio-sandbox/fault_rules.h"
 #include "tools/twilio-sandbox/sandbox.h"
 #include "tools/twilio-sandbox/server.h"
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Fail("curl_global_init failed");
 
-  klaxon::sandbox::SystemClock clock;
+  klaxon::timing::RealClock clock;
   klaxon::sandbox::CurlCallbackSender sender(absl::Seconds(15));
   auto sandbox = klaxon::sandbox::TwilioSandbox::Create(options, clock, sender);
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));

@@ -153,7 +153,7 @@ SandboxResponse NoContent() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOptions options,
-                                                                     Clock& clock,
+                                                                     timing::Clock& clock,
                                                                      CallbackSender& sender) {
   if (!IsSid(options.account_sid, "AC")) {
     return absl::InvalidArgumentError("account SID must be AC followed by 32 hex digits");
@@ -166,7 +166,8 @@ absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOpti
   return std::unique_ptr<TwilioSandbox>(new TwilioSandbox(std::move(options), clock, sender));
 }
 
-TwilioSandbox::TwilioSandbox(SandboxOptions options, Clock& clock, CallbackSender& sender)
+TwilioSandbox::TwilioSandbox(SandboxOptions options, timing::Clock& clock,
+                             CallbackSender& sender)
     : options_(std::move(options)),
       clock_(clock),
       sender_(sender),

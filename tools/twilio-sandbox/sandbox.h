@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tools/twilio-sandbox/callback_scheduler.h"
-#include "tools/twilio-sandbox/clock.h"
+#include "common/timing/clock.h"
 #include "tools/twilio-sandbox/fault_rules.h"
 #include "tools/twilio-sandbox/ledger.h"
 
@@ -56,7 +56,7 @@ struct SandboxResponse {
 class TwilioSandbox {
  public:
   // `clock` and `sender` must outlive the sandbox.
-  static absl::StatusOr<std::unique_ptr<TwilioSandbox>> Create(SandboxOptions options, Clock& clock,
+  static absl::StatusOr<std::unique_ptr<TwilioSandbox>> Create(SandboxOptions options, timing::Clock& clock,
                                                                CallbackSender& sender);
   ~TwilioSandbox();
   TwilioSandbox(const TwilioSandbox&) = delete;
@@ -101,7 +101,7 @@ class TwilioSandbox {
   };
   using FormParams = std::vector<std::pair<std::string, std::string>>;
 
-  TwilioSandbox(SandboxOptions options, Clock& clock, CallbackSender& sender);
+  TwilioSandbox(SandboxOptions options, timing::Clock& clock, CallbackSender& sender);
 
   SandboxResponse HandleAdmin(const SandboxRequest& request);
   SandboxResponse HandleApi(const SandboxRequest& request);
@@ -123,7 +123,7 @@ class TwilioSandbox {
   std::string NewSid(const char* prefix);
 
   const SandboxOptions options_;
-  Clock& clock_;
+  timing::Clock& clock_;
   CallbackSender& sender_;
   Ledger ledger_;
   FaultRules faults_;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "common/timing/fake_clock.h"
 #include "common/twilio/signature.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -20,11 +21,6 @@ constexpr char kToken[] = "sandbox-token";
 constexpr char kMessages[] =
     "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json";
 constexpr char kCalls[] = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls.json";
-
-class FixedClock : public Clock {
- public:
-  absl::Time Now() override { return absl::FromUnixMillis(1438287151123); }
-};
 
 class RecordingSender : public CallbackSender {
  public:
@@ -99,7 +95,7 @@ class SandboxTest : public ::testing::Test {
     return nlohmann::json::parse(response.body);
   }
 
-  FixedClock clock_;
+  timing::FakeClock clock_{absl::FromUnixMillis(1438287151123)};
   RecordingSender sender_;
   std::unique_ptr<TwilioSandbox> sandbox_;
 };

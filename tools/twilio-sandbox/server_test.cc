@@ -174,7 +174,7 @@ class SandboxServerTest : public ::testing::Test {
     return request;
   }
 
-  SystemClock clock_;
+  timing::RealClock clock_;
   CurlCallbackSender sender_{absl::Seconds(5)};
   std::unique_ptr<TwilioSandbox> sandbox_;
   std::unique_ptr<SandboxServer> server_;
