@@ -19,7 +19,7 @@ struct AttemptClaim {
     kDone,        // the outcome is recorded
   };
   State state = State::kClaimed;
-  absl::Time claimed_at;                            // kInProgress: when the claim was made
+  absl::Time claimed_at;                               // kInProgress: when the claim was made
   std::optional<events::v1::DeliveryOutcome> outcome;  // kDone
 };
 

@@ -7,10 +7,14 @@ namespace {
 
 std::string_view ResultName(SendResult::Kind kind) {
   switch (kind) {
-    case SendResult::Kind::kAccepted: return "accepted";
-    case SendResult::Kind::kRejected: return "rejected";
-    case SendResult::Kind::kRetryable: return "retryable";
-    case SendResult::Kind::kUnknown: return "unknown";
+    case SendResult::Kind::kAccepted:
+      return "accepted";
+    case SendResult::Kind::kRejected:
+      return "rejected";
+    case SendResult::Kind::kRetryable:
+      return "retryable";
+    case SendResult::Kind::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -46,8 +50,8 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                        .Add({{"channel", channel_}})),
       logger_(logger) {}
 
-void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request,
-                               const SendResult& result, absl::Duration latency) {
+void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const SendResult& result,
+                               absl::Duration latency) {
   twilio_requests_
       .Add({{"channel", channel_},
             {"result", std::string(ResultName(result.kind))},

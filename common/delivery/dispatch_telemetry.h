@@ -18,14 +18,12 @@ namespace klaxon::delivery {
 class DispatchTelemetry final : public DispatchObserver {
  public:
   // `channel` labels every series ("sms" or "voice").
-  DispatchTelemetry(std::string channel, prometheus::Registry& registry,
-                    const log::Logger& logger);
+  DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
 
   void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
               absl::Duration latency) override;
   void OnOutcomeRepublished(const events::v1::AlertRequested& request) override;
-  void OnHandedBack(const events::v1::AlertRequested& request,
-                    const absl::Status& reason) override;
+  void OnHandedBack(const events::v1::AlertRequested& request, const absl::Status& reason) override;
 
  private:
   const std::string channel_;

@@ -117,9 +117,8 @@ absl::Status Dispatcher::PublishOutcome(const AlertRequested& request,
                                             .value = event.SerializeAsString()},
                                            options_.publish_timeout);
   if (status.ok()) return status;
-  return absl::UnavailableError(
-      absl::StrCat("the outcome of alert ", request.header().alert_id(),
-                   " could not be published: ", status.message()));
+  return absl::UnavailableError(absl::StrCat("the outcome of alert ", request.header().alert_id(),
+                                             " could not be published: ", status.message()));
 }
 
 }  // namespace klaxon::delivery

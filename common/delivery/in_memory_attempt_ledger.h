@@ -16,8 +16,9 @@ class InMemoryAttemptLedger final : public AttemptLedger {
                                      absl::Time now) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    auto [it, claimed] = claims_.try_emplace(Key(alert_id, attempt),
-                                             AttemptClaim{.state = AttemptClaim::State::kInProgress, .claimed_at = now});
+    auto [it, claimed] = claims_.try_emplace(
+        Key(alert_id, attempt),
+        AttemptClaim{.state = AttemptClaim::State::kInProgress, .claimed_at = now});
     if (claimed) return AttemptClaim{};
     return it->second;
   }

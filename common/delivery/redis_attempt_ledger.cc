@@ -48,8 +48,8 @@ std::string RedisAttemptLedger::Key(std::string_view alert_id, uint32_t attempt)
   return absl::StrCat(key_prefix_, "attempt:", std::string(alert_id), ":", attempt);
 }
 
-absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id,
-                                                       uint32_t attempt, absl::Time now) {
+absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id, uint32_t attempt,
+                                                       absl::Time now) {
   const std::string key = Key(alert_id, attempt);
   const std::string claimed = absl::StrCat(std::string(kClaimedPrefix), absl::ToUnixMillis(now));
   // A record released between our SET and GET is claimable again: one more round settles it.
@@ -62,7 +62,8 @@ absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id
     if (!existing.ok()) return existing.status();
     if (existing->type == redis::Reply::Type::kString) return Decode(existing->str);
   }
-  return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ", std::string(alert_id),
+  return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ",
+                                             std::string(alert_id),
                                              " is being claimed and released concurrently"));
 }
 

@@ -1,11 +1,10 @@
 // Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
-#include "common/delivery/redis_attempt_ledger.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
+#include "common/delivery/redis_attempt_ledger.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -14,8 +13,8 @@ namespace {
 class RedisAttemptLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client = redis::RedisClient::Create(
-        {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    auto client =
+        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
     ASSERT_TRUE(client.ok()) << client.status();
     redis_ = *std::move(client);
     ledger_ = std::make_unique<RedisAttemptLedger>(*redis_, klaxon::testing::UniquePrefix(),

@@ -7,17 +7,28 @@ namespace {
 
 const char* Meaning(int code) {
   switch (code) {
-    case 20003: return "Twilio refused the account credentials";
-    case 20429: return "too many concurrent requests to Twilio";
-    case 21211: return "the recipient is not a valid phone number";
-    case 21408: return "the recipient's region is not enabled on the Twilio account";
-    case 21608: return "a trial account can only send to verified numbers";
-    case 21610: return "the recipient has replied STOP and unsubscribed";
-    case 21611: return "the sender's queue at Twilio is full";
-    case 21614: return "the recipient is not a mobile number";
-    case 21617: return "the message body is too long";
-    case 30001: return "the sender's queue at Twilio overflowed";
-    default: return "";
+    case 20003:
+      return "Twilio refused the account credentials";
+    case 20429:
+      return "too many concurrent requests to Twilio";
+    case 21211:
+      return "the recipient is not a valid phone number";
+    case 21408:
+      return "the recipient's region is not enabled on the Twilio account";
+    case 21608:
+      return "a trial account can only send to verified numbers";
+    case 21610:
+      return "the recipient has replied STOP and unsubscribed";
+    case 21611:
+      return "the sender's queue at Twilio is full";
+    case 21614:
+      return "the recipient is not a mobile number";
+    case 21617:
+      return "the message body is too long";
+    case 30001:
+      return "the sender's queue at Twilio overflowed";
+    default:
+      return "";
   }
 }
 
@@ -69,8 +80,8 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
     case twilio::Transport::kAnswered:
       break;
   }
-  const bool throttled = error.http_status == 429 || error.code == 20429 ||
-                         error.code == 21611 || error.code == 30001;
+  const bool throttled =
+      error.http_status == 429 || error.code == 20429 || error.code == 21611 || error.code == 30001;
   if (IsPermanentTwilioCode(error.code)) {
     result.kind = SendResult::Kind::kRejected;
   } else if (throttled || error.http_status >= 500) {

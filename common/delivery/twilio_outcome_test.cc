@@ -42,9 +42,8 @@ TEST(ClassifyTwilioErrorTest, OtherClientErrorsAreRejected) {
 }
 
 TEST(ClassifyTwilioErrorTest, RetryAfterIsKept) {
-  SendResult result = ClassifyTwilioError({.transport = Transport::kAnswered,
-                                           .http_status = 429,
-                                           .retry_after = absl::Seconds(3)});
+  SendResult result = ClassifyTwilioError(
+      {.transport = Transport::kAnswered, .http_status = 429, .retry_after = absl::Seconds(3)});
   EXPECT_EQ(result.retry_after, absl::Seconds(3));
 }
 

@@ -154,8 +154,8 @@ absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv)
     args.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  auto* raw = static_cast<redisReply*>(redisCommandArgv(
-      context.get(), static_cast<int>(args.size()), args.data(), lengths.data()));
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(context.get(), static_cast<int>(args.size()), args.data(), lengths.data()));
   if (raw == nullptr) {
     // The connection is in an undefined state after an I/O error: drop it, re-dial next time.
     const std::string error = context->errstr;

@@ -30,8 +30,8 @@ struct RedisOptions {
 struct Reply {
   enum class Type { kNil, kString, kInteger, kStatus, kArray };
   Type type = Type::kNil;
-  std::string str;                 // kString and kStatus
-  int64_t integer = 0;             // kInteger
+  std::string str;                                   // kString and kStatus
+  int64_t integer = 0;                               // kInteger
   std::vector<std::optional<std::string>> elements;  // kArray of bulk strings (nil → nullopt)
 };
 

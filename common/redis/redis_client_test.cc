@@ -21,8 +21,7 @@ TEST(ParseRedisUrlTest, DefaultsPortAndDatabase) {
 }
 
 TEST(ParseRedisUrlTest, RejectsOtherSchemes) {
-  EXPECT_EQ(ParseRedisUrl("http://cache:6379").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseRedisUrl("http://cache:6379").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ParseRedisUrlTest, RejectsBadPort) {

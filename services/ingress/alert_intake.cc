@@ -40,8 +40,7 @@ std::string RequestFingerprint(const SendAlertRequest& request) {
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
                          messaging::Publisher& publisher, IntakeObserver& observer,
-                         std::function<std::string()> new_alert_id,
-                         std::function<absl::Time()> now)
+                         std::function<std::string()> new_alert_id, std::function<absl::Time()> now)
     : options_(std::move(options)),
       store_(store),
       publisher_(publisher),
@@ -63,8 +62,8 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 
   const IdempotencyRecord candidate{.alert_id = new_alert_id_(),
                                     .request_fingerprint = RequestFingerprint(request)};
-  absl::StatusOr<IdempotencyRecord> record = store_.Reserve(
-      caller, request.idempotency_key(), candidate, options_.idempotency_window);
+  absl::StatusOr<IdempotencyRecord> record =
+      store_.Reserve(caller, request.idempotency_key(), candidate, options_.idempotency_window);
   if (!record.ok()) return record.status();
   if (record->request_fingerprint != candidate.request_fingerprint) {
     return absl::FailedPreconditionError(
@@ -108,9 +107,9 @@ absl::Status AlertIntake::Publish(std::string_view caller, std::string_view aler
       options_.publish_timeout);
   if (status.ok()) return status;
   // Whatever Kafka said, the caller may retry with the same key: it is safe and will converge.
-  return absl::UnavailableError(
-      absl::StrCat("the alert could not be made durable in Kafka (", status.message(),
-                   "); retry with the same idempotency_key"));
+  return absl::UnavailableError(absl::StrCat("the alert could not be made durable in Kafka (",
+                                             status.message(),
+                                             "); retry with the same idempotency_key"));
 }
 
 }  // namespace klaxon::ingress

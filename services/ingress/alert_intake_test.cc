@@ -29,9 +29,10 @@ class RecordingObserver final : public IntakeObserver {
 class AlertIntakeTest : public ::testing::Test {
  protected:
   AlertIntakeTest()
-      : intake_({.topics = {.sms = "t.sms", .voice = "t.voice"}}, store_, publisher_, observer_,
-                [this] { return "alert-" + std::to_string(++minted_); },
-                [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
+      : intake_(
+            {.topics = {.sms = "t.sms", .voice = "t.voice"}}, store_, publisher_, observer_,
+            [this] { return "alert-" + std::to_string(++minted_); },
+            [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
 
   static alerts::v1::SendAlertRequest Request(std::string key = "k1") {
     alerts::v1::SendAlertRequest request;
@@ -127,8 +128,7 @@ TEST_F(AlertIntakeTest, IdempotencyStoreDownIsUnavailableAndNothingIsPublished) 
 TEST_F(AlertIntakeTest, InvalidRequestIsRefusedBeforeAnythingIsStored) {
   auto request = Request();
   request.clear_recipient();
-  EXPECT_EQ(intake_.Send("billing", request).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(intake_.Send("billing", request).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_EQ(observer_.rejected, std::vector{absl::StatusCode::kInvalidArgument});
 }

@@ -15,8 +15,7 @@ class IntakeService final : public alerts::v1::AlertIntake::Service {
   // Both are borrowed and must outlive the service.
   IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake);
 
-  grpc::Status SendAlert(grpc::ServerContext* context,
-                         const alerts::v1::SendAlertRequest* request,
+  grpc::Status SendAlert(grpc::ServerContext* context, const alerts::v1::SendAlertRequest* request,
                          alerts::v1::SendAlertResponse* response) override;
 
  private:

@@ -13,15 +13,15 @@ IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logg
                     .Help("SendAlert calls by caller and result (accepted, duplicate, or the "
                           "gRPC code of the refusal)")
                     .Register(registry)),
-      publish_latency_(prometheus::BuildHistogram()
-                           .Name("klaxon_kafka_ack_latency_seconds")
-                           .Help("Time from publishing an alert request to Kafka's "
-                                 "acknowledgement (acks=all)")
-                           .Register(registry)
-                           .Add({{"topic_kind", "requests"}},
-                                prometheus::Histogram::BucketBoundaries{
-                                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                    1, 2.5, 5})),
+      publish_latency_(
+          prometheus::BuildHistogram()
+              .Name("klaxon_kafka_ack_latency_seconds")
+              .Help("Time from publishing an alert request to Kafka's "
+                    "acknowledgement (acks=all)")
+              .Register(registry)
+              .Add({{"topic_kind", "requests"}},
+                   prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1, 0.25, 0.5, 1, 2.5, 5})),
       logger_(logger) {}
 
 void IntakeTelemetry::OnAccepted(std::string_view caller,
@@ -44,9 +44,9 @@ void IntakeTelemetry::OnRejected(std::string_view caller, const absl::Status& st
   // Refusals of bad input are the caller's business; infrastructure failures are ours.
   const bool ours = status.code() == absl::StatusCode::kUnavailable ||
                     status.code() == absl::StatusCode::kInternal;
-  logger_.Log(ours ? log::Level::kError : log::Level::kInfo, "alert_refused",
-              {{"caller", std::string(caller)}, {"code", code},
-               {"error", std::string(status.message())}});
+  logger_.Log(
+      ours ? log::Level::kError : log::Level::kInfo, "alert_refused",
+      {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
 }
 
 }  // namespace klaxon::ingress

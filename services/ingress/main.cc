@@ -35,14 +35,13 @@ struct Settings {
 
 Settings ReadSettings() {
   config::Reader reader(config::FromProcessEnvironment());
-  Settings settings{
-      .common = runtime::ReadCommonSettings(reader),
-      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
-      .api_keys = reader.Secret("KLAXON_API_KEYS"),
-      .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
-      .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
-      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                         absl::Milliseconds(100), absl::Seconds(60))};
+  Settings settings{.common = runtime::ReadCommonSettings(reader),
+                    .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
+                    .api_keys = reader.Secret("KLAXON_API_KEYS"),
+                    .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
+                    .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
+                    .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
+                                                       absl::Milliseconds(100), absl::Seconds(60))};
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();

@@ -32,9 +32,10 @@ std::string RedisIdempotencyStore::RedisKey(std::string_view caller, std::string
   return absl::StrCat(key_prefix_, "idem:", std::string(caller), ":", std::string(key));
 }
 
-absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(
-    std::string_view caller, std::string_view key, const IdempotencyRecord& candidate,
-    absl::Duration window) {
+absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(std::string_view caller,
+                                                                 std::string_view key,
+                                                                 const IdempotencyRecord& candidate,
+                                                                 absl::Duration window) {
   absl::StatusOr<redis::Reply> reply = redis_.Command(
       {"EVAL", kReserveScript, "1", RedisKey(caller, key), candidate.alert_id,
        candidate.request_fingerprint, absl::StrCat(absl::ToInt64Milliseconds(window))});

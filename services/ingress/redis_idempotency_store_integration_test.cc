@@ -12,8 +12,8 @@ namespace {
 class RedisIdempotencyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client = redis::RedisClient::Create(
-        {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    auto client =
+        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
     ASSERT_TRUE(client.ok()) << client.status();
     redis_ = *std::move(client);
     store_ = std::make_unique<RedisIdempotencyStore>(*redis_, klaxon::testing::UniquePrefix());
@@ -67,8 +67,8 @@ TEST_F(RedisIdempotencyStoreTest, ConcurrentReservationsAgreeOnOneAlert) {
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < winners.size(); ++i) {
       threads.emplace_back([&, i] {
-        auto record = store_->Reserve("billing", "race",
-                                      {.alert_id = "a" + std::to_string(i)}, absl::Hours(1));
+        auto record = store_->Reserve("billing", "race", {.alert_id = "a" + std::to_string(i)},
+                                      absl::Hours(1));
         ASSERT_TRUE(record.ok()) << record.status();
         winners[i] = record->alert_id;
       });

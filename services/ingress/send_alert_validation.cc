@@ -48,9 +48,8 @@ absl::Status ValidateText(std::string_view text) {
   absl::StatusOr<size_t> length = Utf8Length(text);
   if (!length.ok()) return length.status();
   if (*length > kMaxTextCharacters) {
-    return absl::InvalidArgumentError(absl::StrCat("text: is ", *length,
-                                                   " characters long, the limit is ",
-                                                   kMaxTextCharacters));
+    return absl::InvalidArgumentError(
+        absl::StrCat("text: is ", *length, " characters long, the limit is ", kMaxTextCharacters));
   }
   return absl::OkStatus();
 }
@@ -58,18 +57,17 @@ absl::Status ValidateText(std::string_view text) {
 absl::Status ValidateIdempotencyKey(std::string_view key) {
   if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
   if (key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "idempotency_key: must be 1 to ", kMaxIdempotencyKeyLength,
-        " printable ASCII characters without spaces"));
+    return absl::InvalidArgumentError(absl::StrCat("idempotency_key: must be 1 to ",
+                                                   kMaxIdempotencyKeyLength,
+                                                   " printable ASCII characters without spaces"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::string>& metadata) {
   if (metadata.size() > kMaxMetadataEntries) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metadata: has ", metadata.size(), " entries, the limit is ",
-                     kMaxMetadataEntries));
+    return absl::InvalidArgumentError(absl::StrCat("metadata: has ", metadata.size(),
+                                                   " entries, the limit is ", kMaxMetadataEntries));
   }
   for (const auto& [key, value] : metadata) {
     if (key.empty() || key.size() > kMaxMetadataKeyLength || !IsPrintableAscii(key)) {
@@ -77,8 +75,8 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
           "metadata: keys must be 1 to ", kMaxMetadataKeyLength, " printable ASCII characters"));
     }
     if (value.size() > kMaxMetadataValueLength) {
-      return absl::InvalidArgumentError(absl::StrCat("metadata[", key, "]: is longer than ",
-                                                     kMaxMetadataValueLength, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("metadata[", key, "]: is longer than ", kMaxMetadataValueLength, " bytes"));
     }
   }
   return absl::OkStatus();

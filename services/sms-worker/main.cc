@@ -15,8 +15,8 @@ int main() {
        .configure = [](klaxon::config::Reader&, const TwilioSettings& twilio) {
          return [twilio](klaxon::twilio::TwilioRestClient& client) {
            return std::make_unique<klaxon::sms::TwilioMessageSender>(
-               client, klaxon::sms::MessageSenderOptions{.from = twilio.from,
-                                                         .status_callback = twilio.status_callback});
+               client, klaxon::sms::MessageSenderOptions{
+                           .from = twilio.from, .status_callback = twilio.status_callback});
          };
        }});
 }

@@ -11,9 +11,8 @@ TwilioMessageSender::TwilioMessageSender(twilio::TwilioRestClient& client,
     : client_(client), options_(std::move(options)) {}
 
 delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request) {
-  twilio::CreateMessageRequest message{.to = request.recipient(),
-                                       .from = options_.from,
-                                       .body = request.text()};
+  twilio::CreateMessageRequest message{
+      .to = request.recipient(), .from = options_.from, .body = request.text()};
   if (!options_.status_callback.empty()) message.status_callback = options_.status_callback;
   twilio::TwilioResult<twilio::MessageResource> result = client_.CreateMessage(message);
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());

@@ -66,8 +66,8 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsIsQueuedThenSentAndReachesTheSand
   Alert alert;
   rpc = query->GetAlert(Suite::CallContext().get(), get, &alert);
   ASSERT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
-  EXPECT_THAT(alert.status(), ::testing::AnyOf(types::v1::ALERT_STATUS_QUEUED,
-                                               types::v1::ALERT_STATUS_SENT));
+  EXPECT_THAT(alert.status(),
+              ::testing::AnyOf(types::v1::ALERT_STATUS_QUEUED, types::v1::ALERT_STATUS_SENT));
 
   alert = WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10));
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_SENT);
@@ -92,8 +92,7 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, RepeatedIdempotencyKeySendsOneMessag
   EXPECT_EQ(first.alert_id(), second.alert_id());
   EXPECT_TRUE(second.duplicate());
   auto query = suite_.QueryStub();
-  EXPECT_EQ(WaitForStatus(*query, first.alert_id(), types::v1::ALERT_STATUS_SENT,
-                          absl::Seconds(10))
+  EXPECT_EQ(WaitForStatus(*query, first.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10))
                 .status(),
             types::v1::ALERT_STATUS_SENT);
   EXPECT_EQ(suite_.Ledger().size(), 1u);
@@ -136,8 +135,8 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, ThousandAlertsMakeExactlyThousandMes
 TEST_F(FirstAlertE2eKafkaRedisPostgresTest, InvalidInputIsRefusedNamingTheField) {
   auto intake = suite_.IntakeStub();
   SendAlertResponse response;
-  grpc::Status rpc = intake->SendAlert(Suite::CallContext().get(),
-                                       SmsRequest("bad", "x", "+1415555"), &response);
+  grpc::Status rpc =
+      intake->SendAlert(Suite::CallContext().get(), SmsRequest("bad", "x", "+1415555"), &response);
   EXPECT_EQ(rpc.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(rpc.error_message(), HasSubstr("recipient"));
   EXPECT_TRUE(suite_.Ledger().empty());
@@ -160,8 +159,7 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, LogsNeverHoldTheRecipientOrText) {
                               SmsRequest("pii", "secret-text-7431", "+14155550199"), &sent)
                   .ok());
   auto query = suite_.QueryStub();
-  ASSERT_EQ(WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT,
-                          absl::Seconds(10))
+  ASSERT_EQ(WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10))
                 .status(),
             types::v1::ALERT_STATUS_SENT);
   const std::string logs = suite_.ServiceLogs();

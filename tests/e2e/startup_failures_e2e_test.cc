@@ -1,8 +1,8 @@
 // How services behave when their configuration or their dependencies are wrong. Needs
 // KLAXON_TEST_REDIS_URL (a real Redis); Kafka is deliberately absent.
 #include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"

@@ -1,7 +1,7 @@
 #include "tests/e2e/suite.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -24,7 +24,8 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
 }
 
 std::string Snake(std::string prefix) {
-  std::replace_if(prefix.begin(), prefix.end(), [](char c) { return !std::isalnum(c); }, '_');
+  std::replace_if(
+      prefix.begin(), prefix.end(), [](char c) { return !std::isalnum(c); }, '_');
   std::transform(prefix.begin(), prefix.end(), prefix.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return prefix.substr(0, 50);
@@ -74,13 +75,12 @@ void Suite::Start() {
   ChildProcess migrate({Binary("klaxon-audit-migrate")}, env_, LogPath("migrate"));
   ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
 
-  processes_.emplace_back(
-      "twilio-sandbox",
-      std::make_unique<ChildProcess>(
-          std::vector<std::string>{Binary("twilio-sandbox"), "--listen",
-                                   absl::StrCat("127.0.0.1:", sandbox_port_),
-                                   "--callback-delay-ms", "10"},
-          env_, LogPath("twilio-sandbox")));
+  processes_.emplace_back("twilio-sandbox",
+                          std::make_unique<ChildProcess>(
+                              std::vector<std::string>{Binary("twilio-sandbox"), "--listen",
+                                                       absl::StrCat("127.0.0.1:", sandbox_port_),
+                                                       "--callback-delay-ms", "10"},
+                              env_, LogPath("twilio-sandbox")));
   WaitReady("twilio-sandbox", absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"));
   StartService("audit", Binary("klaxon-audit"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
@@ -96,8 +96,8 @@ void Suite::StartService(const std::string& name, const std::string& binary,
   std::map<std::string, std::string> env = env_;
   env["KLAXON_ADMIN_ADDR"] = absl::StrCat("127.0.0.1:", admin_port);
   env.merge(extra_env);
-  processes_.emplace_back(name, std::make_unique<ChildProcess>(std::vector<std::string>{binary},
-                                                               env, LogPath(name)));
+  processes_.emplace_back(
+      name, std::make_unique<ChildProcess>(std::vector<std::string>{binary}, env, LogPath(name)));
   WaitReady(name, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"));
 }
 
@@ -120,8 +120,7 @@ Suite::~Suite() {
   if (!database_.empty()) {
     try {
       pqxx::connection admin(admin_pg_url_);
-      pqxx::nontransaction(admin).exec0("DROP DATABASE IF EXISTS " + database_ +
-                                        " WITH (FORCE)");
+      pqxx::nontransaction(admin).exec0("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
     } catch (const std::exception& e) {
       ADD_FAILURE() << "could not drop " << database_ << ": " << e.what();
     }

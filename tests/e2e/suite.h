@@ -31,7 +31,8 @@ class Suite {
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
   // A client context carrying the suite's API key and a deadline.
-  static std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration deadline = absl::Seconds(10));
+  static std::unique_ptr<grpc::ClientContext> CallContext(
+      absl::Duration deadline = absl::Seconds(10));
 
   // The sandbox ledger (every message and call it accepted).
   nlohmann::json Ledger() const;
