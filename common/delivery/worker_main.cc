@@ -72,12 +72,14 @@ int RunWorker(const WorkerSpec& spec) {
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
                                                   .client_id = spec.service,
                                                   .log = (*runtime)->KafkaLog()});
+  const std::string group = "klaxon-" + spec.service;
   auto consumer = kafka::KafkaConsumer::Create(
       {.brokers = settings.common.kafka_brokers,
-       .group_id = "klaxon-" + spec.service,
+       .group_id = group,
        .topics = {settings.common.Topic(spec.request_topic)},
        .client_id = spec.service,
-       .log = (*runtime)->KafkaLog()});
+       .log = (*runtime)->KafkaLog(),
+       .on_lag = (*runtime)->ConsumerLagGauge(group)});
   for (const absl::Status& status :
        {redis.status(), twilio.status(), publisher.status(), consumer.status()}) {
     if (!status.ok()) {

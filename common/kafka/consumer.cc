@@ -7,6 +7,7 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace klaxon::kafka {
 namespace {
@@ -28,6 +29,9 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
       {"client.id", options.client_id},
       {"auto.offset.reset", "earliest"},
   };
+  if (options.on_lag) {
+    properties["statistics.interval.ms"] = std::to_string(ToTimeoutMs(options.lag_interval));
+  }
   for (const auto& [name, value] : options.properties) properties[name] = value;
   for (const auto& [name, value] : kFixedProperties) {
     const auto given = options.properties.find(std::string(name));
@@ -67,6 +71,34 @@ messaging::InboundMessage ToInbound(const rd_kafka_message_t& message) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json) {
+  const nlohmann::json stats = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!stats.is_object()) {
+    return absl::InvalidArgumentError("kafka statistics are not a JSON object");
+  }
+  std::vector<PartitionLag> lags;
+  const auto topics = stats.find("topics");
+  if (topics == stats.end() || !topics->is_object()) return lags;
+  for (const auto& [topic, entry] : topics->items()) {
+    const auto partitions = entry.find("partitions");
+    if (partitions == entry.end() || !partitions->is_object()) continue;
+    for (const auto& partition : *partitions) {
+      const auto number = partition.find("partition");
+      const auto lag = partition.find("consumer_lag");
+      if (number == partition.end() || !number->is_number_integer() || lag == partition.end() ||
+          !lag->is_number_integer()) {
+        continue;
+      }
+      const int32_t partition_number = number->get<int32_t>();
+      const int64_t partition_lag = lag->get<int64_t>();
+      // Partition -1 is librdkafka's internal unassigned-messages partition; lag -1 is unknown.
+      if (partition_number < 0 || partition_lag < 0) continue;
+      lags.push_back({.topic = topic, .partition = partition_number, .lag = partition_lag});
+    }
+  }
+  return lags;
+}
+
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOptions options) {
   if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
   if (options.group_id.empty()) return absl::InvalidArgumentError("no consumer group given");
@@ -81,11 +113,15 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   // before its client; a private constructor keeps it from being used half built.
   auto consumer = absl::WrapUnique(new KafkaConsumer(std::move(options)));
   InstallClientEvents(conf->get(), consumer.get());
+  if (consumer->options_.on_lag) rd_kafka_conf_set_stats_cb(conf->get(), &OnStatistics);
   absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_CONSUMER, *std::move(conf));
   if (!client.ok()) return client.status();
   consumer->client_ = *std::move(client);
-  // One queue for everything, so the error callback is served by the consumer poll in Run().
-  rd_kafka_poll_set_consumer(consumer->client_.get());
+  // The client's own queue is not forwarded to the consumer's, so its errors and statistics are
+  // served while Run() is busy with one message, for example during a retry backoff.
+  consumer->events_thread_ = std::jthread([client = consumer->client_.get()](std::stop_token stop) {
+    while (!stop.stop_requested()) rd_kafka_poll(client, kPollIntervalMs);
+  });
 
   const std::vector<std::string>& topics = consumer->options_.topics;
   PartitionListPtr subscription(
@@ -198,6 +234,19 @@ absl::StatusOr<int32_t> KafkaConsumer::PartitionCount(const std::string& topic,
 
 void KafkaConsumer::OnKafkaLog(std::string_view level, std::string_view detail) {
   options_.log(level, "kafka_consumer_log", detail);
+}
+
+int KafkaConsumer::OnStatistics(rd_kafka_t* /*client*/, char* json, size_t json_len,
+                                void* opaque) {
+  auto& consumer = static_cast<KafkaConsumer&>(*static_cast<ClientEvents*>(opaque));
+  absl::StatusOr<std::vector<PartitionLag>> lags =
+      ParseConsumerLag(std::string_view(json, json_len));
+  if (lags.ok()) {
+    consumer.options_.on_lag(*lags);
+  } else {
+    consumer.options_.log("warn", "kafka_statistics_unreadable", std::string(lags.status().message()));
+  }
+  return 0;  // librdkafka frees the JSON
 }
 
 void KafkaConsumer::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,

@@ -12,13 +12,21 @@
 //    a message's own business outcome go through delayed retry topics instead.
 //  - anything else: the message or the handler is broken; it is logged with topic, partition,
 //    offset and status, its offset is stored, and consumption continues.
+//
+// With ConsumerOptions::on_lag set, it also reports how far the group is behind on each partition
+// it consumes, from librdkafka's statistics. Those (and librdkafka's errors) are served by a
+// thread of their own, so the report keeps coming while a message is held in retry backoff,
+// which is when the lag grows.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,6 +37,26 @@
 #include "common/messaging/message.h"
 
 namespace klaxon::kafka {
+
+// How many messages of one partition the group has not committed yet: the partition's high
+// watermark minus the group's committed offset.
+struct PartitionLag {
+  std::string topic{};
+  int32_t partition = 0;
+  int64_t lag = 0;
+
+  friend bool operator==(const PartitionLag&, const PartitionLag&) = default;
+};
+
+// Receives the lag of every partition whose lag is known, once per statistics interval. A
+// partition missing from a report is no longer known (revoked, or not committed to yet). Called
+// from the consumer's event thread.
+using LagFn = std::function<void(const std::vector<PartitionLag>& lags)>;
+
+// The partitions' consumer_lag from a librdkafka statistics document (STATISTICS.md). Skips the
+// internal partition -1 and partitions whose lag is unknown (-1). kInvalidArgument when `json` is
+// not a JSON object.
+absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json);
 
 struct ConsumerOptions {
   std::string brokers = {};              // host:port[,host:port]
@@ -41,6 +69,9 @@ struct ConsumerOptions {
   // auto.offset.reset defaults to earliest so a new group misses nothing already published.
   std::map<std::string, std::string> properties = {};
   LogFn log = StderrLog();
+  // Optional; when set, statistics are collected every lag_interval and their lag reported here.
+  LagFn on_lag = nullptr;
+  absl::Duration lag_interval = absl::Seconds(5);
 };
 
 class KafkaConsumer final : private ClientEvents {
@@ -76,12 +107,17 @@ class KafkaConsumer final : private ClientEvents {
   void Close();
   void OnKafkaLog(std::string_view level, std::string_view detail) override;
   void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
+  // librdkafka's stats_cb; `opaque` is the consumer's ClientEvents.
+  static int OnStatistics(rd_kafka_t* client, char* json, size_t json_len, void* opaque);
 
   const ConsumerOptions options_;
   std::mutex mutex_;
   absl::Status fatal_error_;  // guarded by mutex_
   bool closed_ = false;       // only touched by the thread that owns the consumer
   KafkaPtr client_;
+  // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
+  // before the client is destroyed.
+  std::jthread events_thread_;
 };
 
 }  // namespace klaxon::kafka

@@ -35,5 +35,49 @@ TEST(KafkaConsumerTest, CreatesWithoutReachableBroker) {
   EXPECT_TRUE(KafkaConsumer::Create(Valid()).ok());
 }
 
+// Shaped like librdkafka's statistics for a consumer of two topics (STATISTICS.md), cut down.
+constexpr char kStats[] = R"({
+  "name": "klaxon#consumer-1", "type": "consumer",
+  "topics": {
+    "t.sms": {"topic": "t.sms", "partitions": {
+      "0": {"partition": 0, "hi_offset": 10, "committed_offset": 4, "consumer_lag": 6},
+      "1": {"partition": 1, "hi_offset": 3, "committed_offset": 3, "consumer_lag": 0},
+      "-1": {"partition": -1, "hi_offset": -1, "committed_offset": -1001, "consumer_lag": -1}}},
+    "t.voice": {"topic": "t.voice", "partitions": {
+      "0": {"partition": 0, "hi_offset": 5, "committed_offset": -1001, "consumer_lag": -1},
+      "2": {"partition": 2, "hi_offset": 7, "committed_offset": 2, "consumer_lag": 5}}}}})";
+
+TEST(ParseConsumerLagTest, ReportsEveryPartitionWithKnownLag) {
+  absl::StatusOr<std::vector<PartitionLag>> lags = ParseConsumerLag(kStats);
+  ASSERT_TRUE(lags.ok()) << lags.status();
+  EXPECT_EQ(*lags, (std::vector<PartitionLag>{{.topic = "t.sms", .partition = 0, .lag = 6},
+                                              {.topic = "t.sms", .partition = 1, .lag = 0},
+                                              {.topic = "t.voice", .partition = 2, .lag = 5}}));
+}
+
+TEST(ParseConsumerLagTest, NoTopicsIsNoLag) {
+  absl::StatusOr<std::vector<PartitionLag>> lags =
+      ParseConsumerLag(R"({"name": "klaxon#consumer-1", "topics": {}})");
+  ASSERT_TRUE(lags.ok()) << lags.status();
+  EXPECT_TRUE(lags->empty());
+}
+
+TEST(ParseConsumerLagTest, RejectsMalformedJson) {
+  EXPECT_EQ(ParseConsumerLag(R"({"topics": {)").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseConsumerLagTest, RejectsNonObject) {
+  EXPECT_EQ(ParseConsumerLag("[]").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KafkaConsumerTest, RejectsStatisticsIntervalLibrdkafkaRefuses) {
+  // statistics.interval.ms takes at most 86400000; the interval is passed through unchanged.
+  ConsumerOptions options = Valid();
+  options.on_lag = [](const std::vector<PartitionLag>&) {};
+  options.lag_interval = absl::Hours(48);
+  EXPECT_EQ(KafkaConsumer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace klaxon::kafka

@@ -182,6 +182,55 @@ TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {
   EXPECT_EQ(next.Seen().front().value, "second");
 }
 
+TEST_F(KafkaIntegrationTest, LagReportCountsMessagesTheGroupHasNotCommitted) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  constexpr int kPublished = 10;
+  constexpr int64_t kHandled = 4;
+  for (int i = 0; i < kPublished; ++i) ASSERT_NO_FATAL_FAILURE(Publish("k", std::to_string(i)));
+
+  std::mutex mutex;
+  std::condition_variable reported;
+  std::optional<int64_t> lag;  // guarded by mutex
+  absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer = KafkaConsumer::Create(
+      {.brokers = brokers_,
+       .group_id = group_,
+       .topics = {topic_},
+       .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
+       .properties = {{"auto.commit.interval.ms", "100"}},
+       .on_lag =
+           [&](const std::vector<PartitionLag>& lags) {
+             std::lock_guard lock(mutex);
+             for (const PartitionLag& entry : lags) {
+               if (entry.topic == topic_ && entry.partition == 0) lag = entry.lag;
+             }
+             reported.notify_all();
+           },
+       .lag_interval = absl::Milliseconds(100)});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+
+  // The first kHandled messages are handled; then a dependency goes down and the consumer holds
+  // the next one in retry backoff, so the group stays kHandled messages into the partition.
+  RecordingHandler stalling([](const InboundMessage& message) {
+    return message.offset < kHandled ? absl::OkStatus() : absl::UnavailableError("down");
+  });
+  absl::Status run_status = absl::UnknownError("Run did not return");
+  std::jthread runner(
+      [&](std::stop_token stop) { run_status = (*consumer)->Run(stalling, std::move(stop)); });
+  bool expected_lag_reported = false;
+  {
+    std::unique_lock lock(mutex);
+    expected_lag_reported = reported.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] {
+      return lag == kPublished - kHandled;
+    });
+  }
+  runner.request_stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status;
+  EXPECT_TRUE(expected_lag_reported) << "last reported lag: " << lag.value_or(-1);
+}
+
 TEST_F(KafkaIntegrationTest, PermanentFailureIsSkipped) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
   publisher_ = NewPublisher();

@@ -50,7 +50,31 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
 }
 
 ServiceRuntime::ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level)
-    : logger_({.service = std::move(service), .min_level = level}, std::move(redactor), sink_) {}
+    : logger_({.service = std::move(service), .min_level = level}, std::move(redactor), sink_),
+      consumer_lag_(prometheus::BuildGauge()
+                        .Name("klaxon_consumer_lag")
+                        .Help("Messages between the consumer group's committed offset and the "
+                              "partition's high watermark")
+                        .Register(*registry_)) {}
+
+kafka::LagFn ServiceRuntime::ConsumerLagGauge(std::string group) {
+  return [this, group = std::move(group)](const std::vector<kafka::PartitionLag>& lags) {
+    std::lock_guard lock(lag_mutex_);
+    std::map<std::pair<std::string, int32_t>, prometheus::Gauge*>& previous = lag_gauges_[group];
+    std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> current;
+    for (const kafka::PartitionLag& entry : lags) {
+      prometheus::Gauge& gauge = consumer_lag_.Add({{"group", group},
+                                                    {"topic", entry.topic},
+                                                    {"partition", std::to_string(entry.partition)}});
+      gauge.Set(static_cast<double>(entry.lag));
+      current[{entry.topic, entry.partition}] = &gauge;
+    }
+    for (const auto& [partition, gauge] : previous) {
+      if (!current.contains(partition)) consumer_lag_.Remove(gauge);
+    }
+    previous = std::move(current);
+  };
+}
 
 kafka::LogFn ServiceRuntime::KafkaLog() const {
   return [this](std::string_view level, std::string_view event, std::string_view detail) {

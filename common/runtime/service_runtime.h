@@ -4,14 +4,20 @@
 // the main flips as it starts and drains. Mains stay wiring only.
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
 #include "common/kafka/client.h"
+#include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/log/log.h"
@@ -47,6 +53,12 @@ class ServiceRuntime {
   // Routes the Kafka clients' own events to this service's logger.
   kafka::LogFn KafkaLog() const;
 
+  // Exports the lag reports of `group`'s consumer as the gauge
+  // klaxon_consumer_lag{group, topic, partition}; pass it as ConsumerOptions::on_lag. A partition
+  // that drops out of the reports (revoked in a rebalance) loses its series, so only its current
+  // owner reports it. The returned function borrows this runtime.
+  kafka::LagFn ConsumerLagGauge(std::string group);
+
   // Blocks until SIGTERM/SIGINT, or until `publisher` reports a fatal error (librdkafka lost its
   // idempotence guarantee): that cannot be repaired in-process, so the service drains and exits
   // non-zero for Kubernetes to restart it. Returns that error, or OK after a signal.
@@ -60,6 +72,11 @@ class ServiceRuntime {
   log::Logger logger_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::atomic<bool> ready_ = false;
+  prometheus::Family<prometheus::Gauge>& consumer_lag_;
+  std::mutex lag_mutex_;
+  // The series each group's last report set, to remove those the next report lacks.
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, prometheus::Gauge*>>
+      lag_gauges_;  // guarded by lag_mutex_
   std::unique_ptr<metrics::AdminServer> admin_;
 };
 

@@ -94,7 +94,9 @@ int Run() {
                                                 .group_id = kConsumerGroup,
                                                 .topics = topics.All(),
                                                 .client_id = kService,
-                                                .log = (*runtime)->KafkaLog()});
+                                                .log = (*runtime)->KafkaLog(),
+                                                .on_lag = (*runtime)->ConsumerLagGauge(
+                                                    kConsumerGroup)});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
