@@ -51,6 +51,14 @@ struct AlertRecord {
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
 };
 
+// The status an event moved its alert to, and the alert's channel.
+struct StatusAdvance {
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+
+  friend bool operator==(const StatusAdvance&, const StatusAdvance&) = default;
+};
+
 struct AlertEvent {
   enum class Kind { kRequested, kOutcome };
 

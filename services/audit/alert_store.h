@@ -27,8 +27,10 @@ class AlertStore {
 
   // Folds `event` into its alert's record (ApplyEvent) and advances the partition's progress to
   // `progress` (never backwards), atomically: after a crash either both happened or neither.
+  // Returns the status the alert moved to (AdvancedStatus), nullopt when it did not move.
   // kUnavailable when the database is unreachable (retry).
-  virtual absl::Status Apply(const AlertEvent& event, const ConsumedOffset& progress) = 0;
+  virtual absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
+                                                             const ConsumedOffset& progress) = 0;
 
   // Advances progress past a message that carries no applicable event (one that failed to
   // decode), so read-your-writes does not wait for it.

@@ -44,19 +44,20 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
   }
 
   const absl::Time start = clock_.Now();
-  absl::Status applied = store_.Apply(*event, progress);
+  absl::StatusOr<std::optional<StatusAdvance>> applied = store_.Apply(*event, progress);
   metrics_.ProjectionWrite(clock_.Now() - start);
   if (!applied.ok()) {
-    if (absl::IsInvalidArgument(applied)) {
+    if (absl::IsInvalidArgument(applied.status())) {
       // The database rejected a value the decoder let through: the message can never apply.
       if (absl::Status recorded = store_.RecordProgress(progress); !recorded.ok()) {
         return Retryable(message, recorded);
       }
       metrics_.EventConsumed(message.topic, "invalid");
-      return applied;
+      return applied.status();
     }
-    return Retryable(message, applied);
+    return Retryable(message, applied.status());
   }
+  if (applied->has_value()) metrics_.StatusAdvanced(**applied);
   metrics_.EventConsumed(message.topic, "applied");
   return absl::OkStatus();
 }

@@ -60,6 +60,22 @@ class AuditConsumerTest : public ::testing::Test {
     return 0;
   }
 
+  double StatusReached(const std::string& status) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "klaxon_alert_status_total") continue;
+      for (const auto& metric : family.metric) {
+        bool channel_matches = false;
+        bool status_matches = false;
+        for (const auto& label : metric.label) {
+          channel_matches |= label.name == "channel" && label.value == "sms";
+          status_matches |= label.name == "status" && label.value == status;
+        }
+        if (channel_matches && status_matches) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
   Topics topics_ = Topics::WithPrefix("t1.");
   FakeAlertStore store_;
   timing::FakeClock clock_;
@@ -124,6 +140,28 @@ TEST_F(AuditConsumerTest, RedeliveredMessageChangesNothing) {
   const AlertRecord before = *store_.Find(kAlertId);
   ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(*store_.Find(kAlertId), before);
+}
+
+TEST_F(AuditConsumerTest, CountsEachStatusTheAlertMovesTo) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  EXPECT_EQ(StatusReached("QUEUED"), 1);
+  EXPECT_EQ(StatusReached("SENT"), 1);
+}
+
+TEST_F(AuditConsumerTest, RedeliveredEventIsNotCountedAgain) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  EXPECT_EQ(StatusReached("SENT"), 1);
+}
+
+TEST_F(AuditConsumerTest, LateLowerStatusIsNotCounted) {
+  // The outcome was consumed first; the request that follows fills in the record but its QUEUED
+  // would lower the status, so the alert never moved to QUEUED.
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  EXPECT_EQ(StatusReached("SENT"), 1);
+  EXPECT_EQ(StatusReached("QUEUED"), 0);
 }
 
 }  // namespace

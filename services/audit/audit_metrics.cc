@@ -3,16 +3,36 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 
 namespace klaxon::audit {
+namespace {
+
+// "CHANNEL_SMS" -> "sms", the label the workers use.
+std::string ChannelLabel(Channel channel) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(klaxon::types::v1::Channel_Name(channel), "CHANNEL_"));
+}
+
+// "ALERT_STATUS_DELIVERED" -> "DELIVERED".
+std::string StatusLabel(AlertStatus status) {
+  return std::string(
+      absl::StripPrefix(klaxon::types::v1::AlertStatus_Name(status), "ALERT_STATUS_"));
+}
+
+}  // namespace
 
 AuditMetrics::AuditMetrics(prometheus::Registry& registry)
     : events_consumed_(prometheus::BuildCounter()
                            .Name("klaxon_audit_events_consumed_total")
                            .Help("Kafka messages audit handled, by topic and result")
                            .Register(registry)),
+      alert_status_(prometheus::BuildCounter()
+                        .Name("klaxon_alert_status_total")
+                        .Help("Alerts whose projected status moved to status, by channel")
+                        .Register(registry)),
       projection_write_seconds_(
           prometheus::BuildHistogram()
               .Name("klaxon_audit_projection_write_seconds")
@@ -39,6 +59,12 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
 
 void AuditMetrics::EventConsumed(std::string_view topic, std::string_view result) {
   events_consumed_.Add({{"topic", std::string(topic)}, {"result", std::string(result)}})
+      .Increment();
+}
+
+void AuditMetrics::StatusAdvanced(const StatusAdvance& advance) {
+  alert_status_
+      .Add({{"channel", ChannelLabel(advance.channel)}, {"status", StatusLabel(advance.status)}})
       .Increment();
 }
 

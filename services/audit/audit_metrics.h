@@ -12,6 +12,7 @@
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "services/audit/alert.h"
 
 namespace klaxon::audit {
 
@@ -22,6 +23,10 @@ class AuditMetrics {
   // klaxon_audit_events_consumed_total{topic, result}: result is "applied", "invalid" (skipped,
   // undecodable) or "retry" (the store failed; the message will be handled again).
   void EventConsumed(std::string_view topic, std::string_view result);
+
+  // klaxon_alert_status_total{channel, status}: an alert's projected status moved to `status`;
+  // channel is "sms" or "voice", status "QUEUED", "SENT", "DELIVERED", "UNDELIVERED" or "FAILED".
+  void StatusAdvanced(const StatusAdvance& advance);
 
   // klaxon_audit_projection_write_seconds: one AlertStore::Apply transaction.
   void ProjectionWrite(absl::Duration latency);
@@ -37,6 +42,7 @@ class AuditMetrics {
 
  private:
   prometheus::Family<prometheus::Counter>& events_consumed_;
+  prometheus::Family<prometheus::Counter>& alert_status_;
   prometheus::Histogram& projection_write_seconds_;
   prometheus::Family<prometheus::Counter>& get_alert_requests_;
   prometheus::Family<prometheus::Counter>& read_your_writes_waits_;

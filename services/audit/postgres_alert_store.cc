@@ -101,12 +101,15 @@ const AttemptRecord* FindAttempt(const std::optional<AlertRecord>& record, uint3
 
 }  // namespace
 
-absl::Status PostgresAlertStore::Apply(const AlertEvent& event, const ConsumedOffset& progress) {
-  return db_.Transact([&](pqxx::work& txn) -> absl::Status {
+absl::StatusOr<std::optional<StatusAdvance>> PostgresAlertStore::Apply(
+    const AlertEvent& event, const ConsumedOffset& progress) {
+  std::optional<StatusAdvance> advanced;
+  absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
     txn.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kAlertLockClass,
                     event.alert_id);
     const std::optional<AlertRecord> current = LoadAlert(txn, event.alert_id);
     const AlertRecord next = ApplyEvent(current, event);
+    advanced = AdvancedStatus(current, next);
     if (!current.has_value() || next != *current) {
       const pqxx::result written = txn.exec_params(
           kUpsertAlertSql, next.alert_id, next.caller, static_cast<int>(next.channel),
@@ -131,6 +134,8 @@ absl::Status PostgresAlertStore::Apply(const AlertEvent& event, const ConsumedOf
     AdvanceProgress(txn, progress);
     return absl::OkStatus();
   });
+  if (!status.ok()) return status;
+  return advanced;
 }
 
 absl::Status PostgresAlertStore::RecordProgress(const ConsumedOffset& progress) {

@@ -16,7 +16,8 @@ class PostgresAlertStore final : public AlertStore {
   // `db` is borrowed and must outlive the store.
   explicit PostgresAlertStore(pg::Database& db) : db_(db) {}
 
-  absl::Status Apply(const AlertEvent& event, const ConsumedOffset& progress) override;
+  absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
+                                                     const ConsumedOffset& progress) override;
   absl::Status RecordProgress(const ConsumedOffset& progress) override;
   absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                       std::string_view alert_id) override;

@@ -166,7 +166,7 @@ TEST_F(PostgresAlertStoreTest, ProgressNeverMovesBackwards) {
 TEST_F(PostgresAlertStoreTest, RejectedWriteLeavesProgressUntouched) {
   AlertEvent bad = Requested();
   bad.channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;  // violates the channel CHECK
-  absl::Status status = store_->Apply(bad, At(7));
+  absl::Status status = store_->Apply(bad, At(7)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_EQ(Progress(), 0);
   EXPECT_FALSE(Get().has_value());
@@ -186,7 +186,7 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
       std::vector<AlertEvent> events = history;
       std::shuffle(events.begin(), events.end(), std::mt19937(static_cast<uint32_t>(w)));
       for (const AlertEvent& event : events) {
-        absl::Status status = store_->Apply(event, At(1));
+        absl::Status status = store_->Apply(event, At(1)).status();
         if (!status.ok()) results[w] = status;
       }
     });
@@ -207,7 +207,8 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
     pqxx::nontransaction txn(admin);
     txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
   }
-  absl::Status status = store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2));
+  absl::Status status =
+      store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
 }

@@ -80,4 +80,12 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
   return record;
 }
 
+std::optional<StatusAdvance> AdvancedStatus(const std::optional<AlertRecord>& current,
+                                            const AlertRecord& next) {
+  const AlertStatus before =
+      current.has_value() ? current->status : klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  if (next.status == before) return std::nullopt;
+  return StatusAdvance{.channel = next.channel, .status = next.status};
+}
+
 }  // namespace klaxon::audit

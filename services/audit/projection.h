@@ -23,4 +23,9 @@ namespace klaxon::audit {
 // the same alert_id.
 AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEvent& event);
 
+// The status `next` (ApplyEvent's result) moved to from `current`; nullopt when it stayed the same
+// (a duplicate, or an event of lower or equal rank).
+std::optional<StatusAdvance> AdvancedStatus(const std::optional<AlertRecord>& current,
+                                            const AlertRecord& next);
+
 }  // namespace klaxon::audit

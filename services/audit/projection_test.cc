@@ -173,5 +173,34 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
   }
 }
 
+TEST(AdvancedStatusTest, NewAlertMovesToItsFirstStatus) {
+  const AlertRecord next = ApplyEvent(std::nullopt, Requested());
+  EXPECT_EQ(AdvancedStatus(std::nullopt, next),
+            (StatusAdvance{.channel = CHANNEL_SMS, .status = ALERT_STATUS_QUEUED}));
+}
+
+TEST(AdvancedStatusTest, HigherRankMovesTheStatus) {
+  const AlertRecord queued = ApplyEvent(std::nullopt, Requested());
+  const AlertRecord delivered =
+      ApplyEvent(queued, Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(2)));
+  EXPECT_EQ(AdvancedStatus(queued, delivered),
+            (StatusAdvance{.channel = CHANNEL_SMS, .status = ALERT_STATUS_DELIVERED}));
+}
+
+TEST(AdvancedStatusTest, DuplicateDoesNotMoveTheStatus) {
+  const AlertRecord sent = ApplyEvent(std::nullopt, Outcome(ALERT_STATUS_SENT, absl::Seconds(1)));
+  EXPECT_EQ(AdvancedStatus(sent, ApplyEvent(sent, Outcome(ALERT_STATUS_SENT, absl::Seconds(1)))),
+            std::nullopt);
+}
+
+TEST(AdvancedStatusTest, LateLowerRankDoesNotMoveTheStatus) {
+  const AlertRecord delivered =
+      ApplyEvent(std::nullopt, Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(2)));
+  // The request still changes the record (recipient, created_at), but not its status.
+  const AlertRecord next = ApplyEvent(delivered, Requested());
+  ASSERT_NE(next, delivered);
+  EXPECT_EQ(AdvancedStatus(delivered, next), std::nullopt);
+}
+
 }  // namespace
 }  // namespace klaxon::audit

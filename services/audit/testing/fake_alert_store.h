@@ -15,14 +15,17 @@ namespace klaxon::audit {
 
 class FakeAlertStore final : public AlertStore {
  public:
-  absl::Status Apply(const AlertEvent& event, const ConsumedOffset& progress) override {
+  absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
+                                                     const ConsumedOffset& progress) override {
     std::lock_guard lock(mutex_);
     if (!fail_with_.ok()) return fail_with_;
     std::optional<AlertRecord> current;
     if (auto found = alerts_.find(event.alert_id); found != alerts_.end()) current = found->second;
-    alerts_[event.alert_id] = ApplyEvent(current, event);
+    AlertRecord next = ApplyEvent(current, event);
+    std::optional<StatusAdvance> advanced = AdvancedStatus(current, next);
+    alerts_[event.alert_id] = std::move(next);
     AdvanceLocked(progress);
-    return absl::OkStatus();
+    return advanced;
   }
 
   absl::Status RecordProgress(const ConsumedOffset& progress) override {
