@@ -35,18 +35,16 @@ Settings ReadSettings(const WorkerSpec& spec) {
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
   settings.twilio_client = {
-      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com",
-                             {"http", "https"}),
+      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
       .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
       .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
-      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15),
-                                       absl::Seconds(1), absl::Seconds(60))};
+      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
+                                       absl::Seconds(60))};
   settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
   if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
     reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
   }
-  settings.twilio.status_callback =
-      reader.Url("KLAXON_STATUS_CALLBACK_URL", "", {"http", "https"});
+  settings.twilio.status_callback = reader.Url("KLAXON_STATUS_CALLBACK_URL", "", {"http", "https"});
   settings.make_sender = spec.configure(reader, settings.twilio);
   config::ExitOnError(reader.Finish(), spec.service);
   return settings;
@@ -73,13 +71,13 @@ int RunWorker(const WorkerSpec& spec) {
                                                   .client_id = spec.service,
                                                   .log = (*runtime)->KafkaLog()});
   const std::string group = "klaxon-" + spec.service;
-  auto consumer = kafka::KafkaConsumer::Create(
-      {.brokers = settings.common.kafka_brokers,
-       .group_id = group,
-       .topics = {settings.common.Topic(spec.request_topic)},
-       .client_id = spec.service,
-       .log = (*runtime)->KafkaLog(),
-       .on_lag = (*runtime)->ConsumerLagGauge(group)});
+  auto consumer =
+      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .group_id = group,
+                                    .topics = {settings.common.Topic(spec.request_topic)},
+                                    .client_id = spec.service,
+                                    .log = (*runtime)->KafkaLog(),
+                                    .on_lag = (*runtime)->ConsumerLagGauge(group)});
   for (const absl::Status& status :
        {redis.status(), twilio.status(), publisher.status(), consumer.status()}) {
     if (!status.ok()) {

@@ -9,7 +9,8 @@ namespace klaxon::runtime {
 
 CommonSettings ReadCommonSettings(config::Reader& reader) {
   CommonSettings settings;
-  const std::string level = reader.Enum("KLAXON_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  const std::string level =
+      reader.Enum("KLAXON_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
   if (absl::StatusOr<log::Level> parsed = log::ParseLevel(level); parsed.ok()) {
     settings.log_level = *parsed;
   }
@@ -19,12 +20,12 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
     reader.AddError("KLAXON_PII_HMAC_KEY", "must be at least 16 bytes long");
   }
   settings.admin = reader.HostPortValue("KLAXON_ADMIN_ADDR", "127.0.0.1:9464");
-  settings.kafka_brokers = absl::StrJoin(reader.HostPortList("KLAXON_KAFKA_BROKERS"), ",",
-                                         [](std::string* out, const config::HostPort& broker) {
-                                           out->append(broker.ToString());
-                                         });
+  settings.kafka_brokers = absl::StrJoin(
+      reader.HostPortList("KLAXON_KAFKA_BROKERS"), ",",
+      [](std::string* out, const config::HostPort& broker) { out->append(broker.ToString()); });
   settings.topic_prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
-  if (absl::Status valid = kafka::PrefixedTopic(settings.topic_prefix, kafka::kSmsRequests).status();
+  if (absl::Status valid =
+          kafka::PrefixedTopic(settings.topic_prefix, kafka::kSmsRequests).status();
       !valid.ok()) {
     reader.AddError("KLAXON_TOPIC_PREFIX", std::string(valid.message()));
   }
@@ -37,15 +38,15 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
   if (!redactor.ok()) return redactor.status();
   std::unique_ptr<ServiceRuntime> runtime(
       new ServiceRuntime(std::move(service), *std::move(redactor), settings.log_level));
-  absl::StatusOr<std::unique_ptr<metrics::AdminServer>> admin = metrics::AdminServer::Start(
-      {.host = settings.admin.host,
-       .port = settings.admin.port,
-       .registry = runtime->registry_,
-       .ready = [ready = &runtime->ready_] { return ready->load(); }});
+  absl::StatusOr<std::unique_ptr<metrics::AdminServer>> admin =
+      metrics::AdminServer::Start({.host = settings.admin.host,
+                                   .port = settings.admin.port,
+                                   .registry = runtime->registry_,
+                                   .ready = [ready = &runtime->ready_] { return ready->load(); }});
   if (!admin.ok()) return admin.status();
   runtime->admin_ = *std::move(admin);
-  runtime->logger_.Info("admin_listening", {{"address", settings.admin.host},
-                                            {"port", runtime->admin_->port()}});
+  runtime->logger_.Info("admin_listening",
+                        {{"address", settings.admin.host}, {"port", runtime->admin_->port()}});
   return runtime;
 }
 
@@ -63,9 +64,10 @@ kafka::LagFn ServiceRuntime::ConsumerLagGauge(std::string group) {
     std::map<std::pair<std::string, int32_t>, prometheus::Gauge*>& previous = lag_gauges_[group];
     std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> current;
     for (const kafka::PartitionLag& entry : lags) {
-      prometheus::Gauge& gauge = consumer_lag_.Add({{"group", group},
-                                                    {"topic", entry.topic},
-                                                    {"partition", std::to_string(entry.partition)}});
+      prometheus::Gauge& gauge =
+          consumer_lag_.Add({{"group", group},
+                             {"topic", entry.topic},
+                             {"partition", std::to_string(entry.partition)}});
       gauge.Set(static_cast<double>(entry.lag));
       current[{entry.topic, entry.partition}] = &gauge;
     }

@@ -3,16 +3,16 @@
 // logger, the metrics registry and the admin server (/metrics, /livez, /readyz) whose readiness
 // the main flips as it starts and drains. Mains stay wiring only.
 
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
-
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
@@ -31,7 +31,7 @@ struct CommonSettings {
   std::string pii_hmac_key;
   config::HostPort admin;
   std::string kafka_brokers;  // comma-separated host:port
-  std::string topic_prefix;  // validated: prefix + any Klaxon topic is a legal topic name
+  std::string topic_prefix;   // validated: prefix + any Klaxon topic is a legal topic name
 
   // The full name of one of kafka/topics.h's topics in this deployment.
   std::string Topic(std::string_view name) const { return topic_prefix + std::string(name); }
