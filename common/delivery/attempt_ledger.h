@@ -2,6 +2,11 @@
 // Port: the record that makes each attempt reach Twilio at most once. A worker claims an attempt
 // atomically before sending and records its outcome afterwards; a redelivered request finds the
 // claim and republishes the outcome instead of sending again.
+//
+// Claims carry their owner, one id per worker process. An owner that finds its own claim knows
+// it has nothing in flight for that attempt (the dispatcher keeps every sent-but-unrecorded
+// outcome in memory), so it may claim it again: that covers a lost reply to the claim and a
+// release that failed.
 
 #include <optional>
 #include <string_view>
@@ -14,8 +19,8 @@ namespace klaxon::delivery {
 
 struct AttemptClaim {
   enum class State {
-    kClaimed,     // this call claimed the attempt: send it
-    kInProgress,  // claimed earlier and no outcome yet (maybe a worker died while sending)
+    kClaimed,     // the caller holds the claim (new, or its own from before): send it
+    kInProgress,  // another owner claimed it and recorded no outcome (maybe it died sending)
     kDone,        // the outcome is recorded
   };
   State state = State::kClaimed;
@@ -27,11 +32,13 @@ class AttemptLedger {
  public:
   virtual ~AttemptLedger() = default;
   virtual absl::StatusOr<AttemptClaim> Claim(std::string_view alert_id, uint32_t attempt,
-                                             absl::Time now) = 0;
+                                             std::string_view owner, absl::Time now) = 0;
   virtual absl::Status RecordOutcome(std::string_view alert_id, uint32_t attempt,
                                      const events::v1::DeliveryOutcome& outcome) = 0;
-  // Gives the attempt back after a failure that provably did not reach the provider.
-  virtual absl::Status Release(std::string_view alert_id, uint32_t attempt) = 0;
+  // Gives the attempt back after a failure that provably did not reach the provider. Only a claim
+  // `owner` still holds is removed, never another owner's claim or a recorded outcome.
+  virtual absl::Status Release(std::string_view alert_id, uint32_t attempt,
+                               std::string_view owner) = 0;
 };
 
 }  // namespace klaxon::delivery

@@ -60,8 +60,12 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
 absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& request) {
   const std::string& alert_id = request.header().alert_id();
   const uint32_t attempt = request.header().attempt();
+  // Sent earlier by this worker, but the ledger could not take the outcome then: never resend.
+  if (std::optional<DeliveryOutcome> sent = Unrecorded(alert_id, attempt)) {
+    return Record(alert_id, attempt, *sent);
+  }
   const absl::Time now = now_();
-  absl::StatusOr<AttemptClaim> claim = ledger_.Claim(alert_id, attempt, now);
+  absl::StatusOr<AttemptClaim> claim = ledger_.Claim(alert_id, attempt, options_.worker_id, now);
   if (!claim.ok()) return claim.status();
 
   switch (claim->state) {
@@ -73,36 +77,51 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& reques
         return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ", alert_id,
                                                    " is being sent by another worker"));
       }
+      // The lease ran out without an outcome: the worker holding it died while sending.
+      return Record(alert_id, attempt,
+                    GaveUp("a worker stopped while sending this attempt; whether Twilio "
+                           "received it is unknown, so it was not resent"));
+    case AttemptClaim::State::kClaimed:
       break;
-    case AttemptClaim::State::kClaimed: {
-      const SendResult result = sender_.Send(request);
-      observer_.OnSent(request, result, now_() - now);
-      if (result.kind == SendResult::Kind::kRetryable) {
-        if (absl::Status released = ledger_.Release(alert_id, attempt); !released.ok()) {
-          return released;
-        }
-        return absl::UnavailableError(
-            absl::StrCat("Twilio did not process the request (", result.reason, ")"));
-      }
-      const DeliveryOutcome outcome =
-          result.kind == SendResult::Kind::kUnknown
-              ? GaveUp(absl::StrCat("Twilio's answer was lost (", result.reason,
-                                    "); not resent, to avoid a duplicate"))
-              : OutcomeOf(result);
-      // The outcome is known and about to be published; a ledger that cannot record it only
-      // matters if this request is redelivered, so it must not stop the publish.
-      (void)ledger_.RecordOutcome(alert_id, attempt, outcome);
-      return outcome;
+  }
+  const SendResult result = sender_.Send(request);
+  observer_.OnSent(request, result, now_() - now);
+  if (result.kind == SendResult::Kind::kRetryable) {
+    // If the release fails, our own claim stays; claiming it again later is safe (see Claim).
+    if (absl::Status released = ledger_.Release(alert_id, attempt, options_.worker_id);
+        !released.ok()) {
+      return released;
     }
+    return absl::UnavailableError(
+        absl::StrCat("Twilio did not process the request (", result.reason, ")"));
   }
-  // A claim whose lease ran out without an outcome: its worker died while sending.
-  DeliveryOutcome outcome = GaveUp(
-      "a worker stopped while sending this attempt; whether Twilio received it is unknown, so "
-      "it was not resent");
+  return Record(alert_id, attempt,
+                result.kind == SendResult::Kind::kUnknown
+                    ? GaveUp(absl::StrCat("Twilio's answer was lost (", result.reason,
+                                          "); not resent, to avoid a duplicate"))
+                    : OutcomeOf(result));
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Record(const std::string& alert_id, uint32_t attempt,
+                                                   const DeliveryOutcome& outcome) {
+  const std::pair<std::string, uint32_t> key(alert_id, attempt);
+  std::lock_guard lock(mutex_);
   if (absl::Status recorded = ledger_.RecordOutcome(alert_id, attempt, outcome); !recorded.ok()) {
-    return recorded;
+    unrecorded_[key] = outcome;
+    return absl::UnavailableError(absl::StrCat("the outcome of attempt ", attempt, " of alert ",
+                                               alert_id, " could not be recorded (",
+                                               recorded.message(), "); it is kept to retry"));
   }
+  unrecorded_.erase(key);
   return outcome;
+}
+
+std::optional<DeliveryOutcome> Dispatcher::Unrecorded(const std::string& alert_id,
+                                                      uint32_t attempt) const {
+  std::lock_guard lock(mutex_);
+  auto it = unrecorded_.find({alert_id, attempt});
+  if (it == unrecorded_.end()) return std::nullopt;
+  return it->second;
 }
 
 absl::Status Dispatcher::PublishOutcome(const AlertRequested& request,

@@ -40,8 +40,10 @@ class CountingObserver final : public DispatchObserver {
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
-      : dispatcher_({.outcome_topic = "t.delivery", .claim_lease = absl::Minutes(2)}, ledger_,
-                    sender_, publisher_, observer_, [this] { return now_; }) {}
+      : dispatcher_({.outcome_topic = "t.delivery",
+                     .worker_id = "worker-1",
+                     .claim_lease = absl::Minutes(2)},
+                    ledger_, sender_, publisher_, observer_, [this] { return now_; }) {}
 
   static messaging::InboundMessage Request(uint32_t attempt = 1) {
     events::v1::AlertRequested request;
@@ -127,14 +129,14 @@ TEST_F(DispatcherTest, UnknownOutcomeIsNeverResent) {
 }
 
 TEST_F(DispatcherTest, FreshClaimByAnotherWorkerMakesUsWait) {
-  ledger_.AbandonClaim("a1", 1, now_ - absl::Seconds(10));
+  ledger_.AbandonClaim("a1", 1, "worker-0", now_ - absl::Seconds(10));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(sender_.calls, 0);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(DispatcherTest, ExpiredClaimEndsAsUnknownWithoutResending) {
-  ledger_.AbandonClaim("a1", 1, now_ - absl::Minutes(3));
+  ledger_.AbandonClaim("a1", 1, "worker-0", now_ - absl::Minutes(3));
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 0);
   DeliveryEvent event = OnlyPublished();
@@ -149,6 +151,29 @@ TEST_F(DispatcherTest, PublishFailureIsRetryableAndRetryDoesNotResend) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 1);
   EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+}
+
+TEST_F(DispatcherTest, OutcomeTheLedgerRefusedIsRecordedOnRetryWithoutResending) {
+  ledger_.FailNextRecordOutcome(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty()) << "published before the ledger had it";
+
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1) << "the recorded outcome must be republished, not resent";
+}
+
+TEST_F(DispatcherTest, OwnClaimLeftByAFailedReleaseIsClaimedAgain) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
+  ledger_.FailNextRelease(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+
+  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM2"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 2);
+  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
 }
 
 TEST_F(DispatcherTest, LedgerDownMeansNothingIsSent) {

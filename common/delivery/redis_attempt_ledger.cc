@@ -8,18 +8,31 @@
 namespace klaxon::delivery {
 namespace {
 
-// Values: "claimed:<unix ms>" while sending, "done:<serialized DeliveryOutcome>" afterwards.
+// Values: "claimed:<unix ms>:<owner>" while sending, "done:<serialized DeliveryOutcome>" after.
 constexpr std::string_view kClaimedPrefix = "claimed:";
 constexpr std::string_view kDonePrefix = "done:";
 
-absl::StatusOr<AttemptClaim> Decode(std::string_view value) {
+// Deletes the attempt only while it is still the given owner's claim (ARGV[1] = ":<owner>").
+constexpr char kReleaseScript[] = R"lua(
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 8) == 'claimed:' and
+    string.sub(value, -string.len(ARGV[1])) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+)lua";
+
+absl::StatusOr<AttemptClaim> Decode(std::string_view value, std::string_view owner) {
   AttemptClaim claim;
   if (value.starts_with(kClaimedPrefix)) {
+    const std::string_view rest = value.substr(kClaimedPrefix.size());
+    const size_t colon = rest.find(':');
     int64_t millis = 0;
-    const std::string_view digits = value.substr(kClaimedPrefix.size());
-    if (!absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &millis)) {
-      return absl::InternalError("attempt record in Redis has a malformed claim time");
+    if (colon == std::string_view::npos ||
+        !absl::SimpleAtoi(absl::string_view(rest.data(), colon), &millis)) {
+      return absl::InternalError("attempt record in Redis has a malformed claim");
     }
+    if (rest.substr(colon + 1) == owner) return claim;  // our own claim: nothing is in flight
     claim.state = AttemptClaim::State::kInProgress;
     claim.claimed_at = absl::FromUnixMillis(millis);
     return claim;
@@ -49,9 +62,10 @@ std::string RedisAttemptLedger::Key(std::string_view alert_id, uint32_t attempt)
 }
 
 absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id, uint32_t attempt,
-                                                       absl::Time now) {
+                                                       std::string_view owner, absl::Time now) {
   const std::string key = Key(alert_id, attempt);
-  const std::string claimed = absl::StrCat(std::string(kClaimedPrefix), absl::ToUnixMillis(now));
+  const std::string claimed =
+      absl::StrCat(std::string(kClaimedPrefix), absl::ToUnixMillis(now), ":", std::string(owner));
   // A record released between our SET and GET is claimable again: one more round settles it.
   for (int round = 0; round < 2; ++round) {
     absl::StatusOr<redis::Reply> set =
@@ -60,7 +74,7 @@ absl::StatusOr<AttemptClaim> RedisAttemptLedger::Claim(std::string_view alert_id
     if (set->type == redis::Reply::Type::kStatus) return AttemptClaim{};
     absl::StatusOr<redis::Reply> existing = redis_.Command({"GET", key});
     if (!existing.ok()) return existing.status();
-    if (existing->type == redis::Reply::Type::kString) return Decode(existing->str);
+    if (existing->type == redis::Reply::Type::kString) return Decode(existing->str, owner);
   }
   return absl::UnavailableError(absl::StrCat("attempt ", attempt, " of alert ",
                                              std::string(alert_id),
@@ -76,8 +90,12 @@ absl::Status RedisAttemptLedger::RecordOutcome(std::string_view alert_id, uint32
       .status();
 }
 
-absl::Status RedisAttemptLedger::Release(std::string_view alert_id, uint32_t attempt) {
-  return redis_.Command({"DEL", Key(alert_id, attempt)}).status();
+absl::Status RedisAttemptLedger::Release(std::string_view alert_id, uint32_t attempt,
+                                         std::string_view owner) {
+  return redis_
+      .Command({"EVAL", kReleaseScript, "1", Key(alert_id, attempt),
+                absl::StrCat(":", std::string(owner))})
+      .status();
 }
 
 }  // namespace klaxon::delivery

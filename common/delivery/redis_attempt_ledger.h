@@ -15,10 +15,11 @@ class RedisAttemptLedger final : public AttemptLedger {
                      absl::Duration retention = absl::Hours(24 * 7));
 
   absl::StatusOr<AttemptClaim> Claim(std::string_view alert_id, uint32_t attempt,
-                                     absl::Time now) override;
+                                     std::string_view owner, absl::Time now) override;
   absl::Status RecordOutcome(std::string_view alert_id, uint32_t attempt,
                              const events::v1::DeliveryOutcome& outcome) override;
-  absl::Status Release(std::string_view alert_id, uint32_t attempt) override;
+  absl::Status Release(std::string_view alert_id, uint32_t attempt,
+                       std::string_view owner) override;
 
  private:
   std::string Key(std::string_view alert_id, uint32_t attempt) const;

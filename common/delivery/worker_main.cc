@@ -1,8 +1,12 @@
 #include "common/delivery/worker_main.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <thread>
 
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/delivery/dispatch_telemetry.h"
 #include "common/delivery/dispatcher.h"
@@ -50,6 +54,15 @@ Settings ReadSettings(const WorkerSpec& spec) {
   return settings;
 }
 
+// Unique per process, so a restarted worker never mistakes a dead predecessor's claim for its own.
+std::string WorkerId(const std::string& service) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  absl::BitGen gen;
+  return absl::StrCat(service, "@", host, "/", getpid(), "/",
+                      absl::Hex(absl::Uniform<uint32_t>(gen), absl::kZeroPad8));
+}
+
 }  // namespace
 
 int RunWorker(const WorkerSpec& spec) {
@@ -89,8 +102,9 @@ int RunWorker(const WorkerSpec& spec) {
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
   std::unique_ptr<Sender> sender = settings.make_sender(**twilio);
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
-  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents)}, ledger,
-                        *sender, **publisher, telemetry, [] { return absl::Now(); });
+  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
+                         .worker_id = WorkerId(spec.service)},
+                        ledger, *sender, **publisher, telemetry, [] { return absl::Now(); });
 
   absl::Status consumed;
   std::jthread consuming([&] {

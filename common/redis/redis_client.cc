@@ -42,7 +42,10 @@ absl::StatusOr<Reply> Convert(const redisReply& raw) {
       }
       return reply;
     case REDIS_REPLY_ERROR:
-      return absl::InternalError(
+      // Failover (READONLY), loading, OOM and busy scripts all answer with an error reply; all
+      // of them may pass, and a worker that skipped the message would lose an alert. So every
+      // error reply is retryable; one that persists shows up as consumer lag, not as loss.
+      return absl::UnavailableError(
           absl::StrCat("redis replied with an error: ", absl::string_view(raw.str, raw.len)));
     default:
       return absl::InternalError(absl::StrCat("unexpected redis reply type ", raw.type));
@@ -52,15 +55,19 @@ absl::StatusOr<Reply> Convert(const redisReply& raw) {
 }  // namespace
 
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
-  const absl::string_view url(text.data(), text.size());
-  absl::string_view rest = url;
+  // Messages never quote the URL: a mistyped one may hold a password.
+  absl::string_view rest(text.data(), text.size());
   if (!absl::ConsumePrefix(&rest, "redis://")) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" does not start with redis://"));
+    return absl::InvalidArgumentError("the Redis URL does not start with redis://");
+  }
+  if (rest.find('@') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "the Redis URL has user information; Redis AUTH is not supported yet");
   }
   RedisEndpoint endpoint;
   if (const size_t slash = rest.find('/'); slash != absl::string_view::npos) {
     if (!absl::SimpleAtoi(rest.substr(slash + 1), &endpoint.db) || endpoint.db < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has a bad database number"));
+      return absl::InvalidArgumentError("the Redis URL has a bad database number");
     }
     rest = rest.substr(0, slash);
   }
@@ -71,12 +78,10 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
     endpoint.host = std::string(rest.substr(0, colon));
     if (!absl::SimpleAtoi(rest.substr(colon + 1), &endpoint.port) || endpoint.port <= 0 ||
         endpoint.port > 65535) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has a bad port"));
+      return absl::InvalidArgumentError("the Redis URL has a bad port");
     }
   }
-  if (endpoint.host.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", url, "\" has no host"));
-  }
+  if (endpoint.host.empty()) return absl::InvalidArgumentError("the Redis URL has no host");
   return endpoint;
 }
 

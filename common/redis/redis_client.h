@@ -1,7 +1,8 @@
 #pragma once
 // A small synchronous Redis client over hiredis with a fixed pool of connections, for the short
 // commands Klaxon's hot paths need (SET NX, GET, DEL, EVAL). A broken connection is dropped and
-// re-dialled on next use; every failure reaching the caller is kUnavailable, so it is retryable.
+// re-dialled on next use. Every failure reaching the caller, error replies included, is
+// kUnavailable, so it is retryable.
 
 #include <condition_variable>
 #include <cstdint>
@@ -41,7 +42,7 @@ struct RedisEndpoint {
   int db = 0;
 };
 
-// Parses redis://host:port[/db]; kInvalidArgument says what is wrong with it.
+// Parses redis://host:port[/db]; kInvalidArgument says what is wrong without quoting the URL.
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
 class RedisClient {

@@ -45,9 +45,10 @@ TEST_F(RedisClientIntegrationTest, BinarySafeValuesRoundTrip) {
   EXPECT_EQ(value->str, binary);
 }
 
-TEST_F(RedisClientIntegrationTest, ServerErrorsBecomeStatus) {
+TEST_F(RedisClientIntegrationTest, ServerErrorRepliesAreRetryable) {
   ASSERT_TRUE(client_->Command({"SET", prefix_ + "a", "text"}).ok());
-  EXPECT_FALSE(client_->Command({"INCR", prefix_ + "a"}).ok());
+  EXPECT_EQ(client_->Command({"INCR", prefix_ + "a"}).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {

@@ -30,6 +30,12 @@ TEST(ParseRedisUrlTest, RejectsBadPort) {
   EXPECT_EQ(ParseRedisUrl("redis://cache:x").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ParseRedisUrlTest, RejectsUserInformationWithoutQuotingIt) {
+  absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl("redis://user:s3cret@cache:6379");
+  EXPECT_EQ(endpoint.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(endpoint.status().message()).find("s3cret"), std::string::npos);
+}
+
 TEST(RedisClientTest, UnreachableServerIsUnavailable) {
   // Port 1 on loopback refuses connections.
   absl::StatusOr<std::unique_ptr<RedisClient>> client =
