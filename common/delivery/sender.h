@@ -2,10 +2,8 @@
 // Port: hands one alert attempt to the outside world (Twilio's Messages or Calls API) and says
 // what became of it, in the terms the dispatcher decides on.
 
-#include <optional>
 #include <string>
 
-#include "absl/time/time.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
@@ -22,7 +20,6 @@ struct SendResult {
   std::string provider_status;  // the provider's own status word, e.g. "queued"
   int error_code = 0;
   std::string reason;  // readable, never holds personal data
-  std::optional<absl::Duration> retry_after;
 };
 
 class Sender {

@@ -67,9 +67,7 @@ std::string DescribeTwilioError(const twilio::TwilioError& error) {
 }
 
 SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
-  SendResult result{.error_code = error.code,
-                    .reason = DescribeTwilioError(error),
-                    .retry_after = error.retry_after};
+  SendResult result{.error_code = error.code, .reason = DescribeTwilioError(error)};
   switch (error.transport) {
     case twilio::Transport::kNotSent:
       result.kind = SendResult::Kind::kRetryable;

@@ -41,12 +41,6 @@ TEST(ClassifyTwilioErrorTest, OtherClientErrorsAreRejected) {
             SendResult::Kind::kRejected);
 }
 
-TEST(ClassifyTwilioErrorTest, RetryAfterIsKept) {
-  SendResult result = ClassifyTwilioError(
-      {.transport = Transport::kAnswered, .http_status = 429, .retry_after = absl::Seconds(3)});
-  EXPECT_EQ(result.retry_after, absl::Seconds(3));
-}
-
 TEST(DescribeTwilioErrorTest, NamesCodeAndMeaningButNotTwilioText) {
   std::string reason = DescribeTwilioError({.transport = Transport::kAnswered,
                                             .http_status = 400,

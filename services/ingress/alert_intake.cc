@@ -57,7 +57,7 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Send(std::string_view caller,
 
 absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
                                                       const SendAlertRequest& request) {
-  absl::StatusOr<ValidatedRecipient> recipient = ValidateSendAlert(request);
+  absl::StatusOr<std::string> recipient = ValidateSendAlert(request);
   if (!recipient.ok()) return recipient.status();
 
   const IdempotencyRecord candidate{.alert_id = new_alert_id_(),
@@ -73,7 +73,7 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 
   const absl::Time started = now_();
   if (!record->published) {
-    absl::Status published = Publish(caller, record->alert_id, request, recipient->e164);
+    absl::Status published = Publish(caller, record->alert_id, request, *recipient);
     if (!published.ok()) return published;
     // Kafka has the request now. Failing to note that only costs a repeat one more publish.
     (void)store_.MarkPublished(caller, request.idempotency_key());

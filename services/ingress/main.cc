@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
@@ -24,10 +26,14 @@ namespace {
 
 constexpr char kService[] = "ingress";
 
+// SendAlert handlers block on Redis and Kafka; bounding them to the Redis pool keeps an outage
+// from piling up threads (ADR 0003).
+constexpr int kMaxHandlerThreads = 32;
+
 struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
-  std::string api_keys;
+  std::optional<auth::ApiKeyRegistry> api_keys;  // set once Finish() passed
   std::string redis_url;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
@@ -37,16 +43,17 @@ Settings ReadSettings() {
   config::Reader reader(config::FromProcessEnvironment());
   Settings settings{.common = runtime::ReadCommonSettings(reader),
                     .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
-                    .api_keys = reader.Secret("KLAXON_API_KEYS"),
                     .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
                     .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
                     .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
                                                        absl::Milliseconds(100), absl::Seconds(60))};
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
-  if (!settings.api_keys.empty()) {
-    if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
-        !parsed.ok()) {
-      reader.AddError("KLAXON_API_KEYS", std::string(parsed.message()));
+  if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
+    absl::StatusOr<auth::ApiKeyRegistry> parsed = auth::ApiKeyRegistry::Parse(keys);
+    if (parsed.ok()) {
+      settings.api_keys = *std::move(parsed);
+    } else {
+      reader.AddError("KLAXON_API_KEYS", std::string(parsed.status().message()));
     }
   }
   config::ExitOnError(reader.Finish(), kService);
@@ -78,8 +85,8 @@ int Run() {
   config::ExitOnError(runtime.status(), kService);
   const log::Logger& logger = (*runtime)->logger();
 
-  auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
-  auto redis = redis::RedisClient::Create({.url = settings.redis_url, .pool_size = 32});
+  auto redis =
+      redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kMaxHandlerThreads});
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
                                                   .client_id = kService,
                                                   .delivery_timeout = settings.publish_timeout,
@@ -100,8 +107,10 @@ int Run() {
        .publish_timeout = settings.publish_timeout},
       store, **publisher, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
-  IntakeService service(*api_keys, intake);
-  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
+  IntakeService service(*settings.api_keys, intake);
+  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(),
+                                       .services = {service},
+                                       .max_threads = kMaxHandlerThreads});
   if (!server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});
     return 1;

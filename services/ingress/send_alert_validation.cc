@@ -84,7 +84,7 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
 
 }  // namespace
 
-absl::StatusOr<ValidatedRecipient> ValidateSendAlert(const SendAlertRequest& request) {
+absl::StatusOr<std::string> ValidateSendAlert(const SendAlertRequest& request) {
   if (request.channel() != types::v1::CHANNEL_SMS &&
       request.channel() != types::v1::CHANNEL_VOICE) {
     return absl::InvalidArgumentError(
@@ -103,7 +103,7 @@ absl::StatusOr<ValidatedRecipient> ValidateSendAlert(const SendAlertRequest& req
     return status;
   }
   if (absl::Status status = ValidateMetadata(request.metadata()); !status.ok()) return status;
-  return ValidatedRecipient{.e164 = recipient->e164, .country_code = recipient->country_code};
+  return recipient->e164;
 }
 
 }  // namespace klaxon::ingress

@@ -15,12 +15,7 @@ inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
 
-struct ValidatedRecipient {
-  std::string e164;
-  std::string country_code;
-};
-
 // Returns the recipient in canonical E.164 form when the whole request is valid.
-absl::StatusOr<ValidatedRecipient> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
+absl::StatusOr<std::string> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
 
 }  // namespace klaxon::ingress

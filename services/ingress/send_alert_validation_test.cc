@@ -18,16 +18,15 @@ alerts::v1::SendAlertRequest ValidRequest() {
 }
 
 void ExpectInvalid(const alerts::v1::SendAlertRequest& request, std::string_view field) {
-  absl::StatusOr<ValidatedRecipient> result = ValidateSendAlert(request);
+  absl::StatusOr<std::string> result = ValidateSendAlert(request);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(field) + ":"));
 }
 
 TEST(SendAlertValidationTest, AcceptsValidRequest) {
-  absl::StatusOr<ValidatedRecipient> result = ValidateSendAlert(ValidRequest());
+  absl::StatusOr<std::string> result = ValidateSendAlert(ValidRequest());
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->e164, "+14155552671");
-  EXPECT_EQ(result->country_code, "1");
+  EXPECT_EQ(*result, "+14155552671");
 }
 
 TEST(SendAlertValidationTest, RejectsMissingRecipient) {

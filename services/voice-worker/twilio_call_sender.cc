@@ -29,7 +29,13 @@ std::string XmlEscape(std::string_view text) {
         escaped += "&apos;";
         break;
       default:
-        escaped += c;
+        // XML 1.0 forbids other control characters; a stray one would make Twilio refuse the
+        // whole TwiML, so it is read as a pause instead.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          escaped += ' ';
+        } else {
+          escaped += c;
+        }
     }
   }
   return escaped;
@@ -50,6 +56,13 @@ delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& re
       .to = request.recipient(),
       .from = options_.from,
       .twiml = SayTwiml(request.text(), options_.voice, options_.language)};
+  if (call.twiml.size() > kMaxTwimlLength) {
+    return {.kind = delivery::SendResult::Kind::kRejected,
+            .reason = absl::StrCat("the alert text is too long to read out in one call (its TwiML "
+                                   "has ",
+                                   call.twiml.size(), " characters, Twilio takes ", kMaxTwimlLength,
+                                   ")")};
+  }
   if (!options_.status_callback.empty()) {
     call.status_callback = options_.status_callback;
     call.status_callback_events = {"initiated", "ringing", "answered", "completed"};

@@ -17,6 +17,9 @@ struct CallSenderOptions {
   std::string language = "en-US";
 };
 
+// Twilio refuses a Twiml parameter longer than this.
+inline constexpr size_t kMaxTwimlLength = 4000;
+
 // The TwiML that reads `text` aloud, escaped so no alert text can inject markup.
 std::string SayTwiml(std::string_view text, std::string_view voice, std::string_view language);
 

@@ -170,7 +170,12 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline)
 nlohmann::json Suite::Ledger() const {
   std::string body;
   HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
-  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json ledger = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!ledger.is_array()) {
+    ADD_FAILURE() << "the sandbox ledger could not be read: " << body;
+    return nlohmann::json::array();
+  }
+  return ledger;
 }
 
 }  // namespace klaxon::e2e

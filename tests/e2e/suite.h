@@ -34,7 +34,7 @@ class Suite {
   static std::unique_ptr<grpc::ClientContext> CallContext(
       absl::Duration deadline = absl::Seconds(10));
 
-  // The sandbox ledger (every message and call it accepted).
+  // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
 
   // The environment every service of this suite runs with; tests start extra processes with it.
