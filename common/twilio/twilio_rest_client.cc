@@ -345,6 +345,19 @@ TwilioResult<Resource> Interpret(long status, const std::string& body,  // NOLIN
 
 }  // namespace
 
+template <typename Resource, typename Parse>
+TwilioResult<Resource> TwilioRestClient::Request(std::string_view method,
+                                                 std::string_view account_path,
+                                                 const std::string& form_body, Parse parse) {
+  auto response = Perform(method,
+                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
+                                       absl::string_view(account_path.data(), account_path.size())),
+                          form_body);
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  return Interpret<Resource>(http.status, http.body, http.retry_after, parse);
+}
+
 TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {
   std::string form;
   AppendField(form, "To", request.to);
@@ -357,12 +370,7 @@ TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessag
     AppendField(form, "ValidityPeriod",
                 absl::StrCat(absl::ToInt64Seconds(*request.validity_period)));
   }
-  auto response = Perform(
-      "POST", absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid), "/Messages.json"),
-      form);
-  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
-  const auto& http = std::get<HttpResponse>(response);
-  return Interpret<MessageResource>(http.status, http.body, http.retry_after, &ParseMessage);
+  return Request<MessageResource>("POST", "/Messages.json", form, &ParseMessage);
 }
 
 TwilioResult<CallResource> TwilioRestClient::CreateCall(const CreateCallRequest& request) {
@@ -383,32 +391,17 @@ TwilioResult<CallResource> TwilioRestClient::CreateCall(const CreateCallRequest&
   if (request.timeout) {
     AppendField(form, "Timeout", absl::StrCat(absl::ToInt64Seconds(*request.timeout)));
   }
-  auto response = Perform(
-      "POST", absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid), "/Calls.json"),
-      form);
-  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
-  const auto& http = std::get<HttpResponse>(response);
-  return Interpret<CallResource>(http.status, http.body, http.retry_after, &ParseCall);
+  return Request<CallResource>("POST", "/Calls.json", form, &ParseCall);
 }
 
 TwilioResult<MessageResource> TwilioRestClient::FetchMessage(std::string_view sid) {
-  auto response = Perform("GET",
-                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
-                                       "/Messages/", Escape(sid), ".json"),
-                          "");
-  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
-  const auto& http = std::get<HttpResponse>(response);
-  return Interpret<MessageResource>(http.status, http.body, http.retry_after, &ParseMessage);
+  return Request<MessageResource>("GET", absl::StrCat("/Messages/", Escape(sid), ".json"), {},
+                                  &ParseMessage);
 }
 
 TwilioResult<CallResource> TwilioRestClient::FetchCall(std::string_view sid) {
-  auto response = Perform("GET",
-                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
-                                       "/Calls/", Escape(sid), ".json"),
-                          "");
-  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
-  const auto& http = std::get<HttpResponse>(response);
-  return Interpret<CallResource>(http.status, http.body, http.retry_after, &ParseCall);
+  return Request<CallResource>("GET", absl::StrCat("/Calls/", Escape(sid), ".json"), {},
+                               &ParseCall);
 }
 
 }  // namespace klaxon::twilio

@@ -148,6 +148,10 @@ class TwilioRestClient {
   // Performs one request; on success returns status and body, on failure the error.
   std::variant<HttpResponse, TwilioError> Perform(std::string_view method, std::string_view path,
                                                   const std::string& form_body);
+  // Perform() under the account's base path, then the answer read as a Resource by `parse`.
+  template <typename Resource, typename Parse>
+  TwilioResult<Resource> Request(std::string_view method, std::string_view account_path,
+                                 const std::string& form_body, Parse parse);
 
   TwilioRestClientOptions options_;
   std::unique_ptr<ConnectionPool> pool_;
