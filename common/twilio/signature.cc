@@ -10,8 +10,7 @@
 
 namespace klaxon::twilio {
 
-std::string ComputeSignature(std::string_view auth_token, std::string_view url,
-                             const FormParams& params) {
+std::string CanonicalSignedData(std::string_view url, const FormParams& params) {
   // Sorting whole (key, value) pairs and dropping equal pairs gives exactly Twilio's rule:
   // keys by byte value, a repeated key's distinct values sorted, duplicates once.
   std::vector<std::pair<std::string_view, std::string_view>> sorted;
@@ -25,6 +24,12 @@ std::string ComputeSignature(std::string_view auth_token, std::string_view url,
     data.append(key);
     data.append(value);
   }
+  return data;
+}
+
+std::string ComputeSignature(std::string_view auth_token, std::string_view url,
+                             const FormParams& params) {
+  const std::string data = CanonicalSignedData(url, params);
 
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;

@@ -1,22 +1,25 @@
 #pragma once
 // Twilio's request signature (X-Twilio-Signature): the computation shared by the webhook
 // validator in ingress, klaxonctl's sign/verify commands and the sandbox that signs its status
-// callbacks. The rules are those of ../shared/twilio/TWILIO.md; URL variants (ports, bodySHA256)
-// are the validator's business, this unit only signs one URL and one parameter list.
+// callbacks. The rules are those of ../shared/twilio/TWILIO.md: this unit signs one URL and one
+// parameter list; webhook_signature.h verifies a received request with its URL variants.
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
+
+#include "common/http/form.h"
 
 namespace klaxon::twilio {
 
 // Decoded form parameters in the order received. Keys may repeat.
-using FormParams = std::vector<std::pair<std::string, std::string>>;
+using FormParams = http::FormParams;
 
-// Returns base64(HMAC-SHA1(auth_token, url + key/value pairs)), 28 characters. Keys are sorted
-// by byte value; a repeated key contributes one key+value per distinct value, values sorted and
-// duplicates dropped; empty values count. `url` is used exactly as given.
+// The bytes Twilio signs: `url` exactly as given, then key+value for every parameter with keys
+// sorted by byte value; a repeated key contributes one key+value per distinct value, values
+// sorted and duplicates dropped; empty values count.
+std::string CanonicalSignedData(std::string_view url, const FormParams& params);
+
+// Returns base64(HMAC-SHA1(auth_token, CanonicalSignedData(url, params))), 28 characters.
 std::string ComputeSignature(std::string_view auth_token, std::string_view url,
                              const FormParams& params);
 
