@@ -8,7 +8,9 @@
 # Kafka is not packaged by Debian, so its jars (org.apache.kafka:kafka_2.13 and its runtime
 # dependencies, plus an slf4j binding) are resolved with Maven from scripts/kafka/pom.xml into
 # ${KLAXON_CACHE:-$HOME/.cache/klaxon}/kafka-3.9.1/libs, outside the repository. Prism, the
-# OpenAPI mock of the Twilio contract test, comes from the npm registry into the same cache.
+# OpenAPI mock of the Twilio contract test, and twilio, Twilio's official Node.js helper library
+# that the webhook test signs its requests with, come from the npm registry into the same cache
+# (scripts/npm-install.sh, pinned versions, no npm call when they are already there).
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -101,6 +103,8 @@ main() {
   fetch_kafka
   # Prism (npm) validates Klaxon's Twilio requests against Twilio's OpenAPI description.
   log "Prism at $("$SCRIPT_DIR/../tests/twilio-contract/install-prism.sh")"
+  # Twilio's helper library signs the requests of the webhook compatibility test.
+  log "twilio (Node.js) in $("$SCRIPT_DIR/../tests/webhook/install-twilio-node.sh")"
 }
 
 main "$@"

@@ -5,16 +5,8 @@
 set -euo pipefail
 
 readonly version="5.16.0"
-readonly prefix="${KLAXON_CACHE:-$HOME/.cache/klaxon}/prism"
-readonly binary="${prefix}/node_modules/.bin/prism"
-
-if [[ -x "${binary}" ]] && [[ "$("${binary}" --version 2>/dev/null)" == "${version}" ]]; then
-  echo "${binary}"
-  exit 0
-fi
-
-mkdir -p "${prefix}"
-npm install --prefix "${prefix}" --no-audit --no-fund --loglevel=error \
-  "@stoplight/prism-cli@${version}" >&2
+node_modules="$("$(dirname "${BASH_SOURCE[0]}")/../../scripts/npm-install.sh" \
+  @stoplight/prism-cli "${version}" prism)"
+readonly binary="${node_modules}/.bin/prism"
 "${binary}" --version >/dev/null
 echo "${binary}"
