@@ -8,13 +8,15 @@
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
-#include "tests/e2e/process.h"
+#include "tests/support/process.h"
 #include "tests/support/support.h"
 
 namespace klaxon::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::ChildProcess;
+using testing::FreePort;
 
 std::string TempLog(const std::string& name) {
   return absl::StrCat("/tmp/klaxon-e2e-", name, "-", getpid(), ".log");
@@ -63,16 +65,10 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
       {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
       {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
-  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-    if (const char* value = std::getenv(name)) env[name] = value;
-  }
+  env.merge(testing::SanitizerEnvironment());
   ChildProcess ingress({KLAXON_INGRESS_BINARY}, env, log);
-  const absl::Time ready_deadline = absl::Now() + absl::Seconds(30);
-  while (HttpGet(absl::StrCat("http://127.0.0.1:", admin_port, "/readyz")) != 200) {
-    ASSERT_TRUE(ingress.Running()) << ingress.Log();
-    ASSERT_LT(absl::Now(), ready_deadline) << ingress.Log();
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  ASSERT_TRUE(testing::WaitUntilServing(
+      ingress, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"), absl::Seconds(30)));
 
   auto stub = alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", grpc_port), grpc::InsecureChannelCredentials()));

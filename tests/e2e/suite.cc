@@ -12,10 +12,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
+#include "tests/support/http.h"
 #include "tests/support/support.h"
 
 namespace klaxon::e2e {
 namespace {
+
+using testing::ChildProcess;
 
 // Replaces the database of a libpq URL (the part after the last '/').
 std::string WithDatabase(const std::string& url, const std::string& database) {
@@ -48,9 +51,9 @@ void Suite::Start() {
     pqxx::connection admin(admin_pg_url_);
     pqxx::nontransaction(admin).exec0("CREATE DATABASE " + database_);
   }
-  sandbox_port_ = FreePort();
-  ingress_port_ = FreePort();
-  audit_port_ = FreePort();
+  sandbox_port_ = testing::FreePort();
+  ingress_port_ = testing::FreePort();
+  audit_port_ = testing::FreePort();
   env_ = {{"PATH", "/usr/bin:/bin"},
           {"KLAXON_LOG_LEVEL", "info"},
           {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
@@ -65,9 +68,7 @@ void Suite::Start() {
           {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
           {"KLAXON_TWILIO_FROM", kSender}};
   // Sanitizer settings of the test run reach the services too.
-  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-    if (const char* value = std::getenv(name)) env_[name] = value;
-  }
+  env_.merge(testing::SanitizerEnvironment());
 
   ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
                       LogPath("klaxon-admin"));
@@ -92,7 +93,7 @@ void Suite::Start() {
 
 void Suite::StartService(const std::string& name, const std::string& binary,
                          std::map<std::string, std::string> extra_env) {
-  const int admin_port = FreePort();
+  const int admin_port = testing::FreePort();
   std::map<std::string, std::string> env = env_;
   env["KLAXON_ADMIN_ADDR"] = absl::StrCat("127.0.0.1:", admin_port);
   env.merge(extra_env);
@@ -102,13 +103,8 @@ void Suite::StartService(const std::string& name, const std::string& binary,
 }
 
 void Suite::WaitReady(const std::string& name, const std::string& url) {
-  ChildProcess& process = *processes_.back().second;
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (HttpGet(url) != 200) {
-    ASSERT_TRUE(process.Running()) << name << " exited:\n" << process.Log();
-    ASSERT_LT(absl::Now(), deadline) << name << " not ready after 60 s:\n" << process.Log();
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  ASSERT_TRUE(testing::WaitUntilServing(*processes_.back().second, url, absl::Seconds(60)))
+      << name << " is not ready";
 }
 
 Suite::~Suite() {
@@ -169,7 +165,7 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline)
 
 nlohmann::json Suite::Ledger() const {
   std::string body;
-  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
+  testing::HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
   nlohmann::json ledger = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!ledger.is_array()) {
     ADD_FAILURE() << "the sandbox ledger could not be read: " << body;

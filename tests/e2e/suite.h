@@ -11,7 +11,7 @@
 
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "nlohmann/json.hpp"
-#include "tests/e2e/process.h"
+#include "tests/support/process.h"
 
 namespace klaxon::e2e {
 
@@ -56,7 +56,7 @@ class Suite {
   int sandbox_port_ = 0;
   int ingress_port_ = 0;
   int audit_port_ = 0;
-  std::vector<std::pair<std::string, std::unique_ptr<ChildProcess>>> processes_;
+  std::vector<std::pair<std::string, std::unique_ptr<testing::ChildProcess>>> processes_;
 };
 
 }  // namespace klaxon::e2e

@@ -1,32 +1,29 @@
-#include "tests/e2e/process.h"
+#include "tests/support/process.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "absl/time/clock.h"
+#include "tests/support/http.h"
 
-namespace klaxon::e2e {
+namespace klaxon::testing {
 namespace {
 
 int DecodeWaitStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
-}
-
-size_t AppendBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
 }
 
 }  // namespace
@@ -43,9 +40,12 @@ ChildProcess::ChildProcess(std::vector<std::string> argv,
   for (std::string& entry : env_strings) raw_env.push_back(entry.data());
   raw_env.push_back(nullptr);
 
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // If the test dies between fork and here, the death signal was armed too late: exit.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
@@ -91,11 +91,42 @@ int ChildProcess::Stop(absl::Duration grace) {
   return WaitForExit(absl::Seconds(5)).value_or(-1);
 }
 
+int ChildProcess::Kill() {
+  if (!Running()) return exit_code_.value_or(-1);
+  kill(pid_, SIGKILL);
+  return WaitForExit(absl::Seconds(10)).value_or(-1);
+}
+
 std::string ChildProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+::testing::AssertionResult WaitUntilServing(ChildProcess& process, const std::string& url,
+                                            absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (HttpGet(url) != 200) {
+    if (!process.Running()) {
+      return ::testing::AssertionFailure() << "it exited before " << url << " answered:\n"
+                                           << process.Log();
+    }
+    if (absl::Now() >= deadline) {
+      return ::testing::AssertionFailure()
+             << url << " did not answer 200 within " << timeout << ":\n" << process.Log();
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::map<std::string, std::string> SanitizerEnvironment() {
+  std::map<std::string, std::string> env;
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env[name] = value;
+  }
+  return env;
 }
 
 int FreePort() {
@@ -111,17 +142,4 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-long HttpGet(const std::string& url, std::string* body) {
-  CURL* curl = curl_easy_init();
-  std::string ignored;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, body != nullptr ? body : &ignored);
-  long status = 0;
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  return status;
-}
-
-}  // namespace klaxon::e2e
+}  // namespace klaxon::testing

@@ -1,6 +1,7 @@
 #pragma once
-// A child process for end-to-end tests: started with its own environment, output to a log file,
-// stopped with SIGTERM (then SIGKILL) when the object goes away.
+// A child process for integration and end-to-end tests: a service, a tool or a broker started
+// with its own environment, output to a log file, stopped with SIGTERM (then SIGKILL) or killed
+// outright, and never outliving the test that started it.
 
 #include <sys/types.h>
 
@@ -10,12 +11,15 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 
-namespace klaxon::e2e {
+namespace klaxon::testing {
 
 class ChildProcess {
  public:
-  // Starts `argv` with exactly `env` as its environment; stdout and stderr go to `log_path`.
+  // Starts `argv` (argv[0] is a path, PATH is not searched) with exactly `env` as its
+  // environment; stdout and stderr go to `log_path`. The child gets SIGKILL if the thread that
+  // started it dies, so a crashed or timed-out test leaves nothing running.
   ChildProcess(std::vector<std::string> argv, const std::map<std::string, std::string>& env,
                std::string log_path);
   ~ChildProcess();
@@ -25,9 +29,12 @@ class ChildProcess {
   // SIGTERM, then waits up to `grace` before SIGKILL. Returns the exit code (128+signal if
   // killed).
   int Stop(absl::Duration grace = absl::Seconds(15));
+  // SIGKILL at once, as a crash or an OOM kill would end it; returns once it is gone.
+  int Kill();
   // The exit code if it has exited by `deadline`, nullopt if it still runs.
   std::optional<int> WaitForExit(absl::Duration timeout);
   bool Running();
+  pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
   std::string Log() const;
 
@@ -37,10 +44,16 @@ class ChildProcess {
   std::string log_path_;
 };
 
+// Polls `url` until it answers 200 (success), `process` exits or `timeout` passes (failure, with
+// the process's log).
+::testing::AssertionResult WaitUntilServing(ChildProcess& process, const std::string& url,
+                                            absl::Duration timeout);
+
+// The sanitizer settings of the test run (ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS, those that
+// are set), for the environment of the processes a test starts.
+std::map<std::string, std::string> SanitizerEnvironment();
+
 // A loopback TCP port that was free a moment ago.
 int FreePort();
 
-// GET `url`; the HTTP status, or 0 when nothing answered. The body goes to `body` if given.
-long HttpGet(const std::string& url, std::string* body = nullptr);
-
-}  // namespace klaxon::e2e
+}  // namespace klaxon::testing
