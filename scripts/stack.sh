@@ -21,8 +21,6 @@
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly KAFKA_VERSION=3.9.1
-readonly KAFKA_HOME="${KLAXON_CACHE:-$HOME/.cache/klaxon}/kafka-$KAFKA_VERSION"
 readonly TIMEOUT="${KLAXON_STACK_TIMEOUT:-90}"
 readonly SERVICES=(kafka redis pg)
 
@@ -82,7 +80,8 @@ is_running() {
   pid="$(<"$file")"
   comm="$(cat "/proc/$pid/comm" 2>/dev/null)" || return 1
   case "$1" in
-    kafka) [[ "$comm" == java ]] ;;
+    # Until scripts/kafka.sh has exec'd the JVM, the process is still the script.
+    kafka) [[ "$comm" == java || "$comm" == kafka.sh ]] ;;
     redis) [[ "$comm" == redis-server ]] ;;
     pg) [[ "$comm" == postgres ]] ;;
   esac
@@ -112,57 +111,13 @@ wait_for() {
   done
 }
 
-# The broker and Kafka's own command-line tools, all run from the cached jars.
-readonly KAFKA_JAVA=(
-  java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
-  "-Dlog4j.configuration=file:$SCRIPT_DIR/kafka/log4j.properties"
-  -cp "$KAFKA_HOME/libs/*"
-)
-
-# Captured rather than piped into grep -q, so an early-exiting grep cannot fail the check.
-kafka_answers_metadata() {
-  local answer
-  answer="$(timeout 30 "${KAFKA_JAVA[@]}" kafka.admin.BrokerApiVersionsCommand \
-    --bootstrap-server "127.0.0.1:$1" 2>&1)" || return 1
-  [[ "$answer" == *"127.0.0.1:$1"* ]]
-}
-
+# scripts/kafka.sh owns the broker: its configuration, its storage format and its JVM, which
+# replaces the backgrounded shell so the recorded pid is the broker's.
 start_kafka() {
   local port="$1" controller_port="$2" dir="$DIR/kafka"
-  [[ -f "$KAFKA_HOME/.complete" ]] || die "Kafka jars missing in $KAFKA_HOME (run scripts/deps.sh)"
-  mkdir -p "$dir/data"
-  # Single node, combined broker and controller. Internal topics get one replica and few
-  # partitions: on two cores, creating 50 __consumer_offsets partitions dominates a test's
-  # first group join. Topics are created by klaxon-admin, never by the broker.
-  cat >"$dir/server.properties" <<EOF
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$dir/data
-auto.create.topics.enable=false
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=4
-group.initial.rebalance.delay.ms=0
-EOF
-  local cluster_id
-  cluster_id="$("${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid)"
-  "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
-    >"$dir/format.log" 2>&1 || {
-    show_log_tail "$dir/format.log"
+  "$SCRIPT_DIR/kafka.sh" format "$dir" "$port" "$controller_port" ||
     die "kafka storage format failed"
-  }
-  "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties" >"$dir/server.log" 2>&1 </dev/null &
+  "$SCRIPT_DIR/kafka.sh" run "$dir" >"$dir/server.log" 2>&1 </dev/null &
   echo $! >"$(pid_file kafka)"
 }
 
@@ -173,7 +128,7 @@ wait_kafka() {
   wait_for kafka "$dir/server.log" "'Kafka Server started' log line" \
     grep -q 'Kafka Server started' "$dir/server.log"
   wait_for kafka "$dir/server.log" "ApiVersions answer on 127.0.0.1:$port" \
-    kafka_answers_metadata "$port"
+    "$SCRIPT_DIR/kafka.sh" ping "$port"
 }
 
 start_redis() {
