@@ -114,7 +114,8 @@ std::string ChildProcess::Log() const {
     }
     if (absl::Now() >= deadline) {
       return ::testing::AssertionFailure()
-             << url << " did not answer 200 within " << timeout << ":\n" << process.Log();
+             << url << " did not answer 200 within " << timeout << ":\n"
+             << process.Log();
     }
     absl::SleepFor(absl::Milliseconds(50));
   }

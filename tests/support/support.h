@@ -15,6 +15,7 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -34,15 +35,30 @@ inline std::string RequiredEnv(const char* name) {
   return "";
 }
 
+// ${KLAXON_CACHE:-$HOME/.cache/klaxon}: where scripts/deps.sh puts the tools that tests run
+// (the Kafka jars, Prism, Twilio's Node.js helper library).
+inline std::string ToolCacheDir() {
+  if (const char* cache = std::getenv("KLAXON_CACHE"); cache != nullptr && *cache != '\0') {
+    return cache;
+  }
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr && *home != '\0' ? home : "/root", "/.cache/klaxon");
+}
+
 // A prefix no other test, process or run produces: "t-<test name>-<pid>-<random>-<n>.". It is a
 // legal Kafka topic prefix and a safe Redis key or Postgres identifier fragment once '.' and '-'
 // are accounted for by the caller.
 inline std::string UniquePrefix() {
   static std::atomic<uint32_t> counter{0};
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info != nullptr ? info->name() : "none";
+  // A parameterized test's name holds a '/' ("Test/Param"), which no topic name may.
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+  }
   std::random_device random;
-  return absl::StrFormat("t-%s-%d-%08x-%u.", info != nullptr ? info->name() : "none",
-                         static_cast<int>(getpid()), random(), counter.fetch_add(1));
+  return absl::StrFormat("t-%s-%d-%08x-%u.", name, static_cast<int>(getpid()), random(),
+                         counter.fetch_add(1));
 }
 
 }  // namespace klaxon::testing

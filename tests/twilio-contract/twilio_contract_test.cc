@@ -23,6 +23,7 @@
 
 #include "common/twilio/twilio_rest_client.h"
 #include "gtest/gtest.h"
+#include "tests/support/support.h"
 
 namespace klaxon::twilio {
 namespace {
@@ -35,9 +36,8 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 }
 
 std::string PrismPath() {
-  const std::string home = EnvOr("HOME", "/root");
-  const std::string cache = EnvOr("KLAXON_CACHE", home + "/.cache/klaxon");
-  return EnvOr("KLAXON_TEST_PRISM", cache + "/prism/node_modules/.bin/prism");
+  return EnvOr("KLAXON_TEST_PRISM",
+               klaxon::testing::ToolCacheDir() + "/prism/node_modules/.bin/prism");
 }
 
 uint16_t FreePort() {
