@@ -182,9 +182,17 @@ class Server::Impl {
     running_ = false;
     sweeper_.request_stop();
     if (sweeper_.joinable()) sweeper_.join();
+    // Responders still pending (on a pool) must find their connection closed rather than write
+    // through a transport that is going away.
+    {
+      std::lock_guard lock(connections_mutex_);
+      for (const auto& [peer, connection] : connections_) {
+        Lock connection_lock(connection->mutex);
+        connection->phase = Connection::Phase::kClosed;
+      }
+      connections_.clear();
+    }
     listener_.shutdown();
-    std::lock_guard lock(connections_mutex_);
-    connections_.clear();
   }
 
  private:

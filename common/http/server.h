@@ -45,7 +45,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers{};  // extra headers, e.g. Retry-After
 };
 
-// Sends the response for one request. Callable from any thread, exactly once.
+// Sends the response for one request. Callable from any thread, exactly once, until the Server
+// is destroyed; after Shutdown() it does nothing.
 using Responder = std::function<void(Response)>;
 using RequestHandler = std::function<void(Request, Responder)>;
 
