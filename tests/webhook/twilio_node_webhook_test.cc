@@ -289,7 +289,7 @@ void ExpectMessageStatus(const PublishedEvent& published, int n, std::string_vie
 }
 
 void ExpectInbound(const PublishedEvent& published, int n, std::string_view body) {
-  EXPECT_EQ(published.key, Sid("SM", n)) << "events without an alert are keyed by their SID";
+  EXPECT_EQ(published.key, kRecipient) << "a sender's messages are keyed by the sender, in order";
   ASSERT_TRUE(published.event.has_inbound_message()) << published.event.DebugString();
   EXPECT_EQ(published.event.inbound_message().message_sid(), Sid("SM", n));
   EXPECT_EQ(published.event.inbound_message().from(), kRecipient);

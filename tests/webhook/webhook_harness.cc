@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
 #include "common/kafka/topics.h"
 
@@ -16,6 +17,11 @@ namespace {
 
 using testing::ChildProcess;
 using testing::FreePort;
+
+// The test's own Kafka clients notice a restarted broker within half a second, and keep quiet
+// about the refused connections a test provokes: their failures come back as a Status.
+constexpr char kReconnectBackoffMaxMs[] = "500";
+constexpr char kLogLevel[] = "2";
 
 std::string LoopbackAddress(int port) { return absl::StrCat("127.0.0.1:", port); }
 
@@ -103,6 +109,29 @@ absl::Status CreateTopics(const std::string& brokers, const std::string& prefix,
       .status();
 }
 
+absl::Status WaitForBroker(const std::string& brokers, absl::Duration timeout) {
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::MakeConf({{"bootstrap.servers", brokers},
+                       {"reconnect.backoff.max.ms", kReconnectBackoffMaxMs},
+                       {"log_level", kLogLevel}});
+  if (!conf.ok()) return conf.status();
+  absl::StatusOr<kafka::KafkaPtr> client = kafka::MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
+  if (!client.ok()) return client.status();
+  const absl::Time deadline = absl::Now() + timeout;
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  do {
+    const rd_kafka_metadata_t* metadata = nullptr;
+    error = rd_kafka_metadata(client->get(), 0, nullptr, &metadata, 1000);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(100));  // a poll interval, in case the failure was at once
+  } while (absl::Now() < deadline);
+  return kafka::KafkaErrorToStatus(error, absl::StrCat("no broker of ", brokers, " answered in ",
+                                                       absl::FormatDuration(timeout)));
+}
+
 absl::StatusOr<std::unique_ptr<TwilioEventTopic>> TwilioEventTopic::Create(
     const std::string& brokers, std::string topic) {
   // A consumer that is only ever assigned partitions: group.id is required by librdkafka, but
@@ -112,7 +141,9 @@ absl::StatusOr<std::unique_ptr<TwilioEventTopic>> TwilioEventTopic::Create(
                        {"group.id", topic + ".webhook-test-reader"},
                        {"enable.auto.commit", "false"},
                        {"enable.auto.offset.store", "false"},
-                       {"enable.partition.eof", "false"}});
+                       {"enable.partition.eof", "false"},
+                       {"reconnect.backoff.max.ms", kReconnectBackoffMaxMs},
+                       {"log_level", kLogLevel}});
   if (!conf.ok()) return conf.status();
   absl::StatusOr<kafka::KafkaPtr> client = kafka::MakeClient(RD_KAFKA_CONSUMER, *std::move(conf));
   if (!client.ok()) return client.status();

@@ -91,6 +91,11 @@ std::string PathAndQuery(const std::string& url);
 absl::Status CreateTopics(const std::string& brokers, const std::string& prefix,
                           absl::Duration timeout);
 
+// Waits until a broker of `brokers` answers a metadata request. Retries every half second at
+// most, where librdkafka's clients back off up to 10 s after refused connections, so a test sees
+// a (re)started broker as soon as it serves.
+absl::Status WaitForBroker(const std::string& brokers, absl::Duration timeout);
+
 // One event as ingress published it.
 struct PublishedEvent {
   int64_t offset = 0;
