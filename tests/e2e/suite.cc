@@ -19,6 +19,8 @@ namespace klaxon::e2e {
 namespace {
 
 using testing::ChildProcess;
+using testing::FreePort;
+using testing::HttpGet;
 
 // Replaces the database of a libpq URL (the part after the last '/').
 std::string WithDatabase(const std::string& url, const std::string& database) {
@@ -51,9 +53,9 @@ void Suite::Start() {
     pqxx::connection admin(admin_pg_url_);
     pqxx::nontransaction(admin).exec0("CREATE DATABASE " + database_);
   }
-  sandbox_port_ = testing::FreePort();
-  ingress_port_ = testing::FreePort();
-  audit_port_ = testing::FreePort();
+  sandbox_port_ = FreePort();
+  ingress_port_ = FreePort();
+  audit_port_ = FreePort();
   env_ = {{"PATH", "/usr/bin:/bin"},
           {"KLAXON_LOG_LEVEL", "info"},
           {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
@@ -94,7 +96,7 @@ void Suite::Start() {
 
 void Suite::StartService(const std::string& name, const std::string& binary,
                          std::map<std::string, std::string> extra_env) {
-  const int admin_port = testing::FreePort();
+  const int admin_port = FreePort();
   std::map<std::string, std::string> env = env_;
   env["KLAXON_ADMIN_ADDR"] = absl::StrCat("127.0.0.1:", admin_port);
   env.merge(extra_env);
@@ -166,7 +168,7 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline)
 
 nlohmann::json Suite::Ledger() const {
   std::string body;
-  testing::HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
+  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
   nlohmann::json ledger = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!ledger.is_array()) {
     ADD_FAILURE() << "the sandbox ledger could not be read: " << body;
