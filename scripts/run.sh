@@ -16,9 +16,9 @@ readonly RUN="${KLAXON_RUN_DIR:-$ROOT/build/run}"
 readonly BIN="$ROOT/build/release"
 readonly SANDBOX_ADDR="${KLAXON_SANDBOX_ADDR:-127.0.0.1:9800}"
 readonly INGRESS_ADDR="${KLAXON_INGRESS_ADDR:-127.0.0.1:50051}"
+readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
 # ingress's Twilio webhooks; the sandbox posts its status callbacks there
 readonly WEBHOOK_ADDR="${KLAXON_WEBHOOK_ADDR:-127.0.0.1:8080}"
-readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
 readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
 readonly SANDBOX_AUTH_TOKEN=sandbox-token
 # service name, binary, admin address (for /readyz)
@@ -111,6 +111,7 @@ up() {
     KLAXON_TWILIO_ACCOUNT_SID="$SANDBOX_ACCOUNT_SID" \
     KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
     KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}" \
+    KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR" \
     KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR"
 
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
@@ -127,8 +128,7 @@ up() {
       audit) grpc="$AUDIT_ADDR" ;;
       *) grpc="" ;;
     esac
-    KLAXON_ADMIN_ADDR="$admin" KLAXON_GRPC_ADDR="$grpc" KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR" \
-      start "$name" "$BIN/$binary"
+    KLAXON_ADMIN_ADDR="$admin" KLAXON_GRPC_ADDR="$grpc" start "$name" "$BIN/$binary"
   done
   for entry in "${SERVICES[@]}"; do
     read -r name binary admin <<<"$entry"
@@ -140,6 +140,7 @@ up() {
   cat >"$RUN/client.env" <<CLIENT
 export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
 export KLAXON_AUDIT_ADDR=$AUDIT_ADDR
+export KLAXON_WEBHOOK_URL=http://$WEBHOOK_ADDR
 export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
 export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
 export PATH="$BIN/tools/klaxonctl:\$PATH"
