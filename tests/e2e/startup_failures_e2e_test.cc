@@ -65,6 +65,8 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
       {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey("key")},
       {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
+      {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
+      {"KLAXON_TWILIO_SANDBOX", "true"},  // the webhook routes need a token to start
       {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
       {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
