@@ -111,13 +111,10 @@ std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
       status == "in-progress") {
     return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
   }
+  // A reason is what went wrong (clients show it as the error), so a delivered call has none.
+  // Who answered (human or machine) matters once voice escalation reads it (delivery engine).
   if (status == "completed") {
-    std::string reason = absl::StrCat("Twilio reported the call completed after ",
-                                      update.call_duration_seconds(), " s");
-    if (!update.answered_by().empty())
-      absl::StrAppend(&reason, ", answered by ", update.answered_by());
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED,
-                           .reason = std::move(reason)};
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
   }
   const std::string reason =
       absl::StrCat("Twilio reported the call ", status, ErrorSuffix(update.error_code()));
