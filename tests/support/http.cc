@@ -79,10 +79,23 @@ HttpResponse SendHttp(const HttpRequest& request) {
   return response;
 }
 
-long HttpGet(const std::string& url, std::string* body) {
-  HttpResponse response = SendHttp({.url = url, .timeout = absl::Seconds(5)});
+namespace {
+
+long StatusAndBody(HttpResponse response, std::string* body) {
   if (body != nullptr) *body = std::move(response.body);
   return response.status;
+}
+
+}  // namespace
+
+long HttpGet(const std::string& url, std::string* body) {
+  return StatusAndBody(SendHttp({.url = url, .timeout = absl::Seconds(5)}), body);
+}
+
+long HttpPost(const std::string& url, const std::string& post_body, std::string* body) {
+  return StatusAndBody(
+      SendHttp({.method = "POST", .url = url, .body = post_body, .timeout = absl::Seconds(5)}),
+      body);
 }
 
 }  // namespace klaxon::testing

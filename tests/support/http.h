@@ -35,7 +35,9 @@ struct HttpResponse {
 
 HttpResponse SendHttp(const HttpRequest& request);
 
-// GET `url`; the HTTP status, or 0 when nothing answered. The body goes to `body` if given.
+// GET `url`, or POST `post_body` to it; the HTTP status, or 0 when nothing answered. The response
+// body goes to `body` if given.
 long HttpGet(const std::string& url, std::string* body = nullptr);
+long HttpPost(const std::string& url, const std::string& post_body, std::string* body = nullptr);
 
 }  // namespace klaxon::testing

@@ -105,9 +105,10 @@ std::string ChildProcess::Log() const {
 }
 
 ::testing::AssertionResult WaitUntilServing(ChildProcess& process, const std::string& url,
-                                            absl::Duration timeout) {
+                                            absl::Duration timeout, Serving serving) {
   const absl::Time deadline = absl::Now() + timeout;
-  while (HttpGet(url) != 200) {
+  for (long status = HttpGet(url);
+       status != 200 && (serving == Serving::kAnswers200 || status == 0); status = HttpGet(url)) {
     if (!process.Running()) {
       return ::testing::AssertionFailure() << "it exited before " << url << " answered:\n"
                                            << process.Log();

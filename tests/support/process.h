@@ -44,10 +44,15 @@ class ChildProcess {
   std::string log_path_;
 };
 
-// Polls `url` until it answers 200 (success), `process` exits or `timeout` passes (failure, with
-// the process's log).
+// What tells that a process serves: its readiness endpoint's 200, or any HTTP answer at all (a
+// route that refuses the probe still proves its listener is up).
+enum class Serving { kAnswers200, kAnswersAnything };
+
+// Polls `url` until it answers as `serving` says (success), `process` exits or `timeout` passes
+// (failure, with the process's log).
 ::testing::AssertionResult WaitUntilServing(ChildProcess& process, const std::string& url,
-                                            absl::Duration timeout);
+                                            absl::Duration timeout,
+                                            Serving serving = Serving::kAnswers200);
 
 // The sanitizer settings of the test run (ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS, those that
 // are set), for the environment of the processes a test starts.
