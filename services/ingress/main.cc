@@ -41,7 +41,7 @@ constexpr size_t kMaxWebhookHead = 16 * 1024;
 
 struct WebhookSettings {
   config::HostPort address;
-  PublicBaseUrl public_url;
+  twilio::PublicBaseUrl public_url;
   std::vector<std::string> auth_tokens;  // primary first
   bool sandbox = false;
   bool trust_forwarded_headers = false;
@@ -68,7 +68,7 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   const std::string public_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL",
                                             "http://" + settings.address.ToString(),
                                             {"http", "https"});
-  if (absl::StatusOr<PublicBaseUrl> parsed = ParsePublicBaseUrl(public_url); parsed.ok()) {
+  if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url); parsed.ok()) {
     settings.public_url = *std::move(parsed);
   } else if (!public_url.empty()) {
     reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));

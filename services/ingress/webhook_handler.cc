@@ -74,30 +74,6 @@ http::Response Plain(int status, std::string body) {
 
 }  // namespace
 
-absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return absl::InvalidArgumentError("must start with http:// or https://");
-  }
-  PublicBaseUrl parsed{.scheme = std::string(url.substr(0, scheme_end))};
-  if (parsed.scheme != "http" && parsed.scheme != "https") {
-    return absl::InvalidArgumentError("must start with http:// or https://");
-  }
-  const std::string_view rest = url.substr(scheme_end + 3);
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return absl::InvalidArgumentError("must not have a query or fragment");
-  }
-  const size_t slash = rest.find('/');
-  parsed.authority = std::string(rest.substr(0, slash));
-  if (parsed.authority.empty()) return absl::InvalidArgumentError("has no host");
-  if (slash != std::string_view::npos) {
-    std::string_view prefix = rest.substr(slash);
-    while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-    parsed.prefix = std::string(prefix);
-  }
-  return parsed;
-}
-
 struct WebhookHandler::Outcome {
   http::Response response;
   std::string label;
