@@ -15,13 +15,13 @@ namespace {
 // Every X-Twilio-Signature is base64 of a 20-byte HMAC-SHA1.
 constexpr size_t kSignatureLength = 28;
 
-absl::string_view Absl(std::string_view text) {
+absl::string_view AbslView(std::string_view text) {
   return absl::string_view(text.data(), text.size());
 }
 
 // C-escaped and quoted, so control characters and trailing spaces in a signed string show.
 std::string Quoted(std::string_view text) {
-  return absl::StrCat("\"", absl::Utf8SafeCEscape(Absl(text)), "\"");
+  return absl::StrCat("\"", absl::Utf8SafeCEscape(AbslView(text)), "\"");
 }
 
 }  // namespace
