@@ -245,7 +245,9 @@ TEST_F(SandboxServerTest, StatusCallbacksArePostedToTheSignedUrlVerbatim) {
   const auto callbacks = receiver.WaitFor(1);
   ASSERT_FALSE(callbacks.empty());
   EXPECT_EQ(callbacks[0].resource, "/hooks/./twilio/../twilio/status?alert=a1");
-  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, callbacks[0].params),
+  const absl::StatusOr<twilio::FormParams> params = http::DecodeForm(callbacks[0].body);
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, *params),
                                        callbacks[0].signature));
 }
 
