@@ -70,8 +70,7 @@ TEST(LatencyRecorderTest, CountsErrorsByKindApartFromLatency) {
   recorder.RecordError("UNAVAILABLE");
   EXPECT_EQ(recorder.successes(), 1);
   EXPECT_EQ(recorder.Summarize().max, milliseconds(5));
-  EXPECT_THAT(recorder.errors(),
-              ElementsAre(Pair("DEADLINE_EXCEEDED", 1), Pair("UNAVAILABLE", 2)));
+  EXPECT_THAT(recorder.errors(), ElementsAre(Pair("DEADLINE_EXCEEDED", 1), Pair("UNAVAILABLE", 2)));
 }
 
 TEST(LatencyRecorderTest, SummaryOfNothingIsZero) {

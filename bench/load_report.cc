@@ -90,9 +90,9 @@ std::vector<std::string> Shortfalls(const LoadReport& report, double min_rate_fr
   }
   const double floor = min_rate_fraction * report.rate_per_second;
   if (AchievedRate(report) < floor) {
-    shortfalls.push_back(absl::StrFormat(
-        "achieved %.2f/s, under %g%% of the planned %g/s (%.2f/s)", AchievedRate(report),
-        min_rate_fraction * 100, report.rate_per_second, floor));
+    shortfalls.push_back(absl::StrFormat("achieved %.2f/s, under %g%% of the planned %g/s (%.2f/s)",
+                                         AchievedRate(report), min_rate_fraction * 100,
+                                         report.rate_per_second, floor));
   }
   return shortfalls;
 }

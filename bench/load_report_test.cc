@@ -69,7 +69,7 @@ TEST(ToJsonLineTest, HasAnEmptyErrorObjectWithoutErrors) {
 TEST(ToHumanSummaryTest, NamesErrorCodesAndPercentiles) {
   const std::string summary = ToHumanSummary(SampleReport());
   EXPECT_THAT(summary, HasSubstr("SendAlert on 127.0.0.1:50051: 1000 requests at 100/s over "
-                                  "10s, at most 64 in flight"));
+                                 "10s, at most 64 in flight"));
   EXPECT_THAT(summary, HasSubstr("ok 995, errors 5 (DEADLINE_EXCEEDED 2, UNAVAILABLE 3)"));
   EXPECT_THAT(summary, HasSubstr("p50 3.210  p90 5.400  p99 12.801  p99.9 20.000  max 40.000"));
 }
