@@ -213,6 +213,9 @@ void Http1LoadClient::OnReadable(std::size_t slot, OnOutcome on_outcome) {
     const ssize_t received = recv(connection.fd, chunk.data(), chunk.size(), 0);
     if (received > 0) {
       connection.received.append(chunk.data(), static_cast<std::size_t>(received));
+      // A short read drained the socket; epoll is level-triggered and reports anything later,
+      // so the recv() that would only say EAGAIN is saved.
+      if (static_cast<std::size_t>(received) < chunk.size()) break;
       continue;
     }
     if (received == 0) {
