@@ -17,6 +17,7 @@ readonly BIN="$ROOT/build/release"
 readonly SANDBOX_ADDR="${KLAXON_SANDBOX_ADDR:-127.0.0.1:9800}"
 readonly INGRESS_ADDR="${KLAXON_INGRESS_ADDR:-127.0.0.1:50051}"
 readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
+readonly WEBHOOK_ADDR="${KLAXON_WEBHOOK_ADDR:-127.0.0.1:8080}"
 readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
 readonly SANDBOX_AUTH_TOKEN=sandbox-token
 # service name, binary, admin address (for /readyz)
@@ -106,7 +107,8 @@ up() {
   export KLAXON_TWILIO_BASE_URL="http://$SANDBOX_ADDR" \
     KLAXON_TWILIO_ACCOUNT_SID="$SANDBOX_ACCOUNT_SID" \
     KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
-    KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}"
+    KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}" \
+    KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR"
 
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
   "$BIN/services/audit/klaxon-audit-migrate" >"$RUN/logs/migrate.log"
@@ -132,11 +134,12 @@ up() {
   cat >"$RUN/client.env" <<CLIENT
 export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
 export KLAXON_AUDIT_ADDR=$AUDIT_ADDR
+export KLAXON_WEBHOOK_URL=http://$WEBHOOK_ADDR
 export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
 export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
 export PATH="$BIN/tools/klaxonctl:\$PATH"
 CLIENT
-  log "the suite is up: ingress $INGRESS_ADDR, audit $AUDIT_ADDR, Twilio sandbox $SANDBOX_ADDR"
+  log "the suite is up: ingress $INGRESS_ADDR (webhooks $WEBHOOK_ADDR), audit $AUDIT_ADDR, Twilio sandbox $SANDBOX_ADDR"
   log "logs: $RUN/logs; next: . build/run/client.env && klaxonctl send --to +14155550100 --text hello"
 }
 

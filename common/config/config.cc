@@ -110,7 +110,13 @@ std::string Reader::Optional(std::string_view name, std::string_view default_val
   return value == nullptr ? std::string(default_value) : *value;
 }
 
-std::string Reader::Secret(std::string_view name) {
+std::string Reader::Secret(std::string_view name) { return ReadSecret(name, /*required=*/true); }
+
+std::string Reader::OptionalSecret(std::string_view name) {
+  return ReadSecret(name, /*required=*/false);
+}
+
+std::string Reader::ReadSecret(std::string_view name, bool required) {
   const std::string file_name = absl::StrCat(Absl(name), "_FILE");
   const std::string* value = Find(name);
   const std::string* path = Find(file_name);
@@ -120,7 +126,7 @@ std::string Reader::Secret(std::string_view name) {
   }
   if (value != nullptr) return *value;
   if (path == nullptr) {
-    errors_.push_back(absl::StrCat(Absl(name), " (or ", file_name, ") is required"));
+    if (required) errors_.push_back(absl::StrCat(Absl(name), " (or ", file_name, ") is required"));
     return "";
   }
   std::ifstream file(*path, std::ios::binary);

@@ -50,6 +50,8 @@ class Reader {
   // surrounding whitespace is trimmed). Setting both is an error. Errors name the variable and,
   // for NAME_FILE, the path, never the value.
   std::string Secret(std::string_view name);
+  // The same, but "" without an error when neither NAME nor NAME_FILE is set.
+  std::string OptionalSecret(std::string_view name);
 
   HostPort HostPortValue(std::string_view name, std::string_view default_value);
   // Required comma-separated host:port list, e.g. Kafka bootstrap brokers.
@@ -78,6 +80,7 @@ class Reader {
   absl::Status Finish() const;
 
  private:
+  std::string ReadSecret(std::string_view name, bool required);
   // The value of `name`, or nullptr when it is unset or empty.
   const std::string* Find(std::string_view name) const;
 

@@ -77,6 +77,18 @@ TEST(ReaderTest, SecretMissingNamesBothVariables) {
   EXPECT_EQ(reader.Finish().message(), "invalid configuration: TOKEN (or TOKEN_FILE) is required");
 }
 
+TEST(ReaderTest, OptionalSecretMayBeMissingButIsCheckedWhenSet) {
+  Reader missing(Environment{});
+  EXPECT_EQ(missing.OptionalSecret("TOKEN"), "");
+  EXPECT_TRUE(missing.Finish().ok());
+  TempFile file("s3cret\n");
+  Reader from_file(Environment{{"TOKEN_FILE", file.path()}});
+  EXPECT_EQ(from_file.OptionalSecret("TOKEN"), "s3cret");
+  Reader twice(Environment{{"TOKEN", "a"}, {"TOKEN_FILE", file.path()}});
+  twice.OptionalSecret("TOKEN");
+  EXPECT_THAT(twice.Finish().message(), HasSubstr("not both"));
+}
+
 TEST(ReaderTest, SecretSetTwiceIsAnErrorThatDoesNotEchoTheValue) {
   TempFile file("from-file");
   Reader reader(Environment{{"TOKEN", "hunter2"}, {"TOKEN_FILE", file.path()}});

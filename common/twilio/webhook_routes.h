@@ -14,6 +14,10 @@ inline constexpr std::string_view kCallStatusPath = "/twilio/calls/status";
 inline constexpr std::string_view kInboundMessagePath = "/twilio/messages/inbound";
 inline constexpr std::string_view kGatherPath = "/twilio/calls/gather";
 
+// The auth token of Klaxon's local Twilio sandbox (tools/twilio-sandbox): well known, so only
+// ever accepted when a service runs in sandbox mode.
+inline constexpr std::string_view kSandboxAuthToken = "sandbox-token";
+
 inline constexpr std::string_view kAlertIdParameter = "alert_id";
 inline constexpr std::string_view kAttemptParameter = "attempt";
 

@@ -49,7 +49,7 @@ klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
 }
 
 AlertQueryService::AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader,
-                                     AuditMetrics& metrics, BlockingExecutorOptions executor)
+                                     AuditMetrics& metrics, concurrency::BlockingExecutorOptions executor)
     : api_keys_(api_keys), reader_(reader), metrics_(metrics), executor_(executor) {}
 
 void AlertQueryService::Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {

@@ -8,7 +8,7 @@
 #include "services/audit/alert.h"
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_metrics.h"
-#include "services/audit/blocking_executor.h"
+#include "common/concurrency/blocking_executor.h"
 
 namespace klaxon::audit {
 
@@ -20,7 +20,7 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   // All borrowed; they must outlive the service. Destroy the service only after the gRPC server
   // has shut down; destruction finishes the calls still queued.
   AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader,
-                    AuditMetrics& metrics, BlockingExecutorOptions executor = {});
+                    AuditMetrics& metrics, concurrency::BlockingExecutorOptions executor = {});
 
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* context,
                                      const klaxon::alerts::v1::GetAlertRequest* request,
@@ -32,7 +32,7 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   const auth::ApiKeyRegistry& api_keys_;
   AlertReader& reader_;
   AuditMetrics& metrics_;
-  BlockingExecutor executor_;  // last: its destructor runs queued calls that use the members above
+  concurrency::BlockingExecutor executor_;  // last: its destructor runs queued calls that use the members above
 };
 
 }  // namespace klaxon::audit

@@ -1,5 +1,6 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC, and drains on SIGTERM. The logic lives in AlertIntake.
+// gRPC and Twilio's webhooks over HTTP, and drains on SIGTERM. The logic lives in AlertIntake and
+// WebhookHandler.
 
 #include <cstdio>
 #include <memory>
@@ -17,17 +18,75 @@
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
+#include "common/timing/clock.h"
+#include "common/twilio/webhook_routes.h"
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
+#include "services/ingress/redis_callback_dedupe.h"
 #include "services/ingress/redis_idempotency_store.h"
+#include "services/ingress/webhook_server.h"
 
 namespace klaxon::ingress {
 namespace {
 
 constexpr char kService[] = "ingress";
 
-// Connections for SendAlert's idempotency calls; each takes well under a millisecond.
+// Connections for SendAlert's idempotency calls and the webhooks' dedupe calls; each takes well
+// under a millisecond.
 constexpr int kRedisConnections = 32;
+// A Twilio webhook body is small; anything over 64 KiB is refused with 413. The server's own
+// limit adds room for the request line and headers.
+constexpr size_t kMaxWebhookBody = 64 * 1024;
+constexpr size_t kMaxWebhookHead = 16 * 1024;
+
+struct WebhookSettings {
+  config::HostPort address;
+  PublicBaseUrl public_url;
+  std::vector<std::string> auth_tokens;  // primary first
+  bool sandbox = false;
+  bool trust_forwarded_headers = false;
+  int64_t rate_limit = 0;
+  absl::Duration dedupe_window;
+  absl::Duration header_timeout;
+  absl::Duration body_timeout;
+  int64_t workers = 0;
+};
+
+WebhookSettings ReadWebhookSettings(config::Reader& reader) {
+  WebhookSettings settings{
+      .address = reader.HostPortValue("KLAXON_WEBHOOK_ADDR", "127.0.0.1:8080"),
+      .sandbox = reader.Bool("KLAXON_TWILIO_SANDBOX", false),
+      .trust_forwarded_headers = reader.Bool("KLAXON_WEBHOOK_TRUST_FORWARDED", false),
+      .rate_limit = reader.Int("KLAXON_WEBHOOK_RATE_LIMIT", 200, 1, 1'000'000),
+      .dedupe_window = reader.Duration("KLAXON_WEBHOOK_DEDUPE_WINDOW", absl::Hours(48),
+                                       absl::Hours(24), absl::Hours(24 * 30)),
+      .header_timeout = reader.Duration("KLAXON_WEBHOOK_HEADER_TIMEOUT", absl::Seconds(5),
+                                        absl::Milliseconds(100), absl::Seconds(60)),
+      .body_timeout = reader.Duration("KLAXON_WEBHOOK_BODY_TIMEOUT", absl::Seconds(10),
+                                      absl::Milliseconds(100), absl::Seconds(60)),
+      .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
+  const std::string public_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL",
+                                            "http://" + settings.address.ToString(),
+                                            {"http", "https"});
+  if (absl::StatusOr<PublicBaseUrl> parsed = ParsePublicBaseUrl(public_url); parsed.ok()) {
+    settings.public_url = *std::move(parsed);
+  } else if (!public_url.empty()) {
+    reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));
+  }
+  const std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
+  const std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
+  if (!primary.empty()) {
+    settings.auth_tokens.push_back(primary);
+  } else if (settings.sandbox) {
+    settings.auth_tokens.emplace_back(twilio::kSandboxAuthToken);
+  } else {
+    reader.AddError("KLAXON_TWILIO_AUTH_TOKEN",
+                    "is required to verify Twilio's webhooks (or KLAXON_TWILIO_AUTH_TOKEN_FILE; "
+                    "KLAXON_TWILIO_SANDBOX=true only against the local Twilio sandbox)");
+  }
+  if (!secondary.empty()) settings.auth_tokens.push_back(secondary);
+  return settings;
+}
 
 struct Settings {
   runtime::CommonSettings common;
@@ -36,6 +95,7 @@ struct Settings {
   std::string redis_url;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
+  WebhookSettings webhook;
 };
 
 Settings ReadSettings() {
@@ -46,6 +106,7 @@ Settings ReadSettings() {
                     .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
                     .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
                                                        absl::Milliseconds(100), absl::Seconds(60))};
+  settings.webhook = ReadWebhookSettings(reader);
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
     absl::StatusOr<auth::ApiKeyRegistry> parsed = auth::ApiKeyRegistry::Parse(keys);
@@ -112,11 +173,44 @@ int Run() {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});
     return 1;
   }
+
+  const WebhookSettings& webhook_settings = settings.webhook;
+  if (webhook_settings.sandbox) {
+    logger.Warn("twilio_sandbox_mode", {{"detail", "webhooks signed with the local sandbox's "
+                                                   "well-known token are accepted"}});
+  }
+  RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix);
+  timing::RealClock clock;
+  SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock);
+  WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger);
+  WebhookHandler webhook(
+      {.public_url = webhook_settings.public_url,
+       .trust_forwarded_headers = webhook_settings.trust_forwarded_headers,
+       .auth_tokens = webhook_settings.auth_tokens,
+       .topic = settings.common.Topic(kafka::kTwilioEvents),
+       .publish_timeout = settings.publish_timeout,
+       .dedupe_window = webhook_settings.dedupe_window,
+       .max_body_bytes = kMaxWebhookBody},
+      dedupe, **publisher, rate_limiter, webhook_telemetry, [] { return absl::Now(); });
+  auto webhook_server = WebhookServer::Start(
+      {.http = {.host = webhook_settings.address.host,
+                .port = webhook_settings.address.port,
+                .threads = 2,
+                .max_request_bytes = kMaxWebhookBody + kMaxWebhookHead,
+                .header_timeout = webhook_settings.header_timeout,
+                .body_timeout = webhook_settings.body_timeout},
+       .pool = {.threads = static_cast<size_t>(webhook_settings.workers), .max_queued = 4096}},
+      webhook);
+  if (!webhook_server.ok()) {
+    logger.Error("startup_failed", {{"error", std::string(webhook_server.status().message())}});
+    return 1;
+  }
   (*runtime)->SetReady(true);
-  logger.Info("serving", {{"grpc_port", server->port}});
+  logger.Info("serving", {{"grpc_port", server->port}, {"webhook_port", (*webhook_server)->port()}});
 
   const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
+  (*webhook_server)->Shutdown();
   server->server->GetHealthCheckService()->SetServingStatus(false);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   logger.Info("stopped");

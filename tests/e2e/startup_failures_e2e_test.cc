@@ -25,12 +25,16 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
   ChildProcess ingress({KLAXON_INGRESS_BINARY},
                        {{"KLAXON_GRPC_ADDR", "not-an-address"},
                         {"KLAXON_PII_HMAC_KEY", "short"},
-                        {"KLAXON_REDIS_URL", "http://wrong-scheme"}},
+                        {"KLAXON_REDIS_URL", "http://wrong-scheme"},
+                        {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example.com/x?y=1"}},
                        log);
   EXPECT_EQ(ingress.WaitForExit(absl::Seconds(10)), 2);
   const std::string output = ingress.Log();
-  for (const char* variable : {"KLAXON_GRPC_ADDR", "KLAXON_PII_HMAC_KEY", "KLAXON_REDIS_URL",
-                               "KLAXON_KAFKA_BROKERS", "KLAXON_API_KEYS"}) {
+  // Without a Twilio token (and not in sandbox mode) ingress cannot verify webhooks, so it
+  // refuses to start.
+  for (const char* variable :
+       {"KLAXON_GRPC_ADDR", "KLAXON_PII_HMAC_KEY", "KLAXON_REDIS_URL", "KLAXON_KAFKA_BROKERS",
+        "KLAXON_API_KEYS", "KLAXON_TWILIO_AUTH_TOKEN", "KLAXON_WEBHOOK_PUBLIC_URL"}) {
     EXPECT_THAT(output, HasSubstr(variable));
   }
   EXPECT_THAT(output, ::testing::Not(HasSubstr("short"))) << "a secret was echoed";
@@ -62,6 +66,8 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey("key")},
       {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
       {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
+      {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
+      {"KLAXON_TWILIO_SANDBOX", "true"},
       {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
     if (const char* value = std::getenv(name)) env[name] = value;

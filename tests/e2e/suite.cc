@@ -85,7 +85,8 @@ void Suite::Start() {
   StartService("audit", Binary("klaxon-audit"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
   StartService("ingress", Binary("klaxon-ingress"),
-               {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)}});
+               {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)},
+                {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())}});
   StartService("sms-worker", Binary("klaxon-sms-worker"), {});
   StartService("voice-worker", Binary("klaxon-voice-worker"), {});
 }

@@ -17,8 +17,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tools/twilio-sandbox/callback_scheduler.h"
 #include "common/timing/clock.h"
+#include "common/twilio/webhook_routes.h"
+#include "tools/twilio-sandbox/callback_scheduler.h"
 #include "tools/twilio-sandbox/fault_rules.h"
 #include "tools/twilio-sandbox/ledger.h"
 
@@ -27,7 +28,7 @@ namespace klaxon::sandbox {
 struct SandboxOptions {
   std::string account_sid = "AC00000000000000000000000000000000";
   // Accepted for Basic auth and used to sign status callbacks, like a real account's token.
-  std::string auth_token = "sandbox-token";
+  std::string auth_token = std::string(twilio::kSandboxAuthToken);
   // Time between a resource's status steps (queued -> sent -> delivered ...).
   absl::Duration callback_delay = absl::Milliseconds(50);
   // CallDuration reported for an answered call; the sandbox does not wait that long.

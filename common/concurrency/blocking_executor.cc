@@ -1,8 +1,8 @@
-#include "services/audit/blocking_executor.h"
+#include "common/concurrency/blocking_executor.h"
 
 #include <utility>
 
-namespace klaxon::audit {
+namespace klaxon::concurrency {
 
 BlockingExecutor::BlockingExecutor(BlockingExecutorOptions options)
     : max_queued_(options.max_queued) {
@@ -43,4 +43,4 @@ void BlockingExecutor::Work() {
   }
 }
 
-}  // namespace klaxon::audit
+}  // namespace klaxon::concurrency

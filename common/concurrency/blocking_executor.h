@@ -1,8 +1,9 @@
 #pragma once
-// A fixed pool of threads for work that blocks (GetAlert may poll Postgres for up to a few
-// seconds). gRPC's callback handlers must not block their threads, so the AlertQuery service
-// hands each call to this pool and finishes the reactor from here. The queue is bounded: when it
-// is full, Submit() refuses and the caller answers RESOURCE_EXHAUSTED instead of piling up work.
+// A fixed pool of threads for work that blocks. Callback-style servers must not block their own
+// threads: audit's AlertQuery hands each GetAlert here (it may poll Postgres for seconds), and
+// ingress's webhook server each Twilio request (it waits for Redis and Kafka). The queue is
+// bounded: when it is full, Submit() refuses and the caller answers "overloaded" (gRPC
+// RESOURCE_EXHAUSTED, HTTP 503) instead of piling up work.
 
 #include <condition_variable>
 #include <cstddef>
@@ -12,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace klaxon::audit {
+namespace klaxon::concurrency {
 
 struct BlockingExecutorOptions {
   size_t threads = 8;
@@ -41,4 +42,4 @@ class BlockingExecutor {
   std::vector<std::jthread> threads_;
 };
 
-}  // namespace klaxon::audit
+}  // namespace klaxon::concurrency

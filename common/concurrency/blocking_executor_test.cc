@@ -1,11 +1,11 @@
-#include "services/audit/blocking_executor.h"
+#include "common/concurrency/blocking_executor.h"
 
 #include <atomic>
 #include <latch>
 
 #include "gtest/gtest.h"
 
-namespace klaxon::audit {
+namespace klaxon::concurrency {
 namespace {
 
 TEST(BlockingExecutorTest, RunsSubmittedTasksOnItsThreads) {
@@ -45,4 +45,4 @@ TEST(BlockingExecutorTest, DestructionRunsTasksAlreadyAccepted) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::concurrency

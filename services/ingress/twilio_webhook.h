@@ -1,0 +1,49 @@
+#pragma once
+// What a verified Twilio webhook means: which route it came in on, the TwilioEvent it becomes,
+// the key it is deduplicated by and the Kafka key that keeps related events in order. Pure, so
+// every rule is unit-tested without HTTP, Redis or Kafka.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/http/form.h"
+#include "klaxon/events/v1/events.pb.h"
+
+namespace klaxon::ingress {
+
+enum class WebhookRoute { kMessageStatus, kCallStatus, kInboundMessage, kGather };
+
+// The route served at `path` (see common/twilio/webhook_routes.h); nullopt for any other path.
+std::optional<WebhookRoute> RouteForPath(std::string_view path);
+
+// A short name for metrics and logs: message_status, call_status, inbound_message, gather.
+std::string_view RouteName(WebhookRoute route);
+
+// Whether Twilio expects TwiML back (inbound messages and key presses) rather than an empty 204.
+bool ExpectsTwiml(WebhookRoute route);
+
+struct InterpretedWebhook {
+  events::v1::TwilioEvent event;
+  std::string dedupe_key;     // also event.dedupe_key
+  std::string partition_key;  // alert_id when known, else the sender's number or the SID
+};
+
+struct WebhookInput {
+  WebhookRoute route = WebhookRoute::kMessageStatus;
+  const http::FormParams* params = nullptr;  // what Twilio sent: form, JSON object or GET query
+  const http::FormParams* url_query = nullptr;  // the decoded query of the URL (alert_id, attempt)
+  std::optional<std::string> idempotency_token{};  // I-Twilio-Idempotency-Token
+  absl::Time received_at{};
+};
+
+// kInvalidArgument naming the parameter when one the route needs is missing or malformed:
+// MessageSid and MessageStatus (message status), CallSid and CallStatus (call status),
+// MessageSid, From and To (inbound), CallSid and Digits (gather); ErrorCode, SequenceNumber and
+// CallDuration must be whole numbers when present; alert_id must be a UUID and attempt a
+// positive number when present.
+absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input);
+
+}  // namespace klaxon::ingress

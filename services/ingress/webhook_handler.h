@@ -1,0 +1,69 @@
+#pragma once
+// The webhook ingress: turns one HTTP request from Twilio into at most one durable TwilioEvent.
+// In order: route (404), per-source rate limit (429), method (405), size (413), Content-Type
+// (415), decoding (400), X-Twilio-Signature against the URL Twilio requested (403), meaning
+// (400), dedupe (a replay is acknowledged without a second event), publish to Kafka and only
+// then the 2xx (503 with Retry-After when Kafka or Redis cannot take it in time).
+// Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/http/server.h"
+#include "common/messaging/message.h"
+#include "services/ingress/callback_dedupe.h"
+#include "services/ingress/source_rate_limiter.h"
+#include "services/ingress/webhook_telemetry.h"
+
+namespace klaxon::ingress {
+
+// Where Twilio reaches ingress's webhook routes: scheme://host[:port][/prefix].
+struct PublicBaseUrl {
+  std::string scheme;
+  std::string authority;  // host[:port], as configured
+  std::string prefix;     // "" or "/prefix" without a trailing '/'
+};
+
+// kInvalidArgument saying what is wrong for anything but http(s)://authority[/path] without a
+// query or fragment.
+absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url);
+
+struct WebhookOptions {
+  PublicBaseUrl public_url{};
+  // Take scheme, host and client address from X-Forwarded-Proto/-Host/-For; only behind a proxy
+  // that sets them, or anyone could pick the URL that is checked.
+  bool trust_forwarded_headers = false;
+  std::vector<std::string> auth_tokens{};  // primary first; any one may have signed
+  std::string topic{};                     // klaxon.twilio.events, prefixed
+  absl::Duration publish_timeout = absl::Seconds(5);
+  absl::Duration dedupe_window = absl::Hours(48);
+  size_t max_body_bytes = 64 * 1024;
+};
+
+class WebhookHandler {
+ public:
+  WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe, messaging::Publisher& publisher,
+                 SourceRateLimiter& rate_limiter, WebhookTelemetry& telemetry,
+                 std::function<absl::Time()> now);
+
+  http::Response Handle(const http::Request& request);
+
+  // The URL Twilio requested, as rebuilt for signature checks.
+  std::string SignedUrl(const http::Request& request) const;
+
+ private:
+  struct Outcome;
+  Outcome Process(const http::Request& request, std::string& route_name);
+
+  const WebhookOptions options_;
+  CallbackDedupe& dedupe_;
+  messaging::Publisher& publisher_;
+  SourceRateLimiter& rate_limiter_;
+  WebhookTelemetry& telemetry_;
+  std::function<absl::Time()> now_;
+};
+
+}  // namespace klaxon::ingress

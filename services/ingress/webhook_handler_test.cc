@@ -1,0 +1,352 @@
+#include "services/ingress/webhook_handler.h"
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "common/http/form.h"
+#include "common/log/log.h"
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/timing/fake_clock.h"
+#include "common/twilio/signature.h"
+#include "common/twilio/webhook_signature.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "services/ingress/in_memory_callback_dedupe.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kToken[] = "primary-token";
+constexpr char kSecondaryToken[] = "secondary-token";
+constexpr char kAlertId[] = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+constexpr char kStatusTarget[] =
+    "/twilio/messages/status?alert_id=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&attempt=1";
+
+http::FormParams DeliveredParams() {
+  return {{"MessageSid", "SM1"}, {"MessageStatus", "delivered"}, {"AccountSid", "AC1"},
+          {"From", "+14155552671"}, {"To", "+14155550100"}, {"ErrorCode", ""}};
+}
+
+class WebhookHandlerTest : public ::testing::Test {
+ protected:
+  WebhookHandlerTest()
+      : logger_({.service = "ingress"}, *log::PhoneRedactor::Create("0123456789abcdef0123"), sink_),
+        telemetry_(registry_, logger_),
+        limiter_(1000, clock_) {}
+
+  WebhookHandler& Handler(WebhookOptions options = {}) {
+    if (options.public_url.scheme.empty()) {
+      options.public_url = *ParsePublicBaseUrl("https://hooks.example.com");
+    }
+    if (options.auth_tokens.empty()) options.auth_tokens = {kToken, kSecondaryToken};
+    options.topic = "t.klaxon.twilio.events";
+    handler_ = std::make_unique<WebhookHandler>(options, dedupe_, publisher_, limiter_,
+                                                telemetry_, [this] { return clock_.Now(); });
+    return *handler_;
+  }
+
+  // A form POST to `target` signed like Twilio does over the public URL.
+  static http::Request SignedPost(const std::string& target, const http::FormParams& params,
+                                  const std::string& token = kToken,
+                                  const std::string& signed_base = "https://hooks.example.com") {
+    http::Request request{.method = "POST",
+                          .target = target,
+                          .body = http::EncodeForm(params),
+                          .peer_address = "10.0.0.1"};
+    const size_t question = target.find('?');
+    request.path = target.substr(0, question);
+    if (question != std::string::npos) request.query = target.substr(question + 1);
+    request.headers = {
+        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+        {"X-Twilio-Signature", twilio::ComputeSignature(token, signed_base + target, params)},
+        {"I-Twilio-Idempotency-Token", "idem-" + std::to_string(++next_token_)}};
+    return request;
+  }
+
+  static void SetHeader(http::Request& request, const std::string& name, std::string value) {
+    for (auto& [key, existing] : request.headers) {
+      if (key == name) {
+        existing = std::move(value);
+        return;
+      }
+    }
+    request.headers.emplace_back(name, std::move(value));
+  }
+
+  std::string Metrics() {
+    return prometheus::TextSerializer().Serialize(registry_.Collect());
+  }
+
+  static inline int next_token_ = 0;
+  log::MemorySink sink_;
+  log::Logger logger_;
+  prometheus::Registry registry_;
+  WebhookTelemetry telemetry_;
+  timing::FakeClock clock_;
+  SourceRateLimiter limiter_;
+  InMemoryCallbackDedupe dedupe_;
+  messaging::FakePublisher publisher_;
+  std::unique_ptr<WebhookHandler> handler_;
+};
+
+TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
+  const http::Response response = Handler().Handle(SignedPost(kStatusTarget, DeliveredParams()));
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(response.body, "");
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  const messaging::OutboundMessage message = publisher_.published()[0];
+  EXPECT_EQ(message.topic, "t.klaxon.twilio.events");
+  EXPECT_EQ(message.key, kAlertId);
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(message.value));
+  EXPECT_EQ(event.message_status().message_status(), "delivered");
+  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"accepted\","
+                                   "route=\"message_status\",status=\"204\"} 1"));
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_kafka_ack_latency_seconds_count 1"));
+}
+
+TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
+  WebhookHandler& handler = Handler();
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  ASSERT_EQ(handler.Handle(request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
+  // Without the token header, SID + status + sequence still recognise it.
+  http::Request untokened = request;
+  std::erase_if(untokened.headers,
+                [](const auto& header) { return header.first == "I-Twilio-Idempotency-Token"; });
+  ASSERT_EQ(handler.Handle(untokened).status, 204);
+  EXPECT_EQ(handler.Handle(untokened).status, 204);
+  EXPECT_EQ(publisher_.published().size(), 2u);  // one per dedupe key, not per delivery
+  EXPECT_THAT(Metrics(),
+              HasSubstr("klaxon_webhook_dedupe_hits_total{route=\"message_status\"} 2"));
+}
+
+TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
+  WebhookHandler& handler = Handler();
+  const http::Response inbound = handler.Handle(SignedPost(
+      "/twilio/messages/inbound",
+      {{"MessageSid", "SM2"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}}));
+  EXPECT_EQ(inbound.status, 200);
+  EXPECT_EQ(inbound.content_type, "text/xml");
+  EXPECT_EQ(inbound.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+  const http::Response gather = handler.Handle(SignedPost(
+      std::string("/twilio/calls/gather?alert_id=") + kAlertId + "&attempt=2",
+      {{"CallSid", "CA1"}, {"Digits", "1"}}));
+  EXPECT_EQ(gather.status, 200);
+  EXPECT_EQ(gather.content_type, "text/xml");
+  ASSERT_EQ(publisher_.published().size(), 2u);
+  events::v1::TwilioEvent opt_out;
+  ASSERT_TRUE(opt_out.ParseFromString(publisher_.published()[0].value));
+  EXPECT_TRUE(opt_out.has_opt_out());
+}
+
+TEST_F(WebhookHandlerTest, AcceptsTheSecondaryToken) {
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams(), kSecondaryToken)).status,
+            204);
+}
+
+TEST_F(WebhookHandlerTest, MissingOrWrongSignatureIs403WithNoDetail) {
+  WebhookHandler& handler = Handler();
+  http::Request unsigned_request = SignedPost(kStatusTarget, DeliveredParams());
+  std::erase_if(unsigned_request.headers,
+                [](const auto& header) { return header.first == "X-Twilio-Signature"; });
+  const http::Request wrong_token = SignedPost(kStatusTarget, DeliveredParams(), "old-token");
+  http::Request tampered = SignedPost(kStatusTarget, DeliveredParams());
+  tampered.body.back() = 'X';  // ErrorCode= becomes ErrorCode=X... and the signature breaks
+  http::Request other_alert = SignedPost(kStatusTarget, DeliveredParams());
+  other_alert.target.back() = '2';
+  other_alert.query.back() = '2';
+  for (const http::Request& request : {unsigned_request, wrong_token, tampered, other_alert}) {
+    const http::Response response = handler.Handle(request);
+    EXPECT_EQ(response.status, 403);
+    EXPECT_EQ(response.body, "forbidden\n");
+  }
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(Metrics(),
+              HasSubstr("klaxon_webhook_signature_failures_total{route=\"message_status\"} 4"));
+}
+
+TEST_F(WebhookHandlerTest, AcceptsEitherPortFormOfThePublicUrl) {
+  WebhookHandler& handler = Handler();
+  EXPECT_EQ(handler
+                .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
+                                   "https://hooks.example.com:443"))
+                .status,
+            204);
+  WebhookHandler& with_port =
+      Handler({.public_url = *ParsePublicBaseUrl("https://hooks.example.com:443/")});
+  EXPECT_EQ(with_port.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+}
+
+TEST_F(WebhookHandlerTest, UsesThePublicUrlPrefix) {
+  WebhookHandler& handler =
+      Handler({.public_url = *ParsePublicBaseUrl("https://hooks.example.com/klaxon/")});
+  EXPECT_EQ(handler
+                .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
+                                   "https://hooks.example.com/klaxon"))
+                .status,
+            204);
+  EXPECT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 403);
+}
+
+TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
+  http::Request request = SignedPost(kStatusTarget, DeliveredParams(), kToken,
+                                     "https://public.example.org");
+  SetHeader(request, "X-Forwarded-Proto", "https");
+  SetHeader(request, "X-Forwarded-Host", "public.example.org");
+  EXPECT_EQ(Handler().Handle(request).status, 403);
+  EXPECT_EQ(Handler({.trust_forwarded_headers = true}).Handle(request).status, 204);
+}
+
+TEST_F(WebhookHandlerTest, GetIsSignedOverTheWholeUrl) {
+  const http::FormParams params = DeliveredParams();
+  const std::string target = std::string(kStatusTarget) + "&" + http::EncodeForm(params);
+  http::Request request{.method = "GET", .target = target, .peer_address = "10.0.0.1"};
+  request.path = "/twilio/messages/status";
+  request.query = target.substr(target.find('?') + 1);
+  request.headers = {{"X-Twilio-Signature", twilio::ComputeSignature(
+                                                kToken, "https://hooks.example.com" + target, {})}};
+  EXPECT_EQ(Handler().Handle(request).status, 204);
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
+  EXPECT_EQ(event.message_status().message_sid(), "SM1");
+}
+
+TEST_F(WebhookHandlerTest, JsonBodyIsVerifiedThroughBodySha256) {
+  const std::string body = R"({"MessageSid":"SM7","MessageStatus":"failed","ErrorCode":30008})";
+  const std::string target = std::string(kStatusTarget) + "&bodySHA256=" + twilio::BodySha256Hex(body);
+  http::Request request{.method = "POST", .target = target, .body = body, .peer_address = "10.0.0.1"};
+  request.path = "/twilio/messages/status";
+  request.query = target.substr(target.find('?') + 1);
+  request.headers = {{"Content-Type", "application/json"},
+                     {"X-Twilio-Signature", twilio::ComputeSignature(
+                                                kToken, "https://hooks.example.com" + target, {})}};
+  WebhookHandler& handler = Handler();
+  EXPECT_EQ(handler.Handle(request).status, 204);
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
+  EXPECT_EQ(event.message_status().error_code(), 30008);
+
+  request.body = R"({"MessageSid":"SM7","MessageStatus":"delivered","ErrorCode":30008})";
+  EXPECT_EQ(handler.Handle(request).status, 403);
+}
+
+TEST_F(WebhookHandlerTest, HardeningRulesAnswerWithTheirStatusCodes) {
+  WebhookHandler& handler = Handler();
+  http::Request too_large = SignedPost(kStatusTarget, {{"Body", std::string(64 * 1024, 'x')}});
+  EXPECT_EQ(handler.Handle(too_large).status, 413);
+
+  http::Request wrong_type = SignedPost(kStatusTarget, DeliveredParams());
+  SetHeader(wrong_type, "Content-Type", "text/plain");
+  EXPECT_EQ(handler.Handle(wrong_type).status, 415);
+  http::Request no_type = SignedPost(kStatusTarget, DeliveredParams());
+  std::erase_if(no_type.headers, [](const auto& h) { return h.first == "Content-Type"; });
+  EXPECT_EQ(handler.Handle(no_type).status, 415);
+
+  http::Request malformed_form = SignedPost(kStatusTarget, DeliveredParams());
+  malformed_form.body = "MessageSid=%ZZ";
+  const http::Response bad_form = handler.Handle(malformed_form);
+  EXPECT_EQ(bad_form.status, 400);
+  EXPECT_THAT(bad_form.body, HasSubstr("hexadecimal"));
+
+  http::Request malformed_json = SignedPost(kStatusTarget, DeliveredParams());
+  SetHeader(malformed_json, "Content-Type", "application/json");
+  malformed_json.body = "{\"MessageSid\": ";
+  EXPECT_EQ(handler.Handle(malformed_json).status, 400);
+  malformed_json.body = "[1, 2]";
+  EXPECT_EQ(handler.Handle(malformed_json).status, 400);
+
+  // Signed correctly but missing what the route needs.
+  const http::Response missing =
+      handler.Handle(SignedPost(kStatusTarget, {{"MessageStatus", "delivered"}}));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.body, HasSubstr("MessageSid is required"));
+
+  http::Request wrong_path = SignedPost("/twilio/other", DeliveredParams());
+  EXPECT_EQ(handler.Handle(wrong_path).status, 404);
+  http::Request put = SignedPost(kStatusTarget, DeliveredParams());
+  put.method = "PUT";
+  EXPECT_EQ(handler.Handle(put).status, 405);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
+  SourceRateLimiter strict(3, clock_);
+  WebhookHandler handler({.public_url = *ParsePublicBaseUrl("https://hooks.example.com"),
+                          .auth_tokens = {kToken},
+                          .topic = "t"},
+                         dedupe_, publisher_, strict, telemetry_, [this] { return clock_.Now(); });
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i) {
+    statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204, 429, 429}));
+  http::Request other_source = SignedPost(kStatusTarget, DeliveredParams());
+  other_source.peer_address = "10.0.0.2";
+  EXPECT_EQ(handler.Handle(other_source).status, 204);
+}
+
+TEST_F(WebhookHandlerTest, KafkaDownIs503AndTheRetryPublishesOnce) {
+  WebhookHandler& handler = Handler();
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  publisher_.FailWith(absl::DeadlineExceededError("no broker acknowledged within 5s"));
+  const http::Response refused = handler.Handle(request);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(refused.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                   "Retry-After", "1")));
+  EXPECT_FALSE(dedupe_.Has("token:" + request.Header("I-Twilio-Idempotency-Token").value()));
+  publisher_.FailWith(absl::OkStatus());
+  EXPECT_EQ(handler.Handle(request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {
+  dedupe_.FailWith(absl::UnavailableError("redis: connection refused"));
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  ASSERT_EQ(dedupe_.Claim("token:" + request.Header("I-Twilio-Idempotency-Token").value(),
+                          absl::Seconds(10))
+                .value(),
+            DedupeClaim::kClaimed);
+  EXPECT_EQ(Handler().Handle(request).status, 503);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(WebhookHandlerTest, LogsNoPhoneNumber) {
+  WebhookHandler& handler = Handler();
+  handler.Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM3"},
+                                                         {"From", "+14155550100"},
+                                                         {"To", "+14155552671"},
+                                                         {"Body", "hello"}}));
+  handler.Handle(SignedPost("/twilio/messages/inbound", {{"From", "+14155550100"}}));
+  for (const std::string& line : sink_.Lines()) {
+    EXPECT_THAT(line, Not(HasSubstr("4155550100")));
+    EXPECT_THAT(line, Not(HasSubstr("hello")));
+  }
+}
+
+TEST(ParsePublicBaseUrlTest, AcceptsHttpAndHttpsWithOptionalPrefix) {
+  auto url = ParsePublicBaseUrl("https://hooks.example.com:8443/base/");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->scheme, "https");
+  EXPECT_EQ(url->authority, "hooks.example.com:8443");
+  EXPECT_EQ(url->prefix, "/base");
+  for (const char* bad : {"hooks.example.com", "ftp://h", "https://", "https://h/p?x=1"}) {
+    EXPECT_FALSE(ParsePublicBaseUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace klaxon::ingress
