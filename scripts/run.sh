@@ -17,6 +17,7 @@ readonly BIN="$ROOT/build/release"
 readonly SANDBOX_ADDR="${KLAXON_SANDBOX_ADDR:-127.0.0.1:9800}"
 readonly INGRESS_ADDR="${KLAXON_INGRESS_ADDR:-127.0.0.1:50051}"
 readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
+# ingress's Twilio webhooks; the sandbox posts its status callbacks there
 readonly WEBHOOK_ADDR="${KLAXON_WEBHOOK_ADDR:-127.0.0.1:8080}"
 readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
 readonly SANDBOX_AUTH_TOKEN=sandbox-token
@@ -36,10 +37,12 @@ die() {
 
 running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
-# wait_for NAME URL: polls URL until it answers 2xx, or fails showing the tail of NAME's log.
+# wait_for NAME URL [any]: polls URL until it answers 2xx (any HTTP status with "any"), or fails
+# showing the tail of NAME's log.
 wait_for() {
-  local name="$1" url="$2" deadline=$((SECONDS + 60))
-  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+  local name="$1" url="$2" deadline=$((SECONDS + 60)) fail=-f
+  [[ "${3:-}" == any ]] && fail=
+  until curl $fail -sS -o /dev/null "$url" 2>/dev/null; do
     if ! running "$name"; then
       tail -n 20 "$RUN/logs/$name.log" >&2 || true
       die "$name exited; its log is $RUN/logs/$name.log"
@@ -108,7 +111,8 @@ up() {
     KLAXON_TWILIO_ACCOUNT_SID="$SANDBOX_ACCOUNT_SID" \
     KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
     KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}" \
-    KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR"
+    KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR" \
+    KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR"
 
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
   "$BIN/services/audit/klaxon-audit-migrate" >"$RUN/logs/migrate.log"
@@ -130,6 +134,8 @@ up() {
     read -r name binary admin <<<"$entry"
     wait_for "$name" "http://$admin/readyz"
   done
+  # Any answer will do (an unsigned request is refused): the webhook server listens.
+  wait_for ingress "http://$WEBHOOK_ADDR/twilio/messages/status" any
 
   cat >"$RUN/client.env" <<CLIENT
 export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
@@ -139,7 +145,8 @@ export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
 export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
 export PATH="$BIN/tools/klaxonctl:\$PATH"
 CLIENT
-  log "the suite is up: ingress $INGRESS_ADDR (webhooks $WEBHOOK_ADDR), audit $AUDIT_ADDR, Twilio sandbox $SANDBOX_ADDR"
+  log "the suite is up: ingress $INGRESS_ADDR (webhooks http://$WEBHOOK_ADDR), audit $AUDIT_ADDR," \
+    "Twilio sandbox $SANDBOX_ADDR"
   log "logs: $RUN/logs; next: . build/run/client.env && klaxonctl send --to +14155550100 --text hello"
 }
 

@@ -1,38 +1,9 @@
 #include "common/delivery/twilio_outcome.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/twilio/error_codes.h"
 
 namespace klaxon::delivery {
-namespace {
-
-const char* Meaning(int code) {
-  switch (code) {
-    case 20003:
-      return "Twilio refused the account credentials";
-    case 20429:
-      return "too many concurrent requests to Twilio";
-    case 21211:
-      return "the recipient is not a valid phone number";
-    case 21408:
-      return "the recipient's region is not enabled on the Twilio account";
-    case 21608:
-      return "a trial account can only send to verified numbers";
-    case 21610:
-      return "the recipient has replied STOP and unsubscribed";
-    case 21611:
-      return "the sender's queue at Twilio is full";
-    case 21614:
-      return "the recipient is not a mobile number";
-    case 21617:
-      return "the message body is too long";
-    case 30001:
-      return "the sender's queue at Twilio overflowed";
-    default:
-      return "";
-  }
-}
-
-}  // namespace
 
 bool IsPermanentTwilioCode(int code) {
   switch (code) {
@@ -60,8 +31,8 @@ std::string DescribeTwilioError(const twilio::TwilioError& error) {
   }
   std::string reason = absl::StrCat("Twilio answered HTTP ", error.http_status);
   if (error.code != 0) absl::StrAppend(&reason, " with error ", error.code);
-  if (const char* meaning = Meaning(error.code); *meaning != '\0') {
-    absl::StrAppend(&reason, ": ", meaning);
+  if (const std::string_view meaning = twilio::ErrorCodeMeaning(error.code); !meaning.empty()) {
+    absl::StrAppend(&reason, ": ", std::string(meaning));
   }
   return reason;
 }

@@ -48,7 +48,13 @@ Settings ReadSettings(const WorkerSpec& spec) {
   if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
     reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
   }
-  settings.twilio.status_callback = reader.Url("KLAXON_STATUS_CALLBACK_URL", "", {"http", "https"});
+  settings.twilio.webhook_public_url =
+      reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
+  if (settings.twilio.webhook_public_url.find_first_of("?#") != std::string::npos) {
+    // The callback path and query are appended to it; a query or fragment would swallow them.
+    reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL",
+                    "must be scheme://host[:port][/prefix], without a query or fragment");
+  }
   settings.make_sender = spec.configure(reader, settings.twilio);
   config::ExitOnError(reader.Finish(), spec.service);
   return settings;

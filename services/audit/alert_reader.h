@@ -4,6 +4,13 @@
 // does not have the alert, AlertReader asks Kafka how far the alert's partition of every request
 // topic has been written, and polls the store until audit's recorded progress reaches that point
 // (or the alert appears), within a bounded wait. Only a caught-up store can say NOT_FOUND.
+//
+// Only the request topics are waited for, not klaxon.delivery.events or klaxon.twilio.events:
+// read-your-writes is a promise about the caller's own write (SendAlert), whose existence those
+// topics cannot decide. What Twilio reports arrives asynchronously, at a time no caller has
+// observed, so there is no earlier answer to stay consistent with; a caller that wants the final
+// status polls (or watches) until it appears, and waiting on those watermarks would only slow
+// every GetAlert by audit's lag on the busiest topic.
 
 #include <string_view>
 

@@ -1,5 +1,7 @@
 #include "services/audit/audit_consumer.h"
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "services/audit/event_decoder.h"
@@ -7,8 +9,8 @@
 namespace klaxon::audit {
 
 AuditConsumer::AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics,
-                             timing::Clock& clock)
-    : store_(store), topics_(topics), metrics_(metrics), clock_(clock) {}
+                             timing::Clock& clock, const log::Logger& logger)
+    : store_(store), topics_(topics), metrics_(metrics), clock_(clock), logger_(logger) {}
 
 absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
                                       const absl::Status& status) {
@@ -29,37 +31,71 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
     event = DecodeAlertRequested(message.value);
   } else if (message.topic == topics_.delivery_events) {
     event = DecodeDeliveryEvent(message.value);
+  } else if (message.topic == topics_.twilio_events) {
+    return HandleTwilioEvent(message, progress);
   } else {
     // A subscription bug, not a bad message: nothing is recorded for a topic audit does not own.
     metrics_.EventConsumed(message.topic, "invalid");
     return absl::InvalidArgumentError(absl::StrCat("audit does not consume topic ", message.topic));
   }
+  if (!event.ok()) return SkipInvalid(message, progress, event.status());
+  return Project(message, progress, *event);
+}
 
-  if (!event.ok()) {
-    if (absl::Status recorded = store_.RecordProgress(progress); !recorded.ok()) {
-      return Retryable(message, recorded);
-    }
-    metrics_.EventConsumed(message.topic, "invalid");
-    return event.status();
+absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message,
+                                              const ConsumedOffset& progress) {
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(message.value);
+  if (!reading.ok()) return SkipInvalid(message, progress, reading.status());
+  if (reading->outcome.has_value()) {
+    absl::Status projected = Project(message, progress, *reading->outcome);
+    if (projected.ok()) metrics_.TwilioEvent(reading->kind, "applied");
+    return projected;
   }
+  // Recorded like any consumed message, so the store's progress stays a complete account.
+  if (absl::Status recorded = store_.RecordProgress(progress); !recorded.ok()) {
+    return Retryable(message, recorded);
+  }
+  metrics_.EventConsumed(message.topic, "ignored");
+  metrics_.TwilioEvent(reading->kind, reading->ignored);
+  // An unmapped status word may be one Twilio added: worth an operator's look. The SID and the
+  // status word are not personal data; the numbers and bodies the event may carry stay out.
+  logger_.Log(reading->ignored == "unknown_status" ? log::Level::kWarn : log::Level::kInfo,
+              "twilio_event_ignored",
+              {{"kind", std::string(reading->kind)},
+               {"reason", std::string(reading->ignored)},
+               {"sid", reading->sid},
+               {"twilio_status", reading->twilio_status},
+               {"topic", message.topic},
+               {"partition", message.partition},
+               {"offset", message.offset}});
+  return absl::OkStatus();
+}
 
+absl::Status AuditConsumer::Project(const messaging::InboundMessage& message,
+                                    const ConsumedOffset& progress, const AlertEvent& event) {
   const absl::Time start = clock_.Now();
-  absl::StatusOr<std::optional<StatusAdvance>> applied = store_.Apply(*event, progress);
+  absl::StatusOr<std::optional<StatusAdvance>> applied = store_.Apply(event, progress);
   metrics_.ProjectionWrite(clock_.Now() - start);
   if (!applied.ok()) {
+    // The database rejected a value the decoder let through: the message can never apply.
     if (absl::IsInvalidArgument(applied.status())) {
-      // The database rejected a value the decoder let through: the message can never apply.
-      if (absl::Status recorded = store_.RecordProgress(progress); !recorded.ok()) {
-        return Retryable(message, recorded);
-      }
-      metrics_.EventConsumed(message.topic, "invalid");
-      return applied.status();
+      return SkipInvalid(message, progress, applied.status());
     }
     return Retryable(message, applied.status());
   }
   if (applied->has_value()) metrics_.StatusAdvanced(**applied);
   metrics_.EventConsumed(message.topic, "applied");
   return absl::OkStatus();
+}
+
+absl::Status AuditConsumer::SkipInvalid(const messaging::InboundMessage& message,
+                                        const ConsumedOffset& progress,
+                                        const absl::Status& invalid) {
+  if (absl::Status recorded = store_.RecordProgress(progress); !recorded.ok()) {
+    return Retryable(message, recorded);
+  }
+  metrics_.EventConsumed(message.topic, "invalid");
+  return invalid;
 }
 
 }  // namespace klaxon::audit

@@ -1,10 +1,13 @@
 #pragma once
 // Audit's Kafka message handler: decodes each message by its topic (AlertRequested on the request
-// topics, DeliveryEvent on the delivery topic) and folds it into the store together with the
-// offset, so the store always knows how far it has consumed.
+// topics, DeliveryEvent on the delivery topic, TwilioEvent on the Twilio events topic) and folds
+// it into the store together with the offset, so the store always knows how far it has consumed.
 //
 // Result contract (see messaging::MessageHandler):
-//   OK                  applied (or a duplicate, which changes nothing)
+//   OK                  applied (or a duplicate, which changes nothing), or a valid Twilio event
+//                       that concerns no alert's status (a callback whose URL named no alert, an
+//                       inbound message, opt-out, opt-in or key press, a status word audit does
+//                       not map): its offset is recorded, it is counted and logged, never failed
 //   kInvalidArgument    undecodable message; its offset is recorded in the store, then the
 //                       consumer skips it
 //   kUnavailable        the store failed; the consumer retries the same message. Audit is the
@@ -14,10 +17,11 @@
 
 #include <cstdint>
 
+#include "common/log/log.h"
 #include "common/messaging/message.h"
+#include "common/timing/clock.h"
 #include "services/audit/alert_store.h"
 #include "services/audit/audit_metrics.h"
-#include "common/timing/clock.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -25,17 +29,27 @@ namespace klaxon::audit {
 class AuditConsumer final : public messaging::MessageHandler {
  public:
   // All borrowed; they must outlive the consumer.
-  AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics, timing::Clock& clock);
+  AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics,
+                timing::Clock& clock, const log::Logger& logger);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
+  absl::Status HandleTwilioEvent(const messaging::InboundMessage& message,
+                                 const ConsumedOffset& progress);
+  // Folds `event` into the store; OK or the error for the consumer (see the contract above).
+  absl::Status Project(const messaging::InboundMessage& message, const ConsumedOffset& progress,
+                       const AlertEvent& event);
+  // Records the progress past a message that does not decode, then returns `invalid`.
+  absl::Status SkipInvalid(const messaging::InboundMessage& message, const ConsumedOffset& progress,
+                           const absl::Status& invalid);
   absl::Status Retryable(const messaging::InboundMessage& message, const absl::Status& status);
 
   AlertStore& store_;
   const Topics& topics_;
   AuditMetrics& metrics_;
   timing::Clock& clock_;
+  const log::Logger& logger_;
 };
 
 }  // namespace klaxon::audit

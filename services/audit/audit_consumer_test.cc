@@ -1,10 +1,11 @@
 #include "services/audit/audit_consumer.h"
 
+#include "common/timing/fake_clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_store.h"
-#include "common/timing/fake_clock.h"
 
 namespace klaxon::audit {
 namespace {
@@ -24,6 +25,20 @@ std::string RequestValue() {
   FillHeader(*request.mutable_header());
   request.set_recipient("+14155550100");
   return request.SerializeAsString();
+}
+
+// A message status callback as ingress publishes it: no caller, the attempt from the URL.
+std::string MessageStatusValue(const std::string& status, int32_t error_code,
+                               const std::string& alert_id = kAlertId) {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->set_alert_id(alert_id);
+  if (!alert_id.empty()) event.mutable_header()->set_attempt(1);
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'005);
+  auto& update = *event.mutable_message_status();
+  update.set_message_sid("SM1");
+  update.set_message_status(status);
+  update.set_error_code(error_code);
+  return event.SerializeAsString();
 }
 
 std::string AcceptedValue() {
@@ -76,12 +91,37 @@ class AuditConsumerTest : public ::testing::Test {
     return 0;
   }
 
+  double TwilioEvents(const std::string& kind, const std::string& result) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "klaxon_audit_twilio_events_total") continue;
+      for (const auto& metric : family.metric) {
+        bool kind_matches = false;
+        bool result_matches = false;
+        for (const auto& label : metric.label) {
+          kind_matches |= label.name == "kind" && label.value == kind;
+          result_matches |= label.name == "result" && label.value == result;
+        }
+        if (kind_matches && result_matches) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  std::string Logs() const {
+    std::string logs;
+    for (const std::string& line : sink_.Lines()) logs += line + "\n";
+    return logs;
+  }
+
   Topics topics_ = Topics::WithPrefix("t1.");
   FakeAlertStore store_;
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
-  AuditConsumer consumer_{store_, topics_, metrics_, clock_};
+  log::MemorySink sink_;
+  log::Logger logger_{
+      {.service = "audit"}, log::PhoneRedactor::Create("audit-consumer-test-key").value(), sink_};
+  AuditConsumer consumer_{store_, topics_, metrics_, clock_, logger_};
 };
 
 TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlertAndRecordsProgress) {
@@ -162,6 +202,82 @@ TEST_F(AuditConsumerTest, LateLowerStatusIsNotCounted) {
   ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(StatusReached("SENT"), 1);
   EXPECT_EQ(StatusReached("QUEUED"), 0);
+}
+
+TEST_F(AuditConsumerTest, DeliveredCallbackMovesAlertToDelivered) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(
+      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+  EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(*store_.NextOffset(topics_.twilio_events, 3), 4);
+  EXPECT_EQ(StatusReached("DELIVERED"), 1);
+  EXPECT_EQ(TwilioEvents("message_status", "applied"), 1);
+  EXPECT_EQ(Consumed(topics_.twilio_events, "applied"), 1);
+}
+
+TEST_F(AuditConsumerTest, UndeliveredCallbackBeforeTheRequestEndsUndeliveredForItsCaller) {
+  ASSERT_TRUE(
+      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("undelivered", 30003)))
+          .ok());
+  EXPECT_FALSE(store_.GetAlert("billing", kAlertId)->has_value()) << "caller not known yet";
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  std::optional<AlertRecord> alert = *store_.GetAlert("billing", kAlertId);
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(alert->twilio_error_code, 30003);
+  EXPECT_EQ(alert->recipient_last4, "0100");
+}
+
+TEST_F(AuditConsumerTest, CallbackWithoutAlertIdIsAcknowledgedCountedAndLogged) {
+  const absl::Status status =
+      consumer_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(*store_.NextOffset(topics_.twilio_events, 3), 9);
+  EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 1);
+  EXPECT_EQ(Consumed(topics_.twilio_events, "ignored"), 1);
+  EXPECT_THAT(Logs(), ::testing::HasSubstr("\"event\":\"twilio_event_ignored\""));
+  EXPECT_THAT(Logs(), ::testing::HasSubstr("\"sid\":\"SM1\""));
+}
+
+TEST_F(AuditConsumerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAreNotLogged) {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'005);
+  event.mutable_inbound_message()->set_message_sid("SMin");
+  event.mutable_inbound_message()->set_from("+14155550100");
+  event.mutable_inbound_message()->set_body("on my way, call 4155550100");
+  EXPECT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
+  EXPECT_EQ(TwilioEvents("inbound_message", "not_a_status_callback"), 1);
+  EXPECT_FALSE(Logs().empty());
+  EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
+  EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("on my way")));
+}
+
+TEST_F(AuditConsumerTest, UnknownStatusIsAcknowledgedWithAWarning) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  EXPECT_TRUE(
+      consumer_
+          .Handle(Message(topics_.twilio_events, 4, MessageStatusValue("partially_delivered", 0)))
+          .ok());
+  EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
+  EXPECT_EQ(TwilioEvents("message_status", "unknown_status"), 1);
+  EXPECT_THAT(Logs(), ::testing::HasSubstr("\"level\":\"warn\""));
+  EXPECT_THAT(Logs(), ::testing::HasSubstr("partially_delivered"));
+}
+
+TEST_F(AuditConsumerTest, UndecodableTwilioEventIsInvalidArgumentButItsOffsetIsRecorded) {
+  const absl::Status status = consumer_.Handle(Message(topics_.twilio_events, 6, "\xff\x01"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store_.NextOffset(topics_.twilio_events, 3), 7);
+  EXPECT_EQ(Consumed(topics_.twilio_events, "invalid"), 1);
+}
+
+TEST_F(AuditConsumerTest, StoreDownWhileAcknowledgingIgnoredTwilioEventIsRetryable) {
+  store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
+  const absl::Status status =
+      consumer_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 0);
 }
 
 }  // namespace

@@ -29,6 +29,10 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
                            .Name("klaxon_audit_events_consumed_total")
                            .Help("Kafka messages audit handled, by topic and result")
                            .Register(registry)),
+      twilio_events_(prometheus::BuildCounter()
+                         .Name("klaxon_audit_twilio_events_total")
+                         .Help("Twilio webhook events audit consumed, by kind and result")
+                         .Register(registry)),
       alert_status_(prometheus::BuildCounter()
                         .Name("klaxon_alert_status_total")
                         .Help("Alerts whose projected status moved to status, by channel")
@@ -60,6 +64,10 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
 void AuditMetrics::EventConsumed(std::string_view topic, std::string_view result) {
   events_consumed_.Add({{"topic", std::string(topic)}, {"result", std::string(result)}})
       .Increment();
+}
+
+void AuditMetrics::TwilioEvent(std::string_view kind, std::string_view result) {
+  twilio_events_.Add({{"kind", std::string(kind)}, {"result", std::string(result)}}).Increment();
 }
 
 void AuditMetrics::StatusAdvanced(const StatusAdvance& advance) {

@@ -20,9 +20,15 @@ class AuditMetrics {
  public:
   explicit AuditMetrics(prometheus::Registry& registry);
 
-  // klaxon_audit_events_consumed_total{topic, result}: result is "applied", "invalid" (skipped,
-  // undecodable) or "retry" (the store failed; the message will be handled again).
+  // klaxon_audit_events_consumed_total{topic, result}: result is "applied", "ignored" (a valid
+  // message that concerns no alert's status, see TwilioEvent), "invalid" (skipped, undecodable)
+  // or "retry" (the store failed; the message will be handled again).
   void EventConsumed(std::string_view topic, std::string_view result);
+
+  // klaxon_audit_twilio_events_total{kind, result}: a decoded klaxon.twilio.events message;
+  // kind is TwilioEventReading::kind, result "applied" (folded into its alert's record) or why it
+  // was ignored: "no_alert_id", "not_a_status_callback" or "unknown_status".
+  void TwilioEvent(std::string_view kind, std::string_view result);
 
   // klaxon_alert_status_total{channel, status}: an alert's projected status moved to `status`;
   // channel is "sms" or "voice", status "QUEUED", "SENT", "DELIVERED", "UNDELIVERED" or "FAILED".
@@ -42,6 +48,7 @@ class AuditMetrics {
 
  private:
   prometheus::Family<prometheus::Counter>& events_consumed_;
+  prometheus::Family<prometheus::Counter>& twilio_events_;
   prometheus::Family<prometheus::Counter>& alert_status_;
   prometheus::Histogram& projection_write_seconds_;
   prometheus::Family<prometheus::Counter>& get_alert_requests_;

@@ -59,7 +59,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
         {.brokers = brokers, .group_id = prefix + "audit", .topics = topics_.All()});
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     consumer_ = *std::move(consumer);
-    handler_ = std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_);
+    handler_ = std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_, logger_);
     oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));
     reader_ = std::make_unique<AlertReader>(
         *store_, *oracle_, clock_, metrics_,
@@ -112,6 +112,28 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
                     .ok());
   }
 
+  // A message status callback as ingress publishes it: keyed by the alert named in the callback
+  // URL (or by the SID when it named none), without a caller.
+  void PublishMessageStatus(const std::string& alert_id, const std::string& status,
+                            int32_t error_code) {
+    klaxon::events::v1::TwilioEvent event;
+    event.mutable_header()->set_alert_id(alert_id);
+    if (!alert_id.empty()) event.mutable_header()->set_attempt(1);
+    event.mutable_header()->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    event.set_dedupe_key("token:" + alert_id + status);
+    auto& update = *event.mutable_message_status();
+    update.set_message_sid("SM0123456789abcdef0123456789abcdef");
+    update.set_message_status(status);
+    update.set_error_code(error_code);
+    const std::string key = alert_id.empty() ? update.message_sid() : alert_id;
+    ASSERT_TRUE(
+        publisher_
+            ->Publish(
+                {.topic = topics_.twilio_events, .key = key, .value = event.SerializeAsString()},
+                absl::Seconds(10))
+            .ok());
+  }
+
   // Polls the store until the alert reaches `status`; false after kWait.
   bool WaitForStatus(const std::string& alert_id, AlertStatus status) {
     const absl::Time deadline = absl::Now() + kWait;
@@ -128,6 +150,10 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   timing::RealClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
+  log::MemorySink log_sink_;
+  log::Logger logger_{{.service = "audit"},
+                      log::PhoneRedactor::Create("audit-pipeline-test-key").value(),
+                      log_sink_};
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
@@ -150,6 +176,31 @@ TEST_F(AuditPipelineKafkaPostgresTest, RequestThenAcceptedOutcomeEndsSent) {
   EXPECT_EQ((*alert)->recipient_country_code, "1");
   EXPECT_EQ((*alert)->recipient_last4, "0100");
   EXPECT_EQ((*alert)->twilio_sid, "SM0123456789abcdef0123456789abcdef");
+}
+
+TEST_F(AuditPipelineKafkaPostgresTest, StatusCallbacksEndTheAlertDeliveredOrUndelivered) {
+  const std::string delivered = NewAlertId();
+  PublishRequest(delivered);
+  PublishAccepted(delivered);
+  PublishMessageStatus("", "delivered", 0);  // a console-configured callback: acknowledged only
+  PublishMessageStatus(delivered, "sent", 0);
+  PublishMessageStatus(delivered, "delivered", 0);
+  // Consumed before its request: the record waits for the request to learn its caller.
+  const std::string undelivered = NewAlertId();
+  PublishMessageStatus(undelivered, "undelivered", 30003);
+  PublishRequest(undelivered);
+
+  ASSERT_TRUE(WaitForStatus(delivered, klaxon::types::v1::ALERT_STATUS_DELIVERED));
+  ASSERT_TRUE(WaitForStatus(undelivered, klaxon::types::v1::ALERT_STATUS_UNDELIVERED));
+  absl::StatusOr<AlertRecord> alert =
+      reader_->GetAlert("billing", undelivered, absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->twilio_error_code, 30003);
+  EXPECT_EQ(alert->reason,
+            "Twilio reported undelivered, error 30003: the destination handset is unreachable");
+  EXPECT_EQ(alert->recipient_last4, "0100");
+  ASSERT_EQ(alert->attempts.size(), 1u);
+  EXPECT_EQ(alert->attempts[0].status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, GetAlertRightAfterPublishSeesTheAlert) {

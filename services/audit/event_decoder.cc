@@ -7,41 +7,128 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
+#include "common/twilio/error_codes.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::audit {
 namespace {
 
+using klaxon::events::v1::CallStatusUpdate;
 using klaxon::events::v1::DeliveryOutcome;
 using klaxon::events::v1::EventHeader;
+using klaxon::events::v1::MessageStatusUpdate;
+using klaxon::events::v1::TwilioEvent;
 
 absl::Status Invalid(std::string_view type, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(std::string(type), ": ", std::string(problem)));
 }
 
-// Fills the fields every event carries from its header.
-absl::Status DecodeHeader(std::string_view type, bool has_header, const EventHeader& header,
-                          AlertEvent& event) {
-  if (!has_header) return Invalid(type, "header is missing");
+// Fills alert_id, attempt and occurred_at, which every event about an alert carries.
+absl::Status DecodeAlertReference(std::string_view type, const EventHeader& header,
+                                  AlertEvent& event) {
   if (!ids::IsUuid(header.alert_id())) {
     return Invalid(type, "header.alert_id is not a canonical UUID");
-  }
-  if (header.caller().empty()) return Invalid(type, "header.caller is empty");
-  if (header.channel() != klaxon::types::v1::CHANNEL_SMS &&
-      header.channel() != klaxon::types::v1::CHANNEL_VOICE) {
-    return Invalid(type, "header.channel must be SMS or VOICE");
   }
   if (header.attempt() < 1) return Invalid(type, "header.attempt must be at least 1");
   if (!header.has_occurred_at()) return Invalid(type, "header.occurred_at is missing");
   event.alert_id = header.alert_id();
-  event.caller = header.caller();
-  event.channel = header.channel();
   event.attempt = header.attempt();
   // Postgres keeps microseconds; truncating here keeps a record equal to its stored form.
   const absl::Time occurred_at = absl::FromUnixSeconds(header.occurred_at().seconds()) +
                                  absl::Nanoseconds(header.occurred_at().nanos());
   event.occurred_at = absl::FromUnixMicros(absl::ToUnixMicros(occurred_at));
   return absl::OkStatus();
+}
+
+// Fills the fields every event of Klaxon's own services carries from its header.
+absl::Status DecodeHeader(std::string_view type, bool has_header, const EventHeader& header,
+                          AlertEvent& event) {
+  if (!has_header) return Invalid(type, "header is missing");
+  if (absl::Status reference = DecodeAlertReference(type, header, event); !reference.ok()) {
+    return reference;
+  }
+  if (header.caller().empty()) return Invalid(type, "header.caller is empty");
+  if (header.channel() != klaxon::types::v1::CHANNEL_SMS &&
+      header.channel() != klaxon::types::v1::CHANNEL_VOICE) {
+    return Invalid(type, "header.channel must be SMS or VOICE");
+  }
+  event.caller = header.caller();
+  event.channel = header.channel();
+  return absl::OkStatus();
+}
+
+// What a status callback says about its attempt.
+struct CallbackOutcome {
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  int32_t error_code = 0;
+  std::string reason{};
+};
+
+// ", error 30003: the destination handset is unreachable", or "" without a code.
+std::string ErrorSuffix(int32_t error_code) {
+  if (error_code == 0) return "";
+  std::string suffix = absl::StrCat(", error ", error_code);
+  if (const std::string_view meaning = twilio::ErrorCodeMeaning(error_code); !meaning.empty()) {
+    absl::StrAppend(&suffix, ": ", std::string(meaning));
+  }
+  return suffix;
+}
+
+// Twilio's message statuses. Every status before delivery means Twilio has the message, which is
+// what SENT says; SENT never lowers a status (its rank is below every final) and never ends one.
+// nullopt for a status word Klaxon does not map.
+std::optional<CallbackOutcome> MessageOutcome(const MessageStatusUpdate& update) {
+  const std::string& status = update.message_status();
+  if (status == "queued" || status == "accepted" || status == "scheduled" || status == "sending" ||
+      status == "sent") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
+  }
+  if (status == "delivered" || status == "read") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
+  }
+  const std::string reason =
+      absl::StrCat("Twilio reported ", status, ErrorSuffix(update.error_code()));
+  if (status == "undelivered") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
+                           .error_code = update.error_code(),
+                           .reason = reason};
+  }
+  // "canceled": only a scheduled message can be, and Klaxon schedules none; still final.
+  if (status == "failed" || status == "canceled") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_FAILED,
+                           .error_code = update.error_code(),
+                           .reason = reason};
+  }
+  return std::nullopt;  // receiving, received (inbound), partially_delivered, or a new word
+}
+
+// Twilio's call statuses, read simply until the delivery-engine issue gives voice its own
+// escalation: an answered call (completed) delivered the alert; busy, no-answer and canceled
+// reached nobody; failed could not be placed.
+std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
+  const std::string& status = update.call_status();
+  if (status == "queued" || status == "initiated" || status == "ringing" ||
+      status == "in-progress") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
+  }
+  // A reason is what went wrong (clients show it as the error), so a delivered call has none.
+  // Who answered (human or machine) matters once voice escalation reads it (delivery engine).
+  if (status == "completed") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
+  }
+  const std::string reason =
+      absl::StrCat("Twilio reported the call ", status, ErrorSuffix(update.error_code()));
+  if (status == "busy" || status == "no-answer" || status == "canceled") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
+                           .error_code = update.error_code(),
+                           .reason = reason};
+  }
+  if (status == "failed") {
+    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_FAILED,
+                           .error_code = update.error_code(),
+                           .reason = reason};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -96,6 +183,79 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
   event.twilio_error_code = outcome.twilio_error_code();
   event.reason = outcome.reason();
   return event;
+}
+
+absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value) {
+  constexpr std::string_view kType = "TwilioEvent";
+  TwilioEvent message;
+  if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Invalid(kType, "value is not a serialized klaxon.events.v1.TwilioEvent");
+  }
+  TwilioEventReading reading;
+  std::optional<CallbackOutcome> outcome;
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  switch (message.body_case()) {
+    case TwilioEvent::kMessageStatus:
+      reading.kind = "message_status";
+      reading.sid = message.message_status().message_sid();
+      reading.twilio_status = message.message_status().message_status();
+      outcome = MessageOutcome(message.message_status());
+      channel = klaxon::types::v1::CHANNEL_SMS;
+      break;
+    case TwilioEvent::kCallStatus:
+      reading.kind = "call_status";
+      reading.sid = message.call_status().call_sid();
+      reading.twilio_status = message.call_status().call_status();
+      outcome = CallOutcome(message.call_status());
+      channel = klaxon::types::v1::CHANNEL_VOICE;
+      break;
+    case TwilioEvent::kInboundMessage:
+      reading.kind = "inbound_message";
+      reading.sid = message.inbound_message().message_sid();
+      reading.ignored = "not_a_status_callback";
+      return reading;
+    case TwilioEvent::kOptOut:
+      reading.kind = "opt_out";
+      reading.sid = message.opt_out().message_sid();
+      reading.ignored = "not_a_status_callback";
+      return reading;
+    case TwilioEvent::kOptIn:
+      reading.kind = "opt_in";
+      reading.sid = message.opt_in().message_sid();
+      reading.ignored = "not_a_status_callback";
+      return reading;
+    case TwilioEvent::kKeyPress:
+      reading.kind = "key_press";
+      reading.sid = message.key_press().call_sid();
+      reading.ignored = "not_a_status_callback";
+      return reading;
+    case TwilioEvent::BODY_NOT_SET:
+      return Invalid(kType, "body is missing");
+  }
+  // A callback URL configured in the Twilio console names no alert: nothing to attribute it to.
+  if (message.header().alert_id().empty()) {
+    reading.ignored = "no_alert_id";
+    return reading;
+  }
+  AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
+                   // Usually empty: ingress knows the alert only by the id in the callback
+                   // URL. The AlertRequested fills it in (see ApplyEvent).
+                   .caller = message.header().caller(),
+                   .channel = channel};
+  if (absl::Status reference = DecodeAlertReference(kType, message.header(), event);
+      !reference.ok()) {
+    return reference;
+  }
+  if (!outcome.has_value()) {
+    reading.ignored = "unknown_status";
+    return reading;
+  }
+  event.status = outcome->status;
+  event.twilio_sid = reading.sid;
+  event.twilio_error_code = outcome->error_code;
+  event.reason = std::move(outcome->reason);
+  reading.outcome = std::move(event);
+  return reading;
 }
 
 }  // namespace klaxon::audit

@@ -1,6 +1,9 @@
 #include "services/audit/event_decoder.h"
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -124,6 +127,195 @@ TEST(DecodeDeliveryEventTest, MissingOutcomeIsInvalidArgument) {
   delivery.clear_outcome();
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A status callback as ingress publishes it: the alert and attempt from the callback URL, no
+// caller, occurred_at when ingress received it.
+klaxon::events::v1::TwilioEvent Callback(std::string_view alert_id = kAlertId) {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->set_alert_id(std::string(alert_id));
+  event.mutable_header()->set_attempt(2);
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'100);
+  event.set_dedupe_key("token:abc");
+  return event;
+}
+
+klaxon::events::v1::TwilioEvent MessageStatus(std::string status, int32_t error_code = 0) {
+  klaxon::events::v1::TwilioEvent event = Callback();
+  auto& update = *event.mutable_message_status();
+  update.set_message_sid("SM0123456789abcdef0123456789abcdef");
+  update.set_account_sid("AC00000000000000000000000000000000");
+  update.set_message_status(std::move(status));
+  update.set_error_code(error_code);
+  return event;
+}
+
+klaxon::events::v1::TwilioEvent CallStatus(std::string status) {
+  klaxon::events::v1::TwilioEvent event = Callback();
+  auto& update = *event.mutable_call_status();
+  update.set_call_sid("CA0123456789abcdef0123456789abcdef");
+  update.set_call_status(std::move(status));
+  return event;
+}
+
+TwilioEventReading Read(const klaxon::events::v1::TwilioEvent& event) {
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  EXPECT_TRUE(reading.ok()) << reading.status();
+  return reading.ok() ? *std::move(reading) : TwilioEventReading{};
+}
+
+TEST(DecodeTwilioEventTest, DeliveredMessageIsDeliveredOutcomeOfTheNamedAttempt) {
+  const TwilioEventReading reading = Read(MessageStatus("delivered"));
+  EXPECT_EQ(reading.kind, "message_status");
+  EXPECT_EQ(reading.twilio_status, "delivered");
+  ASSERT_TRUE(reading.outcome.has_value());
+  const AlertEvent& event = *reading.outcome;
+  EXPECT_EQ(event.kind, AlertEvent::Kind::kOutcome);
+  EXPECT_EQ(event.alert_id, kAlertId);
+  EXPECT_EQ(event.caller, "");
+  EXPECT_EQ(event.channel, klaxon::types::v1::CHANNEL_SMS);
+  EXPECT_EQ(event.attempt, 2u);
+  EXPECT_EQ(event.occurred_at, absl::FromUnixSeconds(1'700'000'100));
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(event.twilio_sid, "SM0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(event.twilio_error_code, 0);
+  EXPECT_EQ(reading.ignored, "");
+}
+
+TEST(DecodeTwilioEventTest, UndeliveredMessageCarriesErrorCodeAndReasonNamingIt) {
+  const TwilioEventReading reading = Read(MessageStatus("undelivered", 30003));
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(reading.outcome->twilio_error_code, 30003);
+  EXPECT_EQ(reading.outcome->reason,
+            "Twilio reported undelivered, error 30003: the destination handset is unreachable");
+}
+
+TEST(DecodeTwilioEventTest, FailedMessageIsFailedWithErrorCode) {
+  const TwilioEventReading reading = Read(MessageStatus("failed", 30008));
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_FAILED);
+  EXPECT_EQ(reading.outcome->twilio_error_code, 30008);
+  EXPECT_THAT(reading.outcome->reason, HasSubstr("Twilio reported failed, error 30008"));
+}
+
+TEST(DecodeTwilioEventTest, FailureWithoutErrorCodeStillNamesTheStatus) {
+  const TwilioEventReading reading = Read(MessageStatus("undelivered"));
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->reason, "Twilio reported undelivered");
+}
+
+TEST(DecodeTwilioEventTest, MessageStatusesBeforeDeliveryAreSentAtMost) {
+  for (const char* status : {"queued", "accepted", "scheduled", "sending", "sent"}) {
+    const TwilioEventReading reading = Read(MessageStatus(status));
+    ASSERT_TRUE(reading.outcome.has_value()) << status;
+    EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_SENT) << status;
+  }
+}
+
+TEST(DecodeTwilioEventTest, CompletedCallIsDelivered) {
+  klaxon::events::v1::TwilioEvent event = CallStatus("completed");
+  event.mutable_call_status()->set_call_duration_seconds(5);
+  event.mutable_call_status()->set_answered_by("human");
+  const TwilioEventReading reading = Read(event);
+  EXPECT_EQ(reading.kind, "call_status");
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->channel, klaxon::types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(reading.outcome->twilio_sid, "CA0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(reading.outcome->twilio_error_code, 0);
+  EXPECT_EQ(reading.outcome->reason, "");
+}
+
+TEST(DecodeTwilioEventTest, UnansweredCallIsUndeliveredNamingTheCallStatus) {
+  for (const char* status : {"busy", "no-answer", "canceled"}) {
+    const TwilioEventReading reading = Read(CallStatus(status));
+    ASSERT_TRUE(reading.outcome.has_value()) << status;
+    EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED) << status;
+    EXPECT_EQ(reading.outcome->reason, std::string("Twilio reported the call ") + status);
+  }
+}
+
+TEST(DecodeTwilioEventTest, FailedCallIsFailed) {
+  const TwilioEventReading reading = Read(CallStatus("failed"));
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_FAILED);
+  EXPECT_EQ(reading.outcome->reason, "Twilio reported the call failed");
+}
+
+TEST(DecodeTwilioEventTest, CallInProgressIsSentAtMost) {
+  for (const char* status : {"queued", "initiated", "ringing", "in-progress"}) {
+    const TwilioEventReading reading = Read(CallStatus(status));
+    ASSERT_TRUE(reading.outcome.has_value()) << status;
+    EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_SENT) << status;
+  }
+}
+
+TEST(DecodeTwilioEventTest, StatusCallbackWithoutAlertIdIsIgnored) {
+  klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
+  event.mutable_header()->clear_alert_id();
+  event.mutable_header()->clear_attempt();
+  const TwilioEventReading reading = Read(event);
+  EXPECT_FALSE(reading.outcome.has_value());
+  EXPECT_EQ(reading.ignored, "no_alert_id");
+  EXPECT_EQ(reading.sid, "SM0123456789abcdef0123456789abcdef");
+}
+
+TEST(DecodeTwilioEventTest, UnknownStatusWordIsIgnored) {
+  const TwilioEventReading reading = Read(MessageStatus("partially_delivered"));
+  EXPECT_FALSE(reading.outcome.has_value());
+  EXPECT_EQ(reading.ignored, "unknown_status");
+  EXPECT_EQ(reading.twilio_status, "partially_delivered");
+}
+
+TEST(DecodeTwilioEventTest, InboundMessagesOptOutsAndKeyPressesAreNotStatusCallbacks) {
+  klaxon::events::v1::TwilioEvent inbound;
+  inbound.mutable_inbound_message()->set_message_sid("SMin");
+  inbound.mutable_inbound_message()->set_from("+14155550100");
+  klaxon::events::v1::TwilioEvent opt_out;
+  opt_out.mutable_opt_out()->set_keyword("STOP");
+  klaxon::events::v1::TwilioEvent opt_in;
+  opt_in.mutable_opt_in()->set_keyword("START");
+  klaxon::events::v1::TwilioEvent key_press = Callback();
+  key_press.mutable_key_press()->set_call_sid("CAkey");
+  key_press.mutable_key_press()->set_digits("1");
+  const std::vector<std::pair<klaxon::events::v1::TwilioEvent, std::string_view>> cases = {
+      {inbound, "inbound_message"},
+      {opt_out, "opt_out"},
+      {opt_in, "opt_in"},
+      {key_press, "key_press"}};
+  for (const auto& [event, kind] : cases) {
+    const TwilioEventReading reading = Read(event);
+    EXPECT_EQ(reading.kind, kind);
+    EXPECT_FALSE(reading.outcome.has_value()) << kind;
+    EXPECT_EQ(reading.ignored, "not_a_status_callback") << kind;
+  }
+}
+
+TEST(DecodeTwilioEventTest, MissingBodyIsInvalidArgument) {
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(Callback().SerializeAsString());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("body"));
+}
+
+TEST(DecodeTwilioEventTest, GarbageIsInvalidArgument) {
+  EXPECT_EQ(DecodeTwilioEvent("\xff\xff\xff").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DecodeTwilioEventTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
+  klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
+  event.mutable_header()->set_alert_id("not-a-uuid");
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("header.alert_id"));
+}
+
+TEST(DecodeTwilioEventTest, AttemptZeroIsInvalidArgument) {
+  klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
+  event.mutable_header()->set_attempt(0);
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("header.attempt"));
 }
 
 }  // namespace

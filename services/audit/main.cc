@@ -1,6 +1,7 @@
-// audit: wiring only. Reads the configuration, migrates the schema, consumes the request and
-// delivery topics into Postgres, serves AlertQuery over gRPC, and drains on SIGTERM: gRPC first
-// (no new queries), then the consumer (which commits the offsets of what it stored).
+// audit: wiring only. Reads the configuration, migrates the schema, consumes the request,
+// delivery and Twilio event topics into Postgres, serves AlertQuery over gRPC, and drains on
+// SIGTERM: gRPC first (no new queries), then the consumer (which commits the offsets of what it
+// stored).
 
 #include <chrono>
 #include <cstdio>
@@ -104,7 +105,7 @@ int Run() {
   PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
   timing::RealClock clock;
-  AuditConsumer handler(store, topics, metrics, clock);
+  AuditConsumer handler(store, topics, metrics, clock, logger);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
   AlertQueryService service(*api_keys, reader, metrics);

@@ -9,7 +9,9 @@
 //     with it (sid, error code, reason): a late SENT after DELIVERED changes nothing.
 //   - Idempotent: applying the same event twice gives the same record as applying it once.
 //   - Out-of-order safe: an outcome consumed before its AlertRequested creates the record; the
-//     AlertRequested later fills in the recipient fields and created_at without lowering status.
+//     AlertRequested later fills in caller, channel, the recipient fields and created_at without
+//     lowering status. Until then the caller may be empty (a status callback does not know it),
+//     so GetAlert finds no such alert for anyone.
 //   - updated_at is the latest occurred_at of the events that changed the record.
 
 #include <optional>

@@ -132,6 +132,46 @@ TEST(ProjectionTest, LateRequestFillsFieldsWithoutLoweringStatus) {
   EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_SENT);
 }
 
+// A status callback knows its alert only by the id in its URL: no caller.
+AlertEvent Callback(AlertStatus status, absl::Duration at, int32_t code = 0,
+                    std::string reason = "") {
+  AlertEvent event = Outcome(status, at, "SM1", code, std::move(reason));
+  event.caller = "";
+  return event;
+}
+
+TEST(ProjectionTest, CallbackBeforeRequestGetsCallerAndChannelFromTheRequest) {
+  AlertEvent callback = Callback(ALERT_STATUS_DELIVERED, absl::Seconds(3));
+  callback.channel = klaxon::types::v1::CHANNEL_VOICE;  // say, an SMS sent for a voice alert
+  AlertRecord record = ApplyEvent(std::nullopt, callback);
+  EXPECT_EQ(record.caller, "");
+  record = ApplyEvent(record, Requested());
+  EXPECT_EQ(record.caller, "billing");
+  EXPECT_EQ(record.channel, CHANNEL_SMS);
+  EXPECT_EQ(record.status, ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(record.created_at, kT0);
+}
+
+TEST(ProjectionTest, WorkerOutcomeConsumedAfterCallbackFinalChangesNothing) {
+  AlertRecord record =
+      ApplyAll({Requested(), Callback(ALERT_STATUS_UNDELIVERED, absl::Seconds(4), 30003,
+                                      "Twilio reported undelivered, error 30003")});
+  EXPECT_EQ(ApplyEvent(record, Outcome(ALERT_STATUS_SENT, absl::Seconds(1))), record);
+  EXPECT_EQ(record.status, ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(record.twilio_error_code, 30003);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(record.attempts[0].twilio_error_code, 30003);
+}
+
+TEST(ProjectionTest, WorkersFinalOutcomeKeepsItsPlaceAgainstALaterCallback) {
+  // The first final wins: a worker that gave up is not overruled by a late callback.
+  AlertRecord record =
+      ApplyAll({Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 0, "gave up"),
+                Callback(ALERT_STATUS_DELIVERED, absl::Seconds(2))});
+  EXPECT_EQ(record.status, ALERT_STATUS_FAILED);
+  EXPECT_EQ(record.reason, "gave up");
+}
+
 TEST(ProjectionTest, AttemptsAreKeptInNumberOrder) {
   AlertEvent second = Outcome(ALERT_STATUS_SENT, absl::Seconds(5), "SM2");
   second.attempt = 2;
@@ -152,6 +192,10 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
        Outcome(ALERT_STATUS_UNDELIVERED, absl::Seconds(4), "SM1", 30003, "unreachable")},
       {Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number")},
       {Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(9), "", 20429, "gave up")},
+      // The worker's outcome and Twilio's callbacks race on different topics.
+      {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+       Callback(ALERT_STATUS_SENT, absl::Seconds(2)),
+       Callback(ALERT_STATUS_FAILED, absl::Seconds(3), 30008, "Twilio reported failed")},
   };
   std::mt19937 random(20240607);
   for (const std::vector<AlertEvent>& history : histories) {

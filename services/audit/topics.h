@@ -12,12 +12,15 @@ struct Topics {
   std::string sms_requests{};
   std::string voice_requests{};
   std::string delivery_events{};
+  std::string twilio_events{};
 
   static Topics WithPrefix(std::string_view prefix);
 
   // The topics an AlertRequested is published to: where a new alert shows up first.
   std::vector<std::string> Requests() const { return {sms_requests, voice_requests}; }
-  std::vector<std::string> All() const { return {sms_requests, voice_requests, delivery_events}; }
+  std::vector<std::string> All() const {
+    return {sms_requests, voice_requests, delivery_events, twilio_events};
+  }
 };
 
 }  // namespace klaxon::audit

@@ -16,7 +16,7 @@ int main() {
          return [twilio](klaxon::twilio::TwilioRestClient& client) {
            return std::make_unique<klaxon::sms::TwilioMessageSender>(
                client, klaxon::sms::MessageSenderOptions{
-                           .from = twilio.from, .status_callback = twilio.status_callback});
+                           .from = twilio.from, .webhook_public_url = twilio.webhook_public_url});
          };
        }});
 }

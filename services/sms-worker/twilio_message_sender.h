@@ -9,9 +9,16 @@
 namespace klaxon::sms {
 
 struct MessageSenderOptions {
-  std::string from;             // the sender number, E.164
-  std::string status_callback;  // where Twilio reports delivery; empty for none
+  std::string from;  // the sender number, E.164
+  // Public base URL of ingress's webhooks: Twilio reports each attempt's delivery to
+  // twilio::CallbackUrl(webhook_public_url, kMessageStatusPath, alert_id, attempt). Empty for no
+  // status callbacks.
+  std::string webhook_public_url;
 };
+
+// The Twilio request that sends `request`'s attempt.
+twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
+                                               const MessageSenderOptions& options);
 
 class TwilioMessageSender final : public delivery::Sender {
  public:

@@ -15,7 +15,7 @@ int main() {
        .configure = [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {
          klaxon::voice::CallSenderOptions options{
              .from = twilio.from,
-             .status_callback = twilio.status_callback,
+             .webhook_public_url = twilio.webhook_public_url,
              .voice = reader.Optional("KLAXON_VOICE_NAME", "alice"),
              .language = reader.Optional("KLAXON_VOICE_LANGUAGE", "en-US")};
          return [options](klaxon::twilio::TwilioRestClient& client) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/delivery/twilio_outcome.h"
+#include "common/twilio/webhook_routes.h"
 
 namespace klaxon::voice {
 namespace {
@@ -48,24 +49,32 @@ std::string SayTwiml(std::string_view text, std::string_view voice, std::string_
                       XmlEscape(language), "\">", XmlEscape(text), "</Say></Response>");
 }
 
+twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
+                                         const CallSenderOptions& options) {
+  twilio::CreateCallRequest call{
+      .to = request.recipient(),
+      .from = options.from,
+      .twiml = SayTwiml(request.text(), options.voice, options.language)};
+  if (!options.webhook_public_url.empty()) {
+    call.status_callback =
+        twilio::CallbackUrl(options.webhook_public_url, twilio::kCallStatusPath,
+                            request.header().alert_id(), request.header().attempt());
+    call.status_callback_events = {"initiated", "ringing", "answered", "completed"};
+  }
+  return call;
+}
+
 TwilioCallSender::TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options)
     : client_(client), options_(std::move(options)) {}
 
 delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request) {
-  twilio::CreateCallRequest call{
-      .to = request.recipient(),
-      .from = options_.from,
-      .twiml = SayTwiml(request.text(), options_.voice, options_.language)};
+  const twilio::CreateCallRequest call = CallRequestFor(request, options_);
   if (call.twiml.size() > kMaxTwimlLength) {
     return {.kind = delivery::SendResult::Kind::kRejected,
             .reason = absl::StrCat("the alert text is too long to read out in one call (its TwiML "
                                    "has ",
                                    call.twiml.size(), " characters, Twilio takes ", kMaxTwimlLength,
                                    ")")};
-  }
-  if (!options_.status_callback.empty()) {
-    call.status_callback = options_.status_callback;
-    call.status_callback_events = {"initiated", "ringing", "answered", "completed"};
   }
   twilio::TwilioResult<twilio::CallResource> result = client_.CreateCall(call);
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());

@@ -11,8 +11,11 @@
 namespace klaxon::voice {
 
 struct CallSenderOptions {
-  std::string from;             // the caller id, E.164
-  std::string status_callback;  // where Twilio reports call progress; empty for none
+  std::string from;  // the caller id, E.164
+  // Public base URL of ingress's webhooks: Twilio reports each attempt's call progress to
+  // twilio::CallbackUrl(webhook_public_url, kCallStatusPath, alert_id, attempt). Empty for no
+  // status callbacks.
+  std::string webhook_public_url;
   std::string voice = "alice";  // TwiML <Say> voice
   std::string language = "en-US";
 };
@@ -22,6 +25,11 @@ inline constexpr size_t kMaxTwimlLength = 4000;
 
 // The TwiML that reads `text` aloud, escaped so no alert text can inject markup.
 std::string SayTwiml(std::string_view text, std::string_view voice, std::string_view language);
+
+// The Twilio request that places `request`'s attempt (its TwiML may exceed kMaxTwimlLength;
+// Send refuses such a call).
+twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
+                                         const CallSenderOptions& options);
 
 class TwilioCallSender final : public delivery::Sender {
  public:

@@ -37,6 +37,32 @@ TEST(TwilioCallSenderTest, TextTooLongForOneCallIsRejectedWithoutCallingTwilio) 
   EXPECT_NE(result.reason.find("too long"), std::string::npos);
 }
 
+TEST(CallRequestForTest, StatusCallbackNamesAlertAndAttemptAndAsksForEveryEvent) {
+  events::v1::AlertRequested request;
+  request.mutable_header()->set_alert_id("0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d");
+  request.mutable_header()->set_attempt(3);
+  request.set_recipient("+14155550100");
+  request.set_text("disk full");
+  const twilio::CreateCallRequest call = CallRequestFor(
+      request, {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+  EXPECT_EQ(call.to, "+14155550100");
+  EXPECT_EQ(call.from, "+14155552671");
+  EXPECT_EQ(call.twiml, SayTwiml("disk full", "alice", "en-US"));
+  EXPECT_EQ(call.status_callback,
+            "http://127.0.0.1:8080/twilio/calls/status"
+            "?alert_id=0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d&attempt=3");
+  EXPECT_EQ(call.status_callback_events,
+            (std::vector<std::string>{"initiated", "ringing", "answered", "completed"}));
+}
+
+TEST(CallRequestForTest, NoPublicUrlMeansNoStatusCallback) {
+  events::v1::AlertRequested request;
+  request.set_recipient("+14155550100");
+  const twilio::CreateCallRequest call = CallRequestFor(request, {.from = "+14155552671"});
+  EXPECT_FALSE(call.status_callback.has_value());
+  EXPECT_TRUE(call.status_callback_events.empty());
+}
+
 TEST(SayTwimlTest, ReplacesControlCharactersXmlForbids) {
   EXPECT_EQ(SayTwiml(std::string("a\x01" "b\tc", 5), "alice", "en-US"),
             "<Response><Say voice=\"alice\" language=\"en-US\">a b\tc</Say></Response>");

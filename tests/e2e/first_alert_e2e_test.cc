@@ -1,6 +1,8 @@
 // End to end through real Kafka, Redis and Postgres to the Twilio sandbox and back:
 // SendAlert at ingress → klaxon.sms.requests → sms-worker → sandbox → klaxon.delivery.events →
-// audit → GetAlert. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// audit → GetAlert, and the sandbox's status callbacks → ingress's webhooks →
+// klaxon.twilio.events → audit. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -30,29 +32,13 @@ SendAlertRequest SmsRequest(std::string key, std::string text,
   return request;
 }
 
-// Polls GetAlert until the alert has `status` or the deadline passes; returns the last answer.
-Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
-                    types::v1::AlertStatus status, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  Alert alert;
-  do {
-    alerts::v1::GetAlertRequest request;
-    request.set_alert_id(alert_id);
-    grpc::Status rpc = query.GetAlert(Suite::CallContext().get(), request, &alert);
-    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
-    if (alert.status() == status) return alert;
-    absl::SleepFor(absl::Milliseconds(20));
-  } while (absl::Now() < deadline);
-  return alert;
-}
-
 class FirstAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
   Suite suite_;
 };
 
-TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsIsQueuedThenSentAndReachesTheSandboxOnce) {
+TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsEndsDeliveredAndReachesTheSandboxOnce) {
   auto intake = suite_.IntakeStub();
   auto query = suite_.QueryStub();
   SendAlertResponse sent;
@@ -67,10 +53,12 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsIsQueuedThenSentAndReachesTheSand
   rpc = query->GetAlert(Suite::CallContext().get(), get, &alert);
   ASSERT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
   EXPECT_THAT(alert.status(),
-              ::testing::AnyOf(types::v1::ALERT_STATUS_QUEUED, types::v1::ALERT_STATUS_SENT));
+              ::testing::AnyOf(types::v1::ALERT_STATUS_QUEUED, types::v1::ALERT_STATUS_SENT,
+                               types::v1::ALERT_STATUS_DELIVERED));
 
-  alert = WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10));
-  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_SENT);
+  alert =
+      WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_DELIVERED, absl::Seconds(20));
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(alert.recipient_last4(), "0123");
   EXPECT_THAT(alert.twilio_sid(), ::testing::StartsWith("SM"));
@@ -92,9 +80,10 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, RepeatedIdempotencyKeySendsOneMessag
   EXPECT_EQ(first.alert_id(), second.alert_id());
   EXPECT_TRUE(second.duplicate());
   auto query = suite_.QueryStub();
-  EXPECT_EQ(WaitForStatus(*query, first.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10))
-                .status(),
-            types::v1::ALERT_STATUS_SENT);
+  EXPECT_EQ(
+      WaitForStatus(*query, first.alert_id(), types::v1::ALERT_STATUS_DELIVERED, absl::Seconds(20))
+          .status(),
+      types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(suite_.Ledger().size(), 1u);
 }
 
@@ -158,9 +147,11 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, LogsNeverHoldTheRecipientOrText) {
                               SmsRequest("pii", "secret-text-7431", "+14155550199"), &sent)
                   .ok());
   auto query = suite_.QueryStub();
-  ASSERT_EQ(WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_SENT, absl::Seconds(10))
-                .status(),
-            types::v1::ALERT_STATUS_SENT);
+  // DELIVERED: the status callbacks, which carry the number, have been through ingress too.
+  ASSERT_EQ(
+      WaitForStatus(*query, sent.alert_id(), types::v1::ALERT_STATUS_DELIVERED, absl::Seconds(20))
+          .status(),
+      types::v1::ALERT_STATUS_DELIVERED);
   const std::string logs = suite_.ServiceLogs();
   EXPECT_THAT(logs, HasSubstr(sent.alert_id()));
   EXPECT_THAT(logs, ::testing::Not(HasSubstr("4155550199")));

@@ -111,13 +111,23 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-long HttpGet(const std::string& url, std::string* body) {
+long HttpGet(const std::string& url, std::string* body) { return HttpRequest(url, nullptr, body); }
+
+long HttpPost(const std::string& url, const std::string& request_body, std::string* body) {
+  return HttpRequest(url, &request_body, body);
+}
+
+long HttpRequest(const std::string& url, const std::string* post_body, std::string* body) {
   CURL* curl = curl_easy_init();
   std::string ignored;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, body != nullptr ? body : &ignored);
+  if (post_body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
+  }
   long status = 0;
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);

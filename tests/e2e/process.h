@@ -40,7 +40,10 @@ class ChildProcess {
 // A loopback TCP port that was free a moment ago.
 int FreePort();
 
-// GET `url`; the HTTP status, or 0 when nothing answered. The body goes to `body` if given.
+// GET `url`, or POST `post_body` to it when given; the HTTP status, or 0 when nothing answered.
+// The response body goes to `body` if given.
+long HttpRequest(const std::string& url, const std::string* post_body, std::string* body);
 long HttpGet(const std::string& url, std::string* body = nullptr);
+long HttpPost(const std::string& url, const std::string& post_body, std::string* body = nullptr);
 
 }  // namespace klaxon::e2e

@@ -43,10 +43,14 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
 
 TEST(StartupE2eTest, WorkerWithBadSettingsExitsNonZero) {
   const std::string log = TempLog("bad-worker");
-  ChildProcess worker({KLAXON_SMS_WORKER_BINARY}, {{"KLAXON_TWILIO_FROM", "12345"}}, log);
+  ChildProcess worker({KLAXON_SMS_WORKER_BINARY},
+                      {{"KLAXON_TWILIO_FROM", "12345"},
+                       {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example/klaxon?x=1"}},
+                      log);
   EXPECT_EQ(worker.WaitForExit(absl::Seconds(10)), 2);
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_FROM"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_ACCOUNT_SID"));
+  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_WEBHOOK_PUBLIC_URL"));
   std::remove(log.c_str());
 }
 

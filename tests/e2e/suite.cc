@@ -50,6 +50,7 @@ void Suite::Start() {
   }
   sandbox_port_ = FreePort();
   ingress_port_ = FreePort();
+  webhook_port_ = FreePort();
   audit_port_ = FreePort();
   env_ = {{"PATH", "/usr/bin:/bin"},
           {"KLAXON_LOG_LEVEL", "info"},
@@ -63,7 +64,10 @@ void Suite::Start() {
           {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
-          {"KLAXON_TWILIO_FROM", kSender}};
+          {"KLAXON_TWILIO_FROM", kSender},
+          // Where the sandbox posts status callbacks (the workers name it in each request) and
+          // the URL ingress verifies their signatures against.
+          {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)}};
   // Sanitizer settings of the test run reach the services too.
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
     if (const char* value = std::getenv(name)) env_[name] = value;
@@ -86,7 +90,11 @@ void Suite::Start() {
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
   StartService("ingress", Binary("klaxon-ingress"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)},
-                {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())}});
+                {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", webhook_port_)},
+                {"KLAXON_TWILIO_SANDBOX", "true"}});
+  // Any answer will do (an unsigned GET is refused): the webhook server listens.
+  WaitReady("ingress", absl::StrCat("http://127.0.0.1:", webhook_port_, "/twilio/messages/status"),
+            /*any_status=*/true);
   StartService("sms-worker", Binary("klaxon-sms-worker"), {});
   StartService("voice-worker", Binary("klaxon-voice-worker"), {});
 }
@@ -102,10 +110,12 @@ void Suite::StartService(const std::string& name, const std::string& binary,
   WaitReady(name, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"));
 }
 
-void Suite::WaitReady(const std::string& name, const std::string& url) {
+void Suite::WaitReady(const std::string& name, const std::string& url, bool any_status) {
   ChildProcess& process = *processes_.back().second;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (HttpGet(url) != 200) {
+  while (true) {
+    const long status = HttpGet(url);
+    if (status == 200 || (any_status && status != 0)) break;
     ASSERT_TRUE(process.Running()) << name << " exited:\n" << process.Log();
     ASSERT_LT(absl::Now(), deadline) << name << " not ready after 60 s:\n" << process.Log();
     absl::SleepFor(absl::Milliseconds(50));
@@ -168,6 +178,13 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline)
   return context;
 }
 
+void Suite::AddSandboxFaults(const std::string& rules_json) const {
+  std::string body;
+  const long status = HttpPost(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/faults"),
+                               rules_json, &body);
+  EXPECT_EQ(status, 201) << "the sandbox refused the fault rules: " << body;
+}
+
 nlohmann::json Suite::Ledger() const {
   std::string body;
   HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
@@ -177,6 +194,24 @@ nlohmann::json Suite::Ledger() const {
     return nlohmann::json::array();
   }
   return ledger;
+}
+
+alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+                                types::v1::AlertStatus status, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  alerts::v1::Alert alert;
+  while (true) {
+    alerts::v1::GetAlertRequest request;
+    request.set_alert_id(alert_id);
+    const grpc::Status rpc = query.GetAlert(Suite::CallContext().get(), request, &alert);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
+    // A final status never changes again (the projection is monotonic): no use waiting on.
+    const bool is_final = alert.status() == types::v1::ALERT_STATUS_DELIVERED ||
+                          alert.status() == types::v1::ALERT_STATUS_UNDELIVERED ||
+                          alert.status() == types::v1::ALERT_STATUS_FAILED;
+    if (alert.status() == status || is_final || absl::Now() >= deadline) return alert;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 }  // namespace klaxon::e2e

@@ -36,6 +36,9 @@ class Suite {
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
+  // Adds fault rules (tools/twilio-sandbox/fault_rules.h: one JSON rule object or an array) to
+  // the running sandbox; a refusal fails the test.
+  void AddSandboxFaults(const std::string& rules_json) const;
 
   // The environment every service of this suite runs with; tests start extra processes with it.
   const std::map<std::string, std::string>& env() const { return env_; }
@@ -47,7 +50,8 @@ class Suite {
  private:
   void StartService(const std::string& name, const std::string& binary,
                     std::map<std::string, std::string> extra_env);
-  void WaitReady(const std::string& name, const std::string& url);
+  // Polls `url` until it answers 200, or any HTTP status when `any_status`.
+  void WaitReady(const std::string& name, const std::string& url, bool any_status = false);
 
   std::string dir_;
   std::string database_;
@@ -55,8 +59,14 @@ class Suite {
   std::map<std::string, std::string> env_;
   int sandbox_port_ = 0;
   int ingress_port_ = 0;
+  int webhook_port_ = 0;
   int audit_port_ = 0;
   std::vector<std::pair<std::string, std::unique_ptr<ChildProcess>>> processes_;
 };
+
+// Polls GetAlert until the alert has `status`, or any final status, or `timeout` passed; returns
+// the last answer. A failing GetAlert is a test failure.
+alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+                                types::v1::AlertStatus status, absl::Duration timeout);
 
 }  // namespace klaxon::e2e

@@ -94,6 +94,9 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
     headers.reset(curl_slist_append(headers.release(), absl::StrCat(name, ": ", value).c_str()));
   }
   curl_easy_setopt(curl.get(), CURLOPT_URL, callback.url.c_str());
+  // The URL was signed as given; curl would otherwise squash "/./" and "/../" out of the path and
+  // post to a URL other than the signed one.
+  curl_easy_setopt(curl.get(), CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "TwilioProxy/1.1");

@@ -305,6 +305,17 @@ TEST_F(SandboxTest, DeliveryFaultEndsInUndeliveredWithErrorCode) {
   EXPECT_EQ(Param(callbacks[1], "ErrorCode"), "30003");
 }
 
+TEST_F(SandboxTest, FailedDeliveryFaultEndsInFailedWith30008) {
+  AddFault(R"({"type":"delivery","to":"+15551230000","outcome":"failed"})");
+  ASSERT_EQ(
+      Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs").status,
+      201);
+  const auto callbacks = sender_.WaitFor(1);
+  ASSERT_EQ(callbacks.size(), 1u);  // a failed message was never sent
+  EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "failed");
+  EXPECT_EQ(Param(callbacks[0], "ErrorCode"), "30008");
+}
+
 TEST_F(SandboxTest, CallCallbacksFollowRequestedEventsInSequence) {
   const SandboxResponse created =
       Send("POST", kCalls,

@@ -266,6 +266,20 @@ TEST_F(SandboxServerTest, StatusCallbacksArriveSignedAtReceiver) {
   EXPECT_EQ(fetched.value().status, "delivered");
 }
 
+// Twilio signs the StatusCallback exactly as given and requests it as given; an HTTP client that
+// normalised the path (curl squashes "/./" and "/../" by default) would post to a URL other than
+// the one signed, and a verifier rebuilding the URL from the request would reject it.
+TEST_F(SandboxServerTest, StatusCallbacksArePostedToTheSignedUrlVerbatim) {
+  Receiver receiver;
+  const std::string url = receiver.url("/hooks/./twilio/../twilio/status?alert=a1");
+  ASSERT_TRUE(client_->CreateMessage(Sms(url)).ok());
+  const auto callbacks = receiver.WaitFor(1);
+  ASSERT_FALSE(callbacks.empty());
+  EXPECT_EQ(callbacks[0].resource, "/hooks/./twilio/../twilio/status?alert=a1");
+  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, callbacks[0].params),
+                                       callbacks[0].signature));
+}
+
 // Pistache 0.0.5 keeps the listening socket open after shutdown() until the endpoint is
 // destroyed, so a stopped sandbox would otherwise accept connections and never answer.
 TEST_F(SandboxServerTest, ShutdownStopsAcceptingConnections) {

@@ -1,0 +1,20 @@
+#include "common/twilio/error_codes.h"
+
+#include "gtest/gtest.h"
+
+namespace klaxon::twilio {
+namespace {
+
+TEST(ErrorCodeMeaningTest, KnowsRestAndDeliveryCodes) {
+  EXPECT_EQ(ErrorCodeMeaning(21610), "the recipient has replied STOP and unsubscribed");
+  EXPECT_EQ(ErrorCodeMeaning(30003), "the destination handset is unreachable");
+  EXPECT_EQ(ErrorCodeMeaning(30008), "the carrier reported an unknown delivery error");
+}
+
+TEST(ErrorCodeMeaningTest, UnknownCodeHasNoMeaning) {
+  EXPECT_EQ(ErrorCodeMeaning(0), "");
+  EXPECT_EQ(ErrorCodeMeaning(99999), "");
+}
+
+}  // namespace
+}  // namespace klaxon::twilio

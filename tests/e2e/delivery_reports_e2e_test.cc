@@ -1,0 +1,103 @@
+// Twilio's delivery reports, end to end: the sandbox posts signed status callbacks to ingress's
+// webhooks, ingress publishes them to klaxon.twilio.events, audit folds them into the alert, and
+// GetAlert shows how the alert ended: DELIVERED, or UNDELIVERED / FAILED with Twilio's error
+// code. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/e2e/suite.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using alerts::v1::Alert;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Long enough for a consumer group join on a loaded two-core machine.
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+
+  // Sends an alert and returns its id; a refused SendAlert fails the test.
+  std::string Send(types::v1::Channel channel, const std::string& recipient,
+                   const std::string& key) {
+    alerts::v1::SendAlertRequest request;
+    request.set_channel(channel);
+    request.set_recipient(recipient);
+    request.set_text("disk full on db-1");
+    request.set_idempotency_key(key);
+    alerts::v1::SendAlertResponse response;
+    const grpc::Status rpc =
+        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+    return response.alert_id();
+  }
+
+  Suite suite_;
+};
+
+TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, SmsEndsDeliveredOnTheCarriersReport) {
+  const std::string alert_id = Send(types::v1::CHANNEL_SMS, "+14155550123", "delivered");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_THAT(alert.twilio_sid(), StartsWith("SM"));
+  EXPECT_EQ(alert.twilio_error_code(), 0);
+  ASSERT_EQ(alert.attempts_size(), 1);
+  EXPECT_EQ(alert.attempts(0).status(), types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(alert.attempts(0).twilio_sid(), alert.twilio_sid());
+}
+
+TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CarrierFailuresEndUndeliveredOrFailedWithCode) {
+  // The sandbox accepts both messages, then reports one undelivered (30003, unreachable
+  // handset) and the other failed (30008, unknown error).
+  suite_.AddSandboxFaults(R"([
+      {"type": "delivery", "kind": "message", "to": "+14155550131", "outcome": "undelivered",
+       "error_code": 30003},
+      {"type": "delivery", "kind": "message", "to": "+14155550132", "outcome": "failed",
+       "error_code": 30008}])");
+  const std::string undelivered_id = Send(types::v1::CHANNEL_SMS, "+14155550131", "undelivered");
+  const std::string failed_id = Send(types::v1::CHANNEL_SMS, "+14155550132", "failed");
+  auto query = suite_.QueryStub();
+
+  const Alert undelivered =
+      WaitForStatus(*query, undelivered_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
+  EXPECT_EQ(undelivered.status(), types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(undelivered.twilio_error_code(), 30003);
+  EXPECT_THAT(undelivered.reason(), HasSubstr("undelivered, error 30003"));
+  ASSERT_EQ(undelivered.attempts_size(), 1);
+  EXPECT_EQ(undelivered.attempts(0).twilio_error_code(), 30003);
+
+  const Alert failed = WaitForStatus(*query, failed_id, types::v1::ALERT_STATUS_FAILED, kWait);
+  EXPECT_EQ(failed.status(), types::v1::ALERT_STATUS_FAILED);
+  EXPECT_EQ(failed.twilio_error_code(), 30008);
+  EXPECT_THAT(failed.reason(), HasSubstr("failed, error 30008"));
+}
+
+TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, AnsweredCallEndsDelivered) {
+  const std::string alert_id = Send(types::v1::CHANNEL_VOICE, "+14155550141", "call");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(alert.channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_THAT(alert.twilio_sid(), StartsWith("CA"));
+  EXPECT_EQ(alert.twilio_error_code(), 0);
+}
+
+TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, UnansweredCallEndsUndeliveredNamingWhy) {
+  suite_.AddSandboxFaults(
+      R"({"type": "delivery", "kind": "call", "to": "+14155550142", "outcome": "no-answer"})");
+  const std::string alert_id = Send(types::v1::CHANNEL_VOICE, "+14155550142", "no-answer");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_THAT(alert.reason(), HasSubstr("no-answer"));
+}
+
+}  // namespace
+}  // namespace klaxon::e2e
