@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <utility>
 
-
 namespace klaxon::twilio {
 namespace {
 
