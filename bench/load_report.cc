@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "nlohmann/json.hpp"
 
 namespace klaxon::bench {
 namespace {
@@ -21,8 +20,14 @@ double Seconds(std::chrono::nanoseconds duration) {
 
 int64_t ErrorCount(const LoadReport& report) {
   int64_t total = 0;
-  for (const auto& [code, count] : report.errors) total += count;
+  for (const auto& [kind, count] : report.errors) total += count;
   return total;
+}
+
+std::string JoinErrors(const ErrorCounts& errors) {
+  return absl::StrJoin(errors, ", ", [](std::string* out, const auto& entry) {
+    absl::StrAppend(out, entry.first, " ", entry.second);
+  });
 }
 
 }  // namespace
@@ -34,10 +39,10 @@ double AchievedRate(const LoadReport& report) {
   return std::round(rate * 100) / 100;
 }
 
-std::string ToJsonLine(const LoadReport& report) {
+nlohmann::json ToJson(const LoadReport& report) {
   nlohmann::json errors = nlohmann::json::object();
-  for (const auto& [code, count] : report.errors) errors[absl::StatusCodeToString(code)] = count;
-  const nlohmann::json json = {
+  for (const auto& [kind, count] : report.errors) errors[kind] = count;
+  return {
       {"target", report.target},
       {"rate", report.rate_per_second},
       {"duration_s", Seconds(report.planned_duration)},
@@ -51,26 +56,45 @@ std::string ToJsonLine(const LoadReport& report) {
        {{"p50", Millis(report.latency.p50)},
         {"p90", Millis(report.latency.p90)},
         {"p99", Millis(report.latency.p99)},
+        {"p999", Millis(report.latency.p999)},
         {"max", Millis(report.latency.max)}}},
       {"max_send_lag_ms", Millis(report.max_send_lag)},
   };
-  return json.dump();
 }
 
+std::string ToJsonLine(const LoadReport& report) { return ToJson(report).dump(); }
+
 std::string ToHumanSummary(const LoadReport& report) {
-  std::string errors = absl::StrJoin(report.errors, ", ", [](std::string* out, const auto& entry) {
-    absl::StrAppend(out, absl::StatusCodeToString(entry.first), " ", entry.second);
-  });
+  const std::string errors = JoinErrors(report.errors);
   return absl::StrFormat(
-      "SendAlert on %s: %d requests at %g/s over %gs, at most %d in flight\n"
+      "%s on %s: %d requests at %g/s over %gs, at most %d in flight\n"
       "  ok %d, errors %d%s, achieved %.2f/s in %.3fs\n"
-      "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n"
+      "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n"
       "  worst send lag %.3f ms\n",
-      report.target, report.requests, report.rate_per_second, Seconds(report.planned_duration),
-      report.concurrency, report.latency.count, ErrorCount(report),
-      errors.empty() ? "" : absl::StrCat(" (", errors, ")"), AchievedRate(report),
-      Seconds(report.elapsed), Millis(report.latency.p50), Millis(report.latency.p90),
-      Millis(report.latency.p99), Millis(report.latency.max), Millis(report.max_send_lag));
+      report.name, report.target, report.requests, report.rate_per_second,
+      Seconds(report.planned_duration), report.concurrency, report.latency.count,
+      ErrorCount(report), errors.empty() ? "" : absl::StrCat(" (", errors, ")"),
+      AchievedRate(report), Seconds(report.elapsed), Millis(report.latency.p50),
+      Millis(report.latency.p90), Millis(report.latency.p99), Millis(report.latency.p999),
+      Millis(report.latency.max), Millis(report.max_send_lag));
+}
+
+std::vector<std::string> Shortfalls(const LoadReport& report, double min_rate_fraction) {
+  std::vector<std::string> shortfalls;
+  const int64_t failed = report.requests - report.latency.count;
+  if (failed > 0) {
+    const std::string errors = JoinErrors(report.errors);
+    shortfalls.push_back(absl::StrFormat("%d of %d requests did not succeed%s", failed,
+                                         report.requests,
+                                         errors.empty() ? "" : absl::StrCat(" (", errors, ")")));
+  }
+  const double floor = min_rate_fraction * report.rate_per_second;
+  if (AchievedRate(report) < floor) {
+    shortfalls.push_back(absl::StrFormat("achieved %.2f/s, under %g%% of the planned %g/s (%.2f/s)",
+                                         AchievedRate(report), min_rate_fraction * 100,
+                                         report.rate_per_second, floor));
+  }
+  return shortfalls;
 }
 
 }  // namespace klaxon::bench

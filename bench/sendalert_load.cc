@@ -16,6 +16,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/random/random.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/latency_stats.h"
@@ -77,6 +78,7 @@ class SendAlertLoad {
     std::unique_lock lock(mu_);
     changed_.wait(lock, [this] { return in_flight_ == 0; });
     return LoadReport{
+        .name = "SendAlert",
         .target = flags_.target,
         .rate_per_second = flags_.rate,
         .planned_duration = FromSeconds(flags_.duration_seconds),
@@ -125,7 +127,8 @@ class SendAlertLoad {
     if (status.ok()) {
       recorder_.RecordSuccess(now - call.due);
     } else {
-      recorder_.RecordError(static_cast<absl::StatusCode>(status.error_code()));
+      recorder_.RecordError(
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())));
     }
     last_completion_ = std::max(last_completion_, now);
     --in_flight_;

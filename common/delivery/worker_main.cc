@@ -18,6 +18,7 @@
 #include "common/phone/phone.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
+#include "common/twilio/webhook_routes.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -50,10 +51,11 @@ Settings ReadSettings(const WorkerSpec& spec) {
   }
   settings.twilio.webhook_public_url =
       reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
-  if (settings.twilio.webhook_public_url.find_first_of("?#") != std::string::npos) {
-    // The callback path and query are appended to it; a query or fragment would swallow them.
-    reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL",
-                    "must be scheme://host[:port][/prefix], without a query or fragment");
+  if (!settings.twilio.webhook_public_url.empty()) {
+    if (absl::Status valid = twilio::ParsePublicBaseUrl(settings.twilio.webhook_public_url).status();
+        !valid.ok()) {
+      reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(valid.message()));
+    }
   }
   settings.make_sender = spec.configure(reader, settings.twilio);
   config::ExitOnError(reader.Finish(), spec.service);

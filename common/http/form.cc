@@ -101,8 +101,7 @@ absl::StatusOr<FormParams> DecodeForm(std::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("form field ", position, ": empty name"));
     }
     if (!IsValidUtf8(*key) || !IsValidUtf8(*value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("form field ", position, ": not valid UTF-8"));
+      return absl::InvalidArgumentError(absl::StrCat("form field ", position, ": not valid UTF-8"));
     }
     params.emplace_back(*std::move(key), *std::move(value));
   }

@@ -26,13 +26,13 @@
 namespace klaxon::http {
 
 struct Request {
-  std::string method{};          // "GET", "POST", ...
-  std::string target{};          // the request-target exactly as received: path and query
-  std::string path{};            // target up to '?'
-  std::string query{};           // target after '?', still percent-encoded; empty when none
+  std::string method{};  // "GET", "POST", ...
+  std::string target{};  // the request-target exactly as received: path and query
+  std::string path{};    // target up to '?'
+  std::string query{};   // target after '?', still percent-encoded; empty when none
   std::vector<std::pair<std::string, std::string>> headers{};  // names as received
   std::string body{};
-  std::string peer_address{};    // the connecting address, without port
+  std::string peer_address{};  // the connecting address, without port
 
   // The value of header `name` (compared case-insensitively), or nullopt.
   std::optional<std::string> Header(std::string_view name) const;

@@ -258,9 +258,9 @@ TEST_F(ServerTest, KeepsHttp11ConnectionsOpen) {
 }
 
 TEST(SerializeResponseTest, WritesStatusHeadersLengthAndBody) {
-  EXPECT_EQ(SerializeResponse({.status = 200, .content_type = "text/xml", .body = "<Response/>"},
-                              false),
-            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\n<Response/>");
+  EXPECT_EQ(
+      SerializeResponse({.status = 200, .content_type = "text/xml", .body = "<Response/>"}, false),
+      "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\n<Response/>");
   EXPECT_EQ(SerializeResponse({.status = 503, .headers = {{"Retry-After", "2"}}}, true),
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\n"
             "Connection: close\r\n\r\n");

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/http/form.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::twilio {
@@ -28,23 +29,11 @@ struct CurlSlistDeleter {
 };
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
-struct CurlStringDeleter {
-  void operator()(char* text) const { curl_free(text); }
-};
-
 std::once_flag curl_global_once;
 
-// libcurl ignores the handle argument of curl_easy_escape since 7.82.
-std::string Escape(std::string_view text) {
-  std::unique_ptr<char, CurlStringDeleter> escaped(
-      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())));
-  return escaped ? std::string(escaped.get()) : std::string();
-}
-
-void AppendField(std::string& body, std::string_view key, std::string_view value) {
-  if (!body.empty()) body.push_back('&');
-  body.append(key).append("=").append(Escape(value));
-}
+// A path segment (account or resource SID): percent-encoded like a form component, so only
+// unreserved characters stay.
+std::string EscapeSegment(std::string_view text) { return http::EncodeFormComponent(text); }
 
 size_t AppendBody(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
@@ -350,7 +339,7 @@ TwilioResult<Resource> TwilioRestClient::Request(std::string_view method,
                                                  std::string_view account_path,
                                                  const std::string& form_body, Parse parse) {
   auto response = Perform(method,
-                          absl::StrCat("/2010-04-01/Accounts/", Escape(options_.account_sid),
+                          absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
                                        absl::string_view(account_path.data(), account_path.size())),
                           form_body);
   if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
@@ -359,48 +348,42 @@ TwilioResult<Resource> TwilioRestClient::Request(std::string_view method,
 }
 
 TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {
-  std::string form;
-  AppendField(form, "To", request.to);
-  AppendField(form, "From", request.from);
-  AppendField(form, "Body", request.body);
+  http::FormParams form = {{"To", request.to}, {"From", request.from}, {"Body", request.body}};
   if (request.status_callback) {
-    AppendField(form, "StatusCallback", *request.status_callback);
+    form.emplace_back("StatusCallback", *request.status_callback);
   }
   if (request.validity_period) {
-    AppendField(form, "ValidityPeriod",
-                absl::StrCat(absl::ToInt64Seconds(*request.validity_period)));
+    form.emplace_back("ValidityPeriod",
+                      absl::StrCat(absl::ToInt64Seconds(*request.validity_period)));
   }
-  return Request<MessageResource>("POST", "/Messages.json", form, &ParseMessage);
+  return Request<MessageResource>("POST", "/Messages.json", http::EncodeForm(form), &ParseMessage);
 }
 
 TwilioResult<CallResource> TwilioRestClient::CreateCall(const CreateCallRequest& request) {
-  std::string form;
-  AppendField(form, "To", request.to);
-  AppendField(form, "From", request.from);
-  AppendField(form, "Twiml", request.twiml);
+  http::FormParams form = {{"To", request.to}, {"From", request.from}, {"Twiml", request.twiml}};
   if (request.status_callback) {
-    AppendField(form, "StatusCallback", *request.status_callback);
-    AppendField(form, "StatusCallbackMethod", "POST");
+    form.emplace_back("StatusCallback", *request.status_callback);
+    form.emplace_back("StatusCallbackMethod", "POST");
   }
   for (const std::string& event : request.status_callback_events) {
-    AppendField(form, "StatusCallbackEvent", event);
+    form.emplace_back("StatusCallbackEvent", event);
   }
   if (request.machine_detection) {
-    AppendField(form, "MachineDetection", *request.machine_detection);
+    form.emplace_back("MachineDetection", *request.machine_detection);
   }
   if (request.timeout) {
-    AppendField(form, "Timeout", absl::StrCat(absl::ToInt64Seconds(*request.timeout)));
+    form.emplace_back("Timeout", absl::StrCat(absl::ToInt64Seconds(*request.timeout)));
   }
-  return Request<CallResource>("POST", "/Calls.json", form, &ParseCall);
+  return Request<CallResource>("POST", "/Calls.json", http::EncodeForm(form), &ParseCall);
 }
 
 TwilioResult<MessageResource> TwilioRestClient::FetchMessage(std::string_view sid) {
-  return Request<MessageResource>("GET", absl::StrCat("/Messages/", Escape(sid), ".json"), {},
-                                  &ParseMessage);
+  return Request<MessageResource>("GET", absl::StrCat("/Messages/", EscapeSegment(sid), ".json"),
+                                  {}, &ParseMessage);
 }
 
 TwilioResult<CallResource> TwilioRestClient::FetchCall(std::string_view sid) {
-  return Request<CallResource>("GET", absl::StrCat("/Calls/", Escape(sid), ".json"), {},
+  return Request<CallResource>("GET", absl::StrCat("/Calls/", EscapeSegment(sid), ".json"), {},
                                &ParseCall);
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace klaxon::twilio {
 
 inline constexpr std::string_view kMessageStatusPath = "/twilio/messages/status";
@@ -20,6 +22,18 @@ inline constexpr std::string_view kSandboxAuthToken = "sandbox-token";
 
 inline constexpr std::string_view kAlertIdParameter = "alert_id";
 inline constexpr std::string_view kAttemptParameter = "attempt";
+
+// Where Twilio reaches ingress's webhook routes: scheme://host[:port][/prefix], the public URL
+// of ingress's root (behind a proxy, the proxy's).
+struct PublicBaseUrl {
+  std::string scheme{};
+  std::string authority{};  // host[:port], as configured
+  std::string prefix{};     // "" or "/prefix" without a trailing '/'
+};
+
+// kInvalidArgument saying what is wrong for anything but http(s)://authority[/path] without a
+// query or fragment (the route path and its query are appended to it).
+absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url);
 
 // `public_base_url` (scheme://host[:port][/prefix], a trailing '/' ignored) + `path` +
 // "?alert_id=<alert_id>&attempt=<attempt>".

@@ -17,5 +17,16 @@ TEST(CallbackUrlTest, KeepsPrefixAndDropsTrailingSlash) {
             "http://127.0.0.1:8080/klaxon/twilio/calls/status?alert_id=a&attempt=1");
 }
 
+TEST(ParsePublicBaseUrlTest, AcceptsHttpAndHttpsWithOptionalPrefix) {
+  auto url = ParsePublicBaseUrl("https://hooks.example.com:8443/base/");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->scheme, "https");
+  EXPECT_EQ(url->authority, "hooks.example.com:8443");
+  EXPECT_EQ(url->prefix, "/base");
+  for (const char* bad : {"hooks.example.com", "ftp://h", "https://", "https://h/p?x=1"}) {
+    EXPECT_FALSE(ParsePublicBaseUrl(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace klaxon::twilio

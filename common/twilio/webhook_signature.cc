@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <utility>
 
-
 namespace klaxon::twilio {
 namespace {
 
@@ -19,9 +18,22 @@ struct Authority {
   bool has_port = false;
 };
 
+// RFC 3986: a letter, then letters, digits, '+', '-' or '.'.
+bool IsScheme(std::string_view text) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (text.empty() || !letter(text[0])) return false;
+  return std::all_of(text.begin(), text.end(), [&letter](char c) {
+    return letter(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+  });
+}
+
 std::optional<Authority> FindAuthority(std::string_view url) {
+  // Only a "://" that ends a scheme starts an authority; one inside a relative URL's query
+  // ("/x?next=http://h:80/") is data and must not be rewritten.
   const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+  if (scheme_end == std::string_view::npos || !IsScheme(url.substr(0, scheme_end))) {
+    return std::nullopt;
+  }
   const size_t start = scheme_end + 3;
   Authority authority{.scheme = url.substr(0, scheme_end)};
   authority.end = std::min(url.find_first_of("/?#", start), url.size());

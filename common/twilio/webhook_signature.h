@@ -27,7 +27,7 @@ struct SignedRequest {
 
 // The URLs a signature of `url` may have been computed over, `url` itself first: then `url` with
 // its port removed when it has one, or with :443 (https) or :80 (any other scheme) added when it
-// has none. Only the URL as given when it has no scheme://authority.
+// has none. Only the URL as given when it does not start with scheme://authority.
 std::vector<std::string> SignatureUrlVariants(std::string_view url);
 
 // Lowercase hex SHA-256 of `body`: the bodySHA256 value of a JSON webhook.

@@ -59,6 +59,16 @@ TEST(SignatureUrlVariantsTest, OnlyTheUrlWhenItIsNotAbsolute) {
   EXPECT_THAT(SignatureUrlVariants("/twilio/status"), ElementsAre("/twilio/status"));
 }
 
+// Found by tests/fuzz/signature_fuzzer: a "://" after something that is not a scheme was taken
+// for the authority, so the query of a relative URL got a port added or removed.
+TEST(SignatureUrlVariantsTest, OnlyTheUrlWhenWhatPrecedesColonSlashSlashIsNoScheme) {
+  EXPECT_THAT(SignatureUrlVariants("/x?next=http://h:80/"), ElementsAre("/x?next=http://h:80/"));
+  EXPECT_THAT(SignatureUrlVariants("\xffhttps://h/x"), ElementsAre("\xffhttps://h/x"));
+  EXPECT_THAT(SignatureUrlVariants("1http://h/x"), ElementsAre("1http://h/x"));
+  EXPECT_THAT(SignatureUrlVariants("svn+ssh://h/x"),
+              ElementsAre("svn+ssh://h/x", "svn+ssh://h:80/x"));
+}
+
 // The vectors every official helper library tests (TWILIO.md).
 TEST(VerifySignatureTest, AcceptsTwilioVectorForPortlessUrl) {
   EXPECT_TRUE(

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
 #include "common/config/config.h"
@@ -41,7 +42,7 @@ constexpr size_t kMaxWebhookHead = 16 * 1024;
 
 struct WebhookSettings {
   config::HostPort address;
-  PublicBaseUrl public_url;
+  twilio::PublicBaseUrl public_url;
   std::vector<std::string> auth_tokens;  // primary first
   bool sandbox = false;
   bool trust_forwarded_headers = false;
@@ -65,10 +66,10 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
       .body_timeout = reader.Duration("KLAXON_WEBHOOK_BODY_TIMEOUT", absl::Seconds(10),
                                       absl::Milliseconds(100), absl::Seconds(60)),
       .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
-  const std::string public_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL",
-                                            "http://" + settings.address.ToString(),
-                                            {"http", "https"});
-  if (absl::StatusOr<PublicBaseUrl> parsed = ParsePublicBaseUrl(public_url); parsed.ok()) {
+  const std::string public_url = reader.Url(
+      "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
+  if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url);
+      parsed.ok()) {
     settings.public_url = *std::move(parsed);
   } else if (!public_url.empty()) {
     reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));
@@ -95,17 +96,21 @@ struct Settings {
   std::string redis_url;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
+  absl::Duration publish_linger;
   WebhookSettings webhook;
 };
 
 Settings ReadSettings() {
   config::Reader reader(config::FromProcessEnvironment());
-  Settings settings{.common = runtime::ReadCommonSettings(reader),
-                    .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
-                    .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
-                    .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
-                    .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                                       absl::Milliseconds(100), absl::Seconds(60))};
+  Settings settings{
+      .common = runtime::ReadCommonSettings(reader),
+      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
+      .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
+      .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
+      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
+                                         absl::Milliseconds(100), absl::Seconds(60)),
+      .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
+                                        absl::ZeroDuration(), absl::Milliseconds(100))};
   settings.webhook = ReadWebhookSettings(reader);
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
@@ -147,10 +152,15 @@ int Run() {
 
   auto redis =
       redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kRedisConnections});
-  auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
-                                                  .client_id = kService,
-                                                  .delivery_timeout = settings.publish_timeout,
-                                                  .log = (*runtime)->KafkaLog()});
+  auto publisher = kafka::KafkaPublisher::Create(
+      {.brokers = settings.common.kafka_brokers,
+       .client_id = kService,
+       .delivery_timeout = settings.publish_timeout,
+       // Callers wait for the acknowledgement: batch
+       // for a millisecond, not librdkafka's 5.
+       .properties = {{"linger.ms",
+                       absl::StrCat(absl::ToInt64Milliseconds(settings.publish_linger))}},
+       .log = (*runtime)->KafkaLog()});
   for (const absl::Status& status : {redis.status(), publisher.status()}) {
     if (!status.ok()) {
       logger.Error("startup_failed", {{"error", std::string(status.message())}});
@@ -176,22 +186,23 @@ int Run() {
 
   const WebhookSettings& webhook_settings = settings.webhook;
   if (webhook_settings.sandbox) {
-    logger.Warn("twilio_sandbox_mode", {{"detail", "webhooks signed with the local sandbox's "
-                                                   "well-known token are accepted"}});
+    logger.Warn("twilio_sandbox_mode", {{"detail",
+                                         "webhooks signed with the local sandbox's "
+                                         "well-known token are accepted"}});
   }
   RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix);
   timing::RealClock clock;
   SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock);
   WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger);
-  WebhookHandler webhook(
-      {.public_url = webhook_settings.public_url,
-       .trust_forwarded_headers = webhook_settings.trust_forwarded_headers,
-       .auth_tokens = webhook_settings.auth_tokens,
-       .topic = settings.common.Topic(kafka::kTwilioEvents),
-       .publish_timeout = settings.publish_timeout,
-       .dedupe_window = webhook_settings.dedupe_window,
-       .max_body_bytes = kMaxWebhookBody},
-      dedupe, **publisher, rate_limiter, webhook_telemetry, [] { return absl::Now(); });
+  WebhookHandler webhook({.public_url = webhook_settings.public_url,
+                          .trust_forwarded_headers = webhook_settings.trust_forwarded_headers,
+                          .auth_tokens = webhook_settings.auth_tokens,
+                          .topic = settings.common.Topic(kafka::kTwilioEvents),
+                          .publish_timeout = settings.publish_timeout,
+                          .dedupe_window = webhook_settings.dedupe_window,
+                          .max_body_bytes = kMaxWebhookBody},
+                         dedupe, **publisher, rate_limiter, webhook_telemetry,
+                         [] { return absl::Now(); });
   auto webhook_server = WebhookServer::Start(
       {.http = {.host = webhook_settings.address.host,
                 .port = webhook_settings.address.port,
@@ -206,7 +217,8 @@ int Run() {
     return 1;
   }
   (*runtime)->SetReady(true);
-  logger.Info("serving", {{"grpc_port", server->port}, {"webhook_port", (*webhook_server)->port()}});
+  logger.Info("serving",
+              {{"grpc_port", server->port}, {"webhook_port", (*webhook_server)->port()}});
 
   const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);

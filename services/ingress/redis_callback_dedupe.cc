@@ -10,14 +10,6 @@ namespace {
 constexpr char kClaimed[] = "claimed";
 constexpr char kPublished[] = "published";
 
-// Returns the state that held before, or claims the key and returns "".
-constexpr char kClaimScript[] = R"lua(
-local state = redis.call('GET', KEYS[1])
-if state then return state end
-redis.call('SET', KEYS[1], 'claimed', 'PX', ARGV[1])
-return ''
-)lua";
-
 // Deletes only a claim, never a published mark.
 constexpr char kReleaseScript[] = R"lua(
 if redis.call('GET', KEYS[1]) == 'claimed' then return redis.call('DEL', KEYS[1]) end
@@ -37,15 +29,16 @@ std::string RedisCallbackDedupe::RedisKey(std::string_view key) const {
   return absl::StrCat(key_prefix_, "twilio-callback:", std::string(key));
 }
 
-absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(std::string_view key,
-                                                       absl::Duration lease) {
+absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(std::string_view key, absl::Duration lease) {
+  // SET NX GET (Redis >= 7.0): sets only when absent and answers the value that was there, nil
+  // when this call claimed it; one atomic command, no script.
   absl::StatusOr<redis::Reply> reply =
-      redis_.Command({"EVAL", kClaimScript, "1", RedisKey(key), Millis(lease)});
+      redis_.Command({"SET", RedisKey(key), kClaimed, "NX", "PX", Millis(lease), "GET"});
   if (!reply.ok()) return reply.status();
+  if (reply->type == redis::Reply::Type::kNil) return DedupeClaim::kClaimed;
   if (reply->type != redis::Reply::Type::kString) {
-    return absl::InternalError("callback dedupe script answered something other than a string");
+    return absl::InternalError("callback dedupe SET NX GET answered something other than a string");
   }
-  if (reply->str.empty()) return DedupeClaim::kClaimed;
   if (reply->str == kPublished) return DedupeClaim::kAlreadyPublished;
   if (reply->str == kClaimed) return DedupeClaim::kInFlight;
   return absl::InternalError("callback dedupe key in Redis holds an unknown state");

@@ -1,6 +1,6 @@
 #pragma once
 // CallbackDedupe in Redis: one key per callback, "claimed" with the lease as its TTL, then
-// "published" with the dedupe window as its TTL. Claim is one Lua script, so two ingress
+// "published" with the dedupe window as its TTL. Claim is one atomic SET NX GET, so two ingress
 // replicas racing on the same callback never both publish it.
 
 #include <string>

@@ -1,12 +1,11 @@
 // Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
-#include "services/ingress/redis_callback_dedupe.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "services/ingress/redis_callback_dedupe.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress {

@@ -20,7 +20,8 @@ bool SourceRateLimiter::Allow(std::string_view source) {
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_sources_) {
       for (auto& [source_address, bucket] : buckets_) Refill(bucket, now);
-      std::erase_if(buckets_, [&](const auto& entry) { return entry.second.tokens >= per_second_; });
+      std::erase_if(buckets_,
+                    [&](const auto& entry) { return entry.second.tokens >= per_second_; });
     }
     it = buckets_.emplace(std::string(source), Bucket{.tokens = per_second_, .refilled_at = now})
              .first;

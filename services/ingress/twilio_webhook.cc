@@ -68,8 +68,7 @@ bool Contains(const auto& keywords, std::string_view word) {
 
 // Fills header.alert_id and header.attempt from the callback URL's query.
 absl::Status ReadAlertReference(const WebhookInput& input, events::v1::EventHeader& header) {
-  const std::optional<std::string> alert_id =
-      Find(*input.url_query, twilio::kAlertIdParameter);
+  const std::optional<std::string> alert_id = Find(*input.url_query, twilio::kAlertIdParameter);
   if (!alert_id) return absl::OkStatus();
   if (!ids::IsUuid(*alert_id)) {
     return absl::InvalidArgumentError("alert_id in the URL must be a UUID");
@@ -82,12 +81,13 @@ absl::Status ReadAlertReference(const WebhookInput& input, events::v1::EventHead
   return absl::OkStatus();
 }
 
-absl::Status FillMessageStatus(const http::FormParams& params, TwilioEvent& event,
-                               std::string& sid, std::string& status) {
+absl::Status FillMessageStatus(const http::FormParams& params, TwilioEvent& event, std::string& sid,
+                               std::string& status) {
   absl::StatusOr<std::string> message_sid = Required(params, "MessageSid");
   absl::StatusOr<std::string> message_status = Required(params, "MessageStatus");
   absl::StatusOr<int32_t> error_code = OptionalNumber<int32_t>(params, "ErrorCode");
-  for (const absl::Status& s : {message_sid.status(), message_status.status(), error_code.status()}) {
+  for (const absl::Status& s :
+       {message_sid.status(), message_status.status(), error_code.status()}) {
     if (!s.ok()) return s;
   }
   auto& update = *event.mutable_message_status();
@@ -141,7 +141,8 @@ absl::Status FillInbound(const http::FormParams& params, TwilioEvent& event, std
   events::v1::KeywordMessage* consent = nullptr;
   if (opt_out_type == "STOP" || (opt_out_type.empty() && Contains(kOptOutKeywords, keyword))) {
     consent = event.mutable_opt_out();
-  } else if (opt_out_type == "START" || (opt_out_type.empty() && Contains(kOptInKeywords, keyword))) {
+  } else if (opt_out_type == "START" ||
+             (opt_out_type.empty() && Contains(kOptInKeywords, keyword))) {
     consent = event.mutable_opt_in();
   }
   if (consent != nullptr) {
@@ -190,10 +191,14 @@ std::optional<WebhookRoute> RouteForPath(std::string_view path) {
 
 std::string_view RouteName(WebhookRoute route) {
   switch (route) {
-    case WebhookRoute::kMessageStatus: return "message_status";
-    case WebhookRoute::kCallStatus: return "call_status";
-    case WebhookRoute::kInboundMessage: return "inbound_message";
-    case WebhookRoute::kGather: return "gather";
+    case WebhookRoute::kMessageStatus:
+      return "message_status";
+    case WebhookRoute::kCallStatus:
+      return "call_status";
+    case WebhookRoute::kInboundMessage:
+      return "inbound_message";
+    case WebhookRoute::kGather:
+      return "gather";
   }
   return "unknown";
 }
@@ -206,8 +211,8 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input) {
   InterpretedWebhook result;
   TwilioEvent& event = result.event;
   events::v1::EventHeader& header = *event.mutable_header();
-  *header.mutable_occurred_at() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(input.received_at));
+  *header.mutable_occurred_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(input.received_at));
   if (absl::Status status = ReadAlertReference(input, header); !status.ok()) return status;
 
   // The SID-based dedupe key parts: SID, status (or what stands for it) and sequence number.

@@ -33,7 +33,7 @@ struct InterpretedWebhook {
 
 struct WebhookInput {
   WebhookRoute route = WebhookRoute::kMessageStatus;
-  const http::FormParams* params = nullptr;  // what Twilio sent: form, JSON object or GET query
+  const http::FormParams* params = nullptr;     // what Twilio sent: form, JSON object or GET query
   const http::FormParams* url_query = nullptr;  // the decoded query of the URL (alert_id, attempt)
   std::optional<std::string> idempotency_token{};  // I-Twilio-Idempotency-Token
   absl::Time received_at{};

@@ -41,8 +41,11 @@ TEST(RouteForPathTest, KnowsTheFourRoutes) {
 
 TEST_F(InterpretWebhookTest, MessageStatusNamesItsAlertAndKeepsUnknownFieldsOut) {
   auto result = Interpret(WebhookRoute::kMessageStatus,
-                          {{"MessageSid", "SM1"}, {"MessageStatus", "undelivered"},
-                           {"ErrorCode", "30003"}, {"AccountSid", "AC1"}, {"NewField", "x"}},
+                          {{"MessageSid", "SM1"},
+                           {"MessageStatus", "undelivered"},
+                           {"ErrorCode", "30003"},
+                           {"AccountSid", "AC1"},
+                           {"NewField", "x"}},
                           {{"alert_id", kAlertId}, {"attempt", "2"}}, "tok-1");
   ASSERT_TRUE(result.ok()) << result.status();
   const auto& event = result->event;
@@ -60,24 +63,28 @@ TEST_F(InterpretWebhookTest, MessageStatusNamesItsAlertAndKeepsUnknownFieldsOut)
 }
 
 TEST_F(InterpretWebhookTest, WithoutTokenDedupesOnSidStatusAndSequence) {
-  auto message = Interpret(WebhookRoute::kMessageStatus,
-                           {{"MessageSid", "SM1"}, {"MessageStatus", "delivered"}, {"ErrorCode", ""}});
+  auto message =
+      Interpret(WebhookRoute::kMessageStatus,
+                {{"MessageSid", "SM1"}, {"MessageStatus", "delivered"}, {"ErrorCode", ""}});
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->dedupe_key, "sid:SM1:delivered:0");
   EXPECT_EQ(message->partition_key, "SM1");  // no alert named: the SID keeps its events together
   EXPECT_EQ(message->event.header().alert_id(), "");
 
-  auto call = Interpret(WebhookRoute::kCallStatus,
-                        {{"CallSid", "CA1"}, {"CallStatus", "ringing"}, {"SequenceNumber", "2"}},
-                        {}, "");
+  auto call =
+      Interpret(WebhookRoute::kCallStatus,
+                {{"CallSid", "CA1"}, {"CallStatus", "ringing"}, {"SequenceNumber", "2"}}, {}, "");
   ASSERT_TRUE(call.ok());
   EXPECT_EQ(call->dedupe_key, "sid:CA1:ringing:2");
 }
 
 TEST_F(InterpretWebhookTest, CallStatusCarriesDurationAndAnsweredBy) {
   auto result = Interpret(WebhookRoute::kCallStatus,
-                          {{"CallSid", "CA1"}, {"CallStatus", "completed"}, {"CallDuration", "42"},
-                           {"AnsweredBy", "machine_start"}, {"SequenceNumber", "3"}},
+                          {{"CallSid", "CA1"},
+                           {"CallStatus", "completed"},
+                           {"CallDuration", "42"},
+                           {"AnsweredBy", "machine_start"},
+                           {"SequenceNumber", "3"}},
                           {{"alert_id", kAlertId}});
   ASSERT_TRUE(result.ok());
   const auto& update = result->event.call_status();
@@ -100,16 +107,27 @@ TEST_F(InterpretWebhookTest, NamesMissingOrMalformedParameters) {
       {WebhookRoute::kMessageStatus, {{"MessageStatus", "sent"}}, {}, "MessageSid is required"},
       {WebhookRoute::kMessageStatus, {{"MessageSid", "SM1"}}, {}, "MessageStatus is required"},
       {WebhookRoute::kMessageStatus,
-       {{"MessageSid", "SM1"}, {"MessageStatus", "failed"}, {"ErrorCode", "x1"}}, {}, "ErrorCode"},
+       {{"MessageSid", "SM1"}, {"MessageStatus", "failed"}, {"ErrorCode", "x1"}},
+       {},
+       "ErrorCode"},
       {WebhookRoute::kCallStatus, {{"CallSid", "CA1"}}, {}, "CallStatus is required"},
       {WebhookRoute::kCallStatus,
-       {{"CallSid", "CA1"}, {"CallStatus", "busy"}, {"SequenceNumber", "-1"}}, {}, "SequenceNumber"},
-      {WebhookRoute::kInboundMessage, {{"MessageSid", "SM1"}, {"To", "+1"}}, {}, "From is required"},
+       {{"CallSid", "CA1"}, {"CallStatus", "busy"}, {"SequenceNumber", "-1"}},
+       {},
+       "SequenceNumber"},
+      {WebhookRoute::kInboundMessage,
+       {{"MessageSid", "SM1"}, {"To", "+1"}},
+       {},
+       "From is required"},
       {WebhookRoute::kGather, {{"CallSid", "CA1"}}, {}, "Digits is required"},
-      {WebhookRoute::kMessageStatus, {{"MessageSid", "SM1"}, {"MessageStatus", "sent"}},
-       {{"alert_id", "not-a-uuid"}}, "alert_id"},
-      {WebhookRoute::kMessageStatus, {{"MessageSid", "SM1"}, {"MessageStatus", "sent"}},
-       {{"alert_id", kAlertId}, {"attempt", "two"}}, "attempt"},
+      {WebhookRoute::kMessageStatus,
+       {{"MessageSid", "SM1"}, {"MessageStatus", "sent"}},
+       {{"alert_id", "not-a-uuid"}},
+       "alert_id"},
+      {WebhookRoute::kMessageStatus,
+       {{"MessageSid", "SM1"}, {"MessageStatus", "sent"}},
+       {{"alert_id", kAlertId}, {"attempt", "two"}},
+       "attempt"},
   };
   for (const Case& c : cases) {
     auto result = Interpret(c.route, c.params, c.query);
@@ -121,9 +139,9 @@ TEST_F(InterpretWebhookTest, NamesMissingOrMalformedParameters) {
 
 TEST_F(InterpretWebhookTest, OptOutKeywordsInAnyCaseAreOptOuts) {
   for (const char* body : {"STOP", "stop", " StopAll ", "UNSUBSCRIBE", "cancel", "End", "quit"}) {
-    auto result = Interpret(WebhookRoute::kInboundMessage,
-                            {{"MessageSid", "SM9"}, {"From", "+14155550100"},
-                             {"To", "+14155552671"}, {"Body", body}});
+    auto result = Interpret(
+        WebhookRoute::kInboundMessage,
+        {{"MessageSid", "SM9"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", body}});
     ASSERT_TRUE(result.ok());
     ASSERT_TRUE(result->event.has_opt_out()) << body;
     EXPECT_EQ(result->event.opt_out().from(), "+14155550100");
@@ -146,18 +164,24 @@ TEST_F(InterpretWebhookTest, OptInKeywordsAreOptIns) {
 }
 
 TEST_F(InterpretWebhookTest, OptOutTypeDecidesOverTheBody) {
-  auto out = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"}, {"From", "+1"},
-                                                       {"To", "+2"}, {"Body", "arret"},
+  auto out = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"},
+                                                       {"From", "+1"},
+                                                       {"To", "+2"},
+                                                       {"Body", "arret"},
                                                        {"OptOutType", "STOP"}});
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(out->event.has_opt_out());
   EXPECT_EQ(out->event.opt_out().keyword(), "STOP");
-  auto in = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"}, {"From", "+1"},
-                                                      {"To", "+2"}, {"Body", "go"},
+  auto in = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"},
+                                                      {"From", "+1"},
+                                                      {"To", "+2"},
+                                                      {"Body", "go"},
                                                       {"OptOutType", "START"}});
   EXPECT_TRUE(in->event.has_opt_in());
-  auto help = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"}, {"From", "+1"},
-                                                        {"To", "+2"}, {"Body", "stop"},
+  auto help = Interpret(WebhookRoute::kInboundMessage, {{"MessageSid", "SM9"},
+                                                        {"From", "+1"},
+                                                        {"To", "+2"},
+                                                        {"Body", "stop"},
                                                         {"OptOutType", "HELP"}});
   EXPECT_TRUE(help->event.has_inbound_message());
 }

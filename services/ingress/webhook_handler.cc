@@ -74,30 +74,6 @@ http::Response Plain(int status, std::string body) {
 
 }  // namespace
 
-absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return absl::InvalidArgumentError("must start with http:// or https://");
-  }
-  PublicBaseUrl parsed{.scheme = std::string(url.substr(0, scheme_end))};
-  if (parsed.scheme != "http" && parsed.scheme != "https") {
-    return absl::InvalidArgumentError("must start with http:// or https://");
-  }
-  const std::string_view rest = url.substr(scheme_end + 3);
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return absl::InvalidArgumentError("must not have a query or fragment");
-  }
-  const size_t slash = rest.find('/');
-  parsed.authority = std::string(rest.substr(0, slash));
-  if (parsed.authority.empty()) return absl::InvalidArgumentError("has no host");
-  if (slash != std::string_view::npos) {
-    std::string_view prefix = rest.substr(slash);
-    while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-    parsed.prefix = std::string(prefix);
-  }
-  return parsed;
-}
-
 struct WebhookHandler::Outcome {
   http::Response response;
   std::string label;
@@ -180,8 +156,9 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
       params = DecodeJsonObject(request.body);
       signed_request.json_body = request.body;
     } else {
-      return {Plain(415, "Content-Type must be application/x-www-form-urlencoded or "
-                         "application/json\n"),
+      return {Plain(415,
+                    "Content-Type must be application/x-www-form-urlencoded or "
+                    "application/json\n"),
               "unsupported_media_type", media_type};
     }
   }
@@ -206,15 +183,14 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                         .idempotency_token = request.Header("I-Twilio-Idempotency-Token"),
                         .received_at = now_()});
   if (!webhook.ok()) {
-    return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")),
-            "bad_request", std::string(webhook.status().message())};
+    return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")), "bad_request",
+            std::string(webhook.status().message())};
   }
 
-  http::Response success = ExpectsTwiml(*route)
-                               ? http::Response{.status = 200,
-                                                .content_type = "text/xml",
-                                                .body = kEmptyTwiml}
-                               : http::Response{.status = 204};
+  http::Response success =
+      ExpectsTwiml(*route)
+          ? http::Response{.status = 200, .content_type = "text/xml", .body = kEmptyTwiml}
+          : http::Response{.status = 204};
   const auto unavailable = [](std::string label, const absl::Status& why) {
     http::Response response = Plain(503, "cannot keep this event right now; retry\n");
     response.headers.emplace_back("Retry-After", "1");
@@ -229,16 +205,14 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
     return {std::move(success), "duplicate"};
   }
   if (*claim == DedupeClaim::kInFlight) {
-    return unavailable("in_flight",
-                       absl::UnavailableError("the same callback is being published"));
+    return unavailable("in_flight", absl::UnavailableError("the same callback is being published"));
   }
 
   const absl::Time publish_started = now_();
-  const absl::Status published =
-      publisher_.Publish({.topic = options_.topic,
-                          .key = webhook->partition_key,
-                          .value = webhook->event.SerializeAsString()},
-                         options_.publish_timeout);
+  const absl::Status published = publisher_.Publish({.topic = options_.topic,
+                                                     .key = webhook->partition_key,
+                                                     .value = webhook->event.SerializeAsString()},
+                                                    options_.publish_timeout);
   if (!published.ok()) {
     // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
     dedupe_.Release(webhook->dedupe_key).IgnoreError();

@@ -14,25 +14,15 @@
 #include "absl/time/time.h"
 #include "common/http/server.h"
 #include "common/messaging/message.h"
+#include "common/twilio/webhook_routes.h"
 #include "services/ingress/callback_dedupe.h"
 #include "services/ingress/source_rate_limiter.h"
 #include "services/ingress/webhook_telemetry.h"
 
 namespace klaxon::ingress {
 
-// Where Twilio reaches ingress's webhook routes: scheme://host[:port][/prefix].
-struct PublicBaseUrl {
-  std::string scheme;
-  std::string authority;  // host[:port], as configured
-  std::string prefix;     // "" or "/prefix" without a trailing '/'
-};
-
-// kInvalidArgument saying what is wrong for anything but http(s)://authority[/path] without a
-// query or fragment.
-absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url);
-
 struct WebhookOptions {
-  PublicBaseUrl public_url{};
+  twilio::PublicBaseUrl public_url{};
   // Take scheme, host and client address from X-Forwarded-Proto/-Host/-For; only behind a proxy
   // that sets them, or anyone could pick the URL that is checked.
   bool trust_forwarded_headers = false;

@@ -10,9 +10,8 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   server->pool_ = std::make_unique<concurrency::BlockingExecutor>(options.pool);
   concurrency::BlockingExecutor& pool = *server->pool_;
   options.http.handler = [&pool, &handler](http::Request request, http::Responder respond) {
-    const bool queued = pool.Submit([&handler, request = std::move(request), respond]() {
-      respond(handler.Handle(request));
-    });
+    const bool queued = pool.Submit(
+        [&handler, request = std::move(request), respond]() { respond(handler.Handle(request)); });
     if (!queued) {
       respond({.status = 503,
                .content_type = "text/plain; charset=utf-8",

@@ -37,8 +37,8 @@ WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Lo
                        .Add({}, kLatencyBuckets)),
       logger_(logger) {}
 
-void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outcome,
-                                  int http_status, absl::Duration took, std::string_view detail) {
+void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outcome, int http_status,
+                                  absl::Duration took, std::string_view detail) {
   requests_
       .Add({{"route", std::string(route)},
             {"outcome", std::string(outcome)},
@@ -49,7 +49,7 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
   if (http_status < 300 && detail.empty()) return;
   // Refusals of bad requests are the sender's business; 5xx are ours to fix; a 2xx with a
   // detail was accepted with a caveat worth a look.
-  const log::Level level = http_status >= 500   ? log::Level::kError
+  const log::Level level = http_status >= 500  ? log::Level::kError
                            : http_status < 300 ? log::Level::kWarn
                                                : log::Level::kInfo;
   logger_.Log(level, http_status < 300 ? "webhook_accepted_with_warning" : "webhook_refused",

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/format.h"
+#include "tools/klaxonctl/twilio_webhook.h"
 #include "tools/klaxonctl/wait.h"
 
 namespace klaxon::ctl {
@@ -78,11 +79,6 @@ absl::Status ParseMetadata(const std::vector<std::string>& pairs,
 void PrintRpcError(std::ostream& err, absl::string_view what, const absl::Status& status) {
   err << "klaxonctl: " << what << " failed: " << absl::StatusCodeToString(status.code()) << ": "
       << status.message() << "\n";
-}
-
-int Usage(std::ostream& err, const absl::Status& status) {
-  err << "klaxonctl: " << status.message() << "\n";
-  return kExitUsage;
 }
 
 // Prints the message as JSON or via `human`; fails only if JSON rendering does.
@@ -189,6 +185,11 @@ int RunGet(const GetOptions& options, absl::Duration timeout, AlertClient& clien
 
 }  // namespace
 
+int Usage(std::ostream& err, const absl::Status& status) {
+  err << "klaxonctl: " << status.message() << "\n";
+  return kExitUsage;
+}
+
 int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   const auto env_or = [&deps](const std::string& name, absl::string_view fallback) {
     return deps.get_env(name).value_or(std::string(fallback));
@@ -202,8 +203,10 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   };
   SendOptions send_options;
   GetOptions get_options;
+  WebhookOptions webhook_options;
 
-  CLI::App app{"Send Klaxon alerts and follow their status.", "klaxonctl"};
+  CLI::App app{"Send Klaxon alerts and follow their status; sign and check Twilio webhooks.",
+               "klaxonctl"};
   // Global options may also follow the subcommand: `klaxonctl send --api-key K ...`.
   app.fallthrough();
   app.require_subcommand(1);
@@ -212,7 +215,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   app.add_option("--audit", global.audit, "audit gRPC address [env KLAXON_AUDIT_ADDR]")
       ->capture_default_str();
   // No default shown: it may come from the environment and is a secret.
-  app.add_option("--api-key", global.api_key, "API key, required [env KLAXON_API_KEY]");
+  app.add_option("--api-key", global.api_key,
+                 "API key, required by send and get [env KLAXON_API_KEY]");
   app.add_option("--timeout", global.timeout,
                  "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
       ->capture_default_str();
@@ -239,11 +243,44 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                                 CLI::ignore_case));
   get->add_flag("--json", get_options.json, "print the alert as JSON");
 
+  CLI::App* twilio = app.add_subcommand(
+      "twilio", "compute or check a Twilio webhook's X-Twilio-Signature, as ingress does");
+  twilio->require_subcommand(1);
+  // Both commands describe one request the same way; only `verify` takes the signature.
+  const auto add_request_options = [&webhook_options](CLI::App& command) {
+    // Never shown, not even as a default: it is the account's secret.
+    command.add_option("--auth-token", webhook_options.auth_token, "the Twilio auth token")
+        ->required();
+    command
+        .add_option("--url", webhook_options.url,
+                    "the full public URL Twilio requested, query string included, as sent")
+        ->required();
+    command
+        .add_option("--param", webhook_options.params,
+                    "a decoded POST form parameter KEY=VALUE (the value may be empty); repeat it "
+                    "for every parameter, and for a key sent several times")
+        ->allow_extra_args(false);
+    command.add_option("--body-file", webhook_options.body_file,
+                       "a JSON webhook's raw body; --url must carry its bodySHA256");
+  };
+  CLI::App* sign = twilio->add_subcommand("sign", "print the X-Twilio-Signature of a request");
+  add_request_options(*sign);
+  CLI::App* verify = twilio->add_subcommand(
+      "verify",
+      "exit 0 if the signature is valid for the request (any URL port variant), else exit 1 and "
+      "explain what was signed");
+  add_request_options(*verify);
+  verify->add_option("--signature", webhook_options.signature, "the X-Twilio-Signature received")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error, deps.out, deps.err) == 0 ? kExitOk : kExitUsage;
   }
+
+  if (sign->parsed()) return RunTwilioSign(webhook_options, deps);
+  if (verify->parsed()) return RunTwilioVerify(webhook_options, deps);
 
   absl::StatusOr<absl::Duration> timeout = ParseTimeout(global.timeout);
   if (!timeout.ok()) return Usage(deps.err, timeout.status());

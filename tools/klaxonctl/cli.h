@@ -1,6 +1,7 @@
-// klaxonctl's command line: parses arguments and environment, runs `send` or `get`, and writes
-// to the given streams. Everything that touches the world (channels, environment, randomness,
-// time) comes in through CliDependencies so the whole command runs in unit tests.
+// klaxonctl's command line: parses arguments and environment, runs `send`, `get`, `twilio sign` or
+// `twilio verify`, and writes to the given streams. Everything that touches the world (channels,
+// environment, files, randomness, time) comes in through CliDependencies so the whole command
+// runs in unit tests.
 #pragma once
 
 #include <functional>
@@ -9,14 +10,20 @@
 #include <ostream>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "common/timing/clock.h"
 
 namespace klaxon::ctl {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // an RPC failed, or the awaited status was not reached
+// An RPC failed, the awaited status was not reached, or a webhook signature is invalid.
+inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+
+// Returns the whole content of the file at `path`, or an error naming the path and the reason.
+using ReadFile = std::function<absl::StatusOr<std::string>(const std::string& path)>;
 
 struct Endpoint {
   std::string address;
@@ -31,10 +38,14 @@ struct CliDependencies {
   std::function<std::optional<std::string>(const std::string& name)> get_env;
   // A fresh idempotency key for `send` when the caller gives none.
   std::function<std::string()> new_idempotency_key;
+  ReadFile read_file;
   timing::Clock& clock;
   std::ostream& out;
   std::ostream& err;
 };
+
+// Prints "klaxonctl: <message>" to `err` and returns kExitUsage.
+int Usage(std::ostream& err, const absl::Status& status);
 
 // Runs klaxonctl and returns its exit code: kExitOk, kExitFailure or kExitUsage.
 int RunCli(int argc, const char* const* argv, const CliDependencies& deps);

@@ -1,12 +1,18 @@
-// klaxonctl: wires real gRPC channels, the process environment, a random idempotency key and the
-// wall clock into the command line in cli.h.
+// klaxonctl: wires real gRPC channels, the process environment, the file system, a random
+// idempotency key and the wall clock into the command line in cli.h.
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -25,6 +31,25 @@ std::string NewIdempotencyKey() {
   absl::BitGen random;
   return absl::StrFormat("klaxonctl-%016x%016x", absl::Uniform<uint64_t>(random),
                          absl::Uniform<uint64_t>(random));
+}
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+  std::string content;
+  char buffer[1 << 16];
+  size_t read = 0;
+  while ((read = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
+    content.append(buffer, read);
+  }
+  if (std::ferror(file.get())) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": ", std::strerror(errno)));
+  }
+  return content;
 }
 
 }  // namespace
@@ -46,6 +71,7 @@ int main(int argc, char** argv) {
         return std::string(value);
       },
       .new_idempotency_key = NewIdempotencyKey,
+      .read_file = ReadFile,
       .clock = clock,
       .out = std::cout,
       .err = std::cerr,

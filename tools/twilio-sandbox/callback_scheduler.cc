@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/form.h"
 
 namespace klaxon::sandbox {
 
@@ -65,15 +66,6 @@ struct CurlEasyDeleter {
 struct CurlSlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
-struct CurlStringDeleter {
-  void operator()(char* text) const { curl_free(text); }
-};
-
-std::string Escape(const std::string& text) {
-  std::unique_ptr<char, CurlStringDeleter> escaped(
-      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())));
-  return escaped ? std::string(escaped.get()) : std::string();
-}
 
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
@@ -82,11 +74,7 @@ size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
   std::unique_ptr<CURL, CurlEasyDeleter> curl(curl_easy_init());
   if (!curl) return absl::InternalError("curl_easy_init failed");
-  std::string form;
-  for (const auto& [key, value] : callback.params) {
-    if (!form.empty()) form.push_back('&');
-    absl::StrAppend(&form, Escape(key), "=", Escape(value));
-  }
+  const std::string form = http::EncodeForm(callback.params);
   std::unique_ptr<curl_slist, CurlSlistDeleter> headers(
       curl_slist_append(nullptr, "Content-Type: application/x-www-form-urlencoded"));
   headers.reset(curl_slist_append(headers.release(), "Expect:"));

@@ -33,7 +33,7 @@ struct RejectedEntry {
   std::string to;
   int http_status = 0;
   int code = 0;
-  std::string reason;  // auth, validation or fault
+  std::string reason;  // auth, malformed (a body that is not a valid form), validation or fault
   absl::Time received_at;
   std::vector<std::pair<std::string, std::string>> params;
 };

@@ -8,7 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/http/form.h"
 #include "common/twilio/signature.h"
 #include "nlohmann/json.hpp"
 
@@ -23,39 +25,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Percent-decodes; a malformed escape stays as written, like most form parsers.
-std::string Decode(std::string_view text, bool plus_is_space) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      decoded.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-      i += 2;
-    } else if (text[i] == '+' && plus_is_space) {
-      decoded.push_back(' ');
-    } else {
-      decoded.push_back(text[i]);
-    }
-  }
-  return decoded;
-}
-
-std::vector<std::pair<std::string, std::string>> ParseForm(std::string_view text,
-                                                           bool plus_is_space) {
-  std::vector<std::pair<std::string, std::string>> params;
-  for (absl::string_view field :
-       absl::StrSplit(absl::string_view(text.data(), text.size()), '&', absl::SkipEmpty())) {
-    const size_t equals = field.find('=');
-    const absl::string_view key = field.substr(0, equals);
-    const absl::string_view value =
-        equals == absl::string_view::npos ? absl::string_view() : field.substr(equals + 1);
-    params.emplace_back(Decode(std::string_view(key.data(), key.size()), plus_is_space),
-                        Decode(std::string_view(value.data(), value.size()), plus_is_space));
-  }
-  return params;
 }
 
 const std::string* Find(const std::vector<std::pair<std::string, std::string>>& params,
@@ -184,8 +153,14 @@ SandboxResponse TwilioSandbox::HandleAdmin(const SandboxRequest& request) {
   if (!request.from_loopback) {
     return TwilioError(403, 20403, "The sandbox admin API answers loopback clients only");
   }
-  const auto query = ParseForm(request.query, /*plus_is_space=*/false);
-  const std::string to = Get(query, "to");
+  // A query string is not a form body: '+' is a plus sign there, so "?to=+14155550100" works as
+  // typed.
+  const absl::StatusOr<FormParams> query =
+      http::DecodeForm(absl::StrReplaceAll(request.query, {{"+", "%2B"}}));
+  if (!query.ok()) {
+    return Json(400, {{"error", absl::StrCat("query string: ", query.status().message())}});
+  }
+  const std::string to = Get(*query, "to");
   if (request.path == "/sandbox/ledger" || request.path == "/sandbox/rejected") {
     if (request.method == "DELETE") {
       ledger_.Clear();
@@ -251,14 +226,23 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
       twilio::SignatureMatches(credentials.substr(options_.account_sid.size() + 1),
                                options_.auth_token) &&
       parts[3] == options_.account_sid;
-  const FormParams params = ParseForm(request.body, /*plus_is_space=*/true);
+  const ResourceKind kind =
+      absl::StartsWith(parts[4], "Calls") ? ResourceKind::kCall : ResourceKind::kMessage;
+  const absl::StatusOr<FormParams> decoded = http::DecodeForm(request.body);
+  // A body that does not decode is recorded as no parameters, like one without any.
+  const FormParams params = decoded.ok() ? *decoded : FormParams();
   if (!authenticated) {
-    const ResourceKind kind =
-        absl::StartsWith(parts[4], "Calls") ? ResourceKind::kCall : ResourceKind::kMessage;
     if (request.method == "POST") {
       return Reject(kind, Get(params, "To"), params, "auth", 401, 20003, "Authenticate");
     }
     return TwilioError(401, 20003, "Authenticate");
+  }
+  if (!decoded.ok()) {
+    // Twilio's error 70002: the request body could not be parsed.
+    const std::string message =
+        absl::StrCat("Bad request: ", std::string(decoded.status().message()));
+    if (request.method == "POST") return Reject(kind, "", params, "malformed", 400, 70002, message);
+    return TwilioError(400, 70002, message);
   }
   if (parts.size() == 5) {
     if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");

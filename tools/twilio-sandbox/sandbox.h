@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/http/form.h"
 #include "common/timing/clock.h"
 #include "common/twilio/webhook_routes.h"
 #include "tools/twilio-sandbox/callback_scheduler.h"
@@ -100,7 +101,7 @@ class TwilioSandbox {
     std::optional<int64_t> duration_seconds;
     std::string answered_by;
   };
-  using FormParams = std::vector<std::pair<std::string, std::string>>;
+  using FormParams = http::FormParams;
 
   TwilioSandbox(SandboxOptions options, timing::Clock& clock, CallbackSender& sender);
 

@@ -197,6 +197,34 @@ TEST_F(SandboxTest, LedgerRecordsAcceptedRequestWithParams) {
   EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
 }
 
+TEST_F(SandboxTest, MalformedFormIsRejectedWith400) {
+  const SandboxResponse response =
+      Send("POST", kMessages, "To=%2B15551230000&From=%2B15550001111&Body=100%G1");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(Body(response)["code"], 70002);
+  EXPECT_EQ(Body(response)["message"],
+            "Bad request: form field 3: '%' must be followed by two hexadecimal digits");
+  EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
+  ASSERT_EQ(sandbox_->ledger().Rejected().size(), 1u);
+  EXPECT_EQ(sandbox_->ledger().Rejected()[0].reason, "malformed");
+}
+
+TEST_F(SandboxTest, AdminQueryTakesPlusAsAPlusSign) {
+  ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);
+  for (const char* query : {"?to=+15551230000", "?to=%2B15551230000"}) {
+    const SandboxResponse response = Send("GET", std::string("/sandbox/ledger") + query);
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(Body(response).size(), 1u) << query;
+  }
+}
+
+TEST_F(SandboxTest, MalformedAdminQueryIsRejectedWith400) {
+  const SandboxResponse response = Send("GET", "/sandbox/ledger?to=%2");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(Body(response)["error"],
+            "query string: form field 1: '%' must be followed by two hexadecimal digits");
+}
+
 TEST_F(SandboxTest, AdminRefusesNonLoopbackPeer) {
   SandboxRequest request;
   request.method = "GET";

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/http/form.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/twilio_rest_client.h"
 #include "gtest/gtest.h"
@@ -42,42 +43,8 @@ struct ReceivedCallback {
   std::string resource;
   std::string signature;
   std::string idempotency_token;
-  twilio::FormParams params;
+  std::string body;
 };
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return c - 'a' + 10;
-}
-
-std::string Decode(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      out.push_back(static_cast<char>(Hex(text[i + 1]) * 16 + Hex(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i] == '+' ? ' ' : text[i]);
-    }
-  }
-  return out;
-}
-
-twilio::FormParams ParseForm(const std::string& body) {
-  twilio::FormParams params;
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t end = body.find('&', start);
-    if (end == std::string::npos) end = body.size();
-    const std::string field = body.substr(start, end - start);
-    const size_t equals = field.find('=');
-    params.emplace_back(Decode(field.substr(0, equals)),
-                        equals == std::string::npos ? "" : Decode(field.substr(equals + 1)));
-    start = end + 1;
-  }
-  return params;
-}
 
 // A status-callback receiver, like Klaxon's ingress would be.
 class Receiver {
@@ -121,7 +88,7 @@ class Receiver {
       if (auto raw = request.headers().tryGetRaw("I-Twilio-Idempotency-Token")) {
         callback.idempotency_token = raw->value();
       }
-      callback.params = ParseForm(request.body());
+      callback.body = request.body();
       {
         std::lock_guard<std::mutex> lock(receiver_->mutex_);
         receiver_->received_.push_back(std::move(callback));
@@ -255,10 +222,12 @@ TEST_F(SandboxServerTest, StatusCallbacksArriveSignedAtReceiver) {
   ASSERT_EQ(callbacks.size(), 2u);
   for (const ReceivedCallback& callback : callbacks) {
     EXPECT_EQ(callback.resource, "/twilio/status?alert=a1");
-    EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, callback.params),
+    const absl::StatusOr<twilio::FormParams> params = http::DecodeForm(callback.body);
+    ASSERT_TRUE(params.ok()) << params.status();
+    EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, *params),
                                          callback.signature));
-    EXPECT_FALSE(twilio::SignatureMatches(
-        twilio::ComputeSignature("other-token", url, callback.params), callback.signature));
+    EXPECT_FALSE(twilio::SignatureMatches(twilio::ComputeSignature("other-token", url, *params),
+                                          callback.signature));
     EXPECT_FALSE(callback.idempotency_token.empty());
   }
   const auto fetched = client_->FetchMessage(created.value().sid);
@@ -276,7 +245,9 @@ TEST_F(SandboxServerTest, StatusCallbacksArePostedToTheSignedUrlVerbatim) {
   const auto callbacks = receiver.WaitFor(1);
   ASSERT_FALSE(callbacks.empty());
   EXPECT_EQ(callbacks[0].resource, "/hooks/./twilio/../twilio/status?alert=a1");
-  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, callbacks[0].params),
+  const absl::StatusOr<twilio::FormParams> params = http::DecodeForm(callbacks[0].body);
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, *params),
                                        callbacks[0].signature));
 }
 
