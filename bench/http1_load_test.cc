@@ -1,9 +1,5 @@
 #include "bench/http1_load.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <optional>
@@ -15,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
 #include "tests/support/scripted_http_server.h"
 
 namespace klaxon::bench {
@@ -187,17 +184,9 @@ TEST(Http1LoadClientTest, AMalformedResponseIsAnErrorAndCostsItsConnection) {
 }
 
 TEST(Http1LoadClientTest, ConnectFailsWhenNothingListens) {
-  // Bind a port and close it so nothing listens there.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
+  const int port = klaxon::testing::FreePort();  // nothing listens there
   absl::StatusOr<std::unique_ptr<Http1LoadClient>> client =
-      Http1LoadClient::Connect({.host = "127.0.0.1", .port = ntohs(address.sin_port)});
+      Http1LoadClient::Connect({.host = "127.0.0.1", .port = static_cast<uint16_t>(port)});
   EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(client.status().message(), HasSubstr("ECONNREFUSED"));
 }

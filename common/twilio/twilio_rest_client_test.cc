@@ -1,9 +1,5 @@
 #include "common/twilio/twilio_rest_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <optional>
@@ -15,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
 #include "tests/support/scripted_http_server.h"
 
 namespace klaxon::twilio {
@@ -217,16 +214,8 @@ TEST(TwilioRestClientTest, UnparseableSuccessIsUnknownOutcome) {
 }
 
 TEST(TwilioRestClientTest, RefusedConnectionIsNotSent) {
-  // Bind a port and close it so nothing listens there.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  auto client = MakeClient(absl::StrCat("http://127.0.0.1:", ntohs(address.sin_port)));
+  const int port = klaxon::testing::FreePort();  // nothing listens there
+  auto client = MakeClient(absl::StrCat("http://127.0.0.1:", port));
   const auto result = client->CreateMessage(Sms("+15005550006", "+1", "x"));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().transport, Transport::kNotSent);
