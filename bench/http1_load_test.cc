@@ -1,6 +1,5 @@
 #include "bench/http1_load.h"
 
-
 #include <chrono>
 #include <optional>
 #include <string>

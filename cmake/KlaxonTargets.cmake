@@ -29,9 +29,12 @@ endfunction()
 
 # klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION]): a GoogleTest binary registered with
 # ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by scripts/stack.sh via scripts/test.sh
-# (they read KLAXON_TEST_* variables) and are labelled so they can be run on their own.
+# (they read KLAXON_TEST_* variables) and are labelled so they can be run on their own. TIMING
+# tests also carry the label "timing": they measure rates or ride out restarts against the wall
+# clock, so scripts/test.sh runs them in the release tree only (sanitizers slow every process
+# several-fold, which changes what they measure, not what the other tests check).
 function(klaxon_test name)
-  cmake_parse_arguments(ARG "INTEGRATION" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "INTEGRATION;TIMING" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
@@ -42,8 +45,11 @@ function(klaxon_test name)
   else()
     set(label unit)
   endif()
+  if(ARG_TIMING)
+    list(APPEND label timing)
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT})
+  set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()

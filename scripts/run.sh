@@ -4,7 +4,8 @@
 # under build/run/logs. Installs and builds what is missing first. Running it again only starts
 # what is not running.
 #
-#   scripts/run.sh          up (the default)
+#   scripts/run.sh          up (the default); KLAXON_RUN_SMS_WORKERS=2 runs two sms-workers
+#                           and TWILIO_SANDBOX_THREADS sizes the sandbox
 #   scripts/run.sh down     stop the services and the stack
 #   scripts/run.sh status   list what runs
 #
@@ -22,12 +23,17 @@ readonly WEBHOOK_ADDR="${KLAXON_WEBHOOK_ADDR:-127.0.0.1:8080}"
 readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
 readonly SANDBOX_AUTH_TOKEN=sandbox-token
 # service name, binary, admin address (for /readyz)
-readonly SERVICES=(
+SERVICES=(
   "audit services/audit/klaxon-audit 127.0.0.1:9467"
   "ingress services/ingress/klaxon-ingress 127.0.0.1:9464"
   "sms-worker services/sms-worker/klaxon-sms-worker 127.0.0.1:9465"
   "voice-worker services/voice-worker/klaxon-voice-worker 127.0.0.1:9466"
 )
+# More sms-worker replicas (sms-worker-2 on admin 127.0.0.1:9468, ...) share the consumer group,
+# e.g. for bench-delivery (bench/README.md).
+for ((replica = 2; replica <= ${KLAXON_RUN_SMS_WORKERS:-1}; replica++)); do
+  SERVICES+=("sms-worker-$replica services/sms-worker/klaxon-sms-worker 127.0.0.1:$((9466 + replica))")
+done
 
 log() { printf 'run.sh: %s\n' "$*" >&2; }
 die() {
@@ -151,8 +157,11 @@ CLIENT
 }
 
 down() {
-  local name
+  local name pid_file
   for name in voice-worker sms-worker ingress audit twilio-sandbox; do stop "$name"; done
+  for pid_file in "$RUN"/sms-worker-*.pid; do
+    [[ -e "$pid_file" ]] && stop "$(basename "$pid_file" .pid)"
+  done
   [[ -d "$RUN/stack" ]] && "$ROOT/scripts/stack.sh" down "$RUN/stack"
   return 0
 }

@@ -4,6 +4,11 @@
 #   scripts/stack.sh up DIR     start everything under DIR, wait until ready, write DIR/env
 #   scripts/stack.sh down DIR   stop everything started under DIR (nothing is deleted)
 #   scripts/stack.sh status DIR exit 0 when every service of DIR is running
+#   scripts/stack.sh restart DIR SERVICE term|kill
+#                               stop one service (kafka, redis or pg) of a running DIR with SIGTERM,
+#                               or as a crash would (kill -9; Postgres's immediate shutdown), and
+#                               start it again on the same port with the same data, waiting until
+#                               it serves; for chaos tests
 #
 # DIR/env holds KEY=VALUE lines (KLAXON_KAFKA_BROKERS, KLAXON_REDIS_URL, KLAXON_PG_URL and the
 # pids); load it with `set -a; . DIR/env; set +a`. Every service listens on 127.0.0.1 on a port
@@ -31,7 +36,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 up|down|status DIR" >&2
+  echo "usage: $0 up|down|status DIR | restart DIR kafka|redis|pg term|kill" >&2
   exit 2
 }
 
@@ -117,8 +122,18 @@ start_kafka() {
   local port="$1" controller_port="$2" dir="$DIR/kafka"
   "$SCRIPT_DIR/kafka.sh" format "$dir" "$port" "$controller_port" ||
     die "kafka storage format failed"
-  "$SCRIPT_DIR/kafka.sh" run "$dir" >"$dir/server.log" 2>&1 </dev/null &
-  echo $! >"$(pid_file kafka)"
+  run_kafka
+}
+
+# Runs DIR's formatted broker. Its log starts empty, so wait_kafka sees only this run's lines.
+run_kafka() {
+  "$SCRIPT_DIR/kafka.sh" run "$DIR/kafka" >"$DIR/kafka/server.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$(pid_file kafka)"
+  # Until the background shell has exec'd kafka.sh it is still a copy of this shell, which
+  # is_running does not take for the broker; a few seconds cover a slow fork and exec.
+  local tries=100
+  while ! is_running kafka && kill -0 "$pid" 2>/dev/null && ((tries-- > 0)); do sleep 0.05; done
 }
 
 wait_kafka() {
@@ -131,11 +146,16 @@ wait_kafka() {
     "$SCRIPT_DIR/kafka.sh" ping "$port"
 }
 
+# Redis holds the attempt claims (ADR 0004), so it runs as production must: with an append-only
+# file that is written before each reply and fsynced every second. A killed or restarted
+# redis-server reloads every write it acknowledged from that file (restart reuses DIR); only a
+# crash of the machine itself can lose the last second.
 start_redis() {
   local port="$1" dir="$DIR/redis"
   mkdir -p "$dir"
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-    --dir "$dir" --logfile "$dir/redis.log" --daemonize no </dev/null >/dev/null 2>&1 &
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly yes \
+    --appendfsync everysec --dir "$dir" --logfile "$dir/redis.log" --daemonize no \
+    </dev/null >/dev/null 2>&1 &
   echo $! >"$(pid_file redis)"
 }
 
@@ -166,6 +186,13 @@ start_pg() {
 local all all trust
 host all all 127.0.0.1/32 trust
 EOF
+  run_pg "$port"
+}
+
+# Starts DIR's initialized cluster and records the postmaster's pid.
+run_pg() {
+  local port="$1" dir="$DIR/pg" bin
+  bin="$(pg_bin_dir)"
   # fsync off: a test database that is thrown away does not need crash safety, and it
   # keeps schema setup fast on slow disks.
   as_pg "$bin/pg_ctl" start -D "$dir/data" -l "$dir/postgres.log" -W \
@@ -280,7 +307,54 @@ EOF
   cat "$DIR/env" >&2
 }
 
+# The port SERVICE listens on, from DIR/env.
+service_port() {
+  local line
+  case "$1" in
+    kafka) line="$(grep '^KLAXON_KAFKA_BROKERS=' "$DIR/env")" ;;
+    redis) line="$(grep '^KLAXON_REDIS_URL=' "$DIR/env")" ;;
+    pg) line="$(grep '^KLAXON_PG_URL=' "$DIR/env")" ;;
+  esac
+  line="${line##*127.0.0.1:}"
+  echo "${line%%/*}"
+}
+
+cmd_restart() {
+  local service="$1" how="$2" port pid
+  [[ -f "$DIR/env" ]] && is_running "$service" || die "$service is not running in $DIR"
+  port="$(service_port "$service")"
+  pid="$(<"$(pid_file "$service")")"
+  if [[ "$how" == term ]]; then
+    stop_service "$service"
+  elif [[ "$service" == pg ]]; then
+    # SIGQUIT: every backend exits without a checkpoint, and the next start runs crash recovery.
+    as_pg "$(pg_bin_dir)/pg_ctl" stop -D "$DIR/pg/data" -m immediate >/dev/null || true
+  else
+    kill -KILL "$pid"
+  fi
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  case "$service" in
+    kafka) run_kafka && wait_kafka "$port" ;;
+    redis) start_redis "$port" && wait_redis "$port" ;;
+    pg)
+      run_pg "$port"
+      wait_for pg "$DIR/pg/postgres.log" "pg_isready on 127.0.0.1:$port" \
+        "$(pg_bin_dir)/pg_isready" -h 127.0.0.1 -p "$port" -U postgres -d postgres
+      ;;
+  esac
+  sed -i "s/^KLAXON_STACK_${service^^}_PID=.*/KLAXON_STACK_${service^^}_PID=$(<"$(pid_file "$service")")/" \
+    "$DIR/env"
+  log "restarted $service ($how) on 127.0.0.1:$port"
+}
+
 main() {
+  if [[ $# -eq 4 && "$1" == restart ]]; then
+    DIR="$(realpath -m "$2")"
+    readonly DIR
+    [[ "$3" =~ ^(kafka|redis|pg)$ && "$4" =~ ^(term|kill)$ ]] || usage
+    cmd_restart "$3" "$4"
+    return
+  fi
   [[ $# -eq 2 ]] || usage
   DIR="$(realpath -m "$2")"
   readonly DIR

@@ -1,5 +1,6 @@
 #include "common/delivery/dispatch_telemetry.h"
 
+#include <cctype>
 #include <utility>
 
 namespace klaxon::delivery {
@@ -15,8 +16,42 @@ std::string_view ResultName(SendResult::Kind kind) {
       return "retryable";
     case SendResult::Kind::kUnknown:
       return "unknown";
+    case SendResult::Kind::kSlowDown:
+      return "slow_down";
   }
   return "unknown";
+}
+
+// Twilio codes are a metric label only when they are ones Klaxon decides on; any other code is
+// "other", which keeps the label's values bounded.
+std::string CodeLabel(int code) {
+  switch (code) {
+    case 0:
+    case 20003:
+    case 20429:
+    case 21211:
+    case 21408:
+    case 21608:
+    case 21610:
+    case 21611:
+    case 21614:
+    case 21617:
+    case 30001:
+      return std::to_string(code);
+    default:
+      return "other";
+  }
+}
+
+std::string KindLabel(events::v1::DeliveryOutcome::Kind kind) {
+  std::string name = events::v1::DeliveryOutcome::Kind_Name(kind);
+  if (name.starts_with("KIND_")) name = name.substr(5);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+prometheus::Histogram::BucketBoundaries SecondsBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600};
 }
 
 }  // namespace
@@ -36,6 +71,50 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                           .Add({{"channel", channel_}},
                                prometheus::Histogram::BucketBoundaries{
                                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      settlements_(prometheus::BuildCounter()
+                       .Name("klaxon_delivery_settlements_total")
+                       .Help("Attempts with a lost answer read back from Twilio, by result")
+                       .Register(registry)),
+      status_checks_(prometheus::BuildCounter()
+                         .Name("klaxon_delivery_status_checks_total")
+                         .Help("Accepted attempts read back from Twilio in case their status "
+                               "callback was lost, by result (final, pending, unreadable, "
+                               "expired)")
+                         .Register(registry)),
+      decisions_(prometheus::BuildCounter()
+                     .Name("klaxon_delivery_outcomes_total")
+                     .Help("Decisions on attempts by channel, outcome kind and Twilio error code")
+                     .Register(registry)),
+      alerts_(prometheus::BuildCounter()
+                  .Name("klaxon_delivery_alerts_total")
+                  .Help("Unique alerts: first attempts decided (compare with "
+                        "klaxon_twilio_requests_total for attempts)")
+                  .Register(registry)
+                  .Add({{"channel", channel_}})),
+      accept_latency_(prometheus::BuildHistogram()
+                          .Name("klaxon_delivery_accept_latency_seconds")
+                          .Help("From SendAlert's acceptance to Twilio's acceptance")
+                          .Register(registry)
+                          .Add({{"channel", channel_}}, SecondsBuckets())),
+      retry_delay_(prometheus::BuildHistogram()
+                       .Name("klaxon_delivery_retry_delay_seconds")
+                       .Help("Backoff of each retry scheduled on a tier")
+                       .Register(registry)
+                       .Add({{"channel", channel_}}, SecondsBuckets())),
+      deferred_(prometheus::BuildCounter()
+                    .Name("klaxon_delivery_deferred_total")
+                    .Help("Attempts deferred to a tier, by the limit that held them (or "
+                          "settlement of a lost answer)")
+                    .Register(registry)),
+      dead_lettered_(prometheus::BuildCounter()
+                         .Name("klaxon_delivery_dead_lettered_total")
+                         .Help("Requests sent to the DLQ, by cause (max_attempts, deadline)")
+                         .Register(registry)),
+      pacing_wait_(prometheus::BuildHistogram()
+                       .Name("klaxon_delivery_pacing_wait_seconds")
+                       .Help("Waits for a reserved pacing slot before sending")
+                       .Register(registry)
+                       .Add({{"channel", channel_}}, SecondsBuckets())),
       republished_(prometheus::BuildCounter()
                        .Name("klaxon_outcomes_republished_total")
                        .Help("Redelivered requests whose attempt was already done: the outcome "
@@ -55,7 +134,7 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const 
   twilio_requests_
       .Add({{"channel", channel_},
             {"result", std::string(ResultName(result.kind))},
-            {"code", std::to_string(result.error_code)}})
+            {"code", CodeLabel(result.error_code)}})
       .Increment();
   twilio_latency_.Observe(absl::ToDoubleSeconds(latency));
   logger_.Log(result.kind == SendResult::Kind::kAccepted ? log::Level::kInfo : log::Level::kWarn,
@@ -70,6 +149,66 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const 
                log::Phone("to", request.recipient())});
 }
 
+void DispatchTelemetry::OnSettled(const events::v1::AlertRequested& request,
+                                  const SendResult& result) {
+  settlements_.Add({{"channel", channel_}, {"result", std::string(ResultName(result.kind))}})
+      .Increment();
+  logger_.Info("attempt_settled", {{"alert_id", request.header().alert_id()},
+                                   {"attempt", request.header().attempt()},
+                                   {"result", ResultName(result.kind)},
+                                   {"sid", result.sid}});
+}
+
+void DispatchTelemetry::OnDecided(const events::v1::AlertRequested& request,
+                                  const events::v1::DeliveryOutcome& outcome) {
+  decisions_
+      .Add({{"channel", channel_},
+            {"kind", KindLabel(outcome.kind())},
+            {"code", CodeLabel(outcome.twilio_error_code())}})
+      .Increment();
+  if (request.header().attempt() <= 1) alerts_.Increment();
+}
+
+void DispatchTelemetry::OnAlertAccepted(const events::v1::AlertRequested&,
+                                        absl::Duration since_accepted) {
+  accept_latency_.Observe(absl::ToDoubleSeconds(since_accepted));
+}
+
+void DispatchTelemetry::OnRetryScheduled(const events::v1::AlertRequested& request,
+                                         absl::Duration delay) {
+  retry_delay_.Observe(absl::ToDoubleSeconds(delay));
+  logger_.Info("retry_scheduled", {{"alert_id", request.header().alert_id()},
+                                   {"attempt", request.header().attempt()},
+                                   {"delay_ms", absl::ToDoubleMilliseconds(delay)}});
+}
+
+void DispatchTelemetry::OnDeferred(const events::v1::AlertRequested& request,
+                                   const std::string& limit) {
+  deferred_.Add({{"channel", channel_}, {"limit", limit}}).Increment();
+  logger_.Info("attempt_deferred", {{"alert_id", request.header().alert_id()},
+                                    {"attempt", request.header().attempt()},
+                                    {"limit", limit}});
+}
+
+void DispatchTelemetry::OnDeadLettered(const events::v1::AlertRequested& request,
+                                       std::string_view cause) {
+  dead_lettered_.Add({{"channel", channel_}, {"cause", std::string(cause)}}).Increment();
+  logger_.Warn("dead_lettered", {{"alert_id", request.header().alert_id()},
+                                 {"attempt", request.header().attempt()},
+                                 {"cause", cause}});
+}
+
+void DispatchTelemetry::OnPacingWait(const events::v1::AlertRequested&, absl::Duration wait) {
+  pacing_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
+
+void DispatchTelemetry::OnSuppressFailed(const events::v1::AlertRequested& request,
+                                         const absl::Status& reason) {
+  logger_.Error("suppress_failed", {{"alert_id", request.header().alert_id()},
+                                    {"error", std::string(reason.message())},
+                                    log::Phone("to", request.recipient())});
+}
+
 void DispatchTelemetry::OnOutcomeRepublished(const events::v1::AlertRequested& request) {
   republished_.Increment();
   logger_.Info("outcome_republished", {{"alert_id", request.header().alert_id()},
@@ -82,6 +221,15 @@ void DispatchTelemetry::OnHandedBack(const events::v1::AlertRequested& request,
   logger_.Warn("delivery_handed_back", {{"alert_id", request.header().alert_id()},
                                         {"attempt", request.header().attempt()},
                                         {"error", std::string(reason.message())}});
+}
+
+void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& request,
+                                        std::string_view result) {
+  status_checks_.Add({{"channel", channel_}, {"result", std::string(result)}}).Increment();
+  logger_.Info("status_checked", {{"alert_id", request.header().alert_id()},
+                                  {"attempt", request.header().attempt()},
+                                  {"result", result},
+                                  {"sid", request.check_sid()}});
 }
 
 }  // namespace klaxon::delivery

@@ -1,36 +1,73 @@
 #pragma once
-// The heart of a delivery worker: for each consumed AlertRequested it claims the attempt, sends
-// it through the Sender, records and publishes the outcome. Shared by sms-worker and voice-worker,
-// which differ only in their Sender.
+// The heart of a delivery worker: for each consumed AlertRequested (from the channel's request
+// topic or one of its retry tiers) it decides what becomes of the attempt, in the order of
+// docs/adr/0007: stopped, past the deadline, suppressed, limits, then send, classify, record and
+// publish. Shared by sms-worker and voice-worker, which differ only in their Sender.
 //
-// Guarantees: an attempt reaches the Sender at most once (the AttemptLedger claim); an outcome is
-// recorded in the ledger, then published, before the consumer may store the request's offset
-// (Handle returns OK only then); a redelivered request republishes the recorded outcome. An
-// outcome the ledger cannot take yet is kept in memory and recorded on the retry, never resent.
+// Guarantees: an attempt reaches the Sender at most once (the AttemptLedger claim, taken before
+// any other check, so a redelivered attempt never passes the limits again); an attempt whose
+// answer was lost is settled by reading Twilio, never resent; a decision is recorded in the
+// ledger, then published, before the consumer may store the request's offset (Handle returns OK
+// only then); a redelivered request republishes the recorded outcome. A decision the ledger
+// cannot take yet is kept in memory and recorded on the retry, never resent.
 //
-// Until delayed retry tiers exist, a retryable failure hands the message back to the consumer,
-// which retries it in place with backoff.
+// Status checks (docs/adr/0007, "Lost callbacks"): Twilio does not retry a status callback that
+// ingress refused, so each accepted attempt is read back from Twilio through the retry tiers,
+// status_check_after past its acceptance and then backing off, until Twilio reports a final
+// status (published to klaxon.twilio.events as the callback would have been) or the alert's
+// deadline plus status_check_grace has passed. A check never claims or sends.
+//
+// Thread-safe: Handle may run on many threads at once. Two messages for the same attempt are not
+// handled at once in one process (the second is handed back), which keeps the ledger's rule that
+// an owner finding its own claim has nothing in flight.
 
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "common/delivery/attempt_ledger.h"
+#include "common/delivery/in_flight_limit.h"
+#include "common/delivery/retry_policy.h"
+#include "common/delivery/retry_scheduler.h"
+#include "common/delivery/send_limiter.h"
 #include "common/delivery/sender.h"
+#include "common/delivery/stopped_alerts.h"
+#include "common/delivery/suppression_list.h"
 #include "common/messaging/message.h"
+#include "common/timing/clock.h"
 
 namespace klaxon::delivery {
 
 struct DispatcherOptions {
-  std::string outcome_topic;  // klaxon.delivery.events with the deployment's prefix
-  std::string worker_id;      // unique per worker process: owns this worker's attempt claims
+  std::string outcome_topic;        // klaxon.delivery.events with the deployment's prefix
+  std::string dlq_topic;            // klaxon.dlq with the deployment's prefix
+  std::string twilio_events_topic;  // klaxon.twilio.events with the deployment's prefix
+  std::string worker_id;            // unique per worker process: owns this worker's attempt claims
+  bool sms = false;                 // an SMS worker: a suppressed recipient ends SUPPRESSED
   absl::Duration publish_timeout = absl::Seconds(10);
-  // How long a claim without an outcome may belong to a live worker. Past it, the worker that
-  // held it is presumed dead mid-send and the attempt's outcome is unknown.
+  // How long a claim without an outcome may belong to a live worker: longer than a pacing wait,
+  // the in-flight wait and Twilio's timeout together. Past it, the worker that held it is
+  // presumed dead mid-send and the attempt is settled by reading Twilio.
   absl::Duration claim_lease = absl::Minutes(2);
+  // How long to wait for a slot towards Twilio before deferring, and for how long.
+  absl::Duration in_flight_wait = absl::Seconds(5);
+  absl::Duration in_flight_deferral = absl::Seconds(1);
+  // How long after a send Twilio's list is trusted to show it: "not found" before then does not
+  // prove the attempt was not taken, so it is settled again later.
+  absl::Duration settle_after = absl::Seconds(30);
+  // The first status check of an accepted attempt: long enough for most callbacks to have
+  // arrived, so a check rarely finds anything new. Each later check waits as long as the attempt
+  // has been checked already (doubling), at most status_check_max_interval: the largest retry
+  // tier's delay, since a longer wait hops through that tier, holding its consumer meanwhile.
+  absl::Duration status_check_after = absl::Minutes(5);
+  absl::Duration status_check_max_interval = absl::Minutes(5);
+  // How long past the alert's deadline an attempt is still checked: a message Twilio queued
+  // before the deadline may still be delivered or fail after it.
+  absl::Duration status_check_grace = absl::Hours(1);
 };
 
 // What the dispatcher reports for metrics and logs.
@@ -39,41 +76,114 @@ class DispatchObserver {
   virtual ~DispatchObserver() = default;
   virtual void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
                       absl::Duration latency) = 0;
+  virtual void OnSettled(const events::v1::AlertRequested& request, const SendResult& result) = 0;
+  // Every decision that ends a handling (not a republished one).
+  virtual void OnDecided(const events::v1::AlertRequested& request,
+                         const events::v1::DeliveryOutcome& outcome) = 0;
+  // Twilio accepted the alert, `since_accepted` after ingress accepted it.
+  virtual void OnAlertAccepted(const events::v1::AlertRequested& request,
+                               absl::Duration since_accepted) = 0;
+  virtual void OnRetryScheduled(const events::v1::AlertRequested& request,
+                                absl::Duration delay) = 0;
+  // `limit` names the limit (the SendLimiter's, "in_flight"), or "settlement".
+  virtual void OnDeferred(const events::v1::AlertRequested& request, const std::string& limit) = 0;
+  // `cause`: "max_attempts" or "deadline".
+  virtual void OnDeadLettered(const events::v1::AlertRequested& request,
+                              std::string_view cause) = 0;
+  virtual void OnPacingWait(const events::v1::AlertRequested& request, absl::Duration wait) = 0;
+  // A 21610 could not be written to the suppression list (the next 21610 writes it again).
+  virtual void OnSuppressFailed(const events::v1::AlertRequested& request,
+                                const absl::Status& reason) = 0;
   virtual void OnOutcomeRepublished(const events::v1::AlertRequested& request) = 0;
   virtual void OnHandedBack(const events::v1::AlertRequested& request,
                             const absl::Status& reason) = 0;
+  // A status check's result: "final" (published), "pending" or "unreadable" (checked again),
+  // "expired" (past the deadline and grace; no more checks).
+  virtual void OnStatusChecked(const events::v1::AlertRequested& request,
+                               std::string_view result) = 0;
+};
+
+// Everything the dispatcher talks to; all borrowed, all must outlive it and be thread-safe.
+struct DispatcherPorts {
+  AttemptLedger& ledger;
+  Sender& sender;
+  messaging::Publisher& publisher;
+  RetryScheduler& retries;
+  StoppedAlerts& stops;
+  SuppressionList& suppressions;
+  SendLimiter& limiter;
+  InFlightLimit& in_flight;
+  RetryPolicy& retry_policy;
+  DispatchObserver& observer;
+  timing::Clock& clock;
 };
 
 class Dispatcher final : public messaging::MessageHandler {
  public:
-  Dispatcher(DispatcherOptions options, AttemptLedger& ledger, Sender& sender,
-             messaging::Publisher& publisher, DispatchObserver& observer,
-             std::function<absl::Time()> now);
+  Dispatcher(DispatcherOptions options, DispatcherPorts ports);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
+  using AttemptKey = std::pair<std::string, uint32_t>;
+
+  // Reads a status check's message or call; publishes its status when final, else checks again.
+  absl::Status CheckStatus(const events::v1::AlertRequested& check);
+  // Puts the first status check of an attempt Twilio accepted with `sid` on a tier.
+  absl::Status ScheduleStatusCheck(const events::v1::AlertRequested& request,
+                                   const std::string& sid);
+
   absl::StatusOr<events::v1::DeliveryOutcome> Deliver(const events::v1::AlertRequested& request);
+  // The checks and the send of an attempt the caller holds the claim of.
+  absl::StatusOr<events::v1::DeliveryOutcome> SendClaimed(
+      const events::v1::AlertRequested& request);
+  absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
+                                                       const SendResult& result,
+                                                       absl::Time sent_at);
+  absl::StatusOr<events::v1::DeliveryOutcome> Settle(const events::v1::AlertRequested& request,
+                                                     absl::Time sent_at);
+  absl::StatusOr<events::v1::DeliveryOutcome> KeepUnsettled(
+      const events::v1::AlertRequested& request, absl::Time sent_at, const std::string& why);
+  absl::StatusOr<events::v1::DeliveryOutcome> Retry(const events::v1::AlertRequested& request,
+                                                    const SendResult& result);
+  absl::StatusOr<events::v1::DeliveryOutcome> Defer(const events::v1::AlertRequested& request,
+                                                    absl::Time retry_at, const std::string& limit,
+                                                    const std::string& reason);
+  absl::StatusOr<events::v1::DeliveryOutcome> DeadLetter(const events::v1::AlertRequested& request,
+                                                         std::string_view cause,
+                                                         const std::string& reason,
+                                                         int twilio_error_code);
+  absl::StatusOr<events::v1::DeliveryOutcome> Accepted(const events::v1::AlertRequested& request,
+                                                       const SendResult& result);
+  // Releases the claim (a failure leaves our own claim, which we may claim again) and returns
+  // `status`.
+  absl::Status GiveBack(const events::v1::AlertRequested& request, absl::Status status);
   // Records `outcome` in the ledger, or keeps it in memory for the retry when the ledger fails.
-  absl::StatusOr<events::v1::DeliveryOutcome> Record(const std::string& alert_id, uint32_t attempt,
+  absl::StatusOr<events::v1::DeliveryOutcome> Record(const events::v1::AlertRequested& request,
                                                      const events::v1::DeliveryOutcome& outcome);
-  std::optional<events::v1::DeliveryOutcome> Unrecorded(const std::string& alert_id,
-                                                        uint32_t attempt) const;
   absl::Status PublishOutcome(const events::v1::AlertRequested& request,
                               const events::v1::DeliveryOutcome& outcome);
 
+  // Marks the attempt as handled in this process; false when it already is.
+  bool Begin(const AttemptKey& key);
+  void End(const AttemptKey& key);
+  std::optional<AttemptClaim> Unrecorded(const AttemptKey& key) const;
+  void KeepUnrecorded(const AttemptKey& key, std::optional<AttemptClaim> claim);
+
   const DispatcherOptions options_;
-  AttemptLedger& ledger_;
-  Sender& sender_;
-  messaging::Publisher& publisher_;
-  DispatchObserver& observer_;
-  const std::function<absl::Time()> now_;
+  const DispatcherPorts ports_;
   mutable std::mutex mutex_;
-  // Outcomes of sends this worker made that the ledger has not taken yet.
-  std::map<std::pair<std::string, uint32_t>, events::v1::DeliveryOutcome> unrecorded_;
+  // Decisions on attempts this worker made that the ledger has not taken yet: a recorded
+  // outcome (kDone) or an unsettled send (kUnsettled).
+  std::map<AttemptKey, AttemptClaim> unrecorded_;
+  std::set<AttemptKey> active_;  // attempts being handled in this process
 };
 
 // The outcome event that records a send result (for kAccepted and kRejected).
 events::v1::DeliveryOutcome OutcomeOf(const SendResult& result);
+
+// Whether a status read back from Twilio (message_status or call_status) is one Twilio never
+// changes again.
+bool IsFinalStatus(const events::v1::TwilioEvent& event);
 
 }  // namespace klaxon::delivery

@@ -3,72 +3,205 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/delivery/dispatcher_test_ports.h"
 #include "common/delivery/in_memory_attempt_ledger.h"
+#include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/timing/fake_clock.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace klaxon::delivery {
 namespace {
 
+using events::v1::AlertRequested;
 using events::v1::DeliveryEvent;
 using events::v1::DeliveryOutcome;
+using test_ports::InMemoryInFlightLimit;
+using test_ports::InMemoryRetryScheduler;
+using test_ports::InMemorySuppressionList;
+using test_ports::ScriptedSendLimiter;
 using ::testing::HasSubstr;
+
+absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(timestamp));
+}
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
 
 class ScriptedSender final : public Sender {
  public:
-  SendResult Send(const events::v1::AlertRequested&) override {
+  SendResult Send(const AlertRequested&) override {
     ++calls;
     return next;
   }
+  SendResult Settle(const AlertRequested&, absl::Time sent_at) override {
+    settled_since.push_back(sent_at);
+    return settlement;
+  }
+  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const AlertRequested&,
+                                                     const std::string& sid) override {
+    std::lock_guard lock(mutex_);
+    read_sids.push_back(sid);
+    return status_read;
+  }
   SendResult next{.kind = SendResult::Kind::kAccepted, .sid = "SM1", .provider_status = "queued"};
-  int calls = 0;
+  SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
+  std::atomic<int> calls = 0;
+  std::vector<absl::Time> settled_since;
+  absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
+  std::vector<std::string> read_sids;
+
+ private:
+  std::mutex mutex_;
 };
 
-class CountingObserver final : public DispatchObserver {
+// Counts and keeps what it is told; thread-safe, since the dispatcher may call it from many
+// threads.
+class RecordingObserver final : public DispatchObserver {
  public:
-  void OnSent(const events::v1::AlertRequested&, const SendResult&, absl::Duration) override {
-    ++sent;
+  void OnSent(const AlertRequested&, const SendResult&, absl::Duration) override { ++sent; }
+  void OnSettled(const AlertRequested&, const SendResult&) override {}
+  void OnDecided(const AlertRequested&, const DeliveryOutcome&) override { ++decided; }
+  void OnAlertAccepted(const AlertRequested&, absl::Duration since_accepted) override {
+    std::lock_guard lock(mutex_);
+    accept_latencies.push_back(since_accepted);
   }
-  void OnOutcomeRepublished(const events::v1::AlertRequested&) override { ++republished; }
-  void OnHandedBack(const events::v1::AlertRequested&, const absl::Status&) override {
-    ++handed_back;
+  void OnRetryScheduled(const AlertRequested&, absl::Duration) override {}
+  void OnDeferred(const AlertRequested&, const std::string& limit) override {
+    std::lock_guard lock(mutex_);
+    deferred_by.push_back(limit);
   }
-  int sent = 0;
-  int republished = 0;
-  int handed_back = 0;
+  void OnDeadLettered(const AlertRequested&, std::string_view cause) override {
+    std::lock_guard lock(mutex_);
+    dead_letter_causes.emplace_back(cause);
+  }
+  void OnPacingWait(const AlertRequested&, absl::Duration wait) override {
+    std::lock_guard lock(mutex_);
+    pacing_waits.push_back(wait);
+  }
+  void OnSuppressFailed(const AlertRequested&, const absl::Status&) override {}
+  void OnOutcomeRepublished(const AlertRequested&) override { ++republished; }
+  void OnHandedBack(const AlertRequested&, const absl::Status&) override { ++handed_back; }
+  void OnStatusChecked(const AlertRequested&, std::string_view result) override {
+    std::lock_guard lock(mutex_);
+    status_checks.emplace_back(result);
+  }
+
+  // Read once the dispatcher is idle.
+  std::atomic<int> sent = 0;
+  std::atomic<int> decided = 0;
+  std::atomic<int> republished = 0;
+  std::atomic<int> handed_back = 0;
+  std::vector<absl::Duration> accept_latencies;
+  std::vector<std::string> deferred_by;
+  std::vector<std::string> dead_letter_causes;
+  std::vector<absl::Duration> pacing_waits;
+  std::vector<std::string> status_checks;
+
+ private:
+  std::mutex mutex_;
 };
+
+constexpr absl::Duration kBase = absl::Seconds(2);
+constexpr absl::Duration kCheckAfter = absl::Minutes(10);
+constexpr absl::Duration kCheckGrace = absl::Minutes(15);
 
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
-      : dispatcher_({.outcome_topic = "t.delivery",
+      : policy_({.base = kBase,
+                 .cap = absl::Minutes(1),
+                 .max_attempts = 3,
+                 .slow_down = absl::Seconds(20)},
+                [this] { return draw_; }),
+        dispatcher_({.outcome_topic = "t.delivery",
+                     .dlq_topic = "t.dlq",
+                     .twilio_events_topic = "t.twilio",
                      .worker_id = "worker-1",
-                     .claim_lease = absl::Minutes(2)},
-                    ledger_, sender_, publisher_, observer_, [this] { return now_; }) {}
+                     .sms = true,
+                     .claim_lease = absl::Minutes(2),
+                     .settle_after = absl::Seconds(30),
+                     .status_check_after = kCheckAfter,
+                     .status_check_max_interval = absl::Minutes(30),
+                     .status_check_grace = kCheckGrace},
+                    {.ledger = ledger_,
+                     .sender = sender_,
+                     .publisher = publisher_,
+                     .retries = retries_,
+                     .stops = stops_,
+                     .suppressions = suppressions_,
+                     .limiter = limiter_,
+                     .in_flight = in_flight_,
+                     .retry_policy = policy_,
+                     .observer = observer_,
+                     .clock = clock_}) {}
 
-  static messaging::InboundMessage Request(uint32_t attempt = 1) {
-    events::v1::AlertRequested request;
-    request.mutable_header()->set_alert_id("a1");
+  AlertRequested Alert(uint32_t attempt = 1, const std::string& alert_id = "a1") {
+    AlertRequested request;
+    request.mutable_header()->set_alert_id(alert_id);
     request.mutable_header()->set_caller("billing");
     request.mutable_header()->set_attempt(attempt);
     request.set_recipient("+14155552671");
     request.set_text("disk full");
+    *request.mutable_accepted_at() = ToProto(start_ - absl::Milliseconds(40));
+    *request.mutable_deadline() = ToProto(start_ + absl::Hours(1));
+    return request;
+  }
+  messaging::InboundMessage Request(uint32_t attempt = 1) { return Message(Alert(attempt)); }
+  static messaging::InboundMessage Message(const AlertRequested& request) {
     return {.topic = "t.sms", .key = "a1", .value = request.SerializeAsString()};
   }
 
-  DeliveryEvent OnlyPublished() {
+  std::vector<messaging::OutboundMessage> On(const std::string& topic) const {
+    std::vector<messaging::OutboundMessage> on;
+    for (const messaging::OutboundMessage& message : publisher_.published()) {
+      if (message.topic == topic) on.push_back(message);
+    }
+    return on;
+  }
+
+  DeliveryOutcome LastOutcome() const {
+    std::vector<messaging::OutboundMessage> outcomes = On("t.delivery");
+    EXPECT_FALSE(outcomes.empty());
+    DeliveryEvent event;
+    if (!outcomes.empty()) {
+      EXPECT_TRUE(event.ParseFromString(outcomes.back().value));
+    }
+    return event.outcome();
+  }
+
+  DeliveryEvent OnlyPublished() const {
     EXPECT_EQ(publisher_.published().size(), 1u);
     DeliveryEvent event;
     EXPECT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
     return event;
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+  const absl::Time start_ = absl::FromUnixSeconds(1'700'000'000);
+  double draw_ = 0.5;
+  timing::FakeClock clock_{start_};
   InMemoryAttemptLedger ledger_;
   ScriptedSender sender_;
   messaging::FakePublisher publisher_;
-  CountingObserver observer_;
+  InMemoryRetryScheduler retries_;
+  InMemoryStoppedAlerts stops_;
+  InMemorySuppressionList suppressions_;
+  ScriptedSendLimiter limiter_;
+  InMemoryInFlightLimit in_flight_;
+  RetryPolicy policy_;
+  RecordingObserver observer_;
   Dispatcher dispatcher_;
 };
+
+// --- accepted, republished, claims ---
 
 TEST_F(DispatcherTest, PublishesAcceptedOutcomeKeyedByAlert) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
@@ -79,6 +212,16 @@ TEST_F(DispatcherTest, PublishesAcceptedOutcomeKeyedByAlert) {
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
   EXPECT_EQ(event.outcome().twilio_sid(), "SM1");
+}
+
+TEST_F(DispatcherTest, AcceptanceReportsTimeSinceSendAlert) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(observer_.accept_latencies, ::testing::ElementsAre(absl::Milliseconds(40)));
+}
+
+TEST_F(DispatcherTest, InFlightSlotIsReleasedAfterTheSend) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(in_flight_.in_flight(), 0);
 }
 
 TEST_F(DispatcherTest, RedeliveredRequestRepublishesWithoutSendingAgain) {
@@ -100,48 +243,20 @@ TEST_F(DispatcherTest, NextAttemptIsSentSeparately) {
   EXPECT_EQ(sender_.calls, 2);
 }
 
-TEST_F(DispatcherTest, PermanentRejectionIsPublishedWithCode) {
-  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21211, .reason = "invalid"};
-  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  DeliveryEvent event = OnlyPublished();
-  EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_REJECTED);
-  EXPECT_EQ(event.outcome().twilio_error_code(), 21211);
-}
-
-TEST_F(DispatcherTest, RetryableFailureHandsBackAndReleasesTheAttempt) {
-  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
-  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(publisher_.published().empty());
-  EXPECT_EQ(observer_.handed_back, 1);
-
-  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM2"};
-  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  EXPECT_EQ(sender_.calls, 2);
-  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
-}
-
-TEST_F(DispatcherTest, UnknownOutcomeIsNeverResent) {
-  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
-  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_GAVE_UP);
-  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  EXPECT_EQ(sender_.calls, 1);
-}
-
 TEST_F(DispatcherTest, FreshClaimByAnotherWorkerMakesUsWait) {
-  ledger_.AbandonClaim("a1", 1, "worker-0", now_ - absl::Seconds(10));
+  ledger_.AbandonClaim("a1", 1, "worker-0", start_ - absl::Seconds(10));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(sender_.calls, 0);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
-TEST_F(DispatcherTest, ExpiredClaimEndsAsUnknownWithoutResending) {
-  ledger_.AbandonClaim("a1", 1, "worker-0", now_ - absl::Minutes(3));
+TEST_F(DispatcherTest, ExpiredClaimIsSettledSinceItsClaimWithoutResending) {
+  ledger_.AbandonClaim("a1", 1, "worker-0", start_ - absl::Minutes(3));
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM9"};
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 0);
-  DeliveryEvent event = OnlyPublished();
-  EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_GAVE_UP);
-  EXPECT_THAT(event.outcome().reason(), HasSubstr("unknown"));
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_ - absl::Minutes(3)));
+  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM9");
 }
 
 TEST_F(DispatcherTest, PublishFailureIsRetryableAndRetryDoesNotResend) {
@@ -165,17 +280,6 @@ TEST_F(DispatcherTest, OutcomeTheLedgerRefusedIsRecordedOnRetryWithoutResending)
   EXPECT_EQ(sender_.calls, 1) << "the recorded outcome must be republished, not resent";
 }
 
-TEST_F(DispatcherTest, OwnClaimLeftByAFailedReleaseIsClaimedAgain) {
-  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
-  ledger_.FailNextRelease(absl::UnavailableError("redis down"));
-  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
-
-  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM2"};
-  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  EXPECT_EQ(sender_.calls, 2);
-  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
-}
-
 TEST_F(DispatcherTest, LedgerDownMeansNothingIsSent) {
   ledger_.FailWith(absl::UnavailableError("redis down"));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
@@ -185,6 +289,452 @@ TEST_F(DispatcherTest, LedgerDownMeansNothingIsSent) {
 TEST_F(DispatcherTest, MalformedMessageIsInvalidArgument) {
   EXPECT_EQ(dispatcher_.Handle({.topic = "t.sms", .value = "\xff\xff"}).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// --- permanent ---
+
+TEST_F(DispatcherTest, PermanentRejectionIsPublishedWithCode) {
+  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21211, .reason = "invalid"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  DeliveryEvent event = OnlyPublished();
+  EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_REJECTED);
+  EXPECT_EQ(event.outcome().twilio_error_code(), 21211);
+  EXPECT_TRUE(retries_.scheduled().empty());
+}
+
+TEST_F(DispatcherTest, UnsubscribedRecipientIsSuppressed) {
+  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21610, .reason = "stop"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(suppressions_.IsSuppressed("+14155552671").value_or(false), true);
+}
+
+// --- retryable and slow-down ---
+
+TEST_F(DispatcherTest, RetryableFailureSchedulesTheNextAttemptWithJitteredBackoff) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 0, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kBase * 0.5);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_RETRY_SCHEDULED);
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + kBase * 0.5);
+}
+
+TEST_F(DispatcherTest, BackoffRangeDoublesWithTheAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kBase * 2 * 0.5);
+}
+
+TEST_F(DispatcherTest, RetryAfterIsHonoured) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable,
+                  .error_code = 20429,
+                  .reason = "throttled",
+                  .retry_after = absl::Seconds(45)};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(45));
+}
+
+TEST_F(DispatcherTest, SlowDownWaitsAtLeastTheSlowDownDelay) {
+  sender_.next = {.kind = SendResult::Kind::kSlowDown, .error_code = 21611, .reason = "queue"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(20));
+  EXPECT_EQ(LastOutcome().twilio_error_code(), 21611);
+}
+
+TEST_F(DispatcherTest, LastAttemptFailingGoesToTheDlqWithTheReason) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
+  ASSERT_TRUE(dispatcher_.Handle(Request(3)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  ASSERT_EQ(On("t.dlq").size(), 1u);
+  events::v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(On("t.dlq")[0].value));
+  EXPECT_EQ(letter.request().header().alert_id(), "a1");
+  EXPECT_EQ(letter.twilio_error_code(), 20429);
+  EXPECT_THAT(letter.reason(), HasSubstr("attempt 3 of at most 3"));
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("busy"));
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("max_attempts"));
+}
+
+TEST_F(DispatcherTest, RetryThatWouldComeAfterTheDeadlineGoesToTheDlq) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Milliseconds(500));
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_EQ(On("t.dlq").size(), 1u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("deadline"));
+}
+
+TEST_F(DispatcherTest, RetryThatCannotBeScheduledIsHandedBackAndMaySendAgain) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  retries_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+
+  retries_.FailWith(absl::OkStatus());
+  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM2"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 2);
+  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
+}
+
+// --- checks before the send ---
+
+TEST_F(DispatcherTest, CancelledAlertIsNotSent) {
+  ASSERT_TRUE(stops_.Stop("a1", StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+}
+
+TEST_F(DispatcherTest, AcknowledgedAlertIsNotSentAgain) {
+  ASSERT_TRUE(stops_.Stop("a1", StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);
+}
+
+TEST_F(DispatcherTest, StopsUnreadableMeansNothingIsSent) {
+  stops_.FailWith(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  stops_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok()) << "the claim must have been given back";
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, PastTheDeadlineGoesToTheDlqWithoutSending) {
+  clock_.SleepFor(absl::Hours(2));
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(On("t.dlq").size(), 1u);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("time to live"));
+}
+
+TEST_F(DispatcherTest, DlqUnavailableHandsBack) {
+  clock_.SleepFor(absl::Hours(2));
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(observer_.handed_back, 1);
+}
+
+TEST_F(DispatcherTest, SuppressedRecipientIsNotSent) {
+  ASSERT_TRUE(suppressions_.Suppress("+14155552671", start_).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_SUPPRESSED);
+}
+
+TEST_F(DispatcherTest, LimitedSendIsDeferredWithTheSameAttempt) {
+  limiter_.Decide({.kind = LimitDecision::Kind::kDefer,
+                   .retry_at = start_ + absl::Minutes(10),
+                   .limit = "recipient_1h",
+                   .reason = "recipient limit 11 per hour"});
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "recipient_1h");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(10));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + absl::Minutes(10));
+  EXPECT_THAT(outcome.reason(), HasSubstr("recipient limit 11 per hour"));
+}
+
+TEST_F(DispatcherTest, DeferredAttemptIsSentWhenItComesBack) {
+  limiter_.Decide({.kind = LimitDecision::Kind::kDefer,
+                   .retry_at = start_ + absl::Minutes(10),
+                   .limit = "sender",
+                   .reason = "sender pacing"});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend, .send_at = start_});
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+}
+
+TEST_F(DispatcherTest, ReservedSlotLaterIsWaitedFor) {
+  limiter_.Decide(
+      {.kind = LimitDecision::Kind::kSend, .send_at = start_ + absl::Milliseconds(300)});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(absl::Milliseconds(300)));
+  EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(300)));
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
+  InMemoryInFlightLimit full(0);
+  Dispatcher dispatcher({.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+                        {.ledger = ledger_,
+                         .sender = sender_,
+                         .publisher = publisher_,
+                         .retries = retries_,
+                         .stops = stops_,
+                         .suppressions = suppressions_,
+                         .limiter = limiter_,
+                         .in_flight = full,
+                         .retry_policy = policy_,
+                         .observer = observer_,
+                         .clock = clock_});
+  ASSERT_TRUE(dispatcher.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("in_flight"));
+}
+
+// --- unknown outcomes ---
+
+TEST_F(DispatcherTest, LostAnswerSettledAsAcceptedIsAccepted) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM7"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(outcome.twilio_sid(), "SM7");
+}
+
+TEST_F(DispatcherTest, LostAnswerThatCannotBeSettledIsRescheduledAsTheSameAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(30));
+  EXPECT_EQ(ledger_.Peek("a1", 1)->state, AttemptClaim::State::kUnsettled);
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("never resent"));
+}
+
+TEST_F(DispatcherTest, NotFoundRightAfterTheSendIsSettledAgainLater) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  sender_.settlement = {.kind = SendResult::Kind::kRetryable, .reason = "not in Twilio's list"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEFERRED);
+}
+
+TEST_F(DispatcherTest, RedeliveredUnsettledAttemptIsSettledInsteadOfSent) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Seconds(30));
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM8"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_, start_));
+  EXPECT_EQ(LastOutcome().twilio_sid(), "SM8");
+}
+
+TEST_F(DispatcherTest, SettledAsNotTakenAfterTheSettleDelayIsRetriedAsTheNextAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Seconds(30));
+  sender_.settlement = {.kind = SendResult::Kind::kRetryable, .reason = "not in Twilio's list"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  ASSERT_EQ(retries_.scheduled().size(), 2u);
+  EXPECT_EQ(retries_.scheduled()[1].request.header().attempt(), 2u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_RETRY_SCHEDULED);
+}
+
+TEST_F(DispatcherTest, UnsettledPastTheDeadlineGivesUpWithoutResending) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Hours(1));
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_GAVE_UP);
+  EXPECT_THAT(outcome.reason(), HasSubstr("not resent"));
+}
+
+TEST_F(DispatcherTest, SettlementNeverOutlastsTheDeadline) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Seconds(10));
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(10));
+}
+
+TEST_F(DispatcherTest, UnsettledMarkTheLedgerRefusedIsKeptAndNeverResent) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ledger_.FailNextMarkUnsettled(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(ledger_.Peek("a1", 1)->state, AttemptClaim::State::kUnsettled);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEFERRED);
+}
+
+TEST_F(DispatcherTest, SameAttemptHandledConcurrentlyInOneProcessIsHandedBack) {
+  // The second message for the attempt arrives while the first waits for its pacing slot.
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend, .send_at = start_ + absl::Seconds(1)});
+  absl::Status second;
+  clock_.OnSleep([&] { second = dispatcher_.Handle(Request()); });
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(second.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, ConcurrentHandlingSendsEachAttemptOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kAlerts = 50;
+  std::atomic<int> failures = 0;
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Every alert is handled by two threads, as a redelivery racing the first delivery.
+        for (int i = 0; i < kAlerts; ++i) {
+          const std::string id = "alert-" + std::to_string((t / 2) * kAlerts + i);
+          if (!dispatcher_.Handle(Message(Alert(1, id))).ok()) ++failures;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(sender_.calls.load(), kThreads / 2 * kAlerts);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  // A racing duplicate either republished the outcome or was handed back to be retried.
+  EXPECT_EQ(observer_.republished.load() + failures.load(), kThreads / 2 * kAlerts);
+}
+
+// --- status checks (lost callbacks) ---
+
+class StatusCheckTest : public DispatcherTest {
+ protected:
+  // The status check of attempt 1, accepted as SM1 at start_.
+  AlertRequested Check() {
+    AlertRequested check = Alert();
+    check.set_check_sid("SM1");
+    *check.mutable_header()->mutable_occurred_at() = ToProto(start_);
+    return check;
+  }
+  static events::v1::TwilioEvent MessageStatus(const std::string& status) {
+    events::v1::TwilioEvent event;
+    event.mutable_message_status()->set_message_sid("SM1");
+    event.mutable_message_status()->set_message_status(status);
+    return event;
+  }
+};
+
+TEST_F(StatusCheckTest, AcceptedAttemptSchedulesItsStatusCheck) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested check = retries_.scheduled()[0].request;
+  EXPECT_EQ(check.check_sid(), "SM1");
+  EXPECT_EQ(check.header().attempt(), 1u);
+  EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+}
+
+TEST_F(StatusCheckTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
+  retries_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  retries_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls.load(), 1);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+}
+
+TEST_F(StatusCheckTest, FinalStatusIsPublishedAsATwilioEventWithoutSendingOrClaiming) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_EQ(sender_.calls.load(), 0);
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.twilio");
+  EXPECT_EQ(publisher_.published()[0].key, "a1");
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
+  EXPECT_EQ(event.header().alert_id(), "a1");
+  EXPECT_EQ(event.header().attempt(), 1u);
+  EXPECT_EQ(event.dedupe_key(), "check:SM1:delivered");
+  EXPECT_EQ(event.message_status().message_status(), "delivered");
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_EQ(ledger_.Claim("a1", 1, "worker-2", clock_.Now())->state, AttemptClaim::State::kClaimed);
+}
+
+TEST_F(StatusCheckTest, UnpublishableFinalStatusIsHandedBack) {
+  sender_.status_read = MessageStatus("failed");
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Message(Check())).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(StatusCheckTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Minutes(25));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(50));
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckTest, UnreadableStatusIsCheckedAgain) {
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("unreadable"));
+}
+
+TEST_F(StatusCheckTest, ChecksStopPastTheDeadlineAndGrace) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("expired"));
+}
+
+TEST(IsFinalStatusTest, FinalMessageStatuses) {
+  for (const std::string status : {"delivered", "undelivered", "failed", "read"}) {
+    events::v1::TwilioEvent event;
+    event.mutable_message_status()->set_message_status(status);
+    EXPECT_TRUE(IsFinalStatus(event)) << status;
+  }
+}
+
+TEST(IsFinalStatusTest, MessageOnItsWayIsNotFinal) {
+  for (const std::string status : {"queued", "accepted", "sending", "sent"}) {
+    events::v1::TwilioEvent event;
+    event.mutable_message_status()->set_message_status(status);
+    EXPECT_FALSE(IsFinalStatus(event)) << status;
+  }
+}
+
+TEST(IsFinalStatusTest, FinalCallStatuses) {
+  for (const std::string status : {"completed", "busy", "no-answer", "failed", "canceled"}) {
+    events::v1::TwilioEvent event;
+    event.mutable_call_status()->set_call_status(status);
+    EXPECT_TRUE(IsFinalStatus(event)) << status;
+  }
+}
+
+TEST(IsFinalStatusTest, CallInProgressIsNotFinal) {
+  for (const std::string status : {"queued", "initiated", "ringing", "in-progress"}) {
+    events::v1::TwilioEvent event;
+    event.mutable_call_status()->set_call_status(status);
+    EXPECT_FALSE(IsFinalStatus(event)) << status;
+  }
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 #pragma once
 // AttemptLedger in process memory, for unit tests of the dispatcher. Failures can be injected for
-// every operation at once or for the next RecordOutcome or Release only.
+// every operation at once or for the next RecordOutcome, MarkUnsettled or Release only.
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -39,6 +40,15 @@ class InMemoryAttemptLedger final : public AttemptLedger {
     return absl::OkStatus();
   }
 
+  absl::Status MarkUnsettled(std::string_view alert_id, uint32_t attempt,
+                             absl::Time sent_at) override {
+    std::lock_guard lock(mutex_);
+    if (absl::Status failure = TakeFailure(next_mark_failure_); !failure.ok()) return failure;
+    records_[Key(alert_id, attempt)].claim = {.state = AttemptClaim::State::kUnsettled,
+                                              .sent_at = sent_at};
+    return absl::OkStatus();
+  }
+
   absl::Status Release(std::string_view alert_id, uint32_t attempt,
                        std::string_view owner) override {
     std::lock_guard lock(mutex_);
@@ -49,6 +59,14 @@ class InMemoryAttemptLedger final : public AttemptLedger {
       records_.erase(it);
     }
     return absl::OkStatus();
+  }
+
+  // What the ledger holds for the attempt; nullopt when nothing.
+  std::optional<AttemptClaim> Peek(std::string_view alert_id, uint32_t attempt) {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(Key(alert_id, attempt));
+    if (it == records_.end()) return std::nullopt;
+    return it->second.claim;
   }
 
   // Leaves a claim of `owner` with no outcome, as a worker that died mid-send would.
@@ -68,6 +86,10 @@ class InMemoryAttemptLedger final : public AttemptLedger {
   void FailNextRecordOutcome(absl::Status status) {
     std::lock_guard lock(mutex_);
     next_record_failure_ = std::move(status);
+  }
+  void FailNextMarkUnsettled(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    next_mark_failure_ = std::move(status);
   }
   void FailNextRelease(absl::Status status) {
     std::lock_guard lock(mutex_);
@@ -93,6 +115,7 @@ class InMemoryAttemptLedger final : public AttemptLedger {
   std::mutex mutex_;
   absl::Status status_;
   absl::Status next_record_failure_;
+  absl::Status next_mark_failure_;
   absl::Status next_release_failure_;
   std::map<std::string, Record> records_;
 };

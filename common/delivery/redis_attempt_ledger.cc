@@ -8,8 +8,10 @@
 namespace klaxon::delivery {
 namespace {
 
-// Values: "claimed:<unix ms>:<owner>" while sending, "done:<serialized DeliveryOutcome>" after.
+// Values: "claimed:<unix ms>:<owner>" while sending, "unsettled:<unix ms sent>" when the answer
+// was lost, "done:<serialized DeliveryOutcome>" after.
 constexpr std::string_view kClaimedPrefix = "claimed:";
+constexpr std::string_view kUnsettledPrefix = "unsettled:";
 constexpr std::string_view kDonePrefix = "done:";
 
 // Deletes the attempt only while it is still the given owner's claim (ARGV[1] = ":<owner>").
@@ -35,6 +37,16 @@ absl::StatusOr<AttemptClaim> Decode(std::string_view value, std::string_view own
     if (rest.substr(colon + 1) == owner) return claim;  // our own claim: nothing is in flight
     claim.state = AttemptClaim::State::kInProgress;
     claim.claimed_at = absl::FromUnixMillis(millis);
+    return claim;
+  }
+  if (value.starts_with(kUnsettledPrefix)) {
+    int64_t millis = 0;
+    const std::string_view rest = value.substr(kUnsettledPrefix.size());
+    if (!absl::SimpleAtoi(absl::string_view(rest.data(), rest.size()), &millis)) {
+      return absl::InternalError("attempt record in Redis has a malformed unsettled mark");
+    }
+    claim.state = AttemptClaim::State::kUnsettled;
+    claim.sent_at = absl::FromUnixMillis(millis);
     return claim;
   }
   if (value.starts_with(kDonePrefix)) {
@@ -86,6 +98,15 @@ absl::Status RedisAttemptLedger::RecordOutcome(std::string_view alert_id, uint32
   return redis_
       .Command({"SET", Key(alert_id, attempt),
                 absl::StrCat(std::string(kDonePrefix), outcome.SerializeAsString()), "EX",
+                retention_seconds_})
+      .status();
+}
+
+absl::Status RedisAttemptLedger::MarkUnsettled(std::string_view alert_id, uint32_t attempt,
+                                               absl::Time sent_at) {
+  return redis_
+      .Command({"SET", Key(alert_id, attempt),
+                absl::StrCat(std::string(kUnsettledPrefix), absl::ToUnixMillis(sent_at)), "EX",
                 retention_seconds_})
       .status();
 }

@@ -18,6 +18,8 @@ class RedisAttemptLedger final : public AttemptLedger {
                                      std::string_view owner, absl::Time now) override;
   absl::Status RecordOutcome(std::string_view alert_id, uint32_t attempt,
                              const events::v1::DeliveryOutcome& outcome) override;
+  absl::Status MarkUnsettled(std::string_view alert_id, uint32_t attempt,
+                             absl::Time sent_at) override;
   absl::Status Release(std::string_view alert_id, uint32_t attempt,
                        std::string_view owner) override;
 

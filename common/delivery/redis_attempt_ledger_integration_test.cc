@@ -78,6 +78,26 @@ TEST_F(RedisAttemptLedgerTest, ReleaseLeavesAnotherOwnersClaimAndRecordedOutcome
   EXPECT_EQ(done->state, AttemptClaim::State::kDone);
 }
 
+TEST_F(RedisAttemptLedgerTest, UnsettledAttemptIsUnsettledForEveryOwner) {
+  ASSERT_TRUE(ledger_->Claim("a1", 1, "worker-1", now_).ok());
+  ASSERT_TRUE(ledger_->MarkUnsettled("a1", 1, now_ + absl::Seconds(1)).ok());
+  for (const char* owner : {"worker-1", "worker-2"}) {
+    auto claim = ledger_->Claim("a1", 1, owner, now_ + absl::Minutes(1));
+    ASSERT_TRUE(claim.ok()) << claim.status();
+    EXPECT_EQ(claim->state, AttemptClaim::State::kUnsettled) << owner;
+    EXPECT_EQ(claim->sent_at, now_ + absl::Seconds(1)) << owner;
+  }
+}
+
+TEST_F(RedisAttemptLedgerTest, ReleaseLeavesAnUnsettledAttempt) {
+  ASSERT_TRUE(ledger_->Claim("a1", 1, "worker-1", now_).ok());
+  ASSERT_TRUE(ledger_->MarkUnsettled("a1", 1, now_).ok());
+  ASSERT_TRUE(ledger_->Release("a1", 1, "worker-1").ok());
+  auto claim = ledger_->Claim("a1", 1, "worker-1", now_);
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_EQ(claim->state, AttemptClaim::State::kUnsettled);
+}
+
 TEST_F(RedisAttemptLedgerTest, ExactlyOneOfManyConcurrentClaimsWins) {
   std::atomic<int> winners = 0;
   {

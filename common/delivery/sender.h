@@ -2,8 +2,11 @@
 // Port: hands one alert attempt to the outside world (Twilio's Messages or Calls API) and says
 // what became of it, in the terms the dispatcher decides on.
 
+#include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
@@ -14,18 +17,30 @@ struct SendResult {
     kRejected,   // refused for good; error_code and reason say why; resending cannot help
     kRetryable,  // not processed (throttled, 5xx, not sent at all); safe to send again later
     kUnknown,    // the request left but no answer came back; it may or may not have been taken
+    kSlowDown,   // not processed because the sender is over Twilio's queue (21611, 30001): later
   };
   Kind kind = Kind::kRejected;
   std::string sid;
   std::string provider_status;  // the provider's own status word, e.g. "queued"
   int error_code = 0;
   std::string reason;  // readable, never holds personal data
+  // kRetryable, kSlowDown: Twilio's Retry-After, the earliest a resend is welcome.
+  std::optional<absl::Duration> retry_after;
 };
 
 class Sender {
  public:
   virtual ~Sender() = default;
   virtual SendResult Send(const events::v1::AlertRequested& request) = 0;
+  // Settles an attempt whose Send came back kUnknown by reading Twilio (the sender's recent
+  // messages or calls to the recipient since `sent_at`): kAccepted with the SID when Twilio has
+  // it, kRetryable when it provably does not, kUnknown when Twilio could not be read.
+  virtual SendResult Settle(const events::v1::AlertRequested& request, absl::Time sent_at) = 0;
+  // Reads the message or call `sid` of an accepted attempt and says its status as a status
+  // callback would (a TwilioEvent with only message_status or call_status set);
+  // kUnavailable/kDeadlineExceeded/kResourceExhausted when Twilio could not be read.
+  virtual absl::StatusOr<events::v1::TwilioEvent> ReadStatus(
+      const events::v1::AlertRequested& request, const std::string& sid) = 0;
 };
 
 }  // namespace klaxon::delivery

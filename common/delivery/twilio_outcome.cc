@@ -20,6 +20,8 @@ bool IsPermanentTwilioCode(int code) {
   }
 }
 
+bool IsSlowDownTwilioCode(int code) { return code == 21611 || code == 30001; }
+
 std::string DescribeTwilioError(const twilio::TwilioError& error) {
   switch (error.transport) {
     case twilio::Transport::kNotSent:
@@ -38,7 +40,9 @@ std::string DescribeTwilioError(const twilio::TwilioError& error) {
 }
 
 SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
-  SendResult result{.error_code = error.code, .reason = DescribeTwilioError(error)};
+  SendResult result{.error_code = error.code,
+                    .reason = DescribeTwilioError(error),
+                    .retry_after = error.retry_after};
   switch (error.transport) {
     case twilio::Transport::kNotSent:
       result.kind = SendResult::Kind::kRetryable;
@@ -49,10 +53,11 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
     case twilio::Transport::kAnswered:
       break;
   }
-  const bool throttled =
-      error.http_status == 429 || error.code == 20429 || error.code == 21611 || error.code == 30001;
+  const bool throttled = error.http_status == 429 || error.code == 20429;
   if (IsPermanentTwilioCode(error.code)) {
     result.kind = SendResult::Kind::kRejected;
+  } else if (IsSlowDownTwilioCode(error.code)) {
+    result.kind = SendResult::Kind::kSlowDown;
   } else if (throttled || error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
   } else {

@@ -22,8 +22,22 @@ TEST(ClassifyTwilioErrorTest, PermanentCodesAreRejected) {
 TEST(ClassifyTwilioErrorTest, ThrottlingIsRetryable) {
   EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 429, .code = 20429}),
             SendResult::Kind::kRetryable);
+}
+
+TEST(ClassifyTwilioErrorTest, ThrottlingCarriesRetryAfter) {
+  EXPECT_EQ(ClassifyTwilioError({.transport = Transport::kAnswered,
+                                 .http_status = 429,
+                                 .code = 20429,
+                                 .retry_after = absl::Seconds(7)})
+                .retry_after,
+            absl::Seconds(7));
+}
+
+TEST(ClassifyTwilioErrorTest, FullSenderQueueIsSlowDown) {
   EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 400, .code = 21611}),
-            SendResult::Kind::kRetryable);
+            SendResult::Kind::kSlowDown);
+  EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 429, .code = 30001}),
+            SendResult::Kind::kSlowDown);
 }
 
 TEST(ClassifyTwilioErrorTest, ServerErrorsAndUnsentRequestsAreRetryable) {

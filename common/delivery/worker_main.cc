@@ -1,16 +1,28 @@
 #include "common/delivery/worker_main.h"
 
+#include <prometheus/gauge.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/delivery/dispatch_telemetry.h"
 #include "common/delivery/dispatcher.h"
+#include "common/delivery/kafka_retry_scheduler.h"
+#include "common/delivery/limit_settings.h"
 #include "common/delivery/redis_attempt_ledger.h"
+#include "common/delivery/redis_in_flight_limit.h"
+#include "common/delivery/redis_send_limiter.h"
+#include "common/delivery/redis_stopped_alerts.h"
+#include "common/delivery/redis_suppression_list.h"
+#include "common/delivery/tier_handler.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
@@ -18,6 +30,7 @@
 #include "common/phone/phone.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
+#include "common/timing/clock.h"
 #include "common/twilio/webhook_routes.h"
 
 namespace klaxon::delivery {
@@ -27,9 +40,14 @@ struct Settings {
   runtime::CommonSettings common;
   std::string redis_url;
   std::string redis_key_prefix;
+  int concurrency = 0;
   twilio::TwilioRestClientOptions twilio_client;
   TwilioSettings twilio;
   SenderFactory make_sender;
+  RetryPolicyOptions retry;
+  absl::Duration settle_after;
+  absl::Duration status_check_after;
+  LimitSettings limits;
 };
 
 Settings ReadSettings(const WorkerSpec& spec) {
@@ -39,12 +57,18 @@ Settings ReadSettings(const WorkerSpec& spec) {
   settings.redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"});
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
+  // Each message in flight holds a pool thread for its Twilio round trip, so this many threads
+  // send at once: at ~50 ms per request, 100 carry ~2,000 sends per second.
+  settings.concurrency = static_cast<int>(reader.Int("KLAXON_WORKER_CONCURRENCY", 100, 1, 1000));
   settings.twilio_client = {
       .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
       .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
       .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
       .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
-                                       absl::Seconds(60))};
+                                       absl::Seconds(60)),
+      // One kept-alive connection per message in flight; with fewer, every request beyond them
+      // pays a new TCP (and TLS) handshake.
+      .max_idle_connections = settings.concurrency};
   settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
   if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
     reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
@@ -52,11 +76,27 @@ Settings ReadSettings(const WorkerSpec& spec) {
   settings.twilio.webhook_public_url =
       reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
   if (!settings.twilio.webhook_public_url.empty()) {
-    if (absl::Status valid = twilio::ParsePublicBaseUrl(settings.twilio.webhook_public_url).status();
+    if (absl::Status valid =
+            twilio::ParsePublicBaseUrl(settings.twilio.webhook_public_url).status();
         !valid.ok()) {
       reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(valid.message()));
     }
   }
+  settings.retry = {
+      .base = reader.Duration("KLAXON_RETRY_BASE", absl::Seconds(1), absl::Milliseconds(10),
+                              absl::Hours(1)),
+      .cap =
+          reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1), absl::Hours(10)),
+      .max_attempts = static_cast<uint32_t>(reader.Int("KLAXON_MAX_ATTEMPTS", 6, 1, 100))};
+  if (settings.retry.cap < settings.retry.base) {
+    reader.AddError("KLAXON_RETRY_CAP", "is less than KLAXON_RETRY_BASE");
+  }
+  settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
+                                          absl::Seconds(1), absl::Minutes(10));
+  // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
+  settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
+                                                absl::Seconds(1), absl::Minutes(5));
+  settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
   settings.make_sender = spec.configure(reader, settings.twilio);
   config::ExitOnError(reader.Finish(), spec.service);
   return settings;
@@ -70,6 +110,26 @@ std::string WorkerId(const std::string& service) {
   return absl::StrCat(service, "@", host, "/", getpid(), "/",
                       absl::Hex(absl::Uniform<uint32_t>(gen), absl::kZeroPad8));
 }
+
+// A tier consumer holds one message for up to its tier's delay without polling, so librdkafka's
+// max.poll.interval.ms must outlast that wait plus the dispatcher's own work (Twilio's timeout,
+// publishing), or the group would evict the member mid-wait and redeliver the message elsewhere.
+std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
+  return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
+}
+
+// "klaxon.sms.retry.10s" → "10s", for the tier's consumer group.
+std::string TierName(const kafka::RetryTier& tier) {
+  const std::string_view topic = tier.topic;
+  return std::string(topic.substr(topic.rfind('.') + 1));
+}
+
+// One tier's consumer and the handler it runs.
+struct TierConsumer {
+  std::string group;
+  std::unique_ptr<kafka::KafkaConsumer> consumer;
+  std::unique_ptr<TierHandler> handler;
+};
 
 }  // namespace
 
@@ -98,37 +158,153 @@ int RunWorker(const WorkerSpec& spec) {
                                     .topics = {settings.common.Topic(spec.request_topic)},
                                     .client_id = spec.service,
                                     .log = (*runtime)->KafkaLog(),
-                                    .on_lag = (*runtime)->ConsumerLagGauge(group)});
-  for (const absl::Status& status :
-       {redis.status(), twilio.status(), publisher.status(), consumer.status()}) {
+                                    .on_lag = (*runtime)->ConsumerLagGauge(group),
+                                    .max_in_flight = settings.concurrency});
+  // ReadCommonSettings checked the key, so this only fails on a bug.
+  auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
+  for (const absl::Status& status : {redis.status(), twilio.status(), publisher.status(),
+                                     consumer.status(), redactor.status()}) {
     if (!status.ok()) {
       logger.Error("startup_failed", {{"error", std::string(status.message())}});
       return 1;
     }
   }
+  std::vector<TierConsumer> tiers;
+  for (const kafka::RetryTier& tier : spec.retry_tiers) {
+    const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));
+    auto tier_consumer = kafka::KafkaConsumer::Create(
+        {.brokers = settings.common.kafka_brokers,
+         .group_id = tier_group,
+         .topics = {settings.common.Topic(tier.topic)},
+         .client_id = spec.service,
+         .properties = {{"max.poll.interval.ms", TierMaxPollInterval(tier)}},
+         .log = (*runtime)->KafkaLog(),
+         .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
+         // Each message waits for its own not_before on a thread of its own, so one alert's
+         // long wait (a hop, a recipient window) never holds the others of its tier.
+         .max_in_flight = settings.concurrency});
+    if (!tier_consumer.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(tier_consumer.status().message())}});
+      return 1;
+    }
+    tiers.push_back({.group = tier_group, .consumer = *std::move(tier_consumer)});
+  }
+
+  timing::RealClock clock;
+  KafkaRetryScheduler retry_scheduler({.topic_prefix = settings.common.topic_prefix}, **publisher,
+                                      clock);
+  RedisStoppedAlerts stops(**redis, settings.redis_key_prefix);
+  const WorkerContext context{.common = settings.common,
+                              .redis = **redis,
+                              .redis_key_prefix = settings.redis_key_prefix,
+                              .publisher = **publisher,
+                              .clock = clock,
+                              .redactor = *redactor,
+                              .retries = retry_scheduler,
+                              .stops = stops};
+  std::vector<ExtraConsumer> extras;
+  if (spec.extra_consumers) extras = spec.extra_consumers(context);
+  std::vector<std::unique_ptr<kafka::KafkaConsumer>> extra_consumers;
+  for (const ExtraConsumer& extra : extras) {
+    const std::string extra_group = absl::StrCat(group, "-", extra.name);
+    std::vector<std::string> topics;
+    for (const std::string& topic : extra.topics) topics.push_back(settings.common.Topic(topic));
+    auto created =
+        kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                      .group_id = extra_group,
+                                      .topics = topics,
+                                      .client_id = spec.service,
+                                      .log = (*runtime)->KafkaLog(),
+                                      .on_lag = (*runtime)->ConsumerLagGauge(extra_group)});
+    if (!created.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(created.status().message())}});
+      return 1;
+    }
+    extra_consumers.push_back(*std::move(created));
+  }
 
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
-  std::unique_ptr<Sender> sender = settings.make_sender(**twilio);
+  std::unique_ptr<Sender> sender = settings.make_sender(**twilio, context);
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
-  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
-                         .worker_id = WorkerId(spec.service)},
-                        ledger, *sender, **publisher, telemetry, [] { return absl::Now(); });
-
-  absl::Status consumed;
-  std::jthread consuming([&] {
-    consumed = (*consumer)->Run(dispatcher, (*shutdown)->token());
-    // A consumer that ended on its own cannot recover in-process; let Kubernetes restart us.
-    if (!consumed.ok()) (*shutdown)->Trigger();
+  RedisSuppressionList suppressions(**redis, settings.redis_key_prefix, *redactor);
+  RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {
+    return absl::Uniform<double>(*gen, 0.0, 1.0);
   });
+  RedisSendLimiter limiter(**redis, settings.redis_key_prefix, settings.limits.send, *redactor);
+  const std::string worker_id = WorkerId(spec.service);
+  RedisInFlightLimit in_flight(
+      **redis,
+      {.key_prefix = settings.redis_key_prefix,
+       .owner = worker_id,
+       .limit = settings.limits.max_in_flight,
+       // Outlasts any REST call (each is bounded by the timeout), so only a dead holder loses it.
+       .lease = 2 * settings.twilio_client.total_timeout,
+       .in_flight = &prometheus::BuildGauge()
+                         .Name("klaxon_delivery_twilio_in_flight_requests")
+                         .Help("Requests to Twilio this worker has in flight")
+                         .Register((*runtime)->registry())
+                         .Add({{"channel", spec.channel}})},
+      clock);
+  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
+                         .dlq_topic = settings.common.Topic(kafka::kDlq),
+                         .twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
+                         .worker_id = worker_id,
+                         .sms = spec.channel == "sms",
+                         .settle_after = settings.settle_after,
+                         .status_check_after = settings.status_check_after,
+                         .status_check_max_interval = spec.retry_tiers.back().delay},
+                        {.ledger = ledger,
+                         .sender = *sender,
+                         .publisher = **publisher,
+                         .retries = context.retries,
+                         .stops = context.stops,
+                         .suppressions = suppressions,
+                         .limiter = limiter,
+                         .in_flight = in_flight,
+                         .retry_policy = retry_policy,
+                         .observer = telemetry,
+                         .clock = clock});
+
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    tiers[i].handler = std::make_unique<TierHandler>(
+        TierHandlerOptions{.max_wait = spec.retry_tiers[i].delay, .stop = (*shutdown)->token()},
+        dispatcher, retry_scheduler, clock);
+  }
+
+  // The dispatcher's consumer first, then the extra ones, then one per retry tier; a consumer that
+  // ended on its own cannot recover in-process, so it stops the worker and lets Kubernetes restart
+  // it.
+  std::vector<absl::Status> consumed(1 + extras.size() + tiers.size());
+  std::vector<std::jthread> consuming;
+  consuming.reserve(consumed.size());
+  const auto run = [&](kafka::KafkaConsumer& from, messaging::MessageHandler& handler,
+                       absl::Status& result) {
+    consuming.emplace_back(
+        [from = &from, handler = &handler, result = &result, signal = shutdown->get()] {
+          *result = from->Run(*handler, signal->token());
+          if (!result->ok()) signal->Trigger();
+        });
+  };
+  run(**consumer, dispatcher, consumed[0]);
+  for (size_t i = 0; i < extras.size(); ++i) {
+    run(*extra_consumers[i], *extras[i].handler, consumed[i + 1]);
+  }
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    run(*tiers[i].consumer, *tiers[i].handler, consumed[1 + extras.size() + i]);
+  }
   (*runtime)->SetReady(true);
   logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
 
   const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
-  consuming.join();  // the consumer finishes its message, commits offsets and leaves the group
-  if (!consumed.ok()) {
-    logger.Error("consumer_failed", {{"error", std::string(consumed.message())}});
-    return 1;
+  // Each consumer lets its messages in flight finish (a tier wait is cut short), commits and
+  // leaves its group.
+  consuming.clear();
+  for (const absl::Status& status : consumed) {
+    if (!status.ok()) {
+      logger.Error("consumer_failed", {{"error", std::string(status.message())}});
+      return 1;
+    }
   }
   logger.Info("stopped");
   return stopped_by.ok() ? 0 : 1;

@@ -112,8 +112,7 @@ absl::StatusOr<ConfPtr> MakeConf(const std::map<std::string, std::string>& prope
   for (const auto& [name, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kafka property ", name, ": ", error.data()));
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", name, ": ", error.data()));
     }
   }
   return conf;
@@ -124,8 +123,7 @@ absl::StatusOr<KafkaPtr> MakeClient(rd_kafka_type_t type, ConfPtr conf) {
   // rd_kafka_new takes the configuration only when it succeeds.
   KafkaPtr client(rd_kafka_new(type, conf.get(), error.data(), error.size()));
   if (client == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create kafka client: ", error.data()));
+    return absl::InvalidArgumentError(absl::StrCat("cannot create kafka client: ", error.data()));
   }
   static_cast<void>(conf.release());
   return client;
@@ -155,8 +153,8 @@ absl::StatusOr<int32_t> FetchPartitionCount(rd_kafka_t* client, const std::strin
   }
   MetadataPtr metadata(raw);
   if (metadata->topic_cnt != 1) {
-    return absl::InternalError(absl::StrCat("metadata of ", topic, " lists ",
-                                            metadata->topic_cnt, " topics"));
+    return absl::InternalError(
+        absl::StrCat("metadata of ", topic, " lists ", metadata->topic_cnt, " topics"));
   }
   const rd_kafka_metadata_topic_t& entry = metadata->topics[0];
   if (entry.err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -15,8 +15,7 @@ TEST(KafkaErrorToStatusTest, TimeoutsAreDeadlineExceeded) {
 TEST(KafkaErrorToStatusTest, BrokerTroubleIsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(KafkaErrorToStatus(RD_KAFKA_RESP_ERR__TRANSPORT, "x")));
   EXPECT_TRUE(absl::IsUnavailable(KafkaErrorToStatus(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, "x")));
-  EXPECT_TRUE(
-      absl::IsUnavailable(KafkaErrorToStatus(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, "x")));
+  EXPECT_TRUE(absl::IsUnavailable(KafkaErrorToStatus(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, "x")));
 }
 
 TEST(KafkaErrorToStatusTest, FullQueueIsResourceExhausted) {

@@ -1,12 +1,19 @@
 #include "common/kafka/consumer.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "common/concurrency/blocking_executor.h"
+#include "common/kafka/key_sequencer.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::kafka {
@@ -36,8 +43,9 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
   for (const auto& [name, value] : kFixedProperties) {
     const auto given = options.properties.find(std::string(name));
     if (given != options.properties.end() && given->second != value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kafka property ", std::string(name), " must stay ", std::string(value), " for KafkaConsumer"));
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", std::string(name),
+                                                     " must stay ", std::string(value),
+                                                     " for KafkaConsumer"));
     }
     properties[std::string(name)] = std::string(value);
   }
@@ -46,6 +54,10 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
 
 std::string Where(const messaging::InboundMessage& message) {
   return absl::StrCat(message.topic, " [", message.partition, "] @", message.offset);
+}
+
+TopicPartition WhereOf(const messaging::InboundMessage& message) {
+  return {.topic = message.topic, .partition = message.partition};
 }
 
 // Sleeps for `delay` unless `stop` fires first; false when it did.
@@ -62,7 +74,8 @@ messaging::InboundMessage ToInbound(const rd_kafka_message_t& message) {
   inbound.topic = rd_kafka_topic_name(message.rkt);
   inbound.partition = message.partition;
   inbound.offset = message.offset;
-  if (message.key != nullptr) inbound.key.assign(static_cast<const char*>(message.key), message.key_len);
+  if (message.key != nullptr)
+    inbound.key.assign(static_cast<const char*>(message.key), message.key_len);
   if (message.payload != nullptr) {
     inbound.value.assign(static_cast<const char*>(message.payload), message.len);
   }
@@ -103,6 +116,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
   if (options.group_id.empty()) return absl::InvalidArgumentError("no consumer group given");
   if (options.topics.empty()) return absl::InvalidArgumentError("no topics to consume given");
+  if (options.max_in_flight < 1) return absl::InvalidArgumentError("max_in_flight must be >= 1");
   if (!options.log) options.log = StderrLog();
   absl::StatusOr<std::map<std::string, std::string>> properties = ConsumerProperties(options);
   if (!properties.ok()) return properties.status();
@@ -114,6 +128,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   auto consumer = absl::WrapUnique(new KafkaConsumer(std::move(options)));
   InstallClientEvents(conf->get(), consumer.get());
   if (consumer->options_.on_lag) rd_kafka_conf_set_stats_cb(conf->get(), &OnStatistics);
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &OnRebalance);
   absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_CONSUMER, *std::move(conf));
   if (!client.ok()) return client.status();
   consumer->client_ = *std::move(client);
@@ -124,8 +139,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   });
 
   const std::vector<std::string>& topics = consumer->options_.topics;
-  PartitionListPtr subscription(
-      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  PartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const std::string& topic : topics) {
     rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
@@ -144,8 +158,13 @@ KafkaConsumer::~KafkaConsumer() {
 
 absl::Status KafkaConsumer::Run(messaging::MessageHandler& handler, std::stop_token stop) {
   if (closed_) return absl::FailedPreconditionError("KafkaConsumer::Run after it returned");
+  const auto pool_size = static_cast<size_t>(options_.max_in_flight);
+  // In flight counts the messages waiting behind their key too, so the queue never overflows.
+  auto pool = std::make_unique<concurrency::BlockingExecutor>(
+      concurrency::BlockingExecutorOptions{.threads = pool_size, .max_queued = pool_size});
+  KeySequencer sequencer([&pool](KeySequencer::Task task) { pool->Submit(std::move(task)); });
   absl::Status result = absl::OkStatus();
-  while (!stop.stop_requested()) {
+  while (WaitForRoom(stop)) {
     {
       std::lock_guard lock(mutex_);
       result = fatal_error_;
@@ -163,22 +182,73 @@ absl::Status KafkaConsumer::Run(messaging::MessageHandler& handler, std::stop_to
       }
       continue;
     }
-    const messaging::InboundMessage inbound = ToInbound(*message);
-    const absl::Status status = HandleWithRetry(handler, inbound, stop);
-    if (IsRetryable(status)) break;  // stopped mid-retry: leave it for the next owner
-    if (!status.ok()) {
-      options_.log("error", "kafka_message_skipped",
-                   absl::StrCat(Where(inbound), ": ", status.ToString()));
+    auto inbound = std::make_shared<const messaging::InboundMessage>(ToInbound(*message));
+    std::stop_token give_up;
+    {
+      std::lock_guard lock(mutex_);
+      const TopicPartition where = WhereOf(*inbound);
+      offsets_.Begin(where, inbound->offset);
+      ++in_flight_;
+      give_up = assigned_[where].get_token();
     }
-    StoreOffset(inbound);
+    sequencer.Submit(inbound->key,
+                     [this, &handler, inbound, give_up] { Process(handler, *inbound, give_up); });
   }
+  {
+    // Retrying messages give up; running handlers finish and store their offsets.
+    std::lock_guard lock(mutex_);
+    for (auto& [where, source] : assigned_) source.request_stop();
+  }
+  WaitUntilIdle();
+  pool.reset();  // joins the threads, which may still be leaving the sequencer
   Close();
   return result;
 }
 
+bool KafkaConsumer::WaitForRoom(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  // progress_ is a plain condition variable, so the stop request is noticed within a poll
+  // interval rather than at once; stop only ever waits for running handlers anyway.
+  while (!stop.stop_requested() && in_flight_ >= options_.max_in_flight) {
+    progress_.wait_for(lock, std::chrono::milliseconds(kPollIntervalMs));
+  }
+  return !stop.stop_requested();
+}
+
+void KafkaConsumer::WaitUntilIdle() {
+  std::unique_lock lock(mutex_);
+  progress_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+void KafkaConsumer::Process(messaging::MessageHandler& handler,
+                            const messaging::InboundMessage& message, std::stop_token give_up) {
+  const absl::Status status = HandleWithRetry(handler, message, give_up);
+  const TopicPartition where = WhereOf(message);
+  std::optional<int64_t> store;
+  {
+    std::lock_guard lock(mutex_);
+    if (IsRetryable(status)) {
+      // Stopped or revoked mid-retry: left unstored for the partition's next owner.
+      offsets_.Abandon(where, message.offset);
+    } else {
+      store = offsets_.Finish(where, message.offset);
+      // Stored under the lock, so a revocation waiting for this partition sees it done only
+      // once its offset is in librdkafka's store.
+      if (store.has_value()) StoreOffset(where, *store);
+    }
+    --in_flight_;
+  }
+  progress_.notify_all();
+  if (!status.ok() && !IsRetryable(status)) {
+    options_.log("error", "kafka_message_skipped",
+                 absl::StrCat(Where(message), ": ", status.ToString()));
+  }
+}
+
 absl::Status KafkaConsumer::HandleWithRetry(messaging::MessageHandler& handler,
                                             const messaging::InboundMessage& message,
-                                            std::stop_token stop) {
+                                            std::stop_token give_up) {
+  if (give_up.stop_requested()) return absl::UnavailableError("partition revoked or stopping");
   for (int retry = 0;; ++retry) {
     absl::Status status = handler.Handle(message);
     if (!IsRetryable(status)) return status;
@@ -186,21 +256,80 @@ absl::Status KafkaConsumer::HandleWithRetry(messaging::MessageHandler& handler,
     options_.log("warn", "kafka_handler_retry",
                  absl::StrCat(Where(message), ": ", status.ToString(), "; retry ", retry + 1,
                               " in ", absl::FormatDuration(delay)));
-    if (!SleepUnlessStopped(delay, stop)) return status;
+    if (!SleepUnlessStopped(delay, give_up)) return status;
   }
 }
 
-void KafkaConsumer::StoreOffset(const messaging::InboundMessage& message) {
+void KafkaConsumer::StoreOffset(const TopicPartition& where, int64_t next_offset) {
   PartitionListPtr offsets(rd_kafka_topic_partition_list_new(1));
-  // The stored offset is the next one to read, as Kafka's committed offsets are.
-  rd_kafka_topic_partition_list_add(offsets.get(), message.topic.c_str(), message.partition)
-      ->offset = message.offset + 1;
+  rd_kafka_topic_partition_list_add(offsets.get(), where.topic.c_str(), where.partition)->offset =
+      next_offset;
   rd_kafka_resp_err_t error = rd_kafka_offsets_store(client_.get(), offsets.get());
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) error = offsets->elems[0].err;
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // Typically the partition was revoked while the handler ran; its new owner redelivers it.
     options_.log("warn", "kafka_offset_store_failed",
-                 absl::StrCat(Where(message), ": ", rd_kafka_err2str(error)));
+                 absl::StrCat(where.topic, " [", where.partition, "] @", next_offset, ": ",
+                              rd_kafka_err2str(error)));
+  }
+}
+
+void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto& consumer = static_cast<KafkaConsumer&>(*static_cast<ClientEvents*>(opaque));
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(client), "COOPERATIVE") == 0;
+  rd_kafka_resp_err_t failed = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    {
+      std::lock_guard lock(consumer.mutex_);
+      for (int i = 0; i < partitions->cnt; ++i) {
+        const rd_kafka_topic_partition_t& p = partitions->elems[i];
+        consumer.assigned_[{.topic = p.topic, .partition = p.partition}] = std::stop_source();
+      }
+    }
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(client, partitions)) {
+        failed = rd_kafka_error_code(e);
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      failed = rd_kafka_assign(client, partitions);
+    }
+  } else {
+    // Revoked or lost: either way nothing of these partitions may be stored once they are gone.
+    consumer.Revoke(*partitions);
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(client, partitions)) {
+        failed = rd_kafka_error_code(e);
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      failed = rd_kafka_assign(client, nullptr);
+    }
+  }
+  if (failed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    consumer.options_.log("warn", "kafka_rebalance_failed",
+                          absl::StrCat(rd_kafka_err2name(error), ": ", rd_kafka_err2str(failed)));
+  }
+}
+
+void KafkaConsumer::Revoke(const rd_kafka_topic_partition_list_t& partitions) {
+  std::vector<TopicPartition> revoked;
+  std::unique_lock lock(mutex_);
+  for (int i = 0; i < partitions.cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = partitions.elems[i];
+    TopicPartition where{.topic = p.topic, .partition = p.partition};
+    if (auto found = assigned_.find(where); found != assigned_.end()) found->second.request_stop();
+    revoked.push_back(std::move(where));
+  }
+  // Handlers already running finish (a Twilio request in progress is not cut off); the others
+  // of these partitions give up at once. Their new owner starts from what was stored meanwhile.
+  progress_.wait(lock, [&] {
+    return std::all_of(revoked.begin(), revoked.end(),
+                       [&](const TopicPartition& where) { return offsets_.Running(where) == 0; });
+  });
+  for (const TopicPartition& where : revoked) {
+    offsets_.Forget(where);
+    assigned_.erase(where);
   }
 }
 
@@ -236,15 +365,15 @@ void KafkaConsumer::OnKafkaLog(std::string_view level, std::string_view detail) 
   options_.log(level, "kafka_consumer_log", detail);
 }
 
-int KafkaConsumer::OnStatistics(rd_kafka_t* /*client*/, char* json, size_t json_len,
-                                void* opaque) {
+int KafkaConsumer::OnStatistics(rd_kafka_t* /*client*/, char* json, size_t json_len, void* opaque) {
   auto& consumer = static_cast<KafkaConsumer&>(*static_cast<ClientEvents*>(opaque));
   absl::StatusOr<std::vector<PartitionLag>> lags =
       ParseConsumerLag(std::string_view(json, json_len));
   if (lags.ok()) {
     consumer.options_.on_lag(*lags);
   } else {
-    consumer.options_.log("warn", "kafka_statistics_unreadable", std::string(lags.status().message()));
+    consumer.options_.log("warn", "kafka_statistics_unreadable",
+                          std::string(lags.status().message()));
   }
   return 0;  // librdkafka frees the JSON
 }
@@ -258,8 +387,8 @@ void KafkaConsumer::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
   }
   std::array<char, 512> detail{};
   const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-  absl::Status fatal = absl::InternalError(absl::StrCat(
-      "fatal kafka consumer error ", rd_kafka_err2name(cause), ": ", detail.data()));
+  absl::Status fatal = absl::InternalError(
+      absl::StrCat("fatal kafka consumer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   options_.log("error", "kafka_consumer_fatal", std::string(fatal.message()));
   std::lock_guard lock(mutex_);
   if (fatal_error_.ok()) fatal_error_ = std::move(fatal);

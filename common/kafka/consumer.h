@@ -1,23 +1,38 @@
 #pragma once
 // KafkaConsumer: the group consumer loop the workers and audit run their MessageHandler in. It
 // gives Klaxon at-least-once processing: an offset is stored (and later auto-committed) only after
-// the handler returned OK for that message, so a crash or a rebalance before that redelivers it.
+// the handler returned OK for that message and every earlier message of its partition, so a crash
+// or a rebalance before that redelivers it.
+//
+// Up to ConsumerOptions::max_in_flight messages are handled at once on a pool of that many
+// threads (the handler must then be thread-safe). Messages with the same key are handled one
+// after another in partition order (KeySequencer); each partition's stored offset never passes a
+// message that has not finished (OffsetTracker). With max_in_flight 1 messages are handled one at
+// a time, in order.
 //
 // Handler results (see messaging::MessageHandler):
-//  - OK: the offset is stored.
+//  - OK: the message is finished; its offset becomes storable.
 //  - kUnavailable, kDeadlineExceeded, kResourceExhausted: a dependency is down; the same message is
-//    handed to the handler again after a capped exponential backoff, until it succeeds or the
-//    stop token fires (then it stays unstored and is redelivered). This holds the partition while
-//    the outage lasts, which is intended: the next messages would fail the same way. Retries of
-//    a message's own business outcome go through delayed retry topics instead.
+//    handed to the handler again after a capped exponential backoff, until it succeeds, the stop
+//    token fires or its partition is revoked (then it stays unstored and is redelivered). The
+//    backoff holds the message's key and one pool thread, not the other keys. Retries of a
+//    message's own business outcome go through delayed retry topics instead.
 //  - anything else: the message or the handler is broken; it is logged with topic, partition,
-//    offset and status, its offset is stored, and consumption continues.
+//    offset and status, it counts as finished, and consumption continues.
+//
+// Rebalances: when partitions are revoked, their retrying messages give up, messages of theirs
+// still waiting behind a key are not handled, and the consumer waits until none of theirs runs
+// before letting them go; librdkafka then commits what was stored for them. So no completion of
+// a revoked partition can land after its new owner started, and nothing is stored past an
+// unfinished message. Stop works the same way for every partition: no new messages, retries give
+// up, running handlers finish, then the stored offsets are committed and the group is left.
 //
 // With ConsumerOptions::on_lag set, it also reports how far the group is behind on each partition
 // it consumes, from librdkafka's statistics. Those (and librdkafka's errors) are served by a
-// thread of their own, so the report keeps coming while a message is held in retry backoff,
+// thread of their own, so the report keeps coming while messages are held in retry backoff,
 // which is when the lag grows.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +49,7 @@
 #include "absl/time/time.h"
 #include "common/kafka/backoff.h"
 #include "common/kafka/client.h"
+#include "common/kafka/offset_tracker.h"
 #include "common/messaging/message.h"
 
 namespace klaxon::kafka {
@@ -72,6 +88,8 @@ struct ConsumerOptions {
   // Optional; when set, statistics are collected every lag_interval and their lag reported here.
   LagFn on_lag = nullptr;
   absl::Duration lag_interval = absl::Seconds(5);
+  // Messages handled at once (running or waiting behind their key); at least 1.
+  int max_in_flight = 1;
 };
 
 class KafkaConsumer final : private ClientEvents {
@@ -85,9 +103,10 @@ class KafkaConsumer final : private ClientEvents {
   // Leaves the group cleanly if Run() has not.
   ~KafkaConsumer() override;
 
-  // Consumes and hands each message to `handler` until `stop` is requested, then commits the
-  // stored offsets and leaves the group. Returns OK after a requested stop, kInternal after a
-  // fatal consumer error, and kFailedPrecondition when called again after it returned.
+  // Consumes and hands each message to `handler` until `stop` is requested, then waits for the
+  // messages in flight, commits the stored offsets and leaves the group. Returns OK after a
+  // requested stop, kInternal after a fatal consumer error, and kFailedPrecondition when called
+  // again after it returned.
   absl::Status Run(messaging::MessageHandler& handler, std::stop_token stop);
 
   // The offset the next message produced to `topic`/`partition` will get.
@@ -100,20 +119,35 @@ class KafkaConsumer final : private ClientEvents {
  private:
   explicit KafkaConsumer(ConsumerOptions options);
 
-  // Calls the handler until it returns a non-retryable status or `stop` fires mid-backoff.
+  // Handles one message on a pool thread and records how it ended.
+  void Process(messaging::MessageHandler& handler, const messaging::InboundMessage& message,
+               std::stop_token give_up);
+  // Calls the handler until it returns a non-retryable status or `give_up` fires (before the
+  // first call or mid-backoff).
   absl::Status HandleWithRetry(messaging::MessageHandler& handler,
-                               const messaging::InboundMessage& message, std::stop_token stop);
-  void StoreOffset(const messaging::InboundMessage& message);
+                               const messaging::InboundMessage& message, std::stop_token give_up);
+  void StoreOffset(const TopicPartition& where, int64_t next_offset);
+  // Blocks until fewer than max_in_flight messages are in flight or `stop` fires; false then.
+  bool WaitForRoom(std::stop_token stop);
+  void WaitUntilIdle();
+  // librdkafka's rebalance_cb, and its revocation half.
+  static void OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Revoke(const rd_kafka_topic_partition_list_t& partitions);
   void Close();
   void OnKafkaLog(std::string_view level, std::string_view detail) override;
   void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
   // librdkafka's stats_cb; `opaque` is the consumer's ClientEvents.
   static int OnStatistics(rd_kafka_t* client, char* json, size_t json_len, void* opaque);
-
   const ConsumerOptions options_;
   std::mutex mutex_;
-  absl::Status fatal_error_;  // guarded by mutex_
-  bool closed_ = false;       // only touched by the thread that owns the consumer
+  std::condition_variable progress_;  // a message in flight ended
+  absl::Status fatal_error_;          // guarded by mutex_
+  OffsetTracker offsets_;             // guarded by mutex_
+  int in_flight_ = 0;                 // guarded by mutex_
+  // Fired when the partition is revoked or the consumer stops; its messages give up retrying.
+  std::map<TopicPartition, std::stop_source> assigned_;  // guarded by mutex_
+  bool closed_ = false;  // only touched by the thread that owns the consumer
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
   // before the client is destroyed.

@@ -1,8 +1,10 @@
-// klaxon::kafka against a real Kafka broker (KLAXON_TEST_KAFKA_BROKERS, started by scripts/test.sh).
-// Every test creates its own topics under a unique prefix and uses its own consumer group.
+// klaxon::kafka against a real Kafka broker (KLAXON_TEST_KAFKA_BROKERS, started by
+// scripts/test.sh). Every test creates its own topics under a unique prefix and uses its own
+// consumer group.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -10,10 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/partitioner.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "tests/support/process.h"
 #include "tests/support/support.h"
 
 namespace klaxon::kafka {
@@ -96,7 +100,8 @@ class KafkaIntegrationTest : public ::testing::Test {
         {.brokers = brokers_,
          .group_id = group_,
          .topics = {topic_},
-         .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)}});
+         .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
+         .max_in_flight = max_in_flight_});
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     return consumer.ok() ? *std::move(consumer) : nullptr;
   }
@@ -121,8 +126,136 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::string prefix_;
   std::string group_;
   std::string topic_;
+  int max_in_flight_ = 1;
   std::unique_ptr<KafkaPublisher> publisher_;
 };
+
+// Holds every call until `wanted` calls run at the same time (or kWait passed), and records the
+// most that ran at once.
+class GatheringHandler final : public messaging::MessageHandler {
+ public:
+  explicit GatheringHandler(int wanted) : wanted_(wanted) {}
+
+  absl::Status Handle(const InboundMessage& /*message*/) override {
+    std::unique_lock lock(mutex_);
+    ++running_;
+    peak_ = std::max(peak_, running_);
+    changed_.notify_all();
+    changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return peak_ >= wanted_; });
+    --running_;
+    ++handled_;
+    changed_.notify_all();
+    return absl::OkStatus();
+  }
+
+  bool WaitForHandled(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait),
+                             [&] { return handled_ >= count; });
+  }
+
+  int peak() {
+    std::lock_guard lock(mutex_);
+    return peak_;
+  }
+
+ private:
+  const int wanted_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int running_ = 0;
+  int peak_ = 0;
+  int handled_ = 0;
+};
+
+TEST_F(KafkaIntegrationTest, MessagesOfDifferentKeysAreHandledAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  for (int i = 0; i < 4; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "m"));
+  max_in_flight_ = 4;
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+
+  GatheringHandler handler(4);
+  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  ASSERT_TRUE(handler.WaitForHandled(4));
+  EXPECT_EQ(handler.peak(), 4);
+}
+
+TEST_F(KafkaIntegrationTest, MessagesOfOneKeyAreHandledInOrderWhileOthersRunAlongside) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Publish("a", absl::StrCat("a", i)));
+    ASSERT_NO_FATAL_FAILURE(Publish("b", absl::StrCat("b", i)));
+  }
+  max_in_flight_ = 8;
+
+  RecordingHandler handler([](const InboundMessage&) {
+    absl::SleepFor(absl::Milliseconds(5));  // lets the keys overlap
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(ConsumeUntil(handler, [](const auto& seen) { return seen.size() >= 20; }));
+  std::vector<int64_t> offsets_of_a;
+  for (const InboundMessage& m : handler.Seen()) {
+    if (m.key == "a") offsets_of_a.push_back(m.offset);
+  }
+  EXPECT_TRUE(std::is_sorted(offsets_of_a.begin(), offsets_of_a.end()));
+  EXPECT_EQ(offsets_of_a.size(), 10u);
+}
+
+TEST_F(KafkaIntegrationTest, UnfinishedMessageKeepsLaterFinishedOnesUncommitted) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
+  ASSERT_NO_FATAL_FAILURE(Publish("c", "third"));
+  max_in_flight_ = 4;
+
+  // "first" is mid-flight (its dependency is down) when the consumer goes away, after the two
+  // messages behind it were handled: none of them may be committed.
+  RecordingHandler stuck([](const InboundMessage& m) {
+    return m.value == "first" ? absl::UnavailableError("dependency down") : absl::OkStatus();
+  });
+  ASSERT_TRUE(ConsumeUntil(stuck, [](const auto& seen) {
+    return Contains(seen, "second") && Contains(seen, "third") &&
+           std::count_if(seen.begin(), seen.end(),
+                         [](const InboundMessage& m) { return m.value == "first"; }) >= 2;
+  }));
+
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return seen.size() >= 3; }));
+  EXPECT_TRUE(Contains(next.Seen(), "first"));
+  EXPECT_TRUE(Contains(next.Seen(), "second"));
+  EXPECT_TRUE(Contains(next.Seen(), "third"));
+}
+
+TEST_F(KafkaIntegrationTest, CrashWithAMessageMidFlightRedeliversItAndEverythingAfterIt) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("z", "zero"));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
+  ASSERT_NO_FATAL_FAILURE(Publish("c", "third"));
+
+  // Handles zero, second and third, then dies while "first" is still running.
+  klaxon::testing::ChildProcess crashing({KLAXON_KAFKA_CRASH_CONSUMER, brokers_, topic_, group_},
+                                         {}, ::testing::TempDir() + prefix_ + "crash.log");
+  ASSERT_EQ(crashing.WaitForExit(kWait), 7) << crashing.Log();
+
+  // The group resumes at "first": "zero" was committed, nothing past the unfinished message was.
+  max_in_flight_ = 4;
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return seen.size() >= 3; }));
+  EXPECT_FALSE(Contains(next.Seen(), "zero"));
+  EXPECT_TRUE(Contains(next.Seen(), "first"));
+  EXPECT_TRUE(Contains(next.Seen(), "second"));
+  EXPECT_TRUE(Contains(next.Seen(), "third"));
+}
 
 TEST_F(KafkaIntegrationTest, PublishedMessageIsConsumedOnItsKeysPartition) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
@@ -221,9 +354,8 @@ TEST_F(KafkaIntegrationTest, LagReportCountsMessagesTheGroupHasNotCommitted) {
   bool expected_lag_reported = false;
   {
     std::unique_lock lock(mutex);
-    expected_lag_reported = reported.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] {
-      return lag == kPublished - kHandled;
-    });
+    expected_lag_reported = reported.wait_for(lock, absl::ToChronoNanoseconds(kWait),
+                                              [&] { return lag == kPublished - kHandled; });
   }
   runner.request_stop();
   runner.join();
@@ -270,9 +402,8 @@ TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(6));
   publisher_ = NewPublisher();
   ASSERT_NE(publisher_, nullptr);
-  const absl::Status status =
-      publisher_->Publish({.topic = *PrefixedTopic(prefix_, kDlq), .key = "k", .value = "v"},
-                          absl::Seconds(10));
+  const absl::Status status = publisher_->Publish(
+      {.topic = *PrefixedTopic(prefix_, kDlq), .key = "k", .value = "v"}, absl::Seconds(10));
   EXPECT_TRUE(status.ok()) << status;
 }
 

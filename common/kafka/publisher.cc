@@ -33,8 +33,9 @@ absl::StatusOr<std::map<std::string, std::string>> ProducerProperties(
   for (const auto& [name, value] : kFixedProperties) {
     const auto given = options.properties.find(std::string(name));
     if (given != options.properties.end() && given->second != value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kafka property ", std::string(name), " must stay ", std::string(value), " for KafkaPublisher"));
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", std::string(name),
+                                                     " must stay ", std::string(value),
+                                                     " for KafkaPublisher"));
     }
     properties[std::string(name)] = std::string(value);
   }
@@ -136,9 +137,9 @@ absl::Status KafkaPublisher::Publish(const messaging::OutboundMessage& message,
   }
   if (!reported) {
     pending_.erase(id);
-    return absl::DeadlineExceededError(
-        absl::StrCat("publish to ", message.topic, ": no delivery report within ",
-                     absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(absl::StrCat("publish to ", message.topic,
+                                                    ": no delivery report within ",
+                                                    absl::FormatDuration(timeout)));
   }
   return pending.status;
 }
@@ -188,8 +189,8 @@ void KafkaPublisher::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
   }
   std::array<char, 512> detail{};
   const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-  absl::Status fatal = absl::InternalError(absl::StrCat(
-      "fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
+  absl::Status fatal = absl::InternalError(
+      absl::StrCat("fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   options_.log("error", "kafka_producer_fatal", std::string(fatal.message()));
   std::lock_guard lock(mutex_);
   if (fatal_error_.ok()) fatal_error_ = std::move(fatal);

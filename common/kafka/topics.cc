@@ -37,11 +37,11 @@ absl::StatusOr<std::vector<NewTopicPtr>> NewTopics(const CreateTopicsOptions& op
     absl::StatusOr<std::string> name = PrefixedTopic(options.prefix, spec.name);
     if (!name.ok()) return name.status();
     std::array<char, 512> error{};
-    NewTopicPtr topic(rd_kafka_NewTopic_new(name->c_str(), options.partitions.value_or(spec.partitions),
-                                            options.replication_factor, error.data(), error.size()));
+    NewTopicPtr topic(
+        rd_kafka_NewTopic_new(name->c_str(), options.partitions.value_or(spec.partitions),
+                              options.replication_factor, error.data(), error.size()));
     if (topic == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("topic ", *name, ": ", error.data()));
+      return absl::InvalidArgumentError(absl::StrCat("topic ", *name, ": ", error.data()));
     }
     const std::string retention_ms = absl::StrCat(absl::ToInt64Milliseconds(spec.retention));
     const rd_kafka_resp_err_t set_error =
@@ -59,8 +59,8 @@ absl::StatusOr<std::vector<NewTopicPtr>> NewTopics(const CreateTopicsOptions& op
 absl::StatusOr<std::string> PrefixedTopic(std::string_view prefix, std::string_view name) {
   std::string topic = std::string(prefix).append(name);
   if (topic.empty() || topic.size() > kMaxTopicLength) {
-    return absl::InvalidArgumentError(absl::StrCat("topic name '", topic, "' must have 1 to ",
-                                                   kMaxTopicLength, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic name '", topic, "' must have 1 to ", kMaxTopicLength, " characters"));
   }
   if (topic == "." || topic == "..") {
     return absl::InvalidArgumentError(absl::StrCat("topic name '", topic, "' is reserved"));
@@ -81,8 +81,8 @@ absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions&
   absl::StatusOr<std::vector<NewTopicPtr>> topics = NewTopics(options);
   if (!topics.ok()) return topics.status();
 
-  absl::StatusOr<ConfPtr> conf = MakeConf({{"bootstrap.servers", options.brokers},
-                                           {"client.id", "klaxon-admin"}});
+  absl::StatusOr<ConfPtr> conf =
+      MakeConf({{"bootstrap.servers", options.brokers}, {"client.id", "klaxon-admin"}});
   if (!conf.ok()) return conf.status();
   AdminEvents events(options.log ? options.log : StderrLog());
   InstallClientEvents(conf->get(), &events);
@@ -96,11 +96,9 @@ absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions&
   // produce right after CreateTopics returns.
   if (rd_kafka_AdminOptions_set_request_timeout(admin_options.get(), ToTimeoutMs(options.timeout),
                                                 error.data(), error.size()) != 0 ||
-      rd_kafka_AdminOptions_set_operation_timeout(admin_options.get(),
-                                                  ToTimeoutMs(options.timeout), error.data(),
-                                                  error.size()) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin timeout: ", error.data()));
+      rd_kafka_AdminOptions_set_operation_timeout(admin_options.get(), ToTimeoutMs(options.timeout),
+                                                  error.data(), error.size()) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("admin timeout: ", error.data()));
   }
 
   std::vector<rd_kafka_NewTopic_t*> raw_topics;
@@ -136,9 +134,8 @@ absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions&
       continue;
     }
     const char* detail = rd_kafka_topic_result_error_string(results[i]);
-    return KafkaErrorToStatus(topic_error,
-                              absl::StrCat("create topic ", name, detail ? " (" : "",
-                                           detail ? detail : "", detail ? ")" : ""));
+    return KafkaErrorToStatus(topic_error, absl::StrCat("create topic ", name, detail ? " (" : "",
+                                                        detail ? detail : "", detail ? ")" : ""));
   }
   return created;
 }

@@ -21,9 +21,31 @@ inline constexpr std::string_view kSmsRequests = "klaxon.sms.requests";
 inline constexpr std::string_view kVoiceRequests = "klaxon.voice.requests";
 inline constexpr std::string_view kTwilioEvents = "klaxon.twilio.events";
 inline constexpr std::string_view kDeliveryEvents = "klaxon.delivery.events";
-inline constexpr std::string_view kSmsRetry = "klaxon.sms.retry";
-inline constexpr std::string_view kVoiceRetry = "klaxon.voice.retry";
 inline constexpr std::string_view kDlq = "klaxon.dlq";
+
+// A delayed retry tier (docs/adr/0007): a request on it is not handled before its not_before, and
+// not_before is at most `delay` after it was published, so a tier consumer never waits longer
+// than `delay` for one message.
+struct RetryTier {
+  std::string_view topic;  // without prefix
+  absl::Duration delay;
+};
+
+// Smallest delay first. The same delays for both channels: a Retry-After or a short backoff fits
+// 1s, backoff's middle range 10s and 1m, a sender's slow-down or a call's spacing 5m; a longer
+// wait hops through the 5m tier.
+inline constexpr std::array<RetryTier, 4> kSmsRetryTiers{{
+    {"klaxon.sms.retry.1s", absl::Seconds(1)},
+    {"klaxon.sms.retry.10s", absl::Seconds(10)},
+    {"klaxon.sms.retry.1m", absl::Minutes(1)},
+    {"klaxon.sms.retry.5m", absl::Minutes(5)},
+}};
+inline constexpr std::array<RetryTier, 4> kVoiceRetryTiers{{
+    {"klaxon.voice.retry.1s", absl::Seconds(1)},
+    {"klaxon.voice.retry.10s", absl::Seconds(10)},
+    {"klaxon.voice.retry.1m", absl::Minutes(1)},
+    {"klaxon.voice.retry.5m", absl::Minutes(5)},
+}};
 
 struct TopicSpec {
   std::string_view name;  // without prefix
@@ -33,13 +55,19 @@ struct TopicSpec {
 
 // Six partitions bound the parallelism of one consumer group per topic; a week of retention
 // covers a long weekend of a stuck consumer. The DLQ keeps a month so an operator can replay it.
-inline constexpr std::array<TopicSpec, 7> kTopics{{
+inline constexpr std::array<TopicSpec, 13> kTopics{{
     {kSmsRequests, 6, absl::Hours(24 * 7)},
     {kVoiceRequests, 6, absl::Hours(24 * 7)},
     {kTwilioEvents, 6, absl::Hours(24 * 7)},
     {kDeliveryEvents, 6, absl::Hours(24 * 7)},
-    {kSmsRetry, 6, absl::Hours(24 * 7)},
-    {kVoiceRetry, 6, absl::Hours(24 * 7)},
+    {kSmsRetryTiers[0].topic, 6, absl::Hours(24 * 7)},
+    {kSmsRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
+    {kSmsRetryTiers[2].topic, 6, absl::Hours(24 * 7)},
+    {kSmsRetryTiers[3].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceRetryTiers[0].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceRetryTiers[2].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceRetryTiers[3].topic, 6, absl::Hours(24 * 7)},
     {kDlq, 6, absl::Hours(24 * 30)},
 }};
 

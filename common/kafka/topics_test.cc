@@ -17,8 +17,7 @@ TEST(PrefixedTopicTest, EmptyPrefixKeepsName) {
 }
 
 TEST(PrefixedTopicTest, RejectsIllegalCharacters) {
-  EXPECT_EQ(PrefixedTopic("bad prefix/", kDlq).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PrefixedTopic("bad prefix/", kDlq).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PrefixedTopicTest, RejectsNamesLongerThanKafkaAllows) {
@@ -44,6 +43,22 @@ TEST(TopicsTest, DlqKeepsLongerThanWorkTopics) {
     EXPECT_EQ(spec.partitions, 6) << spec.name;
     EXPECT_EQ(spec.retention, spec.name == kDlq ? absl::Hours(24 * 30) : absl::Hours(24 * 7))
         << spec.name;
+  }
+}
+
+TEST(TopicsTest, EveryRetryTierIsCreated) {
+  std::set<std::string_view> names;
+  for (const TopicSpec& spec : kTopics) names.insert(spec.name);
+  for (const auto& tiers : {kSmsRetryTiers, kVoiceRetryTiers}) {
+    for (const RetryTier& tier : tiers) EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
+  }
+}
+
+TEST(TopicsTest, RetryTiersGrowFromSmallestDelay) {
+  for (const auto& tiers : {kSmsRetryTiers, kVoiceRetryTiers}) {
+    for (size_t i = 1; i < tiers.size(); ++i) {
+      EXPECT_GT(tiers[i].delay, tiers[i - 1].delay) << tiers[i].topic;
+    }
   }
 }
 

@@ -1,15 +1,14 @@
 #include "common/log/log.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/crypto/hmac.h"
 #include "common/phone/phone.h"
 
 namespace klaxon::log {
@@ -63,29 +62,18 @@ absl::StatusOr<PhoneRedactor> PhoneRedactor::Create(std::string key) {
   return PhoneRedactor(std::move(key));
 }
 
+std::string PhoneRedactor::Token(std::string_view number) const {
+  const std::string mac = crypto::HmacSha256(key_, absl::string_view(number.data(), number.size()));
+  return absl::BytesToHexString(absl::string_view(mac.data(), kTokenHexDigits / 2));
+}
+
 nlohmann::json PhoneRedactor::Redact(std::string_view number) const {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  const unsigned char* result = HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-                                     reinterpret_cast<const unsigned char*>(number.data()),
-                                     number.size(), mac.data(), &mac_size);
-  if (result == nullptr || mac_size * 2 < kTokenHexDigits) {
-    // OpenSSL cannot compute SHA-256: the process is broken, not the input.
-    std::fputs("klaxon::log: HMAC-SHA256 failed\n", stderr);
-    std::abort();
-  }
-  constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  for (size_t i = 0; i < kTokenHexDigits / 2; ++i) {
-    token.push_back(kHex[mac[i] >> 4]);
-    token.push_back(kHex[mac[i] & 0xf]);
-  }
   std::string digits;
   for (char c : number) {
     if (c >= '0' && c <= '9') digits.push_back(c);
   }
   return nlohmann::json{
-      {"token", token},
+      {"token", Token(number)},
       {"cc", phone::CountryCallingCode(number).value_or("")},
       {"last4", digits.size() >= kMinDigitsForLast4 ? digits.substr(digits.size() - 4) : ""},
   };

@@ -40,6 +40,8 @@ class PhoneRedactor {
   // For any input, E.164 or not: "cc" is "" when no country calling code is recognized and
   // "last4" is "" when the input has fewer than 8 digits (too little left to hide).
   nlohmann::json Redact(std::string_view number) const;
+  // Redact's "token" alone: a stable key for per-recipient state that holds no phone number.
+  std::string Token(std::string_view number) const;
 
  private:
   explicit PhoneRedactor(std::string key) : key_(std::move(key)) {}

@@ -91,6 +91,10 @@ TEST(LoggerTest, PhoneFieldIsWrittenRedacted) {
   EXPECT_THAT(sink.Lines().front(), Not(HasSubstr("4155552671")));
 }
 
+TEST(PhoneRedactorTest, TokenIsTheRedactedToken) {
+  EXPECT_EQ(MakeRedactor().Token(kNumber), MakeRedactor().Redact(kNumber)["token"]);
+}
+
 TEST(LoggerTest, PlainStringThatLooksLikeAPhoneIsRedactedToo) {
   MemorySink sink;
   MakeLogger(sink).Info("sending", {{"to", kNumber}, {"nested", {{"from", {kNumber}}}}});

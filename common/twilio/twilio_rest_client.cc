@@ -123,6 +123,7 @@ MessageResource ParseMessage(const nlohmann::json& json) {
   message.to = StringField(json, "to");
   message.from = StringField(json, "from");
   message.status = StringField(json, "status");
+  message.body = StringField(json, "body");
   if (const auto code = IntegerField(json, "error_code"))
     message.error_code = static_cast<int>(*code);
   message.error_message = StringField(json, "error_message");
@@ -276,6 +277,10 @@ std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perf
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CaptureHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
+  // HTTP/1.1 keeps connections alive by default, but some servers (the sandbox's Pistache among
+  // them) close after each answer unless asked; a new connection per request costs a handshake
+  // (TLS with Twilio) and leaves a TIME_WAIT socket behind. libcurl drops the header on HTTP/2.
+  headers.reset(curl_slist_append(headers.release(), "Connection: keep-alive"));
   if (method == "POST") {
     headers.reset(
         curl_slist_append(headers.release(), "Content-Type: application/x-www-form-urlencoded"));
@@ -345,6 +350,42 @@ TwilioResult<Resource> TwilioRestClient::Request(std::string_view method,
   if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
   const auto& http = std::get<HttpResponse>(response);
   return Interpret<Resource>(http.status, http.body, http.retry_after, parse);
+}
+
+template <typename Resource, typename Parse>
+TwilioResult<ResourcePage<Resource>> TwilioRestClient::List(std::string_view collection,
+                                                            const char* field,
+                                                            const ListRequest& request,
+                                                            Parse parse) {
+  const http::FormParams query = {
+      {"To", request.to}, {"From", request.from}, {"PageSize", absl::StrCat(request.page_size)}};
+  auto response = Perform("GET",
+                          absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
+                                       "/", absl::string_view(collection.data(), collection.size()),
+                                       ".json?", http::EncodeForm(query)),
+                          {});
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  if (http.status < 200 || http.status > 299) {
+    return AnsweredError(http.status, http.body, http.retry_after);
+  }
+  const nlohmann::json json = nlohmann::json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains(field) || !json[field].is_array()) {
+    return UnknownOutcome("unparseable list response body");
+  }
+  ResourcePage<Resource> page;
+  for (const nlohmann::json& item : json[field]) page.resources.push_back(parse(item));
+  page.has_more = !StringField(json, "next_page_uri").empty();
+  return page;
+}
+
+TwilioResult<ResourcePage<MessageResource>> TwilioRestClient::ListMessages(
+    const ListRequest& request) {
+  return List<MessageResource>("Messages", "messages", request, &ParseMessage);
+}
+
+TwilioResult<ResourcePage<CallResource>> TwilioRestClient::ListCalls(const ListRequest& request) {
+  return List<CallResource>("Calls", "calls", request, &ParseCall);
 }
 
 TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {

@@ -83,6 +83,7 @@ struct MessageResource {
   std::string to;
   std::string from;
   std::string status;  // queued, accepted, sending, sent, delivered, undelivered, failed, ...
+  std::string body;    // personal data: compare it, never log it
   std::optional<int> error_code;
   std::string error_message;
   int num_segments = 0;
@@ -124,6 +125,23 @@ struct CreateCallRequest {
   std::optional<absl::Duration> timeout;         // ringing time, whole seconds
 };
 
+// Twilio stamps resources in whole seconds, on its own clock: a resource created by a request
+// may carry a date_created up to this much before the time the request was sent.
+inline constexpr absl::Duration kClockSlack = absl::Seconds(2);
+
+// The first page of a list read, Twilio's newest resources first.
+struct ListRequest {
+  std::string to;
+  std::string from;
+  int page_size = 50;  // Twilio allows 1 to 1000
+};
+
+template <typename Resource>
+struct ResourcePage {
+  std::vector<Resource> resources;
+  bool has_more = false;  // Twilio named a next page
+};
+
 // Thread-safe: any number of threads may call it at once.
 class TwilioRestClient {
  public:
@@ -138,6 +156,9 @@ class TwilioRestClient {
   TwilioResult<CallResource> CreateCall(const CreateCallRequest& request);
   TwilioResult<MessageResource> FetchMessage(std::string_view sid);
   TwilioResult<CallResource> FetchCall(std::string_view sid);
+  // GET Messages.json / Calls.json filtered by To and From (Twilio's list filters).
+  TwilioResult<ResourcePage<MessageResource>> ListMessages(const ListRequest& request);
+  TwilioResult<ResourcePage<CallResource>> ListCalls(const ListRequest& request);
 
  private:
   class ConnectionPool;
@@ -152,6 +173,10 @@ class TwilioRestClient {
   template <typename Resource, typename Parse>
   TwilioResult<Resource> Request(std::string_view method, std::string_view account_path,
                                  const std::string& form_body, Parse parse);
+  // A GET of a list under the account's base path; `field` names the resource array.
+  template <typename Resource, typename Parse>
+  TwilioResult<ResourcePage<Resource>> List(std::string_view collection, const char* field,
+                                            const ListRequest& request, Parse parse);
 
   TwilioRestClientOptions options_;
   std::unique_ptr<ConnectionPool> pool_;

@@ -163,6 +163,52 @@ TEST(TwilioRestClientTest, FetchMessageEscapesSid) {
   EXPECT_EQ(ToStatus(result.error()).code(), absl::StatusCode::kNotFound);
 }
 
+TEST(TwilioRestClientTest, ListMessagesFiltersByToAndFrom) {
+  ScriptedServer server([](const RecordedRequest&) {
+    return HttpResponse(200, R"({"messages": [], "next_page_uri": null, "page": 0})");
+  });
+  auto client = MakeClient(server.base_url());
+  ASSERT_TRUE(client->ListMessages({.to = "+15005550006", .from = "+15005550001"}).ok());
+  EXPECT_EQ(server.requests()[0].request_line,
+            "GET /2010-04-01/Accounts/ACtest/Messages.json"
+            "?To=%2B15005550006&From=%2B15005550001&PageSize=50 HTTP/1.1");
+}
+
+TEST(TwilioRestClientTest, ListMessagesParsesPage) {
+  ScriptedServer server([](const RecordedRequest&) {
+    return HttpResponse(200, absl::StrCat(R"({"messages": [)", kMessageJson,
+                                          R"(], "next_page_uri": "/next", "page": 0})"));
+  });
+  auto client = MakeClient(server.base_url());
+  const auto result = client->ListMessages({.to = "+15005550006", .from = "+15005550001"});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result.value().resources.size(), 1u);
+  EXPECT_EQ(result.value().resources[0].body, "hi");
+  EXPECT_TRUE(result.value().has_more);
+}
+
+TEST(TwilioRestClientTest, ListCallsParsesPage) {
+  ScriptedServer server([](const RecordedRequest&) {
+    return HttpResponse(200, absl::StrCat(R"({"calls": [)", kCallJson, R"(], "page": 0})"));
+  });
+  auto client = MakeClient(server.base_url());
+  const auto result = client->ListCalls({.to = "+15005550006", .from = "+15005550001"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(server.requests()[0].request_line,
+            "GET /2010-04-01/Accounts/ACtest/Calls.json"
+            "?To=%2B15005550006&From=%2B15005550001&PageSize=50 HTTP/1.1");
+  ASSERT_EQ(result.value().resources.size(), 1u);
+  EXPECT_FALSE(result.value().has_more);
+}
+
+TEST(TwilioRestClientTest, ListWithoutResourceArrayIsUnknown) {
+  ScriptedServer server([](const RecordedRequest&) { return HttpResponse(200, R"({"page": 0})"); });
+  auto client = MakeClient(server.base_url());
+  const auto result = client->ListCalls({.to = "+15005550006", .from = "+15005550001"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().transport, Transport::kUnknown);
+}
+
 TEST(TwilioRestClientTest, TwilioErrorBodyIsParsed) {
   ScriptedServer server([](const RecordedRequest&) {
     return HttpResponse(400, R"({"code":21211,"message":"Invalid 'To' Phone Number",
@@ -237,6 +283,13 @@ TEST(TwilioRestClientTest, ReusesConnectionAcrossRequests) {
   auto client = MakeClient(server.base_url());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->FetchMessage("SM1").ok());
   EXPECT_EQ(server.connections_accepted(), 1);
+}
+
+TEST(TwilioRestClientTest, AsksTheServerToKeepTheConnectionAlive) {
+  ScriptedServer server([](const RecordedRequest&) { return HttpResponse(200, kMessageJson); });
+  auto client = MakeClient(server.base_url());
+  ASSERT_TRUE(client->FetchMessage("SM1").ok());
+  EXPECT_TRUE(absl::StrContains(server.requests()[0].headers, "Connection: keep-alive"));
 }
 
 TEST(TwilioRestClientTest, ConcurrentRequestsAllSucceed) {

@@ -4,10 +4,12 @@
 // already reduced to its country calling code and last four digits when an AlertEvent is built.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/alert_status/alert_status.h"
 #include "klaxon/types/v1/types.pb.h"
 
 namespace klaxon::audit {
@@ -15,13 +17,13 @@ namespace klaxon::audit {
 using AlertStatus = klaxon::types::v1::AlertStatus;
 using Channel = klaxon::types::v1::Channel;
 
-// The order statuses move in: QUEUED (1) < SENT (2) < any final (3). The three finals share a
-// rank, so the first final to arrive wins and a later, different one cannot overwrite it.
-// ALERT_STATUS_UNSPECIFIED is 0.
-int16_t StatusRank(AlertStatus status);
+// Statuses move in the rank order of common/alert_status (ADR 0007).
+using alert_status::Rank;
 
 struct AttemptRecord {
   uint32_t number = 0;  // 1 for the first try
+  // A voice alert's SMS fallback is an SMS attempt; the channel of the event that created it.
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
   AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;
@@ -46,6 +48,9 @@ struct AlertRecord {
   std::string reason{};
   absl::Time created_at{};
   absl::Time updated_at{};
+  // occurred_at of the event that last set status and reason: equal-rank-1 events (QUEUED,
+  // WAITING) replace each other only when newer, so their order of arrival does not matter.
+  absl::Time status_at{};
   std::vector<AttemptRecord> attempts{};  // ordered by number
 
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
@@ -68,7 +73,8 @@ struct AlertEvent {
   Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
   uint32_t attempt = 1;
   absl::Time occurred_at{};  // whole microseconds, the precision Postgres keeps
-  // QUEUED for kRequested; SENT, DELIVERED, UNDELIVERED or FAILED for kOutcome.
+  // The attempt's status: QUEUED for kRequested, any other for kOutcome; UNSPECIFIED leaves the
+  // attempts alone (a cancel_requested is about the alert, not one attempt).
   AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
   // kRequested only.
   std::string recipient_country_code{};
@@ -77,6 +83,10 @@ struct AlertEvent {
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;
   std::string reason{};
+  // The alert's status when it differs from the attempt's (a retry: attempt FAILED, alert
+  // WAITING); UNSPECIFIED when the event moves only its attempt (a voice call's callback).
+  std::optional<AlertStatus> alert_status{};
+  std::optional<std::string> alert_reason{};  // with alert_status; `reason` when unset
 };
 
 }  // namespace klaxon::audit

@@ -39,6 +39,7 @@ klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
   for (const AttemptRecord& attempt : record.attempts) {
     klaxon::alerts::v1::Attempt* out = alert.add_attempts();
     out->set_number(attempt.number);
+    out->set_channel(attempt.channel);
     out->set_status(attempt.status);
     out->set_twilio_sid(attempt.twilio_sid);
     out->set_twilio_error_code(attempt.twilio_error_code);
@@ -49,7 +50,8 @@ klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
 }
 
 AlertQueryService::AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader,
-                                     AuditMetrics& metrics, concurrency::BlockingExecutorOptions executor)
+                                     AuditMetrics& metrics,
+                                     concurrency::BlockingExecutorOptions executor)
     : api_keys_(api_keys), reader_(reader), metrics_(metrics), executor_(executor) {}
 
 void AlertQueryService::Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {

@@ -4,11 +4,11 @@
 // Alert message. The logic is AlertReader's; this class only translates.
 
 #include "common/auth/api_keys.h"
+#include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "services/audit/alert.h"
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_metrics.h"
-#include "common/concurrency/blocking_executor.h"
 
 namespace klaxon::audit {
 
@@ -32,7 +32,8 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   const auth::ApiKeyRegistry& api_keys_;
   AlertReader& reader_;
   AuditMetrics& metrics_;
-  concurrency::BlockingExecutor executor_;  // last: its destructor runs queued calls that use the members above
+  concurrency::BlockingExecutor
+      executor_;  // last: its destructor runs queued calls that use the members above
 };
 
 }  // namespace klaxon::audit

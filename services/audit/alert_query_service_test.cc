@@ -5,13 +5,13 @@
 #include <memory>
 
 #include "common/grpcutil/grpcutil.h"
+#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_store.h"
-#include "common/timing/fake_clock.h"
 #include "services/audit/testing/fake_offset_oracle.h"
 
 namespace klaxon::audit {

@@ -16,10 +16,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/timing/clock.h"
 #include "services/audit/alert.h"
 #include "services/audit/alert_store.h"
 #include "services/audit/audit_metrics.h"
-#include "common/timing/clock.h"
 #include "services/audit/offset_oracle.h"
 #include "services/audit/topics.h"
 

@@ -1,11 +1,11 @@
 #include "services/audit/alert_reader.h"
 
+#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/projection.h"
 #include "services/audit/testing/fake_alert_store.h"
-#include "common/timing/fake_clock.h"
 #include "services/audit/testing/fake_offset_oracle.h"
 
 namespace klaxon::audit {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "services/audit/alert.h"
+#include "services/audit/consent.h"
 
 namespace klaxon::audit {
 
@@ -31,6 +32,12 @@ class AlertStore {
   // kUnavailable when the database is unreachable (retry).
   virtual absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
                                                              const ConsumedOffset& progress) = 0;
+
+  // Makes `change` its recipient's recorded consent unless the record already holds one that
+  // Supersedes it (so an older or duplicate change alters nothing), and advances the partition's
+  // progress, atomically. Returns whether the record changed. kUnavailable like Apply.
+  virtual absl::StatusOr<bool> RecordConsent(const ConsentChange& change,
+                                             const ConsumedOffset& progress) = 0;
 
   // Advances progress past a message that carries no applicable event (one that failed to
   // decode), so read-your-writes does not wait for it.

@@ -4,13 +4,18 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "services/audit/event_decoder.h"
 
 namespace klaxon::audit {
 
 AuditConsumer::AuditConsumer(AlertStore& store, const Topics& topics, AuditMetrics& metrics,
-                             timing::Clock& clock, const log::Logger& logger)
-    : store_(store), topics_(topics), metrics_(metrics), clock_(clock), logger_(logger) {}
+                             timing::Clock& clock, const log::Logger& logger,
+                             const log::PhoneRedactor& redactor)
+    : store_(store),
+      topics_(topics),
+      metrics_(metrics),
+      clock_(clock),
+      logger_(logger),
+      redactor_(redactor) {}
 
 absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
                                       const absl::Status& status) {
@@ -44,8 +49,9 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
 
 absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message,
                                               const ConsumedOffset& progress) {
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(message.value);
+  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(message.value, redactor_);
   if (!reading.ok()) return SkipInvalid(message, progress, reading.status());
+  if (reading->consent.has_value()) return RecordConsent(message, progress, *reading);
   if (reading->outcome.has_value()) {
     absl::Status projected = Project(message, progress, *reading->outcome);
     if (projected.ok()) metrics_.TwilioEvent(reading->kind, "applied");
@@ -71,21 +77,43 @@ absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& m
   return absl::OkStatus();
 }
 
+absl::Status AuditConsumer::RecordConsent(const messaging::InboundMessage& message,
+                                          const ConsumedOffset& progress,
+                                          const TwilioEventReading& reading) {
+  const ConsentChange& change = *reading.consent;
+  absl::StatusOr<bool> changed = store_.RecordConsent(change, progress);
+  if (!changed.ok()) return StoreFailed(message, progress, changed.status());
+  metrics_.EventConsumed(message.topic, "applied");
+  metrics_.TwilioEvent(reading.kind, *changed ? "recorded" : "stale");
+  // Consent changes are rare and an operator may need to trace one: the token, country code and
+  // last four identify the recipient without the number.
+  logger_.Info("consent_recorded", {{"kind", std::string(reading.kind)},
+                                    {"recipient_token", change.recipient_token},
+                                    {"country_code", change.country_code},
+                                    {"last4", change.last4},
+                                    {"keyword", change.keyword},
+                                    {"changed", *changed},
+                                    {"sid", reading.sid}});
+  return absl::OkStatus();
+}
+
 absl::Status AuditConsumer::Project(const messaging::InboundMessage& message,
                                     const ConsumedOffset& progress, const AlertEvent& event) {
   const absl::Time start = clock_.Now();
   absl::StatusOr<std::optional<StatusAdvance>> applied = store_.Apply(event, progress);
   metrics_.ProjectionWrite(clock_.Now() - start);
-  if (!applied.ok()) {
-    // The database rejected a value the decoder let through: the message can never apply.
-    if (absl::IsInvalidArgument(applied.status())) {
-      return SkipInvalid(message, progress, applied.status());
-    }
-    return Retryable(message, applied.status());
-  }
+  if (!applied.ok()) return StoreFailed(message, progress, applied.status());
   if (applied->has_value()) metrics_.StatusAdvanced(**applied);
   metrics_.EventConsumed(message.topic, "applied");
   return absl::OkStatus();
+}
+
+absl::Status AuditConsumer::StoreFailed(const messaging::InboundMessage& message,
+                                        const ConsumedOffset& progress,
+                                        const absl::Status& status) {
+  // The database rejected a value the decoder let through: the message can never apply.
+  if (absl::IsInvalidArgument(status)) return SkipInvalid(message, progress, status);
+  return Retryable(message, status);
 }
 
 absl::Status AuditConsumer::SkipInvalid(const messaging::InboundMessage& message,

@@ -41,6 +41,19 @@ std::string MessageStatusValue(const std::string& status, int32_t error_code,
   return event.SerializeAsString();
 }
 
+constexpr char kRecipient[] = "+14155550100";
+
+// An opt-out (STOP) or opt-in (START) as ingress publishes it, received `seconds` after 1.7e9.
+std::string KeywordValue(bool opt_out, int64_t seconds) {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000 + seconds);
+  auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
+  message.set_message_sid("SMkeyword");
+  message.set_from(kRecipient);
+  message.set_keyword(opt_out ? "STOP" : "START");
+  return event.SerializeAsString();
+}
+
 std::string AcceptedValue() {
   klaxon::events::v1::DeliveryEvent delivery;
   FillHeader(*delivery.mutable_header());
@@ -119,9 +132,9 @@ class AuditConsumerTest : public ::testing::Test {
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
   log::MemorySink sink_;
-  log::Logger logger_{
-      {.service = "audit"}, log::PhoneRedactor::Create("audit-consumer-test-key").value(), sink_};
-  AuditConsumer consumer_{store_, topics_, metrics_, clock_, logger_};
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("audit-consumer-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
+  AuditConsumer consumer_{store_, topics_, metrics_, clock_, logger_, redactor_};
 };
 
 TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlertAndRecordsProgress) {
@@ -278,6 +291,40 @@ TEST_F(AuditConsumerTest, StoreDownWhileAcknowledgingIgnoredTwilioEventIsRetryab
       consumer_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 0);
+}
+
+TEST_F(AuditConsumerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToken) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+  std::optional<ConsentChange> consent = store_.FindConsent(redactor_.Token(kRecipient));
+  ASSERT_TRUE(consent.has_value());
+  EXPECT_TRUE(consent->opted_out);
+  EXPECT_EQ(consent->keyword, "STOP");
+  EXPECT_EQ(consent->changed_at, absl::FromUnixSeconds(1'700'000'005));
+  EXPECT_EQ(*store_.NextOffset(topics_.twilio_events, 3), 11);
+  EXPECT_EQ(TwilioEvents("opt_out", "recorded"), 1);
+  EXPECT_EQ(Consumed(topics_.twilio_events, "applied"), 1);
+}
+
+TEST_F(AuditConsumerTest, ConsentChangeIsLoggedWithoutTheNumber) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+  EXPECT_THAT(Logs(), ::testing::HasSubstr(redactor_.Token(kRecipient)));
+  EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
+}
+
+TEST_F(AuditConsumerTest, OptOutOlderThanTheRecordedOptInIsStaleAndKeepsTheOptIn) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(false, 9))).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 11, KeywordValue(true, 5))).ok());
+  EXPECT_FALSE(store_.FindConsent(redactor_.Token(kRecipient))->opted_out);
+  EXPECT_EQ(TwilioEvents("opt_out", "stale"), 1);
+  EXPECT_EQ(*store_.NextOffset(topics_.twilio_events, 3), 12);
+}
+
+TEST_F(AuditConsumerTest, StoreDownWhileRecordingConsentIsRetryable) {
+  store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
+  const absl::Status status =
+      consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(TwilioEvents("opt_out", "recorded"), 0);
 }
 
 }  // namespace

@@ -26,8 +26,10 @@ class AuditMetrics {
   void EventConsumed(std::string_view topic, std::string_view result);
 
   // klaxon_audit_twilio_events_total{kind, result}: a decoded klaxon.twilio.events message;
-  // kind is TwilioEventReading::kind, result "applied" (folded into its alert's record) or why it
-  // was ignored: "no_alert_id", "not_a_status_callback" or "unknown_status".
+  // kind is TwilioEventReading::kind, result "applied" (folded into its alert's record),
+  // "recorded" (an opt-out or opt-in that became its recipient's consent record), "stale" (one
+  // the record already held or had a later change than) or why it was ignored: "no_alert_id",
+  // "not_a_status_callback" or "unknown_status".
   void TwilioEvent(std::string_view kind, std::string_view result);
 
   // klaxon_alert_status_total{channel, status}: an alert's projected status moved to `status`;

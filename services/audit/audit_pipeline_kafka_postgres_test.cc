@@ -18,6 +18,7 @@
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "pqxx/pqxx"
 #include "prometheus/registry.h"
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_consumer.h"
@@ -59,7 +60,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
         {.brokers = brokers, .group_id = prefix + "audit", .topics = topics_.All()});
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     consumer_ = *std::move(consumer);
-    handler_ = std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_, logger_);
+    handler_ =
+        std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_, logger_, redactor_);
     oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));
     reader_ = std::make_unique<AlertReader>(
         *store_, *oracle_, clock_, metrics_,
@@ -134,6 +136,50 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
             .ok());
   }
 
+  // An opt-out or opt-in of +14155550100 as ingress publishes it, received `at`.
+  void PublishKeyword(bool opt_out, absl::Time at) {
+    klaxon::events::v1::TwilioEvent event;
+    event.mutable_header()->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(at));
+    auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
+    message.set_message_sid(opt_out ? "SMstop" : "SMstart");
+    message.set_from("+14155550100");
+    message.set_keyword(opt_out ? "STOP" : "START");
+    ASSERT_TRUE(publisher_
+                    ->Publish({.topic = topics_.twilio_events,
+                               .key = message.from(),
+                               .value = event.SerializeAsString()},
+                              absl::Seconds(10))
+                    .ok());
+  }
+
+  // The keyword of the recipient's opt_outs row, "" without one.
+  std::string StoredKeyword(const std::string& recipient_token) {
+    std::string stored;
+    absl::Status read = db_->Transact([&](pqxx::work& txn) {
+      const pqxx::result rows = txn.exec_params(
+          "SELECT keyword FROM opt_outs WHERE recipient_token = $1", recipient_token);
+      if (!rows.empty()) stored = rows[0][0].as<std::string>();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return stored;
+  }
+
+  // Polls the store until it has consumed `count` messages of the Twilio topic (3 partitions);
+  // false after kWait.
+  bool WaitForTwilioEventsConsumed(int64_t count) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      int64_t consumed = 0;
+      for (int32_t partition = 0; partition < 3; ++partition) {
+        consumed += store_->NextOffset(topics_.twilio_events, partition).value_or(0);
+      }
+      if (consumed >= count) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
   // Polls the store until the alert reaches `status`; false after kWait.
   bool WaitForStatus(const std::string& alert_id, AlertStatus status) {
     const absl::Time deadline = absl::Now() + kWait;
@@ -151,9 +197,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
   log::MemorySink log_sink_;
-  log::Logger logger_{{.service = "audit"},
-                      log::PhoneRedactor::Create("audit-pipeline-test-key").value(),
-                      log_sink_};
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("audit-pipeline-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, log_sink_};
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
@@ -171,11 +216,14 @@ TEST_F(AuditPipelineKafkaPostgresTest, RequestThenAcceptedOutcomeEndsSent) {
   PublishRequest(alert_id);
   PublishAccepted(alert_id);
   ASSERT_TRUE(WaitForStatus(alert_id, klaxon::types::v1::ALERT_STATUS_SENT));
-  absl::StatusOr<std::optional<AlertRecord>> alert = store_->GetAlert("billing", alert_id);
-  ASSERT_TRUE(alert.ok() && alert->has_value());
-  EXPECT_EQ((*alert)->recipient_country_code, "1");
-  EXPECT_EQ((*alert)->recipient_last4, "0100");
-  EXPECT_EQ((*alert)->twilio_sid, "SM0123456789abcdef0123456789abcdef");
+  // The request and the outcome come from different topics; reading through the reader waits
+  // until both are consumed, so the recipient fields the request brings are there too.
+  absl::StatusOr<AlertRecord> alert =
+      reader_->GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->recipient_country_code, "1");
+  EXPECT_EQ(alert->recipient_last4, "0100");
+  EXPECT_EQ(alert->twilio_sid, "SM0123456789abcdef0123456789abcdef");
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, StatusCallbacksEndTheAlertDeliveredOrUndelivered) {
@@ -241,6 +289,15 @@ TEST_F(AuditPipelineKafkaPostgresTest, AlertNotConsumedYetIsUnavailableNotNotFou
   absl::StatusOr<AlertRecord> alert =
       impatient.GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable) << alert.status();
+}
+
+// The STOP arrives after the START that followed it (Twilio retried it): START stays the record.
+TEST_F(AuditPipelineKafkaPostgresTest, OptInConsumedBeforeAnOlderOptOutStaysTheRecord) {
+  const absl::Time now = absl::Now();
+  PublishKeyword(/*opt_out=*/false, now);
+  PublishKeyword(/*opt_out=*/true, now - absl::Minutes(1));
+  ASSERT_TRUE(WaitForTwilioEventsConsumed(2));
+  EXPECT_EQ(StoredKeyword(redactor_.Token("+14155550100")), "START");
 }
 
 }  // namespace

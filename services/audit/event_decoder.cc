@@ -2,9 +2,11 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/twilio/error_codes.h"
@@ -16,11 +18,19 @@ namespace {
 using klaxon::events::v1::CallStatusUpdate;
 using klaxon::events::v1::DeliveryOutcome;
 using klaxon::events::v1::EventHeader;
+using klaxon::events::v1::KeywordMessage;
 using klaxon::events::v1::MessageStatusUpdate;
 using klaxon::events::v1::TwilioEvent;
 
 absl::Status Invalid(std::string_view type, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(std::string(type), ": ", std::string(problem)));
+}
+
+// Postgres keeps microseconds; truncating here keeps a record equal to its stored form.
+absl::Time StoredTime(const google::protobuf::Timestamp& timestamp) {
+  const absl::Time time =
+      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+  return absl::FromUnixMicros(absl::ToUnixMicros(time));
 }
 
 // Fills alert_id, attempt and occurred_at, which every event about an alert carries.
@@ -33,10 +43,7 @@ absl::Status DecodeAlertReference(std::string_view type, const EventHeader& head
   if (!header.has_occurred_at()) return Invalid(type, "header.occurred_at is missing");
   event.alert_id = header.alert_id();
   event.attempt = header.attempt();
-  // Postgres keeps microseconds; truncating here keeps a record equal to its stored form.
-  const absl::Time occurred_at = absl::FromUnixSeconds(header.occurred_at().seconds()) +
-                                 absl::Nanoseconds(header.occurred_at().nanos());
-  event.occurred_at = absl::FromUnixMicros(absl::ToUnixMicros(occurred_at));
+  event.occurred_at = StoredTime(header.occurred_at());
   return absl::OkStatus();
 }
 
@@ -112,8 +119,13 @@ std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
     return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
   }
   // A reason is what went wrong (clients show it as the error), so a delivered call has none.
-  // Who answered (human or machine) matters once voice escalation reads it (delivery engine).
+  // A machine answering reached nobody; the voice worker calls again (ADR 0007).
   if (status == "completed") {
+    if (update.answered_by().starts_with("machine") || update.answered_by() == "fax") {
+      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
+                             .reason = absl::StrCat("the call was answered by a machine (",
+                                                    update.answered_by(), ")")};
+    }
     return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
   }
   const std::string reason =
@@ -129,6 +141,97 @@ std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
                            .reason = reason};
   }
   return std::nullopt;
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& timestamp) {
+  return absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ",
+      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos()),
+      absl::UTCTimeZone());
+}
+
+// "<reason>; <then>", or <then> alone when the worker gave no reason.
+std::string Joined(const std::string& reason, std::string then) {
+  return reason.empty() ? then : absl::StrCat(reason, "; ", then);
+}
+
+// A worker's decision as the attempt's and the alert's status (ADR 0007, "Audit's projection").
+// Returns an error naming the problem for an unspecified or unknown kind.
+absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
+  using klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
+  using klaxon::types::v1::ALERT_STATUS_CANCELLED;
+  using klaxon::types::v1::ALERT_STATUS_FAILED;
+  using klaxon::types::v1::ALERT_STATUS_SENT;
+  using klaxon::types::v1::ALERT_STATUS_SUPPRESSED;
+  using klaxon::types::v1::ALERT_STATUS_UNDELIVERED;
+  using klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  using klaxon::types::v1::ALERT_STATUS_WAITING;
+  switch (outcome.kind()) {
+    case DeliveryOutcome::KIND_ACCEPTED:
+      event.status = ALERT_STATUS_SENT;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_REJECTED:
+    case DeliveryOutcome::KIND_GAVE_UP:
+    case DeliveryOutcome::KIND_DEAD_LETTERED:
+      event.status = ALERT_STATUS_FAILED;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_RETRY_SCHEDULED:
+      // Twilio took the attempt and it then failed (a call nobody answered): UNDELIVERED; it
+      // never took it (429, 5xx): FAILED. Either way the alert itself waits for the retry.
+      event.status = outcome.twilio_sid().empty() ? ALERT_STATUS_FAILED : ALERT_STATUS_UNDELIVERED;
+      event.alert_status = ALERT_STATUS_WAITING;
+      event.alert_reason =
+          Joined(outcome.reason(), absl::StrCat("retrying at ", FormatTime(outcome.retry_at())));
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_DEFERRED:
+      event.status = ALERT_STATUS_WAITING;
+      event.reason =
+          Joined(outcome.reason(), absl::StrCat("next try at ", FormatTime(outcome.retry_at())));
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_SUPPRESSED:
+      event.status = ALERT_STATUS_SUPPRESSED;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_CANCELLED:
+      event.status = ALERT_STATUS_CANCELLED;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_ACKNOWLEDGED:
+      event.status = ALERT_STATUS_ACKNOWLEDGED;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_UNREACHED:
+      event.status = ALERT_STATUS_UNDELIVERED;
+      return absl::OkStatus();
+    case DeliveryOutcome::KIND_FALLBACK_TO_SMS:
+      // The alert stays where it is until the SMS attempt reports; the attempt this names only
+      // learns why (WAITING never lowers a call that already ended).
+      event.status = ALERT_STATUS_WAITING;
+      event.alert_status = ALERT_STATUS_UNSPECIFIED;
+      event.reason = Joined(outcome.reason(), "no call was answered; the text follows by SMS");
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(outcome.kind() == DeliveryOutcome::KIND_UNSPECIFIED
+                                            ? "outcome.kind is unspecified"
+                                            : "outcome.kind is unknown");
+  }
+}
+
+// `reading` (an opt-out's or opt-in's, its kind set) with the recipient's consent change.
+absl::StatusOr<TwilioEventReading> WithConsent(TwilioEventReading reading,
+                                               const TwilioEvent& message,
+                                               const KeywordMessage& keyword, bool opted_out,
+                                               const log::PhoneRedactor& redactor) {
+  constexpr std::string_view kType = "TwilioEvent";
+  if (!phone::CountryCallingCode(keyword.from()).has_value()) {
+    return Invalid(kType, absl::StrCat(std::string(reading.kind), ".from is not an E.164 number"));
+  }
+  if (!message.header().has_occurred_at()) return Invalid(kType, "header.occurred_at is missing");
+  const nlohmann::json redacted = redactor.Redact(keyword.from());
+  reading.consent = ConsentChange{.recipient_token = redacted.at("token").get<std::string>(),
+                                  .country_code = redacted.at("cc").get<std::string>(),
+                                  .last4 = redacted.at("last4").get<std::string>(),
+                                  .opted_out = opted_out,
+                                  .keyword = keyword.keyword(),
+                                  .changed_at = StoredTime(message.header().occurred_at())};
+  return reading;
 }
 
 }  // namespace
@@ -166,26 +269,26 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
       !header.ok()) {
     return header;
   }
+  if (message.has_cancel_requested()) {
+    // About the alert, not an attempt; it ends nothing (the worker's CANCELLED does), but an
+    // alert still waiting says why nothing more will happen.
+    event.alert_status = klaxon::types::v1::ALERT_STATUS_WAITING;
+    event.alert_reason = "the caller cancelled the alert; pending sends stop";
+    return event;
+  }
   if (!message.has_outcome()) return Invalid(kType, "outcome is missing");
   const DeliveryOutcome& outcome = message.outcome();
-  switch (outcome.kind()) {
-    case DeliveryOutcome::KIND_ACCEPTED:
-      event.status = klaxon::types::v1::ALERT_STATUS_SENT;
-      break;
-    case DeliveryOutcome::KIND_REJECTED:
-    case DeliveryOutcome::KIND_GAVE_UP:
-      event.status = klaxon::types::v1::ALERT_STATUS_FAILED;
-      break;
-    default:
-      return Invalid(kType, "outcome.kind is unspecified");
-  }
   event.twilio_sid = outcome.twilio_sid();
   event.twilio_error_code = outcome.twilio_error_code();
   event.reason = outcome.reason();
+  if (absl::Status mapped = MapOutcome(outcome, event); !mapped.ok()) {
+    return Invalid(kType, std::string(mapped.message()));
+  }
   return event;
 }
 
-absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value) {
+absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
+                                                     const log::PhoneRedactor& redactor) {
   constexpr std::string_view kType = "TwilioEvent";
   TwilioEvent message;
   if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -217,13 +320,13 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value) {
     case TwilioEvent::kOptOut:
       reading.kind = "opt_out";
       reading.sid = message.opt_out().message_sid();
-      reading.ignored = "not_a_status_callback";
-      return reading;
+      return WithConsent(std::move(reading), message, message.opt_out(), /*opted_out=*/true,
+                         redactor);
     case TwilioEvent::kOptIn:
       reading.kind = "opt_in";
       reading.sid = message.opt_in().message_sid();
-      reading.ignored = "not_a_status_callback";
-      return reading;
+      return WithConsent(std::move(reading), message, message.opt_in(), /*opted_out=*/false,
+                         redactor);
     case TwilioEvent::kKeyPress:
       reading.kind = "key_press";
       reading.sid = message.key_press().call_sid();
@@ -251,6 +354,12 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value) {
     return reading;
   }
   event.status = outcome->status;
+  // A call's callback moves only its attempt: the voice worker decides the alert's fate
+  // (UNREACHED, ACKNOWLEDGED, FALLBACK_TO_SMS), except that a person answering delivered it.
+  if (channel == klaxon::types::v1::CHANNEL_VOICE &&
+      outcome->status != klaxon::types::v1::ALERT_STATUS_DELIVERED) {
+    event.alert_status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  }
   event.twilio_sid = reading.sid;
   event.twilio_error_code = outcome->error_code;
   event.reason = std::move(outcome->reason);

@@ -1,14 +1,17 @@
 #pragma once
-// Turns Kafka values into AlertEvents, validating what the projection relies on. The recipient's
-// number is reduced here to its country calling code and last four digits and goes no further;
-// the message text is dropped, and so is everything personal a Twilio webhook carries.
+// Turns Kafka values into AlertEvents (and opt-outs/opt-ins into ConsentChanges), validating what
+// the projection relies on. A recipient's number is reduced here to its country calling code and
+// last four digits (and, for consent, its keyed token) and goes no further; the message text is
+// dropped, and so is everything else personal a Twilio webhook carries.
 
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/log/log.h"
 #include "services/audit/alert.h"
+#include "services/audit/consent.h"
 
 namespace klaxon::audit {
 
@@ -17,9 +20,18 @@ namespace klaxon::audit {
 // occurred_at) or the E.164 recipient is missing or malformed.
 absl::StatusOr<AlertEvent> DecodeAlertRequested(std::string_view value);
 
-// A serialized klaxon.events.v1.DeliveryEvent carrying an outcome: ACCEPTED becomes SENT,
-// REJECTED and GAVE_UP become FAILED. kInvalidArgument like DecodeAlertRequested, and for a
-// missing or unspecified outcome.
+// A serialized klaxon.events.v1.DeliveryEvent (ADR 0007, "Audit's projection"), as the attempt's
+// status and, where it differs, the alert's:
+//   ACCEPTED -> SENT; REJECTED, GAVE_UP, DEAD_LETTERED -> FAILED; SUPPRESSED, CANCELLED,
+//   ACKNOWLEDGED -> the same; UNREACHED -> UNDELIVERED;
+//   RETRY_SCHEDULED -> attempt FAILED (UNDELIVERED when Twilio had taken it), alert WAITING
+//                      with "<reason>; retrying at <retry_at>";
+//   DEFERRED -> WAITING, "<the limit's reason>; next try at <retry_at>";
+//   FALLBACK_TO_SMS -> the alert unchanged (the SMS attempt follows), the attempt told why;
+//   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
+//                       so it ends nothing: the worker's CANCELLED does).
+// kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
+// unknown outcome kind.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);
 
 // What audit makes of one klaxon.events.v1.TwilioEvent.
@@ -36,21 +48,30 @@ struct TwilioEventReading {
   //   message: queued, accepted, scheduled, sending, sent -> SENT; delivered, read -> DELIVERED;
   //            undelivered -> UNDELIVERED and failed, canceled -> FAILED, with the ErrorCode and
   //            a reason naming status and code ("Twilio reported undelivered, error 30003: ...")
-  //   call:    queued, initiated, ringing, in-progress -> SENT; completed -> DELIVERED (it was
-  //            answered); busy, no-answer, canceled -> UNDELIVERED; failed -> FAILED, with a
-  //            reason naming the call status
+  //   call:    queued, initiated, ringing, in-progress -> SENT; completed -> DELIVERED (a
+  //            person answered) or UNDELIVERED (AnsweredBy machine_* or fax); busy, no-answer,
+  //            canceled -> UNDELIVERED; failed -> FAILED, with a reason naming the call status.
+  //            A call's status moves only its attempt (alert_status UNSPECIFIED), except
+  //            DELIVERED: the voice worker decides a voice alert's fate (ADR 0007).
   // nullopt when the event moves no alert; `ignored` then says why.
   std::optional<AlertEvent> outcome{};
+  // An opt-out or opt-in: the recipient's new consent, from `from` (as token, country code and
+  // last four), opted_out, the keyword, and header.occurred_at (when ingress received it,
+  // truncated to microseconds). nullopt for every other kind.
+  std::optional<ConsentChange> consent{};
   // "no_alert_id": a status callback whose URL named no alert (one configured in the Twilio
-  // console); "not_a_status_callback": an inbound message, opt-out, opt-in or key press, which
-  // later issues act on; "unknown_status": a status word not mapped above (inbound ones, or one
-  // Twilio added). Empty when `outcome` is set.
+  // console); "not_a_status_callback": an inbound message or key press, which later issues act
+  // on; "unknown_status": a status word not mapped above (inbound ones, or one Twilio added).
+  // Empty when `outcome` or `consent` is set.
   std::string_view ignored{};
 };
 
-// A serialized klaxon.events.v1.TwilioEvent. kInvalidArgument, naming the field, when the bytes
-// do not parse, the body is missing, or a status callback's header names an alert but is
-// malformed (alert_id not a canonical UUID, attempt below 1, occurred_at missing).
-absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value);
+// A serialized klaxon.events.v1.TwilioEvent; `redactor` (keyed by KLAXON_PII_HMAC_KEY) turns an
+// opt-out's or opt-in's number into its token. kInvalidArgument, naming the field, when the
+// bytes do not parse, the body is missing, a status callback's header names an alert but is
+// malformed (alert_id not a canonical UUID, attempt below 1, occurred_at missing), or an opt-out
+// or opt-in has no E.164 `from` or no header.occurred_at.
+absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
+                                                     const log::PhoneRedactor& redactor);
 
 }  // namespace klaxon::audit

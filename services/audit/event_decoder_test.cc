@@ -122,11 +122,90 @@ TEST(DecodeDeliveryEventTest, UnspecifiedOutcomeIsInvalidArgument) {
   EXPECT_THAT(event.status().message(), HasSubstr("outcome.kind"));
 }
 
+AlertEvent DecodeKind(klaxon::events::v1::DeliveryOutcome::Kind kind,
+                      std::string_view sid = "SM123") {
+  auto delivery = ValidDelivery(kind);
+  delivery.mutable_outcome()->set_twilio_sid(std::string(sid));
+  delivery.mutable_outcome()->mutable_retry_at()->set_seconds(1'700'000'090);
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  EXPECT_TRUE(event.ok()) << event.status();
+  return event.ok() ? *std::move(event) : AlertEvent{};
+}
+
+using klaxon::events::v1::DeliveryOutcome;
+
+TEST(DecodeDeliveryEventTest, FinalKindsMoveAttemptAndAlertAlike) {
+  const std::vector<std::pair<DeliveryOutcome::Kind, AlertStatus>> finals = {
+      {DeliveryOutcome::KIND_DEAD_LETTERED, klaxon::types::v1::ALERT_STATUS_FAILED},
+      {DeliveryOutcome::KIND_SUPPRESSED, klaxon::types::v1::ALERT_STATUS_SUPPRESSED},
+      {DeliveryOutcome::KIND_CANCELLED, klaxon::types::v1::ALERT_STATUS_CANCELLED},
+      {DeliveryOutcome::KIND_ACKNOWLEDGED, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED},
+      {DeliveryOutcome::KIND_UNREACHED, klaxon::types::v1::ALERT_STATUS_UNDELIVERED},
+  };
+  for (const auto& [kind, status] : finals) {
+    const AlertEvent event = DecodeKind(kind);
+    EXPECT_EQ(event.status, status) << kind;
+    EXPECT_FALSE(event.alert_status.has_value()) << kind;
+    EXPECT_EQ(event.reason, "invalid number") << kind;
+  }
+}
+
+TEST(DecodeDeliveryEventTest, RetryFailsTheAttemptAndLetsTheAlertWaitUntilRetryAt) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_RETRY_SCHEDULED, "");
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_FAILED);
+  EXPECT_EQ(event.reason, "invalid number");
+  EXPECT_EQ(event.alert_status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_EQ(event.alert_reason, "invalid number; retrying at 2023-11-14T22:14:50Z");
+}
+
+TEST(DecodeDeliveryEventTest, RetryOfAnAttemptTwilioTookLeavesItUndelivered) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_RETRY_SCHEDULED, "CA1");
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+}
+
+TEST(DecodeDeliveryEventTest, DeferredWaitsWithTheLimitsReason) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_DEFERRED, "");
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_FALSE(event.alert_status.has_value());
+  EXPECT_EQ(event.reason, "invalid number; next try at 2023-11-14T22:14:50Z");
+}
+
+TEST(DecodeDeliveryEventTest, FallbackToSmsLeavesTheAlertAlone) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_FALLBACK_TO_SMS);
+  EXPECT_EQ(event.alert_status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_THAT(event.reason, HasSubstr("the text follows by SMS"));
+}
+
+TEST(DecodeDeliveryEventTest, CancelRequestedMovesNoAttemptAndFinalizesNothing) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_cancel_requested()->set_reason("cancelled by the caller");
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_EQ(event->alert_status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_THAT(*event->alert_reason, HasSubstr("cancelled"));
+}
+
+TEST(DecodeDeliveryEventTest, UnknownOutcomeKindIsInvalidArgument) {
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(
+      ValidDelivery(static_cast<DeliveryOutcome::Kind>(99)).SerializeAsString());
+  EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(event.status().message(), HasSubstr("outcome.kind"));
+}
+
 TEST(DecodeDeliveryEventTest, MissingOutcomeIsInvalidArgument) {
   auto delivery = ValidDelivery(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED);
   delivery.clear_outcome();
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+const log::PhoneRedactor& Redactor() {
+  static const log::PhoneRedactor redactor =
+      log::PhoneRedactor::Create("event-decoder-test-key").value();
+  return redactor;
 }
 
 // A status callback as ingress publishes it: the alert and attempt from the callback URL, no
@@ -159,7 +238,8 @@ klaxon::events::v1::TwilioEvent CallStatus(std::string status) {
 }
 
 TwilioEventReading Read(const klaxon::events::v1::TwilioEvent& event) {
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
   EXPECT_TRUE(reading.ok()) << reading.status();
   return reading.ok() ? *std::move(reading) : TwilioEventReading{};
 }
@@ -227,6 +307,38 @@ TEST(DecodeTwilioEventTest, CompletedCallIsDelivered) {
   EXPECT_EQ(reading.outcome->reason, "");
 }
 
+TEST(DecodeTwilioEventTest, HumanAnsweredCallDeliversTheAlert) {
+  klaxon::events::v1::TwilioEvent event = CallStatus("completed");
+  event.mutable_call_status()->set_answered_by("human");
+  const TwilioEventReading reading = Read(event);
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_FALSE(reading.outcome->alert_status.has_value());
+}
+
+TEST(DecodeTwilioEventTest, MachineAnsweredCallIsAnUndeliveredAttemptOnly) {
+  klaxon::events::v1::TwilioEvent event = CallStatus("completed");
+  event.mutable_call_status()->set_answered_by("machine_start");
+  const TwilioEventReading reading = Read(event);
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_EQ(reading.outcome->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(reading.outcome->alert_status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_THAT(reading.outcome->reason, HasSubstr("machine"));
+}
+
+TEST(DecodeTwilioEventTest, UnansweredOrFailedCallMovesOnlyItsAttempt) {
+  for (const char* status : {"ringing", "busy", "no-answer", "failed"}) {
+    const TwilioEventReading reading = Read(CallStatus(status));
+    ASSERT_TRUE(reading.outcome.has_value()) << status;
+    EXPECT_EQ(reading.outcome->alert_status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED) << status;
+  }
+}
+
+TEST(DecodeTwilioEventTest, MessageCallbackMovesTheAlertToo) {
+  const TwilioEventReading reading = Read(MessageStatus("delivered"));
+  ASSERT_TRUE(reading.outcome.has_value());
+  EXPECT_FALSE(reading.outcome->alert_status.has_value());
+}
+
 TEST(DecodeTwilioEventTest, UnansweredCallIsUndeliveredNamingTheCallStatus) {
   for (const char* status : {"busy", "no-answer", "canceled"}) {
     const TwilioEventReading reading = Read(CallStatus(status));
@@ -268,44 +380,98 @@ TEST(DecodeTwilioEventTest, UnknownStatusWordIsIgnored) {
   EXPECT_EQ(reading.twilio_status, "partially_delivered");
 }
 
-TEST(DecodeTwilioEventTest, InboundMessagesOptOutsAndKeyPressesAreNotStatusCallbacks) {
+TEST(DecodeTwilioEventTest, InboundMessagesAndKeyPressesAreNotStatusCallbacks) {
   klaxon::events::v1::TwilioEvent inbound;
   inbound.mutable_inbound_message()->set_message_sid("SMin");
   inbound.mutable_inbound_message()->set_from("+14155550100");
-  klaxon::events::v1::TwilioEvent opt_out;
-  opt_out.mutable_opt_out()->set_keyword("STOP");
-  klaxon::events::v1::TwilioEvent opt_in;
-  opt_in.mutable_opt_in()->set_keyword("START");
   klaxon::events::v1::TwilioEvent key_press = Callback();
   key_press.mutable_key_press()->set_call_sid("CAkey");
   key_press.mutable_key_press()->set_digits("1");
   const std::vector<std::pair<klaxon::events::v1::TwilioEvent, std::string_view>> cases = {
-      {inbound, "inbound_message"},
-      {opt_out, "opt_out"},
-      {opt_in, "opt_in"},
-      {key_press, "key_press"}};
+      {inbound, "inbound_message"}, {key_press, "key_press"}};
   for (const auto& [event, kind] : cases) {
     const TwilioEventReading reading = Read(event);
     EXPECT_EQ(reading.kind, kind);
     EXPECT_FALSE(reading.outcome.has_value()) << kind;
+    EXPECT_FALSE(reading.consent.has_value()) << kind;
     EXPECT_EQ(reading.ignored, "not_a_status_callback") << kind;
   }
 }
 
+// An opt-out or opt-in as ingress publishes it: no alert, occurred_at when ingress received it.
+klaxon::events::v1::TwilioEvent Keyword(bool opt_out, std::string keyword) {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'200);
+  event.mutable_header()->mutable_occurred_at()->set_nanos(123'456'789);
+  auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
+  message.set_message_sid("SMkeyword");
+  message.set_from("+14155550100");
+  message.set_to("+15005550006");
+  message.set_keyword(std::move(keyword));
+  return event;
+}
+
+TEST(DecodeTwilioEventTest, OptOutIsTheRecipientsConsentWithdrawnUnderItsToken) {
+  const TwilioEventReading reading = Read(Keyword(/*opt_out=*/true, "STOP"));
+  EXPECT_EQ(reading.kind, "opt_out");
+  EXPECT_EQ(reading.sid, "SMkeyword");
+  EXPECT_FALSE(reading.outcome.has_value());
+  EXPECT_EQ(reading.ignored, "");
+  ASSERT_TRUE(reading.consent.has_value());
+  EXPECT_EQ(*reading.consent,
+            (ConsentChange{.recipient_token = Redactor().Token("+14155550100"),
+                           .country_code = "1",
+                           .last4 = "0100",
+                           .opted_out = true,
+                           .keyword = "STOP",
+                           .changed_at = absl::FromUnixMicros(1'700'000'200'123'456)}));
+}
+
+TEST(DecodeTwilioEventTest, OptInIsTheRecipientsConsentGiven) {
+  const TwilioEventReading reading = Read(Keyword(/*opt_out=*/false, "START"));
+  EXPECT_EQ(reading.kind, "opt_in");
+  ASSERT_TRUE(reading.consent.has_value());
+  EXPECT_FALSE(reading.consent->opted_out);
+  EXPECT_EQ(reading.consent->keyword, "START");
+  EXPECT_EQ(reading.consent->recipient_token, Redactor().Token("+14155550100"));
+}
+
+TEST(DecodeTwilioEventTest, OptOutFromANonE164NumberIsInvalidArgumentNamingTheField) {
+  klaxon::events::v1::TwilioEvent event = Keyword(/*opt_out=*/true, "STOP");
+  event.mutable_opt_out()->set_from("4155550100");
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("opt_out.from"));
+  EXPECT_THAT(reading.status().message(), Not(HasSubstr("4155550100")));
+}
+
+TEST(DecodeTwilioEventTest, OptInWithoutOccurredAtIsInvalidArgument) {
+  klaxon::events::v1::TwilioEvent event = Keyword(/*opt_out=*/false, "START");
+  event.mutable_header()->clear_occurred_at();
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("header.occurred_at"));
+}
+
 TEST(DecodeTwilioEventTest, MissingBodyIsInvalidArgument) {
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(Callback().SerializeAsString());
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(Callback().SerializeAsString(), Redactor());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("body"));
 }
 
 TEST(DecodeTwilioEventTest, GarbageIsInvalidArgument) {
-  EXPECT_EQ(DecodeTwilioEvent("\xff\xff\xff").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeTwilioEvent("\xff\xff\xff", Redactor()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(DecodeTwilioEventTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
   klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
   event.mutable_header()->set_alert_id("not-a-uuid");
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.alert_id"));
 }
@@ -313,7 +479,8 @@ TEST(DecodeTwilioEventTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
 TEST(DecodeTwilioEventTest, AttemptZeroIsInvalidArgument) {
   klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
   event.mutable_header()->set_attempt(0);
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(event.SerializeAsString());
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.attempt"));
 }

@@ -19,12 +19,12 @@
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
 #include "common/runtime/service_runtime.h"
+#include "common/timing/clock.h"
 #include "services/audit/alert_query_service.h"
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
-#include "common/timing/clock.h"
 #include "services/audit/kafka_offset_oracle.h"
 #include "services/audit/postgres_alert_store.h"
 #include "services/audit/topics.h"
@@ -91,13 +91,13 @@ int Run() {
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
 
   const Topics topics = Topics::WithPrefix(settings.common.topic_prefix);
-  auto consumer = kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
-                                                .group_id = kConsumerGroup,
-                                                .topics = topics.All(),
-                                                .client_id = kService,
-                                                .log = (*runtime)->KafkaLog(),
-                                                .on_lag = (*runtime)->ConsumerLagGauge(
-                                                    kConsumerGroup)});
+  auto consumer =
+      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .group_id = kConsumerGroup,
+                                    .topics = topics.All(),
+                                    .client_id = kService,
+                                    .log = (*runtime)->KafkaLog(),
+                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup)});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
@@ -105,7 +105,10 @@ int Run() {
   PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
   timing::RealClock clock;
-  AuditConsumer handler(store, topics, metrics, clock, logger);
+  // ServiceRuntime::Create accepted the same key, so this cannot fail in practice.
+  auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
+  if (!redactor.ok()) return fail("create_phone_redactor", redactor.status());
+  AuditConsumer handler(store, topics, metrics, clock, logger, *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
   AlertQueryService service(*api_keys, reader, metrics);

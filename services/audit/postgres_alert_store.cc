@@ -18,37 +18,40 @@ constexpr char kSelectAlertSql[] =
     "SELECT alert_id::text, caller, channel, status, requested, recipient_country_code, "
     "  recipient_last4, twilio_sid, twilio_error_code, reason, "
     "  (extract(epoch FROM created_at) * 1000000)::bigint, "
-    "  (extract(epoch FROM updated_at) * 1000000)::bigint "
+    "  (extract(epoch FROM updated_at) * 1000000)::bigint, "
+    "  (extract(epoch FROM status_at) * 1000000)::bigint "
     "FROM alerts WHERE alert_id = $1::uuid";
 
 constexpr char kSelectAttemptsSql[] =
     "SELECT attempt, status, twilio_sid, twilio_error_code, reason, "
-    "  (extract(epoch FROM occurred_at) * 1000000)::bigint "
+    "  (extract(epoch FROM occurred_at) * 1000000)::bigint, channel "
     "FROM attempts WHERE alert_id = $1::uuid ORDER BY attempt";
 
 constexpr char kUpsertAlertSql[] =
     "INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
     "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
-    "  created_at, updated_at) "
+    "  created_at, updated_at, status_at) "
     "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
     "  'epoch'::timestamptz + $12::bigint * interval '1 microsecond', "
-    "  'epoch'::timestamptz + $13::bigint * interval '1 microsecond') "
+    "  'epoch'::timestamptz + $13::bigint * interval '1 microsecond', "
+    "  'epoch'::timestamptz + $14::bigint * interval '1 microsecond') "
     "ON CONFLICT (alert_id) DO UPDATE SET "
     "  caller = EXCLUDED.caller, channel = EXCLUDED.channel, status = EXCLUDED.status, "
     "  status_rank = EXCLUDED.status_rank, requested = EXCLUDED.requested, "
     "  recipient_country_code = EXCLUDED.recipient_country_code, "
     "  recipient_last4 = EXCLUDED.recipient_last4, twilio_sid = EXCLUDED.twilio_sid, "
     "  twilio_error_code = EXCLUDED.twilio_error_code, reason = EXCLUDED.reason, "
-    "  created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at "
+    "  created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, "
+    "  status_at = EXCLUDED.status_at "
     "WHERE alerts.status_rank <= EXCLUDED.status_rank";
 
 constexpr char kUpsertAttemptSql[] =
     "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
-    "  twilio_error_code, reason, occurred_at) "
+    "  twilio_error_code, reason, occurred_at, channel) "
     "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, "
-    "  'epoch'::timestamptz + $8::bigint * interval '1 microsecond') "
+    "  'epoch'::timestamptz + $8::bigint * interval '1 microsecond', $9) "
     "ON CONFLICT (alert_id, attempt) DO UPDATE SET "
-    "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, "
+    "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, channel = EXCLUDED.channel, "
     "  twilio_sid = EXCLUDED.twilio_sid, twilio_error_code = EXCLUDED.twilio_error_code, "
     "  reason = EXCLUDED.reason, occurred_at = EXCLUDED.occurred_at "
     "WHERE attempts.status_rank <= EXCLUDED.status_rank";
@@ -58,6 +61,18 @@ constexpr char kAdvanceProgressSql[] =
     "ON CONFLICT (topic, partition) DO UPDATE SET "
     "  next_offset = GREATEST(consumer_progress.next_offset, EXCLUDED.next_offset), "
     "  updated_at = now()";
+
+// The row comparison is Supersedes(): later changed_at, then opted_out (true wins), then keyword
+// (bytewise, as std::string compares). An equal row is a duplicate and writes nothing.
+constexpr char kUpsertConsentSql[] =
+    "INSERT INTO opt_outs (recipient_token, country_code, last4, opted_out, keyword, changed_at) "
+    "VALUES ($1, $2, $3, $4, $5, 'epoch'::timestamptz + $6::bigint * interval '1 microsecond') "
+    "ON CONFLICT (recipient_token) DO UPDATE SET "
+    "  country_code = EXCLUDED.country_code, last4 = EXCLUDED.last4, "
+    "  opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword, "
+    "  changed_at = EXCLUDED.changed_at "
+    "WHERE (opt_outs.changed_at, opt_outs.opted_out, opt_outs.keyword COLLATE \"C\") < "
+    "  (EXCLUDED.changed_at, EXCLUDED.opted_out, EXCLUDED.keyword COLLATE \"C\")";
 
 std::optional<AlertRecord> LoadAlert(pqxx::work& txn, const std::string& alert_id) {
   const pqxx::result rows = txn.exec_params(kSelectAlertSql, alert_id);
@@ -75,9 +90,11 @@ std::optional<AlertRecord> LoadAlert(pqxx::work& txn, const std::string& alert_i
                      .reason = row[9].as<std::string>(),
                      .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
                      .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
+                     .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
                      .attempts = {}};
   for (const pqxx::row attempt : txn.exec_params(kSelectAttemptsSql, alert_id)) {
     record.attempts.push_back({.number = attempt[0].as<uint32_t>(),
+                               .channel = static_cast<Channel>(attempt[6].as<int>()),
                                .status = static_cast<AlertStatus>(attempt[1].as<int>()),
                                .twilio_sid = attempt[2].as<std::string>(),
                                .twilio_error_code = attempt[3].as<int32_t>(),
@@ -113,10 +130,10 @@ absl::StatusOr<std::optional<StatusAdvance>> PostgresAlertStore::Apply(
     if (!current.has_value() || next != *current) {
       const pqxx::result written = txn.exec_params(
           kUpsertAlertSql, next.alert_id, next.caller, static_cast<int>(next.channel),
-          static_cast<int>(next.status), StatusRank(next.status), next.requested,
+          static_cast<int>(next.status), Rank(next.status), next.requested,
           next.recipient_country_code, next.recipient_last4, next.twilio_sid,
           next.twilio_error_code, next.reason, absl::ToUnixMicros(next.created_at),
-          absl::ToUnixMicros(next.updated_at));
+          absl::ToUnixMicros(next.updated_at), absl::ToUnixMicros(next.status_at));
       if (written.affected_rows() != 1) {
         // Only a writer that bypassed the advisory lock can get here; redoing the transaction
         // re-reads what it wrote.
@@ -126,9 +143,9 @@ absl::StatusOr<std::optional<StatusAdvance>> PostgresAlertStore::Apply(
         const AttemptRecord* before = FindAttempt(current, attempt.number);
         if (before != nullptr && *before == attempt) continue;
         txn.exec_params(kUpsertAttemptSql, next.alert_id, static_cast<int64_t>(attempt.number),
-                        static_cast<int>(attempt.status), StatusRank(attempt.status),
+                        static_cast<int>(attempt.status), Rank(attempt.status),
                         attempt.twilio_sid, attempt.twilio_error_code, attempt.reason,
-                        absl::ToUnixMicros(attempt.occurred_at));
+                        absl::ToUnixMicros(attempt.occurred_at), static_cast<int>(attempt.channel));
       }
     }
     AdvanceProgress(txn, progress);
@@ -136,6 +153,21 @@ absl::StatusOr<std::optional<StatusAdvance>> PostgresAlertStore::Apply(
   });
   if (!status.ok()) return status;
   return advanced;
+}
+
+absl::StatusOr<bool> PostgresAlertStore::RecordConsent(const ConsentChange& change,
+                                                       const ConsumedOffset& progress) {
+  bool changed = false;
+  absl::Status status = db_.Transact([&](pqxx::work& txn) {
+    const pqxx::result written = txn.exec_params(
+        kUpsertConsentSql, change.recipient_token, change.country_code, change.last4,
+        change.opted_out, change.keyword, absl::ToUnixMicros(change.changed_at));
+    changed = written.affected_rows() == 1;
+    AdvanceProgress(txn, progress);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return changed;
 }
 
 absl::Status PostgresAlertStore::RecordProgress(const ConsumedOffset& progress) {

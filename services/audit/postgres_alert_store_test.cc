@@ -7,9 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/log/log.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
 #include "services/audit/audit_migrations.h"
@@ -60,6 +62,24 @@ ConsumedOffset At(int64_t next_offset) {
   return {.topic = "klaxon.sms.requests", .partition = 0, .next_offset = next_offset};
 }
 
+constexpr char kRecipient[] = "+14155550100";
+
+// An opt-out (STOP) or opt-in (START) of kRecipient, received `after` kT0, as the decoder makes it.
+ConsentChange Consent(bool opted_out, absl::Duration after) {
+  const log::PhoneRedactor redactor = log::PhoneRedactor::Create("opt-outs-test-key").value();
+  const nlohmann::json redacted = redactor.Redact(kRecipient);
+  return {.recipient_token = redacted.at("token").get<std::string>(),
+          .country_code = redacted.at("cc").get<std::string>(),
+          .last4 = redacted.at("last4").get<std::string>(),
+          .opted_out = opted_out,
+          .keyword = opted_out ? "STOP" : "START",
+          .changed_at = kT0 + after};
+}
+
+ConsumedOffset TwilioAt(int64_t next_offset) {
+  return {.topic = "klaxon.twilio.events", .partition = 0, .next_offset = next_offset};
+}
+
 class PostgresAlertStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -89,6 +109,32 @@ class PostgresAlertStoreTest : public ::testing::Test {
     return next.value_or(-1);
   }
 
+  bool Record(const ConsentChange& change, int64_t next_offset) {
+    absl::StatusOr<bool> changed = store_->RecordConsent(change, TwilioAt(next_offset));
+    EXPECT_TRUE(changed.ok()) << changed.status();
+    return changed.value_or(false);
+  }
+
+  // Every opt_outs row as the store wrote it.
+  std::vector<ConsentChange> ConsentRows() {
+    std::vector<ConsentChange> rows;
+    absl::Status read = db_->Transact([&](pqxx::work& txn) {
+      for (const pqxx::row row :
+           txn.exec("SELECT recipient_token, country_code, last4, opted_out, keyword, "
+                    "  (extract(epoch FROM changed_at) * 1000000)::bigint FROM opt_outs")) {
+        rows.push_back({.recipient_token = row[0].as<std::string>(),
+                        .country_code = row[1].as<std::string>(),
+                        .last4 = row[2].as<std::string>(),
+                        .opted_out = row[3].as<bool>(),
+                        .keyword = row[4].as<std::string>(),
+                        .changed_at = absl::FromUnixMicros(row[5].as<int64_t>())});
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return rows;
+  }
+
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
@@ -107,6 +153,65 @@ TEST_F(PostgresAlertStoreTest, AppliedRequestReadsBackExactlyAsProjected) {
   EXPECT_EQ(*alert, ApplyEvent(std::nullopt, Requested()));
   EXPECT_EQ(alert->created_at, kT0);
   EXPECT_EQ(Progress(), 1);
+}
+
+// Every delivery-engine status the new constraints allow, with the channel of each attempt and
+// an alert whose first event moved only an attempt (status 0), reads back as projected.
+TEST_F(PostgresAlertStoreTest, DeliveryEngineHistoryReadsBackExactlyAsProjected) {
+  AlertEvent requested = Requested();
+  requested.channel = klaxon::types::v1::CHANNEL_VOICE;
+  AlertEvent call_callback = Outcome(ALERT_STATUS_SENT, absl::Seconds(1), "CA1");
+  call_callback.caller = "";
+  call_callback.channel = klaxon::types::v1::CHANNEL_VOICE;
+  call_callback.alert_status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  AlertEvent waiting =
+      Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(2), "", 0, "pacing");
+  waiting.attempt = 2;
+  AlertEvent fallback_sms = Outcome(ALERT_STATUS_SENT, absl::Seconds(3), "SM2");
+  fallback_sms.attempt = 3;
+  AlertEvent acknowledged =
+      Outcome(klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED, absl::Seconds(4), "CA1");
+  acknowledged.channel = klaxon::types::v1::CHANNEL_VOICE;
+  const std::vector<AlertEvent> events = {call_callback, requested, waiting, fallback_sms,
+                                          acknowledged};
+  std::optional<AlertRecord> expected;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_TRUE(store_->Apply(events[i], At(static_cast<int64_t>(i) + 1)).ok());
+    expected = ApplyEvent(expected, events[i]);
+    if (i == 0) {
+      // Not the caller's yet (a callback does not know it): read it as nobody's.
+      absl::StatusOr<std::optional<AlertRecord>> nobodys = store_->GetAlert("", kAlertId);
+      ASSERT_TRUE(nobodys.ok()) << nobodys.status();
+      ASSERT_TRUE(nobodys->has_value());
+      EXPECT_EQ((*nobodys)->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+    }
+  }
+  std::optional<AlertRecord> alert = Get();
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(*alert, *expected);
+  EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED);
+  ASSERT_EQ(alert->attempts.size(), 3u);
+  EXPECT_EQ(alert->attempts[0].channel, klaxon::types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(alert->attempts[1].status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_EQ(alert->attempts[2].channel, klaxon::types::v1::CHANNEL_SMS);
+}
+
+TEST_F(PostgresAlertStoreTest, NewerWaitingReasonReplacesTheOlderOne) {
+  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
+  ASSERT_TRUE(store_
+                  ->Apply(Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(1), "", 0,
+                                  "sender pacing"),
+                          At(2))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Apply(Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(2), "", 0,
+                                  "recipient limit"),
+                          At(3))
+                  .ok());
+  std::optional<AlertRecord> alert = Get();
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->reason, "recipient limit");
+  EXPECT_EQ(alert->status_at, kT0 + absl::Seconds(2));
 }
 
 TEST_F(PostgresAlertStoreTest, AlertOfAnotherCallerIsAbsent) {
@@ -172,6 +277,61 @@ TEST_F(PostgresAlertStoreTest, RejectedWriteLeavesProgressUntouched) {
   EXPECT_FALSE(Get().has_value());
 }
 
+TEST_F(PostgresAlertStoreTest, StopThenStartKeepsStart) {
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2)), 2));
+  EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/false, absl::Seconds(2))});
+}
+
+TEST_F(PostgresAlertStoreTest, StartConsumedBeforeAnOlderStopKeepsStart) {
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2)), 1));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 2));
+  EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/false, absl::Seconds(2))});
+}
+
+TEST_F(PostgresAlertStoreTest, DuplicateConsentChangeIsIdempotent) {
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/true, absl::Seconds(1))});
+}
+
+TEST_F(PostgresAlertStoreTest, SimultaneousStopAndStartKeepStopWhicheverCameFirst) {
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(1)), 1));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 2));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/false, absl::Seconds(1)), 3));
+  EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/true, absl::Seconds(1))});
+}
+
+TEST_F(PostgresAlertStoreTest, RecordedConsentAdvancesProgress) {
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 5));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(0)), 6));
+  absl::StatusOr<int64_t> next = store_->NextOffset("klaxon.twilio.events", 0);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, 6);
+}
+
+TEST_F(PostgresAlertStoreTest, ConsentTableHoldsNoPlaintextNumber) {
+  ASSERT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  std::string table;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   for (const pqxx::row row : txn.exec("SELECT t::text FROM opt_outs t")) {
+                     table += row[0].as<std::string>();
+                   }
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_THAT(table, ::testing::HasSubstr("0100"));
+  EXPECT_THAT(table, ::testing::Not(::testing::HasSubstr("4155550100")));
+}
+
+TEST_F(PostgresAlertStoreTest, NumberInPlaceOfTheTokenIsRejected) {
+  ConsentChange plaintext = Consent(/*opted_out=*/true, absl::Seconds(1));
+  plaintext.recipient_token = kRecipient;
+  absl::Status status = store_->RecordConsent(plaintext, TwilioAt(1)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_TRUE(ConsentRows().empty());
+}
+
 TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
   const std::vector<AlertEvent> history = {Requested(),
                                            Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
@@ -207,8 +367,7 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
     pqxx::nontransaction txn(admin);
     txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
   }
-  absl::Status status =
-      store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
+  absl::Status status = store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
 }

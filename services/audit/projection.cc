@@ -1,32 +1,38 @@
 #include "services/audit/projection.h"
 
 #include <algorithm>
+#include <string>
+#include <tuple>
 
 namespace klaxon::audit {
 
-int16_t StatusRank(AlertStatus status) {
-  switch (status) {
-    case klaxon::types::v1::ALERT_STATUS_QUEUED:
-      return 1;
-    case klaxon::types::v1::ALERT_STATUS_SENT:
-      return 2;
-    case klaxon::types::v1::ALERT_STATUS_DELIVERED:
-    case klaxon::types::v1::ALERT_STATUS_UNDELIVERED:
-    case klaxon::types::v1::ALERT_STATUS_FAILED:
-      return 3;
-    default:
-      return 0;
-  }
-}
-
 namespace {
+
+// A status with what came with it, as the rank rules compare them.
+struct StatusPoint {
+  AlertStatus status;
+  absl::Time at;
+  const std::string& reason;
+};
+
+// Whether `next` replaces `current`: a higher rank always; an equal rank 1 when newer, with a
+// total order on ties so that any order of arrival ends in the same record.
+bool Replaces(const StatusPoint& next, const StatusPoint& current) {
+  const int16_t next_rank = Rank(next.status);
+  const int16_t current_rank = Rank(current.status);
+  if (next_rank != current_rank || next_rank != 1) return next_rank > current_rank;
+  return std::tie(next.at, next.status, next.reason) >
+         std::tie(current.at, current.status, current.reason);
+}
 
 // Moves `attempts` forward with the event; returns whether anything changed.
 bool ApplyToAttempts(std::vector<AttemptRecord>& attempts, const AlertEvent& event) {
+  if (event.status == klaxon::types::v1::ALERT_STATUS_UNSPECIFIED) return false;
   auto at = std::lower_bound(
       attempts.begin(), attempts.end(), event.attempt,
       [](const AttemptRecord& attempt, uint32_t number) { return attempt.number < number; });
   AttemptRecord next{.number = event.attempt,
+                     .channel = event.channel,
                      .status = event.status,
                      .twilio_sid = event.twilio_sid,
                      .twilio_error_code = event.twilio_error_code,
@@ -36,8 +42,17 @@ bool ApplyToAttempts(std::vector<AttemptRecord>& attempts, const AlertEvent& eve
     attempts.insert(at, std::move(next));
     return true;
   }
-  if (StatusRank(event.status) <= StatusRank(at->status)) return false;
+  if (!Replaces({next.status, next.occurred_at, next.reason},
+                {at->status, at->occurred_at, at->reason})) {
+    // An attempt has one SID; an event that outranks nothing still tells it when the winner
+    // did not know it (a retry decided before Twilio's answer was recorded).
+    if (!at->twilio_sid.empty() || next.twilio_sid.empty()) return false;
+    at->twilio_sid = std::move(next.twilio_sid);
+    return true;
+  }
   if (next.twilio_sid.empty()) next.twilio_sid = at->twilio_sid;
+  // The attempt's channel is the one it was created with (an SMS fallback stays SMS).
+  if (at->channel != klaxon::types::v1::CHANNEL_UNSPECIFIED) next.channel = at->channel;
   *at = std::move(next);
   return true;
 }
@@ -54,6 +69,7 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     record.channel = event.channel;
     record.created_at = event.occurred_at;
     record.updated_at = event.occurred_at;
+    record.status_at = event.occurred_at;
   }
   bool changed = !current.has_value();
 
@@ -70,11 +86,16 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     changed = true;
   }
 
-  if (StatusRank(event.status) > StatusRank(record.status)) {
-    record.status = event.status;
+  const AlertStatus alert_status = event.alert_status.value_or(event.status);
+  const std::string& alert_reason = event.alert_reason.value_or(event.reason);
+  if (alert_status != klaxon::types::v1::ALERT_STATUS_UNSPECIFIED &&
+      Replaces({alert_status, event.occurred_at, alert_reason},
+               {record.status, record.status_at, record.reason})) {
+    record.status = alert_status;
     if (!event.twilio_sid.empty()) record.twilio_sid = event.twilio_sid;
     record.twilio_error_code = event.twilio_error_code;
-    record.reason = event.reason;
+    record.reason = alert_reason;
+    record.status_at = event.occurred_at;
     changed = true;
   }
 

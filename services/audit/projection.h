@@ -4,9 +4,15 @@
 // records the consumed offset.
 //
 // Rules:
-//   - Monotonic: the status rank (see StatusRank) never decreases, for the alert and for each
+//   - Monotonic: the status rank (see Rank) never decreases, for the alert and for each
 //     attempt. An event of lower or equal rank changes neither status nor the fields that come
-//     with it (sid, error code, reason): a late SENT after DELIVERED changes nothing.
+//     with it (sid, error code, reason): a late SENT after DELIVERED changes nothing. The one
+//     exception is rank 1 (QUEUED, WAITING): the newer event by occurred_at replaces status and
+//     reason (ties broken by status, then reason), so "waiting for X" follows the latest limit
+//     or retry whatever order the events arrive in.
+//   - An event moves the alert to alert_status (default: the attempt's status) and its attempt
+//     to status; either may be UNSPECIFIED to leave that side alone (a voice call's callback
+//     moves only its attempt, a cancel_requested only the alert).
 //   - Idempotent: applying the same event twice gives the same record as applying it once.
 //   - Out-of-order safe: an outcome consumed before its AlertRequested creates the record; the
 //     AlertRequested later fills in caller, channel, the recipient fields and created_at without

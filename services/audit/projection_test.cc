@@ -2,20 +2,44 @@
 
 #include <algorithm>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::audit {
+
+// So a failed comparison shows what differs.
+void PrintTo(const AlertRecord& record, std::ostream* out) {
+  *out << "{caller=" << record.caller << " channel=" << record.channel
+       << " status=" << record.status << " sid=" << record.twilio_sid
+       << " code=" << record.twilio_error_code << " reason=" << record.reason
+       << " created=" << record.created_at << " updated=" << record.updated_at
+       << " status_at=" << record.status_at << " attempts=[";
+  for (const AttemptRecord& attempt : record.attempts) {
+    *out << " {#" << attempt.number << " channel=" << attempt.channel
+         << " status=" << attempt.status << " sid=" << attempt.twilio_sid
+         << " reason=" << attempt.reason << " at=" << attempt.occurred_at << "}";
+  }
+  *out << " ]}";
+}
+
 namespace {
 
+using klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
+using klaxon::types::v1::ALERT_STATUS_CANCELLED;
 using klaxon::types::v1::ALERT_STATUS_DELIVERED;
 using klaxon::types::v1::ALERT_STATUS_FAILED;
 using klaxon::types::v1::ALERT_STATUS_QUEUED;
 using klaxon::types::v1::ALERT_STATUS_SENT;
+using klaxon::types::v1::ALERT_STATUS_SUPPRESSED;
 using klaxon::types::v1::ALERT_STATUS_UNDELIVERED;
+using klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+using klaxon::types::v1::ALERT_STATUS_WAITING;
 using klaxon::types::v1::CHANNEL_SMS;
+using klaxon::types::v1::CHANNEL_VOICE;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
@@ -52,11 +76,132 @@ AlertRecord ApplyAll(const std::vector<AlertEvent>& events) {
   return *record;
 }
 
-TEST(StatusRankTest, FinalsShareTheHighestRank) {
-  EXPECT_LT(StatusRank(ALERT_STATUS_QUEUED), StatusRank(ALERT_STATUS_SENT));
-  EXPECT_LT(StatusRank(ALERT_STATUS_SENT), StatusRank(ALERT_STATUS_DELIVERED));
-  EXPECT_EQ(StatusRank(ALERT_STATUS_DELIVERED), StatusRank(ALERT_STATUS_UNDELIVERED));
-  EXPECT_EQ(StatusRank(ALERT_STATUS_DELIVERED), StatusRank(ALERT_STATUS_FAILED));
+// An event that moves the alert to `alert_status` and its attempt to `attempt_status`.
+AlertEvent Split(AlertStatus attempt_status, AlertStatus alert_status, absl::Duration at,
+                 std::string reason, uint32_t attempt = 1) {
+  AlertEvent event = Outcome(attempt_status, at, "", 0, "attempt: " + reason);
+  event.attempt = attempt;
+  event.alert_status = alert_status;
+  event.alert_reason = std::move(reason);
+  return event;
+}
+
+// A voice call's status callback: it moves only its attempt.
+AlertEvent CallCallback(AlertStatus status, absl::Duration at, uint32_t attempt) {
+  AlertEvent event = Outcome(status, at, absl::StrCat("CA", attempt));
+  event.caller = "";
+  event.channel = CHANNEL_VOICE;
+  event.attempt = attempt;
+  event.alert_status = ALERT_STATUS_UNSPECIFIED;
+  return event;
+}
+
+AlertEvent OnVoice(AlertEvent event) {
+  event.channel = CHANNEL_VOICE;
+  return event;
+}
+
+AlertEvent VoiceRequested() {
+  AlertEvent event = Requested();
+  event.channel = CHANNEL_VOICE;
+  return event;
+}
+
+AlertEvent VoiceOutcome(AlertStatus status, absl::Duration at, uint32_t attempt) {
+  AlertEvent event = Outcome(status, at, absl::StrCat("CA", attempt));
+  event.channel = CHANNEL_VOICE;
+  event.attempt = attempt;
+  return event;
+}
+
+TEST(ProjectionTest, RetryLeavesTheAttemptFailedAndTheAlertWaitingWithWhy) {
+  AlertRecord record =
+      ApplyAll({Requested(), Split(ALERT_STATUS_FAILED, ALERT_STATUS_WAITING, absl::Seconds(1),
+                                   "Twilio answered 429; retrying at 2023-11-14T22:13:30Z")});
+  EXPECT_EQ(record.status, ALERT_STATUS_WAITING);
+  EXPECT_EQ(record.reason, "Twilio answered 429; retrying at 2023-11-14T22:13:30Z");
+  EXPECT_EQ(record.status_at, kT0 + absl::Seconds(1));
+  ASSERT_EQ(record.attempts.size(), 1u);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_FAILED);
+}
+
+TEST(ProjectionTest, NewerWaitingReplacesTheReasonOfAnOlderOne) {
+  AlertRecord record = ApplyAll(
+      {Requested(), Outcome(ALERT_STATUS_WAITING, absl::Seconds(1), "", 0, "sender pacing"),
+       Outcome(ALERT_STATUS_WAITING, absl::Seconds(2), "", 0, "recipient limit")});
+  EXPECT_EQ(record.status, ALERT_STATUS_WAITING);
+  EXPECT_EQ(record.reason, "recipient limit");
+  EXPECT_EQ(record.attempts[0].reason, "recipient limit");
+}
+
+TEST(ProjectionTest, OlderWaitingConsumedLateChangesNothing) {
+  AlertRecord record = ApplyAll(
+      {Requested(), Outcome(ALERT_STATUS_WAITING, absl::Seconds(2), "", 0, "recipient limit"),
+       Outcome(ALERT_STATUS_WAITING, absl::Seconds(1), "", 0, "sender pacing")});
+  EXPECT_EQ(record.reason, "recipient limit");
+}
+
+TEST(ProjectionTest, WaitingNeverLowersSent) {
+  AlertRecord record =
+      ApplyAll({Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+                Outcome(ALERT_STATUS_WAITING, absl::Seconds(2), "", 0, "sender pacing")});
+  EXPECT_EQ(record.status, ALERT_STATUS_SENT);
+}
+
+TEST(ProjectionTest, AcknowledgedOutranksDelivered) {
+  AlertRecord record =
+      ApplyAll({Requested(), VoiceOutcome(ALERT_STATUS_DELIVERED, absl::Seconds(3), 1),
+                VoiceOutcome(ALERT_STATUS_ACKNOWLEDGED, absl::Seconds(4), 1)});
+  EXPECT_EQ(record.status, ALERT_STATUS_ACKNOWLEDGED);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_ACKNOWLEDGED);
+}
+
+TEST(ProjectionTest, LateCompletedCallbackCannotUndoAcknowledged) {
+  AlertRecord record =
+      ApplyAll({Requested(), VoiceOutcome(ALERT_STATUS_ACKNOWLEDGED, absl::Seconds(4), 1),
+                VoiceOutcome(ALERT_STATUS_DELIVERED, absl::Seconds(5), 1)});
+  EXPECT_EQ(record.status, ALERT_STATUS_ACKNOWLEDGED);
+}
+
+TEST(ProjectionTest, CancelledIsFinal) {
+  AlertRecord record = ApplyAll({Requested(), Outcome(ALERT_STATUS_CANCELLED, absl::Seconds(1)),
+                                 Outcome(ALERT_STATUS_SENT, absl::Seconds(2))});
+  EXPECT_EQ(record.status, ALERT_STATUS_CANCELLED);
+}
+
+TEST(ProjectionTest, CallCallbackMovesOnlyItsAttempt) {
+  AlertRecord record = ApplyAll({Requested(), VoiceOutcome(ALERT_STATUS_SENT, absl::Seconds(1), 1),
+                                 CallCallback(ALERT_STATUS_UNDELIVERED, absl::Seconds(2), 1)});
+  EXPECT_EQ(record.status, ALERT_STATUS_SENT);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_UNDELIVERED);
+}
+
+TEST(ProjectionTest, CallCallbackFirstLeavesTheAlertWithoutStatus) {
+  AlertRecord record =
+      ApplyEvent(std::nullopt, CallCallback(ALERT_STATUS_UNDELIVERED, absl::Seconds(2), 1));
+  EXPECT_EQ(record.status, ALERT_STATUS_UNSPECIFIED);
+  record = ApplyEvent(record, Requested());
+  EXPECT_EQ(record.status, ALERT_STATUS_QUEUED);
+}
+
+TEST(ProjectionTest, CancelRequestedMovesNoAttempt) {
+  AlertEvent cancel = Split(ALERT_STATUS_UNSPECIFIED, ALERT_STATUS_WAITING, absl::Seconds(1),
+                            "the caller cancelled the alert; pending sends stop");
+  AlertRecord record = ApplyAll({Requested(), cancel});
+  EXPECT_EQ(record.status, ALERT_STATUS_WAITING);
+  ASSERT_EQ(record.attempts.size(), 1u);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_QUEUED);
+}
+
+TEST(ProjectionTest, AttemptsKeepTheChannelTheyWereCreatedWith) {
+  AlertEvent requested = Requested();
+  requested.channel = CHANNEL_VOICE;
+  AlertEvent fallback_sms = Outcome(ALERT_STATUS_SENT, absl::Seconds(9), "SM9");
+  fallback_sms.attempt = 2;
+  AlertRecord record = ApplyAll({requested, fallback_sms});
+  ASSERT_EQ(record.attempts.size(), 2u);
+  EXPECT_EQ(record.attempts[0].channel, CHANNEL_VOICE);
+  EXPECT_EQ(record.attempts[1].channel, CHANNEL_SMS);
 }
 
 TEST(ProjectionTest, RequestedCreatesQueuedAlertWithRecipientSummary) {
@@ -140,6 +285,13 @@ AlertEvent Callback(AlertStatus status, absl::Duration at, int32_t code = 0,
   return event;
 }
 
+// A message callback for `attempt` (a voice alert's SMS fallback).
+AlertEvent AttemptCallback(AlertStatus status, absl::Duration at, uint32_t attempt) {
+  AlertEvent event = Callback(status, at);
+  event.attempt = attempt;
+  return event;
+}
+
 TEST(ProjectionTest, CallbackBeforeRequestGetsCallerAndChannelFromTheRequest) {
   AlertEvent callback = Callback(ALERT_STATUS_DELIVERED, absl::Seconds(3));
   callback.channel = klaxon::types::v1::CHANNEL_VOICE;  // say, an SMS sent for a voice alert
@@ -196,6 +348,35 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
       {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
        Callback(ALERT_STATUS_SENT, absl::Seconds(2)),
        Callback(ALERT_STATUS_FAILED, absl::Seconds(3), 30008, "Twilio reported failed")},
+      // Limits and backoff: deferred twice, a retry, then delivered on the second attempt.
+      {Requested(), Outcome(ALERT_STATUS_WAITING, absl::Seconds(1), "", 0, "sender pacing"),
+       Outcome(ALERT_STATUS_WAITING, absl::Seconds(2), "", 0, "recipient limit"),
+       Split(ALERT_STATUS_FAILED, ALERT_STATUS_WAITING, absl::Seconds(3), "retrying"),
+       Split(ALERT_STATUS_SENT, ALERT_STATUS_SENT, absl::Seconds(5), "", 2),
+       Split(ALERT_STATUS_DELIVERED, ALERT_STATUS_DELIVERED, absl::Seconds(6), "", 2)},
+      // Cancelled while waiting.
+      {Requested(), Outcome(ALERT_STATUS_WAITING, absl::Seconds(1), "", 0, "recipient limit"),
+       Split(ALERT_STATUS_UNSPECIFIED, ALERT_STATUS_WAITING, absl::Seconds(2), "cancel"),
+       Outcome(ALERT_STATUS_CANCELLED, absl::Seconds(3), "", 0, "cancelled")},
+      // Suppressed before any send, a stray deferral racing it.
+      {Requested(), Outcome(ALERT_STATUS_WAITING, absl::Seconds(1), "", 0, "sender pacing"),
+       Outcome(ALERT_STATUS_SUPPRESSED, absl::Seconds(2), "", 21610, "opted out")},
+      // Voice: no answer, a second call, a key press; callbacks race the worker's outcomes. (The
+      // first call's no-answer callback is left out: with the worker's retry that would be two
+      // different finals for one attempt, where the first consumed wins by design.)
+      {VoiceRequested(), VoiceOutcome(ALERT_STATUS_SENT, absl::Seconds(1), 1),
+       CallCallback(ALERT_STATUS_SENT, absl::Seconds(2), 1),
+       OnVoice(
+           Split(ALERT_STATUS_UNDELIVERED, ALERT_STATUS_WAITING, absl::Seconds(3), "no answer")),
+       VoiceOutcome(ALERT_STATUS_SENT, absl::Seconds(60), 2),
+       CallCallback(ALERT_STATUS_DELIVERED, absl::Seconds(70), 2),
+       VoiceOutcome(ALERT_STATUS_ACKNOWLEDGED, absl::Seconds(71), 2)},
+      // Voice: nobody answers, the text follows by SMS and is delivered.
+      {VoiceRequested(), VoiceOutcome(ALERT_STATUS_SENT, absl::Seconds(1), 1),
+       CallCallback(ALERT_STATUS_UNDELIVERED, absl::Seconds(2), 1),
+       OnVoice(Split(ALERT_STATUS_WAITING, ALERT_STATUS_UNSPECIFIED, absl::Seconds(3), "fallback")),
+       Split(ALERT_STATUS_SENT, ALERT_STATUS_SENT, absl::Seconds(4), "", 2),
+       AttemptCallback(ALERT_STATUS_DELIVERED, absl::Seconds(5), 2)},
   };
   std::mt19937 random(20240607);
   for (const std::vector<AlertEvent>& history : histories) {
@@ -208,7 +389,7 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
       for (const AlertEvent& event : delivered) {
         AlertRecord next = ApplyEvent(record, event);
         if (record.has_value()) {
-          ASSERT_GE(StatusRank(next.status), StatusRank(record->status));
+          ASSERT_GE(Rank(next.status), Rank(record->status));
         }
         record = std::move(next);
       }

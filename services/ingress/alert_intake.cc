@@ -32,6 +32,10 @@ std::string RequestFingerprint(const SendAlertRequest& request) {
     append(key);
     append(value);
   }
+  // Appended only when set, so a request without them keeps the fingerprint it had before they
+  // existed (a retry across an upgrade is still recognised).
+  if (request.has_ttl()) append(request.ttl().SerializeAsString());
+  if (request.has_voice()) append(request.voice().SerializeAsString());
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
   return absl::BytesToHexString(
@@ -57,11 +61,12 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Send(std::string_view caller,
 
 absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
                                                       const SendAlertRequest& request) {
-  absl::StatusOr<std::string> recipient = ValidateSendAlert(request);
-  if (!recipient.ok()) return recipient.status();
+  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request);
+  if (!alert.ok()) return alert.status();
 
   const IdempotencyRecord candidate{.alert_id = new_alert_id_(),
-                                    .request_fingerprint = RequestFingerprint(request)};
+                                    .request_fingerprint = RequestFingerprint(request),
+                                    .channel = request.channel()};
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve(caller, request.idempotency_key(), candidate, options_.idempotency_window);
   if (!record.ok()) return record.status();
@@ -73,7 +78,11 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 
   const absl::Time started = now_();
   if (!record->published) {
-    absl::Status published = Publish(caller, record->alert_id, request, *recipient);
+    // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
+    if (options_.quota != nullptr) {
+      if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) return admitted;
+    }
+    absl::Status published = Publish(caller, record->alert_id, request, *alert);
     if (!published.ok()) return published;
     // Kafka has the request now. Failing to note that only costs a repeat one more publish.
     (void)store_.MarkPublished(caller, request.idempotency_key());
@@ -86,19 +95,25 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 }
 
 absl::Status AlertIntake::Publish(std::string_view caller, std::string_view alert_id,
-                                  const SendAlertRequest& request, std::string_view recipient) {
+                                  const SendAlertRequest& request, const ValidatedAlert& alert) {
+  const absl::Time accepted_at = now_();
+  auto timestamp = [](absl::Time time) {
+    return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+  };
   events::v1::AlertRequested event;
   events::v1::EventHeader& header = *event.mutable_header();
   header.set_alert_id(std::string(alert_id));
   header.set_caller(std::string(caller));
   header.set_channel(request.channel());
   header.set_attempt(1);
-  *header.mutable_occurred_at() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now_()));
-  event.set_recipient(std::string(recipient));
+  *header.mutable_occurred_at() = timestamp(accepted_at);
+  event.set_recipient(alert.recipient);
   event.set_text(request.text());
   event.set_idempotency_key(request.idempotency_key());
   event.mutable_metadata()->insert(request.metadata().begin(), request.metadata().end());
+  *event.mutable_accepted_at() = timestamp(accepted_at);
+  *event.mutable_deadline() = timestamp(accepted_at + alert.ttl);
+  if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
   const std::string& topic =
       request.channel() == types::v1::CHANNEL_VOICE ? options_.topics.voice : options_.topics.sms;

@@ -14,7 +14,9 @@
 #include "absl/time/time.h"
 #include "common/messaging/message.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
+#include "services/ingress/caller_quota.h"
 #include "services/ingress/idempotency_store.h"
+#include "services/ingress/send_alert_validation.h"
 
 namespace klaxon::ingress {
 
@@ -27,6 +29,7 @@ struct IntakeOptions {
   IntakeTopics topics;
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration idempotency_window = absl::Hours(24);
+  CallerQuota* quota = nullptr;  // borrowed; none: callers are not limited
 };
 
 // What AlertIntake reports for metrics and logs; implemented by the service's observer.
@@ -52,7 +55,7 @@ class AlertIntake {
   absl::StatusOr<alerts::v1::SendAlertResponse> Accept(std::string_view caller,
                                                        const alerts::v1::SendAlertRequest& request);
   absl::Status Publish(std::string_view caller, std::string_view alert_id,
-                       const alerts::v1::SendAlertRequest& request, std::string_view recipient);
+                       const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
 
   const IntakeOptions options_;
   IdempotencyStore& store_;

@@ -71,6 +71,36 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
   EXPECT_EQ(event.text(), "disk full");
 }
 
+TEST_F(AlertIntakeTest, RequestCarriesAcceptedAtAndDeadlineFromTtl) {
+  auto request = Request();
+  request.mutable_ttl()->set_seconds(600);
+  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(event.accepted_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(event.deadline().seconds(), 1'700'000'600);
+  EXPECT_FALSE(event.has_voice());
+}
+
+TEST_F(AlertIntakeTest, DeadlineDefaultsToOneHourAfterAcceptance) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(event.deadline().seconds(), 1'700'003'600);
+}
+
+TEST_F(AlertIntakeTest, VoiceRequestCarriesPolicyWithDefaultsApplied) {
+  auto request = Request();
+  request.set_channel(types::v1::CHANNEL_VOICE);
+  request.mutable_voice()->set_sms_fallback(true);
+  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(event.voice().max_calls(), 3u);
+  EXPECT_EQ(event.voice().call_spacing().seconds(), 60);
+  EXPECT_TRUE(event.voice().sms_fallback());
+}
+
 TEST_F(AlertIntakeTest, VoiceGoesToVoiceTopic) {
   auto request = Request();
   request.set_channel(types::v1::CHANNEL_VOICE);
@@ -146,6 +176,12 @@ TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
   b = a;
   (*b.mutable_metadata())["team"] = "db";
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  b = a;
+  b.mutable_ttl()->set_seconds(60);
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  b = a;
+  b.mutable_voice()->set_max_calls(2);
   EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 // Port: remembers which alert a caller's idempotency key produced, so a repeated SendAlert
-// returns the same alert_id and creates no second alert.
+// returns the same alert_id and creates no second alert; and which caller an alert belongs to,
+// so CancelAlert can refuse anyone else.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "klaxon/types/v1/types.pb.h"
 
 namespace klaxon::ingress {
 
@@ -14,6 +17,15 @@ struct IdempotencyRecord {
   std::string alert_id;
   std::string request_fingerprint;  // tells a true retry from a key reused for another request
   bool published = false;           // Kafka acknowledged the AlertRequested for alert_id
+  types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;  // recorded with the alert's owner
+};
+
+// Whose an alert is, for CancelAlert.
+struct AlertOwner {
+  std::string caller;
+  types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;
+
+  friend bool operator==(const AlertOwner&, const AlertOwner&) = default;
 };
 
 class IdempotencyStore {
@@ -21,13 +33,18 @@ class IdempotencyStore {
   virtual ~IdempotencyStore() = default;
 
   // Atomically stores `candidate` for (caller, key) unless a record exists, and returns the
-  // record that holds afterwards: `candidate` itself when this call created it.
+  // record that holds afterwards: `candidate` itself when this call created it. Creating it also
+  // records candidate.alert_id as the caller's, in the same step and for the same window.
   virtual absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
                                                     const IdempotencyRecord& candidate,
                                                     absl::Duration window) = 0;
 
   // Marks the record published; later repeats return at once without publishing again.
   virtual absl::Status MarkPublished(std::string_view caller, std::string_view key) = 0;
+
+  // The caller (and channel) whose Reserve created `alert_id`; nullopt when none did within the
+  // window.
+  virtual absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) = 0;
 };
 
 }  // namespace klaxon::ingress

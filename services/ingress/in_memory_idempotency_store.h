@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -18,7 +19,11 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
                                             absl::Duration) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    return records_.try_emplace(Key(caller, key), candidate).first->second;
+    auto [it, created] = records_.try_emplace(Key(caller, key), candidate);
+    if (created) {
+      owners_[candidate.alert_id] = {.caller = std::string(caller), .channel = candidate.channel};
+    }
+    return it->second;
   }
 
   absl::Status MarkPublished(std::string_view caller, std::string_view key) override {
@@ -27,6 +32,14 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     auto it = records_.find(Key(caller, key));
     if (it != records_.end()) it->second.published = true;
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    auto it = owners_.find(std::string(alert_id));
+    if (it == owners_.end()) return std::nullopt;
+    return it->second;
   }
 
   void FailWith(absl::Status status) {
@@ -42,6 +55,7 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
   std::mutex mutex_;
   absl::Status status_;
   std::map<std::string, IdempotencyRecord> records_;
+  std::map<std::string, AlertOwner> owners_;  // by alert_id
 };
 
 }  // namespace klaxon::ingress

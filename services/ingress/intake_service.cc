@@ -4,8 +4,9 @@
 
 namespace klaxon::ingress {
 
-IntakeService::IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake)
-    : api_keys_(api_keys), intake_(intake) {}
+IntakeService::IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake,
+                             AlertCancellation& cancellation)
+    : api_keys_(api_keys), intake_(intake), cancellation_(cancellation) {}
 
 grpc::Status IntakeService::SendAlert(grpc::ServerContext* context,
                                       const alerts::v1::SendAlertRequest* request,
@@ -15,6 +16,18 @@ grpc::Status IntakeService::SendAlert(grpc::ServerContext* context,
   absl::StatusOr<alerts::v1::SendAlertResponse> accepted = intake_.Send(*caller, *request);
   if (!accepted.ok()) return grpcutil::ToGrpcStatus(accepted.status());
   *response = *std::move(accepted);
+  return grpc::Status::OK;
+}
+
+grpc::Status IntakeService::CancelAlert(grpc::ServerContext* context,
+                                        const alerts::v1::CancelAlertRequest* request,
+                                        alerts::v1::CancelAlertResponse* response) {
+  absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys_, *context);
+  if (!caller.ok()) return grpcutil::ToGrpcStatus(caller.status());
+  absl::StatusOr<alerts::v1::CancelAlertResponse> cancelled =
+      cancellation_.Cancel(*caller, *request);
+  if (!cancelled.ok()) return grpcutil::ToGrpcStatus(cancelled.status());
+  *response = *std::move(cancelled);
   return grpc::Status::OK;
 }
 

@@ -7,12 +7,29 @@
 
 namespace klaxon::ingress {
 
+namespace {
+
+// Refusals of bad input are the caller's business; infrastructure failures are ours.
+log::Level RefusalLevel(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+                 status.code() == absl::StatusCode::kInternal
+             ? log::Level::kError
+             : log::Level::kInfo;
+}
+
+}  // namespace
+
 IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger)
     : requests_(prometheus::BuildCounter()
                     .Name("klaxon_sendalert_requests_total")
                     .Help("SendAlert calls by caller and result (accepted, duplicate, or the "
                           "gRPC code of the refusal)")
                     .Register(registry)),
+      cancels_(prometheus::BuildCounter()
+                   .Name("klaxon_cancelalert_requests_total")
+                   .Help("CancelAlert calls by caller and result (cancelled, already_cancelled, "
+                         "already_acknowledged, or the gRPC code of the refusal)")
+                   .Register(registry)),
       publish_latency_(
           prometheus::BuildHistogram()
               .Name("klaxon_kafka_ack_latency_seconds")
@@ -41,11 +58,27 @@ void IntakeTelemetry::OnAccepted(std::string_view caller,
 void IntakeTelemetry::OnRejected(std::string_view caller, const absl::Status& status) {
   const std::string code = absl::StatusCodeToString(status.code());
   requests_.Add({{"caller", std::string(caller)}, {"result", code}}).Increment();
-  // Refusals of bad input are the caller's business; infrastructure failures are ours.
-  const bool ours = status.code() == absl::StatusCode::kUnavailable ||
-                    status.code() == absl::StatusCode::kInternal;
   logger_.Log(
-      ours ? log::Level::kError : log::Level::kInfo, "alert_refused",
+      RefusalLevel(status), "alert_refused",
+      {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
+}
+
+void IntakeTelemetry::OnCancelled(std::string_view caller, std::string_view alert_id,
+                                  bool already_cancelled, delivery::StopReason stopped_by) {
+  const char* result = stopped_by == delivery::StopReason::kAcknowledged ? "already_acknowledged"
+                       : already_cancelled                               ? "already_cancelled"
+                                                                         : "cancelled";
+  cancels_.Add({{"caller", std::string(caller)}, {"result", result}}).Increment();
+  logger_.Info(
+      "alert_cancelled",
+      {{"alert_id", std::string(alert_id)}, {"caller", std::string(caller)}, {"result", result}});
+}
+
+void IntakeTelemetry::OnCancelRefused(std::string_view caller, const absl::Status& status) {
+  const std::string code = absl::StatusCodeToString(status.code());
+  cancels_.Add({{"caller", std::string(caller)}, {"result", code}}).Increment();
+  logger_.Log(
+      RefusalLevel(status), "cancel_refused",
       {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
 }
 

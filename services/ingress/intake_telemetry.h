@@ -1,6 +1,7 @@
 #pragma once
-// IntakeObserver that answers an SRE's questions about SendAlert: how many were accepted or
-// refused and why (by gRPC code), how many were repeats, and how long Kafka took to acknowledge.
+// IntakeObserver and CancellationObserver that answer an SRE's questions about SendAlert and
+// CancelAlert: how many were accepted or refused and why (by gRPC code), how many were repeats,
+// and how long Kafka took to acknowledge.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -8,11 +9,12 @@
 #include <prometheus/registry.h>
 
 #include "common/log/log.h"
+#include "services/ingress/alert_cancellation.h"
 #include "services/ingress/alert_intake.h"
 
 namespace klaxon::ingress {
 
-class IntakeTelemetry final : public IntakeObserver {
+class IntakeTelemetry final : public IntakeObserver, public CancellationObserver {
  public:
   IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger);
 
@@ -20,9 +22,13 @@ class IntakeTelemetry final : public IntakeObserver {
                   std::string_view alert_id, bool duplicate,
                   absl::Duration publish_latency) override;
   void OnRejected(std::string_view caller, const absl::Status& status) override;
+  void OnCancelled(std::string_view caller, std::string_view alert_id, bool already_cancelled,
+                   delivery::StopReason stopped_by) override;
+  void OnCancelRefused(std::string_view caller, const absl::Status& status) override;
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& cancels_;
   prometheus::Histogram& publish_latency_;
   const log::Logger& logger_;
 };

@@ -1,8 +1,9 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC and Twilio's webhooks over HTTP, and drains on SIGTERM. The logic lives in AlertIntake and
-// WebhookHandler.
+// gRPC (and CancelAlert) and Twilio's webhooks over HTTP, and drains on SIGTERM. The logic lives in
+// AlertIntake and WebhookHandler.
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,11 +13,13 @@
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
 #include "common/config/config.h"
+#include "common/delivery/redis_stopped_alerts.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/ids/uuid.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/lifecycle/shutdown_signal.h"
+#include "common/limits/rate.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
@@ -24,6 +27,7 @@
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
 #include "services/ingress/redis_callback_dedupe.h"
+#include "services/ingress/redis_caller_quota.h"
 #include "services/ingress/redis_idempotency_store.h"
 #include "services/ingress/webhook_server.h"
 
@@ -97,6 +101,7 @@ struct Settings {
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
+  std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
   WebhookSettings webhook;
 };
 
@@ -112,6 +117,13 @@ Settings ReadSettings() {
       .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
                                         absl::ZeroDuration(), absl::Milliseconds(100))};
   settings.webhook = ReadWebhookSettings(reader);
+  if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas =
+          limits::ParseNamedRates(reader.Optional("KLAXON_CALLER_QUOTAS", ""));
+      quotas.ok()) {
+    settings.caller_quotas = *std::move(quotas);
+  } else {
+    reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
+  }
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
     absl::StatusOr<auth::ApiKeyRegistry> parsed = auth::ApiKeyRegistry::Parse(keys);
@@ -171,13 +183,21 @@ int Run() {
   RedisIdempotencyStore store(**redis, settings.redis_key_prefix);
   IntakeTelemetry telemetry((*runtime)->registry(), logger);
   AlertIdMinter minter;
+  RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
   AlertIntake intake(
       {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                   .voice = settings.common.Topic(kafka::kVoiceRequests)},
-       .publish_timeout = settings.publish_timeout},
+       .publish_timeout = settings.publish_timeout,
+       // Without quotas SendAlert makes no round trip to Redis for them.
+       .quota = settings.caller_quotas.empty() ? nullptr : &quota},
       store, **publisher, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
-  IntakeService service(*settings.api_keys, intake);
+  delivery::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
+  AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
+                                  .publish_timeout = settings.publish_timeout},
+                                 store, stopped, **publisher, telemetry,
+                                 [] { return absl::Now(); });
+  IntakeService service(*settings.api_keys, intake, cancellation);
   auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
   if (!server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});

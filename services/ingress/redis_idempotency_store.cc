@@ -1,7 +1,9 @@
 #include "services/ingress/redis_idempotency_store.h"
 
+#include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace klaxon::ingress {
@@ -9,10 +11,13 @@ namespace {
 
 constexpr char kReserveScript[] = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'alert_id', ARGV[1], 'fingerprint', ARGV[2], 'published', '0')
+  redis.call('HSET', KEYS[1], 'alert_id', ARGV[1], 'fingerprint', ARGV[2], 'published', '0',
+             'channel', ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('HSET', KEYS[2], 'caller', ARGV[4], 'channel', ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return redis.call('HMGET', KEYS[1], 'alert_id', 'fingerprint', 'published')
+return redis.call('HMGET', KEYS[1], 'alert_id', 'fingerprint', 'published', 'channel')
 )lua";
 
 // Only touches a record that still exists, so an expired one is not revived without a TTL.
@@ -23,6 +28,15 @@ end
 return 0
 )lua";
 
+types::v1::Channel ParseChannel(const std::optional<std::string>& value) {
+  int number = 0;
+  if (!value.has_value() || !absl::SimpleAtoi(*value, &number) ||
+      !types::v1::Channel_IsValid(number)) {
+    return types::v1::CHANNEL_UNSPECIFIED;
+  }
+  return static_cast<types::v1::Channel>(number);
+}
+
 }  // namespace
 
 RedisIdempotencyStore::RedisIdempotencyStore(redis::RedisClient& redis, std::string key_prefix)
@@ -32,25 +46,45 @@ std::string RedisIdempotencyStore::RedisKey(std::string_view caller, std::string
   return absl::StrCat(key_prefix_, "idem:", std::string(caller), ":", std::string(key));
 }
 
+std::string RedisIdempotencyStore::OwnerKey(std::string_view alert_id) const {
+  return absl::StrCat(key_prefix_, "alert-caller:", std::string(alert_id));
+}
+
 absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(std::string_view caller,
                                                                  std::string_view key,
                                                                  const IdempotencyRecord& candidate,
                                                                  absl::Duration window) {
   absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"EVAL", kReserveScript, "1", RedisKey(caller, key), candidate.alert_id,
-       candidate.request_fingerprint, absl::StrCat(absl::ToInt64Milliseconds(window))});
+      {"EVAL", kReserveScript, "2", RedisKey(caller, key), OwnerKey(candidate.alert_id),
+       candidate.alert_id, candidate.request_fingerprint,
+       absl::StrCat(absl::ToInt64Milliseconds(window)), std::string(caller),
+       absl::StrCat(static_cast<int>(candidate.channel))});
   if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 3 ||
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 4 ||
       !reply->elements[0] || !reply->elements[1] || !reply->elements[2]) {
     return absl::InternalError("idempotency record in Redis is malformed");
   }
+  // A record written before channels were recorded has none; nothing reads it from here.
   return IdempotencyRecord{.alert_id = *reply->elements[0],
                            .request_fingerprint = *reply->elements[1],
-                           .published = *reply->elements[2] == "1"};
+                           .published = *reply->elements[2] == "1",
+                           .channel = ParseChannel(reply->elements[3])};
 }
 
 absl::Status RedisIdempotencyStore::MarkPublished(std::string_view caller, std::string_view key) {
   return redis_.Command({"EVAL", kMarkPublishedScript, "1", RedisKey(caller, key)}).status();
+}
+
+absl::StatusOr<std::optional<AlertOwner>> RedisIdempotencyStore::FindOwner(
+    std::string_view alert_id) {
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"HMGET", OwnerKey(alert_id), "caller", "channel"});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2) {
+    return absl::InternalError("alert owner record in Redis is malformed");
+  }
+  if (!reply->elements[0].has_value()) return std::nullopt;
+  return AlertOwner{.caller = *reply->elements[0], .channel = ParseChannel(reply->elements[1])};
 }
 
 }  // namespace klaxon::ingress

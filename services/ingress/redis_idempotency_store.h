@@ -1,6 +1,8 @@
 #pragma once
-// IdempotencyStore on Redis: one hash per (caller, key) that expires after the window. Reserve is
-// a single Lua script, so two ingress replicas racing on one key agree on one alert_id.
+// IdempotencyStore on Redis: one hash per (caller, key) that expires after the window, and one
+// hash per alert naming its caller and channel with the same expiry. Reserve is a single Lua
+// script, so two ingress replicas racing on one key agree on one alert_id, and an alert never
+// exists without its owner.
 
 #include <string>
 
@@ -18,9 +20,11 @@ class RedisIdempotencyStore : public IdempotencyStore {
                                             const IdempotencyRecord& candidate,
                                             absl::Duration window) override;
   absl::Status MarkPublished(std::string_view caller, std::string_view key) override;
+  absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override;
 
  private:
   std::string RedisKey(std::string_view caller, std::string_view key) const;
+  std::string OwnerKey(std::string_view alert_id) const;
 
   redis::RedisClient& redis_;
   const std::string key_prefix_;

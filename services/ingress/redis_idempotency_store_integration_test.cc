@@ -16,9 +16,11 @@ class RedisIdempotencyStoreTest : public ::testing::Test {
         redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
     ASSERT_TRUE(client.ok()) << client.status();
     redis_ = *std::move(client);
-    store_ = std::make_unique<RedisIdempotencyStore>(*redis_, klaxon::testing::UniquePrefix());
+    prefix_ = klaxon::testing::UniquePrefix();
+    store_ = std::make_unique<RedisIdempotencyStore>(*redis_, prefix_);
   }
   std::unique_ptr<redis::RedisClient> redis_;
+  std::string prefix_;
   std::unique_ptr<RedisIdempotencyStore> store_;
 };
 
@@ -75,6 +77,32 @@ TEST_F(RedisIdempotencyStoreTest, ConcurrentReservationsAgreeOnOneAlert) {
     }
   }
   for (const std::string& winner : winners) EXPECT_EQ(winner, winners[0]);
+}
+
+TEST_F(RedisIdempotencyStoreTest, ReservationRecordsTheAlertsOwner) {
+  ASSERT_TRUE(store_
+                  ->Reserve("billing", "k", {.alert_id = "a1", .channel = types::v1::CHANNEL_VOICE},
+                            absl::Hours(1))
+                  .ok());
+  auto owner = store_->FindOwner("a1");
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(*owner, (AlertOwner{.caller = "billing", .channel = types::v1::CHANNEL_VOICE}));
+}
+
+TEST_F(RedisIdempotencyStoreTest, OwnerExpiresWithTheWindow) {
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Minutes(5)).ok());
+  auto ttl = redis_->Command({"PTTL", prefix_ + "alert-caller:a1"});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(ttl->integer, 4 * 60 * 1000);
+  EXPECT_LE(ttl->integer, 5 * 60 * 1000);
+}
+
+TEST_F(RedisIdempotencyStoreTest, LosingCandidateIsNobodysAlert) {
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Hours(1)).ok());
+  ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a2"}, absl::Hours(1)).ok());
+  auto owner = store_->FindOwner("a2");
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_FALSE(owner->has_value());
 }
 
 }  // namespace

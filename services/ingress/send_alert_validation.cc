@@ -1,6 +1,7 @@
 #include "services/ingress/send_alert_validation.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/phone/phone.h"
@@ -82,9 +83,52 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
   return absl::OkStatus();
 }
 
+// A Duration as absl time; nanos out of proto's range are refused like any other bad value.
+std::optional<absl::Duration> FromProto(const google::protobuf::Duration& duration) {
+  if (duration.nanos() <= -1'000'000'000 || duration.nanos() >= 1'000'000'000) return std::nullopt;
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+absl::StatusOr<absl::Duration> ValidateTtl(const SendAlertRequest& request) {
+  if (!request.has_ttl()) return kDefaultTtl;
+  std::optional<absl::Duration> ttl = FromProto(request.ttl());
+  if (!ttl.has_value() || *ttl < kMinTtl || *ttl > kMaxTtl) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ttl: must be between ", absl::FormatDuration(kMinTtl), " and ",
+        absl::FormatDuration(kMaxTtl), "; unset means ", absl::FormatDuration(kDefaultTtl)));
+  }
+  return *ttl;
+}
+
+absl::StatusOr<std::optional<types::v1::VoicePolicy>> ValidateVoicePolicy(
+    const SendAlertRequest& request) {
+  if (request.channel() != types::v1::CHANNEL_VOICE) {
+    if (request.has_voice()) {
+      return absl::InvalidArgumentError("voice: applies only to CHANNEL_VOICE alerts");
+    }
+    return std::nullopt;
+  }
+  types::v1::VoicePolicy policy = request.voice();
+  if (policy.max_calls() == 0) policy.set_max_calls(kDefaultVoiceCalls);
+  if (policy.max_calls() > kMaxVoiceCalls) {
+    return absl::InvalidArgumentError(absl::StrCat("voice.max_calls: must be 1 to ", kMaxVoiceCalls,
+                                                   "; 0 means ", kDefaultVoiceCalls));
+  }
+  if (!policy.has_call_spacing()) {
+    policy.mutable_call_spacing()->set_seconds(absl::ToInt64Seconds(kDefaultCallSpacing));
+  }
+  std::optional<absl::Duration> spacing = FromProto(policy.call_spacing());
+  if (!spacing.has_value() || *spacing < absl::ZeroDuration() || *spacing > kMaxCallSpacing) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "voice.call_spacing: must be between 0s and ", absl::FormatDuration(kMaxCallSpacing),
+        "; unset means ", absl::FormatDuration(kDefaultCallSpacing)));
+  }
+  return policy;
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> ValidateSendAlert(const SendAlertRequest& request) {
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request) {
   if (request.channel() != types::v1::CHANNEL_SMS &&
       request.channel() != types::v1::CHANNEL_VOICE) {
     return absl::InvalidArgumentError(
@@ -103,7 +147,11 @@ absl::StatusOr<std::string> ValidateSendAlert(const SendAlertRequest& request) {
     return status;
   }
   if (absl::Status status = ValidateMetadata(request.metadata()); !status.ok()) return status;
-  return recipient->e164;
+  absl::StatusOr<absl::Duration> ttl = ValidateTtl(request);
+  if (!ttl.ok()) return ttl.status();
+  absl::StatusOr<std::optional<types::v1::VoicePolicy>> voice = ValidateVoicePolicy(request);
+  if (!voice.ok()) return voice.status();
+  return ValidatedAlert{.recipient = recipient->e164, .ttl = *ttl, .voice = *std::move(voice)};
 }
 
 }  // namespace klaxon::ingress

@@ -2,9 +2,11 @@
 // Checks a SendAlert request before anything is stored or published. Every rejection is
 // kInvalidArgument with a message that names the field and says what is wrong with it.
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 
 namespace klaxon::ingress {
@@ -15,7 +17,25 @@ inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
 
-// Returns the recipient in canonical E.164 form when the whole request is valid.
-absl::StatusOr<std::string> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
+// Time to live (ADR 0007): how long an alert is worth sending.
+inline constexpr absl::Duration kMinTtl = absl::Seconds(1);
+inline constexpr absl::Duration kMaxTtl = absl::Hours(10);
+inline constexpr absl::Duration kDefaultTtl = absl::Hours(1);
+// Voice escalation policy bounds and defaults.
+inline constexpr uint32_t kMaxVoiceCalls = 5;
+inline constexpr uint32_t kDefaultVoiceCalls = 3;
+inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
+inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
+
+// A request that passed validation, with the defaults applied.
+struct ValidatedAlert {
+  std::string recipient;  // canonical E.164
+  absl::Duration ttl = kDefaultTtl;
+  // Set for a voice alert (max_calls and call_spacing filled in), nullopt for SMS. A voice
+  // policy on an SMS alert is refused rather than ignored: the caller expected escalation.
+  std::optional<types::v1::VoicePolicy> voice;
+};
+
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
 
 }  // namespace klaxon::ingress

@@ -18,15 +18,15 @@ alerts::v1::SendAlertRequest ValidRequest() {
 }
 
 void ExpectInvalid(const alerts::v1::SendAlertRequest& request, std::string_view field) {
-  absl::StatusOr<std::string> result = ValidateSendAlert(request);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(field) + ":"));
 }
 
 TEST(SendAlertValidationTest, AcceptsValidRequest) {
-  absl::StatusOr<std::string> result = ValidateSendAlert(ValidRequest());
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(*result, "+14155552671");
+  EXPECT_EQ(result->recipient, "+14155552671");
 }
 
 TEST(SendAlertValidationTest, RejectsMissingRecipient) {
@@ -108,6 +108,97 @@ TEST(SendAlertValidationTest, RejectsOversizedMetadataValue) {
   auto request = ValidRequest();
   (*request.mutable_metadata())["runbook"] = std::string(kMaxMetadataValueLength + 1, 'x');
   ExpectInvalid(request, "metadata[runbook]");
+}
+
+alerts::v1::SendAlertRequest ValidVoiceRequest() {
+  auto request = ValidRequest();
+  request.set_channel(types::v1::CHANNEL_VOICE);
+  return request;
+}
+
+TEST(SendAlertValidationTest, TtlDefaultsToOneHour) {
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->ttl, absl::Hours(1));
+}
+
+TEST(SendAlertValidationTest, AcceptsTtlAtItsBounds) {
+  for (int64_t seconds : {int64_t{1}, int64_t{36000}}) {
+    auto request = ValidRequest();
+    request.mutable_ttl()->set_seconds(seconds);
+    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->ttl, absl::Seconds(seconds));
+  }
+}
+
+TEST(SendAlertValidationTest, RejectsTtlBelowOneSecond) {
+  auto request = ValidRequest();
+  request.mutable_ttl()->set_nanos(999'999'999);
+  ExpectInvalid(request, "ttl");
+}
+
+TEST(SendAlertValidationTest, RejectsTtlAboveTenHours) {
+  auto request = ValidRequest();
+  request.mutable_ttl()->set_seconds(36001);
+  ExpectInvalid(request, "ttl");
+}
+
+TEST(SendAlertValidationTest, RejectsNegativeTtl) {
+  auto request = ValidRequest();
+  request.mutable_ttl()->set_seconds(-5);
+  ExpectInvalid(request, "ttl");
+}
+
+TEST(SendAlertValidationTest, SmsAlertHasNoVoicePolicy) {
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->voice.has_value());
+}
+
+TEST(SendAlertValidationTest, RejectsVoicePolicyOnSmsAlert) {
+  auto request = ValidRequest();
+  request.mutable_voice()->set_max_calls(2);
+  ExpectInvalid(request, "voice");
+}
+
+TEST(SendAlertValidationTest, VoicePolicyDefaultsToThreeCallsSixtySecondsApart) {
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidVoiceRequest());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->voice.has_value());
+  EXPECT_EQ(result->voice->max_calls(), 3u);
+  EXPECT_EQ(result->voice->call_spacing().seconds(), 60);
+  EXPECT_FALSE(result->voice->sms_fallback());
+}
+
+TEST(SendAlertValidationTest, KeepsAnExplicitVoicePolicy) {
+  auto request = ValidVoiceRequest();
+  request.mutable_voice()->set_max_calls(5);
+  request.mutable_voice()->mutable_call_spacing()->set_seconds(0);
+  request.mutable_voice()->set_sms_fallback(true);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->voice->max_calls(), 5u);
+  EXPECT_EQ(result->voice->call_spacing().seconds(), 0);
+  EXPECT_TRUE(result->voice->sms_fallback());
+}
+
+TEST(SendAlertValidationTest, RejectsMoreThanFiveCalls) {
+  auto request = ValidVoiceRequest();
+  request.mutable_voice()->set_max_calls(6);
+  ExpectInvalid(request, "voice.max_calls");
+}
+
+TEST(SendAlertValidationTest, RejectsCallSpacingOverAnHour) {
+  auto request = ValidVoiceRequest();
+  request.mutable_voice()->mutable_call_spacing()->set_seconds(3601);
+  ExpectInvalid(request, "voice.call_spacing");
+}
+
+TEST(SendAlertValidationTest, RejectsNegativeCallSpacing) {
+  auto request = ValidVoiceRequest();
+  request.mutable_voice()->mutable_call_spacing()->set_seconds(-1);
+  ExpectInvalid(request, "voice.call_spacing");
 }
 
 }  // namespace

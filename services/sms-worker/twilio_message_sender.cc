@@ -1,14 +1,34 @@
 #include "services/sms-worker/twilio_message_sender.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/delivery/twilio_outcome.h"
 #include "common/twilio/webhook_routes.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace klaxon::sms {
+namespace {
+
+constexpr absl::Duration kMinValidityPeriod = absl::Seconds(1);
+constexpr absl::Duration kMaxValidityPeriod = absl::Seconds(36000);
+
+}  // namespace
+
+std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested& request,
+                                                absl::Time now) {
+  if (!request.has_deadline()) return std::nullopt;
+  const absl::Time deadline = absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.deadline()));
+  // Whole seconds, rounded down, so the message never outlives the deadline.
+  const absl::Duration left = absl::Trunc(deadline - now, absl::Seconds(1));
+  return std::clamp(left, kMinValidityPeriod, kMaxValidityPeriod);
+}
 
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
-                                               const MessageSenderOptions& options) {
+                                               const MessageSenderOptions& options,
+                                               absl::Time now) {
   twilio::CreateMessageRequest message{
       .to = request.recipient(), .from = options.from, .body = request.text()};
   if (!options.webhook_public_url.empty()) {
@@ -16,20 +36,72 @@ twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested&
         twilio::CallbackUrl(options.webhook_public_url, twilio::kMessageStatusPath,
                             request.header().alert_id(), request.header().attempt());
   }
+  message.validity_period = ValidityPeriodFor(request, now);
   return message;
 }
 
 TwilioMessageSender::TwilioMessageSender(twilio::TwilioRestClient& client,
-                                         MessageSenderOptions options)
-    : client_(client), options_(std::move(options)) {}
+                                         MessageSenderOptions options, timing::Clock& clock)
+    : client_(client), options_(std::move(options)), clock_(clock) {}
 
 delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request) {
   twilio::TwilioResult<twilio::MessageResource> result =
-      client_.CreateMessage(MessageRequestFor(request, options_));
+      client_.CreateMessage(MessageRequestFor(request, options_, clock_.Now()));
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
           .provider_status = result.value().status};
+}
+
+delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
+                                        const events::v1::AlertRequested& request,
+                                        absl::Time sent_at) {
+  const absl::Time since = sent_at - twilio::kClockSlack;
+  for (const twilio::MessageResource& message : page.resources) {
+    if (message.date_created && *message.date_created >= since && message.body == request.text()) {
+      return {.kind = delivery::SendResult::Kind::kAccepted,
+              .sid = message.sid,
+              .provider_status = message.status,
+              .reason = "settled: Twilio lists the attempt's message"};
+    }
+  }
+  if (page.has_more && !page.resources.empty() && page.resources.back().date_created &&
+      *page.resources.back().date_created >= since) {
+    return {.kind = delivery::SendResult::Kind::kUnknown,
+            .reason = "settlement: more recent messages to the recipient than one page holds"};
+  }
+  return {.kind = delivery::SendResult::Kind::kRetryable,
+          .reason = "settled: Twilio has no message of this attempt"};
+}
+
+delivery::SendResult TwilioMessageSender::Settle(const events::v1::AlertRequested& request,
+                                                 absl::Time sent_at) {
+  // Filtering on DateSent would miss a message still queued (its date_sent is null), so the
+  // list is filtered by To and From only and the attempt's window is applied here.
+  const auto listed = client_.ListMessages({.to = request.recipient(), .from = options_.from});
+  if (!listed.ok()) {
+    return {.kind = delivery::SendResult::Kind::kUnknown,
+            .reason = absl::StrCat("settlement: Twilio's message list could not be read (",
+                                   twilio::ToStatus(listed.error()).message(), ")")};
+  }
+  return SettleFromMessages(listed.value(), request, sent_at);
+}
+
+events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message) {
+  events::v1::TwilioEvent event;
+  events::v1::MessageStatusUpdate& update = *event.mutable_message_status();
+  update.set_message_sid(message.sid);
+  update.set_account_sid(message.account_sid);
+  update.set_message_status(message.status);
+  update.set_error_code(message.error_code.value_or(0));
+  return event;
+}
+
+absl::StatusOr<events::v1::TwilioEvent> TwilioMessageSender::ReadStatus(
+    const events::v1::AlertRequested&, const std::string& sid) {
+  const auto fetched = client_.FetchMessage(sid);
+  if (!fetched.ok()) return twilio::ToStatus(fetched.error());
+  return StatusEventOf(fetched.value());
 }
 
 }  // namespace klaxon::sms

@@ -1,9 +1,11 @@
 #pragma once
 // Sender for the SMS channel: one AlertRequested becomes one Twilio Message.
 
+#include <optional>
 #include <string>
 
 #include "common/delivery/sender.h"
+#include "common/timing/clock.h"
 #include "common/twilio/twilio_rest_client.h"
 
 namespace klaxon::sms {
@@ -16,20 +18,42 @@ struct MessageSenderOptions {
   std::string webhook_public_url;
 };
 
-// The Twilio request that sends `request`'s attempt.
+// How long Twilio may hold the message before dropping it: the time left until the alert's
+// deadline at `now`, clamped to Twilio's 1 to 36000 s; nullopt when the alert has no deadline.
+std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested& request,
+                                                absl::Time now);
+
+// The Twilio request that sends `request`'s attempt at `now`.
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
-                                               const MessageSenderOptions& options);
+                                               const MessageSenderOptions& options, absl::Time now);
+
+// The settlement of an unknown attempt from the first page of the sender's messages to the
+// recipient (newest first): the message created since `sent_at` with the attempt's body. It
+// assumes no other alert sent the same text to the same recipient within the slack before the
+// attempt. A full page whose oldest message is still too recent to rule out leaves it unknown.
+delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
+                                        const events::v1::AlertRequested& request,
+                                        absl::Time sent_at);
+
+// What a status callback for `message` would have said (a TwilioEvent with only message_status).
+events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message);
 
 class TwilioMessageSender final : public delivery::Sender {
  public:
-  // `client` is borrowed and must outlive the sender.
-  TwilioMessageSender(twilio::TwilioRestClient& client, MessageSenderOptions options);
+  // `client` and `clock` are borrowed and must outlive the sender.
+  TwilioMessageSender(twilio::TwilioRestClient& client, MessageSenderOptions options,
+                      timing::Clock& clock);
 
   delivery::SendResult Send(const events::v1::AlertRequested& request) override;
+  delivery::SendResult Settle(const events::v1::AlertRequested& request,
+                              absl::Time sent_at) override;
+  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
+                                                     const std::string& sid) override;
 
  private:
   twilio::TwilioRestClient& client_;
   const MessageSenderOptions options_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::sms

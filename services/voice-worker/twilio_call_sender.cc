@@ -44,17 +44,31 @@ std::string XmlEscape(std::string_view text) {
 
 }  // namespace
 
-std::string SayTwiml(std::string_view text, std::string_view voice, std::string_view language) {
-  return absl::StrCat("<Response><Say voice=\"", XmlEscape(voice), "\" language=\"",
-                      XmlEscape(language), "\">", XmlEscape(text), "</Say></Response>");
+std::string AlertTwiml(std::string_view text, std::string_view gather_action,
+                       std::string_view voice, std::string_view language) {
+  const std::string say_open =
+      absl::StrCat("<Say voice=\"", XmlEscape(voice), "\" language=\"", XmlEscape(language), "\">");
+  // Without an action URL a key press would have nowhere to go, so the text is only read out.
+  if (gather_action.empty()) {
+    return absl::StrCat("<Response>", say_open, XmlEscape(text), "</Say></Response>");
+  }
+  return absl::StrCat("<Response><Gather numDigits=\"1\" action=\"", XmlEscape(gather_action),
+                      "\" method=\"POST\">", say_open, XmlEscape(text), " ", kPressAnyKey,
+                      "</Say></Gather>", say_open, kNoKeyPressed, "</Say></Response>");
 }
 
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const CallSenderOptions& options) {
+  const std::string gather_action =
+      options.webhook_public_url.empty()
+          ? std::string()
+          : twilio::CallbackUrl(options.webhook_public_url, twilio::kGatherPath,
+                                request.header().alert_id(), request.header().attempt());
   twilio::CreateCallRequest call{
       .to = request.recipient(),
       .from = options.from,
-      .twiml = SayTwiml(request.text(), options.voice, options.language)};
+      .twiml = AlertTwiml(request.text(), gather_action, options.voice, options.language),
+      .machine_detection = "Enable"};
   if (!options.webhook_public_url.empty()) {
     call.status_callback =
         twilio::CallbackUrl(options.webhook_public_url, twilio::kCallStatusPath,
@@ -81,6 +95,61 @@ delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& re
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
           .provider_status = result.value().status};
+}
+
+delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallResource>& page,
+                                     absl::Time sent_at) {
+  const absl::Time since = sent_at - twilio::kClockSlack;
+  if (page.has_more && !page.resources.empty() && page.resources.back().date_created &&
+      *page.resources.back().date_created >= since) {
+    return {.kind = delivery::SendResult::Kind::kUnknown,
+            .reason = "settlement: more recent calls to the recipient than one page holds"};
+  }
+  const twilio::CallResource* earliest = nullptr;
+  for (const twilio::CallResource& call : page.resources) {
+    if (call.date_created && *call.date_created >= since) earliest = &call;  // newest first
+  }
+  if (earliest == nullptr) {
+    return {.kind = delivery::SendResult::Kind::kRetryable,
+            .reason = "settled: Twilio has no call of this attempt"};
+  }
+  return {.kind = delivery::SendResult::Kind::kAccepted,
+          .sid = earliest->sid,
+          .provider_status = earliest->status,
+          .reason = "settled: Twilio lists the attempt's call"};
+}
+
+delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested& request,
+                                              absl::Time sent_at) {
+  // Filtering on StartTime would miss a call still queued or ringing (its start_time is null),
+  // so the list is filtered by To and From only and the attempt's window is applied here.
+  const auto listed = client_.ListCalls({.to = request.recipient(), .from = options_.from});
+  if (!listed.ok()) {
+    return {.kind = delivery::SendResult::Kind::kUnknown,
+            .reason = absl::StrCat("settlement: Twilio's call list could not be read (",
+                                   twilio::ToStatus(listed.error()).message(), ")")};
+  }
+  return SettleFromCalls(listed.value(), sent_at);
+}
+
+events::v1::TwilioEvent StatusEventOf(const twilio::CallResource& call) {
+  events::v1::TwilioEvent event;
+  events::v1::CallStatusUpdate& update = *event.mutable_call_status();
+  update.set_call_sid(call.sid);
+  update.set_account_sid(call.account_sid);
+  update.set_call_status(call.status);
+  update.set_answered_by(call.answered_by);
+  if (call.duration) {
+    update.set_call_duration_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(*call.duration)));
+  }
+  return event;
+}
+
+absl::StatusOr<events::v1::TwilioEvent> TwilioCallSender::ReadStatus(
+    const events::v1::AlertRequested&, const std::string& sid) {
+  const auto fetched = client_.FetchCall(sid);
+  if (!fetched.ok()) return twilio::ToStatus(fetched.error());
+  return StatusEventOf(fetched.value());
 }
 
 }  // namespace klaxon::voice

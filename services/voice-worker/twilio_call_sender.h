@@ -1,7 +1,7 @@
 #pragma once
-// Sender for the voice channel: one AlertRequested becomes one Twilio Call that reads the alert
-// text aloud. Escalation (calling again, falling back to SMS, key-press acknowledgement) builds
-// on this in the delivery-engine issue.
+// Sender for the voice channel: one AlertRequested becomes one Twilio Call, with machine
+// detection, that reads the alert text aloud and lets the callee acknowledge it with a key press
+// (posted to ingress's gather route). Escalation is EscalationHandler's.
 
 #include <string>
 
@@ -13,8 +13,8 @@ namespace klaxon::voice {
 struct CallSenderOptions {
   std::string from;  // the caller id, E.164
   // Public base URL of ingress's webhooks: Twilio reports each attempt's call progress to
-  // twilio::CallbackUrl(webhook_public_url, kCallStatusPath, alert_id, attempt). Empty for no
-  // status callbacks.
+  // twilio::CallbackUrl(webhook_public_url, kCallStatusPath, alert_id, attempt) and key presses
+  // to the same URL under kGatherPath. Empty for neither.
   std::string webhook_public_url;
   std::string voice = "alice";  // TwiML <Say> voice
   std::string language = "en-US";
@@ -23,13 +23,31 @@ struct CallSenderOptions {
 // Twilio refuses a Twiml parameter longer than this.
 inline constexpr size_t kMaxTwimlLength = 4000;
 
-// The TwiML that reads `text` aloud, escaped so no alert text can inject markup.
-std::string SayTwiml(std::string_view text, std::string_view voice, std::string_view language);
+// What the callee hears after the alert text, and when the Gather ends without a key.
+inline constexpr char kPressAnyKey[] = "Press any key to acknowledge.";
+inline constexpr char kNoKeyPressed[] = "No key was pressed. Goodbye.";
+
+// The TwiML that reads `text` aloud inside a one-digit <Gather> whose key press Twilio posts to
+// `gather_action` (none when empty), every value escaped so no alert text can inject markup.
+std::string AlertTwiml(std::string_view text, std::string_view gather_action,
+                       std::string_view voice, std::string_view language);
 
 // The Twilio request that places `request`'s attempt (its TwiML may exceed kMaxTwimlLength;
 // Send refuses such a call).
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const CallSenderOptions& options);
+
+// The settlement of an unknown attempt from the first page of the caller id's calls to the
+// recipient (newest first). A call's TwiML cannot be read back, so the attempt's call is the
+// earliest one created since `sent_at`: this assumes no other call from this caller id to the
+// recipient started between the attempt and the settlement (one voice alert escalates to one
+// recipient a call at a time; two voice alerts to the same person in the same seconds could be
+// confused). A full page whose oldest call is still too recent to rule out leaves it unknown.
+delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallResource>& page,
+                                     absl::Time sent_at);
+
+// What a status callback for `call` would have said (a TwilioEvent with only call_status).
+events::v1::TwilioEvent StatusEventOf(const twilio::CallResource& call);
 
 class TwilioCallSender final : public delivery::Sender {
  public:
@@ -37,6 +55,10 @@ class TwilioCallSender final : public delivery::Sender {
   TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options);
 
   delivery::SendResult Send(const events::v1::AlertRequested& request) override;
+  delivery::SendResult Settle(const events::v1::AlertRequested& request,
+                              absl::Time sent_at) override;
+  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
+                                                     const std::string& sid) override;
 
  private:
   twilio::TwilioRestClient& client_;

@@ -24,10 +24,12 @@ class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
 
   // Sends an alert and returns its id; a refused SendAlert fails the test.
+  // `max_calls` > 0 sets a voice alert's escalation policy (one call: no second call to wait for).
   std::string Send(types::v1::Channel channel, const std::string& recipient,
-                   const std::string& key) {
+                   const std::string& key, uint32_t max_calls = 0) {
     alerts::v1::SendAlertRequest request;
     request.set_channel(channel);
+    if (max_calls > 0) request.mutable_voice()->set_max_calls(max_calls);
     request.set_recipient(recipient);
     request.set_text("disk full on db-1");
     request.set_idempotency_key(key);
@@ -92,11 +94,13 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, AnsweredCallEndsDelivered) {
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, UnansweredCallEndsUndeliveredNamingWhy) {
   suite_.AddSandboxFaults(
       R"({"type": "delivery", "kind": "call", "to": "+14155550142", "outcome": "no-answer"})");
-  const std::string alert_id = Send(types::v1::CHANNEL_VOICE, "+14155550142", "no-answer");
+  const std::string alert_id =
+      Send(types::v1::CHANNEL_VOICE, "+14155550142", "no-answer", /*max_calls=*/1);
   const Alert alert =
       WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_UNDELIVERED);
   EXPECT_THAT(alert.reason(), HasSubstr("no-answer"));
+  EXPECT_THAT(alert.reason(), HasSubstr("last of 1 calls"));
 }
 
 }  // namespace

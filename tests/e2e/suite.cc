@@ -11,7 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/alert_status/alert_status.h"
 #include "common/auth/api_keys.h"
+#include "common/http/form.h"
+#include "common/twilio/signature.h"
+#include "common/twilio/webhook_routes.h"
 #include "tests/support/http.h"
 #include "tests/support/support.h"
 
@@ -39,10 +43,14 @@ std::string Snake(std::string prefix) {
 
 }  // namespace
 
-void Suite::Start() {
-  const std::string kafka = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS");
-  const std::string redis = testing::RequiredEnv("KLAXON_TEST_REDIS_URL");
-  const std::string pg = testing::RequiredEnv("KLAXON_TEST_PG_URL");
+void Suite::Start(const SuiteOptions& options) {
+  const Backends backends = options.backends.value_or(
+      Backends{.kafka_brokers = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS"),
+               .redis_url = testing::RequiredEnv("KLAXON_TEST_REDIS_URL"),
+               .pg_url = testing::RequiredEnv("KLAXON_TEST_PG_URL")});
+  const std::string& kafka = backends.kafka_brokers;
+  const std::string& redis = backends.redis_url;
+  const std::string& pg = backends.pg_url;
   ASSERT_FALSE(kafka.empty() || redis.empty() || pg.empty());
   const std::string prefix = testing::UniquePrefix();
 
@@ -73,9 +81,13 @@ void Suite::Start() {
           {"KLAXON_TWILIO_FROM", kSender},
           // Where the sandbox posts status callbacks (the workers name it in each request) and
           // the URL ingress verifies their signatures against.
-          {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)}};
+          {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
+          // Tests send bursts and repeat recipients; those that test the limits set their own.
+          {"KLAXON_SENDER_RATE", "1000/1s"},
+          {"KLAXON_RECIPIENT_LIMITS", "none"}};
   // Sanitizer settings of the test run reach the services too.
   env_.merge(testing::SanitizerEnvironment());
+  for (const auto& [name, value] : options.env) env_[name] = value;
 
   ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
                       LogPath("klaxon-admin"));
@@ -95,12 +107,19 @@ void Suite::Start() {
   StartService("ingress", Binary("klaxon-ingress"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)},
                 {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", webhook_port_)},
-                {"KLAXON_TWILIO_SANDBOX", "true"}});
+                {"KLAXON_TWILIO_SANDBOX", "true"},
+                // Every callback comes from the sandbox's one address, where Twilio's come from
+                // many; a per-address limit would refuse a burst with 429, which Twilio (and the
+                // sandbox) never retries.
+                {"KLAXON_WEBHOOK_RATE_LIMIT", "1000000"}});
   // Any answer will do (an unsigned GET is refused): the webhook server listens.
   WaitReady("ingress", absl::StrCat("http://127.0.0.1:", webhook_port_, "/twilio/messages/status"),
             /*any_status=*/true);
-  StartService("sms-worker", Binary("klaxon-sms-worker"), {});
-  StartService("voice-worker", Binary("klaxon-voice-worker"), {});
+  for (int i = 1; i <= options.sms_workers; ++i) {
+    StartService(i == 1 ? "sms-worker" : absl::StrCat("sms-worker-", i),
+                 Binary("klaxon-sms-worker"), options.worker_env);
+  }
+  StartService("voice-worker", Binary("klaxon-voice-worker"), options.worker_env);
 }
 
 void Suite::StartService(const std::string& name, const std::string& binary,
@@ -108,10 +127,38 @@ void Suite::StartService(const std::string& name, const std::string& binary,
   const int admin_port = FreePort();
   std::map<std::string, std::string> env = env_;
   env["KLAXON_ADMIN_ADDR"] = absl::StrCat("127.0.0.1:", admin_port);
-  env.merge(extra_env);
-  processes_.emplace_back(
-      name, std::make_unique<ChildProcess>(std::vector<std::string>{binary}, env, LogPath(name)));
-  WaitReady(name, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"));
+  for (auto& [key, value] : extra_env) env[key] = std::move(value);
+  launches_[name] = {.binary = binary,
+                     .env = std::move(env),
+                     .ready_url = absl::StrCat("http://127.0.0.1:", admin_port, "/readyz")};
+  processes_.emplace_back(name, nullptr);
+  Launch(name);
+}
+
+void Suite::Launch(const std::string& name) {
+  const LaunchSpec& spec = launches_.at(name);
+  auto it = std::find_if(processes_.begin(), processes_.end(),
+                         [&](const auto& process) { return process.first == name; });
+  it->second = std::make_unique<ChildProcess>(std::vector<std::string>{spec.binary}, spec.env,
+                                              LogPath(name));
+  ASSERT_TRUE(testing::WaitUntilServing(*it->second, spec.ready_url, absl::Seconds(60)))
+      << name << " is not ready";
+}
+
+void Suite::CrashAndRestart(const std::string& name) {
+  auto it = std::find_if(processes_.begin(), processes_.end(),
+                         [&](const auto& process) { return process.first == name; });
+  ASSERT_TRUE(it != processes_.end() && launches_.contains(name)) << "no service " << name;
+  it->second->Kill();
+  Launch(name);
+}
+
+std::vector<std::string> Suite::Exited() {
+  std::vector<std::string> exited;
+  for (const auto& [name, process] : processes_) {
+    if (process != nullptr && !process->Running()) exited.push_back(name);
+  }
+  return exited;
 }
 
 void Suite::WaitReady(const std::string& name, const std::string& url, bool any_status) {
@@ -177,6 +224,25 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline)
   return context;
 }
 
+void Suite::ReceiveSms(const std::string& from, const std::string& body) const {
+  static int received = 0;
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", webhook_port_, std::string(twilio::kInboundMessagePath));
+  const http::FormParams params = {{"AccountSid", "AC00000000000000000000000000000000"},
+                                   {"Body", body},
+                                   {"From", from},
+                                   {"MessageSid", absl::StrCat("SMe2e", getpid(), "x", ++received)},
+                                   {"To", kSender}};
+  const testing::HttpResponse response = testing::SendHttp(
+      {.method = "POST",
+       .url = url,
+       .headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                   {"X-Twilio-Signature",
+                    twilio::ComputeSignature(twilio::kSandboxAuthToken, url, params)}},
+       .body = http::EncodeForm(params)});
+  ASSERT_EQ(response.status, 200) << response.error << response.body;
+}
+
 void Suite::AddSandboxFaults(const std::string& rules_json) const {
   std::string body;
   const long status = HttpPost(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/faults"),
@@ -184,16 +250,33 @@ void Suite::AddSandboxFaults(const std::string& rules_json) const {
   EXPECT_EQ(status, 201) << "the sandbox refused the fault rules: " << body;
 }
 
-nlohmann::json Suite::Ledger() const {
+nlohmann::json Suite::Ledger() const { return SandboxEntries("/sandbox/ledger"); }
+
+nlohmann::json Suite::Rejected() const { return SandboxEntries("/sandbox/rejected"); }
+
+nlohmann::json Suite::SandboxEntries(const std::string& path) const {
   std::string body;
-  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"), &body);
-  nlohmann::json ledger = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!ledger.is_array()) {
-    ADD_FAILURE() << "the sandbox ledger could not be read: " << body;
+  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, path), &body);
+  nlohmann::json entries = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!entries.is_array()) {
+    ADD_FAILURE() << path << " of the sandbox could not be read: " << body;
     return nlohmann::json::array();
   }
-  return ledger;
+  return entries;
 }
+
+namespace {
+
+// Whether `current` can no longer become `wanted`: the projection never lowers a rank (ADR 0007),
+// so a final status stays, except that a DELIVERED call may still be ACKNOWLEDGED.
+bool IsSettled(types::v1::AlertStatus current, types::v1::AlertStatus wanted) {
+  if (current == types::v1::ALERT_STATUS_DELIVERED) {
+    return wanted != types::v1::ALERT_STATUS_ACKNOWLEDGED;
+  }
+  return alert_status::IsFinal(current);
+}
+
+}  // namespace
 
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout) {
@@ -204,11 +287,9 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
     request.set_alert_id(alert_id);
     const grpc::Status rpc = query.GetAlert(Suite::CallContext().get(), request, &alert);
     EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
-    // A final status never changes again (the projection is monotonic): no use waiting on.
-    const bool is_final = alert.status() == types::v1::ALERT_STATUS_DELIVERED ||
-                          alert.status() == types::v1::ALERT_STATUS_UNDELIVERED ||
-                          alert.status() == types::v1::ALERT_STATUS_FAILED;
-    if (alert.status() == status || is_final || absl::Now() >= deadline) return alert;
+    if (alert.status() == status || IsSettled(alert.status(), status) || absl::Now() >= deadline) {
+      return alert;
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
 }

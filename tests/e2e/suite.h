@@ -1,10 +1,12 @@
 #pragma once
 // The whole Klaxon suite started for one end-to-end test: the Twilio sandbox and the four
 // services as real processes, against the real Kafka, Redis and Postgres that scripts/test.sh
-// started (KLAXON_TEST_*). Each Suite gets its own topic prefix, Redis key prefix, database and
-// ports, so suites never see each other's data; the database is dropped when it stops.
+// started (KLAXON_TEST_*), or against a stack of the test's own (a chaos test restarts it). Each
+// Suite gets its own topic prefix, Redis key prefix, database and ports, so suites never see each
+// other's data; the database is dropped when it stops.
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,23 @@
 
 namespace klaxon::e2e {
 
+// Where the suite's Kafka, Redis and Postgres listen; the Postgres URL names a database the
+// suite may create others next to.
+struct Backends {
+  std::string kafka_brokers;
+  std::string redis_url;
+  std::string pg_url;
+};
+
+struct SuiteOptions {
+  int sms_workers = 1;  // more share the SMS work as replicas do: sms-worker, sms-worker-2, ...
+  std::map<std::string, std::string> env;  // added to every process's environment
+  // Added to (or overriding) the environment of sms-worker and voice-worker only, e.g. short
+  // retry settings.
+  std::map<std::string, std::string> worker_env;
+  std::optional<Backends> backends;  // unset: the test stack (KLAXON_TEST_*)
+};
+
 class Suite {
  public:
   static constexpr char kApiKey[] = "e2e-api-key";
@@ -24,9 +43,17 @@ class Suite {
   // Stops every process (checking each drained cleanly) and drops the database.
   ~Suite();
 
-  // Starts everything and waits until each service answers /readyz. Records a fatal failure
-  // otherwise, so call it as ASSERT_NO_FATAL_FAILURE(suite.Start()).
-  void Start();
+  // Starts everything and waits until each service answers /readyz, against options.backends or
+  // else the test stack (KLAXON_TEST_*). Records a fatal failure otherwise, so call it as
+  // ASSERT_NO_FATAL_FAILURE(suite.Start()).
+  void Start(const SuiteOptions& options = {});
+
+  // Kills service `name` (e.g. "sms-worker") with SIGKILL, as a crash or an OOM kill would, then
+  // starts it again with the same environment and waits until it is ready. Records a fatal
+  // failure if it does not come back.
+  void CrashAndRestart(const std::string& name);
+  // Names of the suite's processes that exited by themselves (a crash the test did not cause).
+  std::vector<std::string> Exited();
 
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
@@ -36,9 +63,14 @@ class Suite {
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
+  // The requests the sandbox refused (injected faults, validation), read the same way.
+  nlohmann::json Rejected() const;
   // Adds fault rules (tools/twilio-sandbox/fault_rules.h: one JSON rule object or an array) to
   // the running sandbox; a refusal fails the test.
   void AddSandboxFaults(const std::string& rules_json) const;
+  // Posts an SMS from `from` to the suite's number to ingress's inbound webhook, signed as Twilio
+  // would (a STOP, a START, an ACK ...); a refusal fails the test.
+  void ReceiveSms(const std::string& from, const std::string& body) const;
 
   // The environment every service of this suite runs with; tests start extra processes with it.
   const std::map<std::string, std::string>& env() const { return env_; }
@@ -48,8 +80,11 @@ class Suite {
   std::string ServiceLogs() const;
 
  private:
+  nlohmann::json SandboxEntries(const std::string& path) const;
   void StartService(const std::string& name, const std::string& binary,
                     std::map<std::string, std::string> extra_env);
+  // Starts the process of `launches_[name]` and waits until `ready_url` answers 200.
+  void Launch(const std::string& name);
   // Polls `url` until it answers 200, or any HTTP status when `any_status`.
   void WaitReady(const std::string& name, const std::string& url, bool any_status = false);
 
@@ -62,6 +97,13 @@ class Suite {
   int webhook_port_ = 0;
   int audit_port_ = 0;
   std::vector<std::pair<std::string, std::unique_ptr<testing::ChildProcess>>> processes_;
+  // How each service was started, so it can be started again the same way.
+  struct LaunchSpec {
+    std::string binary;
+    std::map<std::string, std::string> env;
+    std::string ready_url;
+  };
+  std::map<std::string, LaunchSpec> launches_;
 };
 
 // Polls GetAlert until the alert has `status`, or any final status, or `timeout` passed; returns

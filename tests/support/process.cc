@@ -131,6 +131,14 @@ std::map<std::string, std::string> SanitizerEnvironment() {
   return env;
 }
 
+std::map<std::string, std::string> ToolEnvironment() {
+  std::map<std::string, std::string> env = SanitizerEnvironment();
+  for (const char* name : {"PATH", "HOME", "KLAXON_CACHE", "JAVA_HOME"}) {
+    if (const char* value = std::getenv(name)) env[name] = value;
+  }
+  return env;
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

@@ -58,6 +58,10 @@ enum class Serving { kAnswers200, kAnswersAnything };
 // are set), for the environment of the processes a test starts.
 std::map<std::string, std::string> SanitizerEnvironment();
 
+// The environment variables a test passes on to the tools it runs (PATH, HOME, KLAXON_CACHE,
+// JAVA_HOME, those that are set), plus the sanitizer settings.
+std::map<std::string, std::string> ToolEnvironment();
+
 // A loopback TCP port that was free a moment ago.
 int FreePort();
 

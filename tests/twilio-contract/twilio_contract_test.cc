@@ -165,6 +165,24 @@ TEST(TwilioContractPrismTest, FetchCallMatchesSpec) {
   EXPECT_FALSE(result.value().status.empty());
 }
 
+// Prism checks a list request like any other (422 when the spec does not allow it), but the
+// example list answers of twilio_api_v2010.json fail Prism's own response check (it then answers
+// 500), which says nothing about the request: only a 422 fails these.
+template <typename Page>
+void ExpectRequestAllowed(const TwilioResult<Page>& result) {
+  if (!result.ok()) {
+    EXPECT_NE(result.error().http_status, 422) << Describe(result.error());
+  }
+}
+
+TEST(TwilioContractPrismTest, ListMessagesMatchesSpec) {
+  ExpectRequestAllowed(Client()->ListMessages({.to = "+14155550100", .from = "+14155552671"}));
+}
+
+TEST(TwilioContractPrismTest, ListCallsMatchesSpec) {
+  ExpectRequestAllowed(Client()->ListCalls({.to = "+14155550100", .from = "+14155552671"}));
+}
+
 size_t Collect(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
   return size * count;

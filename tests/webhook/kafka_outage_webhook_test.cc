@@ -62,15 +62,15 @@ class PrivateKafka {
     } while (controller_port_ == port_);
     ChildProcess format({KLAXON_KAFKA_SCRIPT, "format", dir_ + "/kafka", std::to_string(port_),
                          std::to_string(controller_port_)},
-                        ToolEnvironment(), dir_ + "/kafka-format.log");
+                        testing::ToolEnvironment(), dir_ + "/kafka-format.log");
     ASSERT_EQ(format.WaitForExit(absl::Seconds(120)), 0) << format.Log();
   }
 
   // Starts the broker process and waits until it serves clients.
   void Run() {
     process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{KLAXON_KAFKA_SCRIPT, "run", dir_ + "/kafka"}, ToolEnvironment(),
-        dir_ + "/kafka.log");
+        std::vector<std::string>{KLAXON_KAFKA_SCRIPT, "run", dir_ + "/kafka"},
+        testing::ToolEnvironment(), dir_ + "/kafka.log");
     const absl::Status serving = WaitForBroker(brokers(), kBrokerStart);
     ASSERT_TRUE(serving.ok()) << serving << "\n" << process_->Log();
   }

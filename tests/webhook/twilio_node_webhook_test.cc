@@ -198,7 +198,7 @@ class TwilioNodeSignedWebhookKafkaRedisTest : public ::testing::TestWithParam<Pu
     const std::string in_path = dir_.path() + "/unsigned.json";
     const std::string out_path = dir_.path() + "/signed.json";
     std::ofstream(in_path) << input.dump();
-    std::map<std::string, std::string> env = ToolEnvironment();
+    std::map<std::string, std::string> env = testing::ToolEnvironment();
     env["NODE_PATH"] = TwilioNodeModules();
     ChildProcess node(
         {"/usr/bin/env", "node", KLAXON_SIGN_REQUESTS_SCRIPT, kAuthToken, in_path, out_path}, env,

@@ -207,12 +207,4 @@ absl::StatusOr<std::vector<PublishedEvent>> TwilioEventTopic::ReadAll(absl::Dura
   return events;
 }
 
-std::map<std::string, std::string> ToolEnvironment() {
-  std::map<std::string, std::string> env = testing::SanitizerEnvironment();
-  for (const char* name : {"PATH", "HOME", "KLAXON_CACHE", "JAVA_HOME"}) {
-    if (const char* value = std::getenv(name)) env[name] = value;
-  }
-  return env;
-}
-
 }  // namespace klaxon::webhook_test

@@ -127,8 +127,4 @@ class TwilioEventTopic {
   std::string topic_;
 };
 
-// The environment variables a test passes on to the tools it runs (PATH, HOME, KLAXON_CACHE,
-// JAVA_HOME, those that are set), plus the sanitizer settings.
-std::map<std::string, std::string> ToolEnvironment();
-
 }  // namespace klaxon::webhook_test

@@ -38,6 +38,19 @@ absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
   return response;
 }
 
+absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string_view alert_id,
+                                                                    absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::CancelAlertRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::CancelAlertResponse response;
+  if (grpc::Status status = intake_->CancelAlert(&context, request, &response); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
+}
+
 absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
                                                    absl::Time deadline) {
   grpc::ClientContext context;

@@ -1,6 +1,6 @@
-// A thin client over the caller API: SendAlert on ingress, GetAlert on audit. It adds the bearer
-// API key and a deadline to every call and turns gRPC statuses into absl::Status. It holds the
-// generated StubInterfaces, so tests hand it fakes.
+// A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert on audit. It
+// adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status.
+// It holds the generated StubInterfaces, so tests hand it fakes.
 #pragma once
 
 #include <memory>
@@ -20,6 +20,8 @@ class AlertClient {
 
   absl::StatusOr<alerts::v1::SendAlertResponse> Send(const alerts::v1::SendAlertRequest& request,
                                                      absl::Time deadline);
+  absl::StatusOr<alerts::v1::CancelAlertResponse> Cancel(absl::string_view alert_id,
+                                                         absl::Time deadline);
   absl::StatusOr<alerts::v1::Alert> Get(absl::string_view alert_id, absl::Time deadline);
 
  private:

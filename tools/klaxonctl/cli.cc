@@ -40,6 +40,15 @@ struct SendOptions {
   std::string channel = "sms";
   std::string idempotency_key;
   std::vector<std::string> meta;
+  std::string ttl;
+  uint32_t max_calls = 0;
+  std::string call_spacing;
+  bool sms_fallback = false;
+  bool json = false;
+};
+
+struct CancelOptions {
+  std::string alert_id;
   bool json = false;
 };
 
@@ -49,15 +58,53 @@ struct GetOptions {
   bool json = false;
 };
 
-absl::StatusOr<absl::Duration> ParseTimeout(std::string text) {
-  // A bare number is seconds, the unit people mean most often.
+// A bare number is seconds, the unit people mean most often.
+absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::string text,
+                                                 bool allow_zero) {
   if (!text.empty() && absl::c_all_of(text, absl::ascii_isdigit)) text += "s";
   absl::Duration duration;
-  if (!absl::ParseDuration(text, &duration) || duration <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout must be a positive duration such as 10s or 500ms, got \"", text, "\""));
+  if (!absl::ParseDuration(text, &duration) || duration < absl::ZeroDuration() ||
+      (!allow_zero && duration == absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " must be a ", allow_zero ? "" : "positive ",
+                     "duration such as 10s or 500ms, got \"", text, "\""));
   }
   return duration;
+}
+
+absl::StatusOr<absl::Duration> ParseTimeout(std::string text) {
+  return ParseFlagDuration("--timeout", std::move(text), false);
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
+  out.set_seconds(absl::IDivDuration(duration, absl::Seconds(1), &duration));
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
+}
+
+// --ttl and the voice policy flags; ingress checks their ranges and names the field.
+absl::Status SetDelivery(const SendOptions& options, alerts::v1::SendAlertRequest& request) {
+  if (!options.ttl.empty()) {
+    absl::StatusOr<absl::Duration> ttl = ParseFlagDuration("--ttl", options.ttl, false);
+    if (!ttl.ok()) return ttl.status();
+    SetDuration(*ttl, *request.mutable_ttl());
+  }
+  const bool voice_policy =
+      options.max_calls != 0 || !options.call_spacing.empty() || options.sms_fallback;
+  if (!voice_policy) return absl::OkStatus();
+  if (request.channel() != types::v1::CHANNEL_VOICE) {
+    return absl::InvalidArgumentError(
+        "--max-calls, --call-spacing and --sms-fallback need --channel voice");
+  }
+  types::v1::VoicePolicy& voice = *request.mutable_voice();
+  voice.set_max_calls(options.max_calls);
+  voice.set_sms_fallback(options.sms_fallback);
+  if (!options.call_spacing.empty()) {
+    absl::StatusOr<absl::Duration> spacing =
+        ParseFlagDuration("--call-spacing", options.call_spacing, true);
+    if (!spacing.ok()) return spacing.status();
+    SetDuration(*spacing, *voice.mutable_call_spacing());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParseMetadata(const std::vector<std::string>& pairs,
@@ -111,6 +158,9 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   request.set_text(options.text);
   request.set_idempotency_key(options.idempotency_key.empty() ? deps.new_idempotency_key()
                                                               : options.idempotency_key);
+  if (absl::Status status = SetDelivery(options, request); !status.ok()) {
+    return Usage(deps.err, status);
+  }
 
   absl::StatusOr<alerts::v1::SendAlertResponse> response =
       client.Send(request, deps.clock.Now() + timeout);
@@ -125,6 +175,22 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   }
   return Print(deps, *response, options.json, [](const alerts::v1::SendAlertResponse& sent) {
     return absl::StrCat(sent.alert_id(), "\n");
+  });
+}
+
+int RunCancel(const CancelOptions& options, absl::Duration timeout, AlertClient& client,
+              const CliDependencies& deps) {
+  absl::StatusOr<alerts::v1::CancelAlertResponse> response =
+      client.Cancel(options.alert_id, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "CancelAlert", response.status());
+    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+      deps.err << "klaxonctl: cancelling again is safe\n";
+    }
+    return kExitFailure;
+  }
+  return Print(deps, *response, options.json, [](const alerts::v1::CancelAlertResponse& done) {
+    return std::string(done.already_cancelled() ? "already cancelled\n" : "cancelled\n");
   });
 }
 
@@ -202,6 +268,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       .tls = false,
   };
   SendOptions send_options;
+  CancelOptions cancel_options;
   GetOptions get_options;
   WebhookOptions webhook_options;
 
@@ -232,15 +299,27 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "repeat a send safely with the same key (default: a fresh random key)");
   send->add_option("--meta", send_options.meta, "metadata key=value, repeatable")
       ->allow_extra_args(false);
+  send->add_option("--ttl", send_options.ttl,
+                   "how long the alert is worth sending, 1s to 10h (default 1h)");
+  send->add_option("--max-calls", send_options.max_calls,
+                   "voice: calls before giving up, 1 to 5 (default 3)");
+  send->add_option("--call-spacing", send_options.call_spacing,
+                   "voice: wait after a failed call, 0s to 1h (default 60s)");
+  send->add_flag("--sms-fallback", send_options.sms_fallback,
+                 "voice: send the text by SMS after the last failed call");
   send->add_flag("--json", send_options.json, "print the whole response as JSON");
+
+  CLI::App* cancel =
+      app.add_subcommand("cancel", "stop an alert's pending sends, retries and calls");
+  cancel->add_option("alert_id", cancel_options.alert_id, "the id `send` printed")->required();
+  cancel->add_flag("--json", cancel_options.json, "print the whole response as JSON");
 
   CLI::App* get = app.add_subcommand("get", "show an alert's status");
   get->add_option("alert_id", get_options.alert_id, "the id `send` printed")->required();
   get->add_option("--wait-for", get_options.wait_for,
-                  "poll until QUEUED, SENT, DELIVERED, UNDELIVERED or FAILED; exit 1 if the "
-                  "alert ends otherwise or --timeout passes")
-      ->transform(CLI::IsMember({"QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED"},
-                                CLI::ignore_case));
+                  absl::StrCat("poll until ", StatusNameList(),
+                               "; exit 1 if the alert ends otherwise or --timeout passes"))
+      ->transform(CLI::IsMember(StatusNames(), CLI::ignore_case));
   get->add_flag("--json", get_options.json, "print the alert as JSON");
 
   CLI::App* twilio = app.add_subcommand(
@@ -292,6 +371,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                      deps.make_query(Endpoint{.address = global.audit, .tls = global.tls}),
                      global.api_key);
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
+  if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
   return RunGet(get_options, *timeout, client, deps);
 }
 

@@ -1,7 +1,7 @@
-// klaxonctl's command line: parses arguments and environment, runs `send`, `get`, `twilio sign` or
-// `twilio verify`, and writes to the given streams. Everything that touches the world (channels,
-// environment, files, randomness, time) comes in through CliDependencies so the whole command
-// runs in unit tests.
+// klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`, `twilio
+// sign` or `twilio verify`, and writes to the given streams. Everything that touches the world
+// (channels, environment, files, randomness, time) comes in through CliDependencies so the whole
+// command runs in unit tests.
 #pragma once
 
 #include <functional>
@@ -12,8 +12,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "common/timing/clock.h"
+#include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
 namespace klaxon::ctl {
 

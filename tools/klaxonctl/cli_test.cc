@@ -124,6 +124,84 @@ TEST_F(CliTest, SendUsesGivenIdempotencyKeyAndChannel) {
   EXPECT_EQ(sent_.idempotency_key(), "deploy-42");
 }
 
+TEST_F(CliTest, SendPassesTtlAndVoicePolicy) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(
+      Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--channel", "voice",
+           "--ttl", "10m", "--max-calls", "2", "--call-spacing", "90s", "--sms-fallback"}),
+      kExitOk);
+  EXPECT_EQ(sent_.ttl().seconds(), 600);
+  EXPECT_EQ(sent_.voice().max_calls(), 2u);
+  EXPECT_EQ(sent_.voice().call_spacing().seconds(), 90);
+  EXPECT_TRUE(sent_.voice().sms_fallback());
+}
+
+TEST_F(CliTest, SendWithoutPolicyFlagsLeavesThemUnset) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
+  EXPECT_FALSE(sent_.has_ttl());
+  EXPECT_FALSE(sent_.has_voice());
+}
+
+TEST_F(CliTest, VoicePolicyOnSmsIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+1", "--text", "t", "--sms-fallback"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("need --channel voice"));
+}
+
+TEST_F(CliTest, MalformedTtlIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+1", "--text", "t", "--ttl", "soon"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--ttl must be a positive duration"));
+}
+
+TEST_F(CliTest, CancelSendsTheAlertIdAndPrintsCancelled) {
+  alerts::v1::CancelAlertRequest asked;
+  EXPECT_CALL(*intake_, CancelAlert)
+      .WillOnce([&](grpc::ClientContext* context, const alerts::v1::CancelAlertRequest& request,
+                    alerts::v1::CancelAlertResponse*) {
+        asked = request;
+        authorization_ = AuthorizationOf(context);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "cancel", "a1"}), kExitOk);
+  EXPECT_EQ(asked.alert_id(), "a1");
+  EXPECT_EQ(authorization_, "Bearer k1");
+  EXPECT_EQ(out_.str(), "cancelled\n");
+}
+
+TEST_F(CliTest, CancelSaysWhenAlreadyCancelled) {
+  alerts::v1::CancelAlertResponse answer;
+  answer.set_already_cancelled(true);
+  EXPECT_CALL(*intake_, CancelAlert)
+      .WillOnce(DoAll(::testing::SetArgPointee<2>(answer), Return(grpc::Status::OK)));
+  EXPECT_EQ(Run({"--api-key", "k1", "cancel", "a1", "--json"}), kExitOk);
+  EXPECT_EQ(out_.str(), "{\"already_cancelled\":true}\n");
+}
+
+TEST_F(CliTest, CancelUnavailableSaysRetryingIsSafe) {
+  EXPECT_CALL(*intake_, CancelAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "kafka down")));
+  EXPECT_EQ(Run({"--api-key", "k1", "cancel", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("CancelAlert failed: UNAVAILABLE: kafka down"));
+  EXPECT_THAT(err_.str(), HasSubstr("cancelling again is safe"));
+}
+
+TEST_F(CliTest, CancelNotFoundExitsOne) {
+  EXPECT_CALL(*intake_, CancelAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "alert_id: no alert")));
+  EXPECT_EQ(Run({"--api-key", "k1", "cancel", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("again")));
+}
+
+TEST_F(CliTest, WaitForAcceptsTheNewStatuses) {
+  EXPECT_CALL(*query_, GetAlert).WillOnce(ReturnAlertWithStatus(types::v1::ALERT_STATUS_CANCELLED));
+  EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "cancelled"}), kExitOk);
+}
+
 TEST_F(CliTest, SendJsonPrintsTheWholeResponse) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--json"}),

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -18,12 +19,16 @@ namespace {
 using types::v1::AlertStatus;
 using types::v1::Channel;
 
-constexpr std::array<std::pair<AlertStatus, absl::string_view>, 5> kStatusNames = {{
+constexpr std::array<std::pair<AlertStatus, absl::string_view>, 9> kStatusNames = {{
     {types::v1::ALERT_STATUS_QUEUED, "QUEUED"},
+    {types::v1::ALERT_STATUS_WAITING, "WAITING"},
     {types::v1::ALERT_STATUS_SENT, "SENT"},
     {types::v1::ALERT_STATUS_DELIVERED, "DELIVERED"},
     {types::v1::ALERT_STATUS_UNDELIVERED, "UNDELIVERED"},
     {types::v1::ALERT_STATUS_FAILED, "FAILED"},
+    {types::v1::ALERT_STATUS_SUPPRESSED, "SUPPRESSED"},
+    {types::v1::ALERT_STATUS_CANCELLED, "CANCELLED"},
+    {types::v1::ALERT_STATUS_ACKNOWLEDGED, "ACKNOWLEDGED"},
 }};
 
 constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannelNames = {{
@@ -60,8 +65,21 @@ absl::StatusOr<AlertStatus> ParseStatus(absl::string_view name) {
   for (const auto& [value, known] : kStatusNames) {
     if (known == upper) return value;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown status \"", name, "\"; expected QUEUED, SENT, DELIVERED, UNDELIVERED or FAILED"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown status \"", name, "\"; expected ", StatusNameList()));
+}
+
+std::vector<std::string> StatusNames() {
+  std::vector<std::string> names;
+  for (const auto& [value, name] : kStatusNames) names.emplace_back(name);
+  return names;
+}
+
+std::string StatusNameList() {
+  std::vector<std::string> names = StatusNames();
+  const std::string last = names.back();
+  names.pop_back();
+  return absl::StrCat(absl::StrJoin(names, ", "), " or ", last);
 }
 
 absl::string_view ChannelName(Channel channel) {
@@ -103,9 +121,9 @@ std::string FormatAlert(const alerts::v1::Alert& alert) {
   line("updated", FormatTimestamp(alert.updated_at()));
   line("attempts", absl::StrCat(alert.attempts_size()));
   for (const alerts::v1::Attempt& attempt : alert.attempts()) {
-    absl::StrAppendFormat(&out, "  #%-3d %-11s %-34s %s  %s\n", attempt.number(),
-                          StatusName(attempt.status()), OrDash(attempt.twilio_sid()),
-                          FormatTimestamp(attempt.occurred_at()),
+    absl::StrAppendFormat(&out, "  #%-3d %-5s %-12s %-34s %s  %s\n", attempt.number(),
+                          ChannelName(attempt.channel()), StatusName(attempt.status()),
+                          OrDash(attempt.twilio_sid()), FormatTimestamp(attempt.occurred_at()),
                           FormatError(attempt.twilio_error_code(), attempt.reason()));
   }
   return out;

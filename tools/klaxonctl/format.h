@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -16,6 +17,9 @@ namespace klaxon::ctl {
 absl::string_view StatusName(types::v1::AlertStatus status);
 // Accepts the names StatusName returns, in any case.
 absl::StatusOr<types::v1::AlertStatus> ParseStatus(absl::string_view name);
+// Every name ParseStatus accepts, in rank order; and the same as prose ("QUEUED, ... or X").
+std::vector<std::string> StatusNames();
+std::string StatusNameList();
 
 // "sms" or "voice"; "unspecified" for anything else.
 absl::string_view ChannelName(types::v1::Channel channel);

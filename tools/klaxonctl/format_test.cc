@@ -24,6 +24,7 @@ alerts::v1::Alert FailedSmsAlert() {
   alert.mutable_updated_at()->set_nanos(250'000'000);
   alerts::v1::Attempt* attempt = alert.add_attempts();
   attempt->set_number(1);
+  attempt->set_channel(types::v1::CHANNEL_SMS);
   attempt->set_status(types::v1::ALERT_STATUS_FAILED);
   attempt->set_twilio_sid("SM0123456789abcdef0123456789abcdef");
   attempt->set_twilio_error_code(21610);
@@ -33,10 +34,9 @@ alerts::v1::Alert FailedSmsAlert() {
 }
 
 TEST(StatusNameTest, RoundTripsThroughParseStatus) {
-  for (const types::v1::AlertStatus status :
-       {types::v1::ALERT_STATUS_QUEUED, types::v1::ALERT_STATUS_SENT,
-        types::v1::ALERT_STATUS_DELIVERED, types::v1::ALERT_STATUS_UNDELIVERED,
-        types::v1::ALERT_STATUS_FAILED}) {
+  for (int number = types::v1::AlertStatus_MIN + 1; number <= types::v1::AlertStatus_MAX;
+       ++number) {
+    const auto status = static_cast<types::v1::AlertStatus>(number);
     const absl::StatusOr<types::v1::AlertStatus> parsed = ParseStatus(StatusName(status));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, status);
@@ -84,7 +84,13 @@ TEST(FormatAlertTest, ShowsEveryField) {
   EXPECT_THAT(text, HasSubstr("created     2024-06-01T12:00:00.000Z\n"));
   EXPECT_THAT(text, HasSubstr("updated     2024-06-01T12:00:01.250Z\n"));
   EXPECT_THAT(text, HasSubstr("attempts    1\n"));
-  EXPECT_THAT(text, HasSubstr("  #1   FAILED      SM0123456789abcdef0123456789abcdef"));
+  EXPECT_THAT(text, HasSubstr("  #1   sms   FAILED       SM0123456789abcdef0123456789abcdef"));
+}
+
+TEST(StatusNameListTest, NamesEveryStatusInRankOrder) {
+  EXPECT_EQ(StatusNameList(),
+            "QUEUED, WAITING, SENT, DELIVERED, UNDELIVERED, FAILED, SUPPRESSED, CANCELLED or "
+            "ACKNOWLEDGED");
 }
 
 TEST(FormatAlertTest, ShowsDashesForAbsentValues) {

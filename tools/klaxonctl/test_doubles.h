@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
-#include "common/timing/fake_clock.h"
 
 namespace klaxon::ctl {
 
@@ -24,6 +24,18 @@ class MockIntakeStub : public alerts::v1::AlertIntake::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::SendAlertResponse>*,
               PrepareAsyncSendAlertRaw,
               (grpc::ClientContext*, const alerts::v1::SendAlertRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, CancelAlert,
+              (grpc::ClientContext*, const alerts::v1::CancelAlertRequest&,
+               alerts::v1::CancelAlertResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::CancelAlertResponse>*,
+              AsyncCancelAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::CancelAlertRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::CancelAlertResponse>*,
+              PrepareAsyncCancelAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::CancelAlertRequest&, grpc::CompletionQueue*),
               (override));
 };
 

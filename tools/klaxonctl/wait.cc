@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/alert_status/alert_status.h"
+
 namespace klaxon::ctl {
 namespace {
 
@@ -15,11 +17,6 @@ bool IsRetryableWhileWaiting(const absl::Status& status) {
 
 }  // namespace
 
-bool IsFinal(AlertStatus status) {
-  return status == types::v1::ALERT_STATUS_DELIVERED ||
-         status == types::v1::ALERT_STATUS_UNDELIVERED || status == types::v1::ALERT_STATUS_FAILED;
-}
-
 bool HasReached(AlertStatus current, AlertStatus target) {
   if (current == types::v1::ALERT_STATUS_UNSPECIFIED) return false;
   if (current == target) return true;
@@ -28,7 +25,10 @@ bool HasReached(AlertStatus current, AlertStatus target) {
       return true;
     case types::v1::ALERT_STATUS_SENT:
       return current == types::v1::ALERT_STATUS_DELIVERED ||
-             current == types::v1::ALERT_STATUS_UNDELIVERED;
+             current == types::v1::ALERT_STATUS_UNDELIVERED ||
+             current == types::v1::ALERT_STATUS_ACKNOWLEDGED;
+    case types::v1::ALERT_STATUS_DELIVERED:
+      return current == types::v1::ALERT_STATUS_ACKNOWLEDGED;
     default:
       return false;
   }
@@ -51,7 +51,7 @@ absl::StatusOr<WaitResult> WaitForStatus(AlertClient& client, absl::string_view 
         result.outcome = WaitResult::Outcome::kReached;
         return result;
       }
-      if (IsFinal(status)) {
+      if (alert_status::IsFinal(status)) {
         result.outcome = WaitResult::Outcome::kEndedElsewhere;
         return result;
       }

@@ -9,19 +9,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "klaxon/types/v1/types.pb.h"
 #include "tools/klaxonctl/alert_client.h"
-#include "common/timing/clock.h"
 
 namespace klaxon::ctl {
 
-// DELIVERED, UNDELIVERED and FAILED end an alert.
-bool IsFinal(types::v1::AlertStatus status);
-
 // True when `current` is `target` or proves the alert went through it: every known status
-// implies QUEUED, and DELIVERED or UNDELIVERED imply that Twilio accepted it (SENT). FAILED
-// implies nothing beyond QUEUED, since an alert can fail before Twilio takes it.
+// implies QUEUED, DELIVERED or UNDELIVERED imply that Twilio accepted it (SENT), and ACKNOWLEDGED
+// implies DELIVERED (someone answered). FAILED, SUPPRESSED and CANCELLED imply nothing beyond
+// QUEUED, since an alert can end so before Twilio takes it; WAITING is passed through, not
+// implied.
 bool HasReached(types::v1::AlertStatus current, types::v1::AlertStatus target);
 
 struct WaitOptions {

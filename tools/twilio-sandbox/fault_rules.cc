@@ -70,10 +70,11 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
   auto accept = Optional<bool>(json, "accept");
   auto outcome = Optional<std::string>(json, "outcome");
   auto error_code = Optional<int>(json, "error_code");
+  auto digits = Optional<std::string>(json, "digits");
   for (const absl::Status& field :
        {to.status(), kind.status(), count.status(), status.status(), code.status(),
         message.status(), retry_after_s.status(), latency_ms.status(), hang_ms.status(),
-        accept.status(), outcome.status(), error_code.status()}) {
+        accept.status(), outcome.status(), error_code.status(), digits.status()}) {
     if (!field.ok()) return field;
   }
 
@@ -138,11 +139,20 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
       }
       rule.outcome = **outcome;
       const bool message_outcome = rule.outcome == "undelivered" || rule.outcome == "failed";
-      const bool call_outcome =
-          rule.outcome == "busy" || rule.outcome == "no-answer" || rule.outcome == "failed";
+      const bool call_outcome = rule.outcome == "busy" || rule.outcome == "no-answer" ||
+                                rule.outcome == "failed" || rule.outcome == "machine" ||
+                                rule.outcome == "key-press";
       if (!message_outcome && !call_outcome) {
         return absl::InvalidArgumentError(
-            "delivery 'outcome' must be undelivered, failed, busy or no-answer");
+            "delivery 'outcome' must be undelivered, failed, busy, no-answer, machine or "
+            "key-press");
+      }
+      if (rule.outcome == "key-press") {
+        rule.digits = digits->value_or("1");
+        if (rule.digits.empty() ||
+            rule.digits.find_first_not_of("0123456789*#") != std::string::npos) {
+          return absl::InvalidArgumentError("key-press 'digits' must be 0-9, * or #");
+        }
       }
       if (!rule.kind) {
         if (!message_outcome) rule.kind = ResourceKind::kCall;
@@ -180,6 +190,7 @@ nlohmann::json FaultRuleToJson(const FaultRule& rule) {
     case FaultType::kDelivery:
       json["outcome"] = rule.outcome;
       json["error_code"] = rule.error_code;
+      if (!rule.digits.empty()) json["digits"] = rule.digits;
       break;
   }
   return json;

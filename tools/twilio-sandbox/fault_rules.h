@@ -43,13 +43,17 @@ struct FaultRule {
   // kHang only: the request is processed (ledger, resource, callbacks) before the answer is
   // held back, which is how a client timeout with an unknown outcome looks from Klaxon.
   bool accept = false;
-  std::string outcome;  // kDelivery: undelivered, failed (messages); busy, no-answer, failed
-  int error_code = 0;   // kDelivery: ErrorCode of a message's final callback
+  // kDelivery: undelivered, failed (messages); busy, no-answer, failed, machine (answered by an
+  // answering machine), key-press (a human answers and presses `digits` in the call's <Gather>)
+  // (calls).
+  std::string outcome;
+  int error_code = 0;  // kDelivery: ErrorCode of a message's final callback
+  std::string digits;  // kDelivery key-press: what the callee presses
 };
 
 // Parses one rule object. Fields: type (rate_limit, server_error, latency, hang, error,
 // delivery), to, kind (message, call), count, status, code, message, retry_after_s,
-// latency_ms, hang_ms, accept, outcome, error_code. Unset fields get Twilio's values.
+// latency_ms, hang_ms, accept, outcome, error_code, digits. Unset fields get Twilio's values.
 absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json);
 nlohmann::json FaultRuleToJson(const FaultRule& rule);
 // Parses a rule object or an array of them (the faults file, the admin POST body).

@@ -68,6 +68,36 @@ TEST(FaultRulesTest, DeliveryRulesAreNotRequestFaults) {
   EXPECT_FALSE(rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000").has_value());
 }
 
+TEST(FaultRulesTest, KeyPressIsACallOutcomePressingOneUnlessTold) {
+  const FaultRule rule = Parse(R"({"type":"delivery","outcome":"key-press"})");
+  EXPECT_EQ(rule.kind, ResourceKind::kCall);
+  EXPECT_EQ(rule.digits, "1");
+  EXPECT_EQ(Parse(R"({"type":"delivery","outcome":"key-press","digits":"9"})").digits, "9");
+}
+
+TEST(FaultRulesTest, KeyPressDigitsMustBeKeys) {
+  EXPECT_EQ(FaultRuleFromJson(
+                nlohmann::json::parse(R"({"type":"delivery","outcome":"key-press","digits":"a"})"))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FaultRulesTest, MachineIsACallOutcome) {
+  EXPECT_EQ(Parse(R"({"type":"delivery","outcome":"machine"})").kind, ResourceKind::kCall);
+}
+
+TEST(FaultRulesTest, CountedRulesExpressNoAnswerTwiceThenAKeyPress) {
+  FaultRules rules;
+  rules.Add(Parse(R"({"type":"delivery","outcome":"no-answer","count":2})"));
+  rules.Add(Parse(R"({"type":"delivery","outcome":"key-press"})"));
+  for (const char* expected : {"no-answer", "no-answer", "key-press"}) {
+    const auto fault = rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000");
+    ASSERT_TRUE(fault.has_value());
+    EXPECT_EQ(fault->outcome, expected);
+  }
+}
+
 TEST(FaultRulesTest, RemoveDeletesById) {
   FaultRules rules;
   const int64_t id = rules.Add(Parse(R"({"type":"latency","latency_ms":5})"));

@@ -119,6 +119,26 @@ SandboxResponse NoContent() {
   return response;
 }
 
+// The action URL of the first <Gather> in `twiml`, unescaped; "" when there is none (or it is
+// relative: the sandbox resolves no URLs).
+std::string GatherAction(std::string_view twiml) {
+  const size_t gather = twiml.find("<Gather");
+  if (gather == std::string_view::npos) return "";
+  const size_t end = twiml.find('>', gather);
+  const std::string_view element =
+      twiml.substr(gather, end == std::string_view::npos ? std::string_view::npos : end - gather);
+  constexpr std::string_view kAction = " action=\"";
+  const size_t start = element.find(kAction);
+  if (start == std::string_view::npos) return "";
+  const size_t value = start + kAction.size();
+  const size_t close = element.find('"', value);
+  if (close == std::string_view::npos) return "";
+  std::string action = absl::StrReplaceAll(
+      absl::string_view(element.data() + value, close - value),
+      {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}});
+  return IsHttpUrl(action) ? action : "";
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOptions options,
@@ -135,8 +155,7 @@ absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOpti
   return std::unique_ptr<TwilioSandbox>(new TwilioSandbox(std::move(options), clock, sender));
 }
 
-TwilioSandbox::TwilioSandbox(SandboxOptions options, timing::Clock& clock,
-                             CallbackSender& sender)
+TwilioSandbox::TwilioSandbox(SandboxOptions options, timing::Clock& clock, CallbackSender& sender)
     : options_(std::move(options)),
       clock_(clock),
       sender_(sender),
@@ -243,6 +262,11 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
         absl::StrCat("Bad request: ", std::string(decoded.status().message()));
     if (request.method == "POST") return Reject(kind, "", params, "malformed", 400, 70002, message);
     return TwilioError(400, 70002, message);
+  }
+  if (parts.size() == 5 && request.method == "GET") {
+    if (parts[4] == "Messages.json") return ListMessages(request.query);
+    if (parts[4] == "Calls.json") return ListCalls(request.query);
+    return NotFound(request.path);
   }
   if (parts.size() == 5) {
     if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
@@ -427,6 +451,8 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
   call.status_callback = status_callback;
   call.callback_events = std::move(events);
   call.machine_detection = !machine_detection.empty();
+  call.machine = outcome && outcome->outcome == "machine";
+  call.gather_action = GatherAction(twiml);
   call.date_created = clock_.Now();
   call.date_updated = call.date_created;
 
@@ -451,9 +477,18 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
   if (outcome && (outcome->outcome == "busy" || outcome->outcome == "no-answer")) {
     steps = {"initiated", "ringing", outcome->outcome};
   }
+  // A key press happens between the answer and the hang-up, in a step of its own.
+  const bool press = outcome && outcome->outcome == "key-press" && !call.gather_action.empty();
+  if (press) steps.insert(steps.end() - 1, "");
   for (size_t i = 0; i < steps.size(); ++i) {
-    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
-                        [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
+    const absl::Duration at = options_.callback_delay * static_cast<double>(i + 1);
+    if (steps[i].empty()) {
+      scheduler_.Schedule(
+          at, [this, sid = call.sid, digits = outcome->digits] { PressKeys(sid, digits); });
+    } else {
+      scheduler_.Schedule(at,
+                          [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
+    }
   }
   SandboxResponse response = FetchCall(call.sid, "");
   response.status = 201;
@@ -461,84 +496,199 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
   return response;
 }
 
+namespace {
+
+// Twilio's date filters work on UTC days: `name` is that day, `name>` on or after it (the query
+// reads "name>=day"), `name<` on or before it. A resource without the date never matches one.
+bool DayMatches(const http::FormParams& query, const std::string& name,
+                const std::optional<absl::Time>& time) {
+  const std::string on = Get(query, name);
+  const std::string after = Get(query, name + ">");
+  const std::string before = Get(query, name + "<");
+  if (on.empty() && after.empty() && before.empty()) return true;
+  if (!time) return false;
+  const std::string day = absl::FormatTime("%Y-%m-%d", *time, absl::UTCTimeZone());
+  return (on.empty() || day == on) && (after.empty() || day >= after) &&
+         (before.empty() || day <= before);
+}
+
+int IntParam(const http::FormParams& query, const std::string& name, int fallback, int low,
+             int high) {
+  int value = 0;
+  if (!absl::SimpleAtoi(Get(query, name), &value)) return fallback;
+  return std::clamp(value, low, high);
+}
+
+// One page of Twilio's list answer: the resources under `field` and the paging fields, with the
+// filters of `query` repeated in the page URIs. `resources` are already filtered, newest first.
+SandboxResponse ListPage(const http::FormParams& query, const std::string& path, const char* field,
+                         const std::vector<nlohmann::json>& resources) {
+  const int page_size = IntParam(query, "PageSize", 50, 1, 1000);
+  const int page = IntParam(query, "Page", 0, 0, 1'000'000);
+  http::FormParams filters;
+  for (const auto& [name, value] : query) {
+    if (name != "PageSize" && name != "Page" && name != "PageToken") {
+      filters.emplace_back(name, value);
+    }
+  }
+  auto page_uri = [&](int number) {
+    http::FormParams params = filters;
+    params.emplace_back("PageSize", absl::StrCat(page_size));
+    params.emplace_back("Page", absl::StrCat(number));
+    return absl::StrCat(path, "?", http::EncodeForm(params));
+  };
+  const size_t start = static_cast<size_t>(page) * static_cast<size_t>(page_size);
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = start; i < resources.size() && i < start + static_cast<size_t>(page_size); ++i) {
+    items.push_back(resources[i]);
+  }
+  const bool more = start + static_cast<size_t>(page_size) < resources.size();
+  return Json(200, {{field, items},
+                    {"end", static_cast<int64_t>(start + items.size()) - 1},
+                    {"first_page_uri", page_uri(0)},
+                    {"next_page_uri", more ? nlohmann::json(page_uri(page + 1)) : nullptr},
+                    {"page", page},
+                    {"page_size", page_size},
+                    {"previous_page_uri",
+                     page > 0 ? nlohmann::json(page_uri(page - 1)) : nlohmann::json(nullptr)},
+                    {"start", start},
+                    {"uri", page_uri(page)}});
+}
+
+// Newest first, like Twilio; equal stamps keep a fixed order.
+template <typename Resource>
+std::vector<const Resource*> NewestFirst(std::vector<const Resource*> resources) {
+  std::sort(resources.begin(), resources.end(), [](const Resource* a, const Resource* b) {
+    return a->date_created != b->date_created ? a->date_created > b->date_created : a->sid > b->sid;
+  });
+  return resources;
+}
+
+}  // namespace
+
+SandboxResponse TwilioSandbox::ListMessages(const std::string& query_text) {
+  const absl::StatusOr<FormParams> query = http::DecodeForm(query_text);
+  if (!query.ok()) return TwilioError(400, 70002, "Bad request: malformed query string");
+  const std::string to = Get(*query, "To");
+  const std::string from = Get(*query, "From");
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<const Message*> matching;
+  for (const auto& [sid, message] : messages_) {
+    if ((to.empty() || message.to == to) && (from.empty() || message.from == from) &&
+        DayMatches(*query, "DateSent", message.date_sent)) {
+      matching.push_back(&message);
+    }
+  }
+  std::vector<nlohmann::json> resources;
+  for (const Message* message : NewestFirst(std::move(matching))) {
+    resources.push_back(MessageJson(*message));
+  }
+  return ListPage(*query,
+                  absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Messages.json"),
+                  "messages", resources);
+}
+
+SandboxResponse TwilioSandbox::ListCalls(const std::string& query_text) {
+  const absl::StatusOr<FormParams> query = http::DecodeForm(query_text);
+  if (!query.ok()) return TwilioError(400, 70002, "Bad request: malformed query string");
+  const std::string to = Get(*query, "To");
+  const std::string from = Get(*query, "From");
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<const Call*> matching;
+  for (const auto& [sid, call] : calls_) {
+    if ((to.empty() || call.to == to) && (from.empty() || call.from == from) &&
+        DayMatches(*query, "StartTime", call.start_time)) {
+      matching.push_back(&call);
+    }
+  }
+  std::vector<nlohmann::json> resources;
+  for (const Call* call : NewestFirst(std::move(matching))) resources.push_back(CallJson(*call));
+  return ListPage(*query,
+                  absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Calls.json"),
+                  "calls", resources);
+}
+
 SandboxResponse TwilioSandbox::FetchMessage(const std::string& sid, const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = messages_.find(sid);
   if (it == messages_.end()) return NotFound(path);
-  const Message& message = it->second;
+  return Json(200, MessageJson(it->second));
+}
+
+nlohmann::json TwilioSandbox::MessageJson(const Message& message) const {
   const std::string uri =
       absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Messages/", message.sid);
-  return Json(
-      200,
-      {
-          {"account_sid", options_.account_sid},
-          {"api_version", kApiVersion},
-          {"body", message.body},
-          {"date_created", Rfc2822(message.date_created)},
-          {"date_sent", OptionalDate(message.date_sent)},
-          {"date_updated", Rfc2822(message.date_updated)},
-          {"direction", "outbound-api"},
-          {"error_code",
-           message.error_code != 0 ? nlohmann::json(message.error_code) : nlohmann::json(nullptr)},
-          {"error_message", nullptr},
-          {"from", message.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(message.from)},
-          {"messaging_service_sid", message.messaging_service_sid.empty()
-                                        ? nlohmann::json(nullptr)
-                                        : nlohmann::json(message.messaging_service_sid)},
-          {"num_media", "0"},
-          {"num_segments", absl::StrCat(message.num_segments)},
-          {"price", nullptr},
-          {"price_unit", "USD"},
-          {"sid", message.sid},
-          {"status", message.status},
-          {"subresource_uris",
-           {{"media", absl::StrCat(uri, "/Media.json")},
-            {"feedback", absl::StrCat(uri, "/Feedback.json")}}},
-          {"to", message.to},
-          {"uri", absl::StrCat(uri, ".json")},
-      });
+  return nlohmann::json({
+      {"account_sid", options_.account_sid},
+      {"api_version", kApiVersion},
+      {"body", message.body},
+      {"date_created", Rfc2822(message.date_created)},
+      {"date_sent", OptionalDate(message.date_sent)},
+      {"date_updated", Rfc2822(message.date_updated)},
+      {"direction", "outbound-api"},
+      {"error_code",
+       message.error_code != 0 ? nlohmann::json(message.error_code) : nlohmann::json(nullptr)},
+      {"error_message", nullptr},
+      {"from", message.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(message.from)},
+      {"messaging_service_sid", message.messaging_service_sid.empty()
+                                    ? nlohmann::json(nullptr)
+                                    : nlohmann::json(message.messaging_service_sid)},
+      {"num_media", "0"},
+      {"num_segments", absl::StrCat(message.num_segments)},
+      {"price", nullptr},
+      {"price_unit", "USD"},
+      {"sid", message.sid},
+      {"status", message.status},
+      {"subresource_uris",
+       {{"media", absl::StrCat(uri, "/Media.json")},
+        {"feedback", absl::StrCat(uri, "/Feedback.json")}}},
+      {"to", message.to},
+      {"uri", absl::StrCat(uri, ".json")},
+  });
 }
 
 SandboxResponse TwilioSandbox::FetchCall(const std::string& sid, const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = calls_.find(sid);
   if (it == calls_.end()) return NotFound(path);
-  const Call& call = it->second;
+  return Json(200, CallJson(it->second));
+}
+
+nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
   const std::string uri =
       absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Calls/", call.sid);
-  return Json(200, {
-                       {"account_sid", options_.account_sid},
-                       {"answered_by", call.answered_by.empty() ? nlohmann::json(nullptr)
-                                                                : nlohmann::json(call.answered_by)},
-                       {"api_version", kApiVersion},
-                       {"caller_name", nullptr},
-                       {"date_created", Rfc2822(call.date_created)},
-                       {"date_updated", Rfc2822(call.date_updated)},
-                       {"direction", "outbound-api"},
-                       {"duration", call.duration_seconds
-                                        ? nlohmann::json(absl::StrCat(*call.duration_seconds))
-                                        : nlohmann::json(nullptr)},
-                       {"end_time", OptionalDate(call.end_time)},
-                       {"forwarded_from", nullptr},
-                       {"from", call.from},
-                       {"from_formatted", call.from},
-                       {"group_sid", nullptr},
-                       {"parent_call_sid", nullptr},
-                       {"phone_number_sid", nullptr},
-                       {"price", nullptr},
-                       {"price_unit", "USD"},
-                       {"queue_time", "0"},
-                       {"sid", call.sid},
-                       {"start_time", OptionalDate(call.start_time)},
-                       {"status", call.status},
-                       {"subresource_uris",
-                        {{"notifications", absl::StrCat(uri, "/Notifications.json")},
-                         {"recordings", absl::StrCat(uri, "/Recordings.json")}}},
-                       {"to", call.to},
-                       {"to_formatted", call.to},
-                       {"trunk_sid", nullptr},
-                       {"uri", absl::StrCat(uri, ".json")},
-                   });
+  return nlohmann::json({
+      {"account_sid", options_.account_sid},
+      {"answered_by",
+       call.answered_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(call.answered_by)},
+      {"api_version", kApiVersion},
+      {"caller_name", nullptr},
+      {"date_created", Rfc2822(call.date_created)},
+      {"date_updated", Rfc2822(call.date_updated)},
+      {"direction", "outbound-api"},
+      {"duration", call.duration_seconds ? nlohmann::json(absl::StrCat(*call.duration_seconds))
+                                         : nlohmann::json(nullptr)},
+      {"end_time", OptionalDate(call.end_time)},
+      {"forwarded_from", nullptr},
+      {"from", call.from},
+      {"from_formatted", call.from},
+      {"group_sid", nullptr},
+      {"parent_call_sid", nullptr},
+      {"phone_number_sid", nullptr},
+      {"price", nullptr},
+      {"price_unit", "USD"},
+      {"queue_time", "0"},
+      {"sid", call.sid},
+      {"start_time", OptionalDate(call.start_time)},
+      {"status", call.status},
+      {"subresource_uris",
+       {{"notifications", absl::StrCat(uri, "/Notifications.json")},
+        {"recordings", absl::StrCat(uri, "/Recordings.json")}}},
+      {"to", call.to},
+      {"to_formatted", call.to},
+      {"trunk_sid", nullptr},
+      {"uri", absl::StrCat(uri, ".json")},
+  });
 }
 
 void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& status,
@@ -580,7 +730,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     stored.date_updated = clock_.Now();
     if (status == "in-progress") {
       stored.start_time = stored.date_updated;
-      if (stored.machine_detection) stored.answered_by = "human";
+      if (stored.machine_detection) stored.answered_by = stored.machine ? "machine_start" : "human";
     }
     if (event == "completed") {
       const absl::Time start = stored.start_time.value_or(stored.date_updated);
@@ -610,6 +760,26 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     params.emplace_back("CallDuration", absl::StrCat(*call.duration_seconds));
   }
   SendSigned(call.status_callback, absl::StrCat(sid, "-", status), std::move(params));
+}
+
+void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits) {
+  Call call;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    call = calls_.at(sid);
+  }
+  FormParams params = {{"AccountSid", options_.account_sid},
+                       {"ApiVersion", kApiVersion},
+                       {"CallSid", call.sid},
+                       {"CallStatus", call.status},
+                       {"Called", call.to},
+                       {"Caller", call.from},
+                       {"Digits", digits},
+                       {"Direction", "outbound-api"},
+                       {"FinishedOnKey", ""},
+                       {"From", call.from},
+                       {"To", call.to}};
+  SendSigned(call.gather_action, absl::StrCat(sid, "-gather"), std::move(params));
 }
 
 void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,

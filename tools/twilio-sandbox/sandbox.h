@@ -20,6 +20,7 @@
 #include "common/http/form.h"
 #include "common/timing/clock.h"
 #include "common/twilio/webhook_routes.h"
+#include "nlohmann/json.hpp"
 #include "tools/twilio-sandbox/callback_scheduler.h"
 #include "tools/twilio-sandbox/fault_rules.h"
 #include "tools/twilio-sandbox/ledger.h"
@@ -58,7 +59,8 @@ struct SandboxResponse {
 class TwilioSandbox {
  public:
   // `clock` and `sender` must outlive the sandbox.
-  static absl::StatusOr<std::unique_ptr<TwilioSandbox>> Create(SandboxOptions options, timing::Clock& clock,
+  static absl::StatusOr<std::unique_ptr<TwilioSandbox>> Create(SandboxOptions options,
+                                                               timing::Clock& clock,
                                                                CallbackSender& sender);
   ~TwilioSandbox();
   TwilioSandbox(const TwilioSandbox&) = delete;
@@ -100,6 +102,8 @@ class TwilioSandbox {
     std::optional<absl::Time> end_time;
     std::optional<int64_t> duration_seconds;
     std::string answered_by;
+    bool machine = false;       // a machine answers (fault outcome "machine")
+    std::string gather_action;  // where a key press of the call's TwiML <Gather> is posted
   };
   using FormParams = http::FormParams;
 
@@ -111,6 +115,13 @@ class TwilioSandbox {
   SandboxResponse CreateCall(const FormParams& params);
   SandboxResponse FetchMessage(const std::string& sid, const std::string& path);
   SandboxResponse FetchCall(const std::string& sid, const std::string& path);
+  // GET Messages.json / Calls.json: Twilio's list filters (To, From, DateSent / StartTime with
+  // its < and > forms, on UTC days), newest first, paged by PageSize and Page.
+  SandboxResponse ListMessages(const std::string& query);
+  SandboxResponse ListCalls(const std::string& query);
+  // The resource as Twilio answers it. Callers hold mutex_.
+  nlohmann::json MessageJson(const Message& message) const;
+  nlohmann::json CallJson(const Call& call) const;
   // Returns the fault's answer when a request-time fault rejects the request; applies latency
   // and accepted hangs to `delay`.
   std::optional<SandboxResponse> ApplyRequestFault(ResourceKind kind, const std::string& to,
@@ -121,6 +132,8 @@ class TwilioSandbox {
 
   void AdvanceMessage(const std::string& sid, const std::string& status, int error_code);
   void AdvanceCall(const std::string& sid, const std::string& status);
+  // The callee presses `digits`: posts them to the call's Gather action, signed like Twilio.
+  void PressKeys(const std::string& sid, const std::string& digits);
   void SendSigned(const std::string& url, const std::string& idempotency_token, FormParams params);
   std::string NewSid(const char* prefix);
 

@@ -197,6 +197,62 @@ TEST_F(SandboxTest, LedgerRecordsAcceptedRequestWithParams) {
   EXPECT_TRUE(sandbox_->ledger().Accepted().empty());
 }
 
+TEST_F(SandboxTest, ListMessagesFiltersByToAndFromNewestFirst) {
+  ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);
+  clock_.SleepFor(absl::Seconds(1));
+  ASSERT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B15550001111&Body=second").status,
+            201);
+  ASSERT_EQ(Send("POST", kMessages, "To=%2B15559990000&From=%2B15550001111&Body=x").status, 201);
+  ASSERT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B15550002222&Body=x").status, 201);
+  const SandboxResponse response =
+      Send("GET", std::string(kMessages) + "?To=%2B15551230000&From=%2B15550001111");
+  ASSERT_EQ(response.status, 200) << response.body;
+  const nlohmann::json page = Body(response);
+  ASSERT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["messages"][0]["body"], "second");
+  EXPECT_EQ(page["messages"][1]["body"], "disk full");
+}
+
+TEST_F(SandboxTest, ListAnswersTwilioPagingFields) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);
+  const nlohmann::json page =
+      Body(Send("GET", std::string(kMessages) + "?To=%2B15551230000&PageSize=2&Page=0"));
+  EXPECT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["page"], 0);
+  EXPECT_EQ(page["page_size"], 2);
+  EXPECT_EQ(page["start"], 0);
+  EXPECT_EQ(page["end"], 1);
+  EXPECT_TRUE(page["previous_page_uri"].is_null());
+  EXPECT_EQ(page["next_page_uri"], std::string(kMessages) + "?To=%2B15551230000&PageSize=2&Page=1");
+  const nlohmann::json last =
+      Body(Send("GET", std::string(kMessages) + "?To=%2B15551230000&PageSize=2&Page=1"));
+  EXPECT_EQ(last["messages"].size(), 1u);
+  EXPECT_TRUE(last["next_page_uri"].is_null());
+}
+
+TEST_F(SandboxTest, DateSentFilterSkipsMessagesNotSentYet) {
+  ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);  // queued: date_sent is null
+  const nlohmann::json page =
+      Body(Send("GET", std::string(kMessages) + "?To=%2B15551230000&DateSent%3E=2015-07-30"));
+  EXPECT_TRUE(page["messages"].empty());
+}
+
+TEST_F(SandboxTest, ListCallsFiltersByTo) {
+  ASSERT_EQ(
+      Send("POST", kCalls, "To=%2B15551230000&From=%2B15550001111&Twiml=%3CResponse%2F%3E").status,
+      201);
+  ASSERT_EQ(
+      Send("POST", kCalls, "To=%2B15559990000&From=%2B15550001111&Twiml=%3CResponse%2F%3E").status,
+      201);
+  const nlohmann::json page = Body(Send("GET", std::string(kCalls) + "?To=%2B15551230000"));
+  ASSERT_EQ(page["calls"].size(), 1u);
+  EXPECT_EQ(page["calls"][0]["to"], "+15551230000");
+}
+
+TEST_F(SandboxTest, ListNeedsAuthentication) {
+  EXPECT_EQ(Send("GET", kMessages, "", "wrong").status, 401);
+}
+
 TEST_F(SandboxTest, MalformedFormIsRejectedWith400) {
   const SandboxResponse response =
       Send("POST", kMessages, "To=%2B15551230000&From=%2B15550001111&Body=100%G1");
@@ -380,6 +436,41 @@ TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
   const nlohmann::json fetched = Body(Send(
       "GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" + sid + ".json"));
   EXPECT_EQ(fetched["status"], "busy");
+}
+
+TEST_F(SandboxTest, MachineOutcomeIsAnsweredByAMachine) {
+  AddFault(R"({"type":"delivery","outcome":"machine"})");
+  ASSERT_EQ(Send("POST", kCalls,
+                 "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+                 "&MachineDetection=Enable")
+                .status,
+            201);
+  const auto callbacks = sender_.WaitFor(1);
+  ASSERT_EQ(callbacks.size(), 1u);
+  EXPECT_EQ(Param(callbacks[0], "CallStatus"), "completed");
+  EXPECT_EQ(Param(callbacks[0], "AnsweredBy"), "machine_start");
+}
+
+TEST_F(SandboxTest, KeyPressIsPostedSignedToTheGatherActionBeforeTheCallCompletes) {
+  AddFault(R"({"type":"delivery","outcome":"key-press","digits":"7"})");
+  // <Response><Gather numDigits="1"
+  // action="http://h/g?a=1&amp;b=2"><Say>x</Say></Gather></Response>
+  ASSERT_EQ(Send("POST", kCalls,
+                 "To=%2B15551230000&From=%2B15550001111&StatusCallback=http%3A%2F%2Fh%2Fc"
+                 "&Twiml=%3CResponse%3E%3CGather%20numDigits%3D%221%22%20action%3D%22http%3A%2F%2Fh"
+                 "%2Fg%3Fa%3D1%26amp%3Bb%3D2%22%3E%3CSay%3Ex%3C%2FSay%3E%3C%2FGather%3E%3C%2F"
+                 "Response%3E")
+                .status,
+            201);
+  const auto sent = sender_.WaitFor(2);
+  ASSERT_EQ(sent.size(), 2u);
+  const StatusCallback& press = sent[0];
+  EXPECT_EQ(press.url, "http://h/g?a=1&b=2");
+  EXPECT_EQ(Param(press, "Digits"), "7");
+  EXPECT_EQ(Param(press, "CallStatus"), "in-progress");
+  EXPECT_EQ(Header(press, "X-Twilio-Signature"),
+            twilio::ComputeSignature(kToken, press.url, press.params));
+  EXPECT_EQ(Param(sent[1], "CallStatus"), "completed");
 }
 
 }  // namespace

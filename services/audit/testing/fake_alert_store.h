@@ -1,6 +1,7 @@
 #pragma once
-// In-memory AlertStore for unit tests: applies the real projection, keeps progress per
-// partition, and can be told to fail like a database that is down.
+// In-memory AlertStore for unit tests: applies the real projection, keeps consent by recipient
+// token under the same Supersedes() rule as Postgres, keeps progress per partition, and can be
+// told to fail like a database that is down.
 
 #include <map>
 #include <mutex>
@@ -26,6 +27,18 @@ class FakeAlertStore final : public AlertStore {
     alerts_[event.alert_id] = std::move(next);
     AdvanceLocked(progress);
     return advanced;
+  }
+
+  absl::StatusOr<bool> RecordConsent(const ConsentChange& change,
+                                     const ConsumedOffset& progress) override {
+    std::lock_guard lock(mutex_);
+    if (!fail_with_.ok()) return fail_with_;
+    AdvanceLocked(progress);
+    auto [stored, inserted] = consents_.try_emplace(change.recipient_token, change);
+    if (inserted) return true;
+    if (!Supersedes(change, stored->second)) return false;
+    stored->second = change;
+    return true;
   }
 
   absl::Status RecordProgress(const ConsumedOffset& progress) override {
@@ -65,6 +78,14 @@ class FakeAlertStore final : public AlertStore {
     return found->second;
   }
 
+  // The recorded consent of the recipient with this token.
+  std::optional<ConsentChange> FindConsent(const std::string& recipient_token) const {
+    std::lock_guard lock(mutex_);
+    auto found = consents_.find(recipient_token);
+    if (found == consents_.end()) return std::nullopt;
+    return found->second;
+  }
+
   int get_alert_calls() const {
     std::lock_guard lock(mutex_);
     return get_alert_calls_;
@@ -80,6 +101,7 @@ class FakeAlertStore final : public AlertStore {
   absl::Status fail_with_;
   std::map<std::string, AlertRecord> alerts_;
   std::map<std::pair<std::string, int32_t>, int64_t> progress_;
+  std::map<std::string, ConsentChange> consents_;
   int get_alert_calls_ = 0;
 };
 

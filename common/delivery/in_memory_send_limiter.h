@@ -1,0 +1,65 @@
+#pragma once
+// SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher).
+// It follows the same rules as RedisSendLimiter (SendLimits: strict spacing per sender,
+// recipient windows, deferral past max_wait) on the caller's clock.
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/delivery/send_limiter.h"
+#include "common/delivery/send_limits.h"
+
+namespace klaxon::delivery {
+
+class InMemorySendLimiter final : public SendLimiter {
+ public:
+  explicit InMemorySendLimiter(SendLimits limits) : limits_(std::move(limits)) {}
+
+  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
+                                        absl::Time now) override {
+    std::lock_guard lock(mutex_);
+    const std::string member =
+        absl::StrCat(request.header().alert_id(), ":", request.header().attempt());
+    std::vector<std::pair<absl::Time, std::string>>& sends = sends_[request.recipient()];
+    for (const limits::Rate& window : limits_.recipient_windows) {
+      std::vector<absl::Time> in_window;
+      for (const auto& [at, sent] : sends) {
+        if (at > now - window.window && sent != member) in_window.push_back(at);
+      }
+      if (std::ssize(in_window) >= window.count) {
+        std::sort(in_window.begin(), in_window.end());
+        const size_t expiring = in_window.size() - static_cast<size_t>(window.count);
+        return LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                             .retry_at = in_window[expiring] + window.window,
+                             .limit = RecipientLimitLabel(window),
+                             .reason = RecipientReason(window)};
+      }
+    }
+    const absl::Time slot = std::max(now, next_slot_);
+    if (slot - now > limits_.max_wait) {
+      return LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                           .retry_at = slot,
+                           .limit = PacingLimitLabel(),
+                           .reason = PacingReason(limits_.sender_rate)};
+    }
+    next_slot_ = slot + limits_.PacingInterval();
+    if (!limits_.recipient_windows.empty()) {
+      std::erase_if(sends, [&](const auto& send) { return send.second == member; });
+      sends.emplace_back(slot, member);
+    }
+    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = slot};
+  }
+
+ private:
+  const SendLimits limits_;
+  std::mutex mutex_;
+  absl::Time next_slot_ = absl::InfinitePast();
+  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;
+};
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,39 @@
+#pragma once
+// SendLimiter on Redis, so every worker replica shares one pace per sender and one set of windows
+// per recipient. One Lua script checks the recipient's windows, then the sender's next slot, and
+// only when both fit records the send in both: a deferred send reserves nothing.
+//
+// Clock: the script reads Redis's own clock (TIME) and answers in durations (wait this long,
+// retry in that long), which Reserve adds to the caller's `now`. The schedule therefore lives on
+// one clock, and replicas whose clocks disagree still wait the right amount in their own.
+//
+// Keys: <prefix>limits:sender:<channel>:<sender> holds the sender's next free slot;
+// <prefix>limits:recipient:<channel>:<token> is a sorted set of sends by slot time, keyed by the
+// recipient's HMAC token (log::PhoneRedactor), never the number. Both expire once idle.
+
+#include <string>
+
+#include "common/delivery/send_limiter.h"
+#include "common/delivery/send_limits.h"
+#include "common/log/log.h"
+#include "common/redis/redis_client.h"
+
+namespace klaxon::delivery {
+
+class RedisSendLimiter final : public SendLimiter {
+ public:
+  RedisSendLimiter(redis::RedisClient& redis, std::string key_prefix, SendLimits limits,
+                   const log::PhoneRedactor& tokens);
+
+  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
+                                        absl::Time now) override;
+
+ private:
+  redis::RedisClient& redis_;
+  const std::string key_prefix_;
+  const SendLimits limits_;
+  const log::PhoneRedactor& tokens_;
+  const std::string sender_key_;
+};
+
+}  // namespace klaxon::delivery

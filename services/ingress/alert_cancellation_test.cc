@@ -1,0 +1,148 @@
+#include "services/ingress/alert_cancellation.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/delivery/in_memory_stopped_alerts.h"
+#include "common/messaging/testing/fake_publisher.h"
+#include "klaxon/events/v1/events.pb.h"
+#include "services/ingress/in_memory_idempotency_store.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using delivery::StopReason;
+using ::testing::HasSubstr;
+
+constexpr char kAlertId[] = "0190f5d2-3c4b-7a00-8000-000000000001";
+
+class RecordingObserver final : public CancellationObserver {
+ public:
+  void OnCancelled(std::string_view, std::string_view, bool already_cancelled,
+                   StopReason stopped_by) override {
+    cancelled.emplace_back(already_cancelled, stopped_by);
+  }
+  void OnCancelRefused(std::string_view, const absl::Status& status) override {
+    refused.push_back(status.code());
+  }
+  std::vector<std::pair<bool, StopReason>> cancelled;
+  std::vector<absl::StatusCode> refused;
+};
+
+class AlertCancellationTest : public ::testing::Test {
+ protected:
+  AlertCancellationTest()
+      : cancellation_({.topic = "t.delivery", .keep_stop_for = absl::Hours(24)}, owners_, stopped_,
+                      publisher_, observer_, [] { return absl::FromUnixSeconds(1'700'000'000); }) {
+    EXPECT_TRUE(owners_
+                    .Reserve("billing", "k1",
+                             {.alert_id = kAlertId, .channel = types::v1::CHANNEL_VOICE},
+                             absl::Hours(24))
+                    .ok());
+  }
+
+  static alerts::v1::CancelAlertRequest Request(std::string alert_id = kAlertId) {
+    alerts::v1::CancelAlertRequest request;
+    request.set_alert_id(std::move(alert_id));
+    return request;
+  }
+
+  InMemoryIdempotencyStore owners_;
+  delivery::InMemoryStoppedAlerts stopped_;
+  messaging::FakePublisher publisher_;
+  RecordingObserver observer_;
+  AlertCancellation cancellation_;
+};
+
+TEST_F(AlertCancellationTest, StopsTheAlertForTheIdempotencyWindow) {
+  absl::StatusOr<alerts::v1::CancelAlertResponse> response =
+      cancellation_.Cancel("billing", Request());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->already_cancelled());
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  EXPECT_EQ(stopped_.last_keep_for(), absl::Hours(24));
+}
+
+TEST_F(AlertCancellationTest, PublishesCancelRequestedKeyedByAlertId) {
+  ASSERT_TRUE(cancellation_.Cancel("billing", Request()).ok());
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].topic, "t.delivery");
+  EXPECT_EQ(published[0].key, kAlertId);
+  events::v1::DeliveryEvent event;
+  ASSERT_TRUE(event.ParseFromString(published[0].value));
+  ASSERT_TRUE(event.has_cancel_requested());
+  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().caller(), "billing");
+  EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(event.header().attempt(), 1u);
+  EXPECT_EQ(event.header().occurred_at().seconds(), 1'700'000'000);
+}
+
+TEST_F(AlertCancellationTest, SecondCancelSaysAlreadyCancelledAndRepublishes) {
+  ASSERT_TRUE(cancellation_.Cancel("billing", Request()).ok());
+  absl::StatusOr<alerts::v1::CancelAlertResponse> again =
+      cancellation_.Cancel("billing", Request());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->already_cancelled());
+  EXPECT_EQ(publisher_.published().size(), 2u);
+}
+
+TEST_F(AlertCancellationTest, AcknowledgedAlertStaysAcknowledged) {
+  ASSERT_TRUE(stopped_.Stop(kAlertId, StopReason::kAcknowledged, absl::Hours(1)).ok());
+  absl::StatusOr<alerts::v1::CancelAlertResponse> response =
+      cancellation_.Cancel("billing", Request());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->already_cancelled());
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  ASSERT_EQ(observer_.cancelled.size(), 1u);
+  EXPECT_EQ(observer_.cancelled[0].second, StopReason::kAcknowledged);
+}
+
+TEST_F(AlertCancellationTest, AnotherCallersAlertIsNotFound) {
+  absl::StatusOr<alerts::v1::CancelAlertResponse> response =
+      cancellation_.Cancel("payments", Request());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AlertCancellationTest, UnknownAlertGetsTheSameAnswerAsAnotherCallers) {
+  absl::StatusOr<alerts::v1::CancelAlertResponse> unknown =
+      cancellation_.Cancel("billing", Request("0190f5d2-3c4b-7a00-8000-000000000002"));
+  absl::StatusOr<alerts::v1::CancelAlertResponse> not_yours =
+      cancellation_.Cancel("payments", Request());
+  EXPECT_EQ(unknown.status(), not_yours.status());
+}
+
+TEST_F(AlertCancellationTest, MalformedAlertIdIsInvalidArgument) {
+  absl::StatusOr<alerts::v1::CancelAlertResponse> response =
+      cancellation_.Cancel("billing", Request("not-a-uuid"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("alert_id:"));
+  EXPECT_EQ(observer_.refused, std::vector{absl::StatusCode::kInvalidArgument});
+}
+
+TEST_F(AlertCancellationTest, RedisDownIsUnavailableAndNothingIsPublished) {
+  stopped_.FailWith(absl::UnavailableError("redis is unreachable"));
+  EXPECT_EQ(cancellation_.Cancel("billing", Request()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AlertCancellationTest, KafkaDownIsUnavailableAndARetryConverges) {
+  publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
+  absl::StatusOr<alerts::v1::CancelAlertResponse> failed =
+      cancellation_.Cancel("billing", Request());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+
+  publisher_.FailWith(absl::OkStatus());
+  absl::StatusOr<alerts::v1::CancelAlertResponse> retried =
+      cancellation_.Cancel("billing", Request());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+}  // namespace
+}  // namespace klaxon::ingress

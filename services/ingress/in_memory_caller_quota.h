@@ -1,0 +1,40 @@
+#pragma once
+// CallerQuota in memory for tests of AlertIntake: each caller may send `limit` alerts in all,
+// and the test can see how many each one was charged.
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "services/ingress/caller_quota.h"
+
+namespace klaxon::ingress {
+
+class InMemoryCallerQuota final : public CallerQuota {
+ public:
+  explicit InMemoryCallerQuota(int limit) : limit_(limit) {}
+
+  absl::Status Admit(std::string_view caller) override {
+    std::lock_guard lock(mutex_);
+    int& used = used_[std::string(caller)];
+    if (used >= limit_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "caller ", std::string(caller), " is over its quota of ", limit_, " alerts"));
+    }
+    ++used;
+    return absl::OkStatus();
+  }
+
+  int used(const std::string& caller) {
+    std::lock_guard lock(mutex_);
+    return used_[caller];
+  }
+
+ private:
+  const int limit_;
+  std::mutex mutex_;
+  std::map<std::string, int> used_;
+};
+
+}  // namespace klaxon::ingress

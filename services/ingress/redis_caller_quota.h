@@ -1,0 +1,34 @@
+#pragma once
+// CallerQuota on Redis, shared by every ingress replica: per caller a token bucket ("100/1m"
+// holds 100 alerts and refills one every 0.6 s), kept as one timestamp (GCRA) and updated by one
+// Lua script on Redis's clock, so replicas with different clocks agree. Callers with no quota of
+// their own get the "*" entry's; with no "*" they are not limited.
+//
+// Key: <prefix>quota:<caller>, expiring once the bucket is full again.
+
+#include <map>
+#include <string>
+
+#include "common/limits/rate.h"
+#include "common/redis/redis_client.h"
+#include "services/ingress/caller_quota.h"
+
+namespace klaxon::ingress {
+
+class RedisCallerQuota final : public CallerQuota {
+ public:
+  static constexpr char kDefault[] = "*";
+
+  // `quotas`: limits::ParseNamedRates, e.g. {"*": 1000/1m, "pager": 100/1m}.
+  RedisCallerQuota(redis::RedisClient& redis, std::string key_prefix,
+                   std::map<std::string, limits::Rate> quotas);
+
+  absl::Status Admit(std::string_view caller) override;
+
+ private:
+  redis::RedisClient& redis_;
+  const std::string key_prefix_;
+  const std::map<std::string, limits::Rate> quotas_;
+};
+
+}  // namespace klaxon::ingress

@@ -1,0 +1,64 @@
+// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one). Two quotas on one
+// Redis stand for two ingress replicas.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "services/ingress/redis_caller_quota.h"
+#include "tests/support/support.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RedisCallerQuotaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client =
+        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    ASSERT_TRUE(client.ok()) << client.status();
+    redis_ = *std::move(client);
+  }
+
+  std::unique_ptr<RedisCallerQuota> Replica() {
+    return std::make_unique<RedisCallerQuota>(
+        *redis_, prefix_,
+        std::map<std::string, limits::Rate>{{"*", {.count = 3, .window = absl::Hours(1)}},
+                                            {"pager", {.count = 2, .window = absl::Minutes(1)}}});
+  }
+
+  const std::string prefix_ = klaxon::testing::UniquePrefix();
+  std::unique_ptr<redis::RedisClient> redis_;
+};
+
+TEST_F(RedisCallerQuotaTest, QuotaIsSharedByReplicasAndNamedWhenExceeded) {
+  std::unique_ptr<RedisCallerQuota> first = Replica();
+  std::unique_ptr<RedisCallerQuota> second = Replica();
+  ASSERT_TRUE(first->Admit("pager").ok());
+  ASSERT_TRUE(second->Admit("pager").ok());
+  const absl::Status over = first->Admit("pager");
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(over.message()),
+              HasSubstr("caller pager is over its quota of 2 alerts per minute; retry after 30s"));
+}
+
+TEST_F(RedisCallerQuotaTest, UnlistedCallersGetTheDefault) {
+  std::unique_ptr<RedisCallerQuota> quota = Replica();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(quota->Admit("billing").ok()) << i;
+  EXPECT_EQ(quota->Admit("billing").code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(RedisCallerQuotaTest, CallersHaveSeparateBuckets) {
+  std::unique_ptr<RedisCallerQuota> quota = Replica();
+  ASSERT_TRUE(quota->Admit("pager").ok());
+  ASSERT_TRUE(quota->Admit("pager").ok());
+  EXPECT_TRUE(quota->Admit("billing").ok());
+}
+
+TEST_F(RedisCallerQuotaTest, WithoutDefaultUnlistedCallersAreNotLimited) {
+  RedisCallerQuota quota(*redis_, prefix_, {{"pager", {.count = 1, .window = absl::Minutes(1)}}});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(quota.Admit("billing").ok()) << i;
+}
+
+}  // namespace
+}  // namespace klaxon::ingress

@@ -1,0 +1,90 @@
+// Lost status callbacks end to end (docs/adr/0007, "Lost callbacks"): the workers name a webhook
+// URL where nothing listens, so every status callback the sandbox posts fails and, as with
+// Twilio, is never retried. The alert still reaches its final status, because each accepted
+// attempt's status is read back from the sandbox and published as the callback would have been;
+// nothing is sent twice. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// KLAXON_TEST_PG_URL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
+#include "tests/e2e/suite.h"
+#include "tests/support/process.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using alerts::v1::Alert;
+
+// Consumer group joins on a loaded two-core machine, then a few status checks.
+constexpr absl::Duration kWait = absl::Seconds(90);
+
+class LostCallbacksE2eKafkaRedisPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(
+        suite_.Start({.worker_env = {{"KLAXON_WEBHOOK_PUBLIC_URL",
+                                      absl::StrCat("http://127.0.0.1:", testing::FreePort())},
+                                     {"KLAXON_STATUS_CHECK_AFTER", "1s"}}}));
+  }
+
+  std::string Send(alerts::v1::SendAlertRequest request, const std::string& key) {
+    request.set_text("disk full on db-1");
+    request.set_idempotency_key(key);
+    alerts::v1::SendAlertResponse response;
+    const grpc::Status rpc =
+        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+    return response.alert_id();
+  }
+
+  int LedgerCount(const std::string& to, const std::string& kind) const {
+    int count = 0;
+    for (const nlohmann::json& entry : suite_.Ledger()) {
+      if (entry.value("to", "") == to && entry.value("kind", "") == kind) ++count;
+    }
+    return count;
+  }
+
+  Suite suite_;
+};
+
+TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, SmsReachesDeliveredThroughTheStatusCheck) {
+  constexpr char kTo[] = "+14155550301";
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient(kTo);
+  const std::string alert_id = Send(request, "lost-sms");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
+  EXPECT_EQ(alert.attempts_size(), 1);
+  EXPECT_EQ(LedgerCount(kTo, "message"), 1);
+}
+
+TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, UnansweredCallEscalatesThroughTheStatusCheck) {
+  constexpr char kTo[] = "+14155550302";
+  suite_.AddSandboxFaults(R"({"type": "delivery", "kind": "call", "to": "+14155550302",
+                              "outcome": "no-answer"})");
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_VOICE);
+  request.set_recipient(kTo);
+  request.mutable_voice()->set_max_calls(2);
+  request.mutable_voice()->set_sms_fallback(false);
+  *request.mutable_voice()->mutable_call_spacing() =
+      google::protobuf::util::TimeUtil::SecondsToDuration(1);
+  const std::string alert_id = Send(request, "lost-call");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_UNDELIVERED) << alert.DebugString();
+  EXPECT_EQ(alert.attempts_size(), 2);
+  EXPECT_THAT(alert.reason(), ::testing::HasSubstr("last of 2 calls"));
+  EXPECT_EQ(LedgerCount(kTo, "call"), 2);
+}
+
+}  // namespace
+}  // namespace klaxon::e2e
