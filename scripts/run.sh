@@ -90,17 +90,22 @@ start() {
 }
 
 # Secrets for this machine's local suite, made once and kept under build/run (never committed).
+# A secret added by a later version is appended to an existing file, never replacing one there.
+add_secret() {
+  grep -q "^$1=" "$RUN/secrets.env" || printf '%s=%s\n' "$1" "$2" >>"$RUN/secrets.env"
+}
 make_secrets() {
-  [[ -f "$RUN/secrets.env" ]] && return
-  local api_key pii_key
-  api_key="klx_$(openssl rand -hex 24)"
-  pii_key="$(openssl rand -hex 32)"
   umask 077
-  cat >"$RUN/secrets.env" <<SECRETS
-KLAXON_LOCAL_API_KEY=$api_key
-KLAXON_API_KEYS=local=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
-KLAXON_PII_HMAC_KEY=$pii_key
-SECRETS
+  touch "$RUN/secrets.env"
+  if ! grep -q '^KLAXON_LOCAL_API_KEY=' "$RUN/secrets.env"; then
+    local api_key
+    api_key="klx_$(openssl rand -hex 24)"
+    add_secret KLAXON_LOCAL_API_KEY "$api_key"
+    add_secret KLAXON_API_KEYS "local=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)"
+  fi
+  add_secret KLAXON_PII_HMAC_KEY "$(openssl rand -hex 32)"
+  add_secret KLAXON_BLIND_INDEX_KEY "$(openssl rand -hex 32)"
+  add_secret KLAXON_KEYRING "'{\"current\": 1, \"keys\": {\"1\": \"$(openssl rand -base64 32)\"}}'"
 }
 
 up() {

@@ -12,6 +12,8 @@
 
 #include "common/auth/api_keys.h"
 #include "common/config/config.h"
+#include "common/crypto/blind_index.h"
+#include "common/crypto/local_keyring.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/kafka/consumer.h"
 #include "common/lifecycle/shutdown_signal.h"
@@ -44,6 +46,8 @@ struct Settings {
   config::HostPort grpc;
   std::string api_keys;
   std::string pg_url;
+  std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
+  std::string blind_index_key;  // the recipient's blind index, its own key
 };
 
 Settings ReadSettings() {
@@ -51,7 +55,9 @@ Settings ReadSettings() {
   Settings settings{.common = runtime::ReadCommonSettings(reader),
                     .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
                     .api_keys = reader.Secret("KLAXON_API_KEYS"),
-                    .pg_url = reader.Secret("KLAXON_PG_URL")};
+                    .pg_url = reader.Secret("KLAXON_PG_URL"),
+                    .keyring = reader.Secret("KLAXON_KEYRING"),
+                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY")};
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
@@ -61,6 +67,18 @@ Settings ReadSettings() {
   if (!settings.pg_url.empty()) {
     if (absl::Status parsed = pg::ParseConninfo(settings.pg_url).status(); !parsed.ok()) {
       reader.AddError("KLAXON_PG_URL", std::string(parsed.message()));
+    }
+  }
+  if (!settings.keyring.empty()) {
+    if (absl::Status parsed = crypto::LocalKeyring::Parse(settings.keyring).status();
+        !parsed.ok()) {
+      reader.AddError("KLAXON_KEYRING", std::string(parsed.message()));
+    }
+  }
+  if (!settings.blind_index_key.empty()) {
+    if (absl::Status created = crypto::BlindIndex::Create(settings.blind_index_key).status();
+        !created.ok()) {
+      reader.AddError("KLAXON_BLIND_INDEX_KEY", std::string(created.message()));
     }
   }
   config::ExitOnError(reader.Finish(), kService);

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/alert_status/alert_status.h"
 #include "common/auth/api_keys.h"
+#include "common/crypto/test_keyring.h"
 #include "common/http/form.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/webhook_routes.h"
@@ -69,6 +70,8 @@ void Suite::Start(const SuiteOptions& options) {
   env_ = {{"PATH", "/usr/bin:/bin"},
           {"KLAXON_LOG_LEVEL", "info"},
           {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
+          {"KLAXON_KEYRING", crypto::testing::KeyringDocument(1, {1})},
+          {"KLAXON_BLIND_INDEX_KEY", "e2e-blind-index-key-0123456789abcdef"},
           {"KLAXON_KAFKA_BROKERS", kafka},
           {"KLAXON_TOPIC_PREFIX", prefix},
           {"KLAXON_REDIS_URL", redis},
