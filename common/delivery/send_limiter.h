@@ -21,7 +21,8 @@ namespace klaxon::delivery {
 
 struct LimitDecision {
   enum class Kind {
-    kSend,   // a slot is reserved: send at send_at (<= now when there is no wait)
+    kSend,   // a slot is reserved: send at send_at (<= now when there is no wait); for
+             // ClearToSend, see there
     kDefer,  // nothing reserved: try again at retry_at
   };
   Kind kind = Kind::kSend;

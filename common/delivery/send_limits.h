@@ -1,6 +1,7 @@
 #pragma once
 // What a SendLimiter enforces, shared by the Redis adapter and the in-memory fake so both follow
-// the same rules: the sender's pace and the recipient's windows.
+// the same rules: the sender's pace (reservations and the send-time guard) and the recipient's
+// windows.
 //
 // Pacing has two layers, because a schedule alone cannot keep a promise about arrival times.
 //
