@@ -1,6 +1,8 @@
 #include "services/audit/key_rotation.h"
 
 #include <algorithm>
+#include <deque>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,48 +25,126 @@ std::map<uint32_t, int64_t> OtherVersions(const std::map<uint32_t, int64_t>& cou
   return others;
 }
 
-// Rewraps page[begin, end) into the same positions of `updates`.
-absl::Status RewrapRange(crypto::KeyWrapper& keys, const std::vector<StoredDataKey>& page,
-                         size_t begin, size_t end, std::vector<DataKeyUpdate>& updates) {
+// What rewrapping and writing back one page did.
+struct PageResult {
+  absl::Status status;
+  int64_t written = 0;
+  int64_t changed = 0;  // read, but changed by someone else before the write
+};
+
+PageResult RewrapAndWrite(DataKeyStore& store, crypto::KeyWrapper& keys,
+                          const std::vector<StoredDataKey>& page) {
   crypto::Envelope envelope(keys);
-  for (size_t i = begin; i < end; ++i) {
-    absl::StatusOr<crypto::WrappedKey> rewrapped = envelope.Rewrap(page[i].wrapped, page[i].owner);
+  std::vector<DataKeyUpdate> updates;
+  updates.reserve(page.size());
+  for (const StoredDataKey& key : page) {
+    absl::StatusOr<crypto::WrappedKey> rewrapped = envelope.Rewrap(key.wrapped, key.owner);
     if (!rewrapped.ok()) {
-      return absl::Status(
-          rewrapped.status().code(),
-          absl::StrCat("the data key of ", page[i].owner, ": ", rewrapped.status().message()));
+      return {.status = absl::Status(
+                  rewrapped.status().code(),
+                  absl::StrCat("the data key of ", key.owner, ": ", rewrapped.status().message()))};
     }
-    updates[i] = {
-        .owner = page[i].owner, .expected = page[i].wrapped, .replacement = *std::move(rewrapped)};
+    updates.push_back(
+        {.owner = key.owner, .expected = key.wrapped, .replacement = *std::move(rewrapped)});
   }
-  return absl::OkStatus();
+  absl::StatusOr<size_t> written = store.ReplaceIfUnchanged(updates);
+  if (!written.ok()) return {.status = written.status()};
+  return {.written = static_cast<int64_t>(*written),
+          .changed = static_cast<int64_t>(updates.size() - *written)};
 }
 
-// The page's keys rewrapped under the current version, split over up to `threads` threads.
-absl::StatusOr<std::vector<DataKeyUpdate>> RewrapPage(crypto::KeyWrapper& keys,
-                                                      const std::vector<StoredDataKey>& page,
-                                                      size_t threads) {
-  std::vector<DataKeyUpdate> updates(page.size());
-  const size_t workers = std::clamp<size_t>(threads, 1, page.size());
-  const size_t share = (page.size() + workers - 1) / workers;
-  std::vector<absl::Status> results(workers);
-  {
-    std::vector<std::jthread> helpers;
-    for (size_t worker = 1; worker < workers; ++worker) {
-      helpers.emplace_back([&, worker] {
-        results[worker] = RewrapRange(keys, page, std::min(worker * share, page.size()),
-                                      std::min((worker + 1) * share, page.size()), updates);
-      });
-    }
-    results[0] = RewrapRange(keys, page, 0, std::min(share, page.size()), updates);
-  }  // joins the helpers
-  for (absl::Status& result : results) {
-    if (!result.ok()) return std::move(result);
+// Pages being rewrapped and written on threads of their own, oldest first.
+class PagesInFlight {
+ public:
+  PagesInFlight(DataKeyStore& store, crypto::KeyWrapper& keys, RotationReport& report)
+      : store_(store), keys_(keys), report_(report) {}
+  ~PagesInFlight() { static_cast<void>(FinishAll()); }
+
+  void Start(std::vector<StoredDataKey> page) {
+    auto result = std::make_unique<PageResult>();
+    std::jthread thread([this, page = std::move(page), out = result.get()] {
+      *out = RewrapAndWrite(store_, keys_, page);
+    });
+    pages_.push_back({std::move(result), std::move(thread)});
   }
-  return updates;
+
+  size_t size() const { return pages_.size(); }
+
+  // Waits for the oldest page and counts what it did.
+  absl::Status FinishOldest() {
+    pages_.front().thread.join();
+    const PageResult result = *pages_.front().result;
+    pages_.pop_front();
+    return Count(result, report_);
+  }
+
+  // Waits for every page; the first failure, if any.
+  absl::Status FinishAll() {
+    absl::Status first = absl::OkStatus();
+    while (!pages_.empty()) first.Update(FinishOldest());
+    return first;
+  }
+
+  static absl::Status Count(const PageResult& result, RotationReport& report) {
+    report.rewrapped += result.written;
+    report.changed_concurrently += result.changed;
+    return result.status;
+  }
+
+ private:
+  struct Page {
+    std::unique_ptr<PageResult> result;
+    std::jthread thread;
+  };
+  DataKeyStore& store_;
+  crypto::KeyWrapper& keys_;
+  RotationReport& report_;
+  std::deque<Page> pages_;
+};
+
+// One pass over every key not under `current`, in owner order.
+absl::Status RotatePass(DataKeyStore& store, crypto::KeyWrapper& keys, uint32_t current,
+                        const RotationOptions& options, RotationReport& report) {
+  const size_t batch_size = std::max<size_t>(options.batch_size, 1);
+  const size_t threads = std::max<size_t>(options.threads, 1);
+  PagesInFlight in_flight(store, keys, report);
+  std::string after;
+  absl::Status status = absl::OkStatus();
+  while (status.ok()) {
+    absl::StatusOr<std::vector<StoredDataKey>> page =
+        store.KeysNotUnder(current, after, batch_size);
+    if (!page.ok()) {
+      status = page.status();
+      break;
+    }
+    if (page->empty()) break;
+    after = page->back().owner;
+    const bool last = page->size() < batch_size;
+    if (threads == 1) {
+      status = PagesInFlight::Count(RewrapAndWrite(store, keys, *page), report);
+    } else {
+      if (in_flight.size() == threads) status = in_flight.FinishOldest();
+      if (status.ok()) in_flight.Start(*std::move(page));
+    }
+    if (last) break;
+  }
+  status.Update(in_flight.FinishAll());
+  return status;
 }
 
 }  // namespace
+
+nlohmann::json ToJson(const RotationReport& report) {
+  nlohmann::json remaining = nlohmann::json::object();
+  for (const auto& [version, count] : report.remaining) remaining[absl::StrCat(version)] = count;
+  return {{"current_version", report.current_version},
+          {"rewrapped", report.rewrapped},
+          {"already_current", report.already_current},
+          {"changed_concurrently", report.changed_concurrently},
+          {"remaining", std::move(remaining)},
+          {"passes", report.passes},
+          {"seconds", absl::ToDoubleSeconds(report.elapsed)}};
+}
 
 absl::StatusOr<RotationReport> RotateDataKeys(DataKeyStore& store, crypto::KeyWrapper& keys,
                                               timing::Clock& clock,
@@ -85,23 +165,10 @@ absl::StatusOr<RotationReport> RotateDataKeys(DataKeyStore& store, crypto::KeyWr
   }
   report.remaining = OtherVersions(*counts, current);
 
-  const size_t batch_size = std::max<size_t>(options.batch_size, 1);
   while (!report.remaining.empty() && report.passes < options.max_passes) {
     ++report.passes;
-    std::string after;
-    while (true) {
-      absl::StatusOr<std::vector<StoredDataKey>> page =
-          store.KeysNotUnder(current, after, batch_size);
-      if (!page.ok()) return stopped(page.status());
-      if (page->empty()) break;
-      after = page->back().owner;
-      absl::StatusOr<std::vector<DataKeyUpdate>> updates = RewrapPage(keys, *page, options.threads);
-      if (!updates.ok()) return stopped(updates.status());
-      absl::StatusOr<size_t> written = store.ReplaceIfUnchanged(*updates);
-      if (!written.ok()) return stopped(written.status());
-      report.rewrapped += static_cast<int64_t>(*written);
-      report.changed_concurrently += static_cast<int64_t>(updates->size() - *written);
-      if (page->size() < batch_size) break;
+    if (absl::Status pass = RotatePass(store, keys, current, options, report); !pass.ok()) {
+      return stopped(pass);
     }
     counts = store.CountByVersion();
     if (!counts.ok()) return stopped(counts.status());

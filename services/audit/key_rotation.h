@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/key_wrapper.h"
 #include "common/timing/clock.h"
+#include "nlohmann/json.hpp"
 #include "services/audit/data_key_store.h"
 
 namespace klaxon::audit {
@@ -26,9 +27,10 @@ namespace klaxon::audit {
 struct RotationOptions {
   // Keys read, rewrapped and written back per transaction.
   size_t batch_size = 5000;
-  // Threads that rewrap one batch between reading it and writing it back; the keyring must then
-  // be safe to call from several threads at once (LocalKeyring is).
-  size_t threads = 1;
+  // Batches rewrapped and written back at once, each on its own thread (with Postgres, its own
+  // connection) while the next one is read. Above 1 the keyring and the store must be safe to
+  // call from several threads at once (LocalKeyring and PostgresDataKeys are).
+  size_t threads = 2;
   // Passes over the table before giving up on keys that keep appearing under other versions.
   int max_passes = 3;
 };
@@ -45,6 +47,10 @@ struct RotationReport {
   int passes = 0;
   absl::Duration elapsed;
 };
+
+// {"current_version", "rewrapped", "already_current", "changed_concurrently",
+//  "remaining": {"<version>": keys}, "passes", "seconds"}: what `rotate` prints and logs.
+nlohmann::json ToJson(const RotationReport& report);
 
 // Rewraps every data key in `store` under `keys.CurrentVersion()`.
 //   kFailedPrecondition naming the version when a key is under a version the keyring lacks

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,13 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 
 // data_keys in memory, in owner order, with hooks that let a test act "between" the rotation's
-// read of a page and its write.
+// read of a page and its write. The public members are for the test's own thread.
 class FakeDataKeyStore final : public DataKeyStore {
  public:
   absl::StatusOr<std::vector<StoredDataKey>> KeysNotUnder(uint32_t version,
                                                           std::string_view after_owner,
                                                           size_t limit) override {
+    std::lock_guard lock(mutex_);
     if (!fail_with.ok()) return fail_with;
     page_limits.push_back(limit);
     std::vector<StoredDataKey> page;
@@ -41,6 +43,7 @@ class FakeDataKeyStore final : public DataKeyStore {
   }
 
   absl::StatusOr<size_t> ReplaceIfUnchanged(const std::vector<DataKeyUpdate>& updates) override {
+    std::lock_guard lock(mutex_);
     if (before_replace) before_replace(*this);
     size_t written = 0;
     for (const DataKeyUpdate& update : updates) {
@@ -53,6 +56,7 @@ class FakeDataKeyStore final : public DataKeyStore {
   }
 
   absl::StatusOr<std::map<uint32_t, int64_t>> CountByVersion() override {
+    std::lock_guard lock(mutex_);
     if (!fail_with.ok()) return fail_with;
     clock.SleepFor(absl::Seconds(1));  // each count "takes" a second, so elapsed is visible
     std::map<uint32_t, int64_t> counts;
@@ -65,6 +69,9 @@ class FakeDataKeyStore final : public DataKeyStore {
   std::function<void(FakeDataKeyStore&)> before_replace;
   absl::Status fail_with;
   timing::FakeClock clock;
+
+ private:
+  std::mutex mutex_;  // rotation may call from several threads
 };
 
 crypto::LocalKeyring Keyring(uint32_t current, std::initializer_list<uint32_t> versions) {
@@ -246,15 +253,28 @@ TEST_F(KeyRotationTest, AlteredWrappedKeyIsDataLossNamingTheOwner) {
   EXPECT_THAT(report.status().message(), HasSubstr(store_.rows.begin()->first));
 }
 
-TEST_F(KeyRotationTest, RewrapsOnSeveralThreads) {
-  AddRecords(23, v1_);
+TEST_F(KeyRotationTest, RewrapsPagesOnSeveralThreads) {
+  AddRecords(53, v1_);
 
   absl::StatusOr<RotationReport> report =
-      RotateDataKeys(store_, v1_v2_, store_.clock, {.batch_size = 10, .threads = 4});
+      RotateDataKeys(store_, v1_v2_, store_.clock, {.batch_size = 5, .threads = 4});
 
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->rewrapped, 23);
+  EXPECT_EQ(report->rewrapped, 53);
+  EXPECT_EQ(report->passes, 1);
   ExpectAllOpen(v2_);
+}
+
+TEST_F(KeyRotationTest, FailureOnOneThreadStopsTheRotationWithItsCode) {
+  AddRecords(30, v1_);
+  crypto::LocalKeyring v3 = Keyring(3, {3});
+  AddRecord("a1012x", v3);
+
+  absl::StatusOr<RotationReport> report =
+      RotateDataKeys(store_, v1_v2_, store_.clock, {.batch_size = 3, .threads = 3});
+
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(report.status().message(), HasSubstr("alerts/a1012x"));
 }
 
 TEST_F(KeyRotationTest, StoreFailureIsReturnedWithItsCode) {
@@ -274,6 +294,20 @@ TEST_F(KeyRotationTest, ReportsTheTimeTakenOnTheClock) {
   ASSERT_TRUE(report.ok()) << report.status();
   // One count before, one after the pass, a second each on the fake clock.
   EXPECT_EQ(report->elapsed, absl::Seconds(2));
+}
+
+TEST(RotationReportTest, JsonNamesEveryCountAndTheRemainingVersions) {
+  const RotationReport report{.current_version = 3,
+                              .rewrapped = 10,
+                              .already_current = 4,
+                              .changed_concurrently = 1,
+                              .remaining = {{1, 2}},
+                              .passes = 3,
+                              .elapsed = absl::Milliseconds(1500)};
+
+  EXPECT_EQ(ToJson(report), nlohmann::json::parse(R"({"current_version": 3, "rewrapped": 10,
+      "already_current": 4, "changed_concurrently": 1, "remaining": {"1": 2}, "passes": 3,
+      "seconds": 1.5})"));
 }
 
 }  // namespace
