@@ -41,8 +41,9 @@ constexpr int kSampleSize = 1000;
 struct Flags {
   std::string pg_url;
   int64_t rows = 1'000'000;
-  size_t batch_size = 5000;
-  size_t threads = 1;
+  // klaxon-audit-admin rotate's defaults.
+  size_t batch_size = audit::RotationOptions{}.batch_size;
+  size_t threads = audit::RotationOptions{}.threads;
   double target_seconds = 60;
 };
 
