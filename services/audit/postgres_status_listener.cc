@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "common/ids/uuid.h"
+#include "common/pg/conninfo.h"
 #include "pqxx/pqxx"
 
 namespace klaxon::audit {
@@ -14,6 +15,16 @@ namespace {
 
 // How long one wait for a notification lasts at most, so a stop request is noticed promptly.
 constexpr absl::Duration kStopLatency = absl::Milliseconds(100);
+// Used when the URL sets none, so an unreachable server cannot hold up the rechecks for long.
+constexpr char kConnectTimeoutSeconds[] = "5";
+
+// `conninfo` with a connect timeout; as is when it cannot be parsed (connecting then reports why).
+std::string WithConnectTimeout(const std::string& conninfo) {
+  absl::StatusOr<pg::ConnSettings> settings = pg::ParseConninfo(conninfo);
+  if (!settings.ok()) return conninfo;
+  settings->try_emplace("connect_timeout", kConnectTimeoutSeconds);
+  return pg::FormatConninfo(*settings);
+}
 
 class Receiver final : public pqxx::notification_receiver {
  public:
@@ -33,7 +44,7 @@ class Receiver final : public pqxx::notification_receiver {
 
 PostgresStatusListener::PostgresStatusListener(std::string conninfo, const log::Logger& logger,
                                                StatusListenerOptions options)
-    : conninfo_(std::move(conninfo)), logger_(logger), options_(std::move(options)) {}
+    : conninfo_(WithConnectTimeout(conninfo)), logger_(logger), options_(std::move(options)) {}
 
 void PostgresStatusListener::Run(StatusChangeSink& sink, std::stop_token stop) {
   std::unique_ptr<pqxx::connection> connection;
