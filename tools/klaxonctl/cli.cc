@@ -379,6 +379,7 @@ int RunWatch(const WatchOptions& options, AlertClient& client, const CliDependen
       client.Watch(options.alert_id, deadline, [&](const alerts::v1::Alert& alert) {
         last = alert.status();
         if (Print(deps, alert, options.json, FormatStatusChange) != kExitOk) print_failed = true;
+        deps.out.flush();  // each change as it happens, also through a pipe
       });
   if (print_failed) return kExitFailure;
   if (absl::IsDeadlineExceeded(status) && !options.max_wait.empty()) {
