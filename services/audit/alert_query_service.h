@@ -1,39 +1,71 @@
 #pragma once
 // klaxon.alerts.v1.AlertQuery over gRPC (callback API). Authenticates the caller by API key, then
-// runs GetAlert on a BlockingExecutor (it may wait for read-your-writes) and answers with the
-// Alert message. The logic is AlertReader's; this class only translates.
+// runs GetAlert (it may wait for read-your-writes), ListAlerts, GetAuditTrail and
+// GetDeliveryReport on a BlockingExecutor and answers with their messages. Each WatchAlert holds
+// a thread of a second pool, sized to AlertWatcher's limit, for as long as it is open. The logic
+// is AlertReader's, AlertSearch's and AlertWatcher's; this class only translates.
+
+#include <functional>
+#include <string>
+#include <string_view>
 
 #include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "services/audit/alert.h"
 #include "services/audit/alert_reader.h"
+#include "services/audit/alert_search.h"
+#include "services/audit/alert_watcher.h"
 #include "services/audit/audit_metrics.h"
 
 namespace klaxon::audit {
 
 // The caller-facing form of a record: recipient summary only, timestamps as protobuf Timestamps.
 klaxon::alerts::v1::Alert ToProto(const AlertRecord& record);
+// Without attempts, recipient or text, as ListAlerts returns it.
+klaxon::alerts::v1::Alert ToListItem(const AlertRecord& record);
 
 class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackService {
  public:
-  // All borrowed; they must outlive the service. Destroy the service only after the gRPC server
-  // has shut down; destruction finishes the calls still queued.
-  AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader,
-                    AuditMetrics& metrics, concurrency::BlockingExecutorOptions executor = {});
+  // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
+  // server down (open watches would hold it until its deadline), and destroy the service only
+  // after the server has shut down; destruction finishes the calls still queued.
+  AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader, AlertSearch& search,
+                    AlertWatcher& watcher, AuditMetrics& metrics,
+                    concurrency::BlockingExecutorOptions executor = {});
 
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* context,
                                      const klaxon::alerts::v1::GetAlertRequest* request,
                                      klaxon::alerts::v1::Alert* response) override;
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
+                                       const klaxon::alerts::v1::ListAlertsRequest* request,
+                                       klaxon::alerts::v1::ListAlertsResponse* response) override;
+  grpc::ServerWriteReactor<klaxon::alerts::v1::Alert>* WatchAlert(
+      grpc::CallbackServerContext* context,
+      const klaxon::alerts::v1::WatchAlertRequest* request) override;
+  grpc::ServerUnaryReactor* GetAuditTrail(grpc::CallbackServerContext* context,
+                                          const klaxon::alerts::v1::GetAuditTrailRequest* request,
+                                          klaxon::alerts::v1::AuditTrail* response) override;
+  grpc::ServerUnaryReactor* GetDeliveryReport(
+      grpc::CallbackServerContext* context,
+      const klaxon::alerts::v1::GetDeliveryReportRequest* request,
+      klaxon::alerts::v1::DeliveryReport* response) override;
 
  private:
   void Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+  // Authenticates, then runs `work(caller)` on the executor and finishes with its status,
+  // counted under `rpc`.
+  grpc::ServerUnaryReactor* Serve(std::string_view rpc, grpc::CallbackServerContext* context,
+                                  std::function<absl::Status(const std::string& caller)> work);
 
   const auth::ApiKeyRegistry& api_keys_;
   AlertReader& reader_;
+  AlertSearch& search_;
+  AlertWatcher& watcher_;
   AuditMetrics& metrics_;
-  concurrency::BlockingExecutor
-      executor_;  // last: its destructor runs queued calls that use the members above
+  // Last: their destructors run queued calls that use the members above.
+  concurrency::BlockingExecutor watch_executor_;
+  concurrency::BlockingExecutor executor_;
 };
 
 }  // namespace klaxon::audit

@@ -5,10 +5,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 
 namespace klaxon::audit {
 namespace {
+
+std::string ResultLabel(const absl::Status& status) {
+  return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
+}
 
 // "CHANNEL_SMS" -> "sms", the label the workers use.
 std::string ChannelLabel(Channel channel) {
@@ -59,7 +64,21 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
               .Help("Time GetAlert spent waiting for audit to catch up with Kafka")
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                               0.5, 1, 2, 3, 5})) {}
+                                                               0.5, 1, 2, 3, 5})),
+      query_requests_(prometheus::BuildCounter()
+                          .Name("klaxon_audit_query_requests_total")
+                          .Help("ListAlerts, WatchAlert, GetAuditTrail and GetDeliveryReport "
+                                "calls by rpc and result (gRPC code)")
+                          .Register(registry)),
+      query_seconds_(prometheus::BuildHistogram()
+                         .Name("klaxon_audit_query_seconds")
+                         .Help("Latency of ListAlerts, GetAuditTrail and GetDeliveryReport")
+                         .Register(registry)),
+      watch_streams_(prometheus::BuildGauge()
+                         .Name("klaxon_audit_watch_streams")
+                         .Help("WatchAlert streams open now")
+                         .Register(registry)
+                         .Add({})) {}
 
 void AuditMetrics::EventConsumed(std::string_view topic, std::string_view result) {
   events_consumed_.Add({{"topic", std::string(topic)}, {"result", std::string(result)}})
@@ -81,10 +100,24 @@ void AuditMetrics::ProjectionWrite(absl::Duration latency) {
 }
 
 void AuditMetrics::GetAlertRequest(const absl::Status& status) {
-  get_alert_requests_
-      .Add({{"result", absl::AsciiStrToLower(absl::StatusCodeToString(status.code()))}})
-      .Increment();
+  get_alert_requests_.Add({{"result", ResultLabel(status)}}).Increment();
 }
+
+void AuditMetrics::QueryRequest(std::string_view rpc, const absl::Status& status,
+                                absl::Duration latency) {
+  query_requests_.Add({{"rpc", std::string(rpc)}, {"result", ResultLabel(status)}}).Increment();
+  query_seconds_
+      .Add({{"rpc", std::string(rpc)}},
+           prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                   0.25, 0.5, 1, 2.5})
+      .Observe(absl::ToDoubleSeconds(latency));
+}
+
+void AuditMetrics::WatchEnded(const absl::Status& status) {
+  query_requests_.Add({{"rpc", "WatchAlert"}, {"result", ResultLabel(status)}}).Increment();
+}
+
+void AuditMetrics::WatchStreams(double open) { watch_streams_.Set(open); }
 
 void AuditMetrics::ReadYourWritesWait(std::string_view outcome, absl::Duration waited) {
   read_your_writes_waits_.Add({{"outcome", std::string(outcome)}}).Increment();

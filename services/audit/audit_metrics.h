@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "services/audit/alert.h"
@@ -43,6 +44,18 @@ class AuditMetrics {
   // ("ok", "not_found", "invalid_argument", "unauthenticated", "unavailable", ...).
   void GetAlertRequest(const absl::Status& status);
 
+  // klaxon_audit_query_requests_total{rpc, result} and klaxon_audit_query_seconds{rpc}: a
+  // ListAlerts, GetAuditTrail or GetDeliveryReport call (result as for GetAlert) and how long it
+  // took.
+  void QueryRequest(std::string_view rpc, const absl::Status& status, absl::Duration latency);
+
+  // klaxon_audit_query_requests_total{rpc="WatchAlert", result}: a watch ended (or was refused);
+  // a watch's length is the client's to choose, so it has no latency.
+  void WatchEnded(const absl::Status& status);
+
+  // klaxon_audit_watch_streams: WatchAlert streams open now.
+  void WatchStreams(double open);
+
   // klaxon_audit_read_your_writes_waits_total{outcome} and
   // klaxon_audit_read_your_writes_wait_seconds: GetAlert waits for audit to catch up with Kafka;
   // outcome is "found", "not_found" (caught up, the alert does not exist) or "timed_out".
@@ -56,6 +69,9 @@ class AuditMetrics {
   prometheus::Family<prometheus::Counter>& get_alert_requests_;
   prometheus::Family<prometheus::Counter>& read_your_writes_waits_;
   prometheus::Histogram& read_your_writes_wait_seconds_;
+  prometheus::Family<prometheus::Counter>& query_requests_;
+  prometheus::Family<prometheus::Histogram>& query_seconds_;
+  prometheus::Gauge& watch_streams_;
 };
 
 }  // namespace klaxon::audit

@@ -1,7 +1,7 @@
 // audit: wiring only. Reads the configuration, migrates the schema, consumes the request,
-// delivery and Twilio event topics into Postgres, serves AlertQuery over gRPC, and drains on
-// SIGTERM: gRPC first (no new queries), then the consumer (which commits the offsets of what it
-// stored).
+// delivery and Twilio event topics into Postgres, serves AlertQuery over gRPC (its watches fed by
+// one LISTEN connection), and drains on SIGTERM: open watches end, then gRPC (no new queries),
+// then the consumer (which commits the offsets of what it stored).
 
 #include <chrono>
 #include <cstdio>
@@ -24,11 +24,15 @@
 #include "common/timing/clock.h"
 #include "services/audit/alert_query_service.h"
 #include "services/audit/alert_reader.h"
+#include "services/audit/alert_search.h"
+#include "services/audit/alert_watcher.h"
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
 #include "services/audit/kafka_offset_oracle.h"
+#include "services/audit/postgres_alert_queries.h"
 #include "services/audit/postgres_alert_store.h"
+#include "services/audit/postgres_status_listener.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -40,6 +44,8 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr size_t kMaxPgConnections = 10;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
+// WatchAlert streams open at once, each holding a thread while it waits (ADR 0003).
+constexpr size_t kMaxWatchers = 256;
 
 struct Settings {
   runtime::CommonSettings common;
@@ -129,7 +135,14 @@ int Run() {
   AuditConsumer handler(store, topics, metrics, clock, logger, *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
-  AlertQueryService service(*api_keys, reader, metrics);
+  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
+  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
+  PostgresAlertQueries queries(**db);
+  AlertSearch search(queries, *blind_index);
+  AlertWatcher watcher(reader, queries, metrics, {.max_watchers = kMaxWatchers});
+  PostgresStatusListener listener(settings.pg_url, logger, {});
+  std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
+  AlertQueryService service(*api_keys, reader, search, watcher, metrics);
   auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
   if (!server.ok()) return fail("start_grpc", server.status());
 
@@ -147,7 +160,12 @@ int Run() {
   logger.Info("draining", {{"signal", (*shutdown)->signal_number()}});
   (*runtime)->SetReady(false);
   server->server->GetHealthCheckService()->SetServingStatus(false);
+  // Open watches would otherwise hold the drain until their deadlines; they end UNAVAILABLE and
+  // their clients watch again elsewhere.
+  watcher.Shutdown();
   server->server->Shutdown(std::chrono::system_clock::now() + kGrpcDrainTimeout);
+  listener_thread.request_stop();
+  listener_thread.join();
   consumer_stop.request_stop();
   consumer_thread.join();
   if (!consumed.ok()) {

@@ -24,7 +24,7 @@ AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface>
 
 void AlertClient::Prepare(grpc::ClientContext& context, absl::Time deadline) const {
   context.AddMetadata("authorization", authorization_);
-  context.set_deadline(absl::ToChronoTime(deadline));
+  if (deadline != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline));
 }
 
 absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
@@ -62,6 +62,54 @@ absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
     return FromGrpc(status);
   }
   return alert;
+}
+
+absl::StatusOr<alerts::v1::ListAlertsResponse> AlertClient::List(
+    const alerts::v1::ListAlertsRequest& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::ListAlertsResponse response;
+  if (grpc::Status status = query_->ListAlerts(&context, request, &response); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
+}
+
+absl::Status AlertClient::Watch(absl::string_view alert_id, absl::Time deadline,
+                                const std::function<void(const alerts::v1::Alert&)>& on_alert) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::WatchAlertRequest request;
+  request.set_alert_id(std::string(alert_id));
+  std::unique_ptr<grpc::ClientReaderInterface<alerts::v1::Alert>> reader =
+      query_->WatchAlert(&context, request);
+  alerts::v1::Alert alert;
+  while (reader->Read(&alert)) on_alert(alert);
+  return FromGrpc(reader->Finish());
+}
+
+absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view alert_id,
+                                                          absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::GetAuditTrailRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::AuditTrail trail;
+  if (grpc::Status status = query_->GetAuditTrail(&context, request, &trail); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return trail;
+}
+
+absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
+    const alerts::v1::GetDeliveryReportRequest& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::DeliveryReport report;
+  if (grpc::Status status = query_->GetDeliveryReport(&context, request, &report); !status.ok()) {
+    return FromGrpc(status);
+  }
+  return report;
 }
 
 }  // namespace klaxon::ctl

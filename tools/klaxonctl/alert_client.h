@@ -1,8 +1,10 @@
-// A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert on audit. It
+// A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert, ListAlerts,
+// WatchAlert, GetAuditTrail and GetDeliveryReport on audit. It
 // adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status.
 // It holds the generated StubInterfaces, so tests hand it fakes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,15 @@ class AlertClient {
   absl::StatusOr<alerts::v1::CancelAlertResponse> Cancel(absl::string_view alert_id,
                                                          absl::Time deadline);
   absl::StatusOr<alerts::v1::Alert> Get(absl::string_view alert_id, absl::Time deadline);
+  absl::StatusOr<alerts::v1::ListAlertsResponse> List(const alerts::v1::ListAlertsRequest& request,
+                                                      absl::Time deadline);
+  // Calls `on_alert` with each alert the stream sends; OK once the stream ended after a final
+  // status. absl::InfiniteFuture() for no deadline.
+  absl::Status Watch(absl::string_view alert_id, absl::Time deadline,
+                     const std::function<void(const alerts::v1::Alert&)>& on_alert);
+  absl::StatusOr<alerts::v1::AuditTrail> Trail(absl::string_view alert_id, absl::Time deadline);
+  absl::StatusOr<alerts::v1::DeliveryReport> Report(
+      const alerts::v1::GetDeliveryReportRequest& request, absl::Time deadline);
 
  private:
   void Prepare(grpc::ClientContext& context, absl::Time deadline) const;

@@ -9,8 +9,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/format.h"
@@ -58,6 +60,35 @@ struct GetOptions {
   bool json = false;
 };
 
+struct ListOptions {
+  std::string status;
+  std::string channel;
+  std::string to;
+  std::string from;
+  std::string before;
+  int32_t limit = 0;
+  std::string page_token;
+  bool all = false;
+  bool json = false;
+};
+
+struct WatchOptions {
+  std::string alert_id;
+  std::string max_wait;
+  bool json = false;
+};
+
+struct TrailOptions {
+  std::string alert_id;
+  bool json = false;
+};
+
+struct ReportOptions {
+  std::string from;
+  std::string before = "now";
+  bool json = false;
+};
+
 // A bare number is seconds, the unit people mean most often.
 absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::string text,
                                                  bool allow_zero) {
@@ -74,6 +105,34 @@ absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::st
 
 absl::StatusOr<absl::Duration> ParseTimeout(std::string text) {
   return ParseFlagDuration("--timeout", std::move(text), false);
+}
+
+// "now", a time relative to now ("-24h", "-90m", "-7d"), or RFC 3339 ("2026-11-20T08:00:00Z").
+absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag, absl::string_view text,
+                                         absl::Time now) {
+  if (text == "now") return now;
+  if (absl::ConsumePrefix(&text, "-")) {
+    absl::Duration ago;
+    int64_t days = 0;
+    if (absl::ConsumeSuffix(&text, "d") && absl::SimpleAtoi(text, &days) && days >= 0) {
+      return now - absl::Hours(24 * days);
+    }
+    if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
+  } else {
+    absl::Time time;
+    std::string error;
+    if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag,
+                   " must be now, a time ago such as -24h or -7d, or RFC 3339 such as "
+                   "2026-11-20T08:00:00Z"));
+}
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
+  const int64_t micros = absl::ToUnixMicros(time);
+  out.set_seconds(absl::ToUnixSeconds(time));
+  out.set_nanos(static_cast<int32_t>((micros - out.seconds() * 1'000'000) * 1000));
 }
 
 void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
@@ -249,6 +308,122 @@ int RunGet(const GetOptions& options, absl::Duration timeout, AlertClient& clien
   return Print(deps, *alert, options.json, FormatAlert);
 }
 
+int RunList(const ListOptions& options, absl::Duration timeout, AlertClient& client,
+            const CliDependencies& deps) {
+  alerts::v1::ListAlertsRequest request;
+  if (!options.status.empty()) {
+    absl::StatusOr<types::v1::AlertStatus> status = ParseStatus(options.status);
+    if (!status.ok()) return Usage(deps.err, status.status());
+    request.set_status(*status);
+  }
+  if (!options.channel.empty()) {
+    absl::StatusOr<types::v1::Channel> channel = ParseChannel(options.channel);
+    if (!channel.ok()) return Usage(deps.err, channel.status());
+    request.set_channel(*channel);
+  }
+  request.set_recipient(options.to);
+  const absl::Time now = deps.clock.Now();
+  if (!options.from.empty()) {
+    absl::StatusOr<absl::Time> from = ParseTimeFlag("--from", options.from, now);
+    if (!from.ok()) return Usage(deps.err, from.status());
+    SetTimestamp(*from, *request.mutable_created_from());
+  }
+  if (!options.before.empty()) {
+    absl::StatusOr<absl::Time> before = ParseTimeFlag("--before", options.before, now);
+    if (!before.ok()) return Usage(deps.err, before.status());
+    SetTimestamp(*before, *request.mutable_created_before());
+  }
+  request.set_page_size(options.limit);
+  request.set_page_token(options.page_token);
+
+  int listed = 0;
+  while (true) {
+    absl::StatusOr<alerts::v1::ListAlertsResponse> page =
+        client.List(request, deps.clock.Now() + timeout);
+    if (!page.ok()) {
+      PrintRpcError(deps.err, "ListAlerts", page.status());
+      return kExitFailure;
+    }
+    const int printed = Print(deps, *page, options.json, [&](const auto& response) {
+      std::string text = listed == 0 && response.alerts_size() > 0 ? FormatAlertListHeader() : "";
+      for (const alerts::v1::Alert& alert : response.alerts()) {
+        absl::StrAppend(&text, FormatAlertRow(alert));
+      }
+      return text;
+    });
+    if (printed != kExitOk) return printed;
+    listed += page->alerts_size();
+    if (page->next_page_token().empty()) break;
+    if (!options.all) {
+      deps.err << "klaxonctl: more alerts follow; repeat with --page-token "
+               << page->next_page_token() << " (or --all)\n";
+      break;
+    }
+    request.set_page_token(page->next_page_token());
+  }
+  if (listed == 0 && !options.json) deps.out << "no alerts\n";
+  return kExitOk;
+}
+
+int RunWatch(const WatchOptions& options, AlertClient& client, const CliDependencies& deps) {
+  absl::Time deadline = absl::InfiniteFuture();
+  if (!options.max_wait.empty()) {
+    absl::StatusOr<absl::Duration> max_wait =
+        ParseFlagDuration("--max-wait", options.max_wait, false);
+    if (!max_wait.ok()) return Usage(deps.err, max_wait.status());
+    deadline = deps.clock.Now() + *max_wait;
+  }
+  std::optional<types::v1::AlertStatus> last;
+  bool print_failed = false;
+  const absl::Status status =
+      client.Watch(options.alert_id, deadline, [&](const alerts::v1::Alert& alert) {
+        last = alert.status();
+        if (Print(deps, alert, options.json, FormatStatusChange) != kExitOk) print_failed = true;
+        deps.out.flush();  // each change as it happens, also through a pipe
+      });
+  if (print_failed) return kExitFailure;
+  if (absl::IsDeadlineExceeded(status) && !options.max_wait.empty()) {
+    deps.err << "klaxonctl: gave up after " << options.max_wait << " before a final status";
+    if (last.has_value()) deps.err << "; last status " << StatusName(*last);
+    deps.err << "\n";
+    return kExitFailure;
+  }
+  if (!status.ok()) {
+    PrintRpcError(deps.err, "WatchAlert", status);
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int RunTrail(const TrailOptions& options, absl::Duration timeout, AlertClient& client,
+             const CliDependencies& deps) {
+  absl::StatusOr<alerts::v1::AuditTrail> trail =
+      client.Trail(options.alert_id, deps.clock.Now() + timeout);
+  if (!trail.ok()) {
+    PrintRpcError(deps.err, "GetAuditTrail", trail.status());
+    return kExitFailure;
+  }
+  return Print(deps, *trail, options.json, FormatTrail);
+}
+
+int RunReport(const ReportOptions& options, absl::Duration timeout, AlertClient& client,
+              const CliDependencies& deps) {
+  const absl::Time now = deps.clock.Now();
+  absl::StatusOr<absl::Time> from = ParseTimeFlag("--from", options.from, now);
+  if (!from.ok()) return Usage(deps.err, from.status());
+  absl::StatusOr<absl::Time> before = ParseTimeFlag("--before", options.before, now);
+  if (!before.ok()) return Usage(deps.err, before.status());
+  alerts::v1::GetDeliveryReportRequest request;
+  SetTimestamp(*from, *request.mutable_from());
+  SetTimestamp(*before, *request.mutable_before());
+  absl::StatusOr<alerts::v1::DeliveryReport> report = client.Report(request, now + timeout);
+  if (!report.ok()) {
+    PrintRpcError(deps.err, "GetDeliveryReport", report.status());
+    return kExitFailure;
+  }
+  return Print(deps, *report, options.json, FormatReport);
+}
+
 }  // namespace
 
 int Usage(std::ostream& err, const absl::Status& status) {
@@ -270,6 +445,10 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   SendOptions send_options;
   CancelOptions cancel_options;
   GetOptions get_options;
+  ListOptions list_options;
+  WatchOptions watch_options;
+  TrailOptions trail_options;
+  ReportOptions report_options;
   WebhookOptions webhook_options;
 
   CLI::App app{"Send Klaxon alerts and follow their status; sign and check Twilio webhooks.",
@@ -322,6 +501,43 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->transform(CLI::IsMember(StatusNames(), CLI::ignore_case));
   get->add_flag("--json", get_options.json, "print the alert as JSON");
 
+  CLI::App* list = app.add_subcommand("list", "list your alerts, newest first");
+  list->add_option("--status", list_options.status, absl::StrCat("only ", StatusNameList()))
+      ->transform(CLI::IsMember(StatusNames(), CLI::ignore_case));
+  list->add_option("--channel", list_options.channel, "only sms or voice")
+      ->transform(CLI::IsMember({"sms", "voice"}, CLI::ignore_case));
+  list->add_option("--to", list_options.to, "only alerts to this E.164 recipient");
+  list->add_option("--from", list_options.from,
+                   "only alerts created at or after: RFC 3339, or ago such as -24h or -7d");
+  list->add_option("--before", list_options.before, "only alerts created before, as --from");
+  list->add_option("--limit", list_options.limit, "alerts per page, 1 to 500 (default 50)");
+  list->add_option("--page-token", list_options.page_token,
+                   "continue where the previous list stopped (same filters)");
+  list->add_flag("--all", list_options.all, "follow every page");
+  list->add_flag("--json", list_options.json, "print each page as JSON");
+
+  CLI::App* watch = app.add_subcommand(
+      "watch", "print an alert's status now and at each change, until it is final");
+  watch->add_option("alert_id", watch_options.alert_id, "the id `send` printed")->required();
+  watch->add_option("--max-wait", watch_options.max_wait,
+                    "give up (exit 1) after this long, e.g. 5m (default: until final; --timeout "
+                    "does not apply)");
+  watch->add_flag("--json", watch_options.json, "print each alert as JSON");
+
+  CLI::App* trail = app.add_subcommand("trail", "show every event audit recorded for an alert");
+  trail->add_option("alert_id", trail_options.alert_id, "the id `send` printed")->required();
+  trail->add_flag("--json", trail_options.json, "print the trail as JSON");
+
+  CLI::App* report = app.add_subcommand(
+      "report", "count your alerts created in a period by outcome, channel, country and error");
+  report
+      ->add_option("--from", report_options.from,
+                   "start (inclusive): RFC 3339, or ago such as -24h or -7d")
+      ->required();
+  report->add_option("--before", report_options.before, "end (exclusive), as --from")
+      ->capture_default_str();
+  report->add_flag("--json", report_options.json, "print the report as JSON");
+
   CLI::App* twilio = app.add_subcommand(
       "twilio", "compute or check a Twilio webhook's X-Twilio-Signature, as ingress does");
   twilio->require_subcommand(1);
@@ -372,6 +588,10 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                      global.api_key);
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
+  if (list->parsed()) return RunList(list_options, *timeout, client, deps);
+  if (watch->parsed()) return RunWatch(watch_options, client, deps);
+  if (trail->parsed()) return RunTrail(trail_options, *timeout, client, deps);
+  if (report->parsed()) return RunReport(report_options, *timeout, client, deps);
   return RunGet(get_options, *timeout, client, deps);
 }
 

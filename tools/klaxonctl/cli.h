@@ -1,7 +1,7 @@
-// klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`, `twilio
-// sign` or `twilio verify`, and writes to the given streams. Everything that touches the world
-// (channels, environment, files, randomness, time) comes in through CliDependencies so the whole
-// command runs in unit tests.
+// klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`,
+// `list`, `watch`, `trail`, `report`, `twilio sign` or `twilio verify`, and writes to the given
+// streams. Everything that touches the world (channels, environment, files, randomness, time)
+// comes in through CliDependencies so the whole command runs in unit tests.
 #pragma once
 
 #include <functional>

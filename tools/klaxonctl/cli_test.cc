@@ -362,5 +362,158 @@ TEST_F(CliTest, WaitForUnknownStatusIsAUsageError) {
   EXPECT_EQ(Run({"--api-key", "k", "get", "a1", "--wait-for", "READ"}), kExitUsage);
 }
 
+alerts::v1::Alert ListedAlert(const std::string& id, types::v1::AlertStatus status) {
+  alerts::v1::Alert alert;
+  alert.set_alert_id(id);
+  alert.set_status(status);
+  alert.set_channel(types::v1::CHANNEL_SMS);
+  alert.set_recipient_country_code("1");
+  alert.set_recipient_last4("2671");
+  alert.mutable_created_at()->set_seconds(1'700'000'000);
+  alert.mutable_updated_at()->set_seconds(1'700'000'001);
+  return alert;
+}
+
+// A ListAlerts answer: one page holding `ids`, continued by `next_token`.
+auto ReturnPage(std::vector<std::string> ids, std::string next_token) {
+  return [ids = std::move(ids), next_token = std::move(next_token)](
+             grpc::ClientContext*, const alerts::v1::ListAlertsRequest&,
+             alerts::v1::ListAlertsResponse* response) {
+    for (const std::string& id : ids) {
+      *response->add_alerts() = ListedAlert(id, types::v1::ALERT_STATUS_DELIVERED);
+    }
+    response->set_next_page_token(next_token);
+    return grpc::Status::OK;
+  };
+}
+
+TEST_F(CliTest, ListPrintsAPageAndHowToContinue) {
+  EXPECT_CALL(*query_, ListAlerts).WillOnce(ReturnPage({"a1", "a2"}, "tok2"));
+  EXPECT_EQ(Run({"--api-key", "k1", "list", "--limit", "2"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("ALERT ID"));
+  EXPECT_THAT(out_.str(), HasSubstr("a1"));
+  EXPECT_THAT(out_.str(), HasSubstr("DELIVERED"));
+  EXPECT_THAT(out_.str(), HasSubstr("+1 ••• 2671"));
+  EXPECT_THAT(err_.str(), HasSubstr("--page-token tok2"));
+}
+
+TEST_F(CliTest, ListAllFollowsEveryPage) {
+  alerts::v1::ListAlertsRequest second;
+  EXPECT_CALL(*query_, ListAlerts)
+      .WillOnce(ReturnPage({"a1"}, "tok2"))
+      .WillOnce(DoAll(SaveArg<1>(&second), ReturnPage({"a2"}, "")));
+  EXPECT_EQ(Run({"--api-key", "k1", "list", "--all"}), kExitOk);
+  EXPECT_EQ(second.page_token(), "tok2");
+  EXPECT_THAT(out_.str(), HasSubstr("a1"));
+  EXPECT_THAT(out_.str(), HasSubstr("a2"));
+  EXPECT_THAT(err_.str(), IsEmpty());
+}
+
+TEST_F(CliTest, ListSendsEveryFilter) {
+  alerts::v1::ListAlertsRequest sent;
+  EXPECT_CALL(*query_, ListAlerts).WillOnce(DoAll(SaveArg<1>(&sent), ReturnPage({}, "")));
+  EXPECT_EQ(Run({"--api-key", "k1", "list", "--status", "failed", "--channel", "voice", "--to",
+                 "+14155552671", "--from=-24h", "--before", "2023-11-14T22:13:20Z", "--limit", "10",
+                 "--page-token", "tok"}),
+            kExitOk);
+  EXPECT_EQ(sent.status(), types::v1::ALERT_STATUS_FAILED);
+  EXPECT_EQ(sent.channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(sent.recipient(), "+14155552671");
+  EXPECT_EQ(sent.created_from().seconds(), 1'700'000'000 - 24 * 3600);
+  EXPECT_EQ(sent.created_before().seconds(), 1'700'000'000);
+  EXPECT_EQ(sent.page_size(), 10);
+  EXPECT_EQ(sent.page_token(), "tok");
+  EXPECT_EQ(out_.str(), "no alerts\n");
+}
+
+TEST_F(CliTest, ListWithUnreadableTimeIsUsage) {
+  EXPECT_EQ(Run({"--api-key", "k1", "list", "--from", "yesterday"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--from"));
+}
+
+TEST_F(CliTest, WatchPrintsEachStatusAndExitsOkAtTheEnd) {
+  EXPECT_CALL(*query_, WatchAlertRaw)
+      .WillOnce(Return(new FakeAlertReader({ListedAlert("a1", types::v1::ALERT_STATUS_QUEUED),
+                                            ListedAlert("a1", types::v1::ALERT_STATUS_SENT),
+                                            ListedAlert("a1", types::v1::ALERT_STATUS_DELIVERED)},
+                                           grpc::Status::OK)));
+  EXPECT_EQ(Run({"--api-key", "k1", "watch", "a1"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "2023-11-14T22:13:21.000Z  QUEUED        -\n"
+            "2023-11-14T22:13:21.000Z  SENT          -\n"
+            "2023-11-14T22:13:21.000Z  DELIVERED     -\n");
+}
+
+TEST_F(CliTest, WatchOfUnknownAlertExitsOne) {
+  EXPECT_CALL(*query_, WatchAlertRaw)
+      .WillOnce(Return(
+          new FakeAlertReader({}, grpc::Status(grpc::StatusCode::NOT_FOUND, "alert not found"))));
+  EXPECT_EQ(Run({"--api-key", "k1", "watch", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("WatchAlert failed: NOT_FOUND"));
+}
+
+TEST_F(CliTest, WatchGivingUpAfterMaxWaitSaysTheLastStatus) {
+  EXPECT_CALL(*query_, WatchAlertRaw)
+      .WillOnce(Return(new FakeAlertReader(
+          {ListedAlert("a1", types::v1::ALERT_STATUS_SENT)},
+          grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded"))));
+  EXPECT_EQ(Run({"--api-key", "k1", "watch", "a1", "--max-wait", "5m"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("gave up after 5m"));
+  EXPECT_THAT(err_.str(), HasSubstr("last status SENT"));
+}
+
+TEST_F(CliTest, TrailPrintsEveryEvent) {
+  EXPECT_CALL(*query_, GetAuditTrail)
+      .WillOnce([](grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest& request,
+                   alerts::v1::AuditTrail* trail) {
+        trail->set_alert_id(request.alert_id());
+        alerts::v1::AuditEvent* event = trail->add_events();
+        event->set_kind("requested");
+        event->set_attempt(1);
+        event->set_status(types::v1::ALERT_STATUS_QUEUED);
+        event = trail->add_events();
+        event->set_kind("message_status");
+        event->set_attempt(1);
+        event->set_status(types::v1::ALERT_STATUS_UNDELIVERED);
+        event->set_twilio_error_code(30003);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "trail", "a1"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("alert id    a1"));
+  EXPECT_THAT(out_.str(), HasSubstr("requested"));
+  EXPECT_THAT(out_.str(), HasSubstr("UNDELIVERED"));
+  EXPECT_THAT(out_.str(), HasSubstr("30003"));
+}
+
+TEST_F(CliTest, ReportSendsThePeriodAndPrintsATable) {
+  alerts::v1::GetDeliveryReportRequest sent;
+  EXPECT_CALL(*query_, GetDeliveryReport)
+      .WillOnce(DoAll(SaveArg<1>(&sent),
+                      [](grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+                         alerts::v1::DeliveryReport* report) {
+                        report->mutable_total()->set_alerts(4);
+                        report->mutable_total()->set_succeeded(3);
+                        report->mutable_total()->set_failed(1);
+                        report->mutable_total()->set_success_rate(0.75);
+                        alerts::v1::DeliveryReportRow* sms = report->add_by_channel();
+                        sms->set_key("sms");
+                        sms->set_alerts(4);
+                        alerts::v1::DeliveryReportRow* code = report->add_by_error_code();
+                        code->set_key("30003");
+                        code->set_alerts(1);
+                        return grpc::Status::OK;
+                      }));
+  EXPECT_EQ(Run({"--api-key", "k1", "report", "--from=-7d"}), kExitOk);
+  EXPECT_EQ(sent.from().seconds(), 1'700'000'000 - 7 * 24 * 3600);
+  EXPECT_EQ(sent.before().seconds(), 1'700'000'000);
+  EXPECT_THAT(out_.str(), HasSubstr("75.0%"));
+  EXPECT_THAT(out_.str(), HasSubstr("sms"));
+  EXPECT_THAT(out_.str(), HasSubstr("error 30003"));
+}
+
+TEST_F(CliTest, ReportWithoutFromIsUsage) {
+  EXPECT_EQ(Run({"--api-key", "k1", "report"}), kExitUsage);
+}
+
 }  // namespace
 }  // namespace klaxon::ctl

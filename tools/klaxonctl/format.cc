@@ -51,6 +51,16 @@ std::string FormatError(int32_t code, absl::string_view reason) {
   return absl::StrCat(code, ": ", reason);
 }
 
+// `text` padded with spaces to `width` columns, counting a UTF-8 character (the recipient's
+// bullets) as one column where printf's widths count bytes.
+std::string PadColumn(absl::string_view text, size_t width) {
+  size_t columns = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++columns;
+  }
+  return absl::StrCat(text, std::string(columns < width ? width - columns : 0, ' '));
+}
+
 }  // namespace
 
 absl::string_view StatusName(AlertStatus status) {
@@ -125,6 +135,59 @@ std::string FormatAlert(const alerts::v1::Alert& alert) {
                           ChannelName(attempt.channel()), StatusName(attempt.status()),
                           OrDash(attempt.twilio_sid()), FormatTimestamp(attempt.occurred_at()),
                           FormatError(attempt.twilio_error_code(), attempt.reason()));
+  }
+  return out;
+}
+
+std::string FormatAlertListHeader() {
+  return absl::StrFormat("%-36s  %-12s  %-5s  %-13s  %s\n", "ALERT ID", "STATUS", "CHAN",
+                         "RECIPIENT", "CREATED");
+}
+
+std::string FormatAlertRow(const alerts::v1::Alert& alert) {
+  return absl::StrFormat("%-36s  %-12s  %-5s  %s  %s\n", alert.alert_id(),
+                         StatusName(alert.status()), ChannelName(alert.channel()),
+                         PadColumn(MaskedRecipient(alert), 13),
+                         FormatTimestamp(alert.created_at()));
+}
+
+std::string FormatStatusChange(const alerts::v1::Alert& alert) {
+  return absl::StrFormat("%s  %-12s  %s\n", FormatTimestamp(alert.updated_at()),
+                         StatusName(alert.status()),
+                         FormatError(alert.twilio_error_code(), alert.reason()));
+}
+
+std::string FormatTrail(const alerts::v1::AuditTrail& trail) {
+  std::string out = absl::StrCat("alert id    ", trail.alert_id(), "\n");
+  if (trail.events().empty()) absl::StrAppend(&out, "no events recorded\n");
+  for (const alerts::v1::AuditEvent& event : trail.events()) {
+    absl::StrAppendFormat(
+        &out, "%s  %-16s  #%-3d %-5s %-12s %-34s %s\n", FormatTimestamp(event.occurred_at()),
+        event.kind(), event.attempt(),
+        event.channel() == types::v1::CHANNEL_UNSPECIFIED ? "-" : ChannelName(event.channel()),
+        event.status() == types::v1::ALERT_STATUS_UNSPECIFIED ? "-" : StatusName(event.status()),
+        OrDash(event.twilio_sid()), FormatError(event.twilio_error_code(), event.reason()));
+  }
+  return out;
+}
+
+std::string FormatReport(const alerts::v1::DeliveryReport& report) {
+  std::string out = absl::StrCat("period  ", FormatTimestamp(report.from()), " to ",
+                                 FormatTimestamp(report.before()), " (before)\n");
+  absl::StrAppendFormat(&out, "%-14s %8s %10s %8s %9s %8s %8s\n", "", "ALERTS", "SUCCEEDED",
+                        "FAILED", "NOT SENT", "PENDING", "SUCCESS");
+  const auto row = [&out](absl::string_view label, const alerts::v1::DeliveryReportRow& counts) {
+    absl::StrAppendFormat(&out, "%-14s %8d %10d %8d %9d %8d %7.1f%%\n", label, counts.alerts(),
+                          counts.succeeded(), counts.failed(), counts.not_sent(), counts.pending(),
+                          counts.success_rate() * 100);
+  };
+  row("total", report.total());
+  for (const auto& counts : report.by_channel()) row(counts.key(), counts);
+  for (const auto& counts : report.by_country()) {
+    row(counts.key().empty() ? "country ?" : absl::StrCat("country +", counts.key()), counts);
+  }
+  for (const auto& counts : report.by_error_code()) {
+    row(absl::StrCat("error ", counts.key()), counts);
   }
   return out;
 }

@@ -32,6 +32,19 @@ std::string MaskedRecipient(const alerts::v1::Alert& alert);
 // A multi-line, aligned description of the alert and its attempts, ending in a newline.
 std::string FormatAlert(const alerts::v1::Alert& alert);
 
+// One line per alert of a list: id, status, channel, recipient, created; and its header line.
+std::string FormatAlertListHeader();
+std::string FormatAlertRow(const alerts::v1::Alert& alert);
+
+// One line for a status `watch` saw: when the alert last changed, its status and error.
+std::string FormatStatusChange(const alerts::v1::Alert& alert);
+
+// The alert's events, one aligned line each, oldest first.
+std::string FormatTrail(const alerts::v1::AuditTrail& trail);
+
+// The report as a table: total, then a row per channel, country code and Twilio error code.
+std::string FormatReport(const alerts::v1::DeliveryReport& report);
+
 // One line of proto3 JSON with the schema's field names and every field present.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 

@@ -112,5 +112,37 @@ TEST(ToJsonTest, UsesSchemaFieldNamesAndPrintsDefaults) {
   EXPECT_EQ(*json, R"({"alert_id":"a1","duplicate":false})");
 }
 
+TEST(FormatAlertRowTest, ShowsIdStatusChannelMaskedRecipientAndCreation) {
+  EXPECT_EQ(FormatAlertRow(FailedSmsAlert()),
+            "0190a1b2-0000-7000-8000-000000000001  FAILED        sms    +1 ••• 2671    "
+            "2024-06-01T12:00:00.000Z\n");
+}
+
+TEST(FormatStatusChangeTest, ShowsWhenStatusAndError) {
+  EXPECT_EQ(FormatStatusChange(FailedSmsAlert()),
+            "2024-06-01T12:00:01.250Z  FAILED        21610: recipient unsubscribed\n");
+}
+
+TEST(FormatReportTest, ShowsRowsWithRates) {
+  alerts::v1::DeliveryReport report;
+  report.mutable_total()->set_alerts(8);
+  report.mutable_total()->set_succeeded(6);
+  report.mutable_total()->set_failed(2);
+  report.mutable_total()->set_success_rate(0.75);
+  alerts::v1::DeliveryReportRow* country = report.add_by_country();
+  country->set_key("44");
+  country->set_alerts(8);
+  const std::string table = FormatReport(report);
+  EXPECT_THAT(table, HasSubstr("total                 8          6        2         0        0"
+                               "    75.0%"));
+  EXPECT_THAT(table, HasSubstr("country +44"));
+}
+
+TEST(FormatTrailTest, SaysWhenNothingWasRecorded) {
+  alerts::v1::AuditTrail trail;
+  trail.set_alert_id("a1");
+  EXPECT_THAT(FormatTrail(trail), HasSubstr("no events recorded"));
+}
+
 }  // namespace
 }  // namespace klaxon::ctl

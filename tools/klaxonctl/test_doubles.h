@@ -50,6 +50,79 @@ class MockQueryStub : public alerts::v1::AlertQuery::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::Alert>*, PrepareAsyncGetAlertRaw,
               (grpc::ClientContext*, const alerts::v1::GetAlertRequest&, grpc::CompletionQueue*),
               (override));
+  MOCK_METHOD(grpc::Status, ListAlerts,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&,
+               alerts::v1::ListAlertsResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListAlertsResponse>*,
+              AsyncListAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListAlertsResponse>*,
+              PrepareAsyncListAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientReaderInterface<alerts::v1::Alert>*, WatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&), (override));
+  MOCK_METHOD(grpc::ClientAsyncReaderInterface<alerts::v1::Alert>*, AsyncWatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&, grpc::CompletionQueue*,
+               void*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncReaderInterface<alerts::v1::Alert>*, PrepareAsyncWatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetAuditTrail,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               alerts::v1::AuditTrail*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AuditTrail>*,
+              AsyncGetAuditTrailRaw,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AuditTrail>*,
+              PrepareAsyncGetAuditTrailRaw,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetDeliveryReport,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               alerts::v1::DeliveryReport*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeliveryReport>*,
+              AsyncGetDeliveryReportRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeliveryReport>*,
+              PrepareAsyncGetDeliveryReportRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               grpc::CompletionQueue*),
+              (override));
+};
+
+// A WatchAlert stream that yields `alerts` and then ends with `status`.
+class FakeAlertReader final : public grpc::ClientReaderInterface<alerts::v1::Alert> {
+ public:
+  FakeAlertReader(std::vector<alerts::v1::Alert> alerts, grpc::Status status)
+      : alerts_(std::move(alerts)), status_(std::move(status)) {}
+
+  bool Read(alerts::v1::Alert* alert) override {
+    if (next_ == alerts_.size()) return false;
+    *alert = alerts_[next_++];
+    return true;
+  }
+  grpc::Status Finish() override { return status_; }
+  bool NextMessageSize(uint32_t* size) override {
+    *size = next_ < alerts_.size() ? static_cast<uint32_t>(alerts_[next_].ByteSizeLong()) : 0;
+    return next_ < alerts_.size();
+  }
+  void WaitForInitialMetadata() override {}
+
+ private:
+  std::vector<alerts::v1::Alert> alerts_;
+  grpc::Status status_;
+  size_t next_ = 0;
 };
 
 // A GetAlert answer: the alert with `status`, written into the response.

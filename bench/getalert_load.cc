@@ -1,0 +1,171 @@
+// bench-getalert: seeds a caller's alerts straight into audit's Postgres (alerts with one
+// attempt each, as the projection stores them), then drives klaxon.alerts.v1.AlertQuery/GetAlert
+// open loop against a running audit, reading the seeded alerts round robin (see
+// getalert_driver.h). Prints one JSON line on stdout and a summary on stderr; exits 3 when p99
+// misses --p99-target. Alerts already seeded for the caller are reused, so runs can repeat.
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "bench/getalert_driver.h"
+#include "bench/load_report.h"
+#include "bench/schedule.h"
+#include "common/pg/database.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "klaxon/alerts/v1/alerts.grpc.pb.h"
+
+namespace klaxon::bench {
+namespace {
+
+constexpr int kExitSetupFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitMissedTarget = 3;
+
+struct Flags {
+  std::string target = "127.0.0.1:50052";
+  std::string api_key;
+  std::string caller = "bench";
+  std::string pg_url;
+  int64_t alerts = 10'000;
+  double rate = 2000;
+  double duration_seconds = 10;
+  int64_t concurrency = 256;
+  double rpc_timeout_seconds = 5;
+  double connect_timeout_seconds = 5;
+  double p99_target_ms = 5;
+};
+
+std::chrono::nanoseconds FromSeconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(seconds));
+}
+
+// The ids of `count` of the caller's alerts, inserting as many as are missing: delivered SMS
+// alerts with one attempt, created over the last `count` seconds.
+absl::StatusOr<std::vector<std::string>> Seed(pg::Database& db, const std::string& caller,
+                                              int64_t count) {
+  std::vector<std::string> ids;
+  absl::Status status = db.Transact([&](pqxx::work& txn) {
+    const int64_t existing =
+        txn.exec_params("SELECT count(*) FROM alerts WHERE caller = $1", caller)[0][0]
+            .as<int64_t>();
+    if (existing < count) {
+      txn.exec_params(
+          "WITH seeded AS ("
+          "  INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
+          "    recipient_country_code, recipient_last4, twilio_sid, created_at, updated_at, "
+          "    status_at) "
+          "  SELECT gen_random_uuid(), $1, 1, 3, 3, true, '1', lpad((i % 10000)::text, 4, '0'), "
+          "    'SM' || md5(i::text), now() - i * interval '1 second', now(), now() "
+          "  FROM generate_series(1, $2::bigint) AS i RETURNING alert_id) "
+          "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
+          "  occurred_at, channel) "
+          "SELECT alert_id, 1, 3, 3, 'SM' || md5(alert_id::text), now(), 1 FROM seeded",
+          caller, count - existing);
+    }
+    for (const pqxx::row row : txn.exec_params(
+             "SELECT alert_id::text FROM alerts WHERE caller = $1 ORDER BY alert_id LIMIT $2",
+             caller, count)) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return ids;
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"Seeds alerts, then drives AlertQuery/GetAlert open loop.", "bench-getalert"};
+  app.add_option("--target", flags.target, "audit gRPC address")
+      ->envname("KLAXON_AUDIT_ADDR")
+      ->capture_default_str();
+  app.add_option("--api-key", flags.api_key, "API key of --caller [env KLAXON_API_KEY]")
+      ->envname("KLAXON_API_KEY")
+      ->required();
+  app.add_option("--caller", flags.caller, "the caller the API key belongs to (seeded alerts')")
+      ->capture_default_str();
+  app.add_option("--pg-url", flags.pg_url, "audit's Postgres [env KLAXON_PG_URL]")
+      ->envname("KLAXON_PG_URL")
+      ->required();
+  app.add_option("--alerts", flags.alerts, "alerts to seed and read")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
+      ->capture_default_str();
+  // OpenLoopSchedule::Create checks rate and duration.
+  app.add_option("--rate", flags.rate, "requests started per second")->capture_default_str();
+  app.add_option("--duration", flags.duration_seconds, "seconds of scheduled requests")
+      ->capture_default_str();
+  app.add_option("--concurrency", flags.concurrency, "most calls in flight at once")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--rpc-timeout", flags.rpc_timeout_seconds, "deadline of each call, seconds")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--connect-timeout", flags.connect_timeout_seconds,
+                 "how long to wait for the channel before starting, seconds")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--p99-target", flags.p99_target_ms, "p99 latency to meet, milliseconds")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? EXIT_SUCCESS : kExitUsage;
+  }
+
+  absl::StatusOr<OpenLoopSchedule> schedule =
+      OpenLoopSchedule::Create(flags.rate, FromSeconds(flags.duration_seconds));
+  if (!schedule.ok()) {
+    std::cerr << "bench-getalert: " << schedule.status().message() << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<pg::Database>> db = pg::Database::Connect(flags.pg_url);
+  if (!db.ok()) {
+    std::cerr << "bench-getalert: " << db.status().message() << "\n";
+    return kExitSetupFailed;
+  }
+  absl::StatusOr<std::vector<std::string>> ids = Seed(**db, flags.caller, flags.alerts);
+  if (!ids.ok() || ids->empty()) {
+    std::cerr << "bench-getalert: seeding failed: "
+              << (ids.ok() ? "no alerts" : std::string(ids.status().message())) << "\n";
+    return kExitSetupFailed;
+  }
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+  // Connection setup is not what this measures, so it happens before the clock starts.
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                 FromSeconds(flags.connect_timeout_seconds))) {
+    std::cerr << "bench-getalert: cannot connect to " << flags.target << "\n";
+    return kExitSetupFailed;
+  }
+  std::unique_ptr<alerts::v1::AlertQuery::Stub> stub = alerts::v1::AlertQuery::NewStub(channel);
+  GetAlertLoad load(*stub->async(),
+                    {.target = flags.target,
+                     .api_key = flags.api_key,
+                     .rate = flags.rate,
+                     .duration = FromSeconds(flags.duration_seconds),
+                     .concurrency = flags.concurrency,
+                     .alert_ids = *std::move(ids),
+                     .rpc_timeout = FromSeconds(flags.rpc_timeout_seconds)},
+                    *schedule);
+  const LoadReport report = load.Run();
+  std::cout << ToJsonLine(report) << std::endl;
+  std::cerr << ToHumanSummary(report);
+  if (report.latency.p99 > FromSeconds(flags.p99_target_ms / 1000)) {
+    std::cerr << "bench-getalert: p99 above the " << flags.p99_target_ms << " ms target\n";
+    return kExitMissedTarget;
+  }
+  return EXIT_SUCCESS;
+}
+
+}  // namespace
+}  // namespace klaxon::bench
+
+int main(int argc, char** argv) { return klaxon::bench::Main(argc, argv); }

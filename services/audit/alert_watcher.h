@@ -1,0 +1,119 @@
+#pragma once
+// WatchAlert's logic: sends the alert as it is now, then again each time its status changes, and
+// ends after a final status (alert_status::IsFinal).
+//
+// Changes are found two ways (docs/adr/0008): the write path announces each alert whose status
+// advanced with pg_notify('klaxon_alert_status', alert_id), which ONE listener per process
+// (PostgresStatusListener) turns into AlertChanged(); and the same listener calls RecheckAll() on
+// a timer, so a lost notification (or a writer that sends none) only delays an update. Either
+// wakes the watch, which re-reads its alert through AlertQueries and sends it if the status moved.
+//
+// Each open watch holds one thread blocked on its own condition variable (ADR 0003: the wait is
+// synchronous); Subscribe() bounds how many there are, and Shutdown() ends them all.
+
+#include <condition_variable>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/audit/alert.h"
+#include "services/audit/alert_queries.h"
+#include "services/audit/alert_reader.h"
+#include "services/audit/audit_metrics.h"
+
+namespace klaxon::audit {
+
+// Where the listener delivers what it learns.
+class StatusChangeSink {
+ public:
+  virtual ~StatusChangeSink() = default;
+  // The alert's status may have changed.
+  virtual void AlertChanged(std::string_view alert_id) = 0;
+  // Any alert's may have (the timer fired, or notifications may have been lost).
+  virtual void RecheckAll() = 0;
+};
+
+// The client's end of one watch.
+class WatchStream {
+ public:
+  virtual ~WatchStream() = default;
+  // Sends the alert and waits until it is written; false when the client has gone.
+  virtual bool Send(const AlertRecord& alert) = 0;
+};
+
+struct AlertWatcherOptions {
+  size_t max_watchers = 256;
+};
+
+class AlertWatcher final : public StatusChangeSink {
+ public:
+  // One open watch, registered for its alert's changes until destroyed.
+  class Subscription {
+   public:
+    ~Subscription();
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+    // The client went away: the watch ends (its Watch returns kCancelled).
+    void Cancel();
+
+   private:
+    friend AlertWatcher;
+    enum class Wake { kChanged, kCancelled, kShutdown };
+
+    Subscription(AlertWatcher& watcher, std::string alert_id)
+        : watcher_(watcher), alert_id_(std::move(alert_id)) {}
+    void Signal(bool shutdown);
+    Wake Wait();
+
+    AlertWatcher& watcher_;
+    const std::string alert_id_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool changed_ = false;    // guarded by mutex_
+    bool cancelled_ = false;  // guarded by mutex_
+    bool shut_down_ = false;  // guarded by mutex_
+  };
+
+  // All borrowed; they must outlive the watcher. `reader` gives the first answer (with
+  // read-your-writes, so a watch right after SendAlert finds the alert), `queries` the re-reads.
+  AlertWatcher(AlertReader& reader, AlertQueries& queries, AuditMetrics& metrics,
+               AlertWatcherOptions options);
+
+  size_t max_watchers() const { return options_.max_watchers; }
+
+  // Registers a watch of `alert_id` before its first read, so no change can slip in between.
+  //   kResourceExhausted  max_watchers watches are open
+  //   kUnavailable        Shutdown() was called
+  absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(std::string_view alert_id);
+
+  // Runs the watch of `subscription`'s alert for `caller` until the alert is final (OK), the
+  // client goes (kCancelled), or Shutdown (kUnavailable: watch again on another replica).
+  // kInvalidArgument, kNotFound and kUnavailable from the first read as for GetAlert.
+  absl::Status Watch(Subscription& subscription, std::string_view caller, absl::Time deadline,
+                     WatchStream& stream);
+
+  void AlertChanged(std::string_view alert_id) override;
+  void RecheckAll() override;
+
+  // Ends every open watch and refuses new ones.
+  void Shutdown();
+
+ private:
+  void Unregister(Subscription* subscription);
+
+  AlertReader& reader_;
+  AlertQueries& queries_;
+  AuditMetrics& metrics_;
+  const AlertWatcherOptions options_;
+  std::mutex mutex_;
+  std::multimap<std::string, Subscription*, std::less<>> watches_;  // guarded by mutex_
+  bool shut_down_ = false;                                          // guarded by mutex_
+};
+
+}  // namespace klaxon::audit
