@@ -94,7 +94,7 @@ struct RetentionReport {
   RetentionCutoffs cutoffs;
   std::vector<std::string> partitions_dropped;
   int64_t events_removed = 0;  // held by the dropped partitions, plus default-partition rows
-  std::vector<std::string> partitions_busy;     // could not be locked; dropped on a later run
+  std::vector<std::string> partitions_busy;     // not locked in time; dropped or created next run
   std::vector<std::string> partitions_created;  // ahead of time
   int64_t dead_letters_deleted = 0;
   int64_t data_keys_shredded = 0;
