@@ -126,7 +126,7 @@ up() {
     KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR"
 
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
-  "$BIN/services/audit/klaxon-audit-migrate" >"$RUN/logs/migrate.log"
+  "$BIN/services/audit/klaxon-audit-admin" migrate >"$RUN/logs/migrate.log"
 
   start twilio-sandbox "$BIN/tools/twilio-sandbox/twilio-sandbox" --listen "$SANDBOX_ADDR" \
     --account-sid "$SANDBOX_ACCOUNT_SID" --auth-token "$SANDBOX_AUTH_TOKEN"

@@ -1,6 +1,7 @@
 #pragma once
 // Audit's schema, compiled into its binaries from services/audit/migrations/*.sql (see
-// klaxon_embed_migrations), so klaxon-audit and klaxon-audit-migrate need no files at run time.
+// klaxon_embed_migrations) with their inverses from migrations/down/, so klaxon-audit and
+// klaxon-audit-admin need no files at run time.
 
 #include <vector>
 

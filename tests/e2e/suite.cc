@@ -95,7 +95,7 @@ void Suite::Start(const SuiteOptions& options) {
   ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
                       LogPath("klaxon-admin"));
   ASSERT_EQ(topics.WaitForExit(absl::Seconds(60)), 0) << topics.Log();
-  ChildProcess migrate({Binary("klaxon-audit-migrate")}, env_, LogPath("migrate"));
+  ChildProcess migrate({Binary("klaxon-audit-admin"), "migrate"}, env_, LogPath("migrate"));
   ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
 
   processes_.emplace_back("twilio-sandbox",
@@ -204,7 +204,6 @@ std::string Suite::Binary(const std::string& name) const {
       {"klaxon-admin", KLAXON_ADMIN_BINARY},
       {"klaxon-audit", KLAXON_AUDIT_BINARY},
       {"klaxon-audit-admin", KLAXON_AUDIT_ADMIN_BINARY},
-      {"klaxon-audit-migrate", KLAXON_AUDIT_MIGRATE_BINARY},
       {"klaxon-ingress", KLAXON_INGRESS_BINARY},
       {"klaxon-sms-worker", KLAXON_SMS_WORKER_BINARY},
       {"klaxon-voice-worker", KLAXON_VOICE_WORKER_BINARY},

@@ -1,0 +1,1 @@
+DROP INDEX widgets_label;
