@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
@@ -66,7 +67,8 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     suite_ = new Suite();
-    ASSERT_NO_FATAL_FAILURE(suite_->Start());
+    // The most verbose level the services have, so a leak in any log line shows.
+    ASSERT_NO_FATAL_FAILURE(suite_->Start({.env = {{"KLAXON_LOG_LEVEL", "debug"}}}));
     ASSERT_NO_FATAL_FAILURE(RunScenario());
     ready_ = true;
   }
@@ -364,6 +366,12 @@ TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoServiceLogLineHoldsANumberOrText)
   for (const SentAlert& alert : alerts_) {
     EXPECT_NE(logs.find(alert.alert_id), std::string::npos)
         << "no log names " << alert.label << " (" << alert.alert_id << ")";
+  }
+  // The suite removes its directory when it stops, which is after this test: keep a copy.
+  if (HasFailure()) {
+    const std::string kept = absl::StrCat(dir.string(), "-kept");
+    std::filesystem::copy(dir, kept, std::filesystem::copy_options::recursive);
+    std::cerr << "the logs scanned are kept in " << kept << "\n";
   }
 }
 
