@@ -185,7 +185,13 @@ absl::StatusOr<std::vector<PartitionRange>> HighWatermarks(kafka::KafkaConsumer&
     absl::StatusOr<int32_t> partitions = kafka.PartitionCount(topic, kKafkaTimeout);
     if (!partitions.ok()) return partitions.status();
     for (int32_t partition = 0; partition < *partitions; ++partition) {
+      // A topic created a moment ago may have no leader yet: that passes.
       absl::StatusOr<int64_t> high = kafka.HighWatermark(topic, partition, kKafkaTimeout);
+      for (const absl::Time give_up = absl::Now() + kKafkaTimeout;
+           !high.ok() && kafka::IsRetryable(high.status()) && absl::Now() < give_up;) {
+        absl::SleepFor(absl::Milliseconds(200));
+        high = kafka.HighWatermark(topic, partition, kKafkaTimeout);
+      }
       if (!high.ok()) return high.status();
       ranges.push_back({.topic = topic, .partition = partition, .begin = *high});
     }
@@ -328,6 +334,9 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<std::vector<PartitionRange>> ranges = HighWatermarks(**kafka, topics);
   if (!ranges.ok()) return fail("read high watermarks", ranges.status());
+  if (absl::Status schema = Stored(store, *ranges).status(); !schema.ok()) {
+    return fail("read consumer_progress (has klaxon-audit-migrate run?)", schema);
+  }
   std::cerr << absl::StrFormat("bench-audit-ingest: %d events (%d alerts) to topics %s*, %s\n",
                                events, alerts, flags.topic_prefix,
                                flags.rate > 0 ? absl::StrFormat("at %.0f/s", flags.rate)
