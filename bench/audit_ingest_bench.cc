@@ -75,8 +75,9 @@ google::protobuf::Timestamp ToProto(absl::Time time) {
 
 std::string RandomHex(absl::BitGen& gen, int bytes) {
   std::string hex;
-  for (int i = 0; i < bytes; ++i)
+  for (int i = 0; i < bytes; ++i) {
     absl::StrAppendFormat(&hex, "%02x", absl::Uniform<int>(gen, 0, 256));
+  }
   return hex;
 }
 
