@@ -6,8 +6,8 @@
 // other's data; the database is dropped when it stops.
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +81,8 @@ class Suite {
   const std::map<std::string, std::string>& env() const { return env_; }
   std::string Binary(const std::string& name) const;
   std::string LogPath(const std::string& name) const;
+  // Where every process of the suite (and the setup tools) writes its log.
+  const std::string& LogDir() const { return dir_; }
   // Concatenated logs of Klaxon's own services (not the sandbox), for leak checks.
   std::string ServiceLogs() const;
 
