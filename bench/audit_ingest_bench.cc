@@ -338,7 +338,7 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::vector<PartitionRange>> ranges = HighWatermarks(**kafka, topics);
   if (!ranges.ok()) return fail("read high watermarks", ranges.status());
   if (absl::Status schema = Stored(store, *ranges).status(); !schema.ok()) {
-    return fail("read consumer_progress (has klaxon-audit-migrate run?)", schema);
+    return fail("read consumer_progress (has `klaxon-audit-admin migrate` run?)", schema);
   }
   std::cerr << absl::StrFormat("bench-audit-ingest: %d events (%d alerts) to topics %s*, %s\n",
                                events, alerts, flags.topic_prefix,
