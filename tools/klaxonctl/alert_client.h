@@ -1,4 +1,5 @@
-// A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert on audit. It
+// A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert and the
+// DeadLetters RPCs on audit. It
 // adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status.
 // It holds the generated StubInterfaces, so tests hand it fakes.
 #pragma once
@@ -15,8 +16,10 @@ namespace klaxon::ctl {
 
 class AlertClient {
  public:
+  // `dead_letters` may be null when no DLQ command is run.
   AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
-              std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query, std::string api_key);
+              std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query, std::string api_key,
+              std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters = nullptr);
 
   absl::StatusOr<alerts::v1::SendAlertResponse> Send(const alerts::v1::SendAlertRequest& request,
                                                      absl::Time deadline);
@@ -24,11 +27,19 @@ class AlertClient {
                                                          absl::Time deadline);
   absl::StatusOr<alerts::v1::Alert> Get(absl::string_view alert_id, absl::Time deadline);
 
+  absl::StatusOr<alerts::v1::ListDeadLettersResponse> ListDeadLetters(
+      const alerts::v1::ListDeadLettersRequest& request, absl::Time deadline);
+  absl::StatusOr<alerts::v1::DeadLetterRecord> GetDeadLetter(absl::string_view alert_id,
+                                                             absl::Time deadline);
+  absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> ReplayDeadLetter(absl::string_view alert_id,
+                                                                        absl::Time deadline);
+
  private:
   void Prepare(grpc::ClientContext& context, absl::Time deadline) const;
 
   std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake_;
   std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query_;
+  std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters_;
   std::string authorization_;
 };
 

@@ -50,6 +50,101 @@ class MockQueryStub : public alerts::v1::AlertQuery::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::Alert>*, PrepareAsyncGetAlertRaw,
               (grpc::ClientContext*, const alerts::v1::GetAlertRequest&, grpc::CompletionQueue*),
               (override));
+  MOCK_METHOD(grpc::Status, ListAlerts,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&,
+               alerts::v1::ListAlertsResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListAlertsResponse>*,
+              AsyncListAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListAlertsResponse>*,
+              PrepareAsyncListAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::ListAlertsRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientReaderInterface<alerts::v1::Alert>*, WatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&), (override));
+  MOCK_METHOD(grpc::ClientAsyncReaderInterface<alerts::v1::Alert>*, AsyncWatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&, grpc::CompletionQueue*,
+               void*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncReaderInterface<alerts::v1::Alert>*, PrepareAsyncWatchAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::WatchAlertRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetAuditTrail,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               alerts::v1::AuditTrail*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AuditTrail>*,
+              AsyncGetAuditTrailRaw,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AuditTrail>*,
+              PrepareAsyncGetAuditTrailRaw,
+              (grpc::ClientContext*, const alerts::v1::GetAuditTrailRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetDeliveryReport,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               alerts::v1::DeliveryReport*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeliveryReport>*,
+              AsyncGetDeliveryReportRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeliveryReport>*,
+              PrepareAsyncGetDeliveryReportRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeliveryReportRequest&,
+               grpc::CompletionQueue*),
+              (override));
+};
+
+class MockDeadLettersStub : public alerts::v1::DeadLetters::StubInterface {
+ public:
+  MOCK_METHOD(grpc::Status, ListDeadLetters,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               alerts::v1::ListDeadLettersResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListDeadLettersResponse>*,
+              AsyncListDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListDeadLettersResponse>*,
+              PrepareAsyncListDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetDeadLetter,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               alerts::v1::DeadLetterRecord*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeadLetterRecord>*,
+              AsyncGetDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeadLetterRecord>*,
+              PrepareAsyncGetDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, ReplayDeadLetter,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               alerts::v1::ReplayDeadLetterResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLetterResponse>*,
+              AsyncReplayDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLetterResponse>*,
+              PrepareAsyncReplayDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
 };
 
 // A GetAlert answer: the alert with `status`, written into the response.
