@@ -6,8 +6,8 @@
 // other's data; the database is dropped when it stops.
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +57,7 @@ class Suite {
 
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
+  std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
   // A client context carrying the suite's API key and a deadline.
   static std::unique_ptr<grpc::ClientContext> CallContext(
       absl::Duration deadline = absl::Seconds(10));
