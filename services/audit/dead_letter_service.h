@@ -4,6 +4,9 @@
 // one waits on Postgres, a replay on Kafka too) and translates the answer. The logic is
 // DeadLetterQueue's.
 
+#include <functional>
+#include <string>
+
 #include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
