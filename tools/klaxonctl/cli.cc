@@ -338,8 +338,10 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   DlqOptions dlq_options;
   WebhookOptions webhook_options;
 
-  CLI::App app{"Send Klaxon alerts and follow their status; sign and check Twilio webhooks.",
-               "klaxonctl"};
+  CLI::App app{
+      "Send Klaxon alerts, follow their status and replay dead letters; sign and check Twilio "
+      "webhooks.",
+      "klaxonctl"};
   // Global options may also follow the subcommand: `klaxonctl send --api-key K ...`.
   app.fallthrough();
   app.require_subcommand(1);
@@ -349,7 +351,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->capture_default_str();
   // No default shown: it may come from the environment and is a secret.
   app.add_option("--api-key", global.api_key,
-                 "API key, required by send and get [env KLAXON_API_KEY]");
+                 "API key, required by every command but twilio [env KLAXON_API_KEY]");
   app.add_option("--timeout", global.timeout,
                  "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
       ->capture_default_str();
