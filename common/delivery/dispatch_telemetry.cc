@@ -112,7 +112,7 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                          .Register(registry)),
       pacing_wait_(prometheus::BuildHistogram()
                        .Name("klaxon_delivery_pacing_wait_seconds")
-                       .Help("Waits for a reserved pacing slot before sending")
+                       .Help("Waits for the pacing slot and send-time guard before sending")
                        .Register(registry)
                        .Add({{"channel", channel_}}, SecondsBuckets())),
       republished_(prometheus::BuildCounter()

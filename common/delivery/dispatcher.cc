@@ -225,16 +225,42 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   if (limit->kind == LimitDecision::Kind::kDefer) {
     return Defer(request, limit->retry_at, limit->limit, limit->reason);
   }
-  if (limit->send_at > now) {
-    ports_.clock.SleepFor(limit->send_at - now);
-    ports_.observer.OnPacingWait(request, limit->send_at - now);
-  }
+  // Pacing's wait, the reserved slot's and the send-time guard's, is reported once per handling.
+  const absl::Duration slot_wait = std::max(limit->send_at - now, absl::ZeroDuration());
+  absl::Duration guard_wait;
+  auto report_pacing_wait = [&] {
+    if (slot_wait + guard_wait > absl::ZeroDuration()) {
+      ports_.observer.OnPacingWait(request, slot_wait + guard_wait);
+    }
+  };
+  if (slot_wait > absl::ZeroDuration()) ports_.clock.SleepFor(slot_wait);
   absl::StatusOr<std::string> slot = ports_.in_flight.Acquire(options_.in_flight_wait);
   if (absl::IsResourceExhausted(slot.status())) {
+    report_pacing_wait();
     return Defer(request, ports_.clock.Now() + options_.in_flight_deferral, "in_flight",
                  "the bound on requests in flight to Twilio");
   }
   if (!slot.ok()) return GiveBack(request, slot.status());
+
+  // The send-time guard, as late as possible: the slot was reserved for earlier, and the sleep
+  // and the in-flight wait may have ended late, which must not crowd the sends after this one.
+  const absl::Time guarded_from = ports_.clock.Now();
+  for (now = guarded_from;; now = ports_.clock.Now()) {
+    guard_wait = now - guarded_from;
+    absl::StatusOr<LimitDecision> clear = ports_.limiter.ClearToSend(request, now, guard_wait);
+    if (!clear.ok()) {
+      ports_.in_flight.Release(*slot);
+      return GiveBack(request, clear.status());
+    }
+    if (clear->kind == LimitDecision::Kind::kDefer) {
+      ports_.in_flight.Release(*slot);
+      report_pacing_wait();
+      return Defer(request, clear->retry_at, clear->limit, clear->reason);
+    }
+    if (clear->send_at <= now) break;
+    ports_.clock.SleepFor(clear->send_at - now);
+  }
+  report_pacing_wait();
 
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request);

@@ -90,6 +90,7 @@ class DispatchObserver {
   // `cause`: "max_attempts" or "deadline".
   virtual void OnDeadLettered(const events::v1::AlertRequested& request,
                               std::string_view cause) = 0;
+  // The wait for the reserved pacing slot and the send-time guard together.
   virtual void OnPacingWait(const events::v1::AlertRequested& request, absl::Duration wait) = 0;
   // A 21610 could not be written to the suppression list (the next 21610 writes it again).
   virtual void OnSuppressFailed(const events::v1::AlertRequested& request,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include "common/delivery/dispatcher_test_ports.h"
 #include "common/delivery/in_memory_attempt_ledger.h"
+#include "common/delivery/in_memory_send_limiter.h"
 #include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
@@ -176,6 +178,23 @@ class DispatcherTest : public ::testing::Test {
       EXPECT_TRUE(event.ParseFromString(outcomes.back().value));
     }
     return event.outcome();
+  }
+
+  // A dispatcher like dispatcher_ but on `limiter`.
+  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter) {
+    return std::make_unique<Dispatcher>(
+        DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+        DispatcherPorts{.ledger = ledger_,
+                        .sender = sender_,
+                        .publisher = publisher_,
+                        .retries = retries_,
+                        .stops = stops_,
+                        .suppressions = suppressions_,
+                        .limiter = limiter,
+                        .in_flight = in_flight_,
+                        .retry_policy = policy_,
+                        .observer = observer_,
+                        .clock = clock_});
   }
 
   DeliveryEvent OnlyPublished() const {
@@ -471,6 +490,89 @@ TEST_F(DispatcherTest, ReservedSlotLaterIsWaitedFor) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(absl::Milliseconds(300)));
   EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(300)));
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+// --- the send-time guard ---
+
+const SendLimits kFivePerSecond{.channel = "sms",
+                                .sender = "+14155550100",
+                                .sender_rate = {.count = 5, .window = absl::Seconds(1)}};
+
+TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
+  InMemorySendLimiter limiter(kFivePerSecond);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
+  }
+  EXPECT_EQ(sender_.calls, 12);
+  // Only the reserved slots were waited for, one pacing interval (208 ms) each.
+  EXPECT_THAT(clock_.sleeps(), ::testing::Each(kFivePerSecond.PacingInterval()));
+  EXPECT_EQ(clock_.sleeps().size(), 11u);
+}
+
+TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
+  InMemorySendLimiter limiter(kFivePerSecond);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  // The second send's thread wakes 50 ms after its slot (208 ms): it leaves at 258 ms, and the
+  // sends at 416, 624, 832 and 1040 ms keep their slots. The one reserved for 1248 ms would make
+  // six in [258 ms, 1258 ms); it waits until 258 ms + 1020 ms instead.
+  clock_.OnSleep([this] {
+    if (clock_.sleeps().size() == 1) clock_.Advance(absl::Milliseconds(50));
+  });
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
+  }
+  EXPECT_EQ(sender_.calls, 7);
+  EXPECT_THAT(clock_.sleeps(),
+              ::testing::ElementsAre(absl::Milliseconds(208), absl::Milliseconds(158),
+                                     absl::Milliseconds(208), absl::Milliseconds(208),
+                                     absl::Milliseconds(208), absl::Milliseconds(208),
+                                     absl::Milliseconds(30)));
+  EXPECT_EQ(observer_.pacing_waits.back(), absl::Milliseconds(208 + 30));
+}
+
+TEST_F(DispatcherTest, GuardIsAskedAgainAfterItsWaitWithTheWaitSoFar) {
+  limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
+                                      .send_at = start_ + absl::Milliseconds(30)});
+  limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
+                                      .send_at = start_ + absl::Milliseconds(45)});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_THAT(
+      limiter_.guard_waits(),
+      ::testing::ElementsAre(absl::ZeroDuration(), absl::Milliseconds(30), absl::Milliseconds(45)));
+  EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(45)));
+}
+
+TEST_F(DispatcherTest, GuardWaitPastMaxWaitDefersWithThePacingReasonAndFreesTheSlotInFlight) {
+  limiter_.GuardAnswers(
+      LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                    .retry_at = start_ + absl::Seconds(1),
+                    .limit = PacingLimitLabel(),
+                    .reason = PacingReason({.count = 5, .window = absl::Seconds(1)})});
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "sender_pacing");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(1));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("sender pacing 5 per second"));
+  // The claim was given back: the deferred attempt is sent when it comes back.
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, GuardUnreadableHandsBackWithoutSending) {
+  limiter_.GuardAnswers(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 1);
 }
 

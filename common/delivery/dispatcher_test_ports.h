@@ -78,7 +78,8 @@ class InMemorySuppressionList final : public SuppressionList {
   std::set<std::string> suppressed_;
 };
 
-// Answers every Reserve with the scripted decision; a default decision sends at once.
+// Answers every Reserve with the scripted decision; a default decision sends at once. The
+// send-time guard answers its scripted decisions in turn, then clears every send.
 class ScriptedSendLimiter final : public SendLimiter {
  public:
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested&,
@@ -88,6 +89,15 @@ class ScriptedSendLimiter final : public SendLimiter {
     if (decision_) return *decision_;
     return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
   }
+  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&, absl::Time now,
+                                            absl::Duration waited) override {
+    std::lock_guard lock(mutex_);
+    guard_waits_.push_back(waited);
+    if (guard_.empty()) return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
+    absl::StatusOr<LimitDecision> answer = std::move(guard_.front());
+    guard_.erase(guard_.begin());
+    return answer;
+  }
   void Decide(LimitDecision decision) {
     std::lock_guard lock(mutex_);
     decision_ = std::move(decision);
@@ -96,11 +106,22 @@ class ScriptedSendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     status_ = std::move(status);
   }
+  void GuardAnswers(absl::StatusOr<LimitDecision> answer) {
+    std::lock_guard lock(mutex_);
+    guard_.push_back(std::move(answer));
+  }
+  // The `waited` of every ClearToSend so far, in order.
+  std::vector<absl::Duration> guard_waits() const {
+    std::lock_guard lock(mutex_);
+    return guard_waits_;
+  }
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   absl::Status status_;
   std::optional<LimitDecision> decision_;
+  std::vector<absl::StatusOr<LimitDecision>> guard_;
+  std::vector<absl::Duration> guard_waits_;
 };
 
 // A bound of `capacity` slots in this process.

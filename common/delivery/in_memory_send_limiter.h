@@ -1,7 +1,7 @@
 #pragma once
 // SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher).
 // It follows the same rules as RedisSendLimiter (SendLimits: strict spacing per sender,
-// recipient windows, deferral past max_wait) on the caller's clock.
+// recipient windows, deferral past max_wait, the send-time guard) on the caller's clock.
 
 #include <algorithm>
 #include <map>
@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "common/delivery/send_limiter.h"
 #include "common/delivery/send_limits.h"
 
@@ -23,8 +22,7 @@ class InMemorySendLimiter final : public SendLimiter {
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
                                         absl::Time now) override {
     std::lock_guard lock(mutex_);
-    const std::string member =
-        absl::StrCat(request.header().alert_id(), ":", request.header().attempt());
+    const std::string member = LogMember(request);
     std::vector<std::pair<absl::Time, std::string>>& sends = sends_[request.recipient()];
     for (const limits::Rate& window : limits_.recipient_windows) {
       std::vector<absl::Time> in_window;
@@ -55,11 +53,32 @@ class InMemorySendLimiter final : public SendLimiter {
     return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = slot};
   }
 
+  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
+                                            absl::Time now, absl::Duration waited) override {
+    std::lock_guard lock(mutex_);
+    const std::string member = LogMember(request);
+    const absl::Time since = now - limits_.GuardSpan();
+    std::erase_if(sent_, [&](const auto& send) { return send.first <= since; });
+    std::vector<absl::Time> in_span;
+    for (const auto& [at, sent] : sent_) {
+      if (sent != member) in_span.push_back(at);
+    }
+    if (std::ssize(in_span) >= limits_.sender_rate.count) {
+      std::sort(in_span.begin(), in_span.end());
+      const size_t expiring = in_span.size() - static_cast<size_t>(limits_.sender_rate.count);
+      return GuardDecision(limits_, now, waited, in_span[expiring] + limits_.GuardSpan() - now);
+    }
+    std::erase_if(sent_, [&](const auto& send) { return send.second == member; });
+    sent_.emplace_back(now, member);
+    return GuardDecision(limits_, now, waited, absl::ZeroDuration());
+  }
+
  private:
   const SendLimits limits_;
   std::mutex mutex_;
   absl::Time next_slot_ = absl::InfinitePast();
   std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;
+  std::vector<std::pair<absl::Time, std::string>> sent_;  // the send-time guard's log
 };
 
 }  // namespace klaxon::delivery

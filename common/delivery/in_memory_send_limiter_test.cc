@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
 namespace klaxon::delivery {
 namespace {
 
@@ -67,6 +71,74 @@ TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
   absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1", kAlice), kNow);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->kind, LimitDecision::Kind::kSend);
+}
+
+// --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
+
+const SendLimits kGuarded{.sender_rate = {.count = 5, .window = absl::Seconds(1)},
+                          .max_wait = absl::Seconds(2),
+                          .guard_margin = absl::Milliseconds(20)};
+
+LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
+                          absl::Duration waited = absl::ZeroDuration()) {
+  absl::StatusOr<LimitDecision> decision =
+      limiter.ClearToSend(Request(alert_id, kAlice), now, waited);
+  EXPECT_TRUE(decision.ok()) << decision.status();
+  return decision.value_or(LimitDecision{});
+}
+
+// Five sends 100 ms apart, from kNow.
+void SendFive(SendLimiter& limiter) {
+  for (int i = 0; i < 5; ++i) {
+    const absl::Time at = kNow + absl::Milliseconds(100) * i;
+    const LimitDecision decision = ClearToSend(limiter, absl::StrCat("a", i), at);
+    ASSERT_EQ(decision.kind, LimitDecision::Kind::kSend) << i;
+    ASSERT_EQ(decision.send_at, at) << i;
+  }
+}
+
+TEST(InMemorySendLimiterTest, GuardHoldsTheSendAfterNUntilTheOldestLeavesTheSpan) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const LimitDecision sixth = ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(sixth.send_at, kNow + absl::Milliseconds(1020));
+}
+
+TEST(InMemorySendLimiterTest, GuardClearsOnceTheOldestHasLeftTheSpan) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const absl::Time at = kNow + absl::Milliseconds(1020);
+  EXPECT_EQ(ClearToSend(limiter, "a5", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, HeldSendIsNotRecorded) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  ASSERT_GT(ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500)).send_at,
+            kNow + absl::Milliseconds(500));
+  // Four sends (100..400 ms) in the span: had a5 been recorded, there would be five.
+  const absl::Time at = kNow + absl::Milliseconds(1020);
+  EXPECT_EQ(ClearToSend(limiter, "a6", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, GuardCountsAnAttemptAskedTwiceOnce) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const absl::Time at = kNow + absl::Milliseconds(500);
+  EXPECT_EQ(ClearToSend(limiter, "a4", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  // 1.5 s waited already, 520 ms to go.
+  const LimitDecision sixth =
+      ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500), absl::Milliseconds(1500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(sixth.retry_at, kNow + absl::Milliseconds(1020));
+  EXPECT_EQ(sixth.limit, "sender_pacing");
+  EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
 }
 
 }  // namespace

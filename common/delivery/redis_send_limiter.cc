@@ -57,6 +57,35 @@ end
 return {'1', us(slot - now), '0'}
 )lua";
 
+// The send-time guard. KEYS[1] the sender's recent sends (scores: send times on Redis's clock).
+// ARGV: the most sends in the span, the span (µs), member. Returns an integer: 0 when this send
+// is recorded (it fits), else µs until the send whose leaving the span makes room for it leaves,
+// recording nothing. This attempt's own earlier record never counts against it.
+constexpr char kClearToSendScript[] = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local span = tonumber(ARGV[2])
+local member = ARGV[3]
+local function us(x) return string.format('%.0f', x) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', us(now - span))
+local count = redis.call('ZCARD', KEYS[1])
+if redis.call('ZSCORE', KEYS[1], member) then count = count - 1 end
+if count >= limit then
+  local sends = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  local expiring = count - limit + 1
+  for j = 1, #sends, 2 do
+    if sends[j] ~= member then
+      expiring = expiring - 1
+      if expiring == 0 then return math.max(1, tonumber(sends[j + 1]) + span - now) end
+    end
+  end
+end
+redis.call('ZADD', KEYS[1], us(now), member)
+redis.call('PEXPIRE', KEYS[1], us(math.ceil(span / 1000) + 1000))
+return 0
+)lua";
+
 std::string Micros(absl::Duration duration) {
   return absl::StrCat(absl::ToInt64Microseconds(duration));
 }
@@ -70,7 +99,8 @@ RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_pr
       limits_(std::move(limits)),
       tokens_(tokens),
       sender_key_(
-          absl::StrCat(key_prefix_, "limits:sender:", limits_.channel, ":", limits_.sender)) {}
+          absl::StrCat(key_prefix_, "limits:sender:", limits_.channel, ":", limits_.sender)),
+      sent_key_(absl::StrCat(key_prefix_, "limits:sent:", limits_.channel, ":", limits_.sender)) {}
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertRequested& request,
                                                         absl::Time now) {
@@ -81,9 +111,7 @@ absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertR
       // Rounded up: a slot a microsecond late is harmless, one early is not.
       absl::StrCat(
           absl::ToInt64Microseconds(absl::Ceil(limits_.PacingInterval(), absl::Microseconds(1)))),
-      Micros(limits_.max_wait),
-      absl::StrCat(request.header().alert_id(), ":", request.header().attempt()),
-      absl::StrCat(limits_.recipient_windows.size())};
+      Micros(limits_.max_wait), LogMember(request), absl::StrCat(limits_.recipient_windows.size())};
   for (const limits::Rate& window : limits_.recipient_windows) {
     argv.push_back(absl::StrCat(window.count));
     argv.push_back(Micros(window.window));
@@ -121,6 +149,18 @@ absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertR
       break;
   }
   return absl::InternalError("the send limiter's script answered an unknown decision");
+}
+
+absl::StatusOr<LimitDecision> RedisSendLimiter::ClearToSend(
+    const events::v1::AlertRequested& request, absl::Time now, absl::Duration waited) {
+  absl::StatusOr<redis::Reply> reply = redis_.Command(
+      {"EVAL", kClearToSendScript, "1", sent_key_, absl::StrCat(limits_.sender_rate.count),
+       Micros(limits_.GuardSpan()), LogMember(request)});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kInteger || reply->integer < 0) {
+    return absl::InternalError("the send-time guard's script answered in an unexpected shape");
+  }
+  return GuardDecision(limits_, now, waited, absl::Microseconds(reply->integer));
 }
 
 }  // namespace klaxon::delivery

@@ -141,6 +141,57 @@ TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
   EXPECT_LT(other.send_at - now_, limits.PacingInterval() + kTolerance);
 }
 
+// --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
+
+LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
+                          absl::Duration waited = absl::ZeroDuration()) {
+  absl::StatusOr<LimitDecision> decision =
+      limiter.ClearToSend(Request(alert_id, kAlice), now, waited);
+  EXPECT_TRUE(decision.ok()) << decision.status();
+  return decision.value_or(LimitDecision{});
+}
+
+TEST_F(RedisSendLimiterTest, ReplicasShareTheGuardWhichHoldsTheSendAfterNUntilTheOldestLeaves) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  for (int i = 0; i < 5; ++i) {
+    const LimitDecision decision = ClearToSend(*replicas[i % 2], absl::StrCat("a", i), now_);
+    ASSERT_EQ(decision.kind, LimitDecision::Kind::kSend) << i;
+    ASSERT_EQ(decision.send_at, now_) << i;
+  }
+  const LimitDecision sixth = ClearToSend(*replicas[1], "a5", now_);
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kSend);
+  EXPECT_NEAR(absl::ToDoubleSeconds(sixth.send_at - now_),
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, GuardCountsAnAttemptAskedTwiceOnce) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(ClearToSend(*replicas[0], absl::StrCat("a", i), now_).send_at, now_) << i;
+  }
+  // Asked again by the other replica (a redelivery): still four sends, so a4 fits.
+  ASSERT_EQ(ClearToSend(*replicas[1], "a3", now_).send_at, now_);
+  EXPECT_EQ(ClearToSend(*replicas[1], "a4", now_).send_at, now_);
+  // Full now, but an attempt never counts against itself.
+  EXPECT_EQ(ClearToSend(*replicas[0], "a4", now_).send_at, now_);
+  EXPECT_GT(ClearToSend(*replicas[0], "a5", now_).send_at, now_);
+}
+
+TEST_F(RedisSendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(kFivePerSecond);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(ClearToSend(*limiter, absl::StrCat("a", i), now_).send_at, now_) << i;
+  }
+  const LimitDecision sixth = ClearToSend(*limiter, "a5", now_, absl::Milliseconds(1500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(sixth.limit, "sender_pacing");
+  EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
+  EXPECT_NEAR(absl::ToDoubleSeconds(sixth.retry_at - now_),
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+}
+
 TEST_F(RedisSendLimiterTest, RecipientKeyHoldsNoPhoneNumber) {
   std::unique_ptr<RedisSendLimiter> limiter = Replica(kRecipientWindows);
   ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);

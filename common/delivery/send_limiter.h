@@ -7,6 +7,9 @@
 // Pacing reserves: a send that fits a little later gets a slot at `send_at` and must wait for it
 // (the wait is short, bounded by the limiter's options); one that would wait longer reserves
 // nothing and is deferred to `retry_at`.
+//
+// Then a send-time guard (ClearToSend), asked right before the request leaves, keeps a send that
+// left its slot late from crowding the sends after it (send_limits.h says why both are needed).
 
 #include <string>
 
@@ -18,7 +21,8 @@ namespace klaxon::delivery {
 
 struct LimitDecision {
   enum class Kind {
-    kSend,   // a slot is reserved: send at send_at (<= now when there is no wait)
+    kSend,   // a slot is reserved: send at send_at (<= now when there is no wait); for
+             // ClearToSend, see there
     kDefer,  // nothing reserved: try again at retry_at
   };
   Kind kind = Kind::kSend;
@@ -36,6 +40,19 @@ class SendLimiter {
   // Errors are kUnavailable (the limiter's store is down: the send waits, it is not let through).
   virtual absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
                                                 absl::Time now) = 0;
+
+  // The send-time guard, asked once the send holds its reservation and its slot in flight, right
+  // before the request leaves: a reservation says when a send should leave, not when it does, so
+  // a late one could otherwise crowd the sends after it. The sender's log of sends may hold at
+  // most sender_rate.count within sender_rate.window + guard_margin. Answers
+  //   kSend, send_at <= now: this send is recorded in the log (as this attempt, which never
+  //     counts against itself when asked again) and leaves now;
+  //   kSend, send_at later: nothing recorded; wait until then and ask again;
+  //   kDefer: nothing recorded; waiting would take the guard's wait, `waited` so far, past the
+  //     limits' max_wait; retry_at, limit and reason as for pacing.
+  // `now` is the caller's clock, on which send_at and retry_at are answered.
+  virtual absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
+                                                    absl::Time now, absl::Duration waited) = 0;
 };
 
 }  // namespace klaxon::delivery

@@ -31,6 +31,12 @@ class FakeClock final : public Clock {
     if (hook) hook();
   }
 
+  // Moves time on without a sleep: time something else took, e.g. a thread waking up late.
+  void Advance(absl::Duration duration) {
+    std::lock_guard lock(mutex_);
+    now_ += duration;
+  }
+
   void OnSleep(std::function<void()> hook) {
     std::lock_guard lock(mutex_);
     on_sleep_ = std::move(hook);

@@ -117,8 +117,9 @@ absl::StatusOr<std::optional<StoredDeadLetter>> PostgresDeadLetterStore::Get(
                                        "WHERE d.alert_id = $1::uuid AND d.caller = $2");
   std::optional<StoredDeadLetter> found;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    const pqxx::result rows = txn.exec_params(sql, std::string(alert_id), std::string(caller),
-                                              DataKeyOwner(kDeadLettersTable, alert_id));
+    const pqxx::result rows =
+        txn.exec_params(sql, std::string(alert_id), std::string(caller),
+                        DataKeyOwner(kDeadLettersTable, std::string(alert_id)));
     if (rows.empty()) return absl::OkStatus();
     const pqxx::row row = rows[0];
     found =

@@ -156,6 +156,17 @@ void Suite::CrashAndRestart(const std::string& name) {
   Launch(name);
 }
 
+void Suite::RestartService(const std::string& name,
+                           const std::map<std::string, std::string>& env_overrides) {
+  auto it = std::find_if(processes_.begin(), processes_.end(),
+                         [&](const auto& process) { return process.first == name; });
+  ASSERT_TRUE(it != processes_.end() && launches_.contains(name)) << "no service " << name;
+  const int code = it->second->Stop();
+  EXPECT_EQ(code, 0) << name << " did not drain cleanly:\n" << it->second->Log();
+  for (const auto& [key, value] : env_overrides) launches_.at(name).env[key] = value;
+  Launch(name);
+}
+
 std::vector<std::string> Suite::Exited() {
   std::vector<std::string> exited;
   for (const auto& [name, process] : processes_) {
@@ -192,6 +203,7 @@ std::string Suite::Binary(const std::string& name) const {
   static const std::map<std::string, std::string> kBinaries = {
       {"klaxon-admin", KLAXON_ADMIN_BINARY},
       {"klaxon-audit", KLAXON_AUDIT_BINARY},
+      {"klaxon-audit-admin", KLAXON_AUDIT_ADMIN_BINARY},
       {"klaxon-audit-migrate", KLAXON_AUDIT_MIGRATE_BINARY},
       {"klaxon-ingress", KLAXON_INGRESS_BINARY},
       {"klaxon-sms-worker", KLAXON_SMS_WORKER_BINARY},

@@ -52,6 +52,11 @@ class Suite {
   // starts it again with the same environment and waits until it is ready. Records a fatal
   // failure if it does not come back.
   void CrashAndRestart(const std::string& name);
+  // Stops service `name` as a rolling update would (SIGTERM, checking it drained cleanly), then
+  // starts it again with its environment changed by `env_overrides` (e.g. a new keyring) and
+  // waits until it is ready. Records a fatal failure if it does not come back.
+  void RestartService(const std::string& name,
+                      const std::map<std::string, std::string>& env_overrides);
   // Names of the suite's processes that exited by themselves (a crash the test did not cause).
   std::vector<std::string> Exited();
 
