@@ -1,7 +1,8 @@
 // audit: wiring only. Reads the configuration, migrates the schema, consumes the request,
-// delivery and Twilio event topics into Postgres, serves AlertQuery over gRPC (its watches fed by
-// one LISTEN connection), and drains on SIGTERM: open watches end, then gRPC (no new queries),
-// then the consumer (which commits the offsets of what it stored).
+// delivery and Twilio event topics into Postgres and klaxon.dlq into dead_letters (a consumer
+// group of its own), serves AlertQuery (its watches fed by one LISTEN connection) and DeadLetters
+// over gRPC, and drains on SIGTERM: open watches end, then gRPC (no new queries or replays), then
+// the consumers (which commit the offsets of what they stored).
 
 #include <chrono>
 #include <cstdio>
@@ -10,12 +11,17 @@
 #include <string>
 #include <thread>
 
+#include "absl/random/random.h"
+#include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
 #include "common/config/config.h"
 #include "common/crypto/blind_index.h"
 #include "common/crypto/local_keyring.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/ids/uuid.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/database.h"
@@ -29,9 +35,15 @@
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
+#include "services/audit/dead_letter_consumer.h"
+#include "services/audit/dead_letter_metrics.h"
+#include "services/audit/dead_letter_queue.h"
+#include "services/audit/dead_letter_service.h"
 #include "services/audit/kafka_offset_oracle.h"
+#include "services/audit/personal_data.h"
 #include "services/audit/postgres_alert_queries.h"
 #include "services/audit/postgres_alert_store.h"
+#include "services/audit/postgres_dead_letter_store.h"
 #include "services/audit/postgres_status_listener.h"
 #include "services/audit/topics.h"
 
@@ -40,6 +52,10 @@ namespace {
 
 constexpr char kService[] = "audit";
 constexpr char kConsumerGroup[] = "klaxon-audit";
+// The DLQ has a group of its own, so a dead letter never waits behind the projection's backlog.
+constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
+// How often klaxon_audit_dead_letters_pending is read from Postgres.
+constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
 // Enough for the consumer, a busy query pool and the migration at start.
 constexpr size_t kMaxPgConnections = 10;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
@@ -52,8 +68,9 @@ struct Settings {
   config::HostPort grpc;
   std::string api_keys;
   std::string pg_url;
-  std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
-  std::string blind_index_key;  // the recipient's blind index, its own key
+  std::string keyring;             // KEKs that wrap each record's data key (ADR 0008)
+  std::string blind_index_key;     // the recipient's blind index, its own key
+  absl::Duration publish_timeout;  // a replay waits this long for Kafka's acknowledgement
 };
 
 Settings ReadSettings() {
@@ -63,7 +80,9 @@ Settings ReadSettings() {
                     .api_keys = reader.Secret("KLAXON_API_KEYS"),
                     .pg_url = reader.Secret("KLAXON_PG_URL"),
                     .keyring = reader.Secret("KLAXON_KEYRING"),
-                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY")};
+                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
+                    .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
+                                                       absl::Milliseconds(100), absl::Seconds(60))};
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
@@ -123,8 +142,26 @@ int Run() {
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup)});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
+  auto dlq_consumer =
+      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .group_id = kDeadLetterGroup,
+                                    .topics = {settings.common.Topic(kafka::kDlq)},
+                                    .client_id = kService,
+                                    .log = (*runtime)->KafkaLog(),
+                                    .on_lag = (*runtime)->ConsumerLagGauge(kDeadLetterGroup)});
+  if (!dlq_consumer.ok()) return fail("create_dlq_consumer", dlq_consumer.status());
+  auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .client_id = kService,
+                                                  .delivery_timeout = settings.publish_timeout,
+                                                  .log = (*runtime)->KafkaLog()});
+  if (!publisher.ok()) return fail("create_publisher", publisher.status());
   auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
+  // ReadSettings() accepted both, so neither fails in practice.
+  auto keyring = crypto::LocalKeyring::Parse(settings.keyring);
+  if (!keyring.ok()) return fail("parse_keyring", keyring.status());
+  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
+  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
 
   PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
@@ -135,15 +172,29 @@ int Run() {
   AuditConsumer handler(store, topics, metrics, clock, logger, *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
-  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
-  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
   PostgresAlertQueries queries(**db);
   AlertSearch search(queries, *blind_index);
   AlertWatcher watcher(reader, queries, metrics, {.max_watchers = kMaxWatchers});
   PostgresStatusListener listener(settings.pg_url, logger, {});
   std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
   AlertQueryService service(*api_keys, reader, search, watcher, metrics);
-  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
+
+  PersonalData personal_data(*keyring);
+  PostgresDeadLetterStore dead_letters(**db);
+  DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
+  DeadLetterConsumer dead_letter_handler(dead_letters, personal_data, *blind_index,
+                                         dead_letter_metrics, logger);
+  DeadLetterQueue dead_letter_queue(
+      {.topics = topics, .publish_timeout = settings.publish_timeout}, dead_letters, personal_data,
+      **publisher, dead_letter_metrics, clock,
+      [] {
+        thread_local absl::BitGen gen;
+        return ids::NewUuidV7(absl::Now(), gen);
+      },
+      logger);
+  DeadLetterService dead_letter_service(*api_keys, dead_letter_queue);
+  auto server = grpcutil::StartServer(
+      {.address = settings.grpc.ToString(), .services = {service, dead_letter_service}});
   if (!server.ok()) return fail("start_grpc", server.status());
 
   std::stop_source consumer_stop;
@@ -153,11 +204,24 @@ int Run() {
     // A consumer that ended on its own cannot recover in-process; let Kubernetes restart us.
     if (!consumed.ok()) (*shutdown)->Trigger();
   });
+  absl::Status dead_letters_consumed;
+  std::jthread dlq_thread([&] {
+    dead_letters_consumed = (*dlq_consumer)->Run(dead_letter_handler, consumer_stop.get_token());
+    if (!dead_letters_consumed.ok()) (*shutdown)->Trigger();
+  });
+  std::jthread pending_thread([&] {
+    do {
+      if (absl::Status refreshed = dead_letter_queue.RefreshPending(); !refreshed.ok()) {
+        logger.Warn("dead_letters_pending_unknown", {{"error", std::string(refreshed.message())}});
+      }
+    } while (!(*shutdown)->WaitFor(kPendingRefresh));
+  });
   (*runtime)->SetReady(true);
-  logger.Info("serving", {{"grpc_port", server->port}, {"consumer_group", kConsumerGroup}});
+  logger.Info("serving", {{"grpc_port", server->port},
+                          {"consumer_group", kConsumerGroup},
+                          {"dlq_consumer_group", kDeadLetterGroup}});
 
-  (*shutdown)->Wait();
-  logger.Info("draining", {{"signal", (*shutdown)->signal_number()}});
+  const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
   server->server->GetHealthCheckService()->SetServingStatus(false);
   // Open watches would otherwise hold the drain until their deadlines; they end UNAVAILABLE and
@@ -168,10 +232,15 @@ int Run() {
   listener_thread.join();
   consumer_stop.request_stop();
   consumer_thread.join();
-  if (!consumed.ok()) {
-    logger.Error("consumer_failed", {{"error", std::string(consumed.message())}});
-    return 1;
+  dlq_thread.join();
+  pending_thread.join();
+  bool failed = !stopped_by.ok();
+  for (const absl::Status& status : {consumed, dead_letters_consumed}) {
+    if (status.ok()) continue;
+    logger.Error("consumer_failed", {{"error", std::string(status.message())}});
+    failed = true;
   }
+  if (failed) return 1;
   logger.Info("stopped");
   return 0;
 }

@@ -231,6 +231,11 @@ std::unique_ptr<alerts::v1::AlertQuery::Stub> Suite::QueryStub() const {
       absl::StrCat("127.0.0.1:", audit_port_), grpc::InsecureChannelCredentials()));
 }
 
+std::unique_ptr<alerts::v1::DeadLetters::Stub> Suite::DeadLettersStub() const {
+  return alerts::v1::DeadLetters::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", audit_port_), grpc::InsecureChannelCredentials()));
+}
+
 std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", absl::StrCat("Bearer ", kApiKey));

@@ -62,6 +62,7 @@ class Suite {
 
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
+  std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
   // A client context carrying the suite's API key and a deadline.
   static std::unique_ptr<grpc::ClientContext> CallContext(
       absl::Duration deadline = absl::Seconds(10));

@@ -17,9 +17,11 @@ absl::Status FromGrpc(const grpc::Status& status) {
 
 AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
                          std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query,
-                         std::string api_key)
+                         std::string api_key,
+                         std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters)
     : intake_(std::move(intake)),
       query_(std::move(query)),
+      dead_letters_(std::move(dead_letters)),
       authorization_(absl::StrCat("Bearer ", api_key)) {}
 
 void AlertClient::Prepare(grpc::ClientContext& context, absl::Time deadline) const {
@@ -110,6 +112,46 @@ absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
     return FromGrpc(status);
   }
   return report;
+}
+
+absl::StatusOr<alerts::v1::ListDeadLettersResponse> AlertClient::ListDeadLetters(
+    const alerts::v1::ListDeadLettersRequest& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::ListDeadLettersResponse response;
+  if (grpc::Status status = dead_letters_->ListDeadLetters(&context, request, &response);
+      !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
+}
+
+absl::StatusOr<alerts::v1::DeadLetterRecord> AlertClient::GetDeadLetter(absl::string_view alert_id,
+                                                                        absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::GetDeadLetterRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::DeadLetterRecord record;
+  if (grpc::Status status = dead_letters_->GetDeadLetter(&context, request, &record);
+      !status.ok()) {
+    return FromGrpc(status);
+  }
+  return record;
+}
+
+absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLetter(
+    absl::string_view alert_id, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::ReplayDeadLetterRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::ReplayDeadLetterResponse response;
+  if (grpc::Status status = dead_letters_->ReplayDeadLetter(&context, request, &response);
+      !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
 }
 
 }  // namespace klaxon::ctl

@@ -1,5 +1,5 @@
 // A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert, ListAlerts,
-// WatchAlert, GetAuditTrail and GetDeliveryReport on audit. It
+// WatchAlert, GetAuditTrail, GetDeliveryReport and the DeadLetters RPCs on audit. It
 // adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status.
 // It holds the generated StubInterfaces, so tests hand it fakes.
 #pragma once
@@ -17,8 +17,10 @@ namespace klaxon::ctl {
 
 class AlertClient {
  public:
+  // `dead_letters` may be null when no DLQ command is run.
   AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
-              std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query, std::string api_key);
+              std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query, std::string api_key,
+              std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters = nullptr);
 
   absl::StatusOr<alerts::v1::SendAlertResponse> Send(const alerts::v1::SendAlertRequest& request,
                                                      absl::Time deadline);
@@ -35,11 +37,19 @@ class AlertClient {
   absl::StatusOr<alerts::v1::DeliveryReport> Report(
       const alerts::v1::GetDeliveryReportRequest& request, absl::Time deadline);
 
+  absl::StatusOr<alerts::v1::ListDeadLettersResponse> ListDeadLetters(
+      const alerts::v1::ListDeadLettersRequest& request, absl::Time deadline);
+  absl::StatusOr<alerts::v1::DeadLetterRecord> GetDeadLetter(absl::string_view alert_id,
+                                                             absl::Time deadline);
+  absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> ReplayDeadLetter(absl::string_view alert_id,
+                                                                        absl::Time deadline);
+
  private:
   void Prepare(grpc::ClientContext& context, absl::Time deadline) const;
 
   std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake_;
   std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query_;
+  std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters_;
   std::string authorization_;
 };
 

@@ -89,6 +89,14 @@ struct ReportOptions {
   bool json = false;
 };
 
+struct DlqOptions {
+  std::string alert_id;  // show, replay
+  bool all = false;      // list: replayed ones too
+  int32_t page_size = 0;
+  std::string page_token;
+  bool json = false;
+};
+
 // A bare number is seconds, the unit people mean most often.
 absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::string text,
                                                  bool allow_zero) {
@@ -424,6 +432,63 @@ int RunReport(const ReportOptions& options, absl::Duration timeout, AlertClient&
   return Print(deps, *report, options.json, FormatReport);
 }
 
+int RunDlqList(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
+               const CliDependencies& deps) {
+  alerts::v1::ListDeadLettersRequest request;
+  request.set_include_replayed(options.all);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  absl::StatusOr<alerts::v1::ListDeadLettersResponse> response =
+      client.ListDeadLetters(request, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "ListDeadLetters", response.status());
+    return kExitFailure;
+  }
+  const int printed =
+      Print(deps, *response, options.json, [](const alerts::v1::ListDeadLettersResponse& page) {
+        std::string out;
+        for (const alerts::v1::DeadLetterRecord& record : page.dead_letters()) {
+          absl::StrAppend(&out, FormatDeadLetterLine(record));
+        }
+        return out;
+      });
+  if (printed == kExitOk && !options.json && !response->next_page_token().empty()) {
+    deps.err << "klaxonctl: more dead letters: --page-token " << response->next_page_token()
+             << "\n";
+  }
+  return printed;
+}
+
+int RunDlqShow(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
+               const CliDependencies& deps) {
+  absl::StatusOr<alerts::v1::DeadLetterRecord> record =
+      client.GetDeadLetter(options.alert_id, deps.clock.Now() + timeout);
+  if (!record.ok()) {
+    PrintRpcError(deps.err, "GetDeadLetter", record.status());
+    return kExitFailure;
+  }
+  return Print(deps, *record, options.json, FormatDeadLetter);
+}
+
+int RunDlqReplay(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
+                 const CliDependencies& deps) {
+  absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> response =
+      client.ReplayDeadLetter(options.alert_id, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "ReplayDeadLetter", response.status());
+    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+      deps.err << "klaxonctl: replaying again is safe: it answers with the same new alert\n";
+    }
+    return kExitFailure;
+  }
+  if (response->already_replayed() && !options.json) {
+    deps.err << "klaxonctl: already replayed; the new alert is\n";
+  }
+  return Print(deps, *response, options.json, [](const alerts::v1::ReplayDeadLetterResponse& done) {
+    return absl::StrCat(done.alert_id(), "\n");
+  });
+}
+
 }  // namespace
 
 int Usage(std::ostream& err, const absl::Status& status) {
@@ -449,10 +514,13 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   WatchOptions watch_options;
   TrailOptions trail_options;
   ReportOptions report_options;
+  DlqOptions dlq_options;
   WebhookOptions webhook_options;
 
-  CLI::App app{"Send Klaxon alerts and follow their status; sign and check Twilio webhooks.",
-               "klaxonctl"};
+  CLI::App app{
+      "Send Klaxon alerts, follow their status and replay dead letters; sign and check Twilio "
+      "webhooks.",
+      "klaxonctl"};
   // Global options may also follow the subcommand: `klaxonctl send --api-key K ...`.
   app.fallthrough();
   app.require_subcommand(1);
@@ -462,7 +530,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->capture_default_str();
   // No default shown: it may come from the environment and is a secret.
   app.add_option("--api-key", global.api_key,
-                 "API key, required by send and get [env KLAXON_API_KEY]");
+                 "API key, required by every command but twilio [env KLAXON_API_KEY]");
   app.add_option("--timeout", global.timeout,
                  "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
       ->capture_default_str();
@@ -538,6 +606,25 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->capture_default_str();
   report->add_flag("--json", report_options.json, "print the report as JSON");
 
+  CLI::App* dlq = app.add_subcommand("dlq", "list, show and replay the alerts Klaxon gave up on");
+  dlq->require_subcommand(1);
+  CLI::App* dlq_list =
+      dlq->add_subcommand("list", "list your dead letters not replayed yet, newest first");
+  dlq_list->add_flag("--all", dlq_options.all, "include the ones already replayed");
+  dlq_list->add_option("--page-size", dlq_options.page_size, "1 to 500 (default 50)");
+  dlq_list->add_option("--page-token", dlq_options.page_token, "the next page, as printed");
+  dlq_list->add_flag("--json", dlq_options.json, "print the whole response as JSON");
+  CLI::App* dlq_show =
+      dlq->add_subcommand("show", "show a dead letter with its recipient and text");
+  dlq_show->add_option("alert_id", dlq_options.alert_id, "the dead-lettered alert's id")
+      ->required();
+  dlq_show->add_flag("--json", dlq_options.json, "print the record as JSON");
+  CLI::App* dlq_replay = dlq->add_subcommand(
+      "replay", "send a dead letter again as a new alert and print the new alert's id");
+  dlq_replay->add_option("alert_id", dlq_options.alert_id, "the dead-lettered alert's id")
+      ->required();
+  dlq_replay->add_flag("--json", dlq_options.json, "print the whole response as JSON");
+
   CLI::App* twilio = app.add_subcommand(
       "twilio", "compute or check a Twilio webhook's X-Twilio-Signature, as ingress does");
   twilio->require_subcommand(1);
@@ -583,15 +670,19 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
     return Usage(deps.err, absl::InvalidArgumentError("--api-key or KLAXON_API_KEY is required"));
   }
 
+  const Endpoint audit{.address = global.audit, .tls = global.tls};
   AlertClient client(deps.make_intake(Endpoint{.address = global.ingress, .tls = global.tls}),
-                     deps.make_query(Endpoint{.address = global.audit, .tls = global.tls}),
-                     global.api_key);
+                     deps.make_query(audit), global.api_key,
+                     dlq->parsed() ? deps.make_dead_letters(audit) : nullptr);
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
   if (list->parsed()) return RunList(list_options, *timeout, client, deps);
   if (watch->parsed()) return RunWatch(watch_options, client, deps);
   if (trail->parsed()) return RunTrail(trail_options, *timeout, client, deps);
   if (report->parsed()) return RunReport(report_options, *timeout, client, deps);
+  if (dlq_list->parsed()) return RunDlqList(dlq_options, *timeout, client, deps);
+  if (dlq_show->parsed()) return RunDlqShow(dlq_options, *timeout, client, deps);
+  if (dlq_replay->parsed()) return RunDlqReplay(dlq_options, *timeout, client, deps);
   return RunGet(get_options, *timeout, client, deps);
 }
 

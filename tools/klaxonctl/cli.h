@@ -1,7 +1,8 @@
 // klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`,
-// `list`, `watch`, `trail`, `report`, `twilio sign` or `twilio verify`, and writes to the given
-// streams. Everything that touches the world (channels, environment, files, randomness, time)
-// comes in through CliDependencies so the whole command runs in unit tests.
+// `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `twilio sign` or `twilio verify`,
+// and writes to the given streams. Everything that touches the world (channels, environment,
+// files, randomness, time) comes in through CliDependencies so the whole command runs in unit
+// tests.
 #pragma once
 
 #include <functional>
@@ -34,6 +35,9 @@ struct CliDependencies {
   std::function<std::unique_ptr<alerts::v1::AlertIntake::StubInterface>(const Endpoint&)>
       make_intake;
   std::function<std::unique_ptr<alerts::v1::AlertQuery::StubInterface>(const Endpoint&)> make_query;
+  // Audit's DeadLetters service, for `dlq`; unset in tests that run no dlq command.
+  std::function<std::unique_ptr<alerts::v1::DeadLetters::StubInterface>(const Endpoint&)>
+      make_dead_letters;
   // Returns the variable's value, or nullopt when it is unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
   // A fresh idempotency key for `send` when the caller gives none.

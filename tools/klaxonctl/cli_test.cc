@@ -37,10 +37,13 @@ class CliTest : public ::testing::Test {
   CliTest() {
     auto intake = std::make_unique<MockIntakeStub>();
     auto query = std::make_unique<MockQueryStub>();
+    auto dead_letters = std::make_unique<MockDeadLettersStub>();
     intake_ = intake.get();
     query_ = query.get();
+    dead_letters_ = dead_letters.get();
     intake_owned_ = std::move(intake);
     query_owned_ = std::move(query);
+    dead_letters_owned_ = std::move(dead_letters);
   }
 
   int Run(std::vector<std::string> args) {
@@ -57,6 +60,11 @@ class CliTest : public ::testing::Test {
             [this](const Endpoint& endpoint) {
               audit_address_ = endpoint.address;
               return std::move(query_owned_);
+            },
+        .make_dead_letters =
+            [this](const Endpoint& endpoint) {
+              dead_letters_address_ = endpoint.address;
+              return std::move(dead_letters_owned_);
             },
         .get_env = [this](const std::string& name) -> std::optional<std::string> {
           const auto found = env_.find(name);
@@ -92,8 +100,11 @@ class CliTest : public ::testing::Test {
   MockQueryStub* query_ = nullptr;
   std::unique_ptr<MockIntakeStub> intake_owned_;
   std::unique_ptr<MockQueryStub> query_owned_;
+  MockDeadLettersStub* dead_letters_ = nullptr;
+  std::unique_ptr<MockDeadLettersStub> dead_letters_owned_;
   std::string ingress_address_;
   std::string audit_address_;
+  std::string dead_letters_address_;
   alerts::v1::SendAlertRequest sent_;
   std::string authorization_;
 };
@@ -513,6 +524,116 @@ TEST_F(CliTest, ReportSendsThePeriodAndPrintsATable) {
 
 TEST_F(CliTest, ReportWithoutFromIsUsage) {
   EXPECT_EQ(Run({"--api-key", "k1", "report"}), kExitUsage);
+}
+
+alerts::v1::DeadLetterRecord DeadLetter(const std::string& alert_id) {
+  alerts::v1::DeadLetterRecord record;
+  record.set_alert_id(alert_id);
+  record.set_channel(types::v1::CHANNEL_SMS);
+  record.set_recipient_country_code("1");
+  record.set_recipient_last4("2671");
+  record.set_attempts(3);
+  record.set_reason("out of attempts");
+  record.set_twilio_error_code(30008);
+  record.mutable_dead_lettered_at()->set_seconds(1'700'000'000);
+  return record;
+}
+
+TEST_F(CliTest, DlqListAsksAuditForPendingDeadLettersAndPrintsOneLineEach) {
+  alerts::v1::ListDeadLettersRequest asked;
+  EXPECT_CALL(*dead_letters_, ListDeadLetters)
+      .WillOnce([&asked](grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest& request,
+                         alerts::v1::ListDeadLettersResponse* response) {
+        asked = request;
+        *response->add_dead_letters() = DeadLetter("a1");
+        *response->add_dead_letters() = DeadLetter("a2");
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "list"}), kExitOk);
+  EXPECT_FALSE(asked.include_replayed());
+  EXPECT_EQ(dead_letters_address_, "127.0.0.1:50052");
+  EXPECT_EQ(out_.str(),
+            "a1  sms    +1 ••• 2671  #3   2023-11-14T22:13:20.000Z  30008: out of attempts\n"
+            "a2  sms    +1 ••• 2671  #3   2023-11-14T22:13:20.000Z  30008: out of attempts\n");
+}
+
+TEST_F(CliTest, DlqListAllAsksForReplayedOnesAndShowsTheirNewAlert) {
+  alerts::v1::ListDeadLettersRequest asked;
+  EXPECT_CALL(*dead_letters_, ListDeadLetters)
+      .WillOnce([&asked](grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest& request,
+                         alerts::v1::ListDeadLettersResponse* response) {
+        asked = request;
+        alerts::v1::DeadLetterRecord replayed = DeadLetter("a1");
+        replayed.set_replayed_as("b1");
+        *response->add_dead_letters() = replayed;
+        response->set_next_page_token("next");
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "list", "--all"}), kExitOk);
+  EXPECT_TRUE(asked.include_replayed());
+  EXPECT_THAT(out_.str(), HasSubstr("replayed as b1"));
+  EXPECT_THAT(err_.str(), HasSubstr("--page-token next"));
+}
+
+TEST_F(CliTest, DlqShowPrintsTheRecipientAndText) {
+  EXPECT_CALL(*dead_letters_, GetDeadLetter)
+      .WillOnce([](grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest& request,
+                   alerts::v1::DeadLetterRecord* record) {
+        *record = DeadLetter(request.alert_id());
+        record->set_recipient("+14155552671");
+        record->set_text("disk full on db-1");
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "show", "a1"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("recipient     +14155552671\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("text          disk full on db-1\n"));
+  EXPECT_THAT(out_.str(), HasSubstr("replayed as   -\n"));
+}
+
+TEST_F(CliTest, DlqShowOfAnUnknownAlertFails) {
+  EXPECT_CALL(*dead_letters_, GetDeadLetter)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "no dead letter for alert a1")));
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "show", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("GetDeadLetter failed: NOT_FOUND"));
+}
+
+TEST_F(CliTest, DlqReplayPrintsOnlyTheNewAlertId) {
+  std::string replayed;
+  std::string authorization;
+  EXPECT_CALL(*dead_letters_, ReplayDeadLetter)
+      .WillOnce([&](grpc::ClientContext* context,
+                    const alerts::v1::ReplayDeadLetterRequest& request,
+                    alerts::v1::ReplayDeadLetterResponse* response) {
+        replayed = request.alert_id();
+        authorization = AuthorizationOf(context);
+        response->set_alert_id("b1");
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1"}), kExitOk);
+  EXPECT_EQ(replayed, "a1");
+  EXPECT_EQ(authorization, "Bearer k1");
+  EXPECT_EQ(out_.str(), "b1\n");
+  EXPECT_THAT(err_.str(), IsEmpty());
+}
+
+TEST_F(CliTest, DlqReplayOfAReplayedDeadLetterPrintsTheSameIdAndSaysSo) {
+  EXPECT_CALL(*dead_letters_, ReplayDeadLetter)
+      .WillOnce([](grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+                   alerts::v1::ReplayDeadLetterResponse* response) {
+        response->set_alert_id("b1");
+        response->set_already_replayed(true);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1"}), kExitOk);
+  EXPECT_EQ(out_.str(), "b1\n");
+  EXPECT_THAT(err_.str(), HasSubstr("already replayed"));
+}
+
+TEST_F(CliTest, DlqReplayThatMayNotHaveHappenedSaysReplayingAgainIsSafe) {
+  EXPECT_CALL(*dead_letters_, ReplayDeadLetter)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "kafka down")));
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("replaying again is safe"));
 }
 
 }  // namespace

@@ -108,12 +108,14 @@ absl::StatusOr<Channel> ParseChannel(absl::string_view name) {
       absl::StrCat("unknown channel \"", name, "\"; expected sms or voice"));
 }
 
+std::string MaskedRecipient(absl::string_view country_code, absl::string_view last4) {
+  if (last4.empty()) return "unknown";
+  if (country_code.empty()) return absl::StrCat("••• ", last4);
+  return absl::StrCat("+", country_code, " ••• ", last4);
+}
+
 std::string MaskedRecipient(const alerts::v1::Alert& alert) {
-  if (alert.recipient_last4().empty()) return "unknown";
-  if (alert.recipient_country_code().empty()) {
-    return absl::StrCat("••• ", alert.recipient_last4());
-  }
-  return absl::StrCat("+", alert.recipient_country_code(), " ••• ", alert.recipient_last4());
+  return MaskedRecipient(alert.recipient_country_code(), alert.recipient_last4());
 }
 
 std::string FormatAlert(const alerts::v1::Alert& alert) {
@@ -189,6 +191,35 @@ std::string FormatReport(const alerts::v1::DeliveryReport& report) {
   for (const auto& counts : report.by_error_code()) {
     row(absl::StrCat("error ", counts.key()), counts);
   }
+  return out;
+}
+
+std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record) {
+  std::string line = absl::StrFormat(
+      "%s  %-5s  %-14s  #%-2d  %s  %s", record.alert_id(), ChannelName(record.channel()),
+      MaskedRecipient(record.recipient_country_code(), record.recipient_last4()), record.attempts(),
+      FormatTimestamp(record.dead_lettered_at()),
+      FormatError(record.twilio_error_code(), record.reason()));
+  if (!record.replayed_as().empty()) absl::StrAppend(&line, "  replayed as ", record.replayed_as());
+  return absl::StrCat(line, "\n");
+}
+
+std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {
+  std::string out;
+  const auto line = [&out](absl::string_view label, absl::string_view value) {
+    absl::StrAppendFormat(&out, "%-13s %s\n", label, value);
+  };
+  line("alert id", record.alert_id());
+  line("channel", ChannelName(record.channel()));
+  line("recipient", record.recipient().empty()
+                        ? MaskedRecipient(record.recipient_country_code(), record.recipient_last4())
+                        : record.recipient());
+  line("text", OrDash(record.text()));
+  line("attempt", absl::StrCat(record.attempts()));
+  line("error", FormatError(record.twilio_error_code(), record.reason()));
+  line("dead-lettered", FormatTimestamp(record.dead_lettered_at()));
+  line("replayed as", OrDash(record.replayed_as()));
+  line("replayed at", FormatTimestamp(record.replayed_at()));
   return out;
 }
 

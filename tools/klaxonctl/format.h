@@ -27,6 +27,7 @@ absl::string_view ChannelName(types::v1::Channel channel);
 absl::StatusOr<types::v1::Channel> ParseChannel(absl::string_view name);
 
 // "+1 ••• 2671"; "unknown" when audit returned no digits.
+std::string MaskedRecipient(absl::string_view country_code, absl::string_view last4);
 std::string MaskedRecipient(const alerts::v1::Alert& alert);
 
 // A multi-line, aligned description of the alert and its attempts, ending in a newline.
@@ -44,6 +45,13 @@ std::string FormatTrail(const alerts::v1::AuditTrail& trail);
 
 // The report as a table: total, then a row per channel, country code and Twilio error code.
 std::string FormatReport(const alerts::v1::DeliveryReport& report);
+
+// One line per dead letter for `dlq list`: id, channel, masked recipient, attempt, when, why,
+// and the new alert's id once replayed.
+std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record);
+// A multi-line, aligned description for `dlq show`, with the recipient and text when audit
+// returned them (masked recipient and "-" once they were shredded).
+std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record);
 
 // One line of proto3 JSON with the schema's field names and every field present.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);

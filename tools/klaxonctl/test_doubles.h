@@ -125,6 +125,52 @@ class FakeAlertReader final : public grpc::ClientReaderInterface<alerts::v1::Ale
   size_t next_ = 0;
 };
 
+class MockDeadLettersStub : public alerts::v1::DeadLetters::StubInterface {
+ public:
+  MOCK_METHOD(grpc::Status, ListDeadLetters,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               alerts::v1::ListDeadLettersResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListDeadLettersResponse>*,
+              AsyncListDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListDeadLettersResponse>*,
+              PrepareAsyncListDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, GetDeadLetter,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               alerts::v1::DeadLetterRecord*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeadLetterRecord>*,
+              AsyncGetDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::DeadLetterRecord>*,
+              PrepareAsyncGetDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::GetDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, ReplayDeadLetter,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               alerts::v1::ReplayDeadLetterResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLetterResponse>*,
+              AsyncReplayDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLetterResponse>*,
+              PrepareAsyncReplayDeadLetterRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
+               grpc::CompletionQueue*),
+              (override));
+};
+
 // A GetAlert answer: the alert with `status`, written into the response.
 inline auto ReturnAlertWithStatus(types::v1::AlertStatus status) {
   return [status](grpc::ClientContext*, const alerts::v1::GetAlertRequest& request,

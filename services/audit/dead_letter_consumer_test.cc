@@ -1,0 +1,132 @@
+#include "services/audit/dead_letter_consumer.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/audit/testing/dead_letter_fixtures.h"
+#include "services/audit/testing/fake_dead_letter_store.h"
+
+namespace klaxon::audit {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::kDeadLetteredAt;
+using testing::kRecipient;
+using testing::kText;
+using ::testing::Not;
+
+constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+
+class DeadLetterConsumerTest : public ::testing::Test {
+ protected:
+  absl::Status Consume(const std::string& value) {
+    return consumer_.Handle(
+        {.topic = "t.klaxon.dlq", .partition = 2, .offset = 7, .key = kAlertId, .value = value});
+  }
+
+  double Consumed(const std::string& result) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "klaxon_audit_dead_letters_consumed_total") continue;
+      for (const auto& metric : family.metric) {
+        if (metric.label[0].value == result) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  std::string Logs() const {
+    std::string all;
+    for (const std::string& line : sink_.Lines()) all += line + "\n";
+    return all;
+  }
+
+  FakeDeadLetterStore store_;
+  crypto::LocalKeyring keyring_ = testing::TestKeyring();
+  PersonalData personal_data_{keyring_};
+  const crypto::BlindIndex blind_index_ = testing::TestBlindIndex();
+  prometheus::Registry registry_;
+  DeadLetterMetrics metrics_{registry_};
+  log::MemorySink sink_;
+  log::Logger logger_{
+      {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
+  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
+};
+
+TEST_F(DeadLetterConsumerTest, StoresTheSummaryAndTheRecipientsBlindIndex) {
+  ASSERT_TRUE(Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString()).ok());
+  absl::StatusOr<std::optional<StoredDeadLetter>> stored = store_.Get("billing", kAlertId);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const DeadLetterSummary& summary = (*stored)->summary;
+  EXPECT_EQ(summary.channel, types::v1::CHANNEL_SMS);
+  EXPECT_EQ(summary.attempt, 3u);
+  EXPECT_EQ(summary.reason, "out of attempts after 3; last: HTTP 503");
+  EXPECT_EQ(summary.twilio_error_code, 30008);
+  EXPECT_EQ(summary.recipient_country_code, "1");
+  EXPECT_EQ(summary.recipient_last4, "0123");
+  EXPECT_EQ(summary.dead_lettered_at, kDeadLetteredAt);
+  EXPECT_FALSE(summary.replayed_as.has_value());
+  EXPECT_EQ(store_.RecipientIndex(kAlertId), blind_index_.Compute(kRecipient));
+  EXPECT_EQ(Consumed("stored"), 1);
+}
+
+TEST_F(DeadLetterConsumerTest, SealsTheWholeRequestUnderTheRecordsDataKey) {
+  const events::v1::AlertRequested request = testing::Request(kAlertId);
+  ASSERT_TRUE(Consume(testing::Letter(request).SerializeAsString()).ok());
+  const StoredDeadLetter stored = store_.Get("billing", kAlertId).value().value();
+  EXPECT_THAT(stored.request_ciphertext, Not(HasSubstr(kRecipient)));
+  EXPECT_THAT(stored.request_ciphertext, Not(HasSubstr(kText)));
+  absl::StatusOr<Fields> opened =
+      personal_data_.Open(kDeadLettersTable, kAlertId, *stored.wrapped_key,
+                          {{kRequestColumn, stored.request_ciphertext}});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->at(kRequestColumn), request.SerializeAsString());
+}
+
+TEST_F(DeadLetterConsumerTest, ARepeatedDeadLetterIsStoredOnce) {
+  const std::string value = testing::Letter(testing::Request(kAlertId)).SerializeAsString();
+  ASSERT_TRUE(Consume(value).ok());
+  ASSERT_TRUE(Consume(value).ok());
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(Consumed("duplicate"), 1);
+}
+
+TEST_F(DeadLetterConsumerTest, AnUndecodableMessageIsSkippedCountedAndLoggedWithoutPersonalData) {
+  events::v1::AlertRequested request = testing::Request(kAlertId);
+  request.mutable_header()->set_alert_id("not-a-uuid");
+  const absl::Status status = Consume(testing::Letter(request).SerializeAsString());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Consume("\xff garbage").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(Consumed("invalid"), 2);
+  EXPECT_THAT(Logs(), HasSubstr("dead_letter_invalid"));
+  EXPECT_THAT(Logs(), Not(HasSubstr(kRecipient)));
+  EXPECT_THAT(Logs(), Not(HasSubstr(kText)));
+}
+
+TEST_F(DeadLetterConsumerTest, ALetterWithoutAValidRecipientIsSkipped) {
+  events::v1::AlertRequested request = testing::Request(kAlertId);
+  request.set_recipient("+1415");
+  EXPECT_EQ(Consume(testing::Letter(request).SerializeAsString()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.size(), 0u);
+}
+
+TEST_F(DeadLetterConsumerTest, AStoreOutageIsRetried) {
+  store_.FailWith(absl::InternalError("connection reset"));
+  const absl::Status status =
+      Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Consumed("retry"), 1);
+}
+
+TEST_F(DeadLetterConsumerTest, TheStoredLineNamesTheAlertButNotTheRecipient) {
+  ASSERT_TRUE(Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString()).ok());
+  EXPECT_THAT(Logs(), HasSubstr(kAlertId));
+  EXPECT_THAT(Logs(), Not(HasSubstr(kRecipient)));
+  EXPECT_THAT(Logs(), Not(HasSubstr(kText)));
+}
+
+}  // namespace
+}  // namespace klaxon::audit

@@ -1,0 +1,29 @@
+#pragma once
+// The DeadLetterStore adapter for Postgres: table dead_letters and its data_keys rows (schema:
+// services/audit/migrations/0004_audit_records.sql). Add() inserts both in one transaction, ON
+// CONFLICT DO NOTHING; ClaimReplay() is one conditional UPDATE, so concurrent replays of one dead
+// letter serialise on its row and all see the first claim's id.
+
+#include "common/pg/database.h"
+#include "services/audit/dead_letters.h"
+
+namespace klaxon::audit {
+
+class PostgresDeadLetterStore final : public DeadLetterStore {
+ public:
+  // `db` is borrowed and must outlive the store.
+  explicit PostgresDeadLetterStore(pg::Database& db) : db_(db) {}
+
+  absl::StatusOr<bool> Add(const NewDeadLetter& letter) override;
+  absl::StatusOr<std::vector<DeadLetterSummary>> List(const DeadLetterQuery& query) override;
+  absl::StatusOr<std::optional<StoredDeadLetter>> Get(absl::string_view caller,
+                                                      absl::string_view alert_id) override;
+  absl::StatusOr<ReplayClaim> ClaimReplay(absl::string_view caller, absl::string_view alert_id,
+                                          absl::string_view new_alert_id, absl::Time now) override;
+  absl::StatusOr<int64_t> CountPending() override;
+
+ private:
+  pg::Database& db_;
+};
+
+}  // namespace klaxon::audit
