@@ -24,7 +24,8 @@ void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
 
 }  // namespace
 
-klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
+klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
+  const AlertRecord& record = view.record;
   klaxon::alerts::v1::Alert alert;
   alert.set_alert_id(record.alert_id);
   alert.set_channel(record.channel);
@@ -34,6 +35,9 @@ klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
   alert.set_twilio_sid(record.twilio_sid);
   alert.set_twilio_error_code(record.twilio_error_code);
   alert.set_reason(record.reason);
+  alert.set_recipient(view.recipient);
+  alert.set_text(view.text);
+  alert.set_personal_data_shredded(view.personal_data_shredded);
   SetTimestamp(record.created_at, alert.mutable_created_at());
   SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {
@@ -72,7 +76,7 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
   // gRPC keeps request and response alive until the reactor is finished.
   const bool accepted =
       executor_.Submit([this, reactor, request, response, deadline, caller = *std::move(caller)] {
-        absl::StatusOr<AlertRecord> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
+        absl::StatusOr<AlertView> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
         Finish(reactor, alert.status());
       });

@@ -13,7 +13,7 @@
 namespace klaxon::audit {
 
 // The caller-facing form of a record: recipient summary only, timestamps as protobuf Timestamps.
-klaxon::alerts::v1::Alert ToProto(const AlertRecord& record);
+klaxon::alerts::v1::Alert ToProto(const AlertView& alert);
 
 class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackService {
  public:

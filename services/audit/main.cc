@@ -1,5 +1,6 @@
-// audit: wiring only. Reads the configuration, migrates the schema, consumes the request,
-// delivery and Twilio event topics into Postgres, serves AlertQuery over gRPC, and drains on
+// audit: wiring only. Reads the configuration, migrates the schema, creates the coming months'
+// event log partitions, consumes the request, delivery and Twilio event topics into Postgres in
+// batches (ADR 0008), serves AlertQuery over gRPC, and drains on
 // SIGTERM: gRPC first (no new queries), then the consumer (which commits the offsets of what it
 // stored).
 
@@ -27,7 +28,9 @@
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
+#include "services/audit/batch_writer.h"
 #include "services/audit/kafka_offset_oracle.h"
+#include "services/audit/personal_data.h"
 #include "services/audit/postgres_alert_store.h"
 #include "services/audit/topics.h"
 
@@ -40,6 +43,8 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr size_t kMaxPgConnections = 10;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
+// audit_events partitions created at start beyond the current month (ADR 0008).
+constexpr int kEventPartitionsAhead = 2;
 
 struct Settings {
   runtime::CommonSettings common;
@@ -48,6 +53,9 @@ struct Settings {
   std::string pg_url;
   std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
   std::string blind_index_key;  // the recipient's blind index, its own key
+  // Events written in one transaction at most; also how many messages the consumer handles at
+  // once, so one batch can take every message in flight.
+  int batch_size = 1000;
 };
 
 Settings ReadSettings() {
@@ -57,7 +65,9 @@ Settings ReadSettings() {
                     .api_keys = reader.Secret("KLAXON_API_KEYS"),
                     .pg_url = reader.Secret("KLAXON_PG_URL"),
                     .keyring = reader.Secret("KLAXON_KEYRING"),
-                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY")};
+                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
+                    .batch_size = static_cast<int>(
+                        reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000))};
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
@@ -107,6 +117,12 @@ int Run() {
   auto applied = pg::ApplyMigrations(**db, AuditMigrations());
   if (!applied.ok()) return fail("migrate_schema", applied.status());
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
+  timing::RealClock clock;
+  PostgresAlertStore store(**db);
+  if (absl::Status created = store.EnsureEventPartitions(clock.Now(), kEventPartitionsAhead);
+      !created.ok()) {
+    return fail("create_event_partitions", created);
+  }
 
   const Topics topics = Topics::WithPrefix(settings.common.topic_prefix);
   auto consumer =
@@ -115,20 +131,26 @@ int Run() {
                                     .topics = topics.All(),
                                     .client_id = kService,
                                     .log = (*runtime)->KafkaLog(),
-                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup)});
+                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup),
+                                    .max_in_flight = settings.batch_size});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
 
-  PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
-  timing::RealClock clock;
-  // ServiceRuntime::Create accepted the same key, so this cannot fail in practice.
+  // ReadSettings accepted the same keys, so these cannot fail in practice.
   auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   if (!redactor.ok()) return fail("create_phone_redactor", redactor.status());
-  AuditConsumer handler(store, topics, metrics, clock, logger, *redactor);
+  auto keyring = crypto::LocalKeyring::Parse(settings.keyring);
+  if (!keyring.ok()) return fail("read_keyring", keyring.status());
+  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
+  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
+  PersonalData personal_data(*keyring);
+  BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size)});
+  AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
+                        *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
-  AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
+  AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   AlertQueryService service(*api_keys, reader, metrics);
   auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
   if (!server.ok()) return fail("start_grpc", server.status());

@@ -6,11 +6,12 @@
 
 namespace klaxon::audit {
 
-std::string DataKeyOwner(std::string_view table, std::string_view record_id) {
+std::string DataKeyOwner(absl::string_view table, absl::string_view record_id) {
   return absl::StrCat(table, "/", record_id);
 }
 
-absl::StatusOr<SealedRecord> PersonalData::Seal(std::string_view table, std::string_view record_id,
+absl::StatusOr<SealedRecord> PersonalData::Seal(absl::string_view table,
+                                                absl::string_view record_id,
                                                 const Fields& plaintext) {
   SealedRecord record{.owner = DataKeyOwner(table, record_id)};
   absl::StatusOr<crypto::NewDataKey> key = envelope_.NewKey(record.owner);
@@ -25,7 +26,7 @@ absl::StatusOr<SealedRecord> PersonalData::Seal(std::string_view table, std::str
   return record;
 }
 
-absl::StatusOr<Fields> PersonalData::Open(std::string_view table, std::string_view record_id,
+absl::StatusOr<Fields> PersonalData::Open(absl::string_view table, absl::string_view record_id,
                                           const crypto::WrappedKey& wrapped_key,
                                           const Fields& ciphertext) {
   absl::StatusOr<crypto::DataKey> key =
