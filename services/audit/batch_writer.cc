@@ -34,6 +34,11 @@ absl::StatusOr<IngestResult> BatchWriter::Write(IngestItem item) {
   return *std::move(waiter.result);
 }
 
+size_t BatchWriter::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.size();
+}
+
 void BatchWriter::WriteBatch(const std::vector<Waiter*>& batch) {
   std::vector<IngestItem> items;
   items.reserve(batch.size());

@@ -36,6 +36,9 @@ class BatchWriter {
   // error that failed it. Thread-safe; blocks.
   absl::StatusOr<IngestResult> Write(IngestItem item);
 
+  // Items waiting for the next batch (not the one being written).
+  size_t waiting() const;
+
  private:
   struct Waiter {
     IngestItem item;
@@ -47,7 +50,7 @@ class BatchWriter {
 
   AlertStore& store_;
   const BatchWriterOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable done_;  // a batch finished, or the writer's place became free
   std::deque<Waiter*> waiting_;   // guarded by mutex_
   bool writing_ = false;          // guarded by mutex_
