@@ -41,6 +41,22 @@ inline absl::StatusOr<std::optional<StatusAdvance>> Apply(AlertStore& store,
   return result->advanced;
 }
 
+// Records `change` as an opt-out or opt-in event at `progress`; whether the consent changed.
+inline absl::StatusOr<bool> RecordConsent(AlertStore& store, const ConsentChange& change,
+                                          const ConsumedOffset& progress) {
+  EventLogEntry entry{
+      .event_key = absl::StrCat("test:", change.recipient_token, ":", change.opted_out, ":",
+                                absl::ToUnixMicros(change.changed_at), ":", change.keyword),
+      .kind = change.opted_out ? "opt_out" : "opt_in",
+      .recipient_country_code = change.country_code,
+      .recipient_last4 = change.last4,
+      .occurred_at = change.changed_at};
+  absl::StatusOr<IngestResult> result =
+      WriteOne(store, {.progress = progress, .entry = std::move(entry), .consent = change});
+  if (!result.ok()) return result.status();
+  return result->consent_changed;
+}
+
 // Records progress alone, as for a message that does not decode.
 inline absl::Status RecordProgress(AlertStore& store, const ConsumedOffset& progress) {
   return WriteOne(store, {.progress = progress}).status();
