@@ -40,8 +40,11 @@ absl::StatusOr<AlertView> AlertReader::GetAlert(std::string_view caller, std::st
   }
   absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
   if (!stored.ok()) return stored.status();
-  absl::StatusOr<AlertRecord> found =
-      stored->has_value() ? **std::move(stored) : WaitForAlert(caller, alert_id, deadline);
+  // An alert known only from an outcome waits for its request like a missing one, so the
+  // caller's own write (recipient, text, created_at) is in the answer.
+  absl::StatusOr<AlertRecord> found = stored->has_value() && (*stored)->requested
+                                          ? **std::move(stored)
+                                          : WaitForAlert(caller, alert_id, deadline);
   if (!found.ok()) return found.status();
   return Opened(*std::move(found));
 }
@@ -99,15 +102,24 @@ absl::StatusOr<AlertRecord> AlertReader::WaitForAlert(std::string_view caller,
     if (!caught_up.ok()) return caught_up.status();
     absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
     if (!stored.ok()) return stored.status();
-    if (stored->has_value()) {
+    if (stored->has_value() && (*stored)->requested) {
       metrics_.ReadYourWritesWait("found", clock_.Now() - start);
       return **std::move(stored);
     }
     if (*caught_up) {
+      if (stored->has_value()) {
+        metrics_.ReadYourWritesWait("found", clock_.Now() - start);
+        return **std::move(stored);
+      }
       metrics_.ReadYourWritesWait("not_found", clock_.Now() - start);
       return NotFound(alert_id);
     }
     const absl::Time now = clock_.Now();
+    if (now >= give_up && stored->has_value()) {
+      // What is known beats no answer: the request is still on its way.
+      metrics_.ReadYourWritesWait("timed_out", now - start);
+      return **std::move(stored);
+    }
     if (now >= give_up) {
       metrics_.ReadYourWritesWait("timed_out", now - start);
       return absl::UnavailableError(

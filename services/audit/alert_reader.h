@@ -12,6 +12,9 @@
 // status polls (or watches) until it appears, and waiting on those watermarks would only slow
 // every GetAlert by audit's lag on the busiest topic.
 //
+// An alert known only from an outcome (its request not consumed yet) is waited for the same way,
+// so the answer carries the caller's own write; after the wait it is returned as it is.
+//
 // The alert's recipient and text are opened here (PersonalData, ADR 0008), the one place they
 // are decrypted: an alert whose data key retention deleted answers with personal_data_shredded;
 // one whose ciphertext or wrapped key does not open (altered, or copied from another row) fails
