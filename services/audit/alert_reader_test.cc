@@ -133,6 +133,39 @@ TEST_F(AlertReaderTest, WaitsForEveryRequestTopicBeforeNotFound) {
   EXPECT_EQ(clock_.sleeps().size(), 1u);
 }
 
+// An outcome consumed before the caller's request: the reader waits for the request too.
+AlertEvent SentBeforeTheRequest(AlertEvent requested) {
+  requested.kind = AlertEvent::Kind::kOutcome;
+  requested.status = klaxon::types::v1::ALERT_STATUS_SENT;
+  requested.recipient_country_code.clear();
+  requested.recipient_last4.clear();
+  return requested;
+}
+
+TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeWaitsForItsRequest) {
+  oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
+                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
+                  .ok());
+  clock_.OnSleep([&] { Consume(0); });
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_TRUE(alert->record.requested);
+  EXPECT_EQ(alert->record.recipient_last4, "0100");
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_SENT);
+}
+
+TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeIsReturnedAsItIsAfterMaxWait) {
+  oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
+                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
+                  .ok());
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_FALSE(alert->record.requested);
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_SENT);
+}
+
 TEST_F(AlertReaderTest, ConsumerThatDoesNotCatchUpGivesUnavailableAfterMaxWait) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   const absl::Time start = clock_.Now();
