@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,6 +81,46 @@ std::vector<messaging::InboundMessage> AlertMessages(const Topics& topics, int64
            .value = delivered.SerializeAsString()}};
 }
 
+// Counts the batches the writer hands the store and the time they take.
+class TimedStore final : public audit::AlertStore {
+ public:
+  explicit TimedStore(audit::AlertStore& store) : store_(store) {}
+
+  absl::StatusOr<std::vector<audit::IngestResult>> Write(
+      const std::vector<audit::IngestItem>& batch) override {
+    const absl::Time start = absl::Now();
+    auto written = store_.Write(batch);
+    const absl::Duration took = absl::Now() - start;
+    std::lock_guard lock(mutex_);
+    ++batches_;
+    items_ += static_cast<int64_t>(batch.size());
+    writing_ += took;
+    return written;
+  }
+  absl::StatusOr<std::optional<audit::AlertRecord>> GetAlert(std::string_view caller,
+                                                             std::string_view alert_id) override {
+    return store_.GetAlert(caller, alert_id);
+  }
+  absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override {
+    return store_.NextOffset(topic, partition);
+  }
+
+  std::string Summary() const {
+    std::lock_guard lock(mutex_);
+    if (batches_ == 0) return "no batches";
+    return absl::StrFormat("%d batches of %.0f events on average, %.1f ms each", batches_,
+                           static_cast<double>(items_) / static_cast<double>(batches_),
+                           absl::ToDoubleMilliseconds(writing_) / static_cast<double>(batches_));
+  }
+
+ private:
+  audit::AlertStore& store_;
+  mutable std::mutex mutex_;
+  int64_t batches_ = 0;
+  int64_t items_ = 0;
+  absl::Duration writing_;
+};
+
 int Run(int argc, char** argv) {
   CLI::App app{"Stores synthetic events through audit's write path and reports events/s"};
   std::string pg_url;
@@ -101,7 +142,8 @@ int Run(int argc, char** argv) {
     std::cerr << "bench-audit-ingest: " << migrated.status() << "\n";
     return 1;
   }
-  audit::PostgresAlertStore store(**db);
+  audit::PostgresAlertStore postgres(**db);
+  TimedStore store(postgres);
   auto keyring = crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
   audit::PersonalData personal_data(keyring);
   const auto blind_index =
@@ -142,6 +184,7 @@ int Run(int argc, char** argv) {
       "batch size %d, %d retried writes\n",
       stored, alerts, seconds, static_cast<double>(stored) / seconds, concurrency, batch_size,
       failed.load());
+  std::cout << "bench-audit-ingest: " << store.Summary() << "\n";
   return 0;
 }
 
