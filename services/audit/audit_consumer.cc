@@ -120,7 +120,7 @@ absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& m
     metrics_.TwilioEvent(reading->kind, "applied");
     return absl::OkStatus();
   }
-  absl::StatusOr<EventLogEntry> entry = IgnoredEntry(*reading);
+  absl::StatusOr<EventLogEntry> entry = TwilioEntry(*reading);
   if (!entry.ok()) return Retryable(message, SealFailed(entry.status()));
   if (reading->consent.has_value()) {
     return RecordConsent(
@@ -145,7 +145,7 @@ absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& m
   return absl::OkStatus();
 }
 
-absl::StatusOr<EventLogEntry> AuditConsumer::IgnoredEntry(const TwilioEventReading& reading) {
+absl::StatusOr<EventLogEntry> AuditConsumer::TwilioEntry(const TwilioEventReading& reading) {
   EventLogEntry entry{
       .event_key = reading.event_key,
       .kind = std::string(reading.kind),

@@ -19,10 +19,11 @@
 //                       and logged, never failed
 //   kInvalidArgument    undecodable message; its offset is recorded in the store, then the
 //                       consumer skips it
-//   kUnavailable        the store failed; the consumer retries the same message. Audit is the
-//                       system of record, so a store error is never a reason to drop an event:
-//                       errors other than bad input are reported as retryable, and a persistent
-//                       one shows up as consumer lag rather than as a silent gap.
+//   kUnavailable        the store failed, or sealing did (the keyring); the consumer retries the
+//                       same message. Audit is the system of record, so a store error is never a
+//                       reason to drop an event: errors other than bad input are reported as
+//                       retryable, and a persistent one shows up as consumer lag rather than as a
+//                       silent gap.
 
 #include <cstdint>
 
@@ -68,7 +69,7 @@ class AuditConsumer final : public messaging::MessageHandler {
   absl::StatusOr<IngestResult> Ingest(const messaging::InboundMessage& message, IngestItem item,
                                       std::string_view consumed_as = "applied");
   // The log row of a Twilio event that moves no alert, its sender sealed and indexed.
-  absl::StatusOr<EventLogEntry> IgnoredEntry(const TwilioEventReading& reading);
+  absl::StatusOr<EventLogEntry> TwilioEntry(const TwilioEventReading& reading);
   // Records the progress past a message that does not decode, then returns `invalid`.
   absl::Status SkipInvalid(const messaging::InboundMessage& message, const ConsumedOffset& progress,
                            const absl::Status& invalid);
