@@ -6,6 +6,14 @@
 // "delivered" callback). Kafka is left out: it measures what audit adds, sealing included.
 //
 //   bench-audit-ingest --pg-url postgresql://postgres@127.0.0.1:5432/bench --events 100000
+//
+// With --kafka-brokers it measures a running klaxon-audit instead: it creates the topics of
+// --topic-prefix (the audit's KLAXON_TOPIC_PREFIX), publishes the same events to them from
+// --publishers threads, and times until the audit's consumer_progress in --pg-url (the audit's
+// database) covers every one of them.
+//
+//   bench-audit-ingest --pg-url <audit's database> --kafka-brokers 127.0.0.1:9092
+//     --topic-prefix bench1. --events 100000
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +29,8 @@
 #include "common/crypto/blind_index.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
 #include "common/log/log.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
@@ -121,23 +131,118 @@ class TimedStore final : public audit::AlertStore {
   absl::Duration writing_;
 };
 
-int Run(int argc, char** argv) {
-  CLI::App app{"Stores synthetic events through audit's write path and reports events/s"};
+// Messages audit has consumed from the topics of `prefix`: the sum of their recorded next offsets.
+absl::StatusOr<int64_t> Consumed(pg::Database& db, const std::string& prefix) {
+  int64_t consumed = 0;
+  absl::Status read = db.Transact([&](pqxx::work& txn) {
+    consumed = txn.exec_params(
+                      "SELECT coalesce(sum(next_offset), 0)::bigint FROM "
+                      "consumer_progress WHERE starts_with(topic, $1)",
+                      prefix)[0][0]
+                   .as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  return consumed;
+}
+
+struct Flags {
   std::string pg_url;
   int64_t events = 100'000;
   int concurrency = 1000;
   size_t batch_size = 1000;
-  app.add_option("--pg-url", pg_url, "libpq URL of a database for the benchmark")->required();
-  app.add_option("--events", events, "events to store (three per alert)");
-  app.add_option("--concurrency", concurrency, "handlers at once (the consumer's max_in_flight)");
-  app.add_option("--batch-size", batch_size, "KLAXON_AUDIT_BATCH_SIZE");
+  std::string kafka_brokers;
+  std::string topic_prefix;
+  int publishers = 64;
+};
+
+int ThroughKafka(const Flags& flags, pg::Database& db) {
+  const Topics topics = Topics::WithPrefix(flags.topic_prefix);
+  auto created =
+      kafka::CreateTopics({.brokers = flags.kafka_brokers, .prefix = flags.topic_prefix});
+  if (!created.ok()) {
+    std::cerr << "bench-audit-ingest: " << created.status() << "\n";
+    return 1;
+  }
+  auto publisher = kafka::KafkaPublisher::Create(
+      {.brokers = flags.kafka_brokers, .properties = {{"linger.ms", "5"}}});
+  if (!publisher.ok()) {
+    std::cerr << "bench-audit-ingest: " << publisher.status() << "\n";
+    return 1;
+  }
+  absl::StatusOr<int64_t> before = Consumed(db, flags.topic_prefix);
+  if (!before.ok()) {
+    std::cerr << "bench-audit-ingest: " << before.status() << "\n";
+    return 1;
+  }
+  const std::string run = absl::StrFormat("%08x", absl::ToUnixSeconds(absl::Now()) & 0xffffffff);
+  const int64_t alerts = (flags.events + 2) / 3;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> failed{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> publishers;
+  for (int p = 0; p < flags.publishers; ++p) {
+    publishers.emplace_back([&] {
+      for (int64_t n = next++; n < alerts; n = next++) {
+        for (const messaging::InboundMessage& message : AlertMessages(topics, n, run)) {
+          while (
+              !(*publisher)
+                   ->Publish({.topic = message.topic, .key = message.key, .value = message.value},
+                             absl::Seconds(10))
+                   .ok()) {
+            ++failed;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : publishers) thread.join();
+  const absl::Duration published = absl::Now() - start;
+  const int64_t total = alerts * 3;
+  const absl::Time give_up = absl::Now() + absl::Minutes(10);
+  int64_t consumed = 0;
+  while (absl::Now() < give_up) {
+    absl::StatusOr<int64_t> now = Consumed(db, flags.topic_prefix);
+    if (now.ok()) consumed = *now - *before;
+    if (consumed >= total) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cout << absl::StrFormat(
+      "bench-audit-ingest: %d events published in %.2f s (%d republished); audit's progress "
+      "covered %d of them %.2f s after the first was published = %.0f events/s\n",
+      total, absl::ToDoubleSeconds(published), failed.load(), consumed, seconds,
+      static_cast<double>(consumed) / seconds);
+  return consumed >= total ? 0 : 1;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"Stores synthetic events through audit's write path and reports events/s"};
+  Flags flags;
+  app.add_option("--pg-url", flags.pg_url,
+                 "libpq URL of a database for the benchmark (the "
+                 "audit's own with --kafka-brokers)")
+      ->required();
+  app.add_option("--events", flags.events, "events to store (three per alert)");
+  app.add_option("--concurrency", flags.concurrency,
+                 "in process: handlers at once (the consumer's max_in_flight)");
+  app.add_option("--batch-size", flags.batch_size, "in process: KLAXON_AUDIT_BATCH_SIZE");
+  app.add_option("--kafka-brokers", flags.kafka_brokers,
+                 "measure a running klaxon-audit through these brokers");
+  app.add_option("--topic-prefix", flags.topic_prefix, "the audit's KLAXON_TOPIC_PREFIX");
+  app.add_option("--publishers", flags.publishers, "with --kafka-brokers: publishing threads");
   CLI11_PARSE(app, argc, argv);
+  const std::string& pg_url = flags.pg_url;
+  const int64_t events = flags.events;
+  const int concurrency = flags.concurrency;
+  const size_t batch_size = flags.batch_size;
 
   auto db = pg::Database::Connect(pg_url, {.max_connections = 4});
   if (!db.ok()) {
     std::cerr << "bench-audit-ingest: " << db.status() << "\n";
     return 1;
   }
+  if (!flags.kafka_brokers.empty()) return ThroughKafka(flags, **db);
   if (auto migrated = pg::ApplyMigrations(**db, audit::AuditMigrations()); !migrated.ok()) {
     std::cerr << "bench-audit-ingest: " << migrated.status() << "\n";
     return 1;
