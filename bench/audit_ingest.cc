@@ -154,6 +154,7 @@ struct Flags {
   std::string kafka_brokers;
   std::string topic_prefix;
   int publishers = 64;
+  int writers = 1;
 };
 
 int ThroughKafka(const Flags& flags, pg::Database& db) {
@@ -227,6 +228,7 @@ int Run(int argc, char** argv) {
   app.add_option("--concurrency", flags.concurrency,
                  "in process: handlers at once (the consumer's max_in_flight)");
   app.add_option("--batch-size", flags.batch_size, "in process: KLAXON_AUDIT_BATCH_SIZE");
+  app.add_option("--writers", flags.writers, "in process: batches written at once");
   app.add_option("--kafka-brokers", flags.kafka_brokers,
                  "measure a running klaxon-audit through these brokers");
   app.add_option("--topic-prefix", flags.topic_prefix, "the audit's KLAXON_TOPIC_PREFIX");
@@ -260,7 +262,7 @@ int Run(int argc, char** argv) {
   audit::AuditMetrics metrics(registry);
   timing::RealClock clock;
   const Topics topics = Topics::WithPrefix("bench.");
-  audit::BatchWriter writer(store, {.max_batch = batch_size});
+  audit::BatchWriter writer(store, {.max_batch = batch_size, .max_writers = flags.writers});
   audit::AuditConsumer consumer(writer, personal_data, blind_index, topics, metrics, clock, logger,
                                 redactor);
 

@@ -67,7 +67,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
                                                   .max_in_flight = 64});
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     consumer_ = *std::move(consumer);
-    writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{.max_batch = 64});
+    writer_ = std::make_unique<BatchWriter>(*store_,
+                                            BatchWriterOptions{.max_batch = 64, .max_writers = 2});
     handler_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
                                                metrics_, clock_, logger_, redactor_);
     oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));

@@ -16,19 +16,19 @@ absl::StatusOr<IngestResult> BatchWriter::Write(IngestItem item) {
   std::unique_lock lock(mutex_);
   waiting_.push_back(&waiter);
   while (!waiter.result.has_value()) {
-    if (writing_) {
+    if (writers_ >= std::max(options_.max_writers, 1) || waiting_.empty()) {
       done_.wait(lock);
       continue;
     }
     // This handler writes the next batch (its own item may be in a later one when many wait).
-    writing_ = true;
+    ++writers_;
     const size_t size = std::min(waiting_.size(), std::max<size_t>(options_.max_batch, 1));
     std::vector<Waiter*> batch(waiting_.begin(), waiting_.begin() + static_cast<long>(size));
     waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<long>(size));
     lock.unlock();
     WriteBatch(batch);
     lock.lock();
-    writing_ = false;
+    --writers_;
     done_.notify_all();
   }
   return *std::move(waiter.result);

@@ -181,5 +181,21 @@ TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
   EXPECT_EQ(store_.store_.Events().size(), 3);
 }
 
+TEST(BatchWriterWritersTest, SecondWriterWritesWhileTheFirstBatchCommits) {
+  GatedStore store;
+  BatchWriter writer(store, {.max_batch = 3, .max_writers = 2});
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n) {
+    threads.emplace_back([&, n] { EXPECT_TRUE(writer.Write(Accepted(n)).ok()); });
+    ASSERT_TRUE(PollUntil([&] { return store.writes_started() == n + 1; }));
+  }
+  // Both batches are in the store at once; a third item waits for one of them.
+  threads.emplace_back([&] { EXPECT_TRUE(writer.Write(Accepted(2)).ok()); });
+  ASSERT_TRUE(PollUntil([&] { return writer.waiting() == 1; }));
+  store.Open();
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(store.batches().size(), 3);
+}
+
 }  // namespace
 }  // namespace klaxon::audit

@@ -56,18 +56,22 @@ struct Settings {
   // Events written in one transaction at most; also how many messages the consumer handles at
   // once, so one batch can take every message in flight.
   int batch_size = 1000;
+  int batch_writers = 2;  // batches written at once
 };
 
 Settings ReadSettings() {
   config::Reader reader(config::FromProcessEnvironment());
-  Settings settings{.common = runtime::ReadCommonSettings(reader),
-                    .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
-                    .api_keys = reader.Secret("KLAXON_API_KEYS"),
-                    .pg_url = reader.Secret("KLAXON_PG_URL"),
-                    .keyring = reader.Secret("KLAXON_KEYRING"),
-                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
-                    .batch_size = static_cast<int>(
-                        reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000))};
+  Settings settings{
+      .common = runtime::ReadCommonSettings(reader),
+      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
+      .api_keys = reader.Secret("KLAXON_API_KEYS"),
+      .pg_url = reader.Secret("KLAXON_PG_URL"),
+      .keyring = reader.Secret("KLAXON_KEYRING"),
+      .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
+      .batch_size =
+          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000)),
+      .batch_writers =
+          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4))};
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
@@ -146,7 +150,8 @@ int Run() {
   auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
   if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
   PersonalData personal_data(*keyring);
-  BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size)});
+  BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
+                             .max_writers = settings.batch_writers});
   AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
                         *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
