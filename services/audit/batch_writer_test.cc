@@ -1,7 +1,7 @@
 #include "services/audit/batch_writer.h"
 
+#include <array>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -117,7 +117,8 @@ class BatchWriterTest : public ::testing::Test {
     threads_.emplace_back([this] { results_[0] = writer_.Write(Accepted(0)); });
     ASSERT_TRUE(PollUntil([&] { return store_.writes_started() == 1; }));
     for (int n = 1; n <= count; ++n) {
-      threads_.emplace_back([this, n] { results_[n] = writer_.Write(Accepted(n)); });
+      threads_.emplace_back(
+          [this, n] { results_[static_cast<size_t>(n)] = writer_.Write(Accepted(n)); });
       ASSERT_TRUE(PollUntil([&] { return writer_.waiting() == static_cast<size_t>(n); }));
     }
   }
@@ -131,7 +132,8 @@ class BatchWriterTest : public ::testing::Test {
   GatedStore store_;
   BatchWriter writer_{store_, {.max_batch = 3}};
   std::vector<std::thread> threads_;
-  std::map<int, absl::StatusOr<IngestResult>> results_ = {};
+  // One slot per item, each written by its own thread only.
+  std::array<absl::StatusOr<IngestResult>, 8> results_;
 };
 
 TEST_F(BatchWriterTest, LoneItemIsWrittenAtOnce) {
@@ -147,7 +149,7 @@ TEST_F(BatchWriterTest, ItemsArrivingDuringAWriteFormTheNextBatchInArrivalOrder)
   Finish();
   EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:0"),
                                             ElementsAre("outcome:1", "outcome:2", "outcome:3")));
-  for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(n).ok()) << n;
+  for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(static_cast<size_t>(n)).ok()) << n;
   EXPECT_EQ(*store_.store_.NextOffset("delivery", 0), 4);
 }
 
@@ -163,9 +165,10 @@ TEST_F(BatchWriterTest, FailedBatchFailsEveryWaiterAndStoresNothingOfIt) {
   store_.FailAfterFirst(absl::UnavailableError("Postgres is unreachable"));
   LineUp(3);
   Finish();
-  EXPECT_TRUE(results_.at(0).ok());
+  EXPECT_TRUE(results_.at(static_cast<size_t>(0)).ok());
   for (int n = 1; n <= 3; ++n) {
-    EXPECT_EQ(results_.at(n).status().code(), absl::StatusCode::kUnavailable) << n;
+    EXPECT_EQ(results_.at(static_cast<size_t>(n)).status().code(), absl::StatusCode::kUnavailable)
+        << n;
   }
   EXPECT_EQ(*store_.store_.NextOffset("delivery", 0), 1);
   EXPECT_EQ(store_.store_.Events().size(), 1);
@@ -175,9 +178,10 @@ TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
   store_.Refuse("outcome:2");
   LineUp(3);
   Finish();
-  EXPECT_TRUE(results_.at(1).ok());
-  EXPECT_EQ(results_.at(2).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(results_.at(3).ok());
+  EXPECT_TRUE(results_.at(static_cast<size_t>(1)).ok());
+  EXPECT_EQ(results_.at(static_cast<size_t>(2)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results_.at(static_cast<size_t>(3)).ok());
   EXPECT_EQ(store_.store_.Events().size(), 3);
 }
 
