@@ -1,7 +1,8 @@
 #pragma once
 // Audit's view of an alert: the projection row every consumed event folds into, and the events
-// themselves once decoded from Kafka. Personal data never enters these types: the recipient is
-// already reduced to its country calling code and last four digits when an AlertEvent is built.
+// themselves once decoded from Kafka. Plaintext personal data never enters these types: the
+// recipient is reduced to its country calling code, last four digits and blind index, and the
+// recipient and text are held only sealed (services/audit/personal_data.h).
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "common/alert_status/alert_status.h"
+#include "common/crypto/key_wrapper.h"
 #include "klaxon/types/v1/types.pb.h"
 
 namespace klaxon::audit {
@@ -52,6 +54,18 @@ struct AlertRecord {
   // WAITING) replace each other only when newer, so their order of arrival does not matter.
   absl::Time status_at{};
   std::vector<AttemptRecord> attempts{};  // ordered by number
+  // How many times the alert went back to a retry tier (RETRY_SCHEDULED or DEFERRED), each
+  // stored event counted once (the store counts it; ApplyEvent leaves it alone).
+  uint32_t retry_count = 0;
+  // The recipient's blind index and the recipient and text sealed under the data key owned by
+  // "alerts/<alert_id>" (columns recipient_ciphertext, text_ciphertext); empty until the
+  // AlertRequested is stored, then never replaced (ApplyEvent leaves them alone).
+  std::string recipient_index{};
+  std::string recipient_ciphertext{};
+  std::string text_ciphertext{};
+  // That data key as stored, read with the record: nullopt when there is none (before the
+  // request, or once retention shredded it).
+  std::optional<crypto::WrappedKey> data_key{};
 
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
 };
@@ -87,6 +101,13 @@ struct AlertEvent {
   // WAITING); UNSPECIFIED when the event moves only its attempt (a voice call's callback).
   std::optional<AlertStatus> alert_status{};
   std::optional<std::string> alert_reason{};  // with alert_status; `reason` when unset
+  // The event log (ADR 0008): the event's key (one row per key, however often it is consumed),
+  // its kind ("requested", "cancel_requested", an outcome's kind such as "retry_scheduled", or a
+  // Twilio callback's "message_status"/"call_status"), and whether it sends the alert back to a
+  // retry tier (RETRY_SCHEDULED, DEFERRED), which alerts.retry_count counts.
+  std::string event_key{};
+  std::string log_kind{};
+  bool counts_retry = false;
 };
 
 }  // namespace klaxon::audit

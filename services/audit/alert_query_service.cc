@@ -54,11 +54,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<klaxon::alerts::v1::A
   bool Send(const AlertRecord& record) override {
     std::unique_lock lock(mutex_);
     if (cancelled_) return false;
-    message_ = ToProto(record);
-    // Personal data is GetAlert's alone.
-    message_.clear_recipient();
-    message_.clear_text();
-    message_.clear_personal_data_shredded();
+    message_ = ToProto(AlertView{.record = record});  // personal data is GetAlert's alone
     writing_ = true;
     lock.unlock();
     StartWrite(&message_);
@@ -99,15 +95,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<klaxon::alerts::v1::A
 }  // namespace
 
 klaxon::alerts::v1::Alert ToListItem(const AlertRecord& record) {
-  klaxon::alerts::v1::Alert alert = ToProto(record);
+  klaxon::alerts::v1::Alert alert = ToProto(AlertView{.record = record});
   alert.clear_attempts();
-  alert.clear_recipient();
-  alert.clear_text();
-  alert.clear_personal_data_shredded();
   return alert;
 }
 
-klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
+klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
+  const AlertRecord& record = view.record;
   klaxon::alerts::v1::Alert alert;
   alert.set_alert_id(record.alert_id);
   alert.set_channel(record.channel);
@@ -117,6 +111,9 @@ klaxon::alerts::v1::Alert ToProto(const AlertRecord& record) {
   alert.set_twilio_sid(record.twilio_sid);
   alert.set_twilio_error_code(record.twilio_error_code);
   alert.set_reason(record.reason);
+  alert.set_recipient(view.recipient);
+  alert.set_text(view.text);
+  alert.set_personal_data_shredded(view.personal_data_shredded);
   SetTimestamp(record.created_at, alert.mutable_created_at());
   SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {
@@ -163,7 +160,7 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
   // gRPC keeps request and response alive until the reactor is finished.
   const bool accepted =
       executor_.Submit([this, reactor, request, response, deadline, caller = *std::move(caller)] {
-        absl::StatusOr<AlertRecord> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
+        absl::StatusOr<AlertView> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
         Finish(reactor, alert.status());
       });

@@ -21,7 +21,7 @@
 namespace klaxon::audit {
 
 // The caller-facing form of a record: recipient summary only, timestamps as protobuf Timestamps.
-klaxon::alerts::v1::Alert ToProto(const AlertRecord& record);
+klaxon::alerts::v1::Alert ToProto(const AlertView& alert);
 // Without attempts, recipient or text, as ListAlerts returns it.
 klaxon::alerts::v1::Alert ToListItem(const AlertRecord& record);
 

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
@@ -17,6 +19,7 @@
 #include "services/audit/testing/fake_alert_queries.h"
 #include "services/audit/testing/fake_alert_store.h"
 #include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
 namespace {
@@ -65,10 +68,9 @@ class AlertQueryServiceTest : public ::testing::Test {
                          .twilio_sid = "",
                          .twilio_error_code = 0,
                          .reason = ""};
-    ASSERT_TRUE(
-        store_
-            .Apply(requested, {.topic = "klaxon.voice.requests", .partition = 0, .next_offset = 1})
-            .ok());
+    ASSERT_TRUE(testing::Apply(store_, requested,
+                               {.topic = "klaxon.voice.requests", .partition = 0, .next_offset = 1})
+                    .ok());
   }
 
   grpc::Status Call(const char* api_key, const std::string& alert_id,
@@ -117,10 +119,18 @@ class AlertQueryServiceTest : public ::testing::Test {
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("query-service-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
   AlertReader reader_{store_,
                       oracle_,
+                      personal_data_,
                       clock_,
                       metrics_,
+                      logger_,
                       {.topics = Topics::WithPrefix(""),
                        .max_wait = absl::Seconds(3),
                        .poll_interval = absl::Milliseconds(20)}};
@@ -402,9 +412,9 @@ TEST_F(AlertQueryServiceTest, ShutdownEndsOpenWatchesUnavailable) {
 }
 
 TEST(ToProtoTest, TimestampsBeforeTheEpochKeepNonNegativeNanos) {
-  AlertRecord record;
-  record.created_at = absl::FromUnixMicros(-1);
-  klaxon::alerts::v1::Alert alert = ToProto(record);
+  AlertView view{.record = {}};
+  view.record.created_at = absl::FromUnixMicros(-1);
+  klaxon::alerts::v1::Alert alert = ToProto(view);
   EXPECT_EQ(alert.created_at().seconds(), -1);
   EXPECT_EQ(alert.created_at().nanos(), 999'999'000);
 }

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
+#include "services/audit/ingest_plan.h"
 
 namespace klaxon::audit {
 namespace {
@@ -21,23 +22,61 @@ absl::Status NotFound(std::string_view alert_id) {
 
 }  // namespace
 
-AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, timing::Clock& clock,
-                         AuditMetrics& metrics, AlertReaderOptions options)
+AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, PersonalData& personal_data,
+                         timing::Clock& clock, AuditMetrics& metrics, const log::Logger& logger,
+                         AlertReaderOptions options)
     : store_(store),
       oracle_(oracle),
+      personal_data_(personal_data),
       clock_(clock),
       metrics_(metrics),
+      logger_(logger),
       options_(std::move(options)) {}
 
-absl::StatusOr<AlertRecord> AlertReader::GetAlert(std::string_view caller,
-                                                  std::string_view alert_id, absl::Time deadline) {
+absl::StatusOr<AlertView> AlertReader::GetAlert(std::string_view caller, std::string_view alert_id,
+                                                absl::Time deadline) {
   if (!ids::IsUuid(alert_id)) {
     return absl::InvalidArgumentError("alert_id must be a UUID in canonical lowercase form");
   }
   absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
   if (!stored.ok()) return stored.status();
-  if (stored->has_value()) return **std::move(stored);
-  return WaitForAlert(caller, alert_id, deadline);
+  // An alert known only from an outcome waits for its request like a missing one, so the
+  // caller's own write (recipient, text, created_at) is in the answer.
+  absl::StatusOr<AlertRecord> found = stored->has_value() && (*stored)->requested
+                                          ? **std::move(stored)
+                                          : WaitForAlert(caller, alert_id, deadline);
+  if (!found.ok()) return found.status();
+  return Opened(*std::move(found));
+}
+
+absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record) {
+  AlertView view{.record = std::move(record)};
+  const AlertRecord& alert = view.record;
+  // An outcome consumed before its request: nothing was sealed yet.
+  if (!alert.requested) return view;
+  if (alert.recipient_ciphertext.empty() || !alert.data_key.has_value()) {
+    view.personal_data_shredded = true;
+    return view;
+  }
+  absl::StatusOr<Fields> opened = personal_data_.Open(
+      kAlertsTable, alert.alert_id, *alert.data_key,
+      {{kRecipientColumn, alert.recipient_ciphertext}, {kTextColumn, alert.text_ciphertext}});
+  if (!opened.ok()) {
+    // The message names the alert, the column or the data key, and the key version: never
+    // the ciphertext nor anything it holds.
+    logger_.Error("personal_data_unreadable",
+                  {{"alert_id", alert.alert_id},
+                   {"code", absl::StatusCodeToString(opened.status().code())},
+                   {"error", std::string(opened.status().message())}});
+    const std::string message =
+        absl::StrCat("alert ", alert.alert_id,
+                     ": its recipient and text cannot be opened: ", opened.status().message());
+    if (absl::IsDataLoss(opened.status())) return absl::DataLossError(message);
+    return absl::InternalError(message);
+  }
+  view.recipient = (*opened)[kRecipientColumn];
+  view.text = (*opened)[kTextColumn];
+  return view;
 }
 
 absl::StatusOr<AlertRecord> AlertReader::WaitForAlert(std::string_view caller,
@@ -63,15 +102,24 @@ absl::StatusOr<AlertRecord> AlertReader::WaitForAlert(std::string_view caller,
     if (!caught_up.ok()) return caught_up.status();
     absl::StatusOr<std::optional<AlertRecord>> stored = store_.GetAlert(caller, alert_id);
     if (!stored.ok()) return stored.status();
-    if (stored->has_value()) {
+    if (stored->has_value() && (*stored)->requested) {
       metrics_.ReadYourWritesWait("found", clock_.Now() - start);
       return **std::move(stored);
     }
     if (*caught_up) {
+      if (stored->has_value()) {
+        metrics_.ReadYourWritesWait("found", clock_.Now() - start);
+        return **std::move(stored);
+      }
       metrics_.ReadYourWritesWait("not_found", clock_.Now() - start);
       return NotFound(alert_id);
     }
     const absl::Time now = clock_.Now();
+    if (now >= give_up && stored->has_value()) {
+      // What is known beats no answer: the request is still on its way.
+      metrics_.ReadYourWritesWait("timed_out", now - start);
+      return **std::move(stored);
+    }
     if (now >= give_up) {
       metrics_.ReadYourWritesWait("timed_out", now - start);
       return absl::UnavailableError(

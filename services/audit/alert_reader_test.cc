@@ -1,5 +1,7 @@
 #include "services/audit/alert_reader.h"
 
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -7,6 +9,7 @@
 #include "services/audit/projection.h"
 #include "services/audit/testing/fake_alert_store.h"
 #include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
 namespace {
@@ -37,13 +40,12 @@ class AlertReaderTest : public ::testing::Test {
   // The consumer handling the request at `offset` of the alert's sms partition.
   void Consume(int64_t offset, const std::string& caller = "billing") {
     ASSERT_TRUE(
-        store_
-            .Apply(Requested(caller),
-                   {.topic = topics_.sms_requests, .partition = 2, .next_offset = offset + 1})
+        testing::Apply(store_, Requested(caller),
+                       {.topic = topics_.sms_requests, .partition = 2, .next_offset = offset + 1})
             .ok());
   }
 
-  absl::StatusOr<AlertRecord> Get(const std::string& caller = "billing") {
+  absl::StatusOr<AlertView> Get(const std::string& caller = "billing") {
     return reader_.GetAlert(caller, kAlertId, absl::InfiniteFuture());
   }
 
@@ -53,25 +55,33 @@ class AlertReaderTest : public ::testing::Test {
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("alert-reader-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
   AlertReader reader_{
       store_,
       oracle_,
+      personal_data_,
       clock_,
       metrics_,
+      logger_,
       {.topics = topics_, .max_wait = absl::Seconds(3), .poll_interval = absl::Milliseconds(20)}};
 };
 
 TEST_F(AlertReaderTest, StoredAlertIsReturnedWithoutAskingKafka) {
   Consume(0);
   oracle_.FailWith(absl::UnavailableError("no broker"));
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   ASSERT_TRUE(alert.ok()) << alert.status();
-  EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_QUEUED);
   EXPECT_TRUE(clock_.sleeps().empty());
 }
 
 TEST_F(AlertReaderTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_.GetAlert("billing", "not-a-uuid", absl::InfiniteFuture());
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(alert.status().message(), HasSubstr("alert_id"));
@@ -80,16 +90,16 @@ TEST_F(AlertReaderTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
 TEST_F(AlertReaderTest, AlertOfAnotherCallerIsNotFound) {
   Consume(0, "payments");
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
-  absl::StatusOr<AlertRecord> alert = Get("billing");
+  absl::StatusOr<AlertView> alert = Get("billing");
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(AlertReaderTest, UnknownAlertOnCaughtUpPartitionsIsNotFoundWithoutWaiting) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 10);
-  ASSERT_TRUE(
-      store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2, .next_offset = 10})
-          .ok());
-  absl::StatusOr<AlertRecord> alert = Get();
+  ASSERT_TRUE(testing::RecordProgress(
+                  store_, {.topic = topics_.sms_requests, .partition = 2, .next_offset = 10})
+                  .ok());
+  absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(clock_.sleeps().empty());
 }
@@ -101,32 +111,65 @@ TEST_F(AlertReaderTest, WaitsUntilConsumerRecordsJustSentAlert) {
   clock_.OnSleep([&] {
     if (--sleeps_until_consumed == 0) Consume(4);
   });
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   ASSERT_TRUE(alert.ok()) << alert.status();
-  EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_QUEUED);
   EXPECT_EQ(clock_.sleeps().size(), 3u);
 }
 
 TEST_F(AlertReaderTest, WaitsForEveryRequestTopicBeforeNotFound) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   oracle_.SetHighWatermark(topics_.voice_requests, 5, 1);
-  ASSERT_TRUE(
-      store_.RecordProgress({.topic = topics_.sms_requests, .partition = 2, .next_offset = 5})
-          .ok());
+  ASSERT_TRUE(testing::RecordProgress(
+                  store_, {.topic = topics_.sms_requests, .partition = 2, .next_offset = 5})
+                  .ok());
   clock_.OnSleep([&] {
-    ASSERT_TRUE(
-        store_.RecordProgress({.topic = topics_.voice_requests, .partition = 5, .next_offset = 1})
-            .ok());
+    ASSERT_TRUE(testing::RecordProgress(
+                    store_, {.topic = topics_.voice_requests, .partition = 5, .next_offset = 1})
+                    .ok());
   });
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(clock_.sleeps().size(), 1u);
+}
+
+// An outcome consumed before the caller's request: the reader waits for the request too.
+AlertEvent SentBeforeTheRequest(AlertEvent requested) {
+  requested.kind = AlertEvent::Kind::kOutcome;
+  requested.status = klaxon::types::v1::ALERT_STATUS_SENT;
+  requested.recipient_country_code.clear();
+  requested.recipient_last4.clear();
+  return requested;
+}
+
+TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeWaitsForItsRequest) {
+  oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
+                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
+                  .ok());
+  clock_.OnSleep([&] { Consume(0); });
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_TRUE(alert->record.requested);
+  EXPECT_EQ(alert->record.recipient_last4, "0100");
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_SENT);
+}
+
+TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeIsReturnedAsItIsAfterMaxWait) {
+  oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
+                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
+                  .ok());
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_FALSE(alert->record.requested);
+  EXPECT_EQ(alert->record.status, klaxon::types::v1::ALERT_STATUS_SENT);
 }
 
 TEST_F(AlertReaderTest, ConsumerThatDoesNotCatchUpGivesUnavailableAfterMaxWait) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   const absl::Time start = clock_.Now();
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(clock_.Now() - start, absl::Seconds(3));
 }
@@ -134,7 +177,7 @@ TEST_F(AlertReaderTest, ConsumerThatDoesNotCatchUpGivesUnavailableAfterMaxWait) 
 TEST_F(AlertReaderTest, CallerDeadlineShortensTheWait) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   const absl::Time start = clock_.Now();
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_.GetAlert("billing", kAlertId, start + absl::Milliseconds(500));
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_LT(clock_.Now() - start, absl::Milliseconds(500));
@@ -142,14 +185,102 @@ TEST_F(AlertReaderTest, CallerDeadlineShortensTheWait) {
 
 TEST_F(AlertReaderTest, KafkaUnreachableIsUnavailable) {
   oracle_.FailWith(absl::UnavailableError("no broker"));
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(AlertReaderTest, StoreUnreachableIsUnavailable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  absl::StatusOr<AlertRecord> alert = Get();
+  absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable);
+}
+
+constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
+
+class AlertReaderPersonalDataTest : public AlertReaderTest {
+ protected:
+  // The record the consumer and store make of a request to +14155550100 with `text`.
+  AlertRecord Sealed(const std::string& alert_id, const std::string& text) {
+    AlertEvent requested = Requested();
+    requested.alert_id = alert_id;
+    AlertRecord record = ApplyEvent(std::nullopt, requested);
+    SealedRecord sealed =
+        personal_data_
+            .Seal("alerts", alert_id,
+                  {{"recipient_ciphertext", "+14155550100"}, {"text_ciphertext", text}})
+            .value();
+    record.recipient_ciphertext = sealed.ciphertext.at("recipient_ciphertext");
+    record.text_ciphertext = sealed.ciphertext.at("text_ciphertext");
+    record.data_key = sealed.wrapped_key;
+    return record;
+  }
+
+  std::string Logs() const {
+    std::string logs;
+    for (const std::string& line : sink_.Lines()) logs += line + "\n";
+    return logs;
+  }
+};
+
+TEST_F(AlertReaderPersonalDataTest, RecipientAndTextAreOpened) {
+  store_.Put(Sealed(kAlertId, "disk full on db-7"));
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->recipient, "+14155550100");
+  EXPECT_EQ(alert->text, "disk full on db-7");
+  EXPECT_FALSE(alert->personal_data_shredded);
+}
+
+TEST_F(AlertReaderPersonalDataTest, ShreddedDataKeyLeavesRecipientAndTextEmpty) {
+  AlertRecord record = Sealed(kAlertId, "disk full on db-7");
+  record.data_key.reset();
+  store_.Put(record);
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_TRUE(alert->personal_data_shredded);
+  EXPECT_EQ(alert->recipient, "");
+  EXPECT_EQ(alert->text, "");
+}
+
+TEST_F(AlertReaderPersonalDataTest, FlippedBitInRecipientIsDataLossNamingAlertAndColumn) {
+  AlertRecord record = Sealed(kAlertId, "disk full on db-7");
+  record.recipient_ciphertext[record.recipient_ciphertext.size() / 2] ^= 0x01;
+  store_.Put(record);
+  absl::StatusOr<AlertView> alert = Get();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(alert.status().message(), HasSubstr(kAlertId));
+  EXPECT_THAT(alert.status().message(), HasSubstr("recipient_ciphertext"));
+  EXPECT_THAT(Logs(), HasSubstr("personal_data_unreadable"));
+  EXPECT_THAT(Logs(), ::testing::Not(HasSubstr("disk full")));
+}
+
+TEST_F(AlertReaderPersonalDataTest, FlippedBitInWrappedKeyIsDataLoss) {
+  AlertRecord record = Sealed(kAlertId, "disk full on db-7");
+  record.data_key->sealed[3] ^= 0x01;
+  store_.Put(record);
+  absl::StatusOr<AlertView> alert = Get();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(alert.status().message(), HasSubstr(kAlertId));
+}
+
+TEST_F(AlertReaderPersonalDataTest, TextCopiedFromAnotherAlertIsDataLoss) {
+  AlertRecord record = Sealed(kAlertId, "disk full on db-7");
+  record.text_ciphertext = Sealed(kOtherAlertId, "someone else's text").text_ciphertext;
+  store_.Put(record);
+  absl::StatusOr<AlertView> alert = Get();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(alert.status().message(), HasSubstr("text_ciphertext"));
+}
+
+TEST_F(AlertReaderPersonalDataTest, OutcomeBeforeTheRequestHasNothingSealedAndIsNotShredded) {
+  AlertEvent sent = Requested();
+  sent.kind = AlertEvent::Kind::kOutcome;
+  sent.status = klaxon::types::v1::ALERT_STATUS_SENT;
+  store_.Put(ApplyEvent(std::nullopt, sent));
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_FALSE(alert->personal_data_shredded);
+  EXPECT_EQ(alert->recipient, "");
 }
 
 }  // namespace

@@ -6,11 +6,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "services/audit/alert.h"
 #include "services/audit/consent.h"
+#include "services/audit/personal_data.h"
 
 namespace klaxon::audit {
 
@@ -22,29 +25,78 @@ struct ConsumedOffset {
   int64_t next_offset = 0;
 };
 
+// One audit_events row as the consumer makes it (ADR 0008). Fields the event does not carry
+// (an outcome's caller or recipient, a callback's channel) are taken from its alert's record by
+// the store; retry_count always is.
+struct EventLogEntry {
+  std::string event_key{};
+  std::string kind{};
+  std::string alert_id{};  // empty for an event about no alert
+  std::string caller{};
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  uint32_t attempt = 0;
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  std::string twilio_sid{};
+  int32_t twilio_error_code = 0;
+  std::string reason{};
+  std::string recipient_index{};  // blind index (crypto::BlindIndex), raw bytes
+  std::string recipient_country_code{};
+  std::string recipient_last4{};
+  absl::Time occurred_at{};
+  // Set by the store: how many times the alert went back to a retry tier before this event.
+  uint32_t retry_count = 0;
+  // Personal data of an event about no alert (an inbound message's sender and body), sealed as
+  // the one column "personal_ciphertext" under the data key of "audit_events/<event_key>".
+  std::optional<SealedRecord> personal{};
+
+  friend bool operator==(const EventLogEntry&, const EventLogEntry&) = default;
+};
+
+// One consumed message as the store writes it.
+struct IngestItem {
+  ConsumedOffset progress{};
+  // The event's log row; nullopt for a message that carries no event (one that does not decode):
+  // only its progress is recorded.
+  std::optional<EventLogEntry> entry{};
+  // What the event does to its alert's record; nullopt for an event about no alert.
+  std::optional<AlertEvent> event{};
+  // An AlertRequested's recipient and text, sealed ("recipient_ciphertext", "text_ciphertext")
+  // under the data key of "alerts/<alert_id>"; stored with entry->recipient_index unless the
+  // alert already holds sealed fields (the first write wins).
+  std::optional<SealedRecord> alert_personal{};
+  // An opt-out or opt-in.
+  std::optional<ConsentChange> consent{};
+};
+
+// What writing one IngestItem did.
+struct IngestResult {
+  // The status the alert moved to (AdvancedStatus), nullopt when it did not move.
+  std::optional<StatusAdvance> advanced{};
+  // The event log already held the event: nothing of it was applied again.
+  bool duplicate = false;
+  // An opt-out or opt-in became its recipient's recorded consent (see Supersedes()).
+  bool consent_changed = false;
+
+  friend bool operator==(const IngestResult&, const IngestResult&) = default;
+};
+
 class AlertStore {
  public:
   virtual ~AlertStore() = default;
 
-  // Folds `event` into its alert's record (ApplyEvent) and advances the partition's progress to
-  // `progress` (never backwards), atomically: after a crash either both happened or neither.
-  // Returns the status the alert moved to (AdvancedStatus), nullopt when it did not move.
-  // kUnavailable when the database is unreachable (retry).
-  virtual absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
-                                                             const ConsumedOffset& progress) = 0;
+  // Writes a batch of consumed messages in one transaction: each new event's log row (an event
+  // whose key is stored already is a duplicate and changes nothing), its alert's record folded
+  // in batch order (ApplyEvent; alerts.retry_count counting new RETRY_SCHEDULED and DEFERRED
+  // events), sealed personal fields and their data keys (first write wins), consent changes, and
+  // each partition's progress advanced to the batch's highest (never backwards). After a crash
+  // either all of it happened or none. One result per item, in order.
+  //   kUnavailable      the database is unreachable (retry)
+  //   kInvalidArgument  the database refused a value (that item can never be written)
+  virtual absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) = 0;
 
-  // Makes `change` its recipient's recorded consent unless the record already holds one that
-  // Supersedes it (so an older or duplicate change alters nothing), and advances the partition's
-  // progress, atomically. Returns whether the record changed. kUnavailable like Apply.
-  virtual absl::StatusOr<bool> RecordConsent(const ConsentChange& change,
-                                             const ConsumedOffset& progress) = 0;
-
-  // Advances progress past a message that carries no applicable event (one that failed to
-  // decode), so read-your-writes does not wait for it.
-  virtual absl::Status RecordProgress(const ConsumedOffset& progress) = 0;
-
-  // The alert if it exists AND belongs to `caller`; nullopt otherwise, so callers cannot probe
-  // for each other's ids. `alert_id` must be a canonical UUID.
+  // The alert if it exists AND belongs to `caller`, with its sealed fields and data key;
+  // nullopt otherwise, so callers cannot probe for each other's ids. `alert_id` must be a
+  // canonical UUID.
   virtual absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                               std::string_view alert_id) = 0;
 

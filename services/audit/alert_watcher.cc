@@ -70,10 +70,12 @@ void AlertWatcher::Unregister(Subscription* subscription) {
 
 absl::Status AlertWatcher::Watch(Subscription& subscription, std::string_view caller,
                                  absl::Time deadline, WatchStream& stream) {
-  absl::StatusOr<AlertRecord> first = reader_.GetAlert(caller, subscription.alert_id_, deadline);
+  // GetAlert's read, so NOT_FOUND and read-your-writes are the same; the personal fields it
+  // opened are not streamed.
+  absl::StatusOr<AlertView> first = reader_.GetAlert(caller, subscription.alert_id_, deadline);
   if (!first.ok()) return first.status();
-  AlertStatus sent_status = first->status;
-  if (!stream.Send(*first)) return absl::CancelledError("the client went away");
+  AlertStatus sent_status = first->record.status;
+  if (!stream.Send(first->record)) return absl::CancelledError("the client went away");
   while (!alert_status::IsFinal(sent_status)) {
     switch (subscription.Wait()) {
       case Subscription::Wake::kCancelled:

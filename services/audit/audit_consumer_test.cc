@@ -1,5 +1,8 @@
 #include "services/audit/audit_consumer.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,11 +23,35 @@ void FillHeader(klaxon::events::v1::EventHeader& header) {
   header.mutable_occurred_at()->set_seconds(1'700'000'000);
 }
 
-std::string RequestValue() {
+constexpr char kText[] = "db-7 disk full";
+
+std::string RequestValue(uint32_t attempt = 1) {
   klaxon::events::v1::AlertRequested request;
   FillHeader(*request.mutable_header());
+  request.mutable_header()->set_attempt(attempt);
   request.set_recipient("+14155550100");
+  request.set_text(kText);
   return request.SerializeAsString();
+}
+
+std::string OutcomeValue(klaxon::events::v1::DeliveryOutcome::Kind kind, int64_t seconds) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000 + seconds);
+  delivery.mutable_outcome()->set_kind(kind);
+  delivery.mutable_outcome()->mutable_retry_at()->set_seconds(1'700'000'100);
+  return delivery.SerializeAsString();
+}
+
+std::string InboundValue() {
+  klaxon::events::v1::TwilioEvent event;
+  event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'010);
+  event.set_dedupe_key("sid:SMin:received:0");
+  auto& inbound = *event.mutable_inbound_message();
+  inbound.set_message_sid("SMin");
+  inbound.set_from("+14155550100");
+  inbound.set_body("call me back");
+  return event.SerializeAsString();
 }
 
 // A message status callback as ingress publishes it: no caller, the attempt from the URL.
@@ -134,7 +161,14 @@ class AuditConsumerTest : public ::testing::Test {
   log::MemorySink sink_;
   log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("audit-consumer-test-key").value();
   log::Logger logger_{{.service = "audit"}, redactor_, sink_};
-  AuditConsumer consumer_{store_, topics_, metrics_, clock_, logger_, redactor_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  crypto::BlindIndex blind_index_ =
+      crypto::BlindIndex::Create("audit-consumer-test-blind-index-key-0123456789").value();
+  BatchWriter writer_{store_, {}};
+  AuditConsumer consumer_{writer_,  personal_data_, blind_index_, topics_,
+                          metrics_, clock_,         logger_,      redactor_};
 };
 
 TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlertAndRecordsProgress) {
@@ -325,6 +359,111 @@ TEST_F(AuditConsumerTest, StoreDownWhileRecordingConsentIsRetryable) {
       consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("opt_out", "recorded"), 0);
+}
+
+// Whether `haystack` holds `needle`'s bytes anywhere.
+bool Holds(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(AuditConsumerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  const AlertRecord alert = *store_.Find(kAlertId);
+  ASSERT_FALSE(alert.recipient_ciphertext.empty());
+  ASSERT_TRUE(alert.data_key.has_value());
+  for (const std::string& field : {alert.recipient_ciphertext, alert.text_ciphertext,
+                                   alert.recipient_index, alert.data_key->sealed}) {
+    EXPECT_FALSE(Holds(field, "4155550100"));
+    EXPECT_FALSE(Holds(field, kText));
+  }
+  for (const EventLogEntry& row : store_.Events()) {
+    for (const std::string& field : {row.reason, row.recipient_index, row.recipient_last4}) {
+      EXPECT_FALSE(Holds(field, "4155550100"));
+      EXPECT_FALSE(Holds(field, kText));
+    }
+  }
+  // ...and they open again, under the alert's own data key.
+  absl::StatusOr<Fields> opened =
+      personal_data_.Open("alerts", kAlertId, *alert.data_key,
+                          {{"recipient_ciphertext", alert.recipient_ciphertext},
+                           {"text_ciphertext", alert.text_ciphertext}});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->at("recipient_ciphertext"), "+14155550100");
+  EXPECT_EQ(opened->at("text_ciphertext"), kText);
+  EXPECT_EQ(alert.recipient_index, blind_index_.Compute("+14155550100"));
+}
+
+TEST_F(AuditConsumerTest, RedeliveredRequestKeepsTheFirstSealedFieldsAndDataKey) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  const AlertRecord first = *store_.Find(kAlertId);
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  // A retry's request (attempt 2) is a new event, sealed again, and still changes nothing sealed.
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 2, RequestValue(2))).ok());
+  const AlertRecord after = *store_.Find(kAlertId);
+  EXPECT_EQ(after.recipient_ciphertext, first.recipient_ciphertext);
+  EXPECT_EQ(after.data_key, first.data_key);
+  EXPECT_EQ(store_.DataKeys().size(), 1);
+}
+
+TEST_F(AuditConsumerTest, EveryEventBecomesOneLogRowOnce) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(
+      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 4, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+  std::vector<std::string> kinds;
+  for (const EventLogEntry& row : store_.Events()) kinds.push_back(row.kind);
+  EXPECT_THAT(kinds, ::testing::ElementsAre("requested", "accepted", "message_status", "opt_out",
+                                            "inbound_message"));
+}
+
+TEST_F(AuditConsumerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(
+      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+  const EventLogEntry row = store_.Events().back();
+  EXPECT_EQ(row.caller, "billing");
+  EXPECT_EQ(row.recipient_index, blind_index_.Compute("+14155550100"));
+  EXPECT_EQ(row.recipient_country_code, "1");
+  EXPECT_EQ(row.recipient_last4, "0100");
+  EXPECT_EQ(row.status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
+}
+
+TEST_F(AuditConsumerTest, RetriesAndDeferralsAreCountedOnceEach) {
+  using klaxon::events::v1::DeliveryOutcome;
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  const std::string retry = OutcomeValue(DeliveryOutcome::KIND_RETRY_SCHEDULED, 1);
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(consumer_
+                  .Handle(Message(topics_.delivery_events, 3,
+                                  OutcomeValue(DeliveryOutcome::KIND_DEFERRED, 2)))
+                  .ok());
+  ASSERT_TRUE(consumer_
+                  .Handle(Message(topics_.delivery_events, 4,
+                                  OutcomeValue(DeliveryOutcome::KIND_ACCEPTED, 3)))
+                  .ok());
+  EXPECT_EQ(store_.Find(kAlertId)->retry_count, 2);
+  EXPECT_EQ(store_.Events().back().retry_count, 2);
+}
+
+TEST_F(AuditConsumerTest, InboundMessageIsSealedUnderItsEventsOwnDataKey) {
+  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+  const EventLogEntry row = store_.Events().back();
+  ASSERT_TRUE(row.personal.has_value());
+  EXPECT_EQ(row.personal->owner, "audit_events/twilio:sid:SMin:received:0");
+  EXPECT_EQ(row.recipient_index, blind_index_.Compute("+14155550100"));
+  EXPECT_EQ(row.recipient_last4, "0100");
+  const std::string& sealed = row.personal->ciphertext.at("personal_ciphertext");
+  EXPECT_FALSE(Holds(sealed, "call me back"));
+  EXPECT_FALSE(Holds(sealed, "4155550100"));
+  absl::StatusOr<Fields> opened = personal_data_.Open(
+      "audit_events", row.event_key, row.personal->wrapped_key, {{"personal_ciphertext", sealed}});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->at("personal_ciphertext"), R"({"body":"call me back","from":"+14155550100"})");
+  EXPECT_EQ(store_.DataKeys().count(row.personal->owner), 1);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
+#include "common/crypto/blind_index.h"
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/ids/uuid.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
@@ -23,6 +26,7 @@
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_migrations.h"
+#include "services/audit/batch_writer.h"
 #include "services/audit/kafka_offset_oracle.h"
 #include "services/audit/postgres_alert_store.h"
 #include "tests/support/support.h"
@@ -56,15 +60,20 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     auto publisher = kafka::KafkaPublisher::Create({.brokers = brokers});
     ASSERT_TRUE(publisher.ok()) << publisher.status();
     publisher_ = *std::move(publisher);
-    auto consumer = kafka::KafkaConsumer::Create(
-        {.brokers = brokers, .group_id = prefix + "audit", .topics = topics_.All()});
+    // Many messages at once, as audit runs, so the BatchWriter groups them.
+    auto consumer = kafka::KafkaConsumer::Create({.brokers = brokers,
+                                                  .group_id = prefix + "audit",
+                                                  .topics = topics_.All(),
+                                                  .max_in_flight = 64});
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     consumer_ = *std::move(consumer);
-    handler_ =
-        std::make_unique<AuditConsumer>(*store_, topics_, metrics_, clock_, logger_, redactor_);
+    writer_ = std::make_unique<BatchWriter>(*store_,
+                                            BatchWriterOptions{.max_batch = 64, .max_writers = 2});
+    handler_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
+                                               metrics_, clock_, logger_, redactor_);
     oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));
     reader_ = std::make_unique<AlertReader>(
-        *store_, *oracle_, clock_, metrics_,
+        *store_, *oracle_, personal_data_, clock_, metrics_, logger_,
         AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
     consumer_thread_ = std::jthread(
         [this](std::stop_token stop) { consumer_result_ = consumer_->Run(*handler_, stop); });
@@ -199,11 +208,17 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   log::MemorySink log_sink_;
   log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("audit-pipeline-test-key").value();
   log::Logger logger_{{.service = "audit"}, redactor_, log_sink_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  crypto::BlindIndex blind_index_ =
+      crypto::BlindIndex::Create("audit-pipeline-test-blind-index-key-0123456789").value();
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
   std::unique_ptr<kafka::KafkaPublisher> publisher_;
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
+  std::unique_ptr<BatchWriter> writer_;
   std::unique_ptr<AuditConsumer> handler_;
   std::unique_ptr<KafkaOffsetOracle> oracle_;
   std::unique_ptr<AlertReader> reader_;
@@ -218,12 +233,14 @@ TEST_F(AuditPipelineKafkaPostgresTest, RequestThenAcceptedOutcomeEndsSent) {
   ASSERT_TRUE(WaitForStatus(alert_id, klaxon::types::v1::ALERT_STATUS_SENT));
   // The request and the outcome come from different topics; reading through the reader waits
   // until both are consumed, so the recipient fields the request brings are there too.
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_->GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(alert.ok()) << alert.status();
-  EXPECT_EQ(alert->recipient_country_code, "1");
-  EXPECT_EQ(alert->recipient_last4, "0100");
-  EXPECT_EQ(alert->twilio_sid, "SM0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(alert->record.recipient_country_code, "1");
+  EXPECT_EQ(alert->record.recipient_last4, "0100");
+  EXPECT_EQ(alert->record.twilio_sid, "SM0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(alert->recipient, "+14155550100");
+  EXPECT_EQ(alert->text, "db-7 disk full");
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, StatusCallbacksEndTheAlertDeliveredOrUndelivered) {
@@ -240,15 +257,15 @@ TEST_F(AuditPipelineKafkaPostgresTest, StatusCallbacksEndTheAlertDeliveredOrUnde
 
   ASSERT_TRUE(WaitForStatus(delivered, klaxon::types::v1::ALERT_STATUS_DELIVERED));
   ASSERT_TRUE(WaitForStatus(undelivered, klaxon::types::v1::ALERT_STATUS_UNDELIVERED));
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_->GetAlert("billing", undelivered, absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(alert.ok()) << alert.status();
-  EXPECT_EQ(alert->twilio_error_code, 30003);
-  EXPECT_EQ(alert->reason,
+  EXPECT_EQ(alert->record.twilio_error_code, 30003);
+  EXPECT_EQ(alert->record.reason,
             "Twilio reported undelivered, error 30003: the destination handset is unreachable");
-  EXPECT_EQ(alert->recipient_last4, "0100");
-  ASSERT_EQ(alert->attempts.size(), 1u);
-  EXPECT_EQ(alert->attempts[0].status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(alert->record.recipient_last4, "0100");
+  ASSERT_EQ(alert->record.attempts.size(), 1u);
+  EXPECT_EQ(alert->record.attempts[0].status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, GetAlertRightAfterPublishSeesTheAlert) {
@@ -259,17 +276,17 @@ TEST_F(AuditPipelineKafkaPostgresTest, GetAlertRightAfterPublishSeesTheAlert) {
 
   const std::string alert_id = NewAlertId();
   PublishRequest(alert_id);
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_->GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(alert.ok()) << alert.status();
-  EXPECT_EQ(alert->alert_id, alert_id);
+  EXPECT_EQ(alert->record.alert_id, alert_id);
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, NeverPublishedAlertIsNotFoundOnceCaughtUp) {
   const std::string warm_up = NewAlertId();
   PublishRequest(warm_up);
   ASSERT_TRUE(WaitForStatus(warm_up, klaxon::types::v1::ALERT_STATUS_QUEUED));
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       reader_->GetAlert("billing", NewAlertId(), absl::Now() + absl::Seconds(30));
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound) << alert.status();
 }
@@ -284,9 +301,9 @@ TEST_F(AuditPipelineKafkaPostgresTest, AlertNotConsumedYetIsUnavailableNotNotFou
 
   const std::string alert_id = NewAlertId();
   PublishRequest(alert_id);
-  AlertReader impatient(*store_, *oracle_, clock_, metrics_,
+  AlertReader impatient(*store_, *oracle_, personal_data_, clock_, metrics_, logger_,
                         {.topics = topics_, .max_wait = absl::Milliseconds(300)});
-  absl::StatusOr<AlertRecord> alert =
+  absl::StatusOr<AlertView> alert =
       impatient.GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kUnavailable) << alert.status();
 }

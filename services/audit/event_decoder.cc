@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/ids/uuid.h"
@@ -216,27 +217,39 @@ absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
 
 // `reading` (an opt-out's or opt-in's, its kind set) with the recipient's consent change.
 absl::StatusOr<TwilioEventReading> WithConsent(TwilioEventReading reading,
-                                               const TwilioEvent& message,
                                                const KeywordMessage& keyword, bool opted_out,
                                                const log::PhoneRedactor& redactor) {
   constexpr std::string_view kType = "TwilioEvent";
   if (!phone::CountryCallingCode(keyword.from()).has_value()) {
     return Invalid(kType, absl::StrCat(std::string(reading.kind), ".from is not an E.164 number"));
   }
-  if (!message.header().has_occurred_at()) return Invalid(kType, "header.occurred_at is missing");
+  reading.from = keyword.from();
   const nlohmann::json redacted = redactor.Redact(keyword.from());
   reading.consent = ConsentChange{.recipient_token = redacted.at("token").get<std::string>(),
                                   .country_code = redacted.at("cc").get<std::string>(),
                                   .last4 = redacted.at("last4").get<std::string>(),
                                   .opted_out = opted_out,
                                   .keyword = keyword.keyword(),
-                                  .changed_at = StoredTime(message.header().occurred_at())};
+                                  .changed_at = reading.occurred_at};
   return reading;
+}
+
+// "retry_scheduled" for KIND_RETRY_SCHEDULED.
+std::string OutcomeKindName(DeliveryOutcome::Kind kind) {
+  std::string name = absl::AsciiStrToLower(DeliveryOutcome::Kind_Name(kind));
+  return name.starts_with("kind_") ? name.substr(5) : name;
+}
+
+// The reading's event key (see TwilioEventReading::event_key).
+std::string TwilioEventKey(const TwilioEvent& message, const TwilioEventReading& reading) {
+  if (!message.dedupe_key().empty()) return absl::StrCat("twilio:", message.dedupe_key());
+  return absl::StrCat("twilio:", std::string(reading.kind), ":", reading.sid, ":",
+                      reading.twilio_status, ":", absl::ToUnixMicros(reading.occurred_at));
 }
 
 }  // namespace
 
-absl::StatusOr<AlertEvent> DecodeAlertRequested(std::string_view value) {
+absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value) {
   constexpr std::string_view kType = "AlertRequested";
   klaxon::events::v1::AlertRequested message;
   if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -255,7 +268,9 @@ absl::StatusOr<AlertEvent> DecodeAlertRequested(std::string_view value) {
   }
   event.recipient_country_code = *std::move(country_code);
   event.recipient_last4 = recipient.substr(recipient.size() - 4);
-  return event;
+  event.event_key = absl::StrCat("requested:", event.alert_id, ":", event.attempt);
+  event.log_kind = "requested";
+  return DecodedRequest{.event = std::move(event), .recipient = recipient, .text = message.text()};
 }
 
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
@@ -274,6 +289,8 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     // alert still waiting says why nothing more will happen.
     event.alert_status = klaxon::types::v1::ALERT_STATUS_WAITING;
     event.alert_reason = "the caller cancelled the alert; pending sends stop";
+    event.event_key = absl::StrCat("cancel:", event.alert_id);
+    event.log_kind = "cancel_requested";
     return event;
   }
   if (!message.has_outcome()) return Invalid(kType, "outcome is missing");
@@ -284,6 +301,11 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
   if (absl::Status mapped = MapOutcome(outcome, event); !mapped.ok()) {
     return Invalid(kType, std::string(mapped.message()));
   }
+  event.log_kind = OutcomeKindName(outcome.kind());
+  event.event_key = absl::StrCat("outcome:", event.alert_id, ":", event.attempt, ":",
+                                 event.log_kind, ":", absl::ToUnixMicros(event.occurred_at));
+  event.counts_retry = outcome.kind() == DeliveryOutcome::KIND_RETRY_SCHEDULED ||
+                       outcome.kind() == DeliveryOutcome::KIND_DEFERRED;
   return event;
 }
 
@@ -294,7 +316,9 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
   if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return Invalid(kType, "value is not a serialized klaxon.events.v1.TwilioEvent");
   }
-  TwilioEventReading reading;
+  if (message.body_case() == TwilioEvent::BODY_NOT_SET) return Invalid(kType, "body is missing");
+  if (!message.header().has_occurred_at()) return Invalid(kType, "header.occurred_at is missing");
+  TwilioEventReading reading{.occurred_at = StoredTime(message.header().occurred_at())};
   std::optional<CallbackOutcome> outcome;
   Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
   switch (message.body_case()) {
@@ -316,25 +340,34 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
       reading.kind = "inbound_message";
       reading.sid = message.inbound_message().message_sid();
       reading.ignored = "not_a_status_callback";
+      reading.from = message.inbound_message().from();
+      reading.body = message.inbound_message().body();
+      reading.event_key = TwilioEventKey(message, reading);
       return reading;
     case TwilioEvent::kOptOut:
       reading.kind = "opt_out";
       reading.sid = message.opt_out().message_sid();
-      return WithConsent(std::move(reading), message, message.opt_out(), /*opted_out=*/true,
-                         redactor);
+      reading.event_key = TwilioEventKey(message, reading);
+      return WithConsent(std::move(reading), message.opt_out(), /*opted_out=*/true, redactor);
     case TwilioEvent::kOptIn:
       reading.kind = "opt_in";
       reading.sid = message.opt_in().message_sid();
-      return WithConsent(std::move(reading), message, message.opt_in(), /*opted_out=*/false,
-                         redactor);
+      reading.event_key = TwilioEventKey(message, reading);
+      return WithConsent(std::move(reading), message.opt_in(), /*opted_out=*/false, redactor);
     case TwilioEvent::kKeyPress:
       reading.kind = "key_press";
       reading.sid = message.key_press().call_sid();
       reading.ignored = "not_a_status_callback";
+      if (ids::IsUuid(message.header().alert_id())) {
+        reading.alert_id = message.header().alert_id();
+        reading.attempt = message.header().attempt();
+      }
+      reading.event_key = TwilioEventKey(message, reading);
       return reading;
     case TwilioEvent::BODY_NOT_SET:
-      return Invalid(kType, "body is missing");
+      break;  // refused above
   }
+  reading.event_key = TwilioEventKey(message, reading);
   // A callback URL configured in the Twilio console names no alert: nothing to attribute it to.
   if (message.header().alert_id().empty()) {
     reading.ignored = "no_alert_id";
@@ -349,6 +382,8 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
       !reference.ok()) {
     return reference;
   }
+  reading.alert_id = event.alert_id;
+  reading.attempt = event.attempt;
   if (!outcome.has_value()) {
     reading.ignored = "unknown_status";
     return reading;
@@ -363,6 +398,8 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
   event.twilio_sid = reading.sid;
   event.twilio_error_code = outcome->error_code;
   event.reason = std::move(outcome->reason);
+  event.event_key = reading.event_key;
+  event.log_kind = std::string(reading.kind);
   reading.outcome = std::move(event);
   return reading;
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Turns Kafka values into AlertEvents (and opt-outs/opt-ins into ConsentChanges), validating what
-// the projection relies on. A recipient's number is reduced here to its country calling code and
-// last four digits (and, for consent, its keyed token) and goes no further; the message text is
-// dropped, and so is everything else personal a Twilio webhook carries.
+// the projection relies on, and names each event's key in the event log (ADR 0008). A recipient's
+// number is reduced here to its country calling code and last four digits (and, for consent, its
+// keyed token); the personal fields audit keeps (an alert's recipient and text, an inbound
+// message's sender and body, a keyword's sender) are handed over apart, in fields the consumer
+// seals or indexes at once and never logs. Everything else personal a webhook carries is dropped.
 
 #include <optional>
 #include <string>
@@ -15,10 +17,17 @@
 
 namespace klaxon::audit {
 
+// An AlertRequested: its event (key "requested:<alert_id>:<attempt>") and its personal fields.
+struct DecodedRequest {
+  AlertEvent event;
+  std::string recipient;  // E.164, personal data
+  std::string text;       // personal data
+};
+
 // A serialized klaxon.events.v1.AlertRequested. kInvalidArgument, naming the field, when the
 // bytes do not parse or the header (UUID alert_id, caller, SMS or voice channel, attempt >= 1,
 // occurred_at) or the E.164 recipient is missing or malformed.
-absl::StatusOr<AlertEvent> DecodeAlertRequested(std::string_view value);
+absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value);
 
 // A serialized klaxon.events.v1.DeliveryEvent (ADR 0007, "Audit's projection"), as the attempt's
 // status and, where it differs, the alert's:
@@ -30,6 +39,8 @@ absl::StatusOr<AlertEvent> DecodeAlertRequested(std::string_view value);
 //   FALLBACK_TO_SMS -> the alert unchanged (the SMS attempt follows), the attempt told why;
 //   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
 //                       so it ends nothing: the worker's CANCELLED does).
+// Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
+// KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested").
 // kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
 // unknown outcome kind.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);
@@ -64,13 +75,24 @@ struct TwilioEventReading {
   // on; "unknown_status": a status word not mapped above (inbound ones, or one Twilio added).
   // Empty when `outcome` or `consent` is set.
   std::string_view ignored{};
+  // The event log's key: "twilio:<dedupe_key>" (ingress's key, so a callback published twice is
+  // stored once); "twilio:<kind>:<sid>:<status>:<occurred_at in µs>" when dedupe_key is empty.
+  std::string event_key{};
+  absl::Time occurred_at{};  // header.occurred_at, truncated to microseconds
+  // The alert and attempt the header names; empty and 0 when it names none.
+  std::string alert_id{};
+  uint32_t attempt = 0;
+  // Personal data, to be sealed or indexed at once and never logged: the sender of an inbound
+  // message, an opt-out or an opt-in (E.164 as Twilio sent it), and an inbound message's body.
+  std::string from{};
+  std::string body{};
 };
 
 // A serialized klaxon.events.v1.TwilioEvent; `redactor` (keyed by KLAXON_PII_HMAC_KEY) turns an
 // opt-out's or opt-in's number into its token. kInvalidArgument, naming the field, when the
 // bytes do not parse, the body is missing, a status callback's header names an alert but is
-// malformed (alert_id not a canonical UUID, attempt below 1, occurred_at missing), or an opt-out
-// or opt-in has no E.164 `from` or no header.occurred_at.
+// malformed (alert_id not a canonical UUID, attempt below 1), header.occurred_at is missing (every
+// event is logged at its time), or an opt-out or opt-in has no E.164 `from`.
 absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
                                                      const log::PhoneRedactor& redactor);
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -45,7 +46,11 @@ klaxon::events::v1::DeliveryEvent ValidDelivery(klaxon::events::v1::DeliveryOutc
 }
 
 TEST(DecodeAlertRequestedTest, KeepsOnlyCountryCodeAndLastFourOfRecipient) {
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested(ValidRequest().SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested(ValidRequest().SerializeAsString());
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->kind, AlertEvent::Kind::kRequested);
   EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
@@ -55,21 +60,50 @@ TEST(DecodeAlertRequestedTest, KeepsOnlyCountryCodeAndLastFourOfRecipient) {
   EXPECT_EQ(event->recipient_last4, "0123");
 }
 
+TEST(DecodeAlertRequestedTest, HandsOverRecipientAndTextForSealing) {
+  auto message = ValidRequest();
+  message.set_text("Server 7 is on fire");
+  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.SerializeAsString());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->recipient, message.recipient());
+  EXPECT_EQ(request->text, "Server 7 is on fire");
+}
+
+TEST(DecodeAlertRequestedTest, KeyIsRequestedAlertAndAttempt) {
+  auto message = ValidRequest();
+  message.mutable_header()->set_attempt(3);
+  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.SerializeAsString());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->event.event_key, absl::StrCat("requested:", kAlertId, ":3"));
+  EXPECT_EQ(request->event.log_kind, "requested");
+  EXPECT_FALSE(request->event.counts_retry);
+}
+
 TEST(DecodeAlertRequestedTest, TruncatesOccurredAtToMicroseconds) {
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested(ValidRequest().SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested(ValidRequest().SerializeAsString());
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->occurred_at, absl::FromUnixMicros(1'700'000'000'123'456));
 }
 
 TEST(DecodeAlertRequestedTest, GarbageIsInvalidArgument) {
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested("\xff\xff\xff");
+  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested("\xff\xff\xff");
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(DecodeAlertRequestedTest, NonUuidAlertIdIsInvalidArgumentNamingTheField) {
   auto request = ValidRequest();
   request.mutable_header()->set_alert_id("42");
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested(request.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(event.status().message(), HasSubstr("header.alert_id"));
 }
@@ -77,7 +111,10 @@ TEST(DecodeAlertRequestedTest, NonUuidAlertIdIsInvalidArgumentNamingTheField) {
 TEST(DecodeAlertRequestedTest, AttemptZeroIsInvalidArgument) {
   auto request = ValidRequest();
   request.mutable_header()->set_attempt(0);
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested(request.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(event.status().message(), HasSubstr("header.attempt"));
 }
@@ -85,7 +122,10 @@ TEST(DecodeAlertRequestedTest, AttemptZeroIsInvalidArgument) {
 TEST(DecodeAlertRequestedTest, MalformedRecipientIsInvalidArgumentWithoutTheNumber) {
   auto request = ValidRequest();
   request.set_recipient("020 7946 0123");
-  absl::StatusOr<AlertEvent> event = DecodeAlertRequested(request.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  const absl::StatusOr<AlertEvent> event = request_event.ok()
+                                               ? absl::StatusOr<AlertEvent>(request_event->event)
+                                               : request_event.status();
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(event.status().message(), Not(HasSubstr("7946")));
 }
@@ -200,6 +240,34 @@ TEST(DecodeDeliveryEventTest, MissingOutcomeIsInvalidArgument) {
   delivery.clear_outcome();
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DecodeDeliveryEventTest, OutcomeKeyIsAlertAttemptKindAndOccurredAtInMicroseconds) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(event.event_key, absl::StrCat("outcome:", kAlertId, ":", event.attempt,
+                                          ":accepted:", absl::ToUnixMicros(event.occurred_at)));
+  EXPECT_EQ(event.log_kind, "accepted");
+}
+
+TEST(DecodeDeliveryEventTest, OnlyRetryScheduledAndDeferredCountAsRetries) {
+  for (int kind = DeliveryOutcome::KIND_ACCEPTED; kind <= DeliveryOutcome::KIND_FALLBACK_TO_SMS;
+       ++kind) {
+    const auto outcome_kind = static_cast<DeliveryOutcome::Kind>(kind);
+    EXPECT_EQ(DecodeKind(outcome_kind).counts_retry,
+              outcome_kind == DeliveryOutcome::KIND_RETRY_SCHEDULED ||
+                  outcome_kind == DeliveryOutcome::KIND_DEFERRED)
+        << DeliveryOutcome::Kind_Name(outcome_kind);
+  }
+}
+
+TEST(DecodeDeliveryEventTest, CancelKeyIsTheAlertsOnly) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_cancel_requested();
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->event_key, absl::StrCat("cancel:", kAlertId));
+  EXPECT_EQ(event->log_kind, "cancel_requested");
 }
 
 const log::PhoneRedactor& Redactor() {
@@ -382,6 +450,7 @@ TEST(DecodeTwilioEventTest, UnknownStatusWordIsIgnored) {
 
 TEST(DecodeTwilioEventTest, InboundMessagesAndKeyPressesAreNotStatusCallbacks) {
   klaxon::events::v1::TwilioEvent inbound;
+  inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'300);
   inbound.mutable_inbound_message()->set_message_sid("SMin");
   inbound.mutable_inbound_message()->set_from("+14155550100");
   klaxon::events::v1::TwilioEvent key_press = Callback();
@@ -396,6 +465,45 @@ TEST(DecodeTwilioEventTest, InboundMessagesAndKeyPressesAreNotStatusCallbacks) {
     EXPECT_FALSE(reading.consent.has_value()) << kind;
     EXPECT_EQ(reading.ignored, "not_a_status_callback") << kind;
   }
+}
+
+TEST(DecodeTwilioEventTest, KeyIsIngressDedupeKeyForEveryKind) {
+  const TwilioEventReading reading = Read(MessageStatus("delivered"));
+  EXPECT_EQ(reading.event_key, "twilio:token:abc");
+  EXPECT_EQ(reading.outcome->event_key, "twilio:token:abc");
+  EXPECT_EQ(reading.outcome->log_kind, "message_status");
+  EXPECT_EQ(reading.occurred_at, absl::FromUnixSeconds(1'700'000'100));
+}
+
+TEST(DecodeTwilioEventTest, KeyWithoutDedupeKeyNamesKindSidStatusAndTime) {
+  klaxon::events::v1::TwilioEvent event = MessageStatus("partially_delivered");
+  event.clear_dedupe_key();
+  EXPECT_EQ(Read(event).event_key,
+            "twilio:message_status:SM0123456789abcdef0123456789abcdef:partially_delivered:"
+            "1700000100000000");
+}
+
+TEST(DecodeTwilioEventTest, InboundMessageHandsOverSenderAndBodyForSealing) {
+  klaxon::events::v1::TwilioEvent inbound;
+  inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'300);
+  inbound.set_dedupe_key("sid:SMin:received:0");
+  inbound.mutable_inbound_message()->set_message_sid("SMin");
+  inbound.mutable_inbound_message()->set_from("+14155550100");
+  inbound.mutable_inbound_message()->set_body("on my way");
+  const TwilioEventReading reading = Read(inbound);
+  EXPECT_EQ(reading.from, "+14155550100");
+  EXPECT_EQ(reading.body, "on my way");
+  EXPECT_EQ(reading.event_key, "twilio:sid:SMin:received:0");
+  EXPECT_TRUE(reading.alert_id.empty());
+}
+
+TEST(DecodeTwilioEventTest, EventWithoutOccurredAtIsInvalidArgument) {
+  klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
+  event.mutable_header()->clear_occurred_at();
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("header.occurred_at"));
 }
 
 // An opt-out or opt-in as ingress publishes it: no alert, occurred_at when ingress received it.

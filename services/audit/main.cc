@@ -1,8 +1,9 @@
-// audit: wiring only. Reads the configuration, migrates the schema, consumes the request,
-// delivery and Twilio event topics into Postgres and klaxon.dlq into dead_letters (a consumer
-// group of its own), serves AlertQuery (its watches fed by one LISTEN connection) and DeadLetters
-// over gRPC, and drains on SIGTERM: open watches end, then gRPC (no new queries or replays), then
-// the consumers (which commit the offsets of what they stored).
+// audit: wiring only. Reads the configuration, migrates the schema, creates the coming months'
+// event log partitions, consumes the request, delivery and Twilio event topics into Postgres in
+// batches and klaxon.dlq into dead_letters (a consumer group of its own) (ADR 0008), serves
+// AlertQuery (its watches fed by one LISTEN connection) and DeadLetters over gRPC, and drains on
+// SIGTERM: open watches end, then gRPC (no new queries or replays), then the consumers (which
+// commit the offsets of what they stored).
 
 #include <chrono>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_migrations.h"
+#include "services/audit/batch_writer.h"
 #include "services/audit/dead_letter_consumer.h"
 #include "services/audit/dead_letter_metrics.h"
 #include "services/audit/dead_letter_queue.h"
@@ -62,27 +64,38 @@ constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
 // WatchAlert streams open at once, each holding a thread while it waits (ADR 0003).
 constexpr size_t kMaxWatchers = 256;
+// audit_events partitions created at start beyond the current month (ADR 0008).
+constexpr int kEventPartitionsAhead = 2;
 
 struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
   std::string api_keys;
   std::string pg_url;
-  std::string keyring;             // KEKs that wrap each record's data key (ADR 0008)
-  std::string blind_index_key;     // the recipient's blind index, its own key
+  std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
+  std::string blind_index_key;  // the recipient's blind index, its own key
+  // Events written in one transaction at most; also how many messages the consumer handles at
+  // once, so one batch can take every message in flight.
+  int batch_size = 1000;
+  int batch_writers = 2;           // batches written at once
   absl::Duration publish_timeout;  // a replay waits this long for Kafka's acknowledgement
 };
 
 Settings ReadSettings() {
   config::Reader reader(config::FromProcessEnvironment());
-  Settings settings{.common = runtime::ReadCommonSettings(reader),
-                    .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
-                    .api_keys = reader.Secret("KLAXON_API_KEYS"),
-                    .pg_url = reader.Secret("KLAXON_PG_URL"),
-                    .keyring = reader.Secret("KLAXON_KEYRING"),
-                    .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
-                    .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                                       absl::Milliseconds(100), absl::Seconds(60))};
+  Settings settings{
+      .common = runtime::ReadCommonSettings(reader),
+      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
+      .api_keys = reader.Secret("KLAXON_API_KEYS"),
+      .pg_url = reader.Secret("KLAXON_PG_URL"),
+      .keyring = reader.Secret("KLAXON_KEYRING"),
+      .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
+      .batch_size =
+          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000)),
+      .batch_writers =
+          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4)),
+      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
+                                         absl::Milliseconds(100), absl::Seconds(60))};
   if (!settings.api_keys.empty()) {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
@@ -132,6 +145,12 @@ int Run() {
   auto applied = pg::ApplyMigrations(**db, AuditMigrations());
   if (!applied.ok()) return fail("migrate_schema", applied.status());
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
+  timing::RealClock clock;
+  PostgresAlertStore store(**db);
+  if (absl::Status created = store.EnsureEventPartitions(clock.Now(), kEventPartitionsAhead);
+      !created.ok()) {
+    return fail("create_event_partitions", created);
+  }
 
   const Topics topics = Topics::WithPrefix(settings.common.topic_prefix);
   auto consumer =
@@ -140,7 +159,8 @@ int Run() {
                                     .topics = topics.All(),
                                     .client_id = kService,
                                     .log = (*runtime)->KafkaLog(),
-                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup)});
+                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup),
+                                    .max_in_flight = settings.batch_size});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
@@ -157,21 +177,22 @@ int Run() {
   if (!publisher.ok()) return fail("create_publisher", publisher.status());
   auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
-  // ReadSettings() accepted both, so neither fails in practice.
-  auto keyring = crypto::LocalKeyring::Parse(settings.keyring);
-  if (!keyring.ok()) return fail("parse_keyring", keyring.status());
-  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
-  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
 
-  PostgresAlertStore store(**db);
   AuditMetrics metrics((*runtime)->registry());
-  timing::RealClock clock;
-  // ServiceRuntime::Create accepted the same key, so this cannot fail in practice.
+  // ReadSettings accepted the same keys, so these cannot fail in practice.
   auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   if (!redactor.ok()) return fail("create_phone_redactor", redactor.status());
-  AuditConsumer handler(store, topics, metrics, clock, logger, *redactor);
+  auto keyring = crypto::LocalKeyring::Parse(settings.keyring);
+  if (!keyring.ok()) return fail("read_keyring", keyring.status());
+  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
+  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
+  PersonalData personal_data(*keyring);
+  BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
+                             .max_writers = settings.batch_writers});
+  AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
+                        *redactor);
   KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
-  AlertReader reader(store, oracle, clock, metrics, {.topics = topics});
+  AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
   AlertSearch search(queries, *blind_index);
   AlertWatcher watcher(reader, queries, metrics, {.max_watchers = kMaxWatchers});
@@ -179,7 +200,6 @@ int Run() {
   std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
   AlertQueryService service(*api_keys, reader, search, watcher, metrics);
 
-  PersonalData personal_data(*keyring);
   PostgresDeadLetterStore dead_letters(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
   DeadLetterConsumer dead_letter_handler(dead_letters, personal_data, *blind_index,

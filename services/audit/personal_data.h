@@ -7,9 +7,9 @@
 
 #include <map>
 #include <string>
-#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_wrapper.h"
 
@@ -22,23 +22,25 @@ struct SealedRecord {
   std::string owner;  // data_keys.owner
   crypto::WrappedKey wrapped_key;
   Fields ciphertext;  // column -> sealed bytes, for the record's row
+
+  friend bool operator==(const SealedRecord&, const SealedRecord&) = default;
 };
 
 // The data_keys.owner of a record: also the context its data key is wrapped under.
-std::string DataKeyOwner(std::string_view table, std::string_view record_id);
+std::string DataKeyOwner(absl::string_view table, absl::string_view record_id);
 
 class PersonalData {
  public:
   explicit PersonalData(crypto::KeyWrapper& keys) : envelope_(keys) {}
 
   // Seals `plaintext` (column -> value) under a fresh data key for the record.
-  absl::StatusOr<SealedRecord> Seal(std::string_view table, std::string_view record_id,
+  absl::StatusOr<SealedRecord> Seal(absl::string_view table, absl::string_view record_id,
                                     const Fields& plaintext);
 
   // Opens the record's sealed columns. kDataLoss naming table.column and record when a field,
   // the wrapped key or their binding was altered; kFailedPrecondition when the keyring lacks
   // the key-encryption key version the data key is wrapped under.
-  absl::StatusOr<Fields> Open(std::string_view table, std::string_view record_id,
+  absl::StatusOr<Fields> Open(absl::string_view table, absl::string_view record_id,
                               const crypto::WrappedKey& wrapped_key, const Fields& ciphertext);
 
  private:

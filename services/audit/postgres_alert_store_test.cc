@@ -7,15 +7,29 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/crypto/blind_index.h"
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
+#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "klaxon/events/v1/events.pb.h"
 #include "pqxx/pqxx"
+#include "prometheus/registry.h"
+#include "services/audit/alert_reader.h"
+#include "services/audit/audit_consumer.h"
 #include "services/audit/audit_migrations.h"
+#include "services/audit/batch_writer.h"
 #include "services/audit/projection.h"
+#include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/ingest.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -25,6 +39,8 @@ using klaxon::types::v1::ALERT_STATUS_DELIVERED;
 using klaxon::types::v1::ALERT_STATUS_FAILED;
 using klaxon::types::v1::ALERT_STATUS_QUEUED;
 using klaxon::types::v1::ALERT_STATUS_SENT;
+using klaxon::types::v1::ALERT_STATUS_WAITING;
+using ::testing::HasSubstr;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'123'456);
@@ -110,7 +126,7 @@ class PostgresAlertStoreTest : public ::testing::Test {
   }
 
   bool Record(const ConsentChange& change, int64_t next_offset) {
-    absl::StatusOr<bool> changed = store_->RecordConsent(change, TwilioAt(next_offset));
+    absl::StatusOr<bool> changed = testing::RecordConsent(*store_, change, TwilioAt(next_offset));
     EXPECT_TRUE(changed.ok()) << changed.status();
     return changed.value_or(false);
   }
@@ -147,7 +163,7 @@ TEST_F(PostgresAlertStoreTest, MigrationsAreAlreadyApplied) {
 }
 
 TEST_F(PostgresAlertStoreTest, AppliedRequestReadsBackExactlyAsProjected) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(*alert, ApplyEvent(std::nullopt, Requested()));
@@ -176,7 +192,7 @@ TEST_F(PostgresAlertStoreTest, DeliveryEngineHistoryReadsBackExactlyAsProjected)
                                           acknowledged};
   std::optional<AlertRecord> expected;
   for (size_t i = 0; i < events.size(); ++i) {
-    ASSERT_TRUE(store_->Apply(events[i], At(static_cast<int64_t>(i) + 1)).ok());
+    ASSERT_TRUE(testing::Apply(*store_, events[i], At(static_cast<int64_t>(i) + 1)).ok());
     expected = ApplyEvent(expected, events[i]);
     if (i == 0) {
       // Not the caller's yet (a callback does not know it): read it as nobody's.
@@ -197,16 +213,16 @@ TEST_F(PostgresAlertStoreTest, DeliveryEngineHistoryReadsBackExactlyAsProjected)
 }
 
 TEST_F(PostgresAlertStoreTest, NewerWaitingReasonReplacesTheOlderOne) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
-  ASSERT_TRUE(store_
-                  ->Apply(Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(1), "", 0,
-                                  "sender pacing"),
-                          At(2))
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_,
+                             Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(1), "",
+                                     0, "sender pacing"),
+                             At(2))
                   .ok());
-  ASSERT_TRUE(store_
-                  ->Apply(Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(2), "", 0,
-                                  "recipient limit"),
-                          At(3))
+  ASSERT_TRUE(testing::Apply(*store_,
+                             Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(2), "",
+                                     0, "recipient limit"),
+                             At(3))
                   .ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -215,7 +231,7 @@ TEST_F(PostgresAlertStoreTest, NewerWaitingReasonReplacesTheOlderOne) {
 }
 
 TEST_F(PostgresAlertStoreTest, AlertOfAnotherCallerIsAbsent) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
   EXPECT_FALSE(Get("payments").has_value());
 }
 
@@ -228,7 +244,7 @@ TEST_F(PostgresAlertStoreTest, OutcomeBeforeRequestConvergesToProjection) {
   const std::vector<AlertEvent> events = {Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
                                           Requested()};
   for (size_t i = 0; i < events.size(); ++i) {
-    ASSERT_TRUE(store_->Apply(events[i], At(static_cast<int64_t>(i) + 1)).ok());
+    ASSERT_TRUE(testing::Apply(*store_, events[i], At(static_cast<int64_t>(i) + 1)).ok());
   }
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -238,20 +254,22 @@ TEST_F(PostgresAlertStoreTest, OutcomeBeforeRequestConvergesToProjection) {
 }
 
 TEST_F(PostgresAlertStoreTest, LateSentAfterDeliveredChangesNothingButAdvancesProgress) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
-  ASSERT_TRUE(store_->Apply(Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(3)), At(2)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(
+      testing::Apply(*store_, Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(3)), At(2)).ok());
   const std::optional<AlertRecord> delivered = Get();
-  ASSERT_TRUE(store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1), "SM9"), At(3)).ok());
+  ASSERT_TRUE(
+      testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1), "SM9"), At(3)).ok());
   EXPECT_EQ(Get(), delivered);
   EXPECT_EQ(Progress(), 3);
 }
 
 TEST_F(PostgresAlertStoreTest, FailedOutcomeKeepsCodeAndReason) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
   ASSERT_TRUE(
-      store_
-          ->Apply(Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number"),
-                  At(2))
+      testing::Apply(*store_,
+                     Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number"),
+                     At(2))
           .ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -263,15 +281,15 @@ TEST_F(PostgresAlertStoreTest, FailedOutcomeKeepsCodeAndReason) {
 }
 
 TEST_F(PostgresAlertStoreTest, ProgressNeverMovesBackwards) {
-  ASSERT_TRUE(store_->RecordProgress(At(10)).ok());
-  ASSERT_TRUE(store_->RecordProgress(At(4)).ok());
+  ASSERT_TRUE(testing::RecordProgress(*store_, At(10)).ok());
+  ASSERT_TRUE(testing::RecordProgress(*store_, At(4)).ok());
   EXPECT_EQ(Progress(), 10);
 }
 
 TEST_F(PostgresAlertStoreTest, RejectedWriteLeavesProgressUntouched) {
   AlertEvent bad = Requested();
   bad.channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;  // violates the channel CHECK
-  absl::Status status = store_->Apply(bad, At(7)).status();
+  absl::Status status = testing::Apply(*store_, bad, At(7)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_EQ(Progress(), 0);
   EXPECT_FALSE(Get().has_value());
@@ -327,7 +345,7 @@ TEST_F(PostgresAlertStoreTest, ConsentTableHoldsNoPlaintextNumber) {
 TEST_F(PostgresAlertStoreTest, NumberInPlaceOfTheTokenIsRejected) {
   ConsentChange plaintext = Consent(/*opted_out=*/true, absl::Seconds(1));
   plaintext.recipient_token = kRecipient;
-  absl::Status status = store_->RecordConsent(plaintext, TwilioAt(1)).status();
+  absl::Status status = testing::RecordConsent(*store_, plaintext, TwilioAt(1)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_TRUE(ConsentRows().empty());
 }
@@ -346,7 +364,7 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
       std::vector<AlertEvent> events = history;
       std::shuffle(events.begin(), events.end(), std::mt19937(static_cast<uint32_t>(w)));
       for (const AlertEvent& event : events) {
-        absl::Status status = store_->Apply(event, At(1)).status();
+        absl::Status status = testing::Apply(*store_, event, At(1)).status();
         if (!status.ok()) results[w] = status;
       }
     });
@@ -357,7 +375,7 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
 }
 
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
-  ASSERT_TRUE(store_->Apply(Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
   {
     // Drop the database under the store, closing its connections, like a failed-over server.
     absl::StatusOr<std::string> admin_url =
@@ -367,9 +385,365 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
     pqxx::nontransaction txn(admin);
     txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
   }
-  absl::Status status = store_->Apply(Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
+  absl::Status status =
+      testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
+}
+
+// The write path as audit runs it: AuditConsumer sealing into a BatchWriter over this store, and
+// AlertReader opening what it wrote.
+class PostgresWritePathTest : public PostgresAlertStoreTest {
+ protected:
+  static constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
+  static constexpr char kText[] = "db-7 disk full, page Ana";
+
+  void SetUp() override {
+    PostgresAlertStoreTest::SetUp();
+    if (store_ == nullptr) return;
+    writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{});
+    consumer_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
+                                                metrics_, clock_, logger_, redactor_);
+    reader_ = std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_,
+                                            logger_, AlertReaderOptions{.topics = topics_});
+  }
+
+  void Request(const std::string& alert_id, int64_t offset, uint32_t attempt = 1) {
+    klaxon::events::v1::AlertRequested request;
+    request.mutable_header()->set_alert_id(alert_id);
+    request.mutable_header()->set_caller("billing");
+    request.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
+    request.mutable_header()->set_attempt(attempt);
+    request.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000);
+    request.set_recipient(kRecipient);
+    request.set_text(kText);
+    ASSERT_TRUE(consumer_
+                    ->Handle({.topic = topics_.sms_requests,
+                              .partition = 0,
+                              .offset = offset,
+                              .key = alert_id,
+                              .value = request.SerializeAsString()})
+                    .ok());
+  }
+
+  absl::StatusOr<AlertView> Read(const std::string& alert_id = kAlertId) {
+    return reader_->GetAlert("billing", alert_id, absl::InfiniteFuture());
+  }
+
+  void Exec(const std::string& sql) {
+    absl::Status done = db_->Transact([&](pqxx::work& txn) {
+      txn.exec(sql);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(done.ok()) << done;
+  }
+
+  int64_t Count(const std::string& sql) {
+    int64_t count = -1;
+    absl::Status done = db_->Transact([&](pqxx::work& txn) {
+      count = txn.exec(sql)[0][0].as<int64_t>();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(done.ok()) << done;
+    return count;
+  }
+
+  // Every byte the audit tables hold: each row as text, and each bytea column raw.
+  std::string EverythingStored() {
+    std::string stored;
+    absl::Status done = db_->Transact([&](pqxx::work& txn) {
+      for (const char* table : {"alerts", "attempts", "audit_events", "data_keys", "opt_outs"}) {
+        for (const pqxx::row row : txn.exec(absl::StrCat("SELECT t::text FROM ", table, " t"))) {
+          stored += row[0].as<std::string>();
+        }
+      }
+      for (const char* column : {"alerts.recipient_index", "alerts.recipient_ciphertext",
+                                 "alerts.text_ciphertext", "audit_events.recipient_index",
+                                 "audit_events.personal_ciphertext", "data_keys.wrapped_key"}) {
+        const std::string name(column);
+        const size_t dot = name.find('.');
+        for (const pqxx::row row : txn.exec(absl::StrCat(
+                 "SELECT encode(", name.substr(dot + 1), ", 'hex') FROM ", name.substr(0, dot),
+                 " WHERE ", name.substr(dot + 1), " IS NOT NULL"))) {
+          stored += absl::HexStringToBytes(row[0].as<std::string>());
+        }
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(done.ok()) << done;
+    return stored;
+  }
+
+  Topics topics_ = Topics::WithPrefix("");
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  crypto::BlindIndex blind_index_ =
+      crypto::BlindIndex::Create("postgres-store-test-blind-index-key-0123456789").value();
+  timing::FakeClock clock_;
+  prometheus::Registry registry_;
+  AuditMetrics metrics_{registry_};
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("postgres-store-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
+  FakeOffsetOracle oracle_;
+  std::unique_ptr<BatchWriter> writer_;
+  std::unique_ptr<AuditConsumer> consumer_;
+  std::unique_ptr<AlertReader> reader_;
+};
+
+TEST_F(PostgresWritePathTest, GetAlertOpensRecipientAndText) {
+  Request(kAlertId, 0);
+  absl::StatusOr<AlertView> alert = Read();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->recipient, kRecipient);
+  EXPECT_EQ(alert->text, kText);
+  EXPECT_FALSE(alert->personal_data_shredded);
+  EXPECT_EQ(alert->record.recipient_last4, "0100");
+}
+
+TEST_F(PostgresWritePathTest, PersonalColumnsHoldNoPlaintext) {
+  Request(kAlertId, 0);
+  klaxon::events::v1::TwilioEvent inbound;
+  inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'010);
+  inbound.set_dedupe_key("sid:SMin:received:0");
+  inbound.mutable_inbound_message()->set_from(kRecipient);
+  inbound.mutable_inbound_message()->set_body("call Ana on 4155550100");
+  ASSERT_TRUE(consumer_
+                  ->Handle({.topic = topics_.twilio_events,
+                            .partition = 0,
+                            .offset = 0,
+                            .value = inbound.SerializeAsString()})
+                  .ok());
+  ASSERT_EQ(Count("SELECT count(*) FROM audit_events WHERE personal_ciphertext IS NOT NULL"), 1);
+  ASSERT_EQ(Count("SELECT count(*) FROM data_keys"), 2);
+  const std::string stored = EverythingStored();
+  ASSERT_THAT(stored, HasSubstr("billing"));  // the scan does see the rows
+  EXPECT_THAT(stored, ::testing::Not(HasSubstr("4155550100")));
+  EXPECT_THAT(stored, ::testing::Not(HasSubstr("disk full")));
+  EXPECT_THAT(stored, ::testing::Not(HasSubstr("call Ana")));
+}
+
+TEST_F(PostgresWritePathTest, RedeliveredRequestKeepsTheFirstDataKeyAndCiphertext) {
+  Request(kAlertId, 0);
+  const int64_t keys = Count("SELECT count(*) FROM data_keys");
+  const absl::StatusOr<std::optional<AlertRecord>> first = store_->GetAlert("billing", kAlertId);
+  Request(kAlertId, 0);
+  Request(kAlertId, 1, /*attempt=*/2);
+  const absl::StatusOr<std::optional<AlertRecord>> after = store_->GetAlert("billing", kAlertId);
+  EXPECT_EQ(Count("SELECT count(*) FROM data_keys"), keys);
+  EXPECT_EQ((*after)->recipient_ciphertext, (*first)->recipient_ciphertext);
+  EXPECT_EQ((*after)->data_key, (*first)->data_key);
+  EXPECT_TRUE(Read().ok());
+}
+
+TEST_F(PostgresWritePathTest, FlippedBitInRecipientCiphertextFailsNamingAlertAndColumn) {
+  Request(kAlertId, 0);
+  Exec(
+      "UPDATE alerts SET recipient_ciphertext = "
+      "set_byte(recipient_ciphertext, 20, get_byte(recipient_ciphertext, 20) # 1)");
+  absl::StatusOr<AlertView> alert = Read();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss) << alert.status();
+  EXPECT_THAT(alert.status().message(), HasSubstr(kAlertId));
+  EXPECT_THAT(alert.status().message(), HasSubstr("recipient_ciphertext"));
+}
+
+TEST_F(PostgresWritePathTest, FlippedBitInWrappedKeyFailsNamingTheAlert) {
+  Request(kAlertId, 0);
+  Exec("UPDATE data_keys SET wrapped_key = set_byte(wrapped_key, 5, get_byte(wrapped_key, 5) # 1)");
+  absl::StatusOr<AlertView> alert = Read();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss) << alert.status();
+  EXPECT_THAT(alert.status().message(), HasSubstr(kAlertId));
+}
+
+TEST_F(PostgresWritePathTest, CiphertextCopiedFromAnotherAlertFails) {
+  Request(kAlertId, 0);
+  Request(kOtherAlertId, 1);
+  Exec(
+      absl::StrCat("UPDATE alerts SET text_ciphertext = (SELECT text_ciphertext FROM alerts "
+                   "WHERE alert_id = '",
+                   kOtherAlertId, "') WHERE alert_id = '", kAlertId, "'"));
+  absl::StatusOr<AlertView> alert = Read();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss) << alert.status();
+  EXPECT_THAT(alert.status().message(), HasSubstr("text_ciphertext"));
+  EXPECT_TRUE(Read(kOtherAlertId).ok());
+}
+
+TEST_F(PostgresWritePathTest, DeletedDataKeyIsShredded) {
+  Request(kAlertId, 0);
+  Exec(absl::StrCat("DELETE FROM data_keys WHERE owner = 'alerts/", kAlertId, "'"));
+  absl::StatusOr<AlertView> alert = Read();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_TRUE(alert->personal_data_shredded);
+  EXPECT_EQ(alert->recipient, "");
+  EXPECT_EQ(alert->text, "");
+  // A redelivered request does not bring the shredded data back.
+  Request(kAlertId, 0, /*attempt=*/3);
+  EXPECT_TRUE(Read()->personal_data_shredded);
+}
+
+// One delivery outcome of kAlertId (or `alert_id`) as the decoder keys it.
+IngestItem OutcomeItem(const std::string& alert_id, AlertStatus status, int n, bool retry,
+                       int64_t offset) {
+  AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
+                   .alert_id = alert_id,
+                   .caller = "billing",
+                   .channel = klaxon::types::v1::CHANNEL_SMS,
+                   .attempt = static_cast<uint32_t>(std::min(n, 6)),  // one retry per attempt
+                   .occurred_at = kT0 + absl::Seconds(n),
+                   .status = status,
+                   .event_key = absl::StrCat("outcome:", alert_id, ":", n),
+                   .log_kind = retry ? "retry_scheduled" : "accepted",
+                   .counts_retry = retry};
+  if (retry) event.alert_status = klaxon::types::v1::ALERT_STATUS_WAITING;
+  return testing::EventItem(
+      std::move(event), {.topic = "klaxon.delivery.events", .partition = 0, .next_offset = offset});
+}
+
+TEST_F(PostgresAlertStoreTest, EventsAreStoredOnceUnderDuplicates) {
+  const IngestItem sent = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, false, 1);
+  ASSERT_TRUE(store_->Write({sent, sent}).ok());
+  absl::StatusOr<std::vector<IngestResult>> again = store_->Write({sent});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->front().duplicate);
+  int64_t rows = 0;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   rows = txn.exec("SELECT count(*) FROM audit_events")[0][0].as<int64_t>();
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+}
+
+TEST_F(PostgresAlertStoreTest, BatchIsOneTransaction) {
+  IngestItem bad = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false, 9);
+  bad.entry->status = static_cast<AlertStatus>(42);  // violates audit_events' CHECK
+  bad.progress.topic = "klaxon.twilio.events";
+  absl::Status failed = store_
+                            ->Write({testing::EventItem(Requested(), At(1)),
+                                     OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true, 4), bad})
+                            .status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kFailedPrecondition) << failed;
+  EXPECT_FALSE(Get().has_value());
+  EXPECT_EQ(Progress(), 0);
+  EXPECT_EQ(*store_->NextOffset("klaxon.delivery.events", 0), 0);
+  int64_t rows = -1;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   rows = txn.exec(
+                                 "SELECT (SELECT count(*) FROM audit_events) + "
+                                 "(SELECT count(*) FROM attempts)")[0][0]
+                              .as<int64_t>();
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(rows, 0);
+
+  // Without the bad item: everything, with each partition's progress.
+  ASSERT_TRUE(store_
+                  ->Write({testing::EventItem(Requested(), At(1)),
+                           OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true, 4),
+                           OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false, 3)})
+                  .ok());
+  EXPECT_EQ(Get()->retry_count, 1);
+  EXPECT_EQ(Get()->status, ALERT_STATUS_SENT);
+  EXPECT_EQ(Progress(), 1);
+  EXPECT_EQ(*store_->NextOffset("klaxon.delivery.events", 0), 4);
+}
+
+TEST_F(PostgresAlertStoreTest, AdvancedAlertIsAnnouncedOnCommit) {
+  class Receiver final : public pqxx::notification_receiver {
+   public:
+    using pqxx::notification_receiver::notification_receiver;
+    void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+    std::vector<std::string> payloads;
+  };
+  pqxx::connection listener(scratch_->url());
+  Receiver receiver(listener, "klaxon_alert_status");
+  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (receiver.payloads.empty() && absl::Now() < deadline) listener.await_notification(1, 0);
+  EXPECT_THAT(receiver.payloads, ::testing::ElementsAre(kAlertId));
+}
+
+TEST_F(PostgresAlertStoreTest, EnsureEventPartitionsCreatesTheComingMonths) {
+  ASSERT_TRUE(
+      store_->EnsureEventPartitions(absl::FromUnixSeconds(1'924'992'000), 2).ok());  // 2031-01
+  int64_t partitions = 0;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   partitions = txn.exec(
+                                       "SELECT count(*) FROM pg_class WHERE relname IN "
+                                       "('audit_events_2031_01', 'audit_events_2031_02', "
+                                       "'audit_events_2031_03')")[0][0]
+                                    .as<int64_t>();
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(partitions, 3);
+}
+
+// Two audit replicas (two stores, each with its own connection pool) write interleaved, partly
+// overlapping batches of the same alerts at once: each alert ends with the projection of all its
+// events and every retry counted exactly once.
+TEST_F(PostgresAlertStoreTest, TwoReplicasWritingTheSameAlertsConverge) {
+  absl::StatusOr<std::unique_ptr<pg::Database>> other_db = pg::Database::Connect(scratch_->url());
+  ASSERT_TRUE(other_db.ok()) << other_db.status();
+  PostgresAlertStore other(**other_db);
+  constexpr int kAlerts = 12;
+  constexpr int kRetries = 5;
+  std::vector<std::string> ids;
+  std::vector<IngestItem> events;
+  for (int a = 0; a < kAlerts; ++a) {
+    ids.push_back(absl::StrFormat("0190f1c4-7a3e-7b12-9c4d-%012x", a));
+    AlertEvent requested = Requested();
+    requested.alert_id = ids.back();
+    requested.event_key = absl::StrCat("requested:", ids.back(), ":1");
+    events.push_back(testing::EventItem(requested, At(1)));
+    for (int n = 1; n <= kRetries; ++n) {
+      events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_FAILED, n, true, n));
+    }
+    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_SENT, 20, false, 20));
+    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_DELIVERED, 21, false, 21));
+  }
+  // Each replica gets every other event, and every third event goes to both (a rebalance).
+  std::vector<IngestItem> mine, theirs;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ((i % 2 == 0) ? mine : theirs).push_back(events[i]);
+    if (i % 3 == 0) ((i % 2 == 0) ? theirs : mine).push_back(events[i]);
+  }
+  auto run = [](AlertStore& store, std::vector<IngestItem> items, uint32_t seed) {
+    std::shuffle(items.begin(), items.end(), std::mt19937(seed));
+    for (size_t i = 0; i < items.size(); i += 7) {
+      const std::vector<IngestItem> batch(
+          items.begin() + static_cast<long>(i),
+          items.begin() + static_cast<long>(std::min(i + 7, items.size())));
+      // Not even a deadlock the server would detect and break (kUnavailable): the locks are
+      // taken in one order by every writer.
+      absl::Status status = store.Write(batch).status();
+      EXPECT_TRUE(status.ok()) << status;
+    }
+  };
+  std::thread first(run, std::ref(*store_), mine, 1);
+  std::thread second(run, std::ref(other), theirs, 2);
+  first.join();
+  second.join();
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::optional<AlertRecord>> alert = store_->GetAlert("billing", id);
+    ASSERT_TRUE(alert.ok() && alert->has_value()) << id;
+    EXPECT_EQ((*alert)->retry_count, static_cast<uint32_t>(kRetries)) << id;
+    EXPECT_EQ((*alert)->status, ALERT_STATUS_DELIVERED) << id;
+    std::optional<AlertRecord> expected;
+    for (const IngestItem& item : events) {
+      if (item.event->alert_id == id) expected = ApplyEvent(expected, *item.event);
+    }
+    EXPECT_EQ((*alert)->attempts, expected->attempts) << id;
+  }
+  int64_t rows = 0;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   rows = txn.exec("SELECT count(*) FROM audit_events")[0][0].as<int64_t>();
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(rows, static_cast<int64_t>(events.size()));
 }
 
 }  // namespace

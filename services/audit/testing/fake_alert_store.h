@@ -1,51 +1,58 @@
 #pragma once
-// In-memory AlertStore for unit tests: applies the real projection, keeps consent by recipient
-// token under the same Supersedes() rule as Postgres, keeps progress per partition, and can be
-// told to fail like a database that is down.
+// In-memory AlertStore for unit tests: writes a batch with the same PlanIngest the Postgres
+// adapter runs, keeps consent by recipient token under the same Supersedes() rule, keeps the
+// event log, data keys and progress per partition, and can be told to fail like a database that
+// is down (then nothing of the batch is kept).
 
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "services/audit/alert_store.h"
-#include "services/audit/projection.h"
+#include "services/audit/ingest_plan.h"
 
 namespace klaxon::audit {
 
 class FakeAlertStore final : public AlertStore {
  public:
-  absl::StatusOr<std::optional<StatusAdvance>> Apply(const AlertEvent& event,
-                                                     const ConsumedOffset& progress) override {
+  absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override {
     std::lock_guard lock(mutex_);
+    ++batches_;
+    batch_sizes_.push_back(batch.size());
     if (!fail_with_.ok()) return fail_with_;
-    std::optional<AlertRecord> current;
-    if (auto found = alerts_.find(event.alert_id); found != alerts_.end()) current = found->second;
-    AlertRecord next = ApplyEvent(current, event);
-    std::optional<StatusAdvance> advanced = AdvancedStatus(current, next);
-    alerts_[event.alert_id] = std::move(next);
-    AdvanceLocked(progress);
-    return advanced;
-  }
-
-  absl::StatusOr<bool> RecordConsent(const ConsentChange& change,
-                                     const ConsumedOffset& progress) override {
-    std::lock_guard lock(mutex_);
-    if (!fail_with_.ok()) return fail_with_;
-    AdvanceLocked(progress);
-    auto [stored, inserted] = consents_.try_emplace(change.recipient_token, change);
-    if (inserted) return true;
-    if (!Supersedes(change, stored->second)) return false;
-    stored->second = change;
-    return true;
-  }
-
-  absl::Status RecordProgress(const ConsumedOffset& progress) override {
-    std::lock_guard lock(mutex_);
-    if (!fail_with_.ok()) return fail_with_;
-    AdvanceLocked(progress);
-    return absl::OkStatus();
+    std::map<std::string, std::optional<AlertRecord>> current;
+    for (const std::string& id : AlertIdsOf(batch)) {
+      auto found = alerts_.find(id);
+      current[id] = found == alerts_.end() ? std::nullopt : std::optional(found->second);
+    }
+    std::set<std::string> stored;
+    for (const std::string& key : EventKeysOf(batch)) {
+      if (events_.contains(key)) stored.insert(key);
+    }
+    IngestPlan plan = PlanIngest(batch, current, stored);
+    for (auto& [id, record] : plan.alerts) alerts_[id] = record;
+    for (const EventLogEntry& row : plan.events) {
+      events_.emplace(row.event_key, row);
+      event_order_.push_back(row.event_key);
+    }
+    for (const auto& [owner, wrapped] : plan.data_keys) data_keys_.try_emplace(owner, wrapped);
+    for (const auto& [index, change] : plan.consents) {
+      auto [stored_change, changed] = consents_.try_emplace(change.recipient_token, change);
+      if (!changed && Supersedes(change, stored_change->second)) {
+        stored_change->second = change;
+        changed = true;
+      }
+      plan.results[index].consent_changed = changed;
+    }
+    for (const ConsumedOffset& progress : plan.progress) {
+      int64_t& next = progress_[{progress.topic, progress.partition}];
+      next = std::max(next, progress.next_offset);
+    }
+    return plan.results;
   }
 
   absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
@@ -71,6 +78,12 @@ class FakeAlertStore final : public AlertStore {
     fail_with_ = std::move(status);
   }
 
+  // Stores `record` as is (a test's starting point, or a tampered row).
+  void Put(AlertRecord record) {
+    std::lock_guard lock(mutex_);
+    alerts_[record.alert_id] = std::move(record);
+  }
+
   std::optional<AlertRecord> Find(const std::string& alert_id) const {
     std::lock_guard lock(mutex_);
     auto found = alerts_.find(alert_id);
@@ -86,23 +99,46 @@ class FakeAlertStore final : public AlertStore {
     return found->second;
   }
 
+  // The event log, in the order the rows were written.
+  std::vector<EventLogEntry> Events() const {
+    std::lock_guard lock(mutex_);
+    std::vector<EventLogEntry> rows;
+    for (const std::string& key : event_order_) rows.push_back(events_.at(key));
+    return rows;
+  }
+
+  std::map<std::string, crypto::WrappedKey> DataKeys() const {
+    std::lock_guard lock(mutex_);
+    return data_keys_;
+  }
+
   int get_alert_calls() const {
     std::lock_guard lock(mutex_);
     return get_alert_calls_;
   }
 
- private:
-  void AdvanceLocked(const ConsumedOffset& progress) {
-    int64_t& next = progress_[{progress.topic, progress.partition}];
-    next = std::max(next, progress.next_offset);
+  // How many Write calls there were, and the size of each batch.
+  int batches() const {
+    std::lock_guard lock(mutex_);
+    return batches_;
+  }
+  std::vector<size_t> batch_sizes() const {
+    std::lock_guard lock(mutex_);
+    return batch_sizes_;
   }
 
+ private:
   mutable std::mutex mutex_;
   absl::Status fail_with_;
   std::map<std::string, AlertRecord> alerts_;
+  std::map<std::string, EventLogEntry> events_;
+  std::vector<std::string> event_order_;
+  std::map<std::string, crypto::WrappedKey> data_keys_;
   std::map<std::pair<std::string, int32_t>, int64_t> progress_;
   std::map<std::string, ConsentChange> consents_;
   int get_alert_calls_ = 0;
+  int batches_ = 0;
+  std::vector<size_t> batch_sizes_;
 };
 
 }  // namespace klaxon::audit
