@@ -7,12 +7,16 @@
 #include <thread>
 #include <vector>
 
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
+#include "common/log/log.h"
 #include "common/timing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_queries.h"
 #include "services/audit/testing/fake_alert_store.h"
 #include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
 namespace {
@@ -66,7 +70,8 @@ class AlertWatcherTest : public ::testing::Test {
                          .attempt = 1,
                          .occurred_at = kT0,
                          .status = ALERT_STATUS_QUEUED};
-    ASSERT_TRUE(store_.Apply(requested, {.topic = "t", .partition = 0, .next_offset = 1}).ok());
+    ASSERT_TRUE(
+        testing::Apply(store_, requested, {.topic = "t", .partition = 0, .next_offset = 1}).ok());
     SetStatus(status);
   }
   void SetStatus(AlertStatus status) {
@@ -105,7 +110,19 @@ class AlertWatcherTest : public ::testing::Test {
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
-  AlertReader reader_{store_, oracle_, clock_, metrics_, {.topics = Topics::WithPrefix("")}};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("alert-watcher-test-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
+  AlertReader reader_{store_,
+                      oracle_,
+                      personal_data_,
+                      clock_,
+                      metrics_,
+                      logger_,
+                      {.topics = Topics::WithPrefix("")}};
   AlertWatcher watcher_{reader_, queries_, metrics_, {.max_watchers = 2}};
   RecordingStream stream_;
   std::shared_ptr<AlertWatcher::Subscription> subscription_;
@@ -115,15 +132,15 @@ class AlertWatcherTest : public ::testing::Test {
 
 TEST_F(AlertWatcherTest, SendsTheAlertAndEndsAtOnceWhenItIsFinal) {
   Store(ALERT_STATUS_QUEUED);
-  store_
-      .Apply({.kind = AlertEvent::Kind::kOutcome,
-              .alert_id = kAlertId,
-              .caller = "billing",
-              .channel = klaxon::types::v1::CHANNEL_SMS,
-              .attempt = 1,
-              .occurred_at = kT0 + absl::Seconds(1),
-              .status = ALERT_STATUS_DELIVERED},
-             {.topic = "t", .partition = 0, .next_offset = 2})
+  testing::Apply(store_,
+                 {.kind = AlertEvent::Kind::kOutcome,
+                  .alert_id = kAlertId,
+                  .caller = "billing",
+                  .channel = klaxon::types::v1::CHANNEL_SMS,
+                  .attempt = 1,
+                  .occurred_at = kT0 + absl::Seconds(1),
+                  .status = ALERT_STATUS_DELIVERED},
+                 {.topic = "t", .partition = 0, .next_offset = 2})
       .IgnoreError();
   StartWatch();
   EXPECT_TRUE(Join().ok()) << result_;

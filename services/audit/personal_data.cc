@@ -5,25 +5,20 @@
 #include "absl/strings/str_cat.h"
 
 namespace klaxon::audit {
-namespace {
 
-// absl::string_view is not std::string_view in this Abseil build.
-absl::string_view View(std::string_view text) { return {text.data(), text.size()}; }
-
-}  // namespace
-
-std::string DataKeyOwner(std::string_view table, std::string_view record_id) {
-  return absl::StrCat(View(table), "/", View(record_id));
+std::string DataKeyOwner(absl::string_view table, absl::string_view record_id) {
+  return absl::StrCat(table, "/", record_id);
 }
 
-absl::StatusOr<SealedRecord> PersonalData::Seal(std::string_view table, std::string_view record_id,
+absl::StatusOr<SealedRecord> PersonalData::Seal(absl::string_view table,
+                                                absl::string_view record_id,
                                                 const Fields& plaintext) {
   SealedRecord record{.owner = DataKeyOwner(table, record_id)};
   absl::StatusOr<crypto::NewDataKey> key = envelope_.NewKey(record.owner);
   if (!key.ok()) return key.status();
   for (const auto& [column, value] : plaintext) {
     absl::StatusOr<std::string> sealed =
-        key->key.Seal(value, {.table = View(table), .record = View(record_id), .column = column});
+        key->key.Seal(value, {.table = table, .record = record_id, .column = column});
     if (!sealed.ok()) return sealed.status();
     record.ciphertext.emplace(column, *std::move(sealed));
   }
@@ -31,7 +26,7 @@ absl::StatusOr<SealedRecord> PersonalData::Seal(std::string_view table, std::str
   return record;
 }
 
-absl::StatusOr<Fields> PersonalData::Open(std::string_view table, std::string_view record_id,
+absl::StatusOr<Fields> PersonalData::Open(absl::string_view table, absl::string_view record_id,
                                           const crypto::WrappedKey& wrapped_key,
                                           const Fields& ciphertext) {
   absl::StatusOr<crypto::DataKey> key =
@@ -44,7 +39,7 @@ absl::StatusOr<Fields> PersonalData::Open(std::string_view table, std::string_vi
   Fields plaintext;
   for (const auto& [column, sealed] : ciphertext) {
     absl::StatusOr<std::string> value =
-        key->Open(sealed, {.table = View(table), .record = View(record_id), .column = column});
+        key->Open(sealed, {.table = table, .record = record_id, .column = column});
     if (!value.ok()) return value.status();
     plaintext.emplace(column, *std::move(value));
   }

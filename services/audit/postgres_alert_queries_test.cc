@@ -13,6 +13,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
@@ -389,8 +391,9 @@ class PostgresWatchTest : public PostgresAlertQueriesTest {
     PostgresAlertQueriesTest::SetUp();
     if (db_ == nullptr) return;
     store_ = std::make_unique<PostgresAlertStore>(*db_);
-    reader_ = std::make_unique<AlertReader>(*store_, oracle_, clock_, metrics_,
-                                            AlertReaderOptions{.topics = Topics::WithPrefix("")});
+    reader_ =
+        std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_, logger_,
+                                      AlertReaderOptions{.topics = Topics::WithPrefix("")});
     watcher_ = std::make_unique<AlertWatcher>(*reader_, *queries_, metrics_,
                                               AlertWatcherOptions{.max_watchers = 4});
   }
@@ -469,6 +472,9 @@ class PostgresWatchTest : public PostgresAlertQueriesTest {
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
   std::unique_ptr<PostgresAlertStore> store_;
   std::unique_ptr<AlertReader> reader_;
   std::unique_ptr<AlertWatcher> watcher_;
