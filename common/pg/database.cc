@@ -102,14 +102,12 @@ void Database::Release(std::unique_ptr<pqxx::connection> connection) {
   returned_.notify_one();
 }
 
-absl::Status Database::Transact(absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+absl::Status Database::WithConnection(absl::FunctionRef<absl::Status(pqxx::connection&)> body) {
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = Acquire();
   if (!connection.ok()) return connection.status();
   absl::Status status;
   try {
-    pqxx::work txn(**connection);
-    status = body(txn);
-    if (status.ok()) txn.commit();
+    status = body(**connection);
   } catch (const pqxx::broken_connection& e) {
     status = StatusFromException(e);
     connection->reset();  // the pool opens a fresh one on next use
@@ -118,6 +116,22 @@ absl::Status Database::Transact(absl::FunctionRef<absl::Status(pqxx::work&)> bod
   }
   Release(*std::move(connection));
   return status;
+}
+
+absl::Status Database::Transact(absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+  return WithConnection([&](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    absl::Status status = body(txn);
+    if (status.ok()) txn.commit();
+    return status;
+  });
+}
+
+absl::Status Database::Autocommit(absl::FunctionRef<absl::Status(pqxx::nontransaction&)> body) {
+  return WithConnection([&](pqxx::connection& connection) {
+    pqxx::nontransaction statements(connection);
+    return body(statements);
+  });
 }
 
 }  // namespace klaxon::pg

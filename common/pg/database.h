@@ -1,8 +1,8 @@
 #pragma once
 // A small pool of libpqxx connections behind an absl::Status API. Adapters (the Postgres stores
-// of each service) run their SQL through Transact(); every libpqxx or standard exception thrown
-// inside is caught here and becomes a Status whose code says whether a retry may help, so no
-// exception ever crosses a port.
+// of each service) run their SQL through Transact(), or Autocommit() for a single statement; every
+// libpqxx or standard exception thrown inside is caught here and becomes a Status whose code says
+// whether a retry may help, so no exception ever crosses a port.
 
 #include <condition_variable>
 #include <cstddef>
@@ -54,11 +54,19 @@ class Database {
   // and replaced on next use.
   absl::Status Transact(absl::FunctionRef<absl::Status(pqxx::work&)> body);
 
+  // Runs `body` outside any transaction: each statement commits on its own, with no BEGIN or
+  // COMMIT round trip. For a single statement, which is atomic by itself (one read that needs no
+  // transaction); statements that must see or write together belong in Transact. Errors are
+  // mapped and broken connections replaced as in Transact.
+  absl::Status Autocommit(absl::FunctionRef<absl::Status(pqxx::nontransaction&)> body);
+
  private:
   Database(std::string conninfo, DatabaseOptions options);
 
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> connection);
+  // Runs `body` on a pooled connection, mapping exceptions to a Status.
+  absl::Status WithConnection(absl::FunctionRef<absl::Status(pqxx::connection&)> body);
 
   const std::string conninfo_;
   const DatabaseOptions options_;

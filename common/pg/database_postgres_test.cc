@@ -89,6 +89,40 @@ TEST_F(DatabasePostgresTest, KilledConnectionIsUnavailableAndThenReplaced) {
   EXPECT_EQ(CountItems(), 0);
 }
 
+TEST_F(DatabasePostgresTest, AutocommitKeepsEachStatementOnItsOwn) {
+  // In a transaction the failing statement would undo the insert before it.
+  absl::Status status = db_->Autocommit([](pqxx::nontransaction& statements) {
+    statements.exec("INSERT INTO items VALUES (1)");
+    statements.exec("INSERT INTO items VALUES (1)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(CountItems(), 1);
+}
+
+TEST_F(DatabasePostgresTest, AutocommitRunsNoTransactionBlock) {
+  bool in_block = true;
+  ASSERT_TRUE(
+      db_->Autocommit([&](pqxx::nontransaction& statements) {
+           // An implicit single-statement transaction starts with its statement; after a
+           // BEGIN the statement would start later than its transaction.
+           in_block = statements.exec1("SELECT transaction_timestamp() <> statement_timestamp()")[0]
+                          .as<bool>();
+           return absl::OkStatus();
+         })
+          .ok());
+  EXPECT_FALSE(in_block);
+}
+
+TEST_F(DatabasePostgresTest, KilledConnectionUnderAutocommitIsUnavailableAndThenReplaced) {
+  absl::Status killed = db_->Autocommit([](pqxx::nontransaction& statements) {
+    statements.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(killed.code(), absl::StatusCode::kUnavailable) << killed;
+  EXPECT_EQ(CountItems(), 0);
+}
+
 TEST_F(DatabasePostgresTest, MoreCallersThanConnectionsAllSucceed) {
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(8);

@@ -27,6 +27,8 @@ constexpr char kLockAlertsSql[] =
     "  SELECT DISTINCT hashtext(id) AS k FROM jsonb_array_elements_text($2::jsonb) AS id "
     "  ORDER BY k) AS keys";
 
+// Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
+// when none), in one statement.
 constexpr char kSelectAlertsSql[] =
     "SELECT a.alert_id::text, a.caller, a.channel, a.status, a.requested, "
     "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
@@ -35,16 +37,13 @@ constexpr char kSelectAlertsSql[] =
     "  (extract(epoch FROM a.status_at) * 1000000)::bigint, "
     "  a.retry_count, encode(a.recipient_index, 'hex'), "
     "  encode(a.recipient_ciphertext, 'hex'), encode(a.text_ciphertext, 'hex'), "
-    "  k.kek_version, encode(k.wrapped_key, 'hex') "
+    "  k.kek_version, encode(k.wrapped_key, 'hex'), "
+    "  (SELECT json_agg(json_build_array(t.attempt, t.channel, t.status, t.twilio_sid, "
+    "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint) "
+    "     ORDER BY t.attempt) "
+    "   FROM attempts t WHERE t.alert_id = a.alert_id) "
     "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id "
     "WHERE a.alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id)";
-
-constexpr char kSelectAttemptsSql[] =
-    "SELECT alert_id::text, attempt, status, twilio_sid, twilio_error_code, reason, "
-    "  (extract(epoch FROM occurred_at) * 1000000)::bigint, channel "
-    "FROM attempts "
-    "WHERE alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id) "
-    "ORDER BY alert_id, attempt";
 
 constexpr char kSelectStoredEventsSql[] =
     "SELECT event_key FROM audit_events "
@@ -160,8 +159,8 @@ std::string Bytes(const pqxx::field& field) {
   return field.is_null() ? std::string() : absl::HexStringToBytes(field.as<std::string>());
 }
 
-// The stored records of `ids` with their attempts and data keys.
-std::map<std::string, AlertRecord> LoadAlerts(pqxx::work& txn,
+// The stored records of `ids` with their attempts and data keys, read in one statement.
+std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
                                               const std::vector<std::string>& ids) {
   std::map<std::string, AlertRecord> records;
   if (ids.empty()) return records;
@@ -190,19 +189,18 @@ std::map<std::string, AlertRecord> LoadAlerts(pqxx::work& txn,
       record.data_key =
           crypto::WrappedKey{.kek_version = row[17].as<uint32_t>(), .sealed = Bytes(row[18])};
     }
+    if (!row[19].is_null()) {
+      for (const nlohmann::json& attempt : nlohmann::json::parse(row[19].as<std::string>())) {
+        record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
+                                   .channel = static_cast<Channel>(attempt[1].get<int>()),
+                                   .status = static_cast<AlertStatus>(attempt[2].get<int>()),
+                                   .twilio_sid = attempt[3].get<std::string>(),
+                                   .twilio_error_code = attempt[4].get<int32_t>(),
+                                   .reason = attempt[5].get<std::string>(),
+                                   .occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>())});
+      }
+    }
     records.emplace(record.alert_id, std::move(record));
-  }
-  for (const pqxx::row attempt : txn.exec_params(kSelectAttemptsSql, id_list)) {
-    auto found = records.find(attempt[0].as<std::string>());
-    if (found == records.end()) continue;
-    found->second.attempts.push_back(
-        {.number = attempt[1].as<uint32_t>(),
-         .channel = static_cast<Channel>(attempt[7].as<int>()),
-         .status = static_cast<AlertStatus>(attempt[2].as<int>()),
-         .twilio_sid = attempt[3].as<std::string>(),
-         .twilio_error_code = attempt[4].as<int32_t>(),
-         .reason = attempt[5].as<std::string>(),
-         .occurred_at = absl::FromUnixMicros(attempt[6].as<int64_t>())});
   }
   return records;
 }
@@ -367,7 +365,8 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
 absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::string_view caller,
                                                                         std::string_view alert_id) {
   std::optional<AlertRecord> found;
-  absl::Status status = db_.Transact([&](pqxx::work& txn) {
+  // One statement, so one round trip: no transaction around it.
+  absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
     std::map<std::string, AlertRecord> records = LoadAlerts(txn, {std::string(alert_id)});
     // Someone else's alert is reported exactly like a missing one.
     if (auto record = records.find(std::string(alert_id));
