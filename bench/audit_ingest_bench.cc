@@ -33,6 +33,7 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/pg/database.h"
+#include "common/prototime/prototime.h"
 #include "google/protobuf/util/time_util.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "nlohmann/json.hpp"
@@ -69,10 +70,6 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
 std::string RandomHex(absl::BitGen& gen, int bytes) {
   std::string hex;
   for (int i = 0; i < bytes; ++i) {
@@ -96,19 +93,20 @@ std::vector<messaging::OutboundMessage> AlertEvents(const audit::Topics& topics,
   header.set_caller("bench");
   header.set_channel(types::v1::CHANNEL_SMS);
   header.set_attempt(1);
-  *header.mutable_occurred_at() = ToProto(accepted_at);
+  *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
   request.set_recipient(absl::StrFormat("+1415555%04d", absl::Uniform<int>(gen, 0, 10'000)));
   request.set_text(absl::StrFormat("[bench] disk %d%% full on db-%d, alert #%d", 90 + index % 10,
                                    index % 50, index));
   request.set_idempotency_key(absl::StrCat("bench-", alert_id));
   (*request.mutable_metadata())["service"] = "db";
   (*request.mutable_metadata())["severity"] = "critical";
-  *request.mutable_accepted_at() = ToProto(accepted_at);
-  *request.mutable_deadline() = ToProto(accepted_at + absl::Hours(1));
+  *request.mutable_accepted_at() = prototime::ToProto(accepted_at);
+  *request.mutable_deadline() = prototime::ToProto(accepted_at + absl::Hours(1));
 
   events::v1::DeliveryEvent outcome;
   *outcome.mutable_header() = header;
-  *outcome.mutable_header()->mutable_occurred_at() = ToProto(accepted_at + absl::Milliseconds(60));
+  *outcome.mutable_header()->mutable_occurred_at() =
+      prototime::ToProto(accepted_at + absl::Milliseconds(60));
   outcome.mutable_outcome()->set_kind(events::v1::DeliveryOutcome::KIND_ACCEPTED);
   outcome.mutable_outcome()->set_twilio_sid(sid);
   outcome.mutable_outcome()->set_twilio_status("queued");

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/delivery_tally.h"
+#include "bench/load_flags.h"
 #include "bench/load_report.h"
 #include "bench/schedule.h"
 #include "bench/sendalert_driver.h"
@@ -34,26 +35,15 @@ constexpr int kExitSetupFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitShortfall = 3;
 
-struct Flags {
-  std::string target = "127.0.0.1:50051";
-  std::string api_key;
+struct Flags : LoadFlags {
+  Flags() : LoadFlags{.target = "127.0.0.1:50051", .rate = 100, .concurrency = 2000} {}
   std::string brokers;
   std::string topic_prefix;
-  double rate = 100;
-  double duration_seconds = 10;
-  int64_t concurrency = 2000;
   std::string recipient = "+14155550100";
-  double rpc_timeout_seconds = 5;
-  double connect_timeout_seconds = 5;
   double warmup_timeout_seconds = 60;
   double drain_seconds = 30;
   double p99_target_ms = 250;
 };
-
-std::chrono::nanoseconds FromSeconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(seconds));
-}
 
 double Ms(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::milli>(d).count();
@@ -142,31 +132,17 @@ std::string ToHumanSummary(const DeliverySummary& summary) {
 int Main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"End-to-end load: SendAlert to accepted by Twilio.", "bench-delivery"};
-  app.add_option("--target", flags.target, "ingress gRPC address")
-      ->envname("KLAXON_INGRESS_ADDR")
-      ->capture_default_str();
-  app.add_option("--api-key", flags.api_key, "API key [env KLAXON_API_KEY]")
-      ->envname("KLAXON_API_KEY")
-      ->required();
+  AddLoadFlags(app, flags,
+               {.target = "ingress gRPC address",
+                .target_env = "KLAXON_INGRESS_ADDR",
+                .requests = "alerts",
+                .calls = "SendAlert calls"});
   app.add_option("--brokers", flags.brokers, "Kafka bootstrap servers [env KLAXON_KAFKA_BROKERS]")
       ->envname("KLAXON_KAFKA_BROKERS")
       ->required();
   app.add_option("--topic-prefix", flags.topic_prefix, "the suite's topic prefix")
       ->envname("KLAXON_TOPIC_PREFIX");
-  app.add_option("--rate", flags.rate, "alerts started per second")->capture_default_str();
-  app.add_option("--duration", flags.duration_seconds, "seconds of scheduled alerts")
-      ->capture_default_str();
-  app.add_option("--concurrency", flags.concurrency, "most SendAlert calls in flight at once")
-      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
-      ->capture_default_str();
   app.add_option("--recipient", flags.recipient, "E.164 number every alert goes to")
-      ->capture_default_str();
-  app.add_option("--rpc-timeout", flags.rpc_timeout_seconds, "deadline of each call, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--connect-timeout", flags.connect_timeout_seconds,
-                 "how long to wait for the channel before starting, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
   app.add_option("--warmup-timeout", flags.warmup_timeout_seconds,
                  "how long probe alerts may take to come through before the run, seconds")

@@ -6,15 +6,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "bench/latency_stats.h"
 #include "bench/load_report.h"
+#include "bench/open_loop_unary_load.h"
 #include "bench/schedule.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
@@ -32,32 +29,15 @@ struct GetAlertLoadOptions {
 
 class GetAlertLoad {
  public:
-  using SteadyClock = std::chrono::steady_clock;
-
   GetAlertLoad(alerts::v1::AlertQuery::StubInterface::async_interface& stub,
                GetAlertLoadOptions options, const OpenLoopSchedule& schedule);
-  ~GetAlertLoad();
 
   // Starts every scheduled call and waits for the last one to end.
-  LoadReport Run();
+  LoadReport Run() { return load_.Run(); }
 
  private:
-  struct Call;
-
-  void Start(int64_t index, SteadyClock::time_point due);
-  void Finish(Call& call, const grpc::Status& status);
-
-  alerts::v1::AlertQuery::StubInterface::async_interface& stub_;
-  const GetAlertLoadOptions options_;
-  const OpenLoopSchedule& schedule_;
-  const std::string authorization_;
-
-  std::mutex mu_;
-  std::condition_variable changed_;
-  int64_t in_flight_ = 0;
-  std::vector<std::unique_ptr<Call>> calls_;
-  LatencyRecorder recorder_;
-  SteadyClock::time_point last_completion_;
+  const std::vector<std::string> alert_ids_;
+  OpenLoopUnaryLoad<alerts::v1::GetAlertRequest, alerts::v1::Alert> load_;
 };
 
 }  // namespace klaxon::bench

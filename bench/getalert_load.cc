@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "bench/getalert_driver.h"
+#include "bench/load_flags.h"
 #include "bench/load_report.h"
 #include "bench/schedule.h"
 #include "common/pg/database.h"
@@ -27,24 +28,13 @@ constexpr int kExitSetupFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitMissedTarget = 3;
 
-struct Flags {
-  std::string target = "127.0.0.1:50052";
-  std::string api_key;
+struct Flags : LoadFlags {
+  Flags() : LoadFlags{.target = "127.0.0.1:50052", .rate = 2000, .concurrency = 256} {}
   std::string caller = "bench";
   std::string pg_url;
   int64_t alerts = 10'000;
-  double rate = 2000;
-  double duration_seconds = 10;
-  int64_t concurrency = 256;
-  double rpc_timeout_seconds = 5;
-  double connect_timeout_seconds = 5;
   double p99_target_ms = 5;
 };
-
-std::chrono::nanoseconds FromSeconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(seconds));
-}
 
 // The ids of `count` of the caller's alerts, inserting as many as are missing: delivered SMS
 // alerts with one attempt, created over the last `count` seconds.
@@ -83,12 +73,10 @@ absl::StatusOr<std::vector<std::string>> Seed(pg::Database& db, const std::strin
 int Main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"Seeds alerts, then drives AlertQuery/GetAlert open loop.", "bench-getalert"};
-  app.add_option("--target", flags.target, "audit gRPC address")
-      ->envname("KLAXON_AUDIT_ADDR")
-      ->capture_default_str();
-  app.add_option("--api-key", flags.api_key, "API key of --caller [env KLAXON_API_KEY]")
-      ->envname("KLAXON_API_KEY")
-      ->required();
+  AddLoadFlags(app, flags,
+               {.target = "audit gRPC address",
+                .target_env = "KLAXON_AUDIT_ADDR",
+                .api_key = "API key of --caller [env KLAXON_API_KEY]"});
   app.add_option("--caller", flags.caller, "the caller the API key belongs to (seeded alerts')")
       ->capture_default_str();
   app.add_option("--pg-url", flags.pg_url, "audit's Postgres [env KLAXON_PG_URL]")
@@ -96,20 +84,6 @@ int Main(int argc, char** argv) {
       ->required();
   app.add_option("--alerts", flags.alerts, "alerts to seed and read")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
-      ->capture_default_str();
-  // OpenLoopSchedule::Create checks rate and duration.
-  app.add_option("--rate", flags.rate, "requests started per second")->capture_default_str();
-  app.add_option("--duration", flags.duration_seconds, "seconds of scheduled requests")
-      ->capture_default_str();
-  app.add_option("--concurrency", flags.concurrency, "most calls in flight at once")
-      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
-      ->capture_default_str();
-  app.add_option("--rpc-timeout", flags.rpc_timeout_seconds, "deadline of each call, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--connect-timeout", flags.connect_timeout_seconds,
-                 "how long to wait for the channel before starting, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
   app.add_option("--p99-target", flags.p99_target_ms, "p99 latency to meet, milliseconds")
       ->capture_default_str();

@@ -6,16 +6,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "bench/latency_stats.h"
 #include "bench/load_report.h"
+#include "bench/open_loop_unary_load.h"
 #include "bench/schedule.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
@@ -43,30 +40,14 @@ class SendAlertLoad {
   SendAlertLoad(alerts::v1::AlertIntake::StubInterface::async_interface& stub,
                 SendAlertLoadOptions options, const OpenLoopSchedule& schedule,
                 OnAlertAccepted on_accepted = nullptr);
-  ~SendAlertLoad();
 
   // Starts every scheduled call and waits for the last one to end.
-  LoadReport Run();
+  LoadReport Run() { return load_.Run(); }
 
  private:
-  struct Call;
-
-  void Start(int64_t index, SteadyClock::time_point due);
-  void Finish(Call& call, const grpc::Status& status);
-
-  alerts::v1::AlertIntake::StubInterface::async_interface& stub_;
-  const SendAlertLoadOptions options_;
-  const OpenLoopSchedule& schedule_;
-  const OnAlertAccepted on_accepted_;
-  const std::string authorization_;
+  const std::string recipient_;
   const std::string run_id_;
-
-  std::mutex mu_;
-  std::condition_variable changed_;
-  int64_t in_flight_ = 0;
-  std::vector<std::unique_ptr<Call>> calls_;
-  LatencyRecorder recorder_;
-  SteadyClock::time_point last_completion_;
+  OpenLoopUnaryLoad<alerts::v1::SendAlertRequest, alerts::v1::SendAlertResponse> load_;
 };
 
 }  // namespace klaxon::bench

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "bench/load_flags.h"
 #include "bench/load_report.h"
 #include "bench/schedule.h"
 #include "bench/sendalert_driver.h"
@@ -21,46 +22,16 @@ namespace {
 constexpr int kExitSetupFailed = 1;
 constexpr int kExitUsage = 2;
 
-struct Flags {
-  std::string target = "127.0.0.1:50051";
-  std::string api_key;
-  double rate = 50;
-  double duration_seconds = 10;
-  int64_t concurrency = 100;
+struct Flags : LoadFlags {
+  Flags() : LoadFlags{.target = "127.0.0.1:50051", .rate = 50, .concurrency = 100} {}
   std::string recipient = "+14155550100";
-  double rpc_timeout_seconds = 5;
-  double connect_timeout_seconds = 5;
 };
-
-std::chrono::nanoseconds FromSeconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(seconds));
-}
 
 int Main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"Open-loop load generator for AlertIntake/SendAlert.", "bench-sendalert"};
-  app.add_option("--target", flags.target, "ingress gRPC address")
-      ->envname("KLAXON_INGRESS_ADDR")
-      ->capture_default_str();
-  app.add_option("--api-key", flags.api_key, "API key [env KLAXON_API_KEY]")
-      ->envname("KLAXON_API_KEY")
-      ->required();
-  // OpenLoopSchedule::Create checks rate and duration.
-  app.add_option("--rate", flags.rate, "requests started per second")->capture_default_str();
-  app.add_option("--duration", flags.duration_seconds, "seconds of scheduled requests")
-      ->capture_default_str();
-  app.add_option("--concurrency", flags.concurrency, "most calls in flight at once")
-      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
-      ->capture_default_str();
+  AddLoadFlags(app, flags, {.target = "ingress gRPC address", .target_env = "KLAXON_INGRESS_ADDR"});
   app.add_option("--recipient", flags.recipient, "E.164 number every alert goes to")
-      ->capture_default_str();
-  app.add_option("--rpc-timeout", flags.rpc_timeout_seconds, "deadline of each call, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--connect-timeout", flags.connect_timeout_seconds,
-                 "how long to wait for the channel before starting, seconds")
-      ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
   try {
     app.parse(argc, argv);

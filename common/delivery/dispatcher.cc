@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/prototime/prototime.h"
 
 namespace klaxon::delivery {
 
@@ -20,13 +20,8 @@ namespace {
 constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
 constexpr int kUnsubscribedRecipient = 21610;
 
-absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(timestamp));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
+using prototime::FromProto;
+using prototime::ToProto;
 
 absl::Time DeadlineOf(const AlertRequested& request) {
   return request.has_deadline() ? FromProto(request.deadline()) : absl::InfiniteFuture();

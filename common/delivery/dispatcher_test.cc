@@ -15,8 +15,8 @@
 #include "common/delivery/in_memory_send_limiter.h"
 #include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -30,13 +30,8 @@ using test_ports::InMemorySuppressionList;
 using test_ports::ScriptedSendLimiter;
 using ::testing::HasSubstr;
 
-absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(timestamp));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
+using prototime::FromProto;
+using prototime::ToProto;
 
 class ScriptedSender final : public Sender {
  public:

@@ -1,7 +1,7 @@
 #include "common/delivery/kafka_retry_scheduler.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/prototime/prototime.h"
 
 namespace klaxon::delivery {
 
@@ -36,8 +36,7 @@ absl::Status KafkaRetryScheduler::Schedule(const events::v1::AlertRequested& req
   }
   const kafka::RetryTier& tier = TierFor(tiers, not_before - clock_.Now());
   events::v1::AlertRequested scheduled = request;
-  *scheduled.mutable_not_before() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(not_before));
+  *scheduled.mutable_not_before() = prototime::ToProto(not_before);
   return publisher_.Publish(
       {.topic = absl::StrCat(options_.topic_prefix,
                              absl::string_view(tier.topic.data(), tier.topic.size())),

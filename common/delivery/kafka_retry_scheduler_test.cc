@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
 
 namespace klaxon::delivery {
@@ -53,9 +54,7 @@ TEST_F(KafkaRetrySchedulerTest, SetsNotBeforeAndKeepsTheRest) {
   ASSERT_TRUE(scheduler_.Schedule(Request(types::v1::CHANNEL_SMS), not_before).ok());
   events::v1::AlertRequested published;
   ASSERT_TRUE(published.ParseFromString(publisher_.published()[0].value));
-  EXPECT_EQ(absl::FromUnixSeconds(published.not_before().seconds()) +
-                absl::Nanoseconds(published.not_before().nanos()),
-            not_before);
+  EXPECT_EQ(prototime::FromProto(published.not_before()), not_before);
   EXPECT_EQ(published.header().attempt(), 2u);
 }
 

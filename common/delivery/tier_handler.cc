@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
@@ -27,8 +28,7 @@ absl::Status TierHandler::Handle(const messaging::InboundMessage& message) {
         absl::StrCat("offset ", message.offset, " of ", message.topic, " is no AlertRequested"));
   }
   if (request.has_not_before()) {
-    const absl::Time not_before = absl::FromUnixSeconds(request.not_before().seconds()) +
-                                  absl::Nanoseconds(request.not_before().nanos());
+    const absl::Time not_before = prototime::FromProto(request.not_before());
     // Messages of one tier are due in about the order they arrived, so waiting for this one
     // never holds back one that is due earlier by more than the tier's delay.
     const absl::Time until = std::min(not_before, clock_.Now() + options_.max_wait);

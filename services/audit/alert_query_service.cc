@@ -11,25 +11,14 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/prototime/prototime.h"
 
 namespace klaxon::audit {
 namespace {
 
-void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  int64_t seconds = micros / 1'000'000;
-  int64_t remainder = micros % 1'000'000;
-  if (remainder < 0) {
-    --seconds;
-    remainder += 1'000'000;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(remainder * 1000));
-}
-
 std::optional<absl::Time> FromProto(bool has, const google::protobuf::Timestamp& timestamp) {
   if (!has) return std::nullopt;
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+  return prototime::FromProto(timestamp);
 }
 
 void SetRow(const DeliveryGroup& group, klaxon::alerts::v1::DeliveryReportRow* out) {
@@ -114,8 +103,8 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
   alert.set_recipient(view.recipient);
   alert.set_text(view.text);
   alert.set_personal_data_shredded(view.personal_data_shredded);
-  SetTimestamp(record.created_at, alert.mutable_created_at());
-  SetTimestamp(record.updated_at, alert.mutable_updated_at());
+  prototime::SetTimestamp(record.created_at, alert.mutable_created_at());
+  prototime::SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {
     klaxon::alerts::v1::Attempt* out = alert.add_attempts();
     out->set_number(attempt.number);
@@ -124,7 +113,7 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
     out->set_twilio_sid(attempt.twilio_sid);
     out->set_twilio_error_code(attempt.twilio_error_code);
     out->set_reason(attempt.reason);
-    SetTimestamp(attempt.occurred_at, out->mutable_occurred_at());
+    prototime::SetTimestamp(attempt.occurred_at, out->mutable_occurred_at());
   }
   return alert;
 }
@@ -221,8 +210,8 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAuditTrail(
     response->set_alert_id(request->alert_id());
     for (const AuditEventRecord& event : *events) {
       klaxon::alerts::v1::AuditEvent* out = response->add_events();
-      SetTimestamp(event.occurred_at, out->mutable_occurred_at());
-      SetTimestamp(event.recorded_at, out->mutable_recorded_at());
+      prototime::SetTimestamp(event.occurred_at, out->mutable_occurred_at());
+      prototime::SetTimestamp(event.recorded_at, out->mutable_recorded_at());
       out->set_kind(event.kind);
       out->set_channel(event.channel);
       out->set_attempt(event.attempt);
@@ -245,8 +234,8 @@ grpc::ServerUnaryReactor* AlertQueryService::GetDeliveryReport(
         search_.GetDeliveryReport(caller, FromProto(request->has_from(), request->from()),
                                   FromProto(request->has_before(), request->before()));
     if (!report.ok()) return report.status();
-    SetTimestamp(report->from, response->mutable_from());
-    SetTimestamp(report->before, response->mutable_before());
+    prototime::SetTimestamp(report->from, response->mutable_from());
+    prototime::SetTimestamp(report->before, response->mutable_before());
     SetRow({.key = "", .counts = report->counts.total}, response->mutable_total());
     for (const DeliveryGroup& group : report->counts.by_channel) {
       SetRow(group, response->add_by_channel());

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
+#include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::audit {
@@ -17,8 +18,7 @@ absl::Status Invalid(absl::string_view problem) {
 
 // Postgres keeps microseconds.
 absl::Time StoredTime(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixMicros(absl::ToUnixMicros(absl::FromUnixSeconds(timestamp.seconds()) +
-                                                 absl::Nanoseconds(timestamp.nanos())));
+  return absl::FromUnixMicros(absl::ToUnixMicros(prototime::FromProto(timestamp)));
 }
 
 // What the row holds besides the sealed request; the recipient as validated.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/uuid.h"
+#include "common/prototime/prototime.h"
 
 namespace klaxon::audit {
 namespace {
@@ -15,20 +16,11 @@ namespace {
 // SendAlert's default, for a request that carries no deadline.
 constexpr absl::Duration kDefaultTimeToLive = absl::Hours(1);
 
-absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
+using prototime::FromProto;
 
+// A replay's times are whole microseconds, as Postgres keeps them.
 void ToProto(absl::Time time, google::protobuf::Timestamp& out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  int64_t seconds = micros / 1'000'000;
-  int64_t remainder = micros % 1'000'000;
-  if (remainder < 0) {
-    --seconds;
-    remainder += 1'000'000;
-  }
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(remainder * 1000));
+  prototime::SetTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(time)), &out);
 }
 
 // "<dead_lettered_at µs>,<alert id>", URL-safe base64: opaque to callers.

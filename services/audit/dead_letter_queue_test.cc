@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,9 +27,7 @@ constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
 const absl::Time kNow = kDeadLetteredAt + absl::Hours(2);
 
-absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
+using prototime::FromProto;
 
 class DeadLetterQueueTest : public ::testing::Test {
  protected:

@@ -5,24 +5,9 @@
 
 #include "absl/status/status.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/prototime/prototime.h"
 
 namespace klaxon::audit {
-namespace {
-
-void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  int64_t seconds = micros / 1'000'000;
-  int64_t remainder = micros % 1'000'000;
-  if (remainder < 0) {
-    --seconds;
-    remainder += 1'000'000;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(remainder * 1000));
-}
-
-}  // namespace
-
 klaxon::alerts::v1::DeadLetterRecord ToProto(const DeadLetterSummary& summary) {
   klaxon::alerts::v1::DeadLetterRecord record;
   record.set_alert_id(summary.alert_id);
@@ -32,10 +17,10 @@ klaxon::alerts::v1::DeadLetterRecord ToProto(const DeadLetterSummary& summary) {
   record.set_attempts(summary.attempt);
   record.set_reason(summary.reason);
   record.set_twilio_error_code(summary.twilio_error_code);
-  SetTimestamp(summary.dead_lettered_at, record.mutable_dead_lettered_at());
+  prototime::SetTimestamp(summary.dead_lettered_at, record.mutable_dead_lettered_at());
   if (summary.replayed_as.has_value()) record.set_replayed_as(*summary.replayed_as);
   if (summary.replayed_at.has_value()) {
-    SetTimestamp(*summary.replayed_at, record.mutable_replayed_at());
+    prototime::SetTimestamp(*summary.replayed_at, record.mutable_replayed_at());
   }
   return record;
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
+#include "common/prototime/prototime.h"
 #include "common/twilio/error_codes.h"
 #include "klaxon/events/v1/events.pb.h"
 
@@ -29,9 +30,7 @@ absl::Status Invalid(std::string_view type, std::string_view problem) {
 
 // Postgres keeps microseconds; truncating here keeps a record equal to its stored form.
 absl::Time StoredTime(const google::protobuf::Timestamp& timestamp) {
-  const absl::Time time =
-      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-  return absl::FromUnixMicros(absl::ToUnixMicros(time));
+  return absl::FromUnixMicros(absl::ToUnixMicros(prototime::FromProto(timestamp)));
 }
 
 // Fills alert_id, attempt and occurred_at, which every event about an alert carries.
@@ -145,10 +144,8 @@ std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& timestamp) {
-  return absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%SZ",
-      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos()),
-      absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", prototime::FromProto(timestamp),
+                          absl::UTCTimeZone());
 }
 
 // "<reason>; <then>", or <then> alone when the worker gave no reason.

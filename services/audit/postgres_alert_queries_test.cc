@@ -29,6 +29,7 @@
 #include "services/audit/postgres_alert_store.h"
 #include "services/audit/postgres_status_listener.h"
 #include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -70,17 +71,7 @@ struct Row {
 class PostgresAlertQueriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
-    if (server.empty()) return;
-    absl::StatusOr<std::unique_ptr<pg::testing::TemporaryDatabase>> scratch =
-        pg::testing::TemporaryDatabase::Create(server);
-    ASSERT_TRUE(scratch.ok()) << scratch.status();
-    scratch_ = *std::move(scratch);
-    absl::StatusOr<std::unique_ptr<pg::Database>> db = pg::Database::Connect(scratch_->url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    absl::StatusOr<std::vector<int64_t>> applied = pg::ApplyMigrations(*db_, AuditMigrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_NO_FATAL_FAILURE(testing::MigratedAuditDatabase(&scratch_, &db_));
     queries_ = std::make_unique<PostgresAlertQueries>(*db_);
   }
 

@@ -30,6 +30,7 @@
 #include "services/audit/projection.h"
 #include "services/audit/testing/fake_offset_oracle.h"
 #include "services/audit/testing/ingest.h"
+#include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -99,17 +100,7 @@ ConsumedOffset TwilioAt(int64_t next_offset) {
 class PostgresAlertStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
-    if (server.empty()) return;
-    absl::StatusOr<std::unique_ptr<pg::testing::TemporaryDatabase>> scratch =
-        pg::testing::TemporaryDatabase::Create(server);
-    ASSERT_TRUE(scratch.ok()) << scratch.status();
-    scratch_ = *std::move(scratch);
-    absl::StatusOr<std::unique_ptr<pg::Database>> db = pg::Database::Connect(scratch_->url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    absl::StatusOr<std::vector<int64_t>> applied = pg::ApplyMigrations(*db_, AuditMigrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_NO_FATAL_FAILURE(testing::MigratedAuditDatabase(&scratch_, &db_));
     store_ = std::make_unique<PostgresAlertStore>(*db_);
   }
 

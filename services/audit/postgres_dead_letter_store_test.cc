@@ -15,6 +15,7 @@
 #include "services/audit/audit_migrations.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
+#include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -31,18 +32,8 @@ const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'123'456);
 class PostgresDeadLetterStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
-    if (server.empty()) return;
-    absl::StatusOr<std::unique_ptr<pg::testing::TemporaryDatabase>> scratch =
-        pg::testing::TemporaryDatabase::Create(server);
-    ASSERT_TRUE(scratch.ok()) << scratch.status();
-    scratch_ = *std::move(scratch);
-    absl::StatusOr<std::unique_ptr<pg::Database>> db =
-        pg::Database::Connect(scratch_->url(), {.max_connections = 8});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    absl::StatusOr<std::vector<int64_t>> applied = pg::ApplyMigrations(*db_, AuditMigrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_NO_FATAL_FAILURE(
+        testing::MigratedAuditDatabase(&scratch_, &db_, {.max_connections = 8}));
     store_ = std::make_unique<PostgresDeadLetterStore>(*db_);
   }
 

@@ -16,6 +16,7 @@
 #include "services/audit/personal_data.h"
 #include "services/audit/postgres_retention.h"
 #include "services/audit/retention.h"
+#include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -45,15 +46,7 @@ const Fields kPersonal = {{"recipient_ciphertext", "+14155550100"},
 class RetentionPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
-    if (server_.empty()) return;
-    auto scratch = pg::testing::TemporaryDatabase::Create(server_);
-    ASSERT_TRUE(scratch.ok()) << scratch.status();
-    scratch_ = *std::move(scratch);
-    auto db = pg::Database::Connect(scratch_->url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    ASSERT_TRUE(pg::ApplyMigrations(*db_, AuditMigrations()).ok());
+    ASSERT_NO_FATAL_FAILURE(testing::MigratedAuditDatabase(&scratch_, &db_));
     store_ = std::make_unique<PostgresRetentionStore>(*db_);
     Seed();
   }
@@ -187,7 +180,6 @@ class RetentionPostgresTest : public ::testing::Test {
     return keys;
   }
 
-  std::string server_;
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresRetentionStore> store_;

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::ingress {
@@ -72,8 +72,7 @@ absl::Status AlertCancellation::PublishCancelRequested(const AlertOwner& owner,
   header.set_channel(owner.channel);
   // The cancel is about the alert, not one attempt; 1 keeps the header valid for every reader.
   header.set_attempt(1);
-  *header.mutable_occurred_at() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now_()));
+  *header.mutable_occurred_at() = prototime::ToProto(now_());
   event.mutable_cancel_requested()->set_reason(
       stopped_by == delivery::StopReason::kAcknowledged
           ? "cancelled by the caller after the recipient acknowledged"

@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/send_alert_validation.h"
 
@@ -97,22 +97,19 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 absl::Status AlertIntake::Publish(std::string_view caller, std::string_view alert_id,
                                   const SendAlertRequest& request, const ValidatedAlert& alert) {
   const absl::Time accepted_at = now_();
-  auto timestamp = [](absl::Time time) {
-    return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-  };
   events::v1::AlertRequested event;
   events::v1::EventHeader& header = *event.mutable_header();
   header.set_alert_id(std::string(alert_id));
   header.set_caller(std::string(caller));
   header.set_channel(request.channel());
   header.set_attempt(1);
-  *header.mutable_occurred_at() = timestamp(accepted_at);
+  *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
   event.set_recipient(alert.recipient);
   event.set_text(request.text());
   event.set_idempotency_key(request.idempotency_key());
   event.mutable_metadata()->insert(request.metadata().begin(), request.metadata().end());
-  *event.mutable_accepted_at() = timestamp(accepted_at);
-  *event.mutable_deadline() = timestamp(accepted_at + alert.ttl);
+  *event.mutable_accepted_at() = prototime::ToProto(accepted_at);
+  *event.mutable_deadline() = prototime::ToProto(accepted_at + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
   const std::string& topic =

@@ -1,5 +1,6 @@
 #include "services/sms-worker/consent_handler.h"
 
+#include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::sms {
@@ -9,8 +10,7 @@ absl::Status ConsentHandler::Handle(const messaging::InboundMessage& message) {
   if (!event.ParseFromString(message.value)) {
     return absl::InvalidArgumentError("the message is not a TwilioEvent");
   }
-  const absl::Time at = absl::FromUnixSeconds(event.header().occurred_at().seconds()) +
-                        absl::Nanoseconds(event.header().occurred_at().nanos());
+  const absl::Time at = prototime::FromProto(event.header().occurred_at());
   switch (event.body_case()) {
     case events::v1::TwilioEvent::kOptOut:
       return suppressions_.Suppress(event.opt_out().from(), at);

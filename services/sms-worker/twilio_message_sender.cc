@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/delivery/twilio_outcome.h"
+#include "common/prototime/prototime.h"
 #include "common/twilio/webhook_routes.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace klaxon::sms {
 namespace {
@@ -19,8 +19,7 @@ constexpr absl::Duration kMaxValidityPeriod = absl::Seconds(36000);
 std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested& request,
                                                 absl::Time now) {
   if (!request.has_deadline()) return std::nullopt;
-  const absl::Time deadline = absl::FromUnixNanos(
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(request.deadline()));
+  const absl::Time deadline = prototime::FromProto(request.deadline());
   // Whole seconds, rounded down, so the message never outlives the deadline.
   const absl::Duration left = absl::Trunc(deadline - now, absl::Seconds(1));
   return std::clamp(left, kMinValidityPeriod, kMaxValidityPeriod);

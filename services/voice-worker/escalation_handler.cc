@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/prototime/prototime.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace klaxon::voice {
@@ -16,13 +17,8 @@ using events::v1::DeliveryOutcome;
 using events::v1::TwilioEvent;
 using google::protobuf::util::TimeUtil;
 
-absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(timestamp));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
+using prototime::FromProto;
+using prototime::ToProto;
 
 // Call statuses after which nobody heard the alert.
 bool NotAnswered(const events::v1::CallStatusUpdate& call) {

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/prototime/prototime.h"
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/format.h"
 #include "tools/klaxonctl/twilio_webhook.h"
@@ -138,9 +139,8 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag, absl::string_vi
 }
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  out.set_seconds(absl::ToUnixSeconds(time));
-  out.set_nanos(static_cast<int32_t>((micros - out.seconds() * 1'000'000) * 1000));
+  // Whole microseconds, as the audit service keeps them.
+  prototime::SetTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(time)), &out);
 }
 
 void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {

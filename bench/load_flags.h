@@ -1,0 +1,62 @@
+// The command-line flags every open-loop gRPC load generator (bench-sendalert, bench-getalert,
+// bench-delivery) takes, added to a CLI11 app in one place. Header-only: its users compile with
+// CLI11 already.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace klaxon::bench {
+
+inline std::chrono::nanoseconds FromSeconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(seconds));
+}
+
+struct LoadFlags {
+  std::string target;
+  std::string api_key;
+  double rate = 0;
+  double duration_seconds = 10;
+  int64_t concurrency = 1;
+  double rpc_timeout_seconds = 5;
+  double connect_timeout_seconds = 5;
+};
+
+// How one generator describes its common flags in --help.
+struct LoadFlagsHelp {
+  std::string target;      // e.g. "ingress gRPC address"
+  std::string target_env;  // e.g. "KLAXON_INGRESS_ADDR"
+  std::string api_key = "API key [env KLAXON_API_KEY]";
+  std::string requests = "requests";  // what --rate and --duration count
+  std::string calls = "calls";        // what --concurrency bounds
+};
+
+// Adds --target, --api-key (required, or KLAXON_API_KEY), --rate, --duration, --concurrency,
+// --rpc-timeout and --connect-timeout, bound to `flags`; their defaults are flags' values.
+inline void AddLoadFlags(CLI::App& app, LoadFlags& flags, const LoadFlagsHelp& help) {
+  app.add_option("--target", flags.target, help.target)
+      ->envname(help.target_env)
+      ->capture_default_str();
+  app.add_option("--api-key", flags.api_key, help.api_key)->envname("KLAXON_API_KEY")->required();
+  // OpenLoopSchedule::Create checks rate and duration.
+  app.add_option("--rate", flags.rate, help.requests + " started per second")
+      ->capture_default_str();
+  app.add_option("--duration", flags.duration_seconds, "seconds of scheduled " + help.requests)
+      ->capture_default_str();
+  app.add_option("--concurrency", flags.concurrency, "most " + help.calls + " in flight at once")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--rpc-timeout", flags.rpc_timeout_seconds, "deadline of each call, seconds")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--connect-timeout", flags.connect_timeout_seconds,
+                 "how long to wait for the channel before starting, seconds")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+}
+
+}  // namespace klaxon::bench
