@@ -109,7 +109,8 @@ class KafkaConsumer final : private ClientEvents {
   // again after it returned.
   absl::Status Run(messaging::MessageHandler& handler, std::stop_token stop);
 
-  // The offset the next message produced to `topic`/`partition` will get.
+  // The offset the next message produced to `topic`/`partition` will get. A moving leader is
+  // asked again until `timeout`.
   absl::StatusOr<int64_t> HighWatermark(const std::string& topic, int32_t partition,
                                         absl::Duration timeout);
 
