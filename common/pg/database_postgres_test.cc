@@ -54,6 +54,26 @@ TEST_F(DatabasePostgresTest, TransactCommitsWhenBodySucceeds) {
   EXPECT_EQ(CountItems(), 1);
 }
 
+TEST_F(DatabasePostgresTest, EveryConnectionRunsWithoutJit) {
+  // Both pooled connections, in and outside a transaction: the setting is per connection.
+  for (int i = 0; i < 2; ++i) {
+    std::string jit;
+    ASSERT_TRUE(db_->Autocommit([&](pqxx::nontransaction& txn) {
+                     jit = txn.exec1("SHOW jit")[0].as<std::string>();
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    EXPECT_EQ(jit, "off");
+  }
+  std::string in_transaction;
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   in_transaction = txn.exec1("SHOW jit")[0].as<std::string>();
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(in_transaction, "off");
+}
+
 TEST_F(DatabasePostgresTest, TransactRollsBackAndReturnsBodyError) {
   absl::Status status = db_->Transact([](pqxx::work& txn) {
     txn.exec("INSERT INTO items VALUES (1)");
