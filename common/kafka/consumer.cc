@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/kafka/key_sequencer.h"
+#include "common/kafka/watermarks.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::kafka {
@@ -347,24 +348,7 @@ void KafkaConsumer::Close() {
 
 absl::StatusOr<int64_t> KafkaConsumer::HighWatermark(const std::string& topic, int32_t partition,
                                                      absl::Duration timeout) {
-  // A partition whose leader is moving, or of a topic just created, answers "not leader" or
-  // "leader not available" for a moment; asking again within the timeout finds the new leader.
-  constexpr absl::Duration kLeaderRetry = absl::Milliseconds(50);
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    int64_t low = 0;
-    int64_t high = 0;
-    const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
-        client_.get(), topic.c_str(), partition, &low, &high,
-        ToTimeoutMs(std::max(deadline - absl::Now(), absl::ZeroDuration())));
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
-    const bool leader_moving = error == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
-                               error == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-    if (!leader_moving || absl::Now() + kLeaderRetry >= deadline) {
-      return KafkaErrorToStatus(error, absl::StrCat("watermarks of ", topic, " [", partition, "]"));
-    }
-    absl::SleepFor(kLeaderRetry);
-  }
+  return QueryHighWatermark(client_.get(), topic, partition, timeout);
 }
 
 absl::StatusOr<int32_t> KafkaConsumer::PartitionCount(const std::string& topic,

@@ -13,10 +13,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/partitioner.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
@@ -298,6 +301,38 @@ TEST_F(KafkaIntegrationTest, WatermarkAndPartitionCountDescribeTheTopic) {
       consumer->HighWatermark(topic_, (*partition + 1) % 3, absl::Seconds(10));
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(*empty, 0);
+}
+
+TEST_F(KafkaIntegrationTest, WatermarksAnswerWithoutWaitingBehindAnIdleConsumersFetch) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("k", "only"));
+  // Having read everything, the consumer waits at the broker for more, as audit's does between
+  // alerts; a long wait makes any query held up behind it unmistakable.
+  absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer =
+      KafkaConsumer::Create({.brokers = brokers_,
+                             .group_id = group_,
+                             .topics = {topic_},
+                             .properties = {{"fetch.wait.max.ms", "5000"}}});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  RecordingHandler handler;
+  std::jthread runner([&](std::stop_token stop) { (void)(*consumer)->Run(handler, stop); });
+  ASSERT_TRUE(handler.WaitFor([](const auto& seen) { return !seen.empty(); }));
+
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_, .client_id = "kafka-integration-test"});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+  absl::StatusOr<int32_t> partitions = (*watermarks)->PartitionCount(topic_, absl::Seconds(10));
+  ASSERT_TRUE(partitions.ok()) << partitions.status();
+  EXPECT_EQ(*partitions, 1);
+  for (int query = 0; query < 3; ++query) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<int64_t> written = (*watermarks)->HighWatermark(topic_, 0, absl::Seconds(10));
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(*written, 1);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "query " << query;
+  }
 }
 
 TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {

@@ -14,7 +14,7 @@ absl::StatusOr<int32_t> KafkaOffsetOracle::PartitionFor(std::string_view topic,
     }
   }
   if (count == 0) {
-    absl::StatusOr<int32_t> fetched = consumer_.PartitionCount(std::string(topic), timeout_);
+    absl::StatusOr<int32_t> fetched = watermarks_.PartitionCount(std::string(topic), timeout_);
     if (!fetched.ok()) return fetched.status();
     count = *fetched;
     std::lock_guard lock(mutex_);
@@ -25,7 +25,7 @@ absl::StatusOr<int32_t> KafkaOffsetOracle::PartitionFor(std::string_view topic,
 
 absl::StatusOr<int64_t> KafkaOffsetOracle::HighWatermark(std::string_view topic,
                                                          int32_t partition) {
-  return consumer_.HighWatermark(std::string(topic), partition, timeout_);
+  return watermarks_.HighWatermark(std::string(topic), partition, timeout_);
 }
 
 }  // namespace klaxon::audit

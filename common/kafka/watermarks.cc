@@ -1,0 +1,86 @@
+#include "common/kafka/watermarks.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::kafka {
+namespace {
+
+// How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
+constexpr int kPollIntervalMs = 100;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
+    WatermarksOptions options) {
+  if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
+  if (!options.log) options.log = StderrLog();
+  // A consumer client with no group and nothing assigned: it fetches nothing.
+  absl::StatusOr<ConfPtr> conf =
+      MakeConf({{"bootstrap.servers", options.brokers}, {"client.id", options.client_id}});
+  if (!conf.ok()) return conf.status();
+  // The callbacks reach the object through the configuration's opaque, so it must exist before
+  // its client.
+  auto watermarks = absl::WrapUnique(new KafkaWatermarks(std::move(options)));
+  InstallClientEvents(conf->get(), watermarks.get());
+  absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_CONSUMER, *std::move(conf));
+  if (!client.ok()) return client.status();
+  watermarks->client_ = *std::move(client);
+  watermarks->poller_ = std::jthread([raw = watermarks->client_.get()](std::stop_token stop) {
+    while (!stop.stop_requested()) rd_kafka_poll(raw, kPollIntervalMs);
+  });
+  return watermarks;
+}
+
+KafkaWatermarks::~KafkaWatermarks() {
+  poller_.request_stop();
+  if (poller_.joinable()) poller_.join();
+}
+
+absl::StatusOr<int64_t> KafkaWatermarks::HighWatermark(const std::string& topic, int32_t partition,
+                                                       absl::Duration timeout) {
+  return QueryHighWatermark(client_.get(), topic, partition, timeout);
+}
+
+absl::StatusOr<int32_t> KafkaWatermarks::PartitionCount(const std::string& topic,
+                                                        absl::Duration timeout) {
+  return FetchPartitionCount(client_.get(), topic, timeout);
+}
+
+void KafkaWatermarks::OnKafkaLog(std::string_view level, std::string_view detail) {
+  options_.log(level, "kafka_watermarks_log", detail);
+}
+
+void KafkaWatermarks::OnKafkaError(rd_kafka_t* /*client*/, rd_kafka_resp_err_t error,
+                                   const char* reason) {
+  // Nothing is produced or consumed here: an error only matters to the query that meets it.
+  options_.log("warn", "kafka_watermarks_error",
+               absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+}
+
+absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
+                                           int32_t partition, absl::Duration timeout) {
+  constexpr absl::Duration kLeaderRetry = absl::Milliseconds(50);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+        client, topic.c_str(), partition, &low, &high,
+        ToTimeoutMs(std::max(deadline - absl::Now(), absl::ZeroDuration())));
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
+    const bool leader_moving = error == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                               error == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+    if (!leader_moving || absl::Now() + kLeaderRetry >= deadline) {
+      return KafkaErrorToStatus(error, absl::StrCat("watermarks of ", topic, " [", partition, "]"));
+    }
+    absl::SleepFor(kLeaderRetry);
+  }
+}
+
+}  // namespace klaxon::kafka

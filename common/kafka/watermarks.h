@@ -1,0 +1,61 @@
+#pragma once
+// Asks the brokers how far partitions have been written (high watermarks) and how many partitions
+// a topic has, on a client of its own. A consumer's client cannot answer promptly: while no message
+// arrives it keeps a fetch waiting at each broker (fetch.wait.max.ms, 500 ms by default), and a
+// broker answers one request per connection at a time, so a watermark query sent on that client
+// waits behind the fetch. This client never fetches, so a query costs one round trip.
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/kafka/client.h"
+
+namespace klaxon::kafka {
+
+struct WatermarksOptions {
+  std::string brokers = {};  // host:port[,host:port]
+  std::string client_id = "klaxon";
+  LogFn log = StderrLog();
+};
+
+class KafkaWatermarks final : private ClientEvents {
+ public:
+  // kInvalidArgument for missing brokers or a configuration librdkafka rejects.
+  static absl::StatusOr<std::unique_ptr<KafkaWatermarks>> Create(WatermarksOptions options);
+
+  KafkaWatermarks(const KafkaWatermarks&) = delete;
+  KafkaWatermarks& operator=(const KafkaWatermarks&) = delete;
+  ~KafkaWatermarks() override;
+
+  // The offset the next message produced to `topic`/`partition` will get. A moving leader is
+  // asked again until `timeout`.
+  absl::StatusOr<int64_t> HighWatermark(const std::string& topic, int32_t partition,
+                                        absl::Duration timeout);
+
+  // How many partitions `topic` has; with PartitionForKey() it says where a key's messages are.
+  absl::StatusOr<int32_t> PartitionCount(const std::string& topic, absl::Duration timeout);
+
+ private:
+  explicit KafkaWatermarks(WatermarksOptions options) : options_(std::move(options)) {}
+  void OnKafkaLog(std::string_view level, std::string_view detail) override;
+  void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
+
+  const WatermarksOptions options_;
+  KafkaPtr client_;
+  std::jthread poller_;  // serves the client's error callbacks; stopped before client_ goes
+};
+
+// The high watermark of `topic`/`partition` as `client` sees it, asking again while the
+// partition's leader moves (a topic just created answers "not leader" for a moment), within
+// `timeout`. Shared by KafkaWatermarks and KafkaConsumer.
+absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
+                                           int32_t partition, absl::Duration timeout);
+
+}  // namespace klaxon::kafka
