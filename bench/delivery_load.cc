@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,8 +24,6 @@
 #include "common/kafka/consumer.h"
 #include "common/kafka/topics.h"
 #include "google/protobuf/util/time_util.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -159,12 +158,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? EXIT_SUCCESS : kExitUsage;
   }
-  absl::StatusOr<OpenLoopSchedule> schedule =
-      OpenLoopSchedule::Create(flags.rate, FromSeconds(flags.duration_seconds));
-  if (!schedule.ok()) {
-    std::cerr << "bench-delivery: " << schedule.status().message() << "\n";
-    return kExitUsage;
-  }
+  const std::optional<OpenLoopSchedule> schedule = ScheduleOf("bench-delivery", flags);
+  if (!schedule.has_value()) return kExitUsage;
   absl::StatusOr<std::string> topic =
       kafka::PrefixedTopic(flags.topic_prefix, kafka::kDeliveryEvents);
   if (!topic.ok()) {
@@ -192,13 +187,8 @@ int Main(int argc, char** argv) {
   }
   std::jthread consuming([&](std::stop_token stop) { (void)(*consumer)->Run(feed, stop); });
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
-                                 FromSeconds(flags.connect_timeout_seconds))) {
-    std::cerr << "bench-delivery: cannot connect to " << flags.target << "\n";
-    return kExitSetupFailed;
-  }
+  const std::shared_ptr<grpc::Channel> channel = ConnectToTarget("bench-delivery", flags);
+  if (channel == nullptr) return kExitSetupFailed;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub = alerts::v1::AlertIntake::NewStub(channel);
   if (!WarmUp(*stub, flags, tally)) {
     std::cerr << "bench-delivery: no probe alert was accepted within "

@@ -1,13 +1,21 @@
 // The command-line flags every open-loop gRPC load generator (bench-sendalert, bench-getalert,
-// bench-delivery) takes, added to a CLI11 app in one place. Header-only: its users compile with
-// CLI11 already.
+// bench-delivery) takes, added to a CLI11 app in one place, and the two steps each takes from them
+// before its clock starts: the schedule and the connected channel. Header-only: its users compile
+// with CLI11 and gRPC already.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "CLI/CLI.hpp"
+#include "bench/schedule.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace klaxon::bench {
 
@@ -57,6 +65,34 @@ inline void AddLoadFlags(CLI::App& app, LoadFlags& flags, const LoadFlagsHelp& h
                  "how long to wait for the channel before starting, seconds")
       ->check(CLI::Range(0.001, 3600.0))
       ->capture_default_str();
+}
+
+// The schedule --rate and --duration give; nullopt, after `program` printed why, when they give
+// none.
+inline std::optional<OpenLoopSchedule> ScheduleOf(std::string_view program,
+                                                  const LoadFlags& flags) {
+  absl::StatusOr<OpenLoopSchedule> schedule =
+      OpenLoopSchedule::Create(flags.rate, FromSeconds(flags.duration_seconds));
+  if (!schedule.ok()) {
+    std::cerr << program << ": " << schedule.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(schedule);
+}
+
+// A channel to --target, connected before the clock starts (connection setup is not what a
+// generator measures); nullptr, after `program` printed why, when it is not connected within
+// --connect-timeout.
+inline std::shared_ptr<grpc::Channel> ConnectToTarget(std::string_view program,
+                                                      const LoadFlags& flags) {
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                 FromSeconds(flags.connect_timeout_seconds))) {
+    std::cerr << program << ": cannot connect to " << flags.target << "\n";
+    return nullptr;
+  }
+  return channel;
 }
 
 }  // namespace klaxon::bench

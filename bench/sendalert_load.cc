@@ -1,10 +1,10 @@
 // bench-sendalert: an open-loop load generator for klaxon.alerts.v1.AlertIntake/SendAlert (see
 // sendalert_driver.h). It prints one JSON line on stdout and a summary on stderr.
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -12,8 +12,6 @@
 #include "bench/load_report.h"
 #include "bench/schedule.h"
 #include "bench/sendalert_driver.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
 namespace klaxon::bench {
@@ -39,21 +37,11 @@ int Main(int argc, char** argv) {
     return app.exit(error) == 0 ? EXIT_SUCCESS : kExitUsage;
   }
 
-  absl::StatusOr<OpenLoopSchedule> schedule =
-      OpenLoopSchedule::Create(flags.rate, FromSeconds(flags.duration_seconds));
-  if (!schedule.ok()) {
-    std::cerr << "bench-sendalert: " << schedule.status().message() << "\n";
-    return kExitUsage;
-  }
+  const std::optional<OpenLoopSchedule> schedule = ScheduleOf("bench-sendalert", flags);
+  if (!schedule.has_value()) return kExitUsage;
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
-  // Connection setup is not what this measures, so it happens before the clock starts.
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
-                                 FromSeconds(flags.connect_timeout_seconds))) {
-    std::cerr << "bench-sendalert: cannot connect to " << flags.target << "\n";
-    return kExitSetupFailed;
-  }
+  const std::shared_ptr<grpc::Channel> channel = ConnectToTarget("bench-sendalert", flags);
+  if (channel == nullptr) return kExitSetupFailed;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub = alerts::v1::AlertIntake::NewStub(channel);
   SendAlertLoad load(*stub->async(),
                      {.target = flags.target,
