@@ -77,7 +77,8 @@ void Suite::Start(const SuiteOptions& options) {
           {"KLAXON_REDIS_URL", redis},
           {"KLAXON_REDIS_KEY_PREFIX", prefix},
           {"KLAXON_PG_URL", WithDatabase(pg, database_)},
-          {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey(kApiKey)},
+          {"KLAXON_API_KEYS", absl::StrCat("e2e=", auth::HashApiKey(kApiKey),
+                                           ",e2e-other=", auth::HashApiKey(kOtherApiKey))},
           {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
@@ -207,6 +208,7 @@ std::string Suite::Binary(const std::string& name) const {
       {"klaxon-ingress", KLAXON_INGRESS_BINARY},
       {"klaxon-sms-worker", KLAXON_SMS_WORKER_BINARY},
       {"klaxon-voice-worker", KLAXON_VOICE_WORKER_BINARY},
+      {"klaxonctl", KLAXONCTL_BINARY},
       {"twilio-sandbox", KLAXON_TWILIO_SANDBOX_BINARY}};
   return kBinaries.at(name);
 }
@@ -227,18 +229,21 @@ std::unique_ptr<alerts::v1::AlertIntake::Stub> Suite::IntakeStub() const {
 }
 
 std::unique_ptr<alerts::v1::AlertQuery::Stub> Suite::QueryStub() const {
-  return alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", audit_port_), grpc::InsecureChannelCredentials()));
+  return alerts::v1::AlertQuery::NewStub(
+      grpc::CreateChannel(AuditAddress(), grpc::InsecureChannelCredentials()));
 }
 
 std::unique_ptr<alerts::v1::DeadLetters::Stub> Suite::DeadLettersStub() const {
-  return alerts::v1::DeadLetters::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", audit_port_), grpc::InsecureChannelCredentials()));
+  return alerts::v1::DeadLetters::NewStub(
+      grpc::CreateChannel(AuditAddress(), grpc::InsecureChannelCredentials()));
 }
 
-std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline) {
+std::string Suite::AuditAddress() const { return absl::StrCat("127.0.0.1:", audit_port_); }
+
+std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline,
+                                                        const std::string& api_key) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", kApiKey));
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
   context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return context;
 }

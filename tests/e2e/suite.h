@@ -37,6 +37,8 @@ struct SuiteOptions {
 class Suite {
  public:
   static constexpr char kApiKey[] = "e2e-api-key";
+  // A second caller's key, for what one caller must not see of another's alerts.
+  static constexpr char kOtherApiKey[] = "e2e-other-api-key";
   static constexpr char kSender[] = "+14155552671";
 
   Suite() = default;
@@ -63,9 +65,12 @@ class Suite {
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
   std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
-  // A client context carrying the suite's API key and a deadline.
+  // A client context carrying an API key of the suite (the first caller's unless told) and a
+  // deadline.
   static std::unique_ptr<grpc::ClientContext> CallContext(
-      absl::Duration deadline = absl::Seconds(10));
+      absl::Duration deadline = absl::Seconds(10), const std::string& api_key = kApiKey);
+  // host:port of audit's gRPC server (AlertQuery, DeadLetters), for clients a test runs.
+  std::string AuditAddress() const;
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
