@@ -1,6 +1,6 @@
 #pragma once
-// The read-side port behind ListAlerts, WatchAlert, GetAuditTrail and GetDeliveryReport: the
-// queries that find, follow and count a caller's alerts without opening any personal data.
+// The read-side port behind ListAlerts, GetAuditTrail and GetDeliveryReport: the queries that
+// find and count a caller's alerts without opening any personal data.
 // PostgresAlertQueries is the adapter; tests use FakeAlertQueries (services/audit/testing).
 // Every method is safe to call from several threads and scopes everything to `caller`.
 
@@ -84,11 +84,6 @@ class AlertQueries {
   // carry the alert row only: no attempts.
   virtual absl::StatusOr<std::vector<AlertRecord>> ListAlerts(
       const AlertFilter& filter, const std::optional<ListCursor>& after, int32_t limit) = 0;
-
-  // The alert with its attempts, for WatchAlert's re-reads; nullopt when it does not exist or is
-  // another caller's. Never opens personal data.
-  virtual absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
-                                                              std::string_view alert_id) = 0;
 
   // Every recorded event of the alert, oldest first (occurred_at, then recorded_at); nullopt when
   // the alert does not exist or is another caller's.

@@ -7,18 +7,14 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
 #include "common/grpcutil/grpcutil.h"
-#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_queries.h"
-#include "services/audit/testing/fake_alert_store.h"
-#include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
@@ -39,7 +35,7 @@ auth::ApiKeyRegistry Keys() {
   return *std::move(keys);
 }
 
-class AlertQueryServiceTest : public ::testing::Test {
+class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBackedReader {
  protected:
   void SetUp() override {
     absl::StatusOr<grpcutil::StartedServer> started =
@@ -70,6 +66,21 @@ class AlertQueryServiceTest : public ::testing::Test {
                          .reason = ""};
     ASSERT_TRUE(testing::Apply(store_, requested,
                                {.topic = "klaxon.voice.requests", .partition = 0, .next_offset = 1})
+                    .ok());
+  }
+
+  // Moves the stored alert's first attempt on to `status`, as the consumer would at `next_offset`.
+  void StoreOutcome(AlertStatus status, int64_t next_offset) {
+    AlertEvent outcome{.kind = AlertEvent::Kind::kOutcome,
+                       .alert_id = kAlertId,
+                       .caller = "billing",
+                       .channel = klaxon::types::v1::CHANNEL_VOICE,
+                       .attempt = 1,
+                       .occurred_at = kT0 + absl::Seconds(next_offset),
+                       .status = status};
+    ASSERT_TRUE(testing::Apply(
+                    store_, outcome,
+                    {.topic = "klaxon.delivery.events", .partition = 0, .next_offset = next_offset})
                     .ok());
   }
 
@@ -114,31 +125,11 @@ class AlertQueryServiceTest : public ::testing::Test {
     return -1;
   }
 
-  FakeAlertStore store_;
-  FakeOffsetOracle oracle_;
-  timing::FakeClock clock_;
-  prometheus::Registry registry_;
-  AuditMetrics metrics_{registry_};
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  log::MemorySink sink_;
-  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("query-service-test-key").value();
-  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
-  AlertReader reader_{store_,
-                      oracle_,
-                      personal_data_,
-                      clock_,
-                      metrics_,
-                      logger_,
-                      {.topics = Topics::WithPrefix(""),
-                       .max_wait = absl::Seconds(3),
-                       .poll_interval = absl::Milliseconds(20)}};
   auth::ApiKeyRegistry keys_ = Keys();
   FakeAlertQueries queries_;
   crypto::BlindIndex blind_index_ = crypto::BlindIndex::Create(kBlindIndexKey).value();
   AlertSearch search_{queries_, blind_index_};
-  AlertWatcher watcher_{reader_, queries_, metrics_, {.max_watchers = 2}};
+  AlertWatcher watcher_{reader_, metrics_, {.max_watchers = 2}};
   AlertQueryService service_{keys_,    reader_,  search_,
                              watcher_, metrics_, {.threads = 2, .max_queued = 16}};
   std::unique_ptr<grpc::Server> server_;
@@ -335,8 +326,6 @@ TEST_F(AlertQueryServiceTest, DeliveryReportWithoutFromIsInvalidArgumentNamingIt
 
 TEST_F(AlertQueryServiceTest, WatchStreamsEachStatusChangeAndEndsAfterAFinalOne) {
   StoreQueuedAlert();
-  AlertRecord stored = Listed(0);
-  stored.alert_id = kAlertId;
   grpc::ClientContext context;
   klaxon::alerts::v1::WatchAlertRequest request;
   request.set_alert_id(kAlertId);
@@ -348,14 +337,12 @@ TEST_F(AlertQueryServiceTest, WatchStreamsEachStatusChangeAndEndsAfterAFinalOne)
   EXPECT_EQ(alert.attempts_size(), 1);
   EXPECT_EQ(OpenWatches(), 1);
 
-  stored.status = klaxon::types::v1::ALERT_STATUS_SENT;
-  queries_.Put(stored);
+  StoreOutcome(klaxon::types::v1::ALERT_STATUS_SENT, 1);
   watcher_.AlertChanged(kAlertId);
   ASSERT_TRUE(reader->Read(&alert));
   EXPECT_EQ(alert.status(), klaxon::types::v1::ALERT_STATUS_SENT);
 
-  stored.status = klaxon::types::v1::ALERT_STATUS_DELIVERED;
-  queries_.Put(stored);
+  StoreOutcome(klaxon::types::v1::ALERT_STATUS_DELIVERED, 2);
   watcher_.RecheckAll();
   ASSERT_TRUE(reader->Read(&alert));
   EXPECT_EQ(alert.status(), klaxon::types::v1::ALERT_STATUS_DELIVERED);

@@ -49,6 +49,11 @@ absl::StatusOr<AlertView> AlertReader::GetAlert(std::string_view caller, std::st
   return Opened(*std::move(found));
 }
 
+absl::StatusOr<std::optional<AlertRecord>> AlertReader::Stored(std::string_view caller,
+                                                               std::string_view alert_id) {
+  return store_.GetAlert(caller, alert_id);
+}
+
 absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record) {
   AlertView view{.record = std::move(record)};
   const AlertRecord& alert = view.record;

@@ -20,6 +20,7 @@
 // one whose ciphertext or wrapped key does not open (altered, or copied from another row) fails
 // with kDataLoss naming the alert and what did not open, never with wrong data.
 
+#include <optional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -70,6 +71,14 @@ class AlertReader {
   // `deadline` is the caller's; the wait ends a little before it so the answer still arrives.
   absl::StatusOr<AlertView> GetAlert(std::string_view caller, std::string_view alert_id,
                                      absl::Time deadline);
+
+  // The caller's alert as the store holds it now, nullopt when it does not exist or is another
+  // caller's: one read, with no wait for read-your-writes and nothing opened (its sealed fields
+  // stay sealed). For WatchAlert's re-reads, which follow a GetAlert that already waited.
+  // `alert_id` must be a canonical UUID.
+  //   kUnavailable  the store cannot be reached (retry may help)
+  absl::StatusOr<std::optional<AlertRecord>> Stored(std::string_view caller,
+                                                    std::string_view alert_id);
 
  private:
   struct Target {

@@ -1,14 +1,9 @@
 #include "services/audit/alert_reader.h"
 
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
-#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
 #include "services/audit/projection.h"
-#include "services/audit/testing/fake_alert_store.h"
-#include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
@@ -18,7 +13,7 @@ using ::testing::HasSubstr;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 
-class AlertReaderTest : public ::testing::Test {
+class AlertReaderTest : public ::testing::Test, protected testing::FakeBackedReader {
  protected:
   AlertReaderTest() {
     oracle_.SetPartition(topics_.sms_requests, kAlertId, 2);
@@ -48,27 +43,6 @@ class AlertReaderTest : public ::testing::Test {
   absl::StatusOr<AlertView> Get(const std::string& caller = "billing") {
     return reader_.GetAlert(caller, kAlertId, absl::InfiniteFuture());
   }
-
-  Topics topics_ = Topics::WithPrefix("");
-  FakeAlertStore store_;
-  FakeOffsetOracle oracle_;
-  timing::FakeClock clock_;
-  prometheus::Registry registry_;
-  AuditMetrics metrics_{registry_};
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  log::MemorySink sink_;
-  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("alert-reader-test-key").value();
-  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
-  AlertReader reader_{
-      store_,
-      oracle_,
-      personal_data_,
-      clock_,
-      metrics_,
-      logger_,
-      {.topics = topics_, .max_wait = absl::Seconds(3), .poll_interval = absl::Milliseconds(20)}};
 };
 
 TEST_F(AlertReaderTest, StoredAlertIsReturnedWithoutAskingKafka) {

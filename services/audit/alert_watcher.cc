@@ -35,9 +35,8 @@ AlertWatcher::Subscription::Wake AlertWatcher::Subscription::Wait() {
   return Wake::kChanged;
 }
 
-AlertWatcher::AlertWatcher(AlertReader& reader, AlertQueries& queries, AuditMetrics& metrics,
-                           AlertWatcherOptions options)
-    : reader_(reader), queries_(queries), metrics_(metrics), options_(options) {}
+AlertWatcher::AlertWatcher(AlertReader& reader, AuditMetrics& metrics, AlertWatcherOptions options)
+    : reader_(reader), metrics_(metrics), options_(options) {}
 
 absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> AlertWatcher::Subscribe(
     std::string_view alert_id) {
@@ -86,7 +85,7 @@ absl::Status AlertWatcher::Watch(Subscription& subscription, std::string_view ca
         break;
     }
     absl::StatusOr<std::optional<AlertRecord>> current =
-        queries_.GetAlert(caller, subscription.alert_id_);
+        reader_.Stored(caller, subscription.alert_id_);
     // A database that is down only delays the watch: the next recheck reads again.
     if (absl::IsUnavailable(current.status())) continue;
     if (!current.ok()) return current.status();

@@ -6,7 +6,7 @@
 // advanced with pg_notify('klaxon_alert_status', alert_id), which ONE listener per process
 // (PostgresStatusListener) turns into AlertChanged(); and the same listener calls RecheckAll() on
 // a timer, so a lost notification (or a writer that sends none) only delays an update. Either
-// wakes the watch, which re-reads its alert through AlertQueries and sends it if the status moved.
+// wakes the watch, which re-reads its alert (AlertReader::Stored) and sends it if the status moved.
 //
 // Each open watch holds one thread blocked on its own condition variable (ADR 0003: the wait is
 // synchronous); Subscribe() bounds how many there are, and Shutdown() ends them all.
@@ -23,7 +23,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/audit/alert.h"
-#include "services/audit/alert_queries.h"
 #include "services/audit/alert_reader.h"
 #include "services/audit/audit_metrics.h"
 
@@ -80,10 +79,9 @@ class AlertWatcher final : public StatusChangeSink {
     bool shut_down_ = false;  // guarded by mutex_
   };
 
-  // All borrowed; they must outlive the watcher. `reader` gives the first answer (with
-  // read-your-writes, so a watch right after SendAlert finds the alert), `queries` the re-reads.
-  AlertWatcher(AlertReader& reader, AlertQueries& queries, AuditMetrics& metrics,
-               AlertWatcherOptions options);
+  // Both borrowed; they must outlive the watcher. `reader` gives the first answer (with
+  // read-your-writes, so a watch right after SendAlert finds the alert) and the re-reads.
+  AlertWatcher(AlertReader& reader, AuditMetrics& metrics, AlertWatcherOptions options);
 
   size_t max_watchers() const { return options_.max_watchers; }
 
@@ -108,7 +106,6 @@ class AlertWatcher final : public StatusChangeSink {
   void Unregister(Subscription* subscription);
 
   AlertReader& reader_;
-  AlertQueries& queries_;
   AuditMetrics& metrics_;
   const AlertWatcherOptions options_;
   std::mutex mutex_;

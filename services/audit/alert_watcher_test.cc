@@ -7,15 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
-#include "common/log/log.h"
-#include "common/timing/fake_clock.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
-#include "services/audit/testing/fake_alert_queries.h"
-#include "services/audit/testing/fake_alert_store.h"
-#include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
@@ -59,27 +52,23 @@ class RecordingStream final : public WatchStream {
   bool gone_ = false;
 };
 
-class AlertWatcherTest : public ::testing::Test {
+class AlertWatcherTest : public ::testing::Test, protected testing::FakeBackedReader {
  protected:
-  // The alert as the first read finds it (through AlertReader's store) and as re-reads find it.
-  void Store(AlertStatus status) {
-    AlertEvent requested{.kind = AlertEvent::Kind::kRequested,
-                         .alert_id = kAlertId,
-                         .caller = "billing",
-                         .channel = klaxon::types::v1::CHANNEL_SMS,
-                         .attempt = 1,
-                         .occurred_at = kT0,
-                         .status = ALERT_STATUS_QUEUED};
+  // The alert, QUEUED, as the first read and the re-reads find it in the store.
+  void StoreQueued() { Record(AlertEvent::Kind::kRequested, ALERT_STATUS_QUEUED); }
+  // Moves the stored alert on to `status` with an outcome event, as audit's consumer would.
+  void SetStatus(AlertStatus status) { Record(AlertEvent::Kind::kOutcome, status); }
+  void Record(AlertEvent::Kind kind, AlertStatus status) {
+    ++events_;
+    AlertEvent event{.kind = kind,
+                     .alert_id = kAlertId,
+                     .caller = "billing",
+                     .channel = klaxon::types::v1::CHANNEL_SMS,
+                     .attempt = 1,
+                     .occurred_at = kT0 + absl::Seconds(events_),
+                     .status = status};
     ASSERT_TRUE(
-        testing::Apply(store_, requested, {.topic = "t", .partition = 0, .next_offset = 1}).ok());
-    SetStatus(status);
-  }
-  void SetStatus(AlertStatus status) {
-    queries_.Put({.alert_id = kAlertId,
-                  .caller = "billing",
-                  .channel = klaxon::types::v1::CHANNEL_SMS,
-                  .status = status,
-                  .created_at = kT0});
+        testing::Apply(store_, event, {.topic = "t", .partition = 0, .next_offset = events_}).ok());
   }
 
   // Starts a watch of kAlertId on its own thread; its result lands in result_.
@@ -104,51 +93,24 @@ class AlertWatcherTest : public ::testing::Test {
     if (thread_.joinable()) thread_.join();
   }
 
-  FakeAlertStore store_;
-  FakeOffsetOracle oracle_;
-  FakeAlertQueries queries_;
-  timing::FakeClock clock_;
-  prometheus::Registry registry_;
-  AuditMetrics metrics_{registry_};
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  log::MemorySink sink_;
-  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("alert-watcher-test-key").value();
-  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
-  AlertReader reader_{store_,
-                      oracle_,
-                      personal_data_,
-                      clock_,
-                      metrics_,
-                      logger_,
-                      {.topics = Topics::WithPrefix("")}};
-  AlertWatcher watcher_{reader_, queries_, metrics_, {.max_watchers = 2}};
+  AlertWatcher watcher_{reader_, metrics_, {.max_watchers = 2}};
   RecordingStream stream_;
   std::shared_ptr<AlertWatcher::Subscription> subscription_;
   absl::Status result_;
   std::jthread thread_;
+  int64_t events_ = 0;  // recorded so far: each next one is a second later, an offset further
 };
 
 TEST_F(AlertWatcherTest, SendsTheAlertAndEndsAtOnceWhenItIsFinal) {
-  Store(ALERT_STATUS_QUEUED);
-  testing::Apply(store_,
-                 {.kind = AlertEvent::Kind::kOutcome,
-                  .alert_id = kAlertId,
-                  .caller = "billing",
-                  .channel = klaxon::types::v1::CHANNEL_SMS,
-                  .attempt = 1,
-                  .occurred_at = kT0 + absl::Seconds(1),
-                  .status = ALERT_STATUS_DELIVERED},
-                 {.topic = "t", .partition = 0, .next_offset = 2})
-      .IgnoreError();
+  StoreQueued();
+  SetStatus(ALERT_STATUS_DELIVERED);
   StartWatch();
   EXPECT_TRUE(Join().ok()) << result_;
   EXPECT_EQ(stream_.sent(), std::vector<AlertStatus>{ALERT_STATUS_DELIVERED});
 }
 
 TEST_F(AlertWatcherTest, NotificationSendsTheNewStatusAndAFinalOneEndsTheWatch) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
   SetStatus(ALERT_STATUS_SENT);
@@ -162,7 +124,7 @@ TEST_F(AlertWatcherTest, NotificationSendsTheNewStatusAndAFinalOneEndsTheWatch) 
 }
 
 TEST_F(AlertWatcherTest, RecheckFindsAChangeNobodyNotified) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
   SetStatus(ALERT_STATUS_DELIVERED);
@@ -173,19 +135,21 @@ TEST_F(AlertWatcherTest, RecheckFindsAChangeNobodyNotified) {
 }
 
 TEST_F(AlertWatcherTest, NotificationOfAnotherAlertDoesNotWakeTheWatch) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
-  SetStatus(ALERT_STATUS_DELIVERED);
+  const int first_reads = store_.get_alert_calls();
+  // Sent while nothing changed: a watch it woke would read once for it and once for its own.
   watcher_.AlertChanged(kOtherAlertId);
+  SetStatus(ALERT_STATUS_DELIVERED);
   watcher_.AlertChanged(kAlertId);
   EXPECT_TRUE(Join().ok()) << result_;
   // Only the watch's own notification made it read again.
-  EXPECT_EQ(queries_.get_alert_calls(), 1);
+  EXPECT_EQ(store_.get_alert_calls() - first_reads, 1);
 }
 
 TEST_F(AlertWatcherTest, UnchangedStatusIsNotSentAgain) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
   watcher_.AlertChanged(kAlertId);  // same status: nothing to send
@@ -202,8 +166,17 @@ TEST_F(AlertWatcherTest, MissingAlertIsNotFound) {
   EXPECT_TRUE(stream_.sent().empty());
 }
 
+TEST_F(AlertWatcherTest, AlertThatVanishedIsNotFound) {
+  StoreQueued();
+  StartWatch();
+  ASSERT_TRUE(stream_.WaitForSent(1));
+  store_.Remove(kAlertId);
+  watcher_.AlertChanged(kAlertId);
+  EXPECT_EQ(Join().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(AlertWatcherTest, AnotherCallersAlertIsNotFound) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> subscription =
       watcher_.Subscribe(kAlertId);
   ASSERT_TRUE(subscription.ok());
@@ -221,7 +194,7 @@ TEST_F(AlertWatcherTest, WatchesPastTheLimitAreRefusedUntilOneCloses) {
 }
 
 TEST_F(AlertWatcherTest, ShutdownEndsOpenWatchesAndRefusesNewOnes) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
   watcher_.Shutdown();
@@ -230,7 +203,7 @@ TEST_F(AlertWatcherTest, ShutdownEndsOpenWatchesAndRefusesNewOnes) {
 }
 
 TEST_F(AlertWatcherTest, CancelEndsTheWatch) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
   subscription_->Cancel();
@@ -238,14 +211,15 @@ TEST_F(AlertWatcherTest, CancelEndsTheWatch) {
 }
 
 TEST_F(AlertWatcherTest, DatabaseDownOnlyDelaysTheWatch) {
-  Store(ALERT_STATUS_QUEUED);
+  StoreQueued();
   StartWatch();
   ASSERT_TRUE(stream_.WaitForSent(1));
-  queries_.FailWith(absl::UnavailableError("Postgres is unreachable"));
+  const int first_reads = store_.get_alert_calls();
+  store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
   watcher_.RecheckAll();
   // The failed re-read happened before the database came back.
-  while (queries_.get_alert_calls() < 1) std::this_thread::yield();
-  queries_.FailWith(absl::OkStatus());
+  while (store_.get_alert_calls() == first_reads) std::this_thread::yield();
+  store_.FailWith(absl::OkStatus());
   SetStatus(ALERT_STATUS_DELIVERED);
   watcher_.RecheckAll();
   EXPECT_TRUE(Join().ok()) << result_;

@@ -17,6 +17,7 @@
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
@@ -71,7 +72,10 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
                                             BatchWriterOptions{.max_batch = 64, .max_writers = 2});
     handler_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
                                                metrics_, clock_, logger_, redactor_);
-    oracle_ = std::make_unique<KafkaOffsetOracle>(*consumer_, absl::Seconds(5));
+    auto watermarks = kafka::KafkaWatermarks::Create({.brokers = brokers});
+    ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+    watermarks_ = *std::move(watermarks);
+    oracle_ = std::make_unique<KafkaOffsetOracle>(*watermarks_, absl::Seconds(5));
     reader_ = std::make_unique<AlertReader>(
         *store_, *oracle_, personal_data_, clock_, metrics_, logger_,
         AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
@@ -220,6 +224,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::unique_ptr<BatchWriter> writer_;
   std::unique_ptr<AuditConsumer> handler_;
+  std::unique_ptr<kafka::KafkaWatermarks> watermarks_;
   std::unique_ptr<KafkaOffsetOracle> oracle_;
   std::unique_ptr<AlertReader> reader_;
   absl::Status consumer_result_;

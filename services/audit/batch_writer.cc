@@ -17,7 +17,7 @@ absl::StatusOr<IngestResult> BatchWriter::Write(IngestItem item) {
   waiting_.push_back(&waiter);
   while (!waiter.result.has_value()) {
     if (writers_ >= std::max(options_.max_writers, 1) || waiting_.empty()) {
-      done_.wait(lock);
+      waiter.woken.wait(lock);
       continue;
     }
     // This handler writes the next batch (its own item may be in a later one when many wait).
@@ -29,7 +29,8 @@ absl::StatusOr<IngestResult> BatchWriter::Write(IngestItem item) {
     WriteBatch(batch);
     lock.lock();
     --writers_;
-    done_.notify_all();
+    // The free place goes to the oldest item still waiting: its handler writes the next batch.
+    if (!waiting_.empty()) waiting_.front()->woken.notify_one();
   }
   return *std::move(waiter.result);
 }
@@ -49,21 +50,26 @@ void BatchWriter::WriteBatch(const std::vector<Waiter*>& batch) {
     for (Waiter* waiter : batch) {
       absl::StatusOr<std::vector<IngestResult>> alone = store_.Write({waiter->item});
       std::unique_lock lock(mutex_);
-      waiter->result = alone.ok() ? absl::StatusOr<IngestResult>(alone->front()) : alone.status();
+      Answer(*waiter, alone.ok() ? absl::StatusOr<IngestResult>(alone->front()) : alone.status());
     }
     return;
   }
   std::unique_lock lock(mutex_);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!results.ok()) {
-      batch[i]->result = results.status();
+      Answer(*batch[i], results.status());
     } else if (results->size() != batch.size()) {
-      batch[i]->result =
-          absl::InternalError("the audit store answered a batch with too few results");
+      Answer(*batch[i],
+             absl::InternalError("the audit store answered a batch with too few results"));
     } else {
-      batch[i]->result = (*results)[i];
+      Answer(*batch[i], (*results)[i]);
     }
   }
+}
+
+void BatchWriter::Answer(Waiter& waiter, absl::StatusOr<IngestResult> result) {
+  waiter.result = std::move(result);
+  waiter.woken.notify_one();
 }
 
 }  // namespace klaxon::audit

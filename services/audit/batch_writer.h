@@ -45,20 +45,24 @@ class BatchWriter {
   size_t waiting() const;
 
  private:
+  // One handler's item. Each waits on a condition of its own, so a finished batch wakes only
+  // its own handlers and the one that writes next, not every handler of the consumer's pool.
   struct Waiter {
     IngestItem item;
     std::optional<absl::StatusOr<IngestResult>> result{};
+    std::condition_variable woken{};  // result set, or this handler may write the next batch
   };
 
   // Writes `batch` (no lock held) and hands each waiter its result.
   void WriteBatch(const std::vector<Waiter*>& batch);
+  // Sets `waiter`'s result and wakes it; mutex_ held.
+  static void Answer(Waiter& waiter, absl::StatusOr<IngestResult> result);
 
   AlertStore& store_;
   const BatchWriterOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable done_;  // a batch finished, or the writer's place became free
-  std::deque<Waiter*> waiting_;   // guarded by mutex_
-  int writers_ = 0;               // batches being written; guarded by mutex_
+  std::deque<Waiter*> waiting_;  // guarded by mutex_
+  int writers_ = 0;              // batches being written; guarded by mutex_
 };
 
 }  // namespace klaxon::audit

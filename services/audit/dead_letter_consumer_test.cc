@@ -4,9 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
-#include "services/audit/testing/fake_dead_letter_store.h"
 
 namespace klaxon::audit {
 namespace {
@@ -19,7 +17,7 @@ using ::testing::Not;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 
-class DeadLetterConsumerTest : public ::testing::Test {
+class DeadLetterConsumerTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
   absl::Status Consume(const std::string& value) {
     return consumer_.Handle(
@@ -41,17 +39,6 @@ class DeadLetterConsumerTest : public ::testing::Test {
     for (const std::string& line : sink_.Lines()) all += line + "\n";
     return all;
   }
-
-  FakeDeadLetterStore store_;
-  crypto::LocalKeyring keyring_ = testing::TestKeyring();
-  PersonalData personal_data_{keyring_};
-  const crypto::BlindIndex blind_index_ = testing::TestBlindIndex();
-  prometheus::Registry registry_;
-  DeadLetterMetrics metrics_{registry_};
-  log::MemorySink sink_;
-  log::Logger logger_{
-      {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
-  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
 };
 
 TEST_F(DeadLetterConsumerTest, StoresTheSummaryAndTheRecipientsBlindIndex) {

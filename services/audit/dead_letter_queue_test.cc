@@ -8,10 +8,7 @@
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
-#include "services/audit/dead_letter_consumer.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
-#include "services/audit/testing/fake_dead_letter_store.h"
 
 namespace klaxon::audit {
 namespace {
@@ -29,7 +26,7 @@ const absl::Time kNow = kDeadLetteredAt + absl::Hours(2);
 
 using prototime::FromProto;
 
-class DeadLetterQueueTest : public ::testing::Test {
+class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
   // Stores a dead letter the way the consumer does.
   void DeadLetter(const std::string& alert_id, const std::string& caller = "billing",
@@ -63,16 +60,6 @@ class DeadLetterQueueTest : public ::testing::Test {
     return 0;
   }
 
-  FakeDeadLetterStore store_;
-  crypto::LocalKeyring keyring_ = testing::TestKeyring();
-  PersonalData personal_data_{keyring_};
-  const crypto::BlindIndex blind_index_ = testing::TestBlindIndex();
-  prometheus::Registry registry_;
-  DeadLetterMetrics metrics_{registry_};
-  log::MemorySink sink_;
-  log::Logger logger_{
-      {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
-  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{kNow};
   int minted_ = 0;

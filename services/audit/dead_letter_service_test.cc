@@ -11,10 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "prometheus/registry.h"
-#include "services/audit/dead_letter_consumer.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
-#include "services/audit/testing/fake_dead_letter_store.h"
 
 namespace klaxon::audit {
 namespace {
@@ -37,7 +34,7 @@ auth::ApiKeyRegistry Keys() {
       .value();
 }
 
-class DeadLetterServiceTest : public ::testing::Test {
+class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
   void SetUp() override {
     ASSERT_TRUE(
@@ -64,16 +61,6 @@ class DeadLetterServiceTest : public ::testing::Test {
     return context;
   }
 
-  FakeDeadLetterStore store_;
-  crypto::LocalKeyring keyring_ = testing::TestKeyring();
-  PersonalData personal_data_{keyring_};
-  const crypto::BlindIndex blind_index_ = testing::TestBlindIndex();
-  prometheus::Registry registry_;
-  DeadLetterMetrics metrics_{registry_};
-  log::MemorySink sink_;
-  log::Logger logger_{
-      {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
-  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{testing::kDeadLetteredAt};
   DeadLetterQueue queue_{

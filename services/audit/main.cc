@@ -23,6 +23,7 @@
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/database.h"
@@ -170,6 +171,10 @@ int Run() {
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(kDeadLetterGroup)});
   if (!dlq_consumer.ok()) return fail("create_dlq_consumer", dlq_consumer.status());
+  auto watermarks = kafka::KafkaWatermarks::Create({.brokers = settings.common.kafka_brokers,
+                                                    .client_id = kService,
+                                                    .log = (*runtime)->KafkaLog()});
+  if (!watermarks.ok()) return fail("create_watermarks_client", watermarks.status());
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
                                                   .client_id = kService,
                                                   .delivery_timeout = settings.publish_timeout,
@@ -191,11 +196,11 @@ int Run() {
                              .max_writers = settings.batch_writers});
   AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
                         *redactor);
-  KafkaOffsetOracle oracle(**consumer, kKafkaQueryTimeout);
+  KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
   AlertSearch search(queries, *blind_index);
-  AlertWatcher watcher(reader, queries, metrics, {.max_watchers = kMaxWatchers});
+  AlertWatcher watcher(reader, metrics, {.max_watchers = kMaxWatchers});
   PostgresStatusListener listener(settings.pg_url, logger, {});
   std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
   AlertQueryService service(*api_keys, reader, search, watcher, metrics);

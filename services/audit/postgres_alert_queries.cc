@@ -34,14 +34,6 @@ const std::string kListAlertsSql = absl::StrCat(
     // Qualified: unqualified names would be the text output columns, which no index orders.
     "ORDER BY alerts.created_at DESC, alerts.alert_id DESC LIMIT $9");
 
-const std::string kSelectAlertSql = absl::StrCat(
-    "SELECT ", kAlertColumns, " FROM alerts WHERE alert_id = $1::uuid AND caller = $2");
-
-constexpr char kSelectAttemptsSql[] =
-    "SELECT attempt, status, twilio_sid, twilio_error_code, reason, "
-    "  (extract(epoch FROM occurred_at) * 1000000)::bigint, channel "
-    "FROM attempts WHERE alert_id = $1::uuid ORDER BY attempt";
-
 constexpr char kAlertExistsSql[] = "SELECT 1 FROM alerts WHERE alert_id = $1::uuid AND caller = $2";
 
 constexpr char kAuditTrailSql[] =
@@ -134,29 +126,6 @@ absl::StatusOr<std::vector<AlertRecord>> PostgresAlertQueries::ListAlerts(
   });
   if (!status_of_query.ok()) return status_of_query;
   return alerts;
-}
-
-absl::StatusOr<std::optional<AlertRecord>> PostgresAlertQueries::GetAlert(
-    std::string_view caller, std::string_view alert_id) {
-  std::optional<AlertRecord> found;
-  absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    const pqxx::result rows =
-        txn.exec_params(kSelectAlertSql, std::string(alert_id), std::string(caller));
-    if (rows.empty()) return absl::OkStatus();
-    found = AlertFromRow(rows[0]);
-    for (const pqxx::row attempt : txn.exec_params(kSelectAttemptsSql, std::string(alert_id))) {
-      found->attempts.push_back({.number = attempt[0].as<uint32_t>(),
-                                 .channel = static_cast<Channel>(attempt[6].as<int>()),
-                                 .status = static_cast<AlertStatus>(attempt[1].as<int>()),
-                                 .twilio_sid = attempt[2].as<std::string>(),
-                                 .twilio_error_code = attempt[3].as<int32_t>(),
-                                 .reason = attempt[4].as<std::string>(),
-                                 .occurred_at = absl::FromUnixMicros(attempt[5].as<int64_t>())});
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return found;
 }
 
 absl::StatusOr<std::optional<std::vector<AuditEventRecord>>> PostgresAlertQueries::GetAuditTrail(

@@ -29,8 +29,6 @@ class PostgresAlertQueries final : public AlertQueries {
   absl::StatusOr<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter,
                                                       const std::optional<ListCursor>& after,
                                                       int32_t limit) override;
-  absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
-                                                      std::string_view alert_id) override;
   absl::StatusOr<std::optional<std::vector<AuditEventRecord>>> GetAuditTrail(
       std::string_view caller, std::string_view alert_id) override;
   absl::StatusOr<DeliveryCountsByGroup> CountDeliveries(std::string_view caller, absl::Time from,

@@ -278,23 +278,6 @@ TEST_F(PostgresAlertQueriesTest, EachFilterUsesItsIndex) {
   }
 }
 
-TEST_F(PostgresAlertQueriesTest, GetAlertIsScopedToTheCallerAndCarriesAttempts) {
-  Insert({.n = 1, .status = ALERT_STATUS_SENT});
-  Exec(
-      absl::StrCat("INSERT INTO attempts (alert_id, attempt, status, status_rank, occurred_at, "
-                   "channel) VALUES ('",
-                   AlertId(1), "', 1, 2, 2, now(), 1)"));
-  absl::StatusOr<std::optional<AlertRecord>> own = queries_->GetAlert("billing", AlertId(1));
-  ASSERT_TRUE(own.ok()) << own.status();
-  ASSERT_TRUE(own->has_value());
-  EXPECT_EQ((*own)->status, ALERT_STATUS_SENT);
-  ASSERT_EQ((*own)->attempts.size(), 1u);
-  EXPECT_EQ((*own)->attempts[0].channel, CHANNEL_SMS);
-  absl::StatusOr<std::optional<AlertRecord>> other = queries_->GetAlert("payments", AlertId(1));
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_FALSE(other->has_value());
-}
-
 TEST_F(PostgresAlertQueriesTest, AuditTrailIsOldestFirstAcrossPartitions) {
   Insert({.n = 1});
   // kT0 is in November 2023; 40 days on is December.
@@ -385,8 +368,8 @@ class PostgresWatchTest : public PostgresAlertQueriesTest {
     reader_ =
         std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_, logger_,
                                       AlertReaderOptions{.topics = Topics::WithPrefix("")});
-    watcher_ = std::make_unique<AlertWatcher>(*reader_, *queries_, metrics_,
-                                              AlertWatcherOptions{.max_watchers = 4});
+    watcher_ =
+        std::make_unique<AlertWatcher>(*reader_, metrics_, AlertWatcherOptions{.max_watchers = 4});
   }
 
   void StartListener(absl::Duration recheck_interval) {

@@ -1,5 +1,6 @@
 #include "services/audit/postgres_alert_store.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -28,8 +29,8 @@ constexpr char kLockAlertsSql[] =
     "  ORDER BY k) AS keys";
 
 // Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
-// when none), in one statement.
-constexpr char kSelectAlertsSql[] =
+// when none), in one statement; the reads below add their WHERE clause.
+constexpr char kSelectAlerts[] =
     "SELECT a.alert_id::text, a.caller, a.channel, a.status, a.requested, "
     "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "  (extract(epoch FROM a.created_at) * 1000000)::bigint, "
@@ -42,12 +43,38 @@ constexpr char kSelectAlertsSql[] =
     "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint) "
     "     ORDER BY t.attempt) "
     "   FROM attempts t WHERE t.alert_id = a.alert_id) "
-    "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id "
-    "WHERE a.alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id)";
+    "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ";
 
+// The batch's alerts, by a JSON array of ids.
+const std::string& SelectAlertsSql() {
+  static const std::string* const sql = new std::string(absl::StrCat(
+      kSelectAlerts,
+      "WHERE a.alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id)"));
+  return *sql;
+}
+
+// One alert of one caller. The id is compared directly, not through a JSON array: the planner
+// cannot tell how many ids an array holds and, on a table of a few thousand alerts, read all of
+// them instead of one index entry.
+const std::string& SelectCallersAlertSql() {
+  static const std::string* const sql =
+      new std::string(absl::StrCat(kSelectAlerts, "WHERE a.alert_id = $1::uuid AND a.caller = $2"));
+  return *sql;
+}
+
+constexpr char kGetAlertStatement[] = "klaxon_audit_get_alert";
+
+// The time bounds let Postgres probe only the monthly partitions they overlap, not every one.
 constexpr char kSelectStoredEventsSql[] =
     "SELECT event_key FROM audit_events "
-    "WHERE event_key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+    "WHERE occurred_at BETWEEN 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "  AND 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
+    "  AND event_key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+
+// How far apart two copies of one event may be stamped and still be recognised as one. A
+// republished event carries its first copy's occurred_at; the margin covers a Twilio callback
+// that two ingress replicas received (and stamped) apart.
+constexpr absl::Duration kDuplicateStampMargin = absl::Hours(24);
 
 constexpr char kInsertEventsSql[] =
     "INSERT INTO audit_events (occurred_at, event_key, alert_id, kind, caller, channel, attempt, "
@@ -159,47 +186,52 @@ std::string Bytes(const pqxx::field& field) {
   return field.is_null() ? std::string() : absl::HexStringToBytes(field.as<std::string>());
 }
 
+// An alert as kSelectAlertsSql and kSelectCallersAlertSql return it.
+AlertRecord AlertFromRow(const pqxx::row& row) {
+  AlertRecord record{.alert_id = row[0].as<std::string>(),
+                     .caller = row[1].as<std::string>(),
+                     .channel = static_cast<Channel>(row[2].as<int>()),
+                     .status = static_cast<AlertStatus>(row[3].as<int>()),
+                     .requested = row[4].as<bool>(),
+                     .recipient_country_code = row[5].as<std::string>(),
+                     .recipient_last4 = row[6].as<std::string>(),
+                     .twilio_sid = row[7].as<std::string>(),
+                     .twilio_error_code = row[8].as<int32_t>(),
+                     .reason = row[9].as<std::string>(),
+                     .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
+                     .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
+                     .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
+                     .attempts = {},
+                     .retry_count = row[13].as<uint32_t>(),
+                     .recipient_index = Bytes(row[14]),
+                     .recipient_ciphertext = Bytes(row[15]),
+                     .text_ciphertext = Bytes(row[16]),
+                     .data_key = std::nullopt};
+  if (!row[17].is_null()) {
+    record.data_key =
+        crypto::WrappedKey{.kek_version = row[17].as<uint32_t>(), .sealed = Bytes(row[18])};
+  }
+  if (!row[19].is_null()) {
+    for (const nlohmann::json& attempt : nlohmann::json::parse(row[19].as<std::string>())) {
+      record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
+                                 .channel = static_cast<Channel>(attempt[1].get<int>()),
+                                 .status = static_cast<AlertStatus>(attempt[2].get<int>()),
+                                 .twilio_sid = attempt[3].get<std::string>(),
+                                 .twilio_error_code = attempt[4].get<int32_t>(),
+                                 .reason = attempt[5].get<std::string>(),
+                                 .occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>())});
+    }
+  }
+  return record;
+}
+
 // The stored records of `ids` with their attempts and data keys, read in one statement.
 std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
                                               const std::vector<std::string>& ids) {
   std::map<std::string, AlertRecord> records;
   if (ids.empty()) return records;
-  const std::string id_list = Json(ids);
-  for (const pqxx::row row : txn.exec_params(kSelectAlertsSql, id_list)) {
-    AlertRecord record{.alert_id = row[0].as<std::string>(),
-                       .caller = row[1].as<std::string>(),
-                       .channel = static_cast<Channel>(row[2].as<int>()),
-                       .status = static_cast<AlertStatus>(row[3].as<int>()),
-                       .requested = row[4].as<bool>(),
-                       .recipient_country_code = row[5].as<std::string>(),
-                       .recipient_last4 = row[6].as<std::string>(),
-                       .twilio_sid = row[7].as<std::string>(),
-                       .twilio_error_code = row[8].as<int32_t>(),
-                       .reason = row[9].as<std::string>(),
-                       .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
-                       .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
-                       .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
-                       .attempts = {},
-                       .retry_count = row[13].as<uint32_t>(),
-                       .recipient_index = Bytes(row[14]),
-                       .recipient_ciphertext = Bytes(row[15]),
-                       .text_ciphertext = Bytes(row[16]),
-                       .data_key = std::nullopt};
-    if (!row[17].is_null()) {
-      record.data_key =
-          crypto::WrappedKey{.kek_version = row[17].as<uint32_t>(), .sealed = Bytes(row[18])};
-    }
-    if (!row[19].is_null()) {
-      for (const nlohmann::json& attempt : nlohmann::json::parse(row[19].as<std::string>())) {
-        record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
-                                   .channel = static_cast<Channel>(attempt[1].get<int>()),
-                                   .status = static_cast<AlertStatus>(attempt[2].get<int>()),
-                                   .twilio_sid = attempt[3].get<std::string>(),
-                                   .twilio_error_code = attempt[4].get<int32_t>(),
-                                   .reason = attempt[5].get<std::string>(),
-                                   .occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>())});
-      }
-    }
+  for (const pqxx::row row : txn.exec_params(SelectAlertsSql(), Json(ids))) {
+    AlertRecord record = AlertFromRow(row);
     records.emplace(record.alert_id, std::move(record));
   }
   return records;
@@ -275,6 +307,18 @@ nlohmann::json EventRow(const EventLogEntry& entry) {
   return row;
 }
 
+// The earliest and latest occurred_at of the batch's log entries (of which there is one at least).
+std::pair<absl::Time, absl::Time> OccurredRange(const std::vector<IngestItem>& batch) {
+  absl::Time earliest = absl::InfiniteFuture();
+  absl::Time latest = absl::InfinitePast();
+  for (const IngestItem& item : batch) {
+    if (!item.entry.has_value()) continue;
+    earliest = std::min(earliest, item.entry->occurred_at);
+    latest = std::max(latest, item.entry->occurred_at);
+  }
+  return {earliest, latest};
+}
+
 // Writes the alerts and attempts `plan` changed from `current`.
 absl::Status WriteAlerts(pqxx::work& txn, const IngestPlan& plan,
                          const std::map<std::string, AlertRecord>& current) {
@@ -319,7 +363,11 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
     }
     std::set<std::string> stored_events;
     if (const std::vector<std::string> keys = EventKeysOf(batch); !keys.empty()) {
-      for (const pqxx::row row : txn.exec_params(kSelectStoredEventsSql, Json(keys))) {
+      const auto [earliest, latest] = OccurredRange(batch);
+      for (const pqxx::row row :
+           txn.exec_params(kSelectStoredEventsSql, Json(keys),
+                           absl::ToUnixMicros(earliest - kDuplicateStampMargin),
+                           absl::ToUnixMicros(latest + kDuplicateStampMargin))) {
         stored_events.insert(row[0].as<std::string>());
       }
     }
@@ -367,12 +415,14 @@ absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::str
   std::optional<AlertRecord> found;
   // One statement, so one round trip: no transaction around it.
   absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
-    std::map<std::string, AlertRecord> records = LoadAlerts(txn, {std::string(alert_id)});
+    // A prepared statement: GetAlert is audit's hottest read, and planning it anew took longer
+    // than running it. prepare() only records the definition; libpqxx sends it to the server
+    // on the connection's first use, and repeating it with the same definition changes nothing.
+    txn.conn().prepare(kGetAlertStatement, SelectCallersAlertSql());
     // Someone else's alert is reported exactly like a missing one.
-    if (auto record = records.find(std::string(alert_id));
-        record != records.end() && record->second.caller == caller) {
-      found = std::move(record->second);
-    }
+    const pqxx::result rows =
+        txn.exec_prepared(kGetAlertStatement, std::string(alert_id), std::string(caller));
+    if (!rows.empty()) found = AlertFromRow(rows[0]);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

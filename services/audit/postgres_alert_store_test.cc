@@ -606,6 +606,22 @@ TEST_F(PostgresAlertStoreTest, EventsAreStoredOnceUnderDuplicates) {
   EXPECT_EQ(rows, 1);
 }
 
+TEST_F(PostgresAlertStoreTest, CopyStampedHoursLaterIsStillTheSameEvent) {
+  // Two ingress replicas can stamp one Twilio callback apart; the stored-event lookup is bounded
+  // in time (to spare other months' partitions) but must still find the first copy.
+  const IngestItem first = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, /*retry=*/true, 1);
+  IngestItem later = first;
+  later.entry->occurred_at += absl::Hours(20);
+  later.progress.next_offset = 2;
+  ASSERT_TRUE(store_->Write({first}).ok());
+  absl::StatusOr<std::vector<IngestResult>> again = store_->Write({later});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->front().duplicate);
+  absl::StatusOr<std::optional<AlertRecord>> stored = store_->GetAlert("billing", kAlertId);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->retry_count, 1u);
+}
+
 TEST_F(PostgresAlertStoreTest, BatchIsOneTransaction) {
   IngestItem bad = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false, 9);
   bad.entry->status = static_cast<AlertStatus>(42);  // violates audit_events' CHECK

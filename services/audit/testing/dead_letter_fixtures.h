@@ -1,6 +1,6 @@
 #pragma once
-// Shared pieces of the DLQ's unit tests: a test keyring, a blind index key, and dead letters as
-// a worker publishes them to klaxon.dlq.
+// Shared pieces of the DLQ's unit tests: a test keyring, a blind index key, dead letters as a
+// worker publishes them to klaxon.dlq, and a DeadLetterConsumer over a fake store.
 
 #include <string>
 
@@ -8,7 +8,13 @@
 #include "common/crypto/blind_index.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
+#include "common/log/log.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "services/audit/dead_letter_consumer.h"
+#include "services/audit/dead_letter_metrics.h"
+#include "services/audit/personal_data.h"
+#include "services/audit/testing/fake_dead_letter_store.h"
 
 namespace klaxon::audit::testing {
 
@@ -63,5 +69,22 @@ inline events::v1::DeadLetter Letter(const events::v1::AlertRequested& request,
   SetTime(dead_lettered_at, *letter.mutable_dead_lettered_at());
   return letter;
 }
+
+// A DeadLetterConsumer over a fake store, with everything it borrows: the base of the fixtures
+// that test the consumer and what reads what it stored (the queue, the service). Its members are
+// protected so the fixtures use them as their own.
+class FakeBackedDeadLetters {
+ protected:
+  FakeDeadLetterStore store_;
+  crypto::LocalKeyring keyring_ = TestKeyring();
+  PersonalData personal_data_{keyring_};
+  const crypto::BlindIndex blind_index_ = TestBlindIndex();
+  prometheus::Registry registry_;
+  DeadLetterMetrics metrics_{registry_};
+  log::MemorySink sink_;
+  log::Logger logger_{
+      {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
+  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
+};
 
 }  // namespace klaxon::audit::testing

@@ -33,11 +33,6 @@ class FakeAlertQueries final : public AlertQueries {
     std::lock_guard lock(mutex_);
     fail_with_ = std::move(status);
   }
-  // How many GetAlert calls were made (WatchAlert's re-reads).
-  int get_alert_calls() {
-    std::lock_guard lock(mutex_);
-    return get_alert_calls_;
-  }
   // The last ListAlerts call's arguments.
   AlertFilter last_filter() {
     std::lock_guard lock(mutex_);
@@ -78,16 +73,6 @@ class FakeAlertQueries final : public AlertQueries {
     return found;
   }
 
-  absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
-                                                      std::string_view alert_id) override {
-    std::lock_guard lock(mutex_);
-    ++get_alert_calls_;
-    if (!fail_with_.ok()) return fail_with_;
-    const auto found = alerts_.find(std::string(alert_id));
-    if (found == alerts_.end() || found->second.first.caller != caller) return std::nullopt;
-    return found->second.first;
-  }
-
   absl::StatusOr<std::optional<std::vector<AuditEventRecord>>> GetAuditTrail(
       std::string_view caller, std::string_view alert_id) override {
     std::lock_guard lock(mutex_);
@@ -110,7 +95,6 @@ class FakeAlertQueries final : public AlertQueries {
   std::map<std::string, std::vector<AuditEventRecord>> events_;
   DeliveryCountsByGroup deliveries_;
   absl::Status fail_with_;
-  int get_alert_calls_ = 0;
   AlertFilter last_filter_;
   int32_t last_limit_ = 0;
 };

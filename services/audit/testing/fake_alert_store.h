@@ -84,6 +84,12 @@ class FakeAlertStore final : public AlertStore {
     alerts_[record.alert_id] = std::move(record);
   }
 
+  // Forgets the alert, as retention deletes an expired one.
+  void Remove(const std::string& alert_id) {
+    std::lock_guard lock(mutex_);
+    alerts_.erase(alert_id);
+  }
+
   std::optional<AlertRecord> Find(const std::string& alert_id) const {
     std::lock_guard lock(mutex_);
     auto found = alerts_.find(alert_id);

@@ -1,0 +1,45 @@
+#pragma once
+// An AlertReader over fakes (the store, Kafka's offsets, the clock) with everything it borrows:
+// the base of the fixtures that test the reader and what is built on it (the watcher, the query
+// service). Its members are protected so the fixtures use them as their own.
+
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
+#include "common/log/log.h"
+#include "common/timing/fake_clock.h"
+#include "prometheus/registry.h"
+#include "services/audit/alert_reader.h"
+#include "services/audit/audit_metrics.h"
+#include "services/audit/personal_data.h"
+#include "services/audit/testing/fake_alert_store.h"
+#include "services/audit/testing/fake_offset_oracle.h"
+#include "services/audit/topics.h"
+
+namespace klaxon::audit::testing {
+
+class FakeBackedReader {
+ protected:
+  Topics topics_ = Topics::WithPrefix("");
+  FakeAlertStore store_;
+  FakeOffsetOracle oracle_;
+  timing::FakeClock clock_;
+  prometheus::Registry registry_;
+  AuditMetrics metrics_{registry_};
+  crypto::LocalKeyring keyring_ =
+      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+  PersonalData personal_data_{keyring_};
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("fake-backed-reader-key").value();
+  log::Logger logger_{{.service = "audit"}, redactor_, sink_};
+  // Read-your-writes waits at most 3 s, polling every 20 ms, on the fake clock.
+  AlertReader reader_{
+      store_,
+      oracle_,
+      personal_data_,
+      clock_,
+      metrics_,
+      logger_,
+      {.topics = topics_, .max_wait = absl::Seconds(3), .poll_interval = absl::Milliseconds(20)}};
+};
+
+}  // namespace klaxon::audit::testing
