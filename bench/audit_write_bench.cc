@@ -32,6 +32,7 @@
 #include "services/audit/audit_migrations.h"
 #include "services/audit/batch_writer.h"
 #include "services/audit/postgres_alert_store.h"
+#include "services/audit/testing/forwarding_alert_store.h"
 
 namespace klaxon::bench {
 namespace {
@@ -83,27 +84,20 @@ std::vector<messaging::InboundMessage> AlertMessages(const Topics& topics, int64
 }
 
 // Counts the batches the writer hands the store and the time they take.
-class TimedStore final : public audit::AlertStore {
+class TimedStore final : public audit::testing::ForwardingAlertStore {
  public:
-  explicit TimedStore(audit::AlertStore& store) : store_(store) {}
+  using ForwardingAlertStore::ForwardingAlertStore;
 
   absl::StatusOr<std::vector<audit::IngestResult>> Write(
       const std::vector<audit::IngestItem>& batch) override {
     const absl::Time start = absl::Now();
-    auto written = store_.Write(batch);
+    auto written = inner_.Write(batch);
     const absl::Duration took = absl::Now() - start;
     std::lock_guard lock(mutex_);
     ++batches_;
     items_ += static_cast<int64_t>(batch.size());
     writing_ += took;
     return written;
-  }
-  absl::StatusOr<std::optional<audit::AlertRecord>> GetAlert(std::string_view caller,
-                                                             std::string_view alert_id) override {
-    return store_.GetAlert(caller, alert_id);
-  }
-  absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override {
-    return store_.NextOffset(topic, partition);
   }
 
   std::string Summary() const {
@@ -115,7 +109,6 @@ class TimedStore final : public audit::AlertStore {
   }
 
  private:
-  audit::AlertStore& store_;
   mutable std::mutex mutex_;
   int64_t batches_ = 0;
   int64_t items_ = 0;

@@ -16,6 +16,7 @@
 #include "common/concurrency/blocking_executor.h"
 #include "common/kafka/key_sequencer.h"
 #include "common/kafka/watermarks.h"
+#include "common/lifecycle/sleep.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::kafka {
@@ -60,15 +61,6 @@ std::string Where(const messaging::InboundMessage& message) {
 
 TopicPartition WhereOf(const messaging::InboundMessage& message) {
   return {.topic = message.topic, .partition = message.partition};
-}
-
-// Sleeps for `delay` unless `stop` fires first; false when it did.
-bool SleepUnlessStopped(absl::Duration delay, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, stop, absl::ToChronoNanoseconds(delay), [] { return false; });
-  return !stop.stop_requested();
 }
 
 messaging::InboundMessage ToInbound(const rd_kafka_message_t& message) {
@@ -241,6 +233,9 @@ void KafkaConsumer::Process(messaging::MessageHandler& handler,
     --in_flight_;
   }
   progress_.notify_all();
+  if (store.has_value() && options_.on_offset_stored) {
+    options_.on_offset_stored(where.topic, where.partition, *store);
+  }
   if (!status.ok() && !IsRetryable(status)) {
     options_.log("error", "kafka_message_skipped",
                  absl::StrCat(Where(message), ": ", status.ToString()));
@@ -258,7 +253,7 @@ absl::Status KafkaConsumer::HandleWithRetry(messaging::MessageHandler& handler,
     options_.log("warn", "kafka_handler_retry",
                  absl::StrCat(Where(message), ": ", status.ToString(), "; retry ", retry + 1,
                               " in ", absl::FormatDuration(delay)));
-    if (!SleepUnlessStopped(delay, give_up)) return status;
+    if (!lifecycle::SleepUnlessStopped(delay, give_up)) return status;
   }
 }
 

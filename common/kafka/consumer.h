@@ -69,6 +69,12 @@ struct PartitionLag {
 // from the consumer's event thread.
 using LagFn = std::function<void(const std::vector<PartitionLag>& lags)>;
 
+// Receives a partition's next offset each time it becomes storable: every message before it has
+// finished. Called from the pool thread that finished the last of them, so reports of one
+// partition may arrive out of order (keep the highest); it must not block.
+using OffsetStoredFn =
+    std::function<void(const std::string& topic, int32_t partition, int64_t next_offset)>;
+
 // The partitions' consumer_lag from a librdkafka statistics document (STATISTICS.md). Skips the
 // internal partition -1 and partitions whose lag is unknown (-1). kInvalidArgument when `json` is
 // not a JSON object.
@@ -88,6 +94,8 @@ struct ConsumerOptions {
   // Optional; when set, statistics are collected every lag_interval and their lag reported here.
   LagFn on_lag = nullptr;
   absl::Duration lag_interval = absl::Seconds(5);
+  // Optional; told each offset stored for commit, i.e. how far every message has been handled.
+  OffsetStoredFn on_offset_stored = nullptr;
   // Messages handled at once (running or waiting behind their key); at least 1.
   int max_in_flight = 1;
 };

@@ -104,6 +104,7 @@ class KafkaIntegrationTest : public ::testing::Test {
          .group_id = group_,
          .topics = {topic_},
          .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
+         .on_offset_stored = on_offset_stored_,
          .max_in_flight = max_in_flight_});
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     return consumer.ok() ? *std::move(consumer) : nullptr;
@@ -130,6 +131,7 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::string group_;
   std::string topic_;
   int max_in_flight_ = 1;
+  OffsetStoredFn on_offset_stored_ = nullptr;
   std::unique_ptr<KafkaPublisher> publisher_;
 };
 
@@ -234,6 +236,77 @@ TEST_F(KafkaIntegrationTest, UnfinishedMessageKeepsLaterFinishedOnesUncommitted)
   EXPECT_TRUE(Contains(next.Seen(), "first"));
   EXPECT_TRUE(Contains(next.Seen(), "second"));
   EXPECT_TRUE(Contains(next.Seen(), "third"));
+}
+
+// Holds "first" until "second" (behind it in the partition, another key) was handled, and
+// meanwhile records which offsets the consumer reported stored.
+class HoldFirstHandler final : public messaging::MessageHandler {
+ public:
+  absl::Status Handle(const InboundMessage& message) override {
+    std::unique_lock lock(mutex_);
+    if (message.value == "second") {
+      second_handled_ = true;
+      changed_.notify_all();
+      return absl::OkStatus();
+    }
+    changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return second_handled_; });
+    // Time for the consumer to report "second" if it wrongly did so while "first" runs.
+    lock.unlock();
+    absl::SleepFor(absl::Milliseconds(300));
+    lock.lock();
+    reported_while_first_ran_ = reported_;
+    changed_.notify_all();
+    return absl::OkStatus();
+  }
+
+  void Reported(int64_t next_offset) {
+    std::lock_guard lock(mutex_);
+    reported_.push_back(next_offset);
+    changed_.notify_all();
+  }
+
+  // Waits until "first" finished and `next_offset` was reported; false after kWait.
+  bool WaitForFirstAndReport(int64_t next_offset) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] {
+      return reported_while_first_ran_.has_value() &&
+             std::find(reported_.begin(), reported_.end(), next_offset) != reported_.end();
+    });
+  }
+
+  std::optional<std::vector<int64_t>> reported_while_first_ran() {
+    std::lock_guard lock(mutex_);
+    return reported_while_first_ran_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool second_handled_ = false;
+  std::vector<int64_t> reported_;
+  std::optional<std::vector<int64_t>> reported_while_first_ran_;
+};
+
+TEST_F(KafkaIntegrationTest, StoredOffsetIsReportedOnlyOnceEveryEarlierMessageFinished) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
+  max_in_flight_ = 4;
+  HoldFirstHandler handler;
+  on_offset_stored_ = [&](const std::string& topic, int32_t partition, int64_t next_offset) {
+    EXPECT_EQ(topic, topic_);
+    EXPECT_EQ(partition, 0);
+    handler.Reported(next_offset);
+  };
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+
+  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  ASSERT_TRUE(handler.WaitForFirstAndReport(2));
+  // "second" finished first, yet nothing was reported until "first" finished too.
+  EXPECT_EQ(handler.reported_while_first_ran(), std::vector<int64_t>{});
 }
 
 TEST_F(KafkaIntegrationTest, CrashWithAMessageMidFlightRedeliversItAndEverythingAfterIt) {

@@ -64,24 +64,19 @@ class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBac
                          .twilio_sid = "",
                          .twilio_error_code = 0,
                          .reason = ""};
-    ASSERT_TRUE(testing::Apply(store_, requested,
-                               {.topic = "klaxon.voice.requests", .partition = 0, .next_offset = 1})
-                    .ok());
+    ASSERT_TRUE(testing::Apply(store_, requested).ok());
   }
 
-  // Moves the stored alert's first attempt on to `status`, as the consumer would at `next_offset`.
-  void StoreOutcome(AlertStatus status, int64_t next_offset) {
+  // Moves the stored alert's first attempt on to `status`, `seconds` after kT0.
+  void StoreOutcome(AlertStatus status, int64_t seconds) {
     AlertEvent outcome{.kind = AlertEvent::Kind::kOutcome,
                        .alert_id = kAlertId,
                        .caller = "billing",
                        .channel = klaxon::types::v1::CHANNEL_VOICE,
                        .attempt = 1,
-                       .occurred_at = kT0 + absl::Seconds(next_offset),
+                       .occurred_at = kT0 + absl::Seconds(seconds),
                        .status = status};
-    ASSERT_TRUE(testing::Apply(
-                    store_, outcome,
-                    {.topic = "klaxon.delivery.events", .partition = 0, .next_offset = next_offset})
-                    .ok());
+    ASSERT_TRUE(testing::Apply(store_, outcome).ok());
   }
 
   grpc::Status Call(const char* api_key, const std::string& alert_id,

@@ -32,11 +32,14 @@ class AlertReaderTest : public ::testing::Test, protected testing::FakeBackedRea
             .recipient_last4 = "0100"};
   }
 
-  // The consumer handling the request at `offset` of the alert's sms partition.
+  // The consumer handling the request at `offset` of the alert's sms partition, and then the
+  // progress recorder writing that every message before it was handled.
   void Consume(int64_t offset, const std::string& caller = "billing") {
+    ASSERT_TRUE(testing::Apply(store_, Requested(caller)).ok());
     ASSERT_TRUE(
-        testing::Apply(store_, Requested(caller),
-                       {.topic = topics_.sms_requests, .partition = 2, .next_offset = offset + 1})
+        store_
+            .AdvanceProgress(
+                {{.topic = topics_.sms_requests, .partition = 2, .next_offset = offset + 1}})
             .ok());
   }
 
@@ -70,9 +73,9 @@ TEST_F(AlertReaderTest, AlertOfAnotherCallerIsNotFound) {
 
 TEST_F(AlertReaderTest, UnknownAlertOnCaughtUpPartitionsIsNotFoundWithoutWaiting) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 10);
-  ASSERT_TRUE(testing::RecordProgress(
-                  store_, {.topic = topics_.sms_requests, .partition = 2, .next_offset = 10})
-                  .ok());
+  ASSERT_TRUE(
+      store_.AdvanceProgress({{.topic = topics_.sms_requests, .partition = 2, .next_offset = 10}})
+          .ok());
   absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(clock_.sleeps().empty());
@@ -94,13 +97,14 @@ TEST_F(AlertReaderTest, WaitsUntilConsumerRecordsJustSentAlert) {
 TEST_F(AlertReaderTest, WaitsForEveryRequestTopicBeforeNotFound) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 5);
   oracle_.SetHighWatermark(topics_.voice_requests, 5, 1);
-  ASSERT_TRUE(testing::RecordProgress(
-                  store_, {.topic = topics_.sms_requests, .partition = 2, .next_offset = 5})
-                  .ok());
+  ASSERT_TRUE(
+      store_.AdvanceProgress({{.topic = topics_.sms_requests, .partition = 2, .next_offset = 5}})
+          .ok());
   clock_.OnSleep([&] {
-    ASSERT_TRUE(testing::RecordProgress(
-                    store_, {.topic = topics_.voice_requests, .partition = 5, .next_offset = 1})
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            .AdvanceProgress({{.topic = topics_.voice_requests, .partition = 5, .next_offset = 1}})
+            .ok());
   });
   absl::StatusOr<AlertView> alert = Get();
   EXPECT_EQ(alert.status().code(), absl::StatusCode::kNotFound);
@@ -118,9 +122,7 @@ AlertEvent SentBeforeTheRequest(AlertEvent requested) {
 
 TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeWaitsForItsRequest) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
-  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
-                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
-                  .ok());
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested())).ok());
   clock_.OnSleep([&] { Consume(0); });
   absl::StatusOr<AlertView> alert = Get();
   ASSERT_TRUE(alert.ok()) << alert.status();
@@ -131,9 +133,7 @@ TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeWaitsForItsRequest) {
 
 TEST_F(AlertReaderTest, AlertKnownOnlyFromAnOutcomeIsReturnedAsItIsAfterMaxWait) {
   oracle_.SetHighWatermark(topics_.sms_requests, 2, 1);
-  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested()),
-                             {.topic = topics_.delivery_events, .partition = 0, .next_offset = 1})
-                  .ok());
+  ASSERT_TRUE(testing::Apply(store_, SentBeforeTheRequest(Requested())).ok());
   absl::StatusOr<AlertView> alert = Get();
   ASSERT_TRUE(alert.ok()) << alert.status();
   EXPECT_FALSE(alert->record.requested);

@@ -18,7 +18,8 @@
 namespace klaxon::audit {
 
 // How far audit has consumed one partition: every message below next_offset is reflected in the
-// store. Read-your-writes for GetAlert compares it with Kafka's high watermark.
+// store (ProgressRecorder writes only offsets the consumer stored, i.e. every message before them
+// finished). Read-your-writes for GetAlert compares it with Kafka's high watermark (ADR 0002).
 struct ConsumedOffset {
   std::string topic{};
   int32_t partition = 0;
@@ -54,14 +55,12 @@ struct EventLogEntry {
 
 // One consumed message as the store writes it.
 struct IngestItem {
-  ConsumedOffset progress{};
-  // The event's log row; nullopt for a message that carries no event (one that does not decode):
-  // only its progress is recorded.
-  std::optional<EventLogEntry> entry{};
+  // The event's log row.
+  EventLogEntry entry{};
   // What the event does to its alert's record; nullopt for an event about no alert.
   std::optional<AlertEvent> event{};
   // An AlertRequested's recipient and text, sealed ("recipient_ciphertext", "text_ciphertext")
-  // under the data key of "alerts/<alert_id>"; stored with entry->recipient_index unless the
+  // under the data key of "alerts/<alert_id>"; stored with entry.recipient_index unless the
   // alert already holds sealed fields (the first write wins).
   std::optional<SealedRecord> alert_personal{};
   // An opt-out or opt-in.
@@ -87,9 +86,8 @@ class AlertStore {
   // Writes a batch of consumed messages in one transaction: each new event's log row (an event
   // whose key is stored already is a duplicate and changes nothing), its alert's record folded
   // in batch order (ApplyEvent; alerts.retry_count counting new RETRY_SCHEDULED and DEFERRED
-  // events), sealed personal fields and their data keys (first write wins), consent changes, and
-  // each partition's progress advanced to the batch's highest (never backwards). After a crash
-  // either all of it happened or none. One result per item, in order.
+  // events), sealed personal fields and their data keys (first write wins) and consent changes.
+  // After a crash either all of it happened or none. One result per item, in order.
   //   kUnavailable      the database is unreachable (retry)
   //   kInvalidArgument  the database refused a value (that item can never be written)
   virtual absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) = 0;
@@ -99,6 +97,10 @@ class AlertStore {
   // canonical UUID.
   virtual absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                               std::string_view alert_id) = 0;
+
+  // Advances each partition's stored next_offset to the one given, never backwards, in one
+  // transaction. kUnavailable when the database is unreachable (retry).
+  virtual absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) = 0;
 
   // The stored next_offset of a partition, 0 when nothing was consumed from it yet.
   virtual absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) = 0;

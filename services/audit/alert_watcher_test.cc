@@ -67,8 +67,7 @@ class AlertWatcherTest : public ::testing::Test, protected testing::FakeBackedRe
                      .attempt = 1,
                      .occurred_at = kT0 + absl::Seconds(events_),
                      .status = status};
-    ASSERT_TRUE(
-        testing::Apply(store_, event, {.topic = "t", .partition = 0, .next_offset = events_}).ok());
+    ASSERT_TRUE(testing::Apply(store_, event).ok());
   }
 
   // Starts a watch of kAlertId on its own thread; its result lands in result_.
@@ -98,7 +97,7 @@ class AlertWatcherTest : public ::testing::Test, protected testing::FakeBackedRe
   std::shared_ptr<AlertWatcher::Subscription> subscription_;
   absl::Status result_;
   std::jthread thread_;
-  int64_t events_ = 0;  // recorded so far: each next one is a second later, an offset further
+  int64_t events_ = 0;  // recorded so far: each next one is a second later
 };
 
 TEST_F(AlertWatcherTest, SendsTheAlertAndEndsAtOnceWhenItIsFinal) {

@@ -73,49 +73,43 @@ absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
 }
 
 absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
-  const ConsumedOffset progress{
-      .topic = message.topic, .partition = message.partition, .next_offset = message.offset + 1};
   if (message.topic == topics_.sms_requests || message.topic == topics_.voice_requests) {
-    return HandleRequest(message, progress);
+    return HandleRequest(message);
   }
-  if (message.topic == topics_.twilio_events) return HandleTwilioEvent(message, progress);
+  if (message.topic == topics_.twilio_events) return HandleTwilioEvent(message);
   if (message.topic != topics_.delivery_events) {
     // A subscription bug, not a bad message: nothing is recorded for a topic audit does not own.
     metrics_.EventConsumed(message.topic, "invalid");
     return absl::InvalidArgumentError(absl::StrCat("audit does not consume topic ", message.topic));
   }
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(message.value);
-  if (!event.ok()) return SkipInvalid(message, progress, event.status());
+  if (!event.ok()) return SkipInvalid(message, event.status());
   absl::StatusOr<IngestResult> written =
-      Ingest(message, {.progress = progress, .entry = LogEntryOf(*event), .event = *event});
+      Ingest(message, {.entry = LogEntryOf(*event), .event = *event});
   return written.status();
 }
 
-absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& message,
-                                          const ConsumedOffset& progress) {
+absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& message) {
   absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.value);
-  if (!request.ok()) return SkipInvalid(message, progress, request.status());
+  if (!request.ok()) return SkipInvalid(message, request.status());
   absl::StatusOr<SealedRecord> sealed =
       personal_data_.Seal(kAlertsTable, request->event.alert_id,
                           {{kRecipientColumn, request->recipient}, {kTextColumn, request->text}});
   if (!sealed.ok()) return Retryable(message, SealFailed(sealed.status()));
   EventLogEntry entry = LogEntryOf(request->event);
   entry.recipient_index = blind_index_.Compute(request->recipient);
-  return Ingest(message, {.progress = progress,
-                          .entry = std::move(entry),
+  return Ingest(message, {.entry = std::move(entry),
                           .event = std::move(request->event),
                           .alert_personal = *std::move(sealed)})
       .status();
 }
 
-absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message,
-                                              const ConsumedOffset& progress) {
+absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message) {
   absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(message.value, redactor_);
-  if (!reading.ok()) return SkipInvalid(message, progress, reading.status());
+  if (!reading.ok()) return SkipInvalid(message, reading.status());
   if (reading->outcome.has_value()) {
-    absl::StatusOr<IngestResult> written = Ingest(
-        message,
-        {.progress = progress, .entry = LogEntryOf(*reading->outcome), .event = *reading->outcome});
+    absl::StatusOr<IngestResult> written =
+        Ingest(message, {.entry = LogEntryOf(*reading->outcome), .event = *reading->outcome});
     if (!written.ok()) return written.status();
     metrics_.TwilioEvent(reading->kind, "applied");
     return absl::OkStatus();
@@ -123,12 +117,10 @@ absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& m
   absl::StatusOr<EventLogEntry> entry = TwilioEntry(*reading);
   if (!entry.ok()) return Retryable(message, SealFailed(entry.status()));
   if (reading->consent.has_value()) {
-    return RecordConsent(
-        message, {.progress = progress, .entry = *std::move(entry), .consent = reading->consent},
-        *reading);
+    return RecordConsent(message, {.entry = *std::move(entry), .consent = reading->consent},
+                         *reading);
   }
-  absl::StatusOr<IngestResult> written =
-      Ingest(message, {.progress = progress, .entry = *std::move(entry)}, "ignored");
+  absl::StatusOr<IngestResult> written = Ingest(message, {.entry = *std::move(entry)}, "ignored");
   if (!written.ok()) return written.status();
   metrics_.TwilioEvent(reading->kind, reading->ignored);
   // An unmapped status word may be one Twilio added: worth an operator's look. The SID and the
@@ -197,14 +189,13 @@ absl::Status AuditConsumer::RecordConsent(const messaging::InboundMessage& messa
 
 absl::StatusOr<IngestResult> AuditConsumer::Ingest(const messaging::InboundMessage& message,
                                                    IngestItem item, std::string_view consumed_as) {
-  const ConsumedOffset progress = item.progress;
   const absl::Time start = clock_.Now();
   absl::StatusOr<IngestResult> written = writer_.Write(std::move(item));
   metrics_.ProjectionWrite(clock_.Now() - start);
   if (!written.ok()) {
     // The database rejected a value the decoder let through: the message can never apply.
     if (absl::IsInvalidArgument(written.status())) {
-      return SkipInvalid(message, progress, written.status());
+      return SkipInvalid(message, written.status());
     }
     return Retryable(message, written.status());
   }
@@ -214,12 +205,7 @@ absl::StatusOr<IngestResult> AuditConsumer::Ingest(const messaging::InboundMessa
 }
 
 absl::Status AuditConsumer::SkipInvalid(const messaging::InboundMessage& message,
-                                        const ConsumedOffset& progress,
                                         const absl::Status& invalid) {
-  if (absl::StatusOr<IngestResult> recorded = writer_.Write({.progress = progress});
-      !recorded.ok()) {
-    return Retryable(message, recorded.status());
-  }
   metrics_.EventConsumed(message.topic, "invalid");
   return invalid;
 }

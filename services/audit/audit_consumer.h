@@ -3,9 +3,10 @@
 // topics, DeliveryEvent on the delivery topic, TwilioEvent on the Twilio events topic), seals its
 // personal fields (ADR 0008: an alert's recipient and text under the data key of
 // "alerts/<alert_id>", an inbound message's sender and body under that of
-// "audit_events/<event_key>"), computes the recipient's blind index, and hands the result with
-// its offset to the BatchWriter, so the store never sees plaintext and always knows how far it
-// has consumed. Every event, whatever it is about, becomes one event log row.
+// "audit_events/<event_key>"), computes the recipient's blind index, and hands the result to the
+// BatchWriter, so the store never sees plaintext. Every event, whatever it is about, becomes one
+// event log row. How far audit has consumed is not written here but by the ProgressRecorder,
+// from the offsets the consumer stores once every earlier message finished (ADR 0002).
 //
 // An inbound message's one sealed column, personal_ciphertext, opens to the JSON object
 // {"from": "<E.164>", "body": "<text>"}.
@@ -15,10 +16,8 @@
 //                       recorded as its recipient's consent (or older than the record: kept out
 //                       of it); or a valid Twilio event that concerns no alert's status (a
 //                       callback whose URL named no alert, an inbound message or key press, a
-//                       status word audit does not map): its offset is recorded, it is counted
-//                       and logged, never failed
-//   kInvalidArgument    undecodable message; its offset is recorded in the store, then the
-//                       consumer skips it
+//                       status word audit does not map): it is counted and logged, never failed
+//   kInvalidArgument    undecodable message; it is counted, then the consumer skips it
 //   kUnavailable        the store failed, or sealing did (the keyring); the consumer retries the
 //                       same message. Audit is the system of record, so a store error is never a
 //                       reason to drop an event: errors other than bad input are reported as
@@ -58,10 +57,8 @@ class AuditConsumer final : public messaging::MessageHandler {
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
-  absl::Status HandleRequest(const messaging::InboundMessage& message,
-                             const ConsumedOffset& progress);
-  absl::Status HandleTwilioEvent(const messaging::InboundMessage& message,
-                                 const ConsumedOffset& progress);
+  absl::Status HandleRequest(const messaging::InboundMessage& message);
+  absl::Status HandleTwilioEvent(const messaging::InboundMessage& message);
   absl::Status RecordConsent(const messaging::InboundMessage& message, IngestItem item,
                              const TwilioEventReading& reading);
   // Writes `item`; OK (with the result, counted as `consumed_as`) or the error for the consumer
@@ -70,9 +67,9 @@ class AuditConsumer final : public messaging::MessageHandler {
                                       std::string_view consumed_as = "applied");
   // The log row of a Twilio event that moves no alert, its sender sealed and indexed.
   absl::StatusOr<EventLogEntry> TwilioEntry(const TwilioEventReading& reading);
-  // Records the progress past a message that does not decode, then returns `invalid`.
-  absl::Status SkipInvalid(const messaging::InboundMessage& message, const ConsumedOffset& progress,
-                           const absl::Status& invalid);
+  // Counts a message that does not decode, then returns `invalid`: the consumer skips it, and
+  // the progress recorder moves past it like past any finished message.
+  absl::Status SkipInvalid(const messaging::InboundMessage& message, const absl::Status& invalid);
   absl::Status Retryable(const messaging::InboundMessage& message, const absl::Status& status);
 
   BatchWriter& writer_;

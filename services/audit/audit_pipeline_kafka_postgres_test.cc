@@ -1,9 +1,13 @@
 // The consumer path and read-your-writes against the real systems: KafkaPublisher writes events
 // to topics of this test's own prefix, a KafkaConsumer runs AuditConsumer into PostgresAlertStore
-// on a scratch database, and AlertReader answers through KafkaOffsetOracle.
+// on a scratch database with a ProgressRecorder writing how far it got, and AlertReader answers
+// through KafkaOffsetOracle.
 // Needs KLAXON_TEST_KAFKA_BROKERS and KLAXON_TEST_PG_URL (scripts/test.sh sets both).
 
+#include <algorithm>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -15,6 +19,7 @@
 #include "common/crypto/test_keyring.h"
 #include "common/ids/uuid.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/partitioner.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
@@ -30,6 +35,8 @@
 #include "services/audit/batch_writer.h"
 #include "services/audit/kafka_offset_oracle.h"
 #include "services/audit/postgres_alert_store.h"
+#include "services/audit/progress_recorder.h"
+#include "services/audit/testing/forwarding_alert_store.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit {
@@ -37,6 +44,49 @@ namespace {
 
 // Long enough for a consumer group join on a loaded two-core machine.
 constexpr absl::Duration kWait = absl::Seconds(60);
+
+// The batch writer's store: PostgresAlertStore, except that a batch holding the alert given to
+// HoldBack() waits in Write() until Release(), as a slow commit would.
+class HeldBackStore final : public testing::ForwardingAlertStore {
+ public:
+  using ForwardingAlertStore::ForwardingAlertStore;
+
+  absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override {
+    std::unique_lock lock(mutex_);
+    const bool holds = std::any_of(batch.begin(), batch.end(), [&](const IngestItem& item) {
+      return item.event.has_value() && item.event->alert_id == held_alert_;
+    });
+    if (holds) {
+      holding_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+    }
+    lock.unlock();
+    return inner_.Write(batch);
+  }
+
+  void HoldBack(const std::string& alert_id) {
+    std::lock_guard lock(mutex_);
+    held_alert_ = alert_id;
+  }
+  // Whether the held alert's batch reached Write() within kWait.
+  bool WaitUntilHolding() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return holding_; });
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string held_alert_;
+  bool holding_ = false;
+  bool released_ = false;
+};
 
 class AuditPipelineKafkaPostgresTest : public ::testing::Test {
  protected:
@@ -57,18 +107,23 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     db_ = *std::move(db);
     ASSERT_TRUE(pg::ApplyMigrations(*db_, AuditMigrations()).ok());
     store_ = std::make_unique<PostgresAlertStore>(*db_);
+    held_back_store_ = std::make_unique<HeldBackStore>(*store_);
+    progress_ = std::make_unique<ProgressRecorder>(*store_, logger_, ProgressRecorderOptions{});
 
     auto publisher = kafka::KafkaPublisher::Create({.brokers = brokers});
     ASSERT_TRUE(publisher.ok()) << publisher.status();
     publisher_ = *std::move(publisher);
     // Many messages at once, as audit runs, so the BatchWriter groups them.
-    auto consumer = kafka::KafkaConsumer::Create({.brokers = brokers,
-                                                  .group_id = prefix + "audit",
-                                                  .topics = topics_.All(),
-                                                  .max_in_flight = 64});
+    auto consumer = kafka::KafkaConsumer::Create(
+        {.brokers = brokers,
+         .group_id = prefix + "audit",
+         .topics = topics_.All(),
+         .on_offset_stored = [this](const std::string& topic, int32_t partition,
+                                    int64_t next) { progress_->Report(topic, partition, next); },
+         .max_in_flight = 64});
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     consumer_ = *std::move(consumer);
-    writer_ = std::make_unique<BatchWriter>(*store_,
+    writer_ = std::make_unique<BatchWriter>(*held_back_store_,
                                             BatchWriterOptions{.max_batch = 64, .max_writers = 2});
     handler_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
                                                metrics_, clock_, logger_, redactor_);
@@ -79,15 +134,25 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     reader_ = std::make_unique<AlertReader>(
         *store_, *oracle_, personal_data_, clock_, metrics_, logger_,
         AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
+    progress_thread_ = std::jthread([this](std::stop_token stop) { progress_->Run(stop); });
     consumer_thread_ = std::jthread(
         [this](std::stop_token stop) { consumer_result_ = consumer_->Run(*handler_, stop); });
   }
 
   void TearDown() override {
+    if (held_back_store_ != nullptr) held_back_store_->Release();
     if (consumer_thread_.joinable()) {
       consumer_thread_.request_stop();
       consumer_thread_.join();
       EXPECT_TRUE(consumer_result_.ok()) << consumer_result_;
+    }
+  }
+
+  // A new alert id whose requests land on the same sms partition as `other`'s.
+  std::string AlertIdOnThePartitionOf(const std::string& other) {
+    while (true) {
+      std::string alert_id = NewAlertId();
+      if (kafka::PartitionForKey(alert_id, 3) == kafka::PartitionForKey(other, 3)) return alert_id;
     }
   }
 
@@ -220,6 +285,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
+  std::unique_ptr<HeldBackStore> held_back_store_;
+  std::unique_ptr<ProgressRecorder> progress_;
   std::unique_ptr<kafka::KafkaPublisher> publisher_;
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::unique_ptr<BatchWriter> writer_;
@@ -228,6 +295,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   std::unique_ptr<KafkaOffsetOracle> oracle_;
   std::unique_ptr<AlertReader> reader_;
   absl::Status consumer_result_;
+  std::jthread progress_thread_;  // declared before consumer_thread_, so it stops after it
   std::jthread consumer_thread_;
 };
 
@@ -285,6 +353,31 @@ TEST_F(AuditPipelineKafkaPostgresTest, GetAlertRightAfterPublishSeesTheAlert) {
       reader_->GetAlert("billing", alert_id, absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(alert.ok()) << alert.status();
   EXPECT_EQ(alert->record.alert_id, alert_id);
+}
+
+// Audit writes many messages of a partition at once, so a later request's batch can commit before
+// an earlier one's. GetAlert must then wait for the earlier alert, not call it missing.
+TEST_F(AuditPipelineKafkaPostgresTest, RequestCommittedAfterALaterOneIsWaitedForNotNotFound) {
+  const std::string warm_up = NewAlertId();
+  PublishRequest(warm_up);
+  ASSERT_TRUE(WaitForStatus(warm_up, klaxon::types::v1::ALERT_STATUS_QUEUED));
+
+  const std::string slow = NewAlertId();
+  const std::string fast = AlertIdOnThePartitionOf(slow);
+  held_back_store_->HoldBack(slow);
+  PublishRequest(slow);
+  ASSERT_TRUE(held_back_store_->WaitUntilHolding());
+  PublishRequest(fast);
+  ASSERT_TRUE(WaitForStatus(fast, klaxon::types::v1::ALERT_STATUS_QUEUED));
+  // The later request is stored, and its offset with it would pass the held one's.
+  std::jthread release([&] {
+    absl::SleepFor(absl::Milliseconds(500));
+    held_back_store_->Release();
+  });
+  absl::StatusOr<AlertView> alert =
+      reader_->GetAlert("billing", slow, absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->record.alert_id, slow);
 }
 
 TEST_F(AuditPipelineKafkaPostgresTest, NeverPublishedAlertIsNotFoundOnceCaughtUp) {

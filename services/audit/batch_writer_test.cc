@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/testing/fake_alert_store.h"
+#include "services/audit/testing/forwarding_alert_store.h"
 #include "services/audit/testing/ingest.h"
 
 namespace klaxon::audit {
@@ -30,17 +31,17 @@ bool PollUntil(Predicate done) {
   return true;
 }
 
-// A FakeAlertStore whose first Write waits until Open(), so a test can line items up behind it;
-// it records each batch's event keys and can refuse one key like a database refusing a value.
-class GatedStore final : public AlertStore {
+// A store whose first Write waits until Open(), so a test can line items up behind it; it
+// records each batch's event keys and can refuse one key like a database refusing a value.
+class GatedStore final : public testing::ForwardingAlertStore {
  public:
+  using ForwardingAlertStore::ForwardingAlertStore;
+
   absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override {
     {
       std::unique_lock lock(mutex_);
       std::vector<std::string> keys;
-      for (const IngestItem& item : batch) {
-        keys.push_back(item.entry.has_value() ? item.entry->event_key : "");
-      }
+      for (const IngestItem& item : batch) keys.push_back(item.entry.event_key);
       batches_.push_back(keys);
       ++writes_started_;
       opened_.wait(lock, [&] { return open_; });
@@ -51,14 +52,7 @@ class GatedStore final : public AlertStore {
       }
       if (!fail_after_first_.ok() && batches_.size() > 1) return fail_after_first_;
     }
-    return store_.Write(batch);
-  }
-  absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
-                                                      std::string_view alert_id) override {
-    return store_.GetAlert(caller, alert_id);
-  }
-  absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override {
-    return store_.NextOffset(topic, partition);
+    return inner_.Write(batch);
   }
 
   void Open() {
@@ -83,8 +77,6 @@ class GatedStore final : public AlertStore {
     return batches_;
   }
 
-  FakeAlertStore store_;
-
  private:
   mutable std::mutex mutex_;
   std::condition_variable opened_;
@@ -95,7 +87,7 @@ class GatedStore final : public AlertStore {
   std::vector<std::vector<std::string>> batches_;
 };
 
-// The accepted outcome numbered `n` of the alert, at offset n of the delivery topic.
+// The accepted outcome numbered `n` of the alert.
 IngestItem Accepted(int n) {
   AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
                    .alert_id = kAlertId,
@@ -105,8 +97,7 @@ IngestItem Accepted(int n) {
                    .occurred_at = absl::FromUnixSeconds(1'700'000'000 + n),
                    .status = klaxon::types::v1::ALERT_STATUS_SENT,
                    .event_key = absl::StrCat("outcome:", n)};
-  return testing::EventItem(std::move(event),
-                            {.topic = "delivery", .partition = 0, .next_offset = n + 1});
+  return testing::EventItem(std::move(event));
 }
 
 class BatchWriterTest : public ::testing::Test {
@@ -129,7 +120,8 @@ class BatchWriterTest : public ::testing::Test {
     threads_.clear();
   }
 
-  GatedStore store_;
+  FakeAlertStore fake_;
+  GatedStore store_{fake_};
   BatchWriter writer_{store_, {.max_batch = 3}};
   std::vector<std::thread> threads_;
   // One slot per item, each written by its own thread only.
@@ -150,7 +142,7 @@ TEST_F(BatchWriterTest, ItemsArrivingDuringAWriteFormTheNextBatchInArrivalOrder)
   EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:0"),
                                             ElementsAre("outcome:1", "outcome:2", "outcome:3")));
   for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(static_cast<size_t>(n)).ok()) << n;
-  EXPECT_EQ(*store_.store_.NextOffset("delivery", 0), 4);
+  EXPECT_EQ(fake_.Events().size(), 4);
 }
 
 TEST_F(BatchWriterTest, BatchNeverExceedsMaxBatch) {
@@ -170,8 +162,7 @@ TEST_F(BatchWriterTest, FailedBatchFailsEveryWaiterAndStoresNothingOfIt) {
     EXPECT_EQ(results_.at(static_cast<size_t>(n)).status().code(), absl::StatusCode::kUnavailable)
         << n;
   }
-  EXPECT_EQ(*store_.store_.NextOffset("delivery", 0), 1);
-  EXPECT_EQ(store_.store_.Events().size(), 1);
+  EXPECT_EQ(fake_.Events().size(), 1);
 }
 
 TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
@@ -182,11 +173,12 @@ TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
   EXPECT_EQ(results_.at(static_cast<size_t>(2)).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(results_.at(static_cast<size_t>(3)).ok());
-  EXPECT_EQ(store_.store_.Events().size(), 3);
+  EXPECT_EQ(fake_.Events().size(), 3);
 }
 
 TEST(BatchWriterWritersTest, SecondWriterWritesWhileTheFirstBatchCommits) {
-  GatedStore store;
+  FakeAlertStore fake;
+  GatedStore store(fake);
   BatchWriter writer(store, {.max_batch = 3, .max_writers = 2});
   std::vector<std::thread> threads;
   for (int n = 0; n < 2; ++n) {

@@ -45,9 +45,7 @@ std::vector<std::string> AlertIdsOf(const std::vector<IngestItem>& batch) {
 
 std::vector<std::string> EventKeysOf(const std::vector<IngestItem>& batch) {
   std::vector<std::string> keys;
-  for (const IngestItem& item : batch) {
-    if (item.entry.has_value()) keys.push_back(item.entry->event_key);
-  }
+  for (const IngestItem& item : batch) keys.push_back(item.entry.event_key);
   return keys;
 }
 
@@ -58,25 +56,21 @@ IngestPlan PlanIngest(const std::vector<IngestItem>& batch,
   plan.results.resize(batch.size());
   std::map<std::string, std::optional<AlertRecord>> records = current;
   std::set<std::string> keys = stored_event_keys;
-  std::map<std::pair<std::string, int32_t>, int64_t> progress;
   std::set<std::string> advanced;
   for (size_t i = 0; i < batch.size(); ++i) {
     const IngestItem& item = batch[i];
-    int64_t& next_offset = progress[{item.progress.topic, item.progress.partition}];
-    next_offset = std::max(next_offset, item.progress.next_offset);
-    if (!item.entry.has_value()) continue;
-    if (!keys.insert(item.entry->event_key).second) {
+    if (!keys.insert(item.entry.event_key).second) {
       plan.results[i].duplicate = true;
       continue;
     }
-    EventLogEntry row = *item.entry;
+    EventLogEntry row = item.entry;
     if (item.event.has_value()) {
       std::optional<AlertRecord>& record = records[item.event->alert_id];
       AlertRecord next = ApplyEvent(record, *item.event);
       row.retry_count = next.retry_count;
       if (item.event->counts_retry) ++next.retry_count;
       if (item.alert_personal.has_value() &&
-          SealInto(next, *item.alert_personal, item.entry->recipient_index)) {
+          SealInto(next, *item.alert_personal, item.entry.recipient_index)) {
         plan.data_keys.emplace_back(item.alert_personal->owner, item.alert_personal->wrapped_key);
       }
       plan.results[i].advanced = AdvancedStatus(record, next);
@@ -89,10 +83,6 @@ IngestPlan PlanIngest(const std::vector<IngestItem>& batch,
     }
     if (item.consent.has_value()) plan.consents.emplace_back(i, *item.consent);
     plan.events.push_back(std::move(row));
-  }
-  for (const auto& [partition, next_offset] : progress) {
-    plan.progress.push_back(
-        {.topic = partition.first, .partition = partition.second, .next_offset = next_offset});
   }
   plan.advanced_alerts.assign(advanced.begin(), advanced.end());
   return plan;

@@ -2,9 +2,9 @@
 // The in-memory half of AlertStore::Write (ADR 0008, group commit): given the stored records of
 // the alerts a batch names and which of its event keys the log already holds, what the batch
 // writes. Pure, so the rules (duplicates change nothing, several events of one alert fold in
-// batch order, retry_count counts each new retry once, the first sealed fields win, progress is
-// the highest per partition) are tested without a database; the Postgres adapter runs it between
-// locking and loading the alerts and writing the rows back, in one transaction.
+// batch order, retry_count counts each new retry once, the first sealed fields win) are tested
+// without a database; the Postgres adapter runs it between locking and loading the alerts and
+// writing the rows back, in one transaction.
 
 #include <map>
 #include <optional>
@@ -36,8 +36,6 @@ struct IngestPlan {
   std::vector<std::pair<std::string, crypto::WrappedKey>> data_keys{};
   // Consent changes of new events, in batch order, with the index of their item.
   std::vector<std::pair<size_t, ConsentChange>> consents{};
-  // The highest progress of each partition the batch consumed from.
-  std::vector<ConsumedOffset> progress{};
   // The alerts whose status advanced, sorted (pg_notify).
   std::vector<std::string> advanced_alerts{};
 };

@@ -17,16 +17,12 @@ using klaxon::types::v1::ALERT_STATUS_WAITING;
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
 
-ConsumedOffset At(std::string topic, int32_t partition, int64_t next_offset) {
-  return {.topic = std::move(topic), .partition = partition, .next_offset = next_offset};
-}
-
-IngestItem Item(AlertEvent event, ConsumedOffset progress) {
+IngestItem Item(AlertEvent event) {
   EventLogEntry entry = LogEntryOf(event);
-  return {.progress = std::move(progress), .entry = std::move(entry), .event = std::move(event)};
+  return {.entry = std::move(entry), .event = std::move(event)};
 }
 
-IngestItem Requested(int64_t offset = 1) {
+IngestItem Requested() {
   AlertEvent event{.kind = AlertEvent::Kind::kRequested,
                    .alert_id = kAlertId,
                    .caller = "billing",
@@ -38,8 +34,8 @@ IngestItem Requested(int64_t offset = 1) {
                    .recipient_last4 = "0100",
                    .event_key = absl::StrCat("requested:", kAlertId, ":1"),
                    .log_kind = "requested"};
-  IngestItem item = Item(std::move(event), At("sms", 0, offset));
-  item.entry->recipient_index = "index-bytes";
+  IngestItem item = Item(std::move(event));
+  item.entry.recipient_index = "index-bytes";
   item.alert_personal = SealedRecord{.owner = absl::StrCat("alerts/", kAlertId),
                                      .wrapped_key = {.kek_version = 1, .sealed = "wrapped"},
                                      .ciphertext = {{"recipient_ciphertext", "sealed-recipient"},
@@ -47,8 +43,7 @@ IngestItem Requested(int64_t offset = 1) {
   return item;
 }
 
-IngestItem Outcome(AlertStatus status, int seconds, std::string kind, int64_t offset,
-                   bool counts_retry = false) {
+IngestItem Outcome(AlertStatus status, int seconds, std::string kind, bool counts_retry = false) {
   AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
                    .alert_id = kAlertId,
                    .caller = "billing",
@@ -59,12 +54,12 @@ IngestItem Outcome(AlertStatus status, int seconds, std::string kind, int64_t of
                    .event_key = absl::StrCat("outcome:", kAlertId, ":1:", kind, ":", seconds),
                    .log_kind = kind,
                    .counts_retry = counts_retry};
-  return Item(std::move(event), At("delivery", 2, offset));
+  return Item(std::move(event));
 }
 
 TEST(IngestPlanTest, SeveralEventsOfOneAlertFoldInBatchOrder) {
-  const std::vector<IngestItem> batch = {Requested(), Outcome(ALERT_STATUS_SENT, 1, "accepted", 5),
-                                         Outcome(ALERT_STATUS_DELIVERED, 2, "delivered", 6)};
+  const std::vector<IngestItem> batch = {Requested(), Outcome(ALERT_STATUS_SENT, 1, "accepted"),
+                                         Outcome(ALERT_STATUS_DELIVERED, 2, "delivered")};
   const IngestPlan plan = PlanIngest(batch, {}, {});
   AlertRecord expected = ApplyEvent(std::nullopt, *batch[0].event);
   expected = ApplyEvent(expected, *batch[1].event);
@@ -80,18 +75,15 @@ TEST(IngestPlanTest, SeveralEventsOfOneAlertFoldInBatchOrder) {
 }
 
 TEST(IngestPlanTest, StoredEventIsADuplicateAndChangesNothing) {
-  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 1, "accepted", 5);
-  const IngestPlan plan = PlanIngest({accepted}, {}, {accepted.entry->event_key});
+  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 1, "accepted");
+  const IngestPlan plan = PlanIngest({accepted}, {}, {accepted.entry.event_key});
   EXPECT_TRUE(plan.results[0].duplicate);
   EXPECT_TRUE(plan.alerts.empty());
   EXPECT_TRUE(plan.events.empty());
-  // Its offset is still consumed.
-  ASSERT_EQ(plan.progress.size(), 1);
-  EXPECT_EQ(plan.progress[0].next_offset, 5);
 }
 
 TEST(IngestPlanTest, SameEventTwiceInOneBatchIsStoredOnce) {
-  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 1, "accepted", 5);
+  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 1, "accepted");
   const IngestPlan plan = PlanIngest({accepted, accepted}, {}, {});
   EXPECT_EQ(plan.events.size(), 1);
   EXPECT_FALSE(plan.results[0].duplicate);
@@ -99,9 +91,9 @@ TEST(IngestPlanTest, SameEventTwiceInOneBatchIsStoredOnce) {
 }
 
 TEST(IngestPlanTest, RetryCountCountsEachNewRetryOnceAndRowsCarryTheCountBefore) {
-  const IngestItem retry = Outcome(ALERT_STATUS_WAITING, 1, "retry_scheduled", 5, true);
-  const IngestItem deferred = Outcome(ALERT_STATUS_WAITING, 2, "deferred", 6, true);
-  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 3, "accepted", 7);
+  const IngestItem retry = Outcome(ALERT_STATUS_WAITING, 1, "retry_scheduled", true);
+  const IngestItem deferred = Outcome(ALERT_STATUS_WAITING, 2, "deferred", true);
+  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 3, "accepted");
   const IngestPlan plan = PlanIngest({Requested(), retry, retry, deferred, accepted}, {}, {});
   EXPECT_EQ(plan.alerts.at(kAlertId).retry_count, 2);
   ASSERT_EQ(plan.events.size(), 4);
@@ -111,10 +103,10 @@ TEST(IngestPlanTest, RetryCountCountsEachNewRetryOnceAndRowsCarryTheCountBefore)
 }
 
 TEST(IngestPlanTest, RetryAlreadyStoredIsNotCountedAgain) {
-  const IngestItem retry = Outcome(ALERT_STATUS_WAITING, 1, "retry_scheduled", 5, true);
+  const IngestItem retry = Outcome(ALERT_STATUS_WAITING, 1, "retry_scheduled", true);
   AlertRecord stored = ApplyEvent(std::nullopt, *retry.event);
   stored.retry_count = 1;
-  const IngestPlan plan = PlanIngest({retry}, {{kAlertId, stored}}, {retry.entry->event_key});
+  const IngestPlan plan = PlanIngest({retry}, {{kAlertId, stored}}, {retry.entry.event_key});
   EXPECT_TRUE(plan.alerts.empty());
 }
 
@@ -131,9 +123,9 @@ TEST(IngestPlanTest, RequestStoresSealedFieldsIndexAndDataKey) {
 TEST(IngestPlanTest, SealedFieldsOfTheFirstRequestWin) {
   const AlertRecord stored = PlanIngest({Requested()}, {}, {}).alerts.at(kAlertId);
   // A retry's AlertRequested (attempt 2) carries freshly sealed fields under a new data key.
-  IngestItem again = Requested(9);
+  IngestItem again = Requested();
   again.event->attempt = 2;
-  again.entry->event_key = absl::StrCat("requested:", kAlertId, ":2");
+  again.entry.event_key = absl::StrCat("requested:", kAlertId, ":2");
   again.alert_personal->ciphertext["recipient_ciphertext"] = "other";
   again.alert_personal->wrapped_key.sealed = "other-key";
   const IngestPlan plan = PlanIngest({again}, {{kAlertId, stored}}, {});
@@ -145,14 +137,14 @@ TEST(IngestPlanTest, SealedFieldsOfTheFirstRequestWin) {
 TEST(IngestPlanTest, ShreddedAlertIsNeverSealedAgain) {
   AlertRecord stored = PlanIngest({Requested()}, {}, {}).alerts.at(kAlertId);
   stored.data_key.reset();  // retention deleted the data key
-  const IngestPlan plan = PlanIngest({Requested(9)}, {{kAlertId, stored}}, {});
+  const IngestPlan plan = PlanIngest({Requested()}, {{kAlertId, stored}}, {});
   EXPECT_TRUE(plan.data_keys.empty());
 }
 
 TEST(IngestPlanTest, OutcomeRowTakesCallerAndRecipientFromTheAlert) {
-  IngestItem callback = Outcome(ALERT_STATUS_DELIVERED, 4, "message_status", 3);
+  IngestItem callback = Outcome(ALERT_STATUS_DELIVERED, 4, "message_status");
   callback.event->caller.clear();
-  callback.entry->caller.clear();
+  callback.entry.caller.clear();
   const IngestPlan plan = PlanIngest({Requested(), callback}, {}, {});
   ASSERT_EQ(plan.events.size(), 2);
   EXPECT_EQ(plan.events[1].caller, "billing");
@@ -161,21 +153,8 @@ TEST(IngestPlanTest, OutcomeRowTakesCallerAndRecipientFromTheAlert) {
   EXPECT_EQ(plan.events[1].recipient_last4, "0100");
 }
 
-TEST(IngestPlanTest, ProgressIsTheHighestOffsetOfEachPartition) {
-  IngestItem undecodable{.progress = At("delivery", 2, 9)};
-  const IngestPlan plan = PlanIngest({Outcome(ALERT_STATUS_SENT, 1, "accepted", 7), undecodable,
-                                      Outcome(ALERT_STATUS_SENT, 2, "accepted", 8), Requested(3)},
-                                     {}, {});
-  ASSERT_EQ(plan.progress.size(), 2);
-  EXPECT_EQ(plan.progress[0].topic, "delivery");
-  EXPECT_EQ(plan.progress[0].next_offset, 9);
-  EXPECT_EQ(plan.progress[1].topic, "sms");
-  EXPECT_EQ(plan.progress[1].next_offset, 3);
-}
-
 TEST(IngestPlanTest, InboundMessageGetsItsOwnDataKey) {
   IngestItem inbound{
-      .progress = At("twilio", 0, 1),
       .entry = EventLogEntry{
           .event_key = "twilio:sid:SMin:received:0",
           .kind = "inbound_message",

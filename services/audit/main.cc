@@ -48,6 +48,7 @@
 #include "services/audit/postgres_alert_store.h"
 #include "services/audit/postgres_dead_letter_store.h"
 #include "services/audit/postgres_status_listener.h"
+#include "services/audit/progress_recorder.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -154,14 +155,21 @@ int Run() {
   }
 
   const Topics topics = Topics::WithPrefix(settings.common.topic_prefix);
-  auto consumer =
-      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
-                                    .group_id = kConsumerGroup,
-                                    .topics = topics.All(),
-                                    .client_id = kService,
-                                    .log = (*runtime)->KafkaLog(),
-                                    .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup),
-                                    .max_in_flight = settings.batch_size});
+  // How far audit has consumed, for GetAlert's read-your-writes: only offsets the consumer
+  // stored, which every earlier message reached the store before (ADR 0002).
+  ProgressRecorder progress(store, logger, {});
+  auto consumer = kafka::KafkaConsumer::Create(
+      {.brokers = settings.common.kafka_brokers,
+       .group_id = kConsumerGroup,
+       .topics = topics.All(),
+       .client_id = kService,
+       .log = (*runtime)->KafkaLog(),
+       .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup),
+       .on_offset_stored =
+           [&progress](const std::string& topic, int32_t partition, int64_t next_offset) {
+             progress.Report(topic, partition, next_offset);
+           },
+       .max_in_flight = settings.batch_size});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
@@ -222,6 +230,7 @@ int Run() {
       {.address = settings.grpc.ToString(), .services = {service, dead_letter_service}});
   if (!server.ok()) return fail("start_grpc", server.status());
 
+  std::jthread progress_thread([&](std::stop_token stop) { progress.Run(stop); });
   std::stop_source consumer_stop;
   absl::Status consumed;
   std::jthread consumer_thread([&] {
@@ -257,6 +266,8 @@ int Run() {
   listener_thread.join();
   consumer_stop.request_stop();
   consumer_thread.join();
+  progress_thread.request_stop();  // after the consumer, so its last offsets are written too
+  progress_thread.join();
   dlq_thread.join();
   pending_thread.join();
   bool failed = !stopped_by.ok();

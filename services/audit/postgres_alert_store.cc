@@ -312,9 +312,8 @@ std::pair<absl::Time, absl::Time> OccurredRange(const std::vector<IngestItem>& b
   absl::Time earliest = absl::InfiniteFuture();
   absl::Time latest = absl::InfinitePast();
   for (const IngestItem& item : batch) {
-    if (!item.entry.has_value()) continue;
-    earliest = std::min(earliest, item.entry->occurred_at);
-    latest = std::max(latest, item.entry->occurred_at);
+    earliest = std::min(earliest, item.entry.occurred_at);
+    latest = std::max(latest, item.entry.occurred_at);
   }
   return {earliest, latest};
 }
@@ -394,15 +393,6 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
           change.opted_out, change.keyword, absl::ToUnixMicros(change.changed_at));
       plan.results[index].consent_changed = written.affected_rows() == 1;
     }
-    if (!plan.progress.empty()) {
-      nlohmann::json rows = nlohmann::json::array();
-      for (const ConsumedOffset& progress : plan.progress) {
-        rows.push_back({{"topic", progress.topic},
-                        {"partition", progress.partition},
-                        {"next_offset", progress.next_offset}});
-      }
-      txn.exec_params(kAdvanceProgressSql, Json(rows));
-    }
     if (!plan.advanced_alerts.empty()) txn.exec_params(kNotifySql, Json(plan.advanced_alerts));
     return absl::OkStatus();
   });
@@ -427,6 +417,20 @@ absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::str
   });
   if (!status.ok()) return status;
   return found;
+}
+
+absl::Status PostgresAlertStore::AdvanceProgress(const std::vector<ConsumedOffset>& progress) {
+  if (progress.empty()) return absl::OkStatus();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const ConsumedOffset& offset : progress) {
+    rows.push_back({{"topic", offset.topic},
+                    {"partition", offset.partition},
+                    {"next_offset", offset.next_offset}});
+  }
+  return db_.Transact([&](pqxx::work& txn) {
+    txn.exec_params(kAdvanceProgressSql, Json(rows));
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int64_t> PostgresAlertStore::NextOffset(std::string_view topic, int32_t partition) {

@@ -26,6 +26,7 @@ class PostgresAlertStore final : public AlertStore {
   absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override;
   absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                       std::string_view alert_id) override;
+  absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override;
   absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override;
 
   // Creates the audit_events partitions of the month (UTC) holding `now` and the `months_ahead`

@@ -75,10 +75,6 @@ AlertEvent Outcome(AlertStatus status, absl::Duration after, std::string sid = "
   return event;
 }
 
-ConsumedOffset At(int64_t next_offset) {
-  return {.topic = "klaxon.sms.requests", .partition = 0, .next_offset = next_offset};
-}
-
 constexpr char kRecipient[] = "+14155550100";
 
 // An opt-out (STOP) or opt-in (START) of kRecipient, received `after` kT0, as the decoder makes it.
@@ -91,10 +87,6 @@ ConsentChange Consent(bool opted_out, absl::Duration after) {
           .opted_out = opted_out,
           .keyword = opted_out ? "STOP" : "START",
           .changed_at = kT0 + after};
-}
-
-ConsumedOffset TwilioAt(int64_t next_offset) {
-  return {.topic = "klaxon.twilio.events", .partition = 0, .next_offset = next_offset};
 }
 
 class PostgresAlertStoreTest : public ::testing::Test {
@@ -116,8 +108,8 @@ class PostgresAlertStoreTest : public ::testing::Test {
     return next.value_or(-1);
   }
 
-  bool Record(const ConsentChange& change, int64_t next_offset) {
-    absl::StatusOr<bool> changed = testing::RecordConsent(*store_, change, TwilioAt(next_offset));
+  bool Record(const ConsentChange& change) {
+    absl::StatusOr<bool> changed = testing::RecordConsent(*store_, change);
     EXPECT_TRUE(changed.ok()) << changed.status();
     return changed.value_or(false);
   }
@@ -154,12 +146,11 @@ TEST_F(PostgresAlertStoreTest, MigrationsAreAlreadyApplied) {
 }
 
 TEST_F(PostgresAlertStoreTest, AppliedRequestReadsBackExactlyAsProjected) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(*alert, ApplyEvent(std::nullopt, Requested()));
   EXPECT_EQ(alert->created_at, kT0);
-  EXPECT_EQ(Progress(), 1);
 }
 
 // Every delivery-engine status the new constraints allow, with the channel of each attempt and
@@ -183,7 +174,7 @@ TEST_F(PostgresAlertStoreTest, DeliveryEngineHistoryReadsBackExactlyAsProjected)
                                           acknowledged};
   std::optional<AlertRecord> expected;
   for (size_t i = 0; i < events.size(); ++i) {
-    ASSERT_TRUE(testing::Apply(*store_, events[i], At(static_cast<int64_t>(i) + 1)).ok());
+    ASSERT_TRUE(testing::Apply(*store_, events[i]).ok());
     expected = ApplyEvent(expected, events[i]);
     if (i == 0) {
       // Not the caller's yet (a callback does not know it): read it as nobody's.
@@ -204,16 +195,12 @@ TEST_F(PostgresAlertStoreTest, DeliveryEngineHistoryReadsBackExactlyAsProjected)
 }
 
 TEST_F(PostgresAlertStoreTest, NewerWaitingReasonReplacesTheOlderOne) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
-  ASSERT_TRUE(testing::Apply(*store_,
-                             Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(1), "",
-                                     0, "sender pacing"),
-                             At(2))
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(klaxon::types::v1::ALERT_STATUS_WAITING,
+                                              absl::Seconds(1), "", 0, "sender pacing"))
                   .ok());
-  ASSERT_TRUE(testing::Apply(*store_,
-                             Outcome(klaxon::types::v1::ALERT_STATUS_WAITING, absl::Seconds(2), "",
-                                     0, "recipient limit"),
-                             At(3))
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(klaxon::types::v1::ALERT_STATUS_WAITING,
+                                              absl::Seconds(2), "", 0, "recipient limit"))
                   .ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -222,7 +209,7 @@ TEST_F(PostgresAlertStoreTest, NewerWaitingReasonReplacesTheOlderOne) {
 }
 
 TEST_F(PostgresAlertStoreTest, AlertOfAnotherCallerIsAbsent) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   EXPECT_FALSE(Get("payments").has_value());
 }
 
@@ -235,7 +222,7 @@ TEST_F(PostgresAlertStoreTest, OutcomeBeforeRequestConvergesToProjection) {
   const std::vector<AlertEvent> events = {Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
                                           Requested()};
   for (size_t i = 0; i < events.size(); ++i) {
-    ASSERT_TRUE(testing::Apply(*store_, events[i], At(static_cast<int64_t>(i) + 1)).ok());
+    ASSERT_TRUE(testing::Apply(*store_, events[i]).ok());
   }
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
@@ -244,24 +231,19 @@ TEST_F(PostgresAlertStoreTest, OutcomeBeforeRequestConvergesToProjection) {
   EXPECT_EQ(*alert, ApplyEvent(ApplyEvent(std::nullopt, events[0]), events[1]));
 }
 
-TEST_F(PostgresAlertStoreTest, LateSentAfterDeliveredChangesNothingButAdvancesProgress) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
-  ASSERT_TRUE(
-      testing::Apply(*store_, Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(3)), At(2)).ok());
+TEST_F(PostgresAlertStoreTest, LateSentAfterDeliveredChangesNothing) {
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(3))).ok());
   const std::optional<AlertRecord> delivered = Get();
-  ASSERT_TRUE(
-      testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1), "SM9"), At(3)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1), "SM9")).ok());
   EXPECT_EQ(Get(), delivered);
-  EXPECT_EQ(Progress(), 3);
 }
 
 TEST_F(PostgresAlertStoreTest, FailedOutcomeKeepsCodeAndReason) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
-  ASSERT_TRUE(
-      testing::Apply(*store_,
-                     Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number"),
-                     At(2))
-          .ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211,
+                                              "invalid number"))
+                  .ok());
   std::optional<AlertRecord> alert = Get();
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->status, ALERT_STATUS_FAILED);
@@ -272,55 +254,53 @@ TEST_F(PostgresAlertStoreTest, FailedOutcomeKeepsCodeAndReason) {
 }
 
 TEST_F(PostgresAlertStoreTest, ProgressNeverMovesBackwards) {
-  ASSERT_TRUE(testing::RecordProgress(*store_, At(10)).ok());
-  ASSERT_TRUE(testing::RecordProgress(*store_, At(4)).ok());
+  const auto advance_to = [&](int64_t next_offset) {
+    return store_->AdvanceProgress(
+        {{.topic = "klaxon.sms.requests", .partition = 0, .next_offset = next_offset},
+         {.topic = "klaxon.voice.requests", .partition = 3, .next_offset = next_offset + 1}});
+  };
+  ASSERT_TRUE(advance_to(10).ok());
+  ASSERT_TRUE(advance_to(4).ok());
   EXPECT_EQ(Progress(), 10);
+  EXPECT_EQ(*store_->NextOffset("klaxon.voice.requests", 3), 11);
+  EXPECT_EQ(*store_->NextOffset("klaxon.voice.requests", 0), 0);
 }
 
-TEST_F(PostgresAlertStoreTest, RejectedWriteLeavesProgressUntouched) {
+TEST_F(PostgresAlertStoreTest, RejectedWriteStoresNothing) {
   AlertEvent bad = Requested();
   bad.channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;  // violates the channel CHECK
-  absl::Status status = testing::Apply(*store_, bad, At(7)).status();
+  absl::Status status = testing::Apply(*store_, bad).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
-  EXPECT_EQ(Progress(), 0);
   EXPECT_FALSE(Get().has_value());
 }
 
 TEST_F(PostgresAlertStoreTest, StopThenStartKeepsStart) {
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2)), 2));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2))));
   EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/false, absl::Seconds(2))});
 }
 
 TEST_F(PostgresAlertStoreTest, StartConsumedBeforeAnOlderStopKeepsStart) {
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2)), 1));
-  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 2));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(2))));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
   EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/false, absl::Seconds(2))});
 }
 
 TEST_F(PostgresAlertStoreTest, DuplicateConsentChangeIsIdempotent) {
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
-  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
   EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/true, absl::Seconds(1))});
 }
 
 TEST_F(PostgresAlertStoreTest, SimultaneousStopAndStartKeepStopWhicheverCameFirst) {
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(1)), 1));
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 2));
-  EXPECT_FALSE(Record(Consent(/*opted_out=*/false, absl::Seconds(1)), 3));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/false, absl::Seconds(1))));
+  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
+  EXPECT_FALSE(Record(Consent(/*opted_out=*/false, absl::Seconds(1))));
   EXPECT_EQ(ConsentRows(), std::vector{Consent(/*opted_out=*/true, absl::Seconds(1))});
 }
 
-TEST_F(PostgresAlertStoreTest, RecordedConsentAdvancesProgress) {
-  EXPECT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 5));
-  EXPECT_FALSE(Record(Consent(/*opted_out=*/true, absl::Seconds(0)), 6));
-  absl::StatusOr<int64_t> next = store_->NextOffset("klaxon.twilio.events", 0);
-  ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_EQ(*next, 6);
-}
-
 TEST_F(PostgresAlertStoreTest, ConsentTableHoldsNoPlaintextNumber) {
-  ASSERT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1)), 1));
+  ASSERT_TRUE(Record(Consent(/*opted_out=*/true, absl::Seconds(1))));
   std::string table;
   ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
                    for (const pqxx::row row : txn.exec("SELECT t::text FROM opt_outs t")) {
@@ -336,7 +316,7 @@ TEST_F(PostgresAlertStoreTest, ConsentTableHoldsNoPlaintextNumber) {
 TEST_F(PostgresAlertStoreTest, NumberInPlaceOfTheTokenIsRejected) {
   ConsentChange plaintext = Consent(/*opted_out=*/true, absl::Seconds(1));
   plaintext.recipient_token = kRecipient;
-  absl::Status status = testing::RecordConsent(*store_, plaintext, TwilioAt(1)).status();
+  absl::Status status = testing::RecordConsent(*store_, plaintext).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_TRUE(ConsentRows().empty());
 }
@@ -355,7 +335,7 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
       std::vector<AlertEvent> events = history;
       std::shuffle(events.begin(), events.end(), std::mt19937(static_cast<uint32_t>(w)));
       for (const AlertEvent& event : events) {
-        absl::Status status = testing::Apply(*store_, event, At(1)).status();
+        absl::Status status = testing::Apply(*store_, event).status();
         if (!status.ok()) results[w] = status;
       }
     });
@@ -366,7 +346,7 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
 }
 
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   {
     // Drop the database under the store, closing its connections, like a failed-over server.
     absl::StatusOr<std::string> admin_url =
@@ -377,7 +357,7 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
     txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
   }
   absl::Status status =
-      testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), At(2)).status();
+      testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1))).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
 }
@@ -574,8 +554,7 @@ TEST_F(PostgresWritePathTest, DeletedDataKeyIsShredded) {
 }
 
 // One delivery outcome of kAlertId (or `alert_id`) as the decoder keys it.
-IngestItem OutcomeItem(const std::string& alert_id, AlertStatus status, int n, bool retry,
-                       int64_t offset) {
+IngestItem OutcomeItem(const std::string& alert_id, AlertStatus status, int n, bool retry) {
   AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
                    .alert_id = alert_id,
                    .caller = "billing",
@@ -587,12 +566,11 @@ IngestItem OutcomeItem(const std::string& alert_id, AlertStatus status, int n, b
                    .log_kind = retry ? "retry_scheduled" : "accepted",
                    .counts_retry = retry};
   if (retry) event.alert_status = klaxon::types::v1::ALERT_STATUS_WAITING;
-  return testing::EventItem(
-      std::move(event), {.topic = "klaxon.delivery.events", .partition = 0, .next_offset = offset});
+  return testing::EventItem(std::move(event));
 }
 
 TEST_F(PostgresAlertStoreTest, EventsAreStoredOnceUnderDuplicates) {
-  const IngestItem sent = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, false, 1);
+  const IngestItem sent = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, false);
   ASSERT_TRUE(store_->Write({sent, sent}).ok());
   absl::StatusOr<std::vector<IngestResult>> again = store_->Write({sent});
   ASSERT_TRUE(again.ok()) << again.status();
@@ -609,10 +587,9 @@ TEST_F(PostgresAlertStoreTest, EventsAreStoredOnceUnderDuplicates) {
 TEST_F(PostgresAlertStoreTest, CopyStampedHoursLaterIsStillTheSameEvent) {
   // Two ingress replicas can stamp one Twilio callback apart; the stored-event lookup is bounded
   // in time (to spare other months' partitions) but must still find the first copy.
-  const IngestItem first = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, /*retry=*/true, 1);
+  const IngestItem first = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 1, /*retry=*/true);
   IngestItem later = first;
-  later.entry->occurred_at += absl::Hours(20);
-  later.progress.next_offset = 2;
+  later.entry.occurred_at += absl::Hours(20);
   ASSERT_TRUE(store_->Write({first}).ok());
   absl::StatusOr<std::vector<IngestResult>> again = store_->Write({later});
   ASSERT_TRUE(again.ok()) << again.status();
@@ -623,17 +600,14 @@ TEST_F(PostgresAlertStoreTest, CopyStampedHoursLaterIsStillTheSameEvent) {
 }
 
 TEST_F(PostgresAlertStoreTest, BatchIsOneTransaction) {
-  IngestItem bad = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false, 9);
-  bad.entry->status = static_cast<AlertStatus>(42);  // violates audit_events' CHECK
-  bad.progress.topic = "klaxon.twilio.events";
+  IngestItem bad = OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false);
+  bad.entry.status = static_cast<AlertStatus>(42);  // violates audit_events' CHECK
   absl::Status failed = store_
-                            ->Write({testing::EventItem(Requested(), At(1)),
-                                     OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true, 4), bad})
+                            ->Write({testing::EventItem(Requested()),
+                                     OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true), bad})
                             .status();
   EXPECT_EQ(failed.code(), absl::StatusCode::kFailedPrecondition) << failed;
   EXPECT_FALSE(Get().has_value());
-  EXPECT_EQ(Progress(), 0);
-  EXPECT_EQ(*store_->NextOffset("klaxon.delivery.events", 0), 0);
   int64_t rows = -1;
   ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
                    rows = txn.exec(
@@ -645,16 +619,14 @@ TEST_F(PostgresAlertStoreTest, BatchIsOneTransaction) {
                   .ok());
   EXPECT_EQ(rows, 0);
 
-  // Without the bad item: everything, with each partition's progress.
+  // Without the bad item: everything.
   ASSERT_TRUE(store_
-                  ->Write({testing::EventItem(Requested(), At(1)),
-                           OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true, 4),
-                           OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false, 3)})
+                  ->Write({testing::EventItem(Requested()),
+                           OutcomeItem(kAlertId, ALERT_STATUS_WAITING, 2, true),
+                           OutcomeItem(kAlertId, ALERT_STATUS_SENT, 3, false)})
                   .ok());
   EXPECT_EQ(Get()->retry_count, 1);
   EXPECT_EQ(Get()->status, ALERT_STATUS_SENT);
-  EXPECT_EQ(Progress(), 1);
-  EXPECT_EQ(*store_->NextOffset("klaxon.delivery.events", 0), 4);
 }
 
 TEST_F(PostgresAlertStoreTest, AdvancedAlertIsAnnouncedOnCommit) {
@@ -666,7 +638,7 @@ TEST_F(PostgresAlertStoreTest, AdvancedAlertIsAnnouncedOnCommit) {
   };
   pqxx::connection listener(scratch_->url());
   Receiver receiver(listener, "klaxon_alert_status");
-  ASSERT_TRUE(testing::Apply(*store_, Requested(), At(1)).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (receiver.payloads.empty() && absl::Now() < deadline) listener.await_notification(1, 0);
   EXPECT_THAT(receiver.payloads, ::testing::ElementsAre(kAlertId));
@@ -704,12 +676,12 @@ TEST_F(PostgresAlertStoreTest, TwoReplicasWritingTheSameAlertsConverge) {
     AlertEvent requested = Requested();
     requested.alert_id = ids.back();
     requested.event_key = absl::StrCat("requested:", ids.back(), ":1");
-    events.push_back(testing::EventItem(requested, At(1)));
+    events.push_back(testing::EventItem(requested));
     for (int n = 1; n <= kRetries; ++n) {
-      events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_FAILED, n, true, n));
+      events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_FAILED, n, true));
     }
-    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_SENT, 20, false, 20));
-    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_DELIVERED, 21, false, 21));
+    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_SENT, 20, false));
+    events.push_back(OutcomeItem(ids.back(), ALERT_STATUS_DELIVERED, 21, false));
   }
   // Each replica gets every other event, and every third event goes to both (a rebalance).
   std::vector<IngestItem> mine, theirs;

@@ -48,10 +48,6 @@ class FakeAlertStore final : public AlertStore {
       }
       plan.results[index].consent_changed = changed;
     }
-    for (const ConsumedOffset& progress : plan.progress) {
-      int64_t& next = progress_[{progress.topic, progress.partition}];
-      next = std::max(next, progress.next_offset);
-    }
     return plan.results;
   }
 
@@ -63,6 +59,16 @@ class FakeAlertStore final : public AlertStore {
     auto found = alerts_.find(std::string(alert_id));
     if (found == alerts_.end() || found->second.caller != caller) return std::nullopt;
     return found->second;
+  }
+
+  absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override {
+    std::lock_guard lock(mutex_);
+    if (!fail_with_.ok()) return fail_with_;
+    for (const ConsumedOffset& offset : progress) {
+      int64_t& next = progress_[{offset.topic, offset.partition}];
+      next = std::max(next, offset.next_offset);
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override {

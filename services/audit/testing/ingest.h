@@ -11,9 +11,9 @@
 
 namespace klaxon::audit::testing {
 
-// `event` with its log row, at `progress`. An event built by hand without an event key gets one
+// `event` with its log row. An event built by hand without an event key gets one
 // from everything that tells it apart, so distinct events are not taken for duplicates.
-inline IngestItem EventItem(AlertEvent event, const ConsumedOffset& progress) {
+inline IngestItem EventItem(AlertEvent event) {
   if (event.event_key.empty()) {
     event.event_key =
         absl::StrCat("test:", event.alert_id, ":", event.attempt, ":",
@@ -22,7 +22,7 @@ inline IngestItem EventItem(AlertEvent event, const ConsumedOffset& progress) {
   }
   if (event.log_kind.empty()) event.log_kind = "test";
   EventLogEntry entry = LogEntryOf(event);
-  return {.progress = progress, .entry = std::move(entry), .event = std::move(event)};
+  return {.entry = std::move(entry), .event = std::move(event)};
 }
 
 // Writes `item` alone; the error of the batch, or its one result.
@@ -32,18 +32,16 @@ inline absl::StatusOr<IngestResult> WriteOne(AlertStore& store, IngestItem item)
   return results->front();
 }
 
-// Applies `event` at `progress`, like the store's former Apply().
+// Applies `event`, like the store's former Apply().
 inline absl::StatusOr<std::optional<StatusAdvance>> Apply(AlertStore& store,
-                                                          const AlertEvent& event,
-                                                          const ConsumedOffset& progress) {
-  absl::StatusOr<IngestResult> result = WriteOne(store, EventItem(event, progress));
+                                                          const AlertEvent& event) {
+  absl::StatusOr<IngestResult> result = WriteOne(store, EventItem(event));
   if (!result.ok()) return result.status();
   return result->advanced;
 }
 
-// Records `change` as an opt-out or opt-in event at `progress`; whether the consent changed.
-inline absl::StatusOr<bool> RecordConsent(AlertStore& store, const ConsentChange& change,
-                                          const ConsumedOffset& progress) {
+// Records `change` as an opt-out or opt-in event; whether the consent changed.
+inline absl::StatusOr<bool> RecordConsent(AlertStore& store, const ConsentChange& change) {
   EventLogEntry entry{
       .event_key = absl::StrCat("test:", change.recipient_token, ":", change.opted_out, ":",
                                 absl::ToUnixMicros(change.changed_at), ":", change.keyword),
@@ -52,14 +50,9 @@ inline absl::StatusOr<bool> RecordConsent(AlertStore& store, const ConsentChange
       .recipient_last4 = change.last4,
       .occurred_at = change.changed_at};
   absl::StatusOr<IngestResult> result =
-      WriteOne(store, {.progress = progress, .entry = std::move(entry), .consent = change});
+      WriteOne(store, {.entry = std::move(entry), .consent = change});
   if (!result.ok()) return result.status();
   return result->consent_changed;
-}
-
-// Records progress alone, as for a message that does not decode.
-inline absl::Status RecordProgress(AlertStore& store, const ConsumedOffset& progress) {
-  return WriteOne(store, {.progress = progress}).status();
 }
 
 }  // namespace klaxon::audit::testing
