@@ -78,6 +78,10 @@ messaging::InboundMessage ToInbound(const rd_kafka_message_t& message) {
 
 }  // namespace
 
+bool IsCooperativeRebalance(const char* protocol) {
+  return protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
+}
+
 absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json) {
   const nlohmann::json stats = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!stats.is_object()) {
@@ -273,7 +277,7 @@ void KafkaConsumer::StoreOffset(const TopicPartition& where, int64_t next_offset
 void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto& consumer = static_cast<KafkaConsumer&>(*static_cast<ClientEvents*>(opaque));
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(client), "COOPERATIVE") == 0;
+  const bool cooperative = IsCooperativeRebalance(rd_kafka_rebalance_protocol(client));
   rd_kafka_resp_err_t failed = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     {

@@ -80,6 +80,10 @@ using OffsetStoredFn =
 // not a JSON object.
 absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json);
 
+// Whether `protocol`, rd_kafka_rebalance_protocol()'s answer, is the cooperative (incremental)
+// one. A client that is closing answers NULL: not cooperative.
+bool IsCooperativeRebalance(const char* protocol);
+
 struct ConsumerOptions {
   std::string brokers = {};              // host:port[,host:port]
   std::string group_id = {};             // one consumer group per service and topic set

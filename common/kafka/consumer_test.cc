@@ -47,6 +47,15 @@ constexpr char kStats[] = R"({
       "0": {"partition": 0, "hi_offset": 5, "committed_offset": -1001, "consumer_lag": -1},
       "2": {"partition": 2, "hi_offset": 7, "committed_offset": 2, "consumer_lag": 5}}}}})";
 
+TEST(IsCooperativeRebalanceTest, OnlyTheCooperativeProtocolIs) {
+  EXPECT_TRUE(IsCooperativeRebalance("COOPERATIVE"));
+  EXPECT_FALSE(IsCooperativeRebalance("EAGER"));
+  EXPECT_FALSE(IsCooperativeRebalance("NONE"));
+  // A group join that completes while the consumer closes: librdkafka answers NULL (this
+  // crashed workers stopped right after they started).
+  EXPECT_FALSE(IsCooperativeRebalance(nullptr));
+}
+
 TEST(ParseConsumerLagTest, ReportsEveryPartitionWithKnownLag) {
   absl::StatusOr<std::vector<PartitionLag>> lags = ParseConsumerLag(kStats);
   ASSERT_TRUE(lags.ok()) << lags.status();

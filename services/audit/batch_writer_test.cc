@@ -12,24 +12,16 @@
 #include "services/audit/testing/fake_alert_store.h"
 #include "services/audit/testing/forwarding_alert_store.h"
 #include "services/audit/testing/ingest.h"
+#include "tests/support/support.h"
 
 namespace klaxon::audit {
 namespace {
 
+using klaxon::testing::PollUntil;
+
 using ::testing::ElementsAre;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
-
-// Whether `done` became true within a generous deadline (other threads must get there).
-template <typename Predicate>
-bool PollUntil(Predicate done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // A store whose first Write waits until Open(), so a test can line items up behind it; it
 // records each batch's event keys and can refuse one key like a database refusing a value.

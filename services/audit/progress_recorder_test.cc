@@ -8,22 +8,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/testing/fake_alert_store.h"
+#include "tests/support/support.h"
 
 namespace klaxon::audit {
 namespace {
 
-constexpr char kTopic[] = "klaxon.sms.requests";
+using klaxon::testing::PollUntil;
 
-// Whether `done` became true within a generous deadline (the recorder's thread must get there).
-template <typename Predicate>
-bool PollUntil(Predicate done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
+constexpr char kTopic[] = "klaxon.sms.requests";
 
 class ProgressRecorderTest : public ::testing::Test {
  protected:

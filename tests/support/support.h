@@ -18,6 +18,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace klaxon::testing {
 
@@ -59,6 +61,18 @@ inline std::string UniquePrefix() {
   std::random_device random;
   return absl::StrFormat("t-%s-%d-%08x-%u.", name, static_cast<int>(getpid()), random(),
                          counter.fetch_add(1));
+}
+
+// Whether `done` became true within `timeout`, asked every millisecond: for a unit test that
+// waits on another thread of the code under test.
+template <typename Predicate>
+bool PollUntil(Predicate done, absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 }  // namespace klaxon::testing
