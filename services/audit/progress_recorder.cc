@@ -28,7 +28,7 @@ absl::Status ProgressRecorder::Flush() {
   }
   absl::Status written = store_.AdvanceProgress(progress);
   if (!written.ok()) {
-    // Put back what was taken, under anything reported since.
+    // Put back what was taken; an offset reported meanwhile is kept when it is higher.
     std::lock_guard lock(mutex_);
     for (const auto& [where, next_offset] : taken) {
       int64_t& highest = unwritten_[where];
