@@ -29,9 +29,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/ids/uuid.h"
-#include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "common/pg/database.h"
 #include "common/prototime/prototime.h"
 #include "google/protobuf/util/time_util.h"
@@ -175,7 +175,7 @@ struct PartitionRange {
   int64_t begin = 0;
 };
 
-absl::StatusOr<std::vector<PartitionRange>> HighWatermarks(kafka::KafkaConsumer& kafka,
+absl::StatusOr<std::vector<PartitionRange>> HighWatermarks(kafka::KafkaWatermarks& kafka,
                                                            const audit::Topics& topics) {
   std::vector<PartitionRange> ranges;
   for (const std::string& topic :
@@ -183,13 +183,8 @@ absl::StatusOr<std::vector<PartitionRange>> HighWatermarks(kafka::KafkaConsumer&
     absl::StatusOr<int32_t> partitions = kafka.PartitionCount(topic, kKafkaTimeout);
     if (!partitions.ok()) return partitions.status();
     for (int32_t partition = 0; partition < *partitions; ++partition) {
-      // A topic created a moment ago may have no leader yet: that passes.
+      // A topic created a moment ago may have no leader yet: HighWatermark asks again.
       absl::StatusOr<int64_t> high = kafka.HighWatermark(topic, partition, kKafkaTimeout);
-      for (const absl::Time give_up = absl::Now() + kKafkaTimeout;
-           !high.ok() && kafka::IsRetryable(high.status()) && absl::Now() < give_up;) {
-        absl::SleepFor(absl::Milliseconds(200));
-        high = kafka.HighWatermark(topic, partition, kKafkaTimeout);
-      }
       if (!high.ok()) return high.status();
       ranges.push_back({.topic = topic, .partition = partition, .begin = *high});
     }
@@ -315,13 +310,8 @@ int Main(int argc, char** argv) {
       !created.ok()) {
     return fail("create topics", created.status());
   }
-  // Never run: it only asks the brokers for partition counts and high watermarks.
-  auto kafka = kafka::KafkaConsumer::Create(
-      {.brokers = flags.brokers,
-       .group_id = absl::StrCat(flags.topic_prefix, "bench-audit-ingest-watermarks"),
-       .topics = {topics.sms_requests},
-       .client_id = "bench-audit-ingest",
-       .log = log});
+  auto kafka = kafka::KafkaWatermarks::Create(
+      {.brokers = flags.brokers, .client_id = "bench-audit-ingest", .log = log});
   if (!kafka.ok()) return fail("create Kafka client", kafka.status());
   auto db = pg::Database::Connect(flags.pg_url);
   if (!db.ok()) return fail("connect to Postgres", db.status());

@@ -15,7 +15,6 @@
 #include "absl/time/clock.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/kafka/key_sequencer.h"
-#include "common/kafka/watermarks.h"
 #include "common/lifecycle/sleep.h"
 #include "nlohmann/json.hpp"
 
@@ -343,16 +342,6 @@ void KafkaConsumer::Close() {
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     options_.log("warn", "kafka_consumer_close_failed", rd_kafka_err2str(error));
   }
-}
-
-absl::StatusOr<int64_t> KafkaConsumer::HighWatermark(const std::string& topic, int32_t partition,
-                                                     absl::Duration timeout) {
-  return QueryHighWatermark(client_.get(), topic, partition, timeout);
-}
-
-absl::StatusOr<int32_t> KafkaConsumer::PartitionCount(const std::string& topic,
-                                                      absl::Duration timeout) {
-  return FetchPartitionCount(client_.get(), topic, timeout);
 }
 
 void KafkaConsumer::OnKafkaLog(std::string_view level, std::string_view detail) {

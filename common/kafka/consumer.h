@@ -121,15 +121,6 @@ class KafkaConsumer final : private ClientEvents {
   // again after it returned.
   absl::Status Run(messaging::MessageHandler& handler, std::stop_token stop);
 
-  // The offset the next message produced to `topic`/`partition` will get. A moving leader is
-  // asked again until `timeout`. While the consumer waits for messages the query waits behind its
-  // fetch (up to fetch.wait.max.ms); KafkaWatermarks answers without that wait.
-  absl::StatusOr<int64_t> HighWatermark(const std::string& topic, int32_t partition,
-                                        absl::Duration timeout);
-
-  // How many partitions `topic` has; with PartitionForKey() it says where a key's messages are.
-  absl::StatusOr<int32_t> PartitionCount(const std::string& topic, absl::Duration timeout);
-
  private:
   explicit KafkaConsumer(ConsumerOptions options);
 

@@ -358,20 +358,22 @@ TEST_F(KafkaIntegrationTest, WatermarkAndPartitionCountDescribeTheTopic) {
   ASSERT_NO_FATAL_FAILURE(Publish(key, "a"));
   ASSERT_NO_FATAL_FAILURE(Publish(key, "b"));
 
-  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
-  ASSERT_NE(consumer, nullptr);
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
   // Statuses are asserted rather than unwrapped with value(), so a broker error shows its message
   // instead of an exception with no location.
-  absl::StatusOr<int32_t> partitions = consumer->PartitionCount(topic_, absl::Seconds(10));
+  absl::StatusOr<int32_t> partitions = (*watermarks)->PartitionCount(topic_, absl::Seconds(10));
   ASSERT_TRUE(partitions.ok()) << partitions.status();
   EXPECT_EQ(*partitions, 3);
   absl::StatusOr<int32_t> partition = PartitionForKey(key, 3);
   ASSERT_TRUE(partition.ok()) << partition.status();
-  absl::StatusOr<int64_t> written = consumer->HighWatermark(topic_, *partition, absl::Seconds(10));
+  absl::StatusOr<int64_t> written =
+      (*watermarks)->HighWatermark(topic_, *partition, absl::Seconds(10));
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(*written, 2);
   absl::StatusOr<int64_t> empty =
-      consumer->HighWatermark(topic_, (*partition + 1) % 3, absl::Seconds(10));
+      (*watermarks)->HighWatermark(topic_, (*partition + 1) % 3, absl::Seconds(10));
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(*empty, 0);
 }

@@ -14,6 +14,29 @@ namespace {
 // How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
 constexpr int kPollIntervalMs = 100;
 
+// The high watermark of `topic`/`partition` as `client` sees it, asking again while the
+// partition's leader moves (a topic just created answers "not leader" for a moment), within
+// `timeout`.
+absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
+                                           int32_t partition, absl::Duration timeout) {
+  constexpr absl::Duration kLeaderRetry = absl::Milliseconds(50);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+        client, topic.c_str(), partition, &low, &high,
+        ToTimeoutMs(std::max(deadline - absl::Now(), absl::ZeroDuration())));
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
+    const bool leader_moving = error == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                               error == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+    if (!leader_moving || absl::Now() + kLeaderRetry >= deadline) {
+      return KafkaErrorToStatus(error, absl::StrCat("watermarks of ", topic, " [", partition, "]"));
+    }
+    absl::SleepFor(kLeaderRetry);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
@@ -61,26 +84,6 @@ void KafkaWatermarks::OnKafkaError(rd_kafka_t* /*client*/, rd_kafka_resp_err_t e
   // Nothing is produced or consumed here: an error only matters to the query that meets it.
   options_.log("warn", "kafka_watermarks_error",
                absl::StrCat(rd_kafka_err2name(error), ": ", reason));
-}
-
-absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
-                                           int32_t partition, absl::Duration timeout) {
-  constexpr absl::Duration kLeaderRetry = absl::Milliseconds(50);
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    int64_t low = 0;
-    int64_t high = 0;
-    const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
-        client, topic.c_str(), partition, &low, &high,
-        ToTimeoutMs(std::max(deadline - absl::Now(), absl::ZeroDuration())));
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
-    const bool leader_moving = error == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
-                               error == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-    if (!leader_moving || absl::Now() + kLeaderRetry >= deadline) {
-      return KafkaErrorToStatus(error, absl::StrCat("watermarks of ", topic, " [", partition, "]"));
-    }
-    absl::SleepFor(kLeaderRetry);
-  }
 }
 
 }  // namespace klaxon::kafka

@@ -52,10 +52,4 @@ class KafkaWatermarks final : private ClientEvents {
   std::jthread poller_;  // serves the client's error callbacks; stopped before client_ goes
 };
 
-// The high watermark of `topic`/`partition` as `client` sees it, asking again while the
-// partition's leader moves (a topic just created answers "not leader" for a moment), within
-// `timeout`. Shared by KafkaWatermarks and KafkaConsumer.
-absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
-                                           int32_t partition, absl::Duration timeout);
-
 }  // namespace klaxon::kafka

@@ -26,7 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/kafka/consumer.h"
+#include "common/kafka/watermarks.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
@@ -208,9 +208,7 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
   static void WaitUntilAuditCaughtUp() {
     const std::string& prefix = suite_->env().at("KLAXON_TOPIC_PREFIX");
     auto offsets =
-        kafka::KafkaConsumer::Create({.brokers = suite_->env().at("KLAXON_KAFKA_BROKERS"),
-                                      .group_id = absl::StrCat(prefix, "privacy-watermarks"),
-                                      .topics = {absl::StrCat(prefix, "klaxon.sms.requests")}});
+        kafka::KafkaWatermarks::Create({.brokers = suite_->env().at("KLAXON_KAFKA_BROKERS")});
     ASSERT_TRUE(offsets.ok()) << offsets.status();
     pqxx::connection db(suite_->env().at("KLAXON_PG_URL"));
     const absl::Time deadline = absl::Now() + kWait;
