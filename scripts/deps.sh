@@ -26,7 +26,10 @@ readonly PACKAGES=(
   libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
   clang libclang-rt-14-dev clang-format
   postgresql redis-server default-jre-headless maven nodejs npm curl
+  buildah mmdebstrap prometheus kubernetes-client
 )
+# buildah and mmdebstrap build the container images (scripts/images.sh); kubectl renders the
+# manifests and promtool (prometheus) checks their alert rules (tests/deploy).
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -40,8 +43,9 @@ as_root() {
 
 # Packages whose job is done by a command that another package may already provide: a machine
 # with NodeSource's nodejs (which bundles npm and conflicts with Debian's npm) or with a specific
-# openjdk-NN-jre-headless must not be forced onto Debian's meta packages.
-declare -A PROVIDED_BY_COMMAND=([npm]=npm [default-jre-headless]=java)
+# openjdk-NN-jre-headless must not be forced onto Debian's meta packages; nor a machine whose
+# kubectl comes from another vendor onto Debian's kubernetes-client (deploy/k8s renders with both).
+declare -A PROVIDED_BY_COMMAND=([npm]=npm [default-jre-headless]=java [kubernetes-client]=kubectl)
 
 missing_packages() {
   local pkg status
