@@ -136,11 +136,19 @@ stage_binaries() {
 # line. A library no package holds, or a -dev package, stops the build: the image could not
 # install it from Debian.
 runtime_packages() {
-  local library package
-  ldd "$CONTEXTS"/*/* | awk '/=> \// { print $3 }' | sort -u | while read -r library; do
-    package="$(dpkg -S "$library" 2>/dev/null || dpkg -S "/usr$library" 2>/dev/null ||
-      dpkg -S "$(readlink -f "$library")" 2>/dev/null)" || die "no Debian package holds $library"
-    package="${package%%:*}"
+  local libraries=() library candidates=() path package
+  mapfile -t libraries < <(ldd "$CONTEXTS"/*/* | awk '/=> \// { print $3 }' | sort -u)
+  # dpkg knows a library by the path its package installed; with merged /usr that may be the
+  # /usr/lib twin of the /lib path ldd prints.
+  for library in "${libraries[@]}"; do candidates+=("$library" "/usr$library"); done
+  declare -A owner=()
+  while IFS= read -r line; do
+    package="${line%%: *}"
+    owner[${line#*: }]="${package%%:*}"
+  done < <(dpkg -S "${candidates[@]}" 2>/dev/null || true)
+  for library in "${libraries[@]}"; do
+    package="${owner[$library]:-${owner[/usr$library]:-}}"
+    [[ -n "$package" ]] || die "no Debian package holds $library"
     [[ "$package" != *-dev ]] || die "$library comes from the development package $package"
     echo "$package"
   done | sort -u
@@ -216,6 +224,8 @@ main() {
     fi
     build_image "$image" "$base" "$revision"
   done
+  # The images a rebuild replaced, now untagged.
+  buildah rmi --prune >/dev/null 2>&1 || true
 }
 
 main "$@"
