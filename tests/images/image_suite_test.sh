@@ -91,7 +91,8 @@ in_image() {
 
 # The environment of every service (as tests/e2e/suite.cc sets it), and nothing else.
 environment=(
-  PATH=/usr/local/bin:/usr/bin:/bin
+  # The images' PATH, which also finds unshare and chroot on the host.
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   KLAXON_LOG_LEVEL=info
   KLAXON_PII_HMAC_KEY=image-test-pii-hmac-key-0123456789
   "KLAXON_KEYRING={\"current\": 1, \"keys\": {\"1\": \"$(head -c 32 /dev/urandom | base64)\"}}"
