@@ -86,7 +86,7 @@ ensure_slim() {
   # The dpkg excludes are the official slim image's (debuerreotype's slimify): no manuals, info
   # pages, translations or documentation but the copyright files. The merged-usr hook gives the
   # /usr layout bookworm images have, without the usrmerge package and the perl it pulls in.
-  if ! mmdebstrap --quiet --variant=apt --format=tar \
+  if ! mmdebstrap --variant=apt --format=tar \
       --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
       --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-include=/usr/share/doc/*/copyright' \
@@ -100,7 +100,8 @@ ensure_slim() {
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log "$1"/var/log/apt/*' \
       bookworm "$scratch/rootfs.tar" \
       "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" \
-      "deb $SECURITY_MIRROR bookworm-security main"; then
+      "deb $SECURITY_MIRROR bookworm-security main" >"$scratch/mmdebstrap.log" 2>&1; then
+    tail -n 30 "$scratch/mmdebstrap.log" >&2
     rm -rf "$scratch"
     die "mmdebstrap could not write debian:bookworm-slim"
   fi
