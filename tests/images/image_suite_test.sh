@@ -145,7 +145,27 @@ started=$SECONDS
 KLAXON_BUILD_DIR="$BUILD" "$ROOT/scripts/images.sh" ingress sms-worker voice-worker audit admin \
   klaxonctl
 log "images ready in $((SECONDS - started)) s"
-for image in ingress sms-worker voice-worker audit admin klaxonctl; do mount_image "$image"; done
+# A second run finds every image up to date and builds nothing.
+if KLAXON_BUILD_DIR="$BUILD" "$ROOT/scripts/images.sh" ingress sms-worker voice-worker audit admin \
+    klaxonctl 2>&1 | grep building; then
+  fail "a second scripts/images.sh rebuilt an image that had not changed"
+fi
+revision="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+for image in ingress sms-worker voice-worker audit admin klaxonctl; do
+  mount_image "$image"
+  # Runtime packages only, as a fixed non-root user, labelled with this revision.
+  if dev="$(grep -E '^Package: .*-dev$' "${mounts[$image]}/var/lib/dpkg/status")"; then
+    fail "klaxon/$image holds development packages: $dev"
+  fi
+  for compiler in gcc g++ cc c++ clang; do
+    [[ ! -e "${mounts[$image]}/usr/bin/$compiler" ]] || fail "klaxon/$image holds $compiler"
+  done
+  user="$(buildah inspect --type image --format '{{.OCIv1.Config.User}}' "localhost/klaxon/$image:$TAG")"
+  [[ "$user" =~ ^[1-9][0-9]*:[0-9]+$ ]] || fail "klaxon/$image runs as \"$user\", not a numeric non-root user"
+  label="$(buildah inspect --type image --format \
+    '{{index .OCIv1.Config.Labels "org.opencontainers.image.revision"}}' "localhost/klaxon/$image:$TAG")"
+  [[ "$label" == "$revision" ]] || fail "klaxon/$image is labelled revision $label, not $revision"
+done
 
 psql -q "$KLAXON_TEST_PG_URL" -c "CREATE DATABASE $database" >/dev/null
 env -i "${environment[@]}" bash -c "$(declare -p mounts TAG); $(declare -f in_image)
