@@ -183,8 +183,8 @@ build_image() {
     key="$({ cat "$IMAGES_DIR/stunnel.Containerfile"; image_id "$SLIM"; } | sha)"
   else
     context="$CONTEXTS/$image"
-    key="$({ cat "$IMAGES_DIR/$image.Containerfile"; sha256sum "$context"/*; image_id "$base"
-      echo "$revision"; } | sha)"
+    key="$({ cat "$IMAGES_DIR/$image.Containerfile"; (cd "$context" && sha256sum -- *)
+      image_id "$base"; echo "$revision"; } | sha)"
   fi
   if [[ "$(image_label "$name" "$KEY_LABEL")" == "$key" ]]; then
     log "klaxon/$image:$TAG is up to date"
