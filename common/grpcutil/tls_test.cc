@@ -41,7 +41,9 @@ class AuthenticatedService : public grpc::Service {
     MarkMethodRawCallback(
         0, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
                [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer*,
-                      grpc::ByteBuffer*) {
+                      grpc::ByteBuffer* response) {
+                 const grpc::Slice empty;
+                 *response = grpc::ByteBuffer(&empty, 1);  // an empty message, as OK needs one
                  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
                  reactor->Finish(ToGrpcStatus(auth::AuthenticateCall(keys_, *context).status()));
                  return reactor;

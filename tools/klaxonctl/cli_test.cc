@@ -371,7 +371,8 @@ TEST_F(CliTest, SendRpcErrorPrintsCodeAndRetryHint) {
       .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused")));
   EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+1", "--text", "t"}), kExitFailure);
   EXPECT_THAT(out_.str(), IsEmpty());
-  EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: connection refused"));
+  EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: cannot reach ingress gRPC at "
+                                    "127.0.0.1:50051 (plaintext): connection refused"));
   EXPECT_THAT(err_.str(), HasSubstr("retry with --idempotency-key generated-key"));
 }
 
