@@ -13,6 +13,7 @@
 #
 #   scripts/fuzz.sh          600 s per target
 #   scripts/fuzz.sh 60       a quick look
+#   scripts/fuzz.sh 600 request_framer_fuzzer    one target (or several, by name)
 #
 # Not part of scripts/test.sh (too long for CI); test.sh replays the seed corpora instead
 # (ctest -R _fuzzer_replay).
@@ -21,12 +22,24 @@ set -euo pipefail
 readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly SECONDS_PER_TARGET="${1:-600}"
 readonly BUILD="$ROOT/build/fuzz"
-readonly TARGETS=(form_fuzzer signature_fuzzer)
+readonly ALL_TARGETS=(form_fuzzer signature_fuzzer request_framer_fuzzer)
+if [[ $# -gt 1 ]]; then
+  TARGETS=("${@:2}")
+else
+  TARGETS=("${ALL_TARGETS[@]}")
+fi
+readonly TARGETS
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: $0 [SECONDS]   (seconds per target, default 600)" >&2
+  echo "usage: $0 [SECONDS [TARGET...]]   (seconds per target, default 600; all targets)" >&2
   exit 2
 fi
+for target in "${TARGETS[@]}"; do
+  if [[ ! " ${ALL_TARGETS[*]} " == *" $target "* ]]; then
+    echo "unknown fuzz target $target (one of: ${ALL_TARGETS[*]})" >&2
+    exit 2
+  fi
+done
 
 log() { printf '\nfuzz.sh: %s\n' "$*" >&2; }
 

@@ -29,6 +29,7 @@
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/phone/phone.h"
 #include "common/redis/redis_client.h"
+#include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
 #include "common/twilio/base_url.h"
@@ -141,6 +142,7 @@ struct TierConsumer {
 }  // namespace
 
 int RunWorker(const WorkerSpec& spec) {
+  runtime::HardenProcessOrExit(spec.service);
   absl::StatusOr<std::unique_ptr<lifecycle::ShutdownSignal>> shutdown =
       lifecycle::ShutdownSignal::Create();
   if (!shutdown.ok()) {

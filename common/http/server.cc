@@ -2,18 +2,16 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <exception>
 #include <mutex>
-#include <string_view>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "pistache/async.h"
-#include "pistache/http.h"
 #include "pistache/listener.h"
 #include "pistache/peer.h"
 #include "pistache/prototype.h"
@@ -22,176 +20,51 @@
 namespace klaxon::http {
 namespace {
 
-constexpr std::string_view kEndOfHead = "\r\n\r\n";
 constexpr char kStateKey[] = "klaxon.http.connection";
 constexpr absl::Duration kSweepInterval = absl::Milliseconds(100);
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// What the server needs from a request's head before handing it to Pistache's parser: where the
-// body ends and whether the client waits for "100 Continue".
-struct HeadFacts {
-  std::string method;
-  std::string target;
-  bool http10 = false;
-  size_t content_length = 0;
-  bool chunked = false;
-  bool expect_continue = false;
-  bool close = false;       // Connection: close
-  bool keep_alive = false;  // Connection: keep-alive (matters for HTTP/1.0)
-};
-
-// nullopt when the head is malformed (Pistache's parser names the details; we only need these).
-std::optional<HeadFacts> ReadHead(std::string_view head) {
-  const size_t line_end = head.find("\r\n");
-  const std::string_view request_line = head.substr(0, line_end);
-  const size_t first_space = request_line.find(' ');
-  const size_t last_space = request_line.rfind(' ');
-  if (first_space == std::string_view::npos || last_space == first_space) return std::nullopt;
-  HeadFacts facts{
-      .method = std::string(request_line.substr(0, first_space)),
-      .target = std::string(request_line.substr(first_space + 1, last_space - first_space - 1)),
-      .http10 = request_line.substr(last_space + 1) == "HTTP/1.0"};
-  if (facts.target.empty() || facts.target.front() != '/') return std::nullopt;
-  bool has_length = false;
-  size_t start = line_end + 2;
-  while (start < head.size()) {
-    const size_t end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, end - start);
-    start = end + 2;
-    if (line.empty()) break;
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = Trim(line.substr(colon + 1));
-    if (EqualsIgnoreCase(name, "Content-Length")) {
-      size_t length = 0;
-      const auto [end_ptr, error] =
-          std::from_chars(value.data(), value.data() + value.size(), length);
-      if (error != std::errc() || end_ptr != value.data() + value.size() || value.empty()) {
-        return std::nullopt;
-      }
-      if (has_length && length != facts.content_length) return std::nullopt;
-      has_length = true;
-      facts.content_length = length;
-    } else if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      facts.chunked = true;
-    } else if (EqualsIgnoreCase(name, "Expect")) {
-      facts.expect_continue = EqualsIgnoreCase(value, "100-continue");
-    } else if (EqualsIgnoreCase(name, "Connection")) {
-      facts.close = EqualsIgnoreCase(value, "close");
-      facts.keep_alive = EqualsIgnoreCase(value, "keep-alive");
-    }
-  }
-  return facts;
-}
-
-// `head` without its Expect header lines: the server answers "100 Continue" itself, and
-// Pistache 0.0.5's Expect parser reads the value as a C string past its end (ASan sees it).
-std::string WithoutExpect(std::string_view head) {
-  std::string kept;
-  kept.reserve(head.size());
-  size_t start = 0;
-  while (start < head.size()) {
-    const size_t end = std::min(head.find("\r\n", start), head.size());
-    const std::string_view line = head.substr(start, end - start);
-    const size_t colon = line.find(':');
-    if (start == 0 || colon == std::string_view::npos ||
-        !EqualsIgnoreCase(line.substr(0, colon), "Expect")) {
-      kept.append(head.substr(start, std::min(end + 2, head.size()) - start));
-    }
-    start = end + 2;
-  }
-  return kept;
+Response Refusal(int status, std::string_view reason) {
+  Response response{
+      .status = status, .content_type = "text/plain", .body = std::string(reason) + "\n"};
+  if (status == 503) response.headers.emplace_back("Retry-After", "1");
+  return response;
 }
 
 }  // namespace
 
-std::optional<std::string> Request::Header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (EqualsIgnoreCase(key, name)) return value;
-  }
-  return std::nullopt;
-}
-
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
-
-std::string SerializeResponse(const Response& response, bool close) {
-  std::string wire = absl::StrCat("HTTP/1.1 ", response.status, " ",
-                                  std::string(ReasonPhrase(response.status)), "\r\n");
-  if (!response.content_type.empty()) {
-    absl::StrAppend(&wire, "Content-Type: ", response.content_type, "\r\n");
-  }
-  for (const auto& [name, value] : response.headers) {
-    absl::StrAppend(&wire, name, ": ", value, "\r\n");
-  }
-  absl::StrAppend(&wire, "Content-Length: ", response.body.size(), "\r\n");
-  if (close) wire.append("Connection: close\r\n");
-  wire.append("\r\n").append(response.body);
-  return wire;
-}
-
-// One connection's progress through its current request. Touched by its reactor thread (input),
-// by whichever thread answers (the Responder) and by the sweeper (timeouts), under `mutex`.
+// One connection's progress. Touched by its reactor thread (input, finished writes), by whichever
+// thread answers (the Responder) and by the sweeper (deadlines), under `mutex`.
 struct Connection {
-  enum class Phase { kHead, kBody, kHandling, kClosed };
+  enum class State {
+    kReading,   // framing the next request
+    kHandling,  // the handler has a request; waiting for its Responder
+    kWriting,   // an answer is being written; reading resumes when it is
+    kClosing,   // a last answer is being written; the socket is shut down when it is
+    kClosed,    // disconnected or shut down
+  };
 
-  Connection(std::weak_ptr<Pistache::Tcp::Peer> p, size_t max_request_bytes, absl::Time now)
-      : peer(std::move(p)), parser(max_request_bytes), phase_since(now) {}
+  Connection(std::weak_ptr<Pistache::Tcp::Peer> p, std::string address, FramingLimits limits,
+             absl::Time now)
+      : peer(std::move(p)), source(std::move(address)), framer(limits), cycle_started(now) {}
 
   std::mutex mutex;
-  std::weak_ptr<Pistache::Tcp::Peer> peer;
-  Pistache::Http::RequestParser parser;
-  Phase phase = Phase::kHead;
-  absl::Time phase_since;
-  std::string head;  // the current request's bytes up to the end of its headers
-  std::string body;
-  HeadFacts facts;
-  std::string pending;  // bytes of later requests, read while one is being handled
+  const std::weak_ptr<Pistache::Tcp::Peer> peer;
+  const std::string source;  // the peer's address, without port
+  RequestFramer framer;
+  State state = State::kReading;
+  // Deadlines: idle from cycle_started (opening or last answer written) until a request's first
+  // byte, then header_timeout from head_started, then body_timeout from body_started.
+  absl::Time cycle_started;
+  std::optional<absl::Time> head_started;
+  std::optional<absl::Time> body_started;
+  absl::Time write_started;
+  bool close_after_answer = false;  // asked for by the client, or it pipelined too far ahead
+  bool overflowed = false;          // input past the framer's capacity is dropped
+  bool aborted = false;             // reset after it was closed (see Abort)
+  // Drive() runs one loop per connection at a time; a call that finds it running leaves `rerun`.
+  bool driving = false;
+  bool rerun = false;
 };
 
 class Server::Impl {
@@ -212,6 +85,11 @@ class Server::Impl {
 
   uint16_t port() const { return static_cast<uint16_t>(listener_.getPort()); }
 
+  size_t connections() {
+    std::lock_guard lock(connections_mutex_);
+    return connections_.size();
+  }
+
   void Shutdown() {
     if (!running_) return;
     running_ = false;
@@ -223,9 +101,10 @@ class Server::Impl {
       std::lock_guard lock(connections_mutex_);
       for (const auto& [peer, connection] : connections_) {
         Lock connection_lock(connection->mutex);
-        connection->phase = Connection::Phase::kClosed;
+        connection->state = Connection::State::kClosed;
       }
       connections_.clear();
+      per_source_.clear();
     }
     listener_.shutdown();
   }
@@ -254,12 +133,29 @@ class Server::Impl {
   };
 
   using Lock = std::unique_lock<std::mutex>;
+  using State = Connection::State;
 
   void Open(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-    auto connection = std::make_shared<Connection>(peer, options_.max_request_bytes, absl::Now());
+    std::string source = peer->address().host();
+    std::shared_ptr<Connection> connection;
+    {
+      std::lock_guard lock(connections_mutex_);
+      auto counted = per_source_.find(source);
+      const size_t from_source = counted == per_source_.end() ? 0 : counted->second;
+      if (connections_.size() < options_.max_connections &&
+          from_source < options_.max_connections_per_source) {
+        connection =
+            std::make_shared<Connection>(peer, source, options_.limits, absl::Now());
+        connections_[peer.get()] = connection;
+        ++per_source_[source];
+      }
+    }
+    if (connection == nullptr) {
+      Observe(503, "too many connections");
+      WriteAndShutDown(peer, SerializeResponse(Refusal(503, "too many connections"), true));
+      return;
+    }
     peer->putData(kStateKey, connection);
-    std::lock_guard lock(connections_mutex_);
-    connections_[peer.get()] = connection;
   }
 
   void Close(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
@@ -270,163 +166,238 @@ class Server::Impl {
       if (it == connections_.end()) return;
       connection = std::move(it->second);
       connections_.erase(it);
+      if (auto counted = per_source_.find(connection->source);
+          counted != per_source_.end() && --counted->second == 0) {
+        per_source_.erase(counted);
+      }
     }
     Lock lock(connection->mutex);
-    connection->phase = Connection::Phase::kClosed;
+    connection->state = State::kClosed;
   }
 
   void Input(const std::shared_ptr<Pistache::Tcp::Peer>& peer, std::string_view bytes) {
     auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kStateKey));
     if (connection == nullptr) return;
-    Lock lock(connection->mutex);
-    connection->pending.append(bytes);
-    Consume(connection, std::move(lock));
-  }
-
-  // Reads requests out of `pending` until it is empty or a request is being handled. Called with
-  // the connection locked; unlocks it to call the handler.
-  void Consume(const std::shared_ptr<Connection>& connection, Lock lock) {
     Connection& c = *connection;
-    while (!c.pending.empty()) {
-      if (c.phase == Connection::Phase::kHandling || c.phase == Connection::Phase::kClosed) return;
-      if (c.phase == Connection::Phase::kHead) {
-        if (c.head.empty()) c.phase_since = absl::Now();  // the clock starts at the first byte
-        const size_t searched = c.head.size() >= 3 ? c.head.size() - 3 : 0;
-        c.head.append(c.pending);
-        c.pending.clear();
-        const size_t end = c.head.find(kEndOfHead, searched);
-        if (end == std::string::npos) {
-          if (c.head.size() > options_.max_request_bytes) {
-            return Fail(c, 413, "request headers too large\n");
-          }
+    while (!bytes.empty()) {
+      {
+        Lock lock(c.mutex);
+        // Linux keeps delivering what a client sends after shutdown(SHUT_RD), so a client that
+        // streams on (an endless body) would never see the connection end: reset it.
+        if (c.state == State::kClosed) return Abort(c);
+        if (c.state == State::kClosing || c.overflowed) return;
+        const size_t taken = c.framer.Append(bytes);
+        bytes.remove_prefix(taken);
+        Track(c, absl::Now());
+        if (taken == 0) {
+          // A whole request at the limits is held and the client sends more: it pipelines further
+          // ahead than a Twilio client ever does. Its current request is answered, then the
+          // connection closes; nothing more is kept.
+          c.overflowed = true;
+          c.close_after_answer = true;
+          if (c.state != State::kReading) return;
+          // Nothing is being answered, so nothing would ever free the room (the framer refuses a
+          // head or body over its limits before it fills): refuse rather than stall.
+          c.state = State::kClosing;
+          c.write_started = absl::Now();
+          lock.unlock();
+          Refuse(connection, 413, "request too large");
           return;
         }
-        c.pending = c.head.substr(end + kEndOfHead.size());
-        c.head.resize(end + kEndOfHead.size());
-        std::optional<HeadFacts> facts = ReadHead(c.head);
-        if (!facts) return Fail(c, 400, "malformed HTTP request\n");
-        if (facts->chunked) return Fail(c, 411, "send the body with a Content-Length\n");
-        if (c.head.size() + facts->content_length > options_.max_request_bytes) {
-          return Fail(c, 413, "request too large\n");
-        }
-        c.facts = *std::move(facts);
-        c.phase = Connection::Phase::kBody;
-        c.phase_since = absl::Now();
-        if (c.facts.expect_continue && c.facts.content_length > 0) {
-          Send(c, "HTTP/1.1 100 Continue\r\n\r\n", false);
-        }
       }
-      if (c.phase == Connection::Phase::kBody) {
-        const size_t wanted = c.facts.content_length - c.body.size();
-        const size_t taken = std::min(wanted, c.pending.size());
-        c.body.append(c.pending, 0, taken);
-        c.pending.erase(0, taken);
-        if (c.body.size() < c.facts.content_length) return;
-        std::optional<Request> request = Parse(c);
-        if (!request) return Fail(c, 400, "malformed HTTP request\n");
-        c.phase = Connection::Phase::kHandling;
-        lock.unlock();
-        options_.handler(*std::move(request), MakeResponder(connection));
-        lock.lock();
-      }
+      Drive(connection);
     }
   }
 
-  // Runs Pistache's parser over the complete request; nullopt when it refuses it.
-  std::optional<Request> Parse(Connection& c) {
-    c.parser.reset();
-    const std::string head = WithoutExpect(c.head);
-    try {
-      if (!c.parser.feed(head.data(), head.size()) ||
-          !c.parser.feed(c.body.data(), c.body.size()) ||
-          c.parser.parse() != Pistache::Http::Private::State::Done) {
-        return std::nullopt;
+  // Frames and dispatches requests while the connection is reading. Iterative: a Responder that
+  // answers at once, and the write it starts finishing at once, only leave `rerun` for this loop.
+  void Drive(const std::shared_ptr<Connection>& connection) {
+    Connection& c = *connection;
+    Lock lock(c.mutex);
+    if (c.driving) {
+      c.rerun = true;
+      return;
+    }
+    c.driving = true;
+    do {
+      c.rerun = false;
+      while (c.state == State::kReading) {
+        FrameEvent event = c.framer.Next();
+        Track(c, absl::Now());
+        if (event.kind == FrameEvent::Kind::kNeedMore) break;
+        if (event.kind == FrameEvent::Kind::kContinue) {
+          lock.unlock();
+          Write(connection, std::string(kContinue), /*close=*/false, /*resume=*/false);
+          lock.lock();
+          continue;
+        }
+        if (event.kind == FrameEvent::Kind::kRefused) {
+          c.state = State::kClosing;
+          c.write_started = absl::Now();
+          lock.unlock();
+          Refuse(connection, event.status, event.reason);
+          lock.lock();
+          break;
+        }
+        c.state = State::kHandling;
+        c.close_after_answer = c.close_after_answer || event.close;
+        c.head_started.reset();
+        c.body_started.reset();
+        event.request.peer_address = c.source;
+        lock.unlock();
+        options_.handler(std::move(event.request), MakeResponder(connection));
+        lock.lock();
       }
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-    const Pistache::Http::Request& parsed = c.parser.request;
-    Request request{.method = c.facts.method, .target = c.facts.target, .body = c.body};
-    const size_t question = request.target.find('?');
-    request.path = request.target.substr(0, question);
-    if (question != std::string::npos) request.query = request.target.substr(question + 1);
-    for (const auto& [name, raw] : parsed.headers().rawList()) {
-      request.headers.emplace_back(raw.name(), raw.value());
-    }
-    if (auto peer = c.peer.lock()) request.peer_address = peer->address().host();
-    c.parser.reset();
-    return request;
+    } while (c.rerun);
+    c.driving = false;
+  }
+
+  // Starts the head and body clocks as the framer reaches each phase. Called with c locked.
+  static void Track(Connection& c, absl::Time now) {
+    if (c.state != State::kReading) return;
+    const RequestFramer::Phase phase = c.framer.phase();
+    if (phase != RequestFramer::Phase::kIdle && !c.head_started) c.head_started = now;
+    if (phase == RequestFramer::Phase::kBody && !c.body_started) c.body_started = now;
   }
 
   Responder MakeResponder(std::shared_ptr<Connection> connection) {
     return [this, connection = std::move(connection)](Response response) {
-      Lock lock(connection->mutex);
       Connection& c = *connection;
-      if (c.phase != Connection::Phase::kHandling) return;  // closed meanwhile
-      const bool close = c.facts.close || (c.facts.http10 && !c.facts.keep_alive);
-      Send(c, SerializeResponse(response, close), close);
-      if (close) {
-        c.phase = Connection::Phase::kClosed;
-        return;
+      bool close = false;
+      {
+        Lock lock(c.mutex);
+        if (c.state != State::kHandling) return;  // closed meanwhile
+        close = c.close_after_answer;
+        c.state = close ? State::kClosing : State::kWriting;
+        c.write_started = absl::Now();
       }
-      c.phase = Connection::Phase::kHead;
-      c.phase_since = absl::Now();
-      c.head.clear();
-      c.body.clear();
-      c.facts = {};
-      Consume(connection, std::move(lock));
+      Write(connection, SerializeResponse(response, close), close, /*resume=*/!close);
     };
   }
 
-  // Answers a request the server itself refuses and closes the connection.
-  void Fail(Connection& c, int status, std::string body) {
-    Send(c,
-         SerializeResponse(
-             {.status = status, .content_type = "text/plain", .body = std::move(body)}, true),
-         true);
-    c.phase = Connection::Phase::kClosed;
-    c.pending.clear();
+  // Answers a request the server itself refuses; the connection closes once it is written.
+  void Refuse(const std::shared_ptr<Connection>& connection, int status, std::string_view reason) {
+    Observe(status, reason);
+    Write(connection, SerializeResponse(Refusal(status, reason), true), /*close=*/true,
+          /*resume=*/false);
   }
 
-  // Queues `bytes` on the connection's reactor (safe from any thread); with `close`, shuts the
-  // socket down once they are written, which makes the reactor drop the connection.
-  static void Send(Connection& c, std::string bytes, bool close) {
-    std::shared_ptr<Pistache::Tcp::Peer> peer = c.peer.lock();
+  void Observe(int status, std::string_view reason) const {
+    if (options_.on_refused) options_.on_refused(status, reason);
+  }
+
+  // Queues `bytes` on the connection's reactor. Called without c's lock: a write that finishes
+  // at once runs its continuation on this thread. Once written: with `close` the socket is shut
+  // down (which makes the reactor drop the connection); with `resume` reading resumes.
+  void Write(const std::shared_ptr<Connection>& connection, std::string bytes, bool close,
+             bool resume) {
+    std::shared_ptr<Pistache::Tcp::Peer> peer = connection->peer.lock();
     if (peer == nullptr) return;
     const size_t size = bytes.size();
-    auto written = peer->send(Pistache::RawBuffer(std::move(bytes), size));
-    if (close) {
-      written.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); },
-                   [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
+    std::weak_ptr<Connection> weak = connection;
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then(
+            [this, weak, close, resume](ssize_t) {
+              std::shared_ptr<Connection> written = weak.lock();
+              if (written == nullptr) return;
+              if (close) return ShutDown(*written);
+              if (resume) Written(written);
+            },
+            [weak](std::exception_ptr) {
+              if (std::shared_ptr<Connection> failed = weak.lock()) ShutDown(*failed);
+            });
+  }
+
+  // For a connection that was never registered (refused at the door).
+  static void WriteAndShutDown(const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                               std::string bytes) {
+    const size_t size = bytes.size();
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); },
+              [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
+  }
+
+  // Shuts the socket down unless the connection is already closed: Pistache calls
+  // onDisconnection (which marks it closed) before it closes the descriptor, so a descriptor
+  // seen open here is still this connection's.
+  static void ShutDown(Connection& c) {
+    Lock lock(c.mutex);
+    if (c.state == State::kClosed) return;
+    if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+    c.state = State::kClosed;
+  }
+
+  // Resets the connection (RST) without closing the descriptor, which Pistache owns: connect()
+  // to AF_UNSPEC disconnects a TCP socket, and the reactor then sees it end. Called with c
+  // locked and c.state kClosed, after ShutDown: Pistache has not closed the descriptor while
+  // the connection is registered.
+  static void Abort(Connection& c) {
+    if (c.aborted) return;
+    c.aborted = true;
+    if (auto peer = c.peer.lock()) {
+      sockaddr unspecified{};
+      unspecified.sa_family = AF_UNSPEC;
+      ::connect(peer->fd(), &unspecified, sizeof(unspecified));
     }
   }
 
-  // Every kSweepInterval: a connection silent too long between requests is closed; one that
-  // started a request and is too slow with its headers or body gets 408 and is closed.
+  // An answer was written: the next pipelined request, if any, may go.
+  void Written(const std::shared_ptr<Connection>& connection) {
+    {
+      Connection& c = *connection;
+      Lock lock(c.mutex);
+      if (c.state != State::kWriting) return;
+      c.state = State::kReading;
+      c.cycle_started = absl::Now();
+      Track(c, c.cycle_started);
+    }
+    Drive(connection);
+  }
+
+  // Every kSweepInterval, enforces each connection's deadline for the phase it is in.
   void Sweep(const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       std::this_thread::sleep_for(absl::ToChronoMilliseconds(kSweepInterval));
       std::vector<std::shared_ptr<Connection>> connections;
       {
         std::lock_guard lock(connections_mutex_);
+        connections.reserve(connections_.size());
         for (const auto& [peer, connection] : connections_) connections.push_back(connection);
       }
       const absl::Time now = absl::Now();
+      std::vector<std::shared_ptr<Connection>> too_slow;
       for (const std::shared_ptr<Connection>& connection : connections) {
-        Lock lock(connection->mutex);
         Connection& c = *connection;
-        const bool head_late =
-            c.phase == Connection::Phase::kHead && now - c.phase_since > options_.header_timeout;
-        const bool body_late =
-            c.phase == Connection::Phase::kBody && now - c.phase_since > options_.body_timeout;
-        if (head_late && c.head.empty()) {
-          // Idle between requests: close without a word. Safe from this thread while the
-          // connection is not kClosed: Pistache calls onDisconnection before closing the socket.
-          if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
-          c.phase = Connection::Phase::kClosed;
-        } else if (head_late || body_late) {
-          Fail(c, 408, "request not received in time\n");
+        Lock lock(c.mutex);
+        switch (c.state) {
+          case State::kReading:
+            if ((c.body_started && now - *c.body_started > options_.body_timeout) ||
+                (!c.body_started && c.head_started &&
+                 now - *c.head_started > options_.header_timeout)) {
+              c.state = State::kClosing;
+              c.write_started = now;
+              too_slow.push_back(connection);
+            } else if (!c.head_started && now - c.cycle_started > options_.idle_timeout) {
+              // Idle between requests: close without a word.
+              if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+              c.state = State::kClosed;
+            }
+            break;
+          case State::kWriting:
+          case State::kClosing:
+            // The client does not read what it asked for.
+            if (now - c.write_started > options_.write_timeout) {
+              if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+              c.state = State::kClosed;
+            }
+            break;
+          case State::kHandling:  // bounded by the handler's own deadlines
+          case State::kClosed:
+            break;
         }
+      }
+      for (const std::shared_ptr<Connection>& connection : too_slow) {
+        Refuse(connection, 408, "request not received in time");
       }
     }
   }
@@ -435,6 +406,7 @@ class Server::Impl {
   Pistache::Tcp::Listener listener_;
   std::mutex connections_mutex_;
   std::unordered_map<Pistache::Tcp::Peer*, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, size_t> per_source_;  // open connections by source address
   std::jthread sweeper_;
   bool running_ = false;
 };
@@ -442,6 +414,9 @@ class Server::Impl {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!options.handler) return absl::InvalidArgumentError("ServerOptions.handler is required");
   if (options.threads < 1) return absl::InvalidArgumentError("ServerOptions.threads must be >= 1");
+  if (options.max_connections < 1 || options.max_connections_per_source < 1) {
+    return absl::InvalidArgumentError("ServerOptions connection caps must be >= 1");
+  }
   const std::string where = absl::StrCat(options.host, ":", options.port);
   auto impl = std::make_unique<Impl>(std::move(options));
   try {
@@ -455,6 +430,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Shutdown(); }
 uint16_t Server::port() const { return impl_->port(); }
+size_t Server::connections() const { return impl_->connections(); }
 void Server::Shutdown() { impl_->Shutdown(); }
 
 }  // namespace klaxon::http

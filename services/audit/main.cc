@@ -29,6 +29,7 @@
 #include "common/pg/conninfo.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
+#include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
 #include "services/audit/alert_query_service.h"
@@ -129,6 +130,7 @@ Settings ReadSettings() {
 }
 
 int Run() {
+  runtime::HardenProcessOrExit(kService);
   absl::StatusOr<std::unique_ptr<lifecycle::ShutdownSignal>> shutdown =
       lifecycle::ShutdownSignal::Create();
   if (!shutdown.ok()) {

@@ -1,10 +1,14 @@
 #pragma once
 // Port: remembers which Twilio callbacks were already published, so a replayed callback is
-// acknowledged without a second event. A callback is first claimed for a short lease while it is
-// being published, then marked published for the dedupe window; a failed publish releases it so
-// Twilio's retry can publish it.
+// acknowledged without a second event. A callback has several keys (its idempotency token or SID
+// key, and a digest of what its signature covers); it is a replay when any of them was
+// published, so a replay that changes only what the signature does not cover (an unsigned
+// header) is still recognised. A callback is first claimed under all its keys for a short lease
+// while it is being published, then marked published for the dedupe window; a failed publish
+// releases it so Twilio's retry can publish it.
 
-#include <string_view>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,15 +22,20 @@ enum class DedupeClaim {
   kInFlight,          // another request is publishing the same callback right now
 };
 
+// One callback's keys, none empty.
+using DedupeKeys = std::vector<std::string>;
+
 class CallbackDedupe {
  public:
   virtual ~CallbackDedupe() = default;
-  // `lease` bounds how long a claim lives if this process dies before finishing it.
-  virtual absl::StatusOr<DedupeClaim> Claim(std::string_view key, absl::Duration lease) = 0;
-  // Keeps `key` as published for `window`.
-  virtual absl::Status MarkPublished(std::string_view key, absl::Duration window) = 0;
-  // Drops a claim whose publish failed; a key already published is left alone.
-  virtual absl::Status Release(std::string_view key) = 0;
+  // Atomically: kAlreadyPublished when any key was published, else kInFlight when any is
+  // claimed, else claims them all. `lease` bounds how long a claim lives if this process dies
+  // before finishing it.
+  virtual absl::StatusOr<DedupeClaim> Claim(const DedupeKeys& keys, absl::Duration lease) = 0;
+  // Keeps every key as published for `window`.
+  virtual absl::Status MarkPublished(const DedupeKeys& keys, absl::Duration window) = 0;
+  // Drops the claims of a callback whose publish failed; keys already published are left alone.
+  virtual absl::Status Release(const DedupeKeys& keys) = 0;
 };
 
 }  // namespace klaxon::ingress

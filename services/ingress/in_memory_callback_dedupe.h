@@ -12,22 +12,31 @@ namespace klaxon::ingress {
 
 class InMemoryCallbackDedupe final : public CallbackDedupe {
  public:
-  absl::StatusOr<DedupeClaim> Claim(std::string_view key, absl::Duration) override {
+  absl::StatusOr<DedupeClaim> Claim(const DedupeKeys& keys, absl::Duration) override {
     std::lock_guard lock(mutex_);
     if (!error_.ok()) return error_;
-    auto [it, inserted] = states_.emplace(std::string(key), kClaimedState);
-    if (inserted) return DedupeClaim::kClaimed;
-    return it->second == kPublishedState ? DedupeClaim::kAlreadyPublished : DedupeClaim::kInFlight;
+    bool in_flight = false;
+    for (const std::string& key : keys) {
+      auto it = states_.find(key);
+      if (it == states_.end()) continue;
+      if (it->second == kPublishedState) return DedupeClaim::kAlreadyPublished;
+      in_flight = true;
+    }
+    if (in_flight) return DedupeClaim::kInFlight;
+    for (const std::string& key : keys) states_[key] = kClaimedState;
+    return DedupeClaim::kClaimed;
   }
-  absl::Status MarkPublished(std::string_view key, absl::Duration) override {
+  absl::Status MarkPublished(const DedupeKeys& keys, absl::Duration) override {
     std::lock_guard lock(mutex_);
-    states_[std::string(key)] = kPublishedState;
+    for (const std::string& key : keys) states_[key] = kPublishedState;
     return absl::OkStatus();
   }
-  absl::Status Release(std::string_view key) override {
+  absl::Status Release(const DedupeKeys& keys) override {
     std::lock_guard lock(mutex_);
-    auto it = states_.find(std::string(key));
-    if (it != states_.end() && it->second == kClaimedState) states_.erase(it);
+    for (const std::string& key : keys) {
+      auto it = states_.find(key);
+      if (it != states_.end() && it->second == kClaimedState) states_.erase(it);
+    }
     return absl::OkStatus();
   }
 

@@ -22,9 +22,11 @@
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/limits/rate.h"
 #include "common/redis/redis_client.h"
+#include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/ingress/client_address.h"
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
 #include "services/ingress/redis_callback_dedupe.h"
@@ -45,24 +47,36 @@ constexpr int kRedisConnections = 32;
 constexpr size_t kMaxWebhookBody = 64 * 1024;
 constexpr size_t kMaxWebhookHead = 16 * 1024;
 
+// Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
+constexpr size_t kMaxRateLimitedSources = 10'000;
+
 struct WebhookSettings {
   config::HostPort address;
   twilio::PublicBaseUrl public_url;
   std::vector<std::string> auth_tokens;  // primary first
   bool sandbox = false;
-  bool trust_forwarded_headers = false;
+  TrustedProxies trusted_proxies;
   int64_t rate_limit = 0;
   absl::Duration dedupe_window;
   absl::Duration header_timeout;
   absl::Duration body_timeout;
+  absl::Duration idle_timeout;
+  absl::Duration write_timeout;
+  int64_t max_connections = 0;
+  int64_t max_connections_per_source = 0;
   int64_t workers = 0;
 };
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  const std::optional<IpAddress> address = IpAddress::Parse(host);
+  return address && address->IsLoopback();
+}
 
 WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   WebhookSettings settings{
       .address = reader.HostPortValue("KLAXON_WEBHOOK_ADDR", "127.0.0.1:8080"),
       .sandbox = reader.Bool("KLAXON_TWILIO_SANDBOX", false),
-      .trust_forwarded_headers = reader.Bool("KLAXON_WEBHOOK_TRUST_FORWARDED", false),
       .rate_limit = reader.Int("KLAXON_WEBHOOK_RATE_LIMIT", 200, 1, 1'000'000),
       .dedupe_window = reader.Duration("KLAXON_WEBHOOK_DEDUPE_WINDOW", absl::Hours(48),
                                        absl::Hours(24), absl::Hours(24 * 30)),
@@ -70,6 +84,13 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
                                         absl::Milliseconds(100), absl::Seconds(60)),
       .body_timeout = reader.Duration("KLAXON_WEBHOOK_BODY_TIMEOUT", absl::Seconds(10),
                                       absl::Milliseconds(100), absl::Seconds(60)),
+      .idle_timeout = reader.Duration("KLAXON_WEBHOOK_IDLE_TIMEOUT", absl::Seconds(30),
+                                      absl::Milliseconds(100), absl::Minutes(10)),
+      .write_timeout = reader.Duration("KLAXON_WEBHOOK_WRITE_TIMEOUT", absl::Seconds(10),
+                                       absl::Milliseconds(100), absl::Seconds(60)),
+      .max_connections = reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS", 4096, 1, 1'000'000),
+      .max_connections_per_source =
+          reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS_PER_SOURCE", 256, 1, 1'000'000),
       .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
   const std::string public_url = reader.Url(
       "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
@@ -79,18 +100,39 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   } else if (!public_url.empty()) {
     reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));
   }
-  const std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
-  const std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
+  if (absl::StatusOr<TrustedProxies> proxies =
+          TrustedProxies::Parse(reader.Optional("KLAXON_WEBHOOK_TRUSTED_PROXIES", ""));
+      proxies.ok()) {
+    settings.trusted_proxies = *std::move(proxies);
+  } else {
+    reader.AddError("KLAXON_WEBHOOK_TRUSTED_PROXIES", std::string(proxies.status().message()));
+  }
+  if (!reader.Optional("KLAXON_WEBHOOK_TRUST_FORWARDED", "").empty()) {
+    reader.AddError("KLAXON_WEBHOOK_TRUST_FORWARDED",
+                    "no longer read: list the proxies' addresses in "
+                    "KLAXON_WEBHOOK_TRUSTED_PROXIES (CIDR ranges) instead");
+  }
+  // The sandbox's token is public: only a webhook port nobody else can reach may accept it.
+  if (settings.sandbox && !IsLoopbackHost(settings.address.host)) {
+    reader.AddError("KLAXON_TWILIO_SANDBOX",
+                    absl::StrCat("true is allowed only when KLAXON_WEBHOOK_ADDR binds a loopback "
+                                 "address (127.0.0.0/8 or ::1), not ",
+                                 settings.address.host));
+  }
+  std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
+  std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
   if (!primary.empty()) {
-    settings.auth_tokens.push_back(primary);
+    settings.auth_tokens.push_back(std::move(primary));
   } else if (settings.sandbox) {
     settings.auth_tokens.emplace_back(twilio::kSandboxAuthToken);
   } else {
     reader.AddError("KLAXON_TWILIO_AUTH_TOKEN",
-                    "is required to verify Twilio's webhooks (or KLAXON_TWILIO_AUTH_TOKEN_FILE; "
-                    "KLAXON_TWILIO_SANDBOX=true only against the local Twilio sandbox)");
+                    "is required to verify Twilio's webhooks (or KLAXON_TWILIO_AUTH_TOKEN_FILE)");
   }
-  if (!secondary.empty()) settings.auth_tokens.push_back(secondary);
+  if (!secondary.empty()) settings.auth_tokens.push_back(std::move(secondary));
+  // Moved-from strings may keep the bytes in their own buffer (short strings do).
+  runtime::WipeSecret(primary);
+  runtime::WipeSecret(secondary);
   return settings;
 }
 
@@ -154,15 +196,17 @@ class AlertIdMinter {
 };
 
 int Run() {
+  runtime::HardenProcessOrExit(kService);
   absl::StatusOr<std::unique_ptr<lifecycle::ShutdownSignal>> shutdown =
       lifecycle::ShutdownSignal::Create();
   if (!shutdown.ok()) {
     std::fprintf(stderr, "ingress: %s\n", std::string(shutdown.status().message()).c_str());
     return 1;
   }
-  const Settings settings = ReadSettings();
+  Settings settings = ReadSettings();
   auto runtime = runtime::ServiceRuntime::Create(kService, settings.common);
   config::ExitOnError(runtime.status(), kService);
+  runtime::WipeSecret(settings.common.pii_hmac_key);  // the logger's redactor holds its own copy
   const log::Logger& logger = (*runtime)->logger();
 
   auto redis =
@@ -210,7 +254,7 @@ int Run() {
     return 1;
   }
 
-  const WebhookSettings& webhook_settings = settings.webhook;
+  WebhookSettings& webhook_settings = settings.webhook;
   if (webhook_settings.sandbox) {
     logger.Warn("twilio_sandbox_mode", {{"detail",
                                          "webhooks signed with the local sandbox's "
@@ -218,11 +262,13 @@ int Run() {
   }
   RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix);
   timing::RealClock clock;
-  SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock);
-  WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger);
+  SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock,
+                                 kMaxRateLimitedSources);
+  WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger, clock);
+  // The tokens move into the handler, their only holder from here on.
   WebhookHandler webhook({.public_url = webhook_settings.public_url,
-                          .trust_forwarded_headers = webhook_settings.trust_forwarded_headers,
-                          .auth_tokens = webhook_settings.auth_tokens,
+                          .trusted_proxies = webhook_settings.trusted_proxies,
+                          .auth_tokens = std::move(webhook_settings.auth_tokens),
                           .topic = settings.common.Topic(kafka::kTwilioEvents),
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
@@ -233,9 +279,18 @@ int Run() {
       {.http = {.host = webhook_settings.address.host,
                 .port = webhook_settings.address.port,
                 .threads = 2,
-                .max_request_bytes = kMaxWebhookBody + kMaxWebhookHead,
+                .limits = {.max_head_bytes = kMaxWebhookHead, .max_body_bytes = kMaxWebhookBody},
+                .max_connections = static_cast<size_t>(webhook_settings.max_connections),
+                .max_connections_per_source =
+                    static_cast<size_t>(webhook_settings.max_connections_per_source),
+                .idle_timeout = webhook_settings.idle_timeout,
                 .header_timeout = webhook_settings.header_timeout,
-                .body_timeout = webhook_settings.body_timeout},
+                .body_timeout = webhook_settings.body_timeout,
+                .write_timeout = webhook_settings.write_timeout,
+                .on_refused =
+                    [&webhook_telemetry](int status, std::string_view reason) {
+                      webhook_telemetry.OnServerRefusal(status, reason);
+                    }},
        .pool = {.threads = static_cast<size_t>(webhook_settings.workers), .max_queued = 4096}},
       webhook);
   if (!webhook_server.ok()) {

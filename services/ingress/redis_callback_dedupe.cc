@@ -1,5 +1,6 @@
 #include "services/ingress/redis_callback_dedupe.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,13 +8,33 @@
 namespace klaxon::ingress {
 namespace {
 
-constexpr char kClaimed[] = "claimed";
-constexpr char kPublished[] = "published";
+// 'published' when any key is published, 'claimed' when any is claimed, else claims all and
+// answers 'new'. ARGV[1]: the lease in milliseconds.
+constexpr char kClaimScript[] = R"lua(
+local claimed = false
+for i = 1, #KEYS do
+  local state = redis.call('GET', KEYS[i])
+  if state == 'published' then return 'published' end
+  if state then claimed = true end
+end
+if claimed then return 'claimed' end
+for i = 1, #KEYS do redis.call('SET', KEYS[i], 'claimed', 'PX', ARGV[1]) end
+return 'new'
+)lua";
 
-// Deletes only a claim, never a published mark.
+// ARGV[1]: the dedupe window in milliseconds.
+constexpr char kMarkScript[] = R"lua(
+for i = 1, #KEYS do redis.call('SET', KEYS[i], 'published', 'PX', ARGV[1]) end
+return #KEYS
+)lua";
+
+// Deletes only claims, never a published mark.
 constexpr char kReleaseScript[] = R"lua(
-if redis.call('GET', KEYS[1]) == 'claimed' then return redis.call('DEL', KEYS[1]) end
-return 0
+local released = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == 'claimed' then released = released + redis.call('DEL', KEYS[i]) end
+end
+return released
 )lua";
 
 std::string Millis(absl::Duration duration) {
@@ -25,31 +46,35 @@ std::string Millis(absl::Duration duration) {
 RedisCallbackDedupe::RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix)
     : redis_(redis), key_prefix_(std::move(key_prefix)) {}
 
-std::string RedisCallbackDedupe::RedisKey(std::string_view key) const {
-  return absl::StrCat(key_prefix_, "twilio-callback:", std::string(key));
-}
-
-absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(std::string_view key, absl::Duration lease) {
-  // SET NX GET (Redis >= 7.0): sets only when absent and answers the value that was there, nil
-  // when this call claimed it; one atomic command, no script.
-  absl::StatusOr<redis::Reply> reply =
-      redis_.Command({"SET", RedisKey(key), kClaimed, "NX", "PX", Millis(lease), "GET"});
-  if (!reply.ok()) return reply.status();
-  if (reply->type == redis::Reply::Type::kNil) return DedupeClaim::kClaimed;
-  if (reply->type != redis::Reply::Type::kString) {
-    return absl::InternalError("callback dedupe SET NX GET answered something other than a string");
+absl::StatusOr<redis::Reply> RedisCallbackDedupe::Eval(const char* script, const DedupeKeys& keys,
+                                                       std::vector<std::string> args) const {
+  if (keys.empty()) return absl::InvalidArgumentError("a callback needs at least one dedupe key");
+  std::vector<std::string> command = {"EVAL", script, absl::StrCat(keys.size())};
+  for (const std::string& key : keys) {
+    command.push_back(absl::StrCat(key_prefix_, "twilio-callback:", key));
   }
-  if (reply->str == kPublished) return DedupeClaim::kAlreadyPublished;
-  if (reply->str == kClaimed) return DedupeClaim::kInFlight;
-  return absl::InternalError("callback dedupe key in Redis holds an unknown state");
+  for (std::string& arg : args) command.push_back(std::move(arg));
+  return redis_.Command(command);
 }
 
-absl::Status RedisCallbackDedupe::MarkPublished(std::string_view key, absl::Duration window) {
-  return redis_.Command({"SET", RedisKey(key), kPublished, "PX", Millis(window)}).status();
+absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(const DedupeKeys& keys,
+                                                       absl::Duration lease) {
+  absl::StatusOr<redis::Reply> reply = Eval(kClaimScript, keys, {Millis(lease)});
+  if (!reply.ok()) return reply.status();
+  if (reply->type == redis::Reply::Type::kString) {
+    if (reply->str == "new") return DedupeClaim::kClaimed;
+    if (reply->str == "published") return DedupeClaim::kAlreadyPublished;
+    if (reply->str == "claimed") return DedupeClaim::kInFlight;
+  }
+  return absl::InternalError("callback dedupe claim script answered something unexpected");
 }
 
-absl::Status RedisCallbackDedupe::Release(std::string_view key) {
-  return redis_.Command({"EVAL", kReleaseScript, "1", RedisKey(key)}).status();
+absl::Status RedisCallbackDedupe::MarkPublished(const DedupeKeys& keys, absl::Duration window) {
+  return Eval(kMarkScript, keys, {Millis(window)}).status();
+}
+
+absl::Status RedisCallbackDedupe::Release(const DedupeKeys& keys) {
+  return Eval(kReleaseScript, keys, {}).status();
 }
 
 }  // namespace klaxon::ingress

@@ -1,7 +1,8 @@
 #pragma once
-// CallbackDedupe in Redis: one key per callback, "claimed" with the lease as its TTL, then
-// "published" with the dedupe window as its TTL. Claim is one atomic SET NX GET, so two ingress
-// replicas racing on the same callback never both publish it.
+// CallbackDedupe in Redis: one key per dedupe key of a callback, "claimed" with the lease as its
+// TTL, then "published" with the dedupe window as its TTL. Claim is one Lua script over all of a
+// callback's keys, so two ingress replicas racing on the same callback (or on a replay of it
+// under another token) never both publish it.
 
 #include <string>
 
@@ -15,12 +16,14 @@ class RedisCallbackDedupe final : public CallbackDedupe {
   // Keys are `key_prefix` + "twilio-callback:" + the dedupe key.
   RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix);
 
-  absl::StatusOr<DedupeClaim> Claim(std::string_view key, absl::Duration lease) override;
-  absl::Status MarkPublished(std::string_view key, absl::Duration window) override;
-  absl::Status Release(std::string_view key) override;
+  absl::StatusOr<DedupeClaim> Claim(const DedupeKeys& keys, absl::Duration lease) override;
+  absl::Status MarkPublished(const DedupeKeys& keys, absl::Duration window) override;
+  absl::Status Release(const DedupeKeys& keys) override;
 
  private:
-  std::string RedisKey(std::string_view key) const;
+  // EVAL `script` over the Redis keys of `keys`, then `args`.
+  absl::StatusOr<redis::Reply> Eval(const char* script, const DedupeKeys& keys,
+                                    std::vector<std::string> args) const;
 
   redis::RedisClient& redis_;
   const std::string key_prefix_;

@@ -34,23 +34,23 @@ class RedisCallbackDedupeTest : public ::testing::Test {
 };
 
 TEST_F(RedisCallbackDedupeTest, ClaimPublishAndReplay) {
-  EXPECT_EQ(dedupe_->Claim("token:a", absl::Seconds(30)).value(), DedupeClaim::kClaimed);
-  EXPECT_EQ(dedupe_->Claim("token:a", absl::Seconds(30)).value(), DedupeClaim::kInFlight);
+  EXPECT_EQ(dedupe_->Claim({"token:a"}, absl::Seconds(30)).value(), DedupeClaim::kClaimed);
+  EXPECT_EQ(dedupe_->Claim({"token:a"}, absl::Seconds(30)).value(), DedupeClaim::kInFlight);
   EXPECT_GT(TtlMillis("token:a"), 0);
   EXPECT_LE(TtlMillis("token:a"), 30'000);
-  ASSERT_TRUE(dedupe_->MarkPublished("token:a", absl::Hours(48)).ok());
-  EXPECT_EQ(dedupe_->Claim("token:a", absl::Seconds(30)).value(), DedupeClaim::kAlreadyPublished);
+  ASSERT_TRUE(dedupe_->MarkPublished({"token:a"}, absl::Hours(48)).ok());
+  EXPECT_EQ(dedupe_->Claim({"token:a"}, absl::Seconds(30)).value(), DedupeClaim::kAlreadyPublished);
   // The published mark lives for the dedupe window, at least 24 hours.
   EXPECT_GT(TtlMillis("token:a"), 47 * 3600 * 1000LL);
 }
 
 TEST_F(RedisCallbackDedupeTest, ReleaseFreesAClaimButNeverAPublishedMark) {
-  ASSERT_EQ(dedupe_->Claim("token:b", absl::Seconds(30)).value(), DedupeClaim::kClaimed);
-  ASSERT_TRUE(dedupe_->Release("token:b").ok());
-  EXPECT_EQ(dedupe_->Claim("token:b", absl::Seconds(30)).value(), DedupeClaim::kClaimed);
-  ASSERT_TRUE(dedupe_->MarkPublished("token:b", absl::Hours(24)).ok());
-  ASSERT_TRUE(dedupe_->Release("token:b").ok());
-  EXPECT_EQ(dedupe_->Claim("token:b", absl::Seconds(30)).value(), DedupeClaim::kAlreadyPublished);
+  ASSERT_EQ(dedupe_->Claim({"token:b"}, absl::Seconds(30)).value(), DedupeClaim::kClaimed);
+  ASSERT_TRUE(dedupe_->Release({"token:b"}).ok());
+  EXPECT_EQ(dedupe_->Claim({"token:b"}, absl::Seconds(30)).value(), DedupeClaim::kClaimed);
+  ASSERT_TRUE(dedupe_->MarkPublished({"token:b"}, absl::Hours(24)).ok());
+  ASSERT_TRUE(dedupe_->Release({"token:b"}).ok());
+  EXPECT_EQ(dedupe_->Claim({"token:b"}, absl::Seconds(30)).value(), DedupeClaim::kAlreadyPublished);
 }
 
 TEST_F(RedisCallbackDedupeTest, OnlyOneOfManyConcurrentClaimsWins) {
@@ -58,12 +58,37 @@ TEST_F(RedisCallbackDedupeTest, OnlyOneOfManyConcurrentClaimsWins) {
   std::vector<std::jthread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      auto claim = dedupe_->Claim("sid:SM1:delivered:0", absl::Seconds(30));
+      auto claim = dedupe_->Claim({"sid:SM1:delivered:0", "signed:abc"}, absl::Seconds(30));
       if (claim.ok() && *claim == DedupeClaim::kClaimed) ++claimed;
     });
   }
   threads.clear();
   EXPECT_EQ(claimed.load(), 1);
+}
+
+// A replay whose token changed: its token key is new, its signed-content key is not.
+TEST_F(RedisCallbackDedupeTest, AnyPublishedKeyMakesAReplay) {
+  ASSERT_EQ(dedupe_->Claim({"token:c1", "signed:c"}, absl::Seconds(30)).value(),
+            DedupeClaim::kClaimed);
+  EXPECT_EQ(dedupe_->Claim({"token:c2", "signed:c"}, absl::Seconds(30)).value(),
+            DedupeClaim::kInFlight);
+  EXPECT_EQ(TtlMillis("token:c2"), -2) << "a refused claim sets no key";
+  ASSERT_TRUE(dedupe_->MarkPublished({"token:c1", "signed:c"}, absl::Hours(24)).ok());
+  EXPECT_EQ(dedupe_->Claim({"token:c2", "signed:c"}, absl::Seconds(30)).value(),
+            DedupeClaim::kAlreadyPublished);
+  EXPECT_EQ(dedupe_->Claim({"sid:SMc:delivered:0", "signed:c"}, absl::Seconds(30)).value(),
+            DedupeClaim::kAlreadyPublished);
+  EXPECT_GT(TtlMillis("signed:c"), 23 * 3600 * 1000LL);
+}
+
+TEST_F(RedisCallbackDedupeTest, ReleaseDropsEveryClaimOfTheCallback) {
+  ASSERT_EQ(dedupe_->Claim({"token:d", "signed:d"}, absl::Seconds(30)).value(),
+            DedupeClaim::kClaimed);
+  ASSERT_TRUE(dedupe_->Release({"token:d", "signed:d"}).ok());
+  EXPECT_EQ(TtlMillis("token:d"), -2);
+  EXPECT_EQ(TtlMillis("signed:d"), -2);
+  EXPECT_EQ(dedupe_->Claim({"token:d2", "signed:d"}, absl::Seconds(30)).value(),
+            DedupeClaim::kClaimed);
 }
 
 }  // namespace

@@ -5,32 +5,34 @@
 namespace klaxon::ingress {
 
 SourceRateLimiter::SourceRateLimiter(double per_second, timing::Clock& clock, size_t max_sources)
-    : per_second_(per_second), clock_(clock), max_sources_(max_sources) {}
-
-void SourceRateLimiter::Refill(Bucket& bucket, absl::Time now) const {
-  const double elapsed = absl::ToDoubleSeconds(now - bucket.refilled_at);
-  bucket.tokens = std::min(per_second_, bucket.tokens + std::max(0.0, elapsed) * per_second_);
-  bucket.refilled_at = now;
-}
+    : per_second_(per_second), clock_(clock), max_sources_(std::max<size_t>(1, max_sources)) {}
 
 bool SourceRateLimiter::Allow(std::string_view source) {
   const absl::Time now = clock_.Now();
   std::lock_guard lock(mutex_);
-  auto it = buckets_.find(std::string(source));
-  if (it == buckets_.end()) {
+  auto found = buckets_.find(source);
+  if (found != buckets_.end()) {
+    recency_.splice(recency_.begin(), recency_, found->second);
+  } else {
     if (buckets_.size() >= max_sources_) {
-      for (auto& [source_address, bucket] : buckets_) Refill(bucket, now);
-      std::erase_if(buckets_,
-                    [&](const auto& entry) { return entry.second.tokens >= per_second_; });
+      buckets_.erase(recency_.back().source);
+      recency_.pop_back();
     }
-    it = buckets_.emplace(std::string(source), Bucket{.tokens = per_second_, .refilled_at = now})
-             .first;
+    recency_.push_front({.source = std::string(source), .tokens = per_second_, .refilled_at = now});
+    buckets_.emplace(recency_.front().source, recency_.begin());
   }
-  Bucket& bucket = it->second;
-  Refill(bucket, now);
+  Bucket& bucket = recency_.front();
+  const double elapsed = std::max(0.0, absl::ToDoubleSeconds(now - bucket.refilled_at));
+  bucket.tokens = std::min(per_second_, bucket.tokens + elapsed * per_second_);
+  bucket.refilled_at = now;
   if (bucket.tokens < 1.0) return false;
   bucket.tokens -= 1.0;
   return true;
+}
+
+size_t SourceRateLimiter::tracked() const {
+  std::lock_guard lock(mutex_);
+  return buckets_.size();
 }
 
 }  // namespace klaxon::ingress

@@ -35,15 +35,32 @@ TEST(SourceRateLimiterTest, SourcesHaveTheirOwnBuckets) {
   EXPECT_EQ(AllowedOf(limiter, "10.0.0.2", 5), 2);
 }
 
-TEST(SourceRateLimiterTest, ForgetsFullBucketsWhenTrackingTooManySources) {
+TEST(SourceRateLimiterTest, EvictsTheLeastRecentlyUsedSourceAtCapacity) {
   timing::FakeClock clock;
   SourceRateLimiter limiter(1, clock, /*max_sources=*/2);
   EXPECT_TRUE(limiter.Allow("a"));
   EXPECT_TRUE(limiter.Allow("b"));
-  clock.SleepFor(absl::Seconds(2));  // a and b refilled: forgettable
-  EXPECT_TRUE(limiter.Allow("c"));
-  EXPECT_FALSE(limiter.Allow("c"));  // c's own bucket still limits
-  EXPECT_TRUE(limiter.Allow("a"));   // a starts afresh
+  EXPECT_FALSE(limiter.Allow("a"));  // a is now the most recently used
+  EXPECT_TRUE(limiter.Allow("c"));   // evicts b
+  EXPECT_EQ(limiter.tracked(), 2u);
+  EXPECT_FALSE(limiter.Allow("a"));  // a's empty bucket was kept
+  EXPECT_FALSE(limiter.Allow("c"));
+  EXPECT_TRUE(limiter.Allow("b"));   // b starts afresh
+}
+
+// Thousands of distinct addresses (a spoofing flood) never hold more than the cap, and a source
+// still in use keeps its limit through the flood.
+TEST(SourceRateLimiterTest, MemoryStaysBoundedUnderAFloodOfDistinctSources) {
+  timing::FakeClock clock;
+  SourceRateLimiter limiter(1, clock, /*max_sources=*/100);
+  ASSERT_TRUE(limiter.Allow("victim"));
+  for (int i = 0; i < 100'000; ++i) {
+    limiter.Allow("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+    if (i % 50 == 0) {
+      EXPECT_FALSE(limiter.Allow("victim")) << i;
+    }
+    ASSERT_LE(limiter.tracked(), 100u);
+  }
 }
 
 }  // namespace

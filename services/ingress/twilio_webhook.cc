@@ -45,7 +45,7 @@ absl::StatusOr<Int> OptionalNumber(const http::FormParams& params, std::string_v
   if (!absl::SimpleAtoi(*value, &parsed) || parsed < 0 ||
       parsed > static_cast<int64_t>(std::numeric_limits<Int>::max())) {
     return absl::InvalidArgumentError(
-        absl::StrCat(std::string(key), " must be a whole number, got \"", *value, "\""));
+        absl::StrCat(std::string(key), " must be a whole number"));
   }
   return static_cast<Int>(parsed);
 }

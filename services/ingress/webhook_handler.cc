@@ -41,12 +41,6 @@ std::string FirstEntry(std::string_view value) {
   return std::string(TrimSpaces(value.substr(0, value.find(','))));
 }
 
-// The last entry: the address the trusted proxy itself saw connecting.
-std::string LastEntry(std::string_view value) {
-  const size_t comma = value.rfind(',');
-  return std::string(TrimSpaces(comma == std::string_view::npos ? value : value.substr(comma + 1)));
-}
-
 // A JSON webhook body as parameters: a flat object whose values are scalars.
 absl::StatusOr<http::FormParams> DecodeJsonObject(const std::string& body) {
   const nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -74,6 +68,11 @@ http::Response Plain(int status, std::string body) {
 
 }  // namespace
 
+std::string SignedContentKey(std::string_view target, const http::FormParams& signed_params) {
+  return absl::StrCat("signed:",
+                      twilio::BodySha256Hex(twilio::CanonicalSignedData(target, signed_params)));
+}
+
 struct WebhookHandler::Outcome {
   http::Response response;
   std::string label;
@@ -93,7 +92,7 @@ WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
 std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
   std::string authority = options_.public_url.authority;
-  if (options_.trust_forwarded_headers) {
+  if (options_.trusted_proxies.Trusts(request.peer_address)) {
     if (auto proto = request.Header("X-Forwarded-Proto"); proto && !FirstEntry(*proto).empty()) {
       scheme = FirstEntry(*proto);
     }
@@ -119,12 +118,10 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
   if (!route) return {Plain(404, "no such webhook route\n"), "not_found", request.path};
   route_name = std::string(RouteName(*route));
 
-  std::string source = request.peer_address;
-  if (options_.trust_forwarded_headers) {
-    if (auto forwarded = request.Header("X-Forwarded-For"); forwarded && !forwarded->empty()) {
-      source = LastEntry(*forwarded);
-    }
-  }
+  const std::optional<std::string> forwarded_for = request.Header("X-Forwarded-For");
+  const std::string source = options_.trusted_proxies.ClientAddress(
+      request.peer_address,
+      forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
   if (!rate_limiter_.Allow(source)) {
     http::Response response = Plain(429, "too many requests from this address\n");
     response.headers.emplace_back("Retry-After", "1");
@@ -197,8 +194,12 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
     return Outcome{std::move(response), std::move(label), std::string(why.message())};
   };
 
+  // The event's own key (token, else SID) and a digest of exactly what the signature covers:
+  // a replay that changes or drops the unsigned token still matches the second.
+  const DedupeKeys dedupe_keys = {webhook->dedupe_key,
+                                  SignedContentKey(request.target, signed_request.params)};
   absl::StatusOr<DedupeClaim> claim =
-      dedupe_.Claim(webhook->dedupe_key, options_.publish_timeout + kClaimMargin);
+      dedupe_.Claim(dedupe_keys, options_.publish_timeout + kClaimMargin);
   if (!claim.ok()) return unavailable("dedupe_unavailable", claim.status());
   if (*claim == DedupeClaim::kAlreadyPublished) {
     telemetry_.OnDuplicate(route_name);
@@ -215,11 +216,11 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                                                     options_.publish_timeout);
   if (!published.ok()) {
     // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
-    dedupe_.Release(webhook->dedupe_key).IgnoreError();
+    dedupe_.Release(dedupe_keys).IgnoreError();
     return unavailable("kafka_unavailable", published);
   }
   telemetry_.OnPublished(now_() - publish_started);
-  if (absl::Status marked = dedupe_.MarkPublished(webhook->dedupe_key, options_.dedupe_window);
+  if (absl::Status marked = dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window);
       !marked.ok()) {
     // The event is durable; only a replay after the claim's lease could publish it twice.
     return {std::move(success), "accepted_unmarked", std::string(marked.message())};

@@ -8,14 +8,17 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/http/form.h"
 #include "common/http/server.h"
 #include "common/messaging/message.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/callback_dedupe.h"
+#include "services/ingress/client_address.h"
 #include "services/ingress/source_rate_limiter.h"
 #include "services/ingress/webhook_telemetry.h"
 
@@ -23,15 +26,22 @@ namespace klaxon::ingress {
 
 struct WebhookOptions {
   twilio::PublicBaseUrl public_url{};
-  // Take scheme, host and client address from X-Forwarded-Proto/-Host/-For; only behind a proxy
-  // that sets them, or anyone could pick the URL that is checked.
-  bool trust_forwarded_headers = false;
+  // Only a request whose connecting address is in these ranges has its scheme, host and client
+  // address taken from X-Forwarded-Proto/-Host/-For; anyone else could pick the URL that is
+  // checked and the address that is rate-limited. Empty trusts no one.
+  TrustedProxies trusted_proxies{};
   std::vector<std::string> auth_tokens{};  // primary first; any one may have signed
   std::string topic{};                     // klaxon.twilio.events, prefixed
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration dedupe_window = absl::Hours(48);
   size_t max_body_bytes = 64 * 1024;
 };
+
+// The dedupe key of what a callback's signature covers: SHA-256 of Twilio's signed data over the
+// request-target as received and the signed form parameters (none for a GET, whose query is in
+// the target, or for a JSON body, bound by the target's bodySHA256). Scheme and host are left
+// out: they come from configuration (or a trusted proxy), not from the callback.
+std::string SignedContentKey(std::string_view target, const http::FormParams& signed_params);
 
 class WebhookHandler {
  public:

@@ -35,7 +35,7 @@ class WebhookHandlerTest : public ::testing::Test {
  protected:
   WebhookHandlerTest()
       : logger_({.service = "ingress"}, *log::PhoneRedactor::Create("0123456789abcdef0123"), sink_),
-        telemetry_(registry_, logger_),
+        telemetry_(registry_, logger_, clock_),
         limiter_(1000, clock_) {}
 
   WebhookHandler& Handler(WebhookOptions options = {}) {
@@ -80,11 +80,11 @@ class WebhookHandlerTest : public ::testing::Test {
   std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
 
   static inline int next_token_ = 0;
+  timing::FakeClock clock_;
   log::MemorySink sink_;
   log::Logger logger_;
   prometheus::Registry registry_;
   WebhookTelemetry telemetry_;
-  timing::FakeClock clock_;
   SourceRateLimiter limiter_;
   InMemoryCallbackDedupe dedupe_;
   messaging::FakePublisher publisher_;
@@ -119,8 +119,43 @@ TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
                 [](const auto& header) { return header.first == "I-Twilio-Idempotency-Token"; });
   ASSERT_EQ(handler.Handle(untokened).status, 204);
   EXPECT_EQ(handler.Handle(untokened).status, 204);
-  EXPECT_EQ(publisher_.published().size(), 2u);  // one per dedupe key, not per delivery
-  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_dedupe_hits_total{route=\"message_status\"} 2"));
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_dedupe_hits_total{route=\"message_status\"} 3"));
+}
+
+// The token header is not signed: a captured callback replayed under a new token, or none, is
+// the same callback, for every route.
+TEST_F(WebhookHandlerTest, AReplayUnderAnotherOrNoTokenIsNeverPublishedTwice) {
+  WebhookHandler& handler = Handler();
+  const std::vector<std::pair<std::string, http::FormParams>> callbacks = {
+      {kStatusTarget, DeliveredParams()},
+      {"/twilio/messages/inbound",
+       {{"MessageSid", "SM9"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}}},
+      {"/twilio/calls/gather", {{"CallSid", "CA9"}, {"Digits", "1"}}},
+      {"/twilio/calls/status", {{"CallSid", "CA9"}, {"CallStatus", "completed"}}}};
+  for (const auto& [target, params] : callbacks) {
+    const http::Request original = SignedPost(target, params);
+    ASSERT_LT(handler.Handle(original).status, 300) << target;
+    http::Request replay = original;
+    SetHeader(replay, "I-Twilio-Idempotency-Token", "attacker-chosen");
+    EXPECT_LT(handler.Handle(replay).status, 300) << target;
+    std::erase_if(replay.headers,
+                  [](const auto& header) { return header.first == "I-Twilio-Idempotency-Token"; });
+    EXPECT_LT(handler.Handle(replay).status, 300) << target;
+  }
+  EXPECT_EQ(publisher_.published().size(), callbacks.size());
+}
+
+TEST(SignedContentKeyTest, CoversTheTargetAndEverySignedParameter) {
+  const http::FormParams params = DeliveredParams();
+  const std::string key = SignedContentKey(kStatusTarget, params);
+  EXPECT_THAT(key, ::testing::StartsWith("signed:"));
+  EXPECT_EQ(SignedContentKey(kStatusTarget, {params.rbegin(), params.rend()}), key)
+      << "Twilio's signed data sorts the parameters";
+  http::FormParams changed = params;
+  changed[1].second = "failed";
+  EXPECT_NE(SignedContentKey(kStatusTarget, changed), key);
+  EXPECT_NE(SignedContentKey("/twilio/messages/status?alert_id=x&attempt=2", params), key);
 }
 
 TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
@@ -197,7 +232,33 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
   SetHeader(request, "X-Forwarded-Proto", "https");
   SetHeader(request, "X-Forwarded-Host", "public.example.org");
   EXPECT_EQ(Handler().Handle(request).status, 403);
-  EXPECT_EQ(Handler({.trust_forwarded_headers = true}).Handle(request).status, 204);
+  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")})
+                .Handle(request)
+                .status,
+            403)
+      << "the peer (10.0.0.1) is not one of the proxies";
+  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")})
+                .Handle(request)
+                .status,
+            204);
+}
+
+TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
+  SourceRateLimiter strict(1, clock_);
+  WebhookHandler handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
+                          .trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
+                          .auth_tokens = {kToken},
+                          .topic = "t"},
+                         dedupe_, publisher_, strict, telemetry_, [this] { return clock_.Now(); });
+  const auto from = [&](const std::string& forwarded_for) {
+    http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+    SetHeader(request, "X-Forwarded-For", forwarded_for);
+    return handler.Handle(request).status;
+  };
+  EXPECT_EQ(from("198.51.100.1"), 204);
+  EXPECT_EQ(from("198.51.100.1"), 429);
+  EXPECT_EQ(from("6.6.6.6, 198.51.100.1"), 429) << "what the client wrote itself is not believed";
+  EXPECT_EQ(from("198.51.100.2"), 204);
 }
 
 TEST_F(WebhookHandlerTest, GetIsSignedOverTheWholeUrl) {
@@ -317,7 +378,8 @@ TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   ASSERT_EQ(
       dedupe_
-          .Claim("token:" + request.Header("I-Twilio-Idempotency-Token").value(), absl::Seconds(10))
+          .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
+                 absl::Seconds(10))
           .value(),
       DedupeClaim::kClaimed);
   EXPECT_EQ(Handler().Handle(request).status, 503);

@@ -1,6 +1,8 @@
 #include "services/ingress/webhook_telemetry.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 namespace klaxon::ingress {
 namespace {
@@ -8,9 +10,47 @@ namespace {
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+constexpr size_t kMaskedDigits = 6;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsNumberSeparator(char c) {
+  return c == '+' || c == '-' || c == '.' || c == '(' || c == ')' || c == ' ';
+}
+
 }  // namespace
 
-WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger)
+std::string SafeDetail(std::string_view detail, size_t max_bytes) {
+  const bool cut = detail.size() > max_bytes;
+  if (cut) detail = detail.substr(0, max_bytes);
+  std::string safe;
+  safe.reserve(detail.size() + 3);
+  size_t i = 0;
+  while (i < detail.size()) {
+    if (IsDigit(detail[i]) || detail[i] == '+') {
+      // A run of digits and separators: masked when it holds enough digits to be a number
+      // worth hiding.
+      size_t end = i;
+      size_t digits = 0;
+      while (end < detail.size() && (IsDigit(detail[end]) || IsNumberSeparator(detail[end]))) {
+        if (IsDigit(detail[end])) ++digits;
+        ++end;
+      }
+      if (digits >= kMaskedDigits) {
+        safe.push_back('#');
+        i = end;
+        continue;
+      }
+    }
+    const auto byte = static_cast<unsigned char>(detail[i]);
+    safe.push_back(byte >= 0x20 && byte < 0x7F ? detail[i] : '?');
+    ++i;
+  }
+  if (cut) safe.append("...");
+  return safe;
+}
+
+WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger,
+                                   timing::Clock& clock, RefusalLogLimits limits)
     : requests_(prometheus::BuildCounter()
                     .Name("klaxon_webhook_requests_total")
                     .Help("Twilio webhook requests by route and outcome (accepted, duplicate, "
@@ -29,13 +69,37 @@ WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Lo
                       .Name("klaxon_webhook_dedupe_hits_total")
                       .Help("Replayed Twilio callbacks acknowledged without a second event")
                       .Register(registry)),
+      server_refusals_(prometheus::BuildCounter()
+                           .Name("klaxon_webhook_server_refusals_total")
+                           .Help("Requests and connections the webhook HTTP server refused "
+                                 "itself (malformed, too large, too slow, over a connection "
+                                 "cap), by status and reason")
+                           .Register(registry)),
       ack_latency_(prometheus::BuildHistogram()
                        .Name("klaxon_webhook_kafka_ack_latency_seconds")
                        .Help("Time from publishing a Twilio event to Kafka's acknowledgement "
                              "(acks=all)")
                        .Register(registry)
                        .Add({}, kLatencyBuckets)),
-      logger_(logger) {}
+      logger_(logger),
+      clock_(clock),
+      limits_(limits),
+      log_tokens_(limits.burst),
+      log_refilled_(clock.Now()) {}
+
+int64_t WebhookTelemetry::AdmitLogLine() {
+  const absl::Time now = clock_.Now();
+  std::lock_guard lock(log_mutex_);
+  const double elapsed = std::max(0.0, absl::ToDoubleSeconds(now - log_refilled_));
+  log_tokens_ = std::min(limits_.burst, log_tokens_ + elapsed * limits_.lines_per_second);
+  log_refilled_ = now;
+  if (log_tokens_ < 1.0) {
+    ++suppressed_;
+    return -1;
+  }
+  log_tokens_ -= 1.0;
+  return std::exchange(suppressed_, 0);
+}
 
 void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outcome, int http_status,
                                   absl::Duration took, std::string_view detail) {
@@ -47,6 +111,8 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
   durations_.Add({{"route", std::string(route)}}, kLatencyBuckets)
       .Observe(absl::ToDoubleSeconds(took));
   if (http_status < 300 && detail.empty()) return;
+  const int64_t suppressed = AdmitLogLine();
+  if (suppressed < 0) return;
   // Refusals of bad requests are the sender's business; 5xx are ours to fix; a 2xx with a
   // detail was accepted with a caveat worth a look.
   const log::Level level = http_status >= 500  ? log::Level::kError
@@ -56,7 +122,22 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
               {{"route", std::string(route)},
                {"outcome", std::string(outcome)},
                {"status", http_status},
-               {"detail", std::string(detail)}});
+               {"detail", SafeDetail(detail, limits_.max_detail_bytes)},
+               {"suppressed_before", suppressed}});
+}
+
+void WebhookTelemetry::OnServerRefusal(int http_status, std::string_view reason) {
+  server_refusals_
+      .Add({{"status", std::to_string(http_status)},
+            {"reason", SafeDetail(reason, limits_.max_detail_bytes)}})
+      .Increment();
+  const int64_t suppressed = AdmitLogLine();
+  if (suppressed < 0) return;
+  logger_.Info("webhook_refused", {{"route", "unknown"},
+                                   {"outcome", "server_refused"},
+                                   {"status", http_status},
+                                   {"detail", SafeDetail(reason, limits_.max_detail_bytes)},
+                                   {"suppressed_before", suppressed}});
 }
 
 void WebhookTelemetry::OnSignatureFailure(std::string_view route) {

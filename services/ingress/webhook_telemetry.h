@@ -1,40 +1,76 @@
 #pragma once
 // What an SRE needs to know about Twilio's webhooks: requests by route and outcome, how long
 // they took, signature failures (a wrong token after a rotation shows up here first), replays
-// dropped by dedupe, and how long Kafka took to acknowledge the events.
+// dropped by dedupe, requests the HTTP server refused itself, and how long Kafka took to
+// acknowledge the events.
+//
+// Refusals are logged, but an attacker decides how many there are and what they hold: refusal
+// lines are sampled (a burst, then a steady rate; each line that is written says how many were
+// left out before it) and their detail is cut short, stripped to printable ASCII and has every
+// run of six or more digits (a phone number, say) masked. The metrics count every refusal.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/log/log.h"
+#include "common/timing/clock.h"
 
 namespace klaxon::ingress {
 
+struct RefusalLogLimits {
+  double lines_per_second = 5;
+  double burst = 20;
+  size_t max_detail_bytes = 120;
+};
+
+// `detail` as it may be logged: at most `max_bytes` (then "..."), printable ASCII only, digit
+// runs of six or more (separators + - . ( ) and space included) masked as "#".
+std::string SafeDetail(std::string_view detail, size_t max_bytes);
+
 class WebhookTelemetry {
  public:
-  WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger);
+  WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger,
+                   timing::Clock& clock, RefusalLogLimits limits = {});
 
   // One answered request. `outcome` is a short label (accepted, duplicate, forbidden, ...);
-  // `detail` says why for refusals and is logged, never holding personal data.
+  // `detail` says why for refusals and is logged (sampled, see above).
   void OnAnswered(std::string_view route, std::string_view outcome, int http_status,
                   absl::Duration took, std::string_view detail = {});
+  // A request the HTTP server refused before the handler saw it (a framing error, a deadline,
+  // a connection cap); `reason` is one of the server's fixed texts.
+  void OnServerRefusal(int http_status, std::string_view reason);
   void OnSignatureFailure(std::string_view route);
   void OnDuplicate(std::string_view route);
   void OnPublished(absl::Duration kafka_ack_latency);
 
  private:
+  // Takes a token from the log budget; returns how many lines were suppressed before this one,
+  // or -1 when this one is suppressed too.
+  int64_t AdmitLogLine();
+
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
   prometheus::Family<prometheus::Counter>& signature_failures_;
   prometheus::Family<prometheus::Counter>& duplicates_;
+  prometheus::Family<prometheus::Counter>& server_refusals_;
   prometheus::Histogram& ack_latency_;
   const log::Logger& logger_;
+  timing::Clock& clock_;
+  const RefusalLogLimits limits_;
+  std::mutex log_mutex_;
+  double log_tokens_;         // guarded by log_mutex_
+  absl::Time log_refilled_;   // guarded by log_mutex_
+  int64_t suppressed_ = 0;    // guarded by log_mutex_
 };
 
 }  // namespace klaxon::ingress

@@ -76,6 +76,7 @@ class Ingress {
   // Sends `request` to address_url() + request.path_and_query.
   testing::HttpResponse Send(const WebhookRequest& request) const;
   bool Running() { return process_ != nullptr && process_->Running(); }
+  pid_t pid() const { return process_ != nullptr ? process_->pid() : -1; }
   std::string Log() const { return process_ != nullptr ? process_->Log() : ""; }
 
  private:
