@@ -30,16 +30,6 @@ int HexValue(char c) {
   return -1;
 }
 
-bool IsCallerName(absl::string_view name) {
-  if (name.empty() || name.size() > kMaxCallerLength) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // 64 hex digits -> 32 raw bytes, or empty on malformed input.
 std::string DecodeHash(absl::string_view hex) {
   if (hex.size() != 2 * SHA256_DIGEST_LENGTH) return "";
@@ -55,6 +45,16 @@ std::string DecodeHash(absl::string_view hex) {
 
 }  // namespace
 
+bool IsCallerName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxCallerLength) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string HashApiKey(std::string_view api_key) {
   constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
@@ -66,38 +66,39 @@ std::string HashApiKey(std::string_view api_key) {
   return hex;
 }
 
-absl::StatusOr<ApiKeyRegistry> ApiKeyRegistry::Parse(std::string_view spec) {
-  const absl::string_view text =
-      absl::StripAsciiWhitespace(absl::string_view(spec.data(), spec.size()));
-  if (text.empty()) return absl::InvalidArgumentError("KLAXON_API_KEYS: no API keys configured");
+absl::StatusOr<ApiKeyRegistry> ApiKeyRegistry::Parse(std::string_view spec, CallerSet operators) {
   std::vector<Entry> entries;
-  std::set<std::string> callers;
   std::set<std::string> hashes;
   size_t position = 0;
-  for (absl::string_view raw : absl::StrSplit(text, ',')) {
-    ++position;
-    const absl::string_view entry = absl::StripAsciiWhitespace(raw);
-    const auto error = [&](absl::string_view problem) {
-      return absl::InvalidArgumentError(absl::StrCat("KLAXON_API_KEYS entry ", position, problem));
-    };
-    if (entry.empty()) return error(" is empty");
-    const size_t equals = entry.find('=');
-    // Without "caller=", the entry may be a bare hash (or worse, a key): never echo it.
-    if (equals == absl::string_view::npos) return error(" is not caller=sha256hex");
-    const absl::string_view caller = absl::StripAsciiWhitespace(entry.substr(0, equals));
-    if (!IsCallerName(caller)) {
-      return error(" has an invalid caller name (1 to 64 of A-Z a-z 0-9 . _ -)");
+  for (absl::string_view line : absl::StrSplit(absl::string_view(spec.data(), spec.size()), '\n')) {
+    const absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+    if (trimmed.empty() || trimmed.front() == '#') continue;
+    for (absl::string_view raw : absl::StrSplit(trimmed, ',')) {
+      ++position;
+      const absl::string_view entry = absl::StripAsciiWhitespace(raw);
+      const auto error = [&](absl::string_view problem) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("KLAXON_API_KEYS entry ", position, problem));
+      };
+      if (entry.empty()) return error(" is empty");
+      const size_t equals = entry.find('=');
+      // Without "caller=", the entry may be a bare hash (or worse, a key): never echo it.
+      if (equals == absl::string_view::npos) return error(" is not caller=sha256hex");
+      const absl::string_view caller = absl::StripAsciiWhitespace(entry.substr(0, equals));
+      if (!IsCallerName(std::string_view(caller.data(), caller.size()))) {
+        return error(" has an invalid caller name (1 to 64 of A-Z a-z 0-9 . _ -)");
+      }
+      const std::string hash = DecodeHash(absl::StripAsciiWhitespace(entry.substr(equals + 1)));
+      const std::string named = absl::StrCat(" (caller \"", caller, "\")");
+      if (hash.empty()) return error(absl::StrCat(named, ": hash is not 64 hex digits"));
+      if (!hashes.insert(hash).second) {
+        return error(absl::StrCat(named, ": same key hash as an earlier entry"));
+      }
+      entries.push_back(Entry{.caller = std::string(caller), .hash = hash});
     }
-    const std::string hash = DecodeHash(absl::StripAsciiWhitespace(entry.substr(equals + 1)));
-    const std::string named = absl::StrCat(" (caller \"", caller, "\")");
-    if (hash.empty()) return error(absl::StrCat(named, ": hash is not 64 hex digits"));
-    if (!callers.emplace(caller).second) return error(absl::StrCat(named, ": duplicate caller"));
-    if (!hashes.insert(hash).second) {
-      return error(absl::StrCat(named, ": same key hash as an earlier entry"));
-    }
-    entries.push_back(Entry{.caller = std::string(caller), .hash = hash});
   }
-  return ApiKeyRegistry(std::move(entries));
+  if (entries.empty()) return absl::InvalidArgumentError("KLAXON_API_KEYS: no API keys configured");
+  return ApiKeyRegistry(std::move(entries), std::move(operators));
 }
 
 absl::StatusOr<std::string> ApiKeyRegistry::Authenticate(std::string_view api_key) const {
@@ -111,6 +112,10 @@ absl::StatusOr<std::string> ApiKeyRegistry::Authenticate(std::string_view api_ke
   }
   if (match == nullptr) return absl::UnauthenticatedError(kUnauthenticated);
   return match->caller;
+}
+
+bool ApiKeyRegistry::IsOperator(std::string_view caller) const {
+  return operators_.find(caller) != operators_.end();
 }
 
 absl::StatusOr<std::string> BearerKey(
@@ -132,11 +137,11 @@ absl::StatusOr<std::string> BearerKey(const grpc::ServerContextBase& context) {
   return BearerKey(context.client_metadata());
 }
 
-absl::StatusOr<std::string> AuthenticateCall(const ApiKeyRegistry& registry,
+absl::StatusOr<std::string> AuthenticateCall(const CallerAuthenticator& authenticator,
                                              const grpc::ServerContextBase& context) {
   absl::StatusOr<std::string> key = BearerKey(context);
   if (!key.ok()) return key.status();
-  return registry.Authenticate(*key);
+  return authenticator.Authenticate(*key);
 }
 
 }  // namespace klaxon::auth

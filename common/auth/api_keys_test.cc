@@ -86,12 +86,38 @@ TEST(ApiKeyRegistryTest, RejectsBadCallerName) {
   EXPECT_THAT(status.message(), Not(HasSubstr(HashApiKey(kBillingKey))));
 }
 
-TEST(ApiKeyRegistryTest, RejectsDuplicateCaller) {
-  const absl::Status status =
-      ApiKeyRegistry::Parse(
-          absl::StrCat("billing=", HashApiKey(kBillingKey), ",billing=", HashApiKey(kPagerKey)))
-          .status();
-  EXPECT_THAT(status.message(), HasSubstr("entry 2 (caller \"billing\"): duplicate caller"));
+TEST(ApiKeyRegistryTest, AcceptsSeveralKeysPerCallerForRotation) {
+  const std::string next_key = "billing-next-key";
+  const absl::StatusOr<ApiKeyRegistry> registry = ApiKeyRegistry::Parse(
+      absl::StrCat("billing=", HashApiKey(kBillingKey), ",billing=", HashApiKey(next_key)));
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_EQ(registry->Authenticate(kBillingKey).value_or(""), "billing");
+  EXPECT_EQ(registry->Authenticate(next_key).value_or(""), "billing");
+}
+
+TEST(ApiKeyRegistryTest, ReadsOneEntryPerLineAndSkipsComments) {
+  const absl::StatusOr<ApiKeyRegistry> registry = ApiKeyRegistry::Parse(
+      absl::StrCat("# billing rotates in March\nbilling=", HashApiKey(kBillingKey), "\n\n  pager=",
+                   HashApiKey(kPagerKey), "\n"));
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_EQ(registry->size(), 2u);
+  EXPECT_EQ(registry->Authenticate(kPagerKey).value_or(""), "pager");
+}
+
+TEST(ApiKeyRegistryTest, OnlyCommentsIsNoKeys) {
+  EXPECT_EQ(ApiKeyRegistry::Parse("# nothing yet\n").status().message(),
+            "KLAXON_API_KEYS: no API keys configured");
+}
+
+TEST(ApiKeyRegistryTest, OperatorRoleIsPerCaller) {
+  const absl::StatusOr<ApiKeyRegistry> registry =
+      ApiKeyRegistry::Parse(absl::StrCat("billing=", HashApiKey(kBillingKey), ",oncall=",
+                                         HashApiKey(kPagerKey)),
+                            {"oncall"});
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_TRUE(registry->IsOperator("oncall"));
+  EXPECT_FALSE(registry->IsOperator("billing"));
+  EXPECT_FALSE(MakeRegistry().IsOperator("billing"));
 }
 
 TEST(ApiKeyRegistryTest, RejectsDuplicateHash) {

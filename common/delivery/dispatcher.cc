@@ -410,6 +410,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::DeadLetter(const AlertRequested& req
   *letter.mutable_request() = request;
   letter.set_reason(reason);
   letter.set_twilio_error_code(twilio_error_code);
+  letter.set_cause(std::string(cause));
   *letter.mutable_dead_lettered_at() = ToProto(ports_.clock.Now());
   if (absl::Status published = ports_.publisher.Publish({.topic = options_.dlq_topic,
                                                          .key = request.header().alert_id(),

@@ -17,6 +17,8 @@
 #include "common/delivery/dispatcher.h"
 #include "common/delivery/kafka_retry_scheduler.h"
 #include "common/delivery/limit_settings.h"
+#include "common/channels/redis_channel_switches.h"
+#include "common/delivery/channel_switch_limiter.h"
 #include "common/delivery/redis_attempt_ledger.h"
 #include "common/delivery/redis_in_flight_limit.h"
 #include "common/delivery/redis_send_limiter.h"
@@ -49,6 +51,7 @@ struct Settings {
   RetryPolicyOptions retry;
   absl::Duration settle_after;
   absl::Duration status_check_after;
+  absl::Duration channel_disabled_recheck;
   LimitSettings limits;
 };
 
@@ -104,6 +107,9 @@ Settings ReadSettings(const WorkerSpec& spec) {
   // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
   settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
                                                 absl::Seconds(1), absl::Minutes(5));
+  // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
+  settings.channel_disabled_recheck = reader.Duration(
+      "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
   settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
   settings.make_sender = spec.configure(reader, settings.twilio);
   config::ExitOnError(reader.Finish(), spec.service);
@@ -239,7 +245,15 @@ int RunWorker(const WorkerSpec& spec) {
   RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {
     return absl::Uniform<double>(*gen, 0.0, 1.0);
   });
-  RedisSendLimiter limiter(**redis, settings.redis_key_prefix, settings.limits.send, *redactor);
+  RedisSendLimiter redis_limiter(**redis, settings.redis_key_prefix, settings.limits.send,
+                                 *redactor);
+  channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
+  channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
+  // Read before the first message; then every second (unreadable: every channel stays on).
+  switches.Refresh().IgnoreError();
+  std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
+  ChannelSwitchLimiter limiter({.recheck = settings.channel_disabled_recheck}, switches,
+                               redis_limiter);
   const std::string worker_id = WorkerId(spec.service);
   RedisInFlightLimit in_flight(
       **redis,

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 
@@ -44,6 +45,9 @@ absl::StatusOr<StartedServer> StartServer(ServerOptions options) {
   }
   // Process-wide, read when a server is built: every Klaxon gRPC server serves grpc.health.v1.
   grpc::EnableDefaultHealthCheckService(true);
+  // Also process-wide: grpc.reflection.v1alpha.ServerReflection, so grpcurl and other tools list
+  // and call the services without a copy of the .proto files.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // Without this gRPC sets SO_REUSEPORT, and a second instance would silently share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

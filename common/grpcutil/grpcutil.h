@@ -1,7 +1,8 @@
 #pragma once
 // Glue between absl::Status (used at every Klaxon boundary) and gRPC, plus the one way Klaxon
 // services start a gRPC server: listening on host:port (port 0 for tests), with the standard
-// grpc.health.v1 health service enabled so Kubernetes and load balancers can probe it.
+// grpc.health.v1 health service enabled so Kubernetes and load balancers can probe it, and server
+// reflection (grpc.reflection.v1alpha) so grpcurl works without the .proto files.
 
 #include <functional>
 #include <memory>

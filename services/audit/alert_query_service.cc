@@ -118,7 +118,7 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
   return alert;
 }
 
-AlertQueryService::AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader,
+AlertQueryService::AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                                      AlertSearch& search, AlertWatcher& watcher,
                                      AuditMetrics& metrics,
                                      concurrency::BlockingExecutorOptions executor)
@@ -254,7 +254,7 @@ grpc::ServerWriteReactor<klaxon::alerts::v1::Alert>* AlertQueryService::WatchAle
     grpc::CallbackServerContext* context, const klaxon::alerts::v1::WatchAlertRequest* request) {
   absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys_, *context);
   absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> subscription =
-      caller.ok() ? watcher_.Subscribe(request->alert_id())
+      caller.ok() ? watcher_.Subscribe(request->alert_id(), *caller)
                   : absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>>(caller.status());
   auto* reactor = new WatchReactor(subscription.ok() ? *subscription : nullptr);
   if (!subscription.ok()) {

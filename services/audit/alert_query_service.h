@@ -30,7 +30,7 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
   // server down (open watches would hold it until its deadline), and destroy the service only
   // after the server has shut down; destruction finishes the calls still queued.
-  AlertQueryService(const auth::ApiKeyRegistry& api_keys, AlertReader& reader, AlertSearch& search,
+  AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader, AlertSearch& search,
                     AlertWatcher& watcher, AuditMetrics& metrics,
                     concurrency::BlockingExecutorOptions executor = {});
 
@@ -58,7 +58,7 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   grpc::ServerUnaryReactor* Serve(std::string_view rpc, grpc::CallbackServerContext* context,
                                   std::function<absl::Status(const std::string& caller)> work);
 
-  const auth::ApiKeyRegistry& api_keys_;
+  const auth::CallerAuthenticator& api_keys_;
   AlertReader& reader_;
   AlertSearch& search_;
   AlertWatcher& watcher_;

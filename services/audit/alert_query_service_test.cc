@@ -126,7 +126,7 @@ class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBac
   FakeAlertQueries queries_;
   crypto::BlindIndex blind_index_ = crypto::BlindIndex::Create(kBlindIndexKey).value();
   AlertSearch search_{queries_, blind_index_};
-  AlertWatcher watcher_{reader_, metrics_, {.max_watchers = 2}};
+  AlertWatcher watcher_{reader_, metrics_, clock_, {.max_watchers = 2}};
   AlertQueryService service_{keys_,    reader_,  search_,
                              watcher_, metrics_, {.threads = 2, .max_queued = 16}};
   std::unique_ptr<grpc::Server> server_;

@@ -35,11 +35,12 @@ AlertWatcher::Subscription::Wake AlertWatcher::Subscription::Wait() {
   return Wake::kChanged;
 }
 
-AlertWatcher::AlertWatcher(AlertReader& reader, AuditMetrics& metrics, AlertWatcherOptions options)
-    : reader_(reader), metrics_(metrics), options_(options) {}
+AlertWatcher::AlertWatcher(AlertReader& reader, AuditMetrics& metrics, timing::Clock& clock,
+                           AlertWatcherOptions options)
+    : reader_(reader), metrics_(metrics), clock_(clock), options_(options) {}
 
 absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> AlertWatcher::Subscribe(
-    std::string_view alert_id) {
+    std::string_view alert_id, std::string_view caller) {
   std::lock_guard lock(mutex_);
   if (shut_down_) {
     return absl::UnavailableError("audit is shutting down; watch again");
@@ -48,9 +49,20 @@ absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> AlertWatcher::Subscr
     return absl::ResourceExhaustedError(absl::StrCat("audit already serves ", options_.max_watchers,
                                                      " watches; retry with backoff"));
   }
+  auto open = per_caller_.find(caller);
+  if (options_.max_per_caller > 0 && open != per_caller_.end() &&
+      open->second >= options_.max_per_caller) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("caller ", absl::string_view(caller.data(), caller.size()), " already has ", open->second,
+                     " open watches, the cap per caller (KLAXON_WATCH_MAX_PER_CALLER=",
+                     options_.max_per_caller, "); close one or retry with backoff"));
+  }
   // The constructor is private to the watcher, so make_shared cannot reach it.
-  std::shared_ptr<Subscription> subscription(new Subscription(*this, std::string(alert_id)));
+  std::shared_ptr<Subscription> subscription(
+      new Subscription(*this, std::string(alert_id), std::string(caller),
+                       clock_.Now() + options_.max_lifetime));
   watches_.emplace(subscription->alert_id_, subscription.get());
+  ++per_caller_[subscription->caller_];
   metrics_.WatchStreams(static_cast<double>(watches_.size()));
   return subscription;
 }
@@ -61,6 +73,10 @@ void AlertWatcher::Unregister(Subscription* subscription) {
   for (auto it = first; it != last; ++it) {
     if (it->second == subscription) {
       watches_.erase(it);
+      if (auto open = per_caller_.find(subscription->caller_);
+          open != per_caller_.end() && --open->second == 0) {
+        per_caller_.erase(open);
+      }
       break;
     }
   }
@@ -83,6 +99,11 @@ absl::Status AlertWatcher::Watch(Subscription& subscription, std::string_view ca
         return absl::UnavailableError("audit is shutting down; watch again");
       case Subscription::Wake::kChanged:
         break;
+    }
+    if (clock_.Now() >= subscription.expires_at_) {
+      return absl::UnavailableError(absl::StrCat(
+          "the watch reached its maximum lifetime of ", absl::FormatDuration(options_.max_lifetime),
+          " (KLAXON_WATCH_MAX_LIFETIME); watch again to resume from the alert's current status"));
     }
     absl::StatusOr<std::optional<AlertRecord>> current =
         reader_.Stored(caller, subscription.alert_id_);

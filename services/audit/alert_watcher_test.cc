@@ -73,7 +73,7 @@ class AlertWatcherTest : public ::testing::Test, protected testing::FakeBackedRe
   // Starts a watch of kAlertId on its own thread; its result lands in result_.
   void StartWatch() {
     absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> subscription =
-        watcher_.Subscribe(kAlertId);
+        watcher_.Subscribe(kAlertId, "billing");
     ASSERT_TRUE(subscription.ok()) << subscription.status();
     subscription_ = *subscription;
     thread_ = std::jthread([this] {
@@ -92,7 +92,11 @@ class AlertWatcherTest : public ::testing::Test, protected testing::FakeBackedRe
     if (thread_.joinable()) thread_.join();
   }
 
-  AlertWatcher watcher_{reader_, metrics_, {.max_watchers = 2}};
+  AlertWatcher watcher_{
+      reader_,
+      metrics_,
+      clock_,
+      {.max_watchers = 3, .max_per_caller = 2, .max_lifetime = absl::Minutes(30)}};
   RecordingStream stream_;
   std::shared_ptr<AlertWatcher::Subscription> subscription_;
   absl::Status result_;
@@ -177,19 +181,54 @@ TEST_F(AlertWatcherTest, AlertThatVanishedIsNotFound) {
 TEST_F(AlertWatcherTest, AnotherCallersAlertIsNotFound) {
   StoreQueued();
   absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> subscription =
-      watcher_.Subscribe(kAlertId);
+      watcher_.Subscribe(kAlertId, "billing");
   ASSERT_TRUE(subscription.ok());
   EXPECT_EQ(watcher_.Watch(**subscription, "payments", absl::InfiniteFuture(), stream_).code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST_F(AlertWatcherTest, WatchesPastTheLimitAreRefusedUntilOneCloses) {
-  auto first = watcher_.Subscribe(kAlertId);
-  auto second = watcher_.Subscribe(kOtherAlertId);
-  ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_EQ(watcher_.Subscribe(kAlertId).status().code(), absl::StatusCode::kResourceExhausted);
+  auto first = watcher_.Subscribe(kAlertId, "billing");
+  auto second = watcher_.Subscribe(kOtherAlertId, "payments");
+  auto third = watcher_.Subscribe(kOtherAlertId, "pager");
+  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  EXPECT_EQ(watcher_.Subscribe(kAlertId, "ops").status().code(),
+            absl::StatusCode::kResourceExhausted);
   first->reset();
-  EXPECT_TRUE(watcher_.Subscribe(kAlertId).ok());
+  EXPECT_TRUE(watcher_.Subscribe(kAlertId, "ops").ok());
+}
+
+TEST_F(AlertWatcherTest, WatchesPastTheCallersCapAreRefusedNamingTheCap) {
+  auto first = watcher_.Subscribe(kAlertId, "billing");
+  auto second = watcher_.Subscribe(kOtherAlertId, "billing");
+  ASSERT_TRUE(first.ok() && second.ok());
+  const absl::Status refused = watcher_.Subscribe(kAlertId, "billing").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.message().find("KLAXON_WATCH_MAX_PER_CALLER=2"), absl::string_view::npos)
+      << refused;
+  // Another caller still gets a watch, and the capped one does once one of its watches closes.
+  EXPECT_TRUE(watcher_.Subscribe(kAlertId, "payments").ok());
+  second->reset();
+  EXPECT_TRUE(watcher_.Subscribe(kAlertId, "billing").ok());
+}
+
+TEST_F(AlertWatcherTest, WatchEndsUnavailableOnceItsLifetimeRanOut) {
+  StoreQueued();
+  StartWatch();
+  ASSERT_TRUE(stream_.WaitForSent(1));
+  clock_.Advance(absl::Minutes(29));
+  watcher_.RecheckAll();  // still young: the watch goes on
+  clock_.Advance(absl::Minutes(1));
+  watcher_.RecheckAll();
+  const absl::Status ended = Join();
+  EXPECT_EQ(ended.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(ended.message().find("KLAXON_WATCH_MAX_LIFETIME"), absl::string_view::npos) << ended;
+  EXPECT_EQ(stream_.sent(), std::vector<AlertStatus>{ALERT_STATUS_QUEUED});
+  // A new watch resumes from the alert's current status.
+  SetStatus(ALERT_STATUS_DELIVERED);
+  StartWatch();
+  EXPECT_TRUE(Join().ok()) << result_;
+  EXPECT_EQ(stream_.sent().back(), ALERT_STATUS_DELIVERED);
 }
 
 TEST_F(AlertWatcherTest, ShutdownEndsOpenWatchesAndRefusesNewOnes) {
@@ -198,7 +237,7 @@ TEST_F(AlertWatcherTest, ShutdownEndsOpenWatchesAndRefusesNewOnes) {
   ASSERT_TRUE(stream_.WaitForSent(1));
   watcher_.Shutdown();
   EXPECT_EQ(Join().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(watcher_.Subscribe(kAlertId).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(watcher_.Subscribe(kAlertId, "billing").status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(AlertWatcherTest, CancelEndsTheWatch) {

@@ -51,7 +51,8 @@ absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter) {
                                        .twilio_error_code = letter.twilio_error_code(),
                                        .recipient_country_code = recipient->country_code,
                                        .recipient_last4 = recipient->last4,
-                                       .dead_lettered_at = StoredTime(letter.dead_lettered_at())},
+                                       .dead_lettered_at = StoredTime(letter.dead_lettered_at()),
+                                       .cause = letter.cause()},
                            .recipient = *std::move(recipient)};
 }
 

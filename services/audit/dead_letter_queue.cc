@@ -51,6 +51,11 @@ absl::Status NotFound(absl::string_view alert_id) {
   return absl::NotFoundError(absl::StrCat("no dead letter for alert ", alert_id));
 }
 
+absl::Status OperatorsOnly(absl::string_view what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(what, " needs the operator role (KLAXON_OPERATOR_CALLERS)"));
+}
+
 }  // namespace
 
 events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& request,
@@ -90,18 +95,26 @@ DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore
       new_alert_id_(std::move(new_alert_id)),
       logger_(logger) {}
 
-absl::StatusOr<DeadLetterPage> DeadLetterQueue::List(absl::string_view caller,
-                                                     bool include_replayed, int page_size,
-                                                     absl::string_view page_token) {
-  if (page_size < 0 || page_size > kMaxPageSize) {
+absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
+                                                     const DeadLetterSelection& selection) {
+  if (selection.page_size < 0 || selection.page_size > kMaxPageSize) {
     return absl::InvalidArgumentError(absl::StrCat("page_size: must be 1 to ", kMaxPageSize,
                                                    " (0 means ", kDefaultPageSize, ")"));
   }
-  const int limit = page_size == 0 ? kDefaultPageSize : page_size;
-  DeadLetterQuery query{
-      .caller = std::string(caller), .include_replayed = include_replayed, .limit = limit + 1};
-  if (!page_token.empty()) {
-    absl::StatusOr<DeadLetterCursor> after = ParsePageToken(page_token);
+  if (selection.all_callers && !requester.is_operator) {
+    return OperatorsOnly("every caller's dead letters");
+  }
+  const int limit = selection.page_size == 0 ? kDefaultPageSize : selection.page_size;
+  DeadLetterQuery query{.caller = requester.caller,
+                        .include_replayed = selection.include_replayed,
+                        .filter = selection.filter,
+                        .limit = limit + 1};
+  if (selection.all_callers) {
+    query.all_callers = selection.caller.empty();
+    query.caller = selection.caller;
+  }
+  if (!selection.page_token.empty()) {
+    absl::StatusOr<DeadLetterCursor> after = ParsePageToken(selection.page_token);
     if (!after.ok()) return after.status();
     query.after = *std::move(after);
   }
@@ -115,10 +128,26 @@ absl::StatusOr<DeadLetterPage> DeadLetterQueue::List(absl::string_view caller,
   return page;
 }
 
-absl::StatusOr<StoredDeadLetter> DeadLetterQueue::Find(absl::string_view caller,
-                                                       absl::string_view alert_id) {
+absl::StatusOr<DeadLetterPage> DeadLetterQueue::List(const Requester& requester,
+                                                     const DeadLetterSelection& selection) {
+  return Page(requester, selection);
+}
+
+absl::StatusOr<std::string> DeadLetterQueue::Owner(const Requester& requester,
+                                                   absl::string_view alert_id) {
   if (absl::Status valid = CheckAlertId(alert_id); !valid.ok()) return valid;
-  absl::StatusOr<std::optional<StoredDeadLetter>> stored = store_.Get(caller, alert_id);
+  if (!requester.is_operator) return requester.caller;
+  absl::StatusOr<std::optional<std::string>> owner = store_.FindOwner(alert_id);
+  if (!owner.ok()) return owner.status();
+  if (!owner->has_value()) return NotFound(alert_id);
+  return **std::move(owner);
+}
+
+absl::StatusOr<StoredDeadLetter> DeadLetterQueue::Find(const Requester& requester,
+                                                       absl::string_view alert_id) {
+  absl::StatusOr<std::string> owner = Owner(requester, alert_id);
+  if (!owner.ok()) return owner.status();
+  absl::StatusOr<std::optional<StoredDeadLetter>> stored = store_.Get(*owner, alert_id);
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return NotFound(alert_id);
   return **std::move(stored);
@@ -142,9 +171,9 @@ absl::StatusOr<events::v1::AlertRequested> DeadLetterQueue::OpenRequest(
   return request;
 }
 
-absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(absl::string_view caller,
+absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(const Requester& requester,
                                                       absl::string_view alert_id) {
-  absl::StatusOr<StoredDeadLetter> stored = Find(caller, alert_id);
+  absl::StatusOr<StoredDeadLetter> stored = Find(requester, alert_id);
   if (!stored.ok()) return stored.status();
   DeadLetterDetail detail{.summary = stored->summary};
   if (!stored->wrapped_key.has_value()) {
@@ -158,21 +187,59 @@ absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(absl::string_view caller,
   return detail;
 }
 
-absl::StatusOr<ReplayResult> DeadLetterQueue::Replay(absl::string_view caller,
+absl::StatusOr<ReplayResult> DeadLetterQueue::Replay(const Requester& requester,
                                                      absl::string_view alert_id) {
+  absl::StatusOr<std::string> owner = Owner(requester, alert_id);
+  if (!owner.ok()) {
+    metrics_.Replay(absl::AsciiStrToLower(absl::StatusCodeToString(owner.status().code())));
+    return owner.status();
+  }
+  return ReplayOwned(*owner, alert_id, requester.caller);
+}
+
+absl::StatusOr<BulkReplayPage> DeadLetterQueue::ReplayMatching(const Requester& requester,
+                                                               DeadLetterSelection selection) {
+  if (!requester.is_operator) return OperatorsOnly("a bulk replay");
+  const DeadLetterFilter& filter = selection.filter;
+  if (filter.cause.empty() && !(filter.from.has_value() && filter.before.has_value())) {
+    return absl::InvalidArgumentError(
+        "filter: a bulk replay needs a cause or a whole time range (from and before)");
+  }
+  if (filter.from.has_value() && filter.before.has_value() && *filter.before <= *filter.from) {
+    return absl::InvalidArgumentError("filter: dead_lettered_before must be after the start");
+  }
+  selection.all_callers = true;
+  selection.include_replayed = false;
+  absl::StatusOr<DeadLetterPage> page = Page(requester, selection);
+  if (!page.ok()) return page.status();
+  BulkReplayPage done{.next_page_token = page->next_page_token};
+  for (const DeadLetterSummary& summary : page->dead_letters) {
+    done.replayed.push_back({.dead_letter_id = summary.alert_id,
+                             .caller = summary.caller,
+                             .result = ReplayOwned(summary.caller, summary.alert_id,
+                                                   requester.caller)});
+  }
+  return done;
+}
+
+absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view caller,
+                                                          absl::string_view alert_id,
+                                                          absl::string_view replayed_by) {
   absl::StatusOr<ReplayResult> result = [&]() -> absl::StatusOr<ReplayResult> {
-    absl::StatusOr<StoredDeadLetter> stored = Find(caller, alert_id);
-    if (!stored.ok()) return stored.status();
+    absl::StatusOr<std::optional<StoredDeadLetter>> found = store_.Get(caller, alert_id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound(alert_id);
+    const StoredDeadLetter& stored = **found;
     // Opened before the claim: a request that cannot be sent is never recorded as replayed.
-    absl::StatusOr<events::v1::AlertRequested> request = OpenRequest(*stored);
+    absl::StatusOr<events::v1::AlertRequested> request = OpenRequest(stored);
     if (!request.ok()) return request.status();
     ReplayClaim claim;
-    if (stored->summary.replayed_as.has_value()) {
-      claim = {.replayed_as = *stored->summary.replayed_as,
-               .replayed_at = stored->summary.replayed_at.value_or(absl::InfinitePast())};
+    if (stored.summary.replayed_as.has_value()) {
+      claim = {.replayed_as = *stored.summary.replayed_as,
+               .replayed_at = stored.summary.replayed_at.value_or(absl::InfinitePast())};
     } else {
       absl::StatusOr<ReplayClaim> claimed =
-          store_.ClaimReplay(caller, alert_id, new_alert_id_(), clock_.Now());
+          store_.ClaimReplay(caller, alert_id, new_alert_id_(), clock_.Now(), replayed_by);
       if (!claimed.ok()) return claimed.status();
       claim = *std::move(claimed);
     }
@@ -193,6 +260,7 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::Replay(absl::string_view caller,
     }
     logger_.Info("dead_letter_replayed", {{"alert_id", std::string(alert_id)},
                                           {"caller", std::string(caller)},
+                                          {"replayed_by", std::string(replayed_by)},
                                           {"replayed_as", claim.replayed_as},
                                           {"already_replayed", !claim.claimed}});
     return ReplayResult{.alert_id = claim.replayed_as, .already_replayed = !claim.claimed};

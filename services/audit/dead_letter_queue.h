@@ -2,7 +2,9 @@
 // The DLQ's use cases, behind the DeadLetters RPCs (docs/adr/0008-audit-records.md, "The DLQ is
 // a table, and a replay is a new alert"): list a caller's dead letters, show one with its
 // recipient and text opened, and replay one as a new alert. Every call is scoped to the caller:
-// another caller's dead letter is NOT_FOUND, exactly like one that does not exist.
+// another caller's dead letter is NOT_FOUND, exactly like one that does not exist. A requester
+// holding the operator role (docs/adr/0012) may list, show and replay every caller's, and replay
+// in bulk by cause and time range; each replay records who asked in the dead letter's audit trail.
 //
 // A replay publishes the request again as a NEW alert: a new UUIDv7, attempt 1, the same caller,
 // channel, recipient, text, metadata and voice policy, idempotency key "replay:<old id>",
@@ -39,6 +41,22 @@ struct DeadLetterQueueOptions {
   absl::Duration publish_timeout = absl::Seconds(5);
 };
 
+// Who asks: the authenticated caller, and whether it holds the operator role.
+struct Requester {
+  std::string caller{};
+  bool is_operator = false;
+};
+
+// Which dead letters a List or a bulk replay walks through, one page at a time.
+struct DeadLetterSelection {
+  bool include_replayed = false;  // List only; a bulk replay takes the pending ones
+  bool all_callers = false;       // every caller's, not only the requester's: operators only
+  std::string caller{};           // with all_callers: only this caller's ("" every caller)
+  DeadLetterFilter filter{};
+  int page_size = 0;  // 1 to 500; 0 means 50
+  std::string page_token{};
+};
+
 struct DeadLetterPage {
   std::vector<DeadLetterSummary> dead_letters{};
   std::string next_page_token{};  // empty on the last page
@@ -55,6 +73,18 @@ struct DeadLetterDetail {
 struct ReplayResult {
   std::string alert_id{};         // the new alert
   bool already_replayed = false;  // an earlier replay claimed it
+};
+
+// One dead letter of a bulk replay: its new alert, or why it was not replayed.
+struct BulkReplayItem {
+  std::string dead_letter_id{};
+  std::string caller{};
+  absl::StatusOr<ReplayResult> result = absl::UnknownError("not replayed");
+};
+
+struct BulkReplayPage {
+  std::vector<BulkReplayItem> replayed{};
+  std::string next_page_token{};  // empty once every match was handled
 };
 
 // The AlertRequested a replay publishes for `request` (see the header comment); `new_alert_id`
@@ -75,23 +105,39 @@ class DeadLetterQueue {
                   std::function<std::string()> new_alert_id, const log::Logger& logger);
 
   // kInvalidArgument for a page size outside 0 to 500 (0 means 50) or a token this queue did not
-  // hand out.
-  absl::StatusOr<DeadLetterPage> List(absl::string_view caller, bool include_replayed,
-                                      int page_size, absl::string_view page_token);
+  // hand out; kPermissionDenied for all_callers without the operator role.
+  absl::StatusOr<DeadLetterPage> List(const Requester& requester,
+                                      const DeadLetterSelection& selection);
 
-  // kInvalidArgument for an id that is not a canonical UUID; kNotFound for another caller's.
-  absl::StatusOr<DeadLetterDetail> Get(absl::string_view caller, absl::string_view alert_id);
+  // kInvalidArgument for an id that is not a canonical UUID; kNotFound for another caller's
+  // (unless the requester is an operator).
+  absl::StatusOr<DeadLetterDetail> Get(const Requester& requester, absl::string_view alert_id);
 
   // kNotFound like Get; kFailedPrecondition when the request was shredded (nothing left to
   // send); kUnavailable when the store or Kafka failed (replaying again is safe and answers
   // with the same id).
-  absl::StatusOr<ReplayResult> Replay(absl::string_view caller, absl::string_view alert_id);
+  absl::StatusOr<ReplayResult> Replay(const Requester& requester, absl::string_view alert_id);
+
+  // Operators only (kPermissionDenied otherwise): replays one page of the pending dead letters of
+  // every caller (or selection.caller's) that match selection.filter, each like Replay; one that
+  // fails is reported in its item and the page goes on. kInvalidArgument for a filter with neither
+  // a cause nor a whole time range (from and before): a bulk replay is never unbounded.
+  absl::StatusOr<BulkReplayPage> ReplayMatching(const Requester& requester,
+                                                DeadLetterSelection selection);
 
   // Reads the DLQ's depth into klaxon_audit_dead_letters_pending.
   absl::Status RefreshPending();
 
  private:
-  absl::StatusOr<StoredDeadLetter> Find(absl::string_view caller, absl::string_view alert_id);
+  // The caller whose dead letter the requester may act on: its own, or for an operator the
+  // dead letter's owner. kInvalidArgument for a malformed id, kNotFound when there is none.
+  absl::StatusOr<std::string> Owner(const Requester& requester, absl::string_view alert_id);
+  absl::StatusOr<StoredDeadLetter> Find(const Requester& requester, absl::string_view alert_id);
+  absl::StatusOr<ReplayResult> ReplayOwned(absl::string_view owner, absl::string_view alert_id,
+                                           absl::string_view replayed_by);
+  // The page of `selection` the store holds, one row beyond to know whether another follows.
+  absl::StatusOr<DeadLetterPage> Page(const Requester& requester,
+                                      const DeadLetterSelection& selection);
   // The sealed request, opened; kFailedPrecondition once shredded.
   absl::StatusOr<events::v1::AlertRequested> OpenRequest(const StoredDeadLetter& stored);
 

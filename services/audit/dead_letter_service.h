@@ -1,8 +1,8 @@
 #pragma once
 // klaxon.alerts.v1.DeadLetters over gRPC (callback API), on audit's port next to AlertQuery.
-// Authenticates the caller by API key, runs the DeadLetterQueue call on a BlockingExecutor (each
-// one waits on Postgres, a replay on Kafka too) and translates the answer. The logic is
-// DeadLetterQueue's.
+// Authenticates the caller by API key (and whether it holds the operator role), runs the
+// DeadLetterQueue call on a BlockingExecutor (each one waits on Postgres, a replay on Kafka too)
+// and translates the answer. The logic is DeadLetterQueue's.
 
 #include <functional>
 #include <string>
@@ -21,7 +21,7 @@ class DeadLetterService final : public klaxon::alerts::v1::DeadLetters::Callback
  public:
   // Borrowed; they must outlive the service. Destroy the service only after the gRPC server has
   // shut down; destruction finishes the calls still queued.
-  DeadLetterService(const auth::ApiKeyRegistry& api_keys, DeadLetterQueue& queue,
+  DeadLetterService(const auth::CallerAuthenticator& api_keys, DeadLetterQueue& queue,
                     concurrency::BlockingExecutorOptions executor = {});
 
   grpc::ServerUnaryReactor* ListDeadLetters(
@@ -35,13 +35,17 @@ class DeadLetterService final : public klaxon::alerts::v1::DeadLetters::Callback
       grpc::CallbackServerContext* context,
       const klaxon::alerts::v1::ReplayDeadLetterRequest* request,
       klaxon::alerts::v1::ReplayDeadLetterResponse* response) override;
+  grpc::ServerUnaryReactor* ReplayDeadLetters(
+      grpc::CallbackServerContext* context,
+      const klaxon::alerts::v1::ReplayDeadLettersRequest* request,
+      klaxon::alerts::v1::ReplayDeadLettersResponse* response) override;
 
  private:
-  // Authenticates, then runs `call(caller)` on the executor and finishes with its status.
+  // Authenticates, then runs `call(requester)` on the executor and finishes with its status.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                std::function<absl::Status(const std::string& caller)> call);
+                                std::function<absl::Status(const Requester& requester)> call);
 
-  const auth::ApiKeyRegistry& api_keys_;
+  const auth::CallerAuthenticator& api_keys_;
   DeadLetterQueue& queue_;
   concurrency::BlockingExecutor
       executor_;  // last: its destructor runs queued calls that use the members above

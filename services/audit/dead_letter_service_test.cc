@@ -7,6 +7,7 @@
 
 #include "common/grpcutil/grpcutil.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -21,16 +22,21 @@ using klaxon::alerts::v1::GetDeadLetterRequest;
 using klaxon::alerts::v1::ListDeadLettersRequest;
 using klaxon::alerts::v1::ListDeadLettersResponse;
 using klaxon::alerts::v1::ReplayDeadLetterRequest;
+using klaxon::alerts::v1::ReplayDeadLettersRequest;
+using klaxon::alerts::v1::ReplayDeadLettersResponse;
 using klaxon::alerts::v1::ReplayDeadLetterResponse;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kNewAlertId[] = "0190f1c4-0000-7000-8000-000000000001";
 constexpr char kBillingKey[] = "billing-secret-key";
 constexpr char kPaymentsKey[] = "payments-secret-key";
+constexpr char kOncallKey[] = "oncall-secret-key";
 
 auth::ApiKeyRegistry Keys() {
   return auth::ApiKeyRegistry::Parse("billing=" + auth::HashApiKey(kBillingKey) +
-                                     ",payments=" + auth::HashApiKey(kPaymentsKey))
+                                         ",payments=" + auth::HashApiKey(kPaymentsKey) +
+                                         ",oncall=" + auth::HashApiKey(kOncallKey),
+                                     {"oncall"})
       .value();
 }
 
@@ -125,6 +131,41 @@ TEST_F(DeadLetterServiceTest, AnotherCallersDeadLetterIsNotFound) {
   EXPECT_EQ(stub_->ReplayDeadLetter(Context(kPaymentsKey).get(), replay, &replayed).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DeadLetterServiceTest, OperatorListsEveryCallersDeadLettersWithTheirCaller) {
+  ListDeadLettersRequest request;
+  request.set_all_callers(true);
+  ListDeadLettersResponse response;
+  const grpc::Status status = stub_->ListDeadLetters(Context(kOncallKey).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.dead_letters_size(), 1);
+  EXPECT_EQ(response.dead_letters(0).caller(), "billing");
+  EXPECT_EQ(response.dead_letters(0).cause(), "max_attempts");
+  EXPECT_EQ(stub_->ListDeadLetters(Context(kPaymentsKey).get(), request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(DeadLetterServiceTest, OperatorReplaysInBulkByCauseAndTimeRange) {
+  ReplayDeadLettersRequest request;
+  request.mutable_filter()->set_cause("max_attempts");
+  prototime::SetTimestamp(testing::kDeadLetteredAt - absl::Minutes(1),
+                          request.mutable_filter()->mutable_dead_lettered_from());
+  prototime::SetTimestamp(testing::kDeadLetteredAt + absl::Minutes(1),
+                          request.mutable_filter()->mutable_dead_lettered_before());
+  ReplayDeadLettersResponse response;
+  EXPECT_EQ(stub_->ReplayDeadLetters(Context(kBillingKey).get(), request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status status =
+      stub_->ReplayDeadLetters(Context(kOncallKey).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.replayed_size(), 1);
+  EXPECT_EQ(response.replayed(0).dead_letter_id(), kAlertId);
+  EXPECT_EQ(response.replayed(0).caller(), "billing");
+  EXPECT_EQ(response.replayed(0).alert_id(), kNewAlertId);
+  EXPECT_EQ(response.next_page_token(), "");
+  ASSERT_EQ(store_.trail().size(), 1u);
+  EXPECT_EQ(store_.trail()[0].replayed_by, "oncall");
 }
 
 TEST_F(DeadLetterServiceTest, ACallWithoutAnApiKeyIsUnauthenticated) {

@@ -35,9 +35,14 @@ struct DeadLetterSummary {
   std::string recipient_country_code{};
   std::string recipient_last4{};
   absl::Time dead_lettered_at = absl::InfinitePast();
-  // The new alert once replayed, and when the replay claimed it.
+  // The new alert once replayed, when the replay claimed it and who asked for it (the caller,
+  // or an operator acting on the caller's dead letter).
   std::optional<std::string> replayed_as{};
   std::optional<absl::Time> replayed_at{};
+  // Why the worker gave up, "deadline" or "max_attempts"; "" for dead letters from before it was
+  // recorded.
+  std::string cause{};
+  std::optional<std::string> replayed_by{};
 
   friend bool operator==(const DeadLetterSummary&, const DeadLetterSummary&) = default;
 };
@@ -67,9 +72,21 @@ struct DeadLetterCursor {
   friend bool operator==(const DeadLetterCursor&, const DeadLetterCursor&) = default;
 };
 
+// Which dead letters; every field set must match.
+struct DeadLetterFilter {
+  std::string cause{};            // "" any
+  int32_t twilio_error_code = 0;  // 0 any
+  std::optional<absl::Time> from{};    // dead_lettered_at at or after
+  std::optional<absl::Time> before{};  // dead_lettered_at before
+
+  friend bool operator==(const DeadLetterFilter&, const DeadLetterFilter&) = default;
+};
+
 struct DeadLetterQuery {
   std::string caller{};
+  bool all_callers = false;  // every caller's (an operator's query), not only `caller`'s
   bool include_replayed = false;
+  DeadLetterFilter filter{};
   std::optional<DeadLetterCursor> after{};  // rows strictly after it in the order
   int limit = 50;
 };
@@ -99,13 +116,19 @@ class DeadLetterStore {
   virtual absl::StatusOr<std::optional<StoredDeadLetter>> Get(absl::string_view caller,
                                                               absl::string_view alert_id) = 0;
 
-  // Records `new_alert_id` and `now` as the replay of the caller's dead letter unless one is
-  // recorded already (a conditional update, so of concurrent claims exactly one wins and all
-  // return its id). kNotFound when the caller has no such dead letter.
+  // Whose dead letter `alert_id` (a canonical UUID) is; nullopt when there is none. For an
+  // operator, who may act on any caller's.
+  virtual absl::StatusOr<std::optional<std::string>> FindOwner(absl::string_view alert_id) = 0;
+
+  // Records `new_alert_id`, `now` and `replayed_by` as the replay of the caller's dead letter
+  // unless one is recorded already (a conditional update, so of concurrent claims exactly one
+  // wins and all return its id), and with the claim, in the same transaction, the event
+  // "dead_letter_replayed" in the dead letter's audit trail (who, when, the new alert).
+  // kNotFound when the caller has no such dead letter.
   virtual absl::StatusOr<ReplayClaim> ClaimReplay(absl::string_view caller,
                                                   absl::string_view alert_id,
-                                                  absl::string_view new_alert_id,
-                                                  absl::Time now) = 0;
+                                                  absl::string_view new_alert_id, absl::Time now,
+                                                  absl::string_view replayed_by) = 0;
 
   // Dead letters of every caller not replayed yet: the DLQ's depth.
   virtual absl::StatusOr<int64_t> CountPending() = 0;

@@ -14,7 +14,7 @@
 
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
-#include "common/auth/api_keys.h"
+#include "common/auth/reloadable_api_keys.h"
 #include "common/config/config.h"
 #include "common/crypto/blind_index.h"
 #include "common/crypto/local_keyring.h"
@@ -67,7 +67,7 @@ constexpr size_t kMaxPgConnections = 10;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
 // WatchAlert streams open at once, each holding a thread while it waits (ADR 0003).
-constexpr size_t kMaxWatchers = 256;
+constexpr int kMaxWatchers = 256;
 // audit_events partitions created at start beyond the current month (ADR 0008).
 constexpr int kEventPartitionsAhead = 2;
 
@@ -75,7 +75,7 @@ struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
-  std::string api_keys;
+  auth::ApiKeySettings api_keys;
   std::string pg_url;
   std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
   std::string blind_index_key;  // the recipient's blind index, its own key
@@ -84,6 +84,8 @@ struct Settings {
   int batch_size = 1000;
   int batch_writers = 2;           // batches written at once
   absl::Duration publish_timeout;  // a replay waits this long for Kafka's acknowledgement
+  int watch_max_per_caller = 32;   // WatchAlert streams one caller may hold open
+  absl::Duration watch_max_lifetime;  // after which a watch ends UNAVAILABLE, to be resumed
 };
 
 Settings ReadSettings() {
@@ -92,7 +94,7 @@ Settings ReadSettings() {
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
       .grpc_security = grpcutil::ReadServerSecurity(reader),
-      .api_keys = reader.Secret("KLAXON_API_KEYS"),
+      .api_keys = auth::ReadApiKeySettings(reader),
       .pg_url = reader.Secret("KLAXON_PG_URL"),
       .keyring = reader.Secret("KLAXON_KEYRING"),
       .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
@@ -101,13 +103,11 @@ Settings ReadSettings() {
       .batch_writers =
           static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4)),
       .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                         absl::Milliseconds(100), absl::Seconds(60))};
-  if (!settings.api_keys.empty()) {
-    if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
-        !parsed.ok()) {
-      reader.AddError("KLAXON_API_KEYS", std::string(parsed.message()));
-    }
-  }
+                                         absl::Milliseconds(100), absl::Seconds(60)),
+      .watch_max_per_caller = static_cast<int>(
+          reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers)),
+      .watch_max_lifetime = reader.Duration("KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1),
+                                            absl::Seconds(1), absl::Hours(24))};
   if (!settings.pg_url.empty()) {
     if (absl::Status parsed = pg::ParseConninfo(settings.pg_url).status(); !parsed.ok()) {
       reader.AddError("KLAXON_PG_URL", std::string(parsed.message()));
@@ -193,8 +193,9 @@ int Run() {
                                                   .delivery_timeout = settings.publish_timeout,
                                                   .log = (*runtime)->KafkaLog()});
   if (!publisher.ok()) return fail("create_publisher", publisher.status());
-  auto api_keys = auth::ApiKeyRegistry::Parse(settings.api_keys);
+  auto api_keys = auth::ReloadableApiKeys::Create(settings.api_keys, logger);
   if (!api_keys.ok()) return fail("parse_api_keys", api_keys.status());
+  std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
 
   AuditMetrics metrics((*runtime)->registry());
   // ReadSettings accepted the same keys, so these cannot fail in practice.
@@ -213,10 +214,13 @@ int Run() {
   AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
   AlertSearch search(queries, *blind_index);
-  AlertWatcher watcher(reader, metrics, {.max_watchers = kMaxWatchers});
+  AlertWatcher watcher(reader, metrics, clock,
+                       {.max_watchers = static_cast<size_t>(kMaxWatchers),
+                        .max_per_caller = static_cast<size_t>(settings.watch_max_per_caller),
+                        .max_lifetime = settings.watch_max_lifetime});
   PostgresStatusListener listener(settings.pg_url, logger, {});
   std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
-  AlertQueryService service(*api_keys, reader, search, watcher, metrics);
+  AlertQueryService service(**api_keys, reader, search, watcher, metrics);
 
   PostgresDeadLetterStore dead_letters(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
@@ -230,7 +234,7 @@ int Run() {
         return ids::NewUuidV7(absl::Now(), gen);
       },
       logger);
-  DeadLetterService dead_letter_service(*api_keys, dead_letter_queue);
+  DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
        .services = {service, dead_letter_service},

@@ -368,8 +368,8 @@ class PostgresWatchTest : public PostgresAlertQueriesTest {
     reader_ =
         std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_, logger_,
                                       AlertReaderOptions{.topics = Topics::WithPrefix("")});
-    watcher_ =
-        std::make_unique<AlertWatcher>(*reader_, metrics_, AlertWatcherOptions{.max_watchers = 4});
+    watcher_ = std::make_unique<AlertWatcher>(*reader_, metrics_, clock_,
+                                              AlertWatcherOptions{.max_watchers = 4});
   }
 
   void StartListener(absl::Duration recheck_interval) {
@@ -402,7 +402,7 @@ class PostgresWatchTest : public PostgresAlertQueriesTest {
   // Runs a watch of alert 1 on its own thread until it ends.
   void StartWatch() {
     absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> subscription =
-        watcher_->Subscribe(AlertId(1));
+        watcher_->Subscribe(AlertId(1), "billing");
     ASSERT_TRUE(subscription.ok()) << subscription.status();
     watch_thread_ = std::jthread([this, subscription = *subscription] {
       result_ = watcher_->Watch(*subscription, "billing", absl::InfiniteFuture(), stream_);

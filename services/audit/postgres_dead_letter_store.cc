@@ -14,15 +14,15 @@ constexpr char kSummaryColumns[] =
     "d.alert_id::text, d.caller, d.channel, d.attempt, d.reason, d.twilio_error_code, "
     "d.recipient_country_code, d.recipient_last4, "
     "(extract(epoch FROM d.dead_lettered_at) * 1000000)::bigint, d.replayed_as::text, "
-    "(extract(epoch FROM d.replayed_at) * 1000000)::bigint";
-constexpr int kSummaryColumnCount = 11;
+    "(extract(epoch FROM d.replayed_at) * 1000000)::bigint, d.cause, d.replayed_by";
+constexpr int kSummaryColumnCount = 13;
 
 constexpr char kInsertSql[] =
     "INSERT INTO dead_letters (alert_id, caller, channel, attempt, reason, twilio_error_code, "
     "  recipient_index, recipient_country_code, recipient_last4, request_ciphertext, "
-    "  dead_lettered_at) "
+    "  dead_lettered_at, cause) "
     "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-    "  'epoch'::timestamptz + $11::bigint * interval '1 microsecond') "
+    "  'epoch'::timestamptz + $11::bigint * interval '1 microsecond', $12) "
     "ON CONFLICT (alert_id) DO NOTHING";
 
 // A data key left behind without its dead letter can only be stale: the new ciphertext needs
@@ -35,9 +35,23 @@ constexpr char kUpsertKeySql[] =
 
 constexpr char kClaimSql[] =
     "UPDATE dead_letters SET replayed_as = $3::uuid, "
-    "  replayed_at = 'epoch'::timestamptz + $4::bigint * interval '1 microsecond' "
+    "  replayed_at = 'epoch'::timestamptz + $4::bigint * interval '1 microsecond', "
+    "  replayed_by = $5 "
     "WHERE alert_id = $1::uuid AND caller = $2 AND replayed_as IS NULL "
     "RETURNING replayed_as::text, (extract(epoch FROM replayed_at) * 1000000)::bigint";
+
+// The replay in the dead letter's audit trail (GetAuditTrail of the dead-lettered alert): who,
+// when, and the new alert. Once per dead letter, as the claim is.
+constexpr char kRecordReplaySql[] =
+    "INSERT INTO audit_events (occurred_at, event_key, alert_id, kind, caller, channel, attempt, "
+    "  reason) "
+    "SELECT d.replayed_at, 'dead_letter_replayed:' || d.alert_id::text, d.alert_id, "
+    "  'dead_letter_replayed', d.caller, d.channel, d.attempt, "
+    "  'replayed as ' || d.replayed_as::text || ' by ' || d.replayed_by "
+    "FROM dead_letters d WHERE d.alert_id = $1::uuid "
+    "ON CONFLICT DO NOTHING";
+
+constexpr char kOwnerSql[] = "SELECT caller FROM dead_letters WHERE alert_id = $1::uuid";
 
 constexpr char kClaimedSql[] =
     "SELECT replayed_as::text, (extract(epoch FROM replayed_at) * 1000000)::bigint "
@@ -57,6 +71,8 @@ DeadLetterSummary ReadSummary(const pqxx::row& row) {
   };
   if (!row[9].is_null()) summary.replayed_as = row[9].as<std::string>();
   if (!row[10].is_null()) summary.replayed_at = absl::FromUnixMicros(row[10].as<int64_t>());
+  summary.cause = row[11].as<std::string>();
+  if (!row[12].is_null()) summary.replayed_by = row[12].as<std::string>();
   return summary;
 }
 
@@ -71,7 +87,7 @@ absl::StatusOr<bool> PostgresDeadLetterStore::Add(const NewDeadLetter& letter) {
         static_cast<int64_t>(summary.attempt), summary.reason, summary.twilio_error_code,
         pqxx::binarystring(letter.recipient_index), summary.recipient_country_code,
         summary.recipient_last4, pqxx::binarystring(letter.request_ciphertext),
-        absl::ToUnixMicros(summary.dead_lettered_at));
+        absl::ToUnixMicros(summary.dead_lettered_at), summary.cause);
     added = inserted.affected_rows() == 1;
     if (added) {
       txn.exec_params(kUpsertKeySql, DataKeyOwner(kDeadLettersTable, summary.alert_id),
@@ -86,22 +102,44 @@ absl::StatusOr<bool> PostgresDeadLetterStore::Add(const NewDeadLetter& letter) {
 
 absl::StatusOr<std::vector<DeadLetterSummary>> PostgresDeadLetterStore::List(
     const DeadLetterQuery& query) {
-  std::string sql = absl::StrCat("SELECT ", kSummaryColumns, " FROM dead_letters d ",
-                                 "WHERE d.caller = $1 AND ($2 OR d.replayed_at IS NULL) ");
-  if (query.after.has_value()) {
-    absl::StrAppend(&sql,
-                    "AND (d.dead_lettered_at, d.alert_id) < ('epoch'::timestamptz + "
-                    "$4::bigint * interval '1 microsecond', $5::uuid) ");
-  }
-  absl::StrAppend(&sql, "ORDER BY d.dead_lettered_at DESC, d.alert_id DESC LIMIT $3");
+  // Unset filters are NULL parameters, so one statement serves every combination.
+  std::string sql = absl::StrCat(
+      "SELECT ", kSummaryColumns, " FROM dead_letters d ",
+      "WHERE ($1 OR d.caller = $2) AND ($3 OR d.replayed_at IS NULL) ",
+      "AND ($4::text IS NULL OR d.cause = $4) ",
+      "AND ($5::integer IS NULL OR d.twilio_error_code = $5) ",
+      "AND ($6::bigint IS NULL OR ",
+      "  d.dead_lettered_at >= 'epoch'::timestamptz + $6::bigint * interval '1 microsecond') ",
+      "AND ($7::bigint IS NULL OR ",
+      "  d.dead_lettered_at < 'epoch'::timestamptz + $7::bigint * interval '1 microsecond') ",
+      "AND ($9::bigint IS NULL OR (d.dead_lettered_at, d.alert_id) < ",
+      "  ('epoch'::timestamptz + $9::bigint * interval '1 microsecond', $10::uuid)) ",
+      "ORDER BY d.dead_lettered_at DESC, d.alert_id DESC LIMIT $8");
+  const DeadLetterFilter& filter = query.filter;
+  const auto micros = [](const std::optional<absl::Time>& time) -> std::optional<std::string> {
+    if (!time.has_value()) return std::nullopt;
+    return absl::StrCat(absl::ToUnixMicros(*time));
+  };
+  const std::optional<std::string> cause =
+      filter.cause.empty() ? std::nullopt : std::optional(filter.cause);
+  const std::optional<std::string> error_code =
+      filter.twilio_error_code == 0 ? std::nullopt
+                                    : std::optional(absl::StrCat(filter.twilio_error_code));
+  const std::optional<std::string> from = micros(filter.from);
+  const std::optional<std::string> before = micros(filter.before);
+  const std::optional<std::string> after_time =
+      query.after.has_value() ? micros(query.after->dead_lettered_at) : std::nullopt;
+  const std::optional<std::string> after_id =
+      query.after.has_value() ? std::optional(query.after->alert_id) : std::nullopt;
+  const auto or_null = [](const std::optional<std::string>& value) -> const char* {
+    return value.has_value() ? value->c_str() : nullptr;
+  };
   std::vector<DeadLetterSummary> found;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    const pqxx::result rows =
-        query.after.has_value()
-            ? txn.exec_params(sql, query.caller, query.include_replayed, query.limit,
-                              absl::ToUnixMicros(query.after->dead_lettered_at),
-                              query.after->alert_id)
-            : txn.exec_params(sql, query.caller, query.include_replayed, query.limit);
+    const pqxx::result rows = txn.exec_params(
+        sql, query.all_callers, query.caller, query.include_replayed, or_null(cause),
+        or_null(error_code), or_null(from), or_null(before), query.limit, or_null(after_time),
+        or_null(after_id));
     for (const pqxx::row row : rows) found.push_back(ReadSummary(row));
     return absl::OkStatus();
   });
@@ -136,17 +174,32 @@ absl::StatusOr<std::optional<StoredDeadLetter>> PostgresDeadLetterStore::Get(
   return found;
 }
 
+absl::StatusOr<std::optional<std::string>> PostgresDeadLetterStore::FindOwner(
+    absl::string_view alert_id) {
+  std::optional<std::string> owner;
+  absl::Status status = db_.Transact([&](pqxx::work& txn) {
+    const pqxx::result rows = txn.exec_params(kOwnerSql, std::string(alert_id));
+    if (!rows.empty()) owner = rows[0][0].as<std::string>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return owner;
+}
+
 absl::StatusOr<ReplayClaim> PostgresDeadLetterStore::ClaimReplay(absl::string_view caller,
                                                                  absl::string_view alert_id,
                                                                  absl::string_view new_alert_id,
-                                                                 absl::Time now) {
+                                                                 absl::Time now,
+                                                                 absl::string_view replayed_by) {
   ReplayClaim claim;
   absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
     // A concurrent claim holds the row until it commits; this update then re-reads it, matches
     // nothing, and the select below sees the winner's id.
-    pqxx::result rows = txn.exec_params(kClaimSql, std::string(alert_id), std::string(caller),
-                                        std::string(new_alert_id), absl::ToUnixMicros(now));
+    pqxx::result rows =
+        txn.exec_params(kClaimSql, std::string(alert_id), std::string(caller),
+                        std::string(new_alert_id), absl::ToUnixMicros(now), std::string(replayed_by));
     claim.claimed = !rows.empty();
+    if (claim.claimed) txn.exec_params(kRecordReplaySql, std::string(alert_id));
     if (rows.empty())
       rows = txn.exec_params(kClaimedSql, std::string(alert_id), std::string(caller));
     if (rows.empty()) {

@@ -39,7 +39,7 @@ class PostgresDeadLetterStoreTest : public ::testing::Test {
 
   // A dead letter of `caller`, sealed as the consumer seals it.
   NewDeadLetter Letter(const std::string& alert_id, const std::string& caller = "billing",
-                       absl::Time at = kT0) {
+                       absl::Time at = kT0, const std::string& cause = "max_attempts") {
     absl::StatusOr<SealedRecord> sealed = personal_data_.Seal(
         kDeadLettersTable, alert_id,
         {{kRequestColumn, testing::Request(alert_id, caller).SerializeAsString()}});
@@ -52,7 +52,8 @@ class PostgresDeadLetterStoreTest : public ::testing::Test {
                         .twilio_error_code = 30008,
                         .recipient_country_code = "1",
                         .recipient_last4 = "0123",
-                        .dead_lettered_at = at},
+                        .dead_lettered_at = at,
+                        .cause = cause},
             .recipient_index = blind_index_.Compute(testing::kRecipient),
             .request_ciphertext = sealed->ciphertext.at(kRequestColumn),
             .wrapped_key = sealed->wrapped_key};
@@ -115,7 +116,7 @@ TEST_F(PostgresDeadLetterStoreTest, GetReadsBackWhatOpensToTheRequest) {
 TEST_F(PostgresDeadLetterStoreTest, AnotherCallersDeadLetterIsNotThere) {
   ASSERT_TRUE(store_->Add(Letter(kAlertId, "payments")).ok());
   EXPECT_FALSE(store_->Get("billing", kAlertId).value().has_value());
-  EXPECT_EQ(store_->ClaimReplay("billing", kAlertId, kOtherAlertId, kT0).status().code(),
+  EXPECT_EQ(store_->ClaimReplay("billing", kAlertId, kOtherAlertId, kT0, "billing").status().code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -135,7 +136,7 @@ TEST_F(PostgresDeadLetterStoreTest, ConcurrentReplaysAllGetTheFirstClaimsId) {
       threads.emplace_back([&, i] {
         claims[static_cast<size_t>(i)] = store_->ClaimReplay(
             "billing", kAlertId, absl::StrCat("0190f1c4-0000-7000-8000-00000000000", i),
-            kT0 + absl::Seconds(i));
+            kT0 + absl::Seconds(i), "billing");
       });
     }
   }
@@ -149,6 +150,63 @@ TEST_F(PostgresDeadLetterStoreTest, ConcurrentReplaysAllGetTheFirstClaimsId) {
   EXPECT_EQ(ids.size(), 1u);
   EXPECT_EQ(claimed, 1);
   EXPECT_EQ(Sql("SELECT replayed_as::text FROM dead_letters"), *ids.begin());
+  // The one winning claim is the one replay in the dead letter's audit trail.
+  EXPECT_EQ(Sql("SELECT count(*) FROM audit_events WHERE kind = 'dead_letter_replayed'"), "1");
+}
+
+TEST_F(PostgresDeadLetterStoreTest, AReplayIsRecordedInTheAuditTrailWithWhoAndTheNewAlert) {
+  ASSERT_TRUE(store_->Add(Letter(kAlertId)).ok());
+  ASSERT_TRUE(store_->ClaimReplay("billing", kAlertId, kOtherAlertId, kT0, "oncall").ok());
+  EXPECT_EQ(Sql(absl::StrCat("SELECT reason FROM audit_events WHERE alert_id = '", kAlertId,
+                             "' AND kind = 'dead_letter_replayed'")),
+            absl::StrCat("replayed as ", kOtherAlertId, " by oncall"));
+  EXPECT_EQ(Sql("SELECT (extract(epoch FROM occurred_at) * 1000000)::bigint FROM audit_events"),
+            absl::StrCat(absl::ToUnixMicros(kT0)));
+  EXPECT_EQ(Sql("SELECT caller FROM audit_events"), "billing");
+  const std::optional<StoredDeadLetter> stored = store_->Get("billing", kAlertId).value();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->summary.replayed_by, "oncall");
+  EXPECT_EQ(stored->summary.cause, "max_attempts");
+}
+
+TEST_F(PostgresDeadLetterStoreTest, FindOwnerNamesTheCallerOfAnyDeadLetter) {
+  ASSERT_TRUE(store_->Add(Letter(kAlertId, "payments")).ok());
+  EXPECT_EQ(store_->FindOwner(kAlertId).value(), "payments");
+  EXPECT_EQ(store_->FindOwner(kOtherAlertId).value(), std::nullopt);
+}
+
+TEST_F(PostgresDeadLetterStoreTest, ListFiltersByCallerScopeCauseErrorCodeAndTime) {
+  constexpr char kThird[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6f";
+  ASSERT_TRUE(store_->Add(Letter(kAlertId, "billing", kT0)).ok());
+  ASSERT_TRUE(store_->Add(Letter(kOtherAlertId, "payments", kT0 + absl::Minutes(1))).ok());
+  ASSERT_TRUE(store_->Add(Letter(kThird, "payments", kT0 + absl::Hours(1), "deadline")).ok());
+  auto ids = [](const std::vector<DeadLetterSummary>& rows) {
+    std::vector<std::string> found;
+    for (const DeadLetterSummary& row : rows) found.push_back(row.alert_id);
+    return found;
+  };
+  EXPECT_THAT(ids(store_->List({.all_callers = true, .limit = 10}).value()),
+              ElementsAre(kThird, kOtherAlertId, kAlertId));
+  EXPECT_THAT(
+      ids(store_->List({.all_callers = true, .filter = {.cause = "deadline"}, .limit = 10})
+              .value()),
+      ElementsAre(kThird));
+  EXPECT_THAT(ids(store_
+                      ->List({.all_callers = true,
+                              .filter = {.from = kT0, .before = kT0 + absl::Minutes(30)},
+                              .limit = 10})
+                      .value()),
+              ElementsAre(kOtherAlertId, kAlertId));
+  EXPECT_THAT(
+      ids(store_->List({.all_callers = true, .filter = {.twilio_error_code = 30008}, .limit = 10})
+              .value()),
+      ElementsAre(kThird, kOtherAlertId, kAlertId));
+  EXPECT_TRUE(
+      store_->List({.all_callers = true, .filter = {.twilio_error_code = 21211}, .limit = 10})
+          .value()
+          .empty());
+  EXPECT_THAT(ids(store_->List({.caller = "payments", .limit = 10}).value()),
+              ElementsAre(kThird, kOtherAlertId));
 }
 
 TEST_F(PostgresDeadLetterStoreTest, ListPagesNewestFirstAndLeavesReplayedOutUnlessAsked) {
@@ -169,7 +227,7 @@ TEST_F(PostgresDeadLetterStoreTest, ListPagesNewestFirstAndLeavesReplayedOutUnle
                               .limit = 10})
                       .value()),
               ElementsAre(kAlertId));
-  ASSERT_TRUE(store_->ClaimReplay("billing", kOtherAlertId, kAlertId, kT0).ok());
+  ASSERT_TRUE(store_->ClaimReplay("billing", kOtherAlertId, kAlertId, kT0, "billing").ok());
   EXPECT_THAT(ids(store_->List({.caller = "billing", .limit = 10}).value()), ElementsAre(kAlertId));
   const std::vector<DeadLetterSummary> all =
       store_->List({.caller = "billing", .include_replayed = true, .limit = 1}).value();

@@ -78,6 +78,9 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
 
   const absl::Time started = now_();
   if (!record->published) {
+    if (options_.switches != nullptr) {
+      if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) return on;
+    }
     // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
     if (options_.quota != nullptr) {
       if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) return admitted;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/channels/channel_switches.h"
 #include "common/messaging/message.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/caller_quota.h"
@@ -30,6 +31,10 @@ struct IntakeOptions {
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration idempotency_window = absl::Hours(24);
   CallerQuota* quota = nullptr;  // borrowed; none: callers are not limited
+  // Borrowed; none: every channel is on. A new alert for a channel an operator switched off is
+  // refused with FAILED_PRECONDITION naming the switch (docs/adr/0012); a repeat of an alert
+  // already accepted still answers with its id.
+  const channels::ChannelSwitchboard* switches = nullptr;
 };
 
 // What AlertIntake reports for metrics and logs; implemented by the service's observer.

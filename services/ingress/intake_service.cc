@@ -4,7 +4,7 @@
 
 namespace klaxon::ingress {
 
-IntakeService::IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake,
+IntakeService::IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
                              AlertCancellation& cancellation)
     : api_keys_(api_keys), intake_(intake), cancellation_(cancellation) {}
 

@@ -14,7 +14,7 @@ namespace klaxon::ingress {
 class IntakeService final : public alerts::v1::AlertIntake::Service {
  public:
   // All are borrowed and must outlive the service.
-  IntakeService(const auth::ApiKeyRegistry& api_keys, AlertIntake& intake,
+  IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
                 AlertCancellation& cancellation);
 
   grpc::Status SendAlert(grpc::ServerContext* context, const alerts::v1::SendAlertRequest* request,
@@ -24,7 +24,7 @@ class IntakeService final : public alerts::v1::AlertIntake::Service {
                            alerts::v1::CancelAlertResponse* response) override;
 
  private:
-  const auth::ApiKeyRegistry& api_keys_;
+  const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;
   AlertCancellation& cancellation_;
 };

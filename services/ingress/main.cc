@@ -7,11 +7,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/auth/api_keys.h"
+#include "common/auth/reloadable_api_keys.h"
+#include "common/channels/redis_channel_switches.h"
 #include "common/config/config.h"
 #include "common/delivery/redis_stopped_alerts.h"
 #include "common/grpcutil/grpcutil.h"
@@ -140,7 +143,7 @@ struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
-  std::optional<auth::ApiKeyRegistry> api_keys;  // set once Finish() passed
+  auth::ApiKeySettings api_keys;
   std::string redis_url;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
@@ -170,14 +173,7 @@ Settings ReadSettings() {
     reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
   }
   if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
-  if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
-    absl::StatusOr<auth::ApiKeyRegistry> parsed = auth::ApiKeyRegistry::Parse(keys);
-    if (parsed.ok()) {
-      settings.api_keys = *std::move(parsed);
-    } else {
-      reader.AddError("KLAXON_API_KEYS", std::string(parsed.status().message()));
-    }
-  }
+  settings.api_keys = auth::ReadApiKeySettings(reader);
   config::ExitOnError(reader.Finish(), kService);
   return settings;
 }
@@ -220,7 +216,8 @@ int Run() {
        .properties = {{"linger.ms",
                        absl::StrCat(absl::ToInt64Milliseconds(settings.publish_linger))}},
        .log = (*runtime)->KafkaLog()});
-  for (const absl::Status& status : {redis.status(), publisher.status()}) {
+  auto api_keys = auth::ReloadableApiKeys::Create(settings.api_keys, logger);
+  for (const absl::Status& status : {redis.status(), publisher.status(), api_keys.status()}) {
     if (!status.ok()) {
       logger.Error("startup_failed", {{"error", std::string(status.message())}});
       return 1;
@@ -231,12 +228,18 @@ int Run() {
   IntakeTelemetry telemetry((*runtime)->registry(), logger);
   AlertIdMinter minter;
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
+  // The operators' channel switches (docs/adr/0012), read now and then every second.
+  channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
+  channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
+  switches.Refresh().IgnoreError();
+  std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
   AlertIntake intake(
       {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                   .voice = settings.common.Topic(kafka::kVoiceRequests)},
        .publish_timeout = settings.publish_timeout,
        // Without quotas SendAlert makes no round trip to Redis for them.
-       .quota = settings.caller_quotas.empty() ? nullptr : &quota},
+       .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+       .switches = &switches},
       store, **publisher, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
   delivery::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
@@ -244,7 +247,8 @@ int Run() {
                                   .publish_timeout = settings.publish_timeout},
                                  store, stopped, **publisher, telemetry,
                                  [] { return absl::Now(); });
-  IntakeService service(*settings.api_keys, intake, cancellation);
+  std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
+  IntakeService service(**api_keys, intake, cancellation);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
        .services = {service},

@@ -1,17 +1,24 @@
-// klaxon-admin: operational steps run by the dev scripts and by a Kubernetes Job.
+// klaxon-admin: operational steps run by the dev scripts, by a Kubernetes Job and by operators.
 //   klaxon-admin create-topics   creates Klaxon's topics (common/kafka/topics.h) if missing
-// Configuration comes from the environment like the services': KLAXON_KAFKA_BROKERS (required),
-// KLAXON_TOPIC_PREFIX (optional).
+//   klaxon-admin channel disable <sms|voice> --reason "..."   switches a channel off
+//   klaxon-admin channel enable <sms|voice>                   and on again (docs/adr/0012)
+//   klaxon-admin channel status                               shows both switches
+// Configuration comes from the environment like the services': KLAXON_KAFKA_BROKERS and
+// KLAXON_TOPIC_PREFIX for the topics, KLAXON_REDIS_URL and KLAXON_REDIS_KEY_PREFIX for the switches.
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/channels/redis_channel_switches.h"
 #include "common/kafka/topics.h"
+#include "common/redis/redis_client.h"
 
 namespace {
 
@@ -43,6 +50,60 @@ int CreateTopicsCommand(std::optional<int32_t> partitions, int timeout_seconds) 
   return 0;
 }
 
+enum class SwitchCommand { kDisable, kEnable, kStatus };
+
+// Exit codes: 0 done, 1 Redis failed, 2 usage or configuration.
+int ChannelCommand(SwitchCommand command, const std::string& channel_name,
+                   const std::string& reason) {
+  const std::string url = Env("KLAXON_REDIS_URL");
+  if (url.empty()) {
+    std::fprintf(stderr, "klaxon-admin: KLAXON_REDIS_URL is not set (redis://host:port)\n");
+    return 2;
+  }
+  const std::string prefix =
+      std::getenv("KLAXON_REDIS_KEY_PREFIX") == nullptr ? "klaxon:" : Env("KLAXON_REDIS_KEY_PREFIX");
+  absl::StatusOr<std::unique_ptr<klaxon::redis::RedisClient>> redis =
+      klaxon::redis::RedisClient::Create({.url = url, .pool_size = 1});
+  if (!redis.ok()) {
+    std::fprintf(stderr, "klaxon-admin: %s\n", redis.status().ToString().c_str());
+    return 1;
+  }
+  klaxon::channels::RedisChannelSwitches switches(**redis, prefix);
+  if (command == SwitchCommand::kStatus) {
+    absl::StatusOr<std::map<klaxon::channels::Channel, std::string>> off = switches.ReadOff();
+    if (!off.ok()) {
+      std::fprintf(stderr, "klaxon-admin: %s\n", off.status().ToString().c_str());
+      return 1;
+    }
+    for (const klaxon::channels::Channel channel : klaxon::channels::kSwitchedChannels) {
+      const std::string name(klaxon::channels::ChannelName(channel));
+      const auto found = off->find(channel);
+      if (found == off->end()) {
+        std::printf("%s enabled\n", name.c_str());
+      } else {
+        std::printf("%s disabled: %s\n", name.c_str(), found->second.c_str());
+      }
+    }
+    return 0;
+  }
+  absl::StatusOr<klaxon::channels::Channel> channel =
+      klaxon::channels::ParseChannelName(channel_name);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "klaxon-admin: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  const absl::Status done = command == SwitchCommand::kDisable
+                                ? switches.TurnOff(*channel, reason)
+                                : switches.TurnOn(*channel);
+  if (!done.ok()) {
+    std::fprintf(stderr, "klaxon-admin: %s\n", done.ToString().c_str());
+    return absl::IsInvalidArgument(done) ? 2 : 1;
+  }
+  std::printf("%s %s\n", channel_name.c_str(),
+              command == SwitchCommand::kDisable ? "disabled" : "enabled");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,7 +120,23 @@ int main(int argc, char** argv) {
   create_topics->add_option("--timeout", timeout_seconds, "Seconds to wait for the cluster")
       ->check(CLI::PositiveNumber);
 
+  CLI::App* channel = app.add_subcommand(
+      "channel", "Switch a channel (sms, voice) off or on for every replica, without a deploy");
+  channel->require_subcommand(1);
+  std::string channel_name;
+  std::string reason;
+  CLI::App* disable = channel->add_subcommand(
+      "disable", "Refuse new alerts of the channel and hold its queued sends until enabled");
+  disable->add_option("channel", channel_name, "sms or voice")->required();
+  disable->add_option("--reason", reason, "Why, shown to callers that are refused")->required();
+  CLI::App* enable = channel->add_subcommand("enable", "Take and send the channel's alerts again");
+  enable->add_option("channel", channel_name, "sms or voice")->required();
+  CLI::App* status = channel->add_subcommand("status", "Show each channel's switch");
+
   CLI11_PARSE(app, argc, argv);
   if (create_topics->parsed()) return CreateTopicsCommand(partitions, timeout_seconds);
+  if (disable->parsed()) return ChannelCommand(SwitchCommand::kDisable, channel_name, reason);
+  if (enable->parsed()) return ChannelCommand(SwitchCommand::kEnable, channel_name, "");
+  if (status->parsed()) return ChannelCommand(SwitchCommand::kStatus, "", "");
   return 2;
 }

@@ -164,4 +164,16 @@ absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLett
   return response;
 }
 
+absl::StatusOr<alerts::v1::ReplayDeadLettersResponse> AlertClient::ReplayDeadLetters(
+    const alerts::v1::ReplayDeadLettersRequest& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  Prepare(context, deadline);
+  alerts::v1::ReplayDeadLettersResponse response;
+  if (grpc::Status status = dead_letters_->ReplayDeadLetters(&context, request, &response);
+      !status.ok()) {
+    return FromGrpc(status);
+  }
+  return response;
+}
+
 }  // namespace klaxon::ctl

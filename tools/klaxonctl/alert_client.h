@@ -56,6 +56,8 @@ class AlertClient {
                                                              absl::Time deadline);
   absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> ReplayDeadLetter(absl::string_view alert_id,
                                                                         absl::Time deadline);
+  absl::StatusOr<alerts::v1::ReplayDeadLettersResponse> ReplayDeadLetters(
+      const alerts::v1::ReplayDeadLettersRequest& request, absl::Time deadline);
 
  private:
   void Prepare(grpc::ClientContext& context, absl::Time deadline) const;

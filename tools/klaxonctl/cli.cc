@@ -97,7 +97,15 @@ struct DlqOptions {
   int32_t page_size = 0;
   std::string page_token;
   bool json = false;
+  // Operators (docs/adr/0012): every caller's, and filters; with them `replay` is a bulk replay.
+  bool all_callers = false;
+  std::string caller;
+  std::string cause;
+  int32_t error_code = 0;
+  std::string from;
+  std::string to;
 };
+
 
 // A bare number is seconds, the unit people mean most often.
 absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::string text,
@@ -142,6 +150,25 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag, absl::string_vi
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
   // Whole microseconds, as the audit service keeps them.
   prototime::SetTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(time)), &out);
+}
+
+// The filter flags of `dlq list` and `dlq replay`; kInvalidArgument names a bad flag.
+absl::StatusOr<alerts::v1::DeadLetterFilter> DlqFilter(const DlqOptions& options, absl::Time now) {
+  alerts::v1::DeadLetterFilter filter;
+  filter.set_cause(options.cause);
+  filter.set_twilio_error_code(options.error_code);
+  filter.set_caller(options.caller);
+  if (!options.from.empty()) {
+    absl::StatusOr<absl::Time> from = ParseTimeFlag("--from", options.from, now);
+    if (!from.ok()) return from.status();
+    SetTimestamp(*from, *filter.mutable_dead_lettered_from());
+  }
+  if (!options.to.empty()) {
+    absl::StatusOr<absl::Time> to = ParseTimeFlag("--to", options.to, now);
+    if (!to.ok()) return to.status();
+    SetTimestamp(*to, *filter.mutable_dead_lettered_before());
+  }
+  return filter;
 }
 
 void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
@@ -384,12 +411,21 @@ int RunWatch(const WatchOptions& options, AlertClient& client, const CliDependen
   }
   std::optional<types::v1::AlertStatus> last;
   bool print_failed = false;
-  const absl::Status status =
-      client.Watch(options.alert_id, deadline, [&](const alerts::v1::Alert& alert) {
-        last = alert.status();
-        if (Print(deps, alert, options.json, FormatStatusChange) != kExitOk) print_failed = true;
-        deps.out.flush();  // each change as it happens, also through a pipe
-      });
+  absl::Status status;
+  // A stream audit ends UNAVAILABLE after it sent something (its maximum lifetime, a replica
+  // draining) is watched again: the new stream starts with the current status, printed only if
+  // it changed meanwhile.
+  for (bool resumed = false;; resumed = true) {
+    bool received = false;
+    status = client.Watch(options.alert_id, deadline, [&](const alerts::v1::Alert& alert) {
+      received = true;
+      if (resumed && last == alert.status()) return;
+      last = alert.status();
+      if (Print(deps, alert, options.json, FormatStatusChange) != kExitOk) print_failed = true;
+      deps.out.flush();  // each change as it happens, also through a pipe
+    });
+    if (print_failed || !received || !absl::IsUnavailable(status)) break;
+  }
   if (print_failed) return kExitFailure;
   if (absl::IsDeadlineExceeded(status) && !options.max_wait.empty()) {
     deps.err << "klaxonctl: gave up after " << options.max_wait << " before a final status";
@@ -439,6 +475,10 @@ int RunDlqList(const DlqOptions& options, absl::Duration timeout, AlertClient& c
   request.set_include_replayed(options.all);
   request.set_page_size(options.page_size);
   request.set_page_token(options.page_token);
+  request.set_all_callers(options.all_callers || !options.caller.empty());
+  absl::StatusOr<alerts::v1::DeadLetterFilter> filter = DlqFilter(options, deps.clock.Now());
+  if (!filter.ok()) return Usage(deps.err, filter.status());
+  *request.mutable_filter() = *std::move(filter);
   absl::StatusOr<alerts::v1::ListDeadLettersResponse> response =
       client.ListDeadLetters(request, deps.clock.Now() + timeout);
   if (!response.ok()) {
@@ -471,8 +511,63 @@ int RunDlqShow(const DlqOptions& options, absl::Duration timeout, AlertClient& c
   return Print(deps, *record, options.json, FormatDeadLetter);
 }
 
+// An operator's bulk replay: every page until the last, one line per dead letter
+// ("<dead letter> <caller> <new alert>" or "... failed: why"); exit 1 if any failed.
+int RunDlqBulkReplay(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
+                     const CliDependencies& deps) {
+  alerts::v1::ReplayDeadLettersRequest request;
+  absl::StatusOr<alerts::v1::DeadLetterFilter> filter = DlqFilter(options, deps.clock.Now());
+  if (!filter.ok()) return Usage(deps.err, filter.status());
+  *request.mutable_filter() = *std::move(filter);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  int replayed = 0;
+  int failed = 0;
+  while (true) {
+    absl::StatusOr<alerts::v1::ReplayDeadLettersResponse> page =
+        client.ReplayDeadLetters(request, deps.clock.Now() + timeout);
+    if (!page.ok()) {
+      PrintRpcError(deps.err, "ReplayDeadLetters", page.status());
+      if (replayed + failed > 0) {
+        deps.err << "klaxonctl: " << replayed
+                 << " replayed before the failure; running the same command again is safe\n";
+      }
+      return kExitFailure;
+    }
+    const int printed =
+        Print(deps, *page, options.json, [](const alerts::v1::ReplayDeadLettersResponse& done) {
+          std::string out;
+          for (const alerts::v1::ReplayedDeadLetter& item : done.replayed()) {
+            absl::StrAppend(&out, item.dead_letter_id(), " ", item.caller(), " ",
+                            item.alert_id().empty() ? absl::StrCat("failed: ", item.error())
+                                                    : item.alert_id(),
+                            "\n");
+          }
+          return out;
+        });
+    if (printed != kExitOk) return printed;
+    for (const alerts::v1::ReplayedDeadLetter& item : page->replayed()) {
+      ++(item.alert_id().empty() ? failed : replayed);
+    }
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  if (!options.json) {
+    deps.err << "klaxonctl: " << replayed << " replayed, " << failed << " failed\n";
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
 int RunDlqReplay(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
                  const CliDependencies& deps) {
+  const bool bulk = !options.cause.empty() || !options.from.empty() || !options.to.empty() ||
+                    !options.caller.empty() || options.error_code != 0;
+  if (bulk != options.alert_id.empty()) {
+    return Usage(deps.err, absl::InvalidArgumentError(
+                               "dlq replay takes an alert id, or (operators) --cause and/or "
+                               "--from and --to to replay every match"));
+  }
+  if (bulk) return RunDlqBulkReplay(options, timeout, client, deps);
   absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> response =
       client.ReplayDeadLetter(options.alert_id, deps.clock.Now() + timeout);
   if (!response.ok()) {
@@ -615,15 +710,32 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   dlq_list->add_option("--page-size", dlq_options.page_size, "1 to 500 (default 50)");
   dlq_list->add_option("--page-token", dlq_options.page_token, "the next page, as printed");
   dlq_list->add_flag("--json", dlq_options.json, "print the whole response as JSON");
+  const auto add_filter_options = [&dlq_options](CLI::App& command) {
+    command.add_option("--cause", dlq_options.cause, "only this cause: deadline or max_attempts")
+        ->check(CLI::IsMember({"deadline", "max_attempts"}));
+    command.add_option("--error-code", dlq_options.error_code,
+                       "only those whose last attempt got this Twilio error code");
+    command.add_option("--from", dlq_options.from,
+                       "only those dead-lettered at or after: RFC 3339, or ago such as -24h");
+    command.add_option("--to", dlq_options.to, "only those dead-lettered before, as --from");
+    command.add_option("--caller", dlq_options.caller, "operators: only this caller's");
+  };
+  add_filter_options(*dlq_list);
+  dlq_list->add_flag("--all-callers", dlq_options.all_callers,
+                     "operators: every caller's dead letters, with their caller");
   CLI::App* dlq_show =
       dlq->add_subcommand("show", "show a dead letter with its recipient and text");
   dlq_show->add_option("alert_id", dlq_options.alert_id, "the dead-lettered alert's id")
       ->required();
   dlq_show->add_flag("--json", dlq_options.json, "print the record as JSON");
   CLI::App* dlq_replay = dlq->add_subcommand(
-      "replay", "send a dead letter again as a new alert and print the new alert's id");
-  dlq_replay->add_option("alert_id", dlq_options.alert_id, "the dead-lettered alert's id")
-      ->required();
+      "replay",
+      "send a dead letter again as a new alert and print the new alert's id; operators: with "
+      "--cause and/or --from and --to, every caller's pending dead letters that match");
+  dlq_replay->add_option("alert_id", dlq_options.alert_id, "the dead-lettered alert's id");
+  add_filter_options(*dlq_replay);
+  dlq_replay->add_option("--page-size", dlq_options.page_size,
+                         "bulk: dead letters per request, 1 to 500 (default 50)");
   dlq_replay->add_flag("--json", dlq_options.json, "print the whole response as JSON");
 
   CLI::App* twilio = app.add_subcommand(

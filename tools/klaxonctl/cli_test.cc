@@ -526,6 +526,29 @@ TEST_F(CliTest, WatchPrintsEachStatusAndExitsOkAtTheEnd) {
             "2023-11-14T22:13:21.000Z  DELIVERED     -\n");
 }
 
+TEST_F(CliTest, WatchResumesAStreamAuditEndedAtItsLifetime) {
+  EXPECT_CALL(*query_, WatchAlertRaw)
+      .WillOnce(Return(new FakeAlertReader(
+          {ListedAlert("a1", types::v1::ALERT_STATUS_QUEUED)},
+          grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       "the watch reached its maximum lifetime of 1h; watch again to resume"))))
+      .WillOnce(Return(new FakeAlertReader({ListedAlert("a1", types::v1::ALERT_STATUS_QUEUED),
+                                            ListedAlert("a1", types::v1::ALERT_STATUS_DELIVERED)},
+                                           grpc::Status::OK)));
+  EXPECT_EQ(Run({"--api-key", "k1", "watch", "a1"}), kExitOk);
+  // The resumed stream's first answer repeats QUEUED, which is not printed twice.
+  EXPECT_EQ(out_.str(),
+            "2023-11-14T22:13:21.000Z  QUEUED        -\n"
+            "2023-11-14T22:13:21.000Z  DELIVERED     -\n");
+}
+
+TEST_F(CliTest, WatchThatNeverStartedIsNotResumed) {
+  EXPECT_CALL(*query_, WatchAlertRaw)
+      .WillOnce(Return(
+          new FakeAlertReader({}, grpc::Status(grpc::StatusCode::UNAVAILABLE, "connect failed"))));
+  EXPECT_EQ(Run({"--api-key", "k1", "watch", "a1"}), kExitFailure);
+}
+
 TEST_F(CliTest, WatchOfUnknownAlertExitsOne) {
   EXPECT_CALL(*query_, WatchAlertRaw)
       .WillOnce(Return(
@@ -705,6 +728,67 @@ TEST_F(CliTest, DlqReplayThatMayNotHaveHappenedSaysReplayingAgainIsSafe) {
       .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "kafka down")));
   EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1"}), kExitFailure);
   EXPECT_THAT(err_.str(), HasSubstr("replaying again is safe"));
+}
+
+TEST_F(CliTest, DlqListAllCallersAsksForEveryCallersAndShowsWhose) {
+  alerts::v1::ListDeadLettersRequest asked;
+  EXPECT_CALL(*dead_letters_, ListDeadLetters)
+      .WillOnce([&asked](grpc::ClientContext*, const alerts::v1::ListDeadLettersRequest& request,
+                         alerts::v1::ListDeadLettersResponse* response) {
+        asked = request;
+        alerts::v1::DeadLetterRecord record = DeadLetter("a1");
+        record.set_caller("billing");
+        *response->add_dead_letters() = record;
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "list", "--all-callers", "--cause", "deadline"}),
+            kExitOk);
+  EXPECT_TRUE(asked.all_callers());
+  EXPECT_EQ(asked.filter().cause(), "deadline");
+  EXPECT_THAT(out_.str(), HasSubstr("caller billing"));
+}
+
+TEST_F(CliTest, DlqBulkReplaySendsTheFilterFollowsEveryPageAndReportsFailures) {
+  std::vector<alerts::v1::ReplayDeadLettersRequest> asked;
+  EXPECT_CALL(*dead_letters_, ReplayDeadLetters)
+      .Times(2)
+      .WillRepeatedly([&asked](grpc::ClientContext*,
+                               const alerts::v1::ReplayDeadLettersRequest& request,
+                               alerts::v1::ReplayDeadLettersResponse* response) {
+        asked.push_back(request);
+        alerts::v1::ReplayedDeadLetter* item = response->add_replayed();
+        item->set_caller("billing");
+        if (asked.size() == 1) {
+          item->set_dead_letter_id("a1");
+          item->set_alert_id("b1");
+          response->set_next_page_token("next");
+        } else {
+          item->set_dead_letter_id("a2");
+          item->set_error("the dead letter's request was destroyed by retention");
+        }
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "--cause", "max_attempts", "--from",
+                 "2026-11-20T08:00:00Z", "--to", "2026-11-20T09:00:00Z"}),
+            kExitFailure);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].filter().cause(), "max_attempts");
+  EXPECT_EQ(asked[0].filter().dead_lettered_from().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 8, 0, 0),
+                                                absl::UTCTimeZone())));
+  EXPECT_EQ(asked[0].filter().dead_lettered_before().seconds() -
+                asked[0].filter().dead_lettered_from().seconds(),
+            3600);
+  EXPECT_EQ(asked[1].page_token(), "next");
+  EXPECT_EQ(out_.str(),
+            "a1 billing b1\n"
+            "a2 billing failed: the dead letter's request was destroyed by retention\n");
+  EXPECT_THAT(err_.str(), HasSubstr("1 replayed, 1 failed"));
+}
+
+TEST_F(CliTest, DlqReplayNeedsAnIdOrAFilterButNotBoth) {
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay"}), kExitUsage);
+  EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1", "--cause", "deadline"}), kExitUsage);
 }
 
 }  // namespace

@@ -201,6 +201,8 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record) {
       FormatTimestamp(record.dead_lettered_at()),
       FormatError(record.twilio_error_code(), record.reason()));
   if (!record.replayed_as().empty()) absl::StrAppend(&line, "  replayed as ", record.replayed_as());
+  if (!record.replayed_by().empty()) absl::StrAppend(&line, " by ", record.replayed_by());
+  if (!record.caller().empty()) absl::StrAppend(&line, "  caller ", record.caller());
   return absl::StrCat(line, "\n");
 }
 
@@ -210,6 +212,7 @@ std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {
     absl::StrAppendFormat(&out, "%-13s %s\n", label, value);
   };
   line("alert id", record.alert_id());
+  if (!record.caller().empty()) line("caller", record.caller());
   line("channel", ChannelName(record.channel()));
   line("recipient", record.recipient().empty()
                         ? MaskedRecipient(record.recipient_country_code(), record.recipient_last4())
@@ -217,9 +220,11 @@ std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {
   line("text", OrDash(record.text()));
   line("attempt", absl::StrCat(record.attempts()));
   line("error", FormatError(record.twilio_error_code(), record.reason()));
+  if (!record.cause().empty()) line("cause", record.cause());
   line("dead-lettered", FormatTimestamp(record.dead_lettered_at()));
   line("replayed as", OrDash(record.replayed_as()));
   line("replayed at", FormatTimestamp(record.replayed_at()));
+  if (!record.replayed_by().empty()) line("replayed by", record.replayed_by());
   return out;
 }
 

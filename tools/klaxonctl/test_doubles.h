@@ -169,6 +169,20 @@ class MockDeadLettersStub : public alerts::v1::DeadLetters::StubInterface {
               (grpc::ClientContext*, const alerts::v1::ReplayDeadLetterRequest&,
                grpc::CompletionQueue*),
               (override));
+  MOCK_METHOD(grpc::Status, ReplayDeadLetters,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLettersRequest&,
+               alerts::v1::ReplayDeadLettersResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLettersResponse>*,
+              AsyncReplayDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLettersResponse>*,
+              PrepareAsyncReplayDeadLettersRaw,
+              (grpc::ClientContext*, const alerts::v1::ReplayDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
 };
 
 // A GetAlert answer: the alert with `status`, written into the response.

@@ -66,6 +66,7 @@ inline events::v1::DeadLetter Letter(const events::v1::AlertRequested& request,
   *letter.mutable_request() = request;
   letter.set_reason("out of attempts after 3; last: HTTP 503");
   letter.set_twilio_error_code(30008);
+  letter.set_cause("max_attempts");
   SetTime(dead_lettered_at, *letter.mutable_dead_lettered_at());
   return letter;
 }

@@ -32,8 +32,15 @@ class FakeDeadLetterStore final : public DeadLetterStore {
     std::vector<DeadLetterSummary> found;
     for (const auto& [id, row] : rows_) {
       const DeadLetterSummary& summary = row.letter.summary;
-      if (summary.caller != query.caller) continue;
+      if (!query.all_callers && summary.caller != query.caller) continue;
       if (!query.include_replayed && summary.replayed_as.has_value()) continue;
+      const DeadLetterFilter& filter = query.filter;
+      if (!filter.cause.empty() && summary.cause != filter.cause) continue;
+      if (filter.twilio_error_code != 0 && summary.twilio_error_code != filter.twilio_error_code) {
+        continue;
+      }
+      if (filter.from.has_value() && summary.dead_lettered_at < *filter.from) continue;
+      if (filter.before.has_value() && summary.dead_lettered_at >= *filter.before) continue;
       if (query.after.has_value() &&
           std::tie(summary.dead_lettered_at, summary.alert_id) >=
               std::tie(query.after->dead_lettered_at, query.after->alert_id)) {
@@ -58,8 +65,17 @@ class FakeDeadLetterStore final : public DeadLetterStore {
     return found->second.letter;
   }
 
+  absl::StatusOr<std::optional<std::string>> FindOwner(absl::string_view alert_id) override {
+    std::lock_guard lock(mutex_);
+    if (!fail_with_.ok()) return fail_with_;
+    auto found = rows_.find(std::string(alert_id));
+    if (found == rows_.end()) return std::nullopt;
+    return found->second.letter.summary.caller;
+  }
+
   absl::StatusOr<ReplayClaim> ClaimReplay(absl::string_view caller, absl::string_view alert_id,
-                                          absl::string_view new_alert_id, absl::Time now) override {
+                                          absl::string_view new_alert_id, absl::Time now,
+                                          absl::string_view replayed_by) override {
     std::lock_guard lock(mutex_);
     if (!fail_with_.ok()) return fail_with_;
     ++claims_;
@@ -72,6 +88,11 @@ class FakeDeadLetterStore final : public DeadLetterStore {
     if (claimed) {
       summary.replayed_as = std::string(new_alert_id);
       summary.replayed_at = now;
+      summary.replayed_by = std::string(replayed_by);
+      trail_.push_back({.alert_id = std::string(alert_id),
+                        .replayed_as = std::string(new_alert_id),
+                        .replayed_by = std::string(replayed_by),
+                        .at = now});
     }
     return ReplayClaim{.replayed_as = *summary.replayed_as,
                        .replayed_at = *summary.replayed_at,
@@ -113,6 +134,18 @@ class FakeDeadLetterStore final : public DeadLetterStore {
     return claims_;
   }
 
+  // The "dead_letter_replayed" events each winning claim recorded, in order.
+  struct ReplayRecord {
+    std::string alert_id;
+    std::string replayed_as;
+    std::string replayed_by;
+    absl::Time at;
+  };
+  std::vector<ReplayRecord> trail() const {
+    std::lock_guard lock(mutex_);
+    return trail_;
+  }
+
  private:
   struct Row {
     StoredDeadLetter letter;
@@ -123,6 +156,7 @@ class FakeDeadLetterStore final : public DeadLetterStore {
   absl::Status fail_with_;
   std::map<std::string, Row> rows_;
   int claims_ = 0;
+  std::vector<ReplayRecord> trail_;
 };
 
 }  // namespace klaxon::audit

@@ -1,0 +1,90 @@
+// AlertIntake with the channel switches: a switched-off channel refuses new alerts, names the
+// switch, publishes nothing, and takes them again once switched on.
+#include <gtest/gtest.h>
+
+#include "common/channels/in_memory_channel_switches.h"
+#include "common/messaging/testing/fake_publisher.h"
+#include "services/ingress/alert_intake.h"
+#include "services/ingress/in_memory_idempotency_store.h"
+
+namespace klaxon::ingress {
+namespace {
+
+class IgnoringObserver final : public IntakeObserver {
+ public:
+  void OnAccepted(std::string_view, const alerts::v1::SendAlertRequest&, std::string_view, bool,
+                  absl::Duration) override {}
+  void OnRejected(std::string_view, const absl::Status&) override {}
+};
+
+class AlertIntakeSwitchTest : public ::testing::Test {
+ protected:
+  static alerts::v1::SendAlertRequest Request(std::string key, types::v1::Channel channel) {
+    alerts::v1::SendAlertRequest request;
+    request.set_channel(channel);
+    request.set_recipient("+14155552671");
+    request.set_text("disk full");
+    request.set_idempotency_key(std::move(key));
+    return request;
+  }
+
+  void Switch(types::v1::Channel channel, bool on) {
+    ASSERT_TRUE((on ? store_.TurnOn(channel) : store_.TurnOff(channel, "carrier outage")).ok());
+    ASSERT_TRUE(switches_.Refresh().ok());
+  }
+
+  channels::InMemoryChannelSwitches store_;
+  log::MemorySink sink_;
+  log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("channel-switches-key").value();
+  log::Logger logger_{{.service = "test"}, redactor_, sink_};
+  prometheus::Registry registry_;
+  channels::ChannelSwitchboard switches_{store_, logger_, registry_};
+  InMemoryIdempotencyStore idempotency_;
+  messaging::FakePublisher publisher_;
+  IgnoringObserver observer_;
+  int minted_ = 0;
+  AlertIntake intake_{{.topics = {.sms = "t.sms", .voice = "t.voice"}, .switches = &switches_},
+                      idempotency_,
+                      publisher_,
+                      observer_,
+                      [this] { return "alert-" + std::to_string(++minted_); },
+                      [] { return absl::FromUnixSeconds(1'700'000'000); }};
+};
+
+TEST_F(AlertIntakeSwitchTest, SwitchedOffChannelIsRefusedNamingTheSwitch) {
+  Switch(types::v1::CHANNEL_SMS, false);
+  const absl::Status refused =
+      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS)).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("the sms switch is off (carrier outage)"),
+            absl::string_view::npos)
+      << refused;
+  EXPECT_TRUE(publisher_.published().empty());
+  // The other channel is unaffected.
+  EXPECT_TRUE(intake_.Send("billing", Request("k2", types::v1::CHANNEL_VOICE)).ok());
+}
+
+TEST_F(AlertIntakeSwitchTest, RefusedRequestIsAcceptedOnceSwitchedOn) {
+  Switch(types::v1::CHANNEL_SMS, false);
+  ASSERT_FALSE(intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS)).ok());
+  Switch(types::v1::CHANNEL_SMS, true);
+  absl::StatusOr<alerts::v1::SendAlertResponse> accepted =
+      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(AlertIntakeSwitchTest, RepeatOfAnAcceptedAlertStillAnswersWhileSwitchedOff) {
+  absl::StatusOr<alerts::v1::SendAlertResponse> first =
+      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+  ASSERT_TRUE(first.ok()) << first.status();
+  Switch(types::v1::CHANNEL_SMS, false);
+  absl::StatusOr<alerts::v1::SendAlertResponse> repeat =
+      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_TRUE(repeat->duplicate());
+  EXPECT_EQ(repeat->alert_id(), first->alert_id());
+}
+
+}  // namespace
+}  // namespace klaxon::ingress
