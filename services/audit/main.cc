@@ -73,7 +73,7 @@ struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
   std::string api_keys;
-  std::string pg_url;
+  std::string pg_url;           // a libpq connection string, TLS settings applied
   std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
   std::string blind_index_key;  // the recipient's blind index, its own key
   // Events written in one transaction at most; also how many messages the consumer handles at
@@ -89,7 +89,7 @@ Settings ReadSettings() {
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
       .api_keys = reader.Secret("KLAXON_API_KEYS"),
-      .pg_url = reader.Secret("KLAXON_PG_URL"),
+      .pg_url = pg::ReadConnectionString(reader),
       .keyring = reader.Secret("KLAXON_KEYRING"),
       .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
       .batch_size =
@@ -102,11 +102,6 @@ Settings ReadSettings() {
     if (absl::Status parsed = auth::ApiKeyRegistry::Parse(settings.api_keys).status();
         !parsed.ok()) {
       reader.AddError("KLAXON_API_KEYS", std::string(parsed.message()));
-    }
-  }
-  if (!settings.pg_url.empty()) {
-    if (absl::Status parsed = pg::ParseConninfo(settings.pg_url).status(); !parsed.ok()) {
-      reader.AddError("KLAXON_PG_URL", std::string(parsed.message()));
     }
   }
   if (!settings.keyring.empty()) {
@@ -160,6 +155,7 @@ int Run() {
   ProgressRecorder progress(store, logger, {});
   auto consumer = kafka::KafkaConsumer::Create(
       {.brokers = settings.common.kafka_brokers,
+       .security = settings.common.kafka_security,
        .group_id = kConsumerGroup,
        .topics = topics.All(),
        .client_id = kService,
@@ -173,6 +169,7 @@ int Run() {
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .security = settings.common.kafka_security,
                                     .group_id = kDeadLetterGroup,
                                     .topics = {settings.common.Topic(kafka::kDlq)},
                                     .client_id = kService,
@@ -180,10 +177,12 @@ int Run() {
                                     .on_lag = (*runtime)->ConsumerLagGauge(kDeadLetterGroup)});
   if (!dlq_consumer.ok()) return fail("create_dlq_consumer", dlq_consumer.status());
   auto watermarks = kafka::KafkaWatermarks::Create({.brokers = settings.common.kafka_brokers,
+                                                    .security = settings.common.kafka_security,
                                                     .client_id = kService,
                                                     .log = (*runtime)->KafkaLog()});
   if (!watermarks.ok()) return fail("create_watermarks_client", watermarks.status());
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .security = settings.common.kafka_security,
                                                   .client_id = kService,
                                                   .delivery_timeout = settings.publish_timeout,
                                                   .log = (*runtime)->KafkaLog()});

@@ -97,7 +97,7 @@ struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
   std::optional<auth::ApiKeyRegistry> api_keys;  // set once Finish() passed
-  std::string redis_url;
+  redis::RedisOptions redis;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
@@ -110,7 +110,7 @@ Settings ReadSettings() {
   Settings settings{
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
-      .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
+      .redis = redis::ReadRedisOptions(reader, {.pool_size = kRedisConnections}),
       .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
       .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
                                          absl::Milliseconds(100), absl::Seconds(60)),
@@ -124,7 +124,6 @@ Settings ReadSettings() {
   } else {
     reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
   }
-  if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   if (const std::string keys = reader.Secret("KLAXON_API_KEYS"); !keys.empty()) {
     absl::StatusOr<auth::ApiKeyRegistry> parsed = auth::ApiKeyRegistry::Parse(keys);
     if (parsed.ok()) {
@@ -162,10 +161,10 @@ int Run() {
   config::ExitOnError(runtime.status(), kService);
   const log::Logger& logger = (*runtime)->logger();
 
-  auto redis =
-      redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kRedisConnections});
+  auto redis = redis::RedisClient::Create(settings.redis);
   auto publisher = kafka::KafkaPublisher::Create(
       {.brokers = settings.common.kafka_brokers,
+       .security = settings.common.kafka_security,
        .client_id = kService,
        .delivery_timeout = settings.publish_timeout,
        // Callers wait for the acknowledgement: batch

@@ -1,6 +1,7 @@
 // klaxon-admin: operational steps run by the dev scripts and by a Kubernetes Job.
 //   klaxon-admin create-topics   creates Klaxon's topics (common/kafka/topics.h) if missing
-// Configuration comes from the environment like the services': KLAXON_KAFKA_BROKERS (required),
+// Configuration comes from the environment like the services': KLAXON_KAFKA_BROKERS (required)
+// and the Kafka security settings, read by the services' own loader (kafka::ReadClusterSettings),
 // KLAXON_TOPIC_PREFIX (optional).
 
 #include <cstdio>
@@ -11,29 +12,25 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/config/config.h"
+#include "common/kafka/security.h"
 #include "common/kafka/topics.h"
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr) return {};
-  return std::string(value);
-}
-
 int CreateTopicsCommand(std::optional<int32_t> partitions, int timeout_seconds) {
-  const std::string brokers = Env("KLAXON_KAFKA_BROKERS");
-  if (brokers.empty()) {
-    std::fprintf(stderr, "klaxon-admin: KLAXON_KAFKA_BROKERS is not set (host:port[,host:port])\n");
-    return 2;
-  }
+  klaxon::config::Reader reader(klaxon::config::FromProcessEnvironment());
+  const klaxon::kafka::ClusterSettings cluster = klaxon::kafka::ReadClusterSettings(reader);
+  const std::string prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
+  klaxon::config::ExitOnError(reader.Finish(), "klaxon-admin");
   const absl::StatusOr<std::vector<klaxon::kafka::TopicResult>> results =
-      klaxon::kafka::CreateTopics({.brokers = brokers,
-                                   .prefix = Env("KLAXON_TOPIC_PREFIX"),
+      klaxon::kafka::CreateTopics({.brokers = cluster.brokers,
+                                   .security = cluster.security,
+                                   .prefix = prefix,
                                    .partitions = partitions,
                                    .timeout = absl::Seconds(timeout_seconds)});
   if (!results.ok()) {
-    std::fprintf(stderr, "klaxon-admin: create-topics on %s failed: %s\n", brokers.c_str(),
+    std::fprintf(stderr, "klaxon-admin: create-topics on %s failed: %s\n", cluster.brokers.c_str(),
                  results.status().ToString().c_str());
     return 1;
   }
