@@ -26,6 +26,7 @@ readonly PACKAGES=(
   libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
   clang libclang-rt-14-dev clang-format
   postgresql redis-server default-jre-headless maven nodejs npm curl
+  stunnel4
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
