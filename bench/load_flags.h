@@ -1,11 +1,13 @@
 // The command-line flags every open-loop gRPC load generator (bench-sendalert, bench-getalert,
-// bench-delivery) takes, added to a CLI11 app in one place, and the two steps each takes from them
+// bench-delivery) takes, added to a CLI11 app in one place (with the --ca/--cert/--key/--tls/
+// --plaintext flags every Klaxon gRPC client shares), and the two steps each takes from them
 // before its clock starts: the schedule and the connected channel. Header-only: its users compile
 // with CLI11 and gRPC already.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,8 +16,9 @@
 
 #include "CLI/CLI.hpp"
 #include "bench/schedule.h"
+#include "common/grpcutil/channel_security.h"
+#include "common/grpcutil/client_tls_flags.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 
 namespace klaxon::bench {
 
@@ -32,6 +35,7 @@ struct LoadFlags {
   int64_t concurrency = 1;
   double rpc_timeout_seconds = 5;
   double connect_timeout_seconds = 5;
+  grpcutil::ClientTlsOptions tls;
 };
 
 // How one generator describes its common flags in --help.
@@ -44,8 +48,16 @@ struct LoadFlagsHelp {
 };
 
 // Adds --target, --api-key (required, or KLAXON_API_KEY), --rate, --duration, --concurrency,
-// --rpc-timeout and --connect-timeout, bound to `flags`; their defaults are flags' values.
+// --rpc-timeout, --connect-timeout and the TLS flags, bound to `flags`; their defaults are flags'
+// values, the TLS files' those of KLAXON_CA_FILE, KLAXON_CERT_FILE and KLAXON_KEY_FILE.
 inline void AddLoadFlags(CLI::App& app, LoadFlags& flags, const LoadFlagsHelp& help) {
+  flags.tls = grpcutil::ClientTlsOptionsFromEnvironment(
+      [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) return std::nullopt;
+        return std::string(value);
+      });
+  grpcutil::AddClientTlsFlags(app, flags.tls);
   app.add_option("--target", flags.target, help.target)
       ->envname(help.target_env)
       ->capture_default_str();
@@ -85,11 +97,19 @@ inline std::optional<OpenLoopSchedule> ScheduleOf(std::string_view program,
 // --connect-timeout.
 inline std::shared_ptr<grpc::Channel> ConnectToTarget(std::string_view program,
                                                       const LoadFlags& flags) {
+  absl::StatusOr<grpcutil::ChannelSecurity> security =
+      grpcutil::ResolveChannelSecurity(flags.tls, flags.target);
+  if (!security.ok()) {
+    std::cerr << program << ": " << security.status().message() << "\n";
+    return nullptr;
+  }
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(flags.target, grpcutil::MakeChannelCredentials(*security));
   if (!channel->WaitForConnected(std::chrono::system_clock::now() +
                                  FromSeconds(flags.connect_timeout_seconds))) {
-    std::cerr << program << ": cannot connect to " << flags.target << "\n";
+    // The channel gives no reason; a failed TLS handshake looks the same as no listener.
+    std::cerr << program << ": cannot connect to " << flags.target << " ("
+              << security->Describe() << ")\n";
     return nullptr;
   }
   return channel;

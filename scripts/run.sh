@@ -9,7 +9,11 @@
 #   scripts/run.sh down     stop the services and the stack
 #   scripts/run.sh status   list what runs
 #
-# Afterwards `. build/run/client.env` gives klaxonctl its address and API key.
+# ingress's and audit's gRPC ports serve TLS with a certificate from a local CA that this script
+# makes once with openssl (build/run/tls, renewed when it nears expiry); client.env points
+# klaxonctl and the bench clients at that CA (KLAXON_CA_FILE).
+#
+# Afterwards `. build/run/client.env` gives klaxonctl its address, API key and CA.
 set -euo pipefail
 
 readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,12 +112,43 @@ make_secrets() {
   add_secret KLAXON_KEYRING "'{\"current\": 1, \"keys\": {\"1\": \"$(openssl rand -base64 32)\"}}'"
 }
 
+# A local CA and one server certificate for 127.0.0.1, ::1 and localhost, shared by ingress and
+# audit; made again only when missing or within a day of expiring. Private keys stay 0600.
+make_tls() {
+  local dir="$RUN/tls"
+  mkdir -p "$dir"
+  if [[ -f "$dir/server.pem" && -f "$dir/ca.pem" ]] &&
+    openssl x509 -checkend 86400 -noout -in "$dir/server.pem" >/dev/null &&
+    openssl x509 -checkend 86400 -noout -in "$dir/ca.pem" >/dev/null; then
+    return
+  fi
+  (
+    umask 077
+    cd "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+      -subj "/CN=Klaxon local CA" -keyout ca.key -out ca.pem \
+      -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=klaxon local gRPC" -keyout server.key -out server.csr 2>/dev/null
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" \
+      "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 \
+      -extfile server.ext -out server.pem 2>/dev/null
+    rm -f server.csr server.ext ca.srl
+    chmod 644 ca.pem server.pem
+  )
+  log "made a local CA and gRPC server certificate in $dir"
+}
+
 up() {
   "$ROOT/scripts/deps.sh"
   "$ROOT/scripts/build.sh" release
   mkdir -p "$RUN/logs"
   "$ROOT/scripts/stack.sh" up "$RUN/stack"
   make_secrets
+  make_tls
   set -a
   . "$RUN/stack/env"
   . "$RUN/secrets.env"
@@ -123,7 +158,9 @@ up() {
     KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
     KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}" \
     KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR" \
-    KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR"
+    KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR" \
+    KLAXON_GRPC_TLS_CERT_FILE="$RUN/tls/server.pem" \
+    KLAXON_GRPC_TLS_KEY_FILE="$RUN/tls/server.key"
 
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
   "$BIN/services/audit/klaxon-audit-admin" migrate >"$RUN/logs/migrate.log"
@@ -151,13 +188,14 @@ up() {
   cat >"$RUN/client.env" <<CLIENT
 export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
 export KLAXON_AUDIT_ADDR=$AUDIT_ADDR
+export KLAXON_CA_FILE=$RUN/tls/ca.pem
 export KLAXON_WEBHOOK_URL=http://$WEBHOOK_ADDR
 export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
 export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
 export PATH="$BIN/tools/klaxonctl:\$PATH"
 CLIENT
-  log "the suite is up: ingress $INGRESS_ADDR (webhooks http://$WEBHOOK_ADDR), audit $AUDIT_ADDR," \
-    "Twilio sandbox $SANDBOX_ADDR"
+  log "the suite is up: ingress $INGRESS_ADDR (webhooks http://$WEBHOOK_ADDR), audit $AUDIT_ADDR" \
+    "(gRPC over TLS, CA $RUN/tls/ca.pem), Twilio sandbox $SANDBOX_ADDR"
   log "logs: $RUN/logs; next: . build/run/client.env && klaxonctl send --to +14155550100 --text hello"
 }
 

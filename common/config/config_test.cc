@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/config/loopback.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -118,6 +119,19 @@ TEST(ReaderTest, HostPortUsesTheDefault) {
   EXPECT_EQ(reader.HostPortValue("ADDR", "127.0.0.1:9464"),
             (HostPort{.host = "127.0.0.1", .port = 9464}));
   EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(IsLoopbackHostTest, AcceptsLocalhostAndLoopbackLiterals) {
+  for (const char* host : {"localhost", "LocalHost", "127.0.0.1", "127.3.2.1", "::1"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+}
+
+TEST(IsLoopbackHostTest, RefusesEveryOtherHost) {
+  for (const char* host : {"", "api.twilio.com", "localhost.example.com", "128.0.0.1", "10.0.0.1",
+                           "0.0.0.0", "::", "::2", "[::1]", "127.0.0.1.nip.io"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
 }
 
 TEST(ReaderTest, HostPortListParsesEveryBroker) {

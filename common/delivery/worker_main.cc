@@ -31,6 +31,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
+#include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
 
 namespace klaxon::delivery {
@@ -68,6 +69,12 @@ Settings ReadSettings(const WorkerSpec& spec) {
       // One kept-alive connection per message in flight; with fewer, every request beyond them
       // pays a new TCP (and TLS) handshake.
       .max_idle_connections = settings.concurrency};
+  if (!settings.twilio_client.base_url.empty()) {
+    if (absl::Status allowed = twilio::CheckBaseUrl(settings.twilio_client.base_url);
+        !allowed.ok()) {
+      reader.AddError("KLAXON_TWILIO_BASE_URL", std::string(allowed.message()));
+    }
+  }
   settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
   if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
     reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");

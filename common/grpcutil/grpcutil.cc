@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
 namespace klaxon::grpcutil {
@@ -40,6 +39,9 @@ absl::StatusOr<StartedServer> StartServer(ServerOptions options) {
   if (options.services.empty()) {
     return absl::InvalidArgumentError("ServerOptions.services is empty");
   }
+  if (options.credentials == nullptr) {
+    return absl::InvalidArgumentError("ServerOptions.credentials is unset");
+  }
   // Process-wide, read when a server is built: every Klaxon gRPC server serves grpc.health.v1.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -47,10 +49,7 @@ absl::StatusOr<StartedServer> StartServer(ServerOptions options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   int port = 0;
-  builder.AddListeningPort(
-      options.address,
-      options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials(),
-      &port);
+  builder.AddListeningPort(options.address, options.credentials, &port);
   for (grpc::Service& service : options.services) builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

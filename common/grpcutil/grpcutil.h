@@ -24,7 +24,8 @@ struct ServerOptions {
   std::string address{};  // "host:port" or "[v6]:port"; port 0 picks a free port
   // Borrowed; each must outlive the server. At least one.
   std::vector<std::reference_wrapper<grpc::Service>> services{};
-  // Defaults to insecure (TLS, when used, terminates in front of the pod).
+  // Required, so that plaintext is always a visible choice: MakeServerCredentials
+  // (server_security.h) in services, grpc::InsecureServerCredentials() in in-process tests.
   std::shared_ptr<grpc::ServerCredentials> credentials{};
   int max_receive_message_bytes = 1 << 20;
 };
@@ -37,8 +38,8 @@ struct StartedServer {
 // Enables the default health service (process-wide gRPC setting), registers `services`, binds
 // and starts. The health service reports SERVING for "" (the whole server); a main sets
 // NOT_SERVING through server->GetHealthCheckService()->SetServingStatus(false) while draining.
-// kInvalidArgument for an empty address or no services, kUnavailable when the address cannot be
-// bound.
+// kInvalidArgument for an empty address, no services or no credentials, kUnavailable when the
+// address cannot be bound.
 absl::StatusOr<StartedServer> StartServer(ServerOptions options);
 
 }  // namespace klaxon::grpcutil

@@ -92,7 +92,9 @@ class NoopService : public grpc::Service {
 };
 
 absl::StatusOr<StartedServer> StartNoopServer(NoopService& service, std::string address) {
-  return StartServer({.address = std::move(address), .services = {service}});
+  return StartServer({.address = std::move(address),
+                      .services = {service},
+                      .credentials = grpc::InsecureServerCredentials()});
 }
 
 TEST(StartServerTest, BindsPortZeroAndServesHealth) {
@@ -130,6 +132,12 @@ TEST(StartServerTest, EmptyAddressIsInvalid) {
 
 TEST(StartServerTest, NoServiceIsInvalid) {
   EXPECT_EQ(StartServer({.address = "127.0.0.1:0"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StartServerTest, NoCredentialsIsInvalid) {
+  NoopService service;
+  EXPECT_EQ(StartServer({.address = "127.0.0.1:0", .services = {service}}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

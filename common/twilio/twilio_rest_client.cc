@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/http/form.h"
+#include "common/twilio/base_url.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::twilio {
@@ -219,9 +220,8 @@ absl::Status ToStatus(const TwilioError& error) {
 
 absl::StatusOr<std::unique_ptr<TwilioRestClient>> TwilioRestClient::Create(
     TwilioRestClientOptions options) {
-  if (!absl::StartsWith(options.base_url, "https://") &&
-      !absl::StartsWith(options.base_url, "http://")) {
-    return absl::InvalidArgumentError("Twilio base_url must start with http:// or https://");
+  if (absl::Status allowed = CheckBaseUrl(options.base_url); !allowed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("Twilio base_url ", allowed.message()));
   }
   while (options.base_url.ends_with('/')) options.base_url.pop_back();
   if (options.account_sid.empty()) {

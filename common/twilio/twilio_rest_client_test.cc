@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/twilio/base_url.h"
 #include "gtest/gtest.h"
 #include "tests/support/process.h"
 #include "tests/support/scripted_http_server.h"
@@ -73,6 +74,39 @@ TEST(TwilioRestClientTest, CreateRejectsMissingAccountSid) {
 
 TEST(TwilioRestClientTest, CreateRejectsBaseUrlWithoutScheme) {
   auto client = TwilioRestClient::Create(Options("api.twilio.com"));
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CheckBaseUrlTest, AcceptsHttpsAnywhere) {
+  EXPECT_TRUE(CheckBaseUrl("https://api.twilio.com").ok());
+  EXPECT_TRUE(CheckBaseUrl("https://twilio-proxy.internal:8443/base").ok());
+}
+
+TEST(CheckBaseUrlTest, AcceptsPlainHttpOnlyToLoopback) {
+  for (const char* url : {"http://127.0.0.1:9800", "http://127.0.0.1:9800/", "http://[::1]:9800",
+                          "http://localhost:9800"}) {
+    EXPECT_TRUE(CheckBaseUrl(url).ok()) << url;
+  }
+}
+
+TEST(CheckBaseUrlTest, RefusesPlainHttpToAnyOtherHost) {
+  for (const char* url : {"http://api.twilio.com", "http://10.0.0.7:9800",
+                          "http://127.0.0.1.evil.example", "http://user:secret@api.twilio.com"}) {
+    const absl::Status status = CheckBaseUrl(url);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_TRUE(absl::StrContains(status.message(), "must be https")) << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "secret")) << status;
+  }
+}
+
+TEST(CheckBaseUrlTest, RefusesOtherSchemesAndNonUrls) {
+  for (const char* url : {"ftp://127.0.0.1", "api.twilio.com", "", "https://"}) {
+    EXPECT_EQ(CheckBaseUrl(url).code(), absl::StatusCode::kInvalidArgument) << url;
+  }
+}
+
+TEST(TwilioRestClientTest, CreateRefusesPlainHttpToARemoteHost) {
+  auto client = TwilioRestClient::Create(Options("http://api.twilio.com"));
   EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -39,7 +39,9 @@ class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBac
  protected:
   void SetUp() override {
     absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0", .services = {service_}});
+        grpcutil::StartServer({.address = "127.0.0.1:0",
+                               .services = {service_},
+                               .credentials = grpc::InsecureServerCredentials()});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(started->server);
     stub_ = klaxon::alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(

@@ -43,7 +43,9 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
                      .value = testing::Letter(testing::Request(kAlertId)).SerializeAsString()})
             .ok());
     absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0", .services = {service_}});
+        grpcutil::StartServer({.address = "127.0.0.1:0",
+                               .services = {service_},
+                               .credentials = grpc::InsecureServerCredentials()});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(started->server);
     stub_ = klaxon::alerts::v1::DeadLetters::NewStub(grpc::CreateChannel(

@@ -19,6 +19,7 @@
 #include "common/crypto/blind_index.h"
 #include "common/crypto/local_keyring.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/grpcutil/server_security.h"
 #include "common/ids/uuid.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
@@ -72,6 +73,7 @@ constexpr int kEventPartitionsAhead = 2;
 struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
+  grpcutil::ServerSecurity grpc_security;
   std::string api_keys;
   std::string pg_url;           // a libpq connection string, TLS settings applied
   std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
@@ -88,6 +90,7 @@ Settings ReadSettings() {
   Settings settings{
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
+      .grpc_security = grpcutil::ReadServerSecurity(reader),
       .api_keys = reader.Secret("KLAXON_API_KEYS"),
       .pg_url = pg::ReadConnectionString(reader),
       .keyring = reader.Secret("KLAXON_KEYRING"),
@@ -226,7 +229,9 @@ int Run() {
       logger);
   DeadLetterService dead_letter_service(*api_keys, dead_letter_queue);
   auto server = grpcutil::StartServer(
-      {.address = settings.grpc.ToString(), .services = {service, dead_letter_service}});
+      {.address = settings.grpc.ToString(),
+       .services = {service, dead_letter_service},
+       .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) return fail("start_grpc", server.status());
 
   std::jthread progress_thread([&](std::stop_token stop) { progress.Run(stop); });

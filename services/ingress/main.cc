@@ -15,6 +15,7 @@
 #include "common/config/config.h"
 #include "common/delivery/redis_stopped_alerts.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/grpcutil/server_security.h"
 #include "common/ids/uuid.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
@@ -96,6 +97,7 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
 struct Settings {
   runtime::CommonSettings common;
   config::HostPort grpc;
+  grpcutil::ServerSecurity grpc_security;
   std::optional<auth::ApiKeyRegistry> api_keys;  // set once Finish() passed
   redis::RedisOptions redis;
   std::string redis_key_prefix;
@@ -110,6 +112,7 @@ Settings ReadSettings() {
   Settings settings{
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
+      .grpc_security = grpcutil::ReadServerSecurity(reader),
       .redis = redis::ReadRedisOptions(reader, {.pool_size = kRedisConnections}),
       .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
       .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
@@ -197,7 +200,10 @@ int Run() {
                                  store, stopped, **publisher, telemetry,
                                  [] { return absl::Now(); });
   IntakeService service(*settings.api_keys, intake, cancellation);
-  auto server = grpcutil::StartServer({.address = settings.grpc.ToString(), .services = {service}});
+  auto server = grpcutil::StartServer(
+      {.address = settings.grpc.ToString(),
+       .services = {service},
+       .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});
     return 1;

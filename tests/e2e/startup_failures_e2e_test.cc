@@ -36,7 +36,9 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
   // refuses to start.
   for (const char* variable :
        {"KLAXON_GRPC_ADDR", "KLAXON_PII_HMAC_KEY", "KLAXON_REDIS_URL", "KLAXON_KAFKA_BROKERS",
-        "KLAXON_API_KEYS", "KLAXON_TWILIO_AUTH_TOKEN", "KLAXON_WEBHOOK_PUBLIC_URL"}) {
+        "KLAXON_API_KEYS", "KLAXON_TWILIO_AUTH_TOKEN", "KLAXON_WEBHOOK_PUBLIC_URL",
+        // Neither TLS files nor an explicit choice of plaintext for the gRPC port.
+        "KLAXON_GRPC_TLS_CERT_FILE", "KLAXON_GRPC_PLAINTEXT"}) {
     EXPECT_THAT(output, HasSubstr(variable));
   }
   EXPECT_THAT(output, ::testing::Not(HasSubstr("short"))) << "a secret was echoed";
@@ -47,12 +49,15 @@ TEST(StartupE2eTest, WorkerWithBadSettingsExitsNonZero) {
   const std::string log = TempLog("bad-worker");
   ChildProcess worker({KLAXON_SMS_WORKER_BINARY},
                       {{"KLAXON_TWILIO_FROM", "12345"},
-                       {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example/klaxon?x=1"}},
+                       {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example/klaxon?x=1"},
+                       // Plain http is allowed only to a loopback sandbox.
+                       {"KLAXON_TWILIO_BASE_URL", "http://api.twilio.com"}},
                       log);
   EXPECT_EQ(worker.WaitForExit(absl::Seconds(10)), 2);
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_FROM"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_ACCOUNT_SID"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_WEBHOOK_PUBLIC_URL"));
+  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_BASE_URL: must be https"));
   std::remove(log.c_str());
 }
 
@@ -71,6 +76,7 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
       {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey("key")},
       {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
+      {"KLAXON_GRPC_PLAINTEXT", "true"},
       {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
       {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
       {"KLAXON_TWILIO_SANDBOX", "true"},

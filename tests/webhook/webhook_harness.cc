@@ -65,6 +65,7 @@ void Ingress::Start(const IngressOptions& options) {
       // SendAlert is not under test, but ingress serves it and will not start without callers.
       {"KLAXON_API_KEYS", "webhook-test=" + auth::HashApiKey("webhook-test-api-key")},
       {"KLAXON_GRPC_ADDR", LoopbackAddress(FreePort())},
+      {"KLAXON_GRPC_PLAINTEXT", "true"},  // loopback, and no gRPC call is made
       {"KLAXON_ADMIN_ADDR", LoopbackAddress(admin_port)},
       {"KLAXON_WEBHOOK_ADDR", LoopbackAddress(webhook_port)},
       {"KLAXON_TWILIO_AUTH_TOKEN", options.auth_token},

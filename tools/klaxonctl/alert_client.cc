@@ -18,11 +18,21 @@ absl::Status FromGrpc(const grpc::Status& status) {
 AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
                          std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query,
                          std::string api_key,
-                         std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters)
+                         std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters,
+                         Links links)
     : intake_(std::move(intake)),
       query_(std::move(query)),
       dead_letters_(std::move(dead_letters)),
-      authorization_(absl::StrCat("Bearer ", api_key)) {}
+      authorization_(absl::StrCat("Bearer ", api_key)),
+      links_(std::move(links)) {}
+
+absl::Status AlertClient::IngressError(const grpc::Status& status) const {
+  return grpcutil::NameLinkFailure(FromGrpc(status), links_.ingress.name, links_.ingress.security);
+}
+
+absl::Status AlertClient::AuditError(const grpc::Status& status) const {
+  return grpcutil::NameLinkFailure(FromGrpc(status), links_.audit.name, links_.audit.security);
+}
 
 void AlertClient::Prepare(grpc::ClientContext& context, absl::Time deadline) const {
   context.AddMetadata("authorization", authorization_);
@@ -35,7 +45,7 @@ absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
   Prepare(context, deadline);
   alerts::v1::SendAlertResponse response;
   if (grpc::Status status = intake_->SendAlert(&context, request, &response); !status.ok()) {
-    return FromGrpc(status);
+    return IngressError(status);
   }
   return response;
 }
@@ -48,7 +58,7 @@ absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string
   request.set_alert_id(std::string(alert_id));
   alerts::v1::CancelAlertResponse response;
   if (grpc::Status status = intake_->CancelAlert(&context, request, &response); !status.ok()) {
-    return FromGrpc(status);
+    return IngressError(status);
   }
   return response;
 }
@@ -61,7 +71,7 @@ absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
   request.set_alert_id(std::string(alert_id));
   alerts::v1::Alert alert;
   if (grpc::Status status = query_->GetAlert(&context, request, &alert); !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return alert;
 }
@@ -72,7 +82,7 @@ absl::StatusOr<alerts::v1::ListAlertsResponse> AlertClient::List(
   Prepare(context, deadline);
   alerts::v1::ListAlertsResponse response;
   if (grpc::Status status = query_->ListAlerts(&context, request, &response); !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return response;
 }
@@ -87,7 +97,7 @@ absl::Status AlertClient::Watch(absl::string_view alert_id, absl::Time deadline,
       query_->WatchAlert(&context, request);
   alerts::v1::Alert alert;
   while (reader->Read(&alert)) on_alert(alert);
-  return FromGrpc(reader->Finish());
+  return AuditError(reader->Finish());
 }
 
 absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view alert_id,
@@ -98,7 +108,7 @@ absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view aler
   request.set_alert_id(std::string(alert_id));
   alerts::v1::AuditTrail trail;
   if (grpc::Status status = query_->GetAuditTrail(&context, request, &trail); !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return trail;
 }
@@ -109,7 +119,7 @@ absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
   Prepare(context, deadline);
   alerts::v1::DeliveryReport report;
   if (grpc::Status status = query_->GetDeliveryReport(&context, request, &report); !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return report;
 }
@@ -121,7 +131,7 @@ absl::StatusOr<alerts::v1::ListDeadLettersResponse> AlertClient::ListDeadLetters
   alerts::v1::ListDeadLettersResponse response;
   if (grpc::Status status = dead_letters_->ListDeadLetters(&context, request, &response);
       !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return response;
 }
@@ -135,7 +145,7 @@ absl::StatusOr<alerts::v1::DeadLetterRecord> AlertClient::GetDeadLetter(absl::st
   alerts::v1::DeadLetterRecord record;
   if (grpc::Status status = dead_letters_->GetDeadLetter(&context, request, &record);
       !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return record;
 }
@@ -149,7 +159,7 @@ absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLett
   alerts::v1::ReplayDeadLetterResponse response;
   if (grpc::Status status = dead_letters_->ReplayDeadLetter(&context, request, &response);
       !status.ok()) {
-    return FromGrpc(status);
+    return AuditError(status);
   }
   return response;
 }

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/grpcutil/client_tls_flags.h"
 #include "common/prototime/prototime.h"
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/format.h"
@@ -34,7 +35,7 @@ struct GlobalOptions {
   std::string audit;
   std::string api_key;
   std::string timeout;
-  bool tls = false;
+  grpcutil::ClientTlsOptions tls;
 };
 
 struct SendOptions {
@@ -505,7 +506,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       .audit = env_or("KLAXON_AUDIT_ADDR", kDefaultAudit),
       .api_key = env_or("KLAXON_API_KEY", ""),
       .timeout = env_or("KLAXON_TIMEOUT", kDefaultTimeout),
-      .tls = false,
+      .tls = grpcutil::ClientTlsOptionsFromEnvironment(deps.get_env),
   };
   SendOptions send_options;
   CancelOptions cancel_options;
@@ -534,7 +535,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   app.add_option("--timeout", global.timeout,
                  "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
       ->capture_default_str();
-  app.add_flag("--tls", global.tls, "use TLS with the system's root certificates");
+  grpcutil::AddClientTlsFlags(app, global.tls);
 
   CLI::App* send = app.add_subcommand("send", "send an alert and print its id");
   send->add_option("--to", send_options.to, "recipient in E.164, e.g. +14155552671")->required();
@@ -670,10 +671,21 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
     return Usage(deps.err, absl::InvalidArgumentError("--api-key or KLAXON_API_KEY is required"));
   }
 
-  const Endpoint audit{.address = global.audit, .tls = global.tls};
-  AlertClient client(deps.make_intake(Endpoint{.address = global.ingress, .tls = global.tls}),
-                     deps.make_query(audit), global.api_key,
-                     dlq->parsed() ? deps.make_dead_letters(audit) : nullptr);
+  absl::StatusOr<grpcutil::ChannelSecurity> ingress_security =
+      grpcutil::ResolveChannelSecurity(global.tls, global.ingress, deps.read_file);
+  if (!ingress_security.ok()) return Usage(deps.err, ingress_security.status());
+  absl::StatusOr<grpcutil::ChannelSecurity> audit_security =
+      grpcutil::ResolveChannelSecurity(global.tls, global.audit, deps.read_file);
+  if (!audit_security.ok()) return Usage(deps.err, audit_security.status());
+  const Endpoint ingress{.address = global.ingress, .security = *ingress_security};
+  const Endpoint audit{.address = global.audit, .security = *audit_security};
+  AlertClient client(
+      deps.make_intake(ingress), deps.make_query(audit), global.api_key,
+      dlq->parsed() ? deps.make_dead_letters(audit) : nullptr,
+      {.ingress = {.name = absl::StrCat("ingress gRPC at ", ingress.address),
+                   .security = ingress.security},
+       .audit = {.name = absl::StrCat("audit gRPC at ", audit.address),
+                 .security = audit.security}});
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
   if (list->parsed()) return RunList(list_options, *timeout, client, deps);

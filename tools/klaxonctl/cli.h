@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/grpcutil/channel_security.h"
 #include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
@@ -28,7 +29,7 @@ using ReadFile = std::function<absl::StatusOr<std::string>(const std::string& pa
 
 struct Endpoint {
   std::string address;
-  bool tls = false;
+  grpcutil::ChannelSecurity security;  // decided by grpcutil::ResolveChannelSecurity
 };
 
 struct CliDependencies {

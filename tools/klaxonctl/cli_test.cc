@@ -54,11 +54,13 @@ class CliTest : public ::testing::Test {
         .make_intake =
             [this](const Endpoint& endpoint) {
               ingress_address_ = endpoint.address;
+              ingress_security_ = endpoint.security;
               return std::move(intake_owned_);
             },
         .make_query =
             [this](const Endpoint& endpoint) {
               audit_address_ = endpoint.address;
+              audit_security_ = endpoint.security;
               return std::move(query_owned_);
             },
         .make_dead_letters =
@@ -72,6 +74,11 @@ class CliTest : public ::testing::Test {
           return found->second;
         },
         .new_idempotency_key = [] { return std::string("generated-key"); },
+        .read_file = [this](const std::string& path) -> absl::StatusOr<std::string> {
+          const auto found = files_.find(path);
+          if (found == files_.end()) return absl::NotFoundError(path + ": no such file");
+          return found->second;
+        },
         .clock = clock_,
         .out = out_,
         .err = err_,
@@ -96,6 +103,7 @@ class CliTest : public ::testing::Test {
   std::ostringstream out_;
   std::ostringstream err_;
   std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> files_;
   MockIntakeStub* intake_ = nullptr;
   MockQueryStub* query_ = nullptr;
   std::unique_ptr<MockIntakeStub> intake_owned_;
@@ -105,6 +113,8 @@ class CliTest : public ::testing::Test {
   std::string ingress_address_;
   std::string audit_address_;
   std::string dead_letters_address_;
+  grpcutil::ChannelSecurity ingress_security_;
+  grpcutil::ChannelSecurity audit_security_;
   alerts::v1::SendAlertRequest sent_;
   std::string authorization_;
 };
@@ -241,6 +251,66 @@ TEST_F(CliTest, FlagsOverrideTheEnvironment) {
   EXPECT_EQ(ingress_address_, "localhost:6000");
 }
 
+TEST_F(CliTest, LoopbackWithoutTlsOptionsIsPlaintext) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
+  EXPECT_FALSE(ingress_security_.tls);
+  EXPECT_FALSE(audit_security_.tls);
+}
+
+TEST_F(CliTest, RemoteAddressWithoutTlsOptionsIsTls) {
+  env_ = {{"KLAXON_INGRESS_ADDR", "ingress.klaxon:50051"}};
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
+  EXPECT_TRUE(ingress_security_.tls);
+  EXPECT_FALSE(audit_security_.tls);  // the default 127.0.0.1:50052
+}
+
+TEST_F(CliTest, CaFromTheEnvironmentMakesBothLinksTlsTrustingIt) {
+  env_ = {{"KLAXON_CA_FILE", "/run/ca.pem"}};
+  files_ = {{"/run/ca.pem", "CA PEM"}};
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
+  EXPECT_TRUE(ingress_security_.tls);
+  EXPECT_EQ(ingress_security_.root_certs, "CA PEM");
+  EXPECT_EQ(audit_security_.root_certs, "CA PEM");
+}
+
+TEST_F(CliTest, ClientCertificateFlagsAreRead) {
+  files_ = {{"/ca.pem", "CA"}, {"/me.pem", "CERT"}, {"/me.key", "KEY"}};
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k", "--ca", "/ca.pem", "--cert", "/me.pem", "--key", "/me.key",
+                 "send", "--to", "+14155552671", "--text", "t"}),
+            kExitOk);
+  EXPECT_EQ(ingress_security_.cert_chain, "CERT");
+  EXPECT_EQ(ingress_security_.private_key, "KEY");
+}
+
+TEST_F(CliTest, PlaintextWithCaIsAUsageError) {
+  files_ = {{"/ca.pem", "CA"}};
+  EXPECT_EQ(Run({"--api-key", "k", "--plaintext", "--ca", "/ca.pem", "get", "a1"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--plaintext contradicts"));
+}
+
+TEST_F(CliTest, UnreadableCaIsAUsageErrorNamingIt) {
+  EXPECT_EQ(Run({"--api-key", "k", "--ca", "/missing.pem", "get", "a1"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--ca: /missing.pem"));
+}
+
+TEST_F(CliTest, FailedHandshakeNamesTheLink) {
+  files_ = {{"/ca.pem", "CA"}};
+  EXPECT_CALL(*intake_, SendAlert)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "failed to connect to all addresses; last error: UNKNOWN: "
+                                    "ipv4:127.0.0.1:50051: Ssl handshake failed: "
+                                    "CERTIFICATE_VERIFY_FAILED")));
+  EXPECT_EQ(Run({"--api-key", "k", "--ca", "/ca.pem", "send", "--to", "+14155552671", "--text",
+                 "t"}),
+            kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("TLS handshake with ingress gRPC at 127.0.0.1:50051 failed "
+                                    "(TLS (CA /ca.pem)): failed to connect"));
+}
+
 TEST_F(CliTest, AcceptsGlobalOptionsAfterTheSubcommand) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"send", "--to", "+14155552671", "--text", "t", "--api-key", "k2"}), kExitOk);
@@ -301,7 +371,8 @@ TEST_F(CliTest, SendRpcErrorPrintsCodeAndRetryHint) {
       .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused")));
   EXPECT_EQ(Run({"--api-key", "k", "send", "--to", "+1", "--text", "t"}), kExitFailure);
   EXPECT_THAT(out_.str(), IsEmpty());
-  EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: connection refused"));
+  EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: cannot reach ingress gRPC at "
+                                    "127.0.0.1:50051 (plaintext): connection refused"));
   EXPECT_THAT(err_.str(), HasSubstr("retry with --idempotency-key generated-key"));
 }
 

@@ -16,15 +16,13 @@
 #include "absl/strings/str_format.h"
 #include "common/timing/clock.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "tools/klaxonctl/cli.h"
 
 namespace {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const klaxon::ctl::Endpoint& endpoint) {
   return grpc::CreateChannel(endpoint.address,
-                             endpoint.tls ? grpc::SslCredentials(grpc::SslCredentialsOptions())
-                                          : grpc::InsecureChannelCredentials());
+                             klaxon::grpcutil::MakeChannelCredentials(endpoint.security));
 }
 
 std::string NewIdempotencyKey() {
