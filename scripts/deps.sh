@@ -26,10 +26,11 @@ readonly PACKAGES=(
   libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
   clang libclang-rt-14-dev clang-format
   postgresql redis-server default-jre-headless maven nodejs npm curl
-  buildah mmdebstrap prometheus kubernetes-client
+  buildah mmdebstrap prometheus kubernetes-client stunnel4
 )
 # buildah and mmdebstrap build the container images (scripts/images.sh); kubectl renders the
-# manifests and promtool (prometheus) checks their alert rules (tests/deploy).
+# manifests and promtool (prometheus) checks their alert rules (tests/deploy); stunnel4 carries
+# the encrypted-links e2e test's Redis connections over TLS, as the prod sidecar does (ADR 0011).
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

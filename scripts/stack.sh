@@ -21,13 +21,25 @@
 # only reports it; on a stopped DIR it starts a fresh stack, replacing the old state. A failed
 # `up` stops whatever it had started before exiting non-zero.
 #
+# With KLAXON_STACK_TLS=1, `up` starts the stack as production runs it: every link encrypted and
+# authenticated (docs/adr/0011-encrypted-links.md). It makes a CA and certificates with openssl
+# in DIR/tls (ca.crt; server.crt naming 127.0.0.1 and localhost; client.crt, a client certificate
+# of that CA; other-ca.crt and other-client.crt, of a CA nobody trusts), random passwords in
+# DIR/secrets, and then runs:
+#   - Kafka with a single SASL_SSL listener (SCRAM-SHA-512 user klaxon),
+#   - Redis with TLS only (tls-port, plaintext port off, client certificates required) and ACL
+#     users (default off, klaxon on), reached through an stunnel client on loopback, the sidecar
+#     that production runs beside each service because hiredis 0.14 has no TLS,
+#   - Postgres with ssl=on that accepts TCP logins only over TLS, with a password.
+# DIR/env then holds the KLAXON_KAFKA_*, KLAXON_REDIS_* and KLAXON_PG_* settings for them.
+#
 # Needs scripts/deps.sh to have run (Kafka jars in ${KLAXON_CACHE:-$HOME/.cache/klaxon}).
 # KLAXON_STACK_TIMEOUT (seconds, default 90) bounds each readiness wait.
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly TIMEOUT="${KLAXON_STACK_TIMEOUT:-90}"
-readonly SERVICES=(kafka redis pg)
+SERVICES=(kafka redis pg)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() {
@@ -89,7 +101,50 @@ is_running() {
     kafka) [[ "$comm" == java || "$comm" == kafka.sh ]] ;;
     redis) [[ "$comm" == redis-server ]] ;;
     pg) [[ "$comm" == postgres ]] ;;
+    stunnel) [[ "$comm" == stunnel4 || "$comm" == stunnel ]] ;;
   esac
+}
+
+# A TLS stack keeps its certificates in DIR/tls and runs stunnel beside the others.
+is_tls() { [[ -d "$DIR/tls" ]]; }
+secret() { cat "$DIR/secrets/$1"; }
+
+# make_certs: a CA, a server certificate for loopback, a client certificate, and a second CA
+# with a client certificate of its own for refusal tests, in DIR/tls; passwords in DIR/secrets.
+make_certs() {
+  local tls="$DIR/tls" name
+  mkdir -p "$tls" "$DIR/secrets"
+  chmod 700 "$DIR/secrets"
+  for name in kafka-password redis-password pg-password; do
+    head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$DIR/secrets/$name"
+  done
+  head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$tls/keystore-password"
+  # new_ca NAME: a self-signed CA certificate NAME.crt with its key NAME.key.
+  new_ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj "/CN=klaxon test $1" -keyout "$tls/$1.key" -out "$tls/$1.crt" 2>/dev/null
+  }
+  # new_cert NAME CA EXTENSIONS: NAME.crt signed by CA, for the given extensions.
+  new_cert() {
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" \
+      -keyout "$tls/$1.key" -out "$tls/$1.csr" 2>/dev/null
+    openssl x509 -req -in "$tls/$1.csr" -CA "$tls/$2.crt" -CAkey "$tls/$2.key" \
+      -CAcreateserial -days 2 -extfile <(printf '%s\n' "$3") -out "$tls/$1.crt" 2>/dev/null
+    rm -f "$tls/$1.csr"
+  }
+  new_ca ca || die "openssl could not make the CA"
+  new_ca other-ca || die "openssl could not make the second CA"
+  new_cert server ca "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth" || die "openssl could not make the server certificate"
+  new_cert client ca "extendedKeyUsage=clientAuth" ||
+    die "openssl could not make the client certificate"
+  new_cert other-client other-ca "extendedKeyUsage=clientAuth" ||
+    die "openssl could not make the other CA's client certificate"
+  # Kafka's broker reads its key and certificate from a PKCS#12 keystore.
+  openssl pkcs12 -export -in "$tls/server.crt" -inkey "$tls/server.key" -name server \
+    -passout "file:$tls/keystore-password" -out "$tls/server.p12" ||
+    die "openssl could not write Kafka's keystore"
+  chmod 644 "$tls"/*.crt
 }
 
 show_log_tail() {
@@ -120,8 +175,13 @@ wait_for() {
 # replaces the backgrounded shell so the recorded pid is the broker's.
 start_kafka() {
   local port="$1" controller_port="$2" dir="$DIR/kafka"
-  "$SCRIPT_DIR/kafka.sh" format "$dir" "$port" "$controller_port" ||
-    die "kafka storage format failed"
+  if is_tls; then
+    "$SCRIPT_DIR/kafka.sh" format-sasl-ssl "$dir" "$port" "$controller_port" "$DIR/tls" klaxon \
+      "$DIR/secrets/kafka-password" || die "kafka storage format failed"
+  else
+    "$SCRIPT_DIR/kafka.sh" format "$dir" "$port" "$controller_port" ||
+      die "kafka storage format failed"
+  fi
   run_kafka
 }
 
@@ -142,8 +202,10 @@ wait_kafka() {
   # really serves clients, which is what the tests need.
   wait_for kafka "$dir/server.log" "'Kafka Server started' log line" \
     grep -q 'Kafka Server started' "$dir/server.log"
+  local properties=()
+  ! is_tls || properties=("$dir/client.properties")
   wait_for kafka "$dir/server.log" "ApiVersions answer on 127.0.0.1:$port" \
-    "$SCRIPT_DIR/kafka.sh" ping "$port"
+    "$SCRIPT_DIR/kafka.sh" ping "$port" "${properties[@]}"
 }
 
 # Redis holds the attempt claims (ADR 0004), so it runs as production must: with an append-only
@@ -151,18 +213,74 @@ wait_kafka() {
 # redis-server reloads every write it acknowledged from that file (restart reuses DIR); only a
 # crash of the machine itself can lose the last second.
 start_redis() {
-  local port="$1" dir="$DIR/redis"
+  local port="$1" dir="$DIR/redis" config=()
   mkdir -p "$dir"
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly yes \
+  if is_tls; then
+    # TLS only, on the same port a plaintext Redis would use; the ACL lines hold a password, so
+    # they live in a private file rather than on the command line.
+    (
+      umask 077
+      cat >"$dir/tls.conf" <<EOF
+port 0
+tls-port $port
+tls-cert-file $DIR/tls/server.crt
+tls-key-file $DIR/tls/server.key
+tls-ca-cert-file $DIR/tls/ca.crt
+tls-auth-clients yes
+user default off
+user klaxon on >$(secret redis-password) ~* &* +@all
+EOF
+    )
+    config=("$dir/tls.conf")
+  else
+    config=(--port "$port")
+  fi
+  redis-server "${config[@]}" --bind 127.0.0.1 --save '' --appendonly yes \
     --appendfsync everysec --dir "$dir" --logfile "$dir/redis.log" --daemonize no \
     </dev/null >/dev/null 2>&1 &
   echo $! >"$(pid_file redis)"
 }
 
-redis_pongs() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
+# The TLS side of Redis is reached through stunnel: a client that cannot speak TLS (hiredis 0.14)
+# talks plaintext to 127.0.0.1:PORT, and stunnel carries it over TLS to Redis, checking Redis's
+# certificate against the CA and presenting the client certificate.
+start_stunnel() {
+  local port="$1" redis_port="$2" dir="$DIR/stunnel"
+  mkdir -p "$dir"
+  cat >"$dir/stunnel.conf" <<EOF
+foreground = yes
+pid =
+[redis]
+client = yes
+accept = 127.0.0.1:$port
+connect = 127.0.0.1:$redis_port
+CAfile = $DIR/tls/ca.crt
+verifyChain = yes
+checkIP = 127.0.0.1
+cert = $DIR/tls/client.crt
+key = $DIR/tls/client.key
+EOF
+  stunnel4 "$dir/stunnel.conf" </dev/null >"$dir/stunnel.log" 2>&1 &
+  echo $! >"$(pid_file stunnel)"
+}
 
+redis_pongs() {
+  if is_tls; then
+    [[ "$(REDISCLI_AUTH="$(secret redis-password)" redis-cli -h 127.0.0.1 -p "$1" --user klaxon \
+      ping 2>/dev/null)" == PONG ]]
+  else
+    [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]
+  fi
+}
+
+# Waits for PONG on PORT: Redis's own port, or in a TLS stack stunnel's, through the whole chain.
 wait_redis() {
-  wait_for redis "$DIR/redis/redis.log" "PONG on 127.0.0.1:$1" redis_pongs "$1"
+  local service=redis logfile="$DIR/redis/redis.log"
+  if is_tls; then
+    service=stunnel
+    logfile="$DIR/stunnel/stunnel.log"
+  fi
+  wait_for "$service" "$logfile" "PONG on 127.0.0.1:$1" redis_pongs "$1"
 }
 
 start_pg() {
@@ -182,11 +300,28 @@ start_pg() {
   }
   # Trust is acceptable only because the server listens on loopback alone and its socket
   # directory is private to DIR.
-  cat >"$dir/data/pg_hba.conf" <<EOF
+  if is_tls; then
+    # TCP logins only over TLS and with a password; the stack's own setup uses the socket.
+    cat >"$dir/data/pg_hba.conf" <<EOF
+local all all trust
+hostssl all all 127.0.0.1/32 scram-sha-256
+EOF
+    cp "$DIR/tls/server.crt" "$DIR/tls/server.key" "$dir/"
+    chmod 600 "$dir/server.key"
+    [[ $(id -u) -ne 0 ]] || chown postgres: "$dir/server.crt" "$dir/server.key"
+  else
+    cat >"$dir/data/pg_hba.conf" <<EOF
 local all all trust
 host all all 127.0.0.1/32 trust
 EOF
+  fi
   run_pg "$port"
+}
+
+pg_tls_options() {
+  if is_tls; then
+    echo "-c ssl=on -c ssl_cert_file=$DIR/pg/server.crt -c ssl_key_file=$DIR/pg/server.key"
+  fi
 }
 
 # Starts DIR's initialized cluster and records the postmaster's pid.
@@ -196,7 +331,7 @@ run_pg() {
   # fsync off: a test database that is thrown away does not need crash safety, and it
   # keeps schema setup fast on slow disks.
   as_pg "$bin/pg_ctl" start -D "$dir/data" -l "$dir/postgres.log" -W \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c fsync=off $(pg_tls_options)" \
     >/dev/null
   local deadline=$((SECONDS + TIMEOUT))
   until [[ -s "$dir/data/postmaster.pid" ]]; do
@@ -214,8 +349,16 @@ wait_pg() {
   bin="$(pg_bin_dir)"
   wait_for pg "$dir/postgres.log" "pg_isready on 127.0.0.1:$port" \
     "$bin/pg_isready" -h 127.0.0.1 -p "$port" -U postgres -d postgres
-  "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres klaxon ||
-    die "createdb klaxon failed on 127.0.0.1:$port"
+  if is_tls; then
+    "$bin/createdb" -h "$dir" -p "$port" -U postgres klaxon ||
+      die "createdb klaxon failed on $dir:$port"
+    "$bin/psql" -q -h "$dir" -p "$port" -U postgres -d klaxon -v ON_ERROR_STOP=1 \
+      -c "ALTER USER postgres PASSWORD '$(secret pg-password)'" >/dev/null ||
+      die "could not set the postgres user's password"
+  else
+    "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres klaxon ||
+      die "createdb klaxon failed on 127.0.0.1:$port"
+  fi
 }
 
 stop_service() {
@@ -280,24 +423,55 @@ cmd_up() {
     die "$DIR is partly up ($running of ${#SERVICES[@]} services); run '$0 down $DIR' first"
   fi
   # A stopped stack is replaced, never resumed: tests want empty topics and databases.
-  rm -rf "$DIR/kafka" "$DIR/redis" "$DIR/pg" "$DIR/env"
+  rm -rf "$DIR/kafka" "$DIR/redis" "$DIR/pg" "$DIR/stunnel" "$DIR/tls" "$DIR/secrets" "$DIR/env"
 
   trap 'log "start failed, stopping what was started"; cmd_down' EXIT
-  local kafka_port controller_port redis_port pg_port
-  read -r kafka_port controller_port redis_port pg_port < <(free_ports 4)
+  if [[ "${KLAXON_STACK_TLS:-0}" == 1 ]]; then
+    make_certs
+    SERVICES+=(stunnel)
+  fi
+  local kafka_port controller_port redis_port pg_port stunnel_port
+  read -r kafka_port controller_port redis_port pg_port stunnel_port < <(free_ports 5)
   # Kafka starts first and slowest; the others come up while its JVM warms.
   start_kafka "$kafka_port" "$controller_port"
   start_redis "$redis_port"
   start_pg "$pg_port"
-  wait_redis "$redis_port"
+  local client_redis_port="$redis_port"
+  if is_tls; then
+    start_stunnel "$stunnel_port" "$redis_port"
+    client_redis_port="$stunnel_port"
+  fi
+  wait_redis "$client_redis_port"
   wait_pg "$pg_port"
   wait_kafka "$kafka_port"
   trap - EXIT
 
-  cat >"$DIR/env" <<EOF
+  if is_tls; then
+    cat >"$DIR/env" <<EOF
+KLAXON_KAFKA_BROKERS=127.0.0.1:$kafka_port
+KLAXON_KAFKA_SECURITY_PROTOCOL=SASL_SSL
+KLAXON_KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+KLAXON_KAFKA_SASL_USERNAME=klaxon
+KLAXON_KAFKA_SASL_PASSWORD_FILE=$DIR/secrets/kafka-password
+KLAXON_KAFKA_SSL_CA_FILE=$DIR/tls/ca.crt
+KLAXON_REDIS_URL=redis://127.0.0.1:$stunnel_port/0
+KLAXON_REDIS_USERNAME=klaxon
+KLAXON_REDIS_PASSWORD_FILE=$DIR/secrets/redis-password
+KLAXON_PG_URL=postgresql://postgres:$(secret pg-password)@127.0.0.1:$pg_port/klaxon
+KLAXON_PG_SSLMODE=verify-full
+KLAXON_PG_SSLROOTCERT_FILE=$DIR/tls/ca.crt
+KLAXON_STACK_TLS_DIR=$DIR/tls
+KLAXON_STACK_REDIS_PORT=$redis_port
+KLAXON_STACK_STUNNEL_PID=$(<"$(pid_file stunnel)")
+EOF
+  else
+    cat >"$DIR/env" <<EOF
 KLAXON_KAFKA_BROKERS=127.0.0.1:$kafka_port
 KLAXON_REDIS_URL=redis://127.0.0.1:$redis_port/0
 KLAXON_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/klaxon
+EOF
+  fi
+  cat >>"$DIR/env" <<EOF
 KLAXON_STACK_DIR=$DIR
 KLAXON_STACK_KAFKA_PID=$(<"$(pid_file kafka)")
 KLAXON_STACK_REDIS_PID=$(<"$(pid_file redis)")
@@ -312,10 +486,11 @@ service_port() {
   local line
   case "$1" in
     kafka) line="$(grep '^KLAXON_KAFKA_BROKERS=' "$DIR/env")" ;;
-    redis) line="$(grep '^KLAXON_REDIS_URL=' "$DIR/env")" ;;
+    redis) line="$(grep '^KLAXON_STACK_REDIS_PORT=\|^KLAXON_REDIS_URL=' "$DIR/env" | sort | tail -n1)" ;;
     pg) line="$(grep '^KLAXON_PG_URL=' "$DIR/env")" ;;
   esac
   line="${line##*127.0.0.1:}"
+  line="${line##*_PORT=}"
   echo "${line%%/*}"
 }
 
@@ -351,6 +526,7 @@ main() {
   if [[ $# -eq 4 && "$1" == restart ]]; then
     DIR="$(realpath -m "$2")"
     readonly DIR
+    ! is_tls || SERVICES+=(stunnel)
     [[ "$3" =~ ^(kafka|redis|pg)$ && "$4" =~ ^(term|kill)$ ]] || usage
     cmd_restart "$3" "$4"
     return
@@ -358,6 +534,8 @@ main() {
   [[ $# -eq 2 ]] || usage
   DIR="$(realpath -m "$2")"
   readonly DIR
+  # `up` decides afresh from KLAXON_STACK_TLS; the others follow what DIR holds.
+  [[ "$1" == up ]] || ! is_tls || SERVICES+=(stunnel)
   case "$1" in
     up) cmd_up ;;
     down) cmd_down ;;

@@ -42,7 +42,7 @@ namespace {
 
 struct Settings {
   runtime::CommonSettings common;
-  std::string redis_url;
+  redis::RedisOptions redis;
   std::string redis_key_prefix;
   int concurrency = 0;
   twilio::TwilioRestClientOptions twilio_client;
@@ -59,8 +59,7 @@ Settings ReadSettings(const WorkerSpec& spec) {
   config::Reader reader(config::FromProcessEnvironment());
   Settings settings;
   settings.common = runtime::ReadCommonSettings(reader);
-  settings.redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"});
-  if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
+  settings.redis = redis::ReadRedisOptions(reader);
   settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
   // Each message in flight holds a pool thread for its Twilio round trip, so this many threads
   // send at once: at ~50 ms per request, 100 carry ~2,000 sends per second.
@@ -161,14 +160,16 @@ int RunWorker(const WorkerSpec& spec) {
   config::ExitOnError(runtime.status(), spec.service);
   const log::Logger& logger = (*runtime)->logger();
 
-  auto redis = redis::RedisClient::Create({.url = settings.redis_url});
+  auto redis = redis::RedisClient::Create(settings.redis);
   auto twilio = twilio::TwilioRestClient::Create(settings.twilio_client);
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .security = settings.common.kafka_security,
                                                   .client_id = spec.service,
                                                   .log = (*runtime)->KafkaLog()});
   const std::string group = "klaxon-" + spec.service;
   auto consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .security = settings.common.kafka_security,
                                     .group_id = group,
                                     .topics = {settings.common.Topic(spec.request_topic)},
                                     .client_id = spec.service,
@@ -189,6 +190,7 @@ int RunWorker(const WorkerSpec& spec) {
     const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));
     auto tier_consumer = kafka::KafkaConsumer::Create(
         {.brokers = settings.common.kafka_brokers,
+         .security = settings.common.kafka_security,
          .group_id = tier_group,
          .topics = {settings.common.Topic(tier.topic)},
          .client_id = spec.service,
@@ -226,6 +228,7 @@ int RunWorker(const WorkerSpec& spec) {
     for (const std::string& topic : extra.topics) topics.push_back(settings.common.Topic(topic));
     auto created =
         kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                      .security = settings.common.kafka_security,
                                       .group_id = extra_group,
                                       .topics = topics,
                                       .client_id = spec.service,

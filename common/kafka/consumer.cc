@@ -33,9 +33,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kFixedPro
 absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
     const ConsumerOptions& options) {
   std::map<std::string, std::string> properties = {
-      {"bootstrap.servers", options.brokers},
       {"group.id", options.group_id},
-      {"client.id", options.client_id},
       {"auto.offset.reset", "earliest"},
   };
   if (options.on_lag) {
@@ -117,7 +115,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   if (!options.log) options.log = StderrLog();
   absl::StatusOr<std::map<std::string, std::string>> properties = ConsumerProperties(options);
   if (!properties.ok()) return properties.status();
-  absl::StatusOr<ConfPtr> conf = MakeConf(*properties);
+  absl::StatusOr<ConfPtr> conf =
+      MakeClientConf(options.brokers, options.security, options.client_id, *properties);
   if (!conf.ok()) return conf.status();
 
   // The callbacks reach the consumer through the configuration's opaque, so the object must exist
@@ -363,15 +362,22 @@ int KafkaConsumer::OnStatistics(rd_kafka_t* /*client*/, char* json, size_t json_
 
 void KafkaConsumer::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                  const char* reason) {
-  if (error != RD_KAFKA_RESP_ERR__FATAL) {
-    options_.log("warn", "kafka_consumer_error",
-                 absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+  const std::optional<std::string> link =
+      DescribeLinkError(error, reason, options_.brokers, options_.security);
+  absl::Status fatal;
+  if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION && link.has_value()) {
+    // Refused credentials stay refused until a restart reads new ones (see KafkaPublisher).
+    fatal = absl::InternalError(*link);
+  } else if (error != RD_KAFKA_RESP_ERR__FATAL) {
+    options_.log(link ? "error" : "warn", "kafka_consumer_error",
+                 link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
     return;
+  } else {
+    std::array<char, 512> detail{};
+    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
+    fatal = absl::InternalError(
+        absl::StrCat("fatal kafka consumer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   }
-  std::array<char, 512> detail{};
-  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-  absl::Status fatal = absl::InternalError(
-      absl::StrCat("fatal kafka consumer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   options_.log("error", "kafka_consumer_fatal", std::string(fatal.message()));
   std::lock_guard lock(mutex_);
   if (fatal_error_.ok()) fatal_error_ = std::move(fatal);

@@ -50,6 +50,7 @@
 #include "common/kafka/backoff.h"
 #include "common/kafka/client.h"
 #include "common/kafka/offset_tracker.h"
+#include "common/kafka/security.h"
 #include "common/messaging/message.h"
 
 namespace klaxon::kafka {
@@ -86,6 +87,7 @@ bool IsCooperativeRebalance(const char* protocol);
 
 struct ConsumerOptions {
   std::string brokers = {};              // host:port[,host:port]
+  Security security = {};                // TLS and SASL (common/kafka/security.h)
   std::string group_id = {};             // one consumer group per service and topic set
   std::vector<std::string> topics = {};  // full names, prefix included (see PrefixedTopic)
   std::string client_id = "klaxon";

@@ -25,8 +25,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFixedPro
 absl::StatusOr<std::map<std::string, std::string>> ProducerProperties(
     const PublisherOptions& options) {
   std::map<std::string, std::string> properties = {
-      {"bootstrap.servers", options.brokers},
-      {"client.id", options.client_id},
       {"message.timeout.ms", absl::StrCat(ToTimeoutMs(options.delivery_timeout))},
   };
   for (const auto& [name, value] : options.properties) properties[name] = value;
@@ -52,7 +50,8 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(Publisher
   if (!options.log) options.log = StderrLog();
   absl::StatusOr<std::map<std::string, std::string>> properties = ProducerProperties(options);
   if (!properties.ok()) return properties.status();
-  absl::StatusOr<ConfPtr> conf = MakeConf(*properties);
+  absl::StatusOr<ConfPtr> conf =
+      MakeClientConf(options.brokers, options.security, options.client_id, *properties);
   if (!conf.ok()) return conf.status();
 
   // The callbacks reach the publisher through the configuration's opaque, so the object must
@@ -181,16 +180,24 @@ void KafkaPublisher::OnKafkaLog(std::string_view level, std::string_view detail)
 
 void KafkaPublisher::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                   const char* reason) {
-  if (error != RD_KAFKA_RESP_ERR__FATAL) {
+  const std::optional<std::string> link =
+      DescribeLinkError(error, reason, options_.brokers, options_.security);
+  absl::Status fatal;
+  if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION && link.has_value()) {
+    // librdkafka would try the same credentials forever; they are read only at start, so a
+    // restart (with corrected or rotated ones) is the way out.
+    fatal = absl::InternalError(*link);
+  } else if (error != RD_KAFKA_RESP_ERR__FATAL) {
     // librdkafka retries these itself; messages that cannot make it fail their own delivery.
-    options_.log("warn", "kafka_producer_error",
-                 absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+    options_.log(link ? "error" : "warn", "kafka_producer_error",
+                 link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
     return;
+  } else {
+    std::array<char, 512> detail{};
+    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
+    fatal = absl::InternalError(
+        absl::StrCat("fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   }
-  std::array<char, 512> detail{};
-  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-  absl::Status fatal = absl::InternalError(
-      absl::StrCat("fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   options_.log("error", "kafka_producer_fatal", std::string(fatal.message()));
   std::lock_guard lock(mutex_);
   if (fatal_error_.ok()) fatal_error_ = std::move(fatal);

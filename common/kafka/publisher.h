@@ -5,8 +5,9 @@
 // that very message to all in-sync replicas. A background thread serves delivery reports; the
 // destructor flushes what is still queued.
 //
-// A fatal producer error (librdkafka lost an idempotence guarantee, e.g. the producer was fenced)
-// cannot be recovered in-process: from then on every Publish() fails with kInternal and
+// A fatal producer error (librdkafka lost an idempotence guarantee, e.g. the producer was fenced,
+// or the brokers refused the client's SASL credentials, which are read only at start) cannot be
+// recovered in-process: from then on every Publish() fails with kInternal and
 // FatalError() says why, and main() should exit so the orchestrator restarts the service.
 
 #include <condition_variable>
@@ -22,12 +23,14 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/kafka/client.h"
+#include "common/kafka/security.h"
 #include "common/messaging/message.h"
 
 namespace klaxon::kafka {
 
 struct PublisherOptions {
   std::string brokers = {};  // host:port[,host:port]
+  Security security = {};    // TLS and SASL (common/kafka/security.h)
   std::string client_id = "klaxon";
   // librdkafka's message.timeout.ms: how long one message may wait for a broker, retries
   // included, before its delivery fails. Bounded so a dead cluster becomes an error quickly.

@@ -1,9 +1,12 @@
 #include "common/kafka/topics.h"
 
 #include <algorithm>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace klaxon::kafka {
 namespace {
@@ -16,19 +19,36 @@ bool IsLegalTopicChar(char c) {
 }
 
 // The admin client's log lines and errors go to the caller's LogFn; a broker that cannot be
-// reached shows up here before the request times out.
+// reached shows up here before the request times out. Refused credentials are remembered, so
+// CreateTopics can stop at once with the reason instead of timing out.
 class AdminEvents final : public ClientEvents {
  public:
-  explicit AdminEvents(LogFn log) : log_(std::move(log)) {}
+  AdminEvents(const CreateTopicsOptions& options, LogFn log)
+      : options_(options), log_(std::move(log)) {}
   void OnKafkaLog(std::string_view level, std::string_view detail) override {
     log_(level, "kafka_admin_log", detail);
   }
   void OnKafkaError(rd_kafka_t*, rd_kafka_resp_err_t error, const char* reason) override {
-    log_("warn", "kafka_admin_error", absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+    const std::optional<std::string> link =
+        DescribeLinkError(error, reason, options_.brokers, options_.security);
+    log_(link ? "error" : "warn", "kafka_admin_error",
+         link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+    if (link && error == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+      std::lock_guard lock(mutex_);
+      refused_ = *link;
+    }
+  }
+  // The description of the refusal, if the brokers refused the client's credentials.
+  std::optional<std::string> Refused() const {
+    std::lock_guard lock(mutex_);
+    return refused_;
   }
 
  private:
+  const CreateTopicsOptions& options_;
   LogFn log_;
+  mutable std::mutex mutex_;
+  std::optional<std::string> refused_;  // guarded by mutex_
 };
 
 absl::StatusOr<std::vector<NewTopicPtr>> NewTopics(const CreateTopicsOptions& options) {
@@ -82,9 +102,9 @@ absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions&
   if (!topics.ok()) return topics.status();
 
   absl::StatusOr<ConfPtr> conf =
-      MakeConf({{"bootstrap.servers", options.brokers}, {"client.id", "klaxon-admin"}});
+      MakeClientConf(options.brokers, options.security, "klaxon-admin", {});
   if (!conf.ok()) return conf.status();
-  AdminEvents events(options.log ? options.log : StderrLog());
+  AdminEvents events(options, options.log ? options.log : StderrLog());
   InstallClientEvents(conf->get(), &events);
   absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
   if (!client.ok()) return client.status();
@@ -108,8 +128,18 @@ absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions&
                         queue.get());
 
   // librdkafka answers on its own once the request timeout expires; the margin only guards
-  // against a result that never comes.
-  EventPtr event(rd_kafka_queue_poll(queue.get(), ToTimeoutMs(options.timeout + absl::Seconds(5))));
+  // against a result that never comes. Polled in slices to stop early when the brokers refuse
+  // the client's credentials, which librdkafka would otherwise retry until the timeout.
+  constexpr absl::Duration kSlice = absl::Milliseconds(100);
+  const absl::Time deadline = absl::Now() + options.timeout + absl::Seconds(5);
+  EventPtr event;
+  while (event == nullptr && absl::Now() < deadline) {
+    rd_kafka_poll(client->get(), 0);  // serves the error callback that notes a refusal
+    if (std::optional<std::string> refused = events.Refused()) {
+      return absl::PermissionDeniedError(*refused);
+    }
+    event.reset(rd_kafka_queue_poll(queue.get(), ToTimeoutMs(kSlice)));
+  }
   if (event == nullptr) {
     return absl::DeadlineExceededError(
         absl::StrCat("no answer to CreateTopics from ", options.brokers));

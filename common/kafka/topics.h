@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/kafka/client.h"
+#include "common/kafka/security.h"
 
 namespace klaxon::kafka {
 
@@ -77,6 +78,7 @@ absl::StatusOr<std::string> PrefixedTopic(std::string_view prefix, std::string_v
 
 struct CreateTopicsOptions {
   std::string brokers = {};
+  Security security = {};  // TLS and SASL (common/kafka/security.h)
   std::string prefix = {};
   // Replaces every topic's partition count when set (tests use fewer to join groups faster).
   std::optional<int32_t> partitions = {};

@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
   if (!options.log) options.log = StderrLog();
   // A consumer client with no group and nothing assigned: it fetches nothing.
   absl::StatusOr<ConfPtr> conf =
-      MakeConf({{"bootstrap.servers", options.brokers}, {"client.id", options.client_id}});
+      MakeClientConf(options.brokers, options.security, options.client_id, {});
   if (!conf.ok()) return conf.status();
   // The callbacks reach the object through the configuration's opaque, so it must exist before
   // its client.
@@ -82,8 +82,10 @@ void KafkaWatermarks::OnKafkaLog(std::string_view level, std::string_view detail
 void KafkaWatermarks::OnKafkaError(rd_kafka_t* /*client*/, rd_kafka_resp_err_t error,
                                    const char* reason) {
   // Nothing is produced or consumed here: an error only matters to the query that meets it.
-  options_.log("warn", "kafka_watermarks_error",
-               absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+  const std::optional<std::string> link =
+      DescribeLinkError(error, reason, options_.brokers, options_.security);
+  options_.log(link ? "error" : "warn", "kafka_watermarks_error",
+               link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
 }
 
 }  // namespace klaxon::kafka

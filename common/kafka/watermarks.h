@@ -16,11 +16,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/kafka/client.h"
+#include "common/kafka/security.h"
 
 namespace klaxon::kafka {
 
 struct WatermarksOptions {
   std::string brokers = {};  // host:port[,host:port]
+  Security security = {};    // TLS and SASL (common/kafka/security.h)
   std::string client_id = "klaxon";
   LogFn log = StderrLog();
 };

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/pg/conninfo.h"
@@ -22,7 +23,21 @@ bool IsRetryableSqlState(const std::string& sqlstate) {
 
 absl::Status StatusFromException(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return absl::UnavailableError(absl::StrCat("Postgres is unreachable: ", e.what()));
+    // libpq's message names the server ("connection to server at "db", port 5432 failed: ...");
+    // a refused TLS link or login also says which setting to check. Still kUnavailable: a pooled
+    // connection re-dialled mid-run may meet a server whose certificate is being rotated.
+    const std::string what(absl::StripTrailingAsciiWhitespace(e.what()));
+    if (absl::StrContains(what, "SSL") || absl::StrContains(what, "certificate") ||
+        absl::StrContains(what, "no encryption")) {
+      return absl::UnavailableError(
+          absl::StrCat("postgres: the TLS link was refused: ", what,
+                       " (check KLAXON_PG_SSLMODE and KLAXON_PG_SSLROOTCERT_FILE)"));
+    }
+    if (absl::StrContains(what, "authentication failed")) {
+      return absl::UnavailableError(absl::StrCat(
+          "postgres: login refused: ", what, " (check the user and password of KLAXON_PG_URL)"));
+    }
+    return absl::UnavailableError(absl::StrCat("Postgres is unreachable: ", what));
   }
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
     return absl::UnavailableError(

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -62,7 +63,8 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
   }
   if (rest.find('@') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        "the Redis URL has user information; Redis AUTH is not supported yet");
+        "the Redis URL has user information; put the credentials in KLAXON_REDIS_USERNAME and "
+        "KLAXON_REDIS_PASSWORD (or KLAXON_REDIS_PASSWORD_FILE) instead");
   }
   RedisEndpoint endpoint;
   if (const size_t slash = rest.find('/'); slash != absl::string_view::npos) {
@@ -85,6 +87,23 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view text) {
   return endpoint;
 }
 
+RedisOptions ReadRedisOptions(config::Reader& reader, RedisOptions defaults) {
+  RedisOptions options = std::move(defaults);
+  options.url = reader.Required("KLAXON_REDIS_URL");
+  if (!options.url.empty()) {
+    if (absl::Status parsed = ParseRedisUrl(options.url).status(); !parsed.ok()) {
+      reader.AddError("KLAXON_REDIS_URL", std::string(parsed.message()));
+    }
+  }
+  options.username = reader.Optional("KLAXON_REDIS_USERNAME", "");
+  options.password = reader.OptionalSecret("KLAXON_REDIS_PASSWORD");
+  if (!options.username.empty() && options.password.empty()) {
+    reader.AddError("KLAXON_REDIS_PASSWORD",
+                    "is required with KLAXON_REDIS_USERNAME (or set KLAXON_REDIS_PASSWORD_FILE)");
+  }
+  return options;
+}
+
 void RedisClient::ContextDeleter::operator()(redisContext* context) const { redisFree(context); }
 
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(const RedisOptions& options) {
@@ -92,9 +111,52 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(const RedisOpti
   if (!endpoint.ok()) return endpoint.status();
   if (options.pool_size < 1) return absl::InvalidArgumentError("redis pool_size must be >= 1");
   std::unique_ptr<RedisClient> client(new RedisClient(*std::move(endpoint), options));
-  absl::StatusOr<Reply> pong = client->Command({"PING"});
-  if (!pong.ok()) return pong.status();
+  // Dialled here rather than through Command(), which reports every failure as kUnavailable:
+  // refused credentials at start are a configuration error to report as such.
+  absl::StatusOr<Context> first = client->Dial();
+  if (!first.ok()) return first.status();
+  if (absl::Status pong = client->Setup(**first, {"PING"}, "PING"); !pong.ok()) return pong;
+  client->idle_.back() = *std::move(first);
   return client;
+}
+
+std::string RedisClient::Where() const {
+  return absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port);
+}
+
+absl::Status RedisClient::Setup(redisContext& context, const std::vector<std::string>& argv,
+                                std::string_view what) const {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const std::string& arg : argv) {
+    args.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(&context, static_cast<int>(args.size()), args.data(), lengths.data()));
+  if (raw == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat(Where(), " failed during ", std::string(what), ": ", context.errstr));
+  }
+  const std::string error =
+      raw->type == REDIS_REPLY_ERROR ? std::string(raw->str, raw->len) : std::string();
+  freeReplyObject(raw);
+  if (error.empty()) return absl::OkStatus();
+  // Redis's replies name no secret ("WRONGPASS invalid username-password pair ...").
+  if (absl::StartsWith(error, "WRONGPASS") || absl::StartsWith(error, "ERR AUTH") ||
+      absl::StartsWith(error, "ERR invalid password")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "redis: AUTH as user \"", options_.username.empty() ? "default" : options_.username,
+        "\" refused at ", endpoint_.host, ":", endpoint_.port,
+        ": check KLAXON_REDIS_USERNAME and KLAXON_REDIS_PASSWORD (", error, ")"));
+  }
+  if (absl::StartsWith(error, "NOAUTH")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "redis at ", endpoint_.host, ":", endpoint_.port,
+        " requires authentication: set KLAXON_REDIS_USERNAME and KLAXON_REDIS_PASSWORD (", error,
+        ")"));
+  }
+  return absl::UnavailableError(absl::StrCat(Where(), ": ", std::string(what), " failed: ", error));
 }
 
 RedisClient::RedisClient(RedisEndpoint endpoint, RedisOptions options)
@@ -107,7 +169,7 @@ RedisClient::~RedisClient() = default;
 absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
   Context context(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
                                           absl::ToTimeval(options_.connect_timeout)));
-  const std::string where = absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port);
+  const std::string where = Where();
   if (context == nullptr) return absl::UnavailableError(absl::StrCat(where, ": out of memory"));
   if (context->err != 0) {
     return absl::UnavailableError(absl::StrCat(where, " is unreachable: ", context->errstr));
@@ -115,12 +177,17 @@ absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
   if (redisSetTimeout(context.get(), absl::ToTimeval(options_.command_timeout)) != REDIS_OK) {
     return absl::UnavailableError(absl::StrCat(where, ": cannot set the command timeout"));
   }
+  if (!options_.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options_.username.empty()) auth.push_back(options_.username);
+    auth.push_back(options_.password);
+    if (absl::Status status = Setup(*context, auth, "AUTH"); !status.ok()) return status;
+  }
   if (endpoint_.db != 0) {
     const std::string db = std::to_string(endpoint_.db);
-    auto* raw = static_cast<redisReply*>(redisCommand(context.get(), "SELECT %s", db.c_str()));
-    const bool ok = raw != nullptr && raw->type == REDIS_REPLY_STATUS;
-    if (raw != nullptr) freeReplyObject(raw);
-    if (!ok) return absl::UnavailableError(absl::StrCat(where, ": SELECT ", db, " failed"));
+    if (absl::Status status = Setup(*context, {"SELECT", db}, "SELECT " + db); !status.ok()) {
+      return status;
+    }
   }
   return context;
 }
@@ -147,7 +214,8 @@ absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv)
     absl::StatusOr<Context> dialled = Dial();
     if (!dialled.ok()) {
       Return(nullptr);
-      return dialled.status();
+      // Even refused credentials may be a moment of a rotation; the caller retries (see above).
+      return absl::UnavailableError(dialled.status().message());
     }
     context = *std::move(dialled);
   }

@@ -1,8 +1,10 @@
 #pragma once
 // A small synchronous Redis client over hiredis with a fixed pool of connections, for the short
 // commands Klaxon's hot paths need (SET NX, GET, DEL, EVAL). A broken connection is dropped and
-// re-dialled on next use. Every failure reaching the caller, error replies included, is
-// kUnavailable, so it is retryable.
+// re-dialled on next use; every connection authenticates (AUTH with an ACL user and password)
+// before its first command. Every failure reaching a Command() caller, error replies included,
+// is kUnavailable, so it is retryable. hiredis 0.14 speaks no TLS: production reaches Redis
+// through a TLS sidecar on loopback (ADR 0011), so the URL names the sidecar.
 
 #include <condition_variable>
 #include <cstdint>
@@ -10,18 +12,24 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/config/config.h"
 
 struct redisContext;
 
 namespace klaxon::redis {
 
 struct RedisOptions {
-  std::string url;  // redis://host:port[/db]
+  std::string url = {};  // redis://host:port[/db], without credentials
+  // AUTH on every connection when `password` is set: "AUTH username password" (a Redis 6 ACL
+  // user), or "AUTH password" (requirepass) when `username` is empty.
+  std::string username = {};
+  std::string password = {};  // a secret: never logged
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(2);
   int pool_size = 8;
@@ -45,9 +53,16 @@ struct RedisEndpoint {
 // Parses redis://host:port[/db]; kInvalidArgument says what is wrong without quoting the URL.
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
+// Reads KLAXON_REDIS_URL (required), KLAXON_REDIS_USERNAME and KLAXON_REDIS_PASSWORD (or
+// KLAXON_REDIS_PASSWORD_FILE) into `defaults`, recording every problem in `reader`.
+// Credentials belong in those settings, never in the URL, which is not treated as a secret.
+RedisOptions ReadRedisOptions(config::Reader& reader, RedisOptions defaults = {});
+
 class RedisClient {
  public:
-  // Dials one connection to prove the server answers; the rest are dialled on demand.
+  // Dials one connection to prove the server answers and accepts the credentials; the rest are
+  // dialled on demand. kPermissionDenied when Redis refuses the credentials or wants some,
+  // kUnavailable when it cannot be reached; both messages name the link and the settings.
   static absl::StatusOr<std::unique_ptr<RedisClient>> Create(const RedisOptions& options);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
@@ -65,6 +80,10 @@ class RedisClient {
 
   RedisClient(RedisEndpoint endpoint, RedisOptions options);
   absl::StatusOr<Context> Dial() const;
+  // Runs a command of the connection's setup (AUTH, SELECT); the error names it.
+  absl::Status Setup(redisContext& context, const std::vector<std::string>& argv,
+                     std::string_view what) const;
+  std::string Where() const;
   Context Acquire();
   void Return(Context context);
 

@@ -64,5 +64,55 @@ TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {
   EXPECT_EQ(value->str, "300");
 }
 
+// An ACL user of this test's own on the test Redis (whose default user may create it), removed
+// again at the end.
+class RedisAuthIntegrationTest : public RedisClientIntegrationTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(RedisClientIntegrationTest::SetUp());
+    user_ = "klaxon-test-" + prefix_;
+    ASSERT_TRUE(
+        client_->Command({"ACL", "SETUSER", user_, "on", ">" + kPassword, "~*", "+@all"}).ok());
+  }
+  void TearDown() override {
+    if (client_ != nullptr) (void)client_->Command({"ACL", "DELUSER", user_});
+    RedisClientIntegrationTest::TearDown();
+  }
+  RedisOptions As(const std::string& password) const {
+    return {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL"),
+            .username = user_,
+            .password = password,
+            .pool_size = 2};
+  }
+  static inline const std::string kPassword = "acl-user-password-0123";
+  std::string user_;
+};
+
+TEST_F(RedisAuthIntegrationTest, AclUserAuthenticatesOnEveryConnection) {
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(As(kPassword));
+  ASSERT_TRUE(client.ok()) << client.status();
+  // Two threads at once need both pooled connections, the second dialled on demand.
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        absl::StatusOr<Reply> who = (*client)->Command({"ACL", "WHOAMI"});
+        ASSERT_TRUE(who.ok()) << who.status();
+        EXPECT_EQ(who->str, user_);
+      }
+    });
+  }
+}
+
+TEST_F(RedisAuthIntegrationTest, WrongPasswordIsRefusedNamingTheLinkAndSettings) {
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(As("wrong-password"));
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kPermissionDenied);
+  const std::string message(client.status().message());
+  EXPECT_NE(message.find("redis: AUTH as user \"" + user_ + "\" refused at "), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("KLAXON_REDIS_PASSWORD"), std::string::npos) << message;
+  EXPECT_EQ(message.find("wrong-password"), std::string::npos) << "the password was echoed";
+}
+
 }  // namespace
 }  // namespace klaxon::redis

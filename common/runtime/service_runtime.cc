@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/str_join.h"
 #include "common/kafka/topics.h"
 
 namespace klaxon::runtime {
@@ -20,9 +19,9 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
     reader.AddError("KLAXON_PII_HMAC_KEY", "must be at least 16 bytes long");
   }
   settings.admin = reader.HostPortValue("KLAXON_ADMIN_ADDR", "127.0.0.1:9464");
-  settings.kafka_brokers = absl::StrJoin(
-      reader.HostPortList("KLAXON_KAFKA_BROKERS"), ",",
-      [](std::string* out, const config::HostPort& broker) { out->append(broker.ToString()); });
+  kafka::ClusterSettings kafka = kafka::ReadClusterSettings(reader);
+  settings.kafka_brokers = std::move(kafka.brokers);
+  settings.kafka_security = std::move(kafka.security);
   settings.topic_prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
   if (absl::Status valid =
           kafka::PrefixedTopic(settings.topic_prefix, kafka::kSmsRequests).status();

@@ -19,6 +19,7 @@
 #include "common/kafka/client.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
+#include "common/kafka/security.h"
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/log/log.h"
 #include "common/metrics/admin_server.h"
@@ -31,7 +32,8 @@ struct CommonSettings {
   std::string pii_hmac_key;
   config::HostPort admin;
   std::string kafka_brokers;  // comma-separated host:port
-  std::string topic_prefix;   // validated: prefix + any Klaxon topic is a legal topic name
+  kafka::Security kafka_security;
+  std::string topic_prefix;  // validated: prefix + any Klaxon topic is a legal topic name
 
   // The full name of one of kafka/topics.h's topics in this deployment.
   std::string Topic(std::string_view name) const { return topic_prefix + std::string(name); }

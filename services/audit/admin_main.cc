@@ -7,11 +7,11 @@
 //   klaxon-audit-admin rotate [--batch-size N] [--threads N]
 //                                             rewraps every data key under the keyring's current
 //                                             key version
-// Configuration comes from the environment: KLAXON_PG_URL (or KLAXON_PG_URL_FILE),
-// KLAXON_LOG_LEVEL, for retention KLAXON_AUDIT_OPERATIONAL_RETENTION and
-// KLAXON_AUDIT_COMPLIANCE_RETENTION, for rotate KLAXON_KEYRING (or KLAXON_KEYRING_FILE). Exit
-// codes: 0 done, 1 failed, 2 bad configuration or --now (a malformed command line exits with
-// CLI11's code and its usage message).
+// Configuration comes from the environment: KLAXON_PG_URL (or KLAXON_PG_URL_FILE) with
+// KLAXON_PG_SSLMODE and KLAXON_PG_SSLROOTCERT_FILE, KLAXON_LOG_LEVEL, for retention
+// KLAXON_AUDIT_OPERATIONAL_RETENTION and KLAXON_AUDIT_COMPLIANCE_RETENTION, for rotate
+// KLAXON_KEYRING (or KLAXON_KEYRING_FILE). Exit codes: 0 done, 1 failed, 2 bad configuration or
+// --now (a malformed command line exits with CLI11's code and its usage message).
 //
 // A command is a function of the database and the logger that calls one library function;
 // RunCommand does the wiring every command shares.
@@ -64,14 +64,9 @@ struct Services {
 // with exit code 2 when any is wrong, connects to Postgres and runs `command`.
 int RunCommand(config::Reader& reader, absl::FunctionRef<int(Services)> command,
                size_t connections = 1) {
-  const std::string pg_url = reader.Secret("KLAXON_PG_URL");
+  const std::string pg_url = pg::ReadConnectionString(reader);
   const std::string level_name =
       reader.Enum("KLAXON_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
-  if (!pg_url.empty()) {
-    if (absl::Status parsed = pg::ParseConninfo(pg_url).status(); !parsed.ok()) {
-      reader.AddError("KLAXON_PG_URL", std::string(parsed.message()));
-    }
-  }
   config::ExitOnError(reader.Finish(), kService);
 
   auto redactor = log::PhoneRedactor::Create(RandomKey());

@@ -76,7 +76,7 @@ struct Settings {
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
   auth::ApiKeySettings api_keys;
-  std::string pg_url;
+  std::string pg_url;           // a libpq connection string, TLS settings applied
   std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
   std::string blind_index_key;  // the recipient's blind index, its own key
   // Events written in one transaction at most; also how many messages the consumer handles at
@@ -95,7 +95,7 @@ Settings ReadSettings() {
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
       .grpc_security = grpcutil::ReadServerSecurity(reader),
       .api_keys = auth::ReadApiKeySettings(reader),
-      .pg_url = reader.Secret("KLAXON_PG_URL"),
+      .pg_url = pg::ReadConnectionString(reader),
       .keyring = reader.Secret("KLAXON_KEYRING"),
       .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
       .batch_size =
@@ -108,11 +108,6 @@ Settings ReadSettings() {
           reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers)),
       .watch_max_lifetime = reader.Duration("KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1),
                                             absl::Seconds(1), absl::Hours(24))};
-  if (!settings.pg_url.empty()) {
-    if (absl::Status parsed = pg::ParseConninfo(settings.pg_url).status(); !parsed.ok()) {
-      reader.AddError("KLAXON_PG_URL", std::string(parsed.message()));
-    }
-  }
   if (!settings.keyring.empty()) {
     if (absl::Status parsed = crypto::LocalKeyring::Parse(settings.keyring).status();
         !parsed.ok()) {
@@ -165,6 +160,7 @@ int Run() {
   ProgressRecorder progress(store, logger, {});
   auto consumer = kafka::KafkaConsumer::Create(
       {.brokers = settings.common.kafka_brokers,
+       .security = settings.common.kafka_security,
        .group_id = kConsumerGroup,
        .topics = topics.All(),
        .client_id = kService,
@@ -178,6 +174,7 @@ int Run() {
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .security = settings.common.kafka_security,
                                     .group_id = kDeadLetterGroup,
                                     .topics = {settings.common.Topic(kafka::kDlq)},
                                     .client_id = kService,
@@ -185,10 +182,12 @@ int Run() {
                                     .on_lag = (*runtime)->ConsumerLagGauge(kDeadLetterGroup)});
   if (!dlq_consumer.ok()) return fail("create_dlq_consumer", dlq_consumer.status());
   auto watermarks = kafka::KafkaWatermarks::Create({.brokers = settings.common.kafka_brokers,
+                                                    .security = settings.common.kafka_security,
                                                     .client_id = kService,
                                                     .log = (*runtime)->KafkaLog()});
   if (!watermarks.ok()) return fail("create_watermarks_client", watermarks.status());
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .security = settings.common.kafka_security,
                                                   .client_id = kService,
                                                   .delivery_timeout = settings.publish_timeout,
                                                   .log = (*runtime)->KafkaLog()});

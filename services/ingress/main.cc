@@ -144,7 +144,7 @@ struct Settings {
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
   auth::ApiKeySettings api_keys;
-  std::string redis_url;
+  redis::RedisOptions redis;
   std::string redis_key_prefix;
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
@@ -158,7 +158,7 @@ Settings ReadSettings() {
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
       .grpc_security = grpcutil::ReadServerSecurity(reader),
-      .redis_url = reader.Url("KLAXON_REDIS_URL", "", {"redis"}),
+      .redis = redis::ReadRedisOptions(reader, {.pool_size = kRedisConnections}),
       .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
       .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
                                          absl::Milliseconds(100), absl::Seconds(60)),
@@ -172,7 +172,6 @@ Settings ReadSettings() {
   } else {
     reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
   }
-  if (settings.redis_url.empty()) reader.AddError("KLAXON_REDIS_URL", "is required");
   settings.api_keys = auth::ReadApiKeySettings(reader);
   config::ExitOnError(reader.Finish(), kService);
   return settings;
@@ -205,10 +204,10 @@ int Run() {
   runtime::WipeSecret(settings.common.pii_hmac_key);  // the logger's redactor holds its own copy
   const log::Logger& logger = (*runtime)->logger();
 
-  auto redis =
-      redis::RedisClient::Create({.url = settings.redis_url, .pool_size = kRedisConnections});
+  auto redis = redis::RedisClient::Create(settings.redis);
   auto publisher = kafka::KafkaPublisher::Create(
       {.brokers = settings.common.kafka_brokers,
+       .security = settings.common.kafka_security,
        .client_id = kService,
        .delivery_timeout = settings.publish_timeout,
        // Callers wait for the acknowledgement: batch

@@ -45,10 +45,14 @@ std::string Snake(std::string prefix) {
 }  // namespace
 
 void Suite::Start(const SuiteOptions& options) {
-  const Backends backends = options.backends.value_or(
-      Backends{.kafka_brokers = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS"),
-               .redis_url = testing::RequiredEnv("KLAXON_TEST_REDIS_URL"),
-               .pg_url = testing::RequiredEnv("KLAXON_TEST_PG_URL")});
+  // Not value_or(): its argument would be evaluated, failing the test when KLAXON_TEST_* is unset
+  // although backends were given.
+  const Backends backends =
+      options.backends.has_value()
+          ? *options.backends
+          : Backends{.kafka_brokers = testing::RequiredEnv("KLAXON_TEST_KAFKA_BROKERS"),
+                     .redis_url = testing::RequiredEnv("KLAXON_TEST_REDIS_URL"),
+                     .pg_url = testing::RequiredEnv("KLAXON_TEST_PG_URL")};
   const std::string& kafka = backends.kafka_brokers;
   const std::string& redis = backends.redis_url;
   const std::string& pg = backends.pg_url;

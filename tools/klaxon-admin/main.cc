@@ -3,8 +3,10 @@
 //   klaxon-admin channel disable <sms|voice> --reason "..."   switches a channel off
 //   klaxon-admin channel enable <sms|voice>                   and on again (docs/adr/0012)
 //   klaxon-admin channel status                               shows both switches
-// Configuration comes from the environment like the services': KLAXON_KAFKA_BROKERS and
-// KLAXON_TOPIC_PREFIX for the topics, KLAXON_REDIS_URL and KLAXON_REDIS_KEY_PREFIX for the switches.
+// Configuration comes from the environment, read by the services' own loaders: KLAXON_KAFKA_BROKERS
+// and the Kafka security settings (kafka::ReadClusterSettings) and KLAXON_TOPIC_PREFIX for the
+// topics; KLAXON_REDIS_URL, its credentials (redis::ReadRedisOptions) and KLAXON_REDIS_KEY_PREFIX
+// for the switches.
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,30 +19,26 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/channels/redis_channel_switches.h"
+#include "common/config/config.h"
+#include "common/kafka/security.h"
 #include "common/kafka/topics.h"
 #include "common/redis/redis_client.h"
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr) return {};
-  return std::string(value);
-}
-
 int CreateTopicsCommand(std::optional<int32_t> partitions, int timeout_seconds) {
-  const std::string brokers = Env("KLAXON_KAFKA_BROKERS");
-  if (brokers.empty()) {
-    std::fprintf(stderr, "klaxon-admin: KLAXON_KAFKA_BROKERS is not set (host:port[,host:port])\n");
-    return 2;
-  }
+  klaxon::config::Reader reader(klaxon::config::FromProcessEnvironment());
+  const klaxon::kafka::ClusterSettings cluster = klaxon::kafka::ReadClusterSettings(reader);
+  const std::string prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
+  klaxon::config::ExitOnError(reader.Finish(), "klaxon-admin");
   const absl::StatusOr<std::vector<klaxon::kafka::TopicResult>> results =
-      klaxon::kafka::CreateTopics({.brokers = brokers,
-                                   .prefix = Env("KLAXON_TOPIC_PREFIX"),
+      klaxon::kafka::CreateTopics({.brokers = cluster.brokers,
+                                   .security = cluster.security,
+                                   .prefix = prefix,
                                    .partitions = partitions,
                                    .timeout = absl::Seconds(timeout_seconds)});
   if (!results.ok()) {
-    std::fprintf(stderr, "klaxon-admin: create-topics on %s failed: %s\n", brokers.c_str(),
+    std::fprintf(stderr, "klaxon-admin: create-topics on %s failed: %s\n", cluster.brokers.c_str(),
                  results.status().ToString().c_str());
     return 1;
   }
@@ -55,15 +53,13 @@ enum class SwitchCommand { kDisable, kEnable, kStatus };
 // Exit codes: 0 done, 1 Redis failed, 2 usage or configuration.
 int ChannelCommand(SwitchCommand command, const std::string& channel_name,
                    const std::string& reason) {
-  const std::string url = Env("KLAXON_REDIS_URL");
-  if (url.empty()) {
-    std::fprintf(stderr, "klaxon-admin: KLAXON_REDIS_URL is not set (redis://host:port)\n");
-    return 2;
-  }
-  const std::string prefix =
-      std::getenv("KLAXON_REDIS_KEY_PREFIX") == nullptr ? "klaxon:" : Env("KLAXON_REDIS_KEY_PREFIX");
+  klaxon::config::Reader reader(klaxon::config::FromProcessEnvironment());
+  const klaxon::redis::RedisOptions options =
+      klaxon::redis::ReadRedisOptions(reader, {.pool_size = 1});
+  const std::string prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
+  klaxon::config::ExitOnError(reader.Finish(), "klaxon-admin");
   absl::StatusOr<std::unique_ptr<klaxon::redis::RedisClient>> redis =
-      klaxon::redis::RedisClient::Create({.url = url, .pool_size = 1});
+      klaxon::redis::RedisClient::Create(options);
   if (!redis.ok()) {
     std::fprintf(stderr, "klaxon-admin: %s\n", redis.status().ToString().c_str());
     return 1;
