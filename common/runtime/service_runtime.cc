@@ -19,6 +19,7 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
       settings.pii_hmac_key.size() < log::PhoneRedactor::kMinKeyBytes) {
     reader.AddError("KLAXON_PII_HMAC_KEY", "must be at least 16 bytes long");
   }
+  settings.transit_keyring = transit::ReadTransitKeyring(reader);
   settings.admin = reader.HostPortValue("KLAXON_ADMIN_ADDR", "127.0.0.1:9464");
   settings.kafka_brokers = absl::StrJoin(
       reader.HostPortList("KLAXON_KAFKA_BROKERS"), ",",

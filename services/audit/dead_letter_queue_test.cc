@@ -71,7 +71,8 @@ class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBacke
       metrics_,
       clock_,
       [this] { return "0190f1c4-0000-7000-8000-00000000000" + std::to_string(++minted_); },
-      logger_};
+      logger_,
+      testing::Transit().cipher()};
 };
 
 TEST_F(DeadLetterQueueTest, ReplayPublishesANewAlertOnItsChannelsRequestTopic) {
@@ -94,8 +95,10 @@ TEST_F(DeadLetterQueueTest, TheReplayedRequestKeepsWhatWasAskedForWithANewIdAndF
   EXPECT_EQ(request.header().caller(), "billing");
   EXPECT_EQ(request.header().channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(request.header().attempt(), 1u);
-  EXPECT_EQ(request.recipient(), kRecipient);
-  EXPECT_EQ(request.text(), kText);
+  // Sealed for the new alert id, so it opens as that alert's.
+  EXPECT_EQ(testing::Transit().Open(request).recipient, kRecipient);
+  EXPECT_EQ(testing::Transit().Open(request).text, kText);
+  EXPECT_EQ(Published(0).SerializeAsString().find("4155550123"), std::string::npos);
   EXPECT_EQ(request.idempotency_key(), absl::StrCat("replay:", kAlertId));
   EXPECT_EQ(request.metadata().at("service"), "db");
   EXPECT_FALSE(request.has_not_before());

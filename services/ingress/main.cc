@@ -23,6 +23,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
@@ -181,6 +182,9 @@ int Run() {
   }
 
   RedisIdempotencyStore store(**redis, settings.redis_key_prefix);
+  transit::TransitCipher transit(*settings.common.transit_keyring);
+  // ReadCommonSettings checked the key, so this only fails on a bug.
+  const log::PhoneRedactor phone_tokens = *log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   IntakeTelemetry telemetry((*runtime)->registry(), logger);
   AlertIdMinter minter;
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
@@ -189,8 +193,9 @@ int Run() {
                   .voice = settings.common.Topic(kafka::kVoiceRequests)},
        .publish_timeout = settings.publish_timeout,
        // Without quotas SendAlert makes no round trip to Redis for them.
-       .quota = settings.caller_quotas.empty() ? nullptr : &quota},
-      store, **publisher, telemetry, [&minter] { return minter.Next(); },
+       .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+       .fingerprint_key = settings.common.pii_hmac_key},
+      store, **publisher, transit, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
   delivery::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
   AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
@@ -221,8 +226,8 @@ int Run() {
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
                           .max_body_bytes = kMaxWebhookBody},
-                         dedupe, **publisher, rate_limiter, webhook_telemetry,
-                         [] { return absl::Now(); });
+                         dedupe, **publisher, {.transit = transit, .tokens = phone_tokens},
+                         rate_limiter, webhook_telemetry, [] { return absl::Now(); });
   auto webhook_server = WebhookServer::Start(
       {.http = {.host = webhook_settings.address.host,
                 .port = webhook_settings.address.port,
