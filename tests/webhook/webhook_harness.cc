@@ -58,7 +58,7 @@ void Ingress::Start(const IngressOptions& options) {
   std::map<std::string, std::string> env = {
       {"PATH", "/usr/bin:/bin"},
       {"KLAXON_LOG_LEVEL", "info"},
-      {"KLAXON_PII_HMAC_KEY", "webhook-test-pii-hmac-key-0123456789"},
+      {"KLAXON_PII_HMAC_KEY", kPiiHmacKey},
       {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
       {"KLAXON_KAFKA_BROKERS", options.kafka_brokers},
       {"KLAXON_TOPIC_PREFIX", options.prefix},
