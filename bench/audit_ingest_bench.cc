@@ -34,6 +34,8 @@
 #include "common/kafka/watermarks.h"
 #include "common/pg/database.h"
 #include "common/prototime/prototime.h"
+#include "common/transit/transit_cipher.h"
+#include "common/transit/transit_keyring.h"
 #include "google/protobuf/util/time_util.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "nlohmann/json.hpp"
@@ -82,7 +84,8 @@ std::string RandomHex(absl::BitGen& gen, int bytes) {
 // publish them (services/ingress/alert_intake.cc, common/delivery/dispatcher.cc,
 // services/ingress/twilio_webhook.cc).
 std::vector<messaging::OutboundMessage> AlertEvents(const audit::Topics& topics, int64_t index,
-                                                    absl::BitGen& gen) {
+                                                    absl::BitGen& gen,
+                                                    transit::TransitCipher& transit) {
   const absl::Time accepted_at = absl::Now();
   const std::string alert_id = ids::NewUuidV7(accepted_at, gen);
   const std::string sid = absl::StrCat("SM", RandomHex(gen, 16));
@@ -94,9 +97,16 @@ std::vector<messaging::OutboundMessage> AlertEvents(const audit::Topics& topics,
   header.set_channel(types::v1::CHANNEL_SMS);
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
-  request.set_recipient(absl::StrFormat("+1415555%04d", absl::Uniform<int>(gen, 0, 10'000)));
-  request.set_text(absl::StrFormat("[bench] disk %d%% full on db-%d, alert #%d", 90 + index % 10,
-                                   index % 50, index));
+  // Sealed under the transit keyring audit holds, as ingress seals it.
+  if (!transit
+           .SealAlert(
+               {.recipient = absl::StrFormat("+1415555%04d", absl::Uniform<int>(gen, 0, 10'000)),
+                .text = absl::StrFormat("[bench] disk %d%% full on db-%d, alert #%d",
+                                        90 + index % 10, index % 50, index)},
+               request)
+           .ok()) {
+    std::abort();
+  }
   request.set_idempotency_key(absl::StrCat("bench-", alert_id));
   (*request.mutable_metadata())["service"] = "db";
   (*request.mutable_metadata())["severity"] = "critical";
@@ -134,7 +144,7 @@ std::vector<messaging::OutboundMessage> AlertEvents(const audit::Topics& topics,
 // alert i is not published before start + i * kEventsPerAlert / rate. False if a publish failed
 // for good.
 bool Produce(kafka::KafkaPublisher& publisher, const audit::Topics& topics, const Flags& flags,
-             int64_t alerts) {
+             int64_t alerts, transit::TransitCipher& transit) {
   std::atomic<bool> failed = false;
   const auto start = std::chrono::steady_clock::now();
   {
@@ -149,7 +159,7 @@ bool Produce(kafka::KafkaPublisher& publisher, const audit::Topics& topics, cons
                             std::chrono::duration<double>(static_cast<double>(i) * kEventsPerAlert /
                                                           flags.rate)));
           }
-          for (const messaging::OutboundMessage& message : AlertEvents(topics, i, gen)) {
+          for (const messaging::OutboundMessage& message : AlertEvents(topics, i, gen, transit)) {
             absl::Status published;
             for (int attempt = 0; attempt < kPublishAttempts; ++attempt) {
               published = publisher.Publish(message, kKafkaTimeout);
@@ -296,6 +306,12 @@ int Main(int argc, char** argv) {
   }
   // The started audit reads its prefix from the environment it inherits.
   setenv("KLAXON_TOPIC_PREFIX", flags.topic_prefix.c_str(), 1);
+  // Requests are sealed under the transit keyring audit holds (the one it inherits or runs with).
+  config::Reader environment(config::FromProcessEnvironment());
+  const std::shared_ptr<crypto::LocalKeyring> transit_keyring =
+      transit::ReadTransitKeyring(environment);
+  if (absl::Status read = environment.Finish(); !read.ok()) return fail("read the keyring", read);
+  transit::TransitCipher transit(*transit_keyring);
   const audit::Topics topics = audit::Topics::WithPrefix(flags.topic_prefix);
   const int64_t alerts = flags.events / kEventsPerAlert;
   const int64_t events = alerts * kEventsPerAlert;
@@ -340,7 +356,7 @@ int Main(int argc, char** argv) {
   std::atomic<bool> produced_ok = true;
   std::optional<std::jthread> producing;
   auto produce = [&] {
-    produced_ok = Produce(**publisher, topics, flags, alerts);
+    produced_ok = Produce(**publisher, topics, flags, alerts, transit);
     produced = true;
   };
   if (flags.rate > 0) {

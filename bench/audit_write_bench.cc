@@ -26,6 +26,7 @@
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
 #include "common/timing/clock.h"
+#include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/audit/audit_consumer.h"
@@ -49,12 +50,19 @@ void Header(const std::string& alert_id, klaxon::events::v1::EventHeader& header
 
 // The three messages of alert `n`, in the order audit would consume them.
 std::vector<messaging::InboundMessage> AlertMessages(const Topics& topics, int64_t n,
-                                                     const std::string& run) {
+                                                     const std::string& run,
+                                                     transit::TransitCipher& transit) {
   const std::string alert_id = absl::StrFormat("%s-0000-7000-8000-%012x", run, n);
   klaxon::events::v1::AlertRequested request;
   Header(alert_id, *request.mutable_header(), 0);
-  request.set_recipient(absl::StrFormat("+1415%07d", n % 10'000'000));
-  request.set_text(absl::StrFormat("bench alert %d: disk full on db-%d", n, n % 97));
+  // Sealed as ingress seals it, so the bench pays for opening it as audit does.
+  if (!transit
+           .SealAlert({.recipient = absl::StrFormat("+1415%07d", n % 10'000'000),
+                       .text = absl::StrFormat("bench alert %d: disk full on db-%d", n, n % 97)},
+                      request)
+           .ok()) {
+    std::abort();
+  }
   klaxon::events::v1::DeliveryEvent accepted;
   Header(alert_id, *accepted.mutable_header(), 1);
   accepted.mutable_outcome()->set_kind(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED);
@@ -162,8 +170,9 @@ int Run(int argc, char** argv) {
   timing::RealClock clock;
   const Topics topics = Topics::WithPrefix("bench.");
   audit::BatchWriter writer(store, {.max_batch = batch_size, .max_writers = flags.writers});
+  transit::testing::TestTransit transit;
   audit::AuditConsumer consumer(writer, personal_data, blind_index, topics, metrics, clock, logger,
-                                redactor);
+                                redactor, transit.cipher());
 
   // A fresh run id per start, so runs against one database do not collide.
   const std::string run = absl::StrFormat("%08x", absl::ToUnixSeconds(absl::Now()) & 0xffffffff);
@@ -176,7 +185,8 @@ int Run(int argc, char** argv) {
     handlers.emplace_back([&] {
       // One alert's events one after another, like the consumer's per-key order.
       for (int64_t n = next++; n < alerts; n = next++) {
-        for (const messaging::InboundMessage& message : AlertMessages(topics, n, run)) {
+        for (const messaging::InboundMessage& message :
+             AlertMessages(topics, n, run, transit.cipher())) {
           while (!consumer.Handle(message).ok()) ++failed;
         }
       }

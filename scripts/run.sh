@@ -110,6 +110,8 @@ make_secrets() {
   add_secret KLAXON_PII_HMAC_KEY "$(openssl rand -hex 32)"
   add_secret KLAXON_BLIND_INDEX_KEY "$(openssl rand -hex 32)"
   add_secret KLAXON_KEYRING "'{\"current\": 1, \"keys\": {\"1\": \"$(openssl rand -base64 32)\"}}'"
+  # Seals recipients and texts in Kafka values (docs/adr/0013): ingress, the workers and audit.
+  add_secret KLAXON_TRANSIT_KEYRING "'{\"current\": 1, \"keys\": {\"1\": \"$(openssl rand -base64 32)\"}}'"
 }
 
 # A local CA and one server certificate for 127.0.0.1, ::1 and localhost, shared by ingress and

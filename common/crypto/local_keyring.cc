@@ -73,9 +73,9 @@ absl::StatusOr<std::string> LocalKeyring::Unwrap(const WrappedKey& wrapped,
                                                  absl::string_view context) {
   const auto key = keys_.find(wrapped.kek_version);
   if (key == keys_.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the data key is wrapped under key version ", wrapped.kek_version,
-        ", which the keyring does not hold; add that version to the keyring (KLAXON_KEYRING)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the data key is wrapped under key version ", wrapped.kek_version,
+                     ", which the keyring does not hold; add that version to the keyring"));
   }
   absl::StatusOr<std::string> data_key =
       Open(key->second, wrapped.sealed, WrapAssociatedData(wrapped.kek_version, context));

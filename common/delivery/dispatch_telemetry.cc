@@ -145,8 +145,7 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const 
                {"sid", result.sid},
                {"code", result.error_code},
                {"reason", result.reason},
-               {"latency_ms", absl::ToDoubleMilliseconds(latency)},
-               log::Phone("to", request.recipient())});
+               {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
 }
 
 void DispatchTelemetry::OnSettled(const events::v1::AlertRequested& request,
@@ -205,8 +204,7 @@ void DispatchTelemetry::OnPacingWait(const events::v1::AlertRequested&, absl::Du
 void DispatchTelemetry::OnSuppressFailed(const events::v1::AlertRequested& request,
                                          const absl::Status& reason) {
   logger_.Error("suppress_failed", {{"alert_id", request.header().alert_id()},
-                                    {"error", std::string(reason.message())},
-                                    log::Phone("to", request.recipient())});
+                                    {"error", std::string(reason.message())}});
 }
 
 void DispatchTelemetry::OnOutcomeRepublished(const events::v1::AlertRequested& request) {

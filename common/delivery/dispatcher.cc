@@ -12,6 +12,7 @@ namespace klaxon::delivery {
 
 using events::v1::AlertRequested;
 using events::v1::DeliveryOutcome;
+using transit::AlertPersonalData;
 
 namespace {
 
@@ -79,11 +80,23 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
                                                    " is not an AlertRequested with an alert_id"));
   }
   if (!request.check_sid().empty()) return CheckStatus(request);
+  absl::StatusOr<AlertPersonalData> personal = ports_.transit.OpenAlert(request);
+  if (!personal.ok() && !absl::IsUnavailable(personal.status())) {
+    // Never deliverable: its transit key version was removed (crypto-shredded) or it was altered.
+    const DeliveryOutcome gave_up = Outcome(
+        DeliveryOutcome::KIND_GAVE_UP,
+        absl::StrCat("the recipient and text of ", AttemptName(request), " cannot be opened (",
+                     personal.status().message(), "); Twilio was not called"));
+    ports_.observer.OnDecided(request, gave_up);
+    return PublishOutcome(request, gave_up);
+  }
   const AttemptKey key(request.header().alert_id(), request.header().attempt());
   absl::StatusOr<DeliveryOutcome> outcome =
       absl::UnavailableError(absl::StrCat(AttemptName(request), " is being handled already"));
-  if (Begin(key)) {
-    outcome = Deliver(request);
+  if (!personal.ok()) {
+    outcome = personal.status();
+  } else if (Begin(key)) {
+    outcome = Deliver(request, *personal);
     End(key);
   }
   // Scheduled for every accepted outcome, a republished one too, so that a check lost to a
@@ -154,7 +167,8 @@ absl::Status Dispatcher::CheckStatus(const AlertRequested& check) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& request) {
+absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& request,
+                                                    const AlertPersonalData& personal) {
   const std::string& alert_id = request.header().alert_id();
   const uint32_t attempt = request.header().attempt();
   // Decided earlier by this worker, but the ledger could not take it then: never resend.
@@ -177,16 +191,17 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& reques
             absl::StrCat(AttemptName(request), " is being sent by another worker"));
       }
       // The lease ran out without an outcome: the worker holding it died, perhaps mid-send.
-      return Settle(request, claim->claimed_at);
+      return Settle(request, personal, claim->claimed_at);
     case AttemptClaim::State::kUnsettled:
-      return Settle(request, claim->sent_at);
+      return Settle(request, personal, claim->sent_at);
     case AttemptClaim::State::kClaimed:
       break;
   }
-  return SendClaimed(request);
+  return SendClaimed(request, personal);
 }
 
-absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& request) {
+absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& request,
+                                                        const AlertPersonalData& personal) {
   const std::string& alert_id = request.header().alert_id();
   const uint32_t attempt = request.header().attempt();
   absl::Time now = ports_.clock.Now();
@@ -208,14 +223,14 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
                       absl::StrCat("the alert's time to live ran out before attempt ", attempt), 0);
   }
   if (options_.sms) {
-    absl::StatusOr<bool> suppressed = ports_.suppressions.IsSuppressed(request.recipient());
+    absl::StatusOr<bool> suppressed = ports_.suppressions.IsSuppressed(personal.recipient);
     if (!suppressed.ok()) return GiveBack(request, suppressed.status());
     if (*suppressed) {
       return Record(request, Outcome(DeliveryOutcome::KIND_SUPPRESSED,
                                      "the recipient opted out of SMS; Twilio was not called"));
     }
   }
-  absl::StatusOr<LimitDecision> limit = ports_.limiter.Reserve(request, now);
+  absl::StatusOr<LimitDecision> limit = ports_.limiter.Reserve(request, personal.recipient, now);
   if (!limit.ok()) return GiveBack(request, limit.status());
   if (limit->kind == LimitDecision::Kind::kDefer) {
     return Defer(request, limit->retry_at, limit->limit, limit->reason);
@@ -258,13 +273,14 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   report_pacing_wait();
 
   const absl::Time sent_at = ports_.clock.Now();
-  const SendResult result = ports_.sender.Send(request);
+  const SendResult result = ports_.sender.Send(request, personal);
   ports_.in_flight.Release(*slot);
   ports_.observer.OnSent(request, result, ports_.clock.Now() - sent_at);
-  return Conclude(request, result, sent_at);
+  return Conclude(request, personal, result, sent_at);
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& request,
+                                                     const AlertPersonalData& personal,
                                                      const SendResult& result, absl::Time sent_at) {
   switch (result.kind) {
     case SendResult::Kind::kAccepted:
@@ -273,7 +289,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& reque
       if (options_.sms && result.error_code == kUnsubscribedRecipient) {
         // The rejection stands either way; a failed write is repaired by the next 21610.
         if (absl::Status suppressed =
-                ports_.suppressions.Suppress(request.recipient(), ports_.clock.Now());
+                ports_.suppressions.Suppress(personal.recipient, ports_.clock.Now());
             !suppressed.ok()) {
           ports_.observer.OnSuppressFailed(request, suppressed);
         }
@@ -283,14 +299,15 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& reque
     case SendResult::Kind::kSlowDown:
       return Retry(request, result);
     case SendResult::Kind::kUnknown:
-      return Settle(request, sent_at);
+      return Settle(request, personal, sent_at);
   }
   return absl::InternalError("unhandled send result");
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request,
+                                                   const AlertPersonalData& personal,
                                                    absl::Time sent_at) {
-  const SendResult result = ports_.sender.Settle(request, sent_at);
+  const SendResult result = ports_.sender.Settle(request, personal, sent_at);
   ports_.observer.OnSettled(request, result);
   const absl::Time now = ports_.clock.Now();
   switch (result.kind) {

@@ -17,6 +17,12 @@
 // status (published to klaxon.twilio.events as the callback would have been) or the alert's
 // deadline plus status_check_grace has passed. A check never claims or sends.
 //
+// Personal data (docs/adr/0013): a request's recipient and text are opened from its sealed fields
+// once per handling and handed to the checks and the Sender; a request that can never be opened
+// (its transit key version was removed, or it was altered) ends KIND_GAVE_UP without a send, and
+// one sealed under a version this worker's keyring does not hold yet (a rotation rolling out) is
+// handed back.
+//
 // Thread-safe: Handle may run on many threads at once. Two messages for the same attempt are not
 // handled at once in one process (the second is handed back), which keeps the ledger's rule that
 // an owner finding its own claim has nothing in flight.
@@ -39,6 +45,7 @@
 #include "common/delivery/suppression_list.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
 
 namespace klaxon::delivery {
 
@@ -117,6 +124,9 @@ struct DispatcherPorts {
   RetryPolicy& retry_policy;
   DispatchObserver& observer;
   timing::Clock& clock;
+  // Opens each request's recipient and text (ADR 0013); retries and dead letters republish them
+  // sealed as consumed.
+  transit::TransitCipher& transit;
 };
 
 class Dispatcher final : public messaging::MessageHandler {
@@ -134,14 +144,17 @@ class Dispatcher final : public messaging::MessageHandler {
   absl::Status ScheduleStatusCheck(const events::v1::AlertRequested& request,
                                    const std::string& sid);
 
-  absl::StatusOr<events::v1::DeliveryOutcome> Deliver(const events::v1::AlertRequested& request);
+  absl::StatusOr<events::v1::DeliveryOutcome> Deliver(const events::v1::AlertRequested& request,
+                                                      const transit::AlertPersonalData& personal);
   // The checks and the send of an attempt the caller holds the claim of.
   absl::StatusOr<events::v1::DeliveryOutcome> SendClaimed(
-      const events::v1::AlertRequested& request);
+      const events::v1::AlertRequested& request, const transit::AlertPersonalData& personal);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
+                                                       const transit::AlertPersonalData& personal,
                                                        const SendResult& result,
                                                        absl::Time sent_at);
   absl::StatusOr<events::v1::DeliveryOutcome> Settle(const events::v1::AlertRequested& request,
+                                                     const transit::AlertPersonalData& personal,
                                                      absl::Time sent_at);
   absl::StatusOr<events::v1::DeliveryOutcome> KeepUnsettled(
       const events::v1::AlertRequested& request, absl::Time sent_at, const std::string& why);

@@ -17,6 +17,7 @@
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -35,11 +36,14 @@ using prototime::ToProto;
 
 class ScriptedSender final : public Sender {
  public:
-  SendResult Send(const AlertRequested&) override {
+  SendResult Send(const AlertRequested&, const transit::AlertPersonalData& personal) override {
     ++calls;
+    std::lock_guard lock(mutex_);
+    sent_to.push_back(personal.recipient);
     return next;
   }
-  SendResult Settle(const AlertRequested&, absl::Time sent_at) override {
+  SendResult Settle(const AlertRequested&, const transit::AlertPersonalData&,
+                    absl::Time sent_at) override {
     settled_since.push_back(sent_at);
     return settlement;
   }
@@ -52,6 +56,7 @@ class ScriptedSender final : public Sender {
   SendResult next{.kind = SendResult::Kind::kAccepted, .sid = "SM1", .provider_status = "queued"};
   SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
   std::atomic<int> calls = 0;
+  std::vector<std::string> sent_to;
   std::vector<absl::Time> settled_since;
   absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
   std::vector<std::string> read_sids;
@@ -139,15 +144,15 @@ class DispatcherTest : public ::testing::Test {
                      .in_flight = in_flight_,
                      .retry_policy = policy_,
                      .observer = observer_,
-                     .clock = clock_}) {}
+                     .clock = clock_,
+                     .transit = transit_.cipher()}) {}
 
   AlertRequested Alert(uint32_t attempt = 1, const std::string& alert_id = "a1") {
     AlertRequested request;
     request.mutable_header()->set_alert_id(alert_id);
     request.mutable_header()->set_caller("billing");
     request.mutable_header()->set_attempt(attempt);
-    request.set_recipient("+14155552671");
-    request.set_text("disk full");
+    transit_.Seal(request, "+14155552671", "disk full");
     *request.mutable_accepted_at() = ToProto(start_ - absl::Milliseconds(40));
     *request.mutable_deadline() = ToProto(start_ + absl::Hours(1));
     return request;
@@ -189,7 +194,8 @@ class DispatcherTest : public ::testing::Test {
                         .in_flight = in_flight_,
                         .retry_policy = policy_,
                         .observer = observer_,
-                        .clock = clock_});
+                        .clock = clock_,
+                        .transit = transit_.cipher()});
   }
 
   DeliveryEvent OnlyPublished() const {
@@ -200,6 +206,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   const absl::Time start_ = absl::FromUnixSeconds(1'700'000'000);
+  transit::testing::TestTransit transit_;
   double draw_ = 0.5;
   timing::FakeClock clock_{start_};
   InMemoryAttemptLedger ledger_;
@@ -303,6 +310,59 @@ TEST_F(DispatcherTest, LedgerDownMeansNothingIsSent) {
 TEST_F(DispatcherTest, MalformedMessageIsInvalidArgument) {
   EXPECT_EQ(dispatcher_.Handle({.topic = "t.sms", .value = "\xff\xff"}).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// --- personal data sealed in transit (ADR 0013) ---
+
+TEST_F(DispatcherTest, TheSenderGetsTheOpenedRecipient) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(sender_.sent_to, ::testing::ElementsAre("+14155552671"));
+}
+
+TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
+  crypto::LocalKeyring rotated =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(3, {2, 3}));
+  transit::TransitCipher cipher(rotated);
+  AlertRequested shredded = Alert();  // sealed under version 1
+  auto dispatcher = std::make_unique<Dispatcher>(
+      DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+      DispatcherPorts{.ledger = ledger_,
+                      .sender = sender_,
+                      .publisher = publisher_,
+                      .retries = retries_,
+                      .stops = stops_,
+                      .suppressions = suppressions_,
+                      .limiter = limiter_,
+                      .in_flight = in_flight_,
+                      .retry_policy = policy_,
+                      .observer = observer_,
+                      .clock = clock_,
+                      .transit = cipher});
+  ASSERT_TRUE(dispatcher->Handle(Message(shredded)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_GAVE_UP);
+  EXPECT_THAT(LastOutcome().reason(), HasSubstr("cannot be opened"));
+}
+
+TEST_F(DispatcherTest, ARequestSealedUnderAVersionNotHeldYetIsHandedBack) {
+  crypto::LocalKeyring newer =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(2, {1, 2}));
+  transit::TransitCipher cipher(newer);
+  AlertRequested request = Alert();
+  ASSERT_TRUE(cipher.SealAlert({.recipient = "+14155552671", .text = "disk full"}, request).ok());
+  EXPECT_EQ(dispatcher_.Handle(Message(request)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DispatcherTest, ARetryCarriesTheSealedRecipientAndText) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "throttled"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested retry = retries_.scheduled()[0].request;
+  EXPECT_EQ(retry.SerializeAsString().find("4155552671"), std::string::npos);
+  EXPECT_EQ(transit_.Open(retry).recipient, "+14155552671");
+  EXPECT_EQ(transit_.Open(retry).text, "disk full");
 }
 
 // --- permanent ---
@@ -584,7 +644,8 @@ TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
                          .in_flight = full,
                          .retry_policy = policy_,
                          .observer = observer_,
-                         .clock = clock_});
+                         .clock = clock_,
+                         .transit = transit_.cipher()});
   ASSERT_TRUE(dispatcher.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 0);
   ASSERT_EQ(retries_.scheduled().size(), 1u);

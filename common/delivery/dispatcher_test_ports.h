@@ -82,7 +82,7 @@ class InMemorySuppressionList final : public SuppressionList {
 // send-time guard answers its scripted decisions in turn, then clears every send.
 class ScriptedSendLimiter final : public SendLimiter {
  public:
-  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested&,
+  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested&, std::string_view,
                                         absl::Time now) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;

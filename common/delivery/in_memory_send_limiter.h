@@ -20,10 +20,10 @@ class InMemorySendLimiter final : public SendLimiter {
   explicit InMemorySendLimiter(SendLimits limits) : limits_(std::move(limits)) {}
 
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                        absl::Time now) override {
+                                        std::string_view recipient, absl::Time now) override {
     std::lock_guard lock(mutex_);
     const std::string member = LogMember(request);
-    std::vector<std::pair<absl::Time, std::string>>& sends = sends_[request.recipient()];
+    std::vector<std::pair<absl::Time, std::string>>& sends = sends_[std::string(recipient)];
     for (const limits::Rate& window : limits_.recipient_windows) {
       std::vector<absl::Time> in_window;
       for (const auto& [at, sent] : sends) {

@@ -9,11 +9,10 @@
 namespace klaxon::delivery {
 namespace {
 
-events::v1::AlertRequested Request(const std::string& alert_id, const std::string& recipient) {
+events::v1::AlertRequested Request(const std::string& alert_id) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
-  request.set_recipient(recipient);
   return request;
 }
 
@@ -29,8 +28,8 @@ TEST(SendLimitsTest, PacingIntervalStretchesByTheJitterAllowance) {
 TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
   InMemorySendLimiter limiter({.sender_rate = {.count = 5, .window = absl::Seconds(1)},
                                .jitter_allowance = absl::ZeroDuration()});
-  absl::StatusOr<LimitDecision> first = limiter.Reserve(Request("a1", kAlice), kNow);
-  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2", "+14155550102"), kNow);
+  absl::StatusOr<LimitDecision> first = limiter.Reserve(Request("a1"), kAlice, kNow);
+  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), "+14155550102", kNow);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->send_at, kNow);
   EXPECT_EQ(second->kind, LimitDecision::Kind::kSend);
@@ -41,8 +40,8 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
   InMemorySendLimiter limiter({.sender_rate = {.count = 1, .window = absl::Seconds(1)},
                                .max_wait = absl::Milliseconds(500),
                                .jitter_allowance = absl::ZeroDuration()});
-  ASSERT_TRUE(limiter.Reserve(Request("a1", kAlice), kNow).ok());
-  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2", kAlice), kNow);
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), kAlice, kNow);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(second->retry_at, kNow + absl::Seconds(1));
@@ -53,10 +52,10 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
 TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {
   InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
                                .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
-  ASSERT_TRUE(limiter.Reserve(Request("a1", kAlice), kNow).ok());
-  ASSERT_TRUE(limiter.Reserve(Request("a2", kAlice), kNow + absl::Minutes(1)).ok());
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  ASSERT_TRUE(limiter.Reserve(Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
   absl::StatusOr<LimitDecision> third =
-      limiter.Reserve(Request("a3", kAlice), kNow + absl::Minutes(2));
+      limiter.Reserve(Request("a3"), kAlice, kNow + absl::Minutes(2));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(third->retry_at, kNow + absl::Minutes(15));
@@ -67,8 +66,8 @@ TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpire
 TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
   InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
                                .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
-  ASSERT_TRUE(limiter.Reserve(Request("a1", kAlice), kNow).ok());
-  absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1", kAlice), kNow);
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1"), kAlice, kNow);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->kind, LimitDecision::Kind::kSend);
 }
@@ -81,8 +80,7 @@ const SendLimits kGuarded{.sender_rate = {.count = 5, .window = absl::Seconds(1)
 
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
-  absl::StatusOr<LimitDecision> decision =
-      limiter.ClearToSend(Request(alert_id, kAlice), now, waited);
+  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }

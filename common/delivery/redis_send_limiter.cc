@@ -103,11 +103,12 @@ RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_pr
       sent_key_(absl::StrCat(key_prefix_, "limits:sent:", limits_.channel, ":", limits_.sender)) {}
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertRequested& request,
+                                                        std::string_view recipient,
                                                         absl::Time now) {
   std::vector<std::string> argv = {
       "EVAL", kReserveScript, "2", sender_key_,
       absl::StrCat(key_prefix_, "limits:recipient:", limits_.channel, ":",
-                   tokens_.Token(request.recipient())),
+                   tokens_.Token(recipient)),
       // Rounded up: a slot a microsecond late is harmless, one early is not.
       absl::StrCat(
           absl::ToInt64Microseconds(absl::Ceil(limits_.PacingInterval(), absl::Microseconds(1)))),

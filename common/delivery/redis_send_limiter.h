@@ -29,7 +29,7 @@ class RedisSendLimiter final : public SendLimiter {
                    const log::PhoneRedactor& tokens);
 
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                        absl::Time now) override;
+                                        std::string_view recipient, absl::Time now) override;
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
                                             absl::Time now, absl::Duration waited) override;
 

@@ -12,11 +12,10 @@ namespace {
 constexpr char kAlice[] = "+14155550101";
 constexpr absl::Duration kTolerance = absl::Milliseconds(250);
 
-events::v1::AlertRequested Request(const std::string& alert_id, const std::string& recipient) {
+events::v1::AlertRequested Request(const std::string& alert_id) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
-  request.set_recipient(recipient);
   return request;
 }
 
@@ -36,7 +35,7 @@ class RedisSendLimiterTest : public ::testing::Test {
 
   LimitDecision Reserve(SendLimiter& limiter, const std::string& alert_id,
                         const std::string& recipient = kAlice) {
-    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id, recipient), now_);
+    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, now_);
     EXPECT_TRUE(decision.ok()) << decision.status();
     return decision.value_or(LimitDecision{});
   }
@@ -145,8 +144,7 @@ TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
 
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
-  absl::StatusOr<LimitDecision> decision =
-      limiter.ClearToSend(Request(alert_id, kAlice), now, waited);
+  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }

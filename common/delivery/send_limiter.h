@@ -12,6 +12,7 @@
 // left its slot late from crowding the sends after it (send_limits.h says why both are needed).
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,8 +39,9 @@ class SendLimiter {
  public:
   virtual ~SendLimiter() = default;
   // Errors are kUnavailable (the limiter's store is down: the send waits, it is not let through).
+  // `recipient`: the request's, opened (E.164); adapters key per-recipient state by its token.
   virtual absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                                absl::Time now) = 0;
+                                                std::string_view recipient, absl::Time now) = 0;
 
   // The send-time guard, asked once the send holds its reservation and its slot in flight, right
   // before the request leaves: a reservation says when a send should leave, not when it does, so

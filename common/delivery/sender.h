@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/transit/transit_cipher.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
@@ -31,11 +32,14 @@ struct SendResult {
 class Sender {
  public:
   virtual ~Sender() = default;
-  virtual SendResult Send(const events::v1::AlertRequested& request) = 0;
+  // `personal`: the request's recipient and text, opened from its sealed fields.
+  virtual SendResult Send(const events::v1::AlertRequested& request,
+                          const transit::AlertPersonalData& personal) = 0;
   // Settles an attempt whose Send came back kUnknown by reading Twilio (the sender's recent
   // messages or calls to the recipient since `sent_at`): kAccepted with the SID when Twilio has
   // it, kRetryable when it provably does not, kUnknown when Twilio could not be read.
-  virtual SendResult Settle(const events::v1::AlertRequested& request, absl::Time sent_at) = 0;
+  virtual SendResult Settle(const events::v1::AlertRequested& request,
+                            const transit::AlertPersonalData& personal, absl::Time sent_at) = 0;
   // Reads the message or call `sid` of an accepted attempt and says its status as a status
   // callback would (a TwilioEvent with only message_status or call_status set);
   // kUnavailable/kDeadlineExceeded/kResourceExhausted when Twilio could not be read.

@@ -211,6 +211,7 @@ int RunWorker(const WorkerSpec& spec) {
   KafkaRetryScheduler retry_scheduler({.topic_prefix = settings.common.topic_prefix}, **publisher,
                                       clock);
   RedisStoppedAlerts stops(**redis, settings.redis_key_prefix);
+  transit::TransitCipher transit(*settings.common.transit_keyring);
   const WorkerContext context{.common = settings.common,
                               .redis = **redis,
                               .redis_key_prefix = settings.redis_key_prefix,
@@ -218,7 +219,8 @@ int RunWorker(const WorkerSpec& spec) {
                               .clock = clock,
                               .redactor = *redactor,
                               .retries = retry_scheduler,
-                              .stops = stops};
+                              .stops = stops,
+                              .transit = transit};
   std::vector<ExtraConsumer> extras;
   if (spec.extra_consumers) extras = spec.extra_consumers(context);
   std::vector<std::unique_ptr<kafka::KafkaConsumer>> extra_consumers;
@@ -289,7 +291,8 @@ int RunWorker(const WorkerSpec& spec) {
                          .in_flight = in_flight,
                          .retry_policy = retry_policy,
                          .observer = telemetry,
-                         .clock = clock});
+                         .clock = clock,
+                         .transit = context.transit});
 
   for (size_t i = 0; i < tiers.size(); ++i) {
     tiers[i].handler = std::make_unique<TierHandler>(

@@ -20,6 +20,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
 #include "common/twilio/twilio_rest_client.h"
 
 namespace klaxon::delivery {
@@ -45,6 +46,8 @@ struct WorkerContext {
   // The delayed retry tiers and the stopped alerts, as the dispatcher uses them.
   RetryScheduler& retries;
   StoppedAlerts& stops;
+  // Opens (and seals) personal data in Kafka values under KLAXON_TRANSIT_KEYRING (ADR 0013).
+  transit::TransitCipher& transit;
 };
 
 using SenderFactory =

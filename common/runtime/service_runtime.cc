@@ -18,6 +18,7 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
       settings.pii_hmac_key.size() < log::PhoneRedactor::kMinKeyBytes) {
     reader.AddError("KLAXON_PII_HMAC_KEY", "must be at least 16 bytes long");
   }
+  settings.transit_keyring = transit::ReadTransitKeyring(reader);
   settings.admin = reader.HostPortValue("KLAXON_ADMIN_ADDR", "127.0.0.1:9464");
   kafka::ClusterSettings kafka = kafka::ReadClusterSettings(reader);
   settings.kafka_brokers = std::move(kafka.brokers);

@@ -23,6 +23,7 @@
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/log/log.h"
 #include "common/metrics/admin_server.h"
+#include "common/transit/transit_keyring.h"
 
 namespace klaxon::runtime {
 
@@ -30,6 +31,9 @@ namespace klaxon::runtime {
 struct CommonSettings {
   log::Level log_level = log::Level::kInfo;
   std::string pii_hmac_key;
+  // KLAXON_TRANSIT_KEYRING: seals and opens personal data in Kafka values (ADR 0013). Set once
+  // the reader reports no error.
+  std::shared_ptr<crypto::LocalKeyring> transit_keyring;
   config::HostPort admin;
   std::string kafka_brokers;  // comma-separated host:port
   kafka::Security kafka_security;

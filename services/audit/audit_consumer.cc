@@ -51,7 +51,7 @@ EventLogEntry LogEntryOf(const AlertEvent& event) {
 AuditConsumer::AuditConsumer(BatchWriter& writer, PersonalData& personal_data,
                              const crypto::BlindIndex& blind_index, const Topics& topics,
                              AuditMetrics& metrics, timing::Clock& clock, const log::Logger& logger,
-                             const log::PhoneRedactor& redactor)
+                             const log::PhoneRedactor& redactor, transit::TransitCipher& transit)
     : writer_(writer),
       personal_data_(personal_data),
       blind_index_(blind_index),
@@ -59,7 +59,8 @@ AuditConsumer::AuditConsumer(BatchWriter& writer, PersonalData& personal_data,
       metrics_(metrics),
       clock_(clock),
       logger_(logger),
-      redactor_(redactor) {}
+      redactor_(redactor),
+      transit_(transit) {}
 
 absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
                                       const absl::Status& status) {
@@ -90,7 +91,8 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
 }
 
 absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& message) {
-  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.value);
+  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.value, transit_);
+  if (absl::IsUnavailable(request.status())) return Retryable(message, request.status());
   if (!request.ok()) return SkipInvalid(message, request.status());
   absl::StatusOr<SealedRecord> sealed =
       personal_data_.Seal(kAlertsTable, request->event.alert_id,
@@ -105,7 +107,9 @@ absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& messa
 }
 
 absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message) {
-  absl::StatusOr<TwilioEventReading> reading = DecodeTwilioEvent(message.value, redactor_);
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(message.value, redactor_, transit_);
+  if (absl::IsUnavailable(reading.status())) return Retryable(message, reading.status());
   if (!reading.ok()) return SkipInvalid(message, reading.status());
   if (reading->outcome.has_value()) {
     absl::StatusOr<IngestResult> written =

@@ -4,6 +4,7 @@
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -25,12 +26,17 @@ void FillHeader(klaxon::events::v1::EventHeader& header) {
 
 constexpr char kText[] = "db-7 disk full";
 
+// The transit keyring ingress and the workers seal under, shared by the helpers and the consumer.
+transit::testing::TestTransit& Transit() {
+  static transit::testing::TestTransit* transit = new transit::testing::TestTransit;
+  return *transit;
+}
+
 std::string RequestValue(uint32_t attempt = 1) {
   klaxon::events::v1::AlertRequested request;
   FillHeader(*request.mutable_header());
   request.mutable_header()->set_attempt(attempt);
-  request.set_recipient("+14155550100");
-  request.set_text(kText);
+  Transit().Seal(request, "+14155550100", kText);
   return request.SerializeAsString();
 }
 
@@ -49,8 +55,7 @@ std::string InboundValue() {
   event.set_dedupe_key("sid:SMin:received:0");
   auto& inbound = *event.mutable_inbound_message();
   inbound.set_message_sid("SMin");
-  inbound.set_from("+14155550100");
-  inbound.set_body("call me back");
+  Transit().Seal(inbound, "+14155550100", "call me back");
   return event.SerializeAsString();
 }
 
@@ -76,8 +81,8 @@ std::string KeywordValue(bool opt_out, int64_t seconds) {
   event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000 + seconds);
   auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
   message.set_message_sid("SMkeyword");
-  message.set_from(kRecipient);
   message.set_keyword(opt_out ? "STOP" : "START");
+  Transit().Seal(message, kRecipient);
   return event.SerializeAsString();
 }
 
@@ -167,8 +172,8 @@ class AuditConsumerTest : public ::testing::Test {
   crypto::BlindIndex blind_index_ =
       crypto::BlindIndex::Create("audit-consumer-test-blind-index-key-0123456789").value();
   BatchWriter writer_{store_, {}};
-  AuditConsumer consumer_{writer_,  personal_data_, blind_index_, topics_,
-                          metrics_, clock_,         logger_,      redactor_};
+  AuditConsumer consumer_{writer_, personal_data_, blind_index_, topics_,           metrics_,
+                          clock_,  logger_,        redactor_,    Transit().cipher()};
 };
 
 TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlert) {
@@ -291,8 +296,7 @@ TEST_F(AuditConsumerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAreNotL
   klaxon::events::v1::TwilioEvent event;
   event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'005);
   event.mutable_inbound_message()->set_message_sid("SMin");
-  event.mutable_inbound_message()->set_from("+14155550100");
-  event.mutable_inbound_message()->set_body("on my way, call 4155550100");
+  Transit().Seal(*event.mutable_inbound_message(), "+14155550100", "on my way, call 4155550100");
   EXPECT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
   EXPECT_EQ(TwilioEvents("inbound_message", "not_a_status_callback"), 1);
   EXPECT_FALSE(Logs().empty());

@@ -25,6 +25,7 @@
 #include "common/kafka/watermarks.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
+#include "common/transit/testing.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "pqxx/pqxx"
@@ -125,8 +126,9 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     consumer_ = *std::move(consumer);
     writer_ = std::make_unique<BatchWriter>(*held_back_store_,
                                             BatchWriterOptions{.max_batch = 64, .max_writers = 2});
-    handler_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
-                                               metrics_, clock_, logger_, redactor_);
+    handler_ =
+        std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_, metrics_,
+                                        clock_, logger_, redactor_, transit_.cipher());
     auto watermarks = kafka::KafkaWatermarks::Create({.brokers = brokers});
     ASSERT_TRUE(watermarks.ok()) << watermarks.status();
     watermarks_ = *std::move(watermarks);
@@ -169,8 +171,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   void PublishRequest(const std::string& alert_id) {
     klaxon::events::v1::AlertRequested request;
     FillHeader(alert_id, *request.mutable_header());
-    request.set_recipient("+14155550100");
-    request.set_text("db-7 disk full");
+    transit_.Seal(request, "+14155550100", "db-7 disk full");
     ASSERT_TRUE(publisher_
                     ->Publish({.topic = topics_.sms_requests,
                                .key = alert_id,
@@ -220,11 +221,11 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     event.mutable_header()->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(at));
     auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
     message.set_message_sid(opt_out ? "SMstop" : "SMstart");
-    message.set_from("+14155550100");
     message.set_keyword(opt_out ? "STOP" : "START");
+    transit_.Seal(message, "+14155550100");
     ASSERT_TRUE(publisher_
                     ->Publish({.topic = topics_.twilio_events,
-                               .key = message.from(),
+                               .key = redactor_.Token("+14155550100"),
                                .value = event.SerializeAsString()},
                               absl::Seconds(10))
                     .ok());
@@ -280,6 +281,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   crypto::LocalKeyring keyring_ =
       crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
   PersonalData personal_data_{keyring_};
+  transit::testing::TestTransit transit_;
   crypto::BlindIndex blind_index_ =
       crypto::BlindIndex::Create("audit-pipeline-test-blind-index-key-0123456789").value();
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;

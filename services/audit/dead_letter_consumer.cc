@@ -8,6 +8,7 @@
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "services/audit/stored_dead_letter.h"
 
 namespace klaxon::audit {
 namespace {
@@ -21,13 +22,16 @@ absl::Time StoredTime(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixMicros(absl::ToUnixMicros(prototime::FromProto(timestamp)));
 }
 
-// What the row holds besides the sealed request; the recipient as validated.
+// What the row holds besides the sealed request; the recipient as validated, and the request's
+// personal data opened from its transit seal.
 struct DecodedDeadLetter {
   DeadLetterSummary summary;
   phone::PhoneNumber recipient;
+  transit::AlertPersonalData personal;
 };
 
-absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter) {
+absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter,
+                                         transit::TransitCipher& transit) {
   if (!letter.has_request()) return Invalid("request is missing");
   const events::v1::AlertRequested& request = letter.request();
   const events::v1::EventHeader& header = request.header();
@@ -40,7 +44,10 @@ absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter) {
   }
   if (header.attempt() < 1) return Invalid("request.header.attempt must be at least 1");
   if (!letter.has_dead_lettered_at()) return Invalid("dead_lettered_at is missing");
-  absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
+  absl::StatusOr<transit::AlertPersonalData> personal = transit.OpenAlert(request);
+  if (absl::IsUnavailable(personal.status())) return personal.status();
+  if (!personal.ok()) return Invalid(personal.status().message());
+  absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(personal->recipient);
   if (!recipient.ok())
     return Invalid(absl::StrCat("request.recipient ", recipient.status().message()));
   return DecodedDeadLetter{.summary = {.alert_id = header.alert_id(),
@@ -53,16 +60,19 @@ absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter) {
                                        .recipient_last4 = recipient->last4,
                                        .dead_lettered_at = StoredTime(letter.dead_lettered_at()),
                                        .cause = letter.cause()},
-                           .recipient = *std::move(recipient)};
+                           .recipient = *std::move(recipient),
+                           .personal = *std::move(personal)};
 }
 
 }  // namespace
 
 DeadLetterConsumer::DeadLetterConsumer(DeadLetterStore& store, PersonalData& personal_data,
                                        const crypto::BlindIndex& blind_index,
-                                       DeadLetterMetrics& metrics, const log::Logger& logger)
+                                       DeadLetterMetrics& metrics, const log::Logger& logger,
+                                       transit::TransitCipher& transit)
     : store_(store),
       personal_data_(personal_data),
+      transit_(transit),
       blind_index_(blind_index),
       metrics_(metrics),
       logger_(logger) {}
@@ -72,13 +82,14 @@ absl::Status DeadLetterConsumer::Handle(const messaging::InboundMessage& message
   if (!letter.ParseFromString(message.value)) {
     return Skip(message, Invalid("the value is not a serialized klaxon.events.v1.DeadLetter"));
   }
-  absl::StatusOr<DecodedDeadLetter> decoded = Decode(letter);
+  absl::StatusOr<DecodedDeadLetter> decoded = Decode(letter, transit_);
+  if (absl::IsUnavailable(decoded.status())) return Retry(decoded.status());
   if (!decoded.ok()) return Skip(message, decoded.status());
   const DeadLetterSummary& summary = decoded->summary;
 
-  absl::StatusOr<SealedRecord> sealed =
-      personal_data_.Seal(kDeadLettersTable, summary.alert_id,
-                          {{kRequestColumn, letter.request().SerializeAsString()}});
+  absl::StatusOr<SealedRecord> sealed = personal_data_.Seal(
+      kDeadLettersTable, summary.alert_id,
+      {{kRequestColumn, StoredDeadLetterRequest(letter.request(), decoded->personal)}});
   if (!sealed.ok()) return Retry(sealed.status());
   absl::StatusOr<bool> added =
       store_.Add({.summary = summary,

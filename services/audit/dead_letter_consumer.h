@@ -1,7 +1,8 @@
 #pragma once
 // Audit's handler of klaxon.dlq (its own consumer group, apart from the projection's): each
 // DeadLetter becomes one dead_letters row (docs/adr/0008-audit-records.md), its whole request
-// sealed by PersonalData under a fresh data key, the recipient kept only as a blind index,
+// (recipient and text opened from their transit seal, ADR 0013) sealed by PersonalData under a
+// fresh data key, the recipient kept only as a blind index,
 // country calling code and last four digits. A repeat of a stored alert's dead letter changes
 // nothing.
 //
@@ -17,6 +18,7 @@
 #include "common/crypto/blind_index.h"
 #include "common/log/log.h"
 #include "common/messaging/message.h"
+#include "common/transit/transit_cipher.h"
 #include "services/audit/dead_letter_metrics.h"
 #include "services/audit/dead_letters.h"
 #include "services/audit/personal_data.h"
@@ -28,7 +30,7 @@ class DeadLetterConsumer final : public messaging::MessageHandler {
   // All borrowed; they must outlive the consumer.
   DeadLetterConsumer(DeadLetterStore& store, PersonalData& personal_data,
                      const crypto::BlindIndex& blind_index, DeadLetterMetrics& metrics,
-                     const log::Logger& logger);
+                     const log::Logger& logger, transit::TransitCipher& transit);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
@@ -38,6 +40,7 @@ class DeadLetterConsumer final : public messaging::MessageHandler {
 
   DeadLetterStore& store_;
   PersonalData& personal_data_;
+  transit::TransitCipher& transit_;
   const crypto::BlindIndex& blind_index_;
   DeadLetterMetrics& metrics_;
   const log::Logger& logger_;

@@ -4,6 +4,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "klaxon/audit/v1/stored.pb.h"
+#include "services/audit/stored_dead_letter.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
 
 namespace klaxon::audit {
@@ -68,7 +70,35 @@ TEST_F(DeadLetterConsumerTest, SealsTheWholeRequestUnderTheRecordsDataKey) {
       personal_data_.Open(kDeadLettersTable, kAlertId, *stored.wrapped_key,
                           {{kRequestColumn, stored.request_ciphertext}});
   ASSERT_TRUE(opened.ok()) << opened.status();
-  EXPECT_EQ(opened->at(kRequestColumn), request.SerializeAsString());
+  // Opened from its transit seal and stored under audit's keyring alone (ADR 0013).
+  absl::StatusOr<OpenedDeadLetterRequest> parsed =
+      ParseStoredDeadLetterRequest(opened->at(kRequestColumn));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->request.has_personal());
+  EXPECT_EQ(parsed->request.idempotency_key(), request.idempotency_key());
+  EXPECT_EQ(parsed->personal.recipient, kRecipient);
+  EXPECT_EQ(parsed->personal.text, kText);
+}
+
+TEST_F(DeadLetterConsumerTest, ARowStoredBeforeTheTransitSealStillReads) {
+  // Before ADR 0013 the stored request carried recipient (2) and text (3) in plaintext fields.
+  // Field order as the old message serialized: header (1), recipient (2), text (3), the rest.
+  events::v1::AlertRequested rest = testing::Request(kAlertId);
+  rest.clear_personal();
+  events::v1::AlertRequested header_only;
+  *header_only.mutable_header() = rest.header();
+  rest.clear_header();
+  audit::v1::DeadLetterPersonal old_fields;
+  old_fields.set_recipient(kRecipient);
+  old_fields.set_text(kText);
+  const std::string stored =
+      header_only.SerializeAsString() + old_fields.SerializeAsString() + rest.SerializeAsString();
+  absl::StatusOr<OpenedDeadLetterRequest> parsed = ParseStoredDeadLetterRequest(stored);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->personal.recipient, kRecipient);
+  EXPECT_EQ(parsed->request.header().alert_id(), kAlertId);
+  EXPECT_EQ(parsed->request.idempotency_key(), "deploy-42");
+  EXPECT_EQ(parsed->request.SerializeAsString().find(kRecipient), std::string::npos);
 }
 
 TEST_F(DeadLetterConsumerTest, ARepeatedDeadLetterIsStoredOnce) {
@@ -94,7 +124,7 @@ TEST_F(DeadLetterConsumerTest, AnUndecodableMessageIsSkippedCountedAndLoggedWith
 
 TEST_F(DeadLetterConsumerTest, ALetterWithoutAValidRecipientIsSkipped) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
-  request.set_recipient("+1415");
+  testing::Transit().Seal(request, "+1415", testing::kText);
   EXPECT_EQ(Consume(testing::Letter(request).SerializeAsString()).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_.size(), 0u);

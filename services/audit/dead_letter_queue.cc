@@ -71,8 +71,6 @@ events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& reque
   header.set_channel(request.header().channel());
   header.set_attempt(1);
   ToProto(accepted_at, *header.mutable_occurred_at());
-  replay.set_recipient(request.recipient());
-  replay.set_text(request.text());
   replay.set_idempotency_key(absl::StrCat("replay:", request.header().alert_id()));
   *replay.mutable_metadata() = request.metadata();
   if (request.has_voice()) *replay.mutable_voice() = request.voice();
@@ -85,7 +83,7 @@ DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore
                                  PersonalData& personal_data, messaging::Publisher& publisher,
                                  DeadLetterMetrics& metrics, timing::Clock& clock,
                                  std::function<std::string()> new_alert_id,
-                                 const log::Logger& logger)
+                                 const log::Logger& logger, transit::TransitCipher& transit)
     : options_(std::move(options)),
       store_(store),
       personal_data_(personal_data),
@@ -93,7 +91,8 @@ DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore
       metrics_(metrics),
       clock_(clock),
       new_alert_id_(std::move(new_alert_id)),
-      logger_(logger) {}
+      logger_(logger),
+      transit_(transit) {}
 
 absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
                                                      const DeadLetterSelection& selection) {
@@ -153,7 +152,7 @@ absl::StatusOr<StoredDeadLetter> DeadLetterQueue::Find(const Requester& requeste
   return **std::move(stored);
 }
 
-absl::StatusOr<events::v1::AlertRequested> DeadLetterQueue::OpenRequest(
+absl::StatusOr<OpenedDeadLetterRequest> DeadLetterQueue::OpenRequest(
     const StoredDeadLetter& stored) {
   if (!stored.wrapped_key.has_value()) {
     return absl::FailedPreconditionError(
@@ -163,8 +162,9 @@ absl::StatusOr<events::v1::AlertRequested> DeadLetterQueue::OpenRequest(
       personal_data_.Open(kDeadLettersTable, stored.summary.alert_id, *stored.wrapped_key,
                           {{kRequestColumn, stored.request_ciphertext}});
   if (!opened.ok()) return opened.status();
-  events::v1::AlertRequested request;
-  if (!request.ParseFromString(opened->at(kRequestColumn))) {
+  absl::StatusOr<OpenedDeadLetterRequest> request =
+      ParseStoredDeadLetterRequest(opened->at(kRequestColumn));
+  if (!request.ok()) {
     return absl::DataLossError(absl::StrCat("the sealed request of dead letter ",
                                             stored.summary.alert_id, " is not an AlertRequested"));
   }
@@ -180,10 +180,10 @@ absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(const Requester& requester
     detail.shredded = true;
     return detail;
   }
-  absl::StatusOr<events::v1::AlertRequested> request = OpenRequest(*stored);
+  absl::StatusOr<OpenedDeadLetterRequest> request = OpenRequest(*stored);
   if (!request.ok()) return request.status();
-  detail.recipient = request->recipient();
-  detail.text = request->text();
+  detail.recipient = std::move(request->personal.recipient);
+  detail.text = std::move(request->personal.text);
   return detail;
 }
 
@@ -231,7 +231,7 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view call
     if (!found->has_value()) return NotFound(alert_id);
     const StoredDeadLetter& stored = **found;
     // Opened before the claim: a request that cannot be sent is never recorded as replayed.
-    absl::StatusOr<events::v1::AlertRequested> request = OpenRequest(stored);
+    absl::StatusOr<OpenedDeadLetterRequest> request = OpenRequest(stored);
     if (!request.ok()) return request.status();
     ReplayClaim claim;
     if (stored.summary.replayed_as.has_value()) {
@@ -243,8 +243,11 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view call
       if (!claimed.ok()) return claimed.status();
       claim = *std::move(claimed);
     }
-    const events::v1::AlertRequested replay =
-        ReplayRequest(*request, claim.replayed_as, claim.replayed_at);
+    events::v1::AlertRequested replay =
+        ReplayRequest(request->request, claim.replayed_as, claim.replayed_at);
+    if (absl::Status sealed = transit_.SealAlert(request->personal, replay); !sealed.ok()) {
+      return sealed;
+    }
     if (claim.claimed || clock_.Now() < FromProto(replay.deadline())) {
       const std::string& topic = replay.header().channel() == types::v1::CHANNEL_VOICE
                                      ? options_.topics.voice_requests

@@ -32,6 +32,7 @@
 #include "services/audit/dead_letter_metrics.h"
 #include "services/audit/dead_letters.h"
 #include "services/audit/personal_data.h"
+#include "services/audit/stored_dead_letter.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -88,7 +89,8 @@ struct BulkReplayPage {
 };
 
 // The AlertRequested a replay publishes for `request` (see the header comment); `new_alert_id`
-// and `accepted_at` come from the replay's claim.
+// and `accepted_at` come from the replay's claim. Its recipient and text are not set: the queue
+// seals them for the new alert id (ADR 0013).
 events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& request,
                                          absl::string_view new_alert_id, absl::Time accepted_at);
 
@@ -99,10 +101,12 @@ class DeadLetterQueue {
 
   // All borrowed; they must outlive the queue. `new_alert_id` mints UUIDv7s and must be safe to
   // call from several threads.
+  // `transit` seals a replay's recipient and text under KLAXON_TRANSIT_KEYRING.
   DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore& store,
                   PersonalData& personal_data, messaging::Publisher& publisher,
                   DeadLetterMetrics& metrics, timing::Clock& clock,
-                  std::function<std::string()> new_alert_id, const log::Logger& logger);
+                  std::function<std::string()> new_alert_id, const log::Logger& logger,
+                  transit::TransitCipher& transit);
 
   // kInvalidArgument for a page size outside 0 to 500 (0 means 50) or a token this queue did not
   // hand out; kPermissionDenied for all_callers without the operator role.
@@ -139,7 +143,7 @@ class DeadLetterQueue {
   absl::StatusOr<DeadLetterPage> Page(const Requester& requester,
                                       const DeadLetterSelection& selection);
   // The sealed request, opened; kFailedPrecondition once shredded.
-  absl::StatusOr<events::v1::AlertRequested> OpenRequest(const StoredDeadLetter& stored);
+  absl::StatusOr<OpenedDeadLetterRequest> OpenRequest(const StoredDeadLetter& stored);
 
   const DeadLetterQueueOptions options_;
   DeadLetterStore& store_;
@@ -149,6 +153,7 @@ class DeadLetterQueue {
   timing::Clock& clock_;
   const std::function<std::string()> new_alert_id_;
   const log::Logger& logger_;
+  transit::TransitCipher& transit_;
 };
 
 }  // namespace klaxon::audit

@@ -71,7 +71,8 @@ class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBacke
       metrics_,
       clock_,
       [this] { return "0190f1c4-0000-7000-8000-00000000000" + std::to_string(++minted_); },
-      logger_};
+      logger_,
+      testing::Transit().cipher()};
 };
 
 TEST_F(DeadLetterQueueTest, ReplayPublishesANewAlertOnItsChannelsRequestTopic) {
@@ -94,8 +95,10 @@ TEST_F(DeadLetterQueueTest, TheReplayedRequestKeepsWhatWasAskedForWithANewIdAndF
   EXPECT_EQ(request.header().caller(), "billing");
   EXPECT_EQ(request.header().channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(request.header().attempt(), 1u);
-  EXPECT_EQ(request.recipient(), kRecipient);
-  EXPECT_EQ(request.text(), kText);
+  // Sealed for the new alert id, so it opens as that alert's.
+  EXPECT_EQ(testing::Transit().Open(request).recipient, kRecipient);
+  EXPECT_EQ(testing::Transit().Open(request).text, kText);
+  EXPECT_EQ(Published(0).SerializeAsString().find("4155550123"), std::string::npos);
   EXPECT_EQ(request.idempotency_key(), absl::StrCat("replay:", kAlertId));
   EXPECT_EQ(request.metadata().at("service"), "db");
   EXPECT_FALSE(request.has_not_before());
@@ -128,9 +131,16 @@ TEST_F(DeadLetterQueueTest, ReplayingTwiceAnswersTheSameIdAndRepublishesTheSameR
   EXPECT_TRUE(second.already_replayed);
   EXPECT_EQ(minted_, 1);
   // Before the new alert's deadline the copy may close a publish lost to a crash; the workers'
-  // attempt claim keeps it from sending twice. It is the same message: same id and deadline.
+  // attempt claim keeps it from sending twice. It is the same message: same id and deadline, and
+  // the same recipient and text (sealed afresh, so their ciphertext differs).
   ASSERT_EQ(publisher_.published().size(), 2u);
-  EXPECT_EQ(Published(1).SerializeAsString(), Published(0).SerializeAsString());
+  events::v1::AlertRequested again = Published(1);
+  events::v1::AlertRequested once = Published(0);
+  EXPECT_EQ(testing::Transit().Open(again).recipient, testing::Transit().Open(once).recipient);
+  EXPECT_EQ(testing::Transit().Open(again).text, testing::Transit().Open(once).text);
+  again.clear_personal();
+  once.clear_personal();
+  EXPECT_EQ(again.SerializeAsString(), once.SerializeAsString());
   EXPECT_EQ(Replays("replayed"), 1);
   EXPECT_EQ(Replays("already_replayed"), 1);
 }

@@ -71,9 +71,15 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
 
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{testing::kDeadLetteredAt};
-  DeadLetterQueue queue_{
-      {.topics = Topics::WithPrefix("")},      store_, personal_data_, publisher_, metrics_, clock_,
-      [] { return std::string(kNewAlertId); }, logger_};
+  DeadLetterQueue queue_{{.topics = Topics::WithPrefix("")},
+                         store_,
+                         personal_data_,
+                         publisher_,
+                         metrics_,
+                         clock_,
+                         [] { return std::string(kNewAlertId); },
+                         logger_,
+                         testing::Transit().cipher()};
   auth::ApiKeyRegistry keys_ = Keys();
   DeadLetterService service_{keys_, queue_};
   std::unique_ptr<grpc::Server> server_;

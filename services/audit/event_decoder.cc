@@ -215,13 +215,16 @@ absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
 // `reading` (an opt-out's or opt-in's, its kind set) with the recipient's consent change.
 absl::StatusOr<TwilioEventReading> WithConsent(TwilioEventReading reading,
                                                const KeywordMessage& keyword, bool opted_out,
-                                               const log::PhoneRedactor& redactor) {
+                                               const log::PhoneRedactor& redactor,
+                                               transit::TransitCipher& transit) {
   constexpr std::string_view kType = "TwilioEvent";
-  if (!phone::CountryCallingCode(keyword.from()).has_value()) {
+  absl::StatusOr<std::string> from = transit.OpenKeyword(keyword);
+  if (!from.ok()) return from.status();
+  if (!phone::CountryCallingCode(*from).has_value()) {
     return Invalid(kType, absl::StrCat(std::string(reading.kind), ".from is not an E.164 number"));
   }
-  reading.from = keyword.from();
-  const nlohmann::json redacted = redactor.Redact(keyword.from());
+  reading.from = *std::move(from);
+  const nlohmann::json redacted = redactor.Redact(reading.from);
   reading.consent = ConsentChange{.recipient_token = redacted.at("token").get<std::string>(),
                                   .country_code = redacted.at("cc").get<std::string>(),
                                   .last4 = redacted.at("last4").get<std::string>(),
@@ -246,7 +249,8 @@ std::string TwilioEventKey(const TwilioEvent& message, const TwilioEventReading&
 
 }  // namespace
 
-absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value) {
+absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
+                                                    transit::TransitCipher& transit) {
   constexpr std::string_view kType = "AlertRequested";
   klaxon::events::v1::AlertRequested message;
   if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -258,7 +262,9 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value) {
       !header.ok()) {
     return header;
   }
-  const std::string& recipient = message.recipient();
+  absl::StatusOr<transit::AlertPersonalData> personal = transit.OpenAlert(message);
+  if (!personal.ok()) return personal.status();
+  const std::string& recipient = personal->recipient;
   std::optional<std::string> country_code = phone::CountryCallingCode(recipient);
   if (!country_code.has_value() || recipient.size() < 5) {
     return Invalid(kType, "recipient is not an E.164 number");
@@ -267,7 +273,9 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value) {
   event.recipient_last4 = recipient.substr(recipient.size() - 4);
   event.event_key = absl::StrCat("requested:", event.alert_id, ":", event.attempt);
   event.log_kind = "requested";
-  return DecodedRequest{.event = std::move(event), .recipient = recipient, .text = message.text()};
+  return DecodedRequest{.event = std::move(event),
+                        .recipient = std::move(personal->recipient),
+                        .text = std::move(personal->text)};
 }
 
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
@@ -307,7 +315,8 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
 }
 
 absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
-                                                     const log::PhoneRedactor& redactor) {
+                                                     const log::PhoneRedactor& redactor,
+                                                     transit::TransitCipher& transit) {
   constexpr std::string_view kType = "TwilioEvent";
   TwilioEvent message;
   if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -337,20 +346,28 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
       reading.kind = "inbound_message";
       reading.sid = message.inbound_message().message_sid();
       reading.ignored = "not_a_status_callback";
-      reading.from = message.inbound_message().from();
-      reading.body = message.inbound_message().body();
       reading.event_key = TwilioEventKey(message, reading);
+      if (absl::StatusOr<transit::SenderPersonalData> sender =
+              transit.OpenInbound(message.inbound_message());
+          sender.ok()) {
+        reading.from = std::move(sender->from);
+        reading.body = std::move(sender->body);
+      } else {
+        return sender.status();
+      }
       return reading;
     case TwilioEvent::kOptOut:
       reading.kind = "opt_out";
       reading.sid = message.opt_out().message_sid();
       reading.event_key = TwilioEventKey(message, reading);
-      return WithConsent(std::move(reading), message.opt_out(), /*opted_out=*/true, redactor);
+      return WithConsent(std::move(reading), message.opt_out(), /*opted_out=*/true, redactor,
+                         transit);
     case TwilioEvent::kOptIn:
       reading.kind = "opt_in";
       reading.sid = message.opt_in().message_sid();
       reading.event_key = TwilioEventKey(message, reading);
-      return WithConsent(std::move(reading), message.opt_in(), /*opted_out=*/false, redactor);
+      return WithConsent(std::move(reading), message.opt_in(), /*opted_out=*/false, redactor,
+                         transit);
     case TwilioEvent::kKeyPress:
       reading.kind = "key_press";
       reading.sid = message.key_press().call_sid();

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/log/log.h"
+#include "common/transit/transit_cipher.h"
 #include "services/audit/alert.h"
 #include "services/audit/consent.h"
 
@@ -27,7 +28,10 @@ struct DecodedRequest {
 // A serialized klaxon.events.v1.AlertRequested. kInvalidArgument, naming the field, when the
 // bytes do not parse or the header (UUID alert_id, caller, SMS or voice channel, attempt >= 1,
 // occurred_at) or the E.164 recipient is missing or malformed.
-absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value);
+// The recipient and text are opened from their transit seal (ADR 0013) with `transit`; its error
+// when they cannot be (kUnavailable while a key rotation rolls out: retry).
+absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
+                                                    transit::TransitCipher& transit);
 
 // A serialized klaxon.events.v1.DeliveryEvent (ADR 0007, "Audit's projection"), as the attempt's
 // status and, where it differs, the alert's:
@@ -93,7 +97,9 @@ struct TwilioEventReading {
 // bytes do not parse, the body is missing, a status callback's header names an alert but is
 // malformed (alert_id not a canonical UUID, attempt below 1), header.occurred_at is missing (every
 // event is logged at its time), or an opt-out or opt-in has no E.164 `from`.
+// An inbound message's or a consent change's sender (and body) are opened with `transit`.
 absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
-                                                     const log::PhoneRedactor& redactor);
+                                                     const log::PhoneRedactor& redactor,
+                                                     transit::TransitCipher& transit);
 
 }  // namespace klaxon::audit

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/transit/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -17,6 +18,18 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+
+transit::testing::TestTransit& Transit() {
+  static transit::testing::TestTransit* transit = new transit::testing::TestTransit;
+  return *transit;
+}
+
+// Seals recipient and text into `request` for its current alert id.
+klaxon::events::v1::AlertRequested Sealed(klaxon::events::v1::AlertRequested request,
+                                          std::string recipient, std::string text) {
+  Transit().Seal(request, std::move(recipient), std::move(text));
+  return request;
+}
 
 void FillHeader(klaxon::events::v1::EventHeader& header) {
   header.set_alert_id(kAlertId);
@@ -30,9 +43,7 @@ void FillHeader(klaxon::events::v1::EventHeader& header) {
 klaxon::events::v1::AlertRequested ValidRequest() {
   klaxon::events::v1::AlertRequested request;
   FillHeader(*request.mutable_header());
-  request.set_recipient("+442079460123");
-  request.set_text("disk full on db-7");
-  return request;
+  return Sealed(std::move(request), "+442079460123", "disk full on db-7");
 }
 
 klaxon::events::v1::DeliveryEvent ValidDelivery(klaxon::events::v1::DeliveryOutcome::Kind kind) {
@@ -47,7 +58,7 @@ klaxon::events::v1::DeliveryEvent ValidDelivery(klaxon::events::v1::DeliveryOutc
 
 TEST(DecodeAlertRequestedTest, KeepsOnlyCountryCodeAndLastFourOfRecipient) {
   absl::StatusOr<DecodedRequest> request_event =
-      DecodeAlertRequested(ValidRequest().SerializeAsString());
+      DecodeAlertRequested(ValidRequest().SerializeAsString(), Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -61,18 +72,19 @@ TEST(DecodeAlertRequestedTest, KeepsOnlyCountryCodeAndLastFourOfRecipient) {
 }
 
 TEST(DecodeAlertRequestedTest, HandsOverRecipientAndTextForSealing) {
-  auto message = ValidRequest();
-  message.set_text("Server 7 is on fire");
-  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.SerializeAsString());
+  auto message = Sealed(ValidRequest(), "+442079460123", "Server 7 is on fire");
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher());
   ASSERT_TRUE(request.ok()) << request.status();
-  EXPECT_EQ(request->recipient, message.recipient());
+  EXPECT_EQ(request->recipient, "+442079460123");
   EXPECT_EQ(request->text, "Server 7 is on fire");
 }
 
 TEST(DecodeAlertRequestedTest, KeyIsRequestedAlertAndAttempt) {
   auto message = ValidRequest();
   message.mutable_header()->set_attempt(3);
-  absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher());
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->event.event_key, absl::StrCat("requested:", kAlertId, ":3"));
   EXPECT_EQ(request->event.log_kind, "requested");
@@ -81,7 +93,7 @@ TEST(DecodeAlertRequestedTest, KeyIsRequestedAlertAndAttempt) {
 
 TEST(DecodeAlertRequestedTest, TruncatesOccurredAtToMicroseconds) {
   absl::StatusOr<DecodedRequest> request_event =
-      DecodeAlertRequested(ValidRequest().SerializeAsString());
+      DecodeAlertRequested(ValidRequest().SerializeAsString(), Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -89,8 +101,26 @@ TEST(DecodeAlertRequestedTest, TruncatesOccurredAtToMicroseconds) {
   EXPECT_EQ(event->occurred_at, absl::FromUnixMicros(1'700'000'000'123'456));
 }
 
+TEST(DecodeAlertRequestedTest, ARequestWithoutSealedFieldsIsInvalidArgument) {
+  auto request = ValidRequest();
+  request.clear_personal();
+  EXPECT_EQ(DecodeAlertRequested(request.SerializeAsString(), Transit().cipher()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DecodeAlertRequestedTest, ARequestSealedUnderANewerKeyVersionIsRetryable) {
+  crypto::LocalKeyring newer =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(2, {1, 2}));
+  auto request = ValidRequest();
+  ASSERT_TRUE(
+      transit::TransitCipher(newer).SealAlert({.recipient = "+442079460123"}, request).ok());
+  EXPECT_EQ(DecodeAlertRequested(request.SerializeAsString(), Transit().cipher()).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST(DecodeAlertRequestedTest, GarbageIsInvalidArgument) {
-  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested("\xff\xff\xff");
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested("\xff\xff\xff", Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -100,7 +130,8 @@ TEST(DecodeAlertRequestedTest, GarbageIsInvalidArgument) {
 TEST(DecodeAlertRequestedTest, NonUuidAlertIdIsInvalidArgumentNamingTheField) {
   auto request = ValidRequest();
   request.mutable_header()->set_alert_id("42");
-  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested(request.SerializeAsString(), Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -111,7 +142,8 @@ TEST(DecodeAlertRequestedTest, NonUuidAlertIdIsInvalidArgumentNamingTheField) {
 TEST(DecodeAlertRequestedTest, AttemptZeroIsInvalidArgument) {
   auto request = ValidRequest();
   request.mutable_header()->set_attempt(0);
-  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested(request.SerializeAsString(), Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -120,9 +152,9 @@ TEST(DecodeAlertRequestedTest, AttemptZeroIsInvalidArgument) {
 }
 
 TEST(DecodeAlertRequestedTest, MalformedRecipientIsInvalidArgumentWithoutTheNumber) {
-  auto request = ValidRequest();
-  request.set_recipient("020 7946 0123");
-  absl::StatusOr<DecodedRequest> request_event = DecodeAlertRequested(request.SerializeAsString());
+  auto request = Sealed(ValidRequest(), "020 7946 0123", "x");
+  absl::StatusOr<DecodedRequest> request_event =
+      DecodeAlertRequested(request.SerializeAsString(), Transit().cipher());
   const absl::StatusOr<AlertEvent> event = request_event.ok()
                                                ? absl::StatusOr<AlertEvent>(request_event->event)
                                                : request_event.status();
@@ -307,7 +339,7 @@ klaxon::events::v1::TwilioEvent CallStatus(std::string status) {
 
 TwilioEventReading Read(const klaxon::events::v1::TwilioEvent& event) {
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_TRUE(reading.ok()) << reading.status();
   return reading.ok() ? *std::move(reading) : TwilioEventReading{};
 }
@@ -452,7 +484,7 @@ TEST(DecodeTwilioEventTest, InboundMessagesAndKeyPressesAreNotStatusCallbacks) {
   klaxon::events::v1::TwilioEvent inbound;
   inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'300);
   inbound.mutable_inbound_message()->set_message_sid("SMin");
-  inbound.mutable_inbound_message()->set_from("+14155550100");
+  Transit().Seal(*inbound.mutable_inbound_message(), "+14155550100", "hi");
   klaxon::events::v1::TwilioEvent key_press = Callback();
   key_press.mutable_key_press()->set_call_sid("CAkey");
   key_press.mutable_key_press()->set_digits("1");
@@ -488,8 +520,7 @@ TEST(DecodeTwilioEventTest, InboundMessageHandsOverSenderAndBodyForSealing) {
   inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'300);
   inbound.set_dedupe_key("sid:SMin:received:0");
   inbound.mutable_inbound_message()->set_message_sid("SMin");
-  inbound.mutable_inbound_message()->set_from("+14155550100");
-  inbound.mutable_inbound_message()->set_body("on my way");
+  Transit().Seal(*inbound.mutable_inbound_message(), "+14155550100", "on my way");
   const TwilioEventReading reading = Read(inbound);
   EXPECT_EQ(reading.from, "+14155550100");
   EXPECT_EQ(reading.body, "on my way");
@@ -501,7 +532,7 @@ TEST(DecodeTwilioEventTest, EventWithoutOccurredAtIsInvalidArgument) {
   klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
   event.mutable_header()->clear_occurred_at();
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.occurred_at"));
 }
@@ -513,9 +544,9 @@ klaxon::events::v1::TwilioEvent Keyword(bool opt_out, std::string keyword) {
   event.mutable_header()->mutable_occurred_at()->set_nanos(123'456'789);
   auto& message = opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
   message.set_message_sid("SMkeyword");
-  message.set_from("+14155550100");
   message.set_to("+15005550006");
   message.set_keyword(std::move(keyword));
+  Transit().Seal(message, "+14155550100");
   return event;
 }
 
@@ -546,9 +577,9 @@ TEST(DecodeTwilioEventTest, OptInIsTheRecipientsConsentGiven) {
 
 TEST(DecodeTwilioEventTest, OptOutFromANonE164NumberIsInvalidArgumentNamingTheField) {
   klaxon::events::v1::TwilioEvent event = Keyword(/*opt_out=*/true, "STOP");
-  event.mutable_opt_out()->set_from("4155550100");
+  Transit().Seal(*event.mutable_opt_out(), "4155550100");
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("opt_out.from"));
   EXPECT_THAT(reading.status().message(), Not(HasSubstr("4155550100")));
@@ -558,20 +589,20 @@ TEST(DecodeTwilioEventTest, OptInWithoutOccurredAtIsInvalidArgument) {
   klaxon::events::v1::TwilioEvent event = Keyword(/*opt_out=*/false, "START");
   event.mutable_header()->clear_occurred_at();
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.occurred_at"));
 }
 
 TEST(DecodeTwilioEventTest, MissingBodyIsInvalidArgument) {
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(Callback().SerializeAsString(), Redactor());
+      DecodeTwilioEvent(Callback().SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("body"));
 }
 
 TEST(DecodeTwilioEventTest, GarbageIsInvalidArgument) {
-  EXPECT_EQ(DecodeTwilioEvent("\xff\xff\xff", Redactor()).status().code(),
+  EXPECT_EQ(DecodeTwilioEvent("\xff\xff\xff", Redactor(), Transit().cipher()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -579,7 +610,7 @@ TEST(DecodeTwilioEventTest, MalformedAlertIdIsInvalidArgumentNamingTheField) {
   klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
   event.mutable_header()->set_alert_id("not-a-uuid");
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.alert_id"));
 }
@@ -588,7 +619,7 @@ TEST(DecodeTwilioEventTest, AttemptZeroIsInvalidArgument) {
   klaxon::events::v1::TwilioEvent event = MessageStatus("delivered");
   event.mutable_header()->set_attempt(0);
   absl::StatusOr<TwilioEventReading> reading =
-      DecodeTwilioEvent(event.SerializeAsString(), Redactor());
+      DecodeTwilioEvent(event.SerializeAsString(), Redactor(), Transit().cipher());
   EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reading.status().message(), HasSubstr("header.attempt"));
 }

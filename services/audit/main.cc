@@ -205,10 +205,11 @@ int Run() {
   auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
   if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
   PersonalData personal_data(*keyring);
+  transit::TransitCipher transit(*settings.common.transit_keyring);
   BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
                              .max_writers = settings.batch_writers});
   AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
-                        *redactor);
+                        *redactor, transit);
   KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
@@ -224,7 +225,7 @@ int Run() {
   PostgresDeadLetterStore dead_letters(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
   DeadLetterConsumer dead_letter_handler(dead_letters, personal_data, *blind_index,
-                                         dead_letter_metrics, logger);
+                                         dead_letter_metrics, logger, transit);
   DeadLetterQueue dead_letter_queue(
       {.topics = topics, .publish_timeout = settings.publish_timeout}, dead_letters, personal_data,
       **publisher, dead_letter_metrics, clock,
@@ -232,7 +233,7 @@ int Run() {
         thread_local absl::BitGen gen;
         return ids::NewUuidV7(absl::Now(), gen);
       },
-      logger);
+      logger, transit);
   DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),

@@ -18,6 +18,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -373,8 +374,9 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     PostgresAlertStoreTest::SetUp();
     if (store_ == nullptr) return;
     writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{});
-    consumer_ = std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_,
-                                                metrics_, clock_, logger_, redactor_);
+    consumer_ =
+        std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_, metrics_,
+                                        clock_, logger_, redactor_, transit_.cipher());
     reader_ = std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_,
                                             logger_, AlertReaderOptions{.topics = topics_});
   }
@@ -386,8 +388,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     request.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
     request.mutable_header()->set_attempt(attempt);
     request.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000);
-    request.set_recipient(kRecipient);
-    request.set_text(kText);
+    transit_.Seal(request, kRecipient, kText);
     ASSERT_TRUE(consumer_
                     ->Handle({.topic = topics_.sms_requests,
                               .partition = 0,
@@ -449,6 +450,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
   crypto::LocalKeyring keyring_ =
       crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
   PersonalData personal_data_{keyring_};
+  transit::testing::TestTransit transit_;
   crypto::BlindIndex blind_index_ =
       crypto::BlindIndex::Create("postgres-store-test-blind-index-key-0123456789").value();
   timing::FakeClock clock_;
@@ -478,8 +480,8 @@ TEST_F(PostgresWritePathTest, PersonalColumnsHoldNoPlaintext) {
   klaxon::events::v1::TwilioEvent inbound;
   inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'010);
   inbound.set_dedupe_key("sid:SMin:received:0");
-  inbound.mutable_inbound_message()->set_from(kRecipient);
-  inbound.mutable_inbound_message()->set_body("call Ana on 4155550100");
+  inbound.mutable_inbound_message()->set_message_sid("SMin");
+  transit_.Seal(*inbound.mutable_inbound_message(), kRecipient, "call Ana on 4155550100");
   ASSERT_TRUE(consumer_
                   ->Handle({.topic = topics_.twilio_events,
                             .partition = 0,

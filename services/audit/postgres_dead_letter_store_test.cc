@@ -14,6 +14,7 @@
 #include "pqxx/pqxx"
 #include "services/audit/audit_migrations.h"
 #include "services/audit/personal_data.h"
+#include "services/audit/stored_dead_letter.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
@@ -42,7 +43,9 @@ class PostgresDeadLetterStoreTest : public ::testing::Test {
                        absl::Time at = kT0, const std::string& cause = "max_attempts") {
     absl::StatusOr<SealedRecord> sealed = personal_data_.Seal(
         kDeadLettersTable, alert_id,
-        {{kRequestColumn, testing::Request(alert_id, caller).SerializeAsString()}});
+        {{kRequestColumn,
+          StoredDeadLetterRequest(testing::Request(alert_id, caller),
+                                  {.recipient = testing::kRecipient, .text = testing::kText})}});
     EXPECT_TRUE(sealed.ok()) << sealed.status();
     return {.summary = {.alert_id = alert_id,
                         .caller = caller,
@@ -107,10 +110,11 @@ TEST_F(PostgresDeadLetterStoreTest, GetReadsBackWhatOpensToTheRequest) {
       personal_data_.Open(kDeadLettersTable, kAlertId, *stored.wrapped_key,
                           {{kRequestColumn, stored.request_ciphertext}});
   ASSERT_TRUE(opened.ok()) << opened.status();
-  events::v1::AlertRequested request;
-  ASSERT_TRUE(request.ParseFromString(opened->at(kRequestColumn)));
-  EXPECT_EQ(request.recipient(), testing::kRecipient);
-  EXPECT_EQ(request.text(), testing::kText);
+  absl::StatusOr<OpenedDeadLetterRequest> request =
+      ParseStoredDeadLetterRequest(opened->at(kRequestColumn));
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->personal.recipient, testing::kRecipient);
+  EXPECT_EQ(request->personal.text, testing::kText);
 }
 
 TEST_F(PostgresDeadLetterStoreTest, AnotherCallersDeadLetterIsNotThere) {

@@ -1,13 +1,12 @@
 #include "services/ingress/alert_intake.h"
 
-#include <openssl/sha.h>
-
 #include <map>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/hmac.h"
 #include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/send_alert_validation.h"
@@ -17,9 +16,10 @@ namespace klaxon::ingress {
 using alerts::v1::SendAlertRequest;
 using alerts::v1::SendAlertResponse;
 
-std::string RequestFingerprint(const SendAlertRequest& request) {
+std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertRequest& request) {
   // Length-prefixed fields, metadata in key order: no two different requests share an encoding.
-  std::string canonical;
+  // The prefix keeps these HMACs apart from the phone tokens made under the same key.
+  std::string canonical = "klaxon/send-alert-fingerprint/v1;";
   auto append = [&canonical](const std::string& field) {
     absl::StrAppend(&canonical, field.size(), ":", field, ";");
   };
@@ -36,18 +36,17 @@ std::string RequestFingerprint(const SendAlertRequest& request) {
   // existed (a retry across an upgrade is still recognised).
   if (request.has_ttl()) append(request.ttl().SerializeAsString());
   if (request.has_voice()) append(request.voice().SerializeAsString());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
-                         messaging::Publisher& publisher, IntakeObserver& observer,
-                         std::function<std::string()> new_alert_id, std::function<absl::Time()> now)
+                         messaging::Publisher& publisher, transit::TransitCipher& transit,
+                         IntakeObserver& observer, std::function<std::string()> new_alert_id,
+                         std::function<absl::Time()> now)
     : options_(std::move(options)),
       store_(store),
       publisher_(publisher),
+      transit_(transit),
       observer_(observer),
       new_alert_id_(std::move(new_alert_id)),
       now_(std::move(now)) {}
@@ -64,9 +63,10 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
   absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request);
   if (!alert.ok()) return alert.status();
 
-  const IdempotencyRecord candidate{.alert_id = new_alert_id_(),
-                                    .request_fingerprint = RequestFingerprint(request),
-                                    .channel = request.channel()};
+  const IdempotencyRecord candidate{
+      .alert_id = new_alert_id_(),
+      .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
+      .channel = request.channel()};
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve(caller, request.idempotency_key(), candidate, options_.idempotency_window);
   if (!record.ok()) return record.status();
@@ -107,8 +107,11 @@ absl::Status AlertIntake::Publish(std::string_view caller, std::string_view aler
   header.set_channel(request.channel());
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
-  event.set_recipient(alert.recipient);
-  event.set_text(request.text());
+  if (absl::Status sealed =
+          transit_.SealAlert({.recipient = alert.recipient, .text = request.text()}, event);
+      !sealed.ok()) {
+    return sealed;
+  }
   event.set_idempotency_key(request.idempotency_key());
   event.mutable_metadata()->insert(request.metadata().begin(), request.metadata().end());
   *event.mutable_accepted_at() = prototime::ToProto(accepted_at);

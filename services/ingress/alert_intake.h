@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/channels/channel_switches.h"
 #include "common/messaging/message.h"
+#include "common/transit/transit_cipher.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/caller_quota.h"
 #include "services/ingress/idempotency_store.h"
@@ -35,6 +36,8 @@ struct IntakeOptions {
   // refused with FAILED_PRECONDITION naming the switch (docs/adr/0012); a repeat of an alert
   // already accepted still answers with its id.
   const channels::ChannelSwitchboard* switches = nullptr;
+  // Keys the request fingerprint (RequestFingerprint): KLAXON_PII_HMAC_KEY.
+  std::string fingerprint_key;
 };
 
 // What AlertIntake reports for metrics and logs; implemented by the service's observer.
@@ -49,9 +52,10 @@ class IntakeObserver {
 
 class AlertIntake {
  public:
+  // `transit` seals the recipient and text into the published AlertRequested (ADR 0013).
   AlertIntake(IntakeOptions options, IdempotencyStore& store, messaging::Publisher& publisher,
-              IntakeObserver& observer, std::function<std::string()> new_alert_id,
-              std::function<absl::Time()> now);
+              transit::TransitCipher& transit, IntakeObserver& observer,
+              std::function<std::string()> new_alert_id, std::function<absl::Time()> now);
 
   absl::StatusOr<alerts::v1::SendAlertResponse> Send(std::string_view caller,
                                                      const alerts::v1::SendAlertRequest& request);
@@ -65,6 +69,7 @@ class AlertIntake {
   const IntakeOptions options_;
   IdempotencyStore& store_;
   messaging::Publisher& publisher_;
+  transit::TransitCipher& transit_;
   IntakeObserver& observer_;
   const std::function<std::string()> new_alert_id_;
   const std::function<absl::Time()> now_;
@@ -72,6 +77,9 @@ class AlertIntake {
 
 // A stable digest of what the caller asked for, so that reusing an idempotency key for a
 // different request is refused instead of silently answered with the first alert.
-std::string RequestFingerprint(const alerts::v1::SendAlertRequest& request);
+// HMAC-SHA256 under `key` of the request's canonical encoding, hex: equal for equal requests, and
+// without the key it says nothing about the recipient or the text kept beside it in Redis.
+std::string RequestFingerprint(absl::string_view hmac_key,
+                               const alerts::v1::SendAlertRequest& request);
 
 }  // namespace klaxon::ingress

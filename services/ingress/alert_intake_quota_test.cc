@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/transit/testing.h"
 #include "services/ingress/alert_intake.h"
 #include "services/ingress/in_memory_caller_quota.h"
 #include "services/ingress/in_memory_idempotency_store.h"
@@ -32,9 +33,11 @@ class AlertIntakeQuotaTest : public ::testing::Test {
   messaging::FakePublisher publisher_;
   IgnoringObserver observer_;
   int minted_ = 0;
+  transit::testing::TestTransit transit_;
   AlertIntake intake_{{.topics = {.sms = "t.sms", .voice = "t.voice"}, .quota = &quota_},
                       store_,
                       publisher_,
+                      transit_.cipher(),
                       observer_,
                       [this] { return "alert-" + std::to_string(++minted_); },
                       [] { return absl::FromUnixSeconds(1'700'000'000); }};

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/in_memory_idempotency_store.h"
 
@@ -11,6 +12,8 @@ namespace klaxon::ingress {
 namespace {
 
 using ::testing::HasSubstr;
+
+constexpr char kFingerprintKey[] = "fingerprint-key-0123456789abcdef";
 
 class RecordingObserver final : public IntakeObserver {
  public:
@@ -30,7 +33,8 @@ class AlertIntakeTest : public ::testing::Test {
  protected:
   AlertIntakeTest()
       : intake_(
-            {.topics = {.sms = "t.sms", .voice = "t.voice"}}, store_, publisher_, observer_,
+            {.topics = {.sms = "t.sms", .voice = "t.voice"}, .fingerprint_key = kFingerprintKey},
+            store_, publisher_, transit_.cipher(), observer_,
             [this] { return "alert-" + std::to_string(++minted_); },
             [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
 
@@ -45,6 +49,7 @@ class AlertIntakeTest : public ::testing::Test {
 
   InMemoryIdempotencyStore store_;
   messaging::FakePublisher publisher_;
+  transit::testing::TestTransit transit_;
   RecordingObserver observer_;
   int minted_ = 0;
   AlertIntake intake_;
@@ -67,8 +72,25 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().attempt(), 1u);
   EXPECT_EQ(event.header().occurred_at().seconds(), 1'700'000'000);
-  EXPECT_EQ(event.recipient(), "+14155552671");
-  EXPECT_EQ(event.text(), "disk full");
+  EXPECT_EQ(transit_.Open(event).recipient, "+14155552671");
+  EXPECT_EQ(transit_.Open(event).text, "disk full");
+}
+
+TEST_F(AlertIntakeTest, TheRecipientAndTextLeaveOnlySealed) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  const std::string& value = publisher_.published().at(0).value;
+  EXPECT_EQ(value.find("4155552671"), std::string::npos);
+  EXPECT_EQ(value.find("disk full"), std::string::npos);
+}
+
+TEST_F(AlertIntakeTest, TheStoredFingerprintIsKeyed) {
+  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  absl::StatusOr<IdempotencyRecord> record =
+      store_.Reserve("billing", "k1", {.alert_id = "other"}, absl::Hours(1));
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->request_fingerprint, RequestFingerprint(kFingerprintKey, Request()));
+  EXPECT_NE(record->request_fingerprint,
+            RequestFingerprint("another-key-0123456789abcdef", Request()));
 }
 
 TEST_F(AlertIntakeTest, RequestCarriesAcceptedAtAndDeadlineFromTtl) {
@@ -163,6 +185,14 @@ TEST_F(AlertIntakeTest, InvalidRequestIsRefusedBeforeAnythingIsStored) {
   EXPECT_EQ(observer_.rejected, std::vector{absl::StatusCode::kInvalidArgument});
 }
 
+TEST(RequestFingerprintTest, DependsOnTheHmacKey) {
+  alerts::v1::SendAlertRequest a;
+  a.set_recipient("+14155552671");
+  a.set_text("x");
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint("another-key", a));
+  EXPECT_EQ(RequestFingerprint(kFingerprintKey, a).size(), 64u);
+}
+
 TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   alerts::v1::SendAlertRequest a;
   a.set_channel(types::v1::CHANNEL_SMS);
@@ -171,18 +201,18 @@ TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   a.set_idempotency_key("k");
   alerts::v1::SendAlertRequest b = a;
   b.set_idempotency_key("other");
-  EXPECT_EQ(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_EQ(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
   b.set_channel(types::v1::CHANNEL_VOICE);
-  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
   b = a;
   (*b.mutable_metadata())["team"] = "db";
-  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
   b = a;
   b.mutable_ttl()->set_seconds(60);
-  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
   b = a;
   b.mutable_voice()->set_max_calls(2);
-  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
 }
 
 }  // namespace

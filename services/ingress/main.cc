@@ -28,6 +28,7 @@
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/client_address.h"
 #include "services/ingress/intake_service.h"
@@ -201,7 +202,6 @@ int Run() {
   Settings settings = ReadSettings();
   auto runtime = runtime::ServiceRuntime::Create(kService, settings.common);
   config::ExitOnError(runtime.status(), kService);
-  runtime::WipeSecret(settings.common.pii_hmac_key);  // the logger's redactor holds its own copy
   const log::Logger& logger = (*runtime)->logger();
 
   auto redis = redis::RedisClient::Create(settings.redis);
@@ -224,6 +224,9 @@ int Run() {
   }
 
   RedisIdempotencyStore store(**redis, settings.redis_key_prefix);
+  transit::TransitCipher transit(*settings.common.transit_keyring);
+  // ReadCommonSettings checked the key, so this only fails on a bug.
+  const log::PhoneRedactor phone_tokens = *log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   IntakeTelemetry telemetry((*runtime)->registry(), logger);
   AlertIdMinter minter;
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
@@ -238,9 +241,12 @@ int Run() {
        .publish_timeout = settings.publish_timeout,
        // Without quotas SendAlert makes no round trip to Redis for them.
        .quota = settings.caller_quotas.empty() ? nullptr : &quota,
-       .switches = &switches},
-      store, **publisher, telemetry, [&minter] { return minter.Next(); },
+       .switches = &switches,
+       .fingerprint_key = settings.common.pii_hmac_key},
+      store, **publisher, transit, telemetry, [&minter] { return minter.Next(); },
       [] { return absl::Now(); });
+  // The logger's redactor, phone_tokens and the intake's fingerprint key hold their own copies.
+  runtime::WipeSecret(settings.common.pii_hmac_key);
   delivery::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
   AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
                                   .publish_timeout = settings.publish_timeout},
@@ -276,8 +282,8 @@ int Run() {
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
                           .max_body_bytes = kMaxWebhookBody},
-                         dedupe, **publisher, rate_limiter, webhook_telemetry,
-                         [] { return absl::Now(); });
+                         dedupe, **publisher, {.transit = transit, .tokens = phone_tokens},
+                         rate_limiter, webhook_telemetry, [] { return absl::Now(); });
   auto webhook_server = WebhookServer::Start(
       {.http = {.host = webhook_settings.address.host,
                 .port = webhook_settings.address.port,

@@ -127,8 +127,8 @@ absl::Status FillCallStatus(const http::FormParams& params, TwilioEvent& event, 
 
 // STOP-like keywords and OptOutType=STOP opt out, START-like ones and OptOutType=START opt back
 // in; anything else (HELP included) is an ordinary inbound message.
-absl::Status FillInbound(const http::FormParams& params, TwilioEvent& event, std::string& sid,
-                         std::string& from) {
+absl::Status FillInbound(const http::FormParams& params, const InboundPrivacy& privacy,
+                         TwilioEvent& event, std::string& sid, std::string& from) {
   absl::StatusOr<std::string> message_sid = Required(params, "MessageSid");
   absl::StatusOr<std::string> sender = Required(params, "From");
   absl::StatusOr<std::string> to = Required(params, "To");
@@ -148,19 +148,23 @@ absl::Status FillInbound(const http::FormParams& params, TwilioEvent& event, std
   if (consent != nullptr) {
     consent->set_message_sid(*message_sid);
     consent->set_account_sid(Find(params, "AccountSid").value_or(""));
-    consent->set_from(*sender);
     consent->set_to(*to);
     consent->set_keyword(opt_out_type.empty() ? keyword : opt_out_type);
+    if (absl::Status sealed = privacy.transit.SealKeyword(*sender, *consent); !sealed.ok()) {
+      return sealed;
+    }
   } else {
     auto& message = *event.mutable_inbound_message();
     message.set_message_sid(*message_sid);
     message.set_account_sid(Find(params, "AccountSid").value_or(""));
-    message.set_from(*sender);
     message.set_to(*to);
-    message.set_body(body);
+    if (absl::Status sealed = privacy.transit.SealInbound({.from = *sender, .body = body}, message);
+        !sealed.ok()) {
+      return sealed;
+    }
   }
   sid = *message_sid;
-  from = *sender;
+  from = privacy.tokens.Token(*sender);
   return absl::OkStatus();
 }
 
@@ -207,7 +211,8 @@ bool ExpectsTwiml(WebhookRoute route) {
   return route == WebhookRoute::kInboundMessage || route == WebhookRoute::kGather;
 }
 
-absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input) {
+absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input,
+                                                    const InboundPrivacy& privacy) {
   InterpretedWebhook result;
   TwilioEvent& event = result.event;
   events::v1::EventHeader& header = *event.mutable_header();
@@ -219,7 +224,7 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input) {
   std::string sid;
   std::string status;
   uint32_t sequence = 0;
-  std::string sender;
+  std::string sender_token;
   absl::Status filled;
   switch (input.route) {
     case WebhookRoute::kMessageStatus:
@@ -232,7 +237,7 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input) {
       break;
     case WebhookRoute::kInboundMessage:
       header.set_channel(types::v1::CHANNEL_SMS);
-      filled = FillInbound(*input.params, event, sid, sender);
+      filled = FillInbound(*input.params, privacy, event, sid, sender_token);
       status = "received";
       break;
     case WebhookRoute::kGather:
@@ -248,9 +253,9 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input) {
                           : absl::StrCat("sid:", sid, ":", status, ":", sequence);
   event.set_dedupe_key(result.dedupe_key);
   // One alert's events stay in order with its other events; one sender's consent changes and
-  // messages stay in order with each other.
+  // messages stay in order with each other, keyed by the sender's token, never the number.
   result.partition_key = !header.alert_id().empty() ? header.alert_id()
-                         : !sender.empty()          ? sender
+                         : !sender_token.empty()    ? sender_token
                                                     : sid;
   return result;
 }

@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/http/form.h"
+#include "common/log/log.h"
+#include "common/transit/transit_cipher.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::ingress {
@@ -28,7 +30,15 @@ bool ExpectsTwiml(WebhookRoute route);
 struct InterpretedWebhook {
   events::v1::TwilioEvent event;
   std::string dedupe_key;     // also event.dedupe_key
-  std::string partition_key;  // alert_id when known, else the sender's number or the SID
+  std::string partition_key;  // alert_id when known, else the sender's phone token or the SID
+};
+
+// How an inbound SMS leaves ingress (docs/adr/0013-transit-encryption.md): its sender and body
+// sealed under the transit keyring, its Kafka key the sender's keyed phone token
+// (KLAXON_PII_HMAC_KEY), never the number. Borrowed.
+struct InboundPrivacy {
+  transit::TransitCipher& transit;
+  const log::PhoneRedactor& tokens;
 };
 
 struct WebhookInput {
@@ -43,7 +53,8 @@ struct WebhookInput {
 // MessageSid and MessageStatus (message status), CallSid and CallStatus (call status),
 // MessageSid, From and To (inbound), CallSid and Digits (gather); ErrorCode, SequenceNumber and
 // CallDuration must be whole numbers when present; alert_id must be a UUID and attempt a
-// positive number when present.
-absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input);
+// positive number when present. kInternal if sealing an inbound SMS fails (the CSPRNG failed).
+absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input,
+                                                    const InboundPrivacy& privacy);
 
 }  // namespace klaxon::ingress

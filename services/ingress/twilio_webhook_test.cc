@@ -1,5 +1,6 @@
 #include "services/ingress/twilio_webhook.h"
 
+#include "common/transit/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,11 +22,14 @@ class InterpretWebhookTest : public ::testing::Test {
                              .params = &params_,
                              .url_query = &query_,
                              .idempotency_token = std::move(token),
-                             .received_at = absl::FromUnixSeconds(1700000000)});
+                             .received_at = absl::FromUnixSeconds(1700000000)},
+                            {.transit = transit_.cipher(), .tokens = tokens_});
   }
 
   http::FormParams params_;
   http::FormParams query_;
+  transit::testing::TestTransit transit_;
+  const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("webhook-test-token-key-0123");
 };
 
 TEST(RouteForPathTest, KnowsTheFourRoutes) {
@@ -144,9 +148,11 @@ TEST_F(InterpretWebhookTest, OptOutKeywordsInAnyCaseAreOptOuts) {
         {{"MessageSid", "SM9"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", body}});
     ASSERT_TRUE(result.ok());
     ASSERT_TRUE(result->event.has_opt_out()) << body;
-    EXPECT_EQ(result->event.opt_out().from(), "+14155550100");
+    EXPECT_EQ(*transit_.cipher().OpenKeyword(result->event.opt_out()), "+14155550100");
     EXPECT_EQ(result->event.opt_out().to(), "+14155552671");
-    EXPECT_EQ(result->partition_key, "+14155550100");
+    // Keyed by the sender's token, so one sender's changes stay in order, never by the number.
+    EXPECT_EQ(result->partition_key, tokens_.Token("+14155550100"));
+    EXPECT_EQ(result->event.SerializeAsString().find("4155550100"), std::string::npos);
     EXPECT_EQ(result->dedupe_key, "sid:SM9:received:0");
   }
   auto keyword = Interpret(WebhookRoute::kInboundMessage,
@@ -192,7 +198,12 @@ TEST_F(InterpretWebhookTest, OtherTextIsAnInboundMessage) {
                             {{"MessageSid", "SM9"}, {"From", "+1"}, {"To", "+2"}, {"Body", body}});
     ASSERT_TRUE(result.ok());
     ASSERT_TRUE(result->event.has_inbound_message()) << body;
-    EXPECT_EQ(result->event.inbound_message().body(), body);
+    absl::StatusOr<transit::SenderPersonalData> opened =
+        transit_.cipher().OpenInbound(result->event.inbound_message());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(opened->body, body);
+    EXPECT_EQ(opened->from, "+1");
+    EXPECT_EQ(result->partition_key, tokens_.Token("+1"));
   }
 }
 

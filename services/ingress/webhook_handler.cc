@@ -80,11 +80,13 @@ struct WebhookHandler::Outcome {
 };
 
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
-                               messaging::Publisher& publisher, SourceRateLimiter& rate_limiter,
-                               WebhookTelemetry& telemetry, std::function<absl::Time()> now)
+                               messaging::Publisher& publisher, InboundPrivacy privacy,
+                               SourceRateLimiter& rate_limiter, WebhookTelemetry& telemetry,
+                               std::function<absl::Time()> now)
     : options_(std::move(options)),
       dedupe_(dedupe),
       publisher_(publisher),
+      privacy_(privacy),
       rate_limiter_(rate_limiter),
       telemetry_(telemetry),
       now_(std::move(now)) {}
@@ -178,7 +180,8 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                         .params = &*params,
                         .url_query = &*url_query,
                         .idempotency_token = request.Header("I-Twilio-Idempotency-Token"),
-                        .received_at = now_()});
+                        .received_at = now_()},
+                       privacy_);
   if (!webhook.ok()) {
     return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")), "bad_request",
             std::string(webhook.status().message())};

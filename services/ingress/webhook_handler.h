@@ -20,6 +20,7 @@
 #include "services/ingress/callback_dedupe.h"
 #include "services/ingress/client_address.h"
 #include "services/ingress/source_rate_limiter.h"
+#include "services/ingress/twilio_webhook.h"
 #include "services/ingress/webhook_telemetry.h"
 
 namespace klaxon::ingress {
@@ -46,8 +47,8 @@ std::string SignedContentKey(std::string_view target, const http::FormParams& si
 class WebhookHandler {
  public:
   WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe, messaging::Publisher& publisher,
-                 SourceRateLimiter& rate_limiter, WebhookTelemetry& telemetry,
-                 std::function<absl::Time()> now);
+                 InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
+                 WebhookTelemetry& telemetry, std::function<absl::Time()> now);
 
   http::Response Handle(const http::Request& request);
 
@@ -61,6 +62,7 @@ class WebhookHandler {
   const WebhookOptions options_;
   CallbackDedupe& dedupe_;
   messaging::Publisher& publisher_;
+  const InboundPrivacy privacy_;
   SourceRateLimiter& rate_limiter_;
   WebhookTelemetry& telemetry_;
   std::function<absl::Time()> now_;

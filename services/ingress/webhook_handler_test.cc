@@ -7,6 +7,7 @@
 #include "common/log/log.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/webhook_signature.h"
 #include "gmock/gmock.h"
@@ -44,8 +45,10 @@ class WebhookHandlerTest : public ::testing::Test {
     }
     if (options.auth_tokens.empty()) options.auth_tokens = {kToken, kSecondaryToken};
     options.topic = "t.klaxon.twilio.events";
-    handler_ = std::make_unique<WebhookHandler>(options, dedupe_, publisher_, limiter_, telemetry_,
-                                                [this] { return clock_.Now(); });
+    handler_ = std::make_unique<WebhookHandler>(
+        options, dedupe_, publisher_,
+        InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
+        [this] { return clock_.Now(); });
     return *handler_;
   }
 
@@ -88,6 +91,8 @@ class WebhookHandlerTest : public ::testing::Test {
   SourceRateLimiter limiter_;
   InMemoryCallbackDedupe dedupe_;
   messaging::FakePublisher publisher_;
+  transit::testing::TestTransit transit_;
+  const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef0123");
   std::unique_ptr<WebhookHandler> handler_;
 };
 
@@ -342,7 +347,8 @@ TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
   WebhookHandler handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
                           .auth_tokens = {kToken},
                           .topic = "t"},
-                         dedupe_, publisher_, strict, telemetry_, [this] { return clock_.Now(); });
+                         dedupe_, publisher_, {.transit = transit_.cipher(), .tokens = tokens_},
+                         strict, telemetry_, [this] { return clock_.Now(); });
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
     statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);

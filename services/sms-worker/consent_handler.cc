@@ -11,14 +11,12 @@ absl::Status ConsentHandler::Handle(const messaging::InboundMessage& message) {
     return absl::InvalidArgumentError("the message is not a TwilioEvent");
   }
   const absl::Time at = prototime::FromProto(event.header().occurred_at());
-  switch (event.body_case()) {
-    case events::v1::TwilioEvent::kOptOut:
-      return suppressions_.Suppress(event.opt_out().from(), at);
-    case events::v1::TwilioEvent::kOptIn:
-      return suppressions_.Lift(event.opt_in().from(), at);
-    default:
-      return absl::OkStatus();
-  }
+  const bool opt_out = event.body_case() == events::v1::TwilioEvent::kOptOut;
+  if (!opt_out && event.body_case() != events::v1::TwilioEvent::kOptIn) return absl::OkStatus();
+  absl::StatusOr<std::string> from =
+      transit_.OpenKeyword(opt_out ? event.opt_out() : event.opt_in());
+  if (!from.ok()) return from.status();
+  return opt_out ? suppressions_.Suppress(*from, at) : suppressions_.Lift(*from, at);
 }
 
 }  // namespace klaxon::sms

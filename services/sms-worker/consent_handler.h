@@ -6,20 +6,24 @@
 
 #include "common/delivery/suppression_list.h"
 #include "common/messaging/message.h"
+#include "common/transit/transit_cipher.h"
 
 namespace klaxon::sms {
 
 class ConsentHandler final : public messaging::MessageHandler {
  public:
-  // `suppressions` is borrowed and must outlive the handler.
-  explicit ConsentHandler(delivery::SuppressionList& suppressions) : suppressions_(suppressions) {}
+  // Borrowed, must outlive the handler. `transit` opens the sender sealed in the event (ADR 0013).
+  ConsentHandler(delivery::SuppressionList& suppressions, transit::TransitCipher& transit)
+      : suppressions_(suppressions), transit_(transit) {}
 
   // kInvalidArgument for a value that is not a TwilioEvent (skipped by the consumer); the
-  // suppression list's kUnavailable otherwise, so the consumer retries.
+  // suppression list's kUnavailable otherwise, so the consumer retries; the transit cipher's
+  // error when the sender cannot be opened (kUnavailable while a rotation rolls out).
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
   delivery::SuppressionList& suppressions_;
+  transit::TransitCipher& transit_;
 };
 
 }  // namespace klaxon::sms

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::sms {
@@ -36,19 +37,25 @@ class FakeSuppressionList final : public delivery::SuppressionList {
   }
 };
 
+transit::testing::TestTransit& Transit() {
+  static transit::testing::TestTransit* transit = new transit::testing::TestTransit;
+  return *transit;
+}
+
 messaging::InboundMessage Keyword(bool opt_out, int64_t at_seconds) {
   events::v1::TwilioEvent event;
   event.mutable_header()->mutable_occurred_at()->set_seconds(at_seconds);
   events::v1::KeywordMessage& keyword =
       opt_out ? *event.mutable_opt_out() : *event.mutable_opt_in();
-  keyword.set_from(kRecipient);
+  keyword.set_message_sid("SM1");
   keyword.set_keyword(opt_out ? "STOP" : "START");
-  return {.topic = "klaxon.twilio.events", .key = kRecipient, .value = event.SerializeAsString()};
+  Transit().Seal(keyword, kRecipient);
+  return {.topic = "klaxon.twilio.events", .key = "token", .value = event.SerializeAsString()};
 }
 
 TEST(ConsentHandlerTest, OptOutSuppressesTheSenderAtItsTime) {
   FakeSuppressionList list;
-  ConsentHandler handler(list);
+  ConsentHandler handler(list, Transit().cipher());
   ASSERT_TRUE(handler.Handle(Keyword(true, 1'700'000'000)).ok());
   EXPECT_EQ(list.changes_.at(kRecipient),
             std::make_pair(true, absl::FromUnixSeconds(1'700'000'000)));
@@ -56,16 +63,17 @@ TEST(ConsentHandlerTest, OptOutSuppressesTheSenderAtItsTime) {
 
 TEST(ConsentHandlerTest, OptInLiftsTheSender) {
   FakeSuppressionList list;
-  ConsentHandler handler(list);
+  ConsentHandler handler(list, Transit().cipher());
   ASSERT_TRUE(handler.Handle(Keyword(false, 1'700'000'000)).ok());
   EXPECT_FALSE(list.changes_.at(kRecipient).first);
 }
 
 TEST(ConsentHandlerTest, OtherEventsAreSkipped) {
   FakeSuppressionList list;
-  ConsentHandler handler(list);
+  ConsentHandler handler(list, Transit().cipher());
   events::v1::TwilioEvent event;
-  event.mutable_inbound_message()->set_from(kRecipient);
+  event.mutable_inbound_message()->set_message_sid("SM1");
+  Transit().Seal(*event.mutable_inbound_message(), kRecipient, "hello");
   EXPECT_TRUE(handler.Handle({.value = event.SerializeAsString()}).ok());
   EXPECT_TRUE(list.changes_.empty());
 }
@@ -73,13 +81,23 @@ TEST(ConsentHandlerTest, OtherEventsAreSkipped) {
 TEST(ConsentHandlerTest, UnavailableListIsRetryable) {
   FakeSuppressionList list;
   list.status = absl::UnavailableError("redis down");
-  ConsentHandler handler(list);
+  ConsentHandler handler(list, Transit().cipher());
   EXPECT_EQ(handler.Handle(Keyword(true, 1'700'000'000)).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ConsentHandlerTest, AnOptOutWhoseSenderCannotBeOpenedChangesNothing) {
+  FakeSuppressionList list;
+  ConsentHandler handler(list, Transit().cipher());
+  events::v1::TwilioEvent event;
+  event.mutable_opt_out()->set_message_sid("SM1");
+  EXPECT_EQ(handler.Handle({.value = event.SerializeAsString()}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(list.changes_.empty());
 }
 
 TEST(ConsentHandlerTest, GarbageIsInvalidArgument) {
   FakeSuppressionList list;
-  ConsentHandler handler(list);
+  ConsentHandler handler(list, Transit().cipher());
   EXPECT_EQ(handler.Handle({.value = "\xff\xff"}).code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -17,14 +17,15 @@ using klaxon::delivery::WorkerContext;
 class Consent final : public klaxon::messaging::MessageHandler {
  public:
   explicit Consent(const WorkerContext& context)
-      : suppressions_(context.redis, context.redis_key_prefix, context.redactor) {}
+      : suppressions_(context.redis, context.redis_key_prefix, context.redactor),
+        handler_(suppressions_, context.transit) {}
   absl::Status Handle(const klaxon::messaging::InboundMessage& message) override {
     return handler_.Handle(message);
   }
 
  private:
   klaxon::delivery::RedisSuppressionList suppressions_;
-  klaxon::sms::ConsentHandler handler_{suppressions_};
+  klaxon::sms::ConsentHandler handler_;
 };
 
 }  // namespace

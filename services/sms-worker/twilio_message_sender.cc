@@ -26,10 +26,11 @@ std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested
 }
 
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
+                                               const transit::AlertPersonalData& personal,
                                                const MessageSenderOptions& options,
                                                absl::Time now) {
   twilio::CreateMessageRequest message{
-      .to = request.recipient(), .from = options.from, .body = request.text()};
+      .to = personal.recipient, .from = options.from, .body = personal.text};
   if (!options.webhook_public_url.empty()) {
     message.status_callback =
         twilio::CallbackUrl(options.webhook_public_url, twilio::kMessageStatusPath,
@@ -43,9 +44,10 @@ TwilioMessageSender::TwilioMessageSender(twilio::TwilioRestClient& client,
                                          MessageSenderOptions options, timing::Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock) {}
 
-delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request) {
+delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request,
+                                               const transit::AlertPersonalData& personal) {
   twilio::TwilioResult<twilio::MessageResource> result =
-      client_.CreateMessage(MessageRequestFor(request, options_, clock_.Now()));
+      client_.CreateMessage(MessageRequestFor(request, personal, options_, clock_.Now()));
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
@@ -53,11 +55,10 @@ delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested&
 }
 
 delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
-                                        const events::v1::AlertRequested& request,
-                                        absl::Time sent_at) {
+                                        std::string_view text, absl::Time sent_at) {
   const absl::Time since = sent_at - twilio::kClockSlack;
   for (const twilio::MessageResource& message : page.resources) {
-    if (message.date_created && *message.date_created >= since && message.body == request.text()) {
+    if (message.date_created && *message.date_created >= since && message.body == text) {
       return {.kind = delivery::SendResult::Kind::kAccepted,
               .sid = message.sid,
               .provider_status = message.status,
@@ -73,17 +74,18 @@ delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::Messa
           .reason = "settled: Twilio has no message of this attempt"};
 }
 
-delivery::SendResult TwilioMessageSender::Settle(const events::v1::AlertRequested& request,
+delivery::SendResult TwilioMessageSender::Settle(const events::v1::AlertRequested&,
+                                                 const transit::AlertPersonalData& personal,
                                                  absl::Time sent_at) {
   // Filtering on DateSent would miss a message still queued (its date_sent is null), so the
   // list is filtered by To and From only and the attempt's window is applied here.
-  const auto listed = client_.ListMessages({.to = request.recipient(), .from = options_.from});
+  const auto listed = client_.ListMessages({.to = personal.recipient, .from = options_.from});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's message list could not be read (",
                                    twilio::ToStatus(listed.error()).message(), ")")};
   }
-  return SettleFromMessages(listed.value(), request, sent_at);
+  return SettleFromMessages(listed.value(), personal.text, sent_at);
 }
 
 events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message) {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/delivery/sender.h"
 #include "common/timing/clock.h"
@@ -25,6 +26,7 @@ std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested
 
 // The Twilio request that sends `request`'s attempt at `now`.
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
+                                               const transit::AlertPersonalData& personal,
                                                const MessageSenderOptions& options, absl::Time now);
 
 // The settlement of an unknown attempt from the first page of the sender's messages to the
@@ -32,8 +34,7 @@ twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested&
 // assumes no other alert sent the same text to the same recipient within the slack before the
 // attempt. A full page whose oldest message is still too recent to rule out leaves it unknown.
 delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
-                                        const events::v1::AlertRequested& request,
-                                        absl::Time sent_at);
+                                        std::string_view text, absl::Time sent_at);
 
 // What a status callback for `message` would have said (a TwilioEvent with only message_status).
 events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message);
@@ -44,8 +45,10 @@ class TwilioMessageSender final : public delivery::Sender {
   TwilioMessageSender(twilio::TwilioRestClient& client, MessageSenderOptions options,
                       timing::Clock& clock);
 
-  delivery::SendResult Send(const events::v1::AlertRequested& request) override;
+  delivery::SendResult Send(const events::v1::AlertRequested& request,
+                            const transit::AlertPersonalData& personal) override;
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
+                              const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;
   absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
                                                      const std::string& sid) override;

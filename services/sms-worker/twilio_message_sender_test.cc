@@ -15,14 +15,14 @@ events::v1::AlertRequested Request(uint32_t attempt) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(kAlertId);
   request.mutable_header()->set_attempt(attempt);
-  request.set_recipient("+14155550100");
-  request.set_text("disk full");
   return request;
 }
 
+const transit::AlertPersonalData kPersonal{.recipient = "+14155550100", .text = "disk full"};
+
 TEST(MessageRequestForTest, CarriesRecipientSenderAndText) {
   const twilio::CreateMessageRequest message =
-      MessageRequestFor(Request(1), {.from = "+14155552671"}, kNow);
+      MessageRequestFor(Request(1), kPersonal, {.from = "+14155552671"}, kNow);
   EXPECT_EQ(message.to, "+14155550100");
   EXPECT_EQ(message.from, "+14155552671");
   EXPECT_EQ(message.body, "disk full");
@@ -30,16 +30,16 @@ TEST(MessageRequestForTest, CarriesRecipientSenderAndText) {
 
 TEST(MessageRequestForTest, StatusCallbackNamesAlertAndAttemptUnderPublicUrl) {
   const twilio::CreateMessageRequest message = MessageRequestFor(
-      Request(2), {.from = "+14155552671", .webhook_public_url = "https://hooks.example/klaxon/"},
-      kNow);
+      Request(2), kPersonal,
+      {.from = "+14155552671", .webhook_public_url = "https://hooks.example/klaxon/"}, kNow);
   EXPECT_EQ(message.status_callback,
             "https://hooks.example/klaxon/twilio/messages/status?alert_id=" +
                 std::string(kAlertId) + "&attempt=2");
 }
 
 TEST(MessageRequestForTest, NoPublicUrlMeansNoStatusCallback) {
-  EXPECT_FALSE(
-      MessageRequestFor(Request(1), {.from = "+14155552671"}, kNow).status_callback.has_value());
+  EXPECT_FALSE(MessageRequestFor(Request(1), kPersonal, {.from = "+14155552671"}, kNow)
+                   .status_callback.has_value());
 }
 
 events::v1::AlertRequested WithDeadline(absl::Time deadline) {
@@ -67,7 +67,8 @@ TEST(ValidityPeriodForTest, NoDeadlineMeansNoValidityPeriod) {
 }
 
 TEST(MessageRequestForTest, CarriesTheValidityPeriod) {
-  EXPECT_EQ(MessageRequestFor(WithDeadline(kNow + absl::Minutes(5)), {.from = "+14155552671"}, kNow)
+  EXPECT_EQ(MessageRequestFor(WithDeadline(kNow + absl::Minutes(5)), kPersonal,
+                              {.from = "+14155552671"}, kNow)
                 .validity_period,
             absl::Minutes(5));
 }
@@ -87,7 +88,7 @@ TEST(SettleFromMessagesTest, MessageWithAttemptBodySinceSentIsAccepted) {
   const delivery::SendResult result =
       SettleFromMessages({.resources = {Listed("SM2", "other", kSentAt + absl::Seconds(1)),
                                         Listed("SM1", "disk full", kSentAt)}},
-                         Request(1), kSentAt);
+                         kPersonal.text, kSentAt);
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kAccepted);
   EXPECT_EQ(result.sid, "SM1");
 }
@@ -95,7 +96,7 @@ TEST(SettleFromMessagesTest, MessageWithAttemptBodySinceSentIsAccepted) {
 TEST(SettleFromMessagesTest, SameBodyBeforeTheAttemptIsNotIt) {
   EXPECT_EQ(
       SettleFromMessages({.resources = {Listed("SM1", "disk full", kSentAt - absl::Minutes(1))}},
-                         Request(1), kSentAt)
+                         kPersonal.text, kSentAt)
           .kind,
       delivery::SendResult::Kind::kRetryable);
 }
@@ -103,20 +104,20 @@ TEST(SettleFromMessagesTest, SameBodyBeforeTheAttemptIsNotIt) {
 TEST(SettleFromMessagesTest, WholeSecondStampJustBeforeSentAtStillMatches) {
   EXPECT_EQ(
       SettleFromMessages({.resources = {Listed("SM1", "disk full", kSentAt - absl::Seconds(1))}},
-                         Request(1), kSentAt)
+                         kPersonal.text, kSentAt)
           .kind,
       delivery::SendResult::Kind::kAccepted);
 }
 
 TEST(SettleFromMessagesTest, EmptyListIsNotTaken) {
-  EXPECT_EQ(SettleFromMessages({}, Request(1), kSentAt).kind,
+  EXPECT_EQ(SettleFromMessages({}, kPersonal.text, kSentAt).kind,
             delivery::SendResult::Kind::kRetryable);
 }
 
 TEST(SettleFromMessagesTest, FullPageOfRecentOthersStaysUnknown) {
   EXPECT_EQ(SettleFromMessages({.resources = {Listed("SM2", "other", kSentAt + absl::Seconds(1))},
                                 .has_more = true},
-                               Request(1), kSentAt)
+                               kPersonal.text, kSentAt)
                 .kind,
             delivery::SendResult::Kind::kUnknown);
 }
@@ -130,7 +131,8 @@ TEST(TwilioMessageSenderTest, UnreadableListLeavesSettlementUnknown) {
   ASSERT_TRUE(client.ok()) << client.status();
   timing::FakeClock clock;
   TwilioMessageSender sender(**client, {.from = "+14155552671"}, clock);
-  EXPECT_EQ(sender.Settle(Request(1), kSentAt).kind, delivery::SendResult::Kind::kUnknown);
+  EXPECT_EQ(sender.Settle(Request(1), kPersonal, kSentAt).kind,
+            delivery::SendResult::Kind::kUnknown);
 }
 
 TEST(StatusEventOfTest, SaysWhatAStatusCallbackWould) {

@@ -93,9 +93,12 @@ absl::Status EscalationHandler::Handle(const messaging::InboundMessage& message)
       return Acknowledge(
           event.header().alert_id(), event.header().attempt(),
           absl::StrCat("acknowledged by a key press during call ", event.header().attempt()));
-    case TwilioEvent::kInboundMessage:
-      return IsAck(event.inbound_message().body()) ? OnReply(event.inbound_message())
-                                                   : absl::OkStatus();
+    case TwilioEvent::kInboundMessage: {
+      absl::StatusOr<transit::SenderPersonalData> reply =
+          ports_.transit.OpenInbound(event.inbound_message());
+      if (!reply.ok()) return reply.status();
+      return IsAck(reply->body) ? OnReply(reply->from) : absl::OkStatus();
+    }
     default:
       return absl::OkStatus();
   }
@@ -112,7 +115,7 @@ absl::Status EscalationHandler::OnCallEnded(const TwilioEvent& event) {
   if (!*request) return absl::OkStatus();
   if (answered) {
     // Someone heard the alert: it is no longer in escalation, so a later ACK reply is not its.
-    return ports_.recipients.Remove((*request)->recipient(), event.header().alert_id());
+    return ForgetRecipient(**request);
   }
   absl::StatusOr<std::optional<delivery::StopReason>> stopped =
       ports_.stopped.Find(event.header().alert_id());
@@ -157,7 +160,7 @@ absl::Status EscalationHandler::OnFailedCall(const TwilioEvent& event,
     outcome.set_reason(absl::StrCat(failed, "; that was the last of ", MaxCalls(request),
                                     " calls, sending the text by SMS"));
   } else {
-    status = ports_.recipients.Remove(request.recipient(), alert_id);
+    status = ForgetRecipient(request);
     outcome.set_kind(DeliveryOutcome::KIND_UNREACHED);
     outcome.set_reason(absl::StrCat(failed, "; that was the last of ", MaxCalls(request),
                                     " calls and the alert asked for no SMS"));
@@ -176,9 +179,16 @@ absl::Status EscalationHandler::OnFailedCall(const TwilioEvent& event,
   return status;
 }
 
-absl::Status EscalationHandler::OnReply(const events::v1::InboundMessage& reply) {
+absl::Status EscalationHandler::ForgetRecipient(const AlertRequested& request) {
+  absl::StatusOr<transit::AlertPersonalData> personal = ports_.transit.OpenAlert(request);
+  if (absl::IsUnavailable(personal.status())) return personal.status();
+  if (!personal.ok()) return absl::OkStatus();
+  return ports_.recipients.Remove(personal->recipient, request.header().alert_id());
+}
+
+absl::Status EscalationHandler::OnReply(std::string_view from) {
   absl::StatusOr<std::vector<std::string>> alerts =
-      ports_.recipients.List(reply.from(), ports_.clock.Now());
+      ports_.recipients.List(from, ports_.clock.Now());
   if (!alerts.ok()) return alerts.status();
   for (const std::string& alert_id : *alerts) {
     absl::StatusOr<std::optional<AlertRequested>> request = ports_.store.Find(alert_id);
@@ -207,8 +217,7 @@ absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_
   // Cancelled before the key press: the cancellation is the alert's end.
   if (*stop != delivery::StopReason::kAcknowledged) return absl::OkStatus();
   if (*request) {
-    if (absl::Status removed = ports_.recipients.Remove((*request)->recipient(), alert_id);
-        !removed.ok()) {
+    if (absl::Status removed = ForgetRecipient(**request); !removed.ok()) {
       return removed;
     }
   }

@@ -15,6 +15,7 @@
 #include "common/delivery/stopped_alerts.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
 #include "services/voice-worker/escalation_store.h"
 
 namespace klaxon::voice {
@@ -42,6 +43,9 @@ struct EscalationPorts {
   delivery::RetryScheduler& scheduler;
   messaging::Publisher& publisher;
   timing::Clock& clock;
+  // Opens the recipient of a remembered request and the sender and body of an SMS reply; the
+  // SMS fallback republishes the request's sealed fields as they are (same alert id).
+  transit::TransitCipher& transit;
 };
 
 class EscalationHandler final : public messaging::MessageHandler {
@@ -57,7 +61,10 @@ class EscalationHandler final : public messaging::MessageHandler {
   absl::Status OnCallEnded(const events::v1::TwilioEvent& event);
   absl::Status OnFailedCall(const events::v1::TwilioEvent& event,
                             const events::v1::AlertRequested& request);
-  absl::Status OnReply(const events::v1::InboundMessage& reply);
+  absl::Status OnReply(std::string_view from);
+  // Takes the alert out of its recipient's alerts in escalation. A request that can no longer be
+  // opened (its transit key version was removed) is left to the index's own expiry.
+  absl::Status ForgetRecipient(const events::v1::AlertRequested& request);
   // Stops the alert as acknowledged and reports it once, as `attempt` with `reason`.
   absl::Status Acknowledge(const std::string& alert_id, uint32_t attempt, std::string_view reason);
   absl::Status PublishOutcome(const events::v1::EventHeader& header,

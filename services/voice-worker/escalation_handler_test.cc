@@ -9,6 +9,7 @@
 #include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/voice-worker/testing/in_memory_escalation_store.h"
 
@@ -48,8 +49,7 @@ class EscalationHandlerTest : public ::testing::Test {
     request.mutable_header()->set_caller("ops");
     request.mutable_header()->set_channel(types::v1::CHANNEL_VOICE);
     request.mutable_header()->set_attempt(attempt);
-    request.set_recipient(kRecipient);
-    request.set_text("disk full");
+    transit_.Seal(request, kRecipient, "disk full");
     *request.mutable_deadline() =
         TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
     request.mutable_voice()->set_max_calls(max_calls);
@@ -85,10 +85,10 @@ class EscalationHandlerTest : public ::testing::Test {
     return Message(event);
   }
 
-  static messaging::InboundMessage Reply(const std::string& body) {
+  messaging::InboundMessage Reply(const std::string& body) {
     TwilioEvent event;
-    event.mutable_inbound_message()->set_from(kRecipient);
-    event.mutable_inbound_message()->set_body(body);
+    event.mutable_inbound_message()->set_message_sid("SM1");
+    transit_.Seal(*event.mutable_inbound_message(), kRecipient, body);
     return Message(event);
   }
 
@@ -116,6 +116,7 @@ class EscalationHandlerTest : public ::testing::Test {
   }
 
   timing::FakeClock clock_;
+  transit::testing::TestTransit transit_;
   testing::InMemoryEscalationStore store_;
   testing::InMemoryRecipientAlerts recipients_;
   delivery::InMemoryStoppedAlerts stopped_;
@@ -127,7 +128,8 @@ class EscalationHandlerTest : public ::testing::Test {
                               .stopped = stopped_,
                               .scheduler = scheduler_,
                               .publisher = publisher_,
-                              .clock = clock_}};
+                              .clock = clock_,
+                              .transit = transit_.cipher()}};
 };
 
 TEST_F(EscalationHandlerTest, NoAnswerSchedulesTheNextCallAfterTheSpacing) {
@@ -137,7 +139,7 @@ TEST_F(EscalationHandlerTest, NoAnswerSchedulesTheNextCallAfterTheSpacing) {
   const auto& [next, not_before] = scheduler_.scheduled[0];
   EXPECT_EQ(next.header().attempt(), 2u);
   EXPECT_EQ(next.header().channel(), types::v1::CHANNEL_VOICE);
-  EXPECT_EQ(next.recipient(), kRecipient);
+  EXPECT_EQ(transit_.Open(next).recipient, kRecipient);
   EXPECT_EQ(not_before, clock_.Now() + absl::Seconds(2));
   const std::vector<DeliveryEvent> outcomes = Outcomes();
   ASSERT_EQ(outcomes.size(), 1u);
@@ -180,7 +182,7 @@ TEST_F(EscalationHandlerTest, LastCallFallsBackToSmsAsTheNextAttempt) {
   EXPECT_EQ(sms[0].header().alert_id(), kAlert);
   EXPECT_EQ(sms[0].header().channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(sms[0].header().attempt(), 3u);
-  EXPECT_EQ(sms[0].text(), "disk full");
+  EXPECT_EQ(transit_.Open(sms[0]).text, "disk full");
   EXPECT_TRUE(sms[0].has_deadline());
   EXPECT_EQ(Outcomes().at(0).outcome().kind(), DeliveryOutcome::KIND_FALLBACK_TO_SMS);
 }

@@ -5,11 +5,12 @@
 
 namespace klaxon::voice {
 
-delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& request) {
+delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& request,
+                                            const transit::AlertPersonalData& personal) {
   const absl::Time keep_until = KeepUntil(request, clock_.Now());
   absl::Status remembered = store_.Remember(request, keep_until);
   if (remembered.ok()) {
-    remembered = recipients_.Add(request.recipient(), request.header().alert_id(), keep_until);
+    remembered = recipients_.Add(personal.recipient, request.header().alert_id(), keep_until);
   }
   if (!remembered.ok()) {
     return {.kind = delivery::SendResult::Kind::kRetryable,
@@ -17,7 +18,7 @@ delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& re
                                    "stored (",
                                    std::string(remembered.message()), ")")};
   }
-  return calls_.Send(request);
+  return calls_.Send(request, personal);
 }
 
 }  // namespace klaxon::voice

@@ -19,11 +19,13 @@ class EscalationSender final : public delivery::Sender {
       : calls_(calls), store_(store), recipients_(recipients), clock_(clock) {}
 
   // kRetryable without calling when the state cannot be written (nothing was sent).
-  delivery::SendResult Send(const events::v1::AlertRequested& request) override;
+  delivery::SendResult Send(const events::v1::AlertRequested& request,
+                            const transit::AlertPersonalData& personal) override;
   // The state was remembered before the Send being settled.
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
+                              const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override {
-    return calls_.Settle(request, sent_at);
+    return calls_.Settle(request, personal, sent_at);
   }
   absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
                                                      const std::string& sid) override {

@@ -15,12 +15,14 @@ constexpr char kRecipient[] = "+14155550100";
 class CountingSender final : public delivery::Sender {
  public:
   explicit CountingSender(testing::InMemoryEscalationStore& store) : store_(store) {}
-  delivery::SendResult Send(const events::v1::AlertRequested&) override {
+  delivery::SendResult Send(const events::v1::AlertRequested&,
+                            const transit::AlertPersonalData&) override {
     ++calls;
     remembered_before_call = store_.requests.contains(kAlert);
     return {.kind = delivery::SendResult::Kind::kAccepted, .sid = "CA0001"};
   }
-  delivery::SendResult Settle(const events::v1::AlertRequested&, absl::Time) override {
+  delivery::SendResult Settle(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
+                              absl::Time) override {
     return {.kind = delivery::SendResult::Kind::kAccepted, .sid = "CA0001"};
   }
   absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested&,
@@ -39,9 +41,9 @@ class EscalationSenderTest : public ::testing::Test {
   EscalationSenderTest() {
     request_.mutable_header()->set_alert_id(kAlert);
     request_.mutable_header()->set_attempt(1);
-    request_.set_recipient(kRecipient);
   }
   events::v1::AlertRequested request_;
+  const transit::AlertPersonalData personal_{.recipient = kRecipient, .text = "disk full"};
   timing::FakeClock clock_;
   testing::InMemoryEscalationStore store_;
   testing::InMemoryRecipientAlerts recipients_;
@@ -50,7 +52,7 @@ class EscalationSenderTest : public ::testing::Test {
 };
 
 TEST_F(EscalationSenderTest, RemembersTheRequestAndRecipientBeforeCalling) {
-  const delivery::SendResult result = sender_.Send(request_);
+  const delivery::SendResult result = sender_.Send(request_, personal_);
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kAccepted);
   EXPECT_TRUE(calls_.remembered_before_call);
   EXPECT_EQ(*recipients_.List(kRecipient, clock_.Now()), std::vector<std::string>{kAlert});
@@ -58,7 +60,7 @@ TEST_F(EscalationSenderTest, RemembersTheRequestAndRecipientBeforeCalling) {
 
 TEST_F(EscalationSenderTest, UnstorableStateIsRetryableWithoutCalling) {
   store_.status = absl::UnavailableError("redis down");
-  EXPECT_EQ(sender_.Send(request_).kind, delivery::SendResult::Kind::kRetryable);
+  EXPECT_EQ(sender_.Send(request_, personal_).kind, delivery::SendResult::Kind::kRetryable);
   EXPECT_EQ(calls_.calls, 0);
 }
 

@@ -23,12 +23,14 @@ class VoiceSender final : public klaxon::delivery::Sender {
         store_(context.redis, context.redis_key_prefix),
         recipients_(context.redis, context.redis_key_prefix, context.redactor),
         sender_(calls_, store_, recipients_, context.clock) {}
-  klaxon::delivery::SendResult Send(const klaxon::events::v1::AlertRequested& request) override {
-    return sender_.Send(request);
+  klaxon::delivery::SendResult Send(const klaxon::events::v1::AlertRequested& request,
+                                    const klaxon::transit::AlertPersonalData& personal) override {
+    return sender_.Send(request, personal);
   }
   klaxon::delivery::SendResult Settle(const klaxon::events::v1::AlertRequested& request,
+                                      const klaxon::transit::AlertPersonalData& personal,
                                       absl::Time sent_at) override {
-    return sender_.Settle(request, sent_at);
+    return sender_.Settle(request, personal, sent_at);
   }
   absl::StatusOr<klaxon::events::v1::TwilioEvent> ReadStatus(
       const klaxon::events::v1::AlertRequested& request, const std::string& sid) override {
@@ -55,7 +57,8 @@ class Escalation final : public klaxon::messaging::MessageHandler {
                   .stopped = context.stops,
                   .scheduler = context.retries,
                   .publisher = context.publisher,
-                  .clock = context.clock}) {}
+                  .clock = context.clock,
+                  .transit = context.transit}) {}
   absl::Status Handle(const klaxon::messaging::InboundMessage& message) override {
     return handler_.Handle(message);
   }

@@ -58,6 +58,7 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
 }
 
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
+                                         const transit::AlertPersonalData& personal,
                                          const CallSenderOptions& options) {
   const std::string gather_action =
       options.webhook_public_url.empty()
@@ -65,9 +66,9 @@ twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& reque
           : twilio::CallbackUrl(options.webhook_public_url, twilio::kGatherPath,
                                 request.header().alert_id(), request.header().attempt());
   twilio::CreateCallRequest call{
-      .to = request.recipient(),
+      .to = personal.recipient,
       .from = options.from,
-      .twiml = AlertTwiml(request.text(), gather_action, options.voice, options.language),
+      .twiml = AlertTwiml(personal.text, gather_action, options.voice, options.language),
       .machine_detection = "Enable"};
   if (!options.webhook_public_url.empty()) {
     call.status_callback =
@@ -81,8 +82,9 @@ twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& reque
 TwilioCallSender::TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options)
     : client_(client), options_(std::move(options)) {}
 
-delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request) {
-  const twilio::CreateCallRequest call = CallRequestFor(request, options_);
+delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request,
+                                            const transit::AlertPersonalData& personal) {
+  const twilio::CreateCallRequest call = CallRequestFor(request, personal, options_);
   if (call.twiml.size() > kMaxTwimlLength) {
     return {.kind = delivery::SendResult::Kind::kRejected,
             .reason = absl::StrCat("the alert text is too long to read out in one call (its TwiML "
@@ -119,11 +121,12 @@ delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallReso
           .reason = "settled: Twilio lists the attempt's call"};
 }
 
-delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested& request,
+delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested&,
+                                              const transit::AlertPersonalData& personal,
                                               absl::Time sent_at) {
   // Filtering on StartTime would miss a call still queued or ringing (its start_time is null),
   // so the list is filtered by To and From only and the attempt's window is applied here.
-  const auto listed = client_.ListCalls({.to = request.recipient(), .from = options_.from});
+  const auto listed = client_.ListCalls({.to = personal.recipient, .from = options_.from});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's call list could not be read (",

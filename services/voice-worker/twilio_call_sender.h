@@ -35,6 +35,7 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
 // The Twilio request that places `request`'s attempt (its TwiML may exceed kMaxTwimlLength;
 // Send refuses such a call).
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
+                                         const transit::AlertPersonalData& personal,
                                          const CallSenderOptions& options);
 
 // The settlement of an unknown attempt from the first page of the caller id's calls to the
@@ -54,8 +55,10 @@ class TwilioCallSender final : public delivery::Sender {
   // `client` is borrowed and must outlive the sender.
   TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options);
 
-  delivery::SendResult Send(const events::v1::AlertRequested& request) override;
+  delivery::SendResult Send(const events::v1::AlertRequested& request,
+                            const transit::AlertPersonalData& personal) override;
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
+                              const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;
   absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
                                                      const std::string& sid) override;

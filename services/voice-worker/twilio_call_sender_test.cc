@@ -40,9 +40,9 @@ TEST(TwilioCallSenderTest, TextTooLongForOneCallIsRejectedWithoutCallingTwilio) 
   ASSERT_TRUE(client.ok()) << client.status();
   TwilioCallSender sender(**client, {.from = "+14155552671"});
   events::v1::AlertRequested request;
-  request.set_recipient("+14155550100");
-  request.set_text(std::string(1600, '"'));  // each escapes to &quot;
-  const delivery::SendResult result = sender.Send(request);
+  const delivery::SendResult result = sender.Send(
+      request,
+      {.recipient = "+14155550100", .text = std::string(1600, '"')});  // each escapes to &quot;
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kRejected);
   EXPECT_NE(result.reason.find("too long"), std::string::npos);
 }
@@ -56,25 +56,27 @@ TEST(TwilioCallSenderTest, TextThatFitsAloneIsRejectedWhenTheGatherMakesItTooLon
   TwilioCallSender sender(**client,
                           {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
   events::v1::AlertRequested request;
-  request.set_recipient("+14155550100");
-  request.set_text(std::string(kMaxTwimlLength - 100, 'a'));
-  EXPECT_EQ(sender.Send(request).kind, delivery::SendResult::Kind::kRejected);
+  EXPECT_EQ(sender
+                .Send(request, {.recipient = "+14155550100",
+                                .text = std::string(kMaxTwimlLength - 100, 'a')})
+                .kind,
+            delivery::SendResult::Kind::kRejected);
 }
 
 TEST(CallRequestForTest, AsksForMachineDetection) {
   events::v1::AlertRequested request;
-  request.set_recipient("+14155550100");
-  EXPECT_EQ(CallRequestFor(request, {.from = "+14155552671"}).machine_detection, "Enable");
+  EXPECT_EQ(CallRequestFor(request, {.recipient = "+14155550100"}, {.from = "+14155552671"})
+                .machine_detection,
+            "Enable");
 }
 
 TEST(CallRequestForTest, StatusCallbackNamesAlertAndAttemptAndAsksForEveryEvent) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id("0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d");
   request.mutable_header()->set_attempt(3);
-  request.set_recipient("+14155550100");
-  request.set_text("disk full");
-  const twilio::CreateCallRequest call = CallRequestFor(
-      request, {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+  const twilio::CreateCallRequest call =
+      CallRequestFor(request, {.recipient = "+14155550100", .text = "disk full"},
+                     {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
   EXPECT_EQ(call.to, "+14155550100");
   EXPECT_EQ(call.from, "+14155552671");
   EXPECT_EQ(call.twiml, AlertTwiml("disk full",
@@ -90,8 +92,8 @@ TEST(CallRequestForTest, StatusCallbackNamesAlertAndAttemptAndAsksForEveryEvent)
 
 TEST(CallRequestForTest, NoPublicUrlMeansNoStatusCallback) {
   events::v1::AlertRequested request;
-  request.set_recipient("+14155550100");
-  const twilio::CreateCallRequest call = CallRequestFor(request, {.from = "+14155552671"});
+  const twilio::CreateCallRequest call =
+      CallRequestFor(request, {.recipient = "+14155550100"}, {.from = "+14155552671"});
   EXPECT_FALSE(call.status_callback.has_value());
   EXPECT_TRUE(call.status_callback_events.empty());
 }

@@ -1,10 +1,12 @@
-// Personal data end to end (issue 5, docs/adr/0008): alerts with known recipients and texts go
-// through the whole suite (SMS delivered and undelivered, a cancelled SMS, voice calls
-// acknowledged by a key press and by an "ACK" reply, a STOP and an ordinary reply from
-// recipients), and then neither a pg_dump of audit's database nor any line of any service's log
-// holds one of those numbers or texts, while GetAlert still returns each alert's recipient and
-// text, decrypted. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL, and
-// pg_dump (Debian's postgresql-client) in /usr/bin.
+// Personal data end to end (issue 5, docs/adr/0008, docs/adr/0013): alerts with known recipients
+// and texts go through the whole suite (SMS delivered and undelivered, a cancelled SMS that waited
+// on a retry tier, a dead-lettered SMS, voice calls acknowledged by a key press and by an "ACK"
+// reply, a STOP and an ordinary reply from recipients), and then none of a pg_dump of audit's
+// database, any line of any service's log, any key or value of any message on any Kafka topic
+// (read from the beginning), or any Redis key or value of the suite holds one of those numbers or
+// texts, while GetAlert still returns each alert's recipient and text, decrypted. Needs
+// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL, and pg_dump (Debian's
+// postgresql-client) in /usr/bin.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -15,9 +17,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -26,7 +33,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
+#include "common/redis/redis_client.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
@@ -118,6 +128,11 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
          .recipient = "+14155559736",
          .text = text("voice ack reply"),
          .expected = types::v1::ALERT_STATUS_ACKNOWLEDGED},
+        // Refused with a Retry-After past its time to live: it goes to the DLQ at once.
+        {.label = "sms dead-lettered",
+         .recipient = "+14155559738",
+         .text = text("sms dead-lettered"),
+         .expected = types::v1::ALERT_STATUS_FAILED},
     };
     SentAlert& delivered = alerts_[0];
     SentAlert& delivered_unicode = alerts_[1];
@@ -125,6 +140,7 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
     SentAlert& cancelled = alerts_[3];
     SentAlert& key_press = alerts_[4];
     SentAlert& ack_reply = alerts_[5];
+    SentAlert& dead_lettered = alerts_[6];
 
     suite_->AddSandboxFaults(absl::StrFormat(
         R"([{"type": "delivery", "kind": "message", "to": "%s", "outcome": "undelivered",
@@ -133,14 +149,18 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
              "retry_after_s": 10},
             {"type": "delivery", "kind": "call", "to": "%s", "outcome": "key-press",
              "digits": "1"},
-            {"type": "delivery", "kind": "call", "to": "%s", "outcome": "no-answer"}])",
-        undelivered.recipient, cancelled.recipient, key_press.recipient, ack_reply.recipient));
+            {"type": "delivery", "kind": "call", "to": "%s", "outcome": "no-answer"},
+            {"type": "rate_limit", "kind": "message", "to": "%s", "count": 1,
+             "retry_after_s": 600}])",
+        undelivered.recipient, cancelled.recipient, key_press.recipient, ack_reply.recipient,
+        dead_lettered.recipient));
 
     for (SentAlert* alert : {&delivered, &delivered_unicode, &undelivered, &cancelled}) {
       ASSERT_NO_FATAL_FAILURE(Send(types::v1::CHANNEL_SMS, *alert));
     }
     ASSERT_NO_FATAL_FAILURE(Send(types::v1::CHANNEL_VOICE, key_press, /*max_calls=*/2));
     ASSERT_NO_FATAL_FAILURE(Send(types::v1::CHANNEL_VOICE, ack_reply, /*max_calls=*/3));
+    ASSERT_NO_FATAL_FAILURE(Send(types::v1::CHANNEL_SMS, dead_lettered, 0, absl::Seconds(60)));
 
     // The cancelled SMS was refused with Retry-After 10 s: cancel it while it waits on its tier.
     WaitUntil(cancelled.alert_id, [](const Alert& a) { return a.attempts_size() >= 1; });
@@ -169,13 +189,16 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
       alert.final_state = WaitForStatus(*query, alert.alert_id, alert.expected, kWait);
     }
     ASSERT_NO_FATAL_FAILURE(WaitUntilAuditCaughtUp());
+    ASSERT_NO_FATAL_FAILURE(WaitUntilDeadLettered(dead_lettered.alert_id));
   }
 
-  static void Send(types::v1::Channel channel, SentAlert& alert, uint32_t max_calls = 0) {
+  static void Send(types::v1::Channel channel, SentAlert& alert, uint32_t max_calls = 0,
+                   std::optional<absl::Duration> ttl = std::nullopt) {
     alerts::v1::SendAlertRequest request;
     request.set_channel(channel);
     request.set_recipient(alert.recipient);
     request.set_text(alert.text);
+    if (ttl) *request.mutable_ttl() = TimeUtil::SecondsToDuration(absl::ToInt64Seconds(*ttl));
     // Not personal data (callers choose them to deduplicate), so not derived from the marker.
     request.set_idempotency_key(absl::StrCat("privacy-", alert.recipient.substr(8)));
     if (channel == types::v1::CHANNEL_VOICE) {
@@ -237,6 +260,22 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
     }
   }
 
+  // Polls ListDeadLetters until audit stored the dead letter of `alert_id`.
+  static void WaitUntilDeadLettered(const std::string& alert_id) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      alerts::v1::ListDeadLettersResponse listed;
+      const grpc::Status rpc = suite_->DeadLettersStub()->ListDeadLetters(
+          Suite::CallContext().get(), alerts::v1::ListDeadLettersRequest(), &listed);
+      ASSERT_TRUE(rpc.ok()) << rpc.error_message();
+      for (const alerts::v1::DeadLetterRecord& record : listed.dead_letters()) {
+        if (record.alert_id() == alert_id) return;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ADD_FAILURE() << "the dead letter of " << alert_id << " was never stored";
+  }
+
   // Every number in its E.164 form and as national digits, every text, and this run's marker;
   // with `hex`, each also as the lowercase hex pg_dump writes a bytea in (plaintext stored in a
   // binary column).
@@ -285,6 +324,23 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
       }
     }
     return number;
+  }
+
+  // Records a failure for each needle found in `bytes`, naming the needle and `where`.
+  static void ScanBytes(std::string_view bytes, const std::vector<Needle>& needles,
+                        const std::string& where, std::map<std::string, int>& matches) {
+    for (const Needle& needle : needles) {
+      if (bytes.find(needle.value) == std::string_view::npos) continue;
+      if (++matches[needle.what] <= kReportedMatches) {
+        ADD_FAILURE() << needle.what << " (\"" << needle.value << "\") is in " << where;
+      }
+    }
+  }
+
+  static void ReportCounts(const std::map<std::string, int>& matches, const std::string& where) {
+    for (const auto& [what, count] : matches) {
+      if (count > kReportedMatches) ADD_FAILURE() << what << " is in " << count << " " << where;
+    }
   }
 
   static std::string FileContents(const std::filesystem::path& path) {
@@ -371,6 +427,159 @@ TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoServiceLogLineHoldsANumberOrText)
     std::filesystem::copy(dir, kept, std::filesystem::copy_options::recursive);
     std::cerr << "the logs scanned are kept in " << kept << "\n";
   }
+}
+
+// Every message of every Kafka topic, read from the beginning of each partition up to the high
+// watermark it had once the scenario was over: keys and values.
+TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoKafkaKeyOrValueHoldsANumberOrText) {
+  const std::string& prefix = suite_->env().at("KLAXON_TOPIC_PREFIX");
+  const std::string& brokers = suite_->env().at("KLAXON_KAFKA_BROKERS");
+  auto offsets = kafka::KafkaWatermarks::Create({.brokers = brokers});
+  ASSERT_TRUE(offsets.ok()) << offsets.status();
+  std::map<std::pair<std::string, int32_t>, int64_t> ends;  // partitions with messages
+  std::vector<std::string> topics;
+  for (const kafka::TopicSpec& spec : kafka::kTopics) {
+    const std::string name = absl::StrCat(prefix, std::string(spec.name));
+    topics.push_back(name);
+    auto partitions = (*offsets)->PartitionCount(name, absl::Seconds(10));
+    ASSERT_TRUE(partitions.ok()) << partitions.status();
+    for (int32_t partition = 0; partition < *partitions; ++partition) {
+      auto high = (*offsets)->HighWatermark(name, partition, absl::Seconds(10));
+      ASSERT_TRUE(high.ok()) << high.status();
+      if (*high > 0) ends[{name, partition}] = *high;
+    }
+  }
+  // The scenario put something on the request topics, a retry tier and the DLQ.
+  std::set<std::string> with_messages;
+  for (const auto& [where, end] : ends) with_messages.insert(where.first);
+  for (std::string_view topic :
+       {kafka::kSmsRequests, kafka::kVoiceRequests, kafka::kTwilioEvents, kafka::kDeliveryEvents,
+        kafka::kSmsRetryTiers[1].topic, kafka::kDlq}) {
+    EXPECT_TRUE(with_messages.contains(absl::StrCat(prefix, std::string(topic))))
+        << "nothing on " << topic;
+  }
+
+  // A consumer group of its own reads every topic from the start (auto.offset.reset earliest).
+  class Recorder final : public messaging::MessageHandler {
+   public:
+    absl::Status Handle(const messaging::InboundMessage& message) override {
+      std::lock_guard lock(mutex_);
+      messages_.push_back(message);
+      int64_t& next = next_[{message.topic, message.partition}];
+      next = std::max(next, message.offset + 1);
+      return absl::OkStatus();
+    }
+    bool Reached(const std::map<std::pair<std::string, int32_t>, int64_t>& ends) {
+      std::lock_guard lock(mutex_);
+      for (const auto& [where, end] : ends) {
+        auto it = next_.find(where);
+        if (it == next_.end() || it->second < end) return false;
+      }
+      return true;
+    }
+    std::vector<messaging::InboundMessage> messages() {
+      std::lock_guard lock(mutex_);
+      return messages_;
+    }
+
+   private:
+    std::mutex mutex_;
+    std::vector<messaging::InboundMessage> messages_;
+    std::map<std::pair<std::string, int32_t>, int64_t> next_;
+  };
+  Recorder recorder;
+  auto consumer = kafka::KafkaConsumer::Create(
+      {.brokers = brokers,
+       .group_id = absl::StrCat(prefix, "privacy-dump"),
+       .topics = topics,
+       .client_id = "privacy-dump",
+       .log = [](std::string_view, std::string_view, std::string_view) {}});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  {
+    std::jthread reading(
+        [&](std::stop_token stop) { EXPECT_TRUE((*consumer)->Run(recorder, stop).ok()); });
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!recorder.Reached(ends) && absl::Now() < deadline)
+      absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(recorder.Reached(ends)) << "the dump did not reach every partition's end in time";
+
+  const std::vector<Needle> needles = Needles(/*hex=*/false);
+  std::map<std::string, int> matches;
+  std::set<std::string> alert_ids_seen;
+  for (const messaging::InboundMessage& message : recorder.messages()) {
+    const std::string where =
+        absl::StrCat(message.topic, " [", message.partition, "] @", message.offset);
+    ScanBytes(message.key, needles, absl::StrCat("the key of ", where), matches);
+    ScanBytes(message.value, needles, absl::StrCat("the value of ", where), matches);
+    for (const SentAlert& alert : alerts_) {
+      if (message.key == alert.alert_id) alert_ids_seen.insert(alert.alert_id);
+    }
+  }
+  ReportCounts(matches, "Kafka messages in all");
+  // The dump read the scenario's messages: each alert's are keyed by its id.
+  for (const SentAlert& alert : alerts_) {
+    EXPECT_TRUE(alert_ids_seen.contains(alert.alert_id)) << "no message of " << alert.label;
+  }
+}
+
+// Every key of the suite in Redis (SCAN over its prefix) and its value, read by type.
+TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoRedisKeyOrValueHoldsANumberOrText) {
+  auto redis = redis::RedisClient::Create({.url = suite_->env().at("KLAXON_REDIS_URL")});
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  // SCAN's reply nests arrays, which the client does not read: a script flattens the walk.
+  constexpr char kScanAll[] = R"lua(
+local cursor, keys = '0', {}
+repeat
+  local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = page[1]
+  for _, key in ipairs(page[2]) do keys[#keys + 1] = key end
+until cursor == '0'
+return keys)lua";
+  const std::string pattern = absl::StrCat(suite_->env().at("KLAXON_REDIS_KEY_PREFIX"), "*");
+  absl::StatusOr<redis::Reply> keys = (*redis)->Command({"EVAL", kScanAll, "0", pattern});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  const std::vector<Needle> needles = Needles(/*hex=*/false);
+  std::map<std::string, int> matches;
+  std::set<std::string> types_seen;
+  for (const std::optional<std::string>& key : keys->elements) {
+    ASSERT_TRUE(key.has_value());
+    ScanBytes(*key, needles, absl::StrCat("the Redis key ", *key), matches);
+    absl::StatusOr<redis::Reply> type = (*redis)->Command({"TYPE", *key});
+    ASSERT_TRUE(type.ok()) << type.status();
+    std::vector<std::string> read;
+    if (type->str == "string") {
+      read = {"GET", *key};
+    } else if (type->str == "hash") {
+      read = {"HGETALL", *key};
+    } else if (type->str == "zset") {
+      read = {"ZRANGE", *key, "0", "-1", "WITHSCORES"};
+    } else if (type->str == "set") {
+      read = {"SMEMBERS", *key};
+    } else if (type->str == "list") {
+      read = {"LRANGE", *key, "0", "-1"};
+    } else if (type->str == "none") {
+      continue;  // expired since the scan
+    } else {
+      ADD_FAILURE() << "the Redis key " << *key << " is a " << type->str << ", which this test "
+                    << "cannot read";
+      continue;
+    }
+    types_seen.insert(type->str);
+    absl::StatusOr<redis::Reply> value = (*redis)->Command(read);
+    ASSERT_TRUE(value.ok()) << value.status();
+    const std::string where = absl::StrCat("the value of the Redis ", type->str, " ", *key);
+    ScanBytes(value->str, needles, where, matches);
+    for (const std::optional<std::string>& element : value->elements) {
+      if (element) ScanBytes(*element, needles, where, matches);
+    }
+  }
+  ReportCounts(matches, "Redis keys and values in all");
+  // The scan read the suite's state: idempotency records (hashes) and the voice worker's
+  // remembered requests (strings) among them. (Its recipients in escalation, sorted sets, are
+  // gone once both voice alerts were acknowledged; the suite sets no recipient limits.)
+  EXPECT_GE(keys->elements.size(), alerts_.size()) << "too few Redis keys scanned";
+  EXPECT_THAT(types_seen, ::testing::IsSupersetOf({"string", "hash"}));
 }
 
 TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, GetAlertReturnsTheDecryptedRecipientAndText) {

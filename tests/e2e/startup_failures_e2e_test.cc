@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
+#include "common/crypto/test_keyring.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/support.h"
@@ -37,6 +38,7 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
   for (const char* variable :
        {"KLAXON_GRPC_ADDR", "KLAXON_PII_HMAC_KEY", "KLAXON_REDIS_URL", "KLAXON_KAFKA_BROKERS",
         "KLAXON_API_KEYS", "KLAXON_TWILIO_AUTH_TOKEN", "KLAXON_WEBHOOK_PUBLIC_URL",
+        "KLAXON_TRANSIT_KEYRING",
         // Neither TLS files nor an explicit choice of plaintext for the gRPC port.
         "KLAXON_GRPC_TLS_CERT_FILE", "KLAXON_GRPC_PLAINTEXT"}) {
     EXPECT_THAT(output, HasSubstr(variable));
@@ -71,6 +73,7 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
   const std::string log = TempLog("kafka-down");
   std::map<std::string, std::string> env = {
       {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
+      {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
       {"KLAXON_KAFKA_BROKERS", absl::StrCat("127.0.0.1:", FreePort())},  // nothing listens
       {"KLAXON_REDIS_URL", redis},
       {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},

@@ -75,6 +75,8 @@ void Suite::Start(const SuiteOptions& options) {
           {"KLAXON_LOG_LEVEL", "info"},
           {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
           {"KLAXON_KEYRING", crypto::testing::KeyringDocument(1, {1})},
+          // Its own key (version 7's), not audit's: Kafka's personal data is sealed under it.
+          {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(7, {7})},
           {"KLAXON_BLIND_INDEX_KEY", "e2e-blind-index-key-0123456789abcdef"},
           {"KLAXON_KAFKA_BROKERS", kafka},
           {"KLAXON_TOPIC_PREFIX", prefix},

@@ -24,6 +24,8 @@
 #include "absl/strings/str_format.h"
 #include "common/http/form.h"
 #include "common/kafka/topics.h"
+#include "common/log/log.h"
+#include "common/transit/testing.h"
 #include "common/twilio/webhook_routes.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/support.h"
@@ -289,12 +291,17 @@ void ExpectMessageStatus(const PublishedEvent& published, int n, std::string_vie
 }
 
 void ExpectInbound(const PublishedEvent& published, int n, std::string_view body) {
-  EXPECT_EQ(published.key, kRecipient) << "a sender's messages are keyed by the sender, in order";
+  EXPECT_EQ(published.key, log::PhoneRedactor::Create(kPiiHmacKey)->Token(kRecipient))
+      << "a sender's messages are keyed by the sender's token, in order";
   ASSERT_TRUE(published.event.has_inbound_message()) << published.event.DebugString();
   EXPECT_EQ(published.event.inbound_message().message_sid(), Sid("SM", n));
-  EXPECT_EQ(published.event.inbound_message().from(), kRecipient);
   EXPECT_EQ(published.event.inbound_message().to(), kKlaxonNumber);
-  EXPECT_EQ(published.event.inbound_message().body(), body);
+  transit::testing::TestTransit transit;
+  absl::StatusOr<transit::SenderPersonalData> sender =
+      transit.cipher().OpenInbound(published.event.inbound_message());
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  EXPECT_EQ(sender->from, kRecipient);
+  EXPECT_EQ(sender->body, body);
 }
 
 http::FormParams MessageStatusParams(int n, std::string_view status) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/api_keys.h"
+#include "common/crypto/test_keyring.h"
 #include "common/kafka/topics.h"
 
 namespace klaxon::webhook_test {
@@ -57,7 +58,8 @@ void Ingress::Start(const IngressOptions& options) {
   std::map<std::string, std::string> env = {
       {"PATH", "/usr/bin:/bin"},
       {"KLAXON_LOG_LEVEL", "info"},
-      {"KLAXON_PII_HMAC_KEY", "webhook-test-pii-hmac-key-0123456789"},
+      {"KLAXON_PII_HMAC_KEY", kPiiHmacKey},
+      {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
       {"KLAXON_KAFKA_BROKERS", options.kafka_brokers},
       {"KLAXON_TOPIC_PREFIX", options.prefix},
       {"KLAXON_REDIS_URL", options.redis_url},

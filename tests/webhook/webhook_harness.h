@@ -19,6 +19,10 @@
 
 namespace klaxon::webhook_test {
 
+// The harness's ingress keys phone tokens with this key and seals inbound senders under the test
+// transit keyring (crypto::testing::KeyringDocument(1, {1}), transit::testing::TestTransit's).
+inline constexpr char kPiiHmacKey[] = "webhook-test-pii-hmac-key-0123456789";
+
 // A directory for one test's files and process logs: removed when the test passed, kept and named
 // on stderr when it failed. Declare it before the processes that log into it.
 class TestDir {

@@ -9,6 +9,7 @@
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
+#include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/audit/dead_letter_consumer.h"
@@ -26,6 +27,12 @@ inline constexpr absl::Duration kTimeToLive = absl::Minutes(30);
 
 inline crypto::LocalKeyring TestKeyring() {
   return crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
+}
+
+// The transit keyring the workers sealed the requests under.
+inline transit::testing::TestTransit& Transit() {
+  static transit::testing::TestTransit* transit = new transit::testing::TestTransit;
+  return *transit;
 }
 
 inline crypto::BlindIndex TestBlindIndex() {
@@ -48,8 +55,7 @@ inline events::v1::AlertRequested Request(const std::string& alert_id,
   header.set_channel(channel);
   header.set_attempt(3);
   SetTime(kAcceptedAt + absl::Minutes(10), *header.mutable_occurred_at());
-  request.set_recipient(kRecipient);
-  request.set_text(kText);
+  Transit().Seal(request, kRecipient, kText);
   request.set_idempotency_key("deploy-42");
   (*request.mutable_metadata())["service"] = "db";
   SetTime(kAcceptedAt, *request.mutable_accepted_at());
@@ -85,7 +91,8 @@ class FakeBackedDeadLetters {
   log::MemorySink sink_;
   log::Logger logger_{
       {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
-  DeadLetterConsumer consumer_{store_, personal_data_, blind_index_, metrics_, logger_};
+  DeadLetterConsumer consumer_{store_,   personal_data_, blind_index_,
+                               metrics_, logger_,        Transit().cipher()};
 };
 
 }  // namespace klaxon::audit::testing

@@ -1,10 +1,10 @@
-#include "services/audit/personal_data.h"
+#include "common/crypto/personal_data.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
-namespace klaxon::audit {
+namespace klaxon::crypto {
 
 std::string DataKeyOwner(absl::string_view table, absl::string_view record_id) {
   return absl::StrCat(table, "/", record_id);
@@ -14,7 +14,7 @@ absl::StatusOr<SealedRecord> PersonalData::Seal(absl::string_view table,
                                                 absl::string_view record_id,
                                                 const Fields& plaintext) {
   SealedRecord record{.owner = DataKeyOwner(table, record_id)};
-  absl::StatusOr<crypto::NewDataKey> key = envelope_.NewKey(record.owner);
+  absl::StatusOr<NewDataKey> key = envelope_.NewKey(record.owner);
   if (!key.ok()) return key.status();
   for (const auto& [column, value] : plaintext) {
     absl::StatusOr<std::string> sealed =
@@ -27,10 +27,8 @@ absl::StatusOr<SealedRecord> PersonalData::Seal(absl::string_view table,
 }
 
 absl::StatusOr<Fields> PersonalData::Open(absl::string_view table, absl::string_view record_id,
-                                          const crypto::WrappedKey& wrapped_key,
-                                          const Fields& ciphertext) {
-  absl::StatusOr<crypto::DataKey> key =
-      envelope_.OpenKey(wrapped_key, DataKeyOwner(table, record_id));
+                                          const WrappedKey& wrapped_key, const Fields& ciphertext) {
+  absl::StatusOr<DataKey> key = envelope_.OpenKey(wrapped_key, DataKeyOwner(table, record_id));
   if (!key.ok()) {
     return absl::Status(key.status().code(),
                         absl::StrCat("the data key of ", DataKeyOwner(table, record_id), ": ",
@@ -46,4 +44,4 @@ absl::StatusOr<Fields> PersonalData::Open(absl::string_view table, absl::string_
   return plaintext;
 }
 
-}  // namespace klaxon::audit
+}  // namespace klaxon::crypto

@@ -1,4 +1,4 @@
-#include "services/audit/personal_data.h"
+#include "common/crypto/personal_data.h"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,10 @@
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 
-namespace klaxon::audit {
+namespace klaxon::crypto {
 namespace {
 
-using crypto::LocalKeyring;
-using crypto::testing::KeyringDocument;
+using testing::KeyringDocument;
 
 const Fields kPlaintext = {{"recipient_ciphertext", "+14155550100"},
                            {"text_ciphertext", "disk full on db-1"}};
@@ -71,7 +70,7 @@ TEST_F(PersonalDataTest, RefusesAFieldWithAnyBitFlipped) {
 TEST_F(PersonalDataTest, RefusesAWrappedKeyWithABitFlipped) {
   absl::StatusOr<SealedRecord> sealed = personal_.Seal("alerts", "a1", kPlaintext);
   ASSERT_TRUE(sealed.ok());
-  crypto::WrappedKey tampered = sealed->wrapped_key;
+  WrappedKey tampered = sealed->wrapped_key;
   tampered.sealed = FlipBit(tampered.sealed, tampered.sealed.size() / 2);
   absl::StatusOr<Fields> opened = personal_.Open("alerts", "a1", tampered, sealed->ciphertext);
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
@@ -106,4 +105,4 @@ TEST_F(PersonalDataTest, NeedsTheKeyVersionTheDataKeyIsWrappedUnder) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::crypto
