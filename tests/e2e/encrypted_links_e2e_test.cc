@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -153,16 +154,41 @@ class EncryptedLinksE2eTest : public ::testing::Test {
         {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
         {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
         {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
+        {"KLAXON_GRPC_PLAINTEXT", "true"},  // gRPC TLS is the delivering test's part
         {"KLAXON_TWILIO_SANDBOX", "true"}});
     env.merge(testing::SanitizerEnvironment());
     return env;
   }
 };
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+// What klaxonctl printed and its exit code.
+struct CtlRun {
+  int code = -1;
+  std::string output;
+};
+
 TEST_F(EncryptedLinksE2eTest, DeliversAnAlertWithEveryLinkEncryptedAndAuthenticated) {
+  // gRPC with TLS and client certificates (mTLS) of the stack's CA, on top of the API keys.
+  std::map<std::string, std::string> env = stack->LinkSettings();
+  env["KLAXON_GRPC_PLAINTEXT"] = "";  // the suite's default; empty counts as unset
+  env["KLAXON_GRPC_TLS_CERT_FILE"] = stack->Tls("server.crt");
+  env["KLAXON_GRPC_TLS_KEY_FILE"] = stack->Tls("server.key");
+  env["KLAXON_GRPC_TLS_CLIENT_CA_FILE"] = stack->Tls("ca.crt");
   Suite suite;
-  ASSERT_NO_FATAL_FAILURE(
-      suite.Start({.env = stack->LinkSettings(), .backends = stack->backends()}));
+  ASSERT_NO_FATAL_FAILURE(suite.Start(
+      {.env = env,
+       .backends = stack->backends(),
+       .grpc_credentials =
+           grpc::SslCredentials({.pem_root_certs = ReadFile(stack->Tls("ca.crt")),
+                                 .pem_private_key = ReadFile(stack->Tls("client.key")),
+                                 .pem_cert_chain = ReadFile(stack->Tls("client.crt"))})}));
 
   alerts::v1::SendAlertRequest request;
   request.set_channel(types::v1::CHANNEL_SMS);
@@ -186,6 +212,34 @@ TEST_F(EncryptedLinksE2eTest, DeliversAnAlertWithEveryLinkEncryptedAndAuthentica
       "WHERE a.datname <> 'klaxon' AND a.backend_type = 'client backend'");
   EXPECT_GT(ssl[0].as<int>(), 0);
   EXPECT_EQ(ssl[1].as<int>(), 0);
+
+  // klaxonctl with the CA and a client certificate reads the alert; without a certificate, or
+  // with one of another CA, ingress refuses it and klaxonctl names the link.
+  const auto ctl = [&](const std::string& name, std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        suite.Binary("klaxonctl"), "--api-key", Suite::kApiKey,       "--ingress",
+        suite.IngressAddress(),    "--audit",   suite.AuditAddress(), "--ca",
+        stack->Tls("ca.crt")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::map<std::string, std::string> ctl_env = {{"PATH", "/usr/bin:/bin"}};
+    ctl_env.merge(testing::SanitizerEnvironment());
+    ChildProcess process(argv, ctl_env, stack->dir() + "/klaxonctl-" + name + ".log");
+    const std::optional<int> code = process.WaitForExit(absl::Seconds(30));
+    return CtlRun{.code = code.value_or(-1), .output = process.Log()};
+  };
+  const CtlRun get = ctl("get", {"--cert", stack->Tls("client.crt"), "--key",
+                                 stack->Tls("client.key"), "get", response.alert_id()});
+  EXPECT_EQ(get.code, 0) << get.output;
+  const std::vector<std::string> send = {"send", "--to", "+14155550123", "--text", "x"};
+  const CtlRun without_certificate = ctl("no-certificate", send);
+  EXPECT_NE(without_certificate.code, 0) << without_certificate.output;
+  EXPECT_THAT(without_certificate.output, HasSubstr("ingress gRPC at " + suite.IngressAddress()));
+  std::vector<std::string> other_ca = {"--cert", stack->Tls("other-client.crt"), "--key",
+                                       stack->Tls("other-client.key")};
+  other_ca.insert(other_ca.end(), send.begin(), send.end());
+  const CtlRun other = ctl("other-ca", other_ca);
+  EXPECT_NE(other.code, 0) << other.output;
+  EXPECT_THAT(other.output, HasSubstr("ingress gRPC at " + suite.IngressAddress()));
 }
 
 TEST_F(EncryptedLinksE2eTest, KafkaRefusesAWrongPasswordAndTheServiceNamesTheLink) {

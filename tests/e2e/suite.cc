@@ -100,6 +100,8 @@ void Suite::Start(const SuiteOptions& options) {
   // Sanitizer settings of the test run reach the services too.
   env_.merge(testing::SanitizerEnvironment());
   for (const auto& [name, value] : options.env) env_[name] = value;
+  grpc_credentials_ = options.grpc_credentials != nullptr ? options.grpc_credentials
+                                                          : grpc::InsecureChannelCredentials();
 
   ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
                       LogPath("klaxon-admin"));
@@ -232,21 +234,20 @@ std::string Suite::ServiceLogs() const {
 }
 
 std::unique_ptr<alerts::v1::AlertIntake::Stub> Suite::IntakeStub() const {
-  return alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", ingress_port_), grpc::InsecureChannelCredentials()));
+  return alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(IngressAddress(), grpc_credentials_));
 }
 
 std::unique_ptr<alerts::v1::AlertQuery::Stub> Suite::QueryStub() const {
-  return alerts::v1::AlertQuery::NewStub(
-      grpc::CreateChannel(AuditAddress(), grpc::InsecureChannelCredentials()));
+  return alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(AuditAddress(), grpc_credentials_));
 }
 
 std::unique_ptr<alerts::v1::DeadLetters::Stub> Suite::DeadLettersStub() const {
-  return alerts::v1::DeadLetters::NewStub(
-      grpc::CreateChannel(AuditAddress(), grpc::InsecureChannelCredentials()));
+  return alerts::v1::DeadLetters::NewStub(grpc::CreateChannel(AuditAddress(), grpc_credentials_));
 }
 
 std::string Suite::AuditAddress() const { return absl::StrCat("127.0.0.1:", audit_port_); }
+
+std::string Suite::IngressAddress() const { return absl::StrCat("127.0.0.1:", ingress_port_); }
 
 std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline,
                                                         const std::string& api_key) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "grpcpp/security/credentials.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/process.h"
@@ -32,6 +33,9 @@ struct SuiteOptions {
   // retry settings.
   std::map<std::string, std::string> worker_env;
   std::optional<Backends> backends;  // unset: the test stack (KLAXON_TEST_*)
+  // How the suite's own gRPC clients connect; null: plaintext (the servers then need
+  // KLAXON_GRPC_PLAINTEXT=true, the default here). A test that serves TLS sets both.
+  std::shared_ptr<grpc::ChannelCredentials> grpc_credentials = nullptr;
 };
 
 class Suite {
@@ -71,6 +75,8 @@ class Suite {
       absl::Duration deadline = absl::Seconds(10), const std::string& api_key = kApiKey);
   // host:port of audit's gRPC server (AlertQuery, DeadLetters), for clients a test runs.
   std::string AuditAddress() const;
+  // host:port of ingress's gRPC server (AlertIntake).
+  std::string IngressAddress() const;
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
@@ -109,6 +115,7 @@ class Suite {
   int ingress_port_ = 0;
   int webhook_port_ = 0;
   int audit_port_ = 0;
+  std::shared_ptr<grpc::ChannelCredentials> grpc_credentials_;
   std::vector<std::pair<std::string, std::unique_ptr<testing::ChildProcess>>> processes_;
   // How each service was started, so it can be started again the same way.
   struct LaunchSpec {
