@@ -34,11 +34,12 @@ const problem = (object, message) =>
 // The secrets each container reads (common/runtime/service_runtime.cc, common/delivery/
 // worker_main.cc, services/*/main.cc, services/audit/admin_main.cc), as NAME or NAME_FILE.
 const SECRETS = {
-  ingress: ["KLAXON_PII_HMAC_KEY", "KLAXON_API_KEYS", "KLAXON_TWILIO_AUTH_TOKEN"],
-  "sms-worker": ["KLAXON_PII_HMAC_KEY", "KLAXON_TWILIO_AUTH_TOKEN"],
-  "voice-worker": ["KLAXON_PII_HMAC_KEY", "KLAXON_TWILIO_AUTH_TOKEN"],
-  audit: ["KLAXON_PII_HMAC_KEY", "KLAXON_API_KEYS", "KLAXON_PG_URL", "KLAXON_KEYRING",
-    "KLAXON_BLIND_INDEX_KEY"],
+  ingress: ["KLAXON_PII_HMAC_KEY", "KLAXON_TRANSIT_KEYRING", "KLAXON_API_KEYS",
+    "KLAXON_TWILIO_AUTH_TOKEN"],
+  "sms-worker": ["KLAXON_PII_HMAC_KEY", "KLAXON_TRANSIT_KEYRING", "KLAXON_TWILIO_AUTH_TOKEN"],
+  "voice-worker": ["KLAXON_PII_HMAC_KEY", "KLAXON_TRANSIT_KEYRING", "KLAXON_TWILIO_AUTH_TOKEN"],
+  audit: ["KLAXON_PII_HMAC_KEY", "KLAXON_TRANSIT_KEYRING", "KLAXON_API_KEYS", "KLAXON_PG_URL",
+    "KLAXON_KEYRING", "KLAXON_BLIND_INDEX_KEY"],
   "audit-migrate": ["KLAXON_PG_URL"],
   "audit-retention": ["KLAXON_PG_URL"],
   "create-topics": [],
