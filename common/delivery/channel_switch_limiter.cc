@@ -13,7 +13,7 @@ ChannelSwitchLimiter::ChannelSwitchLimiter(ChannelSwitchLimiterOptions options,
     : options_(options), switches_(switches), inner_(inner) {}
 
 absl::StatusOr<LimitDecision> ChannelSwitchLimiter::Reserve(
-    const events::v1::AlertRequested& request, absl::Time now) {
+    const events::v1::AlertRequested& request, std::string_view recipient, absl::Time now) {
   const channels::Channel channel = request.header().channel();
   if (const std::optional<std::string> off = switches_.OffReason(channel); off.has_value()) {
     const std::string_view name = channels::ChannelName(channel);
@@ -24,7 +24,7 @@ absl::StatusOr<LimitDecision> ChannelSwitchLimiter::Reserve(
         .reason = absl::StrCat("channel disabled (an operator switched ",
                                absl::string_view(name.data(), name.size()), " off: ", *off, ")")};
   }
-  return inner_.Reserve(request, now);
+  return inner_.Reserve(request, recipient, now);
 }
 
 absl::StatusOr<LimitDecision> ChannelSwitchLimiter::ClearToSend(

@@ -24,7 +24,7 @@ class ChannelSwitchLimiter final : public SendLimiter {
                        const channels::ChannelSwitchboard& switches, SendLimiter& inner);
 
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                        absl::Time now) override;
+                                        std::string_view recipient, absl::Time now) override;
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
                                             absl::Time now, absl::Duration waited) override;
 

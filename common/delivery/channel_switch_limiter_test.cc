@@ -9,13 +9,13 @@ namespace klaxon::delivery {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+constexpr std::string_view kRecipient = "+14155550101";  // opened from the request's seal
 
 events::v1::AlertRequested Request(types::v1::Channel channel) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id("a1");
   request.mutable_header()->set_attempt(1);
   request.mutable_header()->set_channel(channel);
-  request.set_recipient("+14155550101");
   return request;
 }
 
@@ -38,7 +38,8 @@ class ChannelSwitchLimiterTest : public ::testing::Test {
 };
 
 TEST_F(ChannelSwitchLimiterTest, ChannelOnGoesToTheInnerLimits) {
-  absl::StatusOr<LimitDecision> decision = limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kNow);
+  absl::StatusOr<LimitDecision> decision =
+      limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kRecipient, kNow);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(decision->send_at, kNow);
@@ -46,7 +47,8 @@ TEST_F(ChannelSwitchLimiterTest, ChannelOnGoesToTheInnerLimits) {
 
 TEST_F(ChannelSwitchLimiterTest, ChannelOffDefersWithoutReservingAnything) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
-  absl::StatusOr<LimitDecision> held = limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kNow);
+  absl::StatusOr<LimitDecision> held =
+      limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kRecipient, kNow);
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_EQ(held->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(held->retry_at, kNow + absl::Seconds(10));
@@ -55,7 +57,8 @@ TEST_F(ChannelSwitchLimiterTest, ChannelOffDefersWithoutReservingAnything) {
   // The other channel is not held, and the held send took no pacing slot from the inner limits.
   ASSERT_TRUE(store_.TurnOn(types::v1::CHANNEL_SMS).ok());
   ASSERT_TRUE(switches_.Refresh().ok());
-  absl::StatusOr<LimitDecision> resumed = limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kNow);
+  absl::StatusOr<LimitDecision> resumed =
+      limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kRecipient, kNow);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(resumed->send_at, kNow);
@@ -63,7 +66,8 @@ TEST_F(ChannelSwitchLimiterTest, ChannelOffDefersWithoutReservingAnything) {
 
 TEST_F(ChannelSwitchLimiterTest, OnlyTheSwitchedOffChannelIsHeld) {
   TurnOff(types::v1::CHANNEL_VOICE, "maintenance");
-  absl::StatusOr<LimitDecision> sms = limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kNow);
+  absl::StatusOr<LimitDecision> sms =
+      limiter_.Reserve(Request(types::v1::CHANNEL_SMS), kRecipient, kNow);
   ASSERT_TRUE(sms.ok()) << sms.status();
   EXPECT_EQ(sms->kind, LimitDecision::Kind::kSend);
 }

@@ -4,6 +4,7 @@
 
 #include "common/channels/in_memory_channel_switches.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/transit/testing.h"
 #include "services/ingress/alert_intake.h"
 #include "services/ingress/in_memory_idempotency_store.h"
 
@@ -43,9 +44,11 @@ class AlertIntakeSwitchTest : public ::testing::Test {
   messaging::FakePublisher publisher_;
   IgnoringObserver observer_;
   int minted_ = 0;
+  transit::testing::TestTransit transit_;
   AlertIntake intake_{{.topics = {.sms = "t.sms", .voice = "t.voice"}, .switches = &switches_},
                       idempotency_,
                       publisher_,
+                      transit_.cipher(),
                       observer_,
                       [this] { return "alert-" + std::to_string(++minted_); },
                       [] { return absl::FromUnixSeconds(1'700'000'000); }};

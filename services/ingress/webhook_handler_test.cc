@@ -237,15 +237,13 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
   SetHeader(request, "X-Forwarded-Proto", "https");
   SetHeader(request, "X-Forwarded-Host", "public.example.org");
   EXPECT_EQ(Handler().Handle(request).status, 403);
-  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")})
-                .Handle(request)
-                .status,
-            403)
+  EXPECT_EQ(
+      Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")}).Handle(request).status,
+      403)
       << "the peer (10.0.0.1) is not one of the proxies";
-  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")})
-                .Handle(request)
-                .status,
-            204);
+  EXPECT_EQ(
+      Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")}).Handle(request).status,
+      204);
 }
 
 TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
@@ -254,7 +252,9 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
                           .trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
                           .auth_tokens = {kToken},
                           .topic = "t"},
-                         dedupe_, publisher_, strict, telemetry_, [this] { return clock_.Now(); });
+                         dedupe_, publisher_,
+                         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
+                         telemetry_, [this] { return clock_.Now(); });
   const auto from = [&](const std::string& forwarded_for) {
     http::Request request = SignedPost(kStatusTarget, DeliveredParams());
     SetHeader(request, "X-Forwarded-For", forwarded_for);
@@ -382,12 +382,11 @@ TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {
 
 TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
-  ASSERT_EQ(
-      dedupe_
-          .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
-                 absl::Seconds(10))
-          .value(),
-      DedupeClaim::kClaimed);
+  ASSERT_EQ(dedupe_
+                .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
+                       absl::Seconds(10))
+                .value(),
+            DedupeClaim::kClaimed);
   EXPECT_EQ(Handler().Handle(request).status, 503);
   EXPECT_TRUE(publisher_.published().empty());
 }
