@@ -129,7 +129,9 @@ class ReflectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<StartedServer> started =
-        StartServer({.address = "127.0.0.1:0", .services = {intake_}});
+        StartServer({.address = "127.0.0.1:0",
+                     .services = {intake_},
+                     .credentials = grpc::InsecureServerCredentials()});
     ASSERT_TRUE(started.ok()) << started.status();
     started_ = *std::move(started);
   }
