@@ -148,6 +148,7 @@ class EncryptedLinksE2eTest : public ::testing::Test {
         {"KLAXON_PG_URL", backends.pg_url},
         {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
         {"KLAXON_KEYRING", crypto::testing::KeyringDocument(1, {1})},
+        {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(7, {7})},
         {"KLAXON_BLIND_INDEX_KEY", "e2e-blind-index-key-0123456789abcdef"},
         {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey(Suite::kApiKey)},
         {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
