@@ -96,6 +96,8 @@ environment=(
   KLAXON_LOG_LEVEL=info
   KLAXON_PII_HMAC_KEY=image-test-pii-hmac-key-0123456789
   "KLAXON_KEYRING={\"current\": 1, \"keys\": {\"1\": \"$(head -c 32 /dev/urandom | base64)\"}}"
+  # Its own key, not audit's: personal data in Kafka and Redis is sealed under it (ADR 0013).
+  "KLAXON_TRANSIT_KEYRING={\"current\": 7, \"keys\": {\"7\": \"$(head -c 32 /dev/urandom | base64)\"}}"
   KLAXON_BLIND_INDEX_KEY=image-test-blind-index-key-0123456789abcdef
   "KLAXON_KAFKA_BROKERS=$KLAXON_TEST_KAFKA_BROKERS"
   "KLAXON_TOPIC_PREFIX=$prefix"
