@@ -78,7 +78,7 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
 
 TEST_F(AlertIntakeTest, TheRecipientAndTextLeaveOnlySealed) {
   ASSERT_TRUE(intake_.Send("billing", Request()).ok());
-  const std::string& value = publisher_.published().at(0).value;
+  const std::string value = publisher_.published().at(0).value;  // published() is a copy
   EXPECT_EQ(value.find("4155552671"), std::string::npos);
   EXPECT_EQ(value.find("disk full"), std::string::npos);
 }
