@@ -1,12 +1,15 @@
 #include "common/config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/runtime/process_hardening.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::config {
@@ -36,6 +40,48 @@ std::string Quote(std::string_view value) {
 
 std::string AllowedList(const std::vector<std::string>& values) {
   return absl::StrJoin(values, ", ");
+}
+
+// The file's bytes, read without a stream buffer so no copy of a secret is left behind;
+// nullopt when it cannot be opened or read.
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  constexpr size_t kChunk = 4096;
+  std::string contents;
+  // Room for the whole file up front: a growing string would free unwiped copies.
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    contents.reserve(static_cast<size_t>(info.st_size) + kChunk);
+  }
+  for (;;) {
+    const size_t used = contents.size();
+    contents.resize(used + kChunk);
+    const ssize_t got = ::read(fd, contents.data() + used, kChunk);
+    if (got < 0 && errno == EINTR) {
+      contents.resize(used);
+      continue;
+    }
+    if (got <= 0) {
+      contents.resize(used);
+      ::close(fd);
+      if (got < 0) {
+        runtime::WipeSecret(contents);
+        return std::nullopt;
+      }
+      return contents;
+    }
+    contents.resize(used + static_cast<size_t>(got));
+  }
+}
+
+// Overwrites the value of `name` in environ in place, then removes the variable.
+void ScrubProcessVariable(const std::string& name) {
+  if (char* value = std::getenv(name.c_str()); value != nullptr) {
+    std::string_view bytes(value);
+    std::memset(value, 0, bytes.size());
+  }
+  ::unsetenv(name.c_str());
 }
 
 }  // namespace
@@ -86,6 +132,19 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
 
 Reader::Reader(Environment environment) : environment_(std::move(environment)) {}
 
+Reader Reader::ForProcess() {
+  Reader reader(FromProcessEnvironment());
+  reader.scrub_process_environment_ = true;
+  return reader;
+}
+
+Reader::~Reader() {
+  for (const std::string& name : secrets_read_) {
+    if (auto it = environment_.find(name); it != environment_.end())
+      runtime::WipeSecret(it->second);
+  }
+}
+
 const std::string* Reader::Find(std::string_view name) const {
   const auto it = environment_.find(name);
   if (it == environment_.end() || it->second.empty()) return nullptr;
@@ -120,6 +179,10 @@ std::string Reader::ReadSecret(std::string_view name, bool required) {
   const std::string file_name = absl::StrCat(Absl(name), "_FILE");
   const std::string* value = Find(name);
   const std::string* path = Find(file_name);
+  if (value != nullptr) {
+    secrets_read_.emplace(name);
+    if (scrub_process_environment_) ScrubProcessVariable(std::string(name));
+  }
   if (value != nullptr && path != nullptr) {
     AddError(name, absl::StrCat("set either ", Absl(name), " or ", file_name, ", not both"));
     return "";
@@ -129,14 +192,13 @@ std::string Reader::ReadSecret(std::string_view name, bool required) {
     if (required) errors_.push_back(absl::StrCat(Absl(name), " (or ", file_name, ") is required"));
     return "";
   }
-  std::ifstream file(*path, std::ios::binary);
-  if (!file.is_open()) {
+  std::optional<std::string> contents = ReadWholeFile(*path);
+  if (!contents.has_value()) {
     AddError(file_name, absl::StrCat("cannot open ", Quote(*path)));
     return "";
   }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  std::string secret(absl::StripAsciiWhitespace(contents.str()));
+  std::string secret(absl::StripAsciiWhitespace(*contents));
+  runtime::WipeSecret(*contents);
   if (secret.empty()) {
     AddError(file_name, absl::StrCat("file ", Quote(*path), " is empty or unreadable"));
     return "";

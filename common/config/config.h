@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,16 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
 class Reader {
  public:
   explicit Reader(Environment environment);
+  // A reader of the process environment (FromProcessEnvironment()) that also overwrites and
+  // unsets each secret variable it reads, so a token given as NAME does not stay in environ (and
+  // /proc/<pid>/environ) for the life of the process.
+  static Reader ForProcess();
+  // Wipes the reader's own copies of every secret it read.
+  ~Reader();
+  Reader(Reader&&) = default;
+  Reader& operator=(Reader&&) = delete;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
   // Each getter returns the variable's value, or on a recorded error a neutral value (the
   // default, or empty/zero) that the caller must not use once Finish() reports the error.
@@ -48,7 +59,8 @@ class Reader {
 
   // A required secret given either as NAME or as NAME_FILE (the path of a file holding it;
   // surrounding whitespace is trimmed). Setting both is an error. Errors name the variable and,
-  // for NAME_FILE, the path, never the value.
+  // for NAME_FILE, the path, never the value. The caller owns the returned copy and wipes it
+  // (runtime::WipeSecret) once the secret sits in its final holder.
   std::string Secret(std::string_view name);
   // The same, but "" without an error when neither NAME nor NAME_FILE is set.
   std::string OptionalSecret(std::string_view name);
@@ -85,6 +97,8 @@ class Reader {
   const std::string* Find(std::string_view name) const;
 
   Environment environment_;
+  bool scrub_process_environment_ = false;
+  std::set<std::string, std::less<>> secrets_read_;
   std::vector<std::string> errors_;
 };
 

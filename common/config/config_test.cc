@@ -72,6 +72,26 @@ TEST(ReaderTest, SecretReadsTheFileTrimmed) {
   EXPECT_TRUE(reader.Finish().ok());
 }
 
+TEST(ReaderTest, ProcessReaderRemovesASecretFromTheEnvironmentOnceRead) {
+  ::setenv("KLAXON_CONFIG_TEST_TOKEN", "s3cret", 1);
+  ::setenv("KLAXON_CONFIG_TEST_PLAIN", "kept", 1);
+  Reader reader = Reader::ForProcess();
+  EXPECT_EQ(reader.Secret("KLAXON_CONFIG_TEST_TOKEN"), "s3cret");
+  EXPECT_EQ(reader.Required("KLAXON_CONFIG_TEST_PLAIN"), "kept");
+  EXPECT_EQ(std::getenv("KLAXON_CONFIG_TEST_TOKEN"), nullptr);
+  EXPECT_STREQ(std::getenv("KLAXON_CONFIG_TEST_PLAIN"), "kept");
+  EXPECT_TRUE(reader.Finish().ok());
+  ::unsetenv("KLAXON_CONFIG_TEST_PLAIN");
+}
+
+TEST(ReaderTest, ReaderOfAGivenEnvironmentLeavesTheProcessAlone) {
+  ::setenv("KLAXON_CONFIG_TEST_TOKEN", "s3cret", 1);
+  Reader reader(FromProcessEnvironment());
+  EXPECT_EQ(reader.Secret("KLAXON_CONFIG_TEST_TOKEN"), "s3cret");
+  EXPECT_STREQ(std::getenv("KLAXON_CONFIG_TEST_TOKEN"), "s3cret");
+  ::unsetenv("KLAXON_CONFIG_TEST_TOKEN");
+}
+
 TEST(ReaderTest, SecretMissingNamesBothVariables) {
   Reader reader(Environment{});
   reader.Secret("TOKEN");

@@ -56,7 +56,7 @@ struct Settings {
 };
 
 Settings ReadSettings(const WorkerSpec& spec) {
-  config::Reader reader(config::FromProcessEnvironment());
+  config::Reader reader = config::Reader::ForProcess();
   Settings settings;
   settings.common = runtime::ReadCommonSettings(reader);
   settings.redis = redis::ReadRedisOptions(reader);

@@ -34,6 +34,7 @@
 #include "common/pg/conninfo.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
+#include "common/runtime/process_hardening.h"
 #include "common/timing/clock.h"
 #include "services/audit/audit_migrations.h"
 #include "services/audit/key_rotation.h"
@@ -176,6 +177,7 @@ int Rotate(Services services, crypto::LocalKeyring& keyring, const RotationOptio
 }
 
 int Main(int argc, char** argv) {
+  runtime::HardenProcessOrExit("klaxon-audit-admin");
   CLI::App app{"Audit's operational commands"};
   app.require_subcommand(1);
 
@@ -204,7 +206,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 16));
 
   CLI11_PARSE(app, argc, argv);
-  config::Reader reader(config::FromProcessEnvironment());
+  config::Reader reader = config::Reader::ForProcess();
   if (migrate->parsed()) return RunCommand(reader, Migrate);
   if (rollback->parsed()) {
     return RunCommand(reader, [&](Services services) { return Rollback(services, to_version); });

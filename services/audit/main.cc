@@ -89,7 +89,7 @@ struct Settings {
 };
 
 Settings ReadSettings() {
-  config::Reader reader(config::FromProcessEnvironment());
+  config::Reader reader = config::Reader::ForProcess();
   Settings settings{
       .common = runtime::ReadCommonSettings(reader),
       .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),

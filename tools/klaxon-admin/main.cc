@@ -23,11 +23,12 @@
 #include "common/kafka/security.h"
 #include "common/kafka/topics.h"
 #include "common/redis/redis_client.h"
+#include "common/runtime/process_hardening.h"
 
 namespace {
 
 int CreateTopicsCommand(std::optional<int32_t> partitions, int timeout_seconds) {
-  klaxon::config::Reader reader(klaxon::config::FromProcessEnvironment());
+  klaxon::config::Reader reader = klaxon::config::Reader::ForProcess();
   const klaxon::kafka::ClusterSettings cluster = klaxon::kafka::ReadClusterSettings(reader);
   const std::string prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
   klaxon::config::ExitOnError(reader.Finish(), "klaxon-admin");
@@ -53,7 +54,7 @@ enum class SwitchCommand { kDisable, kEnable, kStatus };
 // Exit codes: 0 done, 1 Redis failed, 2 usage or configuration.
 int ChannelCommand(SwitchCommand command, const std::string& channel_name,
                    const std::string& reason) {
-  klaxon::config::Reader reader(klaxon::config::FromProcessEnvironment());
+  klaxon::config::Reader reader = klaxon::config::Reader::ForProcess();
   const klaxon::redis::RedisOptions options =
       klaxon::redis::ReadRedisOptions(reader, {.pool_size = 1});
   const std::string prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
@@ -88,9 +89,8 @@ int ChannelCommand(SwitchCommand command, const std::string& channel_name,
     std::fprintf(stderr, "klaxon-admin: %s\n", std::string(channel.status().message()).c_str());
     return 2;
   }
-  const absl::Status done = command == SwitchCommand::kDisable
-                                ? switches.TurnOff(*channel, reason)
-                                : switches.TurnOn(*channel);
+  const absl::Status done = command == SwitchCommand::kDisable ? switches.TurnOff(*channel, reason)
+                                                               : switches.TurnOn(*channel);
   if (!done.ok()) {
     std::fprintf(stderr, "klaxon-admin: %s\n", done.ToString().c_str());
     return absl::IsInvalidArgument(done) ? 2 : 1;
@@ -103,6 +103,7 @@ int ChannelCommand(SwitchCommand command, const std::string& channel_name,
 }  // namespace
 
 int main(int argc, char** argv) {
+  klaxon::runtime::HardenProcessOrExit("klaxon-admin");
   CLI::App app{"Klaxon operational commands"};
   app.require_subcommand(1);
 

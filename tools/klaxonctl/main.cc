@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/runtime/process_hardening.h"
 #include "common/timing/clock.h"
 #include "grpcpp/create_channel.h"
 #include "tools/klaxonctl/cli.h"
@@ -53,6 +54,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  klaxon::runtime::HardenProcessOrExit("klaxonctl");
   klaxon::timing::RealClock clock;
   const klaxon::ctl::CliDependencies deps{
       .make_intake =

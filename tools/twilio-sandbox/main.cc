@@ -11,9 +11,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "common/runtime/process_hardening.h"
+#include "common/timing/clock.h"
 #include "nlohmann/json.hpp"
 #include "tools/twilio-sandbox/callback_scheduler.h"
-#include "common/timing/clock.h"
 #include "tools/twilio-sandbox/fault_rules.h"
 #include "tools/twilio-sandbox/sandbox.h"
 #include "tools/twilio-sandbox/server.h"
@@ -34,6 +35,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  klaxon::runtime::HardenProcessOrExit("twilio-sandbox");
   klaxon::sandbox::SandboxOptions options;
   std::string listen = "127.0.0.1:0";
   int64_t callback_delay_ms = 50;
