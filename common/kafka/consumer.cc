@@ -362,25 +362,15 @@ int KafkaConsumer::OnStatistics(rd_kafka_t* /*client*/, char* json, size_t json_
 
 void KafkaConsumer::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                  const char* reason) {
-  const std::optional<std::string> link =
-      DescribeLinkError(error, reason, options_.brokers, options_.security);
-  absl::Status fatal;
-  if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION && link.has_value()) {
-    // Refused credentials stay refused until a restart reads new ones (see KafkaPublisher).
-    fatal = absl::InternalError(*link);
-  } else if (error != RD_KAFKA_RESP_ERR__FATAL) {
-    options_.log(link ? "error" : "warn", "kafka_consumer_error",
-                 link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+  ClientError classified =
+      ClassifyClientError(client, error, reason, options_.brokers, options_.security, "consumer");
+  if (classified.fatal.ok()) {
+    options_.log(classified.level, "kafka_consumer_error", classified.message);
     return;
-  } else {
-    std::array<char, 512> detail{};
-    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-    fatal = absl::InternalError(
-        absl::StrCat("fatal kafka consumer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   }
-  options_.log("error", "kafka_consumer_fatal", std::string(fatal.message()));
+  options_.log("error", "kafka_consumer_fatal", std::string(classified.fatal.message()));
   std::lock_guard lock(mutex_);
-  if (fatal_error_.ok()) fatal_error_ = std::move(fatal);
+  if (fatal_error_.ok()) fatal_error_ = std::move(classified.fatal);
 }
 
 }  // namespace klaxon::kafka

@@ -180,27 +180,16 @@ void KafkaPublisher::OnKafkaLog(std::string_view level, std::string_view detail)
 
 void KafkaPublisher::OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                   const char* reason) {
-  const std::optional<std::string> link =
-      DescribeLinkError(error, reason, options_.brokers, options_.security);
-  absl::Status fatal;
-  if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION && link.has_value()) {
-    // librdkafka would try the same credentials forever; they are read only at start, so a
-    // restart (with corrected or rotated ones) is the way out.
-    fatal = absl::InternalError(*link);
-  } else if (error != RD_KAFKA_RESP_ERR__FATAL) {
+  ClientError classified =
+      ClassifyClientError(client, error, reason, options_.brokers, options_.security, "producer");
+  if (classified.fatal.ok()) {
     // librdkafka retries these itself; messages that cannot make it fail their own delivery.
-    options_.log(link ? "error" : "warn", "kafka_producer_error",
-                 link ? *link : absl::StrCat(rd_kafka_err2name(error), ": ", reason));
+    options_.log(classified.level, "kafka_producer_error", classified.message);
     return;
-  } else {
-    std::array<char, 512> detail{};
-    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
-    fatal = absl::InternalError(
-        absl::StrCat("fatal kafka producer error ", rd_kafka_err2name(cause), ": ", detail.data()));
   }
-  options_.log("error", "kafka_producer_fatal", std::string(fatal.message()));
+  options_.log("error", "kafka_producer_fatal", std::string(classified.fatal.message()));
   std::lock_guard lock(mutex_);
-  if (fatal_error_.ok()) fatal_error_ = std::move(fatal);
+  if (fatal_error_.ok()) fatal_error_ = std::move(classified.fatal);
 }
 
 }  // namespace klaxon::kafka

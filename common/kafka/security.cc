@@ -204,4 +204,23 @@ std::optional<std::string> DescribeLinkError(rd_kafka_resp_err_t error, std::str
   return std::nullopt;
 }
 
+ClientError ClassifyClientError(rd_kafka_t* client, rd_kafka_resp_err_t error,
+                                std::string_view reason, std::string_view brokers,
+                                const Security& security, std::string_view role) {
+  std::optional<std::string> link = DescribeLinkError(error, reason, brokers, security);
+  if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION && link.has_value()) {
+    return {.fatal = absl::InternalError(*link)};
+  }
+  if (error != RD_KAFKA_RESP_ERR__FATAL) {
+    if (link.has_value()) return {.level = "error", .message = std::move(*link)};
+    return {.level = "warn",
+            .message = absl::StrCat(rd_kafka_err2name(error), ": ", std::string(reason))};
+  }
+  std::array<char, 512> detail{};
+  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client, detail.data(), detail.size());
+  return {.fatal =
+              absl::InternalError(absl::StrCat("fatal kafka ", std::string(role), " error ",
+                                               rd_kafka_err2name(cause), ": ", detail.data()))};
+}
+
 }  // namespace klaxon::kafka

@@ -69,4 +69,21 @@ absl::StatusOr<ConfPtr> MakeClientConf(std::string_view brokers, const Security&
 std::optional<std::string> DescribeLinkError(rd_kafka_resp_err_t error, std::string_view reason,
                                              std::string_view brokers, const Security& security);
 
+// What an error librdkafka reports to a client's error callback means for that client.
+struct ClientError {
+  // Not OK when the client cannot go on: the brokers refused its credentials (read only at
+  // start, so a restart with corrected or rotated ones is the way out) or librdkafka reports a
+  // fatal error. Its message names the link or the cause.
+  absl::Status fatal;
+  // Otherwise librdkafka retries by itself and this is only logged: at "error" when it is a
+  // link problem DescribeLinkError names, else at "warn".
+  std::string_view level;
+  std::string message;
+};
+
+// `role` ("producer", "consumer") goes into the fatal message.
+ClientError ClassifyClientError(rd_kafka_t* client, rd_kafka_resp_err_t error,
+                                std::string_view reason, std::string_view brokers,
+                                const Security& security, std::string_view role);
+
 }  // namespace klaxon::kafka
