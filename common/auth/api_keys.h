@@ -1,7 +1,8 @@
 #pragma once
 // API-key authentication of gRPC callers. Keys are never stored: KLAXON_API_KEYS holds
-// "caller=sha256hex[,caller=sha256hex]", the lowercase hex SHA-256 of each caller's key
-// (make one with HashApiKey(), e.g. `klaxonctl hash-key`). A caller may have several keys, so a
+// "caller=sha256hex[,caller=sha256hex]", the lowercase hex SHA-256 of each caller's key. An
+// operator makes it with `printf %s "$KEY" | sha256sum | cut -d' ' -f1` (README.md,
+// scripts/run.sh); HashApiKey() is the same in code. A caller may have several keys, so a
 // key is rotated with overlap: add the new key's entry, move the caller to it, remove the old one.
 // A caller presents "authorization: Bearer <key>"; the key is hashed and compared in constant
 // time with every configured hash, and the matching caller name scopes idempotency keys, quotas
