@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
+#include "tests/support/process.h"
 
 namespace klaxon::e2e {
 namespace {
@@ -69,6 +70,16 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, SmsEndsDeliveredAndReachesTheSandbox
   EXPECT_EQ(ledger[0]["from"], Suite::kSender);
   EXPECT_EQ(ledger[0]["body"], "disk full on db-1");
   EXPECT_EQ(ledger[0]["sid"], alert.twilio_sid());
+
+  // klaxon-admin topic-offsets counts what was written: the one request, and the status callbacks
+  // that made it DELIVERED (the worker's own outcome may still be on its way).
+  testing::ChildProcess offsets({suite_.Binary("klaxon-admin"), "topic-offsets"}, suite_.env(),
+                                suite_.LogPath("topic-offsets"));
+  ASSERT_EQ(offsets.WaitForExit(absl::Seconds(30)), 0) << offsets.Log();
+  const std::string counts = offsets.Log();
+  EXPECT_THAT(counts, ::testing::HasSubstr("klaxon.sms.requests 1\n")) << counts;
+  EXPECT_THAT(counts, ::testing::ContainsRegex("klaxon.twilio.events [1-9]")) << counts;
+  EXPECT_THAT(counts, ::testing::HasSubstr("klaxon.dlq 0\n")) << counts;
 }
 
 TEST_F(FirstAlertE2eKafkaRedisPostgresTest, RepeatedIdempotencyKeySendsOneMessage) {

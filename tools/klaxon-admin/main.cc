@@ -22,6 +22,7 @@
 #include "common/config/config.h"
 #include "common/kafka/security.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 
@@ -45,6 +46,43 @@ int CreateTopicsCommand(std::optional<int32_t> partitions, int timeout_seconds) 
   }
   for (const klaxon::kafka::TopicResult& topic : *results) {
     std::printf("%s %s\n", topic.created ? "created" : "exists ", topic.name.c_str());
+  }
+  return 0;
+}
+
+// Prints "<topic> <messages written>" for every Klaxon topic: the sum of its partitions' high
+// watermarks (bench/cost-model.sh counts messages per alert with it). Exit codes: 0 done,
+// 1 a topic could not be read, 2 configuration.
+int TopicOffsetsCommand(int timeout_seconds) {
+  klaxon::config::Reader reader = klaxon::config::Reader::ForProcess();
+  const klaxon::kafka::ClusterSettings cluster = klaxon::kafka::ReadClusterSettings(reader);
+  const std::string prefix = reader.Optional("KLAXON_TOPIC_PREFIX", "");
+  klaxon::config::ExitOnError(reader.Finish(), "klaxon-admin");
+  auto watermarks = klaxon::kafka::KafkaWatermarks::Create(
+      {.brokers = cluster.brokers, .security = cluster.security, .client_id = "klaxon-admin"});
+  if (!watermarks.ok()) {
+    std::fprintf(stderr, "klaxon-admin: %s\n", watermarks.status().ToString().c_str());
+    return 2;
+  }
+  const absl::Duration timeout = absl::Seconds(timeout_seconds);
+  for (const klaxon::kafka::TopicSpec& spec : klaxon::kafka::kTopics) {
+    const std::string topic = absl::StrCat(prefix, std::string(spec.name));
+    absl::StatusOr<int32_t> partitions = (*watermarks)->PartitionCount(topic, timeout);
+    int64_t messages = 0;
+    for (int32_t partition = 0; partitions.ok() && partition < *partitions; ++partition) {
+      absl::StatusOr<int64_t> high = (*watermarks)->HighWatermark(topic, partition, timeout);
+      if (!high.ok()) {
+        partitions = high.status();
+        break;
+      }
+      messages += *high;
+    }
+    if (!partitions.ok()) {
+      std::fprintf(stderr, "klaxon-admin: topic-offsets: %s on %s: %s\n", topic.c_str(),
+                   cluster.brokers.c_str(), partitions.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s %lld\n", topic.c_str(), static_cast<long long>(messages));
   }
   return 0;
 }
@@ -117,6 +155,11 @@ int main(int argc, char** argv) {
   create_topics->add_option("--timeout", timeout_seconds, "Seconds to wait for the cluster")
       ->check(CLI::PositiveNumber);
 
+  CLI::App* topic_offsets = app.add_subcommand(
+      "topic-offsets", "Print how many messages each Klaxon topic has had written to it");
+  topic_offsets->add_option("--timeout", timeout_seconds, "Seconds to wait for the cluster")
+      ->check(CLI::PositiveNumber);
+
   CLI::App* channel = app.add_subcommand(
       "channel", "Switch a channel (sms, voice) off or on for every replica, without a deploy");
   channel->require_subcommand(1);
@@ -132,6 +175,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (create_topics->parsed()) return CreateTopicsCommand(partitions, timeout_seconds);
+  if (topic_offsets->parsed()) return TopicOffsetsCommand(timeout_seconds);
   if (disable->parsed()) return ChannelCommand(SwitchCommand::kDisable, channel_name, reason);
   if (enable->parsed()) return ChannelCommand(SwitchCommand::kEnable, channel_name, "");
   if (status->parsed()) return ChannelCommand(SwitchCommand::kStatus, "", "");
