@@ -12,6 +12,7 @@
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/error_codes.h"
+#include "common/twilio/statuses.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::audit {
@@ -85,60 +86,78 @@ std::string ErrorSuffix(int32_t error_code) {
 // what SENT says; SENT never lowers a status (its rank is below every final) and never ends one.
 // nullopt for a status word Klaxon does not map.
 std::optional<CallbackOutcome> MessageOutcome(const MessageStatusUpdate& update) {
-  const std::string& status = update.message_status();
-  if (status == "queued" || status == "accepted" || status == "scheduled" || status == "sending" ||
-      status == "sent") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
+  const std::optional<twilio::MessageStatus> status =
+      twilio::ParseMessageStatus(update.message_status());
+  if (!status.has_value()) return std::nullopt;  // a word Twilio added since
+  const auto failed = [&](klaxon::types::v1::AlertStatus alert_status) {
+    return CallbackOutcome{
+        .status = alert_status,
+        .error_code = update.error_code(),
+        .reason = absl::StrCat("Twilio reported ", std::string(twilio::ToString(*status)),
+                               ErrorSuffix(update.error_code()))};
+  };
+  switch (*status) {
+    case twilio::MessageStatus::kAccepted:
+    case twilio::MessageStatus::kScheduled:
+    case twilio::MessageStatus::kQueued:
+    case twilio::MessageStatus::kSending:
+    case twilio::MessageStatus::kSent:
+      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
+    case twilio::MessageStatus::kDelivered:
+    case twilio::MessageStatus::kRead:
+      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
+    case twilio::MessageStatus::kUndelivered:
+      return failed(klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+    // Canceled: only a scheduled message can be, and Klaxon schedules none; still final.
+    case twilio::MessageStatus::kFailed:
+    case twilio::MessageStatus::kCanceled:
+      return failed(klaxon::types::v1::ALERT_STATUS_FAILED);
+    case twilio::MessageStatus::kReceiving:  // inbound
+    case twilio::MessageStatus::kReceived:
+    case twilio::MessageStatus::kPartiallyDelivered:
+      return std::nullopt;
   }
-  if (status == "delivered" || status == "read") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
-  }
-  const std::string reason =
-      absl::StrCat("Twilio reported ", status, ErrorSuffix(update.error_code()));
-  if (status == "undelivered") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
-                           .error_code = update.error_code(),
-                           .reason = reason};
-  }
-  // "canceled": only a scheduled message can be, and Klaxon schedules none; still final.
-  if (status == "failed" || status == "canceled") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_FAILED,
-                           .error_code = update.error_code(),
-                           .reason = reason};
-  }
-  return std::nullopt;  // receiving, received (inbound), partially_delivered, or a new word
+  return std::nullopt;
 }
 
 // Twilio's call statuses, read simply until the delivery-engine issue gives voice its own
 // escalation: an answered call (completed) delivered the alert; busy, no-answer and canceled
 // reached nobody; failed could not be placed.
 std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
-  const std::string& status = update.call_status();
-  if (status == "queued" || status == "initiated" || status == "ringing" ||
-      status == "in-progress") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
-  }
-  // A reason is what went wrong (clients show it as the error), so a delivered call has none.
-  // A machine answering reached nobody; the voice worker calls again (ADR 0007).
-  if (status == "completed") {
-    if (update.answered_by().starts_with("machine") || update.answered_by() == "fax") {
-      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
-                             .reason = absl::StrCat("the call was answered by a machine (",
-                                                    update.answered_by(), ")")};
+  const std::optional<twilio::CallStatus> status = twilio::ParseCallStatus(update.call_status());
+  if (!status.has_value()) return std::nullopt;  // a word Twilio added since
+  const auto failed = [&](klaxon::types::v1::AlertStatus alert_status) {
+    return CallbackOutcome{
+        .status = alert_status,
+        .error_code = update.error_code(),
+        .reason = absl::StrCat("Twilio reported the call ", std::string(twilio::ToString(*status)),
+                               ErrorSuffix(update.error_code()))};
+  };
+  switch (*status) {
+    case twilio::CallStatus::kQueued:
+    case twilio::CallStatus::kInitiated:
+    case twilio::CallStatus::kRinging:
+    case twilio::CallStatus::kInProgress:
+      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_SENT};
+    case twilio::CallStatus::kCompleted: {
+      // A reason is what went wrong (clients show it as the error), so a delivered call has
+      // none. A machine answering reached nobody; the voice worker calls again (ADR 0007).
+      const std::optional<twilio::AnsweredBy> answered_by =
+          twilio::ParseAnsweredBy(update.answered_by());
+      if (answered_by.has_value() && twilio::IsMachine(*answered_by)) {
+        return CallbackOutcome{
+            .status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
+            .reason = absl::StrCat("the call was answered by a machine (",
+                                   std::string(twilio::ToString(*answered_by)), ")")};
+      }
+      return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
     }
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
-  }
-  const std::string reason =
-      absl::StrCat("Twilio reported the call ", status, ErrorSuffix(update.error_code()));
-  if (status == "busy" || status == "no-answer" || status == "canceled") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
-                           .error_code = update.error_code(),
-                           .reason = reason};
-  }
-  if (status == "failed") {
-    return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_FAILED,
-                           .error_code = update.error_code(),
-                           .reason = reason};
+    case twilio::CallStatus::kBusy:
+    case twilio::CallStatus::kNoAnswer:
+    case twilio::CallStatus::kCanceled:
+      return failed(klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+    case twilio::CallStatus::kFailed:
+      return failed(klaxon::types::v1::ALERT_STATUS_FAILED);
   }
   return std::nullopt;
 }

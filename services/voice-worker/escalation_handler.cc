@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/prototime/prototime.h"
+#include "common/twilio/statuses.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace klaxon::voice {
@@ -20,19 +21,20 @@ using google::protobuf::util::TimeUtil;
 using prototime::FromProto;
 using prototime::ToProto;
 
-// Call statuses after which nobody heard the alert.
+// A final call status after which nobody heard the alert: not answered, or answered by a machine.
 bool NotAnswered(const events::v1::CallStatusUpdate& call) {
-  const std::string& status = call.call_status();
-  if (status == "busy" || status == "no-answer" || status == "failed" || status == "canceled") {
-    return true;
-  }
-  const std::string& answered_by = call.answered_by();
-  return status == "completed" && (answered_by.starts_with("machine") || answered_by == "fax");
+  const std::optional<twilio::CallStatus> status = twilio::ParseCallStatus(call.call_status());
+  if (!status.has_value() || !twilio::IsFinal(*status)) return false;
+  if (*status != twilio::CallStatus::kCompleted) return true;
+  const std::optional<twilio::AnsweredBy> answered_by = twilio::ParseAnsweredBy(call.answered_by());
+  return answered_by.has_value() && twilio::IsMachine(*answered_by);
 }
 
 // What the callee did, for the outcome's reason: "no-answer", "machine_start" ...
 std::string WhatHappened(const events::v1::CallStatusUpdate& call) {
-  return call.call_status() == "completed" ? call.answered_by() : call.call_status();
+  return twilio::ParseCallStatus(call.call_status()) == twilio::CallStatus::kCompleted
+             ? call.answered_by()
+             : call.call_status();
 }
 
 bool IsAck(std::string_view body) {
@@ -106,7 +108,9 @@ absl::Status EscalationHandler::Handle(const messaging::InboundMessage& message)
 
 absl::Status EscalationHandler::OnCallEnded(const TwilioEvent& event) {
   const events::v1::CallStatusUpdate& call = event.call_status();
-  const bool answered = call.call_status() == "completed" && !NotAnswered(call);
+  const bool answered =
+      twilio::ParseCallStatus(call.call_status()) == twilio::CallStatus::kCompleted &&
+      !NotAnswered(call);
   if (!answered && !NotAnswered(call)) return absl::OkStatus();  // still ringing or talking
   absl::StatusOr<std::optional<AlertRequested>> request =
       ports_.store.Find(event.header().alert_id());
