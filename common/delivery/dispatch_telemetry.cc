@@ -77,10 +77,23 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                        .Register(registry)),
       status_checks_(prometheus::BuildCounter()
                          .Name("klaxon_delivery_status_checks_total")
-                         .Help("Accepted attempts read back from Twilio in case their status "
-                               "callback was lost, by result (final, pending, unreadable, "
-                               "expired)")
+                         .Help("Status checks of accepted attempts, in case their status callback "
+                               "was lost, by result: final_arrived and waiting (Twilio not "
+                               "read), final, pending, unreadable, expired")
                          .Register(registry)),
+      status_reads_(prometheus::BuildCounter()
+                        .Name("klaxon_delivery_status_reads_total")
+                        .Help("Messages and calls status checks read from Twilio (GET "
+                              "Messages/{Sid} or Calls/{Sid}); per accepted attempt: divide by "
+                              "klaxon_delivery_outcomes_total{kind=\"accepted\"}")
+                        .Register(registry)
+                        .Add({{"channel", channel_}})),
+      status_recovered_at_(prometheus::BuildGauge()
+                               .Name("klaxon_delivery_status_recovered_timestamp_seconds")
+                               .Help("When a status check last read a final status from Twilio "
+                                     "whose callback had not arrived (Unix time)")
+                               .Register(registry)
+                               .Add({{"channel", channel_}})),
       decisions_(prometheus::BuildCounter()
                      .Name("klaxon_delivery_outcomes_total")
                      .Help("Decisions on attempts by channel, outcome kind and Twilio error code")
@@ -221,13 +234,19 @@ void DispatchTelemetry::OnHandedBack(const events::v1::AlertRequested& request,
                                         {"error", std::string(reason.message())}});
 }
 
-void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& request,
-                                        std::string_view result) {
-  status_checks_.Add({{"channel", channel_}, {"result", std::string(result)}}).Increment();
-  logger_.Info("status_checked", {{"alert_id", request.header().alert_id()},
-                                  {"attempt", request.header().attempt()},
-                                  {"result", result},
-                                  {"sid", request.check_sid()}});
+void DispatchTelemetry::OnStatusRead(const events::v1::AlertRequested&) {
+  status_reads_.Increment();
+}
+
+void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
+                                        StatusCheckResult result) {
+  const std::string_view name = StatusCheckResultName(result);
+  status_checks_.Add({{"channel", channel_}, {"result", std::string(name)}}).Increment();
+  if (result == StatusCheckResult::kFinal) status_recovered_at_.SetToCurrentTime();
+  logger_.Info("status_checked", {{"alert_id", check.header().alert_id()},
+                                  {"attempt", check.header().attempt()},
+                                  {"result", name},
+                                  {"sid", check.check_sid()}});
 }
 
 }  // namespace klaxon::delivery

@@ -3,10 +3,13 @@
 // how they ended (by result and Twilio code), how long Twilio took, how often a redelivered
 // request only republished its outcome, and how often work was handed back for a retry; unique
 // alerts against attempts, decisions by kind, retries by delay, dead letters by cause, deferrals
-// by limit, pacing waits, and the time from SendAlert to Twilio's acceptance.
+// by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For the status
+// checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes: reads
+// per accepted attempt), and when a read last found a final status whose callback never arrived.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -37,7 +40,8 @@ class DispatchTelemetry final : public DispatchObserver {
                         const absl::Status& reason) override;
   void OnOutcomeRepublished(const events::v1::AlertRequested& request) override;
   void OnHandedBack(const events::v1::AlertRequested& request, const absl::Status& reason) override;
-  void OnStatusChecked(const events::v1::AlertRequested& request, std::string_view result) override;
+  void OnStatusRead(const events::v1::AlertRequested& check) override;
+  void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;
 
  private:
   const std::string channel_;
@@ -45,6 +49,8 @@ class DispatchTelemetry final : public DispatchObserver {
   prometheus::Histogram& twilio_latency_;
   prometheus::Family<prometheus::Counter>& settlements_;
   prometheus::Family<prometheus::Counter>& status_checks_;
+  prometheus::Counter& status_reads_;
+  prometheus::Gauge& status_recovered_at_;
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Counter& alerts_;
   prometheus::Histogram& accept_latency_;

@@ -1,12 +1,12 @@
 #include "common/delivery/dispatcher.h"
 
 #include <algorithm>
-#include <array>
 #include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/prototime/prototime.h"
+#include "common/twilio/statuses.h"
 
 namespace klaxon::delivery {
 
@@ -19,6 +19,10 @@ namespace {
 // An unsettled attempt of an alert without a deadline is given up after the longest time to live
 // SendAlert allows.
 constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
+// Twilio may send a callback before its answer to the create reaches the worker, which stamps the
+// acceptance, and ingress's clock may be a little off the worker's: a loss recorded this long
+// before the acceptance may still be one of the attempt's callbacks.
+constexpr absl::Duration kLossBeforeAcceptance = absl::Seconds(5);
 constexpr int kUnsubscribedRecipient = 21610;
 
 using prototime::FromProto;
@@ -57,19 +61,32 @@ Dispatcher::Dispatcher(DispatcherOptions options, DispatcherPorts ports)
     : options_(std::move(options)), ports_(ports) {}
 
 bool IsFinalStatus(const events::v1::TwilioEvent& event) {
-  static constexpr std::array<std::string_view, 5> kFinalMessage = {"delivered", "undelivered",
-                                                                    "failed", "read", "canceled"};
-  static constexpr std::array<std::string_view, 5> kFinalCall = {"completed", "busy", "no-answer",
-                                                                 "failed", "canceled"};
   switch (event.body_case()) {
     case events::v1::TwilioEvent::kMessageStatus:
-      return std::ranges::find(kFinalMessage, event.message_status().message_status()) !=
-             kFinalMessage.end();
+      return twilio::IsFinalMessageStatus(event.message_status().message_status());
     case events::v1::TwilioEvent::kCallStatus:
-      return std::ranges::find(kFinalCall, event.call_status().call_status()) != kFinalCall.end();
+      return twilio::IsFinalCallStatus(event.call_status().call_status());
     default:
       return false;
   }
+}
+
+std::string_view StatusCheckResultName(StatusCheckResult result) {
+  switch (result) {
+    case StatusCheckResult::kFinalArrived:
+      return "final_arrived";
+    case StatusCheckResult::kWaiting:
+      return "waiting";
+    case StatusCheckResult::kFinal:
+      return "final";
+    case StatusCheckResult::kPending:
+      return "pending";
+    case StatusCheckResult::kUnreadable:
+      return "unreadable";
+    case StatusCheckResult::kExpired:
+      return "expired";
+  }
+  return "unknown";
 }
 
 absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
@@ -123,47 +140,67 @@ absl::Status Dispatcher::ScheduleStatusCheck(const AlertRequested& request,
   check.set_check_sid(sid);
   check.clear_deferred_by();
   *check.mutable_header()->mutable_occurred_at() = ToProto(now);
-  return ports_.retries.Schedule(check, now + options_.status_check_after);
+  return ports_.retries.Schedule(check, now + options_.status_check_first);
 }
 
 absl::Status Dispatcher::CheckStatus(const AlertRequested& check) {
   const absl::Time now = ports_.clock.Now();
-  absl::StatusOr<events::v1::TwilioEvent> read = ports_.sender.ReadStatus(check, check.check_sid());
-  if (read.ok() && IsFinalStatus(*read)) {
-    events::v1::TwilioEvent& event = *read;
-    *event.mutable_header() = check.header();
-    *event.mutable_header()->mutable_occurred_at() = ToProto(now);
-    const std::string& status = event.has_message_status() ? event.message_status().message_status()
-                                                           : event.call_status().call_status();
-    event.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", status));
-    if (absl::Status published = ports_.publisher.Publish({.topic = options_.twilio_events_topic,
-                                                           .key = check.header().alert_id(),
-                                                           .value = event.SerializeAsString()},
-                                                          options_.publish_timeout);
-        !published.ok()) {
-      ports_.observer.OnHandedBack(check, published);
-      return absl::UnavailableError(absl::StrCat("the status of ", AttemptName(check),
-                                                 " could not be published: ", published.message()));
-    }
-    ports_.observer.OnStatusChecked(check, "final");
+  const absl::Time accepted = FromProto(check.header().occurred_at());
+  // Unreadable (Redis down), the ledger proves nothing either way: Twilio is read once the
+  // attempt is status_check_after old, as without any sign of a loss.
+  const absl::StatusOr<callbacks::CallbackRecord> record = ports_.callbacks.Read(check.check_sid());
+  if (record.ok() && record->final_arrived) {
+    ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinalArrived);
     return absl::OkStatus();
   }
-  // Checked since the acceptance; an alert without a deadline is checked as long as the longest
-  // one SendAlert allows.
-  const absl::Time checked_since = FromProto(check.header().occurred_at());
+  const bool lost_since_accepted = record.ok() && record->lost_at.has_value() &&
+                                   *record->lost_at >= accepted - kLossBeforeAcceptance;
+  StatusCheckResult result = StatusCheckResult::kWaiting;
+  if (lost_since_accepted || now - accepted >= options_.status_check_after) {
+    absl::StatusOr<events::v1::TwilioEvent> read =
+        ports_.sender.ReadStatus(check, check.check_sid());
+    ports_.observer.OnStatusRead(check);
+    if (read.ok() && IsFinalStatus(*read)) return PublishCheckedStatus(check, *std::move(read));
+    result = read.ok() ? StatusCheckResult::kPending : StatusCheckResult::kUnreadable;
+  }
+  // An alert without a deadline is checked as long as the longest one SendAlert allows.
   const absl::Time stop_at =
-      std::min(DeadlineOf(check), checked_since + kMaxTimeToLive) + options_.status_check_grace;
-  const absl::Time next = now + std::clamp(now - checked_since, options_.status_check_after,
-                                           options_.status_check_max_interval);
+      std::min(DeadlineOf(check), accepted + kMaxTimeToLive) + options_.status_check_grace;
+  absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
+                                     options_.status_check_max_interval);
+  // The read that needs no evidence of a loss is never put off past status_check_after.
+  if (now < accepted + options_.status_check_after) {
+    next = std::min(next, accepted + options_.status_check_after);
+  }
   if (next > stop_at) {
-    ports_.observer.OnStatusChecked(check, "expired");
+    ports_.observer.OnStatusChecked(check, StatusCheckResult::kExpired);
     return absl::OkStatus();
   }
   if (absl::Status scheduled = ports_.retries.Schedule(check, next); !scheduled.ok()) {
     ports_.observer.OnHandedBack(check, scheduled);
     return scheduled;
   }
-  ports_.observer.OnStatusChecked(check, read.ok() ? "pending" : "unreadable");
+  ports_.observer.OnStatusChecked(check, result);
+  return absl::OkStatus();
+}
+
+absl::Status Dispatcher::PublishCheckedStatus(const AlertRequested& check,
+                                              events::v1::TwilioEvent status) {
+  *status.mutable_header() = check.header();
+  *status.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
+  const std::string& word = status.has_message_status() ? status.message_status().message_status()
+                                                        : status.call_status().call_status();
+  status.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", word));
+  if (absl::Status published = ports_.publisher.Publish({.topic = options_.twilio_events_topic,
+                                                         .key = check.header().alert_id(),
+                                                         .value = status.SerializeAsString()},
+                                                        options_.publish_timeout);
+      !published.ok()) {
+    ports_.observer.OnHandedBack(check, published);
+    return absl::UnavailableError(absl::StrCat("the status of ", AttemptName(check),
+                                               " could not be published: ", published.message()));
+  }
+  ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinal);
   return absl::OkStatus();
 }
 

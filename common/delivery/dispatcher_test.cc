@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/delivery/dispatcher_test_ports.h"
 #include "common/delivery/in_memory_attempt_ledger.h"
 #include "common/delivery/in_memory_send_limiter.h"
@@ -92,9 +93,10 @@ class RecordingObserver final : public DispatchObserver {
   void OnSuppressFailed(const AlertRequested&, const absl::Status&) override {}
   void OnOutcomeRepublished(const AlertRequested&) override { ++republished; }
   void OnHandedBack(const AlertRequested&, const absl::Status&) override { ++handed_back; }
-  void OnStatusChecked(const AlertRequested&, std::string_view result) override {
+  void OnStatusRead(const AlertRequested&) override { ++status_reads; }
+  void OnStatusChecked(const AlertRequested&, StatusCheckResult result) override {
     std::lock_guard lock(mutex_);
-    status_checks.emplace_back(result);
+    status_checks.emplace_back(StatusCheckResultName(result));
   }
 
   // Read once the dispatcher is idle.
@@ -102,6 +104,7 @@ class RecordingObserver final : public DispatchObserver {
   std::atomic<int> decided = 0;
   std::atomic<int> republished = 0;
   std::atomic<int> handed_back = 0;
+  std::atomic<int> status_reads = 0;
   std::vector<absl::Duration> accept_latencies;
   std::vector<std::string> deferred_by;
   std::vector<std::string> dead_letter_causes;
@@ -113,6 +116,7 @@ class RecordingObserver final : public DispatchObserver {
 };
 
 constexpr absl::Duration kBase = absl::Seconds(2);
+constexpr absl::Duration kCheckFirst = absl::Minutes(1);
 constexpr absl::Duration kCheckAfter = absl::Minutes(10);
 constexpr absl::Duration kCheckGrace = absl::Minutes(15);
 
@@ -131,6 +135,7 @@ class DispatcherTest : public ::testing::Test {
                      .sms = true,
                      .claim_lease = absl::Minutes(2),
                      .settle_after = absl::Seconds(30),
+                     .status_check_first = kCheckFirst,
                      .status_check_after = kCheckAfter,
                      .status_check_max_interval = absl::Minutes(30),
                      .status_check_grace = kCheckGrace},
@@ -142,6 +147,7 @@ class DispatcherTest : public ::testing::Test {
                      .suppressions = suppressions_,
                      .limiter = limiter_,
                      .in_flight = in_flight_,
+                     .callbacks = callbacks_,
                      .retry_policy = policy_,
                      .observer = observer_,
                      .clock = clock_,
@@ -192,6 +198,7 @@ class DispatcherTest : public ::testing::Test {
                         .suppressions = suppressions_,
                         .limiter = limiter,
                         .in_flight = in_flight_,
+                        .callbacks = callbacks_,
                         .retry_policy = policy_,
                         .observer = observer_,
                         .clock = clock_,
@@ -217,6 +224,7 @@ class DispatcherTest : public ::testing::Test {
   InMemorySuppressionList suppressions_;
   ScriptedSendLimiter limiter_;
   InMemoryInFlightLimit in_flight_;
+  callbacks::InMemoryCallbackLedger callbacks_;
   RetryPolicy policy_;
   RecordingObserver observer_;
   Dispatcher dispatcher_;
@@ -334,6 +342,7 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
                       .suppressions = suppressions_,
                       .limiter = limiter_,
                       .in_flight = in_flight_,
+                      .callbacks = callbacks_,
                       .retry_policy = policy_,
                       .observer = observer_,
                       .clock = clock_,
@@ -642,6 +651,7 @@ TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
                          .suppressions = suppressions_,
                          .limiter = limiter_,
                          .in_flight = full,
+                         .callbacks = callbacks_,
                          .retry_policy = policy_,
                          .observer = observer_,
                          .clock = clock_,
@@ -797,7 +807,7 @@ TEST_F(StatusCheckTest, AcceptedAttemptSchedulesItsStatusCheck) {
   EXPECT_EQ(check.check_sid(), "SM1");
   EXPECT_EQ(check.header().attempt(), 1u);
   EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
 }
 
 TEST_F(StatusCheckTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
@@ -829,8 +839,84 @@ TEST_F(StatusCheckTest, FinalStatusIsPublishedAsATwilioEventWithoutSendingOrClai
   EXPECT_EQ(ledger_.Claim("a1", 1, "worker-2", clock_.Now())->state, AttemptClaim::State::kClaimed);
 }
 
+TEST_F(StatusCheckTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordLoss(start_).ok());
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_EQ(observer_.status_reads.load(), 0);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final_arrived"));
+}
+
+TEST_F(StatusCheckTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutReading) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
+  clock_.SleepFor(kCheckAfter - absl::Minutes(2));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+}
+
+TEST_F(StatusCheckTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
+  sender_.status_read = MessageStatus("delivered");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  ASSERT_EQ(On("t.twilio").size(), 1u);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final"));
+}
+
+TEST_F(StatusCheckTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ - absl::Minutes(1)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
+  sender_.status_read = MessageStatus("sent");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckTest, UnreadableLedgerPutsTheReadOffUntilStatusCheckAfter) {
+  callbacks_.FailWith(absl::UnavailableError("redis down"));
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  clock_.SleepFor(kCheckAfter - kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting", "final"));
+}
+
 TEST_F(StatusCheckTest, UnpublishableFinalStatusIsHandedBack) {
   sender_.status_read = MessageStatus("failed");
+  clock_.SleepFor(kCheckAfter);
   publisher_.FailWith(absl::UnavailableError("kafka down"));
   EXPECT_EQ(dispatcher_.Handle(Message(Check())).code(), absl::StatusCode::kUnavailable);
 }
@@ -863,36 +949,27 @@ TEST_F(StatusCheckTest, ChecksStopPastTheDeadlineAndGrace) {
   EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("expired"));
 }
 
-TEST(IsFinalStatusTest, FinalMessageStatuses) {
-  for (const std::string status : {"delivered", "undelivered", "failed", "read"}) {
-    events::v1::TwilioEvent event;
-    event.mutable_message_status()->set_message_status(status);
-    EXPECT_TRUE(IsFinalStatus(event)) << status;
-  }
+// The status words themselves are common/twilio/statuses_test.cc's.
+TEST(IsFinalStatusOfEventTest, AMessageStatusIsJudgedAsAMessage) {
+  events::v1::TwilioEvent event;
+  event.mutable_message_status()->set_message_status("delivered");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_message_status()->set_message_status("completed");
+  EXPECT_FALSE(IsFinalStatus(event));
 }
 
-TEST(IsFinalStatusTest, MessageOnItsWayIsNotFinal) {
-  for (const std::string status : {"queued", "accepted", "sending", "sent"}) {
-    events::v1::TwilioEvent event;
-    event.mutable_message_status()->set_message_status(status);
-    EXPECT_FALSE(IsFinalStatus(event)) << status;
-  }
+TEST(IsFinalStatusOfEventTest, ACallStatusIsJudgedAsACall) {
+  events::v1::TwilioEvent event;
+  event.mutable_call_status()->set_call_status("no-answer");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_call_status()->set_call_status("delivered");
+  EXPECT_FALSE(IsFinalStatus(event));
 }
 
-TEST(IsFinalStatusTest, FinalCallStatuses) {
-  for (const std::string status : {"completed", "busy", "no-answer", "failed", "canceled"}) {
-    events::v1::TwilioEvent event;
-    event.mutable_call_status()->set_call_status(status);
-    EXPECT_TRUE(IsFinalStatus(event)) << status;
-  }
-}
-
-TEST(IsFinalStatusTest, CallInProgressIsNotFinal) {
-  for (const std::string status : {"queued", "initiated", "ringing", "in-progress"}) {
-    events::v1::TwilioEvent event;
-    event.mutable_call_status()->set_call_status(status);
-    EXPECT_FALSE(IsFinalStatus(event)) << status;
-  }
+TEST(IsFinalStatusOfEventTest, AnEventWithoutAStatusIsNotFinal) {
+  events::v1::TwilioEvent event;
+  event.mutable_key_press()->set_digits("1");
+  EXPECT_FALSE(IsFinalStatus(event));
 }
 
 }  // namespace

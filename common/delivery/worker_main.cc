@@ -3,6 +3,7 @@
 #include <prometheus/gauge.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -13,12 +14,13 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/callbacks/redis_callback_ledger.h"
+#include "common/channels/redis_channel_switches.h"
+#include "common/delivery/channel_switch_limiter.h"
 #include "common/delivery/dispatch_telemetry.h"
 #include "common/delivery/dispatcher.h"
 #include "common/delivery/kafka_retry_scheduler.h"
 #include "common/delivery/limit_settings.h"
-#include "common/channels/redis_channel_switches.h"
-#include "common/delivery/channel_switch_limiter.h"
 #include "common/delivery/redis_attempt_ledger.h"
 #include "common/delivery/redis_in_flight_limit.h"
 #include "common/delivery/redis_send_limiter.h"
@@ -50,6 +52,7 @@ struct Settings {
   SenderFactory make_sender;
   RetryPolicyOptions retry;
   absl::Duration settle_after;
+  absl::Duration status_check_first;
   absl::Duration status_check_after;
   absl::Duration channel_disabled_recheck;
   LimitSettings limits;
@@ -106,6 +109,14 @@ Settings ReadSettings(const WorkerSpec& spec) {
   // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
   settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
                                                 absl::Seconds(1), absl::Minutes(5));
+  // The first check asks whether the final status arrived; it needs to come no later than the
+  // read it may lead to, so it defaults to 30 s or KLAXON_STATUS_CHECK_AFTER when that is sooner.
+  settings.status_check_first = reader.Duration(
+      "KLAXON_STATUS_CHECK_FIRST", std::min(absl::Seconds(30), settings.status_check_after),
+      absl::Seconds(1), absl::Minutes(5));
+  if (settings.status_check_first > settings.status_check_after) {
+    reader.AddError("KLAXON_STATUS_CHECK_FIRST", "is more than KLAXON_STATUS_CHECK_AFTER");
+  }
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
@@ -244,6 +255,8 @@ int RunWorker(const WorkerSpec& spec) {
   }
 
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
+  callbacks::RedisCallbackLedger callback_ledger(**redis,
+                                                 {.key_prefix = settings.redis_key_prefix});
   std::unique_ptr<Sender> sender = settings.make_sender(**twilio, context);
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
   RedisSuppressionList suppressions(**redis, settings.redis_key_prefix, *redactor);
@@ -279,6 +292,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .worker_id = worker_id,
                          .sms = spec.channel == "sms",
                          .settle_after = settings.settle_after,
+                         .status_check_first = settings.status_check_first,
                          .status_check_after = settings.status_check_after,
                          .status_check_max_interval = spec.retry_tiers.back().delay},
                         {.ledger = ledger,
@@ -289,6 +303,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .suppressions = suppressions,
                          .limiter = limiter,
                          .in_flight = in_flight,
+                         .callbacks = callback_ledger,
                          .retry_policy = retry_policy,
                          .observer = telemetry,
                          .clock = clock,

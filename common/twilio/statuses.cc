@@ -103,6 +103,16 @@ bool IsFinal(CallStatus status) {
   }
 }
 
+bool IsFinalMessageStatus(std::string_view word) {
+  const std::optional<MessageStatus> status = ParseMessageStatus(word);
+  return status.has_value() && IsFinal(*status);
+}
+
+bool IsFinalCallStatus(std::string_view word) {
+  const std::optional<CallStatus> status = ParseCallStatus(word);
+  return status.has_value() && IsFinal(*status);
+}
+
 bool IsMachine(AnsweredBy answered_by) {
   switch (answered_by) {
     case AnsweredBy::kMachineStart:

@@ -62,6 +62,11 @@ std::string_view ToString(AnsweredBy answered_by);
 bool IsFinal(MessageStatus status);
 bool IsFinal(CallStatus status);
 
+// The same for a word as it arrives in a callback or a resource: a word Klaxon does not know is
+// not final, so a status check keeps reading until it sees one it knows.
+bool IsFinalMessageStatus(std::string_view word);
+bool IsFinalCallStatus(std::string_view word);
+
 // A machine or a fax answered: nobody heard the call.
 bool IsMachine(AnsweredBy answered_by);
 

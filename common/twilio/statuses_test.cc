@@ -51,6 +51,16 @@ TEST(StatusesTest, FinalCallStatuses) {
   }
 }
 
+TEST(StatusesTest, WordsAreFinalOnlyForTheirOwnResource) {
+  EXPECT_TRUE(IsFinalMessageStatus("delivered"));
+  EXPECT_FALSE(IsFinalMessageStatus("sent"));
+  EXPECT_FALSE(IsFinalMessageStatus("completed"));
+  EXPECT_FALSE(IsFinalMessageStatus(""));
+  EXPECT_TRUE(IsFinalCallStatus("no-answer"));
+  EXPECT_FALSE(IsFinalCallStatus("ringing"));
+  EXPECT_FALSE(IsFinalCallStatus("delivered"));
+}
+
 TEST(StatusesTest, MachinesAndFaxesAreNotPeople) {
   EXPECT_FALSE(IsMachine(AnsweredBy::kHuman));
   EXPECT_FALSE(IsMachine(AnsweredBy::kUnknown));

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/reloadable_api_keys.h"
+#include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
 #include "common/config/config.h"
 #include "common/delivery/redis_stopped_alerts.h"
@@ -30,6 +31,7 @@
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/ingress/callback_witness.h"
 #include "services/ingress/client_address.h"
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
@@ -274,6 +276,13 @@ int Run() {
   SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock,
                                  kMaxRateLimitedSources);
   WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger, clock);
+  callbacks::RedisCallbackLedger callback_ledger(**redis,
+                                                 {.key_prefix = settings.redis_key_prefix});
+  CallbackWitness witness(callback_ledger, webhook_telemetry, clock);
+  // While this replica was down (or starting), Twilio's callbacks to it were refused or went
+  // unanswered: the status checks read Twilio for attempts without a final status.
+  witness.NoteLoss();
+  std::jthread witness_thread([&witness](std::stop_token stop) { witness.Run(stop); });
   // The tokens move into the handler, their only holder from here on.
   WebhookHandler webhook({.public_url = webhook_settings.public_url,
                           .trusted_proxies = webhook_settings.trusted_proxies,
@@ -282,7 +291,7 @@ int Run() {
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
                           .max_body_bytes = kMaxWebhookBody},
-                         dedupe, **publisher, {.transit = transit, .tokens = phone_tokens},
+                         dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
                          rate_limiter, webhook_telemetry, [] { return absl::Now(); });
   auto webhook_server = WebhookServer::Start(
       {.http = {.host = webhook_settings.address.host,
@@ -300,7 +309,8 @@ int Run() {
                     [&webhook_telemetry](int status, std::string_view reason) {
                       webhook_telemetry.OnServerRefusal(status, reason);
                     }},
-       .pool = {.threads = static_cast<size_t>(webhook_settings.workers), .max_queued = 4096}},
+       .pool = {.threads = static_cast<size_t>(webhook_settings.workers), .max_queued = 4096},
+       .on_shed = [&witness] { witness.NoteLoss(); }},
       webhook);
   if (!webhook_server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(webhook_server.status().message())}});

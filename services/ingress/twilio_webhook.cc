@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
+#include "common/twilio/statuses.h"
 #include "common/twilio/webhook_routes.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -44,8 +45,7 @@ absl::StatusOr<Int> OptionalNumber(const http::FormParams& params, std::string_v
   int64_t parsed = 0;
   if (!absl::SimpleAtoi(*value, &parsed) || parsed < 0 ||
       parsed > static_cast<int64_t>(std::numeric_limits<Int>::max())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(key), " must be a whole number"));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(key), " must be a whole number"));
   }
   return static_cast<Int>(parsed);
 }
@@ -211,6 +211,10 @@ bool ExpectsTwiml(WebhookRoute route) {
   return route == WebhookRoute::kInboundMessage || route == WebhookRoute::kGather;
 }
 
+bool IsStatusRoute(WebhookRoute route) {
+  return route == WebhookRoute::kMessageStatus || route == WebhookRoute::kCallStatus;
+}
+
 absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input,
                                                     const InboundPrivacy& privacy) {
   InterpretedWebhook result;
@@ -230,10 +234,16 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input,
     case WebhookRoute::kMessageStatus:
       header.set_channel(types::v1::CHANNEL_SMS);
       filled = FillMessageStatus(*input.params, event, sid, status);
+      if (filled.ok() && twilio::IsFinalMessageStatus(status)) {
+        result.final_sid = sid;
+      }
       break;
     case WebhookRoute::kCallStatus:
       header.set_channel(types::v1::CHANNEL_VOICE);
       filled = FillCallStatus(*input.params, event, sid, status, sequence);
+      if (filled.ok() && twilio::IsFinalCallStatus(status)) {
+        result.final_sid = sid;
+      }
       break;
     case WebhookRoute::kInboundMessage:
       header.set_channel(types::v1::CHANNEL_SMS);

@@ -27,10 +27,18 @@ std::string_view RouteName(WebhookRoute route);
 // Whether Twilio expects TwiML back (inbound messages and key presses) rather than an empty 204.
 bool ExpectsTwiml(WebhookRoute route);
 
+// Whether the route carries message or call status callbacks, whose loss the status checks
+// repair (docs/adr/0014).
+bool IsStatusRoute(WebhookRoute route);
+
 struct InterpretedWebhook {
   events::v1::TwilioEvent event;
   std::string dedupe_key;     // also event.dedupe_key
   std::string partition_key;  // alert_id when known, else the sender's phone token or the SID
+  // The message or call SID when this is a status callback with a status Twilio never changes
+  // again (twilio::IsFinalMessageStatus, IsFinalCallStatus); empty otherwise. Once durable, the status checks need not
+  // read that SID from Twilio (docs/adr/0014).
+  std::string final_sid{};
 };
 
 // How an inbound SMS leaves ingress (docs/adr/0013-transit-encryption.md): its sender and body

@@ -41,6 +41,10 @@ TEST(RouteForPathTest, KnowsTheFourRoutes) {
   EXPECT_EQ(RouteForPath("/"), std::nullopt);
   EXPECT_TRUE(ExpectsTwiml(WebhookRoute::kGather));
   EXPECT_FALSE(ExpectsTwiml(WebhookRoute::kCallStatus));
+  EXPECT_TRUE(IsStatusRoute(WebhookRoute::kMessageStatus));
+  EXPECT_TRUE(IsStatusRoute(WebhookRoute::kCallStatus));
+  EXPECT_FALSE(IsStatusRoute(WebhookRoute::kInboundMessage));
+  EXPECT_FALSE(IsStatusRoute(WebhookRoute::kGather));
 }
 
 TEST_F(InterpretWebhookTest, MessageStatusNamesItsAlertAndKeepsUnknownFieldsOut) {
@@ -98,6 +102,31 @@ TEST_F(InterpretWebhookTest, CallStatusCarriesDurationAndAnsweredBy) {
   EXPECT_EQ(update.sequence_number(), 3u);
   EXPECT_EQ(result->event.header().channel(), types::v1::CHANNEL_VOICE);
   EXPECT_EQ(result->event.header().attempt(), 1u);  // attempt defaults to the first
+}
+
+TEST_F(InterpretWebhookTest, AFinalStatusNamesItsSidForTheStatusChecks) {
+  auto message = Interpret(WebhookRoute::kMessageStatus,
+                           {{"MessageSid", "SM1"}, {"MessageStatus", "undelivered"}});
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->final_sid, "SM1");
+  auto call =
+      Interpret(WebhookRoute::kCallStatus, {{"CallSid", "CA1"}, {"CallStatus", "no-answer"}});
+  ASSERT_TRUE(call.ok());
+  EXPECT_EQ(call->final_sid, "CA1");
+}
+
+TEST_F(InterpretWebhookTest, OnlyAFinalStatusNamesItsSid) {
+  auto sent =
+      Interpret(WebhookRoute::kMessageStatus, {{"MessageSid", "SM1"}, {"MessageStatus", "sent"}});
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->final_sid, "");
+  auto ringing =
+      Interpret(WebhookRoute::kCallStatus, {{"CallSid", "CA1"}, {"CallStatus", "ringing"}});
+  ASSERT_TRUE(ringing.ok());
+  EXPECT_EQ(ringing->final_sid, "");
+  auto press = Interpret(WebhookRoute::kGather, {{"CallSid", "CA1"}, {"Digits", "1"}});
+  ASSERT_TRUE(press.ok());
+  EXPECT_EQ(press->final_sid, "");
 }
 
 TEST_F(InterpretWebhookTest, NamesMissingOrMalformedParameters) {

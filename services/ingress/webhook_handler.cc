@@ -80,12 +80,13 @@ struct WebhookHandler::Outcome {
 };
 
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
-                               messaging::Publisher& publisher, InboundPrivacy privacy,
-                               SourceRateLimiter& rate_limiter, WebhookTelemetry& telemetry,
-                               std::function<absl::Time()> now)
+                               messaging::Publisher& publisher, CallbackWitness& witness,
+                               InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
+                               WebhookTelemetry& telemetry, std::function<absl::Time()> now)
     : options_(std::move(options)),
       dedupe_(dedupe),
       publisher_(publisher),
+      witness_(witness),
       privacy_(privacy),
       rate_limiter_(rate_limiter),
       telemetry_(telemetry),
@@ -196,6 +197,12 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
     response.headers.emplace_back("Retry-After", "1");
     return Outcome{std::move(response), std::move(label), std::string(why.message())};
   };
+  // Twilio does not retry a status callback refused with 503, so its status may be lost: the
+  // status checks are told to read Twilio (docs/adr/0014).
+  const auto lost = [&](std::string label, const absl::Status& why) {
+    if (IsStatusRoute(*route)) witness_.NoteLoss();
+    return unavailable(std::move(label), why);
+  };
 
   // The event's own key (token, else SID) and a digest of exactly what the signature covers:
   // a replay that changes or drops the unsigned token still matches the second.
@@ -203,12 +210,13 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                                   SignedContentKey(request.target, signed_request.params)};
   absl::StatusOr<DedupeClaim> claim =
       dedupe_.Claim(dedupe_keys, options_.publish_timeout + kClaimMargin);
-  if (!claim.ok()) return unavailable("dedupe_unavailable", claim.status());
+  if (!claim.ok()) return lost("dedupe_unavailable", claim.status());
   if (*claim == DedupeClaim::kAlreadyPublished) {
     telemetry_.OnDuplicate(route_name);
     return {std::move(success), "duplicate"};
   }
   if (*claim == DedupeClaim::kInFlight) {
+    // Not a loss: the copy in flight is published, or its own refusal is noted.
     return unavailable("in_flight", absl::UnavailableError("the same callback is being published"));
   }
 
@@ -220,13 +228,19 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
   if (!published.ok()) {
     // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
     dedupe_.Release(dedupe_keys).IgnoreError();
-    return unavailable("kafka_unavailable", published);
+    return lost("kafka_unavailable", published);
   }
   telemetry_.OnPublished(now_() - publish_started);
   if (absl::Status marked = dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window);
       !marked.ok()) {
     // The event is durable; only a replay after the claim's lease could publish it twice.
     return {std::move(success), "accepted_unmarked", std::string(marked.message())};
+  }
+  if (!webhook->final_sid.empty()) {
+    if (absl::Status recorded = witness_.RecordFinal(webhook->final_sid); !recorded.ok()) {
+      // The event is durable; the status check reads this SID from Twilio, as without a ledger.
+      return {std::move(success), "accepted_final_unrecorded", std::string(recorded.message())};
+    }
   }
   return {std::move(success), "accepted"};
 }

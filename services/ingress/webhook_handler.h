@@ -3,7 +3,9 @@
 // In order: route (404), per-source rate limit (429), method (405), size (413), Content-Type
 // (415), decoding (400), X-Twilio-Signature against the URL Twilio requested (403), meaning
 // (400), dedupe (a replay is acknowledged without a second event), publish to Kafka and only
-// then the 2xx (503 with Retry-After when Kafka or Redis cannot take it in time).
+// then the 2xx (503 with Retry-After when Kafka or Redis cannot take it in time). For the
+// workers' status checks (docs/adr/0014) it records each final status made durable, and notes a
+// possible loss whenever it refuses a signed status callback with 503.
 // Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
 
 #include <functional>
@@ -18,6 +20,7 @@
 #include "common/messaging/message.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/callback_dedupe.h"
+#include "services/ingress/callback_witness.h"
 #include "services/ingress/client_address.h"
 #include "services/ingress/source_rate_limiter.h"
 #include "services/ingress/twilio_webhook.h"
@@ -47,7 +50,7 @@ std::string SignedContentKey(std::string_view target, const http::FormParams& si
 class WebhookHandler {
  public:
   WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe, messaging::Publisher& publisher,
-                 InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
+                 CallbackWitness& witness, InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
                  WebhookTelemetry& telemetry, std::function<absl::Time()> now);
 
   http::Response Handle(const http::Request& request);
@@ -62,6 +65,7 @@ class WebhookHandler {
   const WebhookOptions options_;
   CallbackDedupe& dedupe_;
   messaging::Publisher& publisher_;
+  CallbackWitness& witness_;
   const InboundPrivacy privacy_;
   SourceRateLimiter& rate_limiter_;
   WebhookTelemetry& telemetry_;

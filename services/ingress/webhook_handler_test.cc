@@ -3,6 +3,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <optional>
+
+#include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/http/form.h"
 #include "common/log/log.h"
 #include "common/messaging/testing/fake_publisher.h"
@@ -46,7 +49,7 @@ class WebhookHandlerTest : public ::testing::Test {
     if (options.auth_tokens.empty()) options.auth_tokens = {kToken, kSecondaryToken};
     options.topic = "t.klaxon.twilio.events";
     handler_ = std::make_unique<WebhookHandler>(
-        options, dedupe_, publisher_,
+        options, dedupe_, publisher_, witness_,
         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
         [this] { return clock_.Now(); });
     return *handler_;
@@ -91,6 +94,8 @@ class WebhookHandlerTest : public ::testing::Test {
   SourceRateLimiter limiter_;
   InMemoryCallbackDedupe dedupe_;
   messaging::FakePublisher publisher_;
+  callbacks::InMemoryCallbackLedger ledger_;
+  CallbackWitness witness_{ledger_, telemetry_, clock_};
   transit::testing::TestTransit transit_;
   const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef0123");
   std::unique_ptr<WebhookHandler> handler_;
@@ -252,7 +257,7 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
                           .trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
                           .auth_tokens = {kToken},
                           .topic = "t"},
-                         dedupe_, publisher_,
+                         dedupe_, publisher_, witness_,
                          InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
                          telemetry_, [this] { return clock_.Now(); });
   const auto from = [&](const std::string& forwarded_for) {
@@ -347,8 +352,9 @@ TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
   WebhookHandler handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
                           .auth_tokens = {kToken},
                           .topic = "t"},
-                         dedupe_, publisher_, {.transit = transit_.cipher(), .tokens = tokens_},
-                         strict, telemetry_, [this] { return clock_.Now(); });
+                         dedupe_, publisher_, witness_,
+                         {.transit = transit_.cipher(), .tokens = tokens_}, strict, telemetry_,
+                         [this] { return clock_.Now(); });
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
     statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
@@ -372,6 +378,98 @@ TEST_F(WebhookHandlerTest, KafkaDownIs503AndTheRetryPublishesOnce) {
   EXPECT_EQ(handler.Handle(request).status, 204);
   EXPECT_EQ(handler.Handle(request).status, 204);
   EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+// --- what the status checks are told (docs/adr/0014) ---
+
+// Whether the ledger has a loss written (the witness flushed), and when.
+std::optional<absl::Time> LostAt(callbacks::CallbackLedger& ledger) {
+  return ledger.Read("any").value().lost_at;
+}
+
+TEST_F(WebhookHandlerTest, ADurableFinalStatusIsRecordedForItsSid) {
+  WebhookHandler& handler = Handler();
+  ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "no-answer"}}))
+                .status,
+            204);
+  EXPECT_TRUE(ledger_.Read("SM1")->final_arrived);
+  EXPECT_TRUE(ledger_.Read("CA1")->final_arrived);
+}
+
+TEST_F(WebhookHandlerTest, AStatusThatIsNotFinalRecordsNoArrival) {
+  http::FormParams sent = DeliveredParams();
+  sent[1].second = "sent";
+  WebhookHandler& handler = Handler();
+  ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, sent)).status, 204);
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "ringing"}}))
+                .status,
+            204);
+  EXPECT_FALSE(ledger_.Read("SM1")->final_arrived);
+  EXPECT_FALSE(ledger_.Read("CA1")->final_arrived);
+}
+
+TEST_F(WebhookHandlerTest, AFinalStatusKafkaRefusedRecordsNoArrival) {
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  ASSERT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  EXPECT_FALSE(ledger_.Read("SM1")->final_arrived);
+}
+
+TEST_F(WebhookHandlerTest, AnUnrecordedFinalStatusIsStillAcknowledged) {
+  ledger_.FailWith(absl::UnavailableError("redis down"));
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_THAT(Metrics(), HasSubstr("outcome=\"accepted_final_unrecorded\""));
+}
+
+TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseKafkaFailedIsALoss) {
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  ASSERT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  clock_.SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(witness_.Flush().ok());
+  EXPECT_EQ(LostAt(ledger_), clock_.Now());
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_callbacks_lost_timestamp_seconds"));
+}
+
+TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseRedisFailedIsALoss) {
+  dedupe_.FailWith(absl::UnavailableError("redis down"));
+  ASSERT_EQ(Handler()
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "completed"}}))
+                .status,
+            503);
+  ASSERT_TRUE(witness_.Flush().ok());
+  EXPECT_EQ(LostAt(ledger_), clock_.Now());
+}
+
+TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
+  WebhookHandler& handler = Handler();
+  // Unsigned: anyone may send it.
+  http::Request forged = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
+  ASSERT_EQ(handler.Handle(forged).status, 403);
+  // Another request is publishing the same callback: that one is published or noted.
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  ASSERT_EQ(dedupe_
+                .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
+                       absl::Seconds(10))
+                .value(),
+            DedupeClaim::kClaimed);
+  ASSERT_EQ(handler.Handle(request).status, 503);
+  // An inbound message is not a status; no status check would repair it.
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM9"},
+                                                                {"From", "+14155550100"},
+                                                                {"To", "+14155552671"},
+                                                                {"Body", "hello"}}))
+                .status,
+            503);
+  ASSERT_TRUE(witness_.Flush().ok());
+  EXPECT_EQ(LostAt(ledger_), std::nullopt);
 }
 
 TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {

@@ -9,10 +9,12 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   std::unique_ptr<WebhookServer> server(new WebhookServer());
   server->pool_ = std::make_unique<concurrency::BlockingExecutor>(options.pool);
   concurrency::BlockingExecutor& pool = *server->pool_;
-  options.http.handler = [&pool, &handler](http::Request request, http::Responder respond) {
+  options.http.handler = [&pool, &handler, on_shed = std::move(options.on_shed)](
+                             http::Request request, http::Responder respond) {
     const bool queued = pool.Submit(
         [&handler, request = std::move(request), respond]() { respond(handler.Handle(request)); });
     if (!queued) {
+      if (on_shed) on_shed();
       respond({.status = 503,
                .content_type = "text/plain; charset=utf-8",
                .body = "ingress is overloaded; retry\n",

@@ -4,6 +4,7 @@
 // pool answers 503 with Retry-After, so an overload sheds load instead of queueing without end.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,9 @@ namespace klaxon::ingress {
 struct WebhookServerOptions {
   http::ServerOptions http{};  // handler is set by WebhookServer
   concurrency::BlockingExecutorOptions pool{};
+  // Called for each request a full pool sheds, on a reactor thread: it must not block. A shed
+  // status callback is lost (Twilio does not retry a 503), whoever filled the pool.
+  std::function<void()> on_shed = nullptr;
 };
 
 class WebhookServer {

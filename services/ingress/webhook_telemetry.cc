@@ -81,6 +81,13 @@ WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Lo
                              "(acks=all)")
                        .Register(registry)
                        .Add({}, kLatencyBuckets)),
+      callbacks_lost_at_(prometheus::BuildGauge()
+                             .Name("klaxon_webhook_callbacks_lost_timestamp_seconds")
+                             .Help("When this replica last noted that Twilio status callbacks may "
+                                   "have been lost (a signed one refused, load shed, or its "
+                                   "start), Unix time; the status checks then read Twilio")
+                             .Register(registry)
+                             .Add({})),
       logger_(logger),
       clock_(clock),
       limits_(limits),
@@ -150,6 +157,10 @@ void WebhookTelemetry::OnDuplicate(std::string_view route) {
 
 void WebhookTelemetry::OnPublished(absl::Duration kafka_ack_latency) {
   ack_latency_.Observe(absl::ToDoubleSeconds(kafka_ack_latency));
+}
+
+void WebhookTelemetry::OnCallbacksMayBeLost(absl::Time at) {
+  callbacks_lost_at_.Set(absl::ToDoubleSeconds(at - absl::UnixEpoch()));
 }
 
 }  // namespace klaxon::ingress

@@ -1,8 +1,8 @@
 #pragma once
 // What an SRE needs to know about Twilio's webhooks: requests by route and outcome, how long
 // they took, signature failures (a wrong token after a rotation shows up here first), replays
-// dropped by dedupe, requests the HTTP server refused itself, and how long Kafka took to
-// acknowledge the events.
+// dropped by dedupe, requests the HTTP server refused itself, how long Kafka took to
+// acknowledge the events, and when status callbacks may last have been lost.
 //
 // Refusals are logged, but an attacker decides how many there are and what they hold: refusal
 // lines are sampled (a burst, then a steady rate; each line that is written says how many were
@@ -11,6 +11,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -39,8 +40,8 @@ std::string SafeDetail(std::string_view detail, size_t max_bytes);
 
 class WebhookTelemetry {
  public:
-  WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger,
-                   timing::Clock& clock, RefusalLogLimits limits = {});
+  WebhookTelemetry(prometheus::Registry& registry, const log::Logger& logger, timing::Clock& clock,
+                   RefusalLogLimits limits = {});
 
   // One answered request. `outcome` is a short label (accepted, duplicate, forbidden, ...);
   // `detail` says why for refusals and is logged (sampled, see above).
@@ -52,6 +53,8 @@ class WebhookTelemetry {
   void OnSignatureFailure(std::string_view route);
   void OnDuplicate(std::string_view route);
   void OnPublished(absl::Duration kafka_ack_latency);
+  // Status callbacks may have been lost at `at` (docs/adr/0014).
+  void OnCallbacksMayBeLost(absl::Time at);
 
  private:
   // Takes a token from the log budget; returns how many lines were suppressed before this one,
@@ -64,13 +67,14 @@ class WebhookTelemetry {
   prometheus::Family<prometheus::Counter>& duplicates_;
   prometheus::Family<prometheus::Counter>& server_refusals_;
   prometheus::Histogram& ack_latency_;
+  prometheus::Gauge& callbacks_lost_at_;
   const log::Logger& logger_;
   timing::Clock& clock_;
   const RefusalLogLimits limits_;
   std::mutex log_mutex_;
-  double log_tokens_;         // guarded by log_mutex_
-  absl::Time log_refilled_;   // guarded by log_mutex_
-  int64_t suppressed_ = 0;    // guarded by log_mutex_
+  double log_tokens_;        // guarded by log_mutex_
+  absl::Time log_refilled_;  // guarded by log_mutex_
+  int64_t suppressed_ = 0;   // guarded by log_mutex_
 };
 
 }  // namespace klaxon::ingress

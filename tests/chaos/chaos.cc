@@ -10,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -265,7 +266,23 @@ void Tally(const std::vector<Alert>& alerts, const nlohmann::json& ledger, Chaos
   }
 }
 
+void TallyStatusChecks(std::string_view worker_log, ChaosReport& report) {
+  for (const absl::string_view line : absl::StrSplit(
+           absl::string_view(worker_log.data(), worker_log.size()), '\n', absl::SkipEmpty())) {
+    const nlohmann::json entry = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (entry.is_object() && entry.value("event", "") == "status_checked") {
+      ++report.status_checks_by_result[entry.value("result", "")];
+    }
+  }
+}
+
 nlohmann::json ChaosReport::ToJson() const {
+  int64_t status_reads = 0;
+  for (const char* read : {"final", "pending", "unreadable"}) {
+    if (auto it = status_checks_by_result.find(read); it != status_checks_by_result.end()) {
+      status_reads += it->second;
+    }
+  }
   return {{"offered", offered},
           {"accepted", accepted},
           {"refused", refused},
@@ -277,7 +294,11 @@ nlohmann::json ChaosReport::ToJson() const {
           {"lost", lost},
           {"lost_by_status", lost_by_status},
           {"chaos_steps", steps},
-          {"exited_by_themselves", exited}};
+          {"exited_by_themselves", exited},
+          {"status_checks_by_result", status_checks_by_result},
+          {"status_reads_per_send",
+           sends > 0 ? static_cast<double>(status_reads) / static_cast<double>(sends) : 0.0},
+          {"final_after_last_fault_s", absl::ToDoubleSeconds(final_after_last_fault)}};
 }
 
 ChaosReport RunChaos(const ChaosOptions& options) {
@@ -293,6 +314,7 @@ ChaosReport RunChaos(const ChaosOptions& options) {
 
   LoadDriver load(suite, options, testing::UniquePrefix());
   const absl::Time start = absl::Now();
+  absl::Time last_fault_ended = start;
   load.Start();
   for (const ChaosStep& step : ChaosSchedule(options.duration, options.rounds)) {
     absl::SleepFor(start + step.at - absl::Now());
@@ -308,9 +330,10 @@ ChaosReport RunChaos(const ChaosOptions& options) {
         stack.Restart(step.backend, step.ending);
         break;
     }
+    last_fault_ended = absl::Now();
     report.steps.push_back(absl::StrFormat("%s at %.1fs, back after %.1fs", StepName(step),
                                            absl::ToDoubleSeconds(began - start),
-                                           absl::ToDoubleSeconds(absl::Now() - began)));
+                                           absl::ToDoubleSeconds(last_fault_ended - began)));
     if (::testing::Test::HasFatalFailure()) break;
   }
   load.Wait();
@@ -319,7 +342,15 @@ ChaosReport RunChaos(const ChaosOptions& options) {
   report.offered = load.offered();
   report.refused = report.offered - static_cast<int64_t>(ids.size());
   const std::vector<Alert> alerts = Settle(suite, ids, absl::Now() + options.settle_timeout);
+  const absl::Time settled = absl::Now();
   Tally(alerts, suite.Ledger(), report);
+  if (report.lost == 0) report.final_after_last_fault = settled - last_fault_ended;
+  for (const char* worker : {"sms-worker", "voice-worker"}) {
+    std::ifstream log(suite.LogPath(worker));
+    std::stringstream text;
+    text << log.rdbuf();
+    TallyStatusChecks(text.str(), report);
+  }
   report.exited = suite.Exited();
   // Judged here, while the suite still runs: a failure keeps the services' logs.
   EXPECT_GT(report.accepted, 0);

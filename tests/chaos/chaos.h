@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -87,6 +88,12 @@ struct ChaosReport {
   std::map<std::string, int64_t> lost_by_status;  // the status each lost alert was left in
   std::vector<std::string> steps;                 // the chaos steps done, with their times
   std::vector<std::string> exited;                // processes that died by themselves
+  // The workers' status checks by result, from their status_checked log lines (docs/adr/0014);
+  // final, pending and unreadable read Twilio, so their sum over `sends` is reads per attempt.
+  std::map<std::string, int64_t> status_checks_by_result;
+  // From the end of the last chaos step until GetAlert showed every accepted alert final (the
+  // load ran on after that step); 0 when some alert never became final.
+  absl::Duration final_after_last_fault;
 
   nlohmann::json ToJson() const;
 };
@@ -95,6 +102,10 @@ struct ChaosReport {
 // alert (an alert never answered counts as lost) and the sandbox ledger.
 void Tally(const std::vector<alerts::v1::Alert>& alerts, const nlohmann::json& ledger,
            ChaosReport& report);
+
+// Adds the status_checked lines of a worker's log (JSON lines) to
+// `report.status_checks_by_result`.
+void TallyStatusChecks(std::string_view worker_log, ChaosReport& report);
 
 // The whole run: stack, suite, load and schedule, settling, report. Setup problems are fatal
 // test failures, and so is a report with a duplicate send, an unattributed send, a lost alert or

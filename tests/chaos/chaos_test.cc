@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 namespace klaxon::chaos {
 namespace {
@@ -52,6 +54,22 @@ TEST(ChaosTallyTest, CountsASecondSendOfTheSameAttemptAsADuplicate) {
   EXPECT_EQ(report.sends, 3);
   EXPECT_EQ(report.duplicates, 1);
   EXPECT_EQ(report.unattributed, 0);
+}
+
+TEST(ChaosTallyTest, CountsStatusChecksByResultFromAWorkerLog) {
+  ChaosReport report;
+  TallyStatusChecks(
+      R"({"ts":"t","level":"info","event":"status_checked","result":"final_arrived"}
+{"ts":"t","level":"info","event":"twilio_answered","result":"accepted"}
+not json
+{"ts":"t","level":"info","event":"status_checked","result":"final"}
+{"ts":"t","level":"info","event":"status_checked","result":"final_arrived"}
+)",
+      report);
+  EXPECT_EQ(report.status_checks_by_result,
+            (std::map<std::string, int64_t>{{"final", 1}, {"final_arrived", 2}}));
+  report.sends = 4;
+  EXPECT_EQ(report.ToJson()["status_reads_per_send"], 0.25);
 }
 
 TEST(ChaosTallyTest, CountsASendWithoutAlertAndAttemptAsUnattributed) {

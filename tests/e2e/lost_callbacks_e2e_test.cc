@@ -1,15 +1,21 @@
-// Lost status callbacks end to end (docs/adr/0007, "Lost callbacks"): the workers name a webhook
-// URL where nothing listens, so every status callback the sandbox posts fails and, as with
-// Twilio, is never retried. The alert still reaches its final status, because each accepted
-// attempt's status is read back from the sandbox and published as the callback would have been;
-// nothing is sent twice. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
-// KLAXON_TEST_PG_URL.
+// Lost status callbacks end to end (docs/adr/0007, "Lost callbacks", and docs/adr/0014). In the
+// lost-callback tests the workers name a webhook URL where nothing listens, so every status
+// callback the sandbox posts fails and, as with Twilio, is never retried. The alert still reaches
+// its final status, because each accepted attempt's status is read back from the sandbox and
+// published as the callback would have been; nothing is sent twice. When the callbacks do reach
+// ingress, the status checks end without reading the sandbox at all. Needs
+// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
@@ -23,15 +29,20 @@ using alerts::v1::Alert;
 // Consumer group joins on a loaded two-core machine, then a few status checks.
 constexpr absl::Duration kWait = absl::Seconds(90);
 
-class LostCallbacksE2eKafkaRedisPostgresTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(
-        suite_.Start({.worker_env = {{"KLAXON_WEBHOOK_PUBLIC_URL",
-                                      absl::StrCat("http://127.0.0.1:", testing::FreePort())},
-                                     {"KLAXON_STATUS_CHECK_AFTER", "1s"}}}));
+// The value of `series` (a metric name with its labels, as exported) in `metrics`; 0 if absent.
+double MetricValue(const std::string& metrics, const std::string& series) {
+  for (const absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = 0;
+      EXPECT_TRUE(absl::SimpleAtod(line.substr(series.size() + 1), &value)) << line;
+      return value;
+    }
   }
+  return 0;
+}
 
+class StatusCheckE2eTest : public ::testing::Test {
+ protected:
   std::string Send(alerts::v1::SendAlertRequest request, const std::string& key) {
     request.set_text("disk full on db-1");
     request.set_idempotency_key(key);
@@ -50,7 +61,25 @@ class LostCallbacksE2eKafkaRedisPostgresTest : public ::testing::Test {
     return count;
   }
 
+  // Messages or calls a worker's status checks read from the sandbox.
+  double StatusReads(const std::string& worker, const std::string& channel) const {
+    return MetricValue(
+        suite_.Metrics(worker),
+        absl::StrCat("klaxon_delivery_status_reads_total{channel=\"", channel, "\"}"));
+  }
+
   Suite suite_;
+};
+
+// Callbacks go nowhere, and Twilio is read for every attempt 1 s after its acceptance.
+class LostCallbacksE2eKafkaRedisPostgresTest : public StatusCheckE2eTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(
+        suite_.Start({.worker_env = {{"KLAXON_WEBHOOK_PUBLIC_URL",
+                                      absl::StrCat("http://127.0.0.1:", testing::FreePort())},
+                                     {"KLAXON_STATUS_CHECK_AFTER", "1s"}}}));
+  }
 };
 
 TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, SmsReachesDeliveredThroughTheStatusCheck) {
@@ -64,6 +93,7 @@ TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, SmsReachesDeliveredThroughTheStat
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
   EXPECT_EQ(alert.attempts_size(), 1);
   EXPECT_EQ(LedgerCount(kTo, "message"), 1);
+  EXPECT_GE(StatusReads("sms-worker", "sms"), 1);
 }
 
 TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, UnansweredCallEscalatesThroughTheStatusCheck) {
@@ -84,6 +114,58 @@ TEST_F(LostCallbacksE2eKafkaRedisPostgresTest, UnansweredCallEscalatesThroughThe
   EXPECT_EQ(alert.attempts_size(), 2);
   EXPECT_THAT(alert.reason(), ::testing::HasSubstr("last of 2 calls"));
   EXPECT_EQ(LedgerCount(kTo, "call"), 2);
+  EXPECT_GE(StatusReads("voice-worker", "voice"), 2);
+}
+
+// Checks every second from the acceptance on; Twilio is read without a sign of a lost callback
+// only after the default 5 minutes, far beyond these tests.
+std::map<std::string, std::string> FrequentChecks() {
+  return {{"KLAXON_STATUS_CHECK_FIRST", "1s"}};
+}
+
+class StatusChecksE2eKafkaRedisPostgresTest : public StatusCheckE2eTest {};
+
+TEST_F(StatusChecksE2eKafkaRedisPostgresTest, WithCallbacksArrivingNoStatusIsReadFromTwilio) {
+  ASSERT_NO_FATAL_FAILURE(suite_.Start({.worker_env = FrequentChecks()}));
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient("+14155550303");
+  const std::string alert_id = Send(request, "flowing-sms");
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
+  // The attempt's check ends on ingress's record of the "delivered" callback.
+  const std::string ended =
+      R"(klaxon_delivery_status_checks_total{channel="sms",result="final_arrived"})";
+  const absl::Time give_up = absl::Now() + kWait;
+  while (MetricValue(suite_.Metrics("sms-worker"), ended) < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(MetricValue(suite_.Metrics("sms-worker"), ended), 1);
+  EXPECT_EQ(StatusReads("sms-worker", "sms"), 0);
+}
+
+TEST_F(StatusChecksE2eKafkaRedisPostgresTest, ALossAfterTheAcceptanceIsReadLongBeforeFiveMinutes) {
+  std::map<std::string, std::string> worker_env = FrequentChecks();
+  worker_env["KLAXON_WEBHOOK_PUBLIC_URL"] = absl::StrCat("http://127.0.0.1:", testing::FreePort());
+  ASSERT_NO_FATAL_FAILURE(suite_.Start({.worker_env = worker_env}));
+  constexpr char kTo[] = "+14155550304";
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient(kTo);
+  const std::string alert_id = Send(request, "lost-then-restarted");
+  const absl::Time give_up = absl::Now() + kWait;
+  while (LedgerCount(kTo, "message") == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(LedgerCount(kTo, "message"), 1);
+  // Its callbacks went nowhere. Ingress restarting may have missed callbacks, so it says so.
+  ASSERT_NO_FATAL_FAILURE(suite_.RestartService("ingress", {}));
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
+  EXPECT_GE(StatusReads("sms-worker", "sms"), 1);
+  EXPECT_EQ(LedgerCount(kTo, "message"), 1);
 }
 
 }  // namespace

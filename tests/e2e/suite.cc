@@ -287,6 +287,14 @@ nlohmann::json Suite::Ledger() const { return SandboxEntries("/sandbox/ledger");
 
 nlohmann::json Suite::Rejected() const { return SandboxEntries("/sandbox/rejected"); }
 
+std::string Suite::Metrics(const std::string& name) const {
+  std::string body;
+  const long status = HttpGet(
+      absl::StrCat("http://", launches_.at(name).env.at("KLAXON_ADMIN_ADDR"), "/metrics"), &body);
+  EXPECT_EQ(status, 200) << "/metrics of " << name;
+  return body;
+}
+
 nlohmann::json Suite::SandboxEntries(const std::string& path) const {
   std::string body;
   HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, path), &body);

@@ -85,6 +85,9 @@ class Suite {
   // Adds fault rules (tools/twilio-sandbox/fault_rules.h: one JSON rule object or an array) to
   // the running sandbox; a refusal fails the test.
   void AddSandboxFaults(const std::string& rules_json) const;
+  // The /metrics text of service `name` (e.g. "sms-worker"); one that does not answer fails the
+  // test.
+  std::string Metrics(const std::string& name) const;
   // Posts an SMS from `from` to the suite's number to ingress's inbound webhook, signed as Twilio
   // would (a STOP, a START, an ACK ...); a refusal fails the test.
   void ReceiveSms(const std::string& from, const std::string& body) const;

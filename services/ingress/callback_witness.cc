@@ -1,0 +1,46 @@
+#include "services/ingress/callback_witness.h"
+
+#include <condition_variable>
+
+namespace klaxon::ingress {
+
+CallbackWitness::CallbackWitness(callbacks::CallbackLedger& ledger, WebhookTelemetry& telemetry,
+                                 timing::Clock& clock)
+    : ledger_(ledger), telemetry_(telemetry), clock_(clock) {}
+
+absl::Status CallbackWitness::RecordFinal(std::string_view sid) { return ledger_.RecordFinal(sid); }
+
+void CallbackWitness::NoteLoss() {
+  {
+    std::lock_guard lock(mutex_);
+    unwritten_ = true;
+  }
+  telemetry_.OnCallbacksMayBeLost(clock_.Now());
+}
+
+absl::Status CallbackWitness::Flush() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!unwritten_) return absl::OkStatus();
+    unwritten_ = false;
+  }
+  // A loss noted while this write runs is noted again and written by the next Flush.
+  absl::Status written = ledger_.RecordLoss(clock_.Now());
+  if (!written.ok()) {
+    std::lock_guard lock(mutex_);
+    unwritten_ = true;
+  }
+  return written;
+}
+
+void CallbackWitness::Run(std::stop_token stop, absl::Duration interval) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  while (!stop.stop_requested()) {
+    Flush().IgnoreError();  // kept for the next round; the refusals themselves are counted
+    wake.wait_for(lock, stop, absl::ToChronoMilliseconds(interval), [] { return false; });
+  }
+}
+
+}  // namespace klaxon::ingress
