@@ -25,7 +25,7 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev libphonenumber-dev nlohmann-json3-dev libabsl-dev libcli11-dev
   libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
   clang libclang-rt-14-dev clang-format
-  postgresql redis-server default-jre-headless maven nodejs npm curl
+  postgresql redis-server default-jre-headless maven nodejs npm curl jq
   buildah mmdebstrap prometheus kubernetes-client stunnel4
 )
 # buildah and mmdebstrap build the container images (scripts/images.sh); kubectl renders the
