@@ -163,7 +163,8 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
 
     ASSERT_NO_FATAL_FAILURE(kafka_.Run());
     // What was kept survived the outage, and what was answered 503 was not published after all.
-    EXPECT_EQ(topic_->EndOffset().value_or(-1), kept);
+    const absl::StatusOr<int64_t> end = topic_->EndOffset();
+    EXPECT_EQ(end.value_or(-1), kept) << end.status();
     // Twilio retries each callback unchanged. Until ingress's producer has reconnected
     // (librdkafka backs off up to 10 s between attempts) a retry may still get 503, nothing else.
     const absl::Time deadline = absl::Now() + absl::Seconds(60);

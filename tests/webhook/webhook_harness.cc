@@ -157,14 +157,20 @@ absl::StatusOr<std::unique_ptr<TwilioEventTopic>> TwilioEventTopic::Create(
 TwilioEventTopic::~TwilioEventTopic() { rd_kafka_consumer_close(client_.get()); }
 
 absl::StatusOr<int64_t> TwilioEventTopic::EndOffset(absl::Duration timeout) {
-  int64_t low = 0;
-  int64_t high = 0;
-  const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
-      client_.get(), topic_.c_str(), 0, &low, &high, kafka::ToTimeoutMs(timeout));
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return kafka::KafkaErrorToStatus(error, absl::StrCat("end offset of ", topic_));
+  // Right after a broker restart this client may still be backing off its reconnection (up to
+  // librdkafka's 10 s), so a failed query is asked again until the deadline.
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+        client_.get(), topic_.c_str(), 0, &low, &high, kafka::ToTimeoutMs(deadline - absl::Now()));
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
+    if (absl::Now() >= deadline) {
+      return kafka::KafkaErrorToStatus(error, absl::StrCat("end offset of ", topic_));
+    }
+    absl::SleepFor(absl::Milliseconds(200));
   }
-  return high;
 }
 
 absl::StatusOr<std::vector<PublishedEvent>> TwilioEventTopic::ReadAll(absl::Duration timeout) {

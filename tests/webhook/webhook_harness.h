@@ -118,8 +118,9 @@ class TwilioEventTopic {
   TwilioEventTopic(const TwilioEventTopic&) = delete;
   TwilioEventTopic& operator=(const TwilioEventTopic&) = delete;
 
-  // The offset the next event will get, i.e. how many events the topic holds.
-  absl::StatusOr<int64_t> EndOffset(absl::Duration timeout = absl::Seconds(10));
+  // The offset the next event will get, i.e. how many events the topic holds; asked again until
+  // `timeout` while the broker does not answer (it may just have restarted).
+  absl::StatusOr<int64_t> EndOffset(absl::Duration timeout = absl::Seconds(30));
   // Every event from offset 0 to EndOffset(); kInternal names an offset whose value is not a
   // TwilioEvent.
   absl::StatusOr<std::vector<PublishedEvent>> ReadAll(absl::Duration timeout = absl::Seconds(30));
