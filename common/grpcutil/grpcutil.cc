@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -14,6 +15,11 @@ namespace {
 // Both enums are the canonical code space 0 (OK) to 16 (UNAUTHENTICATED).
 constexpr int kMaxCanonicalCode = 16;
 
+// Where WithRetryPushback keeps the hint on an absl::Status: milliseconds, decimal.
+constexpr char kRetryPushbackPayload[] = "type.klaxon.dev/retry-pushback-ms";
+// gRPC's own trailer for it (gRFC A6, client retries).
+constexpr char kRetryPushbackTrailer[] = "grpc-retry-pushback-ms";
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -22,6 +28,29 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code > 0 && code <= kMaxCanonicalCode ? static_cast<grpc::StatusCode>(code)
                                                             : grpc::StatusCode::UNKNOWN,
                       std::string(status.message()));
+}
+
+absl::Status WithRetryPushback(absl::Status status, absl::Duration after) {
+  status.SetPayload(kRetryPushbackPayload,
+                    absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(after))));
+  return status;
+}
+
+std::optional<absl::Duration> RetryPushback(const absl::Status& status) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kRetryPushbackPayload);
+  int64_t milliseconds = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &milliseconds)) {
+    return std::nullopt;
+  }
+  return absl::Milliseconds(milliseconds);
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext& context) {
+  if (const std::optional<absl::Duration> after = RetryPushback(status); after.has_value()) {
+    context.AddTrailingMetadata(kRetryPushbackTrailer,
+                                absl::StrCat(absl::ToInt64Milliseconds(*after)));
+  }
+  return ToGrpcStatus(status);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

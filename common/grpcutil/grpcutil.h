@@ -6,13 +6,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 
 namespace klaxon::grpcutil {
@@ -20,6 +23,14 @@ namespace klaxon::grpcutil {
 // Codes map 1:1 (gRPC and absl share the canonical code space); the message is kept.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// A retry hint on a refusal ("overloaded, try again in a second"). A server answers it as gRPC's
+// grpc-retry-pushback-ms trailer, which a client's retry policy honours (gRFC A6).
+absl::Status WithRetryPushback(absl::Status status, absl::Duration after);
+// The hint `status` carries, if any.
+std::optional<absl::Duration> RetryPushback(const absl::Status& status);
+// ToGrpcStatus, with the status's retry hint (if any) added to `context`'s trailers.
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext& context);
 
 struct ServerOptions {
   std::string address{};  // "host:port" or "[v6]:port"; port 0 picks a free port

@@ -410,6 +410,37 @@ TEST_F(KafkaIntegrationTest, WatermarksAnswerWithoutWaitingBehindAnIdleConsumers
   }
 }
 
+TEST_F(KafkaIntegrationTest, GroupBacklogCountsWhatTheGroupHasNotCommittedOnEveryPartition) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  for (int i = 0; i < 6; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "before"));
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_, .group_id = group_});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+
+  // A group that committed nothing yet will read everything: all of it is backlog.
+  absl::StatusOr<int64_t> backlog = (*watermarks)->GroupBacklog(topic_, absl::Seconds(10));
+  ASSERT_TRUE(backlog.ok()) << backlog.status();
+  EXPECT_EQ(*backlog, 6);
+
+  // Once the group handled and committed those, only what came after is.
+  RecordingHandler handler;
+  ASSERT_TRUE(ConsumeUntil(handler, [](const auto& seen) { return seen.size() >= 6; }));
+  for (int i = 0; i < 4; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "after"));
+  backlog = (*watermarks)->GroupBacklog(topic_, absl::Seconds(10));
+  ASSERT_TRUE(backlog.ok()) << backlog.status();
+  EXPECT_EQ(*backlog, 4);
+}
+
+TEST_F(KafkaIntegrationTest, GroupBacklogNeedsAGroup) {
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+  EXPECT_EQ((*watermarks)->GroupBacklog("any", absl::Seconds(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
   publisher_ = NewPublisher();

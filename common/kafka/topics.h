@@ -18,6 +18,12 @@
 
 namespace klaxon::kafka {
 
+// The consumer group a worker service ("sms-worker", "voice-worker") reads its requests in:
+// "klaxon-<service>". Ingress reads the group's lag for admission control.
+inline std::string WorkerGroup(std::string_view service) {
+  return "klaxon-" + std::string(service);
+}
+
 inline constexpr std::string_view kSmsRequests = "klaxon.sms.requests";
 inline constexpr std::string_view kVoiceRequests = "klaxon.voice.requests";
 inline constexpr std::string_view kTwilioEvents = "klaxon.twilio.events";

@@ -17,17 +17,21 @@ constexpr int kPollIntervalMs = 100;
 // The high watermark of `topic`/`partition` as `client` sees it, asking again while the
 // partition's leader moves (a topic just created answers "not leader" for a moment), within
 // `timeout`.
-absl::StatusOr<int64_t> QueryHighWatermark(rd_kafka_t* client, const std::string& topic,
+struct Watermarks {
+  int64_t low = 0;
+  int64_t high = 0;
+};
+
+absl::StatusOr<Watermarks> QueryWatermarks(rd_kafka_t* client, const std::string& topic,
                                            int32_t partition, absl::Duration timeout) {
   constexpr absl::Duration kLeaderRetry = absl::Milliseconds(50);
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    int64_t low = 0;
-    int64_t high = 0;
+    Watermarks marks;
     const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
-        client, topic.c_str(), partition, &low, &high,
+        client, topic.c_str(), partition, &marks.low, &marks.high,
         ToTimeoutMs(std::max(deadline - absl::Now(), absl::ZeroDuration())));
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return high;
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return marks;
     const bool leader_moving = error == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
                                error == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
     if (!leader_moving || absl::Now() + kLeaderRetry >= deadline) {
@@ -43,9 +47,12 @@ absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
     WatermarksOptions options) {
   if (options.brokers.empty()) return absl::InvalidArgumentError("no kafka brokers given");
   if (!options.log) options.log = StderrLog();
-  // A consumer client with no group and nothing assigned: it fetches nothing.
+  // A consumer client with nothing assigned: it fetches nothing. With a group it can read the
+  // group's committed offsets, without joining it (it never subscribes).
+  std::map<std::string, std::string> properties;
+  if (!options.group_id.empty()) properties["group.id"] = options.group_id;
   absl::StatusOr<ConfPtr> conf =
-      MakeClientConf(options.brokers, options.security, options.client_id, {});
+      MakeClientConf(options.brokers, options.security, options.client_id, properties);
   if (!conf.ok()) return conf.status();
   // The callbacks reach the object through the configuration's opaque, so it must exist before
   // its client.
@@ -67,12 +74,45 @@ KafkaWatermarks::~KafkaWatermarks() {
 
 absl::StatusOr<int64_t> KafkaWatermarks::HighWatermark(const std::string& topic, int32_t partition,
                                                        absl::Duration timeout) {
-  return QueryHighWatermark(client_.get(), topic, partition, timeout);
+  absl::StatusOr<Watermarks> marks = QueryWatermarks(client_.get(), topic, partition, timeout);
+  if (!marks.ok()) return marks.status();
+  return marks->high;
 }
 
 absl::StatusOr<int32_t> KafkaWatermarks::PartitionCount(const std::string& topic,
                                                         absl::Duration timeout) {
   return FetchPartitionCount(client_.get(), topic, timeout);
+}
+
+absl::StatusOr<int64_t> KafkaWatermarks::GroupBacklog(const std::string& topic,
+                                                      absl::Duration timeout) {
+  if (options_.group_id.empty()) {
+    return absl::FailedPreconditionError("GroupBacklog needs WatermarksOptions.group_id");
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  auto left = [deadline] { return std::max(deadline - absl::Now(), absl::ZeroDuration()); };
+  absl::StatusOr<int32_t> partitions = FetchPartitionCount(client_.get(), topic, timeout);
+  if (!partitions.ok()) return partitions.status();
+  PartitionListPtr committed(rd_kafka_topic_partition_list_new(*partitions));
+  for (int32_t partition = 0; partition < *partitions; ++partition) {
+    rd_kafka_topic_partition_list_add(committed.get(), topic.c_str(), partition);
+  }
+  if (const rd_kafka_resp_err_t error =
+          rd_kafka_committed(client_.get(), committed.get(), ToTimeoutMs(left()));
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(
+        error, absl::StrCat("committed offsets of group ", options_.group_id, " on ", topic));
+  }
+  int64_t backlog = 0;
+  for (int i = 0; i < committed->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = committed->elems[i];
+    absl::StatusOr<Watermarks> marks =
+        QueryWatermarks(client_.get(), topic, partition.partition, left());
+    if (!marks.ok()) return marks.status();
+    const int64_t start = partition.offset >= 0 ? partition.offset : marks->low;
+    backlog += std::max<int64_t>(marks->high - start, 0);
+  }
+  return backlog;
 }
 
 void KafkaWatermarks::OnKafkaLog(std::string_view level, std::string_view detail) {

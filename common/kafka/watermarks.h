@@ -4,6 +4,10 @@
 // arrives it keeps a fetch waiting at each broker (fetch.wait.max.ms, 500 ms by default), and a
 // broker answers one request per connection at a time, so a watermark query sent on that client
 // waits behind the fetch. This client never fetches, so a query costs one round trip.
+//
+// Given a consumer group (which it only reads, never joins), it also says how many messages of a
+// topic that group has not committed yet: what ingress's admission control calls the workers'
+// backlog.
 
 #include <librdkafka/rdkafka.h>
 
@@ -24,6 +28,7 @@ struct WatermarksOptions {
   std::string brokers = {};  // host:port[,host:port]
   Security security = {};    // TLS and SASL (common/kafka/security.h)
   std::string client_id = "klaxon";
+  std::string group_id = {};  // the group whose backlog GroupBacklog() reads; none: not asked
   LogFn log = StderrLog();
 };
 
@@ -43,6 +48,12 @@ class KafkaWatermarks final : private ClientEvents {
 
   // How many partitions `topic` has; with PartitionForKey() it says where a key's messages are.
   absl::StatusOr<int32_t> PartitionCount(const std::string& topic, absl::Duration timeout);
+
+  // How many messages of `topic` the group (WatermarksOptions::group_id) has not committed: over
+  // its partitions, the high watermark minus the committed offset (minus the low watermark where
+  // the group committed nothing yet, since it will start there). kFailedPrecondition without a
+  // group.
+  absl::StatusOr<int64_t> GroupBacklog(const std::string& topic, absl::Duration timeout);
 
  private:
   explicit KafkaWatermarks(WatermarksOptions options) : options_(std::move(options)) {}

@@ -1,6 +1,7 @@
 #include "services/ingress/alert_intake.h"
 
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -62,6 +63,12 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
                                                       const SendAlertRequest& request) {
   absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request);
   if (!alert.ok()) return alert.status();
+  std::optional<IntakeAdmission::Ticket> in_flight;
+  if (options_.admission != nullptr) {
+    absl::StatusOr<IntakeAdmission::Ticket> admitted = options_.admission->Admit(request.channel());
+    if (!admitted.ok()) return admitted.status();
+    in_flight.emplace(*std::move(admitted));
+  }
 
   const IdempotencyRecord candidate{
       .alert_id = new_alert_id_(),

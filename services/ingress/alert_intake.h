@@ -18,6 +18,7 @@
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/caller_quota.h"
 #include "services/ingress/idempotency_store.h"
+#include "services/ingress/intake_admission.h"
 #include "services/ingress/send_alert_validation.h"
 
 namespace klaxon::ingress {
@@ -32,6 +33,9 @@ struct IntakeOptions {
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration idempotency_window = absl::Hours(24);
   CallerQuota* quota = nullptr;  // borrowed; none: callers are not limited
+  // Borrowed; none: every valid request is taken in. Above capacity a request is refused with
+  // RESOURCE_EXHAUSTED before it costs a round trip (intake_admission.h).
+  IntakeAdmission* admission = nullptr;
   // Borrowed; none: every channel is on. A new alert for a channel an operator switched off is
   // refused with FAILED_PRECONDITION naming the switch (docs/adr/0012); a repeat of an alert
   // already accepted still answers with its id.

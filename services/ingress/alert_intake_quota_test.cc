@@ -1,46 +1,20 @@
 // AlertIntake with a caller quota: where SendAlert charges it, and what a caller over it hears.
 #include <gtest/gtest.h>
 
-#include "common/messaging/testing/fake_publisher.h"
-#include "common/transit/testing.h"
-#include "services/ingress/alert_intake.h"
 #include "services/ingress/in_memory_caller_quota.h"
-#include "services/ingress/in_memory_idempotency_store.h"
+#include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
 namespace {
 
-class IgnoringObserver final : public IntakeObserver {
- public:
-  void OnAccepted(std::string_view, const alerts::v1::SendAlertRequest&, std::string_view, bool,
-                  absl::Duration) override {}
-  void OnRejected(std::string_view, const absl::Status&) override {}
-};
+using testing::Request;
 
 class AlertIntakeQuotaTest : public ::testing::Test {
  protected:
-  static alerts::v1::SendAlertRequest Request(std::string key) {
-    alerts::v1::SendAlertRequest request;
-    request.set_channel(types::v1::CHANNEL_SMS);
-    request.set_recipient("+14155552671");
-    request.set_text("disk full");
-    request.set_idempotency_key(std::move(key));
-    return request;
-  }
-
   InMemoryCallerQuota quota_{1};
-  InMemoryIdempotencyStore store_;
-  messaging::FakePublisher publisher_;
-  IgnoringObserver observer_;
-  int minted_ = 0;
-  transit::testing::TestTransit transit_;
-  AlertIntake intake_{{.topics = {.sms = "t.sms", .voice = "t.voice"}, .quota = &quota_},
-                      store_,
-                      publisher_,
-                      transit_.cipher(),
-                      observer_,
-                      [this] { return "alert-" + std::to_string(++minted_); },
-                      [] { return absl::FromUnixSeconds(1'700'000'000); }};
+  testing::IntakeHarness harness_{{.quota = &quota_}};
+  AlertIntake& intake_ = harness_.intake();
+  messaging::FakePublisher& publisher_ = harness_.publisher();
 };
 
 TEST_F(AlertIntakeQuotaTest, CallerOverQuotaIsRefusedWithResourceExhausted) {

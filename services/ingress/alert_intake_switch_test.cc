@@ -3,32 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "common/channels/in_memory_channel_switches.h"
-#include "common/messaging/testing/fake_publisher.h"
-#include "common/transit/testing.h"
-#include "services/ingress/alert_intake.h"
-#include "services/ingress/in_memory_idempotency_store.h"
+#include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
 namespace {
 
-class IgnoringObserver final : public IntakeObserver {
- public:
-  void OnAccepted(std::string_view, const alerts::v1::SendAlertRequest&, std::string_view, bool,
-                  absl::Duration) override {}
-  void OnRejected(std::string_view, const absl::Status&) override {}
-};
+using testing::Request;
 
 class AlertIntakeSwitchTest : public ::testing::Test {
  protected:
-  static alerts::v1::SendAlertRequest Request(std::string key, types::v1::Channel channel) {
-    alerts::v1::SendAlertRequest request;
-    request.set_channel(channel);
-    request.set_recipient("+14155552671");
-    request.set_text("disk full");
-    request.set_idempotency_key(std::move(key));
-    return request;
-  }
-
   void Switch(types::v1::Channel channel, bool on) {
     ASSERT_TRUE((on ? store_.TurnOn(channel) : store_.TurnOff(channel, "carrier outage")).ok());
     ASSERT_TRUE(switches_.Refresh().ok());
@@ -40,18 +23,9 @@ class AlertIntakeSwitchTest : public ::testing::Test {
   log::Logger logger_{{.service = "test"}, redactor_, sink_};
   prometheus::Registry registry_;
   channels::ChannelSwitchboard switches_{store_, logger_, registry_};
-  InMemoryIdempotencyStore idempotency_;
-  messaging::FakePublisher publisher_;
-  IgnoringObserver observer_;
-  int minted_ = 0;
-  transit::testing::TestTransit transit_;
-  AlertIntake intake_{{.topics = {.sms = "t.sms", .voice = "t.voice"}, .switches = &switches_},
-                      idempotency_,
-                      publisher_,
-                      transit_.cipher(),
-                      observer_,
-                      [this] { return "alert-" + std::to_string(++minted_); },
-                      [] { return absl::FromUnixSeconds(1'700'000'000); }};
+  testing::IntakeHarness harness_{{.switches = &switches_}};
+  AlertIntake& intake_ = harness_.intake();
+  messaging::FakePublisher& publisher_ = harness_.publisher();
 };
 
 TEST_F(AlertIntakeSwitchTest, SwitchedOffChannelIsRefusedNamingTheSwitch) {

@@ -14,7 +14,8 @@ grpc::Status IntakeService::SendAlert(grpc::ServerContext* context,
   absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys_, *context);
   if (!caller.ok()) return grpcutil::ToGrpcStatus(caller.status());
   absl::StatusOr<alerts::v1::SendAlertResponse> accepted = intake_.Send(*caller, *request);
-  if (!accepted.ok()) return grpcutil::ToGrpcStatus(accepted.status());
+  // A refusal for overload carries its retry hint as the grpc-retry-pushback-ms trailer.
+  if (!accepted.ok()) return grpcutil::ToGrpcStatus(accepted.status(), *context);
   *response = *std::move(accepted);
   return grpc::Status::OK;
 }

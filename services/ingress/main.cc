@@ -9,6 +9,8 @@
 #include <optional>
 #include <stop_token>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,7 @@
 #include "common/ids/uuid.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
+#include "common/kafka/watermarks.h"
 #include "common/lifecycle/shutdown_signal.h"
 #include "common/limits/rate.h"
 #include "common/redis/redis_client.h"
@@ -31,10 +34,13 @@
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/ingress/backlog_monitor.h"
 #include "services/ingress/callback_witness.h"
 #include "services/ingress/client_address.h"
+#include "services/ingress/intake_admission.h"
 #include "services/ingress/intake_service.h"
 #include "services/ingress/intake_telemetry.h"
+#include "services/ingress/kafka_backlog_source.h"
 #include "services/ingress/redis_callback_dedupe.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "services/ingress/redis_idempotency_store.h"
@@ -152,6 +158,7 @@ struct Settings {
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
   std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
+  AdmissionOptions admission;
   WebhookSettings webhook;
 };
 
@@ -166,7 +173,11 @@ Settings ReadSettings() {
       .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
                                          absl::Milliseconds(100), absl::Seconds(60)),
       .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
-                                        absl::ZeroDuration(), absl::Milliseconds(100))};
+                                        absl::ZeroDuration(), absl::Milliseconds(100)),
+      .admission = {
+          .max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 256, 1, 100'000),
+          // 0 turns the backlog bound off.
+          .max_backlog = reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)}};
   settings.webhook = ReadWebhookSettings(reader);
   if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas =
           limits::ParseNamedRates(reader.Optional("KLAXON_CALLER_QUOTAS", ""));
@@ -237,12 +248,34 @@ int Run() {
   channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
   switches.Refresh().IgnoreError();
   std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
+  IntakeAdmission admission(settings.admission, (*runtime)->registry());
+  std::vector<std::unique_ptr<KafkaBacklogSource>> backlog_sources;
+  std::vector<WatchedBacklog> watched_backlogs;
+  for (const auto& [channel, worker, topic] :
+       {std::tuple{types::v1::CHANNEL_SMS, "sms-worker", kafka::kSmsRequests},
+        std::tuple{types::v1::CHANNEL_VOICE, "voice-worker", kafka::kVoiceRequests}}) {
+    auto watermarks = kafka::KafkaWatermarks::Create({.brokers = settings.common.kafka_brokers,
+                                                      .security = settings.common.kafka_security,
+                                                      .client_id = kService,
+                                                      .group_id = kafka::WorkerGroup(worker),
+                                                      .log = (*runtime)->KafkaLog()});
+    if (!watermarks.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(watermarks.status().message())}});
+      return 1;
+    }
+    backlog_sources.push_back(
+        std::make_unique<KafkaBacklogSource>(*std::move(watermarks), settings.common.Topic(topic)));
+    watched_backlogs.push_back({.channel = channel, .source = *backlog_sources.back()});
+  }
+  BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
+  std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
   AlertIntake intake(
       {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                   .voice = settings.common.Topic(kafka::kVoiceRequests)},
        .publish_timeout = settings.publish_timeout,
        // Without quotas SendAlert makes no round trip to Redis for them.
        .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+       .admission = &admission,
        .switches = &switches,
        .fingerprint_key = settings.common.pii_hmac_key},
       store, **publisher, transit, telemetry, [&minter] { return minter.Next(); },

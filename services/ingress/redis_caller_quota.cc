@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpcutil/grpcutil.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -43,9 +44,11 @@ absl::Status RedisCallerQuota::Admit(std::string_view caller) {
   }
   if (reply->integer == 0) return absl::OkStatus();
   const int64_t retry_seconds = (reply->integer + 999'999) / 1'000'000;
-  return absl::ResourceExhaustedError(
-      absl::StrCat("caller ", std::string(caller), " is over its quota of ",
-                   rate.Describe("alerts"), "; retry after ", retry_seconds, "s"));
+  return grpcutil::WithRetryPushback(
+      absl::ResourceExhaustedError(absl::StrCat("caller ", std::string(caller),
+                                                " is over its quota of ", rate.Describe("alerts"),
+                                                "; retry after ", retry_seconds, "s")),
+      absl::Seconds(retry_seconds));
 }
 
 }  // namespace klaxon::ingress

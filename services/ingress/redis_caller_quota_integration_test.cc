@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/grpcutil/grpcutil.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "tests/support/support.h"
 
@@ -40,6 +41,7 @@ TEST_F(RedisCallerQuotaTest, QuotaIsSharedByReplicasAndNamedWhenExceeded) {
   EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(over.message()),
               HasSubstr("caller pager is over its quota of 2 alerts per minute; retry after 30s"));
+  EXPECT_EQ(grpcutil::RetryPushback(over), absl::Seconds(30));
 }
 
 TEST_F(RedisCallerQuotaTest, UnlistedCallersGetTheDefault) {

@@ -1,0 +1,60 @@
+#pragma once
+// An AlertIntake over in-memory ports, for the unit tests of what SendAlert does around its core
+// (quotas, channel switches, admission control): the test sets the options it is about and reads
+// what was published.
+
+#include <string>
+#include <utility>
+
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/transit/testing.h"
+#include "services/ingress/alert_intake.h"
+#include "services/ingress/in_memory_idempotency_store.h"
+
+namespace klaxon::ingress::testing {
+
+class IgnoringObserver final : public IntakeObserver {
+ public:
+  void OnAccepted(std::string_view, const alerts::v1::SendAlertRequest&, std::string_view, bool,
+                  absl::Duration) override {}
+  void OnRejected(std::string_view, const absl::Status&) override {}
+};
+
+// A valid request under idempotency key `key`.
+inline alerts::v1::SendAlertRequest Request(std::string key,
+                                            types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(channel);
+  request.set_recipient("+14155552671");
+  request.set_text("disk full");
+  request.set_idempotency_key(std::move(key));
+  return request;
+}
+
+// Topics are preset; alert ids are alert-1, alert-2, ...; the clock stands still.
+class IntakeHarness {
+ public:
+  explicit IntakeHarness(IntakeOptions options)
+      : intake_(
+            WithTopics(std::move(options)), store_, publisher_, transit_.cipher(), observer_,
+            [this] { return "alert-" + std::to_string(++minted_); },
+            [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
+
+  AlertIntake& intake() { return intake_; }
+  messaging::FakePublisher& publisher() { return publisher_; }
+
+ private:
+  static IntakeOptions WithTopics(IntakeOptions options) {
+    options.topics = {.sms = "t.sms", .voice = "t.voice"};
+    return options;
+  }
+
+  InMemoryIdempotencyStore store_;
+  messaging::FakePublisher publisher_;
+  IgnoringObserver observer_;
+  int minted_ = 0;
+  transit::testing::TestTransit transit_;
+  AlertIntake intake_;
+};
+
+}  // namespace klaxon::ingress::testing
