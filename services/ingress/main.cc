@@ -175,7 +175,7 @@ Settings ReadSettings() {
       .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
                                         absl::ZeroDuration(), absl::Milliseconds(100)),
       .admission = {
-          .max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 256, 1, 100'000),
+          .max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 1024, 1, 100'000),
           // 0 turns the backlog bound off.
           .max_backlog = reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)}};
   settings.webhook = ReadWebhookSettings(reader);
