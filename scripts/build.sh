@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds one build tree, through ccache when it is installed.
 #   scripts/build.sh release   RelWithDebInfo in build/release (what scripts/run.sh runs)
-#   scripts/build.sh asan      Debug with ASan+UBSan in build/asan (what scripts/test.sh adds)
+#   scripts/build.sh asan      Debug with ASan+UBSan in build/asan (what scripts/test.sh adds),
+#                              without the load generators under bench/
 # A tree that is up to date costs one no-op ninja run.
 set -euo pipefail
 
@@ -10,7 +11,8 @@ readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "${1:-}" in
   release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   # Debug keeps assertions on and compiles faster; the sanitizers are what this tree is for.
-  asan) args=(-DCMAKE_BUILD_TYPE=Debug -DKLAXON_SANITIZE=address,undefined) ;;
+  # It only runs tests: the load generators under bench/ are for the release tree.
+  asan) args=(-DCMAKE_BUILD_TYPE=Debug -DKLAXON_SANITIZE=address,undefined -DKLAXON_BUILD_BENCH=OFF) ;;
   *)
     echo "usage: $0 release|asan" >&2
     exit 2
