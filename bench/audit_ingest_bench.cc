@@ -81,7 +81,7 @@ std::string RandomHex(absl::BitGen& gen, int bytes) {
 }
 
 // The three messages one SMS alert makes on its way to "delivered", as ingress and the worker
-// publish them (services/ingress/alert_intake.cc, common/delivery/dispatcher.cc,
+// publish them (services/ingress/alert_intake.cc, services/delivery/dispatcher.cc,
 // services/ingress/twilio_webhook.cc).
 std::vector<messaging::OutboundMessage> AlertEvents(const audit::Topics& topics, int64_t index,
                                                     absl::BitGen& gen,

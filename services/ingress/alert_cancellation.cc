@@ -14,7 +14,7 @@ using alerts::v1::CancelAlertRequest;
 using alerts::v1::CancelAlertResponse;
 
 AlertCancellation::AlertCancellation(CancellationOptions options, IdempotencyStore& owners,
-                                     delivery::StoppedAlerts& stopped,
+                                     stopped_alerts::StoppedAlerts& stopped,
                                      messaging::Publisher& publisher,
                                      CancellationObserver& observer,
                                      std::function<absl::Time()> now)
@@ -44,10 +44,10 @@ absl::StatusOr<CancelAlertResponse> AlertCancellation::Stop(std::string_view cal
     return absl::NotFoundError(
         "alert_id: no alert with this id was sent with your API key in the last day");
   }
-  absl::StatusOr<std::optional<delivery::StopReason>> before = stopped_.Find(alert_id);
+  absl::StatusOr<std::optional<stopped_alerts::StopReason>> before = stopped_.Find(alert_id);
   if (!before.ok()) return before.status();
-  absl::StatusOr<delivery::StopReason> holding =
-      stopped_.Stop(alert_id, delivery::StopReason::kCancelled, options_.keep_stop_for);
+  absl::StatusOr<stopped_alerts::StopReason> holding =
+      stopped_.Stop(alert_id, stopped_alerts::StopReason::kCancelled, options_.keep_stop_for);
   if (!holding.ok()) return holding.status();
   // Published on every call, a retry's too: the first publish may be the one that failed, and
   // audit folds a repeated cancel_requested into the same record.
@@ -57,14 +57,14 @@ absl::StatusOr<CancelAlertResponse> AlertCancellation::Stop(std::string_view cal
   }
   CancelAlertResponse response;
   response.set_already_cancelled(before->has_value() &&
-                                 **before == delivery::StopReason::kCancelled);
+                                 **before == stopped_alerts::StopReason::kCancelled);
   observer_.OnCancelled(caller, alert_id, response.already_cancelled(), *holding);
   return response;
 }
 
 absl::Status AlertCancellation::PublishCancelRequested(const AlertOwner& owner,
                                                        std::string_view alert_id,
-                                                       delivery::StopReason stopped_by) {
+                                                       stopped_alerts::StopReason stopped_by) {
   events::v1::DeliveryEvent event;
   events::v1::EventHeader& header = *event.mutable_header();
   header.set_alert_id(std::string(alert_id));
@@ -74,7 +74,7 @@ absl::Status AlertCancellation::PublishCancelRequested(const AlertOwner& owner,
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(now_());
   event.mutable_cancel_requested()->set_reason(
-      stopped_by == delivery::StopReason::kAcknowledged
+      stopped_by == stopped_alerts::StopReason::kAcknowledged
           ? "cancelled by the caller after the recipient acknowledged"
           : "cancelled by the caller");
   absl::Status status = publisher_.Publish(

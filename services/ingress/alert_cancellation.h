@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/delivery/stopped_alerts.h"
 #include "common/messaging/message.h"
+#include "common/stopped_alerts/stopped_alerts.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/idempotency_store.h"
 
@@ -32,7 +32,7 @@ class CancellationObserver {
   virtual ~CancellationObserver() = default;
   // `stopped_by` is the stop that holds: kAcknowledged when the recipient acknowledged first.
   virtual void OnCancelled(std::string_view caller, std::string_view alert_id,
-                           bool already_cancelled, delivery::StopReason stopped_by) = 0;
+                           bool already_cancelled, stopped_alerts::StopReason stopped_by) = 0;
   virtual void OnCancelRefused(std::string_view caller, const absl::Status& status) = 0;
 };
 
@@ -40,7 +40,7 @@ class AlertCancellation {
  public:
   // Every reference is borrowed and must outlive this object.
   AlertCancellation(CancellationOptions options, IdempotencyStore& owners,
-                    delivery::StoppedAlerts& stopped, messaging::Publisher& publisher,
+                    stopped_alerts::StoppedAlerts& stopped, messaging::Publisher& publisher,
                     CancellationObserver& observer, std::function<absl::Time()> now);
 
   //   kInvalidArgument  alert_id is not a canonical UUID
@@ -54,11 +54,11 @@ class AlertCancellation {
   absl::StatusOr<alerts::v1::CancelAlertResponse> Stop(
       std::string_view caller, const alerts::v1::CancelAlertRequest& request);
   absl::Status PublishCancelRequested(const AlertOwner& owner, std::string_view alert_id,
-                                      delivery::StopReason stopped_by);
+                                      stopped_alerts::StopReason stopped_by);
 
   const CancellationOptions options_;
   IdempotencyStore& owners_;
-  delivery::StoppedAlerts& stopped_;
+  stopped_alerts::StoppedAlerts& stopped_;
   messaging::Publisher& publisher_;
   CancellationObserver& observer_;
   const std::function<absl::Time()> now_;

@@ -3,15 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/stopped_alerts/in_memory_stopped_alerts.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/in_memory_idempotency_store.h"
 
 namespace klaxon::ingress {
 namespace {
 
-using delivery::StopReason;
+using stopped_alerts::StopReason;
 using ::testing::HasSubstr;
 
 constexpr char kAlertId[] = "0190f5d2-3c4b-7a00-8000-000000000001";
@@ -48,7 +48,7 @@ class AlertCancellationTest : public ::testing::Test {
   }
 
   InMemoryIdempotencyStore owners_;
-  delivery::InMemoryStoppedAlerts stopped_;
+  stopped_alerts::InMemoryStoppedAlerts stopped_;
   messaging::FakePublisher publisher_;
   RecordingObserver observer_;
   AlertCancellation cancellation_;

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "common/auth/api_keys.h"
-#include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/stopped_alerts/in_memory_stopped_alerts.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -25,7 +25,7 @@ constexpr char kApiKey[] = "intake-service-test-key";
 
 class NoCancellations final : public CancellationObserver {
  public:
-  void OnCancelled(std::string_view, std::string_view, bool, delivery::StopReason) override {}
+  void OnCancelled(std::string_view, std::string_view, bool, stopped_alerts::StopReason) override {}
   void OnCancelRefused(std::string_view, const absl::Status&) override {}
 };
 
@@ -52,7 +52,7 @@ class IntakeServiceTest : public ::testing::Test {
                              registry_};
   testing::IntakeHarness harness_{{.admission = &admission_}};
   InMemoryIdempotencyStore owners_;
-  delivery::InMemoryStoppedAlerts stopped_;
+  stopped_alerts::InMemoryStoppedAlerts stopped_;
   NoCancellations cancellations_;
   AlertCancellation cancellation_{
       {.topic = "t.delivery"}, owners_,        stopped_,

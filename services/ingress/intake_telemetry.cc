@@ -64,10 +64,11 @@ void IntakeTelemetry::OnRejected(std::string_view caller, const absl::Status& st
 }
 
 void IntakeTelemetry::OnCancelled(std::string_view caller, std::string_view alert_id,
-                                  bool already_cancelled, delivery::StopReason stopped_by) {
-  const char* result = stopped_by == delivery::StopReason::kAcknowledged ? "already_acknowledged"
-                       : already_cancelled                               ? "already_cancelled"
-                                                                         : "cancelled";
+                                  bool already_cancelled, stopped_alerts::StopReason stopped_by) {
+  const bool acknowledged = stopped_by == stopped_alerts::StopReason::kAcknowledged;
+  const char* result = acknowledged        ? "already_acknowledged"
+                       : already_cancelled ? "already_cancelled"
+                                           : "cancelled";
   cancels_.Add({{"caller", std::string(caller)}, {"result", result}}).Increment();
   logger_.Info(
       "alert_cancelled",

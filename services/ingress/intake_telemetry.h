@@ -23,7 +23,7 @@ class IntakeTelemetry final : public IntakeObserver, public CancellationObserver
                   absl::Duration publish_latency) override;
   void OnRejected(std::string_view caller, const absl::Status& status) override;
   void OnCancelled(std::string_view caller, std::string_view alert_id, bool already_cancelled,
-                   delivery::StopReason stopped_by) override;
+                   stopped_alerts::StopReason stopped_by) override;
   void OnCancelRefused(std::string_view caller, const absl::Status& status) override;
 
  private:

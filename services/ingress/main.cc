@@ -19,7 +19,6 @@
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
 #include "common/config/config.h"
-#include "common/delivery/redis_stopped_alerts.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/grpcutil/server_security.h"
 #include "common/ids/uuid.h"
@@ -31,6 +30,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
+#include "common/stopped_alerts/redis_stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
@@ -282,7 +282,7 @@ int Run() {
       [] { return absl::Now(); });
   // The logger's redactor, phone_tokens and the intake's fingerprint key hold their own copies.
   runtime::WipeSecret(settings.common.pii_hmac_key);
-  delivery::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
+  stopped_alerts::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
   AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
                                   .publish_timeout = settings.publish_timeout},
                                  store, stopped, **publisher, telemetry,

@@ -4,9 +4,9 @@
 // it, each at the time ingress received it so changes consumed out of order keep the latest wish.
 // Every other event is not the sms-worker's and is skipped.
 
-#include "common/delivery/suppression_list.h"
 #include "common/messaging/message.h"
 #include "common/transit/transit_cipher.h"
+#include "services/delivery/suppression_list.h"
 
 namespace klaxon::sms {
 

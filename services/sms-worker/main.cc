@@ -3,9 +3,9 @@
 
 #include <memory>
 
-#include "common/delivery/redis_suppression_list.h"
-#include "common/delivery/worker_main.h"
 #include "common/kafka/topics.h"
+#include "services/delivery/redis_suppression_list.h"
+#include "services/delivery/worker_main.h"
 #include "services/sms-worker/consent_handler.h"
 #include "services/sms-worker/twilio_message_sender.h"
 

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/delivery/twilio_outcome.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/delivery/twilio_outcome.h"
 
 namespace klaxon::sms {
 namespace {

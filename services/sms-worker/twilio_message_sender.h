@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/delivery/sender.h"
 #include "common/timing/clock.h"
 #include "common/twilio/twilio_rest_client.h"
+#include "services/delivery/sender.h"
 
 namespace klaxon::sms {
 

@@ -121,7 +121,7 @@ absl::Status EscalationHandler::OnCallEnded(const TwilioEvent& event) {
     // Someone heard the alert: it is no longer in escalation, so a later ACK reply is not its.
     return ForgetRecipient(**request);
   }
-  absl::StatusOr<std::optional<delivery::StopReason>> stopped =
+  absl::StatusOr<std::optional<stopped_alerts::StopReason>> stopped =
       ports_.stopped.Find(event.header().alert_id());
   if (!stopped.ok()) return stopped.status();
   if (*stopped) return absl::OkStatus();
@@ -215,11 +215,11 @@ absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_
   // Without the request its deadline is unknown: keep the stop as long as any alert may live.
   const absl::Time keep_until =
       *request ? KeepUntil(**request, now) : now + absl::Hours(10) + kEscalationGrace;
-  absl::StatusOr<delivery::StopReason> stop =
-      ports_.stopped.Stop(alert_id, delivery::StopReason::kAcknowledged, keep_until - now);
+  absl::StatusOr<stopped_alerts::StopReason> stop =
+      ports_.stopped.Stop(alert_id, stopped_alerts::StopReason::kAcknowledged, keep_until - now);
   if (!stop.ok()) return stop.status();
   // Cancelled before the key press: the cancellation is the alert's end.
-  if (*stop != delivery::StopReason::kAcknowledged) return absl::OkStatus();
+  if (*stop != stopped_alerts::StopReason::kAcknowledged) return absl::OkStatus();
   if (*request) {
     if (absl::Status removed = ForgetRecipient(**request); !removed.ok()) {
       return removed;

@@ -11,11 +11,11 @@
 
 #include <string>
 
-#include "common/delivery/retry_scheduler.h"
-#include "common/delivery/stopped_alerts.h"
 #include "common/messaging/message.h"
+#include "common/stopped_alerts/stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
+#include "services/delivery/retry_scheduler.h"
 #include "services/voice-worker/escalation_store.h"
 
 namespace klaxon::voice {
@@ -39,7 +39,7 @@ struct EscalationOptions {
 struct EscalationPorts {
   EscalationStore& store;
   RecipientAlerts& recipients;
-  delivery::StoppedAlerts& stopped;
+  stopped_alerts::StoppedAlerts& stopped;
   delivery::RetryScheduler& scheduler;
   messaging::Publisher& publisher;
   timing::Clock& clock;

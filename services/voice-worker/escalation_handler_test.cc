@@ -6,8 +6,8 @@
 #include <map>
 #include <vector>
 
-#include "common/delivery/in_memory_stopped_alerts.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/stopped_alerts/in_memory_stopped_alerts.h"
 #include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "google/protobuf/util/time_util.h"
@@ -119,7 +119,7 @@ class EscalationHandlerTest : public ::testing::Test {
   transit::testing::TestTransit transit_;
   testing::InMemoryEscalationStore store_;
   testing::InMemoryRecipientAlerts recipients_;
-  delivery::InMemoryStoppedAlerts stopped_;
+  stopped_alerts::InMemoryStoppedAlerts stopped_;
   FakeRetryScheduler scheduler_;
   messaging::FakePublisher publisher_;
   EscalationHandler handler_{{.outcome_topic = kOutcomes, .sms_request_topic = kSmsRequests},
@@ -213,7 +213,7 @@ TEST_F(EscalationHandlerTest, ProgressOfACallTakesNoStep) {
 
 TEST_F(EscalationHandlerTest, StoppedAlertIsNotCalledAgain) {
   Remember(1, 3, false);
-  ASSERT_TRUE(stopped_.Stop(kAlert, delivery::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(stopped_.Stop(kAlert, stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
   ASSERT_TRUE(handler_.Handle(CallEnded(1, "no-answer")).ok());
   EXPECT_TRUE(scheduler_.scheduled.empty());
   EXPECT_TRUE(publisher_.published().empty());
@@ -237,7 +237,7 @@ TEST_F(EscalationHandlerTest, FailedSchedulingIsRetryableAndTheRetryTakesTheStep
 TEST_F(EscalationHandlerTest, KeyPressAcknowledgesAndStopsTheAlert) {
   Remember(2, 3, true);
   ASSERT_TRUE(handler_.Handle(KeyPress(2)).ok());
-  EXPECT_EQ(*stopped_.Find(kAlert), delivery::StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kAlert), stopped_alerts::StopReason::kAcknowledged);
   EXPECT_GE(stopped_.last_keep_for(), absl::Hours(1));
   const std::vector<DeliveryEvent> outcomes = Outcomes();
   ASSERT_EQ(outcomes.size(), 1u);
@@ -255,7 +255,7 @@ TEST_F(EscalationHandlerTest, DuplicateKeyPressIsReportedOnce) {
 
 TEST_F(EscalationHandlerTest, KeyPressAfterACancelReportsNothing) {
   Remember(1, 3, false);
-  ASSERT_TRUE(stopped_.Stop(kAlert, delivery::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(stopped_.Stop(kAlert, stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
   ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
   EXPECT_TRUE(publisher_.published().empty());
 }
@@ -263,7 +263,7 @@ TEST_F(EscalationHandlerTest, KeyPressAfterACancelReportsNothing) {
 TEST_F(EscalationHandlerTest, AckReplyAcknowledgesTheRecipientsAlertInEscalation) {
   Remember(2, 3, false);
   ASSERT_TRUE(handler_.Handle(Reply("  ack\n")).ok());
-  EXPECT_EQ(*stopped_.Find(kAlert), delivery::StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kAlert), stopped_alerts::StopReason::kAcknowledged);
   const std::vector<DeliveryEvent> outcomes = Outcomes();
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(outcomes[0].outcome().kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);

@@ -5,8 +5,8 @@
 // ACK finds the alert. Remembering first means no callback can come back for a call whose
 // request is unknown.
 
-#include "common/delivery/sender.h"
 #include "common/timing/clock.h"
+#include "services/delivery/sender.h"
 #include "services/voice-worker/escalation_store.h"
 
 namespace klaxon::voice {

@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "common/delivery/worker_main.h"
 #include "common/kafka/topics.h"
+#include "services/delivery/worker_main.h"
 #include "services/voice-worker/escalation_handler.h"
 #include "services/voice-worker/escalation_sender.h"
 #include "services/voice-worker/redis_escalation_store.h"

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/delivery/twilio_outcome.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/delivery/twilio_outcome.h"
 
 namespace klaxon::voice {
 namespace {

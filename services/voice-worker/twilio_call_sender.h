@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "common/delivery/sender.h"
 #include "common/twilio/twilio_rest_client.h"
+#include "services/delivery/sender.h"
 
 namespace klaxon::voice {
 

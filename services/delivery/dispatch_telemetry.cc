@@ -1,0 +1,252 @@
+#include "services/delivery/dispatch_telemetry.h"
+
+#include <cctype>
+#include <utility>
+
+namespace klaxon::delivery {
+namespace {
+
+std::string_view ResultName(SendResult::Kind kind) {
+  switch (kind) {
+    case SendResult::Kind::kAccepted:
+      return "accepted";
+    case SendResult::Kind::kRejected:
+      return "rejected";
+    case SendResult::Kind::kRetryable:
+      return "retryable";
+    case SendResult::Kind::kUnknown:
+      return "unknown";
+    case SendResult::Kind::kSlowDown:
+      return "slow_down";
+  }
+  return "unknown";
+}
+
+// Twilio codes are a metric label only when they are ones Klaxon decides on; any other code is
+// "other", which keeps the label's values bounded.
+std::string CodeLabel(int code) {
+  switch (code) {
+    case 0:
+    case 20003:
+    case 20429:
+    case 21211:
+    case 21408:
+    case 21608:
+    case 21610:
+    case 21611:
+    case 21614:
+    case 21617:
+    case 30001:
+      return std::to_string(code);
+    default:
+      return "other";
+  }
+}
+
+std::string KindLabel(events::v1::DeliveryOutcome::Kind kind) {
+  std::string name = events::v1::DeliveryOutcome::Kind_Name(kind);
+  if (name.starts_with("KIND_")) name = name.substr(5);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+prometheus::Histogram::BucketBoundaries SecondsBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600};
+}
+
+}  // namespace
+
+DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& registry,
+                                     const log::Logger& logger)
+    : channel_(std::move(channel)),
+      twilio_requests_(prometheus::BuildCounter()
+                           .Name("klaxon_twilio_requests_total")
+                           .Help("Requests to Twilio by channel, result (accepted, rejected, "
+                                 "retryable, unknown) and Twilio error code")
+                           .Register(registry)),
+      twilio_latency_(prometheus::BuildHistogram()
+                          .Name("klaxon_twilio_request_duration_seconds")
+                          .Help("Time Twilio took to answer a create request")
+                          .Register(registry)
+                          .Add({{"channel", channel_}},
+                               prometheus::Histogram::BucketBoundaries{
+                                   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      settlements_(prometheus::BuildCounter()
+                       .Name("klaxon_delivery_settlements_total")
+                       .Help("Attempts with a lost answer read back from Twilio, by result")
+                       .Register(registry)),
+      status_checks_(prometheus::BuildCounter()
+                         .Name("klaxon_delivery_status_checks_total")
+                         .Help("Status checks of accepted attempts, in case their status callback "
+                               "was lost, by result: final_arrived and waiting (Twilio not "
+                               "read), final, pending, unreadable, expired")
+                         .Register(registry)),
+      status_reads_(prometheus::BuildCounter()
+                        .Name("klaxon_delivery_status_reads_total")
+                        .Help("Messages and calls status checks read from Twilio (GET "
+                              "Messages/{Sid} or Calls/{Sid}); per accepted attempt: divide by "
+                              "klaxon_delivery_outcomes_total{kind=\"accepted\"}")
+                        .Register(registry)
+                        .Add({{"channel", channel_}})),
+      status_recovered_at_(prometheus::BuildGauge()
+                               .Name("klaxon_delivery_status_recovered_timestamp_seconds")
+                               .Help("When a status check last read a final status from Twilio "
+                                     "whose callback had not arrived (Unix time)")
+                               .Register(registry)
+                               .Add({{"channel", channel_}})),
+      decisions_(prometheus::BuildCounter()
+                     .Name("klaxon_delivery_outcomes_total")
+                     .Help("Decisions on attempts by channel, outcome kind and Twilio error code")
+                     .Register(registry)),
+      alerts_(prometheus::BuildCounter()
+                  .Name("klaxon_delivery_alerts_total")
+                  .Help("Unique alerts: first attempts decided (compare with "
+                        "klaxon_twilio_requests_total for attempts)")
+                  .Register(registry)
+                  .Add({{"channel", channel_}})),
+      accept_latency_(prometheus::BuildHistogram()
+                          .Name("klaxon_delivery_accept_latency_seconds")
+                          .Help("From SendAlert's acceptance to Twilio's acceptance")
+                          .Register(registry)
+                          .Add({{"channel", channel_}}, SecondsBuckets())),
+      retry_delay_(prometheus::BuildHistogram()
+                       .Name("klaxon_delivery_retry_delay_seconds")
+                       .Help("Backoff of each retry scheduled on a tier")
+                       .Register(registry)
+                       .Add({{"channel", channel_}}, SecondsBuckets())),
+      deferred_(prometheus::BuildCounter()
+                    .Name("klaxon_delivery_deferred_total")
+                    .Help("Attempts deferred to a tier, by the limit that held them (or "
+                          "settlement of a lost answer)")
+                    .Register(registry)),
+      dead_lettered_(prometheus::BuildCounter()
+                         .Name("klaxon_delivery_dead_lettered_total")
+                         .Help("Requests sent to the DLQ, by cause (max_attempts, deadline)")
+                         .Register(registry)),
+      pacing_wait_(prometheus::BuildHistogram()
+                       .Name("klaxon_delivery_pacing_wait_seconds")
+                       .Help("Waits for the pacing slot and send-time guard before sending")
+                       .Register(registry)
+                       .Add({{"channel", channel_}}, SecondsBuckets())),
+      republished_(prometheus::BuildCounter()
+                       .Name("klaxon_outcomes_republished_total")
+                       .Help("Redelivered requests whose attempt was already done: the outcome "
+                             "was published again instead of sending twice")
+                       .Register(registry)
+                       .Add({{"channel", channel_}})),
+      handed_back_(prometheus::BuildCounter()
+                       .Name("klaxon_dispatch_handed_back_total")
+                       .Help("Requests handed back to be retried (Twilio throttling or 5xx, "
+                             "Redis or Kafka unavailable)")
+                       .Register(registry)
+                       .Add({{"channel", channel_}})),
+      logger_(logger) {}
+
+void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const SendResult& result,
+                               absl::Duration latency) {
+  twilio_requests_
+      .Add({{"channel", channel_},
+            {"result", std::string(ResultName(result.kind))},
+            {"code", CodeLabel(result.error_code)}})
+      .Increment();
+  twilio_latency_.Observe(absl::ToDoubleSeconds(latency));
+  logger_.Log(result.kind == SendResult::Kind::kAccepted ? log::Level::kInfo : log::Level::kWarn,
+              "twilio_answered",
+              {{"alert_id", request.header().alert_id()},
+               {"attempt", request.header().attempt()},
+               {"result", ResultName(result.kind)},
+               {"sid", result.sid},
+               {"code", result.error_code},
+               {"reason", result.reason},
+               {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
+}
+
+void DispatchTelemetry::OnSettled(const events::v1::AlertRequested& request,
+                                  const SendResult& result) {
+  settlements_.Add({{"channel", channel_}, {"result", std::string(ResultName(result.kind))}})
+      .Increment();
+  logger_.Info("attempt_settled", {{"alert_id", request.header().alert_id()},
+                                   {"attempt", request.header().attempt()},
+                                   {"result", ResultName(result.kind)},
+                                   {"sid", result.sid}});
+}
+
+void DispatchTelemetry::OnDecided(const events::v1::AlertRequested& request,
+                                  const events::v1::DeliveryOutcome& outcome) {
+  decisions_
+      .Add({{"channel", channel_},
+            {"kind", KindLabel(outcome.kind())},
+            {"code", CodeLabel(outcome.twilio_error_code())}})
+      .Increment();
+  if (request.header().attempt() <= 1) alerts_.Increment();
+}
+
+void DispatchTelemetry::OnAlertAccepted(const events::v1::AlertRequested&,
+                                        absl::Duration since_accepted) {
+  accept_latency_.Observe(absl::ToDoubleSeconds(since_accepted));
+}
+
+void DispatchTelemetry::OnRetryScheduled(const events::v1::AlertRequested& request,
+                                         absl::Duration delay) {
+  retry_delay_.Observe(absl::ToDoubleSeconds(delay));
+  logger_.Info("retry_scheduled", {{"alert_id", request.header().alert_id()},
+                                   {"attempt", request.header().attempt()},
+                                   {"delay_ms", absl::ToDoubleMilliseconds(delay)}});
+}
+
+void DispatchTelemetry::OnDeferred(const events::v1::AlertRequested& request,
+                                   const std::string& limit) {
+  deferred_.Add({{"channel", channel_}, {"limit", limit}}).Increment();
+  logger_.Info("attempt_deferred", {{"alert_id", request.header().alert_id()},
+                                    {"attempt", request.header().attempt()},
+                                    {"limit", limit}});
+}
+
+void DispatchTelemetry::OnDeadLettered(const events::v1::AlertRequested& request,
+                                       std::string_view cause) {
+  dead_lettered_.Add({{"channel", channel_}, {"cause", std::string(cause)}}).Increment();
+  logger_.Warn("dead_lettered", {{"alert_id", request.header().alert_id()},
+                                 {"attempt", request.header().attempt()},
+                                 {"cause", cause}});
+}
+
+void DispatchTelemetry::OnPacingWait(const events::v1::AlertRequested&, absl::Duration wait) {
+  pacing_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
+
+void DispatchTelemetry::OnSuppressFailed(const events::v1::AlertRequested& request,
+                                         const absl::Status& reason) {
+  logger_.Error("suppress_failed", {{"alert_id", request.header().alert_id()},
+                                    {"error", std::string(reason.message())}});
+}
+
+void DispatchTelemetry::OnOutcomeRepublished(const events::v1::AlertRequested& request) {
+  republished_.Increment();
+  logger_.Info("outcome_republished", {{"alert_id", request.header().alert_id()},
+                                       {"attempt", request.header().attempt()}});
+}
+
+void DispatchTelemetry::OnHandedBack(const events::v1::AlertRequested& request,
+                                     const absl::Status& reason) {
+  handed_back_.Increment();
+  logger_.Warn("delivery_handed_back", {{"alert_id", request.header().alert_id()},
+                                        {"attempt", request.header().attempt()},
+                                        {"error", std::string(reason.message())}});
+}
+
+void DispatchTelemetry::OnStatusRead(const events::v1::AlertRequested&) {
+  status_reads_.Increment();
+}
+
+void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
+                                        StatusCheckResult result) {
+  const std::string_view name = StatusCheckResultName(result);
+  status_checks_.Add({{"channel", channel_}, {"result", std::string(name)}}).Increment();
+  if (result == StatusCheckResult::kFinal) status_recovered_at_.SetToCurrentTime();
+  logger_.Info("status_checked", {{"alert_id", check.header().alert_id()},
+                                  {"attempt", check.header().attempt()},
+                                  {"result", name},
+                                  {"sid", check.check_sid()}});
+}
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,66 @@
+#pragma once
+// DispatchObserver for a worker: what an SRE asks of it. How many requests went to Twilio and
+// how they ended (by result and Twilio code), how long Twilio took, how often a redelivered
+// request only republished its outcome, and how often work was handed back for a retry; unique
+// alerts against attempts, decisions by kind, retries by delay, dead letters by cause, deferrals
+// by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For the status
+// checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes: reads
+// per accepted attempt), and when a read last found a final status whose callback never arrived.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+#include "common/log/log.h"
+#include "services/delivery/dispatcher.h"
+
+namespace klaxon::delivery {
+
+class DispatchTelemetry final : public DispatchObserver {
+ public:
+  // `channel` labels every series ("sms" or "voice").
+  DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
+
+  void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
+              absl::Duration latency) override;
+  void OnSettled(const events::v1::AlertRequested& request, const SendResult& result) override;
+  void OnDecided(const events::v1::AlertRequested& request,
+                 const events::v1::DeliveryOutcome& outcome) override;
+  void OnAlertAccepted(const events::v1::AlertRequested& request,
+                       absl::Duration since_accepted) override;
+  void OnRetryScheduled(const events::v1::AlertRequested& request, absl::Duration delay) override;
+  void OnDeferred(const events::v1::AlertRequested& request, const std::string& limit) override;
+  void OnDeadLettered(const events::v1::AlertRequested& request, std::string_view cause) override;
+  void OnPacingWait(const events::v1::AlertRequested& request, absl::Duration wait) override;
+  void OnSuppressFailed(const events::v1::AlertRequested& request,
+                        const absl::Status& reason) override;
+  void OnOutcomeRepublished(const events::v1::AlertRequested& request) override;
+  void OnHandedBack(const events::v1::AlertRequested& request, const absl::Status& reason) override;
+  void OnStatusRead(const events::v1::AlertRequested& check) override;
+  void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;
+
+ private:
+  const std::string channel_;
+  prometheus::Family<prometheus::Counter>& twilio_requests_;
+  prometheus::Histogram& twilio_latency_;
+  prometheus::Family<prometheus::Counter>& settlements_;
+  prometheus::Family<prometheus::Counter>& status_checks_;
+  prometheus::Counter& status_reads_;
+  prometheus::Gauge& status_recovered_at_;
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Counter& alerts_;
+  prometheus::Histogram& accept_latency_;
+  prometheus::Histogram& retry_delay_;
+  prometheus::Family<prometheus::Counter>& deferred_;
+  prometheus::Family<prometheus::Counter>& dead_lettered_;
+  prometheus::Histogram& pacing_wait_;
+  prometheus::Counter& republished_;
+  prometheus::Counter& handed_back_;
+  const log::Logger& logger_;
+};
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,554 @@
+#include "services/delivery/dispatcher.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/prototime/prototime.h"
+#include "common/twilio/statuses.h"
+
+namespace klaxon::delivery {
+
+using events::v1::AlertRequested;
+using events::v1::DeliveryOutcome;
+using transit::AlertPersonalData;
+
+namespace {
+
+// An unsettled attempt of an alert without a deadline is given up after the longest time to live
+// SendAlert allows.
+constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
+// Twilio may send a callback before its answer to the create reaches the worker, which stamps the
+// acceptance, and ingress's clock may be a little off the worker's: a loss recorded this long
+// before the acceptance may still be one of the attempt's callbacks.
+constexpr absl::Duration kLossBeforeAcceptance = absl::Seconds(5);
+constexpr int kUnsubscribedRecipient = 21610;
+
+using prototime::FromProto;
+using prototime::ToProto;
+
+absl::Time DeadlineOf(const AlertRequested& request) {
+  return request.has_deadline() ? FromProto(request.deadline()) : absl::InfiniteFuture();
+}
+
+DeliveryOutcome Outcome(DeliveryOutcome::Kind kind, std::string reason) {
+  DeliveryOutcome outcome;
+  outcome.set_kind(kind);
+  outcome.set_reason(std::move(reason));
+  return outcome;
+}
+
+std::string AttemptName(const AlertRequested& request) {
+  return absl::StrCat("attempt ", request.header().attempt(), " of alert ",
+                      request.header().alert_id());
+}
+
+}  // namespace
+
+DeliveryOutcome OutcomeOf(const SendResult& result) {
+  DeliveryOutcome outcome;
+  outcome.set_kind(result.kind == SendResult::Kind::kAccepted ? DeliveryOutcome::KIND_ACCEPTED
+                                                              : DeliveryOutcome::KIND_REJECTED);
+  outcome.set_twilio_sid(result.sid);
+  outcome.set_twilio_status(result.provider_status);
+  outcome.set_twilio_error_code(result.error_code);
+  outcome.set_reason(result.reason);
+  return outcome;
+}
+
+Dispatcher::Dispatcher(DispatcherOptions options, DispatcherPorts ports)
+    : options_(std::move(options)), ports_(ports) {}
+
+bool IsFinalStatus(const events::v1::TwilioEvent& event) {
+  switch (event.body_case()) {
+    case events::v1::TwilioEvent::kMessageStatus:
+      return twilio::IsFinalMessageStatus(event.message_status().message_status());
+    case events::v1::TwilioEvent::kCallStatus:
+      return twilio::IsFinalCallStatus(event.call_status().call_status());
+    default:
+      return false;
+  }
+}
+
+std::string_view StatusCheckResultName(StatusCheckResult result) {
+  switch (result) {
+    case StatusCheckResult::kFinalArrived:
+      return "final_arrived";
+    case StatusCheckResult::kWaiting:
+      return "waiting";
+    case StatusCheckResult::kFinal:
+      return "final";
+    case StatusCheckResult::kPending:
+      return "pending";
+    case StatusCheckResult::kUnreadable:
+      return "unreadable";
+    case StatusCheckResult::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
+  AlertRequested request;
+  if (!request.ParseFromString(message.value) || request.header().alert_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("message at ", message.topic, "/",
+                                                   message.partition, "@", message.offset,
+                                                   " is not an AlertRequested with an alert_id"));
+  }
+  if (!request.check_sid().empty()) return CheckStatus(request);
+  absl::StatusOr<AlertPersonalData> personal = ports_.transit.OpenAlert(request);
+  if (!personal.ok() && !absl::IsUnavailable(personal.status())) {
+    // Never deliverable: its transit key version was removed (crypto-shredded) or it was altered.
+    const DeliveryOutcome gave_up = Outcome(
+        DeliveryOutcome::KIND_GAVE_UP,
+        absl::StrCat("the recipient and text of ", AttemptName(request), " cannot be opened (",
+                     personal.status().message(), "); Twilio was not called"));
+    ports_.observer.OnDecided(request, gave_up);
+    return PublishOutcome(request, gave_up);
+  }
+  const AttemptKey key(request.header().alert_id(), request.header().attempt());
+  absl::StatusOr<DeliveryOutcome> outcome =
+      absl::UnavailableError(absl::StrCat(AttemptName(request), " is being handled already"));
+  if (!personal.ok()) {
+    outcome = personal.status();
+  } else if (Begin(key)) {
+    outcome = Deliver(request, *personal);
+    End(key);
+  }
+  // Scheduled for every accepted outcome, a republished one too, so that a check lost to a
+  // failed write is scheduled on the redelivery; a second check of one attempt changes nothing.
+  if (outcome.ok() && outcome->kind() == DeliveryOutcome::KIND_ACCEPTED) {
+    if (absl::Status scheduled = ScheduleStatusCheck(request, outcome->twilio_sid());
+        !scheduled.ok()) {
+      outcome =
+          absl::UnavailableError(absl::StrCat("the status check of ", AttemptName(request),
+                                              " could not be scheduled: ", scheduled.message()));
+    }
+  }
+  if (!outcome.ok()) {
+    ports_.observer.OnHandedBack(request, outcome.status());
+    return outcome.status();
+  }
+  return PublishOutcome(request, *outcome);
+}
+
+absl::Status Dispatcher::ScheduleStatusCheck(const AlertRequested& request,
+                                             const std::string& sid) {
+  const absl::Time now = ports_.clock.Now();
+  AlertRequested check = request;
+  check.set_check_sid(sid);
+  check.clear_deferred_by();
+  *check.mutable_header()->mutable_occurred_at() = ToProto(now);
+  return ports_.retries.Schedule(check, now + options_.status_check_first);
+}
+
+absl::Status Dispatcher::CheckStatus(const AlertRequested& check) {
+  const absl::Time now = ports_.clock.Now();
+  const absl::Time accepted = FromProto(check.header().occurred_at());
+  // Unreadable (Redis down), the ledger proves nothing either way: Twilio is read once the
+  // attempt is status_check_after old, as without any sign of a loss.
+  const absl::StatusOr<callbacks::CallbackRecord> record = ports_.callbacks.Read(check.check_sid());
+  if (record.ok() && record->final_arrived) {
+    ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinalArrived);
+    return absl::OkStatus();
+  }
+  const bool lost_since_accepted = record.ok() && record->lost_at.has_value() &&
+                                   *record->lost_at >= accepted - kLossBeforeAcceptance;
+  StatusCheckResult result = StatusCheckResult::kWaiting;
+  if (lost_since_accepted || now - accepted >= options_.status_check_after) {
+    absl::StatusOr<events::v1::TwilioEvent> read =
+        ports_.sender.ReadStatus(check, check.check_sid());
+    ports_.observer.OnStatusRead(check);
+    if (read.ok() && IsFinalStatus(*read)) return PublishCheckedStatus(check, *std::move(read));
+    result = read.ok() ? StatusCheckResult::kPending : StatusCheckResult::kUnreadable;
+  }
+  // An alert without a deadline is checked as long as the longest one SendAlert allows.
+  const absl::Time stop_at =
+      std::min(DeadlineOf(check), accepted + kMaxTimeToLive) + options_.status_check_grace;
+  absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
+                                     options_.status_check_max_interval);
+  // The read that needs no evidence of a loss is never put off past status_check_after.
+  if (now < accepted + options_.status_check_after) {
+    next = std::min(next, accepted + options_.status_check_after);
+  }
+  if (next > stop_at) {
+    ports_.observer.OnStatusChecked(check, StatusCheckResult::kExpired);
+    return absl::OkStatus();
+  }
+  if (absl::Status scheduled = ports_.retries.Schedule(check, next); !scheduled.ok()) {
+    ports_.observer.OnHandedBack(check, scheduled);
+    return scheduled;
+  }
+  ports_.observer.OnStatusChecked(check, result);
+  return absl::OkStatus();
+}
+
+absl::Status Dispatcher::PublishCheckedStatus(const AlertRequested& check,
+                                              events::v1::TwilioEvent status) {
+  *status.mutable_header() = check.header();
+  *status.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
+  const std::string& word = status.has_message_status() ? status.message_status().message_status()
+                                                        : status.call_status().call_status();
+  status.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", word));
+  if (absl::Status published = ports_.publisher.Publish({.topic = options_.twilio_events_topic,
+                                                         .key = check.header().alert_id(),
+                                                         .value = status.SerializeAsString()},
+                                                        options_.publish_timeout);
+      !published.ok()) {
+    ports_.observer.OnHandedBack(check, published);
+    return absl::UnavailableError(absl::StrCat("the status of ", AttemptName(check),
+                                               " could not be published: ", published.message()));
+  }
+  ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinal);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& request,
+                                                    const AlertPersonalData& personal) {
+  const std::string& alert_id = request.header().alert_id();
+  const uint32_t attempt = request.header().attempt();
+  // Decided earlier by this worker, but the ledger could not take it then: never resend.
+  if (std::optional<AttemptClaim> kept = Unrecorded({alert_id, attempt})) {
+    if (kept->state == AttemptClaim::State::kDone) return Record(request, *kept->outcome);
+    return KeepUnsettled(request, kept->sent_at, "Twilio's answer was lost");
+  }
+  const absl::Time now = ports_.clock.Now();
+  absl::StatusOr<AttemptClaim> claim =
+      ports_.ledger.Claim(alert_id, attempt, options_.worker_id, now);
+  if (!claim.ok()) return claim.status();
+
+  switch (claim->state) {
+    case AttemptClaim::State::kDone:
+      ports_.observer.OnOutcomeRepublished(request);
+      return *claim->outcome;
+    case AttemptClaim::State::kInProgress:
+      if (now - claim->claimed_at < options_.claim_lease) {
+        return absl::UnavailableError(
+            absl::StrCat(AttemptName(request), " is being sent by another worker"));
+      }
+      // The lease ran out without an outcome: the worker holding it died, perhaps mid-send.
+      return Settle(request, personal, claim->claimed_at);
+    case AttemptClaim::State::kUnsettled:
+      return Settle(request, personal, claim->sent_at);
+    case AttemptClaim::State::kClaimed:
+      break;
+  }
+  return SendClaimed(request, personal);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& request,
+                                                        const AlertPersonalData& personal) {
+  const std::string& alert_id = request.header().alert_id();
+  const uint32_t attempt = request.header().attempt();
+  absl::Time now = ports_.clock.Now();
+
+  absl::StatusOr<std::optional<stopped_alerts::StopReason>> stopped = ports_.stops.Find(alert_id);
+  if (!stopped.ok()) return GiveBack(request, stopped.status());
+  if (*stopped == stopped_alerts::StopReason::kCancelled) {
+    return Record(request, Outcome(DeliveryOutcome::KIND_CANCELLED,
+                                   absl::StrCat("the caller cancelled the alert; attempt ", attempt,
+                                                " was not sent")));
+  }
+  if (*stopped == stopped_alerts::StopReason::kAcknowledged) {
+    return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
+                                   absl::StrCat("the recipient acknowledged the alert; attempt ",
+                                                attempt, " was not sent")));
+  }
+  if (now >= DeadlineOf(request)) {
+    return DeadLetter(request, "deadline",
+                      absl::StrCat("the alert's time to live ran out before attempt ", attempt), 0);
+  }
+  if (options_.sms) {
+    absl::StatusOr<bool> suppressed = ports_.suppressions.IsSuppressed(personal.recipient);
+    if (!suppressed.ok()) return GiveBack(request, suppressed.status());
+    if (*suppressed) {
+      return Record(request, Outcome(DeliveryOutcome::KIND_SUPPRESSED,
+                                     "the recipient opted out of SMS; Twilio was not called"));
+    }
+  }
+  absl::StatusOr<LimitDecision> limit = ports_.limiter.Reserve(request, personal.recipient, now);
+  if (!limit.ok()) return GiveBack(request, limit.status());
+  if (limit->kind == LimitDecision::Kind::kDefer) {
+    return Defer(request, limit->retry_at, limit->limit, limit->reason);
+  }
+  // Pacing's wait, the reserved slot's and the send-time guard's, is reported once per handling.
+  const absl::Duration slot_wait = std::max(limit->send_at - now, absl::ZeroDuration());
+  absl::Duration guard_wait;
+  auto report_pacing_wait = [&] {
+    if (slot_wait + guard_wait > absl::ZeroDuration()) {
+      ports_.observer.OnPacingWait(request, slot_wait + guard_wait);
+    }
+  };
+  if (slot_wait > absl::ZeroDuration()) ports_.clock.SleepFor(slot_wait);
+  absl::StatusOr<std::string> slot = ports_.in_flight.Acquire(options_.in_flight_wait);
+  if (absl::IsResourceExhausted(slot.status())) {
+    report_pacing_wait();
+    return Defer(request, ports_.clock.Now() + options_.in_flight_deferral, "in_flight",
+                 "the bound on requests in flight to Twilio");
+  }
+  if (!slot.ok()) return GiveBack(request, slot.status());
+
+  // The send-time guard, as late as possible: the slot was reserved for earlier, and the sleep
+  // and the in-flight wait may have ended late, which must not crowd the sends after this one.
+  const absl::Time guarded_from = ports_.clock.Now();
+  for (now = guarded_from;; now = ports_.clock.Now()) {
+    guard_wait = now - guarded_from;
+    absl::StatusOr<LimitDecision> clear = ports_.limiter.ClearToSend(request, now, guard_wait);
+    if (!clear.ok()) {
+      ports_.in_flight.Release(*slot);
+      return GiveBack(request, clear.status());
+    }
+    if (clear->kind == LimitDecision::Kind::kDefer) {
+      ports_.in_flight.Release(*slot);
+      report_pacing_wait();
+      return Defer(request, clear->retry_at, clear->limit, clear->reason);
+    }
+    if (clear->send_at <= now) break;
+    ports_.clock.SleepFor(clear->send_at - now);
+  }
+  report_pacing_wait();
+
+  const absl::Time sent_at = ports_.clock.Now();
+  const SendResult result = ports_.sender.Send(request, personal);
+  ports_.in_flight.Release(*slot);
+  ports_.observer.OnSent(request, result, ports_.clock.Now() - sent_at);
+  return Conclude(request, personal, result, sent_at);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& request,
+                                                     const AlertPersonalData& personal,
+                                                     const SendResult& result, absl::Time sent_at) {
+  switch (result.kind) {
+    case SendResult::Kind::kAccepted:
+      return Accepted(request, result);
+    case SendResult::Kind::kRejected:
+      if (options_.sms && result.error_code == kUnsubscribedRecipient) {
+        // The rejection stands either way; a failed write is repaired by the next 21610.
+        if (absl::Status suppressed =
+                ports_.suppressions.Suppress(personal.recipient, ports_.clock.Now());
+            !suppressed.ok()) {
+          ports_.observer.OnSuppressFailed(request, suppressed);
+        }
+      }
+      return Record(request, OutcomeOf(result));
+    case SendResult::Kind::kRetryable:
+    case SendResult::Kind::kSlowDown:
+      return Retry(request, result);
+    case SendResult::Kind::kUnknown:
+      return Settle(request, personal, sent_at);
+  }
+  return absl::InternalError("unhandled send result");
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request,
+                                                   const AlertPersonalData& personal,
+                                                   absl::Time sent_at) {
+  const SendResult result = ports_.sender.Settle(request, personal, sent_at);
+  ports_.observer.OnSettled(request, result);
+  const absl::Time now = ports_.clock.Now();
+  switch (result.kind) {
+    case SendResult::Kind::kAccepted:
+      return Accepted(request, result);
+    case SendResult::Kind::kRejected:
+      return Record(request, OutcomeOf(result));
+    case SendResult::Kind::kRetryable:
+    case SendResult::Kind::kSlowDown:
+      // Twilio's list may not show a message created a moment ago: "not found" proves nothing
+      // until settle_after has passed since the send.
+      if (now - sent_at >= options_.settle_after) return Retry(request, result);
+      break;
+    case SendResult::Kind::kUnknown:
+      break;
+  }
+  if (now >= std::min(DeadlineOf(request), sent_at + kMaxTimeToLive)) {
+    return Record(request,
+                  Outcome(DeliveryOutcome::KIND_GAVE_UP,
+                          absl::StrCat("Twilio's answer to attempt ", request.header().attempt(),
+                                       " was lost and could not be settled before the "
+                                       "deadline; not resent, to avoid a duplicate")));
+  }
+  return KeepUnsettled(request, sent_at, result.reason);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::KeepUnsettled(const AlertRequested& request,
+                                                          absl::Time sent_at,
+                                                          const std::string& why) {
+  const AttemptKey key(request.header().alert_id(), request.header().attempt());
+  if (absl::Status marked = ports_.ledger.MarkUnsettled(key.first, key.second, sent_at);
+      !marked.ok()) {
+    KeepUnrecorded(key, AttemptClaim{.state = AttemptClaim::State::kUnsettled, .sent_at = sent_at});
+    return absl::UnavailableError(absl::StrCat(AttemptName(request),
+                                               " could not be marked unsettled (", marked.message(),
+                                               "); it is kept to retry"));
+  }
+  KeepUnrecorded(key, std::nullopt);
+  const absl::Time now = ports_.clock.Now();
+  // The first settlement that can trust "not found" is settle_after past the send.
+  const absl::Time trusted = sent_at + options_.settle_after;
+  const absl::Time settle_at = std::max(
+      now, std::min(DeadlineOf(request), trusted > now ? trusted : now + options_.settle_after));
+  if (absl::Status scheduled = ports_.retries.Schedule(request, settle_at); !scheduled.ok()) {
+    return scheduled;
+  }
+  ports_.observer.OnDeferred(request, "settlement");
+  DeliveryOutcome outcome = Outcome(
+      DeliveryOutcome::KIND_DEFERRED,
+      absl::StrCat("Twilio's answer to attempt ", request.header().attempt(), " is unknown (", why,
+                   "); it is settled by reading Twilio, never resent"));
+  *outcome.mutable_retry_at() = ToProto(settle_at);
+  return outcome;
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Retry(const AlertRequested& request,
+                                                  const SendResult& result) {
+  const uint32_t attempt = request.header().attempt();
+  if (!ports_.retry_policy.MayRetry(attempt)) {
+    return DeadLetter(
+        request, "max_attempts",
+        absl::StrCat("attempt ", attempt, " of at most ",
+                     ports_.retry_policy.options().max_attempts, " failed: ", result.reason),
+        result.error_code);
+  }
+  const absl::Duration wait = ports_.retry_policy.Backoff(
+      attempt, result.retry_after, result.kind == SendResult::Kind::kSlowDown);
+  const absl::Time retry_at = ports_.clock.Now() + wait;
+  if (retry_at >= DeadlineOf(request)) {
+    return DeadLetter(request, "deadline",
+                      absl::StrCat("attempt ", attempt, " failed (", result.reason,
+                                   ") and the alert's time to live runs out before another"),
+                      result.error_code);
+  }
+  AlertRequested next = request;
+  next.mutable_header()->set_attempt(attempt + 1);
+  next.clear_deferred_by();
+  // Not scheduled: the attempt was not processed by Twilio, so handing it back is safe.
+  if (absl::Status scheduled = ports_.retries.Schedule(next, retry_at); !scheduled.ok()) {
+    return GiveBack(request, scheduled);
+  }
+  ports_.observer.OnRetryScheduled(request, wait);
+  DeliveryOutcome outcome = Outcome(DeliveryOutcome::KIND_RETRY_SCHEDULED,
+                                    absl::StrCat("attempt ", attempt, " failed (", result.reason,
+                                                 "); attempt ", attempt + 1, " follows"));
+  outcome.set_twilio_error_code(result.error_code);
+  *outcome.mutable_retry_at() = ToProto(retry_at);
+  return Record(request, outcome);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Defer(const AlertRequested& request,
+                                                  absl::Time retry_at, const std::string& limit,
+                                                  const std::string& reason) {
+  // Nothing was sent: the same attempt comes back from the tier, so the claim is given back.
+  if (absl::Status released = ports_.ledger.Release(request.header().alert_id(),
+                                                    request.header().attempt(), options_.worker_id);
+      !released.ok()) {
+    return released;
+  }
+  AlertRequested deferred = request;
+  deferred.set_deferred_by(limit);
+  if (absl::Status scheduled = ports_.retries.Schedule(deferred, retry_at); !scheduled.ok()) {
+    return scheduled;
+  }
+  ports_.observer.OnDeferred(request, limit);
+  DeliveryOutcome outcome =
+      Outcome(DeliveryOutcome::KIND_DEFERRED, absl::StrCat("held back by ", reason));
+  *outcome.mutable_retry_at() = ToProto(retry_at);
+  return outcome;
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::DeadLetter(const AlertRequested& request,
+                                                       std::string_view cause,
+                                                       const std::string& reason,
+                                                       int twilio_error_code) {
+  events::v1::DeadLetter letter;
+  *letter.mutable_request() = request;
+  letter.set_reason(reason);
+  letter.set_twilio_error_code(twilio_error_code);
+  letter.set_cause(std::string(cause));
+  *letter.mutable_dead_lettered_at() = ToProto(ports_.clock.Now());
+  if (absl::Status published = ports_.publisher.Publish({.topic = options_.dlq_topic,
+                                                         .key = request.header().alert_id(),
+                                                         .value = letter.SerializeAsString()},
+                                                        options_.publish_timeout);
+      !published.ok()) {
+    return GiveBack(
+        request, absl::UnavailableError(absl::StrCat(
+                     AttemptName(request), " could not be dead-lettered: ", published.message())));
+  }
+  ports_.observer.OnDeadLettered(request, cause);
+  DeliveryOutcome outcome = Outcome(DeliveryOutcome::KIND_DEAD_LETTERED, reason);
+  outcome.set_twilio_error_code(twilio_error_code);
+  return Record(request, outcome);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Accepted(const AlertRequested& request,
+                                                     const SendResult& result) {
+  if (request.has_accepted_at()) {
+    ports_.observer.OnAlertAccepted(request, ports_.clock.Now() - FromProto(request.accepted_at()));
+  }
+  return Record(request, OutcomeOf(result));
+}
+
+absl::Status Dispatcher::GiveBack(const AlertRequested& request, absl::Status status) {
+  ports_.ledger.Release(request.header().alert_id(), request.header().attempt(), options_.worker_id)
+      .IgnoreError();
+  return status;
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Record(const AlertRequested& request,
+                                                   const DeliveryOutcome& outcome) {
+  const AttemptKey key(request.header().alert_id(), request.header().attempt());
+  if (absl::Status recorded = ports_.ledger.RecordOutcome(key.first, key.second, outcome);
+      !recorded.ok()) {
+    KeepUnrecorded(key, AttemptClaim{.state = AttemptClaim::State::kDone, .outcome = outcome});
+    return absl::UnavailableError(absl::StrCat("the outcome of ", AttemptName(request),
+                                               " could not be recorded (", recorded.message(),
+                                               "); it is kept to retry"));
+  }
+  KeepUnrecorded(key, std::nullopt);
+  ports_.observer.OnDecided(request, outcome);
+  return outcome;
+}
+
+bool Dispatcher::Begin(const AttemptKey& key) {
+  std::lock_guard lock(mutex_);
+  return active_.insert(key).second;
+}
+
+void Dispatcher::End(const AttemptKey& key) {
+  std::lock_guard lock(mutex_);
+  active_.erase(key);
+}
+
+std::optional<AttemptClaim> Dispatcher::Unrecorded(const AttemptKey& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = unrecorded_.find(key);
+  if (it == unrecorded_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Dispatcher::KeepUnrecorded(const AttemptKey& key, std::optional<AttemptClaim> claim) {
+  std::lock_guard lock(mutex_);
+  if (claim) {
+    unrecorded_[key] = *std::move(claim);
+  } else {
+    unrecorded_.erase(key);
+  }
+}
+
+absl::Status Dispatcher::PublishOutcome(const AlertRequested& request,
+                                        const DeliveryOutcome& outcome) {
+  events::v1::DeliveryEvent event;
+  *event.mutable_header() = request.header();
+  *event.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
+  *event.mutable_outcome() = outcome;
+  absl::Status status = ports_.publisher.Publish({.topic = options_.outcome_topic,
+                                                  .key = request.header().alert_id(),
+                                                  .value = event.SerializeAsString()},
+                                                 options_.publish_timeout);
+  if (status.ok()) return status;
+  return absl::UnavailableError(absl::StrCat("the outcome of alert ", request.header().alert_id(),
+                                             " could not be published: ", status.message()));
+}
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,232 @@
+#pragma once
+// The heart of a delivery worker: for each consumed AlertRequested (from the channel's request
+// topic or one of its retry tiers) it decides what becomes of the attempt, in the order of
+// docs/adr/0007: stopped, past the deadline, suppressed, limits, then send, classify, record and
+// publish. Shared by sms-worker and voice-worker, which differ only in their Sender.
+//
+// Guarantees: an attempt reaches the Sender at most once (the AttemptLedger claim, taken before
+// any other check, so a redelivered attempt never passes the limits again); an attempt whose
+// answer was lost is settled by reading Twilio, never resent; a decision is recorded in the
+// ledger, then published, before the consumer may store the request's offset (Handle returns OK
+// only then); a redelivered request republishes the recorded outcome. A decision the ledger
+// cannot take yet is kept in memory and recorded on the retry, never resent.
+//
+// Status checks (docs/adr/0007, "Lost callbacks", and docs/adr/0014): Twilio does not retry a
+// status callback that ingress refused, so each accepted attempt is checked through the retry
+// tiers, status_check_first past its acceptance and then backing off. A check first asks the
+// CallbackLedger: once ingress has made a final status of the attempt durable, the checks end
+// without reading Twilio. Otherwise Twilio is read when ingress recorded that callbacks may have
+// been lost since the acceptance, or once the attempt is status_check_after old; a final status
+// read is published to klaxon.twilio.events as the callback would have been. The checks end
+// there, or when the alert's deadline plus status_check_grace has passed. A check never claims
+// or sends.
+//
+// Personal data (docs/adr/0013): a request's recipient and text are opened from its sealed fields
+// once per handling and handed to the checks and the Sender; a request that can never be opened
+// (its transit key version was removed, or it was altered) ends KIND_GAVE_UP without a send, and
+// one sealed under a version this worker's keyring does not hold yet (a rotation rolling out) is
+// handed back.
+//
+// Thread-safe: Handle may run on many threads at once. Two messages for the same attempt are not
+// handled at once in one process (the second is handed back), which keeps the ledger's rule that
+// an owner finding its own claim has nothing in flight.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "common/callbacks/callback_ledger.h"
+#include "common/messaging/message.h"
+#include "common/stopped_alerts/stopped_alerts.h"
+#include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
+#include "services/delivery/attempt_ledger.h"
+#include "services/delivery/in_flight_limit.h"
+#include "services/delivery/retry_policy.h"
+#include "services/delivery/retry_scheduler.h"
+#include "services/delivery/send_limiter.h"
+#include "services/delivery/sender.h"
+#include "services/delivery/suppression_list.h"
+
+namespace klaxon::delivery {
+
+struct DispatcherOptions {
+  std::string outcome_topic;        // klaxon.delivery.events with the deployment's prefix
+  std::string dlq_topic;            // klaxon.dlq with the deployment's prefix
+  std::string twilio_events_topic;  // klaxon.twilio.events with the deployment's prefix
+  std::string worker_id;            // unique per worker process: owns this worker's attempt claims
+  bool sms = false;                 // an SMS worker: a suppressed recipient ends SUPPRESSED
+  absl::Duration publish_timeout = absl::Seconds(10);
+  // How long a claim without an outcome may belong to a live worker: longer than a pacing wait,
+  // the in-flight wait and Twilio's timeout together. Past it, the worker that held it is
+  // presumed dead mid-send and the attempt is settled by reading Twilio.
+  absl::Duration claim_lease = absl::Minutes(2);
+  // How long to wait for a slot towards Twilio before deferring, and for how long.
+  absl::Duration in_flight_wait = absl::Seconds(5);
+  absl::Duration in_flight_deferral = absl::Seconds(1);
+  // How long after a send Twilio's list is trusted to show it: "not found" before then does not
+  // prove the attempt was not taken, so it is settled again later.
+  absl::Duration settle_after = absl::Seconds(30);
+  // The first status check of an accepted attempt: long enough for most final callbacks to have
+  // arrived, so most attempts need only that one check and no Twilio read. Each later check waits
+  // as long as the attempt has been checked already (doubling), at most
+  // status_check_max_interval: the largest retry tier's delay, since a longer wait hops through
+  // that tier, holding its consumer meanwhile. At most status_check_after.
+  absl::Duration status_check_first = absl::Seconds(30);
+  // When Twilio is read for an attempt whose final status has not arrived although nothing says
+  // a callback was lost (Twilio itself may not have sent it); a check falls due then.
+  absl::Duration status_check_after = absl::Minutes(5);
+  absl::Duration status_check_max_interval = absl::Minutes(5);
+  // How long past the alert's deadline an attempt is still checked: a message Twilio queued
+  // before the deadline may still be delivered or fail after it.
+  absl::Duration status_check_grace = absl::Hours(1);
+};
+
+// How one status check ended.
+enum class StatusCheckResult {
+  kFinalArrived,  // ingress has the attempt's final status: no more checks, Twilio not read
+  kWaiting,       // no final status, no sign of a lost callback: checked again, Twilio not read
+  kFinal,         // Twilio read as final: published as the callback would have been
+  kPending,       // Twilio read as not final yet: checked again
+  kUnreadable,    // Twilio could not be read: checked again
+  kExpired,       // past the deadline and grace: no more checks, the alert stays SENT
+};
+
+// A short name for metrics and logs: final_arrived, waiting, final, pending, unreadable, expired.
+std::string_view StatusCheckResultName(StatusCheckResult result);
+
+// What the dispatcher reports for metrics and logs.
+class DispatchObserver {
+ public:
+  virtual ~DispatchObserver() = default;
+  virtual void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
+                      absl::Duration latency) = 0;
+  virtual void OnSettled(const events::v1::AlertRequested& request, const SendResult& result) = 0;
+  // Every decision that ends a handling (not a republished one).
+  virtual void OnDecided(const events::v1::AlertRequested& request,
+                         const events::v1::DeliveryOutcome& outcome) = 0;
+  // Twilio accepted the alert, `since_accepted` after ingress accepted it.
+  virtual void OnAlertAccepted(const events::v1::AlertRequested& request,
+                               absl::Duration since_accepted) = 0;
+  virtual void OnRetryScheduled(const events::v1::AlertRequested& request,
+                                absl::Duration delay) = 0;
+  // `limit` names the limit (the SendLimiter's, "in_flight"), or "settlement".
+  virtual void OnDeferred(const events::v1::AlertRequested& request, const std::string& limit) = 0;
+  // `cause`: "max_attempts" or "deadline".
+  virtual void OnDeadLettered(const events::v1::AlertRequested& request,
+                              std::string_view cause) = 0;
+  // The wait for the reserved pacing slot and the send-time guard together.
+  virtual void OnPacingWait(const events::v1::AlertRequested& request, absl::Duration wait) = 0;
+  // A 21610 could not be written to the suppression list (the next 21610 writes it again).
+  virtual void OnSuppressFailed(const events::v1::AlertRequested& request,
+                                const absl::Status& reason) = 0;
+  virtual void OnOutcomeRepublished(const events::v1::AlertRequested& request) = 0;
+  virtual void OnHandedBack(const events::v1::AlertRequested& request,
+                            const absl::Status& reason) = 0;
+  // A status check read the attempt's message or call from Twilio (before its result is known).
+  virtual void OnStatusRead(const events::v1::AlertRequested& check) = 0;
+  virtual void OnStatusChecked(const events::v1::AlertRequested& check,
+                               StatusCheckResult result) = 0;
+};
+
+// Everything the dispatcher talks to; all borrowed, all must outlive it and be thread-safe.
+struct DispatcherPorts {
+  AttemptLedger& ledger;
+  Sender& sender;
+  messaging::Publisher& publisher;
+  RetryScheduler& retries;
+  stopped_alerts::StoppedAlerts& stops;
+  SuppressionList& suppressions;
+  SendLimiter& limiter;
+  InFlightLimit& in_flight;
+  // What ingress knows of each attempt's status callbacks, asked before Twilio is (ADR 0014).
+  callbacks::CallbackLedger& callbacks;
+  RetryPolicy& retry_policy;
+  DispatchObserver& observer;
+  timing::Clock& clock;
+  // Opens each request's recipient and text (ADR 0013); retries and dead letters republish them
+  // sealed as consumed.
+  transit::TransitCipher& transit;
+};
+
+class Dispatcher final : public messaging::MessageHandler {
+ public:
+  Dispatcher(DispatcherOptions options, DispatcherPorts ports);
+
+  absl::Status Handle(const messaging::InboundMessage& message) override;
+
+ private:
+  using AttemptKey = std::pair<std::string, uint32_t>;
+
+  // Ends a status check whose final status arrived; else reads Twilio when due, publishing a
+  // final status, or checks again.
+  absl::Status CheckStatus(const events::v1::AlertRequested& check);
+  // Publishes `status`, a final status read from Twilio, as the callback would have said it.
+  absl::Status PublishCheckedStatus(const events::v1::AlertRequested& check,
+                                    events::v1::TwilioEvent status);
+  // Puts the first status check of an attempt Twilio accepted with `sid` on a tier.
+  absl::Status ScheduleStatusCheck(const events::v1::AlertRequested& request,
+                                   const std::string& sid);
+
+  absl::StatusOr<events::v1::DeliveryOutcome> Deliver(const events::v1::AlertRequested& request,
+                                                      const transit::AlertPersonalData& personal);
+  // The checks and the send of an attempt the caller holds the claim of.
+  absl::StatusOr<events::v1::DeliveryOutcome> SendClaimed(
+      const events::v1::AlertRequested& request, const transit::AlertPersonalData& personal);
+  absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
+                                                       const transit::AlertPersonalData& personal,
+                                                       const SendResult& result,
+                                                       absl::Time sent_at);
+  absl::StatusOr<events::v1::DeliveryOutcome> Settle(const events::v1::AlertRequested& request,
+                                                     const transit::AlertPersonalData& personal,
+                                                     absl::Time sent_at);
+  absl::StatusOr<events::v1::DeliveryOutcome> KeepUnsettled(
+      const events::v1::AlertRequested& request, absl::Time sent_at, const std::string& why);
+  absl::StatusOr<events::v1::DeliveryOutcome> Retry(const events::v1::AlertRequested& request,
+                                                    const SendResult& result);
+  absl::StatusOr<events::v1::DeliveryOutcome> Defer(const events::v1::AlertRequested& request,
+                                                    absl::Time retry_at, const std::string& limit,
+                                                    const std::string& reason);
+  absl::StatusOr<events::v1::DeliveryOutcome> DeadLetter(const events::v1::AlertRequested& request,
+                                                         std::string_view cause,
+                                                         const std::string& reason,
+                                                         int twilio_error_code);
+  absl::StatusOr<events::v1::DeliveryOutcome> Accepted(const events::v1::AlertRequested& request,
+                                                       const SendResult& result);
+  // Releases the claim (a failure leaves our own claim, which we may claim again) and returns
+  // `status`.
+  absl::Status GiveBack(const events::v1::AlertRequested& request, absl::Status status);
+  // Records `outcome` in the ledger, or keeps it in memory for the retry when the ledger fails.
+  absl::StatusOr<events::v1::DeliveryOutcome> Record(const events::v1::AlertRequested& request,
+                                                     const events::v1::DeliveryOutcome& outcome);
+  absl::Status PublishOutcome(const events::v1::AlertRequested& request,
+                              const events::v1::DeliveryOutcome& outcome);
+
+  // Marks the attempt as handled in this process; false when it already is.
+  bool Begin(const AttemptKey& key);
+  void End(const AttemptKey& key);
+  std::optional<AttemptClaim> Unrecorded(const AttemptKey& key) const;
+  void KeepUnrecorded(const AttemptKey& key, std::optional<AttemptClaim> claim);
+
+  const DispatcherOptions options_;
+  const DispatcherPorts ports_;
+  mutable std::mutex mutex_;
+  // Decisions on attempts this worker made that the ledger has not taken yet: a recorded
+  // outcome (kDone) or an unsettled send (kUnsettled).
+  std::map<AttemptKey, AttemptClaim> unrecorded_;
+  std::set<AttemptKey> active_;  // attempts being handled in this process
+};
+
+// The outcome event that records a send result (for kAccepted and kRejected).
+events::v1::DeliveryOutcome OutcomeOf(const SendResult& result);
+
+// Whether a status read back from Twilio (message_status or call_status) is one Twilio never
+// changes again.
+bool IsFinalStatus(const events::v1::TwilioEvent& event);
+
+}  // namespace klaxon::delivery

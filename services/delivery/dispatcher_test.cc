@@ -1,0 +1,976 @@
+#include "services/delivery/dispatcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/callbacks/in_memory_callback_ledger.h"
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
+#include "common/stopped_alerts/in_memory_stopped_alerts.h"
+#include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
+#include "services/delivery/dispatcher_test_ports.h"
+#include "services/delivery/in_memory_attempt_ledger.h"
+#include "services/delivery/in_memory_send_limiter.h"
+
+namespace klaxon::delivery {
+namespace {
+
+using events::v1::AlertRequested;
+using events::v1::DeliveryEvent;
+using events::v1::DeliveryOutcome;
+using test_ports::InMemoryInFlightLimit;
+using test_ports::InMemoryRetryScheduler;
+using test_ports::InMemorySuppressionList;
+using test_ports::ScriptedSendLimiter;
+using ::testing::HasSubstr;
+
+using prototime::FromProto;
+using prototime::ToProto;
+
+class ScriptedSender final : public Sender {
+ public:
+  SendResult Send(const AlertRequested&, const transit::AlertPersonalData& personal) override {
+    ++calls;
+    std::lock_guard lock(mutex_);
+    sent_to.push_back(personal.recipient);
+    return next;
+  }
+  SendResult Settle(const AlertRequested&, const transit::AlertPersonalData&,
+                    absl::Time sent_at) override {
+    settled_since.push_back(sent_at);
+    return settlement;
+  }
+  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const AlertRequested&,
+                                                     const std::string& sid) override {
+    std::lock_guard lock(mutex_);
+    read_sids.push_back(sid);
+    return status_read;
+  }
+  SendResult next{.kind = SendResult::Kind::kAccepted, .sid = "SM1", .provider_status = "queued"};
+  SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
+  std::atomic<int> calls = 0;
+  std::vector<std::string> sent_to;
+  std::vector<absl::Time> settled_since;
+  absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
+  std::vector<std::string> read_sids;
+
+ private:
+  std::mutex mutex_;
+};
+
+// Counts and keeps what it is told; thread-safe, since the dispatcher may call it from many
+// threads.
+class RecordingObserver final : public DispatchObserver {
+ public:
+  void OnSent(const AlertRequested&, const SendResult&, absl::Duration) override { ++sent; }
+  void OnSettled(const AlertRequested&, const SendResult&) override {}
+  void OnDecided(const AlertRequested&, const DeliveryOutcome&) override { ++decided; }
+  void OnAlertAccepted(const AlertRequested&, absl::Duration since_accepted) override {
+    std::lock_guard lock(mutex_);
+    accept_latencies.push_back(since_accepted);
+  }
+  void OnRetryScheduled(const AlertRequested&, absl::Duration) override {}
+  void OnDeferred(const AlertRequested&, const std::string& limit) override {
+    std::lock_guard lock(mutex_);
+    deferred_by.push_back(limit);
+  }
+  void OnDeadLettered(const AlertRequested&, std::string_view cause) override {
+    std::lock_guard lock(mutex_);
+    dead_letter_causes.emplace_back(cause);
+  }
+  void OnPacingWait(const AlertRequested&, absl::Duration wait) override {
+    std::lock_guard lock(mutex_);
+    pacing_waits.push_back(wait);
+  }
+  void OnSuppressFailed(const AlertRequested&, const absl::Status&) override {}
+  void OnOutcomeRepublished(const AlertRequested&) override { ++republished; }
+  void OnHandedBack(const AlertRequested&, const absl::Status&) override { ++handed_back; }
+  void OnStatusRead(const AlertRequested&) override { ++status_reads; }
+  void OnStatusChecked(const AlertRequested&, StatusCheckResult result) override {
+    std::lock_guard lock(mutex_);
+    status_checks.emplace_back(StatusCheckResultName(result));
+  }
+
+  // Read once the dispatcher is idle.
+  std::atomic<int> sent = 0;
+  std::atomic<int> decided = 0;
+  std::atomic<int> republished = 0;
+  std::atomic<int> handed_back = 0;
+  std::atomic<int> status_reads = 0;
+  std::vector<absl::Duration> accept_latencies;
+  std::vector<std::string> deferred_by;
+  std::vector<std::string> dead_letter_causes;
+  std::vector<absl::Duration> pacing_waits;
+  std::vector<std::string> status_checks;
+
+ private:
+  std::mutex mutex_;
+};
+
+constexpr absl::Duration kBase = absl::Seconds(2);
+constexpr absl::Duration kCheckFirst = absl::Minutes(1);
+constexpr absl::Duration kCheckAfter = absl::Minutes(10);
+constexpr absl::Duration kCheckGrace = absl::Minutes(15);
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest()
+      : policy_({.base = kBase,
+                 .cap = absl::Minutes(1),
+                 .max_attempts = 3,
+                 .slow_down = absl::Seconds(20)},
+                [this] { return draw_; }),
+        dispatcher_({.outcome_topic = "t.delivery",
+                     .dlq_topic = "t.dlq",
+                     .twilio_events_topic = "t.twilio",
+                     .worker_id = "worker-1",
+                     .sms = true,
+                     .claim_lease = absl::Minutes(2),
+                     .settle_after = absl::Seconds(30),
+                     .status_check_first = kCheckFirst,
+                     .status_check_after = kCheckAfter,
+                     .status_check_max_interval = absl::Minutes(30),
+                     .status_check_grace = kCheckGrace},
+                    {.ledger = ledger_,
+                     .sender = sender_,
+                     .publisher = publisher_,
+                     .retries = retries_,
+                     .stops = stops_,
+                     .suppressions = suppressions_,
+                     .limiter = limiter_,
+                     .in_flight = in_flight_,
+                     .callbacks = callbacks_,
+                     .retry_policy = policy_,
+                     .observer = observer_,
+                     .clock = clock_,
+                     .transit = transit_.cipher()}) {}
+
+  AlertRequested Alert(uint32_t attempt = 1, const std::string& alert_id = "a1") {
+    AlertRequested request;
+    request.mutable_header()->set_alert_id(alert_id);
+    request.mutable_header()->set_caller("billing");
+    request.mutable_header()->set_attempt(attempt);
+    transit_.Seal(request, "+14155552671", "disk full");
+    *request.mutable_accepted_at() = ToProto(start_ - absl::Milliseconds(40));
+    *request.mutable_deadline() = ToProto(start_ + absl::Hours(1));
+    return request;
+  }
+  messaging::InboundMessage Request(uint32_t attempt = 1) { return Message(Alert(attempt)); }
+  static messaging::InboundMessage Message(const AlertRequested& request) {
+    return {.topic = "t.sms", .key = "a1", .value = request.SerializeAsString()};
+  }
+
+  std::vector<messaging::OutboundMessage> On(const std::string& topic) const {
+    std::vector<messaging::OutboundMessage> on;
+    for (const messaging::OutboundMessage& message : publisher_.published()) {
+      if (message.topic == topic) on.push_back(message);
+    }
+    return on;
+  }
+
+  DeliveryOutcome LastOutcome() const {
+    std::vector<messaging::OutboundMessage> outcomes = On("t.delivery");
+    EXPECT_FALSE(outcomes.empty());
+    DeliveryEvent event;
+    if (!outcomes.empty()) {
+      EXPECT_TRUE(event.ParseFromString(outcomes.back().value));
+    }
+    return event.outcome();
+  }
+
+  // A dispatcher like dispatcher_ but on `limiter`.
+  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter) {
+    return std::make_unique<Dispatcher>(
+        DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+        DispatcherPorts{.ledger = ledger_,
+                        .sender = sender_,
+                        .publisher = publisher_,
+                        .retries = retries_,
+                        .stops = stops_,
+                        .suppressions = suppressions_,
+                        .limiter = limiter,
+                        .in_flight = in_flight_,
+                        .callbacks = callbacks_,
+                        .retry_policy = policy_,
+                        .observer = observer_,
+                        .clock = clock_,
+                        .transit = transit_.cipher()});
+  }
+
+  DeliveryEvent OnlyPublished() const {
+    EXPECT_EQ(publisher_.published().size(), 1u);
+    DeliveryEvent event;
+    EXPECT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+    return event;
+  }
+
+  const absl::Time start_ = absl::FromUnixSeconds(1'700'000'000);
+  transit::testing::TestTransit transit_;
+  double draw_ = 0.5;
+  timing::FakeClock clock_{start_};
+  InMemoryAttemptLedger ledger_;
+  ScriptedSender sender_;
+  messaging::FakePublisher publisher_;
+  InMemoryRetryScheduler retries_;
+  stopped_alerts::InMemoryStoppedAlerts stops_;
+  InMemorySuppressionList suppressions_;
+  ScriptedSendLimiter limiter_;
+  InMemoryInFlightLimit in_flight_;
+  callbacks::InMemoryCallbackLedger callbacks_;
+  RetryPolicy policy_;
+  RecordingObserver observer_;
+  Dispatcher dispatcher_;
+};
+
+// --- accepted, republished, claims ---
+
+TEST_F(DispatcherTest, PublishesAcceptedOutcomeKeyedByAlert) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(publisher_.published().at(0).topic, "t.delivery");
+  EXPECT_EQ(publisher_.published().at(0).key, "a1");
+  DeliveryEvent event = OnlyPublished();
+  EXPECT_EQ(event.header().alert_id(), "a1");
+  EXPECT_EQ(event.header().caller(), "billing");
+  EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(event.outcome().twilio_sid(), "SM1");
+}
+
+TEST_F(DispatcherTest, AcceptanceReportsTimeSinceSendAlert) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(observer_.accept_latencies, ::testing::ElementsAre(absl::Milliseconds(40)));
+}
+
+TEST_F(DispatcherTest, InFlightSlotIsReleasedAfterTheSend) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+}
+
+TEST_F(DispatcherTest, RedeliveredRequestRepublishesWithoutSendingAgain) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(observer_.republished, 1);
+  ASSERT_EQ(publisher_.published().size(), 2u);
+  DeliveryEvent first;
+  DeliveryEvent second;
+  ASSERT_TRUE(first.ParseFromString(publisher_.published()[0].value));
+  ASSERT_TRUE(second.ParseFromString(publisher_.published()[1].value));
+  EXPECT_EQ(second.outcome().SerializeAsString(), first.outcome().SerializeAsString());
+}
+
+TEST_F(DispatcherTest, NextAttemptIsSentSeparately) {
+  ASSERT_TRUE(dispatcher_.Handle(Request(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 2);
+}
+
+TEST_F(DispatcherTest, FreshClaimByAnotherWorkerMakesUsWait) {
+  ledger_.AbandonClaim("a1", 1, "worker-0", start_ - absl::Seconds(10));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DispatcherTest, ExpiredClaimIsSettledSinceItsClaimWithoutResending) {
+  ledger_.AbandonClaim("a1", 1, "worker-0", start_ - absl::Minutes(3));
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM9"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_ - absl::Minutes(3)));
+  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM9");
+}
+
+TEST_F(DispatcherTest, PublishFailureIsRetryableAndRetryDoesNotResend) {
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+}
+
+TEST_F(DispatcherTest, OutcomeTheLedgerRefusedIsRecordedOnRetryWithoutResending) {
+  ledger_.FailNextRecordOutcome(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty()) << "published before the ledger had it";
+
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1) << "the recorded outcome must be republished, not resent";
+}
+
+TEST_F(DispatcherTest, LedgerDownMeansNothingIsSent) {
+  ledger_.FailWith(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+}
+
+TEST_F(DispatcherTest, MalformedMessageIsInvalidArgument) {
+  EXPECT_EQ(dispatcher_.Handle({.topic = "t.sms", .value = "\xff\xff"}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- personal data sealed in transit (ADR 0013) ---
+
+TEST_F(DispatcherTest, TheSenderGetsTheOpenedRecipient) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(sender_.sent_to, ::testing::ElementsAre("+14155552671"));
+}
+
+TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
+  crypto::LocalKeyring rotated =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(3, {2, 3}));
+  transit::TransitCipher cipher(rotated);
+  AlertRequested shredded = Alert();  // sealed under version 1
+  auto dispatcher = std::make_unique<Dispatcher>(
+      DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+      DispatcherPorts{.ledger = ledger_,
+                      .sender = sender_,
+                      .publisher = publisher_,
+                      .retries = retries_,
+                      .stops = stops_,
+                      .suppressions = suppressions_,
+                      .limiter = limiter_,
+                      .in_flight = in_flight_,
+                      .callbacks = callbacks_,
+                      .retry_policy = policy_,
+                      .observer = observer_,
+                      .clock = clock_,
+                      .transit = cipher});
+  ASSERT_TRUE(dispatcher->Handle(Message(shredded)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_GAVE_UP);
+  EXPECT_THAT(LastOutcome().reason(), HasSubstr("cannot be opened"));
+}
+
+TEST_F(DispatcherTest, ARequestSealedUnderAVersionNotHeldYetIsHandedBack) {
+  crypto::LocalKeyring newer =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(2, {1, 2}));
+  transit::TransitCipher cipher(newer);
+  AlertRequested request = Alert();
+  ASSERT_TRUE(cipher.SealAlert({.recipient = "+14155552671", .text = "disk full"}, request).ok());
+  EXPECT_EQ(dispatcher_.Handle(Message(request)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DispatcherTest, ARetryCarriesTheSealedRecipientAndText) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "throttled"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested retry = retries_.scheduled()[0].request;
+  EXPECT_EQ(retry.SerializeAsString().find("4155552671"), std::string::npos);
+  EXPECT_EQ(transit_.Open(retry).recipient, "+14155552671");
+  EXPECT_EQ(transit_.Open(retry).text, "disk full");
+}
+
+// --- permanent ---
+
+TEST_F(DispatcherTest, PermanentRejectionIsPublishedWithCode) {
+  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21211, .reason = "invalid"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  DeliveryEvent event = OnlyPublished();
+  EXPECT_EQ(event.outcome().kind(), DeliveryOutcome::KIND_REJECTED);
+  EXPECT_EQ(event.outcome().twilio_error_code(), 21211);
+  EXPECT_TRUE(retries_.scheduled().empty());
+}
+
+TEST_F(DispatcherTest, UnsubscribedRecipientIsSuppressed) {
+  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21610, .reason = "stop"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(suppressions_.IsSuppressed("+14155552671").value_or(false), true);
+}
+
+// --- retryable and slow-down ---
+
+TEST_F(DispatcherTest, RetryableFailureSchedulesTheNextAttemptWithJitteredBackoff) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 0, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kBase * 0.5);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_RETRY_SCHEDULED);
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + kBase * 0.5);
+}
+
+TEST_F(DispatcherTest, BackoffRangeDoublesWithTheAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kBase * 2 * 0.5);
+}
+
+TEST_F(DispatcherTest, RetryAfterIsHonoured) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable,
+                  .error_code = 20429,
+                  .reason = "throttled",
+                  .retry_after = absl::Seconds(45)};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(45));
+}
+
+TEST_F(DispatcherTest, SlowDownWaitsAtLeastTheSlowDownDelay) {
+  sender_.next = {.kind = SendResult::Kind::kSlowDown, .error_code = 21611, .reason = "queue"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(20));
+  EXPECT_EQ(LastOutcome().twilio_error_code(), 21611);
+}
+
+TEST_F(DispatcherTest, LastAttemptFailingGoesToTheDlqWithTheReason) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
+  ASSERT_TRUE(dispatcher_.Handle(Request(3)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  ASSERT_EQ(On("t.dlq").size(), 1u);
+  events::v1::DeadLetter letter;
+  ASSERT_TRUE(letter.ParseFromString(On("t.dlq")[0].value));
+  EXPECT_EQ(letter.request().header().alert_id(), "a1");
+  EXPECT_EQ(letter.twilio_error_code(), 20429);
+  EXPECT_THAT(letter.reason(), HasSubstr("attempt 3 of at most 3"));
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("busy"));
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("max_attempts"));
+}
+
+TEST_F(DispatcherTest, RetryThatWouldComeAfterTheDeadlineGoesToTheDlq) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Milliseconds(500));
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_EQ(On("t.dlq").size(), 1u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("deadline"));
+}
+
+TEST_F(DispatcherTest, RetryThatCannotBeScheduledIsHandedBackAndMaySendAgain) {
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  retries_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+
+  retries_.FailWith(absl::OkStatus());
+  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM2"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 2);
+  EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
+}
+
+// --- checks before the send ---
+
+TEST_F(DispatcherTest, CancelledAlertIsNotSent) {
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+}
+
+TEST_F(DispatcherTest, AcknowledgedAlertIsNotSentAgain) {
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);
+}
+
+TEST_F(DispatcherTest, StopsUnreadableMeansNothingIsSent) {
+  stops_.FailWith(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  stops_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok()) << "the claim must have been given back";
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, PastTheDeadlineGoesToTheDlqWithoutSending) {
+  clock_.SleepFor(absl::Hours(2));
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(On("t.dlq").size(), 1u);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("time to live"));
+}
+
+TEST_F(DispatcherTest, DlqUnavailableHandsBack) {
+  clock_.SleepFor(absl::Hours(2));
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(observer_.handed_back, 1);
+}
+
+TEST_F(DispatcherTest, SuppressedRecipientIsNotSent) {
+  ASSERT_TRUE(suppressions_.Suppress("+14155552671", start_).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_SUPPRESSED);
+}
+
+TEST_F(DispatcherTest, LimitedSendIsDeferredWithTheSameAttempt) {
+  limiter_.Decide({.kind = LimitDecision::Kind::kDefer,
+                   .retry_at = start_ + absl::Minutes(10),
+                   .limit = "recipient_1h",
+                   .reason = "recipient limit 11 per hour"});
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "recipient_1h");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(10));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + absl::Minutes(10));
+  EXPECT_THAT(outcome.reason(), HasSubstr("recipient limit 11 per hour"));
+}
+
+TEST_F(DispatcherTest, DeferredAttemptIsSentWhenItComesBack) {
+  limiter_.Decide({.kind = LimitDecision::Kind::kDefer,
+                   .retry_at = start_ + absl::Minutes(10),
+                   .limit = "sender",
+                   .reason = "sender pacing"});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend, .send_at = start_});
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+}
+
+TEST_F(DispatcherTest, ReservedSlotLaterIsWaitedFor) {
+  limiter_.Decide(
+      {.kind = LimitDecision::Kind::kSend, .send_at = start_ + absl::Milliseconds(300)});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(clock_.sleeps(), ::testing::ElementsAre(absl::Milliseconds(300)));
+  EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(300)));
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+// --- the send-time guard ---
+
+const SendLimits kFivePerSecond{.channel = "sms",
+                                .sender = "+14155550100",
+                                .sender_rate = {.count = 5, .window = absl::Seconds(1)}};
+
+TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
+  InMemorySendLimiter limiter(kFivePerSecond);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
+  }
+  EXPECT_EQ(sender_.calls, 12);
+  // Only the reserved slots were waited for, one pacing interval (208 ms) each.
+  EXPECT_THAT(clock_.sleeps(), ::testing::Each(kFivePerSecond.PacingInterval()));
+  EXPECT_EQ(clock_.sleeps().size(), 11u);
+}
+
+TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
+  InMemorySendLimiter limiter(kFivePerSecond);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  // The second send's thread wakes 50 ms after its slot (208 ms): it leaves at 258 ms, and the
+  // sends at 416, 624, 832 and 1040 ms keep their slots. The one reserved for 1248 ms would make
+  // six in [258 ms, 1258 ms); it waits until 258 ms + 1020 ms instead.
+  clock_.OnSleep([this] {
+    if (clock_.sleeps().size() == 1) clock_.Advance(absl::Milliseconds(50));
+  });
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
+  }
+  EXPECT_EQ(sender_.calls, 7);
+  EXPECT_THAT(clock_.sleeps(),
+              ::testing::ElementsAre(absl::Milliseconds(208), absl::Milliseconds(158),
+                                     absl::Milliseconds(208), absl::Milliseconds(208),
+                                     absl::Milliseconds(208), absl::Milliseconds(208),
+                                     absl::Milliseconds(30)));
+  EXPECT_EQ(observer_.pacing_waits.back(), absl::Milliseconds(208 + 30));
+}
+
+TEST_F(DispatcherTest, GuardIsAskedAgainAfterItsWaitWithTheWaitSoFar) {
+  limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
+                                      .send_at = start_ + absl::Milliseconds(30)});
+  limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
+                                      .send_at = start_ + absl::Milliseconds(45)});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_THAT(
+      limiter_.guard_waits(),
+      ::testing::ElementsAre(absl::ZeroDuration(), absl::Milliseconds(30), absl::Milliseconds(45)));
+  EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(45)));
+}
+
+TEST_F(DispatcherTest, GuardWaitPastMaxWaitDefersWithThePacingReasonAndFreesTheSlotInFlight) {
+  limiter_.GuardAnswers(
+      LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                    .retry_at = start_ + absl::Seconds(1),
+                    .limit = PacingLimitLabel(),
+                    .reason = PacingReason({.count = 5, .window = absl::Seconds(1)})});
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "sender_pacing");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(1));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("sender pacing 5 per second"));
+  // The claim was given back: the deferred attempt is sent when it comes back.
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, GuardUnreadableHandsBackWithoutSending) {
+  limiter_.GuardAnswers(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
+  InMemoryInFlightLimit full(0);
+  Dispatcher dispatcher({.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+                        {.ledger = ledger_,
+                         .sender = sender_,
+                         .publisher = publisher_,
+                         .retries = retries_,
+                         .stops = stops_,
+                         .suppressions = suppressions_,
+                         .limiter = limiter_,
+                         .in_flight = full,
+                         .callbacks = callbacks_,
+                         .retry_policy = policy_,
+                         .observer = observer_,
+                         .clock = clock_,
+                         .transit = transit_.cipher()});
+  ASSERT_TRUE(dispatcher.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("in_flight"));
+}
+
+// --- unknown outcomes ---
+
+TEST_F(DispatcherTest, LostAnswerSettledAsAcceptedIsAccepted) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM7"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(outcome.twilio_sid(), "SM7");
+}
+
+TEST_F(DispatcherTest, LostAnswerThatCannotBeSettledIsRescheduledAsTheSameAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(30));
+  EXPECT_EQ(ledger_.Peek("a1", 1)->state, AttemptClaim::State::kUnsettled);
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("never resent"));
+}
+
+TEST_F(DispatcherTest, NotFoundRightAfterTheSendIsSettledAgainLater) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  sender_.settlement = {.kind = SendResult::Kind::kRetryable, .reason = "not in Twilio's list"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEFERRED);
+}
+
+TEST_F(DispatcherTest, RedeliveredUnsettledAttemptIsSettledInsteadOfSent) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Seconds(30));
+  sender_.settlement = {.kind = SendResult::Kind::kAccepted, .sid = "SM8"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_THAT(sender_.settled_since, ::testing::ElementsAre(start_, start_));
+  EXPECT_EQ(LastOutcome().twilio_sid(), "SM8");
+}
+
+TEST_F(DispatcherTest, SettledAsNotTakenAfterTheSettleDelayIsRetriedAsTheNextAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Seconds(30));
+  sender_.settlement = {.kind = SendResult::Kind::kRetryable, .reason = "not in Twilio's list"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  ASSERT_EQ(retries_.scheduled().size(), 2u);
+  EXPECT_EQ(retries_.scheduled()[1].request.header().attempt(), 2u);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_RETRY_SCHEDULED);
+}
+
+TEST_F(DispatcherTest, UnsettledPastTheDeadlineGivesUpWithoutResending) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  clock_.SleepFor(absl::Hours(1));
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_GAVE_UP);
+  EXPECT_THAT(outcome.reason(), HasSubstr("not resent"));
+}
+
+TEST_F(DispatcherTest, SettlementNeverOutlastsTheDeadline) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Seconds(10));
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(10));
+}
+
+TEST_F(DispatcherTest, UnsettledMarkTheLedgerRefusedIsKeptAndNeverResent) {
+  sender_.next = {.kind = SendResult::Kind::kUnknown, .reason = "timeout"};
+  ledger_.FailNextMarkUnsettled(absl::UnavailableError("redis down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(ledger_.Peek("a1", 1)->state, AttemptClaim::State::kUnsettled);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEFERRED);
+}
+
+TEST_F(DispatcherTest, SameAttemptHandledConcurrentlyInOneProcessIsHandedBack) {
+  // The second message for the attempt arrives while the first waits for its pacing slot.
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend, .send_at = start_ + absl::Seconds(1)});
+  absl::Status second;
+  clock_.OnSleep([&] { second = dispatcher_.Handle(Request()); });
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(second.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, ConcurrentHandlingSendsEachAttemptOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kAlerts = 50;
+  std::atomic<int> failures = 0;
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Every alert is handled by two threads, as a redelivery racing the first delivery.
+        for (int i = 0; i < kAlerts; ++i) {
+          const std::string id = "alert-" + std::to_string((t / 2) * kAlerts + i);
+          if (!dispatcher_.Handle(Message(Alert(1, id))).ok()) ++failures;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(sender_.calls.load(), kThreads / 2 * kAlerts);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+  // A racing duplicate either republished the outcome or was handed back to be retried.
+  EXPECT_EQ(observer_.republished.load() + failures.load(), kThreads / 2 * kAlerts);
+}
+
+// --- status checks (lost callbacks) ---
+
+class StatusCheckTest : public DispatcherTest {
+ protected:
+  // The status check of attempt 1, accepted as SM1 at start_.
+  AlertRequested Check() {
+    AlertRequested check = Alert();
+    check.set_check_sid("SM1");
+    *check.mutable_header()->mutable_occurred_at() = ToProto(start_);
+    return check;
+  }
+  static events::v1::TwilioEvent MessageStatus(const std::string& status) {
+    events::v1::TwilioEvent event;
+    event.mutable_message_status()->set_message_sid("SM1");
+    event.mutable_message_status()->set_message_status(status);
+    return event;
+  }
+};
+
+TEST_F(StatusCheckTest, AcceptedAttemptSchedulesItsStatusCheck) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested check = retries_.scheduled()[0].request;
+  EXPECT_EQ(check.check_sid(), "SM1");
+  EXPECT_EQ(check.header().attempt(), 1u);
+  EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
+}
+
+TEST_F(StatusCheckTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
+  retries_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
+  retries_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls.load(), 1);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+}
+
+TEST_F(StatusCheckTest, FinalStatusIsPublishedAsATwilioEventWithoutSendingOrClaiming) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_EQ(sender_.calls.load(), 0);
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.twilio");
+  EXPECT_EQ(publisher_.published()[0].key, "a1");
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
+  EXPECT_EQ(event.header().alert_id(), "a1");
+  EXPECT_EQ(event.header().attempt(), 1u);
+  EXPECT_EQ(event.dedupe_key(), "check:SM1:delivered");
+  EXPECT_EQ(event.message_status().message_status(), "delivered");
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_EQ(ledger_.Claim("a1", 1, "worker-2", clock_.Now())->state, AttemptClaim::State::kClaimed);
+}
+
+TEST_F(StatusCheckTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordLoss(start_).ok());
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_EQ(observer_.status_reads.load(), 0);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final_arrived"));
+}
+
+TEST_F(StatusCheckTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutReading) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
+  clock_.SleepFor(kCheckAfter - absl::Minutes(2));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+}
+
+TEST_F(StatusCheckTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
+  sender_.status_read = MessageStatus("delivered");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  ASSERT_EQ(On("t.twilio").size(), 1u);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final"));
+}
+
+TEST_F(StatusCheckTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ - absl::Minutes(1)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
+  sender_.status_read = MessageStatus("sent");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckTest, UnreadableLedgerPutsTheReadOffUntilStatusCheckAfter) {
+  callbacks_.FailWith(absl::UnavailableError("redis down"));
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  clock_.SleepFor(kCheckAfter - kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting", "final"));
+}
+
+TEST_F(StatusCheckTest, UnpublishableFinalStatusIsHandedBack) {
+  sender_.status_read = MessageStatus("failed");
+  clock_.SleepFor(kCheckAfter);
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(dispatcher_.Handle(Message(Check())).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(StatusCheckTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Minutes(25));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(50));
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckTest, UnreadableStatusIsCheckedAgain) {
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("unreadable"));
+}
+
+TEST_F(StatusCheckTest, ChecksStopPastTheDeadlineAndGrace) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
+  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("expired"));
+}
+
+// The status words themselves are common/twilio/statuses_test.cc's.
+TEST(IsFinalStatusOfEventTest, AMessageStatusIsJudgedAsAMessage) {
+  events::v1::TwilioEvent event;
+  event.mutable_message_status()->set_message_status("delivered");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_message_status()->set_message_status("completed");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+TEST(IsFinalStatusOfEventTest, ACallStatusIsJudgedAsACall) {
+  events::v1::TwilioEvent event;
+  event.mutable_call_status()->set_call_status("no-answer");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_call_status()->set_call_status("delivered");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+TEST(IsFinalStatusOfEventTest, AnEventWithoutAStatusIsNotFinal) {
+  events::v1::TwilioEvent event;
+  event.mutable_key_press()->set_digits("1");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery

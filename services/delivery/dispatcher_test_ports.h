@@ -1,0 +1,154 @@
+#pragma once
+// In-memory stand-ins for the dispatcher's ports, for its unit tests: they record what they were
+// asked and answer what the test scripted. Each is thread-safe, like the Redis and Kafka
+// adapters they stand in for. Their own namespace keeps them apart from the shared in-memory
+// adapters of the same ports.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "services/delivery/in_flight_limit.h"
+#include "services/delivery/retry_scheduler.h"
+#include "services/delivery/send_limiter.h"
+#include "services/delivery/suppression_list.h"
+
+namespace klaxon::delivery::test_ports {
+
+class InMemoryRetryScheduler final : public RetryScheduler {
+ public:
+  struct Scheduled {
+    events::v1::AlertRequested request;
+    absl::Time not_before;
+  };
+
+  absl::Status Schedule(const events::v1::AlertRequested& request, absl::Time not_before) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    scheduled_.push_back({.request = request, .not_before = not_before});
+    return absl::OkStatus();
+  }
+
+  std::vector<Scheduled> scheduled() const {
+    std::lock_guard lock(mutex_);
+    return scheduled_;
+  }
+  void FailWith(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  absl::Status status_;
+  std::vector<Scheduled> scheduled_;
+};
+
+class InMemorySuppressionList final : public SuppressionList {
+ public:
+  absl::StatusOr<bool> IsSuppressed(std::string_view recipient) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    return suppressed_.contains(std::string(recipient));
+  }
+  absl::Status Suppress(std::string_view recipient, absl::Time) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    suppressed_.insert(std::string(recipient));
+    return absl::OkStatus();
+  }
+  absl::Status Lift(std::string_view recipient, absl::Time) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    suppressed_.erase(std::string(recipient));
+    return absl::OkStatus();
+  }
+  void FailWith(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+
+ private:
+  std::mutex mutex_;
+  absl::Status status_;
+  std::set<std::string> suppressed_;
+};
+
+// Answers every Reserve with the scripted decision; a default decision sends at once. The
+// send-time guard answers its scripted decisions in turn, then clears every send.
+class ScriptedSendLimiter final : public SendLimiter {
+ public:
+  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested&, std::string_view,
+                                        absl::Time now) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    if (decision_) return *decision_;
+    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
+  }
+  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&, absl::Time now,
+                                            absl::Duration waited) override {
+    std::lock_guard lock(mutex_);
+    guard_waits_.push_back(waited);
+    if (guard_.empty()) return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
+    absl::StatusOr<LimitDecision> answer = std::move(guard_.front());
+    guard_.erase(guard_.begin());
+    return answer;
+  }
+  void Decide(LimitDecision decision) {
+    std::lock_guard lock(mutex_);
+    decision_ = std::move(decision);
+  }
+  void FailWith(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+  void GuardAnswers(absl::StatusOr<LimitDecision> answer) {
+    std::lock_guard lock(mutex_);
+    guard_.push_back(std::move(answer));
+  }
+  // The `waited` of every ClearToSend so far, in order.
+  std::vector<absl::Duration> guard_waits() const {
+    std::lock_guard lock(mutex_);
+    return guard_waits_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  absl::Status status_;
+  std::optional<LimitDecision> decision_;
+  std::vector<absl::StatusOr<LimitDecision>> guard_;
+  std::vector<absl::Duration> guard_waits_;
+};
+
+// A bound of `capacity` slots in this process.
+class InMemoryInFlightLimit final : public InFlightLimit {
+ public:
+  explicit InMemoryInFlightLimit(int capacity = 100) : capacity_(capacity) {}
+
+  absl::StatusOr<std::string> Acquire(absl::Duration) override {
+    std::lock_guard lock(mutex_);
+    if (in_flight_ >= capacity_) return absl::ResourceExhaustedError("no slot in flight free");
+    ++in_flight_;
+    return std::to_string(next_slot_++);
+  }
+  void Release(const std::string&) override {
+    std::lock_guard lock(mutex_);
+    --in_flight_;
+  }
+  int in_flight() const {
+    std::lock_guard lock(mutex_);
+    return in_flight_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  const int capacity_;
+  int in_flight_ = 0;
+  int next_slot_ = 0;
+};
+
+}  // namespace klaxon::delivery::test_ports

@@ -1,0 +1,143 @@
+#include "services/delivery/in_memory_send_limiter.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::delivery {
+namespace {
+
+events::v1::AlertRequested Request(const std::string& alert_id) {
+  events::v1::AlertRequested request;
+  request.mutable_header()->set_alert_id(alert_id);
+  request.mutable_header()->set_attempt(1);
+  return request;
+}
+
+constexpr char kAlice[] = "+14155550101";
+const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+
+TEST(SendLimitsTest, PacingIntervalStretchesByTheJitterAllowance) {
+  const SendLimits limits{.sender_rate = {.count = 5, .window = absl::Seconds(1)},
+                          .jitter_allowance = absl::Milliseconds(30)};
+  EXPECT_EQ(limits.PacingInterval(), absl::Microseconds(206'000));
+}
+
+TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 5, .window = absl::Seconds(1)},
+                               .jitter_allowance = absl::ZeroDuration()});
+  absl::StatusOr<LimitDecision> first = limiter.Reserve(Request("a1"), kAlice, kNow);
+  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), "+14155550102", kNow);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->send_at, kNow);
+  EXPECT_EQ(second->kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(second->send_at, kNow + absl::Milliseconds(200));
+}
+
+TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 1, .window = absl::Seconds(1)},
+                               .max_wait = absl::Milliseconds(500),
+                               .jitter_allowance = absl::ZeroDuration()});
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), kAlice, kNow);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(second->retry_at, kNow + absl::Seconds(1));
+  EXPECT_EQ(second->limit, "sender_pacing");
+  EXPECT_EQ(second->reason, "sender pacing 1 per second");
+}
+
+TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
+                               .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  ASSERT_TRUE(limiter.Reserve(Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
+  absl::StatusOr<LimitDecision> third =
+      limiter.Reserve(Request("a3"), kAlice, kNow + absl::Minutes(2));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third->retry_at, kNow + absl::Minutes(15));
+  EXPECT_EQ(third->limit, "recipient_15m");
+  EXPECT_EQ(third->reason, "recipient limit 2 per 15 minutes");
+}
+
+TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
+                               .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
+  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1"), kAlice, kNow);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->kind, LimitDecision::Kind::kSend);
+}
+
+// --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
+
+const SendLimits kGuarded{.sender_rate = {.count = 5, .window = absl::Seconds(1)},
+                          .max_wait = absl::Seconds(2),
+                          .guard_margin = absl::Milliseconds(20)};
+
+LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
+                          absl::Duration waited = absl::ZeroDuration()) {
+  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
+  EXPECT_TRUE(decision.ok()) << decision.status();
+  return decision.value_or(LimitDecision{});
+}
+
+// Five sends 100 ms apart, from kNow.
+void SendFive(SendLimiter& limiter) {
+  for (int i = 0; i < 5; ++i) {
+    const absl::Time at = kNow + absl::Milliseconds(100) * i;
+    const LimitDecision decision = ClearToSend(limiter, absl::StrCat("a", i), at);
+    ASSERT_EQ(decision.kind, LimitDecision::Kind::kSend) << i;
+    ASSERT_EQ(decision.send_at, at) << i;
+  }
+}
+
+TEST(InMemorySendLimiterTest, GuardHoldsTheSendAfterNUntilTheOldestLeavesTheSpan) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const LimitDecision sixth = ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(sixth.send_at, kNow + absl::Milliseconds(1020));
+}
+
+TEST(InMemorySendLimiterTest, GuardClearsOnceTheOldestHasLeftTheSpan) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const absl::Time at = kNow + absl::Milliseconds(1020);
+  EXPECT_EQ(ClearToSend(limiter, "a5", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, HeldSendIsNotRecorded) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  ASSERT_GT(ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500)).send_at,
+            kNow + absl::Milliseconds(500));
+  // Four sends (100..400 ms) in the span: had a5 been recorded, there would be five.
+  const absl::Time at = kNow + absl::Milliseconds(1020);
+  EXPECT_EQ(ClearToSend(limiter, "a6", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, GuardCountsAnAttemptAskedTwiceOnce) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  const absl::Time at = kNow + absl::Milliseconds(500);
+  EXPECT_EQ(ClearToSend(limiter, "a4", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
+  InMemorySendLimiter limiter(kGuarded);
+  SendFive(limiter);
+  // 1.5 s waited already, 520 ms to go.
+  const LimitDecision sixth =
+      ClearToSend(limiter, "a5", kNow + absl::Milliseconds(500), absl::Milliseconds(1500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(sixth.retry_at, kNow + absl::Milliseconds(1020));
+  EXPECT_EQ(sixth.limit, "sender_pacing");
+  EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
+}
+
+}  // namespace
+}  // namespace klaxon::delivery

@@ -1,0 +1,48 @@
+#include "services/delivery/kafka_retry_scheduler.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/prototime/prototime.h"
+
+namespace klaxon::delivery {
+
+std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel) {
+  switch (channel) {
+    case types::v1::CHANNEL_SMS:
+      return kafka::kSmsRetryTiers;
+    case types::v1::CHANNEL_VOICE:
+      return kafka::kVoiceRetryTiers;
+    default:
+      return {};
+  }
+}
+
+const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::Duration wait) {
+  for (const kafka::RetryTier& tier : tiers) {
+    if (tier.delay >= wait) return tier;
+  }
+  return tiers.back();
+}
+
+KafkaRetryScheduler::KafkaRetryScheduler(KafkaRetrySchedulerOptions options,
+                                         messaging::Publisher& publisher, timing::Clock& clock)
+    : options_(std::move(options)), publisher_(publisher), clock_(clock) {}
+
+absl::Status KafkaRetryScheduler::Schedule(const events::v1::AlertRequested& request,
+                                           absl::Time not_before) {
+  const std::span<const kafka::RetryTier> tiers = RetryTiersFor(request.header().channel());
+  if (tiers.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("alert ", request.header().alert_id(), " has no channel to retry on"));
+  }
+  const kafka::RetryTier& tier = TierFor(tiers, not_before - clock_.Now());
+  events::v1::AlertRequested scheduled = request;
+  *scheduled.mutable_not_before() = prototime::ToProto(not_before);
+  return publisher_.Publish(
+      {.topic = absl::StrCat(options_.topic_prefix,
+                             absl::string_view(tier.topic.data(), tier.topic.size())),
+       .key = request.header().alert_id(),
+       .value = scheduled.SerializeAsString()},
+      options_.publish_timeout);
+}
+
+}  // namespace klaxon::delivery

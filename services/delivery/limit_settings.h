@@ -1,0 +1,28 @@
+#pragma once
+// The delivery limits a worker reads from its environment, validated with the rest of its
+// configuration (a bad value names its variable):
+//   KLAXON_SENDER_RATE           pace per sender, <count>/<window>; default 1/1s. SMS: a US long
+//                                code sends 1 message per second (Twilio queues the excess, which
+//                                only hides the backlog from us). Voice: Twilio's default is 1 call
+//                                per second per account.
+//   KLAXON_RECIPIENT_LIMITS      per-recipient windows; default 5/15m,11/1h; none for none.
+//   KLAXON_PACING_MAX_WAIT       longest wait for a pacing slot before deferring; default 2s.
+//   KLAXON_TWILIO_MAX_IN_FLIGHT  requests in flight to Twilio across every worker; default 100.
+
+#include <cstdint>
+#include <string>
+
+#include "common/config/config.h"
+#include "services/delivery/send_limits.h"
+
+namespace klaxon::delivery {
+
+struct LimitSettings {
+  SendLimits send;
+  int64_t max_in_flight = 100;
+};
+
+// `channel` ("sms", "voice") and `sender` (the From number) say whose limits these are.
+LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel, std::string sender);
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,43 @@
+#include "services/delivery/limit_settings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace klaxon::delivery {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
+  config::Reader reader(config::Environment{});
+  const LimitSettings settings = ReadLimitSettings(reader, "sms", "+14155552671");
+  ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
+  EXPECT_EQ(settings.send.sender_rate, (limits::Rate{.count = 1, .window = absl::Seconds(1)}));
+  EXPECT_EQ(settings.send.recipient_windows,
+            (std::vector<limits::Rate>{{.count = 5, .window = absl::Minutes(15)},
+                                       {.count = 11, .window = absl::Hours(1)}}));
+  EXPECT_EQ(settings.send.max_wait, absl::Seconds(2));
+  EXPECT_EQ(settings.max_in_flight, 100);
+}
+
+TEST(LimitSettingsTest, ReadsEachVariable) {
+  config::Reader reader(config::Environment{{"KLAXON_SENDER_RATE", "5/1s"},
+                                            {"KLAXON_RECIPIENT_LIMITS", "none"},
+                                            {"KLAXON_PACING_MAX_WAIT", "1s"},
+                                            {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"}});
+  const LimitSettings settings = ReadLimitSettings(reader, "sms", "+14155552671");
+  ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
+  EXPECT_EQ(settings.send.sender_rate.count, 5);
+  EXPECT_TRUE(settings.send.recipient_windows.empty());
+  EXPECT_EQ(settings.send.max_wait, absl::Seconds(1));
+  EXPECT_EQ(settings.max_in_flight, 7);
+}
+
+TEST(LimitSettingsTest, BadRateNamesItsVariable) {
+  config::Reader reader(config::Environment{{"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
+  (void)ReadLimitSettings(reader, "sms", "+14155552671");
+  EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_RECIPIENT_LIMITS"));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery

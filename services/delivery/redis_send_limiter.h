@@ -1,0 +1,45 @@
+#pragma once
+// SendLimiter on Redis, so every worker replica shares one pace per sender and one set of windows
+// per recipient. One Lua script checks the recipient's windows, then the sender's next slot, and
+// only when both fit records the send in both: a deferred send reserves nothing. Another runs the
+// send-time guard on the sender's log of actual sends, recording a send only when it fits.
+//
+// Clock: the script reads Redis's own clock (TIME) and answers in durations (wait this long,
+// retry in that long), which Reserve and ClearToSend add to the caller's `now`. The schedule
+// therefore lives on one clock, and replicas whose clocks disagree still wait the right amount in
+// their own.
+//
+// Keys: <prefix>limits:sender:<channel>:<sender> holds the sender's next free slot;
+// <prefix>limits:recipient:<channel>:<token> is a sorted set of sends by slot time, keyed by the
+// recipient's HMAC token (log::PhoneRedactor), never the number; <prefix>limits:sent:<channel>:
+// <sender> is the guard's sorted set of sends by the time they were cleared. All expire once idle.
+
+#include <string>
+
+#include "common/log/log.h"
+#include "common/redis/redis_client.h"
+#include "services/delivery/send_limiter.h"
+#include "services/delivery/send_limits.h"
+
+namespace klaxon::delivery {
+
+class RedisSendLimiter final : public SendLimiter {
+ public:
+  RedisSendLimiter(redis::RedisClient& redis, std::string key_prefix, SendLimits limits,
+                   const log::PhoneRedactor& tokens);
+
+  absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
+                                        std::string_view recipient, absl::Time now) override;
+  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
+                                            absl::Time now, absl::Duration waited) override;
+
+ private:
+  redis::RedisClient& redis_;
+  const std::string key_prefix_;
+  const SendLimits limits_;
+  const log::PhoneRedactor& tokens_;
+  const std::string sender_key_;
+  const std::string sent_key_;
+};
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,205 @@
+// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one). Two limiters on one
+// Redis stand for two worker replicas. The script runs on Redis's clock, so expected times carry
+// a tolerance for the real time the test itself takes.
+#include <gtest/gtest.h>
+
+#include "services/delivery/redis_send_limiter.h"
+#include "tests/support/support.h"
+
+namespace klaxon::delivery {
+namespace {
+
+constexpr char kAlice[] = "+14155550101";
+constexpr absl::Duration kTolerance = absl::Milliseconds(250);
+
+events::v1::AlertRequested Request(const std::string& alert_id) {
+  events::v1::AlertRequested request;
+  request.mutable_header()->set_alert_id(alert_id);
+  request.mutable_header()->set_attempt(1);
+  return request;
+}
+
+class RedisSendLimiterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client =
+        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    ASSERT_TRUE(client.ok()) << client.status();
+    redis_ = *std::move(client);
+  }
+
+  // A limiter sharing this test's keys, as another replica would.
+  std::unique_ptr<RedisSendLimiter> Replica(SendLimits limits) {
+    return std::make_unique<RedisSendLimiter>(*redis_, prefix_, std::move(limits), tokens_);
+  }
+
+  LimitDecision Reserve(SendLimiter& limiter, const std::string& alert_id,
+                        const std::string& recipient = kAlice) {
+    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, now_);
+    EXPECT_TRUE(decision.ok()) << decision.status();
+    return decision.value_or(LimitDecision{});
+  }
+
+  const absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
+  const std::string prefix_ = klaxon::testing::UniquePrefix();
+  const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef-test");
+  std::unique_ptr<redis::RedisClient> redis_;
+};
+
+const SendLimits kFivePerSecond{.channel = "sms",
+                                .sender = "+14155552671",
+                                .sender_rate = {.count = 5, .window = absl::Seconds(1)},
+                                .max_wait = absl::Seconds(2)};
+
+TEST_F(RedisSendLimiterTest, TwoReplicasShareOnePaceAndDeferPastMaxWait) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  const absl::Duration interval = kFivePerSecond.PacingInterval();
+  // Slots 0..9 wait at most 9 intervals (1.854 s) and fit max_wait; the 11th would wait 2.06 s.
+  for (int i = 0; i < 10; ++i) {
+    const LimitDecision decision =
+        Reserve(*replicas[i % 2], absl::StrCat("a", i), absl::StrCat("+1415555", 1000 + i));
+    ASSERT_EQ(decision.kind, LimitDecision::Kind::kSend) << i;
+    EXPECT_NEAR(absl::ToDoubleSeconds(decision.send_at - now_), absl::ToDoubleSeconds(interval * i),
+                absl::ToDoubleSeconds(kTolerance))
+        << i;
+  }
+  const LimitDecision deferred = Reserve(*replicas[0], "a10", "+14155552000");
+  EXPECT_EQ(deferred.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(deferred.limit, "sender_pacing");
+  EXPECT_EQ(deferred.reason, "sender pacing 5 per second");
+  EXPECT_NEAR(absl::ToDoubleSeconds(deferred.retry_at - now_), absl::ToDoubleSeconds(interval * 10),
+              absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, SendersArePacedApart) {
+  std::unique_ptr<RedisSendLimiter> first = Replica(kFivePerSecond);
+  SendLimits other = kFivePerSecond;
+  other.sender = "+14155552672";
+  std::unique_ptr<RedisSendLimiter> second = Replica(other);
+  ASSERT_EQ(Reserve(*first, "a1").kind, LimitDecision::Kind::kSend);
+  const LimitDecision decision = Reserve(*second, "a2", "+14155550102");
+  EXPECT_LT(decision.send_at - now_, kTolerance);
+}
+
+const SendLimits kRecipientWindows{.channel = "sms",
+                                   .sender = "+14155552671",
+                                   .sender_rate = {.count = 1000, .window = absl::Seconds(1)},
+                                   .recipient_windows = {{.count = 2, .window = absl::Minutes(15)},
+                                                         {.count = 3, .window = absl::Hours(1)}}};
+
+TEST_F(RedisSendLimiterTest, FullRecipientWindowDefersAcrossReplicasUntilItExpires) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kRecipientWindows),
+                                                   Replica(kRecipientWindows)};
+  ASSERT_EQ(Reserve(*replicas[0], "a1").kind, LimitDecision::Kind::kSend);
+  ASSERT_EQ(Reserve(*replicas[1], "a2").kind, LimitDecision::Kind::kSend);
+  const LimitDecision third = Reserve(*replicas[0], "a3");
+  EXPECT_EQ(third.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third.limit, "recipient_15m");
+  EXPECT_EQ(third.reason, "recipient limit 2 per 15 minutes");
+  EXPECT_NEAR(absl::ToDoubleSeconds(third.retry_at - now_), 15 * 60,
+              absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, EachWindowIsChecked) {
+  SendLimits limits = kRecipientWindows;
+  limits.recipient_windows = {{.count = 3, .window = absl::Minutes(15)},
+                              {.count = 2, .window = absl::Hours(1)}};
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(limits);
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  ASSERT_EQ(Reserve(*limiter, "a2").kind, LimitDecision::Kind::kSend);
+  const LimitDecision third = Reserve(*limiter, "a3");
+  EXPECT_EQ(third.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third.limit, "recipient_1h");
+}
+
+TEST_F(RedisSendLimiterTest, OtherRecipientsAreNotHeldByOnesWindow) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(kRecipientWindows);
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  ASSERT_EQ(Reserve(*limiter, "a2").kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(Reserve(*limiter, "a3", "+14155550102").kind, LimitDecision::Kind::kSend);
+}
+
+TEST_F(RedisSendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(kRecipientWindows);
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  ASSERT_EQ(Reserve(*limiter, "a2").kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(Reserve(*limiter, "a2").kind, LimitDecision::Kind::kSend);
+}
+
+TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
+  SendLimits limits = kRecipientWindows;
+  limits.sender_rate = {.count = 1, .window = absl::Seconds(1)};
+  limits.recipient_windows = {{.count = 1, .window = absl::Hours(1)}};
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(limits);
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  ASSERT_EQ(Reserve(*limiter, "a2").kind, LimitDecision::Kind::kDefer);
+  // Had a2 taken the slot after a1's, this one would wait two intervals, not one.
+  const LimitDecision other = Reserve(*limiter, "a3", "+14155550102");
+  ASSERT_EQ(other.kind, LimitDecision::Kind::kSend);
+  EXPECT_LT(other.send_at - now_, limits.PacingInterval() + kTolerance);
+}
+
+// --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
+
+LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
+                          absl::Duration waited = absl::ZeroDuration()) {
+  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
+  EXPECT_TRUE(decision.ok()) << decision.status();
+  return decision.value_or(LimitDecision{});
+}
+
+TEST_F(RedisSendLimiterTest, ReplicasShareTheGuardWhichHoldsTheSendAfterNUntilTheOldestLeaves) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  for (int i = 0; i < 5; ++i) {
+    const LimitDecision decision = ClearToSend(*replicas[i % 2], absl::StrCat("a", i), now_);
+    ASSERT_EQ(decision.kind, LimitDecision::Kind::kSend) << i;
+    ASSERT_EQ(decision.send_at, now_) << i;
+  }
+  const LimitDecision sixth = ClearToSend(*replicas[1], "a5", now_);
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kSend);
+  EXPECT_NEAR(absl::ToDoubleSeconds(sixth.send_at - now_),
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, GuardCountsAnAttemptAskedTwiceOnce) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(ClearToSend(*replicas[0], absl::StrCat("a", i), now_).send_at, now_) << i;
+  }
+  // Asked again by the other replica (a redelivery): still four sends, so a4 fits.
+  ASSERT_EQ(ClearToSend(*replicas[1], "a3", now_).send_at, now_);
+  EXPECT_EQ(ClearToSend(*replicas[1], "a4", now_).send_at, now_);
+  // Full now, but an attempt never counts against itself.
+  EXPECT_EQ(ClearToSend(*replicas[0], "a4", now_).send_at, now_);
+  EXPECT_GT(ClearToSend(*replicas[0], "a5", now_).send_at, now_);
+}
+
+TEST_F(RedisSendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(kFivePerSecond);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(ClearToSend(*limiter, absl::StrCat("a", i), now_).send_at, now_) << i;
+  }
+  const LimitDecision sixth = ClearToSend(*limiter, "a5", now_, absl::Milliseconds(1500));
+  EXPECT_EQ(sixth.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(sixth.limit, "sender_pacing");
+  EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
+  EXPECT_NEAR(absl::ToDoubleSeconds(sixth.retry_at - now_),
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, RecipientKeyHoldsNoPhoneNumber) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(kRecipientWindows);
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_FALSE(keys->elements.empty());
+  for (const std::optional<std::string>& key : keys->elements) {
+    EXPECT_EQ(key->find("4155550101"), std::string::npos) << *key;
+  }
+}
+
+}  // namespace
+}  // namespace klaxon::delivery

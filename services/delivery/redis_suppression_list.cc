@@ -1,0 +1,54 @@
+#include "services/delivery/redis_suppression_list.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::delivery {
+namespace {
+
+// Values: "<1 suppressed | 0 lifted>:<unix ms of the change>". A change as old as the stored one
+// still applies, so of two changes at the same millisecond the one applied last holds.
+constexpr char kApplyScript[] = R"lua(
+local current = redis.call('GET', KEYS[1])
+if current then
+  local at = tonumber(string.sub(current, 3))
+  if at and at > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+return 1
+)lua";
+
+}  // namespace
+
+RedisSuppressionList::RedisSuppressionList(redis::RedisClient& redis, std::string key_prefix,
+                                           log::PhoneRedactor redactor)
+    : redis_(redis), key_prefix_(std::move(key_prefix)), redactor_(std::move(redactor)) {}
+
+std::string RedisSuppressionList::Key(std::string_view recipient) const {
+  return absl::StrCat(key_prefix_, "suppression:", redactor_.Token(recipient));
+}
+
+absl::StatusOr<bool> RedisSuppressionList::IsSuppressed(std::string_view recipient) {
+  absl::StatusOr<redis::Reply> reply = redis_.Command({"GET", Key(recipient)});
+  if (!reply.ok()) return reply.status();
+  return reply->type == redis::Reply::Type::kString && reply->str.starts_with("1:");
+}
+
+absl::Status RedisSuppressionList::Suppress(std::string_view recipient, absl::Time at) {
+  return Apply(recipient, true, at);
+}
+
+absl::Status RedisSuppressionList::Lift(std::string_view recipient, absl::Time at) {
+  return Apply(recipient, false, at);
+}
+
+absl::Status RedisSuppressionList::Apply(std::string_view recipient, bool suppressed,
+                                         absl::Time at) {
+  return redis_
+      .Command({"EVAL", kApplyScript, "1", Key(recipient), suppressed ? "1" : "0",
+                absl::StrCat(absl::ToUnixMillis(at))})
+      .status();
+}
+
+}  // namespace klaxon::delivery

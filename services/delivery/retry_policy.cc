@@ -1,0 +1,28 @@
+#include "services/delivery/retry_policy.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace klaxon::delivery {
+
+RetryPolicy::RetryPolicy(RetryPolicyOptions options, std::function<double()> uniform)
+    : options_(options), uniform_(std::move(uniform)) {}
+
+absl::Duration RetryPolicy::Backoff(uint32_t attempt, std::optional<absl::Duration> retry_after,
+                                    bool slow_down_asked) {
+  // Doubling stops at the cap; the shift stays far from overflow.
+  absl::Duration range = options_.base;
+  for (uint32_t i = 1; i < attempt && range < options_.cap; ++i) range *= 2;
+  range = std::min(range, options_.cap);
+  double draw = 0;
+  {
+    std::lock_guard lock(mutex_);
+    draw = uniform_();
+  }
+  absl::Duration wait = range * draw;
+  if (retry_after) wait = std::max(wait, *retry_after);
+  if (slow_down_asked) wait = std::max(wait, options_.slow_down);
+  return wait;
+}
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,47 @@
+#include "services/delivery/retry_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace klaxon::delivery {
+namespace {
+
+RetryPolicy PolicyDrawing(double draw) {
+  return RetryPolicy({.base = absl::Seconds(2),
+                      .cap = absl::Seconds(60),
+                      .max_attempts = 4,
+                      .slow_down = absl::Seconds(30)},
+                     [draw] { return draw; });
+}
+
+TEST(RetryPolicyTest, FirstRetryWaitsUpToBase) {
+  EXPECT_EQ(PolicyDrawing(0.5).Backoff(1, std::nullopt, false), absl::Seconds(1));
+}
+
+TEST(RetryPolicyTest, RangeDoublesPerAttempt) {
+  EXPECT_EQ(PolicyDrawing(0.5).Backoff(3, std::nullopt, false), absl::Seconds(4));
+}
+
+TEST(RetryPolicyTest, RangeStopsAtCap) {
+  EXPECT_EQ(PolicyDrawing(0.5).Backoff(40, std::nullopt, false), absl::Seconds(30));
+}
+
+TEST(RetryPolicyTest, FullJitterCanDrawZero) {
+  EXPECT_EQ(PolicyDrawing(0).Backoff(2, std::nullopt, false), absl::ZeroDuration());
+}
+
+TEST(RetryPolicyTest, RetryAfterIsTheLeastWait) {
+  EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, absl::Seconds(9), false), absl::Seconds(9));
+}
+
+TEST(RetryPolicyTest, SlowDownIsTheLeastWait) {
+  EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, std::nullopt, true), absl::Seconds(30));
+}
+
+TEST(RetryPolicyTest, MaxAttemptsCountsTheFirst) {
+  RetryPolicy policy = PolicyDrawing(0);
+  EXPECT_TRUE(policy.MayRetry(3));
+  EXPECT_FALSE(policy.MayRetry(4));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery

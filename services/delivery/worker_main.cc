@@ -1,0 +1,357 @@
+#include "services/delivery/worker_main.h"
+
+#include <prometheus/gauge.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/callbacks/redis_callback_ledger.h"
+#include "common/channels/redis_channel_switches.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/publisher.h"
+#include "common/kafka/topics.h"
+#include "common/lifecycle/shutdown_signal.h"
+#include "common/phone/phone.h"
+#include "common/redis/redis_client.h"
+#include "common/runtime/process_hardening.h"
+#include "common/runtime/service_runtime.h"
+#include "common/stopped_alerts/redis_stopped_alerts.h"
+#include "common/timing/clock.h"
+#include "common/twilio/base_url.h"
+#include "common/twilio/webhook_routes.h"
+#include "services/delivery/channel_switch_limiter.h"
+#include "services/delivery/dispatch_telemetry.h"
+#include "services/delivery/dispatcher.h"
+#include "services/delivery/kafka_retry_scheduler.h"
+#include "services/delivery/limit_settings.h"
+#include "services/delivery/redis_attempt_ledger.h"
+#include "services/delivery/redis_in_flight_limit.h"
+#include "services/delivery/redis_send_limiter.h"
+#include "services/delivery/redis_suppression_list.h"
+#include "services/delivery/tier_handler.h"
+
+namespace klaxon::delivery {
+namespace {
+
+struct Settings {
+  runtime::CommonSettings common;
+  redis::RedisOptions redis;
+  std::string redis_key_prefix;
+  int concurrency = 0;
+  twilio::TwilioRestClientOptions twilio_client;
+  TwilioSettings twilio;
+  SenderFactory make_sender;
+  RetryPolicyOptions retry;
+  absl::Duration settle_after;
+  absl::Duration status_check_first;
+  absl::Duration status_check_after;
+  absl::Duration channel_disabled_recheck;
+  LimitSettings limits;
+};
+
+Settings ReadSettings(const WorkerSpec& spec) {
+  config::Reader reader = config::Reader::ForProcess();
+  Settings settings;
+  settings.common = runtime::ReadCommonSettings(reader);
+  settings.redis = redis::ReadRedisOptions(reader);
+  settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
+  // Each message in flight holds a pool thread for its Twilio round trip, so this many threads
+  // send at once: at ~50 ms per request, 100 carry ~2,000 sends per second.
+  settings.concurrency = static_cast<int>(reader.Int("KLAXON_WORKER_CONCURRENCY", 100, 1, 1000));
+  settings.twilio_client = {
+      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
+      .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
+      .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
+      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
+                                       absl::Seconds(60)),
+      // One kept-alive connection per message in flight; with fewer, every request beyond them
+      // pays a new TCP (and TLS) handshake.
+      .max_idle_connections = settings.concurrency};
+  if (!settings.twilio_client.base_url.empty()) {
+    if (absl::Status allowed = twilio::CheckBaseUrl(settings.twilio_client.base_url);
+        !allowed.ok()) {
+      reader.AddError("KLAXON_TWILIO_BASE_URL", std::string(allowed.message()));
+    }
+  }
+  settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
+  if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
+    reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
+  }
+  settings.twilio.webhook_public_url =
+      reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
+  if (!settings.twilio.webhook_public_url.empty()) {
+    if (absl::Status valid =
+            twilio::ParsePublicBaseUrl(settings.twilio.webhook_public_url).status();
+        !valid.ok()) {
+      reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(valid.message()));
+    }
+  }
+  settings.retry = {
+      .base = reader.Duration("KLAXON_RETRY_BASE", absl::Seconds(1), absl::Milliseconds(10),
+                              absl::Hours(1)),
+      .cap =
+          reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1), absl::Hours(10)),
+      .max_attempts = static_cast<uint32_t>(reader.Int("KLAXON_MAX_ATTEMPTS", 6, 1, 100))};
+  if (settings.retry.cap < settings.retry.base) {
+    reader.AddError("KLAXON_RETRY_CAP", "is less than KLAXON_RETRY_BASE");
+  }
+  settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
+                                          absl::Seconds(1), absl::Minutes(10));
+  // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
+  settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
+                                                absl::Seconds(1), absl::Minutes(5));
+  // The first check asks whether the final status arrived; it needs to come no later than the
+  // read it may lead to, so it defaults to 30 s or KLAXON_STATUS_CHECK_AFTER when that is sooner.
+  settings.status_check_first = reader.Duration(
+      "KLAXON_STATUS_CHECK_FIRST", std::min(absl::Seconds(30), settings.status_check_after),
+      absl::Seconds(1), absl::Minutes(5));
+  if (settings.status_check_first > settings.status_check_after) {
+    reader.AddError("KLAXON_STATUS_CHECK_FIRST", "is more than KLAXON_STATUS_CHECK_AFTER");
+  }
+  // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
+  settings.channel_disabled_recheck = reader.Duration(
+      "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
+  settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
+  settings.make_sender = spec.configure(reader, settings.twilio);
+  config::ExitOnError(reader.Finish(), spec.service);
+  return settings;
+}
+
+// Unique per process, so a restarted worker never mistakes a dead predecessor's claim for its own.
+std::string WorkerId(const std::string& service) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  absl::BitGen gen;
+  return absl::StrCat(service, "@", host, "/", getpid(), "/",
+                      absl::Hex(absl::Uniform<uint32_t>(gen), absl::kZeroPad8));
+}
+
+// A tier consumer holds one message for up to its tier's delay without polling, so librdkafka's
+// max.poll.interval.ms must outlast that wait plus the dispatcher's own work (Twilio's timeout,
+// publishing), or the group would evict the member mid-wait and redeliver the message elsewhere.
+std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
+  return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
+}
+
+// "klaxon.sms.retry.10s" → "10s", for the tier's consumer group.
+std::string TierName(const kafka::RetryTier& tier) {
+  const std::string_view topic = tier.topic;
+  return std::string(topic.substr(topic.rfind('.') + 1));
+}
+
+// One tier's consumer and the handler it runs.
+struct TierConsumer {
+  std::string group;
+  std::unique_ptr<kafka::KafkaConsumer> consumer;
+  std::unique_ptr<TierHandler> handler;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerSpec& spec) {
+  runtime::HardenProcessOrExit(spec.service);
+  absl::StatusOr<std::unique_ptr<lifecycle::ShutdownSignal>> shutdown =
+      lifecycle::ShutdownSignal::Create();
+  if (!shutdown.ok()) {
+    std::fprintf(stderr, "%s: %s\n", spec.service.c_str(),
+                 std::string(shutdown.status().message()).c_str());
+    return 1;
+  }
+  const Settings settings = ReadSettings(spec);
+  auto runtime = runtime::ServiceRuntime::Create(spec.service, settings.common);
+  config::ExitOnError(runtime.status(), spec.service);
+  const log::Logger& logger = (*runtime)->logger();
+
+  auto redis = redis::RedisClient::Create(settings.redis);
+  auto twilio = twilio::TwilioRestClient::Create(settings.twilio_client);
+  auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
+                                                  .security = settings.common.kafka_security,
+                                                  .client_id = spec.service,
+                                                  .log = (*runtime)->KafkaLog()});
+  const std::string group = "klaxon-" + spec.service;
+  auto consumer =
+      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .security = settings.common.kafka_security,
+                                    .group_id = group,
+                                    .topics = {settings.common.Topic(spec.request_topic)},
+                                    .client_id = spec.service,
+                                    .log = (*runtime)->KafkaLog(),
+                                    .on_lag = (*runtime)->ConsumerLagGauge(group),
+                                    .max_in_flight = settings.concurrency});
+  // ReadCommonSettings checked the key, so this only fails on a bug.
+  auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
+  for (const absl::Status& status : {redis.status(), twilio.status(), publisher.status(),
+                                     consumer.status(), redactor.status()}) {
+    if (!status.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(status.message())}});
+      return 1;
+    }
+  }
+  std::vector<TierConsumer> tiers;
+  for (const kafka::RetryTier& tier : spec.retry_tiers) {
+    const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));
+    auto tier_consumer = kafka::KafkaConsumer::Create(
+        {.brokers = settings.common.kafka_brokers,
+         .security = settings.common.kafka_security,
+         .group_id = tier_group,
+         .topics = {settings.common.Topic(tier.topic)},
+         .client_id = spec.service,
+         .properties = {{"max.poll.interval.ms", TierMaxPollInterval(tier)}},
+         .log = (*runtime)->KafkaLog(),
+         .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
+         // Each message waits for its own not_before on a thread of its own, so one alert's
+         // long wait (a hop, a recipient window) never holds the others of its tier.
+         .max_in_flight = settings.concurrency});
+    if (!tier_consumer.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(tier_consumer.status().message())}});
+      return 1;
+    }
+    tiers.push_back({.group = tier_group, .consumer = *std::move(tier_consumer)});
+  }
+
+  timing::RealClock clock;
+  KafkaRetryScheduler retry_scheduler({.topic_prefix = settings.common.topic_prefix}, **publisher,
+                                      clock);
+  stopped_alerts::RedisStoppedAlerts stops(**redis, settings.redis_key_prefix);
+  transit::TransitCipher transit(*settings.common.transit_keyring);
+  const WorkerContext context{.common = settings.common,
+                              .redis = **redis,
+                              .redis_key_prefix = settings.redis_key_prefix,
+                              .publisher = **publisher,
+                              .clock = clock,
+                              .redactor = *redactor,
+                              .retries = retry_scheduler,
+                              .stops = stops,
+                              .transit = transit};
+  std::vector<ExtraConsumer> extras;
+  if (spec.extra_consumers) extras = spec.extra_consumers(context);
+  std::vector<std::unique_ptr<kafka::KafkaConsumer>> extra_consumers;
+  for (const ExtraConsumer& extra : extras) {
+    const std::string extra_group = absl::StrCat(group, "-", extra.name);
+    std::vector<std::string> topics;
+    for (const std::string& topic : extra.topics) topics.push_back(settings.common.Topic(topic));
+    auto created =
+        kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                      .security = settings.common.kafka_security,
+                                      .group_id = extra_group,
+                                      .topics = topics,
+                                      .client_id = spec.service,
+                                      .log = (*runtime)->KafkaLog(),
+                                      .on_lag = (*runtime)->ConsumerLagGauge(extra_group)});
+    if (!created.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(created.status().message())}});
+      return 1;
+    }
+    extra_consumers.push_back(*std::move(created));
+  }
+
+  RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
+  callbacks::RedisCallbackLedger callback_ledger(**redis,
+                                                 {.key_prefix = settings.redis_key_prefix});
+  std::unique_ptr<Sender> sender = settings.make_sender(**twilio, context);
+  DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
+  RedisSuppressionList suppressions(**redis, settings.redis_key_prefix, *redactor);
+  RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {
+    return absl::Uniform<double>(*gen, 0.0, 1.0);
+  });
+  RedisSendLimiter redis_limiter(**redis, settings.redis_key_prefix, settings.limits.send,
+                                 *redactor);
+  channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
+  channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
+  // Read before the first message; then every second (unreadable: every channel stays on).
+  switches.Refresh().IgnoreError();
+  std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
+  ChannelSwitchLimiter limiter({.recheck = settings.channel_disabled_recheck}, switches,
+                               redis_limiter);
+  const std::string worker_id = WorkerId(spec.service);
+  RedisInFlightLimit in_flight(
+      **redis,
+      {.key_prefix = settings.redis_key_prefix,
+       .owner = worker_id,
+       .limit = settings.limits.max_in_flight,
+       // Outlasts any REST call (each is bounded by the timeout), so only a dead holder loses it.
+       .lease = 2 * settings.twilio_client.total_timeout,
+       .in_flight = &prometheus::BuildGauge()
+                         .Name("klaxon_delivery_twilio_in_flight_requests")
+                         .Help("Requests to Twilio this worker has in flight")
+                         .Register((*runtime)->registry())
+                         .Add({{"channel", spec.channel}})},
+      clock);
+  Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
+                         .dlq_topic = settings.common.Topic(kafka::kDlq),
+                         .twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
+                         .worker_id = worker_id,
+                         .sms = spec.channel == "sms",
+                         .settle_after = settings.settle_after,
+                         .status_check_first = settings.status_check_first,
+                         .status_check_after = settings.status_check_after,
+                         .status_check_max_interval = spec.retry_tiers.back().delay},
+                        {.ledger = ledger,
+                         .sender = *sender,
+                         .publisher = **publisher,
+                         .retries = context.retries,
+                         .stops = context.stops,
+                         .suppressions = suppressions,
+                         .limiter = limiter,
+                         .in_flight = in_flight,
+                         .callbacks = callback_ledger,
+                         .retry_policy = retry_policy,
+                         .observer = telemetry,
+                         .clock = clock,
+                         .transit = context.transit});
+
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    tiers[i].handler = std::make_unique<TierHandler>(
+        TierHandlerOptions{.max_wait = spec.retry_tiers[i].delay, .stop = (*shutdown)->token()},
+        dispatcher, retry_scheduler, clock);
+  }
+
+  // The dispatcher's consumer first, then the extra ones, then one per retry tier; a consumer that
+  // ended on its own cannot recover in-process, so it stops the worker and lets Kubernetes restart
+  // it.
+  std::vector<absl::Status> consumed(1 + extras.size() + tiers.size());
+  std::vector<std::jthread> consuming;
+  consuming.reserve(consumed.size());
+  const auto run = [&](kafka::KafkaConsumer& from, messaging::MessageHandler& handler,
+                       absl::Status& result) {
+    consuming.emplace_back(
+        [from = &from, handler = &handler, result = &result, signal = shutdown->get()] {
+          *result = from->Run(*handler, signal->token());
+          if (!result->ok()) signal->Trigger();
+        });
+  };
+  run(**consumer, dispatcher, consumed[0]);
+  for (size_t i = 0; i < extras.size(); ++i) {
+    run(*extra_consumers[i], *extras[i].handler, consumed[i + 1]);
+  }
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    run(*tiers[i].consumer, *tiers[i].handler, consumed[1 + extras.size() + i]);
+  }
+  (*runtime)->SetReady(true);
+  logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
+
+  const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
+  (*runtime)->SetReady(false);
+  // Each consumer lets its messages in flight finish (a tier wait is cut short), commits and
+  // leaves its group.
+  consuming.clear();
+  for (const absl::Status& status : consumed) {
+    if (!status.ok()) {
+      logger.Error("consumer_failed", {{"error", std::string(status.message())}});
+      return 1;
+    }
+  }
+  logger.Info("stopped");
+  return stopped_by.ok() ? 0 : 1;
+}
+
+}  // namespace klaxon::delivery
