@@ -177,7 +177,7 @@ int RunWorker(const WorkerSpec& spec) {
                                                   .security = settings.common.kafka_security,
                                                   .client_id = spec.service,
                                                   .log = (*runtime)->KafkaLog()});
-  const std::string group = "klaxon-" + spec.service;
+  const std::string group = kafka::WorkerGroup(spec.service);
   auto consumer =
       kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
                                     .security = settings.common.kafka_security,
