@@ -1,0 +1,111 @@
+#include "services/ingress/ingress_settings.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/runtime/process_hardening.h"
+
+namespace klaxon::ingress {
+namespace {
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  const std::optional<IpAddress> address = IpAddress::Parse(host);
+  return address && address->IsLoopback();
+}
+
+WebhookSettings ReadWebhookSettings(config::Reader& reader) {
+  WebhookSettings settings{
+      .address = reader.HostPortValue("KLAXON_WEBHOOK_ADDR", "127.0.0.1:8080"),
+      .sandbox = reader.Bool("KLAXON_TWILIO_SANDBOX", false),
+      .rate_limit = reader.Int("KLAXON_WEBHOOK_RATE_LIMIT", 200, 1, 1'000'000),
+      .dedupe_window = reader.Duration("KLAXON_WEBHOOK_DEDUPE_WINDOW", absl::Hours(48),
+                                       absl::Hours(24), absl::Hours(24 * 30)),
+      .header_timeout = reader.Duration("KLAXON_WEBHOOK_HEADER_TIMEOUT", absl::Seconds(5),
+                                        absl::Milliseconds(100), absl::Seconds(60)),
+      .body_timeout = reader.Duration("KLAXON_WEBHOOK_BODY_TIMEOUT", absl::Seconds(10),
+                                      absl::Milliseconds(100), absl::Seconds(60)),
+      .idle_timeout = reader.Duration("KLAXON_WEBHOOK_IDLE_TIMEOUT", absl::Seconds(30),
+                                      absl::Milliseconds(100), absl::Minutes(10)),
+      .write_timeout = reader.Duration("KLAXON_WEBHOOK_WRITE_TIMEOUT", absl::Seconds(10),
+                                       absl::Milliseconds(100), absl::Seconds(60)),
+      .max_connections = reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS", 4096, 1, 1'000'000),
+      .max_connections_per_source =
+          reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS_PER_SOURCE", 256, 1, 1'000'000),
+      .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
+  const std::string public_url = reader.Url(
+      "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
+  if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url);
+      parsed.ok()) {
+    settings.public_url = *std::move(parsed);
+  } else if (!public_url.empty()) {
+    reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));
+  }
+  if (absl::StatusOr<TrustedProxies> proxies =
+          TrustedProxies::Parse(reader.Optional("KLAXON_WEBHOOK_TRUSTED_PROXIES", ""));
+      proxies.ok()) {
+    settings.trusted_proxies = *std::move(proxies);
+  } else {
+    reader.AddError("KLAXON_WEBHOOK_TRUSTED_PROXIES", std::string(proxies.status().message()));
+  }
+  if (!reader.Optional("KLAXON_WEBHOOK_TRUST_FORWARDED", "").empty()) {
+    reader.AddError("KLAXON_WEBHOOK_TRUST_FORWARDED",
+                    "no longer read: list the proxies' addresses in "
+                    "KLAXON_WEBHOOK_TRUSTED_PROXIES (CIDR ranges) instead");
+  }
+  // The sandbox's token is public: only a webhook port nobody else can reach may accept it.
+  if (settings.sandbox && !IsLoopbackHost(settings.address.host)) {
+    reader.AddError("KLAXON_TWILIO_SANDBOX",
+                    absl::StrCat("true is allowed only when KLAXON_WEBHOOK_ADDR binds a loopback "
+                                 "address (127.0.0.0/8 or ::1), not ",
+                                 settings.address.host));
+  }
+  std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
+  std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
+  if (!primary.empty()) {
+    settings.auth_tokens.push_back(std::move(primary));
+  } else if (settings.sandbox) {
+    settings.auth_tokens.emplace_back(twilio::kSandboxAuthToken);
+  } else {
+    reader.AddError("KLAXON_TWILIO_AUTH_TOKEN",
+                    "is required to verify Twilio's webhooks (or KLAXON_TWILIO_AUTH_TOKEN_FILE)");
+  }
+  if (!secondary.empty()) settings.auth_tokens.push_back(std::move(secondary));
+  // Moved-from strings may keep the bytes in their own buffer (short strings do).
+  runtime::WipeSecret(primary);
+  runtime::WipeSecret(secondary);
+  return settings;
+}
+
+}  // namespace
+
+absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
+  IngressSettings settings{
+      .common = runtime::ReadCommonSettings(reader),
+      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50051"),
+      .grpc_security = grpcutil::ReadServerSecurity(reader),
+      .redis = redis::ReadRedisOptions(reader, {.pool_size = kRedisConnections}),
+      .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
+      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
+                                         absl::Milliseconds(100), absl::Seconds(60)),
+      .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
+                                        absl::ZeroDuration(), absl::Milliseconds(100)),
+      .admission = {
+          .max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 1024, 1, 100'000),
+          // 0 turns the backlog bound off.
+          .max_backlog = reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)}};
+  settings.webhook = ReadWebhookSettings(reader);
+  if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas =
+          limits::ParseNamedRates(reader.Optional("KLAXON_CALLER_QUOTAS", ""));
+      quotas.ok()) {
+    settings.caller_quotas = *std::move(quotas);
+  } else {
+    reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
+  }
+  settings.api_keys = auth::ReadApiKeySettings(reader);
+  if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
+  return settings;
+}
+
+}  // namespace klaxon::ingress

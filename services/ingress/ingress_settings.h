@@ -1,0 +1,63 @@
+#pragma once
+// Everything ingress reads from its environment (docs/configuration.md), read and checked as a
+// whole by one function: every problem is reported at once, each naming its variable.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/reloadable_api_keys.h"
+#include "common/config/config.h"
+#include "common/grpcutil/server_security.h"
+#include "common/limits/rate.h"
+#include "common/redis/redis_client.h"
+#include "common/runtime/service_runtime.h"
+#include "common/twilio/webhook_routes.h"
+#include "services/ingress/client_address.h"
+#include "services/ingress/intake_admission.h"
+
+namespace klaxon::ingress {
+
+// Connections for SendAlert's idempotency calls and the webhooks' dedupe calls; each takes well
+// under a millisecond.
+inline constexpr int kRedisConnections = 32;
+
+struct WebhookSettings {
+  config::HostPort address;
+  twilio::PublicBaseUrl public_url;
+  std::vector<std::string> auth_tokens;  // primary first
+  bool sandbox = false;
+  TrustedProxies trusted_proxies;
+  int64_t rate_limit = 0;
+  absl::Duration dedupe_window;
+  absl::Duration header_timeout;
+  absl::Duration body_timeout;
+  absl::Duration idle_timeout;
+  absl::Duration write_timeout;
+  int64_t max_connections = 0;
+  int64_t max_connections_per_source = 0;
+  int64_t workers = 0;
+};
+
+struct IngressSettings {
+  runtime::CommonSettings common;
+  config::HostPort grpc;
+  grpcutil::ServerSecurity grpc_security;
+  auth::ApiKeySettings api_keys;
+  redis::RedisOptions redis;
+  std::string redis_key_prefix;
+  absl::Duration publish_timeout;
+  absl::Duration publish_linger;
+  std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
+  AdmissionOptions admission;
+  WebhookSettings webhook;
+};
+
+// Reads every setting from `reader`; kInvalidArgument listing each variable that is missing or
+// wrong. The Twilio auth tokens are wiped from everything but the result.
+absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader);
+
+}  // namespace klaxon::ingress
