@@ -29,10 +29,10 @@
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
-#include "services/audit/audit_consumer.h"
-#include "services/audit/audit_migrations.h"
-#include "services/audit/batch_writer.h"
-#include "services/audit/postgres_alert_store.h"
+#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/batch_writer.h"
+#include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/testing/forwarding_alert_store.h"
 
 namespace klaxon::bench {

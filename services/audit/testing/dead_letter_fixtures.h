@@ -12,8 +12,8 @@
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
-#include "services/audit/dead_letter_consumer.h"
-#include "services/audit/dead_letter_metrics.h"
+#include "services/audit/dead_letters/dead_letter_consumer.h"
+#include "services/audit/dead_letters/dead_letter_metrics.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/testing/fake_dead_letter_store.h"
 

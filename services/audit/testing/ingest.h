@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/audit/alert_store.h"
-#include "services/audit/audit_consumer.h"
+#include "services/audit/ingest/audit_consumer.h"
 
 namespace klaxon::audit::testing {
 
