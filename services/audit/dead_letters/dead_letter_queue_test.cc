@@ -28,12 +28,12 @@ using prototime::FromProto;
 
 class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
-  // Stores a dead letter the way the consumer does.
+  // Stores a dead letter the way the handler does.
   void DeadLetter(const std::string& alert_id, const std::string& caller = "billing",
                   types::v1::Channel channel = types::v1::CHANNEL_SMS,
                   absl::Time at = kDeadLetteredAt) {
     ASSERT_TRUE(
-        consumer_
+        handler_
             .Handle({.topic = "klaxon.dlq",
                      .value = testing::Letter(testing::Request(alert_id, caller, channel), at)
                                   .SerializeAsString()})
@@ -331,7 +331,7 @@ TEST_F(DeadLetterQueueTest, BulkReplayByCauseLeavesOtherCauses) {
   DeadLetter(kAlertId);
   events::v1::DeadLetter deadline = testing::Letter(testing::Request(kOtherAlertId));
   deadline.set_cause("deadline");
-  ASSERT_TRUE(consumer_.Handle({.topic = "klaxon.dlq", .value = deadline.SerializeAsString()}).ok());
+  ASSERT_TRUE(handler_.Handle({.topic = "klaxon.dlq", .value = deadline.SerializeAsString()}).ok());
   absl::StatusOr<BulkReplayPage> page =
       queue_.ReplayMatching(kOperator, {.filter = {.cause = "deadline"}});
   ASSERT_TRUE(page.ok()) << page.status();

@@ -44,7 +44,7 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
  protected:
   void SetUp() override {
     ASSERT_TRUE(
-        consumer_
+        handler_
             .Handle({.topic = "klaxon.dlq",
                      .value = testing::Letter(testing::Request(kAlertId)).SerializeAsString()})
             .ok());

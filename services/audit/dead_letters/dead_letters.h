@@ -47,7 +47,7 @@ struct DeadLetterSummary {
   friend bool operator==(const DeadLetterSummary&, const DeadLetterSummary&) = default;
 };
 
-// A dead letter as the consumer stores it: the summary (never replayed yet), the recipient's
+// A dead letter as the handler stores it: the summary (never replayed yet), the recipient's
 // blind index and the request sealed by PersonalData.
 struct NewDeadLetter {
   DeadLetterSummary summary{};

@@ -1,7 +1,7 @@
 // The consumer path and read-your-writes against the real systems: KafkaPublisher writes events
-// to topics of this test's own prefix, a KafkaConsumer runs AuditConsumer into PostgresAlertStore
-// on a scratch database with a ProgressRecorder writing how far it got, and AlertReader answers
-// through KafkaOffsetOracle.
+// to topics of this test's own prefix, a KafkaConsumer runs AuditEventHandler into
+// PostgresAlertStore on a scratch database with a ProgressRecorder writing how far it got, and
+// AlertReader answers through KafkaOffsetOracle.
 // Needs KLAXON_TEST_KAFKA_BROKERS and KLAXON_TEST_PG_URL (scripts/test.sh sets both).
 
 #include <algorithm>
@@ -30,7 +30,7 @@
 #include "klaxon/events/v1/events.pb.h"
 #include "pqxx/pqxx"
 #include "prometheus/registry.h"
-#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/batch_writer.h"
 #include "services/audit/ingest/progress_recorder.h"
 #include "services/audit/postgres/audit_migrations.h"
@@ -126,9 +126,9 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     consumer_ = *std::move(consumer);
     writer_ = std::make_unique<BatchWriter>(*held_back_store_,
                                             BatchWriterOptions{.max_batch = 64, .max_writers = 2});
-    handler_ =
-        std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_, metrics_,
-                                        clock_, logger_, redactor_, transit_.cipher());
+    handler_ = std::make_unique<AuditEventHandler>(*writer_, personal_data_, blind_index_, topics_,
+                                                   metrics_, clock_, logger_, redactor_,
+                                                   transit_.cipher());
     auto watermarks = kafka::KafkaWatermarks::Create({.brokers = brokers});
     ASSERT_TRUE(watermarks.ok()) << watermarks.status();
     watermarks_ = *std::move(watermarks);
@@ -292,7 +292,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
   std::unique_ptr<kafka::KafkaPublisher> publisher_;
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::unique_ptr<BatchWriter> writer_;
-  std::unique_ptr<AuditConsumer> handler_;
+  std::unique_ptr<AuditEventHandler> handler_;
   std::unique_ptr<kafka::KafkaWatermarks> watermarks_;
   std::unique_ptr<KafkaOffsetOracle> oracle_;
   std::unique_ptr<AlertReader> reader_;

@@ -3,7 +3,7 @@
 // the projection relies on, and names each event's key in the event log (ADR 0008). A recipient's
 // number is reduced here to its country calling code and last four digits (and, for consent, its
 // keyed token); the personal fields audit keeps (an alert's recipient and text, an inbound
-// message's sender and body, a keyword's sender) are handed over apart, in fields the consumer
+// message's sender and body, a keyword's sender) are handed over apart, in fields the event handler
 // seals or indexes at once and never logs. Everything else personal a webhook carries is dropped.
 
 #include <optional>

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/projection.h"
 
 namespace klaxon::audit {

@@ -24,7 +24,7 @@
 #include "klaxon/events/v1/events.pb.h"
 #include "pqxx/pqxx"
 #include "prometheus/registry.h"
-#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/batch_writer.h"
 #include "services/audit/ingest/projection.h"
 #include "services/audit/postgres/audit_migrations.h"
@@ -363,8 +363,8 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
 }
 
-// The write path as audit runs it: AuditConsumer sealing into a BatchWriter over this store, and
-// AlertReader opening what it wrote.
+// The write path as audit runs it: AuditEventHandler sealing into a BatchWriter over this store,
+// and AlertReader opening what it wrote.
 class PostgresWritePathTest : public PostgresAlertStoreTest {
  protected:
   static constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
@@ -374,9 +374,9 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     PostgresAlertStoreTest::SetUp();
     if (store_ == nullptr) return;
     writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{});
-    consumer_ =
-        std::make_unique<AuditConsumer>(*writer_, personal_data_, blind_index_, topics_, metrics_,
-                                        clock_, logger_, redactor_, transit_.cipher());
+    handler_ = std::make_unique<AuditEventHandler>(*writer_, personal_data_, blind_index_, topics_,
+                                                   metrics_, clock_, logger_, redactor_,
+                                                   transit_.cipher());
     reader_ = std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_,
                                             logger_, AlertReaderOptions{.topics = topics_});
   }
@@ -389,7 +389,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     request.mutable_header()->set_attempt(attempt);
     request.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000);
     transit_.Seal(request, kRecipient, kText);
-    ASSERT_TRUE(consumer_
+    ASSERT_TRUE(handler_
                     ->Handle({.topic = topics_.sms_requests,
                               .partition = 0,
                               .offset = offset,
@@ -461,7 +461,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
   log::Logger logger_{{.service = "audit"}, redactor_, sink_};
   FakeOffsetOracle oracle_;
   std::unique_ptr<BatchWriter> writer_;
-  std::unique_ptr<AuditConsumer> consumer_;
+  std::unique_ptr<AuditEventHandler> handler_;
   std::unique_ptr<AlertReader> reader_;
 };
 
@@ -482,7 +482,7 @@ TEST_F(PostgresWritePathTest, PersonalColumnsHoldNoPlaintext) {
   inbound.set_dedupe_key("sid:SMin:received:0");
   inbound.mutable_inbound_message()->set_message_sid("SMin");
   transit_.Seal(*inbound.mutable_inbound_message(), kRecipient, "call Ana on 4155550100");
-  ASSERT_TRUE(consumer_
+  ASSERT_TRUE(handler_
                   ->Handle({.topic = topics_.twilio_events,
                             .partition = 0,
                             .offset = 0,

@@ -38,7 +38,7 @@ class PostgresDeadLetterStoreTest : public ::testing::Test {
     store_ = std::make_unique<PostgresDeadLetterStore>(*db_);
   }
 
-  // A dead letter of `caller`, sealed as the consumer seals it.
+  // A dead letter of `caller`, sealed as the handler seals it.
   NewDeadLetter Letter(const std::string& alert_id, const std::string& caller = "billing",
                        absl::Time at = kT0, const std::string& cause = "max_attempts") {
     absl::StatusOr<SealedRecord> sealed = personal_data_.Seal(

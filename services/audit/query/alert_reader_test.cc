@@ -173,7 +173,7 @@ constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
 
 class AlertReaderPersonalDataTest : public AlertReaderTest {
  protected:
-  // The record the consumer and store make of a request to +14155550100 with `text`.
+  // The record the event handler and store make of a request to +14155550100 with `text`.
   AlertRecord Sealed(const std::string& alert_id, const std::string& text) {
     AlertEvent requested = Requested();
     requested.alert_id = alert_id;

@@ -1,4 +1,4 @@
-#include "services/audit/dead_letters/dead_letter_consumer.h"
+#include "services/audit/dead_letters/dead_letter_handler.h"
 
 #include <string>
 #include <utility>
@@ -66,10 +66,10 @@ absl::StatusOr<DecodedDeadLetter> Decode(const events::v1::DeadLetter& letter,
 
 }  // namespace
 
-DeadLetterConsumer::DeadLetterConsumer(DeadLetterStore& store, PersonalData& personal_data,
-                                       const crypto::BlindIndex& blind_index,
-                                       DeadLetterMetrics& metrics, const log::Logger& logger,
-                                       transit::TransitCipher& transit)
+DeadLetterHandler::DeadLetterHandler(DeadLetterStore& store, PersonalData& personal_data,
+                                     const crypto::BlindIndex& blind_index,
+                                     DeadLetterMetrics& metrics, const log::Logger& logger,
+                                     transit::TransitCipher& transit)
     : store_(store),
       personal_data_(personal_data),
       transit_(transit),
@@ -77,7 +77,7 @@ DeadLetterConsumer::DeadLetterConsumer(DeadLetterStore& store, PersonalData& per
       metrics_(metrics),
       logger_(logger) {}
 
-absl::Status DeadLetterConsumer::Handle(const messaging::InboundMessage& message) {
+absl::Status DeadLetterHandler::Handle(const messaging::InboundMessage& message) {
   events::v1::DeadLetter letter;
   if (!letter.ParseFromString(message.value)) {
     return Skip(message, Invalid("the value is not a serialized klaxon.events.v1.DeadLetter"));
@@ -114,8 +114,8 @@ absl::Status DeadLetterConsumer::Handle(const messaging::InboundMessage& message
   return absl::OkStatus();
 }
 
-absl::Status DeadLetterConsumer::Skip(const messaging::InboundMessage& message,
-                                      const absl::Status& invalid) {
+absl::Status DeadLetterHandler::Skip(const messaging::InboundMessage& message,
+                                     const absl::Status& invalid) {
   metrics_.Consumed("invalid");
   // The decoder's messages name fields, never their values.
   logger_.Warn("dead_letter_invalid", {{"topic", message.topic},
@@ -125,7 +125,7 @@ absl::Status DeadLetterConsumer::Skip(const messaging::InboundMessage& message,
   return invalid;
 }
 
-absl::Status DeadLetterConsumer::Retry(const absl::Status& status) {
+absl::Status DeadLetterHandler::Retry(const absl::Status& status) {
   metrics_.Consumed("retry");
   if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
       absl::IsResourceExhausted(status)) {

@@ -1,4 +1,4 @@
-#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/local_keyring.h"
@@ -26,7 +26,7 @@ void FillHeader(klaxon::events::v1::EventHeader& header) {
 
 constexpr char kText[] = "db-7 disk full";
 
-// The transit keyring ingress and the workers seal under, shared by the helpers and the consumer.
+// The transit keyring ingress and the workers seal under, shared by the helpers and the handler.
 transit::testing::TestTransit& Transit() {
   static transit::testing::TestTransit* transit = new transit::testing::TestTransit;
   return *transit;
@@ -94,7 +94,7 @@ std::string AcceptedValue() {
   return delivery.SerializeAsString();
 }
 
-class AuditConsumerTest : public ::testing::Test {
+class AuditEventHandlerTest : public ::testing::Test {
  protected:
   messaging::InboundMessage Message(const std::string& topic, int64_t offset, std::string value) {
     return {.topic = topic,
@@ -172,108 +172,108 @@ class AuditConsumerTest : public ::testing::Test {
   crypto::BlindIndex blind_index_ =
       crypto::BlindIndex::Create("audit-consumer-test-blind-index-key-0123456789").value();
   BatchWriter writer_{store_, {}};
-  AuditConsumer consumer_{writer_, personal_data_, blind_index_, topics_,           metrics_,
-                          clock_,  logger_,        redactor_,    Transit().cipher()};
+  AuditEventHandler handler_{writer_, personal_data_, blind_index_, topics_,           metrics_,
+                             clock_,  logger_,        redactor_,    Transit().cipher()};
 };
 
-TEST_F(AuditConsumerTest, RequestOnSmsTopicCreatesQueuedAlert) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 41, RequestValue())).ok());
+TEST_F(AuditEventHandlerTest, RequestOnSmsTopicCreatesQueuedAlert) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 41, RequestValue())).ok());
   std::optional<AlertRecord> alert = store_.Find(kAlertId);
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
   EXPECT_EQ(Consumed(topics_.sms_requests, "applied"), 1);
 }
 
-TEST_F(AuditConsumerTest, DeliveryEventOnDeliveryTopicMovesAlertToSent) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.voice_requests, 0, RequestValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 7, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, DeliveryEventOnDeliveryTopicMovesAlertToSent) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.voice_requests, 0, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 7, AcceptedValue())).ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_SENT);
 }
 
-TEST_F(AuditConsumerTest, UndecodableMessageIsInvalidArgumentAndCounted) {
+TEST_F(AuditEventHandlerTest, UndecodableMessageIsInvalidArgumentAndCounted) {
   // A DeliveryEvent on a request topic does not decode as AlertRequested.
-  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(store_.Find(kAlertId).has_value());
   EXPECT_TRUE(store_.Events().empty());
   EXPECT_EQ(Consumed(topics_.sms_requests, "invalid"), 1);
 }
 
-TEST_F(AuditConsumerTest, UnknownTopicIsInvalidArgumentAndRecordsNothing) {
-  absl::Status status = consumer_.Handle(Message("t1.klaxon.dlq", 5, RequestValue()));
+TEST_F(AuditEventHandlerTest, UnknownTopicIsInvalidArgumentAndRecordsNothing) {
+  absl::Status status = handler_.Handle(Message("t1.klaxon.dlq", 5, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.Events().empty());
   EXPECT_EQ(Consumed("t1.klaxon.dlq", "invalid"), 1);
 }
 
-TEST_F(AuditConsumerTest, DatabaseDownIsRetryable) {
+TEST_F(AuditEventHandlerTest, DatabaseDownIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Consumed(topics_.sms_requests, "retry"), 1);
 }
 
-TEST_F(AuditConsumerTest, OtherStoreFailureIsReportedAsRetryableNotSkipped) {
+TEST_F(AuditEventHandlerTest, OtherStoreFailureIsReportedAsRetryableNotSkipped) {
   store_.FailWith(absl::InternalError("relation \"alerts\" does not exist"));
-  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(AuditConsumerTest, UndecodableMessageIsSkippedWithoutTheStoreEvenWhenItIsDown) {
+TEST_F(AuditEventHandlerTest, UndecodableMessageIsSkippedWithoutTheStoreEvenWhenItIsDown) {
   // Nothing of it is written (the progress recorder moves past it), so a store outage cannot
   // hold a poison message in retry.
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  absl::Status status = consumer_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(AuditConsumerTest, RedeliveredMessageChangesNothing) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, RedeliveredMessageChangesNothing) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   const AlertRecord before = *store_.Find(kAlertId);
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(*store_.Find(kAlertId), before);
 }
 
-TEST_F(AuditConsumerTest, CountsEachStatusTheAlertMovesTo) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, CountsEachStatusTheAlertMovesTo) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   EXPECT_EQ(StatusReached("QUEUED"), 1);
   EXPECT_EQ(StatusReached("SENT"), 1);
 }
 
-TEST_F(AuditConsumerTest, RedeliveredEventIsNotCountedAgain) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, RedeliveredEventIsNotCountedAgain) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   EXPECT_EQ(StatusReached("SENT"), 1);
 }
 
-TEST_F(AuditConsumerTest, LateLowerStatusIsNotCounted) {
+TEST_F(AuditEventHandlerTest, LateLowerStatusIsNotCounted) {
   // The outcome was consumed first; the request that follows fills in the record but its QUEUED
   // would lower the status, so the alert never moved to QUEUED.
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(StatusReached("SENT"), 1);
   EXPECT_EQ(StatusReached("QUEUED"), 0);
 }
 
-TEST_F(AuditConsumerTest, DeliveredCallbackMovesAlertToDelivered) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, DeliveredCallbackMovesAlertToDelivered) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   ASSERT_TRUE(
-      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(StatusReached("DELIVERED"), 1);
   EXPECT_EQ(TwilioEvents("message_status", "applied"), 1);
   EXPECT_EQ(Consumed(topics_.twilio_events, "applied"), 1);
 }
 
-TEST_F(AuditConsumerTest, UndeliveredCallbackBeforeTheRequestEndsUndeliveredForItsCaller) {
+TEST_F(AuditEventHandlerTest, UndeliveredCallbackBeforeTheRequestEndsUndeliveredForItsCaller) {
   ASSERT_TRUE(
-      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("undelivered", 30003)))
+      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("undelivered", 30003)))
           .ok());
   EXPECT_FALSE(store_.GetAlert("billing", kAlertId)->has_value()) << "caller not known yet";
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   std::optional<AlertRecord> alert = *store_.GetAlert("billing", kAlertId);
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
@@ -281,9 +281,9 @@ TEST_F(AuditConsumerTest, UndeliveredCallbackBeforeTheRequestEndsUndeliveredForI
   EXPECT_EQ(alert->recipient_last4, "0100");
 }
 
-TEST_F(AuditConsumerTest, CallbackWithoutAlertIdIsAcknowledgedCountedAndLogged) {
+TEST_F(AuditEventHandlerTest, CallbackWithoutAlertIdIsAcknowledgedCountedAndLogged) {
   const absl::Status status =
-      consumer_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+      handler_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(store_.Events().size(), 1);
   EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 1);
@@ -292,22 +292,22 @@ TEST_F(AuditConsumerTest, CallbackWithoutAlertIdIsAcknowledgedCountedAndLogged) 
   EXPECT_THAT(Logs(), ::testing::HasSubstr("\"sid\":\"SM1\""));
 }
 
-TEST_F(AuditConsumerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAreNotLogged) {
+TEST_F(AuditEventHandlerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAreNotLogged) {
   klaxon::events::v1::TwilioEvent event;
   event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'005);
   event.mutable_inbound_message()->set_message_sid("SMin");
   Transit().Seal(*event.mutable_inbound_message(), "+14155550100", "on my way, call 4155550100");
-  EXPECT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
+  EXPECT_TRUE(handler_.Handle(Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
   EXPECT_EQ(TwilioEvents("inbound_message", "not_a_status_callback"), 1);
   EXPECT_FALSE(Logs().empty());
   EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
   EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("on my way")));
 }
 
-TEST_F(AuditConsumerTest, UnknownStatusIsAcknowledgedWithAWarning) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+TEST_F(AuditEventHandlerTest, UnknownStatusIsAcknowledgedWithAWarning) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_TRUE(
-      consumer_
+      handler_
           .Handle(Message(topics_.twilio_events, 4, MessageStatusValue("partially_delivered", 0)))
           .ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
@@ -316,23 +316,23 @@ TEST_F(AuditConsumerTest, UnknownStatusIsAcknowledgedWithAWarning) {
   EXPECT_THAT(Logs(), ::testing::HasSubstr("partially_delivered"));
 }
 
-TEST_F(AuditConsumerTest, UndecodableTwilioEventIsInvalidArgumentAndCounted) {
-  const absl::Status status = consumer_.Handle(Message(topics_.twilio_events, 6, "\xff\x01"));
+TEST_F(AuditEventHandlerTest, UndecodableTwilioEventIsInvalidArgumentAndCounted) {
+  const absl::Status status = handler_.Handle(Message(topics_.twilio_events, 6, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.Events().empty());
   EXPECT_EQ(Consumed(topics_.twilio_events, "invalid"), 1);
 }
 
-TEST_F(AuditConsumerTest, StoreDownWhileAcknowledgingIgnoredTwilioEventIsRetryable) {
+TEST_F(AuditEventHandlerTest, StoreDownWhileAcknowledgingIgnoredTwilioEventIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
   const absl::Status status =
-      consumer_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+      handler_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 0);
 }
 
-TEST_F(AuditConsumerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToken) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+TEST_F(AuditEventHandlerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToken) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
   std::optional<ConsentChange> consent = store_.FindConsent(redactor_.Token(kRecipient));
   ASSERT_TRUE(consent.has_value());
   EXPECT_TRUE(consent->opted_out);
@@ -342,24 +342,24 @@ TEST_F(AuditConsumerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToken) {
   EXPECT_EQ(Consumed(topics_.twilio_events, "applied"), 1);
 }
 
-TEST_F(AuditConsumerTest, ConsentChangeIsLoggedWithoutTheNumber) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+TEST_F(AuditEventHandlerTest, ConsentChangeIsLoggedWithoutTheNumber) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
   EXPECT_THAT(Logs(), ::testing::HasSubstr(redactor_.Token(kRecipient)));
   EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
 }
 
-TEST_F(AuditConsumerTest, OptOutOlderThanTheRecordedOptInIsStaleAndKeepsTheOptIn) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(false, 9))).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 11, KeywordValue(true, 5))).ok());
+TEST_F(AuditEventHandlerTest, OptOutOlderThanTheRecordedOptInIsStaleAndKeepsTheOptIn) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(false, 9))).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 11, KeywordValue(true, 5))).ok());
   EXPECT_FALSE(store_.FindConsent(redactor_.Token(kRecipient))->opted_out);
   EXPECT_EQ(TwilioEvents("opt_out", "stale"), 1);
   EXPECT_EQ(store_.Events().size(), 2);
 }
 
-TEST_F(AuditConsumerTest, StoreDownWhileRecordingConsentIsRetryable) {
+TEST_F(AuditEventHandlerTest, StoreDownWhileRecordingConsentIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
   const absl::Status status =
-      consumer_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
+      handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("opt_out", "recorded"), 0);
 }
@@ -369,8 +369,8 @@ bool Holds(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-TEST_F(AuditConsumerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+TEST_F(AuditEventHandlerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   const AlertRecord alert = *store_.Find(kAlertId);
   ASSERT_FALSE(alert.recipient_ciphertext.empty());
   ASSERT_TRUE(alert.data_key.has_value());
@@ -396,36 +396,36 @@ TEST_F(AuditConsumerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
   EXPECT_EQ(alert.recipient_index, blind_index_.Compute("+14155550100"));
 }
 
-TEST_F(AuditConsumerTest, RedeliveredRequestKeepsTheFirstSealedFieldsAndDataKey) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+TEST_F(AuditEventHandlerTest, RedeliveredRequestKeepsTheFirstSealedFieldsAndDataKey) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   const AlertRecord first = *store_.Find(kAlertId);
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   // A retry's request (attempt 2) is a new event, sealed again, and still changes nothing sealed.
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 2, RequestValue(2))).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 2, RequestValue(2))).ok());
   const AlertRecord after = *store_.Find(kAlertId);
   EXPECT_EQ(after.recipient_ciphertext, first.recipient_ciphertext);
   EXPECT_EQ(after.data_key, first.data_key);
   EXPECT_EQ(store_.DataKeys().size(), 1);
 }
 
-TEST_F(AuditConsumerTest, EveryEventBecomesOneLogRowOnce) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+TEST_F(AuditEventHandlerTest, EveryEventBecomesOneLogRowOnce) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   ASSERT_TRUE(
-      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 4, KeywordValue(true, 5))).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 4, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
   std::vector<std::string> kinds;
   for (const EventLogEntry& row : store_.Events()) kinds.push_back(row.kind);
   EXPECT_THAT(kinds, ::testing::ElementsAre("requested", "accepted", "message_status", "opt_out",
                                             "inbound_message"));
 }
 
-TEST_F(AuditConsumerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+TEST_F(AuditEventHandlerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   ASSERT_TRUE(
-      consumer_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
   const EventLogEntry row = store_.Events().back();
   EXPECT_EQ(row.caller, "billing");
   EXPECT_EQ(row.recipient_index, blind_index_.Compute("+14155550100"));
@@ -434,17 +434,17 @@ TEST_F(AuditConsumerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
   EXPECT_EQ(row.status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
 }
 
-TEST_F(AuditConsumerTest, RetriesAndDeferralsAreCountedOnceEach) {
+TEST_F(AuditEventHandlerTest, RetriesAndDeferralsAreCountedOnceEach) {
   using klaxon::events::v1::DeliveryOutcome;
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
   const std::string retry = OutcomeValue(DeliveryOutcome::KIND_RETRY_SCHEDULED, 1);
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
-  ASSERT_TRUE(consumer_
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(handler_
                   .Handle(Message(topics_.delivery_events, 3,
                                   OutcomeValue(DeliveryOutcome::KIND_DEFERRED, 2)))
                   .ok());
-  ASSERT_TRUE(consumer_
+  ASSERT_TRUE(handler_
                   .Handle(Message(topics_.delivery_events, 4,
                                   OutcomeValue(DeliveryOutcome::KIND_ACCEPTED, 3)))
                   .ok());
@@ -452,8 +452,8 @@ TEST_F(AuditConsumerTest, RetriesAndDeferralsAreCountedOnceEach) {
   EXPECT_EQ(store_.Events().back().retry_count, 2);
 }
 
-TEST_F(AuditConsumerTest, InboundMessageIsSealedUnderItsEventsOwnDataKey) {
-  ASSERT_TRUE(consumer_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+TEST_F(AuditEventHandlerTest, InboundMessageIsSealedUnderItsEventsOwnDataKey) {
+  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
   const EventLogEntry row = store_.Events().back();
   ASSERT_TRUE(row.personal.has_value());
   EXPECT_EQ(row.personal->owner, "audit_events/twilio:sid:SMin:received:0");

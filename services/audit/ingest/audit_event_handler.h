@@ -44,17 +44,17 @@ namespace klaxon::audit {
 // "...; retrying at ...").
 EventLogEntry LogEntryOf(const AlertEvent& event);
 
-class AuditConsumer final : public messaging::MessageHandler {
+class AuditEventHandler final : public messaging::MessageHandler {
  public:
-  // All borrowed; they must outlive the consumer. `redactor` (KLAXON_PII_HMAC_KEY) turns an
+  // All borrowed; they must outlive the handler. `redactor` (KLAXON_PII_HMAC_KEY) turns an
   // opt-out's number into the token its consent is recorded under; `blind_index`
   // (KLAXON_BLIND_INDEX_KEY) gives the recipient's index in alerts and the event log; `transit`
   // (KLAXON_TRANSIT_KEYRING) opens the personal data sealed in Kafka values, which is re-sealed
   // under `personal_data`'s keyring for Postgres.
-  AuditConsumer(BatchWriter& writer, PersonalData& personal_data,
-                const crypto::BlindIndex& blind_index, const Topics& topics, AuditMetrics& metrics,
-                timing::Clock& clock, const log::Logger& logger, const log::PhoneRedactor& redactor,
-                transit::TransitCipher& transit);
+  AuditEventHandler(BatchWriter& writer, PersonalData& personal_data,
+                    const crypto::BlindIndex& blind_index, const Topics& topics,
+                    AuditMetrics& metrics, timing::Clock& clock, const log::Logger& logger,
+                    const log::PhoneRedactor& redactor, transit::TransitCipher& transit);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 

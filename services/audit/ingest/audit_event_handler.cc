@@ -1,4 +1,4 @@
-#include "services/audit/ingest/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 
 #include <string>
 #include <utility>
@@ -48,10 +48,11 @@ EventLogEntry LogEntryOf(const AlertEvent& event) {
           .occurred_at = event.occurred_at};
 }
 
-AuditConsumer::AuditConsumer(BatchWriter& writer, PersonalData& personal_data,
-                             const crypto::BlindIndex& blind_index, const Topics& topics,
-                             AuditMetrics& metrics, timing::Clock& clock, const log::Logger& logger,
-                             const log::PhoneRedactor& redactor, transit::TransitCipher& transit)
+AuditEventHandler::AuditEventHandler(BatchWriter& writer, PersonalData& personal_data,
+                                     const crypto::BlindIndex& blind_index, const Topics& topics,
+                                     AuditMetrics& metrics, timing::Clock& clock,
+                                     const log::Logger& logger, const log::PhoneRedactor& redactor,
+                                     transit::TransitCipher& transit)
     : writer_(writer),
       personal_data_(personal_data),
       blind_index_(blind_index),
@@ -62,8 +63,8 @@ AuditConsumer::AuditConsumer(BatchWriter& writer, PersonalData& personal_data,
       redactor_(redactor),
       transit_(transit) {}
 
-absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
-                                      const absl::Status& status) {
+absl::Status AuditEventHandler::Retryable(const messaging::InboundMessage& message,
+                                          const absl::Status& status) {
   metrics_.EventConsumed(message.topic, "retry");
   if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
       absl::IsResourceExhausted(status)) {
@@ -73,7 +74,7 @@ absl::Status AuditConsumer::Retryable(const messaging::InboundMessage& message,
       absl::StrCat("the audit store failed, the message will be retried: ", status.message()));
 }
 
-absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
+absl::Status AuditEventHandler::Handle(const messaging::InboundMessage& message) {
   if (message.topic == topics_.sms_requests || message.topic == topics_.voice_requests) {
     return HandleRequest(message);
   }
@@ -90,7 +91,7 @@ absl::Status AuditConsumer::Handle(const messaging::InboundMessage& message) {
   return written.status();
 }
 
-absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& message) {
+absl::Status AuditEventHandler::HandleRequest(const messaging::InboundMessage& message) {
   absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.value, transit_);
   if (absl::IsUnavailable(request.status())) return Retryable(message, request.status());
   if (!request.ok()) return SkipInvalid(message, request.status());
@@ -106,7 +107,7 @@ absl::Status AuditConsumer::HandleRequest(const messaging::InboundMessage& messa
       .status();
 }
 
-absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& message) {
+absl::Status AuditEventHandler::HandleTwilioEvent(const messaging::InboundMessage& message) {
   absl::StatusOr<TwilioEventReading> reading =
       DecodeTwilioEvent(message.value, redactor_, transit_);
   if (absl::IsUnavailable(reading.status())) return Retryable(message, reading.status());
@@ -141,7 +142,7 @@ absl::Status AuditConsumer::HandleTwilioEvent(const messaging::InboundMessage& m
   return absl::OkStatus();
 }
 
-absl::StatusOr<EventLogEntry> AuditConsumer::TwilioEntry(const TwilioEventReading& reading) {
+absl::StatusOr<EventLogEntry> AuditEventHandler::TwilioEntry(const TwilioEventReading& reading) {
   EventLogEntry entry{
       .event_key = reading.event_key,
       .kind = std::string(reading.kind),
@@ -173,8 +174,8 @@ absl::StatusOr<EventLogEntry> AuditConsumer::TwilioEntry(const TwilioEventReadin
   return entry;
 }
 
-absl::Status AuditConsumer::RecordConsent(const messaging::InboundMessage& message, IngestItem item,
-                                          const TwilioEventReading& reading) {
+absl::Status AuditEventHandler::RecordConsent(const messaging::InboundMessage& message,
+                                              IngestItem item, const TwilioEventReading& reading) {
   const ConsentChange& change = *reading.consent;
   absl::StatusOr<IngestResult> written = Ingest(message, std::move(item));
   if (!written.ok()) return written.status();
@@ -191,8 +192,9 @@ absl::Status AuditConsumer::RecordConsent(const messaging::InboundMessage& messa
   return absl::OkStatus();
 }
 
-absl::StatusOr<IngestResult> AuditConsumer::Ingest(const messaging::InboundMessage& message,
-                                                   IngestItem item, std::string_view consumed_as) {
+absl::StatusOr<IngestResult> AuditEventHandler::Ingest(const messaging::InboundMessage& message,
+                                                       IngestItem item,
+                                                       std::string_view consumed_as) {
   const absl::Time start = clock_.Now();
   absl::StatusOr<IngestResult> written = writer_.Write(std::move(item));
   metrics_.ProjectionWrite(clock_.Now() - start);
@@ -208,8 +210,8 @@ absl::StatusOr<IngestResult> AuditConsumer::Ingest(const messaging::InboundMessa
   return written;
 }
 
-absl::Status AuditConsumer::SkipInvalid(const messaging::InboundMessage& message,
-                                        const absl::Status& invalid) {
+absl::Status AuditEventHandler::SkipInvalid(const messaging::InboundMessage& message,
+                                            const absl::Status& invalid) {
   metrics_.EventConsumed(message.topic, "invalid");
   return invalid;
 }

@@ -1,4 +1,4 @@
-#include "services/audit/dead_letters/dead_letter_consumer.h"
+#include "services/audit/dead_letters/dead_letter_handler.h"
 
 #include <string>
 
@@ -19,10 +19,10 @@ using ::testing::Not;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 
-class DeadLetterConsumerTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
+class DeadLetterHandlerTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
   absl::Status Consume(const std::string& value) {
-    return consumer_.Handle(
+    return handler_.Handle(
         {.topic = "t.klaxon.dlq", .partition = 2, .offset = 7, .key = kAlertId, .value = value});
   }
 
@@ -43,7 +43,7 @@ class DeadLetterConsumerTest : public ::testing::Test, protected testing::FakeBa
   }
 };
 
-TEST_F(DeadLetterConsumerTest, StoresTheSummaryAndTheRecipientsBlindIndex) {
+TEST_F(DeadLetterHandlerTest, StoresTheSummaryAndTheRecipientsBlindIndex) {
   ASSERT_TRUE(Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString()).ok());
   absl::StatusOr<std::optional<StoredDeadLetter>> stored = store_.Get("billing", kAlertId);
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -60,7 +60,7 @@ TEST_F(DeadLetterConsumerTest, StoresTheSummaryAndTheRecipientsBlindIndex) {
   EXPECT_EQ(Consumed("stored"), 1);
 }
 
-TEST_F(DeadLetterConsumerTest, SealsTheWholeRequestUnderTheRecordsDataKey) {
+TEST_F(DeadLetterHandlerTest, SealsTheWholeRequestUnderTheRecordsDataKey) {
   const events::v1::AlertRequested request = testing::Request(kAlertId);
   ASSERT_TRUE(Consume(testing::Letter(request).SerializeAsString()).ok());
   const StoredDeadLetter stored = store_.Get("billing", kAlertId).value().value();
@@ -80,7 +80,7 @@ TEST_F(DeadLetterConsumerTest, SealsTheWholeRequestUnderTheRecordsDataKey) {
   EXPECT_EQ(parsed->personal.text, kText);
 }
 
-TEST_F(DeadLetterConsumerTest, ARowStoredBeforeTheTransitSealStillReads) {
+TEST_F(DeadLetterHandlerTest, ARowStoredBeforeTheTransitSealStillReads) {
   // Before ADR 0013 the stored request carried recipient (2) and text (3) in plaintext fields.
   // Field order as the old message serialized: header (1), recipient (2), text (3), the rest.
   events::v1::AlertRequested rest = testing::Request(kAlertId);
@@ -101,7 +101,7 @@ TEST_F(DeadLetterConsumerTest, ARowStoredBeforeTheTransitSealStillReads) {
   EXPECT_EQ(parsed->request.SerializeAsString().find(kRecipient), std::string::npos);
 }
 
-TEST_F(DeadLetterConsumerTest, ARepeatedDeadLetterIsStoredOnce) {
+TEST_F(DeadLetterHandlerTest, ARepeatedDeadLetterIsStoredOnce) {
   const std::string value = testing::Letter(testing::Request(kAlertId)).SerializeAsString();
   ASSERT_TRUE(Consume(value).ok());
   ASSERT_TRUE(Consume(value).ok());
@@ -109,7 +109,7 @@ TEST_F(DeadLetterConsumerTest, ARepeatedDeadLetterIsStoredOnce) {
   EXPECT_EQ(Consumed("duplicate"), 1);
 }
 
-TEST_F(DeadLetterConsumerTest, AnUndecodableMessageIsSkippedCountedAndLoggedWithoutPersonalData) {
+TEST_F(DeadLetterHandlerTest, AnUndecodableMessageIsSkippedCountedAndLoggedWithoutPersonalData) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
   request.mutable_header()->set_alert_id("not-a-uuid");
   const absl::Status status = Consume(testing::Letter(request).SerializeAsString());
@@ -122,7 +122,7 @@ TEST_F(DeadLetterConsumerTest, AnUndecodableMessageIsSkippedCountedAndLoggedWith
   EXPECT_THAT(Logs(), Not(HasSubstr(kText)));
 }
 
-TEST_F(DeadLetterConsumerTest, ALetterWithoutAValidRecipientIsSkipped) {
+TEST_F(DeadLetterHandlerTest, ALetterWithoutAValidRecipientIsSkipped) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
   testing::Transit().Seal(request, "+1415", testing::kText);
   EXPECT_EQ(Consume(testing::Letter(request).SerializeAsString()).code(),
@@ -130,7 +130,7 @@ TEST_F(DeadLetterConsumerTest, ALetterWithoutAValidRecipientIsSkipped) {
   EXPECT_EQ(store_.size(), 0u);
 }
 
-TEST_F(DeadLetterConsumerTest, AStoreOutageIsRetried) {
+TEST_F(DeadLetterHandlerTest, AStoreOutageIsRetried) {
   store_.FailWith(absl::InternalError("connection reset"));
   const absl::Status status =
       Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString());
@@ -138,7 +138,7 @@ TEST_F(DeadLetterConsumerTest, AStoreOutageIsRetried) {
   EXPECT_EQ(Consumed("retry"), 1);
 }
 
-TEST_F(DeadLetterConsumerTest, TheStoredLineNamesTheAlertButNotTheRecipient) {
+TEST_F(DeadLetterHandlerTest, TheStoredLineNamesTheAlertButNotTheRecipient) {
   ASSERT_TRUE(Consume(testing::Letter(testing::Request(kAlertId)).SerializeAsString()).ok());
   EXPECT_THAT(Logs(), HasSubstr(kAlertId));
   EXPECT_THAT(Logs(), Not(HasSubstr(kRecipient)));

@@ -25,12 +25,12 @@
 
 namespace klaxon::audit {
 
-class DeadLetterConsumer final : public messaging::MessageHandler {
+class DeadLetterHandler final : public messaging::MessageHandler {
  public:
-  // All borrowed; they must outlive the consumer.
-  DeadLetterConsumer(DeadLetterStore& store, PersonalData& personal_data,
-                     const crypto::BlindIndex& blind_index, DeadLetterMetrics& metrics,
-                     const log::Logger& logger, transit::TransitCipher& transit);
+  // All borrowed; they must outlive the handler.
+  DeadLetterHandler(DeadLetterStore& store, PersonalData& personal_data,
+                    const crypto::BlindIndex& blind_index, DeadLetterMetrics& metrics,
+                    const log::Logger& logger, transit::TransitCipher& transit);
 
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
