@@ -39,7 +39,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "nlohmann/json.hpp"
-#include "services/audit/postgres_alert_store.h"
+#include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/topics.h"
 
 extern char** environ;

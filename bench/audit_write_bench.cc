@@ -1,7 +1,7 @@
 // bench-audit-write: how many events a second audit's write path stores in Postgres (ADR 0008:
-// 10,000 a second). Runs audit's own AuditConsumer, BatchWriter and PostgresAlertStore in process
-// against --pg-url (a database of its own: the schema is migrated, the tables are filled), with
-// --concurrency handlers at once as the Kafka consumer's max_in_flight would, over synthetic
+// 10,000 a second). Runs audit's own AuditEventHandler, BatchWriter and PostgresAlertStore in
+// process against --pg-url (a database of its own: the schema is migrated, the tables are filled),
+// with --concurrency handlers at once as the Kafka consumer's max_in_flight would, over synthetic
 // alerts of three events each (AlertRequested sealed and indexed, the worker's ACCEPTED, Twilio's
 // "delivered" callback). Kafka is left out: it measures what audit adds, sealing included
 // (bench-audit-ingest measures a running klaxon-audit through Kafka).
@@ -29,10 +29,10 @@
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
-#include "services/audit/audit_consumer.h"
-#include "services/audit/audit_migrations.h"
-#include "services/audit/batch_writer.h"
-#include "services/audit/postgres_alert_store.h"
+#include "services/audit/ingest/audit_event_handler.h"
+#include "services/audit/ingest/batch_writer.h"
+#include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/testing/forwarding_alert_store.h"
 
 namespace klaxon::bench {
@@ -171,8 +171,8 @@ int Run(int argc, char** argv) {
   const Topics topics = Topics::WithPrefix("bench.");
   audit::BatchWriter writer(store, {.max_batch = batch_size, .max_writers = flags.writers});
   transit::testing::TestTransit transit;
-  audit::AuditConsumer consumer(writer, personal_data, blind_index, topics, metrics, clock, logger,
-                                redactor, transit.cipher());
+  audit::AuditEventHandler event_handler(writer, personal_data, blind_index, topics, metrics, clock,
+                                         logger, redactor, transit.cipher());
 
   // A fresh run id per start, so runs against one database do not collide.
   const std::string run = absl::StrFormat("%08x", absl::ToUnixSeconds(absl::Now()) & 0xffffffff);
@@ -187,7 +187,7 @@ int Run(int argc, char** argv) {
       for (int64_t n = next++; n < alerts; n = next++) {
         for (const messaging::InboundMessage& message :
              AlertMessages(topics, n, run, transit.cipher())) {
-          while (!consumer.Handle(message).ok()) ++failed;
+          while (!event_handler.Handle(message).ok()) ++failed;
         }
       }
     });

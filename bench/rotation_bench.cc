@@ -27,9 +27,9 @@
 #include "common/timing/clock.h"
 #include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
-#include "services/audit/audit_migrations.h"
-#include "services/audit/key_rotation.h"
-#include "services/audit/postgres_data_keys.h"
+#include "services/audit/admin/key_rotation.h"
+#include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/postgres_data_keys.h"
 
 namespace klaxon::bench {
 namespace {

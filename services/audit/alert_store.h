@@ -26,7 +26,7 @@ struct ConsumedOffset {
   int64_t next_offset = 0;
 };
 
-// One audit_events row as the consumer makes it (ADR 0008). Fields the event does not carry
+// One audit_events row as the event handler makes it (ADR 0008). Fields the event does not carry
 // (an outcome's caller or recipient, a callback's channel) are taken from its alert's record by
 // the store; retry_count always is.
 struct EventLogEntry {

@@ -1,7 +1,7 @@
 #pragma once
 // The Prometheus series audit exports. Created once in main against the service's registry and
-// passed by reference to the consumer and the query logic; tests use a registry of their own and
-// read the values back.
+// passed by reference to the event handler and the query logic; tests use a registry of their own
+// and read the values back.
 
 #include <memory>
 #include <string_view>

@@ -32,25 +32,25 @@
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
-#include "services/audit/alert_query_service.h"
-#include "services/audit/alert_reader.h"
-#include "services/audit/alert_search.h"
-#include "services/audit/alert_watcher.h"
-#include "services/audit/audit_consumer.h"
 #include "services/audit/audit_metrics.h"
-#include "services/audit/audit_migrations.h"
-#include "services/audit/batch_writer.h"
-#include "services/audit/dead_letter_consumer.h"
-#include "services/audit/dead_letter_metrics.h"
-#include "services/audit/dead_letter_queue.h"
-#include "services/audit/dead_letter_service.h"
-#include "services/audit/kafka_offset_oracle.h"
+#include "services/audit/dead_letters/dead_letter_handler.h"
+#include "services/audit/dead_letters/dead_letter_metrics.h"
+#include "services/audit/dead_letters/dead_letter_queue.h"
+#include "services/audit/dead_letters/dead_letter_service.h"
+#include "services/audit/ingest/audit_event_handler.h"
+#include "services/audit/ingest/batch_writer.h"
+#include "services/audit/ingest/progress_recorder.h"
 #include "services/audit/personal_data.h"
-#include "services/audit/postgres_alert_queries.h"
-#include "services/audit/postgres_alert_store.h"
-#include "services/audit/postgres_dead_letter_store.h"
-#include "services/audit/postgres_status_listener.h"
-#include "services/audit/progress_recorder.h"
+#include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/postgres_alert_queries.h"
+#include "services/audit/postgres/postgres_alert_store.h"
+#include "services/audit/postgres/postgres_dead_letter_store.h"
+#include "services/audit/postgres/postgres_status_listener.h"
+#include "services/audit/query/alert_query_service.h"
+#include "services/audit/query/alert_reader.h"
+#include "services/audit/query/alert_search.h"
+#include "services/audit/query/alert_watcher.h"
+#include "services/audit/query/kafka_offset_oracle.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -208,8 +208,8 @@ int Run() {
   transit::TransitCipher transit(*settings.common.transit_keyring);
   BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
                              .max_writers = settings.batch_writers});
-  AuditConsumer handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
-                        *redactor, transit);
+  AuditEventHandler handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
+                            *redactor, transit);
   KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
@@ -224,8 +224,8 @@ int Run() {
 
   PostgresDeadLetterStore dead_letters(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
-  DeadLetterConsumer dead_letter_handler(dead_letters, personal_data, *blind_index,
-                                         dead_letter_metrics, logger, transit);
+  DeadLetterHandler dead_letter_handler(dead_letters, personal_data, *blind_index,
+                                        dead_letter_metrics, logger, transit);
   DeadLetterQueue dead_letter_queue(
       {.topics = topics, .publish_timeout = settings.publish_timeout}, dead_letters, personal_data,
       **publisher, dead_letter_metrics, clock,

@@ -32,7 +32,7 @@ const problem = (object, message) =>
   problems.push(`${object.kind}/${object.metadata?.name}: ${message}`);
 
 // The secrets each container reads (common/runtime/service_runtime.cc, services/delivery/
-// worker_main.cc, services/*/main.cc, services/audit/admin_main.cc), as NAME or NAME_FILE.
+// worker_main.cc, services/*/main.cc, services/audit/admin/admin_main.cc), as NAME or NAME_FILE.
 const SECRETS = {
   ingress: ["KLAXON_PII_HMAC_KEY", "KLAXON_TRANSIT_KEYRING", "KLAXON_API_KEYS",
     "KLAXON_TWILIO_AUTH_TOKEN"],

@@ -1,6 +1,6 @@
 #pragma once
 // Shared pieces of the DLQ's unit tests: a test keyring, a blind index key, dead letters as a
-// worker publishes them to klaxon.dlq, and a DeadLetterConsumer over a fake store.
+// worker publishes them to klaxon.dlq, and a DeadLetterHandler over a fake store.
 
 #include <string>
 
@@ -12,8 +12,8 @@
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
-#include "services/audit/dead_letter_consumer.h"
-#include "services/audit/dead_letter_metrics.h"
+#include "services/audit/dead_letters/dead_letter_handler.h"
+#include "services/audit/dead_letters/dead_letter_metrics.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/testing/fake_dead_letter_store.h"
 
@@ -77,8 +77,8 @@ inline events::v1::DeadLetter Letter(const events::v1::AlertRequested& request,
   return letter;
 }
 
-// A DeadLetterConsumer over a fake store, with everything it borrows: the base of the fixtures
-// that test the consumer and what reads what it stored (the queue, the service). Its members are
+// A DeadLetterHandler over a fake store, with everything it borrows: the base of the fixtures
+// that test the handler and what reads what it stored (the queue, the service). Its members are
 // protected so the fixtures use them as their own.
 class FakeBackedDeadLetters {
  protected:
@@ -91,8 +91,8 @@ class FakeBackedDeadLetters {
   log::MemorySink sink_;
   log::Logger logger_{
       {.service = "audit"}, log::PhoneRedactor::Create("dead-letter-test-key").value(), sink_};
-  DeadLetterConsumer consumer_{store_,   personal_data_, blind_index_,
-                               metrics_, logger_,        Transit().cipher()};
+  DeadLetterHandler handler_{store_,   personal_data_, blind_index_,
+                             metrics_, logger_,        Transit().cipher()};
 };
 
 }  // namespace klaxon::audit::testing

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "services/audit/alert_queries.h"
+#include "services/audit/query/alert_queries.h"
 
 namespace klaxon::audit {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "services/audit/alert_store.h"
-#include "services/audit/ingest_plan.h"
+#include "services/audit/ingest/ingest_plan.h"
 
 namespace klaxon::audit {
 

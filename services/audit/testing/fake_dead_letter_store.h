@@ -9,7 +9,7 @@
 #include <tuple>
 #include <vector>
 
-#include "services/audit/dead_letters.h"
+#include "services/audit/dead_letters/dead_letters.h"
 
 namespace klaxon::audit {
 

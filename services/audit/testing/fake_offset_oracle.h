@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "services/audit/offset_oracle.h"
+#include "services/audit/query/offset_oracle.h"
 
 namespace klaxon::audit {
 

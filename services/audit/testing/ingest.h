@@ -1,13 +1,13 @@
 #pragma once
-// Helpers for tests that write single events through AlertStore::Write, as the consumer would hand
-// them over one at a time.
+// Helpers for tests that write single events through AlertStore::Write, as the event handler would
+// hand them over one at a time.
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/audit/alert_store.h"
-#include "services/audit/audit_consumer.h"
+#include "services/audit/ingest/audit_event_handler.h"
 
 namespace klaxon::audit::testing {
 

@@ -7,7 +7,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
-#include "services/audit/audit_migrations.h"
+#include "services/audit/postgres/audit_migrations.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit::testing {

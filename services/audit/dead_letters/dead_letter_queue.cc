@@ -1,0 +1,286 @@
+#include "services/audit/dead_letters/dead_letter_queue.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/ids/uuid.h"
+#include "common/prototime/prototime.h"
+
+namespace klaxon::audit {
+namespace {
+
+// SendAlert's default, for a request that carries no deadline.
+constexpr absl::Duration kDefaultTimeToLive = absl::Hours(1);
+
+using prototime::FromProto;
+
+// A replay's times are whole microseconds, as Postgres keeps them.
+void ToProto(absl::Time time, google::protobuf::Timestamp& out) {
+  prototime::SetTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(time)), &out);
+}
+
+// "<dead_lettered_at µs>,<alert id>", URL-safe base64: opaque to callers.
+std::string PageToken(const DeadLetterSummary& last) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(absl::ToUnixMicros(last.dead_lettered_at), ",", last.alert_id));
+}
+
+absl::StatusOr<DeadLetterCursor> ParsePageToken(absl::string_view token) {
+  const absl::Status invalid =
+      absl::InvalidArgumentError("page_token: is not one ListDeadLetters returned");
+  std::string decoded;
+  if (!absl::WebSafeBase64Unescape(token, &decoded)) return invalid;
+  const std::vector<std::string> parts = absl::StrSplit(decoded, absl::MaxSplits(',', 1));
+  int64_t micros = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
+    return invalid;
+  }
+  return DeadLetterCursor{.dead_lettered_at = absl::FromUnixMicros(micros), .alert_id = parts[1]};
+}
+
+absl::Status CheckAlertId(absl::string_view alert_id) {
+  if (ids::IsUuid(std::string_view(alert_id.data(), alert_id.size()))) return absl::OkStatus();
+  return absl::InvalidArgumentError("alert_id: must be a canonical UUID");
+}
+
+absl::Status NotFound(absl::string_view alert_id) {
+  return absl::NotFoundError(absl::StrCat("no dead letter for alert ", alert_id));
+}
+
+absl::Status OperatorsOnly(absl::string_view what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(what, " needs the operator role (KLAXON_OPERATOR_CALLERS)"));
+}
+
+}  // namespace
+
+events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& request,
+                                         absl::string_view new_alert_id, absl::Time accepted_at) {
+  const absl::Duration time_to_live =
+      request.has_deadline() && request.has_accepted_at()
+          ? FromProto(request.deadline()) - FromProto(request.accepted_at())
+          : kDefaultTimeToLive;
+  events::v1::AlertRequested replay;
+  events::v1::EventHeader& header = *replay.mutable_header();
+  header.set_alert_id(std::string(new_alert_id));
+  header.set_caller(request.header().caller());
+  header.set_channel(request.header().channel());
+  header.set_attempt(1);
+  ToProto(accepted_at, *header.mutable_occurred_at());
+  replay.set_idempotency_key(absl::StrCat("replay:", request.header().alert_id()));
+  *replay.mutable_metadata() = request.metadata();
+  if (request.has_voice()) *replay.mutable_voice() = request.voice();
+  ToProto(accepted_at, *replay.mutable_accepted_at());
+  ToProto(accepted_at + time_to_live, *replay.mutable_deadline());
+  return replay;
+}
+
+DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore& store,
+                                 PersonalData& personal_data, messaging::Publisher& publisher,
+                                 DeadLetterMetrics& metrics, timing::Clock& clock,
+                                 std::function<std::string()> new_alert_id,
+                                 const log::Logger& logger, transit::TransitCipher& transit)
+    : options_(std::move(options)),
+      store_(store),
+      personal_data_(personal_data),
+      publisher_(publisher),
+      metrics_(metrics),
+      clock_(clock),
+      new_alert_id_(std::move(new_alert_id)),
+      logger_(logger),
+      transit_(transit) {}
+
+absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
+                                                     const DeadLetterSelection& selection) {
+  if (selection.page_size < 0 || selection.page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size: must be 1 to ", kMaxPageSize,
+                                                   " (0 means ", kDefaultPageSize, ")"));
+  }
+  if (selection.all_callers && !requester.is_operator) {
+    return OperatorsOnly("every caller's dead letters");
+  }
+  const int limit = selection.page_size == 0 ? kDefaultPageSize : selection.page_size;
+  DeadLetterQuery query{.caller = requester.caller,
+                        .include_replayed = selection.include_replayed,
+                        .filter = selection.filter,
+                        .limit = limit + 1};
+  if (selection.all_callers) {
+    query.all_callers = selection.caller.empty();
+    query.caller = selection.caller;
+  }
+  if (!selection.page_token.empty()) {
+    absl::StatusOr<DeadLetterCursor> after = ParsePageToken(selection.page_token);
+    if (!after.ok()) return after.status();
+    query.after = *std::move(after);
+  }
+  absl::StatusOr<std::vector<DeadLetterSummary>> rows = store_.List(query);
+  if (!rows.ok()) return rows.status();
+  DeadLetterPage page{.dead_letters = *std::move(rows)};
+  if (page.dead_letters.size() > static_cast<size_t>(limit)) {
+    page.dead_letters.resize(static_cast<size_t>(limit));
+    page.next_page_token = PageToken(page.dead_letters.back());
+  }
+  return page;
+}
+
+absl::StatusOr<DeadLetterPage> DeadLetterQueue::List(const Requester& requester,
+                                                     const DeadLetterSelection& selection) {
+  return Page(requester, selection);
+}
+
+absl::StatusOr<std::string> DeadLetterQueue::Owner(const Requester& requester,
+                                                   absl::string_view alert_id) {
+  if (absl::Status valid = CheckAlertId(alert_id); !valid.ok()) return valid;
+  if (!requester.is_operator) return requester.caller;
+  absl::StatusOr<std::optional<std::string>> owner = store_.FindOwner(alert_id);
+  if (!owner.ok()) return owner.status();
+  if (!owner->has_value()) return NotFound(alert_id);
+  return **std::move(owner);
+}
+
+absl::StatusOr<StoredDeadLetter> DeadLetterQueue::Find(const Requester& requester,
+                                                       absl::string_view alert_id) {
+  absl::StatusOr<std::string> owner = Owner(requester, alert_id);
+  if (!owner.ok()) return owner.status();
+  absl::StatusOr<std::optional<StoredDeadLetter>> stored = store_.Get(*owner, alert_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return NotFound(alert_id);
+  return **std::move(stored);
+}
+
+absl::StatusOr<OpenedDeadLetterRequest> DeadLetterQueue::OpenRequest(
+    const StoredDeadLetter& stored) {
+  if (!stored.wrapped_key.has_value()) {
+    return absl::FailedPreconditionError(
+        "the dead letter's request was destroyed by retention (personal data shredded)");
+  }
+  absl::StatusOr<Fields> opened =
+      personal_data_.Open(kDeadLettersTable, stored.summary.alert_id, *stored.wrapped_key,
+                          {{kRequestColumn, stored.request_ciphertext}});
+  if (!opened.ok()) return opened.status();
+  absl::StatusOr<OpenedDeadLetterRequest> request =
+      ParseStoredDeadLetterRequest(opened->at(kRequestColumn));
+  if (!request.ok()) {
+    return absl::DataLossError(absl::StrCat("the sealed request of dead letter ",
+                                            stored.summary.alert_id, " is not an AlertRequested"));
+  }
+  return request;
+}
+
+absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(const Requester& requester,
+                                                      absl::string_view alert_id) {
+  absl::StatusOr<StoredDeadLetter> stored = Find(requester, alert_id);
+  if (!stored.ok()) return stored.status();
+  DeadLetterDetail detail{.summary = stored->summary};
+  if (!stored->wrapped_key.has_value()) {
+    detail.shredded = true;
+    return detail;
+  }
+  absl::StatusOr<OpenedDeadLetterRequest> request = OpenRequest(*stored);
+  if (!request.ok()) return request.status();
+  detail.recipient = std::move(request->personal.recipient);
+  detail.text = std::move(request->personal.text);
+  return detail;
+}
+
+absl::StatusOr<ReplayResult> DeadLetterQueue::Replay(const Requester& requester,
+                                                     absl::string_view alert_id) {
+  absl::StatusOr<std::string> owner = Owner(requester, alert_id);
+  if (!owner.ok()) {
+    metrics_.Replay(absl::AsciiStrToLower(absl::StatusCodeToString(owner.status().code())));
+    return owner.status();
+  }
+  return ReplayOwned(*owner, alert_id, requester.caller);
+}
+
+absl::StatusOr<BulkReplayPage> DeadLetterQueue::ReplayMatching(const Requester& requester,
+                                                               DeadLetterSelection selection) {
+  if (!requester.is_operator) return OperatorsOnly("a bulk replay");
+  const DeadLetterFilter& filter = selection.filter;
+  if (filter.cause.empty() && !(filter.from.has_value() && filter.before.has_value())) {
+    return absl::InvalidArgumentError(
+        "filter: a bulk replay needs a cause or a whole time range (from and before)");
+  }
+  if (filter.from.has_value() && filter.before.has_value() && *filter.before <= *filter.from) {
+    return absl::InvalidArgumentError("filter: dead_lettered_before must be after the start");
+  }
+  selection.all_callers = true;
+  selection.include_replayed = false;
+  absl::StatusOr<DeadLetterPage> page = Page(requester, selection);
+  if (!page.ok()) return page.status();
+  BulkReplayPage done{.next_page_token = page->next_page_token};
+  for (const DeadLetterSummary& summary : page->dead_letters) {
+    done.replayed.push_back({.dead_letter_id = summary.alert_id,
+                             .caller = summary.caller,
+                             .result = ReplayOwned(summary.caller, summary.alert_id,
+                                                   requester.caller)});
+  }
+  return done;
+}
+
+absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view caller,
+                                                          absl::string_view alert_id,
+                                                          absl::string_view replayed_by) {
+  absl::StatusOr<ReplayResult> result = [&]() -> absl::StatusOr<ReplayResult> {
+    absl::StatusOr<std::optional<StoredDeadLetter>> found = store_.Get(caller, alert_id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound(alert_id);
+    const StoredDeadLetter& stored = **found;
+    // Opened before the claim: a request that cannot be sent is never recorded as replayed.
+    absl::StatusOr<OpenedDeadLetterRequest> request = OpenRequest(stored);
+    if (!request.ok()) return request.status();
+    ReplayClaim claim;
+    if (stored.summary.replayed_as.has_value()) {
+      claim = {.replayed_as = *stored.summary.replayed_as,
+               .replayed_at = stored.summary.replayed_at.value_or(absl::InfinitePast())};
+    } else {
+      absl::StatusOr<ReplayClaim> claimed =
+          store_.ClaimReplay(caller, alert_id, new_alert_id_(), clock_.Now(), replayed_by);
+      if (!claimed.ok()) return claimed.status();
+      claim = *std::move(claimed);
+    }
+    events::v1::AlertRequested replay =
+        ReplayRequest(request->request, claim.replayed_as, claim.replayed_at);
+    if (absl::Status sealed = transit_.SealAlert(request->personal, replay); !sealed.ok()) {
+      return sealed;
+    }
+    if (claim.claimed || clock_.Now() < FromProto(replay.deadline())) {
+      const std::string& topic = replay.header().channel() == types::v1::CHANNEL_VOICE
+                                     ? options_.topics.voice_requests
+                                     : options_.topics.sms_requests;
+      if (absl::Status published = publisher_.Publish(
+              {.topic = topic, .key = claim.replayed_as, .value = replay.SerializeAsString()},
+              options_.publish_timeout);
+          !published.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("the replay could not be published to Kafka (", published.message(),
+                         "); replay again: it answers with the same alert id ", claim.replayed_as));
+      }
+    }
+    logger_.Info("dead_letter_replayed", {{"alert_id", std::string(alert_id)},
+                                          {"caller", std::string(caller)},
+                                          {"replayed_by", std::string(replayed_by)},
+                                          {"replayed_as", claim.replayed_as},
+                                          {"already_replayed", !claim.claimed}});
+    return ReplayResult{.alert_id = claim.replayed_as, .already_replayed = !claim.claimed};
+  }();
+  if (result.ok()) {
+    metrics_.Replay(result->already_replayed ? "already_replayed" : "replayed");
+  } else {
+    metrics_.Replay(absl::AsciiStrToLower(absl::StatusCodeToString(result.status().code())));
+  }
+  return result;
+}
+
+absl::Status DeadLetterQueue::RefreshPending() {
+  absl::StatusOr<int64_t> pending = store_.CountPending();
+  if (!pending.ok()) return pending.status();
+  metrics_.SetPending(*pending);
+  return absl::OkStatus();
+}
+
+}  // namespace klaxon::audit

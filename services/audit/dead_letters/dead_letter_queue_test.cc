@@ -1,0 +1,389 @@
+#include "services/audit/dead_letters/dead_letter_queue.h"
+
+#include <string>
+#include <vector>
+
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
+#include "common/timing/fake_clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/audit/testing/dead_letter_fixtures.h"
+
+namespace klaxon::audit {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::kDeadLetteredAt;
+using testing::kRecipient;
+using testing::kText;
+using testing::kTimeToLive;
+
+constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
+const absl::Time kNow = kDeadLetteredAt + absl::Hours(2);
+
+using prototime::FromProto;
+
+class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
+ protected:
+  // Stores a dead letter the way the handler does.
+  void DeadLetter(const std::string& alert_id, const std::string& caller = "billing",
+                  types::v1::Channel channel = types::v1::CHANNEL_SMS,
+                  absl::Time at = kDeadLetteredAt) {
+    ASSERT_TRUE(
+        handler_
+            .Handle({.topic = "klaxon.dlq",
+                     .value = testing::Letter(testing::Request(alert_id, caller, channel), at)
+                                  .SerializeAsString()})
+            .ok());
+  }
+
+  events::v1::AlertRequested Published(size_t index) {
+    const std::vector<messaging::OutboundMessage> published = publisher_.published();
+    events::v1::AlertRequested request;
+    EXPECT_LT(index, published.size());
+    if (index < published.size()) {
+      EXPECT_TRUE(request.ParseFromString(published[index].value));
+    }
+    return request;
+  }
+
+  double Replays(const std::string& result) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "klaxon_audit_dead_letter_replays_total") continue;
+      for (const auto& metric : family.metric) {
+        if (metric.label[0].value == result) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  messaging::FakePublisher publisher_;
+  timing::FakeClock clock_{kNow};
+  int minted_ = 0;
+  DeadLetterQueue queue_{
+      {.topics = Topics::WithPrefix("t.")},
+      store_,
+      personal_data_,
+      publisher_,
+      metrics_,
+      clock_,
+      [this] { return "0190f1c4-0000-7000-8000-00000000000" + std::to_string(++minted_); },
+      logger_,
+      testing::Transit().cipher()};
+};
+
+TEST_F(DeadLetterQueueTest, ReplayPublishesANewAlertOnItsChannelsRequestTopic) {
+  DeadLetter(kAlertId);
+  absl::StatusOr<ReplayResult> replayed = queue_.Replay({.caller = "billing"}, kAlertId);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->alert_id, "0190f1c4-0000-7000-8000-000000000001");
+  EXPECT_FALSE(replayed->already_replayed);
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].topic, "t.klaxon.sms.requests");
+  EXPECT_EQ(published[0].key, replayed->alert_id);
+}
+
+TEST_F(DeadLetterQueueTest, TheReplayedRequestKeepsWhatWasAskedForWithANewIdAndFirstAttempt) {
+  DeadLetter(kAlertId);
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  const events::v1::AlertRequested request = Published(0);
+  EXPECT_EQ(request.header().alert_id(), "0190f1c4-0000-7000-8000-000000000001");
+  EXPECT_EQ(request.header().caller(), "billing");
+  EXPECT_EQ(request.header().channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(request.header().attempt(), 1u);
+  // Sealed for the new alert id, so it opens as that alert's.
+  EXPECT_EQ(testing::Transit().Open(request).recipient, kRecipient);
+  EXPECT_EQ(testing::Transit().Open(request).text, kText);
+  EXPECT_EQ(Published(0).SerializeAsString().find("4155550123"), std::string::npos);
+  EXPECT_EQ(request.idempotency_key(), absl::StrCat("replay:", kAlertId));
+  EXPECT_EQ(request.metadata().at("service"), "db");
+  EXPECT_FALSE(request.has_not_before());
+  EXPECT_EQ(request.deferred_by(), "");
+}
+
+TEST_F(DeadLetterQueueTest, TheReplayIsAcceptedNowWithTheOriginalTimeToLive) {
+  DeadLetter(kAlertId);
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  const events::v1::AlertRequested request = Published(0);
+  EXPECT_EQ(FromProto(request.accepted_at()), kNow);
+  EXPECT_EQ(FromProto(request.header().occurred_at()), kNow);
+  EXPECT_EQ(FromProto(request.deadline()), kNow + kTimeToLive);
+}
+
+TEST_F(DeadLetterQueueTest, AVoiceAlertIsReplayedOnTheVoiceTopicWithItsPolicy) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_VOICE);
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.klaxon.voice.requests");
+  EXPECT_EQ(Published(0).voice().max_calls(), 2u);
+}
+
+TEST_F(DeadLetterQueueTest, ReplayingTwiceAnswersTheSameIdAndRepublishesTheSameRequest) {
+  DeadLetter(kAlertId);
+  const ReplayResult first = queue_.Replay({.caller = "billing"}, kAlertId).value();
+  clock_.SleepFor(absl::Minutes(1));
+  const ReplayResult second = queue_.Replay({.caller = "billing"}, kAlertId).value();
+  EXPECT_EQ(second.alert_id, first.alert_id);
+  EXPECT_TRUE(second.already_replayed);
+  EXPECT_EQ(minted_, 1);
+  // Before the new alert's deadline the copy may close a publish lost to a crash; the workers'
+  // attempt claim keeps it from sending twice. It is the same message: same id and deadline, and
+  // the same recipient and text (sealed afresh, so their ciphertext differs).
+  ASSERT_EQ(publisher_.published().size(), 2u);
+  events::v1::AlertRequested again = Published(1);
+  events::v1::AlertRequested once = Published(0);
+  EXPECT_EQ(testing::Transit().Open(again).recipient, testing::Transit().Open(once).recipient);
+  EXPECT_EQ(testing::Transit().Open(again).text, testing::Transit().Open(once).text);
+  again.clear_personal();
+  once.clear_personal();
+  EXPECT_EQ(again.SerializeAsString(), once.SerializeAsString());
+  EXPECT_EQ(Replays("replayed"), 1);
+  EXPECT_EQ(Replays("already_replayed"), 1);
+}
+
+TEST_F(DeadLetterQueueTest, AReplayAfterTheNewAlertsDeadlinePublishesNothing) {
+  DeadLetter(kAlertId);
+  const ReplayResult first = queue_.Replay({.caller = "billing"}, kAlertId).value();
+  clock_.SleepFor(kTimeToLive);
+  const ReplayResult second = queue_.Replay({.caller = "billing"}, kAlertId).value();
+  EXPECT_EQ(second.alert_id, first.alert_id);
+  EXPECT_TRUE(second.already_replayed);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(DeadLetterQueueTest, AFailedPublishIsUnavailableAndReplayingAgainPublishesTheSameId) {
+  DeadLetter(kAlertId);
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  const absl::StatusOr<ReplayResult> failed = queue_.Replay({.caller = "billing"}, kAlertId);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.status().message(), HasSubstr("0190f1c4-0000-7000-8000-000000000001"));
+  publisher_.FailWith(absl::OkStatus());
+  const ReplayResult again = queue_.Replay({.caller = "billing"}, kAlertId).value();
+  EXPECT_EQ(again.alert_id, "0190f1c4-0000-7000-8000-000000000001");
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(Published(0).header().alert_id(), again.alert_id);
+}
+
+TEST_F(DeadLetterQueueTest, AnotherCallersDeadLetterIsNotFound) {
+  DeadLetter(kAlertId, "payments");
+  EXPECT_EQ(queue_.Get({.caller = "billing"}, kAlertId).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(queue_.Replay({.caller = "billing"}, kAlertId).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(queue_.List({.caller = "billing"}, {.include_replayed = true}).value().dead_letters.empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(store_.claims(), 0);
+}
+
+TEST_F(DeadLetterQueueTest, AnIdThatIsNotAUuidIsInvalid) {
+  EXPECT_EQ(queue_.Get({.caller = "billing"}, "42").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.Replay({.caller = "billing"}, "42").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DeadLetterQueueTest, GetOpensTheRecipientAndText) {
+  DeadLetter(kAlertId);
+  const DeadLetterDetail detail = queue_.Get({.caller = "billing"}, kAlertId).value();
+  EXPECT_EQ(detail.recipient, kRecipient);
+  EXPECT_EQ(detail.text, kText);
+  EXPECT_FALSE(detail.shredded);
+  EXPECT_EQ(detail.summary.recipient_last4, "0123");
+}
+
+TEST_F(DeadLetterQueueTest, AShreddedDeadLetterShowsNoPersonalDataAndCannotBeReplayed) {
+  DeadLetter(kAlertId);
+  store_.Shred(kAlertId);
+  const DeadLetterDetail detail = queue_.Get({.caller = "billing"}, kAlertId).value();
+  EXPECT_TRUE(detail.shredded);
+  EXPECT_EQ(detail.recipient, "");
+  EXPECT_EQ(detail.text, "");
+  EXPECT_EQ(queue_.Replay({.caller = "billing"}, kAlertId).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_.claims(), 0);
+  EXPECT_EQ(store_.CountPending().value(), 1);
+}
+
+TEST_F(DeadLetterQueueTest, ListShowsPendingDeadLettersNewestFirstUnlessAskedForAll) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  auto ids = [](const DeadLetterPage& page) {
+    std::vector<std::string> found;
+    for (const DeadLetterSummary& summary : page.dead_letters) found.push_back(summary.alert_id);
+    return found;
+  };
+  EXPECT_THAT(ids(queue_.List({.caller = "billing"}, {}).value()), ElementsAre(kOtherAlertId));
+  const DeadLetterPage all = queue_.List({.caller = "billing"}, {.include_replayed = true}).value();
+  EXPECT_THAT(ids(all), ElementsAre(kOtherAlertId, kAlertId));
+  EXPECT_EQ(all.dead_letters[1].replayed_as, "0190f1c4-0000-7000-8000-000000000001");
+  EXPECT_EQ(all.dead_letters[1].replayed_at, kNow);
+}
+
+TEST_F(DeadLetterQueueTest, ListPagesWithTheTokenItHandsOut) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  const DeadLetterPage first = queue_.List({.caller = "billing"}, {.page_size = 1}).value();
+  ASSERT_EQ(first.dead_letters.size(), 1u);
+  EXPECT_EQ(first.dead_letters[0].alert_id, kOtherAlertId);
+  ASSERT_FALSE(first.next_page_token.empty());
+  const DeadLetterPage second = queue_.List({.caller = "billing"}, {.page_size = 1, .page_token = first.next_page_token}).value();
+  ASSERT_EQ(second.dead_letters.size(), 1u);
+  EXPECT_EQ(second.dead_letters[0].alert_id, kAlertId);
+  EXPECT_EQ(second.next_page_token, "");
+}
+
+TEST_F(DeadLetterQueueTest, ListRefusesABadPageSizeOrToken) {
+  EXPECT_EQ(queue_.List({.caller = "billing"}, {.page_size = 501}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.List({.caller = "billing"}, {.page_size = -1}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.List({.caller = "billing"}, {.page_token = "bm90LWEtdG9rZW4"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Operators (docs/adr/0012).
+
+constexpr char kThirdAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6f";
+const Requester kOperator{.caller = "oncall", .is_operator = true};
+
+std::vector<std::string> Ids(const DeadLetterPage& page) {
+  std::vector<std::string> found;
+  for (const DeadLetterSummary& summary : page.dead_letters) found.push_back(summary.alert_id);
+  return found;
+}
+
+TEST_F(DeadLetterQueueTest, OperatorListsEveryCallersDeadLettersOthersMayNot) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "payments", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  EXPECT_THAT(Ids(queue_.List(kOperator, {.all_callers = true}).value()),
+              ElementsAre(kOtherAlertId, kAlertId));
+  EXPECT_THAT(Ids(queue_.List(kOperator, {.all_callers = true, .caller = "billing"}).value()),
+              ElementsAre(kAlertId));
+  // Without all_callers an operator sees its own, like anyone.
+  EXPECT_TRUE(queue_.List(kOperator, {}).value().dead_letters.empty());
+  const absl::Status refused =
+      queue_.List({.caller = "billing"}, {.all_callers = true}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.message(), HasSubstr("operator role"));
+}
+
+TEST_F(DeadLetterQueueTest, OperatorShowsAndReplaysAnotherCallersDeadLetterAndIsRecorded) {
+  DeadLetter(kAlertId, "billing");
+  const DeadLetterDetail detail = queue_.Get(kOperator, kAlertId).value();
+  EXPECT_EQ(detail.summary.caller, "billing");
+  EXPECT_EQ(detail.recipient, kRecipient);
+  absl::StatusOr<ReplayResult> replayed = queue_.Replay(kOperator, kAlertId);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  // The new alert is still billing's: the operator only asked for it.
+  EXPECT_EQ(Published(0).header().caller(), "billing");
+  const std::vector<FakeDeadLetterStore::ReplayRecord> trail = store_.trail();
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].alert_id, kAlertId);
+  EXPECT_EQ(trail[0].replayed_as, replayed->alert_id);
+  EXPECT_EQ(trail[0].replayed_by, "oncall");
+  EXPECT_EQ(trail[0].at, kNow);
+  const DeadLetterPage all =
+      queue_.List({.caller = "billing"}, {.include_replayed = true}).value();
+  ASSERT_EQ(all.dead_letters.size(), 1u);
+  EXPECT_EQ(all.dead_letters[0].replayed_by, "oncall");
+  // A caller's own replay is recorded as its own.
+  DeadLetter(kOtherAlertId, "billing");
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kOtherAlertId).ok());
+  EXPECT_EQ(store_.trail().back().replayed_by, "billing");
+}
+
+TEST_F(DeadLetterQueueTest, NonOperatorCannotReachAnotherCallersDeadLetter) {
+  DeadLetter(kAlertId, "billing");
+  EXPECT_EQ(queue_.Replay({.caller = "payments"}, kAlertId).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(queue_.Replay(kOperator, kOtherAlertId).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DeadLetterQueueTest, BulkReplayTakesThePendingMatchesOfEveryCallerInTheRange) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "payments", types::v1::CHANNEL_VOICE,
+             kDeadLetteredAt + absl::Minutes(1));
+  // Outside the range: not replayed.
+  DeadLetter(kThirdAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Hours(1));
+  absl::StatusOr<BulkReplayPage> page = queue_.ReplayMatching(
+      kOperator, {.filter = {.cause = "max_attempts",
+                             .from = kDeadLetteredAt,
+                             .before = kDeadLetteredAt + absl::Minutes(30)}});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->replayed.size(), 2u);
+  EXPECT_EQ(page->replayed[0].dead_letter_id, kOtherAlertId);
+  EXPECT_EQ(page->replayed[0].caller, "payments");
+  EXPECT_EQ(page->replayed[1].dead_letter_id, kAlertId);
+  for (const BulkReplayItem& item : page->replayed) EXPECT_TRUE(item.result.ok()) << item.result.status();
+  EXPECT_TRUE(page->next_page_token.empty());
+  EXPECT_EQ(publisher_.published().size(), 2u);
+  EXPECT_EQ(store_.trail().size(), 2u);
+  // Nothing left in the range: a second run replays nothing.
+  page = queue_.ReplayMatching(kOperator, {.filter = {.from = kDeadLetteredAt,
+                                                      .before = kDeadLetteredAt + absl::Minutes(30)}});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_TRUE(page->replayed.empty());
+}
+
+TEST_F(DeadLetterQueueTest, BulkReplayByCauseLeavesOtherCauses) {
+  DeadLetter(kAlertId);
+  events::v1::DeadLetter deadline = testing::Letter(testing::Request(kOtherAlertId));
+  deadline.set_cause("deadline");
+  ASSERT_TRUE(handler_.Handle({.topic = "klaxon.dlq", .value = deadline.SerializeAsString()}).ok());
+  absl::StatusOr<BulkReplayPage> page =
+      queue_.ReplayMatching(kOperator, {.filter = {.cause = "deadline"}});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->replayed.size(), 1u);
+  EXPECT_EQ(page->replayed[0].dead_letter_id, kOtherAlertId);
+}
+
+TEST_F(DeadLetterQueueTest, BulkReplayPagesAndReportsEachFailureWithoutStopping) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  DeadLetter(kThirdAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(2));
+  store_.Shred(kOtherAlertId);
+  const DeadLetterSelection selection{.filter = {.cause = "max_attempts"}, .page_size = 2};
+  absl::StatusOr<BulkReplayPage> first = queue_.ReplayMatching(kOperator, selection);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->replayed.size(), 2u);
+  EXPECT_TRUE(first->replayed[0].result.ok());
+  EXPECT_EQ(first->replayed[1].result.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_FALSE(first->next_page_token.empty());
+  DeadLetterSelection next = selection;
+  next.page_token = first->next_page_token;
+  absl::StatusOr<BulkReplayPage> second = queue_.ReplayMatching(kOperator, next);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->replayed.size(), 1u);
+  EXPECT_EQ(second->replayed[0].dead_letter_id, kAlertId);
+  EXPECT_TRUE(second->next_page_token.empty());
+}
+
+TEST_F(DeadLetterQueueTest, BulkReplayIsForOperatorsAndNeverUnbounded) {
+  DeadLetter(kAlertId);
+  EXPECT_EQ(queue_.ReplayMatching({.caller = "billing"}, {.filter = {.cause = "max_attempts"}})
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(queue_.ReplayMatching(kOperator, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.ReplayMatching(kOperator, {.filter = {.from = kDeadLetteredAt}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(DeadLetterQueueTest, RefreshPendingSetsTheDepthGauge) {
+  DeadLetter(kAlertId);
+  DeadLetter(kOtherAlertId);
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  ASSERT_TRUE(queue_.RefreshPending().ok());
+  double pending = -1;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name == "klaxon_audit_dead_letters_pending") pending = family.metric[0].gauge.value;
+  }
+  EXPECT_EQ(pending, 1);
+}
+
+}  // namespace
+}  // namespace klaxon::audit

@@ -1,0 +1,189 @@
+#include "services/audit/ingest/batch_writer.h"
+
+#include <array>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/audit/testing/fake_alert_store.h"
+#include "services/audit/testing/forwarding_alert_store.h"
+#include "services/audit/testing/ingest.h"
+#include "tests/support/support.h"
+
+namespace klaxon::audit {
+namespace {
+
+using klaxon::testing::PollUntil;
+
+using ::testing::ElementsAre;
+
+constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+
+// A store whose first Write waits until Open(), so a test can line items up behind it; it
+// records each batch's event keys and can refuse one key like a database refusing a value.
+class GatedStore final : public testing::ForwardingAlertStore {
+ public:
+  using ForwardingAlertStore::ForwardingAlertStore;
+
+  absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override {
+    {
+      std::unique_lock lock(mutex_);
+      std::vector<std::string> keys;
+      for (const IngestItem& item : batch) keys.push_back(item.entry.event_key);
+      batches_.push_back(keys);
+      ++writes_started_;
+      opened_.wait(lock, [&] { return open_; });
+      for (const std::string& key : keys) {
+        if (!refused_key_.empty() && key == refused_key_) {
+          return absl::InvalidArgumentError("value too long for type character varying(2)");
+        }
+      }
+      if (!fail_after_first_.ok() && batches_.size() > 1) return fail_after_first_;
+    }
+    return inner_.Write(batch);
+  }
+
+  void Open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    opened_.notify_all();
+  }
+  void FailAfterFirst(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    fail_after_first_ = std::move(status);
+  }
+  void Refuse(std::string key) {
+    std::lock_guard lock(mutex_);
+    refused_key_ = std::move(key);
+  }
+  int writes_started() const {
+    std::lock_guard lock(mutex_);
+    return writes_started_;
+  }
+  std::vector<std::vector<std::string>> batches() const {
+    std::lock_guard lock(mutex_);
+    return batches_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable opened_;
+  bool open_ = false;
+  absl::Status fail_after_first_;
+  std::string refused_key_;
+  int writes_started_ = 0;
+  std::vector<std::vector<std::string>> batches_;
+};
+
+// The accepted outcome numbered `n` of the alert.
+IngestItem Accepted(int n) {
+  AlertEvent event{.kind = AlertEvent::Kind::kOutcome,
+                   .alert_id = kAlertId,
+                   .caller = "billing",
+                   .channel = klaxon::types::v1::CHANNEL_SMS,
+                   .attempt = static_cast<uint32_t>(n),
+                   .occurred_at = absl::FromUnixSeconds(1'700'000'000 + n),
+                   .status = klaxon::types::v1::ALERT_STATUS_SENT,
+                   .event_key = absl::StrCat("outcome:", n)};
+  return testing::EventItem(std::move(event));
+}
+
+class BatchWriterTest : public ::testing::Test {
+ protected:
+  // Starts a writer of item 0, which blocks in the store, then `count` more writers in order,
+  // each once the previous one waits; returns when all of them wait behind the first batch.
+  void LineUp(int count) {
+    threads_.emplace_back([this] { results_[0] = writer_.Write(Accepted(0)); });
+    ASSERT_TRUE(PollUntil([&] { return store_.writes_started() == 1; }));
+    for (int n = 1; n <= count; ++n) {
+      threads_.emplace_back(
+          [this, n] { results_[static_cast<size_t>(n)] = writer_.Write(Accepted(n)); });
+      ASSERT_TRUE(PollUntil([&] { return writer_.waiting() == static_cast<size_t>(n); }));
+    }
+  }
+
+  void Finish() {
+    store_.Open();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  FakeAlertStore fake_;
+  GatedStore store_{fake_};
+  BatchWriter writer_{store_, {.max_batch = 3}};
+  std::vector<std::thread> threads_;
+  // One slot per item, each written by its own thread only.
+  std::array<absl::StatusOr<IngestResult>, 8> results_;
+};
+
+TEST_F(BatchWriterTest, LoneItemIsWrittenAtOnce) {
+  store_.Open();
+  absl::StatusOr<IngestResult> result = writer_.Write(Accepted(1));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->advanced->status, klaxon::types::v1::ALERT_STATUS_SENT);
+  EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:1")));
+}
+
+TEST_F(BatchWriterTest, ItemsArrivingDuringAWriteFormTheNextBatchInArrivalOrder) {
+  LineUp(3);
+  Finish();
+  EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:0"),
+                                            ElementsAre("outcome:1", "outcome:2", "outcome:3")));
+  for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(static_cast<size_t>(n)).ok()) << n;
+  EXPECT_EQ(fake_.Events().size(), 4);
+}
+
+TEST_F(BatchWriterTest, BatchNeverExceedsMaxBatch) {
+  LineUp(5);
+  Finish();
+  ASSERT_EQ(store_.batches().size(), 3);
+  EXPECT_EQ(store_.batches()[1].size(), 3);
+  EXPECT_EQ(store_.batches()[2].size(), 2);
+}
+
+TEST_F(BatchWriterTest, FailedBatchFailsEveryWaiterAndStoresNothingOfIt) {
+  store_.FailAfterFirst(absl::UnavailableError("Postgres is unreachable"));
+  LineUp(3);
+  Finish();
+  EXPECT_TRUE(results_.at(static_cast<size_t>(0)).ok());
+  for (int n = 1; n <= 3; ++n) {
+    EXPECT_EQ(results_.at(static_cast<size_t>(n)).status().code(), absl::StatusCode::kUnavailable)
+        << n;
+  }
+  EXPECT_EQ(fake_.Events().size(), 1);
+}
+
+TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
+  store_.Refuse("outcome:2");
+  LineUp(3);
+  Finish();
+  EXPECT_TRUE(results_.at(static_cast<size_t>(1)).ok());
+  EXPECT_EQ(results_.at(static_cast<size_t>(2)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results_.at(static_cast<size_t>(3)).ok());
+  EXPECT_EQ(fake_.Events().size(), 3);
+}
+
+TEST(BatchWriterWritersTest, SecondWriterWritesWhileTheFirstBatchCommits) {
+  FakeAlertStore fake;
+  GatedStore store(fake);
+  BatchWriter writer(store, {.max_batch = 3, .max_writers = 2});
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n) {
+    threads.emplace_back([&, n] { EXPECT_TRUE(writer.Write(Accepted(n)).ok()); });
+    ASSERT_TRUE(PollUntil([&] { return store.writes_started() == n + 1; }));
+  }
+  // Both batches are in the store at once; a third item waits for one of them.
+  threads.emplace_back([&] { EXPECT_TRUE(writer.Write(Accepted(2)).ok()); });
+  ASSERT_TRUE(PollUntil([&] { return writer.waiting() == 1; }));
+  store.Open();
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(store.batches().size(), 3);
+}
+
+}  // namespace
+}  // namespace klaxon::audit

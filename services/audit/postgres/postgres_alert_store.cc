@@ -1,0 +1,460 @@
+#include "services/audit/postgres/postgres_alert_store.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "services/audit/ingest/ingest_plan.h"
+
+namespace klaxon::audit {
+namespace {
+
+// pg_advisory_xact_lock(class, key) namespace for "one writer per alert" ("audt").
+constexpr int32_t kAlertLockClass = 0x61756474;
+
+// Rows cross the wire as one JSON array per statement (jsonb_to_recordset); timestamps as
+// integer microseconds since the epoch, which Postgres converts exactly in both directions, and
+// bytea as hex.
+
+constexpr char kLockAlertsSql[] =
+    "SELECT pg_advisory_xact_lock($1, k) FROM ("
+    "  SELECT DISTINCT hashtext(id) AS k FROM jsonb_array_elements_text($2::jsonb) AS id "
+    "  ORDER BY k) AS keys";
+
+// Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
+// when none), in one statement; the reads below add their WHERE clause.
+constexpr char kSelectAlerts[] =
+    "SELECT a.alert_id::text, a.caller, a.channel, a.status, a.requested, "
+    "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
+    "  (extract(epoch FROM a.created_at) * 1000000)::bigint, "
+    "  (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
+    "  (extract(epoch FROM a.status_at) * 1000000)::bigint, "
+    "  a.retry_count, encode(a.recipient_index, 'hex'), "
+    "  encode(a.recipient_ciphertext, 'hex'), encode(a.text_ciphertext, 'hex'), "
+    "  k.kek_version, encode(k.wrapped_key, 'hex'), "
+    "  (SELECT json_agg(json_build_array(t.attempt, t.channel, t.status, t.twilio_sid, "
+    "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint) "
+    "     ORDER BY t.attempt) "
+    "   FROM attempts t WHERE t.alert_id = a.alert_id) "
+    "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ";
+
+// The batch's alerts, by a JSON array of ids.
+const std::string& SelectAlertsSql() {
+  static const std::string* const sql = new std::string(absl::StrCat(
+      kSelectAlerts,
+      "WHERE a.alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id)"));
+  return *sql;
+}
+
+// One alert of one caller. The id is compared directly, not through a JSON array: the planner
+// cannot tell how many ids an array holds and, on a table of a few thousand alerts, read all of
+// them instead of one index entry.
+const std::string& SelectCallersAlertSql() {
+  static const std::string* const sql =
+      new std::string(absl::StrCat(kSelectAlerts, "WHERE a.alert_id = $1::uuid AND a.caller = $2"));
+  return *sql;
+}
+
+constexpr char kGetAlertStatement[] = "klaxon_audit_get_alert";
+
+// The time bounds let Postgres probe only the monthly partitions they overlap, not every one.
+constexpr char kSelectStoredEventsSql[] =
+    "SELECT event_key FROM audit_events "
+    "WHERE occurred_at BETWEEN 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "  AND 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
+    "  AND event_key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+
+// How far apart two copies of one event may be stamped and still be recognised as one. A
+// republished event carries its first copy's occurred_at; the margin covers a Twilio callback
+// that two ingress replicas received (and stamped) apart.
+constexpr absl::Duration kDuplicateStampMargin = absl::Hours(24);
+
+constexpr char kInsertEventsSql[] =
+    "INSERT INTO audit_events (occurred_at, event_key, alert_id, kind, caller, channel, attempt, "
+    "  retry_count, status, twilio_sid, twilio_error_code, reason, recipient_index, "
+    "  recipient_country_code, recipient_last4, data_key_owner, personal_ciphertext) "
+    "SELECT 'epoch'::timestamptz + e.occurred_at * interval '1 microsecond', e.event_key, "
+    "e.alert_id::uuid, e.kind, e.caller, "
+    "  e.channel, e.attempt, e.retry_count, e.status, e.twilio_sid, e.twilio_error_code, e.reason, "
+    "  decode(e.recipient_index, 'hex'), e.recipient_country_code, e.recipient_last4, "
+    "  e.data_key_owner, decode(e.personal_ciphertext, 'hex') "
+    "FROM jsonb_to_recordset($1::jsonb) AS e(occurred_at bigint, event_key text, alert_id text, "
+    "  kind text, caller text, channel smallint, attempt integer, retry_count integer, "
+    "  status smallint, twilio_sid text, twilio_error_code integer, reason text, "
+    "  recipient_index text, recipient_country_code text, recipient_last4 text, "
+    "  data_key_owner text, personal_ciphertext text) "
+    "ON CONFLICT DO NOTHING";
+
+constexpr char kInsertDataKeysSql[] =
+    "INSERT INTO data_keys (owner, kek_version, wrapped_key, created_at) "
+    "SELECT k.owner, k.kek_version, decode(k.wrapped_key, 'hex'), now() "
+    "FROM jsonb_to_recordset($1::jsonb) AS k(owner text, kek_version integer, wrapped_key text) "
+    "ON CONFLICT (owner) DO NOTHING";
+
+// The sealed columns are written once: a stored ciphertext is never replaced (PlanIngest already
+// keeps the first; COALESCE keeps it against any other writer too).
+constexpr char kUpsertAlertsSql[] =
+    "INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
+    "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
+    "  created_at, updated_at, status_at, retry_count, recipient_index, recipient_ciphertext, "
+    "  text_ciphertext) "
+    "SELECT a.alert_id::uuid, a.caller, a.channel, a.status, a.status_rank, a.requested, "
+    "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
+    "  'epoch'::timestamptz + a.created_at * interval '1 microsecond', "
+    "  'epoch'::timestamptz + a.updated_at * interval '1 microsecond', "
+    "  'epoch'::timestamptz + a.status_at * interval '1 microsecond', "
+    "  a.retry_count, decode(a.recipient_index, 'hex'), "
+    "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex') "
+    "FROM jsonb_to_recordset($1::jsonb) AS a(alert_id text, caller text, "
+    "  channel smallint, status smallint, status_rank smallint, requested boolean, "
+    "  recipient_country_code text, recipient_last4 text, twilio_sid text, "
+    "  twilio_error_code integer, reason text, created_at bigint, updated_at bigint, "
+    "  status_at bigint, retry_count integer, recipient_index text, "
+    "  recipient_ciphertext text, text_ciphertext text) "
+    "ON CONFLICT (alert_id) DO UPDATE SET "
+    "  caller = EXCLUDED.caller, channel = EXCLUDED.channel, status = EXCLUDED.status, "
+    "  status_rank = EXCLUDED.status_rank, requested = EXCLUDED.requested, "
+    "  recipient_country_code = EXCLUDED.recipient_country_code, "
+    "  recipient_last4 = EXCLUDED.recipient_last4, twilio_sid = EXCLUDED.twilio_sid, "
+    "  twilio_error_code = EXCLUDED.twilio_error_code, reason = EXCLUDED.reason, "
+    "  created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, "
+    "  status_at = EXCLUDED.status_at, retry_count = EXCLUDED.retry_count, "
+    "  recipient_index = COALESCE(alerts.recipient_index, EXCLUDED.recipient_index), "
+    "  recipient_ciphertext = "
+    "    COALESCE(alerts.recipient_ciphertext, EXCLUDED.recipient_ciphertext), "
+    "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext) "
+    "WHERE alerts.status_rank <= EXCLUDED.status_rank";
+
+constexpr char kUpsertAttemptsSql[] =
+    "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
+    "  twilio_error_code, reason, occurred_at, channel) "
+    "SELECT t.alert_id::uuid, t.attempt, t.status, t.status_rank, t.twilio_sid, "
+    "  t.twilio_error_code, t.reason, 'epoch'::timestamptz + t.occurred_at * interval '1 "
+    "microsecond', t.channel "
+    "FROM jsonb_to_recordset($1::jsonb) AS t(alert_id text, attempt integer, status smallint, "
+    "  status_rank smallint, twilio_sid text, twilio_error_code integer, reason text, "
+    "  occurred_at bigint, channel smallint) "
+    "ON CONFLICT (alert_id, attempt) DO UPDATE SET "
+    "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, channel = EXCLUDED.channel, "
+    "  twilio_sid = EXCLUDED.twilio_sid, twilio_error_code = EXCLUDED.twilio_error_code, "
+    "  reason = EXCLUDED.reason, occurred_at = EXCLUDED.occurred_at "
+    "WHERE attempts.status_rank <= EXCLUDED.status_rank";
+
+constexpr char kAdvanceProgressSql[] =
+    "INSERT INTO consumer_progress (topic, partition, next_offset) "
+    "SELECT p.topic, p.partition, p.next_offset "
+    "FROM jsonb_to_recordset($1::jsonb) AS p(topic text, partition integer, next_offset bigint) "
+    "ON CONFLICT (topic, partition) DO UPDATE SET "
+    "  next_offset = GREATEST(consumer_progress.next_offset, EXCLUDED.next_offset), "
+    "  updated_at = now()";
+
+constexpr char kNotifySql[] =
+    "SELECT pg_notify('klaxon_alert_status', id) FROM jsonb_array_elements_text($1::jsonb) AS id";
+
+// The row comparison is Supersedes(): later changed_at, then opted_out (true wins), then keyword
+// (bytewise, as std::string compares). An equal row is a duplicate and writes nothing.
+constexpr char kUpsertConsentSql[] =
+    "INSERT INTO opt_outs (recipient_token, country_code, last4, opted_out, keyword, changed_at) "
+    "VALUES ($1, $2, $3, $4, $5, 'epoch'::timestamptz + $6::bigint * interval '1 microsecond') "
+    "ON CONFLICT (recipient_token) DO UPDATE SET "
+    "  country_code = EXCLUDED.country_code, last4 = EXCLUDED.last4, "
+    "  opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword, "
+    "  changed_at = EXCLUDED.changed_at "
+    "WHERE (opt_outs.changed_at, opt_outs.opted_out, opt_outs.keyword COLLATE \"C\") < "
+    "  (EXCLUDED.changed_at, EXCLUDED.opted_out, EXCLUDED.keyword COLLATE \"C\")";
+
+// A JSON document for one parameter. Invalid UTF-8 (which only free text can hold) is replaced
+// rather than refused.
+std::string Json(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// bytea as hex, null when empty.
+nlohmann::json Hex(const std::string& bytes) {
+  if (bytes.empty()) return nullptr;
+  return absl::BytesToHexString(bytes);
+}
+
+std::string Bytes(const pqxx::field& field) {
+  return field.is_null() ? std::string() : absl::HexStringToBytes(field.as<std::string>());
+}
+
+// An alert as kSelectAlertsSql and kSelectCallersAlertSql return it.
+AlertRecord AlertFromRow(const pqxx::row& row) {
+  AlertRecord record{.alert_id = row[0].as<std::string>(),
+                     .caller = row[1].as<std::string>(),
+                     .channel = static_cast<Channel>(row[2].as<int>()),
+                     .status = static_cast<AlertStatus>(row[3].as<int>()),
+                     .requested = row[4].as<bool>(),
+                     .recipient_country_code = row[5].as<std::string>(),
+                     .recipient_last4 = row[6].as<std::string>(),
+                     .twilio_sid = row[7].as<std::string>(),
+                     .twilio_error_code = row[8].as<int32_t>(),
+                     .reason = row[9].as<std::string>(),
+                     .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
+                     .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
+                     .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
+                     .attempts = {},
+                     .retry_count = row[13].as<uint32_t>(),
+                     .recipient_index = Bytes(row[14]),
+                     .recipient_ciphertext = Bytes(row[15]),
+                     .text_ciphertext = Bytes(row[16]),
+                     .data_key = std::nullopt};
+  if (!row[17].is_null()) {
+    record.data_key =
+        crypto::WrappedKey{.kek_version = row[17].as<uint32_t>(), .sealed = Bytes(row[18])};
+  }
+  if (!row[19].is_null()) {
+    for (const nlohmann::json& attempt : nlohmann::json::parse(row[19].as<std::string>())) {
+      record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
+                                 .channel = static_cast<Channel>(attempt[1].get<int>()),
+                                 .status = static_cast<AlertStatus>(attempt[2].get<int>()),
+                                 .twilio_sid = attempt[3].get<std::string>(),
+                                 .twilio_error_code = attempt[4].get<int32_t>(),
+                                 .reason = attempt[5].get<std::string>(),
+                                 .occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>())});
+    }
+  }
+  return record;
+}
+
+// The stored records of `ids` with their attempts and data keys, read in one statement.
+std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
+                                              const std::vector<std::string>& ids) {
+  std::map<std::string, AlertRecord> records;
+  if (ids.empty()) return records;
+  for (const pqxx::row row : txn.exec_params(SelectAlertsSql(), Json(ids))) {
+    AlertRecord record = AlertFromRow(row);
+    records.emplace(record.alert_id, std::move(record));
+  }
+  return records;
+}
+
+const AttemptRecord* FindAttempt(const std::optional<AlertRecord>& record, uint32_t number) {
+  if (!record.has_value()) return nullptr;
+  for (const AttemptRecord& attempt : record->attempts) {
+    if (attempt.number == number) return &attempt;
+  }
+  return nullptr;
+}
+
+nlohmann::json AlertRow(const AlertRecord& record) {
+  return {{"alert_id", record.alert_id},
+          {"caller", record.caller},
+          {"channel", static_cast<int>(record.channel)},
+          {"status", static_cast<int>(record.status)},
+          {"status_rank", Rank(record.status)},
+          {"requested", record.requested},
+          {"recipient_country_code", record.recipient_country_code},
+          {"recipient_last4", record.recipient_last4},
+          {"twilio_sid", record.twilio_sid},
+          {"twilio_error_code", record.twilio_error_code},
+          {"reason", record.reason},
+          {"created_at", absl::ToUnixMicros(record.created_at)},
+          {"updated_at", absl::ToUnixMicros(record.updated_at)},
+          {"status_at", absl::ToUnixMicros(record.status_at)},
+          {"retry_count", record.retry_count},
+          {"recipient_index", Hex(record.recipient_index)},
+          {"recipient_ciphertext", Hex(record.recipient_ciphertext)},
+          {"text_ciphertext", Hex(record.text_ciphertext)}};
+}
+
+nlohmann::json AttemptRow(const std::string& alert_id, const AttemptRecord& attempt) {
+  return {{"alert_id", alert_id},
+          {"attempt", attempt.number},
+          {"status", static_cast<int>(attempt.status)},
+          {"status_rank", Rank(attempt.status)},
+          {"twilio_sid", attempt.twilio_sid},
+          {"twilio_error_code", attempt.twilio_error_code},
+          {"reason", attempt.reason},
+          {"occurred_at", absl::ToUnixMicros(attempt.occurred_at)},
+          {"channel", static_cast<int>(attempt.channel)}};
+}
+
+nlohmann::json EventRow(const EventLogEntry& entry) {
+  nlohmann::json row = {{"occurred_at", absl::ToUnixMicros(entry.occurred_at)},
+                        {"event_key", entry.event_key},
+                        {"alert_id", entry.alert_id.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(entry.alert_id)},
+                        {"kind", entry.kind},
+                        {"caller", entry.caller},
+                        {"channel", static_cast<int>(entry.channel)},
+                        {"attempt", entry.attempt},
+                        {"retry_count", entry.retry_count},
+                        {"status", static_cast<int>(entry.status)},
+                        {"twilio_sid", entry.twilio_sid},
+                        {"twilio_error_code", entry.twilio_error_code},
+                        {"reason", entry.reason},
+                        {"recipient_index", Hex(entry.recipient_index)},
+                        {"recipient_country_code", entry.recipient_country_code},
+                        {"recipient_last4", entry.recipient_last4},
+                        {"data_key_owner", nullptr},
+                        {"personal_ciphertext", nullptr}};
+  if (entry.personal.has_value()) {
+    row["data_key_owner"] = entry.personal->owner;
+    auto sealed = entry.personal->ciphertext.find(kEventPersonalColumn);
+    if (sealed != entry.personal->ciphertext.end()) {
+      row["personal_ciphertext"] = Hex(sealed->second);
+    }
+  }
+  return row;
+}
+
+// The earliest and latest occurred_at of the batch's log entries (of which there is one at least).
+std::pair<absl::Time, absl::Time> OccurredRange(const std::vector<IngestItem>& batch) {
+  absl::Time earliest = absl::InfiniteFuture();
+  absl::Time latest = absl::InfinitePast();
+  for (const IngestItem& item : batch) {
+    earliest = std::min(earliest, item.entry.occurred_at);
+    latest = std::max(latest, item.entry.occurred_at);
+  }
+  return {earliest, latest};
+}
+
+// Writes the alerts and attempts `plan` changed from `current`.
+absl::Status WriteAlerts(pqxx::work& txn, const IngestPlan& plan,
+                         const std::map<std::string, AlertRecord>& current) {
+  nlohmann::json alerts = nlohmann::json::array();
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& [id, next] : plan.alerts) {
+    auto found = current.find(id);
+    const std::optional<AlertRecord> before =
+        found == current.end() ? std::nullopt : std::optional(found->second);
+    if (before.has_value() && *before == next) continue;
+    alerts.push_back(AlertRow(next));
+    for (const AttemptRecord& attempt : next.attempts) {
+      const AttemptRecord* was = FindAttempt(before, attempt.number);
+      if (was == nullptr || !(*was == attempt)) attempts.push_back(AttemptRow(id, attempt));
+    }
+  }
+  if (!alerts.empty()) {
+    const pqxx::result written = txn.exec_params(kUpsertAlertsSql, Json(alerts));
+    if (written.affected_rows() != alerts.size()) {
+      // Only a writer that bypassed the advisory locks can get here; redoing the transaction
+      // re-reads what it wrote.
+      return absl::AbortedError("an alert changed under the projection lock; retry");
+    }
+  }
+  if (!attempts.empty()) txn.exec_params(kUpsertAttemptsSql, Json(attempts));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
+    const std::vector<IngestItem>& batch) {
+  IngestPlan plan;
+  absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
+    const std::vector<std::string> ids = AlertIdsOf(batch);
+    if (!ids.empty()) txn.exec_params(kLockAlertsSql, kAlertLockClass, Json(ids));
+    const std::map<std::string, AlertRecord> stored = LoadAlerts(txn, ids);
+    std::map<std::string, std::optional<AlertRecord>> current;
+    for (const std::string& id : ids) {
+      auto found = stored.find(id);
+      current[id] = found == stored.end() ? std::nullopt : std::optional(found->second);
+    }
+    std::set<std::string> stored_events;
+    if (const std::vector<std::string> keys = EventKeysOf(batch); !keys.empty()) {
+      const auto [earliest, latest] = OccurredRange(batch);
+      for (const pqxx::row row :
+           txn.exec_params(kSelectStoredEventsSql, Json(keys),
+                           absl::ToUnixMicros(earliest - kDuplicateStampMargin),
+                           absl::ToUnixMicros(latest + kDuplicateStampMargin))) {
+        stored_events.insert(row[0].as<std::string>());
+      }
+    }
+    plan = PlanIngest(batch, current, stored_events);
+
+    if (!plan.events.empty()) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const EventLogEntry& entry : plan.events) rows.push_back(EventRow(entry));
+      txn.exec_params(kInsertEventsSql, Json(rows));
+    }
+    if (!plan.data_keys.empty()) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& [owner, wrapped] : plan.data_keys) {
+        rows.push_back({{"owner", owner},
+                        {"kek_version", wrapped.kek_version},
+                        {"wrapped_key", absl::BytesToHexString(wrapped.sealed)}});
+      }
+      txn.exec_params(kInsertDataKeysSql, Json(rows));
+    }
+    if (absl::Status written = WriteAlerts(txn, plan, stored); !written.ok()) return written;
+    for (const auto& [index, change] : plan.consents) {
+      const pqxx::result written = txn.exec_params(
+          kUpsertConsentSql, change.recipient_token, change.country_code, change.last4,
+          change.opted_out, change.keyword, absl::ToUnixMicros(change.changed_at));
+      plan.results[index].consent_changed = written.affected_rows() == 1;
+    }
+    if (!plan.advanced_alerts.empty()) txn.exec_params(kNotifySql, Json(plan.advanced_alerts));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return std::move(plan.results);
+}
+
+absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::string_view caller,
+                                                                        std::string_view alert_id) {
+  std::optional<AlertRecord> found;
+  // One statement, so one round trip: no transaction around it.
+  absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
+    // A prepared statement: GetAlert is audit's hottest read, and planning it anew took longer
+    // than running it. prepare() only records the definition; libpqxx sends it to the server
+    // on the connection's first use, and repeating it with the same definition changes nothing.
+    txn.conn().prepare(kGetAlertStatement, SelectCallersAlertSql());
+    // Someone else's alert is reported exactly like a missing one.
+    const pqxx::result rows =
+        txn.exec_prepared(kGetAlertStatement, std::string(alert_id), std::string(caller));
+    if (!rows.empty()) found = AlertFromRow(rows[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+absl::Status PostgresAlertStore::AdvanceProgress(const std::vector<ConsumedOffset>& progress) {
+  if (progress.empty()) return absl::OkStatus();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const ConsumedOffset& offset : progress) {
+    rows.push_back({{"topic", offset.topic},
+                    {"partition", offset.partition},
+                    {"next_offset", offset.next_offset}});
+  }
+  return db_.Transact([&](pqxx::work& txn) {
+    txn.exec_params(kAdvanceProgressSql, Json(rows));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> PostgresAlertStore::NextOffset(std::string_view topic, int32_t partition) {
+  int64_t next_offset = 0;
+  absl::Status status = db_.Transact([&](pqxx::work& txn) {
+    const pqxx::result rows = txn.exec_params(
+        "SELECT next_offset FROM consumer_progress WHERE topic = $1 AND partition = $2",
+        std::string(topic), partition);
+    if (!rows.empty()) next_offset = rows[0][0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return next_offset;
+}
+
+absl::Status PostgresAlertStore::EnsureEventPartitions(absl::Time now, int months_ahead) {
+  const std::string month = absl::FormatTime("%Y-%m-01", now, absl::UTCTimeZone());
+  return db_.Transact([&](pqxx::work& txn) {
+    txn.exec_params(
+        "SELECT audit_events_ensure_partition(($1::date + make_interval(months => m))::date) "
+        "FROM generate_series(0, $2) AS m",
+        month, months_ahead);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace klaxon::audit

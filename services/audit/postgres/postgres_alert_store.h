@@ -1,0 +1,40 @@
+#pragma once
+// The AlertStore adapter for Postgres (schema: services/audit/postgres/migrations, ADR 0008).
+// Write() runs one transaction per batch: it locks the batch's alerts (transaction-scoped advisory
+// locks, taken in the order of their keys, so two replicas writing overlapping batches wait for
+// each other instead of deadlocking, and an alert not stored yet is locked too), loads them and
+// asks the log which events it holds, folds the batch in memory with PlanIngest, and writes
+// everything back with one multi-row statement per table (rows travel as one JSON parameter each).
+// The row writes keep a status-rank guard in SQL as well, so no interleaving can lower a stored
+// status. Alerts whose status advanced are announced with pg_notify('klaxon_alert_status',
+// alert_id) in the same transaction. Ciphertext and keys are written as the logic sealed them:
+// plaintext never reaches this adapter.
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "common/pg/database.h"
+#include "services/audit/alert_store.h"
+
+namespace klaxon::audit {
+
+class PostgresAlertStore final : public AlertStore {
+ public:
+  // `db` is borrowed and must outlive the store.
+  explicit PostgresAlertStore(pg::Database& db) : db_(db) {}
+
+  absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override;
+  absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
+                                                      std::string_view alert_id) override;
+  absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override;
+  absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override;
+
+  // Creates the audit_events partitions of the month (UTC) holding `now` and the `months_ahead`
+  // after it, unless they exist (audit_events_ensure_partition).
+  absl::Status EnsureEventPartitions(absl::Time now, int months_ahead);
+
+ private:
+  pg::Database& db_;
+};
+
+}  // namespace klaxon::audit
