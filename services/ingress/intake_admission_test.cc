@@ -29,7 +29,9 @@ double Value(prometheus::Registry& registry, std::string_view family_name,
   for (const prometheus::MetricFamily& family : registry.Collect()) {
     if (family.name != family_name) continue;
     for (const prometheus::ClientMetric& metric : family.metric) {
-      const std::string_view value = metric.label.empty() ? "" : metric.label.front().value;
+      // A view of the label itself (a conditional with "" would copy it into a temporary).
+      const std::string_view value =
+          metric.label.empty() ? std::string_view() : std::string_view(metric.label.front().value);
       if (value == label_value) {
         return family.type == prometheus::MetricType::Counter ? metric.counter.value
                                                               : metric.gauge.value;
