@@ -12,6 +12,29 @@
 namespace klaxon::kafka {
 namespace {
 
+// A delivery report's status, by what librdkafka knows of the message (rd_kafka_message_status):
+// one sent and never answered may have been written, whatever the error, so it is
+// kDeadlineExceeded; one never sent was not written, so even its timeout is kUnavailable.
+absl::Status DeliveryStatus(const rd_kafka_message_t& message, std::string_view topic) {
+  const std::string context = absl::StrCat("publish to ", std::string(topic));
+  if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  switch (rd_kafka_message_status(&message)) {
+    case RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED:
+      return absl::DeadlineExceededError(
+          absl::StrCat(context, ": may have been written, no answer came (",
+                       rd_kafka_err2str(message.err), ")"));
+    case RD_KAFKA_MSG_STATUS_NOT_PERSISTED: {
+      absl::Status status = KafkaErrorToStatus(message.err, context);
+      if (!absl::IsDeadlineExceeded(status)) return status;
+      return absl::UnavailableError(
+          absl::StrCat(context, ": not written (", rd_kafka_err2str(message.err), ")"));
+    }
+    case RD_KAFKA_MSG_STATUS_PERSISTED:
+      break;
+  }
+  return KafkaErrorToStatus(message.err, context);
+}
+
 // How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
 constexpr int kPollIntervalMs = 100;
 
@@ -157,7 +180,7 @@ void KafkaPublisher::Deliver(const rd_kafka_message_t& message) {
   const uint64_t id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message._private));
   const std::string topic = message.rkt != nullptr ? rd_kafka_topic_name(message.rkt) : "";
   std::lock_guard lock(mutex_);
-  absl::Status status = KafkaErrorToStatus(message.err, absl::StrCat("publish to ", topic));
+  absl::Status status = DeliveryStatus(message, topic);
   if (!status.ok() && !fatal_error_.ok()) status = fatal_error_;
   const auto it = pending_.find(id);
   if (it == pending_.end()) {

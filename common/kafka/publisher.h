@@ -53,9 +53,11 @@ class KafkaPublisher final : public messaging::Publisher, private ClientEvents {
   ~KafkaPublisher() override;
 
   // Blocks until the broker acknowledged `message` or `timeout` passed. An empty key is sent as a
-  // null key. kDeadlineExceeded when no delivery report came in time (the message may still be
-  // delivered later) or the message timed out; kUnavailable/kResourceExhausted for broker trouble
-  // or a full local queue; kNotFound when the topic does not exist; kInternal after a fatal error.
+  // null key. kDeadlineExceeded when the outcome is unknown: no delivery report came in time (the
+  // message may still be delivered later), or it was sent and timed out unanswered (librdkafka's
+  // "possibly persisted"). kUnavailable when it was not written: never sent within
+  // delivery_timeout, or refused for broker trouble; kResourceExhausted for a full local queue;
+  // kNotFound when the topic does not exist; kInternal after a fatal error.
   absl::Status Publish(const messaging::OutboundMessage& message, absl::Duration timeout) override;
 
   // OK until librdkafka reported a fatal error; then that error as kInternal.

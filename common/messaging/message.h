@@ -28,8 +28,12 @@ struct InboundMessage {
 class Publisher {
  public:
   virtual ~Publisher() = default;
-  // Returns OK only once the broker acknowledged the write to all in-sync replicas. A broker that
-  // cannot take the message within `timeout` yields kUnavailable or kDeadlineExceeded.
+  // Returns OK only once the broker acknowledged the write to all in-sync replicas. Otherwise
+  // kDeadlineExceeded says the outcome is unknown: the message may have been written (it was sent
+  // and no answer came, or no delivery report came within `timeout`), so publishing it again may
+  // write it twice. Any other error says it was not written: kUnavailable or kResourceExhausted
+  // for a broker that could not take it, kNotFound for a missing topic, kInternal after a fatal
+  // client error.
   virtual absl::Status Publish(const OutboundMessage& message, absl::Duration timeout) = 0;
 };
 
