@@ -17,7 +17,6 @@
 #include "common/auth/reloadable_api_keys.h"
 #include "common/config/config.h"
 #include "common/crypto/blind_index.h"
-#include "common/crypto/local_keyring.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/grpcutil/server_security.h"
 #include "common/ids/uuid.h"
@@ -26,13 +25,13 @@
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
 #include "common/lifecycle/shutdown_signal.h"
-#include "common/pg/conninfo.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/timing/clock.h"
 #include "services/audit/audit_metrics.h"
+#include "services/audit/audit_settings.h"
 #include "services/audit/dead_letters/dead_letter_handler.h"
 #include "services/audit/dead_letters/dead_letter_metrics.h"
 #include "services/audit/dead_letters/dead_letter_queue.h"
@@ -66,63 +65,8 @@ constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
 constexpr size_t kMaxPgConnections = 10;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
-// WatchAlert streams open at once, each holding a thread while it waits (ADR 0003).
-constexpr int kMaxWatchers = 256;
 // audit_events partitions created at start beyond the current month (ADR 0008).
 constexpr int kEventPartitionsAhead = 2;
-
-struct Settings {
-  runtime::CommonSettings common;
-  config::HostPort grpc;
-  grpcutil::ServerSecurity grpc_security;
-  auth::ApiKeySettings api_keys;
-  std::string pg_url;           // a libpq connection string, TLS settings applied
-  std::string keyring;          // KEKs that wrap each record's data key (ADR 0008)
-  std::string blind_index_key;  // the recipient's blind index, its own key
-  // Events written in one transaction at most; also how many messages the consumer handles at
-  // once, so one batch can take every message in flight.
-  int batch_size = 1000;
-  int batch_writers = 2;           // batches written at once
-  absl::Duration publish_timeout;  // a replay waits this long for Kafka's acknowledgement
-  int watch_max_per_caller = 32;   // WatchAlert streams one caller may hold open
-  absl::Duration watch_max_lifetime;  // after which a watch ends UNAVAILABLE, to be resumed
-};
-
-Settings ReadSettings() {
-  config::Reader reader = config::Reader::ForProcess();
-  Settings settings{
-      .common = runtime::ReadCommonSettings(reader),
-      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
-      .grpc_security = grpcutil::ReadServerSecurity(reader),
-      .api_keys = auth::ReadApiKeySettings(reader),
-      .pg_url = pg::ReadConnectionString(reader),
-      .keyring = reader.Secret("KLAXON_KEYRING"),
-      .blind_index_key = reader.Secret("KLAXON_BLIND_INDEX_KEY"),
-      .batch_size =
-          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000)),
-      .batch_writers =
-          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4)),
-      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                         absl::Milliseconds(100), absl::Seconds(60)),
-      .watch_max_per_caller = static_cast<int>(
-          reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers)),
-      .watch_max_lifetime = reader.Duration("KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1),
-                                            absl::Seconds(1), absl::Hours(24))};
-  if (!settings.keyring.empty()) {
-    if (absl::Status parsed = crypto::LocalKeyring::Parse(settings.keyring).status();
-        !parsed.ok()) {
-      reader.AddError("KLAXON_KEYRING", std::string(parsed.message()));
-    }
-  }
-  if (!settings.blind_index_key.empty()) {
-    if (absl::Status created = crypto::BlindIndex::Create(settings.blind_index_key).status();
-        !created.ok()) {
-      reader.AddError("KLAXON_BLIND_INDEX_KEY", std::string(created.message()));
-    }
-  }
-  config::ExitOnError(reader.Finish(), kService);
-  return settings;
-}
 
 int Run() {
   runtime::HardenProcessOrExit(kService);
@@ -132,7 +76,10 @@ int Run() {
     std::fprintf(stderr, "audit: %s\n", std::string(shutdown.status().message()).c_str());
     return 1;
   }
-  const Settings settings = ReadSettings();
+  config::Reader config_reader = config::Reader::ForProcess();
+  const absl::StatusOr<AuditSettings> loaded = LoadAuditSettings(config_reader);
+  config::ExitOnError(loaded.status(), kService);
+  const AuditSettings& settings = *loaded;
   auto runtime = runtime::ServiceRuntime::Create(kService, settings.common);
   config::ExitOnError(runtime.status(), kService);
   const log::Logger& logger = (*runtime)->logger();
@@ -197,23 +144,20 @@ int Run() {
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
 
   AuditMetrics metrics((*runtime)->registry());
-  // ReadSettings accepted the same keys, so these cannot fail in practice.
+  // ReadCommonSettings accepted the same key, so this cannot fail in practice.
   auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   if (!redactor.ok()) return fail("create_phone_redactor", redactor.status());
-  auto keyring = crypto::LocalKeyring::Parse(settings.keyring);
-  if (!keyring.ok()) return fail("read_keyring", keyring.status());
-  auto blind_index = crypto::BlindIndex::Create(settings.blind_index_key);
-  if (!blind_index.ok()) return fail("create_blind_index", blind_index.status());
-  PersonalData personal_data(*keyring);
+  const crypto::BlindIndex& blind_index = *settings.blind_index;
+  PersonalData personal_data(*settings.keyring);
   transit::TransitCipher transit(*settings.common.transit_keyring);
   BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
                              .max_writers = settings.batch_writers});
-  AuditEventHandler handler(writer, personal_data, *blind_index, topics, metrics, clock, logger,
+  AuditEventHandler handler(writer, personal_data, blind_index, topics, metrics, clock, logger,
                             *redactor, transit);
   KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);
   AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
   PostgresAlertQueries queries(**db);
-  AlertSearch search(queries, *blind_index);
+  AlertSearch search(queries, blind_index);
   AlertWatcher watcher(reader, metrics, clock,
                        {.max_watchers = static_cast<size_t>(kMaxWatchers),
                         .max_per_caller = static_cast<size_t>(settings.watch_max_per_caller),
@@ -224,7 +168,7 @@ int Run() {
 
   PostgresDeadLetterStore dead_letters(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
-  DeadLetterHandler dead_letter_handler(dead_letters, personal_data, *blind_index,
+  DeadLetterHandler dead_letter_handler(dead_letters, personal_data, blind_index,
                                         dead_letter_metrics, logger, transit);
   DeadLetterQueue dead_letter_queue(
       {.topics = topics, .publish_timeout = settings.publish_timeout}, dead_letters, personal_data,

@@ -3,10 +3,8 @@
 #include <prometheus/gauge.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -20,111 +18,24 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/lifecycle/shutdown_signal.h"
-#include "common/phone/phone.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
 #include "common/stopped_alerts/redis_stopped_alerts.h"
 #include "common/timing/clock.h"
-#include "common/twilio/base_url.h"
-#include "common/twilio/webhook_routes.h"
 #include "services/delivery/channel_switch_limiter.h"
 #include "services/delivery/dispatch_telemetry.h"
 #include "services/delivery/dispatcher.h"
 #include "services/delivery/kafka_retry_scheduler.h"
-#include "services/delivery/limit_settings.h"
 #include "services/delivery/redis_attempt_ledger.h"
 #include "services/delivery/redis_in_flight_limit.h"
 #include "services/delivery/redis_send_limiter.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/tier_handler.h"
+#include "services/delivery/worker_settings.h"
 
 namespace klaxon::delivery {
 namespace {
-
-struct Settings {
-  runtime::CommonSettings common;
-  redis::RedisOptions redis;
-  std::string redis_key_prefix;
-  int concurrency = 0;
-  twilio::TwilioRestClientOptions twilio_client;
-  TwilioSettings twilio;
-  SenderFactory make_sender;
-  RetryPolicyOptions retry;
-  absl::Duration settle_after;
-  absl::Duration status_check_first;
-  absl::Duration status_check_after;
-  absl::Duration channel_disabled_recheck;
-  LimitSettings limits;
-};
-
-Settings ReadSettings(const WorkerSpec& spec) {
-  config::Reader reader = config::Reader::ForProcess();
-  Settings settings;
-  settings.common = runtime::ReadCommonSettings(reader);
-  settings.redis = redis::ReadRedisOptions(reader);
-  settings.redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:");
-  // Each message in flight holds a pool thread for its Twilio round trip, so this many threads
-  // send at once: at ~50 ms per request, 100 carry ~2,000 sends per second.
-  settings.concurrency = static_cast<int>(reader.Int("KLAXON_WORKER_CONCURRENCY", 100, 1, 1000));
-  settings.twilio_client = {
-      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
-      .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
-      .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
-      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
-                                       absl::Seconds(60)),
-      // One kept-alive connection per message in flight; with fewer, every request beyond them
-      // pays a new TCP (and TLS) handshake.
-      .max_idle_connections = settings.concurrency};
-  if (!settings.twilio_client.base_url.empty()) {
-    if (absl::Status allowed = twilio::CheckBaseUrl(settings.twilio_client.base_url);
-        !allowed.ok()) {
-      reader.AddError("KLAXON_TWILIO_BASE_URL", std::string(allowed.message()));
-    }
-  }
-  settings.twilio.from = reader.Required("KLAXON_TWILIO_FROM");
-  if (!settings.twilio.from.empty() && !phone::ValidateE164(settings.twilio.from).ok()) {
-    reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
-  }
-  settings.twilio.webhook_public_url =
-      reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
-  if (!settings.twilio.webhook_public_url.empty()) {
-    if (absl::Status valid =
-            twilio::ParsePublicBaseUrl(settings.twilio.webhook_public_url).status();
-        !valid.ok()) {
-      reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(valid.message()));
-    }
-  }
-  settings.retry = {
-      .base = reader.Duration("KLAXON_RETRY_BASE", absl::Seconds(1), absl::Milliseconds(10),
-                              absl::Hours(1)),
-      .cap =
-          reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1), absl::Hours(10)),
-      .max_attempts = static_cast<uint32_t>(reader.Int("KLAXON_MAX_ATTEMPTS", 6, 1, 100))};
-  if (settings.retry.cap < settings.retry.base) {
-    reader.AddError("KLAXON_RETRY_CAP", "is less than KLAXON_RETRY_BASE");
-  }
-  settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
-                                          absl::Seconds(1), absl::Minutes(10));
-  // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
-  settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
-                                                absl::Seconds(1), absl::Minutes(5));
-  // The first check asks whether the final status arrived; it needs to come no later than the
-  // read it may lead to, so it defaults to 30 s or KLAXON_STATUS_CHECK_AFTER when that is sooner.
-  settings.status_check_first = reader.Duration(
-      "KLAXON_STATUS_CHECK_FIRST", std::min(absl::Seconds(30), settings.status_check_after),
-      absl::Seconds(1), absl::Minutes(5));
-  if (settings.status_check_first > settings.status_check_after) {
-    reader.AddError("KLAXON_STATUS_CHECK_FIRST", "is more than KLAXON_STATUS_CHECK_AFTER");
-  }
-  // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
-  settings.channel_disabled_recheck = reader.Duration(
-      "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
-  settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
-  settings.make_sender = spec.configure(reader, settings.twilio);
-  config::ExitOnError(reader.Finish(), spec.service);
-  return settings;
-}
 
 // Unique per process, so a restarted worker never mistakes a dead predecessor's claim for its own.
 std::string WorkerId(const std::string& service) {
@@ -166,7 +77,10 @@ int RunWorker(const WorkerSpec& spec) {
                  std::string(shutdown.status().message()).c_str());
     return 1;
   }
-  const Settings settings = ReadSettings(spec);
+  config::Reader reader = config::Reader::ForProcess();
+  const absl::StatusOr<WorkerSettings> loaded = LoadWorkerSettings(reader, spec);
+  config::ExitOnError(loaded.status(), spec.service);
+  const WorkerSettings& settings = *loaded;
   auto runtime = runtime::ServiceRuntime::Create(spec.service, settings.common);
   config::ExitOnError(runtime.status(), spec.service);
   const log::Logger& logger = (*runtime)->logger();

@@ -1,0 +1,46 @@
+#pragma once
+// Everything audit reads from its environment (docs/configuration.md), read and checked as a
+// whole by one function: every problem is reported at once, each naming its variable. The keys
+// are parsed here, once, so a malformed one is named with the rest.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/reloadable_api_keys.h"
+#include "common/config/config.h"
+#include "common/crypto/blind_index.h"
+#include "common/crypto/local_keyring.h"
+#include "common/grpcutil/server_security.h"
+#include "common/runtime/service_runtime.h"
+
+namespace klaxon::audit {
+
+// WatchAlert streams open at once, each holding a thread while it waits (ADR 0003).
+inline constexpr int kMaxWatchers = 256;
+
+struct AuditSettings {
+  runtime::CommonSettings common;
+  config::HostPort grpc;
+  grpcutil::ServerSecurity grpc_security;
+  auth::ApiKeySettings api_keys;
+  std::string pg_url;  // a libpq connection string, TLS settings applied
+  // KLAXON_KEYRING: the KEKs that wrap each record's data key (ADR 0008). Set once loaded.
+  std::shared_ptr<crypto::LocalKeyring> keyring;
+  // KLAXON_BLIND_INDEX_KEY: the recipient's blind index, its own key. Set once loaded.
+  std::shared_ptr<const crypto::BlindIndex> blind_index;
+  // Events written in one transaction at most; also how many messages the consumer handles at
+  // once, so one batch can take every message in flight.
+  int batch_size = 1000;
+  int batch_writers = 2;              // batches written at once
+  absl::Duration publish_timeout;     // a replay waits this long for Kafka's acknowledgement
+  int watch_max_per_caller = 32;      // WatchAlert streams one caller may hold open
+  absl::Duration watch_max_lifetime;  // after which a watch ends UNAVAILABLE, to be resumed
+};
+
+// Reads every setting from `reader`; kInvalidArgument listing each variable that is missing or
+// wrong. The key material is wiped from everything but the result.
+absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader);
+
+}  // namespace klaxon::audit

@@ -1,0 +1,91 @@
+#include "services/delivery/worker_settings.h"
+
+#include <algorithm>
+
+#include "common/phone/phone.h"
+#include "common/twilio/base_url.h"
+#include "common/twilio/webhook_routes.h"
+
+namespace klaxon::delivery {
+namespace {
+
+twilio::TwilioRestClientOptions ReadTwilioClient(config::Reader& reader, int concurrency) {
+  twilio::TwilioRestClientOptions options{
+      .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
+      .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
+      .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
+      .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
+                                       absl::Seconds(60)),
+      // One kept-alive connection per message in flight; with fewer, every request beyond them
+      // pays a new TCP (and TLS) handshake.
+      .max_idle_connections = concurrency};
+  if (!options.base_url.empty()) {
+    if (absl::Status allowed = twilio::CheckBaseUrl(options.base_url); !allowed.ok()) {
+      reader.AddError("KLAXON_TWILIO_BASE_URL", std::string(allowed.message()));
+    }
+  }
+  return options;
+}
+
+TwilioSettings ReadTwilioSettings(config::Reader& reader) {
+  TwilioSettings settings{.from = reader.Required("KLAXON_TWILIO_FROM"),
+                          .webhook_public_url =
+                              reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"})};
+  if (!settings.from.empty() && !phone::ValidateE164(settings.from).ok()) {
+    reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
+  }
+  if (!settings.webhook_public_url.empty()) {
+    if (absl::Status valid = twilio::ParsePublicBaseUrl(settings.webhook_public_url).status();
+        !valid.ok()) {
+      reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(valid.message()));
+    }
+  }
+  return settings;
+}
+
+RetryPolicyOptions ReadRetryPolicy(config::Reader& reader) {
+  RetryPolicyOptions retry{
+      .base = reader.Duration("KLAXON_RETRY_BASE", absl::Seconds(1), absl::Milliseconds(10),
+                              absl::Hours(1)),
+      .cap =
+          reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1), absl::Hours(10)),
+      .max_attempts = static_cast<uint32_t>(reader.Int("KLAXON_MAX_ATTEMPTS", 6, 1, 100))};
+  if (retry.cap < retry.base) reader.AddError("KLAXON_RETRY_CAP", "is less than KLAXON_RETRY_BASE");
+  return retry;
+}
+
+}  // namespace
+
+absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const WorkerSpec& spec) {
+  WorkerSettings settings{
+      .common = runtime::ReadCommonSettings(reader),
+      .redis = redis::ReadRedisOptions(reader),
+      .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
+      // At ~50 ms per Twilio request, 100 messages in flight carry ~2,000 sends per second.
+      .concurrency = static_cast<int>(reader.Int("KLAXON_WORKER_CONCURRENCY", 100, 1, 1000))};
+  settings.twilio_client = ReadTwilioClient(reader, settings.concurrency);
+  settings.twilio = ReadTwilioSettings(reader);
+  settings.retry = ReadRetryPolicy(reader);
+  settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
+                                          absl::Seconds(1), absl::Minutes(10));
+  // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
+  settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
+                                                absl::Seconds(1), absl::Minutes(5));
+  // The first check asks whether the final status arrived; it needs to come no later than the
+  // read it may lead to, so it defaults to 30 s or KLAXON_STATUS_CHECK_AFTER when that is sooner.
+  settings.status_check_first = reader.Duration(
+      "KLAXON_STATUS_CHECK_FIRST", std::min(absl::Seconds(30), settings.status_check_after),
+      absl::Seconds(1), absl::Minutes(5));
+  if (settings.status_check_first > settings.status_check_after) {
+    reader.AddError("KLAXON_STATUS_CHECK_FIRST", "is more than KLAXON_STATUS_CHECK_AFTER");
+  }
+  // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
+  settings.channel_disabled_recheck = reader.Duration(
+      "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
+  settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
+  settings.make_sender = spec.configure(reader, settings.twilio);
+  if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
+  return settings;
+}
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,41 @@
+#pragma once
+// Everything a delivery worker reads from its environment (docs/configuration.md), read and
+// checked as a whole by one function: every problem is reported at once, each naming its variable.
+// The channel's own settings are read by its WorkerSpec::configure, in the same pass.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config/config.h"
+#include "common/redis/redis_client.h"
+#include "common/runtime/service_runtime.h"
+#include "common/twilio/twilio_rest_client.h"
+#include "services/delivery/limit_settings.h"
+#include "services/delivery/retry_policy.h"
+#include "services/delivery/worker_main.h"
+
+namespace klaxon::delivery {
+
+struct WorkerSettings {
+  runtime::CommonSettings common;
+  redis::RedisOptions redis;
+  std::string redis_key_prefix;
+  // Messages handled at once, each holding a pool thread for its Twilio round trip.
+  int concurrency = 0;
+  twilio::TwilioRestClientOptions twilio_client;
+  TwilioSettings twilio;
+  SenderFactory make_sender;
+  RetryPolicyOptions retry;
+  absl::Duration settle_after;
+  absl::Duration status_check_first;
+  absl::Duration status_check_after;
+  absl::Duration channel_disabled_recheck;
+  LimitSettings limits;
+};
+
+// Reads the settings of `spec`'s worker from `reader`; kInvalidArgument listing each variable that
+// is missing or wrong.
+absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const WorkerSpec& spec);
+
+}  // namespace klaxon::delivery

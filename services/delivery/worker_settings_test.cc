@@ -1,0 +1,115 @@
+// LoadWorkerSettings on a given environment: the defaults, the values an operator sets, the
+// channel's own settings read in the same pass, and one error naming every variable that is wrong.
+#include "services/delivery/worker_settings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/crypto/test_keyring.h"
+
+namespace klaxon::delivery {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// What a worker needs at the least: Kafka, Redis, the PII key, the transit keyring and Twilio.
+config::Environment Minimal() {
+  return {{"KLAXON_KAFKA_BROKERS", "127.0.0.1:9092"},
+          {"KLAXON_REDIS_URL", "redis://127.0.0.1:6379/0"},
+          {"KLAXON_PII_HMAC_KEY", "0123456789abcdef0123"},
+          {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
+          {"KLAXON_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"},
+          {"KLAXON_TWILIO_AUTH_TOKEN", "twilio-token"},
+          {"KLAXON_TWILIO_FROM", "+14155552671"}};
+}
+
+// A channel whose own setting, KLAXON_TEST_CHANNEL_SETTING, must not be "bad".
+WorkerSpec TestSpec(std::string* seen_from = nullptr) {
+  return {.service = "test-worker",
+          .channel = "sms",
+          .configure = [seen_from](config::Reader& reader, const TwilioSettings& twilio) {
+            if (seen_from != nullptr) *seen_from = twilio.from;
+            if (reader.Optional("KLAXON_TEST_CHANNEL_SETTING", "") == "bad") {
+              reader.AddError("KLAXON_TEST_CHANNEL_SETTING", "is bad");
+            }
+            return SenderFactory(nullptr);
+          }};
+}
+
+absl::StatusOr<WorkerSettings> Load(config::Environment environment,
+                                    const WorkerSpec& spec = TestSpec()) {
+  config::Reader reader(std::move(environment));
+  return LoadWorkerSettings(reader, spec);
+}
+
+TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
+  std::string seen_from;
+  absl::StatusOr<WorkerSettings> settings = Load(Minimal(), TestSpec(&seen_from));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->concurrency, 100);
+  EXPECT_EQ(settings->twilio_client.base_url, "https://api.twilio.com");
+  EXPECT_EQ(settings->twilio_client.total_timeout, absl::Seconds(15));
+  EXPECT_EQ(settings->twilio_client.max_idle_connections, 100);
+  EXPECT_EQ(settings->redis_key_prefix, "klaxon:");
+  EXPECT_EQ(settings->retry.base, absl::Seconds(1));
+  EXPECT_EQ(settings->retry.cap, absl::Minutes(5));
+  EXPECT_EQ(settings->retry.max_attempts, 6u);
+  EXPECT_EQ(settings->settle_after, absl::Seconds(30));
+  EXPECT_EQ(settings->status_check_first, absl::Seconds(30));
+  EXPECT_EQ(settings->status_check_after, absl::Minutes(5));
+  EXPECT_EQ(settings->channel_disabled_recheck, absl::Seconds(10));
+  EXPECT_EQ(settings->limits.max_in_flight, 100);
+  EXPECT_TRUE(settings->twilio.webhook_public_url.empty());
+  // The channel's configure saw the Twilio settings already read.
+  EXPECT_EQ(seen_from, "+14155552671");
+}
+
+TEST(WorkerSettingsTest, OperatorValuesAreRead) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_WORKER_CONCURRENCY"] = "20";
+  environment["KLAXON_TWILIO_BASE_URL"] = "http://127.0.0.1:9800";
+  environment["KLAXON_WEBHOOK_PUBLIC_URL"] = "https://hooks.example.com";
+  environment["KLAXON_MAX_ATTEMPTS"] = "3";
+  environment["KLAXON_STATUS_CHECK_AFTER"] = "10s";
+  absl::StatusOr<WorkerSettings> settings = Load(std::move(environment));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->concurrency, 20);
+  EXPECT_EQ(settings->twilio_client.max_idle_connections, 20);
+  EXPECT_EQ(settings->twilio_client.base_url, "http://127.0.0.1:9800");
+  EXPECT_EQ(settings->twilio.webhook_public_url, "https://hooks.example.com");
+  EXPECT_EQ(settings->retry.max_attempts, 3u);
+  // The first check defaults to no later than the read it may lead to.
+  EXPECT_EQ(settings->status_check_first, absl::Seconds(10));
+  EXPECT_EQ(settings->status_check_after, absl::Seconds(10));
+}
+
+TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_TWILIO_FROM"] = "415-555-2671";
+  environment["KLAXON_RETRY_BASE"] = "10m";
+  environment["KLAXON_RETRY_CAP"] = "1m";
+  environment["KLAXON_STATUS_CHECK_FIRST"] = "2m";
+  environment["KLAXON_STATUS_CHECK_AFTER"] = "1m";
+  environment["KLAXON_WORKER_CONCURRENCY"] = "0";
+  environment["KLAXON_TEST_CHANNEL_SETTING"] = "bad";
+  environment.erase("KLAXON_TWILIO_ACCOUNT_SID");
+  const absl::Status status = Load(std::move(environment)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  for (const char* name :
+       {"KLAXON_TWILIO_FROM", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
+        "KLAXON_WORKER_CONCURRENCY", "KLAXON_TEST_CHANNEL_SETTING", "KLAXON_TWILIO_ACCOUNT_SID"}) {
+    EXPECT_THAT(status.message(), HasSubstr(name));
+  }
+  EXPECT_THAT(status.message(), Not(HasSubstr("twilio-token"))) << "a secret in an error";
+}
+
+TEST(WorkerSettingsTest, PlainHttpToTwilioOnlyOnLoopback) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_TWILIO_BASE_URL"] = "http://twilio.example.com";
+  EXPECT_THAT(Load(std::move(environment)).status().message(),
+              HasSubstr("KLAXON_TWILIO_BASE_URL"));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery
