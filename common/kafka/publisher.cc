@@ -20,9 +20,9 @@ absl::Status DeliveryStatus(const rd_kafka_message_t& message, std::string_view 
   if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   switch (rd_kafka_message_status(&message)) {
     case RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED:
-      return absl::DeadlineExceededError(
-          absl::StrCat(context, ": may have been written, no answer came (",
-                       rd_kafka_err2str(message.err), ")"));
+      return absl::DeadlineExceededError(absl::StrCat(context,
+                                                      ": may have been written, no answer came (",
+                                                      rd_kafka_err2str(message.err), ")"));
     case RD_KAFKA_MSG_STATUS_NOT_PERSISTED: {
       absl::Status status = KafkaErrorToStatus(message.err, context);
       if (!absl::IsDeadlineExceeded(status)) return status;

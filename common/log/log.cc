@@ -127,7 +127,9 @@ nlohmann::json Logger::Sanitize(const nlohmann::json& value) const {
 void Logger::Log(Level level, std::string_view event, std::initializer_list<Field> fields) const {
   if (!Enabled(level)) return;
   nlohmann::ordered_json line = {
-      {"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", options_.now(), absl::UTCTimeZone())},
+      {"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                              options_.clock != nullptr ? options_.clock->Now() : absl::Now(),
+                              absl::UTCTimeZone())},
       {"level", LevelName(level)},
       {"service", options_.service},
       {"event", event},

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/timing/clock.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::log {
@@ -100,7 +101,8 @@ class MemorySink final : public Sink {
 struct LoggerOptions {
   std::string service{};
   Level min_level = Level::kInfo;
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // What stamps each line; borrowed, and the wall clock when null.
+  timing::Clock* clock = nullptr;
 };
 
 class Logger {

@@ -3,6 +3,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,10 +23,15 @@ PhoneRedactor MakeRedactor(std::string key = "0123456789abcdef-test-key") {
   return *std::move(redactor);
 }
 
+// A clock that stays at kNow.
+timing::Clock& Stopped() {
+  static timing::FakeClock clock(kNow);
+  return clock;
+}
+
 Logger MakeLogger(Sink& sink, Level min_level = Level::kInfo) {
-  return Logger(
-      LoggerOptions{.service = "ingress", .min_level = min_level, .now = [] { return kNow; }},
-      MakeRedactor(), sink);
+  return Logger(LoggerOptions{.service = "ingress", .min_level = min_level, .clock = &Stopped()},
+                MakeRedactor(), sink);
 }
 
 nlohmann::json OnlyLine(const MemorySink& sink) {

@@ -1,6 +1,7 @@
 #include "services/audit/audit_settings.h"
 
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -10,49 +11,59 @@
 namespace klaxon::audit {
 namespace {
 
-// The secret `name` parsed by `parse`; null when it is missing or malformed, which the reader
+// The secret `name` parsed by `parse`; nullopt when it is missing or malformed, which the reader
 // then reports under its name.
 template <typename Key>
-std::shared_ptr<Key> ReadKey(config::Reader& reader, std::string_view name,
-                             const std::function<absl::StatusOr<Key>(const std::string&)>& parse) {
+std::optional<Key> ReadKey(config::Reader& reader, std::string_view name,
+                           const std::function<absl::StatusOr<Key>(const std::string&)>& parse) {
   std::string secret = reader.Secret(name);
-  if (secret.empty()) return nullptr;  // the reader recorded why
+  if (secret.empty()) return std::nullopt;  // the reader recorded why
   absl::StatusOr<Key> parsed = parse(secret);
   runtime::WipeSecret(secret);
   if (!parsed.ok()) {
     reader.AddError(name, std::string(parsed.status().message()));
-    return nullptr;
+    return std::nullopt;
   }
-  return std::make_shared<Key>(*std::move(parsed));
+  return *std::move(parsed);
 }
 
 }  // namespace
 
 absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
-  AuditSettings settings{
-      .common = runtime::ReadCommonSettings(reader),
-      .grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052"),
-      .grpc_security = grpcutil::ReadServerSecurity(reader),
-      .api_keys = auth::ReadApiKeySettings(reader),
-      .pg_url = pg::ReadConnectionString(reader),
-      .keyring = ReadKey<crypto::LocalKeyring>(
-          reader, "KLAXON_KEYRING",
-          [](const std::string& document) { return crypto::LocalKeyring::Parse(document); }),
-      .blind_index = ReadKey<crypto::BlindIndex>(
-          reader, "KLAXON_BLIND_INDEX_KEY",
-          [](const std::string& key) { return crypto::BlindIndex::Create(key); }),
-      .batch_size =
-          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000)),
-      .batch_writers =
-          static_cast<int>(reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4)),
-      .publish_timeout = reader.Duration("KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5),
-                                         absl::Milliseconds(100), absl::Seconds(60)),
-      .watch_max_per_caller = static_cast<int>(
-          reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers)),
-      .watch_max_lifetime = reader.Duration("KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1),
-                                            absl::Seconds(1), absl::Hours(24))};
+  // Everything is read before anything is checked, so one error names every wrong variable; the
+  // result is built only once all are right.
+  runtime::CommonSettings common = runtime::ReadCommonSettings(reader);
+  const config::HostPort grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052");
+  grpcutil::ServerSecurity grpc_security = grpcutil::ReadServerSecurity(reader);
+  auth::ApiKeySettings api_keys = auth::ReadApiKeySettings(reader);
+  std::string pg_url = pg::ReadConnectionString(reader);
+  std::optional<crypto::LocalKeyring> keyring = ReadKey<crypto::LocalKeyring>(
+      reader, "KLAXON_KEYRING",
+      [](const std::string& document) { return crypto::LocalKeyring::Parse(document); });
+  std::optional<crypto::BlindIndex> blind_index = ReadKey<crypto::BlindIndex>(
+      reader, "KLAXON_BLIND_INDEX_KEY",
+      [](const std::string& key) { return crypto::BlindIndex::Create(key); });
+  const int64_t batch_size = reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000);
+  const int64_t batch_writers = reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4);
+  const absl::Duration publish_timeout = reader.Duration(
+      "KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5), absl::Milliseconds(100), absl::Seconds(60));
+  const int64_t watch_max_per_caller =
+      reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers);
+  const absl::Duration watch_max_lifetime = reader.Duration(
+      "KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1), absl::Seconds(1), absl::Hours(24));
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
-  return settings;
+  return AuditSettings{.common = std::move(common),
+                       .grpc = grpc,
+                       .grpc_security = std::move(grpc_security),
+                       .api_keys = std::move(api_keys),
+                       .pg_url = std::move(pg_url),
+                       .keyring = *std::move(keyring),
+                       .blind_index = *std::move(blind_index),
+                       .batch_size = static_cast<int>(batch_size),
+                       .batch_writers = static_cast<int>(batch_writers),
+                       .publish_timeout = publish_timeout,
+                       .watch_max_per_caller = static_cast<int>(watch_max_per_caller),
+                       .watch_max_lifetime = watch_max_lifetime};
 }
 
 }  // namespace klaxon::audit

@@ -1,9 +1,8 @@
 #pragma once
 // Everything audit reads from its environment (docs/configuration.md), read and checked as a
 // whole by one function: every problem is reported at once, each naming its variable. The keys
-// are parsed here, once, so a malformed one is named with the rest.
+// are parsed here, once: a malformed one is named with the rest, and the result holds them ready.
 
-#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,11 +24,9 @@ struct AuditSettings {
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
   auth::ApiKeySettings api_keys;
-  std::string pg_url;  // a libpq connection string, TLS settings applied
-  // KLAXON_KEYRING: the KEKs that wrap each record's data key (ADR 0008). Set once loaded.
-  std::shared_ptr<crypto::LocalKeyring> keyring;
-  // KLAXON_BLIND_INDEX_KEY: the recipient's blind index, its own key. Set once loaded.
-  std::shared_ptr<const crypto::BlindIndex> blind_index;
+  std::string pg_url;              // a libpq connection string, TLS settings applied
+  crypto::LocalKeyring keyring;    // KLAXON_KEYRING: KEKs wrapping each data key (ADR 0008)
+  crypto::BlindIndex blind_index;  // KLAXON_BLIND_INDEX_KEY: the recipient's blind index
   // Events written in one transaction at most; also how many messages the consumer handles at
   // once, so one batch can take every message in flight.
   int batch_size = 1000;

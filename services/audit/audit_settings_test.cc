@@ -43,10 +43,8 @@ TEST(AuditSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->watch_max_per_caller, 32);
   EXPECT_EQ(settings->watch_max_lifetime, absl::Hours(1));
   // The keys come parsed, ready to use.
-  ASSERT_NE(settings->keyring, nullptr);
-  EXPECT_EQ(settings->keyring->CurrentVersion(), 2u);
-  ASSERT_NE(settings->blind_index, nullptr);
-  EXPECT_EQ(settings->blind_index->Compute("+14155550100"),
+  EXPECT_EQ(settings->keyring.CurrentVersion(), 2u);
+  EXPECT_EQ(settings->blind_index.Compute("+14155550100"),
             crypto::BlindIndex::Create(kBlindIndexKey)->Compute("+14155550100"));
 }
 

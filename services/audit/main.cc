@@ -12,14 +12,13 @@
 #include <string>
 #include <thread>
 
-#include "absl/random/random.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/auth/reloadable_api_keys.h"
 #include "common/config/config.h"
 #include "common/crypto/blind_index.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/grpcutil/server_security.h"
-#include "common/ids/uuid.h"
+#include "common/ids/id_generator.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
@@ -77,9 +76,9 @@ int Run() {
     return 1;
   }
   config::Reader config_reader = config::Reader::ForProcess();
-  const absl::StatusOr<AuditSettings> loaded = LoadAuditSettings(config_reader);
+  absl::StatusOr<AuditSettings> loaded = LoadAuditSettings(config_reader);
   config::ExitOnError(loaded.status(), kService);
-  const AuditSettings& settings = *loaded;
+  AuditSettings& settings = *loaded;
   auto runtime = runtime::ServiceRuntime::Create(kService, settings.common);
   config::ExitOnError(runtime.status(), kService);
   const log::Logger& logger = (*runtime)->logger();
@@ -95,6 +94,7 @@ int Run() {
   if (!applied.ok()) return fail("migrate_schema", applied.status());
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
   timing::RealClock clock;
+  ids::UuidV7Generator alert_ids(clock);
   PostgresAlertStore store(**db);
   if (absl::Status created = store.EnsureEventPartitions(clock.Now(), kEventPartitionsAhead);
       !created.ok()) {
@@ -147,8 +147,8 @@ int Run() {
   // ReadCommonSettings accepted the same key, so this cannot fail in practice.
   auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   if (!redactor.ok()) return fail("create_phone_redactor", redactor.status());
-  const crypto::BlindIndex& blind_index = *settings.blind_index;
-  PersonalData personal_data(*settings.keyring);
+  const crypto::BlindIndex& blind_index = settings.blind_index;
+  PersonalData personal_data(settings.keyring);
   transit::TransitCipher transit(*settings.common.transit_keyring);
   BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
                              .max_writers = settings.batch_writers});
@@ -170,14 +170,9 @@ int Run() {
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
   DeadLetterHandler dead_letter_handler(dead_letters, personal_data, blind_index,
                                         dead_letter_metrics, logger, transit);
-  DeadLetterQueue dead_letter_queue(
-      {.topics = topics, .publish_timeout = settings.publish_timeout}, dead_letters, personal_data,
-      **publisher, dead_letter_metrics, clock,
-      [] {
-        thread_local absl::BitGen gen;
-        return ids::NewUuidV7(absl::Now(), gen);
-      },
-      logger, transit);
+  DeadLetterQueue dead_letter_queue({.topics = topics, .publish_timeout = settings.publish_timeout},
+                                    dead_letters, personal_data, **publisher, dead_letter_metrics,
+                                    clock, alert_ids, logger, transit);
   DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),

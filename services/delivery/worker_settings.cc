@@ -28,9 +28,9 @@ twilio::TwilioRestClientOptions ReadTwilioClient(config::Reader& reader, int con
 }
 
 TwilioSettings ReadTwilioSettings(config::Reader& reader) {
-  TwilioSettings settings{.from = reader.Required("KLAXON_TWILIO_FROM"),
-                          .webhook_public_url =
-                              reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"})};
+  TwilioSettings settings{
+      .from = reader.Required("KLAXON_TWILIO_FROM"),
+      .webhook_public_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"})};
   if (!settings.from.empty() && !phone::ValidateE164(settings.from).ok()) {
     reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
   }

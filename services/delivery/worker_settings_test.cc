@@ -107,8 +107,7 @@ TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
 TEST(WorkerSettingsTest, PlainHttpToTwilioOnlyOnLoopback) {
   config::Environment environment = Minimal();
   environment["KLAXON_TWILIO_BASE_URL"] = "http://twilio.example.com";
-  EXPECT_THAT(Load(std::move(environment)).status().message(),
-              HasSubstr("KLAXON_TWILIO_BASE_URL"));
+  EXPECT_THAT(Load(std::move(environment)).status().message(), HasSubstr("KLAXON_TWILIO_BASE_URL"));
 }
 
 }  // namespace

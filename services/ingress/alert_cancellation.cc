@@ -16,14 +16,13 @@ using alerts::v1::CancelAlertResponse;
 AlertCancellation::AlertCancellation(CancellationOptions options, IdempotencyStore& owners,
                                      stopped_alerts::StoppedAlerts& stopped,
                                      messaging::Publisher& publisher,
-                                     CancellationObserver& observer,
-                                     std::function<absl::Time()> now)
+                                     CancellationObserver& observer, timing::Clock& clock)
     : options_(std::move(options)),
       owners_(owners),
       stopped_(stopped),
       publisher_(publisher),
       observer_(observer),
-      now_(std::move(now)) {}
+      clock_(clock) {}
 
 absl::StatusOr<CancelAlertResponse> AlertCancellation::Cancel(std::string_view caller,
                                                               const CancelAlertRequest& request) {
@@ -72,7 +71,7 @@ absl::Status AlertCancellation::PublishCancelRequested(const AlertOwner& owner,
   header.set_channel(owner.channel);
   // The cancel is about the alert, not one attempt; 1 keeps the header valid for every reader.
   header.set_attempt(1);
-  *header.mutable_occurred_at() = prototime::ToProto(now_());
+  *header.mutable_occurred_at() = prototime::ToProto(clock_.Now());
   event.mutable_cancel_requested()->set_reason(
       stopped_by == stopped_alerts::StopReason::kAcknowledged
           ? "cancelled by the caller after the recipient acknowledged"

@@ -5,7 +5,6 @@
 // that audit projects; the caller hears OK only once Kafka acknowledged it. Every step is
 // idempotent, so a CancelAlert retried after an error converges.
 
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/messaging/message.h"
 #include "common/stopped_alerts/stopped_alerts.h"
+#include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/idempotency_store.h"
 
@@ -41,7 +41,7 @@ class AlertCancellation {
   // Every reference is borrowed and must outlive this object.
   AlertCancellation(CancellationOptions options, IdempotencyStore& owners,
                     stopped_alerts::StoppedAlerts& stopped, messaging::Publisher& publisher,
-                    CancellationObserver& observer, std::function<absl::Time()> now);
+                    CancellationObserver& observer, timing::Clock& clock);
 
   //   kInvalidArgument  alert_id is not a canonical UUID
   //   kNotFound         no alert with that id was sent by `caller` within the idempotency window
@@ -61,7 +61,7 @@ class AlertCancellation {
   stopped_alerts::StoppedAlerts& stopped_;
   messaging::Publisher& publisher_;
   CancellationObserver& observer_;
-  const std::function<absl::Time()> now_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::ingress

@@ -5,6 +5,7 @@
 
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/stopped_alerts/in_memory_stopped_alerts.h"
+#include "common/timing/fake_clock.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/in_memory_idempotency_store.h"
 
@@ -33,7 +34,7 @@ class AlertCancellationTest : public ::testing::Test {
  protected:
   AlertCancellationTest()
       : cancellation_({.topic = "t.delivery", .keep_stop_for = absl::Hours(24)}, owners_, stopped_,
-                      publisher_, observer_, [] { return absl::FromUnixSeconds(1'700'000'000); }) {
+                      publisher_, observer_, clock_) {
     EXPECT_TRUE(owners_
                     .Reserve("billing", "k1",
                              {.alert_id = kAlertId, .channel = types::v1::CHANNEL_VOICE},
@@ -51,6 +52,7 @@ class AlertCancellationTest : public ::testing::Test {
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   messaging::FakePublisher publisher_;
   RecordingObserver observer_;
+  timing::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   AlertCancellation cancellation_;
 };
 

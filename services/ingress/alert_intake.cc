@@ -42,15 +42,15 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
                          messaging::Publisher& publisher, transit::TransitCipher& transit,
-                         IntakeObserver& observer, std::function<std::string()> new_alert_id,
-                         std::function<absl::Time()> now)
+                         IntakeObserver& observer, ids::IdGenerator& alert_ids,
+                         timing::Clock& clock)
     : options_(std::move(options)),
       store_(store),
       publisher_(publisher),
       transit_(transit),
       observer_(observer),
-      new_alert_id_(std::move(new_alert_id)),
-      now_(std::move(now)) {}
+      alert_ids_(alert_ids),
+      clock_(clock) {}
 
 absl::StatusOr<SendAlertResponse> AlertIntake::Send(std::string_view caller,
                                                     const SendAlertRequest& request) {
@@ -71,7 +71,7 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
   }
 
   const IdempotencyRecord candidate{
-      .alert_id = new_alert_id_(),
+      .alert_id = alert_ids_.Next(),
       .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
       .channel = request.channel()};
   absl::StatusOr<IdempotencyRecord> record =
@@ -83,7 +83,7 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
   }
   const bool duplicate = record->alert_id != candidate.alert_id;
 
-  const absl::Time started = now_();
+  const absl::Time started = clock_.Now();
   if (!record->published) {
     if (options_.switches != nullptr) {
       if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) return on;
@@ -100,13 +100,13 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
   SendAlertResponse response;
   response.set_alert_id(record->alert_id);
   response.set_duplicate(duplicate);
-  observer_.OnAccepted(caller, request, record->alert_id, duplicate, now_() - started);
+  observer_.OnAccepted(caller, request, record->alert_id, duplicate, clock_.Now() - started);
   return response;
 }
 
 absl::Status AlertIntake::Publish(std::string_view caller, std::string_view alert_id,
                                   const SendAlertRequest& request, const ValidatedAlert& alert) {
-  const absl::Time accepted_at = now_();
+  const absl::Time accepted_at = clock_.Now();
   events::v1::AlertRequested event;
   events::v1::EventHeader& header = *event.mutable_header();
   header.set_alert_id(std::string(alert_id));

@@ -6,14 +6,15 @@
 // marked published) publishes again under the same alert_id. Downstream consumers are idempotent
 // by alert_id, so this can only close a gap, never create a second alert.
 
-#include <functional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/channels/channel_switches.h"
+#include "common/ids/id_generator.h"
 #include "common/messaging/message.h"
+#include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/caller_quota.h"
@@ -59,7 +60,7 @@ class AlertIntake {
   // `transit` seals the recipient and text into the published AlertRequested (ADR 0013).
   AlertIntake(IntakeOptions options, IdempotencyStore& store, messaging::Publisher& publisher,
               transit::TransitCipher& transit, IntakeObserver& observer,
-              std::function<std::string()> new_alert_id, std::function<absl::Time()> now);
+              ids::IdGenerator& alert_ids, timing::Clock& clock);
 
   absl::StatusOr<alerts::v1::SendAlertResponse> Send(std::string_view caller,
                                                      const alerts::v1::SendAlertRequest& request);
@@ -75,8 +76,8 @@ class AlertIntake {
   messaging::Publisher& publisher_;
   transit::TransitCipher& transit_;
   IntakeObserver& observer_;
-  const std::function<std::string()> new_alert_id_;
-  const std::function<absl::Time()> now_;
+  ids::IdGenerator& alert_ids_;
+  timing::Clock& clock_;
 };
 
 // A stable digest of what the caller asked for, so that reusing an idempotency key for a

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/in_memory_idempotency_store.h"
@@ -34,9 +36,7 @@ class AlertIntakeTest : public ::testing::Test {
   AlertIntakeTest()
       : intake_(
             {.topics = {.sms = "t.sms", .voice = "t.voice"}, .fingerprint_key = kFingerprintKey},
-            store_, publisher_, transit_.cipher(), observer_,
-            [this] { return "alert-" + std::to_string(++minted_); },
-            [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
+            store_, publisher_, transit_.cipher(), observer_, alert_ids_, clock_) {}
 
   static alerts::v1::SendAlertRequest Request(std::string key = "k1") {
     alerts::v1::SendAlertRequest request;
@@ -51,7 +51,8 @@ class AlertIntakeTest : public ::testing::Test {
   messaging::FakePublisher publisher_;
   transit::testing::TestTransit transit_;
   RecordingObserver observer_;
-  int minted_ = 0;
+  ids::CountingIdGenerator alert_ids_{"alert-"};
+  timing::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   AlertIntake intake_;
 };
 

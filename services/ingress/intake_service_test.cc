@@ -12,6 +12,7 @@
 #include "common/auth/api_keys.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/stopped_alerts/in_memory_stopped_alerts.h"
+#include "common/timing/fake_clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -54,9 +55,9 @@ class IntakeServiceTest : public ::testing::Test {
   InMemoryIdempotencyStore owners_;
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   NoCancellations cancellations_;
-  AlertCancellation cancellation_{
-      {.topic = "t.delivery"}, owners_,        stopped_,
-      harness_.publisher(),    cancellations_, [] { return absl::FromUnixSeconds(0); }};
+  timing::FakeClock clock_;
+  AlertCancellation cancellation_{{.topic = "t.delivery"}, owners_,        stopped_,
+                                  harness_.publisher(),    cancellations_, clock_};
   IntakeService service_{keys_, harness_.intake(), cancellation_};
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;

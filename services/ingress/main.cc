@@ -5,23 +5,20 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <thread>
 #include <tuple>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/auth/reloadable_api_keys.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
 #include "common/config/config.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/grpcutil/server_security.h"
-#include "common/ids/uuid.h"
+#include "common/ids/id_generator.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
@@ -58,19 +55,6 @@ constexpr size_t kMaxWebhookHead = 16 * 1024;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
-
-// Mints alert ids from the wall clock; gRPC calls it from many threads.
-class AlertIdMinter {
- public:
-  std::string Next() {
-    std::lock_guard lock(mutex_);
-    return ids::NewUuidV7(absl::Now(), gen_);
-  }
-
- private:
-  std::mutex mutex_;
-  absl::BitGen gen_;
-};
 
 int Run() {
   runtime::HardenProcessOrExit(kService);
@@ -112,7 +96,8 @@ int Run() {
   // ReadCommonSettings checked the key, so this only fails on a bug.
   const log::PhoneRedactor phone_tokens = *log::PhoneRedactor::Create(settings.common.pii_hmac_key);
   IntakeTelemetry telemetry((*runtime)->registry(), logger);
-  AlertIdMinter minter;
+  timing::RealClock clock;
+  ids::UuidV7Generator alert_ids(clock);
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
   // The operators' channel switches (docs/adr/0012), read now and then every second.
   channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
@@ -140,24 +125,21 @@ int Run() {
   }
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
-  AlertIntake intake(
-      {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
-                  .voice = settings.common.Topic(kafka::kVoiceRequests)},
-       .publish_timeout = settings.publish_timeout,
-       // Without quotas SendAlert makes no round trip to Redis for them.
-       .quota = settings.caller_quotas.empty() ? nullptr : &quota,
-       .admission = &admission,
-       .switches = &switches,
-       .fingerprint_key = settings.common.pii_hmac_key},
-      store, **publisher, transit, telemetry, [&minter] { return minter.Next(); },
-      [] { return absl::Now(); });
+  AlertIntake intake({.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
+                                 .voice = settings.common.Topic(kafka::kVoiceRequests)},
+                      .publish_timeout = settings.publish_timeout,
+                      // Without quotas SendAlert makes no round trip to Redis for them.
+                      .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+                      .admission = &admission,
+                      .switches = &switches,
+                      .fingerprint_key = settings.common.pii_hmac_key},
+                     store, **publisher, transit, telemetry, alert_ids, clock);
   // The logger's redactor, phone_tokens and the intake's fingerprint key hold their own copies.
   runtime::WipeSecret(settings.common.pii_hmac_key);
   stopped_alerts::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
   AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
                                   .publish_timeout = settings.publish_timeout},
-                                 store, stopped, **publisher, telemetry,
-                                 [] { return absl::Now(); });
+                                 store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   IntakeService service(**api_keys, intake, cancellation);
   auto server = grpcutil::StartServer(
@@ -176,7 +158,6 @@ int Run() {
                                          "well-known token are accepted"}});
   }
   RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix);
-  timing::RealClock clock;
   SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock,
                                  kMaxRateLimitedSources);
   WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger, clock);
@@ -196,7 +177,7 @@ int Run() {
                           .dedupe_window = webhook_settings.dedupe_window,
                           .max_body_bytes = kMaxWebhookBody},
                          dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
-                         rate_limiter, webhook_telemetry, [] { return absl::Now(); });
+                         rate_limiter, webhook_telemetry, clock);
   auto webhook_server = WebhookServer::Start(
       {.http = {.host = webhook_settings.address.host,
                 .port = webhook_settings.address.port,

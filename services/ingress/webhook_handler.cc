@@ -87,7 +87,7 @@ struct WebhookHandler::Outcome {
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
                                messaging::Publisher& publisher, CallbackWitness& witness,
                                InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
-                               WebhookTelemetry& telemetry, std::function<absl::Time()> now)
+                               WebhookTelemetry& telemetry, timing::Clock& clock)
     : options_(std::move(options)),
       dedupe_(dedupe),
       publisher_(publisher),
@@ -95,7 +95,7 @@ WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
       privacy_(privacy),
       rate_limiter_(rate_limiter),
       telemetry_(telemetry),
-      now_(std::move(now)) {}
+      clock_(clock) {}
 
 std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
@@ -112,10 +112,10 @@ std::string WebhookHandler::SignedUrl(const http::Request& request) const {
 }
 
 http::Response WebhookHandler::Handle(const http::Request& request) {
-  const absl::Time started = now_();
+  const absl::Time started = clock_.Now();
   std::string route_name = "unknown";
   Outcome outcome = Process(request, route_name);
-  telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, now_() - started,
+  telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, clock_.Now() - started,
                         outcome.detail);
   return std::move(outcome.response);
 }
@@ -186,7 +186,7 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                         .params = &*params,
                         .url_query = &*url_query,
                         .idempotency_token = request.Header("I-Twilio-Idempotency-Token"),
-                        .received_at = now_()},
+                        .received_at = clock_.Now()},
                        privacy_);
   if (!webhook.ok()) {
     return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")), "bad_request",
@@ -225,7 +225,7 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
     return unavailable("in_flight", absl::UnavailableError("the same callback is being published"));
   }
 
-  const absl::Time publish_started = now_();
+  const absl::Time publish_started = clock_.Now();
   const absl::Status published = publisher_.Publish({.topic = options_.topic,
                                                      .key = webhook->partition_key,
                                                      .value = webhook->event.SerializeAsString()},
@@ -244,7 +244,7 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
     dedupe_.Release(dedupe_keys).IgnoreError();
     return lost("kafka_unavailable", published);
   }
-  telemetry_.OnPublished(now_() - publish_started);
+  telemetry_.OnPublished(clock_.Now() - publish_started);
   if (absl::Status marked = dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window);
       !marked.ok()) {
     // The event is durable; only a replay after the claim's lease could publish it twice.

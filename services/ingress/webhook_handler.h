@@ -10,7 +10,6 @@
 // never writes it twice; the loss noted for it lets the status check recover it if it never landed.
 // Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
 
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "common/http/form.h"
 #include "common/http/server.h"
 #include "common/messaging/message.h"
+#include "common/timing/clock.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/callback_dedupe.h"
 #include "services/ingress/callback_witness.h"
@@ -55,7 +55,7 @@ class WebhookHandler {
  public:
   WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe, messaging::Publisher& publisher,
                  CallbackWitness& witness, InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
-                 WebhookTelemetry& telemetry, std::function<absl::Time()> now);
+                 WebhookTelemetry& telemetry, timing::Clock& clock);
 
   http::Response Handle(const http::Request& request);
 
@@ -73,7 +73,7 @@ class WebhookHandler {
   const InboundPrivacy privacy_;
   SourceRateLimiter& rate_limiter_;
   WebhookTelemetry& telemetry_;
-  std::function<absl::Time()> now_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::ingress

@@ -51,7 +51,7 @@ class WebhookHandlerTest : public ::testing::Test {
     handler_ = std::make_unique<WebhookHandler>(
         options, dedupe_, publisher_, witness_,
         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
-        [this] { return clock_.Now(); });
+        clock_);
     return *handler_;
   }
 
@@ -259,7 +259,7 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
                           .topic = "t"},
                          dedupe_, publisher_, witness_,
                          InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
-                         telemetry_, [this] { return clock_.Now(); });
+                         telemetry_, clock_);
   const auto from = [&](const std::string& forwarded_for) {
     http::Request request = SignedPost(kStatusTarget, DeliveredParams());
     SetHeader(request, "X-Forwarded-For", forwarded_for);
@@ -354,7 +354,7 @@ TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
                           .topic = "t"},
                          dedupe_, publisher_, witness_,
                          {.transit = transit_.cipher(), .tokens = tokens_}, strict, telemetry_,
-                         [this] { return clock_.Now(); });
+                         clock_);
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
     statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
@@ -406,16 +406,15 @@ TEST_F(WebhookHandlerTest, AStatusCallbackThatMayHaveBeenWrittenIsNeverPublished
 TEST_F(WebhookHandlerTest, AnInboundMessageThatMayHaveBeenWrittenIsPublishedAgain) {
   // No status check could recover an inbound message, so a possible second copy is the safe side.
   WebhookHandler& handler = Handler();
-  const http::Request request =
-      SignedPost("/twilio/messages/inbound",
-                 {{"MessageSid", "SM9"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}});
+  const http::Request request = SignedPost(
+      "/twilio/messages/inbound",
+      {{"MessageSid", "SM9"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}});
   publisher_.FailWith(absl::DeadlineExceededError("publish: may have been written"));
   EXPECT_EQ(handler.Handle(request).status, 503);
   publisher_.FailWith(absl::OkStatus());
   EXPECT_EQ(handler.Handle(request).status, 200);
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
-
 
 TEST_F(WebhookHandlerTest, ADurableFinalStatusIsRecordedForItsSid) {
   WebhookHandler& handler = Handler();

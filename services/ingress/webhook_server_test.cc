@@ -74,7 +74,7 @@ TEST(WebhookServerTest, AFullPoolShedsWith503AndReportsIt) {
                           .topic = "t"},
                          dedupe, publisher, witness,
                          {.transit = transit.cipher(), .tokens = tokens}, limiter, telemetry,
-                         [&clock] { return clock.Now(); });
+                         clock);
   std::atomic<int> shed = 0;
   // One request handled at a time and one waiting: a third is shed.
   auto server = WebhookServer::Start(

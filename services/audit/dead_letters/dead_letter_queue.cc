@@ -82,15 +82,15 @@ events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& reque
 DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore& store,
                                  PersonalData& personal_data, messaging::Publisher& publisher,
                                  DeadLetterMetrics& metrics, timing::Clock& clock,
-                                 std::function<std::string()> new_alert_id,
-                                 const log::Logger& logger, transit::TransitCipher& transit)
+                                 ids::IdGenerator& alert_ids, const log::Logger& logger,
+                                 transit::TransitCipher& transit)
     : options_(std::move(options)),
       store_(store),
       personal_data_(personal_data),
       publisher_(publisher),
       metrics_(metrics),
       clock_(clock),
-      new_alert_id_(std::move(new_alert_id)),
+      alert_ids_(alert_ids),
       logger_(logger),
       transit_(transit) {}
 
@@ -214,10 +214,10 @@ absl::StatusOr<BulkReplayPage> DeadLetterQueue::ReplayMatching(const Requester& 
   if (!page.ok()) return page.status();
   BulkReplayPage done{.next_page_token = page->next_page_token};
   for (const DeadLetterSummary& summary : page->dead_letters) {
-    done.replayed.push_back({.dead_letter_id = summary.alert_id,
-                             .caller = summary.caller,
-                             .result = ReplayOwned(summary.caller, summary.alert_id,
-                                                   requester.caller)});
+    done.replayed.push_back(
+        {.dead_letter_id = summary.alert_id,
+         .caller = summary.caller,
+         .result = ReplayOwned(summary.caller, summary.alert_id, requester.caller)});
   }
   return done;
 }
@@ -239,7 +239,7 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view call
                .replayed_at = stored.summary.replayed_at.value_or(absl::InfinitePast())};
     } else {
       absl::StatusOr<ReplayClaim> claimed =
-          store_.ClaimReplay(caller, alert_id, new_alert_id_(), clock_.Now(), replayed_by);
+          store_.ClaimReplay(caller, alert_id, alert_ids_.Next(), clock_.Now(), replayed_by);
       if (!claimed.ok()) return claimed.status();
       claim = *std::move(claimed);
     }

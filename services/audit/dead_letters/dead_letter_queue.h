@@ -18,13 +18,13 @@
 // could only dead-letter the copy, so a late replay just answers with the id.
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/ids/id_generator.h"
 #include "common/log/log.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
@@ -99,14 +99,12 @@ class DeadLetterQueue {
   static constexpr int kDefaultPageSize = 50;
   static constexpr int kMaxPageSize = 500;
 
-  // All borrowed; they must outlive the queue. `new_alert_id` mints UUIDv7s and must be safe to
-  // call from several threads.
+  // All borrowed; they must outlive the queue. `alert_ids` mints the replays' alert ids.
   // `transit` seals a replay's recipient and text under KLAXON_TRANSIT_KEYRING.
   DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore& store,
                   PersonalData& personal_data, messaging::Publisher& publisher,
-                  DeadLetterMetrics& metrics, timing::Clock& clock,
-                  std::function<std::string()> new_alert_id, const log::Logger& logger,
-                  transit::TransitCipher& transit);
+                  DeadLetterMetrics& metrics, timing::Clock& clock, ids::IdGenerator& alert_ids,
+                  const log::Logger& logger, transit::TransitCipher& transit);
 
   // kInvalidArgument for a page size outside 0 to 500 (0 means 50) or a token this queue did not
   // hand out; kPermissionDenied for all_callers without the operator role.
@@ -151,7 +149,7 @@ class DeadLetterQueue {
   messaging::Publisher& publisher_;
   DeadLetterMetrics& metrics_;
   timing::Clock& clock_;
-  const std::function<std::string()> new_alert_id_;
+  ids::IdGenerator& alert_ids_;
   const log::Logger& logger_;
   transit::TransitCipher& transit_;
 };

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
@@ -62,17 +63,16 @@ class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBacke
 
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{kNow};
-  int minted_ = 0;
-  DeadLetterQueue queue_{
-      {.topics = Topics::WithPrefix("t.")},
-      store_,
-      personal_data_,
-      publisher_,
-      metrics_,
-      clock_,
-      [this] { return "0190f1c4-0000-7000-8000-00000000000" + std::to_string(++minted_); },
-      logger_,
-      testing::Transit().cipher()};
+  ids::CountingIdGenerator alert_ids_{"0190f1c4-0000-7000-8000-00000000000"};
+  DeadLetterQueue queue_{{.topics = Topics::WithPrefix("t.")},
+                         store_,
+                         personal_data_,
+                         publisher_,
+                         metrics_,
+                         clock_,
+                         alert_ids_,
+                         logger_,
+                         testing::Transit().cipher()};
 };
 
 TEST_F(DeadLetterQueueTest, ReplayPublishesANewAlertOnItsChannelsRequestTopic) {
@@ -129,7 +129,8 @@ TEST_F(DeadLetterQueueTest, ReplayingTwiceAnswersTheSameIdAndRepublishesTheSameR
   const ReplayResult second = queue_.Replay({.caller = "billing"}, kAlertId).value();
   EXPECT_EQ(second.alert_id, first.alert_id);
   EXPECT_TRUE(second.already_replayed);
-  EXPECT_EQ(minted_, 1);
+  // Only the first replay minted an id: the next one is the second.
+  EXPECT_EQ(alert_ids_.Next(), "0190f1c4-0000-7000-8000-000000000002");
   // Before the new alert's deadline the copy may close a publish lost to a crash; the workers'
   // attempt claim keeps it from sending twice. It is the same message: same id and deadline, and
   // the same recipient and text (sealed afresh, so their ciphertext differs).
@@ -170,16 +171,21 @@ TEST_F(DeadLetterQueueTest, AFailedPublishIsUnavailableAndReplayingAgainPublishe
 
 TEST_F(DeadLetterQueueTest, AnotherCallersDeadLetterIsNotFound) {
   DeadLetter(kAlertId, "payments");
-  EXPECT_EQ(queue_.Get({.caller = "billing"}, kAlertId).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(queue_.Replay({.caller = "billing"}, kAlertId).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(queue_.List({.caller = "billing"}, {.include_replayed = true}).value().dead_letters.empty());
+  EXPECT_EQ(queue_.Get({.caller = "billing"}, kAlertId).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(queue_.Replay({.caller = "billing"}, kAlertId).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(
+      queue_.List({.caller = "billing"}, {.include_replayed = true}).value().dead_letters.empty());
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_EQ(store_.claims(), 0);
 }
 
 TEST_F(DeadLetterQueueTest, AnIdThatIsNotAUuidIsInvalid) {
-  EXPECT_EQ(queue_.Get({.caller = "billing"}, "42").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(queue_.Replay({.caller = "billing"}, "42").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.Get({.caller = "billing"}, "42").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.Replay({.caller = "billing"}, "42").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(DeadLetterQueueTest, GetOpensTheRecipientAndText) {
@@ -227,7 +233,9 @@ TEST_F(DeadLetterQueueTest, ListPagesWithTheTokenItHandsOut) {
   ASSERT_EQ(first.dead_letters.size(), 1u);
   EXPECT_EQ(first.dead_letters[0].alert_id, kOtherAlertId);
   ASSERT_FALSE(first.next_page_token.empty());
-  const DeadLetterPage second = queue_.List({.caller = "billing"}, {.page_size = 1, .page_token = first.next_page_token}).value();
+  const DeadLetterPage second =
+      queue_.List({.caller = "billing"}, {.page_size = 1, .page_token = first.next_page_token})
+          .value();
   ASSERT_EQ(second.dead_letters.size(), 1u);
   EXPECT_EQ(second.dead_letters[0].alert_id, kAlertId);
   EXPECT_EQ(second.next_page_token, "");
@@ -262,8 +270,7 @@ TEST_F(DeadLetterQueueTest, OperatorListsEveryCallersDeadLettersOthersMayNot) {
               ElementsAre(kAlertId));
   // Without all_callers an operator sees its own, like anyone.
   EXPECT_TRUE(queue_.List(kOperator, {}).value().dead_letters.empty());
-  const absl::Status refused =
-      queue_.List({.caller = "billing"}, {.all_callers = true}).status();
+  const absl::Status refused = queue_.List({.caller = "billing"}, {.all_callers = true}).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(refused.message(), HasSubstr("operator role"));
 }
@@ -283,8 +290,7 @@ TEST_F(DeadLetterQueueTest, OperatorShowsAndReplaysAnotherCallersDeadLetterAndIs
   EXPECT_EQ(trail[0].replayed_as, replayed->alert_id);
   EXPECT_EQ(trail[0].replayed_by, "oncall");
   EXPECT_EQ(trail[0].at, kNow);
-  const DeadLetterPage all =
-      queue_.List({.caller = "billing"}, {.include_replayed = true}).value();
+  const DeadLetterPage all = queue_.List({.caller = "billing"}, {.include_replayed = true}).value();
   ASSERT_EQ(all.dead_letters.size(), 1u);
   EXPECT_EQ(all.dead_letters[0].replayed_by, "oncall");
   // A caller's own replay is recorded as its own.
@@ -307,22 +313,24 @@ TEST_F(DeadLetterQueueTest, BulkReplayTakesThePendingMatchesOfEveryCallerInTheRa
              kDeadLetteredAt + absl::Minutes(1));
   // Outside the range: not replayed.
   DeadLetter(kThirdAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Hours(1));
-  absl::StatusOr<BulkReplayPage> page = queue_.ReplayMatching(
-      kOperator, {.filter = {.cause = "max_attempts",
-                             .from = kDeadLetteredAt,
-                             .before = kDeadLetteredAt + absl::Minutes(30)}});
+  absl::StatusOr<BulkReplayPage> page =
+      queue_.ReplayMatching(kOperator, {.filter = {.cause = "max_attempts",
+                                                   .from = kDeadLetteredAt,
+                                                   .before = kDeadLetteredAt + absl::Minutes(30)}});
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->replayed.size(), 2u);
   EXPECT_EQ(page->replayed[0].dead_letter_id, kOtherAlertId);
   EXPECT_EQ(page->replayed[0].caller, "payments");
   EXPECT_EQ(page->replayed[1].dead_letter_id, kAlertId);
-  for (const BulkReplayItem& item : page->replayed) EXPECT_TRUE(item.result.ok()) << item.result.status();
+  for (const BulkReplayItem& item : page->replayed)
+    EXPECT_TRUE(item.result.ok()) << item.result.status();
   EXPECT_TRUE(page->next_page_token.empty());
   EXPECT_EQ(publisher_.published().size(), 2u);
   EXPECT_EQ(store_.trail().size(), 2u);
   // Nothing left in the range: a second run replays nothing.
-  page = queue_.ReplayMatching(kOperator, {.filter = {.from = kDeadLetteredAt,
-                                                      .before = kDeadLetteredAt + absl::Minutes(30)}});
+  page = queue_.ReplayMatching(
+      kOperator,
+      {.filter = {.from = kDeadLetteredAt, .before = kDeadLetteredAt + absl::Minutes(30)}});
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_TRUE(page->replayed.empty());
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/grpcutil/grpcutil.h"
+#include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
@@ -22,9 +23,9 @@ using klaxon::alerts::v1::GetDeadLetterRequest;
 using klaxon::alerts::v1::ListDeadLettersRequest;
 using klaxon::alerts::v1::ListDeadLettersResponse;
 using klaxon::alerts::v1::ReplayDeadLetterRequest;
+using klaxon::alerts::v1::ReplayDeadLetterResponse;
 using klaxon::alerts::v1::ReplayDeadLettersRequest;
 using klaxon::alerts::v1::ReplayDeadLettersResponse;
-using klaxon::alerts::v1::ReplayDeadLetterResponse;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kNewAlertId[] = "0190f1c4-0000-7000-8000-000000000001";
@@ -71,13 +72,15 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
 
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{testing::kDeadLetteredAt};
+  // The first replay mints kNewAlertId.
+  ids::CountingIdGenerator alert_ids_{"0190f1c4-0000-7000-8000-00000000000"};
   DeadLetterQueue queue_{{.topics = Topics::WithPrefix("")},
                          store_,
                          personal_data_,
                          publisher_,
                          metrics_,
                          clock_,
-                         [] { return std::string(kNewAlertId); },
+                         alert_ids_,
                          logger_,
                          testing::Transit().cipher()};
   auth::ApiKeyRegistry keys_ = Keys();

@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "services/ingress/alert_intake.h"
 #include "services/ingress/in_memory_idempotency_store.h"
@@ -31,14 +33,12 @@ inline alerts::v1::SendAlertRequest Request(std::string key,
   return request;
 }
 
-// Topics are preset; alert ids are alert-1, alert-2, ...; the clock stands still.
+// Topics are preset; alert ids are alert-1, alert-2, ...; the clock stands still unless moved.
 class IntakeHarness {
  public:
   explicit IntakeHarness(IntakeOptions options)
-      : intake_(
-            WithTopics(std::move(options)), store_, publisher_, transit_.cipher(), observer_,
-            [this] { return "alert-" + std::to_string(++minted_); },
-            [] { return absl::FromUnixSeconds(1'700'000'000); }) {}
+      : intake_(WithTopics(std::move(options)), store_, publisher_, transit_.cipher(), observer_,
+                alert_ids_, clock_) {}
 
   AlertIntake& intake() { return intake_; }
   messaging::FakePublisher& publisher() { return publisher_; }
@@ -52,7 +52,8 @@ class IntakeHarness {
   InMemoryIdempotencyStore store_;
   messaging::FakePublisher publisher_;
   IgnoringObserver observer_;
-  int minted_ = 0;
+  ids::CountingIdGenerator alert_ids_{"alert-"};
+  timing::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   transit::testing::TestTransit transit_;
   AlertIntake intake_;
 };
