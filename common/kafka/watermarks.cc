@@ -41,6 +41,27 @@ absl::StatusOr<Watermarks> QueryWatermarks(rd_kafka_t* client, const std::string
   }
 }
 
+// Sets each partition's offset in `partitions` to its end (RD_KAFKA_OFFSET_END) or beginning
+// (RD_KAFKA_OFFSET_BEGINNING) offset: one ListOffsets request per leader, not one per partition
+// (rd_kafka_offsets_for_times passes these logical offsets to the broker as its timestamps).
+absl::Status ListOffsets(rd_kafka_t* client, rd_kafka_topic_partition_list_t& partitions,
+                         int64_t logical_offset, absl::Duration timeout) {
+  for (int i = 0; i < partitions.cnt; ++i) partitions.elems[i].offset = logical_offset;
+  if (const rd_kafka_resp_err_t error =
+          rd_kafka_offsets_for_times(client, &partitions, ToTimeoutMs(timeout));
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(error, "list offsets");
+  }
+  for (int i = 0; i < partitions.cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = partitions.elems[i];
+    if (partition.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorToStatus(partition.err, absl::StrCat("offsets of ", partition.topic, " [",
+                                                            partition.partition, "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
@@ -103,14 +124,38 @@ absl::StatusOr<int64_t> KafkaWatermarks::GroupBacklog(const std::string& topic,
     return KafkaErrorToStatus(
         error, absl::StrCat("committed offsets of group ", options_.group_id, " on ", topic));
   }
+  // The group starts a partition it never committed to at the partition's beginning.
+  PartitionListPtr ends(rd_kafka_topic_partition_list_copy(committed.get()));
+  PartitionListPtr beginnings(rd_kafka_topic_partition_list_new(committed->cnt));
+  for (int i = 0; i < committed->cnt; ++i) {
+    if (committed->elems[i].offset < 0) {
+      rd_kafka_topic_partition_list_add(beginnings.get(), topic.c_str(),
+                                        committed->elems[i].partition);
+    }
+  }
+  if (absl::Status listed = ListOffsets(client_.get(), *ends, RD_KAFKA_OFFSET_END, left());
+      !listed.ok()) {
+    return listed;
+  }
+  if (beginnings->cnt > 0) {
+    if (absl::Status listed =
+            ListOffsets(client_.get(), *beginnings, RD_KAFKA_OFFSET_BEGINNING, left());
+        !listed.ok()) {
+      return listed;
+    }
+  }
   int64_t backlog = 0;
   for (int i = 0; i < committed->cnt; ++i) {
     const rd_kafka_topic_partition_t& partition = committed->elems[i];
-    absl::StatusOr<Watermarks> marks =
-        QueryWatermarks(client_.get(), topic, partition.partition, left());
-    if (!marks.ok()) return marks.status();
-    const int64_t start = partition.offset >= 0 ? partition.offset : marks->low;
-    backlog += std::max<int64_t>(marks->high - start, 0);
+    int64_t start = partition.offset;
+    if (start < 0) {
+      start =
+          rd_kafka_topic_partition_list_find(beginnings.get(), topic.c_str(), partition.partition)
+              ->offset;
+    }
+    const int64_t end =
+        rd_kafka_topic_partition_list_find(ends.get(), topic.c_str(), partition.partition)->offset;
+    backlog += std::max<int64_t>(end - start, 0);
   }
   return backlog;
 }

@@ -51,8 +51,9 @@ class KafkaWatermarks final : private ClientEvents {
 
   // How many messages of `topic` the group (WatermarksOptions::group_id) has not committed: over
   // its partitions, the high watermark minus the committed offset (minus the low watermark where
-  // the group committed nothing yet, since it will start there). kFailedPrecondition without a
-  // group.
+  // the group committed nothing yet, since it will start there). Four requests at most, whatever
+  // the partition count: metadata, committed offsets, end offsets, beginning offsets.
+  // kFailedPrecondition without a group.
   absl::StatusOr<int64_t> GroupBacklog(const std::string& topic, absl::Duration timeout);
 
  private:
