@@ -26,6 +26,7 @@
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
 #include "common/lifecycle/shutdown_signal.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
@@ -245,13 +246,18 @@ int Run() {
   std::stop_source consumer_stop;
   absl::Status consumed;
   std::jthread consumer_thread([&] {
-    consumed = (*consumer)->Run(handler, consumer_stop.get_token());
+    // The handler blocks until its message's batch committed: one thread per message in flight.
+    messaging::ThreadPoolHandler pooled(
+        handler, {.threads = static_cast<size_t>((*consumer)->max_in_flight())});
+    consumed = (*consumer)->Run(pooled, consumer_stop.get_token());
     // A consumer that ended on its own cannot recover in-process; let Kubernetes restart us.
     if (!consumed.ok()) (*shutdown)->Trigger();
   });
   absl::Status dead_letters_consumed;
   std::jthread dlq_thread([&] {
-    dead_letters_consumed = (*dlq_consumer)->Run(dead_letter_handler, consumer_stop.get_token());
+    messaging::ThreadPoolHandler pooled(
+        dead_letter_handler, {.threads = static_cast<size_t>((*dlq_consumer)->max_in_flight())});
+    dead_letters_consumed = (*dlq_consumer)->Run(pooled, consumer_stop.get_token());
     if (!dead_letters_consumed.ok()) (*shutdown)->Trigger();
   });
   std::jthread pending_thread([&] {
