@@ -171,6 +171,7 @@ int Run() {
            [&progress](const std::string& topic, int32_t partition, int64_t next_offset) {
              progress.Report(topic, partition, next_offset);
            },
+       // Enough in flight to fill a batch; they wait in the BatchWriter, not on threads.
        .max_in_flight = settings.batch_size});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
@@ -246,15 +247,14 @@ int Run() {
   std::stop_source consumer_stop;
   absl::Status consumed;
   std::jthread consumer_thread([&] {
-    // The handler blocks until its message's batch committed: one thread per message in flight.
-    messaging::ThreadPoolHandler pooled(
-        handler, {.threads = static_cast<size_t>((*consumer)->max_in_flight())});
-    consumed = (*consumer)->Run(pooled, consumer_stop.get_token());
+    consumed = (*consumer)->Run(handler, consumer_stop.get_token());
     // A consumer that ended on its own cannot recover in-process; let Kubernetes restart us.
     if (!consumed.ok()) (*shutdown)->Trigger();
   });
   absl::Status dead_letters_consumed;
   std::jthread dlq_thread([&] {
+    // Dead letters are rare and each is one blocking insert: one message at a time, on one
+    // thread of its own.
     messaging::ThreadPoolHandler pooled(
         dead_letter_handler, {.threads = static_cast<size_t>((*dlq_consumer)->max_in_flight())});
     dead_letters_consumed = (*dlq_consumer)->Run(pooled, consumer_stop.get_token());

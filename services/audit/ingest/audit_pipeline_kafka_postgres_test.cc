@@ -23,7 +23,6 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
-#include "common/messaging/thread_pool_handler.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
 #include "common/transit/testing.h"
@@ -138,11 +137,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
         *store_, *oracle_, personal_data_, clock_, metrics_, logger_,
         AlertReaderOptions{.topics = topics_, .max_wait = absl::Seconds(20)});
     progress_thread_ = std::jthread([this](std::stop_token stop) { progress_->Run(stop); });
-    consumer_thread_ = std::jthread([this](std::stop_token stop) {
-      messaging::ThreadPoolHandler pooled(
-          *handler_, {.threads = static_cast<size_t>(consumer_->max_in_flight())});
-      consumer_result_ = consumer_->Run(pooled, stop);
-    });
+    consumer_thread_ = std::jthread(
+        [this](std::stop_token stop) { consumer_result_ = consumer_->Run(*handler_, stop); });
   }
 
   void TearDown() override {
