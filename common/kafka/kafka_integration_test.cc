@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,10 +51,11 @@ class RecordingHandler final : public messaging::MessageHandler {
     return decide_(message);
   }
 
-  // Waits until `done` holds for what was handled so far; false after kWait.
-  bool WaitFor(const std::function<bool(const std::vector<InboundMessage>&)>& done) {
+  // Waits until `done` holds for what was handled so far; false after `timeout`.
+  bool WaitFor(const std::function<bool(const std::vector<InboundMessage>&)>& done,
+               absl::Duration timeout = kWait) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return done(seen_); });
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return done(seen_); });
   }
 
   std::vector<InboundMessage> Seen() {
@@ -108,6 +110,7 @@ class KafkaIntegrationTest : public ::testing::Test {
          .group_id = group_,
          .topics = {topic_},
          .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
+         .properties = properties_,
          .on_offset_stored = on_offset_stored_,
          .max_in_flight = max_in_flight_});
     EXPECT_TRUE(consumer.ok()) << consumer.status();
@@ -145,6 +148,7 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::string group_;
   std::string topic_;
   int max_in_flight_ = 1;
+  std::map<std::string, std::string> properties_;
   OffsetStoredFn on_offset_stored_ = nullptr;
   std::unique_ptr<KafkaPublisher> publisher_;
 };
@@ -580,6 +584,7 @@ class ParkingHandler final : public messaging::AsyncMessageHandler {
   void Handle(const InboundMessage& message, messaging::HandleDone done) override {
     std::lock_guard lock(mutex_);
     parked_.push_back({.value = message.value, .done = std::move(done)});
+    seen_.push_back(message.value);
     ++handled_;
     peak_ = std::max(peak_, parked_.size());
     changed_.notify_all();
@@ -611,6 +616,11 @@ class ParkingHandler final : public messaging::AsyncMessageHandler {
     std::lock_guard lock(mutex_);
     return handled_;
   }
+  // Every value handed over so far, retries included.
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
   // The most messages handed over and not completed at one time.
   size_t peak() {
     std::lock_guard lock(mutex_);
@@ -625,6 +635,7 @@ class ParkingHandler final : public messaging::AsyncMessageHandler {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Parked> parked_;
+  std::vector<std::string> seen_;
   size_t handled_ = 0;
   size_t peak_ = 0;
 };
@@ -787,6 +798,47 @@ TEST_F(KafkaIntegrationTest, StopEndsARetryBackoffAtOnceAndLeavesTheMessageUncom
   RecordingHandler next;
   ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return !seen.empty(); }));
   EXPECT_EQ(next.Seen().front().value, "first");
+}
+
+TEST_F(KafkaIntegrationTest, RevocationWaitsForAPendingCompletionBeforeTheNewOwnerReads) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  // The owner hears of the rebalance at its next heartbeat: soon, well inside the wait below.
+  properties_ = {{"heartbeat.interval.ms", "100"}};
+  // Room for more, so the owner keeps polling, and so serving the rebalance, while "first" is
+  // pending.
+  max_in_flight_ = 4;
+  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
+  ASSERT_NE(owner, nullptr);
+  ParkingHandler parked;
+  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(parked, stop); });
+  ASSERT_TRUE(parked.WaitForParked(1));
+
+  // A second member joins: the group rebalances and takes the partition from the owner, whose
+  // revocation must wait until "first" completed.
+  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
+  ASSERT_NE(joiner, nullptr);
+  RecordingHandler recorded;
+  std::jthread joining(
+      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  // A bounded wait for something that must not happen while "first" is pending.
+  EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(3)));
+  parked.CompleteAll(absl::OkStatus());
+
+  // Whichever member owns the partition now starts after "first": it was stored before the
+  // revocation let the partition go.
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "second"));
+  ASSERT_TRUE(klaxon::testing::PollUntil(
+      [&] {
+        return Contains(recorded.Seen(), "second") ||
+               std::ranges::count(parked.seen(), std::string("second")) > 0;
+      },
+      kWait));
+  EXPECT_FALSE(Contains(recorded.Seen(), "first"));
+  EXPECT_EQ(std::ranges::count(parked.seen(), std::string("first")), 1);
+  parked.CompleteAll(absl::OkStatus());
 }
 
 }  // namespace
