@@ -23,6 +23,7 @@
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
+#include "common/messaging/testing/handle_and_wait.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
 #include "common/timing/clock.h"
@@ -187,7 +188,7 @@ int Run(int argc, char** argv) {
       for (int64_t n = next++; n < alerts; n = next++) {
         for (const messaging::InboundMessage& message :
              AlertMessages(topics, n, run, transit.cipher())) {
-          while (!event_handler.Handle(message).ok()) ++failed;
+          while (!messaging::testing::HandleAndWait(event_handler, message).ok()) ++failed;
         }
       }
     });

@@ -23,6 +23,7 @@
 #include "bench/sendalert_driver.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/topics.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "google/protobuf/util/time_util.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "nlohmann/json.hpp"
@@ -185,7 +186,8 @@ int Main(int argc, char** argv) {
     std::cerr << "bench-delivery: " << consumer.status().message() << "\n";
     return kExitSetupFailed;
   }
-  std::jthread consuming([&](std::stop_token stop) { (void)(*consumer)->Run(feed, stop); });
+  messaging::ThreadPoolHandler pooled_feed(feed, {.threads = 1});
+  std::jthread consuming([&](std::stop_token stop) { (void)(*consumer)->Run(pooled_feed, stop); });
 
   const std::shared_ptr<grpc::Channel> channel = ConnectToTarget("bench-delivery", flags);
   if (channel == nullptr) return kExitSetupFailed;

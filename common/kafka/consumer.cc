@@ -13,9 +13,6 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/concurrency/blocking_executor.h"
-#include "common/kafka/key_sequencer.h"
-#include "common/lifecycle/sleep.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::kafka {
@@ -152,13 +149,13 @@ KafkaConsumer::~KafkaConsumer() {
   if (client_ != nullptr) Close();
 }
 
-absl::Status KafkaConsumer::Run(messaging::MessageHandler& handler, std::stop_token stop) {
+absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::stop_token stop) {
   if (closed_) return absl::FailedPreconditionError("KafkaConsumer::Run after it returned");
-  const auto pool_size = static_cast<size_t>(options_.max_in_flight);
-  // In flight counts the messages waiting behind their key too, so the queue never overflows.
-  auto pool = std::make_unique<concurrency::BlockingExecutor>(
-      concurrency::BlockingExecutorOptions{.threads = pool_size, .max_queued = pool_size});
-  KeySequencer sequencer([&pool](KeySequencer::Task task) { pool->Submit(std::move(task)); });
+  {
+    std::lock_guard lock(mutex_);
+    dispatching_ = true;
+  }
+  std::jthread dispatcher([this, &handler] { Dispatch(handler); });
   absl::Status result = absl::OkStatus();
   while (WaitForRoom(stop)) {
     {
@@ -179,24 +176,29 @@ absl::Status KafkaConsumer::Run(messaging::MessageHandler& handler, std::stop_to
       continue;
     }
     auto inbound = std::make_shared<const messaging::InboundMessage>(ToInbound(*message));
-    std::stop_token give_up;
-    {
-      std::lock_guard lock(mutex_);
-      const TopicPartition where = WhereOf(*inbound);
-      offsets_.Begin(where, inbound->offset);
-      ++in_flight_;
-      give_up = assigned_[where].get_token();
+    std::lock_guard lock(mutex_);
+    const TopicPartition where = WhereOf(*inbound);
+    offsets_.Begin(where, inbound->offset);
+    ++in_flight_;
+    Attempt attempt{.message = inbound, .give_up = assigned_[where].get_token()};
+    if (std::optional<Attempt> now = sequencer_.Submit(inbound->key, std::move(attempt))) {
+      ready_.push_back(*std::move(now));
+      work_.notify_one();
     }
-    sequencer.Submit(inbound->key,
-                     [this, &handler, inbound, give_up] { Process(handler, *inbound, give_up); });
   }
   {
-    // Retrying messages give up; running handlers finish and store their offsets.
+    // Retrying messages give up; started ones complete and store their offsets.
     std::lock_guard lock(mutex_);
     for (auto& [where, source] : assigned_) source.request_stop();
+    work_.notify_one();
   }
   WaitUntilIdle();
-  pool.reset();  // joins the threads, which may still be leaving the sequencer
+  {
+    std::lock_guard lock(mutex_);
+    dispatching_ = false;
+    work_.notify_one();
+  }
+  dispatcher.join();
   Close();
   return result;
 }
@@ -204,7 +206,7 @@ absl::Status KafkaConsumer::Run(messaging::MessageHandler& handler, std::stop_to
 bool KafkaConsumer::WaitForRoom(std::stop_token stop) {
   std::unique_lock lock(mutex_);
   // progress_ is a plain condition variable, so the stop request is noticed within a poll
-  // interval rather than at once; stop only ever waits for running handlers anyway.
+  // interval rather than at once; stop only ever waits for started messages anyway.
   while (!stop.stop_requested() && in_flight_ >= options_.max_in_flight) {
     progress_.wait_for(lock, std::chrono::milliseconds(kPollIntervalMs));
   }
@@ -216,9 +218,83 @@ void KafkaConsumer::WaitUntilIdle() {
   progress_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
-void KafkaConsumer::Process(messaging::MessageHandler& handler,
-                            const messaging::InboundMessage& message, std::stop_token give_up) {
-  const absl::Status status = HandleWithRetry(handler, message, give_up);
+void KafkaConsumer::Dispatch(messaging::AsyncMessageHandler& handler) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    // Completions first: they free keys and room in flight.
+    if (!completed_.empty()) {
+      auto [attempt, status] = std::move(completed_.front());
+      completed_.pop_front();
+      lock.unlock();
+      Conclude(std::move(attempt), status);
+      lock.lock();
+      continue;
+    }
+    TakeDueRetries();
+    if (!ready_.empty()) {
+      Attempt attempt = std::move(ready_.front());
+      ready_.pop_front();
+      lock.unlock();
+      Start(handler, std::move(attempt));
+      lock.lock();
+      continue;
+    }
+    if (!dispatching_) return;
+    if (retries_.empty()) {
+      work_.wait(lock);
+    } else {
+      work_.wait_until(lock, retries_.begin()->first);
+    }
+  }
+}
+
+void KafkaConsumer::TakeDueRetries() {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  // Every entry is looked at, not only the due ones, so a revocation or a stop ends a long
+  // backoff at once; entries exist only while a dependency is down, and at most max_in_flight.
+  for (auto retry = retries_.begin(); retry != retries_.end();) {
+    if (retry->first <= now || retry->second.give_up.stop_requested()) {
+      ready_.push_back(std::move(retry->second));
+      retry = retries_.erase(retry);
+    } else {
+      ++retry;
+    }
+  }
+}
+
+void KafkaConsumer::Start(messaging::AsyncMessageHandler& handler, Attempt attempt) {
+  if (attempt.give_up.stop_requested()) {
+    Conclude(std::move(attempt), absl::UnavailableError("partition revoked or stopping"));
+    return;
+  }
+  // The completion owns the attempt, and with it the message the handler reads until then.
+  const messaging::InboundMessage& message = *attempt.message;
+  handler.Handle(message, [this, attempt = std::move(attempt)](absl::Status status) mutable {
+    Complete(std::move(attempt), std::move(status));
+  });
+}
+
+void KafkaConsumer::Complete(Attempt attempt, absl::Status status) {
+  std::lock_guard lock(mutex_);
+  completed_.emplace_back(std::move(attempt), std::move(status));
+  // Notified under the lock: once the last completion is concluded Run() may return and the
+  // consumer be destroyed, so nothing of it may be touched after the lock is released.
+  work_.notify_one();
+}
+
+void KafkaConsumer::Conclude(Attempt attempt, const absl::Status& status) {
+  const messaging::InboundMessage& message = *attempt.message;
+  if (IsRetryable(status) && !attempt.give_up.stop_requested()) {
+    const absl::Duration delay = BackoffDelay(options_.retry_backoff, attempt.retry);
+    options_.log("warn", "kafka_handler_retry",
+                 absl::StrCat(Where(message), ": ", status.ToString(), "; retry ",
+                              attempt.retry + 1, " in ", absl::FormatDuration(delay)));
+    ++attempt.retry;
+    std::lock_guard lock(mutex_);
+    retries_.emplace(std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(delay),
+                     std::move(attempt));
+    return;
+  }
   const TopicPartition where = WhereOf(message);
   std::optional<int64_t> store;
   {
@@ -233,29 +309,17 @@ void KafkaConsumer::Process(messaging::MessageHandler& handler,
       if (store.has_value()) StoreOffset(where, *store);
     }
     --in_flight_;
+    if (std::optional<Attempt> next = sequencer_.Done(message.key)) {
+      ready_.push_back(*std::move(next));
+    }
+    progress_.notify_all();
   }
-  progress_.notify_all();
   if (store.has_value() && options_.on_offset_stored) {
     options_.on_offset_stored(where.topic, where.partition, *store);
   }
   if (!status.ok() && !IsRetryable(status)) {
     options_.log("error", "kafka_message_skipped",
                  absl::StrCat(Where(message), ": ", status.ToString()));
-  }
-}
-
-absl::Status KafkaConsumer::HandleWithRetry(messaging::MessageHandler& handler,
-                                            const messaging::InboundMessage& message,
-                                            std::stop_token give_up) {
-  if (give_up.stop_requested()) return absl::UnavailableError("partition revoked or stopping");
-  for (int retry = 0;; ++retry) {
-    absl::Status status = handler.Handle(message);
-    if (!IsRetryable(status)) return status;
-    const absl::Duration delay = BackoffDelay(options_.retry_backoff, retry);
-    options_.log("warn", "kafka_handler_retry",
-                 absl::StrCat(Where(message), ": ", status.ToString(), "; retry ", retry + 1,
-                              " in ", absl::FormatDuration(delay)));
-    if (!lifecycle::SleepUnlessStopped(delay, give_up)) return status;
   }
 }
 
@@ -320,8 +384,10 @@ void KafkaConsumer::Revoke(const rd_kafka_topic_partition_list_t& partitions) {
     if (auto found = assigned_.find(where); found != assigned_.end()) found->second.request_stop();
     revoked.push_back(std::move(where));
   }
-  // Handlers already running finish (a Twilio request in progress is not cut off); the others
-  // of these partitions give up at once. Their new owner starts from what was stored meanwhile.
+  // Started messages complete (a Twilio request in progress is not cut off); the others of
+  // these partitions give up at once, retries waiting for their timer too. Their new owner
+  // starts from what was stored meanwhile.
+  work_.notify_one();
   progress_.wait(lock, [&] {
     return std::all_of(revoked.begin(), revoked.end(),
                        [&](const TopicPartition& where) { return offsets_.Running(where) == 0; });

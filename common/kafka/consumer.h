@@ -1,39 +1,48 @@
 #pragma once
-// KafkaConsumer: the group consumer loop the workers and audit run their MessageHandler in. It
+// KafkaConsumer: the group consumer loop the workers and audit run their message handler in. It
 // gives Klaxon at-least-once processing: an offset is stored (and later auto-committed) only after
-// the handler returned OK for that message and every earlier message of its partition, so a crash
-// or a rebalance before that redelivers it.
+// the handler's result for that message and for every earlier message of its partition was OK,
+// so a crash or a rebalance before that redelivers it.
 //
-// Up to ConsumerOptions::max_in_flight messages are handled at once on a pool of that many
-// threads (the handler must then be thread-safe). Messages with the same key are handled one
-// after another in partition order (KeySequencer); each partition's stored offset never passes a
-// message that has not finished (OffsetTracker). With max_in_flight 1 messages are handled one at
-// a time, in order.
+// It runs a messaging::AsyncMessageHandler: Handle() starts a message and its completion reports
+// the result later, from any thread. Up to ConsumerOptions::max_in_flight messages are in flight
+// at once (started, waiting behind their key, or waiting to be retried), and none of them holds a
+// thread: besides librdkafka's own, the consumer uses three whatever max_in_flight is (Run()'s
+// caller polls, one thread dispatches, one serves librdkafka's events). Handle() is called from the
+// dispatching thread, one message at a time; handlers that block run behind
+// messaging::ThreadPoolHandler, which holds the threads they need. Messages with the same key are
+// handled one after another in partition order (KeySequencer): the next starts once the one before
+// it completed; each partition's stored offset never passes a message that has not finished
+// (OffsetTracker). With max_in_flight 1 messages are handled one at a time, in order.
 //
-// Handler results (see messaging::MessageHandler):
+// Results (see messaging::MessageHandler):
 //  - OK: the message is finished; its offset becomes storable.
 //  - kUnavailable, kDeadlineExceeded, kResourceExhausted: a dependency is down; the same message is
 //    handed to the handler again after a capped exponential backoff, until it succeeds, the stop
 //    token fires or its partition is revoked (then it stays unstored and is redelivered). The
-//    backoff holds the message's key and one pool thread, not the other keys. Retries of a
-//    message's own business outcome go through delayed retry topics instead.
+//    backoff is a timer on the dispatching thread; it holds the message's key and its place in
+//    flight, not a thread and not the other keys. Retries of a message's own business outcome go
+//    through delayed retry topics instead.
 //  - anything else: the message or the handler is broken; it is logged with topic, partition,
 //    offset and status, it counts as finished, and consumption continues.
 //
 // Rebalances: when partitions are revoked, their retrying messages give up, messages of theirs
-// still waiting behind a key are not handled, and the consumer waits until none of theirs runs
-// before letting them go; librdkafka then commits what was stored for them. So no completion of
-// a revoked partition can land after its new owner started, and nothing is stored past an
-// unfinished message. Stop works the same way for every partition: no new messages, retries give
-// up, running handlers finish, then the stored offsets are committed and the group is left.
+// still waiting behind a key are not handed to the handler, and the consumer waits until none of
+// theirs is started and not completed before letting them go; librdkafka then commits what was
+// stored for them. So no completion of a revoked partition can land after its new owner started,
+// and nothing is stored past an unfinished message. Stop works the same way for every partition:
+// no new messages, retries give up, started messages complete, then the stored offsets are
+// committed and the group is left.
 //
 // With ConsumerOptions::on_lag set, it also reports how far the group is behind on each partition
 // it consumes, from librdkafka's statistics. Those (and librdkafka's errors) are served by a
 // thread of their own, so the report keeps coming while messages are held in retry backoff,
 // which is when the lag grows.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +51,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,6 +59,7 @@
 #include "absl/time/time.h"
 #include "common/kafka/backoff.h"
 #include "common/kafka/client.h"
+#include "common/kafka/key_sequencer.h"
 #include "common/kafka/offset_tracker.h"
 #include "common/kafka/security.h"
 #include "common/messaging/message.h"
@@ -71,8 +82,7 @@ struct PartitionLag {
 using LagFn = std::function<void(const std::vector<PartitionLag>& lags)>;
 
 // Receives a partition's next offset each time it becomes storable: every message before it has
-// finished. Called from the pool thread that finished the last of them, so reports of one
-// partition may arrive out of order (keep the highest); it must not block.
+// finished. Called from the consumer's dispatching thread, so it must not block.
 using OffsetStoredFn =
     std::function<void(const std::string& topic, int32_t partition, int64_t next_offset)>;
 
@@ -102,7 +112,8 @@ struct ConsumerOptions {
   absl::Duration lag_interval = absl::Seconds(5);
   // Optional; told each offset stored for commit, i.e. how far every message has been handled.
   OffsetStoredFn on_offset_stored = nullptr;
-  // Messages handled at once (running or waiting behind their key); at least 1.
+  // Messages in flight at once (started, waiting behind their key or waiting to be retried); at
+  // least 1. It costs no threads here (a ThreadPoolHandler has its own).
   int max_in_flight = 1;
 };
 
@@ -118,21 +129,37 @@ class KafkaConsumer final : private ClientEvents {
   ~KafkaConsumer() override;
 
   // Consumes and hands each message to `handler` until `stop` is requested, then waits for the
-  // messages in flight, commits the stored offsets and leaves the group. Returns OK after a
-  // requested stop, kInternal after a fatal consumer error, and kFailedPrecondition when called
-  // again after it returned.
-  absl::Status Run(messaging::MessageHandler& handler, std::stop_token stop);
+  // messages in flight to complete, commits the stored offsets and leaves the group. Returns OK
+  // after a requested stop, kInternal after a fatal consumer error, and kFailedPrecondition when
+  // called again after it returned.
+  absl::Status Run(messaging::AsyncMessageHandler& handler, std::stop_token stop);
+
+  // ConsumerOptions::max_in_flight: how many threads a blocking handler needs to keep up.
+  int max_in_flight() const { return options_.max_in_flight; }
 
  private:
+  // One message on its way through the handler, and how often it was retried so far.
+  struct Attempt {
+    std::shared_ptr<const messaging::InboundMessage> message;
+    std::stop_token give_up;  // fires when its partition is revoked or the consumer stops
+    int retry = 0;
+  };
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
   explicit KafkaConsumer(ConsumerOptions options);
 
-  // Handles one message on a pool thread and records how it ended.
-  void Process(messaging::MessageHandler& handler, const messaging::InboundMessage& message,
-               std::stop_token give_up);
-  // Calls the handler until it returns a non-retryable status or `give_up` fires (before the
-  // first call or mid-backoff).
-  absl::Status HandleWithRetry(messaging::MessageHandler& handler,
-                               const messaging::InboundMessage& message, std::stop_token give_up);
+  // The dispatching thread: hands started and due messages to the handler and concludes the
+  // completed ones, until Run() ends it once nothing is in flight.
+  void Dispatch(messaging::AsyncMessageHandler& handler);
+  // Calls the handler for `attempt`, or concludes it at once when it has to give up.
+  void Start(messaging::AsyncMessageHandler& handler, Attempt attempt);
+  // The handler's completion: queues the result for the dispatching thread. Any thread.
+  void Complete(Attempt attempt, absl::Status status);
+  // Schedules the retry of a retryable result, or records how the message ended and starts the
+  // next message of its key. Dispatching thread, mutex_ not held.
+  void Conclude(Attempt attempt, const absl::Status& status);
+  // Moves the retries that are due, or whose message gives up, to ready_; mutex_ held.
+  void TakeDueRetries();
   void StoreOffset(const TopicPartition& where, int64_t next_offset);
   // Blocks until fewer than max_in_flight messages are in flight or `stop` fires; false then.
   bool WaitForRoom(std::stop_token stop);
@@ -149,12 +176,21 @@ class KafkaConsumer final : private ClientEvents {
   const ConsumerOptions options_;
   std::mutex mutex_;
   std::condition_variable progress_;  // a message in flight ended
+  std::condition_variable work_;      // something for the dispatching thread to do
   absl::Status fatal_error_;          // guarded by mutex_
   OffsetTracker offsets_;             // guarded by mutex_
   int in_flight_ = 0;                 // guarded by mutex_
   // Fired when the partition is revoked or the consumer stops; its messages give up retrying.
   std::map<TopicPartition, std::stop_source> assigned_;  // guarded by mutex_
-  bool closed_ = false;  // only touched by the thread that owns the consumer
+  // The messages in flight, each in one place at a time (all guarded by mutex_): waiting behind
+  // its key, ready to be handed to the handler, started (only its completion knows it),
+  // completed and not concluded yet, or waiting for its retry.
+  KeySequencer<Attempt> sequencer_;
+  std::deque<Attempt> ready_;
+  std::deque<std::pair<Attempt, absl::Status>> completed_;
+  std::multimap<SteadyTime, Attempt> retries_;
+  bool dispatching_ = false;  // guarded by mutex_; Run() clears it to end the dispatching thread
+  bool closed_ = false;       // only touched by the thread that owns the consumer
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
   // before the client is destroyed.

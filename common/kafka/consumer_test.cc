@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
 namespace klaxon::kafka {
 namespace {
 
@@ -86,6 +92,45 @@ TEST(KafkaConsumerTest, RejectsStatisticsIntervalLibrdkafkaRefuses) {
   options.on_lag = [](const std::vector<PartitionLag>&) {};
   options.lag_interval = absl::Hours(48);
   EXPECT_EQ(KafkaConsumer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The process's thread count, from /proc/self/status.
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+class CompletesAtOnce final : public messaging::AsyncMessageHandler {
+ public:
+  void Handle(const messaging::InboundMessage&, messaging::HandleDone done) override {
+    std::move(done)(absl::OkStatus());
+  }
+};
+
+TEST(KafkaConsumerTest, RunsWithAThousandInFlightOnAFixedFewThreads) {
+  // Audit's max_in_flight: it once meant a pool of 1,000 threads started by Run().
+  ConsumerOptions options = Valid();
+  options.max_in_flight = 1000;
+  absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer = KafkaConsumer::Create(options);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  const int before = ThreadCount();
+  CompletesAtOnce handler;
+  std::jthread runner([&](std::stop_token stop) { (void)(*consumer)->Run(handler, stop); });
+  // The runner and the dispatching thread appear; then, for a bounded look, nothing more. (A
+  // pool started by Run() would show within this window.)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ThreadCount() < before + 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  int most = 0;
+  const auto watch_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (std::chrono::steady_clock::now() < watch_until) most = std::max(most, ThreadCount());
+  EXPECT_GE(most, before + 2);
+  EXPECT_LE(most, before + 6);  // room for a broker thread librdkafka may add
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/kafka/consumer.h"
+#include "common/messaging/thread_pool_handler.h"
 
 namespace {
 
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(consumer.status().message()).c_str());
     return 1;
   }
-  std::jthread runner([&](std::stop_token stop) { (void)(*consumer)->Run(handler, stop); });
+  klaxon::messaging::ThreadPoolHandler pooled(handler, {.threads = 4});
+  std::jthread runner([&](std::stop_token stop) { (void)(*consumer)->Run(pooled, stop); });
   // zero, second and third; "first" never finishes.
   handler.WaitForTicksAfterHandled(3, 2);
   std::fflush(nullptr);

@@ -6,6 +6,10 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +24,7 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
@@ -46,10 +51,11 @@ class RecordingHandler final : public messaging::MessageHandler {
     return decide_(message);
   }
 
-  // Waits until `done` holds for what was handled so far; false after kWait.
-  bool WaitFor(const std::function<bool(const std::vector<InboundMessage>&)>& done) {
+  // Waits until `done` holds for what was handled so far; false after `timeout`.
+  bool WaitFor(const std::function<bool(const std::vector<InboundMessage>&)>& done,
+               absl::Duration timeout = kWait) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return done(seen_); });
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return done(seen_); });
   }
 
   std::vector<InboundMessage> Seen() {
@@ -104,10 +110,20 @@ class KafkaIntegrationTest : public ::testing::Test {
          .group_id = group_,
          .topics = {topic_},
          .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
+         .properties = properties_,
          .on_offset_stored = on_offset_stored_,
          .max_in_flight = max_in_flight_});
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     return consumer.ok() ? *std::move(consumer) : nullptr;
+  }
+
+  // Runs `consumer` with a blocking `handler` on as many threads as messages may be in flight, as
+  // the workers do.
+  absl::Status RunBlocking(KafkaConsumer& consumer, messaging::MessageHandler& handler,
+                           std::stop_token stop) {
+    messaging::ThreadPoolHandler pooled(handler,
+                                        {.threads = static_cast<size_t>(consumer.max_in_flight())});
+    return consumer.Run(pooled, std::move(stop));
   }
 
   // Runs a fresh consumer of the test's group with `handler` until `done` holds, then stops it
@@ -117,8 +133,9 @@ class KafkaIntegrationTest : public ::testing::Test {
     std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
     if (consumer == nullptr) return false;
     absl::Status run_status = absl::UnknownError("Run did not return");
-    std::jthread runner(
-        [&](std::stop_token stop) { run_status = consumer->Run(handler, std::move(stop)); });
+    std::jthread runner([&](std::stop_token stop) {
+      run_status = RunBlocking(*consumer, handler, std::move(stop));
+    });
     const bool reached = handler.WaitFor(done);
     runner.request_stop();
     runner.join();
@@ -131,6 +148,7 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::string group_;
   std::string topic_;
   int max_in_flight_ = 1;
+  std::map<std::string, std::string> properties_;
   OffsetStoredFn on_offset_stored_ = nullptr;
   std::unique_ptr<KafkaPublisher> publisher_;
 };
@@ -183,7 +201,7 @@ TEST_F(KafkaIntegrationTest, MessagesOfDifferentKeysAreHandledAtOnce) {
   ASSERT_NE(consumer, nullptr);
 
   GatheringHandler handler(4);
-  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  std::jthread runner([&](std::stop_token stop) { (void)RunBlocking(*consumer, handler, stop); });
   ASSERT_TRUE(handler.WaitForHandled(4));
   EXPECT_EQ(handler.peak(), 4);
 }
@@ -303,7 +321,7 @@ TEST_F(KafkaIntegrationTest, StoredOffsetIsReportedOnlyOnceEveryEarlierMessageFi
   std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
   ASSERT_NE(consumer, nullptr);
 
-  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  std::jthread runner([&](std::stop_token stop) { (void)RunBlocking(*consumer, handler, stop); });
   ASSERT_TRUE(handler.WaitForFirstAndReport(2));
   // "second" finished first, yet nothing was reported until "first" finished too.
   EXPECT_EQ(handler.reported_while_first_ran(), std::vector<int64_t>{});
@@ -392,7 +410,7 @@ TEST_F(KafkaIntegrationTest, WatermarksAnswerWithoutWaitingBehindAnIdleConsumers
                              .properties = {{"fetch.wait.max.ms", "5000"}}});
   ASSERT_TRUE(consumer.ok()) << consumer.status();
   RecordingHandler handler;
-  std::jthread runner([&](std::stop_token stop) { (void)(*consumer)->Run(handler, stop); });
+  std::jthread runner([&](std::stop_token stop) { (void)RunBlocking(**consumer, handler, stop); });
   ASSERT_TRUE(handler.WaitFor([](const auto& seen) { return !seen.empty(); }));
 
   absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
@@ -500,8 +518,9 @@ TEST_F(KafkaIntegrationTest, LagReportCountsMessagesTheGroupHasNotCommitted) {
     return message.offset < kHandled ? absl::OkStatus() : absl::UnavailableError("down");
   });
   absl::Status run_status = absl::UnknownError("Run did not return");
-  std::jthread runner(
-      [&](std::stop_token stop) { run_status = (*consumer)->Run(stalling, std::move(stop)); });
+  std::jthread runner([&](std::stop_token stop) {
+    run_status = RunBlocking(**consumer, stalling, std::move(stop));
+  });
   bool expected_lag_reported = false;
   {
     std::unique_lock lock(mutex);
@@ -556,6 +575,270 @@ TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {
   const absl::Status status = publisher_->Publish(
       {.topic = *PrefixedTopic(prefix_, kDlq), .key = "k", .value = "v"}, absl::Seconds(10));
   EXPECT_TRUE(status.ok()) << status;
+}
+
+// An asynchronous handler that keeps each message's completion instead of calling it, so the test
+// completes it later, from its own thread.
+class ParkingHandler final : public messaging::AsyncMessageHandler {
+ public:
+  void Handle(const InboundMessage& message, messaging::HandleDone done) override {
+    std::lock_guard lock(mutex_);
+    parked_.push_back({.value = message.value, .done = std::move(done)});
+    seen_.push_back(message.value);
+    ++handled_;
+    peak_ = std::max(peak_, parked_.size());
+    changed_.notify_all();
+  }
+
+  // Waits until `count` completions are parked; false after kWait.
+  bool WaitForParked(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait),
+                             [&] { return parked_.size() >= count; });
+  }
+
+  // Completes every parked message with `status`, from the calling thread; their values.
+  std::vector<std::string> CompleteAll(const absl::Status& status) {
+    std::vector<Parked> parked;
+    {
+      std::lock_guard lock(mutex_);
+      parked.swap(parked_);
+    }
+    std::vector<std::string> values;
+    for (Parked& entry : parked) {
+      values.push_back(entry.value);
+      std::move(entry.done)(status);
+    }
+    return values;
+  }
+
+  size_t handled() {
+    std::lock_guard lock(mutex_);
+    return handled_;
+  }
+  // Every value handed over so far, retries included.
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  // The most messages handed over and not completed at one time.
+  size_t peak() {
+    std::lock_guard lock(mutex_);
+    return peak_;
+  }
+
+ private:
+  struct Parked {
+    std::string value;
+    messaging::HandleDone done;
+  };
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Parked> parked_;
+  std::vector<std::string> seen_;
+  size_t handled_ = 0;
+  size_t peak_ = 0;
+};
+
+// The process's thread count, from /proc/self/status.
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+TEST_F(KafkaIntegrationTest, AsyncHandlerKeepsMaxInFlightMessagesWithoutAThreadEach) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  constexpr size_t kPublished = 300;
+  for (size_t i = 0; i < kPublished; ++i) {
+    ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), absl::StrCat("m", i)));
+  }
+  max_in_flight_ = 1000;  // as audit runs
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+  const int threads_before = ThreadCount();
+
+  ParkingHandler handler;
+  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  ASSERT_TRUE(handler.WaitForParked(kPublished));
+  // Every message is in flight at once, yet the consumer added only its dispatching thread
+  // (and the runner here) to librdkafka's; a thread per message would be 300 more.
+  const int threads_in_flight = ThreadCount();
+  std::cout << "threads: " << threads_before << " before Run, " << threads_in_flight << " with "
+            << kPublished << " messages in flight (max_in_flight " << max_in_flight_ << ")\n";
+  EXPECT_LT(threads_in_flight - threads_before, 10);
+  handler.CompleteAll(absl::OkStatus());
+}
+
+TEST_F(KafkaIntegrationTest, AsyncHandlerNeverHasMoreThanMaxInFlightMessages) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  for (int i = 0; i < 9; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "m"));
+  max_in_flight_ = 3;
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+
+  ParkingHandler handler;
+  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  // Completed three at a time from this thread: each completion makes room for one more.
+  for (size_t round = 1; round <= 3; ++round) {
+    ASSERT_TRUE(handler.WaitForParked(3)) << "round " << round;
+    EXPECT_EQ(handler.CompleteAll(absl::OkStatus()).size(), 3u);
+  }
+  EXPECT_EQ(handler.handled(), 9u);
+  EXPECT_EQ(handler.peak(), 3u);
+}
+
+TEST_F(KafkaIntegrationTest, AsyncCompletionFromAnotherThreadCommitsTheOffset) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  std::mutex mutex;
+  std::condition_variable changed;
+  int64_t stored = 0;  // guarded by mutex
+  on_offset_stored_ = [&](const std::string&, int32_t, int64_t next_offset) {
+    std::lock_guard lock(mutex);
+    stored = next_offset;
+    changed.notify_all();
+  };
+  {
+    std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+    ASSERT_NE(consumer, nullptr);
+    ParkingHandler handler;
+    std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+    ASSERT_TRUE(handler.WaitForParked(1));
+    std::jthread completer([&] { handler.CompleteAll(absl::OkStatus()); });
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        changed.wait_for(lock, absl::ToChronoNanoseconds(kWait), [&] { return stored == 1; }));
+  }
+  // Committed on stop: the group's next consumer starts after it.
+  on_offset_stored_ = nullptr;
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "second"));
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return !seen.empty(); }));
+  EXPECT_EQ(next.Seen().front().value, "second");
+}
+
+TEST_F(KafkaIntegrationTest, StopWaitsForAPendingCompletionAndCommitsIt) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+  ParkingHandler handler;
+  std::promise<absl::Status> ran;
+  std::future<absl::Status> run_status = ran.get_future();
+  std::jthread runner([&](std::stop_token stop) { ran.set_value(consumer->Run(handler, stop)); });
+  ASSERT_TRUE(handler.WaitForParked(1));
+
+  runner.request_stop();
+  // A bounded wait for something that must not happen: Run() may not return before the message
+  // it handed over completed.
+  EXPECT_EQ(run_status.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  handler.CompleteAll(absl::OkStatus());
+  ASSERT_EQ(run_status.wait_for(absl::ToChronoNanoseconds(kWait)), std::future_status::ready);
+  EXPECT_TRUE(run_status.get().ok());
+
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "second"));
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return !seen.empty(); }));
+  EXPECT_EQ(next.Seen().front().value, "second");
+}
+
+TEST_F(KafkaIntegrationTest, AsyncRetryableResultIsHandedOverAgainAfterTheBackoff) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+  ASSERT_NE(consumer, nullptr);
+  ParkingHandler handler;
+  std::jthread runner([&](std::stop_token stop) { (void)consumer->Run(handler, stop); });
+  ASSERT_TRUE(handler.WaitForParked(1));
+  EXPECT_EQ(handler.CompleteAll(absl::UnavailableError("down")), std::vector<std::string>{"first"});
+  // The backoff's timer hands the same message over again.
+  ASSERT_TRUE(handler.WaitForParked(1));
+  EXPECT_EQ(handler.CompleteAll(absl::OkStatus()), std::vector<std::string>{"first"});
+  EXPECT_EQ(handler.handled(), 2u);
+}
+
+TEST_F(KafkaIntegrationTest, StopEndsARetryBackoffAtOnceAndLeavesTheMessageUncommitted) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer = KafkaConsumer::Create(
+      {.brokers = brokers_,
+       .group_id = group_,
+       .topics = {topic_},
+       .retry_backoff = {.initial = absl::Minutes(10), .max = absl::Minutes(10)}});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  ParkingHandler handler;
+  std::promise<absl::Status> ran;
+  std::future<absl::Status> run_status = ran.get_future();
+  std::jthread runner(
+      [&](std::stop_token stop) { ran.set_value((*consumer)->Run(handler, stop)); });
+  ASSERT_TRUE(handler.WaitForParked(1));
+  handler.CompleteAll(absl::UnavailableError("down"));  // retried in ten minutes
+
+  runner.request_stop();
+  ASSERT_EQ(run_status.wait_for(absl::ToChronoNanoseconds(kWait)), std::future_status::ready);
+  EXPECT_TRUE(run_status.get().ok());
+  EXPECT_EQ(handler.handled(), 1u);
+
+  RecordingHandler next;
+  ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return !seen.empty(); }));
+  EXPECT_EQ(next.Seen().front().value, "first");
+}
+
+TEST_F(KafkaIntegrationTest, RevocationWaitsForAPendingCompletionBeforeTheNewOwnerReads) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  // The owner hears of the rebalance at its next heartbeat: soon, well inside the wait below.
+  properties_ = {{"heartbeat.interval.ms", "100"}};
+  // Room for more, so the owner keeps polling, and so serving the rebalance, while "first" is
+  // pending.
+  max_in_flight_ = 4;
+  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
+  ASSERT_NE(owner, nullptr);
+  ParkingHandler parked;
+  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(parked, stop); });
+  ASSERT_TRUE(parked.WaitForParked(1));
+
+  // A second member joins: the group rebalances and takes the partition from the owner, whose
+  // revocation must wait until "first" completed.
+  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
+  ASSERT_NE(joiner, nullptr);
+  RecordingHandler recorded;
+  std::jthread joining(
+      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  // A bounded wait for something that must not happen while "first" is pending.
+  EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(3)));
+  parked.CompleteAll(absl::OkStatus());
+
+  // Whichever member owns the partition now starts after "first": it was stored before the
+  // revocation let the partition go.
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "second"));
+  ASSERT_TRUE(klaxon::testing::PollUntil(
+      [&] {
+        return Contains(recorded.Seen(), "second") ||
+               std::ranges::count(parked.seen(), std::string("second")) > 0;
+      },
+      kWait));
+  EXPECT_FALSE(Contains(recorded.Seen(), "first"));
+  EXPECT_EQ(std::ranges::count(parked.seen(), std::string("first")), 1);
+  parked.CompleteAll(absl::OkStatus());
 }
 
 }  // namespace

@@ -2,66 +2,45 @@
 
 #include <gtest/gtest.h>
 
-#include <string>
-#include <vector>
+#include <optional>
 
 namespace klaxon::kafka {
 namespace {
 
-// Collects the tasks handed over instead of running them, so a test decides when each returns.
-class ManualRunner {
- public:
-  std::function<void(KeySequencer::Task)> Run() {
-    return [this](KeySequencer::Task task) { ready_.push_back(std::move(task)); };
-  }
-  size_t ready() const { return ready_.size(); }
-  // Runs the `index`th task handed over so far.
-  void Complete(size_t index) { ready_.at(index)(); }
-
- private:
-  std::vector<KeySequencer::Task> ready_;
-};
-
-TEST(KeySequencerTest, DifferentKeysRunAtOnce) {
-  ManualRunner runner;
-  KeySequencer sequencer(runner.Run());
-  sequencer.Submit("a", [] {});
-  sequencer.Submit("b", [] {});
-  EXPECT_EQ(runner.ready(), 2u);
+TEST(KeySequencerTest, DifferentKeysStartAtOnce) {
+  KeySequencer<int> sequencer;
+  EXPECT_EQ(sequencer.Submit("a", 1), 1);
+  EXPECT_EQ(sequencer.Submit("b", 2), 2);
 }
 
-TEST(KeySequencerTest, SameKeyWaitsForTheTaskBeforeIt) {
-  ManualRunner runner;
-  KeySequencer sequencer(runner.Run());
-  sequencer.Submit("a", [] {});
-  sequencer.Submit("a", [] {});
-  EXPECT_EQ(runner.ready(), 1u);
+TEST(KeySequencerTest, SameKeyWaitsForTheItemBeforeIt) {
+  KeySequencer<int> sequencer;
+  ASSERT_EQ(sequencer.Submit("a", 1), 1);
+  EXPECT_EQ(sequencer.Submit("a", 2), std::nullopt);
 }
 
-TEST(KeySequencerTest, SameKeyRunsInSubmissionOrder) {
-  ManualRunner runner;
-  KeySequencer sequencer(runner.Run());
-  std::vector<int> order;
-  for (int i = 0; i < 3; ++i) sequencer.Submit("a", [&order, i] { order.push_back(i); });
-  for (size_t i = 0; i < 3; ++i) runner.Complete(i);
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+TEST(KeySequencerTest, SameKeyStartsInSubmissionOrder) {
+  KeySequencer<int> sequencer;
+  ASSERT_EQ(sequencer.Submit("a", 0), 0);
+  ASSERT_EQ(sequencer.Submit("a", 1), std::nullopt);
+  ASSERT_EQ(sequencer.Submit("a", 2), std::nullopt);
+  EXPECT_EQ(sequencer.Done("a"), 1);
+  EXPECT_EQ(sequencer.Done("a"), 2);
+  EXPECT_EQ(sequencer.Done("a"), std::nullopt);
 }
 
 TEST(KeySequencerTest, KeyIsFreeAgainOnceItsQueueDrained) {
-  ManualRunner runner;
-  KeySequencer sequencer(runner.Run());
-  sequencer.Submit("a", [] {});
-  runner.Complete(0);
-  sequencer.Submit("a", [] {});
-  EXPECT_EQ(runner.ready(), 2u);
+  KeySequencer<int> sequencer;
+  ASSERT_EQ(sequencer.Submit("a", 1), 1);
+  ASSERT_EQ(sequencer.Done("a"), std::nullopt);
+  EXPECT_EQ(sequencer.Submit("a", 2), 2);
 }
 
-TEST(KeySequencerTest, MessagesWithoutKeyRunAtOnce) {
-  ManualRunner runner;
-  KeySequencer sequencer(runner.Run());
-  sequencer.Submit("", [] {});
-  sequencer.Submit("", [] {});
-  EXPECT_EQ(runner.ready(), 2u);
+TEST(KeySequencerTest, MessagesWithoutKeyStartAtOnce) {
+  KeySequencer<int> sequencer;
+  EXPECT_EQ(sequencer.Submit("", 1), 1);
+  EXPECT_EQ(sequencer.Submit("", 2), 2);
+  EXPECT_EQ(sequencer.Done(""), std::nullopt);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
@@ -37,14 +38,33 @@ class Publisher {
   virtual absl::Status Publish(const OutboundMessage& message, absl::Duration timeout) = 0;
 };
 
-// Handles one consumed message. The consumer stores the message's offset only after the handler
-// returns OK; an error that is retryable (kUnavailable, kDeadlineExceeded, kResourceExhausted)
-// makes the consumer retry the same message after a backoff; any other error is a bug in the
-// message or the handler and is logged with the offset, then skipped.
+// The result of handling one consumed message, for both handler kinds below. The consumer stores
+// the message's offset only after the result OK; an error that is retryable (kUnavailable,
+// kDeadlineExceeded, kResourceExhausted) makes the consumer retry the same message after a
+// backoff; any other error is a bug in the message or the handler and is logged with the offset,
+// then skipped.
+
+// Handles one consumed message and returns its result; it may block (a Twilio request, a
+// database write), so it runs on a thread of its own (ThreadPoolHandler).
 class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
   virtual absl::Status Handle(const InboundMessage& message) = 0;
+};
+
+// Receives a message's result. The handler calls it exactly once, from any thread; the consumer's
+// completion only queues the result, so it returns at once.
+using HandleDone = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Handles one consumed message without holding a thread while it waits: Handle() starts the work
+// and returns promptly, and the work reports its result through `done` later (or before Handle()
+// returns, e.g. for a message that does not decode). `message` stays valid until `done` is
+// called. A consumer may call Handle() for all its messages from one thread, so Handle() must not
+// block; blocking work belongs in a MessageHandler behind ThreadPoolHandler.
+class AsyncMessageHandler {
+ public:
+  virtual ~AsyncMessageHandler() = default;
+  virtual void Handle(const InboundMessage& message, HandleDone done) = 0;
 };
 
 }  // namespace klaxon::messaging

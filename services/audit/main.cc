@@ -24,6 +24,7 @@
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
 #include "common/lifecycle/shutdown_signal.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "common/pg/database.h"
 #include "common/pg/migrations.h"
 #include "common/runtime/process_hardening.h"
@@ -117,6 +118,7 @@ int Run() {
            [&progress](const std::string& topic, int32_t partition, int64_t next_offset) {
              progress.Report(topic, partition, next_offset);
            },
+       // Enough in flight to fill a batch; they wait in the BatchWriter, not on threads.
        .max_in_flight = settings.batch_size});
   if (!consumer.ok()) return fail("create_consumer", consumer.status());
   auto dlq_consumer =
@@ -190,7 +192,11 @@ int Run() {
   });
   absl::Status dead_letters_consumed;
   std::jthread dlq_thread([&] {
-    dead_letters_consumed = (*dlq_consumer)->Run(dead_letter_handler, consumer_stop.get_token());
+    // Dead letters are rare and each is one blocking insert: one message at a time, on one
+    // thread of its own.
+    messaging::ThreadPoolHandler pooled(
+        dead_letter_handler, {.threads = static_cast<size_t>((*dlq_consumer)->max_in_flight())});
+    dead_letters_consumed = (*dlq_consumer)->Run(pooled, consumer_stop.get_token());
     if (!dead_letters_consumed.ok()) (*shutdown)->Trigger();
   });
   std::jthread pending_thread([&] {

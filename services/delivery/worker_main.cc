@@ -18,6 +18,7 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
 #include "common/lifecycle/shutdown_signal.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
@@ -235,11 +236,15 @@ int RunWorker(const WorkerSpec& spec) {
   std::vector<absl::Status> consumed(1 + extras.size() + tiers.size());
   std::vector<std::jthread> consuming;
   consuming.reserve(consumed.size());
+  // Every handler here blocks (a Twilio request, a tier's wait), so each consumer runs its
+  // handler on as many threads as it keeps messages in flight.
   const auto run = [&](kafka::KafkaConsumer& from, messaging::MessageHandler& handler,
                        absl::Status& result) {
     consuming.emplace_back(
         [from = &from, handler = &handler, result = &result, signal = shutdown->get()] {
-          *result = from->Run(*handler, signal->token());
+          messaging::ThreadPoolHandler pooled(
+              *handler, {.threads = static_cast<size_t>(from->max_in_flight())});
+          *result = from->Run(pooled, signal->token());
           if (!result->ok()) signal->Trigger();
         });
   };

@@ -36,6 +36,7 @@
 #include "common/kafka/consumer.h"
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "common/redis/redis_client.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
@@ -496,8 +497,9 @@ TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoKafkaKeyOrValueHoldsANumberOrText
        .log = [](std::string_view, std::string_view, std::string_view) {}});
   ASSERT_TRUE(consumer.ok()) << consumer.status();
   {
+    messaging::ThreadPoolHandler pooled(recorder, {.threads = 1});
     std::jthread reading(
-        [&](std::stop_token stop) { EXPECT_TRUE((*consumer)->Run(recorder, stop).ok()); });
+        [&](std::stop_token stop) { EXPECT_TRUE((*consumer)->Run(pooled, stop).ok()); });
     const absl::Time deadline = absl::Now() + kWait;
     while (!recorder.Reached(ends) && absl::Now() < deadline)
       absl::SleepFor(absl::Milliseconds(100));

@@ -74,72 +74,118 @@ absl::Status AuditEventHandler::Retryable(const messaging::InboundMessage& messa
       absl::StrCat("the audit store failed, the message will be retried: ", status.message()));
 }
 
-absl::Status AuditEventHandler::Handle(const messaging::InboundMessage& message) {
+void AuditEventHandler::Handle(const messaging::InboundMessage& message,
+                               messaging::HandleDone done) {
   if (message.topic == topics_.sms_requests || message.topic == topics_.voice_requests) {
-    return HandleRequest(message);
+    HandleRequest(message, std::move(done));
+    return;
   }
-  if (message.topic == topics_.twilio_events) return HandleTwilioEvent(message);
+  if (message.topic == topics_.twilio_events) {
+    HandleTwilioEvent(message, std::move(done));
+    return;
+  }
   if (message.topic != topics_.delivery_events) {
     // A subscription bug, not a bad message: nothing is recorded for a topic audit does not own.
     metrics_.EventConsumed(message.topic, "invalid");
-    return absl::InvalidArgumentError(absl::StrCat("audit does not consume topic ", message.topic));
+    std::move(done)(
+        absl::InvalidArgumentError(absl::StrCat("audit does not consume topic ", message.topic)));
+    return;
   }
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(message.value);
-  if (!event.ok()) return SkipInvalid(message, event.status());
-  absl::StatusOr<IngestResult> written =
-      Ingest(message, {.entry = LogEntryOf(*event), .event = *event});
-  return written.status();
+  if (!event.ok()) {
+    std::move(done)(SkipInvalid(message, event.status()));
+    return;
+  }
+  Ingest(
+      message, {.entry = LogEntryOf(*event), .event = *event}, "applied",
+      [](const IngestResult&) {}, std::move(done));
 }
 
-absl::Status AuditEventHandler::HandleRequest(const messaging::InboundMessage& message) {
+void AuditEventHandler::HandleRequest(const messaging::InboundMessage& message,
+                                      messaging::HandleDone done) {
   absl::StatusOr<DecodedRequest> request = DecodeAlertRequested(message.value, transit_);
-  if (absl::IsUnavailable(request.status())) return Retryable(message, request.status());
-  if (!request.ok()) return SkipInvalid(message, request.status());
+  if (absl::IsUnavailable(request.status())) {
+    std::move(done)(Retryable(message, request.status()));
+    return;
+  }
+  if (!request.ok()) {
+    std::move(done)(SkipInvalid(message, request.status()));
+    return;
+  }
   absl::StatusOr<SealedRecord> sealed =
       personal_data_.Seal(kAlertsTable, request->event.alert_id,
                           {{kRecipientColumn, request->recipient}, {kTextColumn, request->text}});
-  if (!sealed.ok()) return Retryable(message, SealFailed(sealed.status()));
+  if (!sealed.ok()) {
+    std::move(done)(Retryable(message, SealFailed(sealed.status())));
+    return;
+  }
   EventLogEntry entry = LogEntryOf(request->event);
   entry.recipient_index = blind_index_.Compute(request->recipient);
-  return Ingest(message, {.entry = std::move(entry),
-                          .event = std::move(request->event),
-                          .alert_personal = *std::move(sealed)})
-      .status();
+  Ingest(
+      message,
+      {.entry = std::move(entry),
+       .event = std::move(request->event),
+       .alert_personal = *std::move(sealed)},
+      "applied", [](const IngestResult&) {}, std::move(done));
 }
 
-absl::Status AuditEventHandler::HandleTwilioEvent(const messaging::InboundMessage& message) {
+void AuditEventHandler::HandleTwilioEvent(const messaging::InboundMessage& message,
+                                          messaging::HandleDone done) {
   absl::StatusOr<TwilioEventReading> reading =
       DecodeTwilioEvent(message.value, redactor_, transit_);
-  if (absl::IsUnavailable(reading.status())) return Retryable(message, reading.status());
-  if (!reading.ok()) return SkipInvalid(message, reading.status());
+  if (absl::IsUnavailable(reading.status())) {
+    std::move(done)(Retryable(message, reading.status()));
+    return;
+  }
+  if (!reading.ok()) {
+    std::move(done)(SkipInvalid(message, reading.status()));
+    return;
+  }
   if (reading->outcome.has_value()) {
-    absl::StatusOr<IngestResult> written =
-        Ingest(message, {.entry = LogEntryOf(*reading->outcome), .event = *reading->outcome});
-    if (!written.ok()) return written.status();
-    metrics_.TwilioEvent(reading->kind, "applied");
-    return absl::OkStatus();
+    const std::string_view kind = reading->kind;
+    Ingest(
+        message, {.entry = LogEntryOf(*reading->outcome), .event = *reading->outcome}, "applied",
+        [this, kind](const IngestResult&) { metrics_.TwilioEvent(kind, "applied"); },
+        std::move(done));
+    return;
   }
   absl::StatusOr<EventLogEntry> entry = TwilioEntry(*reading);
-  if (!entry.ok()) return Retryable(message, SealFailed(entry.status()));
-  if (reading->consent.has_value()) {
-    return RecordConsent(message, {.entry = *std::move(entry), .consent = reading->consent},
-                         *reading);
+  if (!entry.ok()) {
+    std::move(done)(Retryable(message, SealFailed(entry.status())));
+    return;
   }
-  absl::StatusOr<IngestResult> written = Ingest(message, {.entry = *std::move(entry)}, "ignored");
-  if (!written.ok()) return written.status();
-  metrics_.TwilioEvent(reading->kind, reading->ignored);
+  if (reading->consent.has_value()) {
+    IngestItem item{.entry = *std::move(entry), .consent = reading->consent};
+    Ingest(
+        message, std::move(item), "applied",
+        [this, reading = *std::move(reading)](const IngestResult& written) {
+          ConsentRecorded(reading, written);
+        },
+        std::move(done));
+    return;
+  }
+  Ingest(
+      message, {.entry = *std::move(entry)}, "ignored",
+      [this, &message, reading = *std::move(reading)](const IngestResult&) {
+        TwilioEventIgnored(message, reading);
+      },
+      std::move(done));
+}
+
+void AuditEventHandler::TwilioEventIgnored(const messaging::InboundMessage& message,
+                                           const TwilioEventReading& reading) {
+  metrics_.TwilioEvent(reading.kind, reading.ignored);
   // An unmapped status word may be one Twilio added: worth an operator's look. The SID and the
   // status word are not personal data; the numbers and bodies the event may carry stay out.
-  logger_.Log(reading->ignored == "unknown_status" ? log::Level::kWarn : log::Level::kInfo,
+  logger_.Log(reading.ignored == "unknown_status" ? log::Level::kWarn : log::Level::kInfo,
               "twilio_event_ignored",
-              {{"kind", std::string(reading->kind)},
-               {"reason", std::string(reading->ignored)},
-               {"sid", reading->sid},
-               {"twilio_status", reading->twilio_status},
+              {{"kind", std::string(reading.kind)},
+               {"reason", std::string(reading.ignored)},
+               {"sid", reading.sid},
+               {"twilio_status", reading.twilio_status},
                {"topic", message.topic},
                {"partition", message.partition},
                {"offset", message.offset}});
-  return absl::OkStatus();
 }
 
 absl::StatusOr<EventLogEntry> AuditEventHandler::TwilioEntry(const TwilioEventReading& reading) {
@@ -174,12 +220,10 @@ absl::StatusOr<EventLogEntry> AuditEventHandler::TwilioEntry(const TwilioEventRe
   return entry;
 }
 
-absl::Status AuditEventHandler::RecordConsent(const messaging::InboundMessage& message,
-                                              IngestItem item, const TwilioEventReading& reading) {
+void AuditEventHandler::ConsentRecorded(const TwilioEventReading& reading,
+                                        const IngestResult& written) {
   const ConsentChange& change = *reading.consent;
-  absl::StatusOr<IngestResult> written = Ingest(message, std::move(item));
-  if (!written.ok()) return written.status();
-  metrics_.TwilioEvent(reading.kind, written->consent_changed ? "recorded" : "stale");
+  metrics_.TwilioEvent(reading.kind, written.consent_changed ? "recorded" : "stale");
   // Consent changes are rare and an operator may need to trace one: the token, country code and
   // last four identify the recipient without the number.
   logger_.Info("consent_recorded", {{"kind", std::string(reading.kind)},
@@ -187,27 +231,32 @@ absl::Status AuditEventHandler::RecordConsent(const messaging::InboundMessage& m
                                     {"country_code", change.country_code},
                                     {"last4", change.last4},
                                     {"keyword", change.keyword},
-                                    {"changed", written->consent_changed},
+                                    {"changed", written.consent_changed},
                                     {"sid", reading.sid}});
-  return absl::OkStatus();
 }
 
-absl::StatusOr<IngestResult> AuditEventHandler::Ingest(const messaging::InboundMessage& message,
-                                                       IngestItem item,
-                                                       std::string_view consumed_as) {
+void AuditEventHandler::Ingest(const messaging::InboundMessage& message, IngestItem item,
+                               std::string_view consumed_as, AfterWrite after_write,
+                               messaging::HandleDone done) {
   const absl::Time start = clock_.Now();
-  absl::StatusOr<IngestResult> written = writer_.Write(std::move(item));
-  metrics_.ProjectionWrite(clock_.Now() - start);
-  if (!written.ok()) {
-    // The database rejected a value the decoder let through: the message can never apply.
-    if (absl::IsInvalidArgument(written.status())) {
-      return SkipInvalid(message, written.status());
-    }
-    return Retryable(message, written.status());
-  }
-  if (written->advanced.has_value()) metrics_.StatusAdvanced(*written->advanced);
-  metrics_.EventConsumed(message.topic, consumed_as);
-  return written;
+  // `message` stays valid until `done` is called, which is the last thing this does.
+  writer_.Write(std::move(item),
+                [this, &message, consumed_as, start, after_write = std::move(after_write),
+                 done = std::move(done)](absl::StatusOr<IngestResult> written) mutable {
+                  metrics_.ProjectionWrite(clock_.Now() - start);
+                  if (!written.ok()) {
+                    // The database rejected a value the decoder let through: the message can never
+                    // apply.
+                    std::move(done)(absl::IsInvalidArgument(written.status())
+                                        ? SkipInvalid(message, written.status())
+                                        : Retryable(message, written.status()));
+                    return;
+                  }
+                  if (written->advanced.has_value()) metrics_.StatusAdvanced(*written->advanced);
+                  metrics_.EventConsumed(message.topic, consumed_as);
+                  std::move(after_write)(*written);
+                  std::move(done)(absl::OkStatus());
+                });
 }
 
 absl::Status AuditEventHandler::SkipInvalid(const messaging::InboundMessage& message,

@@ -8,10 +8,17 @@
 // event log row. How far audit has consumed is not written here but by the ProgressRecorder,
 // from the offsets the consumer stores once every earlier message finished (ADR 0002).
 //
+// It is an asynchronous handler (ADR 0017): Handle() decodes and seals on the calling thread, the
+// consumer's dispatching thread, then queues the item in the BatchWriter and returns; the
+// message completes on a writer thread once its batch committed. Decoding and sealing stay on
+// the dispatching thread because they are in-process CPU work of microseconds (a protobuf
+// parse, AES-GCM under keys held in memory, an HMAC): a pool for them would cost more threads
+// than it saves, and the one place audit waits, the commit, holds no thread per message.
+//
 // An inbound message's one sealed column, personal_ciphertext, opens to the JSON object
 // {"from": "<E.164>", "body": "<text>"}.
 //
-// Result contract (see messaging::MessageHandler):
+// Result contract (see messaging::MessageHandler), handed to the completion:
 //   OK                  applied (or a duplicate, which changes nothing); an opt-out or opt-in
 //                       recorded as its recipient's consent (or older than the record: kept out
 //                       of it); or a valid Twilio event that concerns no alert's status (a
@@ -25,7 +32,9 @@
 //                       silent gap.
 
 #include <cstdint>
+#include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "common/crypto/blind_index.h"
 #include "common/log/log.h"
 #include "common/messaging/message.h"
@@ -44,7 +53,7 @@ namespace klaxon::audit {
 // "...; retrying at ...").
 EventLogEntry LogEntryOf(const AlertEvent& event);
 
-class AuditEventHandler final : public messaging::MessageHandler {
+class AuditEventHandler final : public messaging::AsyncMessageHandler {
  public:
   // All borrowed; they must outlive the handler. `redactor` (KLAXON_PII_HMAC_KEY) turns an
   // opt-out's number into the token its consent is recorded under; `blind_index`
@@ -56,17 +65,24 @@ class AuditEventHandler final : public messaging::MessageHandler {
                     AuditMetrics& metrics, timing::Clock& clock, const log::Logger& logger,
                     const log::PhoneRedactor& redactor, transit::TransitCipher& transit);
 
-  absl::Status Handle(const messaging::InboundMessage& message) override;
+  void Handle(const messaging::InboundMessage& message, messaging::HandleDone done) override;
 
  private:
-  absl::Status HandleRequest(const messaging::InboundMessage& message);
-  absl::Status HandleTwilioEvent(const messaging::InboundMessage& message);
-  absl::Status RecordConsent(const messaging::InboundMessage& message, IngestItem item,
-                             const TwilioEventReading& reading);
-  // Writes `item`; OK (with the result, counted as `consumed_as`) or the error for the consumer
-  // (see the contract above).
-  absl::StatusOr<IngestResult> Ingest(const messaging::InboundMessage& message, IngestItem item,
-                                      std::string_view consumed_as = "applied");
+  // What happens with a written item's result before its message completes OK: metrics and
+  // log lines that need the result. Runs on a writer thread.
+  using AfterWrite = absl::AnyInvocable<void(const IngestResult&) &&>;
+
+  void HandleRequest(const messaging::InboundMessage& message, messaging::HandleDone done);
+  void HandleTwilioEvent(const messaging::InboundMessage& message, messaging::HandleDone done);
+  // Counts and logs a recorded consent change, once written.
+  void ConsentRecorded(const TwilioEventReading& reading, const IngestResult& written);
+  // Counts and logs a Twilio event that moves no alert, once written.
+  void TwilioEventIgnored(const messaging::InboundMessage& message,
+                          const TwilioEventReading& reading);
+  // Writes `item`; completes `done` with OK (the result counted as `consumed_as`, then handed
+  // to `after_write`) or with the error for the consumer (see the contract above).
+  void Ingest(const messaging::InboundMessage& message, IngestItem item,
+              std::string_view consumed_as, AfterWrite after_write, messaging::HandleDone done);
   // The log row of a Twilio event that moves no alert, its sender sealed and indexed.
   absl::StatusOr<EventLogEntry> TwilioEntry(const TwilioEventReading& reading);
   // Counts a message that does not decode, then returns `invalid`: the consumer skips it, and

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
+#include "common/messaging/testing/handle_and_wait.h"
 #include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "gmock/gmock.h"
@@ -13,6 +14,8 @@
 
 namespace klaxon::audit {
 namespace {
+
+using messaging::testing::HandleAndWait;
 
 constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 
@@ -177,7 +180,7 @@ class AuditEventHandlerTest : public ::testing::Test {
 };
 
 TEST_F(AuditEventHandlerTest, RequestOnSmsTopicCreatesQueuedAlert) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 41, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 41, RequestValue())).ok());
   std::optional<AlertRecord> alert = store_.Find(kAlertId);
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
@@ -185,14 +188,14 @@ TEST_F(AuditEventHandlerTest, RequestOnSmsTopicCreatesQueuedAlert) {
 }
 
 TEST_F(AuditEventHandlerTest, DeliveryEventOnDeliveryTopicMovesAlertToSent) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.voice_requests, 0, RequestValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 7, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.voice_requests, 0, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 7, AcceptedValue())).ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_SENT);
 }
 
 TEST_F(AuditEventHandlerTest, UndecodableMessageIsInvalidArgumentAndCounted) {
   // A DeliveryEvent on a request topic does not decode as AlertRequested.
-  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  absl::Status status = HandleAndWait(handler_, Message(topics_.sms_requests, 9, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(store_.Find(kAlertId).has_value());
   EXPECT_TRUE(store_.Events().empty());
@@ -200,7 +203,7 @@ TEST_F(AuditEventHandlerTest, UndecodableMessageIsInvalidArgumentAndCounted) {
 }
 
 TEST_F(AuditEventHandlerTest, UnknownTopicIsInvalidArgumentAndRecordsNothing) {
-  absl::Status status = handler_.Handle(Message("t1.klaxon.dlq", 5, RequestValue()));
+  absl::Status status = HandleAndWait(handler_, Message("t1.klaxon.dlq", 5, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.Events().empty());
   EXPECT_EQ(Consumed("t1.klaxon.dlq", "invalid"), 1);
@@ -208,14 +211,14 @@ TEST_F(AuditEventHandlerTest, UnknownTopicIsInvalidArgumentAndRecordsNothing) {
 
 TEST_F(AuditEventHandlerTest, DatabaseDownIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  absl::Status status = HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Consumed(topics_.sms_requests, "retry"), 1);
 }
 
 TEST_F(AuditEventHandlerTest, OtherStoreFailureIsReportedAsRetryableNotSkipped) {
   store_.FailWith(absl::InternalError("relation \"alerts\" does not exist"));
-  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 1, RequestValue()));
+  absl::Status status = HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue()));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
 }
 
@@ -223,45 +226,46 @@ TEST_F(AuditEventHandlerTest, UndecodableMessageIsSkippedWithoutTheStoreEvenWhen
   // Nothing of it is written (the progress recorder moves past it), so a store outage cannot
   // hold a poison message in retry.
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  absl::Status status = handler_.Handle(Message(topics_.sms_requests, 9, "\xff\x01"));
+  absl::Status status = HandleAndWait(handler_, Message(topics_.sms_requests, 9, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(AuditEventHandlerTest, RedeliveredMessageChangesNothing) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   const AlertRecord before = *store_.Find(kAlertId);
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(*store_.Find(kAlertId), before);
 }
 
 TEST_F(AuditEventHandlerTest, CountsEachStatusTheAlertMovesTo) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   EXPECT_EQ(StatusReached("QUEUED"), 1);
   EXPECT_EQ(StatusReached("SENT"), 1);
 }
 
 TEST_F(AuditEventHandlerTest, RedeliveredEventIsNotCountedAgain) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   EXPECT_EQ(StatusReached("SENT"), 1);
 }
 
 TEST_F(AuditEventHandlerTest, LateLowerStatusIsNotCounted) {
   // The outcome was consumed first; the request that follows fills in the record but its QUEUED
   // would lower the status, so the alert never moved to QUEUED.
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   EXPECT_EQ(StatusReached("SENT"), 1);
   EXPECT_EQ(StatusReached("QUEUED"), 0);
 }
 
 TEST_F(AuditEventHandlerTest, DeliveredCallbackMovesAlertToDelivered) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   ASSERT_TRUE(
-      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+      HandleAndWait(handler_, Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0)))
+          .ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(StatusReached("DELIVERED"), 1);
   EXPECT_EQ(TwilioEvents("message_status", "applied"), 1);
@@ -269,11 +273,11 @@ TEST_F(AuditEventHandlerTest, DeliveredCallbackMovesAlertToDelivered) {
 }
 
 TEST_F(AuditEventHandlerTest, UndeliveredCallbackBeforeTheRequestEndsUndeliveredForItsCaller) {
-  ASSERT_TRUE(
-      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("undelivered", 30003)))
-          .ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.twilio_events, 3,
+                                              MessageStatusValue("undelivered", 30003)))
+                  .ok());
   EXPECT_FALSE(store_.GetAlert("billing", kAlertId)->has_value()) << "caller not known yet";
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   std::optional<AlertRecord> alert = *store_.GetAlert("billing", kAlertId);
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
@@ -282,8 +286,8 @@ TEST_F(AuditEventHandlerTest, UndeliveredCallbackBeforeTheRequestEndsUndelivered
 }
 
 TEST_F(AuditEventHandlerTest, CallbackWithoutAlertIdIsAcknowledgedCountedAndLogged) {
-  const absl::Status status =
-      handler_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+  const absl::Status status = HandleAndWait(
+      handler_, Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(store_.Events().size(), 1);
   EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 1);
@@ -297,7 +301,8 @@ TEST_F(AuditEventHandlerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAre
   event.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'005);
   event.mutable_inbound_message()->set_message_sid("SMin");
   Transit().Seal(*event.mutable_inbound_message(), "+14155550100", "on my way, call 4155550100");
-  EXPECT_TRUE(handler_.Handle(Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
+  EXPECT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 0, event.SerializeAsString())).ok());
   EXPECT_EQ(TwilioEvents("inbound_message", "not_a_status_callback"), 1);
   EXPECT_FALSE(Logs().empty());
   EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
@@ -305,11 +310,10 @@ TEST_F(AuditEventHandlerTest, InboundMessageIsAcknowledgedAndItsNumberAndBodyAre
 }
 
 TEST_F(AuditEventHandlerTest, UnknownStatusIsAcknowledgedWithAWarning) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  EXPECT_TRUE(
-      handler_
-          .Handle(Message(topics_.twilio_events, 4, MessageStatusValue("partially_delivered", 0)))
-          .ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
+  EXPECT_TRUE(HandleAndWait(handler_, Message(topics_.twilio_events, 4,
+                                              MessageStatusValue("partially_delivered", 0)))
+                  .ok());
   EXPECT_EQ(store_.Find(kAlertId)->status, klaxon::types::v1::ALERT_STATUS_QUEUED);
   EXPECT_EQ(TwilioEvents("message_status", "unknown_status"), 1);
   EXPECT_THAT(Logs(), ::testing::HasSubstr("\"level\":\"warn\""));
@@ -317,7 +321,8 @@ TEST_F(AuditEventHandlerTest, UnknownStatusIsAcknowledgedWithAWarning) {
 }
 
 TEST_F(AuditEventHandlerTest, UndecodableTwilioEventIsInvalidArgumentAndCounted) {
-  const absl::Status status = handler_.Handle(Message(topics_.twilio_events, 6, "\xff\x01"));
+  const absl::Status status =
+      HandleAndWait(handler_, Message(topics_.twilio_events, 6, "\xff\x01"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.Events().empty());
   EXPECT_EQ(Consumed(topics_.twilio_events, "invalid"), 1);
@@ -325,14 +330,15 @@ TEST_F(AuditEventHandlerTest, UndecodableTwilioEventIsInvalidArgumentAndCounted)
 
 TEST_F(AuditEventHandlerTest, StoreDownWhileAcknowledgingIgnoredTwilioEventIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
-  const absl::Status status =
-      handler_.Handle(Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
+  const absl::Status status = HandleAndWait(
+      handler_, Message(topics_.twilio_events, 8, MessageStatusValue("delivered", 0, "")));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("message_status", "no_alert_id"), 0);
 }
 
 TEST_F(AuditEventHandlerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToken) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
   std::optional<ConsentChange> consent = store_.FindConsent(redactor_.Token(kRecipient));
   ASSERT_TRUE(consent.has_value());
   EXPECT_TRUE(consent->opted_out);
@@ -343,14 +349,17 @@ TEST_F(AuditEventHandlerTest, OptOutIsRecordedAsTheRecipientsConsentUnderItsToke
 }
 
 TEST_F(AuditEventHandlerTest, ConsentChangeIsLoggedWithoutTheNumber) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 10, KeywordValue(true, 5))).ok());
   EXPECT_THAT(Logs(), ::testing::HasSubstr(redactor_.Token(kRecipient)));
   EXPECT_THAT(Logs(), ::testing::Not(::testing::HasSubstr("4155550100")));
 }
 
 TEST_F(AuditEventHandlerTest, OptOutOlderThanTheRecordedOptInIsStaleAndKeepsTheOptIn) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(false, 9))).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 11, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 10, KeywordValue(false, 9))).ok());
+  ASSERT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 11, KeywordValue(true, 5))).ok());
   EXPECT_FALSE(store_.FindConsent(redactor_.Token(kRecipient))->opted_out);
   EXPECT_EQ(TwilioEvents("opt_out", "stale"), 1);
   EXPECT_EQ(store_.Events().size(), 2);
@@ -359,7 +368,7 @@ TEST_F(AuditEventHandlerTest, OptOutOlderThanTheRecordedOptInIsStaleAndKeepsTheO
 TEST_F(AuditEventHandlerTest, StoreDownWhileRecordingConsentIsRetryable) {
   store_.FailWith(absl::UnavailableError("Postgres is unreachable"));
   const absl::Status status =
-      handler_.Handle(Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
+      HandleAndWait(handler_, Message(topics_.twilio_events, 10, KeywordValue(true, 5)));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(TwilioEvents("opt_out", "recorded"), 0);
 }
@@ -370,7 +379,7 @@ bool Holds(const std::string& haystack, const std::string& needle) {
 }
 
 TEST_F(AuditEventHandlerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   const AlertRecord alert = *store_.Find(kAlertId);
   ASSERT_FALSE(alert.recipient_ciphertext.empty());
   ASSERT_TRUE(alert.data_key.has_value());
@@ -397,11 +406,11 @@ TEST_F(AuditEventHandlerTest, RequestReachesTheStoreSealedWithoutPlaintext) {
 }
 
 TEST_F(AuditEventHandlerTest, RedeliveredRequestKeepsTheFirstSealedFieldsAndDataKey) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   const AlertRecord first = *store_.Find(kAlertId);
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   // A retry's request (attempt 2) is a new event, sealed again, and still changes nothing sealed.
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 2, RequestValue(2))).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 2, RequestValue(2))).ok());
   const AlertRecord after = *store_.Find(kAlertId);
   EXPECT_EQ(after.recipient_ciphertext, first.recipient_ciphertext);
   EXPECT_EQ(after.data_key, first.data_key);
@@ -409,13 +418,15 @@ TEST_F(AuditEventHandlerTest, RedeliveredRequestKeepsTheFirstSealedFieldsAndData
 }
 
 TEST_F(AuditEventHandlerTest, EveryEventBecomesOneLogRowOnce) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, AcceptedValue())).ok());
   ASSERT_TRUE(
-      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 4, KeywordValue(true, 5))).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+      HandleAndWait(handler_, Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0)))
+          .ok());
+  ASSERT_TRUE(
+      HandleAndWait(handler_, Message(topics_.twilio_events, 4, KeywordValue(true, 5))).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.twilio_events, 5, InboundValue())).ok());
   std::vector<std::string> kinds;
   for (const EventLogEntry& row : store_.Events()) kinds.push_back(row.kind);
   EXPECT_THAT(kinds, ::testing::ElementsAre("requested", "accepted", "message_status", "opt_out",
@@ -423,9 +434,10 @@ TEST_F(AuditEventHandlerTest, EveryEventBecomesOneLogRowOnce) {
 }
 
 TEST_F(AuditEventHandlerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   ASSERT_TRUE(
-      handler_.Handle(Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0))).ok());
+      HandleAndWait(handler_, Message(topics_.twilio_events, 3, MessageStatusValue("delivered", 0)))
+          .ok());
   const EventLogEntry row = store_.Events().back();
   EXPECT_EQ(row.caller, "billing");
   EXPECT_EQ(row.recipient_index, blind_index_.Compute("+14155550100"));
@@ -436,24 +448,22 @@ TEST_F(AuditEventHandlerTest, CallbackRowTakesCallerAndRecipientFromTheAlert) {
 
 TEST_F(AuditEventHandlerTest, RetriesAndDeferralsAreCountedOnceEach) {
   using klaxon::events::v1::DeliveryOutcome;
-  ASSERT_TRUE(handler_.Handle(Message(topics_.sms_requests, 1, RequestValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.sms_requests, 1, RequestValue())).ok());
   const std::string retry = OutcomeValue(DeliveryOutcome::KIND_RETRY_SCHEDULED, 1);
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
-  ASSERT_TRUE(handler_.Handle(Message(topics_.delivery_events, 2, retry)).ok());
-  ASSERT_TRUE(handler_
-                  .Handle(Message(topics_.delivery_events, 3,
-                                  OutcomeValue(DeliveryOutcome::KIND_DEFERRED, 2)))
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 2, retry)).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 3,
+                                              OutcomeValue(DeliveryOutcome::KIND_DEFERRED, 2)))
                   .ok());
-  ASSERT_TRUE(handler_
-                  .Handle(Message(topics_.delivery_events, 4,
-                                  OutcomeValue(DeliveryOutcome::KIND_ACCEPTED, 3)))
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.delivery_events, 4,
+                                              OutcomeValue(DeliveryOutcome::KIND_ACCEPTED, 3)))
                   .ok());
   EXPECT_EQ(store_.Find(kAlertId)->retry_count, 2);
   EXPECT_EQ(store_.Events().back().retry_count, 2);
 }
 
 TEST_F(AuditEventHandlerTest, InboundMessageIsSealedUnderItsEventsOwnDataKey) {
-  ASSERT_TRUE(handler_.Handle(Message(topics_.twilio_events, 5, InboundValue())).ok());
+  ASSERT_TRUE(HandleAndWait(handler_, Message(topics_.twilio_events, 5, InboundValue())).ok());
   const EventLogEntry row = store_.Events().back();
   ASSERT_TRUE(row.personal.has_value());
   EXPECT_EQ(row.personal->owner, "audit_events/twilio:sid:SMin:received:0");

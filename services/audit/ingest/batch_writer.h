@@ -1,12 +1,14 @@
 #pragma once
-// Group commit for audit's ingest (ADR 0008): the consumer's handlers, many at once, each hand
-// one IngestItem to Write() and wait; a handler that finds fewer than max_writers batches being
-// written becomes a writer and writes everything that waits (up to max_batch items) in one
-// AlertStore::Write, then hands every waiter its result. Items that arrive while batches are being
-// written form the next one, so the batch grows with the load and the linger is a commit's time:
-// a lone message is written at once. Within a batch items keep their order of arrival; two
-// batches written at once never hold the same message's predecessors (the consumer hands one
-// key's messages over one after another), and the store serialises writers of one alert.
+// Group commit for audit's ingest (ADR 0008, ADR 0017): the consumer's handler hands each
+// message's IngestItem to Write() with a completion and moves on; up to max_writers writer threads
+// of the BatchWriter's own each take everything that waits (up to max_batch items), write it in
+// one AlertStore::Write, and hand every item's result to its completion. Items that arrive while
+// batches are being written form the next one, so the batch grows with the load and the linger
+// is a commit's time: a lone item is written at once by an idle writer. Within a batch items keep
+// their order of arrival; two batches written at once never hold the same message's
+// predecessors (the consumer hands one key's next message over only once the one before it
+// completed), and the store serialises writers of one alert. The thread count is max_writers,
+// however many items wait.
 //
 // A failed batch fails every item in it with the store's error (nothing of it was written), so
 // each handler answers its message as the consumer contract says (retry). When the database
@@ -17,8 +19,11 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <optional>
+#include <stop_token>
+#include <thread>
+#include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "services/audit/alert_store.h"
 
@@ -27,42 +32,49 @@ namespace klaxon::audit {
 struct BatchWriterOptions {
   // Items written in one transaction at most (KLAXON_AUDIT_BATCH_SIZE).
   size_t max_batch = 1000;
-  // Batches written at once at most (KLAXON_AUDIT_BATCH_WRITERS): a second one is prepared and
-  // sent while the first commits.
+  // Batches written at once at most, i.e. writer threads (KLAXON_AUDIT_BATCH_WRITERS): a second
+  // one is prepared and sent while the first commits.
   int max_writers = 1;
 };
 
+// Receives an item's result: once its batch committed, or the error that failed it. Called
+// exactly once, on a writer thread; it must not block, or it holds up the next batch.
+using WriteDone = absl::AnyInvocable<void(absl::StatusOr<IngestResult>) &&>;
+
 class BatchWriter {
  public:
-  // `store` is borrowed and must outlive the writer.
+  // `store` is borrowed and must outlive the writer. Starts the writer threads.
   BatchWriter(AlertStore& store, BatchWriterOptions options);
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+  // Writes what still waits, then joins the writer threads.
+  ~BatchWriter();
 
-  // Writes `item` in the next batch and returns its result once that batch committed, or the
-  // error that failed it. Thread-safe; blocks.
-  absl::StatusOr<IngestResult> Write(IngestItem item);
+  // Queues `item` for the next batch; `done` gets its result. Thread-safe; never blocks.
+  void Write(IngestItem item, WriteDone done);
 
-  // Items waiting for the next batch (not the one being written).
+  // Items waiting for the next batch (not the ones being written).
   size_t waiting() const;
 
  private:
-  // One handler's item. Each waits on a condition of its own, so a finished batch wakes only
-  // its own handlers and the one that writes next, not every handler of the consumer's pool.
-  struct Waiter {
+  struct Pending {
     IngestItem item;
-    std::optional<absl::StatusOr<IngestResult>> result{};
-    std::condition_variable woken{};  // result set, or this handler may write the next batch
+    WriteDone done;
   };
 
-  // Writes `batch` (no lock held) and hands each waiter its result.
-  void WriteBatch(const std::vector<Waiter*>& batch);
-  // Sets `waiter`'s result and wakes it; mutex_ held.
-  static void Answer(Waiter& waiter, absl::StatusOr<IngestResult> result);
+  // A writer thread: takes the next batch as soon as there is one, until stopped with nothing
+  // left.
+  void Work(std::stop_token stop);
+  // Writes `batch` (no lock held) and hands each item its result.
+  void WriteBatch(std::vector<Pending> batch);
 
   AlertStore& store_;
   const BatchWriterOptions options_;
   mutable std::mutex mutex_;
-  std::deque<Waiter*> waiting_;  // guarded by mutex_
-  int writers_ = 0;              // batches being written; guarded by mutex_
+  std::condition_variable_any arrived_;  // an item waits, or the writers stop
+  std::deque<Pending> waiting_;          // guarded by mutex_
+  // Last: the threads stop (and drain waiting_) before the members they use are destroyed.
+  std::vector<std::jthread> writers_;
 };
 
 }  // namespace klaxon::audit

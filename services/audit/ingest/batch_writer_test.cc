@@ -1,8 +1,10 @@
 #include "services/audit/ingest/batch_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -92,40 +94,83 @@ IngestItem Accepted(int n) {
   return testing::EventItem(std::move(event));
 }
 
+// Each item's result, as its completion hands it over (on a writer thread).
+class Results {
+ public:
+  WriteDone For(int n) {
+    return [this, n](absl::StatusOr<IngestResult> result) {
+      std::lock_guard lock(mutex_);
+      results_.at(static_cast<size_t>(n)) = std::move(result);
+      threads_.push_back(std::this_thread::get_id());
+    };
+  }
+  // Waits until items 0..last all have their result.
+  bool WaitThrough(int last) {
+    return PollUntil([&] {
+      std::lock_guard lock(mutex_);
+      return std::all_of(results_.begin(), results_.begin() + last + 1,
+                         [](const auto& result) { return result.has_value(); });
+    });
+  }
+  absl::StatusOr<IngestResult> at(int n) {
+    std::lock_guard lock(mutex_);
+    return results_.at(static_cast<size_t>(n)).value_or(absl::UnknownError("no result"));
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lock(mutex_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::array<std::optional<absl::StatusOr<IngestResult>>, 8> results_;
+  std::vector<std::thread::id> threads_;
+};
+
 class BatchWriterTest : public ::testing::Test {
  protected:
-  // Starts a writer of item 0, which blocks in the store, then `count` more writers in order,
-  // each once the previous one waits; returns when all of them wait behind the first batch.
+  // Writes item 0, whose batch blocks in the store, then `count` more items, which wait behind
+  // it; returns once all of them wait.
   void LineUp(int count) {
-    threads_.emplace_back([this] { results_[0] = writer_.Write(Accepted(0)); });
+    writer_.Write(Accepted(0), results_.For(0));
     ASSERT_TRUE(PollUntil([&] { return store_.writes_started() == 1; }));
-    for (int n = 1; n <= count; ++n) {
-      threads_.emplace_back(
-          [this, n] { results_[static_cast<size_t>(n)] = writer_.Write(Accepted(n)); });
-      ASSERT_TRUE(PollUntil([&] { return writer_.waiting() == static_cast<size_t>(n); }));
-    }
+    for (int n = 1; n <= count; ++n) writer_.Write(Accepted(n), results_.For(n));
+    EXPECT_EQ(writer_.waiting(), static_cast<size_t>(count));
+    last_ = count;
   }
 
   void Finish() {
     store_.Open();
-    for (std::thread& thread : threads_) thread.join();
-    threads_.clear();
+    ASSERT_TRUE(results_.WaitThrough(last_));
   }
 
   FakeAlertStore fake_;
   GatedStore store_{fake_};
   BatchWriter writer_{store_, {.max_batch = 3}};
-  std::vector<std::thread> threads_;
-  // One slot per item, each written by its own thread only.
-  std::array<absl::StatusOr<IngestResult>, 8> results_;
+  Results results_;
+  int last_ = 0;
 };
 
 TEST_F(BatchWriterTest, LoneItemIsWrittenAtOnce) {
   store_.Open();
-  absl::StatusOr<IngestResult> result = writer_.Write(Accepted(1));
+  writer_.Write(Accepted(1), results_.For(1));
+  ASSERT_TRUE(
+      PollUntil([&] { return results_.at(1).status().code() != absl::StatusCode::kUnknown; }));
+  absl::StatusOr<IngestResult> result = results_.at(1);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->advanced->status, klaxon::types::v1::ALERT_STATUS_SENT);
   EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:1")));
+}
+
+TEST_F(BatchWriterTest, WriteReturnsBeforeTheBatchCommitsAndCompletesOnAWriterThread) {
+  // The store holds the batch, yet Write() returned: the caller's thread is not held.
+  writer_.Write(Accepted(0), results_.For(0));
+  ASSERT_TRUE(PollUntil([&] { return store_.writes_started() == 1; }));
+  EXPECT_EQ(results_.at(0).status().code(), absl::StatusCode::kUnknown);
+  Finish();
+  EXPECT_TRUE(results_.at(0).ok());
+  ASSERT_EQ(results_.threads().size(), 1u);
+  EXPECT_NE(results_.threads()[0], std::this_thread::get_id());
 }
 
 TEST_F(BatchWriterTest, ItemsArrivingDuringAWriteFormTheNextBatchInArrivalOrder) {
@@ -133,7 +178,7 @@ TEST_F(BatchWriterTest, ItemsArrivingDuringAWriteFormTheNextBatchInArrivalOrder)
   Finish();
   EXPECT_THAT(store_.batches(), ElementsAre(ElementsAre("outcome:0"),
                                             ElementsAre("outcome:1", "outcome:2", "outcome:3")));
-  for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(static_cast<size_t>(n)).ok()) << n;
+  for (int n = 0; n <= 3; ++n) EXPECT_TRUE(results_.at(n).ok()) << n;
   EXPECT_EQ(fake_.Events().size(), 4);
 }
 
@@ -145,14 +190,13 @@ TEST_F(BatchWriterTest, BatchNeverExceedsMaxBatch) {
   EXPECT_EQ(store_.batches()[2].size(), 2);
 }
 
-TEST_F(BatchWriterTest, FailedBatchFailsEveryWaiterAndStoresNothingOfIt) {
+TEST_F(BatchWriterTest, FailedBatchFailsEveryItemAndStoresNothingOfIt) {
   store_.FailAfterFirst(absl::UnavailableError("Postgres is unreachable"));
   LineUp(3);
   Finish();
-  EXPECT_TRUE(results_.at(static_cast<size_t>(0)).ok());
+  EXPECT_TRUE(results_.at(0).ok());
   for (int n = 1; n <= 3; ++n) {
-    EXPECT_EQ(results_.at(static_cast<size_t>(n)).status().code(), absl::StatusCode::kUnavailable)
-        << n;
+    EXPECT_EQ(results_.at(n).status().code(), absl::StatusCode::kUnavailable) << n;
   }
   EXPECT_EQ(fake_.Events().size(), 1);
 }
@@ -161,10 +205,9 @@ TEST_F(BatchWriterTest, RefusedValueFailsOnlyItsOwnItem) {
   store_.Refuse("outcome:2");
   LineUp(3);
   Finish();
-  EXPECT_TRUE(results_.at(static_cast<size_t>(1)).ok());
-  EXPECT_EQ(results_.at(static_cast<size_t>(2)).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(results_.at(static_cast<size_t>(3)).ok());
+  EXPECT_TRUE(results_.at(1).ok());
+  EXPECT_EQ(results_.at(2).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results_.at(3).ok());
   EXPECT_EQ(fake_.Events().size(), 3);
 }
 
@@ -172,17 +215,29 @@ TEST(BatchWriterWritersTest, SecondWriterWritesWhileTheFirstBatchCommits) {
   FakeAlertStore fake;
   GatedStore store(fake);
   BatchWriter writer(store, {.max_batch = 3, .max_writers = 2});
-  std::vector<std::thread> threads;
+  Results results;
   for (int n = 0; n < 2; ++n) {
-    threads.emplace_back([&, n] { EXPECT_TRUE(writer.Write(Accepted(n)).ok()); });
+    writer.Write(Accepted(n), results.For(n));
     ASSERT_TRUE(PollUntil([&] { return store.writes_started() == n + 1; }));
   }
   // Both batches are in the store at once; a third item waits for one of them.
-  threads.emplace_back([&] { EXPECT_TRUE(writer.Write(Accepted(2)).ok()); });
-  ASSERT_TRUE(PollUntil([&] { return writer.waiting() == 1; }));
+  writer.Write(Accepted(2), results.For(2));
+  EXPECT_EQ(writer.waiting(), 1u);
   store.Open();
-  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(results.WaitThrough(2));
+  for (int n = 0; n <= 2; ++n) EXPECT_TRUE(results.at(n).ok()) << n;
   EXPECT_EQ(store.batches().size(), 3);
+}
+
+TEST(BatchWriterWritersTest, DestructionWritesWhatStillWaits) {
+  FakeAlertStore fake;
+  Results results;
+  {
+    BatchWriter writer(fake, {.max_batch = 2, .max_writers = 1});
+    for (int n = 0; n < 5; ++n) writer.Write(Accepted(n), results.For(n));
+  }
+  for (int n = 0; n < 5; ++n) EXPECT_TRUE(results.at(n).ok()) << n;
+  EXPECT_EQ(fake.Events().size(), 5);
 }
 
 }  // namespace

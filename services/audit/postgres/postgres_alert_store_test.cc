@@ -14,6 +14,7 @@
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
+#include "common/messaging/testing/handle_and_wait.h"
 #include "common/pg/conninfo.h"
 #include "common/pg/migrations.h"
 #include "common/pg/testing/temporary_database.h"
@@ -389,12 +390,11 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     request.mutable_header()->set_attempt(attempt);
     request.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000);
     transit_.Seal(request, kRecipient, kText);
-    ASSERT_TRUE(handler_
-                    ->Handle({.topic = topics_.sms_requests,
-                              .partition = 0,
-                              .offset = offset,
-                              .key = alert_id,
-                              .value = request.SerializeAsString()})
+    ASSERT_TRUE(messaging::testing::HandleAndWait(*handler_, {.topic = topics_.sms_requests,
+                                                              .partition = 0,
+                                                              .offset = offset,
+                                                              .key = alert_id,
+                                                              .value = request.SerializeAsString()})
                     .ok());
   }
 
@@ -482,11 +482,10 @@ TEST_F(PostgresWritePathTest, PersonalColumnsHoldNoPlaintext) {
   inbound.set_dedupe_key("sid:SMin:received:0");
   inbound.mutable_inbound_message()->set_message_sid("SMin");
   transit_.Seal(*inbound.mutable_inbound_message(), kRecipient, "call Ana on 4155550100");
-  ASSERT_TRUE(handler_
-                  ->Handle({.topic = topics_.twilio_events,
-                            .partition = 0,
-                            .offset = 0,
-                            .value = inbound.SerializeAsString()})
+  ASSERT_TRUE(messaging::testing::HandleAndWait(*handler_, {.topic = topics_.twilio_events,
+                                                            .partition = 0,
+                                                            .offset = 0,
+                                                            .value = inbound.SerializeAsString()})
                   .ok());
   ASSERT_EQ(Count("SELECT count(*) FROM audit_events WHERE personal_ciphertext IS NOT NULL"), 1);
   ASSERT_EQ(Count("SELECT count(*) FROM data_keys"), 2);
