@@ -18,11 +18,6 @@ constexpr char kEmptyTwiml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Respo
 // How long a claimed callback stays claimed if this process dies mid-publish: past the publish
 // timeout, so a live publish is never doubled, and short, so Twilio's retry is not refused long.
 constexpr absl::Duration kClaimMargin = absl::Seconds(5);
-// How much longer than the publish timeout (which is also librdkafka's message.timeout.ms, see
-// main.cc) a callback waits for its delivery report. librdkafka looks for timed-out messages once
-// a second, so within this grace the report, not the wait, says whether the event may have been
-// written; below kClaimMargin, so the claim outlives the wait.
-constexpr absl::Duration kReportGrace = absl::Milliseconds(1500);
 
 std::string Lowercase(std::string_view text) {
   std::string lower(text);
@@ -229,18 +224,11 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
   const absl::Status published = publisher_.Publish({.topic = options_.topic,
                                                      .key = webhook->partition_key,
                                                      .value = webhook->event.SerializeAsString()},
-                                                    options_.publish_timeout + kReportGrace);
-  if (absl::IsDeadlineExceeded(published) && IsStatusRoute(*route)) {
-    // The event may be on the topic (librdkafka sent it and heard no answer). Publishing Twilio's
-    // retry could write it twice, so it is kept as published; if it never landed, the loss noted
-    // here makes the status checks read the status from Twilio.
-    dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window).IgnoreError();
-    return lost("kafka_outcome_unknown", published);
-  }
+                                                    options_.publish_timeout);
   if (!published.ok()) {
     // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
-    // An inbound message or key press whose outcome is unknown is released too: no status check
-    // could recover it, so a second copy (dropped downstream by its dedupe key) is the safe side.
+    // Also when Kafka may have written it (kDeadlineExceeded): a second copy, dropped downstream
+    // by its dedupe key, is the price of never losing a callback (docs/adr/0006).
     dedupe_.Release(dedupe_keys).IgnoreError();
     return lost("kafka_unavailable", published);
   }

@@ -5,9 +5,7 @@
 // (400), dedupe (a replay is acknowledged without a second event), publish to Kafka and only
 // then the 2xx (503 with Retry-After when Kafka or Redis cannot take it in time). For the
 // workers' status checks (docs/adr/0014) it records each final status made durable, and notes a
-// possible loss whenever it refuses a signed status callback with 503. A status callback whose
-// publish outcome is unknown (it may be on the topic) is kept as published, so Twilio's retry
-// never writes it twice; the loss noted for it lets the status check recover it if it never landed.
+// possible loss whenever it refuses a signed status callback with 503.
 // Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
 
 #include <string>
@@ -38,8 +36,6 @@ struct WebhookOptions {
   TrustedProxies trusted_proxies{};
   std::vector<std::string> auth_tokens{};  // primary first; any one may have signed
   std::string topic{};                     // klaxon.twilio.events, prefixed
-  // librdkafka's message.timeout.ms; a callback waits that long for its delivery report, plus
-  // librdkafka's own scan interval.
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration dedupe_window = absl::Hours(48);
   size_t max_body_bytes = 64 * 1024;

@@ -1,7 +1,11 @@
 // Kafka stopped: status callbacks get 503 and nothing is acknowledged that Kafka did not keep;
 // Kafka back: Twilio's retry of the same callbacks (same idempotency tokens) succeeds and every
-// event is on the topic exactly once. One ingress lives through two outages, the broker killed
-// (kill -9) and then stopped (SIGTERM), as a long-running one would.
+// event is on the topic. One ingress lives through two outages, the broker killed (kill -9) and
+// then stopped (SIGTERM), as a long-running one would.
+//
+// What the topic may hold twice is only what ADR 0006 allows: a callback refused with 503 whose
+// publish Kafka may have written after all (librdkafka sent it and heard no answer). A callback
+// acknowledged with 2xx is on the topic exactly once, and a replay of it adds nothing.
 //
 // The broker must be stopped and restarted, so it is not the shared one of the test stack: the
 // test formats and runs a single-node broker of its own with scripts/kafka.sh (Kafka's jars from
@@ -142,9 +146,11 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
   }
 
   // The broker goes away as `outage` says while `during` are sent at once: each is answered 503,
-  // never 2xx. Once it is back (with the `kept` events acknowledged so far and no more), Twilio's
-  // retries of `during` are answered 204.
-  void GoThroughOutage(Outage outage, std::span<const WebhookRequest> during, int64_t kept) {
+  // never 2xx. Once it is back (with every event kept so far), Twilio's retries of `during` are
+  // answered 204.
+  void GoThroughOutage(Outage outage, std::span<const WebhookRequest> during) {
+    const absl::StatusOr<int64_t> kept = topic_->EndOffset();
+    ASSERT_TRUE(kept.ok()) << kept.status();
     ASSERT_NO_FATAL_FAILURE(kafka_.End(outage));
     std::vector<std::future<HttpResponse>> answers;
     const absl::Time sent = absl::Now();
@@ -162,9 +168,12 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
     ASSERT_TRUE(ingress_.Running()) << "ingress died while Kafka was down:\n" << ingress_.Log();
 
     ASSERT_NO_FATAL_FAILURE(kafka_.Run());
-    // What was kept survived the outage, and what was answered 503 was not published after all.
+    // What was kept survived the outage. A callback answered 503 is there only if Kafka wrote it
+    // after all.
     const absl::StatusOr<int64_t> end = topic_->EndOffset();
-    EXPECT_EQ(end.value_or(-1), kept) << end.status();
+    ASSERT_TRUE(end.ok()) << end.status();
+    EXPECT_GE(*end, *kept);
+    EXPECT_LE(*end, *kept + static_cast<int64_t>(during.size()));
     // Twilio retries each callback unchanged. Until ingress's producer has reconnected
     // (librdkafka backs off up to 10 s between attempts) a retry may still get 503, nothing else.
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
@@ -185,7 +194,7 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
   Ingress ingress_;
 };
 
-TEST_F(WebhookKafkaOutageRedisTest, CallbacksGet503WhileKafkaIsDownAndRetriesLandExactlyOnce) {
+TEST_F(WebhookKafkaOutageRedisTest, CallbacksGet503WhileKafkaIsDownAndEveryOneLands) {
   constexpr size_t kPerPhase = 3;
   std::vector<WebhookRequest> callbacks;
   for (size_t n = 1; n <= 3 * kPerPhase; ++n) callbacks.push_back(StatusCallback(n));
@@ -198,13 +207,12 @@ TEST_F(WebhookKafkaOutageRedisTest, CallbacksGet503WhileKafkaIsDownAndRetriesLan
   ASSERT_EQ(topic_->EndOffset().value_or(-1), static_cast<int64_t>(kPerPhase));
   {
     SCOPED_TRACE("broker killed");
-    ASSERT_NO_FATAL_FAILURE(
-        GoThroughOutage(Outage::kKilled, all.subspan(kPerPhase, kPerPhase), kPerPhase));
+    ASSERT_NO_FATAL_FAILURE(GoThroughOutage(Outage::kKilled, all.subspan(kPerPhase, kPerPhase)));
   }
   {
     SCOPED_TRACE("broker stopped");
     ASSERT_NO_FATAL_FAILURE(
-        GoThroughOutage(Outage::kStopped, all.subspan(2 * kPerPhase, kPerPhase), 2 * kPerPhase));
+        GoThroughOutage(Outage::kStopped, all.subspan(2 * kPerPhase, kPerPhase)));
   }
   // A replay of a callback acknowledged before the outages is acknowledged and adds nothing.
   const HttpResponse replay = ingress_.Send(callbacks[0]);
@@ -214,11 +222,17 @@ TEST_F(WebhookKafkaOutageRedisTest, CallbacksGet503WhileKafkaIsDownAndRetriesLan
   ASSERT_TRUE(published.ok()) << published.status();
   std::multiset<std::string> dedupe_keys;
   for (const PublishedEvent& event : *published) dedupe_keys.insert(event.event.dedupe_key());
-  for (const WebhookRequest& callback : callbacks) {
-    EXPECT_EQ(dedupe_keys.count("token:" + callback.idempotency_token), 1u)
-        << callback.idempotency_token << " is not on the topic exactly once";
+  for (size_t n = 0; n < callbacks.size(); ++n) {
+    const std::string& token = callbacks[n].idempotency_token;
+    const size_t copies = dedupe_keys.count("token:" + token);
+    if (n < kPerPhase) {
+      EXPECT_EQ(copies, 1u) << token << " was acknowledged, then written again";
+    } else {
+      // Refused with 503 at first: on the topic once, or twice if Kafka wrote the refused copy.
+      EXPECT_GE(copies, 1u) << token << " was lost";
+      EXPECT_LE(copies, 2u) << token << " was written more than once per refusal";
+    }
   }
-  EXPECT_EQ(published->size(), callbacks.size());
 }
 
 }  // namespace
