@@ -21,26 +21,28 @@ std::string_view Encode(StopReason reason) {
   return kCancelled;
 }
 
-absl::StatusOr<StopReason> Decode(std::string_view value) {
+}  // namespace
+
+std::string RedisStopKey(std::string_view key_prefix, std::string_view alert_id) {
+  std::string key(key_prefix);
+  key.append("stopped:").append(alert_id);
+  return key;
+}
+
+absl::StatusOr<StopReason> ParseRedisStopValue(std::string_view value) {
   if (value == kCancelled) return StopReason::kCancelled;
   if (value == kAcknowledged) return StopReason::kAcknowledged;
   return absl::InternalError("stopped-alert record in Redis is malformed");
 }
 
-}  // namespace
-
 RedisStoppedAlerts::RedisStoppedAlerts(redis::RedisClient& redis, std::string key_prefix)
     : redis_(redis), key_prefix_(std::move(key_prefix)) {}
 
-std::string RedisStoppedAlerts::Key(std::string_view alert_id) const {
-  return absl::StrCat(key_prefix_, "stopped:", std::string(alert_id));
-}
-
 absl::StatusOr<std::optional<StopReason>> RedisStoppedAlerts::Find(std::string_view alert_id) {
-  absl::StatusOr<redis::Reply> reply = redis_.Command({"GET", Key(alert_id)});
+  absl::StatusOr<redis::Reply> reply = redis_.Command({"GET", RedisStopKey(key_prefix_, alert_id)});
   if (!reply.ok()) return reply.status();
   if (reply->type == redis::Reply::Type::kNil) return std::nullopt;
-  absl::StatusOr<StopReason> reason = Decode(reply->str);
+  absl::StatusOr<StopReason> reason = ParseRedisStopValue(reply->str);
   if (!reason.ok()) return reason.status();
   return *reason;
 }
@@ -49,11 +51,12 @@ absl::StatusOr<StopReason> RedisStoppedAlerts::Stop(std::string_view alert_id, S
                                                     absl::Duration keep_for) {
   // PX below 1 is an error in Redis; a stop that expires at once is still a stop that happened.
   const int64_t millis = std::max<int64_t>(1, absl::ToInt64Milliseconds(keep_for));
-  absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"SET", Key(alert_id), std::string(Encode(reason)), "NX", "PX", absl::StrCat(millis), "GET"});
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"SET", RedisStopKey(key_prefix_, alert_id), std::string(Encode(reason)), "NX",
+                      "PX", absl::StrCat(millis), "GET"});
   if (!reply.ok()) return reply.status();
   if (reply->type == redis::Reply::Type::kNil) return reason;  // this call stopped it
-  return Decode(reply->str);
+  return ParseRedisStopValue(reply->str);
 }
 
 }  // namespace klaxon::stopped_alerts

@@ -10,6 +10,11 @@
 
 namespace klaxon::stopped_alerts {
 
+// An alert's stop key (<prefix>stopped:<alert_id>) and how its value reads, for a script that
+// reads the stop itself (the delivery engine's RedisSendGate). kInternal for a malformed value.
+std::string RedisStopKey(std::string_view key_prefix, std::string_view alert_id);
+absl::StatusOr<StopReason> ParseRedisStopValue(std::string_view value);
+
 class RedisStoppedAlerts final : public StoppedAlerts {
  public:
   // `key_prefix` (e.g. "klaxon:") namespaces the keys; ingress and the workers must share it.
@@ -20,8 +25,6 @@ class RedisStoppedAlerts final : public StoppedAlerts {
                                   absl::Duration keep_for) override;
 
  private:
-  std::string Key(std::string_view alert_id) const;
-
   redis::RedisClient& redis_;
   const std::string key_prefix_;
 };

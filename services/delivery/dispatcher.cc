@@ -239,41 +239,50 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& reques
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& request,
                                                         const AlertPersonalData& personal) {
-  const std::string& alert_id = request.header().alert_id();
   const uint32_t attempt = request.header().attempt();
   absl::Time now = ports_.clock.Now();
+  const bool past_deadline = now >= DeadlineOf(request);
 
-  absl::StatusOr<std::optional<stopped_alerts::StopReason>> stopped = ports_.stops.Find(alert_id);
-  if (!stopped.ok()) return GiveBack(request, stopped.status());
-  if (*stopped == stopped_alerts::StopReason::kCancelled) {
+  // One step (one round trip on Redis): the stop, the opt-out and the limits, and when the slot
+  // is due at once the slot in flight and the guard too. Past the deadline only the stop is read:
+  // a stop ends the attempt as it says, anything else is dead-lettered.
+  absl::StatusOr<GateDecision> gate =
+      ports_.gate.Open(request, personal.recipient, now,
+                       {.suppression = options_.sms && !past_deadline, .reserve = !past_deadline});
+  if (!gate.ok()) return GiveBack(request, gate.status());
+  if (gate->kind == GateDecision::Kind::kStopped) {
+    if (gate->stop == stopped_alerts::StopReason::kAcknowledged) {
+      return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
+                                     absl::StrCat("the recipient acknowledged the alert; attempt ",
+                                                  attempt, " was not sent")));
+    }
     return Record(request, Outcome(DeliveryOutcome::KIND_CANCELLED,
                                    absl::StrCat("the caller cancelled the alert; attempt ", attempt,
                                                 " was not sent")));
   }
-  if (*stopped == stopped_alerts::StopReason::kAcknowledged) {
-    return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
-                                   absl::StrCat("the recipient acknowledged the alert; attempt ",
-                                                attempt, " was not sent")));
-  }
-  if (now >= DeadlineOf(request)) {
+  if (past_deadline) {
     return DeadLetter(request, "deadline",
                       absl::StrCat("the alert's time to live ran out before attempt ", attempt), 0);
   }
-  if (options_.sms) {
-    absl::StatusOr<bool> suppressed = ports_.suppressions.IsSuppressed(personal.recipient);
-    if (!suppressed.ok()) return GiveBack(request, suppressed.status());
-    if (*suppressed) {
+  switch (gate->kind) {
+    case GateDecision::Kind::kSuppressed:
       return Record(request, Outcome(DeliveryOutcome::KIND_SUPPRESSED,
                                      "the recipient opted out of SMS; Twilio was not called"));
-    }
+    case GateDecision::Kind::kDeferred:
+      return Defer(request, gate->limit.retry_at, gate->limit.limit, gate->limit.reason);
+    case GateDecision::Kind::kCleared:
+      return Send(request, personal, gate->in_flight_slot);
+    case GateDecision::Kind::kReserved:
+      break;
+    case GateDecision::Kind::kStopped:
+    case GateDecision::Kind::kUnreserved:
+      return GiveBack(request, absl::InternalError("the send gate answered what was not asked"));
   }
-  absl::StatusOr<LimitDecision> limit = ports_.limiter.Reserve(request, personal.recipient, now);
-  if (!limit.ok()) return GiveBack(request, limit.status());
-  if (limit->kind == LimitDecision::Kind::kDefer) {
-    return Defer(request, limit->retry_at, limit->limit, limit->reason);
-  }
-  // Pacing's wait, the reserved slot's and the send-time guard's, is reported once per handling.
-  const absl::Duration slot_wait = std::max(limit->send_at - now, absl::ZeroDuration());
+
+  // The slot is reserved for later, or no slot in flight or guard was free at once: wait, then
+  // take them step by step. Pacing's wait, the reserved slot's and the send-time guard's, is
+  // reported once per handling.
+  const absl::Duration slot_wait = std::max(gate->limit.send_at - now, absl::ZeroDuration());
   absl::Duration guard_wait;
   auto report_pacing_wait = [&] {
     if (slot_wait + guard_wait > absl::ZeroDuration()) {
@@ -308,10 +317,15 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     ports_.clock.SleepFor(clear->send_at - now);
   }
   report_pacing_wait();
+  return Send(request, personal, *slot);
+}
 
+absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
+                                                 const AlertPersonalData& personal,
+                                                 const std::string& in_flight_slot) {
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request, personal);
-  ports_.in_flight.Release(*slot);
+  ports_.in_flight.Release(in_flight_slot);
   ports_.observer.OnSent(request, result, ports_.clock.Now() - sent_at);
   return Conclude(request, personal, result, sent_at);
 }

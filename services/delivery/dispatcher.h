@@ -42,13 +42,13 @@
 #include "absl/time/time.h"
 #include "common/callbacks/callback_ledger.h"
 #include "common/messaging/message.h"
-#include "common/stopped_alerts/stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "services/delivery/attempt_ledger.h"
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_policy.h"
 #include "services/delivery/retry_scheduler.h"
+#include "services/delivery/send_gate.h"
 #include "services/delivery/send_limiter.h"
 #include "services/delivery/sender.h"
 #include "services/delivery/suppression_list.h"
@@ -140,10 +140,14 @@ struct DispatcherPorts {
   Sender& sender;
   messaging::Publisher& publisher;
   RetryScheduler& retries;
-  stopped_alerts::StoppedAlerts& stops;
-  SuppressionList& suppressions;
+  // The checks before a send, in one step in the common case (send_gate.h).
+  SendGate& gate;
+  // When the gate's step does not clear the send at once: the send-time guard and the slots in
+  // flight, step by step; every slot, the gate's too, is released through `in_flight`.
   SendLimiter& limiter;
   InFlightLimit& in_flight;
+  // Written on Twilio's 21610 (unsubscribed); read by the gate.
+  SuppressionList& suppressions;
   // What ingress knows of each attempt's status callbacks, asked before Twilio is (ADR 0014).
   callbacks::CallbackLedger& callbacks;
   RetryPolicy& retry_policy;
@@ -178,6 +182,10 @@ class Dispatcher final : public messaging::MessageHandler {
   // The checks and the send of an attempt the caller holds the claim of.
   absl::StatusOr<events::v1::DeliveryOutcome> SendClaimed(
       const events::v1::AlertRequested& request, const transit::AlertPersonalData& personal);
+  // Sends an attempt that passed every check, holding `in_flight_slot`, and concludes it.
+  absl::StatusOr<events::v1::DeliveryOutcome> Send(const events::v1::AlertRequested& request,
+                                                   const transit::AlertPersonalData& personal,
+                                                   const std::string& in_flight_slot);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
                                                        const transit::AlertPersonalData& personal,
                                                        const SendResult& result,

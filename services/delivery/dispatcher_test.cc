@@ -19,6 +19,7 @@
 #include "services/delivery/dispatcher_test_ports.h"
 #include "services/delivery/in_memory_attempt_ledger.h"
 #include "services/delivery/in_memory_send_limiter.h"
+#include "services/delivery/stepwise_send_gate.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -143,10 +144,10 @@ class DispatcherTest : public ::testing::Test {
                      .sender = sender_,
                      .publisher = publisher_,
                      .retries = retries_,
-                     .stops = stops_,
-                     .suppressions = suppressions_,
+                     .gate = gate_,
                      .limiter = limiter_,
                      .in_flight = in_flight_,
+                     .suppressions = suppressions_,
                      .callbacks = callbacks_,
                      .retry_policy = policy_,
                      .observer = observer_,
@@ -186,18 +187,20 @@ class DispatcherTest : public ::testing::Test {
     return event.outcome();
   }
 
-  // A dispatcher like dispatcher_ but on `limiter`.
-  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter) {
+  // A dispatcher like dispatcher_ but on `limiter` and `in_flight`.
+  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter, InFlightLimit& in_flight) {
+    SendGate& gate = *other_gates_.emplace_back(
+        std::make_unique<StepwiseSendGate>(stops_, suppressions_, limiter, in_flight));
     return std::make_unique<Dispatcher>(
         DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
         DispatcherPorts{.ledger = ledger_,
                         .sender = sender_,
                         .publisher = publisher_,
                         .retries = retries_,
-                        .stops = stops_,
-                        .suppressions = suppressions_,
+                        .gate = gate,
                         .limiter = limiter,
-                        .in_flight = in_flight_,
+                        .in_flight = in_flight,
+                        .suppressions = suppressions_,
                         .callbacks = callbacks_,
                         .retry_policy = policy_,
                         .observer = observer_,
@@ -224,6 +227,8 @@ class DispatcherTest : public ::testing::Test {
   InMemorySuppressionList suppressions_;
   ScriptedSendLimiter limiter_;
   InMemoryInFlightLimit in_flight_;
+  StepwiseSendGate gate_{stops_, suppressions_, limiter_, in_flight_};
+  std::vector<std::unique_ptr<StepwiseSendGate>> other_gates_;  // DispatcherOn's
   callbacks::InMemoryCallbackLedger callbacks_;
   RetryPolicy policy_;
   RecordingObserver observer_;
@@ -251,6 +256,14 @@ TEST_F(DispatcherTest, AcceptanceReportsTimeSinceSendAlert) {
 TEST_F(DispatcherTest, InFlightSlotIsReleasedAfterTheSend) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(in_flight_.in_flight(), 0);
+}
+
+TEST_F(DispatcherTest, SendClearedByTheGateIsSentWithoutAskingTheGuardAgain) {
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_THAT(limiter_.guard_waits(), ::testing::ElementsAre(absl::ZeroDuration()));
+  EXPECT_TRUE(clock_.sleeps().empty());
+  EXPECT_TRUE(observer_.pacing_waits.empty());
 }
 
 TEST_F(DispatcherTest, RedeliveredRequestRepublishesWithoutSendingAgain) {
@@ -338,10 +351,10 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
                       .sender = sender_,
                       .publisher = publisher_,
                       .retries = retries_,
-                      .stops = stops_,
-                      .suppressions = suppressions_,
+                      .gate = gate_,
                       .limiter = limiter_,
                       .in_flight = in_flight_,
+                      .suppressions = suppressions_,
                       .callbacks = callbacks_,
                       .retry_policy = policy_,
                       .observer = observer_,
@@ -505,6 +518,21 @@ TEST_F(DispatcherTest, PastTheDeadlineGoesToTheDlqWithoutSending) {
   EXPECT_THAT(outcome.reason(), HasSubstr("time to live"));
 }
 
+TEST_F(DispatcherTest, PastTheDeadlineTheLimitsAreNotAskedAndTheStopStillHolds) {
+  clock_.SleepFor(absl::Hours(2));
+  limiter_.Decide({.kind = LimitDecision::Kind::kDefer,
+                   .retry_at = start_ + absl::Hours(3),
+                   .limit = "recipient_1h",
+                   .reason = "recipient limit 11 per hour"});
+  ASSERT_TRUE(suppressions_.Suppress("+14155552671", start_).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+}
+
 TEST_F(DispatcherTest, DlqUnavailableHandsBack) {
   clock_.SleepFor(absl::Hours(2));
   publisher_.FailWith(absl::UnavailableError("broker down"));
@@ -565,7 +593,7 @@ const SendLimits kFivePerSecond{.channel = "sms",
 
 TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
-  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
   }
@@ -577,7 +605,7 @@ TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
 
 TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
-  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
   // The second send's thread wakes 50 ms after its slot (208 ms): it leaves at 258 ms, and the
   // sends at 416, 624, 832 and 1040 ms keep their slots. The one reserved for 1248 ms would make
   // six in [258 ms, 1258 ms); it waits until 258 ms + 1020 ms instead.
@@ -596,20 +624,29 @@ TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
   EXPECT_EQ(observer_.pacing_waits.back(), absl::Milliseconds(208 + 30));
 }
 
+// The gate's step asks the guard first (a slot due at once); when it holds the send back, the
+// dispatcher takes the slot in flight and asks the guard step by step.
+void HoldAtTheGatesStep(ScriptedSendLimiter& limiter, absl::Time now) {
+  limiter.GuardAnswers(
+      LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now + absl::Milliseconds(1)});
+}
+
 TEST_F(DispatcherTest, GuardIsAskedAgainAfterItsWaitWithTheWaitSoFar) {
+  HoldAtTheGatesStep(limiter_, start_);
   limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
                                       .send_at = start_ + absl::Milliseconds(30)});
   limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kSend,
                                       .send_at = start_ + absl::Milliseconds(45)});
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 1);
-  EXPECT_THAT(
-      limiter_.guard_waits(),
-      ::testing::ElementsAre(absl::ZeroDuration(), absl::Milliseconds(30), absl::Milliseconds(45)));
+  EXPECT_THAT(limiter_.guard_waits(),
+              ::testing::ElementsAre(absl::ZeroDuration(), absl::ZeroDuration(),
+                                     absl::Milliseconds(30), absl::Milliseconds(45)));
   EXPECT_THAT(observer_.pacing_waits, ::testing::ElementsAre(absl::Milliseconds(45)));
 }
 
 TEST_F(DispatcherTest, GuardWaitPastMaxWaitDefersWithThePacingReasonAndFreesTheSlotInFlight) {
+  HoldAtTheGatesStep(limiter_, start_);
   limiter_.GuardAnswers(
       LimitDecision{.kind = LimitDecision::Kind::kDefer,
                     .retry_at = start_ + absl::Seconds(1),
@@ -631,6 +668,7 @@ TEST_F(DispatcherTest, GuardWaitPastMaxWaitDefersWithThePacingReasonAndFreesTheS
 }
 
 TEST_F(DispatcherTest, GuardUnreadableHandsBackWithoutSending) {
+  HoldAtTheGatesStep(limiter_, start_);
   limiter_.GuardAnswers(absl::UnavailableError("redis down"));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(sender_.calls, 0);
@@ -642,21 +680,8 @@ TEST_F(DispatcherTest, GuardUnreadableHandsBackWithoutSending) {
 
 TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
   InMemoryInFlightLimit full(0);
-  Dispatcher dispatcher({.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
-                        {.ledger = ledger_,
-                         .sender = sender_,
-                         .publisher = publisher_,
-                         .retries = retries_,
-                         .stops = stops_,
-                         .suppressions = suppressions_,
-                         .limiter = limiter_,
-                         .in_flight = full,
-                         .callbacks = callbacks_,
-                         .retry_policy = policy_,
-                         .observer = observer_,
-                         .clock = clock_,
-                         .transit = transit_.cipher()});
-  ASSERT_TRUE(dispatcher.Handle(Request()).ok());
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter_, full);
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 0);
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 1u);

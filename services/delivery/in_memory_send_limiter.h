@@ -1,7 +1,8 @@
 #pragma once
-// SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher).
-// It follows the same rules as RedisSendLimiter (SendLimits: strict spacing per sender,
-// recipient windows, deferral past max_wait, the send-time guard) on the caller's clock.
+// SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher,
+// through StepwiseSendGate). It follows the same rules as RedisSendLimiter (SendLimits: strict
+// spacing per sender, recipient windows, deferral past max_wait, the send-time guard) on the
+// caller's clock.
 
 #include <algorithm>
 #include <map>

@@ -4,19 +4,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/delivery/redis_limit_scripts.h"
 
 namespace klaxon::delivery {
 namespace {
 
 // KEYS[1] the slots; ARGV: limit, lease (ms), slot id. Returns 1 when the slot was taken.
-constexpr char kAcquireScript[] = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], string.format('%.0f', now + lease), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease * 2))
+constexpr char kAcquireBody[] = R"lua(
+local now_ms = math.floor(now_us() / 1000)
+if not lease_free(KEYS[1], now_ms, tonumber(ARGV[1])) then return 0 end
+lease_take(KEYS[1], now_ms, tonumber(ARGV[2]), ARGV[3])
 return 1
 )lua";
 
@@ -27,21 +24,31 @@ RedisInFlightLimit::RedisInFlightLimit(redis::RedisClient& redis, RedisInFlightO
     : redis_(redis),
       options_(std::move(options)),
       clock_(clock),
-      key_(absl::StrCat(options_.key_prefix, "limits:twilio_in_flight")) {}
+      key_(absl::StrCat(options_.key_prefix, "limits:twilio_in_flight")),
+      acquire_script_(absl::StrCat(redis_lua::kPrelude, redis_lua::kLease, kAcquireBody)) {}
+
+RedisInFlightLimit::Lease RedisInFlightLimit::NewLease() {
+  return {.key = key_,
+          .slot = absl::StrCat(options_.owner, "#", next_slot_.fetch_add(1)),
+          .limit = absl::StrCat(options_.limit),
+          .lease_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.lease))};
+}
+
+void RedisInFlightLimit::Adopt() {
+  if (options_.in_flight != nullptr) options_.in_flight->Increment();
+}
 
 absl::StatusOr<std::string> RedisInFlightLimit::Acquire(absl::Duration wait) {
-  const std::string slot = absl::StrCat(options_.owner, "#", next_slot_.fetch_add(1));
-  const std::string lease = absl::StrCat(absl::ToInt64Milliseconds(options_.lease));
-  const std::string limit = absl::StrCat(options_.limit);
+  const Lease lease = NewLease();
   const absl::Time deadline = clock_.Now() + wait;
   absl::Duration pause = options_.first_poll;
   while (true) {
-    absl::StatusOr<redis::Reply> taken =
-        redis_.Command({"EVAL", kAcquireScript, "1", key_, limit, lease, slot});
+    absl::StatusOr<redis::Reply> taken = redis_.Command(
+        {"EVAL", acquire_script_, "1", lease.key, lease.limit, lease.lease_ms, lease.slot});
     if (!taken.ok()) return taken.status();
     if (taken->type == redis::Reply::Type::kInteger && taken->integer == 1) {
-      if (options_.in_flight != nullptr) options_.in_flight->Increment();
-      return slot;
+      Adopt();
+      return lease.slot;
     }
     const absl::Duration left = deadline - clock_.Now();
     if (left <= absl::ZeroDuration()) {

@@ -2,9 +2,10 @@
 // InFlightLimit on Redis, so the bound on requests in flight to Twilio holds for every worker
 // replica of every channel together (the account's concurrency is one). The slots are a sorted
 // set of slot ids scored by lease expiry: taking one drops expired leases and adds ours when
-// fewer than `limit` remain, in one Lua script on Redis's clock. A holder that died without
-// Release loses its slot when the lease runs out, so the lease must outlast the longest REST
-// call (twice the Twilio timeout by default).
+// fewer than `limit` remain, in one Lua script on Redis's clock (redis_limit_scripts.h, shared
+// with RedisSendGate, which takes a slot in its own script through NewLease and Adopt). A holder
+// that died without Release loses its slot when the lease runs out, so the lease must outlast the
+// longest REST call (twice the Twilio timeout by default).
 //
 // Waiting polls with a short, growing pause: the wait is rare (only at the bound) and short, and
 // a poll costs one round trip.
@@ -38,11 +39,24 @@ class RedisInFlightLimit final : public InFlightLimit {
   absl::StatusOr<std::string> Acquire(absl::Duration wait) override;
   void Release(const std::string& slot) override;
 
+  // For a script that takes a slot itself: the slots' key, a fresh slot id, and the lease_free()
+  // and lease_take() arguments (limit, lease in ms). Adopt() once the script took the slot, so the
+  // gauge counts it until Release.
+  struct Lease {
+    std::string key;
+    std::string slot;
+    std::string limit;
+    std::string lease_ms;
+  };
+  Lease NewLease();
+  void Adopt();
+
  private:
   redis::RedisClient& redis_;
   const RedisInFlightOptions options_;
   timing::Clock& clock_;
   const std::string key_;
+  const std::string acquire_script_;
   std::atomic<uint64_t> next_slot_{0};
 };
 

@@ -7,8 +7,9 @@
 namespace klaxon::delivery {
 namespace {
 
-// Values: "<1 suppressed | 0 lifted>:<unix ms of the change>". A change as old as the stored one
-// still applies, so of two changes at the same millisecond the one applied last holds.
+// Values: "<1 suppressed | 0 lifted>:<unix ms of the change>" (kRedisSuppressedValuePrefix). A
+// change as old as the stored one still applies, so of two changes at the same millisecond the one
+// applied last holds.
 constexpr char kApplyScript[] = R"lua(
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -25,14 +26,19 @@ RedisSuppressionList::RedisSuppressionList(redis::RedisClient& redis, std::strin
                                            log::PhoneRedactor redactor)
     : redis_(redis), key_prefix_(std::move(key_prefix)), redactor_(std::move(redactor)) {}
 
-std::string RedisSuppressionList::Key(std::string_view recipient) const {
-  return absl::StrCat(key_prefix_, "suppression:", redactor_.Token(recipient));
+std::string RedisSuppressionKey(std::string_view key_prefix, const log::PhoneRedactor& redactor,
+                                std::string_view recipient) {
+  std::string key(key_prefix);
+  key.append("suppression:").append(redactor.Token(recipient));
+  return key;
 }
 
 absl::StatusOr<bool> RedisSuppressionList::IsSuppressed(std::string_view recipient) {
-  absl::StatusOr<redis::Reply> reply = redis_.Command({"GET", Key(recipient)});
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"GET", RedisSuppressionKey(key_prefix_, redactor_, recipient)});
   if (!reply.ok()) return reply.status();
-  return reply->type == redis::Reply::Type::kString && reply->str.starts_with("1:");
+  return reply->type == redis::Reply::Type::kString &&
+         reply->str.starts_with(kRedisSuppressedValuePrefix);
 }
 
 absl::Status RedisSuppressionList::Suppress(std::string_view recipient, absl::Time at) {
@@ -46,8 +52,8 @@ absl::Status RedisSuppressionList::Lift(std::string_view recipient, absl::Time a
 absl::Status RedisSuppressionList::Apply(std::string_view recipient, bool suppressed,
                                          absl::Time at) {
   return redis_
-      .Command({"EVAL", kApplyScript, "1", Key(recipient), suppressed ? "1" : "0",
-                absl::StrCat(absl::ToUnixMillis(at))})
+      .Command({"EVAL", kApplyScript, "1", RedisSuppressionKey(key_prefix_, redactor_, recipient),
+                suppressed ? "1" : "0", absl::StrCat(absl::ToUnixMillis(at))})
       .status();
 }
 

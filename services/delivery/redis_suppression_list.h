@@ -5,12 +5,19 @@
 // one, so replicas consuming STOP and START out of order agree on the recipient's latest wish.
 
 #include <string>
+#include <string_view>
 
 #include "common/log/log.h"
 #include "common/redis/redis_client.h"
 #include "services/delivery/suppression_list.h"
 
 namespace klaxon::delivery {
+
+// A recipient's key (<prefix>suppression:<token>) and the start of a value that says the
+// recipient is suppressed, for a script that reads the entry itself (RedisSendGate).
+std::string RedisSuppressionKey(std::string_view key_prefix, const log::PhoneRedactor& redactor,
+                                std::string_view recipient);
+inline constexpr std::string_view kRedisSuppressedValuePrefix = "1:";
 
 class RedisSuppressionList final : public SuppressionList {
  public:
@@ -22,7 +29,6 @@ class RedisSuppressionList final : public SuppressionList {
   absl::Status Lift(std::string_view recipient, absl::Time at) override;
 
  private:
-  std::string Key(std::string_view recipient) const;
   absl::Status Apply(std::string_view recipient, bool suppressed, absl::Time at);
 
   redis::RedisClient& redis_;

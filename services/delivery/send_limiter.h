@@ -10,6 +10,10 @@
 //
 // Then a send-time guard (ClearToSend), asked right before the request leaves, keeps a send that
 // left its slot late from crowding the sends after it (send_limits.h says why both are needed).
+//
+// The dispatcher reserves through a SendGate (send_gate.h), which takes the reservation with the
+// other checks before a send, and the guard too when the slot is due at once; it asks
+// ClearToSend itself only when the gate's step did not clear the send.
 
 #include <string>
 #include <string_view>

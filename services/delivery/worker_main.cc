@@ -24,12 +24,13 @@
 #include "common/runtime/service_runtime.h"
 #include "common/stopped_alerts/redis_stopped_alerts.h"
 #include "common/timing/clock.h"
-#include "services/delivery/channel_switch_limiter.h"
+#include "services/delivery/channel_switch_gate.h"
 #include "services/delivery/dispatch_telemetry.h"
 #include "services/delivery/dispatcher.h"
 #include "services/delivery/kafka_retry_scheduler.h"
 #include "services/delivery/redis_attempt_ledger.h"
 #include "services/delivery/redis_in_flight_limit.h"
+#include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_send_limiter.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/tier_handler.h"
@@ -178,15 +179,7 @@ int RunWorker(const WorkerSpec& spec) {
   RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {
     return absl::Uniform<double>(*gen, 0.0, 1.0);
   });
-  RedisSendLimiter redis_limiter(**redis, settings.redis_key_prefix, settings.limits.send,
-                                 *redactor);
-  channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
-  channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
-  // Read before the first message; then every second (unreadable: every channel stays on).
-  switches.Refresh().IgnoreError();
-  std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
-  ChannelSwitchLimiter limiter({.recheck = settings.channel_disabled_recheck}, switches,
-                               redis_limiter);
+  RedisSendLimiter limiter(**redis, settings.redis_key_prefix, settings.limits.send, *redactor);
   const std::string worker_id = WorkerId(spec.service);
   RedisInFlightLimit in_flight(
       **redis,
@@ -201,6 +194,13 @@ int RunWorker(const WorkerSpec& spec) {
                          .Register((*runtime)->registry())
                          .Add({{"channel", spec.channel}})},
       clock);
+  RedisSendGate redis_gate(**redis, settings.redis_key_prefix, limiter, in_flight, *redactor);
+  channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
+  channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
+  // Read before the first message; then every second (unreadable: every channel stays on).
+  switches.Refresh().IgnoreError();
+  std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
+  ChannelSwitchGate gate({.recheck = settings.channel_disabled_recheck}, switches, redis_gate);
   Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
                          .dlq_topic = settings.common.Topic(kafka::kDlq),
                          .twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
@@ -214,10 +214,10 @@ int RunWorker(const WorkerSpec& spec) {
                          .sender = *sender,
                          .publisher = **publisher,
                          .retries = context.retries,
-                         .stops = context.stops,
-                         .suppressions = suppressions,
+                         .gate = gate,
                          .limiter = limiter,
                          .in_flight = in_flight,
+                         .suppressions = suppressions,
                          .callbacks = callback_ledger,
                          .retry_policy = retry_policy,
                          .observer = telemetry,

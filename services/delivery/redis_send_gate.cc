@@ -1,0 +1,117 @@
+#include "services/delivery/redis_send_gate.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/stopped_alerts/redis_stopped_alerts.h"
+#include "services/delivery/redis_limit_scripts.h"
+#include "services/delivery/redis_suppression_list.h"
+
+namespace klaxon::delivery {
+namespace {
+
+// KEYS: 1 the alert's stop, 2 the recipient's suppression entry, 3 the sender's next slot, 4 the
+// recipient's sends, 5 the sender's log of sends (the guard), 6 the slots in flight.
+// ARGV: 1 check the suppression ('1'), 2 reserve ('1'), 3 the suppressed value's prefix,
+// 4 interval, 5 max_wait (µs), 6 member, 7 guard limit, 8 guard span (µs), 9 slots in flight,
+// 10 lease (ms), 11 slot id, 12 window count, then limit and window (µs) per window.
+// Answers {kind, detail, window}: reserve()'s kinds 1 to 3 (1 with a wait, or due at once with
+// the slot in flight or the guard not free: neither taken), 4 stopped (detail: the stop's value),
+// 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the guard's record taken).
+constexpr char kGateBody[] = R"lua(
+local stop = redis.call('GET', KEYS[1])
+if stop then return {'4', stop, '0'} end
+if ARGV[1] == '1' then
+  local entry = redis.call('GET', KEYS[2])
+  if entry and string.sub(entry, 1, #ARGV[3]) == ARGV[3] then return {'5', '0', '0'} end
+end
+if ARGV[2] ~= '1' then return {'6', '0', '0'} end
+local now = now_us()
+local member = ARGV[6]
+local reserved = reserve(KEYS[3], KEYS[4], now, tonumber(ARGV[4]), tonumber(ARGV[5]), member,
+                         windows_from(13, tonumber(ARGV[12])))
+if reserved[1] ~= '1' or reserved[2] ~= '0' then return reserved end
+local now_ms = math.floor(now / 1000)
+local span = tonumber(ARGV[8])
+if not lease_free(KEYS[6], now_ms, tonumber(ARGV[9])) then return reserved end
+if guard_hold(KEYS[5], now, tonumber(ARGV[7]), span, member) > 0 then return reserved end
+lease_take(KEYS[6], now_ms, tonumber(ARGV[10]), ARGV[11])
+guard_record(KEYS[5], now, span, member)
+return {'7', '0', '0'}
+)lua";
+
+// The gate's own kinds, after reserve()'s 1 to 3.
+constexpr std::string_view kStopped = "4";
+constexpr std::string_view kSuppressed = "5";
+constexpr std::string_view kUnreserved = "6";
+constexpr std::string_view kCleared = "7";
+
+}  // namespace
+
+RedisSendGate::RedisSendGate(redis::RedisClient& redis, std::string key_prefix,
+                             const RedisSendLimiter& limiter, RedisInFlightLimit& in_flight,
+                             const log::PhoneRedactor& tokens)
+    : redis_(redis),
+      key_prefix_(std::move(key_prefix)),
+      limiter_(limiter),
+      in_flight_(in_flight),
+      tokens_(tokens),
+      script_(absl::StrCat(redis_lua::kPrelude, redis_lua::kReserve, redis_lua::kGuard,
+                           redis_lua::kLease, kGateBody)) {}
+
+absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequested& request,
+                                                 std::string_view recipient, absl::Time now,
+                                                 GateChecks checks) {
+  const RedisLimitKeys& keys = limiter_.keys();
+  const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
+  std::vector<std::string> argv = {
+      "EVAL",
+      script_,
+      "6",
+      stopped_alerts::RedisStopKey(key_prefix_, request.header().alert_id()),
+      RedisSuppressionKey(key_prefix_, tokens_, recipient),
+      keys.sender(),
+      keys.Recipient(recipient),
+      keys.sent(),
+      lease.key,
+      checks.suppression ? "1" : "0",
+      checks.reserve ? "1" : "0",
+      std::string(kRedisSuppressedValuePrefix),
+      keys.Interval(),
+      keys.MaxWait(),
+      LogMember(request),
+      keys.GuardLimit(),
+      keys.GuardSpan(),
+      lease.limit,
+      lease.lease_ms,
+      lease.slot};
+  keys.AppendWindows(argv);
+  absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 3 ||
+      !reply->elements[0] || !reply->elements[1]) {
+    return absl::InternalError("the send gate's script answered in an unexpected shape");
+  }
+  const std::string& kind = *reply->elements[0];
+  if (kind == kStopped) {
+    absl::StatusOr<stopped_alerts::StopReason> stop =
+        stopped_alerts::ParseRedisStopValue(*reply->elements[1]);
+    if (!stop.ok()) return stop.status();
+    return GateDecision{.kind = GateDecision::Kind::kStopped, .stop = *stop};
+  }
+  if (kind == kSuppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
+  if (kind == kUnreserved) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
+  if (kind == kCleared) {
+    in_flight_.Adopt();
+    return GateDecision{.kind = GateDecision::Kind::kCleared, .in_flight_slot = lease.slot};
+  }
+  absl::StatusOr<LimitDecision> limit = keys.Reservation(*reply, now);
+  if (!limit.ok()) return limit.status();
+  return GateDecision{.kind = limit->kind == LimitDecision::Kind::kDefer
+                                  ? GateDecision::Kind::kDeferred
+                                  : GateDecision::Kind::kReserved,
+                      .limit = *std::move(limit)};
+}
+
+}  // namespace klaxon::delivery
