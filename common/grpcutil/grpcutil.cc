@@ -45,7 +45,7 @@ std::optional<absl::Duration> RetryPushback(const absl::Status& status) {
   return absl::Milliseconds(milliseconds);
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext& context) {
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase& context) {
   if (const std::optional<absl::Duration> after = RetryPushback(status); after.has_value()) {
     context.AddTrailingMetadata(kRetryPushbackTrailer,
                                 absl::StrCat(absl::ToInt64Milliseconds(*after)));

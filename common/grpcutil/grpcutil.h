@@ -30,7 +30,7 @@ absl::Status WithRetryPushback(absl::Status status, absl::Duration after);
 // The hint `status` carries, if any.
 std::optional<absl::Duration> RetryPushback(const absl::Status& status);
 // ToGrpcStatus, with the status's retry hint (if any) added to `context`'s trailers.
-grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContext& context);
+grpc::Status ToGrpcStatus(const absl::Status& status, grpc::ServerContextBase& context);
 
 struct ServerOptions {
   std::string address{};  // "host:port" or "[v6]:port"; port 0 picks a free port

@@ -577,6 +577,54 @@ TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+TEST_F(KafkaIntegrationTest, PublishAsyncCompletesEachMessageOnceFromItsDeliveryReport) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(6));
+  publisher_ = NewPublisher();
+  ASSERT_NE(publisher_, nullptr);
+  constexpr int kMessages = 300;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int completed = 0;
+  std::vector<absl::Status> failures;
+  std::promise<absl::Status> chained;
+  for (int i = 0; i < kMessages; ++i) {
+    publisher_->PublishAsync(
+        {.topic = topic_, .key = absl::StrCat("k", i % 7), .value = absl::StrCat("v", i)},
+        [&, i](absl::Status status) {
+          // A completion may publish again: it runs outside the publisher's locks.
+          if (i == 0) {
+            publisher_->PublishAsync({.topic = topic_, .key = "k", .value = "chained"},
+                                     [&](absl::Status again) { chained.set_value(again); });
+          }
+          std::lock_guard lock(mutex);
+          if (!status.ok()) failures.push_back(std::move(status));
+          ++completed;
+          changed.notify_all();
+        });
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        changed.wait_for(lock, std::chrono::seconds(30), [&] { return completed == kMessages; }));
+    EXPECT_TRUE(failures.empty()) << failures.front();
+  }
+  std::future<absl::Status> chained_status = chained.get_future();
+  ASSERT_EQ(chained_status.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(chained_status.get().ok());
+
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+  int64_t written = 0;
+  for (int32_t partition = 0; partition < 6; ++partition) {
+    absl::StatusOr<int64_t> end =
+        (*watermarks)->HighWatermark(topic_, partition, absl::Seconds(10));
+    ASSERT_TRUE(end.ok()) << end.status();
+    written += *end;
+  }
+  EXPECT_EQ(written, kMessages + 1);  // each exactly once
+}
+
 // An asynchronous handler that keeps each message's completion instead of calling it, so the test
 // completes it later, from its own thread.
 class ParkingHandler final : public messaging::AsyncMessageHandler {

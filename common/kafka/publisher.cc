@@ -2,7 +2,10 @@
 
 #include <array>
 #include <chrono>
-#include <cstdint>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/memory/memory.h"
@@ -104,23 +107,56 @@ KafkaPublisher::~KafkaPublisher() {
     options_.log("warn", "kafka_flush_incomplete",
                  absl::StrCat(rd_kafka_outq_len(client_.get()),
                               " messages undelivered at shutdown: ", rd_kafka_err2str(error)));
+    // Every message still queued gets its delivery report, so every completion is called once.
+    rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(client_.get(), 0);
   }
 }
 
 absl::Status KafkaPublisher::Publish(const messaging::OutboundMessage& message,
                                      absl::Duration timeout) {
-  Pending pending;
-  uint64_t id = 0;
-  {
-    std::lock_guard lock(mutex_);
-    if (!fatal_error_.ok()) return fatal_error_;
-    id = next_id_++;
-    pending_.emplace(id, &pending);
-  }
-  auto forget = [&] {
-    std::lock_guard lock(mutex_);
-    pending_.erase(id);
+  // Shared with the completion, which may come after this call gave up.
+  struct Outcome {
+    std::mutex mutex;
+    std::condition_variable reported;
+    std::optional<absl::Status> status;
+    bool abandoned = false;
   };
+  auto outcome = std::make_shared<Outcome>();
+  PublishAsync(message, [this, outcome, topic = message.topic](absl::Status status) {
+    std::lock_guard lock(outcome->mutex);
+    if (outcome->abandoned) {
+      // Its Publish() already returned kDeadlineExceeded; say how the message ended after all.
+      options_.log(status.ok() ? "info" : "warn", "kafka_late_delivery_report",
+                   status.ok() ? absl::StrCat("delivered to ", topic) : status.ToString());
+      return;
+    }
+    outcome->status = std::move(status);
+    outcome->reported.notify_one();
+  });
+
+  std::unique_lock lock(outcome->mutex);
+  const auto reported = [&] { return outcome->status.has_value(); };
+  if (timeout == absl::InfiniteDuration()) {
+    // wait_for(max) would overflow the deadline; message.timeout.ms bounds this wait anyway.
+    outcome->reported.wait(lock, reported);
+  } else if (!outcome->reported.wait_for(lock, absl::ToChronoNanoseconds(timeout), reported)) {
+    outcome->abandoned = true;
+    return absl::DeadlineExceededError(absl::StrCat("publish to ", message.topic,
+                                                    ": no delivery report within ",
+                                                    absl::FormatDuration(timeout)));
+  }
+  return *std::move(outcome->status);
+}
+
+void KafkaPublisher::PublishAsync(const messaging::OutboundMessage& message,
+                                  messaging::PublishDone done) {
+  if (absl::Status fatal = FatalError(); !fatal.ok()) {
+    std::move(done)(std::move(fatal));
+    return;
+  }
+  // librdkafka hands the opaque back in the delivery report, where Deliver() takes it over.
+  auto pending = std::make_unique<messaging::PublishDone>(std::move(done));
 
   std::array<rd_kafka_vu_t, 5> fields{};
   size_t count = 0;
@@ -139,31 +175,15 @@ absl::Status KafkaPublisher::Publish(const messaging::OutboundMessage& message,
   fields[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   fields[count++].u.i = RD_KAFKA_MSG_F_COPY;
   fields[count].vtype = RD_KAFKA_VTYPE_OPAQUE;
-  fields[count++].u.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+  fields[count++].u.ptr = pending.get();
 
   ErrorPtr error(rd_kafka_produceva(client_.get(), fields.data(), count));
   if (error != nullptr) {
-    forget();
-    return KafkaErrorToStatus(rd_kafka_error_code(error.get()),
-                              absl::StrCat("publish to ", message.topic));
+    std::move (*pending)(KafkaErrorToStatus(rd_kafka_error_code(error.get()),
+                                            absl::StrCat("publish to ", message.topic)));
+    return;
   }
-
-  std::unique_lock lock(mutex_);
-  const auto done = [&] { return pending.done; };
-  bool reported = true;
-  if (timeout == absl::InfiniteDuration()) {
-    // wait_for(max) would overflow the deadline; message.timeout.ms bounds this wait anyway.
-    pending.reported.wait(lock, done);
-  } else {
-    reported = pending.reported.wait_for(lock, absl::ToChronoNanoseconds(timeout), done);
-  }
-  if (!reported) {
-    pending_.erase(id);
-    return absl::DeadlineExceededError(absl::StrCat("publish to ", message.topic,
-                                                    ": no delivery report within ",
-                                                    absl::FormatDuration(timeout)));
-  }
-  return pending.status;
+  (void)pending.release();  // queued: its delivery report owns it now
 }
 
 absl::Status KafkaPublisher::FatalError() const {
@@ -177,24 +197,15 @@ void KafkaPublisher::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, 
 }
 
 void KafkaPublisher::Deliver(const rd_kafka_message_t& message) {
-  const uint64_t id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message._private));
+  // Every queued message carries the completion PublishAsync() released to librdkafka.
+  std::unique_ptr<messaging::PublishDone> done(
+      static_cast<messaging::PublishDone*>(message._private));
   const std::string topic = message.rkt != nullptr ? rd_kafka_topic_name(message.rkt) : "";
-  std::lock_guard lock(mutex_);
   absl::Status status = DeliveryStatus(message, topic);
-  if (!status.ok() && !fatal_error_.ok()) status = fatal_error_;
-  const auto it = pending_.find(id);
-  if (it == pending_.end()) {
-    // Its Publish() already returned kDeadlineExceeded; say how the message ended after all.
-    options_.log(status.ok() ? "info" : "warn", "kafka_late_delivery_report",
-                 status.ok() ? absl::StrCat("delivered to ", topic, " [", message.partition, "] @",
-                                            message.offset)
-                             : status.ToString());
-    return;
+  if (!status.ok()) {
+    if (absl::Status fatal = FatalError(); !fatal.ok()) status = std::move(fatal);
   }
-  it->second->status = std::move(status);
-  it->second->done = true;
-  it->second->reported.notify_one();
-  pending_.erase(it);
+  std::move (*done)(std::move(status));
 }
 
 void KafkaPublisher::OnKafkaLog(std::string_view level, std::string_view detail) {

@@ -10,14 +10,11 @@
 // recovered in-process: from then on every Publish() fails with kInternal and
 // FatalError() says why, and main() should exit so the orchestrator restarts the service.
 
-#include <condition_variable>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,23 +51,23 @@ class KafkaPublisher final : public messaging::Publisher, private ClientEvents {
 
   // Blocks until the broker acknowledged `message` or `timeout` passed. An empty key is sent as a
   // null key. kDeadlineExceeded when the outcome is unknown: no delivery report came in time (the
-  // message may still be delivered later), or it was sent and timed out unanswered (librdkafka's
-  // "possibly persisted"). kUnavailable when it was not written: never sent within
-  // delivery_timeout, or refused for broker trouble; kResourceExhausted for a full local queue;
-  // kNotFound when the topic does not exist; kInternal after a fatal error.
+  // message may still be delivered later, which is logged), or it was sent and timed out
+  // unanswered (librdkafka's "possibly persisted"). kUnavailable when it was not written: never
+  // sent within delivery_timeout, or refused for broker trouble; kResourceExhausted for a full
+  // local queue; kNotFound when the topic does not exist; kInternal after a fatal error.
   absl::Status Publish(const messaging::OutboundMessage& message, absl::Duration timeout) override;
+
+  // The same outcomes, reported to `done` from the delivery thread (or at once when the message
+  // could not be queued). librdkafka reports every message within delivery_timeout, so `done` is
+  // always called; at destruction, a message still unreported after the flush is purged and
+  // reported as not written or as possibly written, whichever it is.
+  void PublishAsync(const messaging::OutboundMessage& message,
+                    messaging::PublishDone done) override;
 
   // OK until librdkafka reported a fatal error; then that error as kInternal.
   absl::Status FatalError() const;
 
  private:
-  // One Publish() waiting for its delivery report.
-  struct Pending {
-    std::condition_variable reported;
-    bool done = false;
-    absl::Status status;
-  };
-
   explicit KafkaPublisher(PublisherOptions options);
 
   static void OnDelivery(rd_kafka_t* client, const rd_kafka_message_t* message, void* opaque);
@@ -81,11 +78,7 @@ class KafkaPublisher final : public messaging::Publisher, private ClientEvents {
   const PublisherOptions options_;
 
   mutable std::mutex mutex_;
-  // Keyed by the id passed to librdkafka as the message opaque. A Publish() that gives up removes
-  // its entry, so a late delivery report finds nothing and never touches a dead stack frame.
-  std::unordered_map<uint64_t, Pending*> pending_;
-  uint64_t next_id_ = 1;
-  absl::Status fatal_error_;
+  absl::Status fatal_error_;  // guarded by mutex_
 
   // Declared after the state its callbacks use, so it is destroyed before that state.
   KafkaPtr client_;

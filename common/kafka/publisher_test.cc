@@ -6,7 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -53,6 +58,70 @@ TEST(KafkaPublisherTest, DeadBrokerFailsWhenCallerTimeoutIsShorter) {
   const absl::Status status = (*publisher)->Publish(kMessage, absl::Milliseconds(100));
   // No report yet: the outcome is unknown.
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+}
+
+// Collects PublishAsync outcomes and the threads they came from.
+class Outcomes {
+ public:
+  messaging::PublishDone Expect() {
+    return [this](absl::Status status) {
+      std::lock_guard lock(mutex_);
+      statuses_.push_back(std::move(status));
+      threads_.push_back(std::this_thread::get_id());
+      changed_.notify_all();
+    };
+  }
+  // The outcomes once `count` arrived, or what arrived by `timeout`.
+  std::vector<absl::Status> WaitFor(size_t count, absl::Duration timeout) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                      [&] { return statuses_.size() >= count; });
+    return statuses_;
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lock(mutex_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<absl::Status> statuses_;
+  std::vector<std::thread::id> threads_;
+};
+
+TEST(KafkaPublisherTest, PublishAsyncReturnsAtOnceAndReportsFromTheDeliveryThread) {
+  absl::StatusOr<std::unique_ptr<KafkaPublisher>> publisher = KafkaPublisher::Create(
+      {.brokers = DeadBroker(), .delivery_timeout = absl::Seconds(1), .log = Quiet()});
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  Outcomes outcomes;
+  const absl::Time start = absl::Now();
+  (*publisher)->PublishAsync(kMessage, outcomes.Expect());
+  (*publisher)->PublishAsync(kMessage, outcomes.Expect());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));  // nothing waited for the broker
+  const std::vector<absl::Status> statuses = outcomes.WaitFor(2, absl::Seconds(10));
+  ASSERT_EQ(statuses.size(), 2u);
+  for (const absl::Status& status : statuses) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  }
+  for (std::thread::id thread : outcomes.threads()) EXPECT_NE(thread, std::this_thread::get_id());
+}
+
+TEST(KafkaPublisherTest, DestructionReportsEveryQueuedMessageOnce) {
+  Outcomes outcomes;
+  {
+    absl::StatusOr<std::unique_ptr<KafkaPublisher>> publisher = KafkaPublisher::Create(
+        {.brokers = DeadBroker(), .delivery_timeout = absl::Seconds(2), .log = Quiet()});
+    ASSERT_TRUE(publisher.ok()) << publisher.status();
+    for (int i = 0; i < 3; ++i) (*publisher)->PublishAsync(kMessage, outcomes.Expect());
+    // Gives up at once; its report, when it comes, must reach no dead stack frame.
+    EXPECT_EQ((*publisher)->Publish(kMessage, absl::Milliseconds(10)).code(),
+              absl::StatusCode::kDeadlineExceeded);
+  }
+  // Each queued message ended once, none written; the abandoned Publish's report was only logged.
+  const std::vector<absl::Status> statuses = outcomes.WaitFor(3, absl::ZeroDuration());
+  ASSERT_EQ(statuses.size(), 3u);
+  for (const absl::Status& status : statuses) EXPECT_FALSE(status.ok());
 }
 
 TEST(KafkaPublisherTest, RejectsWeakerAcks) {

@@ -25,17 +25,25 @@ struct InboundMessage {
   std::string value;
 };
 
-// Publishes messages durably.
+// Receives a publish's outcome (Publisher::PublishAsync).
+using PublishDone = absl::AnyInvocable<void(absl::Status) &&>;
+
+// Publishes messages durably. Both calls report the same outcomes: OK only once the broker
+// acknowledged the write to all in-sync replicas. Otherwise kDeadlineExceeded says the outcome is
+// unknown: the message may have been written (it was sent and no answer came, or no delivery
+// report came in time), so publishing it again may write it twice. Any other error says it was
+// not written: kUnavailable or kResourceExhausted for a broker that could not take it, kNotFound
+// for a missing topic, kInternal after a fatal client error.
 class Publisher {
  public:
   virtual ~Publisher() = default;
-  // Returns OK only once the broker acknowledged the write to all in-sync replicas. Otherwise
-  // kDeadlineExceeded says the outcome is unknown: the message may have been written (it was sent
-  // and no answer came, or no delivery report came within `timeout`), so publishing it again may
-  // write it twice. Any other error says it was not written: kUnavailable or kResourceExhausted
-  // for a broker that could not take it, kNotFound for a missing topic, kInternal after a fatal
-  // client error.
+  // Blocks until the outcome is known or `timeout` passed (then kDeadlineExceeded).
   virtual absl::Status Publish(const OutboundMessage& message, absl::Duration timeout) = 0;
+  // Starts the publish and returns without waiting for the broker; `done` is called exactly once
+  // with the outcome: before this returns when the message could not even be queued, otherwise
+  // later from the client's delivery thread. `done` must be short and must not block (it holds
+  // up every other delivery report); work that blocks belongs on another thread.
+  virtual void PublishAsync(const OutboundMessage& message, PublishDone done) = 0;
 };
 
 // The result of handling one consumed message, for both handler kinds below. The consumer stores

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -52,15 +53,48 @@ AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
       alert_ids_(alert_ids),
       clock_(clock) {}
 
-absl::StatusOr<SendAlertResponse> AlertIntake::Send(std::string_view caller,
-                                                    const SendAlertRequest& request) {
-  absl::StatusOr<SendAlertResponse> response = Accept(caller, request);
-  if (!response.ok()) observer_.OnRejected(caller, response.status());
-  return response;
+void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request, SendDone done) {
+  absl::StatusOr<Reservation> reserved = Reserve(caller, request);
+  if (!reserved.ok()) return Refuse(caller, reserved.status(), std::move(done));
+  const absl::Time started = clock_.Now();
+  if (reserved->record.published) {
+    return Answer(caller, request, *reserved, clock_.Now() - started, std::move(done));
+  }
+  if (options_.switches != nullptr) {
+    if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) {
+      return Refuse(caller, std::move(on), std::move(done));
+    }
+  }
+  // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
+  if (options_.quota != nullptr) {
+    if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) {
+      return Refuse(caller, std::move(admitted), std::move(done));
+    }
+  }
+  absl::StatusOr<messaging::OutboundMessage> message =
+      RequestMessage(caller, reserved->record.alert_id, request, reserved->alert);
+  if (!message.ok()) return Refuse(caller, message.status(), std::move(done));
+  publisher_.PublishAsync(*message, [this, caller = std::string(caller), &request, started,
+                                     reservation = *std::move(reserved),
+                                     done = std::move(done)](absl::Status published) mutable {
+    if (!published.ok()) {
+      // Whatever Kafka said, the caller may retry with the same key: it is safe and will
+      // converge.
+      return Refuse(caller,
+                    absl::UnavailableError(absl::StrCat(
+                        "the alert could not be made durable in Kafka (", published.message(),
+                        "); retry with the same idempotency_key")),
+                    std::move(done));
+    }
+    std::string idempotency_key = request.idempotency_key();
+    Answer(caller, request, reservation, clock_.Now() - started, std::move(done));
+    // Kafka has the request now. Failing to note that only costs a repeat one more publish.
+    MarkPublished(std::move(caller), std::move(idempotency_key));
+  });
 }
 
-absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
-                                                      const SendAlertRequest& request) {
+absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
+                                                              const SendAlertRequest& request) {
   absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request);
   if (!alert.ok()) return alert.status();
   std::optional<IntakeAdmission::Ticket> in_flight;
@@ -82,30 +116,15 @@ absl::StatusOr<SendAlertResponse> AlertIntake::Accept(std::string_view caller,
         "idempotency_key: was already used for a different request; use a new key");
   }
   const bool duplicate = record->alert_id != candidate.alert_id;
-
-  const absl::Time started = clock_.Now();
-  if (!record->published) {
-    if (options_.switches != nullptr) {
-      if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) return on;
-    }
-    // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
-    if (options_.quota != nullptr) {
-      if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) return admitted;
-    }
-    absl::Status published = Publish(caller, record->alert_id, request, *alert);
-    if (!published.ok()) return published;
-    // Kafka has the request now. Failing to note that only costs a repeat one more publish.
-    (void)store_.MarkPublished(caller, request.idempotency_key());
-  }
-  SendAlertResponse response;
-  response.set_alert_id(record->alert_id);
-  response.set_duplicate(duplicate);
-  observer_.OnAccepted(caller, request, record->alert_id, duplicate, clock_.Now() - started);
-  return response;
+  return Reservation{.record = *std::move(record),
+                     .duplicate = duplicate,
+                     .alert = *std::move(alert),
+                     .in_flight = std::move(in_flight)};
 }
 
-absl::Status AlertIntake::Publish(std::string_view caller, std::string_view alert_id,
-                                  const SendAlertRequest& request, const ValidatedAlert& alert) {
+absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
+    std::string_view caller, std::string_view alert_id, const SendAlertRequest& request,
+    const ValidatedAlert& alert) {
   const absl::Time accepted_at = clock_.Now();
   events::v1::AlertRequested event;
   events::v1::EventHeader& header = *event.mutable_header();
@@ -125,16 +144,36 @@ absl::Status AlertIntake::Publish(std::string_view caller, std::string_view aler
   *event.mutable_deadline() = prototime::ToProto(accepted_at + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
-  const std::string& topic =
-      request.channel() == types::v1::CHANNEL_VOICE ? options_.topics.voice : options_.topics.sms;
-  absl::Status status = publisher_.Publish(
-      {.topic = topic, .key = std::string(alert_id), .value = event.SerializeAsString()},
-      options_.publish_timeout);
-  if (status.ok()) return status;
-  // Whatever Kafka said, the caller may retry with the same key: it is safe and will converge.
-  return absl::UnavailableError(absl::StrCat("the alert could not be made durable in Kafka (",
-                                             status.message(),
-                                             "); retry with the same idempotency_key"));
+  return messaging::OutboundMessage{.topic = request.channel() == types::v1::CHANNEL_VOICE
+                                                 ? options_.topics.voice
+                                                 : options_.topics.sms,
+                                    .key = std::string(alert_id),
+                                    .value = event.SerializeAsString()};
+}
+
+void AlertIntake::Answer(std::string_view caller, const SendAlertRequest& request,
+                         const Reservation& reservation, absl::Duration publish_latency,
+                         SendDone done) {
+  SendAlertResponse response;
+  response.set_alert_id(reservation.record.alert_id);
+  response.set_duplicate(reservation.duplicate);
+  observer_.OnAccepted(caller, request, reservation.record.alert_id, reservation.duplicate,
+                       publish_latency);
+  std::move(done)(std::move(response));
+}
+
+void AlertIntake::Refuse(std::string_view caller, absl::Status status, SendDone done) {
+  observer_.OnRejected(caller, status);
+  std::move(done)(std::move(status));
+}
+
+void AlertIntake::MarkPublished(std::string caller, std::string idempotency_key) {
+  // Holds the store, not this intake: a queued mark may run while the service shuts down.
+  auto mark = [&store = store_, caller = std::move(caller), key = std::move(idempotency_key)] {
+    (void)store.MarkPublished(caller, key);
+  };
+  if (options_.mark_executor == nullptr) return mark();
+  (void)options_.mark_executor->Submit(std::move(mark));
 }
 
 }  // namespace klaxon::ingress

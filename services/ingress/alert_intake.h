@@ -1,17 +1,21 @@
 #pragma once
 // The SendAlert use case: validate, dedupe by (caller, idempotency key), publish the request to
-// its channel's Kafka topic and answer only once Kafka has acknowledged it.
+// its channel's Kafka topic and answer only once Kafka has acknowledged it. No thread waits for
+// that acknowledgement: the answer comes from the publisher's delivery report (ADR 0019).
 //
 // A repeat of a request whose first publish may not have completed (the record exists but is not
 // marked published) publishes again under the same alert_id. Downstream consumers are idempotent
 // by alert_id, so this can only close a gap, never create a second alert.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/channels/channel_switches.h"
+#include "common/concurrency/blocking_executor.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
@@ -31,7 +35,6 @@ struct IntakeTopics {
 
 struct IntakeOptions {
   IntakeTopics topics;
-  absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration idempotency_window = absl::Hours(24);
   CallerQuota* quota = nullptr;  // borrowed; none: callers are not limited
   // Borrowed; none: every valid request is taken in. Above capacity a request is refused with
@@ -43,6 +46,11 @@ struct IntakeOptions {
   const channels::ChannelSwitchboard* switches = nullptr;
   // Keys the request fingerprint (RequestFingerprint): KLAXON_PII_HMAC_KEY.
   std::string fingerprint_key;
+  // Borrowed; none: a record is marked published on the thread that reports the publish (the
+  // in-memory fakes report before PublishAsync returns). Marking waits on the store, which the
+  // publisher's delivery thread must not do, so a service hands it to this pool. A mark the pool
+  // refuses is skipped: it only costs a repeat of that request one more publish.
+  concurrency::BlockingExecutor* mark_executor = nullptr;
 };
 
 // What AlertIntake reports for metrics and logs; implemented by the service's observer.
@@ -55,6 +63,9 @@ class IntakeObserver {
   virtual void OnRejected(std::string_view caller, const absl::Status& status) = 0;
 };
 
+// Receives SendAlert's answer: the alert's id, or why it was refused.
+using SendDone = absl::AnyInvocable<void(absl::StatusOr<alerts::v1::SendAlertResponse>) &&>;
+
 class AlertIntake {
  public:
   // `transit` seals the recipient and text into the published AlertRequested (ADR 0013).
@@ -62,14 +73,31 @@ class AlertIntake {
               transit::TransitCipher& transit, IntakeObserver& observer,
               ids::IdGenerator& alert_ids, timing::Clock& clock);
 
-  absl::StatusOr<alerts::v1::SendAlertResponse> Send(std::string_view caller,
-                                                     const alerts::v1::SendAlertRequest& request);
+  // Makes the steps that wait on Redis (the idempotency record, the quota) on the calling thread,
+  // then publishes without holding it: `done` is called exactly once, before Send returns for a
+  // refusal or a repeat of a published request, otherwise from the publisher's delivery thread
+  // once Kafka has answered. `request` must stay valid until then.
+  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request, SendDone done);
 
  private:
-  absl::StatusOr<alerts::v1::SendAlertResponse> Accept(std::string_view caller,
-                                                       const alerts::v1::SendAlertRequest& request);
-  absl::Status Publish(std::string_view caller, std::string_view alert_id,
-                       const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
+  // A request let in and reserved under its idempotency key.
+  struct Reservation {
+    IdempotencyRecord record;
+    bool duplicate = false;
+    ValidatedAlert alert;
+    std::optional<IntakeAdmission::Ticket> in_flight;  // held until Kafka answers
+  };
+
+  absl::StatusOr<Reservation> Reserve(std::string_view caller,
+                                      const alerts::v1::SendAlertRequest& request);
+  // The AlertRequested to publish for a new alert, its recipient and text sealed.
+  absl::StatusOr<messaging::OutboundMessage> RequestMessage(
+      std::string_view caller, std::string_view alert_id,
+      const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
+  void Answer(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+              const Reservation& reservation, absl::Duration publish_latency, SendDone done);
+  void Refuse(std::string_view caller, absl::Status status, SendDone done);
+  void MarkPublished(std::string caller, std::string idempotency_key);
 
   const IntakeOptions options_;
   IdempotencyStore& store_;

@@ -7,6 +7,8 @@
 namespace klaxon::ingress {
 namespace {
 
+using testing::SendAndWait;
+
 using testing::Request;
 
 class AlertIntakeQuotaTest : public ::testing::Test {
@@ -18,31 +20,33 @@ class AlertIntakeQuotaTest : public ::testing::Test {
 };
 
 TEST_F(AlertIntakeQuotaTest, CallerOverQuotaIsRefusedWithResourceExhausted) {
-  ASSERT_TRUE(intake_.Send("billing", Request("k1")).ok());
-  absl::StatusOr<alerts::v1::SendAlertResponse> second = intake_.Send("billing", Request("k2"));
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> second =
+      SendAndWait(intake_, "billing", Request("k2"));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(AlertIntakeQuotaTest, RepeatOfAnAcceptedKeyCostsNoQuota) {
-  ASSERT_TRUE(intake_.Send("billing", Request("k1")).ok());
-  absl::StatusOr<alerts::v1::SendAlertResponse> repeat = intake_.Send("billing", Request("k1"));
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> repeat =
+      SendAndWait(intake_, "billing", Request("k1"));
   ASSERT_TRUE(repeat.ok()) << repeat.status();
   EXPECT_TRUE(repeat->duplicate());
   EXPECT_EQ(quota_.used("billing"), 1);
 }
 
 TEST_F(AlertIntakeQuotaTest, RefusedKeyIsChargedAgainWhenRetried) {
-  ASSERT_TRUE(intake_.Send("billing", Request("k1")).ok());
-  ASSERT_FALSE(intake_.Send("billing", Request("k2")).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  ASSERT_FALSE(SendAndWait(intake_, "billing", Request("k2")).ok());
   // The refused key was reserved but never published: retrying it is not a free repeat.
-  EXPECT_EQ(intake_.Send("billing", Request("k2")).status().code(),
+  EXPECT_EQ(SendAndWait(intake_, "billing", Request("k2")).status().code(),
             absl::StatusCode::kResourceExhausted);
 }
 
 TEST_F(AlertIntakeQuotaTest, QuotasArePerCaller) {
-  ASSERT_TRUE(intake_.Send("billing", Request("k1")).ok());
-  EXPECT_TRUE(intake_.Send("pager", Request("k1")).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  EXPECT_TRUE(SendAndWait(intake_, "pager", Request("k1")).ok());
 }
 
 }  // namespace

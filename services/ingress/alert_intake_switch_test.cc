@@ -8,6 +8,8 @@
 namespace klaxon::ingress {
 namespace {
 
+using testing::SendAndWait;
+
 using testing::Request;
 
 class AlertIntakeSwitchTest : public ::testing::Test {
@@ -31,33 +33,33 @@ class AlertIntakeSwitchTest : public ::testing::Test {
 TEST_F(AlertIntakeSwitchTest, SwitchedOffChannelIsRefusedNamingTheSwitch) {
   Switch(types::v1::CHANNEL_SMS, false);
   const absl::Status refused =
-      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS)).status();
+      SendAndWait(intake_, "billing", Request("k1", types::v1::CHANNEL_SMS)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.message().find("the sms switch is off (carrier outage)"),
             absl::string_view::npos)
       << refused;
   EXPECT_TRUE(publisher_.published().empty());
   // The other channel is unaffected.
-  EXPECT_TRUE(intake_.Send("billing", Request("k2", types::v1::CHANNEL_VOICE)).ok());
+  EXPECT_TRUE(SendAndWait(intake_, "billing", Request("k2", types::v1::CHANNEL_VOICE)).ok());
 }
 
 TEST_F(AlertIntakeSwitchTest, RefusedRequestIsAcceptedOnceSwitchedOn) {
   Switch(types::v1::CHANNEL_SMS, false);
-  ASSERT_FALSE(intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS)).ok());
+  ASSERT_FALSE(SendAndWait(intake_, "billing", Request("k1", types::v1::CHANNEL_SMS)).ok());
   Switch(types::v1::CHANNEL_SMS, true);
   absl::StatusOr<alerts::v1::SendAlertResponse> accepted =
-      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+      SendAndWait(intake_, "billing", Request("k1", types::v1::CHANNEL_SMS));
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(AlertIntakeSwitchTest, RepeatOfAnAcceptedAlertStillAnswersWhileSwitchedOff) {
   absl::StatusOr<alerts::v1::SendAlertResponse> first =
-      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+      SendAndWait(intake_, "billing", Request("k1", types::v1::CHANNEL_SMS));
   ASSERT_TRUE(first.ok()) << first.status();
   Switch(types::v1::CHANNEL_SMS, false);
   absl::StatusOr<alerts::v1::SendAlertResponse> repeat =
-      intake_.Send("billing", Request("k1", types::v1::CHANNEL_SMS));
+      SendAndWait(intake_, "billing", Request("k1", types::v1::CHANNEL_SMS));
   ASSERT_TRUE(repeat.ok()) << repeat.status();
   EXPECT_TRUE(repeat->duplicate());
   EXPECT_EQ(repeat->alert_id(), first->alert_id());

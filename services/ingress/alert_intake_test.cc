@@ -9,11 +9,13 @@
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/in_memory_idempotency_store.h"
+#include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::SendAndWait;
 
 constexpr char kFingerprintKey[] = "fingerprint-key-0123456789abcdef";
 
@@ -57,7 +59,8 @@ class AlertIntakeTest : public ::testing::Test {
 };
 
 TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
-  absl::StatusOr<alerts::v1::SendAlertResponse> response = intake_.Send("billing", Request());
+  absl::StatusOr<alerts::v1::SendAlertResponse> response =
+      SendAndWait(intake_, "billing", Request());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->alert_id(), "alert-1");
   EXPECT_FALSE(response->duplicate());
@@ -78,14 +81,14 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
 }
 
 TEST_F(AlertIntakeTest, TheRecipientAndTextLeaveOnlySealed) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   const std::string value = publisher_.published().at(0).value;  // published() is a copy
   EXPECT_EQ(value.find("4155552671"), std::string::npos);
   EXPECT_EQ(value.find("disk full"), std::string::npos);
 }
 
 TEST_F(AlertIntakeTest, TheStoredFingerprintIsKeyed) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve("billing", "k1", {.alert_id = "other"}, absl::Hours(1));
   ASSERT_TRUE(record.ok()) << record.status();
@@ -97,7 +100,7 @@ TEST_F(AlertIntakeTest, TheStoredFingerprintIsKeyed) {
 TEST_F(AlertIntakeTest, RequestCarriesAcceptedAtAndDeadlineFromTtl) {
   auto request = Request();
   request.mutable_ttl()->set_seconds(600);
-  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
   events::v1::AlertRequested event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_EQ(event.accepted_at().seconds(), 1'700'000'000);
@@ -106,7 +109,7 @@ TEST_F(AlertIntakeTest, RequestCarriesAcceptedAtAndDeadlineFromTtl) {
 }
 
 TEST_F(AlertIntakeTest, DeadlineDefaultsToOneHourAfterAcceptance) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   events::v1::AlertRequested event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_EQ(event.deadline().seconds(), 1'700'003'600);
@@ -116,7 +119,7 @@ TEST_F(AlertIntakeTest, VoiceRequestCarriesPolicyWithDefaultsApplied) {
   auto request = Request();
   request.set_channel(types::v1::CHANNEL_VOICE);
   request.mutable_voice()->set_sms_fallback(true);
-  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
   events::v1::AlertRequested event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_EQ(event.voice().max_calls(), 3u);
@@ -127,13 +130,13 @@ TEST_F(AlertIntakeTest, VoiceRequestCarriesPolicyWithDefaultsApplied) {
 TEST_F(AlertIntakeTest, VoiceGoesToVoiceTopic) {
   auto request = Request();
   request.set_channel(types::v1::CHANNEL_VOICE);
-  ASSERT_TRUE(intake_.Send("billing", request).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
   EXPECT_EQ(publisher_.published().at(0).topic, "t.voice");
 }
 
 TEST_F(AlertIntakeTest, RepeatReturnsSameAlertWithoutPublishingAgain) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
-  absl::StatusOr<alerts::v1::SendAlertResponse> again = intake_.Send("billing", Request());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> again = SendAndWait(intake_, "billing", Request());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->alert_id(), "alert-1");
   EXPECT_TRUE(again->duplicate());
@@ -142,30 +145,32 @@ TEST_F(AlertIntakeTest, RepeatReturnsSameAlertWithoutPublishingAgain) {
 }
 
 TEST_F(AlertIntakeTest, SameKeyFromAnotherCallerIsAnotherAlert) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
-  absl::StatusOr<alerts::v1::SendAlertResponse> other = intake_.Send("payments", Request());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
+  absl::StatusOr<alerts::v1::SendAlertResponse> other = SendAndWait(intake_, "payments", Request());
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->alert_id(), "alert-2");
   EXPECT_FALSE(other->duplicate());
 }
 
 TEST_F(AlertIntakeTest, KeyReusedForDifferentRequestIsRefused) {
-  ASSERT_TRUE(intake_.Send("billing", Request()).ok());
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   auto different = Request();
   different.set_text("another text");
-  absl::StatusOr<alerts::v1::SendAlertResponse> response = intake_.Send("billing", different);
+  absl::StatusOr<alerts::v1::SendAlertResponse> response =
+      SendAndWait(intake_, "billing", different);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("idempotency_key"));
 }
 
 TEST_F(AlertIntakeTest, KafkaFailureIsUnavailableAndRetryRepublishesSameAlert) {
   publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
-  absl::StatusOr<alerts::v1::SendAlertResponse> failed = intake_.Send("billing", Request());
+  absl::StatusOr<alerts::v1::SendAlertResponse> failed = SendAndWait(intake_, "billing", Request());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("retry"));
 
   publisher_.FailWith(absl::OkStatus());
-  absl::StatusOr<alerts::v1::SendAlertResponse> retried = intake_.Send("billing", Request());
+  absl::StatusOr<alerts::v1::SendAlertResponse> retried =
+      SendAndWait(intake_, "billing", Request());
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->alert_id(), "alert-1");
   ASSERT_EQ(publisher_.published().size(), 1u);
@@ -174,14 +179,16 @@ TEST_F(AlertIntakeTest, KafkaFailureIsUnavailableAndRetryRepublishesSameAlert) {
 
 TEST_F(AlertIntakeTest, IdempotencyStoreDownIsUnavailableAndNothingIsPublished) {
   store_.FailWith(absl::UnavailableError("redis is unreachable"));
-  EXPECT_EQ(intake_.Send("billing", Request()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(SendAndWait(intake_, "billing", Request()).status().code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AlertIntakeTest, InvalidRequestIsRefusedBeforeAnythingIsStored) {
   auto request = Request();
   request.clear_recipient();
-  EXPECT_EQ(intake_.Send("billing", request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SendAndWait(intake_, "billing", request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_EQ(observer_.rejected, std::vector{absl::StatusCode::kInvalidArgument});
 }

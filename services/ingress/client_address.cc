@@ -71,8 +71,8 @@ absl::StatusOr<IpRange> IpRange::Parse(std::string_view cidr) {
     const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
     if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
         prefix < 0 || prefix > width) {
-      return absl::InvalidArgumentError(absl::StrCat("\"", std::string(cidr),
-                                                     "\" has a prefix length outside 0..", width));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", std::string(cidr), "\" has a prefix length outside 0..", width));
     }
   }
   IpRange range;
@@ -80,8 +80,8 @@ absl::StatusOr<IpRange> IpRange::Parse(std::string_view cidr) {
   range.prefix_ = prefix;
   for (int bit = prefix; bit < width; ++bit) {
     if (network->bytes_[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "\"", std::string(cidr), "\" has address bits set past its prefix length"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", std::string(cidr), "\" has address bits set past its prefix length"));
     }
   }
   return range;

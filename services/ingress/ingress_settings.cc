@@ -91,10 +91,11 @@ absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
                                          absl::Milliseconds(100), absl::Seconds(60)),
       .publish_linger = reader.Duration("KLAXON_PUBLISH_LINGER", absl::Milliseconds(1),
                                         absl::ZeroDuration(), absl::Milliseconds(100)),
-      .admission = {
-          .max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 1024, 1, 100'000),
-          // 0 turns the backlog bound off.
-          .max_backlog = reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)}};
+      .admission = {.max_in_flight = reader.Int("KLAXON_INTAKE_MAX_IN_FLIGHT", 1024, 1, 100'000),
+                    // 0 turns the backlog bound off.
+                    .max_backlog =
+                        reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)},
+      .intake_threads = reader.Int("KLAXON_INTAKE_THREADS", 16, 1, kRedisConnections)};
   settings.webhook = ReadWebhookSettings(reader);
   if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas =
           limits::ParseNamedRates(reader.Optional("KLAXON_CALLER_QUOTAS", ""));

@@ -53,6 +53,7 @@ struct IngressSettings {
   absl::Duration publish_linger;
   std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
   AdmissionOptions admission;
+  int64_t intake_threads = 0;  // run SendAlert's and CancelAlert's Redis steps
   WebhookSettings webhook;
 };
 

@@ -7,9 +7,11 @@
 
 #include <deque>
 #include <optional>
+#include <utility>
 
 #include "common/grpcutil/grpcutil.h"
 #include "common/log/log.h"
+#include "common/messaging/testing/holding_publisher.h"
 #include "services/ingress/backlog_monitor.h"
 #include "services/ingress/testing/intake_harness.h"
 
@@ -18,6 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::Request;
+using testing::SendAndWait;
 
 constexpr types::v1::Channel kSms = types::v1::CHANNEL_SMS;
 constexpr types::v1::Channel kVoice = types::v1::CHANNEL_VOICE;
@@ -101,21 +104,21 @@ class AlertIntakeAdmissionTest : public ::testing::Test {
 
 TEST_F(AlertIntakeAdmissionTest, RefusedAlertIsNeitherPublishedNorReservedSoItsRetryIsAFirstTry) {
   admission_.ReportBacklog(kSms, 11);
-  EXPECT_EQ(harness_.intake().Send("billing", Request("k1")).status().code(),
+  EXPECT_EQ(SendAndWait(harness_.intake(), "billing", Request("k1")).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(harness_.publisher().published().empty());
 
   admission_.ReportBacklog(kSms, 0);
   absl::StatusOr<alerts::v1::SendAlertResponse> retried =
-      harness_.intake().Send("billing", Request("k1"));
+      SendAndWait(harness_.intake(), "billing", Request("k1"));
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_FALSE(retried->duplicate());
   EXPECT_EQ(harness_.publisher().published().size(), 1u);
 }
 
 TEST_F(AlertIntakeAdmissionTest, EachSendHoldsItsSlotOnlyWhileItRuns) {
-  ASSERT_TRUE(harness_.intake().Send("billing", Request("k1")).ok());
-  ASSERT_TRUE(harness_.intake().Send("billing", Request("k2")).ok());
+  ASSERT_TRUE(SendAndWait(harness_.intake(), "billing", Request("k1")).ok());
+  ASSERT_TRUE(SendAndWait(harness_.intake(), "billing", Request("k2")).ok());
   EXPECT_EQ(admission_.in_flight(), 0);
 }
 
@@ -124,10 +127,32 @@ TEST_F(AlertIntakeAdmissionTest, InvalidRequestIsStillNamedAsInvalidWhenOverload
   ASSERT_TRUE(taken.ok());
   alerts::v1::SendAlertRequest bad = Request("k1");
   bad.set_recipient("not a number");
-  EXPECT_EQ(harness_.intake().Send("billing", bad).status().code(),
+  EXPECT_EQ(SendAndWait(harness_.intake(), "billing", bad).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(harness_.intake().Send("billing", Request("k1")).status().code(),
+  EXPECT_EQ(SendAndWait(harness_.intake(), "billing", Request("k1")).status().code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+TEST(AlertIntakeAdmissionWhileKafkaAnswersTest, ASendHoldsItsSlotUntilKafkaAnswers) {
+  prometheus::Registry registry;
+  IntakeAdmission admission({.max_in_flight = 1}, registry);
+  messaging::HoldingPublisher kafka;
+  testing::IntakeHarness harness({.admission = &admission}, kafka);
+  std::optional<absl::StatusOr<alerts::v1::SendAlertResponse>> first;
+  const alerts::v1::SendAlertRequest waiting = Request("k1");  // valid until answered
+  harness.intake().Send(
+      "billing", waiting,
+      [&](absl::StatusOr<alerts::v1::SendAlertResponse> answer) { first = std::move(answer); });
+  ASSERT_EQ(kafka.held(), 1u);
+  EXPECT_FALSE(first.has_value());
+  EXPECT_EQ(admission.in_flight(), 1);
+  EXPECT_EQ(SendAndWait(harness.intake(), "billing", Request("k2")).status().code(),
+            absl::StatusCode::kResourceExhausted);
+
+  kafka.ReleaseAll(absl::OkStatus());
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first->ok()) << first->status();
+  EXPECT_EQ(admission.in_flight(), 0);
 }
 
 // Answers from a script: a number, or an error.

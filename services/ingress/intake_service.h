@@ -1,32 +1,43 @@
 #pragma once
 // The gRPC face of AlertIntake and AlertCancellation: authenticates the caller from its API key and
-// maps the outcome to a gRPC status. It is a synchronous service on purpose: SendAlert blocks until
-// Kafka has acknowledged the request, and gRPC's synchronous server gives such handlers their own
-// bounded thread pool (docs/adr/0003-synchronous-grpc-handlers.md).
+// maps the outcome to a gRPC status. It is a callback service (ADR 0019): the steps that wait on
+// Redis run on a bounded pool of intake threads, and SendAlert's answer comes from Kafka's delivery
+// report, so no thread is parked while Kafka acknowledges a request.
+
+#include <functional>
 
 #include "common/auth/api_keys.h"
+#include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "services/ingress/alert_cancellation.h"
 #include "services/ingress/alert_intake.h"
 
 namespace klaxon::ingress {
 
-class IntakeService final : public alerts::v1::AlertIntake::Service {
+class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
  public:
-  // All are borrowed and must outlive the service.
+  // All are borrowed and must outlive the service. `blocking` runs the steps that wait on Redis
+  // (and all of a CancelAlert); when its queue is full, a call is refused at once with
+  // RESOURCE_EXHAUSTED and a retry hint.
   IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
-                AlertCancellation& cancellation);
+                AlertCancellation& cancellation, concurrency::BlockingExecutor& blocking);
 
-  grpc::Status SendAlert(grpc::ServerContext* context, const alerts::v1::SendAlertRequest* request,
-                         alerts::v1::SendAlertResponse* response) override;
-  grpc::Status CancelAlert(grpc::ServerContext* context,
-                           const alerts::v1::CancelAlertRequest* request,
-                           alerts::v1::CancelAlertResponse* response) override;
+  grpc::ServerUnaryReactor* SendAlert(grpc::CallbackServerContext* context,
+                                      const alerts::v1::SendAlertRequest* request,
+                                      alerts::v1::SendAlertResponse* response) override;
+  grpc::ServerUnaryReactor* CancelAlert(grpc::CallbackServerContext* context,
+                                        const alerts::v1::CancelAlertRequest* request,
+                                        alerts::v1::CancelAlertResponse* response) override;
 
  private:
+  // Queues `work` for an intake thread, or finishes `reactor` with RESOURCE_EXHAUSTED.
+  void RunBlocking(grpc::CallbackServerContext& context, grpc::ServerUnaryReactor& reactor,
+                   std::function<void()> work);
+
   const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;
   AlertCancellation& cancellation_;
+  concurrency::BlockingExecutor& blocking_;
 };
 
 }  // namespace klaxon::ingress

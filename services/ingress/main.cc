@@ -15,6 +15,7 @@
 #include "common/auth/reloadable_api_keys.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
+#include "common/concurrency/blocking_executor.h"
 #include "common/config/config.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/grpcutil/server_security.h"
@@ -52,6 +53,8 @@ constexpr char kService[] = "ingress";
 // limit adds room for the request line and headers.
 constexpr size_t kMaxWebhookBody = 64 * 1024;
 constexpr size_t kMaxWebhookHead = 16 * 1024;
+// Mark published callbacks in Redis after their answers: one round trip or two each.
+constexpr size_t kWebhookFollowUpThreads = 4;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
@@ -125,14 +128,18 @@ int Run() {
   }
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
+  // SendAlert's and CancelAlert's Redis steps, and the published marks after Kafka's answers.
+  concurrency::BlockingExecutor intake_threads(
+      {.threads = static_cast<size_t>(settings.intake_threads),
+       .max_queued = static_cast<size_t>(settings.admission.max_in_flight)});
   AlertIntake intake({.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                                  .voice = settings.common.Topic(kafka::kVoiceRequests)},
-                      .publish_timeout = settings.publish_timeout,
                       // Without quotas SendAlert makes no round trip to Redis for them.
                       .quota = settings.caller_quotas.empty() ? nullptr : &quota,
                       .admission = &admission,
                       .switches = &switches,
-                      .fingerprint_key = settings.common.pii_hmac_key},
+                      .fingerprint_key = settings.common.pii_hmac_key,
+                      .mark_executor = &intake_threads},
                      store, **publisher, transit, telemetry, alert_ids, clock);
   // The logger's redactor, phone_tokens and the intake's fingerprint key hold their own copies.
   runtime::WipeSecret(settings.common.pii_hmac_key);
@@ -141,7 +148,7 @@ int Run() {
                                   .publish_timeout = settings.publish_timeout},
                                  store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
-  IntakeService service(**api_keys, intake, cancellation);
+  IntakeService service(**api_keys, intake, cancellation, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
        .services = {service},
@@ -175,7 +182,8 @@ int Run() {
                           .topic = settings.common.Topic(kafka::kTwilioEvents),
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
-                          .max_body_bytes = kMaxWebhookBody},
+                          .max_body_bytes = kMaxWebhookBody,
+                          .follow_up_threads = kWebhookFollowUpThreads},
                          dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
                          rate_limiter, webhook_telemetry, clock);
   auto webhook_server = WebhookServer::Start(

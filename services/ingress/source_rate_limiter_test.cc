@@ -45,7 +45,7 @@ TEST(SourceRateLimiterTest, EvictsTheLeastRecentlyUsedSourceAtCapacity) {
   EXPECT_EQ(limiter.tracked(), 2u);
   EXPECT_FALSE(limiter.Allow("a"));  // a's empty bucket was kept
   EXPECT_FALSE(limiter.Allow("c"));
-  EXPECT_TRUE(limiter.Allow("b"));   // b starts afresh
+  EXPECT_TRUE(limiter.Allow("b"));  // b starts afresh
 }
 
 // Thousands of distinct addresses (a spoofing flood) never hold more than the cap, and a source

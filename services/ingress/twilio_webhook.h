@@ -36,8 +36,8 @@ struct InterpretedWebhook {
   std::string dedupe_key;     // also event.dedupe_key
   std::string partition_key;  // alert_id when known, else the sender's phone token or the SID
   // The message or call SID when this is a status callback with a status Twilio never changes
-  // again (twilio::IsFinalMessageStatus, IsFinalCallStatus); empty otherwise. Once durable, the status checks need not
-  // read that SID from Twilio (docs/adr/0014).
+  // again (twilio::IsFinalMessageStatus, IsFinalCallStatus); empty otherwise. Once durable, the
+  // status checks need not read that SID from Twilio (docs/adr/0014).
   std::string final_sid{};
 };
 

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,10 @@ class GatedPublisher final : public messaging::Publisher {
     changed_.notify_all();
     changed_.wait(lock, [this] { return open_; });
     return absl::OkStatus();
+  }
+  void PublishAsync(const messaging::OutboundMessage& message,
+                    messaging::PublishDone done) override {
+    std::move(done)(Publish(message, absl::InfiniteDuration()));
   }
   void WaitForOneWaiting() {
     std::unique_lock lock(mutex_);

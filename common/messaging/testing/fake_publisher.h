@@ -1,7 +1,9 @@
 #pragma once
 // In-memory Publisher for unit tests: records what was published, or fails with a set status.
+// Both calls complete before they return.
 
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common/messaging/message.h"
@@ -15,6 +17,11 @@ class FakePublisher final : public Publisher {
     if (!next_status_.ok()) return next_status_;
     published_.push_back(message);
     return absl::OkStatus();
+  }
+
+  // Completes at once, before returning, as Publish does.
+  void PublishAsync(const OutboundMessage& message, PublishDone done) override {
+    std::move(done)(Publish(message, absl::InfiniteDuration()));
   }
 
   // Every later Publish returns `status` (OK restores normal behaviour).

@@ -3,7 +3,9 @@
 // (quotas, channel switches, admission control): the test sets the options it is about and reads
 // what was published.
 
+#include <future>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/ids/id_generator.h"
@@ -33,15 +35,29 @@ inline alerts::v1::SendAlertRequest Request(std::string key,
   return request;
 }
 
+// Sends through `intake` and waits for its answer, however the publisher completes.
+inline absl::StatusOr<alerts::v1::SendAlertResponse> SendAndWait(
+    AlertIntake& intake, std::string_view caller, const alerts::v1::SendAlertRequest& request) {
+  std::promise<absl::StatusOr<alerts::v1::SendAlertResponse>> answer;
+  std::future<absl::StatusOr<alerts::v1::SendAlertResponse>> answered = answer.get_future();
+  intake.Send(caller, request, [&answer](absl::StatusOr<alerts::v1::SendAlertResponse> response) {
+    answer.set_value(std::move(response));
+  });
+  return answered.get();
+}
+
 // Topics are preset; alert ids are alert-1, alert-2, ...; the clock stands still unless moved.
 class IntakeHarness {
  public:
-  explicit IntakeHarness(IntakeOptions options)
-      : intake_(WithTopics(std::move(options)), store_, publisher_, transit_.cipher(), observer_,
+  explicit IntakeHarness(IntakeOptions options) : IntakeHarness(std::move(options), publisher_) {}
+  // Publishes through `publisher` (borrowed) instead of the harness's FakePublisher.
+  IntakeHarness(IntakeOptions options, messaging::Publisher& publisher)
+      : intake_(WithTopics(std::move(options)), store_, publisher, transit_.cipher(), observer_,
                 alert_ids_, clock_) {}
 
   AlertIntake& intake() { return intake_; }
   messaging::FakePublisher& publisher() { return publisher_; }
+  InMemoryIdempotencyStore& store() { return store_; }
 
  private:
   static IntakeOptions WithTopics(IntakeOptions options) {
