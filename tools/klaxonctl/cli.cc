@@ -106,7 +106,6 @@ struct DlqOptions {
   std::string to;
 };
 
-
 // A bare number is seconds, the unit people mean most often.
 absl::StatusOr<absl::Duration> ParseFlagDuration(absl::string_view flag, std::string text,
                                                  bool allow_zero) {
@@ -251,7 +250,7 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   request.set_channel(*channel);
   request.set_recipient(options.to);
   request.set_text(options.text);
-  request.set_idempotency_key(options.idempotency_key.empty() ? deps.new_idempotency_key()
+  request.set_idempotency_key(options.idempotency_key.empty() ? deps.idempotency_keys.Next()
                                                               : options.idempotency_key);
   if (absl::Status status = SetDelivery(options, request); !status.ok()) {
     return Usage(deps.err, status);
@@ -538,10 +537,10 @@ int RunDlqBulkReplay(const DlqOptions& options, absl::Duration timeout, AlertCli
         Print(deps, *page, options.json, [](const alerts::v1::ReplayDeadLettersResponse& done) {
           std::string out;
           for (const alerts::v1::ReplayedDeadLetter& item : done.replayed()) {
-            absl::StrAppend(&out, item.dead_letter_id(), " ", item.caller(), " ",
-                            item.alert_id().empty() ? absl::StrCat("failed: ", item.error())
-                                                    : item.alert_id(),
-                            "\n");
+            absl::StrAppend(
+                &out, item.dead_letter_id(), " ", item.caller(), " ",
+                item.alert_id().empty() ? absl::StrCat("failed: ", item.error()) : item.alert_id(),
+                "\n");
           }
           return out;
         });
@@ -791,13 +790,12 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   if (!audit_security.ok()) return Usage(deps.err, audit_security.status());
   const Endpoint ingress{.address = global.ingress, .security = *ingress_security};
   const Endpoint audit{.address = global.audit, .security = *audit_security};
-  AlertClient client(
-      deps.make_intake(ingress), deps.make_query(audit), global.api_key,
-      dlq->parsed() ? deps.make_dead_letters(audit) : nullptr,
-      {.ingress = {.name = absl::StrCat("ingress gRPC at ", ingress.address),
-                   .security = ingress.security},
-       .audit = {.name = absl::StrCat("audit gRPC at ", audit.address),
-                 .security = audit.security}});
+  AlertClient client(deps.make_intake(ingress), deps.make_query(audit), global.api_key,
+                     dlq->parsed() ? deps.make_dead_letters(audit) : nullptr,
+                     {.ingress = {.name = absl::StrCat("ingress gRPC at ", ingress.address),
+                                  .security = ingress.security},
+                      .audit = {.name = absl::StrCat("audit gRPC at ", audit.address),
+                                .security = audit.security}});
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
   if (list->parsed()) return RunList(list_options, *timeout, client, deps);

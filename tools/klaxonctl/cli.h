@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/grpcutil/channel_security.h"
+#include "common/ids/id_generator.h"
 #include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 
@@ -41,8 +42,8 @@ struct CliDependencies {
       make_dead_letters;
   // Returns the variable's value, or nullopt when it is unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
-  // A fresh idempotency key for `send` when the caller gives none.
-  std::function<std::string()> new_idempotency_key;
+  // Fresh idempotency keys for `send` when the caller gives none.
+  ids::IdGenerator& idempotency_keys;
   ReadFile read_file;
   timing::Clock& clock;
   std::ostream& out;

@@ -73,7 +73,7 @@ class CliTest : public ::testing::Test {
           if (found == env_.end()) return std::nullopt;
           return found->second;
         },
-        .new_idempotency_key = [] { return std::string("generated-key"); },
+        .idempotency_keys = idempotency_keys_,
         .read_file = [this](const std::string& path) -> absl::StatusOr<std::string> {
           const auto found = files_.find(path);
           if (found == files_.end()) return absl::NotFoundError(path + ": no such file");
@@ -100,6 +100,7 @@ class CliTest : public ::testing::Test {
   }
 
   timing::FakeClock clock_;
+  ids::CountingIdGenerator idempotency_keys_{"generated-key-"};
   std::ostringstream out_;
   std::ostringstream err_;
   std::map<std::string, std::string> env_;
@@ -129,7 +130,7 @@ TEST_F(CliTest, SendPrintsOnlyTheAlertId) {
   EXPECT_EQ(sent_.channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(sent_.recipient(), "+14155552671");
   EXPECT_EQ(sent_.text(), "disk full on db-1");
-  EXPECT_EQ(sent_.idempotency_key(), "generated-key");
+  EXPECT_EQ(sent_.idempotency_key(), "generated-key-1");
   EXPECT_THAT(sent_.metadata(),
               UnorderedElementsAre(Pair("host", "db-1"), Pair("team", "storage")));
   EXPECT_EQ(authorization_, "Bearer k1");
@@ -304,9 +305,9 @@ TEST_F(CliTest, FailedHandshakeNamesTheLink) {
                                     "failed to connect to all addresses; last error: UNKNOWN: "
                                     "ipv4:127.0.0.1:50051: Ssl handshake failed: "
                                     "CERTIFICATE_VERIFY_FAILED")));
-  EXPECT_EQ(Run({"--api-key", "k", "--ca", "/ca.pem", "send", "--to", "+14155552671", "--text",
-                 "t"}),
-            kExitFailure);
+  EXPECT_EQ(
+      Run({"--api-key", "k", "--ca", "/ca.pem", "send", "--to", "+14155552671", "--text", "t"}),
+      kExitFailure);
   EXPECT_THAT(err_.str(), HasSubstr("TLS handshake with ingress gRPC at 127.0.0.1:50051 failed "
                                     "(TLS (CA /ca.pem)): failed to connect"));
 }
@@ -373,7 +374,7 @@ TEST_F(CliTest, SendRpcErrorPrintsCodeAndRetryHint) {
   EXPECT_THAT(out_.str(), IsEmpty());
   EXPECT_THAT(err_.str(), HasSubstr("SendAlert failed: UNAVAILABLE: cannot reach ingress gRPC at "
                                     "127.0.0.1:50051 (plaintext): connection refused"));
-  EXPECT_THAT(err_.str(), HasSubstr("retry with --idempotency-key generated-key"));
+  EXPECT_THAT(err_.str(), HasSubstr("retry with --idempotency-key generated-key-1"));
 }
 
 TEST_F(CliTest, SendRejectionHasNoRetryHint) {
@@ -774,8 +775,8 @@ TEST_F(CliTest, DlqBulkReplaySendsTheFilterFollowsEveryPageAndReportsFailures) {
   ASSERT_EQ(asked.size(), 2u);
   EXPECT_EQ(asked[0].filter().cause(), "max_attempts");
   EXPECT_EQ(asked[0].filter().dead_lettered_from().seconds(),
-            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2026, 11, 20, 8, 0, 0),
-                                                absl::UTCTimeZone())));
+            absl::ToUnixSeconds(
+                absl::FromCivil(absl::CivilSecond(2026, 11, 20, 8, 0, 0), absl::UTCTimeZone())));
   EXPECT_EQ(asked[0].filter().dead_lettered_before().seconds() -
                 asked[0].filter().dead_lettered_from().seconds(),
             3600);

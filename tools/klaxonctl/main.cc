@@ -9,11 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/ids/id_generator.h"
 #include "common/runtime/process_hardening.h"
 #include "common/timing/clock.h"
 #include "grpcpp/create_channel.h"
@@ -24,12 +23,6 @@ namespace {
 std::shared_ptr<grpc::Channel> MakeChannel(const klaxon::ctl::Endpoint& endpoint) {
   return grpc::CreateChannel(endpoint.address,
                              klaxon::grpcutil::MakeChannelCredentials(endpoint.security));
-}
-
-std::string NewIdempotencyKey() {
-  absl::BitGen random;
-  return absl::StrFormat("klaxonctl-%016x%016x", absl::Uniform<uint64_t>(random),
-                         absl::Uniform<uint64_t>(random));
 }
 
 struct FileCloser {
@@ -56,6 +49,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 int main(int argc, char** argv) {
   klaxon::runtime::HardenProcessOrExit("klaxonctl");
   klaxon::timing::RealClock clock;
+  klaxon::ids::UuidV7Generator idempotency_keys(clock);
   const klaxon::ctl::CliDependencies deps{
       .make_intake =
           [](const klaxon::ctl::Endpoint& endpoint) {
@@ -74,7 +68,7 @@ int main(int argc, char** argv) {
         if (value == nullptr) return std::nullopt;
         return std::string(value);
       },
-      .new_idempotency_key = NewIdempotencyKey,
+      .idempotency_keys = idempotency_keys,
       .read_file = ReadFile,
       .clock = clock,
       .out = std::cout,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/ids/id_generator.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -143,7 +144,7 @@ class TwilioCommandTest : public ::testing::Test {
         .make_intake = [](const Endpoint&) { return nullptr; },
         .make_query = [](const Endpoint&) { return nullptr; },
         .get_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
-        .new_idempotency_key = [] { return std::string("unused"); },
+        .idempotency_keys = idempotency_keys_,
         .read_file = [this](const std::string& path) -> absl::StatusOr<std::string> {
           const auto found = files_.find(path);
           if (found == files_.end()) return absl::NotFoundError(path + ": no such file");
@@ -166,6 +167,7 @@ class TwilioCommandTest : public ::testing::Test {
   }
 
   timing::FakeClock clock_;
+  ids::CountingIdGenerator idempotency_keys_{"unused-"};
   std::ostringstream out_;
   std::ostringstream err_;
   std::map<std::string, std::string> files_;
