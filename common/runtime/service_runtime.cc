@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "common/kafka/topics.h"
 
 namespace klaxon::runtime {
@@ -34,6 +35,10 @@ CommonSettings ReadCommonSettings(config::Reader& reader) {
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
     std::string service, const CommonSettings& settings) {
+  // Debian's abseil is built with absl::Mutex's deadlock detection on, so every lock gRPC takes
+  // also updated a lock-order graph (GraphCycles: 2.5% of ingress's CPU samples under load).
+  // Klaxon's own locks are std::mutex; the check only costs the services time.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::StatusOr<log::PhoneRedactor> redactor = log::PhoneRedactor::Create(settings.pii_hmac_key);
   if (!redactor.ok()) return redactor.status();
   std::unique_ptr<ServiceRuntime> runtime(

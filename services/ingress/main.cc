@@ -53,8 +53,6 @@ constexpr char kService[] = "ingress";
 // limit adds room for the request line and headers.
 constexpr size_t kMaxWebhookBody = 64 * 1024;
 constexpr size_t kMaxWebhookHead = 16 * 1024;
-// Mark published callbacks in Redis after their answers: one round trip or two each.
-constexpr size_t kWebhookFollowUpThreads = 4;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
@@ -182,8 +180,7 @@ int Run() {
                           .topic = settings.common.Topic(kafka::kTwilioEvents),
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
-                          .max_body_bytes = kMaxWebhookBody,
-                          .follow_up_threads = kWebhookFollowUpThreads},
+                          .max_body_bytes = kMaxWebhookBody},
                          dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
                          rate_limiter, webhook_telemetry, clock);
   auto webhook_server = WebhookServer::Start(

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,8 +18,6 @@ constexpr char kEmptyTwiml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Respo
 // How long a claimed callback stays claimed if this process dies mid-publish: past the publish
 // timeout, so a live publish is never doubled, and short, so Twilio's retry is not refused long.
 constexpr absl::Duration kClaimMargin = absl::Seconds(5);
-// Follow-ups waiting for a thread; about a second of callbacks at the webhook's peak rate.
-constexpr size_t kMaxQueuedFollowUps = 4096;
 
 std::string Lowercase(std::string_view text) {
   std::string lower(text);
@@ -69,13 +66,6 @@ http::Response Plain(int status, std::string body) {
   return {.status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(body)};
 }
 
-// The answer when the event cannot be kept now: 503, to be retried after a second.
-http::Response RetryLater() {
-  http::Response response = Plain(503, "cannot keep this event right now; retry\n");
-  response.headers.emplace_back("Retry-After", "1");
-  return response;
-}
-
 }  // namespace
 
 std::string SignedContentKey(std::string_view target, const http::FormParams& signed_params) {
@@ -89,17 +79,6 @@ struct WebhookHandler::Outcome {
   std::string detail{};
 };
 
-// A verified callback, claimed under its dedupe keys, on its way to Kafka.
-struct WebhookHandler::Publication {
-  std::string route_name;
-  bool status_route = false;
-  absl::Time started;
-  DedupeKeys dedupe_keys;
-  std::string final_sid;  // empty unless the callback reports a final status
-  messaging::OutboundMessage message;
-  http::Response success;
-};
-
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
                                messaging::Publisher& publisher, CallbackWitness& witness,
                                InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
@@ -111,29 +90,7 @@ WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
       privacy_(privacy),
       rate_limiter_(rate_limiter),
       telemetry_(telemetry),
-      clock_(clock) {
-  if (options_.follow_up_threads > 0) {
-    follow_ups_ =
-        std::make_unique<concurrency::BlockingExecutor>(concurrency::BlockingExecutorOptions{
-            .threads = options_.follow_up_threads, .max_queued = kMaxQueuedFollowUps});
-  }
-}
-
-WebhookHandler::~WebhookHandler() {
-  std::unique_lock lock(unsettled_mutex_);
-  all_settled_.wait(lock, [this] { return unsettled_ == 0; });
-}
-
-std::shared_ptr<void> WebhookHandler::TrackUnsettled() {
-  {
-    std::lock_guard lock(unsettled_mutex_);
-    ++unsettled_;
-  }
-  return std::shared_ptr<void>(nullptr, [this](void*) {
-    std::lock_guard lock(unsettled_mutex_);
-    if (--unsettled_ == 0) all_settled_.notify_all();
-  });
-}
+      clock_(clock) {}
 
 std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
@@ -149,97 +106,19 @@ std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   return absl::StrCat(scheme, "://", authority, options_.public_url.prefix, request.target);
 }
 
-void WebhookHandler::Handle(const http::Request& request, http::Responder respond) {
+http::Response WebhookHandler::Handle(const http::Request& request) {
   const absl::Time started = clock_.Now();
   std::string route_name = "unknown";
-  std::variant<Outcome, Publication> decided = Process(request, route_name);
-  if (Outcome* outcome = std::get_if<Outcome>(&decided)) {
-    Report(route_name, *outcome, clock_.Now() - started);
-    respond(std::move(outcome->response));
-    return;
-  }
-  Publication publication = std::get<Publication>(std::move(decided));
-  publication.route_name = std::move(route_name);
-  publication.started = started;
-  const messaging::OutboundMessage message = std::move(publication.message);
-  const absl::Time publish_started = clock_.Now();
-  publisher_.PublishAsync(
-      message, [this, unsettled = TrackUnsettled(), publication = std::move(publication),
-                publish_started, respond = std::move(respond)](absl::Status status) mutable {
-        if (status.ok()) telemetry_.OnPublished(clock_.Now() - publish_started);
-        Published(std::move(publication), status, std::move(respond));
-      });
-}
-
-void WebhookHandler::Published(Publication publication, const absl::Status& status,
-                               http::Responder respond) {
-  if (status.ok()) {
-    const absl::Duration latency = clock_.Now() - publication.started;
-    respond(publication.success);
-    auto settled = std::make_shared<const Publication>(std::move(publication));
-    FollowUp([this, settled, latency] { Report(settled->route_name, Settle(*settled), latency); },
-             [this, settled, latency] {
-               // The event is durable; only a replay after the claim's lease could publish it
-               // twice, and the status check reads its SID from Twilio, as without a ledger.
-               Report(settled->route_name,
-                      {settled->success, "accepted_unmarked", "webhook pool full"}, latency);
-             });
-    return;
-  }
-  // Twilio does not retry a status callback refused with 503, so its status may be lost: the
-  // status checks are told to read Twilio (docs/adr/0014).
-  if (publication.status_route) witness_.NoteLoss();
-  auto refused = std::make_shared<const Outcome>(
-      Outcome{RetryLater(), "kafka_unavailable", std::string(status.message())});
-  auto released = std::make_shared<const Publication>(std::move(publication));
-  auto answer = [this, refused, released, respond = std::move(respond)] {
-    Report(released->route_name, *refused, clock_.Now() - released->started);
-    respond(refused->response);
-  };
-  // Twilio's retry must be able to publish it, so the claim is released before the answer; if
-  // the release fails (or the pool is full), the claim's lease ends. Also when Kafka may have
-  // written it (kDeadlineExceeded): a second copy, dropped downstream by its dedupe key, is the
-  // price of never losing a callback (docs/adr/0006).
-  FollowUp(
-      [this, released, answer] {
-        dedupe_.Release(released->dedupe_keys).IgnoreError();
-        answer();
-      },
-      answer);
-}
-
-WebhookHandler::Outcome WebhookHandler::Settle(const Publication& publication) {
-  if (absl::Status marked = dedupe_.MarkPublished(publication.dedupe_keys, options_.dedupe_window);
-      !marked.ok()) {
-    // The event is durable; only a replay after the claim's lease could publish it twice.
-    return {publication.success, "accepted_unmarked", std::string(marked.message())};
-  }
-  if (!publication.final_sid.empty()) {
-    if (absl::Status recorded = witness_.RecordFinal(publication.final_sid); !recorded.ok()) {
-      // The event is durable; the status check reads this SID from Twilio, as without a ledger.
-      return {publication.success, "accepted_final_unrecorded", std::string(recorded.message())};
-    }
-  }
-  return {publication.success, "accepted"};
-}
-
-void WebhookHandler::FollowUp(std::function<void()> work, std::function<void()> refused) {
-  if (follow_ups_ == nullptr) return work();
-  if (!follow_ups_->Submit([work = std::move(work), unsettled = TrackUnsettled()] { work(); })) {
-    refused();
-  }
-}
-
-void WebhookHandler::Report(std::string_view route_name, const Outcome& outcome,
-                            absl::Duration latency) {
-  telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, latency,
+  Outcome outcome = Process(request, route_name);
+  telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, clock_.Now() - started,
                         outcome.detail);
+  return std::move(outcome.response);
 }
 
-std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandler::Process(
-    const http::Request& request, std::string& route_name) {
+WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
+                                                std::string& route_name) {
   const std::optional<WebhookRoute> route = RouteForPath(request.path);
-  if (!route) return Outcome{Plain(404, "no such webhook route\n"), "not_found", request.path};
+  if (!route) return {Plain(404, "no such webhook route\n"), "not_found", request.path};
   route_name = std::string(RouteName(*route));
 
   const std::optional<std::string> forwarded_for = request.Header("X-Forwarded-For");
@@ -249,18 +128,18 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
   if (!rate_limiter_.Allow(source)) {
     http::Response response = Plain(429, "too many requests from this address\n");
     response.headers.emplace_back("Retry-After", "1");
-    return Outcome{std::move(response), "rate_limited"};
+    return {std::move(response), "rate_limited"};
   }
 
   const bool is_get = request.method == "GET";
   if (!is_get && request.method != "POST") {
     http::Response response = Plain(405, "use POST or GET\n");
     response.headers.emplace_back("Allow", "GET, POST");
-    return Outcome{std::move(response), "method_not_allowed", request.method};
+    return {std::move(response), "method_not_allowed", request.method};
   }
   if (request.body.size() > options_.max_body_bytes) {
-    return Outcome{Plain(413, absl::StrCat("body over ", options_.max_body_bytes, " bytes\n")),
-                   "too_large"};
+    return {Plain(413, absl::StrCat("body over ", options_.max_body_bytes, " bytes\n")),
+            "too_large"};
   }
 
   // What Twilio signed: form parameters, or a JSON body through bodySHA256, or for a GET the URL.
@@ -277,23 +156,22 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
       params = DecodeJsonObject(request.body);
       signed_request.json_body = request.body;
     } else {
-      return Outcome{Plain(415,
-                           "Content-Type must be application/x-www-form-urlencoded or "
-                           "application/json\n"),
-                     "unsupported_media_type", media_type};
+      return {Plain(415,
+                    "Content-Type must be application/x-www-form-urlencoded or "
+                    "application/json\n"),
+              "unsupported_media_type", media_type};
     }
   }
   if (!params.ok()) {
-    return Outcome{Plain(400, absl::StrCat(std::string(params.status().message()), "\n")),
-                   "bad_request", std::string(params.status().message())};
+    return {Plain(400, absl::StrCat(std::string(params.status().message()), "\n")), "bad_request",
+            std::string(params.status().message())};
   }
 
   const std::string signature = request.Header("X-Twilio-Signature").value_or("");
   if (!twilio::VerifySignature(options_.auth_tokens, signed_request, signature)) {
     telemetry_.OnSignatureFailure(route_name);
-    return Outcome{
-        Plain(403, "forbidden\n"), "forbidden",
-        signature.empty() ? "no X-Twilio-Signature" : "X-Twilio-Signature does not match"};
+    return {Plain(403, "forbidden\n"), "forbidden",
+            signature.empty() ? "no X-Twilio-Signature" : "X-Twilio-Signature does not match"};
   }
 
   absl::StatusOr<http::FormParams> url_query = http::DecodeForm(request.query);
@@ -306,8 +184,8 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
                         .received_at = clock_.Now()},
                        privacy_);
   if (!webhook.ok()) {
-    return Outcome{Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")),
-                   "bad_request", std::string(webhook.status().message())};
+    return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")), "bad_request",
+            std::string(webhook.status().message())};
   }
 
   http::Response success =
@@ -315,7 +193,9 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
           ? http::Response{.status = 200, .content_type = "text/xml", .body = kEmptyTwiml}
           : http::Response{.status = 204};
   const auto unavailable = [](std::string label, const absl::Status& why) {
-    return Outcome{RetryLater(), std::move(label), std::string(why.message())};
+    http::Response response = Plain(503, "cannot keep this event right now; retry\n");
+    response.headers.emplace_back("Retry-After", "1");
+    return Outcome{std::move(response), std::move(label), std::string(why.message())};
   };
   // Twilio does not retry a status callback refused with 503, so its status may be lost: the
   // status checks are told to read Twilio (docs/adr/0014).
@@ -333,20 +213,38 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
   if (!claim.ok()) return lost("dedupe_unavailable", claim.status());
   if (*claim == DedupeClaim::kAlreadyPublished) {
     telemetry_.OnDuplicate(route_name);
-    return Outcome{std::move(success), "duplicate"};
+    return {std::move(success), "duplicate"};
   }
   if (*claim == DedupeClaim::kInFlight) {
     // Not a loss: the copy in flight is published, or its own refusal is noted.
     return unavailable("in_flight", absl::UnavailableError("the same callback is being published"));
   }
 
-  return Publication{.status_route = IsStatusRoute(*route),
-                     .dedupe_keys = dedupe_keys,
-                     .final_sid = webhook->final_sid,
-                     .message = {.topic = options_.topic,
-                                 .key = webhook->partition_key,
-                                 .value = webhook->event.SerializeAsString()},
-                     .success = std::move(success)};
+  const absl::Time publish_started = clock_.Now();
+  const absl::Status published = publisher_.Publish({.topic = options_.topic,
+                                                     .key = webhook->partition_key,
+                                                     .value = webhook->event.SerializeAsString()},
+                                                    options_.publish_timeout);
+  if (!published.ok()) {
+    // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
+    // Also when Kafka may have written it (kDeadlineExceeded): a second copy, dropped downstream
+    // by its dedupe key, is the price of never losing a callback (docs/adr/0006).
+    dedupe_.Release(dedupe_keys).IgnoreError();
+    return lost("kafka_unavailable", published);
+  }
+  telemetry_.OnPublished(clock_.Now() - publish_started);
+  if (absl::Status marked = dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window);
+      !marked.ok()) {
+    // The event is durable; only a replay after the claim's lease could publish it twice.
+    return {std::move(success), "accepted_unmarked", std::string(marked.message())};
+  }
+  if (!webhook->final_sid.empty()) {
+    if (absl::Status recorded = witness_.RecordFinal(webhook->final_sid); !recorded.ok()) {
+      // The event is durable; the status check reads this SID from Twilio, as without a ledger.
+      return {std::move(success), "accepted_final_unrecorded", std::string(recorded.message())};
+    }
+  }
+  return {std::move(success), "accepted"};
 }
 
 }  // namespace klaxon::ingress

@@ -3,18 +3,12 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <chrono>
-#include <future>
-#include <memory>
 #include <optional>
-#include <thread>
-#include <utility>
 
 #include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/http/form.h"
 #include "common/log/log.h"
 #include "common/messaging/testing/fake_publisher.h"
-#include "common/messaging/testing/holding_publisher.h"
 #include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "common/twilio/signature.h"
@@ -48,15 +42,14 @@ class WebhookHandlerTest : public ::testing::Test {
         telemetry_(registry_, logger_, clock_),
         limiter_(1000, clock_) {}
 
-  WebhookHandler& Handler(WebhookOptions options = {}) { return Handler(publisher_, options); }
-  WebhookHandler& Handler(messaging::Publisher& publisher, WebhookOptions options) {
+  WebhookHandler& Handler(WebhookOptions options = {}) {
     if (options.public_url.scheme.empty()) {
       options.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com");
     }
     if (options.auth_tokens.empty()) options.auth_tokens = {kToken, kSecondaryToken};
     options.topic = "t.klaxon.twilio.events";
     handler_ = std::make_unique<WebhookHandler>(
-        options, dedupe_, publisher, witness_,
+        options, dedupe_, publisher_, witness_,
         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
         clock_);
     return *handler_;
@@ -90,15 +83,6 @@ class WebhookHandlerTest : public ::testing::Test {
     request.headers.emplace_back(name, std::move(value));
   }
 
-  // Handles `request` and waits for its answer, however the publisher completes.
-  static http::Response HandleAndWait(WebhookHandler& handler, const http::Request& request) {
-    std::promise<http::Response> answer;
-    std::future<http::Response> answered = answer.get_future();
-    handler.Handle(request,
-                   [&answer](http::Response response) { answer.set_value(std::move(response)); });
-    return answered.get();
-  }
-
   std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
 
   static inline int next_token_ = 0;
@@ -118,8 +102,7 @@ class WebhookHandlerTest : public ::testing::Test {
 };
 
 TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
-  const http::Response response =
-      HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams()));
+  const http::Response response = Handler().Handle(SignedPost(kStatusTarget, DeliveredParams()));
   EXPECT_EQ(response.status, 204);
   EXPECT_EQ(response.body, "");
   ASSERT_EQ(publisher_.published().size(), 1u);
@@ -138,14 +121,14 @@ TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
 TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
   WebhookHandler& handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
-  ASSERT_EQ(HandleAndWait(handler, request).status, 204);
-  EXPECT_EQ(HandleAndWait(handler, request).status, 204);
+  ASSERT_EQ(handler.Handle(request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
   // Without the token header, SID + status + sequence still recognise it.
   http::Request untokened = request;
   std::erase_if(untokened.headers,
                 [](const auto& header) { return header.first == "I-Twilio-Idempotency-Token"; });
-  ASSERT_EQ(HandleAndWait(handler, untokened).status, 204);
-  EXPECT_EQ(HandleAndWait(handler, untokened).status, 204);
+  ASSERT_EQ(handler.Handle(untokened).status, 204);
+  EXPECT_EQ(handler.Handle(untokened).status, 204);
   EXPECT_EQ(publisher_.published().size(), 1u);
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_dedupe_hits_total{route=\"message_status\"} 3"));
 }
@@ -162,13 +145,13 @@ TEST_F(WebhookHandlerTest, AReplayUnderAnotherOrNoTokenIsNeverPublishedTwice) {
       {"/twilio/calls/status", {{"CallSid", "CA9"}, {"CallStatus", "completed"}}}};
   for (const auto& [target, params] : callbacks) {
     const http::Request original = SignedPost(target, params);
-    ASSERT_LT(HandleAndWait(handler, original).status, 300) << target;
+    ASSERT_LT(handler.Handle(original).status, 300) << target;
     http::Request replay = original;
     SetHeader(replay, "I-Twilio-Idempotency-Token", "attacker-chosen");
-    EXPECT_LT(HandleAndWait(handler, replay).status, 300) << target;
+    EXPECT_LT(handler.Handle(replay).status, 300) << target;
     std::erase_if(replay.headers,
                   [](const auto& header) { return header.first == "I-Twilio-Idempotency-Token"; });
-    EXPECT_LT(HandleAndWait(handler, replay).status, 300) << target;
+    EXPECT_LT(handler.Handle(replay).status, 300) << target;
   }
   EXPECT_EQ(publisher_.published().size(), callbacks.size());
 }
@@ -187,17 +170,15 @@ TEST(SignedContentKeyTest, CoversTheTargetAndEverySignedParameter) {
 
 TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
   WebhookHandler& handler = Handler();
-  const http::Response inbound =
-      HandleAndWait(handler, SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM2"},
-                                                                     {"From", "+14155550100"},
-                                                                     {"To", "+14155552671"},
-                                                                     {"Body", "STOP"}}));
+  const http::Response inbound = handler.Handle(SignedPost(
+      "/twilio/messages/inbound",
+      {{"MessageSid", "SM2"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}}));
   EXPECT_EQ(inbound.status, 200);
   EXPECT_EQ(inbound.content_type, "text/xml");
   EXPECT_EQ(inbound.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
-  const http::Response gather = HandleAndWait(
-      handler, SignedPost(std::string("/twilio/calls/gather?alert_id=") + kAlertId + "&attempt=2",
-                          {{"CallSid", "CA1"}, {"Digits", "1"}}));
+  const http::Response gather = handler.Handle(
+      SignedPost(std::string("/twilio/calls/gather?alert_id=") + kAlertId + "&attempt=2",
+                 {{"CallSid", "CA1"}, {"Digits", "1"}}));
   EXPECT_EQ(gather.status, 200);
   EXPECT_EQ(gather.content_type, "text/xml");
   ASSERT_EQ(publisher_.published().size(), 2u);
@@ -207,8 +188,7 @@ TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
 }
 
 TEST_F(WebhookHandlerTest, AcceptsTheSecondaryToken) {
-  EXPECT_EQ(HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams(), kSecondaryToken))
-                .status,
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams(), kSecondaryToken)).status,
             204);
 }
 
@@ -224,7 +204,7 @@ TEST_F(WebhookHandlerTest, MissingOrWrongSignatureIs403WithNoDetail) {
   other_alert.target.back() = '2';
   other_alert.query.back() = '2';
   for (const http::Request& request : {unsigned_request, wrong_token, tampered, other_alert}) {
-    const http::Response response = HandleAndWait(handler, request);
+    const http::Response response = handler.Handle(request);
     EXPECT_EQ(response.status, 403);
     EXPECT_EQ(response.body, "forbidden\n");
   }
@@ -235,23 +215,25 @@ TEST_F(WebhookHandlerTest, MissingOrWrongSignatureIs403WithNoDetail) {
 
 TEST_F(WebhookHandlerTest, AcceptsEitherPortFormOfThePublicUrl) {
   WebhookHandler& handler = Handler();
-  EXPECT_EQ(HandleAndWait(handler, SignedPost(kStatusTarget, DeliveredParams(), kToken,
-                                              "https://hooks.example.com:443"))
+  EXPECT_EQ(handler
+                .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
+                                   "https://hooks.example.com:443"))
                 .status,
             204);
   WebhookHandler& with_port =
       Handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com:443/")});
-  EXPECT_EQ(HandleAndWait(with_port, SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+  EXPECT_EQ(with_port.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
 }
 
 TEST_F(WebhookHandlerTest, UsesThePublicUrlPrefix) {
   WebhookHandler& handler =
       Handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com/klaxon/")});
-  EXPECT_EQ(HandleAndWait(handler, SignedPost(kStatusTarget, DeliveredParams(), kToken,
-                                              "https://hooks.example.com/klaxon"))
+  EXPECT_EQ(handler
+                .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
+                                   "https://hooks.example.com/klaxon"))
                 .status,
             204);
-  EXPECT_EQ(HandleAndWait(handler, SignedPost(kStatusTarget, DeliveredParams())).status, 403);
+  EXPECT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 403);
 }
 
 TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
@@ -259,15 +241,13 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
       SignedPost(kStatusTarget, DeliveredParams(), kToken, "https://public.example.org");
   SetHeader(request, "X-Forwarded-Proto", "https");
   SetHeader(request, "X-Forwarded-Host", "public.example.org");
-  EXPECT_EQ(HandleAndWait(Handler(), request).status, 403);
+  EXPECT_EQ(Handler().Handle(request).status, 403);
   EXPECT_EQ(
-      HandleAndWait(Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")}), request)
-          .status,
+      Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")}).Handle(request).status,
       403)
       << "the peer (10.0.0.1) is not one of the proxies";
   EXPECT_EQ(
-      HandleAndWait(Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")}), request)
-          .status,
+      Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")}).Handle(request).status,
       204);
 }
 
@@ -283,7 +263,7 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
   const auto from = [&](const std::string& forwarded_for) {
     http::Request request = SignedPost(kStatusTarget, DeliveredParams());
     SetHeader(request, "X-Forwarded-For", forwarded_for);
-    return HandleAndWait(handler, request).status;
+    return handler.Handle(request).status;
   };
   EXPECT_EQ(from("198.51.100.1"), 204);
   EXPECT_EQ(from("198.51.100.1"), 429);
@@ -299,7 +279,7 @@ TEST_F(WebhookHandlerTest, GetIsSignedOverTheWholeUrl) {
   request.query = target.substr(target.find('?') + 1);
   request.headers = {{"X-Twilio-Signature",
                       twilio::ComputeSignature(kToken, "https://hooks.example.com" + target, {})}};
-  EXPECT_EQ(HandleAndWait(Handler(), request).status, 204);
+  EXPECT_EQ(Handler().Handle(request).status, 204);
   ASSERT_EQ(publisher_.published().size(), 1u);
   events::v1::TwilioEvent event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
@@ -318,52 +298,52 @@ TEST_F(WebhookHandlerTest, JsonBodyIsVerifiedThroughBodySha256) {
                      {"X-Twilio-Signature",
                       twilio::ComputeSignature(kToken, "https://hooks.example.com" + target, {})}};
   WebhookHandler& handler = Handler();
-  EXPECT_EQ(HandleAndWait(handler, request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
   ASSERT_EQ(publisher_.published().size(), 1u);
   events::v1::TwilioEvent event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
   EXPECT_EQ(event.message_status().error_code(), 30008);
 
   request.body = R"({"MessageSid":"SM7","MessageStatus":"delivered","ErrorCode":30008})";
-  EXPECT_EQ(HandleAndWait(handler, request).status, 403);
+  EXPECT_EQ(handler.Handle(request).status, 403);
 }
 
 TEST_F(WebhookHandlerTest, HardeningRulesAnswerWithTheirStatusCodes) {
   WebhookHandler& handler = Handler();
   http::Request too_large = SignedPost(kStatusTarget, {{"Body", std::string(64 * 1024, 'x')}});
-  EXPECT_EQ(HandleAndWait(handler, too_large).status, 413);
+  EXPECT_EQ(handler.Handle(too_large).status, 413);
 
   http::Request wrong_type = SignedPost(kStatusTarget, DeliveredParams());
   SetHeader(wrong_type, "Content-Type", "text/plain");
-  EXPECT_EQ(HandleAndWait(handler, wrong_type).status, 415);
+  EXPECT_EQ(handler.Handle(wrong_type).status, 415);
   http::Request no_type = SignedPost(kStatusTarget, DeliveredParams());
   std::erase_if(no_type.headers, [](const auto& h) { return h.first == "Content-Type"; });
-  EXPECT_EQ(HandleAndWait(handler, no_type).status, 415);
+  EXPECT_EQ(handler.Handle(no_type).status, 415);
 
   http::Request malformed_form = SignedPost(kStatusTarget, DeliveredParams());
   malformed_form.body = "MessageSid=%ZZ";
-  const http::Response bad_form = HandleAndWait(handler, malformed_form);
+  const http::Response bad_form = handler.Handle(malformed_form);
   EXPECT_EQ(bad_form.status, 400);
   EXPECT_THAT(bad_form.body, HasSubstr("hexadecimal"));
 
   http::Request malformed_json = SignedPost(kStatusTarget, DeliveredParams());
   SetHeader(malformed_json, "Content-Type", "application/json");
   malformed_json.body = "{\"MessageSid\": ";
-  EXPECT_EQ(HandleAndWait(handler, malformed_json).status, 400);
+  EXPECT_EQ(handler.Handle(malformed_json).status, 400);
   malformed_json.body = "[1, 2]";
-  EXPECT_EQ(HandleAndWait(handler, malformed_json).status, 400);
+  EXPECT_EQ(handler.Handle(malformed_json).status, 400);
 
   // Signed correctly but missing what the route needs.
   const http::Response missing =
-      HandleAndWait(handler, SignedPost(kStatusTarget, {{"MessageStatus", "delivered"}}));
+      handler.Handle(SignedPost(kStatusTarget, {{"MessageStatus", "delivered"}}));
   EXPECT_EQ(missing.status, 400);
   EXPECT_THAT(missing.body, HasSubstr("MessageSid is required"));
 
   http::Request wrong_path = SignedPost("/twilio/other", DeliveredParams());
-  EXPECT_EQ(HandleAndWait(handler, wrong_path).status, 404);
+  EXPECT_EQ(handler.Handle(wrong_path).status, 404);
   http::Request put = SignedPost(kStatusTarget, DeliveredParams());
   put.method = "PUT";
-  EXPECT_EQ(HandleAndWait(handler, put).status, 405);
+  EXPECT_EQ(handler.Handle(put).status, 405);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
@@ -377,26 +357,26 @@ TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
                          clock_);
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
-    statuses.push_back(HandleAndWait(handler, SignedPost(kStatusTarget, DeliveredParams())).status);
+    statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
   }
   EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204, 429, 429}));
   http::Request other_source = SignedPost(kStatusTarget, DeliveredParams());
   other_source.peer_address = "10.0.0.2";
-  EXPECT_EQ(HandleAndWait(handler, other_source).status, 204);
+  EXPECT_EQ(handler.Handle(other_source).status, 204);
 }
 
 TEST_F(WebhookHandlerTest, KafkaDownIs503AndTheRetryPublishesOnce) {
   WebhookHandler& handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   publisher_.FailWith(absl::UnavailableError("publish: not written (Local: Message timed out)"));
-  const http::Response refused = HandleAndWait(handler, request);
+  const http::Response refused = handler.Handle(request);
   EXPECT_EQ(refused.status, 503);
   EXPECT_THAT(refused.headers,
               ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "1")));
   EXPECT_FALSE(dedupe_.Has("token:" + request.Header("I-Twilio-Idempotency-Token").value()));
   publisher_.FailWith(absl::OkStatus());
-  EXPECT_EQ(HandleAndWait(handler, request).status, 204);
-  EXPECT_EQ(HandleAndWait(handler, request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
@@ -413,17 +393,18 @@ TEST_F(WebhookHandlerTest, ACallbackKafkaMayHaveWrittenIsPublishedAgainRatherTha
   WebhookHandler& handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   publisher_.FailWith(absl::DeadlineExceededError("publish: may have been written"));
-  EXPECT_EQ(HandleAndWait(handler, request).status, 503);
+  EXPECT_EQ(handler.Handle(request).status, 503);
   publisher_.FailWith(absl::OkStatus());
-  EXPECT_EQ(HandleAndWait(handler, request).status, 204);
+  EXPECT_EQ(handler.Handle(request).status, 204);
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(WebhookHandlerTest, ADurableFinalStatusIsRecordedForItsSid) {
   WebhookHandler& handler = Handler();
-  ASSERT_EQ(HandleAndWait(handler, SignedPost(kStatusTarget, DeliveredParams())).status, 204);
-  ASSERT_EQ(HandleAndWait(handler, SignedPost("/twilio/calls/status",
-                                              {{"CallSid", "CA1"}, {"CallStatus", "no-answer"}}))
+  ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "no-answer"}}))
                 .status,
             204);
   EXPECT_TRUE(ledger_.Read("SM1")->final_arrived);
@@ -434,9 +415,10 @@ TEST_F(WebhookHandlerTest, AStatusThatIsNotFinalRecordsNoArrival) {
   http::FormParams sent = DeliveredParams();
   sent[1].second = "sent";
   WebhookHandler& handler = Handler();
-  ASSERT_EQ(HandleAndWait(handler, SignedPost(kStatusTarget, sent)).status, 204);
-  ASSERT_EQ(HandleAndWait(handler, SignedPost("/twilio/calls/status",
-                                              {{"CallSid", "CA1"}, {"CallStatus", "ringing"}}))
+  ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, sent)).status, 204);
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "ringing"}}))
                 .status,
             204);
   EXPECT_FALSE(ledger_.Read("SM1")->final_arrived);
@@ -445,20 +427,20 @@ TEST_F(WebhookHandlerTest, AStatusThatIsNotFinalRecordsNoArrival) {
 
 TEST_F(WebhookHandlerTest, AFinalStatusKafkaRefusedRecordsNoArrival) {
   publisher_.FailWith(absl::UnavailableError("kafka down"));
-  ASSERT_EQ(HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  ASSERT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
   EXPECT_FALSE(ledger_.Read("SM1")->final_arrived);
 }
 
 TEST_F(WebhookHandlerTest, AnUnrecordedFinalStatusIsStillAcknowledged) {
   ledger_.FailWith(absl::UnavailableError("redis down"));
-  EXPECT_EQ(HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams())).status, 204);
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
   ASSERT_EQ(publisher_.published().size(), 1u);
   EXPECT_THAT(Metrics(), HasSubstr("outcome=\"accepted_final_unrecorded\""));
 }
 
 TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseKafkaFailedIsALoss) {
   publisher_.FailWith(absl::UnavailableError("kafka down"));
-  ASSERT_EQ(HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  ASSERT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
   clock_.SleepFor(absl::Seconds(1));
   ASSERT_TRUE(witness_.Flush().ok());
   EXPECT_EQ(LostAt(ledger_), clock_.Now());
@@ -467,8 +449,9 @@ TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseKafkaFailedIsALoss) {
 
 TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseRedisFailedIsALoss) {
   dedupe_.FailWith(absl::UnavailableError("redis down"));
-  ASSERT_EQ(HandleAndWait(Handler(), SignedPost("/twilio/calls/status",
-                                                {{"CallSid", "CA1"}, {"CallStatus", "completed"}}))
+  ASSERT_EQ(Handler()
+                .Handle(SignedPost("/twilio/calls/status",
+                                   {{"CallSid", "CA1"}, {"CallStatus", "completed"}}))
                 .status,
             503);
   ASSERT_TRUE(witness_.Flush().ok());
@@ -479,7 +462,7 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
   WebhookHandler& handler = Handler();
   // Unsigned: anyone may send it.
   http::Request forged = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
-  ASSERT_EQ(HandleAndWait(handler, forged).status, 403);
+  ASSERT_EQ(handler.Handle(forged).status, 403);
   // Another request is publishing the same callback: that one is published or noted.
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   ASSERT_EQ(dedupe_
@@ -487,13 +470,14 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
                        absl::Seconds(10))
                 .value(),
             DedupeClaim::kClaimed);
-  ASSERT_EQ(HandleAndWait(handler, request).status, 503);
+  ASSERT_EQ(handler.Handle(request).status, 503);
   // An inbound message is not a status; no status check would repair it.
   publisher_.FailWith(absl::UnavailableError("kafka down"));
-  ASSERT_EQ(HandleAndWait(handler, SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM9"},
-                                                                           {"From", "+14155550100"},
-                                                                           {"To", "+14155552671"},
-                                                                           {"Body", "hello"}}))
+  ASSERT_EQ(handler
+                .Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM9"},
+                                                                {"From", "+14155550100"},
+                                                                {"To", "+14155552671"},
+                                                                {"Body", "hello"}}))
                 .status,
             503);
   ASSERT_TRUE(witness_.Flush().ok());
@@ -502,7 +486,7 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
 
 TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {
   dedupe_.FailWith(absl::UnavailableError("redis: connection refused"));
-  EXPECT_EQ(HandleAndWait(Handler(), SignedPost(kStatusTarget, DeliveredParams())).status, 503);
+  EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 503);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
@@ -513,93 +497,21 @@ TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
                        absl::Seconds(10))
                 .value(),
             DedupeClaim::kClaimed);
-  EXPECT_EQ(HandleAndWait(Handler(), request).status, 503);
+  EXPECT_EQ(Handler().Handle(request).status, 503);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(WebhookHandlerTest, LogsNoPhoneNumber) {
   WebhookHandler& handler = Handler();
-  HandleAndWait(handler, SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM3"},
-                                                                 {"From", "+14155550100"},
-                                                                 {"To", "+14155552671"},
-                                                                 {"Body", "hello"}}));
-  HandleAndWait(handler, SignedPost("/twilio/messages/inbound", {{"From", "+14155550100"}}));
+  handler.Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM3"},
+                                                         {"From", "+14155550100"},
+                                                         {"To", "+14155552671"},
+                                                         {"Body", "hello"}}));
+  handler.Handle(SignedPost("/twilio/messages/inbound", {{"From", "+14155550100"}}));
   for (const std::string& line : sink_.Lines()) {
     EXPECT_THAT(line, Not(HasSubstr("4155550100")));
     EXPECT_THAT(line, Not(HasSubstr("hello")));
   }
-}
-
-// Answers that wait for Kafka: the handler returns once the event is handed over, and the answer
-// leaves when Kafka has answered, as on the webhook pool.
-class WebhookHandlerKafkaAnswerTest : public WebhookHandlerTest {
- protected:
-  // Handles `request`; its answer, once one comes, lands in the returned future.
-  std::future<http::Response> Start(WebhookHandler& handler, const http::Request& request) {
-    auto answer = std::make_shared<std::promise<http::Response>>();
-    handler.Handle(request,
-                   [answer](http::Response response) { answer->set_value(std::move(response)); });
-    return answer->get_future();
-  }
-  void TearDown() override { holding_.ReleaseAll(absl::UnavailableError("test ended")); }
-
-  messaging::HoldingPublisher holding_;
-};
-
-TEST_F(WebhookHandlerKafkaAnswerTest, TheAnswerWaitsForKafkaButTheCallerDoesNot) {
-  WebhookHandler& handler = Handler(holding_, {.follow_up_threads = 2});
-  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
-  std::future<http::Response> answer = Start(handler, request);
-  ASSERT_EQ(holding_.held(), 1u);  // Handle returned with the publish still unanswered
-  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
-
-  holding_.ReleaseAll(absl::OkStatus());
-  ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(answer.get().status, 204);
-  // Settled on the pool: the final status is recorded and a replay is a duplicate, not
-  // published again.
-  for (int i = 0; i < 200 && !ledger_.Read("SM1")->final_arrived; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(ledger_.Read("SM1")->final_arrived);
-  std::future<http::Response> replay = Start(handler, request);
-  ASSERT_EQ(replay.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(replay.get().status, 204);
-  EXPECT_EQ(holding_.published().size(), 1u);
-}
-
-TEST_F(WebhookHandlerKafkaAnswerTest, ARefusedPublishIs503AndTheRetryCanPublish) {
-  WebhookHandler& handler = Handler(holding_, {.follow_up_threads = 2});
-  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
-  std::future<http::Response> answer = Start(handler, request);
-  ASSERT_TRUE(holding_.WaitForHeld(1));
-  holding_.ReleaseAll(absl::UnavailableError("broker down"));
-  ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  const http::Response refused = answer.get();
-  EXPECT_EQ(refused.status, 503);
-  EXPECT_THAT(refused.headers,
-              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "1")));
-  // The claim was released before the answer: the retry is published, not refused as in flight.
-  std::future<http::Response> retry = Start(handler, request);
-  ASSERT_TRUE(holding_.WaitForHeld(1));
-  holding_.ReleaseAll(absl::OkStatus());
-  ASSERT_EQ(retry.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(retry.get().status, 204);
-  EXPECT_EQ(holding_.published().size(), 2u);
-}
-
-TEST_F(WebhookHandlerKafkaAnswerTest, DestroyingTheHandlerWaitsForUnansweredPublishes) {
-  WebhookHandler& handler = Handler(holding_, {.follow_up_threads = 1});
-  std::future<http::Response> answer = Start(handler, SignedPost(kStatusTarget, DeliveredParams()));
-  ASSERT_EQ(holding_.held(), 1u);
-  std::thread kafka([this] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    holding_.ReleaseAll(absl::OkStatus());
-  });
-  handler_.reset();  // returns only after Kafka answered and the follow-up ran
-  EXPECT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::ready);
-  EXPECT_TRUE(ledger_.Read("SM1")->final_arrived);
-  kafka.join();
 }
 
 }  // namespace

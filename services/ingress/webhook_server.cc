@@ -12,7 +12,7 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   options.http.handler = [&pool, &handler, on_shed = std::move(options.on_shed)](
                              http::Request request, http::Responder respond) {
     const bool queued = pool.Submit(
-        [&handler, request = std::move(request), respond]() { handler.Handle(request, respond); });
+        [&handler, request = std::move(request), respond]() { respond(handler.Handle(request)); });
     if (!queued) {
       if (on_shed) on_shed();
       respond({.status = 503,

@@ -1,9 +1,7 @@
 #pragma once
 // The webhook ingress's HTTP face: an http::Server whose requests run WebhookHandler::Handle on a
-// bounded pool (Handle waits on Redis; the server's reactor threads must not). A full pool
-// answers 503 with Retry-After, so an overload sheds load instead of queueing without end. A
-// request's pool thread is free again once its event is handed to Kafka: the answer follows from
-// the delivery report.
+// bounded pool (Handle waits on Redis and Kafka; the server's reactor threads must not). A full
+// pool answers 503 with Retry-After, so an overload sheds load instead of queueing without end.
 
 #include <cstdint>
 #include <functional>
