@@ -19,18 +19,16 @@ class HoldingPublisher final : public Publisher {
   absl::Status Publish(const OutboundMessage&, absl::Duration) override {
     return absl::UnimplementedError("HoldingPublisher only publishes asynchronously");
   }
-  void PublishAsync(const OutboundMessage& message, PublishDone done) override {
+  void PublishAsync(const OutboundMessage&, PublishDone done) override {
     std::lock_guard lock(mutex_);
     held_.push_back(std::move(done));
-    published_.push_back(message);
     changed_.notify_all();
   }
 
   // Waits up to 30 s until `count` completions are held.
   bool WaitForHeld(size_t count) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(30),
-                             [&] { return held_.size() >= count; });
+    return changed_.wait_for(lock, std::chrono::seconds(30), [&] { return held_.size() >= count; });
   }
   size_t held() {
     std::lock_guard lock(mutex_);
@@ -45,16 +43,11 @@ class HoldingPublisher final : public Publisher {
     }
     for (PublishDone& done : held) std::move(done)(status);
   }
-  std::vector<OutboundMessage> published() {
-    std::lock_guard lock(mutex_);
-    return published_;
-  }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<PublishDone> held_;
-  std::vector<OutboundMessage> published_;
 };
 
 }  // namespace klaxon::messaging
