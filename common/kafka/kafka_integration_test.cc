@@ -91,6 +91,13 @@ class KafkaIntegrationTest : public ::testing::Test {
     topic_ = *PrefixedTopic(prefix_, kSmsRequests);
   }
 
+  // Topics with `partitions` partitions each, and publisher_ ready to write to them.
+  void CreateTopicsAndPublisher(int32_t partitions) {
+    ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(partitions));
+    publisher_ = NewPublisher();
+    ASSERT_NE(publisher_, nullptr);
+  }
+
   std::unique_ptr<KafkaPublisher> NewPublisher() {
     absl::StatusOr<std::unique_ptr<KafkaPublisher>> publisher =
         KafkaPublisher::Create({.brokers = brokers_, .client_id = "kafka-integration-test"});
@@ -192,9 +199,7 @@ class GatheringHandler final : public messaging::MessageHandler {
 };
 
 TEST_F(KafkaIntegrationTest, MessagesOfDifferentKeysAreHandledAtOnce) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   for (int i = 0; i < 4; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "m"));
   max_in_flight_ = 4;
   std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
@@ -207,9 +212,7 @@ TEST_F(KafkaIntegrationTest, MessagesOfDifferentKeysAreHandledAtOnce) {
 }
 
 TEST_F(KafkaIntegrationTest, MessagesOfOneKeyAreHandledInOrderWhileOthersRunAlongside) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   for (int i = 0; i < 10; ++i) {
     ASSERT_NO_FATAL_FAILURE(Publish("a", absl::StrCat("a", i)));
     ASSERT_NO_FATAL_FAILURE(Publish("b", absl::StrCat("b", i)));
@@ -230,9 +233,7 @@ TEST_F(KafkaIntegrationTest, MessagesOfOneKeyAreHandledInOrderWhileOthersRunAlon
 }
 
 TEST_F(KafkaIntegrationTest, UnfinishedMessageKeepsLaterFinishedOnesUncommitted) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
   ASSERT_NO_FATAL_FAILURE(Publish("c", "third"));
@@ -306,9 +307,7 @@ class HoldFirstHandler final : public messaging::MessageHandler {
 };
 
 TEST_F(KafkaIntegrationTest, StoredOffsetIsReportedOnlyOnceEveryEarlierMessageFinished) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
   max_in_flight_ = 4;
@@ -328,9 +327,7 @@ TEST_F(KafkaIntegrationTest, StoredOffsetIsReportedOnlyOnceEveryEarlierMessageFi
 }
 
 TEST_F(KafkaIntegrationTest, CrashWithAMessageMidFlightRedeliversItAndEverythingAfterIt) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("z", "zero"));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   ASSERT_NO_FATAL_FAILURE(Publish("b", "second"));
@@ -352,9 +349,7 @@ TEST_F(KafkaIntegrationTest, CrashWithAMessageMidFlightRedeliversItAndEverything
 }
 
 TEST_F(KafkaIntegrationTest, PublishedMessageIsConsumedOnItsKeysPartition) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(3));
   const std::string key = prefix_ + "alert-1";
   ASSERT_NO_FATAL_FAILURE(Publish(key, "payload-1"));
 
@@ -369,9 +364,7 @@ TEST_F(KafkaIntegrationTest, PublishedMessageIsConsumedOnItsKeysPartition) {
 }
 
 TEST_F(KafkaIntegrationTest, WatermarkAndPartitionCountDescribeTheTopic) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(3));
   const std::string key = prefix_ + "alert-2";
   ASSERT_NO_FATAL_FAILURE(Publish(key, "a"));
   ASSERT_NO_FATAL_FAILURE(Publish(key, "b"));
@@ -397,9 +390,7 @@ TEST_F(KafkaIntegrationTest, WatermarkAndPartitionCountDescribeTheTopic) {
 }
 
 TEST_F(KafkaIntegrationTest, WatermarksAnswerWithoutWaitingBehindAnIdleConsumersFetch) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("k", "only"));
   // Having read everything, the consumer waits at the broker for more, as audit's does between
   // alerts; a long wait makes any query held up behind it unmistakable.
@@ -429,9 +420,7 @@ TEST_F(KafkaIntegrationTest, WatermarksAnswerWithoutWaitingBehindAnIdleConsumers
 }
 
 TEST_F(KafkaIntegrationTest, GroupBacklogCountsWhatTheGroupHasNotCommittedOnEveryPartition) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(3));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(3));
   for (int i = 0; i < 6; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "before"));
   absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
       KafkaWatermarks::Create({.brokers = brokers_, .group_id = group_});
@@ -460,9 +449,7 @@ TEST_F(KafkaIntegrationTest, GroupBacklogNeedsAGroup) {
 }
 
 TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("k", "first"));
 
   // The handler's dependency is down: the consumer retries the same message until stopped.
@@ -485,9 +472,7 @@ TEST_F(KafkaIntegrationTest, RetryableFailureLeavesOffsetForNextConsumer) {
 }
 
 TEST_F(KafkaIntegrationTest, LagReportCountsMessagesTheGroupHasNotCommitted) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   constexpr int kPublished = 10;
   constexpr int64_t kHandled = 4;
   for (int i = 0; i < kPublished; ++i) ASSERT_NO_FATAL_FAILURE(Publish("k", std::to_string(i)));
@@ -534,9 +519,7 @@ TEST_F(KafkaIntegrationTest, LagReportCountsMessagesTheGroupHasNotCommitted) {
 }
 
 TEST_F(KafkaIntegrationTest, PermanentFailureIsSkipped) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("k", "broken"));
   ASSERT_NO_FATAL_FAILURE(Publish("k", "fine"));
 
@@ -569,18 +552,14 @@ TEST_F(KafkaIntegrationTest, CreateTopicsTwiceIsOk) {
 
 TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {
   // CreateTopics waits for the controller, so the very first publish must find the topic.
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(6));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(6));
   const absl::Status status = publisher_->Publish(
       {.topic = *PrefixedTopic(prefix_, kDlq), .key = "k", .value = "v"}, absl::Seconds(10));
   EXPECT_TRUE(status.ok()) << status;
 }
 
 TEST_F(KafkaIntegrationTest, PublishAsyncCompletesEachMessageOnceFromItsDeliveryReport) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(6));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(6));
   constexpr int kMessages = 300;
   std::mutex mutex;
   std::condition_variable changed;
@@ -699,9 +678,7 @@ int ThreadCount() {
 }
 
 TEST_F(KafkaIntegrationTest, AsyncHandlerKeepsMaxInFlightMessagesWithoutAThreadEach) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   constexpr size_t kPublished = 300;
   for (size_t i = 0; i < kPublished; ++i) {
     ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), absl::StrCat("m", i)));
@@ -724,9 +701,7 @@ TEST_F(KafkaIntegrationTest, AsyncHandlerKeepsMaxInFlightMessagesWithoutAThreadE
 }
 
 TEST_F(KafkaIntegrationTest, AsyncHandlerNeverHasMoreThanMaxInFlightMessages) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   for (int i = 0; i < 9; ++i) ASSERT_NO_FATAL_FAILURE(Publish(absl::StrCat("k", i), "m"));
   max_in_flight_ = 3;
   std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
@@ -744,9 +719,7 @@ TEST_F(KafkaIntegrationTest, AsyncHandlerNeverHasMoreThanMaxInFlightMessages) {
 }
 
 TEST_F(KafkaIntegrationTest, AsyncCompletionFromAnotherThreadCommitsTheOffset) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   std::mutex mutex;
   std::condition_variable changed;
@@ -776,9 +749,7 @@ TEST_F(KafkaIntegrationTest, AsyncCompletionFromAnotherThreadCommitsTheOffset) {
 }
 
 TEST_F(KafkaIntegrationTest, StopWaitsForAPendingCompletionAndCommitsIt) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
   ASSERT_NE(consumer, nullptr);
@@ -803,9 +774,7 @@ TEST_F(KafkaIntegrationTest, StopWaitsForAPendingCompletionAndCommitsIt) {
 }
 
 TEST_F(KafkaIntegrationTest, AsyncRetryableResultIsHandedOverAgainAfterTheBackoff) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
   ASSERT_NE(consumer, nullptr);
@@ -820,9 +789,7 @@ TEST_F(KafkaIntegrationTest, AsyncRetryableResultIsHandedOverAgainAfterTheBackof
 }
 
 TEST_F(KafkaIntegrationTest, StopEndsARetryBackoffAtOnceAndLeavesTheMessageUncommitted) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   absl::StatusOr<std::unique_ptr<KafkaConsumer>> consumer = KafkaConsumer::Create(
       {.brokers = brokers_,
@@ -849,9 +816,7 @@ TEST_F(KafkaIntegrationTest, StopEndsARetryBackoffAtOnceAndLeavesTheMessageUncom
 }
 
 TEST_F(KafkaIntegrationTest, RevocationWaitsForAPendingCompletionBeforeTheNewOwnerReads) {
-  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
-  publisher_ = NewPublisher();
-  ASSERT_NE(publisher_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
   // The owner hears of the rebalance at its next heartbeat: soon, well inside the wait below.
   properties_ = {{"heartbeat.interval.ms", "100"}};
