@@ -37,18 +37,22 @@ class NoCancellations final : public CancellationObserver {
   void OnCancelRefused(std::string_view, const absl::Status&) override {}
 };
 
+// Serves `service` on a free loopback port and connects `stub` to it.
+void Serve(IntakeService& service, grpcutil::StartedServer& server,
+           std::unique_ptr<alerts::v1::AlertIntake::Stub>& stub) {
+  absl::StatusOr<grpcutil::StartedServer> started =
+      grpcutil::StartServer({.address = "127.0.0.1:0",
+                             .services = {service},
+                             .credentials = grpc::InsecureServerCredentials()});
+  ASSERT_TRUE(started.ok()) << started.status();
+  server = *std::move(started);
+  stub = alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server.port), grpc::InsecureChannelCredentials()));
+}
+
 class IntakeServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0",
-                               .services = {service_},
-                               .credentials = grpc::InsecureServerCredentials()});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-    stub_ = alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_.port), grpc::InsecureChannelCredentials()));
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(Serve(service_, server_, stub_)); }
   void TearDown() override {
     if (server_.server != nullptr) server_.server->Shutdown();
   }
@@ -128,14 +132,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   void StartServer(concurrency::BlockingExecutorOptions threads) {
     intake_threads_ = std::make_unique<concurrency::BlockingExecutor>(threads);
     service_ = std::make_unique<IntakeService>(keys_, intake_, cancellation_, *intake_threads_);
-    absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0",
-                               .services = {*service_},
-                               .credentials = grpc::InsecureServerCredentials()});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-    stub_ = alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_.port), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));
   }
   void TearDown() override {
     publisher_.ReleaseAll(absl::UnavailableError("test ended"));
