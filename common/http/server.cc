@@ -144,8 +144,7 @@ class Server::Impl {
       const size_t from_source = counted == per_source_.end() ? 0 : counted->second;
       if (connections_.size() < options_.max_connections &&
           from_source < options_.max_connections_per_source) {
-        connection =
-            std::make_shared<Connection>(peer, source, options_.limits, absl::Now());
+        connection = std::make_shared<Connection>(peer, source, options_.limits, absl::Now());
         connections_[peer.get()] = connection;
         ++per_source_[source];
       }
@@ -198,10 +197,7 @@ class Server::Impl {
           if (c.state != State::kReading) return;
           // Nothing is being answered, so nothing would ever free the room (the framer refuses a
           // head or body over its limits before it fills): refuse rather than stall.
-          c.state = State::kClosing;
-          c.write_started = absl::Now();
-          lock.unlock();
-          Refuse(connection, 413, "request too large");
+          RefuseWhileReading(c, 413, "request too large");
           return;
         }
       }
@@ -232,11 +228,7 @@ class Server::Impl {
           continue;
         }
         if (event.kind == FrameEvent::Kind::kRefused) {
-          c.state = State::kClosing;
-          c.write_started = absl::Now();
-          lock.unlock();
-          Refuse(connection, event.status, event.reason);
-          lock.lock();
+          RefuseWhileReading(c, event.status, event.reason);
           break;
         }
         c.state = State::kHandling;
@@ -275,11 +267,29 @@ class Server::Impl {
     };
   }
 
-  // Answers a request the server itself refuses; the connection closes once it is written.
+  // Answers a request too slow in coming (the sweeper's 408); the connection closes once the
+  // answer is written.
   void Refuse(const std::shared_ptr<Connection>& connection, int status, std::string_view reason) {
     Observe(status, reason);
     Write(connection, SerializeResponse(Refusal(status, reason), true), /*close=*/true,
           /*resume=*/false);
+  }
+
+  // Answers a request refused while its bytes are read, then shuts the socket down. Called on the
+  // connection's reactor thread with c locked, from inside Pistache's read loop, which runs queued
+  // writes only once a read finds nothing: behind a client streaming an endless body a queued
+  // answer would wait for ever. So the answer goes straight to the socket; a socket whose buffer
+  // cannot take a few hundred bytes belongs to a client that does not read, and is reset.
+  void RefuseWhileReading(Connection& c, int status, std::string_view reason) {
+    Observe(status, reason);
+    std::shared_ptr<Pistache::Tcp::Peer> peer = c.peer.lock();
+    if (c.state == State::kClosed || peer == nullptr) return;
+    const std::string answer = SerializeResponse(Refusal(status, reason), /*close=*/true);
+    const ssize_t sent =
+        ::send(peer->fd(), answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(peer->fd(), SHUT_RDWR);
+    c.state = State::kClosed;
+    if (sent != static_cast<ssize_t>(answer.size())) Abort(c);
   }
 
   void Observe(int status, std::string_view reason) const {

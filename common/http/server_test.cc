@@ -53,6 +53,12 @@ class RawClient {
               static_cast<ssize_t>(bytes.size()));
   }
 
+  // False once the server has closed or reset the connection.
+  bool TrySend(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+
   // Reads one response (status line, headers, Content-Length body); "" when the server closed
   // the connection or nothing came within 10 s.
   std::string ReadResponse() {
@@ -217,10 +223,28 @@ TEST_F(ServerTest, RefusesAnEndlessBodyAtOnceWhateverItsLength) {
   EXPECT_EQ(refusals[0].first, 413);
 }
 
+// The client never pauses, so the server's reads never run dry: the refusal cannot wait for them
+// to (Pistache runs queued writes only then).
+TEST_F(ServerTest, StopsAClientThatStreamsWithoutPausingAfterItsRefusal) {
+  StartServer();
+  RawClient client(server_->port());
+  const std::string chunk(64 * 1024, 'x');
+  constexpr int64_t kLimit = 256 * 1024 * 1024;
+  int64_t streamed = 0;
+  if (client.TrySend(absl::StrCat(
+          "POST /p HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n", chunk))) {
+    while (streamed < kLimit && client.TrySend(chunk))
+      streamed += static_cast<int64_t>(chunk.size());
+  }
+  EXPECT_LT(streamed, kLimit) << "the server kept reading after refusing";
+  EXPECT_THAT(client.ReadResponse(), StartsWith("HTTP/1.1 413 "));
+}
+
 TEST_F(ServerTest, RefusesConflictingLengthsWith400) {
   StartServer();
-  for (const char* head : {"Content-Length: 3\r\nContent-Length: 3",
-                           "Content-Length: 3\r\nTransfer-Encoding: chunked", "Content-Length: -3"}) {
+  for (const char* head :
+       {"Content-Length: 3\r\nContent-Length: 3", "Content-Length: 3\r\nTransfer-Encoding: chunked",
+        "Content-Length: -3"}) {
     RawClient client(server_->port());
     client.Send(absl::StrCat("POST /p HTTP/1.1\r\n", head, "\r\n\r\nabc"));
     EXPECT_THAT(client.ReadResponse(), StartsWith("HTTP/1.1 400 ")) << head;
