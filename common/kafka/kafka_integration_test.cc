@@ -788,6 +788,34 @@ TEST_F(KafkaIntegrationTest, AsyncRetryableResultIsHandedOverAgainAfterTheBackof
   EXPECT_EQ(handler.handled(), 2u);
 }
 
+// A worker stopped just after it started (a rollout that changes its mind) leaves its consumer
+// group while librdkafka is still joining it: Run must return within seconds all the same.
+TEST_F(KafkaIntegrationTest, StopDuringTheFirstGroupJoinReturnsWithinSeconds) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(3));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  for (const absl::Duration stop_after :
+       {absl::ZeroDuration(), absl::Milliseconds(10), absl::Milliseconds(40),
+        absl::Milliseconds(150), absl::Milliseconds(500)}) {
+    group_ = absl::StrCat(prefix_, "group-", absl::ToInt64Milliseconds(stop_after));
+    std::unique_ptr<KafkaConsumer> consumer = NewConsumer();
+    ASSERT_NE(consumer, nullptr);
+    RecordingHandler handler;
+    std::promise<absl::Status> ran;
+    std::future<absl::Status> run_status = ran.get_future();
+    std::jthread runner([&](std::stop_token stop) {
+      ran.set_value(RunBlocking(*consumer, handler, std::move(stop)));
+    });
+    absl::SleepFor(stop_after);
+    const absl::Time stopped = absl::Now();
+    runner.request_stop();
+    ASSERT_EQ(run_status.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+        << "stopped " << stop_after << " after it started";
+    EXPECT_TRUE(run_status.get().ok());
+    std::cout << "stopped " << stop_after << " after the start: Run returned in "
+              << absl::Now() - stopped << "\n";
+  }
+}
+
 TEST_F(KafkaIntegrationTest, StopEndsARetryBackoffAtOnceAndLeavesTheMessageUncommitted) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
