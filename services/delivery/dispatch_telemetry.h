@@ -1,11 +1,12 @@
 #pragma once
-// DispatchObserver for a worker: what an SRE asks of it. How many requests went to Twilio and
-// how they ended (by result and Twilio code), how long Twilio took, how often a redelivered
-// request only republished its outcome, and how often work was handed back for a retry; unique
-// alerts against attempts, decisions by kind, retries by delay, dead letters by cause, deferrals
-// by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For the status
-// checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes: reads
-// per accepted attempt), and when a read last found a final status whose callback never arrived.
+// DispatchObserver and StatusCheckObserver for a worker: what an SRE asks of them. How many
+// requests went to Twilio and how they ended (by result and Twilio code), how long Twilio took, how
+// often a redelivered request only republished its outcome, and how often work was handed back for
+// a retry; unique alerts against attempts, decisions by kind, retries by delay, dead letters by
+// cause, deferrals by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For
+// the status checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes:
+// reads per accepted attempt), and when a read last found a final status whose callback never
+// arrived.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -17,10 +18,11 @@
 
 #include "common/log/log.h"
 #include "services/delivery/dispatcher.h"
+#include "services/delivery/status_checker.h"
 
 namespace klaxon::delivery {
 
-class DispatchTelemetry final : public DispatchObserver {
+class DispatchTelemetry final : public DispatchObserver, public StatusCheckObserver {
  public:
   // `channel` labels every series ("sms" or "voice").
   DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
@@ -39,6 +41,7 @@ class DispatchTelemetry final : public DispatchObserver {
   void OnSuppressFailed(const events::v1::AlertRequested& request,
                         const absl::Status& reason) override;
   void OnOutcomeRepublished(const events::v1::AlertRequested& request) override;
+  // Both observers': a handed-back check counts as any handed-back request.
   void OnHandedBack(const events::v1::AlertRequested& request, const absl::Status& reason) override;
   void OnStatusRead(const events::v1::AlertRequested& check) override;
   void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;

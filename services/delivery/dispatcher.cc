@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/prototime/prototime.h"
-#include "common/twilio/statuses.h"
+#include "services/delivery/alert_request.h"
 
 namespace klaxon::delivery {
 
@@ -16,32 +16,16 @@ using transit::AlertPersonalData;
 
 namespace {
 
-// An unsettled attempt of an alert without a deadline is given up after the longest time to live
-// SendAlert allows.
-constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
-// Twilio may send a callback before its answer to the create reaches the worker, which stamps the
-// acceptance, and ingress's clock may be a little off the worker's: a loss recorded this long
-// before the acceptance may still be one of the attempt's callbacks.
-constexpr absl::Duration kLossBeforeAcceptance = absl::Seconds(5);
 constexpr int kUnsubscribedRecipient = 21610;
 
 using prototime::FromProto;
 using prototime::ToProto;
-
-absl::Time DeadlineOf(const AlertRequested& request) {
-  return request.has_deadline() ? FromProto(request.deadline()) : absl::InfiniteFuture();
-}
 
 DeliveryOutcome Outcome(DeliveryOutcome::Kind kind, std::string reason) {
   DeliveryOutcome outcome;
   outcome.set_kind(kind);
   outcome.set_reason(std::move(reason));
   return outcome;
-}
-
-std::string AttemptName(const AlertRequested& request) {
-  return absl::StrCat("attempt ", request.header().attempt(), " of alert ",
-                      request.header().alert_id());
 }
 
 }  // namespace
@@ -60,35 +44,6 @@ DeliveryOutcome OutcomeOf(const SendResult& result) {
 Dispatcher::Dispatcher(DispatcherOptions options, DispatcherPorts ports)
     : options_(std::move(options)), ports_(ports) {}
 
-bool IsFinalStatus(const events::v1::TwilioEvent& event) {
-  switch (event.body_case()) {
-    case events::v1::TwilioEvent::kMessageStatus:
-      return twilio::IsFinalMessageStatus(event.message_status().message_status());
-    case events::v1::TwilioEvent::kCallStatus:
-      return twilio::IsFinalCallStatus(event.call_status().call_status());
-    default:
-      return false;
-  }
-}
-
-std::string_view StatusCheckResultName(StatusCheckResult result) {
-  switch (result) {
-    case StatusCheckResult::kFinalArrived:
-      return "final_arrived";
-    case StatusCheckResult::kWaiting:
-      return "waiting";
-    case StatusCheckResult::kFinal:
-      return "final";
-    case StatusCheckResult::kPending:
-      return "pending";
-    case StatusCheckResult::kUnreadable:
-      return "unreadable";
-    case StatusCheckResult::kExpired:
-      return "expired";
-  }
-  return "unknown";
-}
-
 absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
   AlertRequested request;
   if (!request.ParseFromString(message.value) || request.header().alert_id().empty()) {
@@ -96,7 +51,7 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
                                                    message.partition, "@", message.offset,
                                                    " is not an AlertRequested with an alert_id"));
   }
-  if (!request.check_sid().empty()) return CheckStatus(request);
+  if (!request.check_sid().empty()) return ports_.status_checker.Handle(message);
   absl::StatusOr<AlertPersonalData> personal = ports_.transit.OpenAlert(request);
   if (!personal.ok() && !absl::IsUnavailable(personal.status())) {
     // Never deliverable: its transit key version was removed (crypto-shredded) or it was altered.
@@ -119,7 +74,8 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
   // Scheduled for every accepted outcome, a republished one too, so that a check lost to a
   // failed write is scheduled on the redelivery; a second check of one attempt changes nothing.
   if (outcome.ok() && outcome->kind() == DeliveryOutcome::KIND_ACCEPTED) {
-    if (absl::Status scheduled = ScheduleStatusCheck(request, outcome->twilio_sid());
+    if (absl::Status scheduled =
+            ports_.status_checker.ScheduleFirstCheck(request, outcome->twilio_sid());
         !scheduled.ok()) {
       outcome =
           absl::UnavailableError(absl::StrCat("the status check of ", AttemptName(request),
@@ -131,77 +87,6 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
     return outcome.status();
   }
   return PublishOutcome(request, *outcome);
-}
-
-absl::Status Dispatcher::ScheduleStatusCheck(const AlertRequested& request,
-                                             const std::string& sid) {
-  const absl::Time now = ports_.clock.Now();
-  AlertRequested check = request;
-  check.set_check_sid(sid);
-  check.clear_deferred_by();
-  *check.mutable_header()->mutable_occurred_at() = ToProto(now);
-  return ports_.retries.Schedule(check, now + options_.status_check_first);
-}
-
-absl::Status Dispatcher::CheckStatus(const AlertRequested& check) {
-  const absl::Time now = ports_.clock.Now();
-  const absl::Time accepted = FromProto(check.header().occurred_at());
-  // Unreadable (Redis down), the ledger proves nothing either way: Twilio is read once the
-  // attempt is status_check_after old, as without any sign of a loss.
-  const absl::StatusOr<callbacks::CallbackRecord> record = ports_.callbacks.Read(check.check_sid());
-  if (record.ok() && record->final_arrived) {
-    ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinalArrived);
-    return absl::OkStatus();
-  }
-  const bool lost_since_accepted = record.ok() && record->lost_at.has_value() &&
-                                   *record->lost_at >= accepted - kLossBeforeAcceptance;
-  StatusCheckResult result = StatusCheckResult::kWaiting;
-  if (lost_since_accepted || now - accepted >= options_.status_check_after) {
-    absl::StatusOr<events::v1::TwilioEvent> read =
-        ports_.sender.ReadStatus(check, check.check_sid());
-    ports_.observer.OnStatusRead(check);
-    if (read.ok() && IsFinalStatus(*read)) return PublishCheckedStatus(check, *std::move(read));
-    result = read.ok() ? StatusCheckResult::kPending : StatusCheckResult::kUnreadable;
-  }
-  // An alert without a deadline is checked as long as the longest one SendAlert allows.
-  const absl::Time stop_at =
-      std::min(DeadlineOf(check), accepted + kMaxTimeToLive) + options_.status_check_grace;
-  absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
-                                     options_.status_check_max_interval);
-  // The read that needs no evidence of a loss is never put off past status_check_after.
-  if (now < accepted + options_.status_check_after) {
-    next = std::min(next, accepted + options_.status_check_after);
-  }
-  if (next > stop_at) {
-    ports_.observer.OnStatusChecked(check, StatusCheckResult::kExpired);
-    return absl::OkStatus();
-  }
-  if (absl::Status scheduled = ports_.retries.Schedule(check, next); !scheduled.ok()) {
-    ports_.observer.OnHandedBack(check, scheduled);
-    return scheduled;
-  }
-  ports_.observer.OnStatusChecked(check, result);
-  return absl::OkStatus();
-}
-
-absl::Status Dispatcher::PublishCheckedStatus(const AlertRequested& check,
-                                              events::v1::TwilioEvent status) {
-  *status.mutable_header() = check.header();
-  *status.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
-  const std::string& word = status.has_message_status() ? status.message_status().message_status()
-                                                        : status.call_status().call_status();
-  status.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", word));
-  if (absl::Status published = ports_.publisher.Publish({.topic = options_.twilio_events_topic,
-                                                         .key = check.header().alert_id(),
-                                                         .value = status.SerializeAsString()},
-                                                        options_.publish_timeout);
-      !published.ok()) {
-    ports_.observer.OnHandedBack(check, published);
-    return absl::UnavailableError(absl::StrCat("the status of ", AttemptName(check),
-                                               " could not be published: ", published.message()));
-  }
-  ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinal);
-  return absl::OkStatus();
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Deliver(const AlertRequested& request,

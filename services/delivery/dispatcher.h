@@ -11,15 +11,7 @@
 // only then); a redelivered request republishes the recorded outcome. A decision the ledger
 // cannot take yet is kept in memory and recorded on the retry, never resent.
 //
-// Status checks (docs/adr/0007, "Lost callbacks", and docs/adr/0014): Twilio does not retry a
-// status callback that ingress refused, so each accepted attempt is checked through the retry
-// tiers, status_check_first past its acceptance and then backing off. A check first asks the
-// CallbackLedger: once ingress has made a final status of the attempt durable, the checks end
-// without reading Twilio. Otherwise Twilio is read when ingress recorded that callbacks may have
-// been lost since the acceptance, or once the attempt is status_check_after old; a final status
-// read is published to klaxon.twilio.events as the callback would have been. The checks end
-// there, or when the alert's deadline plus status_check_grace has passed. A check never claims
-// or sends.
+// Status checks are the StatusChecker's (status_checker.h): Handle forwards each one to it.
 //
 // Personal data (docs/adr/0013): a request's recipient and text are opened from its sealed fields
 // once per handling and handed to the checks and the Sender; a request that can never be opened
@@ -40,7 +32,6 @@
 #include <utility>
 
 #include "absl/time/time.h"
-#include "common/callbacks/callback_ledger.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
@@ -51,16 +42,16 @@
 #include "services/delivery/send_gate.h"
 #include "services/delivery/send_limiter.h"
 #include "services/delivery/sender.h"
+#include "services/delivery/status_checker.h"
 #include "services/delivery/suppression_list.h"
 
 namespace klaxon::delivery {
 
 struct DispatcherOptions {
-  std::string outcome_topic;        // klaxon.delivery.events with the deployment's prefix
-  std::string dlq_topic;            // klaxon.dlq with the deployment's prefix
-  std::string twilio_events_topic;  // klaxon.twilio.events with the deployment's prefix
-  std::string worker_id;            // unique per worker process: owns this worker's attempt claims
-  bool sms = false;                 // an SMS worker: a suppressed recipient ends SUPPRESSED
+  std::string outcome_topic;  // klaxon.delivery.events with the deployment's prefix
+  std::string dlq_topic;      // klaxon.dlq with the deployment's prefix
+  std::string worker_id;      // unique per worker process: owns this worker's attempt claims
+  bool sms = false;           // an SMS worker: a suppressed recipient ends SUPPRESSED
   absl::Duration publish_timeout = absl::Seconds(10);
   // How long a claim without an outcome may belong to a live worker: longer than a pacing wait,
   // the in-flight wait and Twilio's timeout together. Past it, the worker that held it is
@@ -72,33 +63,7 @@ struct DispatcherOptions {
   // How long after a send Twilio's list is trusted to show it: "not found" before then does not
   // prove the attempt was not taken, so it is settled again later.
   absl::Duration settle_after = absl::Seconds(30);
-  // The first status check of an accepted attempt: long enough for most final callbacks to have
-  // arrived, so most attempts need only that one check and no Twilio read. Each later check waits
-  // as long as the attempt has been checked already (doubling), at most
-  // status_check_max_interval: the largest retry tier's delay, since a longer wait hops through
-  // that tier, holding its consumer meanwhile. At most status_check_after.
-  absl::Duration status_check_first = absl::Seconds(30);
-  // When Twilio is read for an attempt whose final status has not arrived although nothing says
-  // a callback was lost (Twilio itself may not have sent it); a check falls due then.
-  absl::Duration status_check_after = absl::Minutes(5);
-  absl::Duration status_check_max_interval = absl::Minutes(5);
-  // How long past the alert's deadline an attempt is still checked: a message Twilio queued
-  // before the deadline may still be delivered or fail after it.
-  absl::Duration status_check_grace = absl::Hours(1);
 };
-
-// How one status check ended.
-enum class StatusCheckResult {
-  kFinalArrived,  // ingress has the attempt's final status: no more checks, Twilio not read
-  kWaiting,       // no final status, no sign of a lost callback: checked again, Twilio not read
-  kFinal,         // Twilio read as final: published as the callback would have been
-  kPending,       // Twilio read as not final yet: checked again
-  kUnreadable,    // Twilio could not be read: checked again
-  kExpired,       // past the deadline and grace: no more checks, the alert stays SENT
-};
-
-// A short name for metrics and logs: final_arrived, waiting, final, pending, unreadable, expired.
-std::string_view StatusCheckResultName(StatusCheckResult result);
 
 // What the dispatcher reports for metrics and logs.
 class DispatchObserver {
@@ -128,10 +93,6 @@ class DispatchObserver {
   virtual void OnOutcomeRepublished(const events::v1::AlertRequested& request) = 0;
   virtual void OnHandedBack(const events::v1::AlertRequested& request,
                             const absl::Status& reason) = 0;
-  // A status check read the attempt's message or call from Twilio (before its result is known).
-  virtual void OnStatusRead(const events::v1::AlertRequested& check) = 0;
-  virtual void OnStatusChecked(const events::v1::AlertRequested& check,
-                               StatusCheckResult result) = 0;
 };
 
 // Everything the dispatcher talks to; all borrowed, all must outlive it and be thread-safe.
@@ -148,8 +109,8 @@ struct DispatcherPorts {
   InFlightLimit& in_flight;
   // Written on Twilio's 21610 (unsubscribed); read by the gate.
   SuppressionList& suppressions;
-  // What ingress knows of each attempt's status callbacks, asked before Twilio is (ADR 0014).
-  callbacks::CallbackLedger& callbacks;
+  // Schedules the first status check of each accepted attempt and handles every check.
+  StatusChecker& status_checker;
   RetryPolicy& retry_policy;
   DispatchObserver& observer;
   timing::Clock& clock;
@@ -166,16 +127,6 @@ class Dispatcher final : public messaging::MessageHandler {
 
  private:
   using AttemptKey = std::pair<std::string, uint32_t>;
-
-  // Ends a status check whose final status arrived; else reads Twilio when due, publishing a
-  // final status, or checks again.
-  absl::Status CheckStatus(const events::v1::AlertRequested& check);
-  // Publishes `status`, a final status read from Twilio, as the callback would have said it.
-  absl::Status PublishCheckedStatus(const events::v1::AlertRequested& check,
-                                    events::v1::TwilioEvent status);
-  // Puts the first status check of an attempt Twilio accepted with `sid` on a tier.
-  absl::Status ScheduleStatusCheck(const events::v1::AlertRequested& request,
-                                   const std::string& sid);
 
   absl::StatusOr<events::v1::DeliveryOutcome> Deliver(const events::v1::AlertRequested& request,
                                                       const transit::AlertPersonalData& personal);
@@ -232,9 +183,5 @@ class Dispatcher final : public messaging::MessageHandler {
 
 // The outcome event that records a send result (for kAccepted and kRejected).
 events::v1::DeliveryOutcome OutcomeOf(const SendResult& result);
-
-// Whether a status read back from Twilio (message_status or call_status) is one Twilio never
-// changes again.
-bool IsFinalStatus(const events::v1::TwilioEvent& event);
 
 }  // namespace klaxon::delivery

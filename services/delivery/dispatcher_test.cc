@@ -30,42 +30,13 @@ using events::v1::DeliveryOutcome;
 using test_ports::InMemoryInFlightLimit;
 using test_ports::InMemoryRetryScheduler;
 using test_ports::InMemorySuppressionList;
+using test_ports::RecordingStatusCheckObserver;
+using test_ports::ScriptedSender;
 using test_ports::ScriptedSendLimiter;
 using ::testing::HasSubstr;
 
 using prototime::FromProto;
 using prototime::ToProto;
-
-class ScriptedSender final : public Sender {
- public:
-  SendResult Send(const AlertRequested&, const transit::AlertPersonalData& personal) override {
-    ++calls;
-    std::lock_guard lock(mutex_);
-    sent_to.push_back(personal.recipient);
-    return next;
-  }
-  SendResult Settle(const AlertRequested&, const transit::AlertPersonalData&,
-                    absl::Time sent_at) override {
-    settled_since.push_back(sent_at);
-    return settlement;
-  }
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const AlertRequested&,
-                                                     const std::string& sid) override {
-    std::lock_guard lock(mutex_);
-    read_sids.push_back(sid);
-    return status_read;
-  }
-  SendResult next{.kind = SendResult::Kind::kAccepted, .sid = "SM1", .provider_status = "queued"};
-  SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
-  std::atomic<int> calls = 0;
-  std::vector<std::string> sent_to;
-  std::vector<absl::Time> settled_since;
-  absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
-  std::vector<std::string> read_sids;
-
- private:
-  std::mutex mutex_;
-};
 
 // Counts and keeps what it is told; thread-safe, since the dispatcher may call it from many
 // threads.
@@ -94,23 +65,16 @@ class RecordingObserver final : public DispatchObserver {
   void OnSuppressFailed(const AlertRequested&, const absl::Status&) override {}
   void OnOutcomeRepublished(const AlertRequested&) override { ++republished; }
   void OnHandedBack(const AlertRequested&, const absl::Status&) override { ++handed_back; }
-  void OnStatusRead(const AlertRequested&) override { ++status_reads; }
-  void OnStatusChecked(const AlertRequested&, StatusCheckResult result) override {
-    std::lock_guard lock(mutex_);
-    status_checks.emplace_back(StatusCheckResultName(result));
-  }
 
   // Read once the dispatcher is idle.
   std::atomic<int> sent = 0;
   std::atomic<int> decided = 0;
   std::atomic<int> republished = 0;
   std::atomic<int> handed_back = 0;
-  std::atomic<int> status_reads = 0;
   std::vector<absl::Duration> accept_latencies;
   std::vector<std::string> deferred_by;
   std::vector<std::string> dead_letter_causes;
   std::vector<absl::Duration> pacing_waits;
-  std::vector<std::string> status_checks;
 
  private:
   std::mutex mutex_;
@@ -118,8 +82,6 @@ class RecordingObserver final : public DispatchObserver {
 
 constexpr absl::Duration kBase = absl::Seconds(2);
 constexpr absl::Duration kCheckFirst = absl::Minutes(1);
-constexpr absl::Duration kCheckAfter = absl::Minutes(10);
-constexpr absl::Duration kCheckGrace = absl::Minutes(15);
 
 class DispatcherTest : public ::testing::Test {
  protected:
@@ -131,15 +93,10 @@ class DispatcherTest : public ::testing::Test {
                 [this] { return draw_; }),
         dispatcher_({.outcome_topic = "t.delivery",
                      .dlq_topic = "t.dlq",
-                     .twilio_events_topic = "t.twilio",
                      .worker_id = "worker-1",
                      .sms = true,
                      .claim_lease = absl::Minutes(2),
-                     .settle_after = absl::Seconds(30),
-                     .status_check_first = kCheckFirst,
-                     .status_check_after = kCheckAfter,
-                     .status_check_max_interval = absl::Minutes(30),
-                     .status_check_grace = kCheckGrace},
+                     .settle_after = absl::Seconds(30)},
                     {.ledger = ledger_,
                      .sender = sender_,
                      .publisher = publisher_,
@@ -148,7 +105,7 @@ class DispatcherTest : public ::testing::Test {
                      .limiter = limiter_,
                      .in_flight = in_flight_,
                      .suppressions = suppressions_,
-                     .callbacks = callbacks_,
+                     .status_checker = status_checker_,
                      .retry_policy = policy_,
                      .observer = observer_,
                      .clock = clock_,
@@ -201,7 +158,7 @@ class DispatcherTest : public ::testing::Test {
                         .limiter = limiter,
                         .in_flight = in_flight,
                         .suppressions = suppressions_,
-                        .callbacks = callbacks_,
+                        .status_checker = status_checker_,
                         .retry_policy = policy_,
                         .observer = observer_,
                         .clock = clock_,
@@ -230,6 +187,15 @@ class DispatcherTest : public ::testing::Test {
   StepwiseSendGate gate_{stops_, suppressions_, limiter_, in_flight_};
   std::vector<std::unique_ptr<StepwiseSendGate>> other_gates_;  // DispatcherOn's
   callbacks::InMemoryCallbackLedger callbacks_;
+  RecordingStatusCheckObserver check_observer_;
+  StatusChecker status_checker_{
+      {.twilio_events_topic = "t.twilio", .status_check_first = kCheckFirst},
+      {.callbacks = callbacks_,
+       .sender = sender_,
+       .publisher = publisher_,
+       .retries = retries_,
+       .observer = check_observer_,
+       .clock = clock_}};
   RetryPolicy policy_;
   RecordingObserver observer_;
   Dispatcher dispatcher_;
@@ -355,7 +321,7 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
                       .limiter = limiter_,
                       .in_flight = in_flight_,
                       .suppressions = suppressions_,
-                      .callbacks = callbacks_,
+                      .status_checker = status_checker_,
                       .retry_policy = policy_,
                       .observer = observer_,
                       .clock = clock_,
@@ -806,36 +772,24 @@ TEST_F(DispatcherTest, ConcurrentHandlingSendsEachAttemptOnce) {
   EXPECT_EQ(observer_.republished.load() + failures.load(), kThreads / 2 * kAlerts);
 }
 
-// --- status checks (lost callbacks) ---
+// --- status checks (status_checker_test.cc tests the checks themselves) ---
 
-class StatusCheckTest : public DispatcherTest {
- protected:
-  // The status check of attempt 1, accepted as SM1 at start_.
-  AlertRequested Check() {
-    AlertRequested check = Alert();
-    check.set_check_sid("SM1");
-    *check.mutable_header()->mutable_occurred_at() = ToProto(start_);
-    return check;
-  }
-  static events::v1::TwilioEvent MessageStatus(const std::string& status) {
-    events::v1::TwilioEvent event;
-    event.mutable_message_status()->set_message_sid("SM1");
-    event.mutable_message_status()->set_message_status(status);
-    return event;
-  }
-};
-
-TEST_F(StatusCheckTest, AcceptedAttemptSchedulesItsStatusCheck) {
+TEST_F(DispatcherTest, AcceptedAttemptSchedulesAStatusCheckThatComesBackToTheChecker) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   const AlertRequested check = retries_.scheduled()[0].request;
   EXPECT_EQ(check.check_sid(), "SM1");
-  EXPECT_EQ(check.header().attempt(), 1u);
-  EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
   EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(dispatcher_.Handle(Message(check)).ok());
+  EXPECT_THAT(check_observer_.status_checks, ::testing::ElementsAre("waiting"));
+  // Neither sent again nor claimed: a claim would have found the outcome and republished it.
+  EXPECT_EQ(sender_.calls.load(), 1);
+  EXPECT_EQ(observer_.republished.load(), 0);
+  EXPECT_EQ(On("t.delivery").size(), 1u);
 }
 
-TEST_F(StatusCheckTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
+TEST_F(DispatcherTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
   retries_.FailWith(absl::UnavailableError("kafka down"));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
   retries_.FailWith(absl::OkStatus());
@@ -843,158 +797,6 @@ TEST_F(StatusCheckTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedeliver
   EXPECT_EQ(sender_.calls.load(), 1);
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
-}
-
-TEST_F(StatusCheckTest, FinalStatusIsPublishedAsATwilioEventWithoutSendingOrClaiming) {
-  sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckAfter);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_EQ(sender_.calls.load(), 0);
-  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
-  ASSERT_EQ(publisher_.published().size(), 1u);
-  EXPECT_EQ(publisher_.published()[0].topic, "t.twilio");
-  EXPECT_EQ(publisher_.published()[0].key, "a1");
-  events::v1::TwilioEvent event;
-  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
-  EXPECT_EQ(event.header().alert_id(), "a1");
-  EXPECT_EQ(event.header().attempt(), 1u);
-  EXPECT_EQ(event.dedupe_key(), "check:SM1:delivered");
-  EXPECT_EQ(event.message_status().message_status(), "delivered");
-  EXPECT_TRUE(retries_.scheduled().empty());
-  EXPECT_EQ(ledger_.Claim("a1", 1, "worker-2", clock_.Now())->state, AttemptClaim::State::kClaimed);
-}
-
-TEST_F(StatusCheckTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
-  ASSERT_TRUE(callbacks_.RecordLoss(start_).ok());
-  clock_.SleepFor(kCheckAfter);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(sender_.read_sids.empty());
-  EXPECT_EQ(observer_.status_reads.load(), 0);
-  EXPECT_TRUE(retries_.scheduled().empty());
-  EXPECT_TRUE(publisher_.published().empty());
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final_arrived"));
-}
-
-TEST_F(StatusCheckTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutReading) {
-  sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(sender_.read_sids.empty());
-  EXPECT_TRUE(publisher_.published().empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
-  EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
-}
-
-TEST_F(StatusCheckTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
-  clock_.SleepFor(kCheckAfter - absl::Minutes(2));
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(sender_.read_sids.empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
-}
-
-TEST_F(StatusCheckTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
-  sender_.status_read = MessageStatus("delivered");
-  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
-  clock_.SleepFor(kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
-  EXPECT_EQ(observer_.status_reads.load(), 1);
-  ASSERT_EQ(On("t.twilio").size(), 1u);
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("final"));
-}
-
-TEST_F(StatusCheckTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
-  ASSERT_TRUE(callbacks_.RecordLoss(start_ - absl::Minutes(1)).ok());
-  clock_.SleepFor(kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(sender_.read_sids.empty());
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting"));
-}
-
-TEST_F(StatusCheckTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
-  sender_.status_read = MessageStatus("sent");
-  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
-  clock_.SleepFor(kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_EQ(observer_.status_reads.load(), 1);
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
-}
-
-TEST_F(StatusCheckTest, UnreadableLedgerPutsTheReadOffUntilStatusCheckAfter) {
-  callbacks_.FailWith(absl::UnavailableError("redis down"));
-  sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(sender_.read_sids.empty());
-  clock_.SleepFor(kCheckAfter - kCheckFirst);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_THAT(sender_.read_sids, ::testing::ElementsAre("SM1"));
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("waiting", "final"));
-}
-
-TEST_F(StatusCheckTest, UnpublishableFinalStatusIsHandedBack) {
-  sender_.status_read = MessageStatus("failed");
-  clock_.SleepFor(kCheckAfter);
-  publisher_.FailWith(absl::UnavailableError("kafka down"));
-  EXPECT_EQ(dispatcher_.Handle(Message(Check())).code(), absl::StatusCode::kUnavailable);
-}
-
-TEST_F(StatusCheckTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
-  sender_.status_read = MessageStatus("sent");
-  clock_.SleepFor(absl::Minutes(25));
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(publisher_.published().empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(50));
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("pending"));
-}
-
-TEST_F(StatusCheckTest, UnreadableStatusIsCheckedAgain) {
-  clock_.SleepFor(kCheckAfter);
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("unreadable"));
-}
-
-TEST_F(StatusCheckTest, ChecksStopPastTheDeadlineAndGrace) {
-  sender_.status_read = MessageStatus("sent");
-  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
-  ASSERT_TRUE(dispatcher_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(retries_.scheduled().empty());
-  EXPECT_TRUE(publisher_.published().empty());
-  EXPECT_THAT(observer_.status_checks, ::testing::ElementsAre("expired"));
-}
-
-// The status words themselves are common/twilio/statuses_test.cc's.
-TEST(IsFinalStatusOfEventTest, AMessageStatusIsJudgedAsAMessage) {
-  events::v1::TwilioEvent event;
-  event.mutable_message_status()->set_message_status("delivered");
-  EXPECT_TRUE(IsFinalStatus(event));
-  event.mutable_message_status()->set_message_status("completed");
-  EXPECT_FALSE(IsFinalStatus(event));
-}
-
-TEST(IsFinalStatusOfEventTest, ACallStatusIsJudgedAsACall) {
-  events::v1::TwilioEvent event;
-  event.mutable_call_status()->set_call_status("no-answer");
-  EXPECT_TRUE(IsFinalStatus(event));
-  event.mutable_call_status()->set_call_status("delivered");
-  EXPECT_FALSE(IsFinalStatus(event));
-}
-
-TEST(IsFinalStatusOfEventTest, AnEventWithoutAStatusIsNotFinal) {
-  events::v1::TwilioEvent event;
-  event.mutable_key_press()->set_digits("1");
-  EXPECT_FALSE(IsFinalStatus(event));
 }
 
 }  // namespace

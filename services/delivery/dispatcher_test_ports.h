@@ -1,9 +1,10 @@
 #pragma once
-// In-memory stand-ins for the dispatcher's ports, for its unit tests: they record what they were
-// asked and answer what the test scripted. Each is thread-safe, like the Redis and Kafka
-// adapters they stand in for. Their own namespace keeps them apart from the shared in-memory
-// adapters of the same ports.
+// In-memory stand-ins for the ports of the dispatcher and the status checker, for their unit
+// tests: they record what they were asked and answer what the test scripted. Each is thread-safe,
+// like the Redis, Kafka and Twilio adapters they stand in for. Their own namespace keeps them
+// apart from the shared in-memory adapters of the same ports.
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,9 +16,60 @@
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_scheduler.h"
 #include "services/delivery/send_limiter.h"
+#include "services/delivery/sender.h"
+#include "services/delivery/status_checker.h"
 #include "services/delivery/suppression_list.h"
 
 namespace klaxon::delivery::test_ports {
+
+class ScriptedSender final : public Sender {
+ public:
+  SendResult Send(const events::v1::AlertRequested&,
+                  const transit::AlertPersonalData& personal) override {
+    ++calls;
+    std::lock_guard lock(mutex_);
+    sent_to.push_back(personal.recipient);
+    return next;
+  }
+  SendResult Settle(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
+                    absl::Time sent_at) override {
+    settled_since.push_back(sent_at);
+    return settlement;
+  }
+  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested&,
+                                                     const std::string& sid) override {
+    std::lock_guard lock(mutex_);
+    read_sids.push_back(sid);
+    return status_read;
+  }
+  SendResult next{.kind = SendResult::Kind::kAccepted, .sid = "SM1", .provider_status = "queued"};
+  SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
+  std::atomic<int> calls = 0;
+  std::vector<std::string> sent_to;
+  std::vector<absl::Time> settled_since;
+  absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
+  std::vector<std::string> read_sids;
+
+ private:
+  std::mutex mutex_;
+};
+
+// Counts and keeps what it is told; read once the checker is idle.
+class RecordingStatusCheckObserver final : public StatusCheckObserver {
+ public:
+  void OnStatusRead(const events::v1::AlertRequested&) override { ++status_reads; }
+  void OnStatusChecked(const events::v1::AlertRequested&, StatusCheckResult result) override {
+    std::lock_guard lock(mutex_);
+    status_checks.emplace_back(StatusCheckResultName(result));
+  }
+  void OnHandedBack(const events::v1::AlertRequested&, const absl::Status&) override {}
+
+  std::atomic<int> status_reads = 0;
+  std::vector<std::string> status_checks;
+
+ private:
+  std::mutex mutex_;
+};
 
 class InMemoryRetryScheduler final : public RetryScheduler {
  public:

@@ -33,6 +33,7 @@
 #include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_send_limiter.h"
 #include "services/delivery/redis_suppression_list.h"
+#include "services/delivery/status_checker.h"
 #include "services/delivery/tier_handler.h"
 #include "services/delivery/worker_settings.h"
 
@@ -201,15 +202,22 @@ int RunWorker(const WorkerSpec& spec) {
   switches.Refresh().IgnoreError();
   std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
   ChannelSwitchGate gate({.recheck = settings.channel_disabled_recheck}, switches, redis_gate);
+  StatusChecker status_checker({.twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
+                                .status_check_first = settings.status_check_first,
+                                .status_check_after = settings.status_check_after,
+                                .status_check_max_interval = spec.retry_tiers.back().delay},
+                               {.callbacks = callback_ledger,
+                                .sender = *sender,
+                                .publisher = **publisher,
+                                .retries = context.retries,
+                                .observer = telemetry,
+                                .clock = clock});
+  // The Dispatcher hands the status checks that come back on the tiers to `status_checker`.
   Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
                          .dlq_topic = settings.common.Topic(kafka::kDlq),
-                         .twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
                          .worker_id = worker_id,
                          .sms = spec.channel == "sms",
-                         .settle_after = settings.settle_after,
-                         .status_check_first = settings.status_check_first,
-                         .status_check_after = settings.status_check_after,
-                         .status_check_max_interval = spec.retry_tiers.back().delay},
+                         .settle_after = settings.settle_after},
                         {.ledger = ledger,
                          .sender = *sender,
                          .publisher = **publisher,
@@ -218,7 +226,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .limiter = limiter,
                          .in_flight = in_flight,
                          .suppressions = suppressions,
-                         .callbacks = callback_ledger,
+                         .status_checker = status_checker,
                          .retry_policy = retry_policy,
                          .observer = telemetry,
                          .clock = clock,

@@ -1,0 +1,117 @@
+#pragma once
+// The status checks of accepted attempts (docs/adr/0007, "Lost callbacks", and docs/adr/0014):
+// Twilio does not retry a status callback that ingress refused, so each accepted attempt is
+// checked through the retry tiers, status_check_first past its acceptance and then backing off.
+// A check first asks the CallbackLedger: once ingress has made a final status of the attempt
+// durable, the checks end without reading Twilio. Otherwise Twilio is read when ingress recorded
+// that callbacks may have been lost since the acceptance, or once the attempt is
+// status_check_after old; a final status read is published to klaxon.twilio.events as the
+// callback would have been. The checks end there, or when the alert's deadline plus
+// status_check_grace has passed. A check never claims or sends.
+//
+// A check is the attempt's AlertRequested with check_sid set to Twilio's SID and
+// header.occurred_at to the acceptance; only this unit makes one (ScheduleFirstCheck) or handles
+// one (Handle). Checks travel on the same retry tiers as the Dispatcher's retries, whose consumers
+// hand every message to the Dispatcher; the Dispatcher, which schedules each first check through
+// its StatusChecker anyway, forwards every message with check_sid set here, so the tiers need no
+// router of their own.
+//
+// Thread-safe: Handle and ScheduleFirstCheck may run on many threads at once.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/callbacks/callback_ledger.h"
+#include "common/messaging/message.h"
+#include "common/timing/clock.h"
+#include "services/delivery/retry_scheduler.h"
+#include "services/delivery/sender.h"
+
+namespace klaxon::delivery {
+
+struct StatusCheckerOptions {
+  std::string twilio_events_topic;  // klaxon.twilio.events with the deployment's prefix
+  absl::Duration publish_timeout = absl::Seconds(10);
+  // The first check of an accepted attempt: long enough for most final callbacks to have
+  // arrived, so most attempts need only that one check and no Twilio read. Each later check waits
+  // as long as the attempt has been checked already (doubling), at most
+  // status_check_max_interval: the largest retry tier's delay, since a longer wait hops through
+  // that tier, holding its consumer meanwhile. At most status_check_after.
+  absl::Duration status_check_first = absl::Seconds(30);
+  // When Twilio is read for an attempt whose final status has not arrived although nothing says
+  // a callback was lost (Twilio itself may not have sent it); a check falls due then.
+  absl::Duration status_check_after = absl::Minutes(5);
+  absl::Duration status_check_max_interval = absl::Minutes(5);
+  // How long past the alert's deadline an attempt is still checked: a message Twilio queued
+  // before the deadline may still be delivered or fail after it.
+  absl::Duration status_check_grace = absl::Hours(1);
+};
+
+// How one status check ended.
+enum class StatusCheckResult {
+  kFinalArrived,  // ingress has the attempt's final status: no more checks, Twilio not read
+  kWaiting,       // no final status, no sign of a lost callback: checked again, Twilio not read
+  kFinal,         // Twilio read as final: published as the callback would have been
+  kPending,       // Twilio read as not final yet: checked again
+  kUnreadable,    // Twilio could not be read: checked again
+  kExpired,       // past the deadline and grace: no more checks, the alert stays SENT
+};
+
+// A short name for metrics and logs: final_arrived, waiting, final, pending, unreadable, expired.
+std::string_view StatusCheckResultName(StatusCheckResult result);
+
+// What the status checker reports for metrics and logs.
+class StatusCheckObserver {
+ public:
+  virtual ~StatusCheckObserver() = default;
+  // A check read the attempt's message or call from Twilio (before its result is known).
+  virtual void OnStatusRead(const events::v1::AlertRequested& check) = 0;
+  virtual void OnStatusChecked(const events::v1::AlertRequested& check,
+                               StatusCheckResult result) = 0;
+  // A check could not be scheduled again or its status published: it is handed back to be
+  // retried.
+  virtual void OnHandedBack(const events::v1::AlertRequested& check,
+                            const absl::Status& reason) = 0;
+};
+
+// Everything the status checker talks to; all borrowed, all must outlive it and be thread-safe.
+struct StatusCheckerPorts {
+  // What ingress knows of each attempt's status callbacks, asked before Twilio is (ADR 0014).
+  callbacks::CallbackLedger& callbacks;
+  Sender& sender;  // only its ReadStatus: a check never sends
+  messaging::Publisher& publisher;
+  RetryScheduler& retries;
+  StatusCheckObserver& observer;
+  timing::Clock& clock;
+};
+
+class StatusChecker final : public messaging::MessageHandler {
+ public:
+  StatusChecker(StatusCheckerOptions options, StatusCheckerPorts ports);
+
+  // Puts the first check of `request`, an attempt Twilio accepted as `sid` just now, on a tier.
+  absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request,
+                                  const std::string& sid);
+
+  // Handles one check: ends the checks of an attempt whose final status arrived; else reads
+  // Twilio when due, publishing a final status, or schedules the next check. kInvalidArgument for
+  // a message that is not a check; kUnavailable when the status could not be published; the
+  // RetryScheduler's error when the next check could not be scheduled.
+  absl::Status Handle(const messaging::InboundMessage& message) override;
+
+ private:
+  // Publishes `status`, a final status read from Twilio, as the callback would have said it.
+  absl::Status PublishCheckedStatus(const events::v1::AlertRequested& check,
+                                    events::v1::TwilioEvent status);
+
+  const StatusCheckerOptions options_;
+  const StatusCheckerPorts ports_;
+};
+
+// Whether a status read back from Twilio (message_status or call_status) is one Twilio never
+// changes again.
+bool IsFinalStatus(const events::v1::TwilioEvent& event);
+
+}  // namespace klaxon::delivery

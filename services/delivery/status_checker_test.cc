@@ -1,0 +1,250 @@
+#include "services/delivery/status_checker.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/callbacks/in_memory_callback_ledger.h"
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/prototime/prototime.h"
+#include "common/timing/fake_clock.h"
+#include "services/delivery/dispatcher_test_ports.h"
+
+namespace klaxon::delivery {
+namespace {
+
+using events::v1::AlertRequested;
+using test_ports::InMemoryRetryScheduler;
+using test_ports::RecordingStatusCheckObserver;
+using test_ports::ScriptedSender;
+using ::testing::ElementsAre;
+
+using prototime::FromProto;
+using prototime::ToProto;
+
+constexpr absl::Duration kCheckFirst = absl::Minutes(1);
+constexpr absl::Duration kCheckAfter = absl::Minutes(10);
+constexpr absl::Duration kCheckGrace = absl::Minutes(15);
+
+class StatusCheckerTest : public ::testing::Test {
+ protected:
+  // Attempt 1 of alert a1, whose deadline is an hour past start_.
+  AlertRequested Alert() const {
+    AlertRequested request;
+    request.mutable_header()->set_alert_id("a1");
+    request.mutable_header()->set_attempt(1);
+    *request.mutable_deadline() = ToProto(start_ + absl::Hours(1));
+    return request;
+  }
+  // The status check of attempt 1, accepted as SM1 at start_.
+  AlertRequested Check() const {
+    AlertRequested check = Alert();
+    check.set_check_sid("SM1");
+    *check.mutable_header()->mutable_occurred_at() = ToProto(start_);
+    return check;
+  }
+  static messaging::InboundMessage Message(const AlertRequested& check) {
+    return {.topic = "t.sms.retry.1m", .key = "a1", .value = check.SerializeAsString()};
+  }
+  static events::v1::TwilioEvent MessageStatus(const std::string& status) {
+    events::v1::TwilioEvent event;
+    event.mutable_message_status()->set_message_sid("SM1");
+    event.mutable_message_status()->set_message_status(status);
+    return event;
+  }
+
+  const absl::Time start_ = absl::FromUnixSeconds(1'700'000'000);
+  timing::FakeClock clock_{start_};
+  callbacks::InMemoryCallbackLedger callbacks_;
+  ScriptedSender sender_;
+  messaging::FakePublisher publisher_;
+  InMemoryRetryScheduler retries_;
+  RecordingStatusCheckObserver observer_;
+  StatusChecker checker_{{.twilio_events_topic = "t.twilio",
+                          .status_check_first = kCheckFirst,
+                          .status_check_after = kCheckAfter,
+                          .status_check_max_interval = absl::Minutes(30),
+                          .status_check_grace = kCheckGrace},
+                         {.callbacks = callbacks_,
+                          .sender = sender_,
+                          .publisher = publisher_,
+                          .retries = retries_,
+                          .observer = observer_,
+                          .clock = clock_}};
+};
+
+TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) {
+  AlertRequested deferred = Alert();
+  deferred.set_deferred_by("in_flight");
+  ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, "SM1").ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested check = retries_.scheduled()[0].request;
+  EXPECT_EQ(check.check_sid(), "SM1");
+  EXPECT_EQ(check.header().attempt(), 1u);
+  EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
+  EXPECT_TRUE(check.deferred_by().empty());
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
+}
+
+TEST_F(StatusCheckerTest, AMessageThatIsNoCheckIsInvalidArgument) {
+  EXPECT_EQ(checker_.Handle(Message(Alert())).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checker_.Handle({.topic = "t.sms.retry.1m", .value = "not a proto"}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(observer_.status_checks.empty());
+}
+
+TEST_F(StatusCheckerTest, FinalStatusIsPublishedAsATwilioEventWithoutSending) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_EQ(sender_.calls.load(), 0);
+  EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.twilio");
+  EXPECT_EQ(publisher_.published()[0].key, "a1");
+  events::v1::TwilioEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published()[0].value));
+  EXPECT_EQ(event.header().alert_id(), "a1");
+  EXPECT_EQ(event.header().attempt(), 1u);
+  EXPECT_EQ(event.dedupe_key(), "check:SM1:delivered");
+  EXPECT_EQ(event.message_status().message_status(), "delivered");
+  EXPECT_TRUE(retries_.scheduled().empty());
+}
+
+TEST_F(StatusCheckerTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordLoss(start_).ok());
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_EQ(observer_.status_reads.load(), 0);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ElementsAre("final_arrived"));
+}
+
+TEST_F(StatusCheckerTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutReading) {
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckerTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
+  clock_.SleepFor(kCheckAfter - absl::Minutes(2));
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+}
+
+TEST_F(StatusCheckerTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
+  sender_.status_read = MessageStatus("delivered");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
+}
+
+TEST_F(StatusCheckerTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ - absl::Minutes(1)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  EXPECT_THAT(observer_.status_checks, ElementsAre("waiting"));
+}
+
+TEST_F(StatusCheckerTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
+  sender_.status_read = MessageStatus("sent");
+  ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckerTest, UnreadableLedgerPutsTheReadOffUntilStatusCheckAfter) {
+  callbacks_.FailWith(absl::UnavailableError("redis down"));
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(sender_.read_sids.empty());
+  clock_.SleepFor(kCheckAfter - kCheckFirst);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
+  EXPECT_THAT(observer_.status_checks, ElementsAre("waiting", "final"));
+}
+
+TEST_F(StatusCheckerTest, UnpublishableFinalStatusIsHandedBack) {
+  sender_.status_read = MessageStatus("failed");
+  clock_.SleepFor(kCheckAfter);
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  EXPECT_EQ(checker_.Handle(Message(Check())).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(StatusCheckerTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Minutes(25));
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(50));
+  EXPECT_THAT(observer_.status_checks, ElementsAre("pending"));
+}
+
+TEST_F(StatusCheckerTest, UnreadableStatusIsCheckedAgain) {
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("unreadable"));
+}
+
+TEST_F(StatusCheckerTest, ChecksStopPastTheDeadlineAndGrace) {
+  sender_.status_read = MessageStatus("sent");
+  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
+  ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ElementsAre("expired"));
+}
+
+// The status words themselves are common/twilio/statuses_test.cc's.
+TEST(IsFinalStatusOfEventTest, AMessageStatusIsJudgedAsAMessage) {
+  events::v1::TwilioEvent event;
+  event.mutable_message_status()->set_message_status("delivered");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_message_status()->set_message_status("completed");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+TEST(IsFinalStatusOfEventTest, ACallStatusIsJudgedAsACall) {
+  events::v1::TwilioEvent event;
+  event.mutable_call_status()->set_call_status("no-answer");
+  EXPECT_TRUE(IsFinalStatus(event));
+  event.mutable_call_status()->set_call_status("delivered");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+TEST(IsFinalStatusOfEventTest, AnEventWithoutAStatusIsNotFinal) {
+  events::v1::TwilioEvent event;
+  event.mutable_key_press()->set_digits("1");
+  EXPECT_FALSE(IsFinalStatus(event));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery
