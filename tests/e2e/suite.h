@@ -130,7 +130,8 @@ class Suite {
 };
 
 // Polls GetAlert until the alert has `status`, or any final status, or `timeout` passed; returns
-// the last answer. A failing GetAlert is a test failure.
+// the last answer. GetAlert's UNAVAILABLE is retried until then, as a caller would; any other
+// failing GetAlert is a test failure.
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout);
 

@@ -6,14 +6,18 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/support/http.h"
 
@@ -24,6 +28,37 @@ int DecodeWaitStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+// Claims PORT for the rest of this process by binding the abstract Unix socket
+// "klaxon-test-port-PORT": unique among the processes of this network namespace, released by the
+// kernel when this process exits however it exits, and leaving no file behind. False when another
+// process holds the claim. The descriptor is never closed.
+bool ClaimAcrossProcesses(int port) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string name = absl::StrCat("klaxon-test-port-", port);
+  name.copy(address.sun_path + 1, sizeof(address.sun_path) - 2);  // sun_path[0] == 0: abstract
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    close(fd);
+    return false;
+  }
+  return true;
+}
+
+// True when nothing listens on (or otherwise holds) loopback PORT now.
+bool CanBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return bound;
 }
 
 }  // namespace
@@ -140,16 +175,23 @@ std::map<std::string, std::string> ToolEnvironment() {
 }
 
 int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
+  // Outside the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 on Debian),
+  // so no outgoing connection of this or another test can take the port between now and the
+  // moment a service binds it; never the same port twice in one test process; and never a port
+  // another test process has claimed.
+  static constexpr int kFirst = 20000;
+  static constexpr int kCount = 12000;
+  static std::mutex mutex;
+  static int next = kFirst + static_cast<int>(getpid() % kCount);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int tried = 0; tried < kCount; ++tried) {
+    const int port = next;
+    next = kFirst + (next - kFirst + 1) % kCount;
+    if (ClaimAcrossProcesses(port) && CanBind(port)) return port;
+  }
+  throw std::runtime_error(absl::StrCat("no free loopback port in ", kFirst, "-",
+                                        kFirst + kCount - 1,
+                                        "; are stale test processes running?"));
 }
 
 }  // namespace klaxon::testing

@@ -62,7 +62,8 @@ std::map<std::string, std::string> SanitizerEnvironment();
 // JAVA_HOME, those that are set), plus the sanitizer settings.
 std::map<std::string, std::string> ToolEnvironment();
 
-// A loopback TCP port that was free a moment ago.
+// A loopback TCP port that was free a moment ago, outside the kernel's ephemeral range, handed
+// to no other caller in this process nor in any other test process while this one runs.
 int FreePort();
 
 }  // namespace klaxon::testing

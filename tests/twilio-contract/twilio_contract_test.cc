@@ -23,6 +23,7 @@
 
 #include "common/twilio/twilio_rest_client.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
 #include "tests/support/support.h"
 
 namespace klaxon::twilio {
@@ -38,18 +39,6 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 std::string PrismPath() {
   return EnvOr("KLAXON_TEST_PRISM",
                klaxon::testing::ToolCacheDir() + "/prism/node_modules/.bin/prism");
-}
-
-uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 bool Accepts(uint16_t port) {
@@ -76,7 +65,7 @@ class PrismEnvironment : public ::testing::Environment {
         << "prism not found at " << prism
         << "; run tests/twilio-contract/install-prism.sh or set KLAXON_TEST_PRISM";
     ASSERT_EQ(access(spec.c_str(), R_OK), 0) << "Twilio spec not found at " << spec;
-    port = FreePort();
+    port = static_cast<uint16_t>(klaxon::testing::FreePort());
     const std::string port_text = std::to_string(port);
     pid_ = fork();
     ASSERT_GE(pid_, 0);
