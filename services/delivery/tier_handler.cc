@@ -1,6 +1,8 @@
 #include "services/delivery/tier_handler.h"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/prototime/prototime.h"
@@ -8,34 +10,49 @@
 
 namespace klaxon::delivery {
 
-TierHandler::TierHandler(TierHandlerOptions options, messaging::MessageHandler& next,
-                         RetryScheduler& scheduler, timing::Clock& clock)
-    : options_(std::move(options)), next_(next), scheduler_(scheduler), clock_(clock) {}
+TierHandler::TierHandler(TierHandlerOptions options, TierHandlerPorts ports)
+    : options_(std::move(options)), ports_(ports) {}
 
-bool TierHandler::WaitUntil(absl::Time until) {
-  for (absl::Duration left = until - clock_.Now(); left > absl::ZeroDuration();
-       left = until - clock_.Now()) {
-    if (options_.stop.stop_requested()) return false;
-    clock_.SleepFor(std::min(left, options_.wait_slice));
+void TierHandler::Handle(const messaging::InboundMessage& message, messaging::HandleDone done) {
+  auto request = std::make_shared<events::v1::AlertRequested>();
+  if (!request->ParseFromString(message.value)) {
+    std::move(done)(absl::InvalidArgumentError(
+        absl::StrCat("offset ", message.offset, " of ", message.topic, " is no AlertRequested")));
+    return;
   }
-  return true;
+  const absl::Time now = ports_.clock.Now();
+  if (!request->has_not_before() || prototime::FromProto(request->not_before()) <= now) {
+    HandleDue(message, std::move(request), std::move(done));
+    return;
+  }
+  // Held for at most the tier's delay; a message due later than that hops when it ends.
+  const absl::Time until =
+      std::min(prototime::FromProto(request->not_before()), now + options_.max_wait);
+  ports_.timers.At(until, [this, &message, request = std::move(request),
+                           done = std::move(done)](bool due) mutable {
+    if (!due) {
+      std::move(done)(absl::UnavailableError("stopping while waiting on a retry tier"));
+      return;
+    }
+    HandleDue(message, std::move(request), std::move(done));
+  });
 }
 
-absl::Status TierHandler::Handle(const messaging::InboundMessage& message) {
-  events::v1::AlertRequested request;
-  if (!request.ParseFromString(message.value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("offset ", message.offset, " of ", message.topic, " is no AlertRequested"));
-  }
-  if (request.has_not_before()) {
-    const absl::Time not_before = prototime::FromProto(request.not_before());
-    // Messages of one tier are due in about the order they arrived, so waiting for this one
-    // never holds back one that is due earlier by more than the tier's delay.
-    const absl::Time until = std::min(not_before, clock_.Now() + options_.max_wait);
-    if (!WaitUntil(until)) return absl::UnavailableError("stopping while waiting on a retry tier");
-    if (clock_.Now() < not_before) return scheduler_.Schedule(request, not_before);
-  }
-  return next_.Handle(message);
+void TierHandler::HandleDue(const messaging::InboundMessage& message,
+                            std::shared_ptr<const events::v1::AlertRequested> request,
+                            messaging::HandleDone done) {
+  // The executor takes copyable tasks; the completion is move-only, so the task shares it.
+  auto pending = std::make_shared<messaging::HandleDone>(std::move(done));
+  ports_.pool.Submit([this, &message, request = std::move(request), pending] {
+    if (request->has_not_before()) {
+      const absl::Time not_before = prototime::FromProto(request->not_before());
+      if (ports_.clock.Now() < not_before) {
+        std::move (*pending)(ports_.scheduler.Schedule(*request, not_before));
+        return;
+      }
+    }
+    std::move (*pending)(ports_.next.Handle(message));
+  });
 }
 
 }  // namespace klaxon::delivery

@@ -1,19 +1,23 @@
 #pragma once
 // TierHandler: what a retry tier's consumer runs (docs/adr/0007). It holds each request until its
 // not_before, then hands it to the same MessageHandler (the Dispatcher) as the request topic. It
-// waits at most the tier's delay for one message: a request still not due after that (a wait
+// holds one message for at most the tier's delay: a request still not due after that (a wait
 // longer than the largest tier) is written back through the RetryScheduler, i.e. it hops.
 //
-// The wait is cut into slices so that a shutdown does not wait out a 5-minute tier: when `stop`
-// fires mid-wait, Handle returns kUnavailable and the consumer leaves the message unstored, to be
-// redelivered to whichever worker picks the partition up next.
+// A held message costs a timer, not a thread (ADR 0017): the wait runs on `timers`, and only the
+// work once it is due, which blocks (Twilio, Redis, a Kafka acknowledgement), runs on `pool`,
+// which every tier of a worker shares. When the timers stop (the worker is shutting down) a held
+// message completes with kUnavailable, and the consumer leaves it unstored, to be redelivered to
+// whichever worker picks the partition up next.
 
-#include <stop_token>
+#include <memory>
 
-#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/concurrency/blocking_executor.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
+#include "common/timing/timers.h"
+#include "klaxon/events/v1/events.pb.h"
 #include "services/delivery/retry_scheduler.h"
 
 namespace klaxon::delivery {
@@ -21,28 +25,32 @@ namespace klaxon::delivery {
 struct TierHandlerOptions {
   // The tier's delay (kafka::RetryTier::delay): the longest wait for one message.
   absl::Duration max_wait = absl::ZeroDuration();
-  // How often a wait looks at the stop token.
-  absl::Duration wait_slice = absl::Milliseconds(200);
-  std::stop_token stop = {};
 };
 
-class TierHandler final : public messaging::MessageHandler {
- public:
-  TierHandler(TierHandlerOptions options, messaging::MessageHandler& next,
-              RetryScheduler& scheduler, timing::Clock& clock);
+struct TierHandlerPorts {
+  messaging::MessageHandler& next;  // the Dispatcher; must be thread-safe
+  RetryScheduler& scheduler;
+  concurrency::BlockingExecutor& pool;  // runs `next` and the hops; its queue must not refuse
+  timing::Timers& timers;
+  timing::Clock& clock;
+};
 
-  // kInvalidArgument for a value that is not an AlertRequested; kUnavailable when stopped while
-  // waiting; else what `next` or the scheduler returned.
-  absl::Status Handle(const messaging::InboundMessage& message) override;
+class TierHandler final : public messaging::AsyncMessageHandler {
+ public:
+  TierHandler(TierHandlerOptions options, TierHandlerPorts ports);
+
+  // Completes with kInvalidArgument for a value that is not an AlertRequested; kUnavailable when
+  // the timers stopped while it waited; else what `next` or the scheduler returned.
+  void Handle(const messaging::InboundMessage& message, messaging::HandleDone done) override;
 
  private:
-  // Sleeps until `until` in slices; false when `stop` fired first.
-  bool WaitUntil(absl::Time until);
+  // On the pool: hops when `not_before` is still ahead, else hands the message to `next`.
+  void HandleDue(const messaging::InboundMessage& message,
+                 std::shared_ptr<const events::v1::AlertRequested> request,
+                 messaging::HandleDone done);
 
   const TierHandlerOptions options_;
-  messaging::MessageHandler& next_;
-  RetryScheduler& scheduler_;
-  timing::Clock& clock_;
+  TierHandlerPorts ports_;
 };
 
 }  // namespace klaxon::delivery

@@ -2,9 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/timing/fake_clock.h"
+#include "common/timing/manual_timers.h"
 #include "google/protobuf/util/time_util.h"
 #include "klaxon/events/v1/events.pb.h"
 
@@ -17,11 +23,13 @@ class RecordingHandler final : public messaging::MessageHandler {
  public:
   explicit RecordingHandler(timing::FakeClock& fake_clock) : clock(fake_clock) {}
   absl::Status Handle(const messaging::InboundMessage& message) override {
+    std::lock_guard lock(mutex);
     handled_at.push_back(clock.Now());
     handled.push_back(message);
     return status;
   }
   timing::FakeClock& clock;
+  std::mutex mutex;
   absl::Status status = absl::OkStatus();
   std::vector<absl::Time> handled_at = {};
   std::vector<messaging::InboundMessage> handled = {};
@@ -37,9 +45,21 @@ class RecordingScheduler final : public RetryScheduler {
   std::vector<absl::Time> scheduled = {};
 };
 
+// One message's completion, as the consumer would see it.
+struct Completion {
+  absl::Notification done;
+  absl::Status status;
+
+  // The status once `done` came, or nullopt when it did not within 10 s.
+  std::optional<absl::Status> Await() {
+    if (!done.WaitForNotificationWithTimeout(absl::Seconds(10))) return std::nullopt;
+    return status;
+  }
+};
+
 class TierHandlerTest : public ::testing::Test {
  protected:
-  messaging::InboundMessage Message(std::optional<absl::Time> not_before) {
+  static messaging::InboundMessage Message(std::optional<absl::Time> not_before) {
     events::v1::AlertRequested request;
     request.mutable_header()->set_alert_id("alert-1");
     if (not_before) {
@@ -48,75 +68,106 @@ class TierHandlerTest : public ::testing::Test {
     }
     return {.topic = "klaxon.sms.retry.1m", .value = request.SerializeAsString()};
   }
-  TierHandler Handler(std::stop_token stop = {}) {
-    return TierHandler({.max_wait = kTierDelay, .wait_slice = absl::Seconds(1), .stop = stop},
-                       next_, scheduler_, clock_);
+
+  // Hands `message` to the handler, which may complete it later; the message lives as long as
+  // the test, as a consumer keeps it until its completion.
+  Completion& Start(messaging::InboundMessage message) {
+    const messaging::InboundMessage& kept = messages_.emplace_back(std::move(message));
+    Completion& completion = completions_.emplace_back();
+    handler_.Handle(kept, [&completion](absl::Status status) {
+      completion.status = std::move(status);
+      completion.done.Notify();
+    });
+    return completion;
   }
 
+  // Moves the clock on by `duration` and fires the timers due by then.
+  void Pass(absl::Duration duration) {
+    clock_.Advance(duration);
+    timers_.RunDue(clock_.Now());
+  }
+
+  // First, so that they outlive whatever the pool still runs.
+  std::deque<messaging::InboundMessage> messages_;
+  std::deque<Completion> completions_;
   timing::FakeClock clock_;
+  timing::ManualTimers timers_;
   RecordingHandler next_{clock_};
   RecordingScheduler scheduler_;
+  concurrency::BlockingExecutor pool_{{.threads = 1, .max_queued = 1000}};
+  TierHandler handler_{
+      {.max_wait = kTierDelay},
+      {.next = next_, .scheduler = scheduler_, .pool = pool_, .timers = timers_, .clock = clock_}};
 };
 
 TEST_F(TierHandlerTest, HandsOnAtNotBefore) {
   const absl::Time not_before = clock_.Now() + absl::Milliseconds(2500);
-  ASSERT_TRUE(Handler().Handle(Message(not_before)).ok());
+  Completion& completion = Start(Message(not_before));
+  EXPECT_EQ(timers_.next(), not_before);
+  Pass(absl::Milliseconds(2499));
+  EXPECT_FALSE(completion.done.HasBeenNotified());
+  Pass(absl::Milliseconds(1));
+  EXPECT_EQ(completion.Await(), absl::OkStatus());
   ASSERT_EQ(next_.handled_at.size(), 1u);
   EXPECT_EQ(next_.handled_at[0], not_before);
 }
 
-TEST_F(TierHandlerTest, WaitsInSlices) {
-  Handler().Handle(Message(clock_.Now() + absl::Milliseconds(2500))).IgnoreError();
-  EXPECT_EQ(clock_.sleeps(), (std::vector<absl::Duration>{absl::Seconds(1), absl::Seconds(1),
-                                                          absl::Milliseconds(500)}));
+// The point of the timers: the pool's one thread is free while a thousand messages wait.
+TEST_F(TierHandlerTest, HeldMessagesLeaveThePoolFree) {
+  for (int i = 0; i < 1000; ++i) Start(Message(clock_.Now() + absl::Seconds(30)));
+  Completion& due = Start(Message(clock_.Now()));
+  EXPECT_EQ(due.Await(), absl::OkStatus());
+  EXPECT_EQ(timers_.pending(), 1000u);
 }
 
 TEST_F(TierHandlerTest, DueMessageIsHandledWithoutWaiting) {
-  ASSERT_TRUE(Handler().Handle(Message(clock_.Now() - absl::Seconds(5))).ok());
-  EXPECT_TRUE(clock_.sleeps().empty());
+  EXPECT_EQ(Start(Message(clock_.Now() - absl::Seconds(5))).Await(), absl::OkStatus());
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(next_.handled.size(), 1u);
 }
 
 TEST_F(TierHandlerTest, MessageWithoutNotBeforeIsHandledAtOnce) {
-  ASSERT_TRUE(Handler().Handle(Message(std::nullopt)).ok());
-  EXPECT_TRUE(clock_.sleeps().empty());
+  EXPECT_EQ(Start(Message(std::nullopt)).Await(), absl::OkStatus());
+  EXPECT_EQ(timers_.pending(), 0u);
   EXPECT_EQ(next_.handled.size(), 1u);
 }
 
 TEST_F(TierHandlerTest, ReturnsWhatNextReturns) {
   next_.status = absl::UnavailableError("redis down");
-  EXPECT_EQ(Handler().Handle(Message(clock_.Now())).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Start(Message(clock_.Now())).Await(), next_.status);
 }
 
 TEST_F(TierHandlerTest, NotDueAfterTierDelayHopsThroughScheduler) {
-  const absl::Time start = clock_.Now();
-  const absl::Time not_before = start + absl::Minutes(12);
-  ASSERT_TRUE(Handler().Handle(Message(not_before)).ok());
-  EXPECT_EQ(clock_.Now(), start + kTierDelay);
+  const absl::Time not_before = clock_.Now() + absl::Minutes(12);
+  Completion& completion = Start(Message(not_before));
+  EXPECT_EQ(timers_.next(), clock_.Now() + kTierDelay);
+  Pass(kTierDelay);
+  EXPECT_EQ(completion.Await(), absl::OkStatus());
   EXPECT_EQ(scheduler_.scheduled, std::vector<absl::Time>{not_before});
   EXPECT_TRUE(next_.handled.empty());
 }
 
 TEST_F(TierHandlerTest, HopFailureIsReturned) {
   scheduler_.status = absl::DeadlineExceededError("no ack");
-  EXPECT_EQ(Handler().Handle(Message(clock_.Now() + absl::Hours(1))).code(),
-            absl::StatusCode::kDeadlineExceeded);
+  Completion& completion = Start(Message(clock_.Now() + absl::Hours(1)));
+  Pass(kTierDelay);
+  EXPECT_EQ(completion.Await(), scheduler_.status);
 }
 
-TEST_F(TierHandlerTest, StopDuringWaitReturnsUnavailableWithoutHandling) {
-  std::stop_source stop;
-  clock_.OnSleep([&] {
-    if (clock_.sleeps().size() == 3) stop.request_stop();
-  });
-  EXPECT_EQ(Handler(stop.get_token()).Handle(Message(clock_.Now() + absl::Minutes(1))).code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(clock_.sleeps().size(), 3u);
+TEST_F(TierHandlerTest, StopWhileHeldCompletesUnavailableWithoutHandling) {
+  Completion& completion = Start(Message(clock_.Now() + absl::Seconds(30)));
+  timers_.Stop();
+  const std::optional<absl::Status> status = completion.Await();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(next_.handled.empty());
 }
 
 TEST_F(TierHandlerTest, RejectsValueThatIsNoRequest) {
-  EXPECT_EQ(Handler().Handle({.topic = "klaxon.sms.retry.1m", .value = "\xff\xff"}).code(),
-            absl::StatusCode::kInvalidArgument);
+  const std::optional<absl::Status> status =
+      Start({.topic = "klaxon.sms.retry.1m", .value = "\xff\xff"}).Await();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -14,6 +15,8 @@
 #include "absl/time/clock.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
+#include "common/concurrency/blocking_executor.h"
+#include "common/concurrency/timer_thread.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka/topics.h"
@@ -49,9 +52,10 @@ std::string WorkerId(const std::string& service) {
                       absl::Hex(absl::Uniform<uint32_t>(gen), absl::kZeroPad8));
 }
 
-// A tier consumer holds one message for up to its tier's delay without polling, so librdkafka's
-// max.poll.interval.ms must outlast that wait plus the dispatcher's own work (Twilio's timeout,
-// publishing), or the group would evict the member mid-wait and redeliver the message elsewhere.
+// A tier consumer whose messages in flight are all held stops polling for up to its tier's
+// delay, so librdkafka's max.poll.interval.ms must outlast that wait plus the dispatcher's own
+// work (Twilio's timeout, publishing), or the group would evict the member mid-wait and
+// redeliver the messages elsewhere.
 std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
   return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
 }
@@ -125,7 +129,7 @@ int RunWorker(const WorkerSpec& spec) {
          .properties = {{"max.poll.interval.ms", TierMaxPollInterval(tier)}},
          .log = (*runtime)->KafkaLog(),
          .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
-         // Each message waits for its own not_before on a thread of its own, so one alert's
+         // Each message waits for its own not_before on a timer (TierHandler), so one alert's
          // long wait (a hop, a recipient window) never holds the others of its tier.
          .max_in_flight = settings.concurrency});
     if (!tier_consumer.ok()) {
@@ -232,11 +236,31 @@ int RunWorker(const WorkerSpec& spec) {
                          .clock = clock,
                          .transit = context.transit});
 
+  // The tiers hold their messages until due on one timer thread, and share one pool for the
+  // work once due (ADR 0017): a held message costs no thread. When the worker stops, the timers
+  // hand every held message back unstored.
+  concurrency::BlockingExecutor tier_pool({.threads = static_cast<size_t>(settings.concurrency),
+                                           .max_queued = std::numeric_limits<size_t>::max()});
+  concurrency::TimerThread tier_timers((*shutdown)->token());
   for (size_t i = 0; i < tiers.size(); ++i) {
-    tiers[i].handler = std::make_unique<TierHandler>(
-        TierHandlerOptions{.max_wait = spec.retry_tiers[i].delay, .stop = (*shutdown)->token()},
-        dispatcher, retry_scheduler, clock);
+    tiers[i].handler =
+        std::make_unique<TierHandler>(TierHandlerOptions{.max_wait = spec.retry_tiers[i].delay},
+                                      TierHandlerPorts{.next = dispatcher,
+                                                       .scheduler = retry_scheduler,
+                                                       .pool = tier_pool,
+                                                       .timers = tier_timers,
+                                                       .clock = clock});
   }
+  // The request topic's handler and the extra ones block (Twilio, Redis), so each runs on a pool
+  // of as many threads as its consumer keeps messages in flight.
+  std::vector<std::unique_ptr<messaging::ThreadPoolHandler>> pools;
+  const auto pooled = [&pools](
+                          kafka::KafkaConsumer& from,
+                          messaging::MessageHandler& handler) -> messaging::AsyncMessageHandler& {
+    return *pools.emplace_back(std::make_unique<messaging::ThreadPoolHandler>(
+        handler,
+        messaging::ThreadPoolHandlerOptions{.threads = static_cast<size_t>(from.max_in_flight())}));
+  };
 
   // The dispatcher's consumer first, then the extra ones, then one per retry tier; a consumer that
   // ended on its own cannot recover in-process, so it stops the worker and lets Kubernetes restart
@@ -244,21 +268,17 @@ int RunWorker(const WorkerSpec& spec) {
   std::vector<absl::Status> consumed(1 + extras.size() + tiers.size());
   std::vector<std::jthread> consuming;
   consuming.reserve(consumed.size());
-  // Every handler here blocks (a Twilio request, a tier's wait), so each consumer runs its
-  // handler on as many threads as it keeps messages in flight.
-  const auto run = [&](kafka::KafkaConsumer& from, messaging::MessageHandler& handler,
+  const auto run = [&](kafka::KafkaConsumer& from, messaging::AsyncMessageHandler& handler,
                        absl::Status& result) {
     consuming.emplace_back(
         [from = &from, handler = &handler, result = &result, signal = shutdown->get()] {
-          messaging::ThreadPoolHandler pooled(
-              *handler, {.threads = static_cast<size_t>(from->max_in_flight())});
-          *result = from->Run(pooled, signal->token());
+          *result = from->Run(*handler, signal->token());
           if (!result->ok()) signal->Trigger();
         });
   };
-  run(**consumer, dispatcher, consumed[0]);
+  run(**consumer, pooled(**consumer, dispatcher), consumed[0]);
   for (size_t i = 0; i < extras.size(); ++i) {
-    run(*extra_consumers[i], *extras[i].handler, consumed[i + 1]);
+    run(*extra_consumers[i], pooled(*extra_consumers[i], *extras[i].handler), consumed[i + 1]);
   }
   for (size_t i = 0; i < tiers.size(); ++i) {
     run(*tiers[i].consumer, *tiers[i].handler, consumed[1 + extras.size() + i]);
