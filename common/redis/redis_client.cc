@@ -192,54 +192,75 @@ absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
   return context;
 }
 
-RedisClient::Context RedisClient::Acquire() {
-  std::unique_lock lock(mutex_);
-  available_.wait(lock, [this] { return !idle_.empty(); });
-  Context context = std::move(idle_.back());
-  idle_.pop_back();
-  return context;
-}
-
-void RedisClient::Return(Context context) {
-  {
-    std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(context));
-  }
-  available_.notify_one();
-}
-
 absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {
-  Context context = Acquire();
+  Pending pending{.argv = &argv};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&pending);
+  while (!pending.reply.has_value()) {
+    if (idle_.empty() || queue_.empty()) {
+      changed_.wait(lock);
+      continue;
+    }
+    // A connection is free: send what waits, this caller's command or older ones first.
+    Context context = std::move(idle_.back());
+    idle_.pop_back();
+    std::vector<Pending*> batch;
+    while (!queue_.empty() && batch.size() < kMaxPipeline) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    std::vector<absl::StatusOr<Reply>> replies;
+    context = Pipeline(std::move(context), batch, replies);
+    lock.lock();
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->reply = std::move(replies[i]);
+    idle_.push_back(std::move(context));
+    changed_.notify_all();
+  }
+  return *std::move(pending.reply);
+}
+
+RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pending*>& batch,
+                                           std::vector<absl::StatusOr<Reply>>& replies) const {
+  // Every command not answered yet gets `status`.
+  const auto fail_rest = [&](const absl::Status& status) {
+    while (replies.size() < batch.size()) replies.emplace_back(status);
+    return Context();
+  };
   if (context == nullptr) {
     absl::StatusOr<Context> dialled = Dial();
-    if (!dialled.ok()) {
-      Return(nullptr);
-      // Even refused credentials may be a moment of a rotation; the caller retries (see above).
-      return absl::UnavailableError(dialled.status().message());
-    }
+    // Even refused credentials may be a moment of a rotation; the caller retries (see above).
+    if (!dialled.ok()) return fail_rest(absl::UnavailableError(dialled.status().message()));
     context = *std::move(dialled);
   }
-  std::vector<const char*> args;
-  std::vector<size_t> lengths;
-  args.reserve(argv.size());
-  lengths.reserve(argv.size());
-  for (const std::string& arg : argv) {
-    args.push_back(arg.data());
-    lengths.push_back(arg.size());
+  // The connection is in an undefined state after an I/O error: it is dropped (re-dialled next
+  // time), and every command not answered yet fails as the first unanswered one did.
+  const auto broken = [&] {
+    return fail_rest(absl::UnavailableError(absl::StrCat(
+        Where(), " failed during ", batch[replies.size()]->argv->front(), ": ", context->errstr)));
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const std::vector<std::string>& argv = *batch[i]->argv;
+    std::vector<const char*> args;
+    std::vector<size_t> lengths;
+    args.reserve(argv.size());
+    lengths.reserve(argv.size());
+    for (const std::string& arg : argv) {
+      args.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context.get(), static_cast<int>(args.size()), args.data(),
+                               lengths.data()) != REDIS_OK) {
+      return broken();
+    }
   }
-  auto* raw = static_cast<redisReply*>(
-      redisCommandArgv(context.get(), static_cast<int>(args.size()), args.data(), lengths.data()));
-  if (raw == nullptr) {
-    // The connection is in an undefined state after an I/O error: drop it, re-dial next time.
-    const std::string error = context->errstr;
-    Return(nullptr);
-    return absl::UnavailableError(absl::StrCat("redis at ", endpoint_.host, ":", endpoint_.port,
-                                               " failed during ", argv.front(), ": ", error));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) return broken();
+    replies.push_back(Convert(*static_cast<redisReply*>(raw)));
+    freeReplyObject(raw);
   }
-  absl::StatusOr<Reply> reply = Convert(*raw);
-  freeReplyObject(raw);
-  Return(std::move(context));
-  return reply;
+  return context;
 }
 
 }  // namespace klaxon::redis

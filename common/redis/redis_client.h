@@ -1,13 +1,19 @@
 #pragma once
 // A small synchronous Redis client over hiredis with a fixed pool of connections, for the short
-// commands Klaxon's hot paths need (SET NX, GET, DEL, EVAL). A broken connection is dropped and
-// re-dialled on next use; every connection authenticates (AUTH with an ACL user and password)
-// before its first command. Every failure reaching a Command() caller, error replies included,
-// is kUnavailable, so it is retryable. hiredis 0.14 speaks no TLS: production reaches Redis
-// through a TLS sidecar on loopback (ADR 0011), so the URL names the sidecar.
+// commands Klaxon's hot paths need (SET NX, GET, DEL, EVAL). Commands of concurrent callers are
+// pipelined: while every connection is busy, callers queue their commands, and the next caller to
+// find a connection free sends up to kMaxPipeline of the queued ones in one write and reads their
+// replies in order, so a busy service pays one round trip for many commands (a lone caller still
+// pays one for its own). A broken connection is dropped and re-dialled on next use; every
+// connection authenticates (AUTH with an ACL user and password) before its first command. Every
+// failure reaching a Command() caller, error replies included, is kUnavailable, so it is retryable.
+// hiredis 0.14 speaks no TLS: production reaches Redis through a TLS sidecar on loopback (ADR
+// 0011), so the URL names the sidecar.
 
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,11 +74,19 @@ class RedisClient {
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
+  // Most commands one write carries.
+  static constexpr size_t kMaxPipeline = 128;
+
   // Runs one command, e.g. {"SET", key, value, "NX", "EX", "86400"}. Blocks while every pooled
-  // connection is busy.
+  // connection is busy, until its command was sent in a pipeline and answered.
   absl::StatusOr<Reply> Command(const std::vector<std::string>& argv);
 
  private:
+  // One caller's command waiting in the queue, then its reply.
+  struct Pending {
+    const std::vector<std::string>* argv;
+    std::optional<absl::StatusOr<Reply>> reply = std::nullopt;  // guarded by mutex_
+  };
   struct ContextDeleter {
     void operator()(redisContext* context) const;
   };
@@ -84,14 +98,17 @@ class RedisClient {
   absl::Status Setup(redisContext& context, const std::vector<std::string>& argv,
                      std::string_view what) const;
   std::string Where() const;
-  Context Acquire();
-  void Return(Context context);
+  // Sends `batch` on `context` (dialled first when null) and reads every reply; returns the
+  // connection, or null when it broke. Called without mutex_ held.
+  Context Pipeline(Context context, const std::vector<Pending*>& batch,
+                   std::vector<absl::StatusOr<Reply>>& replies) const;
 
   const RedisEndpoint endpoint_;
   const RedisOptions options_;
   std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<Context> idle_;  // null entries are slots whose connection must be re-dialled
+  std::condition_variable changed_;  // a connection came back, with the replies it carried
+  std::vector<Context> idle_;        // null entries are slots whose connection must be re-dialled
+  std::deque<Pending*> queue_;       // oldest first
 };
 
 }  // namespace klaxon::redis

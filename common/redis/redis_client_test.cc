@@ -1,6 +1,21 @@
 #include "common/redis/redis_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace klaxon::redis {
 namespace {
@@ -41,6 +56,130 @@ TEST(RedisClientTest, UnreachableServerIsUnavailable) {
   absl::StatusOr<std::unique_ptr<RedisClient>> client =
       RedisClient::Create({.url = "redis://127.0.0.1:1", .connect_timeout = absl::Seconds(1)});
   EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// A Redis stand-in on loopback for the client's pipelining: it serves one connection, answers
+// each command with its last argument as a bulk string (PING with +PONG), and records how many
+// commands each read from the socket carried. It holds the answer to the first command after
+// PING for `hold`, so that other callers queue up behind it meanwhile.
+class EchoRedis {
+ public:
+  explicit EchoRedis(absl::Duration hold) : hold_(hold) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t length = sizeof(address);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    listen(listener_, 4);
+    thread_ = std::jthread([this] { Serve(); });
+  }
+  ~EchoRedis() {
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+  }
+
+  std::string url() const { return absl::StrCat("redis://127.0.0.1:", port_); }
+
+  // Commands per read, PING's included, in order.
+  std::vector<size_t> reads() {
+    std::lock_guard lock(mutex_);
+    return reads_;
+  }
+
+ private:
+  void Serve() {
+    const int connection = accept(listener_, nullptr, nullptr);
+    if (connection < 0) return;
+    std::string buffer;
+    char chunk[65536];
+    bool held = false;
+    while (true) {
+      const ssize_t got = recv(connection, chunk, sizeof(chunk), 0);
+      if (got <= 0) break;
+      buffer.append(chunk, static_cast<size_t>(got));
+      std::string answers;
+      size_t commands = 0;
+      while (std::optional<std::vector<std::string>> command = TakeCommand(buffer)) {
+        ++commands;
+        answers += command->front() == "PING"
+                       ? std::string("+PONG\r\n")
+                       : absl::StrCat("$", command->back().size(), "\r\n", command->back(), "\r\n");
+      }
+      if (commands == 0) continue;
+      {
+        std::lock_guard lock(mutex_);
+        reads_.push_back(commands);
+      }
+      if (!held && answers[0] == '$') {
+        held = true;
+        absl::SleepFor(hold_);
+      }
+      send(connection, answers.data(), answers.size(), MSG_NOSIGNAL);
+    }
+    close(connection);
+  }
+
+  // Removes one whole RESP array of bulk strings from the front of `buffer`; nullopt while it is
+  // still incomplete.
+  static std::optional<std::vector<std::string>> TakeCommand(std::string& buffer) {
+    size_t at = 0;
+    const auto line = [&]() -> std::optional<int64_t> {
+      const size_t end = buffer.find("\r\n", at);
+      int64_t value = 0;
+      if (end == std::string::npos ||
+          !absl::SimpleAtoi(buffer.substr(at + 1, end - at - 1), &value)) {
+        return std::nullopt;
+      }
+      at = end + 2;
+      return value;
+    };
+    const std::optional<int64_t> count = line();
+    if (!count) return std::nullopt;
+    std::vector<std::string> command;
+    for (int64_t i = 0; i < *count; ++i) {
+      const std::optional<int64_t> size = line();
+      if (!size || buffer.size() < at + static_cast<size_t>(*size) + 2) return std::nullopt;
+      command.push_back(buffer.substr(at, static_cast<size_t>(*size)));
+      at += static_cast<size_t>(*size) + 2;
+    }
+    buffer.erase(0, at);
+    return command;
+  }
+
+  const absl::Duration hold_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::mutex mutex_;
+  std::vector<size_t> reads_;
+  std::jthread thread_;
+};
+
+TEST(RedisClientTest, CommandsOfConcurrentCallersShareOneWriteAndEachGetsItsOwnReply) {
+  EchoRedis server(absl::Milliseconds(500));
+  absl::StatusOr<std::unique_ptr<RedisClient>> client =
+      RedisClient::Create({.url = server.url(), .pool_size = 1});
+  ASSERT_TRUE(client.ok()) << client.status();
+  constexpr int kCallers = 20;
+  std::vector<std::string> answers(kCallers);
+  {
+    std::vector<std::jthread> callers;
+    for (int i = 0; i < kCallers; ++i) {
+      callers.emplace_back([&, i] {
+        absl::StatusOr<Reply> reply = (*client)->Command({"GET", absl::StrCat("key-", i)});
+        answers[static_cast<size_t>(i)] = reply.ok() ? reply->str : reply.status().ToString();
+      });
+    }
+  }
+  for (int i = 0; i < kCallers; ++i)
+    EXPECT_EQ(answers[static_cast<size_t>(i)], absl::StrCat("key-", i));
+  // PING, the first GET alone, then the 19 that queued meanwhile: one write, or a few when a
+  // caller came late. Without pipelining every GET would be a read of its own.
+  const std::vector<size_t> reads = server.reads();
+  EXPECT_LE(reads.size(), 5u);
+  EXPECT_GE(*std::max_element(reads.begin(), reads.end()), 10u);
 }
 
 TEST(ReadRedisOptionsTest, ReadsUrlUserAndPassword) {
