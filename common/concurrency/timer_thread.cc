@@ -20,6 +20,7 @@ void TimerThread::At(absl::Time when, timing::TimerTask task) {
   {
     std::lock_guard lock(mutex_);
     tasks_.emplace(when, std::move(task));
+    ++added_;
   }
   changed_.notify_one();
 }
@@ -47,13 +48,14 @@ void TimerThread::Run(std::stop_token own) {
       continue;  // tasks may have been added meanwhile
     }
     if (own.stop_requested()) return;  // nothing is left, and nothing more comes
+    // Woken by a new task (it may be due before the earliest one), by the time of the earliest,
+    // or by a stop.
+    const uint64_t seen = added_;
     if (tasks_.empty()) {
-      changed_.wait(lock, own, [&] { return !tasks_.empty(); });
+      changed_.wait(lock, own, [&] { return added_ != seen; });
     } else {
-      const absl::Duration left = tasks_.begin()->first - now;
-      changed_.wait_for(lock, own, absl::ToChronoNanoseconds(left), [&] {
-        return tasks_.empty() || tasks_.begin()->first <= absl::Now() || stop_.stop_requested();
-      });
+      changed_.wait_for(lock, own, absl::ToChronoNanoseconds(tasks_.begin()->first - now),
+                        [&] { return added_ != seen || stop_.stop_requested(); });
     }
   }
 }

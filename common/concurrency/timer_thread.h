@@ -5,6 +5,7 @@
 // later runs at once with false; the thread runs them all before it ends.
 
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <stop_token>
@@ -29,6 +30,7 @@ class TimerThread final : public timing::Timers {
   std::mutex mutex_;
   std::condition_variable_any changed_;
   std::multimap<absl::Time, timing::TimerTask> tasks_;  // guarded by mutex_
+  uint64_t added_ = 0;                                  // tasks ever given; guarded by mutex_
   std::stop_token stop_;
   std::jthread thread_;  // last: it starts once the rest is set
 };

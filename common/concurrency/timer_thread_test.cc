@@ -50,14 +50,18 @@ TEST(TimerThreadTest, RunsTasksInTheOrderOfTheirTimesNotBefore) {
   EXPECT_GE(ran_at, start + absl::Milliseconds(300));
 }
 
-TEST(TimerThreadTest, ATaskAddedForEarlierWakesTheThread) {
+// The thread was waiting for the hour-later task: the new one must not wait for it.
+TEST(TimerThreadTest, ATaskAddedForEarlierRunsAtItsOwnTime) {
   TimerThread timers;
   timers.At(absl::Now() + absl::Hours(1), [](bool) {});
+  absl::SleepFor(absl::Milliseconds(50));  // the thread waits for the hour-later task now
+  const absl::Time due = absl::Now() + absl::Milliseconds(100);
   absl::Notification ran;
-  timers.At(absl::Now(), [&](bool due) {
-    if (due) ran.Notify();
+  timers.At(due, [&](bool fired) {
+    if (fired) ran.Notify();
   });
   EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_GE(absl::Now(), due);
 }
 
 TEST(TimerThreadTest, StopRunsEveryWaitingTaskWithFalseAtOnce) {
@@ -73,8 +77,7 @@ TEST(TimerThreadTest, StopRunsEveryWaitingTaskWithFalseAtOnce) {
     later.Notify();
   });
   ASSERT_TRUE(later.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_EQ(calls.calls(),
-            (std::vector<std::pair<int, bool>>{{1, false}, {2, false}, {3, false}}));
+  EXPECT_EQ(calls.calls(), (std::vector<std::pair<int, bool>>{{1, false}, {2, false}, {3, false}}));
 }
 
 TEST(TimerThreadTest, DestructionRunsWaitingTasksWithFalse) {
