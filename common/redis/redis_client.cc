@@ -197,11 +197,11 @@ absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv)
   std::unique_lock lock(mutex_);
   queue_.push_back(&pending);
   while (!pending.reply.has_value()) {
-    if (idle_.empty() || queue_.empty()) {
-      changed_.wait(lock);
+    // Only the oldest waiting caller sends, so each wake-up goes to one caller, not to all.
+    if (idle_.empty() || queue_.front() != &pending) {
+      pending.wake.wait(lock);
       continue;
     }
-    // A connection is free: send what waits, this caller's command or older ones first.
     Context context = std::move(idle_.back());
     idle_.pop_back();
     std::vector<Pending*> batch;
@@ -209,15 +209,23 @@ absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv)
       batch.push_back(queue_.front());
       queue_.pop_front();
     }
+    WakeNextSender();  // more waits than one write takes, and another connection is free
     lock.unlock();
     std::vector<absl::StatusOr<Reply>> replies;
     context = Pipeline(std::move(context), batch, replies);
     lock.lock();
-    for (size_t i = 0; i < batch.size(); ++i) batch[i]->reply = std::move(replies[i]);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->reply = std::move(replies[i]);
+      batch[i]->wake.notify_one();
+    }
     idle_.push_back(std::move(context));
-    changed_.notify_all();
+    WakeNextSender();
   }
   return *std::move(pending.reply);
+}
+
+void RedisClient::WakeNextSender() {
+  if (!idle_.empty() && !queue_.empty()) queue_.front()->wake.notify_one();
 }
 
 RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pending*>& batch,

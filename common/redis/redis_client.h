@@ -86,6 +86,7 @@ class RedisClient {
   struct Pending {
     const std::vector<std::string>* argv;
     std::optional<absl::StatusOr<Reply>> reply = std::nullopt;  // guarded by mutex_
+    std::condition_variable wake;  // its reply came, or it is the oldest and a connection is free
   };
   struct ContextDeleter {
     void operator()(redisContext* context) const;
@@ -103,12 +104,15 @@ class RedisClient {
   Context Pipeline(Context context, const std::vector<Pending*>& batch,
                    std::vector<absl::StatusOr<Reply>>& replies) const;
 
+  // With mutex_ held: wakes the oldest waiting caller when a connection is free for it.
+  void WakeNextSender();
+
   const RedisEndpoint endpoint_;
   const RedisOptions options_;
+
   std::mutex mutex_;
-  std::condition_variable changed_;  // a connection came back, with the replies it carried
-  std::vector<Context> idle_;        // null entries are slots whose connection must be re-dialled
-  std::deque<Pending*> queue_;       // oldest first
+  std::vector<Context> idle_;   // null entries are slots whose connection must be re-dialled
+  std::deque<Pending*> queue_;  // oldest first
 };
 
 }  // namespace klaxon::redis
