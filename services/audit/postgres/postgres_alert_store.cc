@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
 #include "services/audit/ingest/ingest_plan.h"
 
@@ -23,10 +24,11 @@ constexpr int32_t kAlertLockClass = 0x61756474;
 // integer microseconds since the epoch, which Postgres converts exactly in both directions, and
 // bytea as hex.
 
-constexpr char kLockAlertsSql[] =
+constexpr pg::PreparedStatement kLockAlerts{
+    "klaxon_audit_lock_alerts",
     "SELECT pg_advisory_xact_lock($1, k) FROM ("
     "  SELECT DISTINCT hashtext(id) AS k FROM jsonb_array_elements_text($2::jsonb) AS id "
-    "  ORDER BY k) AS keys";
+    "  ORDER BY k) AS keys"};
 
 // Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
 // when none), in one statement; the reads below add their WHERE clause.
@@ -46,37 +48,39 @@ constexpr char kSelectAlerts[] =
     "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ";
 
 // The batch's alerts, by a JSON array of ids.
-const std::string& SelectAlertsSql() {
+const pg::PreparedStatement& SelectAlerts() {
   static const std::string* const sql = new std::string(absl::StrCat(
       kSelectAlerts,
       "WHERE a.alert_id IN (SELECT id::uuid FROM jsonb_array_elements_text($1::jsonb) AS id)"));
-  return *sql;
+  static const pg::PreparedStatement statement("klaxon_audit_select_alerts", *sql);
+  return statement;
 }
 
-// One alert of one caller. The id is compared directly, not through a JSON array: the planner
-// cannot tell how many ids an array holds and, on a table of a few thousand alerts, read all of
-// them instead of one index entry.
-const std::string& SelectCallersAlertSql() {
+// One alert of one caller: GetAlert, audit's hottest read. The id is compared directly, not
+// through a JSON array: the planner cannot tell how many ids an array holds and, on a table of a
+// few thousand alerts, read all of them instead of one index entry.
+const pg::PreparedStatement& SelectCallersAlert() {
   static const std::string* const sql =
       new std::string(absl::StrCat(kSelectAlerts, "WHERE a.alert_id = $1::uuid AND a.caller = $2"));
-  return *sql;
+  static const pg::PreparedStatement statement("klaxon_audit_get_alert", *sql);
+  return statement;
 }
 
-constexpr char kGetAlertStatement[] = "klaxon_audit_get_alert";
-
 // The time bounds let Postgres probe only the monthly partitions they overlap, not every one.
-constexpr char kSelectStoredEventsSql[] =
+constexpr pg::PreparedStatement kSelectStoredEvents{
+    "klaxon_audit_select_stored_events",
     "SELECT event_key FROM audit_events "
     "WHERE occurred_at BETWEEN 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
     "  AND 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
-    "  AND event_key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+    "  AND event_key IN (SELECT jsonb_array_elements_text($1::jsonb))"};
 
 // How far apart two copies of one event may be stamped and still be recognised as one. A
 // republished event carries its first copy's occurred_at; the margin covers a Twilio callback
 // that two ingress replicas received (and stamped) apart.
 constexpr absl::Duration kDuplicateStampMargin = absl::Hours(24);
 
-constexpr char kInsertEventsSql[] =
+constexpr pg::PreparedStatement kInsertEvents{
+    "klaxon_audit_insert_events",
     "INSERT INTO audit_events (occurred_at, event_key, alert_id, kind, caller, channel, attempt, "
     "  retry_count, status, twilio_sid, twilio_error_code, reason, recipient_index, "
     "  recipient_country_code, recipient_last4, data_key_owner, personal_ciphertext) "
@@ -90,17 +94,19 @@ constexpr char kInsertEventsSql[] =
     "  status smallint, twilio_sid text, twilio_error_code integer, reason text, "
     "  recipient_index text, recipient_country_code text, recipient_last4 text, "
     "  data_key_owner text, personal_ciphertext text) "
-    "ON CONFLICT DO NOTHING";
+    "ON CONFLICT DO NOTHING"};
 
-constexpr char kInsertDataKeysSql[] =
+constexpr pg::PreparedStatement kInsertDataKeys{
+    "klaxon_audit_insert_data_keys",
     "INSERT INTO data_keys (owner, kek_version, wrapped_key, created_at) "
     "SELECT k.owner, k.kek_version, decode(k.wrapped_key, 'hex'), now() "
     "FROM jsonb_to_recordset($1::jsonb) AS k(owner text, kek_version integer, wrapped_key text) "
-    "ON CONFLICT (owner) DO NOTHING";
+    "ON CONFLICT (owner) DO NOTHING"};
 
 // The sealed columns are written once: a stored ciphertext is never replaced (PlanIngest already
 // keeps the first; COALESCE keeps it against any other writer too).
-constexpr char kUpsertAlertsSql[] =
+constexpr pg::PreparedStatement kUpsertAlerts{
+    "klaxon_audit_upsert_alerts",
     "INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
     "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
     "  created_at, updated_at, status_at, retry_count, recipient_index, recipient_ciphertext, "
@@ -130,9 +136,10 @@ constexpr char kUpsertAlertsSql[] =
     "  recipient_ciphertext = "
     "    COALESCE(alerts.recipient_ciphertext, EXCLUDED.recipient_ciphertext), "
     "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext) "
-    "WHERE alerts.status_rank <= EXCLUDED.status_rank";
+    "WHERE alerts.status_rank <= EXCLUDED.status_rank"};
 
-constexpr char kUpsertAttemptsSql[] =
+constexpr pg::PreparedStatement kUpsertAttempts{
+    "klaxon_audit_upsert_attempts",
     "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
     "  twilio_error_code, reason, occurred_at, channel) "
     "SELECT t.alert_id::uuid, t.attempt, t.status, t.status_rank, t.twilio_sid, "
@@ -145,22 +152,25 @@ constexpr char kUpsertAttemptsSql[] =
     "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, channel = EXCLUDED.channel, "
     "  twilio_sid = EXCLUDED.twilio_sid, twilio_error_code = EXCLUDED.twilio_error_code, "
     "  reason = EXCLUDED.reason, occurred_at = EXCLUDED.occurred_at "
-    "WHERE attempts.status_rank <= EXCLUDED.status_rank";
+    "WHERE attempts.status_rank <= EXCLUDED.status_rank"};
 
-constexpr char kAdvanceProgressSql[] =
+constexpr pg::PreparedStatement kAdvanceProgress{
+    "klaxon_audit_advance_progress",
     "INSERT INTO consumer_progress (topic, partition, next_offset) "
     "SELECT p.topic, p.partition, p.next_offset "
     "FROM jsonb_to_recordset($1::jsonb) AS p(topic text, partition integer, next_offset bigint) "
     "ON CONFLICT (topic, partition) DO UPDATE SET "
     "  next_offset = GREATEST(consumer_progress.next_offset, EXCLUDED.next_offset), "
-    "  updated_at = now()";
+    "  updated_at = now()"};
 
-constexpr char kNotifySql[] =
-    "SELECT pg_notify('klaxon_alert_status', id) FROM jsonb_array_elements_text($1::jsonb) AS id";
+constexpr pg::PreparedStatement kNotifyAdvanced{
+    "klaxon_audit_notify_advanced",
+    "SELECT pg_notify('klaxon_alert_status', id) FROM jsonb_array_elements_text($1::jsonb) AS id"};
 
 // The row comparison is Supersedes(): later changed_at, then opted_out (true wins), then keyword
 // (bytewise, as std::string compares). An equal row is a duplicate and writes nothing.
-constexpr char kUpsertConsentSql[] =
+constexpr pg::PreparedStatement kUpsertConsent{
+    "klaxon_audit_upsert_consent",
     "INSERT INTO opt_outs (recipient_token, country_code, last4, opted_out, keyword, changed_at) "
     "VALUES ($1, $2, $3, $4, $5, 'epoch'::timestamptz + $6::bigint * interval '1 microsecond') "
     "ON CONFLICT (recipient_token) DO UPDATE SET "
@@ -168,7 +178,7 @@ constexpr char kUpsertConsentSql[] =
     "  opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword, "
     "  changed_at = EXCLUDED.changed_at "
     "WHERE (opt_outs.changed_at, opt_outs.opted_out, opt_outs.keyword COLLATE \"C\") < "
-    "  (EXCLUDED.changed_at, EXCLUDED.opted_out, EXCLUDED.keyword COLLATE \"C\")";
+    "  (EXCLUDED.changed_at, EXCLUDED.opted_out, EXCLUDED.keyword COLLATE \"C\")"};
 
 // A JSON document for one parameter. Invalid UTF-8 (which only free text can hold) is replaced
 // rather than refused.
@@ -186,7 +196,7 @@ std::string Bytes(const pqxx::field& field) {
   return field.is_null() ? std::string() : absl::HexStringToBytes(field.as<std::string>());
 }
 
-// An alert as kSelectAlertsSql and kSelectCallersAlertSql return it.
+// An alert as SelectAlerts() and SelectCallersAlert() return it.
 AlertRecord AlertFromRow(const pqxx::row& row) {
   AlertRecord record{.alert_id = row[0].as<std::string>(),
                      .caller = row[1].as<std::string>(),
@@ -230,7 +240,7 @@ std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
                                               const std::vector<std::string>& ids) {
   std::map<std::string, AlertRecord> records;
   if (ids.empty()) return records;
-  for (const pqxx::row row : txn.exec_params(SelectAlertsSql(), Json(ids))) {
+  for (const pqxx::row row : SelectAlerts().Exec(txn, Json(ids))) {
     AlertRecord record = AlertFromRow(row);
     records.emplace(record.alert_id, std::move(record));
   }
@@ -335,14 +345,14 @@ absl::Status WriteAlerts(pqxx::work& txn, const IngestPlan& plan,
     }
   }
   if (!alerts.empty()) {
-    const pqxx::result written = txn.exec_params(kUpsertAlertsSql, Json(alerts));
+    const pqxx::result written = kUpsertAlerts.Exec(txn, Json(alerts));
     if (written.affected_rows() != alerts.size()) {
       // Only a writer that bypassed the advisory locks can get here; redoing the transaction
       // re-reads what it wrote.
       return absl::AbortedError("an alert changed under the projection lock; retry");
     }
   }
-  if (!attempts.empty()) txn.exec_params(kUpsertAttemptsSql, Json(attempts));
+  if (!attempts.empty()) kUpsertAttempts.Exec(txn, Json(attempts));
   return absl::OkStatus();
 }
 
@@ -353,7 +363,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
   IngestPlan plan;
   absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
     const std::vector<std::string> ids = AlertIdsOf(batch);
-    if (!ids.empty()) txn.exec_params(kLockAlertsSql, kAlertLockClass, Json(ids));
+    if (!ids.empty()) kLockAlerts.Exec(txn, kAlertLockClass, Json(ids));
     const std::map<std::string, AlertRecord> stored = LoadAlerts(txn, ids);
     std::map<std::string, std::optional<AlertRecord>> current;
     for (const std::string& id : ids) {
@@ -363,10 +373,9 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
     std::set<std::string> stored_events;
     if (const std::vector<std::string> keys = EventKeysOf(batch); !keys.empty()) {
       const auto [earliest, latest] = OccurredRange(batch);
-      for (const pqxx::row row :
-           txn.exec_params(kSelectStoredEventsSql, Json(keys),
-                           absl::ToUnixMicros(earliest - kDuplicateStampMargin),
-                           absl::ToUnixMicros(latest + kDuplicateStampMargin))) {
+      for (const pqxx::row row : kSelectStoredEvents.Exec(
+               txn, Json(keys), absl::ToUnixMicros(earliest - kDuplicateStampMargin),
+               absl::ToUnixMicros(latest + kDuplicateStampMargin))) {
         stored_events.insert(row[0].as<std::string>());
       }
     }
@@ -375,7 +384,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
     if (!plan.events.empty()) {
       nlohmann::json rows = nlohmann::json::array();
       for (const EventLogEntry& entry : plan.events) rows.push_back(EventRow(entry));
-      txn.exec_params(kInsertEventsSql, Json(rows));
+      kInsertEvents.Exec(txn, Json(rows));
     }
     if (!plan.data_keys.empty()) {
       nlohmann::json rows = nlohmann::json::array();
@@ -384,16 +393,16 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
                         {"kek_version", wrapped.kek_version},
                         {"wrapped_key", absl::BytesToHexString(wrapped.sealed)}});
       }
-      txn.exec_params(kInsertDataKeysSql, Json(rows));
+      kInsertDataKeys.Exec(txn, Json(rows));
     }
     if (absl::Status written = WriteAlerts(txn, plan, stored); !written.ok()) return written;
     for (const auto& [index, change] : plan.consents) {
-      const pqxx::result written = txn.exec_params(
-          kUpsertConsentSql, change.recipient_token, change.country_code, change.last4,
-          change.opted_out, change.keyword, absl::ToUnixMicros(change.changed_at));
+      const pqxx::result written = kUpsertConsent.Exec(
+          txn, change.recipient_token, change.country_code, change.last4, change.opted_out,
+          change.keyword, absl::ToUnixMicros(change.changed_at));
       plan.results[index].consent_changed = written.affected_rows() == 1;
     }
-    if (!plan.advanced_alerts.empty()) txn.exec_params(kNotifySql, Json(plan.advanced_alerts));
+    if (!plan.advanced_alerts.empty()) kNotifyAdvanced.Exec(txn, Json(plan.advanced_alerts));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -405,13 +414,9 @@ absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::str
   std::optional<AlertRecord> found;
   // One statement, so one round trip: no transaction around it.
   absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
-    // A prepared statement: GetAlert is audit's hottest read, and planning it anew took longer
-    // than running it. prepare() only records the definition; libpqxx sends it to the server
-    // on the connection's first use, and repeating it with the same definition changes nothing.
-    txn.conn().prepare(kGetAlertStatement, SelectCallersAlertSql());
     // Someone else's alert is reported exactly like a missing one.
     const pqxx::result rows =
-        txn.exec_prepared(kGetAlertStatement, std::string(alert_id), std::string(caller));
+        SelectCallersAlert().Exec(txn, std::string(alert_id), std::string(caller));
     if (!rows.empty()) found = AlertFromRow(rows[0]);
     return absl::OkStatus();
   });
@@ -428,7 +433,7 @@ absl::Status PostgresAlertStore::AdvanceProgress(const std::vector<ConsumedOffse
                     {"next_offset", offset.next_offset}});
   }
   return db_.Transact([&](pqxx::work& txn) {
-    txn.exec_params(kAdvanceProgressSql, Json(rows));
+    kAdvanceProgress.Exec(txn, Json(rows));
     return absl::OkStatus();
   });
 }
