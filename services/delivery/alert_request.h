@@ -9,10 +9,6 @@
 
 namespace klaxon::delivery {
 
-// The longest time to live SendAlert allows: an attempt of an alert without a deadline is settled
-// and checked for at most this long.
-inline constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
-
 // The alert's deadline; the infinite future for an alert without one.
 absl::Time DeadlineOf(const events::v1::AlertRequested& request);
 

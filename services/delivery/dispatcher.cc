@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/prototime/prototime.h"
 #include "services/delivery/alert_request.h"
 
@@ -260,7 +261,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request
     case SendResult::Kind::kUnknown:
       break;
   }
-  if (now >= std::min(DeadlineOf(request), sent_at + kMaxTimeToLive)) {
+  if (now >= std::min(DeadlineOf(request), sent_at + alert_lifetime::kMaxTimeToLive)) {
     return Record(request,
                   Outcome(DeliveryOutcome::KIND_GAVE_UP,
                           absl::StrCat("Twilio's answer to attempt ", request.header().attempt(),

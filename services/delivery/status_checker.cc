@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/statuses.h"
 #include "services/delivery/alert_request.h"
@@ -94,7 +95,8 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
   }
   // An alert without a deadline is checked as long as the longest one SendAlert allows.
   const absl::Time stop_at =
-      std::min(DeadlineOf(check), accepted + kMaxTimeToLive) + options_.status_check_grace;
+      std::min(DeadlineOf(check), accepted + alert_lifetime::kMaxTimeToLive) +
+      options_.status_check_grace;
   absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
                                      options_.status_check_max_interval);
   // The read that needs no evidence of a loss is never put off past status_check_after.

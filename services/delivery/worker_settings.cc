@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/phone/phone.h"
 #include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
@@ -47,8 +48,9 @@ RetryPolicyOptions ReadRetryPolicy(config::Reader& reader) {
   RetryPolicyOptions retry{
       .base = reader.Duration("KLAXON_RETRY_BASE", absl::Seconds(1), absl::Milliseconds(10),
                               absl::Hours(1)),
-      .cap =
-          reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1), absl::Hours(10)),
+      // A retry later than any alert lives would only find it expired.
+      .cap = reader.Duration("KLAXON_RETRY_CAP", absl::Minutes(5), absl::Seconds(1),
+                             alert_lifetime::kMaxTimeToLive),
       .max_attempts = static_cast<uint32_t>(reader.Int("KLAXON_MAX_ATTEMPTS", 6, 1, 100))};
   if (retry.cap < retry.base) reader.AddError("KLAXON_RETRY_CAP", "is less than KLAXON_RETRY_BASE");
   return retry;

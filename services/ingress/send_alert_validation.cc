@@ -92,10 +92,11 @@ std::optional<absl::Duration> FromProto(const google::protobuf::Duration& durati
 absl::StatusOr<absl::Duration> ValidateTtl(const SendAlertRequest& request) {
   if (!request.has_ttl()) return kDefaultTtl;
   std::optional<absl::Duration> ttl = FromProto(request.ttl());
-  if (!ttl.has_value() || *ttl < kMinTtl || *ttl > kMaxTtl) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ttl: must be between ", absl::FormatDuration(kMinTtl), " and ",
-        absl::FormatDuration(kMaxTtl), "; unset means ", absl::FormatDuration(kDefaultTtl)));
+  if (!ttl.has_value() || *ttl < kMinTtl || *ttl > alert_lifetime::kMaxTimeToLive) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl: must be between ", absl::FormatDuration(kMinTtl), " and ",
+                     absl::FormatDuration(alert_lifetime::kMaxTimeToLive), "; unset means ",
+                     absl::FormatDuration(kDefaultTtl)));
   }
   return *ttl;
 }

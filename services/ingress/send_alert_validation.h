@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 
 namespace klaxon::ingress {
@@ -17,9 +18,9 @@ inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
 
-// Time to live (ADR 0007): how long an alert is worth sending.
+// Time to live (ADR 0007): how long an alert is worth sending; at most
+// alert_lifetime::kMaxTimeToLive.
 inline constexpr absl::Duration kMinTtl = absl::Seconds(1);
-inline constexpr absl::Duration kMaxTtl = absl::Hours(10);
 inline constexpr absl::Duration kDefaultTtl = absl::Hours(1);
 // Voice escalation policy bounds and defaults.
 inline constexpr uint32_t kMaxVoiceCalls = 5;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/statuses.h"
 #include "google/protobuf/util/time_util.h"
@@ -213,8 +214,8 @@ absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_
   if (!request.ok()) return request.status();
   const absl::Time now = ports_.clock.Now();
   // Without the request its deadline is unknown: keep the stop as long as any alert may live.
-  const absl::Time keep_until =
-      *request ? KeepUntil(**request, now) : now + absl::Hours(10) + kEscalationGrace;
+  const absl::Time keep_until = *request ? KeepUntil(**request, now)
+                                         : now + alert_lifetime::kMaxTimeToLive + kEscalationGrace;
   absl::StatusOr<stopped_alerts::StopReason> stop =
       ports_.stopped.Stop(alert_id, stopped_alerts::StopReason::kAcknowledged, keep_until - now);
   if (!stop.ok()) return stop.status();

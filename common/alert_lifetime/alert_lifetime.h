@@ -1,0 +1,12 @@
+#pragma once
+// How long an alert may live (ADR 0007). Ingress refuses a longer time to live; the workers keep
+// what they know of an attempt (claims, stops, status checks) at most this long past its
+// acceptance, so nothing they keep can expire while the alert may still be sent.
+
+#include "absl/time/time.h"
+
+namespace klaxon::alert_lifetime {
+
+inline constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
+
+}  // namespace klaxon::alert_lifetime
