@@ -7,9 +7,7 @@ namespace klaxon::ingress {
 SourceRateLimiter::SourceRateLimiter(double per_second, timing::Clock& clock, size_t max_sources)
     : per_second_(per_second), clock_(clock), max_sources_(std::max<size_t>(1, max_sources)) {}
 
-bool SourceRateLimiter::Allow(std::string_view source) {
-  const absl::Time now = clock_.Now();
-  std::lock_guard lock(mutex_);
+SourceRateLimiter::Bucket& SourceRateLimiter::Refilled(std::string_view source, absl::Time now) {
   auto found = buckets_.find(source);
   if (found != buckets_.end()) {
     recency_.splice(recency_.begin(), recency_, found->second);
@@ -25,9 +23,20 @@ bool SourceRateLimiter::Allow(std::string_view source) {
   const double elapsed = std::max(0.0, absl::ToDoubleSeconds(now - bucket.refilled_at));
   bucket.tokens = std::min(per_second_, bucket.tokens + elapsed * per_second_);
   bucket.refilled_at = now;
-  if (bucket.tokens < 1.0) return false;
-  bucket.tokens -= 1.0;
-  return true;
+  return bucket;
+}
+
+bool SourceRateLimiter::Allows(std::string_view source) {
+  const absl::Time now = clock_.Now();
+  std::lock_guard lock(mutex_);
+  return Refilled(source, now).tokens >= 1.0;
+}
+
+void SourceRateLimiter::Charge(std::string_view source) {
+  const absl::Time now = clock_.Now();
+  std::lock_guard lock(mutex_);
+  Bucket& bucket = Refilled(source, now);
+  bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
 }
 
 size_t SourceRateLimiter::tracked() const {

@@ -77,6 +77,15 @@ struct WebhookHandler::Outcome {
   http::Response response;
   std::string label;
   std::string detail{};
+  bool already_kept = false;  // a replay of an event published before
+
+  // What the source sent that was refused on its merits (a 4xx, not the limit's own 429) or that
+  // was kept already counts against its limit (ADR 0021); Klaxon's own failures (503) and new
+  // events never do.
+  bool TakesAToken() const {
+    const int status = response.status;
+    return already_kept || (status >= 400 && status < 500 && status != 429);
+  }
 };
 
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
@@ -108,25 +117,26 @@ std::string WebhookHandler::SignedUrl(const http::Request& request) const {
 
 http::Response WebhookHandler::Handle(const http::Request& request) {
   const absl::Time started = clock_.Now();
+  const std::optional<std::string> forwarded_for = request.Header("X-Forwarded-For");
+  const std::string source = options_.trusted_proxies.ClientAddress(
+      request.peer_address,
+      forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
   std::string route_name = "unknown";
-  Outcome outcome = Process(request, route_name);
+  Outcome outcome = Process(request, source, route_name);
+  if (outcome.TakesAToken()) rate_limiter_.Charge(source);
   telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, clock_.Now() - started,
                         outcome.detail);
   return std::move(outcome.response);
 }
 
 WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
-                                                std::string& route_name) {
+                                                std::string_view source, std::string& route_name) {
   const std::optional<WebhookRoute> route = RouteForPath(request.path);
   if (!route) return {Plain(404, "no such webhook route\n"), "not_found", request.path};
   route_name = std::string(RouteName(*route));
 
-  const std::optional<std::string> forwarded_for = request.Header("X-Forwarded-For");
-  const std::string source = options_.trusted_proxies.ClientAddress(
-      request.peer_address,
-      forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
-  if (!rate_limiter_.Allow(source)) {
-    http::Response response = Plain(429, "too many requests from this address\n");
+  if (!rate_limiter_.Allows(source)) {
+    http::Response response = Plain(429, "too many refused requests from this address\n");
     response.headers.emplace_back("Retry-After", "1");
     return {std::move(response), "rate_limited"};
   }
@@ -213,7 +223,7 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
   if (!claim.ok()) return lost("dedupe_unavailable", claim.status());
   if (*claim == DedupeClaim::kAlreadyPublished) {
     telemetry_.OnDuplicate(route_name);
-    return {std::move(success), "duplicate"};
+    return {.response = std::move(success), .label = "duplicate", .already_kept = true};
   }
   if (*claim == DedupeClaim::kInFlight) {
     // Not a loss: the copy in flight is published, or its own refusal is noted.

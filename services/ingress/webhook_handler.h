@@ -1,11 +1,13 @@
 #pragma once
 // The webhook ingress: turns one HTTP request from Twilio into at most one durable TwilioEvent.
-// In order: route (404), per-source rate limit (429), method (405), size (413), Content-Type
+// In order: route (404), per-source limit (429), method (405), size (413), Content-Type
 // (415), decoding (400), X-Twilio-Signature against the URL Twilio requested (403), meaning
 // (400), dedupe (a replay is acknowledged without a second event), publish to Kafka and only
 // then the 2xx (503 with Retry-After when Kafka or Redis cannot take it in time). For the
 // workers' status checks (docs/adr/0014) it records each final status made durable, and notes a
-// possible loss whenever it refuses a signed status callback with 503.
+// possible loss whenever it refuses a signed status callback with 503. The per-source limit counts
+// only what a source sent that was refused (4xx) or kept already (a replay): Twilio's new, signed
+// callbacks are never refused for their number (SourceRateLimiter).
 // Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
 
 #include <string>
@@ -60,7 +62,7 @@ class WebhookHandler {
 
  private:
   struct Outcome;
-  Outcome Process(const http::Request& request, std::string& route_name);
+  Outcome Process(const http::Request& request, std::string_view source, std::string& route_name);
 
   const WebhookOptions options_;
   CallbackDedupe& dedupe_;

@@ -260,15 +260,16 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
                          dedupe_, publisher_, witness_,
                          InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
                          telemetry_, clock_);
+  // Unsigned: refused on its merits, which takes the source's one token.
   const auto from = [&](const std::string& forwarded_for) {
-    http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+    http::Request request = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
     SetHeader(request, "X-Forwarded-For", forwarded_for);
     return handler.Handle(request).status;
   };
-  EXPECT_EQ(from("198.51.100.1"), 204);
+  EXPECT_EQ(from("198.51.100.1"), 403);
   EXPECT_EQ(from("198.51.100.1"), 429);
   EXPECT_EQ(from("6.6.6.6, 198.51.100.1"), 429) << "what the client wrote itself is not believed";
-  EXPECT_EQ(from("198.51.100.2"), 204);
+  EXPECT_EQ(from("198.51.100.2"), 403);
 }
 
 TEST_F(WebhookHandlerTest, GetIsSignedOverTheWholeUrl) {
@@ -347,22 +348,66 @@ TEST_F(WebhookHandlerTest, HardeningRulesAnswerWithTheirStatusCodes) {
   EXPECT_TRUE(publisher_.published().empty());
 }
 
-TEST_F(WebhookHandlerTest, ASourceOverItsRateGets429) {
-  SourceRateLimiter strict(3, clock_);
-  WebhookHandler handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
-                          .auth_tokens = {kToken},
-                          .topic = "t"},
-                         dedupe_, publisher_, witness_,
-                         {.transit = transit_.cipher(), .tokens = tokens_}, strict, telemetry_,
-                         clock_);
+// A status callback of message `sid`, delivered.
+http::FormParams DeliveredParamsOf(const std::string& sid) {
+  http::FormParams params = DeliveredParams();
+  params[0].second = sid;
+  return params;
+}
+
+class StrictlyLimitedWebhookTest : public WebhookHandlerTest {
+ protected:
+  StrictlyLimitedWebhookTest()
+      : strict_(3, clock_),
+        handler_({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
+                  .auth_tokens = {kToken},
+                  .topic = "t"},
+                 dedupe_, publisher_, witness_, {.transit = transit_.cipher(), .tokens = tokens_},
+                 strict_, telemetry_, clock_) {}
+
+  SourceRateLimiter strict_;
+  WebhookHandler handler_;
+};
+
+// A page storm: Twilio calls back from a few addresses, far faster than the limit. A refused
+// callback is never retried, so not one may be refused for its number.
+TEST_F(StrictlyLimitedWebhookTest, NewSignedCallbacksFromOneAddressAreNeverLimited) {
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(
+        handler_.Handle(SignedPost(kStatusTarget, DeliveredParamsOf(absl::StrCat("SM", i)))).status,
+        204)
+        << i;
+  }
+  EXPECT_EQ(publisher_.published().size(), 50u);
+}
+
+TEST_F(StrictlyLimitedWebhookTest, ASourceOverItsRefusalsGets429UntilItsBucketRefills) {
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    statuses.push_back(
+        handler_.Handle(SignedPost(kStatusTarget, DeliveredParams(), "not-the-token")).status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{403, 403, 403, 429}));
+  const http::Request signed_request = SignedPost(kStatusTarget, DeliveredParams());
+  EXPECT_EQ(handler_.Handle(signed_request).status, 429) << "the source is not heard at all";
+  http::Request other_source = signed_request;
+  other_source.peer_address = "10.0.0.2";
+  EXPECT_EQ(handler_.Handle(other_source).status, 204);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+
+  clock_.SleepFor(absl::Seconds(1));
+  EXPECT_EQ(handler_.Handle(SignedPost(kStatusTarget, DeliveredParamsOf("SM2"))).status, 204);
+}
+
+// A replayed callback is answered as kept, but costs the source a token: replaying a captured
+// callback is no way around the limit.
+TEST_F(StrictlyLimitedWebhookTest, ReplaysTakeTokens) {
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
-    statuses.push_back(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
+    statuses.push_back(handler_.Handle(SignedPost(kStatusTarget, DeliveredParams())).status);
   }
-  EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204, 429, 429}));
-  http::Request other_source = SignedPost(kStatusTarget, DeliveredParams());
-  other_source.peer_address = "10.0.0.2";
-  EXPECT_EQ(handler.Handle(other_source).status, 204);
+  EXPECT_EQ(statuses, (std::vector<int>{204, 204, 204, 204, 429}));
+  EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(WebhookHandlerTest, KafkaDownIs503AndTheRetryPublishesOnce) {
