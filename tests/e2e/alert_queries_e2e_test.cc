@@ -401,9 +401,10 @@ TEST_F(AlertQueriesE2eKafkaRedisPostgresTest, AuditTrailListsTheEventsInOrderWit
   EXPECT_EQ(trail.events(0).kind(), "requested");
   EXPECT_EQ(trail.events(0).status(), types::v1::ALERT_STATUS_QUEUED);
 
-  // Where each event sits. The request comes first and the sandbox posts its callbacks in order
-  // (sent, then delivered); the worker's acceptance may be stamped after them, since the sandbox
-  // calls back 10 ms after accepting, so only its place after the request is fixed.
+  // Where each event sits. Only the request's place is fixed: the sandbox posts its callbacks
+  // concurrently, so, as with Twilio, "delivered" may arrive before "sent" (TWILIO.md), and the
+  // worker's acceptance may be stamped after both, since the sandbox calls back 10 ms after
+  // accepting. The trail lists each in the order it was recorded.
   std::optional<int> accepted;
   std::optional<int> sent_callback;
   std::optional<int> delivered_callback;
@@ -432,7 +433,8 @@ TEST_F(AlertQueriesE2eKafkaRedisPostgresTest, AuditTrailListsTheEventsInOrderWit
   ASSERT_TRUE(accepted.has_value() && sent_callback.has_value() && delivered_callback.has_value())
       << trail.DebugString();
   EXPECT_GT(*accepted, 0);
-  EXPECT_LT(*sent_callback, *delivered_callback);
+  EXPECT_GT(*sent_callback, 0);
+  EXPECT_GT(*delivered_callback, 0);
 
   // Only GetAlert opens the recipient and the text; the trail has neither, in any form.
   const std::string printed = trail.DebugString();

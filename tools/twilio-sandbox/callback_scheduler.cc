@@ -107,4 +107,12 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
   return absl::OkStatus();
 }
 
+absl::Status ConcurrentCallbackSender::Send(const StatusCallback& callback) {
+  // Like Twilio's, a callback that fails is not retried: its outcome is nobody's to act on.
+  if (!pool_.Submit([this, callback] { inner_.Send(callback).IgnoreError(); })) {
+    return absl::ResourceExhaustedError("the sandbox's callback queue is full; callback dropped");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace klaxon::sandbox

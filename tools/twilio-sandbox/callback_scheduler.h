@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/concurrency/blocking_executor.h"
 
 namespace klaxon::sandbox {
 
@@ -50,6 +51,7 @@ struct StatusCallback {
 };
 
 // Delivers status callbacks. The sandbox delivers once, like Twilio's default (no retry).
+// The sandbox calls Send from its one scheduler thread, in due order.
 class CallbackSender {
  public:
   virtual ~CallbackSender() = default;
@@ -64,6 +66,23 @@ class CurlCallbackSender : public CallbackSender {
 
  private:
   absl::Duration timeout_;
+};
+
+// Delivers callbacks many at a time, as Twilio does: it does not wait for one callback's answer
+// before sending the next, so a burst of sends gets its callbacks at the rate ingress can take
+// them, and they may arrive out of order (TWILIO.md). Send() queues the callback for `inner` on
+// a pool and returns at once; a callback that finds max_queued already waiting is dropped
+// (kResourceExhausted), like one Twilio could not deliver. Destruction delivers what was queued.
+class ConcurrentCallbackSender : public CallbackSender {
+ public:
+  // `inner` is borrowed and must outlive this sender.
+  ConcurrentCallbackSender(CallbackSender& inner, concurrency::BlockingExecutorOptions options)
+      : inner_(inner), pool_(options) {}
+  absl::Status Send(const StatusCallback& callback) override;
+
+ private:
+  CallbackSender& inner_;
+  concurrency::BlockingExecutor pool_;
 };
 
 }  // namespace klaxon::sandbox

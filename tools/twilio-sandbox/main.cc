@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   int64_t call_duration_s = 5;
   int64_t max_hang_ms = 30000;
   int threads = 4;
+  int callback_threads = 16;
   std::string faults_file;
   std::string faults_json;
 
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-hang-ms", max_hang_ms, "upper bound of hang faults")
       ->envname("TWILIO_SANDBOX_MAX_HANG_MS");
   app.add_option("--threads", threads, "server threads")->envname("TWILIO_SANDBOX_THREADS");
+  app.add_option("--callback-threads", callback_threads,
+                 "status callbacks delivered at once (Twilio does not wait for one to be answered "
+                 "before sending the next)")
+      ->envname("TWILIO_SANDBOX_CALLBACK_THREADS")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--faults-file", faults_file, "JSON file of fault rules loaded at start")
       ->envname("TWILIO_SANDBOX_FAULTS_FILE");
   app.add_option("--faults", faults_json, "fault rules as inline JSON")
@@ -109,7 +115,10 @@ int main(int argc, char** argv) {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Fail("curl_global_init failed");
 
   klaxon::timing::RealClock clock;
-  klaxon::sandbox::CurlCallbackSender sender(absl::Seconds(15));
+  klaxon::sandbox::CurlCallbackSender curl_sender(absl::Seconds(15));
+  // Declared before the sandbox, so the sandbox stops scheduling before the pool drains.
+  klaxon::sandbox::ConcurrentCallbackSender sender(
+      curl_sender, {.threads = static_cast<size_t>(callback_threads), .max_queued = 100'000});
   auto sandbox = klaxon::sandbox::TwilioSandbox::Create(options, clock, sender);
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
   for (const klaxon::sandbox::FaultRule& rule : rules) (*sandbox)->faults().Add(rule);
