@@ -65,4 +65,17 @@ std::optional<std::string> CountryCallingCode(std::string_view e164) {
   return std::nullopt;
 }
 
+std::optional<std::string> RegionCode(std::string_view e164) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  ::i18n::phonenumbers::PhoneNumber parsed;
+  if (!IsE164Form(e164) ||
+      util.Parse(std::string(e164), "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return std::nullopt;
+  }
+  std::string region;
+  util.GetRegionCodeForNumber(parsed, &region);
+  if (region.empty() || region == "ZZ") return std::nullopt;
+  return region;
+}
+
 }  // namespace klaxon::phone

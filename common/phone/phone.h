@@ -28,4 +28,8 @@ absl::StatusOr<PhoneNumber> ValidateE164(std::string_view text);
 // the number is valid; nullopt when the text is not in E.164 form or no code matches.
 std::optional<std::string> CountryCallingCode(std::string_view e164);
 
+// The ISO 3166 region of a valid E.164 number ("US", "GB"), as libphonenumber maps it; nullopt
+// when it names none.
+std::optional<std::string> RegionCode(std::string_view e164);
+
 }  // namespace klaxon::phone

@@ -63,5 +63,16 @@ TEST(CountryCallingCodeTest, IsEmptyForUnknownCodeOrMalformedText) {
   EXPECT_EQ(CountryCallingCode("4155552671"), std::nullopt);
 }
 
+TEST(RegionCodeTest, TellsApartRegionsThatShareACallingCode) {
+  EXPECT_EQ(RegionCode("+14155552671"), "US");
+  EXPECT_EQ(RegionCode("+16135550123"), "CA");
+  EXPECT_EQ(RegionCode("+442071838750"), "GB");
+}
+
+TEST(RegionCodeTest, IsEmptyForMalformedText) {
+  EXPECT_EQ(RegionCode("4155552671"), std::nullopt);
+  EXPECT_EQ(RegionCode("+99912345678"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace klaxon::phone

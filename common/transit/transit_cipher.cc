@@ -11,6 +11,8 @@ namespace {
 constexpr absl::string_view kAlertRequested = "klaxon.events.v1.AlertRequested";
 constexpr absl::string_view kInboundMessage = "klaxon.events.v1.InboundMessage";
 constexpr absl::string_view kKeywordMessage = "klaxon.events.v1.KeywordMessage";
+// A verification's code is kept in Redis, not in an event: its binding names the store's record.
+constexpr absl::string_view kVerification = "klaxon.verification";
 
 absl::StatusOr<std::string> Take(crypto::Fields& fields, absl::string_view name,
                                  absl::string_view table, absl::string_view record) {
@@ -115,6 +117,19 @@ absl::StatusOr<std::string> TransitCipher::OpenKeyword(const events::v1::Keyword
   absl::StatusOr<crypto::Fields> fields = OpenFrom(kKeywordMessage, sid, message.personal());
   if (!fields.ok()) return fields.status();
   return Take(*fields, kFrom, kKeywordMessage, sid);
+}
+
+absl::Status TransitCipher::SealCode(absl::string_view verification_id, absl::string_view code,
+                                    events::v1::SealedFields& sealed) {
+  return SealInto(kVerification, verification_id, {{std::string(kCode), std::string(code)}},
+                  sealed);
+}
+
+absl::StatusOr<std::string> TransitCipher::OpenCode(absl::string_view verification_id,
+                                                    const events::v1::SealedFields& sealed) {
+  absl::StatusOr<crypto::Fields> fields = OpenFrom(kVerification, verification_id, sealed);
+  if (!fields.ok()) return fields.status();
+  return Take(*fields, kCode, kVerification, verification_id);
 }
 
 }  // namespace klaxon::transit

@@ -24,6 +24,7 @@ inline constexpr absl::string_view kRecipient = "recipient";
 inline constexpr absl::string_view kText = "text";
 inline constexpr absl::string_view kFrom = "from";
 inline constexpr absl::string_view kBody = "body";
+inline constexpr absl::string_view kCode = "code";
 
 struct AlertPersonalData {
   std::string recipient;  // E.164
@@ -59,6 +60,12 @@ class TransitCipher {
   // An opt-out or opt-in: the sender, bound to message.message_sid().
   absl::Status SealKeyword(absl::string_view from, events::v1::KeywordMessage& message);
   absl::StatusOr<std::string> OpenKeyword(const events::v1::KeywordMessage& message);
+  // A phone verification's one-time code, bound to its id: kept in Redis only sealed, so that a
+  // repeat StartVerification can send the same code again (docs/adr/0022).
+  absl::Status SealCode(absl::string_view verification_id, absl::string_view code,
+                        events::v1::SealedFields& sealed);
+  absl::StatusOr<std::string> OpenCode(absl::string_view verification_id,
+                                       const events::v1::SealedFields& sealed);
 
  private:
   absl::Status SealInto(absl::string_view table, absl::string_view record,
