@@ -66,7 +66,17 @@ class IntakeObserver {
 // Receives SendAlert's answer: the alert's id, or why it was refused.
 using SendDone = absl::AnyInvocable<void(absl::StatusOr<alerts::v1::SendAlertResponse>) &&>;
 
-class AlertIntake {
+// Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
+// its codes through it, so they are as durable and as limited as any alert).
+class AlertSubmitter {
+ public:
+  virtual ~AlertSubmitter() = default;
+  // `done` is called exactly once; `request` must stay valid until then.
+  virtual void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+                    SendDone done) = 0;
+};
+
+class AlertIntake final : public AlertSubmitter {
  public:
   // `transit` seals the recipient and text into the published AlertRequested (ADR 0013).
   AlertIntake(IntakeOptions options, IdempotencyStore& store, messaging::Publisher& publisher,
@@ -77,7 +87,8 @@ class AlertIntake {
   // then publishes without holding it: `done` is called exactly once, before Send returns for a
   // refusal or a repeat of a published request, otherwise from the publisher's delivery thread
   // once Kafka has answered. `request` must stay valid until then.
-  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request, SendDone done);
+  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+            SendDone done) override;
 
  private:
   // A request let in and reserved under its idempotency key.

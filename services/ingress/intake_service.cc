@@ -4,14 +4,9 @@
 #include <utility>
 
 #include "common/grpcutil/grpcutil.h"
+#include "services/ingress/blocking_rpc.h"
 
 namespace klaxon::ingress {
-namespace {
-
-// How soon a caller refused because every intake thread was busy should try again.
-constexpr absl::Duration kBusyRetryAfter = absl::Milliseconds(200);
-
-}  // namespace
 
 IntakeService::IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
                              AlertCancellation& cancellation,
@@ -28,7 +23,7 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
     return reactor;
   }
   RunBlocking(
-      *context, *reactor, [this, context, reactor, request, response, caller = *std::move(caller)] {
+      blocking_, *context, *reactor, [this, context, reactor, request, response, caller = *std::move(caller)] {
         intake_.Send(
             caller, *request,
             [context, reactor, response](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
@@ -54,7 +49,7 @@ grpc::ServerUnaryReactor* IntakeService::CancelAlert(grpc::CallbackServerContext
     reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  RunBlocking(*context, *reactor, [this, reactor, request, response, caller = *std::move(caller)] {
+  RunBlocking(blocking_, *context, *reactor, [this, reactor, request, response, caller = *std::move(caller)] {
     absl::StatusOr<alerts::v1::CancelAlertResponse> cancelled =
         cancellation_.Cancel(caller, *request);
     if (!cancelled.ok()) {
@@ -65,18 +60,6 @@ grpc::ServerUnaryReactor* IntakeService::CancelAlert(grpc::CallbackServerContext
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
-}
-
-void IntakeService::RunBlocking(grpc::CallbackServerContext& context,
-                                grpc::ServerUnaryReactor& reactor, std::function<void()> work) {
-  if (blocking_.Submit(std::move(work))) return;
-  reactor.Finish(grpcutil::ToGrpcStatus(
-      grpcutil::WithRetryPushback(
-          absl::ResourceExhaustedError(
-              "ingress is overloaded: every intake thread is busy and its queue is full; retry "
-              "after the hint"),
-          kBusyRetryAfter),
-      context));
 }
 
 }  // namespace klaxon::ingress

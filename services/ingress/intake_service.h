@@ -4,8 +4,6 @@
 // Redis run on a bounded pool of intake threads, and SendAlert's answer comes from Kafka's delivery
 // report, so no thread is parked while Kafka acknowledges a request.
 
-#include <functional>
-
 #include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
@@ -30,9 +28,6 @@ class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
                                         alerts::v1::CancelAlertResponse* response) override;
 
  private:
-  // Queues `work` for an intake thread, or finishes `reactor` with RESOURCE_EXHAUSTED.
-  void RunBlocking(grpc::CallbackServerContext& context, grpc::ServerUnaryReactor& reactor,
-                   std::function<void()> work);
 
   const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;

@@ -1,0 +1,27 @@
+#include "services/ingress/blocking_rpc.h"
+
+#include <utility>
+
+#include "common/grpcutil/grpcutil.h"
+
+namespace klaxon::ingress {
+namespace {
+
+// How soon a caller refused because every intake thread was busy should try again.
+constexpr absl::Duration kBusyRetryAfter = absl::Milliseconds(200);
+
+}  // namespace
+
+void RunBlocking(concurrency::BlockingExecutor& pool, grpc::CallbackServerContext& context,
+                 grpc::ServerUnaryReactor& reactor, std::function<void()> work) {
+  if (pool.Submit(std::move(work))) return;
+  reactor.Finish(grpcutil::ToGrpcStatus(
+      grpcutil::WithRetryPushback(
+          absl::ResourceExhaustedError(
+              "ingress is overloaded: every intake thread is busy and its queue is full; retry "
+              "after the hint"),
+          kBusyRetryAfter),
+      context));
+}
+
+}  // namespace klaxon::ingress
