@@ -1,8 +1,10 @@
 #include "services/ingress/ingress_settings.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/runtime/process_hardening.h"
 
@@ -78,6 +80,54 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   return settings;
 }
 
+verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
+  verification::VerifierOptions options{
+      .code_length = static_cast<int>(reader.Int("KLAXON_VERIFY_CODE_LENGTH", 6,
+                                                 verification::kMinCodeLength,
+                                                 verification::kMaxCodeLength)),
+      .code_validity = reader.Duration("KLAXON_VERIFY_CODE_TTL", absl::Minutes(10),
+                                       absl::Seconds(5), absl::Hours(24)),
+      .max_checks = static_cast<int>(reader.Int("KLAXON_VERIFY_MAX_CHECKS", 5, 1, 20)),
+      .webotp_domain = reader.Optional("KLAXON_VERIFY_WEBOTP_DOMAIN", "")};
+  if (absl::StatusOr<std::vector<limits::Rate>> limits =
+          limits::ParseRateList(reader.Optional("KLAXON_VERIFY_RECIPIENT_LIMITS", "5/1h,20/24h"));
+      limits.ok()) {
+    options.recipient_starts = *std::move(limits);
+  } else {
+    reader.AddError("KLAXON_VERIFY_RECIPIENT_LIMITS", std::string(limits.status().message()));
+  }
+  if (absl::StatusOr<std::vector<limits::Rate>> limits =
+          limits::ParseRateList(reader.Optional("KLAXON_VERIFY_PREFIX_LIMITS", "50/1h"));
+      limits.ok()) {
+    options.prefix_starts = *std::move(limits);
+  } else {
+    reader.AddError("KLAXON_VERIFY_PREFIX_LIMITS", std::string(limits.status().message()));
+  }
+  options.prefix_digits = static_cast<int>(reader.Int("KLAXON_VERIFY_PREFIX_DIGITS", 7, 2, 14));
+  if (absl::StatusOr<std::map<std::string, limits::Rate>> limits =
+          limits::ParseNamedRates(reader.Optional("KLAXON_VERIFY_CALLER_LIMITS", ""));
+      limits.ok()) {
+    options.caller_starts = *std::move(limits);
+  } else {
+    reader.AddError("KLAXON_VERIFY_CALLER_LIMITS", std::string(limits.status().message()));
+  }
+  if (absl::StatusOr<verification::RegionPermissions> regions =
+          verification::RegionPermissions::Parse(reader.Optional("KLAXON_VERIFY_REGIONS", ""));
+      regions.ok()) {
+    options.regions = *std::move(regions);
+  } else {
+    reader.AddError("KLAXON_VERIFY_REGIONS", std::string(regions.status().message()));
+  }
+  // The domain ends the SMS as "@<domain> #<code>": a bare host name, nothing a text could abuse.
+  if (!std::all_of(options.webotp_domain.begin(), options.webotp_domain.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+      })) {
+    reader.AddError("KLAXON_VERIFY_WEBOTP_DOMAIN",
+                    "must be a host name (letters, digits, '.' and '-'), e.g. example.com");
+  }
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
@@ -104,6 +154,7 @@ absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
   } else {
     reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
   }
+  settings.verification = ReadVerificationSettings(reader);
   settings.api_keys = auth::ReadApiKeySettings(reader);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return settings;

@@ -18,6 +18,7 @@
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/client_address.h"
 #include "services/ingress/intake_admission.h"
+#include "services/ingress/verification/verifier.h"
 
 namespace klaxon::ingress {
 
@@ -55,6 +56,8 @@ struct IngressSettings {
   AdmissionOptions admission;
   int64_t intake_threads = 0;  // run SendAlert's and CancelAlert's Redis steps
   WebhookSettings webhook;
+  // Phone verification's options; the digest key is the common PII key, set by main.
+  verification::VerifierOptions verification;
 };
 
 // Reads every setting from `reader`; kInvalidArgument listing each variable that is missing or

@@ -69,6 +69,54 @@ TEST(IngressSettingsTest, EveryWrongVariableIsNamedInOneError) {
   EXPECT_THAT(status.message(), HasSubstr("KLAXON_TWILIO_AUTH_TOKEN"));
 }
 
+TEST(IngressSettingsTest, VerificationHasTheDocumentedDefaultsAndOperatorValues) {
+  absl::StatusOr<IngressSettings> defaults = Load(Minimal());
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->verification.code_length, 6);
+  EXPECT_EQ(defaults->verification.code_validity, absl::Minutes(10));
+  EXPECT_EQ(defaults->verification.max_checks, 5);
+  EXPECT_EQ(defaults->verification.prefix_digits, 7);
+  EXPECT_EQ(defaults->verification.prefix_starts,
+            (std::vector<limits::Rate>{{.count = 50, .window = absl::Hours(1)}}));
+  EXPECT_TRUE(defaults->verification.caller_starts.empty());
+  EXPECT_EQ(defaults->verification.recipient_starts,
+            (std::vector<limits::Rate>{{.count = 5, .window = absl::Hours(1)},
+                                       {.count = 20, .window = absl::Hours(24)}}));
+
+  config::Environment environment = Minimal();
+  environment["KLAXON_VERIFY_CODE_LENGTH"] = "8";
+  environment["KLAXON_VERIFY_CODE_TTL"] = "2m";
+  environment["KLAXON_VERIFY_RECIPIENT_LIMITS"] = "3/10m";
+  environment["KLAXON_VERIFY_REGIONS"] = "*=US+CA";
+  environment["KLAXON_VERIFY_WEBOTP_DOMAIN"] = "example.com";
+  environment["KLAXON_VERIFY_CALLER_LIMITS"] = "billing=100/1m";
+  absl::StatusOr<IngressSettings> set = Load(std::move(environment));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->verification.code_length, 8);
+  EXPECT_EQ(set->verification.code_validity, absl::Minutes(2));
+  EXPECT_EQ(set->verification.recipient_starts.size(), 1u);
+  EXPECT_EQ(set->verification.webotp_domain, "example.com");
+  EXPECT_EQ(set->verification.caller_starts.count("billing"), 1u);
+  EXPECT_EQ(set->verification.regions.Check("billing", "+442071838750").code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(IngressSettingsTest, WrongVerificationSettingsAreNamed) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_VERIFY_CODE_LENGTH"] = "3";
+  environment["KLAXON_VERIFY_RECIPIENT_LIMITS"] = "five/1h";
+  environment["KLAXON_VERIFY_REGIONS"] = "*=usa";
+  environment["KLAXON_VERIFY_PREFIX_LIMITS"] = "50";
+  environment["KLAXON_VERIFY_CALLER_LIMITS"] = "billing";
+  environment["KLAXON_VERIFY_WEBOTP_DOMAIN"] = "example.com #1";
+  const absl::Status status = Load(std::move(environment)).status();
+  for (const char* name :
+       {"KLAXON_VERIFY_CODE_LENGTH", "KLAXON_VERIFY_RECIPIENT_LIMITS", "KLAXON_VERIFY_REGIONS",
+        "KLAXON_VERIFY_WEBOTP_DOMAIN", "KLAXON_VERIFY_PREFIX_LIMITS", "KLAXON_VERIFY_CALLER_LIMITS"}) {
+    EXPECT_THAT(status.message(), HasSubstr(name));
+  }
+}
+
 TEST(IngressSettingsTest, SandboxTokenOnlyOnALoopbackWebhookPort) {
   config::Environment environment = Minimal();
   environment.erase("KLAXON_TWILIO_AUTH_TOKEN");

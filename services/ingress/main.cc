@@ -1,6 +1,6 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC (and CancelAlert) and Twilio's webhooks over HTTP, and drains on SIGTERM. The logic lives in
-// AlertIntake and WebhookHandler.
+// gRPC (and CancelAlert, and phone verification) and Twilio's webhooks over HTTP, and drains on
+// SIGTERM. The logic lives in AlertIntake, Verifier and WebhookHandler.
 
 #include <cstdio>
 #include <map>
@@ -42,6 +42,10 @@
 #include "services/ingress/redis_callback_dedupe.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "services/ingress/redis_idempotency_store.h"
+#include "services/ingress/verification/redis_start_limiter.h"
+#include "services/ingress/verification/redis_verification_store.h"
+#include "services/ingress/verification/verification_service.h"
+#include "services/ingress/verification/verification_telemetry.h"
 #include "services/ingress/webhook_server.h"
 
 namespace klaxon::ingress {
@@ -139,7 +143,23 @@ int Run() {
                       .fingerprint_key = settings.common.pii_hmac_key,
                       .mark_executor = &intake_threads},
                      store, **publisher, transit, telemetry, alert_ids, clock);
-  // The logger's redactor, phone_tokens and the intake's fingerprint key hold their own copies.
+  // Phone verification sends its codes through the intake, as alerts.
+  verification::CsprngCodeSource codes;
+  verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
+  verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
+  verification::VerificationTelemetry verification_telemetry((*runtime)->registry());
+  settings.verification.digest_key = settings.common.pii_hmac_key;
+  verification::Verifier verifier(std::move(settings.verification),
+                                  {.store = verifications,
+                                   .limiter = verification_starts,
+                                   .alerts = intake,
+                                   .codes = codes,
+                                   .transit = transit,
+                                   .ids = alert_ids,
+                                   .observer = verification_telemetry,
+                                   .clock = clock});
+  // The logger's redactor, phone_tokens, the intake's fingerprint key and the verifier's digest
+  // key hold their own copies.
   runtime::WipeSecret(settings.common.pii_hmac_key);
   stopped_alerts::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
   AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
@@ -147,9 +167,10 @@ int Run() {
                                  store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   IntakeService service(**api_keys, intake, cancellation, intake_threads);
+  verification::VerificationService verification_service(**api_keys, verifier, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
-       .services = {service},
+       .services = {service, verification_service},
        .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) {
     logger.Error("startup_failed", {{"error", std::string(server.status().message())}});

@@ -1,0 +1,81 @@
+#include "services/ingress/verification/verification_telemetry.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+
+namespace klaxon::ingress::verification {
+namespace {
+
+std::string ChannelLabel(types::v1::Channel channel) {
+  return channel == types::v1::CHANNEL_VOICE ? "voice" : "sms";
+}
+
+std::string RefusalLabel(StartRefusal refusal) {
+  switch (refusal) {
+    case StartRefusal::kRegion:
+      return "region";
+    case StartRefusal::kCallerLimit:
+      return "caller";
+    case StartRefusal::kPrefixLimit:
+      return "prefix";
+    case StartRefusal::kRecipientLimit:
+      return "recipient";
+  }
+  return "unknown";
+}
+
+// "approved", "pending", "expired", "max_attempts", "not_found".
+std::string StatusLabel(verify::v1::VerificationStatus status) {
+  constexpr std::string_view kPrefix = "VERIFICATION_STATUS_";
+  std::string name = verify::v1::VerificationStatus_Name(status);
+  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
+  absl::AsciiStrToLower(&name);
+  return name;
+}
+
+}  // namespace
+
+VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
+    : sends_(prometheus::BuildCounter()
+                 .Name("klaxon_verification_sends_total")
+                 .Help("Verification codes handed to Kafka, by channel and whether the start was "
+                       "a resend of a pending code (resent) or a new verification (new)")
+                 .Register(registry)),
+      refusals_(prometheus::BuildCounter()
+                    .Name("klaxon_verification_refusals_total")
+                    .Help("StartVerification calls refused before a code was sent, by limit: "
+                          "region (KLAXON_VERIFY_REGIONS), caller (KLAXON_VERIFY_CALLER_LIMITS), "
+                          "prefix (KLAXON_VERIFY_PREFIX_LIMITS) or recipient "
+                          "(KLAXON_VERIFY_RECIPIENT_LIMITS)")
+                    .Register(registry)),
+      checks_(prometheus::BuildCounter()
+                  .Name("klaxon_verification_checks_total")
+                  .Help("CheckVerification results: approved, pending (wrong code), expired, "
+                        "max_attempts, not_found")
+                  .Register(registry)),
+      time_to_approve_(prometheus::BuildHistogram()
+                           .Name("klaxon_verification_time_to_approve_seconds")
+                           .Help("From StartVerification to the check that approved it")
+                           .Register(registry)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{
+                                        5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600})) {}
+
+void VerificationTelemetry::OnStarted(types::v1::Channel channel, bool resent) {
+  sends_.Add({{"channel", ChannelLabel(channel)}, {"start", resent ? "resent" : "new"}})
+      .Increment();
+}
+
+void VerificationTelemetry::OnRefused(StartRefusal refusal) {
+  refusals_.Add({{"limit", RefusalLabel(refusal)}}).Increment();
+}
+
+void VerificationTelemetry::OnChecked(verify::v1::VerificationStatus status,
+                                      std::optional<absl::Duration> time_to_approve) {
+  checks_.Add({{"result", StatusLabel(status)}}).Increment();
+  if (time_to_approve.has_value()) {
+    time_to_approve_.Observe(absl::ToDoubleSeconds(*time_to_approve));
+  }
+}
+
+}  // namespace klaxon::ingress::verification

@@ -1,0 +1,32 @@
+#pragma once
+// VerificationObserver that answers an SRE's questions about phone verification: how many codes
+// were sent and by which channel, how checks end, how long people take to type the code, and
+// which limit refused starts. An approval rate that collapses (starts climbing, approvals not) is
+// the sign of SMS pumping: deploy/k8s's alert rules watch it.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "services/ingress/verification/verifier.h"
+
+namespace klaxon::ingress::verification {
+
+class VerificationTelemetry final : public VerificationObserver {
+ public:
+  explicit VerificationTelemetry(prometheus::Registry& registry);
+
+  void OnStarted(types::v1::Channel channel, bool resent) override;
+  void OnRefused(StartRefusal refusal) override;
+  void OnChecked(verify::v1::VerificationStatus status,
+                 std::optional<absl::Duration> time_to_approve) override;
+
+ private:
+  prometheus::Family<prometheus::Counter>& sends_;
+  prometheus::Family<prometheus::Counter>& refusals_;
+  prometheus::Family<prometheus::Counter>& checks_;
+  prometheus::Histogram& time_to_approve_;
+};
+
+}  // namespace klaxon::ingress::verification

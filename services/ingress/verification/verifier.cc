@@ -1,0 +1,285 @@
+#include "services/ingress/verification/verifier.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/hmac.h"
+#include "common/grpcutil/grpcutil.h"
+#include "common/phone/phone.h"
+#include "common/prototime/prototime.h"
+#include "services/ingress/verification/verification_text.h"
+
+namespace klaxon::ingress::verification {
+
+using verify::v1::CheckVerificationRequest;
+using verify::v1::CheckVerificationResponse;
+using verify::v1::VerificationStatus;
+
+namespace {
+
+// The metadata key that ties a code's alert to its verification (an id, never personal data).
+constexpr char kVerificationIdKey[] = "verification_id";
+
+absl::Status CheckCodeForm(std::string_view code, int length) {
+  if (code.size() != static_cast<size_t>(length) ||
+      !std::all_of(code.begin(), code.end(),
+                   [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+    return absl::InvalidArgumentError(absl::StrCat("code: must be ", length, " digits"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Verifier::Verifier(VerifierOptions options, VerifierPorts ports)
+    : options_(std::move(options)), ports_(ports) {}
+
+std::string Verifier::RecipientIndex(std::string_view e164) const {
+  return absl::BytesToHexString(
+      crypto::HmacSha256(options_.digest_key,
+                         absl::StrCat("verification-recipient:", std::string(e164))));
+}
+
+absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
+                                 const std::string& recipient_index, std::string_view member) {
+  struct Limit {
+    StartRefusal refusal;
+    std::string key;
+    std::vector<limits::Rate> rates;
+    std::string what;           // names the limited thing in the refusal
+    std::string_view variable;  // the setting that sets the limit
+  };
+  std::vector<Limit> limits;
+  auto caller_rate = options_.caller_starts.find(std::string(caller));
+  if (caller_rate == options_.caller_starts.end()) caller_rate = options_.caller_starts.find("*");
+  if (caller_rate != options_.caller_starts.end()) {
+    limits.push_back({.refusal = StartRefusal::kCallerLimit,
+                      .key = absl::StrCat("caller:", std::string(caller)),
+                      .rates = {caller_rate->second},
+                      .what = absl::StrCat("caller ", std::string(caller)),
+                      .variable = "KLAXON_VERIFY_CALLER_LIMITS"});
+  }
+  // The prefix keyed like the recipient: not even part of a number in clear in Redis.
+  const std::string_view prefix = e164.substr(0, static_cast<size_t>(1 + options_.prefix_digits));
+  limits.push_back({.refusal = StartRefusal::kPrefixLimit,
+                    .key = absl::StrCat("prefix:", RecipientIndex(prefix)),
+                    .rates = options_.prefix_starts,
+                    .what = "the recipient's number range",
+                    .variable = "KLAXON_VERIFY_PREFIX_LIMITS"});
+  limits.push_back({.refusal = StartRefusal::kRecipientLimit,
+                    .key = absl::StrCat("recipient:", recipient_index),
+                    .rates = options_.recipient_starts,
+                    .what = "recipient",
+                    .variable = "KLAXON_VERIFY_RECIPIENT_LIMITS"});
+  for (const Limit& limit : limits) {
+    absl::StatusOr<std::optional<FullWindow>> full =
+        ports_.limiter.Take(limit.key, limit.rates, member);
+    if (!full.ok()) return full.status();
+    if (!full->has_value()) continue;
+    ports_.observer.OnRefused(limit.refusal);
+    const absl::Duration retry_after = absl::Ceil((*full)->retry_after, absl::Seconds(1));
+    return grpcutil::WithRetryPushback(
+        absl::ResourceExhaustedError(absl::StrCat(
+            limit.what, " is over its limit of ", (*full)->rate.Describe("verifications"), " (",
+            std::string(limit.variable), "); it resets in ", absl::FormatDuration(retry_after))),
+        retry_after);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Verification> Verifier::Fresh(const std::string& id, std::string_view caller,
+                                             const std::string& recipient_index,
+                                             types::v1::Channel channel, absl::Time now,
+                                             std::string& code) {
+  absl::StatusOr<std::string> minted = ports_.codes.Mint(options_.code_length);
+  if (!minted.ok()) return minted.status();
+  code = *std::move(minted);
+  Verification fresh{.id = id,
+                     .caller = std::string(caller),
+                     .recipient_index = recipient_index,
+                     .channel = channel,
+                     .created_at = now,
+                     .expires_at = now + options_.code_validity,
+                     .forget_at = now + options_.code_validity + options_.kept_after_expiry};
+  fresh.code_digest = CodeDigest(options_.digest_key, fresh.id, code);
+  events::v1::SealedFields sealed;
+  if (absl::Status status = ports_.transit.SealCode(fresh.id, code, sealed); !status.ok()) {
+    return status;
+  }
+  fresh.sealed_code = sealed.SerializeAsString();
+  return fresh;
+}
+
+void Verifier::Start(std::string_view caller, const verify::v1::StartVerificationRequest& request,
+                     StartDone done) {
+  auto refuse = [&done](absl::Status status) { std::move(done)(std::move(status)); };
+  absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
+  if (!recipient.ok()) {
+    return refuse(absl::InvalidArgumentError(
+        absl::StrCat("recipient: ", recipient.status().message())));
+  }
+  const types::v1::Channel channel = request.channel();
+  if (channel != types::v1::CHANNEL_SMS && channel != types::v1::CHANNEL_VOICE) {
+    return refuse(absl::InvalidArgumentError("channel: must be CHANNEL_SMS or CHANNEL_VOICE"));
+  }
+  // Checked now, so a bad locale costs neither a start nor a code.
+  if (absl::StatusOr<std::string> text = CodeMessage(channel, request.locale(), "0", "");
+      !text.ok()) {
+    return refuse(absl::InvalidArgumentError(absl::StrCat("locale: ", text.status().message())));
+  }
+  if (absl::Status allowed = options_.regions.Check(caller, recipient->e164); !allowed.ok()) {
+    ports_.observer.OnRefused(StartRefusal::kRegion);
+    return refuse(std::move(allowed));
+  }
+
+  const absl::Time now = ports_.clock.Now();
+  const std::string recipient_index = RecipientIndex(recipient->e164);
+  // The id a new verification would have also names this start in the limits' windows.
+  const std::string id = ports_.ids.Next();
+  if (absl::Status taken = TakeStart(caller, recipient->e164, recipient_index, id); !taken.ok()) {
+    return refuse(std::move(taken));
+  }
+  std::string code;
+  absl::StatusOr<Verification> fresh = Fresh(id, caller, recipient_index, channel, now, code);
+  if (!fresh.ok()) return refuse(fresh.status());
+  absl::StatusOr<Verification> kept = ports_.store.StartOrResend(*fresh, now);
+  if (!kept.ok()) return refuse(kept.status());
+  const bool resent = kept->id != fresh->id;
+  if (resent) {
+    events::v1::SealedFields sealed;
+    if (!sealed.ParseFromString(kept->sealed_code)) {
+      return refuse(absl::DataLossError(absl::StrCat("the sealed code of verification ", kept->id,
+                                                     " does not parse")));
+    }
+    absl::StatusOr<std::string> opened = ports_.transit.OpenCode(kept->id, sealed);
+    if (!opened.ok()) return refuse(opened.status());
+    code = *std::move(opened);
+  }
+
+  // The alert lives on the heap until the intake answers: it must outlive `done`'s call.
+  auto alert = std::make_unique<alerts::v1::SendAlertRequest>();
+  alert->set_channel(channel);
+  alert->set_recipient(recipient->e164);
+  absl::StatusOr<std::string> text =
+      CodeMessage(channel, request.locale(), code, options_.webotp_domain);
+  if (!text.ok()) return refuse(text.status());
+  alert->set_text(*std::move(text));
+  // Each send of the code is its own alert: a repeat Start sends again, a retried one does not.
+  alert->set_idempotency_key(absl::StrCat("verification:", kept->id, ":", kept->sends));
+  (*alert->mutable_metadata())[kVerificationIdKey] = kept->id;
+  // The code's message is worth sending only while the code is: whole seconds, at least one.
+  alert->mutable_ttl()->set_seconds(
+      std::max<int64_t>(1, absl::ToInt64Seconds(kept->expires_at - now)));
+  if (channel == types::v1::CHANNEL_VOICE) alert->mutable_voice()->set_max_calls(1);
+
+  verify::v1::StartVerificationResponse response;
+  response.set_verification_id(kept->id);
+  *response.mutable_expires_at() = prototime::ToProto(kept->expires_at);
+  response.set_resent(resent);
+  const alerts::v1::SendAlertRequest& sent = *alert;
+  ports_.alerts.Send(
+      caller, sent,
+      [this, channel, resent, response = std::move(response), alert = std::move(alert),
+       done = std::move(done)](absl::StatusOr<alerts::v1::SendAlertResponse> answer) mutable {
+        if (!answer.ok()) return std::move(done)(answer.status());
+        ports_.observer.OnStarted(channel, resent);
+        response.set_alert_id(answer->alert_id());
+        std::move(done)(std::move(response));
+      });
+}
+
+absl::StatusOr<std::optional<std::string>> Verifier::Resolve(
+    std::string_view caller, const CheckVerificationRequest& request) {
+  const bool by_id = !request.verification_id().empty();
+  if (by_id == !request.recipient().empty()) {
+    return absl::InvalidArgumentError("give exactly one of verification_id and recipient");
+  }
+  if (by_id) return std::optional<std::string>(request.verification_id());
+  absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
+  if (!recipient.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipient: ", recipient.status().message()));
+  }
+  return ports_.store.FindPending(caller, RecipientIndex(recipient->e164));
+}
+
+absl::StatusOr<CheckVerificationResponse> Verifier::Answer(
+    VerificationStatus status, const Verification* verification,
+    std::optional<absl::Duration> time_to_approve) {
+  ports_.observer.OnChecked(status, time_to_approve);
+  CheckVerificationResponse response;
+  response.set_status(status);
+  if (verification != nullptr) {
+    response.set_verification_id(verification->id);
+    response.set_checks_left(std::max(0, options_.max_checks - verification->checks));
+  }
+  return response;
+}
+
+absl::StatusOr<CheckVerificationResponse> Verifier::Check(std::string_view caller,
+                                                          const CheckVerificationRequest& request) {
+  if (absl::Status form = CheckCodeForm(request.code(), options_.code_length); !form.ok()) {
+    return form;
+  }
+  absl::StatusOr<std::optional<std::string>> id = Resolve(caller, request);
+  if (!id.ok()) return id.status();
+  if (!id->has_value()) return Answer(verify::v1::VERIFICATION_STATUS_NOT_FOUND, nullptr);
+  const absl::Time now = ports_.clock.Now();
+  absl::StatusOr<std::optional<CountedCheck>> check =
+      ports_.store.CountCheck(caller, **id, options_.max_checks, now);
+  if (!check.ok()) return check.status();
+  if (!check->has_value()) return Answer(verify::v1::VERIFICATION_STATUS_NOT_FOUND, nullptr);
+  const Verification& verification = (*check)->verification;
+  // An approved code is never used again, and a cancelled one never checks.
+  if (verification.state != VerificationState::kPending) {
+    return Answer(verify::v1::VERIFICATION_STATUS_NOT_FOUND, nullptr);
+  }
+  if (now >= verification.expires_at) {
+    return Answer(verify::v1::VERIFICATION_STATUS_EXPIRED, &verification);
+  }
+  if (!(*check)->counted) {
+    return Answer(verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS, &verification);
+  }
+  if (!CodeMatches(options_.digest_key, verification.id, request.code(),
+                   verification.code_digest)) {
+    return Answer(verification.checks >= options_.max_checks
+                      ? verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS
+                      : verify::v1::VERIFICATION_STATUS_PENDING,
+                  &verification);
+  }
+  absl::StatusOr<bool> approved =
+      ports_.store.Finish(caller, verification.id, VerificationState::kApproved);
+  if (!approved.ok()) return approved.status();
+  // Of two concurrent right checks, only the first approves.
+  if (!*approved) return Answer(verify::v1::VERIFICATION_STATUS_NOT_FOUND, nullptr);
+  return Answer(verify::v1::VERIFICATION_STATUS_APPROVED, &verification,
+                now - verification.created_at);
+}
+
+absl::StatusOr<verify::v1::CancelVerificationResponse> Verifier::Cancel(
+    std::string_view caller, const verify::v1::CancelVerificationRequest& request) {
+  if (request.verification_id().empty()) {
+    return absl::InvalidArgumentError("verification_id: required");
+  }
+  absl::StatusOr<bool> cancelled =
+      ports_.store.Finish(caller, request.verification_id(), VerificationState::kCancelled);
+  if (!cancelled.ok()) return cancelled.status();
+  if (!*cancelled) {
+    absl::StatusOr<std::optional<Verification>> found =
+        ports_.store.Find(caller, request.verification_id());
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("verification ", request.verification_id(), " not found"));
+    }
+  }
+  verify::v1::CancelVerificationResponse response;
+  response.set_already_ended(!*cancelled);
+  return response;
+}
+
+}  // namespace klaxon::ingress::verification

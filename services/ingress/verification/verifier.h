@@ -1,0 +1,127 @@
+#pragma once
+// Phone verification's use cases (docs/adr/0022): StartVerification mints a code, keeps it as a
+// digest (and sealed, for a resend) in the VerificationStore and sends it as an alert through
+// SendAlert's intake, so the code's message is as durable, as exactly-once and as limited as any
+// alert. CheckVerification counts every check of a pending verification, right or wrong, and
+// compares in constant time; the right code approves once, and never again.
+//
+// Thread-safe. Start, Check and Cancel wait on the store, so the service runs them on its
+// intake threads; Start's answer comes when Kafka has the code's message.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/ids/id_generator.h"
+#include "common/limits/rate.h"
+#include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
+#include "klaxon/verify/v1/verify.pb.h"
+#include "services/ingress/alert_intake.h"
+#include "services/ingress/verification/region_permissions.h"
+#include "services/ingress/verification/start_limiter.h"
+#include "services/ingress/verification/verification_code.h"
+#include "services/ingress/verification/verification_store.h"
+
+namespace klaxon::ingress::verification {
+
+struct VerifierOptions {
+  int code_length = 6;  // kMinCodeLength to kMaxCodeLength digits
+  absl::Duration code_validity = absl::Minutes(10);
+  int max_checks = 5;
+  // How long a verification is kept past its expiry, so a late check answers EXPIRED rather than
+  // NOT_FOUND.
+  absl::Duration kept_after_expiry = absl::Hours(1);
+  // Starts per recipient (resends included), over every window at once.
+  std::vector<limits::Rate> recipient_starts = {{.count = 5, .window = absl::Hours(1)},
+                                                {.count = 20, .window = absl::Hours(24)}};
+  // Starts to numbers that share their first prefix_digits digits: a script walking a range of
+  // premium-rate numbers stays under every recipient's limit but not under its range's.
+  std::vector<limits::Rate> prefix_starts = {{.count = 50, .window = absl::Hours(1)}};
+  int prefix_digits = 7;
+  // Starts per caller ("*" for callers not listed); empty: callers are not limited.
+  std::map<std::string, limits::Rate> caller_starts;
+  RegionPermissions regions;
+  std::string webotp_domain;  // empty: no WebOTP line
+  // Keys the code digests and the recipients' blind indexes: KLAXON_PII_HMAC_KEY.
+  std::string digest_key;
+};
+
+// Why a start was refused before anything was sent, for metrics.
+enum class StartRefusal { kRegion, kCallerLimit, kPrefixLimit, kRecipientLimit };
+
+// What the verifier reports for metrics and logs.
+class VerificationObserver {
+ public:
+  virtual ~VerificationObserver() = default;
+  virtual void OnStarted(types::v1::Channel channel, bool resent) = 0;
+  virtual void OnRefused(StartRefusal refusal) = 0;
+  // `time_to_approve`: from the start to this check, when it approved.
+  virtual void OnChecked(verify::v1::VerificationStatus status,
+                         std::optional<absl::Duration> time_to_approve) = 0;
+};
+
+// Everything the verifier talks to; all borrowed, all must outlive it and be thread-safe.
+struct VerifierPorts {
+  VerificationStore& store;
+  StartLimiter& limiter;
+  AlertSubmitter& alerts;
+  CodeSource& codes;
+  transit::TransitCipher& transit;  // seals the code kept for a resend
+  ids::IdGenerator& ids;
+  VerificationObserver& observer;
+  timing::Clock& clock;
+};
+
+using StartDone =
+    absl::AnyInvocable<void(absl::StatusOr<verify::v1::StartVerificationResponse>) &&>;
+
+class Verifier {
+ public:
+  Verifier(VerifierOptions options, VerifierPorts ports);
+
+  // Calls `done` exactly once: before Start returns for a refusal, otherwise once Kafka has the
+  // code's message. Refusals: kInvalidArgument naming the field, kPermissionDenied for a region
+  // the caller may not verify, kResourceExhausted (with a retry hint) naming the limit; the
+  // intake's own refusals (its quota, a channel switched off) pass through.
+  void Start(std::string_view caller, const verify::v1::StartVerificationRequest& request,
+             StartDone done);
+
+  // kInvalidArgument for a malformed request; an unknown verification is the status NOT_FOUND,
+  // not an error.
+  absl::StatusOr<verify::v1::CheckVerificationResponse> Check(
+      std::string_view caller, const verify::v1::CheckVerificationRequest& request);
+
+  // kNotFound for a verification the caller does not have.
+  absl::StatusOr<verify::v1::CancelVerificationResponse> Cancel(
+      std::string_view caller, const verify::v1::CancelVerificationRequest& request);
+
+ private:
+  // The verification `id` to keep if the recipient has none pending: a fresh code, digested and
+  // sealed.
+  absl::StatusOr<Verification> Fresh(const std::string& id, std::string_view caller,
+                                     const std::string& recipient_index,
+                                     types::v1::Channel channel, absl::Time now,
+                                     std::string& code);
+  // The id the request names, or the recipient's pending verification; nullopt when none.
+  absl::StatusOr<std::optional<std::string>> Resolve(
+      std::string_view caller, const verify::v1::CheckVerificationRequest& request);
+  absl::StatusOr<verify::v1::CheckVerificationResponse> Answer(
+      verify::v1::VerificationStatus status, const Verification* verification,
+      std::optional<absl::Duration> time_to_approve = std::nullopt);
+  std::string RecipientIndex(std::string_view e164) const;
+  // Takes one start from each limit the start falls under, broadest first; the refusal of the
+  // first that is full (a start refused by a narrower limit still counted in the broader ones).
+  absl::Status TakeStart(std::string_view caller, std::string_view e164,
+                         const std::string& recipient_index, std::string_view member);
+
+  const VerifierOptions options_;
+  const VerifierPorts ports_;
+};
+
+}  // namespace klaxon::ingress::verification

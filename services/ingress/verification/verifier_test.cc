@@ -1,0 +1,355 @@
+#include "services/ingress/verification/verifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
+#include "common/timing/fake_clock.h"
+#include "services/ingress/verification/in_memory_start_limiter.h"
+#include "services/ingress/verification/in_memory_verification_store.h"
+
+namespace klaxon::ingress::verification {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using verify::v1::CheckVerificationRequest;
+using verify::v1::CheckVerificationResponse;
+using verify::v1::StartVerificationRequest;
+using verify::v1::StartVerificationResponse;
+using verify::v1::VerificationStatus;
+
+constexpr char kCaller[] = "signup";
+constexpr char kRecipient[] = "+14155552671";
+constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
+
+// Hands out the codes it is given, in order.
+class ListedCodes final : public CodeSource {
+ public:
+  absl::StatusOr<std::string> Mint(int length) override {
+    std::string code = codes_.at(next_++);
+    EXPECT_EQ(code.size(), static_cast<size_t>(length));
+    return code;
+  }
+  std::vector<std::string> codes_ = {"482913", "111111", "222222"};
+  size_t next_ = 0;
+};
+
+// Keeps what SendAlert was asked to send and answers at once with an alert id, or with `refusal`.
+class RecordingAlerts final : public AlertSubmitter {
+ public:
+  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+            SendDone done) override {
+    EXPECT_EQ(caller, kCaller);
+    sent.push_back(request);
+    if (!refusal.ok()) return std::move(done)(refusal);
+    alerts::v1::SendAlertResponse response;
+    response.set_alert_id("alert-" + std::to_string(sent.size()));
+    std::move(done)(std::move(response));
+  }
+  std::vector<alerts::v1::SendAlertRequest> sent;
+  absl::Status refusal;
+};
+
+class CountingObserver final : public VerificationObserver {
+ public:
+  void OnStarted(types::v1::Channel, bool resent) override { resent ? ++resends : ++starts; }
+  void OnRefused(StartRefusal refusal) override { refusals.push_back(refusal); }
+  void OnChecked(VerificationStatus status, std::optional<absl::Duration> time) override {
+    checked.push_back(status);
+    if (time.has_value()) approved_after = *time;
+  }
+  int starts = 0;
+  int resends = 0;
+  std::vector<StartRefusal> refusals;
+  std::vector<VerificationStatus> checked;
+  std::optional<absl::Duration> approved_after;
+};
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  explicit VerifierTest(VerifierOptions options = Options()) : verifier_(options, Ports()) {}
+
+  static VerifierOptions Options() {
+    return {.recipient_starts = {{.count = 3, .window = absl::Hours(1)}},
+            .regions = *RegionPermissions::Parse("*=US+CA"),
+            .digest_key = kKey};
+  }
+
+  VerifierPorts Ports() {
+    return {.store = store_,
+            .limiter = limiter_,
+            .alerts = alerts_,
+            .codes = codes_,
+            .transit = transit_,
+            .ids = ids_,
+            .observer = observer_,
+            .clock = clock_};
+  }
+
+  absl::StatusOr<StartVerificationResponse> Start(
+      std::string recipient = kRecipient, types::v1::Channel channel = types::v1::CHANNEL_SMS,
+      std::string locale = "") {
+    StartVerificationRequest request;
+    request.set_recipient(std::move(recipient));
+    request.set_channel(channel);
+    request.set_locale(std::move(locale));
+    std::optional<absl::StatusOr<StartVerificationResponse>> answer;
+    verifier_.Start(kCaller, request, [&answer](absl::StatusOr<StartVerificationResponse> got) {
+      answer = std::move(got);
+    });
+    EXPECT_TRUE(answer.has_value()) << "Start returned without answering";
+    return answer.value_or(absl::InternalError("no answer"));
+  }
+
+  VerificationStatus Check(const std::string& id, const std::string& code) {
+    CheckVerificationRequest request;
+    request.set_verification_id(id);
+    request.set_code(code);
+    absl::StatusOr<CheckVerificationResponse> checked = verifier_.Check(kCaller, request);
+    EXPECT_TRUE(checked.ok()) << checked.status();
+    return checked.ok() ? checked->status() : verify::v1::VERIFICATION_STATUS_UNSPECIFIED;
+  }
+
+  timing::FakeClock clock_;
+  InMemoryVerificationStore store_;
+  InMemoryStartLimiter limiter_{clock_};
+  RecordingAlerts alerts_;
+  ListedCodes codes_;
+  crypto::LocalKeyring keyring_ = *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
+  transit::TransitCipher transit_{keyring_};
+  ids::CountingIdGenerator ids_{"verification-"};
+  CountingObserver observer_;
+  Verifier verifier_;
+};
+
+TEST_F(VerifierTest, TheCodeGoesOutAsAnAlertAndTheRightCodeApprovesOnce) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_FALSE(started->resent());
+  EXPECT_EQ(started->alert_id(), "alert-1");
+  ASSERT_EQ(alerts_.sent.size(), 1u);
+  const alerts::v1::SendAlertRequest& sent = alerts_.sent[0];
+  EXPECT_EQ(sent.recipient(), kRecipient);
+  EXPECT_EQ(sent.text(), "Your verification code is 482913");
+  EXPECT_EQ(sent.ttl().seconds(), 600);
+  EXPECT_EQ(sent.metadata().at("verification_id"), started->verification_id());
+  EXPECT_EQ(observer_.starts, 1);
+
+  clock_.Advance(absl::Seconds(42));
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+  EXPECT_EQ(observer_.approved_after, absl::Seconds(42));
+  // Approved codes cannot be used again.
+  EXPECT_EQ(Check(started->verification_id(), "482913"),
+            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+}
+
+TEST_F(VerifierTest, NothingKeptHoldsTheCodeOrTheNumberInClear) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  absl::StatusOr<std::optional<Verification>> kept =
+      store_.Find(kCaller, started->verification_id());
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  for (const std::string& field : {(*kept)->recipient_index, (*kept)->code_digest,
+                                   (*kept)->sealed_code}) {
+    EXPECT_THAT(field, AllOf(Not(HasSubstr("482913")), Not(HasSubstr("4155552671"))));
+  }
+}
+
+TEST_F(VerifierTest, ARepeatStartResendsTheSameCodeUnderTheSameVerification) {
+  absl::StatusOr<StartVerificationResponse> first = Start();
+  clock_.Advance(absl::Minutes(2));
+  absl::StatusOr<StartVerificationResponse> second = Start(kRecipient, types::v1::CHANNEL_VOICE);
+  ASSERT_TRUE(first.ok() && second.ok()) << second.status();
+  EXPECT_TRUE(second->resent());
+  EXPECT_EQ(second->verification_id(), first->verification_id());
+  EXPECT_EQ(second->expires_at().seconds(), first->expires_at().seconds());
+  ASSERT_EQ(alerts_.sent.size(), 2u);
+  EXPECT_NE(alerts_.sent[1].idempotency_key(), alerts_.sent[0].idempotency_key());
+  EXPECT_EQ(alerts_.sent[1].ttl().seconds(), 480);
+  // A call speaks the same code, digit by digit, twice; it calls once.
+  EXPECT_EQ(alerts_.sent[1].text(),
+            "Your verification code is: 4. 8. 2. 9. 1. 3. Once again, your code is: 4. 8. 2. 9. "
+            "1. 3.");
+  EXPECT_EQ(alerts_.sent[1].voice().max_calls(), 1u);
+  EXPECT_EQ(observer_.resends, 1);
+  EXPECT_EQ(Check(first->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerifierTest, AfterApprovalANewStartMintsANewCode) {
+  absl::StatusOr<StartVerificationResponse> first = Start();
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(Check(first->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+  absl::StatusOr<StartVerificationResponse> second = Start();
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->resent());
+  EXPECT_NE(second->verification_id(), first->verification_id());
+  EXPECT_EQ(alerts_.sent.back().text(), "Your verification code is 111111");
+}
+
+TEST_F(VerifierTest, FiveWrongCodesUseUpTheChecksAndThenEvenTheRightOneFails) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  for (int i = 1; i <= 4; ++i) {
+    CheckVerificationRequest request;
+    request.set_verification_id(started->verification_id());
+    request.set_code("000000");
+    absl::StatusOr<CheckVerificationResponse> checked = verifier_.Check(kCaller, request);
+    ASSERT_TRUE(checked.ok());
+    EXPECT_EQ(checked->status(), verify::v1::VERIFICATION_STATUS_PENDING);
+    EXPECT_EQ(checked->checks_left(), 5 - i);
+  }
+  EXPECT_EQ(Check(started->verification_id(), "000000"),
+            verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS);
+  EXPECT_EQ(Check(started->verification_id(), "482913"),
+            verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS);
+}
+
+TEST_F(VerifierTest, TheFifthCheckMayStillBeTheRightOne) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  for (int i = 0; i < 4; ++i) Check(started->verification_id(), "000000");
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerifierTest, ACodeChecksOnlyUntilItExpires) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_EXPIRED);
+  // The recipient may start again: an expired verification is not pending any more.
+  absl::StatusOr<StartVerificationResponse> again = Start();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->resent());
+}
+
+TEST_F(VerifierTest, ACheckByRecipientFindsThePendingVerification) {
+  ASSERT_TRUE(Start().ok());
+  CheckVerificationRequest request;
+  request.set_recipient(kRecipient);
+  request.set_code("482913");
+  absl::StatusOr<CheckVerificationResponse> checked = verifier_.Check(kCaller, request);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->status(), verify::v1::VERIFICATION_STATUS_APPROVED);
+
+  request.set_recipient("+14155552672");
+  EXPECT_EQ(verifier_.Check(kCaller, request)->status(),
+            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+}
+
+TEST_F(VerifierTest, MalformedChecksAreRefusedWithoutCounting) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  CheckVerificationRequest request;
+  request.set_verification_id(started->verification_id());
+  for (const char* code : {"48291", "4829131", "48291x", ""}) {
+    request.set_code(code);
+    const absl::Status refused = verifier_.Check(kCaller, request).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << code;
+    EXPECT_THAT(refused.message(), HasSubstr("code: must be 6 digits"));
+  }
+  request.set_code("482913");
+  request.set_recipient(kRecipient);
+  EXPECT_THAT(verifier_.Check(kCaller, request).status().message(), HasSubstr("exactly one"));
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerifierTest, TheFourthStartInTheWindowIsRefusedNamingTheLimit) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Start().ok());
+  absl::StatusOr<StartVerificationResponse> refused = Start();
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              AllOf(HasSubstr("3 verifications per hour"), HasSubstr("resets in 1h"),
+                    Not(HasSubstr("4155552671"))));
+  EXPECT_EQ(alerts_.sent.size(), 3u);
+  EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kRecipientLimit));
+}
+
+TEST_F(VerifierTest, ADisallowedRegionIsRefusedWithoutSending) {
+  absl::StatusOr<StartVerificationResponse> refused = Start("+442071838750");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(), HasSubstr("GB"));
+  EXPECT_TRUE(alerts_.sent.empty());
+  EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kRegion));
+}
+
+TEST_F(VerifierTest, BadInputIsNamed) {
+  EXPECT_THAT(Start("4155552671").status().message(), HasSubstr("recipient:"));
+  EXPECT_THAT(Start(kRecipient, types::v1::CHANNEL_UNSPECIFIED).status().message(),
+              HasSubstr("channel:"));
+  EXPECT_THAT(Start(kRecipient, types::v1::CHANNEL_SMS, "tlh").status().message(),
+              HasSubstr("locale: locale \"tlh\""));
+  EXPECT_TRUE(alerts_.sent.empty());
+}
+
+TEST_F(VerifierTest, AnIntakeRefusalPassesThroughAndARetryResendsTheSameCode) {
+  alerts_.refusal = absl::UnavailableError("Kafka is down");
+  EXPECT_EQ(Start().status().code(), absl::StatusCode::kUnavailable);
+  alerts_.refusal = absl::OkStatus();
+  absl::StatusOr<StartVerificationResponse> retried = Start();
+  ASSERT_TRUE(retried.ok());
+  EXPECT_TRUE(retried->resent());
+  EXPECT_EQ(alerts_.sent.back().text(), "Your verification code is 482913");
+}
+
+TEST_F(VerifierTest, CancelEndsAPendingVerification) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  verify::v1::CancelVerificationRequest cancel;
+  cancel.set_verification_id(started->verification_id());
+  absl::StatusOr<verify::v1::CancelVerificationResponse> cancelled =
+      verifier_.Cancel(kCaller, cancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_FALSE(cancelled->already_ended());
+  EXPECT_TRUE(verifier_.Cancel(kCaller, cancel)->already_ended());
+  EXPECT_EQ(Check(started->verification_id(), "482913"),
+            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+  EXPECT_EQ(verifier_.Cancel("another-caller", cancel).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Limits low enough to reach: two starts per number range, four per caller.
+class RangeAndCallerLimitTest : public VerifierTest {
+ protected:
+  RangeAndCallerLimitTest() : VerifierTest(Limited()) {}
+
+  static VerifierOptions Limited() {
+    VerifierOptions options = Options();
+    options.prefix_starts = {{.count = 2, .window = absl::Minutes(10)}};
+    options.caller_starts = {{"*", {.count = 4, .window = absl::Hours(1)}}};
+    return options;
+  }
+};
+
+TEST_F(RangeAndCallerLimitTest, ARangeOfNumbersIsLimitedThoughEachNumberIsNew) {
+  codes_.codes_ = {"111111", "222222", "333333", "444444"};
+  ASSERT_TRUE(Start("+14155552671").ok());
+  ASSERT_TRUE(Start("+14155552672").ok());
+  absl::StatusOr<StartVerificationResponse> refused = Start("+14155552673");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              AllOf(HasSubstr("number range"), HasSubstr("2 verifications per 10 minutes"),
+                    HasSubstr("KLAXON_VERIFY_PREFIX_LIMITS"), Not(HasSubstr("415555"))));
+  // Another range (its first 7 digits differ) is not held back.
+  EXPECT_TRUE(Start("+14155562671").ok());
+  EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kPrefixLimit));
+}
+
+TEST_F(RangeAndCallerLimitTest, ACallerIsLimitedOverAllItsRecipients) {
+  codes_.codes_ = {"111111", "222222", "333333", "444444", "555555"};
+  for (const char* recipient : {"+14155552671", "+16135550123", "+12125550123", "+13125550123"}) {
+    ASSERT_TRUE(Start(recipient).ok()) << recipient;
+  }
+  absl::StatusOr<StartVerificationResponse> refused = Start("+17185550123");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("caller signup is over its limit of 4"));
+  EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kCallerLimit));
+}
+
+}  // namespace
+}  // namespace klaxon::ingress::verification
