@@ -3,17 +3,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace klaxon::ctl {
-namespace {
-
-absl::Status FromGrpc(const grpc::Status& status) {
-  // gRPC and absl share the canonical code numbering, so the cast keeps the meaning.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
-}  // namespace
 
 AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake,
                          std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query,
@@ -23,29 +14,16 @@ AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface>
     : intake_(std::move(intake)),
       query_(std::move(query)),
       dead_letters_(std::move(dead_letters)),
-      authorization_(absl::StrCat("Bearer ", api_key)),
+      call_setup_(api_key),
       links_(std::move(links)) {}
-
-absl::Status AlertClient::IngressError(const grpc::Status& status) const {
-  return grpcutil::NameLinkFailure(FromGrpc(status), links_.ingress.name, links_.ingress.security);
-}
-
-absl::Status AlertClient::AuditError(const grpc::Status& status) const {
-  return grpcutil::NameLinkFailure(FromGrpc(status), links_.audit.name, links_.audit.security);
-}
-
-void AlertClient::Prepare(grpc::ClientContext& context, absl::Time deadline) const {
-  context.AddMetadata("authorization", authorization_);
-  if (deadline != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline));
-}
 
 absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
     const alerts::v1::SendAlertRequest& request, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::SendAlertResponse response;
   if (grpc::Status status = intake_->SendAlert(&context, request, &response); !status.ok()) {
-    return IngressError(status);
+    return FromGrpc(status, links_.ingress);
   }
   return response;
 }
@@ -53,12 +31,12 @@ absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
 absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string_view alert_id,
                                                                     absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::CancelAlertRequest request;
   request.set_alert_id(std::string(alert_id));
   alerts::v1::CancelAlertResponse response;
   if (grpc::Status status = intake_->CancelAlert(&context, request, &response); !status.ok()) {
-    return IngressError(status);
+    return FromGrpc(status, links_.ingress);
   }
   return response;
 }
@@ -66,12 +44,12 @@ absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string
 absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
                                                    absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::GetAlertRequest request;
   request.set_alert_id(std::string(alert_id));
   alerts::v1::Alert alert;
   if (grpc::Status status = query_->GetAlert(&context, request, &alert); !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return alert;
 }
@@ -79,10 +57,10 @@ absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
 absl::StatusOr<alerts::v1::ListAlertsResponse> AlertClient::List(
     const alerts::v1::ListAlertsRequest& request, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::ListAlertsResponse response;
   if (grpc::Status status = query_->ListAlerts(&context, request, &response); !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return response;
 }
@@ -90,25 +68,25 @@ absl::StatusOr<alerts::v1::ListAlertsResponse> AlertClient::List(
 absl::Status AlertClient::Watch(absl::string_view alert_id, absl::Time deadline,
                                 const std::function<void(const alerts::v1::Alert&)>& on_alert) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::WatchAlertRequest request;
   request.set_alert_id(std::string(alert_id));
   std::unique_ptr<grpc::ClientReaderInterface<alerts::v1::Alert>> reader =
       query_->WatchAlert(&context, request);
   alerts::v1::Alert alert;
   while (reader->Read(&alert)) on_alert(alert);
-  return AuditError(reader->Finish());
+  return FromGrpc(reader->Finish(), links_.audit);
 }
 
 absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view alert_id,
                                                           absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::GetAuditTrailRequest request;
   request.set_alert_id(std::string(alert_id));
   alerts::v1::AuditTrail trail;
   if (grpc::Status status = query_->GetAuditTrail(&context, request, &trail); !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return trail;
 }
@@ -116,10 +94,10 @@ absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view aler
 absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
     const alerts::v1::GetDeliveryReportRequest& request, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::DeliveryReport report;
   if (grpc::Status status = query_->GetDeliveryReport(&context, request, &report); !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return report;
 }
@@ -127,11 +105,11 @@ absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
 absl::StatusOr<alerts::v1::ListDeadLettersResponse> AlertClient::ListDeadLetters(
     const alerts::v1::ListDeadLettersRequest& request, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::ListDeadLettersResponse response;
   if (grpc::Status status = dead_letters_->ListDeadLetters(&context, request, &response);
       !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return response;
 }
@@ -139,13 +117,13 @@ absl::StatusOr<alerts::v1::ListDeadLettersResponse> AlertClient::ListDeadLetters
 absl::StatusOr<alerts::v1::DeadLetterRecord> AlertClient::GetDeadLetter(absl::string_view alert_id,
                                                                         absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::GetDeadLetterRequest request;
   request.set_alert_id(std::string(alert_id));
   alerts::v1::DeadLetterRecord record;
   if (grpc::Status status = dead_letters_->GetDeadLetter(&context, request, &record);
       !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return record;
 }
@@ -153,13 +131,13 @@ absl::StatusOr<alerts::v1::DeadLetterRecord> AlertClient::GetDeadLetter(absl::st
 absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLetter(
     absl::string_view alert_id, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::ReplayDeadLetterRequest request;
   request.set_alert_id(std::string(alert_id));
   alerts::v1::ReplayDeadLetterResponse response;
   if (grpc::Status status = dead_letters_->ReplayDeadLetter(&context, request, &response);
       !status.ok()) {
-    return AuditError(status);
+    return FromGrpc(status, links_.audit);
   }
   return response;
 }
@@ -167,7 +145,7 @@ absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLett
 absl::StatusOr<alerts::v1::ReplayDeadLettersResponse> AlertClient::ReplayDeadLetters(
     const alerts::v1::ReplayDeadLettersRequest& request, absl::Time deadline) {
   grpc::ClientContext context;
-  Prepare(context, deadline);
+  call_setup_.Prepare(context, deadline);
   alerts::v1::ReplayDeadLettersResponse response;
   if (grpc::Status status = dead_letters_->ReplayDeadLetters(&context, request, &response);
       !status.ok()) {

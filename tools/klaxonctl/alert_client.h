@@ -1,8 +1,7 @@
 // A thin client over the caller API: SendAlert and CancelAlert on ingress, GetAlert, ListAlerts,
 // WatchAlert, GetAuditTrail, GetDeliveryReport and the DeadLetters RPCs on audit. It
-// adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status.
-// It holds the generated StubInterfaces, so tests hand it fakes. A call that fails on the way
-// (no connection, a failed TLS handshake) names the link it went over.
+// adds the bearer API key and a deadline to every call and turns gRPC statuses into absl::Status
+// (rpc.h). It holds the generated StubInterfaces, so tests hand it fakes.
 #pragma once
 
 #include <functional>
@@ -12,18 +11,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/grpcutil/channel_security.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "tools/klaxonctl/rpc.h"
 
 namespace klaxon::ctl {
 
 class AlertClient {
  public:
-  // The channel a stub calls over, for error messages.
-  struct Link {
-    std::string name;  // e.g. "ingress gRPC at 10.0.0.7:50051"; empty: errors stay as gRPC's
-    grpcutil::ChannelSecurity security;
-  };
   struct Links {
     Link ingress;  // intake's
     Link audit;    // query's and dead letters'
@@ -60,14 +54,10 @@ class AlertClient {
       const alerts::v1::ReplayDeadLettersRequest& request, absl::Time deadline);
 
  private:
-  void Prepare(grpc::ClientContext& context, absl::Time deadline) const;
-  absl::Status IngressError(const grpc::Status& status) const;
-  absl::Status AuditError(const grpc::Status& status) const;
-
   std::unique_ptr<alerts::v1::AlertIntake::StubInterface> intake_;
   std::unique_ptr<alerts::v1::AlertQuery::StubInterface> query_;
   std::unique_ptr<alerts::v1::DeadLetters::StubInterface> dead_letters_;
-  std::string authorization_;
+  CallSetup call_setup_;
   Links links_;
 };
 

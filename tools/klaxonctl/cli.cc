@@ -19,6 +19,7 @@
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/format.h"
 #include "tools/klaxonctl/twilio_webhook.h"
+#include "tools/klaxonctl/verification_client.h"
 #include "tools/klaxonctl/wait.h"
 
 namespace klaxon::ctl {
@@ -104,6 +105,15 @@ struct DlqOptions {
   int32_t error_code = 0;
   std::string from;
   std::string to;
+};
+
+struct VerifyOptions {
+  std::string to;               // start; check, instead of --id
+  std::string channel = "sms";  // start
+  std::string locale;           // start; empty: ingress's default
+  std::string id;               // check, instead of --to; cancel
+  std::string code;             // check
+  bool json = false;
 };
 
 // A bare number is seconds, the unit people mean most often.
@@ -222,6 +232,11 @@ void PrintRpcError(std::ostream& err, absl::string_view what, const absl::Status
       << status.message() << "\n";
 }
 
+// The request may have reached the server and taken effect: only its answer is missing.
+bool MayHaveTakenEffect(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
+}
+
 // Prints the message as JSON or via `human`; fails only if JSON rendering does.
 template <typename Message, typename Human>
 int Print(const CliDependencies& deps, const Message& message, bool json, Human human) {
@@ -260,7 +275,7 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
       client.Send(request, deps.clock.Now() + timeout);
   if (!response.ok()) {
     PrintRpcError(deps.err, "SendAlert", response.status());
-    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+    if (MayHaveTakenEffect(response.status())) {
       // The alert may have been accepted; resending with the same key cannot create a second one.
       deps.err << "klaxonctl: the alert may have been accepted; retry with --idempotency-key "
                << request.idempotency_key() << " to avoid a duplicate\n";
@@ -278,7 +293,7 @@ int RunCancel(const CancelOptions& options, absl::Duration timeout, AlertClient&
       client.Cancel(options.alert_id, deps.clock.Now() + timeout);
   if (!response.ok()) {
     PrintRpcError(deps.err, "CancelAlert", response.status());
-    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+    if (MayHaveTakenEffect(response.status())) {
       deps.err << "klaxonctl: cancelling again is safe\n";
     }
     return kExitFailure;
@@ -571,7 +586,7 @@ int RunDlqReplay(const DlqOptions& options, absl::Duration timeout, AlertClient&
       client.ReplayDeadLetter(options.alert_id, deps.clock.Now() + timeout);
   if (!response.ok()) {
     PrintRpcError(deps.err, "ReplayDeadLetter", response.status());
-    if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
+    if (MayHaveTakenEffect(response.status())) {
       deps.err << "klaxonctl: replaying again is safe: it answers with the same new alert\n";
     }
     return kExitFailure;
@@ -582,6 +597,74 @@ int RunDlqReplay(const DlqOptions& options, absl::Duration timeout, AlertClient&
   return Print(deps, *response, options.json, [](const alerts::v1::ReplayDeadLetterResponse& done) {
     return absl::StrCat(done.alert_id(), "\n");
   });
+}
+
+int RunVerifyStart(const VerifyOptions& options, absl::Duration timeout, VerificationClient& client,
+                   const CliDependencies& deps) {
+  absl::StatusOr<types::v1::Channel> channel = ParseChannel(options.channel);
+  if (!channel.ok()) return Usage(deps.err, channel.status());
+  verify::v1::StartVerificationRequest request;
+  request.set_recipient(options.to);
+  request.set_channel(*channel);
+  request.set_locale(options.locale);
+  absl::StatusOr<verify::v1::StartVerificationResponse> response =
+      client.Start(request, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "StartVerification", response.status());
+    if (MayHaveTakenEffect(response.status())) {
+      // Ingress resends a pending verification's code rather than minting a second one.
+      deps.err << "klaxonctl: the code may have been sent; starting again sends the same code, "
+                  "not a second one\n";
+    }
+    return kExitFailure;
+  }
+  return Print(deps, *response, options.json, FormatVerificationStart);
+}
+
+// Exits 0 only for an approved code, so that `klaxonctl verify check ... && grant` is safe.
+int RunVerifyCheck(const VerifyOptions& options, absl::Duration timeout, VerificationClient& client,
+                   const CliDependencies& deps) {
+  if (options.id.empty() == options.to.empty()) {
+    return Usage(deps.err,
+                 absl::InvalidArgumentError("verify check needs exactly one of --id and --to"));
+  }
+  verify::v1::CheckVerificationRequest request;
+  request.set_verification_id(options.id);
+  request.set_recipient(options.to);
+  request.set_code(options.code);
+  absl::StatusOr<verify::v1::CheckVerificationResponse> response =
+      client.Check(request, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "CheckVerification", response.status());
+    if (MayHaveTakenEffect(response.status())) {
+      // An approved verification is gone, so the retry of a lost approval cannot approve again.
+      deps.err << "klaxonctl: the check may have been made; if it approved the code, checking "
+                  "again answers not_found\n";
+    }
+    return kExitFailure;
+  }
+  if (const int printed = Print(deps, *response, options.json, FormatVerificationCheck);
+      printed != kExitOk) {
+    return printed;
+  }
+  return response->status() == verify::v1::VERIFICATION_STATUS_APPROVED ? kExitOk : kExitFailure;
+}
+
+int RunVerifyCancel(const VerifyOptions& options, absl::Duration timeout,
+                    VerificationClient& client, const CliDependencies& deps) {
+  absl::StatusOr<verify::v1::CancelVerificationResponse> response =
+      client.Cancel(options.id, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "CancelVerification", response.status());
+    if (MayHaveTakenEffect(response.status())) {
+      deps.err << "klaxonctl: cancelling again is safe\n";
+    }
+    return kExitFailure;
+  }
+  return Print(deps, *response, options.json,
+               [](const verify::v1::CancelVerificationResponse& done) {
+                 return std::string(done.already_ended() ? "already ended\n" : "cancelled\n");
+               });
 }
 
 }  // namespace
@@ -611,11 +694,14 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   ReportOptions report_options;
   DlqOptions dlq_options;
   WebhookOptions webhook_options;
+  VerifyOptions verify_options;
 
   CLI::App app{
-      "Send Klaxon alerts, follow their status and replay dead letters; sign and check Twilio "
-      "webhooks.",
+      "Send Klaxon alerts, follow their status and replay dead letters; verify phone numbers; "
+      "sign and check Twilio webhooks.",
       "klaxonctl"};
+  // The names ParseChannel accepts, checked while parsing so that --help lists them.
+  const CLI::IsMember channel_names({"sms", "voice"}, CLI::ignore_case);
   // Global options may also follow the subcommand: `klaxonctl send --api-key K ...`.
   app.fallthrough();
   app.require_subcommand(1);
@@ -635,7 +721,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   send->add_option("--to", send_options.to, "recipient in E.164, e.g. +14155552671")->required();
   send->add_option("--text", send_options.text, "message text or words to speak")->required();
   send->add_option("--channel", send_options.channel, "sms or voice")
-      ->transform(CLI::IsMember({"sms", "voice"}, CLI::ignore_case))
+      ->transform(channel_names)
       ->capture_default_str();
   send->add_option("--idempotency-key", send_options.idempotency_key,
                    "repeat a send safely with the same key (default: a fresh random key)");
@@ -668,7 +754,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   list->add_option("--status", list_options.status, absl::StrCat("only ", StatusNameList()))
       ->transform(CLI::IsMember(StatusNames(), CLI::ignore_case));
   list->add_option("--channel", list_options.channel, "only sms or voice")
-      ->transform(CLI::IsMember({"sms", "voice"}, CLI::ignore_case));
+      ->transform(channel_names);
   list->add_option("--to", list_options.to, "only alerts to this E.164 recipient");
   list->add_option("--from", list_options.from,
                    "only alerts created at or after: RFC 3339, or ago such as -24h or -7d");
@@ -737,6 +823,37 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                          "bulk: dead letters per request, 1 to 500 (default 50)");
   dlq_replay->add_flag("--json", dlq_options.json, "print the whole response as JSON");
 
+  CLI::App* verification = app.add_subcommand(
+      "verify", "verify a phone number with a one-time code sent by SMS or read out in a call");
+  verification->require_subcommand(1);
+  CLI::App* verify_start = verification->add_subcommand(
+      "start",
+      "send a code and print the verification's id, expiry and alert; while the recipient has a "
+      "pending verification, its code is sent again");
+  verify_start->add_option("--to", verify_options.to, "recipient in E.164, e.g. +14155552671")
+      ->required();
+  verify_start->add_option("--channel", verify_options.channel, "sms or voice")
+      ->transform(channel_names)
+      ->capture_default_str();
+  verify_start->add_option("--locale", verify_options.locale,
+                           "the message's language: en (default), de, es or fr");
+  verify_start->add_flag("--json", verify_options.json, "print the whole response as JSON");
+  CLI::App* verify_check = verification->add_subcommand(
+      "check",
+      "check a code and print approved, pending (with the checks left), expired, max_attempts or "
+      "not_found; exit 0 only for approved, 1 otherwise, 2 on a usage error");
+  verify_check->add_option("--id", verify_options.id, "the verification id `verify start` printed");
+  verify_check->add_option("--to", verify_options.to,
+                           "instead of --id: the recipient of your pending verification");
+  verify_check->add_option("--code", verify_options.code, "the code the person received")
+      ->required();
+  verify_check->add_flag("--json", verify_options.json, "print the whole response as JSON");
+  CLI::App* verify_cancel = verification->add_subcommand(
+      "cancel", "end a pending verification: its code no longer checks");
+  verify_cancel->add_option("--id", verify_options.id, "the verification id `verify start` printed")
+      ->required();
+  verify_cancel->add_flag("--json", verify_options.json, "print the whole response as JSON");
+
   CLI::App* twilio = app.add_subcommand(
       "twilio", "compute or check a Twilio webhook's X-Twilio-Signature, as ingress does");
   twilio->require_subcommand(1);
@@ -757,14 +874,16 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
     command.add_option("--body-file", webhook_options.body_file,
                        "a JSON webhook's raw body; --url must carry its bodySHA256");
   };
-  CLI::App* sign = twilio->add_subcommand("sign", "print the X-Twilio-Signature of a request");
-  add_request_options(*sign);
-  CLI::App* verify = twilio->add_subcommand(
+  CLI::App* twilio_sign =
+      twilio->add_subcommand("sign", "print the X-Twilio-Signature of a request");
+  add_request_options(*twilio_sign);
+  CLI::App* twilio_verify = twilio->add_subcommand(
       "verify",
       "exit 0 if the signature is valid for the request (any URL port variant), else exit 1 and "
       "explain what was signed");
-  add_request_options(*verify);
-  verify->add_option("--signature", webhook_options.signature, "the X-Twilio-Signature received")
+  add_request_options(*twilio_verify);
+  twilio_verify
+      ->add_option("--signature", webhook_options.signature, "the X-Twilio-Signature received")
       ->required();
 
   try {
@@ -773,8 +892,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
     return app.exit(error, deps.out, deps.err) == 0 ? kExitOk : kExitUsage;
   }
 
-  if (sign->parsed()) return RunTwilioSign(webhook_options, deps);
-  if (verify->parsed()) return RunTwilioVerify(webhook_options, deps);
+  if (twilio_sign->parsed()) return RunTwilioSign(webhook_options, deps);
+  if (twilio_verify->parsed()) return RunTwilioVerify(webhook_options, deps);
 
   absl::StatusOr<absl::Duration> timeout = ParseTimeout(global.timeout);
   if (!timeout.ok()) return Usage(deps.err, timeout.status());
@@ -785,15 +904,23 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   absl::StatusOr<grpcutil::ChannelSecurity> ingress_security =
       grpcutil::ResolveChannelSecurity(global.tls, global.ingress, deps.read_file);
   if (!ingress_security.ok()) return Usage(deps.err, ingress_security.status());
+  const Endpoint ingress{.address = global.ingress, .security = *ingress_security};
+  const Link ingress_link{.name = absl::StrCat("ingress gRPC at ", ingress.address),
+                          .security = ingress.security};
+  // Verification is served by ingress alone: its commands neither need nor resolve audit.
+  if (verification->parsed()) {
+    VerificationClient verifier(deps.make_verification(ingress), global.api_key, ingress_link);
+    if (verify_start->parsed()) return RunVerifyStart(verify_options, *timeout, verifier, deps);
+    if (verify_check->parsed()) return RunVerifyCheck(verify_options, *timeout, verifier, deps);
+    return RunVerifyCancel(verify_options, *timeout, verifier, deps);
+  }
   absl::StatusOr<grpcutil::ChannelSecurity> audit_security =
       grpcutil::ResolveChannelSecurity(global.tls, global.audit, deps.read_file);
   if (!audit_security.ok()) return Usage(deps.err, audit_security.status());
-  const Endpoint ingress{.address = global.ingress, .security = *ingress_security};
   const Endpoint audit{.address = global.audit, .security = *audit_security};
   AlertClient client(deps.make_intake(ingress), deps.make_query(audit), global.api_key,
                      dlq->parsed() ? deps.make_dead_letters(audit) : nullptr,
-                     {.ingress = {.name = absl::StrCat("ingress gRPC at ", ingress.address),
-                                  .security = ingress.security},
+                     {.ingress = ingress_link,
                       .audit = {.name = absl::StrCat("audit gRPC at ", audit.address),
                                 .security = audit.security}});
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);

@@ -1,8 +1,10 @@
 // klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`,
-// `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `twilio sign` or `twilio verify`,
-// and writes to the given streams. Everything that touches the world (channels, environment,
-// files, randomness, time) comes in through CliDependencies so the whole command runs in unit
-// tests.
+// `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `verify start|check|cancel`,
+// `twilio sign` or `twilio verify`, and writes to the given streams. `verify check` exits 0 only
+// when the code is approved and 1 for every other answer (pending, expired, max_attempts,
+// not_found), so scripts can gate on it. Everything that touches the world (channels,
+// environment, files, randomness, time) comes in through CliDependencies so the whole command
+// runs in unit tests.
 #pragma once
 
 #include <functional>
@@ -17,11 +19,13 @@
 #include "common/ids/id_generator.h"
 #include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/verify/v1/verify.grpc.pb.h"
 
 namespace klaxon::ctl {
 
 inline constexpr int kExitOk = 0;
-// An RPC failed, the awaited status was not reached, or a webhook signature is invalid.
+// An RPC failed, the awaited status was not reached, a verification code was not approved, or a
+// webhook signature is invalid.
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
@@ -40,6 +44,9 @@ struct CliDependencies {
   // Audit's DeadLetters service, for `dlq`; unset in tests that run no dlq command.
   std::function<std::unique_ptr<alerts::v1::DeadLetters::StubInterface>(const Endpoint&)>
       make_dead_letters;
+  // Ingress's Verification service, for `verify`; unset in tests that run no verify command.
+  std::function<std::unique_ptr<verify::v1::Verification::StubInterface>(const Endpoint&)>
+      make_verification;
   // Returns the variable's value, or nullopt when it is unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
   // Fresh idempotency keys for `send` when the caller gives none.

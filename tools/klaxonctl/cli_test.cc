@@ -38,12 +38,15 @@ class CliTest : public ::testing::Test {
     auto intake = std::make_unique<MockIntakeStub>();
     auto query = std::make_unique<MockQueryStub>();
     auto dead_letters = std::make_unique<MockDeadLettersStub>();
+    auto verification = std::make_unique<MockVerificationStub>();
     intake_ = intake.get();
     query_ = query.get();
     dead_letters_ = dead_letters.get();
+    verification_ = verification.get();
     intake_owned_ = std::move(intake);
     query_owned_ = std::move(query);
     dead_letters_owned_ = std::move(dead_letters);
+    verification_owned_ = std::move(verification);
   }
 
   int Run(std::vector<std::string> args) {
@@ -67,6 +70,11 @@ class CliTest : public ::testing::Test {
             [this](const Endpoint& endpoint) {
               dead_letters_address_ = endpoint.address;
               return std::move(dead_letters_owned_);
+            },
+        .make_verification =
+            [this](const Endpoint& endpoint) {
+              verification_address_ = endpoint.address;
+              return std::move(verification_owned_);
             },
         .get_env = [this](const std::string& name) -> std::optional<std::string> {
           const auto found = env_.find(name);
@@ -111,9 +119,12 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<MockQueryStub> query_owned_;
   MockDeadLettersStub* dead_letters_ = nullptr;
   std::unique_ptr<MockDeadLettersStub> dead_letters_owned_;
+  MockVerificationStub* verification_ = nullptr;
+  std::unique_ptr<MockVerificationStub> verification_owned_;
   std::string ingress_address_;
   std::string audit_address_;
   std::string dead_letters_address_;
+  std::string verification_address_;
   grpcutil::ChannelSecurity ingress_security_;
   grpcutil::ChannelSecurity audit_security_;
   alerts::v1::SendAlertRequest sent_;
@@ -790,6 +801,265 @@ TEST_F(CliTest, DlqBulkReplaySendsTheFilterFollowsEveryPageAndReportsFailures) {
 TEST_F(CliTest, DlqReplayNeedsAnIdOrAFilterButNotBoth) {
   EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay"}), kExitUsage);
   EXPECT_EQ(Run({"--api-key", "k1", "dlq", "replay", "a1", "--cause", "deadline"}), kExitUsage);
+}
+
+// A StartVerification answer for a fresh verification, expiring ten minutes from the fake now.
+auto ReturnStarted(verify::v1::StartVerificationRequest* asked = nullptr,
+                   std::string* authorization = nullptr) {
+  return [asked, authorization](grpc::ClientContext* context,
+                                const verify::v1::StartVerificationRequest& request,
+                                verify::v1::StartVerificationResponse* response) {
+    if (asked != nullptr) *asked = request;
+    if (authorization != nullptr) *authorization = AuthorizationOf(context);
+    response->set_verification_id("v1");
+    response->mutable_expires_at()->set_seconds(1'700'000'600);
+    response->set_alert_id("a1");
+    return grpc::Status::OK;
+  };
+}
+
+TEST_F(CliTest, VerifyStartSendsTheGivenFieldsWithTheApiKeyToIngressOnly) {
+  verify::v1::StartVerificationRequest asked;
+  std::string authorization;
+  EXPECT_CALL(*verification_, StartVerification).WillOnce(ReturnStarted(&asked, &authorization));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671", "--channel", "voice",
+                 "--locale", "de"}),
+            kExitOk);
+  EXPECT_EQ(asked.recipient(), "+14155552671");
+  EXPECT_EQ(asked.channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(asked.locale(), "de");
+  EXPECT_EQ(authorization, "Bearer k1");
+  EXPECT_EQ(verification_address_, "127.0.0.1:50051");
+  EXPECT_THAT(audit_address_, IsEmpty());
+}
+
+TEST_F(CliTest, VerifyStartDefaultsToSmsAndLeavesTheLocaleToIngress) {
+  verify::v1::StartVerificationRequest asked;
+  EXPECT_CALL(*verification_, StartVerification).WillOnce(ReturnStarted(&asked));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671"}), kExitOk);
+  EXPECT_EQ(asked.channel(), types::v1::CHANNEL_SMS);
+  EXPECT_THAT(asked.locale(), IsEmpty());
+}
+
+TEST_F(CliTest, VerifyStartPrintsIdExpiryResentAndAlertId) {
+  EXPECT_CALL(*verification_, StartVerification).WillOnce(ReturnStarted());
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "verification id v1\n"
+            "expires         2023-11-14T22:23:20.000Z\n"
+            "resent          no\n"
+            "alert id        a1\n");
+  EXPECT_THAT(err_.str(), IsEmpty());
+}
+
+TEST_F(CliTest, VerifyStartSaysWhenThePendingCodeWasResent) {
+  EXPECT_CALL(*verification_, StartVerification)
+      .WillOnce([](grpc::ClientContext*, const verify::v1::StartVerificationRequest&,
+                   verify::v1::StartVerificationResponse* response) {
+        response->set_verification_id("v1");
+        response->set_resent(true);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("resent          yes"));
+}
+
+TEST_F(CliTest, VerifyStartDeadlineFollowsTimeout) {
+  std::chrono::system_clock::time_point deadline;
+  EXPECT_CALL(*verification_, StartVerification)
+      .WillOnce([&deadline](grpc::ClientContext* context,
+                            const verify::v1::StartVerificationRequest&,
+                            verify::v1::StartVerificationResponse*) {
+        deadline = context->deadline();
+        return grpc::Status::OK;
+      });
+  const absl::Time start = clock_.Now();
+  EXPECT_EQ(Run({"--api-key", "k1", "--timeout", "3", "verify", "start", "--to", "+1"}), kExitOk);
+  EXPECT_EQ(deadline, absl::ToChronoTime(start + absl::Seconds(3)));
+}
+
+TEST_F(CliTest, VerifyStartThatMayHaveSentSaysStartingAgainSendsTheSameCode) {
+  EXPECT_CALL(*verification_, StartVerification)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused")));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671"}), kExitFailure);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("StartVerification failed: UNAVAILABLE: cannot reach ingress "
+                                    "gRPC at 127.0.0.1:50051 (plaintext): connection refused"));
+  EXPECT_THAT(err_.str(), HasSubstr("starting again sends the same code"));
+}
+
+TEST_F(CliTest, VerifyStartRefusalHasNoRetryHint) {
+  EXPECT_CALL(*verification_, StartVerification)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                    "recipient: country +44 may not be verified")));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+447700900123"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("StartVerification failed: PERMISSION_DENIED: recipient"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("again")));
+}
+
+TEST_F(CliTest, VerifyStartWithUnknownChannelIsAUsageError) {
+  EXPECT_CALL(*verification_, StartVerification).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+1", "--channel", "fax"}),
+            kExitUsage);
+}
+
+// A CheckVerification answer with `status` and `checks_left`, remembering the request.
+auto ReturnChecked(verify::v1::VerificationStatus status, int32_t checks_left,
+                   verify::v1::CheckVerificationRequest* asked = nullptr) {
+  return [status, checks_left, asked](grpc::ClientContext*,
+                                      const verify::v1::CheckVerificationRequest& request,
+                                      verify::v1::CheckVerificationResponse* response) {
+    if (asked != nullptr) *asked = request;
+    response->set_status(status);
+    response->set_checks_left(checks_left);
+    if (status != verify::v1::VERIFICATION_STATUS_NOT_FOUND) response->set_verification_id("v1");
+    return grpc::Status::OK;
+  };
+}
+
+TEST_F(CliTest, VerifyCheckByIdSendsTheIdAndCode) {
+  verify::v1::CheckVerificationRequest asked;
+  EXPECT_CALL(*verification_, CheckVerification)
+      .WillOnce(ReturnChecked(verify::v1::VERIFICATION_STATUS_APPROVED, 0, &asked));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1", "--code", "123456"}), kExitOk);
+  EXPECT_EQ(asked.verification_id(), "v1");
+  EXPECT_THAT(asked.recipient(), IsEmpty());
+  EXPECT_EQ(asked.code(), "123456");
+  EXPECT_EQ(verification_address_, "127.0.0.1:50051");
+}
+
+TEST_F(CliTest, VerifyCheckByRecipientSendsTheRecipientAndCode) {
+  verify::v1::CheckVerificationRequest asked;
+  EXPECT_CALL(*verification_, CheckVerification)
+      .WillOnce(ReturnChecked(verify::v1::VERIFICATION_STATUS_APPROVED, 0, &asked));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--to", "+14155552671", "--code", "123456"}),
+            kExitOk);
+  EXPECT_THAT(asked.verification_id(), IsEmpty());
+  EXPECT_EQ(asked.recipient(), "+14155552671");
+  EXPECT_EQ(asked.code(), "123456");
+}
+
+struct CheckCase {
+  std::string name;
+  verify::v1::VerificationStatus status;
+  int32_t checks_left;
+  std::string printed;
+  int exit_code;
+};
+
+class VerifyCheckStatusTest : public CliTest, public ::testing::WithParamInterface<CheckCase> {};
+
+TEST_P(VerifyCheckStatusTest, PrintsTheStatusAndExitsZeroOnlyWhenApproved) {
+  EXPECT_CALL(*verification_, CheckVerification)
+      .WillOnce(ReturnChecked(GetParam().status, GetParam().checks_left));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1", "--code", "123456"}),
+            GetParam().exit_code);
+  EXPECT_EQ(out_.str(), GetParam().printed);
+  EXPECT_THAT(err_.str(), IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStatus, VerifyCheckStatusTest,
+    ::testing::Values(
+        CheckCase{"Approved", verify::v1::VERIFICATION_STATUS_APPROVED, 0, "approved\n", kExitOk},
+        CheckCase{"Pending", verify::v1::VERIFICATION_STATUS_PENDING, 2,
+                  "pending (2 checks left)\n", kExitFailure},
+        CheckCase{"PendingWithOneCheckLeft", verify::v1::VERIFICATION_STATUS_PENDING, 1,
+                  "pending (1 check left)\n", kExitFailure},
+        CheckCase{"Expired", verify::v1::VERIFICATION_STATUS_EXPIRED, 0, "expired\n", kExitFailure},
+        CheckCase{"MaxAttempts", verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS, 0, "max_attempts\n",
+                  kExitFailure},
+        CheckCase{"NotFound", verify::v1::VERIFICATION_STATUS_NOT_FOUND, 0, "not_found\n",
+                  kExitFailure},
+        // A status this klaxonctl does not know yet is not an approval.
+        CheckCase{"Unspecified", verify::v1::VERIFICATION_STATUS_UNSPECIFIED, 0, "unspecified\n",
+                  kExitFailure}),
+    [](const ::testing::TestParamInfo<CheckCase>& test) { return test.param.name; });
+
+TEST_F(CliTest, VerifyCheckJsonKeepsTheExitCodeOfTheStatus) {
+  EXPECT_CALL(*verification_, CheckVerification)
+      .WillOnce(ReturnChecked(verify::v1::VERIFICATION_STATUS_PENDING, 2));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1", "--code", "123456", "--json"}),
+            kExitFailure);
+  EXPECT_THAT(out_.str(), HasSubstr("\"status\":\"VERIFICATION_STATUS_PENDING\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"checks_left\":2"));
+}
+
+TEST_F(CliTest, VerifyCheckWithoutCodeIsAUsageErrorNamingIt) {
+  EXPECT_CALL(*verification_, CheckVerification).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--code"));
+}
+
+TEST_F(CliTest, VerifyCheckWithIdAndRecipientIsAUsageError) {
+  EXPECT_CALL(*verification_, CheckVerification).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1", "--to", "+14155552671",
+                 "--code", "123456"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("exactly one of --id and --to"));
+}
+
+TEST_F(CliTest, VerifyCheckWithNeitherIdNorRecipientIsAUsageError) {
+  EXPECT_CALL(*verification_, CheckVerification).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--code", "123456"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("exactly one of --id and --to"));
+}
+
+TEST_F(CliTest, VerifyCheckLostAnswerSaysARetriedApprovalAnswersNotFound) {
+  EXPECT_CALL(*verification_, CheckVerification)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded")));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "check", "--id", "v1", "--code", "123456"}),
+            kExitFailure);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("CheckVerification failed: DEADLINE_EXCEEDED"));
+  EXPECT_THAT(err_.str(), HasSubstr("checking again answers not_found"));
+}
+
+TEST_F(CliTest, VerifyCheckHelpDocumentsTheExitCodes) {
+  EXPECT_EQ(Run({"verify", "check", "--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("exit 0 only for approved, 1 otherwise"));
+}
+
+TEST_F(CliTest, VerifyCancelSendsTheIdAndSaysCancelled) {
+  verify::v1::CancelVerificationRequest asked;
+  std::string authorization;
+  EXPECT_CALL(*verification_, CancelVerification)
+      .WillOnce([&](grpc::ClientContext* context,
+                    const verify::v1::CancelVerificationRequest& request,
+                    verify::v1::CancelVerificationResponse*) {
+        asked = request;
+        authorization = AuthorizationOf(context);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "cancel", "--id", "v1"}), kExitOk);
+  EXPECT_EQ(asked.verification_id(), "v1");
+  EXPECT_EQ(authorization, "Bearer k1");
+  EXPECT_EQ(out_.str(), "cancelled\n");
+}
+
+TEST_F(CliTest, VerifyCancelOfAnEndedVerificationSaysSo) {
+  EXPECT_CALL(*verification_, CancelVerification)
+      .WillOnce([](grpc::ClientContext*, const verify::v1::CancelVerificationRequest&,
+                   verify::v1::CancelVerificationResponse* response) {
+        response->set_already_ended(true);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "cancel", "--id", "v1"}), kExitOk);
+  EXPECT_EQ(out_.str(), "already ended\n");
+}
+
+TEST_F(CliTest, VerifyCancelOfAnUnknownVerificationExitsOne) {
+  EXPECT_CALL(*verification_, CancelVerification)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND, "no verification v9")));
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "cancel", "--id", "v9"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("CancelVerification failed: NOT_FOUND: no verification v9"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("again")));
+}
+
+TEST_F(CliTest, VerifyCancelWithoutIdIsAUsageError) {
+  EXPECT_CALL(*verification_, CancelVerification).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "verify", "cancel"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--id"));
 }
 
 }  // namespace

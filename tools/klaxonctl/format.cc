@@ -37,6 +37,15 @@ constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannelNames = {
     {types::v1::CHANNEL_VOICE, "voice"},
 }};
 
+constexpr std::array<std::pair<verify::v1::VerificationStatus, absl::string_view>, 5>
+    kVerificationStatusNames = {{
+        {verify::v1::VERIFICATION_STATUS_APPROVED, "approved"},
+        {verify::v1::VERIFICATION_STATUS_PENDING, "pending"},
+        {verify::v1::VERIFICATION_STATUS_EXPIRED, "expired"},
+        {verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS, "max_attempts"},
+        {verify::v1::VERIFICATION_STATUS_NOT_FOUND, "not_found"},
+    }};
+
 std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp) {
@@ -226,6 +235,33 @@ std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {
   line("replayed at", FormatTimestamp(record.replayed_at()));
   if (!record.replayed_by().empty()) line("replayed by", record.replayed_by());
   return out;
+}
+
+absl::string_view VerificationStatusName(verify::v1::VerificationStatus status) {
+  for (const auto& [value, name] : kVerificationStatusNames) {
+    if (value == status) return name;
+  }
+  return "unspecified";
+}
+
+std::string FormatVerificationStart(const verify::v1::StartVerificationResponse& started) {
+  std::string out;
+  const auto line = [&out](absl::string_view label, absl::string_view value) {
+    absl::StrAppendFormat(&out, "%-15s %s\n", label, value);
+  };
+  line("verification id", started.verification_id());
+  line("expires", FormatTimestamp(started.expires_at()));
+  line("resent", started.resent() ? "yes: the same code, sent again" : "no");
+  line("alert id", OrDash(started.alert_id()));
+  return out;
+}
+
+std::string FormatVerificationCheck(const verify::v1::CheckVerificationResponse& checked) {
+  if (checked.status() != verify::v1::VERIFICATION_STATUS_PENDING) {
+    return absl::StrCat(VerificationStatusName(checked.status()), "\n");
+  }
+  return absl::StrCat("pending (", checked.checks_left(),
+                      checked.checks_left() == 1 ? " check" : " checks", " left)\n");
 }
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {

@@ -1,5 +1,6 @@
-// How klaxonctl names statuses and channels and renders an alert for a person or as JSON. The
-// recipient is shown only as country code and last four digits, the most the API returns.
+// How klaxonctl names statuses and channels and renders an alert or a verification for a person
+// or as JSON. An alert's recipient is shown only as country code and last four digits, the most
+// the API returns.
 #pragma once
 
 #include <string>
@@ -10,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "klaxon/types/v1/types.pb.h"
+#include "klaxon/verify/v1/verify.pb.h"
 
 namespace klaxon::ctl {
 
@@ -52,6 +54,14 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record);
 // A multi-line, aligned description for `dlq show`, with the recipient and text when audit
 // returned them (masked recipient and "-" once they were shredded).
 std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record);
+
+// "approved", "pending", "expired", "max_attempts" or "not_found"; "unspecified" for anything else.
+absl::string_view VerificationStatusName(verify::v1::VerificationStatus status);
+// What `verify start` began or resent: the verification's id, its expiry, whether the code was
+// sent again, and the alert carrying it; aligned lines.
+std::string FormatVerificationStart(const verify::v1::StartVerificationResponse& started);
+// One line for `verify check`: the status, and while pending how many checks are left.
+std::string FormatVerificationCheck(const verify::v1::CheckVerificationResponse& checked);
 
 // One line of proto3 JSON with the schema's field names and every field present.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);

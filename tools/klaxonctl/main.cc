@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
           [](const klaxon::ctl::Endpoint& endpoint) {
             return klaxon::alerts::v1::DeadLetters::NewStub(MakeChannel(endpoint));
           },
+      .make_verification =
+          [](const klaxon::ctl::Endpoint& endpoint) {
+            return klaxon::verify::v1::Verification::NewStub(MakeChannel(endpoint));
+          },
       .get_env = [](const std::string& name) -> std::optional<std::string> {
         const char* value = std::getenv(name.c_str());
         if (value == nullptr) return std::nullopt;

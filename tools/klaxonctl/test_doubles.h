@@ -8,6 +8,7 @@
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/verify/v1/verify.grpc.pb.h"
 
 namespace klaxon::ctl {
 
@@ -181,6 +182,52 @@ class MockDeadLettersStub : public alerts::v1::DeadLetters::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLettersResponse>*,
               PrepareAsyncReplayDeadLettersRaw,
               (grpc::ClientContext*, const alerts::v1::ReplayDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+};
+
+class MockVerificationStub : public verify::v1::Verification::StubInterface {
+ public:
+  MOCK_METHOD(grpc::Status, StartVerification,
+              (grpc::ClientContext*, const verify::v1::StartVerificationRequest&,
+               verify::v1::StartVerificationResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::StartVerificationResponse>*,
+              AsyncStartVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::StartVerificationRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::StartVerificationResponse>*,
+              PrepareAsyncStartVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::StartVerificationRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, CheckVerification,
+              (grpc::ClientContext*, const verify::v1::CheckVerificationRequest&,
+               verify::v1::CheckVerificationResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::CheckVerificationResponse>*,
+              AsyncCheckVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::CheckVerificationRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::CheckVerificationResponse>*,
+              PrepareAsyncCheckVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::CheckVerificationRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::Status, CancelVerification,
+              (grpc::ClientContext*, const verify::v1::CancelVerificationRequest&,
+               verify::v1::CancelVerificationResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::CancelVerificationResponse>*,
+              AsyncCancelVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::CancelVerificationRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<verify::v1::CancelVerificationResponse>*,
+              PrepareAsyncCancelVerificationRaw,
+              (grpc::ClientContext*, const verify::v1::CancelVerificationRequest&,
                grpc::CompletionQueue*),
               (override));
 };
