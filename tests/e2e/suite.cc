@@ -236,6 +236,11 @@ std::unique_ptr<alerts::v1::AlertIntake::Stub> Suite::IntakeStub() const {
   return alerts::v1::AlertIntake::NewStub(grpc::CreateChannel(IngressAddress(), grpc_credentials_));
 }
 
+std::unique_ptr<verify::v1::Verification::Stub> Suite::VerificationStub() const {
+  return verify::v1::Verification::NewStub(
+      grpc::CreateChannel(IngressAddress(), grpc_credentials_));
+}
+
 std::unique_ptr<alerts::v1::AlertQuery::Stub> Suite::QueryStub() const {
   return alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(AuditAddress(), grpc_credentials_));
 }

@@ -13,6 +13,7 @@
 
 #include "grpcpp/security/credentials.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/verify/v1/verify.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/process.h"
 
@@ -69,6 +70,8 @@ class Suite {
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
   std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
+  // Phone verification, served by ingress.
+  std::unique_ptr<verify::v1::Verification::Stub> VerificationStub() const;
   // A client context carrying an API key of the suite (the first caller's unless told) and a
   // deadline.
   static std::unique_ptr<grpc::ClientContext> CallContext(

@@ -1,0 +1,195 @@
+// Phone verification end to end (docs/adr/0022): StartVerification at ingress → the code's alert
+// through Kafka and sms-worker (or voice-worker) to the sandbox, where the test reads the code as
+// a person reads their phone → CheckVerification. One suite for every test, with codes valid for
+// kCodeValidity so the expiry test need not wait ten minutes. Needs KLAXON_TEST_KAFKA_BROKERS,
+// KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/e2e/suite.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using verify::v1::CheckVerificationRequest;
+using verify::v1::CheckVerificationResponse;
+using verify::v1::StartVerificationRequest;
+using verify::v1::StartVerificationResponse;
+
+constexpr absl::Duration kCodeValidity = absl::Seconds(20);
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    suite_ = std::make_unique<Suite>();
+    ASSERT_NO_FATAL_FAILURE(suite_->Start(
+        {.env = {{"KLAXON_VERIFY_CODE_TTL", absl::FormatDuration(kCodeValidity)},
+                 {"KLAXON_VERIFY_REGIONS", "*=US+CA"}}}));
+  }
+  static void TearDownTestSuite() { suite_.reset(); }
+
+  static grpc::Status Start(const std::string& recipient, types::v1::Channel channel,
+                            StartVerificationResponse& started) {
+    StartVerificationRequest request;
+    request.set_recipient(recipient);
+    request.set_channel(channel);
+    return suite_->VerificationStub()->StartVerification(Suite::CallContext().get(), request,
+                                                         &started);
+  }
+
+  static StartVerificationResponse StartOk(const std::string& recipient,
+                                           types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+    StartVerificationResponse started;
+    const grpc::Status rpc = Start(recipient, channel, started);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
+    return started;
+  }
+
+  static CheckVerificationResponse Check(const std::string& verification_id,
+                                         const std::string& code) {
+    CheckVerificationRequest request;
+    request.set_verification_id(verification_id);
+    request.set_code(code);
+    CheckVerificationResponse checked;
+    const grpc::Status rpc =
+        suite_->VerificationStub()->CheckVerification(Suite::CallContext().get(), request, &checked);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
+    return checked;
+  }
+
+  // The ledger's entries to `to` of `kind` ("message" or "call"), in the order received.
+  static std::vector<nlohmann::json> LedgerTo(const std::string& to, const std::string& kind) {
+    std::vector<nlohmann::json> entries;
+    for (const nlohmann::json& entry : suite_->Ledger()) {
+      if (entry.value("to", "") == to && entry.value("kind", "") == kind) entries.push_back(entry);
+    }
+    return entries;
+  }
+
+  // Waits until the sandbox holds `count` entries to `to` of `kind`; returns them.
+  static std::vector<nlohmann::json> WaitForLedger(const std::string& to, const std::string& kind,
+                                                   size_t count = 1) {
+    const absl::Time deadline = absl::Now() + kWait;
+    std::vector<nlohmann::json> entries = LedgerTo(to, kind);
+    while (entries.size() < count && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+      entries = LedgerTo(to, kind);
+    }
+    EXPECT_GE(entries.size(), count) << "the sandbox never got the code's " << kind;
+    return entries;
+  }
+
+  // The code as the person reads it from their phone: the SMS's digits.
+  static std::string CodeInSms(const nlohmann::json& message) {
+    std::smatch found;
+    const std::string body = message.value("body", "");
+    EXPECT_TRUE(std::regex_search(body, found, std::regex("code is ([0-9]{6})"))) << body;
+    return found.size() > 1 ? found[1].str() : "";
+  }
+
+  static std::unique_ptr<Suite> suite_;
+};
+
+std::unique_ptr<Suite> VerificationE2eKafkaRedisPostgresTest::suite_;
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, TheCodeReadFromThePhoneApprovesOnce) {
+  const StartVerificationResponse started = StartOk("+14155550181");
+  ASSERT_FALSE(started.verification_id().empty());
+  EXPECT_FALSE(started.resent());
+  const std::vector<nlohmann::json> messages = WaitForLedger("+14155550181", "message");
+  ASSERT_EQ(messages.size(), 1u);
+  const std::string code = CodeInSms(messages[0]);
+
+  const CheckVerificationResponse approved = Check(started.verification_id(), code);
+  EXPECT_EQ(approved.status(), verify::v1::VERIFICATION_STATUS_APPROVED);
+  EXPECT_EQ(Check(started.verification_id(), code).status(),
+            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+
+  // The code's alert is an alert like any other: audit follows it to DELIVERED.
+  const alerts::v1::Alert alert = WaitForStatus(*suite_->QueryStub(), started.alert_id(),
+                                                types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, FiveWrongCodesAndThenTheRightOneFails) {
+  const StartVerificationResponse started = StartOk("+14155550182");
+  const std::string code = CodeInSms(WaitForLedger("+14155550182", "message").at(0));
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  for (int i = 1; i <= 4; ++i) {
+    const CheckVerificationResponse checked = Check(started.verification_id(), wrong);
+    EXPECT_EQ(checked.status(), verify::v1::VERIFICATION_STATUS_PENDING);
+    EXPECT_EQ(checked.checks_left(), 5 - i);
+  }
+  EXPECT_EQ(Check(started.verification_id(), wrong).status(),
+            verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS);
+  EXPECT_EQ(Check(started.verification_id(), code).status(),
+            verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS);
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, ACodeExpires) {
+  const StartVerificationResponse started = StartOk("+14155550183");
+  const std::string code = CodeInSms(WaitForLedger("+14155550183", "message").at(0));
+  absl::SleepFor(kCodeValidity + absl::Seconds(1));
+  EXPECT_EQ(Check(started.verification_id(), code).status(),
+            verify::v1::VERIFICATION_STATUS_EXPIRED);
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, ACallSpeaksTheDigitsOfTheCodeTwice) {
+  const StartVerificationResponse started = StartOk("+14155550184", types::v1::CHANNEL_VOICE);
+  const std::vector<nlohmann::json> calls = WaitForLedger("+14155550184", "call");
+  ASSERT_EQ(calls.size(), 1u);
+  const std::string twiml = calls[0].value("twiml", "");
+  std::smatch spoken;
+  ASSERT_TRUE(std::regex_search(
+      twiml, spoken, std::regex("code is: (([0-9]\\. ){5}[0-9]\\.) Once again, your code is: \\1")))
+      << twiml;
+  const std::string digits = std::regex_replace(spoken[1].str(), std::regex("[^0-9]"), "");
+  EXPECT_EQ(Check(started.verification_id(), digits).status(),
+            verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, TheSixthStartInAnHourIsRefusedAndResendsKeepOneCode) {
+  const std::string recipient = "+14155550185";
+  const StartVerificationResponse first = StartOk(recipient);
+  for (int i = 2; i <= 5; ++i) {
+    const StartVerificationResponse again = StartOk(recipient);
+    EXPECT_TRUE(again.resent());
+    EXPECT_EQ(again.verification_id(), first.verification_id());
+  }
+  StartVerificationResponse sixth;
+  const grpc::Status refused = Start(recipient, types::v1::CHANNEL_SMS, sixth);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("5 verifications per hour"));
+  EXPECT_THAT(refused.error_message(), ::testing::Not(HasSubstr("4155550185")));
+
+  const std::vector<nlohmann::json> messages = WaitForLedger(recipient, "message", 5);
+  ASSERT_EQ(messages.size(), 5u);
+  for (const nlohmann::json& message : messages) {
+    EXPECT_EQ(CodeInSms(message), CodeInSms(messages[0]));
+  }
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, ADisallowedCountryIsRefusedWithoutCallingTwilio) {
+  StartVerificationResponse started;
+  const grpc::Status refused = Start("+442071838750", types::v1::CHANNEL_SMS, started);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("GB"));
+  // Given time to arrive, nothing reached the sandbox, accepted or refused.
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE(LedgerTo("+442071838750", "message").empty());
+  for (const nlohmann::json& entry : suite_->Rejected()) {
+    EXPECT_NE(entry.value("to", ""), "+442071838750");
+  }
+}
+
+}  // namespace
+}  // namespace klaxon::e2e
