@@ -149,10 +149,13 @@ int Run() {
   verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
   verification::VerificationTelemetry verification_telemetry((*runtime)->registry());
   settings.verification.digest_key = settings.common.pii_hmac_key;
+  settings.verification.events_topic = settings.common.Topic(kafka::kDeliveryEvents);
+  settings.verification.note_executor = &intake_threads;
   verification::Verifier verifier(std::move(settings.verification),
                                   {.store = verifications,
                                    .limiter = verification_starts,
                                    .alerts = intake,
+                                   .publisher = **publisher,
                                    .codes = codes,
                                    .transit = transit,
                                    .ids = alert_ids,

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
@@ -96,6 +97,30 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
     return found.size() > 1 ? found[1].str() : "";
   }
 
+  // Polls the alert's audit trail until it records a check; returns the last trail read.
+  static alerts::v1::AuditTrail WaitForCheckInTrail(const std::string& alert_id) {
+    alerts::v1::GetAuditTrailRequest request;
+    request.set_alert_id(alert_id);
+    alerts::v1::AuditTrail trail;
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      const grpc::Status rpc =
+          suite_->QueryStub()->GetAuditTrail(Suite::CallContext().get(), request, &trail);
+      if (rpc.ok()) {
+        for (const alerts::v1::AuditEvent& event : trail.events()) {
+          if (event.kind() == "verification_checked" &&
+              absl::StrContains(event.reason(), "approved")) {
+            return trail;
+          }
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ADD_FAILURE() << "the trail of " << alert_id << " never recorded the approving check: "
+                  << trail.DebugString();
+    return trail;
+  }
+
   static std::unique_ptr<Suite> suite_;
 };
 
@@ -114,10 +139,13 @@ TEST_F(VerificationE2eKafkaRedisPostgresTest, TheCodeReadFromThePhoneApprovesOnc
   EXPECT_EQ(Check(started.verification_id(), code).status(),
             verify::v1::VERIFICATION_STATUS_NOT_FOUND);
 
-  // The code's alert is an alert like any other: audit follows it to DELIVERED.
+  // The code's alert is an alert like any other: audit follows it to DELIVERED, and its trail
+  // records the check, without the code.
   const alerts::v1::Alert alert = WaitForStatus(*suite_->QueryStub(), started.alert_id(),
                                                 types::v1::ALERT_STATUS_DELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+  const alerts::v1::AuditTrail trail = WaitForCheckInTrail(started.alert_id());
+  EXPECT_THAT(trail.DebugString(), ::testing::Not(HasSubstr(code)));
 }
 
 TEST_F(VerificationE2eKafkaRedisPostgresTest, FiveWrongCodesAndThenTheRightOneFails) {

@@ -82,6 +82,23 @@ std::string ErrorSuffix(int32_t error_code) {
   return suffix;
 }
 
+// "verification <id> checked: approved", "... wrong code, 3 checks left", "... expired", ...
+std::string VerificationCheckReason(const klaxon::events::v1::VerificationChecked& checked) {
+  const std::string prefix = absl::StrCat("verification ", checked.verification_id(), " checked: ");
+  switch (checked.result()) {
+    case klaxon::verify::v1::VERIFICATION_STATUS_APPROVED:
+      return absl::StrCat(prefix, "approved");
+    case klaxon::verify::v1::VERIFICATION_STATUS_PENDING:
+      return absl::StrCat(prefix, "wrong code, ", checked.checks_left(), " checks left");
+    case klaxon::verify::v1::VERIFICATION_STATUS_EXPIRED:
+      return absl::StrCat(prefix, "the code had expired");
+    case klaxon::verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS:
+      return absl::StrCat(prefix, "no checks left");
+    default:
+      return absl::StrCat(prefix, "result ", checked.result());
+  }
+}
+
 // Twilio's message statuses. Every status before delivery means Twilio has the message, which is
 // what SENT says; SENT never lowers a status (its rank is below every final) and never ends one.
 // nullopt for a status word Klaxon does not map.
@@ -315,6 +332,16 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     event.alert_reason = "the caller cancelled the alert; pending sends stop";
     event.event_key = absl::StrCat("cancel:", event.alert_id);
     event.log_kind = "cancel_requested";
+    return event;
+  }
+  if (message.has_verification_checked()) {
+    // A check of the phone verification this alert carried the code of: only the trail hears
+    // of it; the alert and its attempts stay as the delivery left them.
+    const klaxon::events::v1::VerificationChecked& checked = message.verification_checked();
+    event.reason = VerificationCheckReason(checked);
+    event.event_key = absl::StrCat("verification_checked:", event.alert_id, ":",
+                                   absl::ToUnixMicros(event.occurred_at));
+    event.log_kind = "verification_checked";
     return event;
   }
   if (!message.has_outcome()) return Invalid(kType, "outcome is missing");

@@ -42,9 +42,11 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
 //   DEFERRED -> WAITING, "<the limit's reason>; next try at <retry_at>";
 //   FALLBACK_TO_SMS -> the alert unchanged (the SMS attempt follows), the attempt told why;
 //   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
-//                       so it ends nothing: the worker's CANCELLED does).
+//                       so it ends nothing: the worker's CANCELLED does);
+//   verification_checked -> nothing moves; the trail records the check's result (ADR 0022).
 // Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
-// KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested").
+// KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested"),
+// "verification_checked:<alert_id>:<occurred_at in µs>" (log kind "verification_checked").
 // kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
 // unknown outcome kind.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);

@@ -302,6 +302,27 @@ TEST(DecodeDeliveryEventTest, CancelKeyIsTheAlertsOnly) {
   EXPECT_EQ(event->log_kind, "cancel_requested");
 }
 
+TEST(DecodeDeliveryEventTest, AVerificationCheckMovesNothingAndTellsTheTrailItsResult) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  klaxon::events::v1::VerificationChecked& checked = *delivery.mutable_verification_checked();
+  checked.set_verification_id("0190a1b2-0000-7000-8000-000000000001");
+  checked.set_result(klaxon::verify::v1::VERIFICATION_STATUS_PENDING);
+  checked.set_checks_left(3);
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_FALSE(event->alert_status.has_value());
+  EXPECT_EQ(event->log_kind, "verification_checked");
+  EXPECT_EQ(event->reason,
+            "verification 0190a1b2-0000-7000-8000-000000000001 checked: wrong code, 3 checks left");
+  EXPECT_EQ(event->event_key, absl::StrCat("verification_checked:", kAlertId, ":",
+                                           absl::ToUnixMicros(event->occurred_at)));
+
+  checked.set_result(klaxon::verify::v1::VERIFICATION_STATUS_APPROVED);
+  EXPECT_THAT(DecodeDeliveryEvent(delivery.SerializeAsString())->reason, HasSubstr("approved"));
+}
+
 const log::PhoneRedactor& Redactor() {
   static const log::PhoneRedactor redactor =
       log::PhoneRedactor::Create("event-decoder-test-key").value();

@@ -68,6 +68,16 @@ class InMemoryVerificationStore final : public VerificationStore {
     return CountedCheck{.verification = *verification, .counted = counted};
   }
 
+  absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
+                                 std::string_view alert_id) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    Verification* verification = Owned(caller, id);
+    if (verification == nullptr) return false;
+    verification->alert_id = std::string(alert_id);
+    return true;
+  }
+
   absl::StatusOr<bool> Finish(std::string_view caller, std::string_view id,
                               VerificationState to) override {
     if (to == VerificationState::kPending) {

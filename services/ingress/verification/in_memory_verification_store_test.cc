@@ -34,6 +34,16 @@ TEST(InMemoryVerificationStoreTest, StartKeepsTheFreshVerificationAsPending) {
   EXPECT_EQ(store.FindPending("pager", "4f1c0a").value(), "v1");
 }
 
+TEST(InMemoryVerificationStoreTest, NoteAlertIsKeptOnlyForTheCallersOwnVerification) {
+  InMemoryVerificationStore store;
+  ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());
+  EXPECT_EQ(store.NoteAlert("pager", "v1", "alert-1").value(), true);
+  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-1");
+  EXPECT_EQ(store.NoteAlert("billing", "v1", "alert-2").value(), false);
+  EXPECT_EQ(store.NoteAlert("pager", "unknown", "alert-3").value(), false);
+  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-1");
+}
+
 TEST(InMemoryVerificationStoreTest, StartWhilePendingResendsThePendingOne) {
   InMemoryVerificationStore store;
   ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());

@@ -28,6 +28,7 @@ constexpr char kForget[] = "forget";
 constexpr char kChecks[] = "checks";
 constexpr char kSends[] = "sends";
 constexpr char kState[] = "state";
+constexpr char kAlert[] = "alert";
 
 // KEYS[1] the pending key, KEYS[2] the fresh verification's hash. ARGV: now (µs), the hashes' key
 // prefix, the fresh id, forget_at (ms since the epoch), then the fresh hash's fields and values.
@@ -79,6 +80,14 @@ if found[1] ~= ARGV[1] or found[2] ~= 'pending' then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2])
 local pending = ARGV[3] .. found[3]
 if redis.call('GET', pending) == ARGV[4] then redis.call('DEL', pending) end
+return 1
+)lua";
+
+// KEYS[1] the hash. ARGV: caller, alert id. Returns 1 when noted, 0 when the verification is
+// unknown or another caller's (an unknown one is not created again without its expiry).
+constexpr char kNoteAlertScript[] = R"lua(
+if redis.call('HGET', KEYS[1], 'caller') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[2])
 return 1
 )lua";
 
@@ -178,6 +187,7 @@ absl::StatusOr<Verification> Decode(std::string id,
                       .forget_at = absl::FromUnixMicros(*forget),
                       .checks = static_cast<int>(*checks),
                       .sends = static_cast<int>(*sends),
+                      .alert_id = text(kAlert).value_or(""),
                       .state = *state};
 }
 
@@ -263,6 +273,17 @@ absl::StatusOr<std::optional<CountedCheck>> RedisVerificationStore::CountCheck(
   if (!verification.ok()) return verification.status();
   return CountedCheck{.verification = *std::move(verification),
                       .counted = reply->elements[0] == "1"};
+}
+
+absl::StatusOr<bool> RedisVerificationStore::NoteAlert(std::string_view caller,
+                                                       std::string_view id,
+                                                       std::string_view alert_id) {
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"EVAL", kNoteAlertScript, "1", VerificationKey(id), std::string(caller),
+                      std::string(alert_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kInteger) return Malformed("NoteAlert script");
+  return reply->integer == 1;
 }
 
 absl::StatusOr<bool> RedisVerificationStore::Finish(std::string_view caller, std::string_view id,

@@ -6,7 +6,7 @@
 //
 // Keys, each dropped by Redis at the verification's forget_at:
 //   <prefix>verification:<id>  a hash: caller, recipient (blind index), channel, digest, sealed,
-//       created, expires, forget (µs since the epoch), checks, sends, state
+//       created, expires, forget (µs since the epoch), checks, sends, state, and alert once noted
 //   <prefix>verification-pending:<caller>:<recipient index>  the id of the pending one
 // A script reads the hash whose id the pending key holds, a key it cannot declare in advance: all
 // of a prefix's keys must live on one Redis, not spread over a Cluster.
@@ -30,6 +30,8 @@ class RedisVerificationStore final : public VerificationStore {
   absl::StatusOr<std::optional<CountedCheck>> CountCheck(std::string_view caller,
                                                          std::string_view id, int max_checks,
                                                          absl::Time now) override;
+  absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
+                                 std::string_view alert_id) override;
   absl::StatusOr<bool> Finish(std::string_view caller, std::string_view id,
                               VerificationState to) override;
 

@@ -72,6 +72,18 @@ TEST_F(RedisVerificationStoreTest, StartKeepsTheFreshVerificationAsPending) {
   EXPECT_EQ(store->FindPending("pager", "4f1c0a").value(), "v1");
 }
 
+TEST_F(RedisVerificationStoreTest, NoteAlertIsKeptOnlyForTheCallersOwnVerification) {
+  std::unique_ptr<RedisVerificationStore> store = Replica();
+  ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());
+  EXPECT_EQ(store->NoteAlert("pager", "v1", "alert-1").value(), true);
+  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-1");
+  EXPECT_EQ(store->NoteAlert("billing", "v1", "alert-2").value(), false);
+  EXPECT_EQ(store->NoteAlert("pager", "unknown", "alert-3").value(), false);
+  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-1");
+  // Noting never makes a hash for an unknown verification (it would have no expiry).
+  EXPECT_EQ(TimeToLive("verification:unknown"), absl::Milliseconds(-2));
+}
+
 TEST_F(RedisVerificationStoreTest, StartWhilePendingResendsThePendingOne) {
   std::unique_ptr<RedisVerificationStore> store = Replica();
   ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());

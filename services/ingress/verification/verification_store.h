@@ -30,6 +30,9 @@ struct Verification {
   absl::Time forget_at;   // the store drops the verification then
   int checks = 0;         // checks made so far, right or wrong
   int sends = 0;          // how many times its code was sent
+  // The alert that carries its code's latest send, once the intake took it (NoteAlert): audit
+  // files the verification's checks under it. Empty before.
+  std::string alert_id;
   VerificationState state = VerificationState::kPending;
 
   friend bool operator==(const Verification&, const Verification&) = default;
@@ -67,6 +70,11 @@ class VerificationStore {
                                                                  std::string_view id,
                                                                  int max_checks,
                                                                  absl::Time now) = 0;
+
+  // Notes the alert that carries the latest send of the caller's verification `id`. False when
+  // the verification is unknown (forgotten meanwhile) or another caller's.
+  virtual absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
+                                         std::string_view alert_id) = 0;
 
   // Moves a pending verification to `to` (kApproved or kCancelled) and frees its recipient for a
   // new one. False when it was not pending (already approved or cancelled: of two concurrent

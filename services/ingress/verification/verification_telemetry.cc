@@ -59,7 +59,14 @@ VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
                            .Help("From StartVerification to the check that approved it")
                            .Register(registry)
                            .Add({}, prometheus::Histogram::BucketBoundaries{
-                                        5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600})) {}
+                                        5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600})),
+      unrecorded_(prometheus::BuildCounter()
+                      .Name("klaxon_verification_checks_unrecorded_total")
+                      .Help("Checks whose record for audit was not published (Kafka refused it, "
+                            "or the code's alert was never noted): the check stands, its trail "
+                            "entry is missing")
+                      .Register(registry)
+                      .Add({})) {}
 
 void VerificationTelemetry::OnStarted(types::v1::Channel channel, bool resent) {
   sends_.Add({{"channel", ChannelLabel(channel)}, {"start", resent ? "resent" : "new"}})
@@ -77,5 +84,7 @@ void VerificationTelemetry::OnChecked(verify::v1::VerificationStatus status,
     time_to_approve_.Observe(absl::ToDoubleSeconds(*time_to_approve));
   }
 }
+
+void VerificationTelemetry::OnCheckUnrecorded(const absl::Status&) { unrecorded_.Increment(); }
 
 }  // namespace klaxon::ingress::verification

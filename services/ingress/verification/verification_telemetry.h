@@ -21,12 +21,14 @@ class VerificationTelemetry final : public VerificationObserver {
   void OnRefused(StartRefusal refusal) override;
   void OnChecked(verify::v1::VerificationStatus status,
                  std::optional<absl::Duration> time_to_approve) override;
+  void OnCheckUnrecorded(const absl::Status& why) override;
 
  private:
   prometheus::Family<prometheus::Counter>& sends_;
   prometheus::Family<prometheus::Counter>& refusals_;
   prometheus::Family<prometheus::Counter>& checks_;
   prometheus::Histogram& time_to_approve_;
+  prometheus::Counter& unrecorded_;
 };
 
 }  // namespace klaxon::ingress::verification

@@ -183,10 +183,12 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   const alerts::v1::SendAlertRequest& sent = *alert;
   ports_.alerts.Send(
       caller, sent,
-      [this, channel, resent, response = std::move(response), alert = std::move(alert),
+      [this, caller = std::string(caller), channel, resent, response = std::move(response),
+       alert = std::move(alert),
        done = std::move(done)](absl::StatusOr<alerts::v1::SendAlertResponse> answer) mutable {
         if (!answer.ok()) return std::move(done)(answer.status());
         ports_.observer.OnStarted(channel, resent);
+        NoteAlert(std::move(caller), response.verification_id(), answer->alert_id());
         response.set_alert_id(answer->alert_id());
         std::move(done)(std::move(response));
       });
@@ -207,6 +209,13 @@ absl::StatusOr<std::optional<std::string>> Verifier::Resolve(
   return ports_.store.FindPending(caller, RecipientIndex(recipient->e164));
 }
 
+void Verifier::NoteAlert(std::string caller, std::string id, std::string alert_id) {
+  auto note = [&store = ports_.store, caller = std::move(caller), id = std::move(id),
+               alert_id = std::move(alert_id)] { (void)store.NoteAlert(caller, id, alert_id); };
+  if (options_.note_executor == nullptr) return note();
+  (void)options_.note_executor->Submit(std::move(note));
+}
+
 absl::StatusOr<CheckVerificationResponse> Verifier::Answer(
     VerificationStatus status, const Verification* verification,
     std::optional<absl::Duration> time_to_approve) {
@@ -216,8 +225,35 @@ absl::StatusOr<CheckVerificationResponse> Verifier::Answer(
   if (verification != nullptr) {
     response.set_verification_id(verification->id);
     response.set_checks_left(std::max(0, options_.max_checks - verification->checks));
+    Record(response, *verification);
   }
   return response;
+}
+
+void Verifier::Record(const CheckVerificationResponse& answer, const Verification& verification) {
+  if (verification.alert_id.empty()) {
+    return ports_.observer.OnCheckUnrecorded(absl::FailedPreconditionError(absl::StrCat(
+        "verification ", verification.id, " has no alert noted to record its checks under")));
+  }
+  events::v1::DeliveryEvent event;
+  events::v1::EventHeader& header = *event.mutable_header();
+  header.set_alert_id(verification.alert_id);
+  header.set_caller(verification.caller);
+  header.set_channel(verification.channel);
+  header.set_attempt(1);
+  *header.mutable_occurred_at() = prototime::ToProto(ports_.clock.Now());
+  events::v1::VerificationChecked& checked = *event.mutable_verification_checked();
+  checked.set_verification_id(verification.id);
+  checked.set_result(answer.status());
+  checked.set_checks_left(answer.checks_left());
+  // The answer does not wait for the record: the check has happened, in Redis, either way.
+  ports_.publisher.PublishAsync(
+      {.topic = options_.events_topic,
+       .key = verification.alert_id,
+       .value = event.SerializeAsString()},
+      [&observer = ports_.observer](absl::Status published) {
+        if (!published.ok()) observer.OnCheckUnrecorded(published);
+      });
 }
 
 absl::StatusOr<CheckVerificationResponse> Verifier::Check(std::string_view caller,

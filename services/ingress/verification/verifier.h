@@ -3,7 +3,9 @@
 // digest (and sealed, for a resend) in the VerificationStore and sends it as an alert through
 // SendAlert's intake, so the code's message is as durable, as exactly-once and as limited as any
 // alert. CheckVerification counts every check of a pending verification, right or wrong, and
-// compares in constant time; the right code approves once, and never again.
+// compares in constant time; the right code approves once, and never again. Each check of a
+// verification is recorded in its code's alert's audit trail (a VerificationChecked on
+// klaxon.delivery.events), without the code.
 //
 // Thread-safe. Start, Check and Cancel wait on the store, so the service runs them on its
 // intake threads; Start's answer comes when Kafka has the code's message.
@@ -17,8 +19,10 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/concurrency/blocking_executor.h"
 #include "common/ids/id_generator.h"
 #include "common/limits/rate.h"
+#include "common/messaging/message.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "klaxon/verify/v1/verify.pb.h"
@@ -50,6 +54,13 @@ struct VerifierOptions {
   std::string webotp_domain;  // empty: no WebOTP line
   // Keys the code digests and the recipients' blind indexes: KLAXON_PII_HMAC_KEY.
   std::string digest_key;
+  // Where checks are recorded for audit: klaxon.delivery.events with the deployment's prefix.
+  std::string events_topic;
+  // Borrowed; none: the alert carrying a code is noted in the store on the thread that reports
+  // the intake's answer (the in-memory fakes answer before Send returns). Noting waits on the
+  // store, which Kafka's delivery thread must not do, so a service hands it to this pool. A note
+  // the pool refuses is skipped: that verification's checks then go unrecorded in audit.
+  concurrency::BlockingExecutor* note_executor = nullptr;
 };
 
 // Why a start was refused before anything was sent, for metrics.
@@ -64,6 +75,8 @@ class VerificationObserver {
   // `time_to_approve`: from the start to this check, when it approved.
   virtual void OnChecked(verify::v1::VerificationStatus status,
                          std::optional<absl::Duration> time_to_approve) = 0;
+  // A check's record for audit was not published (`why`); the check itself stands.
+  virtual void OnCheckUnrecorded(const absl::Status& why) = 0;
 };
 
 // Everything the verifier talks to; all borrowed, all must outlive it and be thread-safe.
@@ -71,6 +84,7 @@ struct VerifierPorts {
   VerificationStore& store;
   StartLimiter& limiter;
   AlertSubmitter& alerts;
+  messaging::Publisher& publisher;  // the checks' records
   CodeSource& codes;
   transit::TransitCipher& transit;  // seals the code kept for a resend
   ids::IdGenerator& ids;
@@ -111,9 +125,15 @@ class Verifier {
   // The id the request names, or the recipient's pending verification; nullopt when none.
   absl::StatusOr<std::optional<std::string>> Resolve(
       std::string_view caller, const verify::v1::CheckVerificationRequest& request);
+  // The check's answer; a check of a known verification is also recorded for audit.
   absl::StatusOr<verify::v1::CheckVerificationResponse> Answer(
       verify::v1::VerificationStatus status, const Verification* verification,
       std::optional<absl::Duration> time_to_approve = std::nullopt);
+  // Publishes the check's record to the trail of the verification's alert.
+  void Record(const verify::v1::CheckVerificationResponse& answer,
+              const Verification& verification);
+  // Notes `alert_id` as the alert carrying the latest send of verification `id`.
+  void NoteAlert(std::string caller, std::string id, std::string alert_id);
   std::string RecipientIndex(std::string_view e164) const;
   // Takes one start from each limit the start falls under, broadest first; the refusal of the
   // first that is full (a start refused by a narrower limit still counted in the broader ones).

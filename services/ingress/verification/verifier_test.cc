@@ -8,6 +8,7 @@
 
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
+#include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
 #include "services/ingress/verification/in_memory_start_limiter.h"
 #include "services/ingress/verification/in_memory_verification_store.h"
@@ -64,11 +65,13 @@ class CountingObserver final : public VerificationObserver {
     checked.push_back(status);
     if (time.has_value()) approved_after = *time;
   }
+  void OnCheckUnrecorded(const absl::Status& why) override { unrecorded.push_back(why); }
   int starts = 0;
   int resends = 0;
   std::vector<StartRefusal> refusals;
   std::vector<VerificationStatus> checked;
   std::optional<absl::Duration> approved_after;
+  std::vector<absl::Status> unrecorded;
 };
 
 class VerifierTest : public ::testing::Test {
@@ -78,13 +81,15 @@ class VerifierTest : public ::testing::Test {
   static VerifierOptions Options() {
     return {.recipient_starts = {{.count = 3, .window = absl::Hours(1)}},
             .regions = *RegionPermissions::Parse("*=US+CA"),
-            .digest_key = kKey};
+            .digest_key = kKey,
+            .events_topic = "klaxon.delivery.events"};
   }
 
   VerifierPorts Ports() {
     return {.store = store_,
             .limiter = limiter_,
             .alerts = alerts_,
+            .publisher = publisher_,
             .codes = codes_,
             .transit = transit_,
             .ids = ids_,
@@ -120,6 +125,7 @@ class VerifierTest : public ::testing::Test {
   InMemoryVerificationStore store_;
   InMemoryStartLimiter limiter_{clock_};
   RecordingAlerts alerts_;
+  messaging::FakePublisher publisher_;
   ListedCodes codes_;
   crypto::LocalKeyring keyring_ = *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
   transit::TransitCipher transit_{keyring_};
@@ -311,6 +317,53 @@ TEST_F(VerifierTest, CancelEndsAPendingVerification) {
             verify::v1::VERIFICATION_STATUS_NOT_FOUND);
   EXPECT_EQ(verifier_.Cancel("another-caller", cancel).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(VerifierTest, EachCheckIsRecordedInTheTrailOfTheCodesAlertWithoutTheCode) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  Check(started->verification_id(), "000000");
+  Check(started->verification_id(), "482913");
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 2u);
+  std::vector<verify::v1::VerificationStatus> results;
+  for (const messaging::OutboundMessage& message : published) {
+    EXPECT_EQ(message.topic, "klaxon.delivery.events");
+    EXPECT_EQ(message.key, "alert-1");
+    EXPECT_THAT(message.value, AllOf(Not(HasSubstr("482913")), Not(HasSubstr("4155552671"))));
+    events::v1::DeliveryEvent event;
+    ASSERT_TRUE(event.ParseFromString(message.value));
+    EXPECT_EQ(event.header().alert_id(), "alert-1");
+    EXPECT_EQ(event.header().caller(), kCaller);
+    EXPECT_EQ(event.verification_checked().verification_id(), started->verification_id());
+    results.push_back(event.verification_checked().result());
+  }
+  EXPECT_THAT(results, ::testing::ElementsAre(verify::v1::VERIFICATION_STATUS_PENDING,
+                                              verify::v1::VERIFICATION_STATUS_APPROVED));
+  EXPECT_TRUE(observer_.unrecorded.empty());
+}
+
+TEST_F(VerifierTest, ACheckWhoseRecordIsRefusedStandsAndIsCounted) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  publisher_.FailWith(absl::UnavailableError("Kafka is down"));
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+  ASSERT_EQ(observer_.unrecorded.size(), 1u);
+  EXPECT_EQ(observer_.unrecorded[0].code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(VerifierTest, AVerificationWhoseAlertWasNotNotedHasItsChecksCountedUnrecorded) {
+  alerts_.refusal = absl::UnavailableError("Kafka is down");
+  ASSERT_FALSE(Start().ok());
+  alerts_.refusal = absl::OkStatus();
+  // The verification exists (a retry resends its code), but no alert carries it yet.
+  CheckVerificationRequest request;
+  request.set_recipient(kRecipient);
+  request.set_code("000000");
+  ASSERT_EQ(verifier_.Check(kCaller, request)->status(), verify::v1::VERIFICATION_STATUS_PENDING);
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(observer_.unrecorded.size(), 1u);
+  EXPECT_THAT(observer_.unrecorded[0].message(), HasSubstr("no alert noted"));
 }
 
 // Limits low enough to reach: two starts per number range, four per caller.
