@@ -111,6 +111,7 @@ struct VerifyOptions {
   std::string to;               // start; check, instead of --id
   std::string channel = "sms";  // start
   std::string locale;           // start; empty: ingress's default
+  std::string wording;          // start; empty: the locale's words
   std::string id;               // check, instead of --to; cancel
   std::string code;             // check
   bool json = false;
@@ -607,6 +608,7 @@ int RunVerifyStart(const VerifyOptions& options, absl::Duration timeout, Verific
   request.set_recipient(options.to);
   request.set_channel(*channel);
   request.set_locale(options.locale);
+  request.set_template_(options.wording);
   absl::StatusOr<verify::v1::StartVerificationResponse> response =
       client.Start(request, deps.clock.Now() + timeout);
   if (!response.ok()) {
@@ -837,6 +839,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->capture_default_str();
   verify_start->add_option("--locale", verify_options.locale,
                            "the message's language: en (default), de, es or fr");
+  verify_start->add_option("--template", verify_options.wording,
+                           "your own words instead, with {code} once where the code goes");
   verify_start->add_flag("--json", verify_options.json, "print the whole response as JSON");
   CLI::App* verify_check = verification->add_subcommand(
       "check",

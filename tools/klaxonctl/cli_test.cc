@@ -823,11 +823,12 @@ TEST_F(CliTest, VerifyStartSendsTheGivenFieldsWithTheApiKeyToIngressOnly) {
   std::string authorization;
   EXPECT_CALL(*verification_, StartVerification).WillOnce(ReturnStarted(&asked, &authorization));
   EXPECT_EQ(Run({"--api-key", "k1", "verify", "start", "--to", "+14155552671", "--channel", "voice",
-                 "--locale", "de"}),
+                 "--locale", "de", "--template", "Acme: {code}"}),
             kExitOk);
   EXPECT_EQ(asked.recipient(), "+14155552671");
   EXPECT_EQ(asked.channel(), types::v1::CHANNEL_VOICE);
   EXPECT_EQ(asked.locale(), "de");
+  EXPECT_EQ(asked.template_(), "Acme: {code}");
   EXPECT_EQ(authorization, "Bearer k1");
   EXPECT_EQ(verification_address_, "127.0.0.1:50051");
   EXPECT_THAT(audit_address_, IsEmpty());

@@ -1,5 +1,6 @@
 #include "services/ingress/verification/verification_text.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -38,24 +39,59 @@ std::string KnownLocales() {
   });
 }
 
-absl::StatusOr<std::string> CodeMessage(types::v1::Channel channel, std::string_view locale,
-                                        std::string_view code, std::string_view webotp_domain) {
+namespace {
+
+// The locale's words; kInvalidArgument for an unknown locale.
+absl::StatusOr<const Phrases*> PhrasesOf(std::string_view locale) {
   if (locale.empty()) locale = kDefaultLocale;
-  const Phrases* phrases = nullptr;
   for (const Phrases& candidate : kPhrases) {
-    if (candidate.locale == absl::string_view(locale.data(), locale.size())) phrases = &candidate;
+    if (candidate.locale == absl::string_view(locale.data(), locale.size())) return &candidate;
   }
-  if (phrases == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("locale \"", std::string(locale),
-                                                   "\" has no verification text; known: ",
-                                                   KnownLocales()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "locale \"", std::string(locale), "\" has no verification text; known: ", KnownLocales()));
+}
+
+// UTF-8 characters: every byte but the continuation bytes (10xxxxxx) starts one.
+size_t Characters(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+}  // namespace
+
+absl::Status CheckWording(const CodeWording& wording) {
+  if (wording.caller_template.empty()) return PhrasesOf(wording.locale).status();
+  const std::string_view text = wording.caller_template;
+  const size_t first = text.find(kCodePlaceholder);
+  if (first == std::string_view::npos ||
+      text.find(kCodePlaceholder, first + 1) != std::string_view::npos) {
+    return absl::InvalidArgumentError("template: must hold \"{code}\" exactly once");
   }
-  if (channel == types::v1::CHANNEL_VOICE) {
-    const std::string digits = SpokenDigits(code);
-    return absl::StrCat(phrases->code_is, ": ", digits, " ", phrases->again, ": ", digits);
+  if (Characters(text) > kMaxTemplateCharacters) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("template: must be at most ", kMaxTemplateCharacters, " characters"));
   }
-  std::string text = absl::StrCat(phrases->code_is, " ", std::string(code));
-  if (!webotp_domain.empty()) {
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CodeMessage(types::v1::Channel channel, const CodeWording& wording,
+                                        std::string_view code, std::string_view webotp_domain) {
+  if (absl::Status checked = CheckWording(wording); !checked.ok()) return checked;
+  const bool voice = channel == types::v1::CHANNEL_VOICE;
+  // In a call, the digits one by one, and the whole message twice.
+  const std::string shown = voice ? SpokenDigits(code) : std::string(code);
+  std::string text;
+  if (!wording.caller_template.empty()) {
+    text = wording.caller_template;
+    text.replace(text.find(kCodePlaceholder), kCodePlaceholder.size(), shown);
+    if (voice) text = absl::StrCat(text, " ", text);
+  } else {
+    const Phrases& phrases = **PhrasesOf(wording.locale);
+    text = voice ? absl::StrCat(phrases.code_is, ": ", shown, " ", phrases.again, ": ", shown)
+                 : absl::StrCat(phrases.code_is, " ", shown);
+  }
+  if (!voice && !webotp_domain.empty()) {
     absl::StrAppend(&text, "\n\n@", std::string(webotp_domain), " #", std::string(code));
   }
   return text;

@@ -126,10 +126,12 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   if (channel != types::v1::CHANNEL_SMS && channel != types::v1::CHANNEL_VOICE) {
     return refuse(absl::InvalidArgumentError("channel: must be CHANNEL_SMS or CHANNEL_VOICE"));
   }
-  // Checked now, so a bad locale costs neither a start nor a code.
-  if (absl::StatusOr<std::string> text = CodeMessage(channel, request.locale(), "0", "");
-      !text.ok()) {
-    return refuse(absl::InvalidArgumentError(absl::StrCat("locale: ", text.status().message())));
+  // Checked now, so bad wording costs neither a start nor a code.
+  const CodeWording wording{.locale = request.locale(), .caller_template = request.template_()};
+  if (absl::Status checked = CheckWording(wording); !checked.ok()) {
+    return refuse(request.template_().empty()
+                      ? absl::InvalidArgumentError(absl::StrCat("locale: ", checked.message()))
+                      : checked);
   }
   if (absl::Status allowed = options_.regions.Check(caller, recipient->e164); !allowed.ok()) {
     ports_.observer.OnRefused(StartRefusal::kRegion);
@@ -165,7 +167,7 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   alert->set_channel(channel);
   alert->set_recipient(recipient->e164);
   absl::StatusOr<std::string> text =
-      CodeMessage(channel, request.locale(), code, options_.webotp_domain);
+      CodeMessage(channel, wording, code, options_.webotp_domain);
   if (!text.ok()) return refuse(text.status());
   alert->set_text(*std::move(text));
   // Each send of the code is its own alert: a repeat Start sends again, a retried one does not.

@@ -284,6 +284,24 @@ TEST_F(VerifierTest, ADisallowedRegionIsRefusedWithoutSending) {
   EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kRegion));
 }
 
+TEST_F(VerifierTest, ACallersTemplateWordsTheCode) {
+  StartVerificationRequest request;
+  request.set_recipient(kRecipient);
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_template_("Acme: {code} is your code");
+  verifier_.Start(kCaller, request, [](absl::StatusOr<StartVerificationResponse> started) {
+    EXPECT_TRUE(started.ok()) << started.status();
+  });
+  ASSERT_EQ(alerts_.sent.size(), 1u);
+  EXPECT_EQ(alerts_.sent[0].text(), "Acme: 482913 is your code");
+
+  request.set_template_("Acme: no code here");
+  verifier_.Start(kCaller, request, [](absl::StatusOr<StartVerificationResponse> started) {
+    EXPECT_THAT(started.status().message(), HasSubstr("template:"));
+  });
+  EXPECT_EQ(alerts_.sent.size(), 1u);
+}
+
 TEST_F(VerifierTest, BadInputIsNamed) {
   EXPECT_THAT(Start("4155552671").status().message(), HasSubstr("recipient:"));
   EXPECT_THAT(Start(kRecipient, types::v1::CHANNEL_UNSPECIFIED).status().message(),
