@@ -111,6 +111,15 @@ verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
   } else {
     reader.AddError("KLAXON_VERIFY_CALLER_LIMITS", std::string(limits.status().message()));
   }
+  if (absl::StatusOr<verification::SpendSettings> spend = verification::ParseSpendSettings(
+          reader.Optional("KLAXON_VERIFY_PRICES", ""), reader.Optional("KLAXON_VERIFY_DAILY_SPEND", ""));
+      spend.ok()) {
+    options.spend = *std::move(spend);
+  } else {
+    // The message names the variable at fault.
+    reader.AddError("KLAXON_VERIFY_PRICES/KLAXON_VERIFY_DAILY_SPEND",
+                    std::string(spend.status().message()));
+  }
   if (absl::StatusOr<verification::RegionPermissions> regions =
           verification::RegionPermissions::Parse(reader.Optional("KLAXON_VERIFY_REGIONS", ""));
       regions.ok()) {

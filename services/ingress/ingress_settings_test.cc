@@ -90,6 +90,8 @@ TEST(IngressSettingsTest, VerificationHasTheDocumentedDefaultsAndOperatorValues)
   environment["KLAXON_VERIFY_REGIONS"] = "*=US+CA";
   environment["KLAXON_VERIFY_WEBOTP_DOMAIN"] = "example.com";
   environment["KLAXON_VERIFY_CALLER_LIMITS"] = "billing=100/1m";
+  environment["KLAXON_VERIFY_PRICES"] = "sms=0.0079,voice=0.014";
+  environment["KLAXON_VERIFY_DAILY_SPEND"] = "billing=25";
   absl::StatusOr<IngressSettings> set = Load(std::move(environment));
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->verification.code_length, 8);
@@ -97,6 +99,7 @@ TEST(IngressSettingsTest, VerificationHasTheDocumentedDefaultsAndOperatorValues)
   EXPECT_EQ(set->verification.recipient_starts.size(), 1u);
   EXPECT_EQ(set->verification.webotp_domain, "example.com");
   EXPECT_EQ(set->verification.caller_starts.count("billing"), 1u);
+  EXPECT_EQ(set->verification.spend.daily_caps.at("billing"), 25'000'000);
   EXPECT_EQ(set->verification.regions.Check("billing", "+442071838750").code(),
             absl::StatusCode::kPermissionDenied);
 }
@@ -108,11 +111,13 @@ TEST(IngressSettingsTest, WrongVerificationSettingsAreNamed) {
   environment["KLAXON_VERIFY_REGIONS"] = "*=usa";
   environment["KLAXON_VERIFY_PREFIX_LIMITS"] = "50";
   environment["KLAXON_VERIFY_CALLER_LIMITS"] = "billing";
+  environment["KLAXON_VERIFY_DAILY_SPEND"] = "billing=lots";
   environment["KLAXON_VERIFY_WEBOTP_DOMAIN"] = "example.com #1";
   const absl::Status status = Load(std::move(environment)).status();
   for (const char* name :
        {"KLAXON_VERIFY_CODE_LENGTH", "KLAXON_VERIFY_RECIPIENT_LIMITS", "KLAXON_VERIFY_REGIONS",
-        "KLAXON_VERIFY_WEBOTP_DOMAIN", "KLAXON_VERIFY_PREFIX_LIMITS", "KLAXON_VERIFY_CALLER_LIMITS"}) {
+        "KLAXON_VERIFY_WEBOTP_DOMAIN", "KLAXON_VERIFY_PREFIX_LIMITS", "KLAXON_VERIFY_CALLER_LIMITS",
+        "KLAXON_VERIFY_DAILY_SPEND"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }
 }

@@ -42,6 +42,7 @@
 #include "services/ingress/redis_callback_dedupe.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "services/ingress/redis_idempotency_store.h"
+#include "services/ingress/verification/redis_spend_counter.h"
 #include "services/ingress/verification/redis_start_limiter.h"
 #include "services/ingress/verification/redis_verification_store.h"
 #include "services/ingress/verification/verification_service.h"
@@ -147,6 +148,7 @@ int Run() {
   verification::CsprngCodeSource codes;
   verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
   verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
+  verification::RedisSpendCounter verification_spend(**redis, settings.redis_key_prefix);
   verification::VerificationTelemetry verification_telemetry((*runtime)->registry());
   settings.verification.digest_key = settings.common.pii_hmac_key;
   settings.verification.events_topic = settings.common.Topic(kafka::kDeliveryEvents);
@@ -154,6 +156,7 @@ int Run() {
   verification::Verifier verifier(std::move(settings.verification),
                                   {.store = verifications,
                                    .limiter = verification_starts,
+                                   .spend = verification_spend,
                                    .alerts = intake,
                                    .publisher = **publisher,
                                    .codes = codes,

@@ -21,6 +21,8 @@ std::string RefusalLabel(StartRefusal refusal) {
       return "prefix";
     case StartRefusal::kRecipientLimit:
       return "recipient";
+    case StartRefusal::kDailySpend:
+      return "spend";
   }
   return "unknown";
 }
@@ -46,8 +48,8 @@ VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
                     .Name("klaxon_verification_refusals_total")
                     .Help("StartVerification calls refused before a code was sent, by limit: "
                           "region (KLAXON_VERIFY_REGIONS), caller (KLAXON_VERIFY_CALLER_LIMITS), "
-                          "prefix (KLAXON_VERIFY_PREFIX_LIMITS) or recipient "
-                          "(KLAXON_VERIFY_RECIPIENT_LIMITS)")
+                          "prefix (KLAXON_VERIFY_PREFIX_LIMITS), recipient "
+                          "(KLAXON_VERIFY_RECIPIENT_LIMITS) or spend (KLAXON_VERIFY_DAILY_SPEND)")
                     .Register(registry)),
       checks_(prometheus::BuildCounter()
                   .Name("klaxon_verification_checks_total")

@@ -91,6 +91,31 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
   return absl::OkStatus();
 }
 
+absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel,
+                             absl::Time now) {
+  auto cap = options_.spend.daily_caps.find(std::string(caller));
+  if (cap == options_.spend.daily_caps.end()) cap = options_.spend.daily_caps.find("*");
+  if (cap == options_.spend.daily_caps.end()) return absl::OkStatus();
+  const auto price = options_.spend.prices.find(channel);
+  const Micros amount = price == options_.spend.prices.end() ? 0 : price->second;
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  const absl::Time day_ends = absl::FromCivil(today + 1, absl::UTCTimeZone());
+  absl::StatusOr<bool> spent =
+      ports_.spend.Spend(absl::StrCat(std::string(caller), ":", absl::FormatCivilTime(today)),
+                         amount, cap->second, day_ends);
+  if (!spent.ok()) return spent.status();
+  if (*spent) return absl::OkStatus();
+  ports_.observer.OnRefused(StartRefusal::kDailySpend);
+  return grpcutil::WithRetryPushback(
+      absl::ResourceExhaustedError(absl::StrCat(
+          "caller ", std::string(caller), " has reached its daily verification spend of ",
+          FormatAmount(cap->second), " (KLAXON_VERIFY_DAILY_SPEND; a ",
+          channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ",
+          FormatAmount(amount), " by KLAXON_VERIFY_PRICES); it resets at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", day_ends, absl::UTCTimeZone()))),
+      absl::Ceil(day_ends - now, absl::Seconds(1)));
+}
+
 absl::StatusOr<Verification> Verifier::Fresh(const std::string& id, std::string_view caller,
                                              const std::string& recipient_index,
                                              types::v1::Channel channel, absl::Time now,
@@ -145,6 +170,7 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   if (absl::Status taken = TakeStart(caller, recipient->e164, recipient_index, id); !taken.ok()) {
     return refuse(std::move(taken));
   }
+  if (absl::Status spent = Spend(caller, channel, now); !spent.ok()) return refuse(std::move(spent));
   std::string code;
   absl::StatusOr<Verification> fresh = Fresh(id, caller, recipient_index, channel, now, code);
   if (!fresh.ok()) return refuse(fresh.status());

@@ -27,6 +27,7 @@
 #include "common/transit/transit_cipher.h"
 #include "klaxon/verify/v1/verify.pb.h"
 #include "services/ingress/alert_intake.h"
+#include "services/ingress/verification/daily_spend.h"
 #include "services/ingress/verification/region_permissions.h"
 #include "services/ingress/verification/start_limiter.h"
 #include "services/ingress/verification/verification_code.h"
@@ -50,6 +51,8 @@ struct VerifierOptions {
   int prefix_digits = 7;
   // Starts per caller ("*" for callers not listed); empty: callers are not limited.
   std::map<std::string, limits::Rate> caller_starts;
+  // What a start is estimated to cost, and the most a caller's starts may cost in a UTC day.
+  SpendSettings spend;
   RegionPermissions regions;
   std::string webotp_domain;  // empty: no WebOTP line
   // Keys the code digests and the recipients' blind indexes: KLAXON_PII_HMAC_KEY.
@@ -64,7 +67,7 @@ struct VerifierOptions {
 };
 
 // Why a start was refused before anything was sent, for metrics.
-enum class StartRefusal { kRegion, kCallerLimit, kPrefixLimit, kRecipientLimit };
+enum class StartRefusal { kRegion, kCallerLimit, kPrefixLimit, kRecipientLimit, kDailySpend };
 
 // What the verifier reports for metrics and logs.
 class VerificationObserver {
@@ -83,6 +86,7 @@ class VerificationObserver {
 struct VerifierPorts {
   VerificationStore& store;
   StartLimiter& limiter;
+  SpendCounter& spend;
   AlertSubmitter& alerts;
   messaging::Publisher& publisher;  // the checks' records
   CodeSource& codes;
@@ -139,6 +143,9 @@ class Verifier {
   // first that is full (a start refused by a narrower limit still counted in the broader ones).
   absl::Status TakeStart(std::string_view caller, std::string_view e164,
                          const std::string& recipient_index, std::string_view member);
+  // Charges the start's estimated price to the caller's day; kResourceExhausted naming the cap
+  // and when it resets when the start would pass it.
+  absl::Status Spend(std::string_view caller, types::v1::Channel channel, absl::Time now);
 
   const VerifierOptions options_;
   const VerifierPorts ports_;

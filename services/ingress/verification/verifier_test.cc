@@ -10,6 +10,7 @@
 #include "common/crypto/test_keyring.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
+#include "services/ingress/verification/in_memory_spend_counter.h"
 #include "services/ingress/verification/in_memory_start_limiter.h"
 #include "services/ingress/verification/in_memory_verification_store.h"
 
@@ -88,6 +89,7 @@ class VerifierTest : public ::testing::Test {
   VerifierPorts Ports() {
     return {.store = store_,
             .limiter = limiter_,
+            .spend = spend_,
             .alerts = alerts_,
             .publisher = publisher_,
             .codes = codes_,
@@ -124,6 +126,7 @@ class VerifierTest : public ::testing::Test {
   timing::FakeClock clock_;
   InMemoryVerificationStore store_;
   InMemoryStartLimiter limiter_{clock_};
+  InMemorySpendCounter spend_;
   RecordingAlerts alerts_;
   messaging::FakePublisher publisher_;
   ListedCodes codes_;
@@ -382,6 +385,37 @@ TEST_F(VerifierTest, AVerificationWhoseAlertWasNotNotedHasItsChecksCountedUnreco
   EXPECT_TRUE(publisher_.published().empty());
   ASSERT_EQ(observer_.unrecorded.size(), 1u);
   EXPECT_THAT(observer_.unrecorded[0].message(), HasSubstr("no alert noted"));
+}
+
+// A daily spend cap that three messages, or one message and one call, reach.
+class DailySpendTest : public VerifierTest {
+ protected:
+  DailySpendTest() : VerifierTest(Capped()) {}
+
+  static VerifierOptions Capped() {
+    VerifierOptions options = Options();
+    options.recipient_starts = {};
+    options.spend = *ParseSpendSettings("sms=0.01,voice=0.02", "*=0.03");
+    return options;
+  }
+};
+
+TEST_F(DailySpendTest, StartsPastTheCallersDailySpendAreRefusedUntilTheDayEnds) {
+  codes_.codes_ = {"111111", "222222", "333333", "444444"};
+  ASSERT_TRUE(Start("+14155552671").ok());
+  ASSERT_TRUE(Start("+16135550123", types::v1::CHANNEL_VOICE).ok());
+  absl::StatusOr<StartVerificationResponse> refused = Start("+12125550123");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  // The fake clock starts at 2023-11-14T22:13:20Z.
+  EXPECT_THAT(refused.status().message(),
+              AllOf(HasSubstr("caller signup has reached its daily verification spend of 0.03"),
+                    HasSubstr("a message costs 0.01"),
+                    HasSubstr("resets at 2023-11-15T00:00:00Z")));
+  EXPECT_EQ(alerts_.sent.size(), 2u);
+  EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kDailySpend));
+
+  clock_.Advance(absl::Hours(2));
+  EXPECT_TRUE(Start("+12125550123").ok());
 }
 
 // Limits low enough to reach: two starts per number range, four per caller.
