@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/runtime/process_hardening.h"
 
 namespace klaxon::ingress {
@@ -85,8 +86,9 @@ verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
       .code_length = static_cast<int>(reader.Int("KLAXON_VERIFY_CODE_LENGTH", 6,
                                                  verification::kMinCodeLength,
                                                  verification::kMaxCodeLength)),
+      // The code's message is an alert, which lives at most alert_lifetime::kMaxTimeToLive.
       .code_validity = reader.Duration("KLAXON_VERIFY_CODE_TTL", absl::Minutes(10),
-                                       absl::Seconds(5), absl::Hours(24)),
+                                       absl::Seconds(5), alert_lifetime::kMaxTimeToLive),
       .max_checks = static_cast<int>(reader.Int("KLAXON_VERIFY_MAX_CHECKS", 5, 1, 20)),
       .webotp_domain = reader.Optional("KLAXON_VERIFY_WEBOTP_DOMAIN", "")};
   if (absl::StatusOr<std::vector<limits::Rate>> limits =

@@ -132,6 +132,8 @@ int Run() {
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
   // SendAlert's and CancelAlert's Redis steps, and the published marks after Kafka's answers.
+  // Declared before the pools whose queued tasks write to it, so it outlives them.
+  verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
   concurrency::BlockingExecutor intake_threads(
       {.threads = static_cast<size_t>(settings.intake_threads),
        .max_queued = static_cast<size_t>(settings.admission.max_in_flight)});
@@ -144,15 +146,18 @@ int Run() {
                       .fingerprint_key = settings.common.pii_hmac_key,
                       .mark_executor = &intake_threads},
                      store, **publisher, transit, telemetry, alert_ids, clock);
-  // Phone verification sends its codes through the intake, as alerts.
+  // Phone verification sends its codes through the intake, as alerts. Its notes of which alert
+  // carries a code have threads of their own: one short Redis command each, asked for by Kafka's
+  // delivery thread, so they never queue behind (or are refused by) busy intake threads; four,
+  // so their commands share round trips (RedisClient pipelines concurrent callers).
   verification::CsprngCodeSource codes;
-  verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
   verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
   verification::RedisSpendCounter verification_spend(**redis, settings.redis_key_prefix);
   verification::VerificationTelemetry verification_telemetry((*runtime)->registry());
+  concurrency::BlockingExecutor verification_notes({.threads = 4, .max_queued = 100'000});
   settings.verification.digest_key = settings.common.pii_hmac_key;
   settings.verification.events_topic = settings.common.Topic(kafka::kDeliveryEvents);
-  settings.verification.note_executor = &intake_threads;
+  settings.verification.note_executor = &verification_notes;
   verification::Verifier verifier(std::move(settings.verification),
                                   {.store = verifications,
                                    .limiter = verification_starts,
@@ -243,6 +248,9 @@ int Run() {
   server->server->GetHealthCheckService()->SetServingStatus(false);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   logger.Info("stopped");
+  // Kafka's last delivery reports call back into the intake and the verifier: served now, while
+  // everything they touch is alive (the publisher was made first, so it would go last).
+  publisher->reset();
   return stopped_by.ok() ? 0 : 1;
 }
 

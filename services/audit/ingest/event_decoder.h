@@ -46,7 +46,8 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
 //   verification_checked -> nothing moves; the trail records the check's result (ADR 0022).
 // Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
 // KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested"),
-// "verification_checked:<alert_id>:<occurred_at in µs>" (log kind "verification_checked").
+// "verification_checked:<alert_id>:<verification_id>:<checks_left>:<result>:<occurred_at in µs>"
+// (log kind "verification_checked").
 // kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
 // unknown outcome kind.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);

@@ -316,8 +316,10 @@ TEST(DecodeDeliveryEventTest, AVerificationCheckMovesNothingAndTellsTheTrailItsR
   EXPECT_EQ(event->log_kind, "verification_checked");
   EXPECT_EQ(event->reason,
             "verification 0190a1b2-0000-7000-8000-000000000001 checked: wrong code, 3 checks left");
-  EXPECT_EQ(event->event_key, absl::StrCat("verification_checked:", kAlertId, ":",
-                                           absl::ToUnixMicros(event->occurred_at)));
+  EXPECT_EQ(event->event_key,
+            absl::StrCat("verification_checked:", kAlertId,
+                         ":0190a1b2-0000-7000-8000-000000000001:3:2:",
+                         absl::ToUnixMicros(event->occurred_at)));
 
   checked.set_result(klaxon::verify::v1::VERIFICATION_STATUS_APPROVED);
   EXPECT_THAT(DecodeDeliveryEvent(delivery.SerializeAsString())->reason, HasSubstr("approved"));

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace klaxon::ingress::verification {
 namespace {
@@ -27,7 +26,8 @@ absl::StatusOr<std::map<std::string, Micros>> ParseNamedAmounts(std::string_view
   for (absl::string_view entry :
        absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
-    const std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(entry, '=');
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
     absl::StatusOr<Micros> amount =
         ParseAmount(std::string_view(parts.second.data(), parts.second.size()));
     if (parts.first.empty() || !amount.ok()) {

@@ -18,8 +18,7 @@ class RedisStartLimiter final : public StartLimiter {
  public:
   RedisStartLimiter(redis::RedisClient& redis, std::string key_prefix);
 
-  absl::StatusOr<std::optional<FullWindow>> Take(std::string_view key,
-                                                 const std::vector<limits::Rate>& rates,
+  absl::StatusOr<std::optional<FullWindow>> Take(const std::vector<KeyedRates>& limits,
                                                  std::string_view member) override;
 
  private:

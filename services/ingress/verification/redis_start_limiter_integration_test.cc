@@ -38,7 +38,7 @@ class RedisStartLimiterTest : public ::testing::Test {
   static std::optional<FullWindow> Take(StartLimiter& limiter, const std::string& key,
                                         const std::vector<limits::Rate>& rates,
                                         const std::string& member) {
-    absl::StatusOr<std::optional<FullWindow>> full = limiter.Take(key, rates, member);
+    absl::StatusOr<std::optional<FullWindow>> full = limiter.Take({{key, rates}}, member);
     EXPECT_TRUE(full.ok()) << full.status();
     return full.value_or(std::nullopt);
   }
@@ -104,6 +104,20 @@ TEST_F(RedisStartLimiterTest, KeysHaveSeparateWindows) {
   ASSERT_EQ(Take(*limiter, "4f1c0a", {kTwoPerHour}, "s1"), std::nullopt);
   ASSERT_EQ(Take(*limiter, "4f1c0a", {kTwoPerHour}, "s2"), std::nullopt);
   EXPECT_EQ(Take(*limiter, "caller:pager", {kTwoPerHour}, "s3"), std::nullopt);
+}
+
+TEST_F(RedisStartLimiterTest, AStartRefusedByOneKeyIsCountedUnderNone) {
+  std::unique_ptr<RedisStartLimiter> limiter = Replica();
+  const std::vector<KeyedRates> both = {{"prefix:1", {kThreePerHour}}, {"4f1c0a", {kTwoPerHour}}};
+  ASSERT_EQ(limiter->Take(both, "s1").value(), std::nullopt);
+  ASSERT_EQ(limiter->Take(both, "s2").value(), std::nullopt);
+  const std::optional<FullWindow> full = limiter->Take(both, "s3").value();
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(full->limit, 1u);
+  EXPECT_EQ(full->rate, kTwoPerHour);
+  // The refused start took nothing from the range: it still has room for one more.
+  EXPECT_EQ(Take(*limiter, "prefix:1", {kThreePerHour}, "s4"), std::nullopt);
+  EXPECT_NE(Take(*limiter, "prefix:1", {kThreePerHour}, "s5"), std::nullopt);
 }
 
 TEST_F(RedisStartLimiterTest, StartsExpireWithTheLongestWindow) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -47,8 +48,16 @@ absl::StatusOr<const Phrases*> PhrasesOf(std::string_view locale) {
   for (const Phrases& candidate : kPhrases) {
     if (candidate.locale == absl::string_view(locale.data(), locale.size())) return &candidate;
   }
+  // Echoed only when short: the answer carries it, and a caller may send anything.
+  constexpr size_t kLongestEchoed = 16;
   return absl::InvalidArgumentError(absl::StrCat(
-      "locale \"", std::string(locale), "\" has no verification text; known: ", KnownLocales()));
+      "locale: ",
+      locale.size() <= kLongestEchoed &&
+              std::all_of(locale.begin(), locale.end(),
+                          [](char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); })
+          ? absl::StrCat("\"", std::string(locale), "\"")
+          : std::string("the one given"),
+      " has no verification text; known: ", KnownLocales()));
 }
 
 // UTF-8 characters: every byte but the continuation bytes (10xxxxxx) starts one.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hmac.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
 #include "services/ingress/verification/verification_text.h"
@@ -38,57 +39,57 @@ absl::Status CheckCodeForm(std::string_view code, int length) {
 Verifier::Verifier(VerifierOptions options, VerifierPorts ports)
     : options_(std::move(options)), ports_(ports) {}
 
-std::string Verifier::RecipientIndex(std::string_view e164) const {
+std::string Verifier::Digest(std::string_view domain, std::string_view text) const {
   return absl::BytesToHexString(
-      crypto::HmacSha256(options_.digest_key,
-                         absl::StrCat("verification-recipient:", std::string(e164))));
+      crypto::HmacSha256(options_.digest_key, absl::StrCat(std::string(domain), std::string(text))));
+}
+
+std::string Verifier::RecipientIndex(std::string_view e164) const {
+  return Digest("verification-recipient:", e164);
 }
 
 absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
                                  const std::string& recipient_index, std::string_view member) {
-  struct Limit {
+  // Each limit's refusal: what it limits and the setting that sets it.
+  struct Named {
     StartRefusal refusal;
-    std::string key;
-    std::vector<limits::Rate> rates;
-    std::string what;           // names the limited thing in the refusal
-    std::string_view variable;  // the setting that sets the limit
+    std::string what;
+    std::string_view variable;
   };
-  std::vector<Limit> limits;
+  std::vector<KeyedRates> limits;
+  std::vector<Named> names;
   auto caller_rate = options_.caller_starts.find(std::string(caller));
   if (caller_rate == options_.caller_starts.end()) caller_rate = options_.caller_starts.find("*");
   if (caller_rate != options_.caller_starts.end()) {
-    limits.push_back({.refusal = StartRefusal::kCallerLimit,
-                      .key = absl::StrCat("caller:", std::string(caller)),
-                      .rates = {caller_rate->second},
-                      .what = absl::StrCat("caller ", std::string(caller)),
-                      .variable = "KLAXON_VERIFY_CALLER_LIMITS"});
+    limits.push_back({.key = absl::StrCat("caller:", std::string(caller)),
+                      .rates = {caller_rate->second}});
+    names.push_back({.refusal = StartRefusal::kCallerLimit,
+                     .what = absl::StrCat("caller ", std::string(caller)),
+                     .variable = "KLAXON_VERIFY_CALLER_LIMITS"});
   }
-  // The prefix keyed like the recipient: not even part of a number in clear in Redis.
-  const std::string_view prefix = e164.substr(0, static_cast<size_t>(1 + options_.prefix_digits));
-  limits.push_back({.refusal = StartRefusal::kPrefixLimit,
-                    .key = absl::StrCat("prefix:", RecipientIndex(prefix)),
-                    .rates = options_.prefix_starts,
-                    .what = "the recipient's number range",
-                    .variable = "KLAXON_VERIFY_PREFIX_LIMITS"});
-  limits.push_back({.refusal = StartRefusal::kRecipientLimit,
-                    .key = absl::StrCat("recipient:", recipient_index),
-                    .rates = options_.recipient_starts,
-                    .what = "recipient",
-                    .variable = "KLAXON_VERIFY_RECIPIENT_LIMITS"});
-  for (const Limit& limit : limits) {
-    absl::StatusOr<std::optional<FullWindow>> full =
-        ports_.limiter.Take(limit.key, limit.rates, member);
-    if (!full.ok()) return full.status();
-    if (!full->has_value()) continue;
-    ports_.observer.OnRefused(limit.refusal);
-    const absl::Duration retry_after = absl::Ceil((*full)->retry_after, absl::Seconds(1));
-    return grpcutil::WithRetryPushback(
-        absl::ResourceExhaustedError(absl::StrCat(
-            limit.what, " is over its limit of ", (*full)->rate.Describe("verifications"), " (",
-            std::string(limit.variable), "); it resets in ", absl::FormatDuration(retry_after))),
-        retry_after);
-  }
-  return absl::OkStatus();
+  // The range keyed like the recipient: not even part of a number in clear in Redis.
+  const std::string_view range = e164.substr(0, static_cast<size_t>(1 + options_.prefix_digits));
+  limits.push_back({.key = absl::StrCat("prefix:", Digest("verification-prefix:", range)),
+                    .rates = options_.prefix_starts});
+  names.push_back({.refusal = StartRefusal::kPrefixLimit,
+                   .what = "the recipient's number range",
+                   .variable = "KLAXON_VERIFY_PREFIX_LIMITS"});
+  limits.push_back({.key = absl::StrCat("recipient:", recipient_index),
+                    .rates = options_.recipient_starts});
+  names.push_back({.refusal = StartRefusal::kRecipientLimit,
+                   .what = "recipient",
+                   .variable = "KLAXON_VERIFY_RECIPIENT_LIMITS"});
+  absl::StatusOr<std::optional<FullWindow>> full = ports_.limiter.Take(limits, member);
+  if (!full.ok()) return full.status();
+  if (!full->has_value()) return absl::OkStatus();
+  const Named& named = names.at((*full)->limit);
+  ports_.observer.OnRefused(named.refusal);
+  const absl::Duration retry_after = absl::Ceil((*full)->retry_after, absl::Seconds(1));
+  return grpcutil::WithRetryPushback(
+      absl::ResourceExhaustedError(absl::StrCat(
+          named.what, " is over its limit of ", (*full)->rate.Describe("verifications"), " (",
+          std::string(named.variable), "); it resets in ", absl::FormatDuration(retry_after))),
+      retry_after);
 }
 
 absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel,
@@ -154,9 +155,7 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   // Checked now, so bad wording costs neither a start nor a code.
   const CodeWording wording{.locale = request.locale(), .caller_template = request.template_()};
   if (absl::Status checked = CheckWording(wording); !checked.ok()) {
-    return refuse(request.template_().empty()
-                      ? absl::InvalidArgumentError(absl::StrCat("locale: ", checked.message()))
-                      : checked);
+    return refuse(checked);
   }
   if (absl::Status allowed = options_.regions.Check(caller, recipient->e164); !allowed.ok()) {
     ports_.observer.OnRefused(StartRefusal::kRegion);
@@ -170,13 +169,20 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   if (absl::Status taken = TakeStart(caller, recipient->e164, recipient_index, id); !taken.ok()) {
     return refuse(std::move(taken));
   }
-  if (absl::Status spent = Spend(caller, channel, now); !spent.ok()) return refuse(std::move(spent));
   std::string code;
   absl::StatusOr<Verification> fresh = Fresh(id, caller, recipient_index, channel, now, code);
   if (!fresh.ok()) return refuse(fresh.status());
   absl::StatusOr<Verification> kept = ports_.store.StartOrResend(*fresh, now);
   if (!kept.ok()) return refuse(kept.status());
   const bool resent = kept->id != fresh->id;
+  // Its code would only ever answer MAX_ATTEMPTS: sending it again helps nobody.
+  if (resent && kept->checks >= options_.max_checks) {
+    return refuse(absl::FailedPreconditionError(absl::StrCat(
+        "the recipient's pending verification ", kept->id,
+        " has no checks left; a new one can start once it expires at ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kept->expires_at, absl::UTCTimeZone()))));
+  }
+  if (absl::Status spent = Spend(caller, channel, now); !spent.ok()) return refuse(std::move(spent));
   if (resent) {
     events::v1::SealedFields sealed;
     if (!sealed.ParseFromString(kept->sealed_code)) {
@@ -196,7 +202,8 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
       CodeMessage(channel, wording, code, options_.webotp_domain);
   if (!text.ok()) return refuse(text.status());
   alert->set_text(*std::move(text));
-  // Each send of the code is its own alert: a repeat Start sends again, a retried one does not.
+  // Each send of the code is its own alert: every Start that resends sends again, a retried
+  // StartVerification included (its answer may have been lost after the send was durable).
   alert->set_idempotency_key(absl::StrCat("verification:", kept->id, ":", kept->sends));
   (*alert->mutable_metadata())[kVerificationIdKey] = kept->id;
   // The code's message is worth sending only while the code is: whole seconds, at least one.
@@ -228,7 +235,12 @@ absl::StatusOr<std::optional<std::string>> Verifier::Resolve(
   if (by_id == !request.recipient().empty()) {
     return absl::InvalidArgumentError("give exactly one of verification_id and recipient");
   }
-  if (by_id) return std::optional<std::string>(request.verification_id());
+  if (by_id) {
+    if (!ids::IsUuid(request.verification_id())) {
+      return absl::InvalidArgumentError("verification_id: is not a verification id (a UUID)");
+    }
+    return std::optional<std::string>(request.verification_id());
+  }
   absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
   if (!recipient.ok()) {
     return absl::InvalidArgumentError(
@@ -326,23 +338,23 @@ absl::StatusOr<CheckVerificationResponse> Verifier::Check(std::string_view calle
 
 absl::StatusOr<verify::v1::CancelVerificationResponse> Verifier::Cancel(
     std::string_view caller, const verify::v1::CancelVerificationRequest& request) {
-  if (request.verification_id().empty()) {
-    return absl::InvalidArgumentError("verification_id: required");
+  const std::string& id = request.verification_id();
+  if (!ids::IsUuid(id)) {
+    return absl::InvalidArgumentError("verification_id: is not a verification id (a UUID)");
   }
-  absl::StatusOr<bool> cancelled =
-      ports_.store.Finish(caller, request.verification_id(), VerificationState::kCancelled);
-  if (!cancelled.ok()) return cancelled.status();
-  if (!*cancelled) {
-    absl::StatusOr<std::optional<Verification>> found =
-        ports_.store.Find(caller, request.verification_id());
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("verification ", request.verification_id(), " not found"));
-    }
-  }
+  absl::StatusOr<std::optional<Verification>> found = ports_.store.Find(caller, id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return absl::NotFoundError(absl::StrCat("verification ", id, " not found"));
   verify::v1::CancelVerificationResponse response;
-  response.set_already_ended(!*cancelled);
+  // One already approved, cancelled or expired has ended; cancelling it changes nothing.
+  bool cancelled = false;
+  if ((*found)->state == VerificationState::kPending &&
+      ports_.clock.Now() < (*found)->expires_at) {
+    absl::StatusOr<bool> finished = ports_.store.Finish(caller, id, VerificationState::kCancelled);
+    if (!finished.ok()) return finished.status();
+    cancelled = *finished;
+  }
+  response.set_already_ended(!cancelled);
   return response;
 }
 

@@ -138,9 +138,11 @@ class Verifier {
               const Verification& verification);
   // Notes `alert_id` as the alert carrying the latest send of verification `id`.
   void NoteAlert(std::string caller, std::string id, std::string alert_id);
+  // Hex HMAC under the digest key of `text` in its `domain` (what kind of thing it is).
+  std::string Digest(std::string_view domain, std::string_view text) const;
   std::string RecipientIndex(std::string_view e164) const;
-  // Takes one start from each limit the start falls under, broadest first; the refusal of the
-  // first that is full (a start refused by a narrower limit still counted in the broader ones).
+  // Takes one start from every limit the start falls under (caller, number range, recipient) in
+  // one step, or from none: the refusal naming the first that is full.
   absl::Status TakeStart(std::string_view caller, std::string_view e164,
                          const std::string& recipient_index, std::string_view member);
   // Charges the start's estimated price to the caller's day; kResourceExhausted naming the cap

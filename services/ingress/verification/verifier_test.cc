@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/messaging/testing/fake_publisher.h"
@@ -40,6 +41,17 @@ class ListedCodes final : public CodeSource {
   }
   std::vector<std::string> codes_ = {"482913", "111111", "222222"};
   size_t next_ = 0;
+};
+
+// Verification ids as UUIDs, counting: ...-000000000001, ...-000000000002, ...
+class CountingUuids final : public ids::IdGenerator {
+ public:
+  std::string Next() override {
+    return absl::StrFormat("0190a1b2-0000-7000-8000-%012d", ++issued_);
+  }
+
+ private:
+  int issued_ = 0;
 };
 
 // Keeps what SendAlert was asked to send and answers at once with an alert id, or with `refusal`.
@@ -132,7 +144,7 @@ class VerifierTest : public ::testing::Test {
   ListedCodes codes_;
   crypto::LocalKeyring keyring_ = *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
   transit::TransitCipher transit_{keyring_};
-  ids::CountingIdGenerator ids_{"verification-"};
+  CountingUuids ids_;
   CountingObserver observer_;
   Verifier verifier_;
 };
@@ -310,7 +322,7 @@ TEST_F(VerifierTest, BadInputIsNamed) {
   EXPECT_THAT(Start(kRecipient, types::v1::CHANNEL_UNSPECIFIED).status().message(),
               HasSubstr("channel:"));
   EXPECT_THAT(Start(kRecipient, types::v1::CHANNEL_SMS, "tlh").status().message(),
-              HasSubstr("locale: locale \"tlh\""));
+              HasSubstr("locale: \"tlh\""));
   EXPECT_TRUE(alerts_.sent.empty());
 }
 
@@ -322,6 +334,36 @@ TEST_F(VerifierTest, AnIntakeRefusalPassesThroughAndARetryResendsTheSameCode) {
   ASSERT_TRUE(retried.ok());
   EXPECT_TRUE(retried->resent());
   EXPECT_EQ(alerts_.sent.back().text(), "Your verification code is 482913");
+}
+
+TEST_F(VerifierTest, AVerificationWithNoChecksLeftIsNotSentAgain) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  for (int i = 0; i < 5; ++i) Check(started->verification_id(), "000000");
+  absl::StatusOr<StartVerificationResponse> again = Start();
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again.status().message(), HasSubstr("no checks left"));
+  EXPECT_EQ(alerts_.sent.size(), 1u);
+}
+
+TEST_F(VerifierTest, AnIdThatIsNotAUuidIsRefusedWithoutReachingTheStore) {
+  CheckVerificationRequest request;
+  request.set_verification_id("verification:../../x");
+  request.set_code("482913");
+  EXPECT_THAT(verifier_.Check(kCaller, request).status().message(),
+              HasSubstr("verification_id: is not a verification id"));
+  verify::v1::CancelVerificationRequest cancel;
+  cancel.set_verification_id("x");
+  EXPECT_EQ(verifier_.Cancel(kCaller, cancel).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(VerifierTest, CancellingAnExpiredVerificationSaysItHadEnded) {
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  clock_.Advance(absl::Minutes(11));
+  verify::v1::CancelVerificationRequest cancel;
+  cancel.set_verification_id(started->verification_id());
+  EXPECT_TRUE(verifier_.Cancel(kCaller, cancel)->already_ended());
 }
 
 TEST_F(VerifierTest, CancelEndsAPendingVerification) {
@@ -443,6 +485,30 @@ TEST_F(RangeAndCallerLimitTest, ARangeOfNumbersIsLimitedThoughEachNumberIsNew) {
   // Another range (its first 7 digits differ) is not held back.
   EXPECT_TRUE(Start("+14155562671").ok());
   EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kPrefixLimit));
+}
+
+// One start per recipient, two per range: a recipient's refusal must not use up its range.
+class OneStartPerRecipientTest : public VerifierTest {
+ protected:
+  OneStartPerRecipientTest() : VerifierTest(Limited()) {}
+
+  static VerifierOptions Limited() {
+    VerifierOptions options = Options();
+    options.recipient_starts = {{.count = 1, .window = absl::Hours(1)}};
+    options.prefix_starts = {{.count = 2, .window = absl::Hours(1)}};
+    return options;
+  }
+};
+
+TEST_F(OneStartPerRecipientTest, AStartRefusedForItsRecipientLeavesItsRangeAlone) {
+  codes_.codes_ = {"111111", "222222", "333333"};
+  ASSERT_TRUE(Start("+14155552671").ok());
+  absl::StatusOr<StartVerificationResponse> refused = Start("+14155552671");
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("recipient is over its limit"));
+  // The range has had one start, not two: another number in it still gets one.
+  EXPECT_TRUE(Start("+14155552672").ok());
+  EXPECT_THAT(Start("+14155552673").status().message(), HasSubstr("number range"));
 }
 
 TEST_F(RangeAndCallerLimitTest, ACallerIsLimitedOverAllItsRecipients) {
