@@ -136,7 +136,8 @@ TEST_F(TransitCipherTest, AVerificationCodeOpensOnlyForItsOwnVerification) {
   events::v1::SealedFields sealed;
   ASSERT_TRUE(cipher_.SealCode("0190a1b2-0000-7000-8000-000000000001", "482913", sealed).ok());
   EXPECT_EQ(sealed.SerializeAsString().find("482913"), std::string::npos);
-  absl::StatusOr<std::string> code = cipher_.OpenCode("0190a1b2-0000-7000-8000-000000000001", sealed);
+  absl::StatusOr<std::string> code =
+      cipher_.OpenCode("0190a1b2-0000-7000-8000-000000000001", sealed);
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, "482913");
   EXPECT_EQ(cipher_.OpenCode("0190a1b2-0000-7000-8000-000000000002", sealed).status().code(),

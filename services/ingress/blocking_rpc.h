@@ -3,9 +3,9 @@
 // of intake threads, never on gRPC's own. When the pool's queue is full the RPC is refused at once
 // with RESOURCE_EXHAUSTED and a retry hint, so overload never turns into DEADLINE_EXCEEDED.
 
-#include <functional>
-
 #include <grpcpp/grpcpp.h>
+
+#include <functional>
 
 #include "common/concurrency/blocking_executor.h"
 

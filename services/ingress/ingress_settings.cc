@@ -83,9 +83,9 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
 
 verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
   verification::VerifierOptions options{
-      .code_length = static_cast<int>(reader.Int("KLAXON_VERIFY_CODE_LENGTH", 6,
-                                                 verification::kMinCodeLength,
-                                                 verification::kMaxCodeLength)),
+      .code_length =
+          static_cast<int>(reader.Int("KLAXON_VERIFY_CODE_LENGTH", 6, verification::kMinCodeLength,
+                                      verification::kMaxCodeLength)),
       // The code's message is an alert, which lives at most alert_lifetime::kMaxTimeToLive.
       .code_validity = reader.Duration("KLAXON_VERIFY_CODE_TTL", absl::Minutes(10),
                                        absl::Seconds(5), alert_lifetime::kMaxTimeToLive),
@@ -113,8 +113,9 @@ verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
   } else {
     reader.AddError("KLAXON_VERIFY_CALLER_LIMITS", std::string(limits.status().message()));
   }
-  if (absl::StatusOr<verification::SpendSettings> spend = verification::ParseSpendSettings(
-          reader.Optional("KLAXON_VERIFY_PRICES", ""), reader.Optional("KLAXON_VERIFY_DAILY_SPEND", ""));
+  if (absl::StatusOr<verification::SpendSettings> spend =
+          verification::ParseSpendSettings(reader.Optional("KLAXON_VERIFY_PRICES", ""),
+                                           reader.Optional("KLAXON_VERIFY_DAILY_SPEND", ""));
       spend.ok()) {
     options.spend = *std::move(spend);
   } else {

@@ -22,21 +22,21 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
     reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  RunBlocking(
-      blocking_, *context, *reactor, [this, context, reactor, request, response, caller = *std::move(caller)] {
-        intake_.Send(
-            caller, *request,
-            [context, reactor, response](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
-              // A refusal for overload carries its retry hint as the grpc-retry-pushback-ms
-              // trailer.
-              if (!sent.ok()) {
-                reactor->Finish(grpcutil::ToGrpcStatus(sent.status(), *context));
-                return;
-              }
-              *response = *std::move(sent);
-              reactor->Finish(grpc::Status::OK);
-            });
-      });
+  RunBlocking(blocking_, *context, *reactor,
+              [this, context, reactor, request, response, caller = *std::move(caller)] {
+                intake_.Send(caller, *request,
+                             [context, reactor,
+                              response](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+                               // A refusal for overload carries its retry hint as the
+                               // grpc-retry-pushback-ms trailer.
+                               if (!sent.ok()) {
+                                 reactor->Finish(grpcutil::ToGrpcStatus(sent.status(), *context));
+                                 return;
+                               }
+                               *response = *std::move(sent);
+                               reactor->Finish(grpc::Status::OK);
+                             });
+              });
   return reactor;
 }
 
@@ -49,16 +49,17 @@ grpc::ServerUnaryReactor* IntakeService::CancelAlert(grpc::CallbackServerContext
     reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  RunBlocking(blocking_, *context, *reactor, [this, reactor, request, response, caller = *std::move(caller)] {
-    absl::StatusOr<alerts::v1::CancelAlertResponse> cancelled =
-        cancellation_.Cancel(caller, *request);
-    if (!cancelled.ok()) {
-      reactor->Finish(grpcutil::ToGrpcStatus(cancelled.status()));
-      return;
-    }
-    *response = *std::move(cancelled);
-    reactor->Finish(grpc::Status::OK);
-  });
+  RunBlocking(blocking_, *context, *reactor,
+              [this, reactor, request, response, caller = *std::move(caller)] {
+                absl::StatusOr<alerts::v1::CancelAlertResponse> cancelled =
+                    cancellation_.Cancel(caller, *request);
+                if (!cancelled.ok()) {
+                  reactor->Finish(grpcutil::ToGrpcStatus(cancelled.status()));
+                  return;
+                }
+                *response = *std::move(cancelled);
+                reactor->Finish(grpc::Status::OK);
+              });
   return reactor;
 }
 

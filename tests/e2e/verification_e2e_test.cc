@@ -32,9 +32,9 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     suite_ = std::make_unique<Suite>();
-    ASSERT_NO_FATAL_FAILURE(suite_->Start(
-        {.env = {{"KLAXON_VERIFY_CODE_TTL", absl::FormatDuration(kCodeValidity)},
-                 {"KLAXON_VERIFY_REGIONS", "*=US+CA"}}}));
+    ASSERT_NO_FATAL_FAILURE(
+        suite_->Start({.env = {{"KLAXON_VERIFY_CODE_TTL", absl::FormatDuration(kCodeValidity)},
+                               {"KLAXON_VERIFY_REGIONS", "*=US+CA"}}}));
   }
   static void TearDownTestSuite() { suite_.reset(); }
 
@@ -61,8 +61,8 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
     request.set_verification_id(verification_id);
     request.set_code(code);
     CheckVerificationResponse checked;
-    const grpc::Status rpc =
-        suite_->VerificationStub()->CheckVerification(Suite::CallContext().get(), request, &checked);
+    const grpc::Status rpc = suite_->VerificationStub()->CheckVerification(
+        Suite::CallContext().get(), request, &checked);
     EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
     return checked;
   }
@@ -116,8 +116,8 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
       }
       absl::SleepFor(absl::Milliseconds(200));
     }
-    ADD_FAILURE() << "the trail of " << alert_id << " never recorded the approving check: "
-                  << trail.DebugString();
+    ADD_FAILURE() << "the trail of " << alert_id
+                  << " never recorded the approving check: " << trail.DebugString();
     return trail;
   }
 

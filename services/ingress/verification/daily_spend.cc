@@ -15,7 +15,8 @@ namespace {
 constexpr Micros kMicrosPerUnit = 1'000'000;
 
 bool AllDigits(absl::string_view text) {
-  return absl::c_all_of(text, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+  return absl::c_all_of(text,
+                        [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
 }
 
 // Splits "name=value,..." into pairs; kInvalidArgument naming `variable` for an entry without

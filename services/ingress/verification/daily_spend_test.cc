@@ -25,7 +25,8 @@ TEST(FormatAmountTest, WritesNoTrailingZeros) {
 }
 
 TEST(ParseSpendSettingsTest, ReadsPricesByChannelAndCapsByCaller) {
-  absl::StatusOr<SpendSettings> settings = ParseSpendSettings("sms=0.0079, voice=0.014", "billing=25,*=100");
+  absl::StatusOr<SpendSettings> settings =
+      ParseSpendSettings("sms=0.0079, voice=0.014", "billing=25,*=100");
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->prices.at(types::v1::CHANNEL_SMS), 7'900);
   EXPECT_EQ(settings->prices.at(types::v1::CHANNEL_VOICE), 14'000);

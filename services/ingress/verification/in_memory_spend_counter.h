@@ -12,8 +12,7 @@ namespace klaxon::ingress::verification {
 
 class InMemorySpendCounter final : public SpendCounter {
  public:
-  absl::StatusOr<bool> Spend(std::string_view key, Micros amount, Micros cap,
-                             absl::Time) override {
+  absl::StatusOr<bool> Spend(std::string_view key, Micros amount, Micros cap, absl::Time) override {
     std::lock_guard lock(mutex_);
     Micros& spent = spent_[std::string(key)];
     if (spent + amount > cap) return false;

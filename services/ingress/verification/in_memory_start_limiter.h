@@ -37,8 +37,7 @@ class InMemoryStartLimiter final : public StartLimiter {
         // limit was lowered since the window filled.
         std::sort(in_window.begin(), in_window.end());
         const absl::Time leaving = in_window[in_window.size() - static_cast<size_t>(rate.count)];
-        return FullWindow{
-            .limit = limit, .rate = rate, .retry_after = leaving + rate.window - now};
+        return FullWindow{.limit = limit, .rate = rate, .retry_after = leaving + rate.window - now};
       }
     }
     for (const KeyedRates& keyed : limits) {

@@ -21,9 +21,10 @@ absl::StatusOr<bool> RedisSpendCounter::Spend(std::string_view key, Micros amoun
                                               absl::Time day_ends) {
   // Kept a day past its own, so a replica whose clock lags still finds the day's count.
   const int64_t drop_at_ms = absl::ToUnixMillis(day_ends + absl::Hours(24));
-  absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"EVAL", kSpendScript, "1", absl::StrCat(key_prefix_, "verification-spend:", std::string(key)),
-       absl::StrCat(amount), absl::StrCat(cap), absl::StrCat(drop_at_ms)});
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"EVAL", kSpendScript, "1",
+                      absl::StrCat(key_prefix_, "verification-spend:", std::string(key)),
+                      absl::StrCat(amount), absl::StrCat(cap), absl::StrCat(drop_at_ms)});
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kInteger) {
     return absl::UnavailableError("the verification spend script answered in an unexpected shape");

@@ -275,8 +275,7 @@ absl::StatusOr<std::optional<CountedCheck>> RedisVerificationStore::CountCheck(
                       .counted = reply->elements[0] == "1"};
 }
 
-absl::StatusOr<bool> RedisVerificationStore::NoteAlert(std::string_view caller,
-                                                       std::string_view id,
+absl::StatusOr<bool> RedisVerificationStore::NoteAlert(std::string_view caller, std::string_view id,
                                                        std::string_view alert_id) {
   absl::StatusOr<redis::Reply> reply =
       redis_.Command({"EVAL", kNoteAlertScript, "1", VerificationKey(id), std::string(caller),

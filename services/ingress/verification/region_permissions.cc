@@ -38,14 +38,15 @@ absl::StatusOr<RegionPermissions> RegionPermissions::Parse(std::string_view text
       regions.insert(std::string(region));
     }
     if (regions.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "verification regions entry \"", entry, "\" names no region; write "
-          "<caller>=<REGION>[+<REGION>...], e.g. *=US+CA"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("verification regions entry \"", entry,
+                       "\" names no region; write "
+                       "<caller>=<REGION>[+<REGION>...], e.g. *=US+CA"));
     }
     if (parts.first.empty() ||
         !allowed.emplace(std::string(parts.first), std::move(regions)).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "verification regions entry \"", entry, "\" has no caller or repeats one"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("verification regions entry \"", entry, "\" has no caller or repeats one"));
     }
   }
   return RegionPermissions(std::move(allowed));
@@ -57,10 +58,10 @@ absl::Status RegionPermissions::Check(std::string_view caller, std::string_view 
   if (regions == allowed_.end()) return absl::OkStatus();
   const std::optional<std::string> region = phone::RegionCode(e164);
   if (region.has_value() && regions->second.contains(*region)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "caller ", std::string(caller), " may not verify numbers in ",
-      region.value_or("an unknown region"),
-      "; KLAXON_VERIFY_REGIONS allows it ", absl::StrJoin(regions->second, ", ")));
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller ", std::string(caller), " may not verify numbers in ",
+                   region.value_or("an unknown region"), "; KLAXON_VERIFY_REGIONS allows it ",
+                   absl::StrJoin(regions->second, ", ")));
 }
 
 }  // namespace klaxon::ingress::verification

@@ -24,9 +24,8 @@ TEST(RegionPermissionsTest, ACallersOwnListWinsOverTheDefault) {
   EXPECT_TRUE(permissions.Check("billing", kUs).ok());
   const absl::Status denied = permissions.Check("billing", kGb);
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(denied.message(),
-              AllOf(HasSubstr("billing"), HasSubstr("GB"), HasSubstr("allows it US"),
-                    Not(HasSubstr("2071838750"))));
+  EXPECT_THAT(denied.message(), AllOf(HasSubstr("billing"), HasSubstr("GB"),
+                                      HasSubstr("allows it US"), Not(HasSubstr("2071838750"))));
 }
 
 TEST(RegionPermissionsTest, ACallerNotListedWithoutADefaultIsNotLimited) {

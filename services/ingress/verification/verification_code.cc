@@ -36,10 +36,9 @@ absl::StatusOr<std::string> CsprngCodeSource::Mint(int length) {
 std::string CodeDigest(std::string_view key, std::string_view verification_id,
                        std::string_view code) {
   // The id is a fixed-form UUID without ':', so the joined text names one (id, code) pair.
-  return absl::BytesToHexString(
-      crypto::HmacSha256(absl::string_view(key.data(), key.size()),
-                         absl::StrCat("verification-code:", std::string(verification_id), ":",
-                                      std::string(code))));
+  return absl::BytesToHexString(crypto::HmacSha256(
+      absl::string_view(key.data(), key.size()),
+      absl::StrCat("verification-code:", std::string(verification_id), ":", std::string(code))));
 }
 
 bool CodeMatches(std::string_view key, std::string_view verification_id, std::string_view code,

@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* VerificationService::StartVerification(
                                                   grpc::ServerUnaryReactor& reactor) {
                  verifier_.Start(
                      caller, *request,
-                     [context, &reactor, response](
-                         absl::StatusOr<verify::v1::StartVerificationResponse> started) {
+                     [context, &reactor,
+                      response](absl::StatusOr<verify::v1::StartVerificationResponse> started) {
                        Finish(*context, reactor, std::move(started), *response);
                      });
                });

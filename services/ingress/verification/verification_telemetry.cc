@@ -56,12 +56,13 @@ VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
                   .Help("CheckVerification results: approved, pending (wrong code), expired, "
                         "max_attempts, not_found")
                   .Register(registry)),
-      time_to_approve_(prometheus::BuildHistogram()
-                           .Name("klaxon_verification_time_to_approve_seconds")
-                           .Help("From StartVerification to the check that approved it")
-                           .Register(registry)
-                           .Add({}, prometheus::Histogram::BucketBoundaries{
-                                        5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600})),
+      time_to_approve_(
+          prometheus::BuildHistogram()
+              .Name("klaxon_verification_time_to_approve_seconds")
+              .Help("From StartVerification to the check that approved it")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{5, 10, 20, 30, 45, 60, 90, 120, 180,
+                                                               300, 600})),
       unrecorded_(prometheus::BuildCounter()
                       .Name("klaxon_verification_checks_unrecorded_total")
                       .Help("Checks whose record for audit was not published (Kafka refused it, "

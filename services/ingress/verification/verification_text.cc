@@ -18,9 +18,13 @@ struct Phrases {
 
 constexpr std::array<Phrases, 4> kPhrases = {{
     {.locale = "en", .code_is = "Your verification code is", .again = "Once again, your code is"},
-    {.locale = "de", .code_is = "Ihr Bestätigungscode lautet", .again = "Noch einmal, Ihr Code lautet"},
+    {.locale = "de",
+     .code_is = "Ihr Bestätigungscode lautet",
+     .again = "Noch einmal, Ihr Code lautet"},
     {.locale = "es", .code_is = "Su código de verificación es", .again = "Otra vez, su código es"},
-    {.locale = "fr", .code_is = "Votre code de vérification est", .again = "Encore une fois, votre code est"},
+    {.locale = "fr",
+     .code_is = "Votre code de vérification est",
+     .again = "Encore une fois, votre code est"},
 }};
 
 // "1. 2. 3.": each digit its own sentence, so a text-to-speech voice reads digits, not a number.

@@ -19,7 +19,7 @@ std::string KnownLocales();
 
 // What a code's message says, before the code is known: the locale's words, or the caller's.
 struct CodeWording {
-  std::string locale;          // empty: kDefaultLocale
+  std::string locale;           // empty: kDefaultLocale
   std::string caller_template;  // empty: the locale's words
 };
 

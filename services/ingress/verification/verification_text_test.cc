@@ -28,7 +28,8 @@ TEST(CodeMessageTest, ACallSpeaksTheDigitsOneByOneTwice) {
 }
 
 TEST(CodeMessageTest, AnUnknownLocaleIsNamedWithTheKnownOnes) {
-  absl::StatusOr<std::string> text = CodeMessage(types::v1::CHANNEL_SMS, {.locale = "xx"}, "482913", "");
+  absl::StatusOr<std::string> text =
+      CodeMessage(types::v1::CHANNEL_SMS, {.locale = "xx"}, "482913", "");
   ASSERT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(text.status().message(), HasSubstr("\"xx\""));
   EXPECT_THAT(text.status().message(), HasSubstr("en, de, es, fr"));

@@ -40,8 +40,8 @@ Verifier::Verifier(VerifierOptions options, VerifierPorts ports)
     : options_(std::move(options)), ports_(ports) {}
 
 std::string Verifier::Digest(std::string_view domain, std::string_view text) const {
-  return absl::BytesToHexString(
-      crypto::HmacSha256(options_.digest_key, absl::StrCat(std::string(domain), std::string(text))));
+  return absl::BytesToHexString(crypto::HmacSha256(
+      options_.digest_key, absl::StrCat(std::string(domain), std::string(text))));
 }
 
 std::string Verifier::RecipientIndex(std::string_view e164) const {
@@ -61,8 +61,8 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
   auto caller_rate = options_.caller_starts.find(std::string(caller));
   if (caller_rate == options_.caller_starts.end()) caller_rate = options_.caller_starts.find("*");
   if (caller_rate != options_.caller_starts.end()) {
-    limits.push_back({.key = absl::StrCat("caller:", std::string(caller)),
-                      .rates = {caller_rate->second}});
+    limits.push_back(
+        {.key = absl::StrCat("caller:", std::string(caller)), .rates = {caller_rate->second}});
     names.push_back({.refusal = StartRefusal::kCallerLimit,
                      .what = absl::StrCat("caller ", std::string(caller)),
                      .variable = "KLAXON_VERIFY_CALLER_LIMITS"});
@@ -74,8 +74,8 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
   names.push_back({.refusal = StartRefusal::kPrefixLimit,
                    .what = "the recipient's number range",
                    .variable = "KLAXON_VERIFY_PREFIX_LIMITS"});
-  limits.push_back({.key = absl::StrCat("recipient:", recipient_index),
-                    .rates = options_.recipient_starts});
+  limits.push_back(
+      {.key = absl::StrCat("recipient:", recipient_index), .rates = options_.recipient_starts});
   names.push_back({.refusal = StartRefusal::kRecipientLimit,
                    .what = "recipient",
                    .variable = "KLAXON_VERIFY_RECIPIENT_LIMITS"});
@@ -92,8 +92,7 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
       retry_after);
 }
 
-absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel,
-                             absl::Time now) {
+absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel, absl::Time now) {
   auto cap = options_.spend.daily_caps.find(std::string(caller));
   if (cap == options_.spend.daily_caps.end()) cap = options_.spend.daily_caps.find("*");
   if (cap == options_.spend.daily_caps.end()) return absl::OkStatus();
@@ -111,8 +110,8 @@ absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel
       absl::ResourceExhaustedError(absl::StrCat(
           "caller ", std::string(caller), " has reached its daily verification spend of ",
           FormatAmount(cap->second), " (KLAXON_VERIFY_DAILY_SPEND; a ",
-          channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ",
-          FormatAmount(amount), " by KLAXON_VERIFY_PRICES); it resets at ",
+          channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ", FormatAmount(amount),
+          " by KLAXON_VERIFY_PRICES); it resets at ",
           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", day_ends, absl::UTCTimeZone()))),
       absl::Ceil(day_ends - now, absl::Seconds(1)));
 }
@@ -145,8 +144,8 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   auto refuse = [&done](absl::Status status) { std::move(done)(std::move(status)); };
   absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
   if (!recipient.ok()) {
-    return refuse(absl::InvalidArgumentError(
-        absl::StrCat("recipient: ", recipient.status().message())));
+    return refuse(
+        absl::InvalidArgumentError(absl::StrCat("recipient: ", recipient.status().message())));
   }
   const types::v1::Channel channel = request.channel();
   if (channel != types::v1::CHANNEL_SMS && channel != types::v1::CHANNEL_VOICE) {
@@ -182,12 +181,13 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
         " has no checks left; a new one can start once it expires at ",
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kept->expires_at, absl::UTCTimeZone()))));
   }
-  if (absl::Status spent = Spend(caller, channel, now); !spent.ok()) return refuse(std::move(spent));
+  if (absl::Status spent = Spend(caller, channel, now); !spent.ok())
+    return refuse(std::move(spent));
   if (resent) {
     events::v1::SealedFields sealed;
     if (!sealed.ParseFromString(kept->sealed_code)) {
-      return refuse(absl::DataLossError(absl::StrCat("the sealed code of verification ", kept->id,
-                                                     " does not parse")));
+      return refuse(absl::DataLossError(
+          absl::StrCat("the sealed code of verification ", kept->id, " does not parse")));
     }
     absl::StatusOr<std::string> opened = ports_.transit.OpenCode(kept->id, sealed);
     if (!opened.ok()) return refuse(opened.status());
@@ -198,8 +198,7 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   auto alert = std::make_unique<alerts::v1::SendAlertRequest>();
   alert->set_channel(channel);
   alert->set_recipient(recipient->e164);
-  absl::StatusOr<std::string> text =
-      CodeMessage(channel, wording, code, options_.webotp_domain);
+  absl::StatusOr<std::string> text = CodeMessage(channel, wording, code, options_.webotp_domain);
   if (!text.ok()) return refuse(text.status());
   alert->set_text(*std::move(text));
   // Each send of the code is its own alert: every Start that resends sends again, a retried
@@ -243,8 +242,7 @@ absl::StatusOr<std::optional<std::string>> Verifier::Resolve(
   }
   absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
   if (!recipient.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recipient: ", recipient.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("recipient: ", recipient.status().message()));
   }
   return ports_.store.FindPending(caller, RecipientIndex(recipient->e164));
 }
@@ -287,13 +285,12 @@ void Verifier::Record(const CheckVerificationResponse& answer, const Verificatio
   checked.set_result(answer.status());
   checked.set_checks_left(answer.checks_left());
   // The answer does not wait for the record: the check has happened, in Redis, either way.
-  ports_.publisher.PublishAsync(
-      {.topic = options_.events_topic,
-       .key = verification.alert_id,
-       .value = event.SerializeAsString()},
-      [&observer = ports_.observer](absl::Status published) {
-        if (!published.ok()) observer.OnCheckUnrecorded(published);
-      });
+  ports_.publisher.PublishAsync({.topic = options_.events_topic,
+                                 .key = verification.alert_id,
+                                 .value = event.SerializeAsString()},
+                                [&observer = ports_.observer](absl::Status published) {
+                                  if (!published.ok()) observer.OnCheckUnrecorded(published);
+                                });
 }
 
 absl::StatusOr<CheckVerificationResponse> Verifier::Check(std::string_view caller,
@@ -344,12 +341,12 @@ absl::StatusOr<verify::v1::CancelVerificationResponse> Verifier::Cancel(
   }
   absl::StatusOr<std::optional<Verification>> found = ports_.store.Find(caller, id);
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return absl::NotFoundError(absl::StrCat("verification ", id, " not found"));
+  if (!found->has_value())
+    return absl::NotFoundError(absl::StrCat("verification ", id, " not found"));
   verify::v1::CancelVerificationResponse response;
   // One already approved, cancelled or expired has ended; cancelling it changes nothing.
   bool cancelled = false;
-  if ((*found)->state == VerificationState::kPending &&
-      ports_.clock.Now() < (*found)->expires_at) {
+  if ((*found)->state == VerificationState::kPending && ports_.clock.Now() < (*found)->expires_at) {
     absl::StatusOr<bool> finished = ports_.store.Finish(caller, id, VerificationState::kCancelled);
     if (!finished.ok()) return finished.status();
     cancelled = *finished;

@@ -123,9 +123,8 @@ class Verifier {
   // The verification `id` to keep if the recipient has none pending: a fresh code, digested and
   // sealed.
   absl::StatusOr<Verification> Fresh(const std::string& id, std::string_view caller,
-                                     const std::string& recipient_index,
-                                     types::v1::Channel channel, absl::Time now,
-                                     std::string& code);
+                                     const std::string& recipient_index, types::v1::Channel channel,
+                                     absl::Time now, std::string& code);
   // The id the request names, or the recipient's pending verification; nullopt when none.
   absl::StatusOr<std::optional<std::string>> Resolve(
       std::string_view caller, const verify::v1::CheckVerificationRequest& request);

@@ -142,7 +142,8 @@ class VerifierTest : public ::testing::Test {
   RecordingAlerts alerts_;
   messaging::FakePublisher publisher_;
   ListedCodes codes_;
-  crypto::LocalKeyring keyring_ = *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
+  crypto::LocalKeyring keyring_ =
+      *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
   transit::TransitCipher transit_{keyring_};
   CountingUuids ids_;
   CountingObserver observer_;
@@ -166,8 +167,7 @@ TEST_F(VerifierTest, TheCodeGoesOutAsAnAlertAndTheRightCodeApprovesOnce) {
   EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
   EXPECT_EQ(observer_.approved_after, absl::Seconds(42));
   // Approved codes cannot be used again.
-  EXPECT_EQ(Check(started->verification_id(), "482913"),
-            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_NOT_FOUND);
 }
 
 TEST_F(VerifierTest, NothingKeptHoldsTheCodeOrTheNumberInClear) {
@@ -176,8 +176,8 @@ TEST_F(VerifierTest, NothingKeptHoldsTheCodeOrTheNumberInClear) {
   absl::StatusOr<std::optional<Verification>> kept =
       store_.Find(kCaller, started->verification_id());
   ASSERT_TRUE(kept.ok() && kept->has_value());
-  for (const std::string& field : {(*kept)->recipient_index, (*kept)->code_digest,
-                                   (*kept)->sealed_code}) {
+  for (const std::string& field :
+       {(*kept)->recipient_index, (*kept)->code_digest, (*kept)->sealed_code}) {
     EXPECT_THAT(field, AllOf(Not(HasSubstr("482913")), Not(HasSubstr("4155552671"))));
   }
 }
@@ -259,8 +259,7 @@ TEST_F(VerifierTest, ACheckByRecipientFindsThePendingVerification) {
   EXPECT_EQ(checked->status(), verify::v1::VERIFICATION_STATUS_APPROVED);
 
   request.set_recipient("+14155552672");
-  EXPECT_EQ(verifier_.Check(kCaller, request)->status(),
-            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+  EXPECT_EQ(verifier_.Check(kCaller, request)->status(), verify::v1::VERIFICATION_STATUS_NOT_FOUND);
 }
 
 TEST_F(VerifierTest, MalformedChecksAreRefusedWithoutCounting) {
@@ -376,8 +375,7 @@ TEST_F(VerifierTest, CancelEndsAPendingVerification) {
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_FALSE(cancelled->already_ended());
   EXPECT_TRUE(verifier_.Cancel(kCaller, cancel)->already_ended());
-  EXPECT_EQ(Check(started->verification_id(), "482913"),
-            verify::v1::VERIFICATION_STATUS_NOT_FOUND);
+  EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_NOT_FOUND);
   EXPECT_EQ(verifier_.Cancel("another-caller", cancel).status().code(),
             absl::StatusCode::kNotFound);
 }
@@ -449,10 +447,10 @@ TEST_F(DailySpendTest, StartsPastTheCallersDailySpendAreRefusedUntilTheDayEnds) 
   absl::StatusOr<StartVerificationResponse> refused = Start("+12125550123");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   // The fake clock starts at 2023-11-14T22:13:20Z.
-  EXPECT_THAT(refused.status().message(),
-              AllOf(HasSubstr("caller signup has reached its daily verification spend of 0.03"),
-                    HasSubstr("a message costs 0.01"),
-                    HasSubstr("resets at 2023-11-15T00:00:00Z")));
+  EXPECT_THAT(
+      refused.status().message(),
+      AllOf(HasSubstr("caller signup has reached its daily verification spend of 0.03"),
+            HasSubstr("a message costs 0.01"), HasSubstr("resets at 2023-11-15T00:00:00Z")));
   EXPECT_EQ(alerts_.sent.size(), 2u);
   EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kDailySpend));
 
