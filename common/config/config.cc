@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -130,6 +131,33 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
   return HostPort{.host = std::string(host), .port = port};
 }
 
+absl::Status NamedList::NotOfForm(std::string_view entry) const {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Absl(variable), ": entry ", Quote(entry), " is not ", Absl(form)));
+}
+
+absl::StatusOr<std::vector<NamedValue>> SplitNamedValues(std::string_view text,
+                                                         const NamedList& list) {
+  std::vector<NamedValue> entries;
+  for (absl::string_view item : absl::StrSplit(Absl(text), ',', absl::SkipWhitespace())) {
+    const absl::string_view entry = absl::StripAsciiWhitespace(item);
+    const size_t equals = entry.find('=');
+    const absl::string_view name =
+        absl::StripAsciiWhitespace(entry.substr(0, std::min(equals, entry.size())));
+    if (equals == absl::string_view::npos || name.empty()) return list.NotOfForm(Std(entry));
+    for (const NamedValue& earlier : entries) {
+      if (earlier.name == name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Absl(list.variable), ": ", Quote(Std(name)), " is given twice"));
+      }
+    }
+    entries.push_back({.entry = std::string(entry),
+                       .name = std::string(name),
+                       .value = std::string(absl::StripAsciiWhitespace(entry.substr(equals + 1)))});
+  }
+  return entries;
+}
+
 Reader::Reader(Environment environment) : environment_(std::move(environment)) {}
 
 Reader Reader::ForProcess() {
@@ -153,6 +181,10 @@ const std::string* Reader::Find(std::string_view name) const {
 
 void Reader::AddError(std::string_view name, std::string_view problem) {
   errors_.push_back(absl::StrCat(Absl(name), problem.empty() ? "" : ": ", Absl(problem)));
+}
+
+void Reader::AddError(const absl::Status& problem) {
+  errors_.push_back(std::string(problem.message()));
 }
 
 std::string Reader::Required(std::string_view name) {

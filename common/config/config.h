@@ -36,6 +36,30 @@ struct HostPort {
 // when the text is not of that form.
 absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
 
+// One entry of a "name=value, name=value" setting (per caller, per channel, ...).
+struct NamedValue {
+  std::string entry;  // as written, trimmed: what an error about its value quotes
+  std::string name;   // trimmed, never empty
+  std::string value;  // trimmed; the caller parses it
+  friend bool operator==(const NamedValue&, const NamedValue&) = default;
+};
+
+// What a "name=value, ..." setting's errors name.
+struct NamedList {
+  std::string_view variable;  // e.g. KLAXON_CALLER_QUOTAS
+  std::string_view form;      // an entry's form and an example: "<name>=<rate>, e.g. pager=5/1s"
+
+  // kInvalidArgument "<variable>: entry \"<entry>\" is not <form>".
+  absl::Status NotOfForm(std::string_view entry) const;
+};
+
+// Splits "name=value, name=value" into its entries, in the order written: at commas (blank
+// entries are skipped), each at its first '=', name and value trimmed. Empty text is no entries.
+// kInvalidArgument naming the variable and the entry for an entry without '=' or without a name
+// (NotOfForm), and for a name given twice ("<variable>: \"<name>\" is given twice").
+absl::StatusOr<std::vector<NamedValue>> SplitNamedValues(std::string_view text,
+                                                         const NamedList& list);
+
 class Reader {
  public:
   explicit Reader(Environment environment);
@@ -86,6 +110,8 @@ class Reader {
 
   // Records a problem found by the caller, e.g. a rule that spans two variables.
   void AddError(std::string_view name, std::string_view problem);
+  // Records a problem whose message already names its variable, e.g. from SplitNamedValues.
+  void AddError(const absl::Status& problem);
 
   // OK, or kInvalidArgument with one message listing every recorded problem in order:
   // "invalid configuration: A is required; B: \"x\" is not host:port".

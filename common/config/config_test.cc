@@ -240,6 +240,46 @@ TEST(ReaderTest, AddErrorJoinsTheMessage) {
   EXPECT_EQ(reader.Finish().message(), "invalid configuration: A: must be smaller than B");
 }
 
+constexpr NamedList kQuotas{.variable = "QUOTAS", .form = "<name>=<rate>, e.g. pager=5/1s"};
+
+TEST(SplitNamedValuesTest, SplitsTrimmedEntriesInOrder) {
+  const absl::StatusOr<std::vector<NamedValue>> entries =
+      SplitNamedValues(" pager = 5/1s ,, *=1=2,billing=", kQuotas);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(*entries,
+            (std::vector<NamedValue>{{.entry = "pager = 5/1s", .name = "pager", .value = "5/1s"},
+                                     {.entry = "*=1=2", .name = "*", .value = "1=2"},
+                                     {.entry = "billing=", .name = "billing", .value = ""}}));
+}
+
+TEST(SplitNamedValuesTest, EmptyTextIsNoEntries) {
+  EXPECT_TRUE(SplitNamedValues("", kQuotas).value().empty());
+  EXPECT_TRUE(SplitNamedValues(" , ", kQuotas).value().empty());
+}
+
+TEST(SplitNamedValuesTest, AnEntryWithoutANameIsNamedWithTheVariable) {
+  for (const char* text : {"pager", "=5/1s", " = 5/1s"}) {
+    const absl::Status status = SplitNamedValues(text, kQuotas).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(status.message(), HasSubstr("QUOTAS: entry \""));
+    EXPECT_THAT(status.message(), HasSubstr("is not <name>=<rate>, e.g. pager=5/1s"));
+  }
+  EXPECT_EQ(SplitNamedValues("a=1, pager", kQuotas).status().message(),
+            "QUOTAS: entry \"pager\" is not <name>=<rate>, e.g. pager=5/1s");
+}
+
+TEST(SplitNamedValuesTest, ANameGivenTwiceIsNamedWithTheVariable) {
+  const absl::Status status = SplitNamedValues("a=1, b=2, a =3", kQuotas).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "QUOTAS: \"a\" is given twice");
+}
+
+TEST(ReaderTest, AddErrorOfAStatusKeepsItsMessage) {
+  Reader reader(Environment{});
+  reader.AddError(absl::InvalidArgumentError("QUOTAS: \"a\" is given twice"));
+  EXPECT_EQ(reader.Finish().message(), "invalid configuration: QUOTAS: \"a\" is given twice");
+}
+
 TEST(ParseHostPortTest, AcceptsBracketedIpv6) {
   const absl::StatusOr<HostPort> parsed = ParseHostPort("[::1]:0");
   ASSERT_TRUE(parsed.ok()) << parsed.status();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/config/config.h"
 
 namespace klaxon::limits {
 namespace {
@@ -86,21 +87,19 @@ absl::StatusOr<std::vector<Rate>> ParseRateList(std::string_view text) {
   return rates;
 }
 
-absl::StatusOr<std::map<std::string, Rate>> ParseNamedRates(std::string_view text) {
+absl::StatusOr<std::map<std::string, Rate>> ParseNamedRates(std::string_view text,
+                                                            std::string_view variable) {
+  absl::StatusOr<std::vector<config::NamedValue>> entries = config::SplitNamedValues(
+      text, {.variable = variable, .form = "<name>=<count>/<window>, e.g. pager=100/1m"});
+  if (!entries.ok()) return entries.status();
   std::map<std::string, Rate> rates;
-  for (absl::string_view item :
-       absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
-    const std::pair<std::string, std::string> entry = absl::StrSplit(item, absl::MaxSplits('=', 1));
-    const std::string name(absl::StripAsciiWhitespace(entry.first));
-    if (name.empty() || item.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          "each entry must be <name>=<count>/<window>, e.g. pager=100/1m");
+  for (const config::NamedValue& entry : *entries) {
+    absl::StatusOr<Rate> rate = ParseRate(entry.value);
+    if (!rate.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(variable), ": entry \"",
+                                                     entry.entry, "\": ", rate.status().message()));
     }
-    absl::StatusOr<Rate> rate = ParseRate(entry.second);
-    if (!rate.ok()) return rate.status();
-    if (!rates.emplace(name, *rate).second) {
-      return absl::InvalidArgumentError(absl::StrCat("the name ", name, " is listed twice"));
-    }
+    rates.emplace(entry.name, *rate);
   }
   return rates;
 }

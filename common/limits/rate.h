@@ -36,7 +36,9 @@ absl::StatusOr<Rate> ParseRate(std::string_view text);
 absl::StatusOr<std::vector<Rate>> ParseRateList(std::string_view text);
 
 // Per-name rates: "billing=100/1m,pager=20/1s"; the name "*" is the default for names not
-// listed. Empty text is an empty map (no limits).
-absl::StatusOr<std::map<std::string, Rate>> ParseNamedRates(std::string_view text);
+// listed. Empty text is an empty map (no limits). kInvalidArgument naming `variable` (the
+// setting the text comes from) and the entry at fault (config::SplitNamedValues).
+absl::StatusOr<std::map<std::string, Rate>> ParseNamedRates(std::string_view text,
+                                                            std::string_view variable);
 
 }  // namespace klaxon::limits

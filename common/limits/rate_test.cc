@@ -1,5 +1,6 @@
 #include "common/limits/rate.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace klaxon::limits {
@@ -65,7 +66,8 @@ TEST(RateListTest, RefusesTwoRatesOverOneWindow) {
 }
 
 TEST(NamedRatesTest, ParsesNamesAndDefault) {
-  absl::StatusOr<std::map<std::string, Rate>> rates = ParseNamedRates("*=1000/1m, pager=20/1s");
+  absl::StatusOr<std::map<std::string, Rate>> rates =
+      ParseNamedRates("*=1000/1m, pager=20/1s", "QUOTAS");
   ASSERT_TRUE(rates.ok()) << rates.status();
   EXPECT_EQ(*rates,
             (std::map<std::string, Rate>{{"*", {.count = 1000, .window = absl::Minutes(1)}},
@@ -73,11 +75,20 @@ TEST(NamedRatesTest, ParsesNamesAndDefault) {
 }
 
 TEST(NamedRatesTest, RefusesEntryWithoutName) {
-  EXPECT_EQ(ParseNamedRates("100/1m").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseNamedRates("100/1m", "QUOTAS").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(NamedRatesTest, RefusesNameListedTwice) {
-  EXPECT_EQ(ParseNamedRates("a=1/1s,a=2/1s").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseNamedRates("a=1/1s,a=2/1s", "QUOTAS").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NamedRatesTest, ABadRateIsNamedWithTheVariableAndItsEntry) {
+  const absl::Status status = ParseNamedRates("a=1/1s, pager=lots", "QUOTAS").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("QUOTAS: entry \"pager=lots\": a rate"));
 }
 
 }  // namespace

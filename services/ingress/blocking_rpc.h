@@ -6,13 +6,51 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <string>
+#include <utility>
 
+#include "absl/status/statusor.h"
+#include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
+#include "common/grpcutil/grpcutil.h"
 
 namespace klaxon::ingress {
 
 // Queues `work` on `pool`, or finishes `reactor` with RESOURCE_EXHAUSTED.
 void RunBlocking(concurrency::BlockingExecutor& pool, grpc::CallbackServerContext& context,
                  grpc::ServerUnaryReactor& reactor, std::function<void()> work);
+
+// Authenticates the call and runs `step(caller, reactor)` on an intake thread; `step` finishes
+// the reactor (at once, or later from a use case's completion). A call without a valid API key
+// is finished at once.
+template <typename Step>
+grpc::ServerUnaryReactor* ServeBlocking(const auth::CallerAuthenticator& api_keys,
+                                        concurrency::BlockingExecutor& blocking,
+                                        grpc::CallbackServerContext* context, Step step) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys, *context);
+  if (!caller.ok()) {
+    reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  RunBlocking(blocking, *context, *reactor,
+              [step = std::move(step), reactor, caller = *std::move(caller)]() mutable {
+                step(caller, *reactor);
+              });
+  return reactor;
+}
+
+// Finishes `reactor` with `result`'s value in `response`, or its error with any retry hint as
+// gRPC's grpc-retry-pushback-ms trailer.
+template <typename Response>
+void FinishWith(grpc::CallbackServerContext& context, grpc::ServerUnaryReactor& reactor,
+                absl::StatusOr<Response> result, Response& response) {
+  if (!result.ok()) {
+    reactor.Finish(grpcutil::ToGrpcStatus(result.status(), context));
+    return;
+  }
+  response = *std::move(result);
+  reactor.Finish(grpc::Status::OK);
+}
 
 }  // namespace klaxon::ingress

@@ -3,58 +3,24 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/twilio/twiml.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/delivery/twilio_outcome.h"
 
 namespace klaxon::voice {
-namespace {
-
-std::string XmlEscape(std::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      case '\'':
-        escaped += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids other control characters; a stray one would make Twilio refuse the
-        // whole TwiML, so it is read as a pause instead.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          escaped += ' ';
-        } else {
-          escaped += c;
-        }
-    }
-  }
-  return escaped;
-}
-
-}  // namespace
 
 std::string AlertTwiml(std::string_view text, std::string_view gather_action,
                        std::string_view voice, std::string_view language) {
-  const std::string say_open =
-      absl::StrCat("<Say voice=\"", XmlEscape(voice), "\" language=\"", XmlEscape(language), "\">");
+  const std::string say_open = absl::StrCat("<Say voice=\"", twilio::XmlEscape(voice),
+                                            "\" language=\"", twilio::XmlEscape(language), "\">");
   // Without an action URL a key press would have nowhere to go, so the text is only read out.
   if (gather_action.empty()) {
-    return absl::StrCat("<Response>", say_open, XmlEscape(text), "</Say></Response>");
+    return absl::StrCat("<Response>", say_open, twilio::XmlEscape(text), "</Say></Response>");
   }
-  return absl::StrCat("<Response><Gather numDigits=\"1\" action=\"", XmlEscape(gather_action),
-                      "\" method=\"POST\">", say_open, XmlEscape(text), " ", kPressAnyKey,
-                      "</Say></Gather>", say_open, kNoKeyPressed, "</Say></Response>");
+  return absl::StrCat("<Response><Gather numDigits=\"1\" action=\"",
+                      twilio::XmlEscape(gather_action), "\" method=\"POST\">", say_open,
+                      twilio::XmlEscape(text), " ", kPressAnyKey, "</Say></Gather>", say_open,
+                      kNoKeyPressed, "</Say></Response>");
 }
 
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/prototime/prototime.h"
+#include "common/verification_status/verification_status.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -36,15 +37,6 @@ constexpr std::array<std::pair<Channel, absl::string_view>, 2> kChannelNames = {
     {types::v1::CHANNEL_SMS, "sms"},
     {types::v1::CHANNEL_VOICE, "voice"},
 }};
-
-constexpr std::array<std::pair<verify::v1::VerificationStatus, absl::string_view>, 5>
-    kVerificationStatusNames = {{
-        {verify::v1::VERIFICATION_STATUS_APPROVED, "approved"},
-        {verify::v1::VERIFICATION_STATUS_PENDING, "pending"},
-        {verify::v1::VERIFICATION_STATUS_EXPIRED, "expired"},
-        {verify::v1::VERIFICATION_STATUS_MAX_ATTEMPTS, "max_attempts"},
-        {verify::v1::VERIFICATION_STATUS_NOT_FOUND, "not_found"},
-    }};
 
 std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 
@@ -237,13 +229,6 @@ std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {
   return out;
 }
 
-absl::string_view VerificationStatusName(verify::v1::VerificationStatus status) {
-  for (const auto& [value, name] : kVerificationStatusNames) {
-    if (value == status) return name;
-  }
-  return "unspecified";
-}
-
 std::string FormatVerificationStart(const verify::v1::StartVerificationResponse& started) {
   std::string out;
   const auto line = [&out](absl::string_view label, absl::string_view value) {
@@ -258,7 +243,7 @@ std::string FormatVerificationStart(const verify::v1::StartVerificationResponse&
 
 std::string FormatVerificationCheck(const verify::v1::CheckVerificationResponse& checked) {
   if (checked.status() != verify::v1::VERIFICATION_STATUS_PENDING) {
-    return absl::StrCat(VerificationStatusName(checked.status()), "\n");
+    return absl::StrCat(std::string(verification_status::Word(checked.status())), "\n");
   }
   return absl::StrCat("pending (", checked.checks_left(),
                       checked.checks_left() == 1 ? " check" : " checks", " left)\n");

@@ -55,12 +55,11 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record);
 // returned them (masked recipient and "-" once they were shredded).
 std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record);
 
-// "approved", "pending", "expired", "max_attempts" or "not_found"; "unspecified" for anything else.
-absl::string_view VerificationStatusName(verify::v1::VerificationStatus status);
 // What `verify start` began or resent: the verification's id, its expiry, whether the code was
 // sent again, and the alert carrying it; aligned lines.
 std::string FormatVerificationStart(const verify::v1::StartVerificationResponse& started);
-// One line for `verify check`: the status, and while pending how many checks are left.
+// One line for `verify check`: the status (verification_status::Word), and while pending how many
+// checks are left.
 std::string FormatVerificationCheck(const verify::v1::CheckVerificationResponse& checked);
 
 // One line of proto3 JSON with the schema's field names and every field present.

@@ -26,6 +26,18 @@ class MockIntakeStub : public alerts::v1::AlertIntake::StubInterface {
               PrepareAsyncSendAlertRaw,
               (grpc::ClientContext*, const alerts::v1::SendAlertRequest&, grpc::CompletionQueue*),
               (override));
+  MOCK_METHOD(grpc::Status, SendAlerts,
+              (grpc::ClientContext*, const alerts::v1::SendAlertsRequest&,
+               alerts::v1::SendAlertsResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::SendAlertsResponse>*,
+              AsyncSendAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::SendAlertsRequest&, grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::SendAlertsResponse>*,
+              PrepareAsyncSendAlertsRaw,
+              (grpc::ClientContext*, const alerts::v1::SendAlertsRequest&, grpc::CompletionQueue*),
+              (override));
   MOCK_METHOD(grpc::Status, CancelAlert,
               (grpc::ClientContext*, const alerts::v1::CancelAlertRequest&,
                alerts::v1::CancelAlertResponse*),

@@ -1,6 +1,7 @@
 #include "services/ingress/verification/daily_spend.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
@@ -8,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/channels/channel_switches.h"
+#include "common/config/config.h"
 
 namespace klaxon::ingress::verification {
 namespace {
@@ -19,27 +22,18 @@ bool AllDigits(absl::string_view text) {
                         [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
 }
 
-// Splits "name=value,..." into pairs; kInvalidArgument naming `variable` for an entry without
-// '=', an empty name or a repeated one.
+// "name=amount,..." by name; kInvalidArgument naming `variable` and the entry at fault.
 absl::StatusOr<std::map<std::string, Micros>> ParseNamedAmounts(std::string_view text,
                                                                 std::string_view variable) {
+  const config::NamedList list{.variable = variable,
+                               .form = "<name>=<amount>, e.g. sms=0.0079 or billing=25"};
+  absl::StatusOr<std::vector<config::NamedValue>> entries = config::SplitNamedValues(text, list);
+  if (!entries.ok()) return entries.status();
   std::map<std::string, Micros> amounts;
-  for (absl::string_view entry :
-       absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
-    entry = absl::StripAsciiWhitespace(entry);
-    const std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    absl::StatusOr<Micros> amount =
-        ParseAmount(std::string_view(parts.second.data(), parts.second.size()));
-    if (parts.first.empty() || !amount.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(std::string(variable), ": entry \"", entry,
-                       "\" is not <name>=<amount>, e.g. sms=0.0079 or billing=25"));
-    }
-    if (!amounts.emplace(std::string(parts.first), *amount).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(std::string(variable), ": \"", parts.first, "\" is given twice"));
-    }
+  for (const config::NamedValue& entry : *entries) {
+    absl::StatusOr<Micros> amount = ParseAmount(entry.value);
+    if (!amount.ok()) return list.NotOfForm(entry.entry);
+    amounts.emplace(entry.name, *amount);
   }
   return amounts;
 }
@@ -80,16 +74,17 @@ absl::StatusOr<SpendSettings> ParseSpendSettings(std::string_view prices, std::s
   if (!daily_caps.ok()) return daily_caps.status();
   SpendSettings settings{.daily_caps = *std::move(daily_caps)};
   for (const auto& [name, price] : *named_prices) {
-    if (name == "sms") {
-      settings.prices[types::v1::CHANNEL_SMS] = price;
-    } else if (name == "voice") {
-      settings.prices[types::v1::CHANNEL_VOICE] = price;
-    } else {
+    absl::StatusOr<types::v1::Channel> channel = channels::ParseChannelName(name);
+    if (!channel.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("KLAXON_VERIFY_PRICES: \"", name, "\" is not a channel (sms or voice)"));
     }
+    settings.prices[*channel] = price;
   }
-  if (!settings.daily_caps.empty() && settings.prices.size() < 2) {
+  const bool every_channel_priced = absl::c_all_of(
+      channels::kSwitchedChannels,
+      [&settings](types::v1::Channel channel) { return settings.prices.contains(channel); });
+  if (!settings.daily_caps.empty() && !every_channel_priced) {
     return absl::InvalidArgumentError(
         "KLAXON_VERIFY_DAILY_SPEND needs KLAXON_VERIFY_PRICES for both sms and voice, or a "
         "channel would cost nothing under the cap");

@@ -15,8 +15,8 @@ namespace klaxon::ingress::verification {
 class RegionPermissions {
  public:
   // "*=US+CA+GB,billing=US": per caller the ISO 3166 regions allowed, "*" for callers not
-  // listed. Empty text allows every region to every caller. kInvalidArgument names the entry
-  // that is not "<caller>=<REGION>[+<REGION>...]".
+  // listed. Empty text allows every region to every caller. kInvalidArgument names
+  // KLAXON_VERIFY_REGIONS and the entry that is not "<caller>=<REGION>[+<REGION>...]".
   static absl::StatusOr<RegionPermissions> Parse(std::string_view text);
 
   RegionPermissions() = default;

@@ -39,6 +39,8 @@ TEST(RegionPermissionsTest, MalformedEntriesAreNamed) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << text;
   }
   EXPECT_THAT(RegionPermissions::Parse("billing=us").status().message(), HasSubstr("\"us\""));
+  EXPECT_THAT(RegionPermissions::Parse("pager=US, billing=").status().message(),
+              HasSubstr("KLAXON_VERIFY_REGIONS: entry \"billing=\" names no region"));
 }
 
 }  // namespace

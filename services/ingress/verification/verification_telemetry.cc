@@ -2,14 +2,11 @@
 
 #include <string>
 
-#include "absl/strings/ascii.h"
+#include "common/channels/channel_switches.h"
+#include "common/verification_status/verification_status.h"
 
 namespace klaxon::ingress::verification {
 namespace {
-
-std::string ChannelLabel(types::v1::Channel channel) {
-  return channel == types::v1::CHANNEL_VOICE ? "voice" : "sms";
-}
 
 std::string RefusalLabel(StartRefusal refusal) {
   switch (refusal) {
@@ -27,18 +24,10 @@ std::string RefusalLabel(StartRefusal refusal) {
   return "unknown";
 }
 
-// "approved", "pending", "expired", "max_attempts", "not_found".
-std::string StatusLabel(verify::v1::VerificationStatus status) {
-  constexpr std::string_view kPrefix = "VERIFICATION_STATUS_";
-  std::string name = verify::v1::VerificationStatus_Name(status);
-  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
-  absl::AsciiStrToLower(&name);
-  return name;
-}
-
 }  // namespace
 
-VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
+VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry,
+                                             const log::Logger& logger)
     : sends_(prometheus::BuildCounter()
                  .Name("klaxon_verification_sends_total")
                  .Help("Verification codes handed to Kafka, by channel and whether the start was "
@@ -69,10 +58,13 @@ VerificationTelemetry::VerificationTelemetry(prometheus::Registry& registry)
                             "or the code's alert was never noted): the check stands, its trail "
                             "entry is missing")
                       .Register(registry)
-                      .Add({})) {}
+                      .Add({})),
+      logger_(logger) {}
 
 void VerificationTelemetry::OnStarted(types::v1::Channel channel, bool resent) {
-  sends_.Add({{"channel", ChannelLabel(channel)}, {"start", resent ? "resent" : "new"}})
+  sends_
+      .Add({{"channel", std::string(channels::ChannelName(channel))},
+            {"start", resent ? "resent" : "new"}})
       .Increment();
 }
 
@@ -82,12 +74,20 @@ void VerificationTelemetry::OnRefused(StartRefusal refusal) {
 
 void VerificationTelemetry::OnChecked(verify::v1::VerificationStatus status,
                                       std::optional<absl::Duration> time_to_approve) {
-  checks_.Add({{"result", StatusLabel(status)}}).Increment();
+  checks_.Add({{"result", std::string(verification_status::Word(status))}}).Increment();
   if (time_to_approve.has_value()) {
     time_to_approve_.Observe(absl::ToDoubleSeconds(*time_to_approve));
   }
 }
 
-void VerificationTelemetry::OnCheckUnrecorded(const absl::Status&) { unrecorded_.Increment(); }
+// The counter says that trail entries are missing; the line says why, so an SRE can tell Kafka
+// refusing records (retry may help, see the publisher's own logs) from a code's alert that was
+// never noted (a note refused by a full pool, or Redis down when it was due). The reason holds
+// ids and Kafka's error, never the code or the number.
+void VerificationTelemetry::OnCheckUnrecorded(const absl::Status& why) {
+  unrecorded_.Increment();
+  logger_.Warn("verification_check_unrecorded", {{"code", absl::StatusCodeToString(why.code())},
+                                                 {"error", std::string(why.message())}});
+}
 
 }  // namespace klaxon::ingress::verification

@@ -12,6 +12,7 @@
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
+#include "services/ingress/verification/per_caller.h"
 #include "services/ingress/verification/verification_text.h"
 
 namespace klaxon::ingress::verification {
@@ -58,11 +59,9 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
   };
   std::vector<KeyedRates> limits;
   std::vector<Named> names;
-  auto caller_rate = options_.caller_starts.find(std::string(caller));
-  if (caller_rate == options_.caller_starts.end()) caller_rate = options_.caller_starts.find("*");
-  if (caller_rate != options_.caller_starts.end()) {
+  if (const limits::Rate* caller_rate = ForCaller(options_.caller_starts, caller)) {
     limits.push_back(
-        {.key = absl::StrCat("caller:", std::string(caller)), .rates = {caller_rate->second}});
+        {.key = absl::StrCat("caller:", std::string(caller)), .rates = {*caller_rate}});
     names.push_back({.refusal = StartRefusal::kCallerLimit,
                      .what = absl::StrCat("caller ", std::string(caller)),
                      .variable = "KLAXON_VERIFY_CALLER_LIMITS"});
@@ -93,23 +92,21 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
 }
 
 absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel, absl::Time now) {
-  auto cap = options_.spend.daily_caps.find(std::string(caller));
-  if (cap == options_.spend.daily_caps.end()) cap = options_.spend.daily_caps.find("*");
-  if (cap == options_.spend.daily_caps.end()) return absl::OkStatus();
+  const Micros* cap = ForCaller(options_.spend.daily_caps, caller);
+  if (cap == nullptr) return absl::OkStatus();
   const auto price = options_.spend.prices.find(channel);
   const Micros amount = price == options_.spend.prices.end() ? 0 : price->second;
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
   const absl::Time day_ends = absl::FromCivil(today + 1, absl::UTCTimeZone());
-  absl::StatusOr<bool> spent =
-      ports_.spend.Spend(absl::StrCat(std::string(caller), ":", absl::FormatCivilTime(today)),
-                         amount, cap->second, day_ends);
+  absl::StatusOr<bool> spent = ports_.spend.Spend(
+      absl::StrCat(std::string(caller), ":", absl::FormatCivilTime(today)), amount, *cap, day_ends);
   if (!spent.ok()) return spent.status();
   if (*spent) return absl::OkStatus();
   ports_.observer.OnRefused(StartRefusal::kDailySpend);
   return grpcutil::WithRetryPushback(
       absl::ResourceExhaustedError(absl::StrCat(
           "caller ", std::string(caller), " has reached its daily verification spend of ",
-          FormatAmount(cap->second), " (KLAXON_VERIFY_DAILY_SPEND; a ",
+          FormatAmount(*cap), " (KLAXON_VERIFY_DAILY_SPEND; a ",
           channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ", FormatAmount(amount),
           " by KLAXON_VERIFY_PRICES); it resets at ",
           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", day_ends, absl::UTCTimeZone()))),
