@@ -22,6 +22,8 @@ std::string_view ReasonPhrase(int status) {
       return "No Content";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 403:
       return "Forbidden";
     case 404:
@@ -30,6 +32,8 @@ std::string_view ReasonPhrase(int status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
     case 411:
       return "Length Required";
     case 413:
@@ -40,18 +44,24 @@ std::string_view ReasonPhrase(int status) {
       return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
+    case 499:
+      return "Client Closed Request";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     default:
       return "Unknown";
   }
 }
 
 std::string SerializeResponse(const Response& response, bool close) {
-  std::string wire =
-      absl::StrCat("HTTP/1.1 ", response.status, " ", std::string(ReasonPhrase(response.status)), "\r\n");
+  std::string wire = absl::StrCat("HTTP/1.1 ", response.status, " ",
+                                  std::string(ReasonPhrase(response.status)), "\r\n");
   if (!response.content_type.empty()) {
     absl::StrAppend(&wire, "Content-Type: ", response.content_type, "\r\n");
   }
