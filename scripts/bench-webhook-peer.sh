@@ -198,7 +198,7 @@ if [[ ! -f "$PEER_DIR/node_modules/.package-lock.json" ||
   (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
-read -r webhook_port grpc_port admin_port peer_port batched_port < <(free_ports 5)
+read -r webhook_port grpc_port admin_port peer_port batched_port http_api_port < <(free_ports 6)
 
 # --- Klaxon's ingress -----------------------------------------------------------------------
 # As scripts/run.sh configures it, but with the per-source limit lifted (every request comes from
@@ -215,6 +215,7 @@ env -i PATH="$PATH" HOME="$HOME" \
   KLAXON_GRPC_ADDR="127.0.0.1:$grpc_port" \
   KLAXON_ADMIN_ADDR="127.0.0.1:$admin_port" \
   KLAXON_WEBHOOK_ADDR="127.0.0.1:$webhook_port" \
+  KLAXON_HTTP_API_ADDR="127.0.0.1:$http_api_port" \
   KLAXON_WEBHOOK_PUBLIC_URL="http://127.0.0.1:$webhook_port" \
   KLAXON_TWILIO_AUTH_TOKEN="$AUTH_TOKEN" \
   KLAXON_WEBHOOK_RATE_LIMIT=1000000 \

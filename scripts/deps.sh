@@ -110,6 +110,8 @@ main() {
   log "Prism at $("$SCRIPT_DIR/../tests/twilio-contract/install-prism.sh")"
   # Twilio's helper library signs the requests of the webhook compatibility test.
   log "twilio (Node.js) in $("$SCRIPT_DIR/../tests/webhook/install-twilio-node.sh")"
+  # swagger-parser validates the OpenAPI document of the HTTP/JSON API.
+  log "OpenAPI validator in $("$SCRIPT_DIR/../tests/openapi/install-validator.sh")"
   # kubernetes-models validates the rendered manifests against the Kubernetes API schemas.
   log "manifest validator in $("$SCRIPT_DIR/../tests/deploy/install-validator.sh")"
 }

@@ -24,6 +24,8 @@ readonly INGRESS_ADDR="${KLAXON_INGRESS_ADDR:-127.0.0.1:50051}"
 readonly AUDIT_ADDR="${KLAXON_AUDIT_ADDR:-127.0.0.1:50052}"
 # ingress's Twilio webhooks; the sandbox posts its status callbacks there
 readonly WEBHOOK_ADDR="${KLAXON_WEBHOOK_ADDR:-127.0.0.1:8080}"
+# the caller API as HTTP/JSON, served by ingress
+readonly HTTP_API_ADDR="${KLAXON_HTTP_API_ADDR:-127.0.0.1:8081}"
 readonly SANDBOX_ACCOUNT_SID=AC00000000000000000000000000000000
 readonly SANDBOX_AUTH_TOKEN=sandbox-token
 # service name, binary, admin address (for /readyz)
@@ -161,6 +163,9 @@ up() {
     KLAXON_TWILIO_FROM="${KLAXON_TWILIO_FROM:-+14155552671}" \
     KLAXON_WEBHOOK_ADDR="$WEBHOOK_ADDR" \
     KLAXON_WEBHOOK_PUBLIC_URL="http://$WEBHOOK_ADDR" \
+    KLAXON_HTTP_API_ADDR="$HTTP_API_ADDR" \
+    KLAXON_HTTP_API_AUDIT_TARGET="$AUDIT_ADDR" \
+    KLAXON_HTTP_API_AUDIT_CA_FILE="$RUN/tls/ca.pem" \
     KLAXON_GRPC_TLS_CERT_FILE="$RUN/tls/server.pem" \
     KLAXON_GRPC_TLS_KEY_FILE="$RUN/tls/server.key"
 
@@ -192,11 +197,13 @@ export KLAXON_INGRESS_ADDR=$INGRESS_ADDR
 export KLAXON_AUDIT_ADDR=$AUDIT_ADDR
 export KLAXON_CA_FILE=$RUN/tls/ca.pem
 export KLAXON_WEBHOOK_URL=http://$WEBHOOK_ADDR
+export KLAXON_HTTP_API_URL=http://$HTTP_API_ADDR
 export KLAXON_API_KEY=$KLAXON_LOCAL_API_KEY
 export KLAXON_SANDBOX_URL=http://$SANDBOX_ADDR
 export PATH="$BIN/tools/klaxonctl:\$PATH"
 CLIENT
-  log "the suite is up: ingress $INGRESS_ADDR (webhooks http://$WEBHOOK_ADDR), audit $AUDIT_ADDR" \
+  log "the suite is up: ingress $INGRESS_ADDR (webhooks http://$WEBHOOK_ADDR, HTTP/JSON API" \
+    "http://$HTTP_API_ADDR), audit $AUDIT_ADDR" \
     "(gRPC over TLS, CA $RUN/tls/ca.pem), Twilio sandbox $SANDBOX_ADDR"
   log "logs: $RUN/logs; next: . build/run/client.env && klaxonctl send --to +14155550100 --text hello"
 }

@@ -37,6 +37,13 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
       .max_connections_per_source =
           reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS_PER_SOURCE", 256, 1, 1'000'000),
       .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
+  if (absl::StatusOr<InboundAutoReplies> replies =
+          InboundAutoReplies::Parse(reader.Optional("KLAXON_INBOUND_AUTO_REPLY", ""));
+      replies.ok()) {
+    settings.auto_replies = *std::move(replies);
+  } else {
+    reader.AddError("KLAXON_INBOUND_AUTO_REPLY", std::string(replies.status().message()));
+  }
   const std::string public_url = reader.Url(
       "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
   if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url);
@@ -81,6 +88,32 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   return settings;
 }
 
+HttpApiSettings ReadHttpApiSettings(config::Reader& reader) {
+  HttpApiSettings settings{
+      .enabled = reader.Optional("KLAXON_HTTP_API_ADDR", "") != "off",
+      .audit_target = reader.Optional("KLAXON_HTTP_API_AUDIT_TARGET", "127.0.0.1:50052"),
+      .deadline = reader.Duration("KLAXON_HTTP_API_DEADLINE", absl::Seconds(10),
+                                  absl::Milliseconds(100), absl::Minutes(1))};
+  if (!settings.enabled) return settings;
+  settings.address = reader.HostPortValue("KLAXON_HTTP_API_ADDR", "127.0.0.1:8081");
+  settings.loopback = IsLoopbackHost(settings.address.host);
+  // The channel to audit follows the rule of every Klaxon gRPC client (channel_security.h).
+  const grpcutil::ClientTlsOptions tls{
+      .ca_file = reader.Optional("KLAXON_HTTP_API_AUDIT_CA_FILE", ""),
+      .cert_file = reader.Optional("KLAXON_HTTP_API_AUDIT_CERT_FILE", ""),
+      .key_file = reader.Optional("KLAXON_HTTP_API_AUDIT_KEY_FILE", ""),
+      .plaintext = reader.Bool("KLAXON_HTTP_API_AUDIT_PLAINTEXT", false)};
+  absl::StatusOr<grpcutil::ChannelSecurity> security =
+      grpcutil::ResolveChannelSecurity(tls, settings.audit_target);
+  if (security.ok()) {
+    settings.audit_security = *std::move(security);
+  } else {
+    reader.AddError("KLAXON_HTTP_API_AUDIT_CA_FILE/CERT_FILE/KEY_FILE/PLAINTEXT",
+                    std::string(security.status().message()));
+  }
+  return settings;
+}
+
 verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
   verification::VerifierOptions options{
       .code_length =
@@ -106,12 +139,12 @@ verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
     reader.AddError("KLAXON_VERIFY_PREFIX_LIMITS", std::string(limits.status().message()));
   }
   options.prefix_digits = static_cast<int>(reader.Int("KLAXON_VERIFY_PREFIX_DIGITS", 7, 2, 14));
-  if (absl::StatusOr<std::map<std::string, limits::Rate>> limits =
-          limits::ParseNamedRates(reader.Optional("KLAXON_VERIFY_CALLER_LIMITS", ""));
+  if (absl::StatusOr<std::map<std::string, limits::Rate>> limits = limits::ParseNamedRates(
+          reader.Optional("KLAXON_VERIFY_CALLER_LIMITS", ""), "KLAXON_VERIFY_CALLER_LIMITS");
       limits.ok()) {
     options.caller_starts = *std::move(limits);
   } else {
-    reader.AddError("KLAXON_VERIFY_CALLER_LIMITS", std::string(limits.status().message()));
+    reader.AddError(limits.status());
   }
   if (absl::StatusOr<verification::SpendSettings> spend =
           verification::ParseSpendSettings(reader.Optional("KLAXON_VERIFY_PRICES", ""),
@@ -119,16 +152,14 @@ verification::VerifierOptions ReadVerificationSettings(config::Reader& reader) {
       spend.ok()) {
     options.spend = *std::move(spend);
   } else {
-    // The message names the variable at fault.
-    reader.AddError("KLAXON_VERIFY_PRICES/KLAXON_VERIFY_DAILY_SPEND",
-                    std::string(spend.status().message()));
+    reader.AddError(spend.status());  // its message names the variable at fault
   }
   if (absl::StatusOr<verification::RegionPermissions> regions =
           verification::RegionPermissions::Parse(reader.Optional("KLAXON_VERIFY_REGIONS", ""));
       regions.ok()) {
     options.regions = *std::move(regions);
   } else {
-    reader.AddError("KLAXON_VERIFY_REGIONS", std::string(regions.status().message()));
+    reader.AddError(regions.status());
   }
   // The domain ends the SMS as "@<domain> #<code>": a bare host name, nothing a text could abuse.
   if (!std::all_of(options.webotp_domain.begin(), options.webotp_domain.end(), [](char c) {
@@ -159,12 +190,13 @@ absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
                         reader.Int("KLAXON_INTAKE_MAX_BACKLOG", 100'000, 0, 1'000'000'000)},
       .intake_threads = reader.Int("KLAXON_INTAKE_THREADS", 16, 1, kRedisConnections)};
   settings.webhook = ReadWebhookSettings(reader);
-  if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas =
-          limits::ParseNamedRates(reader.Optional("KLAXON_CALLER_QUOTAS", ""));
+  settings.http_api = ReadHttpApiSettings(reader);
+  if (absl::StatusOr<std::map<std::string, limits::Rate>> quotas = limits::ParseNamedRates(
+          reader.Optional("KLAXON_CALLER_QUOTAS", ""), "KLAXON_CALLER_QUOTAS");
       quotas.ok()) {
     settings.caller_quotas = *std::move(quotas);
   } else {
-    reader.AddError("KLAXON_CALLER_QUOTAS", std::string(quotas.status().message()));
+    reader.AddError(quotas.status());
   }
   settings.verification = ReadVerificationSettings(reader);
   settings.api_keys = auth::ReadApiKeySettings(reader);

@@ -17,6 +17,8 @@
 #include "common/runtime/service_runtime.h"
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/client_address.h"
+#include "services/ingress/http_api.h"
+#include "services/ingress/inbound_auto_reply.h"
 #include "services/ingress/intake_admission.h"
 #include "services/ingress/verification/verifier.h"
 
@@ -41,6 +43,7 @@ struct WebhookSettings {
   int64_t max_connections = 0;
   int64_t max_connections_per_source = 0;
   int64_t workers = 0;
+  InboundAutoReplies auto_replies;
 };
 
 struct IngressSettings {
@@ -56,6 +59,7 @@ struct IngressSettings {
   AdmissionOptions admission;
   int64_t intake_threads = 0;  // run SendAlert's and CancelAlert's Redis steps
   WebhookSettings webhook;
+  HttpApiSettings http_api;
   // Phone verification's options; the digest key is the common PII key, set by main.
   verification::VerifierOptions verification;
 };

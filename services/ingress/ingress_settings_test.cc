@@ -69,6 +69,44 @@ TEST(IngressSettingsTest, EveryWrongVariableIsNamedInOneError) {
   EXPECT_THAT(status.message(), HasSubstr("KLAXON_TWILIO_AUTH_TOKEN"));
 }
 
+TEST(IngressSettingsTest, TheHttpApiReachesAuditInPlaintextOnLoopbackByDefault) {
+  absl::StatusOr<IngressSettings> settings = Load(Minimal());
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->http_api.address.ToString(), "127.0.0.1:8081");
+  EXPECT_EQ(settings->http_api.audit_target, "127.0.0.1:50052");
+  EXPECT_FALSE(settings->http_api.audit_security.tls);
+  EXPECT_EQ(settings->http_api.deadline, absl::Seconds(10));
+  EXPECT_TRUE(settings->http_api.enabled);
+  EXPECT_TRUE(settings->http_api.loopback);
+}
+
+TEST(IngressSettingsTest, TheHttpApiCanBeTurnedOffAndSaysWhenItLeavesLoopback) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_HTTP_API_ADDR"] = "off";
+  absl::StatusOr<IngressSettings> off = Load(environment);
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->http_api.enabled);
+
+  environment["KLAXON_HTTP_API_ADDR"] = "0.0.0.0:8081";
+  absl::StatusOr<IngressSettings> exposed = Load(environment);
+  ASSERT_TRUE(exposed.ok()) << exposed.status();
+  EXPECT_TRUE(exposed->http_api.enabled);
+  EXPECT_FALSE(exposed->http_api.loopback);
+}
+
+TEST(IngressSettingsTest, TheHttpApiUsesTlsToARemoteAuditAndNamesAnUnreadableCa) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_HTTP_API_AUDIT_TARGET"] = "audit.klaxon.svc:50052";
+  absl::StatusOr<IngressSettings> settings = Load(environment);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_TRUE(settings->http_api.audit_security.tls);
+
+  environment["KLAXON_HTTP_API_AUDIT_CA_FILE"] = "/nonexistent/ca.pem";
+  const absl::Status status = Load(std::move(environment)).status();
+  EXPECT_THAT(status.message(), HasSubstr("KLAXON_HTTP_API_AUDIT_CA_FILE"));
+  EXPECT_THAT(status.message(), HasSubstr("/nonexistent/ca.pem"));
+}
+
 TEST(IngressSettingsTest, VerificationHasTheDocumentedDefaultsAndOperatorValues) {
   absl::StatusOr<IngressSettings> defaults = Load(Minimal());
   ASSERT_TRUE(defaults.ok()) << defaults.status();

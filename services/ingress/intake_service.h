@@ -9,6 +9,7 @@
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "services/ingress/alert_cancellation.h"
 #include "services/ingress/alert_intake.h"
+#include "services/ingress/bulk_intake.h"
 
 namespace klaxon::ingress {
 
@@ -17,20 +18,23 @@ class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
   // All are borrowed and must outlive the service. `blocking` runs the steps that wait on Redis
   // (and all of a CancelAlert); when its queue is full, a call is refused at once with
   // RESOURCE_EXHAUSTED and a retry hint.
-  IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
+  IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake, BulkIntake& bulk,
                 AlertCancellation& cancellation, concurrency::BlockingExecutor& blocking);
 
   grpc::ServerUnaryReactor* SendAlert(grpc::CallbackServerContext* context,
                                       const alerts::v1::SendAlertRequest* request,
                                       alerts::v1::SendAlertResponse* response) override;
+  grpc::ServerUnaryReactor* SendAlerts(grpc::CallbackServerContext* context,
+                                       const alerts::v1::SendAlertsRequest* request,
+                                       alerts::v1::SendAlertsResponse* response) override;
   grpc::ServerUnaryReactor* CancelAlert(grpc::CallbackServerContext* context,
                                         const alerts::v1::CancelAlertRequest* request,
                                         alerts::v1::CancelAlertResponse* response) override;
 
  private:
-
   const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;
+  BulkIntake& bulk_;
   AlertCancellation& cancellation_;
   concurrency::BlockingExecutor& blocking_;
 };

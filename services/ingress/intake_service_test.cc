@@ -70,7 +70,8 @@ class IntakeServiceTest : public ::testing::Test {
   AlertCancellation cancellation_{{.topic = "t.delivery"}, owners_,        stopped_,
                                   harness_.publisher(),    cancellations_, clock_};
   concurrency::BlockingExecutor intake_threads_{{.threads = 2}};
-  IntakeService service_{keys_, harness_.intake(), cancellation_, intake_threads_};
+  BulkIntake bulk_{harness_.intake()};
+  IntakeService service_{keys_, harness_.intake(), bulk_, cancellation_, intake_threads_};
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;
 };
@@ -131,7 +132,8 @@ class IntakeServiceThreadsTest : public ::testing::Test {
  protected:
   void StartServer(concurrency::BlockingExecutorOptions threads) {
     intake_threads_ = std::make_unique<concurrency::BlockingExecutor>(threads);
-    service_ = std::make_unique<IntakeService>(keys_, intake_, cancellation_, *intake_threads_);
+    service_ =
+        std::make_unique<IntakeService>(keys_, intake_, bulk_, cancellation_, *intake_threads_);
     ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));
   }
   void TearDown() override {
@@ -144,6 +146,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   messaging::HoldingPublisher publisher_;
   testing::IntakeHarness harness_{{}, publisher_};
   AlertIntake& intake_ = harness_.intake();
+  BulkIntake bulk_{intake_};
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   NoCancellations cancellations_;
   timing::FakeClock clock_;

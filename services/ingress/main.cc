@@ -1,6 +1,6 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC (and CancelAlert, and phone verification) and Twilio's webhooks over HTTP, and drains on
-// SIGTERM. The logic lives in AlertIntake, Verifier and WebhookHandler.
+// gRPC (and CancelAlert, and phone verification), Twilio's webhooks over HTTP and the caller API
+// as HTTP/JSON, and drains on SIGTERM. The logic lives in AlertIntake, Verifier and WebhookHandler.
 
 #include <cstdio>
 #include <map>
@@ -34,6 +34,7 @@
 #include "common/twilio/webhook_routes.h"
 #include "services/ingress/backlog_monitor.h"
 #include "services/ingress/callback_witness.h"
+#include "services/ingress/http_api.h"
 #include "services/ingress/ingress_settings.h"
 #include "services/ingress/intake_admission.h"
 #include "services/ingress/intake_service.h"
@@ -153,7 +154,7 @@ int Run() {
   verification::CsprngCodeSource codes;
   verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
   verification::RedisSpendCounter verification_spend(**redis, settings.redis_key_prefix);
-  verification::VerificationTelemetry verification_telemetry((*runtime)->registry());
+  verification::VerificationTelemetry verification_telemetry((*runtime)->registry(), logger);
   concurrency::BlockingExecutor verification_notes({.threads = 4, .max_queued = 100'000});
   settings.verification.digest_key = settings.common.pii_hmac_key;
   settings.verification.events_topic = settings.common.Topic(kafka::kDeliveryEvents);
@@ -177,7 +178,8 @@ int Run() {
                                   .publish_timeout = settings.publish_timeout},
                                  store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
-  IntakeService service(**api_keys, intake, cancellation, intake_threads);
+  BulkIntake bulk(intake);
+  IntakeService service(**api_keys, intake, bulk, cancellation, intake_threads);
   verification::VerificationService verification_service(**api_keys, verifier, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
@@ -212,7 +214,8 @@ int Run() {
                           .topic = settings.common.Topic(kafka::kTwilioEvents),
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,
-                          .max_body_bytes = kMaxWebhookBody},
+                          .max_body_bytes = kMaxWebhookBody,
+                          .auto_replies = std::move(webhook_settings.auto_replies)},
                          dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
                          rate_limiter, webhook_telemetry, clock);
   auto webhook_server = WebhookServer::Start(
@@ -238,13 +241,36 @@ int Run() {
     logger.Error("startup_failed", {{"error", std::string(webhook_server.status().message())}});
     return 1;
   }
+  HttpApiTelemetry http_api_telemetry((*runtime)->registry());
+  std::optional<RunningHttpApi> http_api;
+  if (settings.http_api.enabled) {
+    absl::StatusOr<RunningHttpApi> started =
+        StartHttpApi(settings.http_api, *server->server, http_api_telemetry);
+    if (!started.ok()) {
+      logger.Error("startup_failed", {{"error", std::string(started.status().message())}});
+      return 1;
+    }
+    http_api = *std::move(started);
+    if (!settings.http_api.loopback) {
+      logger.Warn("http_api_plaintext",
+                  {{"detail",
+                    "the HTTP/JSON API serves plain HTTP beyond loopback: publish it only through "
+                    "an HTTPS load balancer (KLAXON_HTTP_API_ADDR=off turns it off)"}});
+    }
+  }
   (*runtime)->SetReady(true);
-  logger.Info("serving",
-              {{"grpc_port", server->port}, {"webhook_port", (*webhook_server)->port()}});
+  logger.Info("serving", {{"grpc_port", server->port},
+                          {"webhook_port", (*webhook_server)->port()},
+                          {"http_api_port", http_api.has_value() ? http_api->server->port() : 0}});
 
   const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
   (*webhook_server)->Shutdown();
+  if (http_api.has_value()) {
+    // Answers what is in flight (new requests get 503), then closes the connections.
+    http_api->gateway->Drain();
+    http_api->server->Shutdown();
+  }
   server->server->GetHealthCheckService()->SetServingStatus(false);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   logger.Info("stopped");

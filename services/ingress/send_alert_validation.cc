@@ -55,16 +55,6 @@ absl::Status ValidateText(std::string_view text) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateIdempotencyKey(std::string_view key) {
-  if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
-  if (key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
-    return absl::InvalidArgumentError(absl::StrCat("idempotency_key: must be 1 to ",
-                                                   kMaxIdempotencyKeyLength,
-                                                   " printable ASCII characters without spaces"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::string>& metadata) {
   if (metadata.size() > kMaxMetadataEntries) {
     return absl::InvalidArgumentError(absl::StrCat("metadata: has ", metadata.size(),
@@ -128,6 +118,16 @@ absl::StatusOr<std::optional<types::v1::VoicePolicy>> ValidateVoicePolicy(
 }
 
 }  // namespace
+
+absl::Status ValidateIdempotencyKey(std::string_view key) {
+  if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
+  if (key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
+    return absl::InvalidArgumentError(absl::StrCat("idempotency_key: must be 1 to ",
+                                                   kMaxIdempotencyKeyLength,
+                                                   " printable ASCII characters without spaces"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request) {
   if (request.channel() != types::v1::CHANNEL_SMS &&

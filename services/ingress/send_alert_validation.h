@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,5 +39,9 @@ struct ValidatedAlert {
 };
 
 absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
+
+// The idempotency key's rule (1 to kMaxIdempotencyKeyLength printable ASCII characters without
+// spaces), for requests that carry one besides SendAlert's; kInvalidArgument naming the field.
+absl::Status ValidateIdempotencyKey(std::string_view key);
 
 }  // namespace klaxon::ingress

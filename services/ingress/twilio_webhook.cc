@@ -20,6 +20,7 @@ using events::v1::TwilioEvent;
 constexpr std::array<std::string_view, 6> kOptOutKeywords = {"STOP",   "STOPALL", "UNSUBSCRIBE",
                                                              "CANCEL", "END",     "QUIT"};
 constexpr std::array<std::string_view, 3> kOptInKeywords = {"START", "YES", "UNSTOP"};
+constexpr std::array<std::string_view, 2> kHelpKeywords = {"HELP", "INFO"};
 
 // The first value of `key`, or nullopt.
 std::optional<std::string> Find(const http::FormParams& params, std::string_view key) {
@@ -128,7 +129,8 @@ absl::Status FillCallStatus(const http::FormParams& params, TwilioEvent& event, 
 // STOP-like keywords and OptOutType=STOP opt out, START-like ones and OptOutType=START opt back
 // in; anything else (HELP included) is an ordinary inbound message.
 absl::Status FillInbound(const http::FormParams& params, const InboundPrivacy& privacy,
-                         TwilioEvent& event, std::string& sid, std::string& from) {
+                         TwilioEvent& event, std::string& sid, std::string& from,
+                         std::string& answerable_at) {
   absl::StatusOr<std::string> message_sid = Required(params, "MessageSid");
   absl::StatusOr<std::string> sender = Required(params, "From");
   absl::StatusOr<std::string> to = Required(params, "To");
@@ -154,6 +156,9 @@ absl::Status FillInbound(const http::FormParams& params, const InboundPrivacy& p
       return sealed;
     }
   } else {
+    const bool asks_for_help =
+        opt_out_type == "HELP" || (opt_out_type.empty() && Contains(kHelpKeywords, keyword));
+    if (!asks_for_help) answerable_at = *to;
     auto& message = *event.mutable_inbound_message();
     message.set_message_sid(*message_sid);
     message.set_account_sid(Find(params, "AccountSid").value_or(""));
@@ -247,7 +252,7 @@ absl::StatusOr<InterpretedWebhook> InterpretWebhook(const WebhookInput& input,
       break;
     case WebhookRoute::kInboundMessage:
       header.set_channel(types::v1::CHANNEL_SMS);
-      filled = FillInbound(*input.params, privacy, event, sid, sender_token);
+      filled = FillInbound(*input.params, privacy, event, sid, sender_token, result.answerable_at);
       status = "received";
       break;
     case WebhookRoute::kGather:

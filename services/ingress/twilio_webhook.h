@@ -39,6 +39,10 @@ struct InterpretedWebhook {
   // again (twilio::IsFinalMessageStatus, IsFinalCallStatus); empty otherwise. Once durable, the
   // status checks need not read that SID from Twilio (docs/adr/0014).
   std::string final_sid{};
+  // An inbound SMS that is neither an opt-out, an opt-in nor a request for help (HELP, INFO, which
+  // Twilio answers itself): the number it was sent to, whose auto-reply may answer it
+  // (inbound_auto_reply.h). Empty for everything else.
+  std::string answerable_at{};
 };
 
 // How an inbound SMS leaves ingress (docs/adr/0013-transit-encryption.md): its sender and body

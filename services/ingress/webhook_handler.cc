@@ -202,6 +202,11 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
       ExpectsTwiml(*route)
           ? http::Response{.status = 200, .content_type = "text/xml", .body = kEmptyTwiml}
           : http::Response{.status = 204};
+  if (!webhook->answerable_at.empty()) {
+    if (std::optional<std::string> reply = options_.auto_replies.For(webhook->answerable_at)) {
+      success.body = ReplyTwiml(*reply);
+    }
+  }
   const auto unavailable = [](std::string label, const absl::Status& why) {
     http::Response response = Plain(503, "cannot keep this event right now; retry\n");
     response.headers.emplace_back("Retry-After", "1");

@@ -24,6 +24,7 @@
 #include "services/ingress/callback_dedupe.h"
 #include "services/ingress/callback_witness.h"
 #include "services/ingress/client_address.h"
+#include "services/ingress/inbound_auto_reply.h"
 #include "services/ingress/source_rate_limiter.h"
 #include "services/ingress/twilio_webhook.h"
 #include "services/ingress/webhook_telemetry.h"
@@ -41,6 +42,8 @@ struct WebhookOptions {
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration dedupe_window = absl::Hours(48);
   size_t max_body_bytes = 64 * 1024;
+  // What an ordinary inbound SMS is answered, by the number it was sent to; none by default.
+  InboundAutoReplies auto_replies{};
 };
 
 // The dedupe key of what a callback's signature covers: SHA-256 of Twilio's signed data over the

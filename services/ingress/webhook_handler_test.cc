@@ -187,6 +187,42 @@ TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
   EXPECT_TRUE(opt_out.has_opt_out());
 }
 
+TEST_F(WebhookHandlerTest, AnOrdinaryInboundMessageGetsItsNumbersAutoReplyOnceDurable) {
+  WebhookHandler& handler =
+      Handler({.auto_replies = *InboundAutoReplies::Parse(
+                   R"({"+14155552671": "Pages only. Reply STOP to opt out & rest."})")});
+  const auto inbound = [&](std::string sid, std::string body) {
+    return handler.Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", std::move(sid)},
+                                                                  {"From", "+14155550100"},
+                                                                  {"To", "+14155552671"},
+                                                                  {"Body", std::move(body)}}));
+  };
+  const http::Response answered = inbound("SM10", "who is this?");
+  EXPECT_EQ(answered.status, 200);
+  EXPECT_EQ(answered.content_type, "text/xml");
+  EXPECT_EQ(answered.body, ReplyTwiml("Pages only. Reply STOP to opt out & rest."));
+  EXPECT_EQ(publisher_.published().size(), 1u);  // kept, like every inbound message
+
+  // Twilio answers opt-outs, opt-ins and requests for help itself.
+  for (const char* keyword : {"STOP", "start", "HELP", " info "}) {
+    EXPECT_EQ(inbound(std::string("SM-") + keyword, keyword).body,
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
+        << keyword;
+  }
+}
+
+TEST_F(WebhookHandlerTest, AnInboundMessageThatCannotBeKeptGetsNoReply) {
+  publisher_.FailWith(absl::UnavailableError("Kafka is down"));
+  const http::Response refused =
+      Handler({.auto_replies = *InboundAutoReplies::Parse(R"({"*": "Pages only."})")})
+          .Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM11"},
+                                                          {"From", "+14155550100"},
+                                                          {"To", "+14155552671"},
+                                                          {"Body", "hello"}}));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.body.find("Pages only."), std::string::npos);
+}
+
 TEST_F(WebhookHandlerTest, AcceptsTheSecondaryToken) {
   EXPECT_EQ(Handler().Handle(SignedPost(kStatusTarget, DeliveredParams(), kSecondaryToken)).status,
             204);

@@ -4,11 +4,10 @@
 #include <string>
 #include <utility>
 
+#include "common/metrics/request_latency_buckets.h"
+
 namespace klaxon::ingress {
 namespace {
-
-const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 constexpr size_t kMaskedDigits = 6;
 
@@ -80,7 +79,7 @@ WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Lo
                        .Help("Time from publishing a Twilio event to Kafka's acknowledgement "
                              "(acks=all)")
                        .Register(registry)
-                       .Add({}, kLatencyBuckets)),
+                       .Add({}, metrics::RequestLatencyBuckets())),
       callbacks_lost_at_(prometheus::BuildGauge()
                              .Name("klaxon_webhook_callbacks_lost_timestamp_seconds")
                              .Help("When this replica last noted that Twilio status callbacks may "
@@ -115,7 +114,7 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
             {"outcome", std::string(outcome)},
             {"status", std::to_string(http_status)}})
       .Increment();
-  durations_.Add({{"route", std::string(route)}}, kLatencyBuckets)
+  durations_.Add({{"route", std::string(route)}}, metrics::RequestLatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
   if (http_status < 300 && detail.empty()) return;
   const int64_t suppressed = AdmitLogLine();

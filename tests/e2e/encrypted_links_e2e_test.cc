@@ -154,6 +154,7 @@ class EncryptedLinksE2eTest : public ::testing::Test {
         {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
         {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
         {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
+        {"KLAXON_HTTP_API_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
         {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
         {"KLAXON_GRPC_PLAINTEXT", "true"},  // gRPC TLS is the delivering test's part
         {"KLAXON_TWILIO_SANDBOX", "true"}});

@@ -15,9 +15,9 @@
 namespace klaxon::e2e {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ChildProcess;
 using testing::FreePort;
+using ::testing::HasSubstr;
 
 std::string TempLog(const std::string& name) {
   return absl::StrCat("/tmp/klaxon-e2e-", name, "-", getpid(), ".log");
@@ -82,6 +82,7 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_GRPC_PLAINTEXT", "true"},
       {"KLAXON_ADMIN_ADDR", absl::StrCat("127.0.0.1:", admin_port)},
       {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
+      {"KLAXON_HTTP_API_ADDR", absl::StrCat("127.0.0.1:", FreePort())},
       {"KLAXON_TWILIO_SANDBOX", "true"},
       {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
   env.merge(testing::SanitizerEnvironment());

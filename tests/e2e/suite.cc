@@ -71,6 +71,7 @@ void Suite::Start(const SuiteOptions& options) {
   ingress_port_ = FreePort();
   webhook_port_ = FreePort();
   audit_port_ = FreePort();
+  http_api_port_ = FreePort();
   env_ = {{"PATH", "/usr/bin:/bin"},
           {"KLAXON_LOG_LEVEL", "info"},
           {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
@@ -121,6 +122,8 @@ void Suite::Start(const SuiteOptions& options) {
   StartService("ingress", Binary("klaxon-ingress"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", ingress_port_)},
                 {"KLAXON_WEBHOOK_ADDR", absl::StrCat("127.0.0.1:", webhook_port_)},
+                {"KLAXON_HTTP_API_ADDR", HttpApiAddress()},
+                {"KLAXON_HTTP_API_AUDIT_TARGET", AuditAddress()},
                 // Every callback comes from the sandbox's one address, as Twilio's come from a
                 // few: the per-source limit's default holds, since new signed callbacks never
                 // count against it.
@@ -251,6 +254,8 @@ std::unique_ptr<alerts::v1::DeadLetters::Stub> Suite::DeadLettersStub() const {
 
 std::string Suite::AuditAddress() const { return absl::StrCat("127.0.0.1:", audit_port_); }
 
+std::string Suite::HttpApiAddress() const { return absl::StrCat("127.0.0.1:", http_api_port_); }
+
 std::string Suite::IngressAddress() const { return absl::StrCat("127.0.0.1:", ingress_port_); }
 
 std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline,
@@ -261,7 +266,7 @@ std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline,
   return context;
 }
 
-void Suite::ReceiveSms(const std::string& from, const std::string& body) const {
+void Suite::ReceiveSms(const std::string& from, const std::string& body, std::string* twiml) const {
   static int received = 0;
   const std::string url =
       absl::StrCat("http://127.0.0.1:", webhook_port_, std::string(twilio::kInboundMessagePath));
@@ -278,6 +283,7 @@ void Suite::ReceiveSms(const std::string& from, const std::string& body) const {
                     twilio::ComputeSignature(twilio::kSandboxAuthToken, url, params)}},
        .body = http::EncodeForm(params)});
   ASSERT_EQ(response.status, 200) << response.error << response.body;
+  if (twiml != nullptr) *twiml = response.body;
 }
 
 void Suite::AddSandboxFaults(const std::string& rules_json) const {

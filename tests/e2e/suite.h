@@ -80,6 +80,8 @@ class Suite {
   std::string AuditAddress() const;
   // host:port of ingress's gRPC server (AlertIntake).
   std::string IngressAddress() const;
+  // host:port of the caller API as HTTP/JSON (served by ingress).
+  std::string HttpApiAddress() const;
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
@@ -92,8 +94,10 @@ class Suite {
   // test.
   std::string Metrics(const std::string& name) const;
   // Posts an SMS from `from` to the suite's number to ingress's inbound webhook, signed as Twilio
-  // would (a STOP, a START, an ACK ...); a refusal fails the test.
-  void ReceiveSms(const std::string& from, const std::string& body) const;
+  // would (a STOP, a START, an ACK ...); a refusal fails the test. The TwiML ingress answered goes
+  // to `twiml` if given.
+  void ReceiveSms(const std::string& from, const std::string& body,
+                  std::string* twiml = nullptr) const;
 
   // The environment every service of this suite runs with; tests start extra processes with it.
   const std::map<std::string, std::string>& env() const { return env_; }
@@ -121,6 +125,7 @@ class Suite {
   int ingress_port_ = 0;
   int webhook_port_ = 0;
   int audit_port_ = 0;
+  int http_api_port_ = 0;
   std::shared_ptr<grpc::ChannelCredentials> grpc_credentials_;
   std::vector<std::pair<std::string, std::unique_ptr<testing::ChildProcess>>> processes_;
   // How each service was started, so it can be started again the same way.

@@ -192,7 +192,8 @@ declare -A admin_ports=()
 for name in audit ingress sms-worker voice-worker; do admin_ports[$name]="$(free_port)"; done
 start audit audit "${admin_ports[audit]}" "KLAXON_GRPC_ADDR=127.0.0.1:$audit_port"
 start ingress ingress "${admin_ports[ingress]}" "KLAXON_GRPC_ADDR=127.0.0.1:$ingress_port" \
-  "KLAXON_WEBHOOK_ADDR=127.0.0.1:$webhook_port" KLAXON_TWILIO_SANDBOX=true
+  "KLAXON_WEBHOOK_ADDR=127.0.0.1:$webhook_port" "KLAXON_HTTP_API_ADDR=127.0.0.1:$(free_port)" \
+  KLAXON_TWILIO_SANDBOX=true
 start sms-worker sms-worker "${admin_ports[sms-worker]}"
 start voice-worker voice-worker "${admin_ports[voice-worker]}"
 for name in audit ingress sms-worker voice-worker; do

@@ -70,6 +70,7 @@ void Ingress::Start(const IngressOptions& options) {
       {"KLAXON_GRPC_PLAINTEXT", "true"},  // loopback, and no gRPC call is made
       {"KLAXON_ADMIN_ADDR", LoopbackAddress(admin_port)},
       {"KLAXON_WEBHOOK_ADDR", LoopbackAddress(webhook_port)},
+      {"KLAXON_HTTP_API_ADDR", LoopbackAddress(FreePort())},
       {"KLAXON_TWILIO_AUTH_TOKEN", options.auth_token},
       // Every request of a test comes from 127.0.0.1; the rate limit is not what is tested.
       {"KLAXON_WEBHOOK_RATE_LIMIT", "100000"}};

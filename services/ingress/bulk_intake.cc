@@ -1,0 +1,137 @@
+#include "services/ingress/bulk_intake.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/ingress/send_alert_validation.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using alerts::v1::RecipientOutcome;
+using alerts::v1::SendAlertRequest;
+using alerts::v1::SendAlertsRequest;
+using alerts::v1::SendAlertsResponse;
+
+absl::Status ValidateBatch(const SendAlertsRequest& request) {
+  if (request.recipients().empty()) {
+    return absl::InvalidArgumentError("recipients: at least one is required");
+  }
+  if (request.recipients_size() > kMaxBulkRecipients) {
+    return absl::InvalidArgumentError(absl::StrCat("recipients: at most ", kMaxBulkRecipients,
+                                                   " per request, got ",
+                                                   request.recipients_size()));
+  }
+  if (request.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: is required");
+  }
+  if (request.idempotency_key().size() > kMaxBulkIdempotencyKeyLength ||
+      !ValidateIdempotencyKey(request.idempotency_key()).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_key: must be 1 to ", kMaxBulkIdempotencyKeyLength,
+                     " printable ASCII characters without spaces for a batch"));
+  }
+  return absl::OkStatus();
+}
+
+// Recipient `index`'s own SendAlert.
+SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
+  SendAlertRequest request;
+  request.set_channel(batch.channel());
+  request.set_recipient(batch.recipients(index));
+  request.set_text(batch.text());
+  request.set_idempotency_key(absl::StrCat(batch.idempotency_key(), "/", index));
+  *request.mutable_metadata() = batch.metadata();
+  if (batch.has_ttl()) *request.mutable_ttl() = batch.ttl();
+  if (batch.has_voice()) *request.mutable_voice() = batch.voice();
+  return request;
+}
+
+// Collects the recipients' answers and hands the response to `done` once every recipient has
+// answered and the submitting loop has let go (Submitted): a recipient may answer before Send
+// returns, and the batch's request must outlive the loop that reads it.
+class Collector {
+ public:
+  Collector(int recipients, BulkDone done)
+      : remaining_(recipients + 1),
+        done_(std::move(done)),
+        requests_(static_cast<size_t>(recipients)) {
+    response_.mutable_outcomes()->Reserve(recipients);
+    for (int i = 0; i < recipients; ++i) response_.add_outcomes()->set_index(i);
+  }
+
+  // The request of recipient `index`, kept here until it has answered.
+  SendAlertRequest& Keep(int index, SendAlertRequest request) {
+    return requests_[static_cast<size_t>(index)] = std::move(request);
+  }
+
+  void Record(int index, const absl::StatusOr<alerts::v1::SendAlertResponse>& sent) {
+    {
+      std::lock_guard lock(mu_);
+      RecipientOutcome& outcome = *response_.mutable_outcomes(index);
+      if (sent.ok()) {
+        outcome.set_alert_id(sent->alert_id());
+        outcome.set_duplicate(sent->duplicate());
+        response_.set_accepted(response_.accepted() + 1);
+      } else {
+        outcome.set_status_code(static_cast<int>(sent.status().code()));
+        outcome.set_status_message(std::string(sent.status().message()));
+        response_.set_refused(response_.refused() + 1);
+      }
+    }
+    Release();
+  }
+
+  // The submitting loop is done with the batch's request.
+  void Submitted() { Release(); }
+
+ private:
+  void Release() {
+    BulkDone finished;
+    {
+      std::lock_guard lock(mu_);
+      if (--remaining_ > 0) return;
+      finished = std::move(done_);
+    }
+    std::move(finished)(std::move(response_));
+  }
+
+  std::mutex mu_;
+  int remaining_;  // recipients yet to answer, plus one for the submitting loop
+  BulkDone done_;
+  SendAlertsResponse response_;
+  std::vector<SendAlertRequest> requests_;
+};
+
+}  // namespace
+
+void BulkIntake::Send(std::string_view caller, const SendAlertsRequest& request, BulkDone done) {
+  if (absl::Status valid = ValidateBatch(request); !valid.ok()) {
+    std::move(done)(valid);
+    return;
+  }
+  const int recipients = request.recipients_size();
+  auto collector = std::make_shared<Collector>(recipients, std::move(done));
+  std::map<std::string_view, int> first_place;
+  for (int i = 0; i < recipients; ++i) {
+    const auto [earlier, first] = first_place.emplace(request.recipients(i), i);
+    if (!first) {
+      collector->Record(i, absl::InvalidArgumentError(
+                               absl::StrCat("recipients[", i, "]: the same number as recipients[",
+                                            earlier->second, "]; each number is paged once")));
+      continue;
+    }
+    SendAlertRequest& alert = collector->Keep(i, RecipientRequest(request, i));
+    alerts_.Send(caller, alert, [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+      collector->Record(i, sent);
+    });
+  }
+  collector->Submitted();
+}
+
+}  // namespace klaxon::ingress

@@ -1,0 +1,40 @@
+#pragma once
+// SendAlerts: the same alert to many recipients, one alert per recipient through SendAlert's own
+// use case (AlertSubmitter), so each is validated, deduplicated, limited and made durable exactly
+// as a single alert is, and each is accepted or refused on its own.
+//
+// Recipient i's alert is SendAlert's request with that recipient and the idempotency key
+// "<batch key>/<i>": a retry of the batch finds every recipient's alert already taken in
+// (duplicate) and takes in only those refused before. A number given twice is refused at its
+// second place, so one batch never pages a person twice.
+
+#include <string_view>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "klaxon/alerts/v1/alerts.pb.h"
+#include "services/ingress/alert_intake.h"
+
+namespace klaxon::ingress {
+
+inline constexpr int kMaxBulkRecipients = 1000;
+// Room for "/999" after the batch's key within SendAlert's 128 characters.
+inline constexpr size_t kMaxBulkIdempotencyKeyLength = 120;
+
+using BulkDone = absl::AnyInvocable<void(absl::StatusOr<alerts::v1::SendAlertsResponse>) &&>;
+
+class BulkIntake {
+ public:
+  explicit BulkIntake(AlertSubmitter& alerts) : alerts_(alerts) {}
+
+  // Refuses the whole batch (kInvalidArgument, naming the field) only when it has no recipient,
+  // more than kMaxBulkRecipients, or a bad idempotency key; otherwise submits every recipient's
+  // alert and calls `done` exactly once, when the last has answered, with one outcome per
+  // recipient. `request` must stay valid until then.
+  void Send(std::string_view caller, const alerts::v1::SendAlertsRequest& request, BulkDone done);
+
+ private:
+  AlertSubmitter& alerts_;
+};
+
+}  // namespace klaxon::ingress

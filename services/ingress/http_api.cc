@@ -1,0 +1,154 @@
+#include "services/ingress/http_api.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/metrics/request_latency_buckets.h"
+#include "grpcpp/create_channel.h"
+#include "klaxon/alerts/v1/alerts.pb.h"
+#include "klaxon/verify/v1/verify.pb.h"
+
+namespace klaxon::ingress {
+namespace {
+
+using grpc_gateway::HttpMethod;
+using grpc_gateway::Route;
+
+constexpr char kIntake[] = "klaxon.alerts.v1.AlertIntake.";
+constexpr char kVerification[] = "klaxon.verify.v1.Verification.";
+constexpr char kQuery[] = "klaxon.alerts.v1.AlertQuery.";
+constexpr char kDeadLetters[] = "klaxon.alerts.v1.DeadLetters.";
+
+// Room for a batch of 1,000 recipients with its text and metadata; larger bodies get 413.
+constexpr size_t kMaxHttpApiBody = 256 * 1024;
+
+}  // namespace
+
+std::vector<Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingress,
+                                   std::shared_ptr<grpc::ChannelInterface> audit) {
+  // The routes name their methods; the generated pool knows a .proto file's services only once
+  // its generated code is linked in, which naming one of its messages makes sure of.
+  (void)alerts::v1::SendAlertRequest::descriptor();
+  (void)verify::v1::StartVerificationRequest::descriptor();
+  auto route = [](HttpMethod method, std::string path, std::string rpc, std::string summary,
+                  std::shared_ptr<grpc::ChannelInterface> channel,
+                  std::set<std::string> not_in_query = {}) {
+    return Route{.method = method,
+                 .path = std::move(path),
+                 .rpc = std::move(rpc),
+                 .summary = std::move(summary),
+                 .not_in_query = std::move(not_in_query),
+                 .channel = std::move(channel)};
+  };
+  using std::string;
+  return {
+      route(HttpMethod::kPost, "/v1/alerts", string(kIntake) + "SendAlert",
+            "Send an alert; OK once it is durable", ingress),
+      route(HttpMethod::kPost, "/v1/alerts:batch", string(kIntake) + "SendAlerts",
+            "Send the same alert to up to 1,000 recipients, each accepted or refused on its own",
+            ingress),
+      route(HttpMethod::kPost, "/v1/alerts/{alert_id}:cancel", string(kIntake) + "CancelAlert",
+            "Stop an alert's pending sends", ingress),
+      route(HttpMethod::kGet, "/v1/alerts/{alert_id}", string(kQuery) + "GetAlert",
+            "An alert with its attempts", audit),
+      route(HttpMethod::kGet, "/v1/alerts", string(kQuery) + "ListAlerts",
+            "The caller's alerts, newest first (filter by recipient with :search)", audit,
+            {"recipient"}),
+      // The same list with the filters in the body, so a recipient filter never sits in a URL
+      // (where proxies log it).
+      route(HttpMethod::kPost, "/v1/alerts:search", string(kQuery) + "ListAlerts",
+            "The caller's alerts, filtered by a body (for a recipient filter)", audit),
+      route(HttpMethod::kGet, "/v1/alerts/{alert_id}/trail", string(kQuery) + "GetAuditTrail",
+            "Every event recorded for an alert", audit),
+      route(HttpMethod::kGet, "/v1/delivery-report", string(kQuery) + "GetDeliveryReport",
+            "Counts and success rates of the caller's alerts in a period", audit),
+      route(HttpMethod::kGet, "/v1/dead-letters", string(kDeadLetters) + "ListDeadLetters",
+            "The alerts Klaxon gave up on", audit),
+      route(HttpMethod::kGet, "/v1/dead-letters/{alert_id}", string(kDeadLetters) + "GetDeadLetter",
+            "One dead letter", audit),
+      route(HttpMethod::kPost, "/v1/dead-letters/{alert_id}:replay",
+            string(kDeadLetters) + "ReplayDeadLetter", "Send a dead letter again as a new alert",
+            audit),
+      route(HttpMethod::kPost, "/v1/dead-letters:replay",
+            string(kDeadLetters) + "ReplayDeadLetters",
+            "Operators: replay a page of dead letters matching a filter", audit),
+      route(HttpMethod::kPost, "/v1/verifications", string(kVerification) + "StartVerification",
+            "Send a one-time code by SMS or call", ingress),
+      route(HttpMethod::kPost, "/v1/verifications:check",
+            string(kVerification) + "CheckVerification",
+            "Check a code, by verification id or recipient in the body", ingress),
+      route(HttpMethod::kPost, "/v1/verifications/{verification_id}:check",
+            string(kVerification) + "CheckVerification", "Check a code", ingress),
+      route(HttpMethod::kPost, "/v1/verifications/{verification_id}:cancel",
+            string(kVerification) + "CancelVerification", "End a pending verification", ingress),
+  };
+}
+
+grpc_gateway::ApiInfo CallerApiInfo() {
+  return {.title = "Klaxon caller API",
+          .version = "v1",
+          .description =
+              "Send SMS and voice alerts through Twilio and follow them. Every request "
+              "carries \"Authorization: Bearer <API key>\"."};
+}
+
+std::string CallerApiDocument() {
+  std::vector<grpc_gateway::CompiledRoute> routes;
+  for (grpc_gateway::Route& route : CallerApiRoutes(nullptr, nullptr)) {
+    // The table is fixed and http_api_test compiles every route.
+    routes.push_back(grpc_gateway::CompiledRoute::Compile(std::move(route)).value());
+  }
+  return grpc_gateway::OpenApiDocument(routes, CallerApiInfo()).dump(2);
+}
+
+HttpApiTelemetry::HttpApiTelemetry(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("klaxon_http_api_requests_total")
+                    .Help("Caller API requests over HTTP/JSON by the RPC they called (none: no "
+                          "route matched) and HTTP status")
+                    .Register(registry)),
+      durations_(prometheus::BuildHistogram()
+                     .Name("klaxon_http_api_request_duration_seconds")
+                     .Help("Time from a complete HTTP/JSON request to its answer, by RPC")
+                     .Register(registry)) {}
+
+void HttpApiTelemetry::OnAnswered(const std::string& rpc, int status, absl::Duration took) {
+  const std::string method = rpc.empty() ? "none" : rpc.substr(rpc.rfind('.') + 1);
+  requests_.Add({{"rpc", method}, {"status", std::to_string(status)}}).Increment();
+  durations_.Add({{"rpc", method}}, metrics::RequestLatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
+}
+
+absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
+                                            HttpApiTelemetry& telemetry) {
+  std::shared_ptr<grpc::Channel> audit = grpc::CreateChannel(
+      settings.audit_target, grpcutil::MakeChannelCredentials(settings.audit_security));
+  absl::StatusOr<std::unique_ptr<grpc_gateway::Gateway>> gateway = grpc_gateway::Gateway::Create(
+      CallerApiRoutes(ingress.InProcessChannel(grpc::ChannelArguments()), std::move(audit)),
+      {.deadline = settings.deadline,
+       .info = CallerApiInfo(),
+       .on_answered = [&telemetry](const std::string& rpc, int status, absl::Duration took) {
+         telemetry.OnAnswered(rpc, status, took);
+       }});
+  if (!gateway.ok()) return gateway.status();
+  RunningHttpApi running{.gateway = *std::move(gateway)};
+  absl::StatusOr<std::unique_ptr<http::Server>> server =
+      http::Server::Start({.host = settings.address.host,
+                           .port = settings.address.port,
+                           .threads = 2,
+                           .limits = {.max_body_bytes = kMaxHttpApiBody},
+                           .handler = [gateway = running.gateway.get()](http::Request request,
+                                                                        http::Responder respond) {
+                             gateway->Handle(std::move(request), std::move(respond));
+                           }});
+  if (!server.ok()) {
+    return absl::UnavailableError(absl::StrCat("the HTTP API cannot listen on ",
+                                               settings.address.ToString(), ": ",
+                                               server.status().message()));
+  }
+  running.server = *std::move(server);
+  return running;
+}
+
+}  // namespace klaxon::ingress
