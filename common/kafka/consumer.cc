@@ -4,14 +4,15 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/memory/memory.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 
@@ -72,8 +73,12 @@ messaging::InboundMessage ToInbound(const rd_kafka_message_t& message) {
 
 }  // namespace
 
-bool IsCooperativeRebalance(const char* protocol) {
-  return protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
+bool IsCooperativeAssignment(std::string_view strategies) {
+  for (absl::string_view strategy :
+       absl::StrSplit(absl::string_view(strategies.data(), strategies.size()), ',')) {
+    if (absl::StripAsciiWhitespace(strategy) == "cooperative-sticky") return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json) {
@@ -119,6 +124,10 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   // The callbacks reach the consumer through the configuration's opaque, so the object must exist
   // before its client; a private constructor keeps it from being used half built.
   auto consumer = absl::WrapUnique(new KafkaConsumer(std::move(options)));
+  if (auto strategy = properties->find("partition.assignment.strategy");
+      strategy != properties->end()) {
+    consumer->cooperative_ = IsCooperativeAssignment(strategy->second);
+  }
   InstallClientEvents(conf->get(), consumer.get());
   if (consumer->options_.on_lag) rd_kafka_conf_set_stats_cb(conf->get(), &OnStatistics);
   rd_kafka_conf_set_rebalance_cb(conf->get(), &OnRebalance);
@@ -339,7 +348,7 @@ void KafkaConsumer::StoreOffset(const TopicPartition& where, int64_t next_offset
 void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto& consumer = static_cast<KafkaConsumer&>(*static_cast<ClientEvents*>(opaque));
-  const bool cooperative = IsCooperativeRebalance(rd_kafka_rebalance_protocol(client));
+  const bool cooperative = consumer.cooperative_;
   rd_kafka_resp_err_t failed = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     {

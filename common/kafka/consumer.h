@@ -91,9 +91,13 @@ using OffsetStoredFn =
 // not a JSON object.
 absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json);
 
-// Whether `protocol`, rd_kafka_rebalance_protocol()'s answer, is the cooperative (incremental)
-// one. A client that is closing answers NULL: not cooperative.
-bool IsCooperativeRebalance(const char* protocol);
+// Whether a group whose partition.assignment.strategy is `strategies` (librdkafka's
+// comma-separated list) rebalances incrementally (KIP-429). librdkafka refuses a list that mixes
+// cooperative and eager assignors, so one cooperative assignor decides it. The consumer decides
+// this from its configuration instead of asking rd_kafka_rebalance_protocol() in its rebalance
+// callback: that call waits on the group's thread and can block forever in the callback that
+// rd_kafka_consumer_close() runs (librdkafka #4041), which hung workers stopped while joining.
+bool IsCooperativeAssignment(std::string_view strategies);
 
 struct ConsumerOptions {
   std::string brokers = {};              // host:port[,host:port]
@@ -191,6 +195,7 @@ class KafkaConsumer final : private ClientEvents {
   std::multimap<SteadyTime, Attempt> retries_;
   bool dispatching_ = false;  // guarded by mutex_; Run() clears it to end the dispatching thread
   bool closed_ = false;       // only touched by the thread that owns the consumer
+  bool cooperative_ = false;  // set before the client exists (IsCooperativeAssignment)
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
   // before the client is destroyed.

@@ -53,13 +53,12 @@ constexpr char kStats[] = R"({
       "0": {"partition": 0, "hi_offset": 5, "committed_offset": -1001, "consumer_lag": -1},
       "2": {"partition": 2, "hi_offset": 7, "committed_offset": 2, "consumer_lag": 5}}}}})";
 
-TEST(IsCooperativeRebalanceTest, OnlyTheCooperativeProtocolIs) {
-  EXPECT_TRUE(IsCooperativeRebalance("COOPERATIVE"));
-  EXPECT_FALSE(IsCooperativeRebalance("EAGER"));
-  EXPECT_FALSE(IsCooperativeRebalance("NONE"));
-  // A group join that completes while the consumer closes: librdkafka answers NULL (this
-  // crashed workers stopped right after they started).
-  EXPECT_FALSE(IsCooperativeRebalance(nullptr));
+TEST(IsCooperativeAssignmentTest, OnlyTheCooperativeAssignorIs) {
+  EXPECT_TRUE(IsCooperativeAssignment("cooperative-sticky"));
+  EXPECT_TRUE(IsCooperativeAssignment(" cooperative-sticky "));
+  EXPECT_FALSE(IsCooperativeAssignment("range,roundrobin"));  // librdkafka's default
+  EXPECT_FALSE(IsCooperativeAssignment("roundrobin"));
+  EXPECT_FALSE(IsCooperativeAssignment(""));
 }
 
 TEST(ParseConsumerLagTest, ReportsEveryPartitionWithKnownLag) {
