@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/http/form.h"
+#include "common/twilio/segments.h"
 #include "common/twilio/signature.h"
 #include "nlohmann/json.hpp"
 
@@ -73,18 +74,6 @@ size_t CodePoints(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   }));
-}
-
-// GSM-7 when the body is plain ASCII (160 per single segment, 153 when concatenated),
-// otherwise UCS-2 (70, 67). Close enough to Twilio for counting segments.
-int Segments(std::string_view body) {
-  const size_t characters = CodePoints(body);
-  const bool gsm = std::all_of(body.begin(), body.end(),
-                               [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  const size_t single = gsm ? 160 : 70;
-  const size_t part = gsm ? 153 : 67;
-  if (characters <= single) return 1;
-  return static_cast<int>((characters + part - 1) / part);
 }
 
 std::string Rfc2822(absl::Time time) {
@@ -369,7 +358,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   // Twilio answers "accepted" when a Messaging Service picks the sender later.
   message.status = service.empty() ? "queued" : "accepted";
   message.status_callback = status_callback;
-  message.num_segments = Segments(*body);
+  message.num_segments = twilio::SmsSegments(*body);
   message.date_created = clock_.Now();
   message.date_updated = message.date_created;
 

@@ -179,10 +179,18 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(SandboxTest, BodyOf1600MultibyteCharactersIsAccepted) {
   std::string body = "To=%2B15551230000&From=%2B15550001111&Body=";
-  for (int i = 0; i < 1600; ++i) body += "%C3%A9";  // é
+  for (int i = 0; i < 1600; ++i) body += "%C3%A7";  // ç, not in GSM-7: UCS-2, 67 a segment
   const SandboxResponse response = Send("POST", kMessages, body);
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(Body(response)["num_segments"], "24");
+}
+
+TEST_F(SandboxTest, GsmLettersBeyondAsciiAreCountedAsGsm7Segments) {
+  std::string body = "To=%2B15551230000&From=%2B15550001111&Body=";
+  for (int i = 0; i < 1600; ++i) body += "%C3%A9";  // é, in GSM-7: 153 a segment
+  const SandboxResponse response = Send("POST", kMessages, body);
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(Body(response)["num_segments"], "11");
 }
 
 TEST_F(SandboxTest, LedgerRecordsAcceptedRequestWithParams) {
