@@ -1,6 +1,7 @@
 #include "services/ingress/send_alert_validation.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,43 @@ absl::StatusOr<size_t> Utf8Length(std::string_view text) {
 
 bool IsPrintableAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+}
+
+bool AllIn(std::string_view s, char first, char last) {
+  return std::all_of(s.begin(), s.end(), [=](char c) { return c >= first && c <= last; });
+}
+
+// A <Say> language as Twilio names them: "de", "de-DE", "cmn-CN", "es-419".
+bool IsSayLanguage(std::string_view tag) {
+  const size_t dash = tag.find('-');
+  const std::string_view language = tag.substr(0, dash);
+  if (language.size() < 2 || language.size() > 3 || !AllIn(language, 'a', 'z')) return false;
+  if (dash == std::string_view::npos) return true;
+  const std::string_view region = tag.substr(dash + 1);
+  return (region.size() == 2 && AllIn(region, 'A', 'Z')) ||
+         (region.size() == 3 && AllIn(region, '0', '9'));
+}
+
+// A <Say> voice: Twilio's basic ones, or an Amazon Polly or Google voice by its full name
+// ("Polly.Marlene", "Google.de-DE-Standard-A").
+bool IsSayVoice(std::string_view voice) {
+  if (voice == "man" || voice == "woman" || voice == "alice") return true;
+  for (const std::string_view family : {"Polly.", "Google."}) {
+    if (!voice.starts_with(family)) continue;
+    const std::string_view name = voice.substr(family.size());
+    return !name.empty() && name.size() <= kMaxVoiceNameLength &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+           });
+  }
+  return false;
+}
+
+// A caller's value for an error message: quoted when short and printable, else left out.
+std::string Echo(std::string_view value) {
+  return value.size() <= kMaxVoiceNameLength && IsPrintableAscii(value)
+             ? absl::StrCat("\"", std::string(value), "\" ")
+             : std::string();
 }
 
 absl::Status ValidateText(std::string_view text) {
@@ -113,6 +151,17 @@ absl::StatusOr<std::optional<types::v1::VoicePolicy>> ValidateVoicePolicy(
     return absl::InvalidArgumentError(absl::StrCat(
         "voice.call_spacing: must be between 0s and ", absl::FormatDuration(kMaxCallSpacing),
         "; unset means ", absl::FormatDuration(kDefaultCallSpacing)));
+  }
+  if (!policy.language().empty() && !IsSayLanguage(policy.language())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("voice.language: ", Echo(policy.language()),
+                     "is not a language tag like en-US or de-DE; empty means the voice-worker's"));
+  }
+  if (!policy.voice_name().empty() && !IsSayVoice(policy.voice_name())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "voice.voice_name: ", Echo(policy.voice_name()),
+        "is not a Twilio voice (man, woman, alice, Polly.<name> or Google.<name>); empty means "
+        "the voice-worker's"));
   }
   return policy;
 }

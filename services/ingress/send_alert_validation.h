@@ -28,6 +28,7 @@ inline constexpr uint32_t kMaxVoiceCalls = 5;
 inline constexpr uint32_t kDefaultVoiceCalls = 3;
 inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
 inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
+inline constexpr size_t kMaxVoiceNameLength = 64;
 
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace klaxon::ingress {
 namespace {
 
@@ -181,6 +185,40 @@ TEST(SendAlertValidationTest, KeepsAnExplicitVoicePolicy) {
   EXPECT_EQ(result->voice->max_calls(), 5u);
   EXPECT_EQ(result->voice->call_spacing().seconds(), 0);
   EXPECT_TRUE(result->voice->sms_fallback());
+}
+
+TEST(SendAlertValidationTest, KeepsTheCallsLanguageAndVoice) {
+  for (const auto& [language, voice] : std::vector<std::pair<std::string, std::string>>{
+           {"de-DE", "Polly.Marlene"}, {"es-419", "Google.es-US-Standard-A"}, {"fr", "alice"},
+           {"cmn-CN", "woman"}, {"", ""}}) {
+    auto request = ValidVoiceRequest();
+    request.mutable_voice()->set_language(language);
+    request.mutable_voice()->set_voice_name(voice);
+    request.mutable_voice()->set_read_only(true);
+    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+    ASSERT_TRUE(result.ok()) << language << " " << voice << ": " << result.status();
+    EXPECT_EQ(result->voice->language(), language);
+    EXPECT_EQ(result->voice->voice_name(), voice);
+    EXPECT_TRUE(result->voice->read_only());
+  }
+}
+
+TEST(SendAlertValidationTest, RejectsALanguageThatIsNoLanguageTag) {
+  for (const std::string language : {"german", "de_DE", "DE-de", "d", "de-", "de-DEU", "<x>"}) {
+    auto request = ValidVoiceRequest();
+    request.mutable_voice()->set_language(language);
+    ExpectInvalid(request, "voice.language");
+  }
+}
+
+TEST(SendAlertValidationTest, RejectsAVoiceTwilioDoesNotHave) {
+  for (const std::string& voice :
+       std::vector<std::string>{"Marlene", "Polly.", "Polly.Mar lene", "polly.Marlene",
+                                "Google.x\"/>", "Polly." + std::string(80, 'a')}) {
+    auto request = ValidVoiceRequest();
+    request.mutable_voice()->set_voice_name(voice);
+    ExpectInvalid(request, "voice.voice_name");
+  }
 }
 
 TEST(SendAlertValidationTest, RejectsMoreThanFiveCalls) {

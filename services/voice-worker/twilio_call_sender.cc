@@ -26,15 +26,18 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const transit::AlertPersonalData& personal,
                                          const CallSenderOptions& options) {
+  const types::v1::VoicePolicy& policy = request.voice();
   const std::string gather_action =
-      options.webhook_public_url.empty()
+      options.webhook_public_url.empty() || policy.read_only()
           ? std::string()
           : twilio::CallbackUrl(options.webhook_public_url, twilio::kGatherPath,
                                 request.header().alert_id(), request.header().attempt());
   twilio::CreateCallRequest call{
       .to = personal.recipient,
       .from = options.from,
-      .twiml = AlertTwiml(personal.text, gather_action, options.voice, options.language),
+      .twiml = AlertTwiml(personal.text, gather_action,
+                          policy.voice_name().empty() ? options.voice : policy.voice_name(),
+                          policy.language().empty() ? options.language : policy.language()),
       .machine_detection = "Enable"};
   if (!options.webhook_public_url.empty()) {
     call.status_callback =

@@ -33,7 +33,8 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
                        std::string_view voice, std::string_view language);
 
 // The Twilio request that places `request`'s attempt (its TwiML may exceed kMaxTwimlLength;
-// Send refuses such a call).
+// Send refuses such a call). The alert's voice policy may name the language and voice (else
+// `options`') and make the call read-only: no Gather, so no key press is asked for.
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const transit::AlertPersonalData& personal,
                                          const CallSenderOptions& options);

@@ -1,9 +1,13 @@
 #include "services/voice-worker/twilio_call_sender.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace klaxon::voice {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(AlertTwimlTest, ReadsTextWithVoiceAndLanguage) {
   EXPECT_EQ(AlertTwiml("disk full", "", "alice", "en-US"),
@@ -88,6 +92,27 @@ TEST(CallRequestForTest, StatusCallbackNamesAlertAndAttemptAndAsksForEveryEvent)
             "?alert_id=0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d&attempt=3");
   EXPECT_EQ(call.status_callback_events,
             (std::vector<std::string>{"initiated", "ringing", "answered", "completed"}));
+}
+
+TEST(CallRequestForTest, TheAlertsLanguageAndVoiceOverrideTheWorkers) {
+  events::v1::AlertRequested request;
+  request.mutable_voice()->set_language("de-DE");
+  request.mutable_voice()->set_voice_name("Polly.Marlene");
+  const twilio::CreateCallRequest call = CallRequestFor(
+      request, {.recipient = "+14155550100", .text = "Platte voll"}, {.from = "+14155552671"});
+  EXPECT_EQ(call.twiml, AlertTwiml("Platte voll", "", "Polly.Marlene", "de-DE"));
+}
+
+TEST(CallRequestForTest, AReadOnlyCallAsksForNoKeyPressButStillReportsItsStatus) {
+  events::v1::AlertRequested request;
+  request.mutable_header()->set_alert_id("0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d");
+  request.mutable_voice()->set_read_only(true);
+  const twilio::CreateCallRequest call =
+      CallRequestFor(request, {.recipient = "+14155550100", .text = "1 2 3"},
+                     {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+  EXPECT_EQ(call.twiml, AlertTwiml("1 2 3", "", "alice", "en-US"));
+  EXPECT_THAT(call.twiml, Not(HasSubstr("Gather")));
+  EXPECT_TRUE(call.status_callback.has_value());
 }
 
 TEST(CallRequestForTest, NoPublicUrlMeansNoStatusCallback) {
