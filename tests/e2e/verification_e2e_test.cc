@@ -20,6 +20,7 @@ namespace klaxon::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using verify::v1::CheckVerificationRequest;
 using verify::v1::CheckVerificationResponse;
 using verify::v1::StartVerificationRequest;
@@ -39,18 +40,20 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
   static void TearDownTestSuite() { suite_.reset(); }
 
   static grpc::Status Start(const std::string& recipient, types::v1::Channel channel,
-                            StartVerificationResponse& started) {
+                            StartVerificationResponse& started, const std::string& locale = "") {
     StartVerificationRequest request;
     request.set_recipient(recipient);
     request.set_channel(channel);
+    request.set_locale(locale);
     return suite_->VerificationStub()->StartVerification(Suite::CallContext().get(), request,
                                                          &started);
   }
 
   static StartVerificationResponse StartOk(const std::string& recipient,
-                                           types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+                                           types::v1::Channel channel = types::v1::CHANNEL_SMS,
+                                           const std::string& locale = "") {
     StartVerificationResponse started;
-    const grpc::Status rpc = Start(recipient, channel, started);
+    const grpc::Status rpc = Start(recipient, channel, started, locale);
     EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
     return started;
   }
@@ -183,6 +186,15 @@ TEST_F(VerificationE2eKafkaRedisPostgresTest, ACallSpeaksTheDigitsOfTheCodeTwice
   const std::string digits = std::regex_replace(spoken[1].str(), std::regex("[^0-9]"), "");
   EXPECT_EQ(Check(started.verification_id(), digits).status(),
             verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, AGermanCodeIsReadInGermanWithoutAskingForAKey) {
+  StartOk("+14155550186", types::v1::CHANNEL_VOICE, "de");
+  const std::vector<nlohmann::json> calls = WaitForLedger("+14155550186", "call");
+  ASSERT_EQ(calls.size(), 1u);
+  const std::string twiml = calls[0].value("twiml", "");
+  EXPECT_THAT(twiml, HasSubstr("language=\"de-DE\">Ihr Bestätigungscode lautet: "));
+  EXPECT_THAT(twiml, Not(HasSubstr("<Gather")));
 }
 
 TEST_F(VerificationE2eKafkaRedisPostgresTest, TheSixthStartInAnHourIsRefusedAndResendsKeepOneCode) {

@@ -14,17 +14,26 @@ struct Phrases {
   absl::string_view locale;
   absl::string_view code_is;  // followed by the code
   absl::string_view again;    // before the call repeats the digits
+  absl::string_view spoken;   // the call's <Say> language
 };
 
 constexpr std::array<Phrases, 4> kPhrases = {{
-    {.locale = "en", .code_is = "Your verification code is", .again = "Once again, your code is"},
+    {.locale = "en",
+     .code_is = "Your verification code is",
+     .again = "Once again, your code is",
+     .spoken = "en-US"},
     {.locale = "de",
      .code_is = "Ihr Bestätigungscode lautet",
-     .again = "Noch einmal, Ihr Code lautet"},
-    {.locale = "es", .code_is = "Su código de verificación es", .again = "Otra vez, su código es"},
+     .again = "Noch einmal, Ihr Code lautet",
+     .spoken = "de-DE"},
+    {.locale = "es",
+     .code_is = "Su código de verificación es",
+     .again = "Otra vez, su código es",
+     .spoken = "es-ES"},
     {.locale = "fr",
      .code_is = "Votre code de vérification est",
-     .again = "Encore une fois, votre code est"},
+     .again = "Encore une fois, votre code est",
+     .spoken = "fr-FR"},
 }};
 
 // "1. 2. 3.": each digit its own sentence, so a text-to-speech voice reads digits, not a number.
@@ -108,6 +117,11 @@ absl::StatusOr<std::string> CodeMessage(types::v1::Channel channel, const CodeWo
     absl::StrAppend(&text, "\n\n@", std::string(webotp_domain), " #", std::string(code));
   }
   return text;
+}
+
+std::string CallLanguage(std::string_view locale) {
+  absl::StatusOr<const Phrases*> phrases = PhrasesOf(locale);
+  return phrases.ok() ? std::string((*phrases)->spoken) : std::string();
 }
 
 }  // namespace klaxon::ingress::verification

@@ -33,4 +33,9 @@ absl::Status CheckWording(const CodeWording& wording);
 absl::StatusOr<std::string> CodeMessage(types::v1::Channel channel, const CodeWording& wording,
                                         std::string_view code, std::string_view webotp_domain);
 
+// The language the call reads the code in: "de-DE" for "de", kDefaultLocale's for an empty one;
+// empty (the voice-worker's language) for a locale without words here, which a caller's own
+// template may name.
+std::string CallLanguage(std::string_view locale);
+
 }  // namespace klaxon::ingress::verification

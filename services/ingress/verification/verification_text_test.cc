@@ -8,6 +8,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
+TEST(CallLanguageTest, EachLocaleIsReadInItsLanguage) {
+  EXPECT_EQ(CallLanguage("de"), "de-DE");
+  EXPECT_EQ(CallLanguage("fr"), "fr-FR");
+  EXPECT_EQ(CallLanguage(""), "en-US");
+  // A caller's template may name a locale there are no words for: the worker's language.
+  EXPECT_EQ(CallLanguage("pt-BR"), "");
+}
+
 TEST(CodeMessageTest, AnSmsCarriesTheCodeInTheLocale) {
   EXPECT_EQ(*CodeMessage(types::v1::CHANNEL_SMS, {.locale = "en"}, "482913", ""),
             "Your verification code is 482913");

@@ -12,6 +12,7 @@
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
+#include "common/twilio/segments.h"
 #include "services/ingress/verification/per_caller.h"
 #include "services/ingress/verification/verification_text.h"
 
@@ -91,11 +92,15 @@ absl::Status Verifier::TakeStart(std::string_view caller, std::string_view e164,
       retry_after);
 }
 
-absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel, absl::Time now) {
+absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel,
+                             std::string_view text, absl::Time now) {
   const Micros* cap = ForCaller(options_.spend.daily_caps, caller);
   if (cap == nullptr) return absl::OkStatus();
   const auto price = options_.spend.prices.find(channel);
-  const Micros amount = price == options_.spend.prices.end() ? 0 : price->second;
+  const Micros each = price == options_.spend.prices.end() ? 0 : price->second;
+  // Twilio bills an SMS per segment, a call per call.
+  const int segments = channel == types::v1::CHANNEL_SMS ? twilio::SmsSegments(text) : 1;
+  const Micros amount = each * segments;
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
   const absl::Time day_ends = absl::FromCivil(today + 1, absl::UTCTimeZone());
   absl::StatusOr<bool> spent = ports_.spend.Spend(
@@ -108,6 +113,7 @@ absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel
           "caller ", std::string(caller), " has reached its daily verification spend of ",
           FormatAmount(*cap), " (KLAXON_VERIFY_DAILY_SPEND; a ",
           channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ", FormatAmount(amount),
+          segments > 1 ? absl::StrCat(" for its ", segments, " segments") : "",
           " by KLAXON_VERIFY_PRICES); it resets at ",
           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", day_ends, absl::UTCTimeZone()))),
       absl::Ceil(day_ends - now, absl::Seconds(1)));
@@ -178,8 +184,6 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
         " has no checks left; a new one can start once it expires at ",
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kept->expires_at, absl::UTCTimeZone()))));
   }
-  if (absl::Status spent = Spend(caller, channel, now); !spent.ok())
-    return refuse(std::move(spent));
   if (resent) {
     events::v1::SealedFields sealed;
     if (!sealed.ParseFromString(kept->sealed_code)) {
@@ -197,6 +201,9 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   alert->set_recipient(recipient->e164);
   absl::StatusOr<std::string> text = CodeMessage(channel, wording, code, options_.webotp_domain);
   if (!text.ok()) return refuse(text.status());
+  if (absl::Status spent = Spend(caller, channel, *text, now); !spent.ok()) {
+    return refuse(std::move(spent));
+  }
   alert->set_text(*std::move(text));
   // Each send of the code is its own alert: every Start that resends sends again, a retried
   // StartVerification included (its answer may have been lost after the send was durable).
@@ -205,7 +212,13 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   // The code's message is worth sending only while the code is: whole seconds, at least one.
   alert->mutable_ttl()->set_seconds(
       std::max<int64_t>(1, absl::ToInt64Seconds(kept->expires_at - now)));
-  if (channel == types::v1::CHANNEL_VOICE) alert->mutable_voice()->set_max_calls(1);
+  if (channel == types::v1::CHANNEL_VOICE) {
+    // One call in the locale's language that only reads the code: nothing to acknowledge.
+    types::v1::VoicePolicy& call = *alert->mutable_voice();
+    call.set_max_calls(1);
+    call.set_language(CallLanguage(wording.locale));
+    call.set_read_only(true);
+  }
 
   verify::v1::StartVerificationResponse response;
   response.set_verification_id(kept->id);

@@ -144,9 +144,10 @@ class Verifier {
   // one step, or from none: the refusal naming the first that is full.
   absl::Status TakeStart(std::string_view caller, std::string_view e164,
                          const std::string& recipient_index, std::string_view member);
-  // Charges the start's estimated price to the caller's day; kResourceExhausted naming the cap
-  // and when it resets when the start would pass it.
-  absl::Status Spend(std::string_view caller, types::v1::Channel channel, absl::Time now);
+  // Charges the estimated price of sending `text` (per segment for an SMS) to the caller's day;
+  // kResourceExhausted naming the cap and when it resets when the start would pass it.
+  absl::Status Spend(std::string_view caller, types::v1::Channel channel, std::string_view text,
+                     absl::Time now);
 
   const VerifierOptions options_;
   const VerifierPorts ports_;

@@ -198,8 +198,18 @@ TEST_F(VerifierTest, ARepeatStartResendsTheSameCodeUnderTheSameVerification) {
             "Your verification code is: 4. 8. 2. 9. 1. 3. Once again, your code is: 4. 8. 2. 9. "
             "1. 3.");
   EXPECT_EQ(alerts_.sent[1].voice().max_calls(), 1u);
+  EXPECT_EQ(alerts_.sent[1].voice().language(), "en-US");
+  EXPECT_TRUE(alerts_.sent[1].voice().read_only());
   EXPECT_EQ(observer_.resends, 1);
   EXPECT_EQ(Check(first->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_APPROVED);
+}
+
+TEST_F(VerifierTest, ACallReadsTheCodeInTheLocalesLanguage) {
+  ASSERT_TRUE(Start(kRecipient, types::v1::CHANNEL_VOICE, "de").ok());
+  ASSERT_EQ(alerts_.sent.size(), 1u);
+  EXPECT_THAT(alerts_.sent[0].text(), HasSubstr("Ihr Bestätigungscode lautet"));
+  EXPECT_EQ(alerts_.sent[0].voice().language(), "de-DE");
+  EXPECT_TRUE(alerts_.sent[0].voice().read_only());
 }
 
 TEST_F(VerifierTest, AfterApprovalANewStartMintsANewCode) {
@@ -455,6 +465,29 @@ TEST_F(DailySpendTest, StartsPastTheCallersDailySpendAreRefusedUntilTheDayEnds) 
   EXPECT_THAT(observer_.refusals, ::testing::ElementsAre(StartRefusal::kDailySpend));
 
   clock_.Advance(absl::Hours(2));
+  EXPECT_TRUE(Start("+12125550123").ok());
+}
+
+TEST_F(DailySpendTest, AnSmsCostsItsPricePerSegment) {
+  codes_.codes_ = {"111111", "222222", "333333"};
+  // 200 characters and the code: two segments of GSM-7, 0.02 of the cap's 0.03.
+  const std::string two_segments = std::string(200, 'x') + " {code}";
+  const auto start = [&](std::string recipient) {
+    StartVerificationRequest request;
+    request.set_recipient(std::move(recipient));
+    request.set_channel(types::v1::CHANNEL_SMS);
+    request.set_template_(two_segments);
+    std::optional<absl::StatusOr<StartVerificationResponse>> answer;
+    verifier_.Start(kCaller, request, [&answer](absl::StatusOr<StartVerificationResponse> got) {
+      answer = std::move(got);
+    });
+    return answer.value_or(absl::InternalError("no answer"));
+  };
+  ASSERT_TRUE(start("+14155552671").ok());
+  absl::StatusOr<StartVerificationResponse> refused = start("+16135550123");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("a message costs 0.02 for its 2 segments"));
+  // A one-segment message still fits the 0.01 left.
   EXPECT_TRUE(Start("+12125550123").ok());
 }
 
