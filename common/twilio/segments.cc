@@ -16,7 +16,7 @@ constexpr std::array<char32_t, 39> kBasicBeyondAscii = {
     U'¤', U'¡', U'Ä', U'Ö', U'Ñ', U'Ü', U'§', U'¿', U'ä', U'ö', U'ñ', U'ü', U'à'};
 // Sent as an escape and the character: two septets each.
 constexpr std::array<char32_t, 10> kExtension = {U'^', U'{', U'}', U'\\', U'[',
-                                                 U']', U'~', U'|', U'€', U'\f'};
+                                                 U']', U'~', U'|', U'€',  U'\f'};
 
 constexpr char32_t kNotUtf8 = 0xFFFD;
 
@@ -37,10 +37,15 @@ std::vector<char32_t> CodePoints(std::string_view text) {
   std::vector<char32_t> points;
   for (size_t i = 0; i < text.size();) {
     const auto lead = static_cast<uint8_t>(text[i]);
-    const size_t width = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                         : (lead >> 3) == 0x1E ? 4 : 0;
-    char32_t point = width == 1 ? lead : width == 2 ? lead & 0x1F : width == 3 ? lead & 0x0F
-                                                                                : lead & 0x07;
+    const size_t width = lead < 0x80           ? 1
+                         : (lead >> 5) == 0x6  ? 2
+                         : (lead >> 4) == 0xE  ? 3
+                         : (lead >> 3) == 0x1E ? 4
+                                               : 0;
+    char32_t point = width == 1   ? lead
+                     : width == 2 ? lead & 0x1F
+                     : width == 3 ? lead & 0x0F
+                                  : lead & 0x07;
     bool valid = width != 0 && i + width <= text.size();
     for (size_t k = 1; valid && k < width; ++k) {
       const auto next = static_cast<uint8_t>(text[i + k]);
@@ -74,9 +79,9 @@ int SmsSegments(std::string_view utf8_body) {
   }
   if (gsm) return SegmentsOf(septets, 160, 153);
   // UTF-16: a character beyond the Basic Multilingual Plane (an emoji) is a surrogate pair.
-  const size_t units = points.size() + static_cast<size_t>(std::count_if(
-                                            points.begin(), points.end(),
-                                            [](char32_t c) { return c > 0xFFFF; }));
+  const size_t units =
+      points.size() + static_cast<size_t>(std::count_if(points.begin(), points.end(),
+                                                        [](char32_t c) { return c > 0xFFFF; }));
   return SegmentsOf(units, 70, 67);
 }
 

@@ -188,9 +188,12 @@ TEST(SendAlertValidationTest, KeepsAnExplicitVoicePolicy) {
 }
 
 TEST(SendAlertValidationTest, KeepsTheCallsLanguageAndVoice) {
-  for (const auto& [language, voice] : std::vector<std::pair<std::string, std::string>>{
-           {"de-DE", "Polly.Marlene"}, {"es-419", "Google.es-US-Standard-A"}, {"fr", "alice"},
-           {"cmn-CN", "woman"}, {"", ""}}) {
+  for (const auto& [language, voice] :
+       std::vector<std::pair<std::string, std::string>>{{"de-DE", "Polly.Marlene"},
+                                                        {"es-419", "Google.es-US-Standard-A"},
+                                                        {"fr", "alice"},
+                                                        {"cmn-CN", "woman"},
+                                                        {"", ""}}) {
     auto request = ValidVoiceRequest();
     request.mutable_voice()->set_language(language);
     request.mutable_voice()->set_voice_name(voice);
