@@ -85,13 +85,16 @@ class PendingCall final : public grpc::ClientUnaryReactor {
     Answer(status.ok()
                ? Success()
                : ProblemResponse(grpcutil::FromGrpcStatus(status), RetryPushback(context_)));
-    {
-      // Once this lock is released the gateway may go: nothing of it is touched after.
-      std::lock_guard lock(in_flight_.mu);
-      --in_flight_.calls;
-      in_flight_.drained.notify_all();
-    }
+    // The call goes first, while the gateway still holds the route's channel: the call's
+    // ClientContext holds a reference to it, and a channel released last on this thread (one of
+    // gRPC's callback threads) shuts down the completion queue this thread is polling, which
+    // aborts the process in grpc_cq_internal_unref.
+    Gateway::InFlight& in_flight = in_flight_;
     delete this;
+    // Once this lock is released the gateway may go.
+    std::lock_guard lock(in_flight.mu);
+    --in_flight.calls;
+    in_flight.drained.notify_all();
   }
 
  private:
