@@ -139,8 +139,8 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   if (gate->kind == GateDecision::Kind::kStopped) {
     if (gate->stop == stopped_alerts::StopReason::kAcknowledged) {
       return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
-                                     absl::StrCat("the recipient acknowledged the alert; attempt ",
-                                                  attempt, " was not sent")));
+                                     absl::StrCat("the alert was acknowledged; attempt ", attempt,
+                                                  " was not sent")));
     }
     return Record(request, Outcome(DeliveryOutcome::KIND_CANCELLED,
                                    absl::StrCat("the caller cancelled the alert; attempt ", attempt,

@@ -9,13 +9,9 @@
 namespace klaxon::ingress {
 
 IntakeService::IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
-                             BulkIntake& bulk, AlertCancellation& cancellation,
+                             BulkIntake& bulk, AlertStops& stops,
                              concurrency::BlockingExecutor& blocking)
-    : api_keys_(api_keys),
-      intake_(intake),
-      bulk_(bulk),
-      cancellation_(cancellation),
-      blocking_(blocking) {}
+    : api_keys_(api_keys), intake_(intake), bulk_(bulk), stops_(stops), blocking_(blocking) {}
 
 grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* context,
                                                    const alerts::v1::SendAlertRequest* request,
@@ -51,7 +47,17 @@ grpc::ServerUnaryReactor* IntakeService::CancelAlert(grpc::CallbackServerContext
   return ServeBlocking(api_keys_, blocking_, context,
                        [this, context, request, response](const std::string& caller,
                                                           grpc::ServerUnaryReactor& reactor) {
-                         FinishWith(*context, reactor, cancellation_.Cancel(caller, *request),
+                         FinishWith(*context, reactor, stops_.Cancel(caller, *request), *response);
+                       });
+}
+
+grpc::ServerUnaryReactor* IntakeService::AcknowledgeAlert(
+    grpc::CallbackServerContext* context, const alerts::v1::AcknowledgeAlertRequest* request,
+    alerts::v1::AcknowledgeAlertResponse* response) {
+  return ServeBlocking(api_keys_, blocking_, context,
+                       [this, context, request, response](const std::string& caller,
+                                                          grpc::ServerUnaryReactor& reactor) {
+                         FinishWith(*context, reactor, stops_.Acknowledge(caller, *request),
                                     *response);
                        });
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The gRPC face of AlertIntake and AlertCancellation: authenticates the caller from its API key and
+// The gRPC face of AlertIntake and AlertStops: authenticates the caller from its API key and
 // maps the outcome to a gRPC status. It is a callback service (ADR 0019): the steps that wait on
 // Redis run on a bounded pool of intake threads, and SendAlert's answer comes from Kafka's delivery
 // report, so no thread is parked while Kafka acknowledges a request.
@@ -7,8 +7,8 @@
 #include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
-#include "services/ingress/alert_cancellation.h"
 #include "services/ingress/alert_intake.h"
+#include "services/ingress/alert_stops.h"
 #include "services/ingress/bulk_intake.h"
 
 namespace klaxon::ingress {
@@ -16,10 +16,10 @@ namespace klaxon::ingress {
 class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
  public:
   // All are borrowed and must outlive the service. `blocking` runs the steps that wait on Redis
-  // (and all of a CancelAlert); when its queue is full, a call is refused at once with
-  // RESOURCE_EXHAUSTED and a retry hint.
+  // (and all of a CancelAlert or AcknowledgeAlert); when its queue is full, a call is refused at
+  // once with RESOURCE_EXHAUSTED and a retry hint.
   IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake, BulkIntake& bulk,
-                AlertCancellation& cancellation, concurrency::BlockingExecutor& blocking);
+                AlertStops& stops, concurrency::BlockingExecutor& blocking);
 
   grpc::ServerUnaryReactor* SendAlert(grpc::CallbackServerContext* context,
                                       const alerts::v1::SendAlertRequest* request,
@@ -30,12 +30,15 @@ class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
   grpc::ServerUnaryReactor* CancelAlert(grpc::CallbackServerContext* context,
                                         const alerts::v1::CancelAlertRequest* request,
                                         alerts::v1::CancelAlertResponse* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeAlert(
+      grpc::CallbackServerContext* context, const alerts::v1::AcknowledgeAlertRequest* request,
+      alerts::v1::AcknowledgeAlertResponse* response) override;
 
  private:
   const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;
   BulkIntake& bulk_;
-  AlertCancellation& cancellation_;
+  AlertStops& stops_;
   concurrency::BlockingExecutor& blocking_;
 };
 

@@ -31,10 +31,11 @@ namespace {
 
 constexpr char kApiKey[] = "intake-service-test-key";
 
-class NoCancellations final : public CancellationObserver {
+class NoStops final : public StopObserver {
  public:
   void OnCancelled(std::string_view, std::string_view, bool, stopped_alerts::StopReason) override {}
-  void OnCancelRefused(std::string_view, const absl::Status&) override {}
+  void OnAcknowledged(std::string_view, std::string_view, bool) override {}
+  void OnStopRefused(std::string_view, stopped_alerts::StopReason, const absl::Status&) override {}
 };
 
 // Serves `service` on a free loopback port and connects `stub` to it.
@@ -65,13 +66,13 @@ class IntakeServiceTest : public ::testing::Test {
   testing::IntakeHarness harness_{{.admission = &admission_}};
   InMemoryIdempotencyStore owners_;
   stopped_alerts::InMemoryStoppedAlerts stopped_;
-  NoCancellations cancellations_;
+  NoStops stop_observer_;
   timing::FakeClock clock_;
-  AlertCancellation cancellation_{{.topic = "t.delivery"}, owners_,        stopped_,
-                                  harness_.publisher(),    cancellations_, clock_};
+  AlertStops stops_{{.topic = "t.delivery"}, owners_,        stopped_,
+                    harness_.publisher(),    stop_observer_, clock_};
   concurrency::BlockingExecutor intake_threads_{{.threads = 2}};
   BulkIntake bulk_{harness_.intake()};
-  IntakeService service_{keys_, harness_.intake(), bulk_, cancellation_, intake_threads_};
+  IntakeService service_{keys_, harness_.intake(), bulk_, stops_, intake_threads_};
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;
 };
@@ -132,8 +133,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
  protected:
   void StartServer(concurrency::BlockingExecutorOptions threads) {
     intake_threads_ = std::make_unique<concurrency::BlockingExecutor>(threads);
-    service_ =
-        std::make_unique<IntakeService>(keys_, intake_, bulk_, cancellation_, *intake_threads_);
+    service_ = std::make_unique<IntakeService>(keys_, intake_, bulk_, stops_, *intake_threads_);
     ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));
   }
   void TearDown() override {
@@ -148,10 +148,10 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   AlertIntake& intake_ = harness_.intake();
   BulkIntake bulk_{intake_};
   stopped_alerts::InMemoryStoppedAlerts stopped_;
-  NoCancellations cancellations_;
+  NoStops stop_observer_;
   timing::FakeClock clock_;
-  AlertCancellation cancellation_{
-      {.topic = "t.delivery"}, harness_.store(), stopped_, publisher_, cancellations_, clock_};
+  AlertStops stops_{
+      {.topic = "t.delivery"}, harness_.store(), stopped_, publisher_, stop_observer_, clock_};
   std::unique_ptr<concurrency::BlockingExecutor> intake_threads_;
   std::unique_ptr<IntakeService> service_;
   grpcutil::StartedServer server_;

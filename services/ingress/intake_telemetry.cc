@@ -30,6 +30,12 @@ IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logg
                    .Help("CancelAlert calls by caller and result (cancelled, already_cancelled, "
                          "already_acknowledged, or the gRPC code of the refusal)")
                    .Register(registry)),
+      acknowledgements_(prometheus::BuildCounter()
+                            .Name("klaxon_acknowledgealert_requests_total")
+                            .Help("AcknowledgeAlert calls by caller and result (acknowledged, "
+                                  "already_acknowledged, or the gRPC code of the refusal: "
+                                  "FailedPrecondition for an alert cancelled first)")
+                            .Register(registry)),
       publish_latency_(
           prometheus::BuildHistogram()
               .Name("klaxon_kafka_ack_latency_seconds")
@@ -75,11 +81,24 @@ void IntakeTelemetry::OnCancelled(std::string_view caller, std::string_view aler
       {{"alert_id", std::string(alert_id)}, {"caller", std::string(caller)}, {"result", result}});
 }
 
-void IntakeTelemetry::OnCancelRefused(std::string_view caller, const absl::Status& status) {
+void IntakeTelemetry::OnAcknowledged(std::string_view caller, std::string_view alert_id,
+                                     bool already_acknowledged) {
+  const char* result = already_acknowledged ? "already_acknowledged" : "acknowledged";
+  acknowledgements_.Add({{"caller", std::string(caller)}, {"result", result}}).Increment();
+  logger_.Info(
+      "alert_acknowledged",
+      {{"alert_id", std::string(alert_id)}, {"caller", std::string(caller)}, {"result", result}});
+}
+
+void IntakeTelemetry::OnStopRefused(std::string_view caller, stopped_alerts::StopReason asked,
+                                    const absl::Status& status) {
+  const bool cancel = asked == stopped_alerts::StopReason::kCancelled;
   const std::string code = absl::StatusCodeToString(status.code());
-  cancels_.Add({{"caller", std::string(caller)}, {"result", code}}).Increment();
+  (cancel ? cancels_ : acknowledgements_)
+      .Add({{"caller", std::string(caller)}, {"result", code}})
+      .Increment();
   logger_.Log(
-      RefusalLevel(status), "cancel_refused",
+      RefusalLevel(status), cancel ? "cancel_refused" : "acknowledge_refused",
       {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// IntakeObserver and CancellationObserver that answer an SRE's questions about SendAlert and
-// CancelAlert: how many were accepted or refused and why (by gRPC code), how many were repeats,
-// and how long Kafka took to acknowledge.
+// IntakeObserver and StopObserver that answer an SRE's questions about SendAlert, CancelAlert and
+// AcknowledgeAlert: how many were accepted or refused and why (by gRPC code), how many were
+// repeats, and how long Kafka took to acknowledge.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -9,12 +9,12 @@
 #include <prometheus/registry.h>
 
 #include "common/log/log.h"
-#include "services/ingress/alert_cancellation.h"
 #include "services/ingress/alert_intake.h"
+#include "services/ingress/alert_stops.h"
 
 namespace klaxon::ingress {
 
-class IntakeTelemetry final : public IntakeObserver, public CancellationObserver {
+class IntakeTelemetry final : public IntakeObserver, public StopObserver {
  public:
   IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger);
 
@@ -24,11 +24,15 @@ class IntakeTelemetry final : public IntakeObserver, public CancellationObserver
   void OnRejected(std::string_view caller, const absl::Status& status) override;
   void OnCancelled(std::string_view caller, std::string_view alert_id, bool already_cancelled,
                    stopped_alerts::StopReason stopped_by) override;
-  void OnCancelRefused(std::string_view caller, const absl::Status& status) override;
+  void OnAcknowledged(std::string_view caller, std::string_view alert_id,
+                      bool already_acknowledged) override;
+  void OnStopRefused(std::string_view caller, stopped_alerts::StopReason asked,
+                     const absl::Status& status) override;
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& cancels_;
+  prometheus::Family<prometheus::Counter>& acknowledgements_;
   prometheus::Histogram& publish_latency_;
   const log::Logger& logger_;
 };

@@ -174,12 +174,12 @@ int Run() {
   // key hold their own copies.
   runtime::WipeSecret(settings.common.pii_hmac_key);
   stopped_alerts::RedisStoppedAlerts stopped(**redis, settings.redis_key_prefix);
-  AlertCancellation cancellation({.topic = settings.common.Topic(kafka::kDeliveryEvents),
-                                  .publish_timeout = settings.publish_timeout},
-                                 store, stopped, **publisher, telemetry, clock);
+  AlertStops stops({.topic = settings.common.Topic(kafka::kDeliveryEvents),
+                    .publish_timeout = settings.publish_timeout},
+                   store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   BulkIntake bulk(intake);
-  IntakeService service(**api_keys, intake, bulk, cancellation, intake_threads);
+  IntakeService service(**api_keys, intake, bulk, stops, intake_threads);
   verification::VerificationService verification_service(**api_keys, verifier, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),

@@ -99,6 +99,11 @@ TEST_F(HttpApiE2eKafkaRedisPostgresTest, AnAlertSentOverHttpIsDeliveredAndReadBa
   // Cancelling a delivered alert is OK and says so, as CancelAlert does.
   const HttpResponse cancelled = Call("POST", "/v1/alerts/" + alert_id + ":cancel");
   EXPECT_EQ(cancelled.status, 200) << cancelled.body;
+  // An alert cancelled first cannot be acknowledged: FAILED_PRECONDITION, 400.
+  const HttpResponse acknowledged = Call("POST", "/v1/alerts/" + alert_id + ":acknowledge");
+  EXPECT_EQ(acknowledged.status, 400) << acknowledged.body;
+  EXPECT_NE(acknowledged.body.find("cancelled before it was acknowledged"), std::string::npos)
+      << acknowledged.body;
 
   // Phone verification, served by ingress in process like SendAlert.
   const HttpResponse started =

@@ -1,8 +1,8 @@
 // Voice escalation and opt-outs end to end on the sandbox (docs/adr/0007): calls nobody answers
 // are placed again per the alert's policy and then fall back to SMS; a key press on a call
-// acknowledges the alert and stops the escalation; a STOP suppresses SMS to its sender until a
-// START. Each is checked in GetAlert and in the sandbox's ledger. Needs KLAXON_TEST_KAFKA_BROKERS,
-// KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// acknowledges the alert and stops the escalation, and so does the caller's AcknowledgeAlert; a
+// STOP suppresses SMS to its sender until a START. Each is checked in GetAlert and in the sandbox's
+// ledger. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -124,6 +124,46 @@ TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, KeyPressOnTheSecondCallAcknowle
   absl::SleepFor(absl::Seconds(2 * kSpacingSeconds));
   EXPECT_EQ(LedgerTo(kTo, "call").size(), 2u);
   EXPECT_TRUE(LedgerTo(kTo, "message").empty());
+}
+
+TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, AcknowledgeAlertAfterTheFirstCallStopsTheCalls) {
+  constexpr char kTo[] = "+14155550174";
+  suite_.AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550174",
+                               "outcome": "no-answer", "count": 3}])");
+  const std::string alert_id = Send(types::v1::CHANNEL_VOICE, kTo, "api-ack", 3, true);
+  const absl::Time deadline = absl::Now() + kWait;
+  while (LedgerTo(kTo, "call").empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(LedgerTo(kTo, "call").size(), 1u);
+
+  // The on-call engineer acknowledges from the team's console while the next call waits.
+  alerts::v1::AcknowledgeAlertRequest request;
+  request.set_alert_id(alert_id);
+  alerts::v1::AcknowledgeAlertResponse response;
+  const grpc::Status rpc =
+      suite_.IntakeStub()->AcknowledgeAlert(Suite::CallContext().get(), request, &response);
+  ASSERT_TRUE(rpc.ok()) << rpc.error_message();
+  EXPECT_FALSE(response.already_acknowledged());
+
+  const Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_ACKNOWLEDGED) << alert.DebugString();
+  // No second call and no SMS fallback: give them their spacing and then some.
+  absl::SleepFor(absl::Seconds(3 * kSpacingSeconds));
+  EXPECT_EQ(LedgerTo(kTo, "call").size(), 1u);
+  EXPECT_TRUE(LedgerTo(kTo, "message").empty());
+
+  // Cancelling it now leaves it acknowledged.
+  alerts::v1::CancelAlertRequest cancel;
+  cancel.set_alert_id(alert_id);
+  alerts::v1::CancelAlertResponse cancelled;
+  ASSERT_TRUE(
+      suite_.IntakeStub()->CancelAlert(Suite::CallContext().get(), cancel, &cancelled).ok());
+  EXPECT_EQ(WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED,
+                          absl::Seconds(5))
+                .status(),
+            types::v1::ALERT_STATUS_ACKNOWLEDGED);
 }
 
 TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, StopSuppressesSmsUntilStart) {

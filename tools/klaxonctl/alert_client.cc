@@ -41,6 +41,19 @@ absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string
   return response;
 }
 
+absl::StatusOr<alerts::v1::AcknowledgeAlertResponse> AlertClient::Acknowledge(
+    absl::string_view alert_id, absl::Time deadline) {
+  grpc::ClientContext context;
+  call_setup_.Prepare(context, deadline);
+  alerts::v1::AcknowledgeAlertRequest request;
+  request.set_alert_id(std::string(alert_id));
+  alerts::v1::AcknowledgeAlertResponse response;
+  if (grpc::Status status = intake_->AcknowledgeAlert(&context, request, &response); !status.ok()) {
+    return FromGrpc(status, links_.ingress);
+  }
+  return response;
+}
+
 absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
                                                    absl::Time deadline) {
   grpc::ClientContext context;

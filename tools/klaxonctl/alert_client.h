@@ -33,6 +33,8 @@ class AlertClient {
                                                      absl::Time deadline);
   absl::StatusOr<alerts::v1::CancelAlertResponse> Cancel(absl::string_view alert_id,
                                                          absl::Time deadline);
+  absl::StatusOr<alerts::v1::AcknowledgeAlertResponse> Acknowledge(absl::string_view alert_id,
+                                                                   absl::Time deadline);
   absl::StatusOr<alerts::v1::Alert> Get(absl::string_view alert_id, absl::Time deadline);
   absl::StatusOr<alerts::v1::ListAlertsResponse> List(const alerts::v1::ListAlertsRequest& request,
                                                       absl::Time deadline);

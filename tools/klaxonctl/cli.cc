@@ -52,7 +52,8 @@ struct SendOptions {
   bool json = false;
 };
 
-struct CancelOptions {
+// cancel and ack: an alert and how to print the answer.
+struct AlertIdOptions {
   std::string alert_id;
   bool json = false;
 };
@@ -288,7 +289,7 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   });
 }
 
-int RunCancel(const CancelOptions& options, absl::Duration timeout, AlertClient& client,
+int RunCancel(const AlertIdOptions& options, absl::Duration timeout, AlertClient& client,
               const CliDependencies& deps) {
   absl::StatusOr<alerts::v1::CancelAlertResponse> response =
       client.Cancel(options.alert_id, deps.clock.Now() + timeout);
@@ -301,6 +302,22 @@ int RunCancel(const CancelOptions& options, absl::Duration timeout, AlertClient&
   }
   return Print(deps, *response, options.json, [](const alerts::v1::CancelAlertResponse& done) {
     return std::string(done.already_cancelled() ? "already cancelled\n" : "cancelled\n");
+  });
+}
+
+int RunAcknowledge(const AlertIdOptions& options, absl::Duration timeout, AlertClient& client,
+                   const CliDependencies& deps) {
+  absl::StatusOr<alerts::v1::AcknowledgeAlertResponse> response =
+      client.Acknowledge(options.alert_id, deps.clock.Now() + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "AcknowledgeAlert", response.status());
+    if (MayHaveTakenEffect(response.status())) {
+      deps.err << "klaxonctl: acknowledging again is safe\n";
+    }
+    return kExitFailure;
+  }
+  return Print(deps, *response, options.json, [](const alerts::v1::AcknowledgeAlertResponse& done) {
+    return std::string(done.already_acknowledged() ? "already acknowledged\n" : "acknowledged\n");
   });
 }
 
@@ -688,7 +705,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       .tls = grpcutil::ClientTlsOptionsFromEnvironment(deps.get_env),
   };
   SendOptions send_options;
-  CancelOptions cancel_options;
+  AlertIdOptions cancel_options;
+  AlertIdOptions ack_options;
   GetOptions get_options;
   ListOptions list_options;
   WatchOptions watch_options;
@@ -743,6 +761,11 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       app.add_subcommand("cancel", "stop an alert's pending sends, retries and calls");
   cancel->add_option("alert_id", cancel_options.alert_id, "the id `send` printed")->required();
   cancel->add_flag("--json", cancel_options.json, "print the whole response as JSON");
+
+  CLI::App* ack = app.add_subcommand(
+      "ack", "acknowledge an alert for its recipient: no further sends, retries or calls");
+  ack->add_option("alert_id", ack_options.alert_id, "the id `send` printed")->required();
+  ack->add_flag("--json", ack_options.json, "print the whole response as JSON");
 
   CLI::App* get = app.add_subcommand("get", "show an alert's status");
   get->add_option("alert_id", get_options.alert_id, "the id `send` printed")->required();
@@ -929,6 +952,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                                 .security = audit.security}});
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
+  if (ack->parsed()) return RunAcknowledge(ack_options, *timeout, client, deps);
   if (list->parsed()) return RunList(list_options, *timeout, client, deps);
   if (watch->parsed()) return RunWatch(watch_options, client, deps);
   if (trail->parsed()) return RunTrail(trail_options, *timeout, client, deps);

@@ -214,6 +214,32 @@ TEST_F(CliTest, CancelSaysWhenAlreadyCancelled) {
   EXPECT_EQ(out_.str(), "{\"already_cancelled\":true}\n");
 }
 
+TEST_F(CliTest, AckSendsTheAlertIdAndPrintsAcknowledged) {
+  alerts::v1::AcknowledgeAlertRequest asked;
+  EXPECT_CALL(*intake_, AcknowledgeAlert)
+      .WillOnce([&](grpc::ClientContext* context,
+                    const alerts::v1::AcknowledgeAlertRequest& request,
+                    alerts::v1::AcknowledgeAlertResponse*) {
+        asked = request;
+        authorization_ = AuthorizationOf(context);
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "ack", "a1"}), kExitOk);
+  EXPECT_EQ(asked.alert_id(), "a1");
+  EXPECT_EQ(authorization_, "Bearer k1");
+  EXPECT_EQ(out_.str(), "acknowledged\n");
+}
+
+TEST_F(CliTest, AckOfACancelledAlertFailsWithTheReason) {
+  EXPECT_CALL(*intake_, AcknowledgeAlert)
+      .WillOnce(
+          Return(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                              "alert_id: the alert was cancelled before it was acknowledged")));
+  EXPECT_EQ(Run({"--api-key", "k1", "ack", "a1"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("cancelled before it was acknowledged"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("again is safe")));
+}
+
 TEST_F(CliTest, CancelUnavailableSaysRetryingIsSafe) {
   EXPECT_CALL(*intake_, CancelAlert)
       .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "kafka down")));

@@ -50,6 +50,20 @@ class MockIntakeStub : public alerts::v1::AlertIntake::StubInterface {
               PrepareAsyncCancelAlertRaw,
               (grpc::ClientContext*, const alerts::v1::CancelAlertRequest&, grpc::CompletionQueue*),
               (override));
+  MOCK_METHOD(grpc::Status, AcknowledgeAlert,
+              (grpc::ClientContext*, const alerts::v1::AcknowledgeAlertRequest&,
+               alerts::v1::AcknowledgeAlertResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AcknowledgeAlertResponse>*,
+              AsyncAcknowledgeAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::AcknowledgeAlertRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::AcknowledgeAlertResponse>*,
+              PrepareAsyncAcknowledgeAlertRaw,
+              (grpc::ClientContext*, const alerts::v1::AcknowledgeAlertRequest&,
+               grpc::CompletionQueue*),
+              (override));
 };
 
 class MockQueryStub : public alerts::v1::AlertQuery::StubInterface {
