@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/crypto/hmac.h"
 #include "common/prototime/prototime.h"
+#include "common/sms_acks/ack_reply.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/send_alert_validation.h"
 
@@ -38,6 +39,7 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
   // existed (a retry across an upgrade is still recognised).
   if (request.has_ttl()) append(request.ttl().SerializeAsString());
   if (request.has_voice()) append(request.voice().SerializeAsString());
+  if (request.ack_by_reply()) append("ack_by_reply");
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
 
@@ -133,8 +135,13 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   header.set_channel(request.channel());
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
-  if (absl::Status sealed =
-          transit_.SealAlert({.recipient = alert.recipient, .text = request.text()}, event);
+  std::string text = request.text();
+  if (request.ack_by_reply()) {
+    absl::StatusOr<std::string> code = AckCode(caller, alert_id, alert, accepted_at);
+    if (!code.ok()) return code.status();
+    text += sms_acks::AckInstruction(*code);
+  }
+  if (absl::Status sealed = transit_.SealAlert({.recipient = alert.recipient, .text = text}, event);
       !sealed.ok()) {
     return sealed;
   }
@@ -149,6 +156,18 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
                                                  : options_.topics.sms,
                                     .key = std::string(alert_id),
                                     .value = event.SerializeAsString()};
+}
+
+absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller, std::string_view alert_id,
+                                                 const ValidatedAlert& alert,
+                                                 absl::Time accepted_at) {
+  if (options_.ack_codes == nullptr) {
+    return absl::FailedPreconditionError(
+        "ack_by_reply: this ingress is not configured to take replies; send without it");
+  }
+  return options_.ack_codes->Assign(
+      alert.recipient, {.alert_id = std::string(alert_id), .caller = std::string(caller)},
+      accepted_at + alert.ttl + kAckReplyGrace);
 }
 
 void AlertIntake::Answer(std::string_view caller, const SendAlertRequest& request,

@@ -18,6 +18,7 @@
 #include "common/concurrency/blocking_executor.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/message.h"
+#include "common/sms_acks/ack_codes.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
@@ -51,7 +52,14 @@ struct IntakeOptions {
   // publisher's delivery thread must not do, so a service hands it to this pool. A mark the pool
   // refuses is skipped: it only costs a repeat of that request one more publish.
   concurrency::BlockingExecutor* mark_executor = nullptr;
+  // Borrowed; binds the reply code of an SMS alert sent with ack_by_reply (docs/adr/0024). None:
+  // such an alert is refused with FAILED_PRECONDITION.
+  sms_acks::AckCodeAssigner* ack_codes = nullptr;
 };
+
+// How long after an alert's time to live its recipient's ACK reply still acknowledges it: the
+// text may be read late, and the caller still wants to know it was.
+inline constexpr absl::Duration kAckReplyGrace = absl::Hours(1);
 
 // What AlertIntake reports for metrics and logs; implemented by the service's observer.
 class IntakeObserver {
@@ -105,6 +113,9 @@ class AlertIntake final : public AlertSubmitter {
   absl::StatusOr<messaging::OutboundMessage> RequestMessage(
       std::string_view caller, std::string_view alert_id,
       const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
+  // Binds a reply code of the recipient to the alert (ack_by_reply).
+  absl::StatusOr<std::string> AckCode(std::string_view caller, std::string_view alert_id,
+                                      const ValidatedAlert& alert, absl::Time accepted_at);
   void Answer(std::string_view caller, const alerts::v1::SendAlertRequest& request,
               const Reservation& reservation, absl::Duration publish_latency, SendDone done);
   void Refuse(std::string_view caller, absl::Status status, SendDone done);

@@ -5,6 +5,7 @@
 
 #include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/sms_acks/in_memory_ack_codes.h"
 #include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -221,6 +222,98 @@ TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   b = a;
   b.mutable_voice()->set_max_calls(2);
   EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
+}
+
+// Codes are drawn from a fixed list, so a test knows the code it expects.
+class ListedCodes final : public crypto::CodeSource {
+ public:
+  explicit ListedCodes(std::vector<std::string> codes) : codes_(std::move(codes)) {}
+  absl::StatusOr<std::string> Mint(int) override {
+    if (next_ == codes_.size()) return absl::InternalError("no code left");
+    return codes_[next_++];
+  }
+
+ private:
+  std::vector<std::string> codes_;
+  size_t next_ = 0;
+};
+
+class AlertIntakeAckByReplyTest : public AlertIntakeTest {
+ protected:
+  static alerts::v1::SendAlertRequest AckRequest(std::string key = "k1") {
+    alerts::v1::SendAlertRequest request = Request(std::move(key));
+    request.set_ack_by_reply(true);
+    request.mutable_ttl()->set_seconds(600);
+    return request;
+  }
+
+  sms_acks::InMemoryAckCodes codes_;
+  ListedCodes source_{{"4821", "7730"}};
+  sms_acks::AckCodeAssigner assigner_{codes_, source_};
+  AlertIntake acking_{{.topics = {.sms = "t.sms", .voice = "t.voice"},
+                       .fingerprint_key = kFingerprintKey,
+                       .ack_codes = &assigner_},
+                      store_,
+                      publisher_,
+                      transit_.cipher(),
+                      observer_,
+                      alert_ids_,
+                      clock_};
+};
+
+TEST_F(AlertIntakeAckByReplyTest, TheTextAsksForACodeBoundToTheAlertPastItsTimeToLive) {
+  ASSERT_TRUE(SendAndWait(acking_, "billing", AckRequest()).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(transit_.Open(event).text, "disk full\nReply ACK 4821 to acknowledge.");
+  const sms_acks::AckTarget bound{.alert_id = "alert-1", .caller = "billing"};
+  codes_.SetNow(absl::FromUnixSeconds(1'700'000'600) + kAckReplyGrace - absl::Seconds(1));
+  EXPECT_EQ(*codes_.Find("+14155552671", "4821"), bound);
+  codes_.SetNow(absl::FromUnixSeconds(1'700'000'600) + kAckReplyGrace);
+  EXPECT_FALSE(codes_.Find("+14155552671", "4821")->has_value());
+}
+
+TEST_F(AlertIntakeAckByReplyTest, ACodeTheRecipientHoldsIsNotGivenAgain) {
+  ASSERT_TRUE(SendAndWait(acking_, "billing", AckRequest("k1")).ok());  // binds 4821
+  ListedCodes again({"4821", "1234"});
+  sms_acks::AckCodeAssigner assigner(codes_, again);
+  AlertIntake intake({.topics = {.sms = "t.sms", .voice = "t.voice"},
+                      .fingerprint_key = kFingerprintKey,
+                      .ack_codes = &assigner},
+                     store_, publisher_, transit_.cipher(), observer_, alert_ids_, clock_);
+  ASSERT_TRUE(SendAndWait(intake, "billing", AckRequest("k2")).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(1).value));
+  EXPECT_THAT(transit_.Open(event).text, HasSubstr("Reply ACK 1234 to acknowledge."));
+}
+
+TEST_F(AlertIntakeAckByReplyTest, NoCodeStoreMeansARefusalNamingTheField) {
+  absl::StatusOr<alerts::v1::SendAlertResponse> response =
+      SendAndWait(intake_, "billing", AckRequest());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("ack_by_reply:"));
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AlertIntakeAckByReplyTest, ACodeStoreDownIsRetriedUnderTheSameAlert) {
+  codes_.FailWith(absl::UnavailableError("redis is down"));
+  EXPECT_EQ(SendAndWait(acking_, "billing", AckRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+  codes_.FailWith(absl::OkStatus());
+  absl::StatusOr<alerts::v1::SendAlertResponse> retried =
+      SendAndWait(acking_, "billing", AckRequest());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->alert_id(), "alert-1");
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(AlertIntakeAckByReplyTest, AskingForAReplyChangesTheFingerprint) {
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, Request()), RequestFingerprint(kFingerprintKey, [] {
+              alerts::v1::SendAlertRequest request = Request();
+              request.set_ack_by_reply(true);
+              return request;
+            }()));
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   *request.mutable_metadata() = batch.metadata();
   if (batch.has_ttl()) *request.mutable_ttl() = batch.ttl();
   if (batch.has_voice()) *request.mutable_voice() = batch.voice();
+  request.set_ack_by_reply(batch.ack_by_reply());
   return request;
 }
 

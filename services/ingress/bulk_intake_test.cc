@@ -62,6 +62,19 @@ TEST_F(BulkIntakeTest, EachRecipientGetsItsOwnAlertUnderTheBatchKeyAndItsPlace) 
   EXPECT_EQ(harness_.publisher().published().size(), 3u);
 }
 
+TEST_F(BulkIntakeTest, EachRecipientsAlertAsksForAnAckReplyWhenTheBatchDoes) {
+  SendAlertsRequest request = Batch({"+14155550101", "+14155550102"});
+  request.set_ack_by_reply(true);
+  // This harness binds no codes, so each recipient's SendAlert says it cannot ask for one.
+  const absl::StatusOr<SendAlertsResponse> sent = Send(request);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_EQ(sent->refused(), 2);
+  for (const alerts::v1::RecipientOutcome& outcome : sent->outcomes()) {
+    EXPECT_EQ(outcome.status_code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(outcome.status_message(), HasSubstr("ack_by_reply:"));
+  }
+}
+
 TEST_F(BulkIntakeTest, ABadNumberRefusesOnlyItsRecipient) {
   const absl::StatusOr<SendAlertsResponse> sent =
       Send(Batch({"+14155550101", "555-0102", "+14155550103"}));

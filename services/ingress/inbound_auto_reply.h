@@ -1,8 +1,9 @@
 #pragma once
-// What ingress answers an inbound SMS that is neither an opt-out, an opt-in nor a request for help
-// (which Twilio answers itself): a fixed text per receiving number, e.g. how to acknowledge a page
-// or opt out, sent back as TwiML. Configured as a JSON object from the number (E.164) or "*" (any
-// other number) to the text; without an entry, the answer is empty TwiML and nothing is sent.
+// What ingress answers an inbound SMS that is neither an opt-out, an opt-in, a request for help
+// (which Twilio answers itself) nor an ACK reply: a fixed text per receiving number, e.g. how to
+// acknowledge a page or opt out, sent back as TwiML. Configured as a JSON object from the number
+// (E.164) or "*" (any other number) to the text; without an entry, the answer is empty TwiML and
+// nothing is sent.
 
 #include <map>
 #include <optional>

@@ -28,6 +28,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 #include "common/runtime/service_runtime.h"
+#include "common/sms_acks/redis_ack_codes.h"
 #include "common/stopped_alerts/redis_stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
@@ -138,6 +139,10 @@ int Run() {
   concurrency::BlockingExecutor intake_threads(
       {.threads = static_cast<size_t>(settings.intake_threads),
        .max_queued = static_cast<size_t>(settings.admission.max_in_flight)});
+  // Codes of verifications and of SMS alerts acknowledged by reply (docs/adr/0024).
+  crypto::CsprngCodeSource codes;
+  sms_acks::RedisAckCodes ack_code_store(**redis, settings.redis_key_prefix, phone_tokens);
+  sms_acks::AckCodeAssigner ack_codes(ack_code_store, codes);
   AlertIntake intake({.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                                  .voice = settings.common.Topic(kafka::kVoiceRequests)},
                       // Without quotas SendAlert makes no round trip to Redis for them.
@@ -145,13 +150,13 @@ int Run() {
                       .admission = &admission,
                       .switches = &switches,
                       .fingerprint_key = settings.common.pii_hmac_key,
-                      .mark_executor = &intake_threads},
+                      .mark_executor = &intake_threads,
+                      .ack_codes = &ack_codes},
                      store, **publisher, transit, telemetry, alert_ids, clock);
   // Phone verification sends its codes through the intake, as alerts. Its notes of which alert
   // carries a code have threads of their own: one short Redis command each, asked for by Kafka's
   // delivery thread, so they never queue behind (or are refused by) busy intake threads; four,
   // so their commands share round trips (RedisClient pipelines concurrent callers).
-  verification::CsprngCodeSource codes;
   verification::RedisStartLimiter verification_starts(**redis, settings.redis_key_prefix);
   verification::RedisSpendCounter verification_spend(**redis, settings.redis_key_prefix);
   verification::VerificationTelemetry verification_telemetry((*runtime)->registry(), logger);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/phone/phone.h"
+#include "common/sms_acks/ack_reply.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -82,10 +83,18 @@ std::string Echo(std::string_view value) {
              : std::string();
 }
 
-absl::Status ValidateText(std::string_view text) {
+absl::Status ValidateText(const SendAlertRequest& request) {
+  const std::string& text = request.text();
   if (text.empty()) return absl::InvalidArgumentError("text: is required");
   absl::StatusOr<size_t> length = Utf8Length(text);
   if (!length.ok()) return length.status();
+  if (request.ack_by_reply() &&
+      *length > kMaxTextCharacters - sms_acks::kAckInstructionCharacters) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "text: is ", *length, " characters long, the limit is ",
+        kMaxTextCharacters - sms_acks::kAckInstructionCharacters, " with ack_by_reply, whose ",
+        sms_acks::kAckInstructionCharacters, "-character instruction ends the text"));
+  }
   if (*length > kMaxTextCharacters) {
     return absl::InvalidArgumentError(
         absl::StrCat("text: is ", *length, " characters long, the limit is ", kMaxTextCharacters));
@@ -192,7 +201,12 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   if (!recipient.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("recipient: ", recipient.status().message()));
   }
-  if (absl::Status status = ValidateText(request.text()); !status.ok()) return status;
+  if (request.ack_by_reply() && request.channel() != types::v1::CHANNEL_SMS) {
+    return absl::InvalidArgumentError(
+        "ack_by_reply: only an SMS alert is acknowledged by a reply; a voice alert is "
+        "acknowledged by a key press during the call, or by a reply of ACK");
+  }
+  if (absl::Status status = ValidateText(request); !status.ok()) return status;
   if (absl::Status status = ValidateIdempotencyKey(request.idempotency_key()); !status.ok()) {
     return status;
   }

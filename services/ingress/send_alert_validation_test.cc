@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/sms_acks/ack_reply.h"
+
 namespace klaxon::ingress {
 namespace {
 
@@ -76,6 +78,26 @@ TEST(SendAlertValidationTest, RejectsOverLongText) {
   auto request = ValidRequest();
   request.set_text(std::string(kMaxTextCharacters + 1, 'x'));
   ExpectInvalid(request, "text");
+}
+
+TEST(SendAlertValidationTest, AnAckByReplyLeavesRoomForItsInstruction) {
+  auto request = ValidRequest();
+  request.set_ack_by_reply(true);
+  request.set_text(std::string(kMaxTextCharacters - sms_acks::kAckInstructionCharacters, 'x'));
+  EXPECT_TRUE(ValidateSendAlert(request).ok());
+  request.set_text(request.text() + "x");
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(result.status().message(),
+            "text: is 1570 characters long, the limit is 1569 with ack_by_reply, whose "
+            "31-character instruction ends the text");
+}
+
+TEST(SendAlertValidationTest, OnlyAnSmsAlertIsAcknowledgedByReply) {
+  auto request = ValidRequest();
+  request.set_channel(types::v1::CHANNEL_VOICE);
+  request.set_ack_by_reply(true);
+  ExpectInvalid(request, "ack_by_reply");
 }
 
 TEST(SendAlertValidationTest, RejectsInvalidUtf8Text) {

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
+#include "common/sms_acks/ack_reply.h"
 #include "common/twilio/statuses.h"
 #include "common/twilio/webhook_routes.h"
 #include "google/protobuf/util/time_util.h"
@@ -158,7 +159,7 @@ absl::Status FillInbound(const http::FormParams& params, const InboundPrivacy& p
   } else {
     const bool asks_for_help =
         opt_out_type == "HELP" || (opt_out_type.empty() && Contains(kHelpKeywords, keyword));
-    if (!asks_for_help) answerable_at = *to;
+    if (!asks_for_help && !sms_acks::ParseAckReply(body).has_value()) answerable_at = *to;
     auto& message = *event.mutable_inbound_message();
     message.set_message_sid(*message_sid);
     message.set_account_sid(Find(params, "AccountSid").value_or(""));

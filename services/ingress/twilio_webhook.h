@@ -39,9 +39,9 @@ struct InterpretedWebhook {
   // again (twilio::IsFinalMessageStatus, IsFinalCallStatus); empty otherwise. Once durable, the
   // status checks need not read that SID from Twilio (docs/adr/0014).
   std::string final_sid{};
-  // An inbound SMS that is neither an opt-out, an opt-in nor a request for help (HELP, INFO, which
-  // Twilio answers itself): the number it was sent to, whose auto-reply may answer it
-  // (inbound_auto_reply.h). Empty for everything else.
+  // An inbound SMS that is neither an opt-out, an opt-in, a request for help (HELP, INFO, which
+  // Twilio answers itself) nor an acknowledgement (sms_acks::ParseAckReply): the number it was sent
+  // to, whose auto-reply may answer it (inbound_auto_reply.h). Empty for everything else.
   std::string answerable_at{};
 };
 

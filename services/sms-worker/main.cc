@@ -1,11 +1,14 @@
-// sms-worker: sends each alert of klaxon.sms.requests as a Twilio Message, and keeps the
-// suppression list from the opt-outs and opt-ins of klaxon.twilio.events.
+// sms-worker: sends each alert of klaxon.sms.requests as a Twilio Message, keeps the suppression
+// list from the opt-outs and opt-ins of klaxon.twilio.events, and acknowledges the alerts whose
+// recipients reply with their ACK code.
 
 #include <memory>
 
 #include "common/kafka/topics.h"
+#include "common/sms_acks/redis_ack_codes.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/worker_main.h"
+#include "services/sms-worker/ack_reply_handler.h"
 #include "services/sms-worker/consent_handler.h"
 #include "services/sms-worker/twilio_message_sender.h"
 
@@ -13,19 +16,26 @@ namespace {
 
 using klaxon::delivery::WorkerContext;
 
-// The ConsentHandler with the suppression list it writes to.
-class Consent final : public klaxon::messaging::MessageHandler {
+// What recipients send: the ConsentHandler and the AckReplyHandler with the stores they use, on
+// one consumer (its group is still named "consent"), each skipping the other's events.
+class RecipientReplies final : public klaxon::messaging::MessageHandler {
  public:
-  explicit Consent(const WorkerContext& context)
+  explicit RecipientReplies(const WorkerContext& context)
       : suppressions_(context.redis, context.redis_key_prefix, context.redactor),
-        handler_(suppressions_, context.transit) {}
+        consent_(suppressions_, context.transit),
+        ack_codes_(context.redis, context.redis_key_prefix, context.redactor),
+        acks_({.outcome_topic = context.common.Topic(klaxon::kafka::kDeliveryEvents)}, ack_codes_,
+              context.stops, context.publisher, context.transit, context.clock) {}
   absl::Status Handle(const klaxon::messaging::InboundMessage& message) override {
-    return handler_.Handle(message);
+    if (absl::Status consent = consent_.Handle(message); !consent.ok()) return consent;
+    return acks_.Handle(message);
   }
 
  private:
   klaxon::delivery::RedisSuppressionList suppressions_;
-  klaxon::sms::ConsentHandler handler_;
+  klaxon::sms::ConsentHandler consent_;
+  klaxon::sms_acks::RedisAckCodes ack_codes_;
+  klaxon::sms::AckReplyHandler acks_;
 };
 
 }  // namespace
@@ -53,7 +63,7 @@ int main() {
              std::vector<klaxon::delivery::ExtraConsumer> consumers;
              consumers.push_back({.name = "consent",
                                   .topics = {std::string(klaxon::kafka::kTwilioEvents)},
-                                  .handler = std::make_unique<Consent>(context)});
+                                  .handler = std::make_unique<RecipientReplies>(context)});
              return consumers;
            }});
 }

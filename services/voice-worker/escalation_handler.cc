@@ -1,13 +1,13 @@
 #include "services/voice-worker/escalation_handler.h"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/prototime/prototime.h"
+#include "common/sms_acks/ack_reply.h"
 #include "common/twilio/statuses.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -38,16 +38,10 @@ std::string WhatHappened(const events::v1::CallStatusUpdate& call) {
              : call.call_status();
 }
 
-bool IsAck(std::string_view body) {
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) {
-    body.remove_prefix(1);
-  }
-  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
-    body.remove_suffix(1);
-  }
-  return body.size() == 3 && std::equal(body.begin(), body.end(), "ACK", [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a)) == b;
-         });
+// A bare "ACK": one with a code acknowledges the SMS alert that asked for it (sms-worker).
+bool IsBareAck(std::string_view body) {
+  const std::optional<sms_acks::AckReply> reply = sms_acks::ParseAckReply(body);
+  return reply.has_value() && reply->code.empty();
 }
 
 uint32_t MaxCalls(const AlertRequested& request) {
@@ -100,7 +94,7 @@ absl::Status EscalationHandler::Handle(const messaging::InboundMessage& message)
       absl::StatusOr<transit::SenderPersonalData> reply =
           ports_.transit.OpenInbound(event.inbound_message());
       if (!reply.ok()) return reply.status();
-      return IsAck(reply->body) ? OnReply(reply->from) : absl::OkStatus();
+      return IsBareAck(reply->body) ? OnReply(reply->from) : absl::OkStatus();
     }
     default:
       return absl::OkStatus();

@@ -295,6 +295,14 @@ void Suite::AddSandboxFaults(const std::string& rules_json) const {
 
 nlohmann::json Suite::Ledger() const { return SandboxEntries("/sandbox/ledger"); }
 
+std::vector<nlohmann::json> Suite::LedgerTo(const std::string& to, const std::string& kind) const {
+  std::vector<nlohmann::json> entries;
+  for (const nlohmann::json& entry : Ledger()) {
+    if (entry.value("to", "") == to && entry.value("kind", "") == kind) entries.push_back(entry);
+  }
+  return entries;
+}
+
 nlohmann::json Suite::Rejected() const { return SandboxEntries("/sandbox/rejected"); }
 
 std::string Suite::Metrics(const std::string& name) const {

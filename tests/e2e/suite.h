@@ -85,6 +85,8 @@ class Suite {
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
+  // The ledger's entries to `to` of `kind` ("message" or "call"), in the order received.
+  std::vector<nlohmann::json> LedgerTo(const std::string& to, const std::string& kind) const;
   // The requests the sandbox refused (injected faults, validation), read the same way.
   nlohmann::json Rejected() const;
   // Adds fault rules (tools/twilio-sandbox/fault_rules.h: one JSON rule object or an array) to

@@ -70,23 +70,14 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
     return checked;
   }
 
-  // The ledger's entries to `to` of `kind` ("message" or "call"), in the order received.
-  static std::vector<nlohmann::json> LedgerTo(const std::string& to, const std::string& kind) {
-    std::vector<nlohmann::json> entries;
-    for (const nlohmann::json& entry : suite_->Ledger()) {
-      if (entry.value("to", "") == to && entry.value("kind", "") == kind) entries.push_back(entry);
-    }
-    return entries;
-  }
-
   // Waits until the sandbox holds `count` entries to `to` of `kind`; returns them.
   static std::vector<nlohmann::json> WaitForLedger(const std::string& to, const std::string& kind,
                                                    size_t count = 1) {
     const absl::Time deadline = absl::Now() + kWait;
-    std::vector<nlohmann::json> entries = LedgerTo(to, kind);
+    std::vector<nlohmann::json> entries = suite_->LedgerTo(to, kind);
     while (entries.size() < count && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(100));
-      entries = LedgerTo(to, kind);
+      entries = suite_->LedgerTo(to, kind);
     }
     EXPECT_GE(entries.size(), count) << "the sandbox never got the code's " << kind;
     return entries;
@@ -225,7 +216,7 @@ TEST_F(VerificationE2eKafkaRedisPostgresTest, ADisallowedCountryIsRefusedWithout
   EXPECT_THAT(refused.error_message(), HasSubstr("GB"));
   // Given time to arrive, nothing reached the sandbox, accepted or refused.
   absl::SleepFor(absl::Seconds(2));
-  EXPECT_TRUE(LedgerTo("+442071838750", "message").empty());
+  EXPECT_TRUE(suite_->LedgerTo("+442071838750", "message").empty());
   for (const nlohmann::json& entry : suite_->Rejected()) {
     EXPECT_NE(entry.value("to", ""), "+442071838750");
   }

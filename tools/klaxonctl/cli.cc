@@ -49,6 +49,7 @@ struct SendOptions {
   uint32_t max_calls = 0;
   std::string call_spacing;
   bool sms_fallback = false;
+  bool ack_by_reply = false;
   bool json = false;
 };
 
@@ -187,13 +188,15 @@ void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
   out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
 }
 
-// --ttl and the voice policy flags; ingress checks their ranges and names the field.
+// --ttl, --ack-by-reply and the voice policy flags; ingress checks their ranges and names the
+// field.
 absl::Status SetDelivery(const SendOptions& options, alerts::v1::SendAlertRequest& request) {
   if (!options.ttl.empty()) {
     absl::StatusOr<absl::Duration> ttl = ParseFlagDuration("--ttl", options.ttl, false);
     if (!ttl.ok()) return ttl.status();
     SetDuration(*ttl, *request.mutable_ttl());
   }
+  request.set_ack_by_reply(options.ack_by_reply);
   const bool voice_policy =
       options.max_calls != 0 || !options.call_spacing.empty() || options.sms_fallback;
   if (!voice_policy) return absl::OkStatus();
@@ -755,6 +758,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "voice: wait after a failed call, 0s to 1h (default 60s)");
   send->add_flag("--sms-fallback", send_options.sms_fallback,
                  "voice: send the text by SMS after the last failed call");
+  send->add_flag("--ack-by-reply", send_options.ack_by_reply,
+                 "sms: end the text with \"Reply ACK <code> to acknowledge.\"");
   send->add_flag("--json", send_options.json, "print the whole response as JSON");
 
   CLI::App* cancel =

@@ -169,11 +169,20 @@ TEST_F(CliTest, SendPassesTtlAndVoicePolicy) {
   EXPECT_TRUE(sent_.voice().sms_fallback());
 }
 
+TEST_F(CliTest, SendAsksForAnAckReply) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(
+      Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--ack-by-reply"}),
+      kExitOk);
+  EXPECT_TRUE(sent_.ack_by_reply());
+}
+
 TEST_F(CliTest, SendWithoutPolicyFlagsLeavesThemUnset) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
   EXPECT_FALSE(sent_.has_ttl());
   EXPECT_FALSE(sent_.has_voice());
+  EXPECT_FALSE(sent_.ack_by_reply());
 }
 
 TEST_F(CliTest, VoicePolicyOnSmsIsAUsageError) {

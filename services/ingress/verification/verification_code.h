@@ -1,32 +1,18 @@
 #pragma once
-// The one-time codes of phone verification (docs/adr/0022): digits drawn from a CSPRNG, kept only
+// The one-time codes of phone verification (docs/adr/0022): digits drawn from a CSPRNG
+// (crypto::CodeSource), kept only
 // as a keyed digest bound to their verification, and compared in constant time.
 
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/crypto/digit_codes.h"
 
 namespace klaxon::ingress::verification {
 
 inline constexpr int kMinCodeLength = 4;
 inline constexpr int kMaxCodeLength = 10;
-
-// Port: where codes come from, so tests choose the code they expect (STYLE.md: randomness is
-// injected).
-class CodeSource {
- public:
-  virtual ~CodeSource() = default;
-  // `length` decimal digits, each equally likely. kInternal when the CSPRNG fails.
-  virtual absl::StatusOr<std::string> Mint(int length) = 0;
-};
-
-// OpenSSL's CSPRNG, one random byte per digit, bytes of 250 and over drawn again so that no
-// digit is likelier than another.
-class CsprngCodeSource final : public CodeSource {
- public:
-  absl::StatusOr<std::string> Mint(int length) override;
-};
 
 // HMAC-SHA256 under `key` over the verification id and the code, hex: equal only for the same
 // code of the same verification, and without the key it says nothing about the code.

@@ -89,7 +89,7 @@ struct VerifierPorts {
   SpendCounter& spend;
   AlertSubmitter& alerts;
   messaging::Publisher& publisher;  // the checks' records
-  CodeSource& codes;
+  crypto::CodeSource& codes;
   transit::TransitCipher& transit;  // seals the code kept for a resend
   ids::IdGenerator& ids;
   VerificationObserver& observer;

@@ -32,7 +32,7 @@ constexpr char kRecipient[] = "+14155552671";
 constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
 
 // Hands out the codes it is given, in order.
-class ListedCodes final : public CodeSource {
+class ListedCodes final : public crypto::CodeSource {
  public:
   absl::StatusOr<std::string> Mint(int length) override {
     std::string code = codes_.at(next_++);

@@ -1,0 +1,57 @@
+#pragma once
+// Port: which alert a recipient's reply code acknowledges (docs/adr/0024). Ingress binds a code
+// to each SMS alert sent with ack_by_reply, one that no other open alert to that number holds, so
+// "ACK 4821" from that number names exactly one alert; sms-worker looks the code up when the
+// reply comes. Shared by every replica (Redis), keyed by the recipient's phone token.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/crypto/digit_codes.h"
+
+namespace klaxon::sms_acks {
+
+// The alert a code acknowledges, and the caller that sent it (for the outcome's header).
+struct AckTarget {
+  std::string alert_id;
+  std::string caller;
+  bool operator==(const AckTarget&) const = default;
+};
+
+// Errors are kUnavailable throughout.
+class AckCodes {
+ public:
+  virtual ~AckCodes() = default;
+  // Binds `code` of `recipient` (E.164) to `target` until `until`; false, binding nothing, when
+  // another alert holds that code of that recipient.
+  virtual absl::StatusOr<bool> Bind(std::string_view recipient, std::string_view code,
+                                    const AckTarget& target, absl::Time until) = 0;
+  // The alert `code` of `recipient` acknowledges, or nullopt (never bound, or expired).
+  virtual absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient,
+                                                        std::string_view code) = 0;
+};
+
+// Draws codes until one is free for the recipient and binds it.
+class AckCodeAssigner {
+ public:
+  // How many codes are drawn before giving up: with 10,000 codes, only a recipient with
+  // thousands of open acknowledgeable alerts runs out.
+  static constexpr int kDraws = 8;
+
+  // Both borrowed; they must outlive the assigner.
+  AckCodeAssigner(AckCodes& codes, crypto::CodeSource& source) : codes_(codes), source_(source) {}
+
+  // The code bound to `target`. kResourceExhausted when kDraws codes in a row were taken; the
+  // store's kUnavailable, or kInternal when the CSPRNG fails.
+  absl::StatusOr<std::string> Assign(std::string_view recipient, const AckTarget& target,
+                                     absl::Time until);
+
+ private:
+  AckCodes& codes_;
+  crypto::CodeSource& source_;
+};
+
+}  // namespace klaxon::sms_acks

@@ -1,0 +1,74 @@
+// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+
+#include "common/sms_acks/redis_ack_codes.h"
+#include "tests/support/support.h"
+
+namespace klaxon::sms_acks {
+namespace {
+
+constexpr char kRecipient[] = "+14155550100";
+const AckTarget kFirst{.alert_id = "0190a1b2-0000-7000-8000-000000000001", .caller = "billing"};
+const AckTarget kSecond{.alert_id = "0190a1b2-0000-7000-8000-000000000002", .caller = "payments"};
+
+class RedisAckCodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client =
+        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
+    ASSERT_TRUE(client.ok()) << client.status();
+    redis_ = *std::move(client);
+    auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
+    ASSERT_TRUE(redactor.ok()) << redactor.status();
+    codes_ = std::make_unique<RedisAckCodes>(*redis_, prefix_, *redactor);
+  }
+
+  // Real time, since Redis expires keys by its own clock.
+  const absl::Time later_ = absl::Now() + absl::Minutes(5);
+  const std::string prefix_ = klaxon::testing::UniquePrefix();
+  std::unique_ptr<redis::RedisClient> redis_;
+  std::unique_ptr<RedisAckCodes> codes_;
+};
+
+TEST_F(RedisAckCodesTest, ABoundCodeFindsItsAlertAndCaller) {
+  absl::StatusOr<bool> bound = codes_->Bind(kRecipient, "4821", kFirst, later_);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  EXPECT_TRUE(*bound);
+  absl::StatusOr<std::optional<AckTarget>> found = codes_->Find(kRecipient, "4821");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, kFirst);
+  EXPECT_FALSE(codes_->Find(kRecipient, "4822")->has_value());
+  EXPECT_FALSE(codes_->Find("+14155550199", "4821")->has_value());
+}
+
+TEST_F(RedisAckCodesTest, ATakenCodeIsNotBoundAgainButAnotherRecipientsIs) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
+  absl::StatusOr<bool> again = codes_->Bind(kRecipient, "4821", kSecond, later_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(**codes_->Find(kRecipient, "4821"), kFirst);
+  EXPECT_TRUE(*codes_->Bind("+14155550199", "4821", kSecond, later_));
+}
+
+TEST_F(RedisAckCodesTest, ACodeEndsAtItsUntilAndCanBeBoundAgain) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, absl::Now() + absl::Milliseconds(300)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_FALSE(codes_->Find(kRecipient, "4821")->has_value());
+  EXPECT_TRUE(*codes_->Bind(kRecipient, "4821", kSecond, later_));
+}
+
+TEST_F(RedisAckCodesTest, NoKeyHoldsThePhoneNumber) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
+  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->elements.size(), 1u);
+  const std::string key = keys->elements[0].value_or("");
+  EXPECT_EQ(key.find("4155550100"), std::string::npos) << key;
+  EXPECT_NE(key.find("ack-code:"), std::string::npos) << key;
+}
+
+}  // namespace
+}  // namespace klaxon::sms_acks

@@ -1,0 +1,49 @@
+#pragma once
+// Acknowledges an SMS alert when its recipient replies "ACK <code>" (docs/adr/0024): the code,
+// looked up for the sender's number, names the alert; the alert is stopped as acknowledged, so
+// nothing more of it is sent, and an ACKNOWLEDGED outcome is published for audit. An alert
+// cancelled first stays cancelled. A code the sender does not hold (mistyped, expired, another
+// number's), a bare "ACK" (the voice worker's) and every other event are skipped. Every step is
+// idempotent, so a reply consumed again converges.
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/alert_lifetime/alert_lifetime.h"
+#include "common/messaging/message.h"
+#include "common/sms_acks/ack_codes.h"
+#include "common/stopped_alerts/stopped_alerts.h"
+#include "common/timing/clock.h"
+#include "common/transit/transit_cipher.h"
+
+namespace klaxon::sms {
+
+struct AckReplyOptions {
+  std::string outcome_topic;  // klaxon.delivery.events, with the deployment's prefix
+  absl::Duration publish_timeout = absl::Seconds(5);
+  // How long the stop is kept: longer than any alert may still have a send pending.
+  absl::Duration keep_stop_for = alert_lifetime::kMaxTimeToLive + absl::Hours(1);
+};
+
+class AckReplyHandler final : public messaging::MessageHandler {
+ public:
+  // Every reference is borrowed and must outlive the handler. `transit` opens the sender and
+  // body sealed in the event (ADR 0013).
+  AckReplyHandler(AckReplyOptions options, sms_acks::AckCodes& codes,
+                  stopped_alerts::StoppedAlerts& stopped, messaging::Publisher& publisher,
+                  transit::TransitCipher& transit, timing::Clock& clock);
+
+  // kInvalidArgument for a value that is not a TwilioEvent (skipped by the consumer); otherwise
+  // the error of the step that failed (kUnavailable for Redis and Kafka), so the consumer retries.
+  absl::Status Handle(const messaging::InboundMessage& message) override;
+
+ private:
+  const AckReplyOptions options_;
+  sms_acks::AckCodes& codes_;
+  stopped_alerts::StoppedAlerts& stopped_;
+  messaging::Publisher& publisher_;
+  transit::TransitCipher& transit_;
+  timing::Clock& clock_;
+};
+
+}  // namespace klaxon::sms

@@ -1,0 +1,106 @@
+#include "services/sms-worker/ack_reply_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/messaging/testing/fake_publisher.h"
+#include "common/sms_acks/in_memory_ack_codes.h"
+#include "common/stopped_alerts/in_memory_stopped_alerts.h"
+#include "common/timing/fake_clock.h"
+#include "common/transit/testing.h"
+#include "klaxon/events/v1/events.pb.h"
+
+namespace klaxon::sms {
+namespace {
+
+using stopped_alerts::StopReason;
+
+constexpr char kRecipient[] = "+14155550100";
+constexpr char kAlertId[] = "0190a1b2-0000-7000-8000-000000000001";
+constexpr char kTopic[] = "klaxon.delivery.events";
+
+class AckReplyHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(*codes_.Bind(kRecipient, "4821", {.alert_id = kAlertId, .caller = "billing"},
+                             clock_.Now() + absl::Hours(2)));
+  }
+
+  messaging::InboundMessage Reply(std::string from, std::string body) {
+    events::v1::TwilioEvent event;
+    events::v1::InboundMessage& inbound = *event.mutable_inbound_message();
+    inbound.set_message_sid("SM1");
+    inbound.set_to("+14155552671");
+    transit_.Seal(inbound, std::move(from), std::move(body));
+    return {.topic = "klaxon.twilio.events", .key = "token", .value = event.SerializeAsString()};
+  }
+
+  transit::testing::TestTransit transit_;
+  timing::FakeClock clock_;
+  sms_acks::InMemoryAckCodes codes_;
+  stopped_alerts::InMemoryStoppedAlerts stopped_;
+  messaging::FakePublisher publisher_;
+  AckReplyHandler handler_{{.outcome_topic = kTopic}, codes_, stopped_, publisher_,
+                           transit_.cipher(),         clock_};
+};
+
+TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, " ack 4821 ")).ok());
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  EXPECT_GE(stopped_.last_keep_for(), alert_lifetime::kMaxTimeToLive);
+  const std::vector<messaging::OutboundMessage> all = publisher_.published();
+  ASSERT_EQ(all.size(), 1u);
+  const messaging::OutboundMessage& published = all[0];
+  EXPECT_EQ(published.topic, kTopic);
+  EXPECT_EQ(published.key, kAlertId);
+  events::v1::DeliveryEvent event;
+  ASSERT_TRUE(event.ParseFromString(published.value));
+  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().caller(), "billing");
+  EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(event.outcome().kind(), events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
+  EXPECT_NE(event.outcome().reason().find("SMS reply"), std::string::npos);
+  // The reason and the record hold no phone number.
+  EXPECT_EQ(published.value.find("4155550100"), std::string::npos);
+}
+
+TEST_F(AckReplyHandlerTest, AnotherNumbersOrAWrongCodeOrABareAckAcknowledgesNothing) {
+  for (const auto& [from, body] :
+       {std::pair{"+14155550199", "ACK 4821"}, std::pair{kRecipient, "ACK 4822"},
+        std::pair{kRecipient, "ACK"}, std::pair{kRecipient, "4821"}}) {
+    ASSERT_TRUE(handler_.Handle(Reply(from, body)).ok()) << body;
+  }
+  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AckReplyHandlerTest, AnAlertCancelledFirstStaysCancelledWithNoAcknowledgement) {
+  ASSERT_TRUE(stopped_.Stop(kAlertId, StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AckReplyHandlerTest, AReplyConsumedAgainAfterAFailedPublishConverges) {
+  publisher_.FailWith(absl::UnavailableError("Kafka is down"));
+  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 4821")).code(), absl::StatusCode::kUnavailable);
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
+  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(AckReplyHandlerTest, RedisDownIsRetriedAndOtherEventsAreSkipped) {
+  codes_.FailWith(absl::UnavailableError("redis is down"));
+  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 4821")).code(), absl::StatusCode::kUnavailable);
+  events::v1::TwilioEvent status;
+  status.mutable_message_status()->set_message_sid("SM2");
+  EXPECT_TRUE(handler_.Handle({.value = status.SerializeAsString()}).ok());
+  EXPECT_EQ(handler_.Handle({.value = "not a proto"}).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace klaxon::sms
