@@ -68,11 +68,8 @@ class PendingCall final : public grpc::ClientUnaryReactor {
 
   grpc::ClientContext& context() { return context_; }
 
+  // The call must already be counted in `in_flight` (Gateway::Handle does it).
   void Start(const Message& request) {
-    {
-      std::lock_guard lock(in_flight_.mu);
-      ++in_flight_.calls;
-    }
     bool own_buffer = false;
     (void)grpc::SerializationTraits<Message>::Serialize(request, &request_, &own_buffer);
     grpc::TemplatedGenericStub<grpc::ByteBuffer, grpc::ByteBuffer> stub(route_.route().channel);
@@ -166,14 +163,6 @@ void Gateway::Handle(http::Request request, http::Responder respond) {
     answer("openapi", JsonResponse(200, openapi_document_));
     return;
   }
-  {
-    std::lock_guard lock(in_flight_.mu);
-    if (in_flight_.draining) {
-      answer("", ProblemResponse(absl::UnavailableError(
-                     "this server is shutting down; retry, another replica will answer")));
-      return;
-    }
-  }
   std::vector<std::string> allowed;
   for (const CompiledRoute& route : routes_) {
     std::optional<std::map<std::string, std::string>> values = route.Match(request.path);
@@ -200,6 +189,18 @@ void Gateway::Handle(http::Request request, http::Responder respond) {
     if (!message.ok()) {
       answer(rpc, ProblemResponse(message.status()));
       return;
+    }
+    {
+      // Counted under the lock that Drain sets `draining` under, so Drain never returns before a
+      // call it let through has answered.
+      std::unique_lock lock(in_flight_.mu);
+      if (in_flight_.draining) {
+        lock.unlock();
+        answer(rpc, ProblemResponse(absl::UnavailableError(
+                        "this server is shutting down; retry, another replica will answer")));
+        return;
+      }
+      ++in_flight_.calls;
     }
     auto* call = new PendingCall(route, std::move(respond), options_, in_flight_, started);
     call->context().set_deadline(absl::ToChronoTime(started + options_.deadline));

@@ -44,7 +44,8 @@ class Gateway {
   // Waits for the answers of the calls still in flight (each ends by its deadline at the latest).
   ~Gateway();
 
-  // From now on answers every request 503 with Retry-After (the service is going away), and
+  // From now on answers every request for a backend 503 with Retry-After (the service is going
+  // away; the OpenAPI document, a 404 or a bad request are still answered as before), and
   // returns once every call in flight has answered, so a server in front can close its
   // connections without cutting an answer off.
   void Drain();

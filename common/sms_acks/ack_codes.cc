@@ -13,7 +13,7 @@ absl::StatusOr<std::string> AckCodeAssigner::Assign(std::string_view recipient,
     if (!bound.ok()) return bound.status();
     if (*bound) return code;
   }
-  return absl::ResourceExhaustedError(
+  return absl::FailedPreconditionError(
       "ack_by_reply: this recipient holds too many open alerts that await an ACK reply to give "
       "this one a code of its own; send it without ack_by_reply, or wait for those to end");
 }

@@ -24,14 +24,19 @@ struct AckTarget {
 // Errors are kUnavailable throughout.
 class AckCodes {
  public:
+  // A code stays taken this long after its binding ended, acknowledging nothing: a late reply to
+  // an old text must not be read as acknowledging a newer alert that drew the same code.
+  static constexpr absl::Duration kQuarantine = absl::Hours(24 * 7);
+
   virtual ~AckCodes() = default;
   // Binds `code` of `recipient` (E.164) to `target` until `until`; false, binding nothing, when
-  // another alert holds that code of that recipient.
+  // another alert holds that code of that recipient, or held it less than kQuarantine ago.
   virtual absl::StatusOr<bool> Bind(std::string_view recipient, std::string_view code,
                                     const AckTarget& target, absl::Time until) = 0;
-  // The alert `code` of `recipient` acknowledges, or nullopt (never bound, or expired).
+  // The alert `code` of `recipient` acknowledges at `now`, or nullopt (never bound, or its
+  // binding ended).
   virtual absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient,
-                                                        std::string_view code) = 0;
+                                                        std::string_view code, absl::Time now) = 0;
 };
 
 // Draws codes until one is free for the recipient and binds it.
@@ -44,8 +49,9 @@ class AckCodeAssigner {
   // Both borrowed; they must outlive the assigner.
   AckCodeAssigner(AckCodes& codes, crypto::CodeSource& source) : codes_(codes), source_(source) {}
 
-  // The code bound to `target`. kResourceExhausted when kDraws codes in a row were taken; the
-  // store's kUnavailable, or kInternal when the CSPRNG fails.
+  // The code bound to `target`. kFailedPrecondition when kDraws codes in a row were taken (a state
+  // that lasts: retrying soon does not help); the store's kUnavailable, or kInternal when the
+  // CSPRNG fails.
   absl::StatusOr<std::string> Assign(std::string_view recipient, const AckTarget& target,
                                      absl::Time until);
 

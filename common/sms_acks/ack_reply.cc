@@ -10,6 +10,12 @@ std::string AckInstruction(std::string_view code) {
   return absl::StrCat("\nReply ACK ", std::string(code), " to acknowledge.");
 }
 
+std::string WithoutAckInstruction(std::string_view text, std::string_view code) {
+  const std::string instruction = AckInstruction(code);
+  if (!text.ends_with(instruction)) return std::string(text);
+  return std::string(text.substr(0, text.size() - instruction.size()));
+}
+
 std::optional<AckReply> ParseAckReply(std::string_view body) {
   absl::string_view rest = absl::StripAsciiWhitespace(absl::string_view(body.data(), body.size()));
   if (!absl::StartsWithIgnoreCase(rest, "ACK")) return std::nullopt;

@@ -17,6 +17,8 @@ inline constexpr int kAckCodeLength = 4;
 std::string AckInstruction(std::string_view code);
 // The characters AckInstruction adds to a text.
 inline constexpr size_t kAckInstructionCharacters = 31;
+// `text` without the AckInstruction of `code` it ends with; `text` as it is when it does not.
+std::string WithoutAckInstruction(std::string_view text, std::string_view code);
 
 struct AckReply {
   std::string code;  // empty for a bare "ACK"

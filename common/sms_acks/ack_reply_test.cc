@@ -11,6 +11,13 @@ TEST(AckInstructionTest, AsksForTheCodeOnALineOfItsOwnOfTheAnnouncedLength) {
   EXPECT_EQ(instruction.size(), kAckInstructionCharacters);
 }
 
+TEST(WithoutAckInstructionTest, RemovesOnlyTheInstructionOfThatCode) {
+  EXPECT_EQ(WithoutAckInstruction("disk full" + AckInstruction("4821"), "4821"), "disk full");
+  EXPECT_EQ(WithoutAckInstruction("disk full" + AckInstruction("4821"), "7730"),
+            "disk full" + AckInstruction("4821"));
+  EXPECT_EQ(WithoutAckInstruction("disk full", "4821"), "disk full");
+}
+
 TEST(ParseAckReplyTest, ReadsTheCodeInAnyCaseWithOrWithoutSpaces) {
   for (const char* body : {"ACK 4821", "ack 4821", " Ack   4821 \n", "ACK4821"}) {
     std::optional<AckReply> reply = ParseAckReply(body);

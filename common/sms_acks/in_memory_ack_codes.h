@@ -1,6 +1,6 @@
 #pragma once
-// AckCodes in process memory, for unit tests of what binds or reads codes. Expiry is kept
-// against the `now` a test sets; a failure can be injected for every call.
+// AckCodes in process memory, for unit tests of what binds or reads codes. Bind's quarantine is
+// kept against the `now` a test sets; a failure can be injected for every call.
 
 #include <map>
 #include <mutex>
@@ -18,19 +18,19 @@ class InMemoryAckCodes final : public AckCodes {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     auto [it, inserted] = bound_.try_emplace(Key(recipient, code), Bound{target, until});
-    if (!inserted && it->second.until <= now_) {
+    if (!inserted && it->second.until + kQuarantine <= now_) {
       it->second = Bound{target, until};
       inserted = true;
     }
     return inserted;
   }
 
-  absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient,
-                                                std::string_view code) override {
+  absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient, std::string_view code,
+                                                absl::Time now) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     auto it = bound_.find(Key(recipient, code));
-    if (it == bound_.end() || it->second.until <= now_) return std::nullopt;
+    if (it == bound_.end() || it->second.until <= now) return std::nullopt;
     return it->second.target;
   }
 

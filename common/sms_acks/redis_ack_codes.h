@@ -1,7 +1,8 @@
 #pragma once
 // AckCodes on Redis: one key per recipient and code, "<prefix>ack-code:<phone token>:<code>"
-// (log::PhoneRedactor, so no phone number is in a key), set with NX and expiring at its `until`;
-// its value is "<alert_id> <caller>" (an alert id is a UUID, without spaces).
+// (log::PhoneRedactor, so no phone number is in a key), set with NX and expiring kQuarantine after
+// its `until`; its value is "<until in Unix ms> <alert_id> <caller>" (an alert id is a UUID,
+// without spaces).
 
 #include <string>
 
@@ -18,8 +19,8 @@ class RedisAckCodes final : public AckCodes {
 
   absl::StatusOr<bool> Bind(std::string_view recipient, std::string_view code,
                             const AckTarget& target, absl::Time until) override;
-  absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient,
-                                                std::string_view code) override;
+  absl::StatusOr<std::optional<AckTarget>> Find(std::string_view recipient, std::string_view code,
+                                                absl::Time now) override;
 
  private:
   std::string Key(std::string_view recipient, std::string_view code) const;

@@ -37,11 +37,11 @@ TEST_F(RedisAckCodesTest, ABoundCodeFindsItsAlertAndCaller) {
   absl::StatusOr<bool> bound = codes_->Bind(kRecipient, "4821", kFirst, later_);
   ASSERT_TRUE(bound.ok()) << bound.status();
   EXPECT_TRUE(*bound);
-  absl::StatusOr<std::optional<AckTarget>> found = codes_->Find(kRecipient, "4821");
+  absl::StatusOr<std::optional<AckTarget>> found = codes_->Find(kRecipient, "4821", absl::Now());
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(*found, kFirst);
-  EXPECT_FALSE(codes_->Find(kRecipient, "4822")->has_value());
-  EXPECT_FALSE(codes_->Find("+14155550199", "4821")->has_value());
+  EXPECT_FALSE(codes_->Find(kRecipient, "4822", absl::Now())->has_value());
+  EXPECT_FALSE(codes_->Find("+14155550199", "4821", absl::Now())->has_value());
 }
 
 TEST_F(RedisAckCodesTest, ATakenCodeIsNotBoundAgainButAnotherRecipientsIs) {
@@ -49,15 +49,29 @@ TEST_F(RedisAckCodesTest, ATakenCodeIsNotBoundAgainButAnotherRecipientsIs) {
   absl::StatusOr<bool> again = codes_->Bind(kRecipient, "4821", kSecond, later_);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(*again);
-  EXPECT_EQ(**codes_->Find(kRecipient, "4821"), kFirst);
+  EXPECT_EQ(**codes_->Find(kRecipient, "4821", absl::Now()), kFirst);
   EXPECT_TRUE(*codes_->Bind("+14155550199", "4821", kSecond, later_));
 }
 
-TEST_F(RedisAckCodesTest, ACodeEndsAtItsUntilAndCanBeBoundAgain) {
-  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, absl::Now() + absl::Milliseconds(300)));
+TEST_F(RedisAckCodesTest, ACodeEndsAtItsUntilButStaysTakenForTheQuarantine) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
+  EXPECT_TRUE(codes_->Find(kRecipient, "4821", later_ - absl::Seconds(1))->has_value());
+  EXPECT_FALSE(codes_->Find(kRecipient, "4821", later_)->has_value());
+  EXPECT_FALSE(*codes_->Bind(kRecipient, "4821", kSecond, later_ + absl::Hours(1)));
+  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->elements.size(), 1u);
+  absl::StatusOr<redis::Reply> ttl = redis_->Command({"PTTL", keys->elements[0].value_or("")});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(AckCodes::kQuarantine));
+}
+
+TEST_F(RedisAckCodesTest, AnExpiredKeyFreesTheCode) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst,
+                            absl::Now() - AckCodes::kQuarantine + absl::Milliseconds(300)));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  EXPECT_FALSE(codes_->Find(kRecipient, "4821")->has_value());
   EXPECT_TRUE(*codes_->Bind(kRecipient, "4821", kSecond, later_));
+  EXPECT_EQ(**codes_->Find(kRecipient, "4821", absl::Now()), kSecond);
 }
 
 TEST_F(RedisAckCodesTest, NoKeyHoldsThePhoneNumber) {

@@ -140,6 +140,7 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
     absl::StatusOr<std::string> code = AckCode(caller, alert_id, alert, accepted_at);
     if (!code.ok()) return code.status();
     text += sms_acks::AckInstruction(*code);
+    event.set_ack_code(*code);
   }
   if (absl::Status sealed = transit_.SealAlert({.recipient = alert.recipient, .text = text}, event);
       !sealed.ok()) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/crypto/listed_codes.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/sms_acks/in_memory_ack_codes.h"
@@ -224,20 +225,6 @@ TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
 }
 
-// Codes are drawn from a fixed list, so a test knows the code it expects.
-class ListedCodes final : public crypto::CodeSource {
- public:
-  explicit ListedCodes(std::vector<std::string> codes) : codes_(std::move(codes)) {}
-  absl::StatusOr<std::string> Mint(int) override {
-    if (next_ == codes_.size()) return absl::InternalError("no code left");
-    return codes_[next_++];
-  }
-
- private:
-  std::vector<std::string> codes_;
-  size_t next_ = 0;
-};
-
 class AlertIntakeAckByReplyTest : public AlertIntakeTest {
  protected:
   static alerts::v1::SendAlertRequest AckRequest(std::string key = "k1") {
@@ -248,7 +235,7 @@ class AlertIntakeAckByReplyTest : public AlertIntakeTest {
   }
 
   sms_acks::InMemoryAckCodes codes_;
-  ListedCodes source_{{"4821", "7730"}};
+  crypto::ListedCodes source_{{"4821", "7730"}};
   sms_acks::AckCodeAssigner assigner_{codes_, source_};
   AlertIntake acking_{{.topics = {.sms = "t.sms", .voice = "t.voice"},
                        .fingerprint_key = kFingerprintKey,
@@ -267,15 +254,14 @@ TEST_F(AlertIntakeAckByReplyTest, TheTextAsksForACodeBoundToTheAlertPastItsTimeT
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_EQ(transit_.Open(event).text, "disk full\nReply ACK 4821 to acknowledge.");
   const sms_acks::AckTarget bound{.alert_id = "alert-1", .caller = "billing"};
-  codes_.SetNow(absl::FromUnixSeconds(1'700'000'600) + kAckReplyGrace - absl::Seconds(1));
-  EXPECT_EQ(*codes_.Find("+14155552671", "4821"), bound);
-  codes_.SetNow(absl::FromUnixSeconds(1'700'000'600) + kAckReplyGrace);
-  EXPECT_FALSE(codes_.Find("+14155552671", "4821")->has_value());
+  const absl::Time until = absl::FromUnixSeconds(1'700'000'600) + kAckReplyGrace;
+  EXPECT_EQ(*codes_.Find("+14155552671", "4821", until - absl::Seconds(1)), bound);
+  EXPECT_FALSE(codes_.Find("+14155552671", "4821", until)->has_value());
 }
 
 TEST_F(AlertIntakeAckByReplyTest, ACodeTheRecipientHoldsIsNotGivenAgain) {
   ASSERT_TRUE(SendAndWait(acking_, "billing", AckRequest("k1")).ok());  // binds 4821
-  ListedCodes again({"4821", "1234"});
+  crypto::ListedCodes again({"4821", "1234"});
   sms_acks::AckCodeAssigner assigner(codes_, again);
   AlertIntake intake({.topics = {.sms = "t.sms", .voice = "t.voice"},
                       .fingerprint_key = kFingerprintKey,

@@ -96,9 +96,7 @@ absl::StatusOr<AcknowledgeAlertResponse> AlertStops::StopAsAcknowledged(
   // Published on every call, as a cancel is: a retry may follow a publish that failed. Each is
   // one more line of the alert's trail; the status stays ACKNOWLEDGED.
   events::v1::DeliveryEvent event;
-  events::v1::DeliveryOutcome& outcome = *event.mutable_outcome();
-  outcome.set_kind(events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
-  outcome.set_reason(
+  event.mutable_acknowledged()->set_reason(
       absl::StrCat("acknowledged by the caller ", std::string(caller), " through the API"));
   if (absl::Status published =
           PublishRecord(stopped->owner, alert_id, std::move(event), "AcknowledgeAlert");

@@ -168,9 +168,8 @@ TEST_F(AlertStopsTest, AcknowledgeStopsTheAlertAndRecordsAnAcknowledgedOutcome) 
   EXPECT_FALSE(response->already_acknowledged());
   EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
   const events::v1::DeliveryEvent event = OnlyPublished();
-  ASSERT_TRUE(event.has_outcome());
-  EXPECT_EQ(event.outcome().kind(), events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
-  EXPECT_THAT(event.outcome().reason(), HasSubstr("acknowledged by the caller billing"));
+  ASSERT_TRUE(event.has_acknowledged());
+  EXPECT_THAT(event.acknowledged().reason(), HasSubstr("acknowledged by the caller billing"));
   EXPECT_EQ(event.header().alert_id(), kAlertId);
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_VOICE);
@@ -215,7 +214,7 @@ TEST_F(AlertStopsTest, AnAcknowledgementKafkaLostIsRecordedByItsRetry) {
       stops_.Acknowledge("billing", Ack());
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_TRUE(retried->already_acknowledged());
-  EXPECT_EQ(OnlyPublished().outcome().kind(), events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
+  EXPECT_TRUE(OnlyPublished().has_acknowledged());
 }
 
 }  // namespace

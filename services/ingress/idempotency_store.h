@@ -1,7 +1,7 @@
 #pragma once
 // Port: remembers which alert a caller's idempotency key produced, so a repeated SendAlert
 // returns the same alert_id and creates no second alert; and which caller an alert belongs to,
-// so CancelAlert can refuse anyone else.
+// so CancelAlert and AcknowledgeAlert can refuse anyone else.
 
 #include <optional>
 #include <string>
@@ -20,7 +20,7 @@ struct IdempotencyRecord {
   types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;  // recorded with the alert's owner
 };
 
-// Whose an alert is, for CancelAlert.
+// Whose an alert is, for CancelAlert and AcknowledgeAlert.
 struct AlertOwner {
   std::string caller;
   types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;

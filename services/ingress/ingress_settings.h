@@ -57,7 +57,7 @@ struct IngressSettings {
   absl::Duration publish_linger;
   std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
   AdmissionOptions admission;
-  int64_t intake_threads = 0;  // run SendAlert's and CancelAlert's Redis steps
+  int64_t intake_threads = 0;  // run the Redis steps of SendAlert and the stops
   WebhookSettings webhook;
   HttpApiSettings http_api;
   // Phone verification's options; the digest key is the common PII key, set by main.

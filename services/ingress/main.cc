@@ -1,5 +1,5 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC (and CancelAlert, and phone verification), Twilio's webhooks over HTTP and the caller API
+// gRPC (and SendAlerts, CancelAlert, AcknowledgeAlert and phone verification), Twilio's webhooks over HTTP and the caller API
 // as HTTP/JSON, and drains on SIGTERM. The logic lives in AlertIntake, Verifier and WebhookHandler.
 
 #include <cstdio>
@@ -133,7 +133,7 @@ int Run() {
   }
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
-  // SendAlert's and CancelAlert's Redis steps, and the published marks after Kafka's answers.
+  // The Redis steps of SendAlert, CancelAlert and AcknowledgeAlert, and the published marks after Kafka's answers.
   // Declared before the pools whose queued tasks write to it, so it outlives them.
   verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
   concurrency::BlockingExecutor intake_threads(

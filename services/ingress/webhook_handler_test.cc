@@ -203,8 +203,8 @@ TEST_F(WebhookHandlerTest, AnOrdinaryInboundMessageGetsItsNumbersAutoReplyOnceDu
   EXPECT_EQ(answered.body, ReplyTwiml("Pages only. Reply STOP to opt out & rest."));
   EXPECT_EQ(publisher_.published().size(), 1u);  // kept, like every inbound message
 
-  // Twilio answers opt-outs, opt-ins and requests for help itself; an acknowledgement is answered
-  // by the alert it stops.
+  // Twilio answers opt-outs, opt-ins and requests for help itself; an ACK reply gets no text back
+  // (the workers act on it, ADR 0024).
   for (const char* keyword : {"STOP", "start", "HELP", " info ", "ACK", "ack 4821"}) {
     EXPECT_EQ(inbound(std::string("SM-") + keyword, keyword).body,
               "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")

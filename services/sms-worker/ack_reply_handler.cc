@@ -29,7 +29,7 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   if (!reply.ok()) return reply.status();
   const std::optional<sms_acks::AckReply> ack = sms_acks::ParseAckReply(reply->body);
   if (!ack.has_value() || ack->code.empty()) return absl::OkStatus();
-  absl::StatusOr<std::optional<sms_acks::AckTarget>> target = codes_.Find(reply->from, ack->code);
+  absl::StatusOr<std::optional<sms_acks::AckTarget>> target = codes_.Find(reply->from, ack->code, clock_.Now());
   if (!target.ok()) return target.status();
   if (!target->has_value()) return absl::OkStatus();
   const sms_acks::AckTarget& alert = **target;
@@ -39,19 +39,18 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   if (!holding.ok()) return holding.status();
   if (*holding != stopped_alerts::StopReason::kAcknowledged) return absl::OkStatus();
 
-  events::v1::DeliveryEvent outcome;
-  events::v1::EventHeader& header = *outcome.mutable_header();
+  events::v1::DeliveryEvent record;
+  events::v1::EventHeader& header = *record.mutable_header();
   header.set_alert_id(alert.alert_id);
   header.set_caller(alert.caller);
   header.set_channel(types::v1::CHANNEL_SMS);
-  // About the alert, not one attempt, as AcknowledgeAlert's record; 1 keeps the header valid.
+  // The record is about the alert (no attempt moves); 1 keeps the header valid.
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(clock_.Now());
-  outcome.mutable_outcome()->set_kind(events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
-  outcome.mutable_outcome()->set_reason("acknowledged by the recipient's SMS reply with its code");
-  return publisher_.Publish({.topic = options_.outcome_topic,
+  record.mutable_acknowledged()->set_reason("acknowledged by the recipient's SMS reply with its code");
+  return publisher_.Publish({.topic = options_.events_topic,
                              .key = alert.alert_id,
-                             .value = outcome.SerializeAsString()},
+                             .value = record.SerializeAsString()},
                             options_.publish_timeout);
 }
 

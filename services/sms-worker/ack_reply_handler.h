@@ -1,7 +1,8 @@
 #pragma once
 // Acknowledges an SMS alert when its recipient replies "ACK <code>" (docs/adr/0024): the code,
 // looked up for the sender's number, names the alert; the alert is stopped as acknowledged, so
-// nothing more of it is sent, and an ACKNOWLEDGED outcome is published for audit. An alert
+// nothing more of it is sent, and a DeliveryEvent{acknowledged} is published for audit (the
+// alert's status, not an attempt's). An alert
 // cancelled first stays cancelled. A code the sender does not hold (mistyped, expired, another
 // number's), a bare "ACK" (the voice worker's) and every other event are skipped. Every step is
 // idempotent, so a reply consumed again converges.
@@ -19,7 +20,7 @@
 namespace klaxon::sms {
 
 struct AckReplyOptions {
-  std::string outcome_topic;  // klaxon.delivery.events, with the deployment's prefix
+  std::string events_topic;  // klaxon.delivery.events, with the deployment's prefix
   absl::Duration publish_timeout = absl::Seconds(5);
   // How long the stop is kept: longer than any alert may still have a send pending.
   absl::Duration keep_stop_for = alert_lifetime::kMaxTimeToLive + absl::Hours(1);

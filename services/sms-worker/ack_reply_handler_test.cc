@@ -43,7 +43,7 @@ class AckReplyHandlerTest : public ::testing::Test {
   sms_acks::InMemoryAckCodes codes_;
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   messaging::FakePublisher publisher_;
-  AckReplyHandler handler_{{.outcome_topic = kTopic}, codes_, stopped_, publisher_,
+  AckReplyHandler handler_{{.events_topic = kTopic}, codes_, stopped_, publisher_,
                            transit_.cipher(),         clock_};
 };
 
@@ -61,8 +61,8 @@ TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAckn
   EXPECT_EQ(event.header().alert_id(), kAlertId);
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_SMS);
-  EXPECT_EQ(event.outcome().kind(), events::v1::DeliveryOutcome::KIND_ACKNOWLEDGED);
-  EXPECT_NE(event.outcome().reason().find("SMS reply"), std::string::npos);
+  ASSERT_TRUE(event.has_acknowledged());
+  EXPECT_NE(event.acknowledged().reason().find("SMS reply"), std::string::npos);
   // The reason and the record hold no phone number.
   EXPECT_EQ(published.value.find("4155550100"), std::string::npos);
 }
@@ -73,6 +73,13 @@ TEST_F(AckReplyHandlerTest, AnotherNumbersOrAWrongCodeOrABareAckAcknowledgesNoth
         std::pair{kRecipient, "ACK"}, std::pair{kRecipient, "4821"}}) {
     ASSERT_TRUE(handler_.Handle(Reply(from, body)).ok()) << body;
   }
+  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(AckReplyHandlerTest, AReplyAfterTheCodesBindingEndedAcknowledgesNothing) {
+  clock_.Advance(absl::Hours(2));
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
   EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }

@@ -24,7 +24,7 @@ class RecipientReplies final : public klaxon::messaging::MessageHandler {
       : suppressions_(context.redis, context.redis_key_prefix, context.redactor),
         consent_(suppressions_, context.transit),
         ack_codes_(context.redis, context.redis_key_prefix, context.redactor),
-        acks_({.outcome_topic = context.common.Topic(klaxon::kafka::kDeliveryEvents)}, ack_codes_,
+        acks_({.events_topic = context.common.Topic(klaxon::kafka::kDeliveryEvents)}, ack_codes_,
               context.stops, context.publisher, context.transit, context.clock) {}
   absl::Status Handle(const klaxon::messaging::InboundMessage& message) override {
     if (absl::Status consent = consent_.Handle(message); !consent.ok()) return consent;

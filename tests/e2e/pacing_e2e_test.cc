@@ -1,7 +1,7 @@
 // Sender pacing end to end: two sms-worker replicas share the work of one From number set to N
-// messages per second, and the sandbox's ledger (when each request arrived) shows that no
-// one-second window ever held more than N and that a minute held N*60 within 5%. Needs
-// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL; runs for about 80 s.
+// messages per second, and the sandbox's ledger (when each request arrived) shows that no window
+// of one second less kDeliveryJitter ever held more than N and that a minute held N*60 within 5%.
+// Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL; runs for about 80 s.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +20,12 @@ constexpr int kRate = 5;  // messages per second
 constexpr int kAlerts = kRate * 72;
 constexpr absl::Duration kWarmUp = absl::Seconds(2);
 constexpr absl::Duration kMinute = absl::Minutes(1);
+// The ledger times arrivals, not the limiter's grants: a grant whose request reaches the sandbox
+// late (the worker's thread not scheduled at once on a busy machine) puts N+1 arrivals into some
+// one-second window although the grants were 1/N s apart. Windows this much shorter than a second
+// allow that delay and still catch any burst (a second's grants at once, two replicas each at N).
+// Seen once: 6 arrivals in a second at 5/s, with a compiler running beside the suite.
+constexpr absl::Duration kDeliveryJitter = absl::Milliseconds(150);
 
 // When each of the suite sender's messages arrived at the sandbox, in order.
 std::vector<absl::Time> Arrivals(const nlohmann::json& ledger) {
@@ -90,9 +96,11 @@ TEST_F(PacingE2eKafkaRedisPostgresTest, TwoReplicasHoldTheSenderToItsRate) {
   const auto in_minute = std::count_if(arrivals.begin(), arrivals.end(), [&](absl::Time at) {
     return at >= start && at < start + kMinute;
   });
-  const auto [busiest_second, busiest_at] = MostInAnyWindow(arrivals, absl::Seconds(1));
+  const auto [busiest_second, busiest_at] =
+      MostInAnyWindow(arrivals, absl::Seconds(1) - kDeliveryJitter);
   std::printf(
-      "pacing: %d/s set; busiest one-second window %d (at +%.3f s); %ld in the minute (%.2f/s, "
+      "pacing: %d/s set; busiest window of 1 s less the jitter allowed %d (at +%.3f s); %ld in the "
+      "minute (%.2f/s, "
       "%.1f%% of the rate); %zu messages over %.1f s\n",
       kRate, busiest_second, absl::ToDoubleSeconds(busiest_at - arrivals.front()),
       static_cast<long>(in_minute), static_cast<double>(in_minute) / 60.0,

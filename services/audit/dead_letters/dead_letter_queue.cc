@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/ids/uuid.h"
 #include "common/prototime/prototime.h"
+#include "common/sms_acks/ack_reply.h"
 
 namespace klaxon::audit {
 namespace {
@@ -245,7 +246,12 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view call
     }
     events::v1::AlertRequested replay =
         ReplayRequest(request->request, claim.replayed_as, claim.replayed_at);
-    if (absl::Status sealed = transit_.SealAlert(request->personal, replay); !sealed.ok()) {
+    // A new alert: the reply code in the old text acknowledges the old one, so its line goes.
+    transit::AlertPersonalData personal = request->personal;
+    if (!request->request.ack_code().empty()) {
+      personal.text = sms_acks::WithoutAckInstruction(personal.text, request->request.ack_code());
+    }
+    if (absl::Status sealed = transit_.SealAlert(personal, replay); !sealed.ok()) {
       return sealed;
     }
     if (claim.claimed || clock_.Now() < FromProto(replay.deadline())) {

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
+#include "common/sms_acks/ack_reply.h"
 
 namespace klaxon::audit {
 namespace {
@@ -103,6 +104,20 @@ TEST_F(DeadLetterQueueTest, TheReplayedRequestKeepsWhatWasAskedForWithANewIdAndF
   EXPECT_EQ(request.metadata().at("service"), "db");
   EXPECT_FALSE(request.has_not_before());
   EXPECT_EQ(request.deferred_by(), "");
+}
+
+TEST_F(DeadLetterQueueTest, AReplayDropsTheReplyCodeLineOfTheOldAlert) {
+  events::v1::AlertRequested request = testing::Request(kAlertId);
+  request.set_ack_code("4821");
+  testing::Transit().Seal(request, kRecipient, kText + sms_acks::AckInstruction("4821"));
+  ASSERT_TRUE(handler_
+                  .Handle({.topic = "klaxon.dlq",
+                           .value = testing::Letter(request).SerializeAsString()})
+                  .ok());
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  const events::v1::AlertRequested replay = Published(0);
+  EXPECT_EQ(testing::Transit().Open(replay).text, kText);
+  EXPECT_EQ(replay.ack_code(), "");
 }
 
 TEST_F(DeadLetterQueueTest, TheReplayIsAcceptedNowWithTheOriginalTimeToLive) {

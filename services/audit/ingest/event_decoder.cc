@@ -334,6 +334,16 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     event.log_kind = "cancel_requested";
     return event;
   }
+  if (message.has_acknowledged()) {
+    // About the alert: its attempts keep the statuses their sends earned.
+    event.alert_status = klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
+    event.alert_reason = message.acknowledged().reason();
+    // AcknowledgeAlert records every call, a retry's too: each is a line of the trail.
+    event.event_key =
+        absl::StrCat("acknowledged:", event.alert_id, ":", absl::ToUnixMicros(event.occurred_at));
+    event.log_kind = "acknowledged";
+    return event;
+  }
   if (message.has_verification_checked()) {
     // A check of the phone verification this alert carried the code of: only the trail hears
     // of it; the alert and its attempts stay as the delivery left them.

@@ -43,9 +43,11 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
 //   FALLBACK_TO_SMS -> the alert unchanged (the SMS attempt follows), the attempt told why;
 //   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
 //                       so it ends nothing: the worker's CANCELLED does);
+//   acknowledged -> no attempt; the alert ACKNOWLEDGED with the reason (rank 4, final);
 //   verification_checked -> nothing moves; the trail records the check's result (ADR 0022).
 // Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
 // KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested"),
+// "acknowledged:<alert_id>:<occurred_at in µs>" (log kind "acknowledged"),
 // "verification_checked:<alert_id>:<verification_id>:<checks_left>:<result>:<occurred_at in µs>"
 // (log kind "verification_checked").
 // kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or

@@ -260,6 +260,20 @@ TEST(DecodeDeliveryEventTest, CancelRequestedMovesNoAttemptAndFinalizesNothing) 
   EXPECT_THAT(*event->alert_reason, HasSubstr("cancelled"));
 }
 
+TEST(DecodeDeliveryEventTest, AnAcknowledgementOfTheAlertMovesNoAttempt) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_acknowledged()->set_reason("acknowledged by the caller billing through the API");
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_EQ(event->alert_status, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED);
+  EXPECT_EQ(*event->alert_reason, "acknowledged by the caller billing through the API");
+  EXPECT_EQ(event->event_key, absl::StrCat("acknowledged:", kAlertId, ":",
+                                           absl::ToUnixMicros(event->occurred_at)));
+  EXPECT_EQ(event->log_kind, "acknowledged");
+}
+
 TEST(DecodeDeliveryEventTest, UnknownOutcomeKindIsInvalidArgument) {
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(
       ValidDelivery(static_cast<DeliveryOutcome::Kind>(99)).SerializeAsString());

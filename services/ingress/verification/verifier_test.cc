@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/listed_codes.h"
 #include "absl/strings/str_format.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
@@ -30,18 +31,6 @@ using verify::v1::VerificationStatus;
 constexpr char kCaller[] = "signup";
 constexpr char kRecipient[] = "+14155552671";
 constexpr char kKey[] = "0123456789abcdef0123456789abcdef";
-
-// Hands out the codes it is given, in order.
-class ListedCodes final : public crypto::CodeSource {
- public:
-  absl::StatusOr<std::string> Mint(int length) override {
-    std::string code = codes_.at(next_++);
-    EXPECT_EQ(code.size(), static_cast<size_t>(length));
-    return code;
-  }
-  std::vector<std::string> codes_ = {"482913", "111111", "222222"};
-  size_t next_ = 0;
-};
 
 // Verification ids as UUIDs, counting: ...-000000000001, ...-000000000002, ...
 class CountingUuids final : public ids::IdGenerator {
@@ -141,7 +130,7 @@ class VerifierTest : public ::testing::Test {
   InMemorySpendCounter spend_;
   RecordingAlerts alerts_;
   messaging::FakePublisher publisher_;
-  ListedCodes codes_;
+  crypto::ListedCodes codes_{{"482913", "111111", "222222"}};
   crypto::LocalKeyring keyring_ =
       *crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1}));
   transit::TransitCipher transit_{keyring_};
@@ -451,7 +440,7 @@ class DailySpendTest : public VerifierTest {
 };
 
 TEST_F(DailySpendTest, StartsPastTheCallersDailySpendAreRefusedUntilTheDayEnds) {
-  codes_.codes_ = {"111111", "222222", "333333", "444444"};
+  codes_.Set({"111111", "222222", "333333", "444444"});
   ASSERT_TRUE(Start("+14155552671").ok());
   ASSERT_TRUE(Start("+16135550123", types::v1::CHANNEL_VOICE).ok());
   absl::StatusOr<StartVerificationResponse> refused = Start("+12125550123");
@@ -469,7 +458,7 @@ TEST_F(DailySpendTest, StartsPastTheCallersDailySpendAreRefusedUntilTheDayEnds) 
 }
 
 TEST_F(DailySpendTest, AnSmsCostsItsPricePerSegment) {
-  codes_.codes_ = {"111111", "222222", "333333"};
+  codes_.Set({"111111", "222222", "333333"});
   // 200 characters and the code: two segments of GSM-7, 0.02 of the cap's 0.03.
   const std::string two_segments = std::string(200, 'x') + " {code}";
   const auto start = [&](std::string recipient) {
@@ -505,7 +494,7 @@ class RangeAndCallerLimitTest : public VerifierTest {
 };
 
 TEST_F(RangeAndCallerLimitTest, ARangeOfNumbersIsLimitedThoughEachNumberIsNew) {
-  codes_.codes_ = {"111111", "222222", "333333", "444444"};
+  codes_.Set({"111111", "222222", "333333", "444444"});
   ASSERT_TRUE(Start("+14155552671").ok());
   ASSERT_TRUE(Start("+14155552672").ok());
   absl::StatusOr<StartVerificationResponse> refused = Start("+14155552673");
@@ -532,7 +521,7 @@ class OneStartPerRecipientTest : public VerifierTest {
 };
 
 TEST_F(OneStartPerRecipientTest, AStartRefusedForItsRecipientLeavesItsRangeAlone) {
-  codes_.codes_ = {"111111", "222222", "333333"};
+  codes_.Set({"111111", "222222", "333333"});
   ASSERT_TRUE(Start("+14155552671").ok());
   absl::StatusOr<StartVerificationResponse> refused = Start("+14155552671");
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
@@ -543,7 +532,7 @@ TEST_F(OneStartPerRecipientTest, AStartRefusedForItsRecipientLeavesItsRangeAlone
 }
 
 TEST_F(RangeAndCallerLimitTest, ACallerIsLimitedOverAllItsRecipients) {
-  codes_.codes_ = {"111111", "222222", "333333", "444444", "555555"};
+  codes_.Set({"111111", "222222", "333333", "444444", "555555"});
   for (const char* recipient : {"+14155552671", "+16135550123", "+12125550123", "+13125550123"}) {
     ASSERT_TRUE(Start(recipient).ok()) << recipient;
   }
