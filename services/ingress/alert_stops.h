@@ -2,10 +2,10 @@
 // The CancelAlert and AcknowledgeAlert use cases (ADR 0007, "Stops"): only the caller that sent
 // an alert may stop it. The stop is written to StoppedAlerts first, which is what workers check
 // before every send and escalation step, then the durable record that audit projects is
-// published (a DeliveryEvent{cancel_requested} or {acknowledged}, about the alert and none of its attempts); the caller hears OK
-// only once Kafka acknowledged it. Every step is idempotent, so a call retried after an error
-// converges. The first stop wins: an alert acknowledged stays acknowledged when cancelled, and
-// one cancelled cannot be acknowledged.
+// published (a DeliveryEvent{cancel_requested} or {acknowledged}, about the alert and none of its
+// attempts); the caller hears OK only once Kafka acknowledged it. Every step is idempotent, so a
+// call retried after an error converges. The first stop wins: an alert acknowledged stays
+// acknowledged when cancelled, and one cancelled cannot be acknowledged.
 
 #include <string>
 #include <string_view>

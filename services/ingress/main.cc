@@ -1,6 +1,7 @@
 // ingress: wiring only. Reads the configuration, connects Redis and Kafka, serves SendAlert over
-// gRPC (and SendAlerts, CancelAlert, AcknowledgeAlert and phone verification), Twilio's webhooks over HTTP and the caller API
-// as HTTP/JSON, and drains on SIGTERM. The logic lives in AlertIntake, Verifier and WebhookHandler.
+// gRPC (and SendAlerts, CancelAlert, AcknowledgeAlert and phone verification), Twilio's webhooks
+// over HTTP and the caller API as HTTP/JSON, and drains on SIGTERM. The logic lives in AlertIntake,
+// Verifier and WebhookHandler.
 
 #include <cstdio>
 #include <map>
@@ -133,8 +134,8 @@ int Run() {
   }
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
-  // The Redis steps of SendAlert, CancelAlert and AcknowledgeAlert, and the published marks after Kafka's answers.
-  // Declared before the pools whose queued tasks write to it, so it outlives them.
+  // The Redis steps of SendAlert, CancelAlert and AcknowledgeAlert, and the published marks after
+  // Kafka's answers. Declared before the pools whose queued tasks write to it, so it outlives them.
   verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
   concurrency::BlockingExecutor intake_threads(
       {.threads = static_cast<size_t>(settings.intake_threads),

@@ -29,7 +29,8 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   if (!reply.ok()) return reply.status();
   const std::optional<sms_acks::AckReply> ack = sms_acks::ParseAckReply(reply->body);
   if (!ack.has_value() || ack->code.empty()) return absl::OkStatus();
-  absl::StatusOr<std::optional<sms_acks::AckTarget>> target = codes_.Find(reply->from, ack->code, clock_.Now());
+  absl::StatusOr<std::optional<sms_acks::AckTarget>> target =
+      codes_.Find(reply->from, ack->code, clock_.Now());
   if (!target.ok()) return target.status();
   if (!target->has_value()) return absl::OkStatus();
   const sms_acks::AckTarget& alert = **target;
@@ -47,11 +48,11 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   // The record is about the alert (no attempt moves); 1 keeps the header valid.
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(clock_.Now());
-  record.mutable_acknowledged()->set_reason("acknowledged by the recipient's SMS reply with its code");
-  return publisher_.Publish({.topic = options_.events_topic,
-                             .key = alert.alert_id,
-                             .value = record.SerializeAsString()},
-                            options_.publish_timeout);
+  record.mutable_acknowledged()->set_reason(
+      "acknowledged by the recipient's SMS reply with its code");
+  return publisher_.Publish(
+      {.topic = options_.events_topic, .key = alert.alert_id, .value = record.SerializeAsString()},
+      options_.publish_timeout);
 }
 
 }  // namespace klaxon::sms

@@ -44,7 +44,7 @@ class AckReplyHandlerTest : public ::testing::Test {
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   messaging::FakePublisher publisher_;
   AckReplyHandler handler_{{.events_topic = kTopic}, codes_, stopped_, publisher_,
-                           transit_.cipher(),         clock_};
+                           transit_.cipher(),        clock_};
 };
 
 TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {

@@ -1,8 +1,8 @@
 // An SMS alert sent with ack_by_reply, end to end through the real ingress, Redis, Kafka,
 // sms-worker, sandbox and audit: the text the recipient gets asks for "ACK <code>"; a wrong code
 // or the right code from another number acknowledges nothing, the right reply makes the alert
-// ACKNOWLEDGED and leaves its delivered attempt as it was (ADR 0024). Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
-// KLAXON_TEST_PG_URL.
+// ACKNOWLEDGED and leaves its delivered attempt as it was (ADR 0024). Needs
+// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,8 +50,8 @@ class SmsAckReplyE2eKafkaRedisPostgresTest : public ::testing::Test {
       if (message.value("body", "").starts_with(text + "\n")) body = message.value("body", "");
     }
     std::smatch found;
-    EXPECT_TRUE(std::regex_search(body, found,
-                                  std::regex("\nReply ACK ([0-9]{4}) to acknowledge\\.$")))
+    EXPECT_TRUE(
+        std::regex_search(body, found, std::regex("\nReply ACK ([0-9]{4}) to acknowledge\\.$")))
         << body;
     return {sent.alert_id(), found.size() > 1 ? found[1].str() : ""};
   }
@@ -84,9 +84,9 @@ TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, TheRecipientsReplyWithTheCodeAcknow
   EXPECT_EQ(Acknowledged(others).status(), types::v1::ALERT_STATUS_ACKNOWLEDGED);
   // Their records and any wrong one go to audit on different partitions: give a wrong one time.
   absl::SleepFor(absl::Seconds(2));
-  EXPECT_EQ(WaitForStatus(*suite_.QueryStub(), first, types::v1::ALERT_STATUS_DELIVERED, kWait)
-                .status(),
-            types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(
+      WaitForStatus(*suite_.QueryStub(), first, types::v1::ALERT_STATUS_DELIVERED, kWait).status(),
+      types::v1::ALERT_STATUS_DELIVERED);
 
   ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kRecipient, "ACK " + code));
   const alerts::v1::Alert acknowledged = Acknowledged(first);

@@ -50,7 +50,6 @@ class VoiceEscalationE2eKafkaRedisPostgresTest : public ::testing::Test {
     return response.alert_id();
   }
 
-
   // Polls GetAlert until `done` holds for the alert or kWait passed; returns the last answer.
   Alert WaitUntil(const std::string& alert_id, const std::function<bool(const Alert&)>& done) {
     const absl::Time deadline = absl::Now() + kWait;

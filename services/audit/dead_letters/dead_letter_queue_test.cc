@@ -6,11 +6,11 @@
 #include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
+#include "common/sms_acks/ack_reply.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
-#include "common/sms_acks/ack_reply.h"
 
 namespace klaxon::audit {
 namespace {
@@ -110,10 +110,10 @@ TEST_F(DeadLetterQueueTest, AReplayDropsTheReplyCodeLineOfTheOldAlert) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
   request.set_ack_code("4821");
   testing::Transit().Seal(request, kRecipient, kText + sms_acks::AckInstruction("4821"));
-  ASSERT_TRUE(handler_
-                  .Handle({.topic = "klaxon.dlq",
-                           .value = testing::Letter(request).SerializeAsString()})
-                  .ok());
+  ASSERT_TRUE(
+      handler_
+          .Handle({.topic = "klaxon.dlq", .value = testing::Letter(request).SerializeAsString()})
+          .ok());
   ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
   const events::v1::AlertRequested replay = Published(0);
   EXPECT_EQ(testing::Transit().Open(replay).text, kText);

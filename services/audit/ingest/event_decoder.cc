@@ -350,10 +350,10 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     const klaxon::events::v1::VerificationChecked& checked = message.verification_checked();
     event.reason = VerificationCheckReason(checked);
     // Two replicas may check within one microsecond: the key tells their checks apart.
-    event.event_key = absl::StrCat("verification_checked:", event.alert_id, ":",
-                                   checked.verification_id(), ":", checked.checks_left(), ":",
-                                   static_cast<int>(checked.result()), ":",
-                                   absl::ToUnixMicros(event.occurred_at));
+    event.event_key =
+        absl::StrCat("verification_checked:", event.alert_id, ":", checked.verification_id(), ":",
+                     checked.checks_left(), ":", static_cast<int>(checked.result()), ":",
+                     absl::ToUnixMicros(event.occurred_at));
     event.log_kind = "verification_checked";
     return event;
   }

@@ -269,8 +269,8 @@ TEST(DecodeDeliveryEventTest, AnAcknowledgementOfTheAlertMovesNoAttempt) {
   EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
   EXPECT_EQ(event->alert_status, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED);
   EXPECT_EQ(*event->alert_reason, "acknowledged by the caller billing through the API");
-  EXPECT_EQ(event->event_key, absl::StrCat("acknowledged:", kAlertId, ":",
-                                           absl::ToUnixMicros(event->occurred_at)));
+  EXPECT_EQ(event->event_key,
+            absl::StrCat("acknowledged:", kAlertId, ":", absl::ToUnixMicros(event->occurred_at)));
   EXPECT_EQ(event->log_kind, "acknowledged");
 }
 
@@ -330,10 +330,9 @@ TEST(DecodeDeliveryEventTest, AVerificationCheckMovesNothingAndTellsTheTrailItsR
   EXPECT_EQ(event->log_kind, "verification_checked");
   EXPECT_EQ(event->reason,
             "verification 0190a1b2-0000-7000-8000-000000000001 checked: wrong code, 3 checks left");
-  EXPECT_EQ(event->event_key,
-            absl::StrCat("verification_checked:", kAlertId,
-                         ":0190a1b2-0000-7000-8000-000000000001:3:2:",
-                         absl::ToUnixMicros(event->occurred_at)));
+  EXPECT_EQ(event->event_key, absl::StrCat("verification_checked:", kAlertId,
+                                           ":0190a1b2-0000-7000-8000-000000000001:3:2:",
+                                           absl::ToUnixMicros(event->occurred_at)));
 
   checked.set_result(klaxon::verify::v1::VERIFICATION_STATUS_APPROVED);
   EXPECT_THAT(DecodeDeliveryEvent(delivery.SerializeAsString())->reason, HasSubstr("approved"));

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/crypto/listed_codes.h"
 #include "absl/strings/str_format.h"
+#include "common/crypto/listed_codes.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/messaging/testing/fake_publisher.h"
