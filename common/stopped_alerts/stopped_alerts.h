@@ -9,10 +9,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 
 namespace klaxon::stopped_alerts {
 
 enum class StopReason { kCancelled, kAcknowledged };
+
+// How long a stop made without knowing the alert's deadline is kept (a CancelAlert, an ACK
+// reply): longer than any alert may still have a send pending after it.
+inline constexpr absl::Duration kKeepStopFor = absl::Hours(11);
+static_assert(kKeepStopFor > alert_lifetime::kMaxTimeToLive);
 
 class StoppedAlerts {
  public:

@@ -54,7 +54,7 @@ absl::StatusOr<AlertStops::Stopped> AlertStops::Stop(std::string_view caller,
   }
   absl::StatusOr<std::optional<StopReason>> before = stopped_.Find(alert_id);
   if (!before.ok()) return before.status();
-  absl::StatusOr<StopReason> holding = stopped_.Stop(alert_id, asked, options_.keep_stop_for);
+  absl::StatusOr<StopReason> holding = stopped_.Stop(alert_id, asked, stopped_alerts::kKeepStopFor);
   if (!holding.ok()) return holding.status();
   return Stopped{.owner = **std::move(owner),
                  .already = before->has_value() && **before == asked,

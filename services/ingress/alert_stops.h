@@ -24,9 +24,6 @@ namespace klaxon::ingress {
 struct StopOptions {
   std::string topic;  // klaxon.delivery.events, with the deployment's prefix
   absl::Duration publish_timeout = absl::Seconds(5);
-  // How long the stop is kept. The idempotency window: ingress knows an alert's owner for that
-  // long, and it is longer than any alert's time to live (at most 10 h), so no send outlives it.
-  absl::Duration keep_stop_for = absl::Hours(24);
 };
 
 // What AlertStops reports for metrics and logs.

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/stopped_alerts/in_memory_stopped_alerts.h"
 #include "common/timing/fake_clock.h"
@@ -37,7 +38,7 @@ class RecordingObserver final : public StopObserver {
 class AlertStopsTest : public ::testing::Test {
  protected:
   AlertStopsTest()
-      : stops_({.topic = "t.delivery", .keep_stop_for = absl::Hours(24)}, owners_, stopped_,
+      : stops_({.topic = "t.delivery"}, owners_, stopped_,
                publisher_, observer_, clock_) {
     EXPECT_TRUE(owners_
                     .Reserve("billing", "k1",
@@ -77,12 +78,12 @@ class AlertStopsTest : public ::testing::Test {
   AlertStops stops_;
 };
 
-TEST_F(AlertStopsTest, StopsTheAlertForTheIdempotencyWindow) {
+TEST_F(AlertStopsTest, KeepsTheStopLongerThanAnyAlertLives) {
   absl::StatusOr<alerts::v1::CancelAlertResponse> response = stops_.Cancel("billing", Request());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->already_cancelled());
   EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
-  EXPECT_EQ(stopped_.last_keep_for(), absl::Hours(24));
+  EXPECT_GT(stopped_.last_keep_for(), alert_lifetime::kMaxTimeToLive);
 }
 
 TEST_F(AlertStopsTest, PublishesCancelRequestedKeyedByAlertId) {

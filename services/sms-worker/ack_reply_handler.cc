@@ -36,7 +36,7 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   const sms_acks::AckTarget& alert = **target;
 
   absl::StatusOr<stopped_alerts::StopReason> holding = stopped_.Stop(
-      alert.alert_id, stopped_alerts::StopReason::kAcknowledged, options_.keep_stop_for);
+      alert.alert_id, stopped_alerts::StopReason::kAcknowledged, stopped_alerts::kKeepStopFor);
   if (!holding.ok()) return holding.status();
   if (*holding != stopped_alerts::StopReason::kAcknowledged) return absl::OkStatus();
 

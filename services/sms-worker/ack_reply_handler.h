@@ -10,7 +10,6 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/messaging/message.h"
 #include "common/sms_acks/ack_codes.h"
 #include "common/stopped_alerts/stopped_alerts.h"
@@ -22,8 +21,6 @@ namespace klaxon::sms {
 struct AckReplyOptions {
   std::string events_topic;  // klaxon.delivery.events, with the deployment's prefix
   absl::Duration publish_timeout = absl::Seconds(5);
-  // How long the stop is kept: longer than any alert may still have a send pending.
-  absl::Duration keep_stop_for = alert_lifetime::kMaxTimeToLive + absl::Hours(1);
 };
 
 class AckReplyHandler final : public messaging::MessageHandler {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/sms_acks/in_memory_ack_codes.h"
 #include "common/stopped_alerts/in_memory_stopped_alerts.h"
@@ -50,7 +51,7 @@ class AckReplyHandlerTest : public ::testing::Test {
 TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {
   ASSERT_TRUE(handler_.Handle(Reply(kRecipient, " ack 4821 ")).ok());
   EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
-  EXPECT_GE(stopped_.last_keep_for(), alert_lifetime::kMaxTimeToLive);
+  EXPECT_GT(stopped_.last_keep_for(), alert_lifetime::kMaxTimeToLive);
   const std::vector<messaging::OutboundMessage> all = publisher_.published();
   ASSERT_EQ(all.size(), 1u);
   const messaging::OutboundMessage& published = all[0];
