@@ -6,22 +6,15 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/audit/postgres/alert_rows.h"
 
 namespace klaxon::audit {
 namespace {
 
-// Timestamps cross the wire as integer microseconds since the epoch, as in PostgresAlertStore.
-constexpr char kAlertColumns[] =
-    "alert_id::text, caller, channel, status, requested, recipient_country_code, "
-    "recipient_last4, twilio_sid, twilio_error_code, reason, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint, "
-    "(extract(epoch FROM status_at) * 1000000)::bigint";
-
 // Every filter is a parameter that may be NULL; see the header for why that still uses indexes.
 const std::string kListAlertsSql = absl::StrCat(
     "SELECT ", kAlertColumns,
-    " FROM alerts WHERE caller = $1 "
+    " FROM alerts a WHERE caller = $1 "
     "AND ($2::smallint IS NULL OR status = $2::smallint) "
     "AND ($3::smallint IS NULL OR channel = $3::smallint) "
     "AND ($4::text IS NULL OR recipient_index = decode($4::text, 'hex')) "
@@ -32,7 +25,7 @@ const std::string kListAlertsSql = absl::StrCat(
     "AND ($7::bigint IS NULL OR (created_at, alert_id) < "
     "  ('epoch'::timestamptz + $7::bigint * interval '1 microsecond', $8::uuid)) "
     // Qualified: unqualified names would be the text output columns, which no index orders.
-    "ORDER BY alerts.created_at DESC, alerts.alert_id DESC LIMIT $9");
+    "ORDER BY a.created_at DESC, a.alert_id DESC LIMIT $9");
 
 constexpr char kAlertExistsSql[] = "SELECT 1 FROM alerts WHERE alert_id = $1::uuid AND caller = $2";
 
@@ -54,23 +47,6 @@ constexpr char kCountDeliveriesSql[] =
     "  AND created_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
     "  AND created_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
     "GROUP BY GROUPING SETS ((), (channel), (recipient_country_code), (twilio_error_code))";
-
-AlertRecord AlertFromRow(const pqxx::row& row) {
-  return {.alert_id = row[0].as<std::string>(),
-          .caller = row[1].as<std::string>(),
-          .channel = static_cast<Channel>(row[2].as<int>()),
-          .status = static_cast<AlertStatus>(row[3].as<int>()),
-          .requested = row[4].as<bool>(),
-          .recipient_country_code = row[5].as<std::string>(),
-          .recipient_last4 = row[6].as<std::string>(),
-          .twilio_sid = row[7].as<std::string>(),
-          .twilio_error_code = row[8].as<int32_t>(),
-          .reason = row[9].as<std::string>(),
-          .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
-          .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
-          .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
-          .attempts = {}};
-}
 
 // A nullable parameter: libpqxx sends a null `const char*` as SQL NULL.
 const char* OrNull(const std::optional<std::string>& value) {

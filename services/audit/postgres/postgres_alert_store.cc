@@ -13,6 +13,7 @@
 #include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
 #include "services/audit/ingest/ingest_plan.h"
+#include "services/audit/postgres/alert_rows.h"
 
 namespace klaxon::audit {
 namespace {
@@ -32,20 +33,16 @@ constexpr pg::PreparedStatement kLockAlerts{
 
 // Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
 // when none), in one statement; the reads below add their WHERE clause.
-constexpr char kSelectAlerts[] =
-    "SELECT a.alert_id::text, a.caller, a.channel, a.status, a.requested, "
-    "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
-    "  (extract(epoch FROM a.created_at) * 1000000)::bigint, "
-    "  (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
-    "  (extract(epoch FROM a.status_at) * 1000000)::bigint, "
-    "  a.retry_count, encode(a.recipient_index, 'hex'), "
+const std::string kSelectAlerts = absl::StrCat(
+    "SELECT ", kAlertColumns,
+    ", a.retry_count, encode(a.recipient_index, 'hex'), "
     "  encode(a.recipient_ciphertext, 'hex'), encode(a.text_ciphertext, 'hex'), "
     "  k.kek_version, encode(k.wrapped_key, 'hex'), "
     "  (SELECT json_agg(json_build_array(t.attempt, t.channel, t.status, t.twilio_sid, "
     "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint) "
     "     ORDER BY t.attempt) "
     "   FROM attempts t WHERE t.alert_id = a.alert_id) "
-    "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ";
+    "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ");
 
 // The batch's alerts, by a JSON array of ids.
 const pg::PreparedStatement& SelectAlerts() {
@@ -197,32 +194,20 @@ std::string Bytes(const pqxx::field& field) {
 }
 
 // An alert as SelectAlerts() and SelectCallersAlert() return it.
-AlertRecord AlertFromRow(const pqxx::row& row) {
-  AlertRecord record{.alert_id = row[0].as<std::string>(),
-                     .caller = row[1].as<std::string>(),
-                     .channel = static_cast<Channel>(row[2].as<int>()),
-                     .status = static_cast<AlertStatus>(row[3].as<int>()),
-                     .requested = row[4].as<bool>(),
-                     .recipient_country_code = row[5].as<std::string>(),
-                     .recipient_last4 = row[6].as<std::string>(),
-                     .twilio_sid = row[7].as<std::string>(),
-                     .twilio_error_code = row[8].as<int32_t>(),
-                     .reason = row[9].as<std::string>(),
-                     .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
-                     .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
-                     .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
-                     .attempts = {},
-                     .retry_count = row[13].as<uint32_t>(),
-                     .recipient_index = Bytes(row[14]),
-                     .recipient_ciphertext = Bytes(row[15]),
-                     .text_ciphertext = Bytes(row[16]),
-                     .data_key = std::nullopt};
-  if (!row[17].is_null()) {
-    record.data_key =
-        crypto::WrappedKey{.kek_version = row[17].as<uint32_t>(), .sealed = Bytes(row[18])};
+AlertRecord StoredAlertFromRow(const pqxx::row& row) {
+  AlertRecord record = AlertFromRow(row);
+  constexpr int kFirst = kAlertColumnCount;
+  record.retry_count = row[kFirst].as<uint32_t>();
+  record.recipient_index = Bytes(row[kFirst + 1]);
+  record.recipient_ciphertext = Bytes(row[kFirst + 2]);
+  record.text_ciphertext = Bytes(row[kFirst + 3]);
+  if (!row[kFirst + 4].is_null()) {
+    record.data_key = crypto::WrappedKey{.kek_version = row[kFirst + 4].as<uint32_t>(),
+                                         .sealed = Bytes(row[kFirst + 5])};
   }
-  if (!row[19].is_null()) {
-    for (const nlohmann::json& attempt : nlohmann::json::parse(row[19].as<std::string>())) {
+  if (!row[kFirst + 6].is_null()) {
+    for (const nlohmann::json& attempt :
+         nlohmann::json::parse(row[kFirst + 6].as<std::string>())) {
       record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
                                  .channel = static_cast<Channel>(attempt[1].get<int>()),
                                  .status = static_cast<AlertStatus>(attempt[2].get<int>()),
@@ -241,7 +226,7 @@ std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
   std::map<std::string, AlertRecord> records;
   if (ids.empty()) return records;
   for (const pqxx::row row : SelectAlerts().Exec(txn, Json(ids))) {
-    AlertRecord record = AlertFromRow(row);
+    AlertRecord record = StoredAlertFromRow(row);
     records.emplace(record.alert_id, std::move(record));
   }
   return records;
@@ -417,7 +402,7 @@ absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::str
     // Someone else's alert is reported exactly like a missing one.
     const pqxx::result rows =
         SelectCallersAlert().Exec(txn, std::string(alert_id), std::string(caller));
-    if (!rows.empty()) found = AlertFromRow(rows[0]);
+    if (!rows.empty()) found = StoredAlertFromRow(rows[0]);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -1,0 +1,24 @@
+#include "services/audit/postgres/alert_rows.h"
+
+#include <string>
+
+namespace klaxon::audit {
+
+AlertRecord AlertFromRow(const pqxx::row& row) {
+  return {.alert_id = row[0].as<std::string>(),
+          .caller = row[1].as<std::string>(),
+          .channel = static_cast<Channel>(row[2].as<int>()),
+          .status = static_cast<AlertStatus>(row[3].as<int>()),
+          .requested = row[4].as<bool>(),
+          .recipient_country_code = row[5].as<std::string>(),
+          .recipient_last4 = row[6].as<std::string>(),
+          .twilio_sid = row[7].as<std::string>(),
+          .twilio_error_code = row[8].as<int32_t>(),
+          .reason = row[9].as<std::string>(),
+          .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
+          .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
+          .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
+          .attempts = {}};
+}
+
+}  // namespace klaxon::audit
