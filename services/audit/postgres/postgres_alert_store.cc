@@ -206,8 +206,7 @@ AlertRecord StoredAlertFromRow(const pqxx::row& row) {
                                          .sealed = Bytes(row[kFirst + 5])};
   }
   if (!row[kFirst + 6].is_null()) {
-    for (const nlohmann::json& attempt :
-         nlohmann::json::parse(row[kFirst + 6].as<std::string>())) {
+    for (const nlohmann::json& attempt : nlohmann::json::parse(row[kFirst + 6].as<std::string>())) {
       record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
                                  .channel = static_cast<Channel>(attempt[1].get<int>()),
                                  .status = static_cast<AlertStatus>(attempt[2].get<int>()),
