@@ -117,7 +117,7 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
       deferred_(prometheus::BuildCounter()
                     .Name("klaxon_delivery_deferred_total")
                     .Help("Attempts deferred to a tier, by the limit that held them (or "
-                          "settlement of a lost answer)")
+                          "settlement of a lost answer, or the caller's schedule)")
                     .Register(registry)),
       dead_lettered_(prometheus::BuildCounter()
                          .Name("klaxon_delivery_dead_lettered_total")

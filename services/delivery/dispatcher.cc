@@ -53,6 +53,10 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
                                                    " is not an AlertRequested with an alert_id"));
   }
   if (!request.check_sid().empty()) return ports_.status_checker.Handle(message);
+  if (request.has_not_before()) {
+    const absl::Time not_before = prototime::FromProto(request.not_before());
+    if (not_before > ports_.clock.Now()) return HoldUntil(request, not_before);
+  }
   absl::StatusOr<AlertPersonalData> personal = ports_.transit.OpenAlert(request);
   if (!personal.ok() && !absl::IsUnavailable(personal.status())) {
     // Never deliverable: its transit key version was removed (crypto-shredded) or it was altered.
@@ -354,6 +358,17 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Defer(const AlertRequested& request,
       Outcome(DeliveryOutcome::KIND_DEFERRED, absl::StrCat("held back by ", reason));
   *outcome.mutable_retry_at() = ToProto(retry_at);
   return outcome;
+}
+
+absl::Status Dispatcher::HoldUntil(const AlertRequested& request, absl::Time not_before) {
+  if (absl::Status held = ports_.retries.Schedule(request, not_before); !held.ok()) {
+    ports_.observer.OnHandedBack(request, held);
+    return held;
+  }
+  ports_.observer.OnDeferred(request, "schedule");
+  DeliveryOutcome outcome = Outcome(DeliveryOutcome::KIND_SCHEDULED, "scheduled by the caller");
+  *outcome.mutable_retry_at() = ToProto(not_before);
+  return PublishOutcome(request, outcome);
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::DeadLetter(const AlertRequested& request,

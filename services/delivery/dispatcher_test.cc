@@ -449,6 +449,54 @@ TEST_F(DispatcherTest, RetryThatCannotBeScheduledIsHandedBackAndMaySendAgain) {
   EXPECT_EQ(OnlyPublished().outcome().twilio_sid(), "SM2");
 }
 
+// --- scheduled alerts (SendAlert's send_at) ---
+
+TEST_F(DispatcherTest, ScheduledAlertWaitsOnTheTiersUnclaimedUntilItsTime) {
+  AlertRequested request = Alert();
+  *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(20));
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_SCHEDULED);
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + absl::Minutes(20));
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("schedule"));
+  // Unclaimed: the attempt is still free for whichever worker handles it when it is due.
+  absl::StatusOr<AttemptClaim> claim = ledger_.Claim("a1", 1, "worker-2", start_);
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_EQ(claim->state, AttemptClaim::State::kClaimed);
+}
+
+TEST_F(DispatcherTest, ScheduledAlertIsSentOnceItsTimeHasCome) {
+  AlertRequested request = Alert();
+  *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));
+  clock_.Advance(absl::Minutes(20));
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+}
+
+TEST_F(DispatcherTest, ScheduledAlertCancelledMeanwhileIsNeverSent) {
+  AlertRequested request = Alert();
+  *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  clock_.Advance(absl::Minutes(20));
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled().at(0).request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+}
+
+TEST_F(DispatcherTest, ScheduledAlertIsHandedBackWhenTheTierCannotTakeIt) {
+  retries_.FailWith(absl::UnavailableError("kafka down"));
+  AlertRequested request = Alert();
+  *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));
+  EXPECT_EQ(dispatcher_.Handle(Message(request)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(observer_.handed_back, 1);
+}
+
 // --- checks before the send ---
 
 TEST_F(DispatcherTest, CancelledAlertIsNotSent) {

@@ -40,6 +40,7 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
   if (request.has_ttl()) append(request.ttl().SerializeAsString());
   if (request.has_voice()) append(request.voice().SerializeAsString());
   if (request.ack_by_reply()) append("ack_by_reply");
+  if (request.has_send_at()) append(request.send_at().SerializeAsString());
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
 
@@ -97,7 +98,7 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
 
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
                                                               const SendAlertRequest& request) {
-  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request);
+  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, clock_.Now());
   if (!alert.ok()) return alert.status();
   std::optional<IntakeAdmission::Ticket> in_flight;
   if (options_.admission != nullptr) {
@@ -149,7 +150,10 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   event.set_idempotency_key(request.idempotency_key());
   event.mutable_metadata()->insert(request.metadata().begin(), request.metadata().end());
   *event.mutable_accepted_at() = prototime::ToProto(accepted_at);
-  *event.mutable_deadline() = prototime::ToProto(accepted_at + alert.ttl);
+  // A scheduled alert is worth sending for its time to live from when it may be sent.
+  const absl::Time sendable_from = alert.send_at.value_or(accepted_at);
+  if (alert.send_at.has_value()) *event.mutable_not_before() = prototime::ToProto(*alert.send_at);
+  *event.mutable_deadline() = prototime::ToProto(sendable_from + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
   return messaging::OutboundMessage{.topic = request.channel() == types::v1::CHANNEL_VOICE
@@ -168,7 +172,7 @@ absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller, std::s
   }
   return options_.ack_codes->Assign(
       alert.recipient, {.alert_id = std::string(alert_id), .caller = std::string(caller)},
-      accepted_at + alert.ttl + kAckReplyGrace);
+      alert.send_at.value_or(accepted_at) + alert.ttl + kAckReplyGrace);
 }
 
 void AlertIntake::Answer(std::string_view caller, const SendAlertRequest& request,

@@ -117,6 +117,37 @@ TEST_F(AlertIntakeTest, DeadlineDefaultsToOneHourAfterAcceptance) {
   EXPECT_EQ(event.deadline().seconds(), 1'700'003'600);
 }
 
+TEST_F(AlertIntakeTest, ScheduledRequestIsHeldUntilSendAtAndLivesItsTtlFromThen) {
+  auto request = Request();
+  request.mutable_ttl()->set_seconds(600);
+  request.mutable_send_at()->set_seconds(1'700'007'200);
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(event.accepted_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(event.not_before().seconds(), 1'700'007'200);
+  EXPECT_EQ(event.deadline().seconds(), 1'700'007'800);
+}
+
+TEST_F(AlertIntakeTest, SendAtAlreadyPastSendsAtOnce) {
+  auto request = Request();
+  request.mutable_send_at()->set_seconds(1'699'999'000);
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_FALSE(event.has_not_before());
+  EXPECT_EQ(event.deadline().seconds(), 1'700'003'600);
+}
+
+TEST_F(AlertIntakeTest, KeyReusedWithAnotherSendAtIsRefused) {
+  auto request = Request();
+  request.mutable_send_at()->set_seconds(1'700'007'200);
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
+  request.mutable_send_at()->set_seconds(1'700'007'260);
+  EXPECT_EQ(SendAndWait(intake_, "billing", request).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(AlertIntakeTest, VoiceRequestCarriesPolicyWithDefaultsApplied) {
   auto request = Request();
   request.set_channel(types::v1::CHANNEL_VOICE);

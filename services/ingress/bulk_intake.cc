@@ -50,6 +50,7 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   if (batch.has_ttl()) *request.mutable_ttl() = batch.ttl();
   if (batch.has_voice()) *request.mutable_voice() = batch.voice();
   request.set_ack_by_reply(batch.ack_by_reply());
+  if (batch.has_send_at()) *request.mutable_send_at() = batch.send_at();
   return request;
 }
 

@@ -126,6 +126,28 @@ std::optional<absl::Duration> FromProto(const google::protobuf::Duration& durati
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
+// send_at when it is ahead of `now`, nullopt when unset or past.
+absl::StatusOr<std::optional<absl::Time>> ValidateSendAt(const SendAlertRequest& request,
+                                                         absl::Time now) {
+  if (!request.has_send_at()) return std::nullopt;
+  const google::protobuf::Timestamp& send_at = request.send_at();
+  // RFC 3339's range, as proto3 JSON defines a Timestamp: 0001-01-01 to 9999-12-31.
+  if (send_at.seconds() < -62'135'596'800 || send_at.seconds() > 253'402'300'799 ||
+      send_at.nanos() < 0 || send_at.nanos() >= 1'000'000'000) {
+    return absl::InvalidArgumentError("send_at: is not a valid timestamp");
+  }
+  const absl::Time at =
+      absl::FromUnixSeconds(send_at.seconds()) + absl::Nanoseconds(send_at.nanos());
+  if (at <= now) return std::nullopt;
+  if (at - now > kMaxScheduleAhead) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "send_at: must be at most ", absl::FormatDuration(kMaxScheduleAhead), " ahead; ",
+        absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone()), " is ",
+        absl::FormatDuration(absl::Trunc(at - now, absl::Seconds(1))), " away"));
+  }
+  return at;
+}
+
 absl::StatusOr<absl::Duration> ValidateTtl(const SendAlertRequest& request) {
   if (!request.has_ttl()) return kDefaultTtl;
   std::optional<absl::Duration> ttl = FromProto(request.ttl());
@@ -187,7 +209,7 @@ absl::Status ValidateIdempotencyKey(std::string_view key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request) {
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now) {
   if (request.channel() != types::v1::CHANNEL_SMS &&
       request.channel() != types::v1::CHANNEL_VOICE) {
     return absl::InvalidArgumentError(
@@ -213,9 +235,12 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   if (absl::Status status = ValidateMetadata(request.metadata()); !status.ok()) return status;
   absl::StatusOr<absl::Duration> ttl = ValidateTtl(request);
   if (!ttl.ok()) return ttl.status();
+  absl::StatusOr<std::optional<absl::Time>> send_at = ValidateSendAt(request, now);
+  if (!send_at.ok()) return send_at.status();
   absl::StatusOr<std::optional<types::v1::VoicePolicy>> voice = ValidateVoicePolicy(request);
   if (!voice.ok()) return voice.status();
-  return ValidatedAlert{.recipient = recipient->e164, .ttl = *ttl, .voice = *std::move(voice)};
+  return ValidatedAlert{
+      .recipient = recipient->e164, .ttl = *ttl, .send_at = *send_at, .voice = *std::move(voice)};
 }
 
 }  // namespace klaxon::ingress

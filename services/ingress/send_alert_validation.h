@@ -30,16 +30,24 @@ inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
 inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
 inline constexpr size_t kMaxVoiceNameLength = 64;
 
+// How far ahead SendAlert's send_at may schedule an alert.
+inline constexpr absl::Duration kMaxScheduleAhead = absl::Hours(24 * 7);
+
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {
   std::string recipient;  // canonical E.164
   absl::Duration ttl = kDefaultTtl;
+  // send_at when it is still ahead: nothing is sent before it, and the time to live counts from
+  // it. nullopt when unset or already past (sent at once).
+  std::optional<absl::Time> send_at;
   // Set for a voice alert (max_calls and call_spacing filled in), nullopt for SMS. A voice
   // policy on an SMS alert is refused rather than ignored: the caller expected escalation.
   std::optional<types::v1::VoicePolicy> voice;
 };
 
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request);
+// `now` is when ingress received the request: send_at is judged against it.
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request,
+                                                 absl::Time now);
 
 // The idempotency key's rule (1 to kMaxIdempotencyKeyLength printable ASCII characters without
 // spaces), for requests that carry one besides SendAlert's; kInvalidArgument naming the field.

@@ -14,6 +14,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
+const absl::Time kNow = absl::FromUnixSeconds(1'764'000'000);
+
 alerts::v1::SendAlertRequest ValidRequest() {
   alerts::v1::SendAlertRequest request;
   request.set_channel(types::v1::CHANNEL_SMS);
@@ -24,13 +26,13 @@ alerts::v1::SendAlertRequest ValidRequest() {
 }
 
 void ExpectInvalid(const alerts::v1::SendAlertRequest& request, std::string_view field) {
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(field) + ":"));
 }
 
 TEST(SendAlertValidationTest, AcceptsValidRequest) {
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest(), kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->recipient, "+14155552671");
 }
@@ -56,7 +58,7 @@ TEST(SendAlertValidationTest, RejectsRecipientInvalidForItsCountry) {
 TEST(SendAlertValidationTest, RecipientErrorDoesNotQuoteTheNumber) {
   auto request = ValidRequest();
   request.set_recipient("+99912345678");
-  EXPECT_THAT(std::string(ValidateSendAlert(request).status().message()),
+  EXPECT_THAT(std::string(ValidateSendAlert(request, kNow).status().message()),
               ::testing::Not(HasSubstr("12345678")));
 }
 
@@ -71,7 +73,7 @@ TEST(SendAlertValidationTest, AcceptsTextAtTheLimitInCharactersNotBytes) {
   std::string text;
   for (size_t i = 0; i < kMaxTextCharacters; ++i) text += "\xC3\xA9";  // é, two bytes
   request.set_text(text);
-  EXPECT_TRUE(ValidateSendAlert(request).ok());
+  EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
 }
 
 TEST(SendAlertValidationTest, RejectsOverLongText) {
@@ -84,9 +86,9 @@ TEST(SendAlertValidationTest, AnAckByReplyLeavesRoomForItsInstruction) {
   auto request = ValidRequest();
   request.set_ack_by_reply(true);
   request.set_text(std::string(kMaxTextCharacters - sms_acks::kAckInstructionCharacters, 'x'));
-  EXPECT_TRUE(ValidateSendAlert(request).ok());
+  EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
   request.set_text(request.text() + "x");
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(result.status().message(),
             "text: is 1570 characters long, the limit is 1569 with ack_by_reply, whose "
@@ -143,7 +145,7 @@ alerts::v1::SendAlertRequest ValidVoiceRequest() {
 }
 
 TEST(SendAlertValidationTest, TtlDefaultsToOneHour) {
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest(), kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->ttl, absl::Hours(1));
 }
@@ -152,7 +154,7 @@ TEST(SendAlertValidationTest, AcceptsTtlAtItsBounds) {
   for (int64_t seconds : {int64_t{1}, int64_t{36000}}) {
     auto request = ValidRequest();
     request.mutable_ttl()->set_seconds(seconds);
-    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->ttl, absl::Seconds(seconds));
   }
@@ -177,7 +179,7 @@ TEST(SendAlertValidationTest, RejectsNegativeTtl) {
 }
 
 TEST(SendAlertValidationTest, SmsAlertHasNoVoicePolicy) {
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest());
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest(), kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->voice.has_value());
 }
@@ -189,7 +191,7 @@ TEST(SendAlertValidationTest, RejectsVoicePolicyOnSmsAlert) {
 }
 
 TEST(SendAlertValidationTest, VoicePolicyDefaultsToThreeCallsSixtySecondsApart) {
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidVoiceRequest());
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidVoiceRequest(), kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->voice.has_value());
   EXPECT_EQ(result->voice->max_calls(), 3u);
@@ -202,7 +204,7 @@ TEST(SendAlertValidationTest, KeepsAnExplicitVoicePolicy) {
   request.mutable_voice()->set_max_calls(5);
   request.mutable_voice()->mutable_call_spacing()->set_seconds(0);
   request.mutable_voice()->set_sms_fallback(true);
-  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->voice->max_calls(), 5u);
   EXPECT_EQ(result->voice->call_spacing().seconds(), 0);
@@ -220,7 +222,7 @@ TEST(SendAlertValidationTest, KeepsTheCallsLanguageAndVoice) {
     request.mutable_voice()->set_language(language);
     request.mutable_voice()->set_voice_name(voice);
     request.mutable_voice()->set_read_only(true);
-    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request);
+    absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
     ASSERT_TRUE(result.ok()) << language << " " << voice << ": " << result.status();
     EXPECT_EQ(result->voice->language(), language);
     EXPECT_EQ(result->voice->voice_name(), voice);
@@ -262,6 +264,57 @@ TEST(SendAlertValidationTest, RejectsNegativeCallSpacing) {
   auto request = ValidVoiceRequest();
   request.mutable_voice()->mutable_call_spacing()->set_seconds(-1);
   ExpectInvalid(request, "voice.call_spacing");
+}
+
+TEST(SendAlertValidationTest, LeavesAnUnscheduledAlertUnscheduled) {
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(ValidRequest(), kNow);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->send_at, std::nullopt);
+}
+
+TEST(SendAlertValidationTest, SchedulesSendAtAhead) {
+  auto request = ValidRequest();
+  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(kNow + absl::Hours(2)));
+  request.mutable_send_at()->set_nanos(500'000'000);
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->send_at, kNow + absl::Hours(2) + absl::Milliseconds(500));
+}
+
+TEST(SendAlertValidationTest, SendsAtOnceWhenSendAtHasPassed) {
+  auto request = ValidRequest();
+  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(kNow - absl::Minutes(3)));
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->send_at, std::nullopt);
+}
+
+TEST(SendAlertValidationTest, AcceptsSendAtExactlySevenDaysAhead) {
+  auto request = ValidRequest();
+  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(kNow + kMaxScheduleAhead));
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->send_at, kNow + kMaxScheduleAhead);
+}
+
+TEST(SendAlertValidationTest, RejectsSendAtMoreThanSevenDaysAhead) {
+  auto request = ValidRequest();
+  request.mutable_send_at()->set_seconds(
+      absl::ToUnixSeconds(kNow + kMaxScheduleAhead + absl::Seconds(1)));
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("send_at: must be at most 168h ahead"));
+}
+
+TEST(SendAlertValidationTest, RejectsSendAtOutsideTimestampRange) {
+  auto request = ValidRequest();
+  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(kNow));
+  request.mutable_send_at()->set_nanos(1'000'000'000);
+  ExpectInvalid(request, "send_at");
+  request.mutable_send_at()->set_nanos(0);
+  request.mutable_send_at()->set_seconds(253'402'300'800);  // 10000-01-01
+  ExpectInvalid(request, "send_at");
 }
 
 }  // namespace

@@ -222,6 +222,11 @@ absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
       event.reason =
           Joined(outcome.reason(), absl::StrCat("next try at ", FormatTime(outcome.retry_at())));
       return absl::OkStatus();
+    case DeliveryOutcome::KIND_SCHEDULED:
+      event.status = ALERT_STATUS_WAITING;
+      event.reason = Joined(outcome.reason(),
+                            absl::StrCat("not sent before ", FormatTime(outcome.retry_at())));
+      return absl::OkStatus();
     case DeliveryOutcome::KIND_SUPPRESSED:
       event.status = ALERT_STATUS_SUPPRESSED;
       return absl::OkStatus();

@@ -242,6 +242,14 @@ TEST(DecodeDeliveryEventTest, DeferredWaitsWithTheLimitsReason) {
   EXPECT_EQ(event.reason, "invalid number; next try at 2023-11-14T22:14:50Z");
 }
 
+TEST(DecodeDeliveryEventTest, ScheduledWaitsUntilTheCallersSendAt) {
+  const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_SCHEDULED, "");
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_WAITING);
+  EXPECT_FALSE(event.alert_status.has_value());
+  EXPECT_EQ(event.reason, "invalid number; not sent before 2023-11-14T22:14:50Z");
+  EXPECT_EQ(event.log_kind, "scheduled");
+}
+
 TEST(DecodeDeliveryEventTest, FallbackToSmsLeavesTheAlertAlone) {
   const AlertEvent event = DecodeKind(DeliveryOutcome::KIND_FALLBACK_TO_SMS);
   EXPECT_EQ(event.alert_status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
@@ -296,8 +304,7 @@ TEST(DecodeDeliveryEventTest, OutcomeKeyIsAlertAttemptKindAndOccurredAtInMicrose
 }
 
 TEST(DecodeDeliveryEventTest, OnlyRetryScheduledAndDeferredCountAsRetries) {
-  for (int kind = DeliveryOutcome::KIND_ACCEPTED; kind <= DeliveryOutcome::KIND_FALLBACK_TO_SMS;
-       ++kind) {
+  for (int kind = DeliveryOutcome::KIND_ACCEPTED; kind <= DeliveryOutcome::Kind_MAX; ++kind) {
     const auto outcome_kind = static_cast<DeliveryOutcome::Kind>(kind);
     EXPECT_EQ(DecodeKind(outcome_kind).counts_retry,
               outcome_kind == DeliveryOutcome::KIND_RETRY_SCHEDULED ||
