@@ -1,0 +1,113 @@
+// Scheduled alerts end to end (SendAlert's send_at, docs/adr/0025): through the real ingress,
+// Kafka, Redis, sms-worker, audit and the Twilio sandbox, an alert scheduled a few seconds ahead
+// waits as WAITING, reaches Twilio no earlier than its time, and is delivered; one cancelled
+// while it waits never reaches Twilio. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// KLAXON_TEST_PG_URL.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "tests/e2e/suite.h"
+
+namespace klaxon::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kAhead = absl::Seconds(10);
+constexpr absl::Duration kWait = absl::Seconds(60);
+
+class ScheduledAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+
+  // Schedules an SMS to `to` for `send_at`; returns its alert id.
+  std::string Schedule(const std::string& to, const std::string& key, absl::Time send_at) {
+    alerts::v1::SendAlertRequest request;
+    request.set_channel(types::v1::CHANNEL_SMS);
+    request.set_recipient(to);
+    request.set_text("maintenance window starts");
+    request.set_idempotency_key(key);
+    request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(send_at));
+    alerts::v1::SendAlertResponse sent;
+    const grpc::Status status =
+        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return sent.alert_id();
+  }
+
+  // When the sandbox received each message to `to`.
+  std::vector<absl::Time> Arrivals(const std::string& to) const {
+    std::vector<absl::Time> arrivals;
+    for (const nlohmann::json& entry : suite_.LedgerTo(to, "message")) {
+      absl::Time at;
+      std::string error;
+      EXPECT_TRUE(
+          absl::ParseTime(absl::RFC3339_full, entry["received_at"].get<std::string>(), &at, &error))
+          << error;
+      arrivals.push_back(at);
+    }
+    return arrivals;
+  }
+
+  Suite suite_;
+};
+
+TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, IsWaitingUntilItsTimeThenSentAndDelivered) {
+  constexpr char kTo[] = "+14155550181";
+  // Whole seconds, as the request carries them.
+  const absl::Time send_at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + kAhead));
+  const std::string alert_id = Schedule(kTo, "scheduled-on-time", send_at);
+
+  const alerts::v1::Alert waiting =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_WAITING, kWait);
+  EXPECT_EQ(waiting.status(), types::v1::ALERT_STATUS_WAITING) << waiting.reason();
+  EXPECT_THAT(waiting.reason(), HasSubstr("scheduled by the caller; not sent before "));
+  EXPECT_TRUE(Arrivals(kTo).empty()) << "sent before its time";
+
+  const alerts::v1::Alert delivered =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(delivered.status(), types::v1::ALERT_STATUS_DELIVERED) << delivered.reason();
+  const std::vector<absl::Time> arrivals = Arrivals(kTo);
+  ASSERT_EQ(arrivals.size(), 1u);
+  EXPECT_GE(arrivals[0], send_at);
+  // On time: held by a timer, not a polling interval.
+  EXPECT_LT(arrivals[0], send_at + absl::Seconds(10));
+}
+
+TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, CancelledWhileWaitingIsNeverSent) {
+  constexpr char kTo[] = "+14155550182";
+  const std::string alert_id = Schedule(kTo, "scheduled-cancelled", absl::Now() + kAhead);
+  alerts::v1::CancelAlertRequest cancel;
+  cancel.set_alert_id(alert_id);
+  alerts::v1::CancelAlertResponse response;
+  const grpc::Status cancelled =
+      suite_.IntakeStub()->CancelAlert(Suite::CallContext().get(), cancel, &response);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error_message();
+
+  const alerts::v1::Alert alert =
+      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_CANCELLED, kWait);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_CANCELLED) << alert.reason();
+  EXPECT_TRUE(Arrivals(kTo).empty());
+}
+
+TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, MoreThanSevenDaysAheadIsRefusedNamingTheField) {
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient("+14155550183");
+  request.set_text("too early");
+  request.set_idempotency_key("scheduled-too-far");
+  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 8)));
+  alerts::v1::SendAlertResponse sent;
+  const grpc::Status status =
+      suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("send_at: must be at most 168h ahead"));
+}
+
+}  // namespace
+}  // namespace klaxon::e2e
