@@ -46,6 +46,7 @@ struct SendOptions {
   std::string idempotency_key;
   std::vector<std::string> meta;
   std::string ttl;
+  std::string send_at;
   uint32_t max_calls = 0;
   std::string call_spacing;
   bool sms_fallback = false;
@@ -137,26 +138,32 @@ absl::StatusOr<absl::Duration> ParseTimeout(std::string text) {
   return ParseFlagDuration("--timeout", std::move(text), false);
 }
 
-// "now", a time relative to now ("-24h", "-90m", "-7d"), or RFC 3339 ("2026-11-20T08:00:00Z").
+// "now", a time relative to now, ago ("-24h", "-90m", "-7d") or ahead ("+10m", "+2d"), or RFC 3339
+// ("2026-11-20T08:00:00Z").
 absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag, absl::string_view text,
                                          absl::Time now) {
   if (text == "now") return now;
-  if (absl::ConsumePrefix(&text, "-")) {
-    absl::Duration ago;
+  const bool ago = absl::ConsumePrefix(&text, "-");
+  if (ago || absl::ConsumePrefix(&text, "+")) {
+    absl::Duration offset;
     int64_t days = 0;
     if (absl::ConsumeSuffix(&text, "d") && absl::SimpleAtoi(text, &days) && days >= 0) {
-      return now - absl::Hours(24 * days);
+      offset = absl::Hours(24 * days);
+    } else if (!absl::ParseDuration(text, &offset) || offset < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag,
+          " must be now, a time ago such as -24h or -7d, a time ahead such as +10m or +2d, "
+          "or RFC 3339 such as 2026-11-20T08:00:00Z"));
     }
-    if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
-  } else {
-    absl::Time time;
-    std::string error;
-    if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+    return ago ? now - offset : now + offset;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag,
-                   " must be now, a time ago such as -24h or -7d, or RFC 3339 such as "
-                   "2026-11-20T08:00:00Z"));
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag,
+      " must be now, a time ago such as -24h or -7d, a time ahead such as +10m or +2d, "
+      "or RFC 3339 such as 2026-11-20T08:00:00Z"));
 }
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
@@ -188,13 +195,19 @@ void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
   out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
 }
 
-// --ttl, --ack-by-reply and the voice policy flags; ingress checks their ranges and names the
-// field.
-absl::Status SetDelivery(const SendOptions& options, alerts::v1::SendAlertRequest& request) {
+// --ttl, --send-at, --ack-by-reply and the voice policy flags; ingress checks their ranges and
+// names the field.
+absl::Status SetDelivery(const SendOptions& options, absl::Time now,
+                         alerts::v1::SendAlertRequest& request) {
   if (!options.ttl.empty()) {
     absl::StatusOr<absl::Duration> ttl = ParseFlagDuration("--ttl", options.ttl, false);
     if (!ttl.ok()) return ttl.status();
     SetDuration(*ttl, *request.mutable_ttl());
+  }
+  if (!options.send_at.empty()) {
+    absl::StatusOr<absl::Time> send_at = ParseTimeFlag("--send-at", options.send_at, now);
+    if (!send_at.ok()) return send_at.status();
+    prototime::SetTimestamp(*send_at, request.mutable_send_at());
   }
   request.set_ack_by_reply(options.ack_by_reply);
   const bool voice_policy =
@@ -272,7 +285,7 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   request.set_text(options.text);
   request.set_idempotency_key(options.idempotency_key.empty() ? deps.idempotency_keys.Next()
                                                               : options.idempotency_key);
-  if (absl::Status status = SetDelivery(options, request); !status.ok()) {
+  if (absl::Status status = SetDelivery(options, deps.clock.Now(), request); !status.ok()) {
     return Usage(deps.err, status);
   }
 
@@ -752,6 +765,8 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->allow_extra_args(false);
   send->add_option("--ttl", send_options.ttl,
                    "how long the alert is worth sending, 1s to 10h (default 1h)");
+  send->add_option("--send-at", send_options.send_at,
+                   "not before this time, at most 7 days ahead: RFC 3339, or ahead such as +10m");
   send->add_option("--max-calls", send_options.max_calls,
                    "voice: calls before giving up, 1 to 5 (default 3)");
   send->add_option("--call-spacing", send_options.call_spacing,

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/prototime/prototime.h"
 #include "gmock/gmock.h"
 #include "grpcpp/test/client_context_test_peer.h"
 #include "gtest/gtest.h"
@@ -177,12 +178,37 @@ TEST_F(CliTest, SendAsksForAnAckReply) {
   EXPECT_TRUE(sent_.ack_by_reply());
 }
 
+TEST_F(CliTest, SendSchedulesAheadOfNow) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(
+      Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--send-at", "+90m"}),
+      kExitOk);
+  EXPECT_EQ(prototime::FromProto(sent_.send_at()), clock_.Now() + absl::Minutes(90));
+}
+
+TEST_F(CliTest, SendSchedulesAtAnRfc3339Time) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--send-at",
+                 "2026-11-26T08:00:00Z"}),
+            kExitOk);
+  EXPECT_EQ(sent_.send_at().seconds(), 1'795'680'000);
+}
+
+TEST_F(CliTest, MalformedSendAtIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+1", "--text", "t", "--send-at", "soon"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--send-at must be now, a time ago such as -24h or -7d, a "
+                                    "time ahead such as +10m"));
+}
+
 TEST_F(CliTest, SendWithoutPolicyFlagsLeavesThemUnset) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);
   EXPECT_FALSE(sent_.has_ttl());
   EXPECT_FALSE(sent_.has_voice());
   EXPECT_FALSE(sent_.ack_by_reply());
+  EXPECT_FALSE(sent_.has_send_at());
 }
 
 TEST_F(CliTest, VoicePolicyOnSmsIsAUsageError) {
