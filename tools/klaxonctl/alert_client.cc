@@ -19,63 +19,38 @@ AlertClient::AlertClient(std::unique_ptr<alerts::v1::AlertIntake::StubInterface>
 
 absl::StatusOr<alerts::v1::SendAlertResponse> AlertClient::Send(
     const alerts::v1::SendAlertRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  alerts::v1::SendAlertResponse response;
-  if (grpc::Status status = intake_->SendAlert(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, links_.ingress);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.ingress, *intake_,
+                   &alerts::v1::AlertIntake::StubInterface::SendAlert, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::CancelAlertResponse> AlertClient::Cancel(absl::string_view alert_id,
                                                                     absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::CancelAlertRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::CancelAlertResponse response;
-  if (grpc::Status status = intake_->CancelAlert(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, links_.ingress);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.ingress, *intake_,
+                   &alerts::v1::AlertIntake::StubInterface::CancelAlert, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::AcknowledgeAlertResponse> AlertClient::Acknowledge(
     absl::string_view alert_id, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::AcknowledgeAlertRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::AcknowledgeAlertResponse response;
-  if (grpc::Status status = intake_->AcknowledgeAlert(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, links_.ingress);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.ingress, *intake_,
+                   &alerts::v1::AlertIntake::StubInterface::AcknowledgeAlert, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::Alert> AlertClient::Get(absl::string_view alert_id,
                                                    absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::GetAlertRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::Alert alert;
-  if (grpc::Status status = query_->GetAlert(&context, request, &alert); !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return alert;
+  return CallUnary(call_setup_, links_.audit, *query_,
+                   &alerts::v1::AlertQuery::StubInterface::GetAlert, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::ListAlertsResponse> AlertClient::List(
     const alerts::v1::ListAlertsRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  alerts::v1::ListAlertsResponse response;
-  if (grpc::Status status = query_->ListAlerts(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.audit, *query_,
+                   &alerts::v1::AlertQuery::StubInterface::ListAlerts, request, deadline);
 }
 
 absl::Status AlertClient::Watch(absl::string_view alert_id, absl::Time deadline,
@@ -93,78 +68,44 @@ absl::Status AlertClient::Watch(absl::string_view alert_id, absl::Time deadline,
 
 absl::StatusOr<alerts::v1::AuditTrail> AlertClient::Trail(absl::string_view alert_id,
                                                           absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::GetAuditTrailRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::AuditTrail trail;
-  if (grpc::Status status = query_->GetAuditTrail(&context, request, &trail); !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return trail;
+  return CallUnary(call_setup_, links_.audit, *query_,
+                   &alerts::v1::AlertQuery::StubInterface::GetAuditTrail, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::DeliveryReport> AlertClient::Report(
     const alerts::v1::GetDeliveryReportRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  alerts::v1::DeliveryReport report;
-  if (grpc::Status status = query_->GetDeliveryReport(&context, request, &report); !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return report;
+  return CallUnary(call_setup_, links_.audit, *query_,
+                   &alerts::v1::AlertQuery::StubInterface::GetDeliveryReport, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::ListDeadLettersResponse> AlertClient::ListDeadLetters(
     const alerts::v1::ListDeadLettersRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  alerts::v1::ListDeadLettersResponse response;
-  if (grpc::Status status = dead_letters_->ListDeadLetters(&context, request, &response);
-      !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.audit, *dead_letters_,
+                   &alerts::v1::DeadLetters::StubInterface::ListDeadLetters, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::DeadLetterRecord> AlertClient::GetDeadLetter(absl::string_view alert_id,
                                                                         absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::GetDeadLetterRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::DeadLetterRecord record;
-  if (grpc::Status status = dead_letters_->GetDeadLetter(&context, request, &record);
-      !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return record;
+  return CallUnary(call_setup_, links_.audit, *dead_letters_,
+                   &alerts::v1::DeadLetters::StubInterface::GetDeadLetter, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::ReplayDeadLetterResponse> AlertClient::ReplayDeadLetter(
     absl::string_view alert_id, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   alerts::v1::ReplayDeadLetterRequest request;
   request.set_alert_id(std::string(alert_id));
-  alerts::v1::ReplayDeadLetterResponse response;
-  if (grpc::Status status = dead_letters_->ReplayDeadLetter(&context, request, &response);
-      !status.ok()) {
-    return FromGrpc(status, links_.audit);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.audit, *dead_letters_,
+                   &alerts::v1::DeadLetters::StubInterface::ReplayDeadLetter, request, deadline);
 }
 
 absl::StatusOr<alerts::v1::ReplayDeadLettersResponse> AlertClient::ReplayDeadLetters(
     const alerts::v1::ReplayDeadLettersRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  alerts::v1::ReplayDeadLettersResponse response;
-  if (grpc::Status status = dead_letters_->ReplayDeadLetters(&context, request, &response);
-      !status.ok()) {
-    return FromGrpc(status);
-  }
-  return response;
+  return CallUnary(call_setup_, links_.audit, *dead_letters_,
+                   &alerts::v1::DeadLetters::StubInterface::ReplayDeadLetters, request, deadline);
 }
 
 }  // namespace klaxon::ctl

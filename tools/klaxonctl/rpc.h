@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/grpcutil/channel_security.h"
@@ -36,5 +37,21 @@ class CallSetup {
 absl::Status FromGrpc(const grpc::Status& status);
 // As above, with `link` named when the call never reached the server.
 absl::Status FromGrpc(const grpc::Status& status, const Link& link);
+
+// One unary call of `method` on `stub`, prepared by `setup`: the response, or the failure as
+// FromGrpc says it over `link`.
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> CallUnary(const CallSetup& setup, const Link& link, Stub& stub,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   const Request& request, absl::Time deadline) {
+  grpc::ClientContext context;
+  setup.Prepare(context, deadline);
+  Response response;
+  if (grpc::Status status = (stub.*method)(&context, request, &response); !status.ok()) {
+    return FromGrpc(status, link);
+  }
+  return response;
+}
 
 }  // namespace klaxon::ctl

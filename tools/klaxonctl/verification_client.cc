@@ -11,37 +11,22 @@ VerificationClient::VerificationClient(
 
 absl::StatusOr<verify::v1::StartVerificationResponse> VerificationClient::Start(
     const verify::v1::StartVerificationRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  verify::v1::StartVerificationResponse response;
-  if (grpc::Status status = stub_->StartVerification(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, ingress_);
-  }
-  return response;
+  return CallUnary(call_setup_, ingress_, *stub_,
+                   &verify::v1::Verification::StubInterface::StartVerification, request, deadline);
 }
 
 absl::StatusOr<verify::v1::CheckVerificationResponse> VerificationClient::Check(
     const verify::v1::CheckVerificationRequest& request, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
-  verify::v1::CheckVerificationResponse response;
-  if (grpc::Status status = stub_->CheckVerification(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, ingress_);
-  }
-  return response;
+  return CallUnary(call_setup_, ingress_, *stub_,
+                   &verify::v1::Verification::StubInterface::CheckVerification, request, deadline);
 }
 
 absl::StatusOr<verify::v1::CancelVerificationResponse> VerificationClient::Cancel(
     absl::string_view verification_id, absl::Time deadline) {
-  grpc::ClientContext context;
-  call_setup_.Prepare(context, deadline);
   verify::v1::CancelVerificationRequest request;
   request.set_verification_id(std::string(verification_id));
-  verify::v1::CancelVerificationResponse response;
-  if (grpc::Status status = stub_->CancelVerification(&context, request, &response); !status.ok()) {
-    return FromGrpc(status, ingress_);
-  }
-  return response;
+  return CallUnary(call_setup_, ingress_, *stub_,
+                   &verify::v1::Verification::StubInterface::CancelVerification, request, deadline);
 }
 
 }  // namespace klaxon::ctl
