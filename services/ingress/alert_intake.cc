@@ -152,7 +152,10 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   *event.mutable_accepted_at() = prototime::ToProto(accepted_at);
   // A scheduled alert is worth sending for its time to live from when it may be sent.
   const absl::Time sendable_from = alert.send_at.value_or(accepted_at);
-  if (alert.send_at.has_value()) *event.mutable_not_before() = prototime::ToProto(*alert.send_at);
+  if (alert.send_at.has_value()) {
+    *event.mutable_send_at() = prototime::ToProto(*alert.send_at);
+    *event.mutable_not_before() = event.send_at();
+  }
   *event.mutable_deadline() = prototime::ToProto(sendable_from + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 

@@ -125,6 +125,7 @@ TEST_F(AlertIntakeTest, ScheduledRequestIsHeldUntilSendAtAndLivesItsTtlFromThen)
   events::v1::AlertRequested event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_EQ(event.accepted_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(event.send_at().seconds(), 1'700'007'200);
   EXPECT_EQ(event.not_before().seconds(), 1'700'007'200);
   EXPECT_EQ(event.deadline().seconds(), 1'700'007'800);
 }
@@ -136,6 +137,7 @@ TEST_F(AlertIntakeTest, SendAtAlreadyPastSendsAtOnce) {
   events::v1::AlertRequested event;
   ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
   EXPECT_FALSE(event.has_not_before());
+  EXPECT_FALSE(event.has_send_at());
   EXPECT_EQ(event.deadline().seconds(), 1'700'003'600);
 }
 

@@ -61,10 +61,12 @@ absl::Status OperatorsOnly(absl::string_view what) {
 
 events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& request,
                                          absl::string_view new_alert_id, absl::Time accepted_at) {
-  const absl::Duration time_to_live =
-      request.has_deadline() && request.has_accepted_at()
-          ? FromProto(request.deadline()) - FromProto(request.accepted_at())
-          : kDefaultTimeToLive;
+  // A scheduled alert's time to live counts from its send_at; the replay is sent at once.
+  const google::protobuf::Timestamp& sendable_from =
+      request.has_send_at() ? request.send_at() : request.accepted_at();
+  const absl::Duration time_to_live = request.has_deadline() && request.has_accepted_at()
+                                          ? FromProto(request.deadline()) - FromProto(sendable_from)
+                                          : kDefaultTimeToLive;
   events::v1::AlertRequested replay;
   events::v1::EventHeader& header = *replay.mutable_header();
   header.set_alert_id(std::string(new_alert_id));

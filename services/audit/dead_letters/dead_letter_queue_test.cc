@@ -129,6 +129,23 @@ TEST_F(DeadLetterQueueTest, TheReplayIsAcceptedNowWithTheOriginalTimeToLive) {
   EXPECT_EQ(FromProto(request.deadline()), kNow + kTimeToLive);
 }
 
+TEST_F(DeadLetterQueueTest, AScheduledAlertIsReplayedAtOnceWithItsOwnTimeToLive) {
+  events::v1::AlertRequested request = testing::Request(kAlertId);
+  const absl::Time send_at = FromProto(request.accepted_at()) + absl::Hours(30);
+  *request.mutable_send_at() = prototime::ToProto(send_at);
+  *request.mutable_not_before() = prototime::ToProto(send_at);
+  *request.mutable_deadline() = prototime::ToProto(send_at + kTimeToLive);
+  ASSERT_TRUE(
+      handler_
+          .Handle({.topic = "klaxon.dlq", .value = testing::Letter(request).SerializeAsString()})
+          .ok());
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  const events::v1::AlertRequested replay = Published(0);
+  EXPECT_EQ(FromProto(replay.deadline()), kNow + kTimeToLive);
+  EXPECT_FALSE(replay.has_not_before());
+  EXPECT_FALSE(replay.has_send_at());
+}
+
 TEST_F(DeadLetterQueueTest, AVoiceAlertIsReplayedOnTheVoiceTopicWithItsPolicy) {
   DeadLetter(kAlertId, "billing", types::v1::CHANNEL_VOICE);
   ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
