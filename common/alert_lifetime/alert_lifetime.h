@@ -9,4 +9,8 @@ namespace klaxon::alert_lifetime {
 
 inline constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
 
+// How far ahead SendAlert's send_at may schedule an alert (docs/adr/0025); its time to live counts
+// from then, so an alert may still be sent this long plus kMaxTimeToLive after it was accepted.
+inline constexpr absl::Duration kMaxScheduleAhead = absl::Hours(24 * 7);
+
 }  // namespace klaxon::alert_lifetime

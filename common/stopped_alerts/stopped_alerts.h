@@ -16,9 +16,10 @@ namespace klaxon::stopped_alerts {
 enum class StopReason { kCancelled, kAcknowledged };
 
 // How long a stop made without knowing the alert's deadline is kept (a CancelAlert, an ACK
-// reply): longer than any alert may still have a send pending after it.
-inline constexpr absl::Duration kKeepStopFor = absl::Hours(11);
-static_assert(kKeepStopFor > alert_lifetime::kMaxTimeToLive);
+// reply): longer than any alert may still have a send pending after it, a scheduled one's too
+// (alert_lifetime::kMaxScheduleAhead plus kMaxTimeToLive; absl cannot add Durations at compile
+// time, so the tests of the stops' writers check it).
+inline constexpr absl::Duration kKeepStopFor = absl::Hours(24 * 7 + 11);
 
 class StoppedAlerts {
  public:

@@ -106,7 +106,8 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                   .Add({{"channel", channel_}})),
       accept_latency_(prometheus::BuildHistogram()
                           .Name("klaxon_delivery_accept_latency_seconds")
-                          .Help("From SendAlert's acceptance to Twilio's acceptance")
+                          .Help("From SendAlert's acceptance (a scheduled alert's send_at) to "
+                                "Twilio's acceptance")
                           .Register(registry)
                           .Add({{"channel", channel_}}, SecondsBuckets())),
       retry_delay_(prometheus::BuildHistogram()

@@ -399,7 +399,10 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::DeadLetter(const AlertRequested& req
 absl::StatusOr<DeliveryOutcome> Dispatcher::Accepted(const AlertRequested& request,
                                                      const SendResult& result) {
   if (request.has_accepted_at()) {
-    ports_.observer.OnAlertAccepted(request, ports_.clock.Now() - FromProto(request.accepted_at()));
+    // From when the alert could first be sent: a scheduled one waited for its send_at on purpose.
+    const absl::Time sendable_from =
+        request.has_send_at() ? FromProto(request.send_at()) : FromProto(request.accepted_at());
+    ports_.observer.OnAlertAccepted(request, ports_.clock.Now() - sendable_from);
   }
   return Record(request, OutcomeOf(result));
 }

@@ -153,7 +153,8 @@ class Dispatcher final : public messaging::MessageHandler {
                                                     const std::string& reason);
   // A request ingress scheduled (SendAlert's send_at) that is not yet due: it waits on the retry
   // tiers, unclaimed, and a KIND_SCHEDULED outcome says until when. A CancelAlert meanwhile stops
-  // it when it comes due, as any stop does.
+  // it when it comes due, as any stop does (stopped_alerts::kKeepStopFor outlasts the longest
+  // schedule), and its CANCELLED is recorded then.
   absl::Status HoldUntil(const events::v1::AlertRequested& request, absl::Time not_before);
   absl::StatusOr<events::v1::DeliveryOutcome> DeadLetter(const events::v1::AlertRequested& request,
                                                          std::string_view cause,

@@ -477,6 +477,16 @@ TEST_F(DispatcherTest, ScheduledAlertIsSentOnceItsTimeHasCome) {
   EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
 }
 
+TEST_F(DispatcherTest, ScheduledAlertsAcceptLatencyCountsFromItsSendAt) {
+  AlertRequested request = Alert();
+  *request.mutable_send_at() = ToProto(start_ + absl::Hours(30));
+  *request.mutable_not_before() = request.send_at();
+  *request.mutable_deadline() = ToProto(start_ + absl::Hours(31));
+  clock_.Advance(absl::Hours(30) + absl::Milliseconds(25));
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_THAT(observer_.accept_latencies, ::testing::ElementsAre(absl::Milliseconds(25)));
+}
+
 TEST_F(DispatcherTest, ScheduledAlertCancelledMeanwhileIsNeverSent) {
   AlertRequested request = Alert();
   *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));

@@ -130,8 +130,9 @@ int RunWorker(const WorkerSpec& spec) {
          .log = (*runtime)->KafkaLog(),
          .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
          // Each message waits for its own not_before on a timer (TierHandler), so one alert's
-         // long wait (a hop, a recipient window) never holds the others of its tier.
-         .max_in_flight = settings.concurrency});
+         // long wait (a hop, a recipient window, a schedule) never holds the others of its tier,
+         // as long as the tier may hold many.
+         .max_in_flight = settings.tier_max_held});
     if (!tier_consumer.ok()) {
       logger.Error("startup_failed", {{"error", std::string(tier_consumer.status().message())}});
       return 1;

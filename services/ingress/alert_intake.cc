@@ -1,5 +1,6 @@
 #include "services/ingress/alert_intake.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,7 +99,8 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
 
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
                                                               const SendAlertRequest& request) {
-  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, clock_.Now());
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, now);
   if (!alert.ok()) return alert.status();
   std::optional<IntakeAdmission::Ticket> in_flight;
   if (options_.admission != nullptr) {
@@ -112,7 +114,7 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
       .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
       .channel = request.channel()};
   absl::StatusOr<IdempotencyRecord> record =
-      store_.Reserve(caller, request.idempotency_key(), candidate, options_.idempotency_window);
+      store_.Reserve(caller, request.idempotency_key(), candidate, RecordWindow(*alert, now));
   if (!record.ok()) return record.status();
   if (record->request_fingerprint != candidate.request_fingerprint) {
     return absl::FailedPreconditionError(
@@ -123,6 +125,13 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
                      .duplicate = duplicate,
                      .alert = *std::move(alert),
                      .in_flight = std::move(in_flight)};
+}
+
+absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time now) const {
+  if (!alert.send_at.has_value()) return options_.idempotency_window;
+  // Until a scheduled alert can no longer be sent: a retried SendAlert still finds it, and
+  // CancelAlert still knows whose it is.
+  return std::max(options_.idempotency_window, *alert.send_at - now + alert.ttl + absl::Hours(1));
 }
 
 absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(

@@ -109,6 +109,8 @@ class AlertIntake final : public AlertSubmitter {
 
   absl::StatusOr<Reservation> Reserve(std::string_view caller,
                                       const alerts::v1::SendAlertRequest& request);
+  // How long the idempotency and owner records of `alert` are kept.
+  absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
   // The AlertRequested to publish for a new alert, its recipient and text sealed.
   absl::StatusOr<messaging::OutboundMessage> RequestMessage(
       std::string_view caller, std::string_view alert_id,

@@ -130,6 +130,21 @@ TEST_F(AlertIntakeTest, ScheduledRequestIsHeldUntilSendAtAndLivesItsTtlFromThen)
   EXPECT_EQ(event.deadline().seconds(), 1'700'007'800);
 }
 
+TEST_F(AlertIntakeTest, RecordsOfAScheduledAlertLastUntilItCanNoLongerBeSent) {
+  auto request = Request();
+  request.mutable_ttl()->set_seconds(600);
+  request.mutable_send_at()->set_seconds(1'700'000'000 + 3 * 24 * 3600);
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
+  // Three days, the time to live and an hour: a retry on day two still finds the alert, and
+  // CancelAlert still knows its owner.
+  EXPECT_EQ(store_.last_window(), absl::Hours(72) + absl::Minutes(10) + absl::Hours(1));
+}
+
+TEST_F(AlertIntakeTest, RecordsOfAnAlertLastTheIdempotencyWindow) {
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
+  EXPECT_EQ(store_.last_window(), absl::Hours(24));
+}
+
 TEST_F(AlertIntakeTest, SendAtAlreadyPastSendsAtOnce) {
   auto request = Request();
   request.mutable_send_at()->set_seconds(1'699'999'000);

@@ -1,6 +1,6 @@
 #pragma once
-// IdempotencyStore in process memory, for unit tests of the intake logic. It ignores the window;
-// expiry is covered by RedisIdempotencyStore's integration test.
+// IdempotencyStore in process memory, for unit tests of the intake logic. It keeps the last window
+// asked for but expires nothing; expiry is covered by RedisIdempotencyStore's integration test.
 
 #include <map>
 #include <mutex>
@@ -16,9 +16,10 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
  public:
   absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
                                             const IdempotencyRecord& candidate,
-                                            absl::Duration) override {
+                                            absl::Duration window) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
+    last_window_ = window;
     auto [it, created] = records_.try_emplace(Key(caller, key), candidate);
     if (created) {
       owners_[candidate.alert_id] = {.caller = std::string(caller), .channel = candidate.channel};
@@ -42,6 +43,11 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     return it->second;
   }
 
+  absl::Duration last_window() {
+    std::lock_guard lock(mutex_);
+    return last_window_;
+  }
+
   void FailWith(absl::Status status) {
     std::lock_guard lock(mutex_);
     status_ = std::move(status);
@@ -56,6 +62,7 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
   absl::Status status_;
   std::map<std::string, IdempotencyRecord> records_;
   std::map<std::string, AlertOwner> owners_;  // by alert_id
+  absl::Duration last_window_;
 };
 
 }  // namespace klaxon::ingress

@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/phone/phone.h"
+#include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -131,18 +133,18 @@ absl::StatusOr<std::optional<absl::Time>> ValidateSendAt(const SendAlertRequest&
                                                          absl::Time now) {
   if (!request.has_send_at()) return std::nullopt;
   const google::protobuf::Timestamp& send_at = request.send_at();
-  // RFC 3339's range, as proto3 JSON defines a Timestamp: 0001-01-01 to 9999-12-31.
-  if (send_at.seconds() < -62'135'596'800 || send_at.seconds() > 253'402'300'799 ||
+  // RFC 3339's range, as proto3 JSON defines a Timestamp.
+  if (send_at.seconds() < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
+      send_at.seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds ||
       send_at.nanos() < 0 || send_at.nanos() >= 1'000'000'000) {
     return absl::InvalidArgumentError("send_at: is not a valid timestamp");
   }
-  const absl::Time at =
-      absl::FromUnixSeconds(send_at.seconds()) + absl::Nanoseconds(send_at.nanos());
+  const absl::Time at = prototime::FromProto(send_at);
   if (at <= now) return std::nullopt;
-  if (at - now > kMaxScheduleAhead) {
+  if (at - now > alert_lifetime::kMaxScheduleAhead) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "send_at: must be at most ", absl::FormatDuration(kMaxScheduleAhead), " ahead; ",
-        absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone()), " is ",
+        "send_at: must be at most ", absl::FormatDuration(alert_lifetime::kMaxScheduleAhead),
+        " ahead; ", absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone()), " is ",
         absl::FormatDuration(absl::Trunc(at - now, absl::Seconds(1))), " away"));
   }
   return at;

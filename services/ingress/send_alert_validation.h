@@ -30,9 +30,6 @@ inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
 inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
 inline constexpr size_t kMaxVoiceNameLength = 64;
 
-// How far ahead SendAlert's send_at may schedule an alert.
-inline constexpr absl::Duration kMaxScheduleAhead = absl::Hours(24 * 7);
-
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {
   std::string recipient;  // canonical E.164

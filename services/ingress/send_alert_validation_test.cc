@@ -291,16 +291,17 @@ TEST(SendAlertValidationTest, SendsAtOnceWhenSendAtHasPassed) {
 
 TEST(SendAlertValidationTest, AcceptsSendAtExactlySevenDaysAhead) {
   auto request = ValidRequest();
-  request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(kNow + kMaxScheduleAhead));
+  request.mutable_send_at()->set_seconds(
+      absl::ToUnixSeconds(kNow + alert_lifetime::kMaxScheduleAhead));
   absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->send_at, kNow + kMaxScheduleAhead);
+  EXPECT_EQ(result->send_at, kNow + alert_lifetime::kMaxScheduleAhead);
 }
 
 TEST(SendAlertValidationTest, RejectsSendAtMoreThanSevenDaysAhead) {
   auto request = ValidRequest();
   request.mutable_send_at()->set_seconds(
-      absl::ToUnixSeconds(kNow + kMaxScheduleAhead + absl::Seconds(1)));
+      absl::ToUnixSeconds(kNow + alert_lifetime::kMaxScheduleAhead + absl::Seconds(1)));
   absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(result.status().message()),

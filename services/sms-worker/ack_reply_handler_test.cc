@@ -51,7 +51,8 @@ class AckReplyHandlerTest : public ::testing::Test {
 TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {
   ASSERT_TRUE(handler_.Handle(Reply(kRecipient, " ack 4821 ")).ok());
   EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
-  EXPECT_GT(stopped_.last_keep_for(), alert_lifetime::kMaxTimeToLive);
+  EXPECT_GT(stopped_.last_keep_for(),
+            alert_lifetime::kMaxScheduleAhead + alert_lifetime::kMaxTimeToLive);
   const std::vector<messaging::OutboundMessage> all = publisher_.published();
   ASSERT_EQ(all.size(), 1u);
   const messaging::OutboundMessage& published = all[0];

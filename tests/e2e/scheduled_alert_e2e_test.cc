@@ -2,7 +2,8 @@
 // Kafka, Redis, sms-worker, audit and the Twilio sandbox, an alert scheduled a few seconds ahead
 // waits as WAITING, reaches Twilio no earlier than its time, and is delivered; one cancelled
 // while it waits never reaches Twilio. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
-// KLAXON_TEST_PG_URL.
+// KLAXON_TEST_PG_URL. Labelled timing: it bounds by the wall clock when the alert reaches the
+// sandbox.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

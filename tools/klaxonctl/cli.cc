@@ -148,22 +148,20 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag, absl::string_vi
     absl::Duration offset;
     int64_t days = 0;
     if (absl::ConsumeSuffix(&text, "d") && absl::SimpleAtoi(text, &days) && days >= 0) {
-      offset = absl::Hours(24 * days);
-    } else if (!absl::ParseDuration(text, &offset) || offset < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          flag,
-          " must be now, a time ago such as -24h or -7d, a time ahead such as +10m or +2d, "
-          "or RFC 3339 such as 2026-11-20T08:00:00Z"));
+      return ago ? now - absl::Hours(24 * days) : now + absl::Hours(24 * days);
     }
-    return ago ? now - offset : now + offset;
+    if (absl::ParseDuration(text, &offset) && offset >= absl::ZeroDuration()) {
+      return ago ? now - offset : now + offset;
+    }
+  } else {
+    absl::Time time;
+    std::string error;
+    if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
   }
-  absl::Time time;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
   return absl::InvalidArgumentError(absl::StrCat(
       flag,
-      " must be now, a time ago such as -24h or -7d, a time ahead such as +10m or +2d, "
-      "or RFC 3339 such as 2026-11-20T08:00:00Z"));
+      " must be now, a time ago such as -24h or -7d, a time ahead such as +10m or +2d, or RFC "
+      "3339 such as 2026-11-20T08:00:00Z"));
 }
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
@@ -207,7 +205,7 @@ absl::Status SetDelivery(const SendOptions& options, absl::Time now,
   if (!options.send_at.empty()) {
     absl::StatusOr<absl::Time> send_at = ParseTimeFlag("--send-at", options.send_at, now);
     if (!send_at.ok()) return send_at.status();
-    prototime::SetTimestamp(*send_at, request.mutable_send_at());
+    SetTimestamp(*send_at, *request.mutable_send_at());
   }
   request.set_ack_by_reply(options.ack_by_reply);
   const bool voice_policy =
