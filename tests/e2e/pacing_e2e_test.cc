@@ -29,18 +29,11 @@ constexpr absl::Duration kDeliveryJitter = absl::Milliseconds(150);
 
 // When each of the suite sender's messages arrived at the sandbox, in order.
 std::vector<absl::Time> Arrivals(const nlohmann::json& ledger) {
-  std::vector<absl::Time> arrivals;
+  std::vector<nlohmann::json> sent;
   for (const nlohmann::json& entry : ledger) {
-    if (entry["kind"] != "message" || entry["from"] != Suite::kSender) continue;
-    absl::Time at;
-    std::string error;
-    EXPECT_TRUE(
-        absl::ParseTime(absl::RFC3339_full, entry["received_at"].get<std::string>(), &at, &error))
-        << error;
-    arrivals.push_back(at);
+    if (entry["kind"] == "message" && entry["from"] == Suite::kSender) sent.push_back(entry);
   }
-  std::sort(arrivals.begin(), arrivals.end());
-  return arrivals;
+  return ReceivedTimes(sent);
 }
 
 // The most arrivals in any half-open window [t, t + length), and where the first such window

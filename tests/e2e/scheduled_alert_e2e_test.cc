@@ -43,16 +43,7 @@ class ScheduledAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
 
   // When the sandbox received each message to `to`.
   std::vector<absl::Time> Arrivals(const std::string& to) const {
-    std::vector<absl::Time> arrivals;
-    for (const nlohmann::json& entry : suite_.LedgerTo(to, "message")) {
-      absl::Time at;
-      std::string error;
-      EXPECT_TRUE(
-          absl::ParseTime(absl::RFC3339_full, entry["received_at"].get<std::string>(), &at, &error))
-          << error;
-      arrivals.push_back(at);
-    }
-    return arrivals;
+    return ReceivedTimes(suite_.LedgerTo(to, "message"));
   }
 
   Suite suite_;

@@ -358,4 +358,18 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
   }
 }
 
+std::vector<absl::Time> ReceivedTimes(const std::vector<nlohmann::json>& entries) {
+  std::vector<absl::Time> times;
+  for (const nlohmann::json& entry : entries) {
+    absl::Time at;
+    std::string error;
+    EXPECT_TRUE(
+        absl::ParseTime(absl::RFC3339_full, entry["received_at"].get<std::string>(), &at, &error))
+        << error;
+    times.push_back(at);
+  }
+  std::sort(times.begin(), times.end());
+  return times;
+}
+
 }  // namespace klaxon::e2e

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "grpcpp/security/credentials.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
@@ -144,5 +145,8 @@ class Suite {
 // failing GetAlert is a test failure.
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout);
+
+// When the sandbox received each of the ledger `entries` (their received_at), in order.
+std::vector<absl::Time> ReceivedTimes(const std::vector<nlohmann::json>& entries);
 
 }  // namespace klaxon::e2e

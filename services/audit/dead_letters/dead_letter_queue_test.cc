@@ -30,16 +30,17 @@ using prototime::FromProto;
 
 class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:
-  // Stores a dead letter the way the handler does.
+  // Stores a dead letter of `request` the way the handler does.
+  void DeadLetterOf(const events::v1::AlertRequested& request, absl::Time at = kDeadLetteredAt) {
+    ASSERT_TRUE(handler_
+                    .Handle({.topic = "klaxon.dlq",
+                             .value = testing::Letter(request, at).SerializeAsString()})
+                    .ok());
+  }
   void DeadLetter(const std::string& alert_id, const std::string& caller = "billing",
                   types::v1::Channel channel = types::v1::CHANNEL_SMS,
                   absl::Time at = kDeadLetteredAt) {
-    ASSERT_TRUE(
-        handler_
-            .Handle({.topic = "klaxon.dlq",
-                     .value = testing::Letter(testing::Request(alert_id, caller, channel), at)
-                                  .SerializeAsString()})
-            .ok());
+    DeadLetterOf(testing::Request(alert_id, caller, channel), at);
   }
 
   events::v1::AlertRequested Published(size_t index) {
@@ -110,10 +111,7 @@ TEST_F(DeadLetterQueueTest, AReplayDropsTheReplyCodeLineOfTheOldAlert) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
   request.set_ack_code("4821");
   testing::Transit().Seal(request, kRecipient, kText + sms_acks::AckInstruction("4821"));
-  ASSERT_TRUE(
-      handler_
-          .Handle({.topic = "klaxon.dlq", .value = testing::Letter(request).SerializeAsString()})
-          .ok());
+  DeadLetterOf(request);
   ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
   const events::v1::AlertRequested replay = Published(0);
   EXPECT_EQ(testing::Transit().Open(replay).text, kText);
@@ -135,10 +133,7 @@ TEST_F(DeadLetterQueueTest, AScheduledAlertIsReplayedAtOnceWithItsOwnTimeToLive)
   *request.mutable_send_at() = prototime::ToProto(send_at);
   *request.mutable_not_before() = prototime::ToProto(send_at);
   *request.mutable_deadline() = prototime::ToProto(send_at + kTimeToLive);
-  ASSERT_TRUE(
-      handler_
-          .Handle({.topic = "klaxon.dlq", .value = testing::Letter(request).SerializeAsString()})
-          .ok());
+  DeadLetterOf(request);
   ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
   const events::v1::AlertRequested replay = Published(0);
   EXPECT_EQ(FromProto(replay.deadline()), kNow + kTimeToLive);
