@@ -22,15 +22,17 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev libpistache-dev libhiredis-dev libpqxx-dev libpq-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libphonenumber-dev nlohmann-json3-dev libabsl-dev libcli11-dev
-  libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
+  libgtest-dev libgmock-dev libphonenumber-dev python3-phonenumbers nlohmann-json3-dev libabsl-dev
+  libcli11-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev uuid-dev
   clang libclang-rt-14-dev clang-format
   postgresql redis-server default-jre-headless maven nodejs npm curl jq
   buildah mmdebstrap prometheus kubernetes-client stunnel4
 )
 # buildah and mmdebstrap build the container images (scripts/images.sh); kubectl renders the
 # manifests and promtool (prometheus) checks their alert rules (tests/deploy); stunnel4 carries
-# the encrypted-links e2e test's Redis connections over TLS, as the prod sidecar does (ADR 0011).
+# the encrypted-links e2e test's Redis connections over TLS, as the prod sidecar does (ADR 0011);
+# python3-phonenumbers holds libphonenumber's time-zone map, which the build compiles in
+# (common/phone/time_zone_prefixes.py).
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -365,8 +365,12 @@ absl::Status Dispatcher::HoldUntil(const AlertRequested& request, absl::Time not
     ports_.observer.OnHandedBack(request, held);
     return held;
   }
-  ports_.observer.OnDeferred(request, "schedule");
-  DeliveryOutcome outcome = Outcome(DeliveryOutcome::KIND_SCHEDULED, "scheduled by the caller");
+  const bool quiet = !request.quiet_hours().empty();
+  ports_.observer.OnDeferred(request, quiet ? "quiet_hours" : "schedule");
+  DeliveryOutcome outcome =
+      Outcome(DeliveryOutcome::KIND_SCHEDULED,
+              quiet ? absl::StrCat("the recipient's quiet hours (", request.quiet_hours(), ")")
+                    : "scheduled by the caller");
   *outcome.mutable_retry_at() = ToProto(not_before);
   return PublishOutcome(request, outcome);
 }

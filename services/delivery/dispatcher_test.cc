@@ -468,6 +468,20 @@ TEST_F(DispatcherTest, ScheduledAlertWaitsOnTheTiersUnclaimedUntilItsTime) {
   EXPECT_EQ(claim->state, AttemptClaim::State::kClaimed);
 }
 
+TEST_F(DispatcherTest, AnAlertHeldByQuietHoursWaitsSayingWhose) {
+  AlertRequested request = Alert();
+  *request.mutable_send_at() = ToProto(start_ + absl::Hours(7));
+  *request.mutable_not_before() = request.send_at();
+  request.set_quiet_hours("22:00-07:00 in Europe/Berlin");
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_SCHEDULED);
+  EXPECT_EQ(outcome.reason(), "the recipient's quiet hours (22:00-07:00 in Europe/Berlin)");
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + absl::Hours(7));
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("quiet_hours"));
+}
+
 TEST_F(DispatcherTest, ScheduledAlertIsSentOnceItsTimeHasCome) {
   AlertRequested request = Alert();
   *request.mutable_not_before() = ToProto(start_ + absl::Minutes(20));

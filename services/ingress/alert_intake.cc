@@ -42,6 +42,10 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
   if (request.has_voice()) append(request.voice().SerializeAsString());
   if (request.ack_by_reply()) append("ack_by_reply");
   if (request.has_send_at()) append(request.send_at().SerializeAsString());
+  if (request.priority() != types::v1::PRIORITY_UNSPECIFIED) {
+    append(absl::StrCat("priority:", request.priority()));
+  }
+  if (!request.time_zone().empty()) append(absl::StrCat("time_zone:", request.time_zone()));
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
 
@@ -57,8 +61,9 @@ AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
       alert_ids_(alert_ids),
       clock_(clock) {}
 
-void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request, SendDone done) {
-  absl::StatusOr<Reservation> reserved = Reserve(caller, request);
+void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
+                       const Submission& submission, SendDone done) {
+  absl::StatusOr<Reservation> reserved = Reserve(caller, request, submission);
   if (!reserved.ok()) return Refuse(caller, reserved.status(), std::move(done));
   const absl::Time started = clock_.Now();
   if (reserved->record.published) {
@@ -98,10 +103,20 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
 }
 
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
-                                                              const SendAlertRequest& request) {
+                                                              const SendAlertRequest& request,
+                                                              const Submission& submission) {
   const absl::Time now = clock_.Now();
   absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, now);
   if (!alert.ok()) return alert.status();
+  if (options_.quiet_hours != nullptr && !submission.awaited_by_recipient) {
+    // Held to the end of the recipient's quiet hours as if the caller had scheduled it then.
+    if (std::optional<QuietHold> hold =
+            options_.quiet_hours->Hold(caller, alert->recipient, alert->time_zone, alert->priority,
+                                       alert->send_at.value_or(now))) {
+      alert->send_at = hold->until;
+      alert->quiet_hours = std::move(hold->why);
+    }
+  }
   std::optional<IntakeAdmission::Ticket> in_flight;
   if (options_.admission != nullptr) {
     absl::StatusOr<IntakeAdmission::Ticket> admitted = options_.admission->Admit(request.channel());
@@ -110,7 +125,8 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
   }
 
   const IdempotencyRecord candidate{
-      .alert_id = alert_ids_.Next(),
+      .alert_id =
+          submission.alert_id.empty() ? alert_ids_.Next() : std::string(submission.alert_id),
       .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
       .channel = request.channel()};
   absl::StatusOr<IdempotencyRecord> record =
@@ -165,6 +181,7 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
     *event.mutable_send_at() = prototime::ToProto(*alert.send_at);
     *event.mutable_not_before() = event.send_at();
   }
+  event.set_quiet_hours(alert.quiet_hours);
   *event.mutable_deadline() = prototime::ToProto(sendable_from + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 

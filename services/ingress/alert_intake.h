@@ -25,6 +25,7 @@
 #include "services/ingress/caller_quota.h"
 #include "services/ingress/idempotency_store.h"
 #include "services/ingress/intake_admission.h"
+#include "services/ingress/quiet_hours.h"
 #include "services/ingress/send_alert_validation.h"
 
 namespace klaxon::ingress {
@@ -55,6 +56,9 @@ struct IntakeOptions {
   // Borrowed; binds the reply code of an SMS alert sent with ack_by_reply (docs/adr/0024). None:
   // such an alert is refused with FAILED_PRECONDITION.
   sms_acks::AckCodeAssigner* ack_codes = nullptr;
+  // Borrowed; none: no caller has quiet hours. An alert they hold is published at once, to be
+  // sent when they end (docs/adr/0026).
+  const QuietHours* quiet_hours = nullptr;
 };
 
 // How long after an alert's time to live its recipient's ACK reply still acknowledges it: the
@@ -74,6 +78,17 @@ class IntakeObserver {
 // Receives SendAlert's answer: the alert's id, or why it was refused.
 using SendDone = absl::AnyInvocable<void(absl::StatusOr<alerts::v1::SendAlertResponse>) &&>;
 
+// What a use case says about an alert it submits, beside the request.
+struct Submission {
+  // The id the alert takes if its idempotency key is new (a repeat is answered with the id the
+  // key got first); empty: the intake mints one. A use case that must know the id before the
+  // answer (phone verification files its checks under it) mints its own.
+  std::string_view alert_id;
+  // The recipient asked for this message and is waiting for it (a verification code): their
+  // quiet hours do not hold it.
+  bool awaited_by_recipient = false;
+};
+
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
 // its codes through it, so they are as durable and as limited as any alert).
 class AlertSubmitter {
@@ -81,7 +96,7 @@ class AlertSubmitter {
   virtual ~AlertSubmitter() = default;
   // `done` is called exactly once; `request` must stay valid until then.
   virtual void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-                    SendDone done) = 0;
+                    const Submission& submission, SendDone done) = 0;
 };
 
 class AlertIntake final : public AlertSubmitter {
@@ -96,7 +111,7 @@ class AlertIntake final : public AlertSubmitter {
   // refusal or a repeat of a published request, otherwise from the publisher's delivery thread
   // once Kafka has answered. `request` must stay valid until then.
   void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-            SendDone done) override;
+            const Submission& submission, SendDone done) override;
 
  private:
   // A request let in and reserved under its idempotency key.
@@ -108,7 +123,8 @@ class AlertIntake final : public AlertSubmitter {
   };
 
   absl::StatusOr<Reservation> Reserve(std::string_view caller,
-                                      const alerts::v1::SendAlertRequest& request);
+                                      const alerts::v1::SendAlertRequest& request,
+                                      const Submission& submission);
   // How long the idempotency and owner records of `alert` are kept.
   absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
   // The AlertRequested to publish for a new alert, its recipient and text sealed.

@@ -51,6 +51,8 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   if (batch.has_voice()) *request.mutable_voice() = batch.voice();
   request.set_ack_by_reply(batch.ack_by_reply());
   if (batch.has_send_at()) *request.mutable_send_at() = batch.send_at();
+  request.set_priority(batch.priority());
+  request.set_time_zone(batch.time_zone());
   return request;
 }
 
@@ -129,9 +131,10 @@ void BulkIntake::Send(std::string_view caller, const SendAlertsRequest& request,
       continue;
     }
     SendAlertRequest& alert = collector->Keep(i, RecipientRequest(request, i));
-    alerts_.Send(caller, alert, [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
-      collector->Record(i, sent);
-    });
+    alerts_.Send(caller, alert, {},
+                 [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+                   collector->Record(i, sent);
+                 });
   }
   collector->Submitted();
 }

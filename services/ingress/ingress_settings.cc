@@ -198,6 +198,14 @@ absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
   } else {
     reader.AddError(quotas.status());
   }
+  if (absl::StatusOr<QuietHours> quiet =
+          QuietHours::Parse(reader.Optional("KLAXON_QUIET_HOURS", ""),
+                            reader.Optional("KLAXON_QUIET_HOURS_EXEMPT", "high"));
+      quiet.ok()) {
+    settings.quiet_hours = *std::move(quiet);
+  } else {
+    reader.AddError(quiet.status());
+  }
   settings.verification = ReadVerificationSettings(reader);
   settings.api_keys = auth::ReadApiKeySettings(reader);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;

@@ -20,6 +20,7 @@
 #include "services/ingress/http_api.h"
 #include "services/ingress/inbound_auto_reply.h"
 #include "services/ingress/intake_admission.h"
+#include "services/ingress/quiet_hours.h"
 #include "services/ingress/verification/verifier.h"
 
 namespace klaxon::ingress {
@@ -56,6 +57,7 @@ struct IngressSettings {
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
   std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
+  QuietHours quiet_hours;                             // KLAXON_QUIET_HOURS(_EXEMPT)
   AdmissionOptions admission;
   int64_t intake_threads = 0;  // run the Redis steps of SendAlert and the stops
   WebhookSettings webhook;

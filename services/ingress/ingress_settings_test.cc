@@ -61,11 +61,13 @@ TEST(IngressSettingsTest, EveryWrongVariableIsNamedInOneError) {
   config::Environment environment = Minimal();
   environment["KLAXON_INTAKE_MAX_IN_FLIGHT"] = "0";
   environment["KLAXON_CALLER_QUOTAS"] = "billing=lots";
+  environment["KLAXON_QUIET_HOURS"] = "oncall=22:00-07:00@Mars/Olympus_Mons";
   environment.erase("KLAXON_TWILIO_AUTH_TOKEN");
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("KLAXON_INTAKE_MAX_IN_FLIGHT"));
   EXPECT_THAT(status.message(), HasSubstr("KLAXON_CALLER_QUOTAS"));
+  EXPECT_THAT(status.message(), HasSubstr("KLAXON_QUIET_HOURS: entry \"oncall="));
   EXPECT_THAT(status.message(), HasSubstr("KLAXON_TWILIO_AUTH_TOKEN"));
 }
 

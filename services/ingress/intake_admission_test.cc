@@ -141,7 +141,7 @@ TEST(AlertIntakeAdmissionWhileKafkaAnswersTest, ASendHoldsItsSlotUntilKafkaAnswe
   std::optional<absl::StatusOr<alerts::v1::SendAlertResponse>> first;
   const alerts::v1::SendAlertRequest waiting = Request("k1");  // valid until answered
   harness.intake().Send(
-      "billing", waiting,
+      "billing", waiting, {},
       [&](absl::StatusOr<alerts::v1::SendAlertResponse> answer) { first = std::move(answer); });
   ASSERT_EQ(kafka.held(), 1u);
   EXPECT_FALSE(first.has_value());

@@ -19,7 +19,7 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
   return ServeBlocking(api_keys_, blocking_, context,
                        [this, context, request, response](const std::string& caller,
                                                           grpc::ServerUnaryReactor& reactor) {
-                         intake_.Send(caller, *request,
+                         intake_.Send(caller, *request, {},
                                       [context, &reactor, response](
                                           absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                                         FinishWith(*context, reactor, std::move(sent), *response);

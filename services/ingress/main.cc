@@ -152,7 +152,8 @@ int Run() {
                       .switches = &switches,
                       .fingerprint_key = settings.common.pii_hmac_key,
                       .mark_executor = &intake_threads,
-                      .ack_codes = &ack_codes},
+                      .ack_codes = &ack_codes,
+                      .quiet_hours = &settings.quiet_hours},
                      store, **publisher, transit, telemetry, alert_ids, clock);
   // Phone verification sends its codes through the intake, as alerts. Its notes of which alert
   // carries a code have threads of their own: one short Redis command each, asked for by Kafka's

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
@@ -128,6 +129,26 @@ std::optional<absl::Duration> FromProto(const google::protobuf::Duration& durati
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
+// The recipient's time zone the request names, nullopt when it names none.
+absl::StatusOr<std::optional<absl::TimeZone>> ValidateTimeZone(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  absl::TimeZone zone;
+  // LoadTimeZone also takes abbreviations ("EST") and reads the name as a path under the
+  // zoneinfo directory: callers are asked for Area/Location names of letters, digits and "_+-/",
+  // never "..".
+  const bool area_location = name == "UTC" || name.find('/') != std::string_view::npos;
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' ||
+           c == '/';
+  });
+  if (name.size() > kMaxTimeZoneLength || !area_location || !plain || name[0] == '/' ||
+      name.find("..") != std::string_view::npos || !absl::LoadTimeZone(std::string(name), &zone)) {
+    return absl::InvalidArgumentError(
+        "time_zone: is not an IANA time zone name, like Europe/Berlin or America/New_York");
+  }
+  return zone;
+}
+
 // send_at when it is ahead of `now`, nullopt when unset or past.
 absl::StatusOr<std::optional<absl::Time>> ValidateSendAt(const SendAlertRequest& request,
                                                          absl::Time now) {
@@ -241,8 +262,20 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   if (!send_at.ok()) return send_at.status();
   absl::StatusOr<std::optional<types::v1::VoicePolicy>> voice = ValidateVoicePolicy(request);
   if (!voice.ok()) return voice.status();
-  return ValidatedAlert{
-      .recipient = recipient->e164, .ttl = *ttl, .send_at = *send_at, .voice = *std::move(voice)};
+  if (!types::v1::Priority_IsValid(request.priority())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("priority: ", static_cast<int>(request.priority()),
+                     " is not a priority; use PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH or "
+                     "PRIORITY_CRITICAL"));
+  }
+  absl::StatusOr<std::optional<absl::TimeZone>> time_zone = ValidateTimeZone(request.time_zone());
+  if (!time_zone.ok()) return time_zone.status();
+  return ValidatedAlert{.recipient = recipient->e164,
+                        .ttl = *ttl,
+                        .send_at = *send_at,
+                        .voice = *std::move(voice),
+                        .priority = request.priority(),
+                        .time_zone = *time_zone};
 }
 
 }  // namespace klaxon::ingress

@@ -29,6 +29,7 @@ inline constexpr uint32_t kDefaultVoiceCalls = 3;
 inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
 inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
 inline constexpr size_t kMaxVoiceNameLength = 64;
+inline constexpr size_t kMaxTimeZoneLength = 64;  // the longest IANA name has 32 characters
 
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {
@@ -40,6 +41,11 @@ struct ValidatedAlert {
   // Set for a voice alert (max_calls and call_spacing filled in), nullopt for SMS. A voice
   // policy on an SMS alert is refused rather than ignored: the caller expected escalation.
   std::optional<types::v1::VoicePolicy> voice;
+  types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED;
+  std::optional<absl::TimeZone> time_zone;  // the recipient's, when the request names it
+  // Set by the intake when the recipient's quiet hours moved send_at to their end: which window
+  // ("22:00-07:00 in Europe/Berlin"). Empty otherwise.
+  std::string quiet_hours;
 };
 
 // `now` is when ingress received the request: send_at is judged against it.

@@ -318,5 +318,31 @@ TEST(SendAlertValidationTest, RejectsSendAtOutsideTimestampRange) {
   ExpectInvalid(request, "send_at");
 }
 
+TEST(SendAlertValidationTest, KeepsThePriorityAndTheRecipientsTimeZone) {
+  auto request = ValidRequest();
+  request.set_priority(types::v1::PRIORITY_LOW);
+  request.set_time_zone("America/Argentina/Buenos_Aires");
+  absl::StatusOr<ValidatedAlert> result = ValidateSendAlert(request, kNow);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->priority, types::v1::PRIORITY_LOW);
+  ASSERT_TRUE(result->time_zone.has_value());
+  EXPECT_EQ(result->time_zone->name(), "America/Argentina/Buenos_Aires");
+  EXPECT_FALSE(ValidateSendAlert(ValidRequest(), kNow)->time_zone.has_value());
+}
+
+TEST(SendAlertValidationTest, RejectsAnUnknownPriority) {
+  auto request = ValidRequest();
+  request.set_priority(static_cast<types::v1::Priority>(9));
+  ExpectInvalid(request, "priority");
+}
+
+TEST(SendAlertValidationTest, RejectsATimeZoneThatIsNoIanaName) {
+  for (const char* zone : {"Mars/Olympus_Mons", "EST", "+03:00", "/etc/passwd", "Europe/../UTC"}) {
+    auto request = ValidRequest();
+    request.set_time_zone(zone);
+    ExpectInvalid(request, "time_zone");
+  }
+}
+
 }  // namespace
 }  // namespace klaxon::ingress

@@ -91,8 +91,10 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
     return found.size() > 1 ? found[1].str() : "";
   }
 
-  // Polls the alert's audit trail until it records a check; returns the last trail read.
-  static alerts::v1::AuditTrail WaitForCheckInTrail(const std::string& alert_id) {
+  // Polls the alert's audit trail until it holds an event of `kind` whose reason contains
+  // `reason`; returns the last trail read.
+  static alerts::v1::AuditTrail WaitForTrail(const std::string& alert_id, const std::string& kind,
+                                             const std::string& reason) {
     alerts::v1::GetAuditTrailRequest request;
     request.set_alert_id(alert_id);
     alerts::v1::AuditTrail trail;
@@ -102,16 +104,13 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
           suite_->QueryStub()->GetAuditTrail(Suite::CallContext().get(), request, &trail);
       if (rpc.ok()) {
         for (const alerts::v1::AuditEvent& event : trail.events()) {
-          if (event.kind() == "verification_checked" &&
-              absl::StrContains(event.reason(), "approved")) {
-            return trail;
-          }
+          if (event.kind() == kind && absl::StrContains(event.reason(), reason)) return trail;
         }
       }
       absl::SleepFor(absl::Milliseconds(200));
     }
-    ADD_FAILURE() << "the trail of " << alert_id
-                  << " never recorded the approving check: " << trail.DebugString();
+    ADD_FAILURE() << "the trail of " << alert_id << " never recorded " << kind << " \"" << reason
+                  << "\": " << trail.DebugString();
     return trail;
   }
 
@@ -138,8 +137,29 @@ TEST_F(VerificationE2eKafkaRedisPostgresTest, TheCodeReadFromThePhoneApprovesOnc
   const alerts::v1::Alert alert = WaitForStatus(*suite_->QueryStub(), started.alert_id(),
                                                 types::v1::ALERT_STATUS_DELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
-  const alerts::v1::AuditTrail trail = WaitForCheckInTrail(started.alert_id());
+  const alerts::v1::AuditTrail trail =
+      WaitForTrail(started.alert_id(), "verification_checked", "approved");
   EXPECT_THAT(trail.DebugString(), ::testing::Not(HasSubstr(code)));
+}
+
+TEST_F(VerificationE2eKafkaRedisPostgresTest, ACheckAtOnceAndACancelAreInTheCodesAlertsTrail) {
+  // Checked the moment Start answers, before the code can have reached anyone: the check is
+  // still filed in the trail of the alert carrying the code.
+  const StartVerificationResponse started = StartOk("+14155550187");
+  const std::string never = "000000";
+  EXPECT_EQ(Check(started.verification_id(), never).status(),
+            verify::v1::VERIFICATION_STATUS_PENDING);
+  verify::v1::CancelVerificationRequest cancel;
+  cancel.set_verification_id(started.verification_id());
+  verify::v1::CancelVerificationResponse cancelled;
+  const grpc::Status rpc = suite_->VerificationStub()->CancelVerification(
+      Suite::CallContext().get(), cancel, &cancelled);
+  ASSERT_TRUE(rpc.ok()) << rpc.error_message();
+  EXPECT_FALSE(cancelled.already_ended());
+
+  WaitForTrail(started.alert_id(), "verification_checked", "wrong code, 4 checks left");
+  WaitForTrail(started.alert_id(), "verification_cancelled",
+               absl::StrCat("verification ", started.verification_id(), " cancelled"));
 }
 
 TEST_F(VerificationE2eKafkaRedisPostgresTest, FiveWrongCodesAndThenTheRightOneFails) {

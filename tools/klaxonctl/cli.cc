@@ -47,6 +47,8 @@ struct SendOptions {
   std::vector<std::string> meta;
   std::string ttl;
   std::string send_at;
+  std::string priority;
+  std::string time_zone;
   uint32_t max_calls = 0;
   std::string call_spacing;
   bool sms_fallback = false;
@@ -193,8 +195,8 @@ void SetDuration(absl::Duration duration, google::protobuf::Duration& out) {
   out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
 }
 
-// --ttl, --send-at, --ack-by-reply and the voice policy flags; ingress checks their ranges and
-// names the field.
+// --ttl, --send-at, --priority, --time-zone, --ack-by-reply and the voice policy flags; ingress
+// checks their ranges and names the field.
 absl::Status SetDelivery(const SendOptions& options, absl::Time now,
                          alerts::v1::SendAlertRequest& request) {
   if (!options.ttl.empty()) {
@@ -207,6 +209,16 @@ absl::Status SetDelivery(const SendOptions& options, absl::Time now,
     if (!send_at.ok()) return send_at.status();
     SetTimestamp(*send_at, *request.mutable_send_at());
   }
+  if (!options.priority.empty()) {
+    types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED;
+    if (!types::v1::Priority_Parse("PRIORITY_" + absl::AsciiStrToUpper(options.priority),
+                                   &priority) ||
+        priority == types::v1::PRIORITY_UNSPECIFIED) {
+      return absl::InvalidArgumentError("--priority: use low, normal, high or critical");
+    }
+    request.set_priority(priority);
+  }
+  request.set_time_zone(options.time_zone);
   request.set_ack_by_reply(options.ack_by_reply);
   const bool voice_policy =
       options.max_calls != 0 || !options.call_spacing.empty() || options.sms_fallback;
@@ -765,6 +777,12 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "how long the alert is worth sending, 1s to 10h (default 1h)");
   send->add_option("--send-at", send_options.send_at,
                    "not before this time, at most 7 days ahead: RFC 3339, or ahead such as +10m");
+  send->add_option("--priority", send_options.priority,
+                   "low, normal (default), high or critical: below the exempt priority an alert "
+                   "waits out the recipient's quiet hours");
+  send->add_option("--time-zone", send_options.time_zone,
+                   "the recipient's IANA time zone for quiet hours, e.g. Europe/Berlin (default: "
+                   "from the number)");
   send->add_option("--max-calls", send_options.max_calls,
                    "voice: calls before giving up, 1 to 5 (default 3)");
   send->add_option("--call-spacing", send_options.call_spacing,

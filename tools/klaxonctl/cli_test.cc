@@ -186,6 +186,21 @@ TEST_F(CliTest, SendSchedulesAheadOfNow) {
   EXPECT_EQ(prototime::FromProto(sent_.send_at()), clock_.Now() + absl::Minutes(90));
 }
 
+TEST_F(CliTest, SendCarriesThePriorityAndTheRecipientsTimeZone) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--priority",
+                 "critical", "--time-zone", "Europe/Berlin"}),
+            kExitOk);
+  EXPECT_EQ(sent_.priority(), types::v1::PRIORITY_CRITICAL);
+  EXPECT_EQ(sent_.time_zone(), "Europe/Berlin");
+}
+
+TEST_F(CliTest, AnUnknownPriorityIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+1", "--text", "t", "--priority", "urgent"}),
+            kExitUsage);
+}
+
 TEST_F(CliTest, SendSchedulesAtAnRfc3339Time) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--send-at",

@@ -362,6 +362,14 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     event.log_kind = "verification_checked";
     return event;
   }
+  if (message.has_verification_cancelled()) {
+    // The caller ended the verification; its code's alert has usually been delivered by then.
+    const std::string& verification_id = message.verification_cancelled().verification_id();
+    event.reason = absl::StrCat("verification ", verification_id, " cancelled by its caller");
+    event.event_key = absl::StrCat("verification_cancelled:", event.alert_id, ":", verification_id);
+    event.log_kind = "verification_cancelled";
+    return event;
+  }
   if (!message.has_outcome()) return Invalid(kType, "outcome is missing");
   const DeliveryOutcome& outcome = message.outcome();
   event.twilio_sid = outcome.twilio_sid();

@@ -44,12 +44,14 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
 //   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
 //                       so it ends nothing: the worker's CANCELLED does);
 //   acknowledged -> no attempt; the alert ACKNOWLEDGED with the reason (rank 4, final);
-//   verification_checked -> nothing moves; the trail records the check's result (ADR 0022).
+//   verification_checked -> nothing moves; the trail records the check's result (ADR 0022);
+//   verification_cancelled -> nothing moves; the trail records that the caller ended it.
 // Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
 // KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested"),
 // "acknowledged:<alert_id>:<occurred_at in µs>" (log kind "acknowledged"),
 // "verification_checked:<alert_id>:<verification_id>:<checks_left>:<result>:<occurred_at in µs>"
-// (log kind "verification_checked").
+// (log kind "verification_checked"), "verification_cancelled:<alert_id>:<verification_id>" (log
+// kind "verification_cancelled").
 // kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
 // unknown outcome kind.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);

@@ -345,6 +345,22 @@ TEST(DecodeDeliveryEventTest, AVerificationCheckMovesNothingAndTellsTheTrailItsR
   EXPECT_THAT(DecodeDeliveryEvent(delivery.SerializeAsString())->reason, HasSubstr("approved"));
 }
 
+TEST(DecodeDeliveryEventTest, AVerificationCancelMovesNothingAndTellsTheTrailOnce) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_verification_cancelled()->set_verification_id(
+      "0190a1b2-0000-7000-8000-000000000001");
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_FALSE(event->alert_status.has_value());
+  EXPECT_EQ(event->log_kind, "verification_cancelled");
+  EXPECT_EQ(event->reason,
+            "verification 0190a1b2-0000-7000-8000-000000000001 cancelled by its caller");
+  EXPECT_EQ(event->event_key, absl::StrCat("verification_cancelled:", kAlertId,
+                                           ":0190a1b2-0000-7000-8000-000000000001"));
+}
+
 const log::PhoneRedactor& Redactor() {
   static const log::PhoneRedactor redactor =
       log::PhoneRedactor::Create("event-decoder-test-key").value();

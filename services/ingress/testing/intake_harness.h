@@ -40,9 +40,10 @@ inline absl::StatusOr<alerts::v1::SendAlertResponse> SendAndWait(
     AlertIntake& intake, std::string_view caller, const alerts::v1::SendAlertRequest& request) {
   std::promise<absl::StatusOr<alerts::v1::SendAlertResponse>> answer;
   std::future<absl::StatusOr<alerts::v1::SendAlertResponse>> answered = answer.get_future();
-  intake.Send(caller, request, [&answer](absl::StatusOr<alerts::v1::SendAlertResponse> response) {
-    answer.set_value(std::move(response));
-  });
+  intake.Send(caller, request, {},
+              [&answer](absl::StatusOr<alerts::v1::SendAlertResponse> response) {
+                answer.set_value(std::move(response));
+              });
   return answered.get();
 }
 
@@ -58,6 +59,7 @@ class IntakeHarness {
   AlertIntake& intake() { return intake_; }
   messaging::FakePublisher& publisher() { return publisher_; }
   InMemoryIdempotencyStore& store() { return store_; }
+  timing::FakeClock& clock() { return clock_; }
 
  private:
   static IntakeOptions WithTopics(IntakeOptions options) {

@@ -18,7 +18,7 @@ namespace klaxon::ingress::verification {
 
 class InMemoryVerificationStore final : public VerificationStore {
  public:
-  absl::StatusOr<Verification> StartOrResend(const Verification& fresh, absl::Time now) override {
+  absl::StatusOr<StartedSend> StartOrResend(const Verification& fresh, absl::Time now) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     std::string& pending_id = pending_[{fresh.caller, fresh.recipient_index}];
@@ -26,7 +26,8 @@ class InMemoryVerificationStore final : public VerificationStore {
       Verification& pending = it->second;
       if (pending.state == VerificationState::kPending && pending.expires_at > now) {
         ++pending.sends;
-        return pending;
+        std::string previous = std::exchange(pending.alert_id, fresh.alert_id);
+        return StartedSend{.verification = pending, .previous_alert_id = std::move(previous)};
       }
     }
     Verification kept = fresh;
@@ -34,7 +35,7 @@ class InMemoryVerificationStore final : public VerificationStore {
     kept.state = VerificationState::kPending;
     pending_id = kept.id;
     verifications_[kept.id] = kept;
-    return kept;
+    return StartedSend{.verification = kept};
   }
 
   absl::StatusOr<std::optional<Verification>> Find(std::string_view caller,
@@ -68,13 +69,13 @@ class InMemoryVerificationStore final : public VerificationStore {
     return CountedCheck{.verification = *verification, .counted = counted};
   }
 
-  absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
-                                 std::string_view alert_id) override {
+  absl::StatusOr<bool> ReplaceAlert(std::string_view caller, std::string_view id,
+                                    std::string_view from, std::string_view to) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     Verification* verification = Owned(caller, id);
-    if (verification == nullptr) return false;
-    verification->alert_id = std::string(alert_id);
+    if (verification == nullptr || verification->alert_id != from) return false;
+    verification->alert_id = std::string(to);
     return true;
   }
 

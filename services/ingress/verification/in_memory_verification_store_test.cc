@@ -20,48 +20,55 @@ Verification Fresh(const std::string& id) {
                       .sealed_code = "sealed-" + id,
                       .created_at = kNow,
                       .expires_at = kNow + absl::Minutes(10),
-                      .forget_at = kNow + absl::Hours(1)};
+                      .forget_at = kNow + absl::Hours(1),
+                      .alert_id = "alert-of-" + id};
 }
 
 TEST(InMemoryVerificationStoreTest, StartKeepsTheFreshVerificationAsPending) {
   InMemoryVerificationStore store;
-  absl::StatusOr<Verification> kept = store.StartOrResend(Fresh("v1"), kNow);
+  absl::StatusOr<StartedSend> kept = store.StartOrResend(Fresh("v1"), kNow);
   ASSERT_TRUE(kept.ok()) << kept.status();
   Verification expected = Fresh("v1");
   expected.sends = 1;
-  EXPECT_EQ(*kept, expected);
+  EXPECT_EQ(kept->verification, expected);
+  EXPECT_EQ(kept->previous_alert_id, "");
   EXPECT_EQ(store.Find("pager", "v1").value(), expected);
   EXPECT_EQ(store.FindPending("pager", "4f1c0a").value(), "v1");
 }
 
-TEST(InMemoryVerificationStoreTest, NoteAlertIsKeptOnlyForTheCallersOwnVerification) {
+TEST(InMemoryVerificationStoreTest, ReplaceAlertOnlyReplacesTheAlertItWasGiven) {
   InMemoryVerificationStore store;
   ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());
-  EXPECT_EQ(store.NoteAlert("pager", "v1", "alert-1").value(), true);
-  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-1");
-  EXPECT_EQ(store.NoteAlert("billing", "v1", "alert-2").value(), false);
-  EXPECT_EQ(store.NoteAlert("pager", "unknown", "alert-3").value(), false);
-  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-1");
+  EXPECT_EQ(store.ReplaceAlert("pager", "v1", "alert-of-v1", "alert-2").value(), true);
+  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-2");
+  // A later start named its own alert meanwhile: that one stays.
+  EXPECT_EQ(store.ReplaceAlert("pager", "v1", "alert-of-v1", "").value(), false);
+  EXPECT_EQ(store.ReplaceAlert("billing", "v1", "alert-2", "alert-3").value(), false);
+  EXPECT_EQ(store.ReplaceAlert("pager", "unknown", "", "alert-4").value(), false);
+  EXPECT_EQ(store.Find("pager", "v1").value()->alert_id, "alert-2");
 }
 
 TEST(InMemoryVerificationStoreTest, StartWhilePendingResendsThePendingOne) {
   InMemoryVerificationStore store;
   ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());
-  absl::StatusOr<Verification> resent = store.StartOrResend(Fresh("v2"), kNow + absl::Minutes(1));
+  absl::StatusOr<StartedSend> resent = store.StartOrResend(Fresh("v2"), kNow + absl::Minutes(1));
   ASSERT_TRUE(resent.ok()) << resent.status();
-  EXPECT_EQ(resent->id, "v1");
-  EXPECT_EQ(resent->code_digest, "digest-v1");
-  EXPECT_EQ(resent->sends, 2);
+  EXPECT_EQ(resent->verification.id, "v1");
+  EXPECT_EQ(resent->verification.code_digest, "digest-v1");
+  EXPECT_EQ(resent->verification.sends, 2);
+  // The resend names its own alert, and says which it replaced.
+  EXPECT_EQ(resent->verification.alert_id, "alert-of-v2");
+  EXPECT_EQ(resent->previous_alert_id, "alert-of-v1");
   EXPECT_EQ(store.Find("pager", "v2").value(), std::nullopt);
 }
 
 TEST(InMemoryVerificationStoreTest, StartAfterThePendingOneExpiredKeepsTheFreshOne) {
   InMemoryVerificationStore store;
   ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());
-  absl::StatusOr<Verification> kept = store.StartOrResend(Fresh("v2"), kNow + absl::Minutes(10));
+  absl::StatusOr<StartedSend> kept = store.StartOrResend(Fresh("v2"), kNow + absl::Minutes(10));
   ASSERT_TRUE(kept.ok()) << kept.status();
-  EXPECT_EQ(kept->id, "v2");
-  EXPECT_EQ(kept->sends, 1);
+  EXPECT_EQ(kept->verification.id, "v2");
+  EXPECT_EQ(kept->verification.sends, 1);
   EXPECT_EQ(store.FindPending("pager", "4f1c0a").value(), "v2");
 }
 
@@ -129,7 +136,7 @@ TEST(InMemoryVerificationStoreTest, FinishFreesTheRecipientForAFreshVerification
   ASSERT_TRUE(store.StartOrResend(Fresh("v1"), kNow).ok());
   ASSERT_TRUE(store.Finish("pager", "v1", VerificationState::kApproved).value());
   EXPECT_EQ(store.FindPending("pager", "4f1c0a").value(), std::nullopt);
-  EXPECT_EQ(store.StartOrResend(Fresh("v2"), kNow).value().id, "v2");
+  EXPECT_EQ(store.StartOrResend(Fresh("v2"), kNow).value().verification.id, "v2");
 }
 
 TEST(InMemoryVerificationStoreTest, FinishOfAReplacedVerificationKeepsItsSuccessorPending) {

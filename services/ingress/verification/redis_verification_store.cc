@@ -31,22 +31,24 @@ constexpr char kState[] = "state";
 constexpr char kAlert[] = "alert";
 
 // KEYS[1] the pending key, KEYS[2] the fresh verification's hash. ARGV: now (µs), the hashes' key
-// prefix, the fresh id, forget_at (ms since the epoch), then the fresh hash's fields and values.
-// Returns the pending verification's id followed by its fields and values when it is resent, an
-// empty array when the fresh one is kept.
+// prefix, the fresh id, forget_at (ms since the epoch), this send's alert id, then the fresh
+// hash's fields and values. Returns the pending verification's id and the alert it named before
+// followed by its fields and values when it is resent, an empty array when the fresh one is kept.
 constexpr char kStartOrResendScript[] = R"lua(
 local pending = redis.call('GET', KEYS[1])
 if pending then
   local key = ARGV[2] .. pending
-  local found = redis.call('HMGET', key, 'state', 'expires')
+  local found = redis.call('HMGET', key, 'state', 'expires', 'alert')
   if found[1] == 'pending' and tonumber(found[2]) > tonumber(ARGV[1]) then
     redis.call('HINCRBY', key, 'sends', 1)
+    redis.call('HSET', key, 'alert', ARGV[5])
     local reply = redis.call('HGETALL', key)
+    table.insert(reply, 1, found[3] or '')
     table.insert(reply, 1, pending)
     return reply
   end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('HSET', KEYS[2], unpack(ARGV, 6))
 redis.call('PEXPIREAT', KEYS[2], ARGV[4])
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
@@ -83,11 +85,13 @@ if redis.call('GET', pending) == ARGV[4] then redis.call('DEL', pending) end
 return 1
 )lua";
 
-// KEYS[1] the hash. ARGV: caller, alert id. Returns 1 when noted, 0 when the verification is
-// unknown or another caller's (an unknown one is not created again without its expiry).
-constexpr char kNoteAlertScript[] = R"lua(
-if redis.call('HGET', KEYS[1], 'caller') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'alert', ARGV[2])
+// KEYS[1] the hash. ARGV: caller, the alert to replace, its replacement. Returns 1 when replaced,
+// 0 when the verification names another alert, is unknown or another caller's (an unknown one is
+// not created again without its expiry).
+constexpr char kReplaceAlertScript[] = R"lua(
+local found = redis.call('HMGET', KEYS[1], 'caller', 'alert')
+if found[1] ~= ARGV[1] or (found[2] or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'alert', ARGV[3])
 return 1
 )lua";
 
@@ -133,6 +137,7 @@ std::vector<std::pair<std::string, std::string>> Encode(const Verification& veri
           {kForget, Micros(verification.forget_at)},
           {kChecks, absl::StrCat(verification.checks)},
           {kSends, absl::StrCat(verification.sends)},
+          {kAlert, verification.alert_id},
           {kState, std::string(StateWord(verification.state))}};
 }
 
@@ -206,8 +211,8 @@ std::string RedisVerificationStore::PendingKey(std::string_view caller,
                       std::string(recipient_index));
 }
 
-absl::StatusOr<Verification> RedisVerificationStore::StartOrResend(const Verification& fresh,
-                                                                   absl::Time now) {
+absl::StatusOr<StartedSend> RedisVerificationStore::StartOrResend(const Verification& fresh,
+                                                                  absl::Time now) {
   // Rounded up to the millisecond, so the keys outlive forget_at rather than fall short of it.
   const int64_t forget_ms = (absl::ToUnixMicros(fresh.forget_at) + 999) / 1000;
   Verification kept = fresh;
@@ -221,7 +226,8 @@ absl::StatusOr<Verification> RedisVerificationStore::StartOrResend(const Verific
                                    Micros(now),
                                    VerificationKey(""),
                                    kept.id,
-                                   absl::StrCat(forget_ms)};
+                                   absl::StrCat(forget_ms),
+                                   kept.alert_id};
   for (auto& [field, value] : Encode(kept)) {
     argv.push_back(field);
     argv.push_back(std::move(value));
@@ -230,9 +236,14 @@ absl::StatusOr<Verification> RedisVerificationStore::StartOrResend(const Verific
   if (!reply.ok()) return reply.status();
   constexpr char kWhat[] = "StartOrResend script";
   if (reply->type != redis::Reply::Type::kArray) return Malformed(kWhat);
-  if (reply->elements.empty()) return kept;
-  if (!reply->elements[0]) return Malformed(kWhat);
-  return Decode(*reply->elements[0], reply->elements, 1, kWhat);
+  if (reply->elements.empty()) return StartedSend{.verification = std::move(kept)};
+  if (reply->elements.size() < 2 || !reply->elements[0] || !reply->elements[1]) {
+    return Malformed(kWhat);
+  }
+  absl::StatusOr<Verification> pending = Decode(*reply->elements[0], reply->elements, 2, kWhat);
+  if (!pending.ok()) return pending.status();
+  return StartedSend{.verification = *std::move(pending),
+                     .previous_alert_id = *std::move(reply->elements[1])};
 }
 
 absl::StatusOr<std::optional<Verification>> RedisVerificationStore::Find(std::string_view caller,
@@ -275,13 +286,15 @@ absl::StatusOr<std::optional<CountedCheck>> RedisVerificationStore::CountCheck(
                       .counted = reply->elements[0] == "1"};
 }
 
-absl::StatusOr<bool> RedisVerificationStore::NoteAlert(std::string_view caller, std::string_view id,
-                                                       std::string_view alert_id) {
+absl::StatusOr<bool> RedisVerificationStore::ReplaceAlert(std::string_view caller,
+                                                          std::string_view id,
+                                                          std::string_view from,
+                                                          std::string_view to) {
   absl::StatusOr<redis::Reply> reply =
-      redis_.Command({"EVAL", kNoteAlertScript, "1", VerificationKey(id), std::string(caller),
-                      std::string(alert_id)});
+      redis_.Command({"EVAL", kReplaceAlertScript, "1", VerificationKey(id), std::string(caller),
+                      std::string(from), std::string(to)});
   if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kInteger) return Malformed("NoteAlert script");
+  if (reply->type != redis::Reply::Type::kInteger) return Malformed("ReplaceAlert script");
   return reply->integer == 1;
 }
 

@@ -22,7 +22,7 @@ class RedisVerificationStore final : public VerificationStore {
  public:
   RedisVerificationStore(redis::RedisClient& redis, std::string key_prefix);
 
-  absl::StatusOr<Verification> StartOrResend(const Verification& fresh, absl::Time now) override;
+  absl::StatusOr<StartedSend> StartOrResend(const Verification& fresh, absl::Time now) override;
   absl::StatusOr<std::optional<Verification>> Find(std::string_view caller,
                                                    std::string_view id) override;
   absl::StatusOr<std::optional<std::string>> FindPending(std::string_view caller,
@@ -30,8 +30,8 @@ class RedisVerificationStore final : public VerificationStore {
   absl::StatusOr<std::optional<CountedCheck>> CountCheck(std::string_view caller,
                                                          std::string_view id, int max_checks,
                                                          absl::Time now) override;
-  absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
-                                 std::string_view alert_id) override;
+  absl::StatusOr<bool> ReplaceAlert(std::string_view caller, std::string_view id,
+                                    std::string_view from, std::string_view to) override;
   absl::StatusOr<bool> Finish(std::string_view caller, std::string_view id,
                               VerificationState to) override;
 

@@ -46,7 +46,8 @@ class RedisVerificationStoreTest : public ::testing::Test {
                         .sealed_code = std::string("sealed\0\xff-", 9) + id,
                         .created_at = now_,
                         .expires_at = now_ + absl::Minutes(10),
-                        .forget_at = now_ + absl::Hours(1)};
+                        .forget_at = now_ + absl::Hours(1),
+                        .alert_id = "alert-of-" + id};
   }
 
   // PTTL of a key of this test's prefix.
@@ -63,45 +64,53 @@ class RedisVerificationStoreTest : public ::testing::Test {
 
 TEST_F(RedisVerificationStoreTest, StartKeepsTheFreshVerificationAsPending) {
   std::unique_ptr<RedisVerificationStore> store = Replica();
-  absl::StatusOr<Verification> kept = store->StartOrResend(Fresh("v1"), now_);
+  absl::StatusOr<StartedSend> kept = store->StartOrResend(Fresh("v1"), now_);
   ASSERT_TRUE(kept.ok()) << kept.status();
   Verification expected = Fresh("v1");
   expected.sends = 1;
-  EXPECT_EQ(*kept, expected);
+  EXPECT_EQ(kept->verification, expected);
+  EXPECT_EQ(kept->previous_alert_id, "");
   EXPECT_EQ(store->Find("pager", "v1").value(), expected);
   EXPECT_EQ(store->FindPending("pager", "4f1c0a").value(), "v1");
 }
 
-TEST_F(RedisVerificationStoreTest, NoteAlertIsKeptOnlyForTheCallersOwnVerification) {
+TEST_F(RedisVerificationStoreTest, ReplaceAlertOnlyReplacesTheAlertItWasGiven) {
   std::unique_ptr<RedisVerificationStore> store = Replica();
   ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());
-  EXPECT_EQ(store->NoteAlert("pager", "v1", "alert-1").value(), true);
-  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-1");
-  EXPECT_EQ(store->NoteAlert("billing", "v1", "alert-2").value(), false);
-  EXPECT_EQ(store->NoteAlert("pager", "unknown", "alert-3").value(), false);
-  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-1");
-  // Noting never makes a hash for an unknown verification (it would have no expiry).
+  EXPECT_EQ(store->ReplaceAlert("pager", "v1", "alert-of-v1", "alert-2").value(), true);
+  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-2");
+  // A later start named its own alert meanwhile: that one stays.
+  EXPECT_EQ(store->ReplaceAlert("pager", "v1", "alert-of-v1", "").value(), false);
+  EXPECT_EQ(store->ReplaceAlert("billing", "v1", "alert-2", "alert-3").value(), false);
+  EXPECT_EQ(store->ReplaceAlert("pager", "unknown", "", "alert-4").value(), false);
+  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "alert-2");
+  // Replacing never makes a hash for an unknown verification (it would have no expiry).
   EXPECT_EQ(TimeToLive("verification:unknown"), absl::Milliseconds(-2));
+  // Put back to nothing, as after a refused first send.
+  EXPECT_EQ(store->ReplaceAlert("pager", "v1", "alert-2", "").value(), true);
+  EXPECT_EQ(store->Find("pager", "v1").value()->alert_id, "");
 }
 
 TEST_F(RedisVerificationStoreTest, StartWhilePendingResendsThePendingOne) {
   std::unique_ptr<RedisVerificationStore> store = Replica();
   ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());
-  absl::StatusOr<Verification> resent = store->StartOrResend(Fresh("v2"), now_ + absl::Minutes(1));
+  absl::StatusOr<StartedSend> resent = store->StartOrResend(Fresh("v2"), now_ + absl::Minutes(1));
   ASSERT_TRUE(resent.ok()) << resent.status();
   Verification expected = Fresh("v1");
   expected.sends = 2;
-  EXPECT_EQ(*resent, expected);
+  expected.alert_id = "alert-of-v2";  // the resend names its own alert, and the one it replaced
+  EXPECT_EQ(resent->verification, expected);
+  EXPECT_EQ(resent->previous_alert_id, "alert-of-v1");
   EXPECT_EQ(store->Find("pager", "v2").value(), std::nullopt);
 }
 
 TEST_F(RedisVerificationStoreTest, StartAfterThePendingOneExpiredKeepsTheFreshOne) {
   std::unique_ptr<RedisVerificationStore> store = Replica();
   ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());
-  absl::StatusOr<Verification> kept = store->StartOrResend(Fresh("v2"), now_ + absl::Minutes(10));
+  absl::StatusOr<StartedSend> kept = store->StartOrResend(Fresh("v2"), now_ + absl::Minutes(10));
   ASSERT_TRUE(kept.ok()) << kept.status();
-  EXPECT_EQ(kept->id, "v2");
-  EXPECT_EQ(kept->sends, 1);
+  EXPECT_EQ(kept->verification.id, "v2");
+  EXPECT_EQ(kept->verification.sends, 1);
   EXPECT_EQ(store->FindPending("pager", "4f1c0a").value(), "v2");
 }
 
@@ -187,7 +196,7 @@ TEST_F(RedisVerificationStoreTest, FinishFreesTheRecipientForAFreshVerification)
   ASSERT_TRUE(store->StartOrResend(Fresh("v1"), now_).ok());
   ASSERT_TRUE(store->Finish("pager", "v1", VerificationState::kApproved).value());
   EXPECT_EQ(store->FindPending("pager", "4f1c0a").value(), std::nullopt);
-  EXPECT_EQ(store->StartOrResend(Fresh("v2"), now_).value().id, "v2");
+  EXPECT_EQ(store->StartOrResend(Fresh("v2"), now_).value().verification.id, "v2");
 }
 
 TEST_F(RedisVerificationStoreTest, FinishOfAReplacedVerificationKeepsItsSuccessorPending) {
@@ -212,7 +221,7 @@ TEST_F(RedisVerificationStoreTest, ReplicasSeeEachOthersVerifications) {
   std::unique_ptr<RedisVerificationStore> second = Replica();
   ASSERT_TRUE(first->StartOrResend(Fresh("v1"), now_).ok());
   EXPECT_EQ(second->FindPending("pager", "4f1c0a").value(), "v1");
-  EXPECT_EQ(second->StartOrResend(Fresh("v2"), now_).value().id, "v1");
+  EXPECT_EQ(second->StartOrResend(Fresh("v2"), now_).value().verification.id, "v1");
   EXPECT_EQ(second->CountCheck("pager", "v1", 3, now_).value()->verification.checks, 1);
   EXPECT_TRUE(second->Finish("pager", "v1", VerificationState::kApproved).value());
   const std::optional<Verification> seen = first->Find("pager", "v1").value();

@@ -30,12 +30,20 @@ struct Verification {
   absl::Time forget_at;   // the store drops the verification then
   int checks = 0;         // checks made so far, right or wrong
   int sends = 0;          // how many times its code was sent
-  // The alert that carries its code's latest send, once the intake took it (NoteAlert): audit
-  // files the verification's checks under it. Empty before.
+  // The alert that carries its code's latest send: audit files the verification's checks under
+  // it. Set by the start that sends, before the send, so no check can find it missing.
   std::string alert_id;
   VerificationState state = VerificationState::kPending;
 
   friend bool operator==(const Verification&, const Verification&) = default;
+};
+
+// A start as the store kept it: the verification (fresh, or the pending one it resends) now
+// names the start's alert, and the alert it named before, for putting back should that send be
+// refused.
+struct StartedSend {
+  Verification verification;
+  std::string previous_alert_id;  // empty for a fresh verification
 };
 
 // A check as the store counted it. Only a counted check may approve: the one that finds the
@@ -51,9 +59,9 @@ class VerificationStore {
 
   // Keeps `fresh` as the caller's pending verification for its recipient, unless one is already
   // pending and not expired at `now`: then that one is returned and `fresh` is not kept. Either
-  // way the returned verification's send count includes this start. kUnavailable when the store
-  // is down.
-  virtual absl::StatusOr<Verification> StartOrResend(const Verification& fresh, absl::Time now) = 0;
+  // way the returned verification's send count includes this start and its alert is
+  // `fresh.alert_id`, the alert about to carry this send. kUnavailable when the store is down.
+  virtual absl::StatusOr<StartedSend> StartOrResend(const Verification& fresh, absl::Time now) = 0;
 
   // The caller's verification `id`, or nullopt (unknown, forgotten, or another caller's).
   virtual absl::StatusOr<std::optional<Verification>> Find(std::string_view caller,
@@ -71,10 +79,11 @@ class VerificationStore {
                                                                  int max_checks,
                                                                  absl::Time now) = 0;
 
-  // Notes the alert that carries the latest send of the caller's verification `id`. False when
-  // the verification is unknown (forgotten meanwhile) or another caller's.
-  virtual absl::StatusOr<bool> NoteAlert(std::string_view caller, std::string_view id,
-                                         std::string_view alert_id) = 0;
+  // Makes `to` the alert of the caller's verification `id` if its alert is still `from` (a later
+  // start may have named its own meanwhile). False when it was not replaced: another alert, an
+  // unknown verification (forgotten meanwhile) or another caller's.
+  virtual absl::StatusOr<bool> ReplaceAlert(std::string_view caller, std::string_view id,
+                                            std::string_view from, std::string_view to) = 0;
 
   // Moves a pending verification to `to` (kApproved or kCancelled) and frees its recipient for a
   // new one. False when it was not pending (already approved or cancelled: of two concurrent

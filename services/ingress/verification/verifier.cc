@@ -174,12 +174,22 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   std::string code;
   absl::StatusOr<Verification> fresh = Fresh(id, caller, recipient_index, channel, now, code);
   if (!fresh.ok()) return refuse(fresh.status());
-  absl::StatusOr<Verification> kept = ports_.store.StartOrResend(*fresh, now);
-  if (!kept.ok()) return refuse(kept.status());
+  // The alert that will carry this send is named in the verification before it is sent, so a
+  // check, however soon, is filed in its trail.
+  fresh->alert_id = ports_.ids.Next();
+  absl::StatusOr<StartedSend> started = ports_.store.StartOrResend(*fresh, now);
+  if (!started.ok()) return refuse(started.status());
+  const Verification* kept = &started->verification;
   const bool resent = kept->id != fresh->id;
+  // A refusal from here on puts back the alert the verification named before: this send's
+  // never exists.
+  auto unsent = [&](absl::Status status) {
+    ReplaceAlert(std::string(caller), kept->id, kept->alert_id, started->previous_alert_id);
+    refuse(std::move(status));
+  };
   // Its code would only ever answer MAX_ATTEMPTS: sending it again helps nobody.
   if (resent && kept->checks >= options_.max_checks) {
-    return refuse(absl::FailedPreconditionError(absl::StrCat(
+    return unsent(absl::FailedPreconditionError(absl::StrCat(
         "the recipient's pending verification ", kept->id,
         " has no checks left; a new one can start once it expires at ",
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", kept->expires_at, absl::UTCTimeZone()))));
@@ -187,11 +197,11 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   if (resent) {
     events::v1::SealedFields sealed;
     if (!sealed.ParseFromString(kept->sealed_code)) {
-      return refuse(absl::DataLossError(
+      return unsent(absl::DataLossError(
           absl::StrCat("the sealed code of verification ", kept->id, " does not parse")));
     }
     absl::StatusOr<std::string> opened = ports_.transit.OpenCode(kept->id, sealed);
-    if (!opened.ok()) return refuse(opened.status());
+    if (!opened.ok()) return unsent(opened.status());
     code = *std::move(opened);
   }
 
@@ -200,9 +210,9 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   alert->set_channel(channel);
   alert->set_recipient(recipient->e164);
   absl::StatusOr<std::string> text = CodeMessage(channel, wording, code, options_.webotp_domain);
-  if (!text.ok()) return refuse(text.status());
+  if (!text.ok()) return unsent(text.status());
   if (absl::Status spent = Spend(caller, channel, *text, now); !spent.ok()) {
-    return refuse(std::move(spent));
+    return unsent(std::move(spent));
   }
   alert->set_text(*std::move(text));
   // Each send of the code is its own alert: every Start that resends sends again, a retried
@@ -226,13 +236,20 @@ void Verifier::Start(std::string_view caller, const verify::v1::StartVerificatio
   response.set_resent(resent);
   const alerts::v1::SendAlertRequest& sent = *alert;
   ports_.alerts.Send(
-      caller, sent,
+      caller, sent, {.alert_id = kept->alert_id, .awaited_by_recipient = true},
       [this, caller = std::string(caller), channel, resent, response = std::move(response),
-       alert = std::move(alert),
+       named = kept->alert_id, previous = started->previous_alert_id, alert = std::move(alert),
        done = std::move(done)](absl::StatusOr<alerts::v1::SendAlertResponse> answer) mutable {
-        if (!answer.ok()) return std::move(done)(answer.status());
+        if (!answer.ok()) {
+          ReplaceAlert(std::move(caller), response.verification_id(), named, previous);
+          return std::move(done)(answer.status());
+        }
         ports_.observer.OnStarted(channel, resent);
-        NoteAlert(std::move(caller), response.verification_id(), answer->alert_id());
+        // The intake answers with another id only for a repeat of an idempotency key it had
+        // already taken: that alert is the one carrying the code.
+        if (answer->alert_id() != named) {
+          ReplaceAlert(caller, response.verification_id(), named, answer->alert_id());
+        }
         response.set_alert_id(answer->alert_id());
         std::move(done)(std::move(response));
       });
@@ -257,11 +274,12 @@ absl::StatusOr<std::optional<std::string>> Verifier::Resolve(
   return ports_.store.FindPending(caller, RecipientIndex(recipient->e164));
 }
 
-void Verifier::NoteAlert(std::string caller, std::string id, std::string alert_id) {
-  auto note = [&store = ports_.store, caller = std::move(caller), id = std::move(id),
-               alert_id = std::move(alert_id)] { (void)store.NoteAlert(caller, id, alert_id); };
-  if (options_.note_executor == nullptr) return note();
-  (void)options_.note_executor->Submit(std::move(note));
+void Verifier::ReplaceAlert(std::string caller, std::string id, std::string from, std::string to) {
+  auto replace = [&store = ports_.store, caller = std::move(caller), id = std::move(id),
+                  from = std::move(from),
+                  to = std::move(to)] { (void)store.ReplaceAlert(caller, id, from, to); };
+  if (options_.note_executor == nullptr) return replace();
+  (void)options_.note_executor->Submit(std::move(replace));
 }
 
 absl::StatusOr<CheckVerificationResponse> Verifier::Answer(
@@ -273,28 +291,29 @@ absl::StatusOr<CheckVerificationResponse> Verifier::Answer(
   if (verification != nullptr) {
     response.set_verification_id(verification->id);
     response.set_checks_left(std::max(0, options_.max_checks - verification->checks));
-    Record(response, *verification);
+    events::v1::DeliveryEvent event;
+    events::v1::VerificationChecked& checked = *event.mutable_verification_checked();
+    checked.set_verification_id(verification->id);
+    checked.set_result(status);
+    checked.set_checks_left(response.checks_left());
+    Record(*verification, std::move(event));
   }
   return response;
 }
 
-void Verifier::Record(const CheckVerificationResponse& answer, const Verification& verification) {
+void Verifier::Record(const Verification& verification, events::v1::DeliveryEvent event) {
   if (verification.alert_id.empty()) {
     return ports_.observer.OnCheckUnrecorded(absl::FailedPreconditionError(absl::StrCat(
-        "verification ", verification.id, " has no alert noted to record its checks under")));
+        "verification ", verification.id, " names no alert to record its checks under")));
   }
-  events::v1::DeliveryEvent event;
   events::v1::EventHeader& header = *event.mutable_header();
   header.set_alert_id(verification.alert_id);
   header.set_caller(verification.caller);
   header.set_channel(verification.channel);
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(ports_.clock.Now());
-  events::v1::VerificationChecked& checked = *event.mutable_verification_checked();
-  checked.set_verification_id(verification.id);
-  checked.set_result(answer.status());
-  checked.set_checks_left(answer.checks_left());
-  // The answer does not wait for the record: the check has happened, in Redis, either way.
+  // The answer does not wait for the record: the check or cancel has happened, in Redis, either
+  // way.
   ports_.publisher.PublishAsync({.topic = options_.events_topic,
                                  .key = verification.alert_id,
                                  .value = event.SerializeAsString()},
@@ -360,6 +379,11 @@ absl::StatusOr<verify::v1::CancelVerificationResponse> Verifier::Cancel(
     absl::StatusOr<bool> finished = ports_.store.Finish(caller, id, VerificationState::kCancelled);
     if (!finished.ok()) return finished.status();
     cancelled = *finished;
+  }
+  if (cancelled) {
+    events::v1::DeliveryEvent event;
+    event.mutable_verification_cancelled()->set_verification_id(id);
+    Record(**found, std::move(event));
   }
   response.set_already_ended(!cancelled);
   return response;

@@ -3,9 +3,10 @@
 // digest (and sealed, for a resend) in the VerificationStore and sends it as an alert through
 // SendAlert's intake, so the code's message is as durable, as exactly-once and as limited as any
 // alert. CheckVerification counts every check of a pending verification, right or wrong, and
-// compares in constant time; the right code approves once, and never again. Each check of a
-// verification is recorded in its code's alert's audit trail (a VerificationChecked on
-// klaxon.delivery.events), without the code.
+// compares in constant time; the right code approves once, and never again. Each check, and a
+// cancel, of a verification is recorded in its code's latest alert's audit trail (a
+// VerificationChecked or VerificationCancelled on klaxon.delivery.events), without the code; the
+// verification names that alert before the code is sent.
 //
 // Thread-safe. Start, Check and Cancel wait on the store, so the service runs them on its
 // intake threads; Start's answer comes when Kafka has the code's message.
@@ -25,6 +26,7 @@
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
+#include "klaxon/events/v1/events.pb.h"
 #include "klaxon/verify/v1/verify.pb.h"
 #include "services/ingress/alert_intake.h"
 #include "services/ingress/verification/daily_spend.h"
@@ -59,10 +61,12 @@ struct VerifierOptions {
   std::string digest_key;
   // Where checks are recorded for audit: klaxon.delivery.events with the deployment's prefix.
   std::string events_topic;
-  // Borrowed; none: the alert carrying a code is noted in the store on the thread that reports
-  // the intake's answer (the in-memory fakes answer before Send returns). Noting waits on the
-  // store, which Kafka's delivery thread must not do, so a service hands it to this pool. A note
-  // the pool refuses is skipped: that verification's checks then go unrecorded in audit.
+  // Borrowed; none: when the intake refuses a code's send, or answers with the alert of an
+  // earlier send, the verification's alert is put right in the store on the thread that reports
+  // the answer (the in-memory fakes answer before Send returns). That waits on the store, which
+  // Kafka's delivery thread must not do, so a service hands it to this pool. A correction the
+  // pool refuses is skipped: that verification's checks are then filed under an alert that was
+  // never sent (audit keeps them, with the caller, but no request).
   concurrency::BlockingExecutor* note_executor = nullptr;
 };
 
@@ -78,7 +82,7 @@ class VerificationObserver {
   // `time_to_approve`: from the start to this check, when it approved.
   virtual void OnChecked(verify::v1::VerificationStatus status,
                          std::optional<absl::Duration> time_to_approve) = 0;
-  // A check's record for audit was not published (`why`); the check itself stands.
+  // A check's or cancel's record for audit was not published (`why`); the check itself stands.
   virtual void OnCheckUnrecorded(const absl::Status& why) = 0;
 };
 
@@ -132,11 +136,12 @@ class Verifier {
   absl::StatusOr<verify::v1::CheckVerificationResponse> Answer(
       verify::v1::VerificationStatus status, const Verification* verification,
       std::optional<absl::Duration> time_to_approve = std::nullopt);
-  // Publishes the check's record to the trail of the verification's alert.
-  void Record(const verify::v1::CheckVerificationResponse& answer,
-              const Verification& verification);
-  // Notes `alert_id` as the alert carrying the latest send of verification `id`.
-  void NoteAlert(std::string caller, std::string id, std::string alert_id);
+  // Publishes `event` (its body set: a check or a cancel) to the trail of the verification's
+  // alert.
+  void Record(const Verification& verification, events::v1::DeliveryEvent event);
+  // Makes `to` the alert of verification `id` if it still names `from` (the store's
+  // ReplaceAlert), on the note executor when there is one.
+  void ReplaceAlert(std::string caller, std::string id, std::string from, std::string to);
   // Hex HMAC under the digest key of `text` in its `domain` (what kind of thing it is).
   std::string Digest(std::string_view domain, std::string_view text) const;
   std::string RecipientIndex(std::string_view e164) const;

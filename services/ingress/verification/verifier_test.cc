@@ -10,6 +10,7 @@
 #include "common/crypto/listed_codes.h"
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
+#include "common/ids/uuid.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/timing/fake_clock.h"
 #include "services/ingress/verification/in_memory_spend_counter.h"
@@ -43,20 +44,38 @@ class CountingUuids final : public ids::IdGenerator {
   int issued_ = 0;
 };
 
-// Keeps what SendAlert was asked to send and answers at once with an alert id, or with `refusal`.
+// Keeps what SendAlert was asked to send and answers at once with the alert id it was given (or
+// `answer_with`, as the intake does for a repeat of an idempotency key), or with `refusal`; with
+// `hold`, answers only when the test calls AnswerHeld.
 class RecordingAlerts final : public AlertSubmitter {
  public:
   void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-            SendDone done) override {
+            const Submission& submission, SendDone done) override {
     EXPECT_EQ(caller, kCaller);
+    // The person asked for the code: quiet hours must not hold it.
+    EXPECT_TRUE(submission.awaited_by_recipient);
     sent.push_back(request);
-    if (!refusal.ok()) return std::move(done)(refusal);
-    alerts::v1::SendAlertResponse response;
-    response.set_alert_id("alert-" + std::to_string(sent.size()));
-    std::move(done)(std::move(response));
+    alert_ids.emplace_back(submission.alert_id);
+    if (hold) return held.push_back(std::move(done));
+    Answer(std::move(done));
+  }
+  void AnswerHeld() {
+    for (SendDone& done : std::exchange(held, {})) Answer(std::move(done));
   }
   std::vector<alerts::v1::SendAlertRequest> sent;
+  std::vector<std::string> alert_ids;  // the id the verifier gave each send
   absl::Status refusal;
+  std::string answer_with;
+  bool hold = false;
+
+ private:
+  void Answer(SendDone done) {
+    if (!refusal.ok()) return std::move(done)(refusal);
+    alerts::v1::SendAlertResponse response;
+    response.set_alert_id(answer_with.empty() ? alert_ids.back() : answer_with);
+    std::move(done)(std::move(response));
+  }
+  std::vector<SendDone> held;
 };
 
 class CountingObserver final : public VerificationObserver {
@@ -143,8 +162,10 @@ TEST_F(VerifierTest, TheCodeGoesOutAsAnAlertAndTheRightCodeApprovesOnce) {
   absl::StatusOr<StartVerificationResponse> started = Start();
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_FALSE(started->resent());
-  EXPECT_EQ(started->alert_id(), "alert-1");
   ASSERT_EQ(alerts_.sent.size(), 1u);
+  EXPECT_EQ(started->alert_id(), alerts_.alert_ids[0]);
+  EXPECT_TRUE(ids::IsUuid(started->alert_id()));
+  EXPECT_NE(started->alert_id(), started->verification_id());
   const alerts::v1::SendAlertRequest& sent = alerts_.sent[0];
   EXPECT_EQ(sent.recipient(), kRecipient);
   EXPECT_EQ(sent.text(), "Your verification code is 482913");
@@ -377,6 +398,14 @@ TEST_F(VerifierTest, CancelEndsAPendingVerification) {
   EXPECT_EQ(Check(started->verification_id(), "482913"), verify::v1::VERIFICATION_STATUS_NOT_FOUND);
   EXPECT_EQ(verifier_.Cancel("another-caller", cancel).status().code(),
             absl::StatusCode::kNotFound);
+  // The cancel that ended it is in its code's alert's trail, once.
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 1u);
+  events::v1::DeliveryEvent event;
+  ASSERT_TRUE(event.ParseFromString(published[0].value));
+  EXPECT_EQ(event.header().alert_id(), started->alert_id());
+  EXPECT_EQ(event.header().caller(), kCaller);
+  EXPECT_EQ(event.verification_cancelled().verification_id(), started->verification_id());
 }
 
 TEST_F(VerifierTest, EachCheckIsRecordedInTheTrailOfTheCodesAlertWithoutTheCode) {
@@ -389,11 +418,11 @@ TEST_F(VerifierTest, EachCheckIsRecordedInTheTrailOfTheCodesAlertWithoutTheCode)
   std::vector<verify::v1::VerificationStatus> results;
   for (const messaging::OutboundMessage& message : published) {
     EXPECT_EQ(message.topic, "klaxon.delivery.events");
-    EXPECT_EQ(message.key, "alert-1");
+    EXPECT_EQ(message.key, started->alert_id());
     EXPECT_THAT(message.value, AllOf(Not(HasSubstr("482913")), Not(HasSubstr("4155552671"))));
     events::v1::DeliveryEvent event;
     ASSERT_TRUE(event.ParseFromString(message.value));
-    EXPECT_EQ(event.header().alert_id(), "alert-1");
+    EXPECT_EQ(event.header().alert_id(), started->alert_id());
     EXPECT_EQ(event.header().caller(), kCaller);
     EXPECT_EQ(event.verification_checked().verification_id(), started->verification_id());
     results.push_back(event.verification_checked().result());
@@ -412,18 +441,66 @@ TEST_F(VerifierTest, ACheckWhoseRecordIsRefusedStandsAndIsCounted) {
   EXPECT_EQ(observer_.unrecorded[0].code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(VerifierTest, AVerificationWhoseAlertWasNotNotedHasItsChecksCountedUnrecorded) {
+// The alert a check is filed under, from the last record published.
+std::string RecordedUnder(const messaging::FakePublisher& publisher) {
+  const std::vector<messaging::OutboundMessage> published = publisher.published();
+  if (published.empty()) return "";
+  events::v1::DeliveryEvent event;
+  EXPECT_TRUE(event.ParseFromString(published.back().value));
+  return event.header().alert_id();
+}
+
+TEST_F(VerifierTest, ACheckBeforeTheIntakeAnswersIsRecordedUnderTheAlertAboutToCarryTheCode) {
+  alerts_.hold = true;
+  std::optional<absl::StatusOr<StartVerificationResponse>> answer;
+  StartVerificationRequest request;
+  request.set_recipient(kRecipient);
+  request.set_channel(types::v1::CHANNEL_SMS);
+  verifier_.Start(kCaller, request, [&answer](absl::StatusOr<StartVerificationResponse> got) {
+    answer = std::move(got);
+  });
+  ASSERT_FALSE(answer.has_value());
+  CheckVerificationRequest check;
+  check.set_recipient(kRecipient);
+  check.set_code("000000");
+  ASSERT_EQ(verifier_.Check(kCaller, check)->status(), verify::v1::VERIFICATION_STATUS_PENDING);
+  EXPECT_TRUE(observer_.unrecorded.empty());
+  EXPECT_EQ(RecordedUnder(publisher_), alerts_.alert_ids[0]);
+  alerts_.AnswerHeld();
+  ASSERT_TRUE(answer.has_value() && answer->ok());
+  EXPECT_EQ((*answer)->alert_id(), alerts_.alert_ids[0]);
+}
+
+TEST_F(VerifierTest, ARefusedResendPutsBackTheAlertThatCarriedTheCode) {
+  absl::StatusOr<StartVerificationResponse> first = Start();
+  ASSERT_TRUE(first.ok());
+  alerts_.refusal = absl::UnavailableError("Kafka is down");
+  ASSERT_FALSE(Start().ok());
+  Check(first->verification_id(), "000000");
+  EXPECT_EQ(RecordedUnder(publisher_), first->alert_id());
+}
+
+TEST_F(VerifierTest, ARepeatedSendRecordsChecksUnderTheAlertTheIntakeAnswered) {
+  alerts_.answer_with = "0190a1b2-0000-7000-8000-0000000000ff";
+  absl::StatusOr<StartVerificationResponse> started = Start();
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->alert_id(), alerts_.answer_with);
+  Check(started->verification_id(), "000000");
+  EXPECT_EQ(RecordedUnder(publisher_), alerts_.answer_with);
+}
+
+TEST_F(VerifierTest, ChecksOfAVerificationWhoseCodeWasNeverSentAreCountedUnrecorded) {
   alerts_.refusal = absl::UnavailableError("Kafka is down");
   ASSERT_FALSE(Start().ok());
   alerts_.refusal = absl::OkStatus();
-  // The verification exists (a retry resends its code), but no alert carries it yet.
+  // The verification exists (a retry resends its code), but no alert carries it.
   CheckVerificationRequest request;
   request.set_recipient(kRecipient);
   request.set_code("000000");
   ASSERT_EQ(verifier_.Check(kCaller, request)->status(), verify::v1::VERIFICATION_STATUS_PENDING);
   EXPECT_TRUE(publisher_.published().empty());
   ASSERT_EQ(observer_.unrecorded.size(), 1u);
-  EXPECT_THAT(observer_.unrecorded[0].message(), HasSubstr("no alert noted"));
+  EXPECT_THAT(observer_.unrecorded[0].message(), HasSubstr("names no alert"));
 }
 
 // A daily spend cap that three messages, or one message and one call, reach.

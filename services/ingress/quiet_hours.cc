@@ -1,0 +1,151 @@
+#include "services/ingress/quiet_hours.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/phone/time_zone.h"
+
+namespace klaxon::ingress {
+namespace {
+
+// "HH:MM" or "HH:MM:SS" as a time into the day.
+absl::StatusOr<absl::Duration> ParseTimeOfDay(absl::string_view text) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  const int limits[] = {24, 60, 60};
+  if (parts.size() < 2 || parts.size() > 3) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not HH:MM or HH:MM:SS"));
+  }
+  absl::Duration into_day;
+  const absl::Duration units[] = {absl::Hours(1), absl::Minutes(1), absl::Seconds(1)};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    int value = 0;
+    if (parts[i].size() != 2 || !absl::SimpleAtoi(parts[i], &value) || value < 0 ||
+        value >= limits[i]) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not HH:MM or HH:MM:SS"));
+    }
+    into_day += value * units[i];
+  }
+  return into_day;
+}
+
+std::string FormatTimeOfDay(absl::Duration into_day) {
+  const absl::CivilSecond midnight;
+  const absl::CivilSecond at = midnight + absl::ToInt64Seconds(into_day);
+  return at.second() == 0 ? absl::StrFormat("%02d:%02d", at.hour(), at.minute())
+                          : absl::StrFormat("%02d:%02d:%02d", at.hour(), at.minute(), at.second());
+}
+
+absl::StatusOr<types::v1::Priority> ParseExempt(absl::string_view word) {
+  if (word == "low") return types::v1::PRIORITY_LOW;
+  if (word == "normal") return types::v1::PRIORITY_NORMAL;
+  if (word == "high") return types::v1::PRIORITY_HIGH;
+  if (word == "critical") return types::v1::PRIORITY_CRITICAL;
+  // Above every priority: nothing is exempt.
+  if (word == "none") return static_cast<types::v1::Priority>(types::v1::Priority_MAX + 1);
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", word, "\" is not a priority: use low, normal, high, critical or none"));
+}
+
+absl::StatusOr<QuietWindow> ParseWindow(absl::string_view text) {
+  absl::string_view span = text;
+  std::string zone = "UTC";
+  if (const size_t at = text.find('@'); at != absl::string_view::npos) {
+    span = text.substr(0, at);
+    zone = std::string(text.substr(at + 1));
+  }
+  absl::TimeZone loaded;
+  if (!absl::LoadTimeZone(zone, &loaded)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", zone, "\" is not an IANA time zone this machine knows"));
+  }
+  const std::vector<absl::string_view> ends = absl::StrSplit(span, '-');
+  if (ends.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", span, "\" is not a window like 22:00-07:00"));
+  }
+  absl::StatusOr<absl::Duration> starts = ParseTimeOfDay(ends[0]);
+  if (!starts.ok()) return starts.status();
+  absl::StatusOr<absl::Duration> stops = ParseTimeOfDay(ends[1]);
+  if (!stops.ok()) return stops.status();
+  if (*starts == *stops) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", span, "\" starts and ends at the same time"));
+  }
+  return QuietWindow{.starts = *starts, .ends = *stops, .default_zone = loaded};
+}
+
+}  // namespace
+
+absl::StatusOr<QuietHours> QuietHours::Parse(std::string_view windows_text,
+                                             std::string_view exempt_text) {
+  const absl::string_view windows(windows_text.data(), windows_text.size());
+  const absl::string_view exempt(exempt_text.data(), exempt_text.size());
+  QuietHours parsed;
+  absl::StatusOr<types::v1::Priority> exempt_from = ParseExempt(absl::StripAsciiWhitespace(exempt));
+  if (!exempt_from.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("KLAXON_QUIET_HOURS_EXEMPT: ", exempt_from.status().message()));
+  }
+  parsed.exempt_from_ = *exempt_from;
+  for (absl::string_view entry : absl::StrSplit(windows, ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    const std::vector<absl::string_view> sides = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    auto refuse = [entry](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KLAXON_QUIET_HOURS: entry \"", entry, "\": ", why));
+    };
+    if (sides.size() != 2 || sides[0].empty()) {
+      return refuse("is not caller=HH:MM-HH:MM[@Zone]");
+    }
+    absl::StatusOr<QuietWindow> window = ParseWindow(sides[1]);
+    if (!window.ok()) return refuse(window.status().message());
+    if (!parsed.windows_.emplace(std::string(sides[0]), *std::move(window)).second) {
+      return refuse("names a caller already given quiet hours");
+    }
+  }
+  return parsed;
+}
+
+std::optional<QuietHold> QuietHours::Hold(std::string_view caller, std::string_view recipient,
+                                          const std::optional<absl::TimeZone>& zone,
+                                          types::v1::Priority priority, absl::Time from) const {
+  auto found = windows_.find(caller);
+  if (found == windows_.end()) found = windows_.find("*");
+  if (found == windows_.end()) return std::nullopt;
+  const types::v1::Priority effective =
+      priority == types::v1::PRIORITY_UNSPECIFIED ? types::v1::PRIORITY_NORMAL : priority;
+  if (effective >= exempt_from_) return std::nullopt;
+
+  const QuietWindow& window = found->second;
+  absl::TimeZone local = window.default_zone;
+  if (zone.has_value()) {
+    local = *zone;
+  } else if (const std::optional<std::string_view> mapped = phone::TimeZoneOf(recipient)) {
+    // A zone this machine's tzdata lacks leaves the caller's default.
+    absl::TimeZone mapped_zone;
+    if (absl::LoadTimeZone(std::string(*mapped), &mapped_zone)) local = mapped_zone;
+  }
+  const absl::CivilSecond now = absl::ToCivilSecond(from, local);
+  const absl::CivilDay today(now);
+  const absl::Duration into_day = absl::Seconds(now - absl::CivilSecond(today));
+  std::optional<absl::CivilDay> ends_on;
+  if (window.starts < window.ends) {
+    if (into_day >= window.starts && into_day < window.ends) ends_on = today;
+  } else if (into_day >= window.starts) {
+    ends_on = today + 1;  // in the window's first part, before midnight
+  } else if (into_day < window.ends) {
+    ends_on = today;  // in its second part, after midnight
+  }
+  if (!ends_on.has_value()) return std::nullopt;
+  const absl::CivilSecond end = absl::CivilSecond(*ends_on) + absl::ToInt64Seconds(window.ends);
+  return QuietHold{.until = absl::FromCivil(end, local),
+                   .why = absl::StrCat(FormatTimeOfDay(window.starts), "-",
+                                       FormatTimeOfDay(window.ends), " in ", local.name())};
+}
+
+}  // namespace klaxon::ingress
