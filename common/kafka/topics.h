@@ -26,6 +26,10 @@ inline std::string WorkerGroup(std::string_view service) {
 
 inline constexpr std::string_view kSmsRequests = "klaxon.sms.requests";
 inline constexpr std::string_view kVoiceRequests = "klaxon.voice.requests";
+// Critical alerts' own request topics (request_topics.h says which, docs/adr/0027): each worker
+// drains them with a consumer of its own, so they never wait behind the normal topic's backlog.
+inline constexpr std::string_view kSmsUrgentRequests = "klaxon.sms.requests.urgent";
+inline constexpr std::string_view kVoiceUrgentRequests = "klaxon.voice.requests.urgent";
 inline constexpr std::string_view kTwilioEvents = "klaxon.twilio.events";
 inline constexpr std::string_view kDeliveryEvents = "klaxon.delivery.events";
 inline constexpr std::string_view kDlq = "klaxon.dlq";
@@ -62,9 +66,11 @@ struct TopicSpec {
 
 // Six partitions bound the parallelism of one consumer group per topic; a week of retention
 // covers a long weekend of a stuck consumer. The DLQ keeps a month so an operator can replay it.
-inline constexpr std::array<TopicSpec, 13> kTopics{{
+inline constexpr std::array<TopicSpec, 15> kTopics{{
     {kSmsRequests, 6, absl::Hours(24 * 7)},
     {kVoiceRequests, 6, absl::Hours(24 * 7)},
+    {kSmsUrgentRequests, 6, absl::Hours(24 * 7)},
+    {kVoiceUrgentRequests, 6, absl::Hours(24 * 7)},
     {kTwilioEvents, 6, absl::Hours(24 * 7)},
     {kDeliveryEvents, 6, absl::Hours(24 * 7)},
     {kSmsRetryTiers[0].topic, 6, absl::Hours(24 * 7)},

@@ -1,8 +1,8 @@
 #pragma once
 // SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher,
 // through StepwiseSendGate). It follows the same rules as RedisSendLimiter (SendLimits: strict
-// spacing per sender, recipient windows, deferral past max_wait, the send-time guard) on the
-// caller's clock.
+// spacing per sender and lane, recipient windows, deferral past max_wait, the send-time guard) on
+// the caller's clock.
 
 #include <algorithm>
 #include <map>
@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/kafka/request_topics.h"
 #include "services/delivery/send_limiter.h"
 #include "services/delivery/send_limits.h"
 
@@ -39,14 +40,16 @@ class InMemorySendLimiter final : public SendLimiter {
                              .reason = RecipientReason(window)};
       }
     }
-    const absl::Time slot = std::max(now, next_slot_);
+    // Each lane its own schedule, as RedisLimitKeys::Sender keys it.
+    absl::Time& next_slot = kafka::Urgent(request.priority()) ? next_urgent_slot_ : next_slot_;
+    const absl::Time slot = std::max(now, next_slot);
     if (slot - now > limits_.max_wait) {
       return LimitDecision{.kind = LimitDecision::Kind::kDefer,
                            .retry_at = slot,
                            .limit = PacingLimitLabel(),
                            .reason = PacingReason(limits_.sender_rate)};
     }
-    next_slot_ = slot + limits_.PacingInterval();
+    next_slot = slot + limits_.PacingInterval();
     if (!limits_.recipient_windows.empty()) {
       std::erase_if(sends, [&](const auto& send) { return send.second == member; });
       sends.emplace_back(slot, member);
@@ -78,6 +81,7 @@ class InMemorySendLimiter final : public SendLimiter {
   const SendLimits limits_;
   std::mutex mutex_;
   absl::Time next_slot_ = absl::InfinitePast();
+  absl::Time next_urgent_slot_ = absl::InfinitePast();
   std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;
   std::vector<std::pair<absl::Time, std::string>> sent_;  // the send-time guard's log
 };

@@ -9,10 +9,12 @@
 namespace klaxon::delivery {
 namespace {
 
-events::v1::AlertRequested Request(const std::string& alert_id) {
+events::v1::AlertRequested Request(const std::string& alert_id,
+                                   types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
+  request.set_priority(priority);
   return request;
 }
 
@@ -47,6 +49,26 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
   EXPECT_EQ(second->retry_at, kNow + absl::Seconds(1));
   EXPECT_EQ(second->limit, "sender_pacing");
   EXPECT_EQ(second->reason, "sender pacing 1 per second");
+}
+
+TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 1, .window = absl::Seconds(1)},
+                               .max_wait = absl::Seconds(2),
+                               .jitter_allowance = absl::ZeroDuration()});
+  // Normal sends have reserved the next two seconds.
+  for (const char* id : {"n1", "n2", "n3"})
+    ASSERT_TRUE(limiter.Reserve(Request(id), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> critical =
+      limiter.Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow);
+  ASSERT_TRUE(critical.ok());
+  EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(critical->send_at, kNow);
+  // The pace holds for both lanes together: the send-time guard lets one of them leave now.
+  ASSERT_EQ(limiter.ClearToSend(Request("n1"), kNow, absl::ZeroDuration())->send_at, kNow);
+  const absl::StatusOr<LimitDecision> held =
+      limiter.ClearToSend(Request("c1", types::v1::PRIORITY_CRITICAL), kNow, absl::ZeroDuration());
+  ASSERT_TRUE(held.ok());
+  EXPECT_GT(held->send_at, kNow);
 }
 
 TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {

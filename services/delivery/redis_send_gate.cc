@@ -71,7 +71,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
       "6",
       stopped_alerts::RedisStopKey(key_prefix_, request.header().alert_id()),
       RedisSuppressionKey(key_prefix_, tokens_, recipient),
-      keys.sender(),
+      keys.Sender(request),
       keys.Recipient(recipient),
       keys.sent(),
       lease.key,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/kafka/request_topics.h"
 #include "services/delivery/redis_limit_scripts.h"
 
 namespace klaxon::delivery {
@@ -39,7 +40,12 @@ RedisLimitKeys::RedisLimitKeys(std::string key_prefix, SendLimits limits,
       limits_(std::move(limits)),
       tokens_(tokens),
       sender_(absl::StrCat(prefix_, "limits:sender:", limits_.channel, ":", limits_.sender)),
+      urgent_sender_(absl::StrCat(sender_, ":urgent")),
       sent_(absl::StrCat(prefix_, "limits:sent:", limits_.channel, ":", limits_.sender)) {}
+
+const std::string& RedisLimitKeys::Sender(const events::v1::AlertRequested& request) const {
+  return kafka::Urgent(request.priority()) ? urgent_sender_ : sender_;
+}
 
 std::string RedisLimitKeys::Recipient(std::string_view recipient) const {
   return absl::StrCat(prefix_, "limits:recipient:", limits_.channel, ":", tokens_.Token(recipient));
@@ -112,7 +118,7 @@ absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertR
   std::vector<std::string> argv = {"EVAL",
                                    reserve_script_,
                                    "2",
-                                   keys_.sender(),
+                                   keys_.Sender(request),
                                    keys_.Recipient(recipient),
                                    keys_.Interval(),
                                    keys_.MaxWait(),

@@ -32,7 +32,10 @@ class RedisLimitKeys {
   RedisLimitKeys(std::string key_prefix, SendLimits limits, const log::PhoneRedactor& tokens);
 
   const SendLimits& limits() const { return limits_; }
-  const std::string& sender() const { return sender_; }
+  // The sender's next free slot in `request`'s lane: a critical alert's schedule is its own, so
+  // it never queues behind the slots normal sends reserved (docs/adr/0027). The send-time guard's
+  // log (sent()) is shared, so the sender's pace still holds for both together.
+  const std::string& Sender(const events::v1::AlertRequested& request) const;
   const std::string& sent() const { return sent_; }
   std::string Recipient(std::string_view recipient) const;
 
@@ -54,6 +57,7 @@ class RedisLimitKeys {
   const SendLimits limits_;
   const log::PhoneRedactor& tokens_;
   const std::string sender_;
+  const std::string urgent_sender_;
   const std::string sent_;
 };
 

@@ -12,10 +12,12 @@ namespace {
 constexpr char kAlice[] = "+14155550101";
 constexpr absl::Duration kTolerance = absl::Milliseconds(250);
 
-events::v1::AlertRequested Request(const std::string& alert_id) {
+events::v1::AlertRequested Request(const std::string& alert_id,
+                                   types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED) {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
+  request.set_priority(priority);
   return request;
 }
 
@@ -70,6 +72,27 @@ TEST_F(RedisSendLimiterTest, TwoReplicasShareOnePaceAndDeferPastMaxWait) {
   EXPECT_EQ(deferred.reason, "sender pacing 5 per second");
   EXPECT_NEAR(absl::ToDoubleSeconds(deferred.retry_at - now_), absl::ToDoubleSeconds(interval * 10),
               absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, ACriticalSendIsNotScheduledBehindNormalOnes) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
+                                                   Replica(kFivePerSecond)};
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(
+        Reserve(*replicas[i % 2], absl::StrCat("n", i), absl::StrCat("+1415555", 1000 + i)).kind,
+        LimitDecision::Kind::kSend);
+  }
+  // Normal sends hold the next two seconds of slots; a critical one on the other replica is due
+  // at once, and the next critical one an interval later.
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<LimitDecision> critical = replicas[1]->Reserve(
+        Request(absl::StrCat("c", i), types::v1::PRIORITY_CRITICAL), kAlice, now_);
+    ASSERT_TRUE(critical.ok()) << critical.status();
+    ASSERT_EQ(critical->kind, LimitDecision::Kind::kSend);
+    EXPECT_NEAR(absl::ToDoubleSeconds(critical->send_at - now_),
+                absl::ToDoubleSeconds(kFivePerSecond.PacingInterval() * i),
+                absl::ToDoubleSeconds(kTolerance));
+  }
 }
 
 TEST_F(RedisSendLimiterTest, SendersArePacedApart) {

@@ -108,10 +108,21 @@ int RunWorker(const WorkerSpec& spec) {
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(group),
                                     .max_in_flight = settings.concurrency});
+  const std::string urgent_group = group + "-urgent";
+  auto urgent_consumer =
+      kafka::KafkaConsumer::Create({.brokers = settings.common.kafka_brokers,
+                                    .security = settings.common.kafka_security,
+                                    .group_id = urgent_group,
+                                    .topics = {settings.common.Topic(spec.urgent_request_topic)},
+                                    .client_id = spec.service,
+                                    .log = (*runtime)->KafkaLog(),
+                                    .on_lag = (*runtime)->ConsumerLagGauge(urgent_group),
+                                    .max_in_flight = settings.urgent_concurrency});
   // ReadCommonSettings checked the key, so this only fails on a bug.
   auto redactor = log::PhoneRedactor::Create(settings.common.pii_hmac_key);
-  for (const absl::Status& status : {redis.status(), twilio.status(), publisher.status(),
-                                     consumer.status(), redactor.status()}) {
+  for (const absl::Status& status :
+       {redis.status(), twilio.status(), publisher.status(), consumer.status(),
+        urgent_consumer.status(), redactor.status()}) {
     if (!status.ok()) {
       logger.Error("startup_failed", {{"error", std::string(status.message())}});
       return 1;
@@ -263,10 +274,10 @@ int RunWorker(const WorkerSpec& spec) {
         messaging::ThreadPoolHandlerOptions{.threads = static_cast<size_t>(from.max_in_flight())}));
   };
 
-  // The dispatcher's consumer first, then the extra ones, then one per retry tier; a consumer that
-  // ended on its own cannot recover in-process, so it stops the worker and lets Kubernetes restart
-  // it.
-  std::vector<absl::Status> consumed(1 + extras.size() + tiers.size());
+  // The dispatcher's consumers first (the request topic's, the urgent topic's), then the extra
+  // ones, then one per retry tier; a consumer that ended on its own cannot recover in-process, so
+  // it stops the worker and lets Kubernetes restart it.
+  std::vector<absl::Status> consumed(2 + extras.size() + tiers.size());
   std::vector<std::jthread> consuming;
   consuming.reserve(consumed.size());
   const auto run = [&](kafka::KafkaConsumer& from, messaging::AsyncMessageHandler& handler,
@@ -278,11 +289,12 @@ int RunWorker(const WorkerSpec& spec) {
         });
   };
   run(**consumer, pooled(**consumer, dispatcher), consumed[0]);
+  run(**urgent_consumer, pooled(**urgent_consumer, dispatcher), consumed[1]);
   for (size_t i = 0; i < extras.size(); ++i) {
-    run(*extra_consumers[i], pooled(*extra_consumers[i], *extras[i].handler), consumed[i + 1]);
+    run(*extra_consumers[i], pooled(*extra_consumers[i], *extras[i].handler), consumed[2 + i]);
   }
   for (size_t i = 0; i < tiers.size(); ++i) {
-    run(*tiers[i].consumer, *tiers[i].handler, consumed[1 + extras.size() + i]);
+    run(*tiers[i].consumer, *tiers[i].handler, consumed[2 + extras.size() + i]);
   }
   (*runtime)->SetReady(true);
   logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});

@@ -64,6 +64,9 @@ struct WorkerSpec {
   std::string service;        // "sms-worker"
   std::string channel;        // metric label: "sms"
   std::string request_topic;  // unprefixed, e.g. kafka::kSmsRequests
+  // Unprefixed, e.g. kafka::kSmsUrgentRequests: critical alerts', drained by a consumer and pool
+  // of their own so they never wait behind the request topic's backlog (docs/adr/0027).
+  std::string urgent_request_topic;
   // The channel's delayed retry tiers (kafka::kSmsRetryTiers): each gets a consumer of its own,
   // so a long wait on one tier never holds back a shorter one.
   std::span<const kafka::RetryTier> retry_tiers;

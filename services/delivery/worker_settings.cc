@@ -65,9 +65,12 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
       .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
       // At ~50 ms per Twilio request, 100 messages in flight carry ~2,000 sends per second.
       .concurrency = static_cast<int>(reader.Int("KLAXON_WORKER_CONCURRENCY", 100, 1, 1000))};
+  settings.urgent_concurrency =
+      static_cast<int>(reader.Int("KLAXON_WORKER_URGENT_CONCURRENCY", 16, 1, 1000));
   settings.tier_max_held =
       static_cast<int>(reader.Int("KLAXON_TIER_MAX_HELD", 5'000, 1, 1'000'000));
-  settings.twilio_client = ReadTwilioClient(reader, settings.concurrency);
+  settings.twilio_client =
+      ReadTwilioClient(reader, settings.concurrency + settings.urgent_concurrency);
   settings.twilio = ReadTwilioSettings(reader);
   settings.retry = ReadRetryPolicy(reader);
   settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),

@@ -23,6 +23,8 @@ struct WorkerSettings {
   std::string redis_key_prefix;
   // Messages handled at once, each holding a pool thread for its Twilio round trip.
   int concurrency = 0;
+  // The same for the urgent request topic's critical alerts, on a pool of their own.
+  int urgent_concurrency = 0;
   // Messages each retry tier's consumer holds at once until they are due. A held message costs a
   // timer and its bytes, not a thread, so this is large: a burst of scheduled alerts or deferrals
   // must not fill a tier and hold back the retries and status checks behind it (ADR 0025).

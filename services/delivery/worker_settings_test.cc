@@ -48,10 +48,12 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   absl::StatusOr<WorkerSettings> settings = Load(Minimal(), TestSpec(&seen_from));
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->concurrency, 100);
+  EXPECT_EQ(settings->urgent_concurrency, 16);
   EXPECT_EQ(settings->tier_max_held, 5'000);
   EXPECT_EQ(settings->twilio_client.base_url, "https://api.twilio.com");
   EXPECT_EQ(settings->twilio_client.total_timeout, absl::Seconds(15));
-  EXPECT_EQ(settings->twilio_client.max_idle_connections, 100);
+  // A connection kept for every message either pool may have in flight.
+  EXPECT_EQ(settings->twilio_client.max_idle_connections, 100 + 16);
   EXPECT_EQ(settings->redis_key_prefix, "klaxon:");
   EXPECT_EQ(settings->retry.base, absl::Seconds(1));
   EXPECT_EQ(settings->retry.cap, absl::Minutes(5));
@@ -70,6 +72,7 @@ TEST(WorkerSettingsTest, OperatorValuesAreRead) {
   config::Environment environment = Minimal();
   environment["KLAXON_WORKER_CONCURRENCY"] = "20";
   environment["KLAXON_TIER_MAX_HELD"] = "500";
+  environment["KLAXON_WORKER_URGENT_CONCURRENCY"] = "4";
   environment["KLAXON_TWILIO_BASE_URL"] = "http://127.0.0.1:9800";
   environment["KLAXON_WEBHOOK_PUBLIC_URL"] = "https://hooks.example.com";
   environment["KLAXON_MAX_ATTEMPTS"] = "3";
@@ -78,7 +81,8 @@ TEST(WorkerSettingsTest, OperatorValuesAreRead) {
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->concurrency, 20);
   EXPECT_EQ(settings->tier_max_held, 500);
-  EXPECT_EQ(settings->twilio_client.max_idle_connections, 20);
+  EXPECT_EQ(settings->urgent_concurrency, 4);
+  EXPECT_EQ(settings->twilio_client.max_idle_connections, 20 + 4);
   EXPECT_EQ(settings->twilio_client.base_url, "http://127.0.0.1:9800");
   EXPECT_EQ(settings->twilio.webhook_public_url, "https://hooks.example.com");
   EXPECT_EQ(settings->retry.max_attempts, 3u);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/crypto/hmac.h"
+#include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -185,11 +186,14 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   *event.mutable_deadline() = prototime::ToProto(sendable_from + alert.ttl);
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
-  return messaging::OutboundMessage{.topic = request.channel() == types::v1::CHANNEL_VOICE
-                                                 ? options_.topics.voice
-                                                 : options_.topics.sms,
-                                    .key = std::string(alert_id),
-                                    .value = event.SerializeAsString()};
+  event.set_priority(alert.priority);
+  const bool voice = request.channel() == types::v1::CHANNEL_VOICE;
+  const IntakeTopics& topics = options_.topics;
+  const std::string& topic = kafka::Urgent(alert.priority)
+                                 ? (voice ? topics.voice_urgent : topics.sms_urgent)
+                                 : (voice ? topics.voice : topics.sms);
+  return messaging::OutboundMessage{
+      .topic = topic, .key = std::string(alert_id), .value = event.SerializeAsString()};
 }
 
 absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller, std::string_view alert_id,

@@ -30,9 +30,12 @@
 
 namespace klaxon::ingress {
 
+// Where requests are published, with the deployment's prefix: kafka::RequestTopic's topics.
 struct IntakeTopics {
-  std::string sms;    // e.g. klaxon.sms.requests, with the deployment's prefix
-  std::string voice;  // e.g. klaxon.voice.requests
+  std::string sms;           // klaxon.sms.requests
+  std::string voice;         // klaxon.voice.requests
+  std::string sms_urgent;    // klaxon.sms.requests.urgent, for critical alerts
+  std::string voice_urgent;  // klaxon.voice.requests.urgent
 };
 
 struct IntakeOptions {

@@ -144,17 +144,20 @@ int Run() {
   crypto::CsprngCodeSource codes;
   sms_acks::RedisAckCodes ack_code_store(**redis, settings.redis_key_prefix, phone_tokens);
   sms_acks::AckCodeAssigner ack_codes(ack_code_store, codes);
-  AlertIntake intake({.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
-                                 .voice = settings.common.Topic(kafka::kVoiceRequests)},
-                      // Without quotas SendAlert makes no round trip to Redis for them.
-                      .quota = settings.caller_quotas.empty() ? nullptr : &quota,
-                      .admission = &admission,
-                      .switches = &switches,
-                      .fingerprint_key = settings.common.pii_hmac_key,
-                      .mark_executor = &intake_threads,
-                      .ack_codes = &ack_codes,
-                      .quiet_hours = &settings.quiet_hours},
-                     store, **publisher, transit, telemetry, alert_ids, clock);
+  AlertIntake intake(
+      {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
+                  .voice = settings.common.Topic(kafka::kVoiceRequests),
+                  .sms_urgent = settings.common.Topic(kafka::kSmsUrgentRequests),
+                  .voice_urgent = settings.common.Topic(kafka::kVoiceUrgentRequests)},
+       // Without quotas SendAlert makes no round trip to Redis for them.
+       .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+       .admission = &admission,
+       .switches = &switches,
+       .fingerprint_key = settings.common.pii_hmac_key,
+       .mark_executor = &intake_threads,
+       .ack_codes = &ack_codes,
+       .quiet_hours = &settings.quiet_hours},
+      store, **publisher, transit, telemetry, alert_ids, clock);
   // Phone verification sends its codes through the intake, as alerts. Its notes of which alert
   // carries a code have threads of their own: one short Redis command each, asked for by Kafka's
   // delivery thread, so they never queue behind (or are refused by) busy intake threads; four,

@@ -46,6 +46,7 @@ int main() {
       {.service = "sms-worker",
        .channel = "sms",
        .request_topic = std::string(klaxon::kafka::kSmsRequests),
+       .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
        .retry_tiers = klaxon::kafka::kSmsRetryTiers,
        .configure =
            [](klaxon::config::Reader&, const TwilioSettings& twilio) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/alert_lifetime/alert_lifetime.h"
+#include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
 #include "common/twilio/statuses.h"
@@ -152,8 +153,10 @@ absl::Status EscalationHandler::OnFailedCall(const TwilioEvent& event,
                      absl::FormatTime("%H:%M:%S UTC", call_at, absl::UTCTimeZone())));
   } else if (request.voice().sms_fallback()) {
     const AlertRequested sms = NextAttempt(request, attempt, types::v1::CHANNEL_SMS, now);
+    const std::string& topic = kafka::Urgent(request.priority()) ? options_.sms_urgent_request_topic
+                                                                 : options_.sms_request_topic;
     status = ports_.publisher.Publish(
-        {.topic = options_.sms_request_topic, .key = alert_id, .value = sms.SerializeAsString()},
+        {.topic = topic, .key = alert_id, .value = sms.SerializeAsString()},
         options_.publish_timeout);
     outcome.set_kind(DeliveryOutcome::KIND_FALLBACK_TO_SMS);
     outcome.set_reason(absl::StrCat(failed, "; that was the last of ", MaxCalls(request),

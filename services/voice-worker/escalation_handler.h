@@ -31,8 +31,11 @@ inline constexpr absl::Duration kEscalationGrace = absl::Hours(1);
 absl::Time KeepUntil(const events::v1::AlertRequested& request, absl::Time now);
 
 struct EscalationOptions {
-  std::string outcome_topic;      // prefixed klaxon.delivery.events
-  std::string sms_request_topic;  // prefixed klaxon.sms.requests, for the SMS fallback
+  std::string outcome_topic;  // prefixed klaxon.delivery.events
+  // For the SMS fallback, prefixed: klaxon.sms.requests, and klaxon.sms.requests.urgent for a
+  // critical alert (docs/adr/0027).
+  std::string sms_request_topic;
+  std::string sms_urgent_request_topic;
   absl::Duration publish_timeout = absl::Seconds(10);
 };
 

@@ -27,6 +27,7 @@ constexpr char kAlert[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kRecipient[] = "+14155550100";
 constexpr char kOutcomes[] = "klaxon.delivery.events";
 constexpr char kSmsRequests[] = "klaxon.sms.requests";
+constexpr char kSmsUrgentRequests[] = "klaxon.sms.requests.urgent";
 
 class FakeRetryScheduler final : public delivery::RetryScheduler {
  public:
@@ -54,6 +55,7 @@ class EscalationHandlerTest : public ::testing::Test {
         TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
     request.mutable_voice()->set_max_calls(max_calls);
     request.mutable_voice()->set_sms_fallback(sms_fallback);
+    request.set_priority(priority_);
     if (spacing) {
       *request.mutable_voice()->mutable_call_spacing() =
           TimeUtil::SecondsToDuration(absl::ToInt64Seconds(*spacing));
@@ -104,10 +106,11 @@ class EscalationHandlerTest : public ::testing::Test {
     return outcomes;
   }
 
-  std::vector<AlertRequested> SmsRequests() const {
+  // The SMS fallbacks published to `topic`.
+  std::vector<AlertRequested> SmsRequests(std::string_view topic = kSmsRequests) const {
     std::vector<AlertRequested> requests;
     for (const messaging::OutboundMessage& message : publisher_.published()) {
-      if (message.topic != kSmsRequests) continue;
+      if (message.topic != topic) continue;
       AlertRequested request;
       EXPECT_TRUE(request.ParseFromString(message.value));
       requests.push_back(request);
@@ -122,7 +125,10 @@ class EscalationHandlerTest : public ::testing::Test {
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   FakeRetryScheduler scheduler_;
   messaging::FakePublisher publisher_;
-  EscalationHandler handler_{{.outcome_topic = kOutcomes, .sms_request_topic = kSmsRequests},
+  types::v1::Priority priority_ = types::v1::PRIORITY_UNSPECIFIED;  // of the alert Remember keeps
+  EscalationHandler handler_{{.outcome_topic = kOutcomes,
+                              .sms_request_topic = kSmsRequests,
+                              .sms_urgent_request_topic = kSmsUrgentRequests},
                              {.store = store_,
                               .recipients = recipients_,
                               .stopped = stopped_,
@@ -185,6 +191,16 @@ TEST_F(EscalationHandlerTest, LastCallFallsBackToSmsAsTheNextAttempt) {
   EXPECT_EQ(transit_.Open(sms[0]).text, "disk full");
   EXPECT_TRUE(sms[0].has_deadline());
   EXPECT_EQ(Outcomes().at(0).outcome().kind(), DeliveryOutcome::KIND_FALLBACK_TO_SMS);
+}
+
+TEST_F(EscalationHandlerTest, ACriticalAlertsSmsFallbackTakesTheUrgentTopic) {
+  priority_ = types::v1::PRIORITY_CRITICAL;
+  Remember(1, 1, true);
+  ASSERT_TRUE(handler_.Handle(CallEnded(1, "busy")).ok());
+  EXPECT_TRUE(SmsRequests().empty());
+  const std::vector<AlertRequested> sms = SmsRequests(kSmsUrgentRequests);
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(sms[0].priority(), types::v1::PRIORITY_CRITICAL);
 }
 
 TEST_F(EscalationHandlerTest, LastCallWithoutFallbackIsUnreachedAndEndsTheEscalation) {

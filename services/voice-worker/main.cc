@@ -50,15 +50,17 @@ class Escalation final : public klaxon::messaging::MessageHandler {
   explicit Escalation(const WorkerContext& context)
       : store_(context.redis, context.redis_key_prefix),
         recipients_(context.redis, context.redis_key_prefix, context.redactor),
-        handler_({.outcome_topic = context.common.Topic(klaxon::kafka::kDeliveryEvents),
-                  .sms_request_topic = context.common.Topic(klaxon::kafka::kSmsRequests)},
-                 {.store = store_,
-                  .recipients = recipients_,
-                  .stopped = context.stops,
-                  .scheduler = context.retries,
-                  .publisher = context.publisher,
-                  .clock = context.clock,
-                  .transit = context.transit}) {}
+        handler_(
+            {.outcome_topic = context.common.Topic(klaxon::kafka::kDeliveryEvents),
+             .sms_request_topic = context.common.Topic(klaxon::kafka::kSmsRequests),
+             .sms_urgent_request_topic = context.common.Topic(klaxon::kafka::kSmsUrgentRequests)},
+            {.store = store_,
+             .recipients = recipients_,
+             .stopped = context.stops,
+             .scheduler = context.retries,
+             .publisher = context.publisher,
+             .clock = context.clock,
+             .transit = context.transit}) {}
   absl::Status Handle(const klaxon::messaging::InboundMessage& message) override {
     return handler_.Handle(message);
   }
@@ -77,6 +79,7 @@ int main() {
       {.service = "voice-worker",
        .channel = "voice",
        .request_topic = std::string(klaxon::kafka::kVoiceRequests),
+       .urgent_request_topic = std::string(klaxon::kafka::kVoiceUrgentRequests),
        .retry_tiers = klaxon::kafka::kVoiceRetryTiers,
        .configure =
            [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {

@@ -257,9 +257,8 @@ absl::StatusOr<ReplayResult> DeadLetterQueue::ReplayOwned(absl::string_view call
       return sealed;
     }
     if (claim.claimed || clock_.Now() < FromProto(replay.deadline())) {
-      const std::string& topic = replay.header().channel() == types::v1::CHANNEL_VOICE
-                                     ? options_.topics.voice_requests
-                                     : options_.topics.sms_requests;
+      const std::string& topic =
+          options_.topics.Request(replay.header().channel(), replay.priority());
       if (absl::Status published = publisher_.Publish(
               {.topic = topic, .key = claim.replayed_as, .value = replay.SerializeAsString()},
               options_.publish_timeout);

@@ -76,7 +76,7 @@ absl::Status AuditEventHandler::Retryable(const messaging::InboundMessage& messa
 
 void AuditEventHandler::Handle(const messaging::InboundMessage& message,
                                messaging::HandleDone done) {
-  if (message.topic == topics_.sms_requests || message.topic == topics_.voice_requests) {
+  if (topics_.IsRequest(message.topic)) {
     HandleRequest(message, std::move(done));
     return;
   }

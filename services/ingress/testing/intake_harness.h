@@ -63,7 +63,10 @@ class IntakeHarness {
 
  private:
   static IntakeOptions WithTopics(IntakeOptions options) {
-    options.topics = {.sms = "t.sms", .voice = "t.voice"};
+    options.topics = {.sms = "t.sms",
+                      .voice = "t.voice",
+                      .sms_urgent = "t.sms.urgent",
+                      .voice_urgent = "t.voice.urgent"};
     return options;
   }
 
