@@ -1,7 +1,11 @@
 #include "common/phone/time_zone.h"
 
 #include <algorithm>
+#include <fstream>
 #include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
 
 #include "absl/strings/ascii.h"
 
@@ -24,7 +28,29 @@ constexpr size_t kLongestPrefix = [] {
   return longest;
 }();
 
+// Every zone and link name tzdata.zi lists: "Z <name> ..." and "L <target> <name>" lines.
+std::set<std::string, std::less<>> ReadZoneNames() {
+  std::set<std::string, std::less<>> names;
+  std::ifstream tzdata("/usr/share/zoneinfo/tzdata.zi");
+  for (std::string line; std::getline(tzdata, line);) {
+    std::istringstream words(line);
+    std::string kind, first, second;
+    words >> kind >> first >> second;
+    if (kind == "Z") names.insert(first);
+    if (kind == "L") names.insert(second);
+  }
+  names.insert("UTC");
+  return names;
+}
+
 }  // namespace
+
+std::optional<absl::TimeZone> KnownTimeZone(std::string_view name) {
+  static const std::set<std::string, std::less<>> kKnown = ReadZoneNames();
+  absl::TimeZone zone;
+  if (!kKnown.contains(name) || !absl::LoadTimeZone(std::string(name), &zone)) return std::nullopt;
+  return zone;
+}
 
 std::optional<std::string_view> TimeZoneOf(std::string_view e164) {
   if (e164.size() < 2 || e164[0] != '+') return std::nullopt;

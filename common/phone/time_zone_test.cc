@@ -28,5 +28,20 @@ TEST(TimeZoneOfTest, TextThatIsNotAnE164NumberNamesNone) {
   EXPECT_EQ(TimeZoneOf("+1415 555"), std::nullopt);
 }
 
+TEST(KnownTimeZoneTest, ZonesAndLinksTzdataListsAreKnown) {
+  ASSERT_TRUE(KnownTimeZone("Europe/Berlin").has_value());
+  EXPECT_EQ(KnownTimeZone("Europe/Berlin")->name(), "Europe/Berlin");
+  EXPECT_TRUE(KnownTimeZone("America/Argentina/Buenos_Aires").has_value());
+  EXPECT_TRUE(KnownTimeZone("UTC").has_value());
+  EXPECT_TRUE(KnownTimeZone("Asia/Calcutta").has_value());  // a link to Asia/Kolkata
+}
+
+TEST(KnownTimeZoneTest, AnythingElseIsNot) {
+  for (const char* name : {"Mars/Olympus_Mons", "", "europe/berlin", "../../etc/passwd",
+                           "/usr/share/zoneinfo/UTC", "Europe/../UTC", "+03:00", "Fixed/UTC+03"}) {
+    EXPECT_FALSE(KnownTimeZone(name).has_value()) << name;
+  }
+}
+
 }  // namespace
 }  // namespace klaxon::phone

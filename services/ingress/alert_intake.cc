@@ -120,7 +120,8 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
   }
   std::optional<IntakeAdmission::Ticket> in_flight;
   if (options_.admission != nullptr) {
-    absl::StatusOr<IntakeAdmission::Ticket> admitted = options_.admission->Admit(request.channel());
+    absl::StatusOr<IntakeAdmission::Ticket> admitted =
+        options_.admission->Admit(request.channel(), request.priority());
     if (!admitted.ok()) return admitted.status();
     in_flight.emplace(*std::move(admitted));
   }

@@ -30,7 +30,7 @@
 
 namespace klaxon::ingress {
 
-// Where requests are published, with the deployment's prefix: kafka::RequestTopic's topics.
+// Where requests are published, with the deployment's prefix; kafka::Urgent decides the lane.
 struct IntakeTopics {
   std::string sms;           // klaxon.sms.requests
   std::string voice;         // klaxon.voice.requests

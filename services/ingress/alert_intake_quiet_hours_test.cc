@@ -77,7 +77,7 @@ TEST_F(AlertIntakeQuietHoursTest, ACodeTheRecipientIsWaitingForIsNotHeld) {
 }
 
 TEST_F(AlertIntakeQuietHoursTest, AnUnknownTimeZoneIsRefusedNamingTheField) {
-  for (const char* zone : {"Mars/Olympus_Mons", "EST", "../../etc/passwd", "Europe/../UTC"}) {
+  for (const char* zone : {"Mars/Olympus_Mons", "../../etc/passwd", "Europe/../UTC"}) {
     alerts::v1::SendAlertRequest request = Request("k1");
     request.set_time_zone(zone);
     const absl::Status refused = SendAndWait(harness_.intake(), "oncall", request).status();

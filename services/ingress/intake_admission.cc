@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpcutil/grpcutil.h"
+#include "common/kafka/request_topics.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -46,9 +47,10 @@ IntakeAdmission::IntakeAdmission(AdmissionOptions options, prometheus::Registry&
   for (std::atomic<int64_t>& backlog : backlog_) backlog.store(kUnknownBacklog);
 }
 
-absl::StatusOr<IntakeAdmission::Ticket> IntakeAdmission::Admit(types::v1::Channel channel) {
+absl::StatusOr<IntakeAdmission::Ticket> IntakeAdmission::Admit(types::v1::Channel channel,
+                                                               types::v1::Priority priority) {
   const int64_t backlog = backlog_[Slot(channel)].load(std::memory_order_relaxed);
-  if (options_.max_backlog > 0 && backlog > options_.max_backlog) {
+  if (options_.max_backlog > 0 && backlog > options_.max_backlog && !kafka::Urgent(priority)) {
     refused_backlog_.Increment();
     return grpcutil::WithRetryPushback(
         absl::ResourceExhaustedError(absl::StrCat(

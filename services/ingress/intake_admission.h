@@ -56,8 +56,10 @@ class IntakeAdmission {
   IntakeAdmission(AdmissionOptions options, prometheus::Registry& registry);
 
   // A ticket for one SendAlert on `channel`, or kResourceExhausted naming the bound it would
-  // pass, with a retry hint. Thread-safe.
-  absl::StatusOr<Ticket> Admit(types::v1::Channel channel);
+  // pass, with a retry hint. An urgent alert (kafka::Urgent) is not held to the channel's
+  // backlog, which is the normal topic's: it travels on its own topic, read apart from that
+  // backlog (docs/adr/0027). Thread-safe.
+  absl::StatusOr<Ticket> Admit(types::v1::Channel channel, types::v1::Priority priority);
 
   // The latest backlog of `channel`'s workers; nullopt when it could not be read (then only the
   // in-flight bound applies: a broken probe must not stop paging).

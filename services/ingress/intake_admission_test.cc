@@ -24,6 +24,7 @@ using testing::SendAndWait;
 
 constexpr types::v1::Channel kSms = types::v1::CHANNEL_SMS;
 constexpr types::v1::Channel kVoice = types::v1::CHANNEL_VOICE;
+constexpr types::v1::Priority kNormal = types::v1::PRIORITY_UNSPECIFIED;
 
 // The value of `family`'s series whose first label is `label_value` ("" for a family without
 // labels); -2 when there is none.
@@ -48,12 +49,12 @@ TEST(IntakeAdmissionTest, RefusesPastMaxInFlightWithARetryHintAndAdmitsOnceASlot
   prometheus::Registry registry;
   IntakeAdmission admission({.max_in_flight = 2, .retry_after = absl::Milliseconds(1500)},
                             registry);
-  std::optional<absl::StatusOr<IntakeAdmission::Ticket>> first(admission.Admit(kSms));
-  absl::StatusOr<IntakeAdmission::Ticket> second = admission.Admit(kVoice);
+  std::optional<absl::StatusOr<IntakeAdmission::Ticket>> first(admission.Admit(kSms, kNormal));
+  absl::StatusOr<IntakeAdmission::Ticket> second = admission.Admit(kVoice, kNormal);
   ASSERT_TRUE(first->ok() && second.ok());
   EXPECT_EQ(admission.in_flight(), 2);
 
-  const absl::Status refused = admission.Admit(kSms).status();
+  const absl::Status refused = admission.Admit(kSms, kNormal).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr("ingress is at capacity: 2 SendAlerts in flight "
@@ -65,34 +66,37 @@ TEST(IntakeAdmissionTest, RefusesPastMaxInFlightWithARetryHintAndAdmitsOnceASlot
 
   first.reset();
   EXPECT_EQ(admission.in_flight(), 1);
-  EXPECT_TRUE(admission.Admit(kSms).ok());
+  EXPECT_TRUE(admission.Admit(kSms, kNormal).ok());
 }
 
 TEST(IntakeAdmissionTest, ABacklogPastTheBoundRefusesThatChannelOnly) {
   prometheus::Registry registry;
   IntakeAdmission admission({.max_backlog = 100}, registry);
   admission.ReportBacklog(kSms, 100);
-  EXPECT_TRUE(admission.Admit(kSms).ok()) << "at the bound is still admitted";
+  EXPECT_TRUE(admission.Admit(kSms, kNormal).ok()) << "at the bound is still admitted";
   admission.ReportBacklog(kSms, 101);
-  const absl::Status refused = admission.Admit(kSms).status();
+  const absl::Status refused = admission.Admit(kSms, kNormal).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr("the CHANNEL_SMS workers are 101 requests behind (more than "
                         "KLAXON_INTAKE_MAX_BACKLOG=100)"));
   EXPECT_TRUE(grpcutil::RetryPushback(refused).has_value());
   EXPECT_EQ(Value(registry, "klaxon_intake_refused_total", "backlog"), 1);
-  EXPECT_TRUE(admission.Admit(kVoice).ok());
+  EXPECT_TRUE(admission.Admit(kVoice, kNormal).ok());
+
+  // A critical alert is not behind that backlog: it travels on the urgent topic.
+  EXPECT_TRUE(admission.Admit(kSms, types::v1::PRIORITY_CRITICAL).ok());
 
   // A backlog that cannot be read admits: a broken probe must not stop paging.
   admission.ReportBacklog(kSms, std::nullopt);
-  EXPECT_TRUE(admission.Admit(kSms).ok());
+  EXPECT_TRUE(admission.Admit(kSms, kNormal).ok());
 }
 
 TEST(IntakeAdmissionTest, ZeroMaxBacklogTurnsTheBacklogBoundOff) {
   prometheus::Registry registry;
   IntakeAdmission admission({.max_backlog = 0}, registry);
   admission.ReportBacklog(kSms, 1'000'000);
-  EXPECT_TRUE(admission.Admit(kSms).ok());
+  EXPECT_TRUE(admission.Admit(kSms, kNormal).ok());
 }
 
 class AlertIntakeAdmissionTest : public ::testing::Test {
@@ -123,7 +127,7 @@ TEST_F(AlertIntakeAdmissionTest, EachSendHoldsItsSlotOnlyWhileItRuns) {
 }
 
 TEST_F(AlertIntakeAdmissionTest, InvalidRequestIsStillNamedAsInvalidWhenOverloaded) {
-  absl::StatusOr<IntakeAdmission::Ticket> taken = admission_.Admit(kSms);  // the only slot
+  absl::StatusOr<IntakeAdmission::Ticket> taken = admission_.Admit(kSms, kNormal);  // the only slot
   ASSERT_TRUE(taken.ok());
   alerts::v1::SendAlertRequest bad = Request("k1");
   bad.set_recipient("not a number");
@@ -195,8 +199,8 @@ TEST_F(BacklogMonitorTest, ReportsEachChannelsBacklogToAdmissionAndTheGauge) {
   sms_.answers = {50};
   voice_.answers = {3};
   monitor_.Refresh();
-  EXPECT_EQ(admission_.Admit(kSms).status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(admission_.Admit(kVoice).ok());
+  EXPECT_EQ(admission_.Admit(kSms, kNormal).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(admission_.Admit(kVoice, kNormal).ok());
   EXPECT_EQ(Gauge("sms"), 50);
   EXPECT_EQ(Gauge("voice"), 3);
 }
@@ -207,7 +211,7 @@ TEST_F(BacklogMonitorTest, AnUnreadableBacklogAdmitsAndIsLoggedOncePerOutage) {
   voice_.answers = {0};
   monitor_.Refresh();
   monitor_.Refresh();
-  EXPECT_TRUE(admission_.Admit(kSms).ok());
+  EXPECT_TRUE(admission_.Admit(kSms, kNormal).ok());
   EXPECT_EQ(Gauge("sms"), -1);
   monitor_.Refresh();
   monitor_.Refresh();

@@ -143,7 +143,13 @@ std::optional<QuietHold> QuietHours::Hold(std::string_view caller, std::string_v
   }
   if (!ends_on.has_value()) return std::nullopt;
   const absl::CivilSecond end = absl::CivilSecond(*ends_on) + absl::ToInt64Seconds(window.ends);
-  return QuietHold{.until = absl::FromCivil(end, local),
+  // A clock change may skip the end (then it is the moment of the change) or repeat it (then the
+  // first of its two moments after `from`; the earlier may lie before it).
+  const absl::TimeZone::TimeInfo at = local.At(end);
+  absl::Time until = at.kind == absl::TimeZone::TimeInfo::SKIPPED ? at.trans : at.pre;
+  if (until <= from) until = at.post;
+  if (until <= from) return std::nullopt;
+  return QuietHold{.until = until,
                    .why = absl::StrCat(FormatTimeOfDay(window.starts), "-",
                                        FormatTimeOfDay(window.ends), " in ", local.name())};
 }

@@ -103,6 +103,34 @@ TEST(QuietHoursTest, TheEndIsLocalTimeAcrossADaylightSavingChange) {
   EXPECT_EQ(hold->until - evening, absl::Hours(9));
 }
 
+TEST(QuietHoursTest, AnEndInTheRepeatedHourIsTheFirstOfItsMomentsAfterTheAlert) {
+  // 25 Oct 2026, Berlin: 03:00 summer time becomes 02:00 winter time; 02:00-03:00 happens twice.
+  const QuietHours quiet = Parsed("oncall=00:00-02:30");
+  const absl::Time second_0215 = absl::FromCivil(absl::CivilMinute(2026, 10, 25, 1, 15),
+                                                 absl::UTCTimeZone());  // 02:15 winter time
+  const std::optional<QuietHold> hold =
+      quiet.Hold("oncall", kBerlinNumber, std::nullopt, PRIORITY_UNSPECIFIED, second_0215);
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(hold->until, second_0215 + absl::Minutes(15));  // 02:30 winter time
+  // Earlier that night, 02:30 summer time comes first.
+  const absl::Time first_0100 =
+      absl::FromCivil(absl::CivilMinute(2026, 10, 24, 23, 0), absl::UTCTimeZone());
+  EXPECT_EQ(
+      quiet.Hold("oncall", kBerlinNumber, std::nullopt, PRIORITY_UNSPECIFIED, first_0100)->until,
+      first_0100 + absl::Minutes(90));
+}
+
+TEST(QuietHoursTest, AnEndInTheSkippedHourIsTheMomentOfTheChange) {
+  // 29 Mar 2026, Berlin: 02:00 winter time becomes 03:00 summer time; 02:30 never happens.
+  const QuietHours quiet = Parsed("oncall=00:00-02:30");
+  const std::optional<QuietHold> hold =
+      quiet.Hold("oncall", kBerlinNumber, std::nullopt, PRIORITY_UNSPECIFIED,
+                 At("Europe/Berlin", 2026, 3, 29, 1, 0));
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(hold->until,
+            absl::FromCivil(absl::CivilMinute(2026, 3, 29, 1, 0), absl::UTCTimeZone()));
+}
+
 TEST(QuietHoursTest, ExemptPrioritiesAndCallersWithoutQuietHoursAreNeverHeld) {
   const absl::Time night = At("Europe/Berlin", 2026, 11, 25, 23, 30);
   const QuietHours quiet = Parsed("oncall=22:00-07:00");

@@ -4,9 +4,9 @@
 #include <cctype>
 #include <optional>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/phone/phone.h"
+#include "common/phone/time_zone.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
 #include "google/protobuf/util/time_util.h"
@@ -132,17 +132,9 @@ std::optional<absl::Duration> FromProto(const google::protobuf::Duration& durati
 // The recipient's time zone the request names, nullopt when it names none.
 absl::StatusOr<std::optional<absl::TimeZone>> ValidateTimeZone(std::string_view name) {
   if (name.empty()) return std::nullopt;
-  absl::TimeZone zone;
-  // LoadTimeZone also takes abbreviations ("EST") and reads the name as a path under the
-  // zoneinfo directory: callers are asked for Area/Location names of letters, digits and "_+-/",
-  // never "..".
-  const bool area_location = name == "UTC" || name.find('/') != std::string_view::npos;
-  const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' ||
-           c == '/';
-  });
-  if (name.size() > kMaxTimeZoneLength || !area_location || !plain || name[0] == '/' ||
-      name.find("..") != std::string_view::npos || !absl::LoadTimeZone(std::string(name), &zone)) {
+  std::optional<absl::TimeZone> zone =
+      name.size() > kMaxTimeZoneLength ? std::nullopt : phone::KnownTimeZone(name);
+  if (!zone.has_value()) {
     return absl::InvalidArgumentError(
         "time_zone: is not an IANA time zone name, like Europe/Berlin or America/New_York");
   }

@@ -779,7 +779,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "not before this time, at most 7 days ahead: RFC 3339, or ahead such as +10m");
   send->add_option("--priority", send_options.priority,
                    "low, normal (default), high or critical: below the exempt priority an alert "
-                   "waits out the recipient's quiet hours");
+                   "waits out the recipient's quiet hours; critical jumps the queue");
   send->add_option("--time-zone", send_options.time_zone,
                    "the recipient's IANA time zone for quiet hours, e.g. Europe/Berlin (default: "
                    "from the number)");
