@@ -26,7 +26,7 @@ class InMemorySendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     const std::string member = LogMember(request);
     std::vector<std::pair<absl::Time, std::string>>& sends = sends_[std::string(recipient)];
-    for (const limits::Rate& window : limits_.recipient_windows) {
+    for (const limits::Rate& window : limits_.RecipientWindows(request)) {
       std::vector<absl::Time> in_window;
       for (const auto& [at, sent] : sends) {
         if (at > now - window.window && sent != member) in_window.push_back(at);
@@ -50,7 +50,7 @@ class InMemorySendLimiter final : public SendLimiter {
                            .reason = PacingReason(limits_.sender_rate)};
     }
     next_slot = slot + limits_.PacingInterval();
-    if (!limits_.recipient_windows.empty()) {
+    if (!limits_.RecipientWindows(request).empty()) {
       std::erase_if(sends, [&](const auto& send) { return send.second == member; });
       sends.emplace_back(slot, member);
     }

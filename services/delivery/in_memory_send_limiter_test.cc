@@ -71,6 +71,17 @@ TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
   EXPECT_GT(held->send_at, kNow);
 }
 
+TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
+  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
+                               .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
+  ASSERT_EQ(limiter.Reserve(Request("n1"), kAlice, kNow)->kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(limiter.Reserve(Request("n2"), kAlice, kNow)->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(limiter.Reserve(Request("h1", types::v1::PRIORITY_HIGH), kAlice, kNow)->kind,
+            LimitDecision::Kind::kDefer);
+  EXPECT_EQ(limiter.Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow)->kind,
+            LimitDecision::Kind::kSend);
+}
+
 TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {
   InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
                                .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});

@@ -23,6 +23,13 @@ LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel, std
       reader.AddError("KLAXON_RECIPIENT_LIMITS", std::string(windows.status().message()));
     }
   }
+  if (absl::StatusOr<limits::PriorityExemption> exempt = limits::PriorityExemption::Parse(
+          reader.Optional("KLAXON_RECIPIENT_LIMITS_EXEMPT", "critical"));
+      exempt.ok()) {
+    settings.send.recipient_exempt = *exempt;
+  } else {
+    reader.AddError("KLAXON_RECIPIENT_LIMITS_EXEMPT", std::string(exempt.status().message()));
+  }
   settings.send.max_wait = reader.Duration("KLAXON_PACING_MAX_WAIT", absl::Seconds(2),
                                            absl::ZeroDuration(), absl::Seconds(30));
   settings.max_in_flight = reader.Int("KLAXON_TWILIO_MAX_IN_FLIGHT", 100, 1, 100'000);

@@ -18,12 +18,15 @@ TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
                                        {.count = 11, .window = absl::Hours(1)}}));
   EXPECT_EQ(settings.send.max_wait, absl::Seconds(2));
   EXPECT_EQ(settings.max_in_flight, 100);
+  EXPECT_TRUE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_CRITICAL));
+  EXPECT_FALSE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_HIGH));
 }
 
 TEST(LimitSettingsTest, ReadsEachVariable) {
   config::Reader reader(config::Environment{{"KLAXON_SENDER_RATE", "5/1s"},
                                             {"KLAXON_RECIPIENT_LIMITS", "none"},
                                             {"KLAXON_PACING_MAX_WAIT", "1s"},
+                                            {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "none"},
                                             {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"}});
   const LimitSettings settings = ReadLimitSettings(reader, "sms", "+14155552671");
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
@@ -31,12 +34,20 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
   EXPECT_TRUE(settings.send.recipient_windows.empty());
   EXPECT_EQ(settings.send.max_wait, absl::Seconds(1));
   EXPECT_EQ(settings.max_in_flight, 7);
+  EXPECT_FALSE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_CRITICAL));
 }
 
 TEST(LimitSettingsTest, BadRateNamesItsVariable) {
   config::Reader reader(config::Environment{{"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
   (void)ReadLimitSettings(reader, "sms", "+14155552671");
   EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_RECIPIENT_LIMITS"));
+}
+
+TEST(LimitSettingsTest, BadExemptionNamesItsVariable) {
+  config::Reader reader(config::Environment{{"KLAXON_RECIPIENT_LIMITS_EXEMPT", "urgent"}});
+  (void)ReadLimitSettings(reader, "sms", "+14155552671");
+  EXPECT_THAT(std::string(reader.Finish().message()),
+              HasSubstr("KLAXON_RECIPIENT_LIMITS_EXEMPT: \"urgent\" is not a priority"));
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
       lease.limit,
       lease.lease_ms,
       lease.slot};
-  keys.AppendWindows(argv);
+  keys.AppendWindows(request, argv);
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 3 ||

@@ -59,9 +59,11 @@ std::string RedisLimitKeys::Interval() const {
 
 std::string RedisLimitKeys::MaxWait() const { return Micros(limits_.max_wait); }
 
-void RedisLimitKeys::AppendWindows(std::vector<std::string>& argv) const {
-  argv.push_back(absl::StrCat(limits_.recipient_windows.size()));
-  for (const limits::Rate& window : limits_.recipient_windows) {
+void RedisLimitKeys::AppendWindows(const events::v1::AlertRequested& request,
+                                   std::vector<std::string>& argv) const {
+  const std::vector<limits::Rate>& windows = limits_.RecipientWindows(request);
+  argv.push_back(absl::StrCat(windows.size()));
+  for (const limits::Rate& window : windows) {
     argv.push_back(absl::StrCat(window.count));
     argv.push_back(Micros(window.window));
   }
@@ -123,7 +125,7 @@ absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertR
                                    keys_.Interval(),
                                    keys_.MaxWait(),
                                    LogMember(request)};
-  keys_.AppendWindows(argv);
+  keys_.AppendWindows(request, argv);
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
   return keys_.Reservation(*reply, now);

@@ -43,7 +43,8 @@ class RedisLimitKeys {
   // window count and each window's limit and length.
   std::string Interval() const;
   std::string MaxWait() const;
-  void AppendWindows(std::vector<std::string>& argv) const;
+  void AppendWindows(const events::v1::AlertRequested& request,
+                     std::vector<std::string>& argv) const;
   // The guard_hold() arguments: the most sends in the span, the span.
   std::string GuardLimit() const;
   std::string GuardSpan() const;

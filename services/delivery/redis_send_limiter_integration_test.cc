@@ -101,6 +101,18 @@ TEST_F(RedisSendLimiterTest, ACriticalSendIsNotScheduledBehindNormalOnes) {
   EXPECT_LE(critical_at[1] - critical_at[0], kFivePerSecond.PacingInterval());
 }
 
+TEST_F(RedisSendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
+  SendLimits limits = kFivePerSecond;
+  limits.recipient_windows = {{.count = 1, .window = absl::Hours(1)}};
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(limits);
+  ASSERT_EQ(Reserve(*limiter, "n1").kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(Reserve(*limiter, "n2").kind, LimitDecision::Kind::kDefer);
+  absl::StatusOr<LimitDecision> critical =
+      limiter->Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, now_);
+  ASSERT_TRUE(critical.ok()) << critical.status();
+  EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
+}
+
 TEST_F(RedisSendLimiterTest, SendersArePacedApart) {
   std::unique_ptr<RedisSendLimiter> first = Replica(kFivePerSecond);
   SendLimits other = kFivePerSecond;

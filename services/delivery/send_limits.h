@@ -26,6 +26,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/limits/priority_exemption.h"
 #include "common/limits/rate.h"
 #include "services/delivery/send_limiter.h"
 
@@ -36,6 +37,10 @@ struct SendLimits {
   std::string sender;   // the From number or Messaging Service SID being paced (not personal data)
   limits::Rate sender_rate{.count = 1, .window = absl::Seconds(1)};
   std::vector<limits::Rate> recipient_windows;  // sorted by window (limits::ParseRateList)
+  // Priorities the recipient windows do not hold back (KLAXON_RECIPIENT_LIMITS_EXEMPT): a
+  // critical page reaches its recipient however many alerts they had this hour.
+  limits::PriorityExemption recipient_exempt =
+      limits::PriorityExemption::From(types::v1::PRIORITY_CRITICAL);
   // Longer waits for a slot, or for the send-time guard, are deferred instead.
   absl::Duration max_wait = absl::Seconds(2);
   absl::Duration jitter_allowance = absl::Milliseconds(40);
@@ -43,6 +48,13 @@ struct SendLimits {
 
   // The span in which the send-time guard lets at most sender_rate.count sends leave.
   absl::Duration GuardSpan() const { return sender_rate.window + guard_margin; }
+
+  // The recipient windows `request` must fit: none for an exempt priority.
+  const std::vector<limits::Rate>& RecipientWindows(
+      const events::v1::AlertRequested& request) const {
+    static const std::vector<limits::Rate> kNone;
+    return recipient_exempt.Exempts(request.priority()) ? kNone : recipient_windows;
+  }
 
   absl::Duration PacingInterval() const {
     return sender_rate.Interval() * (1.0 + absl::ToDoubleSeconds(jitter_allowance));

@@ -40,17 +40,6 @@ std::string FormatTimeOfDay(absl::Duration into_day) {
                           : absl::StrFormat("%02d:%02d:%02d", at.hour(), at.minute(), at.second());
 }
 
-absl::StatusOr<types::v1::Priority> ParseExempt(absl::string_view word) {
-  if (word == "low") return types::v1::PRIORITY_LOW;
-  if (word == "normal") return types::v1::PRIORITY_NORMAL;
-  if (word == "high") return types::v1::PRIORITY_HIGH;
-  if (word == "critical") return types::v1::PRIORITY_CRITICAL;
-  // Above every priority: nothing is exempt.
-  if (word == "none") return static_cast<types::v1::Priority>(types::v1::Priority_MAX + 1);
-  return absl::InvalidArgumentError(
-      absl::StrCat("\"", word, "\" is not a priority: use low, normal, high, critical or none"));
-}
-
 absl::StatusOr<QuietWindow> ParseWindow(absl::string_view text) {
   absl::string_view span = text;
   std::string zone = "UTC";
@@ -86,12 +75,14 @@ absl::StatusOr<QuietHours> QuietHours::Parse(std::string_view windows_text,
   const absl::string_view windows(windows_text.data(), windows_text.size());
   const absl::string_view exempt(exempt_text.data(), exempt_text.size());
   QuietHours parsed;
-  absl::StatusOr<types::v1::Priority> exempt_from = ParseExempt(absl::StripAsciiWhitespace(exempt));
+  const absl::string_view exempt_word = absl::StripAsciiWhitespace(exempt);
+  absl::StatusOr<limits::PriorityExemption> exempt_from =
+      limits::PriorityExemption::Parse(std::string_view(exempt_word.data(), exempt_word.size()));
   if (!exempt_from.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("KLAXON_QUIET_HOURS_EXEMPT: ", exempt_from.status().message()));
   }
-  parsed.exempt_from_ = *exempt_from;
+  parsed.exempt_ = *exempt_from;
   for (absl::string_view entry : absl::StrSplit(windows, ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     const std::vector<absl::string_view> sides = absl::StrSplit(entry, absl::MaxSplits('=', 1));
@@ -117,9 +108,7 @@ std::optional<QuietHold> QuietHours::Hold(std::string_view caller, std::string_v
   auto found = windows_.find(caller);
   if (found == windows_.end()) found = windows_.find("*");
   if (found == windows_.end()) return std::nullopt;
-  const types::v1::Priority effective =
-      priority == types::v1::PRIORITY_UNSPECIFIED ? types::v1::PRIORITY_NORMAL : priority;
-  if (effective >= exempt_from_) return std::nullopt;
+  if (exempt_.Exempts(priority)) return std::nullopt;
 
   const QuietWindow& window = found->second;
   absl::TimeZone local = window.default_zone;

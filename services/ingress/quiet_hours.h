@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/limits/priority_exemption.h"
 #include "klaxon/types/v1/types.pb.h"
 
 namespace klaxon::ingress {
@@ -49,7 +50,7 @@ class QuietHours {
 
  private:
   std::map<std::string, QuietWindow, std::less<>> windows_;  // by caller, "*" for the rest
-  types::v1::Priority exempt_from_ = types::v1::PRIORITY_HIGH;
+  limits::PriorityExemption exempt_ = limits::PriorityExemption::From(types::v1::PRIORITY_HIGH);
 };
 
 }  // namespace klaxon::ingress
