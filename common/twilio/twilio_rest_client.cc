@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/curl/curl_handles.h"
 #include "common/http/form.h"
 #include "common/twilio/base_url.h"
 #include "nlohmann/json.hpp"
@@ -20,43 +21,12 @@
 namespace klaxon::twilio {
 namespace {
 
-struct CurlEasyDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
-std::once_flag curl_global_once;
+using curl::CurlEasy;
+using curl::CurlSlist;
 
 // A path segment (account or resource SID): percent-encoded like a form component, so only
 // unreserved characters stay.
 std::string EscapeSegment(std::string_view text) { return http::EncodeFormComponent(text); }
-
-size_t AppendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-// Keeps the Retry-After value of the last response (headers of a redirect or 100-continue
-// would come first and are overwritten).
-size_t CaptureHeader(char* data, size_t size, size_t count, void* user) {
-  absl::string_view line(data, size * count);
-  auto* retry_after = static_cast<std::optional<absl::Duration>*>(user);
-  if (absl::StartsWithIgnoreCase(line, "HTTP/")) retry_after->reset();
-  constexpr absl::string_view kRetryAfter = "Retry-After:";
-  if (absl::StartsWithIgnoreCase(line, kRetryAfter)) {
-    line.remove_prefix(kRetryAfter.size());
-    int64_t seconds = 0;
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &seconds) && seconds >= 0) {
-      *retry_after = absl::Seconds(seconds);
-    }
-  }
-  return size * count;
-}
 
 // Failures where libcurl gave up before a byte of the request could have reached Twilio.
 bool FailedBeforeSending(CURLcode code, CURL* handle) {
@@ -171,35 +141,6 @@ struct TwilioRestClient::HttpResponse {
 };
 
 // Idle easy handles, each keeping its own live connection for reuse.
-class TwilioRestClient::ConnectionPool {
- public:
-  explicit ConnectionPool(size_t max_idle) : max_idle_(max_idle) {}
-
-  CurlEasy Acquire() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!idle_.empty()) {
-        CurlEasy handle = std::move(idle_.back());
-        idle_.pop_back();
-        return handle;
-      }
-    }
-    return CurlEasy(curl_easy_init());
-  }
-
-  void Release(CurlEasy handle) {
-    // Options go, the live connection stays.
-    curl_easy_reset(handle.get());
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (idle_.size() < max_idle_) idle_.push_back(std::move(handle));
-  }
-
- private:
-  const size_t max_idle_;
-  std::mutex mutex_;
-  std::vector<CurlEasy> idle_;
-};
-
 absl::Status ToStatus(const TwilioError& error) {
   const std::string detail = absl::StrCat("Twilio HTTP ", error.http_status, " code ", error.code);
   switch (error.transport) {
@@ -237,16 +178,14 @@ absl::StatusOr<std::unique_ptr<TwilioRestClient>> TwilioRestClient::Create(
   if (options.max_idle_connections < 0) {
     return absl::InvalidArgumentError("Twilio max_idle_connections must not be negative");
   }
-  CURLcode init = CURLE_OK;
-  std::call_once(curl_global_once, [&init] { init = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (init != CURLE_OK) return absl::InternalError("curl_global_init failed");
-  auto pool = std::make_unique<ConnectionPool>(static_cast<size_t>(options.max_idle_connections));
+  if (absl::Status initialized = curl::InitializeOnce(); !initialized.ok()) return initialized;
+  auto pool = std::make_unique<curl::HandlePool>(static_cast<size_t>(options.max_idle_connections));
   return std::unique_ptr<TwilioRestClient>(
       new TwilioRestClient(std::move(options), std::move(pool)));
 }
 
 TwilioRestClient::TwilioRestClient(TwilioRestClientOptions options,
-                                   std::unique_ptr<ConnectionPool> pool)
+                                   std::unique_ptr<curl::HandlePool> pool)
     : options_(std::move(options)), pool_(std::move(pool)) {}
 
 TwilioRestClient::~TwilioRestClient() = default;
@@ -273,9 +212,9 @@ std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perf
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(options_.total_timeout)));  // NOLINT
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &curl::AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CaptureHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &curl::CaptureRetryAfter);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.retry_after);
   // HTTP/1.1 keeps connections alive by default, but some servers (the sandbox's Pistache among
   // them) close after each answer unless asked; a new connection per request costs a handshake

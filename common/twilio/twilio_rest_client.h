@@ -18,6 +18,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+namespace klaxon::curl {
+class HandlePool;
+}  // namespace klaxon::curl
+
 namespace klaxon::twilio {
 
 struct TwilioRestClientOptions {
@@ -161,10 +165,9 @@ class TwilioRestClient {
   TwilioResult<ResourcePage<CallResource>> ListCalls(const ListRequest& request);
 
  private:
-  class ConnectionPool;
   struct HttpResponse;
 
-  TwilioRestClient(TwilioRestClientOptions options, std::unique_ptr<ConnectionPool> pool);
+  TwilioRestClient(TwilioRestClientOptions options, std::unique_ptr<curl::HandlePool> pool);
 
   // Performs one request; on success returns status and body, on failure the error.
   std::variant<HttpResponse, TwilioError> Perform(std::string_view method, std::string_view path,
@@ -179,7 +182,7 @@ class TwilioRestClient {
                                             const ListRequest& request, Parse parse);
 
   TwilioRestClientOptions options_;
-  std::unique_ptr<ConnectionPool> pool_;
+  std::unique_ptr<curl::HandlePool> pool_;
 };
 
 }  // namespace klaxon::twilio
