@@ -17,6 +17,7 @@
 #include "common/grpcutil/client_tls_flags.h"
 #include "common/prototime/prototime.h"
 #include "tools/klaxonctl/alert_client.h"
+#include "tools/klaxonctl/caller_callbacks.h"
 #include "tools/klaxonctl/format.h"
 #include "tools/klaxonctl/twilio_webhook.h"
 #include "tools/klaxonctl/verification_client.h"
@@ -740,11 +741,13 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   ReportOptions report_options;
   DlqOptions dlq_options;
   WebhookOptions webhook_options;
+  CallbackOptions callback_options;
+  std::string callback_tolerance = "5m";
   VerifyOptions verify_options;
 
   CLI::App app{
       "Send Klaxon alerts, follow their status and replay dead letters; verify phone numbers; "
-      "sign and check Twilio webhooks.",
+      "sign and check Twilio webhooks and caller callbacks.",
       "klaxonctl"};
   // The names ParseChannel accepts, checked while parsing so that --help lists them.
   const CLI::IsMember channel_names({"sms", "voice"}, CLI::ignore_case);
@@ -756,8 +759,9 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   app.add_option("--audit", global.audit, "audit gRPC address [env KLAXON_AUDIT_ADDR]")
       ->capture_default_str();
   // No default shown: it may come from the environment and is a secret.
-  app.add_option("--api-key", global.api_key,
-                 "API key, required by every command but twilio [env KLAXON_API_KEY]");
+  app.add_option(
+      "--api-key", global.api_key,
+      "API key, required by every command but twilio and callbacks [env KLAXON_API_KEY]");
   app.add_option("--timeout", global.timeout,
                  "deadline of a call, or how long --wait-for polls, e.g. 10s [env KLAXON_TIMEOUT]")
       ->capture_default_str();
@@ -949,6 +953,40 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       ->add_option("--signature", webhook_options.signature, "the X-Twilio-Signature received")
       ->required();
 
+  CLI::App* callbacks = app.add_subcommand(
+      "callbacks",
+      "sign or check a caller callback's Klaxon-Signature, as audit signs it and a receiver "
+      "should check it");
+  callbacks->require_subcommand(1);
+  const auto add_callback_options = [&callback_options](CLI::App& command) {
+    command
+        .add_option("--secret-file", callback_options.secret_file,
+                    "a file holding the callback secret (a trailing newline is ignored)")
+        ->required();
+    command.add_option("--body-file", callback_options.body_file,
+                       "the raw body, byte for byte (default: standard input)");
+  };
+  CLI::App* callbacks_sign = callbacks->add_subcommand(
+      "sign", "print the Klaxon-Timestamp and Klaxon-Signature headers of a body");
+  add_callback_options(*callbacks_sign);
+  callbacks_sign->add_option("--timestamp", callback_options.timestamp,
+                             "unix seconds to sign at (default: now)");
+  CLI::App* callbacks_verify = callbacks->add_subcommand(
+      "verify",
+      "exit 0 and print \"signature valid\" if the headers match the body and the timestamp is "
+      "recent, else exit 1 and say why");
+  add_callback_options(*callbacks_verify);
+  callbacks_verify
+      ->add_option("--timestamp", callback_options.timestamp, "the Klaxon-Timestamp received")
+      ->required();
+  callbacks_verify
+      ->add_option("--signature", callback_options.signature, "the Klaxon-Signature received")
+      ->required();
+  callbacks_verify
+      ->add_option("--tolerance", callback_tolerance,
+                   "how far the timestamp may be from now, either way")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -957,6 +995,14 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
 
   if (twilio_sign->parsed()) return RunTwilioSign(webhook_options, deps);
   if (twilio_verify->parsed()) return RunTwilioVerify(webhook_options, deps);
+  if (callbacks_sign->parsed()) return RunCallbacksSign(callback_options, deps);
+  if (callbacks_verify->parsed()) {
+    absl::StatusOr<absl::Duration> tolerance =
+        ParseFlagDuration("--tolerance", callback_tolerance, false);
+    if (!tolerance.ok()) return Usage(deps.err, tolerance.status());
+    callback_options.tolerance = *tolerance;
+    return RunCallbacksVerify(callback_options, deps);
+  }
 
   absl::StatusOr<absl::Duration> timeout = ParseTimeout(global.timeout);
   if (!timeout.ok()) return Usage(deps.err, timeout.status());

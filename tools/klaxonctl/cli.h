@@ -1,10 +1,10 @@
 // klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`,
 // `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `verify start|check|cancel`,
-// `twilio sign` or `twilio verify`, and writes to the given streams. `verify check` exits 0 only
-// when the code is approved and 1 for every other answer (pending, expired, max_attempts,
-// not_found), so scripts can gate on it. Everything that touches the world (channels,
-// environment, files, randomness, time) comes in through CliDependencies so the whole command
-// runs in unit tests.
+// `twilio sign|verify` or `callbacks sign|verify`, and writes to the given streams. `verify check`
+// exits 0 only when the code is approved and 1 for every other answer (pending, expired,
+// max_attempts, not_found), so scripts can gate on it. Everything that touches the world
+// (channels, environment, files, standard input, randomness, time) comes in through
+// CliDependencies so the whole command runs in unit tests.
 #pragma once
 
 #include <functional>
@@ -25,7 +25,7 @@ namespace klaxon::ctl {
 
 inline constexpr int kExitOk = 0;
 // An RPC failed, the awaited status was not reached, a verification code was not approved, or a
-// webhook signature is invalid.
+// webhook's or caller callback's signature is invalid.
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
@@ -52,6 +52,9 @@ struct CliDependencies {
   // Fresh idempotency keys for `send` when the caller gives none.
   ids::IdGenerator& idempotency_keys;
   ReadFile read_file;
+  // Returns all of standard input, for `callbacks` without --body-file; unset in tests that read
+  // none.
+  std::function<absl::StatusOr<std::string>()> read_stdin;
   timing::Clock& clock;
   std::ostream& out;
   std::ostream& err;

@@ -1,6 +1,6 @@
 // Runs the built klaxonctl (KLAXONCTL_BINARY) as a shell would and checks the exit codes scripts
-// rely on: `twilio verify` exits 0 for a valid signature, 1 for an invalid one, 2 on a usage
-// error.
+// rely on: `twilio verify` and `callbacks verify` exit 0 for a valid signature, 1 for an invalid
+// one, 2 on a usage error.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -116,6 +116,30 @@ TEST_F(KlaxonctlBinaryTest, VerifyReadsABodyFile) {
                  Path("missing.json"), "--signature", "EInlWGXRYMWP/lK/e+XeRWjLVOI="})
                 .exit_code,
             2);
+}
+
+TEST_F(KlaxonctlBinaryTest, CallbacksVerifyExitsZeroForAValidSignatureAndOneOtherwise) {
+  const std::string secret_file = Path("secret");
+  std::ofstream(secret_file) << "whsec_test_3f9a\n";
+  const std::string body_file = Path("body.json");
+  std::ofstream(body_file)
+      << R"({"alert_id":"0190c4d2-7a5e-7c1b-9f3e-2b8d4a6c1e90","sequence":1,"status":"delivered"})";
+  // The vector of common/caller_callbacks/signature_test.cc, signed at 1700000000: a tolerance
+  // of a century keeps the wall clock out of the outcome.
+  const std::vector<std::string> verify = {"callbacks",   "verify",  "--secret-file", secret_file,
+                                           "--body-file", body_file, "--timestamp",   "1700000000",
+                                           "--tolerance", "876000h", "--signature"};
+  std::vector<std::string> valid = verify;
+  valid.push_back("v1=aa59c04b5e22a5a6548ad39e72336a3357422bafe1423a1c5b04da8b2cacdbe5");
+  const Result accepted = Run(valid);
+  EXPECT_EQ(accepted.exit_code, 0);
+  EXPECT_EQ(accepted.output, "signature valid\n");
+  std::vector<std::string> invalid = verify;
+  invalid.push_back("v1=ba59c04b5e22a5a6548ad39e72336a3357422bafe1423a1c5b04da8b2cacdbe5");
+  const Result refused = Run(invalid);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("no v1 signature matches"));
+  EXPECT_THAT(refused.output, Not(HasSubstr("whsec_test_3f9a")));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// klaxonctl: wires real gRPC channels, the process environment, the file system, a random
-// idempotency key and the wall clock into the command line in cli.h.
+// klaxonctl: wires real gRPC channels, the process environment, the file system, standard input,
+// a random idempotency key and the wall clock into the command line in cli.h.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -29,19 +29,24 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+// Everything left in `file`; `name` says in an error which file it was.
+absl::StatusOr<std::string> ReadAll(std::FILE* file, const std::string& name) {
   std::string content;
   char buffer[1 << 16];
   size_t read = 0;
-  while ((read = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
+  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
     content.append(buffer, read);
   }
-  if (std::ferror(file.get())) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": ", std::strerror(errno)));
+  if (std::ferror(file)) {
+    return absl::FailedPreconditionError(absl::StrCat(name, ": ", std::strerror(errno)));
   }
   return content;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+  return ReadAll(file.get(), path);
 }
 
 }  // namespace
@@ -74,6 +79,7 @@ int main(int argc, char** argv) {
       },
       .idempotency_keys = idempotency_keys,
       .read_file = ReadFile,
+      .read_stdin = [] { return ReadAll(stdin, "standard input"); },
       .clock = clock,
       .out = std::cout,
       .err = std::cerr,
