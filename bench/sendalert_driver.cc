@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/recipients.h"
 
 namespace klaxon::bench {
 
@@ -12,6 +13,7 @@ SendAlertLoad::SendAlertLoad(alerts::v1::AlertIntake::StubInterface::async_inter
                              SendAlertLoadOptions options, const OpenLoopSchedule& schedule,
                              OnAlertAccepted on_accepted)
     : recipient_(std::move(options.recipient)),
+      recipient_spread_(options.recipient_spread),
       run_id_(absl::StrFormat("%016x", absl::Uniform<uint64_t>(absl::BitGen()))),
       load_(
           {.name = "SendAlert",
@@ -24,7 +26,8 @@ SendAlertLoad::SendAlertLoad(alerts::v1::AlertIntake::StubInterface::async_inter
           schedule,
           [this](int64_t index, alerts::v1::SendAlertRequest& request) {
             request.set_channel(types::v1::CHANNEL_SMS);
-            request.set_recipient(recipient_);
+            request.set_recipient(recipient_spread_ > 0 ? SpreadRecipient(index % recipient_spread_)
+                                                        : recipient_);
             request.set_text(absl::StrCat("klaxon load test ", run_id_, " #", index));
             // Unique per request, so every call is a new alert rather than an idempotent repeat.
             request.set_idempotency_key(absl::StrCat("bench-", run_id_, "-", index));

@@ -25,6 +25,9 @@ struct SendAlertLoadOptions {
   std::chrono::nanoseconds duration{0};  // for the report; the schedule sets the requests
   int64_t concurrency = 100;
   std::string recipient = "+14155550100";
+  // 0: every alert goes to `recipient`. N > 0: alert i goes to SpreadRecipient(i % N)
+  // (recipients.h), so per-recipient limits see N numbers.
+  int64_t recipient_spread = 0;
   std::chrono::nanoseconds rpc_timeout = std::chrono::seconds(5);
 };
 
@@ -46,6 +49,7 @@ class SendAlertLoad {
 
  private:
   const std::string recipient_;
+  const int64_t recipient_spread_;
   const std::string run_id_;
   OpenLoopUnaryLoad<alerts::v1::SendAlertRequest, alerts::v1::SendAlertResponse> load_;
 };

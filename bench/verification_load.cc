@@ -16,10 +16,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "bench/load_flags.h"
 #include "bench/load_report.h"
 #include "bench/open_loop_unary_load.h"
+#include "bench/recipients.h"
 #include "bench/schedule.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 
@@ -35,24 +35,12 @@ constexpr int kExitSetupFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitMissedTarget = 3;
 
-// Area codes of valid US numbers: with the 10,000 line numbers of each exchange 555, 100,000
-// recipients.
-constexpr const char* kAreaCodes[] = {"415", "212", "312", "646", "718",
-                                      "617", "206", "303", "404", "512"};
-constexpr int64_t kRecipients = 100'000;
-
 struct Flags : LoadFlags {
   Flags() : LoadFlags{.target = "127.0.0.1:50051", .rate = 1000, .concurrency = 512} {}
   double check_rate = 2000;
   double start_p99_target_ms = 0;  // 0: no target
   double check_p99_target_ms = 0;
 };
-
-// Recipient `n` of the run whose recipients start at `first`.
-std::string Recipient(int64_t first, int64_t n) {
-  const int64_t k = (first + n) % kRecipients;
-  return absl::StrFormat("+1%s555%04d", kAreaCodes[k / 10'000], k % 10'000);
-}
 
 bool MissedTarget(const LoadReport& report, double target_ms) {
   return target_ms > 0 && report.latency.p99 > FromSeconds(target_ms / 1000);
@@ -82,8 +70,8 @@ int Main(int argc, char** argv) {
   check_flags.rate = flags.check_rate;
   const std::optional<OpenLoopSchedule> checks = ScheduleOf("bench-verification", check_flags);
   if (!starts.has_value() || !checks.has_value()) return kExitUsage;
-  if (starts->size() > kRecipients) {
-    std::cerr << "bench-verification: at most " << kRecipients << " starts a run\n";
+  if (starts->size() > kSpreadRecipients) {
+    std::cerr << "bench-verification: at most " << kSpreadRecipients << " starts a run\n";
     return kExitUsage;
   }
 
@@ -98,7 +86,7 @@ int Main(int argc, char** argv) {
 
   // A run's recipients start at a random one, so runs within the recipient windows mostly start
   // new verifications rather than resend pending ones.
-  const int64_t first = absl::Uniform<int64_t>(absl::BitGen(), 0, kRecipients);
+  const int64_t first = absl::Uniform<int64_t>(absl::BitGen(), 0, kSpreadRecipients);
   std::mutex started_mutex;
   std::vector<std::string> started;
   OpenLoopUnaryOptions start_options = common;
@@ -107,7 +95,7 @@ int Main(int argc, char** argv) {
   OpenLoopUnaryLoad<StartVerificationRequest, StartVerificationResponse> start_load(
       start_options, *starts,
       [first](int64_t index, StartVerificationRequest& request) {
-        request.set_recipient(Recipient(first, index));
+        request.set_recipient(SpreadRecipient(first + index));
         request.set_channel(types::v1::CHANNEL_SMS);
       },
       [&stub](grpc::ClientContext* context, const StartVerificationRequest* request,
