@@ -66,6 +66,9 @@ struct AlertRecord {
   // That data key as stored, read with the record: nullopt when there is none (before the
   // request, or once retention shredded it).
   std::optional<crypto::WrappedKey> data_key{};
+  // SendAlert's callback_url: where the caller is told of this alert's status changes instead of
+  // its configured URL (ADR 0028); empty for the caller's own. Set by the AlertRequested.
+  std::string callback_url{};
 
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
 };
@@ -93,6 +96,7 @@ struct AlertEvent {
   // kRequested only.
   std::string recipient_country_code{};
   std::string recipient_last4{};
+  std::string callback_url{};
   // kOutcome only.
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;

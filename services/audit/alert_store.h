@@ -79,6 +79,22 @@ struct IngestResult {
   friend bool operator==(const IngestResult&, const IngestResult&) = default;
 };
 
+// A status an alert moved to, as its caller is told of it by a caller callback (ADR 0028).
+struct StatusChange {
+  std::string alert_id{};
+  std::string caller{};
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;
+  AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
+  uint32_t attempt = 0;
+  int32_t twilio_error_code = 0;
+  std::string reason{};
+  absl::Time occurred_at{};
+  std::string
+      callback_url{};  // the alert's own URL (SendAlert's callback_url); empty: the caller's
+
+  friend bool operator==(const StatusChange&, const StatusChange&) = default;
+};
+
 class AlertStore {
  public:
   virtual ~AlertStore() = default;
@@ -86,7 +102,9 @@ class AlertStore {
   // Writes a batch of consumed messages in one transaction: each new event's log row (an event
   // whose key is stored already is a duplicate and changes nothing), its alert's record folded
   // in batch order (ApplyEvent; alerts.retry_count counting new RETRY_SCHEDULED and DEFERRED
-  // events), sealed personal fields and their data keys (first write wins) and consent changes.
+  // events), sealed personal fields and their data keys (first write wins), consent changes, and
+  // the status changes of callers that take caller callbacks (PlanIngest's status_changes) into
+  // their outbox.
   // After a crash either all of it happened or none. One result per item, in order.
   //   kUnavailable      the database is unreachable (retry)
   //   kInvalidArgument  the database refused a value (that item can never be written)

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -51,6 +52,24 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
       reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers);
   const absl::Duration watch_max_lifetime = reader.Duration(
       "KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1), absl::Seconds(1), absl::Hours(24));
+  std::optional<CallbackSubscriptions> caller_callbacks;
+  {
+    std::string document = reader.OptionalSecret("KLAXON_CALLER_CALLBACKS");
+    absl::StatusOr<CallbackSubscriptions> parsed = CallbackSubscriptions::Parse(document);
+    runtime::WipeSecret(document);
+    if (parsed.ok()) {
+      caller_callbacks = *std::move(parsed);
+    } else {
+      reader.AddError("KLAXON_CALLER_CALLBACKS", std::string(parsed.status().message()));
+    }
+  }
+  const absl::Duration caller_callback_timeout = reader.Duration(
+      "KLAXON_CALLER_CALLBACK_TIMEOUT", absl::Seconds(10), absl::Seconds(1), absl::Seconds(60));
+  const int64_t caller_callback_concurrency =
+      reader.Int("KLAXON_CALLER_CALLBACK_CONCURRENCY", 32, /*min=*/1, /*max=*/256);
+  const absl::Duration caller_callback_give_up_after =
+      reader.Duration("KLAXON_CALLER_CALLBACK_GIVE_UP_AFTER", absl::Hours(24), absl::Minutes(1),
+                      absl::Hours(24 * 7));
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return AuditSettings{.common = std::move(common),
                        .grpc = grpc,
@@ -63,7 +82,11 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
                        .batch_writers = static_cast<int>(batch_writers),
                        .publish_timeout = publish_timeout,
                        .watch_max_per_caller = static_cast<int>(watch_max_per_caller),
-                       .watch_max_lifetime = watch_max_lifetime};
+                       .watch_max_lifetime = watch_max_lifetime,
+                       .caller_callbacks = *std::move(caller_callbacks),
+                       .caller_callback_timeout = caller_callback_timeout,
+                       .caller_callback_concurrency = static_cast<int>(caller_callback_concurrency),
+                       .caller_callback_give_up_after = caller_callback_give_up_after};
 }
 
 }  // namespace klaxon::audit

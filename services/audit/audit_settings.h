@@ -13,6 +13,7 @@
 #include "common/crypto/local_keyring.h"
 #include "common/grpcutil/server_security.h"
 #include "common/runtime/service_runtime.h"
+#include "services/audit/caller_callbacks/subscriptions.h"
 
 namespace klaxon::audit {
 
@@ -34,6 +35,11 @@ struct AuditSettings {
   absl::Duration publish_timeout;     // a replay waits this long for Kafka's acknowledgement
   int watch_max_per_caller = 32;      // WatchAlert streams one caller may hold open
   absl::Duration watch_max_lifetime;  // after which a watch ends UNAVAILABLE, to be resumed
+  // Caller callbacks (ADR 0028): KLAXON_CALLER_CALLBACKS, a secret; empty when nobody takes them.
+  CallbackSubscriptions caller_callbacks;
+  absl::Duration caller_callback_timeout;        // one POST
+  int caller_callback_concurrency = 32;          // POSTs in flight
+  absl::Duration caller_callback_give_up_after;  // from the status change, then dead-lettered
 };
 
 // Reads every setting from `reader`; kInvalidArgument listing each variable that is missing or

@@ -42,6 +42,10 @@ TEST(AuditSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->publish_timeout, absl::Seconds(5));
   EXPECT_EQ(settings->watch_max_per_caller, 32);
   EXPECT_EQ(settings->watch_max_lifetime, absl::Hours(1));
+  EXPECT_TRUE(settings->caller_callbacks.empty());
+  EXPECT_EQ(settings->caller_callback_timeout, absl::Seconds(10));
+  EXPECT_EQ(settings->caller_callback_concurrency, 32);
+  EXPECT_EQ(settings->caller_callback_give_up_after, absl::Hours(24));
   // The keys come parsed, ready to use.
   EXPECT_EQ(settings->keyring.CurrentVersion(), 2u);
   EXPECT_EQ(settings->blind_index.Compute("+14155550100"),
@@ -54,12 +58,21 @@ TEST(AuditSettingsTest, OperatorValuesAreRead) {
   environment["KLAXON_AUDIT_BATCH_WRITERS"] = "1";
   environment["KLAXON_WATCH_MAX_PER_CALLER"] = "4";
   environment["KLAXON_GRPC_ADDR"] = "0.0.0.0:6000";
+  environment["KLAXON_CALLER_CALLBACKS"] = "billing https://hooks.example/cb 0123456789abcdef01";
+  environment["KLAXON_CALLER_CALLBACK_TIMEOUT"] = "3s";
+  environment["KLAXON_CALLER_CALLBACK_CONCURRENCY"] = "8";
+  environment["KLAXON_CALLER_CALLBACK_GIVE_UP_AFTER"] = "2h";
   absl::StatusOr<AuditSettings> settings = Load(std::move(environment));
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->batch_size, 250);
   EXPECT_EQ(settings->batch_writers, 1);
   EXPECT_EQ(settings->watch_max_per_caller, 4);
   EXPECT_EQ(settings->grpc.ToString(), "0.0.0.0:6000");
+  ASSERT_NE(settings->caller_callbacks.Find("billing"), nullptr);
+  EXPECT_EQ(settings->caller_callbacks.Find("billing")->url, "https://hooks.example/cb");
+  EXPECT_EQ(settings->caller_callback_timeout, absl::Seconds(3));
+  EXPECT_EQ(settings->caller_callback_concurrency, 8);
+  EXPECT_EQ(settings->caller_callback_give_up_after, absl::Hours(2));
 }
 
 TEST(AuditSettingsTest, EveryWrongVariableIsNamedInOneErrorWithoutKeyMaterial) {
@@ -69,13 +82,16 @@ TEST(AuditSettingsTest, EveryWrongVariableIsNamedInOneErrorWithoutKeyMaterial) {
   environment["KLAXON_AUDIT_BATCH_WRITERS"] = "9";
   environment["KLAXON_WATCH_MAX_PER_CALLER"] = "1000";
   environment.erase("KLAXON_PG_URL");
+  environment["KLAXON_CALLER_CALLBACKS"] = "billing https://hooks.example/cb short-secret";
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* name : {"KLAXON_KEYRING", "KLAXON_BLIND_INDEX_KEY", "KLAXON_AUDIT_BATCH_WRITERS",
-                           "KLAXON_WATCH_MAX_PER_CALLER", "KLAXON_PG_URL"}) {
+  for (const char* name :
+       {"KLAXON_KEYRING", "KLAXON_BLIND_INDEX_KEY", "KLAXON_AUDIT_BATCH_WRITERS",
+        "KLAXON_WATCH_MAX_PER_CALLER", "KLAXON_PG_URL", "KLAXON_CALLER_CALLBACKS"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }
   EXPECT_THAT(status.message(), Not(HasSubstr("too-short-secret")));
+  EXPECT_THAT(status.message(), Not(HasSubstr("short-secret")));
 }
 
 TEST(AuditSettingsTest, MissingKeysAreNamed) {

@@ -1,19 +1,22 @@
 // audit: wiring only. Reads the configuration, migrates the schema, creates the coming months'
 // event log partitions, consumes the request, delivery and Twilio event topics into Postgres in
 // batches and klaxon.dlq into dead_letters (a consumer group of its own) (ADR 0008), serves
-// AlertQuery (its watches fed by one LISTEN connection) and DeadLetters over gRPC, and drains on
-// SIGTERM: open watches end, then gRPC (no new queries or replays), then the consumers (which
-// commit the offsets of what they stored).
+// AlertQuery (its watches fed by one LISTEN connection) and DeadLetters over gRPC, POSTs status
+// changes to the callers that subscribed (ADR 0028), and drains on SIGTERM: open watches end, then
+// gRPC (no new queries or replays), then the consumers (which commit the offsets of what they
+// stored), then the caller callbacks in flight.
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <stop_token>
 #include <string>
 #include <thread>
 
 #include "absl/time/time.h"
 #include "common/auth/reloadable_api_keys.h"
+#include "common/concurrency/blocking_executor.h"
 #include "common/config/config.h"
 #include "common/crypto/blind_index.h"
 #include "common/grpcutil/grpcutil.h"
@@ -32,6 +35,9 @@
 #include "common/timing/clock.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/audit_settings.h"
+#include "services/audit/caller_callbacks/callback_dispatcher.h"
+#include "services/audit/caller_callbacks/callback_metrics.h"
+#include "services/audit/caller_callbacks/curl_callback_poster.h"
 #include "services/audit/dead_letters/dead_letter_handler.h"
 #include "services/audit/dead_letters/dead_letter_metrics.h"
 #include "services/audit/dead_letters/dead_letter_queue.h"
@@ -43,6 +49,7 @@
 #include "services/audit/postgres/audit_migrations.h"
 #include "services/audit/postgres/postgres_alert_queries.h"
 #include "services/audit/postgres/postgres_alert_store.h"
+#include "services/audit/postgres/postgres_callback_outbox.h"
 #include "services/audit/postgres/postgres_dead_letter_store.h"
 #include "services/audit/postgres/postgres_status_listener.h"
 #include "services/audit/query/alert_query_service.h"
@@ -61,8 +68,9 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
 // How often klaxon_audit_dead_letters_pending is read from Postgres.
 constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
-// Enough for the consumer, a busy query pool and the migration at start.
-constexpr size_t kMaxPgConnections = 10;
+// Enough for the consumer, a busy query pool, the caller-callback dispatcher and the migration at
+// start.
+constexpr size_t kMaxPgConnections = 12;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
 // audit_events partitions created at start beyond the current month (ADR 0008).
@@ -96,7 +104,7 @@ int Run() {
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
   timing::RealClock clock;
   ids::UuidV7Generator alert_ids(clock);
-  PostgresAlertStore store(**db);
+  PostgresAlertStore store(**db, settings.caller_callbacks.Callers());
   if (absl::Status created = store.EnsureEventPartitions(clock.Now(), kEventPartitionsAhead);
       !created.ok()) {
     return fail("create_event_partitions", created);
@@ -182,7 +190,32 @@ int Run() {
        .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) return fail("start_grpc", server.status());
 
+  // Caller callbacks (ADR 0028): the outbox is drained even when nobody subscribes any more, so
+  // what a removed subscription left behind is dead-lettered rather than pending for ever.
+  PostgresCallbackOutbox callback_outbox(**db);
+  auto callback_poster =
+      CurlCallbackPoster::Create(static_cast<size_t>(settings.caller_callback_concurrency));
+  if (!callback_poster.ok()) return fail("create_callback_poster", callback_poster.status());
+  CallbackMetrics callback_metrics((*runtime)->registry());
+  concurrency::BlockingExecutor callback_posts(
+      {.threads = static_cast<size_t>(settings.caller_callback_concurrency),
+       .max_queued = static_cast<size_t>(settings.caller_callback_concurrency)});
+  CallbackDispatcher callback_dispatcher(
+      callback_outbox, **callback_poster, settings.caller_callbacks, clock, callback_metrics,
+      logger,
+      [&callback_posts](std::function<void()> post) {
+        // The dispatcher never has more POSTs out than the pool has threads; inline otherwise.
+        if (!callback_posts.Submit(post)) post();
+      },
+      [random = std::mt19937_64(std::random_device()())]() mutable {
+        return std::uniform_real_distribution<double>(0, 1)(random);
+      },
+      {.concurrency = static_cast<size_t>(settings.caller_callback_concurrency),
+       .timeout = settings.caller_callback_timeout,
+       .give_up_after = settings.caller_callback_give_up_after});
+
   std::jthread progress_thread([&](std::stop_token stop) { progress.Run(stop); });
+  std::jthread callback_thread([&](std::stop_token stop) { callback_dispatcher.Run(stop); });
   std::stop_source consumer_stop;
   absl::Status consumed;
   std::jthread consumer_thread([&] {
@@ -226,6 +259,8 @@ int Run() {
   progress_thread.join();
   dlq_thread.join();
   pending_thread.join();
+  callback_thread.request_stop();  // after the consumer: what it stored is in the outbox
+  callback_thread.join();
   bool failed = !stopped_by.ok();
   for (const absl::Status& status : {consumed, dead_letters_consumed}) {
     if (status.ok()) continue;

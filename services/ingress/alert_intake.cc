@@ -47,6 +47,9 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
     append(absl::StrCat("priority:", request.priority()));
   }
   if (!request.time_zone().empty()) append(absl::StrCat("time_zone:", request.time_zone()));
+  if (!request.callback_url().empty()) {
+    append(absl::StrCat("callback_url:", request.callback_url()));
+  }
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
 
@@ -188,6 +191,7 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   if (alert.voice.has_value()) *event.mutable_voice() = *alert.voice;
 
   event.set_priority(alert.priority);
+  event.set_callback_url(request.callback_url());
   const bool voice = request.channel() == types::v1::CHANNEL_VOICE;
   const IntakeTopics& topics = options_.topics;
   const std::string& topic = kafka::Urgent(alert.priority)

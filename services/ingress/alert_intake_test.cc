@@ -110,6 +110,15 @@ TEST_F(AlertIntakeTest, RequestCarriesAcceptedAtAndDeadlineFromTtl) {
   EXPECT_FALSE(event.has_voice());
 }
 
+TEST_F(AlertIntakeTest, RequestCarriesTheAlertsOwnCallbackUrl) {
+  auto request = Request();
+  request.set_callback_url("https://hooks.example.com/klaxon?alert=db-1");
+  ASSERT_TRUE(SendAndWait(intake_, "billing", request).ok());
+  events::v1::AlertRequested event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.published().at(0).value));
+  EXPECT_EQ(event.callback_url(), "https://hooks.example.com/klaxon?alert=db-1");
+}
+
 TEST_F(AlertIntakeTest, DeadlineDefaultsToOneHourAfterAcceptance) {
   ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   events::v1::AlertRequested event;
@@ -270,6 +279,9 @@ TEST(RequestFingerprintTest, DependsOnEveryFieldButTheKey) {
   EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
   b = a;
   b.mutable_voice()->set_max_calls(2);
+  EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
+  b = a;
+  b.set_callback_url("https://hooks.example.com/klaxon");
   EXPECT_NE(RequestFingerprint(kFingerprintKey, a), RequestFingerprint(kFingerprintKey, b));
 }
 

@@ -53,6 +53,7 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   if (batch.has_send_at()) *request.mutable_send_at() = batch.send_at();
   request.set_priority(batch.priority());
   request.set_time_zone(batch.time_zone());
+  request.set_callback_url(batch.callback_url());
   return request;
 }
 

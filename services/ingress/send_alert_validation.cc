@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/caller_callbacks/callback_url.h"
 #include "common/phone/phone.h"
 #include "common/phone/time_zone.h"
 #include "common/prototime/prototime.h"
@@ -262,6 +263,13 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   }
   absl::StatusOr<std::optional<absl::TimeZone>> time_zone = ValidateTimeZone(request.time_zone());
   if (!time_zone.ok()) return time_zone.status();
+  if (!request.callback_url().empty()) {
+    if (absl::Status checked = caller_callbacks::CheckCallbackUrl(
+            request.callback_url(), caller_callbacks::PlainHttp::kLoopbackOnly);
+        !checked.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("callback_url: ", checked.message()));
+    }
+  }
   return ValidatedAlert{.recipient = recipient->e164,
                         .ttl = *ttl,
                         .send_at = *send_at,

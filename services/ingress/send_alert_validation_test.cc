@@ -336,6 +336,23 @@ TEST(SendAlertValidationTest, RejectsAnUnknownPriority) {
   ExpectInvalid(request, "priority");
 }
 
+TEST(SendAlertValidationTest, TakesAnHttpsCallbackUrl) {
+  auto request = ValidRequest();
+  request.set_callback_url("https://hooks.example.com/klaxon");
+  EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
+  request.set_callback_url("http://127.0.0.1:9710/cb");  // a local run's receiver
+  EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
+}
+
+TEST(SendAlertValidationTest, RejectsACallbackUrlThatIsNotHttpsOrDoesNotParse) {
+  for (const char* url : {"http://hooks.example.com/klaxon", "http://10.0.0.7/cb",
+                          "ftp://hooks.example.com/", "hooks.example.com/klaxon", "https://"}) {
+    auto request = ValidRequest();
+    request.set_callback_url(url);
+    ExpectInvalid(request, "callback_url");
+  }
+}
+
 TEST(SendAlertValidationTest, RejectsATimeZoneThatIsNoIanaName) {
   for (const char* zone :
        {"Mars/Olympus_Mons", "+03:00", "/etc/passwd", "Europe/../UTC", "europe/berlin"}) {

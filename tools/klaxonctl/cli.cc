@@ -50,6 +50,7 @@ struct SendOptions {
   std::string send_at;
   std::string priority;
   std::string time_zone;
+  std::string callback_url;
   uint32_t max_calls = 0;
   std::string call_spacing;
   bool sms_fallback = false;
@@ -220,6 +221,7 @@ absl::Status SetDelivery(const SendOptions& options, absl::Time now,
     request.set_priority(priority);
   }
   request.set_time_zone(options.time_zone);
+  request.set_callback_url(options.callback_url);
   request.set_ack_by_reply(options.ack_by_reply);
   const bool voice_policy =
       options.max_calls != 0 || !options.call_spacing.empty() || options.sms_fallback;
@@ -787,6 +789,9 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   send->add_option("--time-zone", send_options.time_zone,
                    "the recipient's IANA time zone for quiet hours, e.g. Europe/Berlin (default: "
                    "from the number)");
+  send->add_option("--callback-url", send_options.callback_url,
+                   "where audit POSTs this alert's status changes, signed with your caller's "
+                   "callback secret (default: your caller's configured URL, if any)");
   send->add_option("--max-calls", send_options.max_calls,
                    "voice: calls before giving up, 1 to 5 (default 3)");
   send->add_option("--call-spacing", send_options.call_spacing,

@@ -195,6 +195,14 @@ TEST_F(CliTest, SendCarriesThePriorityAndTheRecipientsTimeZone) {
   EXPECT_EQ(sent_.time_zone(), "Europe/Berlin");
 }
 
+TEST_F(CliTest, SendCarriesTheAlertsCallbackUrl) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--callback-url",
+                 "https://hooks.example.com/klaxon"}),
+            kExitOk);
+  EXPECT_EQ(sent_.callback_url(), "https://hooks.example.com/klaxon");
+}
+
 TEST_F(CliTest, AnUnknownPriorityIsAUsageError) {
   EXPECT_CALL(*intake_, SendAlert).Times(0);
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+1", "--text", "t", "--priority", "urgent"}),

@@ -312,6 +312,7 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
   }
   event.recipient_country_code = *std::move(country_code);
   event.recipient_last4 = recipient.substr(recipient.size() - 4);
+  event.callback_url = message.callback_url();
   event.event_key = absl::StrCat("requested:", event.alert_id, ":", event.attempt);
   event.log_kind = "requested";
   return DecodedRequest{.event = std::move(event),

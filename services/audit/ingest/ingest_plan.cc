@@ -33,6 +33,19 @@ void FillFromAlert(EventLogEntry& row, const AlertRecord& alert) {
   if (row.recipient_last4.empty()) row.recipient_last4 = alert.recipient_last4;
 }
 
+// What `event` moved `next` to, as the caller is told of it.
+StatusChange ChangeOf(const AlertRecord& next, const AlertEvent& event) {
+  return {.alert_id = next.alert_id,
+          .caller = next.caller,
+          .channel = next.channel,
+          .status = next.status,
+          .attempt = event.attempt,
+          .twilio_error_code = next.twilio_error_code,
+          .reason = next.reason,
+          .occurred_at = event.occurred_at,
+          .callback_url = next.callback_url};
+}
+
 }  // namespace
 
 std::vector<std::string> AlertIdsOf(const std::vector<IngestItem>& batch) {
@@ -75,6 +88,10 @@ IngestPlan PlanIngest(const std::vector<IngestItem>& batch,
       }
       plan.results[i].advanced = AdvancedStatus(record, next);
       if (plan.results[i].advanced.has_value()) advanced.insert(next.alert_id);
+      const bool caller_learned = record.has_value() && record->caller.empty();
+      if (!next.caller.empty() && (plan.results[i].advanced.has_value() || caller_learned)) {
+        plan.status_changes.push_back(ChangeOf(next, *item.event));
+      }
       FillFromAlert(row, next);
       plan.alerts[next.alert_id] = next;
       record = std::move(next);

@@ -38,6 +38,11 @@ struct IngestPlan {
   std::vector<std::pair<size_t, ConsentChange>> consents{};
   // The alerts whose status advanced, sorted (pg_notify).
   std::vector<std::string> advanced_alerts{};
+  // What each alert's caller is to be told, in batch order (caller callbacks, ADR 0028): every
+  // status an alert of a known caller moved to, and, for an alert whose request is consumed after
+  // other events of it (its caller unknown until then), the status it holds when the caller
+  // becomes known.
+  std::vector<StatusChange> status_changes{};
 };
 
 // The ids of the alerts the batch's events name, sorted and unique: the order the store locks

@@ -167,5 +167,61 @@ TEST(IngestPlanTest, InboundMessageGetsItsOwnDataKey) {
   EXPECT_TRUE(PlanIngest({inbound}, {}, {"twilio:sid:SMin:received:0"}).data_keys.empty());
 }
 
+TEST(IngestPlanTest, EveryStatusAnAlertMovesToIsAChangeForItsCaller) {
+  IngestItem failed = Outcome(klaxon::types::v1::ALERT_STATUS_UNDELIVERED, 3, "message_status");
+  failed.event->twilio_error_code = 30003;
+  failed.event->reason = "Twilio 30003: unreachable destination handset";
+  const std::vector<IngestItem> batch = {Requested(), Outcome(ALERT_STATUS_SENT, 1, "accepted"),
+                                         Outcome(ALERT_STATUS_SENT, 2, "message_status"), failed};
+  const IngestPlan plan = PlanIngest(batch, {}, {});
+
+  ASSERT_EQ(plan.status_changes.size(), 3u);  // the second SENT changes nothing
+  EXPECT_EQ(plan.status_changes[0].status, ALERT_STATUS_QUEUED);
+  EXPECT_EQ(plan.status_changes[1].status, ALERT_STATUS_SENT);
+  EXPECT_EQ(plan.status_changes[1].occurred_at, kT0 + absl::Seconds(1));
+  const StatusChange& last = plan.status_changes[2];
+  EXPECT_EQ(last.alert_id, kAlertId);
+  EXPECT_EQ(last.caller, "billing");
+  EXPECT_EQ(last.channel, klaxon::types::v1::CHANNEL_SMS);
+  EXPECT_EQ(last.status, klaxon::types::v1::ALERT_STATUS_UNDELIVERED);
+  EXPECT_EQ(last.attempt, 1u);
+  EXPECT_EQ(last.twilio_error_code, 30003);
+  EXPECT_EQ(last.reason, "Twilio 30003: unreachable destination handset");
+  EXPECT_EQ(last.occurred_at, kT0 + absl::Seconds(3));
+}
+
+TEST(IngestPlanTest, AChangeCarriesTheAlertsOwnCallbackUrl) {
+  IngestItem requested = Requested();
+  requested.event->callback_url = "https://hooks.example.com/db-1";
+  const AlertRecord stored = PlanIngest({requested}, {}, {}).alerts.at(kAlertId);
+  EXPECT_EQ(stored.callback_url, "https://hooks.example.com/db-1");
+
+  const IngestPlan later =
+      PlanIngest({Outcome(ALERT_STATUS_SENT, 1, "accepted")}, {{kAlertId, stored}}, {});
+  ASSERT_EQ(later.status_changes.size(), 1u);
+  EXPECT_EQ(later.status_changes[0].callback_url, "https://hooks.example.com/db-1");
+}
+
+TEST(IngestPlanTest, DuplicatesAndStaleEventsAreNoChange) {
+  const IngestItem accepted = Outcome(ALERT_STATUS_SENT, 1, "accepted");
+  const AlertRecord stored = PlanIngest({Requested(), accepted}, {}, {}).alerts.at(kAlertId);
+  const IngestPlan plan = PlanIngest({accepted, Outcome(ALERT_STATUS_QUEUED, 2, "requeued")},
+                                     {{kAlertId, stored}}, {accepted.entry.event_key});
+  EXPECT_THAT(plan.status_changes, ::testing::IsEmpty());
+}
+
+TEST(IngestPlanTest, AnAlertWhoseRequestComesLateIsAChangeOnceItsCallerIsKnown) {
+  IngestItem callback = Outcome(ALERT_STATUS_DELIVERED, 4, "message_status");
+  callback.event->caller.clear();  // a Twilio callback does not know its caller
+  const AlertRecord stored = PlanIngest({callback}, {}, {}).alerts.at(kAlertId);
+  ASSERT_TRUE(stored.caller.empty());
+  EXPECT_THAT(PlanIngest({callback}, {}, {}).status_changes, ::testing::IsEmpty());
+
+  const IngestPlan plan = PlanIngest({Requested()}, {{kAlertId, stored}}, {});
+  ASSERT_EQ(plan.status_changes.size(), 1u);
+  EXPECT_EQ(plan.status_changes[0].caller, "billing");
+  EXPECT_EQ(plan.status_changes[0].status, ALERT_STATUS_DELIVERED);
+}
+
 }  // namespace
 }  // namespace klaxon::audit

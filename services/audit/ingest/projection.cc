@@ -77,6 +77,7 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     record.requested = true;
     record.recipient_country_code = event.recipient_country_code;
     record.recipient_last4 = event.recipient_last4;
+    record.callback_url = event.callback_url;
     // The request is the alert's birth, even when an outcome was consumed first, and the
     // authority on whose alert it is: a status callback consumed first knew neither the caller
     // nor, for an SMS sent on behalf of a voice alert, the alert's channel.

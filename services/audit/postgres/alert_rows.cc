@@ -18,7 +18,8 @@ AlertRecord AlertFromRow(const pqxx::row& row) {
           .created_at = absl::FromUnixMicros(row[10].as<int64_t>()),
           .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
           .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
-          .attempts = {}};
+          .attempts = {},
+          .callback_url = row[13].as<std::string>()};
 }
 
 }  // namespace klaxon::audit

@@ -16,10 +16,10 @@ inline constexpr char kAlertColumns[] =
     "a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "(extract(epoch FROM a.created_at) * 1000000)::bigint, "
     "(extract(epoch FROM a.updated_at) * 1000000)::bigint, "
-    "(extract(epoch FROM a.status_at) * 1000000)::bigint";
+    "(extract(epoch FROM a.status_at) * 1000000)::bigint, a.callback_url";
 
 // How many columns kAlertColumns selects: a row's further columns start at this index.
-inline constexpr int kAlertColumnCount = 13;
+inline constexpr int kAlertColumnCount = 14;
 
 // The record of a row that starts with kAlertColumns, without attempts or sealed fields.
 AlertRecord AlertFromRow(const pqxx::row& row);

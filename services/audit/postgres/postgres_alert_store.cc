@@ -14,6 +14,7 @@
 #include "nlohmann/json.hpp"
 #include "services/audit/ingest/ingest_plan.h"
 #include "services/audit/postgres/alert_rows.h"
+#include "services/audit/postgres/postgres_callback_outbox.h"
 
 namespace klaxon::audit {
 namespace {
@@ -107,20 +108,20 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
     "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
     "  created_at, updated_at, status_at, retry_count, recipient_index, recipient_ciphertext, "
-    "  text_ciphertext) "
+    "  text_ciphertext, callback_url) "
     "SELECT a.alert_id::uuid, a.caller, a.channel, a.status, a.status_rank, a.requested, "
     "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "  'epoch'::timestamptz + a.created_at * interval '1 microsecond', "
     "  'epoch'::timestamptz + a.updated_at * interval '1 microsecond', "
     "  'epoch'::timestamptz + a.status_at * interval '1 microsecond', "
     "  a.retry_count, decode(a.recipient_index, 'hex'), "
-    "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex') "
+    "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex'), a.callback_url "
     "FROM jsonb_to_recordset($1::jsonb) AS a(alert_id text, caller text, "
     "  channel smallint, status smallint, status_rank smallint, requested boolean, "
     "  recipient_country_code text, recipient_last4 text, twilio_sid text, "
     "  twilio_error_code integer, reason text, created_at bigint, updated_at bigint, "
     "  status_at bigint, retry_count integer, recipient_index text, "
-    "  recipient_ciphertext text, text_ciphertext text) "
+    "  recipient_ciphertext text, text_ciphertext text, callback_url text) "
     "ON CONFLICT (alert_id) DO UPDATE SET "
     "  caller = EXCLUDED.caller, channel = EXCLUDED.channel, status = EXCLUDED.status, "
     "  status_rank = EXCLUDED.status_rank, requested = EXCLUDED.requested, "
@@ -132,7 +133,8 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  recipient_index = COALESCE(alerts.recipient_index, EXCLUDED.recipient_index), "
     "  recipient_ciphertext = "
     "    COALESCE(alerts.recipient_ciphertext, EXCLUDED.recipient_ciphertext), "
-    "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext) "
+    "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext), "
+    "  callback_url = EXCLUDED.callback_url "
     "WHERE alerts.status_rank <= EXCLUDED.status_rank"};
 
 constexpr pg::PreparedStatement kUpsertAttempts{
@@ -255,6 +257,7 @@ nlohmann::json AlertRow(const AlertRecord& record) {
           {"updated_at", absl::ToUnixMicros(record.updated_at)},
           {"status_at", absl::ToUnixMicros(record.status_at)},
           {"retry_count", record.retry_count},
+          {"callback_url", record.callback_url},
           {"recipient_index", Hex(record.recipient_index)},
           {"recipient_ciphertext", Hex(record.recipient_ciphertext)},
           {"text_ciphertext", Hex(record.text_ciphertext)}};
@@ -386,6 +389,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
           change.keyword, absl::ToUnixMicros(change.changed_at));
       plan.results[index].consent_changed = written.affected_rows() == 1;
     }
+    EnqueueStatusChanges(txn, plan.status_changes, callback_callers_);
     if (!plan.advanced_alerts.empty()) kNotifyAdvanced.Exec(txn, Json(plan.advanced_alerts));
     return absl::OkStatus();
   });

@@ -7,10 +7,15 @@
 // everything back with one multi-row statement per table (rows travel as one JSON parameter each).
 // The row writes keep a status-rank guard in SQL as well, so no interleaving can lower a stored
 // status. Alerts whose status advanced are announced with pg_notify('klaxon_alert_status',
-// alert_id) in the same transaction. Ciphertext and keys are written as the logic sealed them:
-// plaintext never reaches this adapter.
+// alert_id) in the same transaction, and the status changes of callers that take caller
+// callbacks are added to their outbox there too (ADR 0028). Ciphertext and keys are written as the
+// logic sealed them: plaintext never reaches this adapter.
 
+#include <functional>
 #include <memory>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "common/pg/database.h"
@@ -20,8 +25,11 @@ namespace klaxon::audit {
 
 class PostgresAlertStore final : public AlertStore {
  public:
-  // `db` is borrowed and must outlive the store.
-  explicit PostgresAlertStore(pg::Database& db) : db_(db) {}
+  // `db` is borrowed and must outlive the store. The status changes of `callback_callers`'
+  // alerts go to the caller_callbacks outbox (PostgresCallbackOutbox).
+  explicit PostgresAlertStore(pg::Database& db,
+                              std::set<std::string, std::less<>> callback_callers = {})
+      : db_(db), callback_callers_(std::move(callback_callers)) {}
 
   absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override;
   absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
@@ -35,6 +43,7 @@ class PostgresAlertStore final : public AlertStore {
 
  private:
   pg::Database& db_;
+  const std::set<std::string, std::less<>> callback_callers_;
 };
 
 }  // namespace klaxon::audit

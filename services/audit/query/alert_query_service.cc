@@ -103,6 +103,7 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
   alert.set_recipient(view.recipient);
   alert.set_text(view.text);
   alert.set_personal_data_shredded(view.personal_data_shredded);
+  alert.set_callback_url(record.callback_url);
   prototime::SetTimestamp(record.created_at, alert.mutable_created_at());
   prototime::SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {

@@ -1,0 +1,24 @@
+#pragma once
+// Which URLs a caller callback may be POSTed to: an operator's (KLAXON_CALLER_CALLBACKS, read by
+// audit) or a caller's own for one alert (SendAlert's callback_url, checked by ingress). Parsed
+// with libcurl's URL parser, the one that later sends to it.
+
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace klaxon::caller_callbacks {
+
+// Whether plain http:// is accepted.
+enum class PlainHttp {
+  kAllowed,       // the operator's configuration: any host
+  kLoopbackOnly,  // a caller's URL: https://, or http:// to localhost, 127.0.0.0/8 or [::1] only
+};
+
+inline constexpr size_t kMaxUrlLength = 2048;
+
+// OK for an absolute http(s) URL with a host, at most kMaxUrlLength bytes, within `plain_http`;
+// else kInvalidArgument saying what is wrong with it (not naming the URL, which the caller has).
+absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http);
+
+}  // namespace klaxon::caller_callbacks

@@ -1,0 +1,44 @@
+#include "common/caller_callbacks/callback_url.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace klaxon::caller_callbacks {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CheckCallbackUrlTest, TakesAbsoluteHttpsUrls) {
+  EXPECT_TRUE(
+      CheckCallbackUrl("https://hooks.example.com/klaxon?team=db", PlainHttp::kLoopbackOnly).ok());
+  EXPECT_TRUE(CheckCallbackUrl("HTTPS://hooks.example.com:8443/k", PlainHttp::kLoopbackOnly).ok());
+}
+
+TEST(CheckCallbackUrlTest, PlainHttpOnlyWhereAllowed) {
+  EXPECT_TRUE(CheckCallbackUrl("http://hooks.internal/cb", PlainHttp::kAllowed).ok());
+  for (const char* loopback :
+       {"http://127.0.0.1:9710/cb", "http://localhost/cb", "http://[::1]:80/cb"}) {
+    EXPECT_TRUE(CheckCallbackUrl(loopback, PlainHttp::kLoopbackOnly).ok()) << loopback;
+  }
+  const absl::Status plain = CheckCallbackUrl("http://10.0.0.7/cb", PlainHttp::kLoopbackOnly);
+  EXPECT_EQ(plain.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plain.message(), HasSubstr("must start with https://"));
+}
+
+TEST(CheckCallbackUrlTest, NamesWhatIsWrong) {
+  EXPECT_THAT(CheckCallbackUrl("ftp://h.example/cb", PlainHttp::kAllowed).message(),
+              HasSubstr("must start with https://"));
+  EXPECT_THAT(CheckCallbackUrl("/klaxon/cb", PlainHttp::kAllowed).message(),
+              HasSubstr("does not parse as an absolute URL"));
+  EXPECT_THAT(CheckCallbackUrl("https://:443/cb", PlainHttp::kAllowed).message(),
+              HasSubstr("the URL"));
+  EXPECT_THAT(
+      CheckCallbackUrl("https://h.example/" + std::string(kMaxUrlLength, 'a'), PlainHttp::kAllowed)
+          .message(),
+      HasSubstr("at most 2048"));
+}
+
+}  // namespace
+}  // namespace klaxon::caller_callbacks

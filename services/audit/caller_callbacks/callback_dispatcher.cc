@@ -1,0 +1,219 @@
+#include "services/audit/caller_callbacks/callback_dispatcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/caller_callbacks/signature.h"
+#include "klaxon/types/v1/types.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::audit {
+namespace {
+
+CallbackResult ResultOf(const CallbackAnswer& answer) {
+  switch (answer.kind) {
+    case CallbackAnswer::Kind::kAnswered:
+      return answer.http_status / 100 == 2 ? CallbackResult::kDelivered : CallbackResult::kRejected;
+    case CallbackAnswer::Kind::kTimedOut:
+      return CallbackResult::kTimedOut;
+    case CallbackAnswer::Kind::kNetworkError:
+      return CallbackResult::kNetworkError;
+  }
+  return CallbackResult::kNetworkError;  // unreachable: every kind is handled above
+}
+
+std::string ErrorOf(const CallbackAnswer& answer) {
+  if (answer.kind == CallbackAnswer::Kind::kAnswered) {
+    return absl::StrCat("the caller answered HTTP ", answer.http_status);
+  }
+  return answer.error;
+}
+
+}  // namespace
+
+std::string CallbackBody(const PendingCallback& callback) {
+  const StatusChange& change = callback.change;
+  const nlohmann::json body = {
+      {"alert_id", change.alert_id},
+      {"sequence", callback.sequence},
+      {"caller", change.caller},
+      {"channel", klaxon::types::v1::Channel_Name(change.channel)},
+      {"status", klaxon::types::v1::AlertStatus_Name(change.status)},
+      {"attempt", change.attempt},
+      {"error_code", change.twilio_error_code},
+      {"reason", change.reason},
+      {"occurred_at",
+       absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", change.occurred_at, absl::UTCTimeZone())}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+CallbackDispatcher::CallbackDispatcher(CallbackOutbox& outbox, CallbackPoster& poster,
+                                       const CallbackSubscriptions& subscriptions,
+                                       timing::Clock& clock, CallbackMetrics& metrics,
+                                       const log::Logger& logger, Executor executor,
+                                       std::function<double()> uniform,
+                                       CallbackDispatcherOptions options)
+    : outbox_(outbox),
+      poster_(poster),
+      subscriptions_(subscriptions),
+      clock_(clock),
+      metrics_(metrics),
+      logger_(logger),
+      executor_(std::move(executor)),
+      uniform_(std::move(uniform)),
+      options_(options) {}
+
+size_t CallbackDispatcher::SettleFinished() {
+  std::vector<Finished> finished;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished.swap(finished_);
+    in_flight_ -= finished.size();
+  }
+  if (finished.empty()) return 0;
+  std::vector<CallbackSettlement> settlements;
+  settlements.reserve(finished.size());
+  for (const Finished& done : finished) settlements.push_back(Decide(done));
+  if (absl::Status settled = outbox_.Settle(settlements); !settled.ok()) {
+    // The leases run out and the callbacks are sent again: at least once, never lost.
+    logger_.Warn("caller_callbacks_not_settled",
+                 {{"callbacks", settlements.size()},
+                  {"error", std::string(settled.message())},
+                  {"action", "they are sent again once their lease ends; check Postgres"}});
+  }
+  return finished.size();
+}
+
+bool CallbackDispatcher::Step() {
+  const bool settled = SettleFinished() > 0;
+  size_t free_slots = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_slots = options_.concurrency - in_flight_;
+  }
+  RefreshPending();
+  if (free_slots == 0) return settled;
+
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<PendingCallback>> claimed =
+      outbox_.Claim(free_slots, now, now + options_.timeout + options_.lease_margin);
+  if (!claimed.ok()) {
+    logger_.Warn("caller_callbacks_not_claimed",
+                 {{"error", std::string(claimed.status().message())},
+                  {"action", "retried on the next poll; check Postgres"}});
+    return settled;
+  }
+  for (PendingCallback& callback : *claimed) Start(std::move(callback));
+  return settled || !claimed->empty();
+}
+
+void CallbackDispatcher::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (Step()) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_signal_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll),
+                              [this] { return !finished_.empty(); });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_signal_.wait(lock, [this] { return finished_.size() == in_flight_; });
+  }
+  SettleFinished();
+}
+
+void CallbackDispatcher::Start(PendingCallback callback) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++in_flight_;
+  }
+  const CallbackSubscription* subscription = subscriptions_.Find(callback.change.caller);
+  if (subscription == nullptr) {
+    // No secret to sign with: the caller is not in KLAXON_CALLER_CALLBACKS (any more).
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_.push_back({.callback = std::move(callback),
+                         .answer = {.kind = CallbackAnswer::Kind::kNetworkError,
+                                    .error = "the caller has no callback secret in "
+                                             "KLAXON_CALLER_CALLBACKS"},
+                         .answered_at = clock_.Now()});
+    return;
+  }
+  const std::string& url =
+      callback.change.callback_url.empty() ? subscription->url : callback.change.callback_url;
+  const std::string body = CallbackBody(callback);
+  const int64_t timestamp = absl::ToUnixSeconds(clock_.Now());
+  CallbackPost post{.url = url,
+                    .headers = {{caller_callbacks::kTimestampHeader, absl::StrCat(timestamp)},
+                                {caller_callbacks::kSignatureHeader,
+                                 caller_callbacks::Sign(subscription->secret, timestamp, body)},
+                                {caller_callbacks::kEventIdHeader,
+                                 absl::StrCat(callback.change.alert_id, "/", callback.sequence)}},
+                    .body = body,
+                    .timeout = options_.timeout};
+  executor_([this, callback = std::move(callback), post = std::move(post)]() mutable {
+    CallbackAnswer answer = poster_.Post(post);
+    const absl::Time answered_at = clock_.Now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_.push_back(
+        {.callback = std::move(callback), .answer = std::move(answer), .answered_at = answered_at});
+    finished_signal_.notify_all();
+  });
+}
+
+CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {
+  const PendingCallback& callback = finished.callback;
+  CallbackSettlement settlement{.alert_id = callback.change.alert_id,
+                                .sequence = callback.sequence};
+  const CallbackResult result = ResultOf(finished.answer);
+  if (result == CallbackResult::kDelivered) {
+    metrics_.Posted(result);
+    metrics_.Delivered(finished.answered_at - callback.change.occurred_at);
+    return settlement;
+  }
+  settlement.error = ErrorOf(finished.answer);
+  const bool unsubscribed = subscriptions_.Find(callback.change.caller) == nullptr;
+  const absl::Time next = finished.answered_at + Backoff(callback.attempts, finished.answer);
+  if (unsubscribed || next > callback.stored_at + options_.give_up_after) {
+    settlement.fate = CallbackFate::kDeadLettered;
+    metrics_.Posted(CallbackResult::kDeadLettered);
+    logger_.Warn("caller_callback_dead_lettered",
+                 {{"alert_id", callback.change.alert_id},
+                  {"caller", callback.change.caller},
+                  {"sequence", callback.sequence},
+                  {"attempts", callback.attempts},
+                  {"error", settlement.error},
+                  {"action",
+                   "the caller's endpoint never took it; it stays in caller_callbacks "
+                   "with state 2 and later changes are sent"}});
+    return settlement;
+  }
+  metrics_.Posted(result);
+  settlement.fate = CallbackFate::kRetry;
+  settlement.next_attempt_at = next;
+  return settlement;
+}
+
+absl::Duration CallbackDispatcher::Backoff(uint32_t attempts, const CallbackAnswer& answer) {
+  // Doubling from first_retry, capped; drawn from the upper half so a retry is never immediate.
+  const double doublings = std::min<double>(attempts > 0 ? attempts - 1 : 0, 30);
+  const absl::Duration ceiling =
+      std::min(options_.max_retry, options_.first_retry * std::exp2(doublings));
+  const absl::Duration wait = ceiling / 2 + (ceiling / 2) * uniform_();
+  return std::max(wait, answer.retry_after.value_or(absl::ZeroDuration()));
+}
+
+void CallbackDispatcher::RefreshPending() {
+  const absl::Time now = clock_.Now();
+  if (now - pending_refreshed_at_ < options_.pending_refresh) return;
+  pending_refreshed_at_ = now;
+  absl::StatusOr<PendingCallbacks> pending = outbox_.Pending();
+  if (!pending.ok()) return;  // the gauges keep their last value; Claim logs the outage
+  metrics_.SetPending(pending->count,
+                      pending->count == 0
+                          ? absl::ZeroDuration()
+                          : std::max(absl::ZeroDuration(), now - pending->oldest_stored_at));
+}
+
+}  // namespace klaxon::audit

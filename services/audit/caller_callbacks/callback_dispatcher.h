@@ -1,0 +1,96 @@
+#pragma once
+// Caller callbacks (ADR 0028): drains the outbox of status changes, POSTing each as a signed JSON
+// event to its caller's URL. At least once, in order per alert (the outbox hands out only an
+// alert's lowest pending change, and the next only once that one is settled), retried with
+// jittered exponential backoff (at least a 429's or 503's Retry-After) until `give_up_after`
+// from the change, then dead-lettered.
+//
+// One thread claims and settles; at most `concurrency` POSTs run at once on the executor, so the
+// thread count is fixed, a slow caller holds only its own slots' worth, and the next claim takes
+// only as many callbacks as there are free slots.
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/log/log.h"
+#include "common/timing/clock.h"
+#include "services/audit/caller_callbacks/callback_metrics.h"
+#include "services/audit/caller_callbacks/callback_outbox.h"
+#include "services/audit/caller_callbacks/callback_poster.h"
+#include "services/audit/caller_callbacks/subscriptions.h"
+
+namespace klaxon::audit {
+
+struct CallbackDispatcherOptions {
+  size_t concurrency = 32;                            // POSTs in flight at most
+  absl::Duration timeout = absl::Seconds(10);         // one POST, connect included
+  absl::Duration give_up_after = absl::Hours(24);     // from the change being stored
+  absl::Duration first_retry = absl::Seconds(1);      // the wait after the first failure, at most
+  absl::Duration max_retry = absl::Hours(1);          // no wait is longer (unless Retry-After says)
+  absl::Duration poll = absl::Milliseconds(50);       // how often an idle dispatcher looks for work
+  absl::Duration lease_margin = absl::Seconds(30);    // a claim's lease beyond the POST's timeout
+  absl::Duration pending_refresh = absl::Seconds(5);  // the pending gauges' refresh
+};
+
+// The JSON event POSTed for `callback`: alert_id, sequence, caller, channel, status, attempt,
+// error_code, reason and occurred_at (RFC 3339, UTC, microseconds). No personal data.
+std::string CallbackBody(const PendingCallback& callback);
+
+class CallbackDispatcher {
+ public:
+  // Runs a task on another thread (concurrency::BlockingExecutor in production, inline in tests).
+  using Executor = std::function<void(std::function<void()>)>;
+
+  // Everything is borrowed and must outlive the dispatcher. `uniform` returns a number in [0, 1)
+  // (the backoff's jitter); it is called from the dispatcher's thread only.
+  CallbackDispatcher(CallbackOutbox& outbox, CallbackPoster& poster,
+                     const CallbackSubscriptions& subscriptions, timing::Clock& clock,
+                     CallbackMetrics& metrics, const log::Logger& logger, Executor executor,
+                     std::function<double()> uniform, CallbackDispatcherOptions options);
+
+  // Settles what finished, then claims and starts as many due callbacks as there are free
+  // slots. Returns false when it neither settled nor claimed anything (nothing to do now).
+  bool Step();
+
+  // Steps until `stop`, waiting up to `poll` (or for a POST to finish) when idle; then waits for
+  // the POSTs in flight and settles them.
+  void Run(std::stop_token stop);
+
+ private:
+  struct Finished {
+    PendingCallback callback;
+    CallbackAnswer answer;
+    absl::Time answered_at;
+  };
+
+  // Settles the POSTs that finished, in one write; how many there were.
+  size_t SettleFinished();
+  void Start(PendingCallback callback);
+  CallbackSettlement Decide(const Finished& finished);
+  absl::Duration Backoff(uint32_t attempts, const CallbackAnswer& answer);
+  void RefreshPending();
+
+  CallbackOutbox& outbox_;
+  CallbackPoster& poster_;
+  const CallbackSubscriptions& subscriptions_;
+  timing::Clock& clock_;
+  CallbackMetrics& metrics_;
+  const log::Logger& logger_;
+  const Executor executor_;
+  const std::function<double()> uniform_;
+  const CallbackDispatcherOptions options_;
+  absl::Time pending_refreshed_at_ = absl::InfinitePast();
+
+  std::mutex mutex_;
+  std::condition_variable finished_signal_;
+  size_t in_flight_ = 0;            // guarded by mutex_
+  std::vector<Finished> finished_;  // guarded by mutex_
+};
+
+}  // namespace klaxon::audit

@@ -1,0 +1,159 @@
+#include "services/audit/postgres/postgres_callback_outbox.h"
+
+#include <map>
+
+#include "common/pg/prepared_statement.h"
+#include "nlohmann/json.hpp"
+
+namespace klaxon::audit {
+namespace {
+
+// Row states (migration 0006).
+constexpr int kPending = 0;
+constexpr int kDelivered = 1;
+constexpr int kDeadLettered = 2;
+
+// Timestamps cross as integer microseconds since the epoch, as in PostgresAlertStore.
+constexpr pg::PreparedStatement kEnqueue{
+    "klaxon_audit_enqueue_callbacks",
+    "INSERT INTO caller_callbacks (alert_id, sequence, caller, channel, status, attempt, "
+    "  twilio_error_code, reason, occurred_at, url) "
+    "SELECT c.alert_id::uuid, "
+    "  COALESCE((SELECT max(p.sequence) FROM caller_callbacks p "
+    "            WHERE p.alert_id = c.alert_id::uuid), 0) + c.ordinal, "
+    "  c.caller, c.channel, c.status, c.attempt, c.twilio_error_code, c.reason, "
+    "  'epoch'::timestamptz + c.occurred_at * interval '1 microsecond', c.url "
+    "FROM jsonb_to_recordset($1::jsonb) AS c(alert_id text, ordinal integer, caller text, "
+    "  channel smallint, status smallint, attempt integer, twilio_error_code integer, "
+    "  reason text, occurred_at bigint, url text)"};
+
+constexpr pg::PreparedStatement kClaim{
+    "klaxon_audit_claim_callbacks",
+    "UPDATE caller_callbacks c "
+    "SET next_attempt_at = 'epoch'::timestamptz + $3::bigint * interval '1 microsecond', "
+    "  attempts = c.attempts + 1 "
+    "FROM (SELECT h.alert_id, h.sequence FROM caller_callbacks h "
+    "      WHERE h.state = 0 "
+    "        AND h.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "        AND NOT EXISTS (SELECT 1 FROM caller_callbacks e WHERE e.alert_id = h.alert_id "
+    "                        AND e.state = 0 AND e.sequence < h.sequence) "
+    "      ORDER BY h.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d "
+    "WHERE c.alert_id = d.alert_id AND c.sequence = d.sequence "
+    "RETURNING c.alert_id::text, c.sequence, c.caller, c.channel, c.status, c.attempt, "
+    "  c.twilio_error_code, c.reason, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, "
+    "  c.attempts, (extract(epoch FROM c.stored_at) * 1000000)::bigint, c.url"};
+
+constexpr pg::PreparedStatement kSettle{
+    "klaxon_audit_settle_callbacks",
+    "UPDATE caller_callbacks c "
+    "SET state = s.state, last_error = s.error, "
+    "  next_attempt_at = CASE WHEN s.state = 0 "
+    "    THEN 'epoch'::timestamptz + s.next_attempt_at * interval '1 microsecond' "
+    "    ELSE c.next_attempt_at END, "
+    "  finished_at = CASE WHEN s.state = 0 THEN NULL ELSE now() END "
+    "FROM jsonb_to_recordset($1::jsonb) AS s(alert_id text, sequence integer, state smallint, "
+    "  next_attempt_at bigint, error text) "
+    "WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence AND c.state = 0"};
+
+constexpr pg::PreparedStatement kPendingSummary{
+    "klaxon_audit_pending_callbacks",
+    "SELECT count(*), (extract(epoch FROM min(stored_at)) * 1000000)::bigint "
+    "FROM caller_callbacks WHERE state = 0"};
+
+int StateOf(CallbackFate fate) {
+  switch (fate) {
+    case CallbackFate::kDelivered:
+      return kDelivered;
+    case CallbackFate::kRetry:
+      return kPending;
+    case CallbackFate::kDeadLettered:
+      return kDeadLettered;
+  }
+  return kPending;  // unreachable: every fate is handled above
+}
+
+std::string Json(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void EnqueueStatusChanges(pqxx::work& txn, const std::vector<StatusChange>& changes,
+                          const std::set<std::string, std::less<>>& callers) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::map<std::string, int> ordinals;
+  for (const StatusChange& change : changes) {
+    // An alert with a URL of its own is queued even when its caller has no secret, so the
+    // dispatcher dead-letters it with the reason rather than nobody noticing.
+    if (!callers.contains(change.caller) && change.callback_url.empty()) continue;
+    rows.push_back({{"alert_id", change.alert_id},
+                    {"ordinal", ++ordinals[change.alert_id]},
+                    {"caller", change.caller},
+                    {"channel", static_cast<int>(change.channel)},
+                    {"status", static_cast<int>(change.status)},
+                    {"attempt", change.attempt},
+                    {"twilio_error_code", change.twilio_error_code},
+                    {"reason", change.reason},
+                    {"occurred_at", absl::ToUnixMicros(change.occurred_at)},
+                    {"url", change.callback_url}});
+  }
+  if (!rows.empty()) kEnqueue.Exec(txn, Json(rows));
+}
+
+absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(size_t limit,
+                                                                           absl::Time now,
+                                                                           absl::Time lease_until) {
+  std::vector<PendingCallback> claimed;
+  absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
+    claimed.clear();
+    for (const pqxx::row row :
+         kClaim.Exec(txn, static_cast<int64_t>(limit), absl::ToUnixMicros(now),
+                     absl::ToUnixMicros(lease_until))) {
+      claimed.push_back({.change = {.alert_id = row[0].as<std::string>(),
+                                    .caller = row[2].as<std::string>(),
+                                    .channel = static_cast<Channel>(row[3].as<int>()),
+                                    .status = static_cast<AlertStatus>(row[4].as<int>()),
+                                    .attempt = row[5].as<uint32_t>(),
+                                    .twilio_error_code = row[6].as<int32_t>(),
+                                    .reason = row[7].as<std::string>(),
+                                    .occurred_at = absl::FromUnixMicros(row[8].as<int64_t>()),
+                                    .callback_url = row[11].as<std::string>()},
+                         .sequence = row[1].as<uint32_t>(),
+                         .attempts = row[9].as<uint32_t>(),
+                         .stored_at = absl::FromUnixMicros(row[10].as<int64_t>())});
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return claimed;
+}
+
+absl::Status PostgresCallbackOutbox::Settle(const std::vector<CallbackSettlement>& settlements) {
+  if (settlements.empty()) return absl::OkStatus();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const CallbackSettlement& settlement : settlements) {
+    rows.push_back({{"alert_id", settlement.alert_id},
+                    {"sequence", settlement.sequence},
+                    {"state", StateOf(settlement.fate)},
+                    {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
+                    {"error", settlement.error}});
+  }
+  return db_.Autocommit([&](pqxx::nontransaction& txn) {
+    kSettle.Exec(txn, Json(rows));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<PendingCallbacks> PostgresCallbackOutbox::Pending() {
+  PendingCallbacks pending;
+  absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
+    const pqxx::row row = kPendingSummary.Exec(txn)[0];
+    pending.count = row[0].as<int64_t>();
+    if (!row[1].is_null()) pending.oldest_stored_at = absl::FromUnixMicros(row[1].as<int64_t>());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return pending;
+}
+
+}  // namespace klaxon::audit

@@ -1,0 +1,207 @@
+// Needs a real Postgres: KLAXON_TEST_PG_URL (each test works in a scratch database of its own).
+// The outbox as PostgresAlertStore fills it and PostgresCallbackOutbox drains it.
+#include "services/audit/postgres/postgres_callback_outbox.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/audit/postgres/postgres_alert_store.h"
+#include "services/audit/testing/ingest.h"
+#include "services/audit/testing/migrated_audit_database.h"
+
+namespace klaxon::audit {
+namespace {
+
+using klaxon::types::v1::ALERT_STATUS_DELIVERED;
+using klaxon::types::v1::ALERT_STATUS_QUEUED;
+using klaxon::types::v1::ALERT_STATUS_SENT;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kFirst[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+constexpr char kSecond[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
+const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'123'456);
+
+AlertEvent Requested(const std::string& alert_id, const std::string& caller) {
+  return {.kind = AlertEvent::Kind::kRequested,
+          .alert_id = alert_id,
+          .caller = caller,
+          .channel = klaxon::types::v1::CHANNEL_SMS,
+          .attempt = 1,
+          .occurred_at = kT0,
+          .status = ALERT_STATUS_QUEUED,
+          .recipient_country_code = "1",
+          .recipient_last4 = "0100"};
+}
+
+AlertEvent Outcome(const std::string& alert_id, AlertStatus status, absl::Duration after,
+                   int32_t code = 0, std::string reason = "") {
+  AlertEvent event = Requested(alert_id, "oncall");
+  event.kind = AlertEvent::Kind::kOutcome;
+  event.status = status;
+  event.occurred_at = kT0 + after;
+  event.recipient_country_code.clear();
+  event.recipient_last4.clear();
+  event.twilio_sid = "SM1";
+  event.twilio_error_code = code;
+  event.reason = std::move(reason);
+  return event;
+}
+
+class PostgresCallbackOutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::MigratedAuditDatabase(&scratch_, &db_));
+    store_ =
+        std::make_unique<PostgresAlertStore>(*db_, std::set<std::string, std::less<>>{"oncall"});
+    outbox_ = std::make_unique<PostgresCallbackOutbox>(*db_);
+  }
+
+  void Write(std::vector<AlertEvent> events) {
+    std::vector<IngestItem> batch;
+    for (AlertEvent& event : events) batch.push_back(testing::EventItem(std::move(event)));
+    ASSERT_TRUE(store_->Write(batch).ok());
+  }
+
+  std::vector<PendingCallback> Claim(absl::Time now, size_t limit = 100) {
+    absl::StatusOr<std::vector<PendingCallback>> claimed =
+        outbox_->Claim(limit, now, now + absl::Seconds(40));
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    return claimed.value_or(std::vector<PendingCallback>{});
+  }
+
+  static std::vector<std::string> Ids(const std::vector<PendingCallback>& callbacks) {
+    std::vector<std::string> ids;
+    for (const PendingCallback& callback : callbacks) {
+      ids.push_back(
+          absl::StrCat(callback.change.alert_id.substr(callback.change.alert_id.size() - 1), "/",
+                       callback.sequence));
+    }
+    return ids;
+  }
+
+  void Settle(const PendingCallback& callback, CallbackFate fate,
+              absl::Time next = absl::UnixEpoch()) {
+    ASSERT_TRUE(outbox_
+                    ->Settle({{.alert_id = callback.change.alert_id,
+                               .sequence = callback.sequence,
+                               .fate = fate,
+                               .next_attempt_at = next,
+                               .error = fate == CallbackFate::kDelivered ? "" : "HTTP 500"}})
+                    .ok());
+  }
+
+  std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
+  std::unique_ptr<pg::Database> db_;
+  std::unique_ptr<PostgresAlertStore> store_;
+  std::unique_ptr<PostgresCallbackOutbox> outbox_;
+};
+
+TEST_F(PostgresCallbackOutboxTest, StoresEachChangeOfASubscribedCallerNumberedPerAlert) {
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall"), Requested(kSecond, "billing"),
+                                 Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1)),
+                                 Outcome(kSecond, ALERT_STATUS_SENT, absl::Seconds(1))}));
+  ASSERT_NO_FATAL_FAILURE(Write(
+      {Outcome(kFirst, ALERT_STATUS_DELIVERED, absl::Seconds(2), 0, "delivered to the handset")}));
+  const absl::Time now = absl::Now();  // rows are due from their insert (the database's now())
+
+  // billing takes no callbacks; only the first alert's head is claimable.
+  const std::vector<PendingCallback> first = Claim(now);
+  ASSERT_THAT(Ids(first), ElementsAre("d/1"));
+  EXPECT_EQ(first[0].change.caller, "oncall");
+  EXPECT_EQ(first[0].change.status, ALERT_STATUS_QUEUED);
+  EXPECT_EQ(first[0].attempts, 1u);
+  EXPECT_EQ(first[0].change.occurred_at, kT0);
+
+  absl::StatusOr<PendingCallbacks> pending = outbox_->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->count, 3);
+
+  Settle(first[0], CallbackFate::kDelivered);
+  const std::vector<PendingCallback> second = Claim(now);
+  ASSERT_THAT(Ids(second), ElementsAre("d/2"));
+  EXPECT_EQ(second[0].change.status, ALERT_STATUS_SENT);
+  Settle(second[0], CallbackFate::kDelivered);
+  const std::vector<PendingCallback> third = Claim(now);
+  ASSERT_THAT(Ids(third), ElementsAre("d/3"));
+  EXPECT_EQ(third[0].change.status, ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(third[0].change.reason, "delivered to the handset");
+  EXPECT_EQ(third[0].change.occurred_at, kT0 + absl::Seconds(2));
+}
+
+TEST_F(PostgresCallbackOutboxTest, AnAlertsOwnUrlTravelsWithEachChangeEvenForAnUnsubscribedCaller) {
+  AlertEvent own = Requested(kFirst, "oncall");
+  own.callback_url = "https://hooks.example.com/db-1";
+  AlertEvent unsubscribed = Requested(kSecond, "billing");
+  unsubscribed.callback_url = "https://billing.example.com/cb";
+  ASSERT_NO_FATAL_FAILURE(Write({own, unsubscribed}));
+  // A later batch: the URL comes from the stored alert, not the event.
+  ASSERT_NO_FATAL_FAILURE(Write({Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1))}));
+
+  std::vector<PendingCallback> claimed = Claim(absl::Now());
+  ASSERT_THAT(Ids(claimed), ElementsAre("d/1", "e/1"));
+  EXPECT_EQ(claimed[0].change.callback_url, "https://hooks.example.com/db-1");
+  // Queued so the dispatcher dead-letters it for the missing secret, visibly.
+  EXPECT_EQ(claimed[1].change.caller, "billing");
+  EXPECT_EQ(claimed[1].change.callback_url, "https://billing.example.com/cb");
+  Settle(claimed[0], CallbackFate::kDelivered);
+  claimed = Claim(absl::Now());
+  ASSERT_THAT(Ids(claimed), ElementsAre("d/2"));
+  EXPECT_EQ(claimed[0].change.callback_url, "https://hooks.example.com/db-1");
+}
+
+TEST_F(PostgresCallbackOutboxTest, ALeaseHidesAClaimUntilItEnds) {
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall"), Requested(kSecond, "oncall")}));
+  const absl::Time now = absl::Now();
+  ASSERT_THAT(Ids(Claim(now, 1)), ElementsAre("d/1"));
+  ASSERT_THAT(Ids(Claim(now)), ElementsAre("e/1"));  // the other replica's claim
+  EXPECT_THAT(Claim(now), IsEmpty());
+  const std::vector<PendingCallback> again = Claim(now + absl::Seconds(41));
+  EXPECT_THAT(Ids(again), ElementsAre("d/1", "e/1"));
+  EXPECT_EQ(again[0].attempts, 2u);
+}
+
+TEST_F(PostgresCallbackOutboxTest, ARetryWaitsAndHoldsBackLaterChangesADeadLetterDoesNot) {
+  ASSERT_NO_FATAL_FAILURE(
+      Write({Requested(kFirst, "oncall"), Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1))}));
+  const absl::Time now = absl::Now();
+  const PendingCallback head = Claim(now).at(0);
+  Settle(head, CallbackFate::kRetry, now + absl::Minutes(5));
+  EXPECT_THAT(Claim(now + absl::Minutes(4)), IsEmpty());
+  const std::vector<PendingCallback> retried = Claim(now + absl::Minutes(5));
+  ASSERT_THAT(Ids(retried), ElementsAre("d/1"));
+  Settle(retried[0], CallbackFate::kDeadLettered);
+  EXPECT_THAT(Ids(Claim(now + absl::Minutes(5))), ElementsAre("d/2"));
+
+  absl::StatusOr<PendingCallbacks> pending = outbox_->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->count, 1);
+  absl::Status read = db_->Transact([](pqxx::work& txn) {
+    const pqxx::row row = txn.exec1(
+        "SELECT state, last_error, finished_at IS NOT NULL FROM caller_callbacks "
+        "WHERE sequence = 1");
+    EXPECT_EQ(row[0].as<int>(), 2);
+    EXPECT_EQ(row[1].as<std::string>(), "HTTP 500");
+    EXPECT_TRUE(row[2].as<bool>());
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(read.ok()) << read;
+}
+
+TEST_F(PostgresCallbackOutboxTest, AnAlertWhoseRequestComesLateIsToldOnceItsCallerIsKnown) {
+  AlertEvent delivered = Outcome(kFirst, ALERT_STATUS_DELIVERED, absl::Seconds(2));
+  delivered.caller.clear();
+  ASSERT_NO_FATAL_FAILURE(Write({delivered}));
+  EXPECT_THAT(Claim(absl::Now()), IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
+  const std::vector<PendingCallback> claimed = Claim(absl::Now());
+  ASSERT_THAT(Ids(claimed), ElementsAre("d/1"));
+  EXPECT_EQ(claimed[0].change.status, ALERT_STATUS_DELIVERED);
+}
+
+}  // namespace
+}  // namespace klaxon::audit
