@@ -1,5 +1,6 @@
 #include "common/caller_callbacks/callback_url.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <memory>
@@ -21,9 +22,11 @@ std::string PartOf(CURLU* url, CURLUPart part) {
   return copy;
 }
 
+// localhost, or an IP literal of the loopback range (never a name that merely starts "127.").
 bool IsLoopback(const std::string& host) {
-  return absl::EqualsIgnoreCase(host, "localhost") || absl::StartsWith(host, "127.") ||
-         host == "[::1]";
+  if (absl::EqualsIgnoreCase(host, "localhost") || host == "[::1]") return true;
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 }  // namespace

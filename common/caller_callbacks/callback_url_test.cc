@@ -22,6 +22,9 @@ TEST(CheckCallbackUrlTest, PlainHttpOnlyWhereAllowed) {
        {"http://127.0.0.1:9710/cb", "http://localhost/cb", "http://[::1]:80/cb"}) {
     EXPECT_TRUE(CheckCallbackUrl(loopback, PlainHttp::kLoopbackOnly).ok()) << loopback;
   }
+  for (const char* outside : {"http://127.0.0.1.nip.io/cb", "http://127.evil.example/cb"}) {
+    EXPECT_FALSE(CheckCallbackUrl(outside, PlainHttp::kLoopbackOnly).ok()) << outside;
+  }
   const absl::Status plain = CheckCallbackUrl("http://10.0.0.7/cb", PlainHttp::kLoopbackOnly);
   EXPECT_EQ(plain.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plain.message(), HasSubstr("must start with https://"));

@@ -52,7 +52,7 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
       reader.Int("KLAXON_WATCH_MAX_PER_CALLER", 32, /*min=*/1, /*max=*/kMaxWatchers);
   const absl::Duration watch_max_lifetime = reader.Duration(
       "KLAXON_WATCH_MAX_LIFETIME", absl::Hours(1), absl::Seconds(1), absl::Hours(24));
-  std::optional<CallbackSubscriptions> caller_callbacks;
+  CallbackSubscriptions caller_callbacks;
   {
     std::string document = reader.OptionalSecret("KLAXON_CALLER_CALLBACKS");
     absl::StatusOr<CallbackSubscriptions> parsed = CallbackSubscriptions::Parse(document);
@@ -83,7 +83,7 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
                        .publish_timeout = publish_timeout,
                        .watch_max_per_caller = static_cast<int>(watch_max_per_caller),
                        .watch_max_lifetime = watch_max_lifetime,
-                       .caller_callbacks = *std::move(caller_callbacks),
+                       .caller_callbacks = std::move(caller_callbacks),
                        .caller_callback_timeout = caller_callback_timeout,
                        .caller_callback_concurrency = static_cast<int>(caller_callback_concurrency),
                        .caller_callback_give_up_after = caller_callback_give_up_after};

@@ -13,6 +13,8 @@
 namespace klaxon::audit {
 namespace {
 
+constexpr absl::Duration kClaimFailureLogEvery = absl::Minutes(1);
+
 CallbackResult ResultOf(const CallbackAnswer& answer) {
   switch (answer.kind) {
     case CallbackAnswer::Kind::kAnswered:
@@ -21,6 +23,8 @@ CallbackResult ResultOf(const CallbackAnswer& answer) {
       return CallbackResult::kTimedOut;
     case CallbackAnswer::Kind::kNetworkError:
       return CallbackResult::kNetworkError;
+    case CallbackAnswer::Kind::kNoSecret:
+      return CallbackResult::kUnconfigured;
   }
   return CallbackResult::kNetworkError;  // unreachable: every kind is handled above
 }
@@ -101,11 +105,16 @@ bool CallbackDispatcher::Step() {
   absl::StatusOr<std::vector<PendingCallback>> claimed =
       outbox_.Claim(free_slots, now, now + options_.timeout + options_.lease_margin);
   if (!claimed.ok()) {
-    logger_.Warn("caller_callbacks_not_claimed",
-                 {{"error", std::string(claimed.status().message())},
-                  {"action", "retried on the next poll; check Postgres"}});
+    // Once a minute while it lasts, not on every poll.
+    if (now - claim_failure_logged_at_ >= kClaimFailureLogEvery) {
+      claim_failure_logged_at_ = now;
+      logger_.Warn("caller_callbacks_not_claimed",
+                   {{"error", std::string(claimed.status().message())},
+                    {"action", "retried on every poll; check Postgres"}});
+    }
     return settled;
   }
+  claim_failure_logged_at_ = absl::InfinitePast();
   for (PendingCallback& callback : *claimed) Start(std::move(callback));
   return settled || !claimed->empty();
 }
@@ -131,10 +140,11 @@ void CallbackDispatcher::Start(PendingCallback callback) {
   }
   const CallbackSubscription* subscription = subscriptions_.Find(callback.change.caller);
   if (subscription == nullptr) {
-    // No secret to sign with: the caller is not in KLAXON_CALLER_CALLBACKS (any more).
+    // No secret to sign with: the caller is not in this replica's KLAXON_CALLER_CALLBACKS (a
+    // rollout adding it, or an alert naming its own URL for a caller without one). Retried.
     std::lock_guard<std::mutex> lock(mutex_);
     finished_.push_back({.callback = std::move(callback),
-                         .answer = {.kind = CallbackAnswer::Kind::kNetworkError,
+                         .answer = {.kind = CallbackAnswer::Kind::kNoSecret,
                                     .error = "the caller has no callback secret in "
                                              "KLAXON_CALLER_CALLBACKS"},
                          .answered_at = clock_.Now()});
@@ -165,7 +175,8 @@ void CallbackDispatcher::Start(PendingCallback callback) {
 CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {
   const PendingCallback& callback = finished.callback;
   CallbackSettlement settlement{.alert_id = callback.change.alert_id,
-                                .sequence = callback.sequence};
+                                .sequence = callback.sequence,
+                                .attempts = callback.attempts};
   const CallbackResult result = ResultOf(finished.answer);
   if (result == CallbackResult::kDelivered) {
     metrics_.Posted(result);
@@ -173,9 +184,8 @@ CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {
     return settlement;
   }
   settlement.error = ErrorOf(finished.answer);
-  const bool unsubscribed = subscriptions_.Find(callback.change.caller) == nullptr;
   const absl::Time next = finished.answered_at + Backoff(callback.attempts, finished.answer);
-  if (unsubscribed || next > callback.stored_at + options_.give_up_after) {
+  if (next > callback.stored_at + options_.give_up_after) {
     settlement.fate = CallbackFate::kDeadLettered;
     metrics_.Posted(CallbackResult::kDeadLettered);
     logger_.Warn("caller_callback_dead_lettered",
@@ -184,9 +194,11 @@ CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {
                   {"sequence", callback.sequence},
                   {"attempts", callback.attempts},
                   {"error", settlement.error},
-                  {"action",
-                   "the caller's endpoint never took it; it stays in caller_callbacks "
-                   "with state 2 and later changes are sent"}});
+                  {"action", result == CallbackResult::kUnconfigured
+                                 ? "add the caller's line to KLAXON_CALLER_CALLBACKS; the change "
+                                   "stays in caller_callbacks with state 2 and later ones are sent"
+                                 : "the caller's endpoint never took it; it stays in "
+                                   "caller_callbacks with state 2 and later changes are sent"}});
     return settlement;
   }
   metrics_.Posted(result);

@@ -2,12 +2,13 @@
 // Caller callbacks (ADR 0028): drains the outbox of status changes, POSTing each as a signed JSON
 // event to its caller's URL. At least once, in order per alert (the outbox hands out only an
 // alert's lowest pending change, and the next only once that one is settled), retried with
-// jittered exponential backoff (at least a 429's or 503's Retry-After) until `give_up_after`
+// jittered exponential backoff (never sooner than the answer's Retry-After) until `give_up_after`
 // from the change, then dead-lettered.
 //
 // One thread claims and settles; at most `concurrency` POSTs run at once on the executor, so the
-// thread count is fixed, a slow caller holds only its own slots' worth, and the next claim takes
-// only as many callbacks as there are free slots.
+// thread count is fixed and the next claim takes only as many callbacks as there are free slots.
+// Slots are not shared out per caller: a caller whose endpoint times out can hold most of them
+// until its callbacks' backoff spaces their retries out (ADR 0028, Consequences).
 
 #include <condition_variable>
 #include <cstddef>
@@ -86,6 +87,7 @@ class CallbackDispatcher {
   const std::function<double()> uniform_;
   const CallbackDispatcherOptions options_;
   absl::Time pending_refreshed_at_ = absl::InfinitePast();
+  absl::Time claim_failure_logged_at_ = absl::InfinitePast();  // while claims fail
 
   std::mutex mutex_;
   std::condition_variable finished_signal_;

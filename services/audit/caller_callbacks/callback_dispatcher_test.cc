@@ -56,7 +56,8 @@ class FakeOutbox final : public CallbackOutbox {
       settled.push_back(settlement);
       for (Row& row : rows_) {
         if (row.callback.change.alert_id != settlement.alert_id ||
-            row.callback.sequence != settlement.sequence) {
+            row.callback.sequence != settlement.sequence ||
+            row.callback.attempts != settlement.attempts || row.state != CallbackFate::kRetry) {
           continue;
         }
         row.state = settlement.fate;
@@ -222,7 +223,7 @@ TEST_F(CallbackDispatcherTest, AnAlertsOwnUrlTakesThePlaceOfTheCallersSignedWith
                   .ok());
 }
 
-TEST_F(CallbackDispatcherTest, AnAlertsOwnUrlWithoutACallerSecretIsDeadLetteredWithTheReason) {
+TEST_F(CallbackDispatcherTest, AnAlertsOwnUrlWithoutACallerSecretIsNeverPostedUnsigned) {
   PendingCallback own = Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT);
   own.change.caller = "billing";
   own.change.callback_url = "https://billing.example.com/cb";
@@ -230,9 +231,8 @@ TEST_F(CallbackDispatcherTest, AnAlertsOwnUrlWithoutACallerSecretIsDeadLetteredW
   CallbackDispatcher dispatcher = Dispatcher();
   Drain(dispatcher);
   EXPECT_THAT(poster_.posts, SizeIs(0));
-  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kDeadLettered);
   EXPECT_THAT(outbox_.row(0).error, HasSubstr("no callback secret in KLAXON_CALLER_CALLBACKS"));
-  EXPECT_EQ(Counter("dead_lettered"), 1);
+  EXPECT_EQ(Counter("unconfigured"), 1);
 }
 
 TEST_F(CallbackDispatcherTest, AnAlertsChangesGoInOrderEachAfterTheOneBeforeIsDelivered) {
@@ -306,15 +306,23 @@ TEST_F(CallbackDispatcherTest, GivesUpAfterItsTimeAndThenSendsTheNextChange) {
   EXPECT_EQ(outbox_.row(1).state, CallbackFate::kDelivered);
 }
 
-TEST_F(CallbackDispatcherTest, ACallerNoLongerConfiguredIsDeadLetteredWithoutAPost) {
+TEST_F(CallbackDispatcherTest, ACallerWithoutASecretIsRetriedWithoutAPostThenDeadLettered) {
   PendingCallback orphan = Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT);
-  orphan.change.caller = "billing";
+  orphan.change.caller = "billing";  // a rollout may be adding it to KLAXON_CALLER_CALLBACKS
   outbox_.Add(orphan, clock_.Now());
-  CallbackDispatcher dispatcher = Dispatcher();
+  CallbackDispatcher dispatcher = Dispatcher({.give_up_after = absl::Minutes(10)});
   Drain(dispatcher);
   EXPECT_THAT(poster_.posts, SizeIs(0));
+  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kRetry);
+  EXPECT_THAT(outbox_.row(0).error, HasSubstr("no callback secret in KLAXON_CALLER_CALLBACKS"));
+  EXPECT_EQ(Counter("unconfigured"), 1);
+  for (int i = 0; i < 20 && outbox_.row(0).state == CallbackFate::kRetry; ++i) {
+    clock_.Advance(outbox_.row(0).next_attempt_at - clock_.Now());
+    Drain(dispatcher);
+  }
+  EXPECT_THAT(poster_.posts, SizeIs(0));
   EXPECT_EQ(outbox_.row(0).state, CallbackFate::kDeadLettered);
-  EXPECT_THAT(outbox_.row(0).error, HasSubstr("KLAXON_CALLER_CALLBACKS"));
+  EXPECT_THAT(sink_.Lines().back(), HasSubstr("add the caller's line to KLAXON_CALLER_CALLBACKS"));
 }
 
 TEST_F(CallbackDispatcherTest, ClaimsNoMoreThanItsFreeSlots) {

@@ -16,6 +16,8 @@ std::string_view LabelOf(CallbackResult result) {
       return "timed_out";
     case CallbackResult::kNetworkError:
       return "network_error";
+    case CallbackResult::kUnconfigured:
+      return "unconfigured";
     case CallbackResult::kDeadLettered:
       return "dead_lettered";
   }
@@ -28,7 +30,8 @@ CallbackMetrics::CallbackMetrics(prometheus::Registry& registry)
     : posted_(prometheus::BuildCounter()
                   .Name("klaxon_caller_callbacks_total")
                   .Help("Status-change POSTs to callers, by result: delivered, rejected, "
-                        "timed_out, network_error, dead_lettered")
+                        "timed_out, network_error, unconfigured (not sent: no secret for the "
+                        "caller), dead_lettered")
                   .Register(registry)),
       delay_(prometheus::BuildHistogram()
                  .Name("klaxon_caller_callback_delay_seconds")
@@ -51,7 +54,8 @@ CallbackMetrics::CallbackMetrics(prometheus::Registry& registry)
   // (KlaxonCallerCallbacksDeadLettered) and a dashboard shows each series.
   for (const CallbackResult result :
        {CallbackResult::kDelivered, CallbackResult::kRejected, CallbackResult::kTimedOut,
-        CallbackResult::kNetworkError, CallbackResult::kDeadLettered}) {
+        CallbackResult::kNetworkError, CallbackResult::kUnconfigured,
+        CallbackResult::kDeadLettered}) {
     posted_.Add({{"result", std::string(LabelOf(result))}});
   }
 }

@@ -19,6 +19,8 @@ enum class CallbackResult {
   kRejected,      // "rejected": another HTTP status
   kTimedOut,      // "timed_out": no answer within KLAXON_CALLER_CALLBACK_TIMEOUT
   kNetworkError,  // "network_error": no connection, or it broke
+  kUnconfigured,  // "unconfigured": not sent, the caller is not in this replica's
+                  // KLAXON_CALLER_CALLBACKS (retried: a rollout may be adding it)
   kDeadLettered,  // "dead_lettered": it failed and the callback is given up
 };
 

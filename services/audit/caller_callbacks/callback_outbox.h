@@ -33,6 +33,9 @@ enum class CallbackFate {
 struct CallbackSettlement {
   std::string alert_id{};
   uint32_t sequence = 0;
+  // The claim's PendingCallback::attempts: a settlement whose claim was since leased again (its
+  // lease ran out) changes nothing, so a late answer never overrides a newer claim's.
+  uint32_t attempts = 0;
   CallbackFate fate = CallbackFate::kDelivered;
   absl::Time next_attempt_at{};  // kRetry only
   std::string error{};           // why the last POST failed; empty when delivered
@@ -56,7 +59,8 @@ class CallbackOutbox {
   virtual absl::StatusOr<std::vector<PendingCallback>> Claim(size_t limit, absl::Time now,
                                                              absl::Time lease_until) = 0;
 
-  // Records what became of claimed callbacks, in one write.
+  // Records what became of claimed callbacks, in one write. A retry also holds the alert's later
+  // changes back until its time, so claims do not walk rows that cannot go yet.
   virtual absl::Status Settle(const std::vector<CallbackSettlement>& settlements) = 0;
 
   // How many callbacks are pending (not delivered, not dead-lettered) and the oldest one's

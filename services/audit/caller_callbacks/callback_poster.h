@@ -23,10 +23,11 @@ struct CallbackAnswer {
     kAnswered,      // an HTTP status came back
     kTimedOut,      // no answer within the timeout
     kNetworkError,  // no connection, or it broke
+    kNoSecret,      // not sent: this replica has no secret for the caller to sign with
   };
   Kind kind = Kind::kAnswered;
   int http_status = 0;                          // kAnswered only
-  std::optional<absl::Duration> retry_after{};  // a 429's or 503's Retry-After in seconds
+  std::optional<absl::Duration> retry_after{};  // the answer's Retry-After, in seconds
   std::string error{};                          // kTimedOut and kNetworkError: what went wrong
 };
 

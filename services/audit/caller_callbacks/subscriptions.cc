@@ -24,7 +24,8 @@ absl::StatusOr<CallbackSubscriptions> CallbackSubscriptions::Parse(std::string_v
     ++number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || absl::StartsWith(line, "#")) continue;
-    const std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    const std::vector<std::string> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
     if (fields.size() != 3) {
       return absl::InvalidArgumentError(
           absl::StrCat("line ", number, ": expected \"<caller> <url> <secret>\", found ",

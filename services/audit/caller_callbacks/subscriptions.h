@@ -1,7 +1,7 @@
 #pragma once
 // Which callers are told of their alerts' status changes, where, and with which secret (caller
 // callbacks, ADR 0028). Read once at start from KLAXON_CALLER_CALLBACKS (or its _FILE), a secret:
-// one caller per line,
+// one caller per line, fields separated by spaces or tabs,
 //
 //   <caller> <url> <secret>
 //

@@ -33,16 +33,17 @@ void FillFromAlert(EventLogEntry& row, const AlertRecord& alert) {
   if (row.recipient_last4.empty()) row.recipient_last4 = alert.recipient_last4;
 }
 
-// What `event` moved `next` to, as the caller is told of it.
-StatusChange ChangeOf(const AlertRecord& next, const AlertEvent& event) {
+// The status `next` holds, as its caller is told of it: moved there by attempt `attempt`'s event,
+// at status_at (the event's time when this event moved it).
+StatusChange ChangeOf(const AlertRecord& next, uint32_t attempt) {
   return {.alert_id = next.alert_id,
           .caller = next.caller,
           .channel = next.channel,
           .status = next.status,
-          .attempt = event.attempt,
+          .attempt = attempt,
           .twilio_error_code = next.twilio_error_code,
           .reason = next.reason,
-          .occurred_at = event.occurred_at,
+          .occurred_at = next.status_at,
           .callback_url = next.callback_url};
 }
 
@@ -89,8 +90,12 @@ IngestPlan PlanIngest(const std::vector<IngestItem>& batch,
       plan.results[i].advanced = AdvancedStatus(record, next);
       if (plan.results[i].advanced.has_value()) advanced.insert(next.alert_id);
       const bool caller_learned = record.has_value() && record->caller.empty();
-      if (!next.caller.empty() && (plan.results[i].advanced.has_value() || caller_learned)) {
-        plan.status_changes.push_back(ChangeOf(next, *item.event));
+      if (!next.caller.empty() && plan.results[i].advanced.has_value()) {
+        plan.status_changes.push_back(ChangeOf(next, item.event->attempt));
+      } else if (!next.caller.empty() && caller_learned) {
+        // The request came after other events: the status they left, from the latest attempt.
+        plan.status_changes.push_back(ChangeOf(
+            next, next.attempts.empty() ? item.event->attempt : next.attempts.back().number));
       }
       FillFromAlert(row, next);
       plan.alerts[next.alert_id] = next;

@@ -221,6 +221,9 @@ TEST(IngestPlanTest, AnAlertWhoseRequestComesLateIsAChangeOnceItsCallerIsKnown) 
   ASSERT_EQ(plan.status_changes.size(), 1u);
   EXPECT_EQ(plan.status_changes[0].caller, "billing");
   EXPECT_EQ(plan.status_changes[0].status, ALERT_STATUS_DELIVERED);
+  // When and by which attempt it was delivered, not when the request was made.
+  EXPECT_EQ(plan.status_changes[0].occurred_at, kT0 + absl::Seconds(4));
+  EXPECT_EQ(plan.status_changes[0].attempt, 1u);
 }
 
 }  // namespace

@@ -43,17 +43,27 @@ constexpr pg::PreparedStatement kClaim{
     "  c.twilio_error_code, c.reason, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, "
     "  c.attempts, (extract(epoch FROM c.stored_at) * 1000000)::bigint, c.url"};
 
+// Only the claim that holds the row settles it (attempts unchanged since); a retry then holds the
+// alert's later pending rows back until its time, so claims do not walk rows that cannot go.
 constexpr pg::PreparedStatement kSettle{
     "klaxon_audit_settle_callbacks",
-    "UPDATE caller_callbacks c "
-    "SET state = s.state, last_error = s.error, "
-    "  next_attempt_at = CASE WHEN s.state = 0 "
-    "    THEN 'epoch'::timestamptz + s.next_attempt_at * interval '1 microsecond' "
-    "    ELSE c.next_attempt_at END, "
-    "  finished_at = CASE WHEN s.state = 0 THEN NULL ELSE now() END "
-    "FROM jsonb_to_recordset($1::jsonb) AS s(alert_id text, sequence integer, state smallint, "
-    "  next_attempt_at bigint, error text) "
-    "WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence AND c.state = 0"};
+    "WITH settled AS ("
+    "  UPDATE caller_callbacks c "
+    "  SET state = s.state, last_error = s.error, "
+    "    next_attempt_at = CASE WHEN s.state = 0 "
+    "      THEN 'epoch'::timestamptz + s.next_attempt_at * interval '1 microsecond' "
+    "      ELSE c.next_attempt_at END, "
+    "    finished_at = CASE WHEN s.state = 0 THEN NULL ELSE now() END "
+    "  FROM jsonb_to_recordset($1::jsonb) AS s(alert_id text, sequence integer, "
+    "    attempts integer, state smallint, next_attempt_at bigint, error text) "
+    "  WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence "
+    "    AND c.attempts = s.attempts AND c.state = 0 "
+    "  RETURNING c.alert_id, c.sequence, c.state, c.next_attempt_at) "
+    "UPDATE caller_callbacks l SET next_attempt_at = settled.next_attempt_at "
+    "FROM settled "
+    "WHERE settled.state = 0 AND l.alert_id = settled.alert_id "
+    "  AND l.sequence > settled.sequence AND l.state = 0 "
+    "  AND l.next_attempt_at < settled.next_attempt_at"};
 
 constexpr pg::PreparedStatement kPendingSummary{
     "klaxon_audit_pending_callbacks",
@@ -134,6 +144,7 @@ absl::Status PostgresCallbackOutbox::Settle(const std::vector<CallbackSettlement
   for (const CallbackSettlement& settlement : settlements) {
     rows.push_back({{"alert_id", settlement.alert_id},
                     {"sequence", settlement.sequence},
+                    {"attempts", settlement.attempts},
                     {"state", StateOf(settlement.fate)},
                     {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
                     {"error", settlement.error}});

@@ -89,6 +89,7 @@ class PostgresCallbackOutboxTest : public ::testing::Test {
     ASSERT_TRUE(outbox_
                     ->Settle({{.alert_id = callback.change.alert_id,
                                .sequence = callback.sequence,
+                               .attempts = callback.attempts,
                                .fate = fate,
                                .next_attempt_at = next,
                                .error = fate == CallbackFate::kDelivered ? "" : "HTTP 500"}})
@@ -165,6 +166,27 @@ TEST_F(PostgresCallbackOutboxTest, ALeaseHidesAClaimUntilItEnds) {
   EXPECT_EQ(again[0].attempts, 2u);
 }
 
+TEST_F(PostgresCallbackOutboxTest, ALateSettlementOfAnExpiredLeaseChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(
+      Write({Requested(kFirst, "oncall"), Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1))}));
+  const absl::Time now = absl::Now();
+  const PendingCallback stale = Claim(now).at(0);
+  // The lease ran out; another replica claims the change again and is still POSTing it.
+  const PendingCallback current = Claim(now + absl::Seconds(41)).at(0);
+  ASSERT_EQ(current.sequence, 1u);
+  ASSERT_EQ(current.attempts, 2u);
+
+  // The first claimer's late give-up must neither end the change nor free the next one.
+  Settle(stale, CallbackFate::kDeadLettered);
+  EXPECT_THAT(Claim(now + absl::Seconds(42)), IsEmpty());
+  absl::StatusOr<PendingCallbacks> pending = outbox_->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->count, 2);
+
+  Settle(current, CallbackFate::kDelivered);
+  EXPECT_THAT(Ids(Claim(now + absl::Seconds(42))), ElementsAre("d/2"));
+}
+
 TEST_F(PostgresCallbackOutboxTest, ARetryWaitsAndHoldsBackLaterChangesADeadLetterDoesNot) {
   ASSERT_NO_FATAL_FAILURE(
       Write({Requested(kFirst, "oncall"), Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1))}));
@@ -172,6 +194,16 @@ TEST_F(PostgresCallbackOutboxTest, ARetryWaitsAndHoldsBackLaterChangesADeadLette
   const PendingCallback head = Claim(now).at(0);
   Settle(head, CallbackFate::kRetry, now + absl::Minutes(5));
   EXPECT_THAT(Claim(now + absl::Minutes(4)), IsEmpty());
+  // The later change waits as long as the head, so claims meanwhile do not walk it.
+  absl::Status held = db_->Transact([&](pqxx::work& txn) {
+    const pqxx::row row = txn.exec1(
+        "SELECT (extract(epoch FROM next_attempt_at) * 1000000)::bigint FROM caller_callbacks "
+        "WHERE sequence = 2");
+    EXPECT_EQ(absl::FromUnixMicros(row[0].as<int64_t>()),
+              absl::FromUnixMicros(absl::ToUnixMicros(now + absl::Minutes(5))));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(held.ok()) << held;
   const std::vector<PendingCallback> retried = Claim(now + absl::Minutes(5));
   ASSERT_THAT(Ids(retried), ElementsAre("d/1"));
   Settle(retried[0], CallbackFate::kDeadLettered);
