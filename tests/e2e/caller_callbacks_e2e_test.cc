@@ -85,7 +85,20 @@ class CallerCallbacksE2eKafkaRedisPostgresTest : public ::testing::Test {
 
 TEST_F(CallerCallbacksE2eKafkaRedisPostgresTest,
        EveryStatusChangeIsPostedInOrderSignedAndRetriedAfterA500AndATimeout) {
+  // Another caller's alert first, delivered before the others are sent: audit then reads every
+  // topic, so the next alerts' requests are folded before their outcomes (an alert whose request
+  // came last would be one change, the status it then held).
   const std::string others = Send("callbacks: another caller's alert", Suite::kOtherApiKey);
+  alerts::v1::Alert other_alert;
+  for (const absl::Time until = absl::Now() + kWait;
+       other_alert.status() != types::v1::ALERT_STATUS_DELIVERED && absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    alerts::v1::GetAlertRequest request;
+    request.set_alert_id(others);
+    suite_.QueryStub()->GetAlert(Suite::CallContext(absl::Seconds(5), Suite::kOtherApiKey).get(),
+                                 request, &other_alert);
+  }
+  ASSERT_EQ(other_alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   const std::string alert_id = Send("callbacks: disk full on db-1", Suite::kApiKey);
   const std::string own_url = absl::StrCat(own_receiver_.base_url(), "/db-1");
   const std::string own = Send("callbacks: an alert with its own URL", Suite::kApiKey, own_url);
@@ -143,8 +156,6 @@ TEST_F(CallerCallbacksE2eKafkaRedisPostgresTest,
   EXPECT_EQ(statuses[2], "ALERT_STATUS_QUEUED");
   EXPECT_EQ(statuses.back(), "ALERT_STATUS_DELIVERED");
   EXPECT_EQ(statuses[statuses.size() - 2], "ALERT_STATUS_SENT");
-
-  ASSERT_FALSE(others.empty());
 
   // The alert with its own URL: each change there, signed with the caller's secret, in order.
   auto own_took_delivered = [&] {

@@ -59,8 +59,8 @@ class CallbackOutbox {
   virtual absl::StatusOr<std::vector<PendingCallback>> Claim(size_t limit, absl::Time now,
                                                              absl::Time lease_until) = 0;
 
-  // Records what became of claimed callbacks, in one write. A retry also holds the alert's later
-  // changes back until its time, so claims do not walk rows that cannot go yet.
+  // Records what became of claimed callbacks, in one write; a callback delivered or dead-lettered
+  // makes its alert's next change due.
   virtual absl::Status Settle(const std::vector<CallbackSettlement>& settlements) = 0;
 
   // How many callbacks are pending (not delivered, not dead-lettered) and the oldest one's

@@ -13,24 +13,16 @@
 #include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
 #include "services/audit/ingest/ingest_plan.h"
+#include "services/audit/postgres/alert_locks.h"
 #include "services/audit/postgres/alert_rows.h"
 #include "services/audit/postgres/postgres_callback_outbox.h"
 
 namespace klaxon::audit {
 namespace {
 
-// pg_advisory_xact_lock(class, key) namespace for "one writer per alert" ("audt").
-constexpr int32_t kAlertLockClass = 0x61756474;
-
 // Rows cross the wire as one JSON array per statement (jsonb_to_recordset); timestamps as
 // integer microseconds since the epoch, which Postgres converts exactly in both directions, and
 // bytea as hex.
-
-constexpr pg::PreparedStatement kLockAlerts{
-    "klaxon_audit_lock_alerts",
-    "SELECT pg_advisory_xact_lock($1, k) FROM ("
-    "  SELECT DISTINCT hashtext(id) AS k FROM jsonb_array_elements_text($2::jsonb) AS id "
-    "  ORDER BY k) AS keys"};
 
 // Each alert with its data key and its attempts (a JSON array of rows ordered by number, or null
 // when none), in one statement; the reads below add their WHERE clause.
@@ -350,7 +342,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
   IngestPlan plan;
   absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
     const std::vector<std::string> ids = AlertIdsOf(batch);
-    if (!ids.empty()) kLockAlerts.Exec(txn, kAlertLockClass, Json(ids));
+    LockAlerts(txn, ids);
     const std::map<std::string, AlertRecord> stored = LoadAlerts(txn, ids);
     std::map<std::string, std::optional<AlertRecord>> current;
     for (const std::string& id : ids) {

@@ -4,6 +4,7 @@
 
 #include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
+#include "services/audit/postgres/alert_locks.h"
 
 namespace klaxon::audit {
 namespace {
@@ -14,15 +15,24 @@ constexpr int kDelivered = 1;
 constexpr int kDeadLettered = 2;
 
 // Timestamps cross as integer microseconds since the epoch, as in PostgresAlertStore.
+// Each alert's lowest pending row holds its due time; the alert's later rows wait at 'infinity'
+// until the one before them is settled, which makes the next one due (kSettle). A claim therefore
+// reads only rows it may send, and never walks the changes queued behind a retrying one.
+// Enqueue and settle both hold the alert's lock (alert_locks.h), so a change stored while its
+// alert's head is being settled is either seen and made due by the settle, or finds no pending
+// row and is due at once.
 constexpr pg::PreparedStatement kEnqueue{
     "klaxon_audit_enqueue_callbacks",
     "INSERT INTO caller_callbacks (alert_id, sequence, caller, channel, status, attempt, "
-    "  twilio_error_code, reason, occurred_at, url) "
+    "  twilio_error_code, reason, occurred_at, url, next_attempt_at) "
     "SELECT c.alert_id::uuid, "
     "  COALESCE((SELECT max(p.sequence) FROM caller_callbacks p "
     "            WHERE p.alert_id = c.alert_id::uuid), 0) + c.ordinal, "
     "  c.caller, c.channel, c.status, c.attempt, c.twilio_error_code, c.reason, "
-    "  'epoch'::timestamptz + c.occurred_at * interval '1 microsecond', c.url "
+    "  'epoch'::timestamptz + c.occurred_at * interval '1 microsecond', c.url, "
+    "  CASE WHEN c.ordinal = 1 AND NOT EXISTS (SELECT 1 FROM caller_callbacks w "
+    "    WHERE w.alert_id = c.alert_id::uuid AND w.state = 0) "
+    "  THEN now() ELSE 'infinity'::timestamptz END "
     "FROM jsonb_to_recordset($1::jsonb) AS c(alert_id text, ordinal integer, caller text, "
     "  channel smallint, status smallint, attempt integer, twilio_error_code integer, "
     "  reason text, occurred_at bigint, url text)"};
@@ -35,16 +45,15 @@ constexpr pg::PreparedStatement kClaim{
     "FROM (SELECT h.alert_id, h.sequence FROM caller_callbacks h "
     "      WHERE h.state = 0 "
     "        AND h.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
-    "        AND NOT EXISTS (SELECT 1 FROM caller_callbacks e WHERE e.alert_id = h.alert_id "
-    "                        AND e.state = 0 AND e.sequence < h.sequence) "
     "      ORDER BY h.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d "
     "WHERE c.alert_id = d.alert_id AND c.sequence = d.sequence "
     "RETURNING c.alert_id::text, c.sequence, c.caller, c.channel, c.status, c.attempt, "
     "  c.twilio_error_code, c.reason, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, "
     "  c.attempts, (extract(epoch FROM c.stored_at) * 1000000)::bigint, c.url"};
 
-// Only the claim that holds the row settles it (attempts unchanged since); a retry then holds the
-// alert's later pending rows back until its time, so claims do not walk rows that cannot go.
+// Only the claim that holds the row settles it (attempts unchanged since); a row that is done
+// (delivered or dead-lettered) makes its alert's next pending change due from when it was stored,
+// so it is due at once whatever the dispatcher's clock says and queues by its age.
 constexpr pg::PreparedStatement kSettle{
     "klaxon_audit_settle_callbacks",
     "WITH settled AS ("
@@ -58,12 +67,13 @@ constexpr pg::PreparedStatement kSettle{
     "    attempts integer, state smallint, next_attempt_at bigint, error text) "
     "  WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence "
     "    AND c.attempts = s.attempts AND c.state = 0 "
-    "  RETURNING c.alert_id, c.sequence, c.state, c.next_attempt_at) "
-    "UPDATE caller_callbacks l SET next_attempt_at = settled.next_attempt_at "
+    "  RETURNING c.alert_id, c.sequence, c.state) "
+    "UPDATE caller_callbacks n SET next_attempt_at = n.stored_at "
     "FROM settled "
-    "WHERE settled.state = 0 AND l.alert_id = settled.alert_id "
-    "  AND l.sequence > settled.sequence AND l.state = 0 "
-    "  AND l.next_attempt_at < settled.next_attempt_at"};
+    "WHERE settled.state <> 0 AND n.alert_id = settled.alert_id AND n.state = 0 "
+    "  AND n.sequence = (SELECT min(p.sequence) FROM caller_callbacks p "
+    "                    WHERE p.alert_id = settled.alert_id AND p.state = 0 "
+    "                      AND p.sequence > settled.sequence)"};
 
 constexpr pg::PreparedStatement kPendingSummary{
     "klaxon_audit_pending_callbacks",
@@ -141,7 +151,9 @@ absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(size_
 absl::Status PostgresCallbackOutbox::Settle(const std::vector<CallbackSettlement>& settlements) {
   if (settlements.empty()) return absl::OkStatus();
   nlohmann::json rows = nlohmann::json::array();
+  std::vector<std::string> alert_ids;
   for (const CallbackSettlement& settlement : settlements) {
+    alert_ids.push_back(settlement.alert_id);
     rows.push_back({{"alert_id", settlement.alert_id},
                     {"sequence", settlement.sequence},
                     {"attempts", settlement.attempts},
@@ -149,7 +161,8 @@ absl::Status PostgresCallbackOutbox::Settle(const std::vector<CallbackSettlement
                     {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
                     {"error", settlement.error}});
   }
-  return db_.Autocommit([&](pqxx::nontransaction& txn) {
+  return db_.Transact([&](pqxx::work& txn) {
+    LockAlerts(txn, alert_ids);
     kSettle.Exec(txn, Json(rows));
     return absl::OkStatus();
   });

@@ -1,9 +1,10 @@
 #pragma once
 // The CallbackOutbox adapter for Postgres (table caller_callbacks, migration 0006, ADR 0028).
 // Rows are added by PostgresAlertStore::Write (EnqueueStatusChanges) in the transaction that
-// stores their status change. A claim takes due rows that are their alert's lowest pending
-// sequence with FOR UPDATE SKIP LOCKED, and leases them by moving next_attempt_at to the lease's
-// end, so several audit replicas share the outbox without sending one callback twice at once.
+// stores their status change. Only an alert's lowest pending row is ever due (the later ones wait
+// at 'infinity' until it is settled), so a claim takes due rows oldest first with FOR UPDATE SKIP
+// LOCKED and leases them by moving next_attempt_at to the lease's end: several audit replicas
+// share the outbox without sending one callback twice at once or an alert's changes out of order.
 
 #include <set>
 #include <string>
