@@ -130,6 +130,7 @@ int Retention(Services services, const RetentionPolicy& policy, absl::Time now, 
       "  partitions busy (next run): %s\n"
       "  partitions created: %s\n"
       "  dead letters deleted: %lld\n"
+      "  caller callbacks deleted: %lld\n"
       "  data keys shredded: %lld\n"
       "  alerts deleted: %lld\n",
       dry_run ? "retention dry run (nothing changed)" : "retention", Utc(now).c_str(),
@@ -137,6 +138,7 @@ int Retention(Services services, const RetentionPolicy& policy, absl::Time now, 
       Names(report.partitions_dropped).c_str(), static_cast<long long>(report.events_removed),
       Names(report.partitions_busy).c_str(), Names(report.partitions_created).c_str(),
       static_cast<long long>(report.dead_letters_deleted),
+      static_cast<long long>(report.caller_callbacks_deleted),
       static_cast<long long>(report.data_keys_shredded),
       static_cast<long long>(report.alerts_deleted));
   for (const std::string& error : report.errors) std::printf("  failed: %s\n", error.c_str());

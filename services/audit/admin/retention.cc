@@ -87,6 +87,7 @@ nlohmann::json RetentionReport::ToJson() const {
           {"partitions_busy", partitions_busy},
           {"partitions_created", partitions_created},
           {"dead_letters_deleted", dead_letters_deleted},
+          {"caller_callbacks_deleted", caller_callbacks_deleted},
           {"data_keys_shredded", data_keys_shredded},
           {"alerts_deleted", alerts_deleted},
           {"errors", errors}};
@@ -145,6 +146,8 @@ RetentionReport RunRetention(RetentionStore& store, const RetentionPolicy& polic
        "delete default-partition events"},
       {ExpiringRecords::kDeadLetters, report.cutoffs.operational, report.dead_letters_deleted,
        "delete dead letters"},
+      {ExpiringRecords::kCallerCallbacks, report.cutoffs.operational,
+       report.caller_callbacks_deleted, "delete caller callbacks"},
       {ExpiringRecords::kDataKeys, report.cutoffs.operational, report.data_keys_shredded,
        "shred data keys"},
       {ExpiringRecords::kAlerts, report.cutoffs.compliance, report.alerts_deleted, "delete alerts"},

@@ -158,6 +158,7 @@ TEST_F(RunRetentionTest, DeletesRowsOlderThanEachClassCutoffInBatches) {
   const absl::Time recent = At("2026-11-01T00:00:00Z");
   store_.rows[ExpiringRecords::kDefaultPartitionEvents] = {old_operational, recent};
   store_.rows[ExpiringRecords::kDeadLetters] = {old_operational, old_operational, recent};
+  store_.rows[ExpiringRecords::kCallerCallbacks] = {old_operational, recent};
   store_.rows[ExpiringRecords::kDataKeys] = {old_operational, old_operational, old_operational,
                                              recent};
   // Alerts older than 90 days but inside 7 years stay.
@@ -167,6 +168,7 @@ TEST_F(RunRetentionTest, DeletesRowsOlderThanEachClassCutoffInBatches) {
   EXPECT_TRUE(report.ok()) << report.ToJson();
   EXPECT_EQ(report.events_removed, 20 + 1);
   EXPECT_EQ(report.dead_letters_deleted, 2);
+  EXPECT_EQ(report.caller_callbacks_deleted, 1);
   EXPECT_EQ(report.data_keys_shredded, 3);
   EXPECT_EQ(report.alerts_deleted, 1);
   EXPECT_THAT(store_.rows[ExpiringRecords::kDataKeys], ElementsAre(recent));

@@ -22,6 +22,9 @@ ExpiringTable TableOf(ExpiringRecords records) {
       return {"audit_events_default", "event_key, occurred_at", "occurred_at"};
     case ExpiringRecords::kDeadLetters:
       return {"dead_letters", "alert_id", "dead_lettered_at"};
+    case ExpiringRecords::kCallerCallbacks:
+      // finished_at is NULL while pending: a pending callback never expires.
+      return {"caller_callbacks", "alert_id, sequence", "finished_at"};
     case ExpiringRecords::kDataKeys:
       return {"data_keys", "owner", "created_at"};
     case ExpiringRecords::kAlerts:

@@ -101,6 +101,30 @@ class RetentionPostgresTest : public ::testing::Test {
         "')"));
   }
 
+  // A caller callback of `alert_id`: finished (delivered) at `finished_at`, or pending when empty.
+  void InsertCallback(const std::string& alert_id, int sequence, const std::string& finished_at) {
+    Exec(absl::StrCat(
+        "INSERT INTO caller_callbacks (alert_id, sequence, caller, channel, status, attempt, "
+        "twilio_error_code, reason, occurred_at, stored_at, state, next_attempt_at, finished_at) "
+        "VALUES ('",
+        alert_id, "', ", sequence,
+        ", 'billing', 1, 1, 1, 0, '', '2025-03-01T00:00:00Z', "
+        "'2025-03-01T00:00:00Z', ",
+        finished_at.empty() ? "0, '2025-03-01T00:00:00Z', NULL"
+                            : absl::StrCat("1, 'infinity', '", finished_at, "'"),
+        ")"));
+  }
+
+  int64_t Callbacks() {
+    int64_t count = 0;
+    EXPECT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                     count = txn.exec1("SELECT count(*) FROM caller_callbacks")[0].as<int64_t>();
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return count;
+  }
+
   void Seed() {
     // Months of 2025 and the default partition (nothing covers December 2024).
     for (const char* month : {"2025-01-01", "2025-02-01", "2025-03-01"}) {
@@ -145,6 +169,11 @@ class RetentionPostgresTest : public ::testing::Test {
       return absl::OkStatus();
     });
     ASSERT_TRUE(recent_stored.ok()) << recent_stored;
+
+    // Delivered long ago, delivered recently, and still pending however old.
+    InsertCallback(kSealedAlert, 1, "2025-03-01T00:05:00Z");
+    InsertCallback(kSealedAlert, 2, "2025-06-01T00:00:00Z");
+    InsertCallback(kSealedAlert, 3, "");
 
     InsertDeadLetter("0190f1c4-0000-7000-8000-0000000000d1", "2025-03-10T00:00:00Z");
     InsertDeadLetter("0190f1c4-0000-7000-8000-0000000000d2", "2025-06-01T00:00:00Z");
@@ -200,6 +229,8 @@ TEST_F(RetentionPostgresTest, After100DaysDropsTheMonthsThatEndedBeforeTheCutoff
   EXPECT_THAT(report.partitions_created,
               ElementsAre("audit_events_2025_06", "audit_events_2025_07", "audit_events_2025_08"));
   EXPECT_EQ(report.dead_letters_deleted, 1);
+  EXPECT_EQ(report.caller_callbacks_deleted, 1);  // the pending one stays, however old
+  EXPECT_EQ(Callbacks(), 2);
   EXPECT_EQ(report.data_keys_shredded, 1);
   EXPECT_EQ(report.alerts_deleted, 1);
 
