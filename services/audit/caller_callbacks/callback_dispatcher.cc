@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -76,6 +77,10 @@ size_t CallbackDispatcher::SettleFinished() {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.swap(finished_);
     in_flight_ -= finished.size();
+    for (const Finished& done : finished) {
+      auto held = in_flight_by_caller_.find(done.callback.change.caller);
+      if (--held->second == 0) in_flight_by_caller_.erase(held);
+    }
   }
   if (finished.empty()) return 0;
   std::vector<CallbackSettlement> settlements;
@@ -94,16 +99,34 @@ size_t CallbackDispatcher::SettleFinished() {
 bool CallbackDispatcher::Step() {
   const bool settled = SettleFinished() > 0;
   size_t free_slots = 0;
+  std::vector<std::string> at_share;  // callers holding half the slots or more
   {
     std::lock_guard<std::mutex> lock(mutex_);
     free_slots = options_.concurrency - in_flight_;
+    const size_t share = std::max<size_t>(1, options_.concurrency / 2);
+    for (const auto& [caller, held] : in_flight_by_caller_) {
+      if (held >= share) at_share.push_back(caller);
+    }
   }
   RefreshPending();
   if (free_slots == 0) return settled;
 
+  // The other callers' callbacks first; what they leave, anyone's.
+  std::vector<PendingCallback> claimed = Claim(free_slots, at_share);
+  if (!at_share.empty() && claimed.size() < free_slots) {
+    std::vector<PendingCallback> leftover = Claim(free_slots - claimed.size(), {});
+    std::move(leftover.begin(), leftover.end(), std::back_inserter(claimed));
+  }
+  const bool started = !claimed.empty();
+  for (PendingCallback& callback : claimed) Start(std::move(callback));
+  return settled || started;
+}
+
+std::vector<PendingCallback> CallbackDispatcher::Claim(size_t limit,
+                                                       const std::vector<std::string>& skip) {
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::vector<PendingCallback>> claimed =
-      outbox_.Claim(free_slots, now, now + options_.timeout + options_.lease_margin);
+      outbox_.Claim(limit, now, now + options_.timeout + options_.lease_margin, skip);
   if (!claimed.ok()) {
     // Once a minute while it lasts, not on every poll.
     if (now - claim_failure_logged_at_ >= kClaimFailureLogEvery) {
@@ -112,11 +135,10 @@ bool CallbackDispatcher::Step() {
                    {{"error", std::string(claimed.status().message())},
                     {"action", "retried on every poll; check Postgres"}});
     }
-    return settled;
+    return {};
   }
   claim_failure_logged_at_ = absl::InfinitePast();
-  for (PendingCallback& callback : *claimed) Start(std::move(callback));
-  return settled || !claimed->empty();
+  return *std::move(claimed);
 }
 
 void CallbackDispatcher::Run(std::stop_token stop) {
@@ -137,6 +159,7 @@ void CallbackDispatcher::Start(PendingCallback callback) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++in_flight_;
+    ++in_flight_by_caller_[callback.change.caller];
   }
   const CallbackSubscription* subscription = subscriptions_.Find(callback.change.caller);
   if (subscription == nullptr) {

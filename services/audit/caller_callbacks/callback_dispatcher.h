@@ -7,12 +7,14 @@
 //
 // One thread claims and settles; at most `concurrency` POSTs run at once on the executor, so the
 // thread count is fixed and the next claim takes only as many callbacks as there are free slots.
-// Slots are not shared out per caller: a caller whose endpoint times out can hold most of them
-// until its callbacks' backoff spaces their retries out (ADR 0028, Consequences).
+// A caller holding half the slots or more gets only the slots no other caller's due callbacks
+// want, so a caller whose endpoint times out leaves the other half to the others (softly: one
+// claim may take it past half).
 
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -72,6 +74,9 @@ class CallbackDispatcher {
 
   // Settles the POSTs that finished, in one write; how many there were.
   size_t SettleFinished();
+  // Leases at most `limit` due callbacks of callers other than `skip`; none when the outbox fails
+  // (logged once a minute while it does).
+  std::vector<PendingCallback> Claim(size_t limit, const std::vector<std::string>& skip);
   void Start(PendingCallback callback);
   CallbackSettlement Decide(const Finished& finished);
   absl::Duration Backoff(uint32_t attempts, const CallbackAnswer& answer);
@@ -91,8 +96,9 @@ class CallbackDispatcher {
 
   std::mutex mutex_;
   std::condition_variable finished_signal_;
-  size_t in_flight_ = 0;            // guarded by mutex_
-  std::vector<Finished> finished_;  // guarded by mutex_
+  size_t in_flight_ = 0;                                            // guarded by mutex_
+  std::map<std::string, size_t, std::less<>> in_flight_by_caller_;  // guarded by mutex_
+  std::vector<Finished> finished_;                                  // guarded by mutex_
 };
 
 }  // namespace klaxon::audit

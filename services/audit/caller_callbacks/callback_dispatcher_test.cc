@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/caller_callbacks/signature.h"
 #include "common/timing/fake_clock.h"
@@ -37,12 +38,14 @@ class FakeOutbox final : public CallbackOutbox {
     rows_.push_back({.callback = std::move(callback), .next_attempt_at = due});
   }
 
-  absl::StatusOr<std::vector<PendingCallback>> Claim(size_t limit, absl::Time now,
-                                                     absl::Time lease_until) override {
+  absl::StatusOr<std::vector<PendingCallback>> Claim(
+      size_t limit, absl::Time now, absl::Time lease_until,
+      const std::vector<std::string>& skip_callers) override {
     std::vector<PendingCallback> claimed;
     for (Row& row : rows_) {
       if (claimed.size() == limit) break;
       if (row.state != CallbackFate::kRetry || row.next_attempt_at > now) continue;
+      if (absl::c_linear_search(skip_callers, row.callback.change.caller)) continue;
       if (HasEarlierPending(row)) continue;
       row.next_attempt_at = lease_until;
       ++row.callback.attempts;
@@ -342,6 +345,41 @@ TEST_F(CallbackDispatcherTest, ClaimsNoMoreThanItsFreeSlots) {
   EXPECT_TRUE(dispatcher.Step());  // settles one, claims one more
   EXPECT_THAT(parked, SizeIs(3));
   EXPECT_THAT(outbox_.settled, SizeIs(1));
+}
+
+TEST_F(CallbackDispatcherTest, ACallerHoldingHalfTheSlotsLeavesTheRestToOthers) {
+  subscriptions_ = *CallbackSubscriptions::Parse(absl::StrCat(
+      "oncall ", kUrl, " ", kSecret, "\nbilling https://billing.example.com/cb ", kSecret, "\n"));
+  for (int i = 0; i < 6; ++i) {  // oncall's changes are due first
+    outbox_.Add(Change(absl::StrCat("oncall-", i), 1, klaxon::types::v1::ALERT_STATUS_SENT),
+                clock_.Now());
+  }
+  for (int i = 0; i < 3; ++i) {
+    PendingCallback billing =
+        Change(absl::StrCat("billing-", i), 1, klaxon::types::v1::ALERT_STATUS_SENT);
+    billing.change.caller = "billing";
+    outbox_.Add(billing, clock_.Now() + absl::Milliseconds(1));
+  }
+  clock_.Advance(absl::Seconds(1));
+  std::vector<std::function<void()>> parked;  // POSTs to an endpoint that does not answer yet
+  CallbackDispatcher dispatcher(
+      outbox_, poster_, subscriptions_, clock_, metrics_, logger_,
+      [&parked](std::function<void()> task) { parked.push_back(std::move(task)); },
+      [] { return 0.0; }, {.concurrency = 4});
+  ASSERT_TRUE(dispatcher.Step());  // four of oncall's: nobody held a slot yet
+  ASSERT_THAT(parked, SizeIs(4));
+  // As oncall's POSTs end, the freed slots go to billing while oncall holds two or more.
+  parked[0]();
+  ASSERT_TRUE(dispatcher.Step());
+  parked[1]();
+  ASSERT_TRUE(dispatcher.Step());
+  ASSERT_THAT(parked, SizeIs(6));
+  parked[4]();
+  parked[5]();
+  std::vector<std::string> urls;
+  for (const CallbackPost& post : poster_.posts) urls.push_back(post.url);
+  EXPECT_THAT(urls, ElementsAre(kUrl, kUrl, "https://billing.example.com/cb",
+                                "https://billing.example.com/cb"));
 }
 
 TEST_F(CallbackDispatcherTest, ReportsPendingCallbacksAndTheOldestAge) {

@@ -45,6 +45,7 @@ constexpr pg::PreparedStatement kClaim{
     "FROM (SELECT h.alert_id, h.sequence FROM caller_callbacks h "
     "      WHERE h.state = 0 "
     "        AND h.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "        AND h.caller NOT IN (SELECT jsonb_array_elements_text($4::jsonb)) "
     "      ORDER BY h.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d "
     "WHERE c.alert_id = d.alert_id AND c.sequence = d.sequence "
     "RETURNING c.alert_id::text, c.sequence, c.caller, c.channel, c.status, c.attempt, "
@@ -120,15 +121,15 @@ void EnqueueStatusChanges(pqxx::work& txn, const std::vector<StatusChange>& chan
   if (!rows.empty()) kEnqueue.Exec(txn, Json(rows));
 }
 
-absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(size_t limit,
-                                                                           absl::Time now,
-                                                                           absl::Time lease_until) {
+absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
+    size_t limit, absl::Time now, absl::Time lease_until,
+    const std::vector<std::string>& skip_callers) {
   std::vector<PendingCallback> claimed;
   absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
     claimed.clear();
     for (const pqxx::row row :
          kClaim.Exec(txn, static_cast<int64_t>(limit), absl::ToUnixMicros(now),
-                     absl::ToUnixMicros(lease_until))) {
+                     absl::ToUnixMicros(lease_until), Json(skip_callers))) {
       claimed.push_back({.change = {.alert_id = row[0].as<std::string>(),
                                     .caller = row[2].as<std::string>(),
                                     .channel = static_cast<Channel>(row[3].as<int>()),

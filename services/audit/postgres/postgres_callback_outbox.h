@@ -21,8 +21,9 @@ class PostgresCallbackOutbox final : public CallbackOutbox {
   // `db` is borrowed and must outlive the outbox.
   explicit PostgresCallbackOutbox(pg::Database& db) : db_(db) {}
 
-  absl::StatusOr<std::vector<PendingCallback>> Claim(size_t limit, absl::Time now,
-                                                     absl::Time lease_until) override;
+  absl::StatusOr<std::vector<PendingCallback>> Claim(
+      size_t limit, absl::Time now, absl::Time lease_until,
+      const std::vector<std::string>& skip_callers) override;
   absl::Status Settle(const std::vector<CallbackSettlement>& settlements) override;
   absl::StatusOr<PendingCallbacks> Pending() override;
 

@@ -67,9 +67,10 @@ class PostgresCallbackOutboxTest : public ::testing::Test {
     ASSERT_TRUE(store_->Write(batch).ok());
   }
 
-  std::vector<PendingCallback> Claim(absl::Time now, size_t limit = 100) {
+  std::vector<PendingCallback> Claim(absl::Time now, size_t limit = 100,
+                                     const std::vector<std::string>& skip_callers = {}) {
     absl::StatusOr<std::vector<PendingCallback>> claimed =
-        outbox_->Claim(limit, now, now + absl::Seconds(40));
+        outbox_->Claim(limit, now, now + absl::Seconds(40), skip_callers);
     EXPECT_TRUE(claimed.ok()) << claimed.status();
     return claimed.value_or(std::vector<PendingCallback>{});
   }
@@ -153,6 +154,14 @@ TEST_F(PostgresCallbackOutboxTest, AnAlertsOwnUrlTravelsWithEachChangeEvenForAnU
   claimed = Claim(absl::Now());
   ASSERT_THAT(Ids(claimed), ElementsAre("d/2"));
   EXPECT_EQ(claimed[0].change.callback_url, "https://hooks.example.com/db-1");
+}
+
+TEST_F(PostgresCallbackOutboxTest, ACallerAtItsShareIsSkipped) {
+  AlertEvent billing = Requested(kSecond, "billing");
+  billing.callback_url = "https://billing.example.com/cb";
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall"), billing}));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 100, {"oncall"})), ElementsAre("e/1"));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 100, {"billing"})), ElementsAre("d/1"));
 }
 
 TEST_F(PostgresCallbackOutboxTest, ALeaseHidesAClaimUntilItEnds) {
