@@ -4,6 +4,7 @@
 // "ACK 4821" from that number names exactly one alert; sms-worker looks the code up when the
 // reply comes. Shared by every replica (Redis), keyed by the recipient's phone token.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ namespace klaxon::sms_acks {
 struct AckTarget {
   std::string alert_id;
   std::string caller;
+  // When the alert is a page of an escalation chain (docs/adr/0029): the chain's id and the
+  // page's step (1 first), so that the reply stops the chain too. Empty and 0 otherwise.
+  std::string escalation_id;
+  uint32_t escalation_step = 0;
   bool operator==(const AckTarget&) const = default;
 };
 

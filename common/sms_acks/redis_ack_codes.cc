@@ -20,10 +20,16 @@ std::string RedisAckCodes::Key(std::string_view recipient, std::string_view code
 
 absl::StatusOr<bool> RedisAckCodes::Bind(std::string_view recipient, std::string_view code,
                                          const AckTarget& target, absl::Time until) {
-  absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"SET", Key(recipient, code),
-       absl::StrCat(absl::ToUnixMillis(until), " ", target.alert_id, " ", target.caller), "NX",
-       "PXAT", absl::StrCat(absl::ToUnixMillis(until + kQuarantine))});
+  std::string value =
+      absl::StrCat(absl::ToUnixMillis(until), " ", target.alert_id, " ", target.caller);
+  // Only a page of a chain has the chain's fields: any other binding keeps the three fields the
+  // previous version wrote and reads, so workers not yet upgraded still read it.
+  if (!target.escalation_id.empty()) {
+    absl::StrAppend(&value, " ", target.escalation_id, " ", target.escalation_step);
+  }
+  absl::StatusOr<redis::Reply> reply =
+      redis_.Command({"SET", Key(recipient, code), std::move(value), "NX", "PXAT",
+                      absl::StrCat(absl::ToUnixMillis(until + kQuarantine))});
   if (!reply.ok()) return reply.status();
   return reply->type == redis::Reply::Type::kStatus;
 }
@@ -35,15 +41,26 @@ absl::StatusOr<std::optional<AckTarget>> RedisAckCodes::Find(std::string_view re
   absl::StatusOr<redis::Reply> reply = redis_.Command({"GET", key});
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kString) return std::nullopt;
-  const std::vector<std::string> fields = absl::StrSplit(reply->str, absl::MaxSplits(' ', 2));
+  // Caller names and alert ids hold no spaces (auth::IsCallerName; UUIDs).
+  const std::vector<std::string> fields = absl::StrSplit(reply->str, ' ');
+  const bool in_chain = fields.size() == 5;
   int64_t until_millis = 0;
-  if (fields.size() != 3 || !absl::SimpleAtoi(fields[0], &until_millis)) {
-    return absl::UnavailableError(absl::StrCat(
-        "Redis key ", key,
-        " does not hold \"<until> <alert_id> <caller>\"; was it written by another program?"));
+  uint32_t step = 0;
+  if ((fields.size() != 3 && !in_chain) || !absl::SimpleAtoi(fields[0], &until_millis) ||
+      (in_chain && !absl::SimpleAtoi(fields[4], &step))) {
+    return absl::UnavailableError(
+        absl::StrCat("Redis key ", key,
+                     " holds neither \"<until> <alert_id> <caller>\" nor \"<until> <alert_id> "
+                     "<caller> <escalation_id> <escalation_step>\"; was it written by another "
+                     "program?"));
   }
   if (absl::FromUnixMillis(until_millis) <= now) return std::nullopt;
-  return AckTarget{.alert_id = fields[1], .caller = fields[2]};
+  AckTarget target{.alert_id = fields[1], .caller = fields[2]};
+  if (in_chain) {
+    target.escalation_id = fields[3];
+    target.escalation_step = step;
+  }
+  return target;
 }
 
 }  // namespace klaxon::sms_acks

@@ -1,8 +1,9 @@
 #pragma once
 // AckCodes on Redis: one key per recipient and code, "<prefix>ack-code:<phone token>:<code>"
 // (log::PhoneRedactor, so no phone number is in a key), set with NX and expiring kQuarantine after
-// its `until`; its value is "<until in Unix ms> <alert_id> <caller>" (an alert id is a UUID,
-// without spaces).
+// its `until`; its value is "<until in Unix ms> <alert_id> <caller>" (an alert id is a UUID, a
+// caller name has no spaces), followed by " <escalation_id> <escalation_step>" for a page of an
+// escalation chain (docs/adr/0029). A value without them reads as no chain.
 
 #include <string>
 

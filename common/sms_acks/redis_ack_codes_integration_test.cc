@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/sms_acks/redis_ack_codes.h"
 #include "tests/support/support.h"
 
@@ -13,6 +14,11 @@ namespace {
 constexpr char kRecipient[] = "+14155550100";
 const AckTarget kFirst{.alert_id = "0190a1b2-0000-7000-8000-000000000001", .caller = "billing"};
 const AckTarget kSecond{.alert_id = "0190a1b2-0000-7000-8000-000000000002", .caller = "payments"};
+// Step 2 of the escalation chain whose first page is kFirst (docs/adr/0029).
+const AckTarget kSecondPage{.alert_id = "0190a1b2-0000-7000-8000-000000000003",
+                            .caller = "billing",
+                            .escalation_id = kFirst.alert_id,
+                            .escalation_step = 2};
 
 class RedisAckCodesTest : public ::testing::Test {
  protected:
@@ -27,6 +33,23 @@ class RedisAckCodesTest : public ::testing::Test {
   }
 
   // Real time, since Redis expires keys by its own clock.
+  // The one key the test's binds wrote ("" and a failure when there is not exactly one), and its
+  // value.
+  std::string OnlyKey() {
+    absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    if (!keys.ok() || keys->elements.size() != 1) {
+      ADD_FAILURE() << "expected exactly one key under " << prefix_;
+      return "";
+    }
+    return keys->elements[0].value_or("");
+  }
+  std::string ValueOf(const std::string& key) {
+    absl::StatusOr<redis::Reply> value = redis_->Command({"GET", key});
+    EXPECT_TRUE(value.ok()) << value.status();
+    return value.ok() ? value->str : "";
+  }
+
   const absl::Time later_ = absl::Now() + absl::Minutes(5);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;
@@ -44,6 +67,34 @@ TEST_F(RedisAckCodesTest, ABoundCodeFindsItsAlertAndCaller) {
   EXPECT_FALSE(codes_->Find("+14155550199", "4821", absl::Now())->has_value());
 }
 
+TEST_F(RedisAckCodesTest, APageOfAnEscalationFindsItsChainAndStep) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kSecondPage, later_));
+  absl::StatusOr<std::optional<AckTarget>> found = codes_->Find(kRecipient, "4821", absl::Now());
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, kSecondPage);
+}
+
+TEST_F(RedisAckCodesTest, ABindingOutsideAChainKeepsThePreviousVersionsValue) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
+  EXPECT_EQ(ValueOf(OnlyKey()),
+            absl::StrCat(absl::ToUnixMillis(later_), " ", kFirst.alert_id, " ", kFirst.caller))
+      << "workers of the previous version must still read it";
+}
+
+TEST_F(RedisAckCodesTest, AValueThePreviousVersionWroteReadsAsNoChain) {
+  ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kSecondPage, later_));
+  const std::string key = OnlyKey();
+  ASSERT_TRUE(redis_
+                  ->Command({"SET", key,
+                             absl::StrCat(absl::ToUnixMillis(later_), " ", kFirst.alert_id, " ",
+                                          kFirst.caller),
+                             "XX", "KEEPTTL"})
+                  .ok());
+  absl::StatusOr<std::optional<AckTarget>> found = codes_->Find(kRecipient, "4821", absl::Now());
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, kFirst);
+}
+
 TEST_F(RedisAckCodesTest, ATakenCodeIsNotBoundAgainButAnotherRecipientsIs) {
   ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
   absl::StatusOr<bool> again = codes_->Bind(kRecipient, "4821", kSecond, later_);
@@ -58,10 +109,7 @@ TEST_F(RedisAckCodesTest, ACodeEndsAtItsUntilButStaysTakenForTheQuarantine) {
   EXPECT_TRUE(codes_->Find(kRecipient, "4821", later_ - absl::Seconds(1))->has_value());
   EXPECT_FALSE(codes_->Find(kRecipient, "4821", later_)->has_value());
   EXPECT_FALSE(*codes_->Bind(kRecipient, "4821", kSecond, later_ + absl::Hours(1)));
-  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ASSERT_EQ(keys->elements.size(), 1u);
-  absl::StatusOr<redis::Reply> ttl = redis_->Command({"PTTL", keys->elements[0].value_or("")});
+  absl::StatusOr<redis::Reply> ttl = redis_->Command({"PTTL", OnlyKey()});
   ASSERT_TRUE(ttl.ok()) << ttl.status();
   EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(AckCodes::kQuarantine));
 }
@@ -76,10 +124,7 @@ TEST_F(RedisAckCodesTest, AnExpiredKeyFreesTheCode) {
 
 TEST_F(RedisAckCodesTest, NoKeyHoldsThePhoneNumber) {
   ASSERT_TRUE(*codes_->Bind(kRecipient, "4821", kFirst, later_));
-  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "*"});
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ASSERT_EQ(keys->elements.size(), 1u);
-  const std::string key = keys->elements[0].value_or("");
+  const std::string key = OnlyKey();
   EXPECT_EQ(key.find("4155550100"), std::string::npos) << key;
   EXPECT_NE(key.find("ack-code:"), std::string::npos) << key;
 }

@@ -69,6 +69,16 @@ struct AlertRecord {
   // SendAlert's callback_url: where the caller is told of this alert's status changes instead of
   // its configured URL (ADR 0028); empty for the caller's own. Set by the AlertRequested.
   std::string callback_url{};
+  // A page of an escalation chain (ADR 0029): the chain's id (its first page's alert id) and
+  // this page's step, 1 first; empty and 0 for any other alert. Set by the AlertRequested.
+  std::string escalation_id{};
+  uint32_t escalation_step = 0;
+  // On the chain's own record (its first page's): the page whose acknowledgement stopped the
+  // chain, that page's step, and when the chain's record of it occurred. Empty, 0 and nullopt
+  // until then; the first page named is kept.
+  std::string acknowledged_by{};
+  uint32_t acknowledged_step = 0;
+  std::optional<absl::Time> acknowledged_at{};
 
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
 };
@@ -97,6 +107,8 @@ struct AlertEvent {
   std::string recipient_country_code{};
   std::string recipient_last4{};
   std::string callback_url{};
+  std::string escalation_id{};  // empty, and step 0, for an alert of no escalation chain
+  uint32_t escalation_step = 0;
   // kOutcome only.
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;
@@ -105,6 +117,10 @@ struct AlertEvent {
   // WAITING); UNSPECIFIED when the event moves only its attempt (a voice call's callback).
   std::optional<AlertStatus> alert_status{};
   std::optional<std::string> alert_reason{};  // with alert_status; `reason` when unset
+  // An escalation chain's acknowledged record (about the chain, ADR 0029): the page whose
+  // acknowledgement stopped it and that page's step; empty and 0 on any other event.
+  std::string acknowledged_by{};
+  uint32_t acknowledged_step = 0;
   // The event log (ADR 0008): the event's key (one row per key, however often it is consumed),
   // its kind ("requested", "cancel_requested", an outcome's kind such as "retry_scheduled", or a
   // Twilio callback's "message_status"/"call_status"), and whether it sends the alert back to a

@@ -116,6 +116,13 @@ class AlertStore {
   virtual absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                               std::string_view alert_id) = 0;
 
+  // Every alert of `caller` whose escalation_id is `escalation_id` (ADR 0029): the pages of that
+  // chain, its first included, ordered by escalation_step, then created_at, then alert_id, each
+  // read like GetAlert's (attempts, sealed fields, data key). Empty for an empty id, and for a
+  // chain of another caller's. kUnavailable when the database is unreachable (retry).
+  virtual absl::StatusOr<std::vector<AlertRecord>> EscalationPages(
+      std::string_view caller, std::string_view escalation_id) = 0;
+
   // Advances each partition's stored next_offset to the one given, never backwards, in one
   // transaction. kUnavailable when the database is unreachable (retry).
   virtual absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) = 0;

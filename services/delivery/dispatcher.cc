@@ -141,6 +141,16 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
                        {.suppression = options_.sms && !past_deadline, .reserve = !past_deadline});
   if (!gate.ok()) return GiveBack(request, gate.status());
   if (gate->kind == GateDecision::Kind::kStopped) {
+    // A page of an escalation chain stopped before this page's turn (docs/adr/0029): the page was
+    // never sent, so it ends CANCELLED whoever stopped the chain; the chain's own record says who.
+    if (gate->chain_stopped) {
+      const std::string why = gate->stop == stopped_alerts::StopReason::kAcknowledged
+                                  ? absl::StrCat("the escalation was acknowledged before step ",
+                                                 request.escalation_step())
+                                  : "the caller cancelled the escalation";
+      return Record(request,
+                    Outcome(DeliveryOutcome::KIND_CANCELLED, absl::StrCat("not paged: ", why)));
+    }
     if (gate->stop == stopped_alerts::StopReason::kAcknowledged) {
       return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
                                      absl::StrCat("the alert was acknowledged; attempt ", attempt,

@@ -121,6 +121,13 @@ class DispatcherTest : public ::testing::Test {
     *request.mutable_deadline() = ToProto(start_ + absl::Hours(1));
     return request;
   }
+  // Step `step` of the escalation chain "c0" (docs/adr/0029), as ingress makes each page.
+  AlertRequested Page(uint32_t step) {
+    AlertRequested request = Alert();
+    request.set_escalation_id("c0");
+    request.set_escalation_step(step);
+    return request;
+  }
   messaging::InboundMessage Request(uint32_t attempt = 1) { return Message(Alert(attempt)); }
   static messaging::InboundMessage Message(const AlertRequested& request) {
     return {.topic = "t.sms", .key = "a1", .value = request.SerializeAsString()};
@@ -535,6 +542,34 @@ TEST_F(DispatcherTest, AcknowledgedAlertIsNotSentAgain) {
   ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
   EXPECT_EQ(sender_.calls, 0);
   EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);
+}
+
+TEST_F(DispatcherTest, APageOfAnAcknowledgedEscalationIsCancelledAsNotPaged) {
+  ASSERT_TRUE(stops_.Stop("c0", stopped_alerts::StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Message(Page(3))).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_CANCELLED);
+  EXPECT_EQ(outcome.reason(), "not paged: the escalation was acknowledged before step 3");
+}
+
+TEST_F(DispatcherTest, APageOfACancelledEscalationIsCancelledAsNotPaged) {
+  ASSERT_TRUE(stops_.Stop("c0", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Message(Page(2))).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_CANCELLED);
+  EXPECT_EQ(outcome.reason(), "not paged: the caller cancelled the escalation");
+}
+
+TEST_F(DispatcherTest, APagesOwnStopWinsOverItsEscalations) {
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(stops_.Stop("c0", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(dispatcher_.Handle(Message(Page(2))).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("the alert was acknowledged"));
 }
 
 TEST_F(DispatcherTest, StopsUnreadableMeansNothingIsSent) {

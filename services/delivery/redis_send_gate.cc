@@ -11,33 +11,38 @@
 namespace klaxon::delivery {
 namespace {
 
-// KEYS: 1 the alert's stop, 2 the recipient's suppression entry, 3 the sender's next slot, 4 the
-// recipient's sends, 5 the sender's log of sends (the guard), 6 the slots in flight.
+// KEYS: 1 the alert's stop, 2 its escalation chain's stop (docs/adr/0029; the alert's own again
+// when it is no page of a chain), 3 the recipient's suppression entry, 4 the sender's next slot,
+// 5 the recipient's sends, 6 the sender's log of sends (the guard), 7 the slots in flight.
 // ARGV: 1 check the suppression ('1'), 2 reserve ('1'), 3 the suppressed value's prefix,
 // 4 interval, 5 max_wait (µs), 6 member, 7 guard limit, 8 guard span (µs), 9 slots in flight,
 // 10 lease (ms), 11 slot id, 12 window count, then limit and window (µs) per window.
 // Answers {kind, detail, window}: reserve()'s kinds 1 to 3 (1 with a wait, or due at once with
 // the slot in flight or the guard not free: neither taken), 4 stopped (detail: the stop's value),
-// 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the guard's record taken).
+// 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the guard's record taken),
+// 8 stopped by the chain (detail: the chain's stop's value). The alert's own stop is read first,
+// so a page that was itself cancelled or acknowledged ends as that says.
 constexpr char kGateBody[] = R"lua(
 local stop = redis.call('GET', KEYS[1])
 if stop then return {'4', stop, '0'} end
+local chain_stop = redis.call('GET', KEYS[2])
+if chain_stop then return {'8', chain_stop, '0'} end
 if ARGV[1] == '1' then
-  local entry = redis.call('GET', KEYS[2])
+  local entry = redis.call('GET', KEYS[3])
   if entry and string.sub(entry, 1, #ARGV[3]) == ARGV[3] then return {'5', '0', '0'} end
 end
 if ARGV[2] ~= '1' then return {'6', '0', '0'} end
 local now = now_us()
 local member = ARGV[6]
-local reserved = reserve(KEYS[3], KEYS[4], now, tonumber(ARGV[4]), tonumber(ARGV[5]), member,
+local reserved = reserve(KEYS[4], KEYS[5], now, tonumber(ARGV[4]), tonumber(ARGV[5]), member,
                          windows_from(13, tonumber(ARGV[12])))
 if reserved[1] ~= '1' or reserved[2] ~= '0' then return reserved end
 local now_ms = math.floor(now / 1000)
 local span = tonumber(ARGV[8])
-if not lease_free(KEYS[6], now_ms, tonumber(ARGV[9])) then return reserved end
-if guard_hold(KEYS[5], now, tonumber(ARGV[7]), span, member) > 0 then return reserved end
-lease_take(KEYS[6], now_ms, tonumber(ARGV[10]), ARGV[11])
-guard_record(KEYS[5], now, span, member)
+if not lease_free(KEYS[7], now_ms, tonumber(ARGV[9])) then return reserved end
+if guard_hold(KEYS[6], now, tonumber(ARGV[7]), span, member) > 0 then return reserved end
+lease_take(KEYS[7], now_ms, tonumber(ARGV[10]), ARGV[11])
+guard_record(KEYS[6], now, span, member)
 return {'7', '0', '0'}
 )lua";
 
@@ -46,6 +51,7 @@ constexpr std::string_view kStopped = "4";
 constexpr std::string_view kSuppressed = "5";
 constexpr std::string_view kUnreserved = "6";
 constexpr std::string_view kCleared = "7";
+constexpr std::string_view kChainStopped = "8";
 
 }  // namespace
 
@@ -65,11 +71,14 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
                                                  GateChecks checks) {
   const RedisLimitKeys& keys = limiter_.keys();
   const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
+  const std::string& chain_id =
+      request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
   std::vector<std::string> argv = {
       "EVAL",
       script_,
-      "6",
+      "7",
       stopped_alerts::RedisStopKey(key_prefix_, request.header().alert_id()),
+      stopped_alerts::RedisStopKey(key_prefix_, chain_id),
       RedisSuppressionKey(key_prefix_, tokens_, recipient),
       keys.Sender(request),
       keys.Recipient(recipient),
@@ -94,11 +103,13 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
     return absl::InternalError("the send gate's script answered in an unexpected shape");
   }
   const std::string& kind = *reply->elements[0];
-  if (kind == kStopped) {
+  if (kind == kStopped || kind == kChainStopped) {
     absl::StatusOr<stopped_alerts::StopReason> stop =
         stopped_alerts::ParseRedisStopValue(*reply->elements[1]);
     if (!stop.ok()) return stop.status();
-    return GateDecision{.kind = GateDecision::Kind::kStopped, .stop = *stop};
+    return GateDecision{.kind = GateDecision::Kind::kStopped,
+                        .stop = *stop,
+                        .chain_stopped = kind == kChainStopped};
   }
   if (kind == kSuppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
   if (kind == kUnreserved) return GateDecision{.kind = GateDecision::Kind::kUnreserved};

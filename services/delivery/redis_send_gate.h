@@ -1,12 +1,12 @@
 #pragma once
 // SendGate on Redis: one Lua script per Open, so an attempt's checks before its send are one round
-// trip (docs/adr/0018). The script reads the alert's stop, then (SMS) the recipient's suppression
-// entry, then takes the reservation (RedisSendLimiter's rules), and, when the reserved slot is due
-// at once, takes the slot in flight (RedisInFlightLimit's set) and the send-time guard
-// (RedisSendLimiter's log) together, or neither. Its fragments are redis_limit_scripts.h, shared
-// with those adapters, and its keys and values are theirs and RedisStoppedAlerts' and
-// RedisSuppressionList's: ingress's stops, the sms-worker's opt-outs and klaxon-admin read and
-// write them unchanged.
+// trip (docs/adr/0018). The script reads the alert's stop, then its escalation chain's
+// (docs/adr/0029), then (SMS) the recipient's suppression entry, then takes the reservation
+// (RedisSendLimiter's rules), and, when the reserved slot is due at once, takes the slot in flight
+// (RedisInFlightLimit's set) and the send-time guard (RedisSendLimiter's log) together, or
+// neither. Its fragments are redis_limit_scripts.h, shared with those adapters, and its keys and
+// values are theirs and RedisStoppedAlerts' and RedisSuppressionList's: ingress's stops, the
+// sms-worker's opt-outs and klaxon-admin read and write them unchanged.
 //
 // Redis's clock decides, as in RedisSendLimiter: the script answers in durations from its TIME,
 // which Open adds to the caller's `now`.

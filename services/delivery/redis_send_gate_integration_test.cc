@@ -25,10 +25,16 @@ constexpr char kAlice[] = "+14155550101";
 constexpr absl::Duration kTolerance = absl::Milliseconds(250);
 constexpr GateChecks kSms{.suppression = true, .reserve = true};
 
-events::v1::AlertRequested Request(const std::string& alert_id) {
+// `escalation_id` set: step 2 of that escalation chain (docs/adr/0029).
+events::v1::AlertRequested Request(const std::string& alert_id,
+                                   const std::string& escalation_id = "") {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
+  if (!escalation_id.empty()) {
+    request.set_escalation_id(escalation_id);
+    request.set_escalation_step(2);
+  }
   return request;
 }
 
@@ -74,14 +80,18 @@ class RedisSendGateTest : public ::testing::Test {
     return 0;
   }
 
-  // Opens the gate for `alert_id`, proving it took one command on Redis.
-  GateDecision Open(const std::string& alert_id, GateChecks checks = kSms,
+  // Opens the gate for `request`, proving it took one command on Redis.
+  GateDecision Open(const events::v1::AlertRequested& request, GateChecks checks = kSms,
                     const std::string& recipient = kAlice) {
     const int64_t before = RoundTrips();
-    absl::StatusOr<GateDecision> decision = gate_->Open(Request(alert_id), recipient, now_, checks);
+    absl::StatusOr<GateDecision> decision = gate_->Open(request, recipient, now_, checks);
     EXPECT_EQ(RoundTrips() - before, 1) << "Open is one round trip";
     EXPECT_TRUE(decision.ok()) << decision.status();
     return decision.value_or(GateDecision{});
+  }
+  GateDecision Open(const std::string& alert_id, GateChecks checks = kSms,
+                    const std::string& recipient = kAlice) {
+    return Open(Request(alert_id), checks, recipient);
   }
 
   int64_t SlotsInFlight() { return Int({"ZCARD", prefix_ + "limits:twilio_in_flight"}); }
@@ -132,6 +142,7 @@ TEST_F(RedisSendGateTest, CancelledAlertIsStoppedAndTakesNothing) {
   const GateDecision decision = Open("a1");
   ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kCancelled);
+  EXPECT_FALSE(decision.chain_stopped) << "an alert in no chain is stopped by its own stop only";
   ExpectNothingTaken();
 }
 
@@ -141,7 +152,34 @@ TEST_F(RedisSendGateTest, AcknowledgedAlertIsStoppedEvenPastItsDeadline) {
   const GateDecision decision = Open("a1", {.reserve = false});
   ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kAcknowledged);
+  EXPECT_FALSE(decision.chain_stopped);
   ExpectNothingTaken();
+}
+
+TEST_F(RedisSendGateTest, APageOfAnAcknowledgedEscalationIsStoppedByItsChainAndTakesNothing) {
+  stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
+  ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
+  const GateDecision decision = Open(Request("a2", "c1"));
+  ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
+  EXPECT_TRUE(decision.chain_stopped);
+  EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kAcknowledged);
+  ExpectNothingTaken();
+}
+
+TEST_F(RedisSendGateTest, APagesOwnStopWinsOverItsEscalations) {
+  stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
+  ASSERT_TRUE(stops.Stop("a2", stopped_alerts::StopReason::kCancelled, absl::Minutes(1)).ok());
+  ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
+  const GateDecision decision = Open(Request("a2", "c1"));
+  ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
+  EXPECT_FALSE(decision.chain_stopped);
+  EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kCancelled);
+}
+
+TEST_F(RedisSendGateTest, AnEscalationsStopLeavesAnotherEscalationsPagesToBeSent) {
+  stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
+  ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
+  EXPECT_EQ(Open(Request("a2", "c2")).kind, GateDecision::Kind::kCleared);
 }
 
 TEST_F(RedisSendGateTest, SuppressedRecipientTakesNothingAndALiftedOneIsCleared) {
@@ -276,6 +314,7 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
     std::string alert_id;
     std::string recipient;
     GateChecks checks;
+    std::string escalation_id;
   };
   const std::vector<Attempt> attempts = {
       {"a1", kAlice, kSms},                        // idle sender: cleared
@@ -284,26 +323,34 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
       {"stopped", "+14155550103", kSms},           // stopped
       {"a4", "+14155550199", kSms},                // suppressed
       {"a5", "+14155550104", {.reserve = false}},  // unreserved (voice, past its deadline)
+      {"a6", "+14155550105", kSms, "stopped"},     // a page of a stopped escalation chain
   };
   std::vector<GateDecision::Kind> kinds[2];
+  std::vector<bool> chain_stopped[2];
   for (Side& s : sides) {
     for (const Attempt& attempt : attempts) {
       const int64_t before = RoundTrips();
       absl::StatusOr<GateDecision> decision =
-          s.gate->Open(Request(attempt.alert_id), attempt.recipient, now_, attempt.checks);
+          s.gate->Open(Request(attempt.alert_id, attempt.escalation_id), attempt.recipient, now_,
+                       attempt.checks);
       s.commands.push_back(RoundTrips() - before);
       ASSERT_TRUE(decision.ok()) << decision.status();
       kinds[&s - sides].push_back(decision->kind);
+      chain_stopped[&s - sides].push_back(decision->chain_stopped);
     }
   }
   EXPECT_EQ(kinds[0], kinds[1]);
   EXPECT_THAT(kinds[0], ::testing::ElementsAre(
                             GateDecision::Kind::kCleared, GateDecision::Kind::kReserved,
                             GateDecision::Kind::kDeferred, GateDecision::Kind::kStopped,
-                            GateDecision::Kind::kSuppressed, GateDecision::Kind::kUnreserved));
+                            GateDecision::Kind::kSuppressed, GateDecision::Kind::kUnreserved,
+                            GateDecision::Kind::kStopped));
+  EXPECT_EQ(chain_stopped[0], chain_stopped[1]);
+  EXPECT_THAT(chain_stopped[0],
+              ::testing::ElementsAre(false, false, false, false, false, false, true));
   EXPECT_THAT(sides[0].commands, ::testing::Each(1));
-  // Before the gate: stop, opt-out, reservation, slot in flight, guard.
-  EXPECT_THAT(sides[1].commands, ::testing::ElementsAre(5, 3, 3, 1, 2, 1));
+  // Before the gate: stop (and the chain's stop), opt-out, reservation, slot in flight, guard.
+  EXPECT_THAT(sides[1].commands, ::testing::ElementsAre(5, 3, 3, 1, 2, 1, 2));
 }
 
 }  // namespace

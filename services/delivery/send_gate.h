@@ -1,10 +1,10 @@
 #pragma once
 // Port: the decisions taken for an attempt before it is sent, in the order of docs/adr/0007 and in
 // one step, so that an adapter can take them in one round trip (RedisSendGate: one Lua script;
-// docs/adr/0018): is the alert stopped, has the recipient opted out (SMS), do the limits let it
-// through (the SendLimiter's rules: recipient windows, then the sender's pacing slot), and, when
-// the reserved slot is due at once, the slot in flight to Twilio (InFlightLimit) and the send-time
-// guard (SendLimiter::ClearToSend) too.
+// docs/adr/0018): is the alert stopped, or its escalation chain (docs/adr/0029), has the recipient
+// opted out (SMS), do the limits let it through (the SendLimiter's rules: recipient windows, then
+// the sender's pacing slot), and, when the reserved slot is due at once, the slot in flight to
+// Twilio (InFlightLimit) and the send-time guard (SendLimiter::ClearToSend) too.
 //
 // Only the common case is one step. A slot reserved for later, no slot in flight free, or a guard
 // that holds the send back ends the step at kReserved, and the caller goes on as the ports say:
@@ -36,7 +36,7 @@ struct GateChecks {
 
 struct GateDecision {
   enum class Kind {
-    kStopped,     // `stop` says why; nothing taken
+    kStopped,     // `stop` says why, `chain_stopped` whose; nothing taken
     kSuppressed,  // the recipient opted out; nothing taken
     kUnreserved,  // neither stopped nor suppressed, and checks.reserve was false; nothing taken
     kDeferred,    // `limit` (kDefer) says which limit and until when; nothing taken
@@ -47,8 +47,12 @@ struct GateDecision {
   };
   Kind kind = Kind::kUnreserved;
   stopped_alerts::StopReason stop = stopped_alerts::StopReason::kCancelled;  // kStopped
-  LimitDecision limit;                                                       // kDeferred, kReserved
-  std::string in_flight_slot;                                                // kCleared
+  // kStopped: the stop that held is the alert's escalation chain's (AlertRequested.escalation_id,
+  // docs/adr/0029), not the alert's own. The alert's own is read first and wins, so a page
+  // stopped itself still ends as its own stop says.
+  bool chain_stopped = false;
+  LimitDecision limit;         // kDeferred, kReserved
+  std::string in_flight_slot;  // kCleared
 };
 
 class SendGate {

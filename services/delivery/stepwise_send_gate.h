@@ -1,8 +1,9 @@
 #pragma once
-// SendGate over the separate ports, one call each: StoppedAlerts::Find, SuppressionList::
-// IsSuppressed, SendLimiter::Reserve, then, for a slot due at once, InFlightLimit::Acquire without
-// waiting and SendLimiter::ClearToSend. The same decisions as RedisSendGate's script, step by
-// step; with the in-memory ports it is the gate the dispatcher's unit tests run on.
+// SendGate over the separate ports, one call each: StoppedAlerts::Find (the alert's, then its
+// escalation chain's), SuppressionList::IsSuppressed, SendLimiter::Reserve, then, for a slot due
+// at once, InFlightLimit::Acquire without waiting and SendLimiter::ClearToSend. The same decisions
+// as RedisSendGate's script, step by step; with the in-memory ports it is the gate the
+// dispatcher's unit tests run on.
 
 #include <optional>
 #include <string>
@@ -31,6 +32,15 @@ class StepwiseSendGate final : public SendGate {
     if (!stopped.ok()) return stopped.status();
     if (stopped->has_value()) {
       return GateDecision{.kind = GateDecision::Kind::kStopped, .stop = **stopped};
+    }
+    if (!request.escalation_id().empty()) {
+      absl::StatusOr<std::optional<stopped_alerts::StopReason>> chain =
+          stops_.Find(request.escalation_id());
+      if (!chain.ok()) return chain.status();
+      if (chain->has_value()) {
+        return GateDecision{
+            .kind = GateDecision::Kind::kStopped, .stop = **chain, .chain_stopped = true};
+      }
     }
     if (checks.suppression) {
       absl::StatusOr<bool> suppressed = suppressions_.IsSuppressed(recipient);

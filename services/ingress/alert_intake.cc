@@ -50,8 +50,24 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
   if (!request.callback_url().empty()) {
     append(absl::StrCat("callback_url:", request.callback_url()));
   }
+  for (const alerts::v1::EscalationStep& step : request.escalation()) {
+    append(absl::StrCat("escalation:", step.SerializeAsString()));
+  }
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
+
+namespace {
+
+// Where the alert `alert_id` stands in the chain `submission` names, if it names one.
+ChainPosition PlaceInChain(const Submission& submission, const std::string& alert_id) {
+  if (submission.escalation_step == 0) return {};
+  // A chain's first page names the chain with its own id.
+  return {.escalation_id =
+              submission.escalation_id.empty() ? alert_id : std::string(submission.escalation_id),
+          .step = submission.escalation_step};
+}
+
+}  // namespace
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
                          messaging::Publisher& publisher, transit::TransitCipher& transit,
@@ -85,7 +101,7 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
     }
   }
   absl::StatusOr<messaging::OutboundMessage> message =
-      RequestMessage(caller, reserved->record.alert_id, request, reserved->alert);
+      RequestMessage(caller, reserved->record, request, reserved->alert);
   if (!message.ok()) return Refuse(caller, message.status(), std::move(done));
   publisher_.PublishAsync(*message, [this, caller = std::string(caller), &request, started,
                                      reservation = *std::move(reserved),
@@ -129,11 +145,12 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
     in_flight.emplace(*std::move(admitted));
   }
 
-  const IdempotencyRecord candidate{
+  IdempotencyRecord candidate{
       .alert_id =
           submission.alert_id.empty() ? alert_ids_.Next() : std::string(submission.alert_id),
       .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
       .channel = request.channel()};
+  candidate.chain = PlaceInChain(submission, candidate.alert_id);
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve(caller, request.idempotency_key(), candidate, RecordWindow(*alert, now));
   if (!record.ok()) return record.status();
@@ -142,6 +159,9 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
         "idempotency_key: was already used for a different request; use a new key");
   }
   const bool duplicate = record->alert_id != candidate.alert_id;
+  // The store answers with the alert's id, not its place in a chain: the same request (same
+  // fingerprint) has the same place, a first page's chain named by the id the key holds.
+  record->chain = PlaceInChain(submission, record->alert_id);
   return Reservation{.record = *std::move(record),
                      .duplicate = duplicate,
                      .alert = *std::move(alert),
@@ -156,19 +176,20 @@ absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time
 }
 
 absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
-    std::string_view caller, std::string_view alert_id, const SendAlertRequest& request,
+    std::string_view caller, const IdempotencyRecord& record, const SendAlertRequest& request,
     const ValidatedAlert& alert) {
+  const std::string& alert_id = record.alert_id;
   const absl::Time accepted_at = clock_.Now();
   events::v1::AlertRequested event;
   events::v1::EventHeader& header = *event.mutable_header();
-  header.set_alert_id(std::string(alert_id));
+  header.set_alert_id(alert_id);
   header.set_caller(std::string(caller));
   header.set_channel(request.channel());
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
   std::string text = request.text();
   if (request.ack_by_reply()) {
-    absl::StatusOr<std::string> code = AckCode(caller, alert_id, alert, accepted_at);
+    absl::StatusOr<std::string> code = AckCode(caller, record, alert, accepted_at);
     if (!code.ok()) return code.status();
     text += sms_acks::AckInstruction(*code);
     event.set_ack_code(*code);
@@ -192,16 +213,19 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
 
   event.set_priority(alert.priority);
   event.set_callback_url(request.callback_url());
+  event.set_escalation_id(record.chain.escalation_id);
+  event.set_escalation_step(record.chain.step);
   const bool voice = request.channel() == types::v1::CHANNEL_VOICE;
   const IntakeTopics& topics = options_.topics;
   const std::string& topic = kafka::Urgent(alert.priority)
                                  ? (voice ? topics.voice_urgent : topics.sms_urgent)
                                  : (voice ? topics.voice : topics.sms);
   return messaging::OutboundMessage{
-      .topic = topic, .key = std::string(alert_id), .value = event.SerializeAsString()};
+      .topic = topic, .key = alert_id, .value = event.SerializeAsString()};
 }
 
-absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller, std::string_view alert_id,
+absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller,
+                                                 const IdempotencyRecord& record,
                                                  const ValidatedAlert& alert,
                                                  absl::Time accepted_at) {
   if (options_.ack_codes == nullptr) {
@@ -209,7 +233,11 @@ absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller, std::s
         "ack_by_reply: this ingress is not configured to take replies; send without it");
   }
   return options_.ack_codes->Assign(
-      alert.recipient, {.alert_id = std::string(alert_id), .caller = std::string(caller)},
+      alert.recipient,
+      {.alert_id = record.alert_id,
+       .caller = std::string(caller),
+       .escalation_id = record.chain.escalation_id,
+       .escalation_step = record.chain.step},
       alert.send_at.value_or(accepted_at) + alert.ttl + kAckReplyGrace);
 }
 

@@ -90,6 +90,11 @@ struct Submission {
   // The recipient asked for this message and is waiting for it (a verification code): their
   // quiet hours do not hold it.
   bool awaited_by_recipient = false;
+  // A page of an escalation chain (docs/adr/0029): its step, 1 first; 0 for any other alert.
+  uint32_t escalation_step = 0;
+  // The chain's id, for a page after the first; empty for the first page, whose own id (the one
+  // the intake mints, or finds under its key) becomes the chain's.
+  std::string_view escalation_id;
 };
 
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
@@ -119,7 +124,7 @@ class AlertIntake final : public AlertSubmitter {
  private:
   // A request let in and reserved under its idempotency key.
   struct Reservation {
-    IdempotencyRecord record;
+    IdempotencyRecord record;  // record.chain: the page's place in its chain, if it is one
     bool duplicate = false;
     ValidatedAlert alert;
     std::optional<IntakeAdmission::Ticket> in_flight;  // held until Kafka answers
@@ -132,10 +137,10 @@ class AlertIntake final : public AlertSubmitter {
   absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
   // The AlertRequested to publish for a new alert, its recipient and text sealed.
   absl::StatusOr<messaging::OutboundMessage> RequestMessage(
-      std::string_view caller, std::string_view alert_id,
+      std::string_view caller, const IdempotencyRecord& record,
       const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
   // Binds a reply code of the recipient to the alert (ack_by_reply).
-  absl::StatusOr<std::string> AckCode(std::string_view caller, std::string_view alert_id,
+  absl::StatusOr<std::string> AckCode(std::string_view caller, const IdempotencyRecord& record,
                                       const ValidatedAlert& alert, absl::Time accepted_at);
   void Answer(std::string_view caller, const alerts::v1::SendAlertRequest& request,
               const Reservation& reservation, absl::Duration publish_latency, SendDone done);

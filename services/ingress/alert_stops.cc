@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/prototime/prototime.h"
+#include "common/stopped_alerts/escalation_chains.h"
 
 namespace klaxon::ingress {
 
@@ -95,13 +96,32 @@ absl::StatusOr<AcknowledgeAlertResponse> AlertStops::StopAsAcknowledged(
   }
   // Published on every call, as a cancel is: a retry may follow a publish that failed. Each is
   // one more line of the alert's trail; the status stays ACKNOWLEDGED.
+  const std::string reason =
+      absl::StrCat("by the caller ", std::string(caller), " through the API");
   events::v1::DeliveryEvent event;
-  event.mutable_acknowledged()->set_reason(
-      absl::StrCat("acknowledged by the caller ", std::string(caller), " through the API"));
+  event.mutable_acknowledged()->set_reason(absl::StrCat("acknowledged ", reason));
   if (absl::Status published =
           PublishRecord(stopped->owner, alert_id, std::move(event), "AcknowledgeAlert");
       !published.ok()) {
     return published;
+  }
+  // A later page of a chain stops its chain too; the chain's own id is stopped above already.
+  if (const ChainPosition& chain = stopped->owner.chain;
+      chain.step > 0 && chain.escalation_id != alert_id) {
+    absl::StatusOr<std::optional<events::v1::DeliveryEvent>> record =
+        stopped_alerts::AcknowledgeChain(stopped_,
+                                         {.escalation_id = chain.escalation_id,
+                                          .step = chain.step,
+                                          .alert_id = alert_id,
+                                          .caller = std::string(caller),
+                                          .channel = stopped->owner.channel},
+                                         reason, clock_.Now());
+    if (!record.ok()) return record.status();
+    if (record->has_value()) {
+      if (absl::Status published = Publish(**record, "AcknowledgeAlert"); !published.ok()) {
+        return published;
+      }
+    }
   }
   AcknowledgeAlertResponse response;
   response.set_already_acknowledged(stopped->already);
@@ -118,9 +138,14 @@ absl::Status AlertStops::PublishRecord(const AlertOwner& owner, std::string_view
   // The stop is about the alert, not one attempt; 1 keeps the header valid for every reader.
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(clock_.Now());
-  absl::Status status = publisher_.Publish(
-      {.topic = options_.topic, .key = std::string(alert_id), .value = event.SerializeAsString()},
-      options_.publish_timeout);
+  return Publish(event, rpc);
+}
+
+absl::Status AlertStops::Publish(const events::v1::DeliveryEvent& event, std::string_view rpc) {
+  absl::Status status = publisher_.Publish({.topic = options_.topic,
+                                            .key = event.header().alert_id(),
+                                            .value = event.SerializeAsString()},
+                                           options_.publish_timeout);
   if (status.ok()) return status;
   return absl::UnavailableError(absl::StrCat("the alert is stopped, but the stop could not be ",
                                              "recorded in Kafka (", status.message(), "); retry ",

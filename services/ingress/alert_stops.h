@@ -5,7 +5,9 @@
 // published (a DeliveryEvent{cancel_requested} or {acknowledged}, about the alert and none of its
 // attempts); the caller hears OK only once Kafka acknowledged it. Every step is idempotent, so a
 // call retried after an error converges. The first stop wins: an alert acknowledged stays
-// acknowledged when cancelled, and one cancelled cannot be acknowledged.
+// acknowledged when cancelled, and one cancelled cannot be acknowledged. Acknowledging a page of an
+// escalation chain stops its chain (docs/adr/0029); cancelling the chain's id cancels every page
+// not sent yet, cancelling a later page only that page.
 
 #include <string>
 #include <string_view>
@@ -74,6 +76,8 @@ class AlertStops {
   // Publishes `event` about `owner`'s alert as the stop's durable record.
   absl::Status PublishRecord(const AlertOwner& owner, std::string_view alert_id,
                              events::v1::DeliveryEvent event, std::string_view rpc);
+  // Publishes a record whose header is made, keyed by the alert it is about.
+  absl::Status Publish(const events::v1::DeliveryEvent& event, std::string_view rpc);
 
   const StopOptions options_;
   IdempotencyStore& owners_;

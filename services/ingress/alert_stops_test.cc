@@ -218,5 +218,45 @@ TEST_F(AlertStopsTest, AnAcknowledgementKafkaLostIsRecordedByItsRetry) {
   EXPECT_TRUE(OnlyPublished().has_acknowledged());
 }
 
+constexpr char kChainId[] = "0190f5d2-3c4b-7a00-8000-0000000000c0";
+constexpr char kSecondPageId[] = "0190f5d2-3c4b-7a00-8000-0000000000c2";
+
+TEST_F(AlertStopsTest, AcknowledgingAPageOfAChainStopsTheChainAndRecordsWhichPage) {
+  ASSERT_TRUE(owners_
+                  .Reserve("billing", "incident/p1",
+                           {.alert_id = kSecondPageId,
+                            .channel = types::v1::CHANNEL_SMS,
+                            .chain = {.escalation_id = kChainId, .step = 2}},
+                           absl::Hours(24))
+                  .ok());
+  ASSERT_TRUE(stops_.Acknowledge("billing", Ack(kSecondPageId)).ok());
+  EXPECT_EQ(*stopped_.Find(kSecondPageId), StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
+
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 2u) << "the page's record, then the chain's";
+  EXPECT_EQ(published[1].key, kChainId);
+  events::v1::DeliveryEvent chain;
+  ASSERT_TRUE(chain.ParseFromString(published[1].value));
+  EXPECT_EQ(chain.header().alert_id(), kChainId);
+  EXPECT_EQ(chain.acknowledged().by_alert_id(), kSecondPageId);
+  EXPECT_EQ(chain.acknowledged().by_step(), 2u);
+  EXPECT_THAT(chain.acknowledged().reason(), HasSubstr("by the caller billing through the API"));
+}
+
+TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdPublishesOneRecord) {
+  ASSERT_TRUE(owners_
+                  .Reserve("billing", "incident",
+                           {.alert_id = kChainId,
+                            .channel = types::v1::CHANNEL_SMS,
+                            .chain = {.escalation_id = kChainId, .step = 1}},
+                           absl::Hours(24))
+                  .ok());
+  ASSERT_TRUE(stops_.Acknowledge("billing", Ack(kChainId)).ok());
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
+  EXPECT_TRUE(OnlyPublished().acknowledged().by_alert_id().empty())
+      << "the caller, not a page's recipient, acknowledged the chain";
+}
+
 }  // namespace
 }  // namespace klaxon::ingress

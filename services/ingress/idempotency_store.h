@@ -3,6 +3,7 @@
 // returns the same alert_id and creates no second alert; and which caller an alert belongs to,
 // so CancelAlert and AcknowledgeAlert can refuse anyone else.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,17 +14,29 @@
 
 namespace klaxon::ingress {
 
+// Where an alert stands in an escalation chain (docs/adr/0029): the chain's id (its first page's
+// alert id) and the page's step, 1 first. Step 0: the alert is not a page of a chain.
+struct ChainPosition {
+  std::string escalation_id;
+  uint32_t step = 0;
+
+  friend bool operator==(const ChainPosition&, const ChainPosition&) = default;
+};
+
 struct IdempotencyRecord {
   std::string alert_id;
   std::string request_fingerprint;  // tells a true retry from a key reused for another request
   bool published = false;           // Kafka acknowledged the AlertRequested for alert_id
   types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;  // recorded with the alert's owner
+  ChainPosition
+      chain;  // recorded with the alert's owner: AcknowledgeAlert of a page stops its chain
 };
 
 // Whose an alert is, for CancelAlert and AcknowledgeAlert.
 struct AlertOwner {
   std::string caller;
   types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;
+  ChainPosition chain;
 
   friend bool operator==(const AlertOwner&, const AlertOwner&) = default;
 };
@@ -42,8 +55,8 @@ class IdempotencyStore {
   // Marks the record published; later repeats return at once without publishing again.
   virtual absl::Status MarkPublished(std::string_view caller, std::string_view key) = 0;
 
-  // The caller (and channel) whose Reserve created `alert_id`; nullopt when none did within the
-  // window.
+  // The caller (channel and chain position) whose Reserve created `alert_id`; nullopt when none did
+  // within the window.
   virtual absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) = 0;
 };
 

@@ -22,7 +22,8 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     last_window_ = window;
     auto [it, created] = records_.try_emplace(Key(caller, key), candidate);
     if (created) {
-      owners_[candidate.alert_id] = {.caller = std::string(caller), .channel = candidate.channel};
+      owners_[candidate.alert_id] = {
+          .caller = std::string(caller), .channel = candidate.channel, .chain = candidate.chain};
     }
     return it->second;
   }

@@ -9,9 +9,14 @@
 namespace klaxon::ingress {
 
 IntakeService::IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
-                             BulkIntake& bulk, AlertStops& stops,
+                             BulkIntake& bulk, EscalationIntake& escalations, AlertStops& stops,
                              concurrency::BlockingExecutor& blocking)
-    : api_keys_(api_keys), intake_(intake), bulk_(bulk), stops_(stops), blocking_(blocking) {}
+    : api_keys_(api_keys),
+      intake_(intake),
+      bulk_(bulk),
+      escalations_(escalations),
+      stops_(stops),
+      blocking_(blocking) {}
 
 grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* context,
                                                    const alerts::v1::SendAlertRequest* request,
@@ -19,11 +24,15 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
   return ServeBlocking(api_keys_, blocking_, context,
                        [this, context, request, response](const std::string& caller,
                                                           grpc::ServerUnaryReactor& reactor) {
-                         intake_.Send(caller, *request, {},
-                                      [context, &reactor, response](
-                                          absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
-                                        FinishWith(*context, reactor, std::move(sent), *response);
-                                      });
+                         auto finish = [context, &reactor, response](
+                                           absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+                           FinishWith(*context, reactor, std::move(sent), *response);
+                         };
+                         if (request->escalation().empty()) {
+                           intake_.Send(caller, *request, {}, std::move(finish));
+                         } else {
+                           escalations_.Send(caller, *request, std::move(finish));
+                         }
                        });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The gRPC face of AlertIntake and AlertStops: authenticates the caller from its API key and
+// The gRPC face of AlertIntake (and of BulkIntake and EscalationIntake, which submit through it)
+// and AlertStops: authenticates the caller from its API key and
 // maps the outcome to a gRPC status. It is a callback service (ADR 0019): the steps that wait on
 // Redis run on a bounded pool of intake threads, and SendAlert's answer comes from Kafka's delivery
 // report, so no thread is parked while Kafka acknowledges a request.
@@ -10,6 +11,7 @@
 #include "services/ingress/alert_intake.h"
 #include "services/ingress/alert_stops.h"
 #include "services/ingress/bulk_intake.h"
+#include "services/ingress/escalation_intake.h"
 
 namespace klaxon::ingress {
 
@@ -19,7 +21,8 @@ class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
   // (and all of a CancelAlert or AcknowledgeAlert); when its queue is full, a call is refused at
   // once with RESOURCE_EXHAUSTED and a retry hint.
   IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake, BulkIntake& bulk,
-                AlertStops& stops, concurrency::BlockingExecutor& blocking);
+                EscalationIntake& escalations, AlertStops& stops,
+                concurrency::BlockingExecutor& blocking);
 
   grpc::ServerUnaryReactor* SendAlert(grpc::CallbackServerContext* context,
                                       const alerts::v1::SendAlertRequest* request,
@@ -38,6 +41,7 @@ class IntakeService final : public alerts::v1::AlertIntake::CallbackService {
   const auth::CallerAuthenticator& api_keys_;
   AlertIntake& intake_;
   BulkIntake& bulk_;
+  EscalationIntake& escalations_;
   AlertStops& stops_;
   concurrency::BlockingExecutor& blocking_;
 };

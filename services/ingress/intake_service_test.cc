@@ -72,7 +72,8 @@ class IntakeServiceTest : public ::testing::Test {
                     harness_.publisher(),    stop_observer_, clock_};
   concurrency::BlockingExecutor intake_threads_{{.threads = 2}};
   BulkIntake bulk_{harness_.intake()};
-  IntakeService service_{keys_, harness_.intake(), bulk_, stops_, intake_threads_};
+  EscalationIntake escalations_{harness_.intake(), intake_threads_};
+  IntakeService service_{keys_, harness_.intake(), bulk_, escalations_, stops_, intake_threads_};
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;
 };
@@ -133,7 +134,9 @@ class IntakeServiceThreadsTest : public ::testing::Test {
  protected:
   void StartServer(concurrency::BlockingExecutorOptions threads) {
     intake_threads_ = std::make_unique<concurrency::BlockingExecutor>(threads);
-    service_ = std::make_unique<IntakeService>(keys_, intake_, bulk_, stops_, *intake_threads_);
+    escalations_ = std::make_unique<EscalationIntake>(intake_, *intake_threads_);
+    service_ = std::make_unique<IntakeService>(keys_, intake_, bulk_, *escalations_, stops_,
+                                               *intake_threads_);
     ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));
   }
   void TearDown() override {
@@ -153,6 +156,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   AlertStops stops_{
       {.topic = "t.delivery"}, harness_.store(), stopped_, publisher_, stop_observer_, clock_};
   std::unique_ptr<concurrency::BlockingExecutor> intake_threads_;
+  std::unique_ptr<EscalationIntake> escalations_;
   std::unique_ptr<IntakeService> service_;
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;

@@ -189,7 +189,8 @@ int Run() {
                    store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   BulkIntake bulk(intake);
-  IntakeService service(**api_keys, intake, bulk, stops, intake_threads);
+  EscalationIntake escalations(intake, intake_threads);
+  IntakeService service(**api_keys, intake, bulk, escalations, stops, intake_threads);
   verification::VerificationService verification_service(**api_keys, verifier, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),

@@ -14,7 +14,8 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'alert_id', ARGV[1], 'fingerprint', ARGV[2], 'published', '0',
              'channel', ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('HSET', KEYS[2], 'caller', ARGV[4], 'channel', ARGV[5])
+  redis.call('HSET', KEYS[2], 'caller', ARGV[4], 'channel', ARGV[5], 'escalation_id', ARGV[6],
+             'escalation_step', ARGV[7])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
 return redis.call('HMGET', KEYS[1], 'alert_id', 'fingerprint', 'published', 'channel')
@@ -58,7 +59,8 @@ absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(std::string_vie
       {"EVAL", kReserveScript, "2", RedisKey(caller, key), OwnerKey(candidate.alert_id),
        candidate.alert_id, candidate.request_fingerprint,
        absl::StrCat(absl::ToInt64Milliseconds(window)), std::string(caller),
-       absl::StrCat(static_cast<int>(candidate.channel))});
+       absl::StrCat(static_cast<int>(candidate.channel)), candidate.chain.escalation_id,
+       absl::StrCat(candidate.chain.step)});
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 4 ||
       !reply->elements[0] || !reply->elements[1] || !reply->elements[2]) {
@@ -77,14 +79,21 @@ absl::Status RedisIdempotencyStore::MarkPublished(std::string_view caller, std::
 
 absl::StatusOr<std::optional<AlertOwner>> RedisIdempotencyStore::FindOwner(
     std::string_view alert_id) {
-  absl::StatusOr<redis::Reply> reply =
-      redis_.Command({"HMGET", OwnerKey(alert_id), "caller", "channel"});
+  absl::StatusOr<redis::Reply> reply = redis_.Command(
+      {"HMGET", OwnerKey(alert_id), "caller", "channel", "escalation_id", "escalation_step"});
   if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2) {
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 4) {
     return absl::InternalError("alert owner record in Redis is malformed");
   }
   if (!reply->elements[0].has_value()) return std::nullopt;
-  return AlertOwner{.caller = *reply->elements[0], .channel = ParseChannel(reply->elements[1])};
+  // A record written before chains existed has neither field: no chain.
+  ChainPosition chain{.escalation_id = reply->elements[2].value_or("")};
+  if (reply->elements[3].has_value() && !absl::SimpleAtoi(*reply->elements[3], &chain.step)) {
+    return absl::InternalError("alert owner record in Redis has a malformed escalation_step");
+  }
+  return AlertOwner{.caller = *reply->elements[0],
+                    .channel = ParseChannel(reply->elements[1]),
+                    .chain = std::move(chain)};
 }
 
 }  // namespace klaxon::ingress

@@ -89,6 +89,19 @@ TEST_F(RedisIdempotencyStoreTest, ReservationRecordsTheAlertsOwner) {
   EXPECT_EQ(*owner, (AlertOwner{.caller = "billing", .channel = types::v1::CHANNEL_VOICE}));
 }
 
+TEST_F(RedisIdempotencyStoreTest, AnOwnerRecordsThePagesPlaceInItsEscalationChain) {
+  const ChainPosition chain{.escalation_id = "a0", .step = 3};
+  ASSERT_TRUE(store_
+                  ->Reserve("billing", "k/p4",
+                            {.alert_id = "a4", .channel = types::v1::CHANNEL_SMS, .chain = chain},
+                            absl::Hours(1))
+                  .ok());
+  auto owner = store_->FindOwner("a4");
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(*owner,
+            (AlertOwner{.caller = "billing", .channel = types::v1::CHANNEL_SMS, .chain = chain}));
+}
+
 TEST_F(RedisIdempotencyStoreTest, OwnerExpiresWithTheWindow) {
   ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Minutes(5)).ok());
   auto ttl = redis_->Command({"PTTL", prefix_ + "alert-caller:a1"});

@@ -1,9 +1,11 @@
 #include "services/sms-worker/ack_reply_handler.h"
 
+#include <optional>
 #include <utility>
 
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/stopped_alerts/escalation_chains.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::sms {
@@ -39,6 +41,21 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
       alert.alert_id, stopped_alerts::StopReason::kAcknowledged, stopped_alerts::kKeepStopFor);
   if (!holding.ok()) return holding.status();
   if (*holding != stopped_alerts::StopReason::kAcknowledged) return absl::OkStatus();
+  // A page of an escalation chain (docs/adr/0029) stops its chain too, before either record is
+  // published: Kafka being down must not let the chain's next page go out meanwhile.
+  std::optional<events::v1::DeliveryEvent> chain_record;
+  if (!alert.escalation_id.empty()) {
+    absl::StatusOr<std::optional<events::v1::DeliveryEvent>> chain =
+        stopped_alerts::AcknowledgeChain(stopped_,
+                                         {.escalation_id = alert.escalation_id,
+                                          .step = alert.escalation_step,
+                                          .alert_id = alert.alert_id,
+                                          .caller = alert.caller,
+                                          .channel = types::v1::CHANNEL_SMS},
+                                         "by an SMS reply with its code", clock_.Now());
+    if (!chain.ok()) return chain.status();
+    chain_record = *std::move(chain);
+  }
 
   events::v1::DeliveryEvent record;
   events::v1::EventHeader& header = *record.mutable_header();
@@ -50,9 +67,16 @@ absl::Status AckReplyHandler::Handle(const messaging::InboundMessage& message) {
   *header.mutable_occurred_at() = prototime::ToProto(clock_.Now());
   record.mutable_acknowledged()->set_reason(
       "acknowledged by the recipient's SMS reply with its code");
-  return publisher_.Publish(
-      {.topic = options_.events_topic, .key = alert.alert_id, .value = record.SerializeAsString()},
-      options_.publish_timeout);
+  if (absl::Status published = Publish(record); !published.ok()) return published;
+  // nullopt: the chain was cancelled first, and that is its end.
+  return chain_record.has_value() ? Publish(*chain_record) : absl::OkStatus();
+}
+
+absl::Status AckReplyHandler::Publish(const events::v1::DeliveryEvent& record) {
+  return publisher_.Publish({.topic = options_.events_topic,
+                             .key = record.header().alert_id(),
+                             .value = record.SerializeAsString()},
+                            options_.publish_timeout);
 }
 
 }  // namespace klaxon::sms

@@ -2,10 +2,11 @@
 // Acknowledges an SMS alert when its recipient replies "ACK <code>" (docs/adr/0024): the code,
 // looked up for the sender's number, names the alert; the alert is stopped as acknowledged, so
 // nothing more of it is sent, and a DeliveryEvent{acknowledged} is published for audit (the
-// alert's status, not an attempt's). An alert
-// cancelled first stays cancelled. A code the sender does not hold (mistyped, expired, another
-// number's), a bare "ACK" (the voice worker's) and every other event are skipped. Every step is
-// idempotent, so a reply consumed again converges.
+// alert's status, not an attempt's). A page of an escalation chain (docs/adr/0029) stops its chain
+// as well, and the chain's record is published beside the page's. An alert cancelled first stays
+// cancelled. A code the sender does not hold (mistyped, expired, another number's), a bare "ACK"
+// (the voice worker's) and every other event are skipped. Every step is idempotent, so a reply
+// consumed again converges.
 
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "common/stopped_alerts/stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
+#include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::sms {
 
@@ -36,6 +38,9 @@ class AckReplyHandler final : public messaging::MessageHandler {
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
+  // Publishes `record` to the events topic, keyed by the alert (or chain) it is about.
+  absl::Status Publish(const events::v1::DeliveryEvent& record);
+
   const AckReplyOptions options_;
   sms_acks::AckCodes& codes_;
   stopped_alerts::StoppedAlerts& stopped_;

@@ -22,12 +22,31 @@ using stopped_alerts::StopReason;
 constexpr char kRecipient[] = "+14155550100";
 constexpr char kAlertId[] = "0190a1b2-0000-7000-8000-000000000001";
 constexpr char kTopic[] = "klaxon.delivery.events";
+// Step 2 of an escalation chain (docs/adr/0029), its code 5930; the chain's id is its first page's.
+constexpr char kChainId[] = "0190a1b2-0000-7000-8000-0000000000c1";
+const sms_acks::AckTarget kSecondPage{.alert_id = "0190a1b2-0000-7000-8000-0000000000c2",
+                                      .caller = "billing",
+                                      .escalation_id = kChainId,
+                                      .escalation_step = 2};
 
 class AckReplyHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(*codes_.Bind(kRecipient, "4821", {.alert_id = kAlertId, .caller = "billing"},
                              clock_.Now() + absl::Hours(2)));
+    ASSERT_TRUE(*codes_.Bind(kRecipient, "5930", kSecondPage, clock_.Now() + absl::Hours(2)));
+  }
+
+  // The records published so far, each checked to be on the events topic keyed by its alert.
+  std::vector<events::v1::DeliveryEvent> Records() const {
+    std::vector<events::v1::DeliveryEvent> records;
+    for (const messaging::OutboundMessage& published : publisher_.published()) {
+      events::v1::DeliveryEvent& record = records.emplace_back();
+      EXPECT_TRUE(record.ParseFromString(published.value));
+      EXPECT_EQ(published.topic, kTopic);
+      EXPECT_EQ(published.key, record.header().alert_id());
+    }
+    return records;
   }
 
   messaging::InboundMessage Reply(std::string from, std::string body) {
@@ -100,6 +119,51 @@ TEST_F(AckReplyHandlerTest, AReplyConsumedAgainAfterAFailedPublishConverges) {
   ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
   EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
   EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(AckReplyHandlerTest, AReplyToAPageOfAnEscalationStopsTheChainAndRecordsWhoAcknowledged) {
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  EXPECT_EQ(*stopped_.Find(kSecondPage.alert_id), StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
+  const std::vector<events::v1::DeliveryEvent> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].header().alert_id(), kSecondPage.alert_id);
+  const events::v1::DeliveryEvent& chain = records[1];
+  EXPECT_EQ(chain.header().alert_id(), kChainId);
+  EXPECT_EQ(chain.header().caller(), "billing");
+  EXPECT_EQ(chain.header().channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(chain.acknowledged().by_alert_id(), kSecondPage.alert_id);
+  EXPECT_EQ(chain.acknowledged().by_step(), 2u);
+  EXPECT_EQ(chain.acknowledged().reason(),
+            "the escalation was acknowledged at step 2, by an SMS reply with its code");
+}
+
+TEST_F(AckReplyHandlerTest, TheEscalationIsStoppedWhileKafkaIsDownAndBothRecordsFollow) {
+  publisher_.FailWith(absl::UnavailableError("Kafka is down"));
+  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 5930")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged)
+      << "the chain's next page must not wait for Kafka";
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  const std::vector<events::v1::DeliveryEvent> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].header().alert_id(), kChainId);
+}
+
+TEST_F(AckReplyHandlerTest, APageOfAnEscalationCancelledFirstStaysCancelledWithNoChainRecord) {
+  ASSERT_TRUE(stopped_.Stop(kChainId, StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kCancelled);
+  const std::vector<events::v1::DeliveryEvent> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].header().alert_id(), kSecondPage.alert_id);
+}
+
+TEST_F(AckReplyHandlerTest, APageCancelledFirstLeavesItsEscalationRunning) {
+  ASSERT_TRUE(stopped_.Stop(kSecondPage.alert_id, StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  EXPECT_FALSE(stopped_.Find(kChainId)->has_value());
+  EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AckReplyHandlerTest, RedisDownIsRetriedAndOtherEventsAreSkipped) {

@@ -9,6 +9,7 @@
 #include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/stopped_alerts/escalation_chains.h"
 #include "common/twilio/statuses.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -88,9 +89,8 @@ absl::Status EscalationHandler::Handle(const messaging::InboundMessage& message)
       if (event.header().alert_id().empty() || event.key_press().digits().empty()) {
         return absl::OkStatus();
       }
-      return Acknowledge(
-          event.header().alert_id(), event.header().attempt(),
-          absl::StrCat("acknowledged by a key press during call ", event.header().attempt()));
+      return Acknowledge(event.header().alert_id(), event.header().attempt(),
+                         absl::StrCat("by a key press during call ", event.header().attempt()));
     case TwilioEvent::kInboundMessage: {
       absl::StatusOr<transit::SenderPersonalData> reply =
           ports_.transit.OpenInbound(event.inbound_message());
@@ -196,8 +196,7 @@ absl::Status EscalationHandler::OnReply(std::string_view from) {
     absl::StatusOr<std::optional<AlertRequested>> request = ports_.store.Find(alert_id);
     if (!request.ok()) return request.status();
     const uint32_t attempt = *request ? (*request)->header().attempt() : 0;
-    if (absl::Status acknowledged =
-            Acknowledge(alert_id, attempt, "acknowledged by an SMS reply of ACK");
+    if (absl::Status acknowledged = Acknowledge(alert_id, attempt, "by an SMS reply of ACK");
         !acknowledged.ok()) {
       return acknowledged;
     }
@@ -206,7 +205,7 @@ absl::Status EscalationHandler::OnReply(std::string_view from) {
 }
 
 absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_t attempt,
-                                            std::string_view reason) {
+                                            std::string_view by) {
   absl::StatusOr<std::optional<AlertRequested>> request = ports_.store.Find(alert_id);
   if (!request.ok()) return request.status();
   const absl::Time now = ports_.clock.Now();
@@ -218,6 +217,11 @@ absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_
   if (!stop.ok()) return stop.status();
   // Cancelled before the key press: the cancellation is the alert's end.
   if (*stop != stopped_alerts::StopReason::kAcknowledged) return absl::OkStatus();
+  // Before the step's claim, so that a redelivered acknowledgement, which finds the step claimed,
+  // still makes sure the chain is stopped and its record published.
+  if (*request && !(*request)->escalation_id().empty()) {
+    if (absl::Status chain = StopChain(**request, by); !chain.ok()) return chain;
+  }
   if (*request) {
     if (absl::Status removed = ForgetRecipient(**request); !removed.ok()) {
       return removed;
@@ -235,10 +239,28 @@ absl::Status EscalationHandler::Acknowledge(const std::string& alert_id, uint32_
   header.set_attempt(attempt);
   DeliveryOutcome outcome;
   outcome.set_kind(DeliveryOutcome::KIND_ACKNOWLEDGED);
-  outcome.set_reason(std::string(reason));
+  outcome.set_reason(absl::StrCat("acknowledged ", std::string(by)));
   absl::Status published = PublishOutcome(header, outcome);
   if (!published.ok()) ports_.store.ReleaseStep(alert_id, kStep).IgnoreError();
   return published;
+}
+
+absl::Status EscalationHandler::StopChain(const AlertRequested& page, std::string_view by) {
+  absl::StatusOr<std::optional<events::v1::DeliveryEvent>> record =
+      stopped_alerts::AcknowledgeChain(ports_.stopped,
+                                       {.escalation_id = page.escalation_id(),
+                                        .step = page.escalation_step(),
+                                        .alert_id = page.header().alert_id(),
+                                        .caller = page.header().caller(),
+                                        .channel = types::v1::CHANNEL_VOICE},
+                                       by, ports_.clock.Now());
+  if (!record.ok()) return record.status();
+  // nullopt: the chain was cancelled first, and that is its end.
+  if (!record->has_value()) return absl::OkStatus();
+  return ports_.publisher.Publish({.topic = options_.outcome_topic,
+                                   .key = (*record)->header().alert_id(),
+                                   .value = (*record)->SerializeAsString()},
+                                  options_.publish_timeout);
 }
 
 absl::Status EscalationHandler::PublishOutcome(const events::v1::EventHeader& header,

@@ -5,7 +5,8 @@
 // `max_calls`; after the last one the text goes by SMS (FALLBACK_TO_SMS) when the policy asks
 // for it, else the alert ends UNREACHED. A human answering ends the escalation (the call's own
 // status says DELIVERED). A key press in the call's <Gather>, or an SMS reply of ACK from a
-// recipient with alerts in escalation, stops those alerts as acknowledged (ACKNOWLEDGED).
+// recipient with alerts in escalation, stops those alerts as acknowledged (ACKNOWLEDGED), and the
+// escalation chain of each that is a page of one (docs/adr/0029).
 // Each step is claimed in the EscalationStore first, so duplicate or late callbacks, and any
 // number of replicas, take it once.
 
@@ -68,8 +69,12 @@ class EscalationHandler final : public messaging::MessageHandler {
   // Takes the alert out of its recipient's alerts in escalation. A request that can no longer be
   // opened (its transit key version was removed) is left to the index's own expiry.
   absl::Status ForgetRecipient(const events::v1::AlertRequested& request);
-  // Stops the alert as acknowledged and reports it once, as `attempt` with `reason`.
-  absl::Status Acknowledge(const std::string& alert_id, uint32_t attempt, std::string_view reason);
+  // Stops the alert as acknowledged, and its escalation chain when it is a page of one, and
+  // reports it once, as `attempt` acknowledged `by` ("by a key press during call 2").
+  absl::Status Acknowledge(const std::string& alert_id, uint32_t attempt, std::string_view by);
+  // Stops `page`'s escalation chain as acknowledged `by` its recipient and publishes the chain's
+  // record (docs/adr/0029). Again on every acknowledgement of the page: both are idempotent.
+  absl::Status StopChain(const events::v1::AlertRequested& page, std::string_view by);
   absl::Status PublishOutcome(const events::v1::EventHeader& header,
                               const events::v1::DeliveryOutcome& outcome);
 

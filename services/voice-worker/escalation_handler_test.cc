@@ -24,6 +24,8 @@ using google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
 
 constexpr char kAlert[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+// An escalation chain (docs/adr/0029) whose first page is another alert: its id.
+constexpr char kChain[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c00";
 constexpr char kRecipient[] = "+14155550100";
 constexpr char kOutcomes[] = "klaxon.delivery.events";
 constexpr char kSmsRequests[] = "klaxon.sms.requests";
@@ -56,6 +58,8 @@ class EscalationHandlerTest : public ::testing::Test {
     request.mutable_voice()->set_max_calls(max_calls);
     request.mutable_voice()->set_sms_fallback(sms_fallback);
     request.set_priority(priority_);
+    request.set_escalation_id(escalation_id_);
+    request.set_escalation_step(escalation_step_);
     if (spacing) {
       *request.mutable_voice()->mutable_call_spacing() =
           TimeUtil::SecondsToDuration(absl::ToInt64Seconds(*spacing));
@@ -94,16 +98,34 @@ class EscalationHandlerTest : public ::testing::Test {
     return Message(event);
   }
 
+  // The alert's outcomes published, each keyed by the alert.
   std::vector<DeliveryEvent> Outcomes() const {
     std::vector<DeliveryEvent> outcomes;
-    for (const messaging::OutboundMessage& message : publisher_.published()) {
-      if (message.topic != kOutcomes) continue;
-      DeliveryEvent event;
-      EXPECT_TRUE(event.ParseFromString(message.value));
-      EXPECT_EQ(message.key, kAlert);
-      outcomes.push_back(event);
+    for (const DeliveryEvent& event : OnOutcomeTopic()) {
+      if (event.has_outcome()) outcomes.push_back(event);
     }
     return outcomes;
+  }
+
+  // The escalation chains' records published (AlertAcknowledged about a chain).
+  std::vector<DeliveryEvent> ChainRecords() const {
+    std::vector<DeliveryEvent> records;
+    for (const DeliveryEvent& event : OnOutcomeTopic()) {
+      if (event.has_acknowledged()) records.push_back(event);
+    }
+    return records;
+  }
+
+  // Every event published to kOutcomes, each checked to be keyed by the alert it is about.
+  std::vector<DeliveryEvent> OnOutcomeTopic() const {
+    std::vector<DeliveryEvent> events;
+    for (const messaging::OutboundMessage& message : publisher_.published()) {
+      if (message.topic != kOutcomes) continue;
+      DeliveryEvent& event = events.emplace_back();
+      EXPECT_TRUE(event.ParseFromString(message.value));
+      EXPECT_EQ(message.key, event.header().alert_id());
+    }
+    return events;
   }
 
   // The SMS fallbacks published to `topic`.
@@ -125,7 +147,10 @@ class EscalationHandlerTest : public ::testing::Test {
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   FakeRetryScheduler scheduler_;
   messaging::FakePublisher publisher_;
-  types::v1::Priority priority_ = types::v1::PRIORITY_UNSPECIFIED;  // of the alert Remember keeps
+  // Of the alert Remember keeps.
+  types::v1::Priority priority_ = types::v1::PRIORITY_UNSPECIFIED;
+  std::string escalation_id_;  // set: the alert is step `escalation_step_` of that chain
+  uint32_t escalation_step_ = 0;
   EscalationHandler handler_{{.outcome_topic = kOutcomes,
                               .sms_request_topic = kSmsRequests,
                               .sms_urgent_request_topic = kSmsUrgentRequests},
@@ -297,6 +322,85 @@ TEST_F(EscalationHandlerTest, AcknowledgedAlertIsNotCalledAgain) {
   ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
   ASSERT_TRUE(handler_.Handle(CallEnded(1, "completed", "machine_end_beep")).ok());
   EXPECT_TRUE(scheduler_.scheduled.empty());
+}
+
+TEST_F(EscalationHandlerTest, KeyPressOnAPageOfAnEscalationStopsTheChainAndRecordsWhoAcknowledged) {
+  escalation_id_ = kChain;
+  escalation_step_ = 2;
+  Remember(1, 1, false);
+  ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
+  EXPECT_EQ(*stopped_.Find(kAlert), stopped_alerts::StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kChain), stopped_alerts::StopReason::kAcknowledged);
+  const std::vector<DeliveryEvent> records = ChainRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].header().alert_id(), kChain);
+  EXPECT_EQ(records[0].header().caller(), "ops");
+  EXPECT_EQ(records[0].header().channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(records[0].acknowledged().by_alert_id(), kAlert);
+  EXPECT_EQ(records[0].acknowledged().by_step(), 2u);
+  EXPECT_EQ(records[0].acknowledged().reason(),
+            "the escalation was acknowledged at step 2, by a key press during call 1");
+  const std::vector<DeliveryEvent> outcomes = Outcomes();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].outcome().kind(), DeliveryOutcome::KIND_ACKNOWLEDGED);
+  EXPECT_EQ(outcomes[0].outcome().reason(), "acknowledged by a key press during call 1");
+}
+
+TEST_F(EscalationHandlerTest, AckReplyToAPageOfAnEscalationStopsTheChain) {
+  escalation_id_ = kChain;
+  escalation_step_ = 3;
+  Remember(1, 1, false);
+  ASSERT_TRUE(handler_.Handle(Reply("ACK")).ok());
+  EXPECT_EQ(*stopped_.Find(kChain), stopped_alerts::StopReason::kAcknowledged);
+  const std::vector<DeliveryEvent> records = ChainRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].acknowledged().reason(),
+            "the escalation was acknowledged at step 3, by an SMS reply of ACK");
+}
+
+TEST_F(EscalationHandlerTest, AKeyPressFindingTheStepTakenStillStopsTheChain) {
+  escalation_id_ = kChain;
+  escalation_step_ = 2;
+  Remember(1, 1, false);
+  // As a worker that knew no chains left it: the page stopped and its step taken.
+  ASSERT_TRUE(
+      stopped_.Stop(kAlert, stopped_alerts::StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(*store_.ClaimStep(kAlert, "acknowledged", clock_.Now() + absl::Hours(1)));
+  ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
+  EXPECT_EQ(*stopped_.Find(kChain), stopped_alerts::StopReason::kAcknowledged);
+  EXPECT_EQ(ChainRecords().size(), 1u);
+  EXPECT_TRUE(Outcomes().empty()) << "the page's outcome is the step's, reported once";
+}
+
+TEST_F(EscalationHandlerTest, TheEscalationIsStoppedWhileKafkaIsDownAndTheRecordsFollow) {
+  escalation_id_ = kChain;
+  escalation_step_ = 2;
+  Remember(1, 1, false);
+  publisher_.FailWith(absl::UnavailableError("Kafka is down"));
+  EXPECT_EQ(handler_.Handle(KeyPress(1)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*stopped_.Find(kChain), stopped_alerts::StopReason::kAcknowledged)
+      << "the chain's next page must not wait for Kafka";
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
+  EXPECT_EQ(ChainRecords().size(), 1u);
+  EXPECT_EQ(Outcomes().size(), 1u);
+}
+
+TEST_F(EscalationHandlerTest, KeyPressOnAPageOfACancelledEscalationLeavesItCancelled) {
+  escalation_id_ = kChain;
+  escalation_step_ = 2;
+  Remember(1, 1, false);
+  ASSERT_TRUE(stopped_.Stop(kChain, stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
+  EXPECT_EQ(*stopped_.Find(kChain), stopped_alerts::StopReason::kCancelled);
+  EXPECT_TRUE(ChainRecords().empty());
+  EXPECT_EQ(Outcomes().size(), 1u) << "the call was still acknowledged";
+}
+
+TEST_F(EscalationHandlerTest, KeyPressOnAnAlertOutsideAnEscalationRecordsNoChain) {
+  Remember(1, 3, false);
+  ASSERT_TRUE(handler_.Handle(KeyPress(1)).ok());
+  EXPECT_TRUE(ChainRecords().empty());
 }
 
 TEST_F(EscalationHandlerTest, GarbageIsInvalidArgument) {

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -42,6 +43,7 @@ struct GlobalOptions {
 
 struct SendOptions {
   std::string to;
+  std::vector<std::string> escalate;  // NUMBER[:ATTEMPTS[:SPACING]] per step, instead of --to
   std::string text;
   std::string channel = "sms";
   std::string idempotency_key;
@@ -242,6 +244,30 @@ absl::Status SetDelivery(const SendOptions& options, absl::Time now,
   return absl::OkStatus();
 }
 
+// --escalate, once per step in order: NUMBER, NUMBER:ATTEMPTS or NUMBER:ATTEMPTS:SPACING; ingress
+// checks the number and the ranges and names the step.
+absl::Status SetEscalation(const std::vector<std::string>& steps,
+                           alerts::v1::SendAlertRequest& request) {
+  for (const std::string& flag : steps) {
+    const std::vector<std::string> parts = absl::StrSplit(flag, ':');
+    alerts::v1::EscalationStep& step = *request.add_escalation();
+    step.set_recipient(parts[0]);
+    uint32_t attempts = 0;
+    if (parts.size() > 3 || (parts.size() > 1 && !absl::SimpleAtoi(parts[1], &attempts))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--escalate takes NUMBER[:ATTEMPTS[:SPACING]] such as +14155550101:2:5m, got \"", flag,
+          "\""));
+    }
+    step.set_attempts(attempts);
+    if (parts.size() == 3) {
+      absl::StatusOr<absl::Duration> spacing = ParseFlagDuration("--escalate", parts[2], false);
+      if (!spacing.ok()) return spacing.status();
+      SetDuration(*spacing, *step.mutable_spacing());
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseMetadata(const std::vector<std::string>& pairs,
                            google::protobuf::Map<std::string, std::string>& metadata) {
   for (const std::string& pair : pairs) {
@@ -293,8 +319,14 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
       !status.ok()) {
     return Usage(deps.err, status);
   }
+  if (options.to.empty() == options.escalate.empty()) {
+    return Usage(deps.err, absl::InvalidArgumentError("send needs --to or --escalate, not both"));
+  }
   request.set_channel(*channel);
   request.set_recipient(options.to);
+  if (absl::Status status = SetEscalation(options.escalate, request); !status.ok()) {
+    return Usage(deps.err, status);
+  }
   request.set_text(options.text);
   request.set_idempotency_key(options.idempotency_key.empty() ? deps.idempotency_keys.Next()
                                                               : options.idempotency_key);
@@ -770,7 +802,12 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   grpcutil::AddClientTlsFlags(app, global.tls);
 
   CLI::App* send = app.add_subcommand("send", "send an alert and print its id");
-  send->add_option("--to", send_options.to, "recipient in E.164, e.g. +14155552671")->required();
+  send->add_option("--to", send_options.to, "recipient in E.164, e.g. +14155552671");
+  send->add_option("--escalate", send_options.escalate,
+                   "instead of --to, one step of an escalation chain, repeatable in order: "
+                   "NUMBER[:ATTEMPTS[:SPACING]], e.g. +14155550101:2:5m (default 1 page, 5m); "
+                   "anyone's acknowledgement stops the chain")
+      ->allow_extra_args(false);
   send->add_option("--text", send_options.text, "message text or words to speak")->required();
   send->add_option("--channel", send_options.channel, "sms or voice")
       ->transform(channel_names)

@@ -225,6 +225,37 @@ TEST_F(CliTest, MalformedSendAtIsAUsageError) {
                                     "time ahead such as +10m"));
 }
 
+TEST_F(CliTest, SendEscalatesThroughTheStepsInOrder) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--text", "t", "--escalate", "+14155550101:2:30s",
+                 "--escalate", "+14155550102", "--escalate", "+14155550103:1"}),
+            kExitOk);
+  EXPECT_TRUE(sent_.recipient().empty());
+  ASSERT_EQ(sent_.escalation_size(), 3);
+  EXPECT_EQ(sent_.escalation(0).recipient(), "+14155550101");
+  EXPECT_EQ(sent_.escalation(0).attempts(), 2u);
+  EXPECT_EQ(sent_.escalation(0).spacing().seconds(), 30);
+  EXPECT_EQ(sent_.escalation(1).attempts(), 0u);
+  EXPECT_FALSE(sent_.escalation(1).has_spacing());
+  EXPECT_EQ(sent_.escalation(2).attempts(), 1u);
+}
+
+TEST_F(CliTest, SendNeedsEitherToOrEscalate) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--text", "t"}), kExitUsage);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155550101", "--text", "t", "--escalate",
+                 "+14155550102"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("send needs --to or --escalate, not both"));
+}
+
+TEST_F(CliTest, AMalformedEscalationStepIsAUsageError) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--text", "t", "--escalate", "+14155550101:two"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--escalate takes NUMBER[:ATTEMPTS[:SPACING]]"));
+}
+
 TEST_F(CliTest, SendWithoutPolicyFlagsLeavesThemUnset) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t"}), kExitOk);

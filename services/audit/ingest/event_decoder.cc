@@ -65,6 +65,20 @@ absl::Status DecodeHeader(std::string_view type, bool has_header, const EventHea
   return absl::OkStatus();
 }
 
+// A reference to an escalation chain's page (ADR 0029): none (an empty id), or a canonical UUID
+// with a step from 1. A chain's id is compared with alert ids, so it must be spelled like one.
+absl::Status CheckEscalationPage(std::string_view type, std::string_view id_field,
+                                 std::string_view alert_id, uint32_t step) {
+  if (alert_id.empty()) return absl::OkStatus();
+  if (!ids::IsUuid(alert_id)) {
+    return Invalid(type, absl::StrCat(std::string(id_field), " is not a canonical UUID"));
+  }
+  if (step < 1) {
+    return Invalid(type, absl::StrCat(std::string(id_field), "'s step must be at least 1"));
+  }
+  return absl::OkStatus();
+}
+
 // What a status callback says about its attempt.
 struct CallbackOutcome {
   AlertStatus status = klaxon::types::v1::ALERT_STATUS_UNSPECIFIED;
@@ -313,6 +327,13 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
   event.recipient_country_code = *std::move(country_code);
   event.recipient_last4 = recipient.substr(recipient.size() - 4);
   event.callback_url = message.callback_url();
+  if (absl::Status page = CheckEscalationPage(kType, "escalation_id", message.escalation_id(),
+                                              message.escalation_step());
+      !page.ok()) {
+    return page;
+  }
+  event.escalation_id = message.escalation_id();
+  event.escalation_step = message.escalation_step();
   event.event_key = absl::StrCat("requested:", event.alert_id, ":", event.attempt);
   event.log_kind = "requested";
   return DecodedRequest{.event = std::move(event),
@@ -341,12 +362,25 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value) {
     return event;
   }
   if (message.has_acknowledged()) {
+    const klaxon::events::v1::AlertAcknowledged& acknowledged = message.acknowledged();
+    if (absl::Status page = CheckEscalationPage(kType, "acknowledged.by_alert_id",
+                                                acknowledged.by_alert_id(), acknowledged.by_step());
+        !page.ok()) {
+      return page;
+    }
     // About the alert: its attempts keep the statuses their sends earned.
     event.alert_status = klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
-    event.alert_reason = message.acknowledged().reason();
-    // AcknowledgeAlert records every call, a retry's too: each is a line of the trail.
+    event.alert_reason = acknowledged.reason();
+    event.acknowledged_by = acknowledged.by_alert_id();
+    event.acknowledged_step = acknowledged.by_step();
+    // AcknowledgeAlert records every call, a retry's too: each is a line of the trail. A chain's
+    // record adds its page: the chain's id is its first page's, so that page's own record and the
+    // chain's are about one alert and may carry one instant, yet both are lines of the trail.
     event.event_key =
         absl::StrCat("acknowledged:", event.alert_id, ":", absl::ToUnixMicros(event.occurred_at));
+    if (!event.acknowledged_by.empty()) {
+      absl::StrAppend(&event.event_key, ":by:", event.acknowledged_by);
+    }
     event.log_kind = "acknowledged";
     return event;
   }

@@ -27,7 +27,8 @@ struct DecodedRequest {
 
 // A serialized klaxon.events.v1.AlertRequested. kInvalidArgument, naming the field, when the
 // bytes do not parse or the header (UUID alert_id, caller, SMS or voice channel, attempt >= 1,
-// occurred_at) or the E.164 recipient is missing or malformed.
+// occurred_at) or the E.164 recipient is missing or malformed, or when an escalation_id is set
+// that is not a canonical UUID or comes with a step of 0 (ADR 0029).
 // The recipient and text are opened from their transit seal (ADR 0013) with `transit`; its error
 // when they cannot be (kUnavailable while a key rotation rolls out: retry).
 absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
@@ -43,17 +44,21 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
 //   FALLBACK_TO_SMS -> the alert unchanged (the SMS attempt follows), the attempt told why;
 //   cancel_requested -> no attempt; the alert WAITING with a reason saying sends stop (rank 1,
 //                       so it ends nothing: the worker's CANCELLED does);
-//   acknowledged -> no attempt; the alert ACKNOWLEDGED with the reason (rank 4, final);
+//   acknowledged -> no attempt; the alert ACKNOWLEDGED with the reason (rank 4, final); an
+//                   escalation chain's record (ADR 0029) also names the page that stopped the
+//                   chain and its step (acknowledged_by, acknowledged_step);
 //   verification_checked -> nothing moves; the trail records the check's result (ADR 0022);
 //   verification_cancelled -> nothing moves; the trail records that the caller ended it.
 // Event keys: "outcome:<alert_id>:<attempt>:<kind>:<occurred_at in µs>" (kind lower case without
 // KIND_, also the log kind), "cancel:<alert_id>" (log kind "cancel_requested"),
-// "acknowledged:<alert_id>:<occurred_at in µs>" (log kind "acknowledged"),
+// "acknowledged:<alert_id>:<occurred_at in µs>" (log kind "acknowledged"; a chain's record adds
+// ":by:<by_alert_id>"),
 // "verification_checked:<alert_id>:<verification_id>:<checks_left>:<result>:<occurred_at in µs>"
 // (log kind "verification_checked"), "verification_cancelled:<alert_id>:<verification_id>" (log
 // kind "verification_cancelled").
-// kInvalidArgument like DecodeAlertRequested, and for a missing body or an unspecified or
-// unknown outcome kind.
+// kInvalidArgument like DecodeAlertRequested, and for a missing body, an unspecified or
+// unknown outcome kind, or an acknowledged.by_alert_id that is not a canonical UUID or comes with
+// a by_step of 0.
 absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);
 
 // What audit makes of one klaxon.events.v1.TwilioEvent.

@@ -162,6 +162,47 @@ TEST(DecodeAlertRequestedTest, MalformedRecipientIsInvalidArgumentWithoutTheNumb
   EXPECT_THAT(event.status().message(), Not(HasSubstr("7946")));
 }
 
+// The id of the escalation chain the tests' pages belong to: its first page's alert id.
+constexpr char kChainId[] = "0190f1c4-7a3e-7b12-9c4d-0000000000c1";
+
+TEST(DecodeAlertRequestedTest, APageKeepsItsChainAndStep) {
+  auto message = ValidRequest();
+  message.set_escalation_id(kChainId);
+  message.set_escalation_step(2);
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->event.escalation_id, kChainId);
+  EXPECT_EQ(request->event.escalation_step, 2u);
+}
+
+TEST(DecodeAlertRequestedTest, AnAlertOfNoChainHasNoEscalation) {
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(ValidRequest().SerializeAsString(), Transit().cipher());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->event.escalation_id, "");
+  EXPECT_EQ(request->event.escalation_step, 0u);
+}
+
+TEST(DecodeAlertRequestedTest, NonUuidEscalationIdIsInvalidArgumentNamingTheField) {
+  auto message = ValidRequest();
+  message.set_escalation_id("chain-1");
+  message.set_escalation_step(1);
+  absl::Status status =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("escalation_id"));
+}
+
+TEST(DecodeAlertRequestedTest, EscalationIdWithoutAStepIsInvalidArgument) {
+  auto message = ValidRequest();
+  message.set_escalation_id(kChainId);
+  absl::Status status =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("escalation_id's step"));
+}
+
 TEST(DecodeDeliveryEventTest, AcceptedBecomesSent) {
   absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(
       ValidDelivery(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED).SerializeAsString());
@@ -280,6 +321,73 @@ TEST(DecodeDeliveryEventTest, AnAcknowledgementOfTheAlertMovesNoAttempt) {
   EXPECT_EQ(event->event_key,
             absl::StrCat("acknowledged:", kAlertId, ":", absl::ToUnixMicros(event->occurred_at)));
   EXPECT_EQ(event->log_kind, "acknowledged");
+}
+
+// The chain's record of an acknowledgement (ADR 0029): about the chain, naming its page.
+klaxon::events::v1::DeliveryEvent ChainAcknowledged(const std::string& by_alert_id,
+                                                    uint32_t by_step) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_header()->set_alert_id(kChainId);
+  delivery.mutable_acknowledged()->set_reason("the escalation was acknowledged at step 2");
+  delivery.mutable_acknowledged()->set_by_alert_id(by_alert_id);
+  delivery.mutable_acknowledged()->set_by_step(by_step);
+  return delivery;
+}
+
+TEST(DecodeDeliveryEventTest, AChainsAcknowledgementNamesThePageThatStoppedIt) {
+  absl::StatusOr<AlertEvent> event =
+      DecodeDeliveryEvent(ChainAcknowledged(kAlertId, 2).SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->alert_id, kChainId);
+  EXPECT_EQ(event->alert_status, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED);
+  EXPECT_EQ(event->status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_EQ(event->acknowledged_by, kAlertId);
+  EXPECT_EQ(event->acknowledged_step, 2u);
+  EXPECT_EQ(event->log_kind, "acknowledged");
+}
+
+TEST(DecodeDeliveryEventTest, AnAcknowledgementOfNoChainNamesNoPage) {
+  klaxon::events::v1::DeliveryEvent delivery;
+  FillHeader(*delivery.mutable_header());
+  delivery.mutable_acknowledged()->set_reason("acknowledged by the caller billing through the API");
+  absl::StatusOr<AlertEvent> event = DecodeDeliveryEvent(delivery.SerializeAsString());
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->acknowledged_by, "");
+  EXPECT_EQ(event->acknowledged_step, 0u);
+}
+
+// Acknowledging a chain's first page stops the chain, whose id is that page's: the page's own
+// record and the chain's, made at one instant, are two lines of the trail, not one.
+TEST(DecodeDeliveryEventTest, AChainsRecordIsKeyedApartFromItsFirstPagesOwnAcknowledgement) {
+  klaxon::events::v1::DeliveryEvent page;
+  FillHeader(*page.mutable_header());
+  page.mutable_header()->set_alert_id(kChainId);
+  page.mutable_acknowledged()->set_reason("acknowledged by the caller billing through the API");
+  absl::StatusOr<AlertEvent> own = DecodeDeliveryEvent(page.SerializeAsString());
+  absl::StatusOr<AlertEvent> chain =
+      DecodeDeliveryEvent(ChainAcknowledged(kChainId, 1).SerializeAsString());
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  EXPECT_EQ(own->occurred_at, chain->occurred_at);
+  EXPECT_EQ(chain->event_key,
+            absl::StrCat("acknowledged:", kChainId, ":", absl::ToUnixMicros(chain->occurred_at),
+                         ":by:", kChainId));
+  EXPECT_NE(chain->event_key, own->event_key);
+}
+
+TEST(DecodeDeliveryEventTest, NonUuidAcknowledgingPageIsInvalidArgumentNamingTheField) {
+  absl::Status status =
+      DecodeDeliveryEvent(ChainAcknowledged("page-2", 2).SerializeAsString()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("acknowledged.by_alert_id"));
+}
+
+TEST(DecodeDeliveryEventTest, AcknowledgingPageWithoutAStepIsInvalidArgument) {
+  absl::Status status =
+      DecodeDeliveryEvent(ChainAcknowledged(kAlertId, 0).SerializeAsString()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("acknowledged.by_alert_id's step"));
 }
 
 TEST(DecodeDeliveryEventTest, UnknownOutcomeKindIsInvalidArgument) {

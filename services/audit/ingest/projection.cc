@@ -78,6 +78,8 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     record.recipient_country_code = event.recipient_country_code;
     record.recipient_last4 = event.recipient_last4;
     record.callback_url = event.callback_url;
+    record.escalation_id = event.escalation_id;
+    record.escalation_step = event.escalation_step;
     // The request is the alert's birth, even when an outcome was consumed first, and the
     // authority on whose alert it is: a status callback consumed first knew neither the caller
     // nor, for an SMS sent on behalf of a voice alert, the alert's channel.
@@ -97,6 +99,15 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     record.twilio_error_code = event.twilio_error_code;
     record.reason = alert_reason;
     record.status_at = event.occurred_at;
+    changed = true;
+  }
+
+  // A chain has one acknowledger: the page first named. A redelivered record, or one a later
+  // acknowledgement of another page made (each makes the chain's record again), changes nothing.
+  if (!event.acknowledged_by.empty() && record.acknowledged_by.empty()) {
+    record.acknowledged_by = event.acknowledged_by;
+    record.acknowledged_step = event.acknowledged_step;
+    record.acknowledged_at = event.occurred_at;
     changed = true;
   }
 

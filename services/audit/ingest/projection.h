@@ -18,6 +18,9 @@
 //     AlertRequested later fills in caller, channel, the recipient fields and created_at without
 //     lowering status. Until then the caller may be empty (a status callback does not know it),
 //     so GetAlert finds no such alert for anyone.
+//   - An escalation chain's acknowledged record (ADR 0029) names the page that stopped the
+//     chain: the first one named is kept (acknowledged_by, _step, and _at, the record's
+//     occurred_at), whatever records follow.
 //   - updated_at is the latest occurred_at of the events that changed the record.
 
 #include <optional>

@@ -114,6 +114,75 @@ AlertEvent VoiceOutcome(AlertStatus status, absl::Duration at, uint32_t attempt)
   return event;
 }
 
+// The alert stands for an escalation chain (ADR 0029): it is the chain's first page.
+AlertEvent ChainRequested() {
+  AlertEvent event = Requested();
+  event.escalation_id = kAlertId;
+  event.escalation_step = 1;
+  return event;
+}
+
+constexpr char kFirstPageId[] = "0190f1c4-7a3e-7b12-9c4d-0000000000b1";
+constexpr char kSecondPageId[] = "0190f1c4-7a3e-7b12-9c4d-0000000000b2";
+constexpr char kThirdPageId[] = "0190f1c4-7a3e-7b12-9c4d-0000000000b3";
+
+// The chain's record that `page`, at `step`, was acknowledged: about the chain, moving no attempt.
+AlertEvent ChainAcknowledged(const std::string& page, uint32_t step, absl::Duration at) {
+  AlertEvent event = Split(ALERT_STATUS_UNSPECIFIED, ALERT_STATUS_ACKNOWLEDGED, at,
+                           absl::StrCat("the escalation was acknowledged at step ", step));
+  event.acknowledged_by = page;
+  event.acknowledged_step = step;
+  return event;
+}
+
+TEST(ProjectionTest, RequestSetsTheEscalationChainAndStep) {
+  AlertEvent page = Requested();  // a page of the third step of the chain kFirstPageId starts
+  page.escalation_id = kFirstPageId;
+  page.escalation_step = 3;
+  AlertRecord record = ApplyEvent(std::nullopt, page);
+  EXPECT_EQ(record.escalation_id, kFirstPageId);
+  EXPECT_EQ(record.escalation_step, 3u);
+}
+
+TEST(ProjectionTest, ChainsAcknowledgementRecordsThePageItsStepAndWhen) {
+  AlertRecord record =
+      ApplyAll({ChainRequested(), Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(1)),
+                ChainAcknowledged(kSecondPageId, 2, absl::Seconds(90))});
+  EXPECT_EQ(record.status, ALERT_STATUS_ACKNOWLEDGED);
+  EXPECT_EQ(record.acknowledged_by, kSecondPageId);
+  EXPECT_EQ(record.acknowledged_step, 2u);
+  EXPECT_EQ(record.acknowledged_at, kT0 + absl::Seconds(90));
+  EXPECT_EQ(record.updated_at, kT0 + absl::Seconds(90));
+}
+
+TEST(ProjectionTest, FirstPageNamedStaysTheChainsAcknowledger) {
+  AlertRecord first =
+      ApplyAll({ChainRequested(), ChainAcknowledged(kSecondPageId, 2, absl::Seconds(90))});
+  // Another page acknowledged after the chain stopped makes the chain's record again.
+  EXPECT_EQ(ApplyEvent(first, ChainAcknowledged(kThirdPageId, 3, absl::Seconds(95))), first);
+  EXPECT_EQ(ApplyEvent(first, ChainAcknowledged(kThirdPageId, 3, absl::Seconds(80))), first);
+}
+
+TEST(ProjectionTest, RedeliveredChainAcknowledgementChangesNothing) {
+  AlertRecord once =
+      ApplyAll({ChainRequested(), ChainAcknowledged(kSecondPageId, 2, absl::Seconds(90))});
+  EXPECT_EQ(ApplyEvent(once, ChainAcknowledged(kSecondPageId, 2, absl::Seconds(90))), once);
+}
+
+// The first page's own acknowledgement moves the chain's alert first; the chain's record, naming
+// that page, still says who acknowledged.
+TEST(ProjectionTest, ChainsRecordAfterItsAlertIsAcknowledgedStillNamesThePage) {
+  AlertRecord acknowledged =
+      ApplyAll({ChainRequested(), Split(ALERT_STATUS_UNSPECIFIED, ALERT_STATUS_ACKNOWLEDGED,
+                                        absl::Seconds(30), "acknowledged by reply")});
+  AlertRecord record = ApplyEvent(acknowledged, ChainAcknowledged(kAlertId, 1, absl::Seconds(31)));
+  EXPECT_EQ(record.acknowledged_by, kAlertId);
+  EXPECT_EQ(record.acknowledged_step, 1u);
+  EXPECT_EQ(record.acknowledged_at, kT0 + absl::Seconds(31));
+  EXPECT_EQ(record.updated_at, kT0 + absl::Seconds(31));
+  EXPECT_EQ(record.reason, "acknowledged by reply");
+}
+
 TEST(ProjectionTest, RetryLeavesTheAttemptFailedAndTheAlertWaitingWithWhy) {
   AlertRecord record =
       ApplyAll({Requested(), Split(ALERT_STATUS_FAILED, ALERT_STATUS_WAITING, absl::Seconds(1),
@@ -377,6 +446,10 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
        OnVoice(Split(ALERT_STATUS_WAITING, ALERT_STATUS_UNSPECIFIED, absl::Seconds(3), "fallback")),
        Split(ALERT_STATUS_SENT, ALERT_STATUS_SENT, absl::Seconds(4), "", 2),
        AttemptCallback(ALERT_STATUS_DELIVERED, absl::Seconds(5), 2)},
+      // An escalation chain stopped by its second page's acknowledgement. (Its first page's
+      // outcomes are left out: they precede the chain's record on its partition, and the alert's
+      // SID comes only with the status it moves.)
+      {ChainRequested(), ChainAcknowledged(kSecondPageId, 2, absl::Seconds(300))},
   };
   std::mt19937 random(20240607);
   for (const std::vector<AlertEvent>& history : histories) {

@@ -1,5 +1,6 @@
 #include "services/audit/postgres/alert_rows.h"
 
+#include <optional>
 #include <string>
 
 namespace klaxon::audit {
@@ -19,7 +20,14 @@ AlertRecord AlertFromRow(const pqxx::row& row) {
           .updated_at = absl::FromUnixMicros(row[11].as<int64_t>()),
           .status_at = absl::FromUnixMicros(row[12].as<int64_t>()),
           .attempts = {},
-          .callback_url = row[13].as<std::string>()};
+          .callback_url = row[13].as<std::string>(),
+          .escalation_id = row[14].as<std::string>(),
+          .escalation_step = row[15].as<uint32_t>(),
+          .acknowledged_by = row[16].as<std::string>(),
+          .acknowledged_step = row[17].as<uint32_t>(),
+          .acknowledged_at = row[18].is_null()
+                                 ? std::nullopt
+                                 : std::optional(absl::FromUnixMicros(row[18].as<int64_t>()))};
 }
 
 }  // namespace klaxon::audit

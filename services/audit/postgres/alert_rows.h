@@ -10,16 +10,18 @@
 namespace klaxon::audit {
 
 // The alert's own columns, on the alerts table aliased `a`. Timestamps cross the wire as integer
-// microseconds since the epoch.
+// microseconds since the epoch (NULL for an unset acknowledged_at).
 inline constexpr char kAlertColumns[] =
     "a.alert_id::text, a.caller, a.channel, a.status, a.requested, a.recipient_country_code, "
     "a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "(extract(epoch FROM a.created_at) * 1000000)::bigint, "
     "(extract(epoch FROM a.updated_at) * 1000000)::bigint, "
-    "(extract(epoch FROM a.status_at) * 1000000)::bigint, a.callback_url";
+    "(extract(epoch FROM a.status_at) * 1000000)::bigint, a.callback_url, "
+    "a.escalation_id, a.escalation_step, a.acknowledged_by, a.acknowledged_step, "
+    "(extract(epoch FROM a.acknowledged_at) * 1000000)::bigint";
 
 // How many columns kAlertColumns selects: a row's further columns start at this index.
-inline constexpr int kAlertColumnCount = 14;
+inline constexpr int kAlertColumnCount = 19;
 
 // The record of a row that starts with kAlertColumns, without attempts or sealed fields.
 AlertRecord AlertFromRow(const pqxx::row& row);

@@ -56,6 +56,18 @@ const pg::PreparedStatement& SelectCallersAlert() {
   return statement;
 }
 
+// The pages of one caller's escalation chain, in the order they are paged. escalation_id <> ''
+// lets the generic plan use the partial index alerts_escalation (an empty id lists nothing rather
+// than every alert of no chain).
+const pg::PreparedStatement& SelectEscalationPages() {
+  static const std::string* const sql = new std::string(
+      absl::StrCat(kSelectAlerts,
+                   "WHERE a.escalation_id = $1 AND a.escalation_id <> '' AND a.caller = $2 "
+                   "ORDER BY a.escalation_step, a.created_at, a.alert_id"));
+  static const pg::PreparedStatement statement("klaxon_audit_escalation_pages", *sql);
+  return statement;
+}
+
 // The time bounds let Postgres probe only the monthly partitions they overlap, not every one.
 constexpr pg::PreparedStatement kSelectStoredEvents{
     "klaxon_audit_select_stored_events",
@@ -100,20 +112,25 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "INSERT INTO alerts (alert_id, caller, channel, status, status_rank, requested, "
     "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
     "  created_at, updated_at, status_at, retry_count, recipient_index, recipient_ciphertext, "
-    "  text_ciphertext, callback_url) "
+    "  text_ciphertext, callback_url, escalation_id, escalation_step, acknowledged_by, "
+    "  acknowledged_step, acknowledged_at) "
     "SELECT a.alert_id::uuid, a.caller, a.channel, a.status, a.status_rank, a.requested, "
     "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "  'epoch'::timestamptz + a.created_at * interval '1 microsecond', "
     "  'epoch'::timestamptz + a.updated_at * interval '1 microsecond', "
     "  'epoch'::timestamptz + a.status_at * interval '1 microsecond', "
     "  a.retry_count, decode(a.recipient_index, 'hex'), "
-    "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex'), a.callback_url "
+    "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex'), a.callback_url, "
+    "  a.escalation_id, a.escalation_step, a.acknowledged_by, a.acknowledged_step, "
+    "  'epoch'::timestamptz + a.acknowledged_at * interval '1 microsecond' "
     "FROM jsonb_to_recordset($1::jsonb) AS a(alert_id text, caller text, "
     "  channel smallint, status smallint, status_rank smallint, requested boolean, "
     "  recipient_country_code text, recipient_last4 text, twilio_sid text, "
     "  twilio_error_code integer, reason text, created_at bigint, updated_at bigint, "
     "  status_at bigint, retry_count integer, recipient_index text, "
-    "  recipient_ciphertext text, text_ciphertext text, callback_url text) "
+    "  recipient_ciphertext text, text_ciphertext text, callback_url text, escalation_id text, "
+    "  escalation_step integer, acknowledged_by text, acknowledged_step integer, "
+    "  acknowledged_at bigint) "
     "ON CONFLICT (alert_id) DO UPDATE SET "
     "  caller = EXCLUDED.caller, channel = EXCLUDED.channel, status = EXCLUDED.status, "
     "  status_rank = EXCLUDED.status_rank, requested = EXCLUDED.requested, "
@@ -126,7 +143,9 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  recipient_ciphertext = "
     "    COALESCE(alerts.recipient_ciphertext, EXCLUDED.recipient_ciphertext), "
     "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext), "
-    "  callback_url = EXCLUDED.callback_url "
+    "  callback_url = EXCLUDED.callback_url, escalation_id = EXCLUDED.escalation_id, "
+    "  escalation_step = EXCLUDED.escalation_step, acknowledged_by = EXCLUDED.acknowledged_by, "
+    "  acknowledged_step = EXCLUDED.acknowledged_step, acknowledged_at = EXCLUDED.acknowledged_at "
     "WHERE alerts.status_rank <= EXCLUDED.status_rank"};
 
 constexpr pg::PreparedStatement kUpsertAttempts{
@@ -213,6 +232,23 @@ AlertRecord StoredAlertFromRow(const pqxx::row& row) {
   return record;
 }
 
+// The alerts `statement` (kSelectAlerts with its WHERE clause) selects with `params`, in its
+// order. One statement, so one round trip: no transaction around it.
+template <typename... Params>
+absl::StatusOr<std::vector<AlertRecord>> ReadAlerts(pg::Database& db,
+                                                    const pg::PreparedStatement& statement,
+                                                    const Params&... params) {
+  std::vector<AlertRecord> alerts;
+  absl::Status status = db.Autocommit([&](pqxx::nontransaction& txn) {
+    for (const pqxx::row row : statement.Exec(txn, params...)) {
+      alerts.push_back(StoredAlertFromRow(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return alerts;
+}
+
 // The stored records of `ids` with their attempts and data keys, read in one statement.
 std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
                                               const std::vector<std::string>& ids) {
@@ -250,6 +286,13 @@ nlohmann::json AlertRow(const AlertRecord& record) {
           {"status_at", absl::ToUnixMicros(record.status_at)},
           {"retry_count", record.retry_count},
           {"callback_url", record.callback_url},
+          {"escalation_id", record.escalation_id},
+          {"escalation_step", record.escalation_step},
+          {"acknowledged_by", record.acknowledged_by},
+          {"acknowledged_step", record.acknowledged_step},
+          {"acknowledged_at", record.acknowledged_at.has_value()
+                                  ? nlohmann::json(absl::ToUnixMicros(*record.acknowledged_at))
+                                  : nlohmann::json(nullptr)},
           {"recipient_index", Hex(record.recipient_index)},
           {"recipient_ciphertext", Hex(record.recipient_ciphertext)},
           {"text_ciphertext", Hex(record.text_ciphertext)}};
@@ -391,17 +434,17 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
 
 absl::StatusOr<std::optional<AlertRecord>> PostgresAlertStore::GetAlert(std::string_view caller,
                                                                         std::string_view alert_id) {
-  std::optional<AlertRecord> found;
-  // One statement, so one round trip: no transaction around it.
-  absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
-    // Someone else's alert is reported exactly like a missing one.
-    const pqxx::result rows =
-        SelectCallersAlert().Exec(txn, std::string(alert_id), std::string(caller));
-    if (!rows.empty()) found = StoredAlertFromRow(rows[0]);
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return found;
+  // Someone else's alert is reported exactly like a missing one.
+  absl::StatusOr<std::vector<AlertRecord>> found =
+      ReadAlerts(db_, SelectCallersAlert(), std::string(alert_id), std::string(caller));
+  if (!found.ok()) return found.status();
+  if (found->empty()) return std::nullopt;
+  return std::move(found->front());
+}
+
+absl::StatusOr<std::vector<AlertRecord>> PostgresAlertStore::EscalationPages(
+    std::string_view caller, std::string_view escalation_id) {
+  return ReadAlerts(db_, SelectEscalationPages(), std::string(escalation_id), std::string(caller));
 }
 
 absl::Status PostgresAlertStore::AdvanceProgress(const std::vector<ConsumedOffset>& progress) {

@@ -34,6 +34,8 @@ class PostgresAlertStore final : public AlertStore {
   absl::StatusOr<std::vector<IngestResult>> Write(const std::vector<IngestItem>& batch) override;
   absl::StatusOr<std::optional<AlertRecord>> GetAlert(std::string_view caller,
                                                       std::string_view alert_id) override;
+  absl::StatusOr<std::vector<AlertRecord>> EscalationPages(std::string_view caller,
+                                                           std::string_view escalation_id) override;
   absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override;
   absl::StatusOr<int64_t> NextOffset(std::string_view topic, int32_t partition) override;
 

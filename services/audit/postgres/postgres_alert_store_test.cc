@@ -348,6 +348,104 @@ TEST_F(PostgresAlertStoreTest, ConcurrentWritersOfOneAlertConverge) {
   EXPECT_EQ(Get(), expected);
 }
 
+// A page of the escalation chain kAlertId stands for (ADR 0029): kAlertId itself is its first.
+AlertEvent ChainPage(const std::string& alert_id, uint32_t step, absl::Duration after,
+                     const std::string& caller = "billing") {
+  AlertEvent event = Requested();
+  event.alert_id = alert_id;
+  event.caller = caller;
+  event.occurred_at = kT0 + after;
+  event.escalation_id = kAlertId;
+  event.escalation_step = step;
+  return event;
+}
+
+constexpr char kSecondPageId[] = "0190f1c4-7a3e-7b12-9c4d-0000000000a2";
+
+TEST_F(PostgresAlertStoreTest, EscalationColumnsReadBackExactlyAsProjected) {
+  const AlertEvent requested = ChainPage(kAlertId, 1, absl::ZeroDuration());
+  ASSERT_TRUE(testing::Apply(*store_, requested).ok());
+  const std::optional<AlertRecord> paging = Get();
+  ASSERT_TRUE(paging.has_value());
+  EXPECT_EQ(*paging, ApplyEvent(std::nullopt, requested));
+  EXPECT_EQ(paging->escalation_id, kAlertId);
+  EXPECT_EQ(paging->escalation_step, 1u);
+  EXPECT_EQ(paging->acknowledged_at, std::nullopt);
+
+  AlertEvent acknowledged = Outcome(klaxon::types::v1::ALERT_STATUS_UNSPECIFIED, absl::Seconds(90),
+                                    "", 0, "acknowledged at step 2");
+  acknowledged.alert_status = klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
+  acknowledged.acknowledged_by = kSecondPageId;
+  acknowledged.acknowledged_step = 2;
+  ASSERT_TRUE(testing::Apply(*store_, acknowledged).ok());
+  const std::optional<AlertRecord> stopped = Get();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, ApplyEvent(paging, acknowledged));
+  EXPECT_EQ(stopped->acknowledged_by, kSecondPageId);
+  EXPECT_EQ(stopped->acknowledged_step, 2u);
+  EXPECT_EQ(stopped->acknowledged_at, kT0 + absl::Seconds(90));
+}
+
+TEST_F(PostgresAlertStoreTest, EscalationPagesAreTheCallersChainInPagingOrder) {
+  const std::string repeat = "0190f1c4-7a3e-7b12-9c4d-0000000000a3";   // step 1 again
+  const std::string third_a = "0190f1c4-7a3e-7b12-9c4d-0000000000a4";  // step 3, two pages
+  const std::string third_b = "0190f1c4-7a3e-7b12-9c4d-0000000000a5";  // created together
+  IngestItem first = testing::EventItem(ChainPage(kAlertId, 1, absl::ZeroDuration()));
+  first.entry.recipient_index = "blind index";
+  first.alert_personal = SealedRecord{.owner = absl::StrCat("alerts/", kAlertId),
+                                      .wrapped_key = {.kek_version = 1, .sealed = "wrapped"},
+                                      .ciphertext = {{"recipient_ciphertext", "sealed number"},
+                                                     {"text_ciphertext", "sealed text"}}};
+  AlertEvent other_chain = ChainPage("0190f1c4-7a3e-7b12-9c4d-0000000000c1", 1, absl::Seconds(1));
+  other_chain.escalation_id = other_chain.alert_id;
+  AlertEvent no_chain = Requested();
+  no_chain.alert_id = "0190f1c4-7a3e-7b12-9c4d-0000000000d1";
+  // Written out of order; the second step's page is created before the first step's repeat, so
+  // the step, not the time, must come first.
+  ASSERT_TRUE(store_
+                  ->Write({testing::EventItem(ChainPage(third_b, 3, absl::Seconds(120))),
+                           testing::EventItem(ChainPage(kSecondPageId, 2, absl::Seconds(30))),
+                           testing::EventItem(ChainPage("0190f1c4-7a3e-7b12-9c4d-0000000000b2", 2,
+                                                        absl::Seconds(30), "payments")),
+                           testing::EventItem(ChainPage(repeat, 1, absl::Seconds(60))),
+                           testing::EventItem(other_chain), testing::EventItem(no_chain),
+                           testing::EventItem(ChainPage(third_a, 3, absl::Seconds(120))), first})
+                  .ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(2))).ok());
+
+  absl::StatusOr<std::vector<AlertRecord>> pages = store_->EscalationPages("billing", kAlertId);
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  std::vector<std::string> ids;
+  for (const AlertRecord& page : *pages) ids.push_back(page.alert_id);
+  EXPECT_THAT(ids, ::testing::ElementsAre(kAlertId, repeat, kSecondPageId, third_a, third_b));
+  // Each read like GetAlert reads it: attempts, sealed fields and data key.
+  for (const AlertRecord& page : *pages) {
+    absl::StatusOr<std::optional<AlertRecord>> alert = store_->GetAlert("billing", page.alert_id);
+    ASSERT_TRUE(alert.ok() && alert->has_value()) << page.alert_id;
+    EXPECT_EQ(page, **alert) << page.alert_id;
+  }
+  ASSERT_FALSE(pages->empty());
+  EXPECT_EQ(pages->front().attempts.size(), 1u);
+  EXPECT_EQ(pages->front().attempts[0].status, ALERT_STATUS_SENT);
+  EXPECT_EQ(pages->front().recipient_ciphertext, "sealed number");
+  EXPECT_EQ(pages->front().data_key, (crypto::WrappedKey{.kek_version = 1, .sealed = "wrapped"}));
+}
+
+TEST_F(PostgresAlertStoreTest, EscalationPagesOfAnotherCallersChainAreNone) {
+  ASSERT_TRUE(testing::Apply(*store_, ChainPage(kAlertId, 1, absl::ZeroDuration())).ok());
+  absl::StatusOr<std::vector<AlertRecord>> pages = store_->EscalationPages("payments", kAlertId);
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  EXPECT_TRUE(pages->empty());
+}
+
+// '' is every unchained alert's escalation_id: it names no chain.
+TEST_F(PostgresAlertStoreTest, EscalationPagesOfNoChainAreNone) {
+  ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
+  absl::StatusOr<std::vector<AlertRecord>> pages = store_->EscalationPages("billing", "");
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  EXPECT_TRUE(pages->empty());
+}
+
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   {
@@ -363,6 +461,8 @@ TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
       testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1))).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(store_->GetAlert("billing", kAlertId).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->EscalationPages("billing", kAlertId).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 // The write path as audit runs it: AuditEventHandler sealing into a BatchWriter over this store,

@@ -104,6 +104,8 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
   alert.set_text(view.text);
   alert.set_personal_data_shredded(view.personal_data_shredded);
   alert.set_callback_url(record.callback_url);
+  alert.set_escalation_id(record.escalation_id);
+  alert.set_escalation_step(record.escalation_step);
   prototime::SetTimestamp(record.created_at, alert.mutable_created_at());
   prototime::SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {
@@ -115,6 +117,16 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
     out->set_twilio_error_code(attempt.twilio_error_code);
     out->set_reason(attempt.reason);
     prototime::SetTimestamp(attempt.occurred_at, out->mutable_occurred_at());
+  }
+  // Only GetAlert reads a chain's pages; a page carries none of its own.
+  if (!view.pages.empty()) {
+    klaxon::alerts::v1::Escalation& escalation = *alert.mutable_escalation();
+    for (const AlertView& page : view.pages) *escalation.add_pages() = ToProto(page);
+    escalation.set_acknowledged_by(record.acknowledged_by);
+    escalation.set_acknowledged_step(record.acknowledged_step);
+    if (record.acknowledged_at.has_value()) {
+      prototime::SetTimestamp(*record.acknowledged_at, escalation.mutable_acknowledged_at());
+    }
   }
   return alert;
 }

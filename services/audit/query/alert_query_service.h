@@ -21,6 +21,8 @@
 namespace klaxon::audit {
 
 // The caller-facing form of a record: recipient summary only, timestamps as protobuf Timestamps.
+// A view with pages (GetAlert of an escalation chain's id) carries them in `escalation` with who
+// acknowledged the chain.
 klaxon::alerts::v1::Alert ToProto(const AlertView& alert);
 // Without attempts, recipient or text, as ListAlerts returns it.
 klaxon::alerts::v1::Alert ToListItem(const AlertRecord& record);
@@ -30,8 +32,8 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
   // server down (open watches would hold it until its deadline), and destroy the service only
   // after the server has shut down; destruction finishes the calls still queued.
-  AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader, AlertSearch& search,
-                    AlertWatcher& watcher, AuditMetrics& metrics,
+  AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
+                    AlertSearch& search, AlertWatcher& watcher, AuditMetrics& metrics,
                     concurrency::BlockingExecutorOptions executor = {});
 
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* context,

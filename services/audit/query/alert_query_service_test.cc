@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -393,6 +394,107 @@ TEST_F(AlertQueryServiceTest, ShutdownEndsOpenWatchesUnavailable) {
   watcher_.Shutdown();
   EXPECT_FALSE(reader->Read(&alert));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+constexpr char kSecondPageId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c70";
+
+// kAlertId stands for an escalation chain of two steps (ADR 0029): it is the chain's first page.
+class AlertQueryServiceEscalationTest : public AlertQueryServiceTest {
+ protected:
+  // Page `alert_id` of the chain, at `step`, to `recipient`, requested `after` kT0.
+  AlertRecord Page(const std::string& alert_id, uint32_t step, const std::string& recipient,
+                   absl::Duration after) {
+    return SealedAlert({.kind = AlertEvent::Kind::kRequested,
+                        .alert_id = alert_id,
+                        .caller = "billing",
+                        .channel = klaxon::types::v1::CHANNEL_VOICE,
+                        .attempt = 1,
+                        .occurred_at = kT0 + after,
+                        .status = klaxon::types::v1::ALERT_STATUS_QUEUED,
+                        .recipient_country_code = "44",
+                        .recipient_last4 = recipient.substr(recipient.size() - 4),
+                        .escalation_id = kAlertId,
+                        .escalation_step = step},
+                       recipient, "db-7 is down");
+  }
+
+  // The chain, stopped by its second page's acknowledgement `acknowledged_after` kT0 when set.
+  void PutChain(std::optional<absl::Duration> acknowledged_after) {
+    AlertRecord chain = Page(kAlertId, 1, "+442079460123", absl::ZeroDuration());
+    if (acknowledged_after.has_value()) {
+      chain.status = klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
+      chain.acknowledged_by = kSecondPageId;
+      chain.acknowledged_step = 2;
+      chain.acknowledged_at = kT0 + *acknowledged_after;
+    }
+    store_.Put(std::move(chain));
+    store_.Put(Page(kSecondPageId, 2, "+442079460456", absl::Minutes(5)));
+  }
+};
+
+TEST_F(AlertQueryServiceEscalationTest, ChainListsItsPagesWithoutTextAndWhoAcknowledged) {
+  PutChain(absl::Minutes(6));
+  klaxon::alerts::v1::Alert alert;
+  grpc::Status status = Call(kBillingKey, kAlertId, &alert);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(alert.escalation_id(), kAlertId);
+  EXPECT_EQ(alert.escalation_step(), 1u);
+  EXPECT_EQ(alert.text(), "db-7 is down");
+  ASSERT_TRUE(alert.has_escalation());
+  const klaxon::alerts::v1::Escalation& escalation = alert.escalation();
+  ASSERT_EQ(escalation.pages_size(), 2);
+  EXPECT_EQ(escalation.pages(0).alert_id(), kAlertId);
+  EXPECT_EQ(escalation.pages(0).recipient(), "+442079460123");
+  EXPECT_EQ(escalation.pages(1).alert_id(), kSecondPageId);
+  EXPECT_EQ(escalation.pages(1).recipient(), "+442079460456");
+  EXPECT_EQ(escalation.pages(1).escalation_step(), 2u);
+  EXPECT_EQ(escalation.pages(1).created_at().seconds(), 1'700'000'300);
+  for (const klaxon::alerts::v1::Alert& page : escalation.pages()) {
+    EXPECT_EQ(page.text(), "") << page.alert_id();
+    EXPECT_EQ(page.attempts_size(), 1) << page.alert_id();
+    EXPECT_FALSE(page.has_escalation()) << page.alert_id();
+  }
+  EXPECT_EQ(escalation.acknowledged_by(), kSecondPageId);
+  EXPECT_EQ(escalation.acknowledged_step(), 2u);
+  EXPECT_EQ(escalation.acknowledged_at().seconds(), 1'700'000'360);
+  EXPECT_EQ(escalation.acknowledged_at().nanos(), 250'000'000);
+}
+
+TEST_F(AlertQueryServiceEscalationTest, ChainNobodyAcknowledgedHasNoAcknowledgedAt) {
+  PutChain(std::nullopt);
+  klaxon::alerts::v1::Alert alert;
+  grpc::Status status = Call(kBillingKey, kAlertId, &alert);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(alert.escalation().pages_size(), 2);
+  EXPECT_EQ(alert.escalation().acknowledged_by(), "");
+  EXPECT_FALSE(alert.escalation().has_acknowledged_at());
+}
+
+TEST_F(AlertQueryServiceEscalationTest, LaterPageNamesItsChainButListsNoPages) {
+  PutChain(absl::Minutes(6));
+  klaxon::alerts::v1::Alert page;
+  grpc::Status status = Call(kBillingKey, kSecondPageId, &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(page.escalation_id(), kAlertId);
+  EXPECT_EQ(page.escalation_step(), 2u);
+  EXPECT_EQ(page.recipient(), "+442079460456");
+  EXPECT_FALSE(page.has_escalation());
+}
+
+// ListAlerts and WatchAlert read no pages: each alert names its chain and step only.
+TEST(ToProtoTest, AlertWithoutPagesReadNamesItsChainButHasNoEscalation) {
+  AlertView view{.record = {.alert_id = kAlertId,
+                            .escalation_id = kAlertId,
+                            .escalation_step = 1,
+                            .acknowledged_by = kSecondPageId,
+                            .acknowledged_step = 2}};
+  klaxon::alerts::v1::Alert alert = ToProto(view);
+  EXPECT_EQ(alert.escalation_id(), kAlertId);
+  EXPECT_EQ(alert.escalation_step(), 1u);
+  EXPECT_FALSE(alert.has_escalation());
+  klaxon::alerts::v1::Alert listed = ToListItem(view.record);
+  EXPECT_EQ(listed.escalation_id(), kAlertId);
+  EXPECT_EQ(listed.escalation_step(), 1u);
 }
 
 TEST(ToProtoTest, TimestampsBeforeTheEpochKeepNonNegativeNanos) {

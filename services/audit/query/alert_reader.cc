@@ -22,6 +22,10 @@ absl::Status NotFound(std::string_view alert_id) {
 
 }  // namespace
 
+bool IsEscalationChain(const AlertRecord& record) {
+  return record.escalation_step == 1 && record.escalation_id == record.alert_id;
+}
+
 AlertReader::AlertReader(AlertStore& store, OffsetOracle& oracle, PersonalData& personal_data,
                          timing::Clock& clock, AuditMetrics& metrics, const log::Logger& logger,
                          AlertReaderOptions options)
@@ -46,7 +50,26 @@ absl::StatusOr<AlertView> AlertReader::GetAlert(std::string_view caller, std::st
                                           ? **std::move(stored)
                                           : WaitForAlert(caller, alert_id, deadline);
   if (!found.ok()) return found.status();
-  return Opened(*std::move(found));
+  absl::StatusOr<AlertView> view = Opened(*std::move(found), Opening::kRecipientAndText);
+  if (!view.ok() || !IsEscalationChain(view->record)) return view;
+  absl::StatusOr<std::vector<AlertView>> pages = Pages(view->record);
+  if (!pages.ok()) return pages.status();
+  view->pages = *std::move(pages);
+  return view;
+}
+
+absl::StatusOr<std::vector<AlertView>> AlertReader::Pages(const AlertRecord& chain) {
+  absl::StatusOr<std::vector<AlertRecord>> records =
+      store_.EscalationPages(chain.caller, chain.escalation_id);
+  if (!records.ok()) return records.status();
+  std::vector<AlertView> pages;
+  pages.reserve(records->size());
+  for (AlertRecord& record : *records) {
+    absl::StatusOr<AlertView> page = Opened(std::move(record), Opening::kRecipientOnly);
+    if (!page.ok()) return page.status();
+    pages.push_back(*std::move(page));
+  }
+  return pages;
 }
 
 absl::StatusOr<std::optional<AlertRecord>> AlertReader::Stored(std::string_view caller,
@@ -54,7 +77,7 @@ absl::StatusOr<std::optional<AlertRecord>> AlertReader::Stored(std::string_view 
   return store_.GetAlert(caller, alert_id);
 }
 
-absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record) {
+absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record, Opening opening) {
   AlertView view{.record = std::move(record)};
   const AlertRecord& alert = view.record;
   // An outcome consumed before its request: nothing was sealed yet.
@@ -63,9 +86,10 @@ absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record) {
     view.personal_data_shredded = true;
     return view;
   }
-  absl::StatusOr<Fields> opened = personal_data_.Open(
-      kAlertsTable, alert.alert_id, *alert.data_key,
-      {{kRecipientColumn, alert.recipient_ciphertext}, {kTextColumn, alert.text_ciphertext}});
+  Fields sealed = {{kRecipientColumn, alert.recipient_ciphertext}};
+  if (opening == Opening::kRecipientAndText) sealed.emplace(kTextColumn, alert.text_ciphertext);
+  absl::StatusOr<Fields> opened =
+      personal_data_.Open(kAlertsTable, alert.alert_id, *alert.data_key, sealed);
   if (!opened.ok()) {
     // The message names the alert, the column or the data key, and the key version: never
     // the ciphertext nor anything it holds.
@@ -74,13 +98,14 @@ absl::StatusOr<AlertView> AlertReader::Opened(AlertRecord record) {
                    {"code", absl::StatusCodeToString(opened.status().code())},
                    {"error", std::string(opened.status().message())}});
     const std::string message =
-        absl::StrCat("alert ", alert.alert_id,
-                     ": its recipient and text cannot be opened: ", opened.status().message());
+        absl::StrCat("alert ", alert.alert_id, ": its ",
+                     opening == Opening::kRecipientAndText ? "recipient and text" : "recipient",
+                     " cannot be opened: ", opened.status().message());
     if (absl::IsDataLoss(opened.status())) return absl::DataLossError(message);
     return absl::InternalError(message);
   }
   view.recipient = (*opened)[kRecipientColumn];
-  view.text = (*opened)[kTextColumn];
+  if (opening == Opening::kRecipientAndText) view.text = (*opened)[kTextColumn];
   return view;
 }
 

@@ -19,9 +19,16 @@
 // are decrypted: an alert whose data key retention deleted answers with personal_data_shredded;
 // one whose ciphertext or wrapped key does not open (altered, or copied from another row) fails
 // with kDataLoss naming the alert and what did not open, never with wrong data.
+//
+// GetAlert of an escalation chain's id (ADR 0029) also lists the chain's pages, opening each
+// page's recipient the same way. The pages are read as the store holds them once the chain's own
+// alert is found: each page travels on its own partition, so one whose request audit has not
+// consumed yet is missing from the list until it has.
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -48,10 +55,19 @@ struct AlertReaderOptions {
 struct AlertView {
   AlertRecord record;
   std::string recipient{};  // E.164; empty before the request is consumed or once shredded
-  std::string text{};
+  std::string text{};       // empty on a chain's page (see `pages`)
   // The alert's data key is gone (crypto-shredded by retention), or it never had sealed fields.
   bool personal_data_shredded = false;
+  // An escalation chain's own alert (IsEscalationChain): every page of the chain, the first
+  // included, in the order they are paged, each with its recipient opened but not its text (who
+  // was paged, not what every page said again) and no pages of its own. Empty for any other
+  // alert.
+  std::vector<AlertView> pages{};
 };
+
+// Whether `record` stands for an escalation chain (ADR 0029): the chain's id is its first page's
+// alert id, which SendAlert returned. The chain's other pages, and alerts of no chain, do not.
+bool IsEscalationChain(const AlertRecord& record);
 
 class AlertReader {
  public:
@@ -60,13 +76,14 @@ class AlertReader {
               timing::Clock& clock, AuditMetrics& metrics, const log::Logger& logger,
               AlertReaderOptions options);
 
-  // The caller's alert.
+  // The caller's alert; for an escalation chain's id, with the chain's pages (see AlertView).
   //   kInvalidArgument  alert_id is not a canonical UUID (the message names the field)
   //   kNotFound         no such alert for this caller, and audit has consumed everything Kafka
   //                     had acknowledged for its partitions when the call began
   //   kUnavailable      the store or Kafka cannot be reached, or audit did not catch up in time
   //                     (retry may help)
-  //   kDataLoss         its recipient or text did not open (see above); logged
+  //   kDataLoss         its recipient or text, or a page's recipient, did not open (see above);
+  //                     logged
   //   kInternal         the keyring lacks the key version the alert's data key is wrapped under
   // `deadline` is the caller's; the wait ends a little before it so the answer still arrives.
   absl::StatusOr<AlertView> GetAlert(std::string_view caller, std::string_view alert_id,
@@ -91,8 +108,12 @@ class AlertReader {
                                            absl::Time deadline);
   // Whether the store's progress reached every target's high watermark.
   absl::StatusOr<bool> CaughtUp(const std::vector<Target>& targets);
+  // Which sealed fields Opened() decrypts.
+  enum class Opening { kRecipientAndText, kRecipientOnly };
   // `record` with its personal fields opened.
-  absl::StatusOr<AlertView> Opened(AlertRecord record);
+  absl::StatusOr<AlertView> Opened(AlertRecord record, Opening opening);
+  // The pages of the chain `chain` stands for, each opened for its recipient only.
+  absl::StatusOr<std::vector<AlertView>> Pages(const AlertRecord& chain);
 
   AlertStore& store_;
   OffsetOracle& oracle_;

@@ -1,5 +1,9 @@
 #include "services/audit/query/alert_reader.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/ingest/projection.h"
@@ -177,16 +181,7 @@ class AlertReaderPersonalDataTest : public AlertReaderTest {
   AlertRecord Sealed(const std::string& alert_id, const std::string& text) {
     AlertEvent requested = Requested();
     requested.alert_id = alert_id;
-    AlertRecord record = ApplyEvent(std::nullopt, requested);
-    SealedRecord sealed =
-        personal_data_
-            .Seal("alerts", alert_id,
-                  {{"recipient_ciphertext", "+14155550100"}, {"text_ciphertext", text}})
-            .value();
-    record.recipient_ciphertext = sealed.ciphertext.at("recipient_ciphertext");
-    record.text_ciphertext = sealed.ciphertext.at("text_ciphertext");
-    record.data_key = sealed.wrapped_key;
-    return record;
+    return SealedAlert(requested, "+14155550100", text);
   }
 
   std::string Logs() const {
@@ -255,6 +250,112 @@ TEST_F(AlertReaderPersonalDataTest, OutcomeBeforeTheRequestHasNothingSealedAndIs
   ASSERT_TRUE(alert.ok()) << alert.status();
   EXPECT_FALSE(alert->personal_data_shredded);
   EXPECT_EQ(alert->recipient, "");
+}
+
+constexpr char kSecondPageId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c70";
+constexpr char kThirdPageId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c71";
+
+// kAlertId stands for an escalation chain (ADR 0029): it is the chain's first page.
+class AlertReaderEscalationTest : public AlertReaderPersonalDataTest {
+ protected:
+  // Page `alert_id` of the chain, at `step`, to `recipient`, requested `after` the chain.
+  AlertRecord Page(const std::string& alert_id, uint32_t step, const std::string& recipient,
+                   absl::Duration after) {
+    AlertEvent requested = Requested();
+    requested.alert_id = alert_id;
+    requested.occurred_at += after;
+    requested.escalation_id = kAlertId;
+    requested.escalation_step = step;
+    return SealedAlert(requested, recipient, "disk full on db-7");
+  }
+
+  // The chain paging +14155550100, then +14155550122, then +14155550133, a minute apart; and
+  // an alert of no chain.
+  void PutChain() {
+    store_.Put(Page(kAlertId, 1, "+14155550100", absl::ZeroDuration()));
+    store_.Put(Page(kSecondPageId, 2, "+14155550122", absl::Minutes(1)));
+    store_.Put(Page(kThirdPageId, 3, "+14155550133", absl::Minutes(2)));
+    store_.Put(Sealed(kOtherAlertId, "unrelated"));
+  }
+
+  // `id`'s stored record changed by `change`.
+  template <typename Change>
+  void Alter(const std::string& id, Change change) {
+    AlertRecord record = *store_.Find(id);
+    change(record);
+    store_.Put(std::move(record));
+  }
+};
+
+TEST_F(AlertReaderEscalationTest, ChainListsItsPagesWithTheirRecipientsButNoText) {
+  PutChain();
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->recipient, "+14155550100");
+  EXPECT_EQ(alert->text, "disk full on db-7");
+  ASSERT_EQ(alert->pages.size(), 3u);
+  const std::vector<std::pair<std::string, std::string>> paged = {
+      {kAlertId, "+14155550100"}, {kSecondPageId, "+14155550122"}, {kThirdPageId, "+14155550133"}};
+  for (size_t i = 0; i < paged.size(); ++i) {
+    EXPECT_EQ(alert->pages[i].record.alert_id, paged[i].first) << i;
+    EXPECT_EQ(alert->pages[i].recipient, paged[i].second) << i;
+    EXPECT_EQ(alert->pages[i].text, "") << i;
+    EXPECT_FALSE(alert->pages[i].personal_data_shredded) << i;
+    EXPECT_TRUE(alert->pages[i].pages.empty()) << i;
+  }
+}
+
+TEST_F(AlertReaderEscalationTest, LaterPageOfAChainListsNoPages) {
+  PutChain();
+  absl::StatusOr<AlertView> page =
+      reader_.GetAlert("billing", kSecondPageId, absl::InfiniteFuture());
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->record.escalation_id, kAlertId);
+  EXPECT_EQ(page->record.escalation_step, 2u);
+  EXPECT_EQ(page->text, "disk full on db-7");
+  EXPECT_TRUE(page->pages.empty());
+}
+
+// A step may page its recipient several times: only the chain's first page stands for it.
+TEST_F(AlertReaderEscalationTest, RepeatedPageOfTheFirstStepListsNoPages) {
+  PutChain();
+  store_.Put(Page(kOtherAlertId, 1, "+14155550100", absl::Seconds(30)));
+  absl::StatusOr<AlertView> page =
+      reader_.GetAlert("billing", kOtherAlertId, absl::InfiniteFuture());
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_TRUE(page->pages.empty());
+}
+
+TEST_F(AlertReaderEscalationTest, ShreddedPageIsListedAsShredded) {
+  PutChain();
+  Alter(kSecondPageId, [](AlertRecord& record) { record.data_key.reset(); });
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  ASSERT_EQ(alert->pages.size(), 3u);
+  EXPECT_TRUE(alert->pages[1].personal_data_shredded);
+  EXPECT_EQ(alert->pages[1].recipient, "");
+  EXPECT_EQ(alert->pages[2].recipient, "+14155550133");
+}
+
+TEST_F(AlertReaderEscalationTest, PageWhoseRecipientDoesNotOpenIsDataLossNamingThePage) {
+  PutChain();
+  Alter(kThirdPageId, [](AlertRecord& record) {
+    record.recipient_ciphertext[record.recipient_ciphertext.size() / 2] ^= 0x01;
+  });
+  absl::StatusOr<AlertView> alert = Get();
+  EXPECT_EQ(alert.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(alert.status().message(), HasSubstr(kThirdPageId));
+  EXPECT_THAT(alert.status().message(), HasSubstr("recipient_ciphertext"));
+}
+
+// A page's text is the chain's text again: it is not even opened.
+TEST_F(AlertReaderEscalationTest, PagesTextIsNotOpened) {
+  PutChain();
+  const std::string foreign = Sealed(kOtherAlertId, "someone else's text").text_ciphertext;
+  Alter(kSecondPageId, [&](AlertRecord& record) { record.text_ciphertext = foreign; });
+  absl::StatusOr<AlertView> alert = Get();
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(alert->pages[1].recipient, "+14155550122");
 }
 
 }  // namespace

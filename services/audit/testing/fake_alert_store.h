@@ -4,11 +4,13 @@
 // event log, data keys and progress per partition, and can be told to fail like a database that
 // is down (then nothing of the batch is kept).
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,25 @@ class FakeAlertStore final : public AlertStore {
     auto found = alerts_.find(std::string(alert_id));
     if (found == alerts_.end() || found->second.caller != caller) return std::nullopt;
     return found->second;
+  }
+
+  absl::StatusOr<std::vector<AlertRecord>> EscalationPages(
+      std::string_view caller, std::string_view escalation_id) override {
+    std::lock_guard lock(mutex_);
+    if (!fail_with_.ok()) return fail_with_;
+    std::vector<AlertRecord> pages;
+    if (escalation_id.empty()) return pages;
+    for (const auto& [id, record] : alerts_) {
+      if (record.caller == caller && record.escalation_id == escalation_id) {
+        pages.push_back(record);
+      }
+    }
+    // Canonical UUIDs compare as strings the way Postgres orders them as uuid.
+    std::sort(pages.begin(), pages.end(), [](const AlertRecord& a, const AlertRecord& b) {
+      return std::tie(a.escalation_step, a.created_at, a.alert_id) <
+             std::tie(b.escalation_step, b.created_at, b.alert_id);
+    });
+    return pages;
   }
 
   absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override {

@@ -3,12 +3,17 @@
 // the base of the fixtures that test the reader and what is built on it (the watcher, the query
 // service). Its members are protected so the fixtures use them as their own.
 
+#include <optional>
+#include <string>
+
 #include "common/crypto/local_keyring.h"
 #include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
 #include "common/timing/fake_clock.h"
 #include "prometheus/registry.h"
 #include "services/audit/audit_metrics.h"
+#include "services/audit/ingest/ingest_plan.h"
+#include "services/audit/ingest/projection.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/query/alert_reader.h"
 #include "services/audit/testing/fake_alert_store.h"
@@ -19,6 +24,21 @@ namespace klaxon::audit::testing {
 
 class FakeBackedReader {
  protected:
+  // The record the event handler and store make of `requested`, with `recipient` and `text`
+  // sealed under a data key of the alert's own.
+  AlertRecord SealedAlert(const AlertEvent& requested, const std::string& recipient,
+                          const std::string& text) {
+    AlertRecord record = ApplyEvent(std::nullopt, requested);
+    const SealedRecord sealed = personal_data_
+                                    .Seal(kAlertsTable, requested.alert_id,
+                                          {{kRecipientColumn, recipient}, {kTextColumn, text}})
+                                    .value();
+    record.recipient_ciphertext = sealed.ciphertext.at(kRecipientColumn);
+    record.text_ciphertext = sealed.ciphertext.at(kTextColumn);
+    record.data_key = sealed.wrapped_key;
+    return record;
+  }
+
   Topics topics_ = Topics::WithPrefix("");
   FakeAlertStore store_;
   FakeOffsetOracle oracle_;

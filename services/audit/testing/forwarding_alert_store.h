@@ -21,6 +21,10 @@ class ForwardingAlertStore : public AlertStore {
                                                       std::string_view alert_id) override {
     return inner_.GetAlert(caller, alert_id);
   }
+  absl::StatusOr<std::vector<AlertRecord>> EscalationPages(
+      std::string_view caller, std::string_view escalation_id) override {
+    return inner_.EscalationPages(caller, escalation_id);
+  }
   absl::Status AdvanceProgress(const std::vector<ConsumedOffset>& progress) override {
     return inner_.AdvanceProgress(progress);
   }
