@@ -79,6 +79,11 @@ struct AlertRecord {
   std::string acknowledged_by{};
   uint32_t acknowledged_step = 0;
   std::optional<absl::Time> acknowledged_at{};
+  // The message template the text was rendered from (ADR 0030): its name, locale and version;
+  // empty and 0 for an alert sent with a text of its own. Set by the AlertRequested.
+  std::string template_name{};
+  std::string template_locale{};
+  uint32_t template_version = 0;
 
   friend bool operator==(const AlertRecord&, const AlertRecord&) = default;
 };
@@ -109,6 +114,9 @@ struct AlertEvent {
   std::string callback_url{};
   std::string escalation_id{};  // empty, and step 0, for an alert of no escalation chain
   uint32_t escalation_step = 0;
+  std::string template_name{};  // empty, with locale '' and version 0, for a text of its own
+  std::string template_locale{};
+  uint32_t template_version = 0;
   // kOutcome only.
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;

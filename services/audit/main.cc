@@ -1,10 +1,10 @@
 // audit: wiring only. Reads the configuration, migrates the schema, creates the coming months'
 // event log partitions, consumes the request, delivery and Twilio event topics into Postgres in
 // batches and klaxon.dlq into dead_letters (a consumer group of its own) (ADR 0008), serves
-// AlertQuery (its watches fed by one LISTEN connection) and DeadLetters over gRPC, POSTs status
-// changes to the callers that subscribed (ADR 0028), and drains on SIGTERM: open watches end, then
-// gRPC (no new queries or replays), then the consumers (which commit the offsets of what they
-// stored), then the caller callbacks in flight.
+// AlertQuery (its watches fed by one LISTEN connection), DeadLetters and Templates (ADR 0030)
+// over gRPC, POSTs status changes to the callers that subscribed (ADR 0028), and drains on
+// SIGTERM: open watches end, then gRPC (no new queries or replays), then the consumers (which
+// commit the offsets of what they stored), then the caller callbacks in flight.
 
 #include <chrono>
 #include <cstdio>
@@ -52,11 +52,13 @@
 #include "services/audit/postgres/postgres_callback_outbox.h"
 #include "services/audit/postgres/postgres_dead_letter_store.h"
 #include "services/audit/postgres/postgres_status_listener.h"
+#include "services/audit/postgres/postgres_template_store.h"
 #include "services/audit/query/alert_query_service.h"
 #include "services/audit/query/alert_reader.h"
 #include "services/audit/query/alert_search.h"
 #include "services/audit/query/alert_watcher.h"
 #include "services/audit/query/kafka_offset_oracle.h"
+#include "services/audit/templates/templates_service.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -184,9 +186,11 @@ int Run() {
                                     dead_letters, personal_data, **publisher, dead_letter_metrics,
                                     clock, alert_ids, logger, transit);
   DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
+  PostgresTemplateStore templates(**db);
+  TemplatesService templates_service(**api_keys, templates, logger);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
-       .services = {service, dead_letter_service},
+       .services = {service, dead_letter_service, templates_service},
        .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) return fail("start_grpc", server.status());
 

@@ -13,6 +13,7 @@
 #include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/twilio/segments.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/send_alert_validation.h"
 
@@ -52,6 +53,17 @@ std::string RequestFingerprint(absl::string_view hmac_key, const SendAlertReques
   }
   for (const alerts::v1::EscalationStep& step : request.escalation()) {
     append(absl::StrCat("escalation:", step.SerializeAsString()));
+  }
+  // The template as named, not its rendering: a retry after a new version is the same request.
+  if (request.has_template_()) {
+    append(absl::StrCat("template:", request.template_().name()));
+    append(request.template_().locale());
+    const std::map<std::string, std::string> parameters(request.template_().parameters().begin(),
+                                                        request.template_().parameters().end());
+    for (const auto& [name, value] : parameters) {
+      append(name);
+      append(value);
+    }
   }
   return absl::BytesToHexString(crypto::HmacSha256(hmac_key, canonical));
 }
@@ -101,7 +113,7 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
     }
   }
   absl::StatusOr<messaging::OutboundMessage> message =
-      RequestMessage(caller, reserved->record, request, reserved->alert);
+      RequestMessage(caller, request, *reserved);
   if (!message.ok()) return Refuse(caller, message.status(), std::move(done));
   publisher_.PublishAsync(*message, [this, caller = std::string(caller), &request, started,
                                      reservation = *std::move(reserved),
@@ -125,8 +137,12 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
                                                               const SendAlertRequest& request,
                                                               const Submission& submission) {
+  absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> rendered =
+      Render(request, submission);
+  if (!rendered.ok()) return rendered.status();
   const absl::Time now = clock_.Now();
-  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, now);
+  absl::StatusOr<ValidatedAlert> alert =
+      ValidateSendAlert(request, now, rendered->has_value() ? &**rendered : nullptr);
   if (!alert.ok()) return alert.status();
   if (options_.quiet_hours != nullptr && !submission.awaited_by_recipient) {
     // Held to the end of the recipient's quiet hours as if the caller had scheduled it then.
@@ -168,6 +184,19 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
                      .in_flight = std::move(in_flight)};
 }
 
+absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> AlertIntake::Render(
+    const SendAlertRequest& request, const Submission& submission) {
+  if (!request.has_template_()) return std::nullopt;
+  if (options_.templates == nullptr) {
+    return absl::FailedPreconditionError(
+        "template: this ingress cannot reach the templates; send the text itself");
+  }
+  absl::StatusOr<alerts::v1::RenderedTemplate> rendered =
+      options_.templates->Render(submission.caller_key, request.channel(), request.template_());
+  if (!rendered.ok()) return rendered.status();
+  return *std::move(rendered);
+}
+
 absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time now) const {
   if (!alert.send_at.has_value()) return options_.idempotency_window;
   // Until a scheduled alert can no longer be sent: a retried SendAlert still finds it, and
@@ -176,8 +205,9 @@ absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time
 }
 
 absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
-    std::string_view caller, const IdempotencyRecord& record, const SendAlertRequest& request,
-    const ValidatedAlert& alert) {
+    std::string_view caller, const SendAlertRequest& request, Reservation& reservation) {
+  const IdempotencyRecord& record = reservation.record;
+  const ValidatedAlert& alert = reservation.alert;
   const std::string& alert_id = record.alert_id;
   const absl::Time accepted_at = clock_.Now();
   events::v1::AlertRequested event;
@@ -187,12 +217,15 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   header.set_channel(request.channel());
   header.set_attempt(1);
   *header.mutable_occurred_at() = prototime::ToProto(accepted_at);
-  std::string text = request.text();
+  std::string text = alert.text;
   if (request.ack_by_reply()) {
     absl::StatusOr<std::string> code = AckCode(caller, record, alert, accepted_at);
     if (!code.ok()) return code.status();
     text += sms_acks::AckInstruction(*code);
     event.set_ack_code(*code);
+  }
+  if (request.channel() == types::v1::CHANNEL_SMS) {
+    reservation.segments = static_cast<uint32_t>(twilio::SmsSegments(text));
   }
   if (absl::Status sealed = transit_.SealAlert({.recipient = alert.recipient, .text = text}, event);
       !sealed.ok()) {
@@ -215,6 +248,11 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   event.set_callback_url(request.callback_url());
   event.set_escalation_id(record.chain.escalation_id);
   event.set_escalation_step(record.chain.step);
+  if (alert.template_use.has_value()) {
+    event.set_template_name(alert.template_use->name);
+    event.set_template_locale(alert.template_use->locale);
+    event.set_template_version(alert.template_use->version);
+  }
   const bool voice = request.channel() == types::v1::CHANNEL_VOICE;
   const IntakeTopics& topics = options_.topics;
   const std::string& topic = kafka::Urgent(alert.priority)
@@ -247,6 +285,7 @@ void AlertIntake::Answer(std::string_view caller, const SendAlertRequest& reques
   SendAlertResponse response;
   response.set_alert_id(reservation.record.alert_id);
   response.set_duplicate(reservation.duplicate);
+  response.set_segments(reservation.segments);
   observer_.OnAccepted(caller, request, reservation.record.alert_id, reservation.duplicate,
                        publish_latency);
   std::move(done)(std::move(response));

@@ -27,6 +27,7 @@
 #include "services/ingress/intake_admission.h"
 #include "services/ingress/quiet_hours.h"
 #include "services/ingress/send_alert_validation.h"
+#include "services/ingress/template_renderer.h"
 
 namespace klaxon::ingress {
 
@@ -62,6 +63,9 @@ struct IntakeOptions {
   // Borrowed; none: no caller has quiet hours. An alert they hold is published at once, to be
   // sent when they end (docs/adr/0026).
   const QuietHours* quiet_hours = nullptr;
+  // Borrowed; renders the template a SendAlert names instead of text (docs/adr/0030). None: such
+  // a request is refused with FAILED_PRECONDITION.
+  TemplateRenderer* templates = nullptr;
 };
 
 // How long after an alert's time to live its recipient's ACK reply still acknowledges it: the
@@ -95,6 +99,9 @@ struct Submission {
   // The chain's id, for a page after the first; empty for the first page, whose own id (the one
   // the intake mints, or finds under its key) becomes the chain's.
   std::string_view escalation_id;
+  // The caller's API key, for what the intake asks audit on the caller's behalf (rendering its
+  // template); empty where no request names a template (phone verification).
+  std::string_view caller_key;
 };
 
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
@@ -128,17 +135,22 @@ class AlertIntake final : public AlertSubmitter {
     bool duplicate = false;
     ValidatedAlert alert;
     std::optional<IntakeAdmission::Ticket> in_flight;  // held until Kafka answers
+    uint32_t segments = 0;  // of the text as published, for the answer; 0 for voice or a repeat
   };
 
   absl::StatusOr<Reservation> Reserve(std::string_view caller,
                                       const alerts::v1::SendAlertRequest& request,
                                       const Submission& submission);
+  // The rendering of the request's template, nullopt when it names none.
+  absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> Render(
+      const alerts::v1::SendAlertRequest& request, const Submission& submission);
   // How long the idempotency and owner records of `alert` are kept.
   absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
-  // The AlertRequested to publish for a new alert, its recipient and text sealed.
+  // The AlertRequested to publish for a new alert, its recipient and text sealed; sets the
+  // reservation's segments from the text as sent.
   absl::StatusOr<messaging::OutboundMessage> RequestMessage(
-      std::string_view caller, const IdempotencyRecord& record,
-      const alerts::v1::SendAlertRequest& request, const ValidatedAlert& alert);
+      std::string_view caller, const alerts::v1::SendAlertRequest& request,
+      Reservation& reservation);
   // Binds a reply code of the recipient to the alert (ack_by_reply).
   absl::StatusOr<std::string> AckCode(std::string_view caller, const IdempotencyRecord& record,
                                       const ValidatedAlert& alert, absl::Time accepted_at);

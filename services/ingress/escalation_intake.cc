@@ -98,14 +98,17 @@ SendAlertRequest PageRequest(const SendAlertRequest& chain, const Page& page, in
 // The chain's pages being taken in, until the last has answered.
 class ChainIntake {
  public:
-  ChainIntake(std::string caller, const SendAlertRequest& request, SendDone done)
+  ChainIntake(std::string caller, std::string caller_key, const SendAlertRequest& request,
+              SendDone done)
       : caller_(std::move(caller)),
+        caller_key_(std::move(caller_key)),
         request_(request),
         pages_(PagesOf(request)),
         requests_(pages_.size()),
         done_(std::move(done)) {}
 
   const std::string& caller() const { return caller_; }
+  const std::string& caller_key() const { return caller_key_; }
   const std::vector<Page>& pages() const { return pages_; }
   uint32_t StepOf(size_t index) const {
     return static_cast<uint32_t>(pages_[index].step_index) + 1;
@@ -164,6 +167,7 @@ class ChainIntake {
   }
 
   const std::string caller_;
+  const std::string caller_key_;
   const SendAlertRequest& request_;
   const std::vector<Page> pages_;
   std::vector<SendAlertRequest> requests_;
@@ -185,7 +189,9 @@ void SendRest(AlertSubmitter& alerts, const std::shared_ptr<ChainIntake>& chain)
   }
   for (size_t i = 1; i < chain->pages().size(); ++i) {
     alerts.Send(chain->caller(), chain->Keep(i, *start),
-                {.escalation_step = chain->StepOf(i), .escalation_id = chain->chain_id()},
+                {.escalation_step = chain->StepOf(i),
+                 .escalation_id = chain->chain_id(),
+                 .caller_key = chain->caller_key()},
                 [chain, i](absl::StatusOr<SendAlertResponse> sent) { chain->Record(i, sent); });
   }
   chain->Submitted();
@@ -236,15 +242,16 @@ absl::Status ValidateEscalation(const SendAlertRequest& request) {
   return absl::OkStatus();
 }
 
-void EscalationIntake::Send(std::string_view caller, const SendAlertRequest& request,
-                            SendDone done) {
+void EscalationIntake::Send(std::string_view caller, std::string_view caller_key,
+                            const SendAlertRequest& request, SendDone done) {
   if (absl::Status valid = ValidateEscalation(request); !valid.ok()) {
     return std::move(done)(std::move(valid));
   }
-  auto chain = std::make_shared<ChainIntake>(std::string(caller), request, std::move(done));
+  auto chain = std::make_shared<ChainIntake>(std::string(caller), std::string(caller_key), request,
+                                             std::move(done));
   SendAlertRequest& head = chain->Keep(0, absl::InfinitePast());
   alerts_.Send(
-      caller, head, {.escalation_step = 1}, [this, chain](absl::StatusOr<SendAlertResponse> sent) {
+      caller, head, {.escalation_step = 1, .caller_key = caller_key}, [this, chain](absl::StatusOr<SendAlertResponse> sent) {
         if (!sent.ok()) return chain->Finish(sent.status());
         chain->Headed(*std::move(sent));
         const bool queued = continuation_.Submit([this, chain] { SendRest(alerts_, chain); });

@@ -50,7 +50,9 @@ class EscalationIntake {
   // page's) once every page is durable, or with the first refusal (a refused page after the
   // first names its step and asks for a retry with the same key, which takes in only what is
   // missing). `request` must stay valid until then.
-  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request, SendDone done);
+  // `caller_key` is the caller's API key, for rendering the pages' template as the caller.
+  void Send(std::string_view caller, std::string_view caller_key,
+            const alerts::v1::SendAlertRequest& request, SendDone done);
 
  private:
   AlertSubmitter& alerts_;

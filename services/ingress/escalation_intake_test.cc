@@ -84,7 +84,7 @@ class EscalationIntakeTest : public ::testing::Test {
  protected:
   absl::StatusOr<SendAlertResponse> Send(const SendAlertRequest& request) {
     std::promise<absl::StatusOr<SendAlertResponse>> answer;
-    escalations_.Send("billing", request, [&answer](absl::StatusOr<SendAlertResponse> response) {
+    escalations_.Send("billing", "billing-key", request, [&answer](absl::StatusOr<SendAlertResponse> response) {
       answer.set_value(std::move(response));
     });
     return answer.get_future().get();

@@ -19,6 +19,7 @@ constexpr char kIntake[] = "klaxon.alerts.v1.AlertIntake.";
 constexpr char kVerification[] = "klaxon.verify.v1.Verification.";
 constexpr char kQuery[] = "klaxon.alerts.v1.AlertQuery.";
 constexpr char kDeadLetters[] = "klaxon.alerts.v1.DeadLetters.";
+constexpr char kTemplates[] = "klaxon.alerts.v1.Templates.";
 
 // Room for a batch of 1,000 recipients with its text and metadata; larger bodies get 413.
 constexpr size_t kMaxHttpApiBody = 256 * 1024;
@@ -66,6 +67,12 @@ std::vector<Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingre
             "Every event recorded for an alert", audit),
       route(HttpMethod::kGet, "/v1/delivery-report", string(kQuery) + "GetDeliveryReport",
             "Counts and success rates of the caller's alerts in a period", audit),
+      route(HttpMethod::kPost, "/v1/templates", string(kTemplates) + "CreateTemplate",
+            "Store a template, or its next version in a locale", audit),
+      route(HttpMethod::kGet, "/v1/templates", string(kTemplates) + "ListTemplates",
+            "The caller's templates: the latest version of each in each locale", audit),
+      route(HttpMethod::kPost, "/v1/templates:render", string(kTemplates) + "RenderTemplate",
+            "A template's text with parameters, as SendAlert would send it", audit),
       route(HttpMethod::kGet, "/v1/dead-letters", string(kDeadLetters) + "ListDeadLetters",
             "The alerts Klaxon gave up on", audit),
       route(HttpMethod::kGet, "/v1/dead-letters/{alert_id}", string(kDeadLetters) + "GetDeadLetter",
@@ -124,9 +131,8 @@ void HttpApiTelemetry::OnAnswered(const std::string& rpc, int status, absl::Dura
 }
 
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
+                                            std::shared_ptr<grpc::ChannelInterface> audit,
                                             HttpApiTelemetry& telemetry) {
-  std::shared_ptr<grpc::Channel> audit = grpc::CreateChannel(
-      settings.audit_target, grpcutil::MakeChannelCredentials(settings.audit_security));
   absl::StatusOr<std::unique_ptr<grpc_gateway::Gateway>> gateway = grpc_gateway::Gateway::Create(
       CallerApiRoutes(ingress.InProcessChannel(grpc::ChannelArguments()), std::move(audit)),
       {.deadline = settings.deadline,

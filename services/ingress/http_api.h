@@ -1,7 +1,7 @@
 #pragma once
 // The caller API as HTTP/JSON, for backends that do not speak gRPC (docs/adr/0023): every unary
 // RPC of AlertIntake and Verification (served by this ingress, called in process) and of
-// AlertQuery and DeadLetters (served by audit, called over gRPC) at a REST-style path, through
+// AlertQuery, DeadLetters and Templates (served by audit, called over gRPC) at a REST-style path, through
 // grpc_gateway::Gateway. The same API keys (Authorization: Bearer), the same validation and the
 // same messages as gRPC, because the same services answer.
 
@@ -26,7 +26,7 @@
 
 namespace klaxon::ingress {
 
-// The routes; `ingress` serves AlertIntake and Verification, `audit` AlertQuery and DeadLetters.
+// The routes; `ingress` serves AlertIntake and Verification, `audit` AlertQuery, DeadLetters and Templates.
 std::vector<grpc_gateway::Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingress,
                                                  std::shared_ptr<grpc::ChannelInterface> audit);
 
@@ -49,7 +49,8 @@ class HttpApiTelemetry {
   prometheus::Family<prometheus::Histogram>& durations_;
 };
 
-// Where the API listens, and how it reaches audit for the queries and dead letters.
+// Where the API listens, and how ingress reaches audit: for the API's queries and dead letters,
+// and for SendAlert's templates (whether the API is on or off).
 struct HttpApiSettings {
   bool enabled = true;   // KLAXON_HTTP_API_ADDR=off turns the API off
   bool loopback = true;  // the address is a loopback one; else plain HTTP crosses a network
@@ -68,6 +69,7 @@ struct RunningHttpApi {
 // Serves the routes, calling `ingress`'s own services in process. kUnavailable when the address
 // cannot be bound.
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
+                                            std::shared_ptr<grpc::ChannelInterface> audit,
                                             HttpApiTelemetry& telemetry);
 
 }  // namespace klaxon::ingress

@@ -94,10 +94,8 @@ HttpApiSettings ReadHttpApiSettings(config::Reader& reader) {
       .audit_target = reader.Optional("KLAXON_HTTP_API_AUDIT_TARGET", "127.0.0.1:50052"),
       .deadline = reader.Duration("KLAXON_HTTP_API_DEADLINE", absl::Seconds(10),
                                   absl::Milliseconds(100), absl::Minutes(1))};
-  if (!settings.enabled) return settings;
-  settings.address = reader.HostPortValue("KLAXON_HTTP_API_ADDR", "127.0.0.1:8081");
-  settings.loopback = IsLoopbackHost(settings.address.host);
-  // The channel to audit follows the rule of every Klaxon gRPC client (channel_security.h).
+  // The channel to audit follows the rule of every Klaxon gRPC client (channel_security.h). It is
+  // read with the API off too: SendAlert's templates are rendered by audit over it.
   const grpcutil::ClientTlsOptions tls{
       .ca_file = reader.Optional("KLAXON_HTTP_API_AUDIT_CA_FILE", ""),
       .cert_file = reader.Optional("KLAXON_HTTP_API_AUDIT_CERT_FILE", ""),
@@ -111,6 +109,9 @@ HttpApiSettings ReadHttpApiSettings(config::Reader& reader) {
     reader.AddError("KLAXON_HTTP_API_AUDIT_CA_FILE/CERT_FILE/KEY_FILE/PLAINTEXT",
                     std::string(security.status().message()));
   }
+  if (!settings.enabled) return settings;
+  settings.address = reader.HostPortValue("KLAXON_HTTP_API_ADDR", "127.0.0.1:8081");
+  settings.loopback = IsLoopbackHost(settings.address.host);
   return settings;
 }
 

@@ -28,10 +28,12 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
                                            absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                            FinishWith(*context, reactor, std::move(sent), *response);
                          };
+                         // Authenticated already; kept to render a template as the caller.
+                         const std::string key = auth::BearerKey(*context).value_or("");
                          if (request->escalation().empty()) {
-                           intake_.Send(caller, *request, {}, std::move(finish));
+                           intake_.Send(caller, *request, {.caller_key = key}, std::move(finish));
                          } else {
-                           escalations_.Send(caller, *request, std::move(finish));
+                           escalations_.Send(caller, key, *request, std::move(finish));
                          }
                        });
 }

@@ -34,6 +34,7 @@
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
 #include "common/twilio/webhook_routes.h"
+#include "grpcpp/create_channel.h"
 #include "services/ingress/backlog_monitor.h"
 #include "services/ingress/callback_witness.h"
 #include "services/ingress/http_api.h"
@@ -45,6 +46,7 @@
 #include "services/ingress/redis_callback_dedupe.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "services/ingress/redis_idempotency_store.h"
+#include "services/ingress/template_renderer.h"
 #include "services/ingress/verification/redis_spend_counter.h"
 #include "services/ingress/verification/redis_start_limiter.h"
 #include "services/ingress/verification/redis_verification_store.h"
@@ -64,6 +66,9 @@ constexpr size_t kMaxWebhookHead = 16 * 1024;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
+// How long SendAlert waits for audit to render its template: a Postgres read away, so seconds
+// mean audit is in trouble; the caller gets UNAVAILABLE and retries.
+constexpr absl::Duration kTemplateRenderDeadline = absl::Seconds(2);
 
 int Run() {
   runtime::HardenProcessOrExit(kService);
@@ -144,6 +149,11 @@ int Run() {
   crypto::CsprngCodeSource codes;
   sms_acks::RedisAckCodes ack_code_store(**redis, settings.redis_key_prefix, phone_tokens);
   sms_acks::AckCodeAssigner ack_codes(ack_code_store, codes);
+  // Audit answers the HTTP API's queries and renders SendAlert's templates (docs/adr/0030).
+  std::shared_ptr<grpc::Channel> audit = grpc::CreateChannel(
+      settings.http_api.audit_target,
+      grpcutil::MakeChannelCredentials(settings.http_api.audit_security));
+  GrpcTemplateRenderer templates(audit, kTemplateRenderDeadline);
   AlertIntake intake(
       {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                   .voice = settings.common.Topic(kafka::kVoiceRequests),
@@ -156,7 +166,8 @@ int Run() {
        .fingerprint_key = settings.common.pii_hmac_key,
        .mark_executor = &intake_threads,
        .ack_codes = &ack_codes,
-       .quiet_hours = &settings.quiet_hours},
+       .quiet_hours = &settings.quiet_hours,
+       .templates = &templates},
       store, **publisher, transit, telemetry, alert_ids, clock);
   // Phone verification sends its codes through the intake, as alerts. Its notes of which alert
   // carries a code have threads of their own: one short Redis command each, asked for by Kafka's
@@ -256,7 +267,7 @@ int Run() {
   std::optional<RunningHttpApi> http_api;
   if (settings.http_api.enabled) {
     absl::StatusOr<RunningHttpApi> started =
-        StartHttpApi(settings.http_api, *server->server, http_api_telemetry);
+        StartHttpApi(settings.http_api, *server->server, audit, http_api_telemetry);
     if (!started.ok()) {
       logger.Error("startup_failed", {{"error", std::string(started.status().message())}});
       return 1;

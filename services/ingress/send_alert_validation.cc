@@ -87,21 +87,22 @@ std::string Echo(std::string_view value) {
              : std::string();
 }
 
-absl::Status ValidateText(const SendAlertRequest& request) {
-  const std::string& text = request.text();
-  if (text.empty()) return absl::InvalidArgumentError("text: is required");
+// The text to send: the request's, or its template's rendering (`field` names which).
+absl::Status ValidateText(const SendAlertRequest& request, const std::string& text,
+                          absl::string_view field) {
+  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   absl::StatusOr<size_t> length = Utf8Length(text);
   if (!length.ok()) return length.status();
   if (request.ack_by_reply() &&
       *length > kMaxTextCharacters - sms_acks::kAckInstructionCharacters) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "text: is ", *length, " characters long, the limit is ",
+        field, " is ", *length, " characters long, the limit is ",
         kMaxTextCharacters - sms_acks::kAckInstructionCharacters, " with ack_by_reply, whose ",
         sms_acks::kAckInstructionCharacters, "-character instruction ends the text"));
   }
   if (*length > kMaxTextCharacters) {
     return absl::InvalidArgumentError(
-        absl::StrCat("text: is ", *length, " characters long, the limit is ", kMaxTextCharacters));
+        absl::StrCat(field, " is ", *length, " characters long, the limit is ", kMaxTextCharacters));
   }
   return absl::OkStatus();
 }
@@ -225,7 +226,8 @@ absl::Status ValidateIdempotencyKey(std::string_view key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now) {
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now,
+                                                 const alerts::v1::RenderedTemplate* rendered) {
   if (request.channel() != types::v1::CHANNEL_SMS &&
       request.channel() != types::v1::CHANNEL_VOICE) {
     return absl::InvalidArgumentError(
@@ -244,7 +246,16 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
         "ack_by_reply: only an SMS alert is acknowledged by a reply; a voice alert is "
         "acknowledged by a key press during the call, or by a reply of ACK");
   }
-  if (absl::Status status = ValidateText(request); !status.ok()) return status;
+  if (request.has_template_() && !request.text().empty()) {
+    return absl::InvalidArgumentError(
+        "text: must be empty when template is set; the template gives the text");
+  }
+  const std::string& text = rendered != nullptr ? rendered->text() : request.text();
+  const std::string field =
+      rendered != nullptr ? absl::StrCat("template: ", rendered->name(), " (", rendered->locale(),
+                                         " v", rendered->version(), ") rendered")
+                          : "text:";
+  if (absl::Status status = ValidateText(request, text, field); !status.ok()) return status;
   if (absl::Status status = ValidateIdempotencyKey(request.idempotency_key()); !status.ok()) {
     return status;
   }
@@ -255,6 +266,11 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   if (!send_at.ok()) return send_at.status();
   absl::StatusOr<std::optional<types::v1::VoicePolicy>> voice = ValidateVoicePolicy(request);
   if (!voice.ok()) return voice.status();
+  // The template's voice and language read its script, unless the alert chose its own.
+  if (rendered != nullptr && voice->has_value()) {
+    if ((*voice)->language().empty()) (*voice)->set_language(rendered->language());
+    if ((*voice)->voice_name().empty()) (*voice)->set_voice_name(rendered->voice_name());
+  }
   if (!types::v1::Priority_IsValid(request.priority())) {
     return absl::InvalidArgumentError(
         absl::StrCat("priority: ", static_cast<int>(request.priority()),
@@ -270,7 +286,14 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
       return absl::InvalidArgumentError(absl::StrCat("callback_url: ", checked.message()));
     }
   }
+  std::optional<TemplateUse> template_use;
+  if (rendered != nullptr) {
+    template_use = TemplateUse{
+        .name = rendered->name(), .locale = rendered->locale(), .version = rendered->version()};
+  }
   return ValidatedAlert{.recipient = recipient->e164,
+                        .text = text,
+                        .template_use = std::move(template_use),
                         .ttl = *ttl,
                         .send_at = *send_at,
                         .voice = *std::move(voice),

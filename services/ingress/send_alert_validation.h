@@ -31,9 +31,18 @@ inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
 inline constexpr size_t kMaxVoiceNameLength = 64;
 inline constexpr size_t kMaxTimeZoneLength = 64;  // the longest IANA name has 32 characters
 
+// The template an alert's text came from (docs/adr/0030).
+struct TemplateUse {
+  std::string name;
+  std::string locale;
+  uint32_t version = 0;
+};
+
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {
   std::string recipient;  // canonical E.164
+  std::string text;       // the request's, or its template's rendering
+  std::optional<TemplateUse> template_use;
   absl::Duration ttl = kDefaultTtl;
   // send_at when it is still ahead: nothing is sent before it, and the time to live counts from
   // it. nullopt when unset or already past (sent at once).
@@ -48,9 +57,12 @@ struct ValidatedAlert {
   std::string quiet_hours;
 };
 
-// `now` is when ingress received the request: send_at is judged against it.
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request,
-                                                 absl::Time now);
+// `now` is when ingress received the request: send_at is judged against it. `rendered` is the
+// rendering of the request's template, when it names one: its text is checked as `text` would be
+// (the message names the template), and its voice and language fill in the voice policy's.
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(
+    const alerts::v1::SendAlertRequest& request, absl::Time now,
+    const alerts::v1::RenderedTemplate* rendered = nullptr);
 
 // The idempotency key's rule (1 to kMaxIdempotencyKeyLength printable ASCII characters without
 // spaces), for requests that carry one besides SendAlert's; kInvalidArgument naming the field.

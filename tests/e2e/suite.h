@@ -71,6 +71,7 @@ class Suite {
   std::unique_ptr<alerts::v1::AlertIntake::Stub> IntakeStub() const;
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
   std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
+  std::unique_ptr<alerts::v1::Templates::Stub> TemplatesStub() const;
   // Phone verification, served by ingress.
   std::unique_ptr<verify::v1::Verification::Stub> VerificationStub() const;
   // A client context carrying an API key of the suite (the first caller's unless told) and a

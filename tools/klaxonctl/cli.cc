@@ -45,6 +45,9 @@ struct SendOptions {
   std::string to;
   std::vector<std::string> escalate;  // NUMBER[:ATTEMPTS[:SPACING]] per step, instead of --to
   std::string text;
+  std::string template_name;         // instead of --text: a stored template
+  std::string locale;                // the template's locale
+  std::vector<std::string> params;   // the template's parameters, key=value
   std::string channel = "sms";
   std::string idempotency_key;
   std::vector<std::string> meta;
@@ -268,18 +271,20 @@ absl::Status SetEscalation(const std::vector<std::string>& steps,
   return absl::OkStatus();
 }
 
-absl::Status ParseMetadata(const std::vector<std::string>& pairs,
-                           google::protobuf::Map<std::string, std::string>& metadata) {
+// Repeated `flag` key=value options (--meta, --param) into `map`.
+absl::Status ParseKeyValues(absl::string_view flag, const std::vector<std::string>& pairs,
+                            google::protobuf::Map<std::string, std::string>& map) {
   for (const std::string& pair : pairs) {
     const std::string::size_type equals = pair.find('=');
     if (equals == std::string::npos || equals == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--meta takes key=value, got \"", pair, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " takes key=value, got \"", pair, "\""));
     }
     std::string key = pair.substr(0, equals);
-    if (metadata.contains(key)) {
-      return absl::InvalidArgumentError(absl::StrCat("--meta key \"", key, "\" given twice"));
+    if (map.contains(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " key \"", key, "\" given twice"));
     }
-    metadata[std::move(key)] = pair.substr(equals + 1);
+    map[std::move(key)] = pair.substr(equals + 1);
   }
   return absl::OkStatus();
 }
@@ -315,12 +320,24 @@ int RunSend(const SendOptions& options, absl::Duration timeout, AlertClient& cli
   alerts::v1::SendAlertRequest request;
   absl::StatusOr<types::v1::Channel> channel = ParseChannel(options.channel);
   if (!channel.ok()) return Usage(deps.err, channel.status());
-  if (absl::Status status = ParseMetadata(options.meta, *request.mutable_metadata());
+  if (absl::Status status = ParseKeyValues("--meta", options.meta, *request.mutable_metadata());
       !status.ok()) {
     return Usage(deps.err, status);
   }
   if (options.to.empty() == options.escalate.empty()) {
     return Usage(deps.err, absl::InvalidArgumentError("send needs --to or --escalate, not both"));
+  }
+  if (options.text.empty() == options.template_name.empty()) {
+    return Usage(deps.err, absl::InvalidArgumentError("send needs --text or --template, not both"));
+  }
+  if (!options.template_name.empty()) {
+    alerts::v1::TemplateRef& ref = *request.mutable_template_();
+    ref.set_name(options.template_name);
+    ref.set_locale(options.locale);
+    if (absl::Status status = ParseKeyValues("--param", options.params, *ref.mutable_parameters());
+        !status.ok()) {
+      return Usage(deps.err, status);
+    }
   }
   request.set_channel(*channel);
   request.set_recipient(options.to);
@@ -808,7 +825,15 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "NUMBER[:ATTEMPTS[:SPACING]], e.g. +14155550101:2:5m (default 1 page, 5m); "
                    "anyone's acknowledgement stops the chain")
       ->allow_extra_args(false);
-  send->add_option("--text", send_options.text, "message text or words to speak")->required();
+  send->add_option("--text", send_options.text, "message text or words to speak");
+  send->add_option("--template", send_options.template_name,
+                   "instead of --text, a stored template's name (klaxonctl has no template "
+                   "editor: create them with CreateTemplate, e.g. POST /v1/templates)");
+  send->add_option("--locale", send_options.locale,
+                   "the template's locale, e.g. de-DE (default: the template's default)");
+  send->add_option("--param", send_options.params,
+                   "a template parameter key=value, repeatable")
+      ->allow_extra_args(false);
   send->add_option("--channel", send_options.channel, "sms or voice")
       ->transform(channel_names)
       ->capture_default_str();

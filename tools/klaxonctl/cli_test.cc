@@ -240,6 +240,30 @@ TEST_F(CliTest, SendEscalatesThroughTheStepsInOrder) {
   EXPECT_EQ(sent_.escalation(2).attempts(), 1u);
 }
 
+TEST_F(CliTest, SendNamesATemplateWithItsLocaleAndParameters) {
+  ExpectSendAnswering("a1");
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155550101", "--template", "disk-full",
+                 "--locale", "de-DE", "--param", "host=db-1", "--param", "disk=/var"}),
+            kExitOk);
+  EXPECT_TRUE(sent_.text().empty());
+  EXPECT_EQ(sent_.template_().name(), "disk-full");
+  EXPECT_EQ(sent_.template_().locale(), "de-DE");
+  EXPECT_EQ(sent_.template_().parameters().at("host"), "db-1");
+  EXPECT_EQ(sent_.template_().parameters().at("disk"), "/var");
+}
+
+TEST_F(CliTest, SendNeedsEitherTextOrATemplate) {
+  EXPECT_CALL(*intake_, SendAlert).Times(0);
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155550101", "--text", "t", "--template",
+                 "disk-full"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("send needs --text or --template, not both"));
+  EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155550101", "--template", "disk-full",
+                 "--param", "host"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--param takes key=value, got \"host\""));
+}
+
 TEST_F(CliTest, SendNeedsEitherToOrEscalate) {
   EXPECT_CALL(*intake_, SendAlert).Times(0);
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--text", "t"}), kExitUsage);
@@ -354,7 +378,7 @@ TEST_F(CliTest, SendJsonPrintsTheWholeResponse) {
   ExpectSendAnswering("a1");
   EXPECT_EQ(Run({"--api-key", "k1", "send", "--to", "+14155552671", "--text", "t", "--json"}),
             kExitOk);
-  EXPECT_EQ(out_.str(), "{\"alert_id\":\"a1\",\"duplicate\":false}\n");
+  EXPECT_EQ(out_.str(), "{\"alert_id\":\"a1\",\"duplicate\":false,\"segments\":0}\n");
 }
 
 TEST_F(CliTest, ReadsKeyAndAddressesFromTheEnvironment) {

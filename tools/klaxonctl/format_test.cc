@@ -109,7 +109,7 @@ TEST(ToJsonTest, UsesSchemaFieldNamesAndPrintsDefaults) {
   response.set_alert_id("a1");
   const absl::StatusOr<std::string> json = ToJson(response);
   ASSERT_TRUE(json.ok()) << json.status();
-  EXPECT_EQ(*json, R"({"alert_id":"a1","duplicate":false})");
+  EXPECT_EQ(*json, R"({"alert_id":"a1","duplicate":false,"segments":0})");
 }
 
 TEST(FormatAlertRowTest, ShowsIdStatusChannelMaskedRecipientAndCreation) {

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "common/grpcutil/grpcutil.h"
 #include "common/prototime/prototime.h"
+#include "services/audit/blocking_call.h"
 
 namespace klaxon::audit {
 klaxon::alerts::v1::DeadLetterRecord ToProto(const DeadLetterSummary& summary) {
@@ -50,23 +50,11 @@ DeadLetterService::DeadLetterService(const auth::CallerAuthenticator& api_keys, 
 grpc::ServerUnaryReactor* DeadLetterService::Run(
     grpc::CallbackServerContext* context,
     std::function<absl::Status(const Requester& requester)> call) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys_, *context);
-  if (!caller.ok()) {
-    reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  Requester requester{.caller = *caller, .is_operator = api_keys_.IsOperator(*caller)};
-  // gRPC keeps request and response (captured by `call`) alive until the reactor is finished.
-  const bool accepted =
-      executor_.Submit([reactor, call = std::move(call), requester = std::move(requester)] {
-        reactor->Finish(grpcutil::ToGrpcStatus(call(requester)));
-      });
-  if (!accepted) {
-    reactor->Finish(
-        grpcutil::ToGrpcStatus(absl::ResourceExhaustedError("audit is busy; retry with backoff")));
-  }
-  return reactor;
+  return ServeBlocking(api_keys_, executor_, context,
+                       [this, call = std::move(call)](const std::string& caller) {
+                         return call(Requester{.caller = caller,
+                                               .is_operator = api_keys_.IsOperator(caller)});
+                       });
 }
 
 grpc::ServerUnaryReactor* DeadLetterService::ListDeadLetters(

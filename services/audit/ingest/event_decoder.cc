@@ -334,6 +334,10 @@ absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
   }
   event.escalation_id = message.escalation_id();
   event.escalation_step = message.escalation_step();
+  // Only shown by GetAlert, so taken as ingress wrote them from RenderTemplate's answer.
+  event.template_name = message.template_name();
+  event.template_locale = message.template_locale();
+  event.template_version = message.template_version();
   event.event_key = absl::StrCat("requested:", event.alert_id, ":", event.attempt);
   event.log_kind = "requested";
   return DecodedRequest{.event = std::move(event),

@@ -28,7 +28,8 @@ struct DecodedRequest {
 // A serialized klaxon.events.v1.AlertRequested. kInvalidArgument, naming the field, when the
 // bytes do not parse or the header (UUID alert_id, caller, SMS or voice channel, attempt >= 1,
 // occurred_at) or the E.164 recipient is missing or malformed, or when an escalation_id is set
-// that is not a canonical UUID or comes with a step of 0 (ADR 0029).
+// that is not a canonical UUID or comes with a step of 0 (ADR 0029). The template the text came
+// from (ADR 0030) is taken as it is.
 // The recipient and text are opened from their transit seal (ADR 0013) with `transit`; its error
 // when they cannot be (kUnavailable while a key rotation rolls out: retry).
 absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,

@@ -184,6 +184,28 @@ TEST(DecodeAlertRequestedTest, AnAlertOfNoChainHasNoEscalation) {
   EXPECT_EQ(request->event.escalation_step, 0u);
 }
 
+TEST(DecodeAlertRequestedTest, AnAlertRenderedFromATemplateKeepsItsNameLocaleAndVersion) {
+  auto message = ValidRequest();
+  message.set_template_name("disk-full");
+  message.set_template_locale("de-DE");
+  message.set_template_version(3);
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(message.SerializeAsString(), Transit().cipher());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->event.template_name, "disk-full");
+  EXPECT_EQ(request->event.template_locale, "de-DE");
+  EXPECT_EQ(request->event.template_version, 3u);
+}
+
+TEST(DecodeAlertRequestedTest, AnAlertWithATextOfItsOwnHasNoTemplate) {
+  absl::StatusOr<DecodedRequest> request =
+      DecodeAlertRequested(ValidRequest().SerializeAsString(), Transit().cipher());
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->event.template_name, "");
+  EXPECT_EQ(request->event.template_locale, "");
+  EXPECT_EQ(request->event.template_version, 0u);
+}
+
 TEST(DecodeAlertRequestedTest, NonUuidEscalationIdIsInvalidArgumentNamingTheField) {
   auto message = ValidRequest();
   message.set_escalation_id("chain-1");

@@ -80,6 +80,9 @@ AlertRecord ApplyEvent(const std::optional<AlertRecord>& current, const AlertEve
     record.callback_url = event.callback_url;
     record.escalation_id = event.escalation_id;
     record.escalation_step = event.escalation_step;
+    record.template_name = event.template_name;
+    record.template_locale = event.template_locale;
+    record.template_version = event.template_version;
     // The request is the alert's birth, even when an outcome was consumed first, and the
     // authority on whose alert it is: a status callback consumed first knew neither the caller
     // nor, for an SMS sent on behalf of a voice alert, the alert's channel.

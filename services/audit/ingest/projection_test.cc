@@ -144,6 +144,38 @@ TEST(ProjectionTest, RequestSetsTheEscalationChainAndStep) {
   EXPECT_EQ(record.escalation_step, 3u);
 }
 
+// The alert's text came from a template (ADR 0030).
+AlertEvent TemplatedRequested() {
+  AlertEvent event = Requested();
+  event.template_name = "disk-full";
+  event.template_locale = "de-DE";
+  event.template_version = 3;
+  return event;
+}
+
+TEST(ProjectionTest, RequestSetsTheTemplate) {
+  AlertRecord record = ApplyEvent(std::nullopt, TemplatedRequested());
+  EXPECT_EQ(record.template_name, "disk-full");
+  EXPECT_EQ(record.template_locale, "de-DE");
+  EXPECT_EQ(record.template_version, 3u);
+}
+
+TEST(ProjectionTest, RequestConsumedAfterAnOutcomeStillSetsTheTemplate) {
+  AlertRecord record =
+      ApplyAll({Outcome(ALERT_STATUS_SENT, absl::Seconds(1)), TemplatedRequested()});
+  EXPECT_EQ(record.template_name, "disk-full");
+  EXPECT_EQ(record.template_locale, "de-DE");
+  EXPECT_EQ(record.template_version, 3u);
+  EXPECT_EQ(record.status, ALERT_STATUS_SENT);
+}
+
+TEST(ProjectionTest, OutcomesLeaveTheTemplateAlone) {
+  AlertRecord record = ApplyAll({TemplatedRequested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+                                 Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(2))});
+  EXPECT_EQ(record.template_name, "disk-full");
+  EXPECT_EQ(record.template_version, 3u);
+}
+
 TEST(ProjectionTest, ChainsAcknowledgementRecordsThePageItsStepAndWhen) {
   AlertRecord record =
       ApplyAll({ChainRequested(), Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(1)),
@@ -412,6 +444,9 @@ TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
       {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
        Outcome(ALERT_STATUS_UNDELIVERED, absl::Seconds(4), "SM1", 30003, "unreachable")},
       {Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number")},
+      // Rendered from a template: the request names it, whenever it is consumed.
+      {TemplatedRequested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+       Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4))},
       {Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(9), "", 20429, "gave up")},
       // The worker's outcome and Twilio's callbacks race on different topics.
       {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),

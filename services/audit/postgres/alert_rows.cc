@@ -27,7 +27,10 @@ AlertRecord AlertFromRow(const pqxx::row& row) {
           .acknowledged_step = row[17].as<uint32_t>(),
           .acknowledged_at = row[18].is_null()
                                  ? std::nullopt
-                                 : std::optional(absl::FromUnixMicros(row[18].as<int64_t>()))};
+                                 : std::optional(absl::FromUnixMicros(row[18].as<int64_t>())),
+          .template_name = row[19].as<std::string>(),
+          .template_locale = row[20].as<std::string>(),
+          .template_version = row[21].as<uint32_t>()};
 }
 
 }  // namespace klaxon::audit

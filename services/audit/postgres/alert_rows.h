@@ -18,10 +18,11 @@ inline constexpr char kAlertColumns[] =
     "(extract(epoch FROM a.updated_at) * 1000000)::bigint, "
     "(extract(epoch FROM a.status_at) * 1000000)::bigint, a.callback_url, "
     "a.escalation_id, a.escalation_step, a.acknowledged_by, a.acknowledged_step, "
-    "(extract(epoch FROM a.acknowledged_at) * 1000000)::bigint";
+    "(extract(epoch FROM a.acknowledged_at) * 1000000)::bigint, a.template_name, "
+    "a.template_locale, a.template_version";
 
 // How many columns kAlertColumns selects: a row's further columns start at this index.
-inline constexpr int kAlertColumnCount = 19;
+inline constexpr int kAlertColumnCount = 22;
 
 // The record of a row that starts with kAlertColumns, without attempts or sealed fields.
 AlertRecord AlertFromRow(const pqxx::row& row);

@@ -210,6 +210,22 @@ TEST_F(PostgresAlertQueriesTest, ListItemsHaveNoAttempts) {
   EXPECT_EQ((*alerts)[0].created_at, kT0);
 }
 
+TEST_F(PostgresAlertQueriesTest, ListItemsNameTheirTemplate) {
+  Insert({.n = 1});
+  Insert({.n = 2, .created = absl::Seconds(1)});
+  Exec(absl::StrCat("UPDATE alerts SET template_name = 'disk-full', template_locale = 'de-DE', ",
+                    "template_version = 3 WHERE alert_id = '", AlertId(2), "'"));
+  absl::StatusOr<std::vector<AlertRecord>> alerts =
+      queries_->ListAlerts({.caller = "billing"}, {}, 10);
+  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  ASSERT_EQ(alerts->size(), 2u);
+  EXPECT_EQ((*alerts)[0].template_name, "disk-full");
+  EXPECT_EQ((*alerts)[0].template_locale, "de-DE");
+  EXPECT_EQ((*alerts)[0].template_version, 3u);
+  EXPECT_EQ((*alerts)[1].template_name, "");
+  EXPECT_EQ((*alerts)[1].template_version, 0u);
+}
+
 TEST_F(PostgresAlertQueriesTest, PagesThroughEqualCreationTimesWithoutDuplicatesOrGaps) {
   // Three alerts per second: the alert id breaks the ties.
   for (int n = 0; n < 40; ++n) {

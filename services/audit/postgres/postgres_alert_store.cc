@@ -113,7 +113,7 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  recipient_country_code, recipient_last4, twilio_sid, twilio_error_code, reason, "
     "  created_at, updated_at, status_at, retry_count, recipient_index, recipient_ciphertext, "
     "  text_ciphertext, callback_url, escalation_id, escalation_step, acknowledged_by, "
-    "  acknowledged_step, acknowledged_at) "
+    "  acknowledged_step, acknowledged_at, template_name, template_locale, template_version) "
     "SELECT a.alert_id::uuid, a.caller, a.channel, a.status, a.status_rank, a.requested, "
     "  a.recipient_country_code, a.recipient_last4, a.twilio_sid, a.twilio_error_code, a.reason, "
     "  'epoch'::timestamptz + a.created_at * interval '1 microsecond', "
@@ -122,7 +122,8 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  a.retry_count, decode(a.recipient_index, 'hex'), "
     "  decode(a.recipient_ciphertext, 'hex'), decode(a.text_ciphertext, 'hex'), a.callback_url, "
     "  a.escalation_id, a.escalation_step, a.acknowledged_by, a.acknowledged_step, "
-    "  'epoch'::timestamptz + a.acknowledged_at * interval '1 microsecond' "
+    "  'epoch'::timestamptz + a.acknowledged_at * interval '1 microsecond', a.template_name, "
+    "  a.template_locale, a.template_version "
     "FROM jsonb_to_recordset($1::jsonb) AS a(alert_id text, caller text, "
     "  channel smallint, status smallint, status_rank smallint, requested boolean, "
     "  recipient_country_code text, recipient_last4 text, twilio_sid text, "
@@ -130,7 +131,8 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  status_at bigint, retry_count integer, recipient_index text, "
     "  recipient_ciphertext text, text_ciphertext text, callback_url text, escalation_id text, "
     "  escalation_step integer, acknowledged_by text, acknowledged_step integer, "
-    "  acknowledged_at bigint) "
+    "  acknowledged_at bigint, template_name text, template_locale text, "
+    "  template_version integer) "
     "ON CONFLICT (alert_id) DO UPDATE SET "
     "  caller = EXCLUDED.caller, channel = EXCLUDED.channel, status = EXCLUDED.status, "
     "  status_rank = EXCLUDED.status_rank, requested = EXCLUDED.requested, "
@@ -145,7 +147,9 @@ constexpr pg::PreparedStatement kUpsertAlerts{
     "  text_ciphertext = COALESCE(alerts.text_ciphertext, EXCLUDED.text_ciphertext), "
     "  callback_url = EXCLUDED.callback_url, escalation_id = EXCLUDED.escalation_id, "
     "  escalation_step = EXCLUDED.escalation_step, acknowledged_by = EXCLUDED.acknowledged_by, "
-    "  acknowledged_step = EXCLUDED.acknowledged_step, acknowledged_at = EXCLUDED.acknowledged_at "
+    "  acknowledged_step = EXCLUDED.acknowledged_step, acknowledged_at = EXCLUDED.acknowledged_at, "
+    "  template_name = EXCLUDED.template_name, template_locale = EXCLUDED.template_locale, "
+    "  template_version = EXCLUDED.template_version "
     "WHERE alerts.status_rank <= EXCLUDED.status_rank"};
 
 constexpr pg::PreparedStatement kUpsertAttempts{
@@ -293,6 +297,9 @@ nlohmann::json AlertRow(const AlertRecord& record) {
           {"acknowledged_at", record.acknowledged_at.has_value()
                                   ? nlohmann::json(absl::ToUnixMicros(*record.acknowledged_at))
                                   : nlohmann::json(nullptr)},
+          {"template_name", record.template_name},
+          {"template_locale", record.template_locale},
+          {"template_version", record.template_version},
           {"recipient_index", Hex(record.recipient_index)},
           {"recipient_ciphertext", Hex(record.recipient_ciphertext)},
           {"text_ciphertext", Hex(record.text_ciphertext)}};

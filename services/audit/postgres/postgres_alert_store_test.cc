@@ -446,6 +446,22 @@ TEST_F(PostgresAlertStoreTest, EscalationPagesOfNoChainAreNone) {
   EXPECT_TRUE(pages->empty());
 }
 
+TEST_F(PostgresAlertStoreTest, TemplateColumnsReadBackExactlyAsProjected) {
+  AlertEvent requested = Requested();
+  requested.template_name = "disk-full";
+  requested.template_locale = "es-419";
+  requested.template_version = 12;
+  ASSERT_TRUE(testing::Apply(*store_, requested).ok());
+  ASSERT_TRUE(testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1))).ok());
+  const std::optional<AlertRecord> stored = Get();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, ApplyEvent(ApplyEvent(std::nullopt, requested),
+                                Outcome(ALERT_STATUS_SENT, absl::Seconds(1))));
+  EXPECT_EQ(stored->template_name, "disk-full");
+  EXPECT_EQ(stored->template_locale, "es-419");
+  EXPECT_EQ(stored->template_version, 12u);
+}
+
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   {

@@ -106,6 +106,9 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
   alert.set_callback_url(record.callback_url);
   alert.set_escalation_id(record.escalation_id);
   alert.set_escalation_step(record.escalation_step);
+  alert.set_template_name(record.template_name);
+  alert.set_template_locale(record.template_locale);
+  alert.set_template_version(record.template_version);
   prototime::SetTimestamp(record.created_at, alert.mutable_created_at());
   prototime::SetTimestamp(record.updated_at, alert.mutable_updated_at());
   for (const AttemptRecord& attempt : record.attempts) {

@@ -497,6 +497,25 @@ TEST(ToProtoTest, AlertWithoutPagesReadNamesItsChainButHasNoEscalation) {
   EXPECT_EQ(listed.escalation_step(), 1u);
 }
 
+TEST(ToProtoTest, AlertNamesTheTemplateItsTextCameFrom) {
+  AlertView view{.record = {.alert_id = kAlertId,
+                            .template_name = "disk-full",
+                            .template_locale = "de-DE",
+                            .template_version = 3}};
+  for (const klaxon::alerts::v1::Alert& alert : {ToProto(view), ToListItem(view.record)}) {
+    EXPECT_EQ(alert.template_name(), "disk-full");
+    EXPECT_EQ(alert.template_locale(), "de-DE");
+    EXPECT_EQ(alert.template_version(), 3u);
+  }
+}
+
+TEST(ToProtoTest, AlertWithATextOfItsOwnNamesNoTemplate) {
+  klaxon::alerts::v1::Alert alert = ToProto(AlertView{.record = {.alert_id = kAlertId}});
+  EXPECT_EQ(alert.template_name(), "");
+  EXPECT_EQ(alert.template_locale(), "");
+  EXPECT_EQ(alert.template_version(), 0u);
+}
+
 TEST(ToProtoTest, TimestampsBeforeTheEpochKeepNonNegativeNanos) {
   AlertView view{.record = {}};
   view.record.created_at = absl::FromUnixMicros(-1);

@@ -60,6 +60,8 @@ class IntakeHarness {
   messaging::FakePublisher& publisher() { return publisher_; }
   InMemoryIdempotencyStore& store() { return store_; }
   timing::FakeClock& clock() { return clock_; }
+  // Opens what the intake sealed into a published request.
+  transit::TransitCipher& transit() { return transit_.cipher(); }
 
  private:
   static IntakeOptions WithTopics(IntakeOptions options) {
