@@ -79,6 +79,11 @@ ChainPosition PlaceInChain(const Submission& submission, const std::string& aler
           .step = submission.escalation_step};
 }
 
+absl::Status KeyReused() {
+  return absl::FailedPreconditionError(
+      "idempotency_key: was already used for a different request; use a new key");
+}
+
 }  // namespace
 
 AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
@@ -137,13 +142,21 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
                                                               const SendAlertRequest& request,
                                                               const Submission& submission) {
-  absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> rendered =
-      Render(request, submission);
-  if (!rendered.ok()) return rendered.status();
   const absl::Time now = clock_.Now();
-  absl::StatusOr<ValidatedAlert> alert =
-      ValidateSendAlert(request, now, rendered->has_value() ? &**rendered : nullptr);
+  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, now);
   if (!alert.ok()) return alert.status();
+  const std::string fingerprint = RequestFingerprint(options_.fingerprint_key, request);
+  if (request.has_template_()) {
+    // A retry of an alert already taken in is answered from its record, never rendered again:
+    // audit may be out of reach, or the template changed since (docs/adr/0030).
+    absl::StatusOr<std::optional<Reservation>> repeat =
+        PublishedRepeat(caller, request, submission, fingerprint, *alert);
+    if (!repeat.ok()) return repeat.status();
+    if (repeat->has_value()) return **std::move(repeat);
+    if (absl::Status rendered = Render(request, submission, *alert); !rendered.ok()) {
+      return rendered;
+    }
+  }
   if (options_.quiet_hours != nullptr && !submission.awaited_by_recipient) {
     // Held to the end of the recipient's quiet hours as if the caller had scheduled it then.
     if (std::optional<QuietHold> hold =
@@ -164,16 +177,13 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
   IdempotencyRecord candidate{
       .alert_id =
           submission.alert_id.empty() ? alert_ids_.Next() : std::string(submission.alert_id),
-      .request_fingerprint = RequestFingerprint(options_.fingerprint_key, request),
+      .request_fingerprint = fingerprint,
       .channel = request.channel()};
   candidate.chain = PlaceInChain(submission, candidate.alert_id);
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve(caller, request.idempotency_key(), candidate, RecordWindow(*alert, now));
   if (!record.ok()) return record.status();
-  if (record->request_fingerprint != candidate.request_fingerprint) {
-    return absl::FailedPreconditionError(
-        "idempotency_key: was already used for a different request; use a new key");
-  }
+  if (record->request_fingerprint != candidate.request_fingerprint) return KeyReused();
   const bool duplicate = record->alert_id != candidate.alert_id;
   // The store answers with the alert's id, not its place in a chain: the same request (same
   // fingerprint) has the same place, a first page's chain named by the id the key holds.
@@ -184,9 +194,22 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
                      .in_flight = std::move(in_flight)};
 }
 
-absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> AlertIntake::Render(
-    const SendAlertRequest& request, const Submission& submission) {
-  if (!request.has_template_()) return std::nullopt;
+absl::StatusOr<std::optional<AlertIntake::Reservation>> AlertIntake::PublishedRepeat(
+    std::string_view caller, const SendAlertRequest& request, const Submission& submission,
+    const std::string& fingerprint, const ValidatedAlert& alert) {
+  absl::StatusOr<std::optional<IdempotencyRecord>> earlier =
+      store_.Find(caller, request.idempotency_key());
+  if (!earlier.ok()) return earlier.status();
+  if (!earlier->has_value() || !(*earlier)->published) return std::nullopt;
+  IdempotencyRecord& record = **earlier;
+  if (record.request_fingerprint != fingerprint) return KeyReused();
+  record.chain = PlaceInChain(submission, record.alert_id);
+  const bool duplicate = record.alert_id != submission.alert_id;
+  return Reservation{.record = std::move(record), .duplicate = duplicate, .alert = alert};
+}
+
+absl::Status AlertIntake::Render(const SendAlertRequest& request, const Submission& submission,
+                                 ValidatedAlert& alert) {
   if (options_.templates == nullptr) {
     return absl::FailedPreconditionError(
         "template: this ingress cannot reach the templates; send the text itself");
@@ -194,7 +217,7 @@ absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> AlertIntake::Render(
   absl::StatusOr<alerts::v1::RenderedTemplate> rendered =
       options_.templates->Render(submission.caller_key, request.channel(), request.template_());
   if (!rendered.ok()) return rendered.status();
-  return *std::move(rendered);
+  return UseRendering(request, *rendered, alert);
 }
 
 absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time now) const {

@@ -141,9 +141,14 @@ class AlertIntake final : public AlertSubmitter {
   absl::StatusOr<Reservation> Reserve(std::string_view caller,
                                       const alerts::v1::SendAlertRequest& request,
                                       const Submission& submission);
-  // The rendering of the request's template, nullopt when it names none.
-  absl::StatusOr<std::optional<alerts::v1::RenderedTemplate>> Render(
-      const alerts::v1::SendAlertRequest& request, const Submission& submission);
+  // The reservation of a repeat of a request whose alert Kafka already has (nullopt when the key
+  // holds none yet, or one not yet published), looked up without reserving.
+  absl::StatusOr<std::optional<Reservation>> PublishedRepeat(
+      std::string_view caller, const alerts::v1::SendAlertRequest& request,
+      const Submission& submission, const std::string& fingerprint, const ValidatedAlert& alert);
+  // Puts the rendering of the request's template into `alert` (UseRendering).
+  absl::Status Render(const alerts::v1::SendAlertRequest& request, const Submission& submission,
+                      ValidatedAlert& alert);
   // How long the idempotency and owner records of `alert` are kept.
   absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
   // The AlertRequested to publish for a new alert, its recipient and text sealed; sets the

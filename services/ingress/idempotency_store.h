@@ -52,6 +52,10 @@ class IdempotencyStore {
                                                     const IdempotencyRecord& candidate,
                                                     absl::Duration window) = 0;
 
+  // The record of (caller, key), without creating one; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
+                                                                std::string_view key) = 0;
+
   // Marks the record published; later repeats return at once without publishing again.
   virtual absl::Status MarkPublished(std::string_view caller, std::string_view key) = 0;
 

@@ -28,6 +28,15 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     return it->second;
   }
 
+  absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
+                                                        std::string_view key) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    auto it = records_.find(Key(caller, key));
+    if (it == records_.end()) return std::nullopt;
+    return it->second;
+  }
+
   absl::Status MarkPublished(std::string_view caller, std::string_view key) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;

@@ -3,6 +3,7 @@
 // over HTTP and the caller API as HTTP/JSON, and drains on SIGTERM. The logic lives in AlertIntake,
 // Verifier and WebhookHandler.
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -69,6 +70,11 @@ constexpr size_t kMaxRateLimitedSources = 10'000;
 // How long SendAlert waits for audit to render its template: a Postgres read away, so seconds
 // mean audit is in trouble; the caller gets UNAVAILABLE and retries.
 constexpr absl::Duration kTemplateRenderDeadline = absl::Seconds(2);
+// How many of the intake threads may wait on audit's renders at once: the rest keep taking in
+// alerts with a text when audit hangs.
+int MaxTemplateRenders(int64_t intake_threads) {
+  return static_cast<int>(std::max<int64_t>(1, intake_threads / 4));
+}
 
 int Run() {
   runtime::HardenProcessOrExit(kService);
@@ -153,7 +159,8 @@ int Run() {
   std::shared_ptr<grpc::Channel> audit = grpc::CreateChannel(
       settings.http_api.audit_target,
       grpcutil::MakeChannelCredentials(settings.http_api.audit_security));
-  GrpcTemplateRenderer templates(audit, kTemplateRenderDeadline);
+  GrpcTemplateRenderer templates(audit, kTemplateRenderDeadline,
+                                 MaxTemplateRenders(settings.intake_threads));
   AlertIntake intake(
       {.topics = {.sms = settings.common.Topic(kafka::kSmsRequests),
                   .voice = settings.common.Topic(kafka::kVoiceRequests),

@@ -38,6 +38,23 @@ types::v1::Channel ParseChannel(const std::optional<std::string>& value) {
   return static_cast<types::v1::Channel>(number);
 }
 
+// The record from an HMGET of alert_id, fingerprint, published and channel; nullopt when the
+// hash does not exist.
+absl::StatusOr<std::optional<IdempotencyRecord>> RecordFromReply(const redis::Reply& reply) {
+  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4) {
+    return absl::InternalError("idempotency record in Redis is malformed");
+  }
+  if (!reply.elements[0] && !reply.elements[1] && !reply.elements[2]) return std::nullopt;
+  if (!reply.elements[0] || !reply.elements[1] || !reply.elements[2]) {
+    return absl::InternalError("idempotency record in Redis is malformed");
+  }
+  // A record written before channels were recorded has none; nothing reads it from here.
+  return IdempotencyRecord{.alert_id = *reply.elements[0],
+                           .request_fingerprint = *reply.elements[1],
+                           .published = *reply.elements[2] == "1",
+                           .channel = ParseChannel(reply.elements[3])};
+}
+
 }  // namespace
 
 RedisIdempotencyStore::RedisIdempotencyStore(redis::RedisClient& redis, std::string key_prefix)
@@ -62,15 +79,19 @@ absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(std::string_vie
        absl::StrCat(static_cast<int>(candidate.channel)), candidate.chain.escalation_id,
        absl::StrCat(candidate.chain.step)});
   if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 4 ||
-      !reply->elements[0] || !reply->elements[1] || !reply->elements[2]) {
-    return absl::InternalError("idempotency record in Redis is malformed");
-  }
-  // A record written before channels were recorded has none; nothing reads it from here.
-  return IdempotencyRecord{.alert_id = *reply->elements[0],
-                           .request_fingerprint = *reply->elements[1],
-                           .published = *reply->elements[2] == "1",
-                           .channel = ParseChannel(reply->elements[3])};
+  absl::StatusOr<std::optional<IdempotencyRecord>> record = RecordFromReply(*reply);
+  if (!record.ok()) return record.status();
+  // The script returns the record it kept or made, so an empty answer is a broken record.
+  if (!record->has_value()) return absl::InternalError("idempotency record in Redis is malformed");
+  return **std::move(record);
+}
+
+absl::StatusOr<std::optional<IdempotencyRecord>> RedisIdempotencyStore::Find(
+    std::string_view caller, std::string_view key) {
+  absl::StatusOr<redis::Reply> reply = redis_.Command(
+      {"HMGET", RedisKey(caller, key), "alert_id", "fingerprint", "published", "channel"});
+  if (!reply.ok()) return reply.status();
+  return RecordFromReply(*reply);
 }
 
 absl::Status RedisIdempotencyStore::MarkPublished(std::string_view caller, std::string_view key) {

@@ -19,6 +19,8 @@ class RedisIdempotencyStore : public IdempotencyStore {
   absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
                                             const IdempotencyRecord& candidate,
                                             absl::Duration window) override;
+  absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
+                                                        std::string_view key) override;
   absl::Status MarkPublished(std::string_view caller, std::string_view key) override;
   absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override;
 

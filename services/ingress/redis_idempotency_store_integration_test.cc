@@ -45,6 +45,34 @@ TEST_F(RedisIdempotencyStoreTest, MarkPublishedIsSeenByLaterReservations) {
   EXPECT_TRUE(again->published);
 }
 
+TEST_F(RedisIdempotencyStoreTest, FindReadsTheRecordWithoutMakingOne) {
+  auto none = store_->Find("billing", "k");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  auto still_none = store_->Find("billing", "k");
+  ASSERT_TRUE(still_none.ok()) << still_none.status();
+  EXPECT_FALSE(still_none->has_value()) << "Find must not create the record";
+
+  ASSERT_TRUE(store_
+                  ->Reserve("billing", "k",
+                            {.alert_id = "a1",
+                             .request_fingerprint = "f",
+                             .channel = types::v1::CHANNEL_VOICE},
+                            absl::Hours(1))
+                  .ok());
+  ASSERT_TRUE(store_->MarkPublished("billing", "k").ok());
+  auto found = store_->Find("billing", "k");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->alert_id, "a1");
+  EXPECT_EQ((*found)->request_fingerprint, "f");
+  EXPECT_TRUE((*found)->published);
+  EXPECT_EQ((*found)->channel, types::v1::CHANNEL_VOICE);
+  auto other_caller = store_->Find("payments", "k");
+  ASSERT_TRUE(other_caller.ok()) << other_caller.status();
+  EXPECT_FALSE(other_caller->has_value());
+}
+
 TEST_F(RedisIdempotencyStoreTest, CallersHaveSeparateKeySpaces) {
   ASSERT_TRUE(store_->Reserve("billing", "k", {.alert_id = "a1"}, absl::Hours(1)).ok());
   auto other = store_->Reserve("payments", "k", {.alert_id = "a2"}, absl::Hours(1));

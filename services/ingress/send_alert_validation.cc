@@ -10,6 +10,7 @@
 #include "common/phone/time_zone.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/twilio/say.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace klaxon::ingress {
@@ -50,39 +51,9 @@ bool IsPrintableAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
 }
 
-bool AllIn(std::string_view s, char first, char last) {
-  return std::all_of(s.begin(), s.end(), [=](char c) { return c >= first && c <= last; });
-}
-
-// A <Say> language as Twilio names them: "de", "de-DE", "cmn-CN", "es-419".
-bool IsSayLanguage(std::string_view tag) {
-  const size_t dash = tag.find('-');
-  const std::string_view language = tag.substr(0, dash);
-  if (language.size() < 2 || language.size() > 3 || !AllIn(language, 'a', 'z')) return false;
-  if (dash == std::string_view::npos) return true;
-  const std::string_view region = tag.substr(dash + 1);
-  return (region.size() == 2 && AllIn(region, 'A', 'Z')) ||
-         (region.size() == 3 && AllIn(region, '0', '9'));
-}
-
-// A <Say> voice: Twilio's basic ones, or an Amazon Polly or Google voice by its full name
-// ("Polly.Marlene", "Google.de-DE-Standard-A").
-bool IsSayVoice(std::string_view voice) {
-  if (voice == "man" || voice == "woman" || voice == "alice") return true;
-  for (const std::string_view family : {"Polly.", "Google."}) {
-    if (!voice.starts_with(family)) continue;
-    const std::string_view name = voice.substr(family.size());
-    return !name.empty() && name.size() <= kMaxVoiceNameLength &&
-           std::all_of(name.begin(), name.end(), [](char c) {
-             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-           });
-  }
-  return false;
-}
-
 // A caller's value for an error message: quoted when short and printable, else left out.
 std::string Echo(std::string_view value) {
-  return value.size() <= kMaxVoiceNameLength && IsPrintableAscii(value)
+  return value.size() <= twilio::kMaxSayVoiceName && IsPrintableAscii(value)
              ? absl::StrCat("\"", std::string(value), "\" ")
              : std::string();
 }
@@ -200,12 +171,12 @@ absl::StatusOr<std::optional<types::v1::VoicePolicy>> ValidateVoicePolicy(
         "voice.call_spacing: must be between 0s and ", absl::FormatDuration(kMaxCallSpacing),
         "; unset means ", absl::FormatDuration(kDefaultCallSpacing)));
   }
-  if (!policy.language().empty() && !IsSayLanguage(policy.language())) {
+  if (!policy.language().empty() && !twilio::IsSayLanguage(policy.language())) {
     return absl::InvalidArgumentError(
         absl::StrCat("voice.language: ", Echo(policy.language()),
                      "is not a language tag like en-US or de-DE; empty means the voice-worker's"));
   }
-  if (!policy.voice_name().empty() && !IsSayVoice(policy.voice_name())) {
+  if (!policy.voice_name().empty() && !twilio::IsSayVoice(policy.voice_name())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "voice.voice_name: ", Echo(policy.voice_name()),
         "is not a Twilio voice (man, woman, alice, Polly.<name> or Google.<name>); empty means "
@@ -226,8 +197,7 @@ absl::Status ValidateIdempotencyKey(std::string_view key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now,
-                                                 const alerts::v1::RenderedTemplate* rendered) {
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now) {
   if (request.channel() != types::v1::CHANNEL_SMS &&
       request.channel() != types::v1::CHANNEL_VOICE) {
     return absl::InvalidArgumentError(
@@ -250,12 +220,12 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
     return absl::InvalidArgumentError(
         "text: must be empty when template is set; the template gives the text");
   }
-  const std::string& text = rendered != nullptr ? rendered->text() : request.text();
-  const std::string field =
-      rendered != nullptr ? absl::StrCat("template: ", rendered->name(), " (", rendered->locale(),
-                                         " v", rendered->version(), ") rendered")
-                          : "text:";
-  if (absl::Status status = ValidateText(request, text, field); !status.ok()) return status;
+  // A template's text is checked once rendered (UseRendering).
+  if (!request.has_template_()) {
+    if (absl::Status status = ValidateText(request, request.text(), "text:"); !status.ok()) {
+      return status;
+    }
+  }
   if (absl::Status status = ValidateIdempotencyKey(request.idempotency_key()); !status.ok()) {
     return status;
   }
@@ -266,11 +236,6 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
   if (!send_at.ok()) return send_at.status();
   absl::StatusOr<std::optional<types::v1::VoicePolicy>> voice = ValidateVoicePolicy(request);
   if (!voice.ok()) return voice.status();
-  // The template's voice and language read its script, unless the alert chose its own.
-  if (rendered != nullptr && voice->has_value()) {
-    if ((*voice)->language().empty()) (*voice)->set_language(rendered->language());
-    if ((*voice)->voice_name().empty()) (*voice)->set_voice_name(rendered->voice_name());
-  }
   if (!types::v1::Priority_IsValid(request.priority())) {
     return absl::InvalidArgumentError(
         absl::StrCat("priority: ", static_cast<int>(request.priority()),
@@ -286,19 +251,31 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
       return absl::InvalidArgumentError(absl::StrCat("callback_url: ", checked.message()));
     }
   }
-  std::optional<TemplateUse> template_use;
-  if (rendered != nullptr) {
-    template_use = TemplateUse{
-        .name = rendered->name(), .locale = rendered->locale(), .version = rendered->version()};
-  }
   return ValidatedAlert{.recipient = recipient->e164,
-                        .text = text,
-                        .template_use = std::move(template_use),
+                        .text = request.has_template_() ? "" : request.text(),
                         .ttl = *ttl,
                         .send_at = *send_at,
                         .voice = *std::move(voice),
                         .priority = request.priority(),
                         .time_zone = *time_zone};
+}
+
+absl::Status UseRendering(const SendAlertRequest& request,
+                          const alerts::v1::RenderedTemplate& rendered, ValidatedAlert& alert) {
+  const std::string field = absl::StrCat("template: ", rendered.name(), " (", rendered.locale(),
+                                         " v", rendered.version(), ") rendered");
+  if (absl::Status status = ValidateText(request, rendered.text(), field); !status.ok()) {
+    return status;
+  }
+  alert.text = rendered.text();
+  alert.template_use = TemplateUse{
+      .name = rendered.name(), .locale = rendered.locale(), .version = rendered.version()};
+  // The template's voice and language read its script, unless the alert chose its own.
+  if (alert.voice.has_value()) {
+    if (alert.voice->language().empty()) alert.voice->set_language(rendered.language());
+    if (alert.voice->voice_name().empty()) alert.voice->set_voice_name(rendered.voice_name());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace klaxon::ingress

@@ -9,11 +9,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/alert_lifetime/alert_lifetime.h"
+#include "common/twilio/segments.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 
 namespace klaxon::ingress {
 
-inline constexpr size_t kMaxTextCharacters = 1600;  // Twilio's limit for a message body
+inline constexpr size_t kMaxTextCharacters = twilio::kMaxBodyCharacters;
 inline constexpr size_t kMaxIdempotencyKeyLength = 128;
 inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
@@ -28,7 +29,6 @@ inline constexpr uint32_t kMaxVoiceCalls = 5;
 inline constexpr uint32_t kDefaultVoiceCalls = 3;
 inline constexpr absl::Duration kMaxCallSpacing = absl::Hours(1);
 inline constexpr absl::Duration kDefaultCallSpacing = absl::Seconds(60);
-inline constexpr size_t kMaxVoiceNameLength = 64;
 inline constexpr size_t kMaxTimeZoneLength = 64;  // the longest IANA name has 32 characters
 
 // The template an alert's text came from (docs/adr/0030).
@@ -57,12 +57,17 @@ struct ValidatedAlert {
   std::string quiet_hours;
 };
 
-// `now` is when ingress received the request: send_at is judged against it. `rendered` is the
-// rendering of the request's template, when it names one: its text is checked as `text` would be
-// (the message names the template), and its voice and language fill in the voice policy's.
-absl::StatusOr<ValidatedAlert> ValidateSendAlert(
-    const alerts::v1::SendAlertRequest& request, absl::Time now,
-    const alerts::v1::RenderedTemplate* rendered = nullptr);
+// `now` is when ingress received the request: send_at is judged against it. A request naming a
+// template is checked but for its text, which it must leave empty: the result's text is empty
+// until UseRendering.
+absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request,
+                                                 absl::Time now);
+
+// Takes `rendered`, the rendering of the request's template, as `alert`'s text: checked as `text`
+// would be (kInvalidArgument naming the template), its voice and language filling in what the
+// voice policy leaves empty.
+absl::Status UseRendering(const alerts::v1::SendAlertRequest& request,
+                          const alerts::v1::RenderedTemplate& rendered, ValidatedAlert& alert);
 
 // The idempotency key's rule (1 to kMaxIdempotencyKeyLength printable ASCII characters without
 // spaces), for requests that carry one besides SendAlert's; kInvalidArgument naming the field.

@@ -10,6 +10,20 @@ namespace klaxon::ingress {
 
 absl::StatusOr<alerts::v1::RenderedTemplate> GrpcTemplateRenderer::Render(
     std::string_view caller_key, types::v1::Channel channel, const alerts::v1::TemplateRef& ref) {
+  if (in_flight_.fetch_add(1) >= max_in_flight_) {
+    in_flight_.fetch_sub(1);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "template: ", max_in_flight_,
+        " templated alerts already wait on audit, which keeps the templates; retry with the "
+        "same idempotency_key after a backoff"));
+  }
+  absl::StatusOr<alerts::v1::RenderedTemplate> rendered = Call(caller_key, channel, ref);
+  in_flight_.fetch_sub(1);
+  return rendered;
+}
+
+absl::StatusOr<alerts::v1::RenderedTemplate> GrpcTemplateRenderer::Call(
+    std::string_view caller_key, types::v1::Channel channel, const alerts::v1::TemplateRef& ref) {
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", std::string(caller_key)));
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
@@ -21,9 +35,9 @@ absl::StatusOr<alerts::v1::RenderedTemplate> GrpcTemplateRenderer::Render(
   if (status.ok()) return rendered;
   const absl::Status answer = grpcutil::FromGrpcStatus(status);
   if (absl::IsUnavailable(answer) || absl::IsDeadlineExceeded(answer)) {
-    return absl::UnavailableError(absl::StrCat("template: audit, which keeps the templates, did not ",
-                                               "answer (", answer.message(),
-                                               "); retry with the same idempotency_key"));
+    return absl::UnavailableError(
+        absl::StrCat("template: audit, which keeps the templates, did not ", "answer (",
+                     answer.message(), "); retry with the same idempotency_key"));
   }
   return answer;
 }

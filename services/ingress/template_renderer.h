@@ -3,6 +3,7 @@
 // which ingress never connects to); ingress asks audit's Templates.RenderTemplate, as the caller,
 // for the text to send, and takes in the alert with it.
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 
@@ -24,19 +25,31 @@ class TemplateRenderer {
       const alerts::v1::TemplateRef& ref) = 0;
 };
 
-// Over gRPC to audit, each call bounded by `deadline`.
+// Over gRPC to audit, each call bounded by `deadline`. The call blocks the intake thread it runs
+// on, which alerts with a text share: at most `max_in_flight` wait on audit at once, and a render
+// beyond them is refused at once with kResourceExhausted, so an audit that hangs holds no more
+// than that many threads.
 class GrpcTemplateRenderer final : public TemplateRenderer {
  public:
-  GrpcTemplateRenderer(std::shared_ptr<grpc::ChannelInterface> audit, absl::Duration deadline)
-      : stub_(alerts::v1::Templates::NewStub(std::move(audit))), deadline_(deadline) {}
+  GrpcTemplateRenderer(std::shared_ptr<grpc::ChannelInterface> audit, absl::Duration deadline,
+                       int max_in_flight)
+      : stub_(alerts::v1::Templates::NewStub(std::move(audit))),
+        deadline_(deadline),
+        max_in_flight_(max_in_flight) {}
 
   absl::StatusOr<alerts::v1::RenderedTemplate> Render(std::string_view caller_key,
                                                       types::v1::Channel channel,
                                                       const alerts::v1::TemplateRef& ref) override;
 
  private:
+  absl::StatusOr<alerts::v1::RenderedTemplate> Call(std::string_view caller_key,
+                                                    types::v1::Channel channel,
+                                                    const alerts::v1::TemplateRef& ref);
+
   std::unique_ptr<alerts::v1::Templates::Stub> stub_;
   const absl::Duration deadline_;
+  const int max_in_flight_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace klaxon::ingress

@@ -128,6 +128,10 @@ std::string FormatAlert(const alerts::v1::Alert& alert) {
   line("status", StatusName(alert.status()));
   line("channel", ChannelName(alert.channel()));
   line("recipient", MaskedRecipient(alert));
+  if (!alert.template_name().empty()) {
+    line("template", absl::StrCat(alert.template_name(), " (", alert.template_locale(), " v",
+                                  alert.template_version(), ")"));
+  }
   line("twilio sid", OrDash(alert.twilio_sid()));
   line("error", FormatError(alert.twilio_error_code(), alert.reason()));
   line("created", FormatTimestamp(alert.created_at()));

@@ -8,6 +8,7 @@ namespace klaxon::ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 alerts::v1::Alert FailedSmsAlert() {
   alerts::v1::Alert alert;
@@ -85,6 +86,15 @@ TEST(FormatAlertTest, ShowsEveryField) {
   EXPECT_THAT(text, HasSubstr("updated     2024-06-01T12:00:01.250Z\n"));
   EXPECT_THAT(text, HasSubstr("attempts    1\n"));
   EXPECT_THAT(text, HasSubstr("  #1   sms   FAILED       SM0123456789abcdef0123456789abcdef"));
+}
+
+TEST(FormatAlertTest, NamesTheTemplateTheTextCameFrom) {
+  alerts::v1::Alert alert = FailedSmsAlert();
+  EXPECT_THAT(FormatAlert(alert), Not(HasSubstr("template")));
+  alert.set_template_name("disk-full");
+  alert.set_template_locale("de-DE");
+  alert.set_template_version(3);
+  EXPECT_THAT(FormatAlert(alert), HasSubstr("template    disk-full (de-DE v3)\n"));
 }
 
 TEST(StatusNameListTest, NamesEveryStatusInRankOrder) {

@@ -19,7 +19,6 @@ namespace klaxon::sandbox {
 namespace {
 
 constexpr char kApiVersion[] = "2010-04-01";
-constexpr size_t kMaxBodyCharacters = 1600;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -336,7 +335,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   if (body == nullptr || body->empty()) {
     return invalid(21602, "Message body is required.");
   }
-  if (CodePoints(*body) > kMaxBodyCharacters) {
+  if (CodePoints(*body) > twilio::kMaxBodyCharacters) {
     return invalid(21617, "The concatenated message body exceeds the 1600 character limit.");
   }
   if (!status_callback.empty() && !IsHttpUrl(status_callback)) {

@@ -5,15 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "common/grpcutil/grpcutil.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
 #include "common/timing/fake_clock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
+#include "services/audit/testing/loopback_server.h"
 
 namespace klaxon::audit {
 namespace {
@@ -49,26 +47,10 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
             .Handle({.topic = "klaxon.dlq",
                      .value = testing::Letter(testing::Request(kAlertId)).SerializeAsString()})
             .ok());
-    absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0",
-                               .services = {service_},
-                               .credentials = grpc::InsecureServerCredentials()});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = std::move(started->server);
-    stub_ = klaxon::alerts::v1::DeadLetters::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(started->port), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(server_.Start<klaxon::alerts::v1::DeadLetters>(service_, stub_));
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Context(const char* api_key) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (api_key != nullptr) context->AddMetadata("authorization", std::string("Bearer ") + api_key);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
+  void TearDown() override { server_.Shutdown(); }
 
   messaging::FakePublisher publisher_;
   timing::FakeClock clock_{testing::kDeadLetteredAt};
@@ -85,14 +67,14 @@ class DeadLetterServiceTest : public ::testing::Test, protected testing::FakeBac
                          testing::Transit().cipher()};
   auth::ApiKeyRegistry keys_ = Keys();
   DeadLetterService service_{keys_, queue_};
-  std::unique_ptr<grpc::Server> server_;
+  testing::LoopbackServer server_;
   std::unique_ptr<klaxon::alerts::v1::DeadLetters::Stub> stub_;
 };
 
 TEST_F(DeadLetterServiceTest, ListsTheCallersDeadLettersWithoutPersonalData) {
   ListDeadLettersResponse response;
-  const grpc::Status status =
-      stub_->ListDeadLetters(Context(kBillingKey).get(), ListDeadLettersRequest(), &response);
+  const grpc::Status status = stub_->ListDeadLetters(testing::CallContext(kBillingKey).get(),
+                                                     ListDeadLettersRequest(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.dead_letters_size(), 1);
   const DeadLetterRecord& record = response.dead_letters(0);
@@ -109,7 +91,8 @@ TEST_F(DeadLetterServiceTest, GetDeadLetterAnswersWithRecipientAndText) {
   GetDeadLetterRequest request;
   request.set_alert_id(kAlertId);
   DeadLetterRecord record;
-  const grpc::Status status = stub_->GetDeadLetter(Context(kBillingKey).get(), request, &record);
+  const grpc::Status status =
+      stub_->GetDeadLetter(testing::CallContext(kBillingKey).get(), request, &record);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(record.recipient(), testing::kRecipient);
   EXPECT_EQ(record.text(), testing::kText);
@@ -119,11 +102,13 @@ TEST_F(DeadLetterServiceTest, ReplayAnswersTheNewIdThenTheSameIdAsAlreadyReplaye
   ReplayDeadLetterRequest request;
   request.set_alert_id(kAlertId);
   ReplayDeadLetterResponse first;
-  ASSERT_TRUE(stub_->ReplayDeadLetter(Context(kBillingKey).get(), request, &first).ok());
+  ASSERT_TRUE(
+      stub_->ReplayDeadLetter(testing::CallContext(kBillingKey).get(), request, &first).ok());
   EXPECT_EQ(first.alert_id(), kNewAlertId);
   EXPECT_FALSE(first.already_replayed());
   ReplayDeadLetterResponse second;
-  ASSERT_TRUE(stub_->ReplayDeadLetter(Context(kBillingKey).get(), request, &second).ok());
+  ASSERT_TRUE(
+      stub_->ReplayDeadLetter(testing::CallContext(kBillingKey).get(), request, &second).ok());
   EXPECT_EQ(second.alert_id(), kNewAlertId);
   EXPECT_TRUE(second.already_replayed());
 }
@@ -132,12 +117,14 @@ TEST_F(DeadLetterServiceTest, AnotherCallersDeadLetterIsNotFound) {
   GetDeadLetterRequest get;
   get.set_alert_id(kAlertId);
   DeadLetterRecord record;
-  EXPECT_EQ(stub_->GetDeadLetter(Context(kPaymentsKey).get(), get, &record).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      stub_->GetDeadLetter(testing::CallContext(kPaymentsKey).get(), get, &record).error_code(),
+      grpc::StatusCode::NOT_FOUND);
   ReplayDeadLetterRequest replay;
   replay.set_alert_id(kAlertId);
   ReplayDeadLetterResponse replayed;
-  EXPECT_EQ(stub_->ReplayDeadLetter(Context(kPaymentsKey).get(), replay, &replayed).error_code(),
+  EXPECT_EQ(stub_->ReplayDeadLetter(testing::CallContext(kPaymentsKey).get(), replay, &replayed)
+                .error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(publisher_.published().empty());
 }
@@ -146,12 +133,14 @@ TEST_F(DeadLetterServiceTest, OperatorListsEveryCallersDeadLettersWithTheirCalle
   ListDeadLettersRequest request;
   request.set_all_callers(true);
   ListDeadLettersResponse response;
-  const grpc::Status status = stub_->ListDeadLetters(Context(kOncallKey).get(), request, &response);
+  const grpc::Status status =
+      stub_->ListDeadLetters(testing::CallContext(kOncallKey).get(), request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.dead_letters_size(), 1);
   EXPECT_EQ(response.dead_letters(0).caller(), "billing");
   EXPECT_EQ(response.dead_letters(0).cause(), "max_attempts");
-  EXPECT_EQ(stub_->ListDeadLetters(Context(kPaymentsKey).get(), request, &response).error_code(),
+  EXPECT_EQ(stub_->ListDeadLetters(testing::CallContext(kPaymentsKey).get(), request, &response)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -163,10 +152,11 @@ TEST_F(DeadLetterServiceTest, OperatorReplaysInBulkByCauseAndTimeRange) {
   prototime::SetTimestamp(testing::kDeadLetteredAt + absl::Minutes(1),
                           request.mutable_filter()->mutable_dead_lettered_before());
   ReplayDeadLettersResponse response;
-  EXPECT_EQ(stub_->ReplayDeadLetters(Context(kBillingKey).get(), request, &response).error_code(),
+  EXPECT_EQ(stub_->ReplayDeadLetters(testing::CallContext(kBillingKey).get(), request, &response)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   const grpc::Status status =
-      stub_->ReplayDeadLetters(Context(kOncallKey).get(), request, &response);
+      stub_->ReplayDeadLetters(testing::CallContext(kOncallKey).get(), request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.replayed_size(), 1);
   EXPECT_EQ(response.replayed(0).dead_letter_id(), kAlertId);
@@ -179,7 +169,9 @@ TEST_F(DeadLetterServiceTest, OperatorReplaysInBulkByCauseAndTimeRange) {
 
 TEST_F(DeadLetterServiceTest, ACallWithoutAnApiKeyIsUnauthenticated) {
   ListDeadLettersResponse response;
-  EXPECT_EQ(stub_->ListDeadLetters(Context(nullptr).get(), ListDeadLettersRequest(), &response)
+  EXPECT_EQ(stub_
+                ->ListDeadLetters(testing::CallContext(nullptr).get(), ListDeadLettersRequest(),
+                                  &response)
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }

@@ -8,15 +8,13 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "common/grpcutil/grpcutil.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_queries.h"
 #include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
+#include "services/audit/testing/loopback_server.h"
 
 namespace klaxon::audit {
 namespace {
@@ -39,19 +37,12 @@ auth::ApiKeyRegistry Keys() {
 class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBackedReader {
  protected:
   void SetUp() override {
-    absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0",
-                               .services = {service_},
-                               .credentials = grpc::InsecureServerCredentials()});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = std::move(started->server);
-    stub_ = klaxon::alerts::v1::AlertQuery::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(started->port), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(server_.Start<klaxon::alerts::v1::AlertQuery>(service_, stub_));
   }
 
   void TearDown() override {
     watcher_.Shutdown();
-    if (server_ != nullptr) server_->Shutdown();
+    server_.Shutdown();
   }
 
   void StoreQueuedAlert() {
@@ -130,7 +121,7 @@ class AlertQueryServiceTest : public ::testing::Test, protected testing::FakeBac
   AlertWatcher watcher_{reader_, metrics_, clock_, {.max_watchers = 2}};
   AlertQueryService service_{keys_,    reader_,  search_,
                              watcher_, metrics_, {.threads = 2, .max_queued = 16}};
-  std::unique_ptr<grpc::Server> server_;
+  testing::LoopbackServer server_;
   std::unique_ptr<klaxon::alerts::v1::AlertQuery::Stub> stub_;
 };
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/twilio/segments.h"
 #include "klaxon/types/v1/types.pb.h"
 #include "services/audit/templates/message_template.h"
 
@@ -21,7 +22,7 @@ namespace klaxon::audit {
 
 // The most characters a template's text and a rendered text may hold: Twilio's limit for a
 // message body, which SendAlert applies to a voice script as well.
-inline constexpr size_t kMaxTemplateTextCharacters = 1600;
+inline constexpr size_t kMaxTemplateTextCharacters = twilio::kMaxBodyCharacters;
 
 // How many characters (code points) `utf8` holds, which is what the limits count. `utf8` is
 // valid UTF-8, as protobuf strings and Postgres text are.

@@ -5,14 +5,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/twilio/say.h"
 #include "services/audit/templates/template_rendering.h"
 
 namespace klaxon::audit {
 namespace {
 
 constexpr size_t kMaxTemplateName = 64;
-// The longest Polly or Google voice name after its family's prefix.
-constexpr size_t kMaxVoiceName = 64;
 
 bool AllOf(std::string_view s, bool (*accepted)(unsigned char)) {
   return std::all_of(s.begin(), s.end(), [accepted](char c) {
@@ -20,9 +19,6 @@ bool AllOf(std::string_view s, bool (*accepted)(unsigned char)) {
   });
 }
 
-bool IsLower(unsigned char c) { return absl::ascii_islower(c); }
-bool IsUpper(unsigned char c) { return absl::ascii_isupper(c); }
-bool IsDigit(unsigned char c) { return absl::ascii_isdigit(c); }
 
 // A template's SMS text or voice script, named `field`; empty is allowed (ValidateTemplate wants
 // one of the two).
@@ -49,31 +45,9 @@ absl::Status CheckTemplateName(std::string_view field, std::string_view name) {
 }
 
 absl::Status CheckLocale(std::string_view field, std::string_view locale) {
-  if (IsLanguageTag(locale)) return absl::OkStatus();
+  if (twilio::IsSayLanguage(locale)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(field), ": must be a language tag like en, en-US or es-419"));
-}
-
-bool IsLanguageTag(std::string_view tag) {
-  const size_t dash = tag.find('-');
-  const std::string_view language = tag.substr(0, dash);
-  if (language.size() < 2 || language.size() > 3 || !AllOf(language, IsLower)) return false;
-  if (dash == std::string_view::npos) return true;
-  const std::string_view region = tag.substr(dash + 1);
-  return (region.size() == 2 && AllOf(region, IsUpper)) ||
-         (region.size() == 3 && AllOf(region, IsDigit));
-}
-
-bool IsTwilioVoice(std::string_view voice) {
-  if (voice == "man" || voice == "woman" || voice == "alice") return true;
-  for (const std::string_view family : {"Polly.", "Google."}) {
-    if (!voice.starts_with(family)) continue;
-    const std::string_view name = voice.substr(family.size());
-    return !name.empty() && name.size() <= kMaxVoiceName && AllOf(name, [](unsigned char c) {
-             return absl::ascii_isalnum(c) || c == '-' || c == '_';
-           });
-  }
-  return false;
 }
 
 absl::Status ValidateTemplate(const MessageTemplate& created) {
@@ -94,12 +68,12 @@ absl::Status ValidateTemplate(const MessageTemplate& created) {
       !voice.ok()) {
     return voice;
   }
-  if (!created.voice_name.empty() && !IsTwilioVoice(created.voice_name)) {
+  if (!created.voice_name.empty() && !twilio::IsSayVoice(created.voice_name)) {
     return absl::InvalidArgumentError(
         "template.voice_name: must be a Twilio voice (man, woman, alice, Polly.<name> or "
         "Google.<name>); empty means the voice-worker's");
   }
-  if (!created.language.empty() && !IsLanguageTag(created.language)) {
+  if (!created.language.empty() && !twilio::IsSayLanguage(created.language)) {
     return absl::InvalidArgumentError(
         "template.language: must be a language tag like en-US or de-DE; empty means the "
         "voice-worker's");

@@ -10,19 +10,10 @@
 
 namespace klaxon::audit {
 
-// Whether `tag` is a language tag as locales and Twilio's <Say> languages are written: 2 or 3
-// lowercase letters, optionally '-' and a region of 2 uppercase letters or 3 digits ("en",
-// "en-US", "cmn-CN", "es-419").
-bool IsLanguageTag(std::string_view tag);
-
-// Whether `voice` is a Twilio <Say> voice: man, woman, alice, or an Amazon Polly or Google voice
-// by its full name ("Polly.Marlene", "Google.de-DE-Standard-A").
-bool IsTwilioVoice(std::string_view voice);
-
 // OK when `name` can name a template: 1 to 64 of [A-Za-z0-9._-]. Else "<field>: must be ...".
 absl::Status CheckTemplateName(std::string_view field, std::string_view name);
 
-// OK when `locale` IsLanguageTag. Else "<field>: must be a language tag ...".
+// OK when `locale` is a language tag (twilio::IsSayLanguage). Else "<field>: must be a language tag ...".
 absl::Status CheckLocale(std::string_view field, std::string_view locale);
 
 // `created` as CreateTemplate received it (version and created_at are ignored):
@@ -31,8 +22,8 @@ absl::Status CheckLocale(std::string_view field, std::string_view locale);
 //   template.sms_text, template.voice_script
 //                          at least one; each at most kMaxTemplateTextCharacters, with
 //                          placeholders that parse (CheckPlaceholders)
-//   template.voice_name    empty or IsTwilioVoice
-//   template.language      empty or IsLanguageTag
+//   template.voice_name    empty or twilio::IsSayVoice
+//   template.language      empty or twilio::IsSayLanguage
 absl::Status ValidateTemplate(const MessageTemplate& created);
 
 }  // namespace klaxon::audit

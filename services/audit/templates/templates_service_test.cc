@@ -2,20 +2,17 @@
 // FakeTemplateStore.
 #include "services/audit/templates/templates_service.h"
 
-#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "common/grpcutil/grpcutil.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/audit/testing/fake_template_store.h"
+#include "services/audit/testing/loopback_server.h"
 
 namespace klaxon::audit {
 namespace {
@@ -72,31 +69,16 @@ RenderTemplateRequest Rendering(klaxon::types::v1::Channel channel, const std::s
 class TemplatesServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<grpcutil::StartedServer> started =
-        grpcutil::StartServer({.address = "127.0.0.1:0",
-                               .services = {service_},
-                               .credentials = grpc::InsecureServerCredentials()});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = std::move(started->server);
-    stub_ = klaxon::alerts::v1::Templates::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(started->port), grpc::InsecureChannelCredentials()));
+    ASSERT_NO_FATAL_FAILURE(server_.Start<klaxon::alerts::v1::Templates>(service_, stub_));
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Context(const char* api_key) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (api_key != nullptr) context->AddMetadata("authorization", std::string("Bearer ") + api_key);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
+  void TearDown() override { server_.Shutdown(); }
 
   // CreateTemplate as `api_key`, expected to succeed.
   Template Create(const CreateTemplateRequest& request, const char* api_key = kBillingKey) {
     Template stored;
-    const grpc::Status status = stub_->CreateTemplate(Context(api_key).get(), request, &stored);
+    const grpc::Status status =
+        stub_->CreateTemplate(testing::CallContext(api_key).get(), request, &stored);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return stored;
   }
@@ -110,7 +92,7 @@ class TemplatesServiceTest : public ::testing::Test {
 
   grpc::Status Render(const RenderTemplateRequest& request, RenderedTemplate* rendered,
                       const char* api_key = kBillingKey) {
-    return stub_->RenderTemplate(Context(api_key).get(), request, rendered);
+    return stub_->RenderTemplate(testing::CallContext(api_key).get(), request, rendered);
   }
 
   std::vector<std::string> LogLines() const { return sink_.Lines(); }
@@ -122,7 +104,7 @@ class TemplatesServiceTest : public ::testing::Test {
       {.service = "audit"}, log::PhoneRedactor::Create("templates-test-key").value(), sink_};
   auth::ApiKeyRegistry keys_ = Keys();
   TemplatesService service_{keys_, store_, logger_};
-  std::unique_ptr<grpc::Server> server_;
+  testing::LoopbackServer server_;
   std::unique_ptr<klaxon::alerts::v1::Templates::Stub> stub_;
 };
 
@@ -152,11 +134,12 @@ TEST_F(TemplatesServiceTest, CreateTemplateIgnoresTheRequestsVersionAndAddsTheNe
 TEST_F(TemplatesServiceTest, InvalidTemplateIsInvalidArgumentNamingTheFieldAndNotStored) {
   Template stored;
   const grpc::Status status = stub_->CreateTemplate(
-      Context(kBillingKey).get(), Creation("en-US", "Disk full: {{host"), &stored);
+      testing::CallContext(kBillingKey).get(), Creation("en-US", "Disk full: {{host"), &stored);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "template.sms_text: unclosed placeholder at character 12");
-  EXPECT_EQ(stub_->CreateTemplate(Context(kBillingKey).get(), Creation("en_US", "Disk full"),
-                                  &stored)
+  EXPECT_EQ(stub_
+                ->CreateTemplate(testing::CallContext(kBillingKey).get(),
+                                 Creation("en_US", "Disk full"), &stored)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(store_.List("billing", "").value(), ::testing::IsEmpty());
@@ -181,8 +164,8 @@ TEST_F(TemplatesServiceTest, ListTemplatesListsTheCallersLatestVersions) {
   payments.mutable_template_()->set_name("payments-only");
   Create(payments, kPaymentsKey);
   ListTemplatesResponse listed;
-  const grpc::Status status =
-      stub_->ListTemplates(Context(kBillingKey).get(), ListTemplatesRequest(), &listed);
+  const grpc::Status status = stub_->ListTemplates(testing::CallContext(kBillingKey).get(),
+                                                   ListTemplatesRequest(), &listed);
   ASSERT_TRUE(status.ok()) << status.error_message();
   std::vector<std::string> summary;
   for (const Template& stored : listed.templates()) {
@@ -197,7 +180,8 @@ TEST_F(TemplatesServiceTest, ListTemplatesOfAMalformedNameIsInvalidArgumentNamin
   ListTemplatesRequest request;
   request.set_name("disk full");
   ListTemplatesResponse listed;
-  const grpc::Status status = stub_->ListTemplates(Context(kBillingKey).get(), request, &listed);
+  const grpc::Status status =
+      stub_->ListTemplates(testing::CallContext(kBillingKey).get(), request, &listed);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), ::testing::StartsWith("name: "));
 }
@@ -220,8 +204,8 @@ TEST_F(TemplatesServiceTest, RenderTemplateRendersTheDefaultLocalesSmsTextWithSe
 TEST_F(TemplatesServiceTest, RenderTemplateOfVoiceGivesTheLatestScriptVoiceAndLanguage) {
   CreateDiskFull();
   RenderedTemplate rendered;
-  const grpc::Status status = Render(Rendering(CHANNEL_VOICE, "en-US", {{"host", "db-7"}}),
-                                     &rendered);
+  const grpc::Status status =
+      Render(Rendering(CHANNEL_VOICE, "en-US", {{"host", "db-7"}}), &rendered);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(rendered.locale(), "en-US");
   EXPECT_EQ(rendered.version(), 2u);
@@ -249,10 +233,10 @@ TEST_F(TemplatesServiceTest, UnknownTemplateIsNotFoundNamingIt) {
 TEST_F(TemplatesServiceTest, AnotherCallersTemplateIsNotFound) {
   CreateDiskFull();
   RenderedTemplate rendered;
-  EXPECT_EQ(Render(Rendering(CHANNEL_SMS, "", {{"host", "db-7"}, {"pct", "93"}}), &rendered,
-                   kPaymentsKey)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      Render(Rendering(CHANNEL_SMS, "", {{"host", "db-7"}, {"pct", "93"}}), &rendered, kPaymentsKey)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(TemplatesServiceTest, TemplateWithoutTheChannelsTextIsFailedPrecondition) {
@@ -288,15 +272,19 @@ TEST_F(TemplatesServiceTest, MalformedReferenceIsInvalidArgumentNamingTheField) 
 TEST_F(TemplatesServiceTest, MissingOrUnknownApiKeyIsUnauthenticated) {
   for (const char* key : {static_cast<const char*>(nullptr), "not-a-key"}) {
     Template stored;
-    EXPECT_EQ(stub_->CreateTemplate(Context(key).get(), Creation("en-US", "Disk full"), &stored)
+    EXPECT_EQ(stub_
+                  ->CreateTemplate(testing::CallContext(key).get(), Creation("en-US", "Disk full"),
+                                   &stored)
                   .error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
     ListTemplatesResponse listed;
-    EXPECT_EQ(stub_->ListTemplates(Context(key).get(), ListTemplatesRequest(), &listed)
+    EXPECT_EQ(stub_->ListTemplates(testing::CallContext(key).get(), ListTemplatesRequest(), &listed)
                   .error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
     RenderedTemplate rendered;
-    EXPECT_EQ(stub_->RenderTemplate(Context(key).get(), Rendering(CHANNEL_SMS, "", {}), &rendered)
+    EXPECT_EQ(stub_
+                  ->RenderTemplate(testing::CallContext(key).get(), Rendering(CHANNEL_SMS, "", {}),
+                                   &rendered)
                   .error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
@@ -306,14 +294,16 @@ TEST_F(TemplatesServiceTest, MissingOrUnknownApiKeyIsUnauthenticated) {
 TEST_F(TemplatesServiceTest, StoreDownIsUnavailable) {
   store_.FailWith(absl::UnavailableError("database is down"));
   Template stored;
-  EXPECT_EQ(stub_->CreateTemplate(Context(kBillingKey).get(), Creation("en-US", "Disk full"),
-                                  &stored)
+  EXPECT_EQ(stub_
+                ->CreateTemplate(testing::CallContext(kBillingKey).get(),
+                                 Creation("en-US", "Disk full"), &stored)
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   ListTemplatesResponse listed;
-  EXPECT_EQ(stub_->ListTemplates(Context(kBillingKey).get(), ListTemplatesRequest(), &listed)
-                .error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      stub_->ListTemplates(testing::CallContext(kBillingKey).get(), ListTemplatesRequest(), &listed)
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
   RenderedTemplate rendered;
   EXPECT_EQ(Render(Rendering(CHANNEL_SMS, "", {}), &rendered).error_code(),
             grpc::StatusCode::UNAVAILABLE);
