@@ -18,6 +18,12 @@ function(klaxon_library name)
   target_link_libraries(klaxon_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# klaxon_release_tree_target(TARGET): TARGET is part of what scripts/test.sh builds in the release
+# tree (the target release-tree-suite, see the top-level CMakeLists.txt).
+function(klaxon_release_tree_target target)
+  set_property(GLOBAL APPEND PROPERTY KLAXON_RELEASE_TREE_TARGETS ${target})
+endfunction()
+
 # klaxon_executable(NAME SOURCES main.cc DEPS ...): a binary built with our warnings.
 function(klaxon_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
@@ -25,16 +31,21 @@ function(klaxon_executable name)
   target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  klaxon_release_tree_target(${name})
 endfunction()
 
-# klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION]): a GoogleTest binary registered with
-# ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by scripts/stack.sh via scripts/test.sh
-# (they read KLAXON_TEST_* variables) and are labelled so they can be run on their own. TIMING
-# tests also carry the label "timing": they measure rates or ride out restarts against the wall
-# clock, so scripts/test.sh runs them in the release tree only (sanitizers slow every process
-# several-fold, which changes what they measure, not what the other tests check).
+# klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION] [TIMING] [RELEASE_TREE]): a GoogleTest
+# binary registered with ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by
+# scripts/stack.sh via scripts/test.sh (they read KLAXON_TEST_* variables) and are labelled so they
+# can be run on their own.
+#
+# scripts/test.sh runs each test once, in one of the two trees (ADR 0031): the sanitizer tree runs
+# every test except those labelled "release-tree", the release tree only those. TIMING tests carry
+# both "timing" and "release-tree": they measure rates or ride out restarts against the wall clock,
+# and sanitizers slow every process several-fold, which changes what they measure. RELEASE_TREE
+# marks a test that only exists in the release tree (the load generators' own tests).
 function(klaxon_test name)
-  cmake_parse_arguments(ARG "INTEGRATION;TIMING" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "INTEGRATION;TIMING;RELEASE_TREE" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
@@ -46,7 +57,12 @@ function(klaxon_test name)
     set(label unit)
   endif()
   if(ARG_TIMING)
-    list(APPEND label timing)
+    list(APPEND label timing release-tree)
+  elseif(ARG_RELEASE_TREE)
+    list(APPEND label release-tree)
+  endif()
+  if(ARG_TIMING OR ARG_RELEASE_TREE)
+    klaxon_release_tree_target(${name})
   endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)

@@ -3,6 +3,7 @@
 #   scripts/build.sh release   RelWithDebInfo in build/release (what scripts/run.sh runs)
 #   scripts/build.sh asan      Debug with ASan+UBSan in build/asan (what scripts/test.sh adds),
 #                              without the load generators under bench/
+#   scripts/build.sh TREE TARGET...   only those targets (and what they need)
 # A tree that is up to date costs one no-op ninja run.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ case "${1:-}" in
     ;;
 esac
 readonly name="$1"
+shift
 
 if command -v ccache >/dev/null; then
   args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -29,4 +31,4 @@ printf 'build.sh: building build/%s\n' "$name" >&2
 if [[ ! -f "$ROOT/build/$name/build.ninja" ]]; then
   cmake -S "$ROOT" -B "$ROOT/build/$name" -G Ninja "${args[@]}" >/dev/null
 fi
-ninja -C "$ROOT/build/$name" -j"${KLAXON_BUILD_JOBS:-2}"
+ninja -C "$ROOT/build/$name" -j"${KLAXON_BUILD_JOBS:-2}" "$@"

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Klaxon's whole test suite, as CI runs it:
 #   1. scripts/deps.sh (a no-op when everything is installed),
-#   2. two build trees: build/release (RelWithDebInfo) and build/asan (Debug with
-#      -DKLAXON_SANITIZE=address,undefined), through ccache when it is installed,
+#   2. two build trees, through ccache when it is installed: build/asan (Debug with
+#      -DKLAXON_SANITIZE=address,undefined), all of it, and build/release (RelWithDebInfo), its
+#      executables and the tests labelled "release-tree" (the target release-tree-suite),
 #   3. a private Kafka + Redis + Postgres from scripts/stack.sh in a temporary directory, stopped
 #      and removed on exit whatever happens,
-#   4. ctest --output-on-failure in both trees, unit and integration tests alike, with the
-#      KLAXON_TEST_* variables pointing at that stack, one test at a time; the tests labelled
-#      "timing" run last, in the release tree only.
+#   4. ctest --output-on-failure, unit and integration tests alike, with the KLAXON_TEST_*
+#      variables pointing at that stack, one test at a time. Each test runs once (ADR 0031): those
+#      labelled "release-tree" (wall-clock timing, the images, the manifests, the load
+#      generators' own tests) in build/release, every other one under the sanitizers in build/asan.
 # Exits non-zero if any build or test failed and ends with every ctest run's summary.
 #
 #   scripts/test.sh                        everything
-#   KLAXON_TEST_JOBS=2 scripts/test.sh     the tests not labelled "timing" two at a time: about 5
-#                                          minutes faster, but not yet reliable (ADR 0015)
+#   KLAXON_TEST_JOBS=2 scripts/test.sh     the sanitizer tree's tests two at a time: faster, but
+#                                          not yet reliable (ADR 0015)
 #   scripts/test.sh -R kafka               extra arguments go to every ctest run
 set -euo pipefail
 
@@ -24,7 +26,7 @@ log() { printf '\ntest.sh: %s\n' "$*" >&2; }
 
 "$ROOT/scripts/deps.sh"
 
-"$ROOT/scripts/build.sh" release
+"$ROOT/scripts/build.sh" release release-tree-suite
 "$ROOT/scripts/build.sh" asan
 
 stack_dir="$(mktemp -d -t klaxon-test-stack.XXXXXX)"
@@ -69,12 +71,10 @@ run_ctest() {
     failed=1
   fi
 }
-# Tests labelled "timing" (pacing rates, the chaos run, latency under attack) measure wall-clock
-# behaviour: they run alone, after the others, and only in the release tree, since the sanitizers'
-# slowdown would distort what they measure.
-run_ctest release release -LE timing -j "$JOBS"
-run_ctest release release-timing -L timing -j 1
-run_ctest asan asan -LE timing -j "$JOBS"
+# The release tree's tests include those labelled "timing" (pacing rates, the chaos run, latency
+# under attack), which measure wall-clock behaviour: they run one at a time, never beside another.
+run_ctest release release -L release-tree -j 1
+run_ctest asan asan -LE release-tree -j "$JOBS"
 
 # ctest's own summary of each run, from its "tests passed" line to the end.
 for run in "${runs[@]}"; do
