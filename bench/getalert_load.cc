@@ -23,7 +23,6 @@
 #include "common/pg/database.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "nlohmann/json.hpp"
-#include "services/audit/ingest/ingest_plan.h"
 #include "services/audit/personal_data.h"
 
 namespace klaxon::bench {

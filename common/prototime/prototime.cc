@@ -8,6 +8,11 @@ absl::Time FromProto(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
 }
 
+std::optional<absl::Time> FromProtoIfSet(bool has, const google::protobuf::Timestamp& timestamp) {
+  if (!has) return std::nullopt;
+  return FromProto(timestamp);
+}
+
 google::protobuf::Timestamp ToProto(absl::Time time) {
   google::protobuf::Timestamp out;
   SetTimestamp(time, &out);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -8,6 +10,9 @@
 namespace klaxon::prototime {
 
 absl::Time FromProto(const google::protobuf::Timestamp& timestamp);
+
+// An optional field's time: nullopt when `has` (the message's has_...()) is false.
+std::optional<absl::Time> FromProtoIfSet(bool has, const google::protobuf::Timestamp& timestamp);
 
 google::protobuf::Timestamp ToProto(absl::Time time);
 

@@ -42,6 +42,7 @@
 #include "services/audit/dead_letters/dead_letter_metrics.h"
 #include "services/audit/dead_letters/dead_letter_queue.h"
 #include "services/audit/dead_letters/dead_letter_service.h"
+#include "services/audit/inbound/inbound_messages_service.h"
 #include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/batch_writer.h"
 #include "services/audit/ingest/progress_recorder.h"
@@ -51,6 +52,7 @@
 #include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/postgres/postgres_callback_outbox.h"
 #include "services/audit/postgres/postgres_dead_letter_store.h"
+#include "services/audit/postgres/postgres_inbound_messages.h"
 #include "services/audit/postgres/postgres_status_listener.h"
 #include "services/audit/postgres/postgres_template_store.h"
 #include "services/audit/query/alert_query_service.h"
@@ -188,9 +190,12 @@ int Run() {
   DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
   PostgresTemplateStore templates(**db);
   TemplatesService templates_service(**api_keys, templates, logger);
+  PostgresInboundMessages inbound_messages(**db);
+  InboundMessageReader inbound_reader(inbound_messages, personal_data, blind_index, logger);
+  InboundMessagesService inbound_service(**api_keys, inbound_reader);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
-       .services = {service, dead_letter_service, templates_service},
+       .services = {service, dead_letter_service, templates_service, inbound_service},
        .credentials = grpcutil::MakeServerCredentials(settings.grpc_security, logger)});
   if (!server.ok()) return fail("start_grpc", server.status());
 

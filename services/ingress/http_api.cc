@@ -7,6 +7,7 @@
 #include "common/metrics/request_latency_buckets.h"
 #include "grpcpp/create_channel.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
+#include "klaxon/alerts/v1/inbound_messages.pb.h"
 #include "klaxon/verify/v1/verify.pb.h"
 
 namespace klaxon::ingress {
@@ -20,6 +21,7 @@ constexpr char kVerification[] = "klaxon.verify.v1.Verification.";
 constexpr char kQuery[] = "klaxon.alerts.v1.AlertQuery.";
 constexpr char kDeadLetters[] = "klaxon.alerts.v1.DeadLetters.";
 constexpr char kTemplates[] = "klaxon.alerts.v1.Templates.";
+constexpr char kInbound[] = "klaxon.alerts.v1.InboundMessages.";
 
 // Room for a batch of 1,000 recipients with its text and metadata; larger bodies get 413.
 constexpr size_t kMaxHttpApiBody = 256 * 1024;
@@ -31,6 +33,7 @@ std::vector<Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingre
   // The routes name their methods; the generated pool knows a .proto file's services only once
   // its generated code is linked in, which naming one of its messages makes sure of.
   (void)alerts::v1::SendAlertRequest::descriptor();
+  (void)alerts::v1::ListInboundMessagesRequest::descriptor();
   (void)verify::v1::StartVerificationRequest::descriptor();
   auto route = [](HttpMethod method, std::string path, std::string rpc, std::string summary,
                   std::shared_ptr<grpc::ChannelInterface> channel,
@@ -73,6 +76,14 @@ std::vector<Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingre
             "The caller's templates: the latest version of each in each locale", audit),
       route(HttpMethod::kPost, "/v1/templates:render", string(kTemplates) + "RenderTemplate",
             "A template's text with parameters, as SendAlert would send it", audit),
+      route(HttpMethod::kGet, "/v1/inbound-messages", string(kInbound) + "ListInboundMessages",
+            "Messages from the numbers the caller's alerts went to, newest first (filter by "
+            "sender with :search)",
+            audit, {"from"}),
+      // As for alerts: a sender filter in the body, never in a URL.
+      route(HttpMethod::kPost, "/v1/inbound-messages:search",
+            string(kInbound) + "ListInboundMessages",
+            "Messages from the numbers the caller's alerts went to, filtered by a body", audit),
       route(HttpMethod::kGet, "/v1/dead-letters", string(kDeadLetters) + "ListDeadLetters",
             "The alerts Klaxon gave up on", audit),
       route(HttpMethod::kGet, "/v1/dead-letters/{alert_id}", string(kDeadLetters) + "GetDeadLetter",

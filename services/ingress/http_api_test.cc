@@ -27,7 +27,7 @@ TEST(CallerApiRoutesTest, EveryUnaryCallerRpcHasARouteAndEveryRouteCompiles) {
 
   for (const char* name : {"klaxon.alerts.v1.AlertIntake", "klaxon.alerts.v1.AlertQuery",
                            "klaxon.alerts.v1.DeadLetters", "klaxon.alerts.v1.Templates",
-                           "klaxon.verify.v1.Verification"}) {
+                           "klaxon.alerts.v1.InboundMessages", "klaxon.verify.v1.Verification"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;

@@ -1,13 +1,19 @@
-// An inbound SMS to the suite's number through ingress's real webhook, with
-// KLAXON_INBOUND_AUTO_REPLY set: an ordinary message is answered with the configured text as
-// TwiML, an opt-out is not (Twilio answers it itself). Needs KLAXON_TEST_KAFKA_BROKERS,
-// KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// Inbound SMS to the suite's number through ingress's real webhook:
+//  - with KLAXON_INBOUND_AUTO_REPLY set, an ordinary message is answered with the configured text
+//    as TwiML, an opt-out is not (Twilio answers it itself);
+//  - the caller whose alert went to the sender lists the reply, opened, through
+//    ListInboundMessages over gRPC and GET /v1/inbound-messages; another caller does not
+//    (ADR 0032).
+// Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
+#include "tests/support/http.h"
 
 namespace klaxon::e2e {
 namespace {
@@ -26,6 +32,88 @@ TEST(InboundAutoReplyE2eKafkaRedisPostgresTest, AnOrdinaryMessageGetsTheNumbersR
 
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms("+14155550177", "STOP", &twiml));
   EXPECT_EQ(twiml, R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+}
+
+// ListInboundMessages as `api_key`, polled until it lists `count` messages or 60 s passed (audit
+// stores what Twilio posted asynchronously); returns the last answer.
+alerts::v1::ListInboundMessagesResponse ListUntil(const Suite& suite, const std::string& api_key,
+                                                  int count) {
+  alerts::v1::ListInboundMessagesResponse listed;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    listed.Clear();
+    const grpc::Status status = suite.InboundMessagesStub()->ListInboundMessages(
+        Suite::CallContext(absl::Seconds(10), api_key).get(), {}, &listed);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok() || listed.messages_size() >= count) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return listed;
+}
+
+TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTheirReply) {
+  Suite suite;
+  ASSERT_NO_FATAL_FAILURE(suite.Start());
+  constexpr char kAna[] = "+14155550166";
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient(kAna);
+  request.set_text("disk full on db-1");
+  request.set_idempotency_key("inbound-listing-1");
+  alerts::v1::SendAlertResponse sent;
+  const grpc::Status send =
+      suite.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+  ASSERT_TRUE(send.ok()) << send.error_message();
+  // GetAlert reads its own writes (ADR 0002): once it answers, audit has recorded that the first
+  // caller paged Ana, before she answers.
+  alerts::v1::GetAlertRequest get_alert;
+  get_alert.set_alert_id(sent.alert_id());
+  alerts::v1::Alert alert;
+  const grpc::Status got =
+      suite.QueryStub()->GetAlert(Suite::CallContext().get(), get_alert, &alert);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+
+  ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms(kAna, "on my way, 5 min"));
+  ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms("+14155550167", "wrong number?"));
+
+  const alerts::v1::ListInboundMessagesResponse listed = ListUntil(suite, Suite::kApiKey, 1);
+  ASSERT_EQ(listed.messages_size(), 1) << listed.DebugString();
+  EXPECT_EQ(listed.messages(0).from(), kAna);
+  EXPECT_EQ(listed.messages(0).body(), "on my way, 5 min");
+  EXPECT_FALSE(listed.messages(0).message_sid().empty());
+  EXPECT_FALSE(listed.messages(0).personal_data_shredded());
+  // The stranger's message went to audit too; nobody paged them, so no caller lists it.
+  EXPECT_EQ(ListUntil(suite, Suite::kOtherApiKey, 0).messages_size(), 0);
+
+  // The same list over HTTP/JSON, with the same API key.
+  testing::HttpRequest get{
+      .method = "GET",
+      .url = absl::StrCat("http://", suite.HttpApiAddress(), "/v1/inbound-messages?pageSize=10"),
+      .timeout = absl::Seconds(10)};
+  get.headers.emplace_back("Authorization", std::string("Bearer ") + Suite::kApiKey);
+  const testing::HttpResponse answered = testing::SendHttp(get);
+  ASSERT_EQ(answered.status, 200) << answered.error << answered.body;
+  const nlohmann::json page = nlohmann::json::parse(answered.body, nullptr, false);
+  ASSERT_TRUE(page.contains("messages")) << answered.body;
+  ASSERT_EQ(page["messages"].size(), 1u) << answered.body;
+  EXPECT_EQ(page["messages"][0]["from"], kAna);
+  EXPECT_EQ(page["messages"][0]["body"], "on my way, 5 min");
+
+  // A phone number stays out of URLs: the sender filter only in the body of :search.
+  testing::HttpRequest in_url = get;
+  in_url.url = absl::StrCat("http://", suite.HttpApiAddress(),
+                            "/v1/inbound-messages?from=", "%2B14155550166");
+  EXPECT_EQ(testing::SendHttp(in_url).status, 400);
+  testing::HttpRequest search{
+      .method = "POST",
+      .url = absl::StrCat("http://", suite.HttpApiAddress(), "/v1/inbound-messages:search"),
+      .body = absl::StrCat(R"({"from":")", kAna, R"("})"),
+      .timeout = absl::Seconds(10)};
+  search.headers = get.headers;
+  search.headers.emplace_back("Content-Type", "application/json");
+  const testing::HttpResponse searched = testing::SendHttp(search);
+  ASSERT_EQ(searched.status, 200) << searched.body;
+  EXPECT_EQ(nlohmann::json::parse(searched.body, nullptr, false)["messages"].size(), 1u);
 }
 
 }  // namespace

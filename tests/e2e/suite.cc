@@ -256,6 +256,11 @@ std::unique_ptr<alerts::v1::Templates::Stub> Suite::TemplatesStub() const {
   return alerts::v1::Templates::NewStub(grpc::CreateChannel(AuditAddress(), grpc_credentials_));
 }
 
+std::unique_ptr<alerts::v1::InboundMessages::Stub> Suite::InboundMessagesStub() const {
+  return alerts::v1::InboundMessages::NewStub(
+      grpc::CreateChannel(AuditAddress(), grpc_credentials_));
+}
+
 std::string Suite::AuditAddress() const { return absl::StrCat("127.0.0.1:", audit_port_); }
 
 std::string Suite::HttpApiAddress() const { return absl::StrCat("127.0.0.1:", http_api_port_); }

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/credentials.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/alerts/v1/inbound_messages.grpc.pb.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/process.h"
@@ -72,6 +73,7 @@ class Suite {
   std::unique_ptr<alerts::v1::AlertQuery::Stub> QueryStub() const;
   std::unique_ptr<alerts::v1::DeadLetters::Stub> DeadLettersStub() const;
   std::unique_ptr<alerts::v1::Templates::Stub> TemplatesStub() const;
+  std::unique_ptr<alerts::v1::InboundMessages::Stub> InboundMessagesStub() const;
   // Phone verification, served by ingress.
   std::unique_ptr<verify::v1::Verification::Stub> VerificationStub() const;
   // A client context carrying an API key of the suite (the first caller's unless told) and a

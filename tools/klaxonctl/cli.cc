@@ -20,6 +20,7 @@
 #include "tools/klaxonctl/alert_client.h"
 #include "tools/klaxonctl/caller_callbacks.h"
 #include "tools/klaxonctl/format.h"
+#include "tools/klaxonctl/inbound_client.h"
 #include "tools/klaxonctl/twilio_webhook.h"
 #include "tools/klaxonctl/verification_client.h"
 #include "tools/klaxonctl/wait.h"
@@ -45,9 +46,9 @@ struct SendOptions {
   std::string to;
   std::vector<std::string> escalate;  // NUMBER[:ATTEMPTS[:SPACING]] per step, instead of --to
   std::string text;
-  std::string template_name;         // instead of --text: a stored template
-  std::string locale;                // the template's locale
-  std::vector<std::string> params;   // the template's parameters, key=value
+  std::string template_name;        // instead of --text: a stored template
+  std::string locale;               // the template's locale
+  std::vector<std::string> params;  // the template's parameters, key=value
   std::string channel = "sms";
   std::string idempotency_key;
   std::vector<std::string> meta;
@@ -117,6 +118,15 @@ struct DlqOptions {
   int32_t error_code = 0;
   std::string from;
   std::string to;
+};
+
+struct InboundOptions {
+  std::string sender;
+  std::string from;
+  std::string before;
+  int32_t page_size = 0;
+  std::string page_token;
+  bool json = false;
 };
 
 struct VerifyOptions {
@@ -277,8 +287,7 @@ absl::Status ParseKeyValues(absl::string_view flag, const std::vector<std::strin
   for (const std::string& pair : pairs) {
     const std::string::size_type equals = pair.find('=');
     if (equals == std::string::npos || equals == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, " takes key=value, got \"", pair, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(flag, " takes key=value, got \"", pair, "\""));
     }
     std::string key = pair.substr(0, equals);
     if (map.contains(key)) {
@@ -610,6 +619,44 @@ int RunDlqList(const DlqOptions& options, absl::Duration timeout, AlertClient& c
   return printed;
 }
 
+int RunInbound(const InboundOptions& options, absl::Duration timeout, InboundClient& client,
+               const CliDependencies& deps) {
+  alerts::v1::ListInboundMessagesRequest request;
+  request.set_from(options.sender);
+  const absl::Time now = deps.clock.Now();
+  if (!options.from.empty()) {
+    absl::StatusOr<absl::Time> from = ParseTimeFlag("--from", options.from, now);
+    if (!from.ok()) return Usage(deps.err, from.status());
+    SetTimestamp(*from, *request.mutable_received_from());
+  }
+  if (!options.before.empty()) {
+    absl::StatusOr<absl::Time> before = ParseTimeFlag("--before", options.before, now);
+    if (!before.ok()) return Usage(deps.err, before.status());
+    SetTimestamp(*before, *request.mutable_received_before());
+  }
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  absl::StatusOr<alerts::v1::ListInboundMessagesResponse> response =
+      client.List(request, now + timeout);
+  if (!response.ok()) {
+    PrintRpcError(deps.err, "ListInboundMessages", response.status());
+    return kExitFailure;
+  }
+  const int printed =
+      Print(deps, *response, options.json, [](const alerts::v1::ListInboundMessagesResponse& page) {
+        std::string out = page.messages().empty() ? "no inbound messages\n" : "";
+        for (const alerts::v1::InboundMessage& message : page.messages()) {
+          absl::StrAppend(&out, FormatInboundMessageLine(message));
+        }
+        return out;
+      });
+  if (printed == kExitOk && !options.json && !response->next_page_token().empty()) {
+    deps.err << "klaxonctl: more inbound messages: --page-token " << response->next_page_token()
+             << "\n";
+  }
+  return printed;
+}
+
 int RunDlqShow(const DlqOptions& options, absl::Duration timeout, AlertClient& client,
                const CliDependencies& deps) {
   absl::StatusOr<alerts::v1::DeadLetterRecord> record =
@@ -791,6 +838,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   TrailOptions trail_options;
   ReportOptions report_options;
   DlqOptions dlq_options;
+  InboundOptions inbound_options;
   WebhookOptions webhook_options;
   CallbackOptions callback_options;
   std::string callback_tolerance = "5m";
@@ -831,8 +879,7 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
                    "editor: create them with CreateTemplate, e.g. POST /v1/templates)");
   send->add_option("--locale", send_options.locale,
                    "the template's locale, e.g. de-DE (default: the template's default)");
-  send->add_option("--param", send_options.params,
-                   "a template parameter key=value, repeatable")
+  send->add_option("--param", send_options.params, "a template parameter key=value, repeatable")
       ->allow_extra_args(false);
   send->add_option("--channel", send_options.channel, "sms or voice")
       ->transform(channel_names)
@@ -954,6 +1001,17 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
   dlq_replay->add_option("--page-size", dlq_options.page_size,
                          "bulk: dead letters per request, 1 to 500 (default 50)");
   dlq_replay->add_flag("--json", dlq_options.json, "print the whole response as JSON");
+
+  CLI::App* inbound = app.add_subcommand(
+      "inbound", "list the messages the people your alerts went to sent back, newest first");
+  inbound->add_option("--sender", inbound_options.sender, "only those from this E.164 number");
+  inbound->add_option("--from", inbound_options.from,
+                      "only those received at or after: RFC 3339, or ago such as -24h or -7d");
+  inbound->add_option("--before", inbound_options.before, "only those received before, as --from");
+  inbound->add_option("--page-size", inbound_options.page_size, "1 to 500 (default 50)");
+  inbound->add_option("--page-token", inbound_options.page_token,
+                      "the next page, as printed (same filters)");
+  inbound->add_flag("--json", inbound_options.json, "print the whole response as JSON");
 
   CLI::App* verification = app.add_subcommand(
       "verify", "verify a phone number with a one-time code sent by SMS or read out in a call");
@@ -1094,11 +1152,15 @@ int RunCli(int argc, const char* const* argv, const CliDependencies& deps) {
       grpcutil::ResolveChannelSecurity(global.tls, global.audit, deps.read_file);
   if (!audit_security.ok()) return Usage(deps.err, audit_security.status());
   const Endpoint audit{.address = global.audit, .security = *audit_security};
+  const Link audit_link{.name = absl::StrCat("audit gRPC at ", audit.address),
+                        .security = audit.security};
+  if (inbound->parsed()) {
+    InboundClient inbound_client(deps.make_inbound_messages(audit), global.api_key, audit_link);
+    return RunInbound(inbound_options, *timeout, inbound_client, deps);
+  }
   AlertClient client(deps.make_intake(ingress), deps.make_query(audit), global.api_key,
                      dlq->parsed() ? deps.make_dead_letters(audit) : nullptr,
-                     {.ingress = ingress_link,
-                      .audit = {.name = absl::StrCat("audit gRPC at ", audit.address),
-                                .security = audit.security}});
+                     {.ingress = ingress_link, .audit = audit_link});
   if (send->parsed()) return RunSend(send_options, *timeout, client, deps);
   if (cancel->parsed()) return RunCancel(cancel_options, *timeout, client, deps);
   if (ack->parsed()) return RunAcknowledge(ack_options, *timeout, client, deps);

@@ -1,9 +1,9 @@
 // klaxonctl's command line: parses arguments and environment, runs `send`, `cancel`, `get`,
-// `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `verify start|check|cancel`,
-// `twilio sign|verify` or `callbacks sign|verify`, and writes to the given streams. `verify check`
-// exits 0 only when the code is approved and 1 for every other answer (pending, expired,
-// max_attempts, not_found), so scripts can gate on it. Everything that touches the world
-// (channels, environment, files, standard input, randomness, time) comes in through
+// `list`, `watch`, `trail`, `report`, `dlq list|show|replay`, `inbound`, `verify
+// start|check|cancel`, `twilio sign|verify` or `callbacks sign|verify`, and writes to the given
+// streams. `verify check` exits 0 only when the code is approved and 1 for every other answer
+// (pending, expired, max_attempts, not_found), so scripts can gate on it. Everything that touches
+// the world (channels, environment, files, standard input, randomness, time) comes in through
 // CliDependencies so the whole command runs in unit tests.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include "common/ids/id_generator.h"
 #include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/alerts/v1/inbound_messages.grpc.pb.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 
 namespace klaxon::ctl {
@@ -44,6 +45,9 @@ struct CliDependencies {
   // Audit's DeadLetters service, for `dlq`; unset in tests that run no dlq command.
   std::function<std::unique_ptr<alerts::v1::DeadLetters::StubInterface>(const Endpoint&)>
       make_dead_letters;
+  // Audit's InboundMessages service, for `inbound`; unset in tests that run no inbound command.
+  std::function<std::unique_ptr<alerts::v1::InboundMessages::StubInterface>(const Endpoint&)>
+      make_inbound_messages;
   // Ingress's Verification service, for `verify`; unset in tests that run no verify command.
   std::function<std::unique_ptr<verify::v1::Verification::StubInterface>(const Endpoint&)>
       make_verification;

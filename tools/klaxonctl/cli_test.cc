@@ -40,6 +40,9 @@ class CliTest : public ::testing::Test {
     auto query = std::make_unique<MockQueryStub>();
     auto dead_letters = std::make_unique<MockDeadLettersStub>();
     auto verification = std::make_unique<MockVerificationStub>();
+    auto inbound = std::make_unique<MockInboundMessagesStub>();
+    inbound_ = inbound.get();
+    inbound_owned_ = std::move(inbound);
     intake_ = intake.get();
     query_ = query.get();
     dead_letters_ = dead_letters.get();
@@ -71,6 +74,11 @@ class CliTest : public ::testing::Test {
             [this](const Endpoint& endpoint) {
               dead_letters_address_ = endpoint.address;
               return std::move(dead_letters_owned_);
+            },
+        .make_inbound_messages =
+            [this](const Endpoint& endpoint) {
+              inbound_address_ = endpoint.address;
+              return std::move(inbound_owned_);
             },
         .make_verification =
             [this](const Endpoint& endpoint) {
@@ -122,6 +130,9 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<MockDeadLettersStub> dead_letters_owned_;
   MockVerificationStub* verification_ = nullptr;
   std::unique_ptr<MockVerificationStub> verification_owned_;
+  MockInboundMessagesStub* inbound_ = nullptr;
+  std::unique_ptr<MockInboundMessagesStub> inbound_owned_;
+  std::string inbound_address_;
   std::string ingress_address_;
   std::string audit_address_;
   std::string dead_letters_address_;
@@ -782,6 +793,53 @@ alerts::v1::DeadLetterRecord DeadLetter(const std::string& alert_id) {
   record.set_twilio_error_code(30008);
   record.mutable_dead_lettered_at()->set_seconds(1'700'000'000);
   return record;
+}
+
+TEST_F(CliTest, InboundListsRepliesOneLineEachWithTheFiltersAsked) {
+  alerts::v1::ListInboundMessagesRequest asked;
+  std::string authorization;
+  EXPECT_CALL(*inbound_, ListInboundMessages)
+      .WillOnce([&](grpc::ClientContext* context,
+                    const alerts::v1::ListInboundMessagesRequest& request,
+                    alerts::v1::ListInboundMessagesResponse* response) {
+        asked = request;
+        authorization = AuthorizationOf(context);
+        alerts::v1::InboundMessage* reply = response->add_messages();
+        reply->set_message_sid("SM1");
+        *reply->mutable_received_at() = prototime::ToProto(clock_.Now());
+        reply->set_from("+14155552671");
+        reply->set_body("on my way\nAna");
+        alerts::v1::InboundMessage* shredded = response->add_messages();
+        shredded->set_message_sid("SM0");
+        *shredded->mutable_received_at() = prototime::ToProto(clock_.Now() - absl::Hours(1));
+        shredded->set_personal_data_shredded(true);
+        response->set_next_page_token("next");
+        return grpc::Status::OK;
+      });
+  EXPECT_EQ(Run({"--api-key", "k1", "inbound", "--sender", "+14155552671", "--from", "-24h",
+                 "--page-size", "2"}),
+            kExitOk);
+  EXPECT_EQ(inbound_address_, "127.0.0.1:50052");
+  EXPECT_EQ(authorization, "Bearer k1");
+  EXPECT_EQ(asked.from(), "+14155552671");
+  EXPECT_EQ(prototime::FromProto(asked.received_from()), clock_.Now() - absl::Hours(24));
+  EXPECT_FALSE(asked.has_received_before());
+  EXPECT_EQ(asked.page_size(), 2);
+  EXPECT_EQ(out_.str(),
+            "2023-11-14T22:13:20.000Z  SM1  +14155552671  on my way\\nAna\n"
+            "2023-11-14T21:13:20.000Z  SM0  (shredded)\n");
+  EXPECT_THAT(err_.str(), HasSubstr("--page-token next"));
+}
+
+TEST_F(CliTest, InboundReportsTheRpcErrorAndABadTimeAsUsage) {
+  EXPECT_CALL(*inbound_, ListInboundMessages)
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "from: not E.164")));
+  EXPECT_EQ(Run({"--api-key", "k1", "inbound", "--sender", "4155552671"}), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("ListInboundMessages"));
+  EXPECT_THAT(err_.str(), HasSubstr("from: not E.164"));
+  err_.str("");
+  EXPECT_EQ(Run({"--api-key", "k1", "inbound", "--before", "yesterday"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--before"));
 }
 
 TEST_F(CliTest, DlqListAsksAuditForPendingDeadLettersAndPrintsOneLineEach) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/prototime/prototime.h"
 #include "common/verification_status/verification_status.h"
@@ -209,6 +210,16 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record) {
   if (!record.replayed_by().empty()) absl::StrAppend(&line, " by ", record.replayed_by());
   if (!record.caller().empty()) absl::StrAppend(&line, "  caller ", record.caller());
   return absl::StrCat(line, "\n");
+}
+
+std::string FormatInboundMessageLine(const alerts::v1::InboundMessage& message) {
+  const std::string said =
+      message.personal_data_shredded()
+          ? "(shredded)"
+          : absl::StrCat(message.from(), "  ",
+                         absl::StrReplaceAll(message.body(), {{"\r", "\\r"}, {"\n", "\\n"}}));
+  return absl::StrCat(FormatTimestamp(message.received_at()), "  ", message.message_sid(), "  ",
+                      said, "\n");
 }
 
 std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record) {

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
+#include "klaxon/alerts/v1/inbound_messages.pb.h"
 #include "klaxon/types/v1/types.pb.h"
 #include "klaxon/verify/v1/verify.pb.h"
 
@@ -54,6 +55,10 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record);
 // A multi-line, aligned description for `dlq show`, with the recipient and text when audit
 // returned them (masked recipient and "-" once they were shredded).
 std::string FormatDeadLetter(const alerts::v1::DeadLetterRecord& record);
+
+// One line per inbound message for `inbound`: when it arrived, its MessageSid, the sender and the
+// text on one line (line breaks shown as \n); "(shredded)" once retention destroyed them.
+std::string FormatInboundMessageLine(const alerts::v1::InboundMessage& message);
 
 // What `verify start` began or resent: the verification's id, its expiry, whether the code was
 // sent again, and the alert carrying it; aligned lines.

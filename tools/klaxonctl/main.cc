@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
           [](const klaxon::ctl::Endpoint& endpoint) {
             return klaxon::alerts::v1::DeadLetters::NewStub(MakeChannel(endpoint));
           },
+      .make_inbound_messages =
+          [](const klaxon::ctl::Endpoint& endpoint) {
+            return klaxon::alerts::v1::InboundMessages::NewStub(MakeChannel(endpoint));
+          },
       .make_verification =
           [](const klaxon::ctl::Endpoint& endpoint) {
             return klaxon::verify::v1::Verification::NewStub(MakeChannel(endpoint));

@@ -8,6 +8,7 @@
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "klaxon/alerts/v1/inbound_messages.grpc.pb.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 
 namespace klaxon::ctl {
@@ -208,6 +209,24 @@ class MockDeadLettersStub : public alerts::v1::DeadLetters::StubInterface {
   MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ReplayDeadLettersResponse>*,
               PrepareAsyncReplayDeadLettersRaw,
               (grpc::ClientContext*, const alerts::v1::ReplayDeadLettersRequest&,
+               grpc::CompletionQueue*),
+              (override));
+};
+
+class MockInboundMessagesStub : public alerts::v1::InboundMessages::StubInterface {
+ public:
+  MOCK_METHOD(grpc::Status, ListInboundMessages,
+              (grpc::ClientContext*, const alerts::v1::ListInboundMessagesRequest&,
+               alerts::v1::ListInboundMessagesResponse*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListInboundMessagesResponse>*,
+              AsyncListInboundMessagesRaw,
+              (grpc::ClientContext*, const alerts::v1::ListInboundMessagesRequest&,
+               grpc::CompletionQueue*),
+              (override));
+  MOCK_METHOD(grpc::ClientAsyncResponseReaderInterface<alerts::v1::ListInboundMessagesResponse>*,
+              PrepareAsyncListInboundMessagesRaw,
+              (grpc::ClientContext*, const alerts::v1::ListInboundMessagesRequest&,
                grpc::CompletionQueue*),
               (override));
 };

@@ -99,18 +99,15 @@ DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore
 
 absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
                                                      const DeadLetterSelection& selection) {
-  if (selection.page_size < 0 || selection.page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size: must be 1 to ", kMaxPageSize,
-                                                   " (0 means ", kDefaultPageSize, ")"));
-  }
+  const absl::StatusOr<int32_t> limit = PageSize(selection.page_size);
+  if (!limit.ok()) return limit.status();
   if (selection.all_callers && !requester.is_operator) {
     return OperatorsOnly("every caller's dead letters");
   }
-  const int limit = selection.page_size == 0 ? kDefaultPageSize : selection.page_size;
   DeadLetterQuery query{.caller = requester.caller,
                         .include_replayed = selection.include_replayed,
                         .filter = selection.filter,
-                        .limit = limit + 1};
+                        .limit = *limit + 1};
   if (selection.all_callers) {
     query.all_callers = selection.caller.empty();
     query.caller = selection.caller;
@@ -123,8 +120,8 @@ absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
   absl::StatusOr<std::vector<DeadLetterSummary>> rows = store_.List(query);
   if (!rows.ok()) return rows.status();
   DeadLetterPage page{.dead_letters = *std::move(rows)};
-  if (page.dead_letters.size() > static_cast<size_t>(limit)) {
-    page.dead_letters.resize(static_cast<size_t>(limit));
+  if (page.dead_letters.size() > static_cast<size_t>(*limit)) {
+    page.dead_letters.resize(static_cast<size_t>(*limit));
     page.next_page_token = PageToken(page.dead_letters.back());
   }
   return page;

@@ -33,6 +33,7 @@
 #include "services/audit/dead_letters/dead_letters.h"
 #include "services/audit/dead_letters/stored_dead_letter.h"
 #include "services/audit/personal_data.h"
+#include "services/audit/query/page_token.h"
 #include "services/audit/topics.h"
 
 namespace klaxon::audit {
@@ -96,9 +97,6 @@ events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& reque
 
 class DeadLetterQueue {
  public:
-  static constexpr int kDefaultPageSize = 50;
-  static constexpr int kMaxPageSize = 500;
-
   // All borrowed; they must outlive the queue. `alert_ids` mints the replays' alert ids.
   // `transit` seals a replay's recipient and text under KLAXON_TRANSIT_KEYRING.
   DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore& store,

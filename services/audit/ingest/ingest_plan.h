@@ -14,15 +14,9 @@
 #include <vector>
 
 #include "services/audit/alert_store.h"
+#include "services/audit/personal_data.h"
 
 namespace klaxon::audit {
-
-// Where an alert's and an inbound message's personal fields are sealed (personal_data.h).
-inline constexpr char kAlertsTable[] = "alerts";
-inline constexpr char kRecipientColumn[] = "recipient_ciphertext";
-inline constexpr char kTextColumn[] = "text_ciphertext";
-inline constexpr char kAuditEventsTable[] = "audit_events";
-inline constexpr char kEventPersonalColumn[] = "personal_ciphertext";
 
 struct IngestPlan {
   // One per item; consent_changed is left for the store, which applies `consents`.

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/audit/postgres/alert_rows.h"
+#include "services/audit/postgres/query_params.h"
 
 namespace klaxon::audit {
 namespace {
@@ -47,16 +48,6 @@ constexpr char kCountDeliveriesSql[] =
     "  AND created_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
     "  AND created_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
     "GROUP BY GROUPING SETS ((), (channel), (recipient_country_code), (twilio_error_code))";
-
-// A nullable parameter: libpqxx sends a null `const char*` as SQL NULL.
-const char* OrNull(const std::optional<std::string>& value) {
-  return value.has_value() ? value->c_str() : nullptr;
-}
-
-std::optional<std::string> MicrosParam(const std::optional<absl::Time>& time) {
-  if (!time.has_value()) return std::nullopt;
-  return absl::StrCat(absl::ToUnixMicros(*time));
-}
 
 std::string ChannelKey(int channel) {
   switch (channel) {

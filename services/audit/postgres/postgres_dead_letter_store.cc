@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/audit/personal_data.h"
+#include "services/audit/postgres/query_params.h"
 
 namespace klaxon::audit {
 namespace {
@@ -107,8 +108,7 @@ absl::StatusOr<std::vector<DeadLetterSummary>> PostgresDeadLetterStore::List(
       "SELECT ", kSummaryColumns, " FROM dead_letters d ",
       "WHERE ($1 OR d.caller = $2) AND ($3 OR d.replayed_at IS NULL) ",
       "AND ($4::text IS NULL OR d.cause = $4) ",
-      "AND ($5::integer IS NULL OR d.twilio_error_code = $5) ",
-      "AND ($6::bigint IS NULL OR ",
+      "AND ($5::integer IS NULL OR d.twilio_error_code = $5) ", "AND ($6::bigint IS NULL OR ",
       "  d.dead_lettered_at >= 'epoch'::timestamptz + $6::bigint * interval '1 microsecond') ",
       "AND ($7::bigint IS NULL OR ",
       "  d.dead_lettered_at < 'epoch'::timestamptz + $7::bigint * interval '1 microsecond') ",
@@ -116,30 +116,23 @@ absl::StatusOr<std::vector<DeadLetterSummary>> PostgresDeadLetterStore::List(
       "  ('epoch'::timestamptz + $9::bigint * interval '1 microsecond', $10::uuid)) ",
       "ORDER BY d.dead_lettered_at DESC, d.alert_id DESC LIMIT $8");
   const DeadLetterFilter& filter = query.filter;
-  const auto micros = [](const std::optional<absl::Time>& time) -> std::optional<std::string> {
-    if (!time.has_value()) return std::nullopt;
-    return absl::StrCat(absl::ToUnixMicros(*time));
-  };
   const std::optional<std::string> cause =
       filter.cause.empty() ? std::nullopt : std::optional(filter.cause);
   const std::optional<std::string> error_code =
       filter.twilio_error_code == 0 ? std::nullopt
                                     : std::optional(absl::StrCat(filter.twilio_error_code));
-  const std::optional<std::string> from = micros(filter.from);
-  const std::optional<std::string> before = micros(filter.before);
+  const std::optional<std::string> from = MicrosParam(filter.from);
+  const std::optional<std::string> before = MicrosParam(filter.before);
   const std::optional<std::string> after_time =
-      query.after.has_value() ? micros(query.after->dead_lettered_at) : std::nullopt;
+      query.after.has_value() ? MicrosParam(query.after->dead_lettered_at) : std::nullopt;
   const std::optional<std::string> after_id =
       query.after.has_value() ? std::optional(query.after->alert_id) : std::nullopt;
-  const auto or_null = [](const std::optional<std::string>& value) -> const char* {
-    return value.has_value() ? value->c_str() : nullptr;
-  };
   std::vector<DeadLetterSummary> found;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    const pqxx::result rows = txn.exec_params(
-        sql, query.all_callers, query.caller, query.include_replayed, or_null(cause),
-        or_null(error_code), or_null(from), or_null(before), query.limit, or_null(after_time),
-        or_null(after_id));
+    const pqxx::result rows =
+        txn.exec_params(sql, query.all_callers, query.caller, query.include_replayed, OrNull(cause),
+                        OrNull(error_code), OrNull(from), OrNull(before), query.limit,
+                        OrNull(after_time), OrNull(after_id));
     for (const pqxx::row row : rows) found.push_back(ReadSummary(row));
     return absl::OkStatus();
   });
@@ -195,9 +188,9 @@ absl::StatusOr<ReplayClaim> PostgresDeadLetterStore::ClaimReplay(absl::string_vi
   absl::Status status = db_.Transact([&](pqxx::work& txn) -> absl::Status {
     // A concurrent claim holds the row until it commits; this update then re-reads it, matches
     // nothing, and the select below sees the winner's id.
-    pqxx::result rows =
-        txn.exec_params(kClaimSql, std::string(alert_id), std::string(caller),
-                        std::string(new_alert_id), absl::ToUnixMicros(now), std::string(replayed_by));
+    pqxx::result rows = txn.exec_params(kClaimSql, std::string(alert_id), std::string(caller),
+                                        std::string(new_alert_id), absl::ToUnixMicros(now),
+                                        std::string(replayed_by));
     claim.claimed = !rows.empty();
     if (claim.claimed) txn.exec_params(kRecordReplaySql, std::string(alert_id));
     if (rows.empty())

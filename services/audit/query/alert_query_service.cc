@@ -16,11 +16,6 @@
 namespace klaxon::audit {
 namespace {
 
-std::optional<absl::Time> FromProto(bool has, const google::protobuf::Timestamp& timestamp) {
-  if (!has) return std::nullopt;
-  return prototime::FromProto(timestamp);
-}
-
 void SetRow(const DeliveryGroup& group, klaxon::alerts::v1::DeliveryReportRow* out) {
   out->set_key(group.key);
   out->set_alerts(group.counts.alerts);
@@ -200,14 +195,15 @@ grpc::ServerUnaryReactor* AlertQueryService::ListAlerts(
     klaxon::alerts::v1::ListAlertsResponse* response) {
   // gRPC keeps request and response alive until the reactor is finished.
   return Serve("ListAlerts", context, [this, request, response](const std::string& caller) {
-    const ListAlertsQuery query{
-        .status = request->status(),
-        .channel = request->channel(),
-        .recipient = request->recipient(),
-        .created_from = FromProto(request->has_created_from(), request->created_from()),
-        .created_before = FromProto(request->has_created_before(), request->created_before()),
-        .page_size = request->page_size(),
-        .page_token = request->page_token()};
+    const ListAlertsQuery query{.status = request->status(),
+                                .channel = request->channel(),
+                                .recipient = request->recipient(),
+                                .created_from = prototime::FromProtoIfSet(
+                                    request->has_created_from(), request->created_from()),
+                                .created_before = prototime::FromProtoIfSet(
+                                    request->has_created_before(), request->created_before()),
+                                .page_size = request->page_size(),
+                                .page_token = request->page_token()};
     absl::StatusOr<AlertPage> page = search_.ListAlerts(caller, query);
     if (!page.ok()) return page.status();
     for (const AlertRecord& record : page->alerts) *response->add_alerts() = ToListItem(record);
@@ -246,9 +242,9 @@ grpc::ServerUnaryReactor* AlertQueryService::GetDeliveryReport(
     const klaxon::alerts::v1::GetDeliveryReportRequest* request,
     klaxon::alerts::v1::DeliveryReport* response) {
   return Serve("GetDeliveryReport", context, [this, request, response](const std::string& caller) {
-    absl::StatusOr<DeliveryReportRecord> report =
-        search_.GetDeliveryReport(caller, FromProto(request->has_from(), request->from()),
-                                  FromProto(request->has_before(), request->before()));
+    absl::StatusOr<DeliveryReportRecord> report = search_.GetDeliveryReport(
+        caller, prototime::FromProtoIfSet(request->has_from(), request->from()),
+        prototime::FromProtoIfSet(request->has_before(), request->before()));
     if (!report.ok()) return report.status();
     prototime::SetTimestamp(report->from, response->mutable_from());
     prototime::SetTimestamp(report->before, response->mutable_before());

@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
-#include "services/audit/ingest/ingest_plan.h"
+#include "services/audit/personal_data.h"
 
 namespace klaxon::audit {
 namespace {

@@ -4,9 +4,8 @@
 // and computes the report's rates. The SQL is AlertQueries'; the gRPC translation is
 // AlertQueryService's.
 //
-// A page token is base64url("<created_at µs>:<alert_id>:<filter fingerprint>"): the position of
-// the page's last alert and a fingerprint of the caller and filters it was issued for, so a token
-// used with other filters (or by another caller) is refused instead of silently skipping rows.
+// A page token (page_token.h) holds the page's last alert's created_at and id, bound to the
+// caller and filters it was issued for.
 
 #include <cstdint>
 #include <optional>
@@ -19,11 +18,10 @@
 #include "common/crypto/blind_index.h"
 #include "services/audit/alert.h"
 #include "services/audit/query/alert_queries.h"
+#include "services/audit/query/page_token.h"
 
 namespace klaxon::audit {
 
-inline constexpr int32_t kDefaultPageSize = 50;
-inline constexpr int32_t kMaxPageSize = 500;
 inline constexpr absl::Duration kMaxReportSpan = absl::Hours(366 * 24);
 
 // ListAlertsRequest in domain terms. UNSPECIFIED status or channel and an empty recipient do not

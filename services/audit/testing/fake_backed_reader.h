@@ -12,7 +12,6 @@
 #include "common/timing/fake_clock.h"
 #include "prometheus/registry.h"
 #include "services/audit/audit_metrics.h"
-#include "services/audit/ingest/ingest_plan.h"
 #include "services/audit/ingest/projection.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/query/alert_reader.h"
