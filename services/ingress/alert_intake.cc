@@ -117,26 +117,27 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
       return Refuse(caller, std::move(admitted), std::move(done));
     }
   }
-  absl::StatusOr<messaging::OutboundMessage> message =
-      RequestMessage(caller, request, *reserved);
-  if (!message.ok()) return Refuse(caller, message.status(), std::move(done));
-  publisher_.PublishAsync(*message, [this, caller = std::string(caller), &request, started,
-                                     reservation = *std::move(reserved),
-                                     done = std::move(done)](absl::Status published) mutable {
-    if (!published.ok()) {
-      // Whatever Kafka said, the caller may retry with the same key: it is safe and will
-      // converge.
-      return Refuse(caller,
-                    absl::UnavailableError(absl::StrCat(
-                        "the alert could not be made durable in Kafka (", published.message(),
-                        "); retry with the same idempotency_key")),
-                    std::move(done));
-    }
-    std::string idempotency_key = request.idempotency_key();
-    Answer(caller, request, reservation, clock_.Now() - started, std::move(done));
-    // Kafka has the request now. Failing to note that only costs a repeat one more publish.
-    MarkPublished(std::move(caller), std::move(idempotency_key));
-  });
+  absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, *reserved);
+  if (!requested.ok()) return Refuse(caller, requested.status(), std::move(done));
+  reserved->segments = requested->segments;
+  publisher_.PublishAsync(
+      requested->message,
+      [this, caller = std::string(caller), &request, started, reservation = *std::move(reserved),
+       done = std::move(done)](absl::Status published) mutable {
+        if (!published.ok()) {
+          // Whatever Kafka said, the caller may retry with the same key: it is safe and will
+          // converge.
+          return Refuse(caller,
+                        absl::UnavailableError(absl::StrCat(
+                            "the alert could not be made durable in Kafka (", published.message(),
+                            "); retry with the same idempotency_key")),
+                        std::move(done));
+        }
+        std::string idempotency_key = request.idempotency_key();
+        Answer(caller, request, reservation, clock_.Now() - started, std::move(done));
+        // Kafka has the request now. Failing to note that only costs a repeat one more publish.
+        MarkPublished(std::move(caller), std::move(idempotency_key));
+      });
 }
 
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
@@ -174,23 +175,31 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
     in_flight.emplace(*std::move(admitted));
   }
 
-  IdempotencyRecord candidate{
-      .alert_id =
-          submission.alert_id.empty() ? alert_ids_.Next() : std::string(submission.alert_id),
-      .request_fingerprint = fingerprint,
-      .channel = request.channel()};
+  IdempotencyRecord candidate{.alert_id = submission.alert_id.empty()
+                                              ? alert_ids_.Next()
+                                              : std::string(submission.alert_id),
+                              .request_fingerprint = fingerprint,
+                              .channel = request.channel()};
   candidate.chain = PlaceInChain(submission, candidate.alert_id);
   absl::StatusOr<IdempotencyRecord> record =
       store_.Reserve(caller, request.idempotency_key(), candidate, RecordWindow(*alert, now));
   if (!record.ok()) return record.status();
-  if (record->request_fingerprint != candidate.request_fingerprint) return KeyReused();
-  const bool duplicate = record->alert_id != candidate.alert_id;
+  return ReservationOf(*std::move(record), fingerprint, candidate.alert_id, submission,
+                       *std::move(alert), std::move(in_flight));
+}
+
+absl::StatusOr<AlertIntake::Reservation> AlertIntake::ReservationOf(
+    IdempotencyRecord record, std::string_view fingerprint, std::string_view candidate_id,
+    const Submission& submission, ValidatedAlert alert,
+    std::optional<IntakeAdmission::Ticket> in_flight) {
+  if (record.request_fingerprint != fingerprint) return KeyReused();
+  const bool duplicate = record.alert_id != candidate_id;
   // The store answers with the alert's id, not its place in a chain: the same request (same
   // fingerprint) has the same place, a first page's chain named by the id the key holds.
-  record->chain = PlaceInChain(submission, record->alert_id);
-  return Reservation{.record = *std::move(record),
+  record.chain = PlaceInChain(submission, record.alert_id);
+  return Reservation{.record = std::move(record),
                      .duplicate = duplicate,
-                     .alert = *std::move(alert),
+                     .alert = std::move(alert),
                      .in_flight = std::move(in_flight)};
 }
 
@@ -201,11 +210,7 @@ absl::StatusOr<std::optional<AlertIntake::Reservation>> AlertIntake::PublishedRe
       store_.Find(caller, request.idempotency_key());
   if (!earlier.ok()) return earlier.status();
   if (!earlier->has_value() || !(*earlier)->published) return std::nullopt;
-  IdempotencyRecord& record = **earlier;
-  if (record.request_fingerprint != fingerprint) return KeyReused();
-  record.chain = PlaceInChain(submission, record.alert_id);
-  const bool duplicate = record.alert_id != submission.alert_id;
-  return Reservation{.record = std::move(record), .duplicate = duplicate, .alert = alert};
+  return ReservationOf(**std::move(earlier), fingerprint, submission.alert_id, submission, alert);
 }
 
 absl::Status AlertIntake::Render(const SendAlertRequest& request, const Submission& submission,
@@ -227,8 +232,8 @@ absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time
   return std::max(options_.idempotency_window, *alert.send_at - now + alert.ttl + absl::Hours(1));
 }
 
-absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
-    std::string_view caller, const SendAlertRequest& request, Reservation& reservation) {
+absl::StatusOr<AlertIntake::RequestToPublish> AlertIntake::RequestMessage(
+    std::string_view caller, const SendAlertRequest& request, const Reservation& reservation) {
   const IdempotencyRecord& record = reservation.record;
   const ValidatedAlert& alert = reservation.alert;
   const std::string& alert_id = record.alert_id;
@@ -247,9 +252,9 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
     text += sms_acks::AckInstruction(*code);
     event.set_ack_code(*code);
   }
-  if (request.channel() == types::v1::CHANNEL_SMS) {
-    reservation.segments = static_cast<uint32_t>(twilio::SmsSegments(text));
-  }
+  const uint32_t segments = request.channel() == types::v1::CHANNEL_SMS
+                                ? static_cast<uint32_t>(twilio::SmsSegments(text))
+                                : 0;
   if (absl::Status sealed = transit_.SealAlert({.recipient = alert.recipient, .text = text}, event);
       !sealed.ok()) {
     return sealed;
@@ -281,8 +286,9 @@ absl::StatusOr<messaging::OutboundMessage> AlertIntake::RequestMessage(
   const std::string& topic = kafka::Urgent(alert.priority)
                                  ? (voice ? topics.voice_urgent : topics.sms_urgent)
                                  : (voice ? topics.voice : topics.sms);
-  return messaging::OutboundMessage{
-      .topic = topic, .key = alert_id, .value = event.SerializeAsString()};
+  return RequestToPublish{
+      .message = {.topic = topic, .key = alert_id, .value = event.SerializeAsString()},
+      .segments = segments};
 }
 
 absl::StatusOr<std::string> AlertIntake::AckCode(std::string_view caller,

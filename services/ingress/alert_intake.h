@@ -146,16 +146,27 @@ class AlertIntake final : public AlertSubmitter {
   absl::StatusOr<std::optional<Reservation>> PublishedRepeat(
       std::string_view caller, const alerts::v1::SendAlertRequest& request,
       const Submission& submission, const std::string& fingerprint, const ValidatedAlert& alert);
+  // The reservation `record`, as the store holds it for the request's key, makes for this
+  // request: kAlreadyExists when the key was used for another request (its fingerprint), a
+  // duplicate unless the record holds `candidate_id`. It keeps `in_flight` until Kafka answers.
+  static absl::StatusOr<Reservation> ReservationOf(
+      IdempotencyRecord record, std::string_view fingerprint, std::string_view candidate_id,
+      const Submission& submission, ValidatedAlert alert,
+      std::optional<IntakeAdmission::Ticket> in_flight = std::nullopt);
   // Puts the rendering of the request's template into `alert` (UseRendering).
   absl::Status Render(const alerts::v1::SendAlertRequest& request, const Submission& submission,
                       ValidatedAlert& alert);
   // How long the idempotency and owner records of `alert` are kept.
   absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
-  // The AlertRequested to publish for a new alert, its recipient and text sealed; sets the
-  // reservation's segments from the text as sent.
-  absl::StatusOr<messaging::OutboundMessage> RequestMessage(
-      std::string_view caller, const alerts::v1::SendAlertRequest& request,
-      Reservation& reservation);
+  // The AlertRequested to publish for a new alert, its recipient and text sealed, and the SMS
+  // segments of the text as sent (its ACK line included).
+  struct RequestToPublish {
+    messaging::OutboundMessage message;
+    uint32_t segments = 0;  // 0 for voice
+  };
+  absl::StatusOr<RequestToPublish> RequestMessage(std::string_view caller,
+                                                  const alerts::v1::SendAlertRequest& request,
+                                                  const Reservation& reservation);
   // Binds a reply code of the recipient to the alert (ack_by_reply).
   absl::StatusOr<std::string> AckCode(std::string_view caller, const IdempotencyRecord& record,
                                       const ValidatedAlert& alert, absl::Time accepted_at);

@@ -3,11 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/fake_inbound_messages.h"
 
 namespace klaxon::audit {
@@ -31,7 +30,7 @@ class InboundMessageReaderTest : public ::testing::Test {
                                const std::string& body, absl::Duration after, bool paged = true) {
     const std::string event_key = "sid:" + sid + ":received:0";
     const SealedRecord sealed =
-        personal_data_
+        sealing_.personal_data
             .Seal(kAuditEventsTable, event_key,
                   {{kEventPersonalColumn, nlohmann::json{{"from", from}, {"body", body}}.dump()}})
             .value();
@@ -41,8 +40,8 @@ class InboundMessageReaderTest : public ::testing::Test {
         .message_sid = sid,
         .personal_ciphertext = sealed.ciphertext.at(kEventPersonalColumn),
         .data_key = sealed.wrapped_key};
-    if (paged) messages_.Paged("billing", blind_index_.Compute(from), kT0);
-    messages_.Received(stored, blind_index_.Compute(from));
+    if (paged) messages_.Paged("billing", sealing_.blind_index.Compute(from), kT0);
+    messages_.Received(stored, sealing_.blind_index.Compute(from));
     return stored;
   }
 
@@ -52,15 +51,11 @@ class InboundMessageReaderTest : public ::testing::Test {
   }
 
   FakeInboundMessages messages_;
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  crypto::BlindIndex blind_index_ =
-      crypto::BlindIndex::Create("inbound-reader-test-blind-index-key-0123456789").value();
+  testing::AuditKeys sealing_;
   log::MemorySink sink_;
   log::PhoneRedactor redactor_ = log::PhoneRedactor::Create("inbound-reader-test-key").value();
   log::Logger logger_{{.service = "audit"}, redactor_, sink_};
-  InboundMessageReader reader_{messages_, personal_data_, blind_index_, logger_};
+  InboundMessageReader reader_{messages_, sealing_.personal_data, sealing_.blind_index, logger_};
 };
 
 TEST_F(InboundMessageReaderTest, ListsThePagedSendersMessagesNewestFirstOpened) {
@@ -139,9 +134,9 @@ TEST_F(InboundMessageReaderTest, ShreddedMessagesAreListedWithoutSenderOrBody) {
   StoredInboundMessage stored = Receive("SM1", kAna, "on my way", absl::Seconds(1));
   FakeInboundMessages shredded;
   stored.data_key.reset();
-  shredded.Paged("billing", blind_index_.Compute(kAna), kT0);
-  shredded.Received(stored, blind_index_.Compute(kAna));
-  InboundMessageReader reader(shredded, personal_data_, blind_index_, logger_);
+  shredded.Paged("billing", sealing_.blind_index.Compute(kAna), kT0);
+  shredded.Received(stored, sealing_.blind_index.Compute(kAna));
+  InboundMessageReader reader(shredded, sealing_.personal_data, sealing_.blind_index, logger_);
 
   absl::StatusOr<InboundPage> page = reader.List("billing", {});
   ASSERT_TRUE(page.ok()) << page.status();
@@ -155,9 +150,9 @@ TEST_F(InboundMessageReaderTest, AlteredCiphertextFailsNamingTheMessageNeverItsT
   StoredInboundMessage stored = Receive("SM1", kAna, "on my way", absl::Seconds(1));
   FakeInboundMessages altered;
   stored.personal_ciphertext[stored.personal_ciphertext.size() / 2] ^= 1;
-  altered.Paged("billing", blind_index_.Compute(kAna), kT0);
-  altered.Received(stored, blind_index_.Compute(kAna));
-  InboundMessageReader reader(altered, personal_data_, blind_index_, logger_);
+  altered.Paged("billing", sealing_.blind_index.Compute(kAna), kT0);
+  altered.Received(stored, sealing_.blind_index.Compute(kAna));
+  InboundMessageReader reader(altered, sealing_.personal_data, sealing_.blind_index, logger_);
 
   absl::StatusOr<InboundPage> page = reader.List("billing", {});
   EXPECT_EQ(page.status().code(), absl::StatusCode::kDataLoss);

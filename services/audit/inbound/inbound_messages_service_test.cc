@@ -5,12 +5,11 @@
 #include <memory>
 #include <string>
 
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
 #include "common/prototime/prototime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/fake_inbound_messages.h"
 #include "services/audit/testing/loopback_server.h"
 
@@ -32,17 +31,17 @@ class InboundMessagesServiceTest : public ::testing::Test {
     // One reply from Ana, whom billing paged.
     const std::string event_key = "sid:SM1:received:0";
     const SealedRecord sealed =
-        personal_data_
+        sealing_.personal_data
             .Seal(kAuditEventsTable, event_key,
                   {{kEventPersonalColumn, nlohmann::json{{"from", kAna}, {"body", "ACK"}}.dump()}})
             .value();
-    messages_.Paged("billing", blind_index_.Compute(kAna), kReceived - absl::Minutes(1));
+    messages_.Paged("billing", sealing_.blind_index.Compute(kAna), kReceived - absl::Minutes(1));
     messages_.Received({.event_key = event_key,
                         .received_at = kReceived,
                         .message_sid = "SM1",
                         .personal_ciphertext = sealed.ciphertext.at(kEventPersonalColumn),
                         .data_key = sealed.wrapped_key},
-                       blind_index_.Compute(kAna));
+                       sealing_.blind_index.Compute(kAna));
     ASSERT_NO_FATAL_FAILURE(server_.Start<klaxon::alerts::v1::InboundMessages>(service_, stub_));
   }
 
@@ -54,15 +53,11 @@ class InboundMessagesServiceTest : public ::testing::Test {
   }
 
   FakeInboundMessages messages_;
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  crypto::BlindIndex blind_index_ =
-      crypto::BlindIndex::Create("inbound-service-test-blind-index-key-0123456789").value();
+  testing::AuditKeys sealing_;
   log::MemorySink sink_;
   log::Logger logger_{
       {.service = "audit"}, log::PhoneRedactor::Create("inbound-service-test-key").value(), sink_};
-  InboundMessageReader reader_{messages_, personal_data_, blind_index_, logger_};
+  InboundMessageReader reader_{messages_, sealing_.personal_data, sealing_.blind_index, logger_};
   auth::ApiKeyRegistry keys_ =
       auth::ApiKeyRegistry::Parse("billing=" + auth::HashApiKey(kBillingKey) +
                                   ",payments=" + auth::HashApiKey(kPaymentsKey))

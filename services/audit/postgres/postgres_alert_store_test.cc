@@ -31,6 +31,7 @@
 #include "services/audit/ingest/projection.h"
 #include "services/audit/postgres/audit_migrations.h"
 #include "services/audit/query/alert_reader.h"
+#include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/fake_offset_oracle.h"
 #include "services/audit/testing/ingest.h"
 #include "services/audit/testing/migrated_audit_database.h"
@@ -492,11 +493,12 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     PostgresAlertStoreTest::SetUp();
     if (store_ == nullptr) return;
     writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{});
-    handler_ = std::make_unique<AuditEventHandler>(*writer_, personal_data_, blind_index_, topics_,
-                                                   metrics_, clock_, logger_, redactor_,
-                                                   transit_.cipher());
-    reader_ = std::make_unique<AlertReader>(*store_, oracle_, personal_data_, clock_, metrics_,
-                                            logger_, AlertReaderOptions{.topics = topics_});
+    handler_ = std::make_unique<AuditEventHandler>(*writer_, sealing_.personal_data,
+                                                   sealing_.blind_index, topics_, metrics_, clock_,
+                                                   logger_, redactor_, sealing_.transit.cipher());
+    reader_ =
+        std::make_unique<AlertReader>(*store_, oracle_, sealing_.personal_data, clock_, metrics_,
+                                      logger_, AlertReaderOptions{.topics = topics_});
   }
 
   void Request(const std::string& alert_id, int64_t offset, uint32_t attempt = 1) {
@@ -506,7 +508,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
     request.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
     request.mutable_header()->set_attempt(attempt);
     request.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'000);
-    transit_.Seal(request, kRecipient, kText);
+    sealing_.transit.Seal(request, kRecipient, kText);
     ASSERT_TRUE(messaging::testing::HandleAndWait(*handler_, {.topic = topics_.sms_requests,
                                                               .partition = 0,
                                                               .offset = offset,
@@ -564,12 +566,7 @@ class PostgresWritePathTest : public PostgresAlertStoreTest {
   }
 
   Topics topics_ = Topics::WithPrefix("");
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  transit::testing::TestTransit transit_;
-  crypto::BlindIndex blind_index_ =
-      crypto::BlindIndex::Create("postgres-store-test-blind-index-key-0123456789").value();
+  testing::AuditKeys sealing_;
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};
@@ -598,7 +595,7 @@ TEST_F(PostgresWritePathTest, PersonalColumnsHoldNoPlaintext) {
   inbound.mutable_header()->mutable_occurred_at()->set_seconds(1'700'000'010);
   inbound.set_dedupe_key("sid:SMin:received:0");
   inbound.mutable_inbound_message()->set_message_sid("SMin");
-  transit_.Seal(*inbound.mutable_inbound_message(), kRecipient, "call Ana on 4155550100");
+  sealing_.transit.Seal(*inbound.mutable_inbound_message(), kRecipient, "call Ana on 4155550100");
   ASSERT_TRUE(messaging::testing::HandleAndWait(*handler_, {.topic = topics_.twilio_events,
                                                             .partition = 0,
                                                             .offset = 0,

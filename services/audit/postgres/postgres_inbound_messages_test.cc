@@ -9,13 +9,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/crypto/blind_index.h"
-#include "common/crypto/local_keyring.h"
-#include "common/crypto/test_keyring.h"
 #include "common/log/log.h"
 #include "common/messaging/testing/handle_and_wait.h"
 #include "common/timing/fake_clock.h"
-#include "common/transit/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
@@ -24,6 +20,7 @@
 #include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/batch_writer.h"
 #include "services/audit/postgres/postgres_alert_store.h"
+#include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/migrated_audit_database.h"
 
 namespace klaxon::audit {
@@ -45,12 +42,12 @@ class PostgresInboundMessagesTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(testing::MigratedAuditDatabase(&scratch_, &db_));
     store_ = std::make_unique<PostgresAlertStore>(*db_);
     writer_ = std::make_unique<BatchWriter>(*store_, BatchWriterOptions{});
-    handler_ = std::make_unique<AuditEventHandler>(*writer_, personal_data_, blind_index_, topics_,
-                                                   metrics_, clock_, logger_, redactor_,
-                                                   transit_.cipher());
+    handler_ = std::make_unique<AuditEventHandler>(*writer_, sealing_.personal_data,
+                                                   sealing_.blind_index, topics_, metrics_, clock_,
+                                                   logger_, redactor_, sealing_.transit.cipher());
     messages_ = std::make_unique<PostgresInboundMessages>(*db_);
-    reader_ =
-        std::make_unique<InboundMessageReader>(*messages_, personal_data_, blind_index_, logger_);
+    reader_ = std::make_unique<InboundMessageReader>(*messages_, sealing_.personal_data,
+                                                     sealing_.blind_index, logger_);
   }
 
   // `caller` sends an SMS alert to `recipient`, `seconds` after kT0, as audit consumes it.
@@ -62,7 +59,7 @@ class PostgresInboundMessagesTest : public ::testing::Test {
     request.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
     request.mutable_header()->set_attempt(1);
     request.mutable_header()->mutable_occurred_at()->set_seconds(kT0Seconds + seconds);
-    transit_.Seal(request, recipient, "disk full on db-1");
+    sealing_.transit.Seal(request, recipient, "disk full on db-1");
     Handle(topics_.sms_requests, request.SerializeAsString(), alert_id);
   }
 
@@ -73,7 +70,7 @@ class PostgresInboundMessagesTest : public ::testing::Test {
     inbound.mutable_header()->mutable_occurred_at()->set_seconds(kT0Seconds + seconds);
     inbound.set_dedupe_key(absl::StrCat("sid:", sid, ":received:0"));
     inbound.mutable_inbound_message()->set_message_sid(sid);
-    transit_.Seal(*inbound.mutable_inbound_message(), from, body);
+    sealing_.transit.Seal(*inbound.mutable_inbound_message(), from, body);
     Handle(topics_.twilio_events, inbound.SerializeAsString(), sid);
   }
 
@@ -109,12 +106,7 @@ class PostgresInboundMessagesTest : public ::testing::Test {
   std::unique_ptr<pg::Database> db_;
   std::unique_ptr<PostgresAlertStore> store_;
   Topics topics_ = Topics::WithPrefix("");
-  crypto::LocalKeyring keyring_ =
-      crypto::LocalKeyring::Parse(crypto::testing::KeyringDocument(1, {1})).value();
-  PersonalData personal_data_{keyring_};
-  transit::testing::TestTransit transit_;
-  crypto::BlindIndex blind_index_ =
-      crypto::BlindIndex::Create("postgres-inbound-test-blind-index-key-0123456789").value();
+  testing::AuditKeys sealing_;
   timing::FakeClock clock_;
   prometheus::Registry registry_;
   AuditMetrics metrics_{registry_};

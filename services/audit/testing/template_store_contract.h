@@ -6,6 +6,7 @@
 //   struct MyHarness {
 //     void SetUp();             // may use ASSERT_*; runs before each test
 //     TemplateStore& store();
+//     void TakeDown();          // from now on the store's backend is gone (may use ASSERT_*)
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Mine, TemplateStoreContractTest, MyHarness);
 
@@ -33,14 +34,14 @@ class TemplateStoreContractTest : public ::testing::Test {
   MessageTemplate Create(const std::string& name, const std::string& locale,
                          const std::string& sms_text, bool default_locale = false,
                          const std::string& caller = "billing") {
-    absl::StatusOr<MessageTemplate> stored = store().Create(
-        caller, {.name = name,
-                 .locale = locale,
-                 .sms_text = sms_text,
-                 .voice_script = "Disk full on {{host}}. Press 1 to acknowledge.",
-                 .voice_name = "Polly.Joanna",
-                 .language = "en-US",
-                 .default_locale = default_locale});
+    absl::StatusOr<MessageTemplate> stored =
+        store().Create(caller, {.name = name,
+                                .locale = locale,
+                                .sms_text = sms_text,
+                                .voice_script = "Disk full on {{host}}. Press 1 to acknowledge.",
+                                .voice_name = "Polly.Joanna",
+                                .language = "en-US",
+                                .default_locale = default_locale});
     EXPECT_TRUE(stored.ok()) << stored.status();
     return stored.value_or(MessageTemplate{});
   }
@@ -101,16 +102,16 @@ TYPED_TEST_P(TemplateStoreContractTest, LaterLocaleIsNotTheDefaultUnlessAsked) {
   this->Create("disk-full", "en-US", "Disk full");
   EXPECT_FALSE(this->Create("disk-full", "de-DE", "Platte voll").default_locale);
   EXPECT_TRUE(this->Create("disk-full", "en-US", "Disk full!").default_locale);
-  EXPECT_THAT(this->Summary(this->List()), ::testing::ElementsAre("disk-full de-DE v1",
-                                                                  "disk-full en-US v2*"));
+  EXPECT_THAT(this->Summary(this->List()),
+              ::testing::ElementsAre("disk-full de-DE v1", "disk-full en-US v2*"));
 }
 
 TYPED_TEST_P(TemplateStoreContractTest, CreateAskingForTheDefaultMovesIt) {
   this->Create("disk-full", "en-US", "Disk full");
   const MessageTemplate german = this->Create("disk-full", "de-DE", "Platte voll", true);
   EXPECT_TRUE(german.default_locale);
-  EXPECT_THAT(this->Summary(this->List()), ::testing::ElementsAre("disk-full de-DE v1*",
-                                                                  "disk-full en-US v1"));
+  EXPECT_THAT(this->Summary(this->List()),
+              ::testing::ElementsAre("disk-full de-DE v1*", "disk-full en-US v1"));
   EXPECT_EQ(this->Latest("disk-full", ""), german);
   // A new version of the former default leaves the default where it is.
   EXPECT_FALSE(this->Create("disk-full", "en-US", "Disk full!").default_locale);
@@ -199,10 +200,9 @@ TYPED_TEST_P(TemplateStoreContractTest, ConcurrentCreatesOfANameGetDistinctVersi
         for (int i = 0; i < kEach; ++i) {
           // Half the threads start the name in a second locale, racing for its default too.
           const std::string locale = t % 2 == 0 ? "en-US" : "de-DE";
-          absl::StatusOr<MessageTemplate> stored =
-              this->store().Create("billing", {.name = "disk-full",
-                                               .locale = locale,
-                                               .sms_text = "Disk full on {{host}}"});
+          absl::StatusOr<MessageTemplate> stored = this->store().Create(
+              "billing",
+              {.name = "disk-full", .locale = locale, .sms_text = "Disk full on {{host}}"});
           EXPECT_TRUE(stored.ok()) << stored.status();
           if (stored.ok()) versions[static_cast<size_t>(t)].push_back(stored->version);
         }
@@ -226,16 +226,29 @@ TYPED_TEST_P(TemplateStoreContractTest, ConcurrentCreatesOfANameGetDistinctVersi
   EXPECT_NE(listed[0].default_locale, listed[1].default_locale);
 }
 
+TYPED_TEST_P(TemplateStoreContractTest, EveryCallFailsUnavailableWhileTheBackendIsDown) {
+  this->Create("disk-full", "en-US", "Disk full");
+  ASSERT_NO_FATAL_FAILURE(this->harness_.TakeDown());
+  EXPECT_EQ(this->store()
+                .Create("billing", {.name = "disk-full", .locale = "en-US", .sms_text = "x"})
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(this->store().List("billing", "").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(this->store().Latest("billing", "disk-full", "").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(TemplateStoreContractTest, FirstCreateIsVersionOneInTheDefaultLocale,
                             EachCreateAddsTheNextVersionOfItsLocale,
-                            LaterLocaleIsNotTheDefaultUnlessAsked,
-                            CreateAskingForTheDefaultMovesIt,
+                            LaterLocaleIsNotTheDefaultUnlessAsked, CreateAskingForTheDefaultMovesIt,
                             FirstCreateAskingForTheDefaultIsTheDefault,
                             ListShowsTheLatestOfEachLocaleByNameThenLocale,
                             ListOfANameShowsOnlyItsLocales, LatestIsTheAskedLocalesLatestVersion,
                             LatestWithoutALocaleIsTheDefaultLocales,
                             LatestInALocaleTheNameLacksIsTheDefaultLocales,
                             LatestOfAnUnknownNameIsNone, ACallerSeesOnlyItsOwnTemplates,
-                            ConcurrentCreatesOfANameGetDistinctVersions);
+                            ConcurrentCreatesOfANameGetDistinctVersions,
+                            EveryCallFailsUnavailableWhileTheBackendIsDown);
 
 }  // namespace klaxon::audit::testing
