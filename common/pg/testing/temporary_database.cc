@@ -41,14 +41,21 @@ TemporaryDatabase::TemporaryDatabase(std::string admin_url, std::string name, st
     : admin_url_(std::move(admin_url)), name_(std::move(name)), url_(std::move(url)) {}
 
 TemporaryDatabase::~TemporaryDatabase() {
+  if (absl::Status dropped = Drop(); !dropped.ok()) {
+    // A destructor cannot fail the test; a leftover database is only clutter, so say which.
+    std::cerr << "could not drop test database " << name_ << ": " << dropped.message() << "\n";
+  }
+}
+
+absl::Status TemporaryDatabase::Drop() {
   try {
     pqxx::connection admin(admin_url_);
     pqxx::nontransaction txn(admin);
     txn.exec(absl::StrCat("DROP DATABASE IF EXISTS ", txn.quote_name(name_), " WITH (FORCE)"));
   } catch (const std::exception& e) {
-    // A destructor cannot fail the test; a leftover database is only clutter, so say which.
-    std::cerr << "could not drop test database " << name_ << ": " << e.what() << "\n";
+    return StatusFromException(e);
   }
+  return absl::OkStatus();
 }
 
 }  // namespace klaxon::pg::testing

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace klaxon::pg::testing {
@@ -22,6 +23,10 @@ class TemporaryDatabase {
   TemporaryDatabase& operator=(const TemporaryDatabase&) = delete;
   // Drops the database, closing connections still open to it.
   ~TemporaryDatabase();
+
+  // Drops the database now, under whatever is connected to it, as a failed-over server would go
+  // away; what uses it sees its connections closed and the database gone.
+  absl::Status Drop();
 
   // A libpq connection string for the new database.
   const std::string& url() const { return url_; }

@@ -465,15 +465,7 @@ TEST_F(PostgresAlertStoreTest, TemplateColumnsReadBackExactlyAsProjected) {
 
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
-  {
-    // Drop the database under the store, closing its connections, like a failed-over server.
-    absl::StatusOr<std::string> admin_url =
-        pg::WithDatabaseName(klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL"), "postgres");
-    ASSERT_TRUE(admin_url.ok()) << admin_url.status();
-    pqxx::connection admin(*admin_url);
-    pqxx::nontransaction txn(admin);
-    txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
-  }
+  ASSERT_TRUE(scratch_->Drop().ok());
   absl::Status status =
       testing::Apply(*store_, Outcome(ALERT_STATUS_SENT, absl::Seconds(1))).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;

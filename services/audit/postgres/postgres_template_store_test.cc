@@ -6,14 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "common/pg/conninfo.h"
 #include "common/pg/database.h"
 #include "common/pg/testing/temporary_database.h"
 #include "gtest/gtest.h"
-#include "pqxx/pqxx"
 #include "services/audit/testing/migrated_audit_database.h"
 #include "services/audit/testing/template_store_contract.h"
-#include "tests/support/support.h"
 
 namespace klaxon::audit {
 namespace {
@@ -26,15 +23,7 @@ struct PostgresHarness {
     store_ = std::make_unique<PostgresTemplateStore>(*db_);
   }
   TemplateStore& store() { return *store_; }
-  // Drops the database under the store, closing its connections, like a failed-over server.
-  void TakeDown() {
-    absl::StatusOr<std::string> admin_url =
-        pg::WithDatabaseName(klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL"), "postgres");
-    ASSERT_TRUE(admin_url.ok()) << admin_url.status();
-    pqxx::connection admin(*admin_url);
-    pqxx::nontransaction txn(admin);
-    txn.exec("DROP DATABASE " + txn.quote_name(scratch_->name()) + " WITH (FORCE)");
-  }
+  void TakeDown() { ASSERT_TRUE(scratch_->Drop().ok()); }
 
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
   std::unique_ptr<pg::Database> db_;
