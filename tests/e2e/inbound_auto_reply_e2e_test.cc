@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
@@ -65,16 +66,31 @@ TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTh
       suite.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   ASSERT_TRUE(send.ok()) << send.error_message();
   // GetAlert reads its own writes (ADR 0002): once it answers, audit has recorded that the first
-  // caller paged Ana, before she answers.
+  // caller paged Ana, before she answers. Its UNAVAILABLE (audit behind Kafka) is retried, as a
+  // caller would.
   alerts::v1::GetAlertRequest get_alert;
   get_alert.set_alert_id(sent.alert_id());
-  alerts::v1::Alert alert;
-  const grpc::Status got =
-      suite.QueryStub()->GetAlert(Suite::CallContext().get(), get_alert, &alert);
+  grpc::Status got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  do {
+    alerts::v1::Alert alert;
+    got = suite.QueryStub()->GetAlert(Suite::CallContext().get(), get_alert, &alert);
+  } while (got.error_code() == grpc::StatusCode::UNAVAILABLE && absl::Now() < deadline);
   ASSERT_TRUE(got.ok()) << got.error_message();
 
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms(kAna, "on my way, 5 min"));
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms("+14155550167", "wrong number?"));
+
+  // Both messages stored, so a listing that wrongly showed the stranger's would show it now.
+  const std::string stored_both =
+      "klaxon_audit_twilio_events_total{kind=\"inbound_message\",result=\"not_a_status_callback\"} "
+      "2";
+  std::string metrics = suite.Metrics("audit");
+  for (int i = 0; i < 300 && !absl::StrContains(metrics, stored_both); ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    metrics = suite.Metrics("audit");
+  }
+  ASSERT_THAT(metrics, ::testing::HasSubstr(stored_both));
 
   const alerts::v1::ListInboundMessagesResponse listed = ListUntil(suite, Suite::kApiKey, 1);
   ASSERT_EQ(listed.messages_size(), 1) << listed.DebugString();
