@@ -13,15 +13,11 @@ namespace {
 
 constexpr char kRpc[] = "ListInboundMessages";
 
-std::string OptionalMicros(const std::optional<absl::Time>& time) {
-  return time.has_value() ? absl::StrCat(absl::ToUnixMicros(*time)) : "-";
-}
-
 // The caller and filters a page token is bound to (page_token.h), naming this RPC.
 std::string CanonicalFilters(const InboundFilter& filter) {
   return absl::StrCat(
       kRpc, "\n", filter.caller, "\n", absl::BytesToHexString(filter.sender_index.value_or("")),
-      "\n", OptionalMicros(filter.received_from), "\n", OptionalMicros(filter.received_before));
+      "\n", FilterTime(filter.received_from), "\n", FilterTime(filter.received_before));
 }
 
 // The opened column: {"from": "<E.164>", "body": "<text>"} (personal_data.h).

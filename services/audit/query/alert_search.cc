@@ -11,10 +11,6 @@
 namespace klaxon::audit {
 namespace {
 
-std::string OptionalMicros(const std::optional<absl::Time>& time) {
-  return time.has_value() ? absl::StrCat(absl::ToUnixMicros(*time)) : "-";
-}
-
 // The caller and filters a ListAlerts page token is bound to (page_token.h). It names no RPC:
 // it predates ListInboundMessages, whose filters start with that RPC's name.
 std::string CanonicalFilters(const AlertFilter& filter) {
@@ -22,7 +18,7 @@ std::string CanonicalFilters(const AlertFilter& filter) {
       filter.caller, "\n", filter.status.has_value() ? static_cast<int>(*filter.status) : -1, "\n",
       filter.channel.has_value() ? static_cast<int>(*filter.channel) : -1, "\n",
       absl::BytesToHexString(filter.recipient_index.value_or("")), "\n",
-      OptionalMicros(filter.created_from), "\n", OptionalMicros(filter.created_before));
+      FilterTime(filter.created_from), "\n", FilterTime(filter.created_before));
 }
 
 absl::Status NotFound(std::string_view alert_id) {

@@ -31,6 +31,10 @@ absl::StatusOr<int32_t> PageSize(int32_t requested) {
   return requested == 0 ? kDefaultPageSize : requested;
 }
 
+std::string FilterTime(const std::optional<absl::Time>& time) {
+  return time.has_value() ? absl::StrCat(absl::ToUnixMicros(*time)) : "-";
+}
+
 std::string EncodePageToken(const PagePosition& last, absl::string_view filters) {
   return absl::WebSafeBase64Escape(
       absl::StrCat(absl::ToUnixMicros(last.at), ":", last.key, ":", Fingerprint(filters)));

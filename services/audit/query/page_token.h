@@ -6,6 +6,7 @@
 // another RPC is refused instead of silently skipping rows.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,6 +29,9 @@ struct PagePosition {
 
   friend bool operator==(const PagePosition&, const PagePosition&) = default;
 };
+
+// An optional time filter as it is written into a request's canonical `filters` text.
+std::string FilterTime(const std::optional<absl::Time>& time);
 
 // `filters` is a canonical text of the caller and every filter of the request, in which each RPC
 // names itself so tokens do not cross RPCs.
