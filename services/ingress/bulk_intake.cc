@@ -36,6 +36,17 @@ absl::Status ValidateBatch(const SendAlertsRequest& request) {
         absl::StrCat("idempotency_key: must be 1 to ", kMaxBulkIdempotencyKeyLength,
                      " printable ASCII characters without spaces for a batch"));
   }
+  if (!request.recipient_parameters().empty()) {
+    if (!request.has_template_()) {
+      return absl::InvalidArgumentError(
+          "recipient_parameters: only with template, whose placeholders they fill");
+    }
+    if (request.recipient_parameters_size() != request.recipients_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipient_parameters: one per recipient or none; got ",
+          request.recipient_parameters_size(), " for ", request.recipients_size(), " recipients"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -54,6 +65,15 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   request.set_priority(batch.priority());
   request.set_time_zone(batch.time_zone());
   request.set_callback_url(batch.callback_url());
+  if (batch.has_template_()) {
+    alerts::v1::TemplateRef& ref = *request.mutable_template_();
+    ref = batch.template_();
+    if (!batch.recipient_parameters().empty()) {
+      for (const auto& [name, value] : batch.recipient_parameters(index).values()) {
+        (*ref.mutable_parameters())[name] = value;
+      }
+    }
+  }
   return request;
 }
 
@@ -115,7 +135,8 @@ class Collector {
 
 }  // namespace
 
-void BulkIntake::Send(std::string_view caller, const SendAlertsRequest& request, BulkDone done) {
+void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
+                      const SendAlertsRequest& request, BulkDone done) {
   if (absl::Status valid = ValidateBatch(request); !valid.ok()) {
     std::move(done)(valid);
     return;
@@ -132,7 +153,7 @@ void BulkIntake::Send(std::string_view caller, const SendAlertsRequest& request,
       continue;
     }
     SendAlertRequest& alert = collector->Keep(i, RecipientRequest(request, i));
-    alerts_.Send(caller, alert, {},
+    alerts_.Send(caller, alert, {.caller_key = caller_key},
                  [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                    collector->Record(i, sent);
                  });

@@ -6,7 +6,8 @@
 // Recipient i's alert is SendAlert's request with that recipient and the idempotency key
 // "<batch key>/<i>": a retry of the batch finds every recipient's alert already taken in
 // (duplicate) and takes in only those refused before. A number given twice is refused at its
-// second place, so one batch never pages a person twice.
+// second place, so one batch never pages a person twice. A batch naming a template gives each
+// recipient's alert that template, with the recipient's own parameters beside the batch's.
 
 #include <string_view>
 
@@ -28,10 +29,12 @@ class BulkIntake {
   explicit BulkIntake(AlertSubmitter& alerts) : alerts_(alerts) {}
 
   // Refuses the whole batch (kInvalidArgument, naming the field) only when it has no recipient,
-  // more than kMaxBulkRecipients, or a bad idempotency key; otherwise submits every recipient's
-  // alert and calls `done` exactly once, when the last has answered, with one outcome per
-  // recipient. `request` must stay valid until then.
-  void Send(std::string_view caller, const alerts::v1::SendAlertsRequest& request, BulkDone done);
+  // more than kMaxBulkRecipients, a bad idempotency key, or recipient_parameters that are not one
+  // per recipient of a templated batch; otherwise submits every recipient's alert and calls `done`
+  // exactly once, when the last has answered, with one outcome per recipient. `caller_key` is the
+  // caller's API key, to render a template as the caller. `request` must stay valid until then.
+  void Send(std::string_view caller, std::string_view caller_key,
+            const alerts::v1::SendAlertsRequest& request, BulkDone done);
 
  private:
   AlertSubmitter& alerts_;

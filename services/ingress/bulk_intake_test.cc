@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "klaxon/events/v1/events.pb.h"
 #include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
@@ -34,15 +37,69 @@ class BulkIntakeTest : public ::testing::Test {
  protected:
   absl::StatusOr<SendAlertsResponse> Send(const SendAlertsRequest& request) {
     std::promise<absl::StatusOr<SendAlertsResponse>> answer;
-    bulk_.Send("billing", request, [&answer](absl::StatusOr<SendAlertsResponse> response) {
-      answer.set_value(std::move(response));
-    });
+    bulk_.Send("billing", "billing-key", request,
+               [&answer](absl::StatusOr<SendAlertsResponse> response) {
+                 answer.set_value(std::move(response));
+               });
     return answer.get_future().get();
   }
 
-  testing::IntakeHarness harness_{{}};
+  // The text published for each recipient, in the order published.
+  std::vector<std::string> PublishedTexts() {
+    std::vector<std::string> texts;
+    for (const auto& message : harness_.publisher().published()) {
+      events::v1::AlertRequested event;
+      EXPECT_TRUE(event.ParseFromString(message.value));
+      absl::StatusOr<transit::AlertPersonalData> opened = harness_.transit().OpenAlert(event);
+      EXPECT_TRUE(opened.ok()) << opened.status();
+      texts.push_back(opened.ok() ? opened->text : "");
+    }
+    return texts;
+  }
+
+  // Renders "Disk full on {{host}} ({{team}})" as audit would, refusing a missing parameter.
+  class HostRenderer final : public TemplateRenderer {
+   public:
+    absl::StatusOr<alerts::v1::RenderedTemplate> Render(
+        std::string_view caller_key, types::v1::Channel,
+        const alerts::v1::TemplateRef& ref) override {
+      asked_keys.emplace_back(caller_key);
+      for (const char* name : {"host", "team"}) {
+        if (!ref.parameters().contains(name)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("template.parameters: missing \"", name, "\""));
+        }
+      }
+      alerts::v1::RenderedTemplate rendered;
+      rendered.set_name(ref.name());
+      rendered.set_version(1);
+      rendered.set_text(absl::StrCat("Disk full on ", ref.parameters().at("host"), " (",
+                                     ref.parameters().at("team"), ")"));
+      return rendered;
+    }
+
+    std::vector<std::string> asked_keys;
+  };
+
+  HostRenderer renderer_;
+  testing::IntakeHarness harness_{{.templates = &renderer_}};
   BulkIntake bulk_{harness_.intake()};
 };
+
+// A templated batch: the template's own parameters for everyone, each recipient's beside them.
+SendAlertsRequest TemplatedBatch(std::vector<std::string> recipients,
+                                 std::vector<std::map<std::string, std::string>> parameters) {
+  SendAlertsRequest request = Batch(std::move(recipients), "templated-1");
+  request.clear_text();
+  alerts::v1::TemplateRef& ref = *request.mutable_template_();
+  ref.set_name("disk-full");
+  (*ref.mutable_parameters())["team"] = "db";
+  for (const auto& values : parameters) {
+    alerts::v1::TemplateParameters& own = *request.add_recipient_parameters();
+    own.mutable_values()->insert(values.begin(), values.end());
+  }
+  return request;
+}
 
 TEST_F(BulkIntakeTest, EachRecipientGetsItsOwnAlertUnderTheBatchKeyAndItsPlace) {
   const absl::StatusOr<SendAlertsResponse> sent =
@@ -118,11 +175,56 @@ TEST_F(BulkIntakeTest, TheAnswerMayFreeTheRequestAtOnce) {
   auto batch = std::make_unique<SendAlertsRequest>(Batch({"+14155550101", "+14155550102"}));
   ASSERT_TRUE(Send(*batch).ok());
   bool answered = false;
-  bulk_.Send("billing", *batch, [&](absl::StatusOr<SendAlertsResponse> response) {
+  bulk_.Send("billing", "billing-key", *batch, [&](absl::StatusOr<SendAlertsResponse> response) {
     batch.reset();
     answered = response.ok() && response->outcomes(1).duplicate();
   });
   EXPECT_TRUE(answered);
+}
+
+TEST_F(BulkIntakeTest, EachRecipientsTemplateIsRenderedWithItsOwnParametersAsTheCaller) {
+  const absl::StatusOr<SendAlertsResponse> sent =
+      Send(TemplatedBatch({"+14155550101", "+14155550102"},
+                          {{{"host", "db-1"}}, {{"host", "db-2"}, {"team", "storage"}}}));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->accepted(), 2);
+  EXPECT_THAT(PublishedTexts(),
+              ::testing::ElementsAre("Disk full on db-1 (db)", "Disk full on db-2 (storage)"))
+      << "a recipient's value overrides the batch's";
+  EXPECT_THAT(renderer_.asked_keys, ::testing::Each(std::string("billing-key")));
+}
+
+TEST_F(BulkIntakeTest, AMissingParameterRefusesOnlyItsRecipientNamingIt) {
+  const absl::StatusOr<SendAlertsResponse> sent = Send(TemplatedBatch(
+      {"+14155550101", "+14155550102", "+14155550103"},
+      {{{"host", "db-1"}}, {{"hots", "db-2"}}, {{"host", "db-3"}}}));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->accepted(), 2);
+  EXPECT_EQ(sent->outcomes(1).status_code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(sent->outcomes(1).status_message(), HasSubstr("missing \"host\""));
+  EXPECT_THAT(PublishedTexts(),
+              ::testing::ElementsAre("Disk full on db-1 (db)", "Disk full on db-3 (db)"));
+}
+
+TEST_F(BulkIntakeTest, ATemplatedBatchWithoutRecipientParametersGivesEveryoneTheSameText) {
+  SendAlertsRequest request = TemplatedBatch({"+14155550101", "+14155550102"}, {});
+  (*request.mutable_template_()->mutable_parameters())["host"] = "db-9";
+  const absl::StatusOr<SendAlertsResponse> sent = Send(request);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_THAT(PublishedTexts(), ::testing::Each(std::string("Disk full on db-9 (db)")));
+}
+
+TEST_F(BulkIntakeTest, RecipientParametersMustBeOnePerRecipientOfATemplatedBatch) {
+  EXPECT_THAT(Send(TemplatedBatch({"+14155550101", "+14155550102"}, {{{"host", "db-1"}}}))
+                  .status()
+                  .message(),
+              HasSubstr("recipient_parameters: one per recipient or none; got 1 for 2"));
+  SendAlertsRequest untemplated = Batch({"+14155550101"});
+  (*untemplated.add_recipient_parameters()->mutable_values())["host"] = "db-1";
+  const absl::Status refused = Send(untemplated).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("recipient_parameters: only with template"));
+  EXPECT_TRUE(harness_.publisher().published().empty());
 }
 
 TEST_F(BulkIntakeTest, TheBatchIsRefusedWholeOnlyForItsOwnFields) {

@@ -44,7 +44,9 @@ grpc::ServerUnaryReactor* IntakeService::SendAlerts(grpc::CallbackServerContext*
   return ServeBlocking(api_keys_, blocking_, context,
                        [this, context, request, response](const std::string& caller,
                                                           grpc::ServerUnaryReactor& reactor) {
-                         bulk_.Send(caller, *request,
+                         // Authenticated already; kept to render a template as the caller.
+                         const std::string key = auth::BearerKey(*context).value_or("");
+                         bulk_.Send(caller, key, *request,
                                     [context, &reactor, response](
                                         absl::StatusOr<alerts::v1::SendAlertsResponse> sent) {
                                       FinishWith(*context, reactor, std::move(sent), *response);

@@ -21,9 +21,7 @@ namespace klaxon::e2e {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::HttpRequest;
 using testing::HttpResponse;
-using testing::SendHttp;
 
 class HttpApiE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
@@ -36,13 +34,7 @@ class HttpApiE2eKafkaRedisPostgresTest : public ::testing::Test {
   HttpResponse Call(std::string method, const std::string& path, std::string body = "",
                     const std::string& api_key = Suite::kApiKey,
                     absl::Duration timeout = absl::Seconds(10)) {
-    HttpRequest request{.method = std::move(method),
-                        .url = absl::StrCat("http://", suite_.HttpApiAddress(), path),
-                        .body = std::move(body),
-                        .timeout = timeout};
-    if (!api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + api_key);
-    if (!request.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-    return SendHttp(request);
+    return suite_.CallHttpApi(std::move(method), path, std::move(body), api_key, timeout);
   }
 
   static nlohmann::json Json(const HttpResponse& response) {
@@ -158,6 +150,49 @@ TEST_F(HttpApiE2eKafkaRedisPostgresTest, ABatchOfAThousandWithFiveBadNumbersPage
   for (const nlohmann::json& entry : ledger) paged.insert(entry["to"].get<std::string>());
   EXPECT_EQ(ledger.size(), kRecipients - 5);
   EXPECT_EQ(paged.size(), kRecipients - 5);  // each number once
+}
+
+// Templates over HTTP (docs/adr/0030): created, listed and previewed, then a batch naming one
+// renders each recipient's own parameters beside the batch's, and a recipient missing one is
+// refused on its own, naming it.
+TEST_F(HttpApiE2eKafkaRedisPostgresTest, ABatchNamingATemplateRendersEachRecipientsParameters) {
+  const nlohmann::json created_template = {
+      {"template",
+       {{"name", "db-down"}, {"locale", "en-US"}, {"smsText", "{{host}} is down, ask {{team}}"}}}};
+  const HttpResponse created = Call("POST", "/v1/templates", created_template.dump());
+  ASSERT_EQ(created.status, 200) << created.error << created.body;
+  EXPECT_EQ(Json(created)["version"], 1);
+  const HttpResponse listed = Call("GET", "/v1/templates?name=db-down");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(Json(listed)["templates"][0]["smsText"], "{{host}} is down, ask {{team}}");
+
+  const nlohmann::json batch = {
+      {"channel", "CHANNEL_SMS"},
+      {"recipients", {"+14155550181", "+14155550182", "+14155550183"}},
+      {"template", {{"name", "db-down"}, {"parameters", {{"team", "dba"}}}}},
+      {"recipientParameters",
+       {{{"values", {{"host", "db-1"}}}},
+        {{"values", {{"host", "db-2"}, {"team", "storage"}}}},
+        {{"values", {{"hots", "db-3"}}}}}},
+      {"idempotencyKey", "templated-batch-1"}};
+  const HttpResponse sent = Call("POST", "/v1/alerts:batch", batch.dump());
+  ASSERT_EQ(sent.status, 200) << sent.error << sent.body;
+  EXPECT_EQ(Json(sent)["accepted"], 2);
+  const nlohmann::json refused = Json(sent)["outcomes"][2];
+  EXPECT_EQ(refused["statusCode"], 3);  // INVALID_ARGUMENT
+  EXPECT_THAT(refused["statusMessage"].get<std::string>(), HasSubstr("host"));
+
+  for (const auto& [to, body] : {std::pair{"+14155550181", "db-1 is down, ask dba"},
+                                 std::pair{"+14155550182", "db-2 is down, ask storage"}}) {
+    std::vector<nlohmann::json> messages;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline && (messages = suite_.LedgerTo(to, "message")).empty()) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ASSERT_EQ(messages.size(), 1u) << to;
+    EXPECT_EQ(messages[0].value("body", ""), body) << to;
+  }
+  EXPECT_TRUE(suite_.LedgerTo("+14155550183", "message").empty());
 }
 
 // The same bad requests over HTTP/JSON and over gRPC: the same code and the same message.

@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <pqxx/pqxx>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/alert_status/alert_status.h"
 #include "common/auth/api_keys.h"
@@ -265,6 +268,18 @@ std::string Suite::AuditAddress() const { return absl::StrCat("127.0.0.1:", audi
 
 std::string Suite::HttpApiAddress() const { return absl::StrCat("127.0.0.1:", http_api_port_); }
 
+testing::HttpResponse Suite::CallHttpApi(std::string method, const std::string& path,
+                                         std::string body, const std::string& api_key,
+                                         absl::Duration timeout) const {
+  testing::HttpRequest request{.method = std::move(method),
+                               .url = absl::StrCat("http://", HttpApiAddress(), path),
+                               .body = std::move(body),
+                               .timeout = timeout};
+  if (!api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + api_key);
+  if (!request.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  return testing::SendHttp(request);
+}
+
 std::string Suite::IngressAddress() const { return absl::StrCat("127.0.0.1:", ingress_port_); }
 
 std::unique_ptr<grpc::ClientContext> Suite::CallContext(absl::Duration deadline,
@@ -365,6 +380,17 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
     if (!rpc.ok() && !retry) return alert;
     absl::SleepFor(absl::Milliseconds(20));
   }
+}
+
+double MetricValue(const std::string& metrics, const std::string& series) {
+  for (const absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = 0;
+      EXPECT_TRUE(absl::SimpleAtod(line.substr(series.size() + 1), &value)) << line;
+      return value;
+    }
+  }
+  return 0;
 }
 
 std::vector<absl::Time> ReceivedTimes(const std::vector<nlohmann::json>& entries) {

@@ -17,6 +17,7 @@
 #include "klaxon/alerts/v1/inbound_messages.grpc.pb.h"
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/http.h"
 #include "tests/support/process.h"
 
 namespace klaxon::e2e {
@@ -86,6 +87,11 @@ class Suite {
   std::string IngressAddress() const;
   // host:port of the caller API as HTTP/JSON (served by ingress).
   std::string HttpApiAddress() const;
+  // Calls the caller API over HTTP/JSON: `method` `path` (e.g. "/v1/alerts") with `body` as JSON
+  // if any, and `api_key` as the Bearer token unless empty.
+  testing::HttpResponse CallHttpApi(std::string method, const std::string& path,
+                                    std::string body = "", const std::string& api_key = kApiKey,
+                                    absl::Duration timeout = absl::Seconds(10)) const;
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
@@ -148,6 +154,10 @@ class Suite {
 // failing GetAlert is a test failure.
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout);
+
+// The value of `series` (a metric name with its labels, as exported) in the /metrics text
+// `metrics`; 0 if absent.
+double MetricValue(const std::string& metrics, const std::string& series);
 
 // When the sandbox received each of the ledger `entries` (their received_at), in order.
 std::vector<absl::Time> ReceivedTimes(const std::vector<nlohmann::json>& entries);
