@@ -11,10 +11,7 @@
 #include <map>
 #include <string>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
@@ -28,18 +25,6 @@ using alerts::v1::Alert;
 
 // Consumer group joins on a loaded two-core machine, then a few status checks.
 constexpr absl::Duration kWait = absl::Seconds(90);
-
-// The value of `series` (a metric name with its labels, as exported) in `metrics`; 0 if absent.
-double MetricValue(const std::string& metrics, const std::string& series) {
-  for (const absl::string_view line : absl::StrSplit(metrics, '\n')) {
-    if (absl::StartsWith(line, series + " ")) {
-      double value = 0;
-      EXPECT_TRUE(absl::SimpleAtod(line.substr(series.size() + 1), &value)) << line;
-      return value;
-    }
-  }
-  return 0;
-}
 
 class StatusCheckE2eTest : public ::testing::Test {
  protected:

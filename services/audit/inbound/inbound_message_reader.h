@@ -51,7 +51,7 @@ class InboundMessageReader {
   InboundMessageReader(InboundMessages& messages, PersonalData& personal_data,
                        const crypto::BlindIndex& blind_index, const log::Logger& logger);
 
-  // The messages from numbers `caller`'s alerts went to, newest first.
+  // `caller`'s messages (inbound_messages.h says which are), newest first.
   //   kInvalidArgument  a filter, page_size or page_token is invalid (the message names it)
   //   kUnavailable      the store cannot be reached
   //   kDataLoss         a message's sender and body do not open (altered or misplaced)

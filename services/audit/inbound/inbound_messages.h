@@ -1,8 +1,8 @@
 #pragma once
 // The read-side port behind ListInboundMessages (ADR 0032): the inbound SMS audit recorded, as
 // stored, their sender and body still sealed. Each message belongs to one caller: the caller of
-// the latest alert to its sender (the blind indexes match) created by the time the message
-// arrived, the page the person was answering. A message from a number no alert went to before it
+// the last alert to its sender (the blind indexes match) that Twilio accepted before the message
+// arrived, the page the person was answering. A message from a number no alert reached before it
 // arrived belongs to nobody.
 // PostgresInboundMessages is the adapter; tests use FakeInboundMessages (services/audit/testing).
 

@@ -95,6 +95,14 @@ TEST_F(InboundMessagesServiceTest, FiltersReachTheReader) {
   EXPECT_EQ(response.messages_size(), 0);
 
   request.Clear();
+  prototime::SetTimestamp(kReceived, request.mutable_received_before());
+  ASSERT_TRUE(List(request, &response).ok());
+  EXPECT_EQ(response.messages_size(), 0) << "received_before excludes its own instant";
+  prototime::SetTimestamp(kReceived + absl::Microseconds(1), request.mutable_received_before());
+  ASSERT_TRUE(List(request, &response).ok());
+  EXPECT_EQ(response.messages_size(), 1);
+
+  request.Clear();
   request.set_from("not a number");
   const grpc::Status refused = List(request, &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

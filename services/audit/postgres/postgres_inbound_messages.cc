@@ -13,10 +13,13 @@ const std::string kListInboundMessagesSql =
     "  encode(e.personal_ciphertext, 'hex'), k.kek_version, encode(k.wrapped_key, 'hex') "
     "FROM audit_events e LEFT JOIN data_keys k ON k.owner = e.data_key_owner "
     "WHERE e.kind = 'inbound_message' "
-    // The caller of the latest alert to the sender created by the time the message arrived.
-    "AND (SELECT a.caller FROM alerts a "
-    "  WHERE a.recipient_index = e.recipient_index AND a.created_at <= e.occurred_at "
-    "  ORDER BY a.created_at DESC, a.alert_id DESC LIMIT 1) = $1 "
+    // The caller of the last alert Twilio accepted for the sender before the message arrived:
+    // what the sender last received. An alert only created by then (scheduled, a later page of
+    // a chain, cancelled or suppressed before it was sent) reached nobody, so it claims no reply.
+    "AND (SELECT a.caller FROM alerts a JOIN audit_events s ON s.alert_id = a.alert_id "
+    "  WHERE a.recipient_index = e.recipient_index AND s.kind = 'accepted' "
+    "    AND s.occurred_at <= e.occurred_at "
+    "  ORDER BY s.occurred_at DESC, s.alert_id DESC LIMIT 1) = $1 "
     "AND ($2::text IS NULL OR e.recipient_index = decode($2::text, 'hex')) "
     "AND ($3::bigint IS NULL OR "
     "  e.occurred_at >= 'epoch'::timestamptz + $3::bigint * interval '1 microsecond') "

@@ -50,17 +50,40 @@ class PostgresInboundMessagesTest : public ::testing::Test {
                                                      sealing_.blind_index, logger_);
   }
 
-  // `caller` sends an SMS alert to `recipient`, `seconds` after kT0, as audit consumes it.
-  void Page(const std::string& caller, const std::string& recipient, int64_t seconds = 0) {
+  // `caller` asks for an SMS alert to `recipient`, `seconds` after kT0, as audit consumes it;
+  // returns its id. Twilio has not accepted it yet (Accept).
+  std::string Request(const std::string& caller, const std::string& recipient, int64_t seconds) {
     const std::string alert_id = absl::StrCat("0190f1c4-7a3e-7b12-9c4d-", 100000000000 + offset_);
     klaxon::events::v1::AlertRequested request;
-    request.mutable_header()->set_alert_id(alert_id);
-    request.mutable_header()->set_caller(caller);
-    request.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
-    request.mutable_header()->set_attempt(1);
-    request.mutable_header()->mutable_occurred_at()->set_seconds(kT0Seconds + seconds);
+    *request.mutable_header() = Header(alert_id, caller, seconds);
     sealing_.transit.Seal(request, recipient, "disk full on db-1");
     Handle(topics_.sms_requests, request.SerializeAsString(), alert_id);
+    return alert_id;
+  }
+
+  // Twilio accepts `caller`'s alert `alert_id`, `seconds` after kT0, as the worker reports it.
+  void Accept(const std::string& alert_id, const std::string& caller, int64_t seconds) {
+    klaxon::events::v1::DeliveryEvent delivery;
+    *delivery.mutable_header() = Header(alert_id, caller, seconds);
+    delivery.mutable_outcome()->set_kind(klaxon::events::v1::DeliveryOutcome::KIND_ACCEPTED);
+    delivery.mutable_outcome()->set_twilio_sid(absl::StrCat("SMout", offset_));
+    Handle(topics_.delivery_events, delivery.SerializeAsString(), alert_id);
+  }
+
+  // `caller` pages `recipient`: an SMS alert asked for and accepted by Twilio, `seconds` after kT0.
+  void Page(const std::string& caller, const std::string& recipient, int64_t seconds = 0) {
+    Accept(Request(caller, recipient, seconds), caller, seconds);
+  }
+
+  static klaxon::events::v1::EventHeader Header(const std::string& alert_id,
+                                                const std::string& caller, int64_t seconds) {
+    klaxon::events::v1::EventHeader header;
+    header.set_alert_id(alert_id);
+    header.set_caller(caller);
+    header.set_channel(klaxon::types::v1::CHANNEL_SMS);
+    header.set_attempt(1);
+    header.mutable_occurred_at()->set_seconds(kT0Seconds + seconds);
+    return header;
   }
 
   // Twilio posts `body` from `from`, `seconds` after kT0, as ingress publishes it.
@@ -145,6 +168,25 @@ TEST_F(PostgresInboundMessagesTest, AMessageBeforeAnyAlertToItsSenderBelongsToNo
   Receive("SM1", kAna, "hi, new phone", 1);
   Page("billing", kAna, 2);
   EXPECT_THAT(Sids("billing"), IsEmpty());
+}
+
+// A scheduled alert, or a later page of an escalation chain, is stored when it is asked for but
+// reaches the sender only when sent: until Twilio accepts it, the sender's replies answer the
+// alert they last received.
+TEST_F(PostgresInboundMessagesTest, AnAlertNotSentYetClaimsNoReply) {
+  Page("billing", kAna, 0);
+  const std::string scheduled = Request("payments", kAna, 1);
+  Receive("SM1", kAna, "on my way", 2);
+  Accept(scheduled, "payments", 3);
+  Receive("SM2", kAna, "which one?", 4);
+  EXPECT_THAT(Sids("billing"), ElementsAre("SM1"));
+  EXPECT_THAT(Sids("payments"), ElementsAre("SM2"));
+}
+
+TEST_F(PostgresInboundMessagesTest, AnAlertNeverSentClaimsNoReply) {
+  Request("payments", kAna, 0);
+  Receive("SM1", kAna, "who is this?", 1);
+  EXPECT_THAT(Sids("payments"), IsEmpty());
 }
 
 TEST_F(PostgresInboundMessagesTest, FiltersAndPagesNewestFirst) {

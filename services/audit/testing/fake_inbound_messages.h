@@ -17,7 +17,7 @@ namespace klaxon::audit {
 
 class FakeInboundMessages final : public InboundMessages {
  public:
-  // An alert of `caller`'s, created `at`, went to the number whose blind index is
+  // An alert of `caller`'s, accepted by Twilio `at`, went to the number whose blind index is
   // `recipient_index`.
   void Paged(const std::string& caller, const std::string& recipient_index, absl::Time at) {
     std::lock_guard lock(mutex_);
@@ -74,7 +74,7 @@ class FakeInboundMessages final : public InboundMessages {
     absl::Time at;
   };
 
-  // The caller of the latest alert to the sender created by `received_at` ("" for none); of two
+  // The caller of the last alert to the sender accepted by `received_at` ("" for none); of two
   // at the same time, the later put.
   std::string OwnerOf(const std::string& sender_index, absl::Time received_at) const {
     const Page* latest = nullptr;
