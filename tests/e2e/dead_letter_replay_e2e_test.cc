@@ -2,7 +2,8 @@
 // whose every attempt the sandbox refuses with 503 ends FAILED in klaxon.dlq; audit lists it,
 // opens it, and replays it as a new alert once the fault has run out; the new alert is
 // delivered, the old one stays FAILED, and replaying again answers with the same alert and sends
-// nothing twice. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// nothing twice; the same over HTTP/JSON. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -141,7 +142,32 @@ TEST_F(DeadLetterReplayE2eKafkaRedisPostgresTest, AReplayedDeadLetterIsDelivered
   }
   EXPECT_TRUE(listed_replayed);
 
-  // The second replay republished the same request; the worker's attempt claim sends nothing.
+  // The same dead letter over HTTP/JSON (docs/adr/0023): listed, opened and replayed once more,
+  // with the answers gRPC gave.
+  const testing::HttpResponse listed_over_http =
+      suite_.CallHttpApi("GET", "/v1/dead-letters?includeReplayed=true&pageSize=500");
+  ASSERT_EQ(listed_over_http.status, 200) << listed_over_http.error << listed_over_http.body;
+  bool listed_over_http_replayed = false;
+  for (const nlohmann::json& record :
+       nlohmann::json::parse(listed_over_http.body, nullptr, false).value("deadLetters",
+                                                                          nlohmann::json::array())) {
+    if (record.value("alertId", "") != original) continue;
+    listed_over_http_replayed = record.value("replayedAs", "") == replayed.alert_id();
+  }
+  EXPECT_TRUE(listed_over_http_replayed) << listed_over_http.body;
+  const testing::HttpResponse opened_over_http =
+      suite_.CallHttpApi("GET", "/v1/dead-letters/" + original);
+  ASSERT_EQ(opened_over_http.status, 200) << opened_over_http.body;
+  EXPECT_EQ(nlohmann::json::parse(opened_over_http.body, nullptr, false).value("recipient", ""),
+            kRecipient);
+  const testing::HttpResponse replayed_over_http =
+      suite_.CallHttpApi("POST", "/v1/dead-letters/" + original + ":replay");
+  ASSERT_EQ(replayed_over_http.status, 200) << replayed_over_http.body;
+  const nlohmann::json third = nlohmann::json::parse(replayed_over_http.body, nullptr, false);
+  EXPECT_EQ(third.value("alertId", ""), replayed.alert_id());
+  EXPECT_EQ(third.value("alreadyReplayed", false), true);
+
+  // The later replays republished the same request; the worker's attempt claim sends nothing.
   // A later alert through the same worker being delivered means that copy had its turn.
   const std::string marker = Send("+14155550302", "dlq-marker");
   EXPECT_EQ(

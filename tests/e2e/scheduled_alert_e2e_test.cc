@@ -1,7 +1,8 @@
 // Scheduled alerts end to end (SendAlert's send_at, docs/adr/0025): through the real ingress,
 // Kafka, Redis, sms-worker, audit and the Twilio sandbox, an alert scheduled a few seconds ahead
 // waits as WAITING, reaches Twilio no earlier than its time, and is delivered; one cancelled
-// while it waits never reaches Twilio. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// while it waits never reaches Twilio; a scheduled SMS and call outlive a crash of every service
+// while they wait (the hold is on Kafka, docs/adr/0025). Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
 // KLAXON_TEST_PG_URL. Labelled timing: it bounds by the wall clock when the alert reaches the
 // sandbox.
 #include <gmock/gmock.h>
@@ -26,10 +27,11 @@ class ScheduledAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
 
-  // Schedules an SMS to `to` for `send_at`; returns its alert id.
-  std::string Schedule(const std::string& to, const std::string& key, absl::Time send_at) {
+  // Schedules an SMS (or a call) to `to` for `send_at`; returns its alert id.
+  std::string Schedule(const std::string& to, const std::string& key, absl::Time send_at,
+                       types::v1::Channel channel = types::v1::CHANNEL_SMS) {
     alerts::v1::SendAlertRequest request;
-    request.set_channel(types::v1::CHANNEL_SMS);
+    request.set_channel(channel);
     request.set_recipient(to);
     request.set_text("maintenance window starts");
     request.set_idempotency_key(key);
@@ -85,6 +87,42 @@ TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, CancelledWhileWaitingIsNeverSent
       WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_CANCELLED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_CANCELLED) << alert.reason();
   EXPECT_TRUE(Arrivals(kTo).empty());
+}
+
+TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, OutlivesACrashOfEveryServiceWhileItWaits) {
+  constexpr char kSmsTo[] = "+14155550184";
+  constexpr char kCallTo[] = "+14155550185";
+  // Far enough ahead for four crashes and restarts, each waiting until the service is ready.
+  const absl::Time send_at =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Seconds(60)));
+  const std::string sms_id = Schedule(kSmsTo, "scheduled-crash-sms", send_at);
+  const std::string call_id =
+      Schedule(kCallTo, "scheduled-crash-call", send_at, types::v1::CHANNEL_VOICE);
+  for (const std::string& id : {sms_id, call_id}) {
+    EXPECT_EQ(WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_WAITING, kWait)
+                  .status(),
+              types::v1::ALERT_STATUS_WAITING);
+  }
+
+  for (const char* service : {"sms-worker", "voice-worker", "ingress", "audit"}) {
+    SCOPED_TRACE(service);
+    ASSERT_NO_FATAL_FAILURE(suite_.CrashAndRestart(service));
+  }
+  ASSERT_LT(absl::Now(), send_at) << "the crashes took longer than the hold; nothing was tested";
+  EXPECT_TRUE(Arrivals(kSmsTo).empty()) << "sent before its time";
+
+  const absl::Duration until_sent = send_at - absl::Now() + kWait;
+  EXPECT_EQ(
+      WaitForStatus(*suite_.QueryStub(), sms_id, types::v1::ALERT_STATUS_DELIVERED, until_sent)
+          .status(),
+      types::v1::ALERT_STATUS_DELIVERED);
+  const std::vector<absl::Time> arrivals = Arrivals(kSmsTo);
+  ASSERT_EQ(arrivals.size(), 1u) << "sent once";
+  EXPECT_GE(arrivals[0], send_at);
+  WaitForStatus(*suite_.QueryStub(), call_id, types::v1::ALERT_STATUS_SENT, kWait);
+  const std::vector<absl::Time> placed = ReceivedTimes(suite_.LedgerTo(kCallTo, "call"));
+  ASSERT_EQ(placed.size(), 1u) << "called once";
+  EXPECT_GE(placed[0], send_at);
 }
 
 TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, MoreThanSevenDaysAheadIsRefusedNamingTheField) {
