@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -9,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/prototime/prototime.h"
 #include "common/verification_status/verification_status.h"
@@ -212,12 +212,42 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record) {
   return absl::StrCat(line, "\n");
 }
 
+namespace {
+
+// Text a stranger wrote, on one line and harmless to the terminal: backslashes and control
+// characters (line breaks, the escape sequences a terminal would obey, C1 controls such as
+// U+009B) are written as escapes; every other UTF-8 character stays as it is.
+std::string OneLine(std::string_view text) {
+  std::string line;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (byte == '\\') {
+      line += "\\\\";
+    } else if (byte == '\n') {
+      line += "\\n";
+    } else if (byte == '\r') {
+      line += "\\r";
+    } else if (byte == '\t') {
+      line += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppendFormat(&line, "\\x%02x", byte);
+    } else if (byte == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      absl::StrAppendFormat(&line, "\\u%04x", next);
+      ++i;
+    } else {
+      line += text[i];
+    }
+  }
+  return line;
+}
+
+}  // namespace
+
 std::string FormatInboundMessageLine(const alerts::v1::InboundMessage& message) {
-  const std::string said =
-      message.personal_data_shredded()
-          ? "(shredded)"
-          : absl::StrCat(message.from(), "  ",
-                         absl::StrReplaceAll(message.body(), {{"\r", "\\r"}, {"\n", "\\n"}}));
+  const std::string said = message.personal_data_shredded()
+                               ? "(shredded)"
+                               : absl::StrCat(message.from(), "  ", OneLine(message.body()));
   return absl::StrCat(FormatTimestamp(message.received_at()), "  ", message.message_sid(), "  ",
                       said, "\n");
 }
