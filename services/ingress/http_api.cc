@@ -77,13 +77,13 @@ std::vector<Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingre
       route(HttpMethod::kPost, "/v1/templates:render", string(kTemplates) + "RenderTemplate",
             "A template's text with parameters, as SendAlert would send it", audit),
       route(HttpMethod::kGet, "/v1/inbound-messages", string(kInbound) + "ListInboundMessages",
-            "Replies from the people the caller paged last, newest first (filter by sender "
-            "with :search)",
+            "Replies to the caller's pages, each listed for the caller whose alert its sender "
+            "last received, newest first (filter by sender with :search)",
             audit, {"from"}),
       // As for alerts: a sender filter in the body, never in a URL.
       route(HttpMethod::kPost, "/v1/inbound-messages:search",
             string(kInbound) + "ListInboundMessages",
-            "Replies from the people the caller paged last, filtered by a body", audit),
+            "Replies to the caller's pages, filtered by a body", audit),
       route(HttpMethod::kGet, "/v1/dead-letters", string(kDeadLetters) + "ListDeadLetters",
             "The alerts Klaxon gave up on", audit),
       route(HttpMethod::kGet, "/v1/dead-letters/{alert_id}", string(kDeadLetters) + "GetDeadLetter",

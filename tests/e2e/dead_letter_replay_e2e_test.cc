@@ -148,9 +148,8 @@ TEST_F(DeadLetterReplayE2eKafkaRedisPostgresTest, AReplayedDeadLetterIsDelivered
       suite_.CallHttpApi("GET", "/v1/dead-letters?includeReplayed=true&pageSize=500");
   ASSERT_EQ(listed_over_http.status, 200) << listed_over_http.error << listed_over_http.body;
   bool listed_over_http_replayed = false;
-  for (const nlohmann::json& record :
-       nlohmann::json::parse(listed_over_http.body, nullptr, false).value("deadLetters",
-                                                                          nlohmann::json::array())) {
+  for (const nlohmann::json& record : nlohmann::json::parse(listed_over_http.body, nullptr, false)
+                                          .value("deadLetters", nlohmann::json::array())) {
     if (record.value("alertId", "") != original) continue;
     listed_over_http_replayed = record.value("replayedAs", "") == replayed.alert_id();
   }

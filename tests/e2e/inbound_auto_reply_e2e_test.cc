@@ -94,7 +94,8 @@ TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTh
   EXPECT_EQ(ListUntil(suite, Suite::kOtherApiKey, 0).messages_size(), 0);
 
   // The same list over HTTP/JSON, with the same API key.
-  const testing::HttpResponse answered = suite.CallHttpApi("GET", "/v1/inbound-messages?pageSize=10");
+  const testing::HttpResponse answered =
+      suite.CallHttpApi("GET", "/v1/inbound-messages?pageSize=10");
   ASSERT_EQ(answered.status, 200) << answered.error << answered.body;
   const nlohmann::json page = nlohmann::json::parse(answered.body, nullptr, false);
   ASSERT_TRUE(page.contains("messages")) << answered.body;

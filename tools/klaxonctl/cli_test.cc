@@ -808,7 +808,8 @@ TEST_F(CliTest, InboundListsRepliesOneLineEachWithTheFiltersAsked) {
         reply->set_message_sid("SM1");
         *reply->mutable_received_at() = prototime::ToProto(clock_.Now());
         reply->set_from("+14155552671");
-        reply->set_body("on my way\nAna \x1b[2J\xc2\x9b\\ 5 min, Grüße");
+        reply->set_body(
+            "on my way\nAna \x1b[2J\xc2\x9b\\ 5 min, Grüße \xe2\x80\xae \xe2\x80\xa8 end");
         alerts::v1::InboundMessage* shredded = response->add_messages();
         shredded->set_message_sid("SM0");
         *shredded->mutable_received_at() = prototime::ToProto(clock_.Now() - absl::Hours(1));
@@ -825,10 +826,11 @@ TEST_F(CliTest, InboundListsRepliesOneLineEachWithTheFiltersAsked) {
   EXPECT_EQ(prototime::FromProto(asked.received_from()), clock_.Now() - absl::Hours(24));
   EXPECT_FALSE(asked.has_received_before());
   EXPECT_EQ(asked.page_size(), 2);
-  EXPECT_EQ(out_.str(),
-            "2023-11-14T22:13:20.000Z  SM1  +14155552671  on my way\\nAna \\x1b[2J\\u009b\\\\ 5 min, "
-            "Grüße\n"
-            "2023-11-14T21:13:20.000Z  SM0  (shredded)\n");
+  EXPECT_EQ(
+      out_.str(),
+      "2023-11-14T22:13:20.000Z  SM1  +14155552671  on my way\\nAna \\x1b[2J\\u009b\\\\ 5 min, "
+      "Grüße \\u202e \\u2028 end\n"
+      "2023-11-14T21:13:20.000Z  SM0  (shredded)\n");
   EXPECT_THAT(err_.str(), HasSubstr("--page-token next"));
 }
 

@@ -214,15 +214,33 @@ std::string FormatDeadLetterLine(const alerts::v1::DeadLetterRecord& record) {
 
 namespace {
 
+// U+2028 and U+2029 (line and paragraph separators) and the bidirectional controls U+202A to
+// U+202E and U+2066 to U+2069, which can rearrange how the rest of a line reads: their code point
+// if `text` starts with one (each is three bytes of UTF-8), else 0.
+char32_t LayoutControlAt(std::string_view text) {
+  if (text.size() < 3 || text[0] != '\xe2') return 0;
+  const uint32_t second = static_cast<unsigned char>(text[1]);
+  const uint32_t third = static_cast<unsigned char>(text[2]);
+  if ((second & 0xc0) != 0x80 || (third & 0xc0) != 0x80) return 0;
+  const uint32_t code_point = 0x2000 | ((second & 0x3f) << 6) | (third & 0x3f);
+  const bool layout = (code_point >= 0x2028 && code_point <= 0x202e) ||
+                      (code_point >= 0x2066 && code_point <= 0x2069);
+  return layout ? static_cast<char32_t>(code_point) : 0;
+}
+
 // Text a stranger wrote, on one line and harmless to the terminal: backslashes and control
 // characters (line breaks, the escape sequences a terminal would obey, C1 controls such as
-// U+009B) are written as escapes; every other UTF-8 character stays as it is.
+// U+009B, line separators and bidirectional controls) are written as escapes; every other UTF-8
+// character stays as it is.
 std::string OneLine(std::string_view text) {
   std::string line;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if (byte == '\\') {
+    if (const char32_t layout = LayoutControlAt(text.substr(i)); layout != 0) {
+      absl::StrAppendFormat(&line, "\\u%04x", static_cast<uint32_t>(layout));
+      i += 2;
+    } else if (byte == '\\') {
       line += "\\\\";
     } else if (byte == '\n') {
       line += "\\n";

@@ -16,10 +16,14 @@ const std::string kListInboundMessagesSql =
     // The caller of the last alert Twilio accepted for the sender before the message arrived:
     // what the sender last received. An alert only created by then (scheduled, a later page of
     // a chain, cancelled or suppressed before it was sent) reached nobody, so it claims no reply.
-    "AND (SELECT a.caller FROM alerts a JOIN audit_events s ON s.alert_id = a.alert_id "
-    "  WHERE a.recipient_index = e.recipient_index AND s.kind = 'accepted' "
-    "    AND s.occurred_at <= e.occurred_at "
-    "  ORDER BY s.occurred_at DESC, s.alert_id DESC LIMIT 1) = $1 "
+    // Each attempt counts from its first acceptance: a worker that meets a request again after
+    // its outcome was recorded publishes that outcome again, later, and the repeat must not make
+    // an old page look newer than another caller's.
+    "AND (SELECT a.caller FROM alerts a CROSS JOIN LATERAL ("
+    "    SELECT min(s.occurred_at) AS accepted_at FROM audit_events s "
+    "    WHERE s.alert_id = a.alert_id AND s.kind = 'accepted' GROUP BY s.attempt) t "
+    "  WHERE a.recipient_index = e.recipient_index AND t.accepted_at <= e.occurred_at "
+    "  ORDER BY t.accepted_at DESC, a.alert_id DESC LIMIT 1) = $1 "
     "AND ($2::text IS NULL OR e.recipient_index = decode($2::text, 'hex')) "
     "AND ($3::bigint IS NULL OR "
     "  e.occurred_at >= 'epoch'::timestamptz + $3::bigint * interval '1 microsecond') "

@@ -183,6 +183,19 @@ TEST_F(PostgresInboundMessagesTest, AnAlertNotSentYetClaimsNoReply) {
   EXPECT_THAT(Sids("payments"), ElementsAre("SM2"));
 }
 
+// A worker that meets a request again after its outcome was recorded (a rebalance, a crash before
+// the offset commit) publishes the outcome again, with a later time: the page still counts from
+// when Twilio first accepted it.
+TEST_F(PostgresInboundMessagesTest, AnAcceptanceRepeatedLaterDoesNotMakeAPageNewer) {
+  const std::string billing = Request("billing", kAna, 0);
+  Accept(billing, "billing", 0);
+  Page("payments", kAna, 2);
+  Accept(billing, "billing", 3);
+  Receive("SM1", kAna, "on my way", 4);
+  EXPECT_THAT(Sids("payments"), ElementsAre("SM1"));
+  EXPECT_THAT(Sids("billing"), IsEmpty());
+}
+
 TEST_F(PostgresInboundMessagesTest, AnAlertNeverSentClaimsNoReply) {
   Request("payments", kAna, 0);
   Receive("SM1", kAna, "who is this?", 1);
