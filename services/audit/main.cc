@@ -72,8 +72,8 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
 // How often klaxon_audit_dead_letters_pending is read from Postgres.
 constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
-// Enough for the consumer, a busy query pool, the caller-callback dispatcher and the migration at
-// start.
+// Enough for the consumer, a busy query pool, the caller-callback dispatcher (a claim and a settle
+// at once) and the migration at start.
 constexpr size_t kMaxPgConnections = 12;
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <iterator>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -76,11 +76,6 @@ size_t CallbackDispatcher::SettleFinished() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.swap(finished_);
-    in_flight_ -= finished.size();
-    for (const Finished& done : finished) {
-      auto held = in_flight_by_caller_.find(done.callback.change.caller);
-      if (--held->second == 0) in_flight_by_caller_.erase(held);
-    }
   }
   if (finished.empty()) return 0;
   std::vector<CallbackSettlement> settlements;
@@ -93,11 +88,16 @@ size_t CallbackDispatcher::SettleFinished() {
                   {"error", std::string(settled.message())},
                   {"action", "they are sent again once their lease ends; check Postgres"}});
   }
+  {
+    // The alerts' next changes are due now.
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++settles_;
+  }
+  progress_signal_.notify_all();
   return finished.size();
 }
 
-bool CallbackDispatcher::Step() {
-  const bool settled = SettleFinished() > 0;
+size_t CallbackDispatcher::ClaimDue() {
   size_t free_slots = 0;
   std::vector<std::string> at_share;  // callers holding half the slots or more
   {
@@ -109,24 +109,24 @@ bool CallbackDispatcher::Step() {
     }
   }
   RefreshPending();
-  if (free_slots == 0) return settled;
-
+  if (free_slots == 0) return 0;
   // The other callers' callbacks first; what they leave, anyone's.
   std::vector<PendingCallback> claimed = Claim(free_slots, at_share);
-  if (!at_share.empty() && claimed.size() < free_slots) {
-    std::vector<PendingCallback> leftover = Claim(free_slots - claimed.size(), {});
-    std::move(leftover.begin(), leftover.end(), std::back_inserter(claimed));
-  }
-  const bool started = !claimed.empty();
   for (PendingCallback& callback : claimed) Start(std::move(callback));
+  return claimed.size();
+}
+
+bool CallbackDispatcher::Step() {
+  const bool settled = SettleFinished() > 0;
+  const bool started = ClaimDue() > 0;
   return settled || started;
 }
 
 std::vector<PendingCallback> CallbackDispatcher::Claim(size_t limit,
-                                                       const std::vector<std::string>& skip) {
+                                                       const std::vector<std::string>& last) {
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::vector<PendingCallback>> claimed =
-      outbox_.Claim(limit, now, now + options_.timeout + options_.lease_margin, skip);
+      outbox_.Claim(limit, now, now + options_.timeout + options_.lease_margin, last);
   if (!claimed.ok()) {
     // Once a minute while it lasts, not on every poll.
     if (now - claim_failure_logged_at_ >= kClaimFailureLogEvery) {
@@ -142,17 +142,43 @@ std::vector<PendingCallback> CallbackDispatcher::Claim(size_t limit,
 }
 
 void CallbackDispatcher::Run(std::stop_token stop) {
+  // Settling waits for the alerts' locks, which audit's ingest holds while it writes a batch:
+  // on its own thread, so claims and POSTs go on meanwhile (their rows stay leased).
+  // Both work in batches of a quarter of the slots: a settle of what ended once that many ended
+  // or `settle_wait` passed; a claim again once that many slots came free, a settle made the next
+  // changes due, or `poll` passed (changes newly stored).
+  const size_t batch = std::max<size_t>(1, options_.concurrency / 4);
+  std::jthread settler([this, batch](std::stop_token settler_stop) {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        progress_signal_.wait(lock, settler_stop, [this] { return !finished_.empty(); });
+        if (finished_.empty()) return;  // stopped, and every POST settled
+        progress_signal_.wait_for(lock, settler_stop,
+                                  absl::ToChronoMilliseconds(options_.settle_wait),
+                                  [this, batch] { return finished_.size() >= batch; });
+      }
+      SettleFinished();
+    }
+  });
   while (!stop.stop_requested()) {
-    if (Step()) continue;
+    uint64_t settles = 0;
+    uint64_t ended = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      settles = settles_;
+      ended = ended_;
+    }
+    ClaimDue();
     std::unique_lock<std::mutex> lock(mutex_);
-    finished_signal_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll),
-                              [this] { return !finished_.empty(); });
+    progress_signal_.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.poll),
+                              [&] { return settles_ != settles || ended_ - ended >= batch; });
   }
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    finished_signal_.wait(lock, [this] { return finished_.size() == in_flight_; });
+    progress_signal_.wait(lock, [this] { return in_flight_ == 0; });
   }
-  SettleFinished();
+  settler.request_stop();  // it settles what is left, then ends
 }
 
 void CallbackDispatcher::Start(PendingCallback callback) {
@@ -165,12 +191,10 @@ void CallbackDispatcher::Start(PendingCallback callback) {
   if (subscription == nullptr) {
     // No secret to sign with: the caller is not in this replica's KLAXON_CALLER_CALLBACKS (a
     // rollout adding it, or an alert naming its own URL for a caller without one). Retried.
-    std::lock_guard<std::mutex> lock(mutex_);
-    finished_.push_back({.callback = std::move(callback),
-                         .answer = {.kind = CallbackAnswer::Kind::kNoSecret,
-                                    .error = "the caller has no callback secret in "
-                                             "KLAXON_CALLER_CALLBACKS"},
-                         .answered_at = clock_.Now()});
+    Finish({.callback = std::move(callback),
+            .answer = {.kind = CallbackAnswer::Kind::kNoSecret,
+                       .error = "the caller has no callback secret in KLAXON_CALLER_CALLBACKS"},
+            .answered_at = clock_.Now()});
     return;
   }
   const std::string& url =
@@ -187,12 +211,22 @@ void CallbackDispatcher::Start(PendingCallback callback) {
                     .timeout = options_.timeout};
   executor_([this, callback = std::move(callback), post = std::move(post)]() mutable {
     CallbackAnswer answer = poster_.Post(post);
-    const absl::Time answered_at = clock_.Now();
-    std::lock_guard<std::mutex> lock(mutex_);
-    finished_.push_back(
-        {.callback = std::move(callback), .answer = std::move(answer), .answered_at = answered_at});
-    finished_signal_.notify_all();
+    Finish({.callback = std::move(callback),
+            .answer = std::move(answer),
+            .answered_at = clock_.Now()});
   });
+}
+
+void CallbackDispatcher::Finish(Finished finished) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --in_flight_;
+    auto held = in_flight_by_caller_.find(finished.callback.change.caller);
+    if (--held->second == 0) in_flight_by_caller_.erase(held);
+    finished_.push_back(std::move(finished));
+    ++ended_;
+  }
+  progress_signal_.notify_all();
 }
 
 CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {

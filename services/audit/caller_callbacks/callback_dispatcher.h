@@ -5,14 +5,16 @@
 // jittered exponential backoff (never sooner than the answer's Retry-After) until `give_up_after`
 // from the change, then dead-lettered.
 //
-// One thread claims and settles; at most `concurrency` POSTs run at once on the executor, so the
-// thread count is fixed and the next claim takes only as many callbacks as there are free slots.
-// A caller holding half the slots or more gets only the slots no other caller's due callbacks
-// want, so a caller whose endpoint times out leaves the other half to the others (softly: one
-// claim may take it past half).
+// One thread claims, another settles (a settle can wait for audit's ingest, which holds the
+// alerts' locks while it writes a batch; claims and POSTs go on meanwhile). At most `concurrency`
+// POSTs run at once on the executor, so the thread count is fixed and a claim takes only as many
+// callbacks as there are free slots. A caller holding half the slots or more is served last: it
+// gets only the slots no other caller's due callbacks want, so a caller whose endpoint times out
+// leaves the other half to the others (softly: one claim may take it past half).
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -31,14 +33,15 @@
 namespace klaxon::audit {
 
 struct CallbackDispatcherOptions {
-  size_t concurrency = 32;                            // POSTs in flight at most
-  absl::Duration timeout = absl::Seconds(10);         // one POST, connect included
-  absl::Duration give_up_after = absl::Hours(24);     // from the change being stored
-  absl::Duration first_retry = absl::Seconds(1);      // the wait after the first failure, at most
-  absl::Duration max_retry = absl::Hours(1);          // no wait is longer (unless Retry-After says)
-  absl::Duration poll = absl::Milliseconds(50);       // how often an idle dispatcher looks for work
-  absl::Duration lease_margin = absl::Seconds(30);    // a claim's lease beyond the POST's timeout
-  absl::Duration pending_refresh = absl::Seconds(5);  // the pending gauges' refresh
+  size_t concurrency = 32;                         // POSTs in flight at most
+  absl::Duration timeout = absl::Seconds(10);      // one POST, connect included
+  absl::Duration give_up_after = absl::Hours(24);  // from the change being stored
+  absl::Duration first_retry = absl::Seconds(1);   // the wait after the first failure, at most
+  absl::Duration max_retry = absl::Hours(1);       // no wait is longer (unless Retry-After says)
+  absl::Duration poll = absl::Milliseconds(50);    // how often an idle dispatcher looks for work
+  absl::Duration settle_wait = absl::Milliseconds(10);  // for more POSTs to end before a settle
+  absl::Duration lease_margin = absl::Seconds(30);      // a claim's lease beyond the POST's timeout
+  absl::Duration pending_refresh = absl::Seconds(5);    // the pending gauges' refresh
 };
 
 // The JSON event POSTed for `callback`: alert_id, sequence, caller, channel, status, attempt,
@@ -51,18 +54,20 @@ class CallbackDispatcher {
   using Executor = std::function<void(std::function<void()>)>;
 
   // Everything is borrowed and must outlive the dispatcher. `uniform` returns a number in [0, 1)
-  // (the backoff's jitter); it is called from the dispatcher's thread only.
+  // (the backoff's jitter); it is called from the settling thread only.
   CallbackDispatcher(CallbackOutbox& outbox, CallbackPoster& poster,
                      const CallbackSubscriptions& subscriptions, timing::Clock& clock,
                      CallbackMetrics& metrics, const log::Logger& logger, Executor executor,
                      std::function<double()> uniform, CallbackDispatcherOptions options);
 
   // Settles what finished, then claims and starts as many due callbacks as there are free
-  // slots. Returns false when it neither settled nor claimed anything (nothing to do now).
+  // slots, on the calling thread. Returns false when it neither settled nor claimed anything
+  // (nothing to do now).
   bool Step();
 
-  // Steps until `stop`, waiting up to `poll` (or for a POST to finish) when idle; then waits for
-  // the POSTs in flight and settles them.
+  // Until `stop`: claims on this thread, again after a quarter of the slots came free, a settle,
+  // or `poll`, and settles on a second thread as POSTs end; then waits for the POSTs in flight and
+  // settles them.
   void Run(std::stop_token stop);
 
  private:
@@ -74,10 +79,14 @@ class CallbackDispatcher {
 
   // Settles the POSTs that finished, in one write; how many there were.
   size_t SettleFinished();
-  // Leases at most `limit` due callbacks of callers other than `skip`; none when the outbox fails
-  // (logged once a minute while it does).
-  std::vector<PendingCallback> Claim(size_t limit, const std::vector<std::string>& skip);
+  // Claims and starts as many due callbacks as there are free slots; how many it started.
+  size_t ClaimDue();
+  // Leases at most `limit` due callbacks, `last`'s only where the others leave room; none when
+  // the outbox fails (logged once a minute while it does).
+  std::vector<PendingCallback> Claim(size_t limit, const std::vector<std::string>& last);
   void Start(PendingCallback callback);
+  // A POST ended: frees its slot and queues it to be settled.
+  void Finish(Finished finished);
   CallbackSettlement Decide(const Finished& finished);
   absl::Duration Backoff(uint32_t attempts, const CallbackAnswer& answer);
   void RefreshPending();
@@ -95,10 +104,13 @@ class CallbackDispatcher {
   absl::Time claim_failure_logged_at_ = absl::InfinitePast();  // while claims fail
 
   std::mutex mutex_;
-  std::condition_variable finished_signal_;
-  size_t in_flight_ = 0;                                            // guarded by mutex_
+  // Signalled when a POST ends (ended_ counts one more) or a settle commits (settles_).
+  std::condition_variable_any progress_signal_;
+  uint64_t ended_ = 0;                                              // guarded by mutex_
+  uint64_t settles_ = 0;                                            // guarded by mutex_
+  size_t in_flight_ = 0;                                            // POSTs; guarded by mutex_
   std::map<std::string, size_t, std::less<>> in_flight_by_caller_;  // guarded by mutex_
-  std::vector<Finished> finished_;                                  // guarded by mutex_
+  std::vector<Finished> finished_;  // ended, not yet settled; guarded by mutex_
 };
 
 }  // namespace klaxon::audit

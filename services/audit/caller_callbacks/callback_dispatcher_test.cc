@@ -1,7 +1,10 @@
 #include "services/audit/caller_callbacks/callback_dispatcher.h"
 
+#include <condition_variable>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "absl/algorithm/container.h"
@@ -40,16 +43,20 @@ class FakeOutbox final : public CallbackOutbox {
 
   absl::StatusOr<std::vector<PendingCallback>> Claim(
       size_t limit, absl::Time now, absl::Time lease_until,
-      const std::vector<std::string>& skip_callers) override {
+      const std::vector<std::string>& last_callers) override {
     std::vector<PendingCallback> claimed;
-    for (Row& row : rows_) {
-      if (claimed.size() == limit) break;
-      if (row.state != CallbackFate::kRetry || row.next_attempt_at > now) continue;
-      if (absl::c_linear_search(skip_callers, row.callback.change.caller)) continue;
-      if (HasEarlierPending(row)) continue;
-      row.next_attempt_at = lease_until;
-      ++row.callback.attempts;
-      claimed.push_back(row.callback);
+    for (const bool served_last : {false, true}) {
+      for (Row& row : rows_) {
+        if (claimed.size() == limit) break;
+        if (row.state != CallbackFate::kRetry || row.next_attempt_at > now) continue;
+        if (absl::c_linear_search(last_callers, row.callback.change.caller) != served_last) {
+          continue;
+        }
+        if (HasEarlierPending(row)) continue;
+        row.next_attempt_at = lease_until;
+        ++row.callback.attempts;
+        claimed.push_back(row.callback);
+      }
     }
     return claimed;
   }
@@ -97,6 +104,55 @@ class FakeOutbox final : public CallbackOutbox {
   }
 
   std::vector<Row> rows_;
+};
+
+// A FakeOutbox shared by the dispatcher's threads whose settles wait until Release(), as a settle
+// waits for the alerts' locks while audit's ingest writes a batch.
+class HeldSettleOutbox final : public CallbackOutbox {
+ public:
+  explicit HeldSettleOutbox(FakeOutbox& outbox) : outbox_(outbox) {}
+
+  absl::StatusOr<std::vector<PendingCallback>> Claim(
+      size_t limit, absl::Time now, absl::Time lease_until,
+      const std::vector<std::string>& last_callers) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    absl::StatusOr<std::vector<PendingCallback>> claimed =
+        outbox_.Claim(limit, now, lease_until, last_callers);
+    claimed_ += claimed->size();
+    changed_.notify_all();
+    return claimed;
+  }
+
+  absl::Status Settle(const std::vector<CallbackSettlement>& settlements) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return released_; });
+    return outbox_.Settle(settlements);
+  }
+
+  absl::StatusOr<PendingCallbacks> Pending() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return outbox_.Pending();
+  }
+
+  // Whether `count` callbacks were claimed within 10 s.
+  bool AwaitClaimed(size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(10),
+                             [this, count] { return claimed_ >= count; });
+  }
+
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  FakeOutbox& outbox_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t claimed_ = 0;
+  bool released_ = false;
 };
 
 // Answers each POST with the next scripted answer (2xx once the script is used up).
@@ -345,6 +401,26 @@ TEST_F(CallbackDispatcherTest, ClaimsNoMoreThanItsFreeSlots) {
   EXPECT_TRUE(dispatcher.Step());  // settles one, claims one more
   EXPECT_THAT(parked, SizeIs(3));
   EXPECT_THAT(outbox_.settled, SizeIs(1));
+}
+
+TEST_F(CallbackDispatcherTest, ClaimsAndPostsGoOnWhileASettleWaits) {
+  for (int i = 0; i < 3; ++i) {
+    outbox_.Add(Change(absl::StrCat("alert-", i), 1, klaxon::types::v1::ALERT_STATUS_SENT),
+                clock_.Now());
+  }
+  HeldSettleOutbox held(outbox_);
+  CallbackDispatcher dispatcher(
+      held, poster_, subscriptions_, clock_, metrics_, logger_,
+      [](std::function<void()> task) { task(); }, [] { return 0.0; }, {.concurrency = 1});
+  {
+    std::jthread running([&dispatcher](std::stop_token stop) { dispatcher.Run(stop); });
+    // One slot: the second and third are claimed only as the POSTs before them end, while the
+    // first one's settle still waits.
+    EXPECT_TRUE(held.AwaitClaimed(3));
+    held.Release();
+  }
+  EXPECT_THAT(poster_.posts, SizeIs(3));
+  EXPECT_THAT(outbox_.settled, SizeIs(3));
 }
 
 TEST_F(CallbackDispatcherTest, ACallerHoldingHalfTheSlotsLeavesTheRestToOthers) {

@@ -55,11 +55,12 @@ class CallbackOutbox {
   // Leases at most `limit` callbacks due at `now`, each the lowest pending sequence of its alert
   // (a later change is never claimed while an earlier one is pending), oldest due first, until
   // `lease_until`: no other claim returns them before then, and after it (the claimer died, or
-  // never settled) they are due again. Counts the attempt. None of `skip_callers`' callbacks is
-  // claimed. kUnavailable when unreachable.
+  // never settled) they are due again. Counts the attempt. `last_callers`' callbacks are claimed
+  // only when the other callers' due ones leave room, whatever their age. kUnavailable when
+  // unreachable.
   virtual absl::StatusOr<std::vector<PendingCallback>> Claim(
       size_t limit, absl::Time now, absl::Time lease_until,
-      const std::vector<std::string>& skip_callers) = 0;
+      const std::vector<std::string>& last_callers) = 0;
 
   // Records what became of claimed callbacks, in one write; a callback delivered or dead-lettered
   // makes its alert's next change due.

@@ -37,17 +37,33 @@ constexpr pg::PreparedStatement kEnqueue{
     "  channel smallint, status smallint, attempt integer, twilio_error_code integer, "
     "  reason text, occurred_at bigint, url text)"};
 
+// Each caller's due rows come from its own part of caller_callbacks_due_by_caller (migration
+// 0010), at most $1 of them: the callers with pending rows are found by skipping through that
+// index, one probe each. Of those, the oldest due are taken, `last` callers' only after everyone
+// else's, so serving a caller last never reads past its backlog.
 constexpr pg::PreparedStatement kClaim{
     "klaxon_audit_claim_callbacks",
+    "WITH RECURSIVE callers(caller) AS ("
+    "  (SELECT caller FROM caller_callbacks WHERE state = 0 ORDER BY caller LIMIT 1) "
+    "  UNION ALL "
+    "  SELECT (SELECT n.caller FROM caller_callbacks n "
+    "          WHERE n.state = 0 AND n.caller > callers.caller ORDER BY n.caller LIMIT 1) "
+    "  FROM callers WHERE callers.caller IS NOT NULL), "
+    "due AS ("
+    "  SELECT h.alert_id, h.sequence, h.next_attempt_at, "
+    "    h.caller IN (SELECT jsonb_array_elements_text($4::jsonb)) AS served_last "
+    "  FROM callers, LATERAL ("
+    "    SELECT d.alert_id, d.sequence, d.next_attempt_at, d.caller FROM caller_callbacks d "
+    "    WHERE d.state = 0 AND d.caller = callers.caller "
+    "      AND d.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "    ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) h "
+    "  WHERE callers.caller IS NOT NULL), "
+    "chosen AS (SELECT alert_id, sequence FROM due ORDER BY served_last, next_attempt_at LIMIT $1) "
     "UPDATE caller_callbacks c "
     "SET next_attempt_at = 'epoch'::timestamptz + $3::bigint * interval '1 microsecond', "
     "  attempts = c.attempts + 1 "
-    "FROM (SELECT h.alert_id, h.sequence FROM caller_callbacks h "
-    "      WHERE h.state = 0 "
-    "        AND h.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
-    "        AND h.caller NOT IN (SELECT jsonb_array_elements_text($4::jsonb)) "
-    "      ORDER BY h.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) d "
-    "WHERE c.alert_id = d.alert_id AND c.sequence = d.sequence "
+    "FROM chosen "
+    "WHERE c.alert_id = chosen.alert_id AND c.sequence = chosen.sequence "
     "RETURNING c.alert_id::text, c.sequence, c.caller, c.channel, c.status, c.attempt, "
     "  c.twilio_error_code, c.reason, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, "
     "  c.attempts, (extract(epoch FROM c.stored_at) * 1000000)::bigint, c.url"};
@@ -123,13 +139,13 @@ void EnqueueStatusChanges(pqxx::work& txn, const std::vector<StatusChange>& chan
 
 absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
     size_t limit, absl::Time now, absl::Time lease_until,
-    const std::vector<std::string>& skip_callers) {
+    const std::vector<std::string>& last_callers) {
   std::vector<PendingCallback> claimed;
   absl::Status status = db_.Autocommit([&](pqxx::nontransaction& txn) {
     claimed.clear();
     for (const pqxx::row row :
          kClaim.Exec(txn, static_cast<int64_t>(limit), absl::ToUnixMicros(now),
-                     absl::ToUnixMicros(lease_until), Json(skip_callers))) {
+                     absl::ToUnixMicros(lease_until), Json(last_callers))) {
       claimed.push_back({.change = {.alert_id = row[0].as<std::string>(),
                                     .caller = row[2].as<std::string>(),
                                     .channel = static_cast<Channel>(row[3].as<int>()),

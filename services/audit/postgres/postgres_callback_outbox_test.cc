@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -24,6 +26,7 @@ using ::testing::IsEmpty;
 
 constexpr char kFirst[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kSecond[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
+constexpr char kThird[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6f";
 const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'123'456);
 
 AlertEvent Requested(const std::string& alert_id, const std::string& caller) {
@@ -68,11 +71,16 @@ class PostgresCallbackOutboxTest : public ::testing::Test {
   }
 
   std::vector<PendingCallback> Claim(absl::Time now, size_t limit = 100,
-                                     const std::vector<std::string>& skip_callers = {}) {
+                                     const std::vector<std::string>& last_callers = {}) {
     absl::StatusOr<std::vector<PendingCallback>> claimed =
-        outbox_->Claim(limit, now, now + absl::Seconds(40), skip_callers);
+        outbox_->Claim(limit, now, now + absl::Seconds(40), last_callers);
     EXPECT_TRUE(claimed.ok()) << claimed.status();
-    return claimed.value_or(std::vector<PendingCallback>{});
+    std::vector<PendingCallback> sorted = claimed.value_or(std::vector<PendingCallback>{});
+    // In no particular order: sorted by alert and sequence.
+    absl::c_sort(sorted, [](const PendingCallback& a, const PendingCallback& b) {
+      return std::tie(a.change.alert_id, a.sequence) < std::tie(b.change.alert_id, b.sequence);
+    });
+    return sorted;
   }
 
   static std::vector<std::string> Ids(const std::vector<PendingCallback>& callbacks) {
@@ -156,12 +164,28 @@ TEST_F(PostgresCallbackOutboxTest, AnAlertsOwnUrlTravelsWithEachChangeEvenForAnU
   EXPECT_EQ(claimed[0].change.callback_url, "https://hooks.example.com/db-1");
 }
 
-TEST_F(PostgresCallbackOutboxTest, ACallerAtItsShareIsSkipped) {
-  AlertEvent billing = Requested(kSecond, "billing");
+AlertEvent Billing(const std::string& alert_id) {
+  AlertEvent billing = Requested(alert_id, "billing");
   billing.callback_url = "https://billing.example.com/cb";
-  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall"), billing}));
-  EXPECT_THAT(Ids(Claim(absl::Now(), 100, {"oncall"})), ElementsAre("e/1"));
-  EXPECT_THAT(Ids(Claim(absl::Now(), 100, {"billing"})), ElementsAre("d/1"));
+  return billing;
+}
+
+TEST_F(PostgresCallbackOutboxTest, AClaimTakesTheOldestDueWhateverTheirCallers) {
+  // One write each, so each head is due from its own transaction's time.
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
+  ASSERT_NO_FATAL_FAILURE(Write({Billing(kSecond)}));
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kThird, "oncall")}));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2)), ElementsAre("d/1", "e/1"));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2)), ElementsAre("f/1"));
+}
+
+TEST_F(PostgresCallbackOutboxTest, ACallerServedLastGetsWhatTheOthersLeave) {
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kThird, "oncall")}));
+  ASSERT_NO_FATAL_FAILURE(Write({Billing(kSecond)}));
+  // Billing's, then the older of oncall's.
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2, {"oncall"})), ElementsAre("d/1", "e/1"));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2, {"billing"})), ElementsAre("f/1"));
 }
 
 TEST_F(PostgresCallbackOutboxTest, ALeaseHidesAClaimUntilItEnds) {
