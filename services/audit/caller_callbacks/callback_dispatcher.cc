@@ -77,16 +77,19 @@ size_t CallbackDispatcher::SettleFinished() {
     std::lock_guard<std::mutex> lock(mutex_);
     finished.swap(finished_);
   }
-  if (finished.empty()) return 0;
+  if (finished.empty() && busy_.empty()) return 0;
   std::vector<CallbackSettlement> settlements;
-  settlements.reserve(finished.size());
+  settlements.swap(busy_);
   for (const Finished& done : finished) settlements.push_back(Decide(done));
-  if (absl::Status settled = outbox_.Settle(settlements); !settled.ok()) {
+  absl::StatusOr<std::vector<CallbackSettlement>> busy = outbox_.Settle(settlements);
+  if (!busy.ok()) {
     // The leases run out and the callbacks are sent again: at least once, never lost.
     logger_.Warn("caller_callbacks_not_settled",
                  {{"callbacks", settlements.size()},
-                  {"error", std::string(settled.message())},
+                  {"error", std::string(busy.status().message())},
                   {"action", "they are sent again once their lease ends; check Postgres"}});
+  } else {
+    busy_ = *std::move(busy);  // their alerts were being written: next time
   }
   {
     // The alerts' next changes are due now.
@@ -94,7 +97,7 @@ size_t CallbackDispatcher::SettleFinished() {
     ++settles_;
   }
   progress_signal_.notify_all();
-  return finished.size();
+  return settlements.size() - busy_.size();
 }
 
 size_t CallbackDispatcher::ClaimDue() {
@@ -142,8 +145,8 @@ std::vector<PendingCallback> CallbackDispatcher::Claim(size_t limit,
 }
 
 void CallbackDispatcher::Run(std::stop_token stop) {
-  // Settling waits for the alerts' locks, which audit's ingest holds while it writes a batch:
-  // on its own thread, so claims and POSTs go on meanwhile (their rows stay leased).
+  // Settling is a write beside audit's ingest: on its own thread, so claims and POSTs go on
+  // meanwhile (their rows stay leased).
   // Both work in batches of a quarter of the slots: a settle of what ended once that many ended
   // or `settle_wait` passed; a claim again once that many slots came free, a settle made the next
   // changes due, or `poll` passed (changes newly stored).
@@ -152,10 +155,12 @@ void CallbackDispatcher::Run(std::stop_token stop) {
     while (true) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        progress_signal_.wait(lock, settler_stop, [this] { return !finished_.empty(); });
-        if (finished_.empty()) return;  // stopped, and every POST settled
-        progress_signal_.wait_for(lock, settler_stop,
-                                  absl::ToChronoMilliseconds(options_.settle_wait),
+        if (busy_.empty()) {
+          progress_signal_.wait(lock, settler_stop, [this] { return !finished_.empty(); });
+          if (finished_.empty()) return;  // stopped, and every POST settled
+        }
+        // Bounded, stopped or not: what is busy is settled before the dispatcher ends.
+        progress_signal_.wait_for(lock, absl::ToChronoMilliseconds(options_.settle_wait),
                                   [this, batch] { return finished_.size() >= batch; });
       }
       SettleFinished();

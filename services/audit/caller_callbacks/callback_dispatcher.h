@@ -5,12 +5,12 @@
 // jittered exponential backoff (never sooner than the answer's Retry-After) until `give_up_after`
 // from the change, then dead-lettered.
 //
-// One thread claims, another settles (a settle can wait for audit's ingest, which holds the
-// alerts' locks while it writes a batch; claims and POSTs go on meanwhile). At most `concurrency`
-// POSTs run at once on the executor, so the thread count is fixed and a claim takes only as many
-// callbacks as there are free slots. A caller holding half the slots or more is served last: it
-// gets only the slots no other caller's due callbacks want, so a caller whose endpoint times out
-// leaves the other half to the others (softly: one claim may take it past half).
+// One thread claims, another settles in batches (a settle the outbox leaves because audit's ingest
+// is writing its alerts is retried with the next batch; claims and POSTs go on). At most
+// `concurrency` POSTs run at once on the executor, so the thread count is fixed and a claim takes
+// only as many callbacks as there are free slots. A caller holding half the slots or more is served
+// last: it gets only the slots no other caller's due callbacks want, so a caller whose endpoint
+// times out leaves the other half to the others (softly: one claim may take it past half).
 
 #include <condition_variable>
 #include <cstddef>
@@ -77,7 +77,8 @@ class CallbackDispatcher {
     absl::Time answered_at;
   };
 
-  // Settles the POSTs that finished, in one write; how many there were.
+  // Settles the POSTs that finished and those left busy before, in one write; how many it
+  // settled.
   size_t SettleFinished();
   // Claims and starts as many due callbacks as there are free slots; how many it started.
   size_t ClaimDue();
@@ -111,6 +112,8 @@ class CallbackDispatcher {
   size_t in_flight_ = 0;                                            // POSTs; guarded by mutex_
   std::map<std::string, size_t, std::less<>> in_flight_by_caller_;  // guarded by mutex_
   std::vector<Finished> finished_;  // ended, not yet settled; guarded by mutex_
+  // Decided, left by the outbox while their alerts were being written; the settling thread's.
+  std::vector<CallbackSettlement> busy_;
 };
 
 }  // namespace klaxon::audit

@@ -63,8 +63,10 @@ class CallbackOutbox {
       const std::vector<std::string>& last_callers) = 0;
 
   // Records what became of claimed callbacks, in one write; a callback delivered or dead-lettered
-  // makes its alert's next change due.
-  virtual absl::Status Settle(const std::vector<CallbackSettlement>& settlements) = 0;
+  // makes its alert's next change due. Never waits for a writer of the same alerts: returns the
+  // settlements it left for that reason (settle them again soon; their leases still hold).
+  virtual absl::StatusOr<std::vector<CallbackSettlement>> Settle(
+      const std::vector<CallbackSettlement>& settlements) = 0;
 
   // How many callbacks are pending (not delivered, not dead-lettered) and the oldest one's
   // stored_at.

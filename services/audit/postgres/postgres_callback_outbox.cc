@@ -165,24 +165,35 @@ absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
   return claimed;
 }
 
-absl::Status PostgresCallbackOutbox::Settle(const std::vector<CallbackSettlement>& settlements) {
-  if (settlements.empty()) return absl::OkStatus();
-  nlohmann::json rows = nlohmann::json::array();
+absl::StatusOr<std::vector<CallbackSettlement>> PostgresCallbackOutbox::Settle(
+    const std::vector<CallbackSettlement>& settlements) {
+  std::vector<CallbackSettlement> busy;
+  if (settlements.empty()) return busy;
   std::vector<std::string> alert_ids;
   for (const CallbackSettlement& settlement : settlements) {
     alert_ids.push_back(settlement.alert_id);
-    rows.push_back({{"alert_id", settlement.alert_id},
-                    {"sequence", settlement.sequence},
-                    {"attempts", settlement.attempts},
-                    {"state", StateOf(settlement.fate)},
-                    {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
-                    {"error", settlement.error}});
   }
-  return db_.Transact([&](pqxx::work& txn) {
-    LockAlerts(txn, alert_ids);
-    kSettle.Exec(txn, Json(rows));
+  absl::Status status = db_.Transact([&](pqxx::work& txn) {
+    busy.clear();
+    const std::set<std::string, std::less<>> locked_elsewhere = TryLockAlerts(txn, alert_ids);
+    nlohmann::json rows = nlohmann::json::array();
+    for (const CallbackSettlement& settlement : settlements) {
+      if (locked_elsewhere.contains(settlement.alert_id)) {
+        busy.push_back(settlement);
+        continue;
+      }
+      rows.push_back({{"alert_id", settlement.alert_id},
+                      {"sequence", settlement.sequence},
+                      {"attempts", settlement.attempts},
+                      {"state", StateOf(settlement.fate)},
+                      {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
+                      {"error", settlement.error}});
+    }
+    if (!rows.empty()) kSettle.Exec(txn, Json(rows));
     return absl::OkStatus();
   });
+  if (!status.ok()) return status;
+  return busy;
 }
 
 absl::StatusOr<PendingCallbacks> PostgresCallbackOutbox::Pending() {

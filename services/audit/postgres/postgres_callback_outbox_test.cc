@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/audit/postgres/alert_locks.h"
 #include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/testing/ingest.h"
 #include "services/audit/testing/migrated_audit_database.h"
@@ -23,6 +24,7 @@ using klaxon::types::v1::ALERT_STATUS_QUEUED;
 using klaxon::types::v1::ALERT_STATUS_SENT;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 constexpr char kFirst[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kSecond[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
@@ -95,14 +97,15 @@ class PostgresCallbackOutboxTest : public ::testing::Test {
 
   void Settle(const PendingCallback& callback, CallbackFate fate,
               absl::Time next = absl::UnixEpoch()) {
-    ASSERT_TRUE(outbox_
-                    ->Settle({{.alert_id = callback.change.alert_id,
-                               .sequence = callback.sequence,
-                               .attempts = callback.attempts,
-                               .fate = fate,
-                               .next_attempt_at = next,
-                               .error = fate == CallbackFate::kDelivered ? "" : "HTTP 500"}})
-                    .ok());
+    absl::StatusOr<std::vector<CallbackSettlement>> busy =
+        outbox_->Settle({{.alert_id = callback.change.alert_id,
+                          .sequence = callback.sequence,
+                          .attempts = callback.attempts,
+                          .fate = fate,
+                          .next_attempt_at = next,
+                          .error = fate == CallbackFate::kDelivered ? "" : "HTTP 500"}});
+    ASSERT_TRUE(busy.ok()) << busy.status();
+    EXPECT_THAT(*busy, IsEmpty());
   }
 
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
@@ -218,6 +221,34 @@ TEST_F(PostgresCallbackOutboxTest, ALateSettlementOfAnExpiredLeaseChangesNothing
 
   Settle(current, CallbackFate::kDelivered);
   EXPECT_THAT(Ids(Claim(now + absl::Seconds(42))), ElementsAre("d/2"));
+}
+
+TEST_F(PostgresCallbackOutboxTest, ASettlementNeverWaitsForAWriterOfItsAlert) {
+  ASSERT_NO_FATAL_FAILURE(
+      Write({Requested(kFirst, "oncall"), Outcome(kFirst, ALERT_STATUS_SENT, absl::Seconds(1)),
+             Requested(kSecond, "oncall")}));
+  const absl::Time now = absl::Now();
+  const std::vector<PendingCallback> claimed = Claim(now);
+  ASSERT_THAT(Ids(claimed), ElementsAre("d/1", "e/1"));
+  const std::vector<CallbackSettlement> delivered = {
+      {.alert_id = kFirst, .sequence = 1, .attempts = claimed[0].attempts},
+      {.alert_id = kSecond, .sequence = 1, .attempts = claimed[1].attempts}};
+
+  // The store writing the first alert holds its lock on another connection.
+  pqxx::connection writer(scratch_->url());
+  pqxx::work writing(writer);
+  LockAlerts(writing, {kFirst});
+  absl::StatusOr<std::vector<CallbackSettlement>> busy = outbox_->Settle(delivered);
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  ASSERT_THAT(*busy, SizeIs(1));
+  EXPECT_EQ(busy->front().alert_id, kFirst);
+  writing.commit();
+
+  EXPECT_THAT(Claim(now), IsEmpty());  // the first alert's head is still leased
+  busy = outbox_->Settle(*busy);
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  EXPECT_THAT(*busy, IsEmpty());
+  EXPECT_THAT(Ids(Claim(now)), ElementsAre("d/2"));
 }
 
 TEST_F(PostgresCallbackOutboxTest, ARetryWaitsAndHoldsBackLaterChangesADeadLetterDoesNot) {
