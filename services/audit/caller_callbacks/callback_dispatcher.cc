@@ -88,16 +88,19 @@ size_t CallbackDispatcher::SettleFinished() {
                  {{"callbacks", settlements.size()},
                   {"error", std::string(busy.status().message())},
                   {"action", "they are sent again once their lease ends; check Postgres"}});
-  } else {
-    busy_ = *std::move(busy);  // their alerts were being written: next time
+    return 0;
   }
-  {
-    // The alerts' next changes are due now.
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++settles_;
+  busy_ = *std::move(busy);  // their alerts were being written: next time
+  const size_t settled = settlements.size() - busy_.size();
+  if (settled > 0) {
+    // Their alerts' next changes are due now.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++settles_;
+    }
+    progress_signal_.notify_all();
   }
-  progress_signal_.notify_all();
-  return settlements.size() - busy_.size();
+  return settled;
 }
 
 size_t CallbackDispatcher::ClaimDue() {

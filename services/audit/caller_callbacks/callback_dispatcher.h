@@ -61,8 +61,8 @@ class CallbackDispatcher {
                      std::function<double()> uniform, CallbackDispatcherOptions options);
 
   // Settles what finished, then claims and starts as many due callbacks as there are free
-  // slots, on the calling thread. Returns false when it neither settled nor claimed anything
-  // (nothing to do now).
+  // slots, on the calling thread; never while Run runs. Returns false when it neither settled
+  // nor claimed anything (nothing to do now).
   bool Step();
 
   // Until `stop`: claims on this thread, again after a quarter of the slots came free, a settle,
@@ -78,7 +78,7 @@ class CallbackDispatcher {
   };
 
   // Settles the POSTs that finished and those left busy before, in one write; how many it
-  // settled.
+  // recorded (none when the write failed).
   size_t SettleFinished();
   // Claims and starts as many due callbacks as there are free slots; how many it started.
   size_t ClaimDue();
@@ -105,7 +105,7 @@ class CallbackDispatcher {
   absl::Time claim_failure_logged_at_ = absl::InfinitePast();  // while claims fail
 
   std::mutex mutex_;
-  // Signalled when a POST ends (ended_ counts one more) or a settle commits (settles_).
+  // Signalled when a POST ends (ended_ counts one more) or a settle recorded some (settles_).
   std::condition_variable_any progress_signal_;
   uint64_t ended_ = 0;                                              // guarded by mutex_
   uint64_t settles_ = 0;                                            // guarded by mutex_

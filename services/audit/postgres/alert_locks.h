@@ -3,7 +3,8 @@
 // in one sorted order so two writers never deadlock. PostgresAlertStore holds it while it folds a
 // batch into its alerts (and numbers their caller callbacks); PostgresCallbackOutbox while it
 // settles a callback and makes the alert's next change due (ADR 0028), taking only the locks it
-// gets at once, so a settle never holds up the store's batch nor waits for it.
+// gets at once: a settle never waits for the store's batch, and holds one up only for its own
+// short statement.
 
 #include <functional>
 #include <pqxx/pqxx>

@@ -39,8 +39,9 @@ constexpr pg::PreparedStatement kEnqueue{
 
 // Each caller's due rows come from its own part of caller_callbacks_due_by_caller (migration
 // 0010), at most $1 of them: the callers with pending rows are found by skipping through that
-// index, one probe each. Of those, the oldest due are taken, `last` callers' only after everyone
-// else's, so serving a caller last never reads past its backlog.
+// index, one probe each. Of those, the oldest due are chosen, `last` callers' only after everyone
+// else's, so serving a caller last never reads past its backlog; only the chosen rows are locked,
+// each checked again (another replica may have leased it since), and a locked one skipped.
 constexpr pg::PreparedStatement kClaim{
     "klaxon_audit_claim_callbacks",
     "WITH RECURSIVE callers(caller) AS ("
@@ -56,14 +57,20 @@ constexpr pg::PreparedStatement kClaim{
     "    SELECT d.alert_id, d.sequence, d.next_attempt_at, d.caller FROM caller_callbacks d "
     "    WHERE d.state = 0 AND d.caller = callers.caller "
     "      AND d.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
-    "    ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) h "
+    "    ORDER BY d.next_attempt_at LIMIT $1) h "
     "  WHERE callers.caller IS NOT NULL), "
-    "chosen AS (SELECT alert_id, sequence FROM due ORDER BY served_last, next_attempt_at LIMIT $1) "
+    "chosen AS ("
+    "  SELECT alert_id, sequence FROM due ORDER BY served_last, next_attempt_at LIMIT $1), "
+    "locked AS (SELECT l.alert_id, l.sequence FROM caller_callbacks l "
+    "  JOIN chosen ON l.alert_id = chosen.alert_id AND l.sequence = chosen.sequence "
+    "  WHERE l.state = 0 "
+    "    AND l.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "  FOR UPDATE OF l SKIP LOCKED) "
     "UPDATE caller_callbacks c "
     "SET next_attempt_at = 'epoch'::timestamptz + $3::bigint * interval '1 microsecond', "
     "  attempts = c.attempts + 1 "
-    "FROM chosen "
-    "WHERE c.alert_id = chosen.alert_id AND c.sequence = chosen.sequence "
+    "FROM locked "
+    "WHERE c.alert_id = locked.alert_id AND c.sequence = locked.sequence "
     "RETURNING c.alert_id::text, c.sequence, c.caller, c.channel, c.status, c.attempt, "
     "  c.twilio_error_code, c.reason, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, "
     "  c.attempts, (extract(epoch FROM c.stored_at) * 1000000)::bigint, c.url"};

@@ -2,6 +2,8 @@
 // The outbox as PostgresAlertStore fills it and PostgresCallbackOutbox drains it.
 #include "services/audit/postgres/postgres_callback_outbox.h"
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -29,6 +31,7 @@ using ::testing::SizeIs;
 constexpr char kFirst[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kSecond[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
 constexpr char kThird[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6f";
+constexpr char kFourth[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c70";
 const absl::Time kT0 = absl::FromUnixMicros(1'700'000'000'123'456);
 
 AlertEvent Requested(const std::string& alert_id, const std::string& caller) {
@@ -167,28 +170,32 @@ TEST_F(PostgresCallbackOutboxTest, AnAlertsOwnUrlTravelsWithEachChangeEvenForAnU
   EXPECT_EQ(claimed[0].change.callback_url, "https://hooks.example.com/db-1");
 }
 
-AlertEvent Billing(const std::string& alert_id) {
-  AlertEvent billing = Requested(alert_id, "billing");
-  billing.callback_url = "https://billing.example.com/cb";
-  return billing;
+// An alert of a caller other than the store's subscribed one, queued for its own URL.
+AlertEvent WithOwnUrl(const std::string& alert_id, const std::string& caller) {
+  AlertEvent event = Requested(alert_id, caller);
+  event.callback_url = absl::StrCat("https://", caller, ".example.com/cb");
+  return event;
 }
 
 TEST_F(PostgresCallbackOutboxTest, AClaimTakesTheOldestDueWhateverTheirCallers) {
-  // One write each, so each head is due from its own transaction's time.
+  // One write each, so each head is due from its own transaction's time. Helpdesk's only change
+  // is leased; billing sorts first by name, and oncall's is the oldest due.
+  ASSERT_NO_FATAL_FAILURE(Write({WithOwnUrl(kFourth, "helpdesk")}));
+  ASSERT_THAT(Ids(Claim(absl::Now(), 1)), ElementsAre("0/1"));
   ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
-  ASSERT_NO_FATAL_FAILURE(Write({Billing(kSecond)}));
-  ASSERT_NO_FATAL_FAILURE(Write({Requested(kThird, "oncall")}));
+  ASSERT_NO_FATAL_FAILURE(Write({WithOwnUrl(kSecond, "billing")}));
+  ASSERT_NO_FATAL_FAILURE(Write({WithOwnUrl(kThird, "billing")}));
   EXPECT_THAT(Ids(Claim(absl::Now(), 2)), ElementsAre("d/1", "e/1"));
   EXPECT_THAT(Ids(Claim(absl::Now(), 2)), ElementsAre("f/1"));
 }
 
 TEST_F(PostgresCallbackOutboxTest, ACallerServedLastGetsWhatTheOthersLeave) {
-  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
-  ASSERT_NO_FATAL_FAILURE(Write({Requested(kThird, "oncall")}));
-  ASSERT_NO_FATAL_FAILURE(Write({Billing(kSecond)}));
-  // Billing's, then the older of oncall's.
-  EXPECT_THAT(Ids(Claim(absl::Now(), 2, {"oncall"})), ElementsAre("d/1", "e/1"));
-  EXPECT_THAT(Ids(Claim(absl::Now(), 2, {"billing"})), ElementsAre("f/1"));
+  ASSERT_NO_FATAL_FAILURE(Write({WithOwnUrl(kFirst, "billing")}));
+  ASSERT_NO_FATAL_FAILURE(Write({WithOwnUrl(kThird, "billing")}));
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kSecond, "oncall")}));
+  // Oncall's, though the newest, then the older of billing's.
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2, {"billing"})), ElementsAre("d/1", "e/1"));
+  EXPECT_THAT(Ids(Claim(absl::Now(), 2)), ElementsAre("f/1"));
 }
 
 TEST_F(PostgresCallbackOutboxTest, ALeaseHidesAClaimUntilItEnds) {
@@ -238,11 +245,15 @@ TEST_F(PostgresCallbackOutboxTest, ASettlementNeverWaitsForAWriterOfItsAlert) {
   pqxx::connection writer(scratch_->url());
   pqxx::work writing(writer);
   LockAlerts(writing, {kFirst});
-  absl::StatusOr<std::vector<CallbackSettlement>> busy = outbox_->Settle(delivered);
+  std::future<absl::StatusOr<std::vector<CallbackSettlement>>> settling =
+      std::async(std::launch::async, [this, &delivered] { return outbox_->Settle(delivered); });
+  const bool waited = settling.wait_for(std::chrono::seconds(10)) != std::future_status::ready;
+  writing.commit();  // ends a settle that waits, so the test fails rather than hangs
+  EXPECT_FALSE(waited) << "the settle waited for the writer's lock";
+  absl::StatusOr<std::vector<CallbackSettlement>> busy = settling.get();
   ASSERT_TRUE(busy.ok()) << busy.status();
   ASSERT_THAT(*busy, SizeIs(1));
   EXPECT_EQ(busy->front().alert_id, kFirst);
-  writing.commit();
 
   EXPECT_THAT(Claim(now), IsEmpty());  // the first alert's head is still leased
   busy = outbox_->Settle(*busy);
