@@ -296,8 +296,9 @@ TwilioResult<ResourcePage<Resource>> TwilioRestClient::List(std::string_view col
                                                             const char* field,
                                                             const ListRequest& request,
                                                             Parse parse) {
-  const http::FormParams query = {
-      {"To", request.to}, {"From", request.from}, {"PageSize", absl::StrCat(request.page_size)}};
+  http::FormParams query = {{"To", request.to}};
+  if (!request.from.empty()) query.emplace_back("From", request.from);
+  query.emplace_back("PageSize", absl::StrCat(request.page_size));
   auto response = Perform("GET",
                           absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
                                        "/", absl::string_view(collection.data(), collection.size()),
@@ -328,7 +329,12 @@ TwilioResult<ResourcePage<CallResource>> TwilioRestClient::ListCalls(const ListR
 }
 
 TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {
-  http::FormParams form = {{"To", request.to}, {"From", request.from}, {"Body", request.body}};
+  http::FormParams form = {{"To", request.to}};
+  if (!request.from.empty()) form.emplace_back("From", request.from);
+  if (!request.messaging_service_sid.empty()) {
+    form.emplace_back("MessagingServiceSid", request.messaging_service_sid);
+  }
+  form.emplace_back("Body", request.body);
   if (request.status_callback) {
     form.emplace_back("StatusCallback", *request.status_callback);
   }

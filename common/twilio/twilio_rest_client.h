@@ -112,7 +112,9 @@ struct CallResource {
 
 struct CreateMessageRequest {
   std::string to;
+  // One of the two: the number to send from, or a Messaging Service that picks it from its pool.
   std::string from;
+  std::string messaging_service_sid;
   std::string body;
   std::optional<std::string> status_callback;
   std::optional<absl::Duration> validity_period;  // sent in whole seconds, 1 to 36000
@@ -136,7 +138,7 @@ inline constexpr absl::Duration kClockSlack = absl::Seconds(2);
 // The first page of a list read, Twilio's newest resources first.
 struct ListRequest {
   std::string to;
-  std::string from;
+  std::string from;    // empty: from any sender
   int page_size = 50;  // Twilio allows 1 to 1000
 };
 

@@ -1,6 +1,5 @@
 #include "common/twilio/twilio_rest_client.h"
 
-
 #include <atomic>
 #include <optional>
 #include <string>
@@ -130,6 +129,17 @@ TEST(TwilioRestClientTest, CreateMessageSendsFormWithBasicAuth) {
             "&StatusCallback=https%3A%2F%2Fhooks.example%2Fs%3Fa%3D1&ValidityPeriod=600");
 }
 
+TEST(TwilioRestClientTest, CreateMessageThroughAMessagingServiceSendsNoFrom) {
+  ScriptedServer server([](const RecordedRequest&) { return HttpResponse(201, kMessageJson); });
+  auto client = MakeClient(server.base_url());
+  const auto result = client->CreateMessage(
+      {.to = "+15005550006", .messaging_service_sid = "MG0123456789abcdef", .body = "hi"});
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(server.requests()[0].body,
+            "To=%2B15005550006&MessagingServiceSid=MG0123456789abcdef"
+            "&Body=hi");
+}
+
 TEST(TwilioRestClientTest, CreateMessageParsesResource) {
   ScriptedServer server([](const RecordedRequest&) { return HttpResponse(201, kMessageJson); });
   auto client = MakeClient(server.base_url());
@@ -206,6 +216,16 @@ TEST(TwilioRestClientTest, ListMessagesFiltersByToAndFrom) {
   EXPECT_EQ(server.requests()[0].request_line,
             "GET /2010-04-01/Accounts/ACtest/Messages.json"
             "?To=%2B15005550006&From=%2B15005550001&PageSize=50 HTTP/1.1");
+}
+
+TEST(TwilioRestClientTest, ListMessagesWithoutFromListsEverySender) {
+  ScriptedServer server([](const RecordedRequest&) {
+    return HttpResponse(200, R"({"messages": [], "next_page_uri": null, "page": 0})");
+  });
+  auto client = MakeClient(server.base_url());
+  ASSERT_TRUE(client->ListMessages({.to = "+15005550006"}).ok());
+  EXPECT_EQ(server.requests()[0].request_line,
+            "GET /2010-04-01/Accounts/ACtest/Messages.json?To=%2B15005550006&PageSize=50 HTTP/1.1");
 }
 
 TEST(TwilioRestClientTest, ListMessagesParsesPage) {

@@ -12,6 +12,7 @@ namespace klaxon::delivery {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+constexpr char kSender[] = "+14155550000";
 constexpr std::string_view kRecipient = "+14155550101";  // opened from the request's seal
 constexpr GateChecks kSmsChecks{.suppression = true, .reserve = true};
 
@@ -38,8 +39,9 @@ class ChannelSwitchGateTest : public ::testing::Test {
   channels::ChannelSwitchboard switches_{store_, logger_, registry_};
   stopped_alerts::InMemoryStoppedAlerts stops_;
   test_ports::InMemorySuppressionList suppressions_;
-  InMemorySendLimiter limiter_{{.sender_rate = {.count = 1, .window = absl::Seconds(1)},
-                                .jitter_allowance = absl::ZeroDuration()}};
+  InMemorySendLimiter limiter_{
+      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+       .jitter_allowance = absl::ZeroDuration()}};
   test_ports::InMemoryInFlightLimit in_flight_;
   StepwiseSendGate inner_{stops_, suppressions_, limiter_, in_flight_};
   ChannelSwitchGate gate_{{.recheck = absl::Seconds(10)}, switches_, inner_};

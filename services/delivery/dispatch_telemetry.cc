@@ -61,8 +61,9 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
     : channel_(std::move(channel)),
       twilio_requests_(prometheus::BuildCounter()
                            .Name("klaxon_twilio_requests_total")
-                           .Help("Requests to Twilio by channel, result (accepted, rejected, "
-                                 "retryable, unknown) and Twilio error code")
+                           .Help("Requests to Twilio by channel, sender (the number or Messaging "
+                                 "Service sent from), result (accepted, rejected, retryable, "
+                                 "unknown) and Twilio error code")
                            .Register(registry)),
       twilio_latency_(prometheus::BuildHistogram()
                           .Name("klaxon_twilio_request_duration_seconds")
@@ -143,10 +144,11 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                        .Add({{"channel", channel_}})),
       logger_(logger) {}
 
-void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const SendResult& result,
-                               absl::Duration latency) {
+void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::string_view sender,
+                               const SendResult& result, absl::Duration latency) {
   twilio_requests_
       .Add({{"channel", channel_},
+            {"sender", std::string(sender)},
             {"result", std::string(ResultName(result.kind))},
             {"code", CodeLabel(result.error_code)}})
       .Increment();
@@ -155,6 +157,7 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, const 
               "twilio_answered",
               {{"alert_id", request.header().alert_id()},
                {"attempt", request.header().attempt()},
+               {"sender", std::string(sender)},
                {"result", ResultName(result.kind)},
                {"sid", result.sid},
                {"code", result.error_code},

@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include <string>
+#include <string_view>
 
 #include "common/log/log.h"
 #include "services/delivery/dispatcher.h"
@@ -27,8 +28,8 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   // `channel` labels every series ("sms" or "voice").
   DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
 
-  void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
-              absl::Duration latency) override;
+  void OnSent(const events::v1::AlertRequested& request, std::string_view sender,
+              const SendResult& result, absl::Duration latency) override;
   void OnSettled(const events::v1::AlertRequested& request, const SendResult& result) override;
   void OnDecided(const events::v1::AlertRequested& request,
                  const events::v1::DeliveryOutcome& outcome) override;

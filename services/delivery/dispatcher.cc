@@ -171,7 +171,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     case GateDecision::Kind::kDeferred:
       return Defer(request, gate->limit.retry_at, gate->limit.limit, gate->limit.reason);
     case GateDecision::Kind::kCleared:
-      return Send(request, personal, gate->in_flight_slot);
+      return Send(request, personal, gate->limit.sender, gate->in_flight_slot);
     case GateDecision::Kind::kReserved:
       break;
     case GateDecision::Kind::kStopped:
@@ -203,7 +203,8 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   const absl::Time guarded_from = ports_.clock.Now();
   for (now = guarded_from;; now = ports_.clock.Now()) {
     guard_wait = now - guarded_from;
-    absl::StatusOr<LimitDecision> clear = ports_.limiter.ClearToSend(request, now, guard_wait);
+    absl::StatusOr<LimitDecision> clear =
+        ports_.limiter.ClearToSend(request, gate->limit.sender, now, guard_wait);
     if (!clear.ok()) {
       ports_.in_flight.Release(*slot);
       return GiveBack(request, clear.status());
@@ -217,16 +218,17 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     ports_.clock.SleepFor(clear->send_at - now);
   }
   report_pacing_wait();
-  return Send(request, personal, *slot);
+  return Send(request, personal, gate->limit.sender, *slot);
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
                                                  const AlertPersonalData& personal,
+                                                 const std::string& sender,
                                                  const std::string& in_flight_slot) {
   const absl::Time sent_at = ports_.clock.Now();
-  const SendResult result = ports_.sender.Send(request, personal);
+  const SendResult result = ports_.sender.Send(request, personal, sender);
   ports_.in_flight.Release(in_flight_slot);
-  ports_.observer.OnSent(request, result, ports_.clock.Now() - sent_at);
+  ports_.observer.OnSent(request, sender, result, ports_.clock.Now() - sent_at);
   return Conclude(request, personal, result, sent_at);
 }
 

@@ -69,8 +69,9 @@ struct DispatcherOptions {
 class DispatchObserver {
  public:
   virtual ~DispatchObserver() = default;
-  virtual void OnSent(const events::v1::AlertRequested& request, const SendResult& result,
-                      absl::Duration latency) = 0;
+  // `sender`: the number or Messaging Service it was sent from (not personal data).
+  virtual void OnSent(const events::v1::AlertRequested& request, std::string_view sender,
+                      const SendResult& result, absl::Duration latency) = 0;
   virtual void OnSettled(const events::v1::AlertRequested& request, const SendResult& result) = 0;
   // Every decision that ends a handling (not a republished one).
   virtual void OnDecided(const events::v1::AlertRequested& request,
@@ -133,9 +134,11 @@ class Dispatcher final : public messaging::MessageHandler {
   // The checks and the send of an attempt the caller holds the claim of.
   absl::StatusOr<events::v1::DeliveryOutcome> SendClaimed(
       const events::v1::AlertRequested& request, const transit::AlertPersonalData& personal);
-  // Sends an attempt that passed every check, holding `in_flight_slot`, and concludes it.
+  // Sends an attempt that passed every check from `sender` (the one its pacing slot is of),
+  // holding `in_flight_slot`, and concludes it.
   absl::StatusOr<events::v1::DeliveryOutcome> Send(const events::v1::AlertRequested& request,
                                                    const transit::AlertPersonalData& personal,
+                                                   const std::string& sender,
                                                    const std::string& in_flight_slot);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
                                                        const transit::AlertPersonalData& personal,

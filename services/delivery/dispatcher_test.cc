@@ -42,7 +42,9 @@ using prototime::ToProto;
 // threads.
 class RecordingObserver final : public DispatchObserver {
  public:
-  void OnSent(const AlertRequested&, const SendResult&, absl::Duration) override { ++sent; }
+  void OnSent(const AlertRequested&, std::string_view, const SendResult&, absl::Duration) override {
+    ++sent;
+  }
   void OnSettled(const AlertRequested&, const SendResult&) override {}
   void OnDecided(const AlertRequested&, const DeliveryOutcome&) override { ++decided; }
   void OnAlertAccepted(const AlertRequested&, absl::Duration since_accepted) override {
@@ -658,11 +660,44 @@ TEST_F(DispatcherTest, ReservedSlotLaterIsWaitedFor) {
   EXPECT_EQ(sender_.calls, 1);
 }
 
+// --- the senders ---
+
+TEST_F(DispatcherTest, SendsFromTheSenderItsSlotIsOf) {
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend,
+                   .send_at = start_ + absl::Milliseconds(100),
+                   .sender = "+14155550199"});
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_THAT(limiter_.guarded_senders(), ::testing::ElementsAre("+14155550199"));
+  EXPECT_THAT(sender_.sent_from, ::testing::ElementsAre("+14155550199"));
+}
+
+TEST_F(DispatcherTest, SpreadsSendsOverTheSendersAndKeepsEachRecipientOnItsOwn) {
+  const PacedSender first{.address = "+14155550101",
+                          .rate = {.count = 1, .window = absl::Seconds(1)}};
+  const PacedSender second{.address = "+14155550102",
+                           .rate = {.count = 1, .window = absl::Seconds(1)}};
+  InMemorySendLimiter limiter({.channel = "sms", .senders = {first, second}});
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
+  const auto to = [&](const std::string& alert_id, const std::string& recipient) {
+    AlertRequested request = Alert(1, alert_id);
+    transit_.Seal(request, recipient, "disk full");
+    return Message(request);
+  };
+  // Two recipients at once take one sender each, with no wait; each then stays with its own,
+  // waiting a pacing interval rather than moving to the other's.
+  ASSERT_TRUE(dispatcher->Handle(to("a1", "+14155552671")).ok());
+  ASSERT_TRUE(dispatcher->Handle(to("a2", "+14155552672")).ok());
+  ASSERT_TRUE(dispatcher->Handle(to("a3", "+14155552672")).ok());
+  ASSERT_TRUE(dispatcher->Handle(to("a4", "+14155552671")).ok());
+  EXPECT_THAT(sender_.sent_from,
+              ::testing::ElementsAre(first.address, second.address, second.address, first.address));
+}
+
 // --- the send-time guard ---
 
-const SendLimits kFivePerSecond{.channel = "sms",
-                                .sender = "+14155550100",
-                                .sender_rate = {.count = 5, .window = absl::Seconds(1)}};
+const PacedSender kFivePerSecondSender{.address = "+14155550100",
+                                       .rate = {.count = 5, .window = absl::Seconds(1)}};
+const SendLimits kFivePerSecond{.channel = "sms", .senders = {kFivePerSecondSender}};
 
 TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
@@ -672,7 +707,8 @@ TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
   }
   EXPECT_EQ(sender_.calls, 12);
   // Only the reserved slots were waited for, one pacing interval (208 ms) each.
-  EXPECT_THAT(clock_.sleeps(), ::testing::Each(kFivePerSecond.PacingInterval()));
+  EXPECT_THAT(clock_.sleeps(),
+              ::testing::Each(kFivePerSecond.PacingInterval(kFivePerSecondSender)));
   EXPECT_EQ(clock_.sleeps().size(), 11u);
 }
 
@@ -720,11 +756,10 @@ TEST_F(DispatcherTest, GuardIsAskedAgainAfterItsWaitWithTheWaitSoFar) {
 
 TEST_F(DispatcherTest, GuardWaitPastMaxWaitDefersWithThePacingReasonAndFreesTheSlotInFlight) {
   HoldAtTheGatesStep(limiter_, start_);
-  limiter_.GuardAnswers(
-      LimitDecision{.kind = LimitDecision::Kind::kDefer,
-                    .retry_at = start_ + absl::Seconds(1),
-                    .limit = PacingLimitLabel(),
-                    .reason = PacingReason({.count = 5, .window = absl::Seconds(1)})});
+  limiter_.GuardAnswers(LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                                      .retry_at = start_ + absl::Seconds(1),
+                                      .limit = PacingLimitLabel(),
+                                      .reason = PacingReason(kFivePerSecondSender)});
   ASSERT_TRUE(dispatcher_.Handle(Request(2)).ok());
   EXPECT_EQ(sender_.calls, 0);
   EXPECT_EQ(in_flight_.in_flight(), 0);

@@ -22,13 +22,17 @@
 
 namespace klaxon::delivery::test_ports {
 
+// The sender a default reservation names.
+inline constexpr char kSender[] = "+14155550000";
+
 class ScriptedSender final : public Sender {
  public:
-  SendResult Send(const events::v1::AlertRequested&,
-                  const transit::AlertPersonalData& personal) override {
+  SendResult Send(const events::v1::AlertRequested&, const transit::AlertPersonalData& personal,
+                  std::string_view from) override {
     ++calls;
     std::lock_guard lock(mutex_);
     sent_to.push_back(personal.recipient);
+    sent_from.emplace_back(from);
     return next;
   }
   SendResult Settle(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
@@ -46,6 +50,7 @@ class ScriptedSender final : public Sender {
   SendResult settlement{.kind = SendResult::Kind::kUnknown, .reason = "list failed"};
   std::atomic<int> calls = 0;
   std::vector<std::string> sent_to;
+  std::vector<std::string> sent_from;
   std::vector<absl::Time> settled_since;
   absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
   std::vector<std::string> read_sids;
@@ -139,12 +144,14 @@ class ScriptedSendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     if (decision_) return *decision_;
-    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
+    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now, .sender = kSender};
   }
-  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&, absl::Time now,
+  absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&,
+                                            std::string_view sender, absl::Time now,
                                             absl::Duration waited) override {
     std::lock_guard lock(mutex_);
     guard_waits_.push_back(waited);
+    guarded_senders_.emplace_back(sender);
     if (guard_.empty()) return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
     absl::StatusOr<LimitDecision> answer = std::move(guard_.front());
     guard_.erase(guard_.begin());
@@ -167,6 +174,11 @@ class ScriptedSendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     return guard_waits_;
   }
+  // The `sender` of every ClearToSend so far, in order.
+  std::vector<std::string> guarded_senders() const {
+    std::lock_guard lock(mutex_);
+    return guarded_senders_;
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -174,6 +186,7 @@ class ScriptedSendLimiter final : public SendLimiter {
   std::optional<LimitDecision> decision_;
   std::vector<absl::StatusOr<LimitDecision>> guard_;
   std::vector<absl::Duration> guard_waits_;
+  std::vector<std::string> guarded_senders_;
 };
 
 // A bound of `capacity` slots in this process.

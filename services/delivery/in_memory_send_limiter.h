@@ -1,8 +1,8 @@
 #pragma once
 // SendLimiter in one process's memory, for tests of code that uses the port (the Dispatcher,
 // through StepwiseSendGate). It follows the same rules as RedisSendLimiter (SendLimits: strict
-// spacing per sender and lane, recipient windows, deferral past max_wait, the send-time guard) on
-// the caller's clock.
+// spacing per sender and lane, the choice of sender, recipient windows, deferral past max_wait,
+// the send-time guard) on the caller's clock.
 
 #include <algorithm>
 #include <map>
@@ -40,50 +40,66 @@ class InMemorySendLimiter final : public SendLimiter {
                              .reason = RecipientReason(window)};
       }
     }
-    // Each lane its own schedule, as RedisLimitKeys::Sender keys it.
-    absl::Time& next_slot = kafka::Urgent(request.priority()) ? next_urgent_slot_ : next_slot_;
-    const absl::Time slot = std::max(now, next_slot);
+    // Each sender and lane its own schedule, as RedisLimitKeys keys them.
+    std::map<std::string, absl::Time>& next_slots =
+        kafka::Urgent(request.priority()) ? next_urgent_slots_ : next_slots_;
+    std::string& sticky = sticky_[std::string(recipient)];
+    const auto [chosen, slot] = ChooseSender(
+        limits_, limits_.senders.size() > 1 ? sticky : "", now, [&](const PacedSender& sender) {
+          auto next = next_slots.find(sender.address);
+          return next == next_slots.end() ? now : std::max(now, next->second);
+        });
+    const PacedSender& sender = limits_.senders[chosen];
     if (slot - now > limits_.max_wait) {
       return LimitDecision{.kind = LimitDecision::Kind::kDefer,
                            .retry_at = slot,
                            .limit = PacingLimitLabel(),
-                           .reason = PacingReason(limits_.sender_rate)};
+                           .reason = PacingReason(sender, limits_.senders.size())};
     }
-    next_slot = slot + limits_.PacingInterval();
+    next_slots[sender.address] = slot + limits_.PacingInterval(sender);
+    sticky = sender.address;
     if (!limits_.RecipientWindows(request).empty()) {
       std::erase_if(sends, [&](const auto& send) { return send.second == member; });
       sends.emplace_back(slot, member);
     }
-    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = slot};
+    return LimitDecision{
+        .kind = LimitDecision::Kind::kSend, .send_at = slot, .sender = sender.address};
   }
 
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                            absl::Time now, absl::Duration waited) override {
+                                            std::string_view sender_address, absl::Time now,
+                                            absl::Duration waited) override {
     std::lock_guard lock(mutex_);
+    const PacedSender* sender = limits_.Find(sender_address);
+    if (sender == nullptr) return UnknownSender(sender_address);
     const std::string member = LogMember(request);
-    const absl::Time since = now - limits_.GuardSpan();
-    std::erase_if(sent_, [&](const auto& send) { return send.first <= since; });
+    const absl::Time since = now - limits_.GuardSpan(*sender);
+    std::vector<std::pair<absl::Time, std::string>>& sent = sent_[sender->address];
+    std::erase_if(sent, [&](const auto& send) { return send.first <= since; });
     std::vector<absl::Time> in_span;
-    for (const auto& [at, sent] : sent_) {
-      if (sent != member) in_span.push_back(at);
+    for (const auto& [at, other] : sent) {
+      if (other != member) in_span.push_back(at);
     }
-    if (std::ssize(in_span) >= limits_.sender_rate.count) {
+    if (std::ssize(in_span) >= sender->rate.count) {
       std::sort(in_span.begin(), in_span.end());
-      const size_t expiring = in_span.size() - static_cast<size_t>(limits_.sender_rate.count);
-      return GuardDecision(limits_, now, waited, in_span[expiring] + limits_.GuardSpan() - now);
+      const size_t expiring = in_span.size() - static_cast<size_t>(sender->rate.count);
+      return GuardDecision(limits_, *sender, now, waited,
+                           in_span[expiring] + limits_.GuardSpan(*sender) - now);
     }
-    std::erase_if(sent_, [&](const auto& send) { return send.second == member; });
-    sent_.emplace_back(now, member);
-    return GuardDecision(limits_, now, waited, absl::ZeroDuration());
+    std::erase_if(sent, [&](const auto& send) { return send.second == member; });
+    sent.emplace_back(now, member);
+    return GuardDecision(limits_, *sender, now, waited, absl::ZeroDuration());
   }
 
  private:
   const SendLimits limits_;
   std::mutex mutex_;
-  absl::Time next_slot_ = absl::InfinitePast();
-  absl::Time next_urgent_slot_ = absl::InfinitePast();
-  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;
-  std::vector<std::pair<absl::Time, std::string>> sent_;  // the send-time guard's log
+  std::map<std::string, absl::Time> next_slots_;         // by sender
+  std::map<std::string, absl::Time> next_urgent_slots_;  // by sender
+  std::map<std::string, std::string> sticky_;            // recipient -> sender of last time
+  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;  // by recipient
+  // The send-time guard's logs, by sender.
+  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sent_;
 };
 
 }  // namespace klaxon::delivery

@@ -18,18 +18,21 @@ events::v1::AlertRequested Request(const std::string& alert_id,
   return request;
 }
 
+constexpr char kSender[] = "+14155550000";
 constexpr char kAlice[] = "+14155550101";
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
 TEST(SendLimitsTest, PacingIntervalStretchesByTheJitterAllowance) {
-  const SendLimits limits{.sender_rate = {.count = 5, .window = absl::Seconds(1)},
-                          .jitter_allowance = absl::Milliseconds(30)};
-  EXPECT_EQ(limits.PacingInterval(), absl::Microseconds(206'000));
+  const SendLimits limits{
+      .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+      .jitter_allowance = absl::Milliseconds(30)};
+  EXPECT_EQ(limits.PacingInterval(limits.senders[0]), absl::Microseconds(206'000));
 }
 
 TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 5, .window = absl::Seconds(1)},
-                               .jitter_allowance = absl::ZeroDuration()});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+       .jitter_allowance = absl::ZeroDuration()});
   absl::StatusOr<LimitDecision> first = limiter.Reserve(Request("a1"), kAlice, kNow);
   absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), "+14155550102", kNow);
   ASSERT_TRUE(first.ok() && second.ok());
@@ -39,9 +42,10 @@ TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
 }
 
 TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 1, .window = absl::Seconds(1)},
-                               .max_wait = absl::Milliseconds(500),
-                               .jitter_allowance = absl::ZeroDuration()});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+       .max_wait = absl::Milliseconds(500),
+       .jitter_allowance = absl::ZeroDuration()});
   ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
   absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), kAlice, kNow);
   ASSERT_TRUE(second.ok());
@@ -52,9 +56,10 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
 }
 
 TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 1, .window = absl::Seconds(1)},
-                               .max_wait = absl::Seconds(2),
-                               .jitter_allowance = absl::ZeroDuration()});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+       .max_wait = absl::Seconds(2),
+       .jitter_allowance = absl::ZeroDuration()});
   // Normal sends have reserved the next two seconds.
   for (const char* id : {"n1", "n2", "n3"})
     ASSERT_TRUE(limiter.Reserve(Request(id), kAlice, kNow).ok());
@@ -64,16 +69,17 @@ TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
   EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(critical->send_at, kNow);
   // The pace holds for both lanes together: the send-time guard lets one of them leave now.
-  ASSERT_EQ(limiter.ClearToSend(Request("n1"), kNow, absl::ZeroDuration())->send_at, kNow);
-  const absl::StatusOr<LimitDecision> held =
-      limiter.ClearToSend(Request("c1", types::v1::PRIORITY_CRITICAL), kNow, absl::ZeroDuration());
+  ASSERT_EQ(limiter.ClearToSend(Request("n1"), kSender, kNow, absl::ZeroDuration())->send_at, kNow);
+  const absl::StatusOr<LimitDecision> held = limiter.ClearToSend(
+      Request("c1", types::v1::PRIORITY_CRITICAL), kSender, kNow, absl::ZeroDuration());
   ASSERT_TRUE(held.ok());
   EXPECT_GT(held->send_at, kNow);
 }
 
 TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
-                               .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+       .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
   ASSERT_EQ(limiter.Reserve(Request("n1"), kAlice, kNow)->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(limiter.Reserve(Request("n2"), kAlice, kNow)->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(limiter.Reserve(Request("h1", types::v1::PRIORITY_HIGH), kAlice, kNow)->kind,
@@ -83,8 +89,9 @@ TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
 }
 
 TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
-                               .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+       .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
   ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
   ASSERT_TRUE(limiter.Reserve(Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
   absl::StatusOr<LimitDecision> third =
@@ -97,8 +104,9 @@ TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpire
 }
 
 TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
-  InMemorySendLimiter limiter({.sender_rate = {.count = 100, .window = absl::Seconds(1)},
-                               .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
+  InMemorySendLimiter limiter(
+      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+       .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
   ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
   absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1"), kAlice, kNow);
   ASSERT_TRUE(again.ok());
@@ -107,13 +115,15 @@ TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
 
 // --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
 
-const SendLimits kGuarded{.sender_rate = {.count = 5, .window = absl::Seconds(1)},
-                          .max_wait = absl::Seconds(2),
-                          .guard_margin = absl::Milliseconds(20)};
+const SendLimits kGuarded{
+    .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+    .max_wait = absl::Seconds(2),
+    .guard_margin = absl::Milliseconds(20)};
 
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
-  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
+  absl::StatusOr<LimitDecision> decision =
+      limiter.ClearToSend(Request(alert_id), kSender, now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }
@@ -170,6 +180,88 @@ TEST(InMemorySendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
   EXPECT_EQ(sixth.retry_at, kNow + absl::Milliseconds(1020));
   EXPECT_EQ(sixth.limit, "sender_pacing");
   EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
+}
+
+// --- choosing among senders (ChooseSender), the same rules as the Redis script's ---
+
+constexpr char kBob[] = "+14155550102";
+constexpr char kCarol[] = "+14155550103";
+
+PacedSender Paced(const char* address, int64_t per_second) {
+  return {.address = address, .rate = {.count = per_second, .window = absl::Seconds(1)}};
+}
+
+std::string SenderOf(SendLimiter& limiter, const std::string& alert_id, const char* recipient,
+                     absl::Time* send_at = nullptr) {
+  absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, kNow);
+  if (!decision.ok() || decision->kind != LimitDecision::Kind::kSend) return "(none)";
+  if (send_at != nullptr) *send_at = decision->send_at;
+  return decision->sender;
+}
+
+TEST(InMemorySendLimiterTest, TakesTheSenderWithTheEarliestSlot) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 1)},
+                               .jitter_allowance = absl::ZeroDuration()});
+  absl::Time third_at;
+  EXPECT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
+  EXPECT_EQ(SenderOf(limiter, "a2", kBob), "+14155550002");
+  EXPECT_EQ(SenderOf(limiter, "a3", kCarol, &third_at), "+14155550001");
+  EXPECT_EQ(third_at, kNow + absl::Seconds(1));
+}
+
+TEST(InMemorySendLimiterTest, KeepsARecipientOnItsSenderWhileItsSlotIsWithinMaxWait) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 10)},
+                               .jitter_allowance = absl::ZeroDuration()});
+  ASSERT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
+  ASSERT_EQ(SenderOf(limiter, "a2", kBob), "+14155550002");
+  // The second sender is free 100 ms from now, Alice's own in a second: she waits for hers.
+  absl::Time send_at;
+  EXPECT_EQ(SenderOf(limiter, "a3", kAlice, &send_at), "+14155550001");
+  EXPECT_EQ(send_at, kNow + absl::Seconds(1));
+}
+
+TEST(InMemorySendLimiterTest, LeavesItsSenderWhenThatOnesSlotIsBeyondMaxWait) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 1)},
+                               .max_wait = absl::Milliseconds(500),
+                               .jitter_allowance = absl::ZeroDuration()});
+  ASSERT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
+  EXPECT_EQ(SenderOf(limiter, "a2", kAlice), "+14155550002");
+  EXPECT_EQ(SenderOf(limiter, "a3", kBob), "(none)");  // both busy for a second
+}
+
+TEST(InMemorySendLimiterTest, DefersWhenEverySenderIsBusy) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 2)},
+                               .max_wait = absl::Milliseconds(400),
+                               .jitter_allowance = absl::ZeroDuration()});
+  ASSERT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
+  ASSERT_EQ(SenderOf(limiter, "a2", kBob), "+14155550002");
+  absl::StatusOr<LimitDecision> third = limiter.Reserve(Request("a3"), kCarol, kNow);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third->retry_at, kNow + absl::Milliseconds(500));
+  EXPECT_EQ(third->limit, "sender_pacing");
+  EXPECT_EQ(third->reason,
+            "sender pacing: all 2 senders busy (the first free is paced 2 per second)");
+}
+
+TEST(InMemorySendLimiterTest, GuardCountsEachSenderApart) {
+  InMemorySendLimiter limiter({.senders = {Paced(kSender, 5), Paced("+14155550002", 5)}});
+  SendFive(limiter);
+  const absl::Time at = kNow + absl::Milliseconds(500);
+  absl::StatusOr<LimitDecision> other =
+      limiter.ClearToSend(Request("b1"), "+14155550002", at, absl::ZeroDuration());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->send_at, at);
+  EXPECT_EQ(other->sender, "+14155550002");
+  EXPECT_GT(ClearToSend(limiter, "a5", at).send_at, at);
+}
+
+TEST(InMemorySendLimiterTest, GuardRefusesASenderItDoesNotPace) {
+  InMemorySendLimiter limiter(kGuarded);
+  EXPECT_EQ(limiter.ClearToSend(Request("a1"), "+14155559999", kNow, absl::ZeroDuration())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

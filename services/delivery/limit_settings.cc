@@ -1,17 +1,37 @@
 #include "services/delivery/limit_settings.h"
 
+#include <optional>
 #include <utility>
+#include <vector>
 
 namespace klaxon::delivery {
 
-LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel, std::string sender) {
-  LimitSettings settings{.send = {.channel = std::move(channel), .sender = std::move(sender)}};
-  if (absl::StatusOr<limits::Rate> rate =
-          limits::ParseRate(reader.Optional("KLAXON_SENDER_RATE", "1/1s"));
-      rate.ok()) {
-    settings.send.sender_rate = *rate;
-  } else {
-    reader.AddError("KLAXON_SENDER_RATE", std::string(rate.status().message()));
+LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel) {
+  LimitSettings settings{.send = {.channel = std::move(channel)}};
+  std::optional<limits::Rate> pace;
+  if (const std::string pace_text = reader.Optional("KLAXON_SENDER_RATE", ""); !pace_text.empty()) {
+    if (absl::StatusOr<limits::Rate> rate = limits::ParseRate(pace_text); rate.ok()) {
+      pace = *rate;
+    } else {
+      reader.AddError("KLAXON_SENDER_RATE", std::string(rate.status().message()));
+    }
+  }
+  // Its one number is a sender like any other now; a deployment still setting it would
+  // otherwise send from whatever KLAXON_TWILIO_SENDERS says without a word.
+  if (!reader.Optional("KLAXON_TWILIO_FROM", "").empty()) {
+    reader.AddError("KLAXON_TWILIO_FROM",
+                    "is replaced by KLAXON_TWILIO_SENDERS (a list: the number, or several)");
+  }
+  if (const std::string senders_text = reader.Required("KLAXON_TWILIO_SENDERS");
+      !senders_text.empty()) {
+    absl::StatusOr<std::vector<PacedSender>> senders = ParseSenders(
+        senders_text,
+        settings.send.channel == "voice" ? types::v1::CHANNEL_VOICE : types::v1::CHANNEL_SMS, pace);
+    if (senders.ok()) {
+      settings.send.senders = *std::move(senders);
+    } else {
+      reader.AddError(senders.status());
+    }
   }
   // An empty variable reads as unset, so "none" is how to turn recipient limits off.
   if (const std::string windows_text = reader.Optional("KLAXON_RECIPIENT_LIMITS", "5/15m,11/1h");

@@ -1,10 +1,12 @@
 #pragma once
 // The delivery limits a worker reads from its environment, validated with the rest of its
 // configuration (a bad value names its variable):
-//   KLAXON_SENDER_RATE           pace per sender, <count>/<window>; default 1/1s. SMS: a US long
-//                                code sends 1 message per second (Twilio queues the excess, which
-//                                only hides the backlog from us). Voice: Twilio's default is 1 call
-//                                per second per account.
+//   KLAXON_TWILIO_SENDERS        the senders and their paces (senders.h), required.
+//   KLAXON_SENDER_RATE           pace of every sender that names none, <count>/<window>; default
+//                                by the sender's kind. SMS: a US long code sends 1 message per
+//                                second (Twilio queues the excess, which only hides the backlog
+//                                from us). Voice: Twilio's default is 1 call per second per
+//                                account.
 //   KLAXON_RECIPIENT_LIMITS      per-recipient windows; default 5/15m,11/1h; none for none.
 //   KLAXON_PACING_MAX_WAIT       longest wait for a pacing slot before deferring; default 2s.
 //   KLAXON_TWILIO_MAX_IN_FLIGHT  requests in flight to Twilio across every worker; default 100.
@@ -22,7 +24,7 @@ struct LimitSettings {
   int64_t max_in_flight = 100;
 };
 
-// `channel` ("sms", "voice") and `sender` (the From number) say whose limits these are.
-LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel, std::string sender);
+// `channel` ("sms", "voice") says whose limits these are.
+LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel);
 
 }  // namespace klaxon::delivery

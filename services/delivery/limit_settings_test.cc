@@ -8,11 +8,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
+constexpr char kSender[] = "+14155552671";
+
 TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
-  config::Reader reader(config::Environment{});
-  const LimitSettings settings = ReadLimitSettings(reader, "sms", "+14155552671");
+  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender}});
+  const LimitSettings settings = ReadLimitSettings(reader, "sms");
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
-  EXPECT_EQ(settings.send.sender_rate, (limits::Rate{.count = 1, .window = absl::Seconds(1)}));
+  EXPECT_EQ(settings.send.senders,
+            (std::vector<PacedSender>{{.address = kSender,
+                                       .kind = SenderKind::kLongCode,
+                                       .rate = {.count = 1, .window = absl::Seconds(1)}}}));
   EXPECT_EQ(settings.send.recipient_windows,
             (std::vector<limits::Rate>{{.count = 5, .window = absl::Minutes(15)},
                                        {.count = 11, .window = absl::Hours(1)}}));
@@ -23,14 +28,16 @@ TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
 }
 
 TEST(LimitSettingsTest, ReadsEachVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_SENDER_RATE", "5/1s"},
+  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", "+14155552671,+14155552672"},
+                                            {"KLAXON_SENDER_RATE", "5/1s"},
                                             {"KLAXON_RECIPIENT_LIMITS", "none"},
                                             {"KLAXON_PACING_MAX_WAIT", "1s"},
                                             {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "none"},
                                             {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"}});
-  const LimitSettings settings = ReadLimitSettings(reader, "sms", "+14155552671");
+  const LimitSettings settings = ReadLimitSettings(reader, "sms");
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
-  EXPECT_EQ(settings.send.sender_rate.count, 5);
+  ASSERT_EQ(settings.send.senders.size(), 2u);
+  EXPECT_EQ(settings.send.senders[1].rate.count, 5);
   EXPECT_TRUE(settings.send.recipient_windows.empty());
   EXPECT_EQ(settings.send.max_wait, absl::Seconds(1));
   EXPECT_EQ(settings.max_in_flight, 7);
@@ -38,16 +45,39 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
 }
 
 TEST(LimitSettingsTest, BadRateNamesItsVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
-  (void)ReadLimitSettings(reader, "sms", "+14155552671");
+  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender},
+                                            {"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
+  (void)ReadLimitSettings(reader, "sms");
   EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_RECIPIENT_LIMITS"));
 }
 
 TEST(LimitSettingsTest, BadExemptionNamesItsVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_RECIPIENT_LIMITS_EXEMPT", "urgent"}});
-  (void)ReadLimitSettings(reader, "sms", "+14155552671");
+  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender},
+                                            {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "urgent"}});
+  (void)ReadLimitSettings(reader, "sms");
   EXPECT_THAT(std::string(reader.Finish().message()),
               HasSubstr("KLAXON_RECIPIENT_LIMITS_EXEMPT: \"urgent\" is not a priority"));
+}
+
+TEST(LimitSettingsTest, SendersAreRequired) {
+  config::Reader reader(config::Environment{});
+  (void)ReadLimitSettings(reader, "sms");
+  EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_TWILIO_SENDERS"));
+}
+
+TEST(LimitSettingsTest, BadSenderIsNamed) {
+  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", "+14155552671, 12"}});
+  (void)ReadLimitSettings(reader, "sms");
+  EXPECT_THAT(std::string(reader.Finish().message()),
+              HasSubstr("KLAXON_TWILIO_SENDERS: \"12\" is neither"));
+}
+
+TEST(LimitSettingsTest, TheFormerSingleSenderVariableIsRefusedNotIgnored) {
+  config::Reader reader(
+      config::Environment{{"KLAXON_TWILIO_SENDERS", kSender}, {"KLAXON_TWILIO_FROM", kSender}});
+  (void)ReadLimitSettings(reader, "sms");
+  EXPECT_THAT(std::string(reader.Finish().message()),
+              HasSubstr("KLAXON_TWILIO_FROM: is replaced by KLAXON_TWILIO_SENDERS"));
 }
 
 }  // namespace

@@ -18,28 +18,43 @@ end
 local function us(x) return string.format('%.0f', x) end
 )lua";
 
-// windows_from(first, count): the recipient windows from ARGV, `count` pairs of limit and window
-// (µs) from ARGV[first], as {{limit, window}, ...}.
-// reserve(sender, recipient, now, interval, max_wait, member, windows): checks the recipient's
-// windows (`recipient`: a sorted set of sends by slot time), then the sender's next slot
-// (`sender`), and only when both fit records the send in both. Returns strings (the client keeps
-// only strings of an array) {kind, µs from now, window index (1-based)}: kind 1 = send after the
-// wait ('0': due at once), 2 = recipient window full until then, 3 = next slot too far. A
-// redelivered attempt already recorded (`member`) never counts against itself.
+// limits_from(k, a): the limits' keys from KEYS[k] and arguments from ARGV[a], in
+// RedisLimitKeys::Append's layout, as {recipient, sticky, max_wait, member, stickiness, senders =
+// {{slot, log, address, interval, guard_limit, guard_span}, ...}, windows = {{limit, window},
+// ...}}. reserve(l, now): checks the recipient's windows (`l.recipient`: a sorted set of sends by
+// slot time), then chooses a sender as ChooseSender does (send_limits.h: the recipient's sender of
+// last time, `l.sticky`, while its slot is within max_wait, else the first with the earliest slot),
+// and only when both fit records the send in the sender's next slot, the recipient's windows and,
+// with several senders, the recipient's sender. Returns strings (the client keeps only strings of
+// an array) {kind, µs from now, window index (1-based), sender index (1-based)}: kind 1 = send
+// after the wait ('0': due at once), 2 = recipient window full until then, 3 = every sender's next
+// slot too far (the sender: the earliest). A redelivered attempt already recorded (`member`) never
+// counts against itself.
 inline constexpr char kReserve[] = R"lua(
-local function windows_from(first, count)
-  local windows = {}
-  for i = 1, count do
-    windows[i] = {tonumber(ARGV[first + 2 * i - 2]), tonumber(ARGV[first + 2 * i - 1])}
+local function limits_from(k, a)
+  local l = {recipient = KEYS[k], sticky = KEYS[k + 1], max_wait = tonumber(ARGV[a]),
+             member = ARGV[a + 1], stickiness = ARGV[a + 2], senders = {}, windows = {}}
+  local s = a + 5
+  for i = 1, tonumber(ARGV[a + 3]) do
+    l.senders[i] = {slot = KEYS[k + 2 * i], log = KEYS[k + 2 * i + 1], address = ARGV[s],
+                    interval = tonumber(ARGV[s + 1]), guard_limit = tonumber(ARGV[s + 2]),
+                    guard_span = tonumber(ARGV[s + 3])}
+    s = s + 4
   end
-  return windows
+  for i = 1, tonumber(ARGV[a + 4]) do
+    l.windows[i] = {tonumber(ARGV[s]), tonumber(ARGV[s + 1])}
+    s = s + 2
+  end
+  return l
 end
-local function reserve(sender, recipient, now, interval, max_wait, member, windows)
+local function reserve(l, now)
+  local recipient = l.recipient
+  local member = l.member
   local own = tonumber(redis.call('ZSCORE', recipient, member) or '-1')
   local longest = 0
-  for i = 1, #windows do
-    local limit = windows[i][1]
-    local window = windows[i][2]
+  for i = 1, #l.windows do
+    local limit = l.windows[i][1]
+    local window = l.windows[i][2]
     if window > longest then longest = window end
     local from = '(' .. us(now - window)
     local count = redis.call('ZCOUNT', recipient, from, '+inf')
@@ -52,22 +67,36 @@ local function reserve(sender, recipient, now, interval, max_wait, member, windo
         if sends[j] ~= member then
           expiring = expiring - 1
           if expiring == 0 then
-            return {'2', us(tonumber(sends[j + 1]) + window - now), tostring(i)}
+            return {'2', us(tonumber(sends[j + 1]) + window - now), tostring(i), '0'}
           end
         end
       end
     end
   end
-  local slot = math.max(now, tonumber(redis.call('GET', sender) or '0'))
-  if slot - now > max_wait then return {'3', us(slot - now), '0'} end
-  local next_slot = slot + interval
-  redis.call('SET', sender, us(next_slot), 'PX', us(math.ceil((next_slot - now) / 1000) + 1000))
-  if #windows > 0 then
+  local several = #l.senders > 1
+  local sticky = several and redis.call('GET', l.sticky) or false
+  local chosen, slot = 0, 0
+  for i = 1, #l.senders do
+    local at = math.max(now, tonumber(redis.call('GET', l.senders[i].slot) or '0'))
+    if l.senders[i].address == sticky and at - now <= l.max_wait then
+      chosen, slot = i, at
+      break
+    end
+    if chosen == 0 or at < slot then chosen, slot = i, at end
+  end
+  if slot - now > l.max_wait then return {'3', us(slot - now), '0', tostring(chosen)} end
+  local sender = l.senders[chosen]
+  local next_slot = slot + sender.interval
+  redis.call('SET', sender.slot, us(next_slot), 'PX', us(math.ceil((next_slot - now) / 1000) + 1000))
+  if several and sticky ~= sender.address then
+    redis.call('SET', l.sticky, sender.address, 'PX', l.stickiness)
+  end
+  if #l.windows > 0 then
     redis.call('ZADD', recipient, us(slot), member)
     redis.call('ZREMRANGEBYSCORE', recipient, '-inf', us(now - longest))
     redis.call('PEXPIRE', recipient, us(math.ceil((slot - now + longest) / 1000) + 1000))
   end
-  return {'1', us(slot - now), '0'}
+  return {'1', us(slot - now), '0', tostring(chosen)}
 end
 )lua";
 

@@ -12,38 +12,38 @@ namespace klaxon::delivery {
 namespace {
 
 // KEYS: 1 the alert's stop, 2 its escalation chain's stop (docs/adr/0029; the alert's own again
-// when it is no page of a chain), 3 the recipient's suppression entry, 4 the sender's next slot,
-// 5 the recipient's sends, 6 the sender's log of sends (the guard), 7 the slots in flight.
-// ARGV: 1 check the suppression ('1'), 2 reserve ('1'), 3 the suppressed value's prefix,
-// 4 interval, 5 max_wait (µs), 6 member, 7 guard limit, 8 guard span (µs), 9 slots in flight,
-// 10 lease (ms), 11 slot id, 12 window count, then limit and window (µs) per window.
-// Answers {kind, detail, window}: reserve()'s kinds 1 to 3 (1 with a wait, or due at once with
-// the slot in flight or the guard not free: neither taken), 4 stopped (detail: the stop's value),
-// 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the guard's record taken),
-// 8 stopped by the chain (detail: the chain's stop's value). The alert's own stop is read first,
-// so a page that was itself cancelled or acknowledged ends as that says.
+// when it is no page of a chain), 3 the recipient's suppression entry, 4 the slots in flight, then
+// from 5 the limits' (RedisLimitKeys::Append).
+// ARGV: 1 check the suppression ('1'), 2 reserve ('1'), 3 the suppressed value's prefix, 4 slots in
+// flight, 5 lease (ms), 6 slot id, then from 7 the limits'.
+// Answers {kind, detail, window, sender}: reserve()'s kinds 1 to 3 (1 with a wait, or due at once
+// with the slot in flight or the guard not free: neither taken), 4 stopped (detail: the stop's
+// value), 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the chosen sender's guard
+// record taken), 8 stopped by the chain (detail: the chain's stop's value). The alert's own stop
+// is read first, so a page that was itself cancelled or acknowledged ends as that says.
 constexpr char kGateBody[] = R"lua(
 local stop = redis.call('GET', KEYS[1])
-if stop then return {'4', stop, '0'} end
+if stop then return {'4', stop, '0', '0'} end
 local chain_stop = redis.call('GET', KEYS[2])
-if chain_stop then return {'8', chain_stop, '0'} end
+if chain_stop then return {'8', chain_stop, '0', '0'} end
 if ARGV[1] == '1' then
   local entry = redis.call('GET', KEYS[3])
-  if entry and string.sub(entry, 1, #ARGV[3]) == ARGV[3] then return {'5', '0', '0'} end
+  if entry and string.sub(entry, 1, #ARGV[3]) == ARGV[3] then return {'5', '0', '0', '0'} end
 end
-if ARGV[2] ~= '1' then return {'6', '0', '0'} end
+if ARGV[2] ~= '1' then return {'6', '0', '0', '0'} end
 local now = now_us()
-local member = ARGV[6]
-local reserved = reserve(KEYS[4], KEYS[5], now, tonumber(ARGV[4]), tonumber(ARGV[5]), member,
-                         windows_from(13, tonumber(ARGV[12])))
+local l = limits_from(5, 7)
+local reserved = reserve(l, now)
 if reserved[1] ~= '1' or reserved[2] ~= '0' then return reserved end
+local sender = l.senders[tonumber(reserved[4])]
 local now_ms = math.floor(now / 1000)
-local span = tonumber(ARGV[8])
-if not lease_free(KEYS[7], now_ms, tonumber(ARGV[9])) then return reserved end
-if guard_hold(KEYS[6], now, tonumber(ARGV[7]), span, member) > 0 then return reserved end
-lease_take(KEYS[7], now_ms, tonumber(ARGV[10]), ARGV[11])
-guard_record(KEYS[6], now, span, member)
-return {'7', '0', '0'}
+if not lease_free(KEYS[4], now_ms, tonumber(ARGV[4])) then return reserved end
+if guard_hold(sender.log, now, sender.guard_limit, sender.guard_span, l.member) > 0 then
+  return reserved
+end
+lease_take(KEYS[4], now_ms, tonumber(ARGV[5]), ARGV[6])
+guard_record(sender.log, now, sender.guard_span, l.member)
+return {'7', '0', '0', reserved[4]}
 )lua";
 
 // The gate's own kinds, after reserve()'s 1 to 3.
@@ -73,32 +73,23 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
   const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
   const std::string& chain_id =
       request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
-  std::vector<std::string> argv = {
-      "EVAL",
-      script_,
-      "7",
+  std::vector<std::string> gate_keys = {
       stopped_alerts::RedisStopKey(key_prefix_, request.header().alert_id()),
       stopped_alerts::RedisStopKey(key_prefix_, chain_id),
-      RedisSuppressionKey(key_prefix_, tokens_, recipient),
-      keys.Sender(request),
-      keys.Recipient(recipient),
-      keys.sent(),
-      lease.key,
-      checks.suppression ? "1" : "0",
-      checks.reserve ? "1" : "0",
-      std::string(kRedisSuppressedValuePrefix),
-      keys.Interval(),
-      keys.MaxWait(),
-      LogMember(request),
-      keys.GuardLimit(),
-      keys.GuardSpan(),
-      lease.limit,
-      lease.lease_ms,
-      lease.slot};
-  keys.AppendWindows(request, argv);
+      RedisSuppressionKey(key_prefix_, tokens_, recipient), lease.key};
+  std::vector<std::string> args = {checks.suppression ? "1" : "0",
+                                   checks.reserve ? "1" : "0",
+                                   std::string(kRedisSuppressedValuePrefix),
+                                   lease.limit,
+                                   lease.lease_ms,
+                                   lease.slot};
+  keys.Append(request, recipient, gate_keys, args);
+  std::vector<std::string> argv = {"EVAL", script_, absl::StrCat(gate_keys.size())};
+  argv.insert(argv.end(), gate_keys.begin(), gate_keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 3 ||
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 4 ||
       !reply->elements[0] || !reply->elements[1]) {
     return absl::InternalError("the send gate's script answered in an unexpected shape");
   }
@@ -114,8 +105,13 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
   if (kind == kSuppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
   if (kind == kUnreserved) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
   if (kind == kCleared) {
+    absl::StatusOr<std::string> sender = keys.ChosenSender(*reply);
+    if (!sender.ok()) return sender.status();
     in_flight_.Adopt();
-    return GateDecision{.kind = GateDecision::Kind::kCleared, .in_flight_slot = lease.slot};
+    return GateDecision{
+        .kind = GateDecision::Kind::kCleared,
+        .limit = {.kind = LimitDecision::Kind::kSend, .send_at = now, .sender = *std::move(sender)},
+        .in_flight_slot = lease.slot};
   }
   absl::StatusOr<LimitDecision> limit = keys.Reservation(*reply, now);
   if (!limit.ok()) return limit.status();

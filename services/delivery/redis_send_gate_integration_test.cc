@@ -38,11 +38,12 @@ events::v1::AlertRequested Request(const std::string& alert_id,
   return request;
 }
 
-const SendLimits kFivePerSecond{.channel = "sms",
-                                .sender = "+14155552671",
-                                .sender_rate = {.count = 5, .window = absl::Seconds(1)},
-                                .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
-                                .max_wait = absl::Seconds(2)};
+constexpr char kSender[] = "+14155552671";
+const SendLimits kFivePerSecond{
+    .channel = "sms",
+    .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+    .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
+    .max_wait = absl::Seconds(2)};
 
 class RedisSendGateTest : public ::testing::Test {
  protected:
@@ -96,10 +97,10 @@ class RedisSendGateTest : public ::testing::Test {
 
   int64_t SlotsInFlight() { return Int({"ZCARD", prefix_ + "limits:twilio_in_flight"}); }
   int64_t GuardedSends() {
-    return Int({"ZCARD", prefix_ + "limits:sent:sms:" + kFivePerSecond.sender});
+    return Int({"ZCARD", prefix_ + "limits:sent:sms:" + std::string(kSender)});
   }
   bool PacingSlotTaken() {
-    return Int({"EXISTS", prefix_ + "limits:sender:sms:" + kFivePerSecond.sender}) == 1;
+    return Int({"EXISTS", prefix_ + "limits:sender:sms:" + std::string(kSender)}) == 1;
   }
   int64_t Int(const std::vector<std::string>& command) {
     absl::StatusOr<redis::Reply> reply = redis_->Command(command);
@@ -134,6 +135,24 @@ TEST_F(RedisSendGateTest, IdleSenderIsClearedInOneRoundTripHoldingASlotInFlight)
   EXPECT_EQ(GuardedSends(), 1);
   in_flight_->Release(decision.in_flight_slot);
   EXPECT_EQ(SlotsInFlight(), 0);
+}
+
+TEST_F(RedisSendGateTest, ClearedSendNamesItsSenderWhoseGuardRecordedIt) {
+  constexpr char kSecond[] = "+14155552672";
+  Configure({.channel = "sms",
+             .senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}},
+                         {.address = kSecond, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+             .jitter_allowance = absl::ZeroDuration()});
+  const GateDecision first = Open("a1");
+  ASSERT_EQ(first.kind, GateDecision::Kind::kCleared);
+  EXPECT_EQ(first.limit.sender, kSender);
+  const GateDecision second = Open("a2", kSms, "+14155550102");
+  ASSERT_EQ(second.kind, GateDecision::Kind::kCleared);
+  EXPECT_EQ(second.limit.sender, kSecond);
+  EXPECT_EQ(GuardedSends(), 1);
+  EXPECT_EQ(Int({"ZCARD", prefix_ + "limits:sent:sms:" + kSecond}), 1);
+  in_flight_->Release(first.in_flight_slot);
+  in_flight_->Release(second.in_flight_slot);
 }
 
 TEST_F(RedisSendGateTest, CancelledAlertIsStoppedAndTakesNothing) {
@@ -207,7 +226,7 @@ TEST_F(RedisSendGateTest, FullRecipientWindowDefersAndTakesNothing) {
   const GateDecision first = Open("a1");
   ASSERT_EQ(first.kind, GateDecision::Kind::kCleared);
   in_flight_->Release(first.in_flight_slot);
-  const std::string pacing_key = prefix_ + "limits:sender:sms:" + kFivePerSecond.sender;
+  const std::string pacing_key = prefix_ + "limits:sender:sms:" + std::string(kSender);
   const absl::StatusOr<redis::Reply> slot_before = redis_->Command({"GET", pacing_key});
   const GateDecision second = Open("a2");
   ASSERT_EQ(second.kind, GateDecision::Kind::kDeferred);
@@ -228,7 +247,7 @@ TEST_F(RedisSendGateTest, PacingSlotLaterIsReservedWithoutASlotInFlight) {
   const GateDecision second = Open("a2");
   ASSERT_EQ(second.kind, GateDecision::Kind::kReserved);
   EXPECT_NEAR(absl::ToDoubleSeconds(second.limit.send_at - now_),
-              absl::ToDoubleSeconds(kFivePerSecond.PacingInterval()),
+              absl::ToDoubleSeconds(kFivePerSecond.PacingInterval(kFivePerSecond.senders[0])),
               absl::ToDoubleSeconds(kTolerance));
   EXPECT_EQ(SlotsInFlight(), 0);
   EXPECT_EQ(GuardedSends(), 1);
@@ -236,8 +255,7 @@ TEST_F(RedisSendGateTest, PacingSlotLaterIsReservedWithoutASlotInFlight) {
 
 TEST_F(RedisSendGateTest, PacingSlotTooFarDefersAndTakesNothing) {
   Configure({.channel = "sms",
-             .sender = kFivePerSecond.sender,
-             .sender_rate = {.count = 1, .window = absl::Seconds(10)},
+             .senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(10)}}},
              .max_wait = absl::Seconds(2)});
   const GateDecision first = Open("a1");
   ASSERT_EQ(first.kind, GateDecision::Kind::kCleared);
@@ -262,11 +280,10 @@ TEST_F(RedisSendGateTest, NoSlotInFlightFreeReservesTheSlotDueNowAndTakesNeither
 
 TEST_F(RedisSendGateTest, GuardHoldingBackReservesTheSlotDueNowAndTakesNoSlotInFlight) {
   Configure({.channel = "sms",
-             .sender = kFivePerSecond.sender,
-             .sender_rate = {.count = 1, .window = absl::Seconds(1)},
+             .senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
              .jitter_allowance = absl::ZeroDuration()});
   // Another attempt left just now (the guard's log), though no slot was reserved for it.
-  absl::StatusOr<LimitDecision> left = limiter_->ClearToSend(Request("b1"), now_, {});
+  absl::StatusOr<LimitDecision> left = limiter_->ClearToSend(Request("b1"), kSender, now_, {});
   ASSERT_TRUE(left.ok()) << left.status();
   ASSERT_EQ(GuardedSends(), 1);
   const GateDecision decision = Open("a1");

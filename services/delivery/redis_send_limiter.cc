@@ -10,11 +10,9 @@
 namespace klaxon::delivery {
 namespace {
 
-// KEYS[1] sender's next free slot, KEYS[2] recipient's sends. ARGV: interval, max_wait (µs),
-// member, window count, then limit and window (µs) per window. Answers reserve()'s.
+// KEYS and ARGV: RedisLimitKeys::Append's, from the first. Answers reserve()'s.
 constexpr char kReserveBody[] = R"lua(
-return reserve(KEYS[1], KEYS[2], now_us(), tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3],
-               windows_from(5, tonumber(ARGV[4])))
+return reserve(limits_from(1, 1), now_us())
 )lua";
 
 // KEYS[1] the sender's recent sends. ARGV: the most sends in the span, the span (µs), member.
@@ -36,58 +34,88 @@ std::string Micros(absl::Duration duration) {
 
 RedisLimitKeys::RedisLimitKeys(std::string key_prefix, SendLimits limits,
                                const log::PhoneRedactor& tokens)
-    : prefix_(std::move(key_prefix)),
-      limits_(std::move(limits)),
-      tokens_(tokens),
-      sender_(absl::StrCat(prefix_, "limits:sender:", limits_.channel, ":", limits_.sender)),
-      urgent_sender_(absl::StrCat(sender_, ":urgent")),
-      sent_(absl::StrCat(prefix_, "limits:sent:", limits_.channel, ":", limits_.sender)) {}
-
-const std::string& RedisLimitKeys::Sender(const events::v1::AlertRequested& request) const {
-  return kafka::Urgent(request.priority()) ? urgent_sender_ : sender_;
-}
-
-std::string RedisLimitKeys::Recipient(std::string_view recipient) const {
-  return absl::StrCat(prefix_, "limits:recipient:", limits_.channel, ":", tokens_.Token(recipient));
-}
-
-std::string RedisLimitKeys::Interval() const {
-  // Rounded up: a slot a microsecond late is harmless, one early is not.
-  return absl::StrCat(
-      absl::ToInt64Microseconds(absl::Ceil(limits_.PacingInterval(), absl::Microseconds(1))));
-}
-
-std::string RedisLimitKeys::MaxWait() const { return Micros(limits_.max_wait); }
-
-void RedisLimitKeys::AppendWindows(const events::v1::AlertRequested& request,
-                                   std::vector<std::string>& argv) const {
-  const std::vector<limits::Rate>& windows = limits_.RecipientWindows(request);
-  argv.push_back(absl::StrCat(windows.size()));
-  for (const limits::Rate& window : windows) {
-    argv.push_back(absl::StrCat(window.count));
-    argv.push_back(Micros(window.window));
+    : prefix_(std::move(key_prefix)), limits_(std::move(limits)), tokens_(tokens) {
+  for (const PacedSender& sender : limits_.senders) {
+    const std::string slot =
+        absl::StrCat(prefix_, "limits:sender:", limits_.channel, ":", sender.address);
+    senders_.push_back({.slot = slot,
+                        .urgent_slot = absl::StrCat(slot, ":urgent"),
+                        // Rounded up: a slot a microsecond late is harmless, one early is not.
+                        .interval = absl::StrCat(absl::ToInt64Microseconds(
+                            absl::Ceil(limits_.PacingInterval(sender), absl::Microseconds(1)))),
+                        .guard = {.log = absl::StrCat(prefix_, "limits:sent:", limits_.channel, ":",
+                                                      sender.address),
+                                  .limit = absl::StrCat(sender.rate.count),
+                                  .span = Micros(limits_.GuardSpan(sender))}});
   }
 }
 
-std::string RedisLimitKeys::GuardLimit() const { return absl::StrCat(limits_.sender_rate.count); }
+void RedisLimitKeys::Append(const events::v1::AlertRequested& request, std::string_view recipient,
+                            std::vector<std::string>& keys, std::vector<std::string>& args) const {
+  const std::string token = tokens_.Token(recipient);
+  keys.push_back(absl::StrCat(prefix_, "limits:recipient:", limits_.channel, ":", token));
+  keys.push_back(absl::StrCat(prefix_, "limits:sticky:", limits_.channel, ":", token));
+  const bool urgent = kafka::Urgent(request.priority());
+  for (const SenderKeys& sender : senders_) {
+    keys.push_back(urgent ? sender.urgent_slot : sender.slot);
+    keys.push_back(sender.guard.log);
+  }
+  const std::vector<limits::Rate>& windows = limits_.RecipientWindows(request);
+  args.push_back(Micros(limits_.max_wait));
+  args.push_back(LogMember(request));
+  args.push_back(absl::StrCat(absl::ToInt64Milliseconds(limits_.stickiness)));
+  args.push_back(absl::StrCat(senders_.size()));
+  args.push_back(absl::StrCat(windows.size()));
+  for (size_t i = 0; i < senders_.size(); ++i) {
+    args.push_back(limits_.senders[i].address);
+    args.push_back(senders_[i].interval);
+    args.push_back(senders_[i].guard.limit);
+    args.push_back(senders_[i].guard.span);
+  }
+  for (const limits::Rate& window : windows) {
+    args.push_back(absl::StrCat(window.count));
+    args.push_back(Micros(window.window));
+  }
+}
 
-std::string RedisLimitKeys::GuardSpan() const { return Micros(limits_.GuardSpan()); }
+const RedisLimitKeys::Guard* RedisLimitKeys::GuardOf(std::string_view sender) const {
+  for (size_t i = 0; i < senders_.size(); ++i) {
+    if (limits_.senders[i].address == sender) return &senders_[i].guard;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> RedisLimitKeys::ChosenSender(const redis::Reply& reply) const {
+  size_t sender = 0;
+  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4 ||
+      !reply.elements[3] || !absl::SimpleAtoi(*reply.elements[3], &sender) || sender == 0 ||
+      sender > limits_.senders.size()) {
+    return absl::InternalError("the send limiter's script named no sender it paces");
+  }
+  return limits_.senders[sender - 1].address;
+}
 
 absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& reply,
                                                           absl::Time now) const {
   int kind = 0;
   int64_t micros = 0;
   size_t window = 0;
-  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 3 ||
+  size_t sender = 0;
+  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4 ||
       !reply.elements[0] || !absl::SimpleAtoi(*reply.elements[0], &kind) || !reply.elements[1] ||
       !absl::SimpleAtoi(*reply.elements[1], &micros) || !reply.elements[2] ||
-      !absl::SimpleAtoi(*reply.elements[2], &window) || window > limits_.recipient_windows.size()) {
+      !absl::SimpleAtoi(*reply.elements[2], &window) || window > limits_.recipient_windows.size() ||
+      !reply.elements[3] || !absl::SimpleAtoi(*reply.elements[3], &sender) ||
+      sender > limits_.senders.size()) {
     return absl::InternalError("the send limiter's script answered in an unexpected shape");
   }
   const absl::Time at = now + absl::Microseconds(micros);
   switch (kind) {
     case 1:
-      return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = at};
+      if (sender == 0) break;
+      return LimitDecision{.kind = LimitDecision::Kind::kSend,
+                           .send_at = at,
+                           .sender = limits_.senders[sender - 1].address};
     case 2: {
       if (window == 0) break;
       const limits::Rate& full = limits_.recipient_windows[window - 1];
@@ -97,10 +125,12 @@ absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& re
                            .reason = RecipientReason(full)};
     }
     case 3:
-      return LimitDecision{.kind = LimitDecision::Kind::kDefer,
-                           .retry_at = at,
-                           .limit = PacingLimitLabel(),
-                           .reason = PacingReason(limits_.sender_rate)};
+      if (sender == 0) break;
+      return LimitDecision{
+          .kind = LimitDecision::Kind::kDefer,
+          .retry_at = at,
+          .limit = PacingLimitLabel(),
+          .reason = PacingReason(limits_.senders[sender - 1], limits_.senders.size())};
     default:
       break;
   }
@@ -117,30 +147,30 @@ RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_pr
 absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertRequested& request,
                                                         std::string_view recipient,
                                                         absl::Time now) {
-  std::vector<std::string> argv = {"EVAL",
-                                   reserve_script_,
-                                   "2",
-                                   keys_.Sender(request),
-                                   keys_.Recipient(recipient),
-                                   keys_.Interval(),
-                                   keys_.MaxWait(),
-                                   LogMember(request)};
-  keys_.AppendWindows(request, argv);
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys_.Append(request, recipient, keys, args);
+  std::vector<std::string> argv = {"EVAL", reserve_script_, absl::StrCat(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
   return keys_.Reservation(*reply, now);
 }
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::ClearToSend(
-    const events::v1::AlertRequested& request, absl::Time now, absl::Duration waited) {
-  absl::StatusOr<redis::Reply> reply =
-      redis_.Command({"EVAL", clear_script_, "1", keys_.sent(), keys_.GuardLimit(),
-                      keys_.GuardSpan(), LogMember(request)});
+    const events::v1::AlertRequested& request, std::string_view sender, absl::Time now,
+    absl::Duration waited) {
+  const RedisLimitKeys::Guard* guard = keys_.GuardOf(sender);
+  if (guard == nullptr) return UnknownSender(sender);
+  absl::StatusOr<redis::Reply> reply = redis_.Command(
+      {"EVAL", clear_script_, "1", guard->log, guard->limit, guard->span, LogMember(request)});
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kInteger || reply->integer < 0) {
     return absl::InternalError("the send-time guard's script answered in an unexpected shape");
   }
-  return GuardDecision(keys_.limits(), now, waited, absl::Microseconds(reply->integer));
+  return GuardDecision(keys_.limits(), *keys_.limits().Find(sender), now, waited,
+                       absl::Microseconds(reply->integer));
 }
 
 }  // namespace klaxon::delivery

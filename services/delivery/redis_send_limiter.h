@@ -1,9 +1,9 @@
 #pragma once
 // SendLimiter on Redis, so every worker replica shares one pace per sender and one set of windows
-// per recipient. One Lua script checks the recipient's windows, then the sender's next slot, and
-// only when both fit records the send in both: a deferred send reserves nothing. Another runs the
-// send-time guard on the sender's log of actual sends, recording a send only when it fits. Both
-// are built from redis_limit_scripts.h, which RedisSendGate's one script shares.
+// per recipient. One Lua script checks the recipient's windows, then chooses a sender by its next
+// slot, and only when both fit records the send in both: a deferred send reserves nothing. Another
+// runs the send-time guard on the sender's log of actual sends, recording a send only when it fits.
+// Both are built from redis_limit_scripts.h, which RedisSendGate's one script shares.
 //
 // Clock: the script reads Redis's own clock (TIME) and answers in durations (wait this long,
 // retry in that long), which Reserve and ClearToSend add to the caller's `now`. The schedule
@@ -13,7 +13,9 @@
 // Keys: <prefix>limits:sender:<channel>:<sender> holds the sender's next free slot;
 // <prefix>limits:recipient:<channel>:<token> is a sorted set of sends by slot time, keyed by the
 // recipient's HMAC token (log::PhoneRedactor), never the number; <prefix>limits:sent:<channel>:
-// <sender> is the guard's sorted set of sends by the time they were cleared. All expire once idle.
+// <sender> is the guard's sorted set of sends by the time they were cleared;
+// <prefix>limits:sticky:<channel>:<token> names the recipient's sender of last time, kept only
+// when the channel has several senders. All expire once idle.
 
 #include <string>
 #include <vector>
@@ -32,34 +34,44 @@ class RedisLimitKeys {
   RedisLimitKeys(std::string key_prefix, SendLimits limits, const log::PhoneRedactor& tokens);
 
   const SendLimits& limits() const { return limits_; }
-  // The sender's next free slot in `request`'s lane: a critical alert's schedule is its own, so
-  // it never queues behind the slots normal sends reserved (docs/adr/0027). The send-time guard's
-  // log (sent()) is shared, so the sender's pace still holds for both together.
-  const std::string& Sender(const events::v1::AlertRequested& request) const;
-  const std::string& sent() const { return sent_; }
-  std::string Recipient(std::string_view recipient) const;
 
-  // The reserve() arguments after the member: interval, max_wait, then (via AppendWindows) the
-  // window count and each window's limit and length.
-  std::string Interval() const;
-  std::string MaxWait() const;
-  void AppendWindows(const events::v1::AlertRequested& request,
-                     std::vector<std::string>& argv) const;
-  // The guard_hold() arguments: the most sends in the span, the span.
-  std::string GuardLimit() const;
-  std::string GuardSpan() const;
+  // reserve()'s keys and arguments (limits_from(), redis_limit_scripts.h), appended after a
+  // script's own. Keys: the recipient's sends, the recipient's sender of last time, then for each
+  // sender its next free slot in `request`'s lane and its guard's log. A critical alert's slots
+  // are its own, so it never queues behind the slots normal sends reserved (docs/adr/0027); the
+  // guard's log is shared, so each sender's pace still holds for both together. Arguments:
+  // max_wait, the member, the stickiness (ms), the sender count, the window count, then each
+  // sender's address, interval, guard limit and guard span, then each window's limit and length.
+  void Append(const events::v1::AlertRequested& request, std::string_view recipient,
+              std::vector<std::string>& keys, std::vector<std::string>& args) const;
 
-  // reserve()'s answer {kind, µs from now, window index} as a LimitDecision on the caller's
-  // clock; kInternal for any other shape.
+  // The guard_hold() keys and arguments of one sender: its log, the most sends in the span, the
+  // span. nullptr when `sender` is none of the limits' senders.
+  struct Guard {
+    std::string log;
+    std::string limit;
+    std::string span;
+  };
+  const Guard* GuardOf(std::string_view sender) const;
+
+  // reserve()'s answer {kind, µs from now, window index, sender index} as a LimitDecision on the
+  // caller's clock; kInternal for any other shape.
   absl::StatusOr<LimitDecision> Reservation(const redis::Reply& reply, absl::Time now) const;
+  // The sender an answer of that shape names (its fourth element); kInternal when it names none.
+  absl::StatusOr<std::string> ChosenSender(const redis::Reply& reply) const;
 
  private:
+  struct SenderKeys {
+    std::string slot;
+    std::string urgent_slot;
+    std::string interval;
+    Guard guard;
+  };
+
   const std::string prefix_;
   const SendLimits limits_;
   const log::PhoneRedactor& tokens_;
-  const std::string sender_;
-  const std::string urgent_sender_;
-  const std::string sent_;
+  std::vector<SenderKeys> senders_;  // as limits_.senders
 };
 
 class RedisSendLimiter final : public SendLimiter {
@@ -70,7 +82,8 @@ class RedisSendLimiter final : public SendLimiter {
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
                                         std::string_view recipient, absl::Time now) override;
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                            absl::Time now, absl::Duration waited) override;
+                                            std::string_view sender, absl::Time now,
+                                            absl::Duration waited) override;
 
   const RedisLimitKeys& keys() const { return keys_; }
 

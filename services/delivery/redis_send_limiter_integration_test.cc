@@ -12,6 +12,7 @@ namespace klaxon::delivery {
 namespace {
 
 constexpr char kAlice[] = "+14155550101";
+constexpr char kSender[] = "+14155552671";
 constexpr absl::Duration kTolerance = absl::Milliseconds(250);
 
 events::v1::AlertRequested Request(const std::string& alert_id,
@@ -50,15 +51,15 @@ class RedisSendLimiterTest : public ::testing::Test {
   std::unique_ptr<redis::RedisClient> redis_;
 };
 
-const SendLimits kFivePerSecond{.channel = "sms",
-                                .sender = "+14155552671",
-                                .sender_rate = {.count = 5, .window = absl::Seconds(1)},
-                                .max_wait = absl::Seconds(2)};
+const SendLimits kFivePerSecond{
+    .channel = "sms",
+    .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+    .max_wait = absl::Seconds(2)};
 
 TEST_F(RedisSendLimiterTest, TwoReplicasShareOnePaceAndDeferPastMaxWait) {
   std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kFivePerSecond),
                                                    Replica(kFivePerSecond)};
-  const absl::Duration interval = kFivePerSecond.PacingInterval();
+  const absl::Duration interval = kFivePerSecond.PacingInterval(kFivePerSecond.senders[0]);
   // Slots 0..9 wait at most 9 intervals (1.854 s) and fit max_wait; the 11th would wait 2.06 s.
   for (int i = 0; i < 10; ++i) {
     const LimitDecision decision =
@@ -97,8 +98,10 @@ TEST_F(RedisSendLimiterTest, ACriticalSendIsNotScheduledBehindNormalOnes) {
     critical_at.push_back(critical->send_at);
   }
   EXPECT_NEAR(absl::ToDoubleSeconds(critical_at[0] - now_), 0, absl::ToDoubleSeconds(kTolerance));
-  EXPECT_GE(critical_at[1] - critical_at[0], kFivePerSecond.PacingInterval() * 0.9);
-  EXPECT_LE(critical_at[1] - critical_at[0], kFivePerSecond.PacingInterval());
+  EXPECT_GE(critical_at[1] - critical_at[0],
+            kFivePerSecond.PacingInterval(kFivePerSecond.senders[0]) * 0.9);
+  EXPECT_LE(critical_at[1] - critical_at[0],
+            kFivePerSecond.PacingInterval(kFivePerSecond.senders[0]));
 }
 
 TEST_F(RedisSendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
@@ -116,18 +119,18 @@ TEST_F(RedisSendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
 TEST_F(RedisSendLimiterTest, SendersArePacedApart) {
   std::unique_ptr<RedisSendLimiter> first = Replica(kFivePerSecond);
   SendLimits other = kFivePerSecond;
-  other.sender = "+14155552672";
+  other.senders[0].address = "+14155552672";
   std::unique_ptr<RedisSendLimiter> second = Replica(other);
   ASSERT_EQ(Reserve(*first, "a1").kind, LimitDecision::Kind::kSend);
   const LimitDecision decision = Reserve(*second, "a2", "+14155550102");
   EXPECT_LT(decision.send_at - now_, kTolerance);
 }
 
-const SendLimits kRecipientWindows{.channel = "sms",
-                                   .sender = "+14155552671",
-                                   .sender_rate = {.count = 1000, .window = absl::Seconds(1)},
-                                   .recipient_windows = {{.count = 2, .window = absl::Minutes(15)},
-                                                         {.count = 3, .window = absl::Hours(1)}}};
+const SendLimits kRecipientWindows{
+    .channel = "sms",
+    .senders = {{.address = kSender, .rate = {.count = 1000, .window = absl::Seconds(1)}}},
+    .recipient_windows = {{.count = 2, .window = absl::Minutes(15)},
+                          {.count = 3, .window = absl::Hours(1)}}};
 
 TEST_F(RedisSendLimiterTest, FullRecipientWindowDefersAcrossReplicasUntilItExpires) {
   std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(kRecipientWindows),
@@ -170,7 +173,7 @@ TEST_F(RedisSendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
 
 TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
   SendLimits limits = kRecipientWindows;
-  limits.sender_rate = {.count = 1, .window = absl::Seconds(1)};
+  limits.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}};
   limits.recipient_windows = {{.count = 1, .window = absl::Hours(1)}};
   std::unique_ptr<RedisSendLimiter> limiter = Replica(limits);
   ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
@@ -178,14 +181,15 @@ TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
   // Had a2 taken the slot after a1's, this one would wait two intervals, not one.
   const LimitDecision other = Reserve(*limiter, "a3", "+14155550102");
   ASSERT_EQ(other.kind, LimitDecision::Kind::kSend);
-  EXPECT_LT(other.send_at - now_, limits.PacingInterval() + kTolerance);
+  EXPECT_LT(other.send_at - now_, limits.PacingInterval(limits.senders[0]) + kTolerance);
 }
 
 // --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
 
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
-  absl::StatusOr<LimitDecision> decision = limiter.ClearToSend(Request(alert_id), now, waited);
+  absl::StatusOr<LimitDecision> decision =
+      limiter.ClearToSend(Request(alert_id), kSender, now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }
@@ -201,7 +205,8 @@ TEST_F(RedisSendLimiterTest, ReplicasShareTheGuardWhichHoldsTheSendAfterNUntilTh
   const LimitDecision sixth = ClearToSend(*replicas[1], "a5", now_);
   EXPECT_EQ(sixth.kind, LimitDecision::Kind::kSend);
   EXPECT_NEAR(absl::ToDoubleSeconds(sixth.send_at - now_),
-              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan(kFivePerSecond.senders[0])),
+              absl::ToDoubleSeconds(kTolerance));
 }
 
 TEST_F(RedisSendLimiterTest, GuardCountsAnAttemptAskedTwiceOnce) {
@@ -228,7 +233,8 @@ TEST_F(RedisSendLimiterTest, GuardDefersWhenItsWaitWouldPassMaxWait) {
   EXPECT_EQ(sixth.limit, "sender_pacing");
   EXPECT_EQ(sixth.reason, "sender pacing 5 per second");
   EXPECT_NEAR(absl::ToDoubleSeconds(sixth.retry_at - now_),
-              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan()), absl::ToDoubleSeconds(kTolerance));
+              absl::ToDoubleSeconds(kFivePerSecond.GuardSpan(kFivePerSecond.senders[0])),
+              absl::ToDoubleSeconds(kTolerance));
 }
 
 TEST_F(RedisSendLimiterTest, RecipientKeyHoldsNoPhoneNumber) {
@@ -240,6 +246,72 @@ TEST_F(RedisSendLimiterTest, RecipientKeyHoldsNoPhoneNumber) {
   for (const std::optional<std::string>& key : keys->elements) {
     EXPECT_EQ(key->find("4155550101"), std::string::npos) << *key;
   }
+}
+
+// --- several senders: the same choice as ChooseSender (send_limits.h) ---
+
+SendLimits TwoSenders(int64_t first_per_second, int64_t second_per_second) {
+  return {.channel = "sms",
+          .senders = {{.address = "+14155552671",
+                       .rate = {.count = first_per_second, .window = absl::Seconds(1)}},
+                      {.address = "+14155552672",
+                       .rate = {.count = second_per_second, .window = absl::Seconds(1)}}},
+          .max_wait = absl::Milliseconds(500),
+          .jitter_allowance = absl::ZeroDuration()};
+}
+
+TEST_F(RedisSendLimiterTest, ReplicasSpreadSendsOverTheSendersEarliestSlotFirst) {
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(TwoSenders(1, 1)),
+                                                   Replica(TwoSenders(1, 1))};
+  EXPECT_EQ(Reserve(*replicas[0], "a1", kAlice).sender, "+14155552671");
+  EXPECT_EQ(Reserve(*replicas[1], "a2", "+14155550102").sender, "+14155552672");
+  // Both busy for a second, past max_wait: deferred, reserving nothing.
+  const LimitDecision third = Reserve(*replicas[0], "a3", "+14155550103");
+  EXPECT_EQ(third.kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third.reason,
+            "sender pacing: all 2 senders busy (the first free is paced 1 per second)");
+  EXPECT_NEAR(absl::ToDoubleSeconds(third.retry_at - now_), 1, absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, KeepsARecipientOnItsSenderAcrossReplicasWhileItsSlotIsWithinMaxWait) {
+  SendLimits limits = TwoSenders(4, 100);
+  std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(limits), Replica(limits)};
+  ASSERT_EQ(Reserve(*replicas[0], "a1", kAlice).sender, "+14155552671");
+  ASSERT_EQ(Reserve(*replicas[0], "a2", "+14155550102").sender, "+14155552672");
+  // The second sender is free in 10 ms, Alice's own in 250 ms: she waits for hers.
+  const LimitDecision again = Reserve(*replicas[1], "a3", kAlice);
+  EXPECT_EQ(again.sender, "+14155552671");
+  EXPECT_NEAR(absl::ToDoubleSeconds(again.send_at - now_), 0.25, absl::ToDoubleSeconds(kTolerance));
+}
+
+TEST_F(RedisSendLimiterTest, LeavesItsSenderWhenThatOnesSlotIsBeyondMaxWait) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
+  ASSERT_EQ(Reserve(*limiter, "a1", kAlice).sender, "+14155552671");
+  EXPECT_EQ(Reserve(*limiter, "a2", kAlice).sender, "+14155552672");
+}
+
+TEST_F(RedisSendLimiterTest, GuardCountsEachSenderApart) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
+  ASSERT_EQ(ClearToSend(*limiter, "a1", now_).send_at, now_);
+  absl::StatusOr<LimitDecision> other =
+      limiter->ClearToSend(Request("a2"), "+14155552672", now_, absl::ZeroDuration());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->send_at, now_);
+  // The first sender's one send a second is taken, and waiting for the next passes max_wait.
+  EXPECT_EQ(ClearToSend(*limiter, "a3", now_).kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(limiter->ClearToSend(Request("a4"), "+14155559999", now_, absl::ZeroDuration())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RedisSendLimiterTest, StickySenderKeyHoldsNoPhoneNumber) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
+  ASSERT_EQ(Reserve(*limiter, "a1").kind, LimitDecision::Kind::kSend);
+  absl::StatusOr<redis::Reply> keys = redis_->Command({"KEYS", prefix_ + "limits:sticky:*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->elements.size(), 1u);
+  EXPECT_EQ(keys->elements[0]->find("4155550101"), std::string::npos) << *keys->elements[0];
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ struct GateDecision {
     kReserved,    // a pacing slot at limit.send_at (<= now when due at once): the caller waits
                   // for it, then takes the slot in flight and asks the guard
     kCleared,     // the slot was due at once; `in_flight_slot` is held and the guard recorded the
-                  // send: send now, then InFlightLimit::Release(in_flight_slot)
+                  // send: send now from limit.sender, then InFlightLimit::Release(in_flight_slot)
   };
   Kind kind = Kind::kUnreserved;
   stopped_alerts::StopReason stop = stopped_alerts::StopReason::kCancelled;  // kStopped
@@ -51,7 +51,8 @@ struct GateDecision {
   // docs/adr/0029), not the alert's own. The alert's own is read first and wins, so a page
   // stopped itself still ends as its own stop says.
   bool chain_stopped = false;
-  LimitDecision limit;         // kDeferred, kReserved
+  // kDeferred, kReserved; kCleared: the reservation, which names the sender to send from.
+  LimitDecision limit;
   std::string in_flight_slot;  // kCleared
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // Port: the limits a send must fit before it reaches Twilio, shared by every worker replica
-// (Redis): per-sender pacing (messages or calls per second per From number or Messaging Service)
+// (Redis): per-sender pacing (messages or calls per second per From number or Messaging Service,
+// the sender chosen among the channel's for each send)
 // and per-recipient limits over several windows. A send that does not fit is deferred to a retry
 // tier, never dropped, and its status says which limit holds it and until when.
 //
@@ -37,6 +38,9 @@ struct LimitDecision {
       limit;  // kDefer: which limit, a metric label with no personal data, e.g. "recipient_1h"
   std::string
       reason;  // kDefer: readable, for the alert's status, e.g. "recipient limit 11 per hour"
+  // kSend: the sender whose slot is reserved (SendLimits::senders), the From or Messaging Service
+  // the send must leave from and the guard must be asked for.
+  std::string sender;
 };
 
 class SendLimiter {
@@ -49,16 +53,18 @@ class SendLimiter {
 
   // The send-time guard, asked once the send holds its reservation and its slot in flight, right
   // before the request leaves: a reservation says when a send should leave, not when it does, so
-  // a late one could otherwise crowd the sends after it. The sender's log of sends may hold at
-  // most sender_rate.count within sender_rate.window + guard_margin. Answers
+  // a late one could otherwise crowd the sends after it. `sender`'s log of sends (the sender its
+  // reservation named) may hold at most rate.count within rate.window + guard_margin. Answers
   //   kSend, send_at <= now: this send is recorded in the log (as this attempt, which never
   //     counts against itself when asked again) and leaves now;
   //   kSend, send_at later: nothing recorded; wait until then and ask again;
   //   kDefer: nothing recorded; waiting would take the guard's wait, `waited` so far, past the
   //     limits' max_wait; retry_at, limit and reason as for pacing.
   // `now` is the caller's clock, on which send_at and retry_at are answered.
+  // kInvalidArgument when `sender` is none of the limits' senders.
   virtual absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                                    absl::Time now, absl::Duration waited) = 0;
+                                                    std::string_view sender, absl::Time now,
+                                                    absl::Duration waited) = 0;
 };
 
 }  // namespace klaxon::delivery

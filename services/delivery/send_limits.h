@@ -1,7 +1,7 @@
 #pragma once
 // What a SendLimiter enforces, shared by the Redis adapter and the in-memory fake so both follow
-// the same rules: the sender's pace (reservations and the send-time guard) and the recipient's
-// windows.
+// the same rules: each sender's pace (reservations and the send-time guard), the choice among
+// the channel's senders (ChooseSender), and the recipient's windows.
 //
 // Pacing has two layers, because a schedule alone cannot keep a promise about arrival times.
 //
@@ -17,11 +17,13 @@
 // send leaves on time, so a worker thread that wakes up late (a loaded machine) sends close to
 // the following, on-time sends, and N+1 of them could land in one second. Right before the
 // request leaves, the guard checks the sender's log of actual sends: no more than N in any
-// `sender_rate.window + guard_margin`; the margin absorbs the transport jitter after the check.
+// `sender.rate.window + guard_margin`; the margin absorbs the transport jitter after the check.
 // On schedule (sends 208 ms apart at 5/s) N+1 sends span 1040 ms > 1020 ms and the guard never
 // waits; after a late send it delays the one following send that would crowd it, by as much as
 // that send was late beyond the allowance.
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,13 +31,16 @@
 #include "common/limits/priority_exemption.h"
 #include "common/limits/rate.h"
 #include "services/delivery/send_limiter.h"
+#include "services/delivery/senders.h"
 
 namespace klaxon::delivery {
 
 struct SendLimits {
   std::string channel;  // "sms" or "voice": keys the state, so each channel has its own limits
-  std::string sender;   // the From number or Messaging Service SID being paced (not personal data)
-  limits::Rate sender_rate{.count = 1, .window = absl::Seconds(1)};
+  // The senders being paced (not personal data), at least one, each at its own pace. A send takes
+  // the recipient's sender of last time while that one's slot is within max_wait (a recipient
+  // keeps seeing one number), else the one with the earliest slot (docs/adr/0033).
+  std::vector<PacedSender> senders;
   std::vector<limits::Rate> recipient_windows;  // sorted by window (limits::ParseRateList)
   // Priorities the recipient windows do not hold back (KLAXON_RECIPIENT_LIMITS_EXEMPT): a
   // critical page reaches its recipient however many alerts they had this hour.
@@ -45,9 +50,13 @@ struct SendLimits {
   absl::Duration max_wait = absl::Seconds(2);
   absl::Duration jitter_allowance = absl::Milliseconds(40);
   absl::Duration guard_margin = absl::Milliseconds(20);
+  // How long a recipient stays with the sender it was last sent from, when there are several.
+  absl::Duration stickiness = absl::Hours(24);
 
-  // The span in which the send-time guard lets at most sender_rate.count sends leave.
-  absl::Duration GuardSpan() const { return sender_rate.window + guard_margin; }
+  // The span in which the send-time guard lets at most sender.rate.count sends leave.
+  absl::Duration GuardSpan(const PacedSender& sender) const {
+    return sender.rate.window + guard_margin;
+  }
 
   // The recipient windows `request` must fit: none for an exempt priority.
   const std::vector<limits::Rate>& RecipientWindows(
@@ -56,8 +65,16 @@ struct SendLimits {
     return recipient_exempt.Exempts(request.priority()) ? kNone : recipient_windows;
   }
 
-  absl::Duration PacingInterval() const {
-    return sender_rate.Interval() * (1.0 + absl::ToDoubleSeconds(jitter_allowance));
+  absl::Duration PacingInterval(const PacedSender& sender) const {
+    return sender.rate.Interval() * (1.0 + absl::ToDoubleSeconds(jitter_allowance));
+  }
+
+  // The sender named `address`, nullptr when it is not one of these.
+  const PacedSender* Find(std::string_view address) const {
+    for (const PacedSender& sender : senders) {
+      if (sender.address == address) return &sender;
+    }
+    return nullptr;
   }
 };
 
@@ -69,8 +86,11 @@ inline std::string LogMember(const events::v1::AlertRequested& request) {
 
 // The labels and reasons of a deferral, the same whichever limiter decided it.
 inline std::string PacingLimitLabel() { return "sender_pacing"; }
-inline std::string PacingReason(const limits::Rate& rate) {
-  return "sender pacing " + rate.Describe();
+// Why a send waits for `sender`'s pace; `of` senders share the work.
+inline std::string PacingReason(const PacedSender& sender, size_t of = 1) {
+  if (of == 1) return "sender pacing " + sender.rate.Describe();
+  return absl::StrCat("sender pacing: all ", of, " senders busy (the first free is paced ",
+                      sender.rate.Describe(), ")");
 }
 inline std::string RecipientLimitLabel(const limits::Rate& rate) {
   return "recipient_" + rate.WindowLabel();
@@ -81,18 +101,47 @@ inline std::string RecipientReason(const limits::Rate& rate) {
 
 // The send-time guard's answer (SendLimiter::ClearToSend) once the sender's log says how long it
 // holds this send back (zero: the send was recorded), the same whichever limiter asked the log.
-inline LimitDecision GuardDecision(const SendLimits& limits, absl::Time now, absl::Duration waited,
-                                   absl::Duration hold) {
+inline LimitDecision GuardDecision(const SendLimits& limits, const PacedSender& sender,
+                                   absl::Time now, absl::Duration waited, absl::Duration hold) {
   if (hold <= absl::ZeroDuration()) {
-    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
+    return LimitDecision{
+        .kind = LimitDecision::Kind::kSend, .send_at = now, .sender = sender.address};
   }
   if (waited + hold > limits.max_wait) {
     return LimitDecision{.kind = LimitDecision::Kind::kDefer,
                          .retry_at = now + hold,
                          .limit = PacingLimitLabel(),
-                         .reason = PacingReason(limits.sender_rate)};
+                         .reason = PacingReason(sender)};
   }
-  return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now + hold};
+  return LimitDecision{
+      .kind = LimitDecision::Kind::kSend, .send_at = now + hold, .sender = sender.address};
+}
+
+// ClearToSend's answer for a sender that is none of the limits'.
+inline absl::Status UnknownSender(std::string_view address) {
+  return absl::InvalidArgumentError(absl::StrCat("the send-time guard was asked for \"",
+                                                 std::string(address),
+                                                 "\", which is none of this channel's senders"));
+}
+
+// The sender a send takes, the same whichever limiter decides (docs/adr/0033): the recipient's
+// sender of last time (`sticky`, empty for none) while its slot is within max_wait, else the
+// first with the earliest slot. `slot_of(sender)`: when that sender's next slot is, no earlier
+// than now. Returns the sender's index and its slot.
+template <typename SlotOf>
+std::pair<size_t, absl::Time> ChooseSender(const SendLimits& limits, std::string_view sticky,
+                                           absl::Time now, SlotOf slot_of) {
+  size_t chosen = 0;
+  absl::Time earliest = absl::InfiniteFuture();
+  for (size_t i = 0; i < limits.senders.size(); ++i) {
+    const absl::Time slot = slot_of(limits.senders[i]);
+    if (limits.senders[i].address == sticky && slot - now <= limits.max_wait) return {i, slot};
+    if (slot < earliest) {
+      chosen = i;
+      earliest = slot;
+    }
+  }
+  return {chosen, earliest};
 }
 
 }  // namespace klaxon::delivery

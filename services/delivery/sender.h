@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,12 +33,13 @@ struct SendResult {
 class Sender {
  public:
   virtual ~Sender() = default;
-  // `personal`: the request's recipient and text, opened from its sealed fields.
+  // `personal`: the request's recipient and text, opened from its sealed fields. `from`: the
+  // sender its pacing slot is of (SendLimits::senders), a number or a Messaging Service SID.
   virtual SendResult Send(const events::v1::AlertRequested& request,
-                          const transit::AlertPersonalData& personal) = 0;
-  // Settles an attempt whose Send came back kUnknown by reading Twilio (the sender's recent
-  // messages or calls to the recipient since `sent_at`): kAccepted with the SID when Twilio has
-  // it, kRetryable when it provably does not, kUnknown when Twilio could not be read.
+                          const transit::AlertPersonalData& personal, std::string_view from) = 0;
+  // Settles an attempt whose Send came back kUnknown by reading Twilio (the recent messages or
+  // calls to the recipient since `sent_at`, from whichever sender): kAccepted with the SID when
+  // Twilio has it, kRetryable when it provably does not, kUnknown when Twilio could not be read.
   virtual SendResult Settle(const events::v1::AlertRequested& request,
                             const transit::AlertPersonalData& personal, absl::Time sent_at) = 0;
   // Reads the message or call `sid` of an accepted attempt and says its status as a status

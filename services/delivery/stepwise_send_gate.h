@@ -58,13 +58,16 @@ class StepwiseSendGate final : public SendGate {
     absl::StatusOr<std::string> slot = in_flight_.Acquire(absl::ZeroDuration());
     if (absl::IsResourceExhausted(slot.status())) return reserved;
     if (!slot.ok()) return slot.status();
-    absl::StatusOr<LimitDecision> clear = limiter_.ClearToSend(request, now, absl::ZeroDuration());
+    absl::StatusOr<LimitDecision> clear =
+        limiter_.ClearToSend(request, reserved.limit.sender, now, absl::ZeroDuration());
     if (!clear.ok() || clear->kind != LimitDecision::Kind::kSend || clear->send_at > now) {
       in_flight_.Release(*slot);
       if (!clear.ok()) return clear.status();
       return reserved;
     }
-    return GateDecision{.kind = GateDecision::Kind::kCleared, .in_flight_slot = *std::move(slot)};
+    return GateDecision{.kind = GateDecision::Kind::kCleared,
+                        .limit = std::move(reserved.limit),
+                        .in_flight_slot = *std::move(slot)};
   }
 
  private:

@@ -27,7 +27,6 @@ namespace klaxon::delivery {
 
 // Twilio settings both channels need.
 struct TwilioSettings {
-  std::string from;  // the sender number, E.164
   // KLAXON_WEBHOOK_PUBLIC_URL: the public base URL of ingress's webhooks. Each attempt's status
   // callback URL is built under it (twilio::CallbackUrl); empty when Twilio should send none.
   std::string webhook_public_url;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/alert_lifetime/alert_lifetime.h"
-#include "common/phone/phone.h"
 #include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
 
@@ -29,12 +28,8 @@ twilio::TwilioRestClientOptions ReadTwilioClient(config::Reader& reader, int con
 }
 
 TwilioSettings ReadTwilioSettings(config::Reader& reader) {
-  TwilioSettings settings{
-      .from = reader.Required("KLAXON_TWILIO_FROM"),
-      .webhook_public_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"})};
-  if (!settings.from.empty() && !phone::ValidateE164(settings.from).ok()) {
-    reader.AddError("KLAXON_TWILIO_FROM", "is not a valid E.164 phone number");
-  }
+  TwilioSettings settings{.webhook_public_url =
+                              reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"})};
   if (!settings.webhook_public_url.empty()) {
     if (absl::Status valid = twilio::ParsePublicBaseUrl(settings.webhook_public_url).status();
         !valid.ok()) {
@@ -89,7 +84,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
-  settings.limits = ReadLimitSettings(reader, spec.channel, settings.twilio.from);
+  settings.limits = ReadLimitSettings(reader, spec.channel);
   settings.make_sender = spec.configure(reader, settings.twilio);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return settings;

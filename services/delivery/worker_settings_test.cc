@@ -21,15 +21,14 @@ config::Environment Minimal() {
           {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "twilio-token"},
-          {"KLAXON_TWILIO_FROM", "+14155552671"}};
+          {"KLAXON_TWILIO_SENDERS", "+14155552671"}};
 }
 
 // A channel whose own setting, KLAXON_TEST_CHANNEL_SETTING, must not be "bad".
-WorkerSpec TestSpec(std::string* seen_from = nullptr) {
+WorkerSpec TestSpec() {
   return {.service = "test-worker",
           .channel = "sms",
-          .configure = [seen_from](config::Reader& reader, const TwilioSettings& twilio) {
-            if (seen_from != nullptr) *seen_from = twilio.from;
+          .configure = [](config::Reader& reader, const TwilioSettings&) {
             if (reader.Optional("KLAXON_TEST_CHANNEL_SETTING", "") == "bad") {
               reader.AddError("KLAXON_TEST_CHANNEL_SETTING", "is bad");
             }
@@ -44,8 +43,7 @@ absl::StatusOr<WorkerSettings> Load(config::Environment environment,
 }
 
 TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
-  std::string seen_from;
-  absl::StatusOr<WorkerSettings> settings = Load(Minimal(), TestSpec(&seen_from));
+  absl::StatusOr<WorkerSettings> settings = Load(Minimal());
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->concurrency, 100);
   EXPECT_EQ(settings->urgent_concurrency, 16);
@@ -64,8 +62,8 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->channel_disabled_recheck, absl::Seconds(10));
   EXPECT_EQ(settings->limits.max_in_flight, 100);
   EXPECT_TRUE(settings->twilio.webhook_public_url.empty());
-  // The channel's configure saw the Twilio settings already read.
-  EXPECT_EQ(seen_from, "+14155552671");
+  ASSERT_EQ(settings->limits.send.senders.size(), 1u);
+  EXPECT_EQ(settings->limits.send.senders[0].address, "+14155552671");
 }
 
 TEST(WorkerSettingsTest, OperatorValuesAreRead) {
@@ -93,7 +91,7 @@ TEST(WorkerSettingsTest, OperatorValuesAreRead) {
 
 TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
   config::Environment environment = Minimal();
-  environment["KLAXON_TWILIO_FROM"] = "415-555-2671";
+  environment["KLAXON_TWILIO_SENDERS"] = "415-555-2671";
   environment["KLAXON_RETRY_BASE"] = "10m";
   environment["KLAXON_RETRY_CAP"] = "1m";
   environment["KLAXON_STATUS_CHECK_FIRST"] = "2m";
@@ -104,7 +102,7 @@ TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   for (const char* name :
-       {"KLAXON_TWILIO_FROM", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
+       {"KLAXON_TWILIO_SENDERS", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
         "KLAXON_WORKER_CONCURRENCY", "KLAXON_TEST_CHANNEL_SETTING", "KLAXON_TWILIO_ACCOUNT_SID"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }

@@ -54,8 +54,8 @@ int main() {
                  [twilio](klaxon::twilio::TwilioRestClient& client, const WorkerContext& context) {
                    return std::make_unique<klaxon::sms::TwilioMessageSender>(
                        client,
-                       klaxon::sms::MessageSenderOptions{
-                           .from = twilio.from, .webhook_public_url = twilio.webhook_public_url},
+                       klaxon::sms::MessageSenderOptions{.webhook_public_url =
+                                                             twilio.webhook_public_url},
                        context.clock);
                  };
            },

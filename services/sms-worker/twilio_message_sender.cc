@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/webhook_routes.h"
+#include "services/delivery/senders.h"
 #include "services/delivery/twilio_outcome.h"
 
 namespace klaxon::sms {
@@ -27,10 +28,15 @@ std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested
 
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
                                                const transit::AlertPersonalData& personal,
+                                               std::string_view from,
                                                const MessageSenderOptions& options,
                                                absl::Time now) {
-  twilio::CreateMessageRequest message{
-      .to = personal.recipient, .from = options.from, .body = personal.text};
+  twilio::CreateMessageRequest message{.to = personal.recipient, .body = personal.text};
+  if (delivery::IsMessagingServiceSid(from)) {
+    message.messaging_service_sid = from;
+  } else {
+    message.from = from;
+  }
   if (!options.webhook_public_url.empty()) {
     message.status_callback =
         twilio::CallbackUrl(options.webhook_public_url, twilio::kMessageStatusPath,
@@ -45,9 +51,10 @@ TwilioMessageSender::TwilioMessageSender(twilio::TwilioRestClient& client,
     : client_(client), options_(std::move(options)), clock_(clock) {}
 
 delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request,
-                                               const transit::AlertPersonalData& personal) {
+                                               const transit::AlertPersonalData& personal,
+                                               std::string_view from) {
   twilio::TwilioResult<twilio::MessageResource> result =
-      client_.CreateMessage(MessageRequestFor(request, personal, options_, clock_.Now()));
+      client_.CreateMessage(MessageRequestFor(request, personal, from, options_, clock_.Now()));
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
@@ -78,8 +85,9 @@ delivery::SendResult TwilioMessageSender::Settle(const events::v1::AlertRequeste
                                                  const transit::AlertPersonalData& personal,
                                                  absl::Time sent_at) {
   // Filtering on DateSent would miss a message still queued (its date_sent is null), so the
-  // list is filtered by To and From only and the attempt's window is applied here.
-  const auto listed = client_.ListMessages({.to = personal.recipient, .from = options_.from});
+  // list is filtered by To only and the attempt's window is applied here. Not by From: the
+  // attempt's sender is not kept, and a Messaging Service's message is from the number it picked.
+  const auto listed = client_.ListMessages({.to = personal.recipient});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's message list could not be read (",

@@ -12,7 +12,6 @@
 namespace klaxon::sms {
 
 struct MessageSenderOptions {
-  std::string from;  // the sender number, E.164
   // Public base URL of ingress's webhooks: Twilio reports each attempt's delivery to
   // twilio::CallbackUrl(webhook_public_url, kMessageStatusPath, alert_id, attempt). Empty for no
   // status callbacks.
@@ -24,15 +23,18 @@ struct MessageSenderOptions {
 std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested& request,
                                                 absl::Time now);
 
-// The Twilio request that sends `request`'s attempt at `now`.
+// The Twilio request that sends `request`'s attempt from `from` (a number, or a Messaging Service
+// SID sent as MessagingServiceSid) at `now`.
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
                                                const transit::AlertPersonalData& personal,
+                                               std::string_view from,
                                                const MessageSenderOptions& options, absl::Time now);
 
-// The settlement of an unknown attempt from the first page of the sender's messages to the
-// recipient (newest first): the message created since `sent_at` with the attempt's body. It
-// assumes no other alert sent the same text to the same recipient within the slack before the
-// attempt. A full page whose oldest message is still too recent to rule out leaves it unknown.
+// The settlement of an unknown attempt from the first page of the messages to the recipient
+// (newest first, from any sender: a Messaging Service picks its number): the message created since
+// `sent_at` with the attempt's body. It assumes no other alert sent the same text to the same
+// recipient within the slack before the attempt. A full page whose oldest message is still too
+// recent to rule out leaves it unknown.
 delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
                                         std::string_view text, absl::Time sent_at);
 
@@ -46,7 +48,8 @@ class TwilioMessageSender final : public delivery::Sender {
                       timing::Clock& clock);
 
   delivery::SendResult Send(const events::v1::AlertRequested& request,
-                            const transit::AlertPersonalData& personal) override;
+                            const transit::AlertPersonalData& personal,
+                            std::string_view from) override;
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;

@@ -19,27 +19,35 @@ events::v1::AlertRequested Request(uint32_t attempt) {
 }
 
 const transit::AlertPersonalData kPersonal{.recipient = "+14155550100", .text = "disk full"};
+constexpr char kSender[] = "+14155552671";
 
 TEST(MessageRequestForTest, CarriesRecipientSenderAndText) {
   const twilio::CreateMessageRequest message =
-      MessageRequestFor(Request(1), kPersonal, {.from = "+14155552671"}, kNow);
+      MessageRequestFor(Request(1), kPersonal, kSender, {}, kNow);
   EXPECT_EQ(message.to, "+14155550100");
   EXPECT_EQ(message.from, "+14155552671");
   EXPECT_EQ(message.body, "disk full");
 }
 
+TEST(MessageRequestForTest, AMessagingServiceIsSentAsMessagingServiceSidWithNoFrom) {
+  const twilio::CreateMessageRequest message =
+      MessageRequestFor(Request(1), kPersonal, "MG0123456789abcdef0123456789abcdef", {}, kNow);
+  EXPECT_EQ(message.messaging_service_sid, "MG0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(message.from, "");
+}
+
 TEST(MessageRequestForTest, StatusCallbackNamesAlertAndAttemptUnderPublicUrl) {
-  const twilio::CreateMessageRequest message = MessageRequestFor(
-      Request(2), kPersonal,
-      {.from = "+14155552671", .webhook_public_url = "https://hooks.example/klaxon/"}, kNow);
+  const twilio::CreateMessageRequest message =
+      MessageRequestFor(Request(2), kPersonal, kSender,
+                        {.webhook_public_url = "https://hooks.example/klaxon/"}, kNow);
   EXPECT_EQ(message.status_callback,
             "https://hooks.example/klaxon/twilio/messages/status?alert_id=" +
                 std::string(kAlertId) + "&attempt=2");
 }
 
 TEST(MessageRequestForTest, NoPublicUrlMeansNoStatusCallback) {
-  EXPECT_FALSE(MessageRequestFor(Request(1), kPersonal, {.from = "+14155552671"}, kNow)
-                   .status_callback.has_value());
+  EXPECT_FALSE(
+      MessageRequestFor(Request(1), kPersonal, kSender, {}, kNow).status_callback.has_value());
 }
 
 events::v1::AlertRequested WithDeadline(absl::Time deadline) {
@@ -67,8 +75,7 @@ TEST(ValidityPeriodForTest, NoDeadlineMeansNoValidityPeriod) {
 }
 
 TEST(MessageRequestForTest, CarriesTheValidityPeriod) {
-  EXPECT_EQ(MessageRequestFor(WithDeadline(kNow + absl::Minutes(5)), kPersonal,
-                              {.from = "+14155552671"}, kNow)
+  EXPECT_EQ(MessageRequestFor(WithDeadline(kNow + absl::Minutes(5)), kPersonal, kSender, {}, kNow)
                 .validity_period,
             absl::Minutes(5));
 }
@@ -130,7 +137,7 @@ TEST(TwilioMessageSenderTest, UnreadableListLeavesSettlementUnknown) {
                                         .auth_token = "token"});
   ASSERT_TRUE(client.ok()) << client.status();
   timing::FakeClock clock;
-  TwilioMessageSender sender(**client, {.from = "+14155552671"}, clock);
+  TwilioMessageSender sender(**client, {}, clock);
   EXPECT_EQ(sender.Settle(Request(1), kPersonal, kSentAt).kind,
             delivery::SendResult::Kind::kUnknown);
 }
@@ -157,7 +164,7 @@ TEST(TwilioMessageSenderTest, UnreadableMessageIsUnavailable) {
                                         .auth_token = "token"});
   ASSERT_TRUE(client.ok()) << client.status();
   timing::FakeClock clock;
-  TwilioMessageSender sender(**client, {.from = "+14155552671"}, clock);
+  TwilioMessageSender sender(**client, {}, clock);
   EXPECT_EQ(sender.ReadStatus(Request(1), "SM1").status().code(), absl::StatusCode::kUnavailable);
 }
 

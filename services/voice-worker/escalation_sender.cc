@@ -6,7 +6,8 @@
 namespace klaxon::voice {
 
 delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& request,
-                                            const transit::AlertPersonalData& personal) {
+                                            const transit::AlertPersonalData& personal,
+                                            std::string_view from) {
   const absl::Time keep_until = KeepUntil(request, clock_.Now());
   absl::Status remembered = store_.Remember(request, keep_until);
   if (remembered.ok()) {
@@ -18,7 +19,7 @@ delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& re
                                    "stored (",
                                    std::string(remembered.message()), ")")};
   }
-  return calls_.Send(request, personal);
+  return calls_.Send(request, personal, from);
 }
 
 }  // namespace klaxon::voice

@@ -24,8 +24,9 @@ class VoiceSender final : public klaxon::delivery::Sender {
         recipients_(context.redis, context.redis_key_prefix, context.redactor),
         sender_(calls_, store_, recipients_, context.clock) {}
   klaxon::delivery::SendResult Send(const klaxon::events::v1::AlertRequested& request,
-                                    const klaxon::transit::AlertPersonalData& personal) override {
-    return sender_.Send(request, personal);
+                                    const klaxon::transit::AlertPersonalData& personal,
+                                    std::string_view from) override {
+    return sender_.Send(request, personal, from);
   }
   klaxon::delivery::SendResult Settle(const klaxon::events::v1::AlertRequested& request,
                                       const klaxon::transit::AlertPersonalData& personal,
@@ -84,7 +85,6 @@ int main() {
        .configure =
            [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {
              klaxon::voice::CallSenderOptions options{
-                 .from = twilio.from,
                  .webhook_public_url = twilio.webhook_public_url,
                  .voice = reader.Optional("KLAXON_VOICE_NAME", "alice"),
                  .language = reader.Optional("KLAXON_VOICE_LANGUAGE", "en-US")};

@@ -25,7 +25,7 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
 
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const transit::AlertPersonalData& personal,
-                                         const CallSenderOptions& options) {
+                                         std::string_view from, const CallSenderOptions& options) {
   const types::v1::VoicePolicy& policy = request.voice();
   const std::string gather_action =
       options.webhook_public_url.empty() || policy.read_only()
@@ -34,7 +34,7 @@ twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& reque
                                 request.header().alert_id(), request.header().attempt());
   twilio::CreateCallRequest call{
       .to = personal.recipient,
-      .from = options.from,
+      .from = std::string(from),
       .twiml = AlertTwiml(personal.text, gather_action,
                           policy.voice_name().empty() ? options.voice : policy.voice_name(),
                           policy.language().empty() ? options.language : policy.language()),
@@ -52,8 +52,9 @@ TwilioCallSender::TwilioCallSender(twilio::TwilioRestClient& client, CallSenderO
     : client_(client), options_(std::move(options)) {}
 
 delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request,
-                                            const transit::AlertPersonalData& personal) {
-  const twilio::CreateCallRequest call = CallRequestFor(request, personal, options_);
+                                            const transit::AlertPersonalData& personal,
+                                            std::string_view from) {
+  const twilio::CreateCallRequest call = CallRequestFor(request, personal, from, options_);
   if (call.twiml.size() > kMaxTwimlLength) {
     return {.kind = delivery::SendResult::Kind::kRejected,
             .reason = absl::StrCat("the alert text is too long to read out in one call (its TwiML "
@@ -94,8 +95,9 @@ delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested&,
                                               const transit::AlertPersonalData& personal,
                                               absl::Time sent_at) {
   // Filtering on StartTime would miss a call still queued or ringing (its start_time is null),
-  // so the list is filtered by To and From only and the attempt's window is applied here.
-  const auto listed = client_.ListCalls({.to = personal.recipient, .from = options_.from});
+  // so the list is filtered by To only and the attempt's window is applied here (the attempt's
+  // caller ID is not kept, as for messages).
+  const auto listed = client_.ListCalls({.to = personal.recipient});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's call list could not be read (",

@@ -11,7 +11,6 @@
 namespace klaxon::voice {
 
 struct CallSenderOptions {
-  std::string from;  // the caller id, E.164
   // Public base URL of ingress's webhooks: Twilio reports each attempt's call progress to
   // twilio::CallbackUrl(webhook_public_url, kCallStatusPath, alert_id, attempt) and key presses
   // to the same URL under kGatherPath. Empty for neither.
@@ -37,11 +36,11 @@ std::string AlertTwiml(std::string_view text, std::string_view gather_action,
 // `options`') and make the call read-only: no Gather, so no key press is asked for.
 twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& request,
                                          const transit::AlertPersonalData& personal,
-                                         const CallSenderOptions& options);
+                                         std::string_view from, const CallSenderOptions& options);
 
-// The settlement of an unknown attempt from the first page of the caller id's calls to the
+// The settlement of an unknown attempt from the first page of the account's calls to the
 // recipient (newest first). A call's TwiML cannot be read back, so the attempt's call is the
-// earliest one created since `sent_at`: this assumes no other call from this caller id to the
+// earliest one created since `sent_at`: this assumes no other call from the account to the
 // recipient started between the attempt and the settlement (one voice alert escalates to one
 // recipient a call at a time; two voice alerts to the same person in the same seconds could be
 // confused). A full page whose oldest call is still too recent to rule out leaves it unknown.
@@ -57,7 +56,8 @@ class TwilioCallSender final : public delivery::Sender {
   TwilioCallSender(twilio::TwilioRestClient& client, CallSenderOptions options);
 
   delivery::SendResult Send(const events::v1::AlertRequested& request,
-                            const transit::AlertPersonalData& personal) override;
+                            const transit::AlertPersonalData& personal,
+                            std::string_view from) override;
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;

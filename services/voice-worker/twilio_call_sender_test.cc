@@ -6,6 +6,8 @@
 namespace klaxon::voice {
 namespace {
 
+constexpr char kCallerId[] = "+14155552671";
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -42,11 +44,12 @@ TEST(TwilioCallSenderTest, TextTooLongForOneCallIsRejectedWithoutCallingTwilio) 
                                         .account_sid = "AC00000000000000000000000000000000",
                                         .auth_token = "token"});
   ASSERT_TRUE(client.ok()) << client.status();
-  TwilioCallSender sender(**client, {.from = "+14155552671"});
+  TwilioCallSender sender(**client, {});
   events::v1::AlertRequested request;
   const delivery::SendResult result = sender.Send(
       request,
-      {.recipient = "+14155550100", .text = std::string(1600, '"')});  // each escapes to &quot;
+      {.recipient = "+14155550100", .text = std::string(1600, '"')},  // each escapes to &quot;
+      kCallerId);
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kRejected);
   EXPECT_NE(result.reason.find("too long"), std::string::npos);
 }
@@ -57,20 +60,20 @@ TEST(TwilioCallSenderTest, TextThatFitsAloneIsRejectedWhenTheGatherMakesItTooLon
                                         .account_sid = "AC00000000000000000000000000000000",
                                         .auth_token = "token"});
   ASSERT_TRUE(client.ok()) << client.status();
-  TwilioCallSender sender(**client,
-                          {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+  TwilioCallSender sender(**client, {.webhook_public_url = "http://127.0.0.1:8080"});
   events::v1::AlertRequested request;
-  EXPECT_EQ(sender
-                .Send(request, {.recipient = "+14155550100",
-                                .text = std::string(kMaxTwimlLength - 100, 'a')})
-                .kind,
-            delivery::SendResult::Kind::kRejected);
+  EXPECT_EQ(
+      sender
+          .Send(request,
+                {.recipient = "+14155550100", .text = std::string(kMaxTwimlLength - 100, 'a')},
+                kCallerId)
+          .kind,
+      delivery::SendResult::Kind::kRejected);
 }
 
 TEST(CallRequestForTest, AsksForMachineDetection) {
   events::v1::AlertRequested request;
-  EXPECT_EQ(CallRequestFor(request, {.recipient = "+14155550100"}, {.from = "+14155552671"})
-                .machine_detection,
+  EXPECT_EQ(CallRequestFor(request, {.recipient = "+14155550100"}, kCallerId, {}).machine_detection,
             "Enable");
 }
 
@@ -79,8 +82,8 @@ TEST(CallRequestForTest, StatusCallbackNamesAlertAndAttemptAndAsksForEveryEvent)
   request.mutable_header()->set_alert_id("0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d");
   request.mutable_header()->set_attempt(3);
   const twilio::CreateCallRequest call =
-      CallRequestFor(request, {.recipient = "+14155550100", .text = "disk full"},
-                     {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+      CallRequestFor(request, {.recipient = "+14155550100", .text = "disk full"}, kCallerId,
+                     {.webhook_public_url = "http://127.0.0.1:8080"});
   EXPECT_EQ(call.to, "+14155550100");
   EXPECT_EQ(call.from, "+14155552671");
   EXPECT_EQ(call.twiml, AlertTwiml("disk full",
@@ -98,8 +101,8 @@ TEST(CallRequestForTest, TheAlertsLanguageAndVoiceOverrideTheWorkers) {
   events::v1::AlertRequested request;
   request.mutable_voice()->set_language("de-DE");
   request.mutable_voice()->set_voice_name("Polly.Marlene");
-  const twilio::CreateCallRequest call = CallRequestFor(
-      request, {.recipient = "+14155550100", .text = "Platte voll"}, {.from = "+14155552671"});
+  const twilio::CreateCallRequest call =
+      CallRequestFor(request, {.recipient = "+14155550100", .text = "Platte voll"}, kCallerId, {});
   EXPECT_EQ(call.twiml, AlertTwiml("Platte voll", "", "Polly.Marlene", "de-DE"));
 }
 
@@ -108,8 +111,8 @@ TEST(CallRequestForTest, AReadOnlyCallAsksForNoKeyPressButStillReportsItsStatus)
   request.mutable_header()->set_alert_id("0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d");
   request.mutable_voice()->set_read_only(true);
   const twilio::CreateCallRequest call =
-      CallRequestFor(request, {.recipient = "+14155550100", .text = "1 2 3"},
-                     {.from = "+14155552671", .webhook_public_url = "http://127.0.0.1:8080"});
+      CallRequestFor(request, {.recipient = "+14155550100", .text = "1 2 3"}, kCallerId,
+                     {.webhook_public_url = "http://127.0.0.1:8080"});
   EXPECT_EQ(call.twiml, AlertTwiml("1 2 3", "", "alice", "en-US"));
   EXPECT_THAT(call.twiml, Not(HasSubstr("Gather")));
   EXPECT_TRUE(call.status_callback.has_value());
@@ -118,7 +121,7 @@ TEST(CallRequestForTest, AReadOnlyCallAsksForNoKeyPressButStillReportsItsStatus)
 TEST(CallRequestForTest, NoPublicUrlMeansNoStatusCallback) {
   events::v1::AlertRequested request;
   const twilio::CreateCallRequest call =
-      CallRequestFor(request, {.recipient = "+14155550100"}, {.from = "+14155552671"});
+      CallRequestFor(request, {.recipient = "+14155550100"}, kCallerId, {});
   EXPECT_FALSE(call.status_callback.has_value());
   EXPECT_TRUE(call.status_callback_events.empty());
 }
@@ -187,7 +190,7 @@ TEST(TwilioCallSenderTest, UnreadableCallIsUnavailable) {
                                         .account_sid = "AC00000000000000000000000000000000",
                                         .auth_token = "token"});
   ASSERT_TRUE(client.ok()) << client.status();
-  TwilioCallSender sender(**client, {.from = "+14155552671"});
+  TwilioCallSender sender(**client, {});
   EXPECT_EQ(sender.ReadStatus({}, "CA1").status().code(), absl::StatusCode::kUnavailable);
 }
 

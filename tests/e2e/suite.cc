@@ -94,7 +94,7 @@ void Suite::Start(const SuiteOptions& options) {
           {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
-          {"KLAXON_TWILIO_FROM", kSender},
+          {"KLAXON_TWILIO_SENDERS", kSender},
           // Where the sandbox posts status callbacks (the workers name it in each request) and
           // the URL ingress verifies their signatures against.
           {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
@@ -328,6 +328,24 @@ std::vector<nlohmann::json> Suite::LedgerTo(const std::string& to, const std::st
 }
 
 nlohmann::json Suite::Rejected() const { return SandboxEntries("/sandbox/rejected"); }
+
+nlohmann::json Suite::SenderPacing(absl::Duration window, absl::Time since,
+                                   absl::Time until) const {
+  std::string query = absl::StrCat("window_ms=", absl::ToInt64Milliseconds(window));
+  if (since != absl::InfinitePast())
+    absl::StrAppend(&query, "&since_ms=", absl::ToUnixMillis(since));
+  if (until != absl::InfiniteFuture())
+    absl::StrAppend(&query, "&until_ms=", absl::ToUnixMillis(until));
+  std::string body;
+  const long status =
+      HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/pacing?", query), &body);
+  nlohmann::json pacing = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (status != 200 || !pacing.is_object() || !pacing.contains("senders")) {
+    ADD_FAILURE() << "/sandbox/pacing of the sandbox could not be read: " << body;
+    return nlohmann::json::array();
+  }
+  return pacing["senders"];
+}
 
 std::string Suite::Metrics(const std::string& name) const {
   std::string body;

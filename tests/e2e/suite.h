@@ -95,6 +95,10 @@ class Suite {
 
   // The sandbox ledger (every message and call it accepted); an unreadable one fails the test.
   nlohmann::json Ledger() const;
+  // The sandbox's pacing of each sender's messages received in [since, until) (GET
+  // /sandbox/pacing): by sender, how many, and the most in any window of `window`.
+  nlohmann::json SenderPacing(absl::Duration window, absl::Time since = absl::InfinitePast(),
+                              absl::Time until = absl::InfiniteFuture()) const;
   // The ledger's entries to `to` of `kind` ("message" or "call"), in the order received.
   std::vector<nlohmann::json> LedgerTo(const std::string& to, const std::string& kind) const;
   // The requests the sandbox refused (injected faults, validation), read the same way.

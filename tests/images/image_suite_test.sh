@@ -107,7 +107,7 @@ environment=(
   "KLAXON_API_KEYS=image-test=$(printf '%s' "$API_KEY" | sha256sum | cut -d' ' -f1)"
   KLAXON_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000
   "KLAXON_TWILIO_AUTH_TOKEN=$SANDBOX_TOKEN"
-  "KLAXON_TWILIO_FROM=$SENDER"
+  "KLAXON_TWILIO_SENDERS=$SENDER"
   KLAXON_SENDER_RATE=1000/1s
   KLAXON_RECIPIENT_LIMITS=none
   # The test's gRPC is on loopback, in plain text as in the dev overlay.

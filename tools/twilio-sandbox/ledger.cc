@@ -1,5 +1,8 @@
 #include "tools/twilio-sandbox/ledger.h"
 
+#include <algorithm>
+#include <map>
+
 namespace klaxon::sandbox {
 namespace {
 
@@ -28,6 +31,41 @@ std::vector<Entry> Filter(const std::vector<Entry>& entries, std::string_view to
 }
 
 }  // namespace
+
+std::vector<SenderPacing> PacingBySender(const std::vector<LedgerEntry>& entries,
+                                         absl::Duration window, absl::Time since,
+                                         absl::Time until) {
+  std::map<std::string, std::vector<absl::Time>> arrivals;
+  for (const LedgerEntry& entry : entries) {
+    if (entry.kind == ResourceKind::kMessage && entry.received_at >= since &&
+        entry.received_at < until) {
+      arrivals[entry.from].push_back(entry.received_at);
+    }
+  }
+  std::vector<SenderPacing> pacing;
+  for (auto& [from, times] : arrivals) {
+    std::sort(times.begin(), times.end());
+    SenderPacing sender{.from = from, .messages = static_cast<int>(times.size())};
+    // A fullest window can always be slid to start at an arrival, so only those are tried.
+    size_t end = 0;
+    for (size_t start = 0; start < times.size(); ++start) {
+      while (end < times.size() && times[end] < times[start] + window) ++end;
+      if (static_cast<int>(end - start) > sender.busiest) {
+        sender.busiest = static_cast<int>(end - start);
+        sender.busiest_at = times[start];
+      }
+    }
+    pacing.push_back(std::move(sender));
+  }
+  return pacing;
+}
+
+nlohmann::json SenderPacingToJson(const SenderPacing& pacing) {
+  return {{"from", pacing.from},
+          {"messages", pacing.messages},
+          {"busiest", pacing.busiest},
+          {"busiest_at", Rfc3339Millis(pacing.busiest_at)}};
+}
 
 nlohmann::json LedgerEntryToJson(const LedgerEntry& entry) {
   return {{"sid", entry.sid},

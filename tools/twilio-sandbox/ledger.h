@@ -38,7 +38,24 @@ struct RejectedEntry {
   std::vector<std::pair<std::string, std::string>> params;
 };
 
+// How one sender's messages arrived (the pool's number for a Messaging Service's): how many in
+// the interval asked about, and the most that arrived in any window of the length asked about
+// (a sender held to N per second has at most N in every window of 1 s).
+struct SenderPacing {
+  std::string from;
+  int messages = 0;
+  int busiest = 0;
+  absl::Time busiest_at;  // where the first fullest window starts
+  friend bool operator==(const SenderPacing&, const SenderPacing&) = default;
+};
+
+// Each sender's pacing over the messages of `entries` that arrived in [since, until), windows
+// half-open [t, t + window), sorted by sender.
+std::vector<SenderPacing> PacingBySender(const std::vector<LedgerEntry>& entries,
+                                         absl::Duration window, absl::Time since, absl::Time until);
+
 nlohmann::json LedgerEntryToJson(const LedgerEntry& entry);
+nlohmann::json SenderPacingToJson(const SenderPacing& pacing);
 nlohmann::json RejectedEntryToJson(const RejectedEntry& entry);
 
 // Thread-safe.

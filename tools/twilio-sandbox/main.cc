@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   int callback_threads = 16;
   std::string faults_file;
   std::string faults_json;
+  std::string messaging_services;
 
   CLI::App app{"Local stand-in for Twilio's REST API (Messages, Calls, status callbacks)"};
   app.add_option("--listen", listen, "host:port to listen on; port 0 picks a free one")
@@ -70,7 +71,13 @@ int main(int argc, char** argv) {
       ->envname("TWILIO_SANDBOX_FAULTS_FILE");
   app.add_option("--faults", faults_json, "fault rules as inline JSON")
       ->envname("TWILIO_SANDBOX_FAULTS");
+  app.add_option("--messaging-services", messaging_services,
+                 "the account's Messaging Services and their pools, "
+                 "MG<32 hex>=<number>,<number>;MG...=...")
+      ->envname("TWILIO_SANDBOX_MESSAGING_SERVICES");
   CLI11_PARSE(app, argc, argv);
+
+  options.messaging_services = klaxon::sandbox::ParseMessagingServices(messaging_services);
 
   options.callback_delay = absl::Milliseconds(callback_delay_ms);
   options.call_duration = absl::Seconds(call_duration_s);

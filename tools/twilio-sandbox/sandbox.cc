@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -63,6 +64,38 @@ bool IsAlphanumericSender(std::string_view sender) {
 bool IsSid(std::string_view sid, std::string_view prefix) {
   return sid.size() == 34 && sid.substr(0, 2) == prefix &&
          std::all_of(sid.begin() + 2, sid.end(), [](char c) { return HexValue(c) >= 0; });
+}
+
+// GET /sandbox/pacing's query: window_ms (default 1000), since_ms and until_ms (Unix
+// milliseconds; default: every message).
+struct SenderPacingQuery {
+  absl::Duration window = absl::Seconds(1);
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfiniteFuture();
+};
+
+absl::StatusOr<SenderPacingQuery> ParsePacingQuery(
+    const std::vector<std::pair<std::string, std::string>>& query) {
+  SenderPacingQuery parsed;
+  for (const auto& [name, value] : query) {
+    int64_t number = 0;
+    if (!absl::SimpleAtoi(value, &number) || number < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be a whole number of milliseconds, not \"", value, "\""));
+    }
+    if (name == "window_ms") {
+      if (number == 0) return absl::InvalidArgumentError("window_ms must be more than 0");
+      parsed.window = absl::Milliseconds(number);
+    } else if (name == "since_ms") {
+      parsed.since = absl::FromUnixMillis(number);
+    } else if (name == "until_ms") {
+      parsed.until = absl::FromUnixMillis(number);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown parameter ", name, " (window_ms, since_ms, until_ms)"));
+    }
+  }
+  return parsed;
 }
 
 bool IsHttpUrl(std::string_view url) {
@@ -129,6 +162,20 @@ std::string GatherAction(std::string_view twiml) {
 
 }  // namespace
 
+std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::string_view text) {
+  std::map<std::string, std::vector<std::string>> services;
+  for (absl::string_view service :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ';', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(service, absl::MaxSplits('=', 1));
+    std::vector<std::string>& pool = services[std::string(absl::StripAsciiWhitespace(parts.first))];
+    for (absl::string_view number : absl::StrSplit(parts.second, ',', absl::SkipWhitespace())) {
+      pool.emplace_back(absl::StripAsciiWhitespace(number));
+    }
+  }
+  return services;
+}
+
 absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOptions options,
                                                                      timing::Clock& clock,
                                                                      CallbackSender& sender) {
@@ -139,6 +186,22 @@ absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOpti
   if (options.callback_delay < absl::ZeroDuration() ||
       options.call_duration < absl::ZeroDuration() || options.max_hang < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("sandbox durations must not be negative");
+  }
+  for (const auto& [service, pool] : options.messaging_services) {
+    if (!IsSid(service, "MG")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Messaging Service \"", service, "\": a SID is MG and 32 hex digits"));
+    }
+    if (pool.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Messaging Service ", service, " has no numbers in its pool"));
+    }
+    for (const std::string& number : pool) {
+      if (!IsE164(number)) {
+        return absl::InvalidArgumentError(absl::StrCat("Messaging Service ", service, ": \"",
+                                                       number, "\" is not an E.164 number"));
+      }
+    }
   }
   return std::unique_ptr<TwilioSandbox>(new TwilioSandbox(std::move(options), clock, sender));
 }
@@ -185,6 +248,17 @@ SandboxResponse TwilioSandbox::HandleAdmin(const SandboxRequest& request) {
       }
     }
     return Json(200, entries);
+  }
+  if (request.path == "/sandbox/pacing") {
+    if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
+    absl::StatusOr<SenderPacingQuery> pacing = ParsePacingQuery(*query);
+    if (!pacing.ok()) return Json(400, {{"error", std::string(pacing.status().message())}});
+    nlohmann::json senders = nlohmann::json::array();
+    for (const SenderPacing& sender :
+         PacingBySender(ledger_.Accepted(), pacing->window, pacing->since, pacing->until)) {
+      senders.push_back(SenderPacingToJson(sender));
+    }
+    return Json(200, {{"senders", senders}});
   }
   if (request.path == "/sandbox/faults") {
     if (request.method == "GET") {
@@ -332,6 +406,12 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   if (!from.empty() && !IsE164(from) && !IsAlphanumericSender(from)) {
     return invalid(21212, absl::StrCat("Invalid 'From' Phone Number: ", from));
   }
+  if (!service.empty() && !IsSid(service, "MG")) {
+    return invalid(21705, "The Messaging Service is invalid");
+  }
+  if (!service.empty() && !options_.messaging_services.contains(service)) {
+    return invalid(21701, "The Messaging Service does not exist");
+  }
   if (body == nullptr || body->empty()) {
     return invalid(21602, "Message body is required.");
   }
@@ -354,10 +434,15 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   message.from = from;
   message.messaging_service_sid = service;
   message.body = *body;
-  // Twilio answers "accepted" when a Messaging Service picks the sender later.
+  // Twilio answers "accepted" when a Messaging Service picks the sender later: no From and no
+  // segments yet, both set once the message is queued on the number picked.
   message.status = service.empty() ? "queued" : "accepted";
   message.status_callback = status_callback;
-  message.num_segments = twilio::SmsSegments(*body);
+  message.num_segments = service.empty() ? twilio::SmsSegments(*body) : 0;
+  if (!service.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    message.pool_number = from.empty() ? PickFromPool(service, to) : from;
+  }
   message.date_created = clock_.Now();
   message.date_updated = message.date_created;
 
@@ -365,7 +450,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   entry.sid = message.sid;
   entry.kind = ResourceKind::kMessage;
   entry.to = to;
-  entry.from = from;
+  entry.from = service.empty() ? from : message.pool_number;
   entry.body = *body;
   entry.status_callback = status_callback;
   entry.received_at = message.date_created;
@@ -381,6 +466,8 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   if (outcome && outcome->outcome == "undelivered") {
     steps = {{"sent", 0}, {"undelivered", outcome->error_code}};
   }
+  // A Messaging Service's message is queued on its number first, announced by a callback.
+  if (!service.empty()) steps.insert(steps.begin(), {"queued", 0});
   for (size_t i = 0; i < steps.size(); ++i) {
     scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
                         [this, sid = message.sid, step = steps[i]] {
@@ -391,6 +478,13 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   response.status = 201;
   response.delay = delay;
   return response;
+}
+
+std::string TwilioSandbox::PickFromPool(const std::string& service, const std::string& to) {
+  const std::vector<std::string>& pool = options_.messaging_services.at(service);
+  std::string& sticky = sticky_senders_[{service, to}];
+  if (sticky.empty()) sticky = pool[pool_turns_[service]++ % pool.size()];
+  return sticky;
 }
 
 SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
@@ -689,6 +783,10 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     stored.error_code = error_code;
     stored.date_updated = clock_.Now();
     if (status == "sent") stored.date_sent = stored.date_updated;
+    if (stored.from.empty() && !stored.pool_number.empty()) {
+      stored.from = stored.pool_number;
+      stored.num_segments = twilio::SmsSegments(stored.body);
+    }
     message = stored;
   }
   if (message.status_callback.empty()) return;

@@ -3,7 +3,8 @@
 // It takes one decoded HTTP request and returns the answer Twilio would give: Basic auth,
 // form-encoded creates of Messages and Calls validated with Twilio's error codes, fetches,
 // injected faults, and, after a create, status changes announced by signed status callbacks.
-// It also serves the admin API (/sandbox/ledger, /sandbox/rejected, /sandbox/faults).
+// It also serves the admin API (/sandbox/ledger, /sandbox/rejected, /sandbox/pacing,
+// /sandbox/faults).
 
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,7 +39,15 @@ struct SandboxOptions {
   absl::Duration call_duration = absl::Seconds(5);
   // Upper bound of a hang fault, so hung requests cannot hold server threads forever.
   absl::Duration max_hang = absl::Seconds(30);
+  // The account's Messaging Services: each SID and its sender pool's numbers. A message sent with
+  // MessagingServiceSid gets a number from the pool as Twilio's sticky sender does: the one the
+  // recipient got last time from that service, else the next in turn.
+  std::map<std::string, std::vector<std::string>> messaging_services;
 };
+
+// "MG...=+1...,+1...;MG...=..." (--messaging-services) as SandboxOptions::messaging_services;
+// TwilioSandbox::Create checks what it holds.
+std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::string_view text);
 
 struct SandboxRequest {
   std::string method;
@@ -78,6 +88,7 @@ class TwilioSandbox {
     std::string to;
     std::string from;
     std::string messaging_service_sid;
+    std::string pool_number;  // the number a Messaging Service picked; `from` once queued
     std::string body;
     std::string status;
     std::string status_callback;
@@ -112,6 +123,8 @@ class TwilioSandbox {
   SandboxResponse HandleAdmin(const SandboxRequest& request);
   SandboxResponse HandleApi(const SandboxRequest& request);
   SandboxResponse CreateMessage(const FormParams& params);
+  // The number `service`'s pool sends a message to `to` from. Callers hold mutex_.
+  std::string PickFromPool(const std::string& service, const std::string& to);
   SandboxResponse CreateCall(const FormParams& params);
   SandboxResponse FetchMessage(const std::string& sid, const std::string& path);
   SandboxResponse FetchCall(const std::string& sid, const std::string& path);
@@ -147,6 +160,9 @@ class TwilioSandbox {
   std::mt19937_64 random_;
   std::map<std::string, Message> messages_;
   std::map<std::string, Call> calls_;
+  // The number each recipient got last from each Messaging Service, and each pool's turn.
+  std::map<std::pair<std::string, std::string>, std::string> sticky_senders_;
+  std::map<std::string, size_t> pool_turns_;
 
   // Last, so it stops (and its tasks stop touching the members above) first.
   CallbackScheduler scheduler_;

@@ -8,8 +8,12 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/timing/fake_clock.h"
 #include "common/twilio/signature.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -21,6 +25,9 @@ constexpr char kToken[] = "sandbox-token";
 constexpr char kMessages[] =
     "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json";
 constexpr char kCalls[] = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls.json";
+constexpr char kService[] = "MG0123456789abcdef0123456789abcdef";
+constexpr char kPoolFirst[] = "+15550002221";
+constexpr char kPoolSecond[] = "+15550002222";
 
 class RecordingSender : public CallbackSender {
  public:
@@ -70,6 +77,7 @@ class SandboxTest : public ::testing::Test {
     SandboxOptions options;
     options.callback_delay = callback_delay;
     options.max_hang = absl::Seconds(2);
+    options.messaging_services = {{kService, {kPoolFirst, kPoolSecond}}};
     auto created = TwilioSandbox::Create(options, clock_, sender_);
     ASSERT_TRUE(created.ok()) << created.status();
     sandbox_ = std::move(created).value();
@@ -173,9 +181,95 @@ INSTANTIATE_TEST_SUITE_P(
                                      "To=%2B15551230000&From=%2B15550001111&Body=x"
                                      "&StatusCallback=ftp%3A%2F%2Fx",
                                      21609},
+                      ValidationCase{kMessages,
+                                     "To=%2B15551230000&MessagingServiceSid=MG0123&Body=x", 21705},
+                      ValidationCase{kMessages,
+                                     "To=%2B15551230000&MessagingServiceSid="
+                                     "MGffffffffffffffffffffffffffffffff&Body=x",
+                                     21701},
                       ValidationCase{kCalls, "From=%2B15550001111&Twiml=%3CResponse%2F%3E", 21201},
                       ValidationCase{kCalls, "To=%2B15551230000&Twiml=%3CResponse%2F%3E", 21213},
                       ValidationCase{kCalls, "To=%2B15551230000&From=%2B15550001111", 21205}));
+
+std::string ThroughService(const std::string& to) {
+  return absl::StrCat("To=", absl::StrReplaceAll(to, {{"+", "%2B"}}),
+                      "&MessagingServiceSid=", kService,
+                      "&Body=disk+full&StatusCallback=http%3A%2F%2Fh%2Fs");
+}
+
+TEST_F(SandboxTest, MessagingServiceMessageIsAcceptedThenQueuedOnAPoolNumber) {
+  const SandboxResponse response = Send("POST", kMessages, ThroughService("+15551230000"));
+  ASSERT_EQ(response.status, 201) << response.body;
+  const nlohmann::json created = Body(response);
+  EXPECT_EQ(created["status"], "accepted");
+  EXPECT_TRUE(created["from"].is_null());
+  EXPECT_EQ(created["num_segments"], "0");
+  EXPECT_EQ(created["messaging_service_sid"], kService);
+  const std::vector<StatusCallback> callbacks = sender_.WaitFor(3);
+  ASSERT_EQ(callbacks.size(), 3u);
+  EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "queued");
+  EXPECT_EQ(Param(callbacks[0], "From"), kPoolFirst);
+  EXPECT_EQ(Param(callbacks[0], "MessagingServiceSid"), kService);
+  const nlohmann::json fetched =
+      Body(Send("GET", absl::StrCat(absl::StripSuffix(kMessages, ".json"), "/",
+                                    created["sid"].get<std::string>(), ".json")));
+  EXPECT_EQ(fetched["from"], kPoolFirst);
+  EXPECT_EQ(fetched["num_segments"], "1");
+  ASSERT_EQ(sandbox_->ledger().Accepted().size(), 1u);
+  EXPECT_EQ(sandbox_->ledger().Accepted()[0].from, kPoolFirst);
+}
+
+TEST_F(SandboxTest, MessagingServiceKeepsARecipientOnItsNumberAndTakesTurnsForOthers) {
+  for (const char* to : {"+15551230000", "+15551230001", "+15551230000", "+15551230002"}) {
+    ASSERT_EQ(Send("POST", kMessages, ThroughService(to)).status, 201) << to;
+  }
+  std::vector<std::string> froms;
+  for (const LedgerEntry& entry : sandbox_->ledger().Accepted()) froms.push_back(entry.from);
+  EXPECT_THAT(froms, ::testing::ElementsAre(kPoolFirst, kPoolSecond, kPoolFirst, kPoolFirst));
+}
+
+TEST_F(SandboxTest, PacingTellsEachNumbersMessagesAndBusiestWindow) {
+  for (const char* to : {"+15551230000", "+15551230001", "+15551230002"}) {
+    ASSERT_EQ(Send("POST", kMessages, ThroughService(to)).status, 201) << to;
+  }
+  const SandboxResponse response = Send("GET", "/sandbox/pacing?window_ms=1000");
+  ASSERT_EQ(response.status, 200) << response.body;
+  const nlohmann::json senders = Body(response)["senders"];
+  ASSERT_EQ(senders.size(), 2u) << senders;
+  EXPECT_EQ(senders[0]["from"], kPoolFirst);
+  EXPECT_EQ(senders[0]["messages"], 2);
+  EXPECT_EQ(senders[0]["busiest"], 2);  // the fake clock stands still
+  EXPECT_EQ(senders[1]["from"], kPoolSecond);
+  EXPECT_EQ(senders[1]["messages"], 1);
+  EXPECT_EQ(Body(Send("GET", "/sandbox/pacing?since_ms=99999999999999"))["senders"].size(), 0u);
+}
+
+TEST_F(SandboxTest, PacingRefusesAQueryItCannotRead) {
+  EXPECT_EQ(Send("GET", "/sandbox/pacing?window_ms=soon").status, 400);
+  EXPECT_EQ(Send("GET", "/sandbox/pacing?window_ms=0").status, 400);
+  EXPECT_EQ(Send("GET", "/sandbox/pacing?from=1").status, 400);
+}
+
+TEST(ParseMessagingServicesTest, ReadsEachServiceAndItsPool) {
+  EXPECT_EQ(ParseMessagingServices(absl::StrCat(kService, " = +15550002221, +15550002222 ; ",
+                                                "MGffffffffffffffffffffffffffffffff=+15550002223")),
+            (std::map<std::string, std::vector<std::string>>{
+                {kService, {"+15550002221", "+15550002222"}},
+                {"MGffffffffffffffffffffffffffffffff", {"+15550002223"}}}));
+  EXPECT_TRUE(ParseMessagingServices("").empty());
+}
+
+TEST(SandboxCreateTest, RefusesAMessagingServiceWithABadSidOrNoNumbers) {
+  timing::FakeClock clock;
+  RecordingSender sender;
+  SandboxOptions options;
+  options.messaging_services = {{"MG12", {kPoolFirst}}};
+  EXPECT_EQ(TwilioSandbox::Create(options, clock, sender).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.messaging_services = {{kService, {}}};
+  EXPECT_EQ(TwilioSandbox::Create(options, clock, sender).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
 
 TEST_F(SandboxTest, BodyOf1600MultibyteCharactersIsAccepted) {
   std::string body = "To=%2B15551230000&From=%2B15550001111&Body=";

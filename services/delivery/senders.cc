@@ -1,0 +1,125 @@
+#include "services/delivery/senders.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/phone/phone.h"
+
+namespace klaxon::delivery {
+namespace {
+
+constexpr std::string_view kVariable = "KLAXON_TWILIO_SENDERS";
+constexpr std::array<std::string_view, 7> kTollFreeAreaCodes = {"800", "833", "844", "855",
+                                                                "866", "877", "888"};
+
+bool IsShortCode(std::string_view address) {
+  return (address.size() == 5 || address.size() == 6) &&
+         std::all_of(address.begin(), address.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Debian's abseil has a string_view of its own.
+absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
+
+bool IsNorthAmerican(std::string_view e164) { return e164.starts_with("+1"); }
+
+absl::StatusOr<SenderKind> KindOf(std::string_view address) {
+  if (IsMessagingServiceSid(address)) return SenderKind::kMessagingService;
+  if (IsShortCode(address)) return SenderKind::kShortCode;
+  if (!phone::ValidateE164(address).ok()) {
+    return absl::InvalidArgumentError(
+        "is neither an E.164 number, a short code (5 or 6 digits) nor a Messaging Service SID "
+        "(MG and 32 lowercase hex digits)");
+  }
+  if (IsNorthAmerican(address) && std::find(kTollFreeAreaCodes.begin(), kTollFreeAreaCodes.end(),
+                                            address.substr(2, 3)) != kTollFreeAreaCodes.end()) {
+    return SenderKind::kTollFree;
+  }
+  return SenderKind::kLongCode;
+}
+
+absl::Status EntryError(absl::string_view entry, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(Absl(kVariable), ": \"", entry, "\" ", problem));
+}
+
+}  // namespace
+
+bool IsMessagingServiceSid(std::string_view address) {
+  return address.size() == 34 && address.starts_with("MG") &&
+         std::all_of(address.begin() + 2, address.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view address,
+                                        types::v1::Channel channel) {
+  const auto per_second = [](int64_t count) {
+    return limits::Rate{.count = count, .window = absl::Seconds(1)};
+  };
+  if (channel == types::v1::CHANNEL_VOICE) return per_second(1);
+  switch (kind) {
+    case SenderKind::kLongCode:
+      return per_second(IsNorthAmerican(address) ? 1 : 10);
+    case SenderKind::kTollFree:
+      return per_second(3);
+    case SenderKind::kShortCode:
+      return per_second(100);
+    case SenderKind::kMessagingService:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
+                                                      types::v1::Channel channel,
+                                                      std::optional<limits::Rate> pace) {
+  std::vector<PacedSender> senders;
+  std::set<std::string, std::less<>> seen;
+  for (absl::string_view entry : absl::StrSplit(Absl(text), ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    const absl::string_view stripped = absl::StripAsciiWhitespace(parts.first);
+    const std::string_view address(stripped.data(), stripped.size());
+    const absl::string_view rate_text = absl::StripAsciiWhitespace(parts.second);
+    absl::StatusOr<SenderKind> kind = KindOf(address);
+    if (!kind.ok()) return EntryError(entry, kind.status().message());
+    if (channel == types::v1::CHANNEL_VOICE && *kind != SenderKind::kLongCode &&
+        *kind != SenderKind::kTollFree) {
+      return EntryError(entry, "cannot place calls: a caller ID is an E.164 number");
+    }
+    if (!seen.insert(std::string(address)).second) return EntryError(entry, "is given twice");
+    std::optional<limits::Rate> rate = pace;
+    if (!rate_text.empty()) {
+      absl::StatusOr<limits::Rate> own = limits::ParseRate({rate_text.data(), rate_text.size()});
+      if (!own.ok()) return EntryError(entry, own.status().message());
+      rate = *own;
+    } else if (absl::StrContains(entry, "=")) {
+      return EntryError(entry, "has '=' but no rate after it");
+    }
+    if (!rate) rate = DefaultPace(*kind, address, channel);
+    if (!rate) {
+      return EntryError(entry,
+                        "needs its pace (=<count>/<window>): a Messaging Service sends as fast as "
+                        "its pool's numbers together, which Klaxon cannot see");
+    }
+    senders.push_back({.address = std::string(address), .kind = *kind, .rate = *rate});
+  }
+  if (senders.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Absl(kVariable), ": is required (the numbers or Messaging Service to send from)"));
+  }
+  if (channel == types::v1::CHANNEL_VOICE && senders.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Absl(kVariable),
+        ": voice takes one caller ID (Twilio paces calls per account, so more numbers add no "
+        "rate)"));
+  }
+  return senders;
+}
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,52 @@
+#pragma once
+// The senders a channel's worker sends from (KLAXON_TWILIO_SENDERS) and the pace of each: several
+// numbers, or a Messaging Service whose pool Twilio picks from, so that N numbers carry N times
+// the rate of one (docs/adr/0033). Parsed and checked once at start; the limiters choose among
+// them per send (send_limits.h).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/limits/rate.h"
+#include "klaxon/types/v1/types.pb.h"
+
+namespace klaxon::delivery {
+
+enum class SenderKind {
+  kLongCode,          // an E.164 number that is neither toll-free nor a short code
+  kTollFree,          // a North American toll-free number (+1 800, 833, 844, 855, 866, 877, 888)
+  kShortCode,         // 5 or 6 digits
+  kMessagingService,  // MG + 32 hex digits: sent with MessagingServiceSid, Twilio picks the number
+};
+
+struct PacedSender {
+  std::string address;  // as Twilio takes it: From, or the Messaging Service SID
+  SenderKind kind = SenderKind::kLongCode;
+  limits::Rate rate;  // sends per window this sender may take, shared by every worker replica
+  friend bool operator==(const PacedSender&, const PacedSender&) = default;
+};
+
+// True for a Messaging Service SID (MG and 32 lowercase hex digits), sent as MessagingServiceSid.
+bool IsMessagingServiceSid(std::string_view address);
+
+// Twilio's default pace for a sender of `kind` (../shared/twilio/TWILIO.md, "Limits"): 1 message
+// per second for a US or Canadian long code, 10 for one elsewhere, 3 toll-free, 100 for a short
+// code. A Messaging Service has none (it is the sum of its pool's numbers, which Klaxon cannot
+// see); voice calls are paced 1 per second per account.
+std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view address,
+                                        types::v1::Channel channel);
+
+// "<sender>[=<rate>], ...", e.g. "+14155550100, +18005550100=3/1s, MG...=20/1s". A sender
+// without its own rate takes `pace` when set (KLAXON_SENDER_RATE), else its kind's default.
+// kInvalidArgument naming the variable and the entry at fault: an address of no known kind, a
+// bad rate, a sender twice, a Messaging Service with no pace, a kind the channel cannot send from
+// (voice: one E.164 caller ID, since Twilio paces calls per account, not per number), or no
+// sender at all.
+absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
+                                                      types::v1::Channel channel,
+                                                      std::optional<limits::Rate> pace);
+
+}  // namespace klaxon::delivery

@@ -1,0 +1,83 @@
+#include "services/delivery/senders.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace klaxon::delivery {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kService[] = "MG0123456789abcdef0123456789abcdef";
+
+limits::Rate PerSecond(int64_t count) { return {.count = count, .window = absl::Seconds(1)}; }
+
+std::string ErrorOf(std::string_view text, types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+  return std::string(ParseSenders(text, channel, std::nullopt).status().message());
+}
+
+TEST(SendersTest, EachKindTakesTwiliosDefaultPace) {
+  const absl::StatusOr<std::vector<PacedSender>> senders = ParseSenders(
+      "+14155552671, +18005550100, 12345, +442071838750", types::v1::CHANNEL_SMS, std::nullopt);
+  ASSERT_TRUE(senders.ok()) << senders.status();
+  EXPECT_EQ(*senders, (std::vector<PacedSender>{
+                          {"+14155552671", SenderKind::kLongCode, PerSecond(1)},
+                          {"+18005550100", SenderKind::kTollFree, PerSecond(3)},
+                          {"12345", SenderKind::kShortCode, PerSecond(100)},
+                          {"+442071838750", SenderKind::kLongCode, PerSecond(10)},
+                      }));
+}
+
+TEST(SendersTest, OwnRateBeatsTheCommonPaceWhichBeatsTheDefault) {
+  const absl::StatusOr<std::vector<PacedSender>> senders =
+      ParseSenders(absl::StrCat("+14155552671=2/1s, +14155552672, ", kService, "=20/1s"),
+                   types::v1::CHANNEL_SMS, PerSecond(5));
+  ASSERT_TRUE(senders.ok()) << senders.status();
+  ASSERT_EQ(senders->size(), 3u);
+  EXPECT_EQ((*senders)[0].rate, PerSecond(2));
+  EXPECT_EQ((*senders)[1].rate, PerSecond(5));
+  EXPECT_EQ((*senders)[2], (PacedSender{kService, SenderKind::kMessagingService, PerSecond(20)}));
+}
+
+TEST(SendersTest, MessagingServiceNeedsItsPace) {
+  EXPECT_THAT(ErrorOf(kService), HasSubstr(absl::StrCat("\"", kService, "\" needs its pace")));
+}
+
+TEST(SendersTest, RefusesWhatIsNoSender) {
+  EXPECT_THAT(ErrorOf("+1415"), HasSubstr("\"+1415\" is neither an E.164 number"));
+  EXPECT_THAT(ErrorOf("MG0123"), HasSubstr("\"MG0123\" is neither"));
+  EXPECT_THAT(ErrorOf("ALERTS"), HasSubstr("\"ALERTS\" is neither"));
+}
+
+TEST(SendersTest, RefusesABadRateNamingTheEntry) {
+  EXPECT_THAT(ErrorOf("+14155552671=fast"),
+              HasSubstr("KLAXON_TWILIO_SENDERS: \"+14155552671=fast\""));
+  EXPECT_THAT(ErrorOf("+14155552671="), HasSubstr("has '=' but no rate"));
+}
+
+TEST(SendersTest, RefusesASenderTwice) {
+  EXPECT_THAT(ErrorOf("+14155552671, +14155552671=2/1s"), HasSubstr("is given twice"));
+}
+
+TEST(SendersTest, RefusesNoSenderAtAll) { EXPECT_THAT(ErrorOf(" , "), HasSubstr("is required")); }
+
+TEST(SendersTest, VoiceTakesOneNumberPacedPerAccount) {
+  const absl::StatusOr<std::vector<PacedSender>> senders =
+      ParseSenders("+18005550100", types::v1::CHANNEL_VOICE, std::nullopt);
+  ASSERT_TRUE(senders.ok()) << senders.status();
+  EXPECT_EQ((*senders)[0].rate, PerSecond(1));
+  EXPECT_THAT(ErrorOf("12345", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kService, "=5/1s"), types::v1::CHANNEL_VOICE),
+              HasSubstr("cannot place calls"));
+  EXPECT_THAT(ErrorOf("+14155552671,+14155552672", types::v1::CHANNEL_VOICE),
+              HasSubstr("voice takes one caller ID"));
+}
+
+TEST(SendersTest, KnowsAMessagingServiceSid) {
+  EXPECT_TRUE(IsMessagingServiceSid(kService));
+  EXPECT_FALSE(IsMessagingServiceSid("MG0123456789ABCDEF0123456789ABCDEF"));
+  EXPECT_FALSE(IsMessagingServiceSid("+14155552671"));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery
