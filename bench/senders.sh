@@ -56,7 +56,7 @@ for config in "${configs[@]}"; do
     *) die "configuration $config is neither N nor mgN" ;;
   esac
   "$ROOT/scripts/run.sh" down >/dev/null 2>&1 || true
-  KLAXON_TWILIO_SENDERS="$senders" TWILIO_SANDBOX_MESSAGING_SERVICES="$services" \
+  KLAXON_SMS_SENDERS="$senders" TWILIO_SANDBOX_MESSAGING_SERVICES="$services" \
     KLAXON_RUN_SMS_WORKERS=2 KLAXON_RECIPIENT_LIMITS=none \
     "$ROOT/scripts/run.sh" >"$RUN/senders-run.log" 2>&1 || die "the suite did not start: $RUN/senders-run.log"
   # shellcheck source=/dev/null

@@ -16,17 +16,19 @@ LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel) {
       reader.AddError("KLAXON_SENDER_RATE", std::string(rate.status().message()));
     }
   }
+  const types::v1::Channel channel_kind =
+      settings.send.channel == "voice" ? types::v1::CHANNEL_VOICE : types::v1::CHANNEL_SMS;
   // Its one number is a sender like any other now; a deployment still setting it would
-  // otherwise send from whatever KLAXON_TWILIO_SENDERS says without a word.
+  // otherwise send from whatever the senders' variable says without a word.
   if (!reader.Optional("KLAXON_TWILIO_FROM", "").empty()) {
     reader.AddError("KLAXON_TWILIO_FROM",
-                    "is replaced by KLAXON_TWILIO_SENDERS (a list: the number, or several)");
+                    "is replaced by KLAXON_SMS_SENDERS and KLAXON_VOICE_SENDERS (each a list: "
+                    "the number, or several)");
   }
-  if (const std::string senders_text = reader.Required("KLAXON_TWILIO_SENDERS");
+  if (const std::string senders_text = reader.Required(SendersVariable(channel_kind));
       !senders_text.empty()) {
-    absl::StatusOr<std::vector<PacedSender>> senders = ParseSenders(
-        senders_text,
-        settings.send.channel == "voice" ? types::v1::CHANNEL_VOICE : types::v1::CHANNEL_SMS, pace);
+    absl::StatusOr<std::vector<PacedSender>> senders =
+        ParseSenders(senders_text, channel_kind, pace);
     if (senders.ok()) {
       settings.send.senders = *std::move(senders);
     } else {

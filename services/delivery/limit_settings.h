@@ -1,7 +1,8 @@
 #pragma once
 // The delivery limits a worker reads from its environment, validated with the rest of its
 // configuration (a bad value names its variable):
-//   KLAXON_TWILIO_SENDERS        the senders and their paces (senders.h), required.
+//   KLAXON_SMS_SENDERS, KLAXON_VOICE_SENDERS   the channel's senders and their paces
+//                                (senders.h), required.
 //   KLAXON_SENDER_RATE           pace of every sender that names none, <count>/<window>; default
 //                                by the sender's kind. SMS: a US long code sends 1 message per
 //                                second (Twilio queues the excess, which only hides the backlog

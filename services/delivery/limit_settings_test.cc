@@ -11,7 +11,7 @@ using ::testing::HasSubstr;
 constexpr char kSender[] = "+14155552671";
 
 TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
-  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender}});
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender}});
   const LimitSettings settings = ReadLimitSettings(reader, "sms");
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
   EXPECT_EQ(settings.send.senders,
@@ -28,7 +28,7 @@ TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
 }
 
 TEST(LimitSettingsTest, ReadsEachVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", "+14155552671,+14155552672"},
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", "+14155552671,+14155552672"},
                                             {"KLAXON_SENDER_RATE", "5/1s"},
                                             {"KLAXON_RECIPIENT_LIMITS", "none"},
                                             {"KLAXON_PACING_MAX_WAIT", "1s"},
@@ -45,14 +45,14 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
 }
 
 TEST(LimitSettingsTest, BadRateNamesItsVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender},
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender},
                                             {"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
   (void)ReadLimitSettings(reader, "sms");
   EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_RECIPIENT_LIMITS"));
 }
 
 TEST(LimitSettingsTest, BadExemptionNamesItsVariable) {
-  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", kSender},
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender},
                                             {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "urgent"}});
   (void)ReadLimitSettings(reader, "sms");
   EXPECT_THAT(std::string(reader.Finish().message()),
@@ -62,22 +62,23 @@ TEST(LimitSettingsTest, BadExemptionNamesItsVariable) {
 TEST(LimitSettingsTest, SendersAreRequired) {
   config::Reader reader(config::Environment{});
   (void)ReadLimitSettings(reader, "sms");
-  EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_TWILIO_SENDERS"));
+  EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_SMS_SENDERS"));
 }
 
 TEST(LimitSettingsTest, BadSenderIsNamed) {
-  config::Reader reader(config::Environment{{"KLAXON_TWILIO_SENDERS", "+14155552671, 12"}});
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", "+14155552671, 12"}});
   (void)ReadLimitSettings(reader, "sms");
   EXPECT_THAT(std::string(reader.Finish().message()),
-              HasSubstr("KLAXON_TWILIO_SENDERS: \"12\" is neither"));
+              HasSubstr("KLAXON_SMS_SENDERS: \"12\" is neither"));
 }
 
 TEST(LimitSettingsTest, TheFormerSingleSenderVariableIsRefusedNotIgnored) {
   config::Reader reader(
-      config::Environment{{"KLAXON_TWILIO_SENDERS", kSender}, {"KLAXON_TWILIO_FROM", kSender}});
+      config::Environment{{"KLAXON_SMS_SENDERS", kSender}, {"KLAXON_TWILIO_FROM", kSender}});
   (void)ReadLimitSettings(reader, "sms");
-  EXPECT_THAT(std::string(reader.Finish().message()),
-              HasSubstr("KLAXON_TWILIO_FROM: is replaced by KLAXON_TWILIO_SENDERS"));
+  EXPECT_THAT(
+      std::string(reader.Finish().message()),
+      HasSubstr("KLAXON_TWILIO_FROM: is replaced by KLAXON_SMS_SENDERS and KLAXON_VOICE_SENDERS"));
 }
 
 }  // namespace

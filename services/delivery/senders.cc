@@ -14,7 +14,6 @@
 namespace klaxon::delivery {
 namespace {
 
-constexpr std::string_view kVariable = "KLAXON_TWILIO_SENDERS";
 constexpr std::array<std::string_view, 7> kTollFreeAreaCodes = {"800", "833", "844", "855",
                                                                 "866", "877", "888"};
 
@@ -43,11 +42,17 @@ absl::StatusOr<SenderKind> KindOf(std::string_view address) {
   return SenderKind::kLongCode;
 }
 
-absl::Status EntryError(absl::string_view entry, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(Absl(kVariable), ": \"", entry, "\" ", problem));
+absl::Status EntryError(types::v1::Channel channel, absl::string_view entry,
+                        absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Absl(SendersVariable(channel)), ": \"", entry, "\" ", problem));
 }
 
 }  // namespace
+
+std::string_view SendersVariable(types::v1::Channel channel) {
+  return channel == types::v1::CHANNEL_VOICE ? "KLAXON_VOICE_SENDERS" : "KLAXON_SMS_SENDERS";
+}
 
 bool IsMessagingServiceSid(std::string_view address) {
   return address.size() == 34 && address.starts_with("MG") &&
@@ -87,35 +92,37 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
     const std::string_view address(stripped.data(), stripped.size());
     const absl::string_view rate_text = absl::StripAsciiWhitespace(parts.second);
     absl::StatusOr<SenderKind> kind = KindOf(address);
-    if (!kind.ok()) return EntryError(entry, kind.status().message());
+    if (!kind.ok()) return EntryError(channel, entry, kind.status().message());
     if (channel == types::v1::CHANNEL_VOICE && *kind != SenderKind::kLongCode &&
         *kind != SenderKind::kTollFree) {
-      return EntryError(entry, "cannot place calls: a caller ID is an E.164 number");
+      return EntryError(channel, entry, "cannot place calls: a caller ID is an E.164 number");
     }
-    if (!seen.insert(std::string(address)).second) return EntryError(entry, "is given twice");
+    if (!seen.insert(std::string(address)).second)
+      return EntryError(channel, entry, "is given twice");
     std::optional<limits::Rate> rate = pace;
     if (!rate_text.empty()) {
       absl::StatusOr<limits::Rate> own = limits::ParseRate({rate_text.data(), rate_text.size()});
-      if (!own.ok()) return EntryError(entry, own.status().message());
+      if (!own.ok()) return EntryError(channel, entry, own.status().message());
       rate = *own;
     } else if (absl::StrContains(entry, "=")) {
-      return EntryError(entry, "has '=' but no rate after it");
+      return EntryError(channel, entry, "has '=' but no rate after it");
     }
     if (!rate) rate = DefaultPace(*kind, address, channel);
     if (!rate) {
-      return EntryError(entry,
+      return EntryError(channel, entry,
                         "needs its pace (=<count>/<window>): a Messaging Service sends as fast as "
                         "its pool's numbers together, which Klaxon cannot see");
     }
     senders.push_back({.address = std::string(address), .kind = *kind, .rate = *rate});
   }
   if (senders.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Absl(kVariable), ": is required (the numbers or Messaging Service to send from)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Absl(SendersVariable(channel)),
+                     ": is required (the numbers or Messaging Service to send from)"));
   }
   if (channel == types::v1::CHANNEL_VOICE && senders.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        Absl(kVariable),
+        Absl(SendersVariable(channel)),
         ": voice takes one caller ID (Twilio paces calls per account, so more numbers add no "
         "rate)"));
   }

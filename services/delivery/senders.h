@@ -1,5 +1,6 @@
 #pragma once
-// The senders a channel's worker sends from (KLAXON_TWILIO_SENDERS) and the pace of each: several
+// The senders a channel's worker sends from (KLAXON_SMS_SENDERS, KLAXON_VOICE_SENDERS) and the
+// pace of each: several
 // numbers, or a Messaging Service whose pool Twilio picks from, so that N numbers carry N times
 // the rate of one (docs/adr/0033). Parsed and checked once at start; the limiters choose among
 // them per send (send_limits.h).
@@ -28,6 +29,10 @@ struct PacedSender {
   limits::Rate rate;  // sends per window this sender may take, shared by every worker replica
   friend bool operator==(const PacedSender&, const PacedSender&) = default;
 };
+
+// The variable that lists `channel`'s senders: KLAXON_SMS_SENDERS or KLAXON_VOICE_SENDERS, one
+// each, since every worker reads the same configuration (a Messaging Service cannot place calls).
+std::string_view SendersVariable(types::v1::Channel channel);
 
 // True for a Messaging Service SID (MG and 32 lowercase hex digits), sent as MessagingServiceSid.
 bool IsMessagingServiceSid(std::string_view address);

@@ -50,8 +50,7 @@ TEST(SendersTest, RefusesWhatIsNoSender) {
 }
 
 TEST(SendersTest, RefusesABadRateNamingTheEntry) {
-  EXPECT_THAT(ErrorOf("+14155552671=fast"),
-              HasSubstr("KLAXON_TWILIO_SENDERS: \"+14155552671=fast\""));
+  EXPECT_THAT(ErrorOf("+14155552671=fast"), HasSubstr("KLAXON_SMS_SENDERS: \"+14155552671=fast\""));
   EXPECT_THAT(ErrorOf("+14155552671="), HasSubstr("has '=' but no rate"));
 }
 

@@ -21,7 +21,7 @@ config::Environment Minimal() {
           {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "twilio-token"},
-          {"KLAXON_TWILIO_SENDERS", "+14155552671"}};
+          {"KLAXON_SMS_SENDERS", "+14155552671"}};
 }
 
 // A channel whose own setting, KLAXON_TEST_CHANNEL_SETTING, must not be "bad".
@@ -91,7 +91,7 @@ TEST(WorkerSettingsTest, OperatorValuesAreRead) {
 
 TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
   config::Environment environment = Minimal();
-  environment["KLAXON_TWILIO_SENDERS"] = "415-555-2671";
+  environment["KLAXON_SMS_SENDERS"] = "415-555-2671";
   environment["KLAXON_RETRY_BASE"] = "10m";
   environment["KLAXON_RETRY_CAP"] = "1m";
   environment["KLAXON_STATUS_CHECK_FIRST"] = "2m";
@@ -102,7 +102,7 @@ TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   for (const char* name :
-       {"KLAXON_TWILIO_SENDERS", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
+       {"KLAXON_SMS_SENDERS", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
         "KLAXON_WORKER_CONCURRENCY", "KLAXON_TEST_CHANNEL_SETTING", "KLAXON_TWILIO_ACCOUNT_SID"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }

@@ -25,8 +25,8 @@ class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
 
   // Sends an alert and returns its id; a refused SendAlert fails the test.
   // `max_calls` > 0 sets a voice alert's escalation policy (one call: no second call to wait for).
-  std::string Send(types::v1::Channel channel, const std::string& recipient,
-                   const std::string& key, uint32_t max_calls = 0) {
+  std::string Send(types::v1::Channel channel, const std::string& recipient, const std::string& key,
+                   uint32_t max_calls = 0) {
     alerts::v1::SendAlertRequest request;
     request.set_channel(channel);
     if (max_calls > 0) request.mutable_voice()->set_max_calls(max_calls);

@@ -50,7 +50,7 @@ class PacingE2eKafkaRedisPostgresTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(suite_.Start(
         {.sms_workers = 2,
          .env = {
-             {"KLAXON_TWILIO_SENDERS",
+             {"KLAXON_SMS_SENDERS",
               absl::StrCat(kSenders[0].number, "=", kSenders[0].rate, "/1s,", kSenders[1].number,
                            "=", kSenders[1].rate, "/1s,", kService, "=", kSenders[2].rate, "/1s")},
              {"TWILIO_SANDBOX_MESSAGING_SERVICES", absl::StrCat(kService, "=", kPoolNumber)},

@@ -204,8 +204,8 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
     start.set_recipient(recipient);
     start.set_channel(types::v1::CHANNEL_SMS);
     verify::v1::StartVerificationResponse started;
-    const grpc::Status rpc = suite_->VerificationStub()->StartVerification(
-        Suite::CallContext().get(), start, &started);
+    const grpc::Status rpc =
+        suite_->VerificationStub()->StartVerification(Suite::CallContext().get(), start, &started);
     ASSERT_TRUE(rpc.ok()) << "StartVerification: " << rpc.error_message();
     std::string body;
     const absl::Time deadline = absl::Now() + kWait;

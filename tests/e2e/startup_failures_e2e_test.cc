@@ -50,13 +50,13 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
 TEST(StartupE2eTest, WorkerWithBadSettingsExitsNonZero) {
   const std::string log = TempLog("bad-worker");
   ChildProcess worker({KLAXON_SMS_WORKER_BINARY},
-                      {{"KLAXON_TWILIO_SENDERS", "+1415"},
+                      {{"KLAXON_SMS_SENDERS", "+1415"},
                        {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example/klaxon?x=1"},
                        // Plain http is allowed only to a loopback sandbox.
                        {"KLAXON_TWILIO_BASE_URL", "http://api.twilio.com"}},
                       log);
   EXPECT_EQ(worker.WaitForExit(absl::Seconds(10)), 2);
-  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_SENDERS: \"+1415\" is neither"));
+  EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_SMS_SENDERS: \\\"+1415\\\" is neither"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_ACCOUNT_SID"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_WEBHOOK_PUBLIC_URL"));
   EXPECT_THAT(worker.Log(), HasSubstr("KLAXON_TWILIO_BASE_URL: must be https"));

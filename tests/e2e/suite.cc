@@ -94,7 +94,8 @@ void Suite::Start(const SuiteOptions& options) {
           {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
           {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
           {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
-          {"KLAXON_TWILIO_SENDERS", kSender},
+          {"KLAXON_SMS_SENDERS", kSender},
+          {"KLAXON_VOICE_SENDERS", kSender},
           // Where the sandbox posts status callbacks (the workers name it in each request) and
           // the URL ingress verifies their signatures against.
           {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
