@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "bench/load_flags.h"
 #include "bench/load_report.h"
+#include "bench/recipients.h"
 #include "bench/schedule.h"
 #include "bench/sendalert_driver.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
@@ -23,6 +24,7 @@ constexpr int kExitUsage = 2;
 struct Flags : LoadFlags {
   Flags() : LoadFlags{.target = "127.0.0.1:50051", .rate = 50, .concurrency = 100} {}
   std::string recipient = "+14155550100";
+  int64_t recipients = 0;
 };
 
 int Main(int argc, char** argv) {
@@ -31,6 +33,10 @@ int Main(int argc, char** argv) {
   AddLoadFlags(app, flags, {.target = "ingress gRPC address", .target_env = "KLAXON_INGRESS_ADDR"});
   app.add_option("--recipient", flags.recipient, "E.164 number every alert goes to")
       ->capture_default_str();
+  app.add_option("--recipients", flags.recipients,
+                 "spread the alerts over this many recipients instead (bench/recipients.h), so "
+                 "that each starts a conversation with a sender of its own")
+      ->check(CLI::Range(int64_t{0}, kSpreadRecipients));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -50,6 +56,7 @@ int Main(int argc, char** argv) {
                       .duration = FromSeconds(flags.duration_seconds),
                       .concurrency = flags.concurrency,
                       .recipient = flags.recipient,
+                      .recipient_spread = flags.recipients,
                       .rpc_timeout = FromSeconds(flags.rpc_timeout_seconds)},
                      *schedule);
   const LoadReport report = load.Run();
