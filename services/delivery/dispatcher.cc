@@ -223,12 +223,12 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
                                                  const AlertPersonalData& personal,
-                                                 const std::string& sender,
+                                                 const PacedSender& sender,
                                                  const std::string& in_flight_slot) {
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request, personal, sender);
   ports_.in_flight.Release(in_flight_slot);
-  ports_.observer.OnSent(request, sender, result, ports_.clock.Now() - sent_at);
+  ports_.observer.OnSent(request, sender.address, result, ports_.clock.Now() - sent_at);
   return Conclude(request, personal, result, sent_at);
 }
 

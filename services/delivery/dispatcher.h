@@ -138,7 +138,7 @@ class Dispatcher final : public messaging::MessageHandler {
   // holding `in_flight_slot`, and concludes it.
   absl::StatusOr<events::v1::DeliveryOutcome> Send(const events::v1::AlertRequested& request,
                                                    const transit::AlertPersonalData& personal,
-                                                   const std::string& sender,
+                                                   const PacedSender& sender,
                                                    const std::string& in_flight_slot);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
                                                        const transit::AlertPersonalData& personal,

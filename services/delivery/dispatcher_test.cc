@@ -665,7 +665,7 @@ TEST_F(DispatcherTest, ReservedSlotLaterIsWaitedFor) {
 TEST_F(DispatcherTest, SendsFromTheSenderItsSlotIsOf) {
   limiter_.Decide({.kind = LimitDecision::Kind::kSend,
                    .send_at = start_ + absl::Milliseconds(100),
-                   .sender = "+14155550199"});
+                   .sender = {.address = "+14155550199"}});
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_THAT(limiter_.guarded_senders(), ::testing::ElementsAre("+14155550199"));
   EXPECT_THAT(sender_.sent_from, ::testing::ElementsAre("+14155550199"));

@@ -28,11 +28,11 @@ inline constexpr char kSender[] = "+14155550000";
 class ScriptedSender final : public Sender {
  public:
   SendResult Send(const events::v1::AlertRequested&, const transit::AlertPersonalData& personal,
-                  std::string_view from) override {
+                  const PacedSender& from) override {
     ++calls;
     std::lock_guard lock(mutex_);
     sent_to.push_back(personal.recipient);
-    sent_from.emplace_back(from);
+    sent_from.push_back(from.address);
     return next;
   }
   SendResult Settle(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
@@ -144,14 +144,15 @@ class ScriptedSendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
     if (decision_) return *decision_;
-    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now, .sender = kSender};
+    return LimitDecision{
+        .kind = LimitDecision::Kind::kSend, .send_at = now, .sender = {.address = kSender}};
   }
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&,
-                                            std::string_view sender, absl::Time now,
+                                            const PacedSender& sender, absl::Time now,
                                             absl::Duration waited) override {
     std::lock_guard lock(mutex_);
     guard_waits_.push_back(waited);
-    guarded_senders_.emplace_back(sender);
+    guarded_senders_.push_back(sender.address);
     if (guard_.empty()) return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now};
     absl::StatusOr<LimitDecision> answer = std::move(guard_.front());
     guard_.erase(guard_.begin());

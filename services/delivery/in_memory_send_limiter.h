@@ -23,6 +23,7 @@ class InMemorySendLimiter final : public SendLimiter {
 
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
                                         std::string_view recipient, absl::Time now) override {
+    if (limits_.senders.empty()) return NoSenders();
     std::lock_guard lock(mutex_);
     const std::string member = LogMember(request);
     std::vector<std::pair<absl::Time, std::string>>& sends = sends_[std::string(recipient)];
@@ -43,12 +44,14 @@ class InMemorySendLimiter final : public SendLimiter {
     // Each sender and lane its own schedule, as RedisLimitKeys keys them.
     std::map<std::string, absl::Time>& next_slots =
         kafka::Urgent(request.priority()) ? next_urgent_slots_ : next_slots_;
-    std::string& sticky = sticky_[std::string(recipient)];
-    const auto [chosen, slot] = ChooseSender(
-        limits_, limits_.senders.size() > 1 ? sticky : "", now, [&](const PacedSender& sender) {
-          auto next = next_slots.find(sender.address);
-          return next == next_slots.end() ? now : std::max(now, next->second);
-        });
+    Sticky& sticky = sticky_[std::string(recipient)];
+    const bool several = limits_.senders.size() > 1;
+    const auto [chosen, slot] =
+        ChooseSender(limits_, several && sticky.until > now ? sticky.sender : "", now,
+                     [&](const PacedSender& sender) {
+                       auto next = next_slots.find(sender.address);
+                       return next == next_slots.end() ? now : std::max(now, next->second);
+                     });
     const PacedSender& sender = limits_.senders[chosen];
     if (slot - now > limits_.max_wait) {
       return LimitDecision{.kind = LimitDecision::Kind::kDefer,
@@ -57,21 +60,20 @@ class InMemorySendLimiter final : public SendLimiter {
                            .reason = PacingReason(sender, limits_.senders.size())};
     }
     next_slots[sender.address] = slot + limits_.PacingInterval(sender);
-    sticky = sender.address;
+    sticky = {.sender = sender.address, .until = now + limits_.stickiness};
     if (!limits_.RecipientWindows(request).empty()) {
       std::erase_if(sends, [&](const auto& send) { return send.second == member; });
       sends.emplace_back(slot, member);
     }
-    return LimitDecision{
-        .kind = LimitDecision::Kind::kSend, .send_at = slot, .sender = sender.address};
+    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = slot, .sender = sender};
   }
 
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                            std::string_view sender_address, absl::Time now,
+                                            const PacedSender& asked, absl::Time now,
                                             absl::Duration waited) override {
     std::lock_guard lock(mutex_);
-    const PacedSender* sender = limits_.Find(sender_address);
-    if (sender == nullptr) return UnknownSender(sender_address);
+    const PacedSender* sender = limits_.Find(asked.address);
+    if (sender == nullptr) return UnknownSender(asked.address);
     const std::string member = LogMember(request);
     const absl::Time since = now - limits_.GuardSpan(*sender);
     std::vector<std::pair<absl::Time, std::string>>& sent = sent_[sender->address];
@@ -96,7 +98,11 @@ class InMemorySendLimiter final : public SendLimiter {
   std::mutex mutex_;
   std::map<std::string, absl::Time> next_slots_;         // by sender
   std::map<std::string, absl::Time> next_urgent_slots_;  // by sender
-  std::map<std::string, std::string> sticky_;            // recipient -> sender of last time
+  struct Sticky {
+    std::string sender;  // the recipient's sender of last time
+    absl::Time until;    // kept so long after its send
+  };
+  std::map<std::string, Sticky> sticky_;                                          // by recipient
   std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sends_;  // by recipient
   // The send-time guard's logs, by sender.
   std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> sent_;

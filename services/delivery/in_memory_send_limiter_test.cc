@@ -69,9 +69,12 @@ TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
   EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(critical->send_at, kNow);
   // The pace holds for both lanes together: the send-time guard lets one of them leave now.
-  ASSERT_EQ(limiter.ClearToSend(Request("n1"), kSender, kNow, absl::ZeroDuration())->send_at, kNow);
-  const absl::StatusOr<LimitDecision> held = limiter.ClearToSend(
-      Request("c1", types::v1::PRIORITY_CRITICAL), kSender, kNow, absl::ZeroDuration());
+  ASSERT_EQ(
+      limiter.ClearToSend(Request("n1"), {.address = kSender}, kNow, absl::ZeroDuration())->send_at,
+      kNow);
+  const absl::StatusOr<LimitDecision> held =
+      limiter.ClearToSend(Request("c1", types::v1::PRIORITY_CRITICAL), {.address = kSender}, kNow,
+                          absl::ZeroDuration());
   ASSERT_TRUE(held.ok());
   EXPECT_GT(held->send_at, kNow);
 }
@@ -123,7 +126,7 @@ const SendLimits kGuarded{
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
   absl::StatusOr<LimitDecision> decision =
-      limiter.ClearToSend(Request(alert_id), kSender, now, waited);
+      limiter.ClearToSend(Request(alert_id), {.address = kSender}, now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }
@@ -196,7 +199,7 @@ std::string SenderOf(SendLimiter& limiter, const std::string& alert_id, const ch
   absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, kNow);
   if (!decision.ok() || decision->kind != LimitDecision::Kind::kSend) return "(none)";
   if (send_at != nullptr) *send_at = decision->send_at;
-  return decision->sender;
+  return decision->sender.address;
 }
 
 TEST(InMemorySendLimiterTest, TakesTheSenderWithTheEarliestSlot) {
@@ -218,6 +221,24 @@ TEST(InMemorySendLimiterTest, KeepsARecipientOnItsSenderWhileItsSlotIsWithinMaxW
   absl::Time send_at;
   EXPECT_EQ(SenderOf(limiter, "a3", kAlice, &send_at), "+14155550001");
   EXPECT_EQ(send_at, kNow + absl::Seconds(1));
+}
+
+TEST(InMemorySendLimiterTest, ARecipientsSenderIsKeptForTheStickinessAfterItsLastSend) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 10)},
+                               .jitter_allowance = absl::ZeroDuration(),
+                               .stickiness = absl::Minutes(10)});
+  const auto sender_at = [&](const std::string& alert_id, absl::Time at) {
+    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), kAlice, at);
+    return decision.ok() ? decision->sender.address : "(none)";
+  };
+  ASSERT_EQ(SenderOf(limiter, "b1", kBob), "+14155550001");  // the first sender is busy a second
+  ASSERT_EQ(sender_at("a1", kNow), "+14155550002");
+  // Nine minutes later the first is free again, yet Alice stays with hers, nine minutes on too.
+  ASSERT_TRUE(limiter.Reserve(Request("b2"), kBob, kNow + absl::Minutes(9)).ok());
+  EXPECT_EQ(sender_at("a2", kNow + absl::Minutes(9)), "+14155550002");
+  EXPECT_EQ(sender_at("a3", kNow + absl::Minutes(18)), "+14155550002");
+  // Past the stickiness after her last send, she takes the sender free first again.
+  EXPECT_EQ(sender_at("a4", kNow + absl::Minutes(29)), "+14155550001");
 }
 
 TEST(InMemorySendLimiterTest, LeavesItsSenderWhenThatOnesSlotIsBeyondMaxWait) {
@@ -249,19 +270,20 @@ TEST(InMemorySendLimiterTest, GuardCountsEachSenderApart) {
   SendFive(limiter);
   const absl::Time at = kNow + absl::Milliseconds(500);
   absl::StatusOr<LimitDecision> other =
-      limiter.ClearToSend(Request("b1"), "+14155550002", at, absl::ZeroDuration());
+      limiter.ClearToSend(Request("b1"), {.address = "+14155550002"}, at, absl::ZeroDuration());
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->send_at, at);
-  EXPECT_EQ(other->sender, "+14155550002");
+  EXPECT_EQ(other->sender.address, "+14155550002");
   EXPECT_GT(ClearToSend(limiter, "a5", at).send_at, at);
 }
 
 TEST(InMemorySendLimiterTest, GuardRefusesASenderItDoesNotPace) {
   InMemorySendLimiter limiter(kGuarded);
-  EXPECT_EQ(limiter.ClearToSend(Request("a1"), "+14155559999", kNow, absl::ZeroDuration())
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      limiter.ClearToSend(Request("a1"), {.address = "+14155559999"}, kNow, absl::ZeroDuration())
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ local function us(x) return string.format('%.0f', x) end
 // an array) {kind, µs from now, window index (1-based), sender index (1-based)}: kind 1 = send
 // after the wait ('0': due at once), 2 = recipient window full until then, 3 = every sender's next
 // slot too far (the sender: the earliest). A redelivered attempt already recorded (`member`) never
-// counts against itself.
+// counts against itself. The recipient's sender is kept for `stickiness` after each send.
 inline constexpr char kReserve[] = R"lua(
 local function limits_from(k, a)
   local l = {recipient = KEYS[k], sticky = KEYS[k + 1], max_wait = tonumber(ARGV[a]),
@@ -88,9 +88,7 @@ local function reserve(l, now)
   local sender = l.senders[chosen]
   local next_slot = slot + sender.interval
   redis.call('SET', sender.slot, us(next_slot), 'PX', us(math.ceil((next_slot - now) / 1000) + 1000))
-  if several and sticky ~= sender.address then
-    redis.call('SET', l.sticky, sender.address, 'PX', l.stickiness)
-  end
+  if several then redis.call('SET', l.sticky, sender.address, 'PX', l.stickiness) end
   if #l.windows > 0 then
     redis.call('ZADD', recipient, us(slot), member)
     redis.call('ZREMRANGEBYSCORE', recipient, '-inf', us(now - longest))

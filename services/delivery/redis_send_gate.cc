@@ -70,6 +70,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
                                                  std::string_view recipient, absl::Time now,
                                                  GateChecks checks) {
   const RedisLimitKeys& keys = limiter_.keys();
+  if (checks.reserve && keys.limits().senders.empty()) return NoSenders();
   const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
   const std::string& chain_id =
       request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
@@ -105,7 +106,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
   if (kind == kSuppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
   if (kind == kUnreserved) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
   if (kind == kCleared) {
-    absl::StatusOr<std::string> sender = keys.ChosenSender(*reply);
+    absl::StatusOr<PacedSender> sender = keys.ChosenSender(*reply);
     if (!sender.ok()) return sender.status();
     in_flight_.Adopt();
     return GateDecision{

@@ -145,10 +145,10 @@ TEST_F(RedisSendGateTest, ClearedSendNamesItsSenderWhoseGuardRecordedIt) {
              .jitter_allowance = absl::ZeroDuration()});
   const GateDecision first = Open("a1");
   ASSERT_EQ(first.kind, GateDecision::Kind::kCleared);
-  EXPECT_EQ(first.limit.sender, kSender);
+  EXPECT_EQ(first.limit.sender.address, kSender);
   const GateDecision second = Open("a2", kSms, "+14155550102");
   ASSERT_EQ(second.kind, GateDecision::Kind::kCleared);
-  EXPECT_EQ(second.limit.sender, kSecond);
+  EXPECT_EQ(second.limit.sender.address, kSecond);
   EXPECT_EQ(GuardedSends(), 1);
   EXPECT_EQ(Int({"ZCARD", prefix_ + "limits:sent:sms:" + kSecond}), 1);
   in_flight_->Release(first.in_flight_slot);
@@ -283,12 +283,14 @@ TEST_F(RedisSendGateTest, GuardHoldingBackReservesTheSlotDueNowAndTakesNoSlotInF
              .senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
              .jitter_allowance = absl::ZeroDuration()});
   // Another attempt left just now (the guard's log), though no slot was reserved for it.
-  absl::StatusOr<LimitDecision> left = limiter_->ClearToSend(Request("b1"), kSender, now_, {});
+  absl::StatusOr<LimitDecision> left =
+      limiter_->ClearToSend(Request("b1"), {.address = kSender}, now_, {});
   ASSERT_TRUE(left.ok()) << left.status();
   ASSERT_EQ(GuardedSends(), 1);
   const GateDecision decision = Open("a1");
   ASSERT_EQ(decision.kind, GateDecision::Kind::kReserved);
   EXPECT_LE(decision.limit.send_at, now_);
+  EXPECT_EQ(decision.limit.sender.address, kSender);
   EXPECT_EQ(SlotsInFlight(), 0);
   EXPECT_EQ(GuardedSends(), 1);
 }

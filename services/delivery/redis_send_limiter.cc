@@ -85,14 +85,14 @@ const RedisLimitKeys::Guard* RedisLimitKeys::GuardOf(std::string_view sender) co
   return nullptr;
 }
 
-absl::StatusOr<std::string> RedisLimitKeys::ChosenSender(const redis::Reply& reply) const {
+absl::StatusOr<PacedSender> RedisLimitKeys::ChosenSender(const redis::Reply& reply) const {
   size_t sender = 0;
   if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4 ||
       !reply.elements[3] || !absl::SimpleAtoi(*reply.elements[3], &sender) || sender == 0 ||
       sender > limits_.senders.size()) {
     return absl::InternalError("the send limiter's script named no sender it paces");
   }
-  return limits_.senders[sender - 1].address;
+  return limits_.senders[sender - 1];
 }
 
 absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& reply,
@@ -100,41 +100,33 @@ absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& re
   int kind = 0;
   int64_t micros = 0;
   size_t window = 0;
-  size_t sender = 0;
   if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4 ||
       !reply.elements[0] || !absl::SimpleAtoi(*reply.elements[0], &kind) || !reply.elements[1] ||
       !absl::SimpleAtoi(*reply.elements[1], &micros) || !reply.elements[2] ||
-      !absl::SimpleAtoi(*reply.elements[2], &window) || window > limits_.recipient_windows.size() ||
-      !reply.elements[3] || !absl::SimpleAtoi(*reply.elements[3], &sender) ||
-      sender > limits_.senders.size()) {
+      !absl::SimpleAtoi(*reply.elements[2], &window) || window > limits_.recipient_windows.size()) {
     return absl::InternalError("the send limiter's script answered in an unexpected shape");
   }
   const absl::Time at = now + absl::Microseconds(micros);
-  switch (kind) {
-    case 1:
-      if (sender == 0) break;
-      return LimitDecision{.kind = LimitDecision::Kind::kSend,
-                           .send_at = at,
-                           .sender = limits_.senders[sender - 1].address};
-    case 2: {
-      if (window == 0) break;
-      const limits::Rate& full = limits_.recipient_windows[window - 1];
-      return LimitDecision{.kind = LimitDecision::Kind::kDefer,
-                           .retry_at = at,
-                           .limit = RecipientLimitLabel(full),
-                           .reason = RecipientReason(full)};
-    }
-    case 3:
-      if (sender == 0) break;
-      return LimitDecision{
-          .kind = LimitDecision::Kind::kDefer,
-          .retry_at = at,
-          .limit = PacingLimitLabel(),
-          .reason = PacingReason(limits_.senders[sender - 1], limits_.senders.size())};
-    default:
-      break;
+  if (kind == 2 && window > 0) {
+    const limits::Rate& full = limits_.recipient_windows[window - 1];
+    return LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                         .retry_at = at,
+                         .limit = RecipientLimitLabel(full),
+                         .reason = RecipientReason(full)};
   }
-  return absl::InternalError("the send limiter's script answered an unknown decision");
+  if (kind != 1 && kind != 3) {
+    return absl::InternalError("the send limiter's script answered an unknown decision");
+  }
+  absl::StatusOr<PacedSender> sender = ChosenSender(reply);
+  if (!sender.ok()) return sender.status();
+  if (kind == 1) {
+    return LimitDecision{
+        .kind = LimitDecision::Kind::kSend, .send_at = at, .sender = *std::move(sender)};
+  }
+  return LimitDecision{.kind = LimitDecision::Kind::kDefer,
+                       .retry_at = at,
+                       .limit = PacingLimitLabel(),
+                       .reason = PacingReason(*sender, limits_.senders.size())};
 }
 
 RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_prefix,
@@ -147,6 +139,7 @@ RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_pr
 absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertRequested& request,
                                                         std::string_view recipient,
                                                         absl::Time now) {
+  if (keys_.limits().senders.empty()) return NoSenders();
   std::vector<std::string> keys;
   std::vector<std::string> args;
   keys_.Append(request, recipient, keys, args);
@@ -159,17 +152,17 @@ absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertR
 }
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::ClearToSend(
-    const events::v1::AlertRequested& request, std::string_view sender, absl::Time now,
+    const events::v1::AlertRequested& request, const PacedSender& sender, absl::Time now,
     absl::Duration waited) {
-  const RedisLimitKeys::Guard* guard = keys_.GuardOf(sender);
-  if (guard == nullptr) return UnknownSender(sender);
+  const RedisLimitKeys::Guard* guard = keys_.GuardOf(sender.address);
+  if (guard == nullptr) return UnknownSender(sender.address);
   absl::StatusOr<redis::Reply> reply = redis_.Command(
       {"EVAL", clear_script_, "1", guard->log, guard->limit, guard->span, LogMember(request)});
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kInteger || reply->integer < 0) {
     return absl::InternalError("the send-time guard's script answered in an unexpected shape");
   }
-  return GuardDecision(keys_.limits(), *keys_.limits().Find(sender), now, waited,
+  return GuardDecision(keys_.limits(), *keys_.limits().Find(sender.address), now, waited,
                        absl::Microseconds(reply->integer));
 }
 

@@ -58,7 +58,7 @@ class RedisLimitKeys {
   // caller's clock; kInternal for any other shape.
   absl::StatusOr<LimitDecision> Reservation(const redis::Reply& reply, absl::Time now) const;
   // The sender an answer of that shape names (its fourth element); kInternal when it names none.
-  absl::StatusOr<std::string> ChosenSender(const redis::Reply& reply) const;
+  absl::StatusOr<PacedSender> ChosenSender(const redis::Reply& reply) const;
 
  private:
   struct SenderKeys {
@@ -82,7 +82,7 @@ class RedisSendLimiter final : public SendLimiter {
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
                                         std::string_view recipient, absl::Time now) override;
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                            std::string_view sender, absl::Time now,
+                                            const PacedSender& sender, absl::Time now,
                                             absl::Duration waited) override;
 
   const RedisLimitKeys& keys() const { return keys_; }

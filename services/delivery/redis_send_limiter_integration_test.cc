@@ -189,7 +189,7 @@ TEST_F(RedisSendLimiterTest, DeferredSendReservesNoPacingSlot) {
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
   absl::StatusOr<LimitDecision> decision =
-      limiter.ClearToSend(Request(alert_id), kSender, now, waited);
+      limiter.ClearToSend(Request(alert_id), {.address = kSender}, now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }
@@ -263,8 +263,8 @@ SendLimits TwoSenders(int64_t first_per_second, int64_t second_per_second) {
 TEST_F(RedisSendLimiterTest, ReplicasSpreadSendsOverTheSendersEarliestSlotFirst) {
   std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(TwoSenders(1, 1)),
                                                    Replica(TwoSenders(1, 1))};
-  EXPECT_EQ(Reserve(*replicas[0], "a1", kAlice).sender, "+14155552671");
-  EXPECT_EQ(Reserve(*replicas[1], "a2", "+14155550102").sender, "+14155552672");
+  EXPECT_EQ(Reserve(*replicas[0], "a1", kAlice).sender.address, "+14155552671");
+  EXPECT_EQ(Reserve(*replicas[1], "a2", "+14155550102").sender.address, "+14155552672");
   // Both busy for a second, past max_wait: deferred, reserving nothing.
   const LimitDecision third = Reserve(*replicas[0], "a3", "+14155550103");
   EXPECT_EQ(third.kind, LimitDecision::Kind::kDefer);
@@ -276,33 +276,34 @@ TEST_F(RedisSendLimiterTest, ReplicasSpreadSendsOverTheSendersEarliestSlotFirst)
 TEST_F(RedisSendLimiterTest, KeepsARecipientOnItsSenderAcrossReplicasWhileItsSlotIsWithinMaxWait) {
   SendLimits limits = TwoSenders(4, 100);
   std::unique_ptr<RedisSendLimiter> replicas[2] = {Replica(limits), Replica(limits)};
-  ASSERT_EQ(Reserve(*replicas[0], "a1", kAlice).sender, "+14155552671");
-  ASSERT_EQ(Reserve(*replicas[0], "a2", "+14155550102").sender, "+14155552672");
+  ASSERT_EQ(Reserve(*replicas[0], "a1", kAlice).sender.address, "+14155552671");
+  ASSERT_EQ(Reserve(*replicas[0], "a2", "+14155550102").sender.address, "+14155552672");
   // The second sender is free in 10 ms, Alice's own in 250 ms: she waits for hers.
   const LimitDecision again = Reserve(*replicas[1], "a3", kAlice);
-  EXPECT_EQ(again.sender, "+14155552671");
+  EXPECT_EQ(again.sender.address, "+14155552671");
   EXPECT_NEAR(absl::ToDoubleSeconds(again.send_at - now_), 0.25, absl::ToDoubleSeconds(kTolerance));
 }
 
 TEST_F(RedisSendLimiterTest, LeavesItsSenderWhenThatOnesSlotIsBeyondMaxWait) {
   std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
-  ASSERT_EQ(Reserve(*limiter, "a1", kAlice).sender, "+14155552671");
-  EXPECT_EQ(Reserve(*limiter, "a2", kAlice).sender, "+14155552672");
+  ASSERT_EQ(Reserve(*limiter, "a1", kAlice).sender.address, "+14155552671");
+  EXPECT_EQ(Reserve(*limiter, "a2", kAlice).sender.address, "+14155552672");
 }
 
 TEST_F(RedisSendLimiterTest, GuardCountsEachSenderApart) {
   std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
   ASSERT_EQ(ClearToSend(*limiter, "a1", now_).send_at, now_);
   absl::StatusOr<LimitDecision> other =
-      limiter->ClearToSend(Request("a2"), "+14155552672", now_, absl::ZeroDuration());
+      limiter->ClearToSend(Request("a2"), {.address = "+14155552672"}, now_, absl::ZeroDuration());
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->send_at, now_);
   // The first sender's one send a second is taken, and waiting for the next passes max_wait.
   EXPECT_EQ(ClearToSend(*limiter, "a3", now_).kind, LimitDecision::Kind::kDefer);
-  EXPECT_EQ(limiter->ClearToSend(Request("a4"), "+14155559999", now_, absl::ZeroDuration())
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      limiter->ClearToSend(Request("a4"), {.address = "+14155559999"}, now_, absl::ZeroDuration())
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RedisSendLimiterTest, StickySenderKeyHoldsNoPhoneNumber) {

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "services/delivery/senders.h"
 
 namespace klaxon::delivery {
 
@@ -38,9 +39,9 @@ struct LimitDecision {
       limit;  // kDefer: which limit, a metric label with no personal data, e.g. "recipient_1h"
   std::string
       reason;  // kDefer: readable, for the alert's status, e.g. "recipient limit 11 per hour"
-  // kSend: the sender whose slot is reserved (SendLimits::senders), the From or Messaging Service
-  // the send must leave from and the guard must be asked for.
-  std::string sender;
+  // kSend: the sender whose slot is reserved (one of SendLimits::senders), the From or Messaging
+  // Service the send must leave from and the guard must be asked for.
+  PacedSender sender;
 };
 
 class SendLimiter {
@@ -63,7 +64,7 @@ class SendLimiter {
   // `now` is the caller's clock, on which send_at and retry_at are answered.
   // kInvalidArgument when `sender` is none of the limits' senders.
   virtual absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
-                                                    std::string_view sender, absl::Time now,
+                                                    const PacedSender& sender, absl::Time now,
                                                     absl::Duration waited) = 0;
 };
 

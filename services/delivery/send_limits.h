@@ -104,8 +104,7 @@ inline std::string RecipientReason(const limits::Rate& rate) {
 inline LimitDecision GuardDecision(const SendLimits& limits, const PacedSender& sender,
                                    absl::Time now, absl::Duration waited, absl::Duration hold) {
   if (hold <= absl::ZeroDuration()) {
-    return LimitDecision{
-        .kind = LimitDecision::Kind::kSend, .send_at = now, .sender = sender.address};
+    return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now, .sender = sender};
   }
   if (waited + hold > limits.max_wait) {
     return LimitDecision{.kind = LimitDecision::Kind::kDefer,
@@ -113,8 +112,13 @@ inline LimitDecision GuardDecision(const SendLimits& limits, const PacedSender& 
                          .limit = PacingLimitLabel(),
                          .reason = PacingReason(sender)};
   }
-  return LimitDecision{
-      .kind = LimitDecision::Kind::kSend, .send_at = now + hold, .sender = sender.address};
+  return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now + hold, .sender = sender};
+}
+
+// Reserve's answer when the limits have no sender (the settings refuse that; a limiter built
+// without them says so instead of choosing among none).
+inline absl::Status NoSenders() {
+  return absl::FailedPreconditionError("the send limits name no sender to send from");
 }
 
 // ClearToSend's answer for a sender that is none of the limits'.

@@ -4,12 +4,12 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/transit/transit_cipher.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "services/delivery/senders.h"
 
 namespace klaxon::delivery {
 
@@ -34,9 +34,9 @@ class Sender {
  public:
   virtual ~Sender() = default;
   // `personal`: the request's recipient and text, opened from its sealed fields. `from`: the
-  // sender its pacing slot is of (SendLimits::senders), a number or a Messaging Service SID.
+  // sender its pacing slot is of (SendLimits::senders), a number or a Messaging Service.
   virtual SendResult Send(const events::v1::AlertRequested& request,
-                          const transit::AlertPersonalData& personal, std::string_view from) = 0;
+                          const transit::AlertPersonalData& personal, const PacedSender& from) = 0;
   // Settles an attempt whose Send came back kUnknown by reading Twilio (the recent messages or
   // calls to the recipient since `sent_at`, from whichever sender): kAccepted with the SID when
   // Twilio has it, kRetryable when it provably does not, kUnknown when Twilio could not be read.

@@ -99,7 +99,8 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
     }
     if (!seen.insert(std::string(address)).second)
       return EntryError(channel, entry, "is given twice");
-    std::optional<limits::Rate> rate = pace;
+    // A Messaging Service's pace is its pool's, which no common pace can know.
+    std::optional<limits::Rate> rate = *kind == SenderKind::kMessagingService ? std::nullopt : pace;
     if (!rate_text.empty()) {
       absl::StatusOr<limits::Rate> own = limits::ParseRate({rate_text.data(), rate_text.size()});
       if (!own.ok()) return EntryError(channel, entry, own.status().message());

@@ -1,9 +1,8 @@
 #pragma once
 // The senders a channel's worker sends from (KLAXON_SMS_SENDERS, KLAXON_VOICE_SENDERS) and the
-// pace of each: several
-// numbers, or a Messaging Service whose pool Twilio picks from, so that N numbers carry N times
-// the rate of one (docs/adr/0033). Parsed and checked once at start; the limiters choose among
-// them per send (send_limits.h).
+// pace of each: several numbers, or a Messaging Service whose pool Twilio picks from, so that N
+// numbers carry N times the rate of one (docs/adr/0033). Parsed and checked once at start; the
+// limiters choose among them per send (send_limits.h).
 
 #include <optional>
 #include <string>
@@ -44,8 +43,9 @@ bool IsMessagingServiceSid(std::string_view address);
 std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view address,
                                         types::v1::Channel channel);
 
-// "<sender>[=<rate>], ...", e.g. "+14155550100, +18005550100=3/1s, MG...=20/1s". A sender
-// without its own rate takes `pace` when set (KLAXON_SENDER_RATE), else its kind's default.
+// "<sender>[=<rate>], ...", e.g. "+14155550100, +18005550100=3/1s, MG...=20/1s". A number
+// without its own rate takes `pace` when set (KLAXON_SENDER_RATE), else its kind's default; a
+// Messaging Service must name its own.
 // kInvalidArgument naming the variable and the entry at fault: an address of no known kind, a
 // bad rate, a sender twice, a Messaging Service with no pace, a kind the channel cannot send from
 // (voice: one E.164 caller ID, since Twilio paces calls per account, not per number), or no

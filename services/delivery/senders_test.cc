@@ -39,8 +39,11 @@ TEST(SendersTest, OwnRateBeatsTheCommonPaceWhichBeatsTheDefault) {
   EXPECT_EQ((*senders)[2], (PacedSender{kService, SenderKind::kMessagingService, PerSecond(20)}));
 }
 
-TEST(SendersTest, MessagingServiceNeedsItsPace) {
+TEST(SendersTest, MessagingServiceNeedsItsPaceWhateverTheCommonPace) {
   EXPECT_THAT(ErrorOf(kService), HasSubstr(absl::StrCat("\"", kService, "\" needs its pace")));
+  EXPECT_THAT(
+      std::string(ParseSenders(kService, types::v1::CHANNEL_SMS, PerSecond(1)).status().message()),
+      HasSubstr("needs its pace"));
 }
 
 TEST(SendersTest, RefusesWhatIsNoSender) {

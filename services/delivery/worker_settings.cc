@@ -85,7 +85,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
   settings.limits = ReadLimitSettings(reader, spec.channel);
-  settings.make_sender = spec.configure(reader, settings.twilio);
+  settings.make_sender = spec.configure(reader, settings.twilio, settings.limits.send.senders);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return settings;
 }

@@ -28,7 +28,8 @@ config::Environment Minimal() {
 WorkerSpec TestSpec() {
   return {.service = "test-worker",
           .channel = "sms",
-          .configure = [](config::Reader& reader, const TwilioSettings&) {
+          .configure = [](config::Reader& reader, const TwilioSettings&,
+                          const std::vector<PacedSender>&) {
             if (reader.Optional("KLAXON_TEST_CHANNEL_SETTING", "") == "bad") {
               reader.AddError("KLAXON_TEST_CHANNEL_SETTING", "is bad");
             }

@@ -49,7 +49,8 @@ int main() {
        .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
        .retry_tiers = klaxon::kafka::kSmsRetryTiers,
        .configure =
-           [](klaxon::config::Reader&, const TwilioSettings& twilio) {
+           [](klaxon::config::Reader&, const TwilioSettings& twilio,
+              const std::vector<klaxon::delivery::PacedSender>&) {
              return
                  [twilio](klaxon::twilio::TwilioRestClient& client, const WorkerContext& context) {
                    return std::make_unique<klaxon::sms::TwilioMessageSender>(

@@ -28,14 +28,14 @@ std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested
 
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
                                                const transit::AlertPersonalData& personal,
-                                               std::string_view from,
+                                               const delivery::PacedSender& from,
                                                const MessageSenderOptions& options,
                                                absl::Time now) {
   twilio::CreateMessageRequest message{.to = personal.recipient, .body = personal.text};
-  if (delivery::IsMessagingServiceSid(from)) {
-    message.messaging_service_sid = from;
+  if (from.kind == delivery::SenderKind::kMessagingService) {
+    message.messaging_service_sid = from.address;
   } else {
-    message.from = from;
+    message.from = from.address;
   }
   if (!options.webhook_public_url.empty()) {
     message.status_callback =
@@ -52,7 +52,7 @@ TwilioMessageSender::TwilioMessageSender(twilio::TwilioRestClient& client,
 
 delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested& request,
                                                const transit::AlertPersonalData& personal,
-                                               std::string_view from) {
+                                               const delivery::PacedSender& from) {
   twilio::TwilioResult<twilio::MessageResource> result =
       client_.CreateMessage(MessageRequestFor(request, personal, from, options_, clock_.Now()));
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());

@@ -24,10 +24,10 @@ std::optional<absl::Duration> ValidityPeriodFor(const events::v1::AlertRequested
                                                 absl::Time now);
 
 // The Twilio request that sends `request`'s attempt from `from` (a number, or a Messaging Service
-// SID sent as MessagingServiceSid) at `now`.
+// sent as MessagingServiceSid) at `now`.
 twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested& request,
                                                const transit::AlertPersonalData& personal,
-                                               std::string_view from,
+                                               const delivery::PacedSender& from,
                                                const MessageSenderOptions& options, absl::Time now);
 
 // The settlement of an unknown attempt from the first page of the messages to the recipient
@@ -49,7 +49,7 @@ class TwilioMessageSender final : public delivery::Sender {
 
   delivery::SendResult Send(const events::v1::AlertRequested& request,
                             const transit::AlertPersonalData& personal,
-                            std::string_view from) override;
+                            const delivery::PacedSender& from) override;
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;

@@ -19,7 +19,7 @@ events::v1::AlertRequested Request(uint32_t attempt) {
 }
 
 const transit::AlertPersonalData kPersonal{.recipient = "+14155550100", .text = "disk full"};
-constexpr char kSender[] = "+14155552671";
+const delivery::PacedSender kSender{.address = "+14155552671"};
 
 TEST(MessageRequestForTest, CarriesRecipientSenderAndText) {
   const twilio::CreateMessageRequest message =
@@ -31,7 +31,10 @@ TEST(MessageRequestForTest, CarriesRecipientSenderAndText) {
 
 TEST(MessageRequestForTest, AMessagingServiceIsSentAsMessagingServiceSidWithNoFrom) {
   const twilio::CreateMessageRequest message =
-      MessageRequestFor(Request(1), kPersonal, "MG0123456789abcdef0123456789abcdef", {}, kNow);
+      MessageRequestFor(Request(1), kPersonal,
+                        {.address = "MG0123456789abcdef0123456789abcdef",
+                         .kind = delivery::SenderKind::kMessagingService},
+                        {}, kNow);
   EXPECT_EQ(message.messaging_service_sid, "MG0123456789abcdef0123456789abcdef");
   EXPECT_EQ(message.from, "");
 }

@@ -7,7 +7,7 @@ namespace klaxon::voice {
 
 delivery::SendResult EscalationSender::Send(const events::v1::AlertRequested& request,
                                             const transit::AlertPersonalData& personal,
-                                            std::string_view from) {
+                                            const delivery::PacedSender& from) {
   const absl::Time keep_until = KeepUntil(request, clock_.Now());
   absl::Status remembered = store_.Remember(request, keep_until);
   if (remembered.ok()) {

@@ -21,7 +21,7 @@ class EscalationSender final : public delivery::Sender {
   // kRetryable without calling when the state cannot be written (nothing was sent).
   delivery::SendResult Send(const events::v1::AlertRequested& request,
                             const transit::AlertPersonalData& personal,
-                            std::string_view from) override;
+                            const delivery::PacedSender& from) override;
   // The state was remembered before the Send being settled.
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,

@@ -16,7 +16,7 @@ class CountingSender final : public delivery::Sender {
  public:
   explicit CountingSender(testing::InMemoryEscalationStore& store) : store_(store) {}
   delivery::SendResult Send(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
-                            std::string_view) override {
+                            const delivery::PacedSender&) override {
     ++calls;
     remembered_before_call = store_.requests.contains(kAlert);
     return {.kind = delivery::SendResult::Kind::kAccepted, .sid = "CA0001"};
@@ -52,7 +52,8 @@ class EscalationSenderTest : public ::testing::Test {
 };
 
 TEST_F(EscalationSenderTest, RemembersTheRequestAndRecipientBeforeCalling) {
-  const delivery::SendResult result = sender_.Send(request_, personal_, "+14155552671");
+  const delivery::SendResult result =
+      sender_.Send(request_, personal_, {.address = "+14155552671"});
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kAccepted);
   EXPECT_TRUE(calls_.remembered_before_call);
   EXPECT_EQ(*recipients_.List(kRecipient, clock_.Now()), std::vector<std::string>{kAlert});
@@ -60,7 +61,7 @@ TEST_F(EscalationSenderTest, RemembersTheRequestAndRecipientBeforeCalling) {
 
 TEST_F(EscalationSenderTest, UnstorableStateIsRetryableWithoutCalling) {
   store_.status = absl::UnavailableError("redis down");
-  EXPECT_EQ(sender_.Send(request_, personal_, "+14155552671").kind,
+  EXPECT_EQ(sender_.Send(request_, personal_, {.address = "+14155552671"}).kind,
             delivery::SendResult::Kind::kRetryable);
   EXPECT_EQ(calls_.calls, 0);
 }

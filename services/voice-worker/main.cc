@@ -25,7 +25,7 @@ class VoiceSender final : public klaxon::delivery::Sender {
         sender_(calls_, store_, recipients_, context.clock) {}
   klaxon::delivery::SendResult Send(const klaxon::events::v1::AlertRequested& request,
                                     const klaxon::transit::AlertPersonalData& personal,
-                                    std::string_view from) override {
+                                    const klaxon::delivery::PacedSender& from) override {
     return sender_.Send(request, personal, from);
   }
   klaxon::delivery::SendResult Settle(const klaxon::events::v1::AlertRequested& request,
@@ -83,8 +83,10 @@ int main() {
        .urgent_request_topic = std::string(klaxon::kafka::kVoiceUrgentRequests),
        .retry_tiers = klaxon::kafka::kVoiceRetryTiers,
        .configure =
-           [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {
+           [](klaxon::config::Reader& reader, const TwilioSettings& twilio,
+              const std::vector<klaxon::delivery::PacedSender>& senders) {
              klaxon::voice::CallSenderOptions options{
+                 .caller_id = senders.empty() ? std::string() : senders.front().address,
                  .webhook_public_url = twilio.webhook_public_url,
                  .voice = reader.Optional("KLAXON_VOICE_NAME", "alice"),
                  .language = reader.Optional("KLAXON_VOICE_LANGUAGE", "en-US")};

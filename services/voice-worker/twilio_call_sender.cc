@@ -53,8 +53,8 @@ TwilioCallSender::TwilioCallSender(twilio::TwilioRestClient& client, CallSenderO
 
 delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& request,
                                             const transit::AlertPersonalData& personal,
-                                            std::string_view from) {
-  const twilio::CreateCallRequest call = CallRequestFor(request, personal, from, options_);
+                                            const delivery::PacedSender& from) {
+  const twilio::CreateCallRequest call = CallRequestFor(request, personal, from.address, options_);
   if (call.twiml.size() > kMaxTwimlLength) {
     return {.kind = delivery::SendResult::Kind::kRejected,
             .reason = absl::StrCat("the alert text is too long to read out in one call (its TwiML "
@@ -95,9 +95,8 @@ delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested&,
                                               const transit::AlertPersonalData& personal,
                                               absl::Time sent_at) {
   // Filtering on StartTime would miss a call still queued or ringing (its start_time is null),
-  // so the list is filtered by To only and the attempt's window is applied here (the attempt's
-  // caller ID is not kept, as for messages).
-  const auto listed = client_.ListCalls({.to = personal.recipient});
+  // so the list is filtered by To and From only and the attempt's window is applied here.
+  const auto listed = client_.ListCalls({.to = personal.recipient, .from = options_.caller_id});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's call list could not be read (",

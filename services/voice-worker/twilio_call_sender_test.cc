@@ -49,7 +49,7 @@ TEST(TwilioCallSenderTest, TextTooLongForOneCallIsRejectedWithoutCallingTwilio) 
   const delivery::SendResult result = sender.Send(
       request,
       {.recipient = "+14155550100", .text = std::string(1600, '"')},  // each escapes to &quot;
-      kCallerId);
+      {.address = kCallerId});
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kRejected);
   EXPECT_NE(result.reason.find("too long"), std::string::npos);
 }
@@ -66,7 +66,7 @@ TEST(TwilioCallSenderTest, TextThatFitsAloneIsRejectedWhenTheGatherMakesItTooLon
       sender
           .Send(request,
                 {.recipient = "+14155550100", .text = std::string(kMaxTwimlLength - 100, 'a')},
-                kCallerId)
+                {.address = kCallerId})
           .kind,
       delivery::SendResult::Kind::kRejected);
 }

@@ -783,7 +783,8 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     stored.error_code = error_code;
     stored.date_updated = clock_.Now();
     if (status == "sent") stored.date_sent = stored.date_updated;
-    if (stored.from.empty() && !stored.pool_number.empty()) {
+    // Queued on a number of its service's pool (the first step of such a message).
+    if (!stored.messaging_service_sid.empty() && stored.num_segments == 0) {
       stored.from = stored.pool_number;
       stored.num_segments = twilio::SmsSegments(stored.body);
     }
