@@ -238,6 +238,14 @@ std::string Reader::ReadSecret(std::string_view name, bool required) {
   return secret;
 }
 
+std::optional<std::string> Reader::FileContents(std::string_view name) {
+  const std::string* path = Find(name);
+  if (path == nullptr) return std::nullopt;
+  std::optional<std::string> contents = ReadWholeFile(*path);
+  if (!contents.has_value()) AddError(name, absl::StrCat("cannot open ", Quote(*path)));
+  return contents;
+}
+
 HostPort Reader::HostPortValue(std::string_view name, std::string_view default_value) {
   const std::string* value = Find(name);
   const std::string_view text = value == nullptr ? default_value : std::string_view(*value);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -103,6 +104,10 @@ class Reader {
   // default_value makes the variable optional with "" meaning "not configured".
   std::string Url(std::string_view name, std::string_view default_value,
                   const std::vector<std::string>& schemes);
+
+  // The contents of the file whose path the variable holds; nullopt when it is unset, or (with an
+  // error naming the variable and the path) when the file cannot be read.
+  std::optional<std::string> FileContents(std::string_view name);
 
   // One of `allowed` (exact match).
   std::string Enum(std::string_view name, std::string_view default_value,

@@ -234,6 +234,21 @@ TEST(ReaderTest, UrlWithoutHostIsAnError) {
   EXPECT_EQ(reader.Finish().message(), "invalid configuration: U: the URL has no host");
 }
 
+TEST(ReaderTest, FileContentsReadsTheFileTheVariableNames) {
+  TempFile file("{\"rules\": []}\n");
+  Reader reader(Environment{{"RULES_FILE", file.path()}});
+  EXPECT_EQ(reader.FileContents("RULES_FILE"), "{\"rules\": []}\n");
+  EXPECT_EQ(reader.FileContents("UNSET_FILE"), std::nullopt);
+  EXPECT_TRUE(reader.Finish().ok());
+}
+
+TEST(ReaderTest, FileContentsNamesTheVariableAndPathItCannotRead) {
+  Reader reader(Environment{{"RULES_FILE", "/nonexistent/rules.json"}});
+  EXPECT_EQ(reader.FileContents("RULES_FILE"), std::nullopt);
+  EXPECT_THAT(std::string(reader.Finish().message()),
+              HasSubstr("RULES_FILE: cannot open \"/nonexistent/rules.json\""));
+}
+
 TEST(ReaderTest, AddErrorJoinsTheMessage) {
   Reader reader(Environment{});
   reader.AddError("A", "must be smaller than B");

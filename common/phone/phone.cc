@@ -78,4 +78,9 @@ std::optional<std::string> RegionCode(std::string_view e164) {
   return region;
 }
 
+bool IsRegion(std::string_view code) {
+  return code.size() == 2 &&
+         PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(std::string(code)) != 0;
+}
+
 }  // namespace klaxon::phone

@@ -32,4 +32,7 @@ std::optional<std::string> CountryCallingCode(std::string_view e164);
 // when it names none.
 std::optional<std::string> RegionCode(std::string_view e164);
 
+// True for a region libphonenumber knows ("GB", "US"; upper case), as RegionCode names them.
+bool IsRegion(std::string_view code);
+
 }  // namespace klaxon::phone

@@ -74,5 +74,14 @@ TEST(RegionCodeTest, IsEmptyForMalformedText) {
   EXPECT_EQ(RegionCode("+99912345678"), std::nullopt);
 }
 
+TEST(IsRegionTest, KnowsRegionCodesInUpperCaseOnly) {
+  EXPECT_TRUE(IsRegion("GB"));
+  EXPECT_TRUE(IsRegion("US"));
+  EXPECT_FALSE(IsRegion("gb"));
+  EXPECT_FALSE(IsRegion("UK"));
+  EXPECT_FALSE(IsRegion("ZZ"));
+  EXPECT_FALSE(IsRegion("GBR"));
+}
+
 }  // namespace
 }  // namespace klaxon::phone

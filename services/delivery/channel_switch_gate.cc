@@ -17,8 +17,8 @@ absl::StatusOr<GateDecision> ChannelSwitchGate::Open(const events::v1::AlertRequ
   const channels::Channel channel = request.header().channel();
   const std::optional<std::string> off = switches_.OffReason(channel);
   // Unasked to reserve, the inner gate's answer stands: nothing would be sent either way.
-  if (!off.has_value() || !checks.reserve) return inner_.Open(request, recipient, now, checks);
-  checks.reserve = false;
+  if (!off.has_value() || !checks.reserve()) return inner_.Open(request, recipient, now, checks);
+  checks.reserve_among = {};
   absl::StatusOr<GateDecision> decision = inner_.Open(request, recipient, now, checks);
   if (!decision.ok() || decision->kind != GateDecision::Kind::kUnreserved) return decision;
   const std::string_view name = channels::ChannelName(channel);

@@ -14,7 +14,8 @@ namespace {
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 constexpr char kSender[] = "+14155550000";
 constexpr std::string_view kRecipient = "+14155550101";  // opened from the request's seal
-constexpr GateChecks kSmsChecks{.suppression = true, .reserve = true};
+const PacedSender kPaced{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}};
+const GateChecks kSmsChecks{.suppression = true, .reserve_among = {&kPaced, 1}};
 
 events::v1::AlertRequested Request(types::v1::Channel channel, const std::string& alert_id = "a1") {
   events::v1::AlertRequested request;
@@ -39,9 +40,7 @@ class ChannelSwitchGateTest : public ::testing::Test {
   channels::ChannelSwitchboard switches_{store_, logger_, registry_};
   stopped_alerts::InMemoryStoppedAlerts stops_;
   test_ports::InMemorySuppressionList suppressions_;
-  InMemorySendLimiter limiter_{
-      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
-       .jitter_allowance = absl::ZeroDuration()}};
+  InMemorySendLimiter limiter_{{.senders = {kPaced}, .jitter_allowance = absl::ZeroDuration()}};
   test_ports::InMemoryInFlightLimit in_flight_;
   StepwiseSendGate inner_{stops_, suppressions_, limiter_, in_flight_};
   ChannelSwitchGate gate_{{.recheck = absl::Seconds(10)}, switches_, inner_};
@@ -94,7 +93,7 @@ TEST_F(ChannelSwitchGateTest, SuppressedRecipientOnASwitchedOffChannelIsStillSup
 TEST_F(ChannelSwitchGateTest, UnaskedToReserveTheInnerAnswerStands) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, {.reserve = false});
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, GateChecks{});
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kUnreserved);
 }

@@ -133,12 +133,17 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   absl::Time now = ports_.clock.Now();
   const bool past_deadline = now >= DeadlineOf(request);
 
+  // The routing rule names the senders to reserve among; with none, nothing is reserved and the
+  // attempt ends unrouted unless it was stopped or its recipient opted out.
+  const RouteQuery route = RouteQuery::Of(request, personal.recipient, request.header().channel());
+  const RoutingRule* rule = ports_.routing.Match(route);
+
   // One step (one round trip on Redis): the stop, the opt-out and the limits, and when the slot
   // is due at once the slot in flight and the guard too. Past the deadline only the stop is read:
   // a stop ends the attempt as it says, anything else is dead-lettered.
-  absl::StatusOr<GateDecision> gate =
-      ports_.gate.Open(request, personal.recipient, now,
-                       {.suppression = options_.sms && !past_deadline, .reserve = !past_deadline});
+  GateChecks checks{.suppression = options_.sms && !past_deadline};
+  if (!past_deadline && rule != nullptr) checks.reserve_among = rule->senders;
+  absl::StatusOr<GateDecision> gate = ports_.gate.Open(request, personal.recipient, now, checks);
   if (!gate.ok()) return GiveBack(request, gate.status());
   if (gate->kind == GateDecision::Kind::kStopped) {
     // A page of an escalation chain stopped before this page's turn (docs/adr/0029): the page was
@@ -174,8 +179,12 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
       return Send(request, personal, gate->limit.sender, gate->in_flight_slot);
     case GateDecision::Kind::kReserved:
       break;
-    case GateDecision::Kind::kStopped:
     case GateDecision::Kind::kUnreserved:
+      if (rule == nullptr) {
+        return Record(request, Outcome(DeliveryOutcome::KIND_UNROUTED, UnroutedReason(route)));
+      }
+      return GiveBack(request, absl::InternalError("the send gate answered what was not asked"));
+    case GateDecision::Kind::kStopped:
       return GiveBack(request, absl::InternalError("the send gate answered what was not asked"));
   }
 

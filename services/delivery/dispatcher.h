@@ -39,6 +39,7 @@
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_policy.h"
 #include "services/delivery/retry_scheduler.h"
+#include "services/delivery/routing.h"
 #include "services/delivery/send_gate.h"
 #include "services/delivery/send_limiter.h"
 #include "services/delivery/sender.h"
@@ -102,6 +103,9 @@ struct DispatcherPorts {
   Sender& sender;
   messaging::Publisher& publisher;
   RetryScheduler& retries;
+  // Which senders each attempt may leave from (routing.h); an attempt no rule matches ends
+  // KIND_UNROUTED.
+  const Routing& routing;
   // The checks before a send, in one step in the common case (send_gate.h).
   SendGate& gate;
   // When the gate's step does not clear the send at once: the send-time guard and the slots in

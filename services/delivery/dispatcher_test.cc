@@ -30,6 +30,7 @@ using events::v1::DeliveryOutcome;
 using test_ports::InMemoryInFlightLimit;
 using test_ports::InMemoryRetryScheduler;
 using test_ports::InMemorySuppressionList;
+using test_ports::kSender;
 using test_ports::RecordingStatusCheckObserver;
 using test_ports::ScriptedSender;
 using test_ports::ScriptedSendLimiter;
@@ -103,6 +104,7 @@ class DispatcherTest : public ::testing::Test {
                      .sender = sender_,
                      .publisher = publisher_,
                      .retries = retries_,
+                     .routing = routing_,
                      .gate = gate_,
                      .limiter = limiter_,
                      .in_flight = in_flight_,
@@ -153,16 +155,25 @@ class DispatcherTest : public ::testing::Test {
     return event.outcome();
   }
 
-  // A dispatcher like dispatcher_ but on `limiter` and `in_flight`.
-  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter, InFlightLimit& in_flight) {
+  // A dispatcher like dispatcher_ but on `limiter` and `in_flight`, sending every destination
+  // from `senders`.
+  std::unique_ptr<Dispatcher> DispatcherOn(SendLimiter& limiter, InFlightLimit& in_flight,
+                                           std::vector<PacedSender> senders = {
+                                               {.address = kSender}}) {
+    return DispatcherRouting(limiter, in_flight, Routing::AllSenders(std::move(senders)));
+  }
+  std::unique_ptr<Dispatcher> DispatcherRouting(SendLimiter& limiter, InFlightLimit& in_flight,
+                                                Routing routing) {
     SendGate& gate = *other_gates_.emplace_back(
         std::make_unique<StepwiseSendGate>(stops_, suppressions_, limiter, in_flight));
+    const Routing& routes = *other_routings_.emplace_back(std::make_unique<Routing>(routing));
     return std::make_unique<Dispatcher>(
         DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
         DispatcherPorts{.ledger = ledger_,
                         .sender = sender_,
                         .publisher = publisher_,
                         .retries = retries_,
+                        .routing = routes,
                         .gate = gate,
                         .limiter = limiter,
                         .in_flight = in_flight,
@@ -195,6 +206,8 @@ class DispatcherTest : public ::testing::Test {
   InMemoryInFlightLimit in_flight_;
   StepwiseSendGate gate_{stops_, suppressions_, limiter_, in_flight_};
   std::vector<std::unique_ptr<StepwiseSendGate>> other_gates_;  // DispatcherOn's
+  std::vector<std::unique_ptr<Routing>> other_routings_;        // DispatcherOn's
+  Routing routing_ = Routing::AllSenders({{.address = kSender}});
   callbacks::InMemoryCallbackLedger callbacks_;
   RecordingStatusCheckObserver check_observer_;
   StatusChecker status_checker_{
@@ -326,6 +339,7 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
                       .sender = sender_,
                       .publisher = publisher_,
                       .retries = retries_,
+                      .routing = routing_,
                       .gate = gate_,
                       .limiter = limiter_,
                       .in_flight = in_flight_,
@@ -677,7 +691,7 @@ TEST_F(DispatcherTest, SpreadsSendsOverTheSendersAndKeepsEachRecipientOnItsOwn) 
   const PacedSender second{.address = "+14155550102",
                            .rate = {.count = 1, .window = absl::Seconds(1)}};
   InMemorySendLimiter limiter({.channel = "sms", .senders = {first, second}});
-  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_, {first, second});
   const auto to = [&](const std::string& alert_id, const std::string& recipient) {
     AlertRequested request = Alert(1, alert_id);
     transit_.Seal(request, recipient, "disk full");
@@ -693,6 +707,58 @@ TEST_F(DispatcherTest, SpreadsSendsOverTheSendersAndKeepsEachRecipientOnItsOwn) 
               ::testing::ElementsAre(first.address, second.address, second.address, first.address));
 }
 
+// --- routing rules (routing.h) ---
+
+// SMS from +1 leaves from the first two; nothing else is routed.
+Routing NorthAmericaOnly() {
+  return *Routing::Parse(
+      R"({"rules": [{"name": "na", "prefixes": ["+1"], "channels": ["sms"],
+                     "senders": ["+14155550101", "+14155550102"]}]})",
+      "routing.json", types::v1::CHANNEL_SMS,
+      {{.address = "+14155550101"}, {.address = "+14155550102"}, {.address = "+14155550103"}});
+}
+
+TEST_F(DispatcherTest, ReservesAmongTheMatchingRulesSenders) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, NorthAmericaOnly());
+  AlertRequested request = Alert();
+  request.mutable_header()->set_channel(types::v1::CHANNEL_SMS);
+  ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
+  EXPECT_THAT(limiter_.reserved_among(),
+              ::testing::ElementsAre(::testing::ElementsAre("+14155550101", "+14155550102")));
+  EXPECT_EQ(sender_.calls, 1);
+}
+
+TEST_F(DispatcherTest, AnAlertNoRuleMatchesFailsUnroutedWithoutReservingOrSending) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, NorthAmericaOnly());
+  AlertRequested request = Alert();
+  request.mutable_header()->set_channel(types::v1::CHANNEL_SMS);
+  transit_.Seal(request, "+442071838750", "disk full");
+  ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(limiter_.reserved_among().empty());
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_UNROUTED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("no routing rule matches this alert (destination GB, "
+                                          "+44; channel sms; caller \"billing\"; priority "
+                                          "normal)"));
+  // Decided for good: a redelivery republishes it without asking again.
+  ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+}
+
+TEST_F(DispatcherTest, AStoppedAlertNoRuleMatchesEndsAsItsStopSays) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, NorthAmericaOnly());
+  ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  AlertRequested request = Alert();
+  request.mutable_header()->set_channel(types::v1::CHANNEL_SMS);
+  transit_.Seal(request, "+442071838750", "disk full");
+  ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
+  EXPECT_EQ(OnlyPublished().outcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+}
+
 // --- the send-time guard ---
 
 const PacedSender kFivePerSecondSender{.address = "+14155550100",
@@ -701,7 +767,8 @@ const SendLimits kFivePerSecond{.channel = "sms", .senders = {kFivePerSecondSend
 
 TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
-  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherOn(limiter, in_flight_, kFivePerSecond.senders);
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, absl::StrCat("a", i)))).ok()) << i;
   }
@@ -714,7 +781,8 @@ TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
 
 TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
-  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter, in_flight_);
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherOn(limiter, in_flight_, kFivePerSecond.senders);
   // The second send's thread wakes 50 ms after its slot (208 ms): it leaves at 258 ms, and the
   // sends at 416, 624, 832 and 1040 ms keep their slots. The one reserved for 1248 ms would make
   // six in [258 ms, 1258 ms); it waits until 258 ms + 1020 ms instead.

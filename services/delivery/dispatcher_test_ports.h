@@ -140,8 +140,11 @@ class InMemorySuppressionList final : public SuppressionList {
 class ScriptedSendLimiter final : public SendLimiter {
  public:
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested&, std::string_view,
+                                        std::span<const PacedSender> among,
                                         absl::Time now) override {
     std::lock_guard lock(mutex_);
+    std::vector<std::string>& addresses = reserved_among_.emplace_back();
+    for (const PacedSender& sender : among) addresses.push_back(sender.address);
     if (!status_.ok()) return status_;
     if (decision_) return *decision_;
     return LimitDecision{
@@ -175,6 +178,11 @@ class ScriptedSendLimiter final : public SendLimiter {
     std::lock_guard lock(mutex_);
     return guard_waits_;
   }
+  // The addresses of every Reserve's `among` so far, in order.
+  std::vector<std::vector<std::string>> reserved_among() const {
+    std::lock_guard lock(mutex_);
+    return reserved_among_;
+  }
   // The `sender` of every ClearToSend so far, in order.
   std::vector<std::string> guarded_senders() const {
     std::lock_guard lock(mutex_);
@@ -188,6 +196,7 @@ class ScriptedSendLimiter final : public SendLimiter {
   std::vector<absl::StatusOr<LimitDecision>> guard_;
   std::vector<absl::Duration> guard_waits_;
   std::vector<std::string> guarded_senders_;
+  std::vector<std::vector<std::string>> reserved_among_;
 };
 
 // A bound of `capacity` slots in this process.

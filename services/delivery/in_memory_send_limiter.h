@@ -21,9 +21,16 @@ class InMemorySendLimiter final : public SendLimiter {
  public:
   explicit InMemorySendLimiter(SendLimits limits) : limits_(std::move(limits)) {}
 
+  const SendLimits& limits() const { return limits_; }
+
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                        std::string_view recipient, absl::Time now) override {
-    if (limits_.senders.empty()) return NoSenders();
+                                        std::string_view recipient,
+                                        std::span<const PacedSender> among,
+                                        absl::Time now) override {
+    if (among.empty()) return NoSenders();
+    for (const PacedSender& sender : among) {
+      if (limits_.Find(sender.address) == nullptr) return UnknownSender(sender.address);
+    }
     std::lock_guard lock(mutex_);
     const std::string member = LogMember(request);
     std::vector<std::pair<absl::Time, std::string>>& sends = sends_[std::string(recipient)];
@@ -45,19 +52,19 @@ class InMemorySendLimiter final : public SendLimiter {
     std::map<std::string, absl::Time>& next_slots =
         kafka::Urgent(request.priority()) ? next_urgent_slots_ : next_slots_;
     Sticky& sticky = sticky_[std::string(recipient)];
-    const bool several = limits_.senders.size() > 1;
+    const bool several = among.size() > 1;
     const auto [chosen, slot] =
-        ChooseSender(limits_, several && sticky.until > now ? sticky.sender : "", now,
+        ChooseSender(limits_, among, several && sticky.until > now ? sticky.sender : "", now,
                      [&](const PacedSender& sender) {
                        auto next = next_slots.find(sender.address);
                        return next == next_slots.end() ? now : std::max(now, next->second);
                      });
-    const PacedSender& sender = limits_.senders[chosen];
+    const PacedSender& sender = among[chosen];
     if (slot - now > limits_.max_wait) {
       return LimitDecision{.kind = LimitDecision::Kind::kDefer,
                            .retry_at = slot,
                            .limit = PacingLimitLabel(),
-                           .reason = PacingReason(sender, limits_.senders.size())};
+                           .reason = PacingReason(sender, among.size())};
     }
     next_slots[sender.address] = slot + limits_.PacingInterval(sender);
     sticky = {.sender = sender.address, .until = now + limits_.stickiness};

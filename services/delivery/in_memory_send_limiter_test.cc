@@ -18,6 +18,13 @@ events::v1::AlertRequested Request(const std::string& alert_id,
   return request;
 }
 
+// Reserves among every sender `limiter` paces, as a routing rule for all of them would.
+absl::StatusOr<LimitDecision> Reserve(InMemorySendLimiter& limiter,
+                                      const events::v1::AlertRequested& request,
+                                      std::string_view recipient, absl::Time now) {
+  return limiter.Reserve(request, recipient, limiter.limits().senders, now);
+}
+
 constexpr char kSender[] = "+14155550000";
 constexpr char kAlice[] = "+14155550101";
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
@@ -33,8 +40,8 @@ TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
   InMemorySendLimiter limiter(
       {.senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
        .jitter_allowance = absl::ZeroDuration()});
-  absl::StatusOr<LimitDecision> first = limiter.Reserve(Request("a1"), kAlice, kNow);
-  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), "+14155550102", kNow);
+  absl::StatusOr<LimitDecision> first = Reserve(limiter, Request("a1"), kAlice, kNow);
+  absl::StatusOr<LimitDecision> second = Reserve(limiter, Request("a2"), "+14155550102", kNow);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->send_at, kNow);
   EXPECT_EQ(second->kind, LimitDecision::Kind::kSend);
@@ -46,8 +53,8 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
       {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
        .max_wait = absl::Milliseconds(500),
        .jitter_allowance = absl::ZeroDuration()});
-  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
-  absl::StatusOr<LimitDecision> second = limiter.Reserve(Request("a2"), kAlice, kNow);
+  ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> second = Reserve(limiter, Request("a2"), kAlice, kNow);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(second->retry_at, kNow + absl::Seconds(1));
@@ -62,9 +69,9 @@ TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
        .jitter_allowance = absl::ZeroDuration()});
   // Normal sends have reserved the next two seconds.
   for (const char* id : {"n1", "n2", "n3"})
-    ASSERT_TRUE(limiter.Reserve(Request(id), kAlice, kNow).ok());
+    ASSERT_TRUE(Reserve(limiter, Request(id), kAlice, kNow).ok());
   absl::StatusOr<LimitDecision> critical =
-      limiter.Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow);
+      Reserve(limiter, Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow);
   ASSERT_TRUE(critical.ok());
   EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(critical->send_at, kNow);
@@ -83,11 +90,11 @@ TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
   InMemorySendLimiter limiter(
       {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
-  ASSERT_EQ(limiter.Reserve(Request("n1"), kAlice, kNow)->kind, LimitDecision::Kind::kSend);
-  EXPECT_EQ(limiter.Reserve(Request("n2"), kAlice, kNow)->kind, LimitDecision::Kind::kDefer);
-  EXPECT_EQ(limiter.Reserve(Request("h1", types::v1::PRIORITY_HIGH), kAlice, kNow)->kind,
+  ASSERT_EQ(Reserve(limiter, Request("n1"), kAlice, kNow)->kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(Reserve(limiter, Request("n2"), kAlice, kNow)->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(Reserve(limiter, Request("h1", types::v1::PRIORITY_HIGH), kAlice, kNow)->kind,
             LimitDecision::Kind::kDefer);
-  EXPECT_EQ(limiter.Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow)->kind,
+  EXPECT_EQ(Reserve(limiter, Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, kNow)->kind,
             LimitDecision::Kind::kSend);
 }
 
@@ -95,10 +102,10 @@ TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpire
   InMemorySendLimiter limiter(
       {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
-  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
-  ASSERT_TRUE(limiter.Reserve(Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
+  ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
+  ASSERT_TRUE(Reserve(limiter, Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
   absl::StatusOr<LimitDecision> third =
-      limiter.Reserve(Request("a3"), kAlice, kNow + absl::Minutes(2));
+      Reserve(limiter, Request("a3"), kAlice, kNow + absl::Minutes(2));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(third->retry_at, kNow + absl::Minutes(15));
@@ -110,8 +117,8 @@ TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
   InMemorySendLimiter limiter(
       {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
-  ASSERT_TRUE(limiter.Reserve(Request("a1"), kAlice, kNow).ok());
-  absl::StatusOr<LimitDecision> again = limiter.Reserve(Request("a1"), kAlice, kNow);
+  ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
+  absl::StatusOr<LimitDecision> again = Reserve(limiter, Request("a1"), kAlice, kNow);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->kind, LimitDecision::Kind::kSend);
 }
@@ -194,9 +201,9 @@ PacedSender Paced(const char* address, int64_t per_second) {
   return {.address = address, .rate = {.count = per_second, .window = absl::Seconds(1)}};
 }
 
-std::string SenderOf(SendLimiter& limiter, const std::string& alert_id, const char* recipient,
-                     absl::Time* send_at = nullptr) {
-  absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, kNow);
+std::string SenderOf(InMemorySendLimiter& limiter, const std::string& alert_id,
+                     const char* recipient, absl::Time* send_at = nullptr) {
+  absl::StatusOr<LimitDecision> decision = Reserve(limiter, Request(alert_id), recipient, kNow);
   if (!decision.ok() || decision->kind != LimitDecision::Kind::kSend) return "(none)";
   if (send_at != nullptr) *send_at = decision->send_at;
   return decision->sender.address;
@@ -228,13 +235,13 @@ TEST(InMemorySendLimiterTest, ARecipientsSenderIsKeptForTheStickinessAfterItsLas
                                .jitter_allowance = absl::ZeroDuration(),
                                .stickiness = absl::Minutes(10)});
   const auto sender_at = [&](const std::string& alert_id, absl::Time at) {
-    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), kAlice, at);
+    absl::StatusOr<LimitDecision> decision = Reserve(limiter, Request(alert_id), kAlice, at);
     return decision.ok() ? decision->sender.address : "(none)";
   };
   ASSERT_EQ(SenderOf(limiter, "b1", kBob), "+14155550001");  // the first sender is busy a second
   ASSERT_EQ(sender_at("a1", kNow), "+14155550002");
   // Nine minutes later the first is free again, yet Alice stays with hers, nine minutes on too.
-  ASSERT_TRUE(limiter.Reserve(Request("b2"), kBob, kNow + absl::Minutes(9)).ok());
+  ASSERT_TRUE(Reserve(limiter, Request("b2"), kBob, kNow + absl::Minutes(9)).ok());
   EXPECT_EQ(sender_at("a2", kNow + absl::Minutes(9)), "+14155550002");
   EXPECT_EQ(sender_at("a3", kNow + absl::Minutes(18)), "+14155550002");
   // Past the stickiness after her last send, she takes the sender free first again.
@@ -256,7 +263,7 @@ TEST(InMemorySendLimiterTest, DefersWhenEverySenderIsBusy) {
                                .jitter_allowance = absl::ZeroDuration()});
   ASSERT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
   ASSERT_EQ(SenderOf(limiter, "a2", kBob), "+14155550002");
-  absl::StatusOr<LimitDecision> third = limiter.Reserve(Request("a3"), kCarol, kNow);
+  absl::StatusOr<LimitDecision> third = Reserve(limiter, Request("a3"), kCarol, kNow);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
   EXPECT_EQ(third->retry_at, kNow + absl::Milliseconds(500));
@@ -275,6 +282,47 @@ TEST(InMemorySendLimiterTest, GuardCountsEachSenderApart) {
   EXPECT_EQ(other->send_at, at);
   EXPECT_EQ(other->sender.address, "+14155550002");
   EXPECT_GT(ClearToSend(limiter, "a5", at).send_at, at);
+}
+
+// --- a routing rule's senders (Reserve's `among`) ---
+
+TEST(InMemorySendLimiterTest, ChoosesOnlyAmongTheSendersItIsGiven) {
+  InMemorySendLimiter limiter(
+      {.senders = {Paced("+14155550001", 1), Paced("+14155550002", 1), Paced("+14155550003", 1)},
+       .jitter_allowance = absl::ZeroDuration()});
+  const std::vector<PacedSender> rule = {Paced("+14155550002", 1), Paced("+14155550003", 1)};
+  const auto sender_among = [&](const std::string& alert_id, const char* recipient) {
+    absl::StatusOr<LimitDecision> decision =
+        limiter.Reserve(Request(alert_id), recipient, rule, kNow);
+    return decision.ok() && decision->kind == LimitDecision::Kind::kSend ? decision->sender.address
+                                                                         : "(deferred or failed)";
+  };
+  EXPECT_EQ(sender_among("a1", kAlice), "+14155550002");
+  EXPECT_EQ(sender_among("a2", kBob), "+14155550003");
+  // The first sender is free, but not the rule's: the third send waits for the rule's second.
+  absl::StatusOr<LimitDecision> third = limiter.Reserve(Request("a3"), kCarol, rule, kNow);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(third->sender.address, "+14155550001");
+  EXPECT_EQ(third->send_at, kNow + absl::Seconds(1));
+}
+
+TEST(InMemorySendLimiterTest, ARecipientsSenderOutsideTheRuleIsNotKept) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1), Paced("+14155550002", 1)},
+                               .jitter_allowance = absl::ZeroDuration()});
+  ASSERT_EQ(SenderOf(limiter, "a1", kAlice), "+14155550001");
+  const std::vector<PacedSender> rule = {Paced("+14155550002", 1)};
+  absl::StatusOr<LimitDecision> next = limiter.Reserve(Request("a2"), kAlice, rule, kNow);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->sender.address, "+14155550002");
+}
+
+TEST(InMemorySendLimiterTest, RefusesNoSendersAndSendersItDoesNotPace) {
+  InMemorySendLimiter limiter({.senders = {Paced("+14155550001", 1)}});
+  EXPECT_EQ(limiter.Reserve(Request("a1"), kAlice, {}, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const std::vector<PacedSender> unknown = {Paced("+14155559999", 1)};
+  EXPECT_EQ(limiter.Reserve(Request("a1"), kAlice, unknown, kNow).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(InMemorySendLimiterTest, GuardRefusesASenderItDoesNotPace) {

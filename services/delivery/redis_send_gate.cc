@@ -13,9 +13,9 @@ namespace {
 
 // KEYS: 1 the alert's stop, 2 its escalation chain's stop (docs/adr/0029; the alert's own again
 // when it is no page of a chain), 3 the recipient's suppression entry, 4 the slots in flight, then
-// from 5 the limits' (RedisLimitKeys::Append).
+// from 5 the limits' (RedisLimitKeys::Append; only when reserving).
 // ARGV: 1 check the suppression ('1'), 2 reserve ('1'), 3 the suppressed value's prefix, 4 slots in
-// flight, 5 lease (ms), 6 slot id, then from 7 the limits'.
+// flight, 5 lease (ms), 6 slot id, then from 7 the limits' (only when reserving).
 // Answers {kind, detail, window, sender}: reserve()'s kinds 1 to 3 (1 with a wait, or due at once
 // with the slot in flight or the guard not free: neither taken), 4 stopped (detail: the stop's
 // value), 5 suppressed, 6 unreserved, 7 cleared (the slot in flight and the chosen sender's guard
@@ -70,7 +70,6 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
                                                  std::string_view recipient, absl::Time now,
                                                  GateChecks checks) {
   const RedisLimitKeys& keys = limiter_.keys();
-  if (checks.reserve && keys.limits().senders.empty()) return NoSenders();
   const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
   const std::string& chain_id =
       request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
@@ -79,12 +78,19 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
       stopped_alerts::RedisStopKey(key_prefix_, chain_id),
       RedisSuppressionKey(key_prefix_, tokens_, recipient), lease.key};
   std::vector<std::string> args = {checks.suppression ? "1" : "0",
-                                   checks.reserve ? "1" : "0",
+                                   checks.reserve() ? "1" : "0",
                                    std::string(kRedisSuppressedValuePrefix),
                                    lease.limit,
                                    lease.lease_ms,
                                    lease.slot};
-  keys.Append(request, recipient, gate_keys, args);
+  // Unasked to reserve, the script reads no limits.
+  const std::span<const PacedSender> among = checks.reserve_among;
+  if (checks.reserve()) {
+    if (absl::Status appended = keys.Append(request, recipient, among, gate_keys, args);
+        !appended.ok()) {
+      return appended;
+    }
+  }
   std::vector<std::string> argv = {"EVAL", script_, absl::StrCat(gate_keys.size())};
   argv.insert(argv.end(), gate_keys.begin(), gate_keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
@@ -106,7 +112,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
   if (kind == kSuppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
   if (kind == kUnreserved) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
   if (kind == kCleared) {
-    absl::StatusOr<PacedSender> sender = keys.ChosenSender(*reply);
+    absl::StatusOr<PacedSender> sender = keys.ChosenSender(*reply, among);
     if (!sender.ok()) return sender.status();
     in_flight_.Adopt();
     return GateDecision{
@@ -114,7 +120,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
         .limit = {.kind = LimitDecision::Kind::kSend, .send_at = now, .sender = *std::move(sender)},
         .in_flight_slot = lease.slot};
   }
-  absl::StatusOr<LimitDecision> limit = keys.Reservation(*reply, now);
+  absl::StatusOr<LimitDecision> limit = keys.Reservation(*reply, among, now);
   if (!limit.ok()) return limit.status();
   return GateDecision{.kind = limit->kind == LimitDecision::Kind::kDefer
                                   ? GateDecision::Kind::kDeferred

@@ -23,7 +23,6 @@ namespace {
 
 constexpr char kAlice[] = "+14155550101";
 constexpr absl::Duration kTolerance = absl::Milliseconds(250);
-constexpr GateChecks kSms{.suppression = true, .reserve = true};
 
 // `escalation_id` set: step 2 of that escalation chain (docs/adr/0029).
 events::v1::AlertRequested Request(const std::string& alert_id,
@@ -39,11 +38,14 @@ events::v1::AlertRequested Request(const std::string& alert_id,
 }
 
 constexpr char kSender[] = "+14155552671";
-const SendLimits kFivePerSecond{
-    .channel = "sms",
-    .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
-    .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
-    .max_wait = absl::Seconds(2)};
+// The one sender every configuration of these tests paces (at its own rate), which the gate
+// reserves among; the limits look a sender up by its address.
+const PacedSender kPaced{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}};
+const GateChecks kSms{.suppression = true, .reserve_among = {&kPaced, 1}};
+const SendLimits kFivePerSecond{.channel = "sms",
+                                .senders = {kPaced},
+                                .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
+                                .max_wait = absl::Seconds(2)};
 
 class RedisSendGateTest : public ::testing::Test {
  protected:
@@ -143,10 +145,12 @@ TEST_F(RedisSendGateTest, ClearedSendNamesItsSenderWhoseGuardRecordedIt) {
              .senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}},
                          {.address = kSecond, .rate = {.count = 1, .window = absl::Seconds(1)}}},
              .jitter_allowance = absl::ZeroDuration()});
-  const GateDecision first = Open("a1");
+  const std::vector<PacedSender> both = {{.address = kSender}, {.address = kSecond}};
+  const GateChecks checks{.suppression = true, .reserve_among = both};
+  const GateDecision first = Open("a1", checks);
   ASSERT_EQ(first.kind, GateDecision::Kind::kCleared);
   EXPECT_EQ(first.limit.sender.address, kSender);
-  const GateDecision second = Open("a2", kSms, "+14155550102");
+  const GateDecision second = Open("a2", checks, "+14155550102");
   ASSERT_EQ(second.kind, GateDecision::Kind::kCleared);
   EXPECT_EQ(second.limit.sender.address, kSecond);
   EXPECT_EQ(GuardedSends(), 1);
@@ -168,7 +172,7 @@ TEST_F(RedisSendGateTest, CancelledAlertIsStoppedAndTakesNothing) {
 TEST_F(RedisSendGateTest, AcknowledgedAlertIsStoppedEvenPastItsDeadline) {
   stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
   ASSERT_TRUE(stops.Stop("a1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
-  const GateDecision decision = Open("a1", {.reserve = false});
+  const GateDecision decision = Open("a1", GateChecks{});
   ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kAcknowledged);
   EXPECT_FALSE(decision.chain_stopped);
@@ -213,12 +217,11 @@ TEST_F(RedisSendGateTest, SuppressedRecipientTakesNothingAndALiftedOneIsCleared)
 TEST_F(RedisSendGateTest, SuppressionIsNotAskedWhenNotChecked) {
   RedisSuppressionList suppressions(*redis_, prefix_, tokens_);
   ASSERT_TRUE(suppressions.Suppress(kAlice, now_).ok());
-  EXPECT_EQ(Open("a1", {.suppression = false}).kind, GateDecision::Kind::kCleared);
+  EXPECT_EQ(Open("a1", {.reserve_among = kSms.reserve_among}).kind, GateDecision::Kind::kCleared);
 }
 
 TEST_F(RedisSendGateTest, UnaskedToReserveTakesNothing) {
-  EXPECT_EQ(Open("a1", {.suppression = true, .reserve = false}).kind,
-            GateDecision::Kind::kUnreserved);
+  EXPECT_EQ(Open("a1", {.suppression = true}).kind, GateDecision::Kind::kUnreserved);
   ExpectNothingTaken();
 }
 
@@ -336,13 +339,13 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
     std::string escalation_id;
   };
   const std::vector<Attempt> attempts = {
-      {"a1", kAlice, kSms},                        // idle sender: cleared
-      {"a2", "+14155550102", kSms},                // the next pacing slot: reserved
-      {"a3", kAlice, kSms},                        // Alice's window is full: deferred
-      {"stopped", "+14155550103", kSms},           // stopped
-      {"a4", "+14155550199", kSms},                // suppressed
-      {"a5", "+14155550104", {.reserve = false}},  // unreserved (voice, past its deadline)
-      {"a6", "+14155550105", kSms, "stopped"},     // a page of a stopped escalation chain
+      {"a1", kAlice, kSms},                     // idle sender: cleared
+      {"a2", "+14155550102", kSms},             // the next pacing slot: reserved
+      {"a3", kAlice, kSms},                     // Alice's window is full: deferred
+      {"stopped", "+14155550103", kSms},        // stopped
+      {"a4", "+14155550199", kSms},             // suppressed
+      {"a5", "+14155550104", GateChecks{}},     // unreserved (voice, past its deadline)
+      {"a6", "+14155550105", kSms, "stopped"},  // a page of a stopped escalation chain
   };
   std::vector<GateDecision::Kind> kinds[2];
   std::vector<bool> chain_stopped[2];

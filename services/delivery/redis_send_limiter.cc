@@ -50,52 +50,72 @@ RedisLimitKeys::RedisLimitKeys(std::string key_prefix, SendLimits limits,
   }
 }
 
-void RedisLimitKeys::Append(const events::v1::AlertRequested& request, std::string_view recipient,
-                            std::vector<std::string>& keys, std::vector<std::string>& args) const {
+absl::Status RedisLimitKeys::Append(const events::v1::AlertRequested& request,
+                                    std::string_view recipient, std::span<const PacedSender> among,
+                                    std::vector<std::string>& keys,
+                                    std::vector<std::string>& args) const {
+  if (among.empty()) return NoSenders();
+  std::vector<const SenderKeys*> chosen_from;
+  for (const PacedSender& sender : among) {
+    const SenderKeys* sender_keys = KeysOf(sender.address);
+    if (sender_keys == nullptr) return UnknownSender(sender.address);
+    chosen_from.push_back(sender_keys);
+  }
   const std::string token = tokens_.Token(recipient);
   keys.push_back(absl::StrCat(prefix_, "limits:recipient:", limits_.channel, ":", token));
   keys.push_back(absl::StrCat(prefix_, "limits:sticky:", limits_.channel, ":", token));
   const bool urgent = kafka::Urgent(request.priority());
-  for (const SenderKeys& sender : senders_) {
-    keys.push_back(urgent ? sender.urgent_slot : sender.slot);
-    keys.push_back(sender.guard.log);
+  for (const SenderKeys* sender : chosen_from) {
+    keys.push_back(urgent ? sender->urgent_slot : sender->slot);
+    keys.push_back(sender->guard.log);
   }
   const std::vector<limits::Rate>& windows = limits_.RecipientWindows(request);
   args.push_back(Micros(limits_.max_wait));
   args.push_back(LogMember(request));
   args.push_back(absl::StrCat(absl::ToInt64Milliseconds(limits_.stickiness)));
-  args.push_back(absl::StrCat(senders_.size()));
+  args.push_back(absl::StrCat(among.size()));
   args.push_back(absl::StrCat(windows.size()));
-  for (size_t i = 0; i < senders_.size(); ++i) {
-    args.push_back(limits_.senders[i].address);
-    args.push_back(senders_[i].interval);
-    args.push_back(senders_[i].guard.limit);
-    args.push_back(senders_[i].guard.span);
+  for (size_t i = 0; i < among.size(); ++i) {
+    args.push_back(among[i].address);
+    args.push_back(chosen_from[i]->interval);
+    args.push_back(chosen_from[i]->guard.limit);
+    args.push_back(chosen_from[i]->guard.span);
   }
   for (const limits::Rate& window : windows) {
     args.push_back(absl::StrCat(window.count));
     args.push_back(Micros(window.window));
   }
+  return absl::OkStatus();
 }
 
-const RedisLimitKeys::Guard* RedisLimitKeys::GuardOf(std::string_view sender) const {
+const RedisLimitKeys::SenderKeys* RedisLimitKeys::KeysOf(std::string_view address) const {
   for (size_t i = 0; i < senders_.size(); ++i) {
-    if (limits_.senders[i].address == sender) return &senders_[i].guard;
+    if (limits_.senders[i].address == address) return &senders_[i];
   }
   return nullptr;
 }
 
-absl::StatusOr<PacedSender> RedisLimitKeys::ChosenSender(const redis::Reply& reply) const {
+const RedisLimitKeys::Guard* RedisLimitKeys::GuardOf(std::string_view sender) const {
+  const SenderKeys* keys = KeysOf(sender);
+  return keys == nullptr ? nullptr : &keys->guard;
+}
+
+absl::StatusOr<PacedSender> RedisLimitKeys::ChosenSender(const redis::Reply& reply,
+                                                         std::span<const PacedSender> among) const {
   size_t sender = 0;
   if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 4 ||
       !reply.elements[3] || !absl::SimpleAtoi(*reply.elements[3], &sender) || sender == 0 ||
-      sender > limits_.senders.size()) {
-    return absl::InternalError("the send limiter's script named no sender it paces");
+      sender > among.size()) {
+    return absl::InternalError("the send limiter's script named no sender it was given");
   }
-  return limits_.senders[sender - 1];
+  // As the limits pace it (Append checked that they do).
+  const PacedSender* paced = limits_.Find(among[sender - 1].address);
+  if (paced == nullptr) return UnknownSender(among[sender - 1].address);
+  return *paced;
 }
 
 absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& reply,
+                                                          std::span<const PacedSender> among,
                                                           absl::Time now) const {
   int kind = 0;
   int64_t micros = 0;
@@ -117,7 +137,7 @@ absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& re
   if (kind != 1 && kind != 3) {
     return absl::InternalError("the send limiter's script answered an unknown decision");
   }
-  absl::StatusOr<PacedSender> sender = ChosenSender(reply);
+  absl::StatusOr<PacedSender> sender = ChosenSender(reply, among);
   if (!sender.ok()) return sender.status();
   if (kind == 1) {
     return LimitDecision{
@@ -126,7 +146,7 @@ absl::StatusOr<LimitDecision> RedisLimitKeys::Reservation(const redis::Reply& re
   return LimitDecision{.kind = LimitDecision::Kind::kDefer,
                        .retry_at = at,
                        .limit = PacingLimitLabel(),
-                       .reason = PacingReason(*sender, limits_.senders.size())};
+                       .reason = PacingReason(*sender, among.size())};
 }
 
 RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_prefix,
@@ -138,17 +158,19 @@ RedisSendLimiter::RedisSendLimiter(redis::RedisClient& redis, std::string key_pr
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::Reserve(const events::v1::AlertRequested& request,
                                                         std::string_view recipient,
+                                                        std::span<const PacedSender> among,
                                                         absl::Time now) {
-  if (keys_.limits().senders.empty()) return NoSenders();
   std::vector<std::string> keys;
   std::vector<std::string> args;
-  keys_.Append(request, recipient, keys, args);
+  if (absl::Status appended = keys_.Append(request, recipient, among, keys, args); !appended.ok()) {
+    return appended;
+  }
   std::vector<std::string> argv = {"EVAL", reserve_script_, absl::StrCat(keys.size())};
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
-  return keys_.Reservation(*reply, now);
+  return keys_.Reservation(*reply, among, now);
 }
 
 absl::StatusOr<LimitDecision> RedisSendLimiter::ClearToSend(

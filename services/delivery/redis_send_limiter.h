@@ -17,6 +17,7 @@
 // <prefix>limits:sticky:<channel>:<token> names the recipient's sender of last time, kept only
 // when the channel has several senders. All expire once idle.
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,15 +36,18 @@ class RedisLimitKeys {
 
   const SendLimits& limits() const { return limits_; }
 
-  // reserve()'s keys and arguments (limits_from(), redis_limit_scripts.h), appended after a
-  // script's own. Keys: the recipient's sends, the recipient's sender of last time, then for each
-  // sender its next free slot in `request`'s lane and its guard's log. A critical alert's slots
+  // reserve()'s keys and arguments (limits_from(), redis_limit_scripts.h) to choose among
+  // `among` (the routing rule's senders), appended after a script's own. kFailedPrecondition when
+  // `among` is empty, kInvalidArgument naming a sender that is none of the limits'. Keys: the
+  // recipient's sends, the recipient's sender of last time, then for each sender its next free
+  // slot in `request`'s lane and its guard's log. A critical alert's slots
   // are its own, so it never queues behind the slots normal sends reserved (docs/adr/0027); the
   // guard's log is shared, so each sender's pace still holds for both together. Arguments:
   // max_wait, the member, the stickiness (ms), the sender count, the window count, then each
   // sender's address, interval, guard limit and guard span, then each window's limit and length.
-  void Append(const events::v1::AlertRequested& request, std::string_view recipient,
-              std::vector<std::string>& keys, std::vector<std::string>& args) const;
+  absl::Status Append(const events::v1::AlertRequested& request, std::string_view recipient,
+                      std::span<const PacedSender> among, std::vector<std::string>& keys,
+                      std::vector<std::string>& args) const;
 
   // The guard_hold() keys and arguments of one sender: its log, the most sends in the span, the
   // span. nullptr when `sender` is none of the limits' senders.
@@ -54,11 +58,15 @@ class RedisLimitKeys {
   };
   const Guard* GuardOf(std::string_view sender) const;
 
-  // reserve()'s answer {kind, µs from now, window index, sender index} as a LimitDecision on the
-  // caller's clock; kInternal for any other shape.
-  absl::StatusOr<LimitDecision> Reservation(const redis::Reply& reply, absl::Time now) const;
-  // The sender an answer of that shape names (its fourth element); kInternal when it names none.
-  absl::StatusOr<PacedSender> ChosenSender(const redis::Reply& reply) const;
+  // reserve()'s answer {kind, µs from now, window index, sender index} to a choice among
+  // `among` as a LimitDecision on the caller's clock; kInternal for any other shape.
+  absl::StatusOr<LimitDecision> Reservation(const redis::Reply& reply,
+                                            std::span<const PacedSender> among,
+                                            absl::Time now) const;
+  // The sender of `among` an answer of that shape names (its fourth element); kInternal when it
+  // names none.
+  absl::StatusOr<PacedSender> ChosenSender(const redis::Reply& reply,
+                                           std::span<const PacedSender> among) const;
 
  private:
   struct SenderKeys {
@@ -67,6 +75,8 @@ class RedisLimitKeys {
     std::string interval;
     Guard guard;
   };
+  // The keys of the sender at `address`, nullptr when it is none of the limits'.
+  const SenderKeys* KeysOf(std::string_view address) const;
 
   const std::string prefix_;
   const SendLimits limits_;
@@ -80,7 +90,9 @@ class RedisSendLimiter final : public SendLimiter {
                    const log::PhoneRedactor& tokens);
 
   absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                        std::string_view recipient, absl::Time now) override;
+                                        std::string_view recipient,
+                                        std::span<const PacedSender> among,
+                                        absl::Time now) override;
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested& request,
                                             const PacedSender& sender, absl::Time now,
                                             absl::Duration waited) override;

@@ -38,9 +38,11 @@ class RedisSendLimiterTest : public ::testing::Test {
     return std::make_unique<RedisSendLimiter>(*redis_, prefix_, std::move(limits), tokens_);
   }
 
-  LimitDecision Reserve(SendLimiter& limiter, const std::string& alert_id,
+  // Reserves among every sender `limiter` paces, as a routing rule for all of them would.
+  LimitDecision Reserve(RedisSendLimiter& limiter, const std::string& alert_id,
                         const std::string& recipient = kAlice) {
-    absl::StatusOr<LimitDecision> decision = limiter.Reserve(Request(alert_id), recipient, now_);
+    absl::StatusOr<LimitDecision> decision =
+        limiter.Reserve(Request(alert_id), recipient, limiter.keys().limits().senders, now_);
     EXPECT_TRUE(decision.ok()) << decision.status();
     return decision.value_or(LimitDecision{});
   }
@@ -89,8 +91,9 @@ TEST_F(RedisSendLimiterTest, ACriticalSendIsNotScheduledBehindNormalOnes) {
   // at once, and the next critical one an interval later.
   std::vector<absl::Time> critical_at;
   for (int i = 0; i < 2; ++i) {
-    absl::StatusOr<LimitDecision> critical = replicas[1]->Reserve(
-        Request(absl::StrCat("c", i), types::v1::PRIORITY_CRITICAL), kAlice, now_);
+    absl::StatusOr<LimitDecision> critical =
+        replicas[1]->Reserve(Request(absl::StrCat("c", i), types::v1::PRIORITY_CRITICAL), kAlice,
+                             kFivePerSecond.senders, now_);
     ASSERT_TRUE(critical.ok()) << critical.status();
     ASSERT_EQ(critical->kind, LimitDecision::Kind::kSend);
     // Its own schedule: due at once, then an interval apart (Redis's clock runs on meanwhile,
@@ -111,7 +114,7 @@ TEST_F(RedisSendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
   ASSERT_EQ(Reserve(*limiter, "n1").kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(Reserve(*limiter, "n2").kind, LimitDecision::Kind::kDefer);
   absl::StatusOr<LimitDecision> critical =
-      limiter->Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, now_);
+      limiter->Reserve(Request("c1", types::v1::PRIORITY_CRITICAL), kAlice, limits.senders, now_);
   ASSERT_TRUE(critical.ok()) << critical.status();
   EXPECT_EQ(critical->kind, LimitDecision::Kind::kSend);
 }
@@ -288,6 +291,32 @@ TEST_F(RedisSendLimiterTest, LeavesItsSenderWhenThatOnesSlotIsBeyondMaxWait) {
   std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
   ASSERT_EQ(Reserve(*limiter, "a1", kAlice).sender.address, "+14155552671");
   EXPECT_EQ(Reserve(*limiter, "a2", kAlice).sender.address, "+14155552672");
+}
+
+TEST_F(RedisSendLimiterTest, ChoosesOnlyAmongTheRulesSendersAndForgetsAStickyOneOutsideThem) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
+  ASSERT_EQ(Reserve(*limiter, "a1", kAlice).sender.address, "+14155552671");
+  // A rule that names only the second sender: Alice's sender of last time is not among them.
+  const std::vector<PacedSender> rule = {limiter->keys().limits().senders[1]};
+  absl::StatusOr<LimitDecision> routed = limiter->Reserve(Request("a2"), kAlice, rule, now_);
+  ASSERT_TRUE(routed.ok()) << routed.status();
+  EXPECT_EQ(routed->kind, LimitDecision::Kind::kSend);
+  EXPECT_EQ(routed->sender.address, "+14155552672");
+  // Both slots are now a second away: a third send among the rule's one sender is deferred, its
+  // reason counting the rule's senders only.
+  absl::StatusOr<LimitDecision> third = limiter->Reserve(Request("a3"), "+14155550103", rule, now_);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->kind, LimitDecision::Kind::kDefer);
+  EXPECT_EQ(third->reason, "sender pacing 1 per second");
+}
+
+TEST_F(RedisSendLimiterTest, RefusesNoSendersAndSendersItDoesNotPace) {
+  std::unique_ptr<RedisSendLimiter> limiter = Replica(TwoSenders(1, 1));
+  EXPECT_EQ(limiter->Reserve(Request("a1"), kAlice, {}, now_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const std::vector<PacedSender> unknown = {{.address = "+14155559999"}};
+  EXPECT_EQ(limiter->Reserve(Request("a1"), kAlice, unknown, now_).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RedisSendLimiterTest, GuardCountsEachSenderApart) {

@@ -14,6 +14,7 @@
 // and a deferral reserve nothing; kReserved holds the pacing slot (and the recipient's windows
 // count the send); kCleared holds those, the slot in flight and the guard's record of this send.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,17 +29,20 @@ namespace klaxon::delivery {
 // What Open asks besides the stop, which it always reads.
 struct GateChecks {
   bool suppression = false;  // the recipient's opt-out (SMS)
-  // The limits, and the lease and guard when the slot is due at once. False when the attempt
-  // cannot be sent whatever they say (past its deadline, its channel switched off): then only the
-  // stop and the opt-out are read, and nothing is taken.
-  bool reserve = true;
+  // The senders the limits choose among (the routing rule's, routing.h), and the lease and guard
+  // when the slot is due at once. Empty when the attempt cannot be sent whatever they say (past
+  // its deadline, its channel switched off, no rule routes it): then only the stop and the
+  // opt-out are read, and nothing is taken.
+  std::span<const PacedSender> reserve_among;
+
+  bool reserve() const { return !reserve_among.empty(); }
 };
 
 struct GateDecision {
   enum class Kind {
     kStopped,     // `stop` says why, `chain_stopped` whose; nothing taken
     kSuppressed,  // the recipient opted out; nothing taken
-    kUnreserved,  // neither stopped nor suppressed, and checks.reserve was false; nothing taken
+    kUnreserved,  // neither stopped nor suppressed, and nothing to reserve among; nothing taken
     kDeferred,    // `limit` (kDefer) says which limit and until when; nothing taken
     kReserved,    // a pacing slot at limit.send_at (<= now when due at once): the caller waits
                   // for it, then takes the slot in flight and asks the guard

@@ -16,6 +16,7 @@
 // other checks before a send, and the guard too when the slot is due at once; it asks
 // ClearToSend itself only when the gate's step did not clear the send.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,7 +40,7 @@ struct LimitDecision {
       limit;  // kDefer: which limit, a metric label with no personal data, e.g. "recipient_1h"
   std::string
       reason;  // kDefer: readable, for the alert's status, e.g. "recipient limit 11 per hour"
-  // kSend: the sender whose slot is reserved (one of SendLimits::senders), the From or Messaging
+  // kSend: the sender whose slot is reserved (one of Reserve's `among`), the From or Messaging
   // Service the send must leave from and the guard must be asked for.
   PacedSender sender;
 };
@@ -49,8 +50,12 @@ class SendLimiter {
   virtual ~SendLimiter() = default;
   // Errors are kUnavailable (the limiter's store is down: the send waits, it is not let through).
   // `recipient`: the request's, opened (E.164); adapters key per-recipient state by its token.
+  // `among`: the senders the send may take (its routing rule's), each one of the limits';
+  // kFailedPrecondition when empty, kInvalidArgument naming one that is not.
   virtual absl::StatusOr<LimitDecision> Reserve(const events::v1::AlertRequested& request,
-                                                std::string_view recipient, absl::Time now) = 0;
+                                                std::string_view recipient,
+                                                std::span<const PacedSender> among,
+                                                absl::Time now) = 0;
 
   // The send-time guard, asked once the send holds its reservation and its slot in flight, right
   // before the request leaves: a reservation says when a send should leave, not when it does, so

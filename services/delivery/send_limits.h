@@ -21,6 +21,7 @@
 // On schedule (sends 208 ms apart at 5/s) N+1 sends span 1040 ms > 1020 ms and the guard never
 // waits; after a late send it delays the one following send that would crowd it, by as much as
 // that send was late beyond the allowance.
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,31 +116,34 @@ inline LimitDecision GuardDecision(const SendLimits& limits, const PacedSender& 
   return LimitDecision{.kind = LimitDecision::Kind::kSend, .send_at = now + hold, .sender = sender};
 }
 
-// Reserve's answer when the limits have no sender (the settings refuse that; a limiter built
-// without them says so instead of choosing among none).
+// Reserve's answer when it is given no sender to choose among (the settings and the routing rules
+// refuse that; a limiter asked so says so instead of choosing among none).
 inline absl::Status NoSenders() {
-  return absl::FailedPreconditionError("the send limits name no sender to send from");
+  return absl::FailedPreconditionError("no sender was given to choose among");
 }
 
-// ClearToSend's answer for a sender that is none of the limits'.
+// Reserve's and ClearToSend's answer for a sender that is none of the limits'.
 inline absl::Status UnknownSender(std::string_view address) {
-  return absl::InvalidArgumentError(absl::StrCat("the send-time guard was asked for \"",
+  return absl::InvalidArgumentError(absl::StrCat("the send limits were asked about \"",
                                                  std::string(address),
                                                  "\", which is none of this channel's senders"));
 }
 
-// The sender a send takes, the same whichever limiter decides (docs/adr/0033): the recipient's
-// sender of last time (`sticky`, empty for none) while its slot is within max_wait, else the
-// first with the earliest slot. `slot_of(sender)`: when that sender's next slot is, no earlier
-// than now. Returns the sender's index and its slot.
+// The sender a send takes among `among` (its routing rule's), the same whichever limiter decides
+// (docs/adr/0033): the recipient's sender of last time (`sticky`, empty for none) while it is one
+// of them and its slot is within max_wait, else the first with the earliest slot.
+// `slot_of(sender)`: when that sender's next slot is, no earlier than now. Returns the sender's
+// index in `among` and its slot.
 template <typename SlotOf>
-std::pair<size_t, absl::Time> ChooseSender(const SendLimits& limits, std::string_view sticky,
-                                           absl::Time now, SlotOf slot_of) {
+std::pair<size_t, absl::Time> ChooseSender(const SendLimits& limits,
+                                           std::span<const PacedSender> among,
+                                           std::string_view sticky, absl::Time now,
+                                           SlotOf slot_of) {
   size_t chosen = 0;
   absl::Time earliest = absl::InfiniteFuture();
-  for (size_t i = 0; i < limits.senders.size(); ++i) {
-    const absl::Time slot = slot_of(limits.senders[i]);
-    if (limits.senders[i].address == sticky && slot - now <= limits.max_wait) return {i, slot};
+  for (size_t i = 0; i < among.size(); ++i) {
+    const absl::Time slot = slot_of(among[i]);
+    if (among[i].address == sticky && slot - now <= limits.max_wait) return {i, slot};
     if (slot < earliest) {
       chosen = i;
       earliest = slot;

@@ -84,6 +84,7 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
                                                       std::optional<limits::Rate> pace) {
   std::vector<PacedSender> senders;
   std::set<std::string, std::less<>> seen;
+  size_t own_rates = 0;  // senders that name their rate
   for (absl::string_view entry : absl::StrSplit(Absl(text), ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     const std::pair<absl::string_view, absl::string_view> parts =
@@ -102,6 +103,7 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
     // A Messaging Service's pace is its pool's, which no common pace can know.
     std::optional<limits::Rate> rate = *kind == SenderKind::kMessagingService ? std::nullopt : pace;
     if (!rate_text.empty()) {
+      ++own_rates;
       absl::StatusOr<limits::Rate> own = limits::ParseRate({rate_text.data(), rate_text.size()});
       if (!own.ok()) return EntryError(channel, entry, own.status().message());
       rate = *own;
@@ -121,11 +123,13 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
         absl::StrCat(Absl(SendersVariable(channel)),
                      ": is required (the numbers or Messaging Service to send from)"));
   }
-  if (channel == types::v1::CHANNEL_VOICE && senders.size() > 1) {
+  // Several caller IDs are for routing (a local number per country), not for rate: Twilio paces
+  // calls per account, so each is given its share of the account's pace by the operator.
+  if (channel == types::v1::CHANNEL_VOICE && senders.size() > 1 && own_rates < senders.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         Absl(SendersVariable(channel)),
-        ": voice takes one caller ID (Twilio paces calls per account, so more numbers add no "
-        "rate)"));
+        ": several caller IDs each need their own rate, their share of the account's calls per "
+        "second (Twilio paces calls per account: two at 1 call per second are =1/2s each)"));
   }
   return senders;
 }

@@ -48,7 +48,8 @@ std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view addres
 // Messaging Service must name its own.
 // kInvalidArgument naming the variable and the entry at fault: an address of no known kind, a
 // bad rate, a sender twice, a Messaging Service with no pace, a kind the channel cannot send from
-// (voice: one E.164 caller ID, since Twilio paces calls per account, not per number), or no
+// (voice: E.164 caller IDs; several each need their own rate, their share of the account's, since
+// Twilio paces calls per account, not per number), or no
 // sender at all.
 absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
                                                       types::v1::Channel channel,

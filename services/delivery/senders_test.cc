@@ -63,7 +63,7 @@ TEST(SendersTest, RefusesASenderTwice) {
 
 TEST(SendersTest, RefusesNoSenderAtAll) { EXPECT_THAT(ErrorOf(" , "), HasSubstr("is required")); }
 
-TEST(SendersTest, VoiceTakesOneNumberPacedPerAccount) {
+TEST(SendersTest, VoiceTakesNumbersPacedPerAccount) {
   const absl::StatusOr<std::vector<PacedSender>> senders =
       ParseSenders("+18005550100", types::v1::CHANNEL_VOICE, std::nullopt);
   ASSERT_TRUE(senders.ok()) << senders.status();
@@ -71,8 +71,13 @@ TEST(SendersTest, VoiceTakesOneNumberPacedPerAccount) {
   EXPECT_THAT(ErrorOf("12345", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
   EXPECT_THAT(ErrorOf(absl::StrCat(kService, "=5/1s"), types::v1::CHANNEL_VOICE),
               HasSubstr("cannot place calls"));
-  EXPECT_THAT(ErrorOf("+14155552671,+14155552672", types::v1::CHANNEL_VOICE),
-              HasSubstr("voice takes one caller ID"));
+  // Several caller IDs (one per country, chosen by the routing rules) share the account's pace.
+  EXPECT_THAT(ErrorOf("+14155552671,+442071838750=1/2s", types::v1::CHANNEL_VOICE),
+              HasSubstr("several caller IDs each need their own rate"));
+  const absl::StatusOr<std::vector<PacedSender>> shares =
+      ParseSenders("+14155552671=1/2s, +442071838750=1/2s", types::v1::CHANNEL_VOICE, std::nullopt);
+  ASSERT_TRUE(shares.ok()) << shares.status();
+  EXPECT_EQ(shares->size(), 2u);
 }
 
 TEST(SendersTest, KnowsAMessagingServiceSid) {

@@ -47,8 +47,9 @@ class StepwiseSendGate final : public SendGate {
       if (!suppressed.ok()) return suppressed.status();
       if (*suppressed) return GateDecision{.kind = GateDecision::Kind::kSuppressed};
     }
-    if (!checks.reserve) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
-    absl::StatusOr<LimitDecision> limit = limiter_.Reserve(request, recipient, now);
+    if (!checks.reserve()) return GateDecision{.kind = GateDecision::Kind::kUnreserved};
+    absl::StatusOr<LimitDecision> limit =
+        limiter_.Reserve(request, recipient, checks.reserve_among, now);
     if (!limit.ok()) return limit.status();
     if (limit->kind == LimitDecision::Kind::kDefer) {
       return GateDecision{.kind = GateDecision::Kind::kDeferred, .limit = *std::move(limit)};

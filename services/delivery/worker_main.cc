@@ -238,6 +238,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .sender = *sender,
                          .publisher = **publisher,
                          .retries = context.retries,
+                         .routing = settings.routing,
                          .gate = gate,
                          .limiter = limiter,
                          .in_flight = in_flight,

@@ -70,11 +70,8 @@ struct WorkerSpec {
   // so a long wait on one tier never holds back a shorter one.
   std::span<const kafka::RetryTier> retry_tiers;
   // Reads the channel's own settings (recording errors in `reader`) and returns how to build its
-  // Sender once the Twilio client exists. `senders`: the channel's, read already (none when
-  // their variable was wrong, which `reader` has recorded).
-  std::function<SenderFactory(config::Reader& reader, const TwilioSettings& twilio,
-                              const std::vector<PacedSender>& senders)>
-      configure;
+  // Sender once the Twilio client exists.
+  std::function<SenderFactory(config::Reader& reader, const TwilioSettings& twilio)> configure;
   // Optional: the worker's own consumers, built once everything is connected.
   std::function<std::vector<ExtraConsumer>(const WorkerContext&)> extra_consumers = nullptr;
 };

@@ -1,8 +1,12 @@
 #include "services/delivery/worker_settings.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "common/alert_lifetime/alert_lifetime.h"
+#include "common/channels/channel_switches.h"
 #include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
 
@@ -51,6 +55,29 @@ RetryPolicyOptions ReadRetryPolicy(config::Reader& reader) {
   return retry;
 }
 
+// The routing rules of KLAXON_ROUTING_FILE for `channel` ("sms", "voice"), whose senders are
+// `senders`; unset, every destination may take every sender.
+Routing ReadRouting(config::Reader& reader, std::string_view channel,
+                    const std::vector<PacedSender>& senders) {
+  constexpr std::string_view kVariable = "KLAXON_ROUTING_FILE";
+  const std::optional<std::string> text = reader.FileContents(kVariable);
+  // Without senders (their variable is wrong) every rule would name unknown ones: that error is
+  // reported already.
+  if (!text.has_value() || senders.empty()) return Routing::AllSenders(senders);
+  absl::StatusOr<types::v1::Channel> kind = channels::ParseChannelName(channel);
+  if (!kind.ok()) {
+    reader.AddError(kind.status());
+    return Routing::AllSenders(senders);
+  }
+  absl::StatusOr<Routing> routing =
+      Routing::Parse(*text, reader.Optional(kVariable, ""), *kind, senders);
+  if (!routing.ok()) {
+    reader.AddError(kVariable, std::string(routing.status().message()));
+    return Routing::AllSenders(senders);
+  }
+  return *std::move(routing);
+}
+
 }  // namespace
 
 absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const WorkerSpec& spec) {
@@ -85,7 +112,8 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
   settings.limits = ReadLimitSettings(reader, spec.channel);
-  settings.make_sender = spec.configure(reader, settings.twilio, settings.limits.send.senders);
+  settings.routing = ReadRouting(reader, spec.channel, settings.limits.send.senders);
+  settings.make_sender = spec.configure(reader, settings.twilio);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return settings;
 }

@@ -13,6 +13,7 @@
 #include "common/twilio/twilio_rest_client.h"
 #include "services/delivery/limit_settings.h"
 #include "services/delivery/retry_policy.h"
+#include "services/delivery/routing.h"
 #include "services/delivery/worker_main.h"
 
 namespace klaxon::delivery {
@@ -38,6 +39,8 @@ struct WorkerSettings {
   absl::Duration status_check_after;
   absl::Duration channel_disabled_recheck;
   LimitSettings limits;
+  // KLAXON_ROUTING_FILE's rules for this channel; unset, every destination takes every sender.
+  Routing routing;
 };
 
 // Reads the settings of `spec`'s worker from `reader`; kInvalidArgument listing each variable that

@@ -4,7 +4,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
 #include "common/crypto/test_keyring.h"
 
 namespace klaxon::delivery {
@@ -28,8 +33,7 @@ config::Environment Minimal() {
 WorkerSpec TestSpec() {
   return {.service = "test-worker",
           .channel = "sms",
-          .configure = [](config::Reader& reader, const TwilioSettings&,
-                          const std::vector<PacedSender>&) {
+          .configure = [](config::Reader& reader, const TwilioSettings&) {
             if (reader.Optional("KLAXON_TEST_CHANNEL_SETTING", "") == "bad") {
               reader.AddError("KLAXON_TEST_CHANNEL_SETTING", "is bad");
             }
@@ -65,6 +69,50 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_TRUE(settings->twilio.webhook_public_url.empty());
   ASSERT_EQ(settings->limits.send.senders.size(), 1u);
   EXPECT_EQ(settings->limits.send.senders[0].address, "+14155552671");
+  // No routing file: every destination may take every sender.
+  ASSERT_EQ(settings->routing.rules().size(), 1u);
+  EXPECT_EQ(settings->routing.rules()[0].senders, settings->limits.send.senders);
+}
+
+// A file of `contents` for the test's life.
+class TempFile {
+ public:
+  explicit TempFile(std::string_view contents)
+      : path_(std::filesystem::temp_directory_path() /
+              absl::StrCat("routing-", ::getpid(), "-", ++count_, ".json")) {
+    std::ofstream(path_) << contents;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int count_ = 0;
+  std::filesystem::path path_;
+};
+
+TEST(WorkerSettingsTest, RoutingFileKeepsTheChannelsRules) {
+  const TempFile file(R"({"rules": [
+    {"name": "calls", "channels": ["voice"], "senders": ["+14155550000"]},
+    {"name": "us", "prefixes": ["+1"], "senders": ["+14155552671"]}]})");
+  config::Environment environment = Minimal();
+  environment["KLAXON_ROUTING_FILE"] = file.path();
+  absl::StatusOr<WorkerSettings> settings = Load(std::move(environment));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  ASSERT_EQ(settings->routing.rules().size(), 1u);
+  EXPECT_EQ(settings->routing.rules()[0].name, "us");
+}
+
+TEST(WorkerSettingsTest, ABadRoutingFileIsNamedWithItsRuleAndField) {
+  const TempFile file(R"({"rules": [{"name": "us", "senders": ["+15005550006"]}]})");
+  config::Environment environment = Minimal();
+  environment["KLAXON_ROUTING_FILE"] = file.path();
+  EXPECT_THAT(Load(environment).status().message(),
+              HasSubstr(absl::StrCat("KLAXON_ROUTING_FILE: routing file ", file.path(),
+                                     ": rule 1 (\"us\") senders: \"+15005550006\" is not one "
+                                     "of KLAXON_SMS_SENDERS")));
+  environment["KLAXON_ROUTING_FILE"] = "/nonexistent/routing.json";
+  EXPECT_THAT(Load(environment).status().message(),
+              HasSubstr("KLAXON_ROUTING_FILE: cannot open \"/nonexistent/routing.json\""));
 }
 
 TEST(WorkerSettingsTest, OperatorValuesAreRead) {

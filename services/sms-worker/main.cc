@@ -49,8 +49,7 @@ int main() {
        .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
        .retry_tiers = klaxon::kafka::kSmsRetryTiers,
        .configure =
-           [](klaxon::config::Reader&, const TwilioSettings& twilio,
-              const std::vector<klaxon::delivery::PacedSender>&) {
+           [](klaxon::config::Reader&, const TwilioSettings& twilio) {
              return
                  [twilio](klaxon::twilio::TwilioRestClient& client, const WorkerContext& context) {
                    return std::make_unique<klaxon::sms::TwilioMessageSender>(

@@ -83,10 +83,8 @@ int main() {
        .urgent_request_topic = std::string(klaxon::kafka::kVoiceUrgentRequests),
        .retry_tiers = klaxon::kafka::kVoiceRetryTiers,
        .configure =
-           [](klaxon::config::Reader& reader, const TwilioSettings& twilio,
-              const std::vector<klaxon::delivery::PacedSender>& senders) {
+           [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {
              klaxon::voice::CallSenderOptions options{
-                 .caller_id = senders.empty() ? std::string() : senders.front().address,
                  .webhook_public_url = twilio.webhook_public_url,
                  .voice = reader.Optional("KLAXON_VOICE_NAME", "alice"),
                  .language = reader.Optional("KLAXON_VOICE_LANGUAGE", "en-US")};

@@ -95,8 +95,9 @@ delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested&,
                                               const transit::AlertPersonalData& personal,
                                               absl::Time sent_at) {
   // Filtering on StartTime would miss a call still queued or ringing (its start_time is null),
-  // so the list is filtered by To and From only and the attempt's window is applied here.
-  const auto listed = client_.ListCalls({.to = personal.recipient, .from = options_.caller_id});
+  // so the list is filtered by To only (the caller ID is the routing rule's, one of several) and
+  // the attempt's window is applied here.
+  const auto listed = client_.ListCalls({.to = personal.recipient});
   if (!listed.ok()) {
     return {.kind = delivery::SendResult::Kind::kUnknown,
             .reason = absl::StrCat("settlement: Twilio's call list could not be read (",

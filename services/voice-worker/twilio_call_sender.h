@@ -11,8 +11,6 @@
 namespace klaxon::voice {
 
 struct CallSenderOptions {
-  // The channel's one caller ID (KLAXON_VOICE_SENDERS), whose calls a settlement lists.
-  std::string caller_id;
   // Public base URL of ingress's webhooks: Twilio reports each attempt's call progress to
   // twilio::CallbackUrl(webhook_public_url, kCallStatusPath, alert_id, attempt) and key presses
   // to the same URL under kGatherPath. Empty for neither.
@@ -40,10 +38,10 @@ twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& reque
                                          const transit::AlertPersonalData& personal,
                                          std::string_view from, const CallSenderOptions& options);
 
-// The settlement of an unknown attempt from the first page of the caller ID's calls to the
-// recipient (newest first). A call's TwiML cannot be read back, so the attempt's call is the
-// earliest one created since `sent_at`: this assumes no other call from this caller ID to the
-// recipient started between the attempt and the settlement (one voice alert escalates to one
+// The settlement of an unknown attempt from the first page of the calls to the recipient (newest
+// first), from whichever caller ID its routing rule chose. A call's TwiML cannot be read back, so
+// the attempt's call is the earliest one created since `sent_at`: this assumes no other call to
+// the recipient started between the attempt and the settlement (one voice alert escalates to one
 // recipient a call at a time; two voice alerts to the same person in the same seconds could be
 // confused). A full page whose oldest call is still too recent to rule out leaves it unknown.
 delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallResource>& page,

@@ -221,6 +221,7 @@ absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
     case DeliveryOutcome::KIND_REJECTED:
     case DeliveryOutcome::KIND_GAVE_UP:
     case DeliveryOutcome::KIND_DEAD_LETTERED:
+    case DeliveryOutcome::KIND_UNROUTED:
       event.status = ALERT_STATUS_FAILED;
       return absl::OkStatus();
     case DeliveryOutcome::KIND_RETRY_SCHEDULED:

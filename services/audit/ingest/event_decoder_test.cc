@@ -276,6 +276,7 @@ TEST(DecodeDeliveryEventTest, FinalKindsMoveAttemptAndAlertAlike) {
       {DeliveryOutcome::KIND_CANCELLED, klaxon::types::v1::ALERT_STATUS_CANCELLED},
       {DeliveryOutcome::KIND_ACKNOWLEDGED, klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED},
       {DeliveryOutcome::KIND_UNREACHED, klaxon::types::v1::ALERT_STATUS_UNDELIVERED},
+      {DeliveryOutcome::KIND_UNROUTED, klaxon::types::v1::ALERT_STATUS_FAILED},
   };
   for (const auto& [kind, status] : finals) {
     const AlertEvent event = DecodeKind(kind);

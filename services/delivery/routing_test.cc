@@ -1,0 +1,154 @@
+#include "services/delivery/routing.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace klaxon::delivery {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kUk[] = "+447700900123";
+constexpr char kUs1[] = "+14155550100";
+constexpr char kUs2[] = "+14155550101";
+constexpr char kShortCode[] = "12345";
+
+std::vector<PacedSender> Configured() {
+  const limits::Rate one{.count = 1, .window = absl::Seconds(1)};
+  return {{kUk, SenderKind::kLongCode, one},
+          {kUs1, SenderKind::kLongCode, one},
+          {kUs2, SenderKind::kLongCode, one},
+          {kShortCode, SenderKind::kShortCode, {.count = 100, .window = absl::Seconds(1)}}};
+}
+
+constexpr char kRules[] = R"({"rules": [
+  {"name": "uk", "countries": ["GB"], "channels": ["sms"], "senders": ["+447700900123"]},
+  {"name": "us-critical", "prefixes": ["+1"], "priorities": ["critical"], "senders": ["12345"]},
+  {"name": "north-america", "prefixes": ["+1"], "callers": ["billing"],
+   "senders": ["+14155550100", "+14155550101"]}
+]})";
+
+Routing Parsed(std::string_view json = kRules,
+               types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+  absl::StatusOr<Routing> routing = Routing::Parse(json, "routing.json", channel, Configured());
+  EXPECT_TRUE(routing.ok()) << routing.status();
+  return routing.ok() ? *std::move(routing) : Routing::AllSenders({});
+}
+
+std::string ErrorOf(std::string_view json, types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+  absl::StatusOr<Routing> routing = Routing::Parse(json, "routing.json", channel, Configured());
+  EXPECT_FALSE(routing.ok());
+  return std::string(routing.status().message());
+}
+
+RouteQuery Query(std::string recipient, std::string caller = "ops",
+                 types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED,
+                 types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+  events::v1::AlertRequested request;
+  request.mutable_header()->set_caller(std::move(caller));
+  request.set_priority(priority);
+  return RouteQuery::Of(request, recipient, channel);
+}
+
+std::string MatchedName(const Routing& routing, const RouteQuery& query) {
+  const RoutingRule* rule = routing.Match(query);
+  return rule == nullptr ? "(none)" : rule->name;
+}
+
+TEST(RoutingTest, FirstMatchingRuleDecides) {
+  const Routing routing = Parsed();
+  EXPECT_EQ(MatchedName(routing, Query("+442071838750")), "uk");
+  EXPECT_EQ(MatchedName(routing, Query("+14155552671", "billing")), "north-america");
+  // Critical comes first for every caller, billing's too.
+  EXPECT_EQ(MatchedName(routing, Query("+14155552671", "billing", types::v1::PRIORITY_CRITICAL)),
+            "us-critical");
+  EXPECT_EQ(MatchedName(routing, Query("+16135550123", "ops", types::v1::PRIORITY_CRITICAL)),
+            "us-critical");
+}
+
+TEST(RoutingTest, NoRuleMatchesWhatNoRuleNames) {
+  const Routing routing = Parsed();
+  EXPECT_EQ(routing.Match(Query("+14155552671", "ops")), nullptr);  // +1 only for billing
+  EXPECT_EQ(routing.Match(Query("+33612345678", "billing")), nullptr);
+}
+
+TEST(RoutingTest, KeepsOnlyTheChannelsRulesWithTheirPacedSenders) {
+  const Routing voice = Parsed(kRules, types::v1::CHANNEL_VOICE);
+  ASSERT_EQ(voice.rules().size(), 2u);
+  EXPECT_EQ(voice.rules()[0].name, "us-critical");
+  EXPECT_EQ(voice.Match(Query("+442071838750", "ops", types::v1::PRIORITY_NORMAL,
+                              types::v1::CHANNEL_VOICE)),
+            nullptr);
+  const Routing sms = Parsed();
+  ASSERT_EQ(sms.rules()[2].senders.size(), 2u);
+  EXPECT_EQ(sms.rules()[2].senders[1], Configured()[2]);
+  EXPECT_EQ(sms.rules()[1].senders[0].rate.count, 100);
+}
+
+TEST(RoutingTest, UnsetPriorityMatchesNormal) {
+  const Routing routing = Parsed(R"({"rules": [
+    {"name": "normal", "priorities": ["normal"], "senders": ["+14155550100"]}]})");
+  EXPECT_EQ(MatchedName(routing, Query("+14155552671")), "normal");
+  EXPECT_EQ(routing.Match(Query("+14155552671", "ops", types::v1::PRIORITY_HIGH)), nullptr);
+}
+
+TEST(RoutingTest, AllSendersTakesEveryDestination) {
+  const Routing routing = Routing::AllSenders(Configured());
+  const RoutingRule* rule = routing.Match(Query("+33612345678"));
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->senders, Configured());
+}
+
+TEST(RoutingTest, ErrorsNameTheRuleAndField) {
+  const std::string error = ErrorOf(R"({"rules": [
+    {"name": "uk", "countries": ["UK"], "senders": ["+447700900123"]},
+    {"name": "us", "prefixes": ["1415"], "channels": ["fax"], "priorities": ["urgent"],
+     "senders": ["+15005550006"], "accounts": ["main"]},
+    {"countries": ["GB"], "senders": []},
+    {"name": "uk", "callers": "billing", "senders": ["+447700900123"]}
+  ]})");
+  EXPECT_THAT(error, HasSubstr("routing file routing.json: rule 1 (\"uk\") countries: \"UK\" is "
+                               "not an ISO 3166 country code"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") prefixes: \"1415\" is not \"+\" and 1 to 15 "
+                               "digits"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") channels: "));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") priorities: \"urgent\" is not a priority"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") senders: \"+15005550006\" is not one of "
+                               "KLAXON_SMS_SENDERS"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") accounts: is not a rule field"));
+  EXPECT_THAT(error, HasSubstr("rule 3 name: is required"));
+  EXPECT_THAT(error, HasSubstr("rule 3 senders: is not a non-empty array of strings"));
+  EXPECT_THAT(error, HasSubstr("rule 4 (\"uk\") name: another rule has this name"));
+  EXPECT_THAT(error, HasSubstr("rule 4 (\"uk\") callers: is not a non-empty array of strings"));
+}
+
+TEST(RoutingTest, SendersOfAnotherChannelsRuleAreNotThisWorkersConcern) {
+  // The voice worker configures none of these SMS senders; the SMS-only rule is not its own.
+  const absl::StatusOr<Routing> routing = Routing::Parse(
+      R"({"rules": [{"name": "sms", "channels": ["sms"], "senders": ["MGxyz"]},
+                    {"name": "calls", "senders": ["+14155550100"]}]})",
+      "routing.json", types::v1::CHANNEL_VOICE, Configured());
+  ASSERT_TRUE(routing.ok()) << routing.status();
+  EXPECT_EQ(routing->rules().size(), 1u);
+}
+
+TEST(RoutingTest, RefusesWhatIsNoRulesDocument) {
+  EXPECT_THAT(ErrorOf("{"), HasSubstr("routing file routing.json is not valid JSON"));
+  EXPECT_THAT(ErrorOf(R"({"rules": []})"), HasSubstr("with at least one rule"));
+  EXPECT_THAT(ErrorOf(R"([{"name": "x"}])"), HasSubstr("expected {\"rules\": [...]}"));
+  EXPECT_THAT(ErrorOf(R"({"rules": [{"name": "a", "senders": ["12345"]}], "default": "a"})"),
+              HasSubstr("\"default\" is not a field"));
+}
+
+TEST(RoutingTest, UnroutedReasonNamesWhatWasMatchedButNotTheNumber) {
+  const std::string reason = UnroutedReason(Query("+33612345678", "billing"));
+  EXPECT_THAT(reason, AllOf(HasSubstr("no routing rule matches"), HasSubstr("FR, +33"),
+                            HasSubstr("channel sms"), HasSubstr("caller \"billing\""),
+                            HasSubstr("priority normal"), HasSubstr("Twilio was not called"),
+                            Not(HasSubstr("612345678"))));
+}
+
+}  // namespace
+}  // namespace klaxon::delivery
