@@ -38,8 +38,10 @@ absl::StatusOr<std::optional<T>> Optional(const nlohmann::json& json, const char
   }
 }
 
-bool Matches(const FaultRule& rule, ResourceKind kind, std::string_view to) {
-  return (!rule.kind || *rule.kind == kind) && (!rule.to || *rule.to == to);
+bool Matches(const FaultRule& rule, ResourceKind kind, std::string_view to,
+             std::string_view account) {
+  return (!rule.kind || *rule.kind == kind) && (!rule.to || *rule.to == to) &&
+         (!rule.account || *rule.account == account);
 }
 
 }  // namespace
@@ -59,6 +61,7 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
   rule.type = named->type;
 
   auto to = Optional<std::string>(json, "to");
+  auto account = Optional<std::string>(json, "account");
   auto kind = Optional<std::string>(json, "kind");
   auto count = Optional<int64_t>(json, "count");
   auto status = Optional<int>(json, "status");
@@ -72,13 +75,15 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
   auto error_code = Optional<int>(json, "error_code");
   auto digits = Optional<std::string>(json, "digits");
   for (const absl::Status& field :
-       {to.status(), kind.status(), count.status(), status.status(), code.status(),
-        message.status(), retry_after_s.status(), latency_ms.status(), hang_ms.status(),
-        accept.status(), outcome.status(), error_code.status(), digits.status()}) {
+       {to.status(), account.status(), kind.status(), count.status(), status.status(),
+        code.status(), message.status(), retry_after_s.status(), latency_ms.status(),
+        hang_ms.status(), accept.status(), outcome.status(), error_code.status(),
+        digits.status()}) {
     if (!field.ok()) return field;
   }
 
   rule.to = *to;
+  rule.account = *account;
   if (kind->has_value()) {
     if (**kind == "message") {
       rule.kind = ResourceKind::kMessage;
@@ -168,6 +173,7 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
 nlohmann::json FaultRuleToJson(const FaultRule& rule) {
   nlohmann::json json = {{"id", rule.id}, {"type", NameOf(rule.type)}};
   if (rule.to) json["to"] = *rule.to;
+  if (rule.account) json["account"] = *rule.account;
   if (rule.kind) json["kind"] = *rule.kind == ResourceKind::kMessage ? "message" : "call";
   if (rule.remaining) json["count"] = *rule.remaining;
   switch (rule.type) {
@@ -236,18 +242,23 @@ std::vector<FaultRule> FaultRules::List() const {
   return rules_;
 }
 
-std::optional<FaultRule> FaultRules::TakeRequestFault(ResourceKind kind, std::string_view to) {
-  return Take(kind, to, /*delivery=*/false);
+std::optional<FaultRule> FaultRules::TakeRequestFault(ResourceKind kind, std::string_view to,
+                                                      std::string_view account) {
+  return Take(kind, to, account, /*delivery=*/false);
 }
 
-std::optional<FaultRule> FaultRules::TakeDeliveryFault(ResourceKind kind, std::string_view to) {
-  return Take(kind, to, /*delivery=*/true);
+std::optional<FaultRule> FaultRules::TakeDeliveryFault(ResourceKind kind, std::string_view to,
+                                                       std::string_view account) {
+  return Take(kind, to, account, /*delivery=*/true);
 }
 
-std::optional<FaultRule> FaultRules::Take(ResourceKind kind, std::string_view to, bool delivery) {
+std::optional<FaultRule> FaultRules::Take(ResourceKind kind, std::string_view to,
+                                          std::string_view account, bool delivery) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
-    if ((it->type == FaultType::kDelivery) != delivery || !Matches(*it, kind, to)) continue;
+    if ((it->type == FaultType::kDelivery) != delivery || !Matches(*it, kind, to, account)) {
+      continue;
+    }
     FaultRule taken = *it;
     if (it->remaining && --*it->remaining == 0) rules_.erase(it);
     return taken;

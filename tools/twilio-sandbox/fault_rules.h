@@ -31,7 +31,10 @@ enum class FaultType {
 struct FaultRule {
   int64_t id = 0;  // assigned by FaultRules::Add
   FaultType type = FaultType::kError;
-  std::optional<std::string> to;     // matches every destination when unset
+  std::optional<std::string> to;  // matches every destination when unset
+  // An account SID: only requests made on that account (an account-wide outage); every account's
+  // when unset.
+  std::optional<std::string> account;
   std::optional<ResourceKind> kind;  // matches messages and calls when unset
   std::optional<int64_t> remaining;  // requests left to affect; unlimited when unset
   int http_status = 0;
@@ -52,7 +55,7 @@ struct FaultRule {
 };
 
 // Parses one rule object. Fields: type (rate_limit, server_error, latency, hang, error,
-// delivery), to, kind (message, call), count, status, code, message, retry_after_s,
+// delivery), to, account, kind (message, call), count, status, code, message, retry_after_s,
 // latency_ms, hang_ms, accept, outcome, error_code, digits. Unset fields get Twilio's values.
 absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json);
 nlohmann::json FaultRuleToJson(const FaultRule& rule);
@@ -67,14 +70,17 @@ class FaultRules {
   void Clear();
   std::vector<FaultRule> List() const;
 
-  // The first request-time rule (every type but kDelivery) matching the request, counted
-  // against its `remaining`; a rule whose count runs out is removed.
-  std::optional<FaultRule> TakeRequestFault(ResourceKind kind, std::string_view to);
+  // The first request-time rule (every type but kDelivery) matching a request to `to` made on
+  // `account`, counted against its `remaining`; a rule whose count runs out is removed.
+  std::optional<FaultRule> TakeRequestFault(ResourceKind kind, std::string_view to,
+                                            std::string_view account);
   // The first kDelivery rule matching an accepted request, counted the same way.
-  std::optional<FaultRule> TakeDeliveryFault(ResourceKind kind, std::string_view to);
+  std::optional<FaultRule> TakeDeliveryFault(ResourceKind kind, std::string_view to,
+                                             std::string_view account);
 
  private:
-  std::optional<FaultRule> Take(ResourceKind kind, std::string_view to, bool delivery);
+  std::optional<FaultRule> Take(ResourceKind kind, std::string_view to, std::string_view account,
+                                bool delivery);
 
   mutable std::mutex mutex_;
   int64_t next_id_ = 1;

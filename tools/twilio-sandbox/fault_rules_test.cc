@@ -1,11 +1,16 @@
 #include "tools/twilio-sandbox/fault_rules.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::sandbox {
 namespace {
 
-FaultRule Parse(const char* json) {
+constexpr char kAccount[] = "AC00000000000000000000000000000000";
+
+FaultRule Parse(const std::string& json) {
   auto rules = ParseFaultRules(json);
   EXPECT_TRUE(rules.ok()) << rules.status();
   EXPECT_EQ(rules->size(), 1u);
@@ -42,17 +47,32 @@ TEST(FaultRulesTest, RejectsWronglyTypedField) {
 TEST(FaultRulesTest, CountedRuleExpiresAfterCount) {
   FaultRules rules;
   rules.Add(Parse(R"({"type":"rate_limit","count":2})"));
-  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
-  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kCall, "+15551230001").has_value());
-  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
+  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000", kAccount).has_value());
+  EXPECT_TRUE(rules.TakeRequestFault(ResourceKind::kCall, "+15551230001", kAccount).has_value());
+  EXPECT_FALSE(
+      rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000", kAccount).has_value());
   EXPECT_TRUE(rules.List().empty());
+}
+
+TEST(FaultRulesTest, AccountRuleMatchesOnlyRequestsOnItsAccount) {
+  FaultRules rules;
+  constexpr char kOther[] = "AC11111111111111111111111111111111";
+  rules.Add(
+      Parse(absl::StrCat(R"({"type":"server_error","status":503,"account":")", kOther, R"("})")));
+  EXPECT_FALSE(
+      rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000", kAccount).has_value());
+  const auto fault = rules.TakeRequestFault(ResourceKind::kCall, "+15551230000", kOther);
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->http_status, 503);
+  EXPECT_EQ(FaultRuleToJson(*fault)["account"], kOther);
 }
 
 TEST(FaultRulesTest, DestinationRuleMatchesOnlyItsNumber) {
   FaultRules rules;
   rules.Add(Parse(R"({"type":"error","to":"+15551230000","code":21610})"));
-  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551239999").has_value());
-  const auto fault = rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000");
+  EXPECT_FALSE(
+      rules.TakeRequestFault(ResourceKind::kMessage, "+15551239999", kAccount).has_value());
+  const auto fault = rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000", kAccount);
   ASSERT_TRUE(fault.has_value());
   EXPECT_EQ(fault->code, 21610);
   EXPECT_EQ(fault->http_status, 400);
@@ -61,11 +81,12 @@ TEST(FaultRulesTest, DestinationRuleMatchesOnlyItsNumber) {
 TEST(FaultRulesTest, DeliveryRulesAreNotRequestFaults) {
   FaultRules rules;
   rules.Add(Parse(R"({"type":"delivery","outcome":"undelivered"})"));
-  EXPECT_FALSE(rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000").has_value());
-  const auto fault = rules.TakeDeliveryFault(ResourceKind::kMessage, "+15551230000");
+  EXPECT_FALSE(
+      rules.TakeRequestFault(ResourceKind::kMessage, "+15551230000", kAccount).has_value());
+  const auto fault = rules.TakeDeliveryFault(ResourceKind::kMessage, "+15551230000", kAccount);
   ASSERT_TRUE(fault.has_value());
   EXPECT_EQ(fault->error_code, 30003);
-  EXPECT_FALSE(rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000").has_value());
+  EXPECT_FALSE(rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000", kAccount).has_value());
 }
 
 TEST(FaultRulesTest, KeyPressIsACallOutcomePressingOneUnlessTold) {
@@ -92,7 +113,7 @@ TEST(FaultRulesTest, CountedRulesExpressNoAnswerTwiceThenAKeyPress) {
   rules.Add(Parse(R"({"type":"delivery","outcome":"no-answer","count":2})"));
   rules.Add(Parse(R"({"type":"delivery","outcome":"key-press"})"));
   for (const char* expected : {"no-answer", "no-answer", "key-press"}) {
-    const auto fault = rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000");
+    const auto fault = rules.TakeDeliveryFault(ResourceKind::kCall, "+15551230000", kAccount);
     ASSERT_TRUE(fault.has_value());
     EXPECT_EQ(fault->outcome, expected);
   }

@@ -69,6 +69,7 @@ nlohmann::json SenderPacingToJson(const SenderPacing& pacing) {
 
 nlohmann::json LedgerEntryToJson(const LedgerEntry& entry) {
   return {{"sid", entry.sid},
+          {"account", entry.account},
           {"kind", KindName(entry.kind)},
           {"to", entry.to},
           {"from", entry.from},
@@ -81,7 +82,8 @@ nlohmann::json LedgerEntryToJson(const LedgerEntry& entry) {
 }
 
 nlohmann::json RejectedEntryToJson(const RejectedEntry& entry) {
-  return {{"kind", KindName(entry.kind)},
+  return {{"account", entry.account},
+          {"kind", KindName(entry.kind)},
           {"to", entry.to},
           {"status", entry.http_status},
           {"code", entry.code},

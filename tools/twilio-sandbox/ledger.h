@@ -17,6 +17,7 @@ namespace klaxon::sandbox {
 
 struct LedgerEntry {
   std::string sid;
+  std::string account;  // the SID of the account it was created on
   ResourceKind kind = ResourceKind::kMessage;
   std::string to;
   std::string from;
@@ -29,6 +30,8 @@ struct LedgerEntry {
 };
 
 struct RejectedEntry {
+  std::string
+      account;  // the SID of the account it was made on; empty when it authenticated as none
   ResourceKind kind = ResourceKind::kMessage;
   std::string to;
   int http_status = 0;

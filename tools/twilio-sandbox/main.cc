@@ -46,15 +46,26 @@ int main(int argc, char** argv) {
   std::string faults_file;
   std::string faults_json;
   std::string messaging_services;
+  std::string api_keys;
+  std::string accounts;
+  klaxon::sandbox::SandboxAccount& main_account = options.accounts.front();
 
   CLI::App app{"Local stand-in for Twilio's REST API (Messages, Calls, status callbacks)"};
   app.add_option("--listen", listen, "host:port to listen on; port 0 picks a free one")
       ->envname("TWILIO_SANDBOX_LISTEN");
-  app.add_option("--account-sid", options.account_sid, "account SID accepted")
+  app.add_option("--account-sid", main_account.sid, "account SID accepted")
       ->envname("TWILIO_SANDBOX_ACCOUNT_SID");
-  app.add_option("--auth-token", options.auth_token,
+  app.add_option("--auth-token", main_account.auth_token,
                  "auth token accepted and used to sign callbacks")
       ->envname("TWILIO_SANDBOX_AUTH_TOKEN");
+  app.add_option(
+         "--api-keys", api_keys,
+         "the account's API keys, accepted for Basic auth as the key: SK<32 hex>=<secret>,...")
+      ->envname("TWILIO_SANDBOX_API_KEYS");
+  app.add_option("--accounts", accounts,
+                 "more accounts (subaccounts), each seeing only its own resources and signing its "
+                 "callbacks with its own token: AC<32 hex>=<token>[,SK<32 hex>=<secret>...];...")
+      ->envname("TWILIO_SANDBOX_ACCOUNTS");
   app.add_option("--callback-delay-ms", callback_delay_ms, "time between status steps")
       ->envname("TWILIO_SANDBOX_CALLBACK_DELAY_MS");
   app.add_option("--call-duration-s", call_duration_s, "CallDuration of answered calls")
@@ -78,6 +89,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   options.messaging_services = klaxon::sandbox::ParseMessagingServices(messaging_services);
+  main_account.api_keys = klaxon::sandbox::ParseApiKeys(api_keys);
+  for (klaxon::sandbox::SandboxAccount& more : klaxon::sandbox::ParseAccounts(accounts)) {
+    options.accounts.push_back(std::move(more));
+  }
 
   options.callback_delay = absl::Milliseconds(callback_delay_ms);
   options.call_duration = absl::Seconds(call_duration_s);
@@ -135,7 +150,7 @@ int main(int argc, char** argv) {
   Log("info", "listening",
       {{"host", server_options.host},
        {"port", (*server)->port()},
-       {"account_sid", options.account_sid},
+       {"accounts", options.accounts.size()},
        {"fault_rules", rules.size()}});
 
   int signal_number = 0;

@@ -176,13 +176,62 @@ std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::stri
   return services;
 }
 
+std::map<std::string, std::string> ParseApiKeys(std::string_view text) {
+  std::map<std::string, std::string> keys;
+  for (absl::string_view key :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(key, absl::MaxSplits('=', 1));
+    keys[std::string(absl::StripAsciiWhitespace(parts.first))] =
+        std::string(absl::StripAsciiWhitespace(parts.second));
+  }
+  return keys;
+}
+
+std::vector<SandboxAccount> ParseAccounts(std::string_view text) {
+  std::vector<SandboxAccount> accounts;
+  for (absl::string_view account :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ';', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> credentials =
+        absl::StrSplit(account, absl::MaxSplits(',', 1));
+    const std::pair<absl::string_view, absl::string_view> sid_token =
+        absl::StrSplit(credentials.first, absl::MaxSplits('=', 1));
+    accounts.push_back(
+        {.sid = std::string(absl::StripAsciiWhitespace(sid_token.first)),
+         .auth_token = std::string(absl::StripAsciiWhitespace(sid_token.second)),
+         .api_keys = ParseApiKeys({credentials.second.data(), credentials.second.size()})});
+  }
+  return accounts;
+}
+
 absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOptions options,
                                                                      timing::Clock& clock,
                                                                      CallbackSender& sender) {
-  if (!IsSid(options.account_sid, "AC")) {
-    return absl::InvalidArgumentError("account SID must be AC followed by 32 hex digits");
+  if (options.accounts.empty()) return absl::InvalidArgumentError("the sandbox has no account");
+  std::set<std::string> sids;
+  for (const SandboxAccount& account : options.accounts) {
+    if (!IsSid(account.sid, "AC")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("account SID \"", account.sid, "\" must be AC followed by 32 hex digits"));
+    }
+    if (account.auth_token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("account ", account.sid, ": auth token is empty"));
+    }
+    for (const auto& [key, secret] : account.api_keys) {
+      if (!IsSid(key, "SK") || secret.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("account ", account.sid, ": API key \"", key,
+                         "\" must be SK followed by 32 hex digits, with a secret after '='"));
+      }
+      if (!sids.insert(key).second) {
+        return absl::InvalidArgumentError(absl::StrCat("API key ", key, " is given twice"));
+      }
+    }
+    if (!sids.insert(account.sid).second) {
+      return absl::InvalidArgumentError(absl::StrCat("account ", account.sid, " is given twice"));
+    }
   }
-  if (options.auth_token.empty()) return absl::InvalidArgumentError("auth token is empty");
   if (options.callback_delay < absl::ZeroDuration() ||
       options.call_duration < absl::ZeroDuration() || options.max_hang < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("sandbox durations must not be negative");
@@ -213,6 +262,34 @@ TwilioSandbox::TwilioSandbox(SandboxOptions options, timing::Clock& clock, Callb
       random_(std::random_device{}()) {}
 
 TwilioSandbox::~TwilioSandbox() { scheduler_.Stop(); }
+
+const SandboxAccount* TwilioSandbox::AccountOf(std::string_view sid) const {
+  for (const SandboxAccount& account : options_.accounts) {
+    if (account.sid == sid) return &account;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// True when `authorization` is Basic auth as `account`'s SID and auth token, or as one of its API
+// keys and that key's secret (compared in constant time, like a signature).
+bool Authenticates(const std::string& authorization, const SandboxAccount& account) {
+  std::string credentials;
+  if (!absl::StartsWith(authorization, "Basic ") ||
+      !absl::Base64Unescape(authorization.substr(6), &credentials)) {
+    return false;
+  }
+  const size_t colon = credentials.find(':');
+  if (colon == std::string::npos) return false;
+  const std::string user = credentials.substr(0, colon);
+  const std::string password = credentials.substr(colon + 1);
+  if (user == account.sid) return twilio::SignatureMatches(password, account.auth_token);
+  const auto key = account.api_keys.find(user);
+  return key != account.api_keys.end() && twilio::SignatureMatches(password, key->second);
+}
+
+}  // namespace
 
 SandboxResponse TwilioSandbox::Handle(const SandboxRequest& request) {
   if (absl::StartsWith(request.path, "/sandbox/")) return HandleAdmin(request);
@@ -298,15 +375,8 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
       parts[2] != "Accounts") {
     return NotFound(request.path);
   }
-  std::string credentials;
-  const bool authenticated =
-      absl::StartsWith(request.authorization, "Basic ") &&
-      absl::Base64Unescape(request.authorization.substr(6), &credentials) &&
-      credentials.size() == options_.account_sid.size() + 1 + options_.auth_token.size() &&
-      absl::StartsWith(credentials, options_.account_sid + ":") &&
-      twilio::SignatureMatches(credentials.substr(options_.account_sid.size() + 1),
-                               options_.auth_token) &&
-      parts[3] == options_.account_sid;
+  const SandboxAccount* account = AccountOf(parts[3]);
+  const bool authenticated = account != nullptr && Authenticates(request.authorization, *account);
   const ResourceKind kind =
       absl::StartsWith(parts[4], "Calls") ? ResourceKind::kCall : ResourceKind::kMessage;
   const absl::StatusOr<FormParams> decoded = http::DecodeForm(request.body);
@@ -314,7 +384,7 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
   const FormParams params = decoded.ok() ? *decoded : FormParams();
   if (!authenticated) {
     if (request.method == "POST") {
-      return Reject(kind, Get(params, "To"), params, "auth", 401, 20003, "Authenticate");
+      return Reject("", kind, Get(params, "To"), params, "auth", 401, 20003, "Authenticate");
     }
     return TwilioError(401, 20003, "Authenticate");
   }
@@ -322,32 +392,36 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
     // Twilio's error 70002: the request body could not be parsed.
     const std::string message =
         absl::StrCat("Bad request: ", std::string(decoded.status().message()));
-    if (request.method == "POST") return Reject(kind, "", params, "malformed", 400, 70002, message);
+    if (request.method == "POST") {
+      return Reject(account->sid, kind, "", params, "malformed", 400, 70002, message);
+    }
     return TwilioError(400, 70002, message);
   }
   if (parts.size() == 5 && request.method == "GET") {
-    if (parts[4] == "Messages.json") return ListMessages(request.query);
-    if (parts[4] == "Calls.json") return ListCalls(request.query);
+    if (parts[4] == "Messages.json") return ListMessages(*account, request.query);
+    if (parts[4] == "Calls.json") return ListCalls(*account, request.query);
     return NotFound(request.path);
   }
   if (parts.size() == 5) {
     if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
-    if (parts[4] == "Messages.json") return CreateMessage(params);
-    if (parts[4] == "Calls.json") return CreateCall(params);
+    if (parts[4] == "Messages.json") return CreateMessage(*account, params);
+    if (parts[4] == "Calls.json") return CreateCall(*account, params);
     return NotFound(request.path);
   }
   if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
   absl::string_view resource = parts[5];
   if (!absl::ConsumeSuffix(&resource, ".json")) return NotFound(request.path);
-  if (parts[4] == "Messages") return FetchMessage(std::string(resource), request.path);
-  if (parts[4] == "Calls") return FetchCall(std::string(resource), request.path);
+  if (parts[4] == "Messages") return FetchMessage(*account, std::string(resource), request.path);
+  if (parts[4] == "Calls") return FetchCall(*account, std::string(resource), request.path);
   return NotFound(request.path);
 }
 
-SandboxResponse TwilioSandbox::Reject(ResourceKind kind, const std::string& to,
-                                      const FormParams& params, const std::string& reason,
-                                      int status, int code, const std::string& message) {
+SandboxResponse TwilioSandbox::Reject(std::string_view account, ResourceKind kind,
+                                      const std::string& to, const FormParams& params,
+                                      const std::string& reason, int status, int code,
+                                      const std::string& message) {
   RejectedEntry entry;
+  entry.account = std::string(account);
   entry.kind = kind;
   entry.to = to;
   entry.http_status = status;
@@ -359,11 +433,12 @@ SandboxResponse TwilioSandbox::Reject(ResourceKind kind, const std::string& to,
   return TwilioError(status, code, message);
 }
 
-std::optional<SandboxResponse> TwilioSandbox::ApplyRequestFault(ResourceKind kind,
+std::optional<SandboxResponse> TwilioSandbox::ApplyRequestFault(const SandboxAccount& account,
+                                                                ResourceKind kind,
                                                                 const std::string& to,
                                                                 const FormParams& params,
                                                                 absl::Duration& delay) {
-  const std::optional<FaultRule> fault = faults_.TakeRequestFault(kind, to);
+  const std::optional<FaultRule> fault = faults_.TakeRequestFault(kind, to, account.sid);
   if (!fault) return std::nullopt;
   switch (fault->type) {
     case FaultType::kLatency:
@@ -379,8 +454,8 @@ std::optional<SandboxResponse> TwilioSandbox::ApplyRequestFault(ResourceKind kin
     case FaultType::kDelivery:
       break;
   }
-  SandboxResponse response =
-      Reject(kind, to, params, "fault", fault->http_status, fault->code, fault->message);
+  SandboxResponse response = Reject(account.sid, kind, to, params, "fault", fault->http_status,
+                                    fault->code, fault->message);
   response.delay = delay;
   if (fault->type == FaultType::kRateLimit) {
     response.headers.emplace_back("Retry-After",
@@ -389,14 +464,16 @@ std::optional<SandboxResponse> TwilioSandbox::ApplyRequestFault(ResourceKind kin
   return response;
 }
 
-SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
+SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
+                                             const FormParams& params) {
   const std::string to = Get(params, "To");
   const std::string from = Get(params, "From");
   const std::string service = Get(params, "MessagingServiceSid");
   const std::string* body = Find(params, "Body");
   const std::string status_callback = Get(params, "StatusCallback");
   const auto invalid = [&](int code, const std::string& message) {
-    return Reject(ResourceKind::kMessage, to, params, "validation", 400, code, message);
+    return Reject(account.sid, ResourceKind::kMessage, to, params, "validation", 400, code,
+                  message);
   };
   if (to.empty()) return invalid(21604, "A 'To' phone number is required.");
   if (!IsE164(to)) return invalid(21211, absl::StrCat("Invalid 'To' Phone Number: ", to));
@@ -423,13 +500,15 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
   }
 
   absl::Duration delay = absl::ZeroDuration();
-  if (auto rejected = ApplyRequestFault(ResourceKind::kMessage, to, params, delay)) {
+  if (auto rejected = ApplyRequestFault(account, ResourceKind::kMessage, to, params, delay)) {
     return *std::move(rejected);
   }
-  const std::optional<FaultRule> outcome = faults_.TakeDeliveryFault(ResourceKind::kMessage, to);
+  const std::optional<FaultRule> outcome =
+      faults_.TakeDeliveryFault(ResourceKind::kMessage, to, account.sid);
 
   Message message;
   message.sid = NewSid("SM");
+  message.account_sid = account.sid;
   message.to = to;
   message.from = from;
   message.messaging_service_sid = service;
@@ -448,6 +527,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
 
   LedgerEntry entry;
   entry.sid = message.sid;
+  entry.account = account.sid;
   entry.kind = ResourceKind::kMessage;
   entry.to = to;
   entry.from = service.empty() ? from : message.pool_number;
@@ -474,7 +554,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const FormParams& params) {
                           AdvanceMessage(sid, step.first, step.second);
                         });
   }
-  SandboxResponse response = FetchMessage(message.sid, "");
+  SandboxResponse response = FetchMessage(account, message.sid, "");
   response.status = 201;
   response.delay = delay;
   return response;
@@ -487,7 +567,7 @@ std::string TwilioSandbox::PickFromPool(const std::string& service, const std::s
   return sticky;
 }
 
-SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
+SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const FormParams& params) {
   const std::string to = Get(params, "To");
   const std::string from = Get(params, "From");
   const std::string twiml = Get(params, "Twiml");
@@ -496,7 +576,7 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
   const std::string status_callback = Get(params, "StatusCallback");
   const std::string machine_detection = Get(params, "MachineDetection");
   const auto invalid = [&](int code, const std::string& message) {
-    return Reject(ResourceKind::kCall, to, params, "validation", 400, code, message);
+    return Reject(account.sid, ResourceKind::kCall, to, params, "validation", 400, code, message);
   };
   if (to.empty()) return invalid(21201, "No 'To' number is specified");
   if (!IsE164(to)) return invalid(21211, absl::StrCat("Invalid 'To' Phone Number: ", to));
@@ -520,13 +600,15 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
   if (events.empty()) events.insert("completed");
 
   absl::Duration delay = absl::ZeroDuration();
-  if (auto rejected = ApplyRequestFault(ResourceKind::kCall, to, params, delay)) {
+  if (auto rejected = ApplyRequestFault(account, ResourceKind::kCall, to, params, delay)) {
     return *std::move(rejected);
   }
-  const std::optional<FaultRule> outcome = faults_.TakeDeliveryFault(ResourceKind::kCall, to);
+  const std::optional<FaultRule> outcome =
+      faults_.TakeDeliveryFault(ResourceKind::kCall, to, account.sid);
 
   Call call;
   call.sid = NewSid("CA");
+  call.account_sid = account.sid;
   call.to = to;
   call.from = from;
   call.status = "queued";
@@ -540,6 +622,7 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
 
   LedgerEntry entry;
   entry.sid = call.sid;
+  entry.account = account.sid;
   entry.kind = ResourceKind::kCall;
   entry.to = to;
   entry.from = from;
@@ -572,7 +655,7 @@ SandboxResponse TwilioSandbox::CreateCall(const FormParams& params) {
                           [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
     }
   }
-  SandboxResponse response = FetchCall(call.sid, "");
+  SandboxResponse response = FetchCall(account, call.sid, "");
   response.status = 201;
   response.delay = delay;
   return response;
@@ -648,7 +731,8 @@ std::vector<const Resource*> NewestFirst(std::vector<const Resource*> resources)
 
 }  // namespace
 
-SandboxResponse TwilioSandbox::ListMessages(const std::string& query_text) {
+SandboxResponse TwilioSandbox::ListMessages(const SandboxAccount& account,
+                                            const std::string& query_text) {
   const absl::StatusOr<FormParams> query = http::DecodeForm(query_text);
   if (!query.ok()) return TwilioError(400, 70002, "Bad request: malformed query string");
   const std::string to = Get(*query, "To");
@@ -656,7 +740,8 @@ SandboxResponse TwilioSandbox::ListMessages(const std::string& query_text) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<const Message*> matching;
   for (const auto& [sid, message] : messages_) {
-    if ((to.empty() || message.to == to) && (from.empty() || message.from == from) &&
+    if (message.account_sid == account.sid && (to.empty() || message.to == to) &&
+        (from.empty() || message.from == from) &&
         DayMatches(*query, "DateSent", message.date_sent)) {
       matching.push_back(&message);
     }
@@ -665,12 +750,12 @@ SandboxResponse TwilioSandbox::ListMessages(const std::string& query_text) {
   for (const Message* message : NewestFirst(std::move(matching))) {
     resources.push_back(MessageJson(*message));
   }
-  return ListPage(*query,
-                  absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Messages.json"),
+  return ListPage(*query, absl::StrCat("/2010-04-01/Accounts/", account.sid, "/Messages.json"),
                   "messages", resources);
 }
 
-SandboxResponse TwilioSandbox::ListCalls(const std::string& query_text) {
+SandboxResponse TwilioSandbox::ListCalls(const SandboxAccount& account,
+                                         const std::string& query_text) {
   const absl::StatusOr<FormParams> query = http::DecodeForm(query_text);
   if (!query.ok()) return TwilioError(400, 70002, "Bad request: malformed query string");
   const std::string to = Get(*query, "To");
@@ -678,30 +763,30 @@ SandboxResponse TwilioSandbox::ListCalls(const std::string& query_text) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<const Call*> matching;
   for (const auto& [sid, call] : calls_) {
-    if ((to.empty() || call.to == to) && (from.empty() || call.from == from) &&
-        DayMatches(*query, "StartTime", call.start_time)) {
+    if (call.account_sid == account.sid && (to.empty() || call.to == to) &&
+        (from.empty() || call.from == from) && DayMatches(*query, "StartTime", call.start_time)) {
       matching.push_back(&call);
     }
   }
   std::vector<nlohmann::json> resources;
   for (const Call* call : NewestFirst(std::move(matching))) resources.push_back(CallJson(*call));
-  return ListPage(*query,
-                  absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Calls.json"),
+  return ListPage(*query, absl::StrCat("/2010-04-01/Accounts/", account.sid, "/Calls.json"),
                   "calls", resources);
 }
 
-SandboxResponse TwilioSandbox::FetchMessage(const std::string& sid, const std::string& path) {
+SandboxResponse TwilioSandbox::FetchMessage(const SandboxAccount& account, const std::string& sid,
+                                            const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = messages_.find(sid);
-  if (it == messages_.end()) return NotFound(path);
+  if (it == messages_.end() || it->second.account_sid != account.sid) return NotFound(path);
   return Json(200, MessageJson(it->second));
 }
 
 nlohmann::json TwilioSandbox::MessageJson(const Message& message) const {
   const std::string uri =
-      absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Messages/", message.sid);
+      absl::StrCat("/2010-04-01/Accounts/", message.account_sid, "/Messages/", message.sid);
   return nlohmann::json({
-      {"account_sid", options_.account_sid},
+      {"account_sid", message.account_sid},
       {"api_version", kApiVersion},
       {"body", message.body},
       {"date_created", Rfc2822(message.date_created)},
@@ -729,18 +814,19 @@ nlohmann::json TwilioSandbox::MessageJson(const Message& message) const {
   });
 }
 
-SandboxResponse TwilioSandbox::FetchCall(const std::string& sid, const std::string& path) {
+SandboxResponse TwilioSandbox::FetchCall(const SandboxAccount& account, const std::string& sid,
+                                         const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = calls_.find(sid);
-  if (it == calls_.end()) return NotFound(path);
+  if (it == calls_.end() || it->second.account_sid != account.sid) return NotFound(path);
   return Json(200, CallJson(it->second));
 }
 
 nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
   const std::string uri =
-      absl::StrCat("/2010-04-01/Accounts/", options_.account_sid, "/Calls/", call.sid);
+      absl::StrCat("/2010-04-01/Accounts/", call.account_sid, "/Calls/", call.sid);
   return nlohmann::json({
-      {"account_sid", options_.account_sid},
+      {"account_sid", call.account_sid},
       {"answered_by",
        call.answered_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(call.answered_by)},
       {"api_version", kApiVersion},
@@ -791,7 +877,7 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     message = stored;
   }
   if (message.status_callback.empty()) return;
-  FormParams params = {{"AccountSid", options_.account_sid},
+  FormParams params = {{"AccountSid", message.account_sid},
                        {"ApiVersion", kApiVersion},
                        {"From", message.from},
                        {"MessageSid", message.sid},
@@ -830,7 +916,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     call = stored;
     ++stored.sequence_number;
   }
-  FormParams params = {{"AccountSid", options_.account_sid},
+  FormParams params = {{"AccountSid", call.account_sid},
                        {"ApiVersion", kApiVersion},
                        {"CallSid", call.sid},
                        {"CallStatus", call.status},
@@ -855,7 +941,7 @@ void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits)
     std::lock_guard<std::mutex> lock(mutex_);
     call = calls_.at(sid);
   }
-  FormParams params = {{"AccountSid", options_.account_sid},
+  FormParams params = {{"AccountSid", call.account_sid},
                        {"ApiVersion", kApiVersion},
                        {"CallSid", call.sid},
                        {"CallStatus", call.status},
@@ -871,10 +957,12 @@ void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits)
 
 void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,
                                FormParams params) {
+  const SandboxAccount* account = AccountOf(Get(params, "AccountSid"));
+  if (account == nullptr) return;  // never: every resource is created on an account
   StatusCallback callback;
   callback.url = url;
   callback.headers = {
-      {"X-Twilio-Signature", twilio::ComputeSignature(options_.auth_token, url, params)},
+      {"X-Twilio-Signature", twilio::ComputeSignature(account->auth_token, url, params)},
       {"I-Twilio-Idempotency-Token", idempotency_token}};
   callback.params = std::move(params);
   // Like Twilio by default, a callback that cannot be delivered is not retried.

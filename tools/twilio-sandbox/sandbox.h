@@ -29,10 +29,20 @@
 
 namespace klaxon::sandbox {
 
+// A Twilio account or subaccount the sandbox serves under /2010-04-01/Accounts/<sid>/: it sees
+// only its own resources and signs its own callbacks.
+struct SandboxAccount {
+  std::string sid;
+  // Accepted for Basic auth (as the SID) and used to sign status callbacks, like a real token.
+  std::string auth_token;
+  // API keys (SK... -> secret), accepted for Basic auth as the key SID, like Twilio's.
+  std::map<std::string, std::string> api_keys;
+};
+
 struct SandboxOptions {
-  std::string account_sid = "AC00000000000000000000000000000000";
-  // Accepted for Basic auth and used to sign status callbacks, like a real account's token.
-  std::string auth_token = std::string(twilio::kSandboxAuthToken);
+  // The first is the one the sandbox's flags name (--account-sid, --auth-token, --api-keys).
+  std::vector<SandboxAccount> accounts = {{.sid = "AC00000000000000000000000000000000",
+                                           .auth_token = std::string(twilio::kSandboxAuthToken)}};
   // Time between a resource's status steps (queued -> sent -> delivered ...).
   absl::Duration callback_delay = absl::Milliseconds(50);
   // CallDuration reported for an answered call; the sandbox does not wait that long.
@@ -48,6 +58,12 @@ struct SandboxOptions {
 // "MG...=+1...,+1...;MG...=..." (--messaging-services) as SandboxOptions::messaging_services;
 // TwilioSandbox::Create checks what it holds.
 std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::string_view text);
+
+// "SK...=secret,SK...=secret" (--api-keys) as SandboxAccount::api_keys.
+std::map<std::string, std::string> ParseApiKeys(std::string_view text);
+// "AC...=token[,SK...=secret...];AC...=token" (--accounts): more accounts, each with its token
+// and API keys. TwilioSandbox::Create checks what they hold.
+std::vector<SandboxAccount> ParseAccounts(std::string_view text);
 
 struct SandboxRequest {
   std::string method;
@@ -85,6 +101,7 @@ class TwilioSandbox {
  private:
   struct Message {
     std::string sid;
+    std::string account_sid;
     std::string to;
     std::string from;
     std::string messaging_service_sid;
@@ -100,6 +117,7 @@ class TwilioSandbox {
   };
   struct Call {
     std::string sid;
+    std::string account_sid;
     std::string to;
     std::string from;
     std::string status;
@@ -122,31 +140,39 @@ class TwilioSandbox {
 
   SandboxResponse HandleAdmin(const SandboxRequest& request);
   SandboxResponse HandleApi(const SandboxRequest& request);
-  SandboxResponse CreateMessage(const FormParams& params);
+  // The account whose SID is `sid`, nullptr for none.
+  const SandboxAccount* AccountOf(std::string_view sid) const;
+  SandboxResponse CreateMessage(const SandboxAccount& account, const FormParams& params);
   // The number `service`'s pool sends a message to `to` from. Callers hold mutex_.
   std::string PickFromPool(const std::string& service, const std::string& to);
-  SandboxResponse CreateCall(const FormParams& params);
-  SandboxResponse FetchMessage(const std::string& sid, const std::string& path);
-  SandboxResponse FetchCall(const std::string& sid, const std::string& path);
+  SandboxResponse CreateCall(const SandboxAccount& account, const FormParams& params);
+  // Another account's resource is not found, as on Twilio.
+  SandboxResponse FetchMessage(const SandboxAccount& account, const std::string& sid,
+                               const std::string& path);
+  SandboxResponse FetchCall(const SandboxAccount& account, const std::string& sid,
+                            const std::string& path);
   // GET Messages.json / Calls.json: Twilio's list filters (To, From, DateSent / StartTime with
   // its < and > forms, on UTC days), newest first, paged by PageSize and Page.
-  SandboxResponse ListMessages(const std::string& query);
-  SandboxResponse ListCalls(const std::string& query);
+  SandboxResponse ListMessages(const SandboxAccount& account, const std::string& query);
+  SandboxResponse ListCalls(const SandboxAccount& account, const std::string& query);
   // The resource as Twilio answers it. Callers hold mutex_.
   nlohmann::json MessageJson(const Message& message) const;
   nlohmann::json CallJson(const Call& call) const;
   // Returns the fault's answer when a request-time fault rejects the request; applies latency
   // and accepted hangs to `delay`.
-  std::optional<SandboxResponse> ApplyRequestFault(ResourceKind kind, const std::string& to,
-                                                   const FormParams& params, absl::Duration& delay);
-  SandboxResponse Reject(ResourceKind kind, const std::string& to, const FormParams& params,
-                         const std::string& reason, int status, int code,
+  std::optional<SandboxResponse> ApplyRequestFault(const SandboxAccount& account, ResourceKind kind,
+                                                   const std::string& to, const FormParams& params,
+                                                   absl::Duration& delay);
+  // `account`: the account the request was made on, empty when it authenticated as none.
+  SandboxResponse Reject(std::string_view account, ResourceKind kind, const std::string& to,
+                         const FormParams& params, const std::string& reason, int status, int code,
                          const std::string& message);
 
   void AdvanceMessage(const std::string& sid, const std::string& status, int error_code);
   void AdvanceCall(const std::string& sid, const std::string& status);
   // The callee presses `digits`: posts them to the call's Gather action, signed like Twilio.
   void PressKeys(const std::string& sid, const std::string& digits);
+  // Signed with the token of the account whose SID is params' AccountSid.
   void SendSigned(const std::string& url, const std::string& idempotency_token, FormParams params);
   std::string NewSid(const char* prefix);
 

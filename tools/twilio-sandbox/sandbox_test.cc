@@ -26,6 +26,15 @@ constexpr char kMessages[] =
     "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json";
 constexpr char kCalls[] = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls.json";
 constexpr char kService[] = "MG0123456789abcdef0123456789abcdef";
+// A second account (a subaccount), and an API key of each.
+constexpr char kOtherAccount[] = "AC11111111111111111111111111111111";
+constexpr char kOtherToken[] = "other-token";
+constexpr char kOtherMessages[] =
+    "/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages.json";
+constexpr char kMainKey[] = "SK00000000000000000000000000000000";
+constexpr char kMainKeySecret[] = "main-key-secret";
+constexpr char kOtherKey[] = "SK11111111111111111111111111111111";
+constexpr char kOtherSecret[] = "other-key-secret";
 constexpr char kPoolFirst[] = "+15550002221";
 constexpr char kPoolSecond[] = "+15550002222";
 
@@ -75,6 +84,9 @@ class SandboxTest : public ::testing::Test {
   // A sandbox whose messages and calls move one status step every `callback_delay` (real time).
   void StartSandbox(absl::Duration callback_delay) {
     SandboxOptions options;
+    options.accounts.front().api_keys = {{kMainKey, kMainKeySecret}};
+    options.accounts.push_back(
+        {.sid = kOtherAccount, .auth_token = kOtherToken, .api_keys = {{kOtherKey, kOtherSecret}}});
     options.callback_delay = callback_delay;
     options.max_hang = absl::Seconds(2);
     options.messaging_services = {{kService, {kPoolFirst, kPoolSecond}}};
@@ -85,12 +97,18 @@ class SandboxTest : public ::testing::Test {
 
   SandboxResponse Send(const std::string& method, const std::string& path,
                        const std::string& body = "", const std::string& token = kToken) {
+    return SendAs(kAccount, token, method, path, body);
+  }
+  // As `user` (an account SID or an API key SID) with `password`.
+  SandboxResponse SendAs(const std::string& user, const std::string& password,
+                         const std::string& method, const std::string& path,
+                         const std::string& body = "") {
     SandboxRequest request;
     request.method = method;
     const size_t question = path.find('?');
     request.path = path.substr(0, question);
     if (question != std::string::npos) request.query = path.substr(question + 1);
-    request.authorization = "Basic " + absl::Base64Escape(std::string(kAccount) + ":" + token);
+    request.authorization = "Basic " + absl::Base64Escape(user + ":" + password);
     request.body = body;
     request.from_loopback = true;
     return sandbox_->Handle(request);
@@ -112,6 +130,75 @@ class SandboxTest : public ::testing::Test {
 };
 
 constexpr char kSms[] = "To=%2B15551230000&From=%2B15550001111&Body=disk+full";
+
+// --- accounts and API keys ---
+
+TEST_F(SandboxTest, AnApiKeyAuthenticatesForItsOwnAccountOnly) {
+  EXPECT_EQ(SendAs(kMainKey, kMainKeySecret, "POST", kMessages, kSms).status, 201);
+  EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages, kSms).status, 201);
+  EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kMessages, kSms).status, 401);
+  EXPECT_EQ(SendAs(kMainKey, "wrong-secret", "POST", kMessages, kSms).status, 401);
+  EXPECT_EQ(SendAs(kOtherAccount, kToken, "POST", kOtherMessages, kSms).status, 401);
+  EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "POST", kOtherMessages, kSms).status, 201);
+}
+
+TEST_F(SandboxTest, EachAccountSeesAndSignsOnlyItsOwnResources) {
+  const SandboxResponse created = SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages, kSms);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string sid = Body(created)["sid"];
+  EXPECT_EQ(Body(created)["account_sid"], kOtherAccount);
+  const std::string other_fetch =
+      absl::StrCat("/2010-04-01/Accounts/", kOtherAccount, "/Messages/", sid, ".json");
+  const std::string main_fetch =
+      absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Messages/", sid, ".json");
+  EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "GET", other_fetch).status, 200);
+  EXPECT_EQ(Send("GET", main_fetch).status, 404);
+  EXPECT_TRUE(Body(Send("GET", absl::StrCat(kMessages, "?To=%2B15551230000")))["messages"].empty());
+  const nlohmann::json ledger = Body(Send("GET", "/sandbox/ledger"));
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0]["account"], kOtherAccount);
+  // A message's status callbacks are signed with its account's token.
+  const SandboxResponse with_callback =
+      SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages,
+             absl::StrCat(kSms, "&StatusCallback=https%3A%2F%2Fexample.com%2Fcb"));
+  ASSERT_EQ(with_callback.status, 201);
+  const std::vector<StatusCallback> sent = sender_.WaitFor(1);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(Param(sent[0], "AccountSid"), kOtherAccount);
+  EXPECT_EQ(Header(sent[0], "X-Twilio-Signature"),
+            twilio::ComputeSignature(kOtherToken, sent[0].url, sent[0].params));
+}
+
+TEST_F(SandboxTest, AnAccountsOutageLeavesTheOtherAccountAlone) {
+  AddFault(absl::StrCat(R"({"type":"server_error","status":503,"account":")", kAccount, R"("})"));
+  EXPECT_EQ(Send("POST", kMessages, kSms).status, 503);
+  EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages, kSms).status, 201);
+  const nlohmann::json rejected = Body(Send("GET", "/sandbox/rejected"));
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["account"], kAccount);
+}
+
+TEST(SandboxAccountsTest, ParsesAccountsAndRefusesBadOnes) {
+  const std::vector<SandboxAccount> accounts =
+      ParseAccounts(absl::StrCat(kOtherAccount, "=", kOtherToken, ",", kOtherKey, "=", kOtherSecret,
+                                 "; ", "AC22222222222222222222222222222222=third-token"));
+  ASSERT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(accounts[0].sid, kOtherAccount);
+  EXPECT_EQ(accounts[0].auth_token, kOtherToken);
+  EXPECT_EQ(accounts[0].api_keys.at(kOtherKey), kOtherSecret);
+  EXPECT_TRUE(accounts[1].api_keys.empty());
+
+  timing::FakeClock clock;
+  RecordingSender sender;
+  SandboxOptions twice;
+  twice.accounts.push_back(twice.accounts.front());
+  EXPECT_THAT(std::string(TwilioSandbox::Create(twice, clock, sender).status().message()),
+              ::testing::HasSubstr("is given twice"));
+  SandboxOptions bad_key;
+  bad_key.accounts.front().api_keys = {{"SK123", "secret"}};
+  EXPECT_THAT(std::string(TwilioSandbox::Create(bad_key, clock, sender).status().message()),
+              ::testing::HasSubstr("API key \"SK123\" must be SK followed by 32 hex digits"));
+}
 
 TEST_F(SandboxTest, CreateMessageAnswersTwilioShapedResource) {
   const SandboxResponse response = Send("POST", kMessages, kSms);
