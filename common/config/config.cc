@@ -43,8 +43,17 @@ std::string AllowedList(const std::vector<std::string>& values) {
   return absl::StrJoin(values, ", ");
 }
 
-// The file's bytes, read without a stream buffer so no copy of a secret is left behind;
-// nullopt when it cannot be opened or read.
+// Overwrites the value of `name` in environ in place, then removes the variable.
+void ScrubProcessVariable(const std::string& name) {
+  if (char* value = std::getenv(name.c_str()); value != nullptr) {
+    std::string_view bytes(value);
+    std::memset(value, 0, bytes.size());
+  }
+  ::unsetenv(name.c_str());
+}
+
+}  // namespace
+
 std::optional<std::string> ReadWholeFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
@@ -75,17 +84,6 @@ std::optional<std::string> ReadWholeFile(const std::string& path) {
     contents.resize(used + static_cast<size_t>(got));
   }
 }
-
-// Overwrites the value of `name` in environ in place, then removes the variable.
-void ScrubProcessVariable(const std::string& name) {
-  if (char* value = std::getenv(name.c_str()); value != nullptr) {
-    std::string_view bytes(value);
-    std::memset(value, 0, bytes.size());
-  }
-  ::unsetenv(name.c_str());
-}
-
-}  // namespace
 
 Environment FromProcessEnvironment() {
   Environment environment;

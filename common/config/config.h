@@ -61,6 +61,10 @@ struct NamedList {
 absl::StatusOr<std::vector<NamedValue>> SplitNamedValues(std::string_view text,
                                                          const NamedList& list);
 
+// The whole file at `path`, nullopt when it cannot be read. For secrets: the buffer is sized up
+// front, so no unwiped copy is left behind by growing it.
+std::optional<std::string> ReadWholeFile(const std::string& path);
+
 class Reader {
  public:
   explicit Reader(Environment environment);

@@ -168,8 +168,11 @@ absl::StatusOr<std::unique_ptr<TwilioRestClient>> TwilioRestClient::Create(
   if (options.account_sid.empty()) {
     return absl::InvalidArgumentError("Twilio account_sid is required");
   }
-  if (options.auth_token.empty()) {
-    return absl::InvalidArgumentError("Twilio auth_token is required");
+  if (options.api_key_sid.empty() != options.api_key_secret.empty()) {
+    return absl::InvalidArgumentError("a Twilio API key needs both its SID and its secret");
+  }
+  if (options.api_key_sid.empty() && options.auth_token.empty()) {
+    return absl::InvalidArgumentError("Twilio auth_token (or an API key) is required");
   }
   if (options.connect_timeout <= absl::ZeroDuration() ||
       options.total_timeout <= absl::ZeroDuration()) {
@@ -203,8 +206,11 @@ std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perf
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));  // NOLINT
-  curl_easy_setopt(curl, CURLOPT_USERNAME, options_.account_sid.c_str());
-  curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.auth_token.c_str());
+  const bool api_key = !options_.api_key_sid.empty();
+  curl_easy_setopt(curl, CURLOPT_USERNAME,
+                   api_key ? options_.api_key_sid.c_str() : options_.account_sid.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD,
+                   api_key ? options_.api_key_secret.c_str() : options_.auth_token.c_str());
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(
       curl, CURLOPT_CONNECTTIMEOUT_MS,

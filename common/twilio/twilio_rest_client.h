@@ -26,7 +26,11 @@ namespace klaxon::twilio {
 
 struct TwilioRestClientOptions {
   std::string base_url = "https://api.twilio.com";
-  std::string account_sid;
+  std::string account_sid;  // whose resources the requests name (/Accounts/<sid>/)
+  // Basic auth: as an API key (SK...) with its secret when one is set, Twilio's preferred way,
+  // else as the account with its auth token.
+  std::string api_key_sid;
+  std::string api_key_secret;
   std::string auth_token;
   absl::Duration connect_timeout = absl::Seconds(5);
   // Whole request, connect included. Twilio answers creates in well under a second.

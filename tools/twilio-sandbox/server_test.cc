@@ -24,6 +24,8 @@ namespace {
 
 constexpr char kAccount[] = "AC00000000000000000000000000000000";
 constexpr char kToken[] = "sandbox-token";
+constexpr char kApiKey[] = "SK00000000000000000000000000000000";
+constexpr char kApiKeySecret[] = "api-key-secret";
 
 // Whether a plain TCP connect to 127.0.0.1:port succeeds.
 bool Connects(uint16_t port) {
@@ -109,6 +111,7 @@ class SandboxServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SandboxOptions options;
+    options.accounts.front().api_keys = {{kApiKey, kApiKeySecret}};
     options.callback_delay = absl::Milliseconds(5);
     options.max_hang = absl::Seconds(1);
     auto sandbox = TwilioSandbox::Create(options, clock_, sender_);
@@ -171,6 +174,22 @@ TEST_F(SandboxServerTest, CreatesCallThroughRestClient) {
   EXPECT_EQ(created.value().status, "queued");
   EXPECT_TRUE(created.value().sid.starts_with("CA"));
   EXPECT_EQ(sandbox_->ledger().Accepted()[0].twiml, request.twiml);
+}
+
+TEST_F(SandboxServerTest, RestClientAuthenticatesWithAnApiKey) {
+  twilio::TwilioRestClientOptions options;
+  options.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
+  options.account_sid = kAccount;
+  options.api_key_sid = kApiKey;
+  options.api_key_secret = kApiKeySecret;
+  auto client = twilio::TwilioRestClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const auto created = (*client)->CreateMessage(Sms());
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  options.api_key_secret = "wrong";
+  auto wrong = twilio::TwilioRestClient::Create(options);
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ((*wrong)->CreateMessage(Sms()).error().http_status, 401);
 }
 
 TEST_F(SandboxServerTest, WrongTokenIsAnswered401) {
