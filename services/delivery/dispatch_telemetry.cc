@@ -61,7 +61,8 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
     : channel_(std::move(channel)),
       twilio_requests_(prometheus::BuildCounter()
                            .Name("klaxon_twilio_requests_total")
-                           .Help("Requests to Twilio by channel, sender (the number or Messaging "
+                           .Help("Requests to Twilio by channel, account (its name in "
+                                 "KLAXON_TWILIO_ACCOUNTS_FILE), sender (the number or Messaging "
                                  "Service sent from), result (accepted, rejected, retryable, "
                                  "unknown) and Twilio error code")
                            .Register(registry)),
@@ -148,6 +149,7 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::s
                                const SendResult& result, absl::Duration latency) {
   twilio_requests_
       .Add({{"channel", channel_},
+            {"account", result.account},
             {"sender", std::string(sender)},
             {"result", std::string(ResultName(result.kind))},
             {"code", CodeLabel(result.error_code)}})
@@ -158,6 +160,7 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::s
               {{"alert_id", request.header().alert_id()},
                {"attempt", request.header().attempt()},
                {"sender", std::string(sender)},
+               {"account", result.account},
                {"result", ResultName(result.kind)},
                {"sid", result.sid},
                {"code", result.error_code},

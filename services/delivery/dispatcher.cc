@@ -39,6 +39,7 @@ DeliveryOutcome OutcomeOf(const SendResult& result) {
   outcome.set_twilio_status(result.provider_status);
   outcome.set_twilio_error_code(result.error_code);
   outcome.set_reason(result.reason);
+  outcome.set_twilio_account(result.account);
   return outcome;
 }
 
@@ -79,8 +80,8 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
   // Scheduled for every accepted outcome, a republished one too, so that a check lost to a
   // failed write is scheduled on the redelivery; a second check of one attempt changes nothing.
   if (outcome.ok() && outcome->kind() == DeliveryOutcome::KIND_ACCEPTED) {
-    if (absl::Status scheduled =
-            ports_.status_checker.ScheduleFirstCheck(request, outcome->twilio_sid());
+    if (absl::Status scheduled = ports_.status_checker.ScheduleFirstCheck(
+            request, outcome->twilio_sid(), outcome->twilio_account());
         !scheduled.ok()) {
       outcome =
           absl::UnavailableError(absl::StrCat("the status check of ", AttemptName(request),
@@ -142,7 +143,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   // is due at once the slot in flight and the guard too. Past the deadline only the stop is read:
   // a stop ends the attempt as it says, anything else is dead-lettered.
   GateChecks checks{.suppression = options_.sms && !past_deadline};
-  if (!past_deadline && rule != nullptr) checks.reserve_among = rule->senders;
+  if (!past_deadline && rule != nullptr) checks.reserve_among = rule->routes.front().senders;
   absl::StatusOr<GateDecision> gate = ports_.gate.Open(request, personal.recipient, now, checks);
   if (!gate.ok()) return GiveBack(request, gate.status());
   if (gate->kind == GateDecision::Kind::kStopped) {

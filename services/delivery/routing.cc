@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFields[] = {"name",    "countries",  "prefixes", "channels",
-                                   "callers", "priorities", "senders"};
+                                   "callers", "priorities", "accounts", "senders"};
 
 // "low", "normal", "high", "critical" as their enum; false for any other word.
 bool ParsePriority(const std::string& word, types::v1::Priority& priority) {
@@ -102,16 +102,34 @@ class RuleReader {
     const std::vector<std::string> senders = Strings(entry, "senders");
     if (senders.empty()) Problem("senders", "is required: the senders this rule sends from");
     const bool applies = rule.channels.empty() || Contains(rule.channels, channel_);
+    std::vector<PacedSender> chosen;
     for (const std::string& address : senders) {
       auto found =
           std::find_if(configured_.begin(), configured_.end(),
                        [&](const PacedSender& sender) { return sender.address == address; });
       if (found != configured_.end()) {
-        rule.senders.push_back(*found);
+        chosen.push_back(*found);
       } else if (applies) {
         Problem("senders", absl::StrCat("\"", address, "\" is not one of ",
                                         std::string(SendersVariable(channel_)),
                                         " (a rule for several channels names senders of each)"));
+      }
+    }
+    const std::vector<std::string> accounts = Strings(entry, "accounts");
+    rule.routes = ByAccount(chosen, accounts);
+    if (applies) {
+      for (const AccountRoute& route : rule.routes) {
+        if (route.senders.empty()) {
+          Problem("accounts", absl::StrCat("\"", route.account,
+                                           "\" has none of the rule's senders on this channel"));
+        }
+      }
+      for (const PacedSender& sender : chosen) {
+        if (!accounts.empty() && !Contains(accounts, sender.account)) {
+          Problem("senders",
+                  absl::StrCat("\"", sender.address, "\" belongs to account \"", sender.account,
+                               "\", which the rule's accounts leave out"));
+        }
       }
     }
     return rule;
@@ -148,6 +166,26 @@ class RuleReader {
   std::vector<std::string>& problems_;
 };
 
+}  // namespace
+
+std::vector<AccountRoute> ByAccount(const std::vector<PacedSender>& senders,
+                                    const std::vector<std::string>& accounts) {
+  std::vector<AccountRoute> routes;
+  for (const std::string& account : accounts) routes.push_back({.account = account});
+  for (const PacedSender& sender : senders) {
+    auto route = std::find_if(routes.begin(), routes.end(),
+                              [&](const AccountRoute& r) { return r.account == sender.account; });
+    if (route != routes.end()) {
+      route->senders.push_back(sender);
+    } else if (accounts.empty()) {
+      routes.push_back({.account = sender.account, .senders = {sender}});
+    }
+  }
+  return routes;
+}
+
+namespace {
+
 bool Matches(const RoutingRule& rule, const RouteQuery& query) {
   const bool destination =
       (rule.countries.empty() && rule.prefixes.empty()) ||
@@ -173,8 +211,8 @@ RouteQuery RouteQuery::Of(const events::v1::AlertRequested& request, std::string
                     .priority = request.priority()};
 }
 
-Routing Routing::AllSenders(std::vector<PacedSender> senders) {
-  return Routing({RoutingRule{.name = "all senders", .senders = std::move(senders)}});
+Routing Routing::AllSenders(const std::vector<PacedSender>& senders) {
+  return Routing({RoutingRule{.name = "all senders", .routes = ByAccount(senders, {})}});
 }
 
 absl::StatusOr<Routing> Routing::Parse(std::string_view text, std::string_view path,

@@ -12,14 +12,17 @@
 //     {"name": "us-critical", "prefixes": ["+1"], "priorities": ["critical"],
 //      "senders": ["12345"]},
 //     {"name": "north-america", "prefixes": ["+1"], "callers": ["billing", "payments"],
-//      "senders": ["+14155550100", "+14155550101"]}
+//      "accounts": ["main", "backup"],
+//      "senders": ["+14155550100", "+14155550101", "+14155550199"]}
 //   ]}
 //
 // A rule's countries (ISO 3166 codes, as libphonenumber maps the number) and prefixes together
 // say which destinations it takes (either matching is enough; neither: every destination); its
 // channels, callers and priorities narrow it (absent: any). Its senders are the ones a send may
 // choose among (send_limits.h's ChooseSender), each one of the channel's configured senders
-// (senders.h) for every channel the rule applies to, so their paces are defined once.
+// (senders.h) for every channel the rule applies to, so their paces are defined once. Each sender
+// belongs to a Twilio account (twilio/accounts.h); a rule's `accounts` orders them for failover
+// (absent: in the order its senders name them), and a send leaves from the senders of the first.
 
 #include <string>
 #include <string_view>
@@ -32,6 +35,13 @@
 
 namespace klaxon::delivery {
 
+// The senders of one account that a rule sends from.
+struct AccountRoute {
+  std::string account;
+  std::vector<PacedSender> senders;  // the channel's, with their paces
+  friend bool operator==(const AccountRoute&, const AccountRoute&) = default;
+};
+
 struct RoutingRule {
   std::string name;
   std::vector<std::string> countries;  // "GB", "US"; with prefixes, empty for every destination
@@ -39,7 +49,8 @@ struct RoutingRule {
   std::vector<types::v1::Channel> channels;     // empty: every channel
   std::vector<std::string> callers;             // empty: every caller
   std::vector<types::v1::Priority> priorities;  // empty: every priority; unset counts as normal
-  std::vector<PacedSender> senders;             // the channel's, with their paces
+  // The rule's senders by account, in failover order; never empty.
+  std::vector<AccountRoute> routes;
 };
 
 // What a destination is matched on. `country` is empty when libphonenumber maps the number to no
@@ -61,14 +72,15 @@ class Routing {
   // No rules: nothing is routed.
   Routing() = default;
   // No routing file: every destination may leave from every one of the channel's senders, as one
-  // rule named "all senders".
-  static Routing AllSenders(std::vector<PacedSender> senders);
+  // rule named "all senders" (its accounts in the order the senders name them).
+  static Routing AllSenders(const std::vector<PacedSender>& senders);
 
   // Parses `json` (the file at `path`, named in errors) and keeps the rules for `channel`, whose
   // configured senders are `senders`. kInvalidArgument listing every problem, each naming the
   // rule and field: JSON that does not parse, an unknown field, a field of the wrong type, a
   // missing or repeated name, an unknown country, channel or priority, a prefix that is not "+"
-  // and 1 to 15 digits, no senders, or a sender the channel does not configure.
+  // and 1 to 15 digits, no senders, a sender the channel does not configure, an account none of
+  // the rule's senders belongs to, or a sender whose account the rule's accounts leave out.
   static absl::StatusOr<Routing> Parse(std::string_view json, std::string_view path,
                                        types::v1::Channel channel,
                                        const std::vector<PacedSender>& senders);
@@ -82,6 +94,12 @@ class Routing {
   explicit Routing(std::vector<RoutingRule> rules) : rules_(std::move(rules)) {}
   std::vector<RoutingRule> rules_;  // the channel's, in the file's order
 };
+
+// `senders` grouped by their account: in the order of `accounts` when given (an account none of
+// them belongs to gets no senders, a sender of an account not named is left out), else in the
+// order the senders name them.
+std::vector<AccountRoute> ByAccount(const std::vector<PacedSender>& senders,
+                                    const std::vector<std::string>& accounts);
 
 // The reason an attempt no rule matches ends with, naming what it was matched on (the country and
 // calling code, never the number).

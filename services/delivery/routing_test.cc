@@ -14,13 +14,15 @@ constexpr char kUk[] = "+447700900123";
 constexpr char kUs1[] = "+14155550100";
 constexpr char kUs2[] = "+14155550101";
 constexpr char kShortCode[] = "12345";
+constexpr char kBackupUs[] = "+14155550199";  // of the backup account
 
 std::vector<PacedSender> Configured() {
   const limits::Rate one{.count = 1, .window = absl::Seconds(1)};
-  return {{kUk, SenderKind::kLongCode, one},
-          {kUs1, SenderKind::kLongCode, one},
-          {kUs2, SenderKind::kLongCode, one},
-          {kShortCode, SenderKind::kShortCode, {.count = 100, .window = absl::Seconds(1)}}};
+  return {{kUk, SenderKind::kLongCode, one, "main"},
+          {kUs1, SenderKind::kLongCode, one, "main"},
+          {kUs2, SenderKind::kLongCode, one, "main"},
+          {kShortCode, SenderKind::kShortCode, {.count = 100, .window = absl::Seconds(1)}, "main"},
+          {kBackupUs, SenderKind::kLongCode, one, "backup"}};
 }
 
 constexpr char kRules[] = R"({"rules": [
@@ -82,9 +84,35 @@ TEST(RoutingTest, KeepsOnlyTheChannelsRulesWithTheirPacedSenders) {
                               types::v1::CHANNEL_VOICE)),
             nullptr);
   const Routing sms = Parsed();
-  ASSERT_EQ(sms.rules()[2].senders.size(), 2u);
-  EXPECT_EQ(sms.rules()[2].senders[1], Configured()[2]);
-  EXPECT_EQ(sms.rules()[1].senders[0].rate.count, 100);
+  ASSERT_EQ(sms.rules()[2].routes.size(), 1u);
+  ASSERT_EQ(sms.rules()[2].routes[0].senders.size(), 2u);
+  EXPECT_EQ(sms.rules()[2].routes[0].senders[1], Configured()[2]);
+  EXPECT_EQ(sms.rules()[1].routes[0].senders[0].rate.count, 100);
+}
+
+TEST(RoutingTest, ARulesAccountsOrderItsSendersForFailover) {
+  const Routing routing = Parsed(R"({"rules": [
+    {"name": "us", "prefixes": ["+1"], "accounts": ["backup", "main"],
+     "senders": ["+14155550100", "+14155550199", "+14155550101"]},
+    {"name": "rest", "senders": ["+14155550199", "+447700900123"]}]})");
+  ASSERT_EQ(routing.rules()[0].routes.size(), 2u);
+  EXPECT_EQ(routing.rules()[0].routes[0],
+            (AccountRoute{.account = "backup", .senders = {Configured()[4]}}));
+  EXPECT_EQ(routing.rules()[0].routes[1],
+            (AccountRoute{.account = "main", .senders = {Configured()[1], Configured()[2]}}));
+  // Without accounts, in the order the senders name them.
+  ASSERT_EQ(routing.rules()[1].routes.size(), 2u);
+  EXPECT_EQ(routing.rules()[1].routes[0].account, "backup");
+  EXPECT_EQ(routing.rules()[1].routes[1].account, "main");
+}
+
+TEST(RoutingTest, ARulesAccountsMustCoverItsSendersAndHaveSome) {
+  const std::string error = ErrorOf(R"({"rules": [
+    {"name": "us", "accounts": ["main", "spare"], "senders": ["+14155550100", "+14155550199"]}]})");
+  EXPECT_THAT(error, HasSubstr("rule 1 (\"us\") accounts: \"spare\" has none of the rule's "
+                               "senders on this channel"));
+  EXPECT_THAT(error, HasSubstr("rule 1 (\"us\") senders: \"+14155550199\" belongs to account "
+                               "\"backup\", which the rule's accounts leave out"));
 }
 
 TEST(RoutingTest, UnsetPriorityMatchesNormal) {
@@ -98,14 +126,17 @@ TEST(RoutingTest, AllSendersTakesEveryDestination) {
   const Routing routing = Routing::AllSenders(Configured());
   const RoutingRule* rule = routing.Match(Query("+33612345678"));
   ASSERT_NE(rule, nullptr);
-  EXPECT_EQ(rule->senders, Configured());
+  const std::vector<PacedSender> all = Configured();
+  EXPECT_EQ(rule->routes, (std::vector<AccountRoute>{
+                              {.account = "main", .senders = {all[0], all[1], all[2], all[3]}},
+                              {.account = "backup", .senders = {all[4]}}}));
 }
 
 TEST(RoutingTest, ErrorsNameTheRuleAndField) {
   const std::string error = ErrorOf(R"({"rules": [
     {"name": "uk", "countries": ["UK"], "senders": ["+447700900123"]},
     {"name": "us", "prefixes": ["1415"], "channels": ["fax"], "priorities": ["urgent"],
-     "senders": ["+15005550006"], "accounts": ["main"]},
+     "senders": ["+15005550006"], "account": "main"},
     {"countries": ["GB"], "senders": []},
     {"name": "uk", "callers": "billing", "senders": ["+447700900123"]}
   ]})");
@@ -117,7 +148,7 @@ TEST(RoutingTest, ErrorsNameTheRuleAndField) {
   EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") priorities: \"urgent\" is not a priority"));
   EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") senders: \"+15005550006\" is not one of "
                                "KLAXON_SMS_SENDERS"));
-  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") accounts: is not a rule field"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"us\") account: is not a rule field"));
   EXPECT_THAT(error, HasSubstr("rule 3 name: is required"));
   EXPECT_THAT(error, HasSubstr("rule 3 senders: is not a non-empty array of strings"));
   EXPECT_THAT(error, HasSubstr("rule 4 (\"uk\") name: another rule has this name"));

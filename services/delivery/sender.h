@@ -28,6 +28,8 @@ struct SendResult {
   std::string reason;  // readable, never holds personal data
   // kRetryable, kSlowDown: Twilio's Retry-After, the earliest a resend is welcome.
   std::optional<absl::Duration> retry_after;
+  // The name of the Twilio account the request went to (a settlement: where it was found).
+  std::string account;
 };
 
 class Sender {

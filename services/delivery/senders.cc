@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/phone/phone.h"
@@ -89,8 +90,14 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
     entry = absl::StripAsciiWhitespace(entry);
     const std::pair<absl::string_view, absl::string_view> parts =
         absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    const absl::string_view stripped = absl::StripAsciiWhitespace(parts.first);
+    const std::pair<absl::string_view, absl::string_view> sender_account =
+        absl::StrSplit(parts.first, absl::MaxSplits('@', 1));
+    const absl::string_view stripped = absl::StripAsciiWhitespace(sender_account.first);
     const std::string_view address(stripped.data(), stripped.size());
+    const absl::string_view account = absl::StripAsciiWhitespace(sender_account.second);
+    if (absl::StrContains(parts.first, "@") && account.empty()) {
+      return EntryError(channel, entry, "has '@' but no account after it");
+    }
     const absl::string_view rate_text = absl::StripAsciiWhitespace(parts.second);
     absl::StatusOr<SenderKind> kind = KindOf(address);
     if (!kind.ok()) return EntryError(channel, entry, kind.status().message());
@@ -116,7 +123,10 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
                         "needs its pace (=<count>/<window>): a Messaging Service sends as fast as "
                         "its pool's numbers together, which Klaxon cannot see");
     }
-    senders.push_back({.address = std::string(address), .kind = *kind, .rate = *rate});
+    senders.push_back({.address = std::string(address),
+                       .kind = *kind,
+                       .rate = *rate,
+                       .account = std::string(account)});
   }
   if (senders.empty()) {
     return absl::InvalidArgumentError(
@@ -132,6 +142,26 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
         "second (Twilio paces calls per account: two at 1 call per second are =1/2s each)"));
   }
   return senders;
+}
+
+absl::Status AssignAccounts(std::vector<PacedSender>& senders,
+                            const std::vector<std::string>& accounts, types::v1::Channel channel) {
+  std::vector<std::string> problems;
+  for (PacedSender& sender : senders) {
+    if (sender.account.empty() && accounts.size() == 1) sender.account = accounts.front();
+    if (sender.account.empty()) {
+      problems.push_back(absl::StrCat("\"", sender.address, "\" names no account (", sender.address,
+                                      "@<account>): KLAXON_TWILIO_ACCOUNTS_FILE lists ",
+                                      absl::StrJoin(accounts, ", ")));
+    } else if (std::find(accounts.begin(), accounts.end(), sender.account) == accounts.end()) {
+      problems.push_back(absl::StrCat("\"", sender.address, "@", sender.account, "\": account \"",
+                                      sender.account, "\" is not one of ",
+                                      absl::StrJoin(accounts, ", ")));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(Absl(SendersVariable(channel)), ": ", absl::StrJoin(problems, "; ")));
 }
 
 }  // namespace klaxon::delivery

@@ -26,6 +26,9 @@ struct PacedSender {
   std::string address;  // as Twilio takes it: From, or the Messaging Service SID
   SenderKind kind = SenderKind::kLongCode;
   limits::Rate rate;  // sends per window this sender may take, shared by every worker replica
+  // The name of the Twilio account it belongs to (twilio/accounts.h); empty until the settings
+  // assign the only account to senders that name none.
+  std::string account;
   friend bool operator==(const PacedSender&, const PacedSender&) = default;
 };
 
@@ -43,7 +46,8 @@ bool IsMessagingServiceSid(std::string_view address);
 std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view address,
                                         types::v1::Channel channel);
 
-// "<sender>[=<rate>], ...", e.g. "+14155550100, +18005550100=3/1s, MG...=20/1s". A number
+// "<sender>[@<account>][=<rate>], ...", e.g. "+14155550100, +18005550100=3/1s, MG...=20/1s",
+// or "+14155550100@main, +14155550101@backup" with several accounts. A number
 // without its own rate takes `pace` when set (KLAXON_SENDER_RATE), else its kind's default; a
 // Messaging Service must name its own.
 // kInvalidArgument naming the variable and the entry at fault: an address of no known kind, a
@@ -54,5 +58,11 @@ std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view addres
 absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
                                                       types::v1::Channel channel,
                                                       std::optional<limits::Rate> pace);
+
+// Gives each of `senders` that names no account the only one of `accounts` (names), and checks
+// that every sender's account is one of them. kInvalidArgument naming the variable and each
+// sender at fault: no account named while there are several, an account that is not listed.
+absl::Status AssignAccounts(std::vector<PacedSender>& senders,
+                            const std::vector<std::string>& accounts, types::v1::Channel channel);
 
 }  // namespace klaxon::delivery

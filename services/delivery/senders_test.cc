@@ -80,6 +80,35 @@ TEST(SendersTest, VoiceTakesNumbersPacedPerAccount) {
   EXPECT_EQ(shares->size(), 2u);
 }
 
+TEST(SendersTest, ASenderMayNameItsAccount) {
+  const absl::StatusOr<std::vector<PacedSender>> senders = ParseSenders(
+      absl::StrCat("+14155552671@main, +14155552672 @ backup = 2/1s, ", kService, "@main=5/1s"),
+      types::v1::CHANNEL_SMS, std::nullopt);
+  ASSERT_TRUE(senders.ok()) << senders.status();
+  EXPECT_EQ(*senders, (std::vector<PacedSender>{
+                          {"+14155552671", SenderKind::kLongCode, PerSecond(1), "main"},
+                          {"+14155552672", SenderKind::kLongCode, PerSecond(2), "backup"},
+                          {kService, SenderKind::kMessagingService, PerSecond(5), "main"},
+                      }));
+  EXPECT_THAT(ErrorOf("+14155552671@"), HasSubstr("has '@' but no account after it"));
+}
+
+TEST(SendersTest, SendersTakeTheOnlyAccountAndMustNameOneOfSeveral) {
+  std::vector<PacedSender> senders = {{.address = "+14155552671"},
+                                      {.address = "+14155552672", .account = "main"}};
+  ASSERT_TRUE(AssignAccounts(senders, {"main"}, types::v1::CHANNEL_SMS).ok());
+  EXPECT_EQ(senders[0].account, "main");
+  std::vector<PacedSender> unnamed = {{.address = "+14155552671"},
+                                      {.address = "+14155552672", .account = "spare"}};
+  const std::string error(
+      AssignAccounts(unnamed, {"main", "backup"}, types::v1::CHANNEL_SMS).message());
+  EXPECT_THAT(error, HasSubstr("KLAXON_SMS_SENDERS: \"+14155552671\" names no account "
+                               "(+14155552671@<account>): KLAXON_TWILIO_ACCOUNTS_FILE lists main, "
+                               "backup"));
+  EXPECT_THAT(error, HasSubstr("\"+14155552672@spare\": account \"spare\" is not one of main, "
+                               "backup"));
+}
+
 TEST(SendersTest, KnowsAMessagingServiceSid) {
   EXPECT_TRUE(IsMessagingServiceSid(kService));
   EXPECT_FALSE(IsMessagingServiceSid("MG0123456789ABCDEF0123456789ABCDEF"));

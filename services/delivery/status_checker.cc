@@ -57,10 +57,11 @@ StatusChecker::StatusChecker(StatusCheckerOptions options, StatusCheckerPorts po
     : options_(std::move(options)), ports_(ports) {}
 
 absl::Status StatusChecker::ScheduleFirstCheck(const AlertRequested& request,
-                                               const std::string& sid) {
+                                               const std::string& sid, const std::string& account) {
   const absl::Time now = ports_.clock.Now();
   AlertRequested check = request;
   check.set_check_sid(sid);
+  check.set_check_account(account);
   check.clear_deferred_by();
   *check.mutable_header()->mutable_occurred_at() = ToProto(now);
   return ports_.retries.Schedule(check, now + options_.status_check_first);

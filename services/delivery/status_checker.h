@@ -91,9 +91,10 @@ class StatusChecker final : public messaging::MessageHandler {
  public:
   StatusChecker(StatusCheckerOptions options, StatusCheckerPorts ports);
 
-  // Puts the first check of `request`, an attempt Twilio accepted as `sid` just now, on a tier.
-  absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request,
-                                  const std::string& sid);
+  // Puts the first check of `request`, an attempt Twilio `account` accepted as `sid` just now, on
+  // a tier.
+  absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request, const std::string& sid,
+                                  const std::string& account);
 
   // Handles one check: ends the checks of an attempt whose final status arrived; else reads
   // Twilio when due, publishing a final status, or schedules the next check. kInvalidArgument for

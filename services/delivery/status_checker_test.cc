@@ -77,10 +77,11 @@ class StatusCheckerTest : public ::testing::Test {
 TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) {
   AlertRequested deferred = Alert();
   deferred.set_deferred_by("in_flight");
-  ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, "SM1").ok());
+  ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, "SM1", "main").ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   const AlertRequested check = retries_.scheduled()[0].request;
   EXPECT_EQ(check.check_sid(), "SM1");
+  EXPECT_EQ(check.check_account(), "main");
   EXPECT_EQ(check.header().attempt(), 1u);
   EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
   EXPECT_TRUE(check.deferred_by().empty());

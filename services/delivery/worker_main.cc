@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "common/runtime/service_runtime.h"
 #include "common/stopped_alerts/redis_stopped_alerts.h"
 #include "common/timing/clock.h"
+#include "services/delivery/account_senders.h"
 #include "services/delivery/channel_switch_gate.h"
 #include "services/delivery/dispatch_telemetry.h"
 #include "services/delivery/dispatcher.h"
@@ -73,6 +75,27 @@ struct TierConsumer {
   std::unique_ptr<TierHandler> handler;
 };
 
+// A REST client per Twilio account, on the common options with the account's credentials.
+absl::StatusOr<std::map<std::string, std::unique_ptr<twilio::TwilioRestClient>>> TwilioClients(
+    const WorkerSettings& settings) {
+  std::map<std::string, std::unique_ptr<twilio::TwilioRestClient>> clients;
+  for (const twilio::TwilioAccount& account : settings.accounts) {
+    twilio::TwilioRestClientOptions options = settings.twilio_client;
+    options.account_sid = account.account_sid;
+    options.api_key_sid = account.api_key_sid;
+    options.api_key_secret = account.api_key_secret;
+    options.auth_token = account.auth_token;
+    absl::StatusOr<std::unique_ptr<twilio::TwilioRestClient>> client =
+        twilio::TwilioRestClient::Create(std::move(options));
+    if (!client.ok()) {
+      return absl::Status(client.status().code(), absl::StrCat("Twilio account \"", account.name,
+                                                               "\": ", client.status().message()));
+    }
+    clients.emplace(account.name, *std::move(client));
+  }
+  return clients;
+}
+
 }  // namespace
 
 int RunWorker(const WorkerSpec& spec) {
@@ -93,7 +116,7 @@ int RunWorker(const WorkerSpec& spec) {
   const log::Logger& logger = (*runtime)->logger();
 
   auto redis = redis::RedisClient::Create(settings.redis);
-  auto twilio = twilio::TwilioRestClient::Create(settings.twilio_client);
+  auto twilio = TwilioClients(settings);
   auto publisher = kafka::KafkaPublisher::Create({.brokers = settings.common.kafka_brokers,
                                                   .security = settings.common.kafka_security,
                                                   .client_id = spec.service,
@@ -190,7 +213,12 @@ int RunWorker(const WorkerSpec& spec) {
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
   callbacks::RedisCallbackLedger callback_ledger(**redis,
                                                  {.key_prefix = settings.redis_key_prefix});
-  std::unique_ptr<Sender> sender = settings.make_sender(**twilio, context);
+  // A sender per account; a send goes to its sender's account (docs/adr/0035).
+  std::map<std::string, std::unique_ptr<Sender>> account_senders;
+  for (const auto& [account, client] : *twilio) {
+    account_senders.emplace(account, settings.make_sender(*client, context));
+  }
+  auto sender = std::make_unique<AccountSenders>(std::move(account_senders));
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
   RedisSuppressionList suppressions(**redis, settings.redis_key_prefix, *redactor);
   RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {

@@ -13,11 +13,10 @@
 namespace klaxon::delivery {
 namespace {
 
+// What every account's REST client shares; the credentials are each account's (accounts).
 twilio::TwilioRestClientOptions ReadTwilioClient(config::Reader& reader, int concurrency) {
   twilio::TwilioRestClientOptions options{
       .base_url = reader.Url("KLAXON_TWILIO_BASE_URL", "https://api.twilio.com", {"http", "https"}),
-      .account_sid = reader.Required("KLAXON_TWILIO_ACCOUNT_SID"),
-      .auth_token = reader.Secret("KLAXON_TWILIO_AUTH_TOKEN"),
       .total_timeout = reader.Duration("KLAXON_TWILIO_TIMEOUT", absl::Seconds(15), absl::Seconds(1),
                                        absl::Seconds(60)),
       // One kept-alive connection per message in flight; with fewer, every request beyond them
@@ -55,22 +54,17 @@ RetryPolicyOptions ReadRetryPolicy(config::Reader& reader) {
   return retry;
 }
 
-// The routing rules of KLAXON_ROUTING_FILE for `channel` ("sms", "voice"), whose senders are
+// The routing rules of KLAXON_ROUTING_FILE for `channel`, whose senders are
 // `senders`; unset, every destination may take every sender.
-Routing ReadRouting(config::Reader& reader, std::string_view channel,
+Routing ReadRouting(config::Reader& reader, types::v1::Channel channel,
                     const std::vector<PacedSender>& senders) {
   constexpr std::string_view kVariable = "KLAXON_ROUTING_FILE";
   const std::optional<std::string> text = reader.FileContents(kVariable);
   // Without senders (their variable is wrong) every rule would name unknown ones: that error is
   // reported already.
   if (!text.has_value() || senders.empty()) return Routing::AllSenders(senders);
-  absl::StatusOr<types::v1::Channel> kind = channels::ParseChannelName(channel);
-  if (!kind.ok()) {
-    reader.AddError(kind.status());
-    return Routing::AllSenders(senders);
-  }
   absl::StatusOr<Routing> routing =
-      Routing::Parse(*text, reader.Optional(kVariable, ""), *kind, senders);
+      Routing::Parse(*text, reader.Optional(kVariable, ""), channel, senders);
   if (!routing.ok()) {
     reader.AddError(kVariable, std::string(routing.status().message()));
     return Routing::AllSenders(senders);
@@ -94,6 +88,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   settings.twilio_client =
       ReadTwilioClient(reader, settings.concurrency + settings.urgent_concurrency);
   settings.twilio = ReadTwilioSettings(reader);
+  settings.accounts = twilio::ReadTwilioAccounts(reader, twilio::CredentialsFor::kRestApi);
   settings.retry = ReadRetryPolicy(reader);
   settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
                                           absl::Seconds(1), absl::Minutes(10));
@@ -112,7 +107,22 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
   settings.limits = ReadLimitSettings(reader, spec.channel);
-  settings.routing = ReadRouting(reader, spec.channel, settings.limits.send.senders);
+  const absl::StatusOr<types::v1::Channel> channel = channels::ParseChannelName(spec.channel);
+  if (!channel.ok()) return channel.status();  // a WorkerSpec's, not the operator's, mistake
+  std::vector<std::string> account_names;
+  for (const twilio::TwilioAccount& account : settings.accounts) {
+    account_names.push_back(account.name);
+  }
+  // Without accounts (their variables are wrong) every sender would name an unknown one: that
+  // error is reported already.
+  if (!settings.accounts.empty()) {
+    if (absl::Status assigned =
+            AssignAccounts(settings.limits.send.senders, account_names, *channel);
+        !assigned.ok()) {
+      reader.AddError(assigned);
+    }
+  }
+  settings.routing = ReadRouting(reader, *channel, settings.limits.send.senders);
   settings.make_sender = spec.configure(reader, settings.twilio);
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return settings;

@@ -10,6 +10,7 @@
 #include "common/config/config.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
+#include "common/twilio/accounts.h"
 #include "common/twilio/twilio_rest_client.h"
 #include "services/delivery/limit_settings.h"
 #include "services/delivery/retry_policy.h"
@@ -30,7 +31,9 @@ struct WorkerSettings {
   // timer and its bytes, not a thread, so this is large: a burst of scheduled alerts or deferrals
   // must not fill a tier and hold back the retries and status checks behind it (ADR 0025).
   int tier_max_held = 0;
+  // What every account's REST client shares; each account's credentials are in `accounts`.
   twilio::TwilioRestClientOptions twilio_client;
+  std::vector<twilio::TwilioAccount> accounts;
   TwilioSettings twilio;
   SenderFactory make_sender;
   RetryPolicyOptions retry;

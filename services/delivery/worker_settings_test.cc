@@ -71,7 +71,9 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->limits.send.senders[0].address, "+14155552671");
   // No routing file: every destination may take every sender.
   ASSERT_EQ(settings->routing.rules().size(), 1u);
-  EXPECT_EQ(settings->routing.rules()[0].senders, settings->limits.send.senders);
+  ASSERT_EQ(settings->routing.rules()[0].routes.size(), 1u);
+  EXPECT_EQ(settings->routing.rules()[0].routes[0].senders, settings->limits.send.senders);
+  EXPECT_EQ(settings->routing.rules()[0].routes[0].account, "default");
 }
 
 // A file of `contents` for the test's life.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/runtime/process_hardening.h"
+#include "common/twilio/accounts.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -71,8 +72,20 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
                                  "address (127.0.0.0/8 or ::1), not ",
                                  settings.address.host));
   }
-  std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
   std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
+  // Several accounts (docs/adr/0035): each signs its own webhooks with its own token.
+  if (!reader.Optional("KLAXON_TWILIO_ACCOUNTS_FILE", "").empty()) {
+    std::vector<twilio::TwilioAccount> accounts =
+        twilio::ReadTwilioAccounts(reader, twilio::CredentialsFor::kWebhooks);
+    for (const twilio::TwilioAccount& account : accounts) {
+      settings.auth_tokens.push_back(account.auth_token);
+    }
+    twilio::WipeCredentials(accounts);
+    if (!secondary.empty()) settings.auth_tokens.push_back(std::move(secondary));
+    runtime::WipeSecret(secondary);
+    return settings;
+  }
+  std::string primary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN");
   if (!primary.empty()) {
     settings.auth_tokens.push_back(std::move(primary));
   } else if (settings.sandbox) {

@@ -4,6 +4,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "common/crypto/test_keyring.h"
 
@@ -55,6 +59,35 @@ TEST(IngressSettingsTest, OperatorValuesAreRead) {
   EXPECT_EQ(settings->caller_quotas.count("billing"), 1u);
   EXPECT_EQ(settings->webhook.auth_tokens,
             (std::vector<std::string>{"twilio-token", "next-token"}));
+}
+
+TEST(IngressSettingsTest, EveryAccountsAuthTokenVerifiesWebhooks) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::string tag = std::to_string(::getpid());
+  const std::filesystem::path main_token = dir / ("main-token-" + tag);
+  const std::filesystem::path backup_token = dir / ("backup-token-" + tag);
+  const std::filesystem::path accounts = dir / ("accounts-" + tag + ".json");
+  std::ofstream(main_token) << "main-token\n";
+  std::ofstream(backup_token) << "backup-token\n";
+  std::ofstream(accounts) << R"({"accounts": [
+    {"name": "main", "account_sid": "AC0123456789abcdef0123456789abcdef",
+     "auth_token_file": ")"
+                          << main_token.string() << R"("},
+    {"name": "backup", "account_sid": "ACfedcba9876543210fedcba9876543210",
+     "auth_token_file": ")"
+                          << backup_token.string() << R"("}]})";
+  config::Environment environment = Minimal();
+  environment.erase("KLAXON_TWILIO_AUTH_TOKEN");
+  environment["KLAXON_TWILIO_ACCOUNTS_FILE"] = accounts.string();
+  absl::StatusOr<IngressSettings> settings = Load(environment);
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->webhook.auth_tokens,
+            (std::vector<std::string>{"main-token", "backup-token"}));
+  // The single account's token beside the file is a mistake, not a third token.
+  environment["KLAXON_TWILIO_AUTH_TOKEN"] = "twilio-token";
+  EXPECT_THAT(Load(environment).status().message(),
+              HasSubstr("KLAXON_TWILIO_AUTH_TOKEN: is not read with KLAXON_TWILIO_ACCOUNTS_FILE"));
+  for (const auto& path : {main_token, backup_token, accounts}) std::filesystem::remove(path);
 }
 
 TEST(IngressSettingsTest, EveryWrongVariableIsNamedInOneError) {
