@@ -143,7 +143,38 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                              "Redis or Kafka unavailable)")
                        .Register(registry)
                        .Add({{"channel", channel_}})),
+      account_state_(prometheus::BuildGauge()
+                         .Name("klaxon_twilio_account_breaker_state")
+                         .Help("Each Twilio account's circuit breaker as this worker sees it: 0 "
+                               "closed (takes sends), 1 half-open (one probe goes), 2 open "
+                               "(rested; its rules' sends go to their next account)")
+                         .Register(registry)),
+      account_changes_(prometheus::BuildCounter()
+                           .Name("klaxon_twilio_account_breaker_changes_total")
+                           .Help("Changes of each Twilio account's circuit breaker, by the state "
+                                 "it went to")
+                           .Register(registry)),
       logger_(logger) {}
+
+void DispatchTelemetry::AccountsClosed(const std::vector<std::string>& accounts) {
+  for (const std::string& account : accounts) {
+    account_state_.Add({{"channel", channel_}, {"account", account}})
+        .Set(static_cast<double>(BreakerState::kClosed));
+  }
+}
+
+void DispatchTelemetry::OnAccountState(const std::string& account, BreakerState state,
+                                       const std::string& why) {
+  account_state_.Add({{"channel", channel_}, {"account", account}}).Set(static_cast<double>(state));
+  account_changes_
+      .Add({{"channel", channel_},
+            {"account", account},
+            {"state", std::string(BreakerStateName(state))}})
+      .Increment();
+  logger_.Log(state == BreakerState::kOpen ? log::Level::kWarn : log::Level::kInfo,
+              absl::StrCat("account_breaker_", std::string(BreakerStateName(state))),
+              {{"account", account}, {"why", why}});
+}
 
 void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::string_view sender,
                                const SendResult& result, absl::Duration latency) {

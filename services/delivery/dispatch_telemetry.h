@@ -6,7 +6,7 @@
 // cause, deferrals by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For
 // the status checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes:
 // reads per accepted attempt), and when a read last found a final status whose callback never
-// arrived.
+// arrived. For each Twilio account: its circuit breaker's state and changes (docs/adr/0035).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -16,8 +16,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/log/log.h"
+#include "services/delivery/account_breakers.h"
 #include "services/delivery/dispatcher.h"
 #include "services/delivery/status_checker.h"
 
@@ -47,6 +49,11 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   void OnStatusRead(const events::v1::AlertRequested& check) override;
   void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;
 
+  // Every account's breaker starts closed.
+  void AccountsClosed(const std::vector<std::string>& accounts);
+  // AccountBreakers::OnChange: the gauge, the change counted, a log line.
+  void OnAccountState(const std::string& account, BreakerState state, const std::string& why);
+
  private:
   const std::string channel_;
   prometheus::Family<prometheus::Counter>& twilio_requests_;
@@ -64,6 +71,8 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   prometheus::Histogram& pacing_wait_;
   prometheus::Counter& republished_;
   prometheus::Counter& handed_back_;
+  prometheus::Family<prometheus::Gauge>& account_state_;
+  prometheus::Family<prometheus::Counter>& account_changes_;
   const log::Logger& logger_;
 };
 

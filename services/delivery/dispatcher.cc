@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/prototime/prototime.h"
 #include "services/delivery/alert_request.h"
@@ -134,16 +136,26 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   absl::Time now = ports_.clock.Now();
   const bool past_deadline = now >= DeadlineOf(request);
 
-  // The routing rule names the senders to reserve among; with none, nothing is reserved and the
-  // attempt ends unrouted unless it was stopped or its recipient opted out.
+  // The routing rule names the senders to reserve among, those of its first account that takes
+  // sends; with none, nothing is reserved and the attempt ends unrouted, or waits for an account,
+  // unless it was stopped or its recipient opted out.
   const RouteQuery route = RouteQuery::Of(request, personal.recipient, request.header().channel());
   const RoutingRule* rule = ports_.routing.Match(route);
+  const AccountRoute* account = nullptr;
+  if (rule != nullptr && !past_deadline) {
+    for (const AccountRoute& candidate : rule->routes) {
+      if (ports_.breakers.Admit(candidate.account)) {
+        account = &candidate;
+        break;
+      }
+    }
+  }
 
   // One step (one round trip on Redis): the stop, the opt-out and the limits, and when the slot
   // is due at once the slot in flight and the guard too. Past the deadline only the stop is read:
   // a stop ends the attempt as it says, anything else is dead-lettered.
   GateChecks checks{.suppression = options_.sms && !past_deadline};
-  if (!past_deadline && rule != nullptr) checks.reserve_among = rule->routes.front().senders;
+  if (account != nullptr) checks.reserve_among = account->senders;
   absl::StatusOr<GateDecision> gate = ports_.gate.Open(request, personal.recipient, now, checks);
   if (!gate.ok()) return GiveBack(request, gate.status());
   if (gate->kind == GateDecision::Kind::kStopped) {
@@ -184,6 +196,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
       if (rule == nullptr) {
         return Record(request, Outcome(DeliveryOutcome::KIND_UNROUTED, UnroutedReason(route)));
       }
+      if (account == nullptr) return WaitForAnAccount(request, *rule);
       return GiveBack(request, absl::InternalError("the send gate answered what was not asked"));
     case GateDecision::Kind::kStopped:
       return GiveBack(request, absl::InternalError("the send gate answered what was not asked"));
@@ -238,8 +251,24 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request, personal, sender);
   ports_.in_flight.Release(in_flight_slot);
+  ports_.breakers.Record(sender.account, result);
   ports_.observer.OnSent(request, sender.address, result, ports_.clock.Now() - sent_at);
   return Conclude(request, personal, result, sent_at);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::WaitForAnAccount(const AlertRequested& request,
+                                                             const RoutingRule& rule) {
+  absl::Time retry_at = absl::InfiniteFuture();
+  std::vector<std::string> until;
+  for (const AccountRoute& route : rule.routes) {
+    const absl::Time next_try = ports_.breakers.NextTry(route.account);
+    retry_at = std::min(retry_at, next_try);
+    until.push_back(absl::StrCat(route.account, " until ",
+                                 absl::FormatTime("%H:%M:%SZ", next_try, absl::UTCTimeZone())));
+  }
+  return Defer(request, retry_at, "account_unavailable",
+               absl::StrCat("the circuit breakers of the Twilio accounts of routing rule \"",
+                            rule.name, "\" (", absl::StrJoin(until, ", "), ")"));
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& request,

@@ -35,6 +35,7 @@
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
+#include "services/delivery/account_breakers.h"
 #include "services/delivery/attempt_ledger.h"
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_policy.h"
@@ -106,6 +107,9 @@ struct DispatcherPorts {
   // Which senders each attempt may leave from (routing.h); an attempt no rule matches ends
   // KIND_UNROUTED.
   const Routing& routing;
+  // Whether each Twilio account takes sends (account_breakers.h): a rule's sends go to its first
+  // account that does, and every send's answer is recorded there.
+  AccountBreakers& breakers;
   // The checks before a send, in one step in the common case (send_gate.h).
   SendGate& gate;
   // When the gate's step does not clear the send at once: the send-time guard and the slots in
@@ -144,6 +148,10 @@ class Dispatcher final : public messaging::MessageHandler {
                                                    const transit::AlertPersonalData& personal,
                                                    const PacedSender& sender,
                                                    const std::string& in_flight_slot);
+  // Every account of `rule` is resting (its circuit breaker open): the attempt waits for the first
+  // to take a probe again.
+  absl::StatusOr<events::v1::DeliveryOutcome> WaitForAnAccount(
+      const events::v1::AlertRequested& request, const RoutingRule& rule);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
                                                        const transit::AlertPersonalData& personal,
                                                        const SendResult& result,

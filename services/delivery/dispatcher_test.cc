@@ -105,6 +105,7 @@ class DispatcherTest : public ::testing::Test {
                      .publisher = publisher_,
                      .retries = retries_,
                      .routing = routing_,
+                     .breakers = breakers_,
                      .gate = gate_,
                      .limiter = limiter_,
                      .in_flight = in_flight_,
@@ -174,6 +175,7 @@ class DispatcherTest : public ::testing::Test {
                         .publisher = publisher_,
                         .retries = retries_,
                         .routing = routes,
+                        .breakers = breakers_,
                         .gate = gate,
                         .limiter = limiter,
                         .in_flight = in_flight,
@@ -208,6 +210,12 @@ class DispatcherTest : public ::testing::Test {
   std::vector<std::unique_ptr<StepwiseSendGate>> other_gates_;  // DispatcherOn's
   std::vector<std::unique_ptr<Routing>> other_routings_;        // DispatcherOn's
   Routing routing_ = Routing::AllSenders({{.address = kSender}});
+  // Two accounts whose breakers open after two failures in a row, for ten seconds.
+  AccountBreakers breakers_{
+      {.failures = 2, .window = absl::Minutes(1), .cool_down = absl::Seconds(10)},
+      {"main", "backup"},
+      clock_,
+      nullptr};
   callbacks::InMemoryCallbackLedger callbacks_;
   RecordingStatusCheckObserver check_observer_;
   StatusChecker status_checker_{
@@ -340,6 +348,7 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
                       .publisher = publisher_,
                       .retries = retries_,
                       .routing = routing_,
+                      .breakers = breakers_,
                       .gate = gate_,
                       .limiter = limiter_,
                       .in_flight = in_flight_,
@@ -746,6 +755,61 @@ TEST_F(DispatcherTest, AnAlertNoRuleMatchesFailsUnroutedWithoutReservingOrSendin
   // Decided for good: a redelivery republishes it without asking again.
   ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
   EXPECT_EQ(sender_.calls, 0);
+}
+
+// Every destination from "main"'s sender, else "backup"'s.
+Routing MainThenBackup() {
+  return *Routing::Parse(
+      R"({"rules": [{"name": "all", "accounts": ["main", "backup"],
+                     "senders": ["+14155550101", "+14155550102"]}]})",
+      "routing.json", types::v1::CHANNEL_SMS,
+      {{.address = "+14155550101", .account = "main"},
+       {.address = "+14155550102", .account = "backup"}});
+}
+
+TEST_F(DispatcherTest, SendsGoToTheNextAccountWhileTheFirstsBreakerIsOpen) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, MainThenBackup());
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
+  EXPECT_THAT(limiter_.reserved_among().back(), ::testing::ElementsAre("+14155550101"));
+  breakers_.Record("main", {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+  breakers_.Record("main", {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+  ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, "a2"))).ok());
+  EXPECT_THAT(limiter_.reserved_among().back(), ::testing::ElementsAre("+14155550102"));
+  // After the cool-down one probe goes to "main" again.
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, "a3"))).ok());
+  EXPECT_THAT(limiter_.reserved_among().back(), ::testing::ElementsAre("+14155550101"));
+}
+
+TEST_F(DispatcherTest, EveryAnswerIsRecordedOnTheSendersAccount) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, MainThenBackup());
+  limiter_.Decide({.kind = LimitDecision::Kind::kSend,
+                   .send_at = start_,
+                   .sender = {.address = "+14155550101", .account = "main"}});
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .account_failure = true};
+  ASSERT_TRUE(dispatcher->Handle(Request(1)).ok());
+  ASSERT_TRUE(dispatcher->Handle(Request(2)).ok());
+  EXPECT_EQ(breakers_.State("main"), BreakerState::kOpen);
+  EXPECT_EQ(breakers_.State("backup"), BreakerState::kClosed);
+}
+
+TEST_F(DispatcherTest, AnAttemptWaitsWhileEveryAccountOfItsRuleIsResting) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, MainThenBackup());
+  for (const char* account : {"main", "backup"}) {
+    breakers_.Record(account, {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+    breakers_.Record(account, {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+  }
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(limiter_.reserved_among().empty());
+  const DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("the circuit breakers of the Twilio accounts of routing "
+                                          "rule \"all\" (main until"));
+  EXPECT_EQ(FromProto(outcome.retry_at()), start_ + absl::Seconds(10));
 }
 
 TEST_F(DispatcherTest, AStoppedAlertNoRuleMatchesEndsAsItsStopSays) {

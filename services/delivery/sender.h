@@ -30,6 +30,9 @@ struct SendResult {
   std::optional<absl::Duration> retry_after;
   // The name of the Twilio account the request went to (a settlement: where it was found).
   std::string account;
+  // The request failed the way an unhealthy account fails: a 5xx, a timeout, a network error
+  // (what the account's circuit breaker counts, account_breakers.h).
+  bool account_failure = false;
 };
 
 class Sender {

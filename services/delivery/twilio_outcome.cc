@@ -46,9 +46,11 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
   switch (error.transport) {
     case twilio::Transport::kNotSent:
       result.kind = SendResult::Kind::kRetryable;
+      result.account_failure = true;
       return result;
     case twilio::Transport::kUnknown:
       result.kind = SendResult::Kind::kUnknown;
+      result.account_failure = true;
       return result;
     case twilio::Transport::kAnswered:
       break;
@@ -60,6 +62,7 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
     result.kind = SendResult::Kind::kSlowDown;
   } else if (throttled || error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
+    result.account_failure = error.http_status >= 500;
   } else {
     result.kind = SendResult::Kind::kRejected;
   }

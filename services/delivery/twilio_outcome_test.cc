@@ -50,6 +50,19 @@ TEST(ClassifyTwilioErrorTest, LostAnswerIsUnknown) {
   EXPECT_EQ(KindOf({.transport = Transport::kUnknown}), SendResult::Kind::kUnknown);
 }
 
+TEST(ClassifyTwilioErrorTest, OnlyServerErrorsTimeoutsAndNetworkErrorsAreAccountFailures) {
+  const auto account_failure = [](TwilioError error) {
+    return ClassifyTwilioError(error).account_failure;
+  };
+  EXPECT_TRUE(account_failure({.transport = Transport::kAnswered, .http_status = 503}));
+  EXPECT_TRUE(account_failure({.transport = Transport::kNotSent}));
+  EXPECT_TRUE(account_failure({.transport = Transport::kUnknown}));
+  EXPECT_FALSE(
+      account_failure({.transport = Transport::kAnswered, .http_status = 429, .code = 20429}));
+  EXPECT_FALSE(
+      account_failure({.transport = Transport::kAnswered, .http_status = 400, .code = 21211}));
+}
+
 TEST(ClassifyTwilioErrorTest, OtherClientErrorsAreRejected) {
   EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 400, .code = 21602}),
             SendResult::Kind::kRejected);

@@ -220,6 +220,16 @@ int RunWorker(const WorkerSpec& spec) {
   }
   auto sender = std::make_unique<AccountSenders>(std::move(account_senders));
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
+  std::vector<std::string> account_names;
+  for (const twilio::TwilioAccount& account : settings.accounts) {
+    account_names.push_back(account.name);
+  }
+  telemetry.AccountsClosed(account_names);
+  AccountBreakers breakers(
+      settings.account_breaker, account_names, clock,
+      [&telemetry](const std::string& account, BreakerState state, const std::string& why) {
+        telemetry.OnAccountState(account, state, why);
+      });
   RedisSuppressionList suppressions(**redis, settings.redis_key_prefix, *redactor);
   RetryPolicy retry_policy(settings.retry, [gen = std::make_shared<absl::BitGen>()] {
     return absl::Uniform<double>(*gen, 0.0, 1.0);
@@ -267,6 +277,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .publisher = **publisher,
                          .retries = context.retries,
                          .routing = settings.routing,
+                         .breakers = breakers,
                          .gate = gate,
                          .limiter = limiter,
                          .in_flight = in_flight,

@@ -89,6 +89,12 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
       ReadTwilioClient(reader, settings.concurrency + settings.urgent_concurrency);
   settings.twilio = ReadTwilioSettings(reader);
   settings.accounts = twilio::ReadTwilioAccounts(reader, twilio::CredentialsFor::kRestApi);
+  settings.account_breaker = {
+      .failures = static_cast<int>(reader.Int("KLAXON_ACCOUNT_BREAKER_FAILURES", 5, 1, 1000)),
+      .window = reader.Duration("KLAXON_ACCOUNT_BREAKER_WINDOW", absl::Seconds(30),
+                                absl::Seconds(1), absl::Hours(1)),
+      .cool_down = reader.Duration("KLAXON_ACCOUNT_BREAKER_COOL_DOWN", absl::Seconds(30),
+                                   absl::Seconds(1), absl::Hours(1))};
   settings.retry = ReadRetryPolicy(reader);
   settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
                                           absl::Seconds(1), absl::Minutes(10));

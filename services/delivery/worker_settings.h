@@ -12,6 +12,7 @@
 #include "common/runtime/service_runtime.h"
 #include "common/twilio/accounts.h"
 #include "common/twilio/twilio_rest_client.h"
+#include "services/delivery/account_breakers.h"
 #include "services/delivery/limit_settings.h"
 #include "services/delivery/retry_policy.h"
 #include "services/delivery/routing.h"
@@ -34,6 +35,7 @@ struct WorkerSettings {
   // What every account's REST client shares; each account's credentials are in `accounts`.
   twilio::TwilioRestClientOptions twilio_client;
   std::vector<twilio::TwilioAccount> accounts;
+  AccountBreakerOptions account_breaker;
   TwilioSettings twilio;
   SenderFactory make_sender;
   RetryPolicyOptions retry;

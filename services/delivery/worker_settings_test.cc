@@ -74,6 +74,9 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   ASSERT_EQ(settings->routing.rules()[0].routes.size(), 1u);
   EXPECT_EQ(settings->routing.rules()[0].routes[0].senders, settings->limits.send.senders);
   EXPECT_EQ(settings->routing.rules()[0].routes[0].account, "default");
+  EXPECT_EQ(settings->account_breaker.failures, 5);
+  EXPECT_EQ(settings->account_breaker.window, absl::Seconds(30));
+  EXPECT_EQ(settings->account_breaker.cool_down, absl::Seconds(30));
 }
 
 // A file of `contents` for the test's life.

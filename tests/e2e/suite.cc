@@ -318,6 +318,13 @@ void Suite::AddSandboxFaults(const std::string& rules_json) const {
   EXPECT_EQ(status, 201) << "the sandbox refused the fault rules: " << body;
 }
 
+void Suite::ClearSandboxFaults() const {
+  const testing::HttpResponse response = testing::SendHttp(
+      {.method = "DELETE",
+       .url = absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/faults")});
+  EXPECT_EQ(response.status, 204) << "the sandbox kept its fault rules: " << response.body;
+}
+
 nlohmann::json Suite::Ledger() const { return SandboxEntries("/sandbox/ledger"); }
 
 std::vector<nlohmann::json> Suite::LedgerTo(const std::string& to, const std::string& kind) const {

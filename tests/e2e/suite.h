@@ -106,6 +106,8 @@ class Suite {
   // Adds fault rules (tools/twilio-sandbox/fault_rules.h: one JSON rule object or an array) to
   // the running sandbox; a refusal fails the test.
   void AddSandboxFaults(const std::string& rules_json) const;
+  // Removes every fault rule of the sandbox.
+  void ClearSandboxFaults() const;
   // The /metrics text of service `name` (e.g. "sms-worker"); one that does not answer fails the
   // test.
   std::string Metrics(const std::string& name) const;
