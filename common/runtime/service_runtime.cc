@@ -43,16 +43,27 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
   if (!redactor.ok()) return redactor.status();
   std::unique_ptr<ServiceRuntime> runtime(
       new ServiceRuntime(std::move(service), *std::move(redactor), settings.log_level));
-  absl::StatusOr<std::unique_ptr<metrics::AdminServer>> admin =
-      metrics::AdminServer::Start({.host = settings.admin.host,
-                                   .port = settings.admin.port,
-                                   .registry = runtime->registry_,
-                                   .ready = [ready = &runtime->ready_] { return ready->load(); }});
+  absl::StatusOr<std::unique_ptr<metrics::AdminServer>> admin = metrics::AdminServer::Start(
+      {.host = settings.admin.host,
+       .port = settings.admin.port,
+       .registry = runtime->registry_,
+       .ready = [service = runtime.get()] { return service->Ready(); }});
   if (!admin.ok()) return admin.status();
   runtime->admin_ = *std::move(admin);
   runtime->logger_.Info("admin_listening",
                         {{"address", settings.admin.host}, {"port", runtime->admin_->port()}});
   return runtime;
+}
+
+void ServiceRuntime::SetReadinessCheck(std::function<bool()> check) {
+  std::lock_guard lock(readiness_mutex_);
+  readiness_check_ = std::move(check);
+}
+
+bool ServiceRuntime::Ready() {
+  if (!ready_.load()) return false;
+  std::lock_guard lock(readiness_mutex_);
+  return !readiness_check_ || readiness_check_();
 }
 
 ServiceRuntime::ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level)

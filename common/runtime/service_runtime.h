@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,9 @@ class ServiceRuntime {
   const log::Logger& logger() const { return logger_; }
   prometheus::Registry& registry() { return *registry_; }
   void SetReady(bool ready) { ready_.store(ready); }
+  // While ready, /readyz also asks `check` (cheap, thread-safe), e.g. whether any Twilio account
+  // takes sends.
+  void SetReadinessCheck(std::function<bool()> check);
 
   // Routes the Kafka clients' own events to this service's logger.
   kafka::LogFn KafkaLog() const;
@@ -73,11 +77,15 @@ class ServiceRuntime {
 
  private:
   ServiceRuntime(std::string service, log::PhoneRedactor redactor, log::Level level);
+  // /readyz: set ready, and the readiness check (if any) passes.
+  bool Ready();
 
   log::StdoutSink sink_;
   log::Logger logger_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::atomic<bool> ready_ = false;
+  std::mutex readiness_mutex_;
+  std::function<bool()> readiness_check_;  // guarded by readiness_mutex_
   prometheus::Family<prometheus::Gauge>& consumer_lag_;
   std::mutex lag_mutex_;
   // The series each group's last report set, to remove those the next report lacks.

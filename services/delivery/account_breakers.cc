@@ -95,6 +95,15 @@ absl::Time AccountBreakers::NextTry(const std::string& account) {
   return breaker->second.next_try;
 }
 
+bool AccountBreakers::AnyUsable() {
+  std::lock_guard lock(mutex_);
+  const absl::Time now = clock_.Now();
+  for (const auto& [account, breaker] : breakers_) {
+    if (breaker.state == BreakerState::kClosed || now >= breaker.next_try) return true;
+  }
+  return breakers_.empty();
+}
+
 BreakerState AccountBreakers::State(const std::string& account) {
   std::lock_guard lock(mutex_);
   auto breaker = breakers_.find(account);

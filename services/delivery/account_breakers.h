@@ -58,6 +58,10 @@ class AccountBreakers {
 
   BreakerState State(const std::string& account);
 
+  // Whether some account takes sends now, or would take a probe (a worker whose every account is
+  // resting cannot send: its readiness says so).
+  bool AnyUsable();
+
  private:
   struct Breaker {
     BreakerState state = BreakerState::kClosed;

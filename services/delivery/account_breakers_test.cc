@@ -44,6 +44,15 @@ TEST_F(AccountBreakersTest, OpensAfterTheFailuresInARowAndLetsNothingThroughUnti
   EXPECT_EQ(changes_, std::vector<std::string>{"main:open"});
 }
 
+TEST_F(AccountBreakersTest, UsableWhileSomeAccountTakesSendsOrAProbe) {
+  Fail(3);
+  EXPECT_TRUE(breakers_.AnyUsable());
+  for (int i = 0; i < 3; ++i) breakers_.Record("backup", kServerError);
+  EXPECT_FALSE(breakers_.AnyUsable());
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(breakers_.AnyUsable());
+}
+
 TEST_F(AccountBreakersTest, AnAnswerEndsTheStreakAThrottleDoesNot) {
   Fail(2);
   breakers_.Record("main", kRefused);  // a 4xx: the account answered

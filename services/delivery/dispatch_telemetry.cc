@@ -3,6 +3,8 @@
 #include <cctype>
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace klaxon::delivery {
 namespace {
 
@@ -149,6 +151,11 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                                "closed (takes sends), 1 half-open (one probe goes), 2 open "
                                "(rested; its rules' sends go to their next account)")
                          .Register(registry)),
+      account_answered_(prometheus::BuildGauge()
+                            .Name("klaxon_twilio_account_last_answer_timestamp_seconds")
+                            .Help("When each Twilio account last answered a send (accepted or "
+                                  "refused, not a 5xx, timeout or network error), Unix time")
+                            .Register(registry)),
       account_changes_(prometheus::BuildCounter()
                            .Name("klaxon_twilio_account_breaker_changes_total")
                            .Help("Changes of each Twilio account's circuit breaker, by the state "
@@ -186,6 +193,10 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::s
             {"code", CodeLabel(result.error_code)}})
       .Increment();
   twilio_latency_.Observe(absl::ToDoubleSeconds(latency));
+  if (!result.account.empty() && !result.account_failure) {
+    account_answered_.Add({{"channel", channel_}, {"account", result.account}})
+        .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  }
   logger_.Log(result.kind == SendResult::Kind::kAccepted ? log::Level::kInfo : log::Level::kWarn,
               "twilio_answered",
               {{"alert_id", request.header().alert_id()},

@@ -72,6 +72,7 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   prometheus::Counter& republished_;
   prometheus::Counter& handed_back_;
   prometheus::Family<prometheus::Gauge>& account_state_;
+  prometheus::Family<prometheus::Gauge>& account_answered_;
   prometheus::Family<prometheus::Counter>& account_changes_;
   const log::Logger& logger_;
 };

@@ -336,11 +336,14 @@ int RunWorker(const WorkerSpec& spec) {
   for (size_t i = 0; i < tiers.size(); ++i) {
     run(*tiers[i].consumer, *tiers[i].handler, consumed[2 + extras.size() + i]);
   }
+  // Not ready while every Twilio account rests: this worker could send nothing (docs/adr/0035).
+  (*runtime)->SetReadinessCheck([&breakers] { return breakers.AnyUsable(); });
   (*runtime)->SetReady(true);
   logger.Info("consuming", {{"topic", settings.common.Topic(spec.request_topic)}});
 
   const absl::Status stopped_by = (*runtime)->WaitForShutdown(**shutdown, **publisher);
   (*runtime)->SetReady(false);
+  (*runtime)->SetReadinessCheck(nullptr);  // the breakers go before the runtime
   // Each consumer lets its messages in flight finish (a tier wait is cut short), commits and
   // leaves its group.
   consuming.clear();

@@ -135,6 +135,11 @@ TEST_F(FailoverE2eKafkaRedisPostgresTest, SendsMoveToTheBackupAccountAndBackAfte
   EXPECT_EQ(
       MetricValue(metrics, R"(klaxon_twilio_account_breaker_state{account="main",channel="sms"})"),
       0);
+  EXPECT_GT(
+      MetricValue(
+          metrics,
+          R"(klaxon_twilio_account_last_answer_timestamp_seconds{account="backup",channel="sms"})"),
+      0);
   const std::string logs = suite_.ServiceLogs();
   EXPECT_NE(logs.find("\"account_breaker_open\""), std::string::npos);
   EXPECT_NE(logs.find("\"account_breaker_closed\""), std::string::npos);
