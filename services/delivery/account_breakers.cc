@@ -1,6 +1,5 @@
 #include "services/delivery/account_breakers.h"
 
-#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,63 +26,69 @@ AccountBreakers::AccountBreakers(AccountBreakerOptions options,
 }
 
 bool AccountBreakers::Admit(const std::string& account) {
-  std::optional<std::string> why;
-  {
-    std::lock_guard lock(mutex_);
-    auto breaker = breakers_.find(account);
-    if (breaker == breakers_.end() || breaker->second.state == BreakerState::kClosed) return true;
-    const absl::Time now = clock_.Now();
-    if (now < breaker->second.next_try) return false;
-    // The probe; should it never report (its send deferred, its worker gone), another goes a
-    // cool-down later.
-    breaker->second.next_try = now + options_.cool_down;
-    if (breaker->second.state == BreakerState::kOpen) {
-      breaker->second.state = BreakerState::kHalfOpen;
-      why = "the cool-down ended: one probe goes through";
-    }
+  std::lock_guard lock(mutex_);
+  auto found = breakers_.find(account);
+  if (found == breakers_.end() || found->second.state == BreakerState::kClosed) return true;
+  Breaker& breaker = found->second;
+  const absl::Time now = clock_.Now();
+  if (now < breaker.next_try) return false;
+  // The probe; should it never report (its send deferred, its worker gone), another goes a
+  // cool-down later.
+  breaker.next_try = now + options_.cool_down;
+  breaker.probe_at = now;
+  if (breaker.state == BreakerState::kOpen) {
+    Change(account, breaker, BreakerState::kHalfOpen,
+           "the cool-down ended: one probe goes through");
   }
-  if (why && on_change_) on_change_(account, BreakerState::kHalfOpen, *why);
   return true;
 }
 
-void AccountBreakers::Record(const std::string& account, const SendResult& result) {
-  const bool throttled =
-      result.kind == SendResult::Kind::kSlowDown ||
-      (result.kind == SendResult::Kind::kRetryable && result.error_code == 20429);
-  if (throttled) return;
-  std::optional<std::pair<BreakerState, std::string>> change;
-  {
-    std::lock_guard lock(mutex_);
-    auto found = breakers_.find(account);
-    if (found == breakers_.end()) return;
-    Breaker& breaker = found->second;
-    const absl::Time now = clock_.Now();
-    if (!result.account_failure) {
-      breaker.failures = 0;
-      if (breaker.state != BreakerState::kClosed) {
-        breaker.state = BreakerState::kClosed;
-        change = {BreakerState::kClosed, "a request was answered again"};
-      }
-    } else if (breaker.state == BreakerState::kHalfOpen) {
-      breaker.state = BreakerState::kOpen;
-      breaker.next_try = now + options_.cool_down;
-      change = {BreakerState::kOpen, absl::StrCat("the probe failed: ", result.reason)};
-    } else if (breaker.state == BreakerState::kClosed) {
-      if (breaker.failures == 0 || now - breaker.streak_started > options_.window) {
-        breaker.failures = 0;
-        breaker.streak_started = now;
-      }
-      if (++breaker.failures >= options_.failures) {
-        breaker.state = BreakerState::kOpen;
+void AccountBreakers::Record(const std::string& account, const SendResult& result,
+                             absl::Time sent_at) {
+  using Evidence = SendResult::AccountEvidence;
+  if (result.account_evidence == Evidence::kNone) return;
+  std::lock_guard lock(mutex_);
+  auto found = breakers_.find(account);
+  if (found == breakers_.end()) return;
+  Breaker& breaker = found->second;
+  const absl::Time now = clock_.Now();
+  switch (breaker.state) {
+    case BreakerState::kOpen:
+      return;  // a late answer to a request sent before it opened
+    case BreakerState::kHalfOpen:
+      if (sent_at < breaker.probe_at) return;  // only the probe decides
+      if (result.account_evidence == Evidence::kAnswered) {
+        breaker.failures.clear();
+        Change(account, breaker, BreakerState::kClosed, "the probe was answered");
+      } else {
         breaker.next_try = now + options_.cool_down;
-        change = {
-            BreakerState::kOpen,
-            absl::StrCat(breaker.failures, " requests in a row failed within ",
-                         absl::FormatDuration(options_.window), ", the last: ", result.reason)};
+        Change(account, breaker, BreakerState::kOpen,
+               absl::StrCat("the probe failed: ", result.reason));
       }
-    }
+      return;
+    case BreakerState::kClosed:
+      if (result.account_evidence == Evidence::kAnswered) {
+        breaker.failures.clear();
+        return;
+      }
+      breaker.failures.push_back(now);
+      while (now - breaker.failures.front() > options_.window) breaker.failures.pop_front();
+      if (std::ssize(breaker.failures) >= options_.failures) {
+        breaker.failures.clear();
+        breaker.next_try = now + options_.cool_down;
+        Change(account, breaker, BreakerState::kOpen,
+               absl::StrCat(options_.failures, " requests in a row failed within ",
+                            absl::FormatDuration(options_.window), ", the last: ", result.reason));
+      }
+      return;
   }
-  if (change && on_change_) on_change_(account, change->first, change->second);
+}
+
+void AccountBreakers::Change(const std::string& account, Breaker& breaker, BreakerState state,
+                             const std::string& why) {
+  breaker.state = state;
+  // Under the lock, so the changes are told in the order they happened.
+  if (on_change_) on_change_(account, state, why);
 }
 
 absl::Time AccountBreakers::NextTry(const std::string& account) {

@@ -1,15 +1,17 @@
 #pragma once
 // A circuit breaker per Twilio account (docs/adr/0035): after `failures` requests in a row failed
-// the way an unhealthy account fails (5xx, timeouts, network errors: SendResult::account_failure)
-// within `window`, the account is open for `cool_down` and the routing rules' sends go to their
-// next account. Then one probe at a time is let through (half-open): its success closes the
-// breaker, its failure opens it for another cool-down. An answer that is no account failure (an
-// acceptance, a 4xx refusal) ends a streak of failures; a throttle (429) neither counts nor ends
-// it.
+// the way an unhealthy account fails (5xx, timeouts, network errors: SendResult::account_evidence
+// kFailing) within a sliding `window`, the account is open for `cool_down` and the routing rules'
+// sends go to their next account. Then one probe at a time is let through (half-open): its answer
+// closes the breaker, its failure opens it for another cool-down. While open, answers to requests
+// sent before are ignored; while half-open, only the probe's (or a later request's) count. An
+// answer (an acceptance, a 4xx refusal) ends a streak of failures; a result that says nothing of
+// the account (a throttle, a result made without calling Twilio) is ignored.
 //
 // Each worker replica keeps its own breakers: its own sends are evidence enough, and sharing them
 // would cost a round trip per send. Thread-safe.
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -37,7 +39,8 @@ std::string_view BreakerStateName(BreakerState state);
 
 class AccountBreakers {
  public:
-  // Told of every change of an account's state, with why (no personal data), outside the lock.
+  // Told of every change of an account's state, with why (no personal data), in order, under the
+  // breakers' lock (so it must not call back into them).
   using OnChange =
       std::function<void(const std::string& account, BreakerState state, const std::string& why)>;
 
@@ -50,8 +53,8 @@ class AccountBreakers {
   // one never reports). An account it does not know is let through.
   bool Admit(const std::string& account);
 
-  // The answer of a request sent to `account`.
-  void Record(const std::string& account, const SendResult& result);
+  // The answer of a request sent to `account` at `sent_at` (the breakers' clock).
+  void Record(const std::string& account, const SendResult& result, absl::Time sent_at);
 
   // When an open account lets its next probe through (now when it is closed).
   absl::Time NextTry(const std::string& account);
@@ -65,10 +68,14 @@ class AccountBreakers {
  private:
   struct Breaker {
     BreakerState state = BreakerState::kClosed;
-    int failures = 0;           // in a row, within the window
-    absl::Time streak_started;  // the first failure of the streak
-    absl::Time next_try;        // open, half-open: when the next probe may go
+    std::deque<absl::Time> failures;  // closed: the failures in a row, within the window
+    absl::Time next_try;              // open, half-open: when the next probe may go
+    absl::Time probe_at;              // half-open: when the last probe was let through
   };
+
+  // Callers hold mutex_.
+  void Change(const std::string& account, Breaker& breaker, BreakerState state,
+              const std::string& why);
 
   const AccountBreakerOptions options_;
   timing::Clock& clock_;

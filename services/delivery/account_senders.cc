@@ -59,13 +59,15 @@ absl::StatusOr<events::v1::TwilioEvent> AccountSenders::ReadStatus(
     }
     return account->second->ReadStatus(request, sid);
   }
-  absl::Status last = absl::NotFoundError(absl::StrCat("no account knows ", sid));
+  // Asked in turn until one knows the SID; an account that cannot be read is no answer.
+  absl::Status unread;
   for (const auto& [name, sender] : senders_) {
     absl::StatusOr<events::v1::TwilioEvent> status = sender->ReadStatus(request, sid);
-    if (status.ok() || !absl::IsNotFound(status.status())) return status;
-    last = status.status();
+    if (status.ok()) return status;
+    if (!absl::IsNotFound(status.status()) && unread.ok()) unread = status.status();
   }
-  return last;
+  if (!unread.ok()) return unread;
+  return absl::NotFoundError(absl::StrCat("no account knows ", sid));
 }
 
 }  // namespace klaxon::delivery

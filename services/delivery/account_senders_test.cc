@@ -103,6 +103,11 @@ TEST_F(AccountSendersTest, AStatusCheckNamingNoAccountAsksEachUntilOneKnowsTheSi
   EXPECT_TRUE(accounts_->ReadStatus(request_, "SM1").ok());
   EXPECT_EQ(backup_->reads, 1);
   EXPECT_EQ(main_->reads, 1);
+  // An account that cannot be read is asked past, and said when nobody knew the SID.
+  backup_->status = absl::UnavailableError("backup down");
+  EXPECT_TRUE(accounts_->ReadStatus(request_, "SM1").ok());
+  main_->status = absl::NotFoundError("no such message");
+  EXPECT_EQ(accounts_->ReadStatus(request_, "SM1").status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

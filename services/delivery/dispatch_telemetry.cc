@@ -193,7 +193,8 @@ void DispatchTelemetry::OnSent(const events::v1::AlertRequested& request, std::s
             {"code", CodeLabel(result.error_code)}})
       .Increment();
   twilio_latency_.Observe(absl::ToDoubleSeconds(latency));
-  if (!result.account.empty() && !result.account_failure) {
+  if (!result.account.empty() &&
+      result.account_evidence == SendResult::AccountEvidence::kAnswered) {
     account_answered_.Add({{"channel", channel_}, {"account", result.account}})
         .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   }

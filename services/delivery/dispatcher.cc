@@ -182,6 +182,15 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     return DeadLetter(request, "deadline",
                       absl::StrCat("the alert's time to live ran out before attempt ", attempt), 0);
   }
+  // A reservation names one of the account's senders; anything else would send on an account the
+  // breakers did not let through.
+  if ((gate->kind == GateDecision::Kind::kCleared || gate->kind == GateDecision::Kind::kReserved) &&
+      (account == nullptr || gate->limit.sender.account != account->account)) {
+    if (gate->kind == GateDecision::Kind::kCleared) ports_.in_flight.Release(gate->in_flight_slot);
+    return GiveBack(request, absl::InternalError(
+                                 absl::StrCat("the send gate reserved ", gate->limit.sender.address,
+                                              ", which is none of the senders it was given")));
+  }
   switch (gate->kind) {
     case GateDecision::Kind::kSuppressed:
       return Record(request, Outcome(DeliveryOutcome::KIND_SUPPRESSED,
@@ -251,7 +260,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request, personal, sender);
   ports_.in_flight.Release(in_flight_slot);
-  ports_.breakers.Record(sender.account, result);
+  ports_.breakers.Record(sender.account, result, sent_at);
   ports_.observer.OnSent(request, sender.address, result, ports_.clock.Now() - sent_at);
   return Conclude(request, personal, result, sent_at);
 }

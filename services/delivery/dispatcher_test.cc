@@ -755,7 +755,12 @@ TEST_F(DispatcherTest, AnAlertNoRuleMatchesFailsUnroutedWithoutReservingOrSendin
   // Decided for good: a redelivery republishes it without asking again.
   ASSERT_TRUE(dispatcher->Handle(Message(request)).ok());
   EXPECT_EQ(sender_.calls, 0);
+  EXPECT_EQ(observer_.republished, 1);
+  EXPECT_TRUE(limiter_.reserved_among().empty());
 }
+
+const SendResult kAccountFailing{.kind = SendResult::Kind::kRetryable,
+                                 .account_evidence = SendResult::AccountEvidence::kFailing};
 
 // Every destination from "main"'s sender, else "backup"'s.
 Routing MainThenBackup() {
@@ -772,8 +777,8 @@ TEST_F(DispatcherTest, SendsGoToTheNextAccountWhileTheFirstsBreakerIsOpen) {
       DispatcherRouting(limiter_, in_flight_, MainThenBackup());
   ASSERT_TRUE(dispatcher->Handle(Request()).ok());
   EXPECT_THAT(limiter_.reserved_among().back(), ::testing::ElementsAre("+14155550101"));
-  breakers_.Record("main", {.kind = SendResult::Kind::kRetryable, .account_failure = true});
-  breakers_.Record("main", {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+  breakers_.Record("main", kAccountFailing, clock_.Now());
+  breakers_.Record("main", kAccountFailing, clock_.Now());
   ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, "a2"))).ok());
   EXPECT_THAT(limiter_.reserved_among().back(), ::testing::ElementsAre("+14155550102"));
   // After the cool-down one probe goes to "main" again.
@@ -788,19 +793,38 @@ TEST_F(DispatcherTest, EveryAnswerIsRecordedOnTheSendersAccount) {
   limiter_.Decide({.kind = LimitDecision::Kind::kSend,
                    .send_at = start_,
                    .sender = {.address = "+14155550101", .account = "main"}});
-  sender_.next = {.kind = SendResult::Kind::kRetryable, .account_failure = true};
+  sender_.next = kAccountFailing;
   ASSERT_TRUE(dispatcher->Handle(Request(1)).ok());
   ASSERT_TRUE(dispatcher->Handle(Request(2)).ok());
   EXPECT_EQ(breakers_.State("main"), BreakerState::kOpen);
   EXPECT_EQ(breakers_.State("backup"), BreakerState::kClosed);
 }
 
+TEST_F(DispatcherTest, AnUnknownOutcomeIsSettledNotSentOnTheNextAccount) {
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherRouting(limiter_, in_flight_, MainThenBackup());
+  breakers_.Record("main", kAccountFailing, clock_.Now());
+  // The request timed out on main: main's breaker opens, and Twilio's list cannot be read.
+  sender_.next = {.kind = SendResult::Kind::kUnknown,
+                  .reason = "timed out",
+                  .account_evidence = SendResult::AccountEvidence::kFailing};
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
+  ASSERT_EQ(breakers_.State("main"), BreakerState::kOpen);
+  ASSERT_EQ(sender_.calls, 1);
+  // Redelivered while main rests: the attempt is settled again, never sent from backup.
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(sender_.settled_since.size(), 2u);
+  EXPECT_THAT(sender_.sent_from, ::testing::ElementsAre("+14155550101"));
+}
+
 TEST_F(DispatcherTest, AnAttemptWaitsWhileEveryAccountOfItsRuleIsResting) {
   std::unique_ptr<Dispatcher> dispatcher =
       DispatcherRouting(limiter_, in_flight_, MainThenBackup());
   for (const char* account : {"main", "backup"}) {
-    breakers_.Record(account, {.kind = SendResult::Kind::kRetryable, .account_failure = true});
-    breakers_.Record(account, {.kind = SendResult::Kind::kRetryable, .account_failure = true});
+    breakers_.Record(account, kAccountFailing, clock_.Now());
+    breakers_.Record(account, kAccountFailing, clock_.Now());
   }
   ASSERT_TRUE(dispatcher->Handle(Request()).ok());
   EXPECT_EQ(sender_.calls, 0);

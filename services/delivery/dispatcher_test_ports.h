@@ -135,7 +135,8 @@ class InMemorySuppressionList final : public SuppressionList {
   std::set<std::string> suppressed_;
 };
 
-// Answers every Reserve with the scripted decision; a default decision sends at once. The
+// Answers every Reserve with the scripted decision; a default decision sends at once from the first
+// sender it is given. The
 // send-time guard answers its scripted decisions in turn, then clears every send.
 class ScriptedSendLimiter final : public SendLimiter {
  public:
@@ -147,8 +148,9 @@ class ScriptedSendLimiter final : public SendLimiter {
     for (const PacedSender& sender : among) addresses.push_back(sender.address);
     if (!status_.ok()) return status_;
     if (decision_) return *decision_;
-    return LimitDecision{
-        .kind = LimitDecision::Kind::kSend, .send_at = now, .sender = {.address = kSender}};
+    return LimitDecision{.kind = LimitDecision::Kind::kSend,
+                         .send_at = now,
+                         .sender = among.empty() ? PacedSender{.address = kSender} : among[0]};
   }
   absl::StatusOr<LimitDecision> ClearToSend(const events::v1::AlertRequested&,
                                             const PacedSender& sender, absl::Time now,

@@ -103,7 +103,12 @@ class RuleReader {
     if (senders.empty()) Problem("senders", "is required: the senders this rule sends from");
     const bool applies = rule.channels.empty() || Contains(rule.channels, channel_);
     std::vector<PacedSender> chosen;
+    std::set<std::string> named;
     for (const std::string& address : senders) {
+      if (!named.insert(address).second) {
+        Problem("senders", absl::StrCat("\"", address, "\" is named twice"));
+        continue;
+      }
       auto found =
           std::find_if(configured_.begin(), configured_.end(),
                        [&](const PacedSender& sender) { return sender.address == address; });
@@ -249,6 +254,12 @@ absl::StatusOr<Routing> Routing::Parse(std::string_view text, std::string_view p
     if (rule.channels.empty() || Contains(rule.channels, channel)) {
       rules.push_back(std::move(rule));
     }
+  }
+  // Every alert of a channel without rules would fail unrouted: a gap, not a choice.
+  if (rules.empty()) {
+    problems.push_back(absl::StrCat(file, ": no rule is for ",
+                                    std::string(channels::ChannelName(channel)),
+                                    " (give one without \"channels\", or one naming it)"));
   }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   return Routing(std::move(rules));

@@ -80,7 +80,8 @@ class Routing {
   // rule and field: JSON that does not parse, an unknown field, a field of the wrong type, a
   // missing or repeated name, an unknown country, channel or priority, a prefix that is not "+"
   // and 1 to 15 digits, no senders, a sender the channel does not configure, an account none of
-  // the rule's senders belongs to, or a sender whose account the rule's accounts leave out.
+  // the rule's senders belongs to, a sender whose account the rule's accounts leave out, a sender
+  // named twice, or no rule for `channel` (its every alert would fail).
   static absl::StatusOr<Routing> Parse(std::string_view json, std::string_view path,
                                        types::v1::Channel channel,
                                        const std::vector<PacedSender>& senders);

@@ -155,6 +155,15 @@ TEST(RoutingTest, ErrorsNameTheRuleAndField) {
   EXPECT_THAT(error, HasSubstr("rule 4 (\"uk\") callers: is not a non-empty array of strings"));
 }
 
+TEST(RoutingTest, RefusesASenderTwiceAndAChannelWithoutRules) {
+  EXPECT_THAT(
+      ErrorOf(R"({"rules": [{"name": "us", "senders": ["+14155550100", "+14155550100"]}]})"),
+      HasSubstr("rule 1 (\"us\") senders: \"+14155550100\" is named twice"));
+  EXPECT_THAT(ErrorOf(R"({"rules": [{"name": "us", "channels": ["sms"], "senders": ["12345"]}]})",
+                      types::v1::CHANNEL_VOICE),
+              HasSubstr("routing file routing.json: no rule is for voice"));
+}
+
 TEST(RoutingTest, SendersOfAnotherChannelsRuleAreNotThisWorkersConcern) {
   // The voice worker configures none of these SMS senders; the SMS-only rule is not its own.
   const absl::StatusOr<Routing> routing = Routing::Parse(

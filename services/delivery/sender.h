@@ -30,9 +30,12 @@ struct SendResult {
   std::optional<absl::Duration> retry_after;
   // The name of the Twilio account the request went to (a settlement: where it was found).
   std::string account;
-  // The request failed the way an unhealthy account fails: a 5xx, a timeout, a network error
-  // (what the account's circuit breaker counts, account_breakers.h).
-  bool account_failure = false;
+  // What the request says of its account's health, for the account's circuit breaker
+  // (account_breakers.h): kFailing for a 5xx, a timeout or a network error, kAnswered when Twilio
+  // answered otherwise (accepted or refused), kNone when it says nothing (a throttle, or a result
+  // made without calling Twilio).
+  enum class AccountEvidence { kNone, kAnswered, kFailing };
+  AccountEvidence account_evidence = AccountEvidence::kNone;
 };
 
 class Sender {

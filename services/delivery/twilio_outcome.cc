@@ -46,23 +46,26 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
   switch (error.transport) {
     case twilio::Transport::kNotSent:
       result.kind = SendResult::Kind::kRetryable;
-      result.account_failure = true;
+      result.account_evidence = SendResult::AccountEvidence::kFailing;
       return result;
     case twilio::Transport::kUnknown:
       result.kind = SendResult::Kind::kUnknown;
-      result.account_failure = true;
+      result.account_evidence = SendResult::AccountEvidence::kFailing;
       return result;
     case twilio::Transport::kAnswered:
       break;
   }
   const bool throttled = error.http_status == 429 || error.code == 20429;
+  // A throttle says the account is busy, not whether it is healthy.
+  result.account_evidence = throttled                  ? SendResult::AccountEvidence::kNone
+                            : error.http_status >= 500 ? SendResult::AccountEvidence::kFailing
+                                                       : SendResult::AccountEvidence::kAnswered;
   if (IsPermanentTwilioCode(error.code)) {
     result.kind = SendResult::Kind::kRejected;
   } else if (IsSlowDownTwilioCode(error.code)) {
     result.kind = SendResult::Kind::kSlowDown;
   } else if (throttled || error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
-    result.account_failure = error.http_status >= 500;
   } else {
     result.kind = SendResult::Kind::kRejected;
   }

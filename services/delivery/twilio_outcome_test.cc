@@ -50,17 +50,19 @@ TEST(ClassifyTwilioErrorTest, LostAnswerIsUnknown) {
   EXPECT_EQ(KindOf({.transport = Transport::kUnknown}), SendResult::Kind::kUnknown);
 }
 
-TEST(ClassifyTwilioErrorTest, OnlyServerErrorsTimeoutsAndNetworkErrorsAreAccountFailures) {
-  const auto account_failure = [](TwilioError error) {
-    return ClassifyTwilioError(error).account_failure;
+TEST(ClassifyTwilioErrorTest, SaysWhatEachErrorTellsOfTheAccountsHealth) {
+  using Evidence = SendResult::AccountEvidence;
+  const auto evidence = [](TwilioError error) {
+    return ClassifyTwilioError(error).account_evidence;
   };
-  EXPECT_TRUE(account_failure({.transport = Transport::kAnswered, .http_status = 503}));
-  EXPECT_TRUE(account_failure({.transport = Transport::kNotSent}));
-  EXPECT_TRUE(account_failure({.transport = Transport::kUnknown}));
-  EXPECT_FALSE(
-      account_failure({.transport = Transport::kAnswered, .http_status = 429, .code = 20429}));
-  EXPECT_FALSE(
-      account_failure({.transport = Transport::kAnswered, .http_status = 400, .code = 21211}));
+  EXPECT_EQ(evidence({.transport = Transport::kAnswered, .http_status = 503}), Evidence::kFailing);
+  EXPECT_EQ(evidence({.transport = Transport::kNotSent}), Evidence::kFailing);
+  EXPECT_EQ(evidence({.transport = Transport::kUnknown}), Evidence::kFailing);
+  EXPECT_EQ(evidence({.transport = Transport::kAnswered, .http_status = 429, .code = 20429}),
+            Evidence::kNone);
+  EXPECT_EQ(evidence({.transport = Transport::kAnswered, .http_status = 429}), Evidence::kNone);
+  EXPECT_EQ(evidence({.transport = Transport::kAnswered, .http_status = 400, .code = 21211}),
+            Evidence::kAnswered);
 }
 
 TEST(ClassifyTwilioErrorTest, OtherClientErrorsAreRejected) {

@@ -58,7 +58,8 @@ delivery::SendResult TwilioMessageSender::Send(const events::v1::AlertRequested&
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
-          .provider_status = result.value().status};
+          .provider_status = result.value().status,
+          .account_evidence = delivery::SendResult::AccountEvidence::kAnswered};
 }
 
 delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,

@@ -66,7 +66,8 @@ delivery::SendResult TwilioCallSender::Send(const events::v1::AlertRequested& re
   if (!result.ok()) return delivery::ClassifyTwilioError(result.error());
   return {.kind = delivery::SendResult::Kind::kAccepted,
           .sid = result.value().sid,
-          .provider_status = result.value().status};
+          .provider_status = result.value().status,
+          .account_evidence = delivery::SendResult::AccountEvidence::kAnswered};
 }
 
 delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallResource>& page,

@@ -77,8 +77,8 @@ class ChannelSwitchE2eKafkaRedisPostgresTest : public ::testing::Test {
 TEST_F(ChannelSwitchE2eKafkaRedisPostgresTest, QueuedSmsWaitsWhileSwitchedOffThenIsDelivered) {
   // The first attempt is refused with a Retry-After, so the alert is accepted and still waiting
   // in Kafka's retry tier when the switch goes off.
-  suite_.AddSandboxFaults(absl::StrCat(R"({"type":"rate_limit","to":")", kQueued,
-                                       R"(","count":1,"retry_after_s":8})"));
+  suite_.AddSandboxFaults(
+      absl::StrCat(R"({"type":"rate_limit","to":")", kQueued, R"(","count":1,"retry_after_s":8})"));
   std::string queued;
   ASSERT_TRUE(Send(types::v1::CHANNEL_SMS, kQueued, "queued", &queued).ok());
   alerts::v1::Alert waiting;

@@ -43,7 +43,8 @@ class FailoverE2eKafkaRedisPostgresTest : public ::testing::Test {
                         R"(", "auth_token_file": ")", Path("backup-token"), R"("}]})");
     std::ofstream(Path("routing.json")) << absl::StrCat(
         R"({"rules": [{"name": "all", "channels": ["sms"], "accounts": ["main", "backup"], )",
-        R"("senders": [")", kMainSender, R"(", ")", kBackupSender, R"("]}]})");
+        R"("senders": [")", kMainSender, R"(", ")", kBackupSender, R"("]}, )",
+        R"({"name": "calls", "channels": ["voice"], "senders": [")", kMainSender, R"("]}]})");
     ASSERT_NO_FATAL_FAILURE(suite_.Start(
         {.env = {{"KLAXON_SMS_SENDERS",
                   absl::StrCat(kMainSender, "@main,", kBackupSender, "@backup")},

@@ -33,13 +33,15 @@ constexpr char kGermanPoolNumber[] = "+4915123456700";
 constexpr absl::Duration kWait = absl::Seconds(60);
 constexpr int kUsAlerts = 4;
 
-// Each rule for SMS only: the voice worker reads the same file and has none of these senders.
+// The SMS rules name SMS senders only: the voice worker reads the same file, and has a rule of its
+// own.
 constexpr char kRules[] = R"({"rules": [
   {"name": "uk", "countries": ["GB"], "channels": ["sms"], "senders": ["+447400123400"]},
   {"name": "us", "prefixes": ["+1"], "channels": ["sms"],
    "senders": ["+14155552671", "+14155552672"]},
   {"name": "germany", "countries": ["DE"], "channels": ["sms"],
-   "senders": ["MG0123456789abcdef0123456789abcdef"]}
+   "senders": ["MG0123456789abcdef0123456789abcdef"]},
+  {"name": "calls", "channels": ["voice"], "senders": ["+14155552671"]}
 ]})";
 
 struct Destination {

@@ -67,8 +67,7 @@ class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
     EXPECT_TRUE(rpc.ok()) << rpc.error_message();
     // Every rendering here fits one GSM-7 segment; a call has none.
     EXPECT_EQ(sent.segments(), channel == types::v1::CHANNEL_SMS ? 1u : 0u);
-    return WaitForStatus(*suite_.QueryStub(), sent.alert_id(), types::v1::ALERT_STATUS_SENT,
-                         kWait);
+    return WaitForStatus(*suite_.QueryStub(), sent.alert_id(), types::v1::ALERT_STATUS_SENT, kWait);
   }
 
   Suite suite_;
@@ -88,18 +87,20 @@ TEST_F(TemplatesE2eKafkaRedisPostgresTest, ATextIsRenderedInTheLocaleAskedForOrT
   const Alert fallback = Sent(types::v1::CHANNEL_SMS, "+14155550192", "fr-FR", "tpl-sms-fr");
   EXPECT_EQ(fallback.template_locale(), "en-US");
   ASSERT_EQ(suite_.LedgerTo("+14155550192", "message").size(), 1u);
-  EXPECT_EQ(suite_.LedgerTo("+14155550192", "message")[0].value("body", ""),
-            "Disk full on db-1");
+  EXPECT_EQ(suite_.LedgerTo("+14155550192", "message")[0].value("body", ""), "Disk full on db-1");
 }
 
 TEST_F(TemplatesE2eKafkaRedisPostgresTest, ACallReadsTheScriptInTheLocalesVoice) {
-  for (const auto& [to, locale, say] :
-       {std::tuple{"+14155550193", "de-DE",
-                   R"(<Say voice="Polly.Marlene" language="de-DE">Achtung. Die Platte von db-1 ist voll.)"},
-        std::tuple{"+14155550194", "en-US",
-                   R"(<Say voice="alice" language="en-US">Attention. The disk of db-1 is full.)"}}) {
+  for (
+      const auto& [to, locale, say] :
+      {std::tuple{
+           "+14155550193", "de-DE",
+           R"(<Say voice="Polly.Marlene" language="de-DE">Achtung. Die Platte von db-1 ist voll.)"},
+       std::tuple{"+14155550194", "en-US",
+                  R"(<Say voice="alice" language="en-US">Attention. The disk of db-1 is full.)"}}) {
     SCOPED_TRACE(locale);
-    const Alert call = Sent(types::v1::CHANNEL_VOICE, to, locale, std::string("tpl-voice-") + locale);
+    const Alert call =
+        Sent(types::v1::CHANNEL_VOICE, to, locale, std::string("tpl-voice-") + locale);
     EXPECT_EQ(call.template_locale(), locale);
     const std::vector<nlohmann::json> calls = suite_.LedgerTo(to, "call");
     ASSERT_EQ(calls.size(), 1u);
