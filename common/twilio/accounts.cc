@@ -16,8 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kFields[] = {"name", "account_sid", "api_key_sid", "api_key_secret_file",
-                                   "auth_token_file"};
+constexpr const char* kFields[] = {"name",
+                                   "account_sid",
+                                   "api_key_sid",
+                                   "api_key_secret_file",
+                                   "auth_token_file",
+                                   "auth_token_secondary_file"};
 
 // "AC" or "SK" and 32 lowercase hex digits, as Twilio mints them.
 bool IsSid(const std::string& sid, std::string_view prefix) {
@@ -69,6 +73,7 @@ class AccountReader {
               "is required with the other: an API key is its SID and its secret");
     }
     account.auth_token = Secret(entry, "auth_token_file");
+    account.auth_token_secondary = Secret(entry, "auth_token_secondary_file");
     if (use == CredentialsFor::kWebhooks && !entry.contains("auth_token_file")) {
       Problem("auth_token_file", "is required: ingress verifies the account's webhooks with it");
     }
@@ -197,6 +202,7 @@ void WipeCredentials(std::vector<TwilioAccount>& accounts) {
   for (TwilioAccount& account : accounts) {
     runtime::WipeSecret(account.api_key_secret);
     runtime::WipeSecret(account.auth_token);
+    runtime::WipeSecret(account.auth_token_secondary);
   }
 }
 

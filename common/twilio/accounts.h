@@ -9,7 +9,8 @@
 //   {"accounts": [
 //     {"name": "main", "account_sid": "AC...", "api_key_sid": "SK...",
 //      "api_key_secret_file": "/var/run/secrets/twilio/main-key",
-//      "auth_token_file": "/var/run/secrets/twilio/main-token"},
+//      "auth_token_file": "/var/run/secrets/twilio/main-token",
+//      "auth_token_secondary_file": "/var/run/secrets/twilio/main-token-next"},
 //     {"name": "backup", "account_sid": "AC...", "auth_token_file": "/var/run/secrets/..."}
 //   ]}
 //
@@ -31,6 +32,8 @@ struct TwilioAccount {
   std::string api_key_sid;     // SK + 32 lowercase hex digits; empty when none
   std::string api_key_secret;  // secret
   std::string auth_token;      // secret; empty when only an API key was given
+  // Secret; while rotating the auth token, the next (or previous) one, which ingress accepts too.
+  std::string auth_token_secondary;
 };
 
 // The name of the account of KLAXON_TWILIO_ACCOUNT_SID when no accounts file is given.

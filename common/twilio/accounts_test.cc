@@ -44,7 +44,8 @@ class TwilioAccountsTest : public ::testing::Test {
                         R"(", "api_key_secret_file": ")", key_.path(), R"(", "auth_token_file": ")",
                         main_token_.path(), R"("},
       {"name": "backup", "account_sid": ")",
-                        kBackupSid, R"(", "auth_token_file": ")", backup_token_.path(), R"("}]})");
+                        kBackupSid, R"(", "auth_token_file": ")", backup_token_.path(),
+                        R"(", "auth_token_secondary_file": ")", main_token_.path(), R"("}]})");
   }
 
   SecretFile key_{"key-secret\n"};
@@ -64,6 +65,8 @@ TEST_F(TwilioAccountsTest, ReadsEachAccountsCredentialsFromItsFiles) {
   EXPECT_EQ((*accounts)[0].auth_token, "main-token");
   EXPECT_EQ((*accounts)[1].api_key_sid, "");
   EXPECT_EQ((*accounts)[1].auth_token, "backup-token");
+  EXPECT_EQ((*accounts)[1].auth_token_secondary, "main-token");
+  EXPECT_EQ((*accounts)[0].auth_token_secondary, "");
 }
 
 TEST_F(TwilioAccountsTest, ErrorsNameTheAccountAndFieldNeverTheSecret) {

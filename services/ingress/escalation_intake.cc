@@ -250,17 +250,18 @@ void EscalationIntake::Send(std::string_view caller, std::string_view caller_key
   auto chain = std::make_shared<ChainIntake>(std::string(caller), std::string(caller_key), request,
                                              std::move(done));
   SendAlertRequest& head = chain->Keep(0, absl::InfinitePast());
-  alerts_.Send(
-      caller, head, {.escalation_step = 1, .caller_key = caller_key}, [this, chain](absl::StatusOr<SendAlertResponse> sent) {
-        if (!sent.ok()) return chain->Finish(sent.status());
-        chain->Headed(*std::move(sent));
-        const bool queued = continuation_.Submit([this, chain] { SendRest(alerts_, chain); });
-        if (!queued) {
-          chain->Finish(absl::UnavailableError(
-              "ingress is too busy to take in the escalation's other pages; retry with "
-              "the same idempotency_key"));
-        }
-      });
+  alerts_.Send(caller, head, {.escalation_step = 1, .caller_key = caller_key},
+               [this, chain](absl::StatusOr<SendAlertResponse> sent) {
+                 if (!sent.ok()) return chain->Finish(sent.status());
+                 chain->Headed(*std::move(sent));
+                 const bool queued =
+                     continuation_.Submit([this, chain] { SendRest(alerts_, chain); });
+                 if (!queued) {
+                   chain->Finish(absl::UnavailableError(
+                       "ingress is too busy to take in the escalation's other pages; retry with "
+                       "the same idempotency_key"));
+                 }
+               });
 }
 
 }  // namespace klaxon::ingress

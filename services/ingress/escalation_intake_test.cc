@@ -84,9 +84,10 @@ class EscalationIntakeTest : public ::testing::Test {
  protected:
   absl::StatusOr<SendAlertResponse> Send(const SendAlertRequest& request) {
     std::promise<absl::StatusOr<SendAlertResponse>> answer;
-    escalations_.Send("billing", "billing-key", request, [&answer](absl::StatusOr<SendAlertResponse> response) {
-      answer.set_value(std::move(response));
-    });
+    escalations_.Send("billing", "billing-key", request,
+                      [&answer](absl::StatusOr<SendAlertResponse> response) {
+                        answer.set_value(std::move(response));
+                      });
     return answer.get_future().get();
   }
 

@@ -1,9 +1,9 @@
 #pragma once
 // The caller API as HTTP/JSON, for backends that do not speak gRPC (docs/adr/0023): every unary
 // RPC of AlertIntake and Verification (served by this ingress, called in process) and of
-// AlertQuery, DeadLetters and Templates (served by audit, called over gRPC) at a REST-style path, through
-// grpc_gateway::Gateway. The same API keys (Authorization: Bearer), the same validation and the
-// same messages as gRPC, because the same services answer.
+// AlertQuery, DeadLetters and Templates (served by audit, called over gRPC) at a REST-style path,
+// through grpc_gateway::Gateway. The same API keys (Authorization: Bearer), the same validation and
+// the same messages as gRPC, because the same services answer.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -26,7 +26,8 @@
 
 namespace klaxon::ingress {
 
-// The routes; `ingress` serves AlertIntake and Verification, `audit` AlertQuery, DeadLetters and Templates.
+// The routes; `ingress` serves AlertIntake and Verification, `audit` AlertQuery, DeadLetters and
+// Templates.
 std::vector<grpc_gateway::Route> CallerApiRoutes(std::shared_ptr<grpc::ChannelInterface> ingress,
                                                  std::shared_ptr<grpc::ChannelInterface> audit);
 

@@ -73,15 +73,22 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
                                  settings.address.host));
   }
   std::string secondary = reader.OptionalSecret("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY");
-  // Several accounts (docs/adr/0035): each signs its own webhooks with its own token.
+  // Several accounts (docs/adr/0035): each signs its own webhooks with its own token, and a
+  // webhook is verified with the tokens of the account it names only.
   if (!reader.Optional("KLAXON_TWILIO_ACCOUNTS_FILE", "").empty()) {
     std::vector<twilio::TwilioAccount> accounts =
         twilio::ReadTwilioAccounts(reader, twilio::CredentialsFor::kWebhooks);
     for (const twilio::TwilioAccount& account : accounts) {
-      settings.auth_tokens.push_back(account.auth_token);
+      std::vector<std::string>& tokens = settings.account_tokens[account.account_sid];
+      tokens.push_back(account.auth_token);
+      if (!account.auth_token_secondary.empty()) tokens.push_back(account.auth_token_secondary);
     }
     twilio::WipeCredentials(accounts);
-    if (!secondary.empty()) settings.auth_tokens.push_back(std::move(secondary));
+    if (!secondary.empty()) {
+      reader.AddError("KLAXON_TWILIO_AUTH_TOKEN_SECONDARY",
+                      "is not read with KLAXON_TWILIO_ACCOUNTS_FILE: give the account whose token "
+                      "rotates an auth_token_secondary_file");
+    }
     runtime::WipeSecret(secondary);
     return settings;
   }

@@ -32,7 +32,9 @@ inline constexpr int kRedisConnections = 32;
 struct WebhookSettings {
   config::HostPort address;
   twilio::PublicBaseUrl public_url;
-  std::vector<std::string> auth_tokens;  // primary first
+  std::vector<std::string> auth_tokens;  // primary first; the one account's
+  // KLAXON_TWILIO_ACCOUNTS_FILE's instead: each account's tokens by its SID (docs/adr/0035).
+  std::map<std::string, std::vector<std::string>> account_tokens;
   bool sandbox = false;
   TrustedProxies trusted_proxies;
   int64_t rate_limit = 0;

@@ -81,8 +81,11 @@ TEST(IngressSettingsTest, EveryAccountsAuthTokenVerifiesWebhooks) {
   environment["KLAXON_TWILIO_ACCOUNTS_FILE"] = accounts.string();
   absl::StatusOr<IngressSettings> settings = Load(environment);
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_EQ(settings->webhook.auth_tokens,
-            (std::vector<std::string>{"main-token", "backup-token"}));
+  EXPECT_TRUE(settings->webhook.auth_tokens.empty());
+  EXPECT_EQ(settings->webhook.account_tokens,
+            (std::map<std::string, std::vector<std::string>>{
+                {"AC0123456789abcdef0123456789abcdef", {"main-token"}},
+                {"ACfedcba9876543210fedcba9876543210", {"backup-token"}}}));
   // The single account's token beside the file is a mistake, not a third token.
   environment["KLAXON_TWILIO_AUTH_TOKEN"] = "twilio-token";
   EXPECT_THAT(Load(environment).status().message(),

@@ -156,9 +156,9 @@ int Run() {
   sms_acks::RedisAckCodes ack_code_store(**redis, settings.redis_key_prefix, phone_tokens);
   sms_acks::AckCodeAssigner ack_codes(ack_code_store, codes);
   // Audit answers the HTTP API's queries and renders SendAlert's templates (docs/adr/0030).
-  std::shared_ptr<grpc::Channel> audit = grpc::CreateChannel(
-      settings.http_api.audit_target,
-      grpcutil::MakeChannelCredentials(settings.http_api.audit_security));
+  std::shared_ptr<grpc::Channel> audit =
+      grpc::CreateChannel(settings.http_api.audit_target,
+                          grpcutil::MakeChannelCredentials(settings.http_api.audit_security));
   GrpcTemplateRenderer templates(audit, kTemplateRenderDeadline,
                                  MaxTemplateRenders(settings.intake_threads));
   AlertIntake intake(
@@ -240,6 +240,7 @@ int Run() {
   WebhookHandler webhook({.public_url = webhook_settings.public_url,
                           .trusted_proxies = webhook_settings.trusted_proxies,
                           .auth_tokens = std::move(webhook_settings.auth_tokens),
+                          .account_tokens = std::move(webhook_settings.account_tokens),
                           .topic = settings.common.Topic(kafka::kTwilioEvents),
                           .publish_timeout = settings.publish_timeout,
                           .dedupe_window = webhook_settings.dedupe_window,

@@ -53,13 +53,13 @@ TEST_F(RedisIdempotencyStoreTest, FindReadsTheRecordWithoutMakingOne) {
   ASSERT_TRUE(still_none.ok()) << still_none.status();
   EXPECT_FALSE(still_none->has_value()) << "Find must not create the record";
 
-  ASSERT_TRUE(store_
-                  ->Reserve("billing", "k",
-                            {.alert_id = "a1",
-                             .request_fingerprint = "f",
-                             .channel = types::v1::CHANNEL_VOICE},
-                            absl::Hours(1))
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->Reserve(
+              "billing", "k",
+              {.alert_id = "a1", .request_fingerprint = "f", .channel = types::v1::CHANNEL_VOICE},
+              absl::Hours(1))
+          .ok());
   ASSERT_TRUE(store_->MarkPublished("billing", "k").ok());
   auto found = store_->Find("billing", "k");
   ASSERT_TRUE(found.ok()) << found.status();

@@ -72,8 +72,8 @@ absl::Status ValidateText(const SendAlertRequest& request, const std::string& te
         sms_acks::kAckInstructionCharacters, "-character instruction ends the text"));
   }
   if (*length > kMaxTextCharacters) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is ", *length, " characters long, the limit is ", kMaxTextCharacters));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", *length, " characters long, the limit is ", kMaxTextCharacters));
   }
   return absl::OkStatus();
 }

@@ -101,6 +101,16 @@ WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
       telemetry_(telemetry),
       clock_(clock) {}
 
+const std::vector<std::string>& WebhookHandler::TokensFor(const http::FormParams& params) const {
+  static const std::vector<std::string> kNone;
+  if (options_.account_tokens.empty()) return options_.auth_tokens;
+  const auto account_sid = std::find_if(
+      params.begin(), params.end(), [](const auto& param) { return param.first == "AccountSid"; });
+  if (account_sid == params.end()) return kNone;
+  const auto tokens = options_.account_tokens.find(account_sid->second);
+  return tokens == options_.account_tokens.end() ? kNone : tokens->second;
+}
+
 std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
   std::string authority = options_.public_url.authority;
@@ -178,7 +188,7 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
   }
 
   const std::string signature = request.Header("X-Twilio-Signature").value_or("");
-  if (!twilio::VerifySignature(options_.auth_tokens, signed_request, signature)) {
+  if (!twilio::VerifySignature(TokensFor(*params), signed_request, signature)) {
     telemetry_.OnSignatureFailure(route_name);
     return {Plain(403, "forbidden\n"), "forbidden",
             signature.empty() ? "no X-Twilio-Signature" : "X-Twilio-Signature does not match"};

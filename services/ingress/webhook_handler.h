@@ -38,7 +38,10 @@ struct WebhookOptions {
   // checked and the address that is rate-limited. Empty trusts no one.
   TrustedProxies trusted_proxies{};
   std::vector<std::string> auth_tokens{};  // primary first; any one may have signed
-  std::string topic{};                     // klaxon.twilio.events, prefixed
+  // Several accounts (docs/adr/0035): a request is verified with the tokens of the account its
+  // AccountSid names, and refused when it names none of these. Empty: auth_tokens.
+  std::map<std::string, std::vector<std::string>> account_tokens{};
+  std::string topic{};  // klaxon.twilio.events, prefixed
   absl::Duration publish_timeout = absl::Seconds(5);
   absl::Duration dedupe_window = absl::Hours(48);
   size_t max_body_bytes = 64 * 1024;
@@ -66,6 +69,8 @@ class WebhookHandler {
  private:
   struct Outcome;
   Outcome Process(const http::Request& request, std::string_view source, std::string& route_name);
+  // The tokens a request with `params` may be signed with (WebhookOptions::account_tokens).
+  const std::vector<std::string>& TokensFor(const http::FormParams& params) const;
 
   const WebhookOptions options_;
   CallbackDedupe& dedupe_;

@@ -46,7 +46,9 @@ class WebhookHandlerTest : public ::testing::Test {
     if (options.public_url.scheme.empty()) {
       options.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com");
     }
-    if (options.auth_tokens.empty()) options.auth_tokens = {kToken, kSecondaryToken};
+    if (options.auth_tokens.empty() && options.account_tokens.empty()) {
+      options.auth_tokens = {kToken, kSecondaryToken};
+    }
     options.topic = "t.klaxon.twilio.events";
     handler_ = std::make_unique<WebhookHandler>(
         options, dedupe_, publisher_, witness_,
@@ -116,6 +118,22 @@ TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"accepted\","
                                    "route=\"message_status\",status=\"204\"} 1"));
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_kafka_ack_latency_seconds_count 1"));
+}
+
+TEST_F(WebhookHandlerTest, WithSeveralAccountsOnlyTheNamedAccountsTokenVerifies) {
+  WebhookHandler& handler =
+      Handler({.account_tokens = {{"AC1", {kToken}}, {"AC2", {"other-account-token"}}}});
+  // AC1's callback signed by AC2's token (a subaccount forging another's callbacks): refused.
+  EXPECT_EQ(
+      handler.Handle(SignedPost(kStatusTarget, DeliveredParams(), "other-account-token")).status,
+      403);
+  http::FormParams unknown = DeliveredParams();
+  for (auto& [name, value] : unknown) {
+    if (name == "AccountSid") value = "AC9";
+  }
+  EXPECT_EQ(handler.Handle(SignedPost(kStatusTarget, unknown, kToken)).status, 403);
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken)).status, 204);
 }
 
 TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
