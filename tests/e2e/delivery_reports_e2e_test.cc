@@ -27,17 +27,10 @@ class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
   // `max_calls` > 0 sets a voice alert's escalation policy (one call: no second call to wait for).
   std::string Send(types::v1::Channel channel, const std::string& recipient, const std::string& key,
                    uint32_t max_calls = 0) {
-    alerts::v1::SendAlertRequest request;
+    alerts::v1::SendAlertRequest request = SmsAlert(recipient, "disk full on db-1", key);
     request.set_channel(channel);
     if (max_calls > 0) request.mutable_voice()->set_max_calls(max_calls);
-    request.set_recipient(recipient);
-    request.set_text("disk full on db-1");
-    request.set_idempotency_key(key);
-    alerts::v1::SendAlertResponse response;
-    const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
-    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
-    return response.alert_id();
+    return suite_.SendAlert(request);
   }
 
   Suite suite_;

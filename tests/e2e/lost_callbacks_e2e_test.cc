@@ -31,11 +31,7 @@ class StatusCheckE2eTest : public ::testing::Test {
   std::string Send(alerts::v1::SendAlertRequest request, const std::string& key) {
     request.set_text("disk full on db-1");
     request.set_idempotency_key(key);
-    alerts::v1::SendAlertResponse response;
-    const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
-    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
-    return response.alert_id();
+    return suite_.SendAlert(request);
   }
 
   int LedgerCount(const std::string& to, const std::string& kind) const {

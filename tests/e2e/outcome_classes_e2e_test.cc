@@ -37,16 +37,7 @@ class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
   }
 
   std::string Send(const std::string& recipient, const std::string& key) {
-    alerts::v1::SendAlertRequest request;
-    request.set_channel(types::v1::CHANNEL_SMS);
-    request.set_recipient(recipient);
-    request.set_text("disk full on db-1");
-    request.set_idempotency_key(key);
-    alerts::v1::SendAlertResponse response;
-    const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
-    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
-    return response.alert_id();
+    return suite_.SendAlert(SmsAlert(recipient, "disk full on db-1", key));
   }
 
   Alert WaitFor(const std::string& alert_id, types::v1::AlertStatus status) {

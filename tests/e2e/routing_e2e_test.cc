@@ -86,16 +86,7 @@ class RoutingE2eKafkaRedisPostgresTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
   std::string Send(const std::string& recipient, const std::string& key) {
-    alerts::v1::SendAlertRequest request;
-    request.set_channel(types::v1::CHANNEL_SMS);
-    request.set_recipient(recipient);
-    request.set_text("routed");
-    request.set_idempotency_key(key);
-    alerts::v1::SendAlertResponse response;
-    const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
-    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
-    return response.alert_id();
+    return suite_.SendAlert(SmsAlert(recipient, "routed", key));
   }
 
   const std::filesystem::path dir_ =

@@ -318,6 +318,23 @@ void Suite::AddSandboxFaults(const std::string& rules_json) const {
   EXPECT_EQ(status, 201) << "the sandbox refused the fault rules: " << body;
 }
 
+std::string Suite::SendAlert(const alerts::v1::SendAlertRequest& request) const {
+  alerts::v1::SendAlertResponse response;
+  const grpc::Status rpc = IntakeStub()->SendAlert(CallContext().get(), request, &response);
+  EXPECT_TRUE(rpc.ok()) << "SendAlert refused: " << rpc.error_message();
+  return response.alert_id();
+}
+
+alerts::v1::SendAlertRequest SmsAlert(std::string recipient, std::string text,
+                                      std::string idempotency_key) {
+  alerts::v1::SendAlertRequest request;
+  request.set_channel(types::v1::CHANNEL_SMS);
+  request.set_recipient(std::move(recipient));
+  request.set_text(std::move(text));
+  request.set_idempotency_key(std::move(idempotency_key));
+  return request;
+}
+
 void Suite::ClearSandboxFaults() const {
   const testing::HttpResponse response = testing::SendHttp(
       {.method = "DELETE",

@@ -79,6 +79,9 @@ class Suite {
   std::unique_ptr<verify::v1::Verification::Stub> VerificationStub() const;
   // A client context carrying an API key of the suite (the first caller's unless told) and a
   // deadline.
+  // Sends `request` through SendAlert (a test failure when it is refused); its alert id.
+  std::string SendAlert(const alerts::v1::SendAlertRequest& request) const;
+
   static std::unique_ptr<grpc::ClientContext> CallContext(
       absl::Duration deadline = absl::Seconds(10), const std::string& api_key = kApiKey);
   // host:port of audit's gRPC server (AlertQuery, DeadLetters), for clients a test runs.
@@ -154,6 +157,10 @@ class Suite {
   };
   std::map<std::string, LaunchSpec> launches_;
 };
+
+// An SMS alert of `text` to `recipient` under `idempotency_key`.
+alerts::v1::SendAlertRequest SmsAlert(std::string recipient, std::string text,
+                                      std::string idempotency_key);
 
 // Polls GetAlert until the alert has `status`, or any final status, or `timeout` passed; returns
 // the last answer. GetAlert's UNAVAILABLE is retried until then, as a caller would; any other
