@@ -83,4 +83,9 @@ bool IsRegion(std::string_view code) {
          PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(std::string(code)) != 0;
 }
 
+bool IsNorthAmericanRegion(std::string_view code) {
+  return IsRegion(code) &&
+         PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(std::string(code)) == 1;
+}
+
 }  // namespace klaxon::phone

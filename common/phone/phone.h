@@ -35,4 +35,8 @@ std::optional<std::string> RegionCode(std::string_view e164);
 // True for a region libphonenumber knows ("GB", "US"; upper case), as RegionCode names them.
 bool IsRegion(std::string_view code);
 
+// True for a region of the North American Numbering Plan (+1: the US, Canada, much of the
+// Caribbean), whose numbers cannot receive an alphanumeric sender ID.
+bool IsNorthAmericanRegion(std::string_view code);
+
 }  // namespace klaxon::phone

@@ -74,6 +74,14 @@ TEST(RegionCodeTest, IsEmptyForMalformedText) {
   EXPECT_EQ(RegionCode("+99912345678"), std::nullopt);
 }
 
+TEST(IsNorthAmericanRegionTest, IsTheRegionsOfCallingCodeOne) {
+  EXPECT_TRUE(IsNorthAmericanRegion("US"));
+  EXPECT_TRUE(IsNorthAmericanRegion("CA"));
+  EXPECT_TRUE(IsNorthAmericanRegion("JM"));
+  EXPECT_FALSE(IsNorthAmericanRegion("GB"));
+  EXPECT_FALSE(IsNorthAmericanRegion("XX"));
+}
+
 TEST(IsRegionTest, KnowsRegionCodesInUpperCaseOnly) {
   EXPECT_TRUE(IsRegion("GB"));
   EXPECT_TRUE(IsRegion("US"));

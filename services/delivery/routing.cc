@@ -120,6 +120,7 @@ class RuleReader {
                                         " (a rule for several channels names senders of each)"));
       }
     }
+    if (applies) RefuseNorthAmericaForAlphanumeric(rule, chosen);
     const std::vector<std::string> accounts = Strings(entry, "accounts");
     rule.routes = ByAccount(chosen, accounts);
     if (applies) {
@@ -141,6 +142,28 @@ class RuleReader {
   }
 
  private:
+  // US and Canadian numbers cannot receive an alphanumeric sender ID: a rule with one must name
+  // destinations, none of them in +1.
+  void RefuseNorthAmericaForAlphanumeric(const RoutingRule& rule,
+                                         const std::vector<PacedSender>& senders) {
+    for (const PacedSender& sender : senders) {
+      if (sender.kind != SenderKind::kAlphanumeric) continue;
+      const std::string why = absl::StrCat("alphanumeric sender ID \"", sender.address,
+                                           "\" cannot send to US or Canadian numbers (+1)");
+      if (rule.countries.empty() && rule.prefixes.empty()) {
+        Problem("senders", why + ": the rule needs countries or prefixes that leave out +1");
+      }
+      for (const std::string& prefix : rule.prefixes) {
+        if (prefix.starts_with("+1")) Problem("prefixes", absl::StrCat("\"", prefix, "\": ", why));
+      }
+      for (const std::string& country : rule.countries) {
+        if (phone::IsNorthAmericanRegion(country)) {
+          Problem("countries", absl::StrCat("\"", country, "\": ", why));
+        }
+      }
+    }
+  }
+
   void Problem(const std::string& field, const std::string& problem) {
     problems_.push_back(field.empty() ? absl::StrCat(where_, " ", problem)
                                       : absl::StrCat(where_, " ", field, ": ", problem));

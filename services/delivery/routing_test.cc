@@ -155,6 +155,27 @@ TEST(RoutingTest, ErrorsNameTheRuleAndField) {
   EXPECT_THAT(error, HasSubstr("rule 4 (\"uk\") callers: is not a non-empty array of strings"));
 }
 
+TEST(RoutingTest, AnAlphanumericSenderIsRoutedOnlyOutsideNorthAmerica) {
+  std::vector<PacedSender> configured = Configured();
+  configured.push_back(
+      {"ACME OPS", SenderKind::kAlphanumeric, {.count = 10, .window = absl::Seconds(1)}, "main"});
+  EXPECT_TRUE(Routing::Parse(R"({"rules": [
+      {"name": "europe", "countries": ["GB", "DE"], "prefixes": ["+33"], "senders": ["ACME OPS"]}]})",
+                             "routing.json", types::v1::CHANNEL_SMS, configured)
+                  .ok());
+  const std::string error(Routing::Parse(R"({"rules": [
+      {"name": "all", "senders": ["ACME OPS"]},
+      {"name": "americas", "countries": ["CA"], "prefixes": ["+1415"], "senders": ["ACME OPS"]}]})",
+                                         "routing.json", types::v1::CHANNEL_SMS, configured)
+                              .status()
+                              .message());
+  EXPECT_THAT(error, HasSubstr("rule 1 (\"all\") senders: alphanumeric sender ID \"ACME OPS\" "
+                               "cannot send to US or Canadian numbers (+1): the rule needs "
+                               "countries or prefixes that leave out +1"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"americas\") prefixes: \"+1415\": alphanumeric"));
+  EXPECT_THAT(error, HasSubstr("rule 2 (\"americas\") countries: \"CA\": alphanumeric"));
+}
+
 TEST(RoutingTest, RefusesASenderTwiceAndAChannelWithoutRules) {
   EXPECT_THAT(
       ErrorOf(R"({"rules": [{"name": "us", "senders": ["+14155550100", "+14155550100"]}]})"),

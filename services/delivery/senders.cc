@@ -28,13 +28,23 @@ absl::string_view Absl(std::string_view text) { return {text.data(), text.size()
 
 bool IsNorthAmerican(std::string_view e164) { return e164.starts_with("+1"); }
 
+bool IsAlphanumericSenderId(std::string_view address) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  return !address.empty() && address.size() <= 11 &&
+         std::any_of(address.begin(), address.end(), letter) &&
+         std::all_of(address.begin(), address.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == ' '; });
+}
+
 absl::StatusOr<SenderKind> KindOf(std::string_view address) {
   if (IsMessagingServiceSid(address)) return SenderKind::kMessagingService;
   if (IsShortCode(address)) return SenderKind::kShortCode;
+  if (IsAlphanumericSenderId(address)) return SenderKind::kAlphanumeric;
   if (!phone::ValidateE164(address).ok()) {
     return absl::InvalidArgumentError(
-        "is neither an E.164 number, a short code (5 or 6 digits) nor a Messaging Service SID "
-        "(MG and 32 lowercase hex digits)");
+        "is neither an E.164 number, a short code (5 or 6 digits), an alphanumeric sender ID (1 "
+        "to 11 letters, digits and spaces) nor a Messaging Service SID (MG and 32 lowercase hex "
+        "digits)");
   }
   if (IsNorthAmerican(address) && std::find(kTollFreeAreaCodes.begin(), kTollFreeAreaCodes.end(),
                                             address.substr(2, 3)) != kTollFreeAreaCodes.end()) {
@@ -74,6 +84,8 @@ std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view addres
       return per_second(3);
     case SenderKind::kShortCode:
       return per_second(100);
+    case SenderKind::kAlphanumeric:
+      return per_second(10);
     case SenderKind::kMessagingService:
       return std::nullopt;
   }

@@ -20,6 +20,9 @@ enum class SenderKind {
   kTollFree,          // a North American toll-free number (+1 800, 833, 844, 855, 866, 877, 888)
   kShortCode,         // 5 or 6 digits
   kMessagingService,  // MG + 32 hex digits: sent with MessagingServiceSid, Twilio picks the number
+  // 1 to 11 letters, digits and spaces, at least one letter ("ACME OPS"): SMS only, and never to
+  // US or Canadian numbers, which cannot receive one (routing rules keep +1 away from it).
+  kAlphanumeric,
 };
 
 struct PacedSender {
@@ -40,9 +43,10 @@ std::string_view SendersVariable(types::v1::Channel channel);
 bool IsMessagingServiceSid(std::string_view address);
 
 // Twilio's default pace for a sender of `kind` (../shared/twilio/TWILIO.md, "Limits"): 1 message
-// per second for a US or Canadian long code, 10 for one elsewhere, 3 toll-free, 100 for a short
-// code. A Messaging Service has none (it is the sum of its pool's numbers, which Klaxon cannot
-// see); voice calls are paced 1 per second per account.
+// per second for a US or Canadian long code, 10 for one elsewhere (and an alphanumeric sender ID,
+// which only sends elsewhere), 3 toll-free, 100 for a short code. A Messaging Service has none (it
+// is the sum of its pool's numbers, which Klaxon cannot see); voice calls are paced 1 per second
+// per account.
 std::optional<limits::Rate> DefaultPace(SenderKind kind, std::string_view address,
                                         types::v1::Channel channel);
 

@@ -48,8 +48,10 @@ TEST(SendersTest, MessagingServiceNeedsItsPaceWhateverTheCommonPace) {
 
 TEST(SendersTest, RefusesWhatIsNoSender) {
   EXPECT_THAT(ErrorOf("+1415"), HasSubstr("\"+1415\" is neither an E.164 number"));
-  EXPECT_THAT(ErrorOf("MG0123"), HasSubstr("\"MG0123\" is neither"));
-  EXPECT_THAT(ErrorOf("ALERTS"), HasSubstr("\"ALERTS\" is neither"));
+  // A mistyped Messaging Service SID is too long for an alphanumeric sender ID.
+  EXPECT_THAT(ErrorOf("MG0123456789abcdef"), HasSubstr("\"MG0123456789abcdef\" is neither"));
+  EXPECT_THAT(ErrorOf("ACME ALERTS 1"), HasSubstr("\"ACME ALERTS 1\" is neither"));  // 12
+  EXPECT_THAT(ErrorOf("ACME-OPS"), HasSubstr("\"ACME-OPS\" is neither"));
 }
 
 TEST(SendersTest, RefusesABadRateNamingTheEntry) {
@@ -107,6 +109,14 @@ TEST(SendersTest, SendersTakeTheOnlyAccountAndMustNameOneOfSeveral) {
                                "backup"));
   EXPECT_THAT(error, HasSubstr("\"+14155552672@spare\": account \"spare\" is not one of main, "
                                "backup"));
+}
+
+TEST(SendersTest, AnAlphanumericSenderIdSendsSmsAtTheRateOfANumberOutsideNorthAmerica) {
+  const absl::StatusOr<std::vector<PacedSender>> senders =
+      ParseSenders("ACME OPS", types::v1::CHANNEL_SMS, std::nullopt);
+  ASSERT_TRUE(senders.ok()) << senders.status();
+  EXPECT_EQ((*senders)[0], (PacedSender{"ACME OPS", SenderKind::kAlphanumeric, PerSecond(10)}));
+  EXPECT_THAT(ErrorOf("ACME OPS", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
 }
 
 TEST(SendersTest, KnowsAMessagingServiceSid) {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/channels/channel_switches.h"
 #include "common/twilio/base_url.h"
@@ -62,7 +63,19 @@ Routing ReadRouting(config::Reader& reader, types::v1::Channel channel,
   const std::optional<std::string> text = reader.FileContents(kVariable);
   // Without senders (their variable is wrong) every rule would name unknown ones: that error is
   // reported already.
-  if (!text.has_value() || senders.empty()) return Routing::AllSenders(senders);
+  if (!text.has_value() || senders.empty()) {
+    // Every destination, +1 too, may take every sender: not an alphanumeric sender ID.
+    for (const PacedSender& sender : senders) {
+      if (!text.has_value() && sender.kind == SenderKind::kAlphanumeric) {
+        reader.AddError(SendersVariable(channel),
+                        absl::StrCat("\"", sender.address,
+                                     "\" is an alphanumeric sender ID, which US and Canadian "
+                                     "numbers cannot receive: route it with KLAXON_ROUTING_FILE "
+                                     "to the countries that can"));
+      }
+    }
+    return Routing::AllSenders(senders);
+  }
   absl::StatusOr<Routing> routing =
       Routing::Parse(*text, reader.Optional(kVariable, ""), channel, senders);
   if (!routing.ok()) {

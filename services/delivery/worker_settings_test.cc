@@ -95,6 +95,14 @@ class TempFile {
   std::filesystem::path path_;
 };
 
+TEST(WorkerSettingsTest, AnAlphanumericSenderNeedsRoutingRules) {
+  config::Environment environment = Minimal();
+  environment["KLAXON_SMS_SENDERS"] = "+14155552671, ACME OPS";
+  EXPECT_THAT(Load(environment).status().message(),
+              HasSubstr("KLAXON_SMS_SENDERS: \"ACME OPS\" is an alphanumeric sender ID, which US "
+                        "and Canadian numbers cannot receive"));
+}
+
 TEST(WorkerSettingsTest, RoutingFileKeepsTheChannelsRules) {
   const TempFile file(R"({"rules": [
     {"name": "calls", "channels": ["voice"], "senders": ["+14155550000"]},

@@ -1,11 +1,11 @@
 // Routing rules end to end (KLAXON_ROUTING_FILE, ADR 0034) over two Twilio accounts (ADR 0035):
-// three countries routed to four senders (two American numbers and a Messaging Service for
-// Germany on the main account, which the workers call with an API key; a British number on a
-// backup subaccount, called with its auth token), and every message in the sandbox's ledger left
-// from a sender its country's rule names, on that sender's account; ingress verifies both
-// accounts' callbacks, so every alert is DELIVERED. An alert to a country no rule names ends
-// FAILED with a reason that says so, and Twilio never hears of it.
-// Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// four countries routed to five senders (two American numbers, a Messaging Service for Germany and
+// an alphanumeric sender ID for Spain on the main account, which the workers call with an API
+// key; a British number on a backup subaccount, called with its auth token), and every message in
+// the sandbox's ledger left from a sender its country's rule names, on that sender's account;
+// ingress verifies both accounts' callbacks, so every alert is DELIVERED. An alert to a country no
+// rule names ends FAILED with a reason that says so, and Twilio never hears of it. Needs
+// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -30,6 +30,7 @@ constexpr char kUkSender[] = "+447400123400";
 constexpr char kUsSenders[][13] = {"+14155552671", "+14155552672"};
 constexpr char kGermanService[] = "MG0123456789abcdef0123456789abcdef";
 constexpr char kGermanPoolNumber[] = "+4915123456700";
+constexpr char kSpanishSender[] = "KLAXON";  // an alphanumeric sender ID
 constexpr absl::Duration kWait = absl::Seconds(60);
 constexpr int kUsAlerts = 4;
 
@@ -41,6 +42,7 @@ constexpr char kRules[] = R"({"rules": [
    "senders": ["+14155552671", "+14155552672"]},
   {"name": "germany", "countries": ["DE"], "channels": ["sms"],
    "senders": ["MG0123456789abcdef0123456789abcdef"]},
+  {"name": "spain", "countries": ["ES"], "channels": ["sms"], "senders": ["KLAXON"]},
   {"name": "calls", "channels": ["voice"], "senders": ["+14155552671"]}
 ]})";
 
@@ -67,19 +69,20 @@ class RoutingE2eKafkaRedisPostgresTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(suite_.Start(
         // The American numbers at their real pace (the suite paces every other sender at
         // 1000/s), so that a burst shows the rule's two numbers sharing it.
-        {.env = {{"KLAXON_SMS_SENDERS",
-                  absl::StrCat(kUkSender, "@backup,", kUsSenders[0], "@main=1/1s,", kUsSenders[1],
-                               "@main=1/1s,", kGermanService, "@main=5/1s")},
-                 {"KLAXON_VOICE_SENDERS", absl::StrCat(Suite::kSender, "@main")},
-                 {"KLAXON_ROUTING_FILE", Path("routing.json")},
-                 // Every account's credentials from the file; the single account's unset.
-                 {"KLAXON_TWILIO_ACCOUNTS_FILE", Path("accounts.json")},
-                 {"KLAXON_TWILIO_ACCOUNT_SID", ""},
-                 {"KLAXON_TWILIO_AUTH_TOKEN", ""},
-                 {"TWILIO_SANDBOX_API_KEYS", absl::StrCat(kMainKey, "=", kMainKeySecret)},
-                 {"TWILIO_SANDBOX_ACCOUNTS", absl::StrCat(kBackupAccount, "=", kBackupToken)},
-                 {"TWILIO_SANDBOX_MESSAGING_SERVICES",
-                  absl::StrCat(kGermanService, "=", kGermanPoolNumber)}}}));
+        {.env = {
+             {"KLAXON_SMS_SENDERS",
+              absl::StrCat(kUkSender, "@backup,", kUsSenders[0], "@main=1/1s,", kUsSenders[1],
+                           "@main=1/1s,", kGermanService, "@main=5/1s,", kSpanishSender, "@main")},
+             {"KLAXON_VOICE_SENDERS", absl::StrCat(Suite::kSender, "@main")},
+             {"KLAXON_ROUTING_FILE", Path("routing.json")},
+             // Every account's credentials from the file; the single account's unset.
+             {"KLAXON_TWILIO_ACCOUNTS_FILE", Path("accounts.json")},
+             {"KLAXON_TWILIO_ACCOUNT_SID", ""},
+             {"KLAXON_TWILIO_AUTH_TOKEN", ""},
+             {"TWILIO_SANDBOX_API_KEYS", absl::StrCat(kMainKey, "=", kMainKeySecret)},
+             {"TWILIO_SANDBOX_ACCOUNTS", absl::StrCat(kBackupAccount, "=", kBackupToken)},
+             {"TWILIO_SANDBOX_MESSAGING_SERVICES",
+              absl::StrCat(kGermanService, "=", kGermanPoolNumber)}}}));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -100,6 +103,7 @@ TEST_F(RoutingE2eKafkaRedisPostgresTest, EachCountryLeavesFromItsRulesSendersAnd
     destinations.push_back(
         {absl::StrCat("+1415555100", i), {kUsSenders[0], kUsSenders[1]}, kMainAccount});
   }
+  destinations.push_back({"+34612345678", {kSpanishSender}, kMainAccount});
   for (int i = 0; i < 3; ++i) {
     destinations.push_back({absl::StrCat("+44740012345", i), {kUkSender}, kBackupAccount});
     destinations.push_back(

@@ -98,7 +98,7 @@ TEST_F(ConfigCheckTest, FindsEachPlantedMistakeNamingIt) {
                      (dir_ / "main-token").string(), R"("}, {"name": "backup", "account_sid": ")",
                      kBackup, R"(", "auth_token_file": ")", (dir_ / "backup-token").string(),
                      R"("}]})"));
-  bad["KLAXON_SMS_SENDERS"] = "+1415555@main, MG0123@main=5/1s, +14155550101@spare";
+  bad["KLAXON_SMS_SENDERS"] = "+1415555@main, MG0123456789abcdef@main=5/1s, +14155550101@spare";
   bad["KLAXON_VOICE_SENDERS"] = "12345@main";
   const std::string sms(Of(bad, "sms-worker").message());
   EXPECT_THAT(sms, HasSubstr("account 1 (\"main\") account_sid: is required: AC and 32 lowercase "
@@ -110,9 +110,9 @@ TEST_F(ConfigCheckTest, FindsEachPlantedMistakeNamingIt) {
   EXPECT_THAT(voice, HasSubstr("KLAXON_VOICE_SENDERS: \"12345@main\" cannot place calls"));
 
   bad = Good();
-  bad["KLAXON_SMS_SENDERS"] = absl::StrCat("+14155550100@main, MG0123@main=5/1s");
+  bad["KLAXON_SMS_SENDERS"] = absl::StrCat("+14155550100@main, MG0123456789abcdef@main=5/1s");
   EXPECT_THAT(std::string(Of(bad, "sms-worker").message()),
-              HasSubstr("KLAXON_SMS_SENDERS: \"MG0123@main=5/1s\" is neither"));
+              HasSubstr("KLAXON_SMS_SENDERS: \"MG0123456789abcdef@main=5/1s\" is neither"));
   bad["KLAXON_SMS_SENDERS"] = "+14155550100@main, +14155550101@spare";
   EXPECT_THAT(std::string(Of(bad, "sms-worker").message()),
               HasSubstr("\"+14155550101@spare\": account \"spare\" is not one of main, backup"));
