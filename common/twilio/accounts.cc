@@ -198,6 +198,12 @@ std::vector<TwilioAccount> ReadTwilioAccounts(config::Reader& reader, Credential
   return *std::move(accounts);
 }
 
+std::vector<std::string> AccountNames(const std::vector<TwilioAccount>& accounts) {
+  std::vector<std::string> names;
+  for (const TwilioAccount& account : accounts) names.push_back(account.name);
+  return names;
+}
+
 void WipeCredentials(std::vector<TwilioAccount>& accounts) {
   for (TwilioAccount& account : accounts) {
     runtime::WipeSecret(account.api_key_secret);

@@ -57,6 +57,9 @@ absl::StatusOr<std::vector<TwilioAccount>> ParseTwilioAccounts(std::string_view 
 // recorded in `reader`. Setting both the file and those variables is a problem too.
 std::vector<TwilioAccount> ReadTwilioAccounts(config::Reader& reader, CredentialsFor use);
 
+// The accounts' names, in order.
+std::vector<std::string> AccountNames(const std::vector<TwilioAccount>& accounts);
+
 // Overwrites every secret the accounts hold.
 void WipeCredentials(std::vector<TwilioAccount>& accounts);
 

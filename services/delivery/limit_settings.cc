@@ -4,10 +4,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/channels/channel_switches.h"
+
 namespace klaxon::delivery {
 
-LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel) {
-  LimitSettings settings{.send = {.channel = std::move(channel)}};
+LimitSettings ReadLimitSettings(config::Reader& reader, types::v1::Channel channel) {
+  LimitSettings settings{.send = {.channel = std::string(channels::ChannelName(channel))}};
   std::optional<limits::Rate> pace;
   if (const std::string pace_text = reader.Optional("KLAXON_SENDER_RATE", ""); !pace_text.empty()) {
     if (absl::StatusOr<limits::Rate> rate = limits::ParseRate(pace_text); rate.ok()) {
@@ -16,8 +18,6 @@ LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel) {
       reader.AddError("KLAXON_SENDER_RATE", std::string(rate.status().message()));
     }
   }
-  const types::v1::Channel channel_kind =
-      settings.send.channel == "voice" ? types::v1::CHANNEL_VOICE : types::v1::CHANNEL_SMS;
   // Its one number is a sender like any other now; a deployment still setting it would
   // otherwise send from whatever the senders' variable says without a word.
   if (!reader.Optional("KLAXON_TWILIO_FROM", "").empty()) {
@@ -25,10 +25,9 @@ LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel) {
                     "is replaced by KLAXON_SMS_SENDERS and KLAXON_VOICE_SENDERS (each a list: "
                     "the number, or several)");
   }
-  if (const std::string senders_text = reader.Required(SendersVariable(channel_kind));
+  if (const std::string senders_text = reader.Required(SendersVariable(channel));
       !senders_text.empty()) {
-    absl::StatusOr<std::vector<PacedSender>> senders =
-        ParseSenders(senders_text, channel_kind, pace);
+    absl::StatusOr<std::vector<PacedSender>> senders = ParseSenders(senders_text, channel, pace);
     if (senders.ok()) {
       settings.send.senders = *std::move(senders);
     } else {

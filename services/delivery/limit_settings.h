@@ -25,7 +25,7 @@ struct LimitSettings {
   int64_t max_in_flight = 100;
 };
 
-// `channel` ("sms", "voice") says whose limits these are.
-LimitSettings ReadLimitSettings(config::Reader& reader, std::string channel);
+// `channel` says whose limits these are.
+LimitSettings ReadLimitSettings(config::Reader& reader, types::v1::Channel channel);
 
 }  // namespace klaxon::delivery

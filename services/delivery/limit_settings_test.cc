@@ -12,7 +12,7 @@ constexpr char kSender[] = "+14155552671";
 
 TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
   config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender}});
-  const LimitSettings settings = ReadLimitSettings(reader, "sms");
+  const LimitSettings settings = ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
   EXPECT_EQ(settings.send.senders,
             (std::vector<PacedSender>{{.address = kSender,
@@ -34,7 +34,7 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
                                             {"KLAXON_PACING_MAX_WAIT", "1s"},
                                             {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "none"},
                                             {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"}});
-  const LimitSettings settings = ReadLimitSettings(reader, "sms");
+  const LimitSettings settings = ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
   ASSERT_EQ(settings.send.senders.size(), 2u);
   EXPECT_EQ(settings.send.senders[1].rate.count, 5);
@@ -47,27 +47,27 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
 TEST(LimitSettingsTest, BadRateNamesItsVariable) {
   config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender},
                                             {"KLAXON_RECIPIENT_LIMITS", "5 per hour"}});
-  (void)ReadLimitSettings(reader, "sms");
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_RECIPIENT_LIMITS"));
 }
 
 TEST(LimitSettingsTest, BadExemptionNamesItsVariable) {
   config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender},
                                             {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "urgent"}});
-  (void)ReadLimitSettings(reader, "sms");
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   EXPECT_THAT(std::string(reader.Finish().message()),
               HasSubstr("KLAXON_RECIPIENT_LIMITS_EXEMPT: \"urgent\" is not a priority"));
 }
 
 TEST(LimitSettingsTest, SendersAreRequired) {
   config::Reader reader(config::Environment{});
-  (void)ReadLimitSettings(reader, "sms");
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   EXPECT_THAT(std::string(reader.Finish().message()), HasSubstr("KLAXON_SMS_SENDERS"));
 }
 
 TEST(LimitSettingsTest, BadSenderIsNamed) {
   config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", "+14155552671, 12"}});
-  (void)ReadLimitSettings(reader, "sms");
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   EXPECT_THAT(std::string(reader.Finish().message()),
               HasSubstr("KLAXON_SMS_SENDERS: \"12\" is neither"));
 }
@@ -75,7 +75,7 @@ TEST(LimitSettingsTest, BadSenderIsNamed) {
 TEST(LimitSettingsTest, TheFormerSingleSenderVariableIsRefusedNotIgnored) {
   config::Reader reader(
       config::Environment{{"KLAXON_SMS_SENDERS", kSender}, {"KLAXON_TWILIO_FROM", kSender}});
-  (void)ReadLimitSettings(reader, "sms");
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   EXPECT_THAT(
       std::string(reader.Finish().message()),
       HasSubstr("KLAXON_TWILIO_FROM: is replaced by KLAXON_SMS_SENDERS and KLAXON_VOICE_SENDERS"));

@@ -220,10 +220,7 @@ int RunWorker(const WorkerSpec& spec) {
   }
   auto sender = std::make_unique<AccountSenders>(std::move(account_senders));
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
-  std::vector<std::string> account_names;
-  for (const twilio::TwilioAccount& account : settings.accounts) {
-    account_names.push_back(account.name);
-  }
+  const std::vector<std::string> account_names = twilio::AccountNames(settings.accounts);
   telemetry.AccountsClosed(account_names);
   AccountBreakers breakers(
       settings.account_breaker, account_names, clock,

@@ -125,18 +125,14 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
-  settings.limits = ReadLimitSettings(reader, spec.channel);
   const absl::StatusOr<types::v1::Channel> channel = channels::ParseChannelName(spec.channel);
   if (!channel.ok()) return channel.status();  // a WorkerSpec's, not the operator's, mistake
-  std::vector<std::string> account_names;
-  for (const twilio::TwilioAccount& account : settings.accounts) {
-    account_names.push_back(account.name);
-  }
+  settings.limits = ReadLimitSettings(reader, *channel);
   // Without accounts (their variables are wrong) every sender would name an unknown one: that
   // error is reported already.
   if (!settings.accounts.empty()) {
-    if (absl::Status assigned =
-            AssignAccounts(settings.limits.send.senders, account_names, *channel);
+    if (absl::Status assigned = AssignAccounts(settings.limits.send.senders,
+                                               twilio::AccountNames(settings.accounts), *channel);
         !assigned.ok()) {
       reader.AddError(assigned);
     }
