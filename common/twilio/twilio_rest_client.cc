@@ -99,6 +99,7 @@ MessageResource ParseMessage(const nlohmann::json& json) {
     message.error_code = static_cast<int>(*code);
   message.error_message = StringField(json, "error_message");
   message.num_segments = static_cast<int>(IntegerField(json, "num_segments").value_or(0));
+  message.charge = ChargeOf(StringField(json, "price"), StringField(json, "price_unit"));
   message.date_created = ParseDate(json, "date_created");
   message.date_sent = ParseDate(json, "date_sent");
   message.date_updated = ParseDate(json, "date_updated");
@@ -114,6 +115,7 @@ CallResource ParseCall(const nlohmann::json& json) {
   call.status = StringField(json, "status");
   if (const auto seconds = IntegerField(json, "duration")) call.duration = absl::Seconds(*seconds);
   call.answered_by = StringField(json, "answered_by");
+  call.charge = ChargeOf(StringField(json, "price"), StringField(json, "price_unit"));
   call.start_time = ParseDate(json, "start_time");
   call.end_time = ParseDate(json, "end_time");
   call.date_created = ParseDate(json, "date_created");

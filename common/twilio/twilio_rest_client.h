@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/twilio/price.h"
 
 namespace klaxon::curl {
 class HandlePool;
@@ -95,6 +96,7 @@ struct MessageResource {
   std::optional<int> error_code;
   std::string error_message;
   int num_segments = 0;
+  std::optional<Charge> charge;  // empty until Twilio priced the message
   std::optional<absl::Time> date_created;
   std::optional<absl::Time> date_sent;
   std::optional<absl::Time> date_updated;
@@ -107,7 +109,8 @@ struct CallResource {
   std::string from;
   std::string status;  // queued, initiated, ringing, in-progress, completed, busy, no-answer, ...
   std::optional<absl::Duration> duration;
-  std::string answered_by;  // empty unless machine detection ran
+  std::string answered_by;       // empty unless machine detection ran
+  std::optional<Charge> charge;  // empty until Twilio priced the call
   std::optional<absl::Time> start_time;
   std::optional<absl::Time> end_time;
   std::optional<absl::Time> date_created;

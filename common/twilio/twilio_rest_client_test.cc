@@ -35,6 +35,7 @@ constexpr char kMessageJson[] = R"({
 constexpr char kCallJson[] = R"({
   "sid": "CA0123456789abcdef0123456789abcdef", "account_sid": "ACtest", "to": "+15005550006",
   "from": "+15005550001", "status": "completed", "duration": "15", "answered_by": "human",
+  "price": "-0.01400", "price_unit": "USD",
   "start_time": "Thu, 30 Jul 2015 20:12:31 +0000", "end_time": "Thu, 30 Jul 2015 20:12:46 +0000",
   "date_created": "Thu, 30 Jul 2015 20:12:30 +0000"})";
 
@@ -149,6 +150,7 @@ TEST(TwilioRestClientTest, CreateMessageParsesResource) {
   EXPECT_EQ(message.sid, "SM0123456789abcdef0123456789abcdef");
   EXPECT_EQ(message.status, "queued");
   EXPECT_EQ(message.num_segments, 1);
+  EXPECT_FALSE(message.charge.has_value());  // no price yet
   EXPECT_FALSE(message.error_code.has_value());
   EXPECT_FALSE(message.date_sent.has_value());
   ASSERT_TRUE(message.date_created.has_value());
@@ -179,7 +181,7 @@ TEST(TwilioRestClientTest, CreateCallRepeatsStatusCallbackEvent) {
             "&MachineDetection=Enable&Timeout=30");
 }
 
-TEST(TwilioRestClientTest, FetchCallParsesDurationAndTimes) {
+TEST(TwilioRestClientTest, FetchCallParsesDurationTimesAndPrice) {
   ScriptedServer server([](const RecordedRequest&) { return HttpResponse(200, kCallJson); });
   auto client = MakeClient(server.base_url());
   const auto result = client->FetchCall("CA0123456789abcdef0123456789abcdef");
@@ -190,6 +192,9 @@ TEST(TwilioRestClientTest, FetchCallParsesDurationAndTimes) {
   EXPECT_EQ(result.value().status, "completed");
   EXPECT_EQ(result.value().duration, absl::Seconds(15));
   EXPECT_EQ(result.value().answered_by, "human");
+  ASSERT_TRUE(result.value().charge.has_value());
+  EXPECT_EQ(result.value().charge->micros, 14'000);
+  EXPECT_EQ(result.value().charge->currency, "USD");
   ASSERT_TRUE(result.value().end_time.has_value());
   EXPECT_EQ(*result.value().end_time - *result.value().start_time, absl::Seconds(15));
 }

@@ -86,7 +86,24 @@ int main(int argc, char** argv) {
                  "the account's Messaging Services and their pools, "
                  "MG<32 hex>=<number>,<number>;MG...=...")
       ->envname("TWILIO_SANDBOX_MESSAGING_SERVICES");
+  std::string sms_prices;
+  std::string call_prices;
+  app.add_option("--sms-prices", sms_prices,
+                 "price of an SMS segment by destination prefix, the longest matching: "
+                 "+1=0.0079,+44=0.04,*=0.05 (default +1=0.0079,*=0.05)")
+      ->envname("TWILIO_SANDBOX_SMS_PRICES");
+  app.add_option("--call-prices", call_prices,
+                 "price of a started call minute by destination prefix (default +1=0.014,*=0.10)")
+      ->envname("TWILIO_SANDBOX_CALL_PRICES");
   CLI11_PARSE(app, argc, argv);
+
+  for (auto [text, rates] : {std::pair{&sms_prices, &options.prices.sms_segment_micros},
+                             std::pair{&call_prices, &options.prices.call_minute_micros}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<std::map<std::string, int64_t>> parsed = klaxon::sandbox::ParsePrices(*text);
+    if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
+    *rates = *std::move(parsed);
+  }
 
   options.messaging_services = klaxon::sandbox::ParseMessagingServices(messaging_services);
   main_account.api_keys = klaxon::sandbox::ParseApiKeys(api_keys);

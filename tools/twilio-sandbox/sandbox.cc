@@ -9,9 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/http/form.h"
+#include "common/twilio/price.h"
 #include "common/twilio/segments.h"
 #include "common/twilio/signature.h"
 #include "nlohmann/json.hpp"
@@ -160,6 +162,30 @@ std::string GatherAction(std::string_view twiml) {
   return IsHttpUrl(action) ? action : "";
 }
 
+// The rate of the longest prefix of `rates` that `to` starts with, else of "*", else 0.
+int64_t RateFor(const std::map<std::string, int64_t>& rates, std::string_view to) {
+  const auto any = rates.find("*");
+  int64_t rate = any == rates.end() ? 0 : any->second;
+  size_t longest = 0;
+  for (const auto& [prefix, prefix_rate] : rates) {
+    if (prefix != "*" && prefix.size() > longest && to.starts_with(prefix)) {
+      longest = prefix.size();
+      rate = prefix_rate;
+    }
+  }
+  return rate;
+}
+
+// A resource's price as Twilio writes it: null until priced, then the charge negated with five
+// decimals ("-0.00790", "0.00000" for nothing), or six when the rate needs them.
+nlohmann::json PriceJson(std::optional<int64_t> micros) {
+  if (!micros) return nullptr;
+  const int64_t fraction = *micros % twilio::kMicrosPerUnit;
+  const std::string digits = fraction % 10 == 0 ? absl::StrFormat("%05d", fraction / 10)
+                                                : absl::StrFormat("%06d", fraction);
+  return absl::StrCat(*micros > 0 ? "-" : "", *micros / twilio::kMicrosPerUnit, ".", digits);
+}
+
 }  // namespace
 
 std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::string_view text) {
@@ -174,6 +200,28 @@ std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::stri
     }
   }
   return services;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> ParsePrices(std::string_view text) {
+  std::map<std::string, int64_t> prices;
+  for (absl::string_view entry :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    const std::string prefix(absl::StripAsciiWhitespace(parts.first));
+    const bool digits_after_plus =
+        prefix.size() > 1 && prefix.front() == '+' &&
+        std::all_of(prefix.begin() + 1, prefix.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const absl::StatusOr<int64_t> rate =
+        twilio::ParseMicros(std::string(absl::StripAsciiWhitespace(parts.second)));
+    if ((prefix != "*" && !digits_after_plus) || !rate.ok() || *rate < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "price \"", std::string(entry),
+          "\": write a prefix ('+' and digits, or '*'), '=', and a rate of at least 0"));
+    }
+    prices[prefix] = *rate;
+  }
+  return prices;
 }
 
 std::map<std::string, std::string> ParseApiKeys(std::string_view text) {
@@ -802,8 +850,8 @@ nlohmann::json TwilioSandbox::MessageJson(const Message& message) const {
                                     : nlohmann::json(message.messaging_service_sid)},
       {"num_media", "0"},
       {"num_segments", absl::StrCat(message.num_segments)},
-      {"price", nullptr},
-      {"price_unit", "USD"},
+      {"price", PriceJson(message.price_micros)},
+      {"price_unit", options_.prices.currency},
       {"sid", message.sid},
       {"status", message.status},
       {"subresource_uris",
@@ -843,8 +891,8 @@ nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
       {"group_sid", nullptr},
       {"parent_call_sid", nullptr},
       {"phone_number_sid", nullptr},
-      {"price", nullptr},
-      {"price_unit", "USD"},
+      {"price", PriceJson(call.price_micros)},
+      {"price_unit", options_.prices.currency},
       {"queue_time", "0"},
       {"sid", call.sid},
       {"start_time", OptionalDate(call.start_time)},
@@ -873,6 +921,12 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     if (!stored.messaging_service_sid.empty() && stored.num_segments == 0) {
       stored.from = stored.pool_number;
       stored.num_segments = twilio::SmsSegments(stored.body);
+    }
+    if (status == "failed") {
+      stored.price_micros = 0;
+    } else if (status == "sent" || status == "delivered" || status == "undelivered") {
+      stored.price_micros =
+          stored.num_segments * RateFor(options_.prices.sms_segment_micros, stored.to);
     }
     message = stored;
   }
@@ -911,6 +965,11 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
           stored.start_time ? options_.call_duration : absl::ZeroDuration();
       stored.end_time = start + talked;
       stored.duration_seconds = absl::ToInt64Seconds(talked);
+      const int64_t started_minutes = (*stored.duration_seconds + 59) / 60;
+      stored.price_micros =
+          status == "completed"
+              ? started_minutes * RateFor(options_.prices.call_minute_micros, stored.to)
+              : 0;
     }
     if (stored.status_callback.empty() || stored.callback_events.count(event) == 0) return;
     call = stored;

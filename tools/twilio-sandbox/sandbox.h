@@ -39,6 +39,20 @@ struct SandboxAccount {
   std::map<std::string, std::string> api_keys;
 };
 
+// What Twilio charges, by destination: the rate of the longest prefix ("+44", "+1") the number
+// starts with, else of "*". A message is priced per segment once sent, a call per started minute
+// once completed; a failed message and an unanswered call cost nothing. The price is on the
+// resource (negative, as Twilio writes a charge), never in a callback.
+struct SandboxPrices {
+  std::map<std::string, int64_t> sms_segment_micros = {{"+1", 7'900}, {"*", 50'000}};
+  std::map<std::string, int64_t> call_minute_micros = {{"+1", 14'000}, {"*", 100'000}};
+  std::string currency = "USD";
+};
+
+// "+1=0.0079,+44=0.04,*=0.05" (--sms-prices, --call-prices): each prefix ('+' and digits, or "*")
+// and its rate; kInvalidArgument naming the entry that is neither.
+absl::StatusOr<std::map<std::string, int64_t>> ParsePrices(std::string_view text);
+
 struct SandboxOptions {
   // The first is the one the sandbox's flags name (--account-sid, --auth-token, --api-keys).
   std::vector<SandboxAccount> accounts = {{.sid = "AC00000000000000000000000000000000",
@@ -53,6 +67,7 @@ struct SandboxOptions {
   // MessagingServiceSid gets a number from the pool as Twilio's sticky sender does: the one the
   // recipient got last time from that service, else the next in turn.
   std::map<std::string, std::vector<std::string>> messaging_services;
+  SandboxPrices prices;
 };
 
 // "MG...=+1...,+1...;MG...=..." (--messaging-services) as SandboxOptions::messaging_services;
@@ -111,6 +126,7 @@ class TwilioSandbox {
     std::string status_callback;
     int error_code = 0;  // 0 while none
     int num_segments = 1;
+    std::optional<int64_t> price_micros;  // what it cost, once priced
     absl::Time date_created;
     absl::Time date_updated;
     std::optional<absl::Time> date_sent;
@@ -131,7 +147,8 @@ class TwilioSandbox {
     std::optional<absl::Time> end_time;
     std::optional<int64_t> duration_seconds;
     std::string answered_by;
-    bool machine = false;       // a machine answers (fault outcome "machine")
+    std::optional<int64_t> price_micros;  // what it cost, once completed
+    bool machine = false;                 // a machine answers (fault outcome "machine")
     std::string gather_action;  // where a key press of the call's TwiML <Gather> is posted
   };
   using FormParams = http::FormParams;

@@ -616,6 +616,75 @@ TEST_F(SandboxTest, CallCallbacksFollowRequestedEventsInSequence) {
   EXPECT_EQ(Param(callbacks[0], "CallDuration"), "<absent>");
 }
 
+// --- prices ---
+
+TEST(ParsePricesTest, ReadsEachPrefixAndRateAndRefusesBadEntries) {
+  const absl::StatusOr<std::map<std::string, int64_t>> prices =
+      ParsePrices("+1=0.0079, +44=0.04,*=0.05");
+  ASSERT_TRUE(prices.ok()) << prices.status();
+  EXPECT_EQ(*prices, (std::map<std::string, int64_t>{{"+1", 7900}, {"+44", 40000}, {"*", 50000}}));
+  for (const char* bad : {"44=0.04", "+1=abc", "+1=-0.01", "+=0.01", "+1"}) {
+    const absl::StatusOr<std::map<std::string, int64_t>> parsed = ParsePrices(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_THAT(parsed.status().message(), ::testing::HasSubstr(absl::StrCat("\"", bad, "\"")));
+  }
+}
+
+TEST_F(SandboxTest, AMessageIsPricedPerSegmentOnceSentAndNeverInACallback) {
+  // 161 GSM-7 characters are two segments; +44 has no rate of its own, so "*" prices it.
+  const std::string long_body(161, 'a');
+  const SandboxResponse created = Send(
+      "POST", kMessages,
+      absl::StrCat("To=%2B447700900123&From=%2B15550001111&StatusCallback=http%3A%2F%2Fh%2Fs&Body=",
+                   long_body));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_TRUE(Body(created)["price"].is_null());
+  const auto callbacks = sender_.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  EXPECT_EQ(Param(callbacks[1], "Price"), "<absent>");
+  const nlohmann::json fetched =
+      Body(Send("GET", absl::StrCat(absl::StripSuffix(kMessages, ".json"), "/",
+                                    Body(created)["sid"].get<std::string>(), ".json")));
+  EXPECT_EQ(fetched["num_segments"], "2");
+  EXPECT_EQ(fetched["price"], "-0.10000");
+  EXPECT_EQ(fetched["price_unit"], "USD");
+}
+
+TEST_F(SandboxTest, AFailedMessageCostsNothing) {
+  AddFault(R"({"type":"delivery","outcome":"failed"})");
+  const SandboxResponse created =
+      Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs");
+  ASSERT_EQ(created.status, 201);
+  ASSERT_EQ(sender_.WaitFor(1).size(), 1u);
+  const nlohmann::json fetched =
+      Body(Send("GET", absl::StrCat(absl::StripSuffix(kMessages, ".json"), "/",
+                                    Body(created)["sid"].get<std::string>(), ".json")));
+  EXPECT_EQ(fetched["status"], "failed");
+  EXPECT_EQ(fetched["price"], "0.00000");
+}
+
+TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCostsNothing) {
+  const auto fetch_call = [this](const SandboxResponse& created) {
+    return Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" +
+                                Body(created)["sid"].get<std::string>() + ".json"));
+  };
+  const SandboxResponse answered =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
+  ASSERT_EQ(answered.status, 201);
+  ASSERT_EQ(sender_.WaitFor(1).size(), 1u);
+  EXPECT_EQ(fetch_call(answered)["duration"], "5");
+  EXPECT_EQ(fetch_call(answered)["price"], "-0.01400");  // 5 s is one started minute at +1's rate
+
+  AddFault(R"({"type":"delivery","outcome":"busy"})");
+  const SandboxResponse busy =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
+  ASSERT_EQ(busy.status, 201);
+  ASSERT_EQ(sender_.WaitFor(2).size(), 2u);
+  EXPECT_EQ(fetch_call(busy)["price"], "0.00000");
+}
+
 TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
   AddFault(R"({"type":"delivery","outcome":"busy"})");
   const SandboxResponse created =
