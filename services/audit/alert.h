@@ -22,6 +22,17 @@ using Channel = klaxon::types::v1::Channel;
 // Statuses move in the rank order of common/alert_status (ADR 0007).
 using alert_status::Rank;
 
+// What Twilio charged for one attempt, read back by a worker once it was final (ADR 0036).
+struct ChargeRecord {
+  int64_t micros = 0;             // millionths of `currency`
+  std::string currency;           // ISO 4217: "USD"
+  uint32_t segments = 0;          // SMS segments billed; 0 for a call
+  uint32_t duration_seconds = 0;  // call seconds billed; 0 for a message
+  std::string twilio_account;     // the account's name in Klaxon's configuration
+
+  friend bool operator==(const ChargeRecord&, const ChargeRecord&) = default;
+};
+
 struct AttemptRecord {
   uint32_t number = 0;  // 1 for the first try
   // A voice alert's SMS fallback is an SMS attempt; the channel of the event that created it.
@@ -31,6 +42,7 @@ struct AttemptRecord {
   int32_t twilio_error_code = 0;
   std::string reason{};
   absl::Time occurred_at{};
+  std::optional<ChargeRecord> charge{};  // once read; the first read is kept
 
   friend bool operator==(const AttemptRecord&, const AttemptRecord&) = default;
 };
@@ -121,6 +133,9 @@ struct AlertEvent {
   std::string twilio_sid{};
   int32_t twilio_error_code = 0;
   std::string reason{};
+  // What Twilio charged for the attempt (a "charge" event, ADR 0036; status UNSPECIFIED). It
+  // proves Twilio accepted the attempt, so it creates the attempt as SENT when no other event has.
+  std::optional<ChargeRecord> charge{};
   // The alert's status when it differs from the attempt's (a retry: attempt FAILED, alert
   // WAITING); UNSPECIFIED when the event moves only its attempt (a voice call's callback).
   std::optional<AlertStatus> alert_status{};

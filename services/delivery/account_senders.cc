@@ -6,6 +6,16 @@
 #include "absl/strings/str_cat.h"
 
 namespace klaxon::delivery {
+namespace {
+
+// `read` with its charge naming `account`, the account it was read from.
+absl::StatusOr<StatusReadBack> NamingAccount(const std::string& account,
+                                             absl::StatusOr<StatusReadBack> read) {
+  if (read.ok() && read->charge) read->charge->set_account(account);
+  return read;
+}
+
+}  // namespace
 
 AccountSenders::AccountSenders(std::map<std::string, std::unique_ptr<Sender>> senders)
     : senders_(std::move(senders)) {}
@@ -48,8 +58,8 @@ SendResult AccountSenders::Settle(const events::v1::AlertRequested& request,
   return settled;
 }
 
-absl::StatusOr<events::v1::TwilioEvent> AccountSenders::ReadStatus(
-    const events::v1::AlertRequested& request, const std::string& sid) {
+absl::StatusOr<StatusReadBack> AccountSenders::ReadStatus(const events::v1::AlertRequested& request,
+                                                          const std::string& sid) {
   if (!request.check_account().empty()) {
     const auto account = senders_.find(request.check_account());
     if (account == senders_.end()) {
@@ -57,14 +67,14 @@ absl::StatusOr<events::v1::TwilioEvent> AccountSenders::ReadStatus(
           absl::StrCat("the status check of ", sid, " names account \"", request.check_account(),
                        "\", which this worker has no credentials for"));
     }
-    return account->second->ReadStatus(request, sid);
+    return NamingAccount(account->first, account->second->ReadStatus(request, sid));
   }
   // Asked in turn until one knows the SID; an account that cannot be read is no answer.
   absl::Status unread;
   for (const auto& [name, sender] : senders_) {
-    absl::StatusOr<events::v1::TwilioEvent> status = sender->ReadStatus(request, sid);
-    if (status.ok()) return status;
-    if (!absl::IsNotFound(status.status()) && unread.ok()) unread = status.status();
+    absl::StatusOr<StatusReadBack> read = sender->ReadStatus(request, sid);
+    if (read.ok()) return NamingAccount(name, std::move(read));
+    if (!absl::IsNotFound(read.status()) && unread.ok()) unread = read.status();
   }
   if (!unread.ok()) return unread;
   return absl::NotFoundError(absl::StrCat("no account knows ", sid));

@@ -28,8 +28,8 @@ class AccountSenders final : public Sender {
                     const transit::AlertPersonalData& personal, absl::Time sent_at) override;
   // On request.check_account(); an empty one (a check scheduled before accounts were named) is
   // the only account's, else every account is asked in turn until one knows the SID.
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
-                                                     const std::string& sid) override;
+  absl::StatusOr<StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
+                                            const std::string& sid) override;
 
  private:
   const std::map<std::string, std::unique_ptr<Sender>> senders_;

@@ -20,14 +20,14 @@ class FakeAccountSender final : public Sender {
     ++settles;
     return settled;
   }
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested&,
-                                                     const std::string&) override {
+  absl::StatusOr<StatusReadBack> ReadStatus(const events::v1::AlertRequested&,
+                                            const std::string&) override {
     ++reads;
     return status;
   }
 
   SendResult settled{.kind = SendResult::Kind::kRetryable, .reason = "not found"};
-  absl::StatusOr<events::v1::TwilioEvent> status = absl::NotFoundError("no such message");
+  absl::StatusOr<StatusReadBack> status = absl::NotFoundError("no such message");
   int sends = 0;
   int settles = 0;
   int reads = 0;
@@ -89,9 +89,12 @@ TEST_F(AccountSendersTest, ASettlementIsNotFoundOnlyWhenEveryAccountSaysSo) {
 }
 
 TEST_F(AccountSendersTest, AStatusCheckReadsTheAccountItNames) {
-  backup_->status = events::v1::TwilioEvent();
+  backup_->status = StatusReadBack{.status = {}, .charge = events::v1::AttemptCharge()};
   request_.set_check_account("backup");
-  EXPECT_TRUE(accounts_->ReadStatus(request_, "SM1").ok());
+  const absl::StatusOr<StatusReadBack> read = accounts_->ReadStatus(request_, "SM1");
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read->charge.has_value());
+  EXPECT_EQ(read->charge->account(), "backup");  // the charge names the account read
   EXPECT_EQ(main_->reads, 0);
   request_.set_check_account("spare");
   EXPECT_EQ(accounts_->ReadStatus(request_, "SM1").status().code(),
@@ -99,8 +102,11 @@ TEST_F(AccountSendersTest, AStatusCheckReadsTheAccountItNames) {
 }
 
 TEST_F(AccountSendersTest, AStatusCheckNamingNoAccountAsksEachUntilOneKnowsTheSid) {
-  main_->status = events::v1::TwilioEvent();  // "backup" is asked first (by name) and says 404
-  EXPECT_TRUE(accounts_->ReadStatus(request_, "SM1").ok());
+  // "backup" is asked first (by name) and says 404.
+  main_->status = StatusReadBack{.status = {}, .charge = events::v1::AttemptCharge()};
+  const absl::StatusOr<StatusReadBack> read = accounts_->ReadStatus(request_, "SM1");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->charge->account(), "main");
   EXPECT_EQ(backup_->reads, 1);
   EXPECT_EQ(main_->reads, 1);
   // An account that cannot be read is asked past, and said when nobody knew the SID.

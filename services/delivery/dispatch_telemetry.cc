@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "common/twilio/price.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -82,8 +83,9 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
       status_checks_(prometheus::BuildCounter()
                          .Name("klaxon_delivery_status_checks_total")
                          .Help("Status checks of accepted attempts, in case their status callback "
-                               "was lost, by result: final_arrived and waiting (Twilio not "
-                               "read), final, pending, unreadable, expired")
+                               "was lost, and reads of what Twilio charged, by result: "
+                               "final_arrived and waiting (Twilio not read), final, pending, "
+                               "unreadable, expired, charged, charge_pending")
                          .Register(registry)),
       status_reads_(prometheus::BuildCounter()
                         .Name("klaxon_delivery_status_reads_total")
@@ -98,6 +100,15 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                                      "whose callback had not arrived (Unix time)")
                                .Register(registry)
                                .Add({{"channel", channel_}})),
+      cost_(prometheus::BuildCounter()
+                .Name("klaxon_twilio_cost_total")
+                .Help("What Twilio charged for accepted attempts, in units of `currency`, as read "
+                      "back once each was final, by account and caller")
+                .Register(registry)),
+      segments_(prometheus::BuildCounter()
+                    .Name("klaxon_twilio_segments_total")
+                    .Help("SMS segments Twilio billed for accepted attempts, by account and caller")
+                    .Register(registry)),
       decisions_(prometheus::BuildCounter()
                      .Name("klaxon_delivery_outcomes_total")
                      .Help("Decisions on attempts by channel, outcome kind and Twilio error code")
@@ -297,6 +308,18 @@ void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
                                   {"attempt", check.header().attempt()},
                                   {"result", name},
                                   {"sid", check.check_sid()}});
+}
+
+void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,
+                                  const events::v1::AttemptCharge& charge) {
+  const prometheus::Labels labels = {
+      {"channel", channel_}, {"account", charge.account()}, {"caller", check.header().caller()}};
+  prometheus::Labels with_currency = labels;
+  with_currency.emplace("currency", charge.currency());
+  cost_.Add(with_currency)
+      .Increment(static_cast<double>(charge.amount_micros()) /
+                 static_cast<double>(twilio::kMicrosPerUnit));
+  if (charge.segments() > 0) segments_.Add(labels).Increment(charge.segments());
 }
 
 }  // namespace klaxon::delivery

@@ -6,7 +6,8 @@
 // cause, deferrals by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For
 // the status checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes:
 // reads per accepted attempt), and when a read last found a final status whose callback never
-// arrived. For each Twilio account: its circuit breaker's state and changes (docs/adr/0035).
+// arrived. For each Twilio account: its circuit breaker's state and changes (docs/adr/0035), and
+// what Twilio charged, by account and caller (docs/adr/0036).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -48,6 +49,8 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   void OnHandedBack(const events::v1::AlertRequested& request, const absl::Status& reason) override;
   void OnStatusRead(const events::v1::AlertRequested& check) override;
   void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;
+  void OnCharged(const events::v1::AlertRequested& check,
+                 const events::v1::AttemptCharge& charge) override;
 
   // Every account's breaker starts closed.
   void AccountsClosed(const std::vector<std::string>& accounts);
@@ -62,6 +65,8 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   prometheus::Family<prometheus::Counter>& status_checks_;
   prometheus::Counter& status_reads_;
   prometheus::Gauge& status_recovered_at_;
+  prometheus::Family<prometheus::Counter>& cost_;
+  prometheus::Family<prometheus::Counter>& segments_;
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Counter& alerts_;
   prometheus::Histogram& accept_latency_;

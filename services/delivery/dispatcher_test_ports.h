@@ -40,8 +40,8 @@ class ScriptedSender final : public Sender {
     settled_since.push_back(sent_at);
     return settlement;
   }
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested&,
-                                                     const std::string& sid) override {
+  absl::StatusOr<delivery::StatusReadBack> ReadStatus(const events::v1::AlertRequested&,
+                                                      const std::string& sid) override {
     std::lock_guard lock(mutex_);
     read_sids.push_back(sid);
     return status_read;
@@ -52,7 +52,7 @@ class ScriptedSender final : public Sender {
   std::vector<std::string> sent_to;
   std::vector<std::string> sent_from;
   std::vector<absl::Time> settled_since;
-  absl::StatusOr<events::v1::TwilioEvent> status_read = absl::UnavailableError("not scripted");
+  absl::StatusOr<delivery::StatusReadBack> status_read = absl::UnavailableError("not scripted");
   std::vector<std::string> read_sids;
 
  private:
@@ -68,9 +68,15 @@ class RecordingStatusCheckObserver final : public StatusCheckObserver {
     status_checks.emplace_back(StatusCheckResultName(result));
   }
   void OnHandedBack(const events::v1::AlertRequested&, const absl::Status&) override {}
+  void OnCharged(const events::v1::AlertRequested&,
+                 const events::v1::AttemptCharge& charge) override {
+    std::lock_guard lock(mutex_);
+    charges.push_back(charge);
+  }
 
   std::atomic<int> status_reads = 0;
   std::vector<std::string> status_checks;
+  std::vector<events::v1::AttemptCharge> charges;
 
  private:
   std::mutex mutex_;

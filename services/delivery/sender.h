@@ -38,6 +38,16 @@ struct SendResult {
   AccountEvidence account_evidence = AccountEvidence::kNone;
 };
 
+// What a read of an accepted attempt's message or call found.
+struct StatusReadBack {
+  // Its status as a status callback would say it: a TwilioEvent with only message_status or
+  // call_status set.
+  events::v1::TwilioEvent status;
+  // What Twilio charged for it, once priced: sid, amount, currency, and a message's segments or a
+  // call's duration (the header, account and caller are the status check's to fill).
+  std::optional<events::v1::AttemptCharge> charge;
+};
+
 class Sender {
  public:
   virtual ~Sender() = default;
@@ -50,11 +60,10 @@ class Sender {
   // Twilio has it, kRetryable when it provably does not, kUnknown when Twilio could not be read.
   virtual SendResult Settle(const events::v1::AlertRequested& request,
                             const transit::AlertPersonalData& personal, absl::Time sent_at) = 0;
-  // Reads the message or call `sid` of an accepted attempt and says its status as a status
-  // callback would (a TwilioEvent with only message_status or call_status set);
+  // Reads the message or call `sid` of an accepted attempt: its status and what it cost;
   // kUnavailable/kDeadlineExceeded/kResourceExhausted when Twilio could not be read.
-  virtual absl::StatusOr<events::v1::TwilioEvent> ReadStatus(
-      const events::v1::AlertRequested& request, const std::string& sid) = 0;
+  virtual absl::StatusOr<StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
+                                                    const std::string& sid) = 0;
 };
 
 }  // namespace klaxon::delivery

@@ -1,6 +1,7 @@
 #include "services/delivery/status_checker.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +50,10 @@ std::string_view StatusCheckResultName(StatusCheckResult result) {
       return "unreadable";
     case StatusCheckResult::kExpired:
       return "expired";
+    case StatusCheckResult::kCharged:
+      return "charged";
+    case StatusCheckResult::kChargePending:
+      return "charge_pending";
   }
   return "unknown";
 }
@@ -75,25 +80,66 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
         "message at ", message.topic, "/", message.partition, "@", message.offset,
         " is not a status check (an AlertRequested with an alert_id and a check_sid)"));
   }
-  const absl::Time now = ports_.clock.Now();
+  if (check.check_charge()) return ReadCharge(std::move(check));
   const absl::Time accepted = FromProto(check.header().occurred_at());
   // Unreadable (Redis down), the ledger proves nothing either way: Twilio is read once the
   // attempt is status_check_after old, as without any sign of a loss.
   const absl::StatusOr<callbacks::CallbackRecord> record = ports_.callbacks.Read(check.check_sid());
   if (record.ok() && record->final_arrived) {
+    if (options_.read_charges) return ReadCharge(std::move(check));
     ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinalArrived);
     return absl::OkStatus();
   }
   const bool lost_since_accepted = record.ok() && record->lost_at.has_value() &&
                                    *record->lost_at >= accepted - kLossBeforeAcceptance;
-  StatusCheckResult result = StatusCheckResult::kWaiting;
-  if (lost_since_accepted || now - accepted >= options_.status_check_after) {
-    absl::StatusOr<events::v1::TwilioEvent> read =
-        ports_.sender.ReadStatus(check, check.check_sid());
-    ports_.observer.OnStatusRead(check);
-    if (read.ok() && IsFinalStatus(*read)) return PublishCheckedStatus(check, *std::move(read));
-    result = read.ok() ? StatusCheckResult::kPending : StatusCheckResult::kUnreadable;
+  if (!lost_since_accepted && ports_.clock.Now() - accepted < options_.status_check_after) {
+    return CheckAgain(check, StatusCheckResult::kWaiting);
   }
+  absl::StatusOr<StatusReadBack> read = ports_.sender.ReadStatus(check, check.check_sid());
+  ports_.observer.OnStatusRead(check);
+  if (!read.ok()) return CheckAgain(check, StatusCheckResult::kUnreadable);
+  if (!IsFinalStatus(read->status)) return CheckAgain(check, StatusCheckResult::kPending);
+
+  events::v1::TwilioEvent& status = read->status;
+  const std::string& word = status.has_message_status() ? status.message_status().message_status()
+                                                        : status.call_status().call_status();
+  status.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", word));
+  if (absl::Status published = Publish(check, std::move(status), "status"); !published.ok()) {
+    return published;
+  }
+  if (options_.read_charges && read->charge) {
+    if (absl::Status published = PublishCharge(check, *read->charge); !published.ok()) {
+      return published;
+    }
+  } else if (options_.read_charges) {
+    // Final before Twilio priced it: the charge is read by a later check.
+    check.set_check_charge(true);
+    if (const std::optional<absl::Time> next = NextCheckAt(check)) {
+      if (absl::Status scheduled = ports_.retries.Schedule(check, *next); !scheduled.ok()) {
+        ports_.observer.OnHandedBack(check, scheduled);
+        return scheduled;
+      }
+    }
+  }
+  ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinal);
+  return absl::OkStatus();
+}
+
+absl::Status StatusChecker::ReadCharge(AlertRequested check) {
+  check.set_check_charge(true);
+  const absl::StatusOr<StatusReadBack> read = ports_.sender.ReadStatus(check, check.check_sid());
+  if (!read.ok()) return CheckAgain(check, StatusCheckResult::kUnreadable);
+  if (!read->charge) return CheckAgain(check, StatusCheckResult::kChargePending);
+  if (absl::Status published = PublishCharge(check, *read->charge); !published.ok()) {
+    return published;
+  }
+  ports_.observer.OnStatusChecked(check, StatusCheckResult::kCharged);
+  return absl::OkStatus();
+}
+
+std::optional<absl::Time> StatusChecker::NextCheckAt(const AlertRequested& check) const {
+  const absl::Time now = ports_.clock.Now();
+  const absl::Time accepted = FromProto(check.header().occurred_at());
   // An alert without a deadline is checked as long as the longest one SendAlert allows.
   const absl::Time stop_at =
       std::min(DeadlineOf(check), accepted + alert_lifetime::kMaxTimeToLive) +
@@ -101,14 +147,20 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
   absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
                                      options_.status_check_max_interval);
   // The read that needs no evidence of a loss is never put off past status_check_after.
-  if (now < accepted + options_.status_check_after) {
+  if (!check.check_charge() && now < accepted + options_.status_check_after) {
     next = std::min(next, accepted + options_.status_check_after);
   }
-  if (next > stop_at) {
+  if (next > stop_at) return std::nullopt;
+  return next;
+}
+
+absl::Status StatusChecker::CheckAgain(const AlertRequested& check, StatusCheckResult result) {
+  const std::optional<absl::Time> next = NextCheckAt(check);
+  if (!next) {
     ports_.observer.OnStatusChecked(check, StatusCheckResult::kExpired);
     return absl::OkStatus();
   }
-  if (absl::Status scheduled = ports_.retries.Schedule(check, next); !scheduled.ok()) {
+  if (absl::Status scheduled = ports_.retries.Schedule(check, *next); !scheduled.ok()) {
     ports_.observer.OnHandedBack(check, scheduled);
     return scheduled;
   }
@@ -116,23 +168,33 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
   return absl::OkStatus();
 }
 
-absl::Status StatusChecker::PublishCheckedStatus(const AlertRequested& check,
-                                                 events::v1::TwilioEvent status) {
-  *status.mutable_header() = check.header();
-  *status.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
-  const std::string& word = status.has_message_status() ? status.message_status().message_status()
-                                                        : status.call_status().call_status();
-  status.set_dedupe_key(absl::StrCat("check:", check.check_sid(), ":", word));
+absl::Status StatusChecker::PublishCharge(const AlertRequested& check,
+                                          const events::v1::AttemptCharge& charge) {
+  events::v1::TwilioEvent event;
+  events::v1::AttemptCharge& published = *event.mutable_charge();
+  published = charge;
+  if (published.account().empty()) published.set_account(check.check_account());
+  event.set_dedupe_key(absl::StrCat("charge:", check.check_sid()));
+  const events::v1::AttemptCharge counted = published;
+  if (absl::Status done = Publish(check, std::move(event), "charge"); !done.ok()) return done;
+  ports_.observer.OnCharged(check, counted);
+  return absl::OkStatus();
+}
+
+absl::Status StatusChecker::Publish(const AlertRequested& check, events::v1::TwilioEvent event,
+                                    std::string_view what) {
+  *event.mutable_header() = check.header();
+  *event.mutable_header()->mutable_occurred_at() = ToProto(ports_.clock.Now());
   if (absl::Status published = ports_.publisher.Publish({.topic = options_.twilio_events_topic,
                                                          .key = check.header().alert_id(),
-                                                         .value = status.SerializeAsString()},
+                                                         .value = event.SerializeAsString()},
                                                         options_.publish_timeout);
       !published.ok()) {
     ports_.observer.OnHandedBack(check, published);
-    return absl::UnavailableError(absl::StrCat("the status of ", AttemptName(check),
+    return absl::UnavailableError(absl::StrCat("the ", std::string(what), " of ",
+                                               AttemptName(check),
                                                " could not be published: ", published.message()));
   }
-  ports_.observer.OnStatusChecked(check, StatusCheckResult::kFinal);
   return absl::OkStatus();
 }
 

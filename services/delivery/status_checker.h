@@ -9,6 +9,11 @@
 // callback would have been. The checks end there, or when the alert's deadline plus
 // status_check_grace has passed. A check never claims or sends.
 //
+// With read_charges (docs/adr/0036), once an attempt's final status is known the checks go on
+// until Twilio has priced the message or call: the first check reads the resource and publishes
+// what Twilio charged as an AttemptCharge on klaxon.twilio.events (audit records it, the observer
+// counts it); while Twilio has not priced it, the check is scheduled again with check_charge set.
+//
 // A check is the attempt's AlertRequested with check_sid set to Twilio's SID and
 // header.occurred_at to the acceptance; only this unit makes one (ScheduleFirstCheck) or handles
 // one (Handle). Checks travel on the same retry tiers as the Dispatcher's retries, whose consumers
@@ -18,6 +23,7 @@
 //
 // Thread-safe: Handle and ScheduleFirstCheck may run on many threads at once.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,19 +53,25 @@ struct StatusCheckerOptions {
   // How long past the alert's deadline an attempt is still checked: a message Twilio queued
   // before the deadline may still be delivered or fail after it.
   absl::Duration status_check_grace = absl::Hours(1);
+  // Whether an attempt whose final status is known is read once more for what Twilio charged:
+  // one more Twilio read per accepted attempt, the price of knowing what alerts cost.
+  bool read_charges = true;
 };
 
 // How one status check ended.
 enum class StatusCheckResult {
-  kFinalArrived,  // ingress has the attempt's final status: no more checks, Twilio not read
-  kWaiting,       // no final status, no sign of a lost callback: checked again, Twilio not read
-  kFinal,         // Twilio read as final: published as the callback would have been
-  kPending,       // Twilio read as not final yet: checked again
-  kUnreadable,    // Twilio could not be read: checked again
-  kExpired,       // past the deadline and grace: no more checks, the alert stays SENT
+  kFinalArrived,   // ingress has the attempt's final status: no more checks, Twilio not read
+  kWaiting,        // no final status, no sign of a lost callback: checked again, Twilio not read
+  kFinal,          // Twilio read as final: published as the callback would have been
+  kPending,        // Twilio read as not final yet: checked again
+  kUnreadable,     // Twilio could not be read: checked again
+  kExpired,        // past the deadline and grace: no more checks (the alert may stay SENT)
+  kCharged,        // final, and what Twilio charged read and published: no more checks
+  kChargePending,  // final, but Twilio has not priced it yet: checked again
 };
 
-// A short name for metrics and logs: final_arrived, waiting, final, pending, unreadable, expired.
+// A short name for metrics and logs: final_arrived, waiting, final, pending, unreadable, expired,
+// charged, charge_pending.
 std::string_view StatusCheckResultName(StatusCheckResult result);
 
 // What the status checker reports for metrics and logs.
@@ -70,6 +82,9 @@ class StatusCheckObserver {
   virtual void OnStatusRead(const events::v1::AlertRequested& check) = 0;
   virtual void OnStatusChecked(const events::v1::AlertRequested& check,
                                StatusCheckResult result) = 0;
+  // A check published what Twilio charged for the attempt (`charge.account` names the account).
+  virtual void OnCharged(const events::v1::AlertRequested& check,
+                         const events::v1::AttemptCharge& charge) = 0;
   // A check could not be scheduled again or its status published: it is handed back to be
   // retried.
   virtual void OnHandedBack(const events::v1::AlertRequested& check,
@@ -103,9 +118,21 @@ class StatusChecker final : public messaging::MessageHandler {
   absl::Status Handle(const messaging::InboundMessage& message) override;
 
  private:
-  // Publishes `status`, a final status read from Twilio, as the callback would have said it.
-  absl::Status PublishCheckedStatus(const events::v1::AlertRequested& check,
-                                    events::v1::TwilioEvent status);
+  // Reads what Twilio charged for `check`'s attempt, whose final status is known: publishes it,
+  // or schedules the next charge check while Twilio has not priced the attempt.
+  absl::Status ReadCharge(events::v1::AlertRequested check);
+  // Schedules `check` at NextCheckAt and reports `result`, or ends the checks (kExpired).
+  absl::Status CheckAgain(const events::v1::AlertRequested& check, StatusCheckResult result);
+  // Publishes `event` (a status read from Twilio, or a charge) on klaxon.twilio.events under
+  // `check`'s header; kUnavailable naming `what` when it could not be.
+  absl::Status Publish(const events::v1::AlertRequested& check, events::v1::TwilioEvent event,
+                       std::string_view what);
+  // When `check` falls due next: past how long it has been checked (backing off), never past
+  // status_check_after for a status read; empty once that is past the alert's deadline and grace.
+  std::optional<absl::Time> NextCheckAt(const events::v1::AlertRequested& check) const;
+  // Publishes what Twilio charged, then tells the observer.
+  absl::Status PublishCharge(const events::v1::AlertRequested& check,
+                             const events::v1::AttemptCharge& charge);
 
   const StatusCheckerOptions options_;
   const StatusCheckerPorts ports_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/messaging/testing/fake_publisher.h"
@@ -47,11 +48,45 @@ class StatusCheckerTest : public ::testing::Test {
   static messaging::InboundMessage Message(const AlertRequested& check) {
     return {.topic = "t.sms.retry.1m", .key = "a1", .value = check.SerializeAsString()};
   }
-  static events::v1::TwilioEvent MessageStatus(const std::string& status) {
-    events::v1::TwilioEvent event;
-    event.mutable_message_status()->set_message_sid("SM1");
-    event.mutable_message_status()->set_message_status(status);
-    return event;
+  static StatusReadBack MessageStatus(const std::string& status) {
+    StatusReadBack read;
+    read.status.mutable_message_status()->set_message_sid("SM1");
+    read.status.mutable_message_status()->set_message_status(status);
+    return read;
+  }
+  // SM1 read as `status`, priced at 0.0158 USD for two segments.
+  static StatusReadBack PricedMessage(const std::string& status) {
+    StatusReadBack read = MessageStatus(status);
+    read.charge.emplace();
+    read.charge->set_sid("SM1");
+    read.charge->set_amount_micros(15'800);
+    read.charge->set_currency("USD");
+    read.charge->set_segments(2);
+    return read;
+  }
+  static std::vector<events::v1::TwilioEvent> Published(const messaging::FakePublisher& publisher) {
+    std::vector<events::v1::TwilioEvent> events;
+    for (const auto& message : publisher.published()) {
+      events.emplace_back();
+      EXPECT_TRUE(events.back().ParseFromString(message.value));
+    }
+    return events;
+  }
+  StatusCheckerOptions Options(bool read_charges) const {
+    return {.twilio_events_topic = "t.twilio",
+            .status_check_first = kCheckFirst,
+            .status_check_after = kCheckAfter,
+            .status_check_max_interval = absl::Minutes(30),
+            .status_check_grace = kCheckGrace,
+            .read_charges = read_charges};
+  }
+  StatusCheckerPorts Ports() {
+    return {.callbacks = callbacks_,
+            .sender = sender_,
+            .publisher = publisher_,
+            .retries = retries_,
+            .observer = observer_,
+            .clock = clock_};
   }
 
   const absl::Time start_ = absl::FromUnixSeconds(1'700'000'000);
@@ -61,17 +96,9 @@ class StatusCheckerTest : public ::testing::Test {
   messaging::FakePublisher publisher_;
   InMemoryRetryScheduler retries_;
   RecordingStatusCheckObserver observer_;
-  StatusChecker checker_{{.twilio_events_topic = "t.twilio",
-                          .status_check_first = kCheckFirst,
-                          .status_check_after = kCheckAfter,
-                          .status_check_max_interval = absl::Minutes(30),
-                          .status_check_grace = kCheckGrace},
-                         {.callbacks = callbacks_,
-                          .sender = sender_,
-                          .publisher = publisher_,
-                          .retries = retries_,
-                          .observer = observer_,
-                          .clock = clock_}};
+  // The status checks alone; `charging_` also reads what Twilio charged.
+  StatusChecker checker_{Options(false), Ports()};
+  StatusChecker charging_{Options(true), Ports()};
 };
 
 TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) {
@@ -222,6 +249,99 @@ TEST_F(StatusCheckerTest, ChecksStopPastTheDeadlineAndGrace) {
   EXPECT_TRUE(retries_.scheduled().empty());
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_THAT(observer_.status_checks, ElementsAre("expired"));
+}
+
+// --- what Twilio charged (docs/adr/0036) ---
+
+TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPublished) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  sender_.status_read = PricedMessage("delivered");
+  AlertRequested check = Check();
+  check.mutable_header()->set_caller("billing");
+  check.set_check_account("main");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(charging_.Handle(Message(check)).ok());
+  EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
+  EXPECT_EQ(observer_.status_reads.load(), 0);  // a charge read is no sign of a lost callback
+  EXPECT_TRUE(retries_.scheduled().empty());
+  const std::vector<events::v1::TwilioEvent> events = Published(publisher_);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].dedupe_key(), "charge:SM1");
+  EXPECT_EQ(events[0].header().alert_id(), "a1");
+  EXPECT_EQ(events[0].header().caller(), "billing");
+  EXPECT_EQ(events[0].header().attempt(), 1u);
+  EXPECT_EQ(events[0].charge().sid(), "SM1");
+  EXPECT_EQ(events[0].charge().account(), "main");
+  EXPECT_EQ(events[0].charge().amount_micros(), 15'800);
+  EXPECT_EQ(events[0].charge().currency(), "USD");
+  EXPECT_EQ(events[0].charge().segments(), 2u);
+  ASSERT_EQ(observer_.charges.size(), 1u);
+  EXPECT_EQ(observer_.charges[0].amount_micros(), 15'800);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("charged"));
+}
+
+TEST_F(StatusCheckerTest, AnUnpricedAttemptIsCheckedAgainForItsChargeUntilTwilioPricesIt) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  sender_.status_read = MessageStatus("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
+  EXPECT_TRUE(publisher_.published().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  const AlertRequested again = retries_.scheduled()[0].request;
+  EXPECT_TRUE(again.check_charge());
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+
+  sender_.status_read = PricedMessage("delivered");
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(charging_.Handle(Message(again)).ok());
+  EXPECT_EQ(Published(publisher_).size(), 1u);
+  EXPECT_EQ(retries_.scheduled().size(), 1u);  // nothing more scheduled
+  EXPECT_THAT(observer_.status_checks, ElementsAre("charge_pending", "charged"));
+}
+
+TEST_F(StatusCheckerTest, AFinalStatusReadWithItsPricePublishesBothAndEndsTheChecks) {
+  sender_.status_read = PricedMessage("delivered");
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
+  const std::vector<events::v1::TwilioEvent> events = Published(publisher_);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].message_status().message_status(), "delivered");
+  EXPECT_EQ(events[1].charge().amount_micros(), 15'800);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_EQ(observer_.status_reads.load(), 1);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
+}
+
+TEST_F(StatusCheckerTest, AFinalStatusReadBeforeItsPriceLeavesACheckForTheCharge) {
+  sender_.status_read = MessageStatus("undelivered");
+  clock_.SleepFor(kCheckAfter);
+  ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
+  EXPECT_EQ(Published(publisher_).size(), 1u);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_TRUE(retries_.scheduled()[0].request.check_charge());
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
+}
+
+TEST_F(StatusCheckerTest, ChargeChecksStopPastTheDeadlineAndGrace) {
+  sender_.status_read = MessageStatus("delivered");
+  AlertRequested check = Check();
+  check.set_check_charge(true);
+  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
+  ASSERT_TRUE(charging_.Handle(Message(check)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_THAT(observer_.status_checks, ElementsAre("expired"));
+}
+
+TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  sender_.status_read = PricedMessage("delivered");
+  publisher_.FailWith(absl::UnavailableError("kafka down"));
+  const absl::Status handled = charging_.Handle(Message(Check()));
+  EXPECT_EQ(handled.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(handled.message()), ::testing::HasSubstr("the charge of"));
+  EXPECT_TRUE(observer_.charges.empty());
 }
 
 // The status words themselves are common/twilio/statuses_test.cc's.

@@ -122,6 +122,8 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   if (settings.status_check_first > settings.status_check_after) {
     reader.AddError("KLAXON_STATUS_CHECK_FIRST", "is more than KLAXON_STATUS_CHECK_AFTER");
   }
+  // One more Twilio read per accepted attempt, once its final status is known, for its price.
+  settings.read_charges = reader.Bool("KLAXON_READ_CHARGES", true);
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));

@@ -42,6 +42,8 @@ struct WorkerSettings {
   absl::Duration settle_after;
   absl::Duration status_check_first;
   absl::Duration status_check_after;
+  // KLAXON_READ_CHARGES: read what Twilio charged for each accepted attempt (docs/adr/0036).
+  bool read_charges;
   absl::Duration channel_disabled_recheck;
   LimitSettings limits;
   // KLAXON_ROUTING_FILE's rules for this channel; unset, every destination takes every sender.

@@ -97,21 +97,28 @@ delivery::SendResult TwilioMessageSender::Settle(const events::v1::AlertRequeste
   return SettleFromMessages(listed.value(), personal.text, sent_at);
 }
 
-events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message) {
-  events::v1::TwilioEvent event;
-  events::v1::MessageStatusUpdate& update = *event.mutable_message_status();
+delivery::StatusReadBack ReadBackOf(const twilio::MessageResource& message) {
+  delivery::StatusReadBack read;
+  events::v1::MessageStatusUpdate& update = *read.status.mutable_message_status();
   update.set_message_sid(message.sid);
   update.set_account_sid(message.account_sid);
   update.set_message_status(message.status);
   update.set_error_code(message.error_code.value_or(0));
-  return event;
+  if (message.charge) {
+    events::v1::AttemptCharge& charge = read.charge.emplace();
+    charge.set_sid(message.sid);
+    charge.set_amount_micros(message.charge->micros);
+    charge.set_currency(message.charge->currency);
+    charge.set_segments(static_cast<uint32_t>(std::max(message.num_segments, 0)));
+  }
+  return read;
 }
 
-absl::StatusOr<events::v1::TwilioEvent> TwilioMessageSender::ReadStatus(
+absl::StatusOr<delivery::StatusReadBack> TwilioMessageSender::ReadStatus(
     const events::v1::AlertRequested&, const std::string& sid) {
   const auto fetched = client_.FetchMessage(sid);
   if (!fetched.ok()) return twilio::ToStatus(fetched.error());
-  return StatusEventOf(fetched.value());
+  return ReadBackOf(fetched.value());
 }
 
 }  // namespace klaxon::sms

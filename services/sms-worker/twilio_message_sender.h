@@ -38,8 +38,9 @@ twilio::CreateMessageRequest MessageRequestFor(const events::v1::AlertRequested&
 delivery::SendResult SettleFromMessages(const twilio::ResourcePage<twilio::MessageResource>& page,
                                         std::string_view text, absl::Time sent_at);
 
-// What a status callback for `message` would have said (a TwilioEvent with only message_status).
-events::v1::TwilioEvent StatusEventOf(const twilio::MessageResource& message);
+// What a read of `message` found: its status as a status callback would have said it (a TwilioEvent
+// with only message_status), and what Twilio charged once it priced it.
+delivery::StatusReadBack ReadBackOf(const twilio::MessageResource& message);
 
 class TwilioMessageSender final : public delivery::Sender {
  public:
@@ -53,8 +54,8 @@ class TwilioMessageSender final : public delivery::Sender {
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
-                                                     const std::string& sid) override;
+  absl::StatusOr<delivery::StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
+                                                      const std::string& sid) override;
 
  private:
   twilio::TwilioRestClient& client_;

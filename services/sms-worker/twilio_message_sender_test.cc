@@ -145,18 +145,35 @@ TEST(TwilioMessageSenderTest, UnreadableListLeavesSettlementUnknown) {
             delivery::SendResult::Kind::kUnknown);
 }
 
-TEST(StatusEventOfTest, SaysWhatAStatusCallbackWould) {
+TEST(ReadBackOfTest, SaysWhatAStatusCallbackWouldAndNoChargeBeforeTwilioPricedIt) {
   twilio::MessageResource message;
   message.sid = "SM1";
   message.account_sid = "AC1";
   message.status = "undelivered";
   message.error_code = 30003;
-  const events::v1::TwilioEvent event = StatusEventOf(message);
+  const delivery::StatusReadBack read = ReadBackOf(message);
+  const events::v1::TwilioEvent& event = read.status;
   ASSERT_TRUE(event.has_message_status());
   EXPECT_EQ(event.message_status().message_sid(), "SM1");
   EXPECT_EQ(event.message_status().account_sid(), "AC1");
   EXPECT_EQ(event.message_status().message_status(), "undelivered");
   EXPECT_EQ(event.message_status().error_code(), 30003);
+  EXPECT_FALSE(read.charge.has_value());
+}
+
+TEST(ReadBackOfTest, APricedMessageSaysWhatItCostAndItsSegments) {
+  twilio::MessageResource message;
+  message.sid = "SM1";
+  message.status = "delivered";
+  message.num_segments = 3;
+  message.charge = twilio::Charge{.micros = 23'700, .currency = "USD"};
+  const delivery::StatusReadBack read = ReadBackOf(message);
+  ASSERT_TRUE(read.charge.has_value());
+  EXPECT_EQ(read.charge->sid(), "SM1");
+  EXPECT_EQ(read.charge->amount_micros(), 23'700);
+  EXPECT_EQ(read.charge->currency(), "USD");
+  EXPECT_EQ(read.charge->segments(), 3u);
+  EXPECT_EQ(read.charge->duration_seconds(), 0u);
 }
 
 TEST(TwilioMessageSenderTest, UnreadableMessageIsUnavailable) {

@@ -28,8 +28,8 @@ class EscalationSender final : public delivery::Sender {
                               absl::Time sent_at) override {
     return calls_.Settle(request, personal, sent_at);
   }
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
-                                                     const std::string& sid) override {
+  absl::StatusOr<delivery::StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
+                                                      const std::string& sid) override {
     return calls_.ReadStatus(request, sid);
   }
 

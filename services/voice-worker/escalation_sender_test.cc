@@ -25,8 +25,8 @@ class CountingSender final : public delivery::Sender {
                               absl::Time) override {
     return {.kind = delivery::SendResult::Kind::kAccepted, .sid = "CA0001"};
   }
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested&,
-                                                     const std::string&) override {
+  absl::StatusOr<delivery::StatusReadBack> ReadStatus(const events::v1::AlertRequested&,
+                                                      const std::string&) override {
     return absl::UnimplementedError("not read in these tests");
   }
   int calls = 0;

@@ -107,24 +107,31 @@ delivery::SendResult TwilioCallSender::Settle(const events::v1::AlertRequested&,
   return SettleFromCalls(listed.value(), sent_at);
 }
 
-events::v1::TwilioEvent StatusEventOf(const twilio::CallResource& call) {
-  events::v1::TwilioEvent event;
-  events::v1::CallStatusUpdate& update = *event.mutable_call_status();
+delivery::StatusReadBack ReadBackOf(const twilio::CallResource& call) {
+  delivery::StatusReadBack read;
+  events::v1::CallStatusUpdate& update = *read.status.mutable_call_status();
   update.set_call_sid(call.sid);
   update.set_account_sid(call.account_sid);
   update.set_call_status(call.status);
   update.set_answered_by(call.answered_by);
-  if (call.duration) {
-    update.set_call_duration_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(*call.duration)));
+  const auto seconds =
+      static_cast<uint32_t>(absl::ToInt64Seconds(call.duration.value_or(absl::ZeroDuration())));
+  if (call.duration) update.set_call_duration_seconds(seconds);
+  if (call.charge) {
+    events::v1::AttemptCharge& charge = read.charge.emplace();
+    charge.set_sid(call.sid);
+    charge.set_amount_micros(call.charge->micros);
+    charge.set_currency(call.charge->currency);
+    charge.set_duration_seconds(seconds);
   }
-  return event;
+  return read;
 }
 
-absl::StatusOr<events::v1::TwilioEvent> TwilioCallSender::ReadStatus(
+absl::StatusOr<delivery::StatusReadBack> TwilioCallSender::ReadStatus(
     const events::v1::AlertRequested&, const std::string& sid) {
   const auto fetched = client_.FetchCall(sid);
   if (!fetched.ok()) return twilio::ToStatus(fetched.error());
-  return StatusEventOf(fetched.value());
+  return ReadBackOf(fetched.value());
 }
 
 }  // namespace klaxon::voice

@@ -47,8 +47,9 @@ twilio::CreateCallRequest CallRequestFor(const events::v1::AlertRequested& reque
 delivery::SendResult SettleFromCalls(const twilio::ResourcePage<twilio::CallResource>& page,
                                      absl::Time sent_at);
 
-// What a status callback for `call` would have said (a TwilioEvent with only call_status).
-events::v1::TwilioEvent StatusEventOf(const twilio::CallResource& call);
+// What a read of `call` found: its status as a status callback would have said it (a TwilioEvent
+// with only call_status), and what Twilio charged once it priced it.
+delivery::StatusReadBack ReadBackOf(const twilio::CallResource& call);
 
 class TwilioCallSender final : public delivery::Sender {
  public:
@@ -61,8 +62,8 @@ class TwilioCallSender final : public delivery::Sender {
   delivery::SendResult Settle(const events::v1::AlertRequested& request,
                               const transit::AlertPersonalData& personal,
                               absl::Time sent_at) override;
-  absl::StatusOr<events::v1::TwilioEvent> ReadStatus(const events::v1::AlertRequested& request,
-                                                     const std::string& sid) override;
+  absl::StatusOr<delivery::StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
+                                                      const std::string& sid) override;
 
  private:
   twilio::TwilioRestClient& client_;

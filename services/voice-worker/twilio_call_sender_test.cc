@@ -168,19 +168,32 @@ TEST(SettleFromCallsTest, FullPageOfRecentCallsStaysUnknown) {
       delivery::SendResult::Kind::kUnknown);
 }
 
-TEST(StatusEventOfTest, SaysWhatAStatusCallbackWould) {
+TEST(ReadBackOfTest, SaysWhatAStatusCallbackWouldAndWhatTheCallCost) {
   twilio::CallResource call = Listed("CA1", kSentAt);
   call.account_sid = "AC1";
   call.status = "completed";
   call.answered_by = "human";
   call.duration = absl::Seconds(42);
-  const events::v1::TwilioEvent event = StatusEventOf(call);
+  call.charge = twilio::Charge{.micros = 14'000, .currency = "USD"};
+  const delivery::StatusReadBack read = ReadBackOf(call);
+  const events::v1::TwilioEvent& event = read.status;
   ASSERT_TRUE(event.has_call_status());
   EXPECT_EQ(event.call_status().call_sid(), "CA1");
   EXPECT_EQ(event.call_status().account_sid(), "AC1");
   EXPECT_EQ(event.call_status().call_status(), "completed");
   EXPECT_EQ(event.call_status().answered_by(), "human");
   EXPECT_EQ(event.call_status().call_duration_seconds(), 42u);
+  ASSERT_TRUE(read.charge.has_value());
+  EXPECT_EQ(read.charge->sid(), "CA1");
+  EXPECT_EQ(read.charge->amount_micros(), 14'000);
+  EXPECT_EQ(read.charge->duration_seconds(), 42u);
+  EXPECT_EQ(read.charge->segments(), 0u);
+}
+
+TEST(ReadBackOfTest, AnUnpricedCallHasNoCharge) {
+  twilio::CallResource call = Listed("CA1", kSentAt);
+  call.status = "in-progress";
+  EXPECT_FALSE(ReadBackOf(call).charge.has_value());
 }
 
 TEST(TwilioCallSenderTest, UnreadableCallIsUnavailable) {

@@ -32,7 +32,7 @@ class VoiceSender final : public klaxon::delivery::Sender {
                                       absl::Time sent_at) override {
     return sender_.Settle(request, personal, sent_at);
   }
-  absl::StatusOr<klaxon::events::v1::TwilioEvent> ReadStatus(
+  absl::StatusOr<klaxon::delivery::StatusReadBack> ReadStatus(
       const klaxon::events::v1::AlertRequested& request, const std::string& sid) override {
     return sender_.ReadStatus(request, sid);
   }

@@ -1,10 +1,10 @@
-// Lost status callbacks end to end (docs/adr/0007, "Lost callbacks", and docs/adr/0014). In the
-// lost-callback tests the workers name a webhook URL where nothing listens, so every status
-// callback the sandbox posts fails and, as with Twilio, is never retried. The alert still reaches
-// its final status, because each accepted attempt's status is read back from the sandbox and
-// published as the callback would have been; nothing is sent twice. When the callbacks do reach
-// ingress, the status checks end without reading the sandbox at all. Needs
-// KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// Lost status callbacks end to end (docs/adr/0007, "Lost callbacks", and docs/adr/0014), and what
+// each attempt cost (docs/adr/0036). In the lost-callback tests the workers name a webhook URL
+// where nothing listens, so every status callback the sandbox posts fails and, as with Twilio, is
+// never retried. The alert still reaches its final status, because each accepted attempt's status
+// is read back from the sandbox and published as the callback would have been; nothing is sent
+// twice. When the callbacks do reach ingress, the status checks read the sandbox only for what
+// each attempt cost. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -106,28 +106,89 @@ std::map<std::string, std::string> FrequentChecks() {
 
 class StatusChecksE2eKafkaRedisPostgresTest : public StatusCheckE2eTest {};
 
-TEST_F(StatusChecksE2eKafkaRedisPostgresTest, WithCallbacksArrivingNoStatusIsReadFromTwilio) {
+// The alert's first attempt once audit shows what Twilio charged for it.
+Alert WaitForCharge(const Suite& suite, const std::string& alert_id) {
+  const absl::Time give_up = absl::Now() + kWait;
+  Alert alert;
+  while (absl::Now() < give_up) {
+    alerts::v1::GetAlertRequest request;
+    request.set_alert_id(alert_id);
+    alert.Clear();
+    const grpc::Status rpc =
+        suite.QueryStub()->GetAlert(Suite::CallContext().get(), request, &alert);
+    if (rpc.ok() && alert.attempts_size() > 0 && alert.attempts(0).has_charge()) return alert;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ADD_FAILURE() << "no charge for " << alert_id << " in " << kWait << ": " << alert.DebugString();
+  return alert;
+}
+
+// Callbacks arrive, so no status is read from the sandbox; each attempt is read once for what it
+// cost (ADR 0036), which GetAlert, GetDeliveryReport and the workers' metrics then show.
+TEST_F(StatusChecksE2eKafkaRedisPostgresTest, WithCallbacksArrivingOnlyTheChargeIsReadFromTwilio) {
   ASSERT_NO_FATAL_FAILURE(suite_.Start({.worker_env = FrequentChecks()}));
   // Ingress notes a possible loss when it starts (it may have missed callbacks while down), and
   // the checks read an attempt accepted up to 5 s after a loss (clock skew between hosts). Past
-  // that margin, this alert's only evidence is what arrives.
+  // that margin, these alerts' only evidence is what arrives.
   absl::SleepFor(absl::Seconds(6));
-  alerts::v1::SendAlertRequest request;
-  request.set_channel(types::v1::CHANNEL_SMS);
-  request.set_recipient("+14155550303");
-  const std::string alert_id = Send(request, "flowing-sms");
-  const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
-  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
-  // The attempt's check ends on ingress's record of the "delivered" callback.
-  const std::string ended =
-      R"(klaxon_delivery_status_checks_total{channel="sms",result="final_arrived"})";
-  const absl::Time give_up = absl::Now() + kWait;
-  while (MetricValue(suite_.Metrics("sms-worker"), ended) < 1 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  EXPECT_EQ(MetricValue(suite_.Metrics("sms-worker"), ended), 1);
+  const absl::Time sent_from = absl::Now();
+  alerts::v1::SendAlertRequest sms;
+  sms.set_channel(types::v1::CHANNEL_SMS);
+  sms.set_recipient("+14155550303");
+  sms.set_text(std::string(161, 'a'));  // two GSM-7 segments
+  sms.set_idempotency_key("flowing-sms");
+  const std::string sms_id = suite_.SendAlert(sms);
+  alerts::v1::SendAlertRequest call;
+  call.set_channel(types::v1::CHANNEL_VOICE);
+  call.set_recipient("+14155550305");
+  call.set_text("disk full on db-1");
+  call.set_idempotency_key("flowing-call");
+  const std::string call_id = suite_.SendAlert(call);
+
+  // The sandbox's prices: 0.0079 USD a segment and 0.014 USD a started minute for +1; the
+  // sandbox's calls last 5 s. The suite's one account is "default".
+  const Alert sms_alert = WaitForCharge(suite_, sms_id);
+  EXPECT_EQ(sms_alert.status(), types::v1::ALERT_STATUS_DELIVERED) << sms_alert.DebugString();
+  ASSERT_EQ(sms_alert.attempts_size(), 1);
+  EXPECT_EQ(sms_alert.attempts(0).charge().amount(), "0.0158");
+  EXPECT_EQ(sms_alert.attempts(0).charge().currency(), "USD");
+  EXPECT_EQ(sms_alert.attempts(0).charge().segments(), 2u);
+  EXPECT_EQ(sms_alert.attempts(0).charge().twilio_account(), "default");
+  const Alert call_alert = WaitForCharge(suite_, call_id);
+  ASSERT_GE(call_alert.attempts_size(), 1);
+  EXPECT_EQ(call_alert.attempts(0).charge().amount(), "0.014");
+  EXPECT_EQ(call_alert.attempts(0).charge().duration_seconds(), 5u);
+
+  alerts::v1::GetDeliveryReportRequest period;
+  *period.mutable_from() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(sent_from - absl::Minutes(1)));
+  *period.mutable_before() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(absl::Now() + absl::Minutes(1)));
+  alerts::v1::DeliveryReport report;
+  const grpc::Status rpc =
+      suite_.QueryStub()->GetDeliveryReport(Suite::CallContext().get(), period, &report);
+  ASSERT_TRUE(rpc.ok()) << rpc.error_message();
+  ASSERT_EQ(report.costs_size(), 2) << report.DebugString();
+  EXPECT_EQ(report.costs(0).channel(), types::v1::CHANNEL_SMS);
+  EXPECT_EQ(report.costs(0).amount(), "0.0158");
+  EXPECT_EQ(report.costs(0).segments(), 2);
+  EXPECT_EQ(report.costs(1).channel(), types::v1::CHANNEL_VOICE);
+  EXPECT_EQ(report.costs(1).amount(), "0.014");
+
+  EXPECT_DOUBLE_EQ(
+      MetricValue(
+          suite_.Metrics("sms-worker"),
+          R"(klaxon_twilio_cost_total{account="default",caller="e2e",channel="sms",currency="USD"})"),
+      0.0158);
+  EXPECT_DOUBLE_EQ(
+      MetricValue(suite_.Metrics("sms-worker"),
+                  R"(klaxon_twilio_segments_total{account="default",caller="e2e",channel="sms"})"),
+      2);
+  EXPECT_EQ(MetricValue(suite_.Metrics("sms-worker"),
+                        R"(klaxon_delivery_status_checks_total{channel="sms",result="charged"})"),
+            1);
   EXPECT_EQ(StatusReads("sms-worker", "sms"), 0);
+  EXPECT_EQ(StatusReads("voice-worker", "voice"), 0);
 }
 
 TEST_F(StatusChecksE2eKafkaRedisPostgresTest, ALossAfterTheAcceptanceIsReadLongBeforeFiveMinutes) {

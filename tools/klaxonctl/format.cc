@@ -143,6 +143,18 @@ std::string FormatAlert(const alerts::v1::Alert& alert) {
                           ChannelName(attempt.channel()), StatusName(attempt.status()),
                           OrDash(attempt.twilio_sid()), FormatTimestamp(attempt.occurred_at()),
                           FormatError(attempt.twilio_error_code(), attempt.reason()));
+    if (attempt.has_charge()) {
+      const alerts::v1::Charge& charge = attempt.charge();
+      absl::StrAppendFormat(&out, "       cost %s %s", charge.amount(), charge.currency());
+      if (charge.segments() > 0) absl::StrAppendFormat(&out, ", %d segments", charge.segments());
+      if (charge.duration_seconds() > 0) {
+        absl::StrAppendFormat(&out, ", %d s", charge.duration_seconds());
+      }
+      if (!charge.twilio_account().empty()) {
+        absl::StrAppendFormat(&out, ", account %s", charge.twilio_account());
+      }
+      absl::StrAppend(&out, "\n");
+    }
   }
   return out;
 }
@@ -196,6 +208,15 @@ std::string FormatReport(const alerts::v1::DeliveryReport& report) {
   }
   for (const auto& counts : report.by_error_code()) {
     row(absl::StrCat("error ", counts.key()), counts);
+  }
+  if (report.costs().empty())
+    return absl::StrCat(out, "\ncost    none read back from Twilio yet\n");
+  absl::StrAppendFormat(&out, "\n%-6s %-14s %14s %-4s %9s %9s %9s\n", "COST", "ACCOUNT", "AMOUNT",
+                        "", "ATTEMPTS", "SEGMENTS", "SECONDS");
+  for (const alerts::v1::CostReportRow& cost : report.costs()) {
+    absl::StrAppendFormat(&out, "%-6s %-14s %14s %-4s %9d %9d %9d\n", ChannelName(cost.channel()),
+                          OrDash(cost.twilio_account()), cost.amount(), cost.currency(),
+                          cost.charged_attempts(), cost.segments(), cost.duration_seconds());
   }
   return out;
 }

@@ -148,6 +148,31 @@ TEST(FormatReportTest, ShowsRowsWithRates) {
   EXPECT_THAT(table, HasSubstr("country +44"));
 }
 
+TEST(FormatReportTest, ShowsWhatTwilioChargedByChannelAndAccount) {
+  alerts::v1::DeliveryReport report;
+  EXPECT_THAT(FormatReport(report), HasSubstr("cost    none read back from Twilio yet"));
+  alerts::v1::CostReportRow* cost = report.add_costs();
+  cost->set_channel(types::v1::CHANNEL_SMS);
+  cost->set_twilio_account("main");
+  cost->set_currency("USD");
+  cost->set_amount("0.0237");
+  cost->set_charged_attempts(3);
+  cost->set_segments(3);
+  const std::string table = FormatReport(report);
+  EXPECT_THAT(table, HasSubstr("sms    main                   0.0237 USD          3         3"));
+}
+
+TEST(FormatAlertTest, ShowsEachAttemptsCost) {
+  alerts::v1::Alert alert;
+  alerts::v1::Attempt* attempt = alert.add_attempts();
+  attempt->set_number(1);
+  attempt->mutable_charge()->set_amount("0.0158");
+  attempt->mutable_charge()->set_currency("USD");
+  attempt->mutable_charge()->set_segments(2);
+  attempt->mutable_charge()->set_twilio_account("main");
+  EXPECT_THAT(FormatAlert(alert), HasSubstr("cost 0.0158 USD, 2 segments, account main"));
+}
+
 TEST(FormatTrailTest, SaysWhenNothingWasRecorded) {
   alerts::v1::AuditTrail trail;
   trail.set_alert_id("a1");

@@ -12,6 +12,7 @@
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
 #include "common/twilio/error_codes.h"
+#include "common/twilio/price.h"
 #include "common/twilio/statuses.h"
 #include "klaxon/events/v1/events.pb.h"
 
@@ -303,6 +304,45 @@ std::string TwilioEventKey(const TwilioEvent& message, const TwilioEventReading&
                       reading.twilio_status, ":", absl::ToUnixMicros(reading.occurred_at));
 }
 
+// A worker's read of what Twilio charged for an attempt (ADR 0036): it moves no status, and
+// records the charge on its attempt. Its header is the status check's, naming caller and channel.
+absl::StatusOr<TwilioEventReading> DecodeCharge(const TwilioEvent& message,
+                                                TwilioEventReading reading) {
+  constexpr std::string_view kType = "TwilioEvent";
+  const klaxon::events::v1::AttemptCharge& charge = message.charge();
+  reading.kind = "charge";
+  reading.sid = charge.sid();
+  reading.event_key = TwilioEventKey(message, reading);
+  AlertEvent event{.kind = AlertEvent::Kind::kOutcome};
+  if (absl::Status header = DecodeHeader(kType, message.has_header(), message.header(), event);
+      !header.ok()) {
+    return header;
+  }
+  if (charge.sid().empty()) return Invalid(kType, "charge.sid is empty");
+  if (charge.currency().empty()) return Invalid(kType, "charge.currency is empty");
+  reading.alert_id = event.alert_id;
+  reading.attempt = event.attempt;
+  event.twilio_sid = charge.sid();
+  event.charge = ChargeRecord{.micros = charge.amount_micros(),
+                              .currency = charge.currency(),
+                              .segments = charge.segments(),
+                              .duration_seconds = charge.duration_seconds(),
+                              .twilio_account = charge.account()};
+  event.reason = absl::StrCat("Twilio charged ", twilio::FormatMicros(charge.amount_micros()), " ",
+                              charge.currency());
+  if (charge.segments() > 0) {
+    absl::StrAppend(&event.reason, " for ", charge.segments(),
+                    charge.segments() == 1 ? " segment" : " segments");
+  } else if (event.channel == klaxon::types::v1::CHANNEL_VOICE) {
+    absl::StrAppend(&event.reason, " for ", charge.duration_seconds(), " s of call");
+  }
+  if (!charge.account().empty()) absl::StrAppend(&event.reason, " on account ", charge.account());
+  event.event_key = reading.event_key;
+  event.log_kind = "charge";
+  reading.outcome = std::move(event);
+  return reading;
+}
+
 }  // namespace
 
 absl::StatusOr<DecodedRequest> DecodeAlertRequested(std::string_view value,
@@ -490,6 +530,8 @@ absl::StatusOr<TwilioEventReading> DecodeTwilioEvent(std::string_view value,
       }
       reading.event_key = TwilioEventKey(message, reading);
       return reading;
+    case TwilioEvent::kCharge:
+      return DecodeCharge(message, std::move(reading));
     case TwilioEvent::BODY_NOT_SET:
       break;  // refused above
   }

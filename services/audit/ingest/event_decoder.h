@@ -65,7 +65,8 @@ absl::StatusOr<AlertEvent> DecodeDeliveryEvent(std::string_view value);
 // What audit makes of one klaxon.events.v1.TwilioEvent.
 struct TwilioEventReading {
   // The body's kind, a metric label: "message_status", "call_status", "inbound_message",
-  // "opt_out", "opt_in" or "key_press".
+  // "opt_out", "opt_in", "key_press" or "charge" (what Twilio charged, read back by a worker:
+  // `outcome` then records it on its attempt and moves no status).
   std::string_view kind{};
   // The Twilio SID the event is about (SM..., CA...): not personal data, so it may be logged.
   std::string sid{};

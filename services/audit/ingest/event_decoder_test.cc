@@ -534,6 +534,56 @@ TwilioEventReading Read(const klaxon::events::v1::TwilioEvent& event) {
   return reading.ok() ? *std::move(reading) : TwilioEventReading{};
 }
 
+// A worker's read of what Twilio charged: the status check's header, with caller and channel.
+klaxon::events::v1::TwilioEvent Charge() {
+  klaxon::events::v1::TwilioEvent event = Callback();
+  event.mutable_header()->set_caller("billing");
+  event.mutable_header()->set_channel(klaxon::types::v1::CHANNEL_SMS);
+  event.set_dedupe_key("charge:SM0123456789abcdef0123456789abcdef");
+  auto& charge = *event.mutable_charge();
+  charge.set_sid("SM0123456789abcdef0123456789abcdef");
+  charge.set_account("main");
+  charge.set_amount_micros(15'800);
+  charge.set_currency("USD");
+  charge.set_segments(2);
+  return event;
+}
+
+TEST(DecodeTwilioEventTest, AChargeIsRecordedOnItsAttemptAndMovesNoStatus) {
+  const TwilioEventReading reading = Read(Charge());
+  EXPECT_EQ(reading.kind, "charge");
+  EXPECT_EQ(reading.event_key, "twilio:charge:SM0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(reading.outcome.has_value());
+  const AlertEvent& event = *reading.outcome;
+  EXPECT_EQ(event.alert_id, kAlertId);
+  EXPECT_EQ(event.attempt, 2u);
+  EXPECT_EQ(event.caller, "billing");
+  EXPECT_EQ(event.status, klaxon::types::v1::ALERT_STATUS_UNSPECIFIED);
+  EXPECT_FALSE(event.alert_status.has_value());
+  ASSERT_TRUE(event.charge.has_value());
+  EXPECT_EQ(*event.charge, (ChargeRecord{.micros = 15'800,
+                                         .currency = "USD",
+                                         .segments = 2,
+                                         .duration_seconds = 0,
+                                         .twilio_account = "main"}));
+  EXPECT_EQ(event.reason, "Twilio charged 0.0158 USD for 2 segments on account main");
+  EXPECT_EQ(event.log_kind, "charge");
+}
+
+TEST(DecodeTwilioEventTest, AChargeWithoutItsCallerOrCurrencyIsInvalidArgumentNamingIt) {
+  klaxon::events::v1::TwilioEvent no_caller = Charge();
+  no_caller.mutable_header()->clear_caller();
+  absl::StatusOr<TwilioEventReading> reading =
+      DecodeTwilioEvent(no_caller.SerializeAsString(), Redactor(), Transit().cipher());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("header.caller"));
+  klaxon::events::v1::TwilioEvent no_currency = Charge();
+  no_currency.mutable_charge()->clear_currency();
+  reading = DecodeTwilioEvent(no_currency.SerializeAsString(), Redactor(), Transit().cipher());
+  EXPECT_EQ(reading.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reading.status().message(), HasSubstr("charge.currency"));
+}
+
 TEST(DecodeTwilioEventTest, DeliveredMessageIsDeliveredOutcomeOfTheNamedAttempt) {
   const TwilioEventReading reading = Read(MessageStatus("delivered"));
   EXPECT_EQ(reading.kind, "message_status");

@@ -25,12 +25,37 @@ bool Replaces(const StatusPoint& next, const StatusPoint& current) {
          std::tie(current.at, current.status, current.reason);
 }
 
+// The event's attempt in `attempts` (ordered by number), or where it would be inserted.
+std::vector<AttemptRecord>::iterator FindAttempt(std::vector<AttemptRecord>& attempts,
+                                                 uint32_t number) {
+  return std::lower_bound(
+      attempts.begin(), attempts.end(), number,
+      [](const AttemptRecord& attempt, uint32_t wanted) { return attempt.number < wanted; });
+}
+
+// Records what Twilio charged on the event's attempt, creating it as SENT (only an attempt Twilio
+// accepted is charged) when no other event has yet; returns whether anything changed.
+bool ApplyCharge(std::vector<AttemptRecord>& attempts, const AlertEvent& event) {
+  auto at = FindAttempt(attempts, event.attempt);
+  if (at == attempts.end() || at->number != event.attempt) {
+    at = attempts.insert(at, {.number = event.attempt,
+                              .channel = event.channel,
+                              .status = klaxon::types::v1::ALERT_STATUS_SENT,
+                              .twilio_sid = event.twilio_sid,
+                              .occurred_at = event.occurred_at});
+  } else if (at->charge.has_value()) {
+    return false;
+  }
+  at->charge = event.charge;
+  if (at->twilio_sid.empty()) at->twilio_sid = event.twilio_sid;
+  return true;
+}
+
 // Moves `attempts` forward with the event; returns whether anything changed.
 bool ApplyToAttempts(std::vector<AttemptRecord>& attempts, const AlertEvent& event) {
+  if (event.charge.has_value()) return ApplyCharge(attempts, event);
   if (event.status == klaxon::types::v1::ALERT_STATUS_UNSPECIFIED) return false;
-  auto at = std::lower_bound(
-      attempts.begin(), attempts.end(), event.attempt,
-      [](const AttemptRecord& attempt, uint32_t number) { return attempt.number < number; });
+  auto at = FindAttempt(attempts, event.attempt);
   AttemptRecord next{.number = event.attempt,
                      .channel = event.channel,
                      .status = event.status,
@@ -51,6 +76,7 @@ bool ApplyToAttempts(std::vector<AttemptRecord>& attempts, const AlertEvent& eve
     return true;
   }
   if (next.twilio_sid.empty()) next.twilio_sid = at->twilio_sid;
+  next.charge = std::move(at->charge);
   // The attempt's channel is the one it was created with (an SMS fallback stays SMS).
   if (at->channel != klaxon::types::v1::CHANNEL_UNSPECIFIED) next.channel = at->channel;
   *at = std::move(next);

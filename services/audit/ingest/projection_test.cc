@@ -70,6 +70,20 @@ AlertEvent Outcome(AlertStatus status, absl::Duration at, std::string sid = "SM1
           .reason = std::move(reason)};
 }
 
+// A worker's read of what Twilio charged for attempt `attempt` (ADR 0036).
+AlertEvent Charged(absl::Duration at, int64_t micros = 15'800, uint32_t attempt = 1) {
+  return {.kind = AlertEvent::Kind::kOutcome,
+          .alert_id = kAlertId,
+          .caller = "billing",
+          .channel = CHANNEL_SMS,
+          .attempt = attempt,
+          .occurred_at = kT0 + at,
+          .twilio_sid = "SM1",
+          .reason = "Twilio charged",
+          .charge = ChargeRecord{
+              .micros = micros, .currency = "USD", .segments = 2, .twilio_account = "main"}};
+}
+
 AlertRecord ApplyAll(const std::vector<AlertEvent>& events) {
   std::optional<AlertRecord> record;
   for (const AlertEvent& event : events) record = ApplyEvent(record, event);
@@ -437,10 +451,45 @@ TEST(ProjectionTest, AttemptsAreKeptInNumberOrder) {
 // Property: for the event histories the pipeline produces (a request, its outcome and Twilio's
 // final callback, each possibly redelivered), every consumption order yields the record of the
 // natural order, and no step ever lowers the status rank.
+TEST(ProjectionTest, AChargeIsRecordedOnItsAttemptAndMovesNoStatus) {
+  const AlertRecord record =
+      ApplyAll({Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+                Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4)), Charged(absl::Seconds(30))});
+  EXPECT_EQ(record.status, ALERT_STATUS_DELIVERED);
+  ASSERT_EQ(record.attempts.size(), 1u);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(record.attempts[0].occurred_at, kT0 + absl::Seconds(4));
+  ASSERT_TRUE(record.attempts[0].charge.has_value());
+  EXPECT_EQ(record.attempts[0].charge->micros, 15'800);
+  EXPECT_EQ(record.attempts[0].charge->twilio_account, "main");
+  EXPECT_EQ(record.updated_at, kT0 + absl::Seconds(30));
+}
+
+TEST(ProjectionTest, TheFirstChargeReadIsKept) {
+  const AlertRecord first = ApplyAll(
+      {Requested(), Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4)), Charged(absl::Seconds(30))});
+  const AlertRecord again = ApplyEvent(first, Charged(absl::Seconds(90), 99'000));
+  EXPECT_EQ(again, first);
+}
+
+TEST(ProjectionTest, AChargeConsumedBeforeItsAttemptsOutcomesKeepsItsPlace) {
+  const AlertRecord record = ApplyAll({Charged(absl::Seconds(30)), Requested(),
+                                       Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4)),
+                                       Outcome(ALERT_STATUS_SENT, absl::Seconds(1))});
+  EXPECT_EQ(record.status, ALERT_STATUS_DELIVERED);
+  ASSERT_EQ(record.attempts.size(), 1u);
+  EXPECT_EQ(record.attempts[0].status, ALERT_STATUS_DELIVERED);
+  ASSERT_TRUE(record.attempts[0].charge.has_value());
+  EXPECT_EQ(record.attempts[0].charge->micros, 15'800);
+}
+
 TEST(ProjectionPropertyTest, EveryOrderOfDuplicatedEventsConverges) {
   const std::vector<std::vector<AlertEvent>> histories = {
       {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
        Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4))},
+      // What Twilio charged, read once the attempt was final (the read follows a final status).
+      {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
+       Callback(ALERT_STATUS_DELIVERED, absl::Seconds(4), 0, ""), Charged(absl::Seconds(30))},
       {Requested(), Outcome(ALERT_STATUS_SENT, absl::Seconds(1)),
        Outcome(ALERT_STATUS_UNDELIVERED, absl::Seconds(4), "SM1", 30003, "unreachable")},
       {Requested(), Outcome(ALERT_STATUS_FAILED, absl::Seconds(1), "", 21211, "invalid number")},

@@ -49,6 +49,17 @@ constexpr char kCountDeliveriesSql[] =
     "  AND created_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
     "GROUP BY GROUPING SETS ((), (channel), (recipient_country_code), (twilio_error_code))";
 
+// What Twilio charged for the attempts of the same alerts as kCountDeliveriesSql counts.
+constexpr char kSumChargesSql[] =
+    "SELECT t.channel, coalesce(t.twilio_account, ''), t.charge_currency, sum(t.charge_micros), "
+    "  count(*), sum(coalesce(t.charge_segments, 0)), sum(coalesce(t.charge_duration_seconds, 0)) "
+    "FROM alerts a JOIN attempts t ON t.alert_id = a.alert_id "
+    "WHERE a.caller = $1 "
+    "  AND a.created_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
+    "  AND a.created_at < 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' "
+    "  AND t.charge_micros IS NOT NULL "
+    "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
 std::string ChannelKey(int channel) {
   switch (channel) {
     case klaxon::types::v1::CHANNEL_SMS:
@@ -153,6 +164,17 @@ absl::StatusOr<DeliveryCountsByGroup> PostgresAlertQueries::CountDeliveries(std:
       } else {
         report.total = counts;
       }
+    }
+    for (const pqxx::row row :
+         txn.exec_params(kSumChargesSql, std::string(caller), absl::ToUnixMicros(from),
+                         absl::ToUnixMicros(before))) {
+      report.costs.push_back({.channel = static_cast<Channel>(row[0].as<int>()),
+                              .twilio_account = row[1].as<std::string>(),
+                              .currency = row[2].as<std::string>(),
+                              .micros = row[3].as<int64_t>(),
+                              .charged_attempts = row[4].as<int64_t>(),
+                              .segments = row[5].as<int64_t>(),
+                              .duration_seconds = row[6].as<int64_t>()});
     }
     return absl::OkStatus();
   });

@@ -7,7 +7,8 @@
 //                                status, or alerts_caller_recipient_created with a recipient
 //                                (channel only filters rows of whichever index is used)
 //   GetAuditTrail                audit_events_alert (alert_id, occurred_at), every partition
-//   CountDeliveries              alerts_caller_created, one GROUPING SETS pass
+//   CountDeliveries              alerts_caller_created, one GROUPING SETS pass, then the
+//                                charged attempts of the same alerts (attempts' primary key)
 
 #include <string>
 

@@ -366,6 +366,56 @@ TEST_F(PostgresAlertQueriesTest, CountsDeliveriesOfThePeriodByClassAndGroup) {
                           DeliveryGroup{.key = "30003", .counts = {.alerts = 2, .failed = 2}}));
 }
 
+TEST_F(PostgresAlertQueriesTest, SumsWhatTwilioChargedForThePeriodsAlertsByChannelAndAccount) {
+  const auto charged = [this](int n, int attempt, int channel, const char* account, int64_t micros,
+                              int segments, int seconds) {
+    Exec(absl::StrCat(
+        "INSERT INTO attempts (alert_id, attempt, status, status_rank, occurred_at, channel, "
+        "charge_micros, charge_currency, charge_segments, charge_duration_seconds, "
+        "twilio_account) VALUES ('",
+        AlertId(n), "', ", attempt, ", 3, 3, now(), ", channel, ", ", micros, ", 'USD', ", segments,
+        ", ", seconds, ", '", account, "')"));
+  };
+  Insert({.n = 1, .status = ALERT_STATUS_DELIVERED});
+  Insert({.n = 2, .status = ALERT_STATUS_DELIVERED});
+  Insert({.n = 3, .channel = CHANNEL_VOICE, .status = ALERT_STATUS_DELIVERED});
+  Insert({.n = 4, .caller = "payments", .status = ALERT_STATUS_DELIVERED});       // not billing's
+  Insert({.n = 5, .status = ALERT_STATUS_DELIVERED, .created = absl::Hours(1)});  // after
+  charged(1, 1, CHANNEL_SMS, "main", 7'900, 1, 0);
+  charged(2, 1, CHANNEL_SMS, "main", 15'800, 2, 0);
+  charged(2, 2, CHANNEL_SMS, "backup", 7'900, 1, 0);
+  charged(3, 1, CHANNEL_VOICE, "main", 14'000, 0, 42);
+  charged(3, 2, CHANNEL_SMS, "main", 7'900, 1, 0);  // the voice alert's SMS fallback
+  charged(4, 1, CHANNEL_SMS, "main", 1'000'000, 1, 0);
+  charged(5, 1, CHANNEL_SMS, "main", 1'000'000, 1, 0);
+  Exec(
+      absl::StrCat("INSERT INTO attempts (alert_id, attempt, status, status_rank, occurred_at) "
+                   "VALUES ('",
+                   AlertId(1), "', 2, 2, 2, now())"));  // not charged yet
+
+  absl::StatusOr<DeliveryCountsByGroup> report =
+      queries_->CountDeliveries("billing", kT0, kT0 + absl::Hours(1));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->costs, ElementsAre(CostGroup{.channel = CHANNEL_SMS,
+                                                   .twilio_account = "backup",
+                                                   .currency = "USD",
+                                                   .micros = 7'900,
+                                                   .charged_attempts = 1,
+                                                   .segments = 1},
+                                         CostGroup{.channel = CHANNEL_SMS,
+                                                   .twilio_account = "main",
+                                                   .currency = "USD",
+                                                   .micros = 31'600,
+                                                   .charged_attempts = 3,
+                                                   .segments = 4},
+                                         CostGroup{.channel = CHANNEL_VOICE,
+                                                   .twilio_account = "main",
+                                                   .currency = "USD",
+                                                   .micros = 14'000,
+                                                   .charged_attempts = 1,
+                                                   .duration_seconds = 42}));
+}
+
 TEST_F(PostgresAlertQueriesTest, EmptyPeriodCountsZero) {
   absl::StatusOr<DeliveryCountsByGroup> report =
       queries_->CountDeliveries("billing", kT0, kT0 + absl::Hours(1));

@@ -32,7 +32,9 @@ const std::string kSelectAlerts = absl::StrCat(
     "  encode(a.recipient_ciphertext, 'hex'), encode(a.text_ciphertext, 'hex'), "
     "  k.kek_version, encode(k.wrapped_key, 'hex'), "
     "  (SELECT json_agg(json_build_array(t.attempt, t.channel, t.status, t.twilio_sid, "
-    "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint) "
+    "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint, "
+    "     t.charge_micros, t.charge_currency, t.charge_segments, t.charge_duration_seconds, "
+    "     t.twilio_account) "
     "     ORDER BY t.attempt) "
     "   FROM attempts t WHERE t.alert_id = a.alert_id) "
     "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ");
@@ -155,17 +157,26 @@ constexpr pg::PreparedStatement kUpsertAlerts{
 constexpr pg::PreparedStatement kUpsertAttempts{
     "klaxon_audit_upsert_attempts",
     "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
-    "  twilio_error_code, reason, occurred_at, channel) "
+    "  twilio_error_code, reason, occurred_at, channel, charge_micros, charge_currency, "
+    "  charge_segments, charge_duration_seconds, twilio_account) "
     "SELECT t.alert_id::uuid, t.attempt, t.status, t.status_rank, t.twilio_sid, "
     "  t.twilio_error_code, t.reason, 'epoch'::timestamptz + t.occurred_at * interval '1 "
-    "microsecond', t.channel "
+    "microsecond', t.channel, t.charge_micros, t.charge_currency, t.charge_segments, "
+    "  t.charge_duration_seconds, t.twilio_account "
     "FROM jsonb_to_recordset($1::jsonb) AS t(alert_id text, attempt integer, status smallint, "
     "  status_rank smallint, twilio_sid text, twilio_error_code integer, reason text, "
-    "  occurred_at bigint, channel smallint) "
+    "  occurred_at bigint, channel smallint, charge_micros bigint, charge_currency text, "
+    "  charge_segments integer, charge_duration_seconds integer, twilio_account text) "
     "ON CONFLICT (alert_id, attempt) DO UPDATE SET "
     "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, channel = EXCLUDED.channel, "
     "  twilio_sid = EXCLUDED.twilio_sid, twilio_error_code = EXCLUDED.twilio_error_code, "
-    "  reason = EXCLUDED.reason, occurred_at = EXCLUDED.occurred_at "
+    "  reason = EXCLUDED.reason, occurred_at = EXCLUDED.occurred_at, "
+    "  charge_micros = COALESCE(attempts.charge_micros, EXCLUDED.charge_micros), "
+    "  charge_currency = COALESCE(attempts.charge_currency, EXCLUDED.charge_currency), "
+    "  charge_segments = COALESCE(attempts.charge_segments, EXCLUDED.charge_segments), "
+    "  charge_duration_seconds = "
+    "    COALESCE(attempts.charge_duration_seconds, EXCLUDED.charge_duration_seconds), "
+    "  twilio_account = COALESCE(attempts.twilio_account, EXCLUDED.twilio_account) "
     "WHERE attempts.status_rank <= EXCLUDED.status_rank"};
 
 constexpr pg::PreparedStatement kAdvanceProgress{
@@ -224,13 +235,21 @@ AlertRecord StoredAlertFromRow(const pqxx::row& row) {
   }
   if (!row[kFirst + 6].is_null()) {
     for (const nlohmann::json& attempt : nlohmann::json::parse(row[kFirst + 6].as<std::string>())) {
-      record.attempts.push_back({.number = attempt[0].get<uint32_t>(),
-                                 .channel = static_cast<Channel>(attempt[1].get<int>()),
-                                 .status = static_cast<AlertStatus>(attempt[2].get<int>()),
-                                 .twilio_sid = attempt[3].get<std::string>(),
-                                 .twilio_error_code = attempt[4].get<int32_t>(),
-                                 .reason = attempt[5].get<std::string>(),
-                                 .occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>())});
+      AttemptRecord& stored = record.attempts.emplace_back();
+      stored.number = attempt[0].get<uint32_t>();
+      stored.channel = static_cast<Channel>(attempt[1].get<int>());
+      stored.status = static_cast<AlertStatus>(attempt[2].get<int>());
+      stored.twilio_sid = attempt[3].get<std::string>();
+      stored.twilio_error_code = attempt[4].get<int32_t>();
+      stored.reason = attempt[5].get<std::string>();
+      stored.occurred_at = absl::FromUnixMicros(attempt[6].get<int64_t>());
+      if (!attempt[7].is_null()) {
+        stored.charge = ChargeRecord{.micros = attempt[7].get<int64_t>(),
+                                     .currency = attempt[8].get<std::string>(),
+                                     .segments = attempt[9].get<uint32_t>(),
+                                     .duration_seconds = attempt[10].get<uint32_t>(),
+                                     .twilio_account = attempt[11].get<std::string>()};
+      }
     }
   }
   return record;
@@ -306,15 +325,23 @@ nlohmann::json AlertRow(const AlertRecord& record) {
 }
 
 nlohmann::json AttemptRow(const std::string& alert_id, const AttemptRecord& attempt) {
-  return {{"alert_id", alert_id},
-          {"attempt", attempt.number},
-          {"status", static_cast<int>(attempt.status)},
-          {"status_rank", Rank(attempt.status)},
-          {"twilio_sid", attempt.twilio_sid},
-          {"twilio_error_code", attempt.twilio_error_code},
-          {"reason", attempt.reason},
-          {"occurred_at", absl::ToUnixMicros(attempt.occurred_at)},
-          {"channel", static_cast<int>(attempt.channel)}};
+  nlohmann::json row = {{"alert_id", alert_id},
+                        {"attempt", attempt.number},
+                        {"status", static_cast<int>(attempt.status)},
+                        {"status_rank", Rank(attempt.status)},
+                        {"twilio_sid", attempt.twilio_sid},
+                        {"twilio_error_code", attempt.twilio_error_code},
+                        {"reason", attempt.reason},
+                        {"occurred_at", absl::ToUnixMicros(attempt.occurred_at)},
+                        {"channel", static_cast<int>(attempt.channel)}};
+  if (attempt.charge.has_value()) {
+    row["charge_micros"] = attempt.charge->micros;
+    row["charge_currency"] = attempt.charge->currency;
+    row["charge_segments"] = attempt.charge->segments;
+    row["charge_duration_seconds"] = attempt.charge->duration_seconds;
+    row["twilio_account"] = attempt.charge->twilio_account;
+  }
+  return row;
 }
 
 nlohmann::json EventRow(const EventLogEntry& entry) {

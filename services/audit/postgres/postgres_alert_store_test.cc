@@ -463,6 +463,34 @@ TEST_F(PostgresAlertStoreTest, TemplateColumnsReadBackExactlyAsProjected) {
   EXPECT_EQ(stored->template_version, 12u);
 }
 
+TEST_F(PostgresAlertStoreTest, AChargeReadsBackExactlyAsProjectedAndTheFirstIsKept) {
+  AlertEvent charged = Outcome(klaxon::types::v1::ALERT_STATUS_UNSPECIFIED, absl::Seconds(30));
+  charged.charge = ChargeRecord{.micros = 15'800,
+                                .currency = "USD",
+                                .segments = 2,
+                                .duration_seconds = 0,
+                                .twilio_account = "main"};
+  AlertEvent again = charged;
+  again.charge->micros = 99'000;
+  again.occurred_at += absl::Minutes(1);
+  // The charge consumed before the attempt's final status, as audit may when behind on a topic.
+  const std::vector<AlertEvent> events = {Requested(), charged,
+                                          Outcome(ALERT_STATUS_DELIVERED, absl::Seconds(4)), again};
+  std::optional<AlertRecord> expected;
+  for (const AlertEvent& event : events) {
+    ASSERT_TRUE(testing::Apply(*store_, event).ok());
+    expected = ApplyEvent(expected, event);
+  }
+  const std::optional<AlertRecord> stored = Get();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, *expected);
+  ASSERT_EQ(stored->attempts.size(), 1u);
+  EXPECT_EQ(stored->attempts[0].status, ALERT_STATUS_DELIVERED);
+  ASSERT_TRUE(stored->attempts[0].charge.has_value());
+  EXPECT_EQ(stored->attempts[0].charge->micros, 15'800);
+  EXPECT_EQ(stored->attempts[0].charge->twilio_account, "main");
+}
+
 TEST_F(PostgresAlertStoreTest, DatabaseGoneIsUnavailable) {
   ASSERT_TRUE(testing::Apply(*store_, Requested()).ok());
   ASSERT_TRUE(scratch_->Drop().ok());

@@ -69,11 +69,26 @@ struct DeliveryGroup {
   friend bool operator==(const DeliveryGroup&, const DeliveryGroup&) = default;
 };
 
+// What Twilio charged for a group's attempts (CostReportRow in the proto, ADR 0036).
+struct CostGroup {
+  Channel channel = klaxon::types::v1::CHANNEL_UNSPECIFIED;  // the attempt's
+  std::string twilio_account{};
+  std::string currency{};
+  int64_t micros = 0;
+  int64_t charged_attempts = 0;
+  int64_t segments = 0;
+  int64_t duration_seconds = 0;
+
+  friend bool operator==(const CostGroup&, const CostGroup&) = default;
+};
+
 struct DeliveryCountsByGroup {
   DeliveryCounts total{};
   std::vector<DeliveryGroup> by_channel{};     // ordered by key
   std::vector<DeliveryGroup> by_country{};     // ordered by key
   std::vector<DeliveryGroup> by_error_code{};  // non-zero codes only, ordered numerically
+  // The charged attempts of the same alerts, by channel, account and currency, in that order.
+  std::vector<CostGroup> costs{};
 };
 
 class AlertQueries {

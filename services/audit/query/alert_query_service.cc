@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/prototime/prototime.h"
+#include "common/twilio/price.h"
 
 namespace klaxon::audit {
 namespace {
@@ -115,6 +116,14 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
     out->set_twilio_error_code(attempt.twilio_error_code);
     out->set_reason(attempt.reason);
     prototime::SetTimestamp(attempt.occurred_at, out->mutable_occurred_at());
+    if (attempt.charge.has_value()) {
+      klaxon::alerts::v1::Charge& charge = *out->mutable_charge();
+      charge.set_amount(twilio::FormatMicros(attempt.charge->micros));
+      charge.set_currency(attempt.charge->currency);
+      charge.set_segments(attempt.charge->segments);
+      charge.set_duration_seconds(attempt.charge->duration_seconds);
+      charge.set_twilio_account(attempt.charge->twilio_account);
+    }
   }
   // Only GetAlert reads a chain's pages; a page carries none of its own.
   if (!view.pages.empty()) {
@@ -257,6 +266,16 @@ grpc::ServerUnaryReactor* AlertQueryService::GetDeliveryReport(
     }
     for (const DeliveryGroup& group : report->counts.by_error_code) {
       SetRow(group, response->add_by_error_code());
+    }
+    for (const CostGroup& cost : report->counts.costs) {
+      klaxon::alerts::v1::CostReportRow& row = *response->add_costs();
+      row.set_channel(cost.channel);
+      row.set_twilio_account(cost.twilio_account);
+      row.set_currency(cost.currency);
+      row.set_amount(twilio::FormatMicros(cost.micros));
+      row.set_charged_attempts(cost.charged_attempts);
+      row.set_segments(cost.segments);
+      row.set_duration_seconds(cost.duration_seconds);
     }
     return absl::OkStatus();
   });
