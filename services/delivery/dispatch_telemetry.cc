@@ -322,4 +322,12 @@ void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,
   if (charge.segments() > 0) segments_.Add(labels).Increment(charge.segments());
 }
 
+void DispatchTelemetry::OnBudgetUnsettled(const events::v1::AlertRequested& check,
+                                          const absl::Status& reason) {
+  logger_.Warn("budget_unsettled", {{"alert_id", check.header().alert_id()},
+                                    {"attempt", check.header().attempt()},
+                                    {"sid", check.check_sid()},
+                                    {"error", std::string(reason.message())}});
+}
+
 }  // namespace klaxon::delivery

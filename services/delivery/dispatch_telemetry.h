@@ -51,6 +51,8 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   void OnStatusChecked(const events::v1::AlertRequested& check, StatusCheckResult result) override;
   void OnCharged(const events::v1::AlertRequested& check,
                  const events::v1::AttemptCharge& charge) override;
+  void OnBudgetUnsettled(const events::v1::AlertRequested& check,
+                         const absl::Status& reason) override;
 
   // Every account's breaker starts closed.
   void AccountsClosed(const std::vector<std::string>& accounts);

@@ -82,8 +82,7 @@ absl::Status Dispatcher::Handle(const messaging::InboundMessage& message) {
   // Scheduled for every accepted outcome, a republished one too, so that a check lost to a
   // failed write is scheduled on the redelivery; a second check of one attempt changes nothing.
   if (outcome.ok() && outcome->kind() == DeliveryOutcome::KIND_ACCEPTED) {
-    if (absl::Status scheduled = ports_.status_checker.ScheduleFirstCheck(
-            request, outcome->twilio_sid(), outcome->twilio_account());
+    if (absl::Status scheduled = ports_.status_checker.ScheduleFirstCheck(request, *outcome);
         !scheduled.ok()) {
       outcome =
           absl::UnavailableError(absl::StrCat("the status check of ", AttemptName(request),
@@ -257,12 +256,33 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
                                                  const AlertPersonalData& personal,
                                                  const PacedSender& sender,
                                                  const std::string& in_flight_slot) {
+  BudgetReservation reservation{.micros = 0, .at = ports_.clock.Now()};
+  if (ports_.budgets != nullptr) {
+    const int64_t estimate = ports_.budgets->settings().Estimate(request.header().channel(),
+                                                                 personal.recipient, personal.text);
+    absl::StatusOr<budgets::Reservation> reserved = ports_.budgets->ReserveSend(
+        request.header().caller(), sender.account, request.priority(), estimate, reservation.at);
+    if (!reserved.ok() || reserved->hold.has_value()) ports_.in_flight.Release(in_flight_slot);
+    if (!reserved.ok()) return GiveBack(request, reserved.status());
+    if (reserved->hold.has_value()) {
+      return Defer(request, reserved->hold->until, "budget", reserved->hold->reason);
+    }
+    reservation.micros = reserved->micros;
+  }
   const absl::Time sent_at = ports_.clock.Now();
   const SendResult result = ports_.sender.Send(request, personal, sender);
   ports_.in_flight.Release(in_flight_slot);
   ports_.breakers.Record(sender.account, result, sent_at);
   ports_.observer.OnSent(request, sender.address, result, ports_.clock.Now() - sent_at);
-  return Conclude(request, personal, result, sent_at);
+  if (result.kind != SendResult::Kind::kAccepted && reservation.micros != 0) {
+    // Twilio did not take it (or may have: a settlement that finds it leaves its charge to count
+    // in full). A give-back that fails leaves the estimate spent, the safe side of a cap.
+    ports_.budgets
+        ->Settle(request.header().caller(), sender.account, -reservation.micros, reservation.at)
+        .IgnoreError();
+    reservation.micros = 0;
+  }
+  return Conclude(request, personal, result, sent_at, reservation);
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::WaitForAnAccount(const AlertRequested& request,
@@ -282,10 +302,11 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::WaitForAnAccount(const AlertRequeste
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& request,
                                                      const AlertPersonalData& personal,
-                                                     const SendResult& result, absl::Time sent_at) {
+                                                     const SendResult& result, absl::Time sent_at,
+                                                     const BudgetReservation& reservation) {
   switch (result.kind) {
     case SendResult::Kind::kAccepted:
-      return Accepted(request, result);
+      return Accepted(request, result, reservation);
     case SendResult::Kind::kRejected:
       if (options_.sms && result.error_code == kUnsubscribedRecipient) {
         // The rejection stands either way; a failed write is repaired by the next 21610.
@@ -313,7 +334,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request
   const absl::Time now = ports_.clock.Now();
   switch (result.kind) {
     case SendResult::Kind::kAccepted:
-      return Accepted(request, result);
+      return Accepted(request, result, BudgetReservation{});
     case SendResult::Kind::kRejected:
       return Record(request, OutcomeOf(result));
     case SendResult::Kind::kRetryable:
@@ -461,14 +482,20 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::DeadLetter(const AlertRequested& req
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Accepted(const AlertRequested& request,
-                                                     const SendResult& result) {
+                                                     const SendResult& result,
+                                                     const BudgetReservation& reservation) {
   if (request.has_accepted_at()) {
     // From when the alert could first be sent: a scheduled one waited for its send_at on purpose.
     const absl::Time sendable_from =
         request.has_send_at() ? FromProto(request.send_at()) : FromProto(request.accepted_at());
     ports_.observer.OnAlertAccepted(request, ports_.clock.Now() - sendable_from);
   }
-  return Record(request, OutcomeOf(result));
+  DeliveryOutcome outcome = OutcomeOf(result);
+  if (reservation.micros != 0) {
+    outcome.set_budget_reserved_micros(reservation.micros);
+    *outcome.mutable_budget_reserved_at() = ToProto(reservation.at);
+  }
+  return Record(request, outcome);
 }
 
 absl::Status Dispatcher::GiveBack(const AlertRequested& request, absl::Status status) {

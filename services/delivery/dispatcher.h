@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "common/budgets/budget_guard.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
@@ -99,6 +100,12 @@ class DispatchObserver {
 };
 
 // Everything the dispatcher talks to; all borrowed, all must outlive it and be thread-safe.
+// What a send reserved against the spend budgets (docs/adr/0037), which its charge settles.
+struct BudgetReservation {
+  int64_t micros = 0;  // 0: nothing reserved (no budgets, or an exempt priority)
+  absl::Time at;
+};
+
 struct DispatcherPorts {
   AttemptLedger& ledger;
   Sender& sender;
@@ -126,6 +133,9 @@ struct DispatcherPorts {
   // Opens each request's recipient and text (ADR 0013); retries and dead letters republish them
   // sealed as consumed.
   transit::TransitCipher& transit;
+  // Each send reserves its estimate here, or is deferred until a spent budget resets
+  // (docs/adr/0037); none: no budgets.
+  budgets::BudgetGuard* budgets = nullptr;
 };
 
 class Dispatcher final : public messaging::MessageHandler {
@@ -154,8 +164,8 @@ class Dispatcher final : public messaging::MessageHandler {
       const events::v1::AlertRequested& request, const RoutingRule& rule);
   absl::StatusOr<events::v1::DeliveryOutcome> Conclude(const events::v1::AlertRequested& request,
                                                        const transit::AlertPersonalData& personal,
-                                                       const SendResult& result,
-                                                       absl::Time sent_at);
+                                                       const SendResult& result, absl::Time sent_at,
+                                                       const BudgetReservation& reservation);
   absl::StatusOr<events::v1::DeliveryOutcome> Settle(const events::v1::AlertRequested& request,
                                                      const transit::AlertPersonalData& personal,
                                                      absl::Time sent_at);
@@ -175,8 +185,10 @@ class Dispatcher final : public messaging::MessageHandler {
                                                          std::string_view cause,
                                                          const std::string& reason,
                                                          int twilio_error_code);
+  // `reservation` goes on the outcome, so the attempt's charge settles it.
   absl::StatusOr<events::v1::DeliveryOutcome> Accepted(const events::v1::AlertRequested& request,
-                                                       const SendResult& result);
+                                                       const SendResult& result,
+                                                       const BudgetReservation& reservation);
   // Releases the claim (a failure leaves our own claim, which we may claim again) and returns
   // `status`.
   absl::Status GiveBack(const events::v1::AlertRequested& request, absl::Status status);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/budgets/in_memory_budget_ledger.h"
 #include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
@@ -185,6 +186,28 @@ class DispatcherTest : public ::testing::Test {
                         .observer = observer_,
                         .clock = clock_,
                         .transit = transit_.cipher()});
+  }
+
+  // A dispatcher like dispatcher_ that reserves every send against `budgets` (docs/adr/0037).
+  std::unique_ptr<Dispatcher> DispatcherWithBudgets(budgets::BudgetGuard& budgets) {
+    return std::make_unique<Dispatcher>(
+        DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
+        DispatcherPorts{.ledger = ledger_,
+                        .sender = sender_,
+                        .publisher = publisher_,
+                        .retries = retries_,
+                        .routing = routing_,
+                        .breakers = breakers_,
+                        .gate = gate_,
+                        .limiter = limiter_,
+                        .in_flight = in_flight_,
+                        .suppressions = suppressions_,
+                        .status_checker = status_checker_,
+                        .retry_policy = policy_,
+                        .observer = observer_,
+                        .clock = clock_,
+                        .transit = transit_.cipher(),
+                        .budgets = &budgets});
   }
 
   DeliveryEvent OnlyPublished() const {
@@ -1095,6 +1118,69 @@ TEST_F(DispatcherTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery
   EXPECT_EQ(sender_.calls.load(), 1);
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+}
+
+// --- spend budgets (docs/adr/0037) ---
+
+class DispatcherBudgetTest : public DispatcherTest {
+ protected:
+  // billing may spend 0.01 USD a day; an SMS segment is estimated at 0.0079 USD.
+  budgets::InMemoryBudgetLedger budget_ledger_;
+  budgets::BudgetGuard budgets_{*budgets::BudgetSettings::Parse(
+                                    R"({"currency": "USD", "exempt": "critical",
+              "budgets": [{"name": "billing-daily", "caller": "billing", "period": "day",
+                           "limit": "0.01"}],
+              "prices": {"sms": {"*": "0.0079"}, "voice": {"*": "0.014"}}})",
+                                    "budgets.json"),
+                                budget_ledger_};
+  const budgets::Budget& daily_ = *budgets_.settings().For("billing", "")[0];
+  std::unique_ptr<Dispatcher> dispatcher_ = DispatcherWithBudgets(budgets_);
+};
+
+TEST_F(DispatcherBudgetTest, AnAcceptedSendKeepsItsEstimateReservedForTheChargeToSettle) {
+  ASSERT_TRUE(dispatcher_->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 7'900);
+  const DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(outcome.budget_reserved_micros(), 7'900);
+  EXPECT_EQ(FromProto(outcome.budget_reserved_at()), start_);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);  // the status check, carrying the reservation
+  EXPECT_EQ(retries_.scheduled()[0].request.budget_reserved_micros(), 7'900);
+}
+
+TEST_F(DispatcherBudgetTest, ASendThatWouldPassABudgetWaitsUntilItResetsWithoutCallingTwilio) {
+  ASSERT_TRUE(budgets_.Settle("billing", "", 5'000, start_).ok());
+  ASSERT_TRUE(dispatcher_->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  const absl::Time midnight = budgets::PeriodEnd(budgets::Period::kDay, start_);
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "budget");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, midnight);
+  const DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_THAT(outcome.reason(),
+              HasSubstr("budget \"billing-daily\" (0.01 USD a day for caller billing) has spent "
+                        "0.005 USD"));
+  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 5'000);
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+}
+
+TEST_F(DispatcherBudgetTest, ARefusedSendGivesItsEstimateBack) {
+  sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21211, .reason = "invalid"};
+  ASSERT_TRUE(dispatcher_->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 0);
+}
+
+TEST_F(DispatcherBudgetTest, ACriticalAlertGoesPastASpentBudgetReservingNothing) {
+  ASSERT_TRUE(budgets_.Settle("billing", "", 10'000, start_).ok());
+  AlertRequested critical = Alert();
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  ASSERT_TRUE(dispatcher_->Handle(Message(critical)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(LastOutcome().budget_reserved_micros(), 0);  // its charge will count in full
+  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 10'000);
 }
 
 }  // namespace

@@ -73,10 +73,15 @@ class RecordingStatusCheckObserver final : public StatusCheckObserver {
     std::lock_guard lock(mutex_);
     charges.push_back(charge);
   }
+  void OnBudgetUnsettled(const events::v1::AlertRequested&, const absl::Status& reason) override {
+    std::lock_guard lock(mutex_);
+    unsettled.push_back(reason);
+  }
 
   std::atomic<int> status_reads = 0;
   std::vector<std::string> status_checks;
   std::vector<events::v1::AttemptCharge> charges;
+  std::vector<absl::Status> unsettled;
 
  private:
   std::mutex mutex_;

@@ -62,11 +62,15 @@ StatusChecker::StatusChecker(StatusCheckerOptions options, StatusCheckerPorts po
     : options_(std::move(options)), ports_(ports) {}
 
 absl::Status StatusChecker::ScheduleFirstCheck(const AlertRequested& request,
-                                               const std::string& sid, const std::string& account) {
+                                               const events::v1::DeliveryOutcome& accepted) {
   const absl::Time now = ports_.clock.Now();
   AlertRequested check = request;
-  check.set_check_sid(sid);
-  check.set_check_account(account);
+  check.set_check_sid(accepted.twilio_sid());
+  check.set_check_account(accepted.twilio_account());
+  check.set_budget_reserved_micros(accepted.budget_reserved_micros());
+  if (accepted.has_budget_reserved_at()) {
+    *check.mutable_budget_reserved_at() = accepted.budget_reserved_at();
+  }
   check.clear_deferred_by();
   *check.mutable_header()->mutable_occurred_at() = ToProto(now);
   return ports_.retries.Schedule(check, now + options_.status_check_first);
@@ -178,7 +182,27 @@ absl::Status StatusChecker::PublishCharge(const AlertRequested& check,
   const events::v1::AttemptCharge counted = published;
   if (absl::Status done = Publish(check, std::move(event), "charge"); !done.ok()) return done;
   ports_.observer.OnCharged(check, counted);
+  if (ports_.budgets != nullptr) SettleBudgets(check, counted);
   return absl::OkStatus();
+}
+
+void StatusChecker::SettleBudgets(const AlertRequested& check,
+                                  const events::v1::AttemptCharge& charge) {
+  if (charge.currency() != ports_.budgets->settings().currency()) {
+    ports_.observer.OnBudgetUnsettled(
+        check, absl::FailedPreconditionError(absl::StrCat("Twilio charged in ", charge.currency(),
+                                                          ", the budgets are in ",
+                                                          ports_.budgets->settings().currency())));
+    return;
+  }
+  const absl::Time reserved_at =
+      check.has_budget_reserved_at() ? FromProto(check.budget_reserved_at()) : ports_.clock.Now();
+  if (absl::Status settled = ports_.budgets->Settle(
+          check.header().caller(), charge.account(),
+          charge.amount_micros() - check.budget_reserved_micros(), reserved_at);
+      !settled.ok()) {
+    ports_.observer.OnBudgetUnsettled(check, settled);
+  }
 }
 
 absl::Status StatusChecker::Publish(const AlertRequested& check, events::v1::TwilioEvent event,

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/budgets/budget_guard.h"
 #include "common/callbacks/callback_ledger.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
@@ -85,6 +86,9 @@ class StatusCheckObserver {
   // A check published what Twilio charged for the attempt (`charge.account` names the account).
   virtual void OnCharged(const events::v1::AlertRequested& check,
                          const events::v1::AttemptCharge& charge) = 0;
+  // The charge could not settle the budgets' reservation (docs/adr/0037): they keep the estimate.
+  virtual void OnBudgetUnsettled(const events::v1::AlertRequested& check,
+                                 const absl::Status& reason) = 0;
   // A check could not be scheduled again or its status published: it is handed back to be
   // retried.
   virtual void OnHandedBack(const events::v1::AlertRequested& check,
@@ -100,16 +104,18 @@ struct StatusCheckerPorts {
   RetryScheduler& retries;
   StatusCheckObserver& observer;
   timing::Clock& clock;
+  // Settled with each charge read (docs/adr/0037); none: no budgets.
+  budgets::BudgetGuard* budgets = nullptr;
 };
 
 class StatusChecker final : public messaging::MessageHandler {
  public:
   StatusChecker(StatusCheckerOptions options, StatusCheckerPorts ports);
 
-  // Puts the first check of `request`, an attempt Twilio `account` accepted as `sid` just now, on
-  // a tier.
-  absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request, const std::string& sid,
-                                  const std::string& account);
+  // Puts the first check of `request`, an attempt Twilio accepted just now as `accepted` says
+  // (its SID, its account, the budget reservation its charge settles), on a tier.
+  absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request,
+                                  const events::v1::DeliveryOutcome& accepted);
 
   // Handles one check: ends the checks of an attempt whose final status arrived; else reads
   // Twilio when due, publishing a final status, or schedules the next check. kInvalidArgument for
@@ -130,7 +136,12 @@ class StatusChecker final : public messaging::MessageHandler {
   // When `check` falls due next: past how long it has been checked (backing off), never past
   // status_check_after for a status read; empty once that is past the alert's deadline and grace.
   std::optional<absl::Time> NextCheckAt(const events::v1::AlertRequested& check) const;
-  // Publishes what Twilio charged, then tells the observer.
+  // Settles the budgets with what Twilio charged, less what the send reserved. A charge in another
+  // currency than the budgets', or a ledger that cannot be written, leaves the estimate (the
+  // observer hears why).
+  void SettleBudgets(const events::v1::AlertRequested& check,
+                     const events::v1::AttemptCharge& charge);
+  // Publishes what Twilio charged, then tells the observer and settles the budgets.
   absl::Status PublishCharge(const events::v1::AlertRequested& check,
                              const events::v1::AttemptCharge& charge);
 

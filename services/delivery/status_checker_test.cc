@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/budgets/in_memory_budget_ledger.h"
 #include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
@@ -96,19 +97,42 @@ class StatusCheckerTest : public ::testing::Test {
   messaging::FakePublisher publisher_;
   InMemoryRetryScheduler retries_;
   RecordingStatusCheckObserver observer_;
-  // The status checks alone; `charging_` also reads what Twilio charged.
+  StatusCheckerPorts BudgetedPorts() {
+    StatusCheckerPorts ports = Ports();
+    ports.budgets = &budgets_;
+    return ports;
+  }
+
+  budgets::InMemoryBudgetLedger budget_ledger_;
+  budgets::BudgetGuard budgets_{*budgets::BudgetSettings::Parse(
+                                    R"({"currency": "USD",
+              "budgets": [{"name": "billing-daily", "caller": "billing", "period": "day",
+                           "limit": "1"}],
+              "prices": {"sms": {"*": "0.0079"}, "voice": {"*": "0.014"}}})",
+                                    "budgets.json"),
+                                budget_ledger_};
+  // The status checks alone; `charging_` also reads what Twilio charged, and `budgeted_` settles
+  // the budgets with it.
   StatusChecker checker_{Options(false), Ports()};
   StatusChecker charging_{Options(true), Ports()};
+  StatusChecker budgeted_{Options(true), BudgetedPorts()};
 };
 
 TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) {
   AlertRequested deferred = Alert();
   deferred.set_deferred_by("in_flight");
-  ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, "SM1", "main").ok());
+  events::v1::DeliveryOutcome accepted;
+  accepted.set_twilio_sid("SM1");
+  accepted.set_twilio_account("main");
+  accepted.set_budget_reserved_micros(7'900);
+  *accepted.mutable_budget_reserved_at() = ToProto(start_ - absl::Seconds(1));
+  ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, accepted).ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   const AlertRequested check = retries_.scheduled()[0].request;
   EXPECT_EQ(check.check_sid(), "SM1");
   EXPECT_EQ(check.check_account(), "main");
+  EXPECT_EQ(check.budget_reserved_micros(), 7'900);
+  EXPECT_EQ(FromProto(check.budget_reserved_at()), start_ - absl::Seconds(1));
   EXPECT_EQ(check.header().attempt(), 1u);
   EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
   EXPECT_TRUE(check.deferred_by().empty());
@@ -342,6 +366,42 @@ TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
   EXPECT_EQ(handled.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(handled.message()), ::testing::HasSubstr("the charge of"));
   EXPECT_TRUE(observer_.charges.empty());
+}
+
+// --- spend budgets (docs/adr/0037) ---
+
+TEST_F(StatusCheckerTest, AChargeSettlesTheSendsReservationInTheBudgetsOfItsPeriod) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  sender_.status_read = PricedMessage("delivered");  // 0.0158 USD
+  const absl::Time reserved_at = start_ - absl::Seconds(1);
+  ASSERT_FALSE(
+      budgets_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 7'900, reserved_at)
+          ->hold);
+  AlertRequested check = Check();
+  check.mutable_header()->set_caller("billing");
+  check.set_check_account("main");
+  check.set_budget_reserved_micros(7'900);
+  *check.mutable_budget_reserved_at() = ToProto(reserved_at);
+  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(budgeted_.Handle(Message(check)).ok());
+  const budgets::Budget& daily = *budgets_.settings().For("billing", "")[0];
+  EXPECT_EQ(budget_ledger_.Spent(daily, reserved_at), 15'800);
+  EXPECT_TRUE(observer_.unsettled.empty());
+}
+
+TEST_F(StatusCheckerTest, AChargeInAnotherCurrencyLeavesTheEstimateAndSaysWhy) {
+  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  StatusReadBack euros = PricedMessage("delivered");
+  euros.charge->set_currency("EUR");
+  sender_.status_read = euros;
+  AlertRequested check = Check();
+  check.mutable_header()->set_caller("billing");
+  check.set_budget_reserved_micros(7'900);
+  ASSERT_TRUE(budgeted_.Handle(Message(check)).ok());
+  EXPECT_EQ(Published(publisher_).size(), 1u);  // the charge is recorded all the same
+  ASSERT_EQ(observer_.unsettled.size(), 1u);
+  EXPECT_THAT(std::string(observer_.unsettled[0].message()),
+              ::testing::HasSubstr("Twilio charged in EUR, the budgets are in USD"));
 }
 
 // The status words themselves are common/twilio/statuses_test.cc's.

@@ -14,6 +14,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/budgets/redis_budget_ledger.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
 #include "common/concurrency/blocking_executor.h"
@@ -253,6 +254,10 @@ int RunWorker(const WorkerSpec& spec) {
   switches.Refresh().IgnoreError();
   std::jthread switches_thread([&switches](std::stop_token stop) { switches.Run(stop); });
   ChannelSwitchGate gate({.recheck = settings.channel_disabled_recheck}, switches, redis_gate);
+  // Spend budgets (docs/adr/0037): each send reserves its estimate, each charge settles it.
+  budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
+  budgets::BudgetGuard budget_guard(settings.budgets, budget_ledger);
+  budgets::BudgetGuard* const budgets = settings.budgets.empty() ? nullptr : &budget_guard;
   StatusChecker status_checker({.twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
                                 .status_check_first = settings.status_check_first,
                                 .status_check_after = settings.status_check_after,
@@ -263,7 +268,8 @@ int RunWorker(const WorkerSpec& spec) {
                                 .publisher = **publisher,
                                 .retries = context.retries,
                                 .observer = telemetry,
-                                .clock = clock});
+                                .clock = clock,
+                                .budgets = budgets});
   // The Dispatcher hands the status checks that come back on the tiers to `status_checker`.
   Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
                          .dlq_topic = settings.common.Topic(kafka::kDlq),
@@ -284,7 +290,8 @@ int RunWorker(const WorkerSpec& spec) {
                          .retry_policy = retry_policy,
                          .observer = telemetry,
                          .clock = clock,
-                         .transit = context.transit});
+                         .transit = context.transit,
+                         .budgets = budgets});
 
   // The tiers hold their messages until due on one timer thread, and share one pool for the
   // work once due (ADR 0017): a held message costs no thread. When the worker stops, the timers

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/alert_lifetime/alert_lifetime.h"
+#include "common/budgets/budget_guard.h"
 #include "common/channels/channel_switches.h"
 #include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
@@ -124,6 +125,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   }
   // One more Twilio read per accepted attempt, once its final status is known, for its price.
   settings.read_charges = reader.Bool("KLAXON_READ_CHARGES", true);
+  settings.budgets = budgets::ReadBudgets(reader);
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));

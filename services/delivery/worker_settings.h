@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/budgets/budgets.h"
 #include "common/config/config.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
@@ -44,6 +45,8 @@ struct WorkerSettings {
   absl::Duration status_check_after;
   // KLAXON_READ_CHARGES: read what Twilio charged for each accepted attempt (docs/adr/0036).
   bool read_charges;
+  // KLAXON_BUDGETS_FILE (docs/adr/0037); empty: no budgets.
+  budgets::BudgetSettings budgets;
   absl::Duration channel_disabled_recheck;
   LimitSettings limits;
   // KLAXON_ROUTING_FILE's rules for this channel; unset, every destination takes every sender.

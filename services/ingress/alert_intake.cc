@@ -117,6 +117,13 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
       return Refuse(caller, std::move(admitted), std::move(done));
     }
   }
+  if (options_.budgets != nullptr) {
+    if (absl::Status within =
+            options_.budgets->AdmitAlert(caller, request.priority(), clock_.Now());
+        !within.ok()) {
+      return Refuse(caller, std::move(within), std::move(done));
+    }
+  }
   absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, *reserved);
   if (!requested.ok()) return Refuse(caller, requested.status(), std::move(done));
   reserved->segments = requested->segments;

@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/budgets/budget_guard.h"
 #include "common/channels/channel_switches.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/ids/id_generator.h"
@@ -43,6 +44,9 @@ struct IntakeOptions {
   IntakeTopics topics;
   absl::Duration idempotency_window = absl::Hours(24);
   CallerQuota* quota = nullptr;  // borrowed; none: callers are not limited
+  // Borrowed; none: no budgets. A caller whose budget is spent is refused with RESOURCE_EXHAUSTED
+  // naming it and when it resets, except for alerts of an exempt priority (docs/adr/0037).
+  budgets::BudgetGuard* budgets = nullptr;
   // Borrowed; none: every valid request is taken in. Above capacity a request is refused with
   // RESOURCE_EXHAUSTED before it costs a round trip (intake_admission.h).
   IntakeAdmission* admission = nullptr;

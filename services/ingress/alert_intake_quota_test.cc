@@ -1,6 +1,9 @@
-// AlertIntake with a caller quota: where SendAlert charges it, and what a caller over it hears.
+// AlertIntake with a caller quota and a spend budget: where SendAlert charges them, and what a
+// caller over them hears.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/budgets/in_memory_budget_ledger.h"
 #include "services/ingress/in_memory_caller_quota.h"
 #include "services/ingress/testing/intake_harness.h"
 
@@ -47,6 +50,44 @@ TEST_F(AlertIntakeQuotaTest, RefusedKeyIsChargedAgainWhenRetried) {
 TEST_F(AlertIntakeQuotaTest, QuotasArePerCaller) {
   ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
   EXPECT_TRUE(SendAndWait(intake_, "pager", Request("k1")).ok());
+}
+
+// A caller's spend budget (docs/adr/0037): SendAlert refuses the caller once it is spent, except
+// for an exempt priority, and an alert already accepted is answered as before.
+class AlertIntakeBudgetTest : public ::testing::Test {
+ protected:
+  static budgets::BudgetSettings Settings() {
+    return *budgets::BudgetSettings::Parse(
+        R"({"currency": "USD", "exempt": "critical",
+            "budgets": [{"name": "billing-daily", "caller": "billing", "period": "day",
+                         "limit": "0.01"}],
+            "prices": {"sms": {"*": "0.0079"}, "voice": {"*": "0.014"}}})",
+        "budgets.json");
+  }
+
+  budgets::InMemoryBudgetLedger ledger_;
+  budgets::BudgetGuard guard_{Settings(), ledger_};
+  testing::IntakeHarness harness_{{.budgets = &guard_}};
+  AlertIntake& intake_ = harness_.intake();
+  messaging::FakePublisher& publisher_ = harness_.publisher();
+};
+
+TEST_F(AlertIntakeBudgetTest, ACallerWhoseBudgetIsSpentIsRefusedNamingItUnlessExempt) {
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  ASSERT_TRUE(guard_.Settle("billing", "main", 10'000, harness_.clock().Now()).ok());
+  const absl::StatusOr<alerts::v1::SendAlertResponse> refused =
+      SendAndWait(intake_, "billing", Request("k2"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("budget \"billing-daily\" (0.01 USD a day for caller billing)"));
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  // The accepted alert's repeat still answers with its id.
+  EXPECT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
+  // Another caller, and a critical alert, go through.
+  EXPECT_TRUE(SendAndWait(intake_, "pager", Request("k3")).ok());
+  alerts::v1::SendAlertRequest critical = Request("k4");
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  EXPECT_TRUE(SendAndWait(intake_, "billing", critical).ok());
 }
 
 }  // namespace

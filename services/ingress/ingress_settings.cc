@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/alert_lifetime/alert_lifetime.h"
+#include "common/budgets/budget_guard.h"
 #include "common/runtime/process_hardening.h"
 #include "common/twilio/accounts.h"
 
@@ -219,6 +220,7 @@ absl::StatusOr<IngressSettings> LoadIngressSettings(config::Reader& reader) {
   } else {
     reader.AddError(quotas.status());
   }
+  settings.budgets = budgets::ReadBudgets(reader);
   if (absl::StatusOr<QuietHours> quiet =
           QuietHours::Parse(reader.Optional("KLAXON_QUIET_HOURS", ""),
                             reader.Optional("KLAXON_QUIET_HOURS_EXEMPT", "high"));

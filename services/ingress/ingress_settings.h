@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/reloadable_api_keys.h"
+#include "common/budgets/budgets.h"
 #include "common/config/config.h"
 #include "common/grpcutil/server_security.h"
 #include "common/limits/rate.h"
@@ -59,6 +60,7 @@ struct IngressSettings {
   absl::Duration publish_timeout;
   absl::Duration publish_linger;
   std::map<std::string, limits::Rate> caller_quotas;  // empty: callers are not limited
+  budgets::BudgetSettings budgets;                    // KLAXON_BUDGETS_FILE; empty: no budgets
   QuietHours quiet_hours;                             // KLAXON_QUIET_HOURS(_EXEMPT)
   AdmissionOptions admission;
   int64_t intake_threads = 0;  // run the Redis steps of SendAlert and the stops

@@ -15,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/reloadable_api_keys.h"
+#include "common/budgets/budget_guard.h"
+#include "common/budgets/redis_budget_ledger.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
 #include "common/concurrency/blocking_executor.h"
@@ -119,6 +121,8 @@ int Run() {
   timing::RealClock clock;
   ids::UuidV7Generator alert_ids(clock);
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
+  budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
+  budgets::BudgetGuard budgets(settings.budgets, budget_ledger);
   // The operators' channel switches (docs/adr/0012), read now and then every second.
   channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
   channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
@@ -168,6 +172,7 @@ int Run() {
                   .voice_urgent = settings.common.Topic(kafka::kVoiceUrgentRequests)},
        // Without quotas SendAlert makes no round trip to Redis for them.
        .quota = settings.caller_quotas.empty() ? nullptr : &quota,
+       .budgets = settings.budgets.empty() ? nullptr : &budgets,
        .admission = &admission,
        .switches = &switches,
        .fingerprint_key = settings.common.pii_hmac_key,

@@ -1,0 +1,67 @@
+#pragma once
+// What the budgets (docs/adr/0037) do to an alert on its way: SendAlert refuses a caller whose
+// budget is spent; a send reserves its estimate against its caller's and account's budgets, or is
+// held until the spent one resets; what Twilio charged settles the reservation. Alerts of an
+// exempt priority are never refused or held, and their cost still counts.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/budgets/budget_ledger.h"
+#include "common/budgets/budgets.h"
+#include "common/config/config.h"
+
+namespace klaxon::budgets {
+
+// KLAXON_BUDGETS_FILE's budgets; none when it is unset. Its problems go to `reader`.
+BudgetSettings ReadBudgets(config::Reader& reader);
+
+// A send a spent budget holds back: why (naming the budget) and until when.
+struct Hold {
+  std::string reason;
+  absl::Time until;
+};
+
+// What a send's reservation did: reserved `micros` (0 for an exempt priority, or no budgets), or
+// was held.
+struct Reservation {
+  int64_t micros = 0;
+  std::optional<Hold> hold;
+};
+
+class BudgetGuard {
+ public:
+  // `ledger` is borrowed and must outlive the guard.
+  BudgetGuard(BudgetSettings settings, BudgetLedger& ledger);
+
+  const BudgetSettings& settings() const { return settings_; }
+
+  // SendAlert's check: kResourceExhausted naming `caller`'s spent budget and when it resets (a
+  // retry hint until then); kUnavailable when the ledger cannot be read.
+  absl::Status AdmitAlert(std::string_view caller, types::v1::Priority priority, absl::Time now);
+
+  // Reserves `estimate` for a send of `caller`'s alert on `account`, unless a budget would be
+  // passed: then nothing is reserved and the Reservation holds the send. An exempt priority
+  // reserves nothing and is never held.
+  absl::StatusOr<Reservation> ReserveSend(std::string_view caller, std::string_view account,
+                                          types::v1::Priority priority, int64_t estimate,
+                                          absl::Time now);
+
+  // Adds `micros` (what Twilio charged less what was reserved; negative gives back) to the
+  // budgets of `caller` and `account` in the periods holding `reserved_at`.
+  absl::Status Settle(std::string_view caller, std::string_view account, int64_t micros,
+                      absl::Time reserved_at);
+
+ private:
+  // "budget "billing-daily" (0.05 USD a day for caller billing) has spent 0.0553 USD; it resets
+  // at 2026-11-27T00:00:00Z".
+  std::string Spent(const SpentBudget& spent) const;
+
+  const BudgetSettings settings_;
+  BudgetLedger& ledger_;
+};
+
+}  // namespace klaxon::budgets

@@ -1,0 +1,86 @@
+#include "common/budgets/budget_guard.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/budgets/in_memory_budget_ledger.h"
+#include "common/grpcutil/grpcutil.h"
+
+namespace klaxon::budgets {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kFile[] = R"({
+  "currency": "USD", "exempt": "critical",
+  "budgets": [
+    {"name": "billing-daily", "caller": "billing", "period": "day", "limit": "0.01"},
+    {"name": "main-monthly", "account": "main", "period": "month", "limit": "1"}],
+  "prices": {"sms": {"*": "0.0079"}, "voice": {"*": "0.014"}}})";
+
+class BudgetGuardTest : public ::testing::Test {
+ protected:
+  InMemoryBudgetLedger ledger_;
+  BudgetGuard guard_{*BudgetSettings::Parse(kFile, "budgets.json"), ledger_};
+  const absl::Time now_ =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 26, 18, 0, 0), absl::UTCTimeZone());
+};
+
+TEST_F(BudgetGuardTest, ASendReservesItsEstimateUntilACallersBudgetWouldBePassed) {
+  EXPECT_EQ(guard_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 7'900, now_)->micros,
+            7'900);
+  const absl::StatusOr<Reservation> held =
+      guard_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 7'900, now_);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->micros, 0);
+  ASSERT_TRUE(held->hold.has_value());
+  EXPECT_EQ(held->hold->until, now_ + absl::Hours(6));
+  EXPECT_EQ(held->hold->reason,
+            "budget \"billing-daily\" (0.01 USD a day for caller billing) has spent 0.0079 USD; it "
+            "resets at 2026-11-27T00:00:00Z (this send would cost about 0.0079 USD)");
+  // Another caller on the same account is not held by billing's budget.
+  EXPECT_FALSE(
+      guard_.ReserveSend("payments", "main", types::v1::PRIORITY_NORMAL, 7'900, now_)->hold);
+}
+
+TEST_F(BudgetGuardTest, AnExemptPriorityIsNeverHeldNorRefusedButItsChargeCounts) {
+  ASSERT_TRUE(guard_.Settle("billing", "main", 20'000, now_).ok());
+  const absl::StatusOr<Reservation> exempt =
+      guard_.ReserveSend("billing", "main", types::v1::PRIORITY_CRITICAL, 7'900, now_);
+  EXPECT_FALSE(exempt->hold);
+  EXPECT_EQ(exempt->micros, 0);  // nothing reserved: the charge counts in full
+  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_CRITICAL, now_).ok());
+  EXPECT_TRUE(guard_.ReserveSend("billing", "main", types::v1::PRIORITY_HIGH, 1, now_)->hold);
+}
+
+TEST_F(BudgetGuardTest, SendAlertIsRefusedOnceACallersBudgetIsSpentWithARetryHint) {
+  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, now_).ok());
+  ASSERT_TRUE(guard_.Settle("billing", "main", 10'000, now_).ok());
+  const absl::Status refused = guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, now_);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("budget \"billing-daily\" (0.01 USD a day for caller billing) has spent "
+                        "0.01 USD; it resets at 2026-11-27T00:00:00Z"));
+  EXPECT_EQ(grpcutil::RetryPushback(refused), absl::Hours(6));
+  // The account's budget is not SendAlert's to check: the account is chosen at the send.
+  EXPECT_TRUE(guard_.AdmitAlert("payments", types::v1::PRIORITY_NORMAL, now_).ok());
+}
+
+TEST_F(BudgetGuardTest, SettlingGivesBackWhatTwilioDidNotCharge) {
+  ASSERT_FALSE(
+      guard_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 9'000, now_)->hold);
+  ASSERT_TRUE(guard_.Settle("billing", "main", -9'000, now_).ok());
+  EXPECT_EQ(ledger_.Spent(*guard_.settings().For("billing", "")[0], now_), 0);
+}
+
+TEST(NoBudgetsTest, NothingIsHeldOrRefused) {
+  InMemoryBudgetLedger ledger;
+  BudgetGuard guard(BudgetSettings(), ledger);
+  EXPECT_TRUE(guard.AdmitAlert("billing", types::v1::PRIORITY_LOW, absl::Now()).ok());
+  EXPECT_FALSE(
+      guard.ReserveSend("billing", "main", types::v1::PRIORITY_LOW, 1'000'000'000, absl::Now())
+          ->hold);
+}
+
+}  // namespace
+}  // namespace klaxon::budgets

@@ -1,0 +1,40 @@
+#pragma once
+// Port: what each budget's current period has spent, shared by every replica (docs/adr/0037). A
+// send reserves its estimate before it goes; what Twilio charged settles the reservation later,
+// and a send Twilio did not take gives its estimate back.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/budgets/budgets.h"
+
+namespace klaxon::budgets {
+
+// A budget that holds a send back: what its period has spent, and when the period ends.
+struct SpentBudget {
+  const Budget* budget = nullptr;
+  int64_t spent_micros = 0;
+  absl::Time resets_at;
+};
+
+class BudgetLedger {
+ public:
+  virtual ~BudgetLedger() = default;
+  // Adds `micros` to the period holding `at` of each of `budgets`, unless that would take one
+  // past its limit: then nothing is added and that budget is said (the first such, in order).
+  // kUnavailable when the store cannot be reached.
+  virtual absl::StatusOr<std::optional<SpentBudget>> Reserve(
+      const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) = 0;
+  // Adds `micros` (negative: gives back) to the period holding `at` of each of `budgets`,
+  // whatever their limits.
+  virtual absl::Status Add(const std::vector<const Budget*>& budgets, int64_t micros,
+                           absl::Time at) = 0;
+  // The first of `budgets` whose period holding `at` has spent its limit, if any.
+  virtual absl::StatusOr<std::optional<SpentBudget>> FirstSpent(
+      const std::vector<const Budget*>& budgets, absl::Time at) = 0;
+};
+
+}  // namespace klaxon::budgets

@@ -1,0 +1,59 @@
+#pragma once
+// BudgetLedger in memory, for unit tests: one process's periods, keyed by budget and period start.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "common/budgets/budget_ledger.h"
+
+namespace klaxon::budgets {
+
+class InMemoryBudgetLedger final : public BudgetLedger {
+ public:
+  absl::StatusOr<std::optional<SpentBudget>> Reserve(const std::vector<const Budget*>& budgets,
+                                                     int64_t micros, absl::Time at) override {
+    std::lock_guard lock(mutex_);
+    for (const Budget* budget : budgets) {
+      const int64_t spent = spent_[Key(*budget, at)];
+      if (spent + micros > budget->limit_micros) {
+        return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
+      }
+    }
+    for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
+    return std::nullopt;
+  }
+  absl::Status Add(const std::vector<const Budget*>& budgets, int64_t micros,
+                   absl::Time at) override {
+    std::lock_guard lock(mutex_);
+    for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<SpentBudget>> FirstSpent(const std::vector<const Budget*>& budgets,
+                                                        absl::Time at) override {
+    std::lock_guard lock(mutex_);
+    for (const Budget* budget : budgets) {
+      const int64_t spent = spent_[Key(*budget, at)];
+      if (spent >= budget->limit_micros) {
+        return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
+      }
+    }
+    return std::nullopt;
+  }
+
+  int64_t Spent(const Budget& budget, absl::Time at) {
+    std::lock_guard lock(mutex_);
+    return spent_[Key(budget, at)];
+  }
+
+ private:
+  static std::pair<std::string, absl::Time> Key(const Budget& budget, absl::Time at) {
+    return {budget.name, PeriodStart(budget.period, at)};
+  }
+
+  std::mutex mutex_;
+  std::map<std::pair<std::string, absl::Time>, int64_t> spent_;
+};
+
+}  // namespace klaxon::budgets

@@ -1,0 +1,121 @@
+#include "common/budgets/redis_budget_ledger.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace klaxon::budgets {
+namespace {
+
+// ARGV[1] the micros to add; ARGV[2i], ARGV[2i+1] KEYS[i]'s limit and expiry (Unix ms).
+// Returns {"0", "0"} when every counter took the micros, else {i, spent} of the first that would
+// pass its limit, having added nothing.
+constexpr char kReserve[] = R"lua(
+local add = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local spent = tonumber(redis.call('GET', key) or '0')
+  if spent + add > tonumber(ARGV[2 * i]) then return {tostring(i), tostring(spent)} end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('INCRBY', key, add)
+  redis.call('PEXPIREAT', key, ARGV[2 * i + 1])
+end
+return {'0', '0'}
+)lua";
+
+// As kReserve, without the limits: always adds.
+constexpr char kAdd[] = R"lua(
+for i, key in ipairs(KEYS) do
+  redis.call('INCRBY', key, ARGV[1])
+  redis.call('PEXPIREAT', key, ARGV[2 * i + 1])
+end
+return {'0', '0'}
+)lua";
+
+// Kept this long past the end of its period, for an operator to look at.
+constexpr absl::Duration kKeptAfterPeriod = absl::Hours(40 * 24);
+
+absl::Status Unexpected(const redis::Reply& reply) {
+  return absl::InternalError(absl::StrCat("the budget script answered a reply of type ",
+                                          static_cast<int>(reply.type), " with ",
+                                          reply.elements.size(), " elements, not two strings"));
+}
+
+}  // namespace
+
+RedisBudgetLedger::RedisBudgetLedger(redis::RedisClient& redis, std::string key_prefix)
+    : redis_(redis), key_prefix_(std::move(key_prefix)) {}
+
+std::string RedisBudgetLedger::Key(const Budget& budget, absl::Time at) const {
+  return absl::StrCat(
+      key_prefix_, "budget:", budget.name, ":",
+      absl::FormatTime("%Y-%m-%d", PeriodStart(budget.period, at), absl::UTCTimeZone()));
+}
+
+absl::StatusOr<redis::Reply> RedisBudgetLedger::Run(const std::string& script,
+                                                    const std::vector<const Budget*>& budgets,
+                                                    int64_t micros, absl::Time at) {
+  std::vector<std::string> argv = {"EVAL", script, absl::StrCat(budgets.size())};
+  for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
+  argv.push_back(absl::StrCat(micros));
+  for (const Budget* budget : budgets) {
+    argv.push_back(absl::StrCat(budget->limit_micros));
+    argv.push_back(
+        absl::StrCat(absl::ToUnixMillis(PeriodEnd(budget->period, at) + kKeptAfterPeriod)));
+  }
+  absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2 ||
+      !reply->elements[0] || !reply->elements[1]) {
+    return Unexpected(*reply);
+  }
+  return reply;
+}
+
+absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::Reserve(
+    const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) {
+  if (budgets.empty()) return std::nullopt;
+  absl::StatusOr<redis::Reply> reply = Run(kReserve, budgets, micros, at);
+  if (!reply.ok()) return reply.status();
+  size_t refused = 0;
+  int64_t spent = 0;
+  if (!absl::SimpleAtoi(*reply->elements[0], &refused) ||
+      !absl::SimpleAtoi(*reply->elements[1], &spent) || refused > budgets.size()) {
+    return Unexpected(*reply);
+  }
+  if (refused == 0) return std::nullopt;
+  const Budget* budget = budgets[refused - 1];
+  return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
+}
+
+absl::Status RedisBudgetLedger::Add(const std::vector<const Budget*>& budgets, int64_t micros,
+                                    absl::Time at) {
+  if (budgets.empty() || micros == 0) return absl::OkStatus();
+  return Run(kAdd, budgets, micros, at).status();
+}
+
+absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::FirstSpent(
+    const std::vector<const Budget*>& budgets, absl::Time at) {
+  if (budgets.empty()) return std::nullopt;
+  std::vector<std::string> argv = {"MGET"};
+  for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
+  absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != budgets.size()) {
+    return absl::InternalError("MGET of the budgets' counters answered another shape");
+  }
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    int64_t spent = 0;
+    if (reply->elements[i] && !absl::SimpleAtoi(*reply->elements[i], &spent)) {
+      return absl::InternalError(
+          absl::StrCat("the counter of budget \"", budgets[i]->name, "\" holds no number"));
+    }
+    if (spent >= budgets[i]->limit_micros) {
+      return SpentBudget{budgets[i], spent, PeriodEnd(budgets[i]->period, at)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace klaxon::budgets
