@@ -54,6 +54,7 @@ class BudgetSettings {
   static absl::StatusOr<BudgetSettings> Parse(std::string_view json, std::string_view path);
 
   bool empty() const { return budgets_.empty(); }
+  const std::vector<Budget>& budgets() const { return budgets_; }
   const std::string& currency() const { return currency_; }
   // Whether `priority`'s alerts go past spent budgets.
   bool Exempts(types::v1::Priority priority) const { return exempt_.Exempts(priority); }

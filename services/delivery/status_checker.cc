@@ -181,8 +181,8 @@ absl::Status StatusChecker::PublishCharge(const AlertRequested& check,
   event.set_dedupe_key(absl::StrCat("charge:", check.check_sid()));
   const events::v1::AttemptCharge counted = published;
   if (absl::Status done = Publish(check, std::move(event), "charge"); !done.ok()) return done;
-  ports_.observer.OnCharged(check, counted);
   if (ports_.budgets != nullptr) SettleBudgets(check, counted);
+  ports_.observer.OnCharged(check, counted);  // once settled: the metric shows settled charges
   return absl::OkStatus();
 }
 

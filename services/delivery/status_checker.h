@@ -141,7 +141,7 @@ class StatusChecker final : public messaging::MessageHandler {
   // observer hears why).
   void SettleBudgets(const events::v1::AlertRequested& check,
                      const events::v1::AttemptCharge& charge);
-  // Publishes what Twilio charged, then tells the observer and settles the budgets.
+  // Publishes what Twilio charged, then settles the budgets and tells the observer.
   absl::Status PublishCharge(const events::v1::AlertRequested& check,
                              const events::v1::AttemptCharge& charge);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/budgets/budget_guard.h"
 #include "common/channels/channel_switches.h"
@@ -126,6 +127,16 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   // One more Twilio read per accepted attempt, once its final status is known, for its price.
   settings.read_charges = reader.Bool("KLAXON_READ_CHARGES", true);
   settings.budgets = budgets::ReadBudgets(reader);
+  const std::vector<std::string> account_names = twilio::AccountNames(settings.accounts);
+  for (const budgets::Budget& budget : settings.budgets.budgets()) {
+    if (!budget.account.empty() && !settings.accounts.empty() &&
+        std::find(account_names.begin(), account_names.end(), budget.account) ==
+            account_names.end()) {
+      reader.AddError("KLAXON_BUDGETS_FILE",
+                      absl::StrCat("budget \"", budget.name, "\" caps account \"", budget.account,
+                                   "\", which is none of ", absl::StrJoin(account_names, ", ")));
+    }
+  }
   // How often an attempt held back by a switched-off channel asks again (docs/adr/0012).
   settings.channel_disabled_recheck = reader.Duration(
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));

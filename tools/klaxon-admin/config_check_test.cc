@@ -54,7 +54,15 @@ class ConfigCheckTest : public ::testing::Test {
                      R"("accounts": ["main", "backup"], "senders": ["+14155550100", ")", kService,
                      R"(", "+14155550101"]}, {"name": "calls", "channels": ["voice"], )",
                      R"("senders": ["+14155550100"]}]})"));
+    const std::string budgets = Write("budgets.json",
+                                      R"({"currency": "USD", "exempt": "critical",
+            "budgets": [{"name": "billing-daily", "caller": "billing", "period": "day",
+                         "limit": "50"},
+                        {"name": "main-monthly", "account": "main", "period": "month",
+                         "limit": "2000"}],
+            "prices": {"sms": {"+1": "0.0079", "*": "0.05"}, "voice": {"*": "0.014"}}})");
     return {{"KLAXON_KAFKA_BROKERS", "127.0.0.1:9092"},
+            {"KLAXON_BUDGETS_FILE", budgets},
             {"KLAXON_REDIS_URL", "redis://127.0.0.1:6379/0"},
             {"KLAXON_PG_URL", "postgresql://audit@127.0.0.1:5432/klaxon"},
             {"KLAXON_PII_HMAC_KEY", "0123456789abcdef0123"},
@@ -123,6 +131,29 @@ TEST_F(ConfigCheckTest, FindsEachPlantedMistakeNamingIt) {
               HasSubstr("rule 1 (\"na\") prefixes: \"1\" is not \"+\" and 1 to 15 digits"));
   EXPECT_THAT(routing, HasSubstr("rule 1 (\"na\") senders: \"+1999\" is not one of "
                                  "KLAXON_SMS_SENDERS"));
+}
+
+TEST_F(ConfigCheckTest, ABudgetsMistakesAreNamedByIngressAndTheWorkers) {
+  config::Environment bad = Good();
+  Write("budgets.json",
+        R"({"currency": "USD",
+            "budgets": [{"name": "spare-daily", "account": "spare", "period": "day",
+                         "limit": "5"},
+                        {"name": "billing", "caller": "billing", "period": "week", "limit": "5"}],
+            "prices": {"sms": {"+1": "0.0079"}, "voice": {"*": "0.014"}}})");
+  const std::string ingress(Of(bad, "ingress").message());
+  EXPECT_THAT(ingress, HasSubstr("budgets[1] (\"billing\").period: is required: day or month"));
+  EXPECT_THAT(ingress, HasSubstr("prices.sms: needs a \"*\" price"));
+  const std::string sms(Of(bad, "sms-worker").message());
+  EXPECT_THAT(sms, HasSubstr("budgets[1] (\"billing\").period"));
+  Write("budgets.json",
+        R"({"currency": "USD",
+            "budgets": [{"name": "spare-daily", "account": "spare", "period": "day",
+                         "limit": "5"}],
+            "prices": {"sms": {"*": "0.0079"}, "voice": {"*": "0.014"}}})");
+  EXPECT_THAT(std::string(Of(bad, "voice-worker").message()),
+              HasSubstr("KLAXON_BUDGETS_FILE: budget \"spare-daily\" caps account \"spare\", "
+                        "which is none of main, backup"));
 }
 
 TEST_F(ConfigCheckTest, IngressNeedsEveryAccountsAuthTokenAndNamesTheAccount) {
