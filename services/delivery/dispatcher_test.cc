@@ -101,21 +101,27 @@ class DispatcherTest : public ::testing::Test {
                      .sms = true,
                      .claim_lease = absl::Minutes(2),
                      .settle_after = absl::Seconds(30)},
-                    {.ledger = ledger_,
-                     .sender = sender_,
-                     .publisher = publisher_,
-                     .retries = retries_,
-                     .routing = routing_,
-                     .breakers = breakers_,
-                     .gate = gate_,
-                     .limiter = limiter_,
-                     .in_flight = in_flight_,
-                     .suppressions = suppressions_,
-                     .status_checker = status_checker_,
-                     .retry_policy = policy_,
-                     .observer = observer_,
-                     .clock = clock_,
-                     .transit = transit_.cipher()}) {}
+                    PortsWith(gate_, limiter_, in_flight_, routing_, transit_.cipher())) {}
+
+  // The fixture's ports, but for the gate, limits, routing and transit cipher given.
+  DispatcherPorts PortsWith(SendGate& gate, SendLimiter& limiter, InFlightLimit& in_flight,
+                            const Routing& routing, transit::TransitCipher& transit) {
+    return {.ledger = ledger_,
+            .sender = sender_,
+            .publisher = publisher_,
+            .retries = retries_,
+            .routing = routing,
+            .breakers = breakers_,
+            .gate = gate,
+            .limiter = limiter,
+            .in_flight = in_flight,
+            .suppressions = suppressions_,
+            .status_checker = status_checker_,
+            .retry_policy = policy_,
+            .observer = observer_,
+            .clock = clock_,
+            .transit = transit};
+  }
 
   AlertRequested Alert(uint32_t attempt = 1, const std::string& alert_id = "a1") {
     AlertRequested request;
@@ -171,43 +177,16 @@ class DispatcherTest : public ::testing::Test {
     const Routing& routes = *other_routings_.emplace_back(std::make_unique<Routing>(routing));
     return std::make_unique<Dispatcher>(
         DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
-        DispatcherPorts{.ledger = ledger_,
-                        .sender = sender_,
-                        .publisher = publisher_,
-                        .retries = retries_,
-                        .routing = routes,
-                        .breakers = breakers_,
-                        .gate = gate,
-                        .limiter = limiter,
-                        .in_flight = in_flight,
-                        .suppressions = suppressions_,
-                        .status_checker = status_checker_,
-                        .retry_policy = policy_,
-                        .observer = observer_,
-                        .clock = clock_,
-                        .transit = transit_.cipher()});
+        PortsWith(gate, limiter, in_flight, routes, transit_.cipher()));
   }
 
   // A dispatcher like dispatcher_ that reserves every send against `budgets` (docs/adr/0037).
   std::unique_ptr<Dispatcher> DispatcherWithBudgets(budgets::BudgetGuard& budgets) {
+    DispatcherPorts ports = PortsWith(gate_, limiter_, in_flight_, routing_, transit_.cipher());
+    ports.budgets = &budgets;
     return std::make_unique<Dispatcher>(
         DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
-        DispatcherPorts{.ledger = ledger_,
-                        .sender = sender_,
-                        .publisher = publisher_,
-                        .retries = retries_,
-                        .routing = routing_,
-                        .breakers = breakers_,
-                        .gate = gate_,
-                        .limiter = limiter_,
-                        .in_flight = in_flight_,
-                        .suppressions = suppressions_,
-                        .status_checker = status_checker_,
-                        .retry_policy = policy_,
-                        .observer = observer_,
-                        .clock = clock_,
-                        .transit = transit_.cipher(),
-                        .budgets = &budgets});
+        ports);
   }
 
   DeliveryEvent OnlyPublished() const {
@@ -366,21 +345,7 @@ TEST_F(DispatcherTest, ARequestWhoseKeyVersionWasRemovedGivesUpWithoutSending) {
   AlertRequested shredded = Alert();  // sealed under version 1
   auto dispatcher = std::make_unique<Dispatcher>(
       DispatcherOptions{.outcome_topic = "t.delivery", .dlq_topic = "t.dlq", .worker_id = "w"},
-      DispatcherPorts{.ledger = ledger_,
-                      .sender = sender_,
-                      .publisher = publisher_,
-                      .retries = retries_,
-                      .routing = routing_,
-                      .breakers = breakers_,
-                      .gate = gate_,
-                      .limiter = limiter_,
-                      .in_flight = in_flight_,
-                      .suppressions = suppressions_,
-                      .status_checker = status_checker_,
-                      .retry_policy = policy_,
-                      .observer = observer_,
-                      .clock = clock_,
-                      .transit = cipher});
+      PortsWith(gate_, limiter_, in_flight_, routing_, cipher));
   ASSERT_TRUE(dispatcher->Handle(Message(shredded)).ok());
   EXPECT_EQ(sender_.calls, 0);
   EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_GAVE_UP);
