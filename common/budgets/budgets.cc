@@ -31,20 +31,6 @@ bool IsPrefix(const std::string& text) {
          std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The rate of the longest prefix of `rates` that `recipient` starts with, else of "*".
-int64_t RateFor(const std::map<std::string, int64_t>& rates, std::string_view recipient) {
-  const auto any = rates.find("*");
-  int64_t rate = any == rates.end() ? 0 : any->second;
-  size_t longest = 0;
-  for (const auto& [prefix, prefix_rate] : rates) {
-    if (prefix != "*" && prefix.size() > longest && recipient.starts_with(prefix)) {
-      longest = prefix.size();
-      rate = prefix_rate;
-    }
-  }
-  return rate;
-}
-
 // Collects every problem of the file, each prefixed by where it is.
 class Reader {
  public:
@@ -174,9 +160,8 @@ absl::StatusOr<BudgetSettings> BudgetSettings::Parse(std::string_view text, std:
   if (prices.is_object()) reader.OnlyFields(prices, "prices.", kPriceChannels);
   for (const char* channel : kPriceChannels) {
     const std::string where = absl::StrCat("prices.", channel);
-    std::map<std::string, int64_t>& rates = std::string_view(channel) == "sms"
-                                                ? settings.sms_segment_micros_
-                                                : settings.call_minute_micros_;
+    twilio::PrefixPrices& rates = std::string_view(channel) == "sms" ? settings.sms_segment_micros_
+                                                                     : settings.call_minute_micros_;
     const json table = prices.is_object() ? prices.value(channel, json::object()) : json::object();
     if (!table.is_object()) {
       reader.Problem(where, "is not an object of prefixes and prices");
@@ -213,8 +198,8 @@ std::vector<const Budget*> BudgetSettings::For(std::string_view caller,
 
 int64_t BudgetSettings::Estimate(types::v1::Channel channel, std::string_view recipient,
                                  std::string_view text) const {
-  if (channel == types::v1::CHANNEL_VOICE) return RateFor(call_minute_micros_, recipient);
-  return twilio::SmsSegments(text) * RateFor(sms_segment_micros_, recipient);
+  if (channel == types::v1::CHANNEL_VOICE) return twilio::PriceFor(call_minute_micros_, recipient);
+  return twilio::SmsSegments(text) * twilio::PriceFor(sms_segment_micros_, recipient);
 }
 
 std::string BudgetSettings::Describe(const Budget& budget) const {

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/limits/priority_exemption.h"
+#include "common/twilio/price.h"
 #include "klaxon/types/v1/types.pb.h"
 
 namespace klaxon::budgets {
@@ -71,8 +72,8 @@ class BudgetSettings {
   std::string currency_;
   limits::PriorityExemption exempt_ = limits::PriorityExemption::None();
   std::vector<Budget> budgets_;
-  std::map<std::string, int64_t> sms_segment_micros_;
-  std::map<std::string, int64_t> call_minute_micros_;
+  twilio::PrefixPrices sms_segment_micros_;
+  twilio::PrefixPrices call_minute_micros_;
 };
 
 }  // namespace klaxon::budgets

@@ -61,6 +61,19 @@ std::string FormatMicros(int64_t micros) {
   return absl::StrCat(negative ? "-" : "", magnitude / kUnit, ".", fraction);
 }
 
+int64_t PriceFor(const PrefixPrices& prices, std::string_view number) {
+  const auto any = prices.find("*");
+  int64_t price = any == prices.end() ? 0 : any->second;
+  size_t longest = 0;
+  for (const auto& [prefix, prefix_price] : prices) {
+    if (prefix != "*" && prefix.size() > longest && number.starts_with(prefix)) {
+      longest = prefix.size();
+      price = prefix_price;
+    }
+  }
+  return price;
+}
+
 std::optional<Charge> ChargeOf(std::string_view price, std::string_view price_unit) {
   if (price.empty() || price_unit.empty()) return std::nullopt;
   const absl::StatusOr<int64_t> micros = ParseMicros(price);

@@ -3,6 +3,7 @@
 // them: whole millionths of the currency's unit, so sums and budgets never round (docs/adr/0036).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,12 @@ absl::StatusOr<int64_t> ParseMicros(std::string_view decimal);
 // Micros as a decimal with at least two decimals and no trailing zeros past them: 15800 gives
 // "0.0158", 1000000 "1.00", -7500 "-0.0075".
 std::string FormatMicros(int64_t micros);
+
+// Prices by destination: E.164 prefixes ("+1", "+44") and "*" for any other, each with its
+// price in micros.
+using PrefixPrices = std::map<std::string, int64_t>;
+// The price of the longest prefix `number` starts with, else of "*", else 0.
+int64_t PriceFor(const PrefixPrices& prices, std::string_view number);
 
 // What Twilio charged for a resource: its price negated (Twilio writes a charge as a negative
 // price), in its price_unit upper-cased. Empty while Twilio has not priced the resource (price

@@ -37,6 +37,14 @@ TEST(FormatMicros, KeepsTwoDecimalsAndDropsTrailingZeros) {
   EXPECT_EQ(FormatMicros(123'456'789), "123.456789");
 }
 
+TEST(PriceFor, TakesTheLongestMatchingPrefixElseTheStar) {
+  const PrefixPrices prices = {{"+1", 7'900}, {"+1876", 90'000}, {"*", 50'000}};
+  EXPECT_EQ(PriceFor(prices, "+14155550100"), 7'900);
+  EXPECT_EQ(PriceFor(prices, "+18765550100"), 90'000);
+  EXPECT_EQ(PriceFor(prices, "+447700900123"), 50'000);
+  EXPECT_EQ(PriceFor({{"+1", 7'900}}, "+447700900123"), 0);
+}
+
 TEST(ChargeOf, NegatesTwilioPriceAndUpperCasesTheUnit) {
   const std::optional<Charge> charge = ChargeOf("-0.00790", "usd");
   ASSERT_TRUE(charge.has_value());

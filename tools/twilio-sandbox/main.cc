@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   for (auto [text, rates] : {std::pair{&sms_prices, &options.prices.sms_segment_micros},
                              std::pair{&call_prices, &options.prices.call_minute_micros}}) {
     if (text->empty()) continue;
-    absl::StatusOr<std::map<std::string, int64_t>> parsed = klaxon::sandbox::ParsePrices(*text);
+    absl::StatusOr<klaxon::twilio::PrefixPrices> parsed = klaxon::sandbox::ParsePrices(*text);
     if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
     *rates = *std::move(parsed);
   }

@@ -162,20 +162,6 @@ std::string GatherAction(std::string_view twiml) {
   return IsHttpUrl(action) ? action : "";
 }
 
-// The rate of the longest prefix of `rates` that `to` starts with, else of "*", else 0.
-int64_t RateFor(const std::map<std::string, int64_t>& rates, std::string_view to) {
-  const auto any = rates.find("*");
-  int64_t rate = any == rates.end() ? 0 : any->second;
-  size_t longest = 0;
-  for (const auto& [prefix, prefix_rate] : rates) {
-    if (prefix != "*" && prefix.size() > longest && to.starts_with(prefix)) {
-      longest = prefix.size();
-      rate = prefix_rate;
-    }
-  }
-  return rate;
-}
-
 // A resource's price as Twilio writes it: null until priced, then the charge negated with five
 // decimals ("-0.00790", "0.00000" for nothing), or six when the rate needs them.
 nlohmann::json PriceJson(std::optional<int64_t> micros) {
@@ -202,8 +188,8 @@ std::map<std::string, std::vector<std::string>> ParseMessagingServices(std::stri
   return services;
 }
 
-absl::StatusOr<std::map<std::string, int64_t>> ParsePrices(std::string_view text) {
-  std::map<std::string, int64_t> prices;
+absl::StatusOr<twilio::PrefixPrices> ParsePrices(std::string_view text) {
+  twilio::PrefixPrices prices;
   for (absl::string_view entry :
        absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipWhitespace())) {
     const std::pair<absl::string_view, absl::string_view> parts =
@@ -926,7 +912,7 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
       stored.price_micros = 0;
     } else if (status == "sent" || status == "delivered" || status == "undelivered") {
       stored.price_micros =
-          stored.num_segments * RateFor(options_.prices.sms_segment_micros, stored.to);
+          stored.num_segments * twilio::PriceFor(options_.prices.sms_segment_micros, stored.to);
     }
     message = stored;
   }
@@ -968,7 +954,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
       const int64_t started_minutes = (*stored.duration_seconds + 59) / 60;
       stored.price_micros =
           status == "completed"
-              ? started_minutes * RateFor(options_.prices.call_minute_micros, stored.to)
+              ? started_minutes * twilio::PriceFor(options_.prices.call_minute_micros, stored.to)
               : 0;
     }
     if (stored.status_callback.empty() || stored.callback_events.count(event) == 0) return;

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "common/http/form.h"
 #include "common/timing/clock.h"
+#include "common/twilio/price.h"
 #include "common/twilio/webhook_routes.h"
 #include "nlohmann/json.hpp"
 #include "tools/twilio-sandbox/callback_scheduler.h"
@@ -44,14 +45,14 @@ struct SandboxAccount {
 // once completed; a failed message and an unanswered call cost nothing. The price is on the
 // resource (negative, as Twilio writes a charge), never in a callback.
 struct SandboxPrices {
-  std::map<std::string, int64_t> sms_segment_micros = {{"+1", 7'900}, {"*", 50'000}};
-  std::map<std::string, int64_t> call_minute_micros = {{"+1", 14'000}, {"*", 100'000}};
+  twilio::PrefixPrices sms_segment_micros = {{"+1", 7'900}, {"*", 50'000}};
+  twilio::PrefixPrices call_minute_micros = {{"+1", 14'000}, {"*", 100'000}};
   std::string currency = "USD";
 };
 
 // "+1=0.0079,+44=0.04,*=0.05" (--sms-prices, --call-prices): each prefix ('+' and digits, or "*")
 // and its rate; kInvalidArgument naming the entry that is neither.
-absl::StatusOr<std::map<std::string, int64_t>> ParsePrices(std::string_view text);
+absl::StatusOr<twilio::PrefixPrices> ParsePrices(std::string_view text);
 
 struct SandboxOptions {
   // The first is the one the sandbox's flags name (--account-sid, --auth-token, --api-keys).

@@ -619,12 +619,11 @@ TEST_F(SandboxTest, CallCallbacksFollowRequestedEventsInSequence) {
 // --- prices ---
 
 TEST(ParsePricesTest, ReadsEachPrefixAndRateAndRefusesBadEntries) {
-  const absl::StatusOr<std::map<std::string, int64_t>> prices =
-      ParsePrices("+1=0.0079, +44=0.04,*=0.05");
+  const absl::StatusOr<twilio::PrefixPrices> prices = ParsePrices("+1=0.0079, +44=0.04,*=0.05");
   ASSERT_TRUE(prices.ok()) << prices.status();
-  EXPECT_EQ(*prices, (std::map<std::string, int64_t>{{"+1", 7900}, {"+44", 40000}, {"*", 50000}}));
+  EXPECT_EQ(*prices, (twilio::PrefixPrices{{"+1", 7900}, {"+44", 40000}, {"*", 50000}}));
   for (const char* bad : {"44=0.04", "+1=abc", "+1=-0.01", "+=0.01", "+1"}) {
-    const absl::StatusOr<std::map<std::string, int64_t>> parsed = ParsePrices(bad);
+    const absl::StatusOr<twilio::PrefixPrices> parsed = ParsePrices(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_THAT(parsed.status().message(), ::testing::HasSubstr(absl::StrCat("\"", bad, "\"")));
   }
