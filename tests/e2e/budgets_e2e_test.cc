@@ -1,9 +1,10 @@
 // Spend budgets end to end (KLAXON_BUDGETS_FILE, ADR 0037) on the sandbox's prices (0.0079 USD an
-// SMS segment to +1): the caller "e2e" may spend 0.02 USD a day. A send that would pass the budget
-// waits for it to reset without reaching Twilio; a critical alert goes through and its charge,
-// read back from the sandbox, counts; once the budget is spent, SendAlert refuses the caller with
-// RESOURCE_EXHAUSTED naming the budget and when it resets. Needs KLAXON_TEST_KAFKA_BROKERS,
-// KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// SMS segment to +1), with two sms-worker replicas sharing the budgets' counters: the caller "e2e"
+// may spend 0.0237 USD a day, three single-segment alerts, and SendAlert refuses its fourth with
+// RESOURCE_EXHAUSTED naming the budget, while a critical alert still goes; the cost GetAlert and
+// GetDeliveryReport show is the sandbox's to the cent. The caller "e2e-other" may spend 0.01 USD:
+// its two-segment alert (0.0158) passes SendAlert but waits at the send, Twilio never called.
+// Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 
 namespace klaxon::e2e {
@@ -23,7 +25,8 @@ using ::testing::HasSubstr;
 constexpr absl::Duration kWait = absl::Seconds(90);
 constexpr char kBudgets[] = R"({
   "currency": "USD", "exempt": "critical",
-  "budgets": [{"name": "e2e-daily", "caller": "e2e", "period": "day", "limit": "0.02"}],
+  "budgets": [{"name": "e2e-daily", "caller": "e2e", "period": "day", "limit": "0.0237"},
+              {"name": "other-daily", "caller": "e2e-other", "period": "day", "limit": "0.01"}],
   "prices": {"sms": {"+1": "0.0079", "*": "0.05"}, "voice": {"*": "0.014"}}})";
 
 class BudgetsE2eKafkaRedisPostgresTest : public ::testing::Test {
@@ -67,43 +70,71 @@ class BudgetsE2eKafkaRedisPostgresTest : public ::testing::Test {
   Suite suite_;
 };
 
-TEST_F(BudgetsE2eKafkaRedisPostgresTest, ASpentBudgetHoldsSendsAndThenRefusesTheCaller) {
-  // 0.0079 USD: within the budget, sent and charged.
-  const std::string first = suite_.SendAlert(SmsAlert("+14155550401", "disk full", "budget-1"));
-  EXPECT_EQ(WaitForCharge(first).attempts(0).charge().amount(), "0.0079");
-
-  // Two segments (0.0158 more) would pass 0.02: it waits for midnight UTC, Twilio never called.
-  const std::string held =
-      suite_.SendAlert(SmsAlert("+14155550402", std::string(161, 'a'), "budget-2"));
-  const alerts::v1::Alert waiting =
-      WaitForStatus(*suite_.QueryStub(), held, types::v1::ALERT_STATUS_WAITING, kWait);
-  EXPECT_EQ(waiting.status(), types::v1::ALERT_STATUS_WAITING) << waiting.DebugString();
-  EXPECT_THAT(waiting.reason(), HasSubstr("budget \"e2e-daily\" (0.02 USD a day for caller e2e) "
-                                          "has spent 0.0079 USD; it resets at"));
-  EXPECT_EQ(LedgerCount("+14155550402"), 0);
-
-  // A critical alert is exempt: sent, and its charge (0.0158) counts, spending the budget.
-  alerts::v1::SendAlertRequest critical =
-      SmsAlert("+14155550403", std::string(161, 'b'), "budget-3");
-  critical.set_priority(types::v1::PRIORITY_CRITICAL);
-  EXPECT_EQ(WaitForCharge(suite_.SendAlert(critical)).attempts(0).charge().amount(), "0.0158");
-  // The worker counts a charge once it has settled the budgets with it.
-  const std::string spent =
-      R"(klaxon_twilio_cost_total{account="default",caller="e2e",channel="sms",currency="USD"})";
-  const absl::Time give_up = absl::Now() + kWait;
-  while (MetricValue(suite_.Metrics("sms-worker"), spent) < 0.0237 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(100));
+TEST_F(BudgetsE2eKafkaRedisPostgresTest, TheFourthAlertOfABudgetForThreeIsRefused) {
+  const absl::Time from = absl::Now() - absl::Minutes(1);
+  // Each is reserved (0.0079 USD) by whichever replica sends it before Twilio accepts it.
+  std::vector<std::string> sent;
+  for (int i = 1; i <= 3; ++i) {
+    sent.push_back(suite_.SendAlert(
+        SmsAlert(absl::StrCat("+1415555040", i), "disk full", absl::StrCat("budget-", i))));
+    const alerts::v1::Alert alert =
+        WaitForStatus(*suite_.QueryStub(), sent.back(), types::v1::ALERT_STATUS_DELIVERED, kWait);
+    ASSERT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.DebugString();
   }
-
-  // Spent: SendAlert refuses the caller, naming the budget and when it resets.
   alerts::v1::SendAlertResponse response;
   const grpc::Status refused = suite_.IntakeStub()->SendAlert(
       Suite::CallContext().get(), SmsAlert("+14155550404", "disk full", "budget-4"), &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(
-      refused.error_message(),
-      HasSubstr("budget \"e2e-daily\" (0.02 USD a day for caller e2e) has spent 0.0237 USD"));
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("budget \"e2e-daily\" (0.0237 USD a day for caller e2e) has spent 0.0237 "
+                        "USD; it resets at"));
   EXPECT_EQ(LedgerCount("+14155550404"), 0);
+
+  // A critical alert is exempt: sent, and its charge counts.
+  alerts::v1::SendAlertRequest critical = SmsAlert("+14155550405", "disk full", "budget-5");
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  sent.push_back(suite_.SendAlert(critical));
+
+  // What each cost, read back from the sandbox: 0.0079 USD, to the cent and beyond.
+  for (const std::string& id : sent) {
+    EXPECT_EQ(WaitForCharge(id).attempts(0).charge().amount(), "0.0079") << id;
+  }
+  alerts::v1::GetDeliveryReportRequest period;
+  *period.mutable_from() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(from));
+  *period.mutable_before() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(absl::Now() + absl::Minutes(1)));
+  alerts::v1::DeliveryReport report;
+  ASSERT_TRUE(
+      suite_.QueryStub()->GetDeliveryReport(Suite::CallContext().get(), period, &report).ok());
+  ASSERT_EQ(report.costs_size(), 1) << report.DebugString();
+  EXPECT_EQ(report.costs(0).amount(), "0.0316");
+  EXPECT_EQ(report.costs(0).charged_attempts(), 4);
+}
+
+TEST_F(BudgetsE2eKafkaRedisPostgresTest, ASendThatWouldPassTheBudgetWaitsWithoutReachingTwilio) {
+  alerts::v1::SendAlertResponse accepted;
+  const grpc::Status sent = suite_.IntakeStub()->SendAlert(
+      Suite::CallContext(absl::Seconds(10), Suite::kOtherApiKey).get(),
+      SmsAlert("+14155550406", std::string(161, 'a'), "budget-other"), &accepted);
+  ASSERT_TRUE(sent.ok()) << sent.error_message();  // nothing is spent yet
+  alerts::v1::GetAlertRequest request;
+  request.set_alert_id(accepted.alert_id());
+  alerts::v1::Alert alert;
+  const absl::Time give_up = absl::Now() + kWait;
+  while (absl::Now() < give_up) {
+    alert.Clear();
+    const grpc::Status read = suite_.QueryStub()->GetAlert(
+        Suite::CallContext(absl::Seconds(10), Suite::kOtherApiKey).get(), request, &alert);
+    if (read.ok() && alert.status() == types::v1::ALERT_STATUS_WAITING) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_WAITING) << alert.DebugString();
+  EXPECT_THAT(alert.reason(),
+              HasSubstr("budget \"other-daily\" (0.01 USD a day for caller e2e-other) has spent "
+                        "0.00 USD; it resets at"));
+  EXPECT_THAT(alert.reason(), HasSubstr("(this send would cost about 0.0158 USD)"));
+  EXPECT_EQ(LedgerCount("+14155550406"), 0);
 }
 
 }  // namespace
