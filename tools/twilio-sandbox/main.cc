@@ -86,6 +86,12 @@ int main(int argc, char** argv) {
                  "the account's Messaging Services and their pools, "
                  "MG<32 hex>=<number>,<number>;MG...=...")
       ->envname("TWILIO_SANDBOX_MESSAGING_SERVICES");
+  int64_t sender_queue_limit_s = 36'000;
+  app.add_option("--sender-queue-limit-s", sender_queue_limit_s,
+                 "how long a sender's queue may grow before a message is refused with 21611 "
+                 "(0: no limit)")
+      ->envname("TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S")
+      ->check(CLI::NonNegativeNumber);
   std::string sms_prices;
   std::string call_prices;
   app.add_option("--sms-prices", sms_prices,
@@ -114,6 +120,7 @@ int main(int argc, char** argv) {
   options.callback_delay = absl::Milliseconds(callback_delay_ms);
   options.call_duration = absl::Seconds(call_duration_s);
   options.max_hang = absl::Milliseconds(max_hang_ms);
+  options.sender_queue_limit = absl::Seconds(sender_queue_limit_s);
 
   klaxon::sandbox::SandboxServerOptions server_options;
   server_options.threads = threads;

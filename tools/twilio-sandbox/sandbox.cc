@@ -162,6 +162,23 @@ std::string GatherAction(std::string_view twiml) {
   return IsHttpUrl(action) ? action : "";
 }
 
+// How many segments a second a sender sends (TWILIO.md, "Limits").
+double SegmentsPerSecond(std::string_view sender) {
+  static constexpr std::string_view kTollFree[] = {"+1800", "+1833", "+1844", "+1855",
+                                                   "+1866", "+1877", "+1888"};
+  if (!sender.starts_with('+')) {
+    const bool short_code =
+        !sender.empty() && sender.size() <= 6 &&
+        std::all_of(sender.begin(), sender.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return short_code ? 100 : 10;  // else an alphanumeric sender ID
+  }
+  if (!sender.starts_with("+1")) return 10;
+  for (std::string_view prefix : kTollFree) {
+    if (sender.starts_with(prefix)) return 3;
+  }
+  return 1;
+}
+
 // A resource's price as Twilio writes it: null until priced, then the charge negated with five
 // decimals ("-0.00790", "0.00000" for nothing), or six when the rate needs them.
 nlohmann::json PriceJson(std::optional<int64_t> micros) {
@@ -537,6 +554,14 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (auto rejected = ApplyRequestFault(account, ResourceKind::kMessage, to, params, delay)) {
     return *std::move(rejected);
   }
+  std::string pool_number;
+  if (!service.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pool_number = from.empty() ? PickFromPool(service, to) : from;
+  }
+  if (!TakeQueueSpace(service.empty() ? from : pool_number, *body)) {
+    return invalid(21611, "This 'From' number has exceeded the maximum number of queued messages");
+  }
   const std::optional<FaultRule> outcome =
       faults_.TakeDeliveryFault(ResourceKind::kMessage, to, account.sid);
 
@@ -552,10 +577,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   message.status = service.empty() ? "queued" : "accepted";
   message.status_callback = status_callback;
   message.num_segments = service.empty() ? twilio::SmsSegments(*body) : 0;
-  if (!service.empty()) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    message.pool_number = from.empty() ? PickFromPool(service, to) : from;
-  }
+  message.pool_number = pool_number;
   message.date_created = clock_.Now();
   message.date_updated = message.date_created;
 
@@ -806,6 +828,17 @@ SandboxResponse TwilioSandbox::ListCalls(const SandboxAccount& account,
   for (const Call* call : NewestFirst(std::move(matching))) resources.push_back(CallJson(*call));
   return ListPage(*query, absl::StrCat("/2010-04-01/Accounts/", account.sid, "/Calls.json"),
                   "calls", resources);
+}
+
+bool TwilioSandbox::TakeQueueSpace(const std::string& sender, const std::string& body) {
+  if (options_.sender_queue_limit == absl::ZeroDuration()) return true;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const absl::Time now = clock_.Now();
+  absl::Time& free_at = sender_free_at_[sender];
+  const absl::Time start = std::max(free_at, now);
+  if (start - now > options_.sender_queue_limit) return false;
+  free_at = start + absl::Seconds(twilio::SmsSegments(body) / SegmentsPerSecond(sender));
+  return true;
 }
 
 SandboxResponse TwilioSandbox::FetchMessage(const SandboxAccount& account, const std::string& sid,

@@ -64,6 +64,11 @@ struct SandboxOptions {
   absl::Duration call_duration = absl::Seconds(5);
   // Upper bound of a hang fault, so hung requests cannot hold server threads forever.
   absl::Duration max_hang = absl::Seconds(30);
+  // How long a sender's queue may grow. Each sender works through its messages' segments at its
+  // kind's pace (a +1 long code 1 a second, toll-free 3, a short code 100, any other number or an
+  // alphanumeric sender 10); a message that would wait longer than this behind the ones before it
+  // is refused with 21611, as Twilio does past 10 hours (TWILIO.md). Zero: no limit.
+  absl::Duration sender_queue_limit = absl::Hours(10);
   // The account's Messaging Services: each SID and its sender pool's numbers. A message sent with
   // MessagingServiceSid gets a number from the pool as Twilio's sticky sender does: the one the
   // recipient got last time from that service, else the next in turn.
@@ -174,6 +179,9 @@ class TwilioSandbox {
   SandboxResponse ListMessages(const SandboxAccount& account, const std::string& query);
   SandboxResponse ListCalls(const SandboxAccount& account, const std::string& query);
   // The resource as Twilio answers it. Callers hold mutex_.
+  // Queues `body`'s segments on `sender` (a number, or a short code or alphanumeric ID): false,
+  // taking nothing, when they would wait longer than options_.sender_queue_limit.
+  bool TakeQueueSpace(const std::string& sender, const std::string& body);
   nlohmann::json MessageJson(const Message& message) const;
   nlohmann::json CallJson(const Call& call) const;
   // Returns the fault's answer when a request-time fault rejects the request; applies latency
@@ -207,6 +215,7 @@ class TwilioSandbox {
   // The number each recipient got last from each Messaging Service, and each pool's turn.
   std::map<std::pair<std::string, std::string>, std::string> sticky_senders_;
   std::map<std::string, size_t> pool_turns_;
+  std::map<std::string, absl::Time> sender_free_at_;  // when each sender's queue is worked off
 
   // Last, so it stops (and its tasks stop touching the members above) first.
   CallbackScheduler scheduler_;

@@ -81,9 +81,11 @@ class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override { StartSandbox(absl::Milliseconds(1)); }
 
-  // A sandbox whose messages and calls move one status step every `callback_delay` (real time).
-  void StartSandbox(absl::Duration callback_delay) {
+  // A sandbox whose messages and calls move one status step every `callback_delay` (real time),
+  // each sender's queue at most `queue_limit` long.
+  void StartSandbox(absl::Duration callback_delay, absl::Duration queue_limit = absl::Hours(10)) {
     SandboxOptions options;
+    options.sender_queue_limit = queue_limit;
     options.accounts.front().api_keys = {{kMainKey, kMainKeySecret}};
     options.accounts.push_back(
         {.sid = kOtherAccount, .auth_token = kOtherToken, .api_keys = {{kOtherKey, kOtherSecret}}});
@@ -682,6 +684,25 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
   ASSERT_EQ(busy.status, 201);
   ASSERT_EQ(sender_.WaitFor(2).size(), 2u);
   EXPECT_EQ(fetch_call(busy)["price"], "0.00000");
+}
+
+TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) {
+  StartSandbox(absl::Milliseconds(1), absl::Seconds(2));
+  // A +1 long code sends a segment a second: two queue within 2 s, the third would wait longer.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Send("POST", kMessages, kSms).status, 201) << i;
+  }
+  const SandboxResponse refused = Send("POST", kMessages, kSms);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Body(refused)["code"], 21611);
+  // Another sender has a queue of its own; a toll-free number sends 3 a second.
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B18005550100&Body=x").status, 201)
+        << i;
+  }
+  EXPECT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B18005550100&Body=x").status, 400);
+  clock_.SleepFor(absl::Seconds(2));
+  EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
 }
 
 TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
