@@ -158,6 +158,7 @@ up() {
   . "$RUN/secrets.env"
   set +a
   export KLAXON_TWILIO_BASE_URL="http://$SANDBOX_ADDR" \
+    KLAXON_TWILIO_MESSAGING_BASE_URL="http://$SANDBOX_ADDR" \
     KLAXON_TWILIO_ACCOUNT_SID="$SANDBOX_ACCOUNT_SID" \
     KLAXON_TWILIO_AUTH_TOKEN="$SANDBOX_AUTH_TOKEN" \
     KLAXON_SMS_SENDERS="${KLAXON_SMS_SENDERS:-+14155552671}" \
@@ -173,7 +174,13 @@ up() {
   "$BIN/tools/klaxon-admin/klaxon-admin" create-topics >"$RUN/logs/create-topics.log"
   "$BIN/services/audit/klaxon-audit-admin" migrate >"$RUN/logs/migrate.log"
 
-  start twilio-sandbox "$BIN/tools/twilio-sandbox/twilio-sandbox" --listen "$SANDBOX_ADDR" \
+  # The sandbox's account has the run's numbers and short codes, as `klaxon-admin check --online`
+  # asks (the senders without their account or pace; Messaging Services are listed apart).
+  local numbers
+  numbers=$(printf '%s,%s' "$KLAXON_SMS_SENDERS" "$KLAXON_VOICE_SENDERS" | tr ',' '\n' |
+    sed 's/[@=].*//; s/ //g' | grep -Ev '^(MG|$)' | sort -u | paste -sd, -)
+  TWILIO_SANDBOX_NUMBERS="${TWILIO_SANDBOX_NUMBERS:-$SANDBOX_ACCOUNT_SID=$numbers}" \
+    start twilio-sandbox "$BIN/tools/twilio-sandbox/twilio-sandbox" --listen "$SANDBOX_ADDR" \
     --account-sid "$SANDBOX_ACCOUNT_SID" --auth-token "$SANDBOX_AUTH_TOKEN"
   wait_for twilio-sandbox "http://$SANDBOX_ADDR/sandbox/ledger"
   local entry name binary admin grpc

@@ -197,12 +197,16 @@ TwilioRestClient::~TwilioRestClient() = default;
 
 std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perform(
     std::string_view method, std::string_view path, const std::string& form_body) {
+  return PerformAt(method, options_.base_url + std::string(path), form_body);
+}
+
+std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::PerformAt(
+    std::string_view method, const std::string& url, const std::string& form_body) {
   CurlEasy handle = pool_->Acquire();
   if (!handle) return TransportError(Transport::kNotSent, "curl_easy_init failed");
   CURL* curl = handle.get();
 
   HttpResponse response;
-  const std::string url = options_.base_url + std::string(path);
   CurlSlist headers(curl_slist_append(nullptr, "Accept: application/json"));
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -334,6 +338,48 @@ TwilioResult<ResourcePage<MessageResource>> TwilioRestClient::ListMessages(
 
 TwilioResult<ResourcePage<CallResource>> TwilioRestClient::ListCalls(const ListRequest& request) {
   return List<CallResource>("Calls", "calls", request, &ParseCall);
+}
+
+TwilioResult<AccountResource> TwilioRestClient::FetchAccount() {
+  return Request<AccountResource>("GET", ".json", {}, [](const nlohmann::json& json) {
+    return AccountResource{.sid = StringField(json, "sid"),
+                           .friendly_name = StringField(json, "friendly_name"),
+                           .status = StringField(json, "status")};
+  });
+}
+
+TwilioResult<bool> TwilioRestClient::OwnsSender(std::string_view sender) {
+  const bool number = !sender.empty() && sender.front() == '+';
+  const http::FormParams query = {{number ? "PhoneNumber" : "ShortCode", std::string(sender)}};
+  const char* field = number ? "incoming_phone_numbers" : "short_codes";
+  auto response =
+      Perform("GET",
+              absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
+                           number ? "/IncomingPhoneNumbers.json?" : "/SMS/ShortCodes.json?",
+                           http::EncodeForm(query)),
+              {});
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  if (http.status < 200 || http.status > 299) {
+    return AnsweredError(http.status, http.body, http.retry_after);
+  }
+  const nlohmann::json json = nlohmann::json::parse(http.body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains(field) || !json[field].is_array()) {
+    return UnknownOutcome("unparseable list response body");
+  }
+  return !json[field].empty();
+}
+
+TwilioResult<bool> TwilioRestClient::HasMessagingService(std::string_view sid) {
+  auto response = PerformAt(
+      "GET", absl::StrCat(options_.messaging_base_url, "/v1/Services/", EscapeSegment(sid)), {});
+  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
+  const auto& http = std::get<HttpResponse>(response);
+  if (http.status == 404) return false;
+  if (http.status < 200 || http.status > 299) {
+    return AnsweredError(http.status, http.body, http.retry_after);
+  }
+  return true;
 }
 
 TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessageRequest& request) {

@@ -27,6 +27,8 @@ namespace klaxon::twilio {
 
 struct TwilioRestClientOptions {
   std::string base_url = "https://api.twilio.com";
+  // Twilio's Messaging API (Messaging Services), another host.
+  std::string messaging_base_url = "https://messaging.twilio.com";
   std::string account_sid;  // whose resources the requests name (/Accounts/<sid>/)
   // Basic auth: as an API key (SK...) with its secret when one is set, Twilio's preferred way,
   // else as the account with its auth token.
@@ -117,6 +119,12 @@ struct CallResource {
   std::optional<absl::Time> date_updated;
 };
 
+struct AccountResource {
+  std::string sid;
+  std::string friendly_name;
+  std::string status;  // active, suspended or closed
+};
+
 struct CreateMessageRequest {
   std::string to;
   // One of the two: the number to send from, or a Messaging Service that picks it from its pool.
@@ -172,13 +180,24 @@ class TwilioRestClient {
   // GET Messages.json / Calls.json filtered by To and From (Twilio's list filters).
   TwilioResult<ResourcePage<MessageResource>> ListMessages(const ListRequest& request);
   TwilioResult<ResourcePage<CallResource>> ListCalls(const ListRequest& request);
+  // GET Accounts/{AccountSid}.json: the account, if the credentials open it.
+  TwilioResult<AccountResource> FetchAccount();
+  // Whether the account has `sender`: a phone number (IncomingPhoneNumbers.json?PhoneNumber=) or
+  // a short code, 5 or 6 digits (SMS/ShortCodes.json?ShortCode=).
+  TwilioResult<bool> OwnsSender(std::string_view sender);
+  // Whether the account has the Messaging Service `sid` (GET /v1/Services/{sid} on the Messaging
+  // API): false when Twilio says 404.
+  TwilioResult<bool> HasMessagingService(std::string_view sid);
 
  private:
   struct HttpResponse;
 
   TwilioRestClient(TwilioRestClientOptions options, std::unique_ptr<curl::HandlePool> pool);
 
-  // Performs one request; on success returns status and body, on failure the error.
+  // Performs one request to `url`; on success returns status and body, on failure the error.
+  std::variant<HttpResponse, TwilioError> PerformAt(std::string_view method, const std::string& url,
+                                                    const std::string& form_body);
+  // PerformAt() on the REST API's `path`.
   std::variant<HttpResponse, TwilioError> Perform(std::string_view method, std::string_view path,
                                                   const std::string& form_body);
   // Perform() under the account's base path, then the answer read as a Resource by `parse`.

@@ -158,4 +158,25 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   return settings;
 }
 
+// A REST client per Twilio account, on the common options with the account's credentials.
+absl::StatusOr<std::map<std::string, std::unique_ptr<twilio::TwilioRestClient>>> TwilioClients(
+    const WorkerSettings& settings) {
+  std::map<std::string, std::unique_ptr<twilio::TwilioRestClient>> clients;
+  for (const twilio::TwilioAccount& account : settings.accounts) {
+    twilio::TwilioRestClientOptions options = settings.twilio_client;
+    options.account_sid = account.account_sid;
+    options.api_key_sid = account.api_key_sid;
+    options.api_key_secret = account.api_key_secret;
+    options.auth_token = account.auth_token;
+    absl::StatusOr<std::unique_ptr<twilio::TwilioRestClient>> client =
+        twilio::TwilioRestClient::Create(std::move(options));
+    if (!client.ok()) {
+      return absl::Status(client.status().code(), absl::StrCat("Twilio account \"", account.name,
+                                                               "\": ", client.status().message()));
+    }
+    clients.emplace(account.name, *std::move(client));
+  }
+  return clients;
+}
+
 }  // namespace klaxon::delivery

@@ -3,6 +3,8 @@
 // checked as a whole by one function: every problem is reported at once, each naming its variable.
 // The channel's own settings are read by its WorkerSpec::configure, in the same pass.
 
+#include <map>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -56,5 +58,10 @@ struct WorkerSettings {
 // Reads the settings of `spec`'s worker from `reader`; kInvalidArgument listing each variable that
 // is missing or wrong.
 absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const WorkerSpec& spec);
+
+// A REST client per Twilio account of `settings`, by account name: the common client options with
+// the account's credentials.
+absl::StatusOr<std::map<std::string, std::unique_ptr<twilio::TwilioRestClient>>> TwilioClients(
+    const WorkerSettings& settings);
 
 }  // namespace klaxon::delivery

@@ -10,6 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_keys.h"
 #include "common/crypto/test_keyring.h"
+#include "common/timing/clock.h"
+#include "tools/klaxon-admin/online_check.h"
+#include "tools/twilio-sandbox/sandbox.h"
+#include "tools/twilio-sandbox/server.h"
 
 namespace klaxon::admin {
 namespace {
@@ -164,6 +168,83 @@ TEST_F(ConfigCheckTest, IngressNeedsEveryAccountsAuthTokenAndNamesTheAccount) {
                      (dir_ / "key").string(), R"("}]})"));
   EXPECT_THAT(std::string(Of(bad, "ingress").message()),
               HasSubstr("account 1 (\"main\") auth_token_file: is required"));
+}
+
+// --- klaxon-admin check --online, against the sandbox ---
+
+class NoCallbacks final : public sandbox::CallbackSender {
+ public:
+  absl::Status Send(const sandbox::StatusCallback&) override { return absl::OkStatus(); }
+};
+
+class OnlineCheckTest : public ConfigCheckTest {
+ protected:
+  // A sandbox holding Good()'s two accounts: main (its API key, the Messaging Service and
+  // +14155550100) and backup (+14155550101).
+  void SetUp() override {
+    ConfigCheckTest::SetUp();
+    sandbox::SandboxOptions options;
+    options.accounts = {
+        {.sid = kMain,
+         .auth_token = "main-token",
+         .api_keys = {{kKey, "key-secret"}},
+         .numbers = {"+14155550100"}},
+        {.sid = kBackup, .auth_token = "backup-token", .numbers = {"+14155550101"}}};
+    options.messaging_services = {{kService, {"+14155550100"}}};
+    auto created = sandbox::TwilioSandbox::Create(options, clock_, callbacks_);
+    ASSERT_TRUE(created.ok()) << created.status();
+    sandbox_ = *std::move(created);
+    auto server = sandbox::SandboxServer::Start({}, *sandbox_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  config::Environment Online() {
+    config::Environment environment = Good();
+    const std::string url = absl::StrCat("http://127.0.0.1:", server_->port());
+    environment["KLAXON_TWILIO_BASE_URL"] = url;
+    environment["KLAXON_TWILIO_MESSAGING_BASE_URL"] = url;
+    return environment;
+  }
+
+  // "subject: ok" or "subject: <message>" of every finding.
+  static std::vector<std::string> Said(const std::vector<OnlineFinding>& findings) {
+    std::vector<std::string> said;
+    for (const OnlineFinding& finding : findings) {
+      said.push_back(absl::StrCat(finding.subject, ": ",
+                                  finding.status.ok() ? "ok" : finding.status.message()));
+    }
+    return said;
+  }
+
+  timing::RealClock clock_;
+  NoCallbacks callbacks_;
+  std::unique_ptr<sandbox::TwilioSandbox> sandbox_;
+  std::unique_ptr<sandbox::SandboxServer> server_;
+};
+
+TEST_F(OnlineCheckTest, AGoodConfigurationsAccountsAndSendersAreAllTheirs) {
+  EXPECT_THAT(Said(CheckOnline(Online())),
+              ::testing::ElementsAre(absl::StrCat("account main (", kMain, "): ok"),
+                                     absl::StrCat("account backup (", kBackup, "): ok"),
+                                     "sender +14155550100 of account main: ok",
+                                     absl::StrCat("sender ", kService, " of account main: ok"),
+                                     "sender +14155550101 of account backup: ok"));
+}
+
+TEST_F(OnlineCheckTest, RefusedCredentialsAndSendersOfAnotherAccountAreNamed) {
+  config::Environment bad = Online();
+  Write("backup-token", "not-the-token");
+  bad["KLAXON_SMS_SENDERS"] =
+      absl::StrCat("+14155550101@main, ", kService, "@main=10/1s, +14155550100@backup");
+  const std::vector<std::string> said = Said(CheckOnline(bad));
+  EXPECT_THAT(said, ::testing::Contains(absl::StrCat("account main (", kMain, "): ok")));
+  EXPECT_THAT(said, ::testing::Contains(::testing::AllOf(
+                        HasSubstr(absl::StrCat("account backup (", kBackup, "): its credentials")),
+                        HasSubstr("20003"))));
+  EXPECT_THAT(said, ::testing::Contains(
+                        "sender +14155550101 of account main: the account does not have it: it "
+                        "is not among its phone numbers (IncomingPhoneNumbers)"));
 }
 
 TEST_F(ConfigCheckTest, AnUnknownServiceIsNamed) {

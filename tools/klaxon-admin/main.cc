@@ -3,8 +3,10 @@
 //   klaxon-admin channel disable <sms|voice> --reason "..."   switches a channel off
 //   klaxon-admin channel enable <sms|voice>                   and on again (docs/adr/0012)
 //   klaxon-admin channel status                               shows both switches
-//   klaxon-admin check [--service NAME]...   validates the services' configuration, starting
-//                                            nothing (config_check.h); exit 2 on any problem
+//   klaxon-admin check [--service NAME]... [--online]   validates the services' configuration,
+//                                            starting nothing (config_check.h), and with --online
+//                                            asks Twilio about accounts and senders
+//                                            (online_check.h); exit 2 on any problem
 // Configuration comes from the environment, read by the services' own loaders: KLAXON_KAFKA_BROKERS
 // and the Kafka security settings (kafka::ReadClusterSettings) and KLAXON_TOPIC_PREFIX for the
 // topics; KLAXON_REDIS_URL, its credentials (redis::ReadRedisOptions) and KLAXON_REDIS_KEY_PREFIX
@@ -29,6 +31,7 @@
 #include "common/redis/redis_client.h"
 #include "common/runtime/process_hardening.h"
 #include "tools/klaxon-admin/config_check.h"
+#include "tools/klaxon-admin/online_check.h"
 
 namespace {
 
@@ -142,15 +145,26 @@ int ChannelCommand(SwitchCommand command, const std::string& channel_name,
   return 0;
 }
 
-// Prints "<service>: ok" or "<service>: <what stops it>" for each service checked. Exit codes: 0
-// every configuration loads, 2 one does not.
-int CheckCommand(const std::vector<std::string>& services) {
+// Prints "<service>: ok" or "<service>: <what stops it>" for each service checked, then with
+// `online` "<account or sender>: ok", "...: not checked (...)" or "...: <what Twilio said>" for
+// each account and sender. Exit codes: 0 all is well, 2 something is not.
+int CheckCommand(const std::vector<std::string>& services, bool online) {
+  const klaxon::config::Environment environment = klaxon::config::FromProcessEnvironment();
   bool ok = true;
   for (const klaxon::admin::ServiceCheck& check :
-       klaxon::admin::CheckConfiguration(klaxon::config::FromProcessEnvironment(), services)) {
+       klaxon::admin::CheckConfiguration(environment, services)) {
     ok = ok && check.status.ok();
     std::printf("%s: %s\n", check.service.c_str(),
                 check.status.ok() ? "ok" : std::string(check.status.message()).c_str());
+  }
+  if (!online || !ok) return ok ? 0 : 2;
+  for (const klaxon::admin::OnlineFinding& finding : klaxon::admin::CheckOnline(environment)) {
+    ok = ok && finding.status.ok();
+    const std::string said =
+        !finding.checked      ? "not checked (Twilio has no lookup for an alphanumeric sender ID)"
+        : finding.status.ok() ? "ok"
+                              : std::string(finding.status.message());
+    std::printf("%s: %s\n", finding.subject.c_str(), said.c_str());
   }
   return ok ? 0 : 2;
 }
@@ -195,9 +209,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> services;
   check->add_option("--service", services,
                     "Only this service's (ingress, sms-worker, voice-worker, audit); repeatable");
+  bool online = false;
+  check->add_flag("--online", online,
+                  "Also ask Twilio: each account's credentials, and that each sender is its "
+                  "account's (reads only)");
 
   CLI11_PARSE(app, argc, argv);
-  if (check->parsed()) return CheckCommand(services);
+  if (check->parsed()) return CheckCommand(services, online);
   if (create_topics->parsed()) return CreateTopicsCommand(partitions, timeout_seconds);
   if (topic_offsets->parsed()) return TopicOffsetsCommand(timeout_seconds);
   if (disable->parsed()) return ChannelCommand(SwitchCommand::kDisable, channel_name, reason);

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/runtime/process_hardening.h"
 #include "common/timing/clock.h"
 #include "nlohmann/json.hpp"
@@ -92,6 +94,11 @@ int main(int argc, char** argv) {
                  "(0: no limit)")
       ->envname("TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S")
       ->check(CLI::NonNegativeNumber);
+  std::string numbers;
+  app.add_option("--numbers", numbers,
+                 "each account's phone numbers and short codes, as IncomingPhoneNumbers and "
+                 "SMS/ShortCodes list them: AC<32 hex>=+1...,12345;AC...=...")
+      ->envname("TWILIO_SANDBOX_NUMBERS");
   std::string sms_prices;
   std::string call_prices;
   app.add_option("--sms-prices", sms_prices,
@@ -115,6 +122,16 @@ int main(int argc, char** argv) {
   main_account.api_keys = klaxon::sandbox::ParseApiKeys(api_keys);
   for (klaxon::sandbox::SandboxAccount& more : klaxon::sandbox::ParseAccounts(accounts)) {
     options.accounts.push_back(std::move(more));
+  }
+  for (auto& [sid, owned] : klaxon::sandbox::ParseNumbers(numbers)) {
+    const auto account =
+        std::find_if(options.accounts.begin(), options.accounts.end(),
+                     [&sid](const klaxon::sandbox::SandboxAccount& a) { return a.sid == sid; });
+    if (account == options.accounts.end()) {
+      return Fail(absl::StrCat("TWILIO_SANDBOX_NUMBERS names account ", sid,
+                               ", which the sandbox does not have"));
+    }
+    account->numbers = std::move(owned);
   }
 
   options.callback_delay = absl::Milliseconds(callback_delay_ms);

@@ -227,6 +227,20 @@ absl::StatusOr<twilio::PrefixPrices> ParsePrices(std::string_view text) {
   return prices;
 }
 
+std::map<std::string, std::set<std::string>> ParseNumbers(std::string_view text) {
+  std::map<std::string, std::set<std::string>> numbers;
+  for (absl::string_view account :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ';', absl::SkipWhitespace())) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(account, absl::MaxSplits('=', 1));
+    std::set<std::string>& owned = numbers[std::string(absl::StripAsciiWhitespace(parts.first))];
+    for (absl::string_view number : absl::StrSplit(parts.second, ',', absl::SkipWhitespace())) {
+      owned.emplace(absl::StripAsciiWhitespace(number));
+    }
+  }
+  return numbers;
+}
+
 std::map<std::string, std::string> ParseApiKeys(std::string_view text) {
   std::map<std::string, std::string> keys;
   for (absl::string_view key :
@@ -344,6 +358,7 @@ bool Authenticates(const std::string& authorization, const SandboxAccount& accou
 
 SandboxResponse TwilioSandbox::Handle(const SandboxRequest& request) {
   if (absl::StartsWith(request.path, "/sandbox/")) return HandleAdmin(request);
+  if (absl::StartsWith(request.path, "/v1/Services/")) return FetchMessagingService(request);
   return HandleApi(request);
 }
 
@@ -420,16 +435,20 @@ SandboxResponse TwilioSandbox::HandleAdmin(const SandboxRequest& request) {
 }
 
 SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
-  const std::vector<std::string> parts = absl::StrSplit(request.path, '/');
-  // "", "2010-04-01", "Accounts", account, collection[, resource]
-  if (parts.size() < 5 || parts.size() > 6 || !parts[0].empty() || parts[1] != kApiVersion ||
+  std::vector<std::string> parts = absl::StrSplit(request.path, '/');
+  // "", "2010-04-01", "Accounts", account[.json], collection[, resource]
+  if (parts.size() < 4 || parts.size() > 6 || !parts[0].empty() || parts[1] != kApiVersion ||
       parts[2] != "Accounts") {
     return NotFound(request.path);
   }
+  const bool account_itself = parts.size() == 4 && absl::EndsWith(parts[3], ".json");
+  if (parts.size() == 4 && !account_itself) return NotFound(request.path);
+  if (account_itself) parts[3].resize(parts[3].size() - std::string_view(".json").size());
   const SandboxAccount* account = AccountOf(parts[3]);
   const bool authenticated = account != nullptr && Authenticates(request.authorization, *account);
-  const ResourceKind kind =
-      absl::StartsWith(parts[4], "Calls") ? ResourceKind::kCall : ResourceKind::kMessage;
+  const ResourceKind kind = parts.size() > 4 && absl::StartsWith(parts[4], "Calls")
+                                ? ResourceKind::kCall
+                                : ResourceKind::kMessage;
   const absl::StatusOr<FormParams> decoded = http::DecodeForm(request.body);
   // A body that does not decode is recorded as no parameters, like one without any.
   const FormParams params = decoded.ok() ? *decoded : FormParams();
@@ -448,10 +467,19 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
     }
     return TwilioError(400, 70002, message);
   }
+  if (account_itself) {
+    if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
+    return FetchAccount(*account);
+  }
   if (parts.size() == 5 && request.method == "GET") {
     if (parts[4] == "Messages.json") return ListMessages(*account, request.query);
     if (parts[4] == "Calls.json") return ListCalls(*account, request.query);
+    if (parts[4] == "IncomingPhoneNumbers.json") return ListNumbers(*account, request.query, false);
     return NotFound(request.path);
+  }
+  if (parts.size() == 6 && request.method == "GET" && parts[4] == "SMS" &&
+      parts[5] == "ShortCodes.json") {
+    return ListNumbers(*account, request.query, true);
   }
   if (parts.size() == 5) {
     if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
@@ -786,6 +814,52 @@ std::vector<const Resource*> NewestFirst(std::vector<const Resource*> resources)
 }
 
 }  // namespace
+
+SandboxResponse TwilioSandbox::FetchAccount(const SandboxAccount& account) const {
+  return Json(200, {{"sid", account.sid},
+                    {"friendly_name", absl::StrCat("Klaxon sandbox ", account.sid)},
+                    {"status", "active"},
+                    {"type", "Full"},
+                    {"uri", absl::StrCat("/2010-04-01/Accounts/", account.sid, ".json")}});
+}
+
+SandboxResponse TwilioSandbox::ListNumbers(const SandboxAccount& account,
+                                           const std::string& query_text, bool short_codes) const {
+  const absl::StatusOr<FormParams> query =
+      http::DecodeForm(absl::StrReplaceAll(query_text, {{"+", "%2B"}}));
+  if (!query.ok()) return TwilioError(400, 70002, "Bad request: malformed query string");
+  const std::string wanted = Get(*query, short_codes ? "ShortCode" : "PhoneNumber");
+  std::vector<nlohmann::json> resources;
+  for (const std::string& number : account.numbers) {
+    if (number.starts_with('+') == short_codes || (!wanted.empty() && number != wanted)) continue;
+    resources.push_back({{"account_sid", account.sid},
+                         {short_codes ? "short_code" : "phone_number", number},
+                         {"sid", absl::StrCat(short_codes ? "SC" : "PN",
+                                              absl::BytesToHexString(number).substr(0, 32))}});
+  }
+  return ListPage(*query,
+                  absl::StrCat("/2010-04-01/Accounts/", account.sid,
+                               short_codes ? "/SMS/ShortCodes.json" : "/IncomingPhoneNumbers.json"),
+                  short_codes ? "short_codes" : "incoming_phone_numbers", resources);
+}
+
+SandboxResponse TwilioSandbox::FetchMessagingService(const SandboxRequest& request) const {
+  const SandboxAccount& owner = options_.accounts.front();
+  if (!Authenticates(request.authorization, owner)) {
+    for (const SandboxAccount& other : options_.accounts) {
+      // Another account's credentials are good, but the service is not theirs.
+      if (Authenticates(request.authorization, other)) return NotFound(request.path);
+    }
+    return TwilioError(401, 20003, "Authenticate");
+  }
+  const std::string sid = request.path.substr(std::string_view("/v1/Services/").size());
+  if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
+  if (!options_.messaging_services.contains(sid)) return NotFound(request.path);
+  return Json(200, {{"sid", sid},
+                    {"account_sid", owner.sid},
+                    {"friendly_name", absl::StrCat("Klaxon sandbox ", sid)},
+                    {"url", absl::StrCat("https://messaging.twilio.com/v1/Services/", sid)}});
+}
 
 SandboxResponse TwilioSandbox::ListMessages(const SandboxAccount& account,
                                             const std::string& query_text) {

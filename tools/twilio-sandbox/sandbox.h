@@ -38,7 +38,13 @@ struct SandboxAccount {
   std::string auth_token;
   // API keys (SK... -> secret), accepted for Basic auth as the key SID, like Twilio's.
   std::map<std::string, std::string> api_keys;
+  // The phone numbers (E.164) and short codes it has: what IncomingPhoneNumbers.json and
+  // SMS/ShortCodes.json list. Sending does not check them, as Twilio's test credentials don't.
+  std::set<std::string> numbers;
 };
+
+// "AC...=+1...,12345;AC...=..." (--numbers): each account's phone numbers and short codes.
+std::map<std::string, std::set<std::string>> ParseNumbers(std::string_view text);
 
 // What Twilio charges, by destination: the rate of the longest prefix ("+44", "+1") the number
 // starts with, else of "*". A message is priced per segment once sent, a call per started minute
@@ -170,6 +176,13 @@ class TwilioSandbox {
   std::string PickFromPool(const std::string& service, const std::string& to);
   SandboxResponse CreateCall(const SandboxAccount& account, const FormParams& params);
   // Another account's resource is not found, as on Twilio.
+  // GET Accounts/{sid}.json, IncomingPhoneNumbers.json and SMS/ShortCodes.json, and the Messaging
+  // API's /v1/Services/{sid}: what `klaxon-admin check --online` asks. The Messaging Services are
+  // the first account's.
+  SandboxResponse FetchAccount(const SandboxAccount& account) const;
+  SandboxResponse ListNumbers(const SandboxAccount& account, const std::string& query_text,
+                              bool short_codes) const;
+  SandboxResponse FetchMessagingService(const SandboxRequest& request) const;
   SandboxResponse FetchMessage(const SandboxAccount& account, const std::string& sid,
                                const std::string& path);
   SandboxResponse FetchCall(const SandboxAccount& account, const std::string& sid,

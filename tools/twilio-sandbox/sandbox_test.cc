@@ -87,8 +87,11 @@ class SandboxTest : public ::testing::Test {
     SandboxOptions options;
     options.sender_queue_limit = queue_limit;
     options.accounts.front().api_keys = {{kMainKey, kMainKeySecret}};
-    options.accounts.push_back(
-        {.sid = kOtherAccount, .auth_token = kOtherToken, .api_keys = {{kOtherKey, kOtherSecret}}});
+    options.accounts.front().numbers = {"+15550001111", "12345"};
+    options.accounts.push_back({.sid = kOtherAccount,
+                                .auth_token = kOtherToken,
+                                .api_keys = {{kOtherKey, kOtherSecret}},
+                                .numbers = {"+15550002222"}});
     options.callback_delay = callback_delay;
     options.max_hang = absl::Seconds(2);
     options.messaging_services = {{kService, {kPoolFirst, kPoolSecond}}};
@@ -703,6 +706,50 @@ TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) 
   EXPECT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B18005550100&Body=x").status, 400);
   clock_.SleepFor(absl::Seconds(2));
   EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
+}
+
+// --- what klaxon-admin check --online asks ---
+
+TEST_F(SandboxTest, AnAccountIsFetchedWithItsOwnCredentialsOnly) {
+  const SandboxResponse fetched =
+      Send("GET", std::string("/2010-04-01/Accounts/") + kAccount + ".json");
+  ASSERT_EQ(fetched.status, 200) << fetched.body;
+  EXPECT_EQ(Body(fetched)["sid"], kAccount);
+  EXPECT_EQ(Body(fetched)["status"], "active");
+  EXPECT_EQ(SendAs(kMainKey, kMainKeySecret, "GET",
+                   std::string("/2010-04-01/Accounts/") + kAccount + ".json")
+                .status,
+            200);
+  EXPECT_EQ(
+      Send("GET", std::string("/2010-04-01/Accounts/") + kAccount + ".json", "", "wrong").status,
+      401);
+}
+
+TEST_F(SandboxTest, EachAccountListsOnlyItsOwnNumbersAndShortCodes) {
+  const std::string numbers =
+      std::string("/2010-04-01/Accounts/") + kAccount + "/IncomingPhoneNumbers.json";
+  EXPECT_EQ(
+      Body(Send("GET", numbers + "?PhoneNumber=%2B15550001111"))["incoming_phone_numbers"].size(),
+      1u);
+  EXPECT_EQ(
+      Body(Send("GET", numbers + "?PhoneNumber=+15550001111"))["incoming_phone_numbers"].size(),
+      1u);  // as typed in a query string
+  EXPECT_TRUE(Body(Send("GET", numbers + "?PhoneNumber=%2B15550002222"))["incoming_phone_numbers"]
+                  .empty());  // the other account's
+  const std::string codes =
+      std::string("/2010-04-01/Accounts/") + kAccount + "/SMS/ShortCodes.json";
+  EXPECT_EQ(Body(Send("GET", codes + "?ShortCode=12345"))["short_codes"].size(), 1u);
+  EXPECT_TRUE(Body(Send("GET", codes + "?ShortCode=54321"))["short_codes"].empty());
+}
+
+TEST_F(SandboxTest, AMessagingServiceIsTheFirstAccounts) {
+  const std::string path = absl::StrCat("/v1/Services/", kService);
+  const SandboxResponse found = Send("GET", path);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(Body(found)["account_sid"], kAccount);
+  EXPECT_EQ(Send("GET", "/v1/Services/MG00000000000000000000000000000000").status, 404);
+  EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "GET", path).status, 404);
+  EXPECT_EQ(Send("GET", path, "", "wrong").status, 401);
 }
 
 TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
