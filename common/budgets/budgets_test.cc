@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/budgets/in_memory_budget_ledger.h"
+#include "common/config/config.h"
 
 namespace klaxon::budgets {
 namespace {
@@ -84,6 +85,14 @@ TEST(BudgetSettingsTest, EveryProblemNamesTheBudgetAndField) {
   EXPECT_THAT(problems, HasSubstr("prices.sms: needs a \"*\" price"));
   EXPECT_THAT(problems, HasSubstr("prices.fax: is not a field here"));
   EXPECT_THAT(Problems("[1]"), HasSubstr("the file: is not a JSON object"));
+}
+
+TEST(BudgetSettingsTest, TheProdOverlaysFileLoads) {
+  const std::optional<std::string> text = config::ReadWholeFile(KLAXON_PROD_BUDGETS_FILE);
+  ASSERT_TRUE(text.has_value()) << KLAXON_PROD_BUDGETS_FILE;
+  const BudgetSettings settings = Parsed(*text);
+  EXPECT_FALSE(settings.empty());
+  EXPECT_EQ(settings.currency(), "USD");
 }
 
 TEST(PeriodTest, DaysAndMonthsAreUtcCalendarOnes) {
