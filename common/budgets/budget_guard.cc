@@ -1,5 +1,6 @@
 #include "common/budgets/budget_guard.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -24,7 +25,7 @@ BudgetSettings ReadBudgets(config::Reader& reader) {
 BudgetGuard::BudgetGuard(BudgetSettings settings, BudgetLedger& ledger)
     : settings_(std::move(settings)), ledger_(ledger) {}
 
-std::string BudgetGuard::Spent(const SpentBudget& spent) const {
+std::string BudgetGuard::DescribeSpent(const SpentBudget& spent) const {
   return absl::StrCat("budget \"", spent.budget->name, "\" (", settings_.Describe(*spent.budget),
                       ") has spent ", twilio::FormatMicros(spent.spent_micros), " ",
                       settings_.currency(), "; it resets at ",
@@ -32,19 +33,21 @@ std::string BudgetGuard::Spent(const SpentBudget& spent) const {
 }
 
 absl::Status BudgetGuard::AdmitAlert(std::string_view caller, types::v1::Priority priority,
-                                     absl::Time now) {
+                                     int64_t estimate, absl::Time now) {
   if (settings_.empty() || settings_.Exempts(priority)) return absl::OkStatus();
-  const absl::StatusOr<std::optional<SpentBudget>> spent =
-      ledger_.FirstSpent(settings_.For(caller, ""), now);
-  if (!spent.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the budgets cannot be read (", spent.status().message(), "); retry shortly"));
+  // Never less than a micro: a budget spent to its limit takes nothing more.
+  const absl::StatusOr<std::optional<SpentBudget>> short_of =
+      ledger_.FirstShort(settings_.For(caller, ""), std::max<int64_t>(estimate, 1), now);
+  if (!short_of.ok()) {
+    return absl::UnavailableError(absl::StrCat("the budgets cannot be read (",
+                                               short_of.status().message(), "); retry shortly"));
   }
-  if (!spent->has_value()) return absl::OkStatus();
+  if (!short_of->has_value()) return absl::OkStatus();
   return grpcutil::WithRetryPushback(
-      absl::ResourceExhaustedError(absl::StrCat(Spent(**spent), "; alerts of priority ",
-                                                "below its exemption wait until then")),
-      (*spent)->resets_at - now);
+      absl::ResourceExhaustedError(
+          absl::StrCat(DescribeSpent(**short_of), "; this alert would cost about ",
+                       twilio::FormatMicros(estimate), " ", settings_.currency(), " more")),
+      (*short_of)->resets_at - now);
 }
 
 absl::StatusOr<Reservation> BudgetGuard::ReserveSend(std::string_view caller,
@@ -52,22 +55,38 @@ absl::StatusOr<Reservation> BudgetGuard::ReserveSend(std::string_view caller,
                                                      types::v1::Priority priority, int64_t estimate,
                                                      absl::Time now) {
   const std::vector<const Budget*> budgets = settings_.For(caller, account);
-  if (budgets.empty() || settings_.Exempts(priority)) return Reservation{};
+  if (budgets.empty() || settings_.Exempts(priority)) return Reservation{.micros = 0, .hold = {}};
   const absl::StatusOr<std::optional<SpentBudget>> held = ledger_.Reserve(budgets, estimate, now);
   if (!held.ok()) return held.status();
   if (!held->has_value()) return Reservation{.micros = estimate, .hold = std::nullopt};
+  const SpentBudget& spent = **held;
+  const std::string cost = absl::StrCat(twilio::FormatMicros(estimate), " ", settings_.currency());
+  if (estimate > spent.budget->limit_micros) {
+    return Reservation{
+        .micros = 0,
+        .hold = Hold{.reason = absl::StrCat("this send alone would cost about ", cost,
+                                            ", more than budget \"", spent.budget->name, "\" (",
+                                            settings_.Describe(*spent.budget), ") allows"),
+                     .until = absl::InfiniteFuture()}};
+  }
   return Reservation{
       .micros = 0,
       .hold = Hold{
-          .reason = absl::StrCat(Spent(**held), " (this send would cost about ",
-                                 twilio::FormatMicros(estimate), " ", settings_.currency(), ")"),
-          .until = (*held)->resets_at}};
+          .reason = absl::StrCat(DescribeSpent(spent), " (this send would cost about ", cost, ")"),
+          .until = spent.resets_at}};
 }
 
-absl::Status BudgetGuard::Settle(std::string_view caller, std::string_view account, int64_t micros,
-                                 absl::Time reserved_at) {
-  if (settings_.empty() || micros == 0) return absl::OkStatus();
-  return ledger_.Add(settings_.For(caller, account), micros, reserved_at);
+absl::Status BudgetGuard::GiveBack(std::string_view caller, std::string_view account,
+                                   int64_t reserved, absl::Time reserved_at) {
+  if (settings_.empty() || reserved == 0) return absl::OkStatus();
+  return ledger_.Add(settings_.For(caller, account), -reserved, reserved_at, "").status();
+}
+
+absl::Status BudgetGuard::CountCharge(std::string_view caller, std::string_view account,
+                                      int64_t micros, absl::Time reserved_at,
+                                      std::string_view sid) {
+  if (settings_.empty()) return absl::OkStatus();
+  return ledger_.Add(settings_.For(caller, account), micros, reserved_at, sid).status();
 }
 
 }  // namespace klaxon::budgets

@@ -39,26 +39,33 @@ class BudgetGuard {
 
   const BudgetSettings& settings() const { return settings_; }
 
-  // SendAlert's check: kResourceExhausted naming `caller`'s spent budget and when it resets (a
-  // retry hint until then); kUnavailable when the ledger cannot be read.
-  absl::Status AdmitAlert(std::string_view caller, types::v1::Priority priority, absl::Time now);
+  // SendAlert's check: kResourceExhausted when one of `caller`'s budgets cannot take `estimate`
+  // (what the alert would cost) more, naming it and when it resets (a retry hint until then);
+  // kUnavailable when the ledger cannot be read.
+  absl::Status AdmitAlert(std::string_view caller, types::v1::Priority priority, int64_t estimate,
+                          absl::Time now);
 
   // Reserves `estimate` for a send of `caller`'s alert on `account`, unless a budget would be
-  // passed: then nothing is reserved and the Reservation holds the send. An exempt priority
-  // reserves nothing and is never held.
+  // passed: then nothing is reserved and the Reservation holds the send until that budget resets
+  // (never, when the estimate alone passes its limit). An exempt priority reserves nothing and is
+  // never held.
   absl::StatusOr<Reservation> ReserveSend(std::string_view caller, std::string_view account,
                                           types::v1::Priority priority, int64_t estimate,
                                           absl::Time now);
 
-  // Adds `micros` (what Twilio charged less what was reserved; negative gives back) to the
-  // budgets of `caller` and `account` in the periods holding `reserved_at`.
-  absl::Status Settle(std::string_view caller, std::string_view account, int64_t micros,
-                      absl::Time reserved_at);
+  // Gives back `reserved`, reserved at `reserved_at`, for a send Twilio did not take.
+  absl::Status GiveBack(std::string_view caller, std::string_view account, int64_t reserved,
+                        absl::Time reserved_at);
+
+  // Counts what Twilio charged for the attempt `sid`, less what its send reserved (`micros`; may
+  // be negative), in the periods holding `reserved_at`. Once per `sid`: a repeat adds nothing.
+  absl::Status CountCharge(std::string_view caller, std::string_view account, int64_t micros,
+                           absl::Time reserved_at, std::string_view sid);
 
  private:
   // "budget "billing-daily" (0.05 USD a day for caller billing) has spent 0.0553 USD; it resets
   // at 2026-11-27T00:00:00Z".
-  std::string Spent(const SpentBudget& spent) const;
+  std::string DescribeSpent(const SpentBudget& spent) const;
 
   const BudgetSettings settings_;
   BudgetLedger& ledger_;

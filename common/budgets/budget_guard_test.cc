@@ -44,39 +44,56 @@ TEST_F(BudgetGuardTest, ASendReservesItsEstimateUntilACallersBudgetWouldBePassed
 }
 
 TEST_F(BudgetGuardTest, AnExemptPriorityIsNeverHeldNorRefusedButItsChargeCounts) {
-  ASSERT_TRUE(guard_.Settle("billing", "main", 20'000, now_).ok());
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 20'000, now_, "SM1").ok());
   const absl::StatusOr<Reservation> exempt =
       guard_.ReserveSend("billing", "main", types::v1::PRIORITY_CRITICAL, 7'900, now_);
   EXPECT_FALSE(exempt->hold);
   EXPECT_EQ(exempt->micros, 0);  // nothing reserved: the charge counts in full
-  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_CRITICAL, now_).ok());
+  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_CRITICAL, 7'900, now_).ok());
   EXPECT_TRUE(guard_.ReserveSend("billing", "main", types::v1::PRIORITY_HIGH, 1, now_)->hold);
+  // The exempt alert's charge counts in full, once.
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 7'900, now_, "SM2").ok());
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 7'900, now_, "SM2").ok());
+  EXPECT_EQ(ledger_.Spent(*guard_.settings().For("billing", "")[0], now_), 27'900);
 }
 
 TEST_F(BudgetGuardTest, SendAlertIsRefusedOnceACallersBudgetIsSpentWithARetryHint) {
-  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, now_).ok());
-  ASSERT_TRUE(guard_.Settle("billing", "main", 10'000, now_).ok());
-  const absl::Status refused = guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, now_);
+  EXPECT_TRUE(guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, 7'900, now_).ok());
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 5'000, now_, "SM1").ok());
+  // 0.005 of 0.01 left: enough for nothing that costs more.
+  const absl::Status refused =
+      guard_.AdmitAlert("billing", types::v1::PRIORITY_NORMAL, 7'900, now_);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr("budget \"billing-daily\" (0.01 USD a day for caller billing) has spent "
-                        "0.01 USD; it resets at 2026-11-27T00:00:00Z"));
+                        "0.005 USD; it resets at 2026-11-27T00:00:00Z; this alert would cost about "
+                        "0.0079 USD more"));
   EXPECT_EQ(grpcutil::RetryPushback(refused), absl::Hours(6));
   // The account's budget is not SendAlert's to check: the account is chosen at the send.
-  EXPECT_TRUE(guard_.AdmitAlert("payments", types::v1::PRIORITY_NORMAL, now_).ok());
+  EXPECT_TRUE(guard_.AdmitAlert("payments", types::v1::PRIORITY_NORMAL, 7'900, now_).ok());
 }
 
 TEST_F(BudgetGuardTest, SettlingGivesBackWhatTwilioDidNotCharge) {
   ASSERT_FALSE(
       guard_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 9'000, now_)->hold);
-  ASSERT_TRUE(guard_.Settle("billing", "main", -9'000, now_).ok());
+  ASSERT_TRUE(guard_.GiveBack("billing", "main", 9'000, now_).ok());
   EXPECT_EQ(ledger_.Spent(*guard_.settings().For("billing", "")[0], now_), 0);
+}
+
+TEST_F(BudgetGuardTest, ASendCostingMoreThanABudgetsWholeLimitIsHeldForever) {
+  const absl::StatusOr<Reservation> held =
+      guard_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 20'000, now_);
+  ASSERT_TRUE(held->hold.has_value());
+  EXPECT_EQ(held->hold->until, absl::InfiniteFuture());
+  EXPECT_EQ(held->hold->reason,
+            "this send alone would cost about 0.02 USD, more than budget \"billing-daily\" (0.01 "
+            "USD a day for caller billing) allows");
 }
 
 TEST(NoBudgetsTest, NothingIsHeldOrRefused) {
   InMemoryBudgetLedger ledger;
   BudgetGuard guard(BudgetSettings(), ledger);
-  EXPECT_TRUE(guard.AdmitAlert("billing", types::v1::PRIORITY_LOW, absl::Now()).ok());
+  EXPECT_TRUE(guard.AdmitAlert("billing", types::v1::PRIORITY_LOW, 1'000'000, absl::Now()).ok());
   EXPECT_FALSE(
       guard.ReserveSend("billing", "main", types::v1::PRIORITY_LOW, 1'000'000'000, absl::Now())
           ->hold);

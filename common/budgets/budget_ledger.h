@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,12 +30,14 @@ class BudgetLedger {
   virtual absl::StatusOr<std::optional<SpentBudget>> Reserve(
       const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) = 0;
   // Adds `micros` (negative: gives back) to the period holding `at` of each of `budgets`,
-  // whatever their limits.
-  virtual absl::Status Add(const std::vector<const Budget*>& budgets, int64_t micros,
-                           absl::Time at) = 0;
-  // The first of `budgets` whose period holding `at` has spent its limit, if any.
-  virtual absl::StatusOr<std::optional<SpentBudget>> FirstSpent(
-      const std::vector<const Budget*>& budgets, absl::Time at) = 0;
+  // whatever their limits. With a non-empty `once` (an attempt's SID), only the first Add of that
+  // key counts: false for a repeat, which adds nothing.
+  virtual absl::StatusOr<bool> Add(const std::vector<const Budget*>& budgets, int64_t micros,
+                                   absl::Time at, std::string_view once) = 0;
+  // The first of `budgets` whose period holding `at` cannot take `micros` more (what it spent
+  // plus `micros` passes its limit), if any.
+  virtual absl::StatusOr<std::optional<SpentBudget>> FirstShort(
+      const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) = 0;
 };
 
 }  // namespace klaxon::budgets

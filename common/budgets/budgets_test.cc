@@ -121,11 +121,12 @@ TEST(InMemoryBudgetLedgerTest, AReservationPastAnyLimitAddsNothingAndNamesThatBu
   EXPECT_EQ((*held)->spent_micros, 40'000);
   EXPECT_EQ((*held)->resets_at, PeriodEnd(Period::kDay, now));
   EXPECT_EQ(ledger.Spent(*budgets[1], now), 40'000);
-  EXPECT_FALSE(ledger.FirstSpent(budgets, now)->has_value());
-  ASSERT_TRUE(ledger.Add(budgets, 10'000, now).ok());
-  EXPECT_EQ((*ledger.FirstSpent(budgets, now))->budget->name, "billing-daily");
+  EXPECT_FALSE(ledger.FirstShort(budgets, 10'000, now)->has_value());
+  EXPECT_EQ(*ledger.Add(budgets, 10'000, now, "SM1"), true);
+  EXPECT_EQ(*ledger.Add(budgets, 10'000, now, "SM1"), false);  // once per key
+  EXPECT_EQ((*ledger.FirstShort(budgets, 1, now))->budget->name, "billing-daily");
   // The next day starts from nothing.
-  EXPECT_FALSE(ledger.FirstSpent(budgets, now + absl::Hours(24))->has_value());
+  EXPECT_FALSE(ledger.FirstShort(budgets, 1, now + absl::Hours(24))->has_value());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -24,18 +25,19 @@ class InMemoryBudgetLedger final : public BudgetLedger {
     for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
     return std::nullopt;
   }
-  absl::Status Add(const std::vector<const Budget*>& budgets, int64_t micros,
-                   absl::Time at) override {
+  absl::StatusOr<bool> Add(const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at,
+                           std::string_view once) override {
     std::lock_guard lock(mutex_);
+    if (!once.empty() && !added_once_.emplace(once).second) return false;
     for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
-    return absl::OkStatus();
+    return true;
   }
-  absl::StatusOr<std::optional<SpentBudget>> FirstSpent(const std::vector<const Budget*>& budgets,
-                                                        absl::Time at) override {
+  absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
+                                                        int64_t micros, absl::Time at) override {
     std::lock_guard lock(mutex_);
     for (const Budget* budget : budgets) {
       const int64_t spent = spent_[Key(*budget, at)];
-      if (spent >= budget->limit_micros) {
+      if (spent + micros > budget->limit_micros) {
         return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
       }
     }
@@ -54,6 +56,7 @@ class InMemoryBudgetLedger final : public BudgetLedger {
 
   std::mutex mutex_;
   std::map<std::pair<std::string, absl::Time>, int64_t> spent_;
+  std::set<std::string, std::less<>> added_once_;
 };
 
 }  // namespace klaxon::budgets

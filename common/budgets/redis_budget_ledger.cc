@@ -10,7 +10,8 @@ namespace {
 
 // ARGV[1] the micros to add; ARGV[2i], ARGV[2i+1] KEYS[i]'s limit and expiry (Unix ms).
 // Returns {"0", "0"} when every counter took the micros, else {i, spent} of the first that would
-// pass its limit, having added nothing.
+// pass its limit, having added nothing. The amounts stay below 2^53 (ParseMicros' bound), so
+// Lua's numbers compare them exactly; INCRBY takes ARGV[1] as written.
 constexpr char kReserve[] = R"lua(
 local add = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
@@ -18,19 +19,26 @@ for i, key in ipairs(KEYS) do
   if spent + add > tonumber(ARGV[2 * i]) then return {tostring(i), tostring(spent)} end
 end
 for i, key in ipairs(KEYS) do
-  redis.call('INCRBY', key, add)
+  redis.call('INCRBY', key, ARGV[1])
   redis.call('PEXPIREAT', key, ARGV[2 * i + 1])
 end
 return {'0', '0'}
 )lua";
 
-// As kReserve, without the limits: always adds.
+// As kReserve, without the limits: always adds, {"1", "0"}. When ARGV has a last, extra
+// argument, KEYS' last is the once-key: set for as long as that argument (ms), and if it was set
+// already nothing is added, {"0", "0"}.
 constexpr char kAdd[] = R"lua(
-for i, key in ipairs(KEYS) do
-  redis.call('INCRBY', key, ARGV[1])
-  redis.call('PEXPIREAT', key, ARGV[2 * i + 1])
+local counters = #KEYS
+if #ARGV % 2 == 0 then
+  counters = counters - 1
+  if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'PX', ARGV[#ARGV]) then return {'0', '0'} end
 end
-return {'0', '0'}
+for i = 1, counters do
+  redis.call('INCRBY', KEYS[i], ARGV[1])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[2 * i + 1])
+end
+return {'1', '0'}
 )lua";
 
 // Kept this long past the end of its period, for an operator to look at.
@@ -55,15 +63,19 @@ std::string RedisBudgetLedger::Key(const Budget& budget, absl::Time at) const {
 
 absl::StatusOr<redis::Reply> RedisBudgetLedger::Run(const std::string& script,
                                                     const std::vector<const Budget*>& budgets,
-                                                    int64_t micros, absl::Time at) {
-  std::vector<std::string> argv = {"EVAL", script, absl::StrCat(budgets.size())};
+                                                    int64_t micros, absl::Time at,
+                                                    std::string_view once) {
+  std::vector<std::string> argv = {"EVAL", script,
+                                   absl::StrCat(budgets.size() + (once.empty() ? 0 : 1))};
   for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
+  if (!once.empty()) argv.push_back(absl::StrCat(key_prefix_, "budget:added:", std::string(once)));
   argv.push_back(absl::StrCat(micros));
   for (const Budget* budget : budgets) {
     argv.push_back(absl::StrCat(budget->limit_micros));
     argv.push_back(
         absl::StrCat(absl::ToUnixMillis(PeriodEnd(budget->period, at) + kKeptAfterPeriod)));
   }
+  if (!once.empty()) argv.push_back(absl::StrCat(absl::ToInt64Milliseconds(kKeptAfterPeriod)));
   absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2 ||
@@ -76,7 +88,7 @@ absl::StatusOr<redis::Reply> RedisBudgetLedger::Run(const std::string& script,
 absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::Reserve(
     const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) {
   if (budgets.empty()) return std::nullopt;
-  absl::StatusOr<redis::Reply> reply = Run(kReserve, budgets, micros, at);
+  absl::StatusOr<redis::Reply> reply = Run(kReserve, budgets, micros, at, "");
   if (!reply.ok()) return reply.status();
   size_t refused = 0;
   int64_t spent = 0;
@@ -89,14 +101,16 @@ absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::Reserve(
   return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
 }
 
-absl::Status RedisBudgetLedger::Add(const std::vector<const Budget*>& budgets, int64_t micros,
-                                    absl::Time at) {
-  if (budgets.empty() || micros == 0) return absl::OkStatus();
-  return Run(kAdd, budgets, micros, at).status();
+absl::StatusOr<bool> RedisBudgetLedger::Add(const std::vector<const Budget*>& budgets,
+                                            int64_t micros, absl::Time at, std::string_view once) {
+  if (budgets.empty()) return true;
+  absl::StatusOr<redis::Reply> reply = Run(kAdd, budgets, micros, at, once);
+  if (!reply.ok()) return reply.status();
+  return *reply->elements[0] == "1";
 }
 
-absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::FirstSpent(
-    const std::vector<const Budget*>& budgets, absl::Time at) {
+absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::FirstShort(
+    const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) {
   if (budgets.empty()) return std::nullopt;
   std::vector<std::string> argv = {"MGET"};
   for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
@@ -111,7 +125,7 @@ absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::FirstSpent(
       return absl::InternalError(
           absl::StrCat("the counter of budget \"", budgets[i]->name, "\" holds no number"));
     }
-    if (spent >= budgets[i]->limit_micros) {
+    if (spent + micros > budgets[i]->limit_micros) {
       return SpentBudget{budgets[i], spent, PeriodEnd(budgets[i]->period, at)};
     }
   }

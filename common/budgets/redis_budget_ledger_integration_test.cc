@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "common/budgets/redis_budget_ledger.h"
 #include "tests/support/support.h"
 
@@ -27,8 +28,9 @@ class RedisBudgetLedgerTest : public ::testing::Test {
   const Budget monthly_{
       .name = "main-monthly", .account = "main", .period = Period::kMonth, .limit_micros = 80'000};
   const std::vector<const Budget*> budgets_ = {&daily_, &monthly_};
+  // Noon today (UTC): the counters expire on Redis's clock, so the periods are real ones.
   const absl::Time now_ =
-      absl::FromCivil(absl::CivilSecond(2026, 11, 26, 12, 0, 0), absl::UTCTimeZone());
+      budgets::PeriodStart(budgets::Period::kDay, absl::Now()) + absl::Hours(12);
   std::unique_ptr<redis::RedisClient> redis_;
   std::unique_ptr<RedisBudgetLedger> first_;
   std::unique_ptr<RedisBudgetLedger> second_;
@@ -49,29 +51,35 @@ TEST_F(RedisBudgetLedgerTest, ReplicasShareTheCountersAndTheLastOfABudgetGoesOnc
   EXPECT_EQ((*monthly)->spent_micros, 80'000);
 }
 
-TEST_F(RedisBudgetLedgerTest, AddSettlesAndGivesBackWhateverTheLimits) {
+TEST_F(RedisBudgetLedgerTest, AddCountsWhateverTheLimitsAndOncePerKey) {
   ASSERT_FALSE(first_->Reserve(budgets_, 40'000, now_)->has_value());
-  EXPECT_FALSE(second_->FirstSpent(budgets_, now_)->has_value());
-  ASSERT_TRUE(first_->Add(budgets_, 15'000, now_).ok());  // Twilio charged more than estimated
-  absl::StatusOr<std::optional<SpentBudget>> spent = second_->FirstSpent(budgets_, now_);
-  ASSERT_TRUE(spent.ok()) << spent.status();
-  ASSERT_TRUE(spent->has_value());
-  EXPECT_EQ((*spent)->budget, &daily_);
-  EXPECT_EQ((*spent)->spent_micros, 55'000);
-  ASSERT_TRUE(first_->Add(budgets_, -40'000, now_).ok());  // a send Twilio did not take
-  EXPECT_FALSE(second_->FirstSpent(budgets_, now_)->has_value());
+  EXPECT_FALSE(second_->FirstShort(budgets_, 10'000, now_)->has_value());
+  // Twilio charged more than estimated; the check that counts it runs on both replicas.
+  EXPECT_EQ(*first_->Add(budgets_, 15'000, now_, "SM1"), true);
+  EXPECT_EQ(*second_->Add(budgets_, 15'000, now_, "SM1"), false);
+  absl::StatusOr<std::optional<SpentBudget>> short_of = second_->FirstShort(budgets_, 1, now_);
+  ASSERT_TRUE(short_of.ok()) << short_of.status();
+  ASSERT_TRUE(short_of->has_value());
+  EXPECT_EQ((*short_of)->budget, &daily_);
+  EXPECT_EQ((*short_of)->spent_micros, 55'000);
+  ASSERT_TRUE(first_->Add(budgets_, -40'000, now_, "").ok());  // a send Twilio did not take
+  EXPECT_FALSE(second_->FirstShort(budgets_, 1, now_)->has_value());
 }
 
 TEST_F(RedisBudgetLedgerTest, EachPeriodHasItsOwnCounterThatExpiresAfterIt) {
   ASSERT_FALSE(first_->Reserve(budgets_, 50'000, now_)->has_value());
-  EXPECT_TRUE(first_->FirstSpent({&daily_}, now_)->has_value());
+  EXPECT_TRUE(first_->FirstShort({&daily_}, 1, now_)->has_value());
   const absl::Time tomorrow = now_ + absl::Hours(24);
-  EXPECT_FALSE(first_->FirstSpent({&daily_}, tomorrow)->has_value());
-  EXPECT_EQ(first_->Key(daily_, now_), prefix_ + "budget:billing-daily:2026-11-26");
-  EXPECT_EQ(first_->Key(monthly_, now_), prefix_ + "budget:main-monthly:2026-11-01");
+  EXPECT_FALSE(first_->FirstShort({&daily_}, 1, tomorrow)->has_value());
+  EXPECT_EQ(first_->Key(daily_, now_),
+            absl::StrCat(prefix_, "budget:billing-daily:",
+                         absl::FormatTime("%Y-%m-%d", now_, absl::UTCTimeZone())));
+  EXPECT_EQ(first_->Key(monthly_, now_),
+            absl::StrCat(prefix_, "budget:main-monthly:",
+                         absl::FormatTime("%Y-%m-01", now_, absl::UTCTimeZone())));
   absl::StatusOr<redis::Reply> ttl = redis_->Command({"PTTL", first_->Key(daily_, now_)});
   ASSERT_TRUE(ttl.ok()) << ttl.status();
-  EXPECT_GT(ttl->integer, 0);
+  EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(absl::Hours(40 * 24)));
 }
 
 }  // namespace

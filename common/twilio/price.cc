@@ -8,7 +8,9 @@ namespace klaxon::twilio {
 namespace {
 
 constexpr int kMaxDecimals = 6;
-constexpr int64_t kMaxUnits = 9'000'000'000'000;
+// A billion units: in micros below 2^53, so a Lua script (the budgets' ledger) compares them
+// exactly.
+constexpr int64_t kMaxUnits = 1'000'000'000;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 

@@ -316,9 +316,12 @@ void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,
       {"channel", channel_}, {"account", charge.account()}, {"caller", check.header().caller()}};
   prometheus::Labels with_currency = labels;
   with_currency.emplace("currency", charge.currency());
-  cost_.Add(with_currency)
-      .Increment(static_cast<double>(charge.amount_micros()) /
-                 static_cast<double>(twilio::kMicrosPerUnit));
+  // A counter only goes up: a credit (a negative charge) is audit's record only.
+  if (charge.amount_micros() > 0) {
+    cost_.Add(with_currency)
+        .Increment(static_cast<double>(charge.amount_micros()) /
+                   static_cast<double>(twilio::kMicrosPerUnit));
+  }
   if (charge.segments() > 0) segments_.Add(labels).Increment(charge.segments());
 }
 

@@ -265,6 +265,14 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
     if (!reserved.ok() || reserved->hold.has_value()) ports_.in_flight.Release(in_flight_slot);
     if (!reserved.ok()) return GiveBack(request, reserved.status());
     if (reserved->hold.has_value()) {
+      // Held past the alert's time to live, it would only come back to be dead-lettered.
+      if (reserved->hold->until >= DeadlineOf(request)) {
+        return DeadLetter(request, "budget",
+                          absl::StrCat(reserved->hold->reason,
+                                       "; the alert's time to live ends "
+                                       "before the budget allows it"),
+                          0);
+      }
       return Defer(request, reserved->hold->until, "budget", reserved->hold->reason);
     }
     reservation.micros = reserved->micros;
@@ -278,7 +286,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,
     // Twilio did not take it (or may have: a settlement that finds it leaves its charge to count
     // in full). A give-back that fails leaves the estimate spent, the safe side of a cap.
     ports_.budgets
-        ->Settle(request.header().caller(), sender.account, -reservation.micros, reservation.at)
+        ->GiveBack(request.header().caller(), sender.account, reservation.micros, reservation.at)
         .IgnoreError();
     reservation.micros = 0;
   }
@@ -334,7 +342,9 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request
   const absl::Time now = ports_.clock.Now();
   switch (result.kind) {
     case SendResult::Kind::kAccepted:
-      return Accepted(request, result, BudgetReservation{});
+      // Nothing reserved any more (the send's reservation was given back when its answer was
+      // lost): the charge counts in full, in the period of the send.
+      return Accepted(request, result, BudgetReservation{.micros = 0, .at = sent_at});
     case SendResult::Kind::kRejected:
       return Record(request, OutcomeOf(result));
     case SendResult::Kind::kRetryable:
@@ -491,7 +501,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Accepted(const AlertRequested& reque
     ports_.observer.OnAlertAccepted(request, ports_.clock.Now() - sendable_from);
   }
   DeliveryOutcome outcome = OutcomeOf(result);
-  if (reservation.micros != 0) {
+  if (ports_.budgets != nullptr) {
     outcome.set_budget_reserved_micros(reservation.micros);
     *outcome.mutable_budget_reserved_at() = ToProto(reservation.at);
   }

@@ -100,11 +100,6 @@ class DispatchObserver {
 };
 
 // Everything the dispatcher talks to; all borrowed, all must outlive it and be thread-safe.
-// What a send reserved against the spend budgets (docs/adr/0037), which its charge settles.
-struct BudgetReservation {
-  int64_t micros = 0;  // 0: nothing reserved (no budgets, or an exempt priority)
-  absl::Time at;
-};
 
 struct DispatcherPorts {
   AttemptLedger& ledger;
@@ -136,6 +131,13 @@ struct DispatcherPorts {
   // Each send reserves its estimate here, or is deferred until a spent budget resets
   // (docs/adr/0037); none: no budgets.
   budgets::BudgetGuard* budgets = nullptr;
+};
+
+// What a send reserved against the spend budgets (docs/adr/0037), and when: its charge is
+// counted less the reservation, in the periods holding `at`.
+struct BudgetReservation {
+  int64_t micros = 0;  // 0: nothing reserved (no budgets, an exempt priority, a lost answer)
+  absl::Time at;
 };
 
 class Dispatcher final : public messaging::MessageHandler {

@@ -1115,8 +1115,10 @@ TEST_F(DispatcherBudgetTest, AnAcceptedSendKeepsItsEstimateReservedForTheChargeT
 }
 
 TEST_F(DispatcherBudgetTest, ASendThatWouldPassABudgetWaitsUntilItResetsWithoutCallingTwilio) {
-  ASSERT_TRUE(budgets_.Settle("billing", "", 5'000, start_).ok());
-  ASSERT_TRUE(dispatcher_->Handle(Request()).ok());
+  ASSERT_TRUE(budgets_.CountCharge("billing", "", 5'000, start_, "SM0").ok());
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Hours(6));  // past midnight UTC
+  ASSERT_TRUE(dispatcher_->Handle(Message(request)).ok());
   EXPECT_EQ(sender_.calls, 0);
   const absl::Time midnight = budgets::PeriodEnd(budgets::Period::kDay, start_);
   ASSERT_EQ(retries_.scheduled().size(), 1u);
@@ -1132,14 +1134,27 @@ TEST_F(DispatcherBudgetTest, ASendThatWouldPassABudgetWaitsUntilItResetsWithoutC
 }
 
 TEST_F(DispatcherBudgetTest, ARefusedSendGivesItsEstimateBack) {
+  ASSERT_TRUE(budgets_.CountCharge("billing", "", 1'000, start_, "SM0").ok());
   sender_.next = {.kind = SendResult::Kind::kRejected, .error_code = 21211, .reason = "invalid"};
   ASSERT_TRUE(dispatcher_->Handle(Request()).ok());
-  EXPECT_EQ(sender_.calls, 1);
-  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 0);
+  EXPECT_EQ(sender_.calls, 1);  // reserved, then given back
+  EXPECT_EQ(budget_ledger_.Spent(daily_, start_), 1'000);
+}
+
+TEST_F(DispatcherBudgetTest, AHoldPastTheAlertsTimeToLiveDeadLettersItNow) {
+  ASSERT_TRUE(budgets_.CountCharge("billing", "", 5'000, start_, "SM0").ok());
+  AlertRequested request = Alert();  // its deadline is an hour away, midnight further
+  ASSERT_TRUE(dispatcher_->Handle(Message(request)).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_TRUE(retries_.scheduled().empty());
+  const DeliveryOutcome outcome = LastOutcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_THAT(outcome.reason(), HasSubstr("the alert's time to live ends before the budget "
+                                          "allows it"));
 }
 
 TEST_F(DispatcherBudgetTest, ACriticalAlertGoesPastASpentBudgetReservingNothing) {
-  ASSERT_TRUE(budgets_.Settle("billing", "", 10'000, start_).ok());
+  ASSERT_TRUE(budgets_.CountCharge("billing", "", 10'000, start_, "SM0").ok());
   AlertRequested critical = Alert();
   critical.set_priority(types::v1::PRIORITY_CRITICAL);
   ASSERT_TRUE(dispatcher_->Handle(Message(critical)).ok());

@@ -145,9 +145,9 @@ std::optional<absl::Time> StatusChecker::NextCheckAt(const AlertRequested& check
   const absl::Time now = ports_.clock.Now();
   const absl::Time accepted = FromProto(check.header().occurred_at());
   // An alert without a deadline is checked as long as the longest one SendAlert allows.
-  const absl::Time stop_at =
-      std::min(DeadlineOf(check), accepted + alert_lifetime::kMaxTimeToLive) +
-      options_.status_check_grace;
+  absl::Time stop_at = std::min(DeadlineOf(check), accepted + alert_lifetime::kMaxTimeToLive) +
+                       options_.status_check_grace;
+  if (check.check_charge()) stop_at = std::min(stop_at, accepted + options_.charge_read_for);
   absl::Time next = now + std::clamp(now - accepted, options_.status_check_first,
                                      options_.status_check_max_interval);
   // The read that needs no evidence of a loss is never put off past status_check_after.
@@ -182,7 +182,7 @@ absl::Status StatusChecker::PublishCharge(const AlertRequested& check,
   const events::v1::AttemptCharge counted = published;
   if (absl::Status done = Publish(check, std::move(event), "charge"); !done.ok()) return done;
   if (ports_.budgets != nullptr) SettleBudgets(check, counted);
-  ports_.observer.OnCharged(check, counted);  // once settled: the metric shows settled charges
+  ports_.observer.OnCharged(check, counted);  // after the budgets, so a metric read sees both
   return absl::OkStatus();
 }
 
@@ -197,11 +197,11 @@ void StatusChecker::SettleBudgets(const AlertRequested& check,
   }
   const absl::Time reserved_at =
       check.has_budget_reserved_at() ? FromProto(check.budget_reserved_at()) : ports_.clock.Now();
-  if (absl::Status settled = ports_.budgets->Settle(
+  if (absl::Status counted = ports_.budgets->CountCharge(
           check.header().caller(), charge.account(),
-          charge.amount_micros() - check.budget_reserved_micros(), reserved_at);
-      !settled.ok()) {
-    ports_.observer.OnBudgetUnsettled(check, settled);
+          charge.amount_micros() - check.budget_reserved_micros(), reserved_at, check.check_sid());
+      !counted.ok()) {
+    ports_.observer.OnBudgetUnsettled(check, counted);
   }
 }
 

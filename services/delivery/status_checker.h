@@ -57,6 +57,9 @@ struct StatusCheckerOptions {
   // Whether an attempt whose final status is known is read once more for what Twilio charged:
   // one more Twilio read per accepted attempt, the price of knowing what alerts cost.
   bool read_charges = true;
+  // How long past the acceptance Twilio is read for a price it has not set: a message or call it
+  // never prices (a failed one may stay at none) is not read until the alert's deadline.
+  absl::Duration charge_read_for = absl::Minutes(30);
 };
 
 // How one status check ended.
@@ -134,7 +137,8 @@ class StatusChecker final : public messaging::MessageHandler {
   absl::Status Publish(const events::v1::AlertRequested& check, events::v1::TwilioEvent event,
                        std::string_view what);
   // When `check` falls due next: past how long it has been checked (backing off), never past
-  // status_check_after for a status read; empty once that is past the alert's deadline and grace.
+  // status_check_after for a status read; empty once that is past the alert's deadline and grace,
+  // or for a charge read past charge_read_for.
   std::optional<absl::Time> NextCheckAt(const events::v1::AlertRequested& check) const;
   // Settles the budgets with what Twilio charged, less what the send reserved. A charge in another
   // currency than the budgets', or a ledger that cannot be written, leaves the estimate (the

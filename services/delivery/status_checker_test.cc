@@ -347,15 +347,19 @@ TEST_F(StatusCheckerTest, AFinalStatusReadBeforeItsPriceLeavesACheckForTheCharge
   EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
 }
 
-TEST_F(StatusCheckerTest, ChargeChecksStopPastTheDeadlineAndGrace) {
-  sender_.status_read = MessageStatus("delivered");
+TEST_F(StatusCheckerTest, ChargeChecksStopOnceTwilioHasNotPricedForChargeReadFor) {
+  sender_.status_read = MessageStatus("failed");  // Twilio may never price it
   AlertRequested check = Check();
   check.set_check_charge(true);
-  clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
+  clock_.SleepFor(absl::Minutes(10));  // the next read at 20 min is within the default 30
   ASSERT_TRUE(charging_.Handle(Message(check)).ok());
-  EXPECT_TRUE(retries_.scheduled().empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(20));
+  clock_.SleepFor(absl::Minutes(10));  // the next would be at 40 min
+  ASSERT_TRUE(charging_.Handle(Message(check)).ok());
+  EXPECT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_TRUE(publisher_.published().empty());
-  EXPECT_THAT(observer_.status_checks, ElementsAre("expired"));
+  EXPECT_THAT(observer_.status_checks, ElementsAre("charge_pending", "expired"));
 }
 
 TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
@@ -370,22 +374,29 @@ TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
 
 // --- spend budgets (docs/adr/0037) ---
 
-TEST_F(StatusCheckerTest, AChargeSettlesTheSendsReservationInTheBudgetsOfItsPeriod) {
+TEST_F(StatusCheckerTest, AChargeIsCountedOnceLessItsReservationInThePeriodOfTheSend) {
   ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
   sender_.status_read = PricedMessage("delivered");  // 0.0158 USD
-  const absl::Time reserved_at = start_ - absl::Seconds(1);
+  // Reserved a second before midnight UTC; the charge is read after it.
+  const absl::Time reserved_at =
+      budgets::PeriodEnd(budgets::Period::kDay, start_) - absl::Seconds(1);
+  clock_.SleepFor(reserved_at - start_ + absl::Minutes(1));
   ASSERT_FALSE(
       budgets_.ReserveSend("billing", "main", types::v1::PRIORITY_NORMAL, 7'900, reserved_at)
           ->hold);
   AlertRequested check = Check();
+  *check.mutable_header()->mutable_occurred_at() = ToProto(reserved_at);
   check.mutable_header()->set_caller("billing");
   check.set_check_account("main");
   check.set_budget_reserved_micros(7'900);
   *check.mutable_budget_reserved_at() = ToProto(reserved_at);
-  clock_.SleepFor(kCheckFirst);
+  ASSERT_TRUE(budgeted_.Handle(Message(check)).ok());
+  // A second check of the same attempt (an outcome republished) reads and publishes again, but
+  // counts nothing more.
   ASSERT_TRUE(budgeted_.Handle(Message(check)).ok());
   const budgets::Budget& daily = *budgets_.settings().For("billing", "")[0];
   EXPECT_EQ(budget_ledger_.Spent(daily, reserved_at), 15'800);
+  EXPECT_EQ(budget_ledger_.Spent(daily, clock_.Now()), 0);  // nothing in the day of the read
   EXPECT_TRUE(observer_.unsettled.empty());
 }
 

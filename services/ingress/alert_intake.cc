@@ -111,17 +111,21 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
       return Refuse(caller, std::move(on), std::move(done));
     }
   }
+  // Before the quota, so an alert a budget refuses takes none of it. The estimate is of the text
+  // as sent (a template's renders later: estimated as one segment).
+  if (options_.budgets != nullptr) {
+    const int64_t estimate = options_.budgets->settings().Estimate(
+        request.channel(), request.recipient(), request.text());
+    if (absl::Status within =
+            options_.budgets->AdmitAlert(caller, request.priority(), estimate, clock_.Now());
+        !within.ok()) {
+      return Refuse(caller, std::move(within), std::move(done));
+    }
+  }
   // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
   if (options_.quota != nullptr) {
     if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) {
       return Refuse(caller, std::move(admitted), std::move(done));
-    }
-  }
-  if (options_.budgets != nullptr) {
-    if (absl::Status within =
-            options_.budgets->AdmitAlert(caller, request.priority(), clock_.Now());
-        !within.ok()) {
-      return Refuse(caller, std::move(within), std::move(done));
     }
   }
   absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, *reserved);

@@ -74,7 +74,7 @@ class AlertIntakeBudgetTest : public ::testing::Test {
 
 TEST_F(AlertIntakeBudgetTest, ACallerWhoseBudgetIsSpentIsRefusedNamingItUnlessExempt) {
   ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k1")).ok());
-  ASSERT_TRUE(guard_.Settle("billing", "main", 10'000, harness_.clock().Now()).ok());
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 10'000, harness_.clock().Now(), "SM1").ok());
   const absl::StatusOr<alerts::v1::SendAlertResponse> refused =
       SendAndWait(intake_, "billing", Request("k2"));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);

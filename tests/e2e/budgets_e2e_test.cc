@@ -1,10 +1,10 @@
 // Spend budgets end to end (KLAXON_BUDGETS_FILE, ADR 0037) on the sandbox's prices (0.0079 USD an
-// SMS segment to +1), with two sms-worker replicas sharing the budgets' counters: the caller "e2e"
-// may spend 0.0237 USD a day, three single-segment alerts, and SendAlert refuses its fourth with
-// RESOURCE_EXHAUSTED naming the budget, while a critical alert still goes; the cost GetAlert and
-// GetDeliveryReport show is the sandbox's to the cent. The caller "e2e-other" may spend 0.01 USD:
-// its two-segment alert (0.0158) passes SendAlert but waits at the send, Twilio never called.
-// Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// SMS segment to +1), with two sms-worker replicas sharing the budgets' counters. The caller "e2e"
+// may spend 0.0237 USD a day, three single-segment alerts: SendAlert refuses its fourth with
+// RESOURCE_EXHAUSTED naming the budget, while a critical alert still goes, and the cost GetAlert
+// and GetDeliveryReport show is the sandbox's to the cent. An account's budget is the workers' to
+// hold: a send that would pass it never reaches Twilio. Needs KLAXON_TEST_KAFKA_BROKERS,
+// KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -23,20 +23,25 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(90);
-constexpr char kBudgets[] = R"({
+constexpr char kCallerBudget[] = R"({
   "currency": "USD", "exempt": "critical",
-  "budgets": [{"name": "e2e-daily", "caller": "e2e", "period": "day", "limit": "0.0237"},
-              {"name": "other-daily", "caller": "e2e-other", "period": "day", "limit": "0.01"}],
+  "budgets": [{"name": "e2e-daily", "caller": "e2e", "period": "day", "limit": "0.0237"}],
+  "prices": {"sms": {"+1": "0.0079", "*": "0.05"}, "voice": {"*": "0.014"}}})";
+constexpr char kAccountBudget[] = R"({
+  "currency": "USD",
+  "budgets": [{"name": "default-daily", "account": "default", "period": "day", "limit": "0.02"}],
   "prices": {"sms": {"+1": "0.0079", "*": "0.05"}, "voice": {"*": "0.014"}}})";
 
 class BudgetsE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // Starts the suite with `budgets` as its budgets file.
+  void Start(const char* budgets) {
     std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "budgets.json") << kBudgets;
+    std::ofstream(dir_ / "budgets.json") << budgets;
     // Charges are read a second after each acceptance, so they settle the budget at once.
     ASSERT_NO_FATAL_FAILURE(
-        suite_.Start({.env = {{"KLAXON_BUDGETS_FILE", (dir_ / "budgets.json").string()}},
+        suite_.Start({.sms_workers = 2,
+                      .env = {{"KLAXON_BUDGETS_FILE", (dir_ / "budgets.json").string()}},
                       .worker_env = {{"KLAXON_STATUS_CHECK_FIRST", "1s"}}}));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -71,6 +76,7 @@ class BudgetsE2eKafkaRedisPostgresTest : public ::testing::Test {
 };
 
 TEST_F(BudgetsE2eKafkaRedisPostgresTest, TheFourthAlertOfABudgetForThreeIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start(kCallerBudget));
   const absl::Time from = absl::Now() - absl::Minutes(1);
   // Each is reserved (0.0079 USD) by whichever replica sends it before Twilio accepts it.
   std::vector<std::string> sent;
@@ -112,29 +118,25 @@ TEST_F(BudgetsE2eKafkaRedisPostgresTest, TheFourthAlertOfABudgetForThreeIsRefuse
   EXPECT_EQ(report.costs(0).charged_attempts(), 4);
 }
 
-TEST_F(BudgetsE2eKafkaRedisPostgresTest, ASendThatWouldPassTheBudgetWaitsWithoutReachingTwilio) {
-  alerts::v1::SendAlertResponse accepted;
-  const grpc::Status sent = suite_.IntakeStub()->SendAlert(
-      Suite::CallContext(absl::Seconds(10), Suite::kOtherApiKey).get(),
-      SmsAlert("+14155550406", std::string(161, 'a'), "budget-other"), &accepted);
-  ASSERT_TRUE(sent.ok()) << sent.error_message();  // nothing is spent yet
-  alerts::v1::GetAlertRequest request;
-  request.set_alert_id(accepted.alert_id());
-  alerts::v1::Alert alert;
-  const absl::Time give_up = absl::Now() + kWait;
-  while (absl::Now() < give_up) {
-    alert.Clear();
-    const grpc::Status read = suite_.QueryStub()->GetAlert(
-        Suite::CallContext(absl::Seconds(10), Suite::kOtherApiKey).get(), request, &alert);
-    if (read.ok() && alert.status() == types::v1::ALERT_STATUS_WAITING) break;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_WAITING) << alert.DebugString();
+TEST_F(BudgetsE2eKafkaRedisPostgresTest, ASendThatWouldPassItsAccountsBudgetNeverReachesTwilio) {
+  ASSERT_NO_FATAL_FAILURE(Start(kAccountBudget));
+  const std::string first = suite_.SendAlert(SmsAlert("+14155550406", "disk full", "account-1"));
+  EXPECT_EQ(WaitForCharge(first).attempts(0).charge().amount(), "0.0079");
+  // Two segments more (0.0158) would pass 0.02. SendAlert takes it (an account's budget is the
+  // send's, where the routing picks the account); the worker holds it until midnight UTC, or
+  // dead-letters it when its time to live ends sooner.
+  const std::string held =
+      suite_.SendAlert(SmsAlert("+14155550407", std::string(161, 'a'), "account-2"));
+  const alerts::v1::Alert alert =
+      WaitForStatus(*suite_.QueryStub(), held, types::v1::ALERT_STATUS_WAITING, kWait);
+  EXPECT_THAT(alert.status(),
+              ::testing::AnyOf(types::v1::ALERT_STATUS_WAITING, types::v1::ALERT_STATUS_FAILED))
+      << alert.DebugString();
   EXPECT_THAT(alert.reason(),
-              HasSubstr("budget \"other-daily\" (0.01 USD a day for caller e2e-other) has spent "
-                        "0.00 USD; it resets at"));
+              HasSubstr("budget \"default-daily\" (0.02 USD a day for account default) has spent "
+                        "0.0079 USD; it resets at"));
   EXPECT_THAT(alert.reason(), HasSubstr("(this send would cost about 0.0158 USD)"));
-  EXPECT_EQ(LedgerCount("+14155550406"), 0);
+  EXPECT_EQ(LedgerCount("+14155550407"), 0);
 }
 
 }  // namespace

@@ -4,23 +4,13 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "common/channels/channel_switches.h"
 #include "common/config/config.h"
+#include "common/twilio/price.h"
 
 namespace klaxon::ingress::verification {
 namespace {
-
-constexpr Micros kMicrosPerUnit = 1'000'000;
-
-bool AllDigits(absl::string_view text) {
-  return absl::c_all_of(text,
-                        [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
-}
 
 // "name=amount,..." by name; kInvalidArgument naming `variable` and the entry at fault.
 absl::StatusOr<std::map<std::string, Micros>> ParseNamedAmounts(std::string_view text,
@@ -31,39 +21,14 @@ absl::StatusOr<std::map<std::string, Micros>> ParseNamedAmounts(std::string_view
   if (!entries.ok()) return entries.status();
   std::map<std::string, Micros> amounts;
   for (const config::NamedValue& entry : *entries) {
-    absl::StatusOr<Micros> amount = ParseAmount(entry.value);
-    if (!amount.ok()) return list.NotOfForm(entry.entry);
+    absl::StatusOr<Micros> amount = twilio::ParseMicros(entry.value);
+    if (!amount.ok() || *amount < 0) return list.NotOfForm(entry.entry);
     amounts.emplace(entry.name, *amount);
   }
   return amounts;
 }
 
 }  // namespace
-
-absl::StatusOr<Micros> ParseAmount(std::string_view text) {
-  const absl::string_view view(text.data(), text.size());
-  const std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(view, '.');
-  Micros units = 0;
-  if (parts.first.empty() || parts.second.size() > 6 || absl::c_count(view, '.') > 1 ||
-      !AllDigits(parts.first) || !AllDigits(parts.second) ||
-      !absl::SimpleAtoi(parts.first, &units) || units > 1'000'000'000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", view, "\" is not an amount (digits, at most six after the point, e.g. 0.0079)"));
-  }
-  Micros fraction = 0;
-  if (!parts.second.empty()) {
-    (void)absl::SimpleAtoi(parts.second, &fraction);
-    for (size_t digits = parts.second.size(); digits < 6; ++digits) fraction *= 10;
-  }
-  return units * kMicrosPerUnit + fraction;
-}
-
-std::string FormatAmount(Micros amount) {
-  std::string text = absl::StrFormat("%d.%06d", amount / kMicrosPerUnit, amount % kMicrosPerUnit);
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
 
 absl::StatusOr<SpendSettings> ParseSpendSettings(std::string_view prices, std::string_view caps) {
   absl::StatusOr<std::map<std::string, Micros>> named_prices =

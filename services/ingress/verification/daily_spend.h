@@ -16,14 +16,9 @@
 
 namespace klaxon::ingress::verification {
 
-// An amount of money in millionths of the currency's unit: 0.0079 is 7,900.
+// An amount of money in millionths of the currency's unit, as common/twilio/price.h keeps it:
+// 0.0079 is 7,900.
 using Micros = int64_t;
-
-// "0.0079" -> 7,900: a non-negative decimal with at most six decimal places; kInvalidArgument
-// otherwise.
-absl::StatusOr<Micros> ParseAmount(std::string_view text);
-// 7,900 -> "0.0079", 25,000,000 -> "25".
-std::string FormatAmount(Micros amount);
 
 struct SpendSettings {
   // Estimated price of one send by channel; a channel without one costs nothing.

@@ -12,6 +12,7 @@
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
+#include "common/twilio/price.h"
 #include "common/twilio/segments.h"
 #include "services/ingress/verification/per_caller.h"
 #include "services/ingress/verification/verification_text.h"
@@ -111,8 +112,9 @@ absl::Status Verifier::Spend(std::string_view caller, types::v1::Channel channel
   return grpcutil::WithRetryPushback(
       absl::ResourceExhaustedError(absl::StrCat(
           "caller ", std::string(caller), " has reached its daily verification spend of ",
-          FormatAmount(*cap), " (KLAXON_VERIFY_DAILY_SPEND; a ",
-          channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ", FormatAmount(amount),
+          twilio::FormatMicros(*cap), " (KLAXON_VERIFY_DAILY_SPEND; a ",
+          channel == types::v1::CHANNEL_VOICE ? "call" : "message", " costs ",
+          twilio::FormatMicros(amount),
           segments > 1 ? absl::StrCat(" for its ", segments, " segments") : "",
           " by KLAXON_VERIFY_PRICES); it resets at ",
           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", day_ends, absl::UTCTimeZone()))),
