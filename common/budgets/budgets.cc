@@ -19,6 +19,8 @@ using json = nlohmann::json;
 constexpr const char* kFileFields[] = {"currency", "exempt", "budgets", "prices"};
 constexpr const char* kBudgetFields[] = {"name", "caller", "account", "period", "limit"};
 constexpr const char* kPriceChannels[] = {"sms", "voice"};
+// The most a segment or a call minute may cost: more is a typo.
+constexpr int64_t kMaxPrice = 1'000 * twilio::kMicrosPerUnit;
 
 bool IsCurrency(const std::string& code) {
   return code.size() == 3 &&
@@ -60,15 +62,28 @@ class Reader {
     return found->get<std::string>();
   }
 
-  // An amount at `field` in micros, more than 0 when `positive`; 0 with a problem otherwise.
-  int64_t Amount(const std::string& where, const std::string& text, bool positive) {
+  // A limit in micros, more than 0; 0 with a problem otherwise.
+  int64_t Limit(const std::string& where, const std::string& text) {
     const absl::StatusOr<int64_t> micros = twilio::ParseMicros(text);
     if (!micros.ok()) {
       Problem(where, std::string(micros.status().message()));
       return 0;
     }
-    if (*micros < 0 || (positive && *micros == 0)) {
-      Problem(where, absl::StrCat("\"", text, "\" must be more than 0"));
+    if (*micros <= 0) Problem(where, absl::StrCat("\"", text, "\" must be more than 0"));
+    return std::max<int64_t>(*micros, 0);
+  }
+
+  // A price in micros, from 0 to kMaxPrice; 0 with a problem otherwise. An estimate is a price
+  // times at most 24 segments, so it stays far below the ledger's 2^53.
+  int64_t Price(const std::string& where, const std::string& text) {
+    const absl::StatusOr<int64_t> micros = twilio::ParseMicros(text);
+    if (!micros.ok()) {
+      Problem(where, std::string(micros.status().message()));
+      return 0;
+    }
+    if (*micros < 0 || *micros > kMaxPrice) {
+      Problem(where,
+              absl::StrCat("\"", text, "\" must be from 0 to ", twilio::FormatMicros(kMaxPrice)));
       return 0;
     }
     return *micros;
@@ -151,7 +166,7 @@ absl::StatusOr<BudgetSettings> BudgetSettings::Parse(std::string_view text, std:
       reader.Problem(where + ".period", "is required: day or month (UTC)");
     }
     budget.limit_micros =
-        reader.Amount(where + ".limit", reader.String(entry, where + ".", "limit"), true);
+        reader.Limit(where + ".limit", reader.String(entry, where + ".", "limit"));
     settings.budgets_.push_back(std::move(budget));
   }
 
@@ -174,7 +189,7 @@ absl::StatusOr<BudgetSettings> BudgetSettings::Parse(std::string_view text, std:
         reader.Problem(at, "is not a string such as \"0.0079\"");
         continue;
       }
-      rates[prefix] = reader.Amount(at, price.get<std::string>(), false);
+      rates[prefix] = reader.Price(at, price.get<std::string>());
     }
     if (!settings.budgets_.empty() && !rates.contains("*")) {
       reader.Problem(where, "needs a \"*\" price: budgets estimate every send before it goes");

@@ -166,7 +166,12 @@ absl::StatusOr<std::unique_ptr<TwilioRestClient>> TwilioRestClient::Create(
   if (absl::Status allowed = CheckBaseUrl(options.base_url); !allowed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("Twilio base_url ", allowed.message()));
   }
+  if (absl::Status allowed = CheckBaseUrl(options.messaging_base_url); !allowed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Twilio messaging_base_url ", allowed.message()));
+  }
   while (options.base_url.ends_with('/')) options.base_url.pop_back();
+  while (options.messaging_base_url.ends_with('/')) options.messaging_base_url.pop_back();
   if (options.account_sid.empty()) {
     return absl::InvalidArgumentError("Twilio account_sid is required");
   }

@@ -29,8 +29,7 @@ OnlineFinding CheckAccount(const twilio::TwilioAccount& account, twilio::TwilioR
       .status = absl::OkStatus()};
   const twilio::TwilioResult<twilio::AccountResource> fetched = client.FetchAccount();
   if (!fetched.ok()) {
-    finding.status =
-        Failed(fetched.error(), "its credentials were refused or Twilio is unreachable");
+    finding.status = Failed(fetched.error(), "fetching the account with its credentials failed");
   } else if (fetched.value().status != "active") {
     finding.status = absl::FailedPreconditionError(
         absl::StrCat("Twilio says the account is ", fetched.value().status, ", not active"));

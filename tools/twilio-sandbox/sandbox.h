@@ -175,7 +175,6 @@ class TwilioSandbox {
   // The number `service`'s pool sends a message to `to` from. Callers hold mutex_.
   std::string PickFromPool(const std::string& service, const std::string& to);
   SandboxResponse CreateCall(const SandboxAccount& account, const FormParams& params);
-  // Another account's resource is not found, as on Twilio.
   // GET Accounts/{sid}.json, IncomingPhoneNumbers.json and SMS/ShortCodes.json, and the Messaging
   // API's /v1/Services/{sid}: what `klaxon-admin check --online` asks. The Messaging Services are
   // the first account's.
@@ -183,6 +182,7 @@ class TwilioSandbox {
   SandboxResponse ListNumbers(const SandboxAccount& account, const std::string& query_text,
                               bool short_codes) const;
   SandboxResponse FetchMessagingService(const SandboxRequest& request) const;
+  // Another account's resource is not found, as on Twilio.
   SandboxResponse FetchMessage(const SandboxAccount& account, const std::string& sid,
                                const std::string& path);
   SandboxResponse FetchCall(const SandboxAccount& account, const std::string& sid,
@@ -191,10 +191,10 @@ class TwilioSandbox {
   // its < and > forms, on UTC days), newest first, paged by PageSize and Page.
   SandboxResponse ListMessages(const SandboxAccount& account, const std::string& query);
   SandboxResponse ListCalls(const SandboxAccount& account, const std::string& query);
-  // The resource as Twilio answers it. Callers hold mutex_.
   // Queues `body`'s segments on `sender` (a number, or a short code or alphanumeric ID): false,
-  // taking nothing, when they would wait longer than options_.sender_queue_limit.
+  // taking nothing, when they would wait longer than options_.sender_queue_limit. Takes mutex_.
   bool TakeQueueSpace(const std::string& sender, const std::string& body);
+  // The resource as Twilio answers it. Callers hold mutex_.
   nlohmann::json MessageJson(const Message& message) const;
   nlohmann::json CallJson(const Call& call) const;
   // Returns the fault's answer when a request-time fault rejects the request; applies latency

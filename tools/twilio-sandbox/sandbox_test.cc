@@ -691,7 +691,7 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
 
 TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) {
   StartSandbox(absl::Milliseconds(1), absl::Seconds(2));
-  // A +1 long code sends a segment a second: two queue within 2 s, the third would wait longer.
+  // A +1 long code sends a segment a second: the third waits 2 s, the fourth would wait 3.
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(Send("POST", kMessages, kSms).status, 201) << i;
   }

@@ -51,7 +51,7 @@ constexpr char kCountDeliveriesSql[] =
 
 // What Twilio charged for the attempts of the same alerts as kCountDeliveriesSql counts.
 constexpr char kSumChargesSql[] =
-    "SELECT t.channel, coalesce(t.twilio_account, ''), t.charge_currency, sum(t.charge_micros), "
+    "SELECT t.channel, coalesce(t.charge_account, ''), t.charge_currency, sum(t.charge_micros), "
     "  count(*), sum(coalesce(t.charge_segments, 0)), sum(coalesce(t.charge_duration_seconds, 0)) "
     "FROM alerts a JOIN attempts t ON t.alert_id = a.alert_id "
     "WHERE a.caller = $1 "

@@ -372,7 +372,7 @@ TEST_F(PostgresAlertQueriesTest, SumsWhatTwilioChargedForThePeriodsAlertsByChann
     Exec(absl::StrCat(
         "INSERT INTO attempts (alert_id, attempt, status, status_rank, occurred_at, channel, "
         "charge_micros, charge_currency, charge_segments, charge_duration_seconds, "
-        "twilio_account) VALUES ('",
+        "charge_account) VALUES ('",
         AlertId(n), "', ", attempt, ", 3, 3, now(), ", channel, ", ", micros, ", 'USD', ", segments,
         ", ", seconds, ", '", account, "')"));
   };

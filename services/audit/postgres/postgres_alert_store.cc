@@ -34,7 +34,7 @@ const std::string kSelectAlerts = absl::StrCat(
     "  (SELECT json_agg(json_build_array(t.attempt, t.channel, t.status, t.twilio_sid, "
     "     t.twilio_error_code, t.reason, (extract(epoch FROM t.occurred_at) * 1000000)::bigint, "
     "     t.charge_micros, t.charge_currency, t.charge_segments, t.charge_duration_seconds, "
-    "     t.twilio_account) "
+    "     t.charge_account) "
     "     ORDER BY t.attempt) "
     "   FROM attempts t WHERE t.alert_id = a.alert_id) "
     "FROM alerts a LEFT JOIN data_keys k ON k.owner = 'alerts/' || a.alert_id ");
@@ -158,15 +158,15 @@ constexpr pg::PreparedStatement kUpsertAttempts{
     "klaxon_audit_upsert_attempts",
     "INSERT INTO attempts (alert_id, attempt, status, status_rank, twilio_sid, "
     "  twilio_error_code, reason, occurred_at, channel, charge_micros, charge_currency, "
-    "  charge_segments, charge_duration_seconds, twilio_account) "
+    "  charge_segments, charge_duration_seconds, charge_account) "
     "SELECT t.alert_id::uuid, t.attempt, t.status, t.status_rank, t.twilio_sid, "
     "  t.twilio_error_code, t.reason, 'epoch'::timestamptz + t.occurred_at * interval '1 "
     "microsecond', t.channel, t.charge_micros, t.charge_currency, t.charge_segments, "
-    "  t.charge_duration_seconds, t.twilio_account "
+    "  t.charge_duration_seconds, t.charge_account "
     "FROM jsonb_to_recordset($1::jsonb) AS t(alert_id text, attempt integer, status smallint, "
     "  status_rank smallint, twilio_sid text, twilio_error_code integer, reason text, "
     "  occurred_at bigint, channel smallint, charge_micros bigint, charge_currency text, "
-    "  charge_segments integer, charge_duration_seconds integer, twilio_account text) "
+    "  charge_segments integer, charge_duration_seconds integer, charge_account text) "
     "ON CONFLICT (alert_id, attempt) DO UPDATE SET "
     "  status = EXCLUDED.status, status_rank = EXCLUDED.status_rank, channel = EXCLUDED.channel, "
     "  twilio_sid = EXCLUDED.twilio_sid, twilio_error_code = EXCLUDED.twilio_error_code, "
@@ -176,7 +176,7 @@ constexpr pg::PreparedStatement kUpsertAttempts{
     "  charge_segments = COALESCE(attempts.charge_segments, EXCLUDED.charge_segments), "
     "  charge_duration_seconds = "
     "    COALESCE(attempts.charge_duration_seconds, EXCLUDED.charge_duration_seconds), "
-    "  twilio_account = COALESCE(attempts.twilio_account, EXCLUDED.twilio_account) "
+    "  charge_account = COALESCE(attempts.charge_account, EXCLUDED.charge_account) "
     "WHERE attempts.status_rank <= EXCLUDED.status_rank"};
 
 constexpr pg::PreparedStatement kAdvanceProgress{
@@ -339,7 +339,7 @@ nlohmann::json AttemptRow(const std::string& alert_id, const AttemptRecord& atte
     row["charge_currency"] = attempt.charge->currency;
     row["charge_segments"] = attempt.charge->segments;
     row["charge_duration_seconds"] = attempt.charge->duration_seconds;
-    row["twilio_account"] = attempt.charge->twilio_account;
+    row["charge_account"] = attempt.charge->twilio_account;
   }
   return row;
 }

@@ -5,4 +5,4 @@ ALTER TABLE attempts
   DROP COLUMN charge_currency,
   DROP COLUMN charge_segments,
   DROP COLUMN charge_duration_seconds,
-  DROP COLUMN twilio_account;
+  DROP COLUMN charge_account;
