@@ -16,11 +16,8 @@ class InMemoryBudgetLedger final : public BudgetLedger {
   absl::StatusOr<std::optional<SpentBudget>> Reserve(const std::vector<const Budget*>& budgets,
                                                      int64_t micros, absl::Time at) override {
     std::lock_guard lock(mutex_);
-    for (const Budget* budget : budgets) {
-      const int64_t spent = spent_[Key(*budget, at)];
-      if (spent + micros > budget->limit_micros) {
-        return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
-      }
+    if (std::optional<SpentBudget> short_of = FirstShortLocked(budgets, micros, at)) {
+      return short_of;
     }
     for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
     return std::nullopt;
@@ -35,13 +32,7 @@ class InMemoryBudgetLedger final : public BudgetLedger {
   absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
                                                         int64_t micros, absl::Time at) override {
     std::lock_guard lock(mutex_);
-    for (const Budget* budget : budgets) {
-      const int64_t spent = spent_[Key(*budget, at)];
-      if (spent + micros > budget->limit_micros) {
-        return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
-      }
-    }
-    return std::nullopt;
+    return FirstShortLocked(budgets, micros, at);
   }
 
   int64_t Spent(const Budget& budget, absl::Time at) {
@@ -50,6 +41,16 @@ class InMemoryBudgetLedger final : public BudgetLedger {
   }
 
  private:
+  std::optional<SpentBudget> FirstShortLocked(const std::vector<const Budget*>& budgets,
+                                              int64_t micros, absl::Time at) {
+    for (const Budget* budget : budgets) {
+      const int64_t spent = spent_[Key(*budget, at)];
+      if (spent + micros > budget->limit_micros) {
+        return SpentBudget{budget, spent, PeriodEnd(budget->period, at)};
+      }
+    }
+    return std::nullopt;
+  }
   static std::pair<std::string, absl::Time> Key(const Budget& budget, absl::Time at) {
     return {budget.name, PeriodStart(budget.period, at)};
   }

@@ -316,10 +316,17 @@ TwilioResult<ResourcePage<Resource>> TwilioRestClient::List(std::string_view col
   http::FormParams query = {{"To", request.to}};
   if (!request.from.empty()) query.emplace_back("From", request.from);
   query.emplace_back("PageSize", absl::StrCat(request.page_size));
+  return ListAt<Resource>(absl::StrCat("/", absl::string_view(collection.data(), collection.size()),
+                                       ".json?", http::EncodeForm(query)),
+                          field, parse);
+}
+
+template <typename Resource, typename Parse>
+TwilioResult<ResourcePage<Resource>> TwilioRestClient::ListAt(std::string_view account_path,
+                                                              const char* field, Parse parse) {
   auto response = Perform("GET",
                           absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
-                                       "/", absl::string_view(collection.data(), collection.size()),
-                                       ".json?", http::EncodeForm(query)),
+                                       absl::string_view(account_path.data(), account_path.size())),
                           {});
   if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
   const auto& http = std::get<HttpResponse>(response);
@@ -356,23 +363,13 @@ TwilioResult<AccountResource> TwilioRestClient::FetchAccount() {
 TwilioResult<bool> TwilioRestClient::OwnsSender(std::string_view sender) {
   const bool number = !sender.empty() && sender.front() == '+';
   const http::FormParams query = {{number ? "PhoneNumber" : "ShortCode", std::string(sender)}};
-  const char* field = number ? "incoming_phone_numbers" : "short_codes";
-  auto response =
-      Perform("GET",
-              absl::StrCat("/2010-04-01/Accounts/", EscapeSegment(options_.account_sid),
-                           number ? "/IncomingPhoneNumbers.json?" : "/SMS/ShortCodes.json?",
-                           http::EncodeForm(query)),
-              {});
-  if (auto* error = std::get_if<TwilioError>(&response)) return std::move(*error);
-  const auto& http = std::get<HttpResponse>(response);
-  if (http.status < 200 || http.status > 299) {
-    return AnsweredError(http.status, http.body, http.retry_after);
-  }
-  const nlohmann::json json = nlohmann::json::parse(http.body, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains(field) || !json[field].is_array()) {
-    return UnknownOutcome("unparseable list response body");
-  }
-  return !json[field].empty();
+  const TwilioResult<ResourcePage<std::string>> found = ListAt<std::string>(
+      absl::StrCat(number ? "/IncomingPhoneNumbers.json?" : "/SMS/ShortCodes.json?",
+                   http::EncodeForm(query)),
+      number ? "incoming_phone_numbers" : "short_codes",
+      [](const nlohmann::json& item) { return StringField(item, "sid"); });
+  if (!found.ok()) return found.error();
+  return !found.value().resources.empty();
 }
 
 TwilioResult<bool> TwilioRestClient::HasMessagingService(std::string_view sid) {

@@ -204,10 +204,15 @@ class TwilioRestClient {
   template <typename Resource, typename Parse>
   TwilioResult<Resource> Request(std::string_view method, std::string_view account_path,
                                  const std::string& form_body, Parse parse);
-  // A GET of a list under the account's base path; `field` names the resource array.
+  // A GET of Messages or Calls filtered by `request` (ListAt).
   template <typename Resource, typename Parse>
   TwilioResult<ResourcePage<Resource>> List(std::string_view collection, const char* field,
                                             const ListRequest& request, Parse parse);
+  // A GET of a list at `account_path` under the account's base path (its query string included);
+  // `field` names the resource array, each item read by `parse`.
+  template <typename Resource, typename Parse>
+  TwilioResult<ResourcePage<Resource>> ListAt(std::string_view account_path, const char* field,
+                                              Parse parse);
 
   TwilioRestClientOptions options_;
   std::unique_ptr<curl::HandlePool> pool_;
