@@ -9,12 +9,15 @@
 #   - Redis commands by command (INFO commandstats);
 #   - Postgres transactions, and rows inserted and updated per table (pg_stat_*).
 #
-#   bench/cost-model.sh [--per PATH] [--settle SECONDS] -- COMMAND [ARGS...]
+#   bench/cost-model.sh [--per PATH] [--settle SECONDS] [--warmup] -- COMMAND [ARGS...]
 #
 # PATH is the jq path of the count, in the JSON line COMMAND prints on stdout, that the costs are
 # divided by: .delivery.accepted (bench-delivery's alerts accepted by Twilio, the default), or
 # e.g. .ok for bench-sendalert. --settle (default 20) is how long to wait after COMMAND ends before the last
-# reading; Postgres publishes its statistics at least once a second. Reads build/run (the pid
+# reading; Postgres publishes its statistics at least once a second. --warmup runs COMMAND once
+# more first, unmeasured, and settles after it: Kafka's JVM compiles its hot paths during the
+# first minute of load, which on a suite fresh from scripts/run.sh doubled Kafka's CPU per alert
+# (3.17 ms against 1.75 ms on the next run, bench/README.md). Reads build/run (the pid
 # files and client.env of scripts/run.sh) and build/run/stack/env. Prints a Markdown report on
 # stdout (COMMAND's own JSON line goes to stderr, prefixed "load:").
 set -euo pipefail
@@ -30,15 +33,17 @@ die() {
 
 per_field=.delivery.accepted
 settle=20
+warmup=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --per) per_field="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
+    --warmup) warmup=true; shift ;;
     --) shift; break ;;
-    *) die "unknown argument $1 (usage: $0 [--per PATH] [--settle SECONDS] -- COMMAND ...)" ;;
+    *) die "unknown argument $1 (usage: $0 [--per PATH] [--settle SECONDS] [--warmup] -- COMMAND ...)" ;;
   esac
 done
-[[ $# -gt 0 ]] || die "no load command given (usage: $0 [--per PATH] [--settle SECONDS] -- COMMAND ...)"
+[[ $# -gt 0 ]] || die "no load command given (usage: $0 [--per PATH] [--settle SECONDS] [--warmup] -- COMMAND ...)"
 [[ -f "$RUN/stack/env" && -f "$RUN/client.env" ]] || die "no suite in $RUN: start it with scripts/run.sh"
 [[ -x "$ADMIN" ]] || die "$ADMIN is missing: scripts/build.sh release"
 set -a
@@ -101,6 +106,12 @@ load_out="$(mktemp)"
 load_status="$(mktemp)"
 trap 'rm -f "$before" "$after" "$load_out" "$load_status"' EXIT
 
+if [[ "$warmup" == true ]]; then
+  echo "cost-model: warming the suite up with one unmeasured run, then ${settle} s to settle" >&2
+  "$@" >/dev/null 2>&1 || true
+  sleep "$settle"
+fi
+
 reading >"$before"
 # The load generator is this subshell's child: `times` reports its CPU on its second line.
 generator_cpu="$(
@@ -124,7 +135,7 @@ generator_seconds="$(awk '{ gsub(/s/, "", $1); gsub(/s/, "", $2); split($1, u, "
 
 echo "## Cost per unit of $per_field ($units units)"
 echo
-echo "Load: \`$*\`, then ${settle} s to settle."
+echo "Load: \`$*\`, then ${settle} s to settle$([[ "$warmup" == true ]] && echo ", after one unmeasured run of it")."
 echo
 awk -v units="$units" -v hz="$TICKS_PER_SECOND" -v generator="$generator_seconds" '
   FNR == NR { start[$1] = $2; next }

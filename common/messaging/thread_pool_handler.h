@@ -6,6 +6,7 @@
 // consumer already bounds it: it never has more than its max_in_flight messages handed over.
 
 #include <cstddef>
+#include <functional>
 
 #include "common/concurrency/blocking_executor.h"
 #include "common/messaging/message.h"
@@ -14,6 +15,10 @@ namespace klaxon::messaging {
 
 struct ThreadPoolHandlerOptions {
   size_t threads = 1;  // at least 1
+  // A cheap test run on the caller's thread, for a consumer whose topic carries mostly messages
+  // its handler ignores: a message it refuses is done (OK) at once, without the hand-off to a pool
+  // thread and back. Empty: every message goes to the handler.
+  std::function<bool(const InboundMessage&)> wants;
 };
 
 class ThreadPoolHandler final : public AsyncMessageHandler {
@@ -21,11 +26,13 @@ class ThreadPoolHandler final : public AsyncMessageHandler {
   // `handler` is borrowed and must outlive this; it must be thread-safe when threads > 1.
   ThreadPoolHandler(MessageHandler& handler, ThreadPoolHandlerOptions options);
 
-  // Queues `message` for a pool thread, which calls the handler and then `done` with its result.
+  // Queues `message` for a pool thread, which calls the handler and then `done` with its result;
+  // a message `wants` refuses is done at once.
   void Handle(const InboundMessage& message, HandleDone done) override;
 
  private:
   MessageHandler& handler_;
+  std::function<bool(const InboundMessage&)> wants_;
   // Last, so its destructor (which finishes the messages accepted) runs while handler_ is set.
   concurrency::BlockingExecutor pool_;
 };

@@ -101,5 +101,25 @@ TEST(ThreadPoolHandlerTest, HandlesNoMoreMessagesAtOnceThanItHasThreads) {
   EXPECT_EQ(results.WaitFor(3).size(), 3u);
 }
 
+TEST(ThreadPoolHandlerTest, ConcludesAMessageItsTestRefusesAtOnceWithoutTheHandler) {
+  GateHandler handler;  // never released: a message that reached it would never complete
+  Results results;
+  ThreadPoolHandler pooled(handler, {.threads = 1, .wants = [](const InboundMessage& message) {
+                                       return message.key != "not-mine";
+                                     }});
+  const InboundMessage not_mine{.key = "not-mine"};
+  pooled.Handle(not_mine, results.Done());
+  const std::vector<absl::Status> statuses = results.WaitFor(1);
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_TRUE(handler.threads().empty());
+
+  const InboundMessage mine{.key = "mine"};
+  pooled.Handle(mine, results.Done());
+  EXPECT_TRUE(handler.WaitRunning(1));
+  handler.Release();
+  EXPECT_EQ(results.WaitFor(2).size(), 2u);
+}
+
 }  // namespace
 }  // namespace klaxon::messaging

@@ -57,6 +57,9 @@ struct ExtraConsumer {
   std::string name;                 // the group is "klaxon-<service>-<name>"
   std::vector<std::string> topics;  // unprefixed, e.g. kafka::kTwilioEvents
   std::unique_ptr<messaging::MessageHandler> handler;
+  // Optional: the messages `handler` acts on (ThreadPoolHandlerOptions::wants), e.g.
+  // TwilioEventsOf(...); the others are done without it.
+  std::function<bool(const messaging::InboundMessage&)> wants;
 };
 
 struct WorkerSpec {

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "common/kafka/topics.h"
+#include "services/delivery/wanted_events.h"
 #include "services/delivery/worker_main.h"
 #include "services/voice-worker/escalation_handler.h"
 #include "services/voice-worker/escalation_sender.h"
@@ -12,6 +13,7 @@
 namespace {
 
 using klaxon::delivery::WorkerContext;
+using klaxon::events::v1::TwilioEvent;
 
 // The Twilio call sender behind an EscalationSender, with the state it writes to.
 class VoiceSender final : public klaxon::delivery::Sender {
@@ -98,7 +100,10 @@ delivery::WorkerSpec VoiceWorkerSpec() {
                 std::vector<klaxon::delivery::ExtraConsumer> consumers;
                 consumers.push_back({.name = "escalation",
                                      .topics = {std::string(klaxon::kafka::kTwilioEvents)},
-                                     .handler = std::make_unique<Escalation>(context)});
+                                     .handler = std::make_unique<Escalation>(context),
+                                     .wants = klaxon::delivery::TwilioEventsOf(
+                                         {TwilioEvent::kCallStatus, TwilioEvent::kKeyPress,
+                                          TwilioEvent::kInboundMessage})});
                 return consumers;
               }};
 }
