@@ -249,6 +249,19 @@ TEST_F(OnlineCheckTest, RefusedCredentialsAndSendersOfAnotherAccountAreNamed) {
                         "is not among its phone numbers (IncomingPhoneNumbers)"));
 }
 
+TEST_F(OnlineCheckTest, OnlyTheWorkersNamedAreChecked) {
+  config::Environment bad = Online();
+  bad["KLAXON_VOICE_SENDERS"] = "+14155550101@nowhere";  // the voice-worker's configuration fails
+  const std::string voice_failed = "voice-worker's configuration";
+  EXPECT_THAT(Said(CheckOnline(bad)), ::testing::Contains(HasSubstr(voice_failed)));
+  EXPECT_THAT(Said(CheckOnline(bad, {"sms-worker"})),
+              ::testing::AllOf(::testing::Not(::testing::Contains(HasSubstr(voice_failed))),
+                               ::testing::Contains("sender +14155550100 of account main: ok")));
+  EXPECT_THAT(Said(CheckOnline(bad, {"voice-worker"})),
+              ::testing::ElementsAre(HasSubstr(voice_failed)));
+  EXPECT_THAT(CheckOnline(bad, {"ingress", "audit"}), ::testing::IsEmpty());
+}
+
 TEST_F(ConfigCheckTest, AnUnknownServiceIsNamed) {
   EXPECT_THAT(std::string(Of(Good(), "mailer").message()),
               HasSubstr("\"mailer\" is none of ingress, sms-worker, voice-worker, audit"));

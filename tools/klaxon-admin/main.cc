@@ -158,7 +158,13 @@ int CheckCommand(const std::vector<std::string>& services, bool online) {
                 check.status.ok() ? "ok" : std::string(check.status.message()).c_str());
   }
   if (!online || !ok) return ok ? 0 : 2;
-  for (const klaxon::admin::OnlineFinding& finding : klaxon::admin::CheckOnline(environment)) {
+  const std::vector<klaxon::admin::OnlineFinding> findings =
+      klaxon::admin::CheckOnline(environment, services);
+  if (findings.empty()) {
+    std::printf(
+        "online: nothing to ask Twilio (only sms-worker and voice-worker call its REST API)\n");
+  }
+  for (const klaxon::admin::OnlineFinding& finding : findings) {
     ok = ok && finding.status.ok();
     const std::string said =
         !finding.checked      ? "not checked (Twilio has no lookup for an alphanumeric sender ID)"

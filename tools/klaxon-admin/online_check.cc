@@ -1,5 +1,6 @@
 #include "tools/klaxon-admin/online_check.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -72,12 +73,14 @@ OnlineFinding CheckSender(const delivery::PacedSender& sender, twilio::TwilioRes
 
 }  // namespace
 
-std::vector<OnlineFinding> CheckOnline(const config::Environment& environment) {
+std::vector<OnlineFinding> CheckOnline(const config::Environment& environment,
+                                       const std::vector<std::string>& services) {
   std::vector<OnlineFinding> findings;
   std::set<std::string> accounts_seen;
   std::set<std::pair<std::string, std::string>> senders_seen;
   const auto messaging_base_url = environment.find(kMessagingBaseUrl);
   for (const delivery::WorkerSpec& spec : {sms::SmsWorkerSpec(), voice::VoiceWorkerSpec()}) {
+    if (!services.empty() && std::ranges::find(services, spec.service) == services.end()) continue;
     config::Reader reader(environment);
     absl::StatusOr<delivery::WorkerSettings> settings = delivery::LoadWorkerSettings(reader, spec);
     if (!settings.ok()) {

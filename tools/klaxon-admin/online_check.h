@@ -22,7 +22,10 @@ struct OnlineFinding {
 };
 
 // Each account and sender of the workers' configuration in `environment`, once. A worker whose
-// configuration does not load is one finding naming it.
-std::vector<OnlineFinding> CheckOnline(const config::Environment& environment);
+// configuration does not load is one finding naming it. `services` as for CheckConfiguration:
+// only the workers named are checked (none named: both); ingress and audit call no Twilio REST
+// API, so naming only them checks nothing.
+std::vector<OnlineFinding> CheckOnline(const config::Environment& environment,
+                                       const std::vector<std::string>& services = {});
 
 }  // namespace klaxon::admin
