@@ -108,7 +108,7 @@ trap 'rm -f "$before" "$after" "$load_out" "$load_status"' EXIT
 
 if [[ "$warmup" == true ]]; then
   echo "cost-model: warming the suite up with one unmeasured run, then ${settle} s to settle" >&2
-  "$@" >/dev/null 2>&1 || true
+  "$@" >/dev/null 2>&1 || echo "cost-model: the warm-up run exited $?" >&2
   sleep "$settle"
 fi
 

@@ -4,11 +4,12 @@
 # by an unmeasured run first. Stops any suite scripts/run.sh started; leaves none running. Each
 # run's summary lands in OUT_DIR/<row>_<rate>.txt with the load average before it.
 set -euo pipefail
-readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [[ $# -eq 1 ]] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
-readonly OUT="$1"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mkdir -p "$1"
+OUT="$(cd "$1" && pwd)"
+readonly ROOT OUT
 readonly BENCH="$ROOT/build/release/bench"
-mkdir -p "$OUT"
 cd "$ROOT"
 
 load_env() {
@@ -29,7 +30,8 @@ trap 'scripts/run.sh down >/dev/null 2>&1 || true' EXIT
 # SendAlert and the signed status callbacks: workers and audit stopped, no backlog bound, no
 # per-source webhook limit.
 scripts/run.sh down >/dev/null 2>&1 || true
-KLAXON_INTAKE_MAX_BACKLOG=0 KLAXON_WEBHOOK_RATE_LIMIT=1000000 scripts/run.sh >"$OUT/suite-ingress.log" 2>&1
+KLAXON_RUN_SMS_WORKERS=1 KLAXON_INTAKE_MAX_BACKLOG=0 KLAXON_WEBHOOK_RATE_LIMIT=1000000 \
+  scripts/run.sh >"$OUT/suite-ingress.log" 2>&1
 kill "$(cat build/run/sms-worker.pid)" "$(cat build/run/voice-worker.pid)" "$(cat build/run/audit.pid)"
 load_env
 sendalert=("$BENCH/bench-sendalert" --tls --ca "$KLAXON_CA_FILE" --duration 20 --concurrency 4000)
@@ -40,7 +42,7 @@ webhook=("$BENCH/bench-webhook" --duration 20 --warmup 5 --connections 256)
 for rate in 2000 5000 10000; do measure "webhook_$rate" "${webhook[@]}" --rate "$rate"; done
 
 # GetAlert: the whole suite up and idle.
-scripts/run.sh down >/dev/null 2>&1
+scripts/run.sh down >/dev/null 2>&1 || true
 scripts/run.sh >"$OUT/suite-idle.log" 2>&1
 load_env
 sleep 20
@@ -49,7 +51,7 @@ getalert=("$BENCH/bench-getalert" --caller local --alerts 10000)
 for run in 1 2; do measure "getalert_2000_$run" "${getalert[@]}" --rate 2000 --duration 30; done
 
 # End to end: two sms-workers, the sandbox answering in 50 ms, pacing and recipient limits lifted.
-scripts/run.sh down >/dev/null 2>&1
+scripts/run.sh down >/dev/null 2>&1 || true
 KLAXON_RUN_SMS_WORKERS=2 KLAXON_WORKER_CONCURRENCY=100 TWILIO_SANDBOX_THREADS=250 \
   KLAXON_SENDER_RATE=100000/1s KLAXON_RECIPIENT_LIMITS=none TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S=0 \
   scripts/run.sh >"$OUT/suite-delivery.log" 2>&1

@@ -4,6 +4,7 @@
 // port. It holds a fixed number of threads, chosen at construction: that many messages are
 // handled at once, and the others wait in its queue. The queue is not bounded here because the
 // consumer already bounds it: it never has more than its max_in_flight messages handed over.
+// A message the optional `wants` test refuses skips the pool: it is done (OK) at once.
 
 #include <cstddef>
 #include <functional>
@@ -13,12 +14,15 @@
 
 namespace klaxon::messaging {
 
+// A cheap test of whether a handler acts on a message (ThreadPoolHandlerOptions::wants).
+using MessageFilter = std::function<bool(const InboundMessage&)>;
+
 struct ThreadPoolHandlerOptions {
   size_t threads = 1;  // at least 1
   // A cheap test run on the caller's thread, for a consumer whose topic carries mostly messages
   // its handler ignores: a message it refuses is done (OK) at once, without the hand-off to a pool
   // thread and back. Empty: every message goes to the handler.
-  std::function<bool(const InboundMessage&)> wants;
+  MessageFilter wants;
 };
 
 class ThreadPoolHandler final : public AsyncMessageHandler {
@@ -32,7 +36,7 @@ class ThreadPoolHandler final : public AsyncMessageHandler {
 
  private:
   MessageHandler& handler_;
-  std::function<bool(const InboundMessage&)> wants_;
+  MessageFilter wants_;
   // Last, so its destructor (which finishes the messages accepted) runs while handler_ is set.
   concurrency::BlockingExecutor pool_;
 };

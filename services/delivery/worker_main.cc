@@ -70,9 +70,9 @@ std::string TierName(const kafka::RetryTier& tier) {
 }
 
 // The extra consumers read the busy Twilio events topic for the few events they act on (replies,
-// calls ended, key presses), none of which needs to be seen within 100 ms: a fetch waits for 16 KiB
-// or 100 ms instead of returning every message or two, which at 300 alerts/s halved the idle
-// voice-worker's CPU (bench/README.md, "Fewer hand-offs for the workers' own consumers").
+// calls ended, key presses), none of which needs to be seen within 100 ms: under load a fetch
+// carries a batch instead of a message or two (docs/adr/0017, "Revisited: a consumer skips what its
+// handler ignores").
 const std::map<std::string, std::string> kBatchedFetch = {{"fetch.min.bytes", "16384"},
                                                           {"fetch.wait.max.ms", "100"}};
 
@@ -299,7 +299,7 @@ int RunWorker(const WorkerSpec& spec) {
   // of as many threads as its consumer keeps messages in flight.
   std::vector<std::unique_ptr<messaging::ThreadPoolHandler>> pools;
   const auto pooled = [&pools](kafka::KafkaConsumer& from, messaging::MessageHandler& handler,
-                               std::function<bool(const messaging::InboundMessage&)> wants =
+                               messaging::MessageFilter wants =
                                    nullptr) -> messaging::AsyncMessageHandler& {
     return *pools.emplace_back(std::make_unique<messaging::ThreadPoolHandler>(
         handler,

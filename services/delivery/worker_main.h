@@ -14,6 +14,7 @@
 #include "common/kafka/topics.h"
 #include "common/log/log.h"
 #include "common/messaging/message.h"
+#include "common/messaging/thread_pool_handler.h"
 #include "common/redis/redis_client.h"
 #include "common/runtime/service_runtime.h"
 #include "common/stopped_alerts/stopped_alerts.h"
@@ -59,7 +60,7 @@ struct ExtraConsumer {
   std::unique_ptr<messaging::MessageHandler> handler;
   // Optional: the messages `handler` acts on (ThreadPoolHandlerOptions::wants), e.g.
   // TwilioEventsOf(...); the others are done without it.
-  std::function<bool(const messaging::InboundMessage&)> wants;
+  messaging::MessageFilter wants;
 };
 
 struct WorkerSpec {

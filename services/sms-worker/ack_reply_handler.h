@@ -8,6 +8,7 @@
 // (the voice worker's) and every other event are skipped. Every step is idempotent, so a reply
 // consumed again converges.
 
+#include <array>
 #include <string>
 
 #include "absl/time/time.h"
@@ -32,6 +33,9 @@ class AckReplyHandler final : public messaging::MessageHandler {
   AckReplyHandler(AckReplyOptions options, sms_acks::AckCodes& codes,
                   stopped_alerts::StoppedAlerts& stopped, messaging::Publisher& publisher,
                   transit::TransitCipher& transit, timing::Clock& clock);
+
+  // The TwilioEvent bodies Handle acts on; it answers OK to any other at once.
+  static constexpr std::array kActsOn = {events::v1::TwilioEvent::kInboundMessage};
 
   // kInvalidArgument for a value that is not a TwilioEvent (skipped by the consumer); otherwise
   // the error of the step that failed (kUnavailable for Redis and Kafka), so the consumer retries.

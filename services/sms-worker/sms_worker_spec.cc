@@ -14,7 +14,6 @@
 namespace {
 
 using klaxon::delivery::WorkerContext;
-using klaxon::events::v1::TwilioEvent;
 
 // What recipients send: the ConsentHandler and the AckReplyHandler with the stores they use, on
 // one consumer (its group is still named "consent"), each skipping the other's events.
@@ -44,34 +43,33 @@ namespace klaxon::sms {
 
 delivery::WorkerSpec SmsWorkerSpec() {
   using klaxon::delivery::TwilioSettings;
-  return {
-      .service = "sms-worker",
-      .channel = "sms",
-      .request_topic = std::string(klaxon::kafka::kSmsRequests),
-      .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
-      .retry_tiers = klaxon::kafka::kSmsRetryTiers,
-      .configure =
-          [](klaxon::config::Reader&, const TwilioSettings& twilio) {
-            return
-                [twilio](klaxon::twilio::TwilioRestClient& client, const WorkerContext& context) {
+  return {.service = "sms-worker",
+          .channel = "sms",
+          .request_topic = std::string(klaxon::kafka::kSmsRequests),
+          .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
+          .retry_tiers = klaxon::kafka::kSmsRetryTiers,
+          .configure =
+              [](klaxon::config::Reader&, const TwilioSettings& twilio) {
+                return [twilio](klaxon::twilio::TwilioRestClient& client,
+                                const WorkerContext& context) {
                   return std::make_unique<klaxon::sms::TwilioMessageSender>(
                       client,
                       klaxon::sms::MessageSenderOptions{.webhook_public_url =
                                                             twilio.webhook_public_url},
                       context.clock);
                 };
-          },
-      .extra_consumers =
-          [](const WorkerContext& context) {
-            std::vector<klaxon::delivery::ExtraConsumer> consumers;
-            consumers.push_back(
-                {.name = "consent",
-                 .topics = {std::string(klaxon::kafka::kTwilioEvents)},
-                 .handler = std::make_unique<RecipientReplies>(context),
-                 .wants = klaxon::delivery::TwilioEventsOf(
-                     {TwilioEvent::kOptOut, TwilioEvent::kOptIn, TwilioEvent::kInboundMessage})});
-            return consumers;
-          }};
+              },
+          .extra_consumers =
+              [](const WorkerContext& context) {
+                std::vector<klaxon::delivery::ExtraConsumer> consumers;
+                consumers.push_back({.name = "consent",
+                                     .topics = {std::string(klaxon::kafka::kTwilioEvents)},
+                                     .handler = std::make_unique<RecipientReplies>(context),
+                                     .wants = klaxon::delivery::TwilioEventsOf(
+                                         {klaxon::sms::ConsentHandler::kActsOn,
+                                          klaxon::sms::AckReplyHandler::kActsOn})});
+                return consumers;
+              }};
 }
 
 }  // namespace klaxon::sms

@@ -10,12 +10,14 @@
 // Each step is claimed in the EscalationStore first, so duplicate or late callbacks, and any
 // number of replicas, take it once.
 
+#include <array>
 #include <string>
 
 #include "common/messaging/message.h"
 #include "common/stopped_alerts/stopped_alerts.h"
 #include "common/timing/clock.h"
 #include "common/transit/transit_cipher.h"
+#include "klaxon/events/v1/events.pb.h"
 #include "services/delivery/retry_scheduler.h"
 #include "services/voice-worker/escalation_store.h"
 
@@ -56,6 +58,11 @@ class EscalationHandler final : public messaging::MessageHandler {
  public:
   // The ports are borrowed and must outlive the handler.
   EscalationHandler(EscalationOptions options, EscalationPorts ports);
+
+  // The TwilioEvent bodies Handle acts on; it answers OK to any other at once.
+  static constexpr std::array kActsOn = {events::v1::TwilioEvent::kCallStatus,
+                                         events::v1::TwilioEvent::kKeyPress,
+                                         events::v1::TwilioEvent::kInboundMessage};
 
   // kInvalidArgument for a value that is not a TwilioEvent (skipped by the consumer); a port's
   // retryable error otherwise, after giving back any step it claimed.

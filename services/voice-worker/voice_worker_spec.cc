@@ -13,7 +13,6 @@
 namespace {
 
 using klaxon::delivery::WorkerContext;
-using klaxon::events::v1::TwilioEvent;
 
 // The Twilio call sender behind an EscalationSender, with the state it writes to.
 class VoiceSender final : public klaxon::delivery::Sender {
@@ -102,8 +101,7 @@ delivery::WorkerSpec VoiceWorkerSpec() {
                                      .topics = {std::string(klaxon::kafka::kTwilioEvents)},
                                      .handler = std::make_unique<Escalation>(context),
                                      .wants = klaxon::delivery::TwilioEventsOf(
-                                         {TwilioEvent::kCallStatus, TwilioEvent::kKeyPress,
-                                          TwilioEvent::kInboundMessage})});
+                                         {klaxon::voice::EscalationHandler::kActsOn})});
                 return consumers;
               }};
 }

@@ -249,17 +249,27 @@ TEST_F(OnlineCheckTest, RefusedCredentialsAndSendersOfAnotherAccountAreNamed) {
                         "is not among its phone numbers (IncomingPhoneNumbers)"));
 }
 
+// Online() with a voice-worker configuration that does not load.
+constexpr char kVoiceFailed[] = "voice-worker's configuration";
+
+TEST_F(OnlineCheckTest, WithNoServiceNamedBothWorkersAreChecked) {
+  config::Environment bad = Online();
+  bad["KLAXON_VOICE_SENDERS"] = "+14155550101@nowhere";
+  EXPECT_THAT(Said(CheckOnline(bad)), ::testing::Contains(HasSubstr(kVoiceFailed)));
+}
+
 TEST_F(OnlineCheckTest, OnlyTheWorkersNamedAreChecked) {
   config::Environment bad = Online();
-  bad["KLAXON_VOICE_SENDERS"] = "+14155550101@nowhere";  // the voice-worker's configuration fails
-  const std::string voice_failed = "voice-worker's configuration";
-  EXPECT_THAT(Said(CheckOnline(bad)), ::testing::Contains(HasSubstr(voice_failed)));
+  bad["KLAXON_VOICE_SENDERS"] = "+14155550101@nowhere";
   EXPECT_THAT(Said(CheckOnline(bad, {"sms-worker"})),
-              ::testing::AllOf(::testing::Not(::testing::Contains(HasSubstr(voice_failed))),
+              ::testing::AllOf(::testing::Not(::testing::Contains(HasSubstr(kVoiceFailed))),
                                ::testing::Contains("sender +14155550100 of account main: ok")));
   EXPECT_THAT(Said(CheckOnline(bad, {"voice-worker"})),
-              ::testing::ElementsAre(HasSubstr(voice_failed)));
-  EXPECT_THAT(CheckOnline(bad, {"ingress", "audit"}), ::testing::IsEmpty());
+              ::testing::ElementsAre(HasSubstr(kVoiceFailed)));
+}
+
+TEST_F(OnlineCheckTest, IngressAndAuditAloneLeaveNothingToAsk) {
+  EXPECT_THAT(CheckOnline(Online(), {"ingress", "audit"}), ::testing::IsEmpty());
 }
 
 TEST_F(ConfigCheckTest, AnUnknownServiceIsNamed) {

@@ -161,8 +161,7 @@ int CheckCommand(const std::vector<std::string>& services, bool online) {
   const std::vector<klaxon::admin::OnlineFinding> findings =
       klaxon::admin::CheckOnline(environment, services);
   if (findings.empty()) {
-    std::printf(
-        "online: nothing to ask Twilio (only sms-worker and voice-worker call its REST API)\n");
+    std::printf("online: nothing to ask Twilio (only the workers call its REST API)\n");
   }
   for (const klaxon::admin::OnlineFinding& finding : findings) {
     ok = ok && finding.status.ok();
@@ -218,7 +217,7 @@ int main(int argc, char** argv) {
   bool online = false;
   check->add_flag("--online", online,
                   "Also ask Twilio: each account's credentials, and that each sender is its "
-                  "account's (reads only)");
+                  "account's (reads only), for the workers --service names (none: both)");
 
   CLI11_PARSE(app, argc, argv);
   if (check->parsed()) return CheckCommand(services, online);

@@ -22,9 +22,10 @@ struct OnlineFinding {
 };
 
 // Each account and sender of the workers' configuration in `environment`, once. A worker whose
-// configuration does not load is one finding naming it. `services` as for CheckConfiguration:
-// only the workers named are checked (none named: both); ingress and audit call no Twilio REST
-// API, so naming only them checks nothing.
+// configuration does not load is one finding naming it. Only the workers among `services` are
+// checked (none named: both); ingress and audit call no Twilio REST API, so naming only them
+// checks nothing. A name that is no service is ignored here: CheckConfiguration reports it, and
+// the online check runs only once that passed.
 std::vector<OnlineFinding> CheckOnline(const config::Environment& environment,
                                        const std::vector<std::string>& services = {});
 
