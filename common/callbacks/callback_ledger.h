@@ -6,7 +6,9 @@
 // read only for an attempt whose final status has not arrived, and sooner after a loss.
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,9 +27,10 @@ struct CallbackRecord {
 class CallbackLedger {
  public:
   virtual ~CallbackLedger() = default;
-  // Once Kafka acknowledged a status callback that carries a final status of `sid` (a message
-  // or call SID). Kept longer than any status check of it runs.
-  virtual absl::Status RecordFinal(std::string_view sid) = 0;
+  // Once Kafka acknowledged status callbacks that carry a final status of each of `sids` (message
+  // or call SIDs), in one round trip: one status each, in order. Kept longer than any status
+  // check of them runs.
+  virtual std::vector<absl::Status> RecordFinal(const std::vector<std::string>& sids) = 0;
   // Callbacks may have been lost up to `at`. Concurrent replicas keep the latest time.
   virtual absl::Status RecordLoss(absl::Time at) = 0;
   // Both facts for `sid`, in one round trip.

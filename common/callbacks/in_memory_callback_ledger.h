@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/callbacks/callback_ledger.h"
 
@@ -15,11 +16,10 @@ namespace klaxon::callbacks {
 
 class InMemoryCallbackLedger final : public CallbackLedger {
  public:
-  absl::Status RecordFinal(std::string_view sid) override {
+  std::vector<absl::Status> RecordFinal(const std::vector<std::string>& sids) override {
     std::lock_guard lock(mutex_);
-    if (!error_.ok()) return error_;
-    finals_.emplace(sid);
-    return absl::OkStatus();
+    if (error_.ok()) finals_.insert(sids.begin(), sids.end());
+    return std::vector<absl::Status>(sids.size(), error_);
   }
   absl::Status RecordLoss(absl::Time at) override {
     std::lock_guard lock(mutex_);

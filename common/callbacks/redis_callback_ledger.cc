@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -30,12 +31,22 @@ std::string RedisCallbackLedger::LostAtKey() const {
   return absl::StrCat(options_.key_prefix, "callbacks_lost_at");
 }
 
-absl::Status RedisCallbackLedger::RecordFinal(std::string_view sid) {
-  if (sid.empty()) return absl::InvalidArgumentError("a final status needs its SID");
-  return redis_
-      .Command({"SET", FinalKey(sid), "1", "PX",
-                absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.final_kept)))})
-      .status();
+std::vector<absl::Status> RedisCallbackLedger::RecordFinal(const std::vector<std::string>& sids) {
+  const std::string kept =
+      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.final_kept)));
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& sid : sids) {
+    if (!sid.empty()) commands.push_back({"SET", FinalKey(sid), "1", "PX", kept});
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = redis_.Commands(commands);
+  std::vector<absl::Status> recorded;
+  recorded.reserve(sids.size());
+  auto next = replies.begin();
+  for (const std::string& sid : sids) {
+    recorded.push_back(sid.empty() ? absl::InvalidArgumentError("a final status needs its SID")
+                                   : (next++)->status());
+  }
+  return recorded;
 }
 
 absl::Status RedisCallbackLedger::RecordLoss(absl::Time at) {

@@ -25,7 +25,7 @@ class RedisCallbackLedger final : public CallbackLedger {
   // `redis` is borrowed and must outlive this.
   RedisCallbackLedger(redis::RedisClient& redis, RedisCallbackLedgerOptions options);
 
-  absl::Status RecordFinal(std::string_view sid) override;
+  std::vector<absl::Status> RecordFinal(const std::vector<std::string>& sids) override;
   absl::Status RecordLoss(absl::Time at) override;
   absl::StatusOr<CallbackRecord> Read(std::string_view sid) override;
 

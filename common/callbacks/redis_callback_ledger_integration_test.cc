@@ -43,13 +43,13 @@ TEST_F(RedisCallbackLedgerTest, NothingRecordedReadsAsNoFinalAndNoLoss) {
 }
 
 TEST_F(RedisCallbackLedgerTest, AFinalStatusIsSeenForItsSidOnly) {
-  ASSERT_TRUE(ingress_->RecordFinal("SM1").ok());
+  ASSERT_TRUE(ingress_->RecordFinal({"SM1"}).front().ok());
   EXPECT_TRUE(worker_->Read("SM1")->final_arrived);
   EXPECT_FALSE(worker_->Read("CA1")->final_arrived);
 }
 
 TEST_F(RedisCallbackLedgerTest, AFinalStatusIsKeptLongerThanTheStatusChecksRun) {
-  ASSERT_TRUE(ingress_->RecordFinal("SM1").ok());
+  ASSERT_TRUE(ingress_->RecordFinal({"SM1"}).front().ok());
   absl::StatusOr<redis::Reply> ttl = ingress_redis_->Command({"PTTL", ingress_->FinalKey("SM1")});
   ASSERT_TRUE(ttl.ok()) << ttl.status();
   EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(absl::Hours(11)));
@@ -67,7 +67,7 @@ TEST_F(RedisCallbackLedgerTest, TheLatestLossWinsWhateverOrderReplicasWriteIn) {
 }
 
 TEST_F(RedisCallbackLedgerTest, AnEmptySidIsRefused) {
-  EXPECT_EQ(ingress_->RecordFinal("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ingress_->RecordFinal({""}).front().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

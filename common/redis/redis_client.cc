@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -193,39 +194,63 @@ absl::StatusOr<RedisClient::Context> RedisClient::Dial() const {
 }
 
 absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {
-  Pending pending{.argv = &argv};
+  std::condition_variable wake;
+  std::vector<Pending> pending = {{.argv = &argv, .wake = &wake}};
+  Await(pending, wake);
+  return *std::move(pending.front().reply);
+}
+
+std::vector<absl::StatusOr<Reply>> RedisClient::Commands(
+    const std::vector<std::vector<std::string>>& batch) {
+  std::condition_variable wake;
+  std::vector<Pending> pending;
+  pending.reserve(batch.size());
+  for (const std::vector<std::string>& argv : batch) {
+    pending.push_back({.argv = &argv, .wake = &wake});
+  }
+  Await(pending, wake);
+  std::vector<absl::StatusOr<Reply>> replies;
+  replies.reserve(pending.size());
+  for (Pending& command : pending) replies.push_back(*std::move(command.reply));
+  return replies;
+}
+
+void RedisClient::Await(std::vector<Pending>& pending, std::condition_variable& wake) {
   std::unique_lock lock(mutex_);
-  queue_.push_back(&pending);
-  while (!pending.reply.has_value()) {
-    // Only the oldest waiting caller sends, so each wake-up goes to one caller, not to all.
-    if (idle_.empty() || queue_.front() != &pending) {
-      pending.wake.wait(lock);
+  for (Pending& command : pending) queue_.push_back(&command);
+  const auto answered = [&pending] {
+    return std::all_of(pending.begin(), pending.end(),
+                       [](const Pending& command) { return command.reply.has_value(); });
+  };
+  while (!answered()) {
+    // Only the caller of the oldest command sends, so each wake-up goes to one caller, not to all.
+    if (idle_.empty() || queue_.empty() || queue_.front()->wake != &wake) {
+      wake.wait(lock);
       continue;
     }
     Context context = std::move(idle_.back());
     idle_.pop_back();
-    std::vector<Pending*> batch;
-    while (!queue_.empty() && batch.size() < kMaxPipeline) {
-      batch.push_back(queue_.front());
+    std::vector<Pending*> sent;
+    while (!queue_.empty() && sent.size() < kMaxPipeline) {
+      sent.push_back(queue_.front());
       queue_.pop_front();
     }
     WakeNextSender();  // more waits than one write takes, and another connection is free
     lock.unlock();
     std::vector<absl::StatusOr<Reply>> replies;
-    context = Pipeline(std::move(context), batch, replies);
+    context = Pipeline(std::move(context), sent, replies);
     lock.lock();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->reply = std::move(replies[i]);
-      batch[i]->wake.notify_one();
+    for (size_t i = 0; i < sent.size(); ++i) {
+      sent[i]->reply = std::move(replies[i]);
+      if (sent[i]->wake != &wake) sent[i]->wake->notify_one();
     }
     idle_.push_back(std::move(context));
     WakeNextSender();
   }
-  return *std::move(pending.reply);
 }
 
 void RedisClient::WakeNextSender() {
-  if (!idle_.empty() && !queue_.empty()) queue_.front()->wake.notify_one();
+  if (!idle_.empty() && !queue_.empty()) queue_.front()->wake->notify_one();
 }
 
 RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pending*>& batch,

@@ -81,12 +81,19 @@ class RedisClient {
   // connection is busy, until its command was sent in a pipeline and answered.
   absl::StatusOr<Reply> Command(const std::vector<std::string>& argv);
 
+  // Runs several commands as Command would, in pipelined writes of up to kMaxPipeline (usually
+  // one round trip): one reply or error each, in the order given. Commands of other callers may
+  // share the writes, and a batch another caller's write split may run on two connections at
+  // once, so commands that depend on each other's effects belong in one script, not one batch.
+  std::vector<absl::StatusOr<Reply>> Commands(const std::vector<std::vector<std::string>>& batch);
+
  private:
-  // One caller's command waiting in the queue, then its reply.
+  // One command waiting in the queue, then its reply.
   struct Pending {
     const std::vector<std::string>* argv;
+    // Its caller's: a reply came, or the caller's oldest command is first and a connection is free.
+    std::condition_variable* wake;
     std::optional<absl::StatusOr<Reply>> reply = std::nullopt;  // guarded by mutex_
-    std::condition_variable wake;  // its reply came, or it is the oldest and a connection is free
   };
   struct ContextDeleter {
     void operator()(redisContext* context) const;
@@ -104,6 +111,9 @@ class RedisClient {
   Context Pipeline(Context context, const std::vector<Pending*>& batch,
                    std::vector<absl::StatusOr<Reply>>& replies) const;
 
+  // Queues `pending` (one caller's commands, all woken through `wake`) and returns once each has
+  // its reply, sending pipelines whenever the caller's oldest command is first in the queue.
+  void Await(std::vector<Pending>& pending, std::condition_variable& wake);
   // With mutex_ held: wakes the oldest waiting caller when a connection is free for it.
   void WakeNextSender();
 

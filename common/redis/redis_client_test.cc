@@ -182,6 +182,29 @@ TEST(RedisClientTest, CommandsOfConcurrentCallersShareOneWriteAndEachGetsItsOwnR
   EXPECT_GE(*std::max_element(reads.begin(), reads.end()), 10u);
 }
 
+// One caller's batch is one write: one round trip, each command its own reply, in order.
+TEST(RedisClientTest, ABatchIsOneWriteWithItsRepliesInOrder) {
+  EchoRedis server(absl::ZeroDuration());
+  absl::StatusOr<std::unique_ptr<RedisClient>> client =
+      RedisClient::Create({.url = server.url(), .pool_size = 1});
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<std::vector<std::string>> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back({"GET", absl::StrCat("key-", i)});
+  const std::vector<absl::StatusOr<Reply>> replies = (*client)->Commands(batch);
+  ASSERT_EQ(replies.size(), batch.size());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(replies[static_cast<size_t>(i)].ok()) << replies[static_cast<size_t>(i)].status();
+    EXPECT_EQ(replies[static_cast<size_t>(i)]->str, absl::StrCat("key-", i));
+  }
+  // PING when the connection was dialled, then the batch in one read (or two, if the server read
+  // before the whole write arrived).
+  const std::vector<size_t> reads = server.reads();
+  ASSERT_GE(reads.size(), 2u);
+  EXPECT_EQ(reads[0], 1u);
+  EXPECT_LE(reads.size(), 3u);
+  EXPECT_TRUE((*client)->Commands({}).empty());
+}
+
 TEST(ReadRedisOptionsTest, ReadsUrlUserAndPassword) {
   config::Reader reader(config::Environment{{"KLAXON_REDIS_URL", "redis://127.0.0.1:6380/0"},
                                             {"KLAXON_REDIS_USERNAME", "klaxon"},

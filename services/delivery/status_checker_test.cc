@@ -166,7 +166,7 @@ TEST_F(StatusCheckerTest, FinalStatusIsPublishedAsATwilioEventWithoutSending) {
 }
 
 TEST_F(StatusCheckerTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   ASSERT_TRUE(callbacks_.RecordLoss(start_).ok());
   clock_.SleepFor(kCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
@@ -278,7 +278,7 @@ TEST_F(StatusCheckerTest, ChecksStopPastTheDeadlineAndGrace) {
 // --- what Twilio charged (docs/adr/0036) ---
 
 TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPublished) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   sender_.status_read = PricedMessage("delivered");
   AlertRequested check = Check();
   check.mutable_header()->set_caller("billing");
@@ -305,7 +305,7 @@ TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPu
 }
 
 TEST_F(StatusCheckerTest, AnUnpricedAttemptIsCheckedAgainForItsChargeUntilTwilioPricesIt) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   sender_.status_read = MessageStatus("delivered");
   clock_.SleepFor(kCheckFirst);
   ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
@@ -363,7 +363,7 @@ TEST_F(StatusCheckerTest, ChargeChecksStopOnceTwilioHasNotPricedForChargeReadFor
 }
 
 TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   sender_.status_read = PricedMessage("delivered");
   publisher_.FailWith(absl::UnavailableError("kafka down"));
   const absl::Status handled = charging_.Handle(Message(Check()));
@@ -375,7 +375,7 @@ TEST_F(StatusCheckerTest, AnUnpublishableChargeIsHandedBack) {
 // --- spend budgets (docs/adr/0037) ---
 
 TEST_F(StatusCheckerTest, AChargeIsCountedOnceLessItsReservationInThePeriodOfTheSend) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   sender_.status_read = PricedMessage("delivered");  // 0.0158 USD
   // Reserved a second before midnight UTC; the charge is read after it.
   const absl::Time reserved_at =
@@ -401,7 +401,7 @@ TEST_F(StatusCheckerTest, AChargeIsCountedOnceLessItsReservationInThePeriodOfThe
 }
 
 TEST_F(StatusCheckerTest, AChargeInAnotherCurrencyLeavesTheEstimateAndSaysWhy) {
-  ASSERT_TRUE(callbacks_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   StatusReadBack euros = PricedMessage("delivered");
   euros.charge->set_currency("EUR");
   sender_.status_read = euros;

@@ -5,7 +5,8 @@
 // published, so a replay that changes only what the signature does not cover (an unsigned
 // header) is still recognised. A callback is first claimed under all its keys for a short lease
 // while it is being published, then marked published for the dedupe window; a failed publish
-// releases it so Twilio's retry can publish it.
+// releases it so Twilio's retry can publish it. Claims and marks take a batch of callbacks, so a
+// busy webhook pays one round trip for many.
 
 #include <string>
 #include <vector>
@@ -28,14 +29,17 @@ using DedupeKeys = std::vector<std::string>;
 class CallbackDedupe {
  public:
   virtual ~CallbackDedupe() = default;
-  // Atomically: kAlreadyPublished when any key was published, else kInFlight when any is
-  // claimed, else claims them all. `lease` bounds how long a claim lives if this process dies
-  // before finishing it.
-  virtual absl::StatusOr<DedupeClaim> Claim(const DedupeKeys& keys, absl::Duration lease) = 0;
-  // Keeps every key as published for `window`.
-  virtual absl::Status MarkPublished(const DedupeKeys& keys, absl::Duration window) = 0;
-  // Drops the claims of a callback whose publish failed; keys already published are left alone.
-  virtual absl::Status Release(const DedupeKeys& keys) = 0;
+  // For each callback, atomically: kAlreadyPublished when any of its keys was published, else
+  // kInFlight when any is claimed, else claims them all. One answer per callback, in order.
+  // `lease` bounds how long a claim lives if this process dies before finishing it.
+  virtual std::vector<absl::StatusOr<DedupeClaim>> Claim(const std::vector<DedupeKeys>& callbacks,
+                                                         absl::Duration lease) = 0;
+  // Keeps every key of each callback as published for `window`. One status per callback.
+  virtual std::vector<absl::Status> MarkPublished(const std::vector<DedupeKeys>& callbacks,
+                                                  absl::Duration window) = 0;
+  // Drops the claims of callbacks whose publish failed; keys already published are left alone.
+  // One status per callback.
+  virtual std::vector<absl::Status> Release(const std::vector<DedupeKeys>& callbacks) = 0;
 };
 
 }  // namespace klaxon::ingress

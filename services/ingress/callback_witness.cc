@@ -8,7 +8,9 @@ CallbackWitness::CallbackWitness(callbacks::CallbackLedger& ledger, WebhookTelem
                                  timing::Clock& clock)
     : ledger_(ledger), telemetry_(telemetry), clock_(clock) {}
 
-absl::Status CallbackWitness::RecordFinal(std::string_view sid) { return ledger_.RecordFinal(sid); }
+std::vector<absl::Status> CallbackWitness::RecordFinal(const std::vector<std::string>& sids) {
+  return ledger_.RecordFinal(sids);
+}
 
 void CallbackWitness::NoteLoss() {
   {

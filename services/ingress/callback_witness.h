@@ -12,7 +12,9 @@
 
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -28,8 +30,8 @@ class CallbackWitness {
   CallbackWitness(callbacks::CallbackLedger& ledger, WebhookTelemetry& telemetry,
                   timing::Clock& clock);
 
-  // Kafka acknowledged a status callback with a final status of `sid`.
-  absl::Status RecordFinal(std::string_view sid);
+  // Kafka acknowledged status callbacks with a final status of each of `sids`: one status each.
+  std::vector<absl::Status> RecordFinal(const std::vector<std::string>& sids);
   // Callbacks may have been lost just now. Thread-safe; never blocks on I/O.
   void NoteLoss();
   // Writes a loss noted since the last write, if any; on failure it stays noted for the next.

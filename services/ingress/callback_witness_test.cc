@@ -33,7 +33,7 @@ class CallbackWitnessTest : public ::testing::Test {
 };
 
 TEST_F(CallbackWitnessTest, AFinalStatusIsRecordedForItsSid) {
-  ASSERT_TRUE(witness_.RecordFinal("SM1").ok());
+  ASSERT_TRUE(witness_.RecordFinal({"SM1"}).front().ok());
   EXPECT_TRUE(ledger_.Read("SM1")->final_arrived);
 }
 

@@ -38,7 +38,7 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
       .max_connections = reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS", 4096, 1, 1'000'000),
       .max_connections_per_source =
           reader.Int("KLAXON_WEBHOOK_MAX_CONNECTIONS_PER_SOURCE", 256, 1, 1'000'000),
-      .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 64, 1, 4096)};
+      .workers = reader.Int("KLAXON_WEBHOOK_WORKERS", 4, 1, 256)};
   if (absl::StatusOr<InboundAutoReplies> replies =
           InboundAutoReplies::Parse(reader.Optional("KLAXON_INBOUND_AUTO_REPLY", ""));
       replies.ok()) {

@@ -66,6 +66,8 @@ constexpr char kService[] = "ingress";
 // limit adds room for the request line and headers.
 constexpr size_t kMaxWebhookBody = 64 * 1024;
 constexpr size_t kMaxWebhookHead = 16 * 1024;
+// Most webhook requests one Redis round trip claims (ADR 0038).
+constexpr size_t kWebhookBatch = 64;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
@@ -100,8 +102,8 @@ int Run() {
        .security = settings.common.kafka_security,
        .client_id = kService,
        .delivery_timeout = settings.publish_timeout,
-       // Callers wait for the acknowledgement: batch
-       // for a millisecond, not librdkafka's 5.
+       // SendAlert's and the webhook's answers wait for the acknowledgement: batch for a
+       // millisecond, not librdkafka's 5.
        .properties = {{"linger.ms",
                        absl::StrCat(absl::ToInt64Milliseconds(settings.publish_linger))}},
        .log = (*runtime)->KafkaLog()});
@@ -253,29 +255,6 @@ int Run() {
                           .auto_replies = std::move(webhook_settings.auto_replies)},
                          dedupe, **publisher, witness, {.transit = transit, .tokens = phone_tokens},
                          rate_limiter, webhook_telemetry, clock);
-  auto webhook_server = WebhookServer::Start(
-      {.http = {.host = webhook_settings.address.host,
-                .port = webhook_settings.address.port,
-                .threads = 2,
-                .limits = {.max_head_bytes = kMaxWebhookHead, .max_body_bytes = kMaxWebhookBody},
-                .max_connections = static_cast<size_t>(webhook_settings.max_connections),
-                .max_connections_per_source =
-                    static_cast<size_t>(webhook_settings.max_connections_per_source),
-                .idle_timeout = webhook_settings.idle_timeout,
-                .header_timeout = webhook_settings.header_timeout,
-                .body_timeout = webhook_settings.body_timeout,
-                .write_timeout = webhook_settings.write_timeout,
-                .on_refused =
-                    [&webhook_telemetry](int status, std::string_view reason) {
-                      webhook_telemetry.OnServerRefusal(status, reason);
-                    }},
-       .pool = {.threads = static_cast<size_t>(webhook_settings.workers), .max_queued = 4096},
-       .on_shed = [&witness] { witness.NoteLoss(); }},
-      webhook);
-  if (!webhook_server.ok()) {
-    logger.Error("startup_failed", {{"error", std::string(webhook_server.status().message())}});
-    return 1;
-  }
   HttpApiTelemetry http_api_telemetry((*runtime)->registry());
   std::optional<RunningHttpApi> http_api;
   if (settings.http_api.enabled) {
@@ -292,6 +271,33 @@ int Run() {
                     "the HTTP/JSON API serves plain HTTP beyond loopback: publish it only through "
                     "an HTTPS load balancer (KLAXON_HTTP_API_ADDR=off turns it off)"}});
     }
+  }
+  // Last to start: once it takes requests, Kafka's answers call back into the webhook handler,
+  // so no early return may follow without the shutdown steps below.
+  auto webhook_server = WebhookServer::Start(
+      {.http = {.host = webhook_settings.address.host,
+                .port = webhook_settings.address.port,
+                .threads = 2,
+                .limits = {.max_head_bytes = kMaxWebhookHead, .max_body_bytes = kMaxWebhookBody},
+                .max_connections = static_cast<size_t>(webhook_settings.max_connections),
+                .max_connections_per_source =
+                    static_cast<size_t>(webhook_settings.max_connections_per_source),
+                .idle_timeout = webhook_settings.idle_timeout,
+                .header_timeout = webhook_settings.header_timeout,
+                .body_timeout = webhook_settings.body_timeout,
+                .write_timeout = webhook_settings.write_timeout,
+                .on_refused =
+                    [&webhook_telemetry](int status, std::string_view reason) {
+                      webhook_telemetry.OnServerRefusal(status, reason);
+                    }},
+       .workers = {.threads = static_cast<size_t>(webhook_settings.workers),
+                   .max_batch = kWebhookBatch,
+                   .max_queued = 4096},
+       .on_shed = [&witness] { witness.NoteLoss(); }},
+      webhook);
+  if (!webhook_server.ok()) {
+    logger.Error("startup_failed", {{"error", std::string(webhook_server.status().message())}});
+    return 1;
   }
   (*runtime)->SetReady(true);
   logger.Info("serving", {{"grpc_port", server->port},
@@ -312,6 +318,8 @@ int Run() {
   // Kafka's last delivery reports call back into the intake and the verifier: served now, while
   // everything they touch is alive (the publisher was made first, so it would go last).
   publisher->reset();
+  // The steps after those answers, while the webhook server their answers go to still exists.
+  webhook.Drain();
   return stopped_by.ok() ? 0 : 1;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -41,25 +42,14 @@ std::string Millis(absl::Duration duration) {
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(duration)));
 }
 
-}  // namespace
-
-RedisCallbackDedupe::RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix)
-    : redis_(redis), key_prefix_(std::move(key_prefix)) {}
-
-absl::StatusOr<redis::Reply> RedisCallbackDedupe::Eval(const char* script, const DedupeKeys& keys,
-                                                       std::vector<std::string> args) const {
-  if (keys.empty()) return absl::InvalidArgumentError("a callback needs at least one dedupe key");
-  std::vector<std::string> command = {"EVAL", script, absl::StrCat(keys.size())};
-  for (const std::string& key : keys) {
-    command.push_back(absl::StrCat(key_prefix_, "twilio-callback:", key));
-  }
-  for (std::string& arg : args) command.push_back(std::move(arg));
-  return redis_.Command(command);
+std::vector<absl::Status> StatusesOf(const std::vector<absl::StatusOr<redis::Reply>>& replies) {
+  std::vector<absl::Status> statuses;
+  statuses.reserve(replies.size());
+  for (const absl::StatusOr<redis::Reply>& reply : replies) statuses.push_back(reply.status());
+  return statuses;
 }
 
-absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(const DedupeKeys& keys,
-                                                       absl::Duration lease) {
-  absl::StatusOr<redis::Reply> reply = Eval(kClaimScript, keys, {Millis(lease)});
+absl::StatusOr<DedupeClaim> ClaimOf(const absl::StatusOr<redis::Reply>& reply) {
   if (!reply.ok()) return reply.status();
   if (reply->type == redis::Reply::Type::kString) {
     if (reply->str == "new") return DedupeClaim::kClaimed;
@@ -69,12 +59,54 @@ absl::StatusOr<DedupeClaim> RedisCallbackDedupe::Claim(const DedupeKeys& keys,
   return absl::InternalError("callback dedupe claim script answered something unexpected");
 }
 
-absl::Status RedisCallbackDedupe::MarkPublished(const DedupeKeys& keys, absl::Duration window) {
-  return Eval(kMarkScript, keys, {Millis(window)}).status();
+}  // namespace
+
+RedisCallbackDedupe::RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix)
+    : redis_(redis), key_prefix_(std::move(key_prefix)) {}
+
+std::vector<absl::StatusOr<redis::Reply>> RedisCallbackDedupe::EvalEach(
+    const char* script, const std::vector<DedupeKeys>& callbacks, const std::string& arg) const {
+  std::vector<std::vector<std::string>> commands;
+  for (const DedupeKeys& keys : callbacks) {
+    if (keys.empty()) continue;
+    std::vector<std::string>& command =
+        commands.emplace_back(std::vector<std::string>{"EVAL", script, absl::StrCat(keys.size())});
+    for (const std::string& key : keys) {
+      command.push_back(absl::StrCat(key_prefix_, "twilio-callback:", key));
+    }
+    if (!arg.empty()) command.push_back(arg);
+  }
+  std::vector<absl::StatusOr<redis::Reply>> sent = redis_.Commands(commands);
+  std::vector<absl::StatusOr<redis::Reply>> replies;
+  replies.reserve(callbacks.size());
+  auto next = sent.begin();
+  for (const DedupeKeys& keys : callbacks) {
+    if (keys.empty()) {
+      replies.emplace_back(absl::InvalidArgumentError("a callback needs at least one dedupe key"));
+    } else {
+      replies.push_back(std::move(*next++));
+    }
+  }
+  return replies;
 }
 
-absl::Status RedisCallbackDedupe::Release(const DedupeKeys& keys) {
-  return Eval(kReleaseScript, keys, {}).status();
+std::vector<absl::StatusOr<DedupeClaim>> RedisCallbackDedupe::Claim(
+    const std::vector<DedupeKeys>& callbacks, absl::Duration lease) {
+  std::vector<absl::StatusOr<DedupeClaim>> claims;
+  claims.reserve(callbacks.size());
+  for (absl::StatusOr<redis::Reply>& reply : EvalEach(kClaimScript, callbacks, Millis(lease))) {
+    claims.push_back(ClaimOf(reply));
+  }
+  return claims;
+}
+
+std::vector<absl::Status> RedisCallbackDedupe::MarkPublished(
+    const std::vector<DedupeKeys>& callbacks, absl::Duration window) {
+  return StatusesOf(EvalEach(kMarkScript, callbacks, Millis(window)));
+}
+
+std::vector<absl::Status> RedisCallbackDedupe::Release(const std::vector<DedupeKeys>& callbacks) {
+  return StatusesOf(EvalEach(kReleaseScript, callbacks, ""));
 }
 
 }  // namespace klaxon::ingress

@@ -2,9 +2,10 @@
 // CallbackDedupe in Redis: one key per dedupe key of a callback, "claimed" with the lease as its
 // TTL, then "published" with the dedupe window as its TTL. Claim is one Lua script over all of a
 // callback's keys, so two ingress replicas racing on the same callback (or on a replay of it
-// under another token) never both publish it.
+// under another token) never both publish it. A batch's scripts go in one pipelined write.
 
 #include <string>
+#include <vector>
 
 #include "common/redis/redis_client.h"
 #include "services/ingress/callback_dedupe.h"
@@ -16,14 +17,18 @@ class RedisCallbackDedupe final : public CallbackDedupe {
   // Keys are `key_prefix` + "twilio-callback:" + the dedupe key.
   RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix);
 
-  absl::StatusOr<DedupeClaim> Claim(const DedupeKeys& keys, absl::Duration lease) override;
-  absl::Status MarkPublished(const DedupeKeys& keys, absl::Duration window) override;
-  absl::Status Release(const DedupeKeys& keys) override;
+  std::vector<absl::StatusOr<DedupeClaim>> Claim(const std::vector<DedupeKeys>& callbacks,
+                                                 absl::Duration lease) override;
+  std::vector<absl::Status> MarkPublished(const std::vector<DedupeKeys>& callbacks,
+                                          absl::Duration window) override;
+  std::vector<absl::Status> Release(const std::vector<DedupeKeys>& callbacks) override;
 
  private:
-  // EVAL `script` over the Redis keys of `keys`, then `args`.
-  absl::StatusOr<redis::Reply> Eval(const char* script, const DedupeKeys& keys,
-                                    std::vector<std::string> args) const;
+  // EVAL `script` over the Redis keys of each callback, then `arg` when not empty, in one round
+  // trip: one reply each, kInvalidArgument for a callback without keys (never sent).
+  std::vector<absl::StatusOr<redis::Reply>> EvalEach(const char* script,
+                                                     const std::vector<DedupeKeys>& callbacks,
+                                                     const std::string& arg) const;
 
   redis::RedisClient& redis_;
   const std::string key_prefix_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -66,6 +68,18 @@ http::Response Plain(int status, std::string body) {
   return {.status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(body)};
 }
 
+// A port answered a batch with as many results as it was given: anything else is a bug.
+void ExpectOnePerCallback(size_t results, size_t callbacks) {
+  if (results != callbacks) std::abort();
+}
+
+// The answer when Klaxon itself cannot keep the event now (Redis or Kafka): Twilio may retry.
+http::Response CannotKeep() {
+  http::Response response = Plain(503, "cannot keep this event right now; retry\n");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
 }  // namespace
 
 std::string SignedContentKey(std::string_view target, const http::FormParams& signed_params) {
@@ -88,6 +102,26 @@ struct WebhookHandler::Outcome {
   }
 };
 
+// A verified callback on its way to Kafka: claimed, then published, then settled.
+struct WebhookHandler::Publication {
+  DedupeKeys keys;
+  messaging::OutboundMessage message;
+  std::string final_sid;  // the Twilio SID whose final status this is, if it is one
+  bool status_route = false;
+  http::Response success;
+  std::string route_name = {};
+  std::string source = {};  // the client address the per-source limit counts
+  absl::Time started = {};  // when it was taken from the queue, for the answer's latency
+  http::Responder answer = {};
+};
+
+// A publication Kafka answered, for the steps after it.
+struct WebhookHandler::Settled {
+  Publication publication;
+  absl::Status published;
+  absl::Duration latency;  // to the answer (2xx), or to Kafka's refusal
+};
+
 WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
                                messaging::Publisher& publisher, CallbackWitness& witness,
                                InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
@@ -99,7 +133,18 @@ WebhookHandler::WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe,
       privacy_(privacy),
       rate_limiter_(rate_limiter),
       telemetry_(telemetry),
-      clock_(clock) {}
+      clock_(clock) {
+  if (options_.settle_threads > 0) {
+    settle_ = std::make_unique<concurrency::BatchWorkers<Settled>>(
+        concurrency::BatchWorkersOptions{.threads = options_.settle_threads,
+                                         .max_batch = kMaxSettleBatch,
+                                         .max_queued = options_.max_publishing},
+        [this](std::vector<Settled> batch) { Settle(std::move(batch)); });
+  }
+}
+
+// settle_, the last member, is destroyed first: it works off its queue meanwhile.
+WebhookHandler::~WebhookHandler() = default;
 
 const std::vector<std::string>& WebhookHandler::TokensFor(const http::FormParams& params) const {
   static const std::vector<std::string> kNone;
@@ -125,41 +170,93 @@ std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   return absl::StrCat(scheme, "://", authority, options_.public_url.prefix, request.target);
 }
 
-http::Response WebhookHandler::Handle(const http::Request& request) {
-  const absl::Time started = clock_.Now();
-  const std::optional<std::string> forwarded_for = request.Header("X-Forwarded-For");
-  const std::string source = options_.trusted_proxies.ClientAddress(
-      request.peer_address,
-      forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
-  std::string route_name = "unknown";
-  Outcome outcome = Process(request, source, route_name);
+void WebhookHandler::Handle(std::vector<WebhookCall> calls) {
+  std::vector<Publication> verified;
+  for (WebhookCall& call : calls) {
+    const absl::Time started = clock_.Now();
+    const std::optional<std::string> forwarded_for = call.request.Header("X-Forwarded-For");
+    std::string source = options_.trusted_proxies.ClientAddress(
+        call.request.peer_address,
+        forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
+    std::string route_name = "unknown";
+    std::variant<Outcome, Publication> prepared = Prepare(call.request, source, route_name);
+    if (Outcome* outcome = std::get_if<Outcome>(&prepared)) {
+      Finish(std::move(*outcome), source, route_name, started, call.answer);
+      continue;
+    }
+    Publication& publication = verified.emplace_back(std::get<Publication>(std::move(prepared)));
+    publication.route_name = std::move(route_name);
+    publication.source = std::move(source);
+    publication.started = started;
+    publication.answer = std::move(call.answer);
+  }
+  if (verified.empty()) return;
+  // One round trip claims the whole batch.
+  std::vector<DedupeKeys> keys;
+  keys.reserve(verified.size());
+  for (const Publication& publication : verified) keys.push_back(publication.keys);
+  std::vector<absl::StatusOr<DedupeClaim>> claims =
+      dedupe_.Claim(keys, options_.publish_timeout + kClaimMargin);
+  ExpectOnePerCallback(claims.size(), verified.size());
+  std::vector<Publication*> over_bound;
+  for (size_t i = 0; i < verified.size(); ++i) {
+    Publication& publication = verified[i];
+    if (std::optional<Outcome> refused = Unclaimed(publication, claims[i])) {
+      Finish(*std::move(refused), publication.source, publication.route_name, publication.started,
+             publication.answer);
+    } else if (publishing_.fetch_add(1) >= options_.max_publishing) {
+      --publishing_;
+      over_bound.push_back(&publication);
+    } else {
+      Publish(std::move(publication));
+    }
+  }
+  if (!over_bound.empty()) RefuseOverBound(over_bound);
+}
+
+void WebhookHandler::RefuseOverBound(const std::vector<Publication*>& refused) {
+  std::vector<DedupeKeys> keys;
+  for (const Publication* publication : refused) keys.push_back(publication->keys);
+  (void)dedupe_.Release(keys);  // a claim not released ends with its lease
+  const std::string why =
+      absl::StrCat(options_.max_publishing, " callbacks are already waiting for Kafka's answer");
+  for (Publication* publication : refused) {
+    // Twilio does not retry a status callback refused with 503 (see Unclaimed).
+    if (publication->status_route) witness_.NoteLoss();
+    Finish(Outcome{CannotKeep(), "kafka_backlog", why}, publication->source,
+           publication->route_name, publication->started, publication->answer);
+  }
+}
+
+void WebhookHandler::Finish(Outcome outcome, std::string_view source, std::string_view route_name,
+                            absl::Time started, const http::Responder& answer) {
   if (outcome.TakesAToken()) rate_limiter_.Charge(source);
   telemetry_.OnAnswered(route_name, outcome.label, outcome.response.status, clock_.Now() - started,
                         outcome.detail);
-  return std::move(outcome.response);
+  answer(std::move(outcome.response));
 }
 
-WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
-                                                std::string_view source, std::string& route_name) {
+std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandler::Prepare(
+    const http::Request& request, std::string_view source, std::string& route_name) {
   const std::optional<WebhookRoute> route = RouteForPath(request.path);
-  if (!route) return {Plain(404, "no such webhook route\n"), "not_found", request.path};
+  if (!route) return Outcome{Plain(404, "no such webhook route\n"), "not_found", request.path};
   route_name = std::string(RouteName(*route));
 
   if (!rate_limiter_.Allows(source)) {
     http::Response response = Plain(429, "too many refused requests from this address\n");
     response.headers.emplace_back("Retry-After", "1");
-    return {std::move(response), "rate_limited"};
+    return Outcome{std::move(response), "rate_limited"};
   }
 
   const bool is_get = request.method == "GET";
   if (!is_get && request.method != "POST") {
     http::Response response = Plain(405, "use POST or GET\n");
     response.headers.emplace_back("Allow", "GET, POST");
-    return {std::move(response), "method_not_allowed", request.method};
+    return Outcome{std::move(response), "method_not_allowed", request.method};
   }
   if (request.body.size() > options_.max_body_bytes) {
-    return {Plain(413, absl::StrCat("body over ", options_.max_body_bytes, " bytes\n")),
-            "too_large"};
+    return Outcome{Plain(413, absl::StrCat("body over ", options_.max_body_bytes, " bytes\n")),
+                   "too_large"};
   }
 
   // What Twilio signed: form parameters, or a JSON body through bodySHA256, or for a GET the URL.
@@ -176,22 +273,23 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
       params = DecodeJsonObject(request.body);
       signed_request.json_body = request.body;
     } else {
-      return {Plain(415,
-                    "Content-Type must be application/x-www-form-urlencoded or "
-                    "application/json\n"),
-              "unsupported_media_type", media_type};
+      return Outcome{Plain(415,
+                           "Content-Type must be application/x-www-form-urlencoded or "
+                           "application/json\n"),
+                     "unsupported_media_type", media_type};
     }
   }
   if (!params.ok()) {
-    return {Plain(400, absl::StrCat(std::string(params.status().message()), "\n")), "bad_request",
-            std::string(params.status().message())};
+    return Outcome{Plain(400, absl::StrCat(std::string(params.status().message()), "\n")),
+                   "bad_request", std::string(params.status().message())};
   }
 
   const std::string signature = request.Header("X-Twilio-Signature").value_or("");
   if (!twilio::VerifySignature(TokensFor(*params), signed_request, signature)) {
     telemetry_.OnSignatureFailure(route_name);
-    return {Plain(403, "forbidden\n"), "forbidden",
-            signature.empty() ? "no X-Twilio-Signature" : "X-Twilio-Signature does not match"};
+    return Outcome{
+        Plain(403, "forbidden\n"), "forbidden",
+        signature.empty() ? "no X-Twilio-Signature" : "X-Twilio-Signature does not match"};
   }
 
   absl::StatusOr<http::FormParams> url_query = http::DecodeForm(request.query);
@@ -204,8 +302,8 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
                         .received_at = clock_.Now()},
                        privacy_);
   if (!webhook.ok()) {
-    return {Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")), "bad_request",
-            std::string(webhook.status().message())};
+    return Outcome{Plain(400, absl::StrCat(std::string(webhook.status().message()), "\n")),
+                   "bad_request", std::string(webhook.status().message())};
   }
 
   http::Response success =
@@ -217,59 +315,146 @@ WebhookHandler::Outcome WebhookHandler::Process(const http::Request& request,
       success.body = ReplyTwiml(*reply);
     }
   }
-  const auto unavailable = [](std::string label, const absl::Status& why) {
-    http::Response response = Plain(503, "cannot keep this event right now; retry\n");
-    response.headers.emplace_back("Retry-After", "1");
-    return Outcome{std::move(response), std::move(label), std::string(why.message())};
-  };
-  // Twilio does not retry a status callback refused with 503, so its status may be lost: the
-  // status checks are told to read Twilio (docs/adr/0014).
-  const auto lost = [&](std::string label, const absl::Status& why) {
-    if (IsStatusRoute(*route)) witness_.NoteLoss();
-    return unavailable(std::move(label), why);
-  };
-
   // The event's own key (token, else SID) and a digest of exactly what the signature covers:
   // a replay that changes or drops the unsigned token still matches the second.
-  const DedupeKeys dedupe_keys = {webhook->dedupe_key,
-                                  SignedContentKey(request.target, signed_request.params)};
-  absl::StatusOr<DedupeClaim> claim =
-      dedupe_.Claim(dedupe_keys, options_.publish_timeout + kClaimMargin);
-  if (!claim.ok()) return lost("dedupe_unavailable", claim.status());
+  return Publication{
+      .keys = {webhook->dedupe_key, SignedContentKey(request.target, signed_request.params)},
+      .message = {.topic = options_.topic,
+                  .key = webhook->partition_key,
+                  .value = webhook->event.SerializeAsString()},
+      .final_sid = webhook->final_sid,
+      .status_route = IsStatusRoute(*route),
+      .success = std::move(success)};
+}
+
+std::optional<WebhookHandler::Outcome> WebhookHandler::Unclaimed(
+    Publication& publication, const absl::StatusOr<DedupeClaim>& claim) {
+  if (!claim.ok()) {
+    // Twilio does not retry a status callback refused with 503, so its status may be lost: the
+    // status checks are told to read Twilio (docs/adr/0014). So on every 503 below.
+    if (publication.status_route) witness_.NoteLoss();
+    return Outcome{CannotKeep(), "dedupe_unavailable", std::string(claim.status().message())};
+  }
   if (*claim == DedupeClaim::kAlreadyPublished) {
-    telemetry_.OnDuplicate(route_name);
-    return {.response = std::move(success), .label = "duplicate", .already_kept = true};
+    telemetry_.OnDuplicate(publication.route_name);
+    return Outcome{
+        .response = std::move(publication.success), .label = "duplicate", .already_kept = true};
   }
   if (*claim == DedupeClaim::kInFlight) {
     // Not a loss: the copy in flight is published, or its own refusal is noted.
-    return unavailable("in_flight", absl::UnavailableError("the same callback is being published"));
+    return Outcome{CannotKeep(), "in_flight", "the same callback is being published"};
   }
+  return std::nullopt;
+}
 
+void WebhookHandler::Publish(Publication publication) {
   const absl::Time publish_started = clock_.Now();
-  const absl::Status published = publisher_.Publish({.topic = options_.topic,
-                                                     .key = webhook->partition_key,
-                                                     .value = webhook->event.SerializeAsString()},
-                                                    options_.publish_timeout);
-  if (!published.ok()) {
-    // Twilio's retry must be able to publish it; if this release fails, the claim's lease ends.
-    // Also when Kafka may have written it (kDeadlineExceeded): a second copy, dropped downstream
-    // by its dedupe key, is the price of never losing a callback (docs/adr/0006).
-    dedupe_.Release(dedupe_keys).IgnoreError();
-    return lost("kafka_unavailable", published);
+  const messaging::OutboundMessage message = std::move(publication.message);
+  publisher_.PublishAsync(message, [this, publication = std::move(publication),
+                                    publish_started](absl::Status published) mutable {
+    const absl::Time acknowledged = clock_.Now();
+    if (published.ok()) {
+      telemetry_.OnPublished(acknowledged - publish_started);
+      publication.answer(publication.success);
+    }
+    const absl::Duration latency = acknowledged - publication.started;
+    Settled settled{.publication = std::move(publication),
+                    .published = std::move(published),
+                    .latency = latency};
+    if (settle_ == nullptr) {  // unit tests: their fakes answer at once
+      std::vector<Settled> alone;
+      alone.push_back(std::move(settled));
+      Settle(std::move(alone));
+    } else if (!settle_->Submit(std::move(settled))) {
+      SettleWithoutRedis(settled);  // this thread must never wait on Redis
+    }
+    --publishing_;
+  });
+}
+
+void WebhookHandler::SettleWithoutRedis(Settled& settled) {
+  const Publication& publication = settled.publication;
+  if (settled.published.ok()) {
+    // Durable and answered; a replay is refused as in flight until the claim's lease ends, then
+    // published again and dropped downstream by its dedupe key (docs/adr/0006).
+    telemetry_.OnAnswered(publication.route_name, "accepted_unmarked", publication.success.status,
+                          settled.latency, "the settle queue is full");
+    return;
   }
-  telemetry_.OnPublished(clock_.Now() - publish_started);
-  if (absl::Status marked = dedupe_.MarkPublished(dedupe_keys, options_.dedupe_window);
-      !marked.ok()) {
-    // The event is durable; only a replay after the claim's lease could publish it twice.
-    return {std::move(success), "accepted_unmarked", std::string(marked.message())};
-  }
-  if (!webhook->final_sid.empty()) {
-    if (absl::Status recorded = witness_.RecordFinal(webhook->final_sid); !recorded.ok()) {
-      // The event is durable; the status check reads this SID from Twilio, as without a ledger.
-      return {std::move(success), "accepted_final_unrecorded", std::string(recorded.message())};
+  // Twilio does not retry a status callback refused with 503 (see Unclaimed). The claim ends with
+  // its lease.
+  if (publication.status_route) witness_.NoteLoss();
+  http::Response response = CannotKeep();
+  telemetry_.OnAnswered(publication.route_name, "kafka_unavailable", response.status,
+                        settled.latency, std::string(settled.published.message()));
+  publication.answer(std::move(response));
+}
+
+void WebhookHandler::Settle(std::vector<Settled> batch) {
+  std::vector<Settled*> kept;
+  std::vector<Settled*> failed;
+  for (Settled& settled : batch) (settled.published.ok() ? kept : failed).push_back(&settled);
+  if (!failed.empty()) Refuse(failed);
+  if (!kept.empty()) Keep(kept);
+}
+
+void WebhookHandler::Keep(const std::vector<Settled*>& kept) {
+  // Marked published in one round trip, then their final statuses recorded in one.
+  std::vector<DedupeKeys> keys;
+  for (const Settled* settled : kept) keys.push_back(settled->publication.keys);
+  const std::vector<absl::Status> marks = dedupe_.MarkPublished(keys, options_.dedupe_window);
+  ExpectOnePerCallback(marks.size(), kept.size());
+  std::vector<std::string> labels(kept.size(), "accepted");
+  std::vector<std::string> details(kept.size());
+  std::vector<std::string> finals;
+  std::vector<size_t> final_of;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (!marks[i].ok()) {
+      // The event is durable; only a replay after the claim's lease could publish it twice.
+      labels[i] = "accepted_unmarked";
+      details[i] = std::string(marks[i].message());
+    } else if (!kept[i]->publication.final_sid.empty()) {
+      finals.push_back(kept[i]->publication.final_sid);
+      final_of.push_back(i);
     }
   }
-  return {std::move(success), "accepted"};
+  if (!finals.empty()) {
+    const std::vector<absl::Status> recorded = witness_.RecordFinal(finals);
+    ExpectOnePerCallback(recorded.size(), finals.size());
+    for (size_t j = 0; j < finals.size(); ++j) {
+      if (recorded[j].ok()) continue;
+      // The event is durable; the status check reads this SID from Twilio, as without a ledger.
+      labels[final_of[j]] = "accepted_final_unrecorded";
+      details[final_of[j]] = std::string(recorded[j].message());
+    }
+  }
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const Publication& publication = kept[i]->publication;
+    telemetry_.OnAnswered(publication.route_name, labels[i], publication.success.status,
+                          kept[i]->latency, details[i]);
+  }
+}
+
+void WebhookHandler::Refuse(const std::vector<Settled*>& failed) {
+  // Twilio's retry must be able to publish them; a claim not released ends with its lease. Also
+  // when Kafka may have written one (kDeadlineExceeded): a second copy, dropped downstream by its
+  // dedupe key, is the price of never losing a callback (docs/adr/0006).
+  std::vector<DedupeKeys> keys;
+  for (const Settled* settled : failed) keys.push_back(settled->publication.keys);
+  (void)dedupe_.Release(keys);
+  for (Settled* settled : failed) {
+    Publication& publication = settled->publication;
+    // Twilio does not retry a status callback refused with 503 (see Unclaimed).
+    if (publication.status_route) witness_.NoteLoss();
+    http::Response response = CannotKeep();
+    telemetry_.OnAnswered(publication.route_name, "kafka_unavailable", response.status,
+                          settled->latency, std::string(settled->published.message()));
+    publication.answer(std::move(response));
+  }
+}
+
+void WebhookHandler::Drain() {
+  if (settle_ != nullptr) settle_->Drain();
 }
 
 }  // namespace klaxon::ingress

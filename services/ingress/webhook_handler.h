@@ -8,14 +8,26 @@
 // possible loss whenever it refuses a signed status callback with 503. The per-source limit counts
 // only what a source sent that was refused (4xx) or kept already (a replay): Twilio's new, signed
 // callbacks are never refused for their number (SourceRateLimiter).
-// Handle() blocks on Redis and Kafka; the server runs it on a pool, not on a reactor thread.
+//
+// Requests come in batches (ADR 0038): Handle() verifies each, claims the batch's callbacks in
+// one Redis round trip (so the server runs it on threads of its own, never a reactor's) and
+// publishes them without waiting for Kafka. Each answer comes from Kafka's delivery report, and
+// the steps after it that wait on Redis (the marks and the final statuses' records, each one
+// round trip per batch, or the release of a failed publish) run on the handler's settle threads,
+// so no thread is parked on an acknowledgement.
 
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/concurrency/batch_workers.h"
 #include "common/http/form.h"
 #include "common/http/server.h"
 #include "common/messaging/message.h"
@@ -42,7 +54,15 @@ struct WebhookOptions {
   // AccountSid names, and refused when it names none of these. Empty: auth_tokens.
   std::map<std::string, std::vector<std::string>> account_tokens{};
   std::string topic{};  // klaxon.twilio.events, prefixed
+  // The publisher's delivery timeout: Kafka's answer comes within it, and a claim outlives it.
   absl::Duration publish_timeout = absl::Seconds(5);
+  // Callbacks waiting for Kafka's answer at most; past it a new one is answered 503 with
+  // Retry-After at once (a slow Kafka sheds load instead of holding Twilio's connections).
+  size_t max_publishing = 4096;
+  // Threads for the steps after Kafka's answers. 0 runs them on the delivery report's thread:
+  // only for unit tests, whose fake publisher answers at once (the real one's thread must never
+  // wait on Redis).
+  size_t settle_threads = 2;
   absl::Duration dedupe_window = absl::Hours(48);
   size_t max_body_bytes = 64 * 1024;
   // What an ordinary inbound SMS is answered, by the number it was sent to; none by default.
@@ -55,20 +75,58 @@ struct WebhookOptions {
 // out: they come from configuration (or a trusted proxy), not from the callback.
 std::string SignedContentKey(std::string_view target, const http::FormParams& signed_params);
 
+// One request and where its answer goes.
+struct WebhookCall {
+  http::Request request;
+  http::Responder answer;
+};
+
 class WebhookHandler {
  public:
   WebhookHandler(WebhookOptions options, CallbackDedupe& dedupe, messaging::Publisher& publisher,
                  CallbackWitness& witness, InboundPrivacy privacy, SourceRateLimiter& rate_limiter,
                  WebhookTelemetry& telemetry, timing::Clock& clock);
 
-  http::Response Handle(const http::Request& request);
+  ~WebhookHandler();
+
+  // Works off the steps after Kafka's answers already queued, answering what they answer; later
+  // ones go without their marks. Call once Kafka's last answers came (the publisher destroyed)
+  // and before the server whose responders they call is destroyed.
+  void Drain();
+
+  // Answers each call: at once when it is refused or a replay, otherwise from Kafka's delivery
+  // report. Waits on Redis once for the whole batch.
+  void Handle(std::vector<WebhookCall> calls);
 
   // The URL Twilio requested, as rebuilt for signature checks.
   std::string SignedUrl(const http::Request& request) const;
 
  private:
   struct Outcome;
-  Outcome Process(const http::Request& request, std::string_view source, std::string& route_name);
+  struct Publication;
+  struct Settled;
+  // Most publications one settle takes: one Redis round trip for their marks.
+  static constexpr size_t kMaxSettleBatch = 128;
+
+  // Everything before the claim: an Outcome to answer now, or a verified callback to claim.
+  std::variant<Outcome, Publication> Prepare(const http::Request& request, std::string_view source,
+                                             std::string& route_name);
+  // The Outcome of a callback its claim did not give to this request, if so.
+  std::optional<Outcome> Unclaimed(Publication& publication,
+                                   const absl::StatusOr<DedupeClaim>& claim);
+  // Claimed callbacks past max_publishing: released together, each answered 503.
+  void RefuseOverBound(const std::vector<Publication*>& refused);
+  void Publish(Publication publication);
+  // The steps after Kafka's answers, for a batch of them.
+  void Settle(std::vector<Settled> batch);
+  // Acknowledged: marks them published and records their final statuses.
+  void Keep(const std::vector<Settled*>& kept);
+  // Failed: releases their claims so Twilio's retries can publish them, then answers 503.
+  void Refuse(const std::vector<Settled*>& failed);
+  // When the settle queue is full: what can be done on the delivery thread without Redis.
+  void SettleWithoutRedis(Settled& settled);
+  void Finish(Outcome outcome, std::string_view source, std::string_view route_name,
+              absl::Time started, const http::Responder& answer);
   // The tokens a request with `params` may be signed with (WebhookOptions::account_tokens).
   const std::vector<std::string>& TokensFor(const http::FormParams& params) const;
 
@@ -80,6 +138,10 @@ class WebhookHandler {
   SourceRateLimiter& rate_limiter_;
   WebhookTelemetry& telemetry_;
   timing::Clock& clock_;
+  // Callbacks claimed for a publish whose delivery report has not finished.
+  std::atomic<size_t> publishing_ = 0;
+  // Last, so it is drained while everything its steps use is alive.
+  std::unique_ptr<concurrency::BatchWorkers<Settled>> settle_;
 };
 
 }  // namespace klaxon::ingress

@@ -3,12 +3,18 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/callbacks/in_memory_callback_ledger.h"
 #include "common/http/form.h"
 #include "common/log/log.h"
 #include "common/messaging/testing/fake_publisher.h"
+#include "common/messaging/testing/holding_publisher.h"
 #include "common/timing/fake_clock.h"
 #include "common/transit/testing.h"
 #include "common/twilio/signature.h"
@@ -35,6 +41,46 @@ http::FormParams DeliveredParams() {
           {"From", "+14155552671"}, {"To", "+14155550100"},         {"ErrorCode", ""}};
 }
 
+// A status callback of message `sid`, delivered.
+http::FormParams DeliveredParamsOf(const std::string& sid) {
+  http::FormParams params = DeliveredParams();
+  params[0].second = sid;
+  return params;
+}
+
+// Where a test's answers go: the latest one is kept.
+struct Answers {
+  std::shared_ptr<std::optional<http::Response>> latest =
+      std::make_shared<std::optional<http::Response>>();
+  http::Responder responder() const {
+    return [latest = latest](http::Response response) { *latest = std::move(response); };
+  }
+};
+
+// A call of `request` whose answer goes to `answers`.
+WebhookCall CallOf(const http::Request& request, const Answers& answers) {
+  return {.request = request, .answer = answers.responder()};
+}
+
+// The handler under test, one request at a time, answering before Handle returns: the fake
+// publisher acknowledges at once and the steps after its answer run on its thread.
+class AnsweredAtOnce {
+ public:
+  explicit AnsweredAtOnce(WebhookHandler& handler) : handler_(handler) {}
+
+  http::Response Handle(const http::Request& request) {
+    Answers answers;
+    std::vector<WebhookCall> calls;
+    calls.push_back(CallOf(request, answers));
+    handler_.Handle(std::move(calls));
+    EXPECT_TRUE(answers.latest->has_value()) << "not answered before Handle returned";
+    return answers.latest->value_or(http::Response{});
+  }
+
+ private:
+  WebhookHandler& handler_;
+};
+
 class WebhookHandlerTest : public ::testing::Test {
  protected:
   WebhookHandlerTest()
@@ -42,7 +88,14 @@ class WebhookHandlerTest : public ::testing::Test {
         telemetry_(registry_, logger_, clock_),
         limiter_(1000, clock_) {}
 
-  WebhookHandler& Handler(WebhookOptions options = {}) {
+  AnsweredAtOnce Handler(WebhookOptions options = {}) {
+    return AnsweredAtOnce(Build(std::move(options), publisher_));
+  }
+
+  // A handler with the fixture's adapters, publishing through `publisher`, with the steps after
+  // Kafka's answers on the delivery thread unless `settle_threads` says otherwise.
+  WebhookHandler& Build(WebhookOptions options, messaging::Publisher& publisher,
+                        size_t settle_threads = 0) {
     if (options.public_url.scheme.empty()) {
       options.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com");
     }
@@ -50,8 +103,9 @@ class WebhookHandlerTest : public ::testing::Test {
       options.auth_tokens = {kToken, kSecondaryToken};
     }
     options.topic = "t.klaxon.twilio.events";
+    options.settle_threads = settle_threads;
     handler_ = std::make_unique<WebhookHandler>(
-        options, dedupe_, publisher_, witness_,
+        options, dedupe_, publisher, witness_,
         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
         clock_);
     return *handler_;
@@ -120,8 +174,138 @@ TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_kafka_ack_latency_seconds_count 1"));
 }
 
+// Nothing waits for Kafka: Handle returns with the publish in flight, and the answer comes from
+// the acknowledgement. The mark after it makes a replay a duplicate.
+TEST_F(WebhookHandlerTest, AnswersFromKafkasAcknowledgementWithoutWaitingForIt) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({}, kafka);
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  Answers answers;
+  handler.Handle({CallOf(request, answers)});
+  EXPECT_FALSE(answers.latest->has_value());
+  ASSERT_EQ(kafka.held(), 1u);
+
+  kafka.ReleaseAll(absl::OkStatus());
+  ASSERT_TRUE(answers.latest->has_value());
+  EXPECT_EQ((*answers.latest)->status, 204);
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"accepted\","
+                                   "route=\"message_status\",status=\"204\"} 1"));
+  EXPECT_EQ(AnsweredAtOnce(handler).Handle(request).status, 204);
+  EXPECT_EQ(kafka.held(), 0u);  // the replay was not published again
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_dedupe_hits_total{route=\"message_status\"} 1"));
+}
+
+// A batch's callbacks are claimed in one call to the dedupe store, each answered on its own: a
+// forged one refused, a copy of one the batch already claimed refused as in flight.
+TEST_F(WebhookHandlerTest, ABatchIsClaimedTogetherAndEachCallAnsweredOnItsOwn) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({}, kafka);
+  const http::Request first = SignedPost(kStatusTarget, DeliveredParamsOf("SM1"));
+  const http::Request second = SignedPost(kStatusTarget, DeliveredParamsOf("SM2"));
+  const http::Request forged = SignedPost(kStatusTarget, DeliveredParamsOf("SM3"), "old-token");
+  std::vector<Answers> answers(4);
+  handler.Handle({CallOf(first, answers[0]), CallOf(forged, answers[1]), CallOf(second, answers[2]),
+                  CallOf(first, answers[3])});
+  EXPECT_EQ(dedupe_.claim_calls(), 1);
+  ASSERT_TRUE(answers[1].latest->has_value());
+  EXPECT_EQ((*answers[1].latest)->status, 403);
+  ASSERT_TRUE(answers[3].latest->has_value());
+  EXPECT_EQ((*answers[3].latest)->status, 503);  // the same callback, still being published
+  EXPECT_EQ(kafka.held(), 2u);
+
+  kafka.ReleaseAll(absl::OkStatus());
+  ASSERT_TRUE(answers[0].latest->has_value() && answers[2].latest->has_value());
+  EXPECT_EQ((*answers[0].latest)->status, 204);
+  EXPECT_EQ((*answers[2].latest)->status, 204);
+}
+
+// On settle threads: each callback is answered from its acknowledgement, and marked afterwards;
+// a mark that fails leaves the answer as it was and is counted accepted_unmarked.
+TEST_F(WebhookHandlerTest, SettleThreadsMarkWhatWasAnsweredAndCountFailedMarks) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({}, kafka, /*settle_threads=*/1);
+  std::vector<Answers> answers(3);
+  std::vector<http::Request> requests;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    requests.push_back(SignedPost(kStatusTarget, DeliveredParamsOf(absl::StrCat("SM", i))));
+  }
+  handler.Handle({CallOf(requests[0], answers[0]), CallOf(requests[1], answers[1])});
+  kafka.ReleaseAll(absl::OkStatus());
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(answers[i].latest->has_value());
+    EXPECT_EQ((*answers[i].latest)->status, 204);
+  }
+  const auto counted = [this](const std::string& line) {
+    for (int waited_ms = 0; waited_ms < 10'000; ++waited_ms) {
+      if (Metrics().find(line) != std::string::npos) return true;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return false;
+  };
+  EXPECT_TRUE(
+      counted("klaxon_webhook_requests_total{outcome=\"accepted\",route=\"message_status\","
+              "status=\"204\"} 2"));
+  EXPECT_TRUE(
+      dedupe_.IsPublished("token:" + requests[1].Header("I-Twilio-Idempotency-Token").value()));
+
+  dedupe_.FailMarksWith(absl::UnavailableError("redis: connection refused"));
+  handler.Handle({CallOf(requests[2], answers[2])});
+  kafka.ReleaseAll(absl::OkStatus());
+  ASSERT_TRUE(answers[2].latest->has_value());
+  EXPECT_EQ((*answers[2].latest)->status, 204);
+  EXPECT_TRUE(
+      counted("klaxon_webhook_requests_total{outcome=\"accepted_unmarked\","
+              "route=\"message_status\",status=\"204\"} 1"));
+}
+
+// A failed publish is answered 503 only once its claim is released, so Twilio's retry publishes.
+TEST_F(WebhookHandlerTest, AFailedAcknowledgementReleasesTheClaimThenAnswers503) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({}, kafka);
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  const std::string token_key = "token:" + request.Header("I-Twilio-Idempotency-Token").value();
+  Answers answers;
+  bool released_first = false;
+  handler.Handle({{.request = request, .answer = [&](http::Response response) {
+                     released_first = !dedupe_.Has(token_key);
+                     *answers.latest = std::move(response);
+                   }}});
+  kafka.ReleaseAll(absl::UnavailableError("no broker"));
+  ASSERT_TRUE(answers.latest->has_value());
+  EXPECT_TRUE(released_first);
+  EXPECT_EQ((*answers.latest)->status, 503);
+  EXPECT_THAT((*answers.latest)->headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "1")));
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"kafka_unavailable\","
+                                   "route=\"message_status\",status=\"503\"} 1"));
+
+  handler.Handle({CallOf(request, answers)});
+  EXPECT_EQ(kafka.held(), 1u);  // claimed and published again, not refused as in flight
+  kafka.ReleaseAll(absl::OkStatus());
+}
+
+// A slow Kafka sheds load at once instead of holding Twilio's connections.
+TEST_F(WebhookHandlerTest, PastMaxPublishingANewCallbackIs503AtOnce) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({.max_publishing = 1}, kafka);
+  Answers answers;
+  handler.Handle({CallOf(SignedPost(kStatusTarget, DeliveredParams()), answers)});
+  ASSERT_EQ(kafka.held(), 1u);
+
+  const http::Request second = SignedPost(kStatusTarget, DeliveredParamsOf("SM2"));
+  EXPECT_EQ(AnsweredAtOnce(handler).Handle(second).status, 503);
+  EXPECT_EQ(kafka.held(), 1u);
+  EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"kafka_backlog\","
+                                   "route=\"message_status\",status=\"503\"} 1"));
+
+  kafka.ReleaseAll(absl::OkStatus());
+  handler.Handle({CallOf(second, answers)});
+  EXPECT_EQ(kafka.held(), 1u);  // room again: published
+  kafka.ReleaseAll(absl::OkStatus());
+}
+
 TEST_F(WebhookHandlerTest, WithSeveralAccountsOnlyTheNamedAccountsTokenVerifies) {
-  WebhookHandler& handler =
+  AnsweredAtOnce handler =
       Handler({.account_tokens = {{"AC1", {kToken}}, {"AC2", {"other-account-token"}}}});
   // AC1's callback signed by AC2's token (a subaccount forging another's callbacks): refused.
   EXPECT_EQ(
@@ -137,7 +321,7 @@ TEST_F(WebhookHandlerTest, WithSeveralAccountsOnlyTheNamedAccountsTokenVerifies)
 }
 
 TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   ASSERT_EQ(handler.Handle(request).status, 204);
   EXPECT_EQ(handler.Handle(request).status, 204);
@@ -154,7 +338,7 @@ TEST_F(WebhookHandlerTest, ReplayIsAcknowledgedWithoutASecondEvent) {
 // The token header is not signed: a captured callback replayed under a new token, or none, is
 // the same callback, for every route.
 TEST_F(WebhookHandlerTest, AReplayUnderAnotherOrNoTokenIsNeverPublishedTwice) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   const std::vector<std::pair<std::string, http::FormParams>> callbacks = {
       {kStatusTarget, DeliveredParams()},
       {"/twilio/messages/inbound",
@@ -187,7 +371,7 @@ TEST(SignedContentKeyTest, CoversTheTargetAndEverySignedParameter) {
 }
 
 TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   const http::Response inbound = handler.Handle(SignedPost(
       "/twilio/messages/inbound",
       {{"MessageSid", "SM2"}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", "STOP"}}));
@@ -206,7 +390,7 @@ TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
 }
 
 TEST_F(WebhookHandlerTest, AnOrdinaryInboundMessageGetsItsNumbersAutoReplyOnceDurable) {
-  WebhookHandler& handler =
+  AnsweredAtOnce handler =
       Handler({.auto_replies = *InboundAutoReplies::Parse(
                    R"({"+14155552671": "Pages only. Reply STOP to opt out & rest."})")});
   const auto inbound = [&](std::string sid, std::string body) {
@@ -248,7 +432,7 @@ TEST_F(WebhookHandlerTest, AcceptsTheSecondaryToken) {
 }
 
 TEST_F(WebhookHandlerTest, MissingOrWrongSignatureIs403WithNoDetail) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   http::Request unsigned_request = SignedPost(kStatusTarget, DeliveredParams());
   std::erase_if(unsigned_request.headers,
                 [](const auto& header) { return header.first == "X-Twilio-Signature"; });
@@ -269,19 +453,19 @@ TEST_F(WebhookHandlerTest, MissingOrWrongSignatureIs403WithNoDetail) {
 }
 
 TEST_F(WebhookHandlerTest, AcceptsEitherPortFormOfThePublicUrl) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   EXPECT_EQ(handler
                 .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
                                    "https://hooks.example.com:443"))
                 .status,
             204);
-  WebhookHandler& with_port =
+  AnsweredAtOnce with_port =
       Handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com:443/")});
   EXPECT_EQ(with_port.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
 }
 
 TEST_F(WebhookHandlerTest, UsesThePublicUrlPrefix) {
-  WebhookHandler& handler =
+  AnsweredAtOnce handler =
       Handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com/klaxon/")});
   EXPECT_EQ(handler
                 .Handle(SignedPost(kStatusTarget, DeliveredParams(), kToken,
@@ -308,13 +492,15 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
 
 TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
   SourceRateLimiter strict(1, clock_);
-  WebhookHandler handler({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
+  WebhookHandler limited({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
                           .trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
                           .auth_tokens = {kToken},
-                          .topic = "t"},
+                          .topic = "t",
+                          .settle_threads = 0},
                          dedupe_, publisher_, witness_,
                          InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
                          telemetry_, clock_);
+  AnsweredAtOnce handler(limited);
   // Unsigned: refused on its merits, which takes the source's one token.
   const auto from = [&](const std::string& forwarded_for) {
     http::Request request = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
@@ -353,7 +539,7 @@ TEST_F(WebhookHandlerTest, JsonBodyIsVerifiedThroughBodySha256) {
   request.headers = {{"Content-Type", "application/json"},
                      {"X-Twilio-Signature",
                       twilio::ComputeSignature(kToken, "https://hooks.example.com" + target, {})}};
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   EXPECT_EQ(handler.Handle(request).status, 204);
   ASSERT_EQ(publisher_.published().size(), 1u);
   events::v1::TwilioEvent event;
@@ -365,7 +551,7 @@ TEST_F(WebhookHandlerTest, JsonBodyIsVerifiedThroughBodySha256) {
 }
 
 TEST_F(WebhookHandlerTest, HardeningRulesAnswerWithTheirStatusCodes) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   http::Request too_large = SignedPost(kStatusTarget, {{"Body", std::string(64 * 1024, 'x')}});
   EXPECT_EQ(handler.Handle(too_large).status, 413);
 
@@ -403,25 +589,20 @@ TEST_F(WebhookHandlerTest, HardeningRulesAnswerWithTheirStatusCodes) {
   EXPECT_TRUE(publisher_.published().empty());
 }
 
-// A status callback of message `sid`, delivered.
-http::FormParams DeliveredParamsOf(const std::string& sid) {
-  http::FormParams params = DeliveredParams();
-  params[0].second = sid;
-  return params;
-}
-
 class StrictlyLimitedWebhookTest : public WebhookHandlerTest {
  protected:
   StrictlyLimitedWebhookTest()
       : strict_(3, clock_),
-        handler_({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
+        limited_({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
                   .auth_tokens = {kToken},
-                  .topic = "t"},
+                  .topic = "t",
+                  .settle_threads = 0},
                  dedupe_, publisher_, witness_, {.transit = transit_.cipher(), .tokens = tokens_},
                  strict_, telemetry_, clock_) {}
 
   SourceRateLimiter strict_;
-  WebhookHandler handler_;
+  WebhookHandler limited_;
+  AnsweredAtOnce handler_{limited_};
 };
 
 // A page storm: Twilio calls back from a few addresses, far faster than the limit. A refused
@@ -466,7 +647,7 @@ TEST_F(StrictlyLimitedWebhookTest, ReplaysTakeTokens) {
 }
 
 TEST_F(WebhookHandlerTest, KafkaDownIs503AndTheRetryPublishesOnce) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   publisher_.FailWith(absl::UnavailableError("publish: not written (Local: Message timed out)"));
   const http::Response refused = handler.Handle(request);
@@ -490,7 +671,7 @@ std::optional<absl::Time> LostAt(callbacks::CallbackLedger& ledger) {
 TEST_F(WebhookHandlerTest, ACallbackKafkaMayHaveWrittenIsPublishedAgainRatherThanLost) {
   // "May have been written" is usually "was not": a broker killed under a sent request. The retry
   // publishes again; a second copy is dropped downstream by its dedupe key (docs/adr/0006).
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   publisher_.FailWith(absl::DeadlineExceededError("publish: may have been written"));
   EXPECT_EQ(handler.Handle(request).status, 503);
@@ -500,7 +681,7 @@ TEST_F(WebhookHandlerTest, ACallbackKafkaMayHaveWrittenIsPublishedAgainRatherTha
 }
 
 TEST_F(WebhookHandlerTest, ADurableFinalStatusIsRecordedForItsSid) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 204);
   ASSERT_EQ(handler
                 .Handle(SignedPost("/twilio/calls/status",
@@ -514,7 +695,7 @@ TEST_F(WebhookHandlerTest, ADurableFinalStatusIsRecordedForItsSid) {
 TEST_F(WebhookHandlerTest, AStatusThatIsNotFinalRecordsNoArrival) {
   http::FormParams sent = DeliveredParams();
   sent[1].second = "sent";
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   ASSERT_EQ(handler.Handle(SignedPost(kStatusTarget, sent)).status, 204);
   ASSERT_EQ(handler
                 .Handle(SignedPost("/twilio/calls/status",
@@ -559,15 +740,16 @@ TEST_F(WebhookHandlerTest, AStatusCallbackRefusedBecauseRedisFailedIsALoss) {
 }
 
 TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   // Unsigned: anyone may send it.
   http::Request forged = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
   ASSERT_EQ(handler.Handle(forged).status, 403);
   // Another request is publishing the same callback: that one is published or noted.
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   ASSERT_EQ(dedupe_
-                .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
+                .Claim({{"token:" + request.Header("I-Twilio-Idempotency-Token").value()}},
                        absl::Seconds(10))
+                .front()
                 .value(),
             DedupeClaim::kClaimed);
   ASSERT_EQ(handler.Handle(request).status, 503);
@@ -593,8 +775,9 @@ TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {
 TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
   const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
   ASSERT_EQ(dedupe_
-                .Claim({"token:" + request.Header("I-Twilio-Idempotency-Token").value()},
+                .Claim({{"token:" + request.Header("I-Twilio-Idempotency-Token").value()}},
                        absl::Seconds(10))
+                .front()
                 .value(),
             DedupeClaim::kClaimed);
   EXPECT_EQ(Handler().Handle(request).status, 503);
@@ -602,7 +785,7 @@ TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
 }
 
 TEST_F(WebhookHandlerTest, LogsNoPhoneNumber) {
-  WebhookHandler& handler = Handler();
+  AnsweredAtOnce handler = Handler();
   handler.Handle(SignedPost("/twilio/messages/inbound", {{"MessageSid", "SM3"},
                                                          {"From", "+14155550100"},
                                                          {"To", "+14155552671"},

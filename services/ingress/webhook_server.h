@@ -1,14 +1,15 @@
 #pragma once
-// The webhook ingress's HTTP face: an http::Server whose requests run WebhookHandler::Handle on a
-// bounded pool (Handle waits on Redis and Kafka; the server's reactor threads must not). A full
-// pool answers 503 with Retry-After, so an overload sheds load instead of queueing without end.
+// The webhook ingress's HTTP face: an http::Server whose requests queue for a few threads that
+// take them in batches and run WebhookHandler::Handle on each batch (it waits on Redis once per
+// batch; the server's reactor threads must not wait at all). A full queue answers 503 with
+// Retry-After, so an overload sheds load instead of queueing without end.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "common/concurrency/blocking_executor.h"
+#include "common/concurrency/batch_workers.h"
 #include "common/http/server.h"
 #include "services/ingress/webhook_handler.h"
 
@@ -16,9 +17,9 @@ namespace klaxon::ingress {
 
 struct WebhookServerOptions {
   http::ServerOptions http{};  // handler is set by WebhookServer
-  concurrency::BlockingExecutorOptions pool{};
-  // Called for each request a full pool sheds, on a reactor thread: it must not block. A shed
-  // status callback is lost (Twilio does not retry a 503), whoever filled the pool.
+  concurrency::BatchWorkersOptions workers{};
+  // Called for each request a full queue sheds, on a reactor thread: it must not block. A shed
+  // status callback is lost (Twilio does not retry a 503), whoever filled the queue.
   std::function<void()> on_shed = nullptr;
 };
 
@@ -30,13 +31,13 @@ class WebhookServer {
   ~WebhookServer();
 
   uint16_t port() const { return server_->port(); }
-  // Stops taking requests, then finishes the ones already accepted (their answers go nowhere).
+  // Stops taking requests, then hands the queued ones to the handler (their answers go nowhere).
   void Shutdown();
 
  private:
   WebhookServer() = default;
 
-  std::unique_ptr<concurrency::BlockingExecutor> pool_;
+  std::unique_ptr<concurrency::BatchWorkers<WebhookCall>> workers_;
   std::unique_ptr<http::Server> server_;
 };
 
