@@ -18,7 +18,8 @@ constexpr char kFormType[] = "application/x-www-form-urlencoded";
 constexpr char kJsonType[] = "application/json";
 constexpr char kEmptyTwiml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 // How long a claimed callback stays claimed if this process dies mid-publish: past the publish
-// timeout, so a live publish is never doubled, and short, so Twilio's retry is not refused long.
+// timeout, so a live publish is not doubled while its settle steps keep up (ADR 0038 says what a
+// longer settle backlog costs), and short, so Twilio's retry is not refused long.
 constexpr absl::Duration kClaimMargin = absl::Seconds(5);
 
 std::string Lowercase(std::string_view text) {
