@@ -148,7 +148,7 @@ make_tls() {
 
 up() {
   "$ROOT/scripts/deps.sh"
-  "$ROOT/scripts/build.sh" release
+  "$ROOT/scripts/build.sh" release release-tree-suite
   mkdir -p "$RUN/logs"
   "$ROOT/scripts/stack.sh" up "$RUN/stack"
   make_secrets
