@@ -100,15 +100,67 @@ AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
 
 void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
                        const Submission& submission, SendDone done) {
-  absl::StatusOr<Reservation> reserved = Reserve(caller, request, submission);
-  if (!reserved.ok()) return Refuse(caller, reserved.status(), std::move(done));
+  std::vector<IntakeCall> call;
+  call.push_back({.caller = std::string(caller),
+                  .request = &request,
+                  .submission = submission,
+                  .done = std::move(done)});
+  SendAll(std::move(call));
+}
+
+void AlertIntake::SendAll(std::vector<IntakeCall> calls) {
+  // The calls let in, and beside each the record its key is to hold.
+  std::vector<IntakeCall> reserving;
+  std::vector<Admitted> admitted;
+  std::vector<NewRecord> records;
+  for (IntakeCall& call : calls) {
+    absl::StatusOr<Admitted> let_in = Admit(call);
+    if (!let_in.ok()) {
+      Refuse(call.caller, let_in.status(), std::move(call.done));
+    } else if (let_in->published_repeat.has_value()) {
+      Publish(std::move(call), *std::move(let_in->published_repeat));
+    } else {
+      reserving.push_back(std::move(call));
+      admitted.push_back(*std::move(let_in));
+    }
+  }
+  records.reserve(reserving.size());
+  for (size_t i = 0; i < reserving.size(); ++i) {
+    records.push_back({.caller = reserving[i].caller,
+                       .key = reserving[i].request->idempotency_key(),
+                       .candidate = std::move(admitted[i].candidate),
+                       .window = admitted[i].window});
+  }
+  std::vector<absl::StatusOr<IdempotencyRecord>> reserved = store_.ReserveAll(records);
+  for (size_t i = 0; i < reserving.size(); ++i) {
+    IntakeCall& call = reserving[i];
+    absl::StatusOr<IdempotencyRecord>& record = reserved[i];
+    if (!record.ok()) {
+      Refuse(call.caller, record.status(), std::move(call.done));
+      continue;
+    }
+    Admitted& let_in = admitted[i];
+    absl::StatusOr<Reservation> reservation =
+        ReservationOf(*std::move(record), let_in.fingerprint, records[i].candidate.alert_id,
+                      call.submission, std::move(let_in.alert), std::move(let_in.in_flight));
+    if (!reservation.ok()) {
+      Refuse(call.caller, reservation.status(), std::move(call.done));
+      continue;
+    }
+    Publish(std::move(call), *std::move(reservation));
+  }
+}
+
+void AlertIntake::Publish(IntakeCall call, Reservation reservation) {
+  const std::string& caller = call.caller;
+  const SendAlertRequest& request = *call.request;
   const absl::Time started = clock_.Now();
-  if (reserved->record.published) {
-    return Answer(caller, request, *reserved, clock_.Now() - started, std::move(done));
+  if (reservation.record.published) {
+    return Answer(caller, request, reservation, clock_.Now() - started, std::move(call.done));
   }
   if (options_.switches != nullptr) {
     if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) {
-      return Refuse(caller, std::move(on), std::move(done));
+      return Refuse(caller, std::move(on), std::move(call.done));
     }
   }
   // Before the quota, so an alert a budget refuses takes none of it. The estimate is of the text
@@ -119,52 +171,52 @@ void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
     if (absl::Status within =
             options_.budgets->AdmitAlert(caller, request.priority(), estimate, clock_.Now());
         !within.ok()) {
-      return Refuse(caller, std::move(within), std::move(done));
+      return Refuse(caller, std::move(within), std::move(call.done));
     }
   }
   // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
   if (options_.quota != nullptr) {
     if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) {
-      return Refuse(caller, std::move(admitted), std::move(done));
+      return Refuse(caller, std::move(admitted), std::move(call.done));
     }
   }
-  absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, *reserved);
-  if (!requested.ok()) return Refuse(caller, requested.status(), std::move(done));
-  reserved->segments = requested->segments;
-  publisher_.PublishAsync(
-      requested->message,
-      [this, caller = std::string(caller), &request, started, reservation = *std::move(reserved),
-       done = std::move(done)](absl::Status published) mutable {
-        if (!published.ok()) {
-          // Whatever Kafka said, the caller may retry with the same key: it is safe and will
-          // converge.
-          return Refuse(caller,
-                        absl::UnavailableError(absl::StrCat(
-                            "the alert could not be made durable in Kafka (", published.message(),
-                            "); retry with the same idempotency_key")),
-                        std::move(done));
-        }
-        std::string idempotency_key = request.idempotency_key();
-        Answer(caller, request, reservation, clock_.Now() - started, std::move(done));
-        // Kafka has the request now. Failing to note that only costs a repeat one more publish.
-        MarkPublished(std::move(caller), std::move(idempotency_key));
-      });
+  absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, reservation);
+  if (!requested.ok()) return Refuse(caller, requested.status(), std::move(call.done));
+  reservation.segments = requested->segments;
+  publisher_.PublishAsync(requested->message, [this, call = std::move(call), started,
+                                               reservation = std::move(reservation)](
+                                                  absl::Status published) mutable {
+    if (!published.ok()) {
+      // Whatever Kafka said, the caller may retry with the same key: it is safe and will
+      // converge.
+      return Refuse(call.caller,
+                    absl::UnavailableError(absl::StrCat(
+                        "the alert could not be made durable in Kafka (", published.message(),
+                        "); retry with the same idempotency_key")),
+                    std::move(call.done));
+    }
+    RecordKey key{.caller = call.caller, .key = call.request->idempotency_key()};
+    Answer(call.caller, *call.request, reservation, clock_.Now() - started, std::move(call.done));
+    // Kafka has the request now. Failing to note that only costs a repeat one more publish.
+    MarkPublished(std::move(key));
+  });
 }
 
-absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view caller,
-                                                              const SendAlertRequest& request,
-                                                              const Submission& submission) {
+absl::StatusOr<AlertIntake::Admitted> AlertIntake::Admit(const IntakeCall& call) {
+  const std::string& caller = call.caller;
+  const SendAlertRequest& request = *call.request;
+  const Submission& submission = call.submission;
   const absl::Time now = clock_.Now();
   absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, now);
   if (!alert.ok()) return alert.status();
-  const std::string fingerprint = RequestFingerprint(options_.fingerprint_key, request);
+  std::string fingerprint = RequestFingerprint(options_.fingerprint_key, request);
   if (request.has_template_()) {
     // A retry of an alert already taken in is answered from its record, never rendered again:
     // audit may be out of reach, or the template changed since (docs/adr/0030).
     absl::StatusOr<std::optional<Reservation>> repeat =
         PublishedRepeat(caller, request, submission, fingerprint, *alert);
     if (!repeat.ok()) return repeat.status();
-    if (repeat->has_value()) return **std::move(repeat);
+    if (repeat->has_value()) return Admitted{.published_repeat = *std::move(repeat)};
     if (absl::Status rendered = Render(request, submission, *alert); !rendered.ok()) {
       return rendered;
     }
@@ -180,23 +232,23 @@ absl::StatusOr<AlertIntake::Reservation> AlertIntake::Reserve(std::string_view c
   }
   std::optional<IntakeAdmission::Ticket> in_flight;
   if (options_.admission != nullptr) {
-    absl::StatusOr<IntakeAdmission::Ticket> admitted =
+    absl::StatusOr<IntakeAdmission::Ticket> ticket =
         options_.admission->Admit(request.channel(), request.priority());
-    if (!admitted.ok()) return admitted.status();
-    in_flight.emplace(*std::move(admitted));
+    if (!ticket.ok()) return ticket.status();
+    in_flight.emplace(*std::move(ticket));
   }
 
-  IdempotencyRecord candidate{.alert_id = submission.alert_id.empty()
-                                              ? alert_ids_.Next()
-                                              : std::string(submission.alert_id),
-                              .request_fingerprint = fingerprint,
-                              .channel = request.channel()};
+  IdempotencyRecord candidate{
+      .alert_id = submission.alert_id.empty() ? alert_ids_.Next() : submission.alert_id,
+      .request_fingerprint = fingerprint,
+      .channel = request.channel()};
   candidate.chain = PlaceInChain(submission, candidate.alert_id);
-  absl::StatusOr<IdempotencyRecord> record =
-      store_.Reserve(caller, request.idempotency_key(), candidate, RecordWindow(*alert, now));
-  if (!record.ok()) return record.status();
-  return ReservationOf(*std::move(record), fingerprint, candidate.alert_id, submission,
-                       *std::move(alert), std::move(in_flight));
+  const absl::Duration window = RecordWindow(*alert, now);
+  return Admitted{.fingerprint = std::move(fingerprint),
+                  .alert = *std::move(alert),
+                  .in_flight = std::move(in_flight),
+                  .candidate = std::move(candidate),
+                  .window = window};
 }
 
 absl::StatusOr<AlertIntake::Reservation> AlertIntake::ReservationOf(
@@ -336,13 +388,13 @@ void AlertIntake::Refuse(std::string_view caller, absl::Status status, SendDone 
   std::move(done)(std::move(status));
 }
 
-void AlertIntake::MarkPublished(std::string caller, std::string idempotency_key) {
-  // Holds the store, not this intake: a queued mark may run while the service shuts down.
-  auto mark = [&store = store_, caller = std::move(caller), key = std::move(idempotency_key)] {
-    (void)store.MarkPublished(caller, key);
-  };
-  if (options_.mark_executor == nullptr) return mark();
-  (void)options_.mark_executor->Submit(std::move(mark));
+void AlertIntake::MarkPublished(RecordKey key) {
+  if (options_.published_marks == nullptr) {
+    (void)store_.MarkPublished(key.caller, key.key);
+    return;
+  }
+  // A mark the queue refuses is skipped (IntakeOptions::published_marks).
+  (void)options_.published_marks->Submit(std::move(key));
 }
 
 }  // namespace klaxon::ingress

@@ -10,13 +10,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/budgets/budget_guard.h"
 #include "common/channels/channel_switches.h"
-#include "common/concurrency/blocking_executor.h"
+#include "common/concurrency/batch_workers.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/message.h"
 #include "common/sms_acks/ack_codes.h"
@@ -58,9 +59,10 @@ struct IntakeOptions {
   std::string fingerprint_key;
   // Borrowed; none: a record is marked published on the thread that reports the publish (the
   // in-memory fakes report before PublishAsync returns). Marking waits on the store, which the
-  // publisher's delivery thread must not do, so a service hands it to this pool. A mark the pool
-  // refuses is skipped: it only costs a repeat of that request one more publish.
-  concurrency::BlockingExecutor* mark_executor = nullptr;
+  // publisher's delivery thread must not do, so a service queues the marks here, to be made in
+  // batches (IdempotencyStore::MarkAllPublished). A mark the queue refuses is skipped: it only
+  // costs a repeat of that request one more publish.
+  concurrency::BatchWorkers<RecordKey>* published_marks = nullptr;
   // Borrowed; binds the reply code of an SMS alert sent with ack_by_reply (docs/adr/0024). None:
   // such an alert is refused with FAILED_PRECONDITION.
   sms_acks::AckCodeAssigner* ack_codes = nullptr;
@@ -94,7 +96,7 @@ struct Submission {
   // The id the alert takes if its idempotency key is new (a repeat is answered with the id the
   // key got first); empty: the intake mints one. A use case that must know the id before the
   // answer (phone verification files its checks under it) mints its own.
-  std::string_view alert_id;
+  std::string alert_id;
   // The recipient asked for this message and is waiting for it (a verification code): their
   // quiet hours do not hold it.
   bool awaited_by_recipient = false;
@@ -102,10 +104,18 @@ struct Submission {
   uint32_t escalation_step = 0;
   // The chain's id, for a page after the first; empty for the first page, whose own id (the one
   // the intake mints, or finds under its key) becomes the chain's.
-  std::string_view escalation_id;
+  std::string escalation_id;
   // The caller's API key, for what the intake asks audit on the caller's behalf (rendering its
   // template); empty where no request names a template (phone verification).
-  std::string_view caller_key;
+  std::string caller_key;
+};
+
+// One SendAlert as AlertIntake takes them in batches (AlertIntake::SendAll).
+struct IntakeCall {
+  std::string caller;
+  const alerts::v1::SendAlertRequest* request = nullptr;  // must stay valid until `done` is called
+  Submission submission;
+  SendDone done;
 };
 
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
@@ -125,12 +135,15 @@ class AlertIntake final : public AlertSubmitter {
               transit::TransitCipher& transit, IntakeObserver& observer,
               ids::IdGenerator& alert_ids, timing::Clock& clock);
 
-  // Makes the steps that wait on Redis (the idempotency record, the quota) on the calling thread,
-  // then publishes without holding it: `done` is called exactly once, before Send returns for a
-  // refusal or a repeat of a published request, otherwise from the publisher's delivery thread
-  // once Kafka has answered. `request` must stay valid until then.
+  // SendAll of one request.
   void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
             const Submission& submission, SendDone done) override;
+
+  // Makes the steps that wait on Redis (the idempotency records, the quota) on the calling thread,
+  // the records of all `calls` in one round trip (ADR 0039), then publishes without holding it:
+  // each call's `done` is called exactly once, before SendAll returns for a refusal or a repeat of
+  // a published request, otherwise from the publisher's delivery thread once Kafka has answered.
+  void SendAll(std::vector<IntakeCall> calls);
 
  private:
   // A request let in and reserved under its idempotency key.
@@ -142,9 +155,21 @@ class AlertIntake final : public AlertSubmitter {
     uint32_t segments = 0;  // of the text as published, for the answer; 0 for voice or a repeat
   };
 
-  absl::StatusOr<Reservation> Reserve(std::string_view caller,
-                                      const alerts::v1::SendAlertRequest& request,
-                                      const Submission& submission);
+  // A call let in, with the record to reserve under its key; or, for a repeat of a template's
+  // request already published, its reservation.
+  struct Admitted {
+    std::string fingerprint;
+    ValidatedAlert alert;
+    std::optional<IntakeAdmission::Ticket> in_flight;  // held until Kafka answers
+    IdempotencyRecord candidate;
+    absl::Duration window;
+    std::optional<Reservation> published_repeat;
+  };
+
+  // Validates and admits `call`, up to the step that reserves its key.
+  absl::StatusOr<Admitted> Admit(const IntakeCall& call);
+  // The rest of a call once reserved: the checks that charge the caller, then the publish.
+  void Publish(IntakeCall call, Reservation reservation);
   // The reservation of a repeat of a request whose alert Kafka already has (nullopt when the key
   // holds none yet, or one not yet published), looked up without reserving.
   absl::StatusOr<std::optional<Reservation>> PublishedRepeat(
@@ -177,7 +202,7 @@ class AlertIntake final : public AlertSubmitter {
   void Answer(std::string_view caller, const alerts::v1::SendAlertRequest& request,
               const Reservation& reservation, absl::Duration publish_latency, SendDone done);
   void Refuse(std::string_view caller, absl::Status status, SendDone done);
-  void MarkPublished(std::string caller, std::string idempotency_key);
+  void MarkPublished(RecordKey key);
 
   const IntakeOptions options_;
   IdempotencyStore& store_;

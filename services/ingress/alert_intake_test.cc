@@ -82,6 +82,80 @@ TEST_F(AlertIntakeTest, PublishesRequestToChannelTopicKeyedByAlertId) {
   EXPECT_EQ(transit_.Open(event).text, "disk full");
 }
 
+// Answers of a SendAll, by the order of its calls.
+class BatchAnswers {
+ public:
+  // Calls of `requests`, each answering into its place here.
+  std::vector<IntakeCall> Calls(const std::vector<alerts::v1::SendAlertRequest>& requests) {
+    answers_.resize(requests.size(), absl::UnknownError("not answered"));
+    std::vector<IntakeCall> calls;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      calls.push_back({.caller = "billing",
+                       .request = &requests[i],
+                       .done = [this, i](absl::StatusOr<alerts::v1::SendAlertResponse> answer) {
+                         answers_[i] = std::move(answer);
+                       }});
+    }
+    return calls;
+  }
+  const absl::StatusOr<alerts::v1::SendAlertResponse>& operator[](size_t i) const {
+    return answers_.at(i);
+  }
+
+ private:
+  std::vector<absl::StatusOr<alerts::v1::SendAlertResponse>> answers_;
+};
+
+TEST_F(AlertIntakeTest, ABatchReservesEveryKeyInOneRoundTrip) {
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), Request("k2"),
+                                                              Request("k3")};
+  BatchAnswers answers;
+  intake_.SendAll(answers.Calls(requests));
+  EXPECT_EQ(store_.reserve_calls(), 1);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_TRUE(answers[i].ok()) << answers[i].status();
+    EXPECT_EQ(answers[i]->alert_id(), "alert-" + std::to_string(i + 1));
+  }
+  EXPECT_EQ(publisher_.published().size(), 3u);
+  // Kafka had each, so each record was marked published: a repeat is answered without a publish.
+  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k2")).ok());
+  EXPECT_EQ(publisher_.published().size(), 3u);
+}
+
+TEST_F(AlertIntakeTest, ABadRequestInABatchIsRefusedAloneAndTheRestAreTakenIn) {
+  alerts::v1::SendAlertRequest bad = Request("k2");
+  bad.clear_recipient();
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), bad, Request("k3")};
+  BatchAnswers answers;
+  intake_.SendAll(answers.Calls(requests));
+  EXPECT_TRUE(answers[0].ok()) << answers[0].status();
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(answers[1].status().message(), HasSubstr("recipient"));
+  EXPECT_TRUE(answers[2].ok()) << answers[2].status();
+  EXPECT_EQ(publisher_.published().size(), 2u);
+}
+
+TEST_F(AlertIntakeTest, OneKeyTwiceInABatchIsOneAlert) {
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), Request("k1")};
+  BatchAnswers answers;
+  intake_.SendAll(answers.Calls(requests));
+  ASSERT_TRUE(answers[0].ok()) << answers[0].status();
+  ASSERT_TRUE(answers[1].ok()) << answers[1].status();
+  EXPECT_EQ(answers[1]->alert_id(), answers[0]->alert_id());
+  EXPECT_FALSE(answers[0]->duplicate());
+  EXPECT_TRUE(answers[1]->duplicate());
+}
+
+TEST_F(AlertIntakeTest, ABatchTheStoreCannotReserveIsRefusedRetryably) {
+  store_.FailWith(absl::UnavailableError("redis down"));
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), Request("k2")};
+  BatchAnswers answers;
+  intake_.SendAll(answers.Calls(requests));
+  EXPECT_EQ(answers[0].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
 TEST_F(AlertIntakeTest, TheRecipientAndTextLeaveOnlySealed) {
   ASSERT_TRUE(SendAndWait(intake_, "billing", Request()).ok());
   const std::string value = publisher_.published().at(0).value;  // published() is a copy

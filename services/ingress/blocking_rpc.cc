@@ -12,16 +12,18 @@ constexpr absl::Duration kBusyRetryAfter = absl::Milliseconds(200);
 
 }  // namespace
 
+absl::Status IntakeOverloaded() {
+  return grpcutil::WithRetryPushback(
+      absl::ResourceExhaustedError(
+          "ingress is overloaded: every intake thread is busy and its queue is full; retry after "
+          "the hint"),
+      kBusyRetryAfter);
+}
+
 void RunBlocking(concurrency::BlockingExecutor& pool, grpc::CallbackServerContext& context,
                  grpc::ServerUnaryReactor& reactor, std::function<void()> work) {
   if (pool.Submit(std::move(work))) return;
-  reactor.Finish(grpcutil::ToGrpcStatus(
-      grpcutil::WithRetryPushback(
-          absl::ResourceExhaustedError(
-              "ingress is overloaded: every intake thread is busy and its queue is full; retry "
-              "after the hint"),
-          kBusyRetryAfter),
-      context));
+  reactor.Finish(grpcutil::ToGrpcStatus(IntakeOverloaded(), context));
 }
 
 }  // namespace klaxon::ingress

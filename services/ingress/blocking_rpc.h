@@ -16,28 +16,42 @@
 
 namespace klaxon::ingress {
 
-// Queues `work` on `pool`, or finishes `reactor` with RESOURCE_EXHAUSTED.
+// RESOURCE_EXHAUSTED with a retry hint: every intake thread is busy and its queue is full.
+absl::Status IntakeOverloaded();
+
+// Queues `work` on `pool`, or finishes `reactor` with IntakeOverloaded().
 void RunBlocking(concurrency::BlockingExecutor& pool, grpc::CallbackServerContext& context,
                  grpc::ServerUnaryReactor& reactor, std::function<void()> work);
 
-// Authenticates the call and runs `step(caller, reactor)` on an intake thread; `step` finishes
-// the reactor (at once, or later from a use case's completion). A call without a valid API key
-// is finished at once.
+// Authenticates the call and runs `step(caller, reactor)` on the calling (gRPC) thread; `step`
+// finishes the reactor, at once or later. A call without a valid API key is finished at once.
 template <typename Step>
-grpc::ServerUnaryReactor* ServeBlocking(const auth::CallerAuthenticator& api_keys,
-                                        concurrency::BlockingExecutor& blocking,
-                                        grpc::CallbackServerContext* context, Step step) {
+grpc::ServerUnaryReactor* ServeAuthenticated(const auth::CallerAuthenticator& api_keys,
+                                             grpc::CallbackServerContext* context, Step step) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<std::string> caller = auth::AuthenticateCall(api_keys, *context);
   if (!caller.ok()) {
     reactor->Finish(grpcutil::ToGrpcStatus(caller.status()));
     return reactor;
   }
-  RunBlocking(blocking, *context, *reactor,
-              [step = std::move(step), reactor, caller = *std::move(caller)]() mutable {
-                step(caller, *reactor);
-              });
+  step(*std::move(caller), *reactor);
   return reactor;
+}
+
+// ServeAuthenticated, with `step(caller, reactor)` run on an intake thread of `blocking`.
+template <typename Step>
+grpc::ServerUnaryReactor* ServeBlocking(const auth::CallerAuthenticator& api_keys,
+                                        concurrency::BlockingExecutor& blocking,
+                                        grpc::CallbackServerContext* context, Step step) {
+  return ServeAuthenticated(
+      api_keys, context,
+      [&blocking, context, step = std::move(step)](std::string caller,
+                                                   grpc::ServerUnaryReactor& reactor) mutable {
+        RunBlocking(blocking, *context, reactor,
+                    [step = std::move(step), &reactor, caller = std::move(caller)]() mutable {
+                      step(caller, reactor);
+                    });
+      });
 }
 
 // Finishes `reactor` with `result`'s value in `response`, or its error with any retry hint as

@@ -153,7 +153,7 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
       continue;
     }
     SendAlertRequest& alert = collector->Keep(i, RecipientRequest(request, i));
-    alerts_.Send(caller, alert, {.caller_key = caller_key},
+    alerts_.Send(caller, alert, {.caller_key = std::string(caller_key)},
                  [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                    collector->Record(i, sent);
                  });

@@ -250,7 +250,7 @@ void EscalationIntake::Send(std::string_view caller, std::string_view caller_key
   auto chain = std::make_shared<ChainIntake>(std::string(caller), std::string(caller_key), request,
                                              std::move(done));
   SendAlertRequest& head = chain->Keep(0, absl::InfinitePast());
-  alerts_.Send(caller, head, {.escalation_step = 1, .caller_key = caller_key},
+  alerts_.Send(caller, head, {.escalation_step = 1, .caller_key = std::string(caller_key)},
                [this, chain](absl::StatusOr<SendAlertResponse> sent) {
                  if (!sent.ok()) return chain->Finish(sent.status());
                  chain->Headed(*std::move(sent));

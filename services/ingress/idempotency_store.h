@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -41,23 +44,53 @@ struct AlertOwner {
   friend bool operator==(const AlertOwner&, const AlertOwner&) = default;
 };
 
+// A record to create unless its key has one (IdempotencyStore::ReserveAll).
+struct NewRecord {
+  std::string_view caller;
+  std::string_view key;
+  IdempotencyRecord candidate;
+  absl::Duration window;
+};
+
+// The key of a record, for marking it published later (IdempotencyStore::MarkAllPublished).
+struct RecordKey {
+  std::string caller;
+  std::string key;
+};
+
 class IdempotencyStore {
  public:
   virtual ~IdempotencyStore() = default;
 
-  // Atomically stores `candidate` for (caller, key) unless a record exists, and returns the
-  // record that holds afterwards: `candidate` itself when this call created it. Creating it also
-  // records candidate.alert_id as the caller's, in the same step and for the same window.
-  virtual absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
-                                                    const IdempotencyRecord& candidate,
-                                                    absl::Duration window) = 0;
+  // For each of `records`: atomically stores its candidate for (caller, key) unless a record
+  // exists, and answers with the record that holds afterwards: the candidate itself when this call
+  // created it. Creating it also records candidate.alert_id as the caller's, in the same step and
+  // for the same window. One answer per record, in order; a store that can makes one round trip
+  // for all of them.
+  virtual std::vector<absl::StatusOr<IdempotencyRecord>> ReserveAll(
+      std::span<const NewRecord> records) = 0;
+
+  // ReserveAll of one record.
+  absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
+                                            const IdempotencyRecord& candidate,
+                                            absl::Duration window) {
+    const NewRecord record{.caller = caller, .key = key, .candidate = candidate, .window = window};
+    return std::move(ReserveAll({&record, 1}).front());
+  }
 
   // The record of (caller, key), without creating one; nullopt when there is none.
   virtual absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
                                                                 std::string_view key) = 0;
 
-  // Marks the record published; later repeats return at once without publishing again.
-  virtual absl::Status MarkPublished(std::string_view caller, std::string_view key) = 0;
+  // Marks each record of `keys` published; later repeats return at once without publishing again.
+  // OK when every mark was made, else the first failure.
+  virtual absl::Status MarkAllPublished(std::span<const RecordKey> keys) = 0;
+
+  // MarkAllPublished of one record.
+  absl::Status MarkPublished(std::string_view caller, std::string_view key) {
+    const RecordKey record{.caller = std::string(caller), .key = std::string(key)};
+    return MarkAllPublished({&record, 1});
+  }
 
   // The caller (channel and chain position) whose Reserve created `alert_id`; nullopt when none did
   // within the window.

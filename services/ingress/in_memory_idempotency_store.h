@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "services/ingress/idempotency_store.h"
 
@@ -14,18 +15,26 @@ namespace klaxon::ingress {
 
 class InMemoryIdempotencyStore final : public IdempotencyStore {
  public:
-  absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
-                                            const IdempotencyRecord& candidate,
-                                            absl::Duration window) override {
+  std::vector<absl::StatusOr<IdempotencyRecord>> ReserveAll(
+      std::span<const NewRecord> records) override {
     std::lock_guard lock(mutex_);
-    if (!status_.ok()) return status_;
-    last_window_ = window;
-    auto [it, created] = records_.try_emplace(Key(caller, key), candidate);
-    if (created) {
-      owners_[candidate.alert_id] = {
-          .caller = std::string(caller), .channel = candidate.channel, .chain = candidate.chain};
+    ++reserve_calls_;
+    std::vector<absl::StatusOr<IdempotencyRecord>> answers;
+    for (const NewRecord& record : records) {
+      if (!status_.ok()) {
+        answers.emplace_back(status_);
+        continue;
+      }
+      last_window_ = record.window;
+      auto [it, created] = records_.try_emplace(Key(record.caller, record.key), record.candidate);
+      if (created) {
+        owners_[record.candidate.alert_id] = {.caller = std::string(record.caller),
+                                              .channel = record.candidate.channel,
+                                              .chain = record.candidate.chain};
+      }
+      answers.emplace_back(it->second);
     }
-    return it->second;
+    return answers;
   }
 
   absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
@@ -37,11 +46,13 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     return it->second;
   }
 
-  absl::Status MarkPublished(std::string_view caller, std::string_view key) override {
+  absl::Status MarkAllPublished(std::span<const RecordKey> keys) override {
     std::lock_guard lock(mutex_);
     if (!status_.ok()) return status_;
-    auto it = records_.find(Key(caller, key));
-    if (it != records_.end()) it->second.published = true;
+    for (const RecordKey& key : keys) {
+      auto it = records_.find(Key(key.caller, key.key));
+      if (it != records_.end()) it->second.published = true;
+    }
     return absl::OkStatus();
   }
 
@@ -51,6 +62,12 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     auto it = owners_.find(std::string(alert_id));
     if (it == owners_.end()) return std::nullopt;
     return it->second;
+  }
+
+  // How many times ReserveAll was asked: a round trip each, for a store on a server.
+  int reserve_calls() {
+    std::lock_guard lock(mutex_);
+    return reserve_calls_;
   }
 
   absl::Duration last_window() {
@@ -73,6 +90,7 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
   std::map<std::string, IdempotencyRecord> records_;
   std::map<std::string, AlertOwner> owners_;  // by alert_id
   absl::Duration last_window_;
+  int reserve_calls_ = 0;
 };
 
 }  // namespace klaxon::ingress

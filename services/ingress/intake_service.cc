@@ -10,17 +10,33 @@ namespace klaxon::ingress {
 
 IntakeService::IntakeService(const auth::CallerAuthenticator& api_keys, AlertIntake& intake,
                              BulkIntake& bulk, EscalationIntake& escalations, AlertStops& stops,
+                             concurrency::BatchWorkers<IntakeCall>& send_batches,
                              concurrency::BlockingExecutor& blocking)
     : api_keys_(api_keys),
       intake_(intake),
       bulk_(bulk),
       escalations_(escalations),
       stops_(stops),
+      send_batches_(send_batches),
       blocking_(blocking) {}
 
 grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* context,
                                                    const alerts::v1::SendAlertRequest* request,
                                                    alerts::v1::SendAlertResponse* response) {
+  if (request->escalation().empty() && !request->has_template_()) {
+    return ServeAuthenticated(
+        api_keys_, context,
+        [this, context, request, response](std::string caller, grpc::ServerUnaryReactor& reactor) {
+          IntakeCall call{.caller = std::move(caller),
+                          .request = request,
+                          .done = [context, &reactor,
+                                   response](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+                            FinishWith(*context, reactor, std::move(sent), *response);
+                          }};
+          // Submit leaves a refused call as it was, its answer still to give.
+          if (!send_batches_.Submit(std::move(call))) std::move(call.done)(IntakeOverloaded());
+        });
+  }
   return ServeBlocking(api_keys_, blocking_, context,
                        [this, context, request, response](const std::string& caller,
                                                           grpc::ServerUnaryReactor& reactor) {

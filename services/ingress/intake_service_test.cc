@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/auth/api_keys.h"
+#include "common/concurrency/batch_workers.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/grpcutil/grpcutil.h"
 #include "common/messaging/testing/holding_publisher.h"
@@ -71,9 +72,13 @@ class IntakeServiceTest : public ::testing::Test {
   AlertStops stops_{{.topic = "t.delivery"}, owners_,        stopped_,
                     harness_.publisher(),    stop_observer_, clock_};
   concurrency::BlockingExecutor intake_threads_{{.threads = 2}};
+  concurrency::BatchWorkers<IntakeCall> send_batches_{
+      {.threads = 1},
+      [this](std::vector<IntakeCall> calls) { harness_.intake().SendAll(std::move(calls)); }};
   BulkIntake bulk_{harness_.intake()};
   EscalationIntake escalations_{harness_.intake(), intake_threads_};
-  IntakeService service_{keys_, harness_.intake(), bulk_, escalations_, stops_, intake_threads_};
+  IntakeService service_{keys_,  harness_.intake(), bulk_,          escalations_,
+                         stops_, send_batches_,     intake_threads_};
   grpcutil::StartedServer server_;
   std::unique_ptr<alerts::v1::AlertIntake::Stub> stub_;
 };
@@ -132,11 +137,13 @@ class ConcurrentCalls {
 
 class IntakeServiceThreadsTest : public ::testing::Test {
  protected:
-  void StartServer(concurrency::BlockingExecutorOptions threads) {
-    intake_threads_ = std::make_unique<concurrency::BlockingExecutor>(threads);
-    escalations_ = std::make_unique<EscalationIntake>(intake_, *intake_threads_);
+  // SendAlerts with a text are taken in batches by `sends`.
+  void StartServer(concurrency::BatchWorkersOptions sends) {
+    send_batches_ = std::make_unique<concurrency::BatchWorkers<IntakeCall>>(
+        sends, [this](std::vector<IntakeCall> calls) { intake_.SendAll(std::move(calls)); });
+    escalations_ = std::make_unique<EscalationIntake>(intake_, intake_threads_);
     service_ = std::make_unique<IntakeService>(keys_, intake_, bulk_, *escalations_, stops_,
-                                               *intake_threads_);
+                                               *send_batches_, intake_threads_);
     ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));
   }
   void TearDown() override {
@@ -155,7 +162,8 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   timing::FakeClock clock_;
   AlertStops stops_{
       {.topic = "t.delivery"}, harness_.store(), stopped_, publisher_, stop_observer_, clock_};
-  std::unique_ptr<concurrency::BlockingExecutor> intake_threads_;
+  concurrency::BlockingExecutor intake_threads_{{.threads = 1}};
+  std::unique_ptr<concurrency::BatchWorkers<IntakeCall>> send_batches_;
   std::unique_ptr<EscalationIntake> escalations_;
   std::unique_ptr<IntakeService> service_;
   grpcutil::StartedServer server_;
@@ -163,8 +171,8 @@ class IntakeServiceThreadsTest : public ::testing::Test {
 };
 
 TEST_F(IntakeServiceThreadsTest, SendAlertsWaitingForKafkaHoldNoIntakeThread) {
-  // Two intake threads, forty calls waiting for Kafka at once: each thread only made the Redis
-  // steps and moved on, and each call is answered when its publish is.
+  // Two batch threads, forty calls waiting for Kafka at once: each thread only made the Redis
+  // steps of its batch and moved on, and each call is answered when its publish is.
   ASSERT_NO_FATAL_FAILURE(StartServer({.threads = 2, .max_queued = 64}));
   constexpr size_t kCalls = 40;
   ConcurrentCalls calls(*stub_, kCalls);

@@ -19,6 +19,7 @@
 #include "common/budgets/redis_budget_ledger.h"
 #include "common/callbacks/redis_callback_ledger.h"
 #include "common/channels/redis_channel_switches.h"
+#include "common/concurrency/batch_workers.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/config/config.h"
 #include "common/grpcutil/grpcutil.h"
@@ -68,6 +69,13 @@ constexpr size_t kMaxWebhookBody = 64 * 1024;
 constexpr size_t kMaxWebhookHead = 16 * 1024;
 // Most webhook requests one Redis round trip claims (ADR 0038).
 constexpr size_t kWebhookBatch = 64;
+// SendAlerts with their own text, reserved in batches (ADR 0039): threads taking the batches, and
+// most SendAlerts one Redis round trip reserves. Four threads keep a round trip or two in flight
+// while others prepare and publish, as for the webhook.
+constexpr size_t kSendBatchThreads = 4;
+constexpr size_t kSendBatch = 64;
+// Published marks made in one round trip.
+constexpr size_t kMarkBatch = 128;
 
 // Sources whose rate-limit buckets are kept (least recently used evicted): about 1 MiB.
 constexpr size_t kMaxRateLimitedSources = 10'000;
@@ -151,12 +159,19 @@ int Run() {
   }
   BacklogMonitor backlog(std::move(watched_backlogs), admission, logger, (*runtime)->registry());
   std::jthread backlog_thread([&backlog](std::stop_token stop) { backlog.Run(stop); });
-  // The Redis steps of SendAlert, CancelAlert and AcknowledgeAlert, and the published marks after
-  // Kafka's answers. Declared before the pools whose queued tasks write to it, so it outlives them.
+  // Declared before the pools whose queued tasks write to it, so it outlives them.
   verification::RedisVerificationStore verifications(**redis, settings.redis_key_prefix);
+  // The steps that wait on Redis (or audit) of CancelAlert, AcknowledgeAlert, and a SendAlert that
+  // names a template or a chain.
   concurrency::BlockingExecutor intake_threads(
       {.threads = static_cast<size_t>(settings.intake_threads),
        .max_queued = static_cast<size_t>(settings.admission.max_in_flight)});
+  // SendAlert's marks of records Kafka has, after its answers, made in batches.
+  concurrency::BatchWorkers<RecordKey> published_marks(
+      {.threads = 1,
+       .max_batch = kMarkBatch,
+       .max_queued = static_cast<size_t>(settings.admission.max_in_flight)},
+      [&store](std::vector<RecordKey> keys) { (void)store.MarkAllPublished(keys); });
   // Codes of verifications and of SMS alerts acknowledged by reply (docs/adr/0024).
   crypto::CsprngCodeSource codes;
   sms_acks::RedisAckCodes ack_code_store(**redis, settings.redis_key_prefix, phone_tokens);
@@ -178,7 +193,7 @@ int Run() {
        .admission = &admission,
        .switches = &switches,
        .fingerprint_key = settings.common.pii_hmac_key,
-       .mark_executor = &intake_threads,
+       .published_marks = &published_marks,
        .ack_codes = &ack_codes,
        .quiet_hours = &settings.quiet_hours,
        .templates = &templates},
@@ -215,7 +230,12 @@ int Run() {
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   BulkIntake bulk(intake);
   EscalationIntake escalations(intake, intake_threads);
-  IntakeService service(**api_keys, intake, bulk, escalations, stops, intake_threads);
+  concurrency::BatchWorkers<IntakeCall> send_batches(
+      {.threads = kSendBatchThreads,
+       .max_batch = kSendBatch,
+       .max_queued = static_cast<size_t>(settings.admission.max_in_flight)},
+      [&intake](std::vector<IntakeCall> calls) { intake.SendAll(std::move(calls)); });
+  IntakeService service(**api_keys, intake, bulk, escalations, stops, send_batches, intake_threads);
   verification::VerificationService verification_service(**api_keys, verifier, intake_threads);
   auto server = grpcutil::StartServer(
       {.address = settings.grpc.ToString(),
@@ -314,6 +334,8 @@ int Run() {
   }
   server->server->GetHealthCheckService()->SetServingStatus(false);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // SendAlerts still queued publish now, while the publisher exists.
+  send_batches.Drain();
   logger.Info("stopped");
   // Kafka's last delivery reports call back into the intake and the verifier: served now, while
   // everything they touch is alive (the publisher was made first, so it would go last).

@@ -1,7 +1,9 @@
 #include "services/ingress/redis_idempotency_store.h"
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -68,22 +70,37 @@ std::string RedisIdempotencyStore::OwnerKey(std::string_view alert_id) const {
   return absl::StrCat(key_prefix_, "alert-caller:", std::string(alert_id));
 }
 
-absl::StatusOr<IdempotencyRecord> RedisIdempotencyStore::Reserve(std::string_view caller,
-                                                                 std::string_view key,
-                                                                 const IdempotencyRecord& candidate,
-                                                                 absl::Duration window) {
-  absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"EVAL", kReserveScript, "2", RedisKey(caller, key), OwnerKey(candidate.alert_id),
-       candidate.alert_id, candidate.request_fingerprint,
-       absl::StrCat(absl::ToInt64Milliseconds(window)), std::string(caller),
-       absl::StrCat(static_cast<int>(candidate.channel)), candidate.chain.escalation_id,
-       absl::StrCat(candidate.chain.step)});
-  if (!reply.ok()) return reply.status();
-  absl::StatusOr<std::optional<IdempotencyRecord>> record = RecordFromReply(*reply);
-  if (!record.ok()) return record.status();
-  // The script returns the record it kept or made, so an empty answer is a broken record.
-  if (!record->has_value()) return absl::InternalError("idempotency record in Redis is malformed");
-  return **std::move(record);
+std::vector<absl::StatusOr<IdempotencyRecord>> RedisIdempotencyStore::ReserveAll(
+    std::span<const NewRecord> records) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(records.size());
+  for (const NewRecord& record : records) {
+    const IdempotencyRecord& candidate = record.candidate;
+    commands.push_back(
+        {"EVAL", kReserveScript, "2", RedisKey(record.caller, record.key),
+         OwnerKey(candidate.alert_id), candidate.alert_id, candidate.request_fingerprint,
+         absl::StrCat(absl::ToInt64Milliseconds(record.window)), std::string(record.caller),
+         absl::StrCat(static_cast<int>(candidate.channel)), candidate.chain.escalation_id,
+         absl::StrCat(candidate.chain.step)});
+  }
+  std::vector<absl::StatusOr<IdempotencyRecord>> answers;
+  answers.reserve(records.size());
+  for (absl::StatusOr<redis::Reply>& reply : redis_.Commands(commands)) {
+    if (!reply.ok()) {
+      answers.emplace_back(reply.status());
+      continue;
+    }
+    absl::StatusOr<std::optional<IdempotencyRecord>> record = RecordFromReply(*reply);
+    if (!record.ok()) {
+      answers.emplace_back(record.status());
+    } else if (!record->has_value()) {
+      // The script returns the record it kept or made, so an empty answer is a broken record.
+      answers.emplace_back(absl::InternalError("idempotency record in Redis is malformed"));
+    } else {
+      answers.emplace_back(**std::move(record));
+    }
+  }
+  return answers;
 }
 
 absl::StatusOr<std::optional<IdempotencyRecord>> RedisIdempotencyStore::Find(
@@ -94,8 +111,16 @@ absl::StatusOr<std::optional<IdempotencyRecord>> RedisIdempotencyStore::Find(
   return RecordFromReply(*reply);
 }
 
-absl::Status RedisIdempotencyStore::MarkPublished(std::string_view caller, std::string_view key) {
-  return redis_.Command({"EVAL", kMarkPublishedScript, "1", RedisKey(caller, key)}).status();
+absl::Status RedisIdempotencyStore::MarkAllPublished(std::span<const RecordKey> keys) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(keys.size());
+  for (const RecordKey& key : keys) {
+    commands.push_back({"EVAL", kMarkPublishedScript, "1", RedisKey(key.caller, key.key)});
+  }
+  for (absl::StatusOr<redis::Reply>& reply : redis_.Commands(commands)) {
+    if (!reply.ok()) return reply.status();
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<AlertOwner>> RedisIdempotencyStore::FindOwner(

@@ -1,10 +1,12 @@
 #pragma once
 // IdempotencyStore on Redis: one hash per (caller, key) that expires after the window, and one
-// hash per alert naming its caller and channel with the same expiry. Reserve is a single Lua
-// script, so two ingress replicas racing on one key agree on one alert_id, and an alert never
-// exists without its owner.
+// hash per alert naming its caller and channel with the same expiry. Reserving is a single Lua
+// script per record, so two ingress replicas racing on one key agree on one alert_id, and an alert
+// never exists without its owner.
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/redis/redis_client.h"
 #include "services/ingress/idempotency_store.h"
@@ -16,12 +18,13 @@ class RedisIdempotencyStore : public IdempotencyStore {
   // `key_prefix` (e.g. "klaxon:") namespaces every key this store writes.
   RedisIdempotencyStore(redis::RedisClient& redis, std::string key_prefix);
 
-  absl::StatusOr<IdempotencyRecord> Reserve(std::string_view caller, std::string_view key,
-                                            const IdempotencyRecord& candidate,
-                                            absl::Duration window) override;
+  // One EVAL per record, pipelined in one round trip.
+  std::vector<absl::StatusOr<IdempotencyRecord>> ReserveAll(
+      std::span<const NewRecord> records) override;
   absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
                                                         std::string_view key) override;
-  absl::Status MarkPublished(std::string_view caller, std::string_view key) override;
+  // One EVAL per record, pipelined in one round trip.
+  absl::Status MarkAllPublished(std::span<const RecordKey> keys) override;
   absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override;
 
  private:

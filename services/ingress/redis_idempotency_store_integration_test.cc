@@ -1,7 +1,9 @@
 // Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "services/ingress/redis_idempotency_store.h"
 #include "tests/support/support.h"
@@ -43,6 +45,38 @@ TEST_F(RedisIdempotencyStoreTest, MarkPublishedIsSeenByLaterReservations) {
   auto again = store_->Reserve("billing", "k", {.alert_id = "a2"}, absl::Hours(1));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->published);
+}
+
+TEST_F(RedisIdempotencyStoreTest, ABatchAnswersEachRecordInOrder) {
+  ASSERT_TRUE(store_->Reserve("billing", "k2", {.alert_id = "a0"}, absl::Hours(1)).ok());
+  const std::vector<NewRecord> records = {
+      {.caller = "billing", .key = "k1", .candidate = {.alert_id = "a1"}, .window = absl::Hours(1)},
+      {.caller = "billing", .key = "k2", .candidate = {.alert_id = "a2"}, .window = absl::Hours(1)},
+      {.caller = "billing", .key = "k1", .candidate = {.alert_id = "a3"}, .window = absl::Hours(1)},
+      {.caller = "payments",
+       .key = "k1",
+       .candidate = {.alert_id = "a4"},
+       .window = absl::Hours(1)}};
+  std::vector<absl::StatusOr<IdempotencyRecord>> answers = store_->ReserveAll(records);
+  ASSERT_EQ(answers.size(), 4u);
+  std::vector<std::string> ids;
+  for (const absl::StatusOr<IdempotencyRecord>& answer : answers) {
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    ids.push_back(answer->alert_id);
+  }
+  // k2 was taken before the batch; the second k1 finds the first's record.
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "a0", "a1", "a4"}));
+  auto owner = store_->FindOwner("a4");
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  ASSERT_TRUE(owner->has_value());
+  EXPECT_EQ((*owner)->caller, "payments");
+
+  const std::vector<RecordKey> keys = {{.caller = "billing", .key = "k1"},
+                                       {.caller = "payments", .key = "k1"}};
+  ASSERT_TRUE(store_->MarkAllPublished(keys).ok());
+  EXPECT_TRUE((*store_->Find("billing", "k1"))->published);
+  EXPECT_TRUE((*store_->Find("payments", "k1"))->published);
+  EXPECT_FALSE((*store_->Find("billing", "k2"))->published);
 }
 
 TEST_F(RedisIdempotencyStoreTest, FindReadsTheRecordWithoutMakingOne) {
