@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpcutil/grpcutil.h"
@@ -32,22 +33,38 @@ std::string BudgetGuard::DescribeSpent(const SpentBudget& spent) const {
                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", spent.resets_at, absl::UTCTimeZone()));
 }
 
-absl::Status BudgetGuard::AdmitAlert(std::string_view caller, types::v1::Priority priority,
-                                     int64_t estimate, absl::Time now) {
-  if (settings_.empty() || settings_.Exempts(priority)) return absl::OkStatus();
-  // Never less than a micro: a budget spent to its limit takes nothing more.
-  const absl::StatusOr<std::optional<SpentBudget>> short_of =
-      ledger_.FirstShort(settings_.For(caller, ""), std::max<int64_t>(estimate, 1), now);
-  if (!short_of.ok()) {
-    return absl::UnavailableError(absl::StrCat("the budgets cannot be read (",
-                                               short_of.status().message(), "); retry shortly"));
+std::vector<absl::Status> BudgetGuard::AdmitAlerts(std::span<const AlertCharge> alerts,
+                                                   absl::Time now) {
+  // Only the alerts a budget may refuse are read; the rest are admitted as they are.
+  std::vector<ShortQuery> queries;
+  std::vector<size_t> queried;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const AlertCharge& alert = alerts[i];
+    if (settings_.empty() || settings_.Exempts(alert.priority)) continue;
+    // Never less than a micro: a budget spent to its limit takes nothing more.
+    queries.push_back({.budgets = settings_.For(alert.caller, ""),
+                       .micros = std::max<int64_t>(alert.estimate, 1),
+                       .at = now});
+    queried.push_back(i);
   }
-  if (!short_of->has_value()) return absl::OkStatus();
-  return grpcutil::WithRetryPushback(
-      absl::ResourceExhaustedError(
-          absl::StrCat(DescribeSpent(**short_of), "; this alert would cost about ",
-                       twilio::FormatMicros(estimate), " ", settings_.currency(), " more")),
-      (*short_of)->resets_at - now);
+  std::vector<absl::Status> admitted(alerts.size(), absl::OkStatus());
+  if (queries.empty()) return admitted;
+  std::vector<absl::StatusOr<std::optional<SpentBudget>>> short_of = ledger_.FirstShortAll(queries);
+  for (size_t j = 0; j < queried.size(); ++j) {
+    const absl::StatusOr<std::optional<SpentBudget>>& answer = short_of.at(j);
+    if (!answer.ok()) {
+      admitted[queried[j]] = absl::UnavailableError(absl::StrCat(
+          "the budgets cannot be read (", answer.status().message(), "); retry shortly"));
+    } else if (answer->has_value()) {
+      admitted[queried[j]] =
+          grpcutil::WithRetryPushback(absl::ResourceExhaustedError(absl::StrCat(
+                                          DescribeSpent(**answer), "; this alert would cost about ",
+                                          twilio::FormatMicros(alerts[queried[j]].estimate), " ",
+                                          settings_.currency(), " more")),
+                                      (*answer)->resets_at - now);
+    }
+  }
+  return admitted;
 }
 
 absl::StatusOr<Reservation> BudgetGuard::ReserveSend(std::string_view caller,

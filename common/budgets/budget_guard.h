@@ -4,9 +4,12 @@
 // held until the spent one resets; what Twilio charged settles the reservation. Alerts of an
 // exempt priority are never refused or held, and their cost still counts.
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -32,6 +35,13 @@ struct Reservation {
   std::optional<Hold> hold;
 };
 
+// An alert SendAlert is about to take in: whose, how urgent, what it would cost (micros).
+struct AlertCharge {
+  std::string_view caller;
+  types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED;
+  int64_t estimate = 0;
+};
+
 class BudgetGuard {
  public:
   // `ledger` is borrowed and must outlive the guard.
@@ -39,11 +49,17 @@ class BudgetGuard {
 
   const BudgetSettings& settings() const { return settings_; }
 
-  // SendAlert's check: kResourceExhausted when one of `caller`'s budgets cannot take `estimate`
-  // (what the alert would cost) more, naming it and when it resets (a retry hint until then);
-  // kUnavailable when the ledger cannot be read.
+  // SendAlert's check, for each of `alerts`: kResourceExhausted when one of its caller's budgets
+  // cannot take its estimate more, naming it and when it resets (a retry hint until then);
+  // kUnavailable when the ledger cannot be read. One answer per alert, in order, from one read of
+  // the ledger.
+  std::vector<absl::Status> AdmitAlerts(std::span<const AlertCharge> alerts, absl::Time now);
+  // AdmitAlerts of one alert.
   absl::Status AdmitAlert(std::string_view caller, types::v1::Priority priority, int64_t estimate,
-                          absl::Time now);
+                          absl::Time now) {
+    const AlertCharge alert{.caller = caller, .priority = priority, .estimate = estimate};
+    return AdmitAlerts({&alert, 1}, now).front();
+  }
 
   // Reserves `estimate` for a send of `caller`'s alert on `account`, unless a budget would be
   // passed: then nothing is reserved and the Reservation holds the send until that budget resets

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "common/budgets/in_memory_budget_ledger.h"
 #include "common/grpcutil/grpcutil.h"
 
@@ -71,6 +74,21 @@ TEST_F(BudgetGuardTest, SendAlertIsRefusedOnceACallersBudgetIsSpentWithARetryHin
   EXPECT_EQ(grpcutil::RetryPushback(refused), absl::Hours(6));
   // The account's budget is not SendAlert's to check: the account is chosen at the send.
   EXPECT_TRUE(guard_.AdmitAlert("payments", types::v1::PRIORITY_NORMAL, 7'900, now_).ok());
+}
+
+TEST_F(BudgetGuardTest, SendAlertsOfABatchAreAnsweredEachOnItsOwn) {
+  ASSERT_TRUE(guard_.CountCharge("billing", "main", 10'000, now_, "SM1").ok());
+  const std::vector<AlertCharge> alerts = {
+      {.caller = "billing", .priority = types::v1::PRIORITY_NORMAL, .estimate = 7'900},
+      {.caller = "pager", .priority = types::v1::PRIORITY_NORMAL, .estimate = 7'900},
+      {.caller = "billing", .priority = types::v1::PRIORITY_CRITICAL, .estimate = 7'900}};
+  const std::vector<absl::Status> admitted = guard_.AdmitAlerts(alerts, now_);
+  ASSERT_EQ(admitted.size(), 3u);
+  // billing's budget is spent; pager has none; a critical alert is exempt.
+  EXPECT_EQ(admitted[0].code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(admitted[0].message()), HasSubstr("billing-daily"));
+  EXPECT_TRUE(admitted[1].ok()) << admitted[1];
+  EXPECT_TRUE(admitted[2].ok()) << admitted[2];
 }
 
 TEST_F(BudgetGuardTest, SettlingGivesBackWhatTwilioDidNotCharge) {

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +23,13 @@ struct SpentBudget {
   absl::Time resets_at;
 };
 
+// A question for FirstShortAll: can `budgets` take `micros` more in their periods holding `at`?
+struct ShortQuery {
+  std::vector<const Budget*> budgets;
+  int64_t micros = 0;
+  absl::Time at;
+};
+
 class BudgetLedger {
  public:
   virtual ~BudgetLedger() = default;
@@ -34,10 +43,17 @@ class BudgetLedger {
   // key counts: false for a repeat, which adds nothing.
   virtual absl::StatusOr<bool> Add(const std::vector<const Budget*>& budgets, int64_t micros,
                                    absl::Time at, std::string_view once) = 0;
-  // The first of `budgets` whose period holding `at` cannot take `micros` more (what it spent
-  // plus `micros` passes its limit), if any.
-  virtual absl::StatusOr<std::optional<SpentBudget>> FirstShort(
-      const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) = 0;
+  // For each of `queries`: the first of its budgets whose period holding `at` cannot take
+  // `micros` more (what it spent plus `micros` passes its limit), if any. One answer per query,
+  // in order; a ledger on a server makes one round trip for all of them.
+  virtual std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
+      std::span<const ShortQuery> queries) = 0;
+  // FirstShortAll of one query.
+  absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
+                                                        int64_t micros, absl::Time at) {
+    const ShortQuery query{.budgets = budgets, .micros = micros, .at = at};
+    return std::move(FirstShortAll({&query, 1}).front());
+  }
 };
 
 }  // namespace klaxon::budgets

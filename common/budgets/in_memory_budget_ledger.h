@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/budgets/budget_ledger.h"
 
@@ -29,10 +30,14 @@ class InMemoryBudgetLedger final : public BudgetLedger {
     for (const Budget* budget : budgets) spent_[Key(*budget, at)] += micros;
     return true;
   }
-  absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
-                                                        int64_t micros, absl::Time at) override {
+  std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
+      std::span<const ShortQuery> queries) override {
     std::lock_guard lock(mutex_);
-    return FirstShortLocked(budgets, micros, at);
+    std::vector<absl::StatusOr<std::optional<SpentBudget>>> answers;
+    for (const ShortQuery& query : queries) {
+      answers.emplace_back(FirstShortLocked(query.budgets, query.micros, query.at));
+    }
+    return answers;
   }
 
   int64_t Spent(const Budget& budget, absl::Time at) {

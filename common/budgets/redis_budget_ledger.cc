@@ -1,6 +1,9 @@
 #include "common/budgets/redis_budget_ledger.h"
 
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -48,6 +51,27 @@ absl::Status Unexpected(const redis::Reply& reply) {
   return absl::InternalError(absl::StrCat("the budget script answered a reply of type ",
                                           static_cast<int>(reply.type), " with ",
                                           reply.elements.size(), " elements, not two strings"));
+}
+
+// The first budget of `query` that the MGET of its counters says cannot take its micros, if any.
+absl::StatusOr<std::optional<SpentBudget>> ShortOf(const ShortQuery& query,
+                                                   const absl::StatusOr<redis::Reply>& reply) {
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != query.budgets.size()) {
+    return absl::InternalError("MGET of the budgets' counters answered another shape");
+  }
+  for (size_t i = 0; i < query.budgets.size(); ++i) {
+    const Budget& budget = *query.budgets[i];
+    int64_t spent = 0;
+    if (reply->elements[i] && !absl::SimpleAtoi(*reply->elements[i], &spent)) {
+      return absl::InternalError(
+          absl::StrCat("the counter of budget \"", budget.name, "\" holds no number"));
+    }
+    if (spent + query.micros > budget.limit_micros) {
+      return SpentBudget{&budget, spent, PeriodEnd(budget.period, query.at)};
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -109,27 +133,26 @@ absl::StatusOr<bool> RedisBudgetLedger::Add(const std::vector<const Budget*>& bu
   return *reply->elements[0] == "1";
 }
 
-absl::StatusOr<std::optional<SpentBudget>> RedisBudgetLedger::FirstShort(
-    const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at) {
-  if (budgets.empty()) return std::nullopt;
-  std::vector<std::string> argv = {"MGET"};
-  for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
-  absl::StatusOr<redis::Reply> reply = redis_.Command(argv);
-  if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != budgets.size()) {
-    return absl::InternalError("MGET of the budgets' counters answered another shape");
+std::vector<absl::StatusOr<std::optional<SpentBudget>>> RedisBudgetLedger::FirstShortAll(
+    std::span<const ShortQuery> queries) {
+  std::vector<std::vector<std::string>> commands;
+  for (const ShortQuery& query : queries) {
+    if (query.budgets.empty()) continue;  // nothing to read: not short
+    std::vector<std::string>& argv = commands.emplace_back(std::vector<std::string>{"MGET"});
+    for (const Budget* budget : query.budgets) argv.push_back(Key(*budget, query.at));
   }
-  for (size_t i = 0; i < budgets.size(); ++i) {
-    int64_t spent = 0;
-    if (reply->elements[i] && !absl::SimpleAtoi(*reply->elements[i], &spent)) {
-      return absl::InternalError(
-          absl::StrCat("the counter of budget \"", budgets[i]->name, "\" holds no number"));
-    }
-    if (spent + micros > budgets[i]->limit_micros) {
-      return SpentBudget{budgets[i], spent, PeriodEnd(budgets[i]->period, at)};
+  std::vector<absl::StatusOr<redis::Reply>> replies = redis_.Commands(commands);
+  std::vector<absl::StatusOr<std::optional<SpentBudget>>> answers;
+  answers.reserve(queries.size());
+  size_t next_reply = 0;
+  for (const ShortQuery& query : queries) {
+    if (query.budgets.empty()) {
+      answers.emplace_back(std::nullopt);
+    } else {
+      answers.push_back(ShortOf(query, replies.at(next_reply++)));
     }
   }
-  return std::nullopt;
+  return answers;
 }
 
 }  // namespace klaxon::budgets

@@ -5,7 +5,9 @@
 // them in one Lua script, so two replicas never both take the last of a budget. An Add with a
 // `once` key marks `<prefix>budget:added:<key>` in the same script, so it counts once.
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/budgets/budget_ledger.h"
 #include "common/redis/redis_client.h"
@@ -21,8 +23,9 @@ class RedisBudgetLedger final : public BudgetLedger {
                                                      int64_t micros, absl::Time at) override;
   absl::StatusOr<bool> Add(const std::vector<const Budget*>& budgets, int64_t micros, absl::Time at,
                            std::string_view once) override;
-  absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
-                                                        int64_t micros, absl::Time at) override;
+  // One MGET per query, pipelined in one round trip.
+  std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
+      std::span<const ShortQuery> queries) override;
 
   // The counter of `budget`'s period holding `at` (exposed for tests).
   std::string Key(const Budget& budget, absl::Time at) const;

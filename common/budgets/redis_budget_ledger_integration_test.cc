@@ -66,6 +66,25 @@ TEST_F(RedisBudgetLedgerTest, AddCountsWhateverTheLimitsAndOncePerKey) {
   EXPECT_FALSE(second_->FirstShort(budgets_, 1, now_)->has_value());
 }
 
+TEST_F(RedisBudgetLedgerTest, ABatchOfQuestionsIsAnsweredInOrder) {
+  ASSERT_FALSE(first_->Reserve(budgets_, 50'000, now_)->has_value());
+  const std::vector<ShortQuery> queries = {{.budgets = {&daily_}, .micros = 1, .at = now_},
+                                           {.budgets = {}, .micros = 1, .at = now_},
+                                           {.budgets = {&monthly_}, .micros = 1, .at = now_},
+                                           {.budgets = budgets_, .micros = 1, .at = now_}};
+  std::vector<absl::StatusOr<std::optional<SpentBudget>>> answers = second_->FirstShortAll(queries);
+  ASSERT_EQ(answers.size(), 4u);
+  for (const absl::StatusOr<std::optional<SpentBudget>>& answer : answers) {
+    ASSERT_TRUE(answer.ok()) << answer.status();
+  }
+  ASSERT_TRUE(answers[0]->has_value());
+  EXPECT_EQ((*answers[0])->budget, &daily_);
+  EXPECT_FALSE(answers[1]->has_value());  // no budget, nothing short
+  EXPECT_FALSE(answers[2]->has_value());
+  ASSERT_TRUE(answers[3]->has_value());
+  EXPECT_EQ((*answers[3])->budget, &daily_);
+}
+
 TEST_F(RedisBudgetLedgerTest, EachPeriodHasItsOwnCounterThatExpiresAfterIt) {
   ASSERT_FALSE(first_->Reserve(budgets_, 50'000, now_)->has_value());
   EXPECT_TRUE(first_->FirstShort({&daily_}, 1, now_)->has_value());

@@ -1,6 +1,7 @@
 #include "services/ingress/alert_intake.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -79,6 +80,11 @@ ChainPosition PlaceInChain(const Submission& submission, const std::string& aler
           .step = submission.escalation_step};
 }
 
+// A port that answers a batch must answer each of its items.
+void ExpectOneEach(size_t answers, size_t items) {
+  if (answers != items) std::abort();
+}
+
 absl::Status KeyReused() {
   return absl::FailedPreconditionError(
       "idempotency_key: was already used for a different request; use a new key");
@@ -112,18 +118,19 @@ void AlertIntake::SendAll(std::vector<IntakeCall> calls) {
   // The calls let in, and beside each the record its key is to hold.
   std::vector<IntakeCall> reserving;
   std::vector<Admitted> admitted;
-  std::vector<NewRecord> records;
+  std::vector<Reserved> reserved;
   for (IntakeCall& call : calls) {
     absl::StatusOr<Admitted> let_in = Admit(call);
     if (!let_in.ok()) {
       Refuse(call.caller, let_in.status(), std::move(call.done));
     } else if (let_in->published_repeat.has_value()) {
-      Publish(std::move(call), *std::move(let_in->published_repeat));
+      reserved.push_back({std::move(call), *std::move(let_in->published_repeat)});
     } else {
       reserving.push_back(std::move(call));
       admitted.push_back(*std::move(let_in));
     }
   }
+  std::vector<NewRecord> records;
   records.reserve(reserving.size());
   for (size_t i = 0; i < reserving.size(); ++i) {
     records.push_back({.caller = reserving[i].caller,
@@ -131,61 +138,92 @@ void AlertIntake::SendAll(std::vector<IntakeCall> calls) {
                        .candidate = std::move(admitted[i].candidate),
                        .window = admitted[i].window});
   }
-  std::vector<absl::StatusOr<IdempotencyRecord>> reserved = store_.ReserveAll(records);
+  std::vector<absl::StatusOr<IdempotencyRecord>> records_held = store_.ReserveAll(records);
+  ExpectOneEach(records_held.size(), reserving.size());
   for (size_t i = 0; i < reserving.size(); ++i) {
     IntakeCall& call = reserving[i];
-    absl::StatusOr<IdempotencyRecord>& record = reserved[i];
-    if (!record.ok()) {
-      Refuse(call.caller, record.status(), std::move(call.done));
-      continue;
-    }
     Admitted& let_in = admitted[i];
     absl::StatusOr<Reservation> reservation =
-        ReservationOf(*std::move(record), let_in.fingerprint, records[i].candidate.alert_id,
-                      call.submission, std::move(let_in.alert), std::move(let_in.in_flight));
+        records_held[i].ok() ? ReservationOf(*std::move(records_held[i]), let_in.fingerprint,
+                                             records[i].candidate.alert_id, call.submission,
+                                             std::move(let_in.alert), std::move(let_in.in_flight))
+                             : records_held[i].status();
     if (!reservation.ok()) {
+      let_in.in_flight.reset();  // before the answer: the caller may retry at once
       Refuse(call.caller, reservation.status(), std::move(call.done));
       continue;
     }
-    Publish(std::move(call), *std::move(reservation));
+    reserved.push_back({std::move(call), *std::move(reservation)});
   }
+  Charge(std::move(reserved));
 }
 
-void AlertIntake::Publish(IntakeCall call, Reservation reservation) {
-  const std::string& caller = call.caller;
-  const SendAlertRequest& request = *call.request;
+void AlertIntake::Charge(std::vector<Reserved> batch) {
   const absl::Time started = clock_.Now();
-  if (reservation.record.published) {
-    return Answer(caller, request, reservation, clock_.Now() - started, std::move(call.done));
-  }
-  if (options_.switches != nullptr) {
-    if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) {
-      return Refuse(caller, std::move(on), std::move(call.done));
+  std::vector<Reserved> charging;
+  for (Reserved& next : batch) {
+    const SendAlertRequest& request = *next.call.request;
+    if (next.reservation.record.published) {
+      Answer(next.call.caller, request, next.reservation, clock_.Now() - started,
+             std::move(next.call.done));
+      continue;
     }
+    if (options_.switches != nullptr) {
+      if (absl::Status on = options_.switches->CheckOn(request.channel()); !on.ok()) {
+        Refuse(next.call.caller, std::move(on), std::move(next.call.done));
+        continue;
+      }
+    }
+    charging.push_back(std::move(next));
   }
   // Before the quota, so an alert a budget refuses takes none of it. The estimate is of the text
   // as sent (a template's renders later: estimated as one segment).
-  if (options_.budgets != nullptr) {
-    const int64_t estimate = options_.budgets->settings().Estimate(
-        request.channel(), request.recipient(), request.text());
-    if (absl::Status within =
-            options_.budgets->AdmitAlert(caller, request.priority(), estimate, clock_.Now());
-        !within.ok()) {
-      return Refuse(caller, std::move(within), std::move(call.done));
+  if (options_.budgets != nullptr && !charging.empty()) {
+    std::vector<budgets::AlertCharge> charges;
+    for (const Reserved& next : charging) {
+      const SendAlertRequest& request = *next.call.request;
+      charges.push_back({.caller = next.call.caller,
+                         .priority = request.priority(),
+                         .estimate = options_.budgets->settings().Estimate(
+                             request.channel(), request.recipient(), request.text())});
     }
+    charging = Passed(std::move(charging), options_.budgets->AdmitAlerts(charges, clock_.Now()));
   }
   // Charged only for alerts about to be made durable: a repeat of an accepted key is free.
-  if (options_.quota != nullptr) {
-    if (absl::Status admitted = options_.quota->Admit(caller); !admitted.ok()) {
-      return Refuse(caller, std::move(admitted), std::move(call.done));
-    }
+  if (options_.quota != nullptr && !charging.empty()) {
+    std::vector<std::string_view> callers;
+    for (const Reserved& next : charging) callers.push_back(next.call.caller);
+    charging = Passed(std::move(charging), options_.quota->AdmitAll(callers));
   }
-  absl::StatusOr<RequestToPublish> requested = RequestMessage(caller, request, reservation);
-  if (!requested.ok()) return Refuse(caller, requested.status(), std::move(call.done));
-  reservation.segments = requested->segments;
-  publisher_.PublishAsync(requested->message, [this, call = std::move(call), started,
-                                               reservation = std::move(reservation)](
-                                                  absl::Status published) mutable {
+  for (Reserved& next : charging) Publish(std::move(next), started);
+}
+
+std::vector<AlertIntake::Reserved> AlertIntake::Passed(std::vector<Reserved> batch,
+                                                       std::vector<absl::Status> checks) {
+  ExpectOneEach(checks.size(), batch.size());
+  std::vector<Reserved> passed;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (checks[i].ok()) {
+      passed.push_back(std::move(batch[i]));
+      continue;
+    }
+    batch[i].reservation.in_flight.reset();  // before the answer: the caller may retry at once
+    Refuse(batch[i].call.caller, std::move(checks[i]), std::move(batch[i].call.done));
+  }
+  return passed;
+}
+
+void AlertIntake::Publish(Reserved reserved, absl::Time started) {
+  absl::StatusOr<RequestToPublish> requested =
+      RequestMessage(reserved.call.caller, *reserved.call.request, reserved.reservation);
+  if (!requested.ok()) {
+    reserved.reservation.in_flight.reset();  // before the answer: the caller may retry at once
+    return Refuse(reserved.call.caller, requested.status(), std::move(reserved.call.done));
+  }
+  reserved.reservation.segments = requested->segments;
+  publisher_.PublishAsync(requested->message, [this, reserved = std::move(reserved),
+                                               started](absl::Status published) mutable {
+    IntakeCall& call = reserved.call;
     if (!published.ok()) {
       // Whatever Kafka said, the caller may retry with the same key: it is safe and will
       // converge.
@@ -196,7 +234,8 @@ void AlertIntake::Publish(IntakeCall call, Reservation reservation) {
                     std::move(call.done));
     }
     RecordKey key{.caller = call.caller, .key = call.request->idempotency_key()};
-    Answer(call.caller, *call.request, reservation, clock_.Now() - started, std::move(call.done));
+    Answer(call.caller, *call.request, reserved.reservation, clock_.Now() - started,
+           std::move(call.done));
     // Kafka has the request now. Failing to note that only costs a repeat one more publish.
     MarkPublished(std::move(key));
   });

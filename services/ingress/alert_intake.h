@@ -166,10 +166,23 @@ class AlertIntake final : public AlertSubmitter {
     std::optional<Reservation> published_repeat;
   };
 
+  // A call reserved under its key.
+  struct Reserved {
+    IntakeCall call;
+    Reservation reservation;
+  };
+
   // Validates and admits `call`, up to the step that reserves its key.
   absl::StatusOr<Admitted> Admit(const IntakeCall& call);
-  // The rest of a call once reserved: the checks that charge the caller, then the publish.
-  void Publish(IntakeCall call, Reservation reservation);
+  // The rest of reserved calls: a repeat of a published one answered, the checks that charge the
+  // caller (budgets, quota: one round trip each for the batch), then each published.
+  void Charge(std::vector<Reserved> batch);
+  // The calls of `batch` whose check in `checks` (one each, in order) passed; the others are
+  // refused with what their check said.
+  std::vector<Reserved> Passed(std::vector<Reserved> batch, std::vector<absl::Status> checks);
+  // Publishes `reserved`; its answer comes from Kafka's delivery report. `started`: when its
+  // checks began, for the publish latency.
+  void Publish(Reserved reserved, absl::Time started);
   // The reservation of a repeat of a request whose alert Kafka already has (nullopt when the key
   // holds none yet, or one not yet published), looked up without reserving.
   absl::StatusOr<std::optional<Reservation>> PublishedRepeat(

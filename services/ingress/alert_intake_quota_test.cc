@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "common/budgets/in_memory_budget_ledger.h"
 #include "services/ingress/in_memory_caller_quota.h"
 #include "services/ingress/testing/intake_harness.h"
@@ -45,6 +47,25 @@ TEST_F(AlertIntakeQuotaTest, RefusedKeyIsChargedAgainWhenRetried) {
   // The refused key was reserved but never published: retrying it is not a free repeat.
   EXPECT_EQ(SendAndWait(intake_, "billing", Request("k2")).status().code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(AlertIntakeQuotaTest, ABatchChargesEachNewAlertAndRefusesOnlyThoseOverQuota) {
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), Request("k2")};
+  std::vector<absl::StatusOr<alerts::v1::SendAlertResponse>> answers(2, absl::UnknownError(""));
+  std::vector<IntakeCall> calls;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    calls.push_back({.caller = "billing",
+                     .request = &requests[i],
+                     .done = [&answers, i](absl::StatusOr<alerts::v1::SendAlertResponse> answer) {
+                       answers[i] = std::move(answer);
+                     }});
+  }
+  intake_.SendAll(std::move(calls));
+  EXPECT_TRUE(answers[0].ok()) << answers[0].status();
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(quota_.used("billing"), 1);
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].key, answers[0]->alert_id());
 }
 
 TEST_F(AlertIntakeQuotaTest, QuotasArePerCaller) {

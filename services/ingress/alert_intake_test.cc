@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/crypto/listed_codes.h"
 #include "common/ids/id_generator.h"
 #include "common/messaging/testing/fake_publisher.h"
@@ -117,9 +119,18 @@ TEST_F(AlertIntakeTest, ABatchReservesEveryKeyInOneRoundTrip) {
     EXPECT_EQ(answers[i]->alert_id(), "alert-" + std::to_string(i + 1));
   }
   EXPECT_EQ(publisher_.published().size(), 3u);
-  // Kafka had each, so each record was marked published: a repeat is answered without a publish.
-  ASSERT_TRUE(SendAndWait(intake_, "billing", Request("k2")).ok());
-  EXPECT_EQ(publisher_.published().size(), 3u);
+}
+
+TEST_F(AlertIntakeTest, EachAlertOfABatchIsMarkedPublishedOnceKafkaHasIt) {
+  const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), Request("k2")};
+  BatchAnswers answers;
+  intake_.SendAll(answers.Calls(requests));
+  // A repeat is answered from its record, without a publish.
+  const absl::StatusOr<alerts::v1::SendAlertResponse> repeat =
+      SendAndWait(intake_, "billing", Request("k2"));
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_TRUE(repeat->duplicate());
+  EXPECT_EQ(publisher_.published().size(), 2u);
 }
 
 TEST_F(AlertIntakeTest, ABadRequestInABatchIsRefusedAloneAndTheRestAreTakenIn) {
@@ -128,11 +139,22 @@ TEST_F(AlertIntakeTest, ABadRequestInABatchIsRefusedAloneAndTheRestAreTakenIn) {
   const std::vector<alerts::v1::SendAlertRequest> requests = {Request("k1"), bad, Request("k3")};
   BatchAnswers answers;
   intake_.SendAll(answers.Calls(requests));
-  EXPECT_TRUE(answers[0].ok()) << answers[0].status();
+  ASSERT_TRUE(answers[0].ok()) << answers[0].status();
   EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(answers[1].status().message(), HasSubstr("recipient"));
-  EXPECT_TRUE(answers[2].ok()) << answers[2].status();
-  EXPECT_EQ(publisher_.published().size(), 2u);
+  ASSERT_TRUE(answers[2].ok()) << answers[2].status();
+  // Each answer names the alert published for its own request.
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 2u);
+  for (size_t i : {0u, 2u}) {
+    const auto it = std::find_if(published.begin(), published.end(), [&](const auto& message) {
+      return message.key == answers[i]->alert_id();
+    });
+    ASSERT_NE(it, published.end()) << i;
+    events::v1::AlertRequested event;
+    ASSERT_TRUE(event.ParseFromString(it->value));
+    EXPECT_EQ(event.idempotency_key(), requests[i].idempotency_key());
+  }
 }
 
 TEST_F(AlertIntakeTest, OneKeyTwiceInABatchIsOneAlert) {
@@ -144,6 +166,12 @@ TEST_F(AlertIntakeTest, OneKeyTwiceInABatchIsOneAlert) {
   EXPECT_EQ(answers[1]->alert_id(), answers[0]->alert_id());
   EXPECT_FALSE(answers[0]->duplicate());
   EXPECT_TRUE(answers[1]->duplicate());
+  // Neither was published when the other reserved, so both publish the one alert: consumers take
+  // it once by its id, as for any repeat that overtakes its first publish.
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(published[0].key, answers[0]->alert_id());
+  EXPECT_EQ(published[1].key, answers[0]->alert_id());
 }
 
 TEST_F(AlertIntakeTest, ABatchTheStoreCannotReserveIsRefusedRetryably) {

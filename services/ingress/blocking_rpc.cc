@@ -15,8 +15,8 @@ constexpr absl::Duration kBusyRetryAfter = absl::Milliseconds(200);
 absl::Status IntakeOverloaded() {
   return grpcutil::WithRetryPushback(
       absl::ResourceExhaustedError(
-          "ingress is overloaded: every intake thread is busy and its queue is full; retry after "
-          "the hint"),
+          "ingress is overloaded: the calls waiting for its intake threads fill their queue; "
+          "retry after the hint"),
       kBusyRetryAfter);
 }
 

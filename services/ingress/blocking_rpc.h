@@ -16,7 +16,8 @@
 
 namespace klaxon::ingress {
 
-// RESOURCE_EXHAUSTED with a retry hint: every intake thread is busy and its queue is full.
+// RESOURCE_EXHAUSTED with a retry hint: the queue of calls waiting for intake threads (or for
+// SendAlert's batch threads) is full.
 absl::Status IntakeOverloaded();
 
 // Queues `work` on `pool`, or finishes `reactor` with IntakeOverloaded().

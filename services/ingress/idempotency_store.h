@@ -83,13 +83,13 @@ class IdempotencyStore {
                                                                 std::string_view key) = 0;
 
   // Marks each record of `keys` published; later repeats return at once without publishing again.
-  // OK when every mark was made, else the first failure.
-  virtual absl::Status MarkAllPublished(std::span<const RecordKey> keys) = 0;
+  // One answer per key, in order.
+  virtual std::vector<absl::Status> MarkAllPublished(std::span<const RecordKey> keys) = 0;
 
   // MarkAllPublished of one record.
   absl::Status MarkPublished(std::string_view caller, std::string_view key) {
     const RecordKey record{.caller = std::string(caller), .key = std::string(key)};
-    return MarkAllPublished({&record, 1});
+    return MarkAllPublished({&record, 1}).front();
   }
 
   // The caller (channel and chain position) whose Reserve created `alert_id`; nullopt when none did

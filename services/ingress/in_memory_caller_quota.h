@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/ingress/caller_quota.h"
@@ -15,15 +16,20 @@ class InMemoryCallerQuota final : public CallerQuota {
  public:
   explicit InMemoryCallerQuota(int limit) : limit_(limit) {}
 
-  absl::Status Admit(std::string_view caller) override {
+  std::vector<absl::Status> AdmitAll(std::span<const std::string_view> callers) override {
     std::lock_guard lock(mutex_);
-    int& used = used_[std::string(caller)];
-    if (used >= limit_) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "caller ", std::string(caller), " is over its quota of ", limit_, " alerts"));
+    std::vector<absl::Status> admitted;
+    for (std::string_view caller : callers) {
+      int& used = used_[std::string(caller)];
+      if (used >= limit_) {
+        admitted.push_back(absl::ResourceExhaustedError(absl::StrCat(
+            "caller ", std::string(caller), " is over its quota of ", limit_, " alerts")));
+      } else {
+        ++used;
+        admitted.push_back(absl::OkStatus());
+      }
     }
-    ++used;
-    return absl::OkStatus();
+    return admitted;
   }
 
   int used(const std::string& caller) {

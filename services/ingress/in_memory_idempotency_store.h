@@ -46,14 +46,14 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     return it->second;
   }
 
-  absl::Status MarkAllPublished(std::span<const RecordKey> keys) override {
+  std::vector<absl::Status> MarkAllPublished(std::span<const RecordKey> keys) override {
     std::lock_guard lock(mutex_);
-    if (!status_.ok()) return status_;
+    if (!status_.ok()) return std::vector<absl::Status>(keys.size(), status_);
     for (const RecordKey& key : keys) {
       auto it = records_.find(Key(key.caller, key.key));
       if (it != records_.end()) it->second.published = true;
     }
-    return absl::OkStatus();
+    return std::vector<absl::Status>(keys.size(), absl::OkStatus());
   }
 
   absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override {

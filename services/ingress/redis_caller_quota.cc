@@ -1,7 +1,9 @@
 #include "services/ingress/redis_caller_quota.h"
 
 #include <cmath>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpcutil/grpcutil.h"
@@ -23,21 +25,9 @@ redis.call('SET', KEYS[1], string.format('%.0f', full_at), 'PX',
 return 0
 )lua";
 
-}  // namespace
-
-RedisCallerQuota::RedisCallerQuota(redis::RedisClient& redis, std::string key_prefix,
-                                   std::map<std::string, limits::Rate> quotas)
-    : redis_(redis), key_prefix_(std::move(key_prefix)), quotas_(std::move(quotas)) {}
-
-absl::Status RedisCallerQuota::Admit(std::string_view caller) {
-  auto quota = quotas_.find(std::string(caller));
-  if (quota == quotas_.end()) quota = quotas_.find(kDefault);
-  if (quota == quotas_.end()) return absl::OkStatus();
-  const limits::Rate& rate = quota->second;
-  absl::StatusOr<redis::Reply> reply = redis_.Command(
-      {"EVAL", kAdmitScript, "1", absl::StrCat(key_prefix_, "quota:", std::string(caller)),
-       absl::StrCat(absl::ToInt64Microseconds(rate.Interval())),
-       absl::StrCat(absl::ToInt64Microseconds(rate.window))});
+// What the admit script's `reply` says for `caller`, whose quota is `rate`.
+absl::Status Decision(std::string_view caller, const limits::Rate& rate,
+                      const absl::StatusOr<redis::Reply>& reply) {
   if (!reply.ok()) return reply.status();
   if (reply->type != redis::Reply::Type::kInteger) {
     return absl::UnavailableError("the caller quota script answered in an unexpected shape");
@@ -49,6 +39,42 @@ absl::Status RedisCallerQuota::Admit(std::string_view caller) {
                                                 " is over its quota of ", rate.Describe("alerts"),
                                                 "; retry after ", retry_seconds, "s")),
       absl::Seconds(retry_seconds));
+}
+
+}  // namespace
+
+RedisCallerQuota::RedisCallerQuota(redis::RedisClient& redis, std::string key_prefix,
+                                   std::map<std::string, limits::Rate> quotas)
+    : redis_(redis), key_prefix_(std::move(key_prefix)), quotas_(std::move(quotas)) {}
+
+std::vector<absl::Status> RedisCallerQuota::AdmitAll(std::span<const std::string_view> callers) {
+  // The rate of each caller that has one, and its script.
+  std::vector<const limits::Rate*> rates;
+  std::vector<std::vector<std::string>> commands;
+  for (std::string_view caller : callers) {
+    auto quota = quotas_.find(std::string(caller));
+    if (quota == quotas_.end()) quota = quotas_.find(kDefault);
+    if (quota == quotas_.end()) {
+      rates.push_back(nullptr);
+      continue;
+    }
+    const limits::Rate& rate = quota->second;
+    rates.push_back(&rate);
+    commands.push_back({"EVAL", kAdmitScript, "1",
+                        absl::StrCat(key_prefix_, "quota:", std::string(caller)),
+                        absl::StrCat(absl::ToInt64Microseconds(rate.Interval())),
+                        absl::StrCat(absl::ToInt64Microseconds(rate.window))});
+  }
+  std::vector<absl::StatusOr<redis::Reply>> replies = redis_.Commands(commands);
+  std::vector<absl::Status> admitted;
+  admitted.reserve(callers.size());
+  size_t next_reply = 0;
+  for (size_t i = 0; i < callers.size(); ++i) {
+    admitted.push_back(rates[i] == nullptr
+                           ? absl::OkStatus()
+                           : Decision(callers[i], *rates[i], replies.at(next_reply++)));
+  }
+  return admitted;
 }
 
 }  // namespace klaxon::ingress

@@ -7,7 +7,9 @@
 // Key: <prefix>quota:<caller>, expiring once the bucket is full again.
 
 #include <map>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/limits/rate.h"
 #include "common/redis/redis_client.h"
@@ -23,7 +25,8 @@ class RedisCallerQuota final : public CallerQuota {
   RedisCallerQuota(redis::RedisClient& redis, std::string key_prefix,
                    std::map<std::string, limits::Rate> quotas);
 
-  absl::Status Admit(std::string_view caller) override;
+  // One EVAL per caller with a quota, pipelined in one round trip.
+  std::vector<absl::Status> AdmitAll(std::span<const std::string_view> callers) override;
 
  private:
   redis::RedisClient& redis_;

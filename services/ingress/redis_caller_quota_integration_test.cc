@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <vector>
+
 #include "common/grpcutil/grpcutil.h"
 #include "services/ingress/redis_caller_quota.h"
 #include "tests/support/support.h"
@@ -55,6 +58,19 @@ TEST_F(RedisCallerQuotaTest, CallersHaveSeparateBuckets) {
   ASSERT_TRUE(quota->Admit("pager").ok());
   ASSERT_TRUE(quota->Admit("pager").ok());
   EXPECT_TRUE(quota->Admit("billing").ok());
+}
+
+TEST_F(RedisCallerQuotaTest, ABatchChargesEachCallerInOrder) {
+  std::unique_ptr<RedisCallerQuota> quota = Replica();
+  const std::vector<std::string_view> callers = {"pager", "billing", "pager", "pager"};
+  const std::vector<absl::Status> admitted = quota->AdmitAll(callers);
+  ASSERT_EQ(admitted.size(), 4u);
+  EXPECT_TRUE(admitted[0].ok()) << admitted[0];
+  EXPECT_TRUE(admitted[1].ok()) << admitted[1];
+  EXPECT_TRUE(admitted[2].ok()) << admitted[2];
+  // The third of pager's two a minute, in one batch as across calls.
+  EXPECT_EQ(admitted[3].code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(admitted[3].message()), HasSubstr("caller pager"));
 }
 
 TEST_F(RedisCallerQuotaTest, WithoutDefaultUnlistedCallersAreNotLimited) {

@@ -111,16 +111,18 @@ absl::StatusOr<std::optional<IdempotencyRecord>> RedisIdempotencyStore::Find(
   return RecordFromReply(*reply);
 }
 
-absl::Status RedisIdempotencyStore::MarkAllPublished(std::span<const RecordKey> keys) {
+std::vector<absl::Status> RedisIdempotencyStore::MarkAllPublished(std::span<const RecordKey> keys) {
   std::vector<std::vector<std::string>> commands;
   commands.reserve(keys.size());
   for (const RecordKey& key : keys) {
     commands.push_back({"EVAL", kMarkPublishedScript, "1", RedisKey(key.caller, key.key)});
   }
-  for (absl::StatusOr<redis::Reply>& reply : redis_.Commands(commands)) {
-    if (!reply.ok()) return reply.status();
+  std::vector<absl::Status> marked;
+  marked.reserve(keys.size());
+  for (const absl::StatusOr<redis::Reply>& reply : redis_.Commands(commands)) {
+    marked.push_back(reply.status());
   }
-  return absl::OkStatus();
+  return marked;
 }
 
 absl::StatusOr<std::optional<AlertOwner>> RedisIdempotencyStore::FindOwner(

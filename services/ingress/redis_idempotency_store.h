@@ -24,7 +24,7 @@ class RedisIdempotencyStore : public IdempotencyStore {
   absl::StatusOr<std::optional<IdempotencyRecord>> Find(std::string_view caller,
                                                         std::string_view key) override;
   // One EVAL per record, pipelined in one round trip.
-  absl::Status MarkAllPublished(std::span<const RecordKey> keys) override;
+  std::vector<absl::Status> MarkAllPublished(std::span<const RecordKey> keys) override;
   absl::StatusOr<std::optional<AlertOwner>> FindOwner(std::string_view alert_id) override;
 
  private:

@@ -73,7 +73,8 @@ TEST_F(RedisIdempotencyStoreTest, ABatchAnswersEachRecordInOrder) {
 
   const std::vector<RecordKey> keys = {{.caller = "billing", .key = "k1"},
                                        {.caller = "payments", .key = "k1"}};
-  ASSERT_TRUE(store_->MarkAllPublished(keys).ok());
+  for (const absl::Status& marked : store_->MarkAllPublished(keys))
+    ASSERT_TRUE(marked.ok()) << marked;
   EXPECT_TRUE((*store_->Find("billing", "k1"))->published);
   EXPECT_TRUE((*store_->Find("payments", "k1"))->published);
   EXPECT_FALSE((*store_->Find("billing", "k2"))->published);
