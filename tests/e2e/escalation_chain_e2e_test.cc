@@ -24,7 +24,7 @@ constexpr absl::Duration kWait = absl::Seconds(60);
 // The first step's wait before the second, and the second's before the third: long enough for
 // the second page to be answered on a loaded two-core machine before the third is due.
 constexpr int64_t kFirstSpacingSeconds = 5;
-constexpr int64_t kSecondSpacingSeconds = 20;
+constexpr int64_t kSecondSpacingSeconds = 10;
 
 class EscalationChainE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:

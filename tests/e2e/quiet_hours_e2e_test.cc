@@ -27,7 +27,7 @@ constexpr char kTokyoNumber[] = "+81312345678";
 constexpr char kOtherTokyoNumber[] = "+81312345679";
 constexpr char kLosAngelesNumber[] = "+14155550188";
 // Long enough for the suite to start and the alerts to be sent before the quiet hours end.
-constexpr absl::Duration kQuietLeft = absl::Seconds(45);
+constexpr absl::Duration kQuietLeft = absl::Seconds(20);
 constexpr absl::Duration kWait = absl::Seconds(90);
 
 class QuietHoursE2eKafkaRedisPostgresTest : public ::testing::Test {
