@@ -12,7 +12,8 @@ namespace klaxon::ingress {
 namespace {
 
 // KEYS[1] the time the bucket is next full (µs on Redis's clock); ARGV: interval and window
-// (µs). Returns 0 when admitted, else the µs until one alert fits.
+// (µs). Returns 0 when admitted, else the µs until one alert fits. The key lives at least 1 ms:
+// a quota so large that its interval rounds to 0 µs must not ask SET for an expiry of 0.
 constexpr char kAdmitScript[] = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -21,7 +22,7 @@ local window = tonumber(ARGV[2])
 local full_at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) + interval
 if full_at - window > now then return full_at - window - now end
 redis.call('SET', KEYS[1], string.format('%.0f', full_at), 'PX',
-           string.format('%.0f', math.ceil((full_at - now) / 1000)))
+           string.format('%.0f', math.max(1, math.ceil((full_at - now) / 1000))))
 return 0
 )lua";
 

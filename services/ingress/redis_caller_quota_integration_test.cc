@@ -73,6 +73,14 @@ TEST_F(RedisCallerQuotaTest, ABatchChargesEachCallerInOrder) {
   EXPECT_THAT(std::string(admitted[3].message()), HasSubstr("caller pager"));
 }
 
+TEST_F(RedisCallerQuotaTest, AQuotaTooLargeToMeasureAdmitsEveryAlert) {
+  // 100 million a minute: an interval of 0.6 µs, 0 in whole µs.
+  RedisCallerQuota quota(*redis_, prefix_,
+                         std::map<std::string, limits::Rate>{
+                             {"*", {.count = 100'000'000, .window = absl::Minutes(1)}}});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(quota.Admit("billing").ok()) << quota.Admit("billing");
+}
+
 TEST_F(RedisCallerQuotaTest, WithoutDefaultUnlistedCallersAreNotLimited) {
   RedisCallerQuota quota(*redis_, prefix_, {{"pager", {.count = 1, .window = absl::Minutes(1)}}});
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(quota.Admit("billing").ok()) << i;
