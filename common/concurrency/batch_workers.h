@@ -36,9 +36,9 @@ class BatchWorkers {
   // Drains (below).
   ~BatchWorkers() { Drain(); }
 
-  // Queues `item`; false, leaving `item` as it was, when max_queued items are waiting or once
-  // draining began.
-  bool Submit(Item&& item) {
+  // Moves `item` into the queue; false, leaving `item` to the caller untouched, when max_queued
+  // items are waiting or once draining began.
+  bool Submit(Item& item) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_ || queue_.size() >= options_.max_queued) return false;

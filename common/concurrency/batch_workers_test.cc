@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -17,7 +18,8 @@ TEST(BatchWorkersTest, ALoneItemIsWorkedOnAtOnce) {
     EXPECT_THAT(batch, ::testing::ElementsAre(7));
     done.count_down();
   });
-  ASSERT_TRUE(workers.Submit(7));
+  int item = 7;
+  ASSERT_TRUE(workers.Submit(item));
   done.wait();
 }
 
@@ -38,10 +40,11 @@ TEST(BatchWorkersTest, ItemsThatWaitedAreTakenTogetherUpToMaxBatch) {
         release.wait();
       }
     });
-    ASSERT_TRUE(workers.Submit(0));
+    int first = 0;
+    ASSERT_TRUE(workers.Submit(first));
     first_taken.wait();
     // EXPECT, not ASSERT: returning early would leave the worker waiting on `release`.
-    for (int i = 1; i <= 5; ++i) EXPECT_TRUE(workers.Submit(int{i}));
+    for (int i = 1; i <= 5; ++i) EXPECT_TRUE(workers.Submit(i));
     release.count_down();
   }
   EXPECT_THAT(batches,
@@ -52,14 +55,22 @@ TEST(BatchWorkersTest, ItemsThatWaitedAreTakenTogetherUpToMaxBatch) {
 TEST(BatchWorkersTest, RefusesItemsBeyondTheQueueBound) {
   std::latch taken(1);
   std::latch release(1);
-  BatchWorkers<int> workers({.threads = 1, .max_queued = 1}, [&](std::vector<int>) {
-    taken.count_down();
-    release.wait();
-  });
-  ASSERT_TRUE(workers.Submit(1));
+  BatchWorkers<std::unique_ptr<int>> workers({.threads = 1, .max_queued = 1},
+                                             [&](std::vector<std::unique_ptr<int>>) {
+                                               taken.count_down();
+                                               release.wait();
+                                             });
+  auto busy = std::make_unique<int>(1);
+  ASSERT_TRUE(workers.Submit(busy));
   taken.wait();  // the only thread is busy, so the next item waits in the queue
-  EXPECT_TRUE(workers.Submit(2));
-  EXPECT_FALSE(workers.Submit(3));
+  auto waiting = std::make_unique<int>(2);
+  EXPECT_TRUE(workers.Submit(waiting));
+  EXPECT_EQ(waiting, nullptr);  // moved into the queue
+  auto refused = std::make_unique<int>(3);
+  EXPECT_FALSE(workers.Submit(refused));
+  // Still the caller's, to shed or answer.
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(*refused, 3);
   release.count_down();
 }
 
@@ -67,10 +78,11 @@ TEST(BatchWorkersTest, DrainWorksOffWhatWasAcceptedThenRefusesMore) {
   std::atomic<int> worked = 0;
   BatchWorkers<int> workers(
       {.threads = 2}, [&](std::vector<int> batch) { worked += static_cast<int>(batch.size()); });
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(workers.Submit(int{i}));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(workers.Submit(i));
   workers.Drain();
   EXPECT_EQ(worked.load(), 10);
-  EXPECT_FALSE(workers.Submit(11));
+  int late = 11;
+  EXPECT_FALSE(workers.Submit(late));
 }
 
 }  // namespace

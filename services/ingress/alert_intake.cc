@@ -104,8 +104,8 @@ AlertIntake::AlertIntake(IntakeOptions options, IdempotencyStore& store,
       alert_ids_(alert_ids),
       clock_(clock) {}
 
-void AlertIntake::Send(std::string_view caller, const SendAlertRequest& request,
-                       const Submission& submission, SendDone done) {
+void AlertSubmitter::Send(std::string_view caller, const SendAlertRequest& request,
+                          const Submission& submission, SendDone done) {
   std::vector<IntakeCall> call;
   call.push_back({.caller = std::string(caller),
                   .request = &request,
@@ -433,7 +433,7 @@ void AlertIntake::MarkPublished(RecordKey key) {
     return;
   }
   // A mark the queue refuses is skipped (IntakeOptions::published_marks).
-  (void)options_.published_marks->Submit(std::move(key));
+  (void)options_.published_marks->Submit(key);
 }
 
 }  // namespace klaxon::ingress

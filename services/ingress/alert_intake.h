@@ -119,13 +119,16 @@ struct IntakeCall {
 };
 
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
-// its codes through it, so they are as durable and as limited as any alert).
+// its codes through it, so they are as durable and as limited as any alert; a bulk send all its
+// recipients' alerts in one batch).
 class AlertSubmitter {
  public:
   virtual ~AlertSubmitter() = default;
-  // `done` is called exactly once; `request` must stay valid until then.
-  virtual void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-                    const Submission& submission, SendDone done) = 0;
+  // Each call's `done` is called exactly once; its `request` must stay valid until then.
+  virtual void SendAll(std::vector<IntakeCall> calls) = 0;
+  // SendAll of one call.
+  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
+            const Submission& submission, SendDone done);
 };
 
 class AlertIntake final : public AlertSubmitter {
@@ -135,15 +138,11 @@ class AlertIntake final : public AlertSubmitter {
               transit::TransitCipher& transit, IntakeObserver& observer,
               ids::IdGenerator& alert_ids, timing::Clock& clock);
 
-  // SendAll of one request.
-  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-            const Submission& submission, SendDone done) override;
-
   // Makes the steps that wait on Redis (the idempotency records, the quota) on the calling thread,
   // the records of all `calls` in one round trip (ADR 0039), then publishes without holding it:
   // each call's `done` is called exactly once, before SendAll returns for a refusal or a repeat of
   // a published request, otherwise from the publisher's delivery thread once Kafka has answered.
-  void SendAll(std::vector<IntakeCall> calls);
+  void SendAll(std::vector<IntakeCall> calls) override;
 
  private:
   // A request let in and reserved under its idempotency key.

@@ -144,6 +144,8 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
   const int recipients = request.recipients_size();
   auto collector = std::make_shared<Collector>(recipients, std::move(done));
   std::map<std::string_view, int> first_place;
+  std::vector<IntakeCall> calls;
+  calls.reserve(static_cast<size_t>(recipients));
   for (int i = 0; i < recipients; ++i) {
     const auto [earlier, first] = first_place.emplace(request.recipients(i), i);
     if (!first) {
@@ -152,12 +154,14 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
                                             earlier->second, "]; each number is paged once")));
       continue;
     }
-    SendAlertRequest& alert = collector->Keep(i, RecipientRequest(request, i));
-    alerts_.Send(caller, alert, {.caller_key = std::string(caller_key)},
-                 [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
-                   collector->Record(i, sent);
-                 });
+    calls.push_back({.caller = std::string(caller),
+                     .request = &collector->Keep(i, RecipientRequest(request, i)),
+                     .submission = {.caller_key = std::string(caller_key)},
+                     .done = [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
+                       collector->Record(i, sent);
+                     }});
   }
+  alerts_.SendAll(std::move(calls));
   collector->Submitted();
 }
 

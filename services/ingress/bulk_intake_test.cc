@@ -119,6 +119,15 @@ TEST_F(BulkIntakeTest, EachRecipientGetsItsOwnAlertUnderTheBatchKeyAndItsPlace) 
   EXPECT_EQ(harness_.publisher().published().size(), 3u);
 }
 
+// A round trip to Redis for the batch, not one per recipient.
+TEST_F(BulkIntakeTest, TheRecipientsKeysAreReservedTogether) {
+  const absl::StatusOr<SendAlertsResponse> sent =
+      Send(Batch({"+14155550101", "+14155550102", "555-0103", "+14155550104"}));
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->accepted(), 3);
+  EXPECT_EQ(harness_.store().reserve_calls(), 1);
+}
+
 TEST_F(BulkIntakeTest, EachRecipientsAlertAsksForAnAckReplyWhenTheBatchDoes) {
   SendAlertsRequest request = Batch({"+14155550101", "+14155550102"});
   request.set_ack_by_reply(true);

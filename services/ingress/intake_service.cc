@@ -33,8 +33,7 @@ grpc::ServerUnaryReactor* IntakeService::SendAlert(grpc::CallbackServerContext* 
                                    response](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                             FinishWith(*context, reactor, std::move(sent), *response);
                           }};
-          // Submit leaves a refused call as it was, its answer still to give.
-          if (!send_batches_.Submit(std::move(call))) std::move(call.done)(IntakeOverloaded());
+          if (!send_batches_.Submit(call)) std::move(call.done)(IntakeOverloaded());
         });
   }
   return ServeBlocking(api_keys_, blocking_, context,

@@ -366,7 +366,7 @@ void WebhookHandler::Publish(Publication publication) {
       std::vector<Settled> alone;
       alone.push_back(std::move(settled));
       Settle(std::move(alone));
-    } else if (!settle_->Submit(std::move(settled))) {
+    } else if (!settle_->Submit(settled)) {
       SettleWithoutRedis(settled);  // this thread must never wait on Redis
     }
     --publishing_;

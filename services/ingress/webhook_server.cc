@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   options.http.handler = [&workers, on_shed = std::move(options.on_shed)](http::Request request,
                                                                           http::Responder respond) {
     WebhookCall call{.request = std::move(request), .answer = std::move(respond)};
-    if (workers.Submit(std::move(call))) return;
+    if (workers.Submit(call)) return;
     if (on_shed) on_shed();
     call.answer({.status = 503,
                  .content_type = "text/plain; charset=utf-8",

@@ -49,15 +49,19 @@ class CountingUuids final : public ids::IdGenerator {
 // `hold`, answers only when the test calls AnswerHeld.
 class RecordingAlerts final : public AlertSubmitter {
  public:
-  void Send(std::string_view caller, const alerts::v1::SendAlertRequest& request,
-            const Submission& submission, SendDone done) override {
-    EXPECT_EQ(caller, kCaller);
-    // The person asked for the code: quiet hours must not hold it.
-    EXPECT_TRUE(submission.awaited_by_recipient);
-    sent.push_back(request);
-    alert_ids.emplace_back(submission.alert_id);
-    if (hold) return held.push_back(std::move(done));
-    Answer(std::move(done));
+  void SendAll(std::vector<IntakeCall> calls) override {
+    for (IntakeCall& call : calls) {
+      EXPECT_EQ(call.caller, kCaller);
+      // The person asked for the code: quiet hours must not hold it.
+      EXPECT_TRUE(call.submission.awaited_by_recipient);
+      sent.push_back(*call.request);
+      alert_ids.push_back(call.submission.alert_id);
+      if (hold) {
+        held.push_back(std::move(call.done));
+      } else {
+        Answer(std::move(call.done));
+      }
+    }
   }
   void AnswerHeld() {
     for (SendDone& done : std::exchange(held, {})) Answer(std::move(done));
