@@ -37,8 +37,9 @@ constexpr Words<CallStatus, 9> kCallWords{{
     {CallStatus::kCanceled, "canceled"},
 }};
 
-constexpr Words<AnsweredBy, 7> kAnsweredByWords{{
+constexpr Words<AnsweredBy, 8> kAnsweredByWords{{
     {AnsweredBy::kHuman, "human"},
+    {AnsweredBy::kMachine, "machine"},
     {AnsweredBy::kMachineStart, "machine_start"},
     {AnsweredBy::kMachineEndBeep, "machine_end_beep"},
     {AnsweredBy::kMachineEndSilence, "machine_end_silence"},
@@ -70,7 +71,10 @@ std::optional<MessageStatus> ParseMessageStatus(std::string_view word) {
 }
 std::optional<CallStatus> ParseCallStatus(std::string_view word) { return Parse(kCallWords, word); }
 std::optional<AnsweredBy> ParseAnsweredBy(std::string_view word) {
-  return Parse(kAnsweredByWords, word);
+  if (std::optional<AnsweredBy> known = Parse(kAnsweredByWords, word)) return known;
+  // A machine, however Twilio words it: a voicemail must never count as a person who heard.
+  if (word.starts_with("machine")) return AnsweredBy::kMachine;
+  return std::nullopt;
 }
 
 std::string_view ToString(MessageStatus status) { return Word(kMessageWords, status); }
@@ -115,6 +119,7 @@ bool IsFinalCallStatus(std::string_view word) {
 
 bool IsMachine(AnsweredBy answered_by) {
   switch (answered_by) {
+    case AnsweredBy::kMachine:
     case AnsweredBy::kMachineStart:
     case AnsweredBy::kMachineEndBeep:
     case AnsweredBy::kMachineEndSilence:

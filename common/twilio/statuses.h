@@ -39,6 +39,9 @@ enum class CallStatus {
 
 enum class AnsweredBy {
   kHuman,
+  // A Call resource read back says only "machine" (OpenAPI: "Either `human` or `machine`"); a
+  // word of Twilio's that begins with "machine" and is not one of those below is read as it too.
+  kMachine,
   kMachineStart,
   kMachineEndBeep,
   kMachineEndSilence,

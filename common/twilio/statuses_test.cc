@@ -71,5 +71,16 @@ TEST(StatusesTest, MachinesAndFaxesAreNotPeople) {
   EXPECT_EQ(ParseAnsweredBy(""), std::nullopt);
 }
 
+// A Call resource read back (a status check after a lost callback) says "machine", not the
+// callback's machine_start: a voicemail read that way must not count as heard.
+TEST(StatusesTest, TheCallResourcesMachineIsAMachine) {
+  ASSERT_EQ(ParseAnsweredBy("machine"), AnsweredBy::kMachine);
+  EXPECT_TRUE(IsMachine(AnsweredBy::kMachine));
+  EXPECT_EQ(ToString(AnsweredBy::kMachine), "machine");
+  // A machine word Twilio may add later is a machine too; other unknown words are not read.
+  EXPECT_EQ(ParseAnsweredBy("machine_end_music"), AnsweredBy::kMachine);
+  EXPECT_EQ(ParseAnsweredBy("robot"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace klaxon::twilio

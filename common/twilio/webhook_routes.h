@@ -31,8 +31,14 @@ struct PublicBaseUrl {
   std::string prefix{};     // "" or "/prefix" without a trailing '/'
 };
 
+// OK for the host[:port] of a URL Twilio accepts as a callback: a hostname of letters, digits,
+// '-' and '.' (Twilio: "underscores are not allowed"; 21609 on every create otherwise) or an
+// IPv6 literal in brackets, and a port of digits. Otherwise kInvalidArgument saying what is wrong.
+absl::Status CheckCallbackAuthority(std::string_view authority);
+
 // kInvalidArgument saying what is wrong for anything but http(s)://authority[/path] without a
-// query or fragment (the route path and its query are appended to it).
+// query or fragment (the route path and its query are appended to it), or an authority
+// CheckCallbackAuthority refuses.
 absl::StatusOr<PublicBaseUrl> ParsePublicBaseUrl(std::string_view url);
 
 // `public_base_url` (scheme://host[:port][/prefix], a trailing '/' ignored) + `path` +

@@ -1,5 +1,6 @@
 #include "common/twilio/webhook_routes.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::twilio {
@@ -25,6 +26,23 @@ TEST(ParsePublicBaseUrlTest, AcceptsHttpAndHttpsWithOptionalPrefix) {
   EXPECT_EQ(url->prefix, "/base");
   for (const char* bad : {"hooks.example.com", "ftp://h", "https://", "https://h/p?x=1"}) {
     EXPECT_FALSE(ParsePublicBaseUrl(bad).ok()) << bad;
+  }
+}
+
+// Twilio refuses a callback URL whose host is not a hostname (21609 on every send), so a
+// deployment with one must not start.
+TEST(ParsePublicBaseUrlTest, RefusesAHostTwilioRefuses) {
+  const absl::StatusOr<PublicBaseUrl> underscore = ParsePublicBaseUrl("https://klaxon_hooks.io/");
+  ASSERT_FALSE(underscore.ok());
+  EXPECT_THAT(underscore.status().message(), ::testing::HasSubstr("\"klaxon_hooks.io\" has '_'"));
+  for (const char* bad : {"https://user@hooks.example.com", "https://hooks.example.com:80a",
+                          "https://hooks.example.com:", "https://[::1", "https://[::1]x",
+                          "https://[zz]:80", "https://:8080"}) {
+    EXPECT_FALSE(ParsePublicBaseUrl(bad).ok()) << bad;
+  }
+  for (const char* good :
+       {"http://127.0.0.1:8080", "https://[::1]:8443/k", "https://a-b.example"}) {
+    EXPECT_TRUE(ParsePublicBaseUrl(good).ok()) << good;
   }
 }
 

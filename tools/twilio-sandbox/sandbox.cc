@@ -16,6 +16,7 @@
 #include "common/twilio/price.h"
 #include "common/twilio/segments.h"
 #include "common/twilio/signature.h"
+#include "common/twilio/webhook_routes.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::sandbox {
@@ -52,6 +53,12 @@ bool IsE164(std::string_view number) {
 }
 
 // Alphanumeric sender IDs: up to 11 letters, digits and spaces, at least one letter.
+// A short code: 5 or 6 digits (Twilio's From takes "... alphanumeric sender ID, ..., short code").
+bool IsShortCode(std::string_view sender) {
+  return (sender.size() == 5 || sender.size() == 6) &&
+         std::all_of(sender.begin(), sender.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool IsAlphanumericSender(std::string_view sender) {
   if (sender.empty() || sender.size() > 11) return false;
   bool letter = false;
@@ -100,8 +107,14 @@ absl::StatusOr<SenderPacingQuery> ParsePacingQuery(
   return parsed;
 }
 
+// An http(s) URL whose host Twilio takes (no underscore: twilio::CheckCallbackAuthority).
 bool IsHttpUrl(std::string_view url) {
-  return url.starts_with("http://") || url.starts_with("https://");
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (!url.starts_with(scheme)) continue;
+    const std::string_view rest = url.substr(scheme.size());
+    return twilio::CheckCallbackAuthority(rest.substr(0, rest.find_first_of("/?#"))).ok();
+  }
+  return false;
 }
 
 size_t CodePoints(std::string_view text) {
@@ -559,7 +572,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (from.empty() && service.empty()) {
     return invalid(21603, "A 'From' or 'MessagingServiceSid' parameter is required.");
   }
-  if (!from.empty() && !IsE164(from) && !IsAlphanumericSender(from)) {
+  if (!from.empty() && !IsE164(from) && !IsShortCode(from) && !IsAlphanumericSender(from)) {
     return invalid(21212, absl::StrCat("Invalid 'From' Phone Number: ", from));
   }
   if (!service.empty() && !IsSid(service, "MG")) {
@@ -968,8 +981,11 @@ nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
       absl::StrCat("/2010-04-01/Accounts/", call.account_sid, "/Calls/", call.sid);
   return nlohmann::json({
       {"account_sid", call.account_sid},
-      {"answered_by",
-       call.answered_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(call.answered_by)},
+      // "Either `human` or `machine`" on the resource (OpenAPI), where the callback says which
+      // machine (machine_start): Klaxon's read-back must know both.
+      {"answered_by", call.answered_by.empty()                  ? nlohmann::json(nullptr)
+                      : call.answered_by.starts_with("machine") ? nlohmann::json("machine")
+                                                                : nlohmann::json(call.answered_by)},
       {"api_version", kApiVersion},
       {"caller_name", nullptr},
       {"date_created", Rfc2822(call.date_created)},

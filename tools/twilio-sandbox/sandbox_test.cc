@@ -226,6 +226,21 @@ TEST_F(SandboxTest, CreateMessageAnswersTwilioShapedResource) {
             std::string("/2010-04-01/Accounts/") + kAccount + "/Messages/" + sid + ".json");
 }
 
+// From may be a number, a short code or an alphanumeric sender ID; anything else is 21212.
+TEST_F(SandboxTest, FromTakesAShortCodeAndAnAlphanumericSenderButNotAnythingElse) {
+  for (const char* from : {"12345", "123456", "KLAXON"}) {
+    const SandboxResponse response =
+        Send("POST", kMessages, absl::StrCat("To=%2B15551230000&Body=x&From=", from));
+    EXPECT_EQ(response.status, 201) << from << ": " << response.body;
+  }
+  for (const char* from : {"1234", "1234567", "KLAXON_1"}) {
+    const SandboxResponse response =
+        Send("POST", kMessages, absl::StrCat("To=%2B15551230000&Body=x&From=", from));
+    EXPECT_EQ(response.status, 400) << from;
+    EXPECT_EQ(Body(response)["code"], 21212) << from;
+  }
+}
+
 TEST_F(SandboxTest, WrongTokenIsRejectedWith20003) {
   const SandboxResponse response = Send("POST", kMessages, kSms, "wrong");
   EXPECT_EQ(response.status, 401);
@@ -272,6 +287,15 @@ INSTANTIATE_TEST_SUITE_P(
                       ValidationCase{kMessages,
                                      "To=%2B15551230000&From=%2B15550001111&Body=x"
                                      "&StatusCallback=ftp%3A%2F%2Fx",
+                                     21609},
+                      // "URL must contain a valid hostname and underscores are not allowed."
+                      ValidationCase{kMessages,
+                                     "To=%2B15551230000&From=%2B15550001111&Body=x"
+                                     "&StatusCallback=https%3A%2F%2Fklaxon_hooks.io%2Fs",
+                                     21609},
+                      ValidationCase{kCalls,
+                                     "To=%2B15551230000&From=%2B15550001111&Twiml=x"
+                                     "&StatusCallback=https%3A%2F%2Fklaxon_hooks.io%2Fs",
                                      21609},
                       ValidationCase{kMessages,
                                      "To=%2B15551230000&MessagingServiceSid=MG0123&Body=x", 21705},
@@ -771,15 +795,20 @@ TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
 
 TEST_F(SandboxTest, MachineOutcomeIsAnsweredByAMachine) {
   AddFault(R"({"type":"delivery","outcome":"machine"})");
-  ASSERT_EQ(Send("POST", kCalls,
-                 "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
-                 "&MachineDetection=Enable")
-                .status,
-            201);
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+           "&MachineDetection=Enable");
+  ASSERT_EQ(created.status, 201);
   const auto callbacks = sender_.WaitFor(1);
   ASSERT_EQ(callbacks.size(), 1u);
   EXPECT_EQ(Param(callbacks[0], "CallStatus"), "completed");
   EXPECT_EQ(Param(callbacks[0], "AnsweredBy"), "machine_start");
+  // The Call resource says only "human" or "machine" (OpenAPI's answered_by).
+  const nlohmann::json fetched =
+      Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" +
+                           std::string(Body(created)["sid"]) + ".json"));
+  EXPECT_EQ(fetched["answered_by"], "machine");
 }
 
 TEST_F(SandboxTest, KeyPressIsPostedSignedToTheGatherActionBeforeTheCallCompletes) {
