@@ -6,10 +6,16 @@
 namespace klaxon::http {
 
 std::optional<std::string> Request::Header(std::string_view name) const {
+  std::optional<std::string> joined;
   for (const auto& [key, value] : headers) {
-    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
+    if (!absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) continue;
+    if (joined.has_value()) {
+      absl::StrAppend(&*joined, ", ", value);
+    } else {
+      joined = value;
+    }
   }
-  return std::nullopt;
+  return joined;
 }
 
 std::string_view ReasonPhrase(int status) {

@@ -20,7 +20,9 @@ struct Request {
   std::string body{};
   std::string peer_address{};  // the connecting address, without port
 
-  // The value of header `name` (compared case-insensitively), or nullopt.
+  // The value of header `name` (compared case-insensitively), or nullopt. A header sent on
+  // several lines is one list (RFC 9110, 5.3): their values joined in order with ", ", so a
+  // proxy that adds its own X-Forwarded-For line is read after the client's.
   std::optional<std::string> Header(std::string_view name) const;
 };
 

@@ -34,6 +34,17 @@ TEST(RequestFramerTest, FramesARequestWithItsTargetHeadersAndBody) {
   EXPECT_FALSE(event.close);
 }
 
+// A proxy may add its own line rather than append to the client's: both are read, in order.
+TEST(RequestFramerTest, AHeaderOnSeveralLinesIsOneListInOrder) {
+  const FrameEvent event = First(
+      "GET /p HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost: h\r\n"
+      "x-forwarded-for: 198.51.100.1, 10.0.0.2\r\n\r\n");
+  ASSERT_EQ(event.kind, Kind::kRequest);
+  EXPECT_EQ(event.request.Header("X-Forwarded-For"), "6.6.6.6, 198.51.100.1, 10.0.0.2");
+  EXPECT_EQ(event.request.Header("Host"), "h");
+  EXPECT_EQ(event.request.Header("Via"), std::nullopt);
+}
+
 TEST(RequestFramerTest, WaitsForBytesAsTheyTrickleIn) {
   RequestFramer framer(kLimits);
   const std::string wire = "POST /p HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
@@ -77,20 +88,18 @@ TEST(RequestFramerTest, RefusesAHugeContentLengthAtOnceWithoutKeepingTheBody) {
 }
 
 TEST(RequestFramerTest, AcceptsABodyExactlyAtTheLimitAndLeadingZeros) {
-  const FrameEvent event =
-      First(absl::StrCat("POST /p HTTP/1.1\r\nContent-Length: 0004096\r\n\r\n",
-                         std::string(4096, 'b')));
+  const FrameEvent event = First(
+      absl::StrCat("POST /p HTTP/1.1\r\nContent-Length: 0004096\r\n\r\n", std::string(4096, 'b')));
   ASSERT_EQ(event.kind, Kind::kRequest);
   EXPECT_EQ(event.request.body.size(), 4096u);
 }
 
 TEST(RequestFramerTest, RefusesAmbiguousLengthsWith400) {
-  for (const char* head : {"Content-Length: -1", "Content-Length: +5", "Content-Length: 5 5",
-                           "Content-Length: 0x10", "Content-Length: 5,5", "Content-Length:",
-                           "Content-Length: 3\r\nContent-Length: 3",
-                           "Content-Length: 3\r\ncontent-length: 4",
-                           "Content-Length: 3\r\nTransfer-Encoding: chunked",
-                           "Transfer-Encoding: chunked\r\nContent-Length: 3"}) {
+  for (const char* head :
+       {"Content-Length: -1", "Content-Length: +5", "Content-Length: 5 5", "Content-Length: 0x10",
+        "Content-Length: 5,5", "Content-Length:", "Content-Length: 3\r\nContent-Length: 3",
+        "Content-Length: 3\r\ncontent-length: 4", "Content-Length: 3\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked\r\nContent-Length: 3"}) {
     const FrameEvent event = First(absl::StrCat("POST /p HTTP/1.1\r\n", head, "\r\n\r\nabc"));
     EXPECT_EQ(event.kind, Kind::kRefused) << head;
     EXPECT_EQ(event.status, 400) << head;

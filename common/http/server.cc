@@ -236,8 +236,9 @@ class Server::Impl {
         c.head_started.reset();
         c.body_started.reset();
         event.request.peer_address = c.source;
+        const bool head = event.request.method == "HEAD";
         lock.unlock();
-        options_.handler(std::move(event.request), MakeResponder(connection));
+        options_.handler(std::move(event.request), MakeResponder(connection, head));
         lock.lock();
       }
     } while (c.rerun);
@@ -252,8 +253,10 @@ class Server::Impl {
     if (phase == RequestFramer::Phase::kBody && !c.body_started) c.body_started = now;
   }
 
-  Responder MakeResponder(std::shared_ptr<Connection> connection) {
-    return [this, connection = std::move(connection)](Response response) {
+  // `head`: the answer is to a HEAD request, so it goes without its body (RFC 9110, 9.3.2): a
+  // body after it would be read as the start of the next answer on the connection.
+  Responder MakeResponder(std::shared_ptr<Connection> connection, bool head) {
+    return [this, connection = std::move(connection), head](Response response) {
       Connection& c = *connection;
       bool close = false;
       {
@@ -263,7 +266,9 @@ class Server::Impl {
         c.state = close ? State::kClosing : State::kWriting;
         c.write_started = absl::Now();
       }
-      Write(connection, SerializeResponse(response, close), close, /*resume=*/!close);
+      std::string wire = SerializeResponse(response, close);
+      if (head) wire.resize(wire.size() - response.body.size());  // Content-Length stays
+      Write(connection, std::move(wire), close, /*resume=*/!close);
     };
   }
 

@@ -78,6 +78,19 @@ class RawClient {
     }
   }
 
+  // The head of the next response, through its blank line, leaving what follows buffered.
+  std::string ReadHead() {
+    while (true) {
+      const size_t head_end = buffer_.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        std::string head = buffer_.substr(0, head_end + 4);
+        buffer_.erase(0, head_end + 4);
+        return head;
+      }
+      if (!Receive()) return "";
+    }
+  }
+
   // True when the server closed the connection (after any bytes still buffered).
   bool ServerClosed() {
     while (Receive()) {
@@ -166,6 +179,20 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   EXPECT_THAT(client.ReadResponse(), HasSubstr("got /one"));
   EXPECT_THAT(client.ReadResponse(), HasSubstr("got /two"));
   EXPECT_THAT(client.ReadResponse(), HasSubstr("got /three"));
+}
+
+// A HEAD answer has the headers a GET would get and no body, or the next answer on the
+// connection would start inside it.
+TEST_F(ServerTest, AnswersHeadWithoutABody) {
+  StartServer();
+  RawClient client(server_->port());
+  client.Send("HEAD /one HTTP/1.1\r\n\r\nGET /two HTTP/1.1\r\n\r\n");
+  const std::string head = client.ReadHead();
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(head, HasSubstr("Content-Length: 8\r\n"));  // "got /one"
+  const std::string next = client.ReadResponse();
+  EXPECT_THAT(next, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(next, HasSubstr("got /two"));
 }
 
 TEST_F(ServerTest, ResponderMayAnswerLaterFromAnotherThread) {

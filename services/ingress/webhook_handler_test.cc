@@ -490,6 +490,21 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
       204);
 }
 
+// What a client wrote left of the proxy's own entry names no host: a request Twilio signed for
+// another deployment is not taken here by naming that deployment's host.
+TEST_F(WebhookHandlerTest, TheProxysOwnForwardedEntryCountsNotTheClients) {
+  AnsweredAtOnce handler = Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")});
+  http::Request replayed =
+      SignedPost(kStatusTarget, DeliveredParams(), kToken, "https://staging.example.org");
+  SetHeader(replayed, "X-Forwarded-Host", "staging.example.org, public.example.org");
+  EXPECT_EQ(handler.Handle(replayed).status, 403);
+  http::Request proxied =
+      SignedPost(kStatusTarget, DeliveredParams(), kToken, "https://public.example.org");
+  proxied.headers.emplace_back("X-Forwarded-Host", "staging.example.org");
+  proxied.headers.emplace_back("X-Forwarded-Host", "public.example.org");  // the proxy's line
+  EXPECT_EQ(handler.Handle(proxied).status, 204);
+}
+
 TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
   SourceRateLimiter strict(1, clock_);
   WebhookHandler limited({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
@@ -511,6 +526,11 @@ TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) 
   EXPECT_EQ(from("198.51.100.1"), 429);
   EXPECT_EQ(from("6.6.6.6, 198.51.100.1"), 429) << "what the client wrote itself is not believed";
   EXPECT_EQ(from("198.51.100.2"), 403);
+  // A proxy that adds a line of its own instead of appending: its line is the one believed.
+  http::Request two_lines = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
+  two_lines.headers.emplace_back("X-Forwarded-For", "198.51.100.3");  // the client's own claim
+  two_lines.headers.emplace_back("X-Forwarded-For", "198.51.100.1");  // the proxy's
+  EXPECT_EQ(handler.Handle(two_lines).status, 429);
 }
 
 TEST_F(WebhookHandlerTest, GetIsSignedOverTheWholeUrl) {
@@ -764,6 +784,26 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
             503);
   ASSERT_TRUE(witness_.Flush().ok());
   EXPECT_EQ(LostAt(ledger_), std::nullopt);
+}
+
+// A rate-limited status callback is refused for good (Twilio does not retry it): the checks
+// must read what it said.
+TEST_F(WebhookHandlerTest, ARateLimitedStatusCallbackIsALoss) {
+  SourceRateLimiter strict(1, clock_);
+  WebhookHandler limited({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
+                          .auth_tokens = {kToken},
+                          .topic = "t",
+                          .settle_threads = 0},
+                         dedupe_, publisher_, witness_,
+                         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
+                         telemetry_, clock_);
+  AnsweredAtOnce handler(limited);
+  ASSERT_EQ(handler.Handle(SignedPost("/twilio/nowhere", {})).status, 404);  // takes the token
+  ASSERT_TRUE(witness_.Flush().ok());
+  ASSERT_EQ(LostAt(ledger_), std::nullopt);
+  EXPECT_EQ(handler.Handle(SignedPost(kStatusTarget, DeliveredParams())).status, 429);
+  ASSERT_TRUE(witness_.Flush().ok());
+  EXPECT_EQ(LostAt(ledger_), clock_.Now());
 }
 
 TEST_F(WebhookHandlerTest, RedisDownIs503AndNothingIsPublished) {
