@@ -3,6 +3,7 @@
 #include <future>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpcutil/grpcutil.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -172,6 +173,18 @@ TEST_F(GatewayTest, AWrongTypeNamesTheFieldAndWhatWasExpected) {
               HasSubstr("field \"ttl\""));
   EXPECT_EQ(Json(Serve("POST", "/v1/alerts", R"({"text":["a"]})"))["detail"],
             "field \"text\": a list where one value belongs");
+}
+
+// A phone number, or a text, sent in the wrong type must not come back in the answer.
+TEST_F(GatewayTest, AWrongValueThatMayBePersonalIsNotRepeated) {
+  EXPECT_EQ(Json(Serve("POST", "/v1/alerts", R"({"recipient":4915112345678})"))["detail"],
+            "field \"recipient\": invalid value, expected a string");
+  const std::string long_text(40, 'x');
+  EXPECT_EQ(
+      Json(Serve("POST", "/v1/alerts", absl::StrCat(R"({"channel":")", long_text, "\"}")))["detail"]
+          .get<std::string>()
+          .find(long_text),
+      std::string::npos);
 }
 
 TEST_F(GatewayTest, MalformedJsonAndAJsonArrayAreRefusedSayingSo) {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -46,9 +47,22 @@ std::string Expected(absl::string_view type) {
   return absl::StrCat("one of ", absl::StrJoin(names, ", "));
 }
 
+// A caller's wrong value, as an error may repeat it: only when short and without a run of six
+// digits, so a phone number or an alert's text sent in the wrong type never comes back in a
+// problem body (or a log line that records it).
+std::string Shown(absl::string_view value) {
+  int digits_in_a_row = 0;
+  for (const char c : value) {
+    digits_in_a_row = absl::ascii_isdigit(static_cast<unsigned char>(c)) ? digits_in_a_row + 1 : 0;
+    if (digits_in_a_row >= 6 || !absl::ascii_isprint(static_cast<unsigned char>(c))) return "";
+  }
+  return value.size() <= 32 ? absl::StrCat(" ", value) : "";
+}
+
 // Protobuf's JSON parser names the field in its own words; this says the same for a caller.
 //   "bogus: Cannot find field."                        -> unknown field "bogus"
 //   "(a.b[0].c): invalid value 5 for type TYPE_STRING" -> field "a.b[0].c": invalid value 5, ...
+//                                                        (the value only as Shown allows)
 //   "text: Proto field is not repeating, ..."          -> field "text": a list where one ...
 absl::Status DescribeJsonError(absl::string_view message) {
   constexpr absl::string_view kUnknown = ": Cannot find field.";
@@ -66,9 +80,10 @@ absl::Status DescribeJsonError(absl::string_view message) {
       for_type != absl::string_view::npos && for_type > invalid) {
     const absl::string_view field = message.substr(1, invalid - 1);
     const size_t value_at = invalid + kInvalid.size();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field \"", field, "\": invalid value ", message.substr(value_at, for_type - value_at),
-        ", expected ", Expected(message.substr(for_type + kForType.size()))));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", field, "\": invalid value",
+                     Shown(message.substr(value_at, for_type - value_at)), ", expected ",
+                     Expected(message.substr(for_type + kForType.size()))));
   }
   if (message.find("Root element must be a message") != absl::string_view::npos) {
     return absl::InvalidArgumentError("the body must be a JSON object");
@@ -111,8 +126,9 @@ absl::StatusOr<nlohmann::json> QueryValue(const FieldDescriptor& field, const st
   if (field.type() != FieldDescriptor::TYPE_BOOL) return nlohmann::json(value);
   if (value == "true") return nlohmann::json(true);
   if (value == "false") return nlohmann::json(false);
-  return absl::InvalidArgumentError(absl::StrCat("query parameter \"", name, "\": invalid value \"",
-                                                 value, "\", expected true or false"));
+  return absl::InvalidArgumentError(absl::StrCat("query parameter \"", name, "\": invalid value",
+                                                 Shown(absl::StrCat("\"", value, "\"")),
+                                                 ", expected true or false"));
 }
 
 // The query string as the JSON object of the request message, so the parser checks types and

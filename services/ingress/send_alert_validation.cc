@@ -18,8 +18,9 @@ namespace {
 
 using alerts::v1::SendAlertRequest;
 
-// Counts code points, which is what Twilio's 1600-character limit counts.
-absl::StatusOr<size_t> Utf8Length(std::string_view text) {
+// Counts code points, which is what Twilio's 1600-character limit counts; nullopt when `text`
+// is not UTF-8.
+std::optional<size_t> Utf8Length(std::string_view text) {
   size_t count = 0;
   for (size_t i = 0; i < text.size();) {
     const auto lead = static_cast<unsigned char>(text[i]);
@@ -33,12 +34,12 @@ absl::StatusOr<size_t> Utf8Length(std::string_view text) {
     } else if ((lead >> 3) == 0x1E) {
       width = 4;
     } else {
-      return absl::InvalidArgumentError("text: is not valid UTF-8");
+      return std::nullopt;
     }
-    if (i + width > text.size()) return absl::InvalidArgumentError("text: is not valid UTF-8");
+    if (i + width > text.size()) return std::nullopt;
     for (size_t k = 1; k < width; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) {
-        return absl::InvalidArgumentError("text: is not valid UTF-8");
+        return std::nullopt;
       }
     }
     i += width;
@@ -62,8 +63,10 @@ std::string Echo(std::string_view value) {
 absl::Status ValidateText(const SendAlertRequest& request, const std::string& text,
                           absl::string_view field) {
   if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  absl::StatusOr<size_t> length = Utf8Length(text);
-  if (!length.ok()) return length.status();
+  const std::optional<size_t> length = Utf8Length(text);
+  if (!length.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  }
   if (request.ack_by_reply() &&
       *length > kMaxTextCharacters - sms_acks::kAckInstructionCharacters) {
     return absl::InvalidArgumentError(absl::StrCat(

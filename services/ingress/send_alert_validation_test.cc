@@ -37,6 +37,23 @@ TEST(SendAlertValidationTest, AcceptsValidRequest) {
   EXPECT_EQ(result->recipient, "+14155552671");
 }
 
+// A template's rendering that is not UTF-8 is named as the template's, not as the request's text.
+TEST(SendAlertValidationTest, ARenderingThatIsNotUtf8NamesTheTemplate) {
+  alerts::v1::SendAlertRequest request = ValidRequest();
+  request.clear_text();
+  request.mutable_template_()->set_name("disk-full");
+  absl::StatusOr<ValidatedAlert> alert = ValidateSendAlert(request, kNow);
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  alerts::v1::RenderedTemplate rendered;
+  rendered.set_name("disk-full");
+  rendered.set_locale("en");
+  rendered.set_version(3);
+  rendered.set_text("disk \xC3 full");
+  const absl::Status status = UseRendering(request, rendered, *alert);
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "template: disk-full (en v3) rendered is not valid UTF-8");
+}
+
 TEST(SendAlertValidationTest, RejectsMissingRecipient) {
   auto request = ValidRequest();
   request.clear_recipient();
