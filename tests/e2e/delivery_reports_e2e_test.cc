@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "tests/e2e/suite.h"
 
 namespace klaxon::e2e {
@@ -15,6 +17,16 @@ namespace {
 using alerts::v1::Alert;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+
+// The sum of every series of `metrics` (a /metrics text) whose line starts with `prefix`.
+double SeriesSum(const std::string& metrics, const std::string& prefix) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (!absl::StartsWith(line, prefix)) continue;
+    sum += std::stod(std::string(line.substr(line.rfind(' ') + 1)));
+  }
+  return sum;
+}
 
 // Long enough for a consumer group join on a loaded two-core machine.
 constexpr absl::Duration kWait = absl::Seconds(30);
@@ -72,6 +84,43 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CarrierFailuresEndUndeliveredOr
   EXPECT_EQ(failed.status(), types::v1::ALERT_STATUS_FAILED);
   EXPECT_EQ(failed.twilio_error_code(), 30008);
   EXPECT_THAT(failed.reason(), HasSubstr("failed, error 30008"));
+}
+
+// Twilio's callbacks "can arrive out of order or twice" (TWILIO.md): a repeat is taken once, and
+// a SENT that comes after DELIVERED does not take the alert back.
+TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CallbacksTwiceOrLastFirstStillEndDelivered) {
+  suite_.AddSandboxFaults(R"([
+      {"type": "delivery", "to": "+14155550151", "outcome": "delivered", "callbacks": "duplicated"},
+      {"type": "delivery", "to": "+14155550152", "outcome": "delivered", "callbacks": "reversed"}])");
+  const std::string twice_id = Send(types::v1::CHANNEL_SMS, "+14155550151", "twice");
+  const std::string reversed_id = Send(types::v1::CHANNEL_SMS, "+14155550152", "reversed");
+  auto query = suite_.QueryStub();
+  for (const std::string& alert_id : {twice_id, reversed_id}) {
+    const Alert alert = WaitForStatus(*query, alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+    EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert_id;
+    EXPECT_EQ(alert.attempts_size(), 1) << alert_id;
+  }
+  // The reversed SENT left the sandbox right after DELIVERED; give it time to be folded in.
+  absl::SleepFor(absl::Seconds(5));
+  const Alert reversed =
+      WaitForStatus(*query, reversed_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+  EXPECT_EQ(reversed.status(), types::v1::ALERT_STATUS_DELIVERED);
+  ASSERT_EQ(reversed.attempts_size(), 1);
+  EXPECT_EQ(reversed.attempts(0).status(), types::v1::ALERT_STATUS_DELIVERED);
+  // Four statuses kept once each; each copy was answered without being kept again: as one
+  // already kept, or (the sandbox sends the copy at once) as one still being published.
+  const std::string metrics = suite_.Metrics("ingress");
+  EXPECT_EQ(MetricValue(metrics,
+                        "klaxon_webhook_requests_total{outcome=\"accepted\","
+                        "route=\"message_status\",status=\"204\"}"),
+            4);
+  EXPECT_EQ(SeriesSum(metrics,
+                      "klaxon_webhook_requests_total{outcome=\"duplicate\","
+                      "route=\"message_status\"") +
+                SeriesSum(metrics,
+                          "klaxon_webhook_requests_total{outcome=\"in_flight\","
+                          "route=\"message_status\""),
+            2);
 }
 
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, AnsweredCallEndsDelivered) {

@@ -74,11 +74,12 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
   auto outcome = Optional<std::string>(json, "outcome");
   auto error_code = Optional<int>(json, "error_code");
   auto digits = Optional<std::string>(json, "digits");
+  auto callbacks = Optional<std::string>(json, "callbacks");
   for (const absl::Status& field :
        {to.status(), account.status(), kind.status(), count.status(), status.status(),
         code.status(), message.status(), retry_after_s.status(), latency_ms.status(),
-        hang_ms.status(), accept.status(), outcome.status(), error_code.status(),
-        digits.status()}) {
+        hang_ms.status(), accept.status(), outcome.status(), error_code.status(), digits.status(),
+        callbacks.status()}) {
     if (!field.ok()) return field;
   }
 
@@ -143,14 +144,15 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
         return absl::InvalidArgumentError("delivery rule needs an 'outcome'");
       }
       rule.outcome = **outcome;
-      const bool message_outcome = rule.outcome == "undelivered" || rule.outcome == "failed";
+      const bool message_outcome =
+          rule.outcome == "delivered" || rule.outcome == "undelivered" || rule.outcome == "failed";
       const bool call_outcome = rule.outcome == "busy" || rule.outcome == "no-answer" ||
                                 rule.outcome == "failed" || rule.outcome == "machine" ||
                                 rule.outcome == "key-press";
       if (!message_outcome && !call_outcome) {
         return absl::InvalidArgumentError(
-            "delivery 'outcome' must be undelivered, failed, busy, no-answer, machine or "
-            "key-press");
+            "delivery 'outcome' must be delivered, undelivered, failed, busy, no-answer, machine "
+            "or key-press");
       }
       if (rule.outcome == "key-press") {
         rule.digits = digits->value_or("1");
@@ -164,6 +166,20 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
         if (!call_outcome) rule.kind = ResourceKind::kMessage;
       }
       rule.error_code = error_code->value_or(rule.outcome == "failed" ? 30008 : 30003);
+      if (callbacks->has_value()) {
+        if (**callbacks == "duplicated") {
+          rule.callbacks = CallbackOrder::kDuplicated;
+        } else if (**callbacks == "reversed") {
+          rule.callbacks = CallbackOrder::kReversed;
+        } else if (**callbacks != "in_order") {
+          return absl::InvalidArgumentError(
+              "delivery 'callbacks' must be in_order, duplicated or reversed");
+        }
+        if (rule.callbacks != CallbackOrder::kInOrder && rule.kind != ResourceKind::kMessage) {
+          return absl::InvalidArgumentError(
+              "delivery 'callbacks' other than in_order is for messages only (kind: message)");
+        }
+      }
       break;
     }
   }
@@ -197,6 +213,9 @@ nlohmann::json FaultRuleToJson(const FaultRule& rule) {
       json["outcome"] = rule.outcome;
       json["error_code"] = rule.error_code;
       if (!rule.digits.empty()) json["digits"] = rule.digits;
+      json["callbacks"] = rule.callbacks == CallbackOrder::kDuplicated ? "duplicated"
+                          : rule.callbacks == CallbackOrder::kReversed ? "reversed"
+                                                                       : "in_order";
       break;
   }
   return json;

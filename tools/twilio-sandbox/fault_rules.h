@@ -28,6 +28,14 @@ enum class FaultType {
   kDelivery,     // accepted, but the callbacks end in `outcome` with `error_code`
 };
 
+// How a message's status callbacks reach Klaxon. Twilio's may "arrive out of order or twice"
+// (TWILIO.md); a delivery rule can make the sandbox's do so too.
+enum class CallbackOrder {
+  kInOrder,     // each status's callback once, when the message reaches it
+  kDuplicated,  // each twice, the copy with the same I-Twilio-Idempotency-Token (a retry)
+  kReversed,    // every status reached at once, their callbacks sent last first
+};
+
 struct FaultRule {
   int64_t id = 0;  // assigned by FaultRules::Add
   FaultType type = FaultType::kError;
@@ -46,17 +54,19 @@ struct FaultRule {
   // kHang only: the request is processed (ledger, resource, callbacks) before the answer is
   // held back, which is how a client timeout with an unknown outcome looks from Klaxon.
   bool accept = false;
-  // kDelivery: undelivered, failed (messages); busy, no-answer, failed, machine (answered by an
-  // answering machine), key-press (a human answers and presses `digits` in the call's <Gather>)
-  // (calls).
+  // kDelivery: delivered (as without the rule), undelivered, failed (messages); busy, no-answer,
+  // failed, machine (answered by an answering machine), key-press (a human answers and presses
+  // `digits` in the call's <Gather>) (calls).
   std::string outcome;
+  CallbackOrder callbacks = CallbackOrder::kInOrder;  // kDelivery of a message
   int error_code = 0;  // kDelivery: ErrorCode of a message's final callback
   std::string digits;  // kDelivery key-press: what the callee presses
 };
 
 // Parses one rule object. Fields: type (rate_limit, server_error, latency, hang, error,
 // delivery), to, account, kind (message, call), count, status, code, message, retry_after_s,
-// latency_ms, hang_ms, accept, outcome, error_code, digits. Unset fields get Twilio's values.
+// latency_ms, hang_ms, accept, outcome, error_code, digits, callbacks (in_order, duplicated,
+// reversed). Unset fields get Twilio's values.
 absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json);
 nlohmann::json FaultRuleToJson(const FaultRule& rule);
 // Parses a rule object or an array of them (the faults file, the admin POST body).

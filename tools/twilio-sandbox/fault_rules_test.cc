@@ -44,6 +44,25 @@ TEST(FaultRulesTest, RejectsWronglyTypedField) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(FaultRulesTest, AMessagesCallbacksMayComeTwiceOrLastFirst) {
+  EXPECT_EQ(
+      Parse(R"({"type":"delivery","outcome":"delivered","callbacks":"duplicated"})").callbacks,
+      CallbackOrder::kDuplicated);
+  const FaultRule reversed =
+      Parse(R"({"type":"delivery","kind":"message","outcome":"failed","callbacks":"reversed"})");
+  EXPECT_EQ(reversed.callbacks, CallbackOrder::kReversed);
+  EXPECT_EQ(FaultRuleToJson(reversed)["callbacks"], "reversed");
+  EXPECT_EQ(Parse(R"({"type":"delivery","outcome":"undelivered"})").callbacks,
+            CallbackOrder::kInOrder);
+  for (const char* bad : {
+           R"({"type":"delivery","outcome":"delivered","callbacks":"shuffled"})",
+           R"({"type":"delivery","outcome":"busy","callbacks":"duplicated"})",
+           R"({"type":"delivery","outcome":"failed","callbacks":"reversed"})",  // a call's too
+       }) {
+    EXPECT_EQ(ParseFaultRules(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(FaultRulesTest, CountedRuleExpiresAfterCount) {
   FaultRules rules;
   rules.Add(Parse(R"({"type":"rate_limit","count":2})"));

@@ -645,11 +645,34 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   }
   // A Messaging Service's message is queued on its number first, announced by a callback.
   if (!service.empty()) steps.insert(steps.begin(), {"queued", 0});
-  for (size_t i = 0; i < steps.size(); ++i) {
-    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
-                        [this, sid = message.sid, step = steps[i]] {
-                          AdvanceMessage(sid, step.first, step.second);
+  const CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
+  if (order == CallbackOrder::kReversed) {
+    // Every status at once when the last is due; their callbacks go last first.
+    scheduler_.Schedule(options_.callback_delay * static_cast<double>(steps.size()),
+                        [this, sid = message.sid, steps] {
+                          std::vector<StatusCallback> held;
+                          for (const auto& [status, error_code] : steps) {
+                            if (auto signed_callback = AdvanceMessage(sid, status, error_code)) {
+                              held.push_back(*std::move(signed_callback));
+                            }
+                          }
+                          for (auto it = held.rbegin(); it != held.rend(); ++it) {
+                            sender_.Send(*it).IgnoreError();
+                          }
                         });
+  } else {
+    const int copies = order == CallbackOrder::kDuplicated ? 2 : 1;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+                          [this, sid = message.sid, step = steps[i], copies] {
+                            const std::optional<StatusCallback> signed_callback =
+                                AdvanceMessage(sid, step.first, step.second);
+                            if (!signed_callback) return;
+                            for (int copy = 0; copy < copies; ++copy) {
+                              sender_.Send(*signed_callback).IgnoreError();
+                            }
+                          });
+    }
   }
   SandboxResponse response = FetchMessage(account, message.sid, "");
   response.status = 201;
@@ -1016,8 +1039,9 @@ nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
   });
 }
 
-void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& status,
-                                   int error_code) {
+std::optional<StatusCallback> TwilioSandbox::AdvanceMessage(const std::string& sid,
+                                                            const std::string& status,
+                                                            int error_code) {
   Message message;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1039,7 +1063,7 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     }
     message = stored;
   }
-  if (message.status_callback.empty()) return;
+  if (message.status_callback.empty()) return std::nullopt;
   FormParams params = {{"AccountSid", message.account_sid},
                        {"ApiVersion", kApiVersion},
                        {"From", message.from},
@@ -1052,7 +1076,7 @@ void TwilioSandbox::AdvanceMessage(const std::string& sid, const std::string& st
     params.emplace_back("MessagingServiceSid", message.messaging_service_sid);
   }
   if (error_code != 0) params.emplace_back("ErrorCode", absl::StrCat(error_code));
-  SendSigned(message.status_callback, absl::StrCat(sid, "-", status), std::move(params));
+  return Signed(message.status_callback, absl::StrCat(sid, "-", status), std::move(params));
 }
 
 void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& status) {
@@ -1123,18 +1147,24 @@ void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits)
   SendSigned(call.gather_action, absl::StrCat(sid, "-gather"), std::move(params));
 }
 
-void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,
-                               FormParams params) {
+StatusCallback TwilioSandbox::Signed(const std::string& url, const std::string& idempotency_token,
+                                     FormParams params) const {
   const SandboxAccount* account = AccountOf(Get(params, "AccountSid"));
-  if (account == nullptr) return;  // never: every resource is created on an account
   StatusCallback callback;
   callback.url = url;
+  // Every resource is created on an account, so `account` is never null.
   callback.headers = {
-      {"X-Twilio-Signature", twilio::ComputeSignature(account->auth_token, url, params)},
+      {"X-Twilio-Signature",
+       twilio::ComputeSignature(account == nullptr ? "" : account->auth_token, url, params)},
       {"I-Twilio-Idempotency-Token", idempotency_token}};
   callback.params = std::move(params);
+  return callback;
+}
+
+void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,
+                               FormParams params) {
   // Like Twilio by default, a callback that cannot be delivered is not retried.
-  sender_.Send(callback).IgnoreError();
+  sender_.Send(Signed(url, idempotency_token, std::move(params))).IgnoreError();
 }
 
 std::string TwilioSandbox::NewSid(const char* prefix) {

@@ -207,11 +207,15 @@ class TwilioSandbox {
                          const FormParams& params, const std::string& reason, int status, int code,
                          const std::string& message);
 
-  void AdvanceMessage(const std::string& sid, const std::string& status, int error_code);
+  // Moves the message to `status`; its callback, signed, when it has a StatusCallback.
+  std::optional<StatusCallback> AdvanceMessage(const std::string& sid, const std::string& status,
+                                               int error_code);
   void AdvanceCall(const std::string& sid, const std::string& status);
   // The callee presses `digits`: posts them to the call's Gather action, signed like Twilio.
   void PressKeys(const std::string& sid, const std::string& digits);
   // Signed with the token of the account whose SID is params' AccountSid.
+  StatusCallback Signed(const std::string& url, const std::string& idempotency_token,
+                        FormParams params) const;
   void SendSigned(const std::string& url, const std::string& idempotency_token, FormParams params);
   std::string NewSid(const char* prefix);
 

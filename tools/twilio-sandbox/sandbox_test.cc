@@ -602,6 +602,38 @@ TEST_F(SandboxTest, MessageCallbacksAreSignedAndAdvanceStatus) {
   EXPECT_FALSE(fetched["date_sent"].is_null());
 }
 
+// Twilio's callbacks "can arrive out of order or twice" (TWILIO.md); the sandbox's can be made to.
+TEST_F(SandboxTest, ADuplicatedCallbackRepeatsWithTheSameIdempotencyToken) {
+  AddFault(R"({"type":"delivery","outcome":"delivered","callbacks":"duplicated"})");
+  ASSERT_EQ(
+      Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs").status,
+      201);
+  const auto callbacks = sender_.WaitFor(4);
+  ASSERT_EQ(callbacks.size(), 4u);
+  for (size_t i : {0u, 2u}) {
+    EXPECT_EQ(callbacks[i].params, callbacks[i + 1].params);
+    EXPECT_EQ(Header(callbacks[i], "I-Twilio-Idempotency-Token"),
+              Header(callbacks[i + 1], "I-Twilio-Idempotency-Token"));
+  }
+  EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "sent");
+  EXPECT_EQ(Param(callbacks[2], "MessageStatus"), "delivered");
+}
+
+TEST_F(SandboxTest, ReversedCallbacksComeLastFirstAndTheMessageEndsAtItsLastStatus) {
+  AddFault(R"({"type":"delivery","outcome":"delivered","callbacks":"reversed"})");
+  const SandboxResponse created =
+      Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs");
+  ASSERT_EQ(created.status, 201);
+  const auto callbacks = sender_.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "delivered");
+  EXPECT_EQ(Param(callbacks[1], "MessageStatus"), "sent");
+  const nlohmann::json fetched =
+      Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/" +
+                           std::string(Body(created)["sid"]) + ".json"));
+  EXPECT_EQ(fetched["status"], "delivered");
+}
+
 TEST_F(SandboxTest, DeliveryFaultEndsInUndeliveredWithErrorCode) {
   AddFault(R"({"type":"delivery","to":"+15551230000","outcome":"undelivered"})");
   ASSERT_EQ(
