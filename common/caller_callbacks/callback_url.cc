@@ -2,8 +2,12 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -29,7 +33,49 @@ bool IsLoopback(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
+bool IsRefusedIpv4(uint32_t host_order) {
+  const uint32_t first = host_order >> 24;
+  return first == 0 || (host_order >> 16) == 0xA9FE;  // 0.0.0.0/8, 169.254.0.0/16
+}
+
+// The address of an IP literal host ("10.0.0.1", "[fe80::1]"), as a socket address; nullopt
+// for a name.
+std::optional<sockaddr_storage> LiteralAddress(const std::string& host) {
+  sockaddr_storage storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    return storage;
+  }
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    const std::string inside = host.substr(1, host.size() - 2);
+    // A zone (fe80::1%eth0) is itself link-local.
+    const std::string address = inside.substr(0, inside.find('%'));
+    if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      return storage;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool IsRefusedAddress(const sockaddr& address) {
+  if (address.sa_family == AF_INET) {
+    return IsRefusedIpv4(ntohl(reinterpret_cast<const sockaddr_in&>(address).sin_addr.s_addr));
+  }
+  if (address.sa_family != AF_INET6) return false;
+  const in6_addr& v6 = reinterpret_cast<const sockaddr_in6&>(address).sin6_addr;
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6)) return true;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    uint32_t mapped = 0;
+    std::memcpy(&mapped, &v6.s6_addr[12], sizeof(mapped));
+    return IsRefusedIpv4(ntohl(mapped));
+  }
+  return false;
+}
 
 absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http) {
   if (url.size() > kMaxUrlLength) {
@@ -50,6 +96,12 @@ absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http) {
     return absl::InvalidArgumentError("the URL must start with https://");
   }
   if (host.empty()) return absl::InvalidArgumentError("the URL names no host");
+  if (const std::optional<sockaddr_storage> literal = LiteralAddress(host);
+      literal.has_value() && IsRefusedAddress(reinterpret_cast<const sockaddr&>(*literal))) {
+    return absl::InvalidArgumentError(
+        "the URL's host is a link-local or unspecified address, which no callback may reach "
+        "(169.254.0.0/16 serves cloud instance metadata)");
+  }
   if (scheme == "http" && plain_http == PlainHttp::kLoopbackOnly && !IsLoopback(host)) {
     return absl::InvalidArgumentError(
         "the URL must start with https:// (plain http:// only to localhost, for local runs)");

@@ -3,6 +3,8 @@
 // audit) or a caller's own for one alert (SendAlert's callback_url, checked by ingress). Parsed
 // with libcurl's URL parser, the one that later sends to it.
 
+#include <sys/socket.h>
+
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -17,8 +19,16 @@ enum class PlainHttp {
 
 inline constexpr size_t kMaxUrlLength = 2048;
 
-// OK for an absolute http(s) URL with a host, at most kMaxUrlLength bytes, within `plain_http`;
-// else kInvalidArgument saying what is wrong with it (not naming the URL, which the caller has).
+// OK for an absolute http(s) URL with a host, at most kMaxUrlLength bytes, within `plain_http`,
+// whose host is not an address IsRefusedAddress refuses; else kInvalidArgument saying what is
+// wrong with it (not naming the URL, which the caller has).
 absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http);
+
+// An address no callback may reach, whoever names it: link-local (169.254.0.0/16, where clouds
+// serve instance metadata and credentials, and fe80::/10), or unspecified (0.0.0.0/8, ::), also
+// as IPv4-mapped IPv6. Callers' receivers on private networks (10/8 and the like) are allowed:
+// Klaxon's callers are a company's own backends. Audit's poster checks every address it connects
+// to, so a name that resolves to one is refused too.
+bool IsRefusedAddress(const sockaddr& address);
 
 }  // namespace klaxon::caller_callbacks

@@ -30,6 +30,25 @@ TEST(CheckCallbackUrlTest, PlainHttpOnlyWhereAllowed) {
   EXPECT_THAT(plain.message(), HasSubstr("must start with https://"));
 }
 
+// A caller naming the cloud's metadata service (or any link-local address) as its receiver
+// would have audit POST there from inside the cluster.
+TEST(CheckCallbackUrlTest, RefusesLinkLocalAndUnspecifiedAddresses) {
+  for (const char* refused :
+       {"https://169.254.169.254/latest/meta-data", "http://169.254.1.1/cb", "https://0.0.0.0/cb",
+        "https://[fe80::1]/cb", "https://[::]/cb", "https://[::ffff:169.254.169.254]/cb"}) {
+    for (const PlainHttp plain_http : {PlainHttp::kAllowed, PlainHttp::kLoopbackOnly}) {
+      const absl::Status status = CheckCallbackUrl(refused, plain_http);
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << refused;
+      EXPECT_THAT(status.message(), HasSubstr("link-local or unspecified")) << refused;
+    }
+  }
+  // The company's own receivers, on private networks, are callers' to name.
+  for (const char* allowed : {"https://10.0.0.5/cb", "https://192.168.1.2:8443/cb",
+                              "https://[fd00::5]/cb", "https://169.254.example.com/cb"}) {
+    EXPECT_TRUE(CheckCallbackUrl(allowed, PlainHttp::kLoopbackOnly).ok()) << allowed;
+  }
+}
+
 TEST(CheckCallbackUrlTest, NamesWhatIsWrong) {
   EXPECT_THAT(CheckCallbackUrl("ftp://h.example/cb", PlainHttp::kAllowed).message(),
               HasSubstr("must start with https://"));

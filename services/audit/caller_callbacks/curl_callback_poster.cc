@@ -1,9 +1,12 @@
 #include "services/audit/caller_callbacks/curl_callback_poster.h"
 
+#include <sys/socket.h>
+
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/caller_callbacks/callback_url.h"
 
 namespace klaxon::audit {
 namespace {
@@ -11,6 +14,17 @@ namespace {
 // The caller's answer body is not read: only its status matters, and a large one costs nothing.
 size_t DiscardBody(char* /*data*/, size_t size, size_t count, void* /*user*/) {
   return size * count;
+}
+
+// Opens the socket of each new connection unless its address is one no callback may reach
+// (caller_callbacks::IsRefusedAddress): checked here, where the name has been resolved, so a
+// name that resolves to the metadata service is refused as its literal address is by ingress.
+curl_socket_t OpenAllowedSocket(void* refused, curlsocktype purpose, curl_sockaddr* address) {
+  if (purpose == CURLSOCKTYPE_IPCXN && caller_callbacks::IsRefusedAddress(address->addr)) {
+    *static_cast<bool*>(refused) = true;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
 }
 
 }  // namespace
@@ -48,8 +62,17 @@ CallbackAnswer CurlCallbackPoster::Post(const CallbackPost& post) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &DiscardBody);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &curl::CaptureRetryAfter);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
+  bool refused_address = false;
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, &OpenAllowedSocket);
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &refused_address);
 
   const CURLcode code = curl_easy_perform(curl);
+  if (refused_address) {
+    return {.kind = CallbackAnswer::Kind::kNetworkError,
+            .error =
+                "the caller's URL resolves to a link-local or unspecified address, which no "
+                "callback may reach; not connected"};
+  }
   if (code != CURLE_OK) {
     // The handle is dropped with its connection, whose state is unknown.
     return {.kind = code == CURLE_OPERATION_TIMEDOUT ? CallbackAnswer::Kind::kTimedOut
