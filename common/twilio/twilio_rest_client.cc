@@ -391,6 +391,11 @@ TwilioResult<MessageResource> TwilioRestClient::CreateMessage(const CreateMessag
     form.emplace_back("MessagingServiceSid", request.messaging_service_sid);
   }
   form.emplace_back("Body", request.body);
+  // Twilio keeps the body as sent: a Messaging Service with smart encoding would otherwise swap
+  // characters for GSM-7 look-alikes, and a settlement, which finds the attempt's message by its
+  // body, would miss it and send it again (docs/adr/0007). The segments Klaxon counted (budgets,
+  // pacing) then stay the segments Twilio bills.
+  form.emplace_back("SmartEncoded", "false");
   if (request.status_callback) {
     form.emplace_back("StatusCallback", *request.status_callback);
   }

@@ -127,7 +127,7 @@ TEST(TwilioRestClientTest, CreateMessageSendsFormWithBasicAuth) {
       absl::StrContains(requests[0].headers, "Content-Type: application/x-www-form-urlencoded"));
   EXPECT_EQ(requests[0].body,
             "To=%2B15005550006&From=%2B15005550001&Body=disk%20full%20%26%20100%25%20hot"
-            "&StatusCallback=https%3A%2F%2Fhooks.example%2Fs%3Fa%3D1&ValidityPeriod=600");
+            "&SmartEncoded=false&StatusCallback=https%3A%2F%2Fhooks.example%2Fs%3Fa%3D1&ValidityPeriod=600");
 }
 
 TEST(TwilioRestClientTest, CreateMessageThroughAMessagingServiceSendsNoFrom) {
@@ -138,7 +138,7 @@ TEST(TwilioRestClientTest, CreateMessageThroughAMessagingServiceSendsNoFrom) {
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(server.requests()[0].body,
             "To=%2B15005550006&MessagingServiceSid=MG0123456789abcdef"
-            "&Body=hi");
+            "&Body=hi&SmartEncoded=false");
 }
 
 TEST(TwilioRestClientTest, CreateMessageParsesResource) {
