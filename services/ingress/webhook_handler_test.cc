@@ -86,16 +86,23 @@ class WebhookHandlerTest : public ::testing::Test {
   WebhookHandlerTest()
       : logger_({.service = "ingress"}, *log::PhoneRedactor::Create("0123456789abcdef0123"), sink_),
         telemetry_(registry_, logger_, clock_),
-        limiter_(1000, clock_) {}
+        limiter_(1000, clock_),
+        strict_limiter_(1, clock_) {}
 
   AnsweredAtOnce Handler(WebhookOptions options = {}) {
     return AnsweredAtOnce(Build(std::move(options), publisher_));
   }
 
+  // A handler whose limit lets each source one refused request.
+  AnsweredAtOnce StrictlyLimitedHandler(WebhookOptions options = {}) {
+    return AnsweredAtOnce(Build(std::move(options), publisher_, 0, &strict_limiter_));
+  }
+
   // A handler with the fixture's adapters, publishing through `publisher`, with the steps after
-  // Kafka's answers on the delivery thread unless `settle_threads` says otherwise.
+  // Kafka's answers on the delivery thread unless `settle_threads` says otherwise, limited by
+  // `limiter` (the fixture's lenient one when null).
   WebhookHandler& Build(WebhookOptions options, messaging::Publisher& publisher,
-                        size_t settle_threads = 0) {
+                        size_t settle_threads = 0, SourceRateLimiter* limiter = nullptr) {
     if (options.public_url.scheme.empty()) {
       options.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com");
     }
@@ -106,8 +113,8 @@ class WebhookHandlerTest : public ::testing::Test {
     options.settle_threads = settle_threads;
     handler_ = std::make_unique<WebhookHandler>(
         options, dedupe_, publisher, witness_,
-        InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, limiter_, telemetry_,
-        clock_);
+        InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_},
+        limiter == nullptr ? limiter_ : *limiter, telemetry_, clock_);
     return *handler_;
   }
 
@@ -148,6 +155,7 @@ class WebhookHandlerTest : public ::testing::Test {
   prometheus::Registry registry_;
   WebhookTelemetry telemetry_;
   SourceRateLimiter limiter_;
+  SourceRateLimiter strict_limiter_;
   InMemoryCallbackDedupe dedupe_;
   messaging::FakePublisher publisher_;
   callbacks::InMemoryCallbackLedger ledger_;
@@ -506,16 +514,8 @@ TEST_F(WebhookHandlerTest, TheProxysOwnForwardedEntryCountsNotTheClients) {
 }
 
 TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
-  SourceRateLimiter strict(1, clock_);
-  WebhookHandler limited({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
-                          .trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
-                          .auth_tokens = {kToken},
-                          .topic = "t",
-                          .settle_threads = 0},
-                         dedupe_, publisher_, witness_,
-                         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
-                         telemetry_, clock_);
-  AnsweredAtOnce handler(limited);
+  AnsweredAtOnce handler =
+      StrictlyLimitedHandler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")});
   // Unsigned: refused on its merits, which takes the source's one token.
   const auto from = [&](const std::string& forwarded_for) {
     http::Request request = SignedPost(kStatusTarget, DeliveredParams(), "not-the-token");
@@ -789,15 +789,7 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
 // A rate-limited status callback is refused for good (Twilio does not retry it): the checks
 // must read what it said.
 TEST_F(WebhookHandlerTest, ARateLimitedStatusCallbackIsALoss) {
-  SourceRateLimiter strict(1, clock_);
-  WebhookHandler limited({.public_url = *twilio::ParsePublicBaseUrl("https://hooks.example.com"),
-                          .auth_tokens = {kToken},
-                          .topic = "t",
-                          .settle_threads = 0},
-                         dedupe_, publisher_, witness_,
-                         InboundPrivacy{.transit = transit_.cipher(), .tokens = tokens_}, strict,
-                         telemetry_, clock_);
-  AnsweredAtOnce handler(limited);
+  AnsweredAtOnce handler = StrictlyLimitedHandler();
   ASSERT_EQ(handler.Handle(SignedPost("/twilio/nowhere", {})).status, 404);  // takes the token
   ASSERT_TRUE(witness_.Flush().ok());
   ASSERT_EQ(LostAt(ledger_), std::nullopt);

@@ -104,6 +104,15 @@ class SandboxTest : public ::testing::Test {
                        const std::string& body = "", const std::string& token = kToken) {
     return SendAs(kAccount, token, method, path, body);
   }
+  // The Message or Call resource `sid` of the main account, as GET answers it.
+  nlohmann::json FetchMessage(const std::string& sid) {
+    return Body(
+        Send("GET", absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Messages/", sid, ".json")));
+  }
+  nlohmann::json FetchCall(const std::string& sid) {
+    return Body(
+        Send("GET", absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Calls/", sid, ".json")));
+  }
   // As `user` (an account SID or an API key SID) with `password`.
   SandboxResponse SendAs(const std::string& user, const std::string& password,
                          const std::string& method, const std::string& path,
@@ -596,8 +605,7 @@ TEST_F(SandboxTest, MessageCallbacksAreSignedAndAdvanceStatus) {
   }
   EXPECT_NE(Header(callbacks[0], "I-Twilio-Idempotency-Token"),
             Header(callbacks[1], "I-Twilio-Idempotency-Token"));
-  const nlohmann::json fetched = Body(Send(
-      "GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/" + sid + ".json"));
+  const nlohmann::json fetched = FetchMessage(sid);
   EXPECT_EQ(fetched["status"], "delivered");
   EXPECT_FALSE(fetched["date_sent"].is_null());
 }
@@ -628,9 +636,7 @@ TEST_F(SandboxTest, ReversedCallbacksComeLastFirstAndTheMessageEndsAtItsLastStat
   ASSERT_EQ(callbacks.size(), 2u);
   EXPECT_EQ(Param(callbacks[0], "MessageStatus"), "delivered");
   EXPECT_EQ(Param(callbacks[1], "MessageStatus"), "sent");
-  const nlohmann::json fetched =
-      Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/" +
-                           std::string(Body(created)["sid"]) + ".json"));
+  const nlohmann::json fetched = FetchMessage(Body(created)["sid"]);
   EXPECT_EQ(fetched["status"], "delivered");
 }
 
@@ -725,8 +731,7 @@ TEST_F(SandboxTest, AFailedMessageCostsNothing) {
 
 TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCostsNothing) {
   const auto fetch_call = [this](const SandboxResponse& created) {
-    return Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" +
-                                Body(created)["sid"].get<std::string>() + ".json"));
+    return FetchCall(Body(created)["sid"]);
   };
   const SandboxResponse answered =
       Send("POST", kCalls,
@@ -820,8 +825,7 @@ TEST_F(SandboxTest, CallWithoutEventsGetsOnlyCompleted) {
   EXPECT_EQ(Param(callbacks[0], "CallStatus"), "busy");
   EXPECT_EQ(Param(callbacks[0], "SequenceNumber"), "0");
   EXPECT_EQ(Param(callbacks[0], "CallDuration"), "0");
-  const nlohmann::json fetched = Body(Send(
-      "GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" + sid + ".json"));
+  const nlohmann::json fetched = FetchCall(sid);
   EXPECT_EQ(fetched["status"], "busy");
 }
 
@@ -837,9 +841,7 @@ TEST_F(SandboxTest, MachineOutcomeIsAnsweredByAMachine) {
   EXPECT_EQ(Param(callbacks[0], "CallStatus"), "completed");
   EXPECT_EQ(Param(callbacks[0], "AnsweredBy"), "machine_start");
   // The Call resource says only "human" or "machine" (OpenAPI's answered_by).
-  const nlohmann::json fetched =
-      Body(Send("GET", "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls/" +
-                           std::string(Body(created)["sid"]) + ".json"));
+  const nlohmann::json fetched = FetchCall(Body(created)["sid"]);
   EXPECT_EQ(fetched["answered_by"], "machine");
 }
 
