@@ -6,6 +6,13 @@
 namespace klaxon::http {
 
 std::optional<std::string> Request::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::HeaderList(std::string_view name) const {
   std::optional<std::string> joined;
   for (const auto& [key, value] : headers) {
     if (!absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) continue;

@@ -20,10 +20,13 @@ struct Request {
   std::string body{};
   std::string peer_address{};  // the connecting address, without port
 
-  // The value of header `name` (compared case-insensitively), or nullopt. A header sent on
-  // several lines is one list (RFC 9110, 5.3): their values joined in order with ", ", so a
-  // proxy that adds its own X-Forwarded-For line is read after the client's.
+  // The value of header `name` (compared case-insensitively), or nullopt; its first line, if it
+  // was sent on several.
   std::optional<std::string> Header(std::string_view name) const;
+  // The value of list header `name` (X-Forwarded-For), every line of it joined in order with
+  // ", " (RFC 9110, 5.3), or nullopt: a proxy that adds a line of its own instead of appending to
+  // the client's is read after it.
+  std::optional<std::string> HeaderList(std::string_view name) const;
 };
 
 struct Response {

@@ -131,8 +131,8 @@ struct HeadParser {
         }
         // Leading zeros carry no value; past them, a length with too many digits is over any
         // limit, and one with few enough cannot overflow while it is read.
-        const std::string_view digits = value.substr(std::min(value.find_first_not_of('0'),
-                                                              value.size()));
+        const std::string_view digits =
+            value.substr(std::min(value.find_first_not_of('0'), value.size()));
         if (digits.size() > kMaxLengthDigits) return Fail(413, "body too large");
         size_t length = 0;
         for (char digit : digits) length = length * 10 + static_cast<size_t>(digit - '0');
@@ -174,8 +174,8 @@ size_t RequestFramer::Append(std::string_view bytes) {
 }
 
 FrameEvent RequestFramer::Refuse(int status, std::string reason) {
-  refused_ = FrameEvent{
-      .kind = FrameEvent::Kind::kRefused, .status = status, .reason = std::move(reason)};
+  refused_ =
+      FrameEvent{.kind = FrameEvent::Kind::kRefused, .status = status, .reason = std::move(reason)};
   buffer_.clear();
   buffer_.shrink_to_fit();
   head_.reset();
@@ -196,8 +196,8 @@ FrameEvent RequestFramer::Next() {
     const size_t end = buffer_.find(kEndOfHead, scanned_);
     if (end == std::string::npos || end + kEndOfHead.size() > limits_.max_head_bytes) {
       if (buffer_.size() >= limits_.max_head_bytes) return Refuse(431, "request head too large");
-      scanned_ = buffer_.size() >= kEndOfHead.size() - 1 ? buffer_.size() - (kEndOfHead.size() - 1)
-                                                         : 0;
+      scanned_ =
+          buffer_.size() >= kEndOfHead.size() - 1 ? buffer_.size() - (kEndOfHead.size() - 1) : 0;
       return {};
     }
     HeadParser parser{.limits = limits_, .status = 0, .reason = {}};

