@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
@@ -52,13 +53,13 @@ bool IsE164(std::string_view number) {
   return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Alphanumeric sender IDs: up to 11 letters, digits and spaces, at least one letter.
 // A short code: 5 or 6 digits (Twilio's From takes "... alphanumeric sender ID, ..., short code").
 bool IsShortCode(std::string_view sender) {
   return (sender.size() == 5 || sender.size() == 6) &&
          std::all_of(sender.begin(), sender.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Alphanumeric sender IDs: up to 11 letters, digits and spaces, at least one letter.
 bool IsAlphanumericSender(std::string_view sender) {
   if (sender.empty() || sender.size() > 11) return false;
   bool letter = false;
@@ -1150,12 +1151,12 @@ void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits)
 StatusCallback TwilioSandbox::Signed(const std::string& url, const std::string& idempotency_token,
                                      FormParams params) const {
   const SandboxAccount* account = AccountOf(Get(params, "AccountSid"));
+  // Every resource is created on an account: a callback without one is a sandbox bug.
+  if (account == nullptr) std::abort();
   StatusCallback callback;
   callback.url = url;
-  // Every resource is created on an account, so `account` is never null.
   callback.headers = {
-      {"X-Twilio-Signature",
-       twilio::ComputeSignature(account == nullptr ? "" : account->auth_token, url, params)},
+      {"X-Twilio-Signature", twilio::ComputeSignature(account->auth_token, url, params)},
       {"I-Twilio-Idempotency-Token", idempotency_token}};
   callback.params = std::move(params);
   return callback;
