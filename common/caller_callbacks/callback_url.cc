@@ -33,9 +33,19 @@ bool IsLoopback(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
+// 0.0.0.0/8, 169.254.0.0/16 and Alibaba Cloud's metadata service, 100.100.100.200.
 bool IsRefusedIpv4(uint32_t host_order) {
-  const uint32_t first = host_order >> 24;
-  return first == 0 || (host_order >> 16) == 0xA9FE;  // 0.0.0.0/8, 169.254.0.0/16
+  return (host_order >> 24) == 0 || (host_order >> 16) == 0xA9FE || host_order == 0x646464C8;
+}
+
+// AWS's instance metadata service over IPv6, fd00:ec2::254.
+bool IsAwsMetadataV6(const in6_addr& address) {
+  static const in6_addr kAws = [] {
+    in6_addr parsed{};
+    inet_pton(AF_INET6, "fd00:ec2::254", &parsed);
+    return parsed;
+  }();
+  return std::memcmp(&address, &kAws, sizeof(kAws)) == 0;
 }
 
 // The address of an IP literal host ("10.0.0.1", "[fe80::1]"), as a socket address; nullopt
@@ -68,7 +78,9 @@ bool IsRefusedAddress(const sockaddr& address) {
   }
   if (address.sa_family != AF_INET6) return false;
   const in6_addr& v6 = reinterpret_cast<const sockaddr_in6&>(address).sin6_addr;
-  if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6)) return true;
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6) || IsAwsMetadataV6(v6)) {
+    return true;
+  }
   if (IN6_IS_ADDR_V4MAPPED(&v6)) {
     uint32_t mapped = 0;
     std::memcpy(&mapped, &v6.s6_addr[12], sizeof(mapped));
@@ -99,8 +111,8 @@ absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http) {
   if (const std::optional<sockaddr_storage> literal = LiteralAddress(host);
       literal.has_value() && IsRefusedAddress(reinterpret_cast<const sockaddr&>(*literal))) {
     return absl::InvalidArgumentError(
-        "the URL's host is a link-local or unspecified address, which no callback may reach "
-        "(169.254.0.0/16 serves cloud instance metadata)");
+        "the URL's host is a link-local, metadata-service or unspecified address, which no "
+        "callback may reach (169.254.169.254 serves cloud instance metadata)");
   }
   if (scheme == "http" && plain_http == PlainHttp::kLoopbackOnly && !IsLoopback(host)) {
     return absl::InvalidArgumentError(

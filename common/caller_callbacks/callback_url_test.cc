@@ -35,11 +35,13 @@ TEST(CheckCallbackUrlTest, PlainHttpOnlyWhereAllowed) {
 TEST(CheckCallbackUrlTest, RefusesLinkLocalAndUnspecifiedAddresses) {
   for (const char* refused :
        {"https://169.254.169.254/latest/meta-data", "http://169.254.1.1/cb", "https://0.0.0.0/cb",
-        "https://[fe80::1]/cb", "https://[::]/cb", "https://[::ffff:169.254.169.254]/cb"}) {
+        "https://[fe80::1]/cb", "https://[::]/cb", "https://[::ffff:169.254.169.254]/cb",
+        "https://[fd00:ec2::254]/latest", "http://100.100.100.200/latest"}) {
     for (const PlainHttp plain_http : {PlainHttp::kAllowed, PlainHttp::kLoopbackOnly}) {
       const absl::Status status = CheckCallbackUrl(refused, plain_http);
       EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << refused;
-      EXPECT_THAT(status.message(), HasSubstr("link-local or unspecified")) << refused;
+      EXPECT_THAT(status.message(), HasSubstr("link-local, metadata-service or unspecified"))
+          << refused;
     }
   }
   // The company's own receivers, on private networks, are callers' to name.

@@ -67,11 +67,12 @@ CallbackAnswer CurlCallbackPoster::Post(const CallbackPost& post) {
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &refused_address);
 
   const CURLcode code = curl_easy_perform(curl);
-  if (refused_address) {
+  // A name with an allowed address beside a refused one was posted to the allowed one.
+  if (code != CURLE_OK && refused_address) {
     return {.kind = CallbackAnswer::Kind::kNetworkError,
             .error =
-                "the caller's URL resolves to a link-local or unspecified address, which no "
-                "callback may reach; not connected"};
+                "the caller's URL resolves only to link-local, metadata-service or unspecified "
+                "addresses, which no callback may reach; not connected"};
   }
   if (code != CURLE_OK) {
     // The handle is dropped with its connection, whose state is unknown.

@@ -23,7 +23,7 @@ TEST(CurlCallbackPosterTest, NeverConnectsToTheMetadataServiceOrAnyLinkLocalAddr
   for (const char* url : {"http://169.254.169.254/latest/meta-data", "http://0.0.0.0:9/cb"}) {
     const CallbackAnswer answer = PostTo(url);
     EXPECT_EQ(answer.kind, CallbackAnswer::Kind::kNetworkError) << url;
-    EXPECT_THAT(answer.error, HasSubstr("link-local or unspecified address")) << url;
+    EXPECT_THAT(answer.error, HasSubstr("link-local, metadata-service or unspecified")) << url;
   }
 }
 
