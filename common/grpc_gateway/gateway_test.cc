@@ -179,6 +179,10 @@ TEST_F(GatewayTest, AWrongTypeNamesTheFieldAndWhatWasExpected) {
 TEST_F(GatewayTest, AWrongValueThatMayBePersonalIsNotRepeated) {
   EXPECT_EQ(Json(Serve("POST", "/v1/alerts", R"({"recipient":4915112345678})"))["detail"],
             "field \"recipient\": invalid value, expected a string");
+  EXPECT_EQ(Json(Serve("POST", "/v1/alerts", R"({"channel":"+49 151 1234 5678"})"))["detail"]
+                .get<std::string>()
+                .find("5678"),
+            std::string::npos);
   const std::string long_text(40, 'x');
   EXPECT_EQ(
       Json(Serve("POST", "/v1/alerts", absl::StrCat(R"({"channel":")", long_text, "\"}")))["detail"]

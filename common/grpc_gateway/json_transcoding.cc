@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -47,16 +48,15 @@ std::string Expected(absl::string_view type) {
   return absl::StrCat("one of ", absl::StrJoin(names, ", "));
 }
 
-// A caller's wrong value, as an error may repeat it: only when short and without a run of six
-// digits, so a phone number or an alert's text sent in the wrong type never comes back in a
-// problem body (or a log line that records it).
+// A caller's wrong value, as an error may repeat it: only when short, printable and with fewer
+// than six digits in all, so a phone number (however spaced) or an alert's text sent in the wrong
+// type never comes back in a problem body (or a log line that records it).
 std::string Shown(absl::string_view value) {
-  int digits_in_a_row = 0;
-  for (const char c : value) {
-    digits_in_a_row = absl::ascii_isdigit(static_cast<unsigned char>(c)) ? digits_in_a_row + 1 : 0;
-    if (digits_in_a_row >= 6 || !absl::ascii_isprint(static_cast<unsigned char>(c))) return "";
-  }
-  return value.size() <= 32 ? absl::StrCat(" ", value) : "";
+  const auto digits = absl::c_count_if(
+      value, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+  const bool printable = absl::c_all_of(
+      value, [](char c) { return absl::ascii_isprint(static_cast<unsigned char>(c)); });
+  return digits < 6 && printable && value.size() <= 32 ? absl::StrCat(" ", value) : "";
 }
 
 // Protobuf's JSON parser names the field in its own words; this says the same for a caller.
