@@ -13,6 +13,11 @@
 namespace klaxon::ingress {
 namespace {
 
+// Recipients handed to SendAll at once. Each holds an in-flight slot (KLAXON_INTAKE_MAX_IN_FLIGHT)
+// from its admission to Kafka's answer, so a slice, not the whole batch, is admitted before any
+// of it is published: a bulk of 1,000 never takes a replica's slots from every other caller.
+constexpr size_t kBulkSlice = 64;
+
 using alerts::v1::RecipientOutcome;
 using alerts::v1::SendAlertRequest;
 using alerts::v1::SendAlertsRequest;
@@ -144,8 +149,7 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
   const int recipients = request.recipients_size();
   auto collector = std::make_shared<Collector>(recipients, std::move(done));
   std::map<std::string_view, int> first_place;
-  std::vector<IntakeCall> calls;
-  calls.reserve(static_cast<size_t>(recipients));
+  std::vector<IntakeCall> slice;
   for (int i = 0; i < recipients; ++i) {
     const auto [earlier, first] = first_place.emplace(request.recipients(i), i);
     if (!first) {
@@ -154,14 +158,15 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
                                             earlier->second, "]; each number is paged once")));
       continue;
     }
-    calls.push_back({.caller = std::string(caller),
+    slice.push_back({.caller = std::string(caller),
                      .request = &collector->Keep(i, RecipientRequest(request, i)),
                      .submission = {.caller_key = std::string(caller_key)},
                      .done = [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                        collector->Record(i, sent);
                      }});
+    if (slice.size() == kBulkSlice) alerts_.SendAll(std::exchange(slice, {}));
   }
-  alerts_.SendAll(std::move(calls));
+  if (!slice.empty()) alerts_.SendAll(std::move(slice));
   collector->Submitted();
 }
 

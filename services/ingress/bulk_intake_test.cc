@@ -14,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "klaxon/events/v1/events.pb.h"
+#include "prometheus/registry.h"
+#include "services/ingress/intake_admission.h"
 #include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
@@ -119,13 +121,33 @@ TEST_F(BulkIntakeTest, EachRecipientGetsItsOwnAlertUnderTheBatchKeyAndItsPlace) 
   EXPECT_EQ(harness_.publisher().published().size(), 3u);
 }
 
-// A round trip to Redis for the batch, not one per recipient.
+// The recipients, in one round trip to Redis for up to 64 of them, not one per recipient.
 TEST_F(BulkIntakeTest, TheRecipientsKeysAreReservedTogether) {
   const absl::StatusOr<SendAlertsResponse> sent =
       Send(Batch({"+14155550101", "+14155550102", "555-0103", "+14155550104"}));
   ASSERT_TRUE(sent.ok()) << sent.status();
   EXPECT_EQ(sent->accepted(), 3);
   EXPECT_EQ(harness_.store().reserve_calls(), 1);
+}
+
+// Each recipient holds an in-flight slot until Kafka answers: a bulk larger than the replica's
+// slots goes in by slices, so it is not refused for its own size.
+TEST(BulkIntakeAdmissionTest, ABulkLargerThanTheInFlightSlotsIsTakenWhole) {
+  prometheus::Registry registry;
+  IntakeAdmission admission({.max_in_flight = 64}, registry);
+  testing::IntakeHarness harness({.admission = &admission});
+  BulkIntake bulk(harness.intake());
+  std::vector<std::string> recipients;
+  for (int i = 0; i < 200; ++i) recipients.push_back(absl::StrCat("+1415555", 1000 + i));
+  std::promise<absl::StatusOr<SendAlertsResponse>> answer;
+  bulk.Send("billing", "billing-key", Batch(recipients),
+            [&answer](absl::StatusOr<SendAlertsResponse> response) {
+              answer.set_value(std::move(response));
+            });
+  const absl::StatusOr<SendAlertsResponse> sent = answer.get_future().get();
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->accepted(), 200) << sent->DebugString().substr(0, 500);
+  EXPECT_EQ(harness.store().reserve_calls(), 4);  // 64 + 64 + 64 + 8
 }
 
 TEST_F(BulkIntakeTest, EachRecipientsAlertAsksForAnAckReplyWhenTheBatchDoes) {
