@@ -100,8 +100,14 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CallbacksTwiceOrLastFirstStillE
     EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert_id;
     EXPECT_EQ(alert.attempts_size(), 1) << alert_id;
   }
-  // The reversed SENT left the sandbox right after DELIVERED; give it time to be folded in.
-  absl::SleepFor(absl::Seconds(5));
+  // The reversed SENT left the sandbox right after DELIVERED: wait until audit has taken all
+  // four statuses in.
+  const absl::Time deadline = absl::Now() + kWait;
+  while (SeriesSum(suite_.Metrics("audit"), "klaxon_audit_twilio_events_total{") < 4 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_GE(SeriesSum(suite_.Metrics("audit"), "klaxon_audit_twilio_events_total{"), 4);
   const Alert reversed =
       WaitForStatus(*query, reversed_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
   EXPECT_EQ(reversed.status(), types::v1::ALERT_STATUS_DELIVERED);

@@ -177,10 +177,9 @@ std::optional<CallbackOutcome> CallOutcome(const CallStatusUpdate& update) {
       const std::optional<twilio::AnsweredBy> answered_by =
           twilio::ParseAnsweredBy(update.answered_by());
       if (answered_by.has_value() && twilio::IsMachine(*answered_by)) {
-        return CallbackOutcome{
-            .status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
-            .reason = absl::StrCat("the call was answered by a machine (",
-                                   std::string(twilio::ToString(*answered_by)), ")")};
+        return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_UNDELIVERED,
+                               .reason = absl::StrCat("the call was answered by a machine (",
+                                                      update.answered_by(), ")")};
       }
       return CallbackOutcome{.status = klaxon::types::v1::ALERT_STATUS_DELIVERED};
     }

@@ -78,7 +78,7 @@ struct TwilioEventReading {
   //            undelivered -> UNDELIVERED and failed, canceled -> FAILED, with the ErrorCode and
   //            a reason naming status and code ("Twilio reported undelivered, error 30003: ...")
   //   call:    queued, initiated, ringing, in-progress -> SENT; completed -> DELIVERED (a
-  //            person answered) or UNDELIVERED (AnsweredBy machine_* or fax); busy, no-answer,
+  //            person answered) or UNDELIVERED (AnsweredBy machine, machine_* or fax); busy, no-answer,
   //            canceled -> UNDELIVERED; failed -> FAILED, with a reason naming the call status.
   //            A call's status moves only its attempt (alert_status UNSPECIFIED), except
   //            DELIVERED: the voice worker decides a voice alert's fate (ADR 0007).
