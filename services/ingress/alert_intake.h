@@ -119,8 +119,8 @@ struct IntakeCall {
 };
 
 // Port: SendAlert's use case as other use cases of ingress reach it (phone verification sends
-// its codes through it, so they are as durable and as limited as any alert; a bulk send all its
-// recipients' alerts in one batch).
+// its codes through it, so they are as durable and as limited as any alert; a bulk send its
+// recipients' alerts in batches of 64).
 class AlertSubmitter {
  public:
   virtual ~AlertSubmitter() = default;
