@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/abseil/string_view.h"
 
 namespace klaxon::bench {
 namespace {
@@ -28,8 +29,6 @@ struct Head {
   bool connection_keep_alive = false;
 };
 
-absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
-
 bool HasToken(absl::string_view list, absl::string_view token) {
   for (absl::string_view item : absl::StrSplit(list, ',')) {
     if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(item), token)) return true;
@@ -46,8 +45,8 @@ absl::StatusOr<std::optional<Head>> ParseHead(std::string_view buffer) {
     return std::nullopt;
   }
   Head head{.size = end + 4};
-  const absl::string_view text = Absl(buffer.substr(0, end));
-  std::vector<absl::string_view> lines = absl::StrSplit(text, Absl(kCrlf));
+  const absl::string_view text = AbslView(buffer.substr(0, end));
+  std::vector<absl::string_view> lines = absl::StrSplit(text, AbslView(kCrlf));
   // "HTTP/1.1 204 No Content": version, a space, three digits, then a space or nothing.
   const absl::string_view status_line = lines.front();
   if (status_line.size() < 12 || !absl::StartsWith(status_line, "HTTP/1.") ||
@@ -93,10 +92,10 @@ absl::StatusOr<std::optional<std::size_t>> ChunkedBodySize(std::string_view body
     std::string_view size_text = body.substr(at, line_end - at);
     size_text = size_text.substr(0, size_text.find(';'));  // chunk extensions
     uint64_t size = 0;
-    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(Absl(size_text)), &size) ||
+    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(AbslView(size_text)), &size) ||
         size > body.max_size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "invalid chunk size \"", Absl(size_text.substr(0, 40)), "\" in a chunked body"));
+          "invalid chunk size \"", AbslView(size_text.substr(0, 40)), "\" in a chunked body"));
     }
     at = line_end + kCrlf.size();
     if (size == 0) break;

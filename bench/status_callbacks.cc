@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "common/abseil/string_view.h"
 #include "common/ids/uuid.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/webhook_routes.h"
@@ -23,15 +24,13 @@ constexpr std::string_view kToPrefix = "+1415555";
 // 30003: "Unreachable destination handset", the commonest reason a message ends undelivered.
 constexpr std::string_view kUndeliveredErrorCode = "30003";
 
-absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
-
 std::string RandomHex32(absl::BitGenRef gen) {
   return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
 }
 
 absl::Status BadUrl(std::string_view url, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "--url \"", Absl(url), "\" ", Absl(problem),
+      "--url \"", AbslView(url), "\" ", AbslView(problem),
       ": give ingress's own address as http://host:port (the public URL Twilio signs goes in "
       "--public-url)"));
 }
@@ -40,7 +39,7 @@ absl::Status BadUrl(std::string_view url, std::string_view problem) {
 
 absl::StatusOr<WebhookTarget> ParseWebhookUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
-  if (!absl::StartsWithIgnoreCase(Absl(url), Absl(kScheme))) {
+  if (!absl::StartsWithIgnoreCase(AbslView(url), AbslView(kScheme))) {
     return BadUrl(url, "is not plain http://");
   }
   std::string_view authority = url.substr(kScheme.size());
@@ -50,7 +49,7 @@ absl::StatusOr<WebhookTarget> ParseWebhookUrl(std::string_view url) {
     return BadUrl(url, "has a path, query or user name");
   }
   WebhookTarget target{.authority = std::string(authority),
-                       .origin = absl::StrCat(Absl(kScheme), Absl(authority))};
+                       .origin = absl::StrCat(AbslView(kScheme), AbslView(authority))};
   std::string_view host = authority;
   std::string_view port;
   if (authority.front() == '[') {
@@ -69,7 +68,7 @@ absl::StatusOr<WebhookTarget> ParseWebhookUrl(std::string_view url) {
   if (host.empty()) return BadUrl(url, "has no host");
   if (!port.empty() || authority.back() == ':') {
     uint32_t number = 0;
-    if (!absl::SimpleAtoi(Absl(port), &number) || number == 0 || number > 65535) {
+    if (!absl::SimpleAtoi(AbslView(port), &number) || number == 0 || number > 65535) {
       return BadUrl(url, "has a port that is not 1 to 65535");
     }
     target.port = static_cast<uint16_t>(number);
@@ -93,8 +92,8 @@ StatusCallback RandomStatusCallback(std::string_view account_sid, absl::Time now
                  {"MessageStatus", std::string(status)},
                  {"AccountSid", std::string(account_sid)},
                  {"From", std::string(kFrom)},
-                 {"To",
-                  absl::StrFormat("%s%04d", Absl(kToPrefix), absl::Uniform<int>(gen, 0, 10'000))},
+                 {"To", absl::StrFormat("%s%04d", AbslView(kToPrefix),
+                                        absl::Uniform<int>(gen, 0, 10'000))},
                  {"ErrorCode", std::string(error_code)}},
   };
 }

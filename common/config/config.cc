@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/abseil/string_view.h"
 #include "common/runtime/process_hardening.h"
 #include "nlohmann/json.hpp"
 
@@ -26,10 +27,6 @@ namespace klaxon::config {
 namespace {
 
 constexpr size_t kMaxEchoedValue = 80;
-
-// Debian's abseil is built with its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW 0).
-absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
-std::string_view Std(absl::string_view text) { return {text.data(), text.size()}; }
 
 // A non-secret value, quoted for an error message; long values are cut so a pasted blob cannot
 // flood the message.
@@ -131,22 +128,22 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
 
 absl::Status NamedList::NotOfForm(std::string_view entry) const {
   return absl::InvalidArgumentError(
-      absl::StrCat(Absl(variable), ": entry ", Quote(entry), " is not ", Absl(form)));
+      absl::StrCat(AbslView(variable), ": entry ", Quote(entry), " is not ", AbslView(form)));
 }
 
 absl::StatusOr<std::vector<NamedValue>> SplitNamedValues(std::string_view text,
                                                          const NamedList& list) {
   std::vector<NamedValue> entries;
-  for (absl::string_view item : absl::StrSplit(Absl(text), ',', absl::SkipWhitespace())) {
+  for (absl::string_view item : absl::StrSplit(AbslView(text), ',', absl::SkipWhitespace())) {
     const absl::string_view entry = absl::StripAsciiWhitespace(item);
     const size_t equals = entry.find('=');
     const absl::string_view name =
         absl::StripAsciiWhitespace(entry.substr(0, std::min(equals, entry.size())));
-    if (equals == absl::string_view::npos || name.empty()) return list.NotOfForm(Std(entry));
+    if (equals == absl::string_view::npos || name.empty()) return list.NotOfForm(StdView(entry));
     for (const NamedValue& earlier : entries) {
       if (earlier.name == name) {
         return absl::InvalidArgumentError(
-            absl::StrCat(Absl(list.variable), ": ", Quote(Std(name)), " is given twice"));
+            absl::StrCat(AbslView(list.variable), ": ", Quote(StdView(name)), " is given twice"));
       }
     }
     entries.push_back({.entry = std::string(entry),
@@ -178,7 +175,7 @@ const std::string* Reader::Find(std::string_view name) const {
 }
 
 void Reader::AddError(std::string_view name, std::string_view problem) {
-  errors_.push_back(absl::StrCat(Absl(name), problem.empty() ? "" : ": ", Absl(problem)));
+  errors_.push_back(absl::StrCat(AbslView(name), problem.empty() ? "" : ": ", AbslView(problem)));
 }
 
 void Reader::AddError(const absl::Status& problem) {
@@ -188,7 +185,7 @@ void Reader::AddError(const absl::Status& problem) {
 std::string Reader::Required(std::string_view name) {
   const std::string* value = Find(name);
   if (value == nullptr) {
-    errors_.push_back(absl::StrCat(Absl(name), " is required"));
+    errors_.push_back(absl::StrCat(AbslView(name), " is required"));
     return "";
   }
   return *value;
@@ -206,7 +203,7 @@ std::string Reader::OptionalSecret(std::string_view name) {
 }
 
 std::string Reader::ReadSecret(std::string_view name, bool required) {
-  const std::string file_name = absl::StrCat(Absl(name), "_FILE");
+  const std::string file_name = absl::StrCat(AbslView(name), "_FILE");
   const std::string* value = Find(name);
   const std::string* path = Find(file_name);
   if (value != nullptr) {
@@ -214,12 +211,13 @@ std::string Reader::ReadSecret(std::string_view name, bool required) {
     if (scrub_process_environment_) ScrubProcessVariable(std::string(name));
   }
   if (value != nullptr && path != nullptr) {
-    AddError(name, absl::StrCat("set either ", Absl(name), " or ", file_name, ", not both"));
+    AddError(name, absl::StrCat("set either ", AbslView(name), " or ", file_name, ", not both"));
     return "";
   }
   if (value != nullptr) return *value;
   if (path == nullptr) {
-    if (required) errors_.push_back(absl::StrCat(Absl(name), " (or ", file_name, ") is required"));
+    if (required)
+      errors_.push_back(absl::StrCat(AbslView(name), " (or ", file_name, ") is required"));
     return "";
   }
   std::optional<std::string> contents = ReadWholeFile(*path);
@@ -249,7 +247,7 @@ HostPort Reader::HostPortValue(std::string_view name, std::string_view default_v
   const std::string_view text = value == nullptr ? default_value : std::string_view(*value);
   absl::StatusOr<HostPort> parsed = ParseHostPort(text);
   if (!parsed.ok()) {
-    AddError(name, Std(parsed.status().message()));
+    AddError(name, StdView(parsed.status().message()));
     return HostPort{};
   }
   return *std::move(parsed);
@@ -258,14 +256,14 @@ HostPort Reader::HostPortValue(std::string_view name, std::string_view default_v
 std::vector<HostPort> Reader::HostPortList(std::string_view name) {
   const std::string* value = Find(name);
   if (value == nullptr) {
-    errors_.push_back(absl::StrCat(Absl(name), " is required"));
+    errors_.push_back(absl::StrCat(AbslView(name), " is required"));
     return {};
   }
   std::vector<HostPort> result;
   for (absl::string_view item : absl::StrSplit(*value, ',')) {
-    absl::StatusOr<HostPort> parsed = ParseHostPort(Std(absl::StripAsciiWhitespace(item)));
+    absl::StatusOr<HostPort> parsed = ParseHostPort(StdView(absl::StripAsciiWhitespace(item)));
     if (!parsed.ok()) {
-      AddError(name, Std(parsed.status().message()));
+      AddError(name, StdView(parsed.status().message()));
       return {};
     }
     result.push_back(*std::move(parsed));

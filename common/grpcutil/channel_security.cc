@@ -11,14 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/abseil/string_view.h"
 #include "common/config/config.h"
 #include "common/config/loopback.h"
 
 namespace klaxon::grpcutil {
 namespace {
-
-// Debian's abseil is built with its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW 0).
-absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
 
 // Whether a channel to `target` stays on this machine: a unix socket, or host:port (possibly
 // behind gRPC's "dns:///" or "ipv4:"/"ipv6:" schemes) with a loopback host.
@@ -38,16 +36,16 @@ bool IsLoopbackTarget(std::string_view target) {
 // own UNAVAILABLE (e.g. "Kafka did not acknowledge") matches none of these.
 bool IsTransportFailure(std::string_view lower) {
   for (std::string_view sign : {"failed to connect", "connection refused", "socket closed",
-                                "connection reset", "end of tcp stream", "handshake",
-                                "broken pipe", "connection closed", "dns resolution failed"}) {
-    if (absl::StrContains(Absl(lower), Absl(sign))) return true;
+                                "connection reset", "end of tcp stream", "handshake", "broken pipe",
+                                "connection closed", "dns resolution failed"}) {
+    if (absl::StrContains(AbslView(lower), AbslView(sign))) return true;
   }
   return false;
 }
 
 bool IsTlsFailure(std::string_view lower) {
   for (std::string_view sign : {"handshake", "ssl", "tls", "certificate"}) {
-    if (absl::StrContains(Absl(lower), Absl(sign))) return true;
+    if (absl::StrContains(AbslView(lower), AbslView(sign))) return true;
   }
   return false;
 }
@@ -57,13 +55,15 @@ bool IsTlsFailure(std::string_view lower) {
 ClientTlsOptions ClientTlsOptionsFromEnvironment(
     const std::function<std::optional<std::string>(const std::string& name)>& get_env) {
   const auto value = [&get_env](const char* name) { return get_env(name).value_or(""); };
-  return ClientTlsOptions{
-      .ca_file = value(kCaFileEnv), .cert_file = value(kCertFileEnv), .key_file = value(kKeyFileEnv)};
+  return ClientTlsOptions{.ca_file = value(kCaFileEnv),
+                          .cert_file = value(kCertFileEnv),
+                          .key_file = value(kKeyFileEnv)};
 }
 
 std::string ChannelSecurity::Describe() const {
   if (!tls) return "plaintext";
-  std::vector<std::string> parts = {ca_file.empty() ? "default roots" : absl::StrCat("CA ", ca_file)};
+  std::vector<std::string> parts = {ca_file.empty() ? "default roots"
+                                                    : absl::StrCat("CA ", ca_file)};
   if (!cert_chain.empty()) parts.emplace_back("client certificate");
   return absl::StrCat("TLS (", absl::StrJoin(parts, ", "), ")");
 }
@@ -93,9 +93,9 @@ absl::StatusOr<ChannelSecurity> ResolveChannelSecurity(const ClientTlsOptions& o
     return absl::InvalidArgumentError(
         "--cert and --key (KLAXON_CERT_FILE, KLAXON_KEY_FILE) go together");
   }
-  ChannelSecurity security{.tls = asked_for_tls ||
-                                  (!options.plaintext && !IsLoopbackTarget(target)),
-                           .ca_file = options.ca_file};
+  ChannelSecurity security{
+      .tls = asked_for_tls || (!options.plaintext && !IsLoopbackTarget(target)),
+      .ca_file = options.ca_file};
   const auto read = [&read_file](const std::string& path, const char* what,
                                  std::string& into) -> absl::Status {
     if (path.empty()) return absl::OkStatus();
@@ -129,12 +129,12 @@ absl::Status NameLinkFailure(const absl::Status& status, std::string_view link,
   const std::string lower = absl::AsciiStrToLower(status.message());
   if (!IsTransportFailure(lower)) return status;
   if (security.tls && IsTlsFailure(lower)) {
-    return absl::UnavailableError(absl::StrCat("TLS handshake with ", Absl(link), " failed (",
+    return absl::UnavailableError(absl::StrCat("TLS handshake with ", AbslView(link), " failed (",
                                                security.Describe(), "): ", status.message()));
   }
   // A plaintext client at a TLS port sees the connection closed, nothing about TLS.
   return absl::UnavailableError(absl::StrCat(
-      "cannot reach ", Absl(link), " (", security.Describe(), "): ", status.message(),
+      "cannot reach ", AbslView(link), " (", security.Describe(), "): ", status.message(),
       security.tls ? "" : "; if it serves TLS, pass --ca (or --tls)"));
 }
 

@@ -106,6 +106,21 @@ int ToTimeoutMs(absl::Duration duration) {
   return ms == 0 ? 1 : static_cast<int>(ms);
 }
 
+absl::Status PinProperties(std::span<const FixedProperty> fixed,
+                           const std::map<std::string, std::string>& given, std::string_view client,
+                           std::map<std::string, std::string>& properties) {
+  for (const FixedProperty& property : fixed) {
+    const auto asked = given.find(std::string(property.name));
+    if (asked != given.end() && asked->second != property.value) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", std::string(property.name),
+                                                     " must stay ", std::string(property.value),
+                                                     " for ", std::string(client)));
+    }
+    properties[std::string(property.name)] = std::string(property.value);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ConfPtr> MakeConf(const std::map<std::string, std::string>& properties) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};

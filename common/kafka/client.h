@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,18 @@ using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaD
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter>;
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
+
+// A property one client's guarantees rest on, and the value it must keep.
+struct FixedProperty {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Sets each of `fixed` in `properties`; kInvalidArgument, naming the property and `client`, when
+// the caller's `given` properties ask for another value.
+absl::Status PinProperties(std::span<const FixedProperty> fixed,
+                           const std::map<std::string, std::string>& given, std::string_view client,
+                           std::map<std::string, std::string>& properties);
 
 // A configuration holding `properties` in order; kInvalidArgument names the property librdkafka
 // rejected.

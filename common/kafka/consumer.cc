@@ -20,10 +20,10 @@ namespace klaxon::kafka {
 namespace {
 
 // How long one consumer poll blocks: the loop's latency in noticing a stop request.
-constexpr int kPollIntervalMs = 100;
+constexpr int kConsumerPollMs = 100;
 
 // The properties the at-least-once guarantee rests on; options.properties may not override them.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kFixedProperties{{
+constexpr std::array<FixedProperty, 2> kAtLeastOnceProperties{{
     {"enable.auto.commit", "true"},
     {"enable.auto.offset.store", "false"},
 }};
@@ -38,15 +38,9 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
     properties["statistics.interval.ms"] = std::to_string(ToTimeoutMs(options.lag_interval));
   }
   for (const auto& [name, value] : options.properties) properties[name] = value;
-  for (const auto& [name, value] : kFixedProperties) {
-    const auto given = options.properties.find(std::string(name));
-    if (given != options.properties.end() && given->second != value) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka property ", std::string(name),
-                                                     " must stay ", std::string(value),
-                                                     " for KafkaConsumer"));
-    }
-    properties[std::string(name)] = std::string(value);
-  }
+  absl::Status pinned =
+      PinProperties(kAtLeastOnceProperties, options.properties, "KafkaConsumer", properties);
+  if (!pinned.ok()) return pinned;
   return properties;
 }
 
@@ -137,7 +131,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   // The client's own queue is not forwarded to the consumer's, so its errors and statistics are
   // served while Run() is busy with one message, for example during a retry backoff.
   consumer->events_thread_ = std::jthread([client = consumer->client_.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) rd_kafka_poll(client, kPollIntervalMs);
+    while (!stop.stop_requested()) rd_kafka_poll(client, kConsumerPollMs);
   });
 
   const std::vector<std::string>& topics = consumer->options_.topics;
@@ -172,7 +166,7 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
       result = fatal_error_;
     }
     if (!result.ok()) break;
-    MessagePtr message(rd_kafka_consumer_poll(client_.get(), kPollIntervalMs));
+    MessagePtr message(rd_kafka_consumer_poll(client_.get(), kConsumerPollMs));
     if (message == nullptr) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       // Consumer errors (a broker down, a topic not created yet) are retried by librdkafka;
@@ -217,7 +211,7 @@ bool KafkaConsumer::WaitForRoom(std::stop_token stop) {
   // progress_ is a plain condition variable, so the stop request is noticed within a poll
   // interval rather than at once; stop only ever waits for started messages anyway.
   while (!stop.stop_requested() && in_flight_ >= options_.max_in_flight) {
-    progress_.wait_for(lock, std::chrono::milliseconds(kPollIntervalMs));
+    progress_.wait_for(lock, std::chrono::milliseconds(kConsumerPollMs));
   }
   return !stop.stop_requested();
 }

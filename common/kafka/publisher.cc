@@ -39,10 +39,10 @@ absl::Status DeliveryStatus(const rd_kafka_message_t& message, std::string_view 
 }
 
 // How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
-constexpr int kPollIntervalMs = 100;
+constexpr int kProducerPollMs = 100;
 
 // The properties the delivery guarantees rest on; options.properties may not override them.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFixedProperties{{
+constexpr std::array<FixedProperty, 3> kDeliveryGuaranteeProperties{{
     {"enable.idempotence", "true"},
     {"acks", "all"},
     {"partitioner", kPartitioner},
@@ -54,15 +54,9 @@ absl::StatusOr<std::map<std::string, std::string>> ProducerProperties(
       {"message.timeout.ms", absl::StrCat(ToTimeoutMs(options.delivery_timeout))},
   };
   for (const auto& [name, value] : options.properties) properties[name] = value;
-  for (const auto& [name, value] : kFixedProperties) {
-    const auto given = options.properties.find(std::string(name));
-    if (given != options.properties.end() && given->second != value) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka property ", std::string(name),
-                                                     " must stay ", std::string(value),
-                                                     " for KafkaPublisher"));
-    }
-    properties[std::string(name)] = std::string(value);
-  }
+  absl::Status pinned =
+      PinProperties(kDeliveryGuaranteeProperties, options.properties, "KafkaPublisher", properties);
+  if (!pinned.ok()) return pinned;
   return properties;
 }
 
@@ -89,7 +83,7 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(Publisher
   if (!client.ok()) return client.status();
   publisher->client_ = *std::move(client);
   publisher->poller_ = std::jthread([raw = publisher->client_.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) rd_kafka_poll(raw, kPollIntervalMs);
+    while (!stop.stop_requested()) rd_kafka_poll(raw, kProducerPollMs);
   });
   return publisher;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/abseil/string_view.h"
 #include "common/phone/phone.h"
 
 namespace klaxon::delivery {
@@ -22,9 +23,6 @@ bool IsShortCode(std::string_view address) {
   return (address.size() == 5 || address.size() == 6) &&
          std::all_of(address.begin(), address.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
-
-// Debian's abseil has a string_view of its own.
-absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
 
 bool IsNorthAmerican(std::string_view e164) { return e164.starts_with("+1"); }
 
@@ -56,7 +54,7 @@ absl::StatusOr<SenderKind> KindOf(std::string_view address) {
 absl::Status EntryError(types::v1::Channel channel, absl::string_view entry,
                         absl::string_view problem) {
   return absl::InvalidArgumentError(
-      absl::StrCat(Absl(SendersVariable(channel)), ": \"", entry, "\" ", problem));
+      absl::StrCat(AbslView(SendersVariable(channel)), ": \"", entry, "\" ", problem));
 }
 
 }  // namespace
@@ -98,7 +96,7 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
   std::vector<PacedSender> senders;
   std::set<std::string, std::less<>> seen;
   size_t own_rates = 0;  // senders that name their rate
-  for (absl::string_view entry : absl::StrSplit(Absl(text), ',', absl::SkipWhitespace())) {
+  for (absl::string_view entry : absl::StrSplit(AbslView(text), ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     const std::pair<absl::string_view, absl::string_view> parts =
         absl::StrSplit(entry, absl::MaxSplits('=', 1));
@@ -142,14 +140,14 @@ absl::StatusOr<std::vector<PacedSender>> ParseSenders(std::string_view text,
   }
   if (senders.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Absl(SendersVariable(channel)),
+        absl::StrCat(AbslView(SendersVariable(channel)),
                      ": is required (the numbers or Messaging Service to send from)"));
   }
   // Several caller IDs are for routing (a local number per country), not for rate: Twilio paces
   // calls per account, so each is given its share of the account's pace by the operator.
   if (channel == types::v1::CHANNEL_VOICE && senders.size() > 1 && own_rates < senders.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        Absl(SendersVariable(channel)),
+        AbslView(SendersVariable(channel)),
         ": several caller IDs each need their own rate, their share of the account's calls per "
         "second (Twilio paces calls per account: two at 1 call per second are =1/2s each)"));
   }
@@ -173,7 +171,7 @@ absl::Status AssignAccounts(std::vector<PacedSender>& senders,
   }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat(Absl(SendersVariable(channel)), ": ", absl::StrJoin(problems, "; ")));
+      absl::StrCat(AbslView(SendersVariable(channel)), ": ", absl::StrJoin(problems, "; ")));
 }
 
 }  // namespace klaxon::delivery
