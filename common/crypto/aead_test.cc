@@ -4,15 +4,14 @@
 
 #include <string>
 
+#include "common/crypto/test_keyring.h"
+
 namespace klaxon::crypto {
 namespace {
 
-const std::string kKey(kKeyBytes, 'k');
+using testing::FlipBit;
 
-std::string FlipBit(std::string bytes, size_t index) {
-  bytes[index] = static_cast<char>(bytes[index] ^ 0x01);
-  return bytes;
-}
+const std::string kKey(kKeyBytes, 'k');
 
 TEST(AeadTest, OpensWhatItSealed) {
   absl::StatusOr<std::string> sealed = Seal(kKey, "+14155552671", "alerts/1/recipient");

@@ -4,28 +4,17 @@
 
 #include <string>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/local_keyring.h"
+#include "common/crypto/test_keyring.h"
 
 namespace klaxon::crypto {
 namespace {
 
-std::string KeyEntry(int version, char fill) {
-  return absl::StrCat("\"", version, "\": \"", absl::Base64Escape(std::string(kKeyBytes, fill)),
-                      "\"");
-}
-
-LocalKeyring Keyring(int current, const std::string& entries) {
-  return *LocalKeyring::Parse(
-      absl::StrCat(R"({"current": )", current, R"(, "keys": {)", entries, "}}"));
-}
-
 constexpr FieldBinding kRecipient{.table = "alerts", .record = "a1", .column = "recipient"};
 
 TEST(EnvelopeTest, SealsFieldsUnderARecordsDataKey) {
-  LocalKeyring keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring keyring = testing::KeyringOf(1, {1});
   Envelope envelope(keyring);
   absl::StatusOr<NewDataKey> created = envelope.NewKey("alerts/a1");
   ASSERT_TRUE(created.ok()) << created.status();
@@ -37,7 +26,7 @@ TEST(EnvelopeTest, SealsFieldsUnderARecordsDataKey) {
 }
 
 TEST(EnvelopeTest, GivesEveryRecordItsOwnDataKey) {
-  LocalKeyring keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring keyring = testing::KeyringOf(1, {1});
   Envelope envelope(keyring);
   NewDataKey first = *envelope.NewKey("alerts/a1");
   NewDataKey second = *envelope.NewKey("alerts/a1");
@@ -46,7 +35,7 @@ TEST(EnvelopeTest, GivesEveryRecordItsOwnDataKey) {
 }
 
 TEST(EnvelopeTest, RejectsAFieldMovedToAnotherRecordOrColumn) {
-  LocalKeyring keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring keyring = testing::KeyringOf(1, {1});
   Envelope envelope(keyring);
   NewDataKey created = *envelope.NewKey("alerts/a1");
   const std::string sealed = *created.key.Seal("+14155552671", kRecipient);
@@ -62,7 +51,7 @@ TEST(EnvelopeTest, RejectsAFieldMovedToAnotherRecordOrColumn) {
 }
 
 TEST(EnvelopeTest, KeepsRecordAndColumnApartInTheAssociatedData) {
-  LocalKeyring keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring keyring = testing::KeyringOf(1, {1});
   Envelope envelope(keyring);
   NewDataKey created = *envelope.NewKey("r");
   const std::string sealed = *created.key.Seal("x", {.table = "t", .record = "a/b", .column = "c"});
@@ -72,19 +61,19 @@ TEST(EnvelopeTest, KeepsRecordAndColumnApartInTheAssociatedData) {
 }
 
 TEST(EnvelopeTest, RewrapsUnderTheNewVersionWithoutTouchingTheData) {
-  LocalKeyring old_keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring old_keyring = testing::KeyringOf(1, {1});
   Envelope old_envelope(old_keyring);
   NewDataKey created = *old_envelope.NewKey("alerts/a1");
   const std::string sealed = *created.key.Seal("disk full on db-7", kRecipient);
 
-  LocalKeyring rotating = Keyring(2, KeyEntry(1, 'a') + ", " + KeyEntry(2, 'b'));
+  LocalKeyring rotating = testing::KeyringOf(2, {1, 2});
   Envelope rotating_envelope(rotating);
   absl::StatusOr<WrappedKey> rewrapped = rotating_envelope.Rewrap(created.wrapped, "alerts/a1");
   ASSERT_TRUE(rewrapped.ok()) << rewrapped.status();
   EXPECT_EQ(rewrapped->kek_version, 2u);
 
   // Version 1 is no longer needed: a keyring without it still reads the record.
-  LocalKeyring rotated = Keyring(2, KeyEntry(2, 'b'));
+  LocalKeyring rotated = testing::KeyringOf(2, {2});
   Envelope rotated_envelope(rotated);
   absl::StatusOr<DataKey> key = rotated_envelope.OpenKey(*rewrapped, "alerts/a1");
   ASSERT_TRUE(key.ok()) << key.status();
@@ -92,18 +81,18 @@ TEST(EnvelopeTest, RewrapsUnderTheNewVersionWithoutTouchingTheData) {
 }
 
 TEST(EnvelopeTest, LeavesAKeyAlreadyUnderTheCurrentVersionAsItIs) {
-  LocalKeyring keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring keyring = testing::KeyringOf(1, {1});
   Envelope envelope(keyring);
   NewDataKey created = *envelope.NewKey("alerts/a1");
   EXPECT_EQ(*envelope.Rewrap(created.wrapped, "alerts/a1"), created.wrapped);
 }
 
 TEST(EnvelopeTest, RefusesToRewrapATamperedKey) {
-  LocalKeyring old_keyring = Keyring(1, KeyEntry(1, 'a'));
+  LocalKeyring old_keyring = testing::KeyringOf(1, {1});
   Envelope old_envelope(old_keyring);
   WrappedKey wrapped = old_envelope.NewKey("alerts/a1")->wrapped;
   wrapped.sealed.back() = static_cast<char>(wrapped.sealed.back() ^ 1);
-  LocalKeyring rotating = Keyring(2, KeyEntry(1, 'a') + ", " + KeyEntry(2, 'b'));
+  LocalKeyring rotating = testing::KeyringOf(2, {1, 2});
   Envelope rotating_envelope(rotating);
   EXPECT_EQ(rotating_envelope.Rewrap(wrapped, "alerts/a1").status().code(),
             absl::StatusCode::kDataLoss);

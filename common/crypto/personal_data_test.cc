@@ -10,6 +10,7 @@
 namespace klaxon::crypto {
 namespace {
 
+using testing::FlipBit;
 using testing::KeyringDocument;
 
 const Fields kPlaintext = {{"recipient_ciphertext", "+14155550100"},
@@ -20,11 +21,6 @@ class PersonalDataTest : public ::testing::Test {
   LocalKeyring keyring_ = *LocalKeyring::Parse(KeyringDocument(1, {1}));
   PersonalData personal_{keyring_};
 };
-
-std::string FlipBit(std::string bytes, size_t index) {
-  bytes.at(index) = static_cast<char>(bytes.at(index) ^ 0x01);
-  return bytes;
-}
 
 TEST_F(PersonalDataTest, OpensWhatItSealed) {
   absl::StatusOr<SealedRecord> sealed = personal_.Seal("alerts", "a1", kPlaintext);

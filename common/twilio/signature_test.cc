@@ -1,35 +1,30 @@
 #include "common/twilio/signature.h"
 
+#include "common/twilio/signature_example.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::twilio {
 namespace {
 
-constexpr char kToken[] = "12345";
-constexpr char kUrl[] = "https://mycompany.com/myapp.php?foo=1&bar=2";
-
-FormParams CallParams() {
-  return {{"CallSid", "CA1234567890ABCDE"},
-          {"Caller", "+14158675309"},
-          {"Digits", "1234"},
-          {"From", "+14158675309"},
-          {"To", "+18005551212"}};
-}
+using example::CallParams;
+using example::kAuthToken;
+using example::kSignature;
+using example::kUrl;
 
 TEST(ComputeSignatureTest, MatchesTwilioVector) {
-  EXPECT_EQ(ComputeSignature(kToken, kUrl, CallParams()), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  EXPECT_EQ(ComputeSignature(kAuthToken, kUrl, CallParams()), kSignature);
 }
 
 TEST(ComputeSignatureTest, MatchesTwilioVectorWithDefaultPort) {
   EXPECT_EQ(
-      ComputeSignature(kToken, "https://mycompany.com:443/myapp.php?foo=1&bar=2", CallParams()),
+      ComputeSignature(kAuthToken, "https://mycompany.com:443/myapp.php?foo=1&bar=2", CallParams()),
       "kvajT1Ptam85bY51eRf/AJRuM3w=");
 }
 
 TEST(ComputeSignatureTest, IgnoresParameterOrder) {
   FormParams reversed = CallParams();
   std::reverse(reversed.begin(), reversed.end());
-  EXPECT_EQ(ComputeSignature(kToken, kUrl, reversed), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  EXPECT_EQ(ComputeSignature(kAuthToken, kUrl, reversed), kSignature);
 }
 
 TEST(ComputeSignatureTest, SortsRepeatedValuesAndDropsDuplicates) {
@@ -38,26 +33,26 @@ TEST(ComputeSignatureTest, SortsRepeatedValuesAndDropsDuplicates) {
                              {"Digits", "5678"},
                              {"Digits", "1234"},
                              {"Digits", "1234"}};
-  EXPECT_EQ(ComputeSignature(kToken, kUrl, params), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+  EXPECT_EQ(ComputeSignature(kAuthToken, kUrl, params), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
 }
 
 TEST(ComputeSignatureTest, EmptyValueChangesSignature) {
   FormParams with_empty = CallParams();
   with_empty.emplace_back("Body", "");
-  EXPECT_NE(ComputeSignature(kToken, kUrl, with_empty), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  EXPECT_NE(ComputeSignature(kAuthToken, kUrl, with_empty), kSignature);
 }
 
 TEST(SignatureMatchesTest, AcceptsEqualSignature) {
-  EXPECT_TRUE(SignatureMatches("RSOYDt4T1cUTdK1PDd93/VVr8B8=", "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_TRUE(SignatureMatches(kSignature, kSignature));
 }
 
 TEST(SignatureMatchesTest, RejectsLastCharacterDifference) {
-  EXPECT_FALSE(SignatureMatches("RSOYDt4T1cUTdK1PDd93/VVr8B8=", "RSOYDt4T1cUTdK1PDd93/VVr8B8A"));
+  EXPECT_FALSE(SignatureMatches(kSignature, "RSOYDt4T1cUTdK1PDd93/VVr8B8A"));
 }
 
 TEST(SignatureMatchesTest, RejectsEmptyAndPrefix) {
-  EXPECT_FALSE(SignatureMatches("RSOYDt4T1cUTdK1PDd93/VVr8B8=", ""));
-  EXPECT_FALSE(SignatureMatches("RSOYDt4T1cUTdK1PDd93/VVr8B8=", "RSOYDt4T1cUTdK1PDd93"));
+  EXPECT_FALSE(SignatureMatches(kSignature, ""));
+  EXPECT_FALSE(SignatureMatches(kSignature, "RSOYDt4T1cUTdK1PDd93"));
 }
 
 }  // namespace

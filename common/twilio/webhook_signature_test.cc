@@ -3,25 +3,19 @@
 #include <string>
 #include <vector>
 
+#include "common/twilio/signature_example.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::twilio {
 namespace {
 
+using example::CallParams;
+using example::kSignature;
+using example::kUrl;
 using ::testing::ElementsAre;
 
-const std::vector<std::string> kTokens = {"12345"};
-constexpr char kUrl[] = "https://mycompany.com/myapp.php?foo=1&bar=2";
-
-FormParams CallParams() {
-  return {{"CallSid", "CA1234567890ABCDE"},
-          {"Caller", "+14158675309"},
-          {"Digits", "1234"},
-          {"From", "+14158675309"},
-          {"To", "+18005551212"}};
-}
-
+const std::vector<std::string> kTokens = {example::kAuthToken};
 SignedRequest FormRequest(std::string url, FormParams params) {
   return {.url = std::move(url), .params = std::move(params)};
 }
@@ -71,8 +65,7 @@ TEST(SignatureUrlVariantsTest, OnlyTheUrlWhenWhatPrecedesColonSlashSlashIsNoSche
 
 // The vectors every official helper library tests (TWILIO.md).
 TEST(VerifySignatureTest, AcceptsTwilioVectorForPortlessUrl) {
-  EXPECT_TRUE(
-      VerifySignature(kTokens, FormRequest(kUrl, CallParams()), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_TRUE(VerifySignature(kTokens, FormRequest(kUrl, CallParams()), kSignature));
 }
 
 TEST(VerifySignatureTest, AcceptsSignatureOverDefaultPortForPortlessUrl) {
@@ -81,10 +74,9 @@ TEST(VerifySignatureTest, AcceptsSignatureOverDefaultPortForPortlessUrl) {
 }
 
 TEST(VerifySignatureTest, AcceptsPortlessSignatureForUrlWithPort) {
-  EXPECT_TRUE(VerifySignature(kTokens,
-                              FormRequest("https://mycompany.com:443/myapp.php?foo=1&bar=2",
-                                          CallParams()),
-                              "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_TRUE(VerifySignature(
+      kTokens, FormRequest("https://mycompany.com:443/myapp.php?foo=1&bar=2", CallParams()),
+      kSignature));
 }
 
 TEST(VerifySignatureTest, AcceptsRepeatedKeyVector) {
@@ -99,35 +91,32 @@ TEST(VerifySignatureTest, AcceptsRepeatedKeyVector) {
 TEST(VerifySignatureTest, UnknownParameterCounts) {
   FormParams params = CallParams();
   params.emplace_back("SomethingNew", "x");
-  EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, params), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-  EXPECT_TRUE(VerifySignature(kTokens, FormRequest(kUrl, params),
-                              ComputeSignature("12345", kUrl, params)));
+  EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, params), kSignature));
+  EXPECT_TRUE(
+      VerifySignature(kTokens, FormRequest(kUrl, params), ComputeSignature("12345", kUrl, params)));
 }
 
 TEST(VerifySignatureTest, EmptyValueCounts) {
   FormParams params = CallParams();
   params.emplace_back("ErrorCode", "");
-  EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, params), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, params), kSignature));
   EXPECT_EQ(CanonicalSignedData("u", {{"b", ""}, {"a", "1"}}), "ua1b");
 }
 
 TEST(VerifySignatureTest, QueryStringIsPartOfTheUrlNotTheParameters) {
   // Re-ordering the query changes the URL, and so the signature.
-  EXPECT_FALSE(VerifySignature(kTokens,
-                               FormRequest("https://mycompany.com/myapp.php?bar=2&foo=1",
-                                           CallParams()),
-                               "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_FALSE(VerifySignature(
+      kTokens, FormRequest("https://mycompany.com/myapp.php?bar=2&foo=1", CallParams()),
+      kSignature));
 }
 
 TEST(VerifySignatureTest, UrlIsNotNormalised) {
-  EXPECT_FALSE(VerifySignature(kTokens,
-                               FormRequest("https://MyCompany.com/myapp.php?foo=1&bar=2",
-                                           CallParams()),
-                               "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-  EXPECT_FALSE(VerifySignature(kTokens,
-                               FormRequest("https://mycompany.com//myapp.php?foo=1&bar=2",
-                                           CallParams()),
-                               "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_FALSE(VerifySignature(
+      kTokens, FormRequest("https://MyCompany.com/myapp.php?foo=1&bar=2", CallParams()),
+      kSignature));
+  EXPECT_FALSE(VerifySignature(
+      kTokens, FormRequest("https://mycompany.com//myapp.php?foo=1&bar=2", CallParams()),
+      kSignature));
 }
 
 TEST(VerifySignatureTest, NonDefaultPortMustBeSignedAsSentOrWithout) {
@@ -141,8 +130,7 @@ TEST(VerifySignatureTest, NonDefaultPortMustBeSignedAsSentOrWithout) {
 
 TEST(VerifySignatureTest, AcceptsPrimaryOrSecondaryToken) {
   const std::vector<std::string> tokens = {"new-token", "12345"};
-  EXPECT_TRUE(
-      VerifySignature(tokens, FormRequest(kUrl, CallParams()), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_TRUE(VerifySignature(tokens, FormRequest(kUrl, CallParams()), kSignature));
   EXPECT_TRUE(VerifySignature(tokens, FormRequest(kUrl, CallParams()),
                               ComputeSignature("new-token", kUrl, CallParams())));
   EXPECT_FALSE(VerifySignature(tokens, FormRequest(kUrl, CallParams()),
@@ -152,7 +140,7 @@ TEST(VerifySignatureTest, AcceptsPrimaryOrSecondaryToken) {
 TEST(VerifySignatureTest, MissingOrMalformedSignatureNeverMatches) {
   EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, CallParams()), ""));
   EXPECT_FALSE(VerifySignature(kTokens, FormRequest(kUrl, CallParams()), "RSOYDt4T1cUTdK1PDd93"));
-  EXPECT_FALSE(VerifySignature({}, FormRequest(kUrl, CallParams()), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+  EXPECT_FALSE(VerifySignature({}, FormRequest(kUrl, CallParams()), kSignature));
 }
 
 TEST(VerifySignatureTest, GetIsSignedOverTheUrlAlone) {
@@ -177,11 +165,11 @@ TEST(VerifySignatureTest, JsonBodyIsSignedThroughBodySha256) {
   EXPECT_FALSE(VerifySignature(kTokens, {.url = url, .json_body = body + " "}, signature));
   // A JSON request whose URL carries no hash is refused even when the URL's signature is right.
   const std::string bare = "https://h.example/status";
-  EXPECT_FALSE(
-      VerifySignature(kTokens, {.url = bare, .json_body = body}, ComputeSignature("12345", bare, {})));
+  EXPECT_FALSE(VerifySignature(kTokens, {.url = bare, .json_body = body},
+                               ComputeSignature("12345", bare, {})));
   // Parameters play no part for a JSON body.
-  EXPECT_TRUE(VerifySignature(kTokens, {.url = url, .params = {{"x", "y"}}, .json_body = body},
-                              signature));
+  EXPECT_TRUE(
+      VerifySignature(kTokens, {.url = url, .params = {{"x", "y"}}, .json_body = body}, signature));
 }
 
 TEST(VerifySignatureTest, JsonBodyHashComparisonIsExact) {
@@ -189,8 +177,8 @@ TEST(VerifySignatureTest, JsonBodyHashComparisonIsExact) {
   std::string upper = BodySha256Hex(body);
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const std::string url = "https://h.example/s?bodySHA256=" + upper;
-  EXPECT_FALSE(
-      VerifySignature(kTokens, {.url = url, .json_body = body}, ComputeSignature("12345", url, {})));
+  EXPECT_FALSE(VerifySignature(kTokens, {.url = url, .json_body = body},
+                               ComputeSignature("12345", url, {})));
 }
 
 TEST(QueryParameterTest, DecodesTheFirstValue) {

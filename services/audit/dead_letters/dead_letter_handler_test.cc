@@ -12,12 +12,11 @@ namespace klaxon::audit {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::kAlertId;
 using testing::kDeadLetteredAt;
 using testing::kRecipient;
 using testing::kText;
 using ::testing::Not;
-
-constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 
 class DeadLetterHandlerTest : public ::testing::Test, protected testing::FakeBackedDeadLetters {
  protected:

@@ -17,12 +17,12 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::kAlertId;
 using testing::kDeadLetteredAt;
 using testing::kRecipient;
 using testing::kText;
 using testing::kTimeToLive;
 
-constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
 const absl::Time kNow = kDeadLetteredAt + absl::Hours(2);
 

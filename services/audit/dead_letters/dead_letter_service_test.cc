@@ -24,8 +24,8 @@ using klaxon::alerts::v1::ReplayDeadLetterRequest;
 using klaxon::alerts::v1::ReplayDeadLetterResponse;
 using klaxon::alerts::v1::ReplayDeadLettersRequest;
 using klaxon::alerts::v1::ReplayDeadLettersResponse;
+using testing::kAlertId;
 
-constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 constexpr char kNewAlertId[] = "0190f1c4-0000-7000-8000-000000000001";
 constexpr char kBillingKey[] = "billing-secret-key";
 constexpr char kPaymentsKey[] = "payments-secret-key";

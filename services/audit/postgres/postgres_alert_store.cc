@@ -16,6 +16,7 @@
 #include "services/audit/postgres/alert_locks.h"
 #include "services/audit/postgres/alert_rows.h"
 #include "services/audit/postgres/postgres_callback_outbox.h"
+#include "services/audit/postgres/query_params.h"
 
 namespace klaxon::audit {
 namespace {
@@ -205,12 +206,6 @@ constexpr pg::PreparedStatement kUpsertConsent{
     "WHERE (opt_outs.changed_at, opt_outs.opted_out, opt_outs.keyword COLLATE \"C\") < "
     "  (EXCLUDED.changed_at, EXCLUDED.opted_out, EXCLUDED.keyword COLLATE \"C\")"};
 
-// A JSON document for one parameter. Invalid UTF-8 (which only free text can hold) is replaced
-// rather than refused.
-std::string Json(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // bytea as hex, null when empty.
 nlohmann::json Hex(const std::string& bytes) {
   if (bytes.empty()) return nullptr;
@@ -277,7 +272,7 @@ std::map<std::string, AlertRecord> LoadAlerts(pqxx::transaction_base& txn,
                                               const std::vector<std::string>& ids) {
   std::map<std::string, AlertRecord> records;
   if (ids.empty()) return records;
-  for (const pqxx::row row : SelectAlerts().Exec(txn, Json(ids))) {
+  for (const pqxx::row row : SelectAlerts().Exec(txn, JsonParam(ids))) {
     AlertRecord record = StoredAlertFromRow(row);
     records.emplace(record.alert_id, std::move(record));
   }
@@ -401,14 +396,14 @@ absl::Status WriteAlerts(pqxx::work& txn, const IngestPlan& plan,
     }
   }
   if (!alerts.empty()) {
-    const pqxx::result written = kUpsertAlerts.Exec(txn, Json(alerts));
+    const pqxx::result written = kUpsertAlerts.Exec(txn, JsonParam(alerts));
     if (written.affected_rows() != alerts.size()) {
       // Only a writer that bypassed the advisory locks can get here; redoing the transaction
       // re-reads what it wrote.
       return absl::AbortedError("an alert changed under the projection lock; retry");
     }
   }
-  if (!attempts.empty()) kUpsertAttempts.Exec(txn, Json(attempts));
+  if (!attempts.empty()) kUpsertAttempts.Exec(txn, JsonParam(attempts));
   return absl::OkStatus();
 }
 
@@ -430,7 +425,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
     if (const std::vector<std::string> keys = EventKeysOf(batch); !keys.empty()) {
       const auto [earliest, latest] = OccurredRange(batch);
       for (const pqxx::row row : kSelectStoredEvents.Exec(
-               txn, Json(keys), absl::ToUnixMicros(earliest - kDuplicateStampMargin),
+               txn, JsonParam(keys), absl::ToUnixMicros(earliest - kDuplicateStampMargin),
                absl::ToUnixMicros(latest + kDuplicateStampMargin))) {
         stored_events.insert(row[0].as<std::string>());
       }
@@ -440,7 +435,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
     if (!plan.events.empty()) {
       nlohmann::json rows = nlohmann::json::array();
       for (const EventLogEntry& entry : plan.events) rows.push_back(EventRow(entry));
-      kInsertEvents.Exec(txn, Json(rows));
+      kInsertEvents.Exec(txn, JsonParam(rows));
     }
     if (!plan.data_keys.empty()) {
       nlohmann::json rows = nlohmann::json::array();
@@ -449,7 +444,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
                         {"kek_version", wrapped.kek_version},
                         {"wrapped_key", absl::BytesToHexString(wrapped.sealed)}});
       }
-      kInsertDataKeys.Exec(txn, Json(rows));
+      kInsertDataKeys.Exec(txn, JsonParam(rows));
     }
     if (absl::Status written = WriteAlerts(txn, plan, stored); !written.ok()) return written;
     for (const auto& [index, change] : plan.consents) {
@@ -459,7 +454,7 @@ absl::StatusOr<std::vector<IngestResult>> PostgresAlertStore::Write(
       plan.results[index].consent_changed = written.affected_rows() == 1;
     }
     EnqueueStatusChanges(txn, plan.status_changes, callback_callers_);
-    if (!plan.advanced_alerts.empty()) kNotifyAdvanced.Exec(txn, Json(plan.advanced_alerts));
+    if (!plan.advanced_alerts.empty()) kNotifyAdvanced.Exec(txn, JsonParam(plan.advanced_alerts));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -490,7 +485,7 @@ absl::Status PostgresAlertStore::AdvanceProgress(const std::vector<ConsumedOffse
                     {"next_offset", offset.next_offset}});
   }
   return db_.Transact([&](pqxx::work& txn) {
-    kAdvanceProgress.Exec(txn, Json(rows));
+    kAdvanceProgress.Exec(txn, JsonParam(rows));
     return absl::OkStatus();
   });
 }

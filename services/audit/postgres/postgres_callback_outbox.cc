@@ -5,6 +5,7 @@
 #include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
 #include "services/audit/postgres/alert_locks.h"
+#include "services/audit/postgres/query_params.h"
 
 namespace klaxon::audit {
 namespace {
@@ -116,10 +117,6 @@ int StateOf(CallbackFate fate) {
   return kPending;  // unreachable: every fate is handled above
 }
 
-std::string Json(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace
 
 void EnqueueStatusChanges(pqxx::work& txn, const std::vector<StatusChange>& changes,
@@ -141,7 +138,7 @@ void EnqueueStatusChanges(pqxx::work& txn, const std::vector<StatusChange>& chan
                     {"occurred_at", absl::ToUnixMicros(change.occurred_at)},
                     {"url", change.callback_url}});
   }
-  if (!rows.empty()) kEnqueue.Exec(txn, Json(rows));
+  if (!rows.empty()) kEnqueue.Exec(txn, JsonParam(rows));
 }
 
 absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
@@ -152,7 +149,7 @@ absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
     claimed.clear();
     for (const pqxx::row row :
          kClaim.Exec(txn, static_cast<int64_t>(limit), absl::ToUnixMicros(now),
-                     absl::ToUnixMicros(lease_until), Json(last_callers))) {
+                     absl::ToUnixMicros(lease_until), JsonParam(last_callers))) {
       claimed.push_back({.change = {.alert_id = row[0].as<std::string>(),
                                     .caller = row[2].as<std::string>(),
                                     .channel = static_cast<Channel>(row[3].as<int>()),
@@ -196,7 +193,7 @@ absl::StatusOr<std::vector<CallbackSettlement>> PostgresCallbackOutbox::Settle(
                       {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
                       {"error", settlement.error}});
     }
-    if (!rows.empty()) kSettle.Exec(txn, Json(rows));
+    if (!rows.empty()) kSettle.Exec(txn, JsonParam(rows));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

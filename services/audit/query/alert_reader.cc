@@ -9,16 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "services/audit/personal_data.h"
+#include "services/audit/query/alert_queries.h"
 
 namespace klaxon::audit {
 namespace {
 
 // Kept back from the caller's deadline so the NOT_FOUND or UNAVAILABLE still reaches it.
 constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(50);
-
-absl::Status NotFound(std::string_view alert_id) {
-  return absl::NotFoundError(absl::StrCat("alert ", std::string(alert_id), " not found"));
-}
 
 }  // namespace
 
@@ -142,7 +139,7 @@ absl::StatusOr<AlertRecord> AlertReader::WaitForAlert(std::string_view caller,
         return **std::move(stored);
       }
       metrics_.ReadYourWritesWait("not_found", clock_.Now() - start);
-      return NotFound(alert_id);
+      return AlertNotFound(alert_id);
     }
     const absl::Time now = clock_.Now();
     if (now >= give_up && stored->has_value()) {

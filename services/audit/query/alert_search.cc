@@ -14,15 +14,11 @@ namespace {
 // The caller and filters a ListAlerts page token is bound to (page_token.h). It names no RPC:
 // it predates ListInboundMessages, whose filters start with that RPC's name.
 std::string CanonicalFilters(const AlertFilter& filter) {
-  return absl::StrCat(
-      filter.caller, "\n", filter.status.has_value() ? static_cast<int>(*filter.status) : -1, "\n",
-      filter.channel.has_value() ? static_cast<int>(*filter.channel) : -1, "\n",
-      absl::BytesToHexString(filter.recipient_index.value_or("")), "\n",
-      FilterTime(filter.created_from), "\n", FilterTime(filter.created_before));
-}
-
-absl::Status NotFound(std::string_view alert_id) {
-  return absl::NotFoundError(absl::StrCat("alert ", std::string(alert_id), " not found"));
+  return absl::StrCat(filter.caller, "\n",
+                      filter.status.has_value() ? static_cast<int>(*filter.status) : -1, "\n",
+                      filter.channel.has_value() ? static_cast<int>(*filter.channel) : -1, "\n",
+                      absl::BytesToHexString(filter.recipient_index.value_or("")), "\n",
+                      FilterTime(filter.created_from), "\n", FilterTime(filter.created_before));
 }
 
 }  // namespace
@@ -120,7 +116,7 @@ absl::StatusOr<std::vector<AuditEventRecord>> AlertSearch::GetAuditTrail(
   absl::StatusOr<std::optional<std::vector<AuditEventRecord>>> trail =
       queries_.GetAuditTrail(caller, alert_id);
   if (!trail.ok()) return trail.status();
-  if (!trail->has_value()) return NotFound(alert_id);
+  if (!trail->has_value()) return AlertNotFound(alert_id);
   return **std::move(trail);
 }
 

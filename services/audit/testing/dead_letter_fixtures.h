@@ -19,6 +19,7 @@
 
 namespace klaxon::audit::testing {
 
+inline constexpr char kAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
 inline constexpr char kRecipient[] = "+14155550123";
 inline constexpr char kText[] = "disk full on db-1";
 inline const absl::Time kAcceptedAt = absl::FromUnixSeconds(1'700'000'000);
