@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kFile[] = R"({
+constexpr char kSmallBudgetsFile[] = R"({
   "currency": "USD", "exempt": "critical",
   "budgets": [
     {"name": "billing-daily", "caller": "billing", "period": "day", "limit": "0.01"},
@@ -24,7 +24,7 @@ constexpr char kFile[] = R"({
 class BudgetGuardTest : public ::testing::Test {
  protected:
   InMemoryBudgetLedger ledger_;
-  BudgetGuard guard_{*BudgetSettings::Parse(kFile, "budgets.json"), ledger_};
+  BudgetGuard guard_{*BudgetSettings::Parse(kSmallBudgetsFile, "budgets.json"), ledger_};
   const absl::Time now_ =
       absl::FromCivil(absl::CivilSecond(2026, 11, 26, 18, 0, 0), absl::UTCTimeZone());
 };

@@ -11,10 +11,10 @@
 namespace klaxon::delivery {
 namespace {
 
-const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
-constexpr char kSender[] = "+14155550000";
+const absl::Time kCheckedAt = absl::FromUnixSeconds(1'700'000'000);
+constexpr char kGatedSender[] = "+14155550000";
 constexpr std::string_view kRecipient = "+14155550101";  // opened from the request's seal
-const PacedSender kPaced{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}};
+const PacedSender kPaced{.address = kGatedSender, .rate = {.count = 1, .window = absl::Seconds(1)}};
 const GateChecks kSmsChecks{.suppression = true, .reserve_among = {&kPaced, 1}};
 
 events::v1::AlertRequested Request(types::v1::Channel channel, const std::string& alert_id = "a1") {
@@ -48,7 +48,7 @@ class ChannelSwitchGateTest : public ::testing::Test {
 
 TEST_F(ChannelSwitchGateTest, ChannelOnGoesToTheInnerGate) {
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kCleared);
 }
@@ -56,10 +56,10 @@ TEST_F(ChannelSwitchGateTest, ChannelOnGoesToTheInnerGate) {
 TEST_F(ChannelSwitchGateTest, ChannelOffDefersWithoutReservingAnything) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   absl::StatusOr<GateDecision> held =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_EQ(held->kind, GateDecision::Kind::kDeferred);
-  EXPECT_EQ(held->limit.retry_at, kNow + absl::Seconds(10));
+  EXPECT_EQ(held->limit.retry_at, kCheckedAt + absl::Seconds(10));
   EXPECT_EQ(held->limit.limit, "channel_disabled");
   EXPECT_EQ(held->limit.reason, "channel disabled (an operator switched sms off: carrier outage)");
   EXPECT_EQ(in_flight_.in_flight(), 0);
@@ -67,7 +67,7 @@ TEST_F(ChannelSwitchGateTest, ChannelOffDefersWithoutReservingAnything) {
   ASSERT_TRUE(store_.TurnOn(types::v1::CHANNEL_SMS).ok());
   ASSERT_TRUE(switches_.Refresh().ok());
   absl::StatusOr<GateDecision> resumed =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->kind, GateDecision::Kind::kCleared);
 }
@@ -76,16 +76,16 @@ TEST_F(ChannelSwitchGateTest, StoppedAlertOnASwitchedOffChannelIsStillStopped) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kStopped);
 }
 
 TEST_F(ChannelSwitchGateTest, SuppressedRecipientOnASwitchedOffChannelIsStillSuppressed) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
-  ASSERT_TRUE(suppressions_.Suppress(kRecipient, kNow).ok());
+  ASSERT_TRUE(suppressions_.Suppress(kRecipient, kCheckedAt).ok());
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kSuppressed);
 }
@@ -93,7 +93,7 @@ TEST_F(ChannelSwitchGateTest, SuppressedRecipientOnASwitchedOffChannelIsStillSup
 TEST_F(ChannelSwitchGateTest, UnaskedToReserveTheInnerAnswerStands) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, GateChecks{});
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, GateChecks{});
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kUnreserved);
 }
@@ -101,7 +101,7 @@ TEST_F(ChannelSwitchGateTest, UnaskedToReserveTheInnerAnswerStands) {
 TEST_F(ChannelSwitchGateTest, OnlyTheSwitchedOffChannelIsHeld) {
   TurnOff(types::v1::CHANNEL_VOICE, "maintenance");
   absl::StatusOr<GateDecision> sms =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kNow, kSmsChecks);
+      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(sms.ok()) << sms.status();
   EXPECT_EQ(sms->kind, GateDecision::Kind::kCleared);
 }

@@ -25,20 +25,20 @@ absl::StatusOr<LimitDecision> Reserve(InMemorySendLimiter& limiter,
   return limiter.Reserve(request, recipient, limiter.limits().senders, now);
 }
 
-constexpr char kSender[] = "+14155550000";
+constexpr char kPacedNumber[] = "+14155550000";
 constexpr char kAlice[] = "+14155550101";
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
 TEST(SendLimitsTest, PacingIntervalStretchesByTheJitterAllowance) {
   const SendLimits limits{
-      .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+      .senders = {{.address = kPacedNumber, .rate = {.count = 5, .window = absl::Seconds(1)}}},
       .jitter_allowance = absl::Milliseconds(30)};
   EXPECT_EQ(limits.PacingInterval(limits.senders[0]), absl::Microseconds(206'000));
 }
 
 TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 5, .window = absl::Seconds(1)}}},
        .jitter_allowance = absl::ZeroDuration()});
   absl::StatusOr<LimitDecision> first = Reserve(limiter, Request("a1"), kAlice, kNow);
   absl::StatusOr<LimitDecision> second = Reserve(limiter, Request("a2"), "+14155550102", kNow);
@@ -50,7 +50,7 @@ TEST(InMemorySendLimiterTest, SpacesSendsOneIntervalApart) {
 
 TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 1, .window = absl::Seconds(1)}}},
        .max_wait = absl::Milliseconds(500),
        .jitter_allowance = absl::ZeroDuration()});
   ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
@@ -64,7 +64,7 @@ TEST(InMemorySendLimiterTest, DefersWhenTheNextSlotIsBeyondMaxWait) {
 
 TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 1, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 1, .window = absl::Seconds(1)}}},
        .max_wait = absl::Seconds(2),
        .jitter_allowance = absl::ZeroDuration()});
   // Normal sends have reserved the next two seconds.
@@ -77,18 +77,19 @@ TEST(InMemorySendLimiterTest, ACriticalSendHasItsOwnScheduleButSharesTheGuard) {
   EXPECT_EQ(critical->send_at, kNow);
   // The pace holds for both lanes together: the send-time guard lets one of them leave now.
   ASSERT_EQ(
-      limiter.ClearToSend(Request("n1"), {.address = kSender}, kNow, absl::ZeroDuration())->send_at,
+      limiter.ClearToSend(Request("n1"), {.address = kPacedNumber}, kNow, absl::ZeroDuration())
+          ->send_at,
       kNow);
   const absl::StatusOr<LimitDecision> held =
-      limiter.ClearToSend(Request("c1", types::v1::PRIORITY_CRITICAL), {.address = kSender}, kNow,
-                          absl::ZeroDuration());
+      limiter.ClearToSend(Request("c1", types::v1::PRIORITY_CRITICAL), {.address = kPacedNumber},
+                          kNow, absl::ZeroDuration());
   ASSERT_TRUE(held.ok());
   EXPECT_GT(held->send_at, kNow);
 }
 
 TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
   ASSERT_EQ(Reserve(limiter, Request("n1"), kAlice, kNow)->kind, LimitDecision::Kind::kSend);
   EXPECT_EQ(Reserve(limiter, Request("n2"), kAlice, kNow)->kind, LimitDecision::Kind::kDefer);
@@ -100,7 +101,7 @@ TEST(InMemorySendLimiterTest, AnExemptPriorityPassesAFullRecipientWindow) {
 
 TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpires) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 2, .window = absl::Minutes(15)}}});
   ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
   ASSERT_TRUE(Reserve(limiter, Request("a2"), kAlice, kNow + absl::Minutes(1)).ok());
@@ -115,7 +116,7 @@ TEST(InMemorySendLimiterTest, DefersAFullRecipientWindowUntilItsOldestSendExpire
 
 TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
   InMemorySendLimiter limiter(
-      {.senders = {{.address = kSender, .rate = {.count = 100, .window = absl::Seconds(1)}}},
+      {.senders = {{.address = kPacedNumber, .rate = {.count = 100, .window = absl::Seconds(1)}}},
        .recipient_windows = {{.count = 1, .window = absl::Hours(1)}}});
   ASSERT_TRUE(Reserve(limiter, Request("a1"), kAlice, kNow).ok());
   absl::StatusOr<LimitDecision> again = Reserve(limiter, Request("a1"), kAlice, kNow);
@@ -126,14 +127,14 @@ TEST(InMemorySendLimiterTest, RedeliveredAttemptDoesNotCountAgainstItself) {
 // --- the send-time guard: at most 5 sends in 1 s + 20 ms ---
 
 const SendLimits kGuarded{
-    .senders = {{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}}},
+    .senders = {{.address = kPacedNumber, .rate = {.count = 5, .window = absl::Seconds(1)}}},
     .max_wait = absl::Seconds(2),
     .guard_margin = absl::Milliseconds(20)};
 
 LimitDecision ClearToSend(SendLimiter& limiter, const std::string& alert_id, absl::Time now,
                           absl::Duration waited = absl::ZeroDuration()) {
   absl::StatusOr<LimitDecision> decision =
-      limiter.ClearToSend(Request(alert_id), {.address = kSender}, now, waited);
+      limiter.ClearToSend(Request(alert_id), {.address = kPacedNumber}, now, waited);
   EXPECT_TRUE(decision.ok()) << decision.status();
   return decision.value_or(LimitDecision{});
 }
@@ -273,7 +274,7 @@ TEST(InMemorySendLimiterTest, DefersWhenEverySenderIsBusy) {
 }
 
 TEST(InMemorySendLimiterTest, GuardCountsEachSenderApart) {
-  InMemorySendLimiter limiter({.senders = {Paced(kSender, 5), Paced("+14155550002", 5)}});
+  InMemorySendLimiter limiter({.senders = {Paced(kPacedNumber, 5), Paced("+14155550002", 5)}});
   SendFive(limiter);
   const absl::Time at = kNow + absl::Milliseconds(500);
   absl::StatusOr<LimitDecision> other =

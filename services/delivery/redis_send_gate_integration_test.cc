@@ -18,7 +18,9 @@
 #include "services/delivery/stepwise_send_gate.h"
 #include "tests/support/support.h"
 
-namespace klaxon::delivery {
+// A namespace of its own: this file shares a binary, and a unity batch, with
+// redis_send_limiter_integration_test.cc, whose helpers have the same names.
+namespace klaxon::delivery::send_gate_test {
 namespace {
 
 constexpr char kAlice[] = "+14155550101";
@@ -376,4 +378,4 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
 }
 
 }  // namespace
-}  // namespace klaxon::delivery
+}  // namespace klaxon::delivery::send_gate_test

@@ -25,7 +25,7 @@ using ::testing::ElementsAre;
 using prototime::FromProto;
 using prototime::ToProto;
 
-constexpr absl::Duration kCheckFirst = absl::Minutes(1);
+constexpr absl::Duration kFirstCheckAfter = absl::Minutes(1);
 constexpr absl::Duration kCheckAfter = absl::Minutes(10);
 constexpr absl::Duration kCheckGrace = absl::Minutes(15);
 
@@ -75,7 +75,7 @@ class StatusCheckerTest : public ::testing::Test {
   }
   StatusCheckerOptions Options(bool read_charges) const {
     return {.twilio_events_topic = "t.twilio",
-            .status_check_first = kCheckFirst,
+            .status_check_first = kFirstCheckAfter,
             .status_check_after = kCheckAfter,
             .status_check_max_interval = absl::Minutes(30),
             .status_check_grace = kCheckGrace,
@@ -136,7 +136,7 @@ TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) 
   EXPECT_EQ(check.header().attempt(), 1u);
   EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
   EXPECT_TRUE(check.deferred_by().empty());
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kFirstCheckAfter);
 }
 
 TEST_F(StatusCheckerTest, AMessageThatIsNoCheckIsInvalidArgument) {
@@ -179,14 +179,14 @@ TEST_F(StatusCheckerTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwili
 
 TEST_F(StatusCheckerTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutReading) {
   sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
   EXPECT_TRUE(publisher_.published().empty());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
   EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("waiting"));
 }
 
@@ -201,7 +201,7 @@ TEST_F(StatusCheckerTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
 TEST_F(StatusCheckerTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
   sender_.status_read = MessageStatus("delivered");
   ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
   EXPECT_EQ(observer_.status_reads.load(), 1);
@@ -211,7 +211,7 @@ TEST_F(StatusCheckerTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio)
 
 TEST_F(StatusCheckerTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
   ASSERT_TRUE(callbacks_.RecordLoss(start_ - absl::Minutes(1)).ok());
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
   EXPECT_THAT(observer_.status_checks, ElementsAre("waiting"));
@@ -220,21 +220,21 @@ TEST_F(StatusCheckerTest, LossRecordedLongBeforeTheAcceptanceIsNoReasonToRead) {
 TEST_F(StatusCheckerTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
   sender_.status_read = MessageStatus("sent");
   ASSERT_TRUE(callbacks_.RecordLoss(start_ + absl::Seconds(10)).ok());
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_EQ(observer_.status_reads.load(), 1);
   ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("pending"));
 }
 
 TEST_F(StatusCheckerTest, UnreadableLedgerPutsTheReadOffUntilStatusCheckAfter) {
   callbacks_.FailWith(absl::UnavailableError("redis down"));
   sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
-  clock_.SleepFor(kCheckAfter - kCheckFirst);
+  clock_.SleepFor(kCheckAfter - kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
   EXPECT_THAT(observer_.status_checks, ElementsAre("waiting", "final"));
@@ -283,7 +283,7 @@ TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPu
   AlertRequested check = Check();
   check.mutable_header()->set_caller("billing");
   check.set_check_account("main");
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(check)).ok());
   EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
   EXPECT_EQ(observer_.status_reads.load(), 0);  // a charge read is no sign of a lost callback
@@ -307,16 +307,16 @@ TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPu
 TEST_F(StatusCheckerTest, AnUnpricedAttemptIsCheckedAgainForItsChargeUntilTwilioPricesIt) {
   ASSERT_TRUE(callbacks_.RecordFinal({"SM1"}).front().ok());
   sender_.status_read = MessageStatus("delivered");
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
   EXPECT_TRUE(publisher_.published().empty());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   const AlertRequested again = retries_.scheduled()[0].request;
   EXPECT_TRUE(again.check_charge());
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckFirst);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
 
   sender_.status_read = PricedMessage("delivered");
-  clock_.SleepFor(kCheckFirst);
+  clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(again)).ok());
   EXPECT_EQ(Published(publisher_).size(), 1u);
   EXPECT_EQ(retries_.scheduled().size(), 1u);  // nothing more scheduled

@@ -16,9 +16,9 @@ namespace {
 using stopped_alerts::StopReason;
 using ::testing::HasSubstr;
 
-constexpr char kAlertId[] = "0190f5d2-3c4b-7a00-8000-000000000001";
+constexpr char kStoppedAlertId[] = "0190f5d2-3c4b-7a00-8000-000000000001";
 
-class RecordingObserver final : public StopObserver {
+class RecordingStopObserver final : public StopObserver {
  public:
   void OnCancelled(std::string_view, std::string_view, bool already_cancelled,
                    StopReason stopped_by) override {
@@ -41,18 +41,18 @@ class AlertStopsTest : public ::testing::Test {
       : stops_({.topic = "t.delivery"}, owners_, stopped_, publisher_, observer_, clock_) {
     EXPECT_TRUE(owners_
                     .Reserve("billing", "k1",
-                             {.alert_id = kAlertId, .channel = types::v1::CHANNEL_VOICE},
+                             {.alert_id = kStoppedAlertId, .channel = types::v1::CHANNEL_VOICE},
                              absl::Hours(24))
                     .ok());
   }
 
-  static alerts::v1::CancelAlertRequest Request(std::string alert_id = kAlertId) {
+  static alerts::v1::CancelAlertRequest Request(std::string alert_id = kStoppedAlertId) {
     alerts::v1::CancelAlertRequest request;
     request.set_alert_id(std::move(alert_id));
     return request;
   }
 
-  static alerts::v1::AcknowledgeAlertRequest Ack(std::string alert_id = kAlertId) {
+  static alerts::v1::AcknowledgeAlertRequest Ack(std::string alert_id = kStoppedAlertId) {
     alerts::v1::AcknowledgeAlertRequest request;
     request.set_alert_id(std::move(alert_id));
     return request;
@@ -72,7 +72,7 @@ class AlertStopsTest : public ::testing::Test {
   InMemoryIdempotencyStore owners_;
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   messaging::FakePublisher publisher_;
-  RecordingObserver observer_;
+  RecordingStopObserver observer_;
   timing::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   AlertStops stops_;
 };
@@ -81,7 +81,7 @@ TEST_F(AlertStopsTest, KeepsTheStopLongerThanAnyAlertLives) {
   absl::StatusOr<alerts::v1::CancelAlertResponse> response = stops_.Cancel("billing", Request());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->already_cancelled());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kCancelled);
   EXPECT_GT(stopped_.last_keep_for(),
             alert_lifetime::kMaxScheduleAhead + alert_lifetime::kMaxTimeToLive);
 }
@@ -91,11 +91,11 @@ TEST_F(AlertStopsTest, PublishesCancelRequestedKeyedByAlertId) {
   const std::vector<messaging::OutboundMessage> published = publisher_.published();
   ASSERT_EQ(published.size(), 1u);
   EXPECT_EQ(published[0].topic, "t.delivery");
-  EXPECT_EQ(published[0].key, kAlertId);
+  EXPECT_EQ(published[0].key, kStoppedAlertId);
   events::v1::DeliveryEvent event;
   ASSERT_TRUE(event.ParseFromString(published[0].value));
   ASSERT_TRUE(event.has_cancel_requested());
-  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().alert_id(), kStoppedAlertId);
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_VOICE);
   EXPECT_EQ(event.header().attempt(), 1u);
@@ -111,11 +111,11 @@ TEST_F(AlertStopsTest, SecondCancelSaysAlreadyCancelledAndRepublishes) {
 }
 
 TEST_F(AlertStopsTest, AcknowledgedAlertStaysAcknowledged) {
-  ASSERT_TRUE(stopped_.Stop(kAlertId, StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(stopped_.Stop(kStoppedAlertId, StopReason::kAcknowledged, absl::Hours(1)).ok());
   absl::StatusOr<alerts::v1::CancelAlertResponse> response = stops_.Cancel("billing", Request());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->already_cancelled());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kAcknowledged);
   ASSERT_EQ(observer_.cancelled.size(), 1u);
   EXPECT_EQ(observer_.cancelled[0].second, StopReason::kAcknowledged);
 }
@@ -123,7 +123,7 @@ TEST_F(AlertStopsTest, AcknowledgedAlertStaysAcknowledged) {
 TEST_F(AlertStopsTest, AnotherCallersAlertIsNotFound) {
   absl::StatusOr<alerts::v1::CancelAlertResponse> response = stops_.Cancel("payments", Request());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_FALSE(stopped_.Find(kStoppedAlertId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }
 
@@ -154,7 +154,7 @@ TEST_F(AlertStopsTest, KafkaDownIsUnavailableAndARetryConverges) {
   publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
   absl::StatusOr<alerts::v1::CancelAlertResponse> failed = stops_.Cancel("billing", Request());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kCancelled);
 
   publisher_.FailWith(absl::OkStatus());
   absl::StatusOr<alerts::v1::CancelAlertResponse> retried = stops_.Cancel("billing", Request());
@@ -167,18 +167,18 @@ TEST_F(AlertStopsTest, AcknowledgeStopsTheAlertAndRecordsAnAcknowledgedOutcome) 
       stops_.Acknowledge("billing", Ack());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->already_acknowledged());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kAcknowledged);
   const events::v1::DeliveryEvent event = OnlyPublished();
   ASSERT_TRUE(event.has_acknowledged());
   EXPECT_THAT(event.acknowledged().reason(), HasSubstr("acknowledged by the caller billing"));
-  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().alert_id(), kStoppedAlertId);
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_VOICE);
   EXPECT_EQ(observer_.acknowledged, std::vector<bool>{false});
 }
 
 TEST_F(AlertStopsTest, AnAlertTheRecipientAcknowledgedIsAlreadyAcknowledged) {
-  ASSERT_TRUE(stopped_.Stop(kAlertId, StopReason::kAcknowledged, absl::Hours(1)).ok());
+  ASSERT_TRUE(stopped_.Stop(kStoppedAlertId, StopReason::kAcknowledged, absl::Hours(1)).ok());
   absl::StatusOr<alerts::v1::AcknowledgeAlertResponse> response =
       stops_.Acknowledge("billing", Ack());
   ASSERT_TRUE(response.ok()) << response.status();
@@ -191,7 +191,7 @@ TEST_F(AlertStopsTest, ACancelledAlertCannotBeAcknowledged) {
       stops_.Acknowledge("billing", Ack());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(response.status().message()), HasSubstr("cancelled before"));
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kCancelled);
   EXPECT_EQ(publisher_.published().size(), 1u);  // the cancel's record only
   ASSERT_EQ(observer_.refused.size(), 1u);
   EXPECT_EQ(observer_.refused[0].first, StopReason::kAcknowledged);
@@ -199,7 +199,7 @@ TEST_F(AlertStopsTest, ACancelledAlertCannotBeAcknowledged) {
 
 TEST_F(AlertStopsTest, AnotherCallerCannotAcknowledge) {
   EXPECT_EQ(stops_.Acknowledge("payments", Ack()).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_FALSE(stopped_.Find(kStoppedAlertId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }
 

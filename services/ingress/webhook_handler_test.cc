@@ -32,7 +32,7 @@ using ::testing::Not;
 
 constexpr char kToken[] = "primary-token";
 constexpr char kSecondaryToken[] = "secondary-token";
-constexpr char kAlertId[] = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+constexpr char kCallbackAlertId[] = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 constexpr char kStatusTarget[] =
     "/twilio/messages/status?alert_id=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b&attempt=1";
 
@@ -172,11 +172,11 @@ TEST_F(WebhookHandlerTest, PublishesAVerifiedStatusCallbackThenAnswers204) {
   ASSERT_EQ(publisher_.published().size(), 1u);
   const messaging::OutboundMessage message = publisher_.published()[0];
   EXPECT_EQ(message.topic, "t.klaxon.twilio.events");
-  EXPECT_EQ(message.key, kAlertId);
+  EXPECT_EQ(message.key, kCallbackAlertId);
   events::v1::TwilioEvent event;
   ASSERT_TRUE(event.ParseFromString(message.value));
   EXPECT_EQ(event.message_status().message_status(), "delivered");
-  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().alert_id(), kCallbackAlertId);
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_requests_total{outcome=\"accepted\","
                                    "route=\"message_status\",status=\"204\"} 1"));
   EXPECT_THAT(Metrics(), HasSubstr("klaxon_webhook_kafka_ack_latency_seconds_count 1"));
@@ -387,7 +387,7 @@ TEST_F(WebhookHandlerTest, InboundMessagesAndKeyPressesGetTwiml) {
   EXPECT_EQ(inbound.content_type, "text/xml");
   EXPECT_EQ(inbound.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
   const http::Response gather = handler.Handle(
-      SignedPost(std::string("/twilio/calls/gather?alert_id=") + kAlertId + "&attempt=2",
+      SignedPost(std::string("/twilio/calls/gather?alert_id=") + kCallbackAlertId + "&attempt=2",
                  {{"CallSid", "CA1"}, {"Digits", "1"}}));
   EXPECT_EQ(gather.status, 200);
   EXPECT_EQ(gather.content_type, "text/xml");

@@ -19,8 +19,8 @@ namespace {
 
 using stopped_alerts::StopReason;
 
-constexpr char kRecipient[] = "+14155550100";
-constexpr char kAlertId[] = "0190a1b2-0000-7000-8000-000000000001";
+constexpr char kPagedRecipient[] = "+14155550100";
+constexpr char kAckedAlertId[] = "0190a1b2-0000-7000-8000-000000000001";
 constexpr char kTopic[] = "klaxon.delivery.events";
 // Step 2 of an escalation chain (docs/adr/0029), its code 5930; the chain's id is its first page's.
 constexpr char kChainId[] = "0190a1b2-0000-7000-8000-0000000000c1";
@@ -32,9 +32,10 @@ const sms_acks::AckTarget kSecondPage{.alert_id = "0190a1b2-0000-7000-8000-00000
 class AckReplyHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(*codes_.Bind(kRecipient, "4821", {.alert_id = kAlertId, .caller = "billing"},
+    ASSERT_TRUE(*codes_.Bind(kPagedRecipient, "4821",
+                             {.alert_id = kAckedAlertId, .caller = "billing"},
                              clock_.Now() + absl::Hours(2)));
-    ASSERT_TRUE(*codes_.Bind(kRecipient, "5930", kSecondPage, clock_.Now() + absl::Hours(2)));
+    ASSERT_TRUE(*codes_.Bind(kPagedRecipient, "5930", kSecondPage, clock_.Now() + absl::Hours(2)));
   }
 
   // The records published so far, each checked to be on the events topic keyed by its alert.
@@ -68,18 +69,18 @@ class AckReplyHandlerTest : public ::testing::Test {
 };
 
 TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, " ack 4821 ")).ok());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, " ack 4821 ")).ok());
+  EXPECT_EQ(*stopped_.Find(kAckedAlertId), StopReason::kAcknowledged);
   EXPECT_GT(stopped_.last_keep_for(),
             alert_lifetime::kMaxScheduleAhead + alert_lifetime::kMaxTimeToLive);
   const std::vector<messaging::OutboundMessage> all = publisher_.published();
   ASSERT_EQ(all.size(), 1u);
   const messaging::OutboundMessage& published = all[0];
   EXPECT_EQ(published.topic, kTopic);
-  EXPECT_EQ(published.key, kAlertId);
+  EXPECT_EQ(published.key, kAckedAlertId);
   events::v1::DeliveryEvent event;
   ASSERT_TRUE(event.ParseFromString(published.value));
-  EXPECT_EQ(event.header().alert_id(), kAlertId);
+  EXPECT_EQ(event.header().alert_id(), kAckedAlertId);
   EXPECT_EQ(event.header().caller(), "billing");
   EXPECT_EQ(event.header().channel(), types::v1::CHANNEL_SMS);
   ASSERT_TRUE(event.has_acknowledged());
@@ -90,39 +91,40 @@ TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAckn
 
 TEST_F(AckReplyHandlerTest, AnotherNumbersOrAWrongCodeOrABareAckAcknowledgesNothing) {
   for (const auto& [from, body] :
-       {std::pair{"+14155550199", "ACK 4821"}, std::pair{kRecipient, "ACK 4822"},
-        std::pair{kRecipient, "ACK"}, std::pair{kRecipient, "4821"}}) {
+       {std::pair{"+14155550199", "ACK 4821"}, std::pair{kPagedRecipient, "ACK 4822"},
+        std::pair{kPagedRecipient, "ACK"}, std::pair{kPagedRecipient, "4821"}}) {
     ASSERT_TRUE(handler_.Handle(Reply(from, body)).ok()) << body;
   }
-  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  EXPECT_FALSE(stopped_.Find(kAckedAlertId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AckReplyHandlerTest, AReplyAfterTheCodesBindingEndedAcknowledgesNothing) {
   clock_.Advance(absl::Hours(2));
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
-  EXPECT_FALSE(stopped_.Find(kAlertId)->has_value());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 4821")).ok());
+  EXPECT_FALSE(stopped_.Find(kAckedAlertId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AckReplyHandlerTest, AnAlertCancelledFirstStaysCancelledWithNoAcknowledgement) {
-  ASSERT_TRUE(stopped_.Stop(kAlertId, StopReason::kCancelled, absl::Hours(1)).ok());
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kCancelled);
+  ASSERT_TRUE(stopped_.Stop(kAckedAlertId, StopReason::kCancelled, absl::Hours(1)).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 4821")).ok());
+  EXPECT_EQ(*stopped_.Find(kAckedAlertId), StopReason::kCancelled);
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AckReplyHandlerTest, AReplyConsumedAgainAfterAFailedPublishConverges) {
   publisher_.FailWith(absl::UnavailableError("Kafka is down"));
-  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 4821")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(handler_.Handle(Reply(kPagedRecipient, "ACK 4821")).code(),
+            absl::StatusCode::kUnavailable);
   publisher_.FailWith(absl::OkStatus());
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 4821")).ok());
-  EXPECT_EQ(*stopped_.Find(kAlertId), StopReason::kAcknowledged);
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 4821")).ok());
+  EXPECT_EQ(*stopped_.Find(kAckedAlertId), StopReason::kAcknowledged);
   EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 TEST_F(AckReplyHandlerTest, AReplyToAPageOfAnEscalationStopsTheChainAndRecordsWhoAcknowledged) {
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 5930")).ok());
   EXPECT_EQ(*stopped_.Find(kSecondPage.alert_id), StopReason::kAcknowledged);
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
   const std::vector<events::v1::DeliveryEvent> records = Records();
@@ -140,11 +142,12 @@ TEST_F(AckReplyHandlerTest, AReplyToAPageOfAnEscalationStopsTheChainAndRecordsWh
 
 TEST_F(AckReplyHandlerTest, TheEscalationIsStoppedWhileKafkaIsDownAndBothRecordsFollow) {
   publisher_.FailWith(absl::UnavailableError("Kafka is down"));
-  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 5930")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(handler_.Handle(Reply(kPagedRecipient, "ACK 5930")).code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged)
       << "the chain's next page must not wait for Kafka";
   publisher_.FailWith(absl::OkStatus());
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 5930")).ok());
   const std::vector<events::v1::DeliveryEvent> records = Records();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1].header().alert_id(), kChainId);
@@ -152,7 +155,7 @@ TEST_F(AckReplyHandlerTest, TheEscalationIsStoppedWhileKafkaIsDownAndBothRecords
 
 TEST_F(AckReplyHandlerTest, APageOfAnEscalationCancelledFirstStaysCancelledWithNoChainRecord) {
   ASSERT_TRUE(stopped_.Stop(kChainId, StopReason::kCancelled, absl::Hours(1)).ok());
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 5930")).ok());
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kCancelled);
   const std::vector<events::v1::DeliveryEvent> records = Records();
   ASSERT_EQ(records.size(), 1u);
@@ -161,14 +164,15 @@ TEST_F(AckReplyHandlerTest, APageOfAnEscalationCancelledFirstStaysCancelledWithN
 
 TEST_F(AckReplyHandlerTest, APageCancelledFirstLeavesItsEscalationRunning) {
   ASSERT_TRUE(stopped_.Stop(kSecondPage.alert_id, StopReason::kCancelled, absl::Hours(1)).ok());
-  ASSERT_TRUE(handler_.Handle(Reply(kRecipient, "ACK 5930")).ok());
+  ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, "ACK 5930")).ok());
   EXPECT_FALSE(stopped_.Find(kChainId)->has_value());
   EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(AckReplyHandlerTest, RedisDownIsRetriedAndOtherEventsAreSkipped) {
   codes_.FailWith(absl::UnavailableError("redis is down"));
-  EXPECT_EQ(handler_.Handle(Reply(kRecipient, "ACK 4821")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(handler_.Handle(Reply(kPagedRecipient, "ACK 4821")).code(),
+            absl::StatusCode::kUnavailable);
   events::v1::TwilioEvent status;
   status.mutable_message_status()->set_message_sid("SM2");
   EXPECT_TRUE(handler_.Handle({.value = status.SerializeAsString()}).ok());

@@ -8,8 +8,8 @@
 namespace klaxon::voice {
 namespace {
 
-constexpr char kAlert[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
-constexpr char kRecipient[] = "+14155550100";
+constexpr char kEscalatedAlert[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6d";
+constexpr char kPagedRecipient[] = "+14155550100";
 
 // Accepts every call, counting them and what was remembered when each was placed.
 class CountingSender final : public delivery::Sender {
@@ -18,7 +18,7 @@ class CountingSender final : public delivery::Sender {
   delivery::SendResult Send(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
                             const delivery::PacedSender&) override {
     ++calls;
-    remembered_before_call = store_.requests.contains(kAlert);
+    remembered_before_call = store_.requests.contains(kEscalatedAlert);
     return {.kind = delivery::SendResult::Kind::kAccepted, .sid = "CA0001"};
   }
   delivery::SendResult Settle(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
@@ -39,11 +39,11 @@ class CountingSender final : public delivery::Sender {
 class EscalationSenderTest : public ::testing::Test {
  protected:
   EscalationSenderTest() {
-    request_.mutable_header()->set_alert_id(kAlert);
+    request_.mutable_header()->set_alert_id(kEscalatedAlert);
     request_.mutable_header()->set_attempt(1);
   }
   events::v1::AlertRequested request_;
-  const transit::AlertPersonalData personal_{.recipient = kRecipient, .text = "disk full"};
+  const transit::AlertPersonalData personal_{.recipient = kPagedRecipient, .text = "disk full"};
   timing::FakeClock clock_;
   testing::InMemoryEscalationStore store_;
   testing::InMemoryRecipientAlerts recipients_;
@@ -56,7 +56,8 @@ TEST_F(EscalationSenderTest, RemembersTheRequestAndRecipientBeforeCalling) {
       sender_.Send(request_, personal_, {.address = "+14155552671"});
   EXPECT_EQ(result.kind, delivery::SendResult::Kind::kAccepted);
   EXPECT_TRUE(calls_.remembered_before_call);
-  EXPECT_EQ(*recipients_.List(kRecipient, clock_.Now()), std::vector<std::string>{kAlert});
+  EXPECT_EQ(*recipients_.List(kPagedRecipient, clock_.Now()),
+            std::vector<std::string>{kEscalatedAlert});
 }
 
 TEST_F(EscalationSenderTest, UnstorableStateIsRetryableWithoutCalling) {

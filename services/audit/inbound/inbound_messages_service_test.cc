@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
 
 constexpr char kBillingKey[] = "billing-secret-key";
 constexpr char kPaymentsKey[] = "payments-secret-key";
-constexpr char kAna[] = "+14155550100";
+constexpr char kReplyFrom[] = "+14155550100";
 const absl::Time kReceived = absl::FromUnixMicros(1'700'000'000'250'000);
 
 class InboundMessagesServiceTest : public ::testing::Test {
@@ -33,15 +33,17 @@ class InboundMessagesServiceTest : public ::testing::Test {
     const SealedRecord sealed =
         sealing_.personal_data
             .Seal(kAuditEventsTable, event_key,
-                  {{kEventPersonalColumn, nlohmann::json{{"from", kAna}, {"body", "ACK"}}.dump()}})
+                  {{kEventPersonalColumn,
+                    nlohmann::json{{"from", kReplyFrom}, {"body", "ACK"}}.dump()}})
             .value();
-    messages_.Paged("billing", sealing_.blind_index.Compute(kAna), kReceived - absl::Minutes(1));
+    messages_.Paged("billing", sealing_.blind_index.Compute(kReplyFrom),
+                    kReceived - absl::Minutes(1));
     messages_.Received({.event_key = event_key,
                         .received_at = kReceived,
                         .message_sid = "SM1",
                         .personal_ciphertext = sealed.ciphertext.at(kEventPersonalColumn),
                         .data_key = sealed.wrapped_key},
-                       sealing_.blind_index.Compute(kAna));
+                       sealing_.blind_index.Compute(kReplyFrom));
     ASSERT_NO_FATAL_FAILURE(server_.Start<klaxon::alerts::v1::InboundMessages>(service_, stub_));
   }
 
@@ -74,7 +76,7 @@ TEST_F(InboundMessagesServiceTest, ListsTheCallersRepliesWithSenderAndBody) {
   ASSERT_EQ(response.messages_size(), 1);
   const klaxon::alerts::v1::InboundMessage& message = response.messages(0);
   EXPECT_EQ(message.message_sid(), "SM1");
-  EXPECT_EQ(message.from(), kAna);
+  EXPECT_EQ(message.from(), kReplyFrom);
   EXPECT_EQ(message.body(), "ACK");
   EXPECT_EQ(prototime::FromProto(message.received_at()), kReceived);
   EXPECT_FALSE(message.personal_data_shredded());

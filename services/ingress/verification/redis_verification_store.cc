@@ -118,7 +118,7 @@ std::optional<VerificationState> ParseState(std::string_view word) {
   return std::nullopt;
 }
 
-std::string Micros(absl::Time time) { return absl::StrCat(absl::ToUnixMicros(time)); }
+std::string UnixMicrosText(absl::Time time) { return absl::StrCat(absl::ToUnixMicros(time)); }
 
 absl::Status Malformed(const char* what) {
   return absl::UnavailableError(
@@ -132,9 +132,9 @@ std::vector<std::pair<std::string, std::string>> Encode(const Verification& veri
           {kChannel, absl::StrCat(static_cast<int>(verification.channel))},
           {kDigest, verification.code_digest},
           {kSealed, verification.sealed_code},
-          {kCreated, Micros(verification.created_at)},
-          {kExpires, Micros(verification.expires_at)},
-          {kForget, Micros(verification.forget_at)},
+          {kCreated, UnixMicrosText(verification.created_at)},
+          {kExpires, UnixMicrosText(verification.expires_at)},
+          {kForget, UnixMicrosText(verification.forget_at)},
           {kChecks, absl::StrCat(verification.checks)},
           {kSends, absl::StrCat(verification.sends)},
           {kAlert, verification.alert_id},
@@ -223,7 +223,7 @@ absl::StatusOr<StartedSend> RedisVerificationStore::StartOrResend(const Verifica
                                    "2",
                                    PendingKey(kept.caller, kept.recipient_index),
                                    VerificationKey(kept.id),
-                                   Micros(now),
+                                   UnixMicrosText(now),
                                    VerificationKey(""),
                                    kept.id,
                                    absl::StrCat(forget_ms),
@@ -272,7 +272,7 @@ absl::StatusOr<std::optional<CountedCheck>> RedisVerificationStore::CountCheck(
     std::string_view caller, std::string_view id, int max_checks, absl::Time now) {
   absl::StatusOr<redis::Reply> reply =
       redis_.Command({"EVAL", kCountCheckScript, "1", VerificationKey(id), std::string(caller),
-                      absl::StrCat(max_checks), Micros(now)});
+                      absl::StrCat(max_checks), UnixMicrosText(now)});
   if (!reply.ok()) return reply.status();
   constexpr char kWhat[] = "CountCheck script";
   if (reply->type == redis::Reply::Type::kNil) return std::nullopt;
