@@ -16,6 +16,8 @@
 namespace klaxon::bench {
 namespace {
 
+using abseil::AbslView;
+
 constexpr std::size_t kMaxHeadBytes = 64 * 1024;
 constexpr std::string_view kCrlf = "\r\n";
 

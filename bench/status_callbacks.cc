@@ -18,6 +18,8 @@
 namespace klaxon::bench {
 namespace {
 
+using abseil::AbslView;
+
 // The sender every callback names, and the recipients' prefix (Twilio's 555 test range).
 constexpr std::string_view kFrom = "+14155550100";
 constexpr std::string_view kToPrefix = "+1415555";

@@ -6,10 +6,10 @@
 
 #include "absl/strings/string_view.h"
 
-namespace klaxon {
+namespace klaxon::abseil {
 
 inline absl::string_view AbslView(std::string_view text) { return {text.data(), text.size()}; }
 
 inline std::string_view StdView(absl::string_view text) { return {text.data(), text.size()}; }
 
-}  // namespace klaxon
+}  // namespace klaxon::abseil

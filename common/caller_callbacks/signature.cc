@@ -12,20 +12,19 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/abseil/string_view.h"
 #include "common/crypto/hmac.h"
 
 namespace klaxon::caller_callbacks {
 namespace {
+
+using abseil::AbslView;
 
 constexpr absl::string_view kV1Prefix = "v1=";
 // Lowercase hex of a 32-byte HMAC-SHA256.
 constexpr size_t kV1HexLength = 64;
 // Header values are untrusted: a message shows at most this much of one.
 constexpr size_t kMaxShown = 40;
-
-absl::string_view AbslView(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 // C-escaped, quoted and cut short, so a hostile header can neither flood nor forge a log line.
 std::string Quoted(absl::string_view text) {

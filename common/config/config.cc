@@ -26,6 +26,9 @@
 namespace klaxon::config {
 namespace {
 
+using abseil::AbslView;
+using abseil::StdView;
+
 constexpr size_t kMaxEchoedValue = 80;
 
 // A non-secret value, quoted for an error message; long values are cut so a pasted blob cannot

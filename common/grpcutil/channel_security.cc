@@ -18,6 +18,8 @@
 namespace klaxon::grpcutil {
 namespace {
 
+using abseil::AbslView;
+
 // Whether a channel to `target` stays on this machine: a unix socket, or host:port (possibly
 // behind gRPC's "dns:///" or "ipv4:"/"ipv6:" schemes) with a loopback host.
 bool IsLoopbackTarget(std::string_view target) {

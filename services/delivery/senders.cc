@@ -16,6 +16,8 @@
 namespace klaxon::delivery {
 namespace {
 
+using abseil::AbslView;
+
 constexpr std::array<std::string_view, 7> kTollFreeAreaCodes = {"800", "833", "844", "855",
                                                                 "866", "877", "888"};
 

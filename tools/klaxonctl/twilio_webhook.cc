@@ -7,17 +7,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/abseil/string_view.h"
 #include "common/twilio/signature.h"
 
 namespace klaxon::ctl {
 namespace {
 
+using abseil::AbslView;
+
 // Every X-Twilio-Signature is base64 of a 20-byte HMAC-SHA1.
 constexpr size_t kSignatureLength = 28;
-
-absl::string_view AbslView(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 // C-escaped and quoted, so control characters and trailing spaces in a signed string show.
 std::string Quoted(std::string_view text) {
