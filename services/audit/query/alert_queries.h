@@ -10,19 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/audit/alert.h"
 
 namespace klaxon::audit {
-
-// What GetAlert and GetAuditTrail answer for an alert the caller may not see or that does not
-// exist: the same words for both, so a caller cannot tell another caller's alert from none.
-inline absl::Status AlertNotFound(std::string_view alert_id) {
-  return absl::NotFoundError(absl::StrCat("alert ", std::string(alert_id), " not found"));
-}
 
 // Which of a caller's alerts ListAlerts returns; an unset field does not filter.
 struct AlertFilter {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "services/audit/personal_data.h"
-#include "services/audit/query/alert_queries.h"
+#include "services/audit/query/alert_not_found.h"
 
 namespace klaxon::audit {
 namespace {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
+#include "services/audit/query/alert_not_found.h"
 
 namespace klaxon::audit {
 namespace {

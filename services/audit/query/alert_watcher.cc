@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/alert_status/alert_status.h"
+#include "services/audit/query/alert_not_found.h"
 
 namespace klaxon::audit {
 
@@ -52,15 +53,14 @@ absl::StatusOr<std::shared_ptr<AlertWatcher::Subscription>> AlertWatcher::Subscr
   auto open = per_caller_.find(caller);
   if (options_.max_per_caller > 0 && open != per_caller_.end() &&
       open->second >= options_.max_per_caller) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("caller ", absl::string_view(caller.data(), caller.size()), " already has ", open->second,
-                     " open watches, the cap per caller (KLAXON_WATCH_MAX_PER_CALLER=",
-                     options_.max_per_caller, "); close one or retry with backoff"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "caller ", absl::string_view(caller.data(), caller.size()), " already has ", open->second,
+        " open watches, the cap per caller (KLAXON_WATCH_MAX_PER_CALLER=", options_.max_per_caller,
+        "); close one or retry with backoff"));
   }
   // The constructor is private to the watcher, so make_shared cannot reach it.
-  std::shared_ptr<Subscription> subscription(
-      new Subscription(*this, std::string(alert_id), std::string(caller),
-                       clock_.Now() + options_.max_lifetime));
+  std::shared_ptr<Subscription> subscription(new Subscription(
+      *this, std::string(alert_id), std::string(caller), clock_.Now() + options_.max_lifetime));
   watches_.emplace(subscription->alert_id_, subscription.get());
   ++per_caller_[subscription->caller_];
   metrics_.WatchStreams(static_cast<double>(watches_.size()));
@@ -111,7 +111,7 @@ absl::Status AlertWatcher::Watch(Subscription& subscription, std::string_view ca
     if (absl::IsUnavailable(current.status())) continue;
     if (!current.ok()) return current.status();
     if (!current->has_value()) {
-      return absl::NotFoundError(absl::StrCat("alert ", subscription.alert_id_, " not found"));
+      return AlertNotFound(subscription.alert_id_);
     }
     if ((*current)->status == sent_status) continue;
     sent_status = (*current)->status;
