@@ -17,7 +17,8 @@ constexpr std::string_view kRecipient = "+14155550101";  // opened from the requ
 const PacedSender kPaced{.address = kGatedSender, .rate = {.count = 1, .window = absl::Seconds(1)}};
 const GateChecks kSmsChecks{.suppression = true, .reserve_among = {&kPaced, 1}};
 
-events::v1::AlertRequested Request(types::v1::Channel channel, const std::string& alert_id = "a1") {
+events::v1::AlertRequested RequestOn(types::v1::Channel channel,
+                                     const std::string& alert_id = "a1") {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
@@ -48,7 +49,7 @@ class ChannelSwitchGateTest : public ::testing::Test {
 
 TEST_F(ChannelSwitchGateTest, ChannelOnGoesToTheInnerGate) {
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kCleared);
 }
@@ -56,7 +57,7 @@ TEST_F(ChannelSwitchGateTest, ChannelOnGoesToTheInnerGate) {
 TEST_F(ChannelSwitchGateTest, ChannelOffDefersWithoutReservingAnything) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   absl::StatusOr<GateDecision> held =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_EQ(held->kind, GateDecision::Kind::kDeferred);
   EXPECT_EQ(held->limit.retry_at, kCheckedAt + absl::Seconds(10));
@@ -67,7 +68,7 @@ TEST_F(ChannelSwitchGateTest, ChannelOffDefersWithoutReservingAnything) {
   ASSERT_TRUE(store_.TurnOn(types::v1::CHANNEL_SMS).ok());
   ASSERT_TRUE(switches_.Refresh().ok());
   absl::StatusOr<GateDecision> resumed =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->kind, GateDecision::Kind::kCleared);
 }
@@ -76,7 +77,7 @@ TEST_F(ChannelSwitchGateTest, StoppedAlertOnASwitchedOffChannelIsStillStopped) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kStopped);
 }
@@ -85,7 +86,7 @@ TEST_F(ChannelSwitchGateTest, SuppressedRecipientOnASwitchedOffChannelIsStillSup
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   ASSERT_TRUE(suppressions_.Suppress(kRecipient, kCheckedAt).ok());
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kSuppressed);
 }
@@ -93,7 +94,7 @@ TEST_F(ChannelSwitchGateTest, SuppressedRecipientOnASwitchedOffChannelIsStillSup
 TEST_F(ChannelSwitchGateTest, UnaskedToReserveTheInnerAnswerStands) {
   TurnOff(types::v1::CHANNEL_SMS, "carrier outage");
   absl::StatusOr<GateDecision> decision =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, GateChecks{});
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, GateChecks{});
   ASSERT_TRUE(decision.ok()) << decision.status();
   EXPECT_EQ(decision->kind, GateDecision::Kind::kUnreserved);
 }
@@ -101,7 +102,7 @@ TEST_F(ChannelSwitchGateTest, UnaskedToReserveTheInnerAnswerStands) {
 TEST_F(ChannelSwitchGateTest, OnlyTheSwitchedOffChannelIsHeld) {
   TurnOff(types::v1::CHANNEL_VOICE, "maintenance");
   absl::StatusOr<GateDecision> sms =
-      gate_.Open(Request(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
+      gate_.Open(RequestOn(types::v1::CHANNEL_SMS), kRecipient, kCheckedAt, kSmsChecks);
   ASSERT_TRUE(sms.ok()) << sms.status();
   EXPECT_EQ(sms->kind, GateDecision::Kind::kCleared);
 }

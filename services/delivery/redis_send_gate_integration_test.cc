@@ -13,22 +13,22 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/stopped_alerts/redis_stopped_alerts.h"
+#include "services/delivery/redis_limits_test_values.h"
 #include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/stepwise_send_gate.h"
 #include "tests/support/support.h"
 
-// A namespace of its own: this file shares a binary, and a unity batch, with
-// redis_send_limiter_integration_test.cc, whose helpers have the same names.
-namespace klaxon::delivery::send_gate_test {
+namespace klaxon::delivery {
 namespace {
 
-constexpr char kAlice[] = "+14155550101";
-constexpr absl::Duration kTolerance = absl::Milliseconds(250);
+using redis_limits_test::kAlice;
+using redis_limits_test::kSender;
+using redis_limits_test::kTolerance;
 
 // `escalation_id` set: step 2 of that escalation chain (docs/adr/0029).
-events::v1::AlertRequested Request(const std::string& alert_id,
-                                   const std::string& escalation_id = "") {
+events::v1::AlertRequested GateRequest(const std::string& alert_id,
+                                       const std::string& escalation_id = "") {
   events::v1::AlertRequested request;
   request.mutable_header()->set_alert_id(alert_id);
   request.mutable_header()->set_attempt(1);
@@ -39,15 +39,15 @@ events::v1::AlertRequested Request(const std::string& alert_id,
   return request;
 }
 
-constexpr char kSender[] = "+14155552671";
 // The one sender every configuration of these tests paces (at its own rate), which the gate
 // reserves among; the limits look a sender up by its address.
 const PacedSender kPaced{.address = kSender, .rate = {.count = 5, .window = absl::Seconds(1)}};
 const GateChecks kSms{.suppression = true, .reserve_among = {&kPaced, 1}};
-const SendLimits kFivePerSecond{.channel = "sms",
-                                .senders = {kPaced},
-                                .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
-                                .max_wait = absl::Seconds(2)};
+const SendLimits kFivePerSecondOncePerHour{
+    .channel = "sms",
+    .senders = {kPaced},
+    .recipient_windows = {{.count = 1, .window = absl::Hours(1)}},
+    .max_wait = absl::Seconds(2)};
 
 class RedisSendGateTest : public ::testing::Test {
  protected:
@@ -56,7 +56,7 @@ class RedisSendGateTest : public ::testing::Test {
         redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
     ASSERT_TRUE(client.ok()) << client.status();
     redis_ = *std::move(client);
-    Configure(kFivePerSecond);
+    Configure(kFivePerSecondOncePerHour);
   }
 
   void Configure(SendLimits limits) {
@@ -96,7 +96,7 @@ class RedisSendGateTest : public ::testing::Test {
   }
   GateDecision Open(const std::string& alert_id, GateChecks checks = kSms,
                     const std::string& recipient = kAlice) {
-    return Open(Request(alert_id), checks, recipient);
+    return Open(GateRequest(alert_id), checks, recipient);
   }
 
   int64_t SlotsInFlight() { return Int({"ZCARD", prefix_ + "limits:twilio_in_flight"}); }
@@ -184,7 +184,7 @@ TEST_F(RedisSendGateTest, AcknowledgedAlertIsStoppedEvenPastItsDeadline) {
 TEST_F(RedisSendGateTest, APageOfAnAcknowledgedEscalationIsStoppedByItsChainAndTakesNothing) {
   stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
   ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
-  const GateDecision decision = Open(Request("a2", "c1"));
+  const GateDecision decision = Open(GateRequest("a2", "c1"));
   ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
   EXPECT_TRUE(decision.chain_stopped);
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kAcknowledged);
@@ -195,7 +195,7 @@ TEST_F(RedisSendGateTest, APagesOwnStopWinsOverItsEscalations) {
   stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
   ASSERT_TRUE(stops.Stop("a2", stopped_alerts::StopReason::kCancelled, absl::Minutes(1)).ok());
   ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
-  const GateDecision decision = Open(Request("a2", "c1"));
+  const GateDecision decision = Open(GateRequest("a2", "c1"));
   ASSERT_EQ(decision.kind, GateDecision::Kind::kStopped);
   EXPECT_FALSE(decision.chain_stopped);
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kCancelled);
@@ -204,7 +204,7 @@ TEST_F(RedisSendGateTest, APagesOwnStopWinsOverItsEscalations) {
 TEST_F(RedisSendGateTest, AnEscalationsStopLeavesAnotherEscalationsPagesToBeSent) {
   stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
   ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
-  EXPECT_EQ(Open(Request("a2", "c2")).kind, GateDecision::Kind::kCleared);
+  EXPECT_EQ(Open(GateRequest("a2", "c2")).kind, GateDecision::Kind::kCleared);
 }
 
 TEST_F(RedisSendGateTest, SuppressedRecipientTakesNothingAndALiftedOneIsCleared) {
@@ -252,7 +252,8 @@ TEST_F(RedisSendGateTest, PacingSlotLaterIsReservedWithoutASlotInFlight) {
   const GateDecision second = Open("a2");
   ASSERT_EQ(second.kind, GateDecision::Kind::kReserved);
   EXPECT_NEAR(absl::ToDoubleSeconds(second.limit.send_at - now_),
-              absl::ToDoubleSeconds(kFivePerSecond.PacingInterval(kFivePerSecond.senders[0])),
+              absl::ToDoubleSeconds(
+                  kFivePerSecondOncePerHour.PacingInterval(kFivePerSecondOncePerHour.senders[0])),
               absl::ToDoubleSeconds(kTolerance));
   EXPECT_EQ(SlotsInFlight(), 0);
   EXPECT_EQ(GuardedSends(), 1);
@@ -289,7 +290,7 @@ TEST_F(RedisSendGateTest, GuardHoldingBackReservesTheSlotDueNowAndTakesNoSlotInF
              .jitter_allowance = absl::ZeroDuration()});
   // Another attempt left just now (the guard's log), though no slot was reserved for it.
   absl::StatusOr<LimitDecision> left =
-      limiter_->ClearToSend(Request("b1"), {.address = kSender}, now_, {});
+      limiter_->ClearToSend(GateRequest("b1"), {.address = kSender}, now_, {});
   ASSERT_TRUE(left.ok()) << left.status();
   ASSERT_EQ(GuardedSends(), 1);
   const GateDecision decision = Open("a1");
@@ -317,7 +318,8 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
     Side s{.prefix = prefix};
     s.stops = std::make_unique<stopped_alerts::RedisStoppedAlerts>(*redis_, prefix);
     s.suppressions = std::make_unique<RedisSuppressionList>(*redis_, prefix, tokens_);
-    s.limiter = std::make_unique<RedisSendLimiter>(*redis_, prefix, kFivePerSecond, tokens_);
+    s.limiter =
+        std::make_unique<RedisSendLimiter>(*redis_, prefix, kFivePerSecondOncePerHour, tokens_);
     s.in_flight = std::make_unique<RedisInFlightLimit>(
         *redis_, RedisInFlightOptions{.key_prefix = prefix, .owner = "w1", .limit = 2}, clock_);
     if (one_script) {
@@ -355,8 +357,8 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
     for (const Attempt& attempt : attempts) {
       const int64_t before = RoundTrips();
       absl::StatusOr<GateDecision> decision =
-          s.gate->Open(Request(attempt.alert_id, attempt.escalation_id), attempt.recipient, now_,
-                       attempt.checks);
+          s.gate->Open(GateRequest(attempt.alert_id, attempt.escalation_id), attempt.recipient,
+                       now_, attempt.checks);
       s.commands.push_back(RoundTrips() - before);
       ASSERT_TRUE(decision.ok()) << decision.status();
       kinds[&s - sides].push_back(decision->kind);
@@ -378,4 +380,4 @@ TEST_F(RedisSendGateTest, DecidesAsTheSeparateAdaptersDoInFewerRoundTrips) {
 }
 
 }  // namespace
-}  // namespace klaxon::delivery::send_gate_test
+}  // namespace klaxon::delivery

@@ -5,15 +5,16 @@
 
 #include <vector>
 
+#include "services/delivery/redis_limits_test_values.h"
 #include "services/delivery/redis_send_limiter.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
 namespace {
 
-constexpr char kAlice[] = "+14155550101";
-constexpr char kSender[] = "+14155552671";
-constexpr absl::Duration kTolerance = absl::Milliseconds(250);
+using redis_limits_test::kAlice;
+using redis_limits_test::kSender;
+using redis_limits_test::kTolerance;
 
 events::v1::AlertRequested Request(const std::string& alert_id,
                                    types::v1::Priority priority = types::v1::PRIORITY_UNSPECIFIED) {

@@ -39,7 +39,8 @@ Routing Parsed(std::string_view json = kRules,
   return routing.ok() ? *std::move(routing) : Routing::AllSenders({});
 }
 
-std::string ErrorOf(std::string_view json, types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+std::string RoutingError(std::string_view json,
+                         types::v1::Channel channel = types::v1::CHANNEL_SMS) {
   absl::StatusOr<Routing> routing = Routing::Parse(json, "routing.json", channel, Configured());
   EXPECT_FALSE(routing.ok());
   return std::string(routing.status().message());
@@ -107,7 +108,7 @@ TEST(RoutingTest, ARulesAccountsOrderItsSendersForFailover) {
 }
 
 TEST(RoutingTest, ARulesAccountsMustCoverItsSendersAndHaveSome) {
-  const std::string error = ErrorOf(R"({"rules": [
+  const std::string error = RoutingError(R"({"rules": [
     {"name": "us", "accounts": ["main", "spare"], "senders": ["+14155550100", "+14155550199"]}]})");
   EXPECT_THAT(error, HasSubstr("rule 1 (\"us\") accounts: \"spare\" has none of the rule's "
                                "senders on this channel"));
@@ -133,7 +134,7 @@ TEST(RoutingTest, AllSendersTakesEveryDestination) {
 }
 
 TEST(RoutingTest, ErrorsNameTheRuleAndField) {
-  const std::string error = ErrorOf(R"({"rules": [
+  const std::string error = RoutingError(R"({"rules": [
     {"name": "uk", "countries": ["UK"], "senders": ["+447700900123"]},
     {"name": "us", "prefixes": ["1415"], "channels": ["fax"], "priorities": ["urgent"],
      "senders": ["+15005550006"], "account": "main"},
@@ -178,11 +179,12 @@ TEST(RoutingTest, AnAlphanumericSenderIsRoutedOnlyOutsideNorthAmerica) {
 
 TEST(RoutingTest, RefusesASenderTwiceAndAChannelWithoutRules) {
   EXPECT_THAT(
-      ErrorOf(R"({"rules": [{"name": "us", "senders": ["+14155550100", "+14155550100"]}]})"),
+      RoutingError(R"({"rules": [{"name": "us", "senders": ["+14155550100", "+14155550100"]}]})"),
       HasSubstr("rule 1 (\"us\") senders: \"+14155550100\" is named twice"));
-  EXPECT_THAT(ErrorOf(R"({"rules": [{"name": "us", "channels": ["sms"], "senders": ["12345"]}]})",
-                      types::v1::CHANNEL_VOICE),
-              HasSubstr("routing file routing.json: no rule is for voice"));
+  EXPECT_THAT(
+      RoutingError(R"({"rules": [{"name": "us", "channels": ["sms"], "senders": ["12345"]}]})",
+                   types::v1::CHANNEL_VOICE),
+      HasSubstr("routing file routing.json: no rule is for voice"));
 }
 
 TEST(RoutingTest, SendersOfAnotherChannelsRuleAreNotThisWorkersConcern) {
@@ -196,10 +198,10 @@ TEST(RoutingTest, SendersOfAnotherChannelsRuleAreNotThisWorkersConcern) {
 }
 
 TEST(RoutingTest, RefusesWhatIsNoRulesDocument) {
-  EXPECT_THAT(ErrorOf("{"), HasSubstr("routing file routing.json is not valid JSON"));
-  EXPECT_THAT(ErrorOf(R"({"rules": []})"), HasSubstr("with at least one rule"));
-  EXPECT_THAT(ErrorOf(R"([{"name": "x"}])"), HasSubstr("expected {\"rules\": [...]}"));
-  EXPECT_THAT(ErrorOf(R"({"rules": [{"name": "a", "senders": ["12345"]}], "default": "a"})"),
+  EXPECT_THAT(RoutingError("{"), HasSubstr("routing file routing.json is not valid JSON"));
+  EXPECT_THAT(RoutingError(R"({"rules": []})"), HasSubstr("with at least one rule"));
+  EXPECT_THAT(RoutingError(R"([{"name": "x"}])"), HasSubstr("expected {\"rules\": [...]}"));
+  EXPECT_THAT(RoutingError(R"({"rules": [{"name": "a", "senders": ["12345"]}], "default": "a"})"),
               HasSubstr("\"default\" is not a field"));
 }
 

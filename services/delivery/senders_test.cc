@@ -12,7 +12,8 @@ constexpr char kService[] = "MG0123456789abcdef0123456789abcdef";
 
 limits::Rate PerSecond(int64_t count) { return {.count = count, .window = absl::Seconds(1)}; }
 
-std::string ErrorOf(std::string_view text, types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+std::string SendersError(std::string_view text,
+                         types::v1::Channel channel = types::v1::CHANNEL_SMS) {
   return std::string(ParseSenders(text, channel, std::nullopt).status().message());
 }
 
@@ -40,41 +41,44 @@ TEST(SendersTest, OwnRateBeatsTheCommonPaceWhichBeatsTheDefault) {
 }
 
 TEST(SendersTest, MessagingServiceNeedsItsPaceWhateverTheCommonPace) {
-  EXPECT_THAT(ErrorOf(kService), HasSubstr(absl::StrCat("\"", kService, "\" needs its pace")));
+  EXPECT_THAT(SendersError(kService), HasSubstr(absl::StrCat("\"", kService, "\" needs its pace")));
   EXPECT_THAT(
       std::string(ParseSenders(kService, types::v1::CHANNEL_SMS, PerSecond(1)).status().message()),
       HasSubstr("needs its pace"));
 }
 
 TEST(SendersTest, RefusesWhatIsNoSender) {
-  EXPECT_THAT(ErrorOf("+1415"), HasSubstr("\"+1415\" is neither an E.164 number"));
+  EXPECT_THAT(SendersError("+1415"), HasSubstr("\"+1415\" is neither an E.164 number"));
   // A mistyped Messaging Service SID is too long for an alphanumeric sender ID.
-  EXPECT_THAT(ErrorOf("MG0123456789abcdef"), HasSubstr("\"MG0123456789abcdef\" is neither"));
-  EXPECT_THAT(ErrorOf("ACME ALERTS 1"), HasSubstr("\"ACME ALERTS 1\" is neither"));  // 12
-  EXPECT_THAT(ErrorOf("ACME-OPS"), HasSubstr("\"ACME-OPS\" is neither"));
+  EXPECT_THAT(SendersError("MG0123456789abcdef"), HasSubstr("\"MG0123456789abcdef\" is neither"));
+  EXPECT_THAT(SendersError("ACME ALERTS 1"), HasSubstr("\"ACME ALERTS 1\" is neither"));  // 12
+  EXPECT_THAT(SendersError("ACME-OPS"), HasSubstr("\"ACME-OPS\" is neither"));
 }
 
 TEST(SendersTest, RefusesABadRateNamingTheEntry) {
-  EXPECT_THAT(ErrorOf("+14155552671=fast"), HasSubstr("KLAXON_SMS_SENDERS: \"+14155552671=fast\""));
-  EXPECT_THAT(ErrorOf("+14155552671="), HasSubstr("has '=' but no rate"));
+  EXPECT_THAT(SendersError("+14155552671=fast"),
+              HasSubstr("KLAXON_SMS_SENDERS: \"+14155552671=fast\""));
+  EXPECT_THAT(SendersError("+14155552671="), HasSubstr("has '=' but no rate"));
 }
 
 TEST(SendersTest, RefusesASenderTwice) {
-  EXPECT_THAT(ErrorOf("+14155552671, +14155552671=2/1s"), HasSubstr("is given twice"));
+  EXPECT_THAT(SendersError("+14155552671, +14155552671=2/1s"), HasSubstr("is given twice"));
 }
 
-TEST(SendersTest, RefusesNoSenderAtAll) { EXPECT_THAT(ErrorOf(" , "), HasSubstr("is required")); }
+TEST(SendersTest, RefusesNoSenderAtAll) {
+  EXPECT_THAT(SendersError(" , "), HasSubstr("is required"));
+}
 
 TEST(SendersTest, VoiceTakesNumbersPacedPerAccount) {
   const absl::StatusOr<std::vector<PacedSender>> senders =
       ParseSenders("+18005550100", types::v1::CHANNEL_VOICE, std::nullopt);
   ASSERT_TRUE(senders.ok()) << senders.status();
   EXPECT_EQ((*senders)[0].rate, PerSecond(1));
-  EXPECT_THAT(ErrorOf("12345", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
-  EXPECT_THAT(ErrorOf(absl::StrCat(kService, "=5/1s"), types::v1::CHANNEL_VOICE),
+  EXPECT_THAT(SendersError("12345", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
+  EXPECT_THAT(SendersError(absl::StrCat(kService, "=5/1s"), types::v1::CHANNEL_VOICE),
               HasSubstr("cannot place calls"));
   // Several caller IDs (one per country, chosen by the routing rules) share the account's pace.
-  EXPECT_THAT(ErrorOf("+14155552671,+442071838750=1/2s", types::v1::CHANNEL_VOICE),
+  EXPECT_THAT(SendersError("+14155552671,+442071838750=1/2s", types::v1::CHANNEL_VOICE),
               HasSubstr("several caller IDs each need their own rate"));
   const absl::StatusOr<std::vector<PacedSender>> shares =
       ParseSenders("+14155552671=1/2s, +442071838750=1/2s", types::v1::CHANNEL_VOICE, std::nullopt);
@@ -92,7 +96,7 @@ TEST(SendersTest, ASenderMayNameItsAccount) {
                           {"+14155552672", SenderKind::kLongCode, PerSecond(2), "backup"},
                           {kService, SenderKind::kMessagingService, PerSecond(5), "main"},
                       }));
-  EXPECT_THAT(ErrorOf("+14155552671@"), HasSubstr("has '@' but no account after it"));
+  EXPECT_THAT(SendersError("+14155552671@"), HasSubstr("has '@' but no account after it"));
 }
 
 TEST(SendersTest, SendersTakeTheOnlyAccountAndMustNameOneOfSeveral) {
@@ -116,7 +120,7 @@ TEST(SendersTest, AnAlphanumericSenderIdSendsSmsAtTheRateOfANumberOutsideNorthAm
       ParseSenders("ACME OPS", types::v1::CHANNEL_SMS, std::nullopt);
   ASSERT_TRUE(senders.ok()) << senders.status();
   EXPECT_EQ((*senders)[0], (PacedSender{"ACME OPS", SenderKind::kAlphanumeric, PerSecond(10)}));
-  EXPECT_THAT(ErrorOf("ACME OPS", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
+  EXPECT_THAT(SendersError("ACME OPS", types::v1::CHANNEL_VOICE), HasSubstr("cannot place calls"));
 }
 
 TEST(SendersTest, KnowsAMessagingServiceSid) {

@@ -27,7 +27,7 @@ using alerts::v1::SendAlertResponse;
 using events::v1::AlertRequested;
 using ::testing::HasSubstr;
 
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+const absl::Time kEscalatedAt = absl::FromUnixSeconds(1'800'000'000);
 
 SendAlertRequest Chain(types::v1::Channel channel = types::v1::CHANNEL_SMS) {
   SendAlertRequest request;
@@ -91,7 +91,7 @@ class EscalationIntakeTest : public ::testing::Test {
     return answer.get_future().get();
   }
 
-  timing::FakeClock clock_{kNow};
+  timing::FakeClock clock_{kEscalatedAt};
   ids::UuidV7Generator alert_ids_{clock_};
   InMemoryIdempotencyStore store_;
   RefusingPublisher publisher_;
@@ -133,7 +133,7 @@ TEST_F(EscalationIntakeTest, EveryPageIsAnAlertScheduledAtItsOffsetAndNamingTheC
     EXPECT_EQ(pages[i].idempotency_key(), keys[i]);
     EXPECT_FALSE(pages[i].ack_code().empty()) << "an SMS page says how to acknowledge it";
     if (i > 0) {
-      EXPECT_EQ(prototime::FromProto(pages[i].send_at()), kNow + offsets[i]);
+      EXPECT_EQ(prototime::FromProto(pages[i].send_at()), kEscalatedAt + offsets[i]);
     }
     ids.insert(pages[i].header().alert_id());
   }
@@ -156,12 +156,13 @@ TEST_F(EscalationIntakeTest, AVoicePageIsOneCallAskingForAKeyPress) {
 
 TEST_F(EscalationIntakeTest, AChainScheduledLaterStartsAtItsSendAt) {
   SendAlertRequest request = Chain();
-  *request.mutable_send_at() = prototime::ToProto(kNow + absl::Hours(2));
+  *request.mutable_send_at() = prototime::ToProto(kEscalatedAt + absl::Hours(2));
   ASSERT_TRUE(Send(request).ok());
   const std::vector<AlertRequested> pages = publisher_.Requests();
   ASSERT_EQ(pages.size(), 4u);
-  EXPECT_EQ(prototime::FromProto(pages[0].send_at()), kNow + absl::Hours(2));
-  EXPECT_EQ(prototime::FromProto(pages[3].send_at()), kNow + absl::Hours(2) + absl::Seconds(120));
+  EXPECT_EQ(prototime::FromProto(pages[0].send_at()), kEscalatedAt + absl::Hours(2));
+  EXPECT_EQ(prototime::FromProto(pages[3].send_at()),
+            kEscalatedAt + absl::Hours(2) + absl::Seconds(120));
 }
 
 TEST_F(EscalationIntakeTest, ARetryLaterTakesInOnlyThePagesRefusedBeforeAtTheSameTimes) {
@@ -184,7 +185,7 @@ TEST_F(EscalationIntakeTest, ARetryLaterTakesInOnlyThePagesRefusedBeforeAtTheSam
   std::set<std::string> ids;
   for (const AlertRequested& page : pages) ids.insert(page.header().alert_id());
   EXPECT_EQ(ids.size(), 4u) << "no page got a second alert";
-  EXPECT_EQ(prototime::FromProto(pages.back().send_at()), kNow + absl::Seconds(60))
+  EXPECT_EQ(prototime::FromProto(pages.back().send_at()), kEscalatedAt + absl::Seconds(60))
       << "the refused page keeps the chain's start, not the retry's";
 }
 
