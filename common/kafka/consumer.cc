@@ -33,6 +33,7 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
   std::map<std::string, std::string> properties = {
       {"group.id", options.group_id},
       {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", std::to_string(ToTimeoutMs(options.session_timeout))},
   };
   if (options.on_lag) {
     properties["statistics.interval.ms"] = std::to_string(ToTimeoutMs(options.lag_interval));
@@ -101,6 +102,11 @@ absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json
     }
   }
   return lags;
+}
+
+absl::Duration ReadSessionTimeout(config::Reader& reader) {
+  return reader.Duration("KLAXON_KAFKA_SESSION_TIMEOUT", kDefaultSessionTimeout, absl::Seconds(6),
+                         absl::Minutes(5));
 }
 
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOptions options) {

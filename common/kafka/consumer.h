@@ -57,6 +57,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/config/config.h"
 #include "common/kafka/backoff.h"
 #include "common/kafka/client.h"
 #include "common/kafka/key_sequencer.h"
@@ -99,6 +100,14 @@ absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json
 // rd_kafka_consumer_close() runs (librdkafka #4041), which hung workers stopped while joining.
 bool IsCooperativeAssignment(std::string_view strategies);
 
+// A crashed consumer's partitions move to another member after this (ConsumerOptions). Kafka
+// brokers accept 6 s at least (group.min.session.timeout.ms); librdkafka heartbeats every 3 s.
+inline constexpr absl::Duration kDefaultSessionTimeout = absl::Seconds(10);
+
+// KLAXON_KAFKA_SESSION_TIMEOUT for the services that consume (the workers, audit): 6 s to 5 min,
+// kDefaultSessionTimeout when unset; a wrong value is recorded in `reader`.
+absl::Duration ReadSessionTimeout(config::Reader& reader);
+
 struct ConsumerOptions {
   std::string brokers = {};              // host:port[,host:port]
   Security security = {};                // TLS and SASL (common/kafka/security.h)
@@ -106,7 +115,11 @@ struct ConsumerOptions {
   std::vector<std::string> topics = {};  // full names, prefix included (see PrefixedTopic)
   std::string client_id = "klaxon";
   BackoffPolicy retry_backoff = {};
-  // More librdkafka properties, e.g. {"session.timeout.ms", "10000"}. They may not change
+  // How long the group waits for a member that stopped heartbeating (it crashed, or its host
+  // went away) before it gives that member's partitions to another: after a crash, the messages
+  // on them wait this long (librdkafka's own default is 45 s). KLAXON_KAFKA_SESSION_TIMEOUT.
+  absl::Duration session_timeout = kDefaultSessionTimeout;
+  // More librdkafka properties, e.g. {"fetch.wait.max.ms", "100"}. They may not change
   // enable.auto.commit or enable.auto.offset.store, which the at-least-once guarantee relies on.
   // auto.offset.reset defaults to earliest so a new group misses nothing already published.
   std::map<std::string, std::string> properties = {};

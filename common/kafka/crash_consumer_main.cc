@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
           {.brokers = argv[1],
            .group_id = argv[3],
            .topics = {argv[2]},
-           // The group notices the dead member after this, not the default 45 s.
-           .properties = {{"auto.commit.interval.ms", "100"}, {"session.timeout.ms", "6000"}},
+           // The group notices the dead member after the shortest session brokers accept.
+           .session_timeout = absl::Seconds(6),
+           .properties = {{"auto.commit.interval.ms", "100"}},
            .on_lag = [&](const std::vector<klaxon::kafka::PartitionLag>&) { handler.Tick(); },
            .lag_interval = absl::Milliseconds(200),
            .max_in_flight = 4});

@@ -365,11 +365,15 @@ TEST_F(KafkaIntegrationTest, CrashWithAMessageMidFlightRedeliversItAndEverything
   klaxon::testing::ChildProcess crashing({KLAXON_KAFKA_CRASH_CONSUMER, brokers_, topic_, group_},
                                          {}, ::testing::TempDir() + prefix_ + "crash.log");
   ASSERT_EQ(crashing.WaitForExit(kWait), 7) << crashing.Log();
+  const absl::Time crashed = absl::Now();
 
   // The group resumes at "first": "zero" was committed, nothing past the unfinished message was.
   max_in_flight_ = 4;
   RecordingHandler next;
   ASSERT_TRUE(ConsumeUntil(next, [](const auto& seen) { return seen.size() >= 3; }));
+  // The dead member held the partition until its 6 s session ran out (ConsumerOptions), not
+  // librdkafka's default 45 s; the bound leaves room for the rebalance on a loaded machine.
+  EXPECT_LT(absl::Now() - crashed, absl::Seconds(30)) << "the session timeout was not applied";
   EXPECT_FALSE(Contains(next.Seen(), "zero"));
   EXPECT_TRUE(Contains(next.Seen(), "first"));
   EXPECT_TRUE(Contains(next.Seen(), "second"));

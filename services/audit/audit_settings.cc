@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/kafka/consumer.h"
 #include "common/pg/conninfo.h"
 #include "common/runtime/process_hardening.h"
 
@@ -34,6 +35,7 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
   // Everything is read before anything is checked, so one error names every wrong variable; the
   // result is built only once all are right.
   runtime::CommonSettings common = runtime::ReadCommonSettings(reader);
+  const absl::Duration kafka_session_timeout = kafka::ReadSessionTimeout(reader);
   const config::HostPort grpc = reader.HostPortValue("KLAXON_GRPC_ADDR", "127.0.0.1:50052");
   grpcutil::ServerSecurity grpc_security = grpcutil::ReadServerSecurity(reader);
   auth::ApiKeySettings api_keys = auth::ReadApiKeySettings(reader);
@@ -72,6 +74,7 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
                       absl::Hours(24 * 7));
   if (absl::Status finished = reader.Finish(); !finished.ok()) return finished;
   return AuditSettings{.common = std::move(common),
+                       .kafka_session_timeout = kafka_session_timeout,
                        .grpc = grpc,
                        .grpc_security = std::move(grpc_security),
                        .api_keys = std::move(api_keys),

@@ -22,6 +22,8 @@ inline constexpr int kMaxWatchers = 256;
 
 struct AuditSettings {
   runtime::CommonSettings common;
+  // KLAXON_KAFKA_SESSION_TIMEOUT: after a crash, how long audit's partitions wait.
+  absl::Duration kafka_session_timeout;
   config::HostPort grpc;
   grpcutil::ServerSecurity grpc_security;
   auth::ApiKeySettings api_keys;

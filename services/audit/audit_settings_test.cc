@@ -40,6 +40,7 @@ TEST(AuditSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->batch_size, 1000);
   EXPECT_EQ(settings->batch_writers, 2);
   EXPECT_EQ(settings->publish_timeout, absl::Seconds(5));
+  EXPECT_EQ(settings->kafka_session_timeout, absl::Seconds(10));
   EXPECT_EQ(settings->watch_max_per_caller, 32);
   EXPECT_EQ(settings->watch_max_lifetime, absl::Hours(1));
   EXPECT_TRUE(settings->caller_callbacks.empty());
@@ -62,8 +63,10 @@ TEST(AuditSettingsTest, OperatorValuesAreRead) {
   environment["KLAXON_CALLER_CALLBACK_TIMEOUT"] = "3s";
   environment["KLAXON_CALLER_CALLBACK_CONCURRENCY"] = "8";
   environment["KLAXON_CALLER_CALLBACK_GIVE_UP_AFTER"] = "2h";
+  environment["KLAXON_KAFKA_SESSION_TIMEOUT"] = "6s";
   absl::StatusOr<AuditSettings> settings = Load(std::move(environment));
   ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->kafka_session_timeout, absl::Seconds(6));
   EXPECT_EQ(settings->batch_size, 250);
   EXPECT_EQ(settings->batch_writers, 1);
   EXPECT_EQ(settings->watch_max_per_caller, 4);
@@ -81,13 +84,14 @@ TEST(AuditSettingsTest, EveryWrongVariableIsNamedInOneErrorWithoutKeyMaterial) {
   environment["KLAXON_BLIND_INDEX_KEY"] = "too-short-secret";
   environment["KLAXON_AUDIT_BATCH_WRITERS"] = "9";
   environment["KLAXON_WATCH_MAX_PER_CALLER"] = "1000";
+  environment["KLAXON_KAFKA_SESSION_TIMEOUT"] = "1h";
   environment.erase("KLAXON_PG_URL");
   environment["KLAXON_CALLER_CALLBACKS"] = "billing https://hooks.example/cb short-secret";
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* name :
-       {"KLAXON_KEYRING", "KLAXON_BLIND_INDEX_KEY", "KLAXON_AUDIT_BATCH_WRITERS",
-        "KLAXON_WATCH_MAX_PER_CALLER", "KLAXON_PG_URL", "KLAXON_CALLER_CALLBACKS"}) {
+  for (const char* name : {"KLAXON_KEYRING", "KLAXON_BLIND_INDEX_KEY", "KLAXON_AUDIT_BATCH_WRITERS",
+                           "KLAXON_WATCH_MAX_PER_CALLER", "KLAXON_KAFKA_SESSION_TIMEOUT",
+                           "KLAXON_PG_URL", "KLAXON_CALLER_CALLBACKS"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }
   EXPECT_THAT(status.message(), Not(HasSubstr("too-short-secret")));

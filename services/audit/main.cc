@@ -124,6 +124,7 @@ int Run() {
        .group_id = kConsumerGroup,
        .topics = topics.All(),
        .client_id = kService,
+       .session_timeout = settings.kafka_session_timeout,
        .log = (*runtime)->KafkaLog(),
        .on_lag = (*runtime)->ConsumerLagGauge(kConsumerGroup),
        .on_offset_stored =
@@ -139,6 +140,7 @@ int Run() {
                                     .group_id = kDeadLetterGroup,
                                     .topics = {settings.common.Topic(kafka::kDlq)},
                                     .client_id = kService,
+                                    .session_timeout = settings.kafka_session_timeout,
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(kDeadLetterGroup)});
   if (!dlq_consumer.ok()) return fail("create_dlq_consumer", dlq_consumer.status());

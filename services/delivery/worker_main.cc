@@ -115,6 +115,7 @@ int RunWorker(const WorkerSpec& spec) {
                                     .group_id = group,
                                     .topics = {settings.common.Topic(spec.request_topic)},
                                     .client_id = spec.service,
+                                    .session_timeout = settings.kafka_session_timeout,
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(group),
                                     .max_in_flight = settings.concurrency});
@@ -125,6 +126,7 @@ int RunWorker(const WorkerSpec& spec) {
                                     .group_id = urgent_group,
                                     .topics = {settings.common.Topic(spec.urgent_request_topic)},
                                     .client_id = spec.service,
+                                    .session_timeout = settings.kafka_session_timeout,
                                     .log = (*runtime)->KafkaLog(),
                                     .on_lag = (*runtime)->ConsumerLagGauge(urgent_group),
                                     .max_in_flight = settings.urgent_concurrency});
@@ -147,6 +149,7 @@ int RunWorker(const WorkerSpec& spec) {
          .group_id = tier_group,
          .topics = {settings.common.Topic(tier.topic)},
          .client_id = spec.service,
+         .session_timeout = settings.kafka_session_timeout,
          .properties = {{"max.poll.interval.ms", TierMaxPollInterval(tier)}},
          .log = (*runtime)->KafkaLog(),
          .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
@@ -188,6 +191,7 @@ int RunWorker(const WorkerSpec& spec) {
                                       .group_id = extra_group,
                                       .topics = topics,
                                       .client_id = spec.service,
+                                      .session_timeout = settings.kafka_session_timeout,
                                       .properties = kBatchedFetch,
                                       .log = (*runtime)->KafkaLog(),
                                       .on_lag = (*runtime)->ConsumerLagGauge(extra_group)});

@@ -10,6 +10,7 @@
 #include "common/alert_lifetime/alert_lifetime.h"
 #include "common/budgets/budget_guard.h"
 #include "common/channels/channel_switches.h"
+#include "common/kafka/consumer.h"
 #include "common/twilio/base_url.h"
 #include "common/twilio/webhook_routes.h"
 
@@ -92,6 +93,7 @@ Routing ReadRouting(config::Reader& reader, types::v1::Channel channel,
 absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const WorkerSpec& spec) {
   WorkerSettings settings{
       .common = runtime::ReadCommonSettings(reader),
+      .kafka_session_timeout = kafka::ReadSessionTimeout(reader),
       .redis = redis::ReadRedisOptions(reader),
       .redis_key_prefix = reader.Optional("KLAXON_REDIS_KEY_PREFIX", "klaxon:"),
       // At ~50 ms per Twilio request, 100 messages in flight carry ~2,000 sends per second.

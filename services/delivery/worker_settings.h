@@ -25,6 +25,8 @@ namespace klaxon::delivery {
 
 struct WorkerSettings {
   runtime::CommonSettings common;
+  // KLAXON_KAFKA_SESSION_TIMEOUT: after a crash, how long this worker's partitions wait.
+  absl::Duration kafka_session_timeout;
   redis::RedisOptions redis;
   std::string redis_key_prefix;
   // Messages handled at once, each holding a pool thread for its Twilio round trip.

@@ -53,6 +53,7 @@ TEST(WorkerSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->concurrency, 100);
   EXPECT_EQ(settings->urgent_concurrency, 16);
   EXPECT_EQ(settings->tier_max_held, 5'000);
+  EXPECT_EQ(settings->kafka_session_timeout, absl::Seconds(10));
   EXPECT_EQ(settings->twilio_client.base_url, "https://api.twilio.com");
   EXPECT_EQ(settings->twilio_client.total_timeout, absl::Seconds(15));
   // A connection kept for every message either pool may have in flight.
@@ -137,8 +138,10 @@ TEST(WorkerSettingsTest, OperatorValuesAreRead) {
   environment["KLAXON_WEBHOOK_PUBLIC_URL"] = "https://hooks.example.com";
   environment["KLAXON_MAX_ATTEMPTS"] = "3";
   environment["KLAXON_STATUS_CHECK_AFTER"] = "10s";
+  environment["KLAXON_KAFKA_SESSION_TIMEOUT"] = "30s";
   absl::StatusOr<WorkerSettings> settings = Load(std::move(environment));
   ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->kafka_session_timeout, absl::Seconds(30));
   EXPECT_EQ(settings->concurrency, 20);
   EXPECT_EQ(settings->tier_max_held, 500);
   EXPECT_EQ(settings->urgent_concurrency, 4);
@@ -159,13 +162,15 @@ TEST(WorkerSettingsTest, EveryWrongVariableIsNamedInOneError) {
   environment["KLAXON_STATUS_CHECK_FIRST"] = "2m";
   environment["KLAXON_STATUS_CHECK_AFTER"] = "1m";
   environment["KLAXON_WORKER_CONCURRENCY"] = "0";
+  // Below what brokers accept (group.min.session.timeout.ms): every join would be refused.
+  environment["KLAXON_KAFKA_SESSION_TIMEOUT"] = "2s";
   environment["KLAXON_TEST_CHANNEL_SETTING"] = "bad";
   environment.erase("KLAXON_TWILIO_ACCOUNT_SID");
   const absl::Status status = Load(std::move(environment)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* name :
-       {"KLAXON_SMS_SENDERS", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
-        "KLAXON_WORKER_CONCURRENCY", "KLAXON_TEST_CHANNEL_SETTING", "KLAXON_TWILIO_ACCOUNT_SID"}) {
+  for (const char* name : {"KLAXON_SMS_SENDERS", "KLAXON_RETRY_CAP", "KLAXON_STATUS_CHECK_FIRST",
+                           "KLAXON_WORKER_CONCURRENCY", "KLAXON_KAFKA_SESSION_TIMEOUT",
+                           "KLAXON_TEST_CHANNEL_SETTING", "KLAXON_TWILIO_ACCOUNT_SID"}) {
     EXPECT_THAT(status.message(), HasSubstr(name));
   }
   EXPECT_THAT(status.message(), Not(HasSubstr("twilio-token"))) << "a secret in an error";

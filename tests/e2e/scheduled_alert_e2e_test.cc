@@ -94,10 +94,10 @@ TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, OutlivesACrashOfEveryServiceWhil
   constexpr char kCallTo[] = "+14155550185";
   // Far enough ahead for four crashes and restarts, each waiting until the service is ready, and
   // for Kafka to give a killed worker's partitions to its restarted self (once the dead member's
-  // session ran out, librdkafka's default 45 s): the restarted worker reads the alert before its
-  // time and must hold it too.
+  // session ran out, KLAXON_KAFKA_SESSION_TIMEOUT's 10 s): the restarted worker reads the alert
+  // before its time and must hold it too.
   const absl::Time send_at =
-      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Seconds(75)));
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Seconds(40)));
   const std::string sms_id = Schedule(kSmsTo, "scheduled-crash-sms", send_at);
   const std::string call_id =
       Schedule(kCallTo, "scheduled-crash-call", send_at, types::v1::CHANNEL_VOICE);
