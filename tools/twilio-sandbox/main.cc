@@ -94,6 +94,11 @@ int main(int argc, char** argv) {
                  "(0: no limit)")
       ->envname("TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--concurrency-limit", options.concurrency_limit,
+                 "requests one account may have in flight at once; one more is answered 429 with "
+                 "code 20429 (0: no limit)")
+      ->envname("TWILIO_SANDBOX_CONCURRENCY_LIMIT")
+      ->check(CLI::NonNegativeNumber);
   std::string numbers;
   app.add_option("--numbers", numbers,
                  "each account's phone numbers and short codes, as IncomingPhoneNumbers and "

@@ -338,7 +338,9 @@ TwilioSandbox::TwilioSandbox(SandboxOptions options, timing::Clock& clock, Callb
     : options_(std::move(options)),
       clock_(clock),
       sender_(sender),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()) {
+  for (const SandboxAccount& account : options_.accounts) in_flight_[account.sid];
+}
 
 TwilioSandbox::~TwilioSandbox() { scheduler_.Stop(); }
 
@@ -472,40 +474,62 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
     }
     return TwilioError(401, 20003, "Authenticate");
   }
+
+  std::atomic<int>& in_flight = in_flight_.at(account->sid);
+  const int concurrent = in_flight.fetch_add(1) + 1;
+  std::shared_ptr<const void> place(nullptr, [&in_flight](const void*) { in_flight.fetch_sub(1); });
+  SandboxResponse response;
+  if (options_.concurrency_limit > 0 && concurrent > options_.concurrency_limit) {
+    const std::string message = "Too Many Requests";
+    response = request.method == "POST" ? Reject(account->sid, kind, Get(params, "To"), params,
+                                                 "concurrency", 429, 20429, message)
+                                        : TwilioError(429, 20429, message);
+  } else {
+    response = ServeAccount(request, parts, *account, kind, params, decoded.status());
+  }
+  response.headers.emplace_back("Twilio-Concurrent-Requests", absl::StrCat(concurrent));
+  response.in_flight = std::move(place);
+  return response;
+}
+
+SandboxResponse TwilioSandbox::ServeAccount(const SandboxRequest& request,
+                                            const std::vector<std::string>& parts,
+                                            const SandboxAccount& account, ResourceKind kind,
+                                            const FormParams& params, const absl::Status& decoded) {
+  const bool account_itself = parts.size() == 4;
   if (!decoded.ok()) {
     // Twilio's error 70002: the request body could not be parsed.
-    const std::string message =
-        absl::StrCat("Bad request: ", std::string(decoded.status().message()));
+    const std::string message = absl::StrCat("Bad request: ", std::string(decoded.message()));
     if (request.method == "POST") {
-      return Reject(account->sid, kind, "", params, "malformed", 400, 70002, message);
+      return Reject(account.sid, kind, "", params, "malformed", 400, 70002, message);
     }
     return TwilioError(400, 70002, message);
   }
   if (account_itself) {
     if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
-    return FetchAccount(*account);
+    return FetchAccount(account);
   }
   if (parts.size() == 5 && request.method == "GET") {
-    if (parts[4] == "Messages.json") return ListMessages(*account, request.query);
-    if (parts[4] == "Calls.json") return ListCalls(*account, request.query);
-    if (parts[4] == "IncomingPhoneNumbers.json") return ListNumbers(*account, request.query, false);
+    if (parts[4] == "Messages.json") return ListMessages(account, request.query);
+    if (parts[4] == "Calls.json") return ListCalls(account, request.query);
+    if (parts[4] == "IncomingPhoneNumbers.json") return ListNumbers(account, request.query, false);
     return NotFound(request.path);
   }
   if (parts.size() == 6 && request.method == "GET" && parts[4] == "SMS" &&
       parts[5] == "ShortCodes.json") {
-    return ListNumbers(*account, request.query, true);
+    return ListNumbers(account, request.query, true);
   }
   if (parts.size() == 5) {
     if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
-    if (parts[4] == "Messages.json") return CreateMessage(*account, params);
-    if (parts[4] == "Calls.json") return CreateCall(*account, params);
+    if (parts[4] == "Messages.json") return CreateMessage(account, params);
+    if (parts[4] == "Calls.json") return CreateCall(account, params);
     return NotFound(request.path);
   }
   if (request.method != "GET") return TwilioError(405, 20004, "Method not allowed");
   absl::string_view resource = parts[5];
   if (!absl::ConsumeSuffix(&resource, ".json")) return NotFound(request.path);
-  if (parts[4] == "Messages") return FetchMessage(*account, std::string(resource), request.path);
-  if (parts[4] == "Calls") return FetchCall(*account, std::string(resource), request.path);
+  if (parts[4] == "Messages") return FetchMessage(account, std::string(resource), request.path);
+  if (parts[4] == "Calls") return FetchCall(account, std::string(resource), request.path);
   return NotFound(request.path);
 }
 

@@ -6,6 +6,7 @@
 // It also serves the admin API (/sandbox/ledger, /sandbox/rejected, /sandbox/pacing,
 // /sandbox/faults).
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,9 @@ struct SandboxOptions {
   // recipient got last time from that service, else the next in turn.
   std::map<std::string, std::vector<std::string>> messaging_services;
   SandboxPrices prices;
+  // Requests one account may have in flight at once, its answer's hold included (TWILIO.md,
+  // "Concurrency"): one more is answered 429 with code 20429 and never processed. Zero: no limit.
+  int concurrency_limit = 0;
 };
 
 // "MG...=+1...,+1...;MG...=..." (--messaging-services) as SandboxOptions::messaging_services;
@@ -107,6 +111,9 @@ struct SandboxResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // The server holds the answer back this long (latency and hang faults).
   absl::Duration delay = absl::ZeroDuration();
+  // An account's request counts as in flight until the server has sent its answer and dropped
+  // this (the last copy's deleter gives its place back). Null for requests of no account.
+  std::shared_ptr<const void> in_flight;
 };
 
 class TwilioSandbox {
@@ -169,6 +176,12 @@ class TwilioSandbox {
 
   SandboxResponse HandleAdmin(const SandboxRequest& request);
   SandboxResponse HandleApi(const SandboxRequest& request);
+  // An authenticated request of `account` that its concurrency limit let through; `parts` is its
+  // path split at '/', `kind` what a POST would create, `params` its body (empty when it did not
+  // decode: `decoded` says why).
+  SandboxResponse ServeAccount(const SandboxRequest& request, const std::vector<std::string>& parts,
+                               const SandboxAccount& account, ResourceKind kind,
+                               const FormParams& params, const absl::Status& decoded);
   // The account whose SID is `sid`, nullptr for none.
   const SandboxAccount* AccountOf(std::string_view sid) const;
   SandboxResponse CreateMessage(const SandboxAccount& account, const FormParams& params);
@@ -233,6 +246,8 @@ class TwilioSandbox {
   std::map<std::pair<std::string, std::string>, std::string> sticky_senders_;
   std::map<std::string, size_t> pool_turns_;
   std::map<std::string, absl::Time> sender_free_at_;  // when each sender's queue is worked off
+  // Each account's requests in flight, by account SID (every account's entry made at start).
+  std::map<std::string, std::atomic<int>> in_flight_;
 
   // Last, so it stops (and its tasks stop touching the members above) first.
   CallbackScheduler scheduler_;

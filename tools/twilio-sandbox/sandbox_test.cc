@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,15 +78,25 @@ std::string Header(const StatusCallback& callback, const std::string& key) {
   return "<absent>";
 }
 
+std::string Header(const SandboxResponse& response, const std::string& key) {
+  for (const auto& [name, value] : response.headers) {
+    if (name == key) return value;
+  }
+  return "<absent>";
+}
+
 class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override { StartSandbox(absl::Milliseconds(1)); }
 
   // A sandbox whose messages and calls move one status step every `callback_delay` (real time),
-  // each sender's queue at most `queue_limit` long.
-  void StartSandbox(absl::Duration callback_delay, absl::Duration queue_limit = absl::Hours(10)) {
+  // each sender's queue at most `queue_limit` long, each account's requests in flight at most
+  // `concurrency_limit` (0: no limit).
+  void StartSandbox(absl::Duration callback_delay, absl::Duration queue_limit = absl::Hours(10),
+                    int concurrency_limit = 0) {
     SandboxOptions options;
     options.sender_queue_limit = queue_limit;
+    options.concurrency_limit = concurrency_limit;
     options.accounts.front().api_keys = {{kMainKey, kMainKeySecret}};
     options.accounts.front().numbers = {"+15550001111", "12345"};
     options.accounts.push_back({.sid = kOtherAccount,
@@ -528,12 +539,48 @@ TEST_F(SandboxTest, RateLimitStormRejectsNextRequestsWithRetryAfter) {
     const SandboxResponse response = Send("POST", kMessages, kSms);
     EXPECT_EQ(response.status, 429);
     EXPECT_EQ(Body(response)["code"], 20429);
-    ASSERT_EQ(response.headers.size(), 1u);
-    EXPECT_EQ(response.headers[0], std::make_pair(std::string("Retry-After"), std::string("4")));
+    EXPECT_EQ(Header(response, "Retry-After"), "4");
   }
   EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
   EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u);
   EXPECT_EQ(sandbox_->ledger().Rejected().size(), 2u);
+}
+
+TEST_F(SandboxTest, ARequestBeyondTheAccountsConcurrencyLimitIsRefused20429AndNotProcessed) {
+  StartSandbox(absl::Milliseconds(1), absl::Hours(10), /*concurrency_limit=*/2);
+  // An answer the server has not sent yet (it drops the response once written) keeps its place.
+  std::optional<SandboxResponse> first = Send("POST", kMessages, kSms);
+  const SandboxResponse second = Send("GET", kMessages);
+  EXPECT_EQ(first->status, 201);
+  EXPECT_EQ(Header(*first, "Twilio-Concurrent-Requests"), "1");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(Header(second, "Twilio-Concurrent-Requests"), "2");
+  {
+    const SandboxResponse refused = Send("POST", kMessages, kSms);
+    EXPECT_EQ(refused.status, 429);
+    EXPECT_EQ(Body(refused)["code"], 20429);
+    EXPECT_EQ(Header(refused, "Twilio-Concurrent-Requests"), "3");
+    EXPECT_EQ(Send("GET", kMessages).status, 429) << "reads count too";
+  }
+  EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u) << "a refused request is never processed";
+  ASSERT_EQ(sandbox_->ledger().Rejected().size(), 1u);
+  EXPECT_EQ(sandbox_->ledger().Rejected().front().reason, "concurrency");
+  // Another account counts its own requests.
+  const SandboxResponse other = SendAs(kOtherAccount, kOtherToken, "POST", kOtherMessages, kSms);
+  EXPECT_EQ(other.status, 201);
+  EXPECT_EQ(Header(other, "Twilio-Concurrent-Requests"), "1");
+
+  first.reset();  // answered: its place is free again
+  const SandboxResponse after = Send("POST", kMessages, kSms);
+  EXPECT_EQ(after.status, 201);
+  EXPECT_EQ(Header(after, "Twilio-Concurrent-Requests"), "2");
+}
+
+TEST_F(SandboxTest, WithoutALimitEveryRequestIsServedAndCounted) {
+  std::vector<SandboxResponse> held;
+  for (int i = 0; i < 150; ++i) held.push_back(Send("POST", kMessages, kSms));
+  EXPECT_EQ(held.back().status, 201);
+  EXPECT_EQ(Header(held.back(), "Twilio-Concurrent-Requests"), "150");
 }
 
 TEST_F(SandboxTest, ServerErrorFaultAnswers503) {
