@@ -38,6 +38,9 @@ std::string_view ErrorCodeMeaning(int code) {
       return "the carrier filtered the message as spam or for its content";
     case 30008:
       return "the carrier reported an unknown delivery error";
+    case 30036:
+      return "the message waited in the sender's queue at Twilio past its validity period (the "
+             "alert's time to live) and was not sent";
     default:
       return "";
   }

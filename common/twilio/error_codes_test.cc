@@ -9,6 +9,9 @@ TEST(ErrorCodeMeaningTest, KnowsRestAndDeliveryCodes) {
   EXPECT_EQ(ErrorCodeMeaning(21610), "the recipient has replied STOP and unsubscribed");
   EXPECT_EQ(ErrorCodeMeaning(30003), "the destination handset is unreachable");
   EXPECT_EQ(ErrorCodeMeaning(30008), "the carrier reported an unknown delivery error");
+  EXPECT_EQ(ErrorCodeMeaning(30036),
+            "the message waited in the sender's queue at Twilio past its validity period (the "
+            "alert's time to live) and was not sent");
 }
 
 TEST(ErrorCodeMeaningTest, UnknownCodeHasNoMeaning) {

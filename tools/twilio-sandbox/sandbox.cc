@@ -176,6 +176,11 @@ std::string GatherAction(std::string_view twiml) {
   return IsHttpUrl(action) ? action : "";
 }
 
+// A message's longest ValidityPeriod, also its default: 10 hours.
+constexpr int64_t kMaxValiditySeconds = 36'000;
+// The error of a message that waited in its sender's queue past its ValidityPeriod.
+constexpr int kValidityPeriodExpired = 30036;
+
 // How many segments a second a sender sends (TWILIO.md, "Limits").
 double SegmentsPerSecond(std::string_view sender) {
   static constexpr std::string_view kTollFree[] = {"+1800", "+1833", "+1844", "+1855",
@@ -615,6 +620,12 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (!status_callback.empty() && !IsHttpUrl(status_callback)) {
     return invalid(21609, "Invalid StatusCallback url.");
   }
+  int64_t validity_seconds = kMaxValiditySeconds;
+  if (const std::string* validity = Find(params, "ValidityPeriod");
+      validity != nullptr && (!absl::SimpleAtoi(*validity, &validity_seconds) ||
+                              validity_seconds < 1 || validity_seconds > kMaxValiditySeconds)) {
+    return invalid(90007, "Invalid validity period value: an integer from 1 to 36000 seconds");
+  }
 
   absl::Duration delay = absl::ZeroDuration();
   if (auto rejected = ApplyRequestFault(account, ResourceKind::kMessage, to, params, delay)) {
@@ -625,7 +636,10 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
     std::lock_guard<std::mutex> lock(mutex_);
     pool_number = from.empty() ? PickFromPool(service, to) : from;
   }
-  if (!TakeQueueSpace(service.empty() ? from : pool_number, *body)) {
+  const absl::Duration validity_period = absl::Seconds(validity_seconds);
+  const Queued queued =
+      TakeQueueSpace(service.empty() ? from : pool_number, *body, validity_period);
+  if (queued == Queued::kFull) {
     return invalid(21611, "This 'From' number has exceeded the maximum number of queued messages");
   }
   const std::optional<FaultRule> outcome =
@@ -670,10 +684,17 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   }
   // A Messaging Service's message is queued on its number first, announced by a callback.
   if (!service.empty()) steps.insert(steps.begin(), {"queued", 0});
-  const CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
+  CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
+  absl::Duration step_delay = options_.callback_delay;
+  if (queued == Queued::kExpires) {
+    // Queued until its validity period runs out, then failed unsent, whatever the fault rules.
+    steps = {{"failed", kValidityPeriodExpired}};
+    order = CallbackOrder::kInOrder;
+    step_delay = validity_period;
+  }
   if (order == CallbackOrder::kReversed) {
     // Every status at once when the last is due; their callbacks go last first.
-    scheduler_.Schedule(options_.callback_delay * static_cast<double>(steps.size()),
+    scheduler_.Schedule(step_delay * static_cast<double>(steps.size()),
                         [this, sid = message.sid, steps] {
                           std::vector<StatusCallback> held;
                           for (const auto& [status, error_code] : steps) {
@@ -688,7 +709,7 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   } else {
     const int copies = order == CallbackOrder::kDuplicated ? 2 : 1;
     for (size_t i = 0; i < steps.size(); ++i) {
-      scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+      scheduler_.Schedule(step_delay * static_cast<double>(i + 1),
                           [this, sid = message.sid, step = steps[i], copies] {
                             const std::optional<StatusCallback> signed_callback =
                                 AdvanceMessage(sid, step.first, step.second);
@@ -965,15 +986,18 @@ SandboxResponse TwilioSandbox::ListCalls(const SandboxAccount& account,
                   "calls", resources);
 }
 
-bool TwilioSandbox::TakeQueueSpace(const std::string& sender, const std::string& body) {
-  if (options_.sender_queue_limit == absl::ZeroDuration()) return true;
+TwilioSandbox::Queued TwilioSandbox::TakeQueueSpace(const std::string& sender,
+                                                    const std::string& body,
+                                                    absl::Duration validity_period) {
+  if (options_.sender_queue_limit == absl::ZeroDuration()) return Queued::kInTime;
   std::lock_guard<std::mutex> lock(mutex_);
   const absl::Time now = clock_.Now();
   absl::Time& free_at = sender_free_at_[sender];
   const absl::Time start = std::max(free_at, now);
-  if (start - now > options_.sender_queue_limit) return false;
+  if (start - now > options_.sender_queue_limit) return Queued::kFull;
+  if (start - now > validity_period) return Queued::kExpires;
   free_at = start + absl::Seconds(twilio::SmsSegments(body) / SegmentsPerSecond(sender));
-  return true;
+  return Queued::kInTime;
 }
 
 SandboxResponse TwilioSandbox::FetchMessage(const SandboxAccount& account, const std::string& sid,

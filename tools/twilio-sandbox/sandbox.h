@@ -204,9 +204,13 @@ class TwilioSandbox {
   // its < and > forms, on UTC days), newest first, paged by PageSize and Page.
   SandboxResponse ListMessages(const SandboxAccount& account, const std::string& query);
   SandboxResponse ListCalls(const SandboxAccount& account, const std::string& query);
-  // Queues `body`'s segments on `sender` (a number, or a short code or alphanumeric ID): false,
-  // taking nothing, when they would wait longer than options_.sender_queue_limit. Takes mutex_.
-  bool TakeQueueSpace(const std::string& sender, const std::string& body);
+  enum class Queued { kInTime, kFull, kExpires };
+  // Queues `body`'s segments on `sender` (a number, or a short code or alphanumeric ID). Takes
+  // nothing when they would wait longer than options_.sender_queue_limit (kFull) or than the
+  // message's `validity_period` (kExpires: Twilio keeps the message queued until then, and never
+  // sends it). Takes mutex_.
+  Queued TakeQueueSpace(const std::string& sender, const std::string& body,
+                        absl::Duration validity_period);
   // The resource as Twilio answers it. Callers hold mutex_.
   nlohmann::json MessageJson(const Message& message) const;
   nlohmann::json CallJson(const Call& call) const;

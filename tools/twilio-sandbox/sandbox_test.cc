@@ -816,6 +816,45 @@ TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) 
   EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
 }
 
+TEST_F(SandboxTest, AMessageQueuedPastItsValidityPeriodFailsUnsentWith30036) {
+  StartSandbox(absl::Milliseconds(1), absl::Seconds(10));
+  // A +1 long code sends a segment a second: the first two leave within 1 s, the third would
+  // wait 2 s in the queue.
+  const std::string sms =
+      absl::StrCat(kSms, "&StatusCallback=https%3A%2F%2Fhooks.example%2Fs", "&ValidityPeriod=1");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Send("POST", kMessages, sms).status, 201) << i;
+  const SandboxResponse expiring = Send("POST", kMessages, sms);
+  ASSERT_EQ(expiring.status, 201) << "Twilio accepts it, then keeps it queued";
+  EXPECT_EQ(Body(expiring)["status"], "queued");
+  const std::string sid = Body(expiring)["sid"];
+
+  // Two messages sent and delivered, and the third failed once its second in the queue ran out.
+  const std::vector<StatusCallback> callbacks = sender_.WaitFor(5);
+  ASSERT_EQ(callbacks.size(), 5u);
+  std::vector<StatusCallback> third;
+  for (const StatusCallback& callback : callbacks) {
+    if (Param(callback, "MessageSid") == sid) third.push_back(callback);
+  }
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(Param(third[0], "MessageStatus"), "failed");
+  EXPECT_EQ(Param(third[0], "ErrorCode"), "30036");
+  EXPECT_EQ(FetchMessage(sid)["error_code"], 30036);
+  // It took no place in the queue: the next message waits 2 s, which its own validity allows.
+  EXPECT_EQ(Send("POST", kMessages, absl::StrCat(kSms, "&ValidityPeriod=2")).status, 201);
+  EXPECT_EQ(sender_.sent().size(), 5u);
+}
+
+TEST_F(SandboxTest, AValidityPeriodOutside1To36000SecondsIsRefusedWith90007) {
+  for (const char* validity : {"0", "36001", "ten", "1.5"}) {
+    const SandboxResponse refused =
+        Send("POST", kMessages, absl::StrCat(kSms, "&ValidityPeriod=", validity));
+    EXPECT_EQ(refused.status, 400) << validity;
+    EXPECT_EQ(Body(refused)["code"], 90007) << validity;
+  }
+  EXPECT_EQ(Send("POST", kMessages, absl::StrCat(kSms, "&ValidityPeriod=36000")).status, 201);
+  EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u);
+}
+
 // --- what klaxon-admin check --online asks ---
 
 TEST_F(SandboxTest, AnAccountIsFetchedWithItsOwnCredentialsOnly) {
