@@ -33,6 +33,7 @@
 #include "services/delivery/channel_switch_gate.h"
 #include "services/delivery/dispatch_telemetry.h"
 #include "services/delivery/dispatcher.h"
+#include "services/delivery/in_flight_limited_sender.h"
 #include "services/delivery/kafka_retry_scheduler.h"
 #include "services/delivery/redis_attempt_ledger.h"
 #include "services/delivery/redis_in_flight_limit.h"
@@ -238,6 +239,8 @@ int RunWorker(const WorkerSpec& spec) {
                          .Register((*runtime)->registry())
                          .Add({{"channel", spec.channel}})},
       clock);
+  // Reads of Twilio (status checks, charges, settlements) count against the same limit.
+  InFlightLimitedSender slotted_sender(*sender, in_flight, kReadSlotWait);
   RedisSendGate redis_gate(**redis, settings.redis_key_prefix, limiter, in_flight, *redactor);
   channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
   channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
@@ -255,7 +258,7 @@ int RunWorker(const WorkerSpec& spec) {
                                 .status_check_max_interval = spec.retry_tiers.back().delay,
                                 .read_charges = settings.read_charges},
                                {.callbacks = callback_ledger,
-                                .sender = *sender,
+                                .sender = slotted_sender,
                                 .publisher = **publisher,
                                 .retries = context.retries,
                                 .observer = telemetry,
@@ -268,7 +271,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .sms = spec.channel == "sms",
                          .settle_after = settings.settle_after},
                         {.ledger = ledger,
-                         .sender = *sender,
+                         .sender = slotted_sender,
                          .publisher = **publisher,
                          .retries = context.retries,
                          .routing = settings.routing,

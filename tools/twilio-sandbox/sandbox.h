@@ -111,7 +111,7 @@ struct SandboxResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // The server holds the answer back this long (latency and hang faults).
   absl::Duration delay = absl::ZeroDuration();
-  // An account's request counts as in flight until the server has sent its answer and dropped
+  // An account's request counts as in flight until the server, about to send the answer, drops
   // this (the last copy's deleter gives its place back). Null for requests of no account.
   std::shared_ptr<const void> in_flight;
 };

@@ -548,7 +548,7 @@ TEST_F(SandboxTest, RateLimitStormRejectsNextRequestsWithRetryAfter) {
 
 TEST_F(SandboxTest, ARequestBeyondTheAccountsConcurrencyLimitIsRefused20429AndNotProcessed) {
   StartSandbox(absl::Milliseconds(1), absl::Hours(10), /*concurrency_limit=*/2);
-  // An answer the server has not sent yet (it drops the response once written) keeps its place.
+  // An answer the server has not sent yet (it drops `in_flight` just before) keeps its place.
   std::optional<SandboxResponse> first = Send("POST", kMessages, kSms);
   const SandboxResponse second = Send("GET", kMessages);
   EXPECT_EQ(first->status, 201);

@@ -73,6 +73,8 @@ class Handler : public Pistache::Http::Handler {
       response.delay = absl::ZeroDuration();
     }
     Hold(response.delay);
+    // Its place is free before the answer can reach the client, which may then send another.
+    response.in_flight.reset();
     try {
       for (const auto& [name, value] : response.headers) {
         writer.headers().add(std::make_shared<NamedHeader>(name, value));
