@@ -34,6 +34,8 @@ absl::StatusOr<std::map<std::string, std::string>> ConsumerProperties(
       {"group.id", options.group_id},
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", std::to_string(ToTimeoutMs(options.session_timeout))},
+      // Three heartbeats per session, as Kafka advises, so one late heartbeat costs nothing.
+      {"heartbeat.interval.ms", std::to_string(ToTimeoutMs(options.session_timeout / 3))},
   };
   if (options.on_lag) {
     properties["statistics.interval.ms"] = std::to_string(ToTimeoutMs(options.lag_interval));

@@ -100,8 +100,9 @@ absl::StatusOr<std::vector<PartitionLag>> ParseConsumerLag(std::string_view json
 // rd_kafka_consumer_close() runs (librdkafka #4041), which hung workers stopped while joining.
 bool IsCooperativeAssignment(std::string_view strategies);
 
-// A crashed consumer's partitions move to another member after this (ConsumerOptions). Kafka
-// brokers accept 6 s at least (group.min.session.timeout.ms); librdkafka heartbeats every 3 s.
+// A crashed consumer's partitions move to another member after this (ConsumerOptions). A broker
+// refuses a session shorter than its group.min.session.timeout.ms (6 s unless the cluster sets
+// more). The consumer heartbeats three times per session.
 inline constexpr absl::Duration kDefaultSessionTimeout = absl::Seconds(10);
 
 // KLAXON_KAFKA_SESSION_TIMEOUT for the services that consume (the workers, audit): 6 s to 5 min,

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "services/delivery/dispatcher_test_ports.h"
@@ -10,13 +12,14 @@
 namespace klaxon::delivery {
 namespace {
 
+using test_ports::InMemoryInFlightLimit;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Notes how many slots of `limit` were held while each of its calls ran.
 class SlotWatchingSender final : public Sender {
  public:
-  explicit SlotWatchingSender(const test_ports::InMemoryInFlightLimit& limit) : limit_(limit) {}
+  explicit SlotWatchingSender(const InMemoryInFlightLimit& limit) : limit_(limit) {}
 
   SendResult Send(const events::v1::AlertRequested&, const transit::AlertPersonalData&,
                   const PacedSender&) override {
@@ -31,49 +34,77 @@ class SlotWatchingSender final : public Sender {
   absl::StatusOr<StatusReadBack> ReadStatus(const events::v1::AlertRequested&,
                                             const std::string&) override {
     held_during.push_back(limit_.in_flight());
+    if (throw_on_read) throw std::runtime_error("the REST client failed");
     return StatusReadBack{};
   }
 
   std::vector<int> held_during;
+  bool throw_on_read = false;
 
  private:
-  const test_ports::InMemoryInFlightLimit& limit_;
+  const InMemoryInFlightLimit& limit_;
 };
 
-TEST(InFlightLimitedSenderTest, AReadHoldsASlotWhileItRunsAndGivesItBack) {
-  test_ports::InMemoryInFlightLimit limit(2);
-  SlotWatchingSender twilio(limit);
-  InFlightLimitedSender sender(twilio, limit, absl::Milliseconds(10));
-  EXPECT_TRUE(sender.ReadStatus({}, "SM1").ok());
-  EXPECT_EQ(sender.Settle({}, {}, absl::UnixEpoch()).kind, SendResult::Kind::kRetryable);
-  EXPECT_THAT(twilio.held_during, ElementsAre(1, 1));
-  EXPECT_EQ(limit.in_flight(), 0);
+// A limit whose store cannot be reached.
+class UnreachableLimit final : public InFlightLimit {
+ public:
+  absl::StatusOr<std::string> Acquire(absl::Duration) override {
+    return absl::UnavailableError("redis: connection refused");
+  }
+  void Release(const std::string&) override { ADD_FAILURE() << "released a slot never taken"; }
+};
+
+class InFlightLimitedSenderTest : public ::testing::Test {
+ protected:
+  explicit InFlightLimitedSenderTest(int capacity = 2) : limit_(capacity) {}
+
+  InMemoryInFlightLimit limit_;
+  SlotWatchingSender* twilio_ = new SlotWatchingSender(limit_);  // owned by sender_
+  InFlightLimitedSender sender_{std::unique_ptr<Sender>(twilio_), limit_, absl::Milliseconds(10)};
+};
+
+TEST_F(InFlightLimitedSenderTest, AReadHoldsASlotWhileItRunsAndGivesItBack) {
+  EXPECT_TRUE(sender_.ReadStatus({}, "SM1").ok());
+  EXPECT_EQ(sender_.Settle({}, {}, absl::UnixEpoch()).kind, SendResult::Kind::kRetryable);
+  EXPECT_THAT(twilio_->held_during, ElementsAre(1, 1));
+  EXPECT_EQ(limit_.in_flight(), 0);
 }
 
-TEST(InFlightLimitedSenderTest, ASendTakesNoSecondSlot) {
-  test_ports::InMemoryInFlightLimit limit(1);
-  SlotWatchingSender twilio(limit);
-  InFlightLimitedSender sender(twilio, limit, absl::Milliseconds(10));
-  // The send gate already holds the only slot for this send.
-  ASSERT_TRUE(limit.Acquire(absl::ZeroDuration()).ok());
-  EXPECT_EQ(sender.Send({}, {}, {}).kind, SendResult::Kind::kAccepted);
-  EXPECT_THAT(twilio.held_during, ElementsAre(1));
+TEST_F(InFlightLimitedSenderTest, AReadThatThrowsGivesItsSlotBack) {
+  twilio_->throw_on_read = true;
+  EXPECT_THROW(sender_.ReadStatus({}, "SM1").IgnoreError(), std::runtime_error);
+  EXPECT_EQ(limit_.in_flight(), 0);
 }
 
-TEST(InFlightLimitedSenderTest, WithEverySlotTakenAReadIsNotMadeAndSaysWhy) {
-  test_ports::InMemoryInFlightLimit limit(1);
-  SlotWatchingSender twilio(limit);
-  InFlightLimitedSender sender(twilio, limit, absl::Milliseconds(10));
-  ASSERT_TRUE(limit.Acquire(absl::ZeroDuration()).ok());  // a send in flight
+TEST_F(InFlightLimitedSenderTest, ASendTakesNoSecondSlot) {
+  // The dispatcher already holds a slot for this send.
+  ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration()).ok());
+  EXPECT_EQ(sender_.Send({}, {}, {}).kind, SendResult::Kind::kAccepted);
+  EXPECT_THAT(twilio_->held_during, ElementsAre(1));
+}
 
-  const absl::StatusOr<StatusReadBack> read = sender.ReadStatus({}, "SM1");
+TEST_F(InFlightLimitedSenderTest, WithEverySlotTakenAReadIsNotMadeAndSaysWhy) {
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration()).ok());  // sends
+
+  const absl::StatusOr<StatusReadBack> read = sender_.ReadStatus({}, "SM1");
   EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(read.status().message(), HasSubstr("KLAXON_TWILIO_MAX_IN_FLIGHT"));
-  const SendResult settled = sender.Settle({}, {}, absl::UnixEpoch());
+  const SendResult settled = sender_.Settle({}, {}, absl::UnixEpoch());
   EXPECT_EQ(settled.kind, SendResult::Kind::kUnknown) << "tried again, never taken as not sent";
   EXPECT_THAT(settled.reason, HasSubstr("KLAXON_TWILIO_MAX_IN_FLIGHT"));
-  EXPECT_TRUE(twilio.held_during.empty()) << "Twilio was asked without a slot";
-  EXPECT_EQ(limit.in_flight(), 1);
+  EXPECT_TRUE(twilio_->held_during.empty()) << "Twilio was asked without a slot";
+  EXPECT_EQ(limit_.in_flight(), 2);
+}
+
+TEST(InFlightLimitedSenderWithoutRedisTest, AReadGoesAheadWhenTheLimitCannotBeAsked) {
+  InMemoryInFlightLimit watched(1);
+  auto twilio = std::make_unique<SlotWatchingSender>(watched);
+  SlotWatchingSender& calls = *twilio;
+  UnreachableLimit unreachable;
+  InFlightLimitedSender sender(std::move(twilio), unreachable, absl::Milliseconds(10));
+  EXPECT_TRUE(sender.ReadStatus({}, "SM1").ok()) << "status checks read Twilio while Redis is down";
+  EXPECT_EQ(sender.Settle({}, {}, absl::UnixEpoch()).kind, SendResult::Kind::kRetryable);
+  EXPECT_EQ(calls.held_during.size(), 2u);
 }
 
 }  // namespace

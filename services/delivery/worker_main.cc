@@ -206,12 +206,6 @@ int RunWorker(const WorkerSpec& spec) {
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
   callbacks::RedisCallbackLedger callback_ledger(**redis,
                                                  {.key_prefix = settings.redis_key_prefix});
-  // A sender per account; a send goes to its sender's account (docs/adr/0035).
-  std::map<std::string, std::unique_ptr<Sender>> account_senders;
-  for (const auto& [account, client] : *twilio) {
-    account_senders.emplace(account, settings.make_sender(*client, context));
-  }
-  auto sender = std::make_unique<AccountSenders>(std::move(account_senders));
   DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
   const std::vector<std::string> account_names = twilio::AccountNames(settings.accounts);
   telemetry.AccountsClosed(account_names);
@@ -239,8 +233,15 @@ int RunWorker(const WorkerSpec& spec) {
                          .Register((*runtime)->registry())
                          .Add({{"channel", spec.channel}})},
       clock);
-  // Reads of Twilio (status checks, charges, settlements) count against the same limit.
-  InFlightLimitedSender slotted_sender(*sender, in_flight, kReadSlotWait);
+  // A sender per account; a send goes to its sender's account (docs/adr/0035). Their reads of
+  // Twilio (status checks, charges, settlements) count against the in-flight limit as sends do.
+  std::map<std::string, std::unique_ptr<Sender>> account_senders;
+  for (const auto& [account, client] : *twilio) {
+    account_senders.emplace(
+        account, std::make_unique<InFlightLimitedSender>(settings.make_sender(*client, context),
+                                                         in_flight, kReadSlotWait));
+  }
+  AccountSenders sender(std::move(account_senders));
   RedisSendGate redis_gate(**redis, settings.redis_key_prefix, limiter, in_flight, *redactor);
   channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
   channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());
@@ -258,7 +259,7 @@ int RunWorker(const WorkerSpec& spec) {
                                 .status_check_max_interval = spec.retry_tiers.back().delay,
                                 .read_charges = settings.read_charges},
                                {.callbacks = callback_ledger,
-                                .sender = slotted_sender,
+                                .sender = sender,
                                 .publisher = **publisher,
                                 .retries = context.retries,
                                 .observer = telemetry,
@@ -271,7 +272,7 @@ int RunWorker(const WorkerSpec& spec) {
                          .sms = spec.channel == "sms",
                          .settle_after = settings.settle_after},
                         {.ledger = ledger,
-                         .sender = slotted_sender,
+                         .sender = sender,
                          .publisher = **publisher,
                          .retries = context.retries,
                          .routing = settings.routing,

@@ -48,20 +48,7 @@ class BudgetsE2eKafkaRedisPostgresTest : public ::testing::Test {
 
   // The alert once GetAlert shows what its first attempt cost.
   alerts::v1::Alert WaitForCharge(const std::string& alert_id) {
-    const absl::Time give_up = absl::Now() + kWait;
-    alerts::v1::Alert alert;
-    while (absl::Now() < give_up) {
-      alerts::v1::GetAlertRequest request;
-      request.set_alert_id(alert_id);
-      alert.Clear();
-      if (suite_.QueryStub()->GetAlert(Suite::CallContext().get(), request, &alert).ok() &&
-          alert.attempts_size() > 0 && alert.attempts(0).has_charge()) {
-        return alert;
-      }
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-    ADD_FAILURE() << "no charge for " << alert_id << ": " << alert.DebugString();
-    return alert;
+    return e2e::WaitForCharge(*suite_.QueryStub(), alert_id, kWait);
   }
 
   int LedgerCount(const std::string& to) const {

@@ -108,19 +108,7 @@ class StatusChecksE2eKafkaRedisPostgresTest : public StatusCheckE2eTest {};
 
 // The alert's first attempt once audit shows what Twilio charged for it.
 Alert WaitForCharge(const Suite& suite, const std::string& alert_id) {
-  const absl::Time give_up = absl::Now() + kWait;
-  Alert alert;
-  while (absl::Now() < give_up) {
-    alerts::v1::GetAlertRequest request;
-    request.set_alert_id(alert_id);
-    alert.Clear();
-    const grpc::Status rpc =
-        suite.QueryStub()->GetAlert(Suite::CallContext().get(), request, &alert);
-    if (rpc.ok() && alert.attempts_size() > 0 && alert.attempts(0).has_charge()) return alert;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "no charge for " << alert_id << " in " << kWait << ": " << alert.DebugString();
-  return alert;
+  return e2e::WaitForCharge(*suite.QueryStub(), alert_id, kWait);
 }
 
 // Callbacks arrive, so no status is read from the sandbox; each attempt is read once for what it

@@ -383,11 +383,15 @@ std::string Suite::Metrics(const std::string& name) const {
 }
 
 nlohmann::json Suite::SandboxEntries(const std::string& path) const {
-  std::string body;
-  HttpGet(absl::StrCat("http://127.0.0.1:", sandbox_port_, path), &body);
-  nlohmann::json entries = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // After a long load the ledger is large (bench-chaos at 1,000/s: 68 MB in 2 minutes).
+  const testing::HttpResponse response = testing::SendHttp(
+      {.url = absl::StrCat("http://127.0.0.1:", sandbox_port_, path), .timeout = absl::Minutes(2)});
+  nlohmann::json entries =
+      nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (!entries.is_array()) {
-    ADD_FAILURE() << path << " of the sandbox could not be read: " << body;
+    ADD_FAILURE() << path << " of the sandbox could not be read (HTTP " << response.status << " "
+                  << response.error << ", " << response.body.size()
+                  << " bytes): " << response.body.substr(0, 500);
     return nlohmann::json::array();
   }
   return entries;
@@ -425,6 +429,22 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
     if (!rpc.ok() && !retry) return alert;
     absl::SleepFor(absl::Milliseconds(20));
   }
+}
+
+alerts::v1::Alert WaitForCharge(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+                                absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  alerts::v1::Alert alert;
+  while (absl::Now() < give_up) {
+    alerts::v1::GetAlertRequest request;
+    request.set_alert_id(alert_id);
+    alert.Clear();
+    const grpc::Status rpc = query.GetAlert(Suite::CallContext().get(), request, &alert);
+    if (rpc.ok() && alert.attempts_size() > 0 && alert.attempts(0).has_charge()) return alert;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ADD_FAILURE() << "no charge for " << alert_id << " in " << timeout << ": " << alert.DebugString();
+  return alert;
 }
 
 double MetricValue(const std::string& metrics, const std::string& series) {

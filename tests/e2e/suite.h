@@ -168,6 +168,11 @@ alerts::v1::SendAlertRequest SmsAlert(std::string recipient, std::string text,
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout);
 
+// Polls GetAlert until the alert's first attempt shows what Twilio charged for it (a worker read it
+// back, docs/adr/0036), or `timeout` passed (a test failure); returns the last answer.
+alerts::v1::Alert WaitForCharge(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+                                absl::Duration timeout);
+
 // The value of `series` (a metric name with its labels, as exported) in the /metrics text
 // `metrics`; 0 if absent.
 double MetricValue(const std::string& metrics, const std::string& series);

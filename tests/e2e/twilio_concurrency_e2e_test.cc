@@ -1,7 +1,8 @@
 // Twilio's per-account concurrency limit end to end (TWILIO.md, "Concurrency"): two sms-worker
 // replicas share one cap on requests in flight to Twilio (KLAXON_TWILIO_MAX_IN_FLIGHT, counted in
-// Redis), so a sandbox that refuses a request beyond that limit with 429/20429 refuses none, while
-// a burst that holds the cap full for seconds is delivered, each alert once.
+// Redis), sends and reads alike (ADR 0042), so a sandbox that refuses a request beyond that limit
+// with 429/20429 refuses none, while a burst that holds the cap full for seconds is delivered,
+// each alert once, and each alert's charge is read back while the burst is still sending.
 // Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
 #include <gtest/gtest.h>
 
@@ -31,7 +32,9 @@ class TwilioConcurrencyE2eKafkaRedisPostgresTest : public ::testing::Test {
                               // A held answer holds a server thread: enough that the sandbox,
                               // like Twilio, takes every request the workers make at once.
                               {"TWILIO_SANDBOX_THREADS", "32"},
-                              {"KLAXON_TWILIO_MAX_IN_FLIGHT", absl::StrCat(kAccountLimit)}}}));
+                              {"KLAXON_TWILIO_MAX_IN_FLIGHT", absl::StrCat(kAccountLimit)}},
+                      // Each charge is read 1 s after its send: during the burst.
+                      .worker_env = {{"KLAXON_STATUS_CHECK_FIRST", "1s"}}}));
   }
   Suite suite_;
 };
@@ -50,6 +53,9 @@ TEST_F(TwilioConcurrencyE2eKafkaRedisPostgresTest, TwoReplicasStayWithinTheAccou
         WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_DELIVERED, kWait).status(),
         types::v1::ALERT_STATUS_DELIVERED)
         << id;
+  }
+  for (const std::string& id : alert_ids) {
+    EXPECT_TRUE(WaitForCharge(*suite_.QueryStub(), id, kWait).attempts(0).has_charge()) << id;
   }
   EXPECT_EQ(suite_.Rejected().size(), 0u)
       << "requests beyond the account's limit: " << suite_.Rejected().dump(2);

@@ -139,6 +139,13 @@ int main(int argc, char** argv) {
     account->numbers = std::move(owned);
   }
 
+  if (options.concurrency_limit >= threads) {
+    // A held answer holds its server thread, and a request waiting for a thread is not counted
+    // yet: with no more threads than the limit, the limit is never reached.
+    return Fail(absl::StrCat("TWILIO_SANDBOX_CONCURRENCY_LIMIT (", options.concurrency_limit,
+                             ") must be below TWILIO_SANDBOX_THREADS (", threads,
+                             "): raise the threads"));
+  }
   options.callback_delay = absl::Milliseconds(callback_delay_ms);
   options.call_duration = absl::Seconds(call_duration_s);
   options.max_hang = absl::Milliseconds(max_hang_ms);

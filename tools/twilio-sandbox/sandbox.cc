@@ -485,10 +485,9 @@ SandboxResponse TwilioSandbox::HandleApi(const SandboxRequest& request) {
   std::shared_ptr<const void> place(nullptr, [&in_flight](const void*) { in_flight.fetch_sub(1); });
   SandboxResponse response;
   if (options_.concurrency_limit > 0 && concurrent > options_.concurrency_limit) {
-    const std::string message = "Too Many Requests";
-    response = request.method == "POST" ? Reject(account->sid, kind, Get(params, "To"), params,
-                                                 "concurrency", 429, 20429, message)
-                                        : TwilioError(429, 20429, message);
+    // Kept with the refused creates, reads too, so a test sees every request Twilio refused.
+    response = Reject(account->sid, kind, Get(params, "To"), params, "concurrency", 429, 20429,
+                      "Too Many Requests");
   } else {
     response = ServeAccount(request, parts, *account, kind, params, decoded.status());
   }
@@ -642,8 +641,11 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (queued == Queued::kFull) {
     return invalid(21611, "This 'From' number has exceeded the maximum number of queued messages");
   }
+  // A message that expires in its queue ignores the delivery rules and takes none of them.
   const std::optional<FaultRule> outcome =
-      faults_.TakeDeliveryFault(ResourceKind::kMessage, to, account.sid);
+      queued == Queued::kExpires
+          ? std::nullopt
+          : faults_.TakeDeliveryFault(ResourceKind::kMessage, to, account.sid);
 
   Message message;
   message.sid = NewSid("SM");
@@ -682,42 +684,41 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (outcome && outcome->outcome == "undelivered") {
     steps = {{"sent", 0}, {"undelivered", outcome->error_code}};
   }
+  // Queued until its validity period runs out, then failed unsent.
+  if (queued == Queued::kExpires) steps = {{"failed", kValidityPeriodExpired}};
   // A Messaging Service's message is queued on its number first, announced by a callback.
   if (!service.empty()) steps.insert(steps.begin(), {"queued", 0});
-  CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
-  absl::Duration step_delay = options_.callback_delay;
-  if (queued == Queued::kExpires) {
-    // Queued until its validity period runs out, then failed unsent, whatever the fault rules.
-    steps = {{"failed", kValidityPeriodExpired}};
-    order = CallbackOrder::kInOrder;
-    step_delay = validity_period;
-  }
+  // Step i comes callback_delay after the one before; an expiring message's failure when its
+  // validity period ends.
+  const auto due = [&](size_t i) {
+    if (queued == Queued::kExpires && i + 1 == steps.size()) return validity_period;
+    return options_.callback_delay * static_cast<double>(i + 1);
+  };
+  const CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
   if (order == CallbackOrder::kReversed) {
     // Every status at once when the last is due; their callbacks go last first.
-    scheduler_.Schedule(step_delay * static_cast<double>(steps.size()),
-                        [this, sid = message.sid, steps] {
-                          std::vector<StatusCallback> held;
-                          for (const auto& [status, error_code] : steps) {
-                            if (auto signed_callback = AdvanceMessage(sid, status, error_code)) {
-                              held.push_back(*std::move(signed_callback));
-                            }
-                          }
-                          for (auto it = held.rbegin(); it != held.rend(); ++it) {
-                            sender_.Send(*it).IgnoreError();
-                          }
-                        });
+    scheduler_.Schedule(due(steps.size() - 1), [this, sid = message.sid, steps] {
+      std::vector<StatusCallback> held;
+      for (const auto& [status, error_code] : steps) {
+        if (auto signed_callback = AdvanceMessage(sid, status, error_code)) {
+          held.push_back(*std::move(signed_callback));
+        }
+      }
+      for (auto it = held.rbegin(); it != held.rend(); ++it) {
+        sender_.Send(*it).IgnoreError();
+      }
+    });
   } else {
     const int copies = order == CallbackOrder::kDuplicated ? 2 : 1;
     for (size_t i = 0; i < steps.size(); ++i) {
-      scheduler_.Schedule(step_delay * static_cast<double>(i + 1),
-                          [this, sid = message.sid, step = steps[i], copies] {
-                            const std::optional<StatusCallback> signed_callback =
-                                AdvanceMessage(sid, step.first, step.second);
-                            if (!signed_callback) return;
-                            for (int copy = 0; copy < copies; ++copy) {
-                              sender_.Send(*signed_callback).IgnoreError();
-                            }
-                          });
+      scheduler_.Schedule(due(i), [this, sid = message.sid, step = steps[i], copies] {
+        const std::optional<StatusCallback> signed_callback =
+            AdvanceMessage(sid, step.first, step.second);
+        if (!signed_callback) return;
+        for (int copy = 0; copy < copies; ++copy) {
+          sender_.Send(*signed_callback).IgnoreError();
+        }
+      });
     }
   }
   SandboxResponse response = FetchMessage(account, message.sid, "");

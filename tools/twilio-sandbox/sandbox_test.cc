@@ -563,8 +563,9 @@ TEST_F(SandboxTest, ARequestBeyondTheAccountsConcurrencyLimitIsRefused20429AndNo
     EXPECT_EQ(Send("GET", kMessages).status, 429) << "reads count too";
   }
   EXPECT_EQ(sandbox_->ledger().Accepted().size(), 1u) << "a refused request is never processed";
-  ASSERT_EQ(sandbox_->ledger().Rejected().size(), 1u);
+  ASSERT_EQ(sandbox_->ledger().Rejected().size(), 2u) << "the refused create and read";
   EXPECT_EQ(sandbox_->ledger().Rejected().front().reason, "concurrency");
+  EXPECT_EQ(sandbox_->ledger().Rejected().back().reason, "concurrency");
   // Another account counts its own requests.
   const SandboxResponse other = SendAs(kOtherAccount, kOtherToken, "POST", kOtherMessages, kSms);
   EXPECT_EQ(other.status, 201);
@@ -578,9 +579,11 @@ TEST_F(SandboxTest, ARequestBeyondTheAccountsConcurrencyLimitIsRefused20429AndNo
 
 TEST_F(SandboxTest, WithoutALimitEveryRequestIsServedAndCounted) {
   std::vector<SandboxResponse> held;
-  for (int i = 0; i < 150; ++i) held.push_back(Send("POST", kMessages, kSms));
-  EXPECT_EQ(held.back().status, 201);
-  EXPECT_EQ(Header(held.back(), "Twilio-Concurrent-Requests"), "150");
+  for (int i = 1; i <= 150; ++i) {
+    held.push_back(Send("POST", kMessages, kSms));
+    EXPECT_EQ(held.back().status, 201) << i;
+    EXPECT_EQ(Header(held.back(), "Twilio-Concurrent-Requests"), absl::StrCat(i));
+  }
 }
 
 TEST_F(SandboxTest, ServerErrorFaultAnswers503) {
@@ -839,9 +842,33 @@ TEST_F(SandboxTest, AMessageQueuedPastItsValidityPeriodFailsUnsentWith30036) {
   EXPECT_EQ(Param(third[0], "MessageStatus"), "failed");
   EXPECT_EQ(Param(third[0], "ErrorCode"), "30036");
   EXPECT_EQ(FetchMessage(sid)["error_code"], 30036);
-  // It took no place in the queue: the next message waits 2 s, which its own validity allows.
-  EXPECT_EQ(Send("POST", kMessages, absl::StrCat(kSms, "&ValidityPeriod=2")).status, 201);
-  EXPECT_EQ(sender_.sent().size(), 5u);
+  // It took no place in the queue: the next message waits 2 s, which its own validity allows,
+  // and is delivered.
+  const SandboxResponse next = Send(
+      "POST", kMessages,
+      absl::StrCat(kSms, "&StatusCallback=https%3A%2F%2Fhooks.example", "%2Fs&ValidityPeriod=2"));
+  ASSERT_EQ(next.status, 201);
+  const std::vector<StatusCallback> all = sender_.WaitFor(7);
+  ASSERT_EQ(all.size(), 7u);
+  EXPECT_EQ(Param(all[6], "MessageSid"), Body(next)["sid"]);
+  EXPECT_EQ(Param(all[6], "MessageStatus"), "delivered");
+}
+
+TEST_F(SandboxTest, AMessagingServicesExpiringMessageIsQueuedOnItsNumberThenFails) {
+  StartSandbox(absl::Milliseconds(1), absl::Seconds(10));
+  const std::string sms =
+      absl::StrCat("To=%2B15551230000&MessagingServiceSid=", kService,
+                   "&Body=disk+full&StatusCallback=https%3A%2F%2Fhooks.example%2Fs");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Send("POST", kMessages, sms).status, 201) << i;
+  const SandboxResponse expiring = Send("POST", kMessages, absl::StrCat(sms, "&ValidityPeriod=1"));
+  ASSERT_EQ(expiring.status, 201);
+  std::vector<std::string> statuses;
+  for (const StatusCallback& callback : sender_.WaitFor(8)) {
+    if (Param(callback, "MessageSid") == Body(expiring)["sid"]) {
+      statuses.push_back(Param(callback, "MessageStatus"));
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"queued", "failed"}));
 }
 
 TEST_F(SandboxTest, AValidityPeriodOutside1To36000SecondsIsRefusedWith90007) {
