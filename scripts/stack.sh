@@ -191,8 +191,10 @@ run_kafka() {
   local pid=$!
   echo "$pid" >"$(pid_file kafka)"
   # Until the background shell has exec'd kafka.sh it is still a copy of this shell, which
-  # is_running does not take for the broker; a few seconds cover a slow fork and exec.
-  local tries=100
+  # is_running does not take for the broker. Up to 30 s: on a machine loaded far past its cores
+  # (bench-chaos at 1,000 alerts/s, load average 25) 5 s were not enough, and a broker that
+  # went on to start was reported dead.
+  local tries=600
   while ! is_running kafka && kill -0 "$pid" 2>/dev/null && ((tries-- > 0)); do sleep 0.05; done
 }
 
