@@ -39,8 +39,8 @@ std::string_view ErrorCodeMeaning(int code) {
     case 30008:
       return "the carrier reported an unknown delivery error";
     case 30036:
-      return "the message waited in the sender's queue at Twilio past its validity period (the "
-             "alert's time to live) and was not sent";
+      return "the message waited in the sender's queue at Twilio past its validity period (what "
+             "was left of the alert's time to live) and was not sent";
     default:
       return "";
   }

@@ -10,8 +10,8 @@ TEST(ErrorCodeMeaningTest, KnowsRestAndDeliveryCodes) {
   EXPECT_EQ(ErrorCodeMeaning(30003), "the destination handset is unreachable");
   EXPECT_EQ(ErrorCodeMeaning(30008), "the carrier reported an unknown delivery error");
   EXPECT_EQ(ErrorCodeMeaning(30036),
-            "the message waited in the sender's queue at Twilio past its validity period (the "
-            "alert's time to live) and was not sent");
+            "the message waited in the sender's queue at Twilio past its validity period (what "
+            "was left of the alert's time to live) and was not sent");
 }
 
 TEST(ErrorCodeMeaningTest, UnknownCodeHasNoMeaning) {

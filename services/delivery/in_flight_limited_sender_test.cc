@@ -56,22 +56,21 @@ class UnreachableLimit final : public InFlightLimit {
 
 class InFlightLimitedSenderTest : public ::testing::Test {
  protected:
-  explicit InFlightLimitedSenderTest(int capacity = 2) : limit_(capacity) {}
-
-  InMemoryInFlightLimit limit_;
-  SlotWatchingSender* twilio_ = new SlotWatchingSender(limit_);  // owned by sender_
-  InFlightLimitedSender sender_{std::unique_ptr<Sender>(twilio_), limit_, absl::Milliseconds(10)};
+  InMemoryInFlightLimit limit_{2};
+  std::unique_ptr<SlotWatchingSender> owned_ = std::make_unique<SlotWatchingSender>(limit_);
+  SlotWatchingSender& twilio_ = *owned_;  // owned by sender_ from here on
+  InFlightLimitedSender sender_{std::move(owned_), limit_, absl::Milliseconds(10)};
 };
 
 TEST_F(InFlightLimitedSenderTest, AReadHoldsASlotWhileItRunsAndGivesItBack) {
   EXPECT_TRUE(sender_.ReadStatus({}, "SM1").ok());
   EXPECT_EQ(sender_.Settle({}, {}, absl::UnixEpoch()).kind, SendResult::Kind::kRetryable);
-  EXPECT_THAT(twilio_->held_during, ElementsAre(1, 1));
+  EXPECT_THAT(twilio_.held_during, ElementsAre(1, 1));
   EXPECT_EQ(limit_.in_flight(), 0);
 }
 
 TEST_F(InFlightLimitedSenderTest, AReadThatThrowsGivesItsSlotBack) {
-  twilio_->throw_on_read = true;
+  twilio_.throw_on_read = true;
   EXPECT_THROW(sender_.ReadStatus({}, "SM1").IgnoreError(), std::runtime_error);
   EXPECT_EQ(limit_.in_flight(), 0);
 }
@@ -80,7 +79,7 @@ TEST_F(InFlightLimitedSenderTest, ASendTakesNoSecondSlot) {
   // The dispatcher already holds a slot for this send.
   ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration()).ok());
   EXPECT_EQ(sender_.Send({}, {}, {}).kind, SendResult::Kind::kAccepted);
-  EXPECT_THAT(twilio_->held_during, ElementsAre(1));
+  EXPECT_THAT(twilio_.held_during, ElementsAre(1));
 }
 
 TEST_F(InFlightLimitedSenderTest, WithEverySlotTakenAReadIsNotMadeAndSaysWhy) {
@@ -92,7 +91,7 @@ TEST_F(InFlightLimitedSenderTest, WithEverySlotTakenAReadIsNotMadeAndSaysWhy) {
   const SendResult settled = sender_.Settle({}, {}, absl::UnixEpoch());
   EXPECT_EQ(settled.kind, SendResult::Kind::kUnknown) << "tried again, never taken as not sent";
   EXPECT_THAT(settled.reason, HasSubstr("KLAXON_TWILIO_MAX_IN_FLIGHT"));
-  EXPECT_TRUE(twilio_->held_during.empty()) << "Twilio was asked without a slot";
+  EXPECT_TRUE(twilio_.held_during.empty()) << "Twilio was asked without a slot";
   EXPECT_EQ(limit_.in_flight(), 2);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The sandbox's record of what Klaxon asked Twilio to do: every accepted create request, and
-// separately every rejected one (auth, validation, injected fault). Tests read it through the
-// admin endpoint to assert "exactly one SMS went to this number".
+// separately every rejected one (auth, validation, injected fault), and every request, reads too,
+// refused past the account's concurrency limit (a read's entry has no `to`). Tests read it through
+// the admin endpoint to assert "exactly one SMS went to this number".
 
 #include <mutex>
 #include <string>
@@ -36,7 +37,8 @@ struct RejectedEntry {
   std::string to;
   int http_status = 0;
   int code = 0;
-  std::string reason;  // auth, malformed (a body that is not a valid form), validation or fault
+  // auth, malformed (a body that is not a valid form), validation, fault or concurrency
+  std::string reason;
   absl::Time received_at;
   std::vector<std::pair<std::string, std::string>> params;
 };

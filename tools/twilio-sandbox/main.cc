@@ -139,9 +139,10 @@ int main(int argc, char** argv) {
     account->numbers = std::move(owned);
   }
 
-  if (options.concurrency_limit >= threads) {
+  if (options.concurrency_limit > 0 && options.concurrency_limit >= threads) {
     // A held answer holds its server thread, and a request waiting for a thread is not counted
-    // yet: with no more threads than the limit, the limit is never reached.
+    // yet: with no more threads than the limit, the limit is never reached. Necessary, not
+    // enough: a connection stays on one thread, so give the sandbox threads well above the limit.
     return Fail(absl::StrCat("TWILIO_SANDBOX_CONCURRENCY_LIMIT (", options.concurrency_limit,
                              ") must be below TWILIO_SANDBOX_THREADS (", threads,
                              "): raise the threads"));

@@ -691,8 +691,11 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   // Step i comes callback_delay after the one before; an expiring message's failure when its
   // validity period ends.
   const auto due = [&](size_t i) {
-    if (queued == Queued::kExpires && i + 1 == steps.size()) return validity_period;
-    return options_.callback_delay * static_cast<double>(i + 1);
+    const absl::Duration after_the_last = options_.callback_delay * static_cast<double>(i + 1);
+    if (queued == Queued::kExpires && i + 1 == steps.size()) {
+      return std::max(validity_period, after_the_last);
+    }
+    return after_the_last;
   };
   const CallbackOrder order = outcome ? outcome->callbacks : CallbackOrder::kInOrder;
   if (order == CallbackOrder::kReversed) {
