@@ -16,7 +16,7 @@ const SendResult kAccepted{
 const SendResult kServerError{.kind = SendResult::Kind::kRetryable,
                               .reason = "Twilio answered 503",
                               .account_evidence = Evidence::kFailing};
-const SendResult kThrottled{.kind = SendResult::Kind::kRetryable, .error_code = 20429};
+const SendResult kThrottled{.kind = SendResult::Kind::kThrottled, .error_code = 20429};
 const SendResult kRefused{.kind = SendResult::Kind::kRejected,
                           .error_code = 21211,
                           .account_evidence = Evidence::kAnswered};

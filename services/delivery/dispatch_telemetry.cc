@@ -21,6 +21,8 @@ std::string_view ResultName(SendResult::Kind kind) {
       return "unknown";
     case SendResult::Kind::kSlowDown:
       return "slow_down";
+    case SendResult::Kind::kThrottled:
+      return "throttled";
   }
   return "unknown";
 }

@@ -328,6 +328,8 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Conclude(const AlertRequested& reque
     case SendResult::Kind::kRetryable:
     case SendResult::Kind::kSlowDown:
       return Retry(request, result);
+    case SendResult::Kind::kThrottled:
+      return Throttled(request, result);
     case SendResult::Kind::kUnknown:
       return Settle(request, personal, sent_at);
   }
@@ -353,6 +355,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Settle(const AlertRequested& request
       // until settle_after has passed since the send.
       if (now - sent_at >= options_.settle_after) return Retry(request, result);
       break;
+    case SendResult::Kind::kThrottled:  // the read was refused: nothing is known yet
     case SendResult::Kind::kUnknown:
       break;
   }
@@ -428,6 +431,31 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Retry(const AlertRequested& request,
   outcome.set_twilio_error_code(result.error_code);
   *outcome.mutable_retry_at() = ToProto(retry_at);
   return Record(request, outcome);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& request,
+                                                      const SendResult& result) {
+  // Never sooner than a send that found no slot in flight: a refusal without Retry-After must not
+  // come straight back to an account that is full.
+  const absl::Duration wait =
+      std::max(ports_.retry_policy.Backoff(request.header().attempt(), result.retry_after,
+                                           /*slow_down_asked=*/false),
+               options_.in_flight_deferral);
+  const absl::Time retry_at = ports_.clock.Now() + wait;
+  if (retry_at >= DeadlineOf(request)) {
+    return DeadLetter(
+        request, "deadline",
+        absl::StrCat("Twilio refused attempt ", request.header().attempt(), " (", result.reason,
+                     ") and the alert's time to live runs out before it may "
+                     "be sent again"),
+        result.error_code);
+  }
+  absl::StatusOr<DeliveryOutcome> deferred =
+      Defer(request, retry_at, "twilio_throttle",
+            absl::StrCat("Twilio's concurrent-request limit on the account (", result.reason,
+                         "; not processed, so the same attempt is sent again)"));
+  if (deferred.ok()) deferred->set_twilio_error_code(result.error_code);
+  return deferred;
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Defer(const AlertRequested& request,

@@ -84,7 +84,7 @@ class DispatchObserver {
                                absl::Duration since_accepted) = 0;
   virtual void OnRetryScheduled(const events::v1::AlertRequested& request,
                                 absl::Duration delay) = 0;
-  // `limit` names the limit (the SendLimiter's, "in_flight"), or "settlement".
+  // `limit` names the limit (the SendLimiter's, "in_flight", "twilio_throttle"), or "settlement".
   virtual void OnDeferred(const events::v1::AlertRequested& request, const std::string& limit) = 0;
   // `cause`: "max_attempts" or "deadline".
   virtual void OnDeadLettered(const events::v1::AlertRequested& request,
@@ -175,6 +175,11 @@ class Dispatcher final : public messaging::MessageHandler {
       const events::v1::AlertRequested& request, absl::Time sent_at, const std::string& why);
   absl::StatusOr<events::v1::DeliveryOutcome> Retry(const events::v1::AlertRequested& request,
                                                     const SendResult& result);
+  // Twilio refused the send for its account's concurrent-request limit and did not process it:
+  // the same attempt after Retry-After (or a backoff), without counting an attempt (ADR 0043);
+  // dead-lettered only when the alert's time to live runs out first.
+  absl::StatusOr<events::v1::DeliveryOutcome> Throttled(const events::v1::AlertRequested& request,
+                                                        const SendResult& result);
   absl::StatusOr<events::v1::DeliveryOutcome> Defer(const events::v1::AlertRequested& request,
                                                     absl::Time retry_at, const std::string& limit,
                                                     const std::string& reason);

@@ -364,7 +364,7 @@ TEST_F(DispatcherTest, ARequestSealedUnderAVersionNotHeldYetIsHandedBack) {
 }
 
 TEST_F(DispatcherTest, ARetryCarriesTheSealedRecipientAndText) {
-  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "throttled"};
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   const AlertRequested retry = retries_.scheduled()[0].request;
@@ -411,10 +411,8 @@ TEST_F(DispatcherTest, BackoffRangeDoublesWithTheAttempt) {
 }
 
 TEST_F(DispatcherTest, RetryAfterIsHonoured) {
-  sender_.next = {.kind = SendResult::Kind::kRetryable,
-                  .error_code = 20429,
-                  .reason = "throttled",
-                  .retry_after = absl::Seconds(45)};
+  sender_.next = {
+      .kind = SendResult::Kind::kRetryable, .reason = "HTTP 503", .retry_after = absl::Seconds(45)};
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(45));
@@ -430,19 +428,68 @@ TEST_F(DispatcherTest, SlowDownWaitsAtLeastTheSlowDownDelay) {
 }
 
 TEST_F(DispatcherTest, LastAttemptFailingGoesToTheDlqWithTheReason) {
-  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20429, .reason = "busy"};
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .error_code = 20500, .reason = "busy"};
   ASSERT_TRUE(dispatcher_.Handle(Request(3)).ok());
   EXPECT_TRUE(retries_.scheduled().empty());
   ASSERT_EQ(On("t.dlq").size(), 1u);
   events::v1::DeadLetter letter;
   ASSERT_TRUE(letter.ParseFromString(On("t.dlq")[0].value));
   EXPECT_EQ(letter.request().header().alert_id(), "a1");
-  EXPECT_EQ(letter.twilio_error_code(), 20429);
+  EXPECT_EQ(letter.twilio_error_code(), 20500);
   EXPECT_THAT(letter.reason(), HasSubstr("attempt 3 of at most 3"));
   DeliveryOutcome outcome = LastOutcome();
   EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
   EXPECT_THAT(outcome.reason(), HasSubstr("busy"));
   EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("max_attempts"));
+}
+
+// --- throttled by Twilio's concurrent-request limit (ADR 0043) ---
+
+TEST_F(DispatcherTest, ThrottledLastAttemptIsSentAgainAsTheSameAttempt) {
+  sender_.next = {.kind = SendResult::Kind::kThrottled,
+                  .error_code = 20429,
+                  .reason = "Twilio answered HTTP 429 with error 20429",
+                  .retry_after = absl::Seconds(10)};
+  ASSERT_TRUE(dispatcher_.Handle(Request(3)).ok());
+  EXPECT_TRUE(On("t.dlq").empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 3u);
+  EXPECT_EQ(retries_.scheduled()[0].request.deferred_by(), "twilio_throttle");
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(10));
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("twilio_throttle"));
+  DeliveryOutcome outcome = OnlyPublished().outcome();
+  EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_DEFERRED);
+  EXPECT_EQ(outcome.twilio_error_code(), 20429);
+  EXPECT_THAT(outcome.reason(), HasSubstr("concurrent-request limit"));
+  // The claim was given back: the same attempt is sent when it comes back.
+  sender_.next = {.kind = SendResult::Kind::kAccepted, .sid = "SM9"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  EXPECT_EQ(sender_.calls, 2);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_ACCEPTED);
+  EXPECT_EQ(LastOutcome().twilio_sid(), "SM9");
+}
+
+TEST_F(DispatcherTest, ThrottledWithoutRetryAfterWaitsAtLeastTheInFlightDeferral) {
+  draw_ = 0.1;  // a backoff of 0.2 s, shorter than the 1 s a send without a slot waits
+  sender_.next = {.kind = SendResult::Kind::kThrottled, .error_code = 20429, .reason = "429"};
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(1));
+}
+
+TEST_F(DispatcherTest, ThrottledWhenTheTimeToLiveRunsOutFirstIsDeadLettered) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Seconds(2));
+  sender_.next = {.kind = SendResult::Kind::kThrottled,
+                  .error_code = 20429,
+                  .reason = "429",
+                  .retry_after = absl::Seconds(5)};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_TRUE(retries_.scheduled().empty());
+  ASSERT_EQ(On("t.dlq").size(), 1u);
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("deadline"));
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_DEAD_LETTERED);
+  EXPECT_EQ(LastOutcome().twilio_error_code(), 20429);
 }
 
 TEST_F(DispatcherTest, RetryThatWouldComeAfterTheDeadlineGoesToTheDlq) {

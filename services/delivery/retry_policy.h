@@ -1,7 +1,8 @@
 #pragma once
 // When a failed attempt is tried again (docs/adr/0007): full-jitter exponential backoff, so that
 // workers retrying after the same Twilio hiccup spread out instead of returning in lockstep, never
-// earlier than Twilio's Retry-After, and at most `max_attempts` Twilio requests per alert.
+// earlier than Twilio's Retry-After, and at most `max_attempts` attempts per alert (a request
+// Twilio refused for its concurrent-request limit, never processed, is not one: ADR 0043).
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +16,7 @@ namespace klaxon::delivery {
 struct RetryPolicyOptions {
   absl::Duration base = absl::Seconds(1);  // the largest wait after the first attempt
   absl::Duration cap = absl::Minutes(5);   // no wait is drawn from a range wider than this
-  uint32_t max_attempts = 6;               // Twilio requests per alert, the first included
+  uint32_t max_attempts = 6;               // attempts per alert, the first included
   // The least wait after Twilio said the sender's queue is full (21611, 30001).
   absl::Duration slow_down = absl::Seconds(10);
 };

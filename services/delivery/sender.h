@@ -17,16 +17,19 @@ struct SendResult {
   enum class Kind {
     kAccepted,   // the provider took it; sid is set
     kRejected,   // refused for good; error_code and reason say why; resending cannot help
-    kRetryable,  // not processed (throttled, 5xx, not sent at all); safe to send again later
+    kRetryable,  // not processed (5xx, not sent at all); safe to send again later
     kUnknown,    // the request left but no answer came back; it may or may not have been taken
     kSlowDown,   // not processed because the sender is over Twilio's queue (21611, 30001): later
+    // Not processed because the account is over its concurrent-request limit (HTTP 429, 20429):
+    // the same attempt again later; it does not count against the alert's attempts (ADR 0043).
+    kThrottled,
   };
   Kind kind = Kind::kRejected;
   std::string sid;
   std::string provider_status;  // the provider's own status word, e.g. "queued"
   int error_code = 0;
   std::string reason;  // readable, never holds personal data
-  // kRetryable, kSlowDown: Twilio's Retry-After, the earliest a resend is welcome.
+  // kRetryable, kSlowDown, kThrottled: Twilio's Retry-After, the earliest a resend is welcome.
   std::optional<absl::Duration> retry_after;
   // The name of the Twilio account the request went to (a settlement: where it was found).
   std::string account;

@@ -64,7 +64,9 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
     result.kind = SendResult::Kind::kRejected;
   } else if (IsSlowDownTwilioCode(error.code)) {
     result.kind = SendResult::Kind::kSlowDown;
-  } else if (throttled || error.http_status >= 500) {
+  } else if (throttled) {
+    result.kind = SendResult::Kind::kThrottled;
+  } else if (error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
   } else {
     result.kind = SendResult::Kind::kRejected;

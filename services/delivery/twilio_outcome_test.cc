@@ -19,9 +19,14 @@ TEST(ClassifyTwilioErrorTest, PermanentCodesAreRejected) {
   }
 }
 
-TEST(ClassifyTwilioErrorTest, ThrottlingIsRetryable) {
+TEST(ClassifyTwilioErrorTest, ThrottlingIsThrottled) {
   EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 429, .code = 20429}),
-            SendResult::Kind::kRetryable);
+            SendResult::Kind::kThrottled);
+  // Either sign is enough: a 429 whose body did not parse, or 20429 under another status.
+  EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 429}),
+            SendResult::Kind::kThrottled);
+  EXPECT_EQ(KindOf({.transport = Transport::kAnswered, .http_status = 503, .code = 20429}),
+            SendResult::Kind::kThrottled);
 }
 
 TEST(ClassifyTwilioErrorTest, ThrottlingCarriesRetryAfter) {

@@ -68,18 +68,24 @@ class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
   Suite suite_;
 };
 
-TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, RateLimitedIsRetriedAfterRetryAfterAndDelivered) {
+// A 429 (20429) was never processed, so it costs no attempt (ADR 0043): refused as many times as
+// the alert has attempts, it is still delivered, as its first attempt, each resend after the
+// Retry-After.
+TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ThrottledIsSentAgainAsTheSameAttemptAndDelivered) {
   const std::string to = "+14155550201";
-  suite_.AddSandboxFaults(absl::StrCat(R"({"type": "rate_limit", "to": ")", to,
-                                       R"(", "count": 1, "retry_after_s": 2})"));
+  suite_.AddSandboxFaults(absl::StrCat(R"({"type": "rate_limit", "to": ")", to, R"(", "count": )",
+                                       kMaxAttempts, R"(, "retry_after_s": 1})"));
   const Alert alert = WaitFor(Send(to, "429"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
-  EXPECT_EQ(alert.attempts_size(), 2);
+  EXPECT_EQ(alert.attempts_size(), 1);
   const std::vector<absl::Time> refused = Refused(to);
   const std::vector<absl::Time> accepted = Accepted(to);
-  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_EQ(refused.size(), static_cast<size_t>(kMaxAttempts));
   ASSERT_EQ(accepted.size(), 1u);
-  EXPECT_GE(accepted[0] - refused[0], absl::Seconds(2));
+  for (size_t i = 1; i < refused.size(); ++i) {
+    EXPECT_GE(refused[i] - refused[i - 1], absl::Seconds(1)) << i;
+  }
+  EXPECT_GE(accepted[0] - refused.back(), absl::Seconds(1));
 }
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ServerErrorIsRetriedAndDelivered) {
