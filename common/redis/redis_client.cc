@@ -1,6 +1,7 @@
 #include "common/redis/redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -53,6 +54,14 @@ absl::StatusOr<Reply> Convert(const redisReply& raw) {
       return absl::InternalError(absl::StrCat("unexpected redis reply type ", raw.type));
   }
 }
+
+// Redis's answer to an EVALSHA of a script it does not hold; nothing ran.
+bool IsNoScript(const redisReply& raw) {
+  return raw.type == REDIS_REPLY_ERROR &&
+         absl::StartsWith(absl::string_view(raw.str, raw.len), "NOSCRIPT");
+}
+
+bool IsEval(const std::vector<std::string>& argv) { return argv.size() >= 2 && argv[0] == "EVAL"; }
 
 }  // namespace
 
@@ -253,6 +262,40 @@ void RedisClient::WakeNextSender() {
   if (!idle_.empty() && !queue_.empty()) queue_.front()->wake->notify_one();
 }
 
+std::optional<std::string> RedisClient::KnownScriptSha(const std::string& script) const {
+  {
+    std::lock_guard lock(shas_mutex_);
+    if (const auto known = script_shas_.find(script); known != script_shas_.end()) {
+      return known->second;
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(script.data(), script.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0x0F]);
+  }
+  std::lock_guard lock(shas_mutex_);
+  script_shas_.try_emplace(script, std::move(hex));
+  return std::nullopt;  // this use sends the text, which loads it
+}
+
+std::vector<std::string_view> RedisClient::WireArgs(const std::vector<std::string>& argv,
+                                                    std::string& sha) const {
+  std::vector<std::string_view> wire(argv.begin(), argv.end());
+  if (!IsEval(argv)) return wire;
+  if (std::optional<std::string> known = KnownScriptSha(argv[1])) {
+    sha = *std::move(known);
+    wire[0] = "EVALSHA";
+    wire[1] = sha;
+  }
+  return wire;
+}
+
 RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pending*>& batch,
                                            std::vector<absl::StatusOr<Reply>>& replies) const {
   // Every command not answered yet gets `status`.
@@ -272,25 +315,43 @@ RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pe
     return fail_rest(absl::UnavailableError(absl::StrCat(
         Where(), " failed during ", batch[replies.size()]->argv->front(), ": ", context->errstr)));
   };
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const std::vector<std::string>& argv = *batch[i]->argv;
+  const auto append = [&](const std::vector<std::string_view>& argv) {
     std::vector<const char*> args;
     std::vector<size_t> lengths;
     args.reserve(argv.size());
     lengths.reserve(argv.size());
-    for (const std::string& arg : argv) {
+    for (const std::string_view arg : argv) {
       args.push_back(arg.data());
       lengths.push_back(arg.size());
     }
-    if (redisAppendCommandArgv(context.get(), static_cast<int>(args.size()), args.data(),
-                               lengths.data()) != REDIS_OK) {
-      return broken();
-    }
+    return redisAppendCommandArgv(context.get(), static_cast<int>(args.size()), args.data(),
+                                  lengths.data()) == REDIS_OK;
+  };
+  std::vector<std::string> shas(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!append(WireArgs(*batch[i]->argv, shas[i]))) return broken();
   }
+  // The scripts Redis did not hold go again as EVAL, after the batch, on this connection.
+  std::vector<size_t> unloaded;
   for (size_t i = 0; i < batch.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) return broken();
+    if (IsNoScript(*static_cast<redisReply*>(raw))) unloaded.push_back(i);
     replies.push_back(Convert(*static_cast<redisReply*>(raw)));
+    freeReplyObject(raw);
+  }
+  for (const size_t i : unloaded) {
+    const std::vector<std::string>& argv = *batch[i]->argv;
+    if (!append(std::vector<std::string_view>(argv.begin(), argv.end()))) return Context();
+  }
+  for (const size_t i : unloaded) {
+    void* raw = nullptr;
+    if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
+      replies[i] =
+          absl::UnavailableError(absl::StrCat(Where(), " failed during EVAL: ", context->errstr));
+      return Context();
+    }
+    replies[i] = Convert(*static_cast<redisReply*>(raw));
     freeReplyObject(raw);
   }
   return context;

@@ -7,8 +7,12 @@
 // pays one for its own). A broken connection is dropped and re-dialled on next use; every
 // connection authenticates (AUTH with an ACL user and password) before its first command. Every
 // failure reaching a Command() caller, error replies included, is kUnavailable, so it is retryable.
-// hiredis 0.14 speaks no TLS: production reaches Redis through a TLS sidecar on loopback (ADR
-// 0011), so the URL names the sidecar.
+// A script is sent by its SHA1 (EVALSHA) once the client has sent its text: callers write
+// {"EVAL", script, ...}; the text crosses the wire on the client's first use of the script (an
+// EVAL, which loads it into Redis) and when Redis no longer holds it (after a restart or SCRIPT
+// FLUSH: the NOSCRIPT reply ran nothing, and the same command goes again as EVAL on the same
+// connection). hiredis 0.14 speaks no TLS: production reaches Redis through a TLS sidecar on
+// loopback (ADR 0011), so the URL names the sidecar.
 
 #include <condition_variable>
 #include <cstddef>
@@ -21,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -106,6 +111,13 @@ class RedisClient {
   absl::Status Setup(redisContext& context, const std::vector<std::string>& argv,
                      std::string_view what) const;
   std::string Where() const;
+  // The lowercase hex SHA1 Redis names `script` by, once this client has sent its text (which
+  // loads it into Redis); nullopt the first time, which remembers it for the next.
+  std::optional<std::string> KnownScriptSha(const std::string& script) const;
+  // `argv` as it goes on the wire: an EVAL of a script this client sent before as EVALSHA, its
+  // SHA1 kept in `sha`.
+  std::vector<std::string_view> WireArgs(const std::vector<std::string>& argv,
+                                         std::string& sha) const;
   // Sends `batch` on `context` (dialled first when null) and reads every reply; returns the
   // connection, or null when it broke. Called without mutex_ held.
   Context Pipeline(Context context, const std::vector<Pending*>& batch,
@@ -119,6 +131,9 @@ class RedisClient {
 
   const RedisEndpoint endpoint_;
   const RedisOptions options_;
+
+  mutable std::mutex shas_mutex_;
+  mutable absl::flat_hash_map<std::string, std::string> script_shas_;  // guarded by shas_mutex_
 
   std::mutex mutex_;
   std::vector<Context> idle_;   // null entries are slots whose connection must be re-dialled

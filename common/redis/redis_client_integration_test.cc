@@ -1,6 +1,8 @@
 // Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "common/redis/redis_client.h"
@@ -62,6 +64,51 @@ TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {
   absl::StatusOr<Reply> value = client_->Command({"GET", prefix_ + "n"});
   ASSERT_TRUE(value.ok()) << value.status();
   EXPECT_EQ(value->str, "300");
+}
+
+// How many EVALSHA commands the server has run (INFO commandstats), 0 before the first.
+int64_t EvalShaCalls(RedisClient& client) {
+  absl::StatusOr<Reply> info = client.Command({"INFO", "commandstats"});
+  EXPECT_TRUE(info.ok()) << info.status();
+  if (!info.ok()) return -1;
+  const size_t line = info->str.find("cmdstat_evalsha:calls=");
+  if (line == std::string::npos) return 0;
+  return std::strtoll(info->str.c_str() + line + std::strlen("cmdstat_evalsha:calls="), nullptr,
+                      10);
+}
+
+// A script of this test's own (the prefix is in it), so no earlier run left it in Redis's cache.
+std::string CountingScript(const std::string& prefix) {
+  return "-- " + prefix + "\nreturn redis.call('INCR', KEYS[1])";
+}
+
+TEST_F(RedisClientIntegrationTest, AScriptIsSentBySha1OnceRedisHoldsIt) {
+  const std::string script = CountingScript(prefix_);
+  absl::StatusOr<Reply> first = client_->Command({"EVAL", script, "1", prefix_ + "n"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->integer, 1);
+  const int64_t before = EvalShaCalls(*client_);
+  absl::StatusOr<Reply> second = client_->Command({"EVAL", script, "1", prefix_ + "n"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->integer, 2);
+  EXPECT_GE(EvalShaCalls(*client_), before + 1);
+}
+
+TEST_F(RedisClientIntegrationTest, AScriptRedisNoLongerHoldsIsSentAgainAndRunsOnce) {
+  const std::string script = CountingScript(prefix_);
+  ASSERT_TRUE(client_->Command({"EVAL", script, "1", prefix_ + "n"}).ok());
+  // As after a restart: Redis forgets every script (other tests' too, which send theirs again).
+  ASSERT_TRUE(client_->Command({"SCRIPT", "FLUSH"}).ok());
+  const std::vector<absl::StatusOr<Reply>> replies =
+      client_->Commands({{"EVAL", script, "1", prefix_ + "n"},
+                         {"SET", prefix_ + "a", "between"},
+                         {"EVAL", script, "1", prefix_ + "n"}});
+  ASSERT_EQ(replies.size(), 3u);
+  for (const absl::StatusOr<Reply>& reply : replies) ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(replies[0]->integer + replies[2]->integer, 2 + 3);  // each ran once, in either order
+  absl::StatusOr<Reply> count = client_->Command({"GET", prefix_ + "n"});
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(count->str, "3");
 }
 
 // An ACL user of this test's own on the test Redis (whose default user may create it), removed
