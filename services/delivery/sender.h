@@ -64,7 +64,9 @@ class Sender {
   virtual SendResult Settle(const events::v1::AlertRequested& request,
                             const transit::AlertPersonalData& personal, absl::Time sent_at) = 0;
   // Reads the message or call `sid` of an accepted attempt: its status and what it cost;
-  // kUnavailable/kDeadlineExceeded/kResourceExhausted when Twilio could not be read.
+  // kUnavailable/kDeadlineExceeded when Twilio could not be read; kResourceExhausted when the read
+  // was not made or not processed (no request slot came free, or Twilio answered 429);
+  // kFailedPrecondition when the attempt's account has no credentials here (not asked).
   virtual absl::StatusOr<StatusReadBack> ReadStatus(const events::v1::AlertRequested& request,
                                                     const std::string& sid) = 0;
 };

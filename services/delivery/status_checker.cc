@@ -23,6 +23,12 @@ namespace {
 // before the acceptance may still be one of the attempt's callbacks.
 constexpr absl::Duration kLossBeforeAcceptance = absl::Seconds(5);
 
+// Whether a read that ended with `status` was made and processed by Twilio, so counts as a read
+// (Sender::ReadStatus says which errors mean it was not).
+bool ReachedTwilio(const absl::Status& status) {
+  return !absl::IsResourceExhausted(status) && !absl::IsFailedPrecondition(status);
+}
+
 }  // namespace
 
 bool IsFinalStatus(const events::v1::TwilioEvent& event) {
@@ -100,7 +106,7 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
     return CheckAgain(check, StatusCheckResult::kWaiting);
   }
   absl::StatusOr<StatusReadBack> read = ports_.sender.ReadStatus(check, check.check_sid());
-  ports_.observer.OnStatusRead(check);
+  if (ReachedTwilio(read.status())) ports_.observer.OnStatusRead(check);
   if (!read.ok()) return CheckAgain(check, StatusCheckResult::kUnreadable);
   if (!IsFinalStatus(read->status)) return CheckAgain(check, StatusCheckResult::kPending);
 

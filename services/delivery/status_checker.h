@@ -82,7 +82,8 @@ std::string_view StatusCheckResultName(StatusCheckResult result);
 class StatusCheckObserver {
  public:
   virtual ~StatusCheckObserver() = default;
-  // A check read the attempt's message or call from Twilio (before its result is known).
+  // A check read the attempt's message or call from Twilio, found or not, final or not; not a
+  // read the in-flight cap or Twilio's own limit refused, nor a charge read (ADR 0036).
   virtual void OnStatusRead(const events::v1::AlertRequested& check) = 0;
   virtual void OnStatusChecked(const events::v1::AlertRequested& check,
                                StatusCheckResult result) = 0;

@@ -261,9 +261,23 @@ TEST_F(StatusCheckerTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
 TEST_F(StatusCheckerTest, UnreadableStatusIsCheckedAgain) {
   clock_.SleepFor(kCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  EXPECT_EQ(observer_.status_reads.load(), 1);  // the request may have reached Twilio
   ASSERT_EQ(retries_.scheduled().size(), 1u);
   EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("unreadable"));
+}
+
+TEST_F(StatusCheckerTest, AReadRefusedForTheRequestLimitIsNoReadAndIsCheckedAgain) {
+  clock_.SleepFor(kCheckAfter);
+  for (const absl::Status& refused :
+       {absl::ResourceExhaustedError("no request slot to Twilio came free"),
+        absl::FailedPreconditionError("no credentials for account \"other\"")}) {
+    sender_.status_read = refused;
+    ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
+  }
+  EXPECT_EQ(sender_.read_sids.size(), 2u);  // asked of the sender, but Twilio processed none
+  EXPECT_EQ(observer_.status_reads.load(), 0);
+  EXPECT_THAT(observer_.status_checks, ElementsAre("unreadable", "unreadable"));
 }
 
 TEST_F(StatusCheckerTest, ChecksStopPastTheDeadlineAndGrace) {
