@@ -1,6 +1,7 @@
 #include "services/delivery/dispatcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -420,6 +421,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Retry(const AlertRequested& request,
   AlertRequested next = request;
   next.mutable_header()->set_attempt(attempt + 1);
   next.clear_deferred_by();
+  next.clear_throttled();
   // Not scheduled: the attempt was not processed by Twilio, so handing it back is safe.
   if (absl::Status scheduled = ports_.retries.Schedule(next, retry_at); !scheduled.ok()) {
     return GiveBack(request, scheduled);
@@ -435,12 +437,13 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Retry(const AlertRequested& request,
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& request,
                                                       const SendResult& result) {
-  // Never sooner than a send that found no slot in flight: a refusal without Retry-After must not
-  // come straight back to an account that is full.
+  // Backs off with each refusal in a row, jittered so that refused alerts do not come back
+  // together, on top of what a send that found no slot in flight waits; at least Retry-After.
+  const uint32_t refusals = request.throttled() + 1;
   const absl::Duration wait =
-      std::max(ports_.retry_policy.Backoff(request.header().attempt(), result.retry_after,
-                                           /*slow_down_asked=*/false),
-               options_.in_flight_deferral);
+      std::max(options_.in_flight_deferral +
+                   ports_.retry_policy.Backoff(refusals, std::nullopt, /*slow_down_asked=*/false),
+               result.retry_after.value_or(absl::ZeroDuration()));
   const absl::Time retry_at = ports_.clock.Now() + wait;
   if (retry_at >= DeadlineOf(request)) {
     return DeadLetter(
@@ -450,8 +453,10 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& requ
                      "be sent again"),
         result.error_code);
   }
+  AlertRequested again = request;
+  again.set_throttled(refusals);
   absl::StatusOr<DeliveryOutcome> deferred =
-      Defer(request, retry_at, "twilio_throttle",
+      Defer(again, retry_at, "twilio_throttle",
             absl::StrCat("Twilio's concurrent-request limit on the account (", result.reason,
                          "; not processed, so the same attempt is sent again)"));
   if (deferred.ok()) deferred->set_twilio_error_code(result.error_code);

@@ -469,12 +469,32 @@ TEST_F(DispatcherTest, ThrottledLastAttemptIsSentAgainAsTheSameAttempt) {
   EXPECT_EQ(LastOutcome().twilio_sid(), "SM9");
 }
 
-TEST_F(DispatcherTest, ThrottledWithoutRetryAfterWaitsAtLeastTheInFlightDeferral) {
-  draw_ = 0.1;  // a backoff of 0.2 s, shorter than the 1 s a send without a slot waits
+TEST_F(DispatcherTest, ThrottledWaitsTheInFlightDeferralAndAJitteredBackoffPerRefusalInARow) {
   sender_.next = {.kind = SendResult::Kind::kThrottled, .error_code = 20429, .reason = "429"};
+  draw_ = 0.1;
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(1));
+  // 1 s, as a send without a slot in flight waits, and 0.1 of the first backoff range (2 s).
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Milliseconds(1200));
+  EXPECT_EQ(retries_.scheduled()[0].request.throttled(), 1u);
+  // Refused again: the range doubles, as for a second attempt.
+  draw_ = 0.5;
+  ASSERT_TRUE(dispatcher_.Handle(Message(retries_.scheduled()[0].request)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 2u);
+  EXPECT_EQ(retries_.scheduled()[1].not_before, start_ + absl::Seconds(1) + kBase);
+  EXPECT_EQ(retries_.scheduled()[1].request.throttled(), 2u);
+  EXPECT_EQ(retries_.scheduled()[1].request.header().attempt(), 1u);
+  EXPECT_TRUE(On("t.dlq").empty());
+}
+
+TEST_F(DispatcherTest, TheNextAttemptStartsWithNoRefusalsInARow) {
+  AlertRequested request = Alert();
+  request.set_throttled(4);
+  sender_.next = {.kind = SendResult::Kind::kRetryable, .reason = "HTTP 503"};
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].request.header().attempt(), 2u);
+  EXPECT_EQ(retries_.scheduled()[0].request.throttled(), 0u);
 }
 
 TEST_F(DispatcherTest, ThrottledWhenTheTimeToLiveRunsOutFirstIsDeadLettered) {

@@ -70,11 +70,11 @@ class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
 
 // A 429 (20429) was never processed, so it costs no attempt (ADR 0043): refused as many times as
 // the alert has attempts, it is still delivered, as its first attempt, each resend after the
-// Retry-After.
+// Retry-After (2 s, longer than the least wait of 1 s).
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ThrottledIsSentAgainAsTheSameAttemptAndDelivered) {
   const std::string to = "+14155550201";
   suite_.AddSandboxFaults(absl::StrCat(R"({"type": "rate_limit", "to": ")", to, R"(", "count": )",
-                                       kMaxAttempts, R"(, "retry_after_s": 1})"));
+                                       kMaxAttempts, R"(, "retry_after_s": 2})"));
   const Alert alert = WaitFor(Send(to, "429"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.attempts_size(), 1);
@@ -83,9 +83,9 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ThrottledIsSentAgainAsTheSameAtt
   ASSERT_EQ(refused.size(), static_cast<size_t>(kMaxAttempts));
   ASSERT_EQ(accepted.size(), 1u);
   for (size_t i = 1; i < refused.size(); ++i) {
-    EXPECT_GE(refused[i] - refused[i - 1], absl::Seconds(1)) << i;
+    EXPECT_GE(refused[i] - refused[i - 1], absl::Seconds(2)) << i;
   }
-  EXPECT_GE(accepted[0] - refused.back(), absl::Seconds(1));
+  EXPECT_GE(accepted[0] - refused.back(), absl::Seconds(2));
 }
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ServerErrorIsRetriedAndDelivered) {

@@ -226,7 +226,8 @@ absl::Status MapOutcome(const DeliveryOutcome& outcome, AlertEvent& event) {
       return absl::OkStatus();
     case DeliveryOutcome::KIND_RETRY_SCHEDULED:
       // Twilio took the attempt and it then failed (a call nobody answered): UNDELIVERED; it
-      // never took it (429, 5xx): FAILED. Either way the alert itself waits for the retry.
+      // never took it (5xx, a request that never left): FAILED. Either way the alert itself waits
+      // for the retry. (A 429 is no failed attempt: it is deferred, ADR 0043.)
       event.status = outcome.twilio_sid().empty() ? ALERT_STATUS_FAILED : ALERT_STATUS_UNDELIVERED;
       event.alert_status = ALERT_STATUS_WAITING;
       event.alert_reason =
