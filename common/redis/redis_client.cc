@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -271,14 +272,12 @@ std::optional<std::string> RedisClient::KnownScriptSha(const std::string& script
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(script.data(), script.size(), digest, &length, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0F]);
+  // Should hashing ever fail, the script goes as EVAL each time: slower, never wrong.
+  if (EVP_Digest(script.data(), script.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
+    return std::nullopt;
   }
+  std::string hex =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
   std::lock_guard lock(shas_mutex_);
   script_shas_.try_emplace(script, std::move(hex));
   return std::nullopt;  // this use sends the text, which loads it
@@ -331,27 +330,36 @@ RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pe
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!append(WireArgs(*batch[i]->argv, shas[i]))) return broken();
   }
-  // The scripts Redis did not hold go again as EVAL, after the batch, on this connection.
+  // The scripts sent by SHA1 that Redis did not hold go again as EVAL, after the batch, on this
+  // connection.
   std::vector<size_t> unloaded;
   for (size_t i = 0; i < batch.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) return broken();
-    if (IsNoScript(*static_cast<redisReply*>(raw))) unloaded.push_back(i);
+    if (!shas[i].empty() && IsNoScript(*static_cast<redisReply*>(raw))) unloaded.push_back(i);
     replies.push_back(Convert(*static_cast<redisReply*>(raw)));
     freeReplyObject(raw);
   }
-  for (const size_t i : unloaded) {
-    const std::vector<std::string>& argv = *batch[i]->argv;
-    if (!append(std::vector<std::string_view>(argv.begin(), argv.end()))) return Context();
-  }
-  for (const size_t i : unloaded) {
-    void* raw = nullptr;
-    if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
-      replies[i] =
-          absl::UnavailableError(absl::StrCat(Where(), " failed during EVAL: ", context->errstr));
+  for (size_t resent = 0; resent < unloaded.size(); ++resent) {
+    const std::vector<std::string>& argv = *batch[unloaded[resent]]->argv;
+    if (!append(std::vector<std::string_view>(argv.begin(), argv.end()))) {
+      for (size_t j = resent; j < unloaded.size(); ++j) {
+        replies[unloaded[j]] = absl::UnavailableError(
+            absl::StrCat(Where(), " failed resending a script as EVAL: ", context->errstr));
+      }
       return Context();
     }
-    replies[i] = Convert(*static_cast<redisReply*>(raw));
+  }
+  for (size_t resent = 0; resent < unloaded.size(); ++resent) {
+    void* raw = nullptr;
+    if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
+      for (size_t j = resent; j < unloaded.size(); ++j) {
+        replies[unloaded[j]] = absl::UnavailableError(
+            absl::StrCat(Where(), " failed during a script resent as EVAL: ", context->errstr));
+      }
+      return Context();
+    }
+    replies[unloaded[resent]] = Convert(*static_cast<redisReply*>(raw));
     freeReplyObject(raw);
   }
   return context;

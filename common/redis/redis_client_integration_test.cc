@@ -2,10 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/redis/redis_client.h"
+#include "tests/support/process.h"
 #include "tests/support/support.h"
 
 namespace klaxon::redis {
@@ -66,49 +71,77 @@ TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {
   EXPECT_EQ(value->str, "300");
 }
 
-// How many EVALSHA commands the server has run (INFO commandstats), 0 before the first.
-int64_t EvalShaCalls(RedisClient& client) {
-  absl::StatusOr<Reply> info = client.Command({"INFO", "commandstats"});
-  EXPECT_TRUE(info.ok()) << info.status();
-  if (!info.ok()) return -1;
-  const size_t line = info->str.find("cmdstat_evalsha:calls=");
-  if (line == std::string::npos) return 0;
-  return std::strtoll(info->str.c_str() + line + std::strlen("cmdstat_evalsha:calls="), nullptr,
-                      10);
+// A Redis of the test's own, on a free port, for what must not touch the shared one: its script
+// cache is flushed, and its command counts are exact.
+class PrivateRedisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const int port = klaxon::testing::FreePort();
+    server_ = std::make_unique<klaxon::testing::ChildProcess>(
+        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
+                                 "127.0.0.1", "--save", "", "--appendonly", "no"},
+        klaxon::testing::ToolEnvironment(),
+        absl::StrCat(::testing::TempDir(), "redis-", port, ".log"));
+    // Until it listens.
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    absl::StatusOr<std::unique_ptr<RedisClient>> client =
+        RedisClient::Create({.url = absl::StrCat("redis://127.0.0.1:", port)});
+    while (!client.ok() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(50));
+      client = RedisClient::Create({.url = absl::StrCat("redis://127.0.0.1:", port)});
+    }
+    ASSERT_TRUE(client.ok()) << client.status() << "\n" << server_->Log();
+    client_ = *std::move(client);
+  }
+
+  // How many times the server ran `command` (INFO commandstats), 0 before the first.
+  int64_t Calls(const std::string& command) {
+    absl::StatusOr<Reply> info = client_->Command({"INFO", "commandstats"});
+    EXPECT_TRUE(info.ok()) << info.status();
+    const std::string field = absl::StrCat("cmdstat_", command, ":calls=");
+    const size_t at = info.ok() ? info->str.find(field) : std::string::npos;
+    if (at == std::string::npos) return 0;
+    return std::strtoll(info->str.c_str() + at + field.size(), nullptr, 10);
+  }
+
+  static constexpr char kCountingScript[] = "return redis.call('INCR', KEYS[1])";
+  std::unique_ptr<klaxon::testing::ChildProcess> server_;
+  std::unique_ptr<RedisClient> client_;
+};
+
+TEST_F(PrivateRedisTest, AScriptIsSentBySha1AfterItsFirstUse) {
+  for (int64_t expected = 1; expected <= 3; ++expected) {
+    absl::StatusOr<Reply> count = client_->Command({"EVAL", kCountingScript, "1", "n"});
+    ASSERT_TRUE(count.ok()) << count.status();
+    EXPECT_EQ(count->integer, expected);
+  }
+  EXPECT_EQ(Calls("eval"), 1);     // the first use carried the text, which loaded it
+  EXPECT_EQ(Calls("evalsha"), 2);  // then only its SHA1
 }
 
-// A script of this test's own (the prefix is in it), so no earlier run left it in Redis's cache.
-std::string CountingScript(const std::string& prefix) {
-  return "-- " + prefix + "\nreturn redis.call('INCR', KEYS[1])";
-}
-
-TEST_F(RedisClientIntegrationTest, AScriptIsSentBySha1OnceRedisHoldsIt) {
-  const std::string script = CountingScript(prefix_);
-  absl::StatusOr<Reply> first = client_->Command({"EVAL", script, "1", prefix_ + "n"});
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->integer, 1);
-  const int64_t before = EvalShaCalls(*client_);
-  absl::StatusOr<Reply> second = client_->Command({"EVAL", script, "1", prefix_ + "n"});
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(second->integer, 2);
-  EXPECT_GE(EvalShaCalls(*client_), before + 1);
-}
-
-TEST_F(RedisClientIntegrationTest, AScriptRedisNoLongerHoldsIsSentAgainAndRunsOnce) {
-  const std::string script = CountingScript(prefix_);
-  ASSERT_TRUE(client_->Command({"EVAL", script, "1", prefix_ + "n"}).ok());
-  // As after a restart: Redis forgets every script (other tests' too, which send theirs again).
+TEST_F(PrivateRedisTest, AScriptRedisNoLongerHoldsIsSentAgainAndRunsOnce) {
+  ASSERT_TRUE(client_->Command({"EVAL", kCountingScript, "1", "n"}).ok());
+  // As after a restart: Redis forgets its scripts, the client still believes it holds this one.
   ASSERT_TRUE(client_->Command({"SCRIPT", "FLUSH"}).ok());
   const std::vector<absl::StatusOr<Reply>> replies =
-      client_->Commands({{"EVAL", script, "1", prefix_ + "n"},
-                         {"SET", prefix_ + "a", "between"},
-                         {"EVAL", script, "1", prefix_ + "n"}});
+      client_->Commands({{"EVAL", kCountingScript, "1", "n"},
+                         {"SET", "between", "1"},
+                         {"EVAL", kCountingScript, "1", "n"}});
   ASSERT_EQ(replies.size(), 3u);
   for (const absl::StatusOr<Reply>& reply : replies) ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(replies[0]->integer + replies[2]->integer, 2 + 3);  // each ran once, in either order
-  absl::StatusOr<Reply> count = client_->Command({"GET", prefix_ + "n"});
+  absl::StatusOr<Reply> count = client_->Command({"GET", "n"});
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(count->str, "3");
+  EXPECT_EQ(Calls("eval"), 3);  // the first use, and the two NOSCRIPTs sent again
+}
+
+TEST_F(PrivateRedisTest, ANoScriptAnswerToTheCallersOwnEvalShaIsTheirs) {
+  const absl::StatusOr<Reply> reply =
+      client_->Command({"EVALSHA", "0123456789012345678901234567890123456789", "0"});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(reply.status().message().find("NOSCRIPT"), std::string::npos) << reply.status();
+  EXPECT_EQ(Calls("eval"), 0);
 }
 
 // An ACL user of this test's own on the test Redis (whose default user may create it), removed
