@@ -10,7 +10,7 @@ RetryPolicy::RetryPolicy(RetryPolicyOptions options, std::function<double()> uni
 
 absl::Duration RetryPolicy::Backoff(uint32_t attempt, std::optional<absl::Duration> retry_after,
                                     bool slow_down_asked) {
-  // Doubling stops at the cap; the shift stays far from overflow.
+  // Doubling stops at the cap, so any attempt number is safe.
   absl::Duration range = options_.base;
   for (uint32_t i = 1; i < attempt && range < options_.cap; ++i) range *= 2;
   range = std::min(range, options_.cap);

@@ -78,6 +78,7 @@ absl::Status StatusChecker::ScheduleFirstCheck(const AlertRequested& request,
     *check.mutable_budget_reserved_at() = accepted.budget_reserved_at();
   }
   check.clear_deferred_by();
+  check.clear_throttled();
   *check.mutable_header()->mutable_occurred_at() = ToProto(now);
   return ports_.retries.Schedule(check, now + options_.status_check_first);
 }

@@ -64,6 +64,7 @@ AlertRequested NextAttempt(const AlertRequested& request, uint32_t attempt,
   *next.mutable_header()->mutable_occurred_at() = ToProto(now);
   next.clear_not_before();
   next.clear_deferred_by();
+  next.clear_throttled();
   return next;
 }
 

@@ -60,6 +60,7 @@ class EscalationHandlerTest : public ::testing::Test {
     request.set_priority(priority_);
     request.set_escalation_id(escalation_id_);
     request.set_escalation_step(escalation_step_);
+    request.set_throttled(throttled_);
     if (spacing) {
       *request.mutable_voice()->mutable_call_spacing() =
           TimeUtil::SecondsToDuration(absl::ToInt64Seconds(*spacing));
@@ -151,6 +152,7 @@ class EscalationHandlerTest : public ::testing::Test {
   types::v1::Priority priority_ = types::v1::PRIORITY_UNSPECIFIED;
   std::string escalation_id_;  // set: the alert is step `escalation_step_` of that chain
   uint32_t escalation_step_ = 0;
+  uint32_t throttled_ = 0;  // Twilio refused the call this many times in a row before taking it
   EscalationHandler handler_{{.outcome_topic = kOutcomes,
                               .sms_request_topic = kSmsRequests,
                               .sms_urgent_request_topic = kSmsUrgentRequests},
@@ -216,6 +218,25 @@ TEST_F(EscalationHandlerTest, LastCallFallsBackToSmsAsTheNextAttempt) {
   EXPECT_EQ(transit_.Open(sms[0]).text, "disk full");
   EXPECT_TRUE(sms[0].has_deadline());
   EXPECT_EQ(Outcomes().at(0).outcome().kind(), DeliveryOutcome::KIND_FALLBACK_TO_SMS);
+}
+
+// A refusal for Twilio's concurrency limit backs off per attempt (ADR 0043): the next call and
+// the SMS fallback start from none.
+TEST_F(EscalationHandlerTest, TheNextCallStartsWithNoRefusalsInARow) {
+  throttled_ = 3;
+  Remember(1, 3, false);
+  ASSERT_TRUE(handler_.Handle(CallEnded(1, "no-answer")).ok());
+  ASSERT_EQ(scheduler_.scheduled.size(), 1u);
+  EXPECT_EQ(scheduler_.scheduled[0].first.throttled(), 0u);
+}
+
+TEST_F(EscalationHandlerTest, TheSmsFallbackStartsWithNoRefusalsInARow) {
+  throttled_ = 3;
+  Remember(2, 2, true);
+  ASSERT_TRUE(handler_.Handle(CallEnded(2, "no-answer")).ok());
+  const std::vector<AlertRequested> sms = SmsRequests();
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(sms[0].throttled(), 0u);
 }
 
 TEST_F(EscalationHandlerTest, ACriticalAlertsSmsFallbackTakesTheUrgentTopic) {
