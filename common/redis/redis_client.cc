@@ -340,24 +340,24 @@ RedisClient::Context RedisClient::Pipeline(Context context, const std::vector<Pe
     replies.push_back(Convert(*static_cast<redisReply*>(raw)));
     freeReplyObject(raw);
   }
+  // A break while resending fails each resent command not answered yet, naming when it broke.
+  const auto broken_resending = [&](size_t from, const char* when) {
+    for (size_t j = from; j < unloaded.size(); ++j) {
+      replies[unloaded[j]] = absl::UnavailableError(
+          absl::StrCat(Where(), " failed ", when, " a script resent as EVAL: ", context->errstr));
+    }
+    return Context();
+  };
   for (size_t resent = 0; resent < unloaded.size(); ++resent) {
     const std::vector<std::string>& argv = *batch[unloaded[resent]]->argv;
     if (!append(std::vector<std::string_view>(argv.begin(), argv.end()))) {
-      for (size_t j = resent; j < unloaded.size(); ++j) {
-        replies[unloaded[j]] = absl::UnavailableError(
-            absl::StrCat(Where(), " failed resending a script as EVAL: ", context->errstr));
-      }
-      return Context();
+      return broken_resending(resent, "sending");
     }
   }
   for (size_t resent = 0; resent < unloaded.size(); ++resent) {
     void* raw = nullptr;
     if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
-      for (size_t j = resent; j < unloaded.size(); ++j) {
-        replies[unloaded[j]] = absl::UnavailableError(
-            absl::StrCat(Where(), " failed during a script resent as EVAL: ", context->errstr));
-      }
-      return Context();
+      return broken_resending(resent, "reading the answer to");
     }
     replies[unloaded[resent]] = Convert(*static_cast<redisReply*>(raw));
     freeReplyObject(raw);
