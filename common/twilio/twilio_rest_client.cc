@@ -153,7 +153,7 @@ absl::Status ToStatus(const TwilioError& error) {
     case Transport::kAnswered:
       break;
   }
-  if (error.http_status == 429) return absl::ResourceExhaustedError(detail);
+  if (error.http_status == 429 || error.code == 20429) return absl::ResourceExhaustedError(detail);
   if (error.http_status >= 500) return absl::UnavailableError(detail);
   if (error.http_status == 401) return absl::UnauthenticatedError(detail);
   if (error.http_status == 403) return absl::PermissionDeniedError(detail);

@@ -66,7 +66,7 @@ struct TwilioError {
 };
 
 // Maps an error to a status for callers that only need retryability: kNotSent and 5xx are
-// kUnavailable, kUnknown is kDeadlineExceeded, 429 is kResourceExhausted, 401/403 are
+// kUnavailable, kUnknown is kDeadlineExceeded, 429 or code 20429 is kResourceExhausted, 401/403 are
 // kUnauthenticated/kPermissionDenied, 404 is kNotFound, other 4xx are kInvalidArgument. The
 // message carries the HTTP status and Twilio code only, never Twilio's text.
 absl::Status ToStatus(const TwilioError& error);

@@ -127,7 +127,8 @@ TEST(TwilioRestClientTest, CreateMessageSendsFormWithBasicAuth) {
       absl::StrContains(requests[0].headers, "Content-Type: application/x-www-form-urlencoded"));
   EXPECT_EQ(requests[0].body,
             "To=%2B15005550006&From=%2B15005550001&Body=disk%20full%20%26%20100%25%20hot"
-            "&SmartEncoded=false&StatusCallback=https%3A%2F%2Fhooks.example%2Fs%3Fa%3D1&ValidityPeriod=600");
+            "&SmartEncoded=false&StatusCallback=https%3A%2F%2Fhooks.example%2Fs%3Fa%3D1&"
+            "ValidityPeriod=600");
 }
 
 TEST(TwilioRestClientTest, CreateMessageThroughAMessagingServiceSendsNoFrom) {
@@ -297,6 +298,11 @@ TEST(TwilioRestClientTest, TooManyRequestsCarriesRetryAfter) {
   EXPECT_EQ(result.error().code, 20429);
   EXPECT_EQ(result.error().retry_after, absl::Seconds(7));
   EXPECT_EQ(ToStatus(result.error()).code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(TwilioRestClientTest, ThrottleCodeUnderAnotherStatusIsResourceExhausted) {
+  EXPECT_EQ(ToStatus({.transport = Transport::kAnswered, .http_status = 503, .code = 20429}).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(TwilioRestClientTest, ServerErrorWithoutJsonIsAnswered) {

@@ -69,7 +69,7 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                            .Help("Requests to Twilio by channel, account (its name in "
                                  "KLAXON_TWILIO_ACCOUNTS_FILE), sender (the number or Messaging "
                                  "Service sent from), result (accepted, rejected, retryable, "
-                                 "unknown) and Twilio error code")
+                                 "slow_down, throttled, unknown) and Twilio error code")
                            .Register(registry)),
       twilio_latency_(prometheus::BuildHistogram()
                           .Name("klaxon_twilio_request_duration_seconds")
@@ -137,10 +137,11 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                     .Help("Attempts deferred to a tier, by the limit that held them (or "
                           "settlement of a lost answer, or the caller's schedule)")
                     .Register(registry)),
-      dead_lettered_(prometheus::BuildCounter()
-                         .Name("klaxon_delivery_dead_lettered_total")
-                         .Help("Requests sent to the DLQ, by cause (max_attempts, deadline)")
-                         .Register(registry)),
+      dead_lettered_(
+          prometheus::BuildCounter()
+              .Name("klaxon_delivery_dead_lettered_total")
+              .Help("Requests sent to the DLQ, by cause (max_attempts, deadline, budget)")
+              .Register(registry)),
       pacing_wait_(prometheus::BuildHistogram()
                        .Name("klaxon_delivery_pacing_wait_seconds")
                        .Help("Waits for the pacing slot and send-time guard before sending")

@@ -439,13 +439,18 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& requ
                                                       const SendResult& result) {
   // Backs off with each refusal in a row, jittered so that refused alerts do not come back
   // together, on top of what a send that found no slot in flight waits; at least Retry-After.
+  // The backoff is drawn at random, so it gives way to the deadline: only the least wait (the
+  // in-flight deferral or Retry-After) passing it ends the alert.
   const uint32_t refusals = request.throttled() + 1;
+  const absl::Time now = ports_.clock.Now();
+  const absl::Time deadline = DeadlineOf(request);
+  const absl::Duration least_wait = std::max(
+      options_.in_flight_deferral, ports_.retry_policy.HonouredRetryAfter(result.retry_after));
   const absl::Duration wait =
-      std::max(options_.in_flight_deferral +
-                   ports_.retry_policy.Backoff(refusals, std::nullopt, /*slow_down_asked=*/false),
-               result.retry_after.value_or(absl::ZeroDuration()));
-  const absl::Time retry_at = ports_.clock.Now() + wait;
-  if (retry_at >= DeadlineOf(request)) {
+      std::max(least_wait, options_.in_flight_deferral +
+                               ports_.retry_policy.Backoff(refusals, std::nullopt,
+                                                           /*slow_down_asked=*/false));
+  if (now + least_wait >= deadline) {
     return DeadLetter(
         request, "deadline",
         absl::StrCat("Twilio refused attempt ", request.header().attempt(), " (", result.reason,
@@ -453,6 +458,9 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& requ
                      "be sent again"),
         result.error_code);
   }
+  // Back a little before the deadline rather than drawn past it, yet never before the least wait.
+  const absl::Time retry_at =
+      std::clamp(deadline - options_.in_flight_deferral, now + least_wait, now + wait);
   AlertRequested again = request;
   again.set_throttled(refusals);
   absl::StatusOr<DeliveryOutcome> deferred =

@@ -512,6 +512,34 @@ TEST_F(DispatcherTest, ThrottledWhenTheTimeToLiveRunsOutFirstIsDeadLettered) {
   EXPECT_EQ(LastOutcome().twilio_error_code(), 20429);
 }
 
+TEST_F(DispatcherTest, ThrottledBackoffDrawnPastTheDeadlineComesBackBeforeIt) {
+  // Seven refusals in a row: the whole range (the cap, 60 s), of which 0.9 is drawn, 55 s in all
+  // with the in-flight deferral; 50 s are left.
+  AlertRequested request = Alert();
+  request.set_throttled(6);
+  *request.mutable_deadline() = ToProto(start_ + absl::Seconds(50));
+  sender_.next = {.kind = SendResult::Kind::kThrottled, .error_code = 20429, .reason = "429"};
+  draw_ = 0.9;
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_TRUE(On("t.dlq").empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  // Back one in-flight deferral (1 s) before the deadline, so it is still sent.
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(49));
+  EXPECT_EQ(retries_.scheduled()[0].request.throttled(), 7u);
+}
+
+TEST_F(DispatcherTest, ThrottledWithARetryAfterOfADayWaitsTheRetryCap) {
+  sender_.next = {.kind = SendResult::Kind::kThrottled,
+                  .error_code = 20429,
+                  .reason = "429",
+                  .retry_after = absl::Hours(24)};
+  draw_ = 0;
+  ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
+  EXPECT_TRUE(On("t.dlq").empty());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(1));
+}
+
 TEST_F(DispatcherTest, RetryThatWouldComeAfterTheDeadlineGoesToTheDlq) {
   AlertRequested request = Alert();
   *request.mutable_deadline() = ToProto(start_ + absl::Milliseconds(500));

@@ -20,9 +20,13 @@ absl::Duration RetryPolicy::Backoff(uint32_t attempt, std::optional<absl::Durati
     draw = uniform_();
   }
   absl::Duration wait = range * draw;
-  if (retry_after) wait = std::max(wait, *retry_after);
+  wait = std::max(wait, HonouredRetryAfter(retry_after));
   if (slow_down_asked) wait = std::max(wait, options_.slow_down);
   return wait;
+}
+
+absl::Duration RetryPolicy::HonouredRetryAfter(std::optional<absl::Duration> retry_after) const {
+  return std::min(retry_after.value_or(absl::ZeroDuration()), options_.cap);
 }
 
 }  // namespace klaxon::delivery

@@ -31,9 +31,14 @@ class RetryPolicy {
   bool MayRetry(uint32_t attempt) const { return attempt < options_.max_attempts; }
 
   // The wait before the attempt after `attempt`: random(0, min(cap, base * 2^(attempt-1))), at
-  // least `retry_after` when Twilio sent one, at least `slow_down` when `slow_down_asked`.
+  // least `retry_after` when Twilio sent one (HonouredRetryAfter), at least `slow_down` when
+  // `slow_down_asked`.
   absl::Duration Backoff(uint32_t attempt, std::optional<absl::Duration> retry_after,
                          bool slow_down_asked);
+
+  // How much of a Retry-After is waited: all of it up to the cap, zero when none was sent. A
+  // header of a day (a proxy's, say) must not end every alert it touches.
+  absl::Duration HonouredRetryAfter(std::optional<absl::Duration> retry_after) const;
 
   const RetryPolicyOptions& options() const { return options_; }
 

@@ -33,6 +33,12 @@ TEST(RetryPolicyTest, RetryAfterIsTheLeastWait) {
   EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, absl::Seconds(9), false), absl::Seconds(9));
 }
 
+TEST(RetryPolicyTest, RetryAfterIsWaitedAtMostTheCap) {
+  EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, absl::Hours(24), false), absl::Seconds(60));
+  EXPECT_EQ(PolicyDrawing(0.1).HonouredRetryAfter(absl::InfiniteDuration()), absl::Seconds(60));
+  EXPECT_EQ(PolicyDrawing(0.1).HonouredRetryAfter(std::nullopt), absl::ZeroDuration());
+}
+
 TEST(RetryPolicyTest, SlowDownIsTheLeastWait) {
   EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, std::nullopt, true), absl::Seconds(30));
 }

@@ -66,6 +66,8 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
     result.kind = SendResult::Kind::kSlowDown;
   } else if (throttled) {
     result.kind = SendResult::Kind::kThrottled;
+    // A 429 whose body did not parse is recorded, counted and dead-lettered as what it means.
+    result.error_code = 20429;
   } else if (error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
   } else {

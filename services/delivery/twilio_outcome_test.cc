@@ -29,6 +29,11 @@ TEST(ClassifyTwilioErrorTest, ThrottlingIsThrottled) {
             SendResult::Kind::kThrottled);
 }
 
+TEST(ClassifyTwilioErrorTest, ThrottlingWithoutABodyIsRecordedAs20429) {
+  EXPECT_EQ(ClassifyTwilioError({.transport = Transport::kAnswered, .http_status = 429}).error_code,
+            20429);
+}
+
 TEST(ClassifyTwilioErrorTest, ThrottlingCarriesRetryAfter) {
   EXPECT_EQ(ClassifyTwilioError({.transport = Transport::kAnswered,
                                  .http_status = 429,
