@@ -51,6 +51,27 @@ alerts::v1::ListInboundMessagesResponse ListUntil(const Suite& suite, const std:
   return listed;
 }
 
+// Whether audit recorded the worker's `accepted` event for `alert_id` within 60 s.
+bool WaitForAccepted(const Suite& suite, const std::string& alert_id) {
+  alerts::v1::GetAuditTrailRequest request;
+  request.set_alert_id(alert_id);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    alerts::v1::AuditTrail trail;
+    const grpc::Status status = suite.QueryStub()->GetAuditTrail(
+        Suite::CallContext(absl::Seconds(10)).get(), request, &trail);
+    for (const alerts::v1::AuditEvent& event : trail.events()) {
+      if (event.kind() == "accepted") return true;
+    }
+    if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+      ADD_FAILURE() << status.error_message();
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return false;
+}
+
 TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTheirReply) {
   Suite suite;
   ASSERT_NO_FATAL_FAILURE(suite.Start());
@@ -64,11 +85,10 @@ TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTh
   const grpc::Status send =
       suite.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   ASSERT_TRUE(send.ok()) << send.error_message();
-  // A reply belongs to the caller whose alert its sender last received (ADR 0032): wait until
-  // Twilio accepted the page, and audit recorded that, before Ana answers it.
-  const alerts::v1::Alert paged = WaitForStatus(*suite.QueryStub(), sent.alert_id(),
-                                                types::v1::ALERT_STATUS_SENT, absl::Seconds(60));
-  ASSERT_FALSE(paged.twilio_sid().empty()) << "not sent: " << paged.DebugString();
+  // A reply belongs to the caller whose alert's `accepted` event (the worker's, when Twilio took
+  // the attempt) came before it (ADR 0032): wait until audit recorded that event before Ana
+  // answers. SENT alone is not enough: a status callback can bring it before the worker's event.
+  ASSERT_TRUE(WaitForAccepted(suite, sent.alert_id())) << "audit recorded no accepted event";
 
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms(kAna, "on my way, 5 min"));
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms("+14155550167", "wrong number?"));
