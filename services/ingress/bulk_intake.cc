@@ -55,13 +55,13 @@ absl::Status ValidateBatch(const SendAlertsRequest& request) {
   return absl::OkStatus();
 }
 
-// Recipient `index`'s own SendAlert.
-SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
+// What every recipient's SendAlert shares: all but the recipient and their own parameters, under
+// the batch's key.
+SendAlertRequest SharedRequest(const SendAlertsRequest& batch) {
   SendAlertRequest request;
   request.set_channel(batch.channel());
-  request.set_recipient(batch.recipients(index));
   request.set_text(batch.text());
-  request.set_idempotency_key(absl::StrCat(batch.idempotency_key(), "/", index));
+  request.set_idempotency_key(batch.idempotency_key());
   *request.mutable_metadata() = batch.metadata();
   if (batch.has_ttl()) *request.mutable_ttl() = batch.ttl();
   if (batch.has_voice()) *request.mutable_voice() = batch.voice();
@@ -70,13 +70,19 @@ SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, int index) {
   request.set_priority(batch.priority());
   request.set_time_zone(batch.time_zone());
   request.set_callback_url(batch.callback_url());
-  if (batch.has_template_()) {
-    alerts::v1::TemplateRef& ref = *request.mutable_template_();
-    ref = batch.template_();
-    if (!batch.recipient_parameters().empty()) {
-      for (const auto& [name, value] : batch.recipient_parameters(index).values()) {
-        (*ref.mutable_parameters())[name] = value;
-      }
+  if (batch.has_template_()) *request.mutable_template_() = batch.template_();
+  return request;
+}
+
+// Recipient `index`'s own SendAlert.
+SendAlertRequest RecipientRequest(const SendAlertsRequest& batch, const SendAlertRequest& shared,
+                                  int index) {
+  SendAlertRequest request = shared;
+  request.set_recipient(batch.recipients(index));
+  request.set_idempotency_key(absl::StrCat(batch.idempotency_key(), "/", index));
+  if (!batch.recipient_parameters().empty()) {
+    for (const auto& [name, value] : batch.recipient_parameters(index).values()) {
+      (*request.mutable_template_()->mutable_parameters())[name] = value;
     }
   }
   return request;
@@ -146,6 +152,14 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
     std::move(done)(valid);
     return;
   }
+  // Checked once, before it is copied into every recipient's alert: a text or parameters too
+  // large for any alert must not be held a thousand times over first.
+  const SendAlertRequest shared = SharedRequest(request);
+  if (absl::StatusOr<ValidatedAlert> valid = ValidateAllButRecipient(shared, clock_.Now());
+      !valid.ok()) {
+    std::move(done)(valid.status());
+    return;
+  }
   const int recipients = request.recipients_size();
   auto collector = std::make_shared<Collector>(recipients, std::move(done));
   std::map<std::string_view, int> first_place;
@@ -159,7 +173,7 @@ void BulkIntake::Send(std::string_view caller, std::string_view caller_key,
       continue;
     }
     slice.push_back({.caller = std::string(caller),
-                     .request = &collector->Keep(i, RecipientRequest(request, i)),
+                     .request = &collector->Keep(i, RecipientRequest(request, shared, i)),
                      .submission = {.caller_key = std::string(caller_key)},
                      .done = [collector, i](absl::StatusOr<alerts::v1::SendAlertResponse> sent) {
                        collector->Record(i, sent);

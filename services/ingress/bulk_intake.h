@@ -15,6 +15,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "common/timing/clock.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
 #include "services/ingress/alert_intake.h"
 
@@ -28,18 +29,22 @@ using BulkDone = absl::AnyInvocable<void(absl::StatusOr<alerts::v1::SendAlertsRe
 
 class BulkIntake {
  public:
-  explicit BulkIntake(AlertSubmitter& alerts) : alerts_(alerts) {}
+  // `clock` judges send_at, as the intake does.
+  BulkIntake(AlertSubmitter& alerts, timing::Clock& clock) : alerts_(alerts), clock_(clock) {}
 
   // Refuses the whole batch (kInvalidArgument, naming the field) only when it has no recipient,
-  // more than kMaxBulkRecipients, a bad idempotency key, or recipient_parameters that are not one
-  // per recipient of a templated batch; otherwise submits every recipient's alert and calls `done`
-  // exactly once, when the last has answered, with one outcome per recipient. `caller_key` is the
-  // caller's API key, to render a template as the caller. `request` must stay valid until then.
+  // more than kMaxBulkRecipients, a bad idempotency key, recipient_parameters that are not one
+  // per recipient of a templated batch, or a field every recipient's alert shares that SendAlert
+  // would refuse (text, metadata, template parameters, ...); otherwise submits every recipient's
+  // alert and calls `done` exactly once, when the last has answered, with one outcome per
+  // recipient. `caller_key` is the caller's API key, to render a template as the caller. `request`
+  // must stay valid until then.
   void Send(std::string_view caller, std::string_view caller_key,
             const alerts::v1::SendAlertsRequest& request, BulkDone done);
 
  private:
   AlertSubmitter& alerts_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::ingress

@@ -16,6 +16,7 @@
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/ingress/intake_admission.h"
+#include "services/ingress/send_alert_validation.h"
 #include "services/ingress/testing/intake_harness.h"
 
 namespace klaxon::ingress {
@@ -85,7 +86,7 @@ class BulkIntakeTest : public ::testing::Test {
 
   HostRenderer renderer_;
   testing::IntakeHarness harness_{{.templates = &renderer_}};
-  BulkIntake bulk_{harness_.intake()};
+  BulkIntake bulk_{harness_.intake(), harness_.clock()};
 };
 
 // A templated batch: the template's own parameters for everyone, each recipient's beside them.
@@ -136,7 +137,7 @@ TEST(BulkIntakeAdmissionTest, ABulkLargerThanTheInFlightSlotsIsTakenWhole) {
   prometheus::Registry registry;
   IntakeAdmission admission({.max_in_flight = 64}, registry);
   testing::IntakeHarness harness({.admission = &admission});
-  BulkIntake bulk(harness.intake());
+  BulkIntake bulk(harness.intake(), harness.clock());
   std::vector<std::string> recipients;
   for (int i = 0; i < 200; ++i) recipients.push_back(absl::StrCat("+1415555", 1000 + i));
   std::promise<absl::StatusOr<SendAlertsResponse>> answer;
@@ -263,7 +264,18 @@ TEST_F(BulkIntakeTest, RecipientParametersNeedATemplate) {
   EXPECT_TRUE(harness_.publisher().published().empty());
 }
 
-TEST_F(BulkIntakeTest, TheBatchIsRefusedWholeOnlyForItsOwnFields) {
+TEST_F(BulkIntakeTest, WhatEveryRecipientSharesIsCheckedOnceAndRefusesTheBatch) {
+  SendAlertsRequest long_text = Batch({"+14155550101", "+14155550102"});
+  long_text.set_text(std::string(kMaxTextCharacters + 1, 'x'));
+  EXPECT_THAT(Send(long_text).status().message(), HasSubstr("text: is 1601 characters long"));
+  SendAlertsRequest big_parameters = TemplatedBatch({"+14155550101"}, {});
+  (*big_parameters.mutable_template_()->mutable_parameters())["host"] =
+      std::string(kMaxTemplateParameterBytes + 1, 'h');
+  EXPECT_THAT(Send(big_parameters).status().message(), HasSubstr("template.parameters:"));
+  EXPECT_TRUE(harness_.publisher().published().empty());
+}
+
+TEST_F(BulkIntakeTest, TheBatchIsRefusedWholeForItsOwnFields) {
   EXPECT_THAT(Send(Batch({})).status().message(), HasSubstr("recipients: at least one"));
   std::vector<std::string> too_many(kMaxBulkRecipients + 1, "+14155550101");
   EXPECT_THAT(Send(Batch(too_many)).status().message(), HasSubstr("at most 1000"));

@@ -75,7 +75,7 @@ class IntakeServiceTest : public ::testing::Test {
   concurrency::BatchWorkers<IntakeCall> send_batches_{
       {.threads = 1},
       [this](std::vector<IntakeCall> calls) { harness_.intake().SendAll(std::move(calls)); }};
-  BulkIntake bulk_{harness_.intake()};
+  BulkIntake bulk_{harness_.intake(), harness_.clock()};
   EscalationIntake escalations_{harness_.intake(), intake_threads_};
   IntakeService service_{keys_,  harness_.intake(), bulk_,          escalations_,
                          stops_, send_batches_,     intake_threads_};
@@ -156,7 +156,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   messaging::HoldingPublisher publisher_;
   testing::IntakeHarness harness_{{}, publisher_};
   AlertIntake& intake_ = harness_.intake();
-  BulkIntake bulk_{intake_};
+  BulkIntake bulk_{intake_, harness_.clock()};
   stopped_alerts::InMemoryStoppedAlerts stopped_;
   NoStops stop_observer_;
   timing::FakeClock clock_;

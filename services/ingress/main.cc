@@ -228,7 +228,7 @@ int Run() {
                     .publish_timeout = settings.publish_timeout},
                    store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
-  BulkIntake bulk(intake);
+  BulkIntake bulk(intake, clock);
   EscalationIntake escalations(intake, intake_threads);
   concurrency::BatchWorkers<IntakeCall> send_batches(
       {.threads = kSendBatchThreads,

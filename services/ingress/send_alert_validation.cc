@@ -100,6 +100,42 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
 }
 
 // A Duration as absl time; nanos out of proto's range are refused like any other bad value.
+// Parameters fill placeholders of a text no longer than kMaxTextCharacters, so together they
+// are no longer either; the renderer refuses names the template does not have.
+absl::Status ValidateTemplateParameters(
+    const google::protobuf::Map<std::string, std::string>& parameters) {
+  if (parameters.size() > kMaxTemplateParameters) {
+    return absl::InvalidArgumentError(absl::StrCat("template.parameters: has ", parameters.size(),
+                                                   " entries, the limit is ",
+                                                   kMaxTemplateParameters));
+  }
+  size_t value_bytes = 0;
+  for (const auto& [name, value] : parameters) {
+    if (name.empty() || name.size() > kMaxMetadataKeyLength) {
+      return absl::InvalidArgumentError(absl::StrCat("template.parameters: names must be 1 to ",
+                                                     kMaxMetadataKeyLength, " bytes"));
+    }
+    value_bytes += value.size();
+  }
+  if (value_bytes > kMaxTemplateParameterBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("template.parameters: the values add up to ", value_bytes,
+                     " bytes, the limit is ", kMaxTemplateParameterBytes, " (", kMaxTextCharacters,
+                     " characters, the longest text, of up to 4 bytes each)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateChannel(types::v1::Channel channel) {
+  if (channel == types::v1::CHANNEL_SMS || channel == types::v1::CHANNEL_VOICE) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "channel: must be CHANNEL_SMS or CHANNEL_VOICE, got ",
+      types::v1::Channel_Name(channel).empty() ? absl::StrCat(static_cast<int>(channel))
+                                               : types::v1::Channel_Name(channel)));
+}
+
 std::optional<absl::Duration> FromProto(const google::protobuf::Duration& duration) {
   if (duration.nanos() <= -1'000'000'000 || duration.nanos() >= 1'000'000'000) return std::nullopt;
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
@@ -201,19 +237,20 @@ absl::Status ValidateIdempotencyKey(std::string_view key) {
 }
 
 absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request, absl::Time now) {
-  if (request.channel() != types::v1::CHANNEL_SMS &&
-      request.channel() != types::v1::CHANNEL_VOICE) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("channel: must be CHANNEL_SMS or CHANNEL_VOICE, got ",
-                     types::v1::Channel_Name(request.channel()).empty()
-                         ? absl::StrCat(static_cast<int>(request.channel()))
-                         : types::v1::Channel_Name(request.channel())));
-  }
+  if (absl::Status channel = ValidateChannel(request.channel()); !channel.ok()) return channel;
   if (request.recipient().empty()) return absl::InvalidArgumentError("recipient: is required");
   absl::StatusOr<phone::PhoneNumber> recipient = phone::ValidateE164(request.recipient());
   if (!recipient.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("recipient: ", recipient.status().message()));
   }
+  absl::StatusOr<ValidatedAlert> alert = ValidateAllButRecipient(request, now);
+  if (alert.ok()) alert->recipient = recipient->e164;
+  return alert;
+}
+
+absl::StatusOr<ValidatedAlert> ValidateAllButRecipient(const SendAlertRequest& request,
+                                                       absl::Time now) {
+  if (absl::Status channel = ValidateChannel(request.channel()); !channel.ok()) return channel;
   if (request.ack_by_reply() && request.channel() != types::v1::CHANNEL_SMS) {
     return absl::InvalidArgumentError(
         "ack_by_reply: only an SMS alert is acknowledged by a reply; a voice alert is "
@@ -228,6 +265,9 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
     if (absl::Status status = ValidateText(request, request.text(), "text:"); !status.ok()) {
       return status;
     }
+  } else if (absl::Status status = ValidateTemplateParameters(request.template_().parameters());
+             !status.ok()) {
+    return status;
   }
   if (absl::Status status = ValidateIdempotencyKey(request.idempotency_key()); !status.ok()) {
     return status;
@@ -254,8 +294,7 @@ absl::StatusOr<ValidatedAlert> ValidateSendAlert(const SendAlertRequest& request
       return absl::InvalidArgumentError(absl::StrCat("callback_url: ", checked.message()));
     }
   }
-  return ValidatedAlert{.recipient = recipient->e164,
-                        .text = request.has_template_() ? "" : request.text(),
+  return ValidatedAlert{.text = request.has_template_() ? "" : request.text(),
                         .ttl = *ttl,
                         .send_at = *send_at,
                         .voice = *std::move(voice),

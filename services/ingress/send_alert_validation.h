@@ -19,6 +19,10 @@ inline constexpr size_t kMaxIdempotencyKeyLength = 128;
 inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
+inline constexpr size_t kMaxTemplateParameters = 32;
+// The values of a template's parameters together, in bytes: the longest text's characters at
+// their widest in UTF-8.
+inline constexpr size_t kMaxTemplateParameterBytes = kMaxTextCharacters * 4;
 
 // Time to live (ADR 0007): how long an alert is worth sending; at most
 // alert_lifetime::kMaxTimeToLive.
@@ -40,7 +44,7 @@ struct TemplateUse {
 
 // A request that passed validation, with the defaults applied.
 struct ValidatedAlert {
-  std::string recipient;  // canonical E.164
+  std::string recipient;  // canonical E.164; empty from ValidateAllButRecipient
   std::string text;       // the request's, or its template's rendering
   std::optional<TemplateUse> template_use;
   absl::Duration ttl = kDefaultTtl;
@@ -62,6 +66,11 @@ struct ValidatedAlert {
 // until UseRendering.
 absl::StatusOr<ValidatedAlert> ValidateSendAlert(const alerts::v1::SendAlertRequest& request,
                                                  absl::Time now);
+
+// Everything ValidateSendAlert checks but the recipient, which the result leaves empty: what the
+// recipients of a bulk send share, checked once before the batch is split into their alerts.
+absl::StatusOr<ValidatedAlert> ValidateAllButRecipient(const alerts::v1::SendAlertRequest& request,
+                                                       absl::Time now);
 
 // Takes `rendered`, the rendering of the request's template, as `alert`'s text: checked as `text`
 // would be (kInvalidArgument naming the template), its voice and language filling in what the

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/sms_acks/ack_reply.h"
 
 namespace klaxon::ingress {
@@ -153,6 +154,33 @@ TEST(SendAlertValidationTest, RejectsOversizedMetadataValue) {
   auto request = ValidRequest();
   (*request.mutable_metadata())["runbook"] = std::string(kMaxMetadataValueLength + 1, 'x');
   ExpectInvalid(request, "metadata[runbook]");
+}
+
+TEST(SendAlertValidationTest, TemplateParametersAreBoundedByTheLongestText) {
+  auto request = ValidRequest();
+  request.clear_text();
+  request.mutable_template_()->set_name("disk-full");
+  auto& parameters = *request.mutable_template_()->mutable_parameters();
+  parameters["host"] = std::string(kMaxTemplateParameterBytes / 2, 'h');
+  parameters["mount"] = std::string(kMaxTemplateParameterBytes / 2, 'm');
+  EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
+  parameters["mount"].push_back('m');
+  ExpectInvalid(request, "template.parameters");
+
+  parameters.clear();
+  for (size_t i = 0; i <= kMaxTemplateParameters; ++i) parameters[absl::StrCat("p", i)] = "x";
+  ExpectInvalid(request, "template.parameters");
+}
+
+TEST(SendAlertValidationTest, AllButTheRecipientIsCheckedWithoutOne) {
+  auto request = ValidRequest();
+  request.clear_recipient();
+  absl::StatusOr<ValidatedAlert> shared = ValidateAllButRecipient(request, kNow);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->recipient, "");
+  EXPECT_EQ(shared->text, "disk full on db-1");
+  request.set_text(std::string(kMaxTextCharacters + 1, 'x'));
+  EXPECT_THAT(ValidateAllButRecipient(request, kNow).status().message(), HasSubstr("text:"));
 }
 
 alerts::v1::SendAlertRequest ValidVoiceRequest() {
