@@ -46,6 +46,7 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   } else {
     reader.AddError("KLAXON_INBOUND_AUTO_REPLY", std::string(replies.status().message()));
   }
+  settings.public_url_from_proxy = reader.Optional("KLAXON_WEBHOOK_PUBLIC_URL", "").empty();
   const std::string public_url = reader.Url(
       "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
   if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url);

@@ -33,6 +33,7 @@ inline constexpr int kRedisConnections = 32;
 struct WebhookSettings {
   config::HostPort address;
   twilio::PublicBaseUrl public_url;
+  bool public_url_from_proxy = false;    // KLAXON_WEBHOOK_PUBLIC_URL unset (WebhookOptions)
   std::vector<std::string> auth_tokens;  // primary first; the one account's
   // KLAXON_TWILIO_ACCOUNTS_FILE's instead: each account's tokens by its SID (docs/adr/0035).
   std::map<std::string, std::vector<std::string>> account_tokens;

@@ -266,6 +266,7 @@ int Run() {
   // The tokens move into the handler, their only holder from here on.
   WebhookHandler webhook({.public_url = webhook_settings.public_url,
                           .trusted_proxies = webhook_settings.trusted_proxies,
+                          .public_url_from_proxy = webhook_settings.public_url_from_proxy,
                           .auth_tokens = std::move(webhook_settings.auth_tokens),
                           .account_tokens = std::move(webhook_settings.account_tokens),
                           .topic = settings.common.Topic(kafka::kTwilioEvents),

@@ -160,7 +160,7 @@ const std::vector<std::string>& WebhookHandler::TokensFor(const http::FormParams
 std::string WebhookHandler::SignedUrl(const http::Request& request) const {
   std::string scheme = options_.public_url.scheme;
   std::string authority = options_.public_url.authority;
-  if (options_.trusted_proxies.Trusts(request.peer_address)) {
+  if (options_.public_url_from_proxy && options_.trusted_proxies.Trusts(request.peer_address)) {
     if (auto proto = request.Header("X-Forwarded-Proto"); proto && !FirstEntry(*proto).empty()) {
       scheme = FirstEntry(*proto);
     }

@@ -45,10 +45,16 @@ namespace klaxon::ingress {
 
 struct WebhookOptions {
   twilio::PublicBaseUrl public_url{};
-  // Only a request whose connecting address is in these ranges has its scheme, host and client
-  // address taken from X-Forwarded-Proto/-Host/-For; anyone else could pick the URL that is
-  // checked and the address that is rate-limited. Empty trusts no one.
+  // Only a request whose connecting address is in these ranges has its client address taken
+  // from X-Forwarded-For, and its scheme and host from X-Forwarded-Proto/-Host when
+  // public_url_from_proxy; anyone else could pick the URL that is checked and the address that
+  // is rate-limited. Empty trusts no one.
   TrustedProxies trusted_proxies{};
+  // Whether a trusted proxy's X-Forwarded-Proto/-Host replace public_url's scheme and host: only
+  // when no public URL was configured. A configured one is the URL Twilio signs; a proxy that
+  // passes on a client's X-Forwarded-Host would otherwise let a request Twilio signed for another
+  // host of the account (staging) verify here.
+  bool public_url_from_proxy = false;
   std::vector<std::string> auth_tokens{};  // primary first; any one may have signed
   // Several accounts (docs/adr/0035): a request is verified with the tokens of the account its
   // AccountSid names, and refused when it names none of these. Empty: auth_tokens.

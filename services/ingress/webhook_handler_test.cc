@@ -489,13 +489,30 @@ TEST_F(WebhookHandlerTest, ForwardedHeadersCountOnlyWhenTrusted) {
   SetHeader(request, "X-Forwarded-Proto", "https");
   SetHeader(request, "X-Forwarded-Host", "public.example.org");
   EXPECT_EQ(Handler().Handle(request).status, 403);
-  EXPECT_EQ(
-      Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24")}).Handle(request).status,
-      403)
+  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("192.0.2.0/24"),
+                     .public_url_from_proxy = true})
+                .Handle(request)
+                .status,
+            403)
       << "the peer (10.0.0.1) is not one of the proxies";
-  EXPECT_EQ(
-      Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")}).Handle(request).status,
-      204);
+  EXPECT_EQ(Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8"),
+                     .public_url_from_proxy = true})
+                .Handle(request)
+                .status,
+            204);
+}
+
+TEST_F(WebhookHandlerTest, AConfiguredPublicUrlIsNotReplacedByForwardedHeaders) {
+  AnsweredAtOnce handler = Handler({.trusted_proxies = *TrustedProxies::Parse("10.0.0.0/8")});
+  // Signed by Twilio for another host of the account, passed on with the client's own header.
+  http::Request staging =
+      SignedPost(kStatusTarget, DeliveredParams(), kToken, "https://staging.example.org");
+  SetHeader(staging, "X-Forwarded-Host", "staging.example.org");
+  EXPECT_EQ(handler.Handle(staging).status, 403);
+  // Signed for the public URL, whatever the header says.
+  http::Request ours = SignedPost(kStatusTarget, DeliveredParams());
+  SetHeader(ours, "X-Forwarded-Host", "staging.example.org");
+  EXPECT_EQ(handler.Handle(ours).status, 204);
 }
 
 TEST_F(WebhookHandlerTest, RateLimitsTheForwardedClientOnlyBehindATrustedProxy) {
