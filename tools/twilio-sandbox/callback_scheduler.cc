@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/http/form.h"
 
 namespace klaxon::sandbox {
@@ -95,20 +96,30 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
                    static_cast<long>(absl::ToInt64Milliseconds(timeout_)));  // NOLINT
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Discard);
   const CURLcode code = curl_easy_perform(curl.get());
-  if (code != CURLE_OK) {
+  if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
     return absl::UnavailableError(
         absl::StrCat("callback not delivered: ", curl_easy_strerror(code)));
+  }
+  if (code != CURLE_OK) {
+    return absl::UnknownError(absl::StrCat("callback sent, no answer: ", curl_easy_strerror(code)));
   }
   long status = 0;  // NOLINT(runtime/int): libcurl's type
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status < 200 || status > 299) {
-    return absl::UnavailableError(absl::StrCat("callback answered HTTP ", status));
+    return absl::FailedPreconditionError(absl::StrCat("callback answered HTTP ", status));
   }
   return absl::OkStatus();
 }
 
+absl::Status ConnectRetryingCallbackSender::Send(const StatusCallback& callback) {
+  absl::Status sent = inner_.Send(callback);
+  if (!absl::IsUnavailable(sent)) return sent;
+  absl::SleepFor(delay_);
+  return inner_.Send(callback);
+}
+
 absl::Status ConcurrentCallbackSender::Send(const StatusCallback& callback) {
-  // Like Twilio's, a callback that fails is not retried: its outcome is nobody's to act on.
+  // What `inner` could not deliver is dropped: its outcome is nobody's to act on.
   if (!pool_.Submit([this, callback] { inner_.Send(callback).IgnoreError(); })) {
     return absl::ResourceExhaustedError("the sandbox's callback queue is full; callback dropped");
   }

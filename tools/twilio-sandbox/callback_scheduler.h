@@ -50,8 +50,9 @@ struct StatusCallback {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Delivers status callbacks. The sandbox delivers once, like Twilio's default (no retry).
-// The sandbox calls Send from its one scheduler thread, in due order.
+// Delivers status callbacks. The sandbox calls Send from its one scheduler thread, in due order.
+// kUnavailable means the connection failed, so nothing reached the receiver; any other failure
+// (no answer in time, an answer other than 2xx) may have been acted on.
 class CallbackSender {
  public:
   virtual ~CallbackSender() = default;
@@ -66,6 +67,21 @@ class CurlCallbackSender : public CallbackSender {
 
  private:
   absl::Duration timeout_;
+};
+
+// Twilio's default for a callback it could not deliver (TWILIO.md, "Webhooks Twilio sends"): it
+// retries only a failed connection, here once after `delay`, with the same idempotency token; a
+// callback that reached the receiver is never sent again, whatever the answer.
+class ConnectRetryingCallbackSender : public CallbackSender {
+ public:
+  // `inner` is borrowed and must outlive this sender.
+  ConnectRetryingCallbackSender(CallbackSender& inner, absl::Duration delay)
+      : inner_(inner), delay_(delay) {}
+  absl::Status Send(const StatusCallback& callback) override;
+
+ private:
+  CallbackSender& inner_;
+  absl::Duration delay_;
 };
 
 // Delivers callbacks many at a time, as Twilio does: it does not wait for one callback's answer

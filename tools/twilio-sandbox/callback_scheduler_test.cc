@@ -6,9 +6,13 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/support/scripted_http_server.h"
 
 namespace klaxon::sandbox {
 namespace {
@@ -122,6 +126,65 @@ TEST(ConcurrentCallbackSenderTest, AFullQueueDropsTheCallback) {
   ASSERT_TRUE(sender.Send({}).ok());  // waits in the queue
   EXPECT_EQ(sender.Send({}).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(inner.ReleaseAndAwaitDelivered(2), 2);
+}
+
+// Answers each Send with the next of `answers`, recording how many it was asked.
+class ScriptedSender : public CallbackSender {
+ public:
+  explicit ScriptedSender(std::vector<absl::Status> answers) : answers_(std::move(answers)) {}
+  absl::Status Send(const StatusCallback&) override { return answers_.at(calls_++); }
+  size_t calls() const { return calls_; }
+
+ private:
+  std::vector<absl::Status> answers_;
+  size_t calls_ = 0;
+};
+
+TEST(ConnectRetryingCallbackSenderTest, AFailedConnectionIsTriedOnceMore) {
+  ScriptedSender inner({absl::UnavailableError("refused"), absl::OkStatus()});
+  ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
+  EXPECT_TRUE(sender.Send({}).ok());
+  EXPECT_EQ(inner.calls(), 2u);
+}
+
+TEST(ConnectRetryingCallbackSenderTest, OnlyOnce) {
+  ScriptedSender inner({absl::UnavailableError("refused"), absl::UnavailableError("refused")});
+  ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
+  EXPECT_EQ(sender.Send({}).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(inner.calls(), 2u);
+}
+
+TEST(ConnectRetryingCallbackSenderTest, ACallbackThatReachedTheReceiverIsNotSentAgain) {
+  for (const absl::Status& answer :
+       {absl::FailedPreconditionError("HTTP 500"), absl::UnknownError("timed out")}) {
+    ScriptedSender inner({answer});
+    ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
+    EXPECT_EQ(sender.Send({}).code(), answer.code());
+    EXPECT_EQ(inner.calls(), 1u);
+  }
+}
+
+TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {
+  CurlCallbackSender sender(absl::Seconds(5));
+  testing::ScriptedServer server([](const testing::RecordedRequest&) {
+    return std::optional<std::string>("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+  });
+  EXPECT_EQ(sender.Send({.url = server.base_url() + "/cb", .params = {{"A", "1"}}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(server.requests().size(), 1u);
+
+  // A port nothing listens on: the kernel picked it free, and it was closed again.
+  const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  socklen_t length = sizeof(address);
+  getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(socket_fd);
+  EXPECT_EQ(sender.Send({.url = absl::StrCat("http://127.0.0.1:", ntohs(address.sin_port), "/cb")})
+                .code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

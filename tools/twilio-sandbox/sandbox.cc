@@ -1145,7 +1145,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
       stored.start_time = stored.date_updated;
       if (stored.machine_detection) stored.answered_by = stored.machine ? "machine_start" : "human";
     }
-    if (event == "completed") {
+    if (status == "completed") {
       const absl::Time start = stored.start_time.value_or(stored.date_updated);
       const absl::Duration talked =
           stored.start_time ? options_.call_duration : absl::ZeroDuration();
@@ -1153,9 +1153,11 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
       stored.duration_seconds = absl::ToInt64Seconds(talked);
       const int64_t started_minutes = (*stored.duration_seconds + 59) / 60;
       stored.price_micros =
-          status == "completed"
-              ? started_minutes * twilio::PriceFor(options_.prices.call_minute_micros, stored.to)
-              : 0;
+          started_minutes * twilio::PriceFor(options_.prices.call_minute_micros, stored.to);
+    } else if (event == "completed") {
+      // Busy, no answer or failed: Twilio leaves duration and end_time empty (its API description)
+      // and charges nothing.
+      stored.price_micros = 0;
     }
     if (stored.status_callback.empty() || stored.callback_events.count(event) == 0) return;
     call = stored;
@@ -1174,8 +1176,9 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
                        {"Timestamp", Rfc2822(call.date_updated)},
                        {"To", call.to}};
   if (!call.answered_by.empty()) params.emplace_back("AnsweredBy", call.answered_by);
-  if (call.duration_seconds) {
-    params.emplace_back("CallDuration", absl::StrCat(*call.duration_seconds));
+  // The call's end reports how long it lasted, 0 for one nobody answered.
+  if (event == "completed") {
+    params.emplace_back("CallDuration", absl::StrCat(call.duration_seconds.value_or(0)));
   }
   SendSigned(call.status_callback, absl::StrCat(sid, "-", status), std::move(params));
 }
@@ -1216,7 +1219,7 @@ StatusCallback TwilioSandbox::Signed(const std::string& url, const std::string& 
 
 void TwilioSandbox::SendSigned(const std::string& url, const std::string& idempotency_token,
                                FormParams params) {
-  // Like Twilio by default, a callback that cannot be delivered is not retried.
+  // A callback that cannot be delivered is the sender's to retry or drop, as Twilio's default is.
   sender_.Send(Signed(url, idempotency_token, std::move(params))).IgnoreError();
 }
 

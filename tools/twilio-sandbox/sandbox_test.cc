@@ -798,6 +798,11 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
   ASSERT_EQ(busy.status, 201);
   ASSERT_EQ(sender_.WaitFor(2).size(), 2u);
   EXPECT_EQ(fetch_call(busy)["price"], "0.00000");
+  // Nobody answered: no duration or end time on the resource (Twilio's API description), and the
+  // callback that ends the call says it lasted 0 s.
+  EXPECT_TRUE(fetch_call(busy)["duration"].is_null());
+  EXPECT_TRUE(fetch_call(busy)["end_time"].is_null());
+  EXPECT_EQ(Param(sender_.WaitFor(2)[1], "CallDuration"), "0");
 }
 
 TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) {
