@@ -24,11 +24,14 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
     return claims;
   }
   std::vector<absl::Status> MarkPublished(const std::vector<DedupeKeys>& callbacks,
-                                          absl::Duration) override {
+                                          absl::Duration window) override {
     std::lock_guard lock(mutex_);
     if (!mark_error_.ok()) return std::vector<absl::Status>(callbacks.size(), mark_error_);
     for (const DedupeKeys& keys : callbacks) {
-      for (const std::string& key : keys) states_[key] = kPublishedState;
+      for (const std::string& key : keys) {
+        states_[key] = kPublishedState;
+        windows_[key] = window;
+      }
     }
     return std::vector<absl::Status>(callbacks.size());
   }
@@ -57,6 +60,12 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
     std::lock_guard lock(mutex_);
     auto it = states_.find(key);
     return it != states_.end() && it->second == kPublishedState;
+  }
+  // The window `key` was last marked published for; zero if never.
+  absl::Duration WindowOf(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = windows_.find(key);
+    return it == windows_.end() ? absl::ZeroDuration() : it->second;
   }
   bool Has(const std::string& key) {
     std::lock_guard lock(mutex_);
@@ -88,6 +97,7 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
 
   std::mutex mutex_;
   std::map<std::string, int> states_;
+  std::map<std::string, absl::Duration> windows_;
   absl::Status error_;
   absl::Status mark_error_;
   int claim_calls_ = 0;

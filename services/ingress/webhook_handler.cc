@@ -109,6 +109,7 @@ struct WebhookHandler::Publication {
   messaging::OutboundMessage message;
   std::string final_sid;  // the Twilio SID whose final status this is, if it is one
   bool status_route = false;
+  bool consent_change = false;  // an opt-out or opt-in: remembered for consent_dedupe_window
   http::Response success;
   std::string route_name = {};
   std::string source = {};  // the client address the per-source limit counts
@@ -325,6 +326,7 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
                   .value = webhook->event.SerializeAsString()},
       .final_sid = webhook->final_sid,
       .status_route = IsStatusRoute(*route),
+      .consent_change = webhook->event.has_opt_out() || webhook->event.has_opt_in(),
       .success = std::move(success)};
 }
 
@@ -399,12 +401,28 @@ void WebhookHandler::Settle(std::vector<Settled> batch) {
   if (!kept.empty()) Keep(kept);
 }
 
+std::vector<absl::Status> WebhookHandler::MarkPublished(const std::vector<Settled*>& kept) {
+  std::vector<absl::Status> marks(kept.size());
+  for (const bool consent : {false, true}) {
+    std::vector<DedupeKeys> keys;
+    std::vector<size_t> places;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i]->publication.consent_change != consent) continue;
+      keys.push_back(kept[i]->publication.keys);
+      places.push_back(i);
+    }
+    if (keys.empty()) continue;
+    const std::vector<absl::Status> marked = dedupe_.MarkPublished(
+        keys, consent ? options_.consent_dedupe_window : options_.dedupe_window);
+    ExpectOnePerCallback(marked.size(), keys.size());
+    for (size_t j = 0; j < keys.size(); ++j) marks[places[j]] = marked[j];
+  }
+  return marks;
+}
+
 void WebhookHandler::Keep(const std::vector<Settled*>& kept) {
   // Marked published in one round trip, then their final statuses recorded in one.
-  std::vector<DedupeKeys> keys;
-  for (const Settled* settled : kept) keys.push_back(settled->publication.keys);
-  const std::vector<absl::Status> marks = dedupe_.MarkPublished(keys, options_.dedupe_window);
-  ExpectOnePerCallback(marks.size(), kept.size());
+  const std::vector<absl::Status> marks = MarkPublished(kept);
   std::vector<std::string> labels(kept.size(), "accepted");
   std::vector<std::string> details(kept.size());
   std::vector<std::string> finals;

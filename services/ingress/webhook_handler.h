@@ -70,6 +70,11 @@ struct WebhookOptions {
   // wait on Redis).
   size_t settle_threads = 2;
   absl::Duration dedupe_window = absl::Hours(48);
+  // How long an opt-out or opt-in (STOP, START, ...) is remembered instead: Twilio's signature
+  // carries no time, so a captured consent change replayed after dedupe_window would otherwise
+  // be published again as new, undoing a later change (or silencing someone's pages). They are
+  // rare, so remembering them long costs little.
+  absl::Duration consent_dedupe_window = absl::Hours(24 * 400);
   size_t max_body_bytes = 64 * 1024;
   // What an ordinary inbound SMS is answered, by the number it was sent to; none by default.
   InboundAutoReplies auto_replies{};
@@ -127,6 +132,9 @@ class WebhookHandler {
   void Settle(std::vector<Settled> batch);
   // Acknowledged: marks them published and records their final statuses.
   void Keep(const std::vector<Settled*>& kept);
+  // Marks each kept callback published for its window (consent changes for longer): one status
+  // per callback, in order.
+  std::vector<absl::Status> MarkPublished(const std::vector<Settled*>& kept);
   // Failed: releases their claims so Twilio's retries can publish them, then answers 503.
   void Refuse(const std::vector<Settled*>& failed);
   // When the settle queue is full: what can be done on the delivery thread without Redis.

@@ -366,6 +366,30 @@ TEST_F(WebhookHandlerTest, AReplayUnderAnotherOrNoTokenIsNeverPublishedTwice) {
   EXPECT_EQ(publisher_.published().size(), callbacks.size());
 }
 
+// Twilio's signature carries no time: a captured STOP or START replayed after the dedupe window
+// would change who is paged, so consent changes are remembered far longer than other callbacks.
+TEST_F(WebhookHandlerTest, ConsentChangesAreRememberedLongerThanOtherCallbacks) {
+  AnsweredAtOnce handler = Handler();
+  const auto inbound = [](const std::string& sid, const std::string& body) {
+    return http::FormParams{
+        {"MessageSid", sid}, {"From", "+14155550100"}, {"To", "+14155552671"}, {"Body", body}};
+  };
+  const std::string target = "/twilio/messages/inbound";
+  for (const auto& [sid, body] : {std::pair<std::string, std::string>{"SM1", "STOP"},
+                                  {"SM2", "on my way"},
+                                  {"SM3", "start"}}) {
+    ASSERT_EQ(handler.Handle(SignedPost(target, inbound(sid, body))).status, 200) << body;
+  }
+  EXPECT_EQ(dedupe_.WindowOf(SignedContentKey(target, inbound("SM1", "STOP"))),
+            absl::Hours(24 * 400));
+  EXPECT_EQ(dedupe_.WindowOf(SignedContentKey(target, inbound("SM2", "on my way"))),
+            absl::Hours(48));
+  EXPECT_EQ(dedupe_.WindowOf(SignedContentKey(target, inbound("SM3", "start"))),
+            absl::Hours(24 * 400));
+  EXPECT_EQ(dedupe_.WindowOf(SignedContentKey(kStatusTarget, DeliveredParams())),
+            absl::ZeroDuration());
+}
+
 TEST(SignedContentKeyTest, CoversTheTargetAndEverySignedParameter) {
   const http::FormParams params = DeliveredParams();
   const std::string key = SignedContentKey(kStatusTarget, params);
