@@ -439,17 +439,14 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& requ
                                                       const SendResult& result) {
   // Backs off with each refusal in a row, jittered so that refused alerts do not come back
   // together, on top of what a send that found no slot in flight waits; at least Retry-After.
-  // The backoff is drawn at random, so it gives way to the deadline: only the least wait (the
-  // in-flight deferral or Retry-After) passing it ends the alert.
+  // Only the least wait (the in-flight deferral or Retry-After) passing the deadline ends the
+  // alert: a drawn backoff that would is drawn again within the time left, still jittered, since
+  // alerts refused together often share a deadline (a bulk send's recipients).
   const uint32_t refusals = request.throttled() + 1;
   const absl::Time now = ports_.clock.Now();
   const absl::Time deadline = DeadlineOf(request);
-  const absl::Duration least_wait = std::max(
-      options_.in_flight_deferral, ports_.retry_policy.HonouredRetryAfter(result.retry_after));
-  const absl::Duration wait =
-      std::max(least_wait, options_.in_flight_deferral +
-                               ports_.retry_policy.Backoff(refusals, std::nullopt,
-                                                           /*slow_down_asked=*/false));
+  const absl::Duration least_wait =
+      std::max(options_.in_flight_deferral, RetryPolicy::HonouredRetryAfter(result.retry_after));
   if (now + least_wait >= deadline) {
     return DeadLetter(
         request, "deadline",
@@ -458,9 +455,17 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::Throttled(const AlertRequested& requ
                      "be sent again"),
         result.error_code);
   }
-  // Back a little before the deadline rather than drawn past it, yet never before the least wait.
-  const absl::Time retry_at =
-      std::clamp(deadline - options_.in_flight_deferral, now + least_wait, now + wait);
+  // The latest wait that still comes back an in-flight deferral before the deadline.
+  const absl::Duration latest_wait = deadline - options_.in_flight_deferral - now;
+  absl::Duration wait =
+      std::max(least_wait, options_.in_flight_deferral +
+                               ports_.retry_policy.Backoff(refusals, std::nullopt,
+                                                           /*slow_down_asked=*/false));
+  if (wait > latest_wait) {
+    wait = least_wait +
+           ports_.retry_policy.Jitter(std::max(absl::ZeroDuration(), latest_wait - least_wait));
+  }
+  const absl::Time retry_at = now + wait;
   AlertRequested again = request;
   again.set_throttled(refusals);
   absl::StatusOr<DeliveryOutcome> deferred =

@@ -523,12 +523,31 @@ TEST_F(DispatcherTest, ThrottledBackoffDrawnPastTheDeadlineComesBackBeforeIt) {
   ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
   EXPECT_TRUE(On("t.dlq").empty());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
-  // Back one in-flight deferral (1 s) before the deadline, so it is still sent.
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Seconds(49));
+  // Drawn again within the time left: 1 s, and 0.9 of the 48 s between it and one in-flight
+  // deferral (1 s) before the deadline.
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Milliseconds(44'200));
   EXPECT_EQ(retries_.scheduled()[0].request.throttled(), 7u);
 }
 
-TEST_F(DispatcherTest, ThrottledWithARetryAfterOfADayWaitsTheRetryCap) {
+TEST_F(DispatcherTest,
+       ThrottledWithARetryAfterInTheLastSecondComesBackThenAndOneToTheDeadlineEnds) {
+  AlertRequested request = Alert();
+  *request.mutable_deadline() = ToProto(start_ + absl::Seconds(5));
+  sender_.next = {.kind = SendResult::Kind::kThrottled,
+                  .error_code = 20429,
+                  .reason = "429",
+                  .retry_after = absl::Milliseconds(4'500)};
+  draw_ = 0.9;
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  ASSERT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Milliseconds(4'500));
+  sender_.next.retry_after = absl::Seconds(5);
+  ASSERT_TRUE(dispatcher_.Handle(Message(request)).ok());
+  EXPECT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_THAT(observer_.dead_letter_causes, ::testing::ElementsAre("deadline"));
+}
+
+TEST_F(DispatcherTest, ThrottledWithARetryAfterOfADayWaitsFiveMinutes) {
   sender_.next = {.kind = SendResult::Kind::kThrottled,
                   .error_code = 20429,
                   .reason = "429",
@@ -537,7 +556,7 @@ TEST_F(DispatcherTest, ThrottledWithARetryAfterOfADayWaitsTheRetryCap) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_TRUE(On("t.dlq").empty());
   ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(1));
+  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(5));
 }
 
 TEST_F(DispatcherTest, RetryThatWouldComeAfterTheDeadlineGoesToTheDlq) {

@@ -14,19 +14,19 @@ absl::Duration RetryPolicy::Backoff(uint32_t attempt, std::optional<absl::Durati
   absl::Duration range = options_.base;
   for (uint32_t i = 1; i < attempt && range < options_.cap; ++i) range *= 2;
   range = std::min(range, options_.cap);
-  double draw = 0;
-  {
-    std::lock_guard lock(mutex_);
-    draw = uniform_();
-  }
-  absl::Duration wait = range * draw;
+  absl::Duration wait = Jitter(range);
   wait = std::max(wait, HonouredRetryAfter(retry_after));
   if (slow_down_asked) wait = std::max(wait, options_.slow_down);
   return wait;
 }
 
-absl::Duration RetryPolicy::HonouredRetryAfter(std::optional<absl::Duration> retry_after) const {
-  return std::min(retry_after.value_or(absl::ZeroDuration()), options_.cap);
+absl::Duration RetryPolicy::Jitter(absl::Duration range) {
+  std::lock_guard lock(mutex_);
+  return range * uniform_();
+}
+
+absl::Duration RetryPolicy::HonouredRetryAfter(std::optional<absl::Duration> retry_after) {
+  return std::min(retry_after.value_or(absl::ZeroDuration()), kMaxRetryAfter);
 }
 
 }  // namespace klaxon::delivery

@@ -1,8 +1,9 @@
 #pragma once
 // When a failed attempt is tried again (docs/adr/0007): full-jitter exponential backoff, so that
 // workers retrying after the same Twilio hiccup spread out instead of returning in lockstep, never
-// earlier than Twilio's Retry-After, and at most `max_attempts` attempts per alert (a request
-// Twilio refused for its concurrent-request limit, never processed, is not one: ADR 0043).
+// earlier than Twilio's Retry-After (up to 5 minutes of it), and at most `max_attempts` attempts
+// per alert (a request Twilio refused for its concurrent-request limit, never processed, is not
+// one: ADR 0043).
 
 #include <cstdint>
 #include <functional>
@@ -36,9 +37,13 @@ class RetryPolicy {
   absl::Duration Backoff(uint32_t attempt, std::optional<absl::Duration> retry_after,
                          bool slow_down_asked);
 
-  // How much of a Retry-After is waited: all of it up to the cap, zero when none was sent. A
-  // header of a day (a proxy's, say) must not end every alert it touches.
-  absl::Duration HonouredRetryAfter(std::optional<absl::Duration> retry_after) const;
+  // How much of a Retry-After is waited: all of it up to kMaxRetryAfter, zero when none was
+  // sent. A header of a day (a proxy's, say) must not end every alert it touches.
+  static absl::Duration HonouredRetryAfter(std::optional<absl::Duration> retry_after);
+  static constexpr absl::Duration kMaxRetryAfter = absl::Minutes(5);
+
+  // A wait drawn at random from [0, range): what spreads out work that would come back together.
+  absl::Duration Jitter(absl::Duration range);
 
   const RetryPolicyOptions& options() const { return options_; }
 

@@ -67,7 +67,7 @@ SendResult ClassifyTwilioError(const twilio::TwilioError& error) {
   } else if (throttled) {
     result.kind = SendResult::Kind::kThrottled;
     // A 429 whose body did not parse is recorded, counted and dead-lettered as what it means.
-    result.error_code = 20429;
+    if (result.error_code == 0) result.error_code = 20429;
   } else if (error.http_status >= 500) {
     result.kind = SendResult::Kind::kRetryable;
   } else {

@@ -32,6 +32,11 @@ TEST(ClassifyTwilioErrorTest, ThrottlingIsThrottled) {
 TEST(ClassifyTwilioErrorTest, ThrottlingWithoutABodyIsRecordedAs20429) {
   EXPECT_EQ(ClassifyTwilioError({.transport = Transport::kAnswered, .http_status = 429}).error_code,
             20429);
+  EXPECT_EQ(
+      ClassifyTwilioError({.transport = Transport::kAnswered, .http_status = 429, .code = 20001})
+          .error_code,
+      20001)
+      << "Twilio's own code is kept";
 }
 
 TEST(ClassifyTwilioErrorTest, ThrottlingCarriesRetryAfter) {
