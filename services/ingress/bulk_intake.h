@@ -1,9 +1,10 @@
 #pragma once
 // SendAlerts: the same alert to many recipients, one alert per recipient through SendAlert's own
 // use case (AlertSubmitter), so each is validated, deduplicated, limited and made durable exactly
-// as a single alert is, and each is accepted or refused on its own. The recipients' alerts go in
-// in batches of 64 (AlertSubmitter::SendAll): each batch's keys are reserved, and its budgets and
-// quota charged, in one round trip each (ADR 0039).
+// as a single alert is, and each is accepted or refused on its own; what they all share is
+// checked once first, so a field SendAlert would refuse refuses the batch. The recipients' alerts
+// go in in batches of 64 (AlertSubmitter::SendAll): each batch's keys are reserved, and its budgets
+// and quota charged, in one round trip each (ADR 0039).
 //
 // Recipient i's alert is SendAlert's request with that recipient and the idempotency key
 // "<batch key>/<i>": a retry of the batch finds every recipient's alert already taken in

@@ -10,6 +10,7 @@
 #include "common/phone/time_zone.h"
 #include "common/prototime/prototime.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/templates/template_limits.h"
 #include "common/twilio/say.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -99,21 +100,20 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
   return absl::OkStatus();
 }
 
-// A Duration as absl time; nanos out of proto's range are refused like any other bad value.
 // Parameters fill placeholders of a text no longer than kMaxTextCharacters, so together they
 // are no longer either; the renderer refuses names the template does not have.
 absl::Status ValidateTemplateParameters(
     const google::protobuf::Map<std::string, std::string>& parameters) {
-  if (parameters.size() > kMaxTemplateParameters) {
+  if (parameters.size() > templates::kMaxParameters) {
     return absl::InvalidArgumentError(absl::StrCat("template.parameters: has ", parameters.size(),
                                                    " entries, the limit is ",
-                                                   kMaxTemplateParameters));
+                                                   templates::kMaxParameters));
   }
   size_t value_bytes = 0;
   for (const auto& [name, value] : parameters) {
-    if (name.empty() || name.size() > kMaxMetadataKeyLength) {
+    if (name.empty() || name.size() > templates::kMaxParameterName) {
       return absl::InvalidArgumentError(absl::StrCat("template.parameters: names must be 1 to ",
-                                                     kMaxMetadataKeyLength, " bytes"));
+                                                     templates::kMaxParameterName, " bytes"));
     }
     value_bytes += value.size();
   }
@@ -136,6 +136,7 @@ absl::Status ValidateChannel(types::v1::Channel channel) {
                                                : types::v1::Channel_Name(channel)));
 }
 
+// A Duration as absl time; nanos out of proto's range are refused like any other bad value.
 std::optional<absl::Duration> FromProto(const google::protobuf::Duration& duration) {
   if (duration.nanos() <= -1'000'000'000 || duration.nanos() >= 1'000'000'000) return std::nullopt;
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());

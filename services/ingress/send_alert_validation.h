@@ -19,7 +19,6 @@ inline constexpr size_t kMaxIdempotencyKeyLength = 128;
 inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
-inline constexpr size_t kMaxTemplateParameters = 32;
 // The values of a template's parameters together, in bytes: the longest text's characters at
 // their widest in UTF-8.
 inline constexpr size_t kMaxTemplateParameterBytes = kMaxTextCharacters * 4;

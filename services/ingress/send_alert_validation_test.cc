@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sms_acks/ack_reply.h"
+#include "common/templates/template_limits.h"
 
 namespace klaxon::ingress {
 namespace {
@@ -168,7 +169,7 @@ TEST(SendAlertValidationTest, TemplateParametersAreBoundedByTheLongestText) {
   ExpectInvalid(request, "template.parameters");
 
   parameters.clear();
-  for (size_t i = 0; i <= kMaxTemplateParameters; ++i) parameters[absl::StrCat("p", i)] = "x";
+  for (size_t i = 0; i <= templates::kMaxParameters; ++i) parameters[absl::StrCat("p", i)] = "x";
   ExpectInvalid(request, "template.parameters");
 }
 

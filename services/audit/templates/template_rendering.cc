@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/templates/template_limits.h"
 #include "common/twilio/segments.h"
 
 namespace klaxon::audit {
@@ -13,7 +14,7 @@ namespace {
 
 // An unknown parameter's name is echoed in the error only when it could name a placeholder and
 // is no longer than this: the caller's map may hold any string.
-constexpr size_t kMaxEchoedParameterName = 64;
+constexpr size_t kMaxEchoedParameterName = templates::kMaxParameterName;
 
 // A run of a template's text: literal text, or the name of a placeholder.
 struct Piece {
@@ -64,9 +65,27 @@ bool IsPlaceholderName(std::string_view name) {
 
 absl::Status CheckPlaceholders(std::string_view field, std::string_view text) {
   absl::StatusOr<std::vector<Piece>> pieces = Split(text);
-  if (pieces.ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(field), ": ", pieces.status().message()));
+  if (!pieces.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": ", pieces.status().message()));
+  }
+  // Within what a request may give (ingress refuses more), or no request could fill the text.
+  std::set<std::string_view> names;
+  for (const Piece& piece : *pieces) {
+    if (!piece.placeholder) continue;
+    if (piece.text.size() > templates::kMaxParameterName) {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(field),
+                                                     ": placeholder names are at most ",
+                                                     templates::kMaxParameterName, " bytes"));
+    }
+    names.insert(piece.text);
+  }
+  if (names.size() > templates::kMaxParameters) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": has ", names.size(),
+                                                   " placeholders, the limit is ",
+                                                   templates::kMaxParameters));
+  }
+  return absl::OkStatus();
 }
 
 std::string Describe(const MessageTemplate& stored) {
@@ -117,20 +136,18 @@ absl::StatusOr<RenderedText> Render(const MessageTemplate& stored,
                        "and '_')"));
     }
     return absl::InvalidArgumentError(absl::StrCat("template.parameters[", name, "]: template ",
-                                                   Describe(stored), " has no placeholder ",
-                                                   name));
+                                                   Describe(stored), " has no placeholder ", name));
   }
 
   const size_t length = Characters(rendered.text);
   if (length == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("template.parameters: the ", field,
-                                                   " of template ", Describe(stored),
-                                                   " would be empty"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "template.parameters: the ", field, " of template ", Describe(stored), " would be empty"));
   }
   if (length > kMaxTemplateTextCharacters) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "template.parameters: the ", field, " of template ", Describe(stored), " would be ",
-        length, " characters long, the limit is ", kMaxTemplateTextCharacters));
+        "template.parameters: the ", field, " of template ", Describe(stored), " would be ", length,
+        " characters long, the limit is ", kMaxTemplateTextCharacters));
   }
   if (sms) rendered.segments = static_cast<uint32_t>(twilio::SmsSegments(rendered.text));
   return rendered;

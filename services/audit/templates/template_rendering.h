@@ -35,6 +35,8 @@ bool IsPlaceholderName(std::string_view name);
 // naming `field` and where, counting characters from 1:
 //   "<field>: unclosed placeholder at character 12" (a "{{" with no "}}" after it)
 //   "<field>: placeholder at character 12 must name a parameter with letters, digits and '_'"
+//   "<field>: placeholder names are at most 64 bytes", "<field>: has 33 placeholders, the
+//   limit is 32" (templates::kMaxParameterName, kMaxParameters: what a request may give)
 absl::Status CheckPlaceholders(std::string_view field, std::string_view text);
 
 // "disk-full (en-US v3)": how messages name one version of a template.

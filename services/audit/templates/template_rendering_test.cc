@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -79,6 +80,18 @@ TEST(CheckPlaceholdersTest, PlaceholderThatNamesNoParameterIsInvalidArgument) {
   }
 }
 
+TEST(CheckPlaceholdersTest, NoMorePlaceholdersOrLongerNamesThanARequestMayGive) {
+  std::string text;
+  for (int i = 0; i < 32; ++i) absl::StrAppend(&text, "{{p", i, "}} {{p", i, "}} ");
+  EXPECT_TRUE(CheckPlaceholders("template.sms_text", text).ok()) << "32 names, each used twice";
+  absl::StrAppend(&text, "{{p32}}");
+  EXPECT_THAT(CheckPlaceholders("template.sms_text", text).message(),
+              HasSubstr("template.sms_text: has 33 placeholders, the limit is 32"));
+  EXPECT_TRUE(CheckPlaceholders("template.sms_text", "{{" + std::string(64, 'n') + "}}").ok());
+  EXPECT_THAT(CheckPlaceholders("template.sms_text", "{{" + std::string(65, 'n') + "}}").message(),
+              HasSubstr("placeholder names are at most 64 bytes"));
+}
+
 TEST(RenderTest, ReplacesEachPlaceholderWithItsParameter) {
   const RenderedText rendered = Sms("Disk {{pct}}% full on {{ host }}; {{host}} pages you",
                                     {{"host", "db-7"}, {"pct", "93"}});
@@ -99,9 +112,8 @@ TEST(RenderTest, TextWithoutPlaceholdersNeedsNoParameters) {
 }
 
 TEST(RenderTest, VoiceRendersTheVoiceScriptWithoutSegments) {
-  absl::StatusOr<RenderedText> rendered =
-      Render(Stored("SMS {{host}}", "Disk full on {{host}}. Press 1."), CHANNEL_VOICE,
-             {{"host", "db-7"}});
+  absl::StatusOr<RenderedText> rendered = Render(
+      Stored("SMS {{host}}", "Disk full on {{host}}. Press 1."), CHANNEL_VOICE, {{"host", "db-7"}});
   ASSERT_TRUE(rendered.ok()) << rendered.status();
   EXPECT_EQ(rendered->text, "Disk full on db-7. Press 1.");
   EXPECT_EQ(rendered->segments, 0u);
@@ -116,8 +128,8 @@ TEST(RenderTest, MissingParameterIsInvalidArgumentNamingItAndTheTemplate) {
 }
 
 TEST(RenderTest, UnknownParameterIsInvalidArgumentNamingIt) {
-  absl::StatusOr<RenderedText> rendered = Render(
-      Stored("Disk full on {{host}}"), CHANNEL_SMS, {{"host", "db-7"}, {"hostname", "db-7"}});
+  absl::StatusOr<RenderedText> rendered = Render(Stored("Disk full on {{host}}"), CHANNEL_SMS,
+                                                 {{"host", "db-7"}, {"hostname", "db-7"}});
   EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(rendered.status().message(),
             "template.parameters[hostname]: template disk-full (en-US v3) has no placeholder "
@@ -127,8 +139,8 @@ TEST(RenderTest, UnknownParameterIsInvalidArgumentNamingIt) {
 // A parameter counts only against the text of the channel being sent.
 TEST(RenderTest, ParameterOnlyTheOtherChannelsTextUsesIsUnknown) {
   absl::StatusOr<RenderedText> rendered =
-      Render(Stored("Disk full on {{host}}", "Disk {{pct}} percent full on {{host}}"),
-             CHANNEL_SMS, {{"host", "db-7"}, {"pct", "93"}});
+      Render(Stored("Disk full on {{host}}", "Disk {{pct}} percent full on {{host}}"), CHANNEL_SMS,
+             {{"host", "db-7"}, {"pct", "93"}});
   EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(rendered.status().message(), HasSubstr("template.parameters[pct]"));
 }
@@ -146,8 +158,8 @@ TEST(RenderTest, UnknownParameterWithAnOddNameIsNotEchoed) {
 TEST(RenderTest, ErrorsNeverHoldParameterValues) {
   const std::string value = "+14155550100";
   for (const TemplateParameters& parameters :
-       {TemplateParameters{{"host", value}, {"extra", value}},
-        TemplateParameters{{"pct", value}}, TemplateParameters{{"host", Repeat("x", 1600)}}}) {
+       {TemplateParameters{{"host", value}, {"extra", value}}, TemplateParameters{{"pct", value}},
+        TemplateParameters{{"host", Repeat("x", 1600)}}}) {
     absl::StatusOr<RenderedText> rendered =
         Render(Stored("Call {{host}} now"), CHANNEL_SMS, parameters);
     EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
