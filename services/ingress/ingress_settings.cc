@@ -46,13 +46,14 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
   } else {
     reader.AddError("KLAXON_INBOUND_AUTO_REPLY", std::string(replies.status().message()));
   }
-  settings.public_url_from_proxy = reader.Optional("KLAXON_WEBHOOK_PUBLIC_URL", "").empty();
-  const std::string public_url = reader.Url(
-      "KLAXON_WEBHOOK_PUBLIC_URL", "http://" + settings.address.ToString(), {"http", "https"});
+  const std::string configured_url = reader.Url("KLAXON_WEBHOOK_PUBLIC_URL", "", {"http", "https"});
+  settings.public_url_from_proxy = configured_url.empty();
+  const std::string public_url =
+      configured_url.empty() ? "http://" + settings.address.ToString() : configured_url;
   if (absl::StatusOr<twilio::PublicBaseUrl> parsed = twilio::ParsePublicBaseUrl(public_url);
       parsed.ok()) {
     settings.public_url = *std::move(parsed);
-  } else if (!public_url.empty()) {
+  } else {
     reader.AddError("KLAXON_WEBHOOK_PUBLIC_URL", std::string(parsed.status().message()));
   }
   if (absl::StatusOr<TrustedProxies> proxies =

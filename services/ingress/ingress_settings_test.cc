@@ -44,6 +44,9 @@ TEST(IngressSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_TRUE(settings->caller_quotas.empty());
   EXPECT_EQ(settings->webhook.auth_tokens, std::vector<std::string>{"twilio-token"});
   EXPECT_EQ(settings->redis.pool_size, kRedisConnections);
+  // No public URL configured: the webhook address, or a trusted proxy's forwarded scheme and host.
+  EXPECT_EQ(settings->webhook.public_url.authority, "127.0.0.1:8080");
+  EXPECT_TRUE(settings->webhook.public_url_from_proxy);
 }
 
 TEST(IngressSettingsTest, OperatorValuesAreRead) {
@@ -52,8 +55,11 @@ TEST(IngressSettingsTest, OperatorValuesAreRead) {
   environment["KLAXON_INTAKE_MAX_BACKLOG"] = "0";
   environment["KLAXON_CALLER_QUOTAS"] = "billing=10/1m";
   environment["KLAXON_TWILIO_AUTH_TOKEN_SECONDARY"] = "next-token";
+  environment["KLAXON_WEBHOOK_PUBLIC_URL"] = "https://hooks.example.com/klaxon";
   absl::StatusOr<IngressSettings> settings = Load(std::move(environment));
   ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->webhook.public_url.authority, "hooks.example.com");
+  EXPECT_FALSE(settings->webhook.public_url_from_proxy) << "a configured URL is never replaced";
   EXPECT_EQ(settings->admission.max_in_flight, 64);
   EXPECT_EQ(settings->admission.max_backlog, 0);
   EXPECT_EQ(settings->caller_quotas.count("billing"), 1u);
