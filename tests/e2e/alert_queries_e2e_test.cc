@@ -216,21 +216,18 @@ class AlertQueriesE2eKafkaRedisPostgresTest : public ::testing::Test {
   // The trail of an SMS once it holds Twilio's acceptance and the callback that reported
   // `reported`: an outcome and a callback arrive by different topics, so either may come last.
   static AuditTrail WaitForTrail(const std::string& alert_id, types::v1::AlertStatus reported) {
-    const absl::Time deadline = absl::Now() + kWait;
-    AuditTrail trail;
-    while (true) {
-      trail.Clear();
-      const grpc::Status rpc = GetAuditTrail(alert_id, Suite::kApiKey, &trail);
-      EXPECT_TRUE(rpc.ok()) << rpc.error_code() << " " << rpc.error_message();
-      bool accepted = false;
-      bool callback = false;
-      for (const AuditEvent& event : trail.events()) {
-        accepted = accepted || event.kind() == "accepted";
-        callback = callback || (event.kind() == "message_status" && event.status() == reported);
-      }
-      if ((accepted && callback) || !rpc.ok() || absl::Now() >= deadline) return trail;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
+    return e2e::WaitForTrail(
+        *suite_->QueryStub(), alert_id,
+        [reported](const AuditTrail& trail) {
+          bool accepted = false;
+          bool callback = false;
+          for (const AuditEvent& event : trail.events()) {
+            accepted = accepted || event.kind() == "accepted";
+            callback = callback || (event.kind() == "message_status" && event.status() == reported);
+          }
+          return accepted && callback;
+        },
+        kWait);
   }
 
   static DeliveryReport GetDeliveryReport(absl::Time from, absl::Time before,

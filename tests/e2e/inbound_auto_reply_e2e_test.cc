@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -51,27 +52,6 @@ alerts::v1::ListInboundMessagesResponse ListUntil(const Suite& suite, const std:
   return listed;
 }
 
-// Whether audit recorded the worker's `accepted` event for `alert_id` within 60 s.
-bool WaitForAccepted(const Suite& suite, const std::string& alert_id) {
-  alerts::v1::GetAuditTrailRequest request;
-  request.set_alert_id(alert_id);
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < deadline) {
-    alerts::v1::AuditTrail trail;
-    const grpc::Status status = suite.QueryStub()->GetAuditTrail(
-        Suite::CallContext(absl::Seconds(10)).get(), request, &trail);
-    for (const alerts::v1::AuditEvent& event : trail.events()) {
-      if (event.kind() == "accepted") return true;
-    }
-    if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
-      ADD_FAILURE() << status.error_message();
-      return false;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
-}
-
 TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTheirReply) {
   Suite suite;
   ASSERT_NO_FATAL_FAILURE(suite.Start());
@@ -88,7 +68,14 @@ TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTh
   // A reply belongs to the caller whose alert's `accepted` event (the worker's, when Twilio took
   // the attempt) came before it (ADR 0032): wait until audit recorded that event before Ana
   // answers. SENT alone is not enough: a status callback can bring it before the worker's event.
-  ASSERT_TRUE(WaitForAccepted(suite, sent.alert_id())) << "audit recorded no accepted event";
+  const auto accepted = [](const alerts::v1::AuditTrail& trail) {
+    return std::any_of(
+        trail.events().begin(), trail.events().end(),
+        [](const alerts::v1::AuditEvent& event) { return event.kind() == "accepted"; });
+  };
+  const alerts::v1::AuditTrail trail =
+      WaitForTrail(*suite.QueryStub(), sent.alert_id(), accepted, absl::Seconds(60));
+  ASSERT_TRUE(accepted(trail)) << "audit recorded no accepted event: " << trail.DebugString();
 
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms(kAna, "on my way, 5 min"));
   ASSERT_NO_FATAL_FAILURE(suite.ReceiveSms("+14155550167", "wrong number?"));

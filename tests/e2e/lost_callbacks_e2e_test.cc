@@ -1,10 +1,11 @@
 // Lost status callbacks end to end (docs/adr/0007, "Lost callbacks", and docs/adr/0014), and what
 // each attempt cost (docs/adr/0036). In the lost-callback tests the workers name a webhook URL
 // where nothing listens, so every status callback the sandbox posts fails and, as with Twilio, is
-// never retried. The alert still reaches its final status, because each accepted attempt's status
-// is read back from the sandbox and published as the callback would have been; nothing is sent
-// twice. When the callbacks do reach ingress, the status checks read the sandbox only for what
-// each attempt cost. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL, KLAXON_TEST_PG_URL.
+// tried once more and lost. The alert still reaches its final status, because each accepted
+// attempt's status is read back from the sandbox and published as the callback would have been;
+// nothing is sent twice. When the callbacks do reach ingress, the status checks read the sandbox
+// only for what each attempt cost. Needs KLAXON_TEST_KAFKA_BROKERS, KLAXON_TEST_REDIS_URL,
+// KLAXON_TEST_PG_URL.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

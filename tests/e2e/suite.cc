@@ -431,6 +431,26 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
   }
 }
 
+alerts::v1::AuditTrail WaitForTrail(
+    alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+    const std::function<bool(const alerts::v1::AuditTrail&)>& complete, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  alerts::v1::GetAuditTrailRequest request;
+  request.set_alert_id(alert_id);
+  alerts::v1::AuditTrail trail;
+  while (true) {
+    trail.Clear();
+    const grpc::Status rpc = query.GetAuditTrail(Suite::CallContext().get(), request, &trail);
+    const bool not_yet = rpc.error_code() == grpc::StatusCode::NOT_FOUND ||
+                         rpc.error_code() == grpc::StatusCode::UNAVAILABLE;
+    EXPECT_TRUE(rpc.ok() || not_yet) << rpc.error_code() << " " << rpc.error_message();
+    if ((rpc.ok() && complete(trail)) || (!rpc.ok() && !not_yet) || absl::Now() >= deadline) {
+      return trail;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
 alerts::v1::Alert WaitForCharge(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 absl::Duration timeout) {
   const absl::Time give_up = absl::Now() + timeout;

@@ -5,6 +5,7 @@
 // Suite gets its own topic prefix, Redis key prefix, database and ports, so suites never see each
 // other's data; the database is dropped when it stops.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -167,6 +168,14 @@ alerts::v1::SendAlertRequest SmsAlert(std::string recipient, std::string text,
 // failing GetAlert is a test failure.
 alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
                                 types::v1::AlertStatus status, absl::Duration timeout);
+
+// Polls GetAuditTrail (as the suite's first caller) until `complete` holds for the trail, or
+// `timeout` passed; returns the last trail read, for the caller to check. Audit records events
+// asynchronously, so NOT_FOUND and UNAVAILABLE are retried until then; any other failing call is
+// a test failure.
+alerts::v1::AuditTrail WaitForTrail(
+    alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
+    const std::function<bool(const alerts::v1::AuditTrail&)>& complete, absl::Duration timeout);
 
 // Polls GetAlert until the alert's first attempt shows what Twilio charged for it (a worker read it
 // back, docs/adr/0036), or `timeout` passed (a test failure); returns the last answer.

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <regex>
 #include <string>
@@ -95,22 +96,18 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
   // `reason`; returns the last trail read.
   static alerts::v1::AuditTrail WaitForTrail(const std::string& alert_id, const std::string& kind,
                                              const std::string& reason) {
-    alerts::v1::GetAuditTrailRequest request;
-    request.set_alert_id(alert_id);
-    alerts::v1::AuditTrail trail;
-    const absl::Time deadline = absl::Now() + kWait;
-    while (absl::Now() < deadline) {
-      const grpc::Status rpc =
-          suite_->QueryStub()->GetAuditTrail(Suite::CallContext().get(), request, &trail);
-      if (rpc.ok()) {
-        for (const alerts::v1::AuditEvent& event : trail.events()) {
-          if (event.kind() == kind && absl::StrContains(event.reason(), reason)) return trail;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(200));
+    const auto recorded = [&](const alerts::v1::AuditTrail& trail) {
+      return std::any_of(trail.events().begin(), trail.events().end(),
+                         [&](const alerts::v1::AuditEvent& event) {
+                           return event.kind() == kind && absl::StrContains(event.reason(), reason);
+                         });
+    };
+    alerts::v1::AuditTrail trail =
+        e2e::WaitForTrail(*suite_->QueryStub(), alert_id, recorded, kWait);
+    if (!recorded(trail)) {
+      ADD_FAILURE() << "the trail of " << alert_id << " never recorded " << kind << " \"" << reason
+                    << "\": " << trail.DebugString();
     }
-    ADD_FAILURE() << "the trail of " << alert_id << " never recorded " << kind << " \"" << reason
-                  << "\": " << trail.DebugString();
     return trail;
   }
 

@@ -1,5 +1,10 @@
 #include "tools/twilio-sandbox/callback_scheduler.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/scripted_http_server.h"
 
@@ -140,10 +147,12 @@ class ScriptedSender : public CallbackSender {
   size_t calls_ = 0;
 };
 
-TEST(ConnectRetryingCallbackSenderTest, AFailedConnectionIsTriedOnceMore) {
+TEST(ConnectRetryingCallbackSenderTest, AFailedConnectionIsTriedOnceMoreAfterTheDelay) {
   ScriptedSender inner({absl::UnavailableError("refused"), absl::OkStatus()});
-  ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
+  ConnectRetryingCallbackSender sender(inner, absl::Milliseconds(50));
+  const absl::Time started = absl::Now();
   EXPECT_TRUE(sender.Send({}).ok());
+  EXPECT_GE(absl::Now() - started, absl::Milliseconds(50));
   EXPECT_EQ(inner.calls(), 2u);
 }
 
@@ -175,6 +184,7 @@ TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {
 
   // A port nothing listens on: the kernel picked it free, and it was closed again.
   const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(socket_fd, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
