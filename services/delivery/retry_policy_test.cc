@@ -41,6 +41,11 @@ TEST(RetryPolicyTest, RetryAfterIsWaitedUpToFiveMinutesWhateverTheCap) {
   EXPECT_EQ(RetryPolicy::HonouredRetryAfter(std::nullopt), absl::ZeroDuration());
 }
 
+TEST(RetryPolicyTest, JitterDrawsWithinTheRange) {
+  EXPECT_EQ(PolicyDrawing(0.9).Jitter(absl::Seconds(10)), absl::Seconds(9));
+  EXPECT_EQ(PolicyDrawing(0.9).Jitter(absl::ZeroDuration()), absl::ZeroDuration());
+}
+
 TEST(RetryPolicyTest, SlowDownIsTheLeastWait) {
   EXPECT_EQ(PolicyDrawing(0.1).Backoff(1, std::nullopt, true), absl::Seconds(30));
 }

@@ -442,7 +442,8 @@ alerts::v1::AuditTrail WaitForTrail(
     trail.Clear();
     const grpc::Status rpc = query.GetAuditTrail(Suite::CallContext().get(), request, &trail);
     const bool not_yet = rpc.error_code() == grpc::StatusCode::NOT_FOUND ||
-                         rpc.error_code() == grpc::StatusCode::UNAVAILABLE;
+                         rpc.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                         rpc.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
     EXPECT_TRUE(rpc.ok() || not_yet) << rpc.error_code() << " " << rpc.error_message();
     if ((rpc.ok() && complete(trail)) || (!rpc.ok() && !not_yet) || absl::Now() >= deadline) {
       return trail;

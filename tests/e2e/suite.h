@@ -171,8 +171,8 @@ alerts::v1::Alert WaitForStatus(alerts::v1::AlertQuery::Stub& query, const std::
 
 // Polls GetAuditTrail (as the suite's first caller) until `complete` holds for the trail, or
 // `timeout` passed; returns the last trail read, for the caller to check. Audit records events
-// asynchronously, so NOT_FOUND and UNAVAILABLE are retried until then; any other failing call is
-// a test failure.
+// asynchronously and may be slow on a loaded machine, so NOT_FOUND, UNAVAILABLE and
+// DEADLINE_EXCEEDED are retried until then; any other failing call is a test failure.
 alerts::v1::AuditTrail WaitForTrail(
     alerts::v1::AlertQuery::Stub& query, const std::string& alert_id,
     const std::function<bool(const alerts::v1::AuditTrail&)>& complete, absl::Duration timeout);
