@@ -144,7 +144,7 @@ TEST_F(CallerCallbacksE2eKafkaRedisPostgresTest,
     statuses.push_back(event.value("status", ""));
   }
   // The first change thrice (500, timeout, taken), then each later one once, in order.
-  ASSERT_GE(event_ids.size(), 5u);
+  ASSERT_GE(event_ids.size(), 4u);
   const std::string first = absl::StrCat(alert_id, "/1");
   EXPECT_EQ(event_ids[0], first);
   EXPECT_EQ(event_ids[1], first);
@@ -152,10 +152,15 @@ TEST_F(CallerCallbacksE2eKafkaRedisPostgresTest,
   for (size_t i = 3; i < event_ids.size(); ++i) {
     EXPECT_EQ(event_ids[i], absl::StrCat(alert_id, "/", i - 1)) << "out of order or repeated";
   }
-  // QUEUED first and DELIVERED last, SENT between (a WAITING for the sender's pace may come too).
+  // QUEUED first and DELIVERED last; between them SENT, and a WAITING for the sender's pace,
+  // when audit folded them in first. Twilio's callbacks may arrive out of order, and a
+  // DELIVERED folded in before SENT leaves SENT no change to report (the status only rises).
   EXPECT_EQ(statuses[2], "ALERT_STATUS_QUEUED");
   EXPECT_EQ(statuses.back(), "ALERT_STATUS_DELIVERED");
-  EXPECT_EQ(statuses[statuses.size() - 2], "ALERT_STATUS_SENT");
+  for (size_t i = 3; i + 1 < statuses.size(); ++i) {
+    EXPECT_THAT(statuses[i], ::testing::AnyOf(::testing::Eq("ALERT_STATUS_SENT"),
+                                              ::testing::Eq("ALERT_STATUS_WAITING")));
+  }
 
   // The alert with its own URL: each change there, signed with the caller's secret, in order.
   auto own_took_delivered = [&] {
