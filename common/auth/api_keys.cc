@@ -118,11 +118,8 @@ bool ApiKeyRegistry::IsOperator(std::string_view caller) const {
   return operators_.find(caller) != operators_.end();
 }
 
-absl::StatusOr<std::string> BearerKey(
-    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata) {
-  const auto [begin, end] = client_metadata.equal_range("authorization");
-  if (begin == end || std::next(begin) != end) return absl::UnauthenticatedError(kUnauthenticated);
-  const absl::string_view value(begin->second.data(), begin->second.size());
+absl::StatusOr<std::string> BearerKeyOf(std::string_view authorization) {
+  const absl::string_view value(authorization.data(), authorization.size());
   constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
@@ -131,6 +128,13 @@ absl::StatusOr<std::string> BearerKey(
   const absl::string_view key = absl::StripAsciiWhitespace(value.substr(kScheme.size()));
   if (key.empty()) return absl::UnauthenticatedError(kUnauthenticated);
   return std::string(key);
+}
+
+absl::StatusOr<std::string> BearerKey(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata) {
+  const auto [begin, end] = client_metadata.equal_range("authorization");
+  if (begin == end || std::next(begin) != end) return absl::UnauthenticatedError(kUnauthenticated);
+  return BearerKeyOf(std::string_view(begin->second.data(), begin->second.size()));
 }
 
 absl::StatusOr<std::string> BearerKey(const grpc::ServerContextBase& context) {

@@ -69,6 +69,10 @@ class ApiKeyRegistry final : public CallerAuthenticator {
   CallerSet operators_;
 };
 
+// The key in an Authorization value "Bearer <key>" (scheme case-insensitive), or
+// kUnauthenticated.
+absl::StatusOr<std::string> BearerKeyOf(std::string_view authorization);
+
 // The key of an "authorization: Bearer <key>" entry (scheme case-insensitive). kUnauthenticated
 // when absent, repeated or not a Bearer credential.
 absl::StatusOr<std::string> BearerKey(

@@ -157,6 +157,21 @@ struct HeadParser {
   }
 };
 
+namespace {
+
+// A request's method, target (and its path and query) and headers, from `head`.
+template <typename ParsedHead>
+void FillHead(Request& request, ParsedHead&& head) {
+  request.method = std::forward<ParsedHead>(head).method;
+  request.target = std::forward<ParsedHead>(head).target;
+  const size_t question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  request.headers = std::forward<ParsedHead>(head).headers;
+}
+
+}  // namespace
+
 RequestFramer::RequestFramer(FramingLimits limits)
     : limits_(limits), capacity_(limits.max_head_bytes + limits.max_body_bytes) {}
 
@@ -209,20 +224,15 @@ FrameEvent RequestFramer::Next() {
     scanned_ = 0;
   }
   if (buffer_.size() - head_->size < head_->content_length) {
-    if (head_->expect_continue && !head_->continue_sent) {
-      head_->continue_sent = true;
-      return {.kind = FrameEvent::Kind::kContinue};
-    }
-    return {};
+    if (head_->announced) return {};
+    head_->announced = true;
+    FrameEvent event{.kind = FrameEvent::Kind::kHead, .expect_continue = head_->expect_continue};
+    FillHead(event.request, *head_);
+    return event;
   }
   FrameEvent event{.kind = FrameEvent::Kind::kRequest, .close = head_->close};
   Request& request = event.request;
-  request.method = std::move(head_->method);
-  request.target = std::move(head_->target);
-  const size_t question = request.target.find('?');
-  request.path = request.target.substr(0, question);
-  if (question != std::string::npos) request.query = request.target.substr(question + 1);
-  request.headers = std::move(head_->headers);
+  FillHead(request, std::move(*head_));
   request.body = buffer_.substr(head_->size, head_->content_length);
   buffer_.erase(0, head_->size + head_->content_length);
   head_.reset();

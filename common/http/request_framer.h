@@ -34,15 +34,18 @@ struct FramingLimits {
 struct FrameEvent {
   enum class Kind {
     kNeedMore,  // no complete request yet: append more bytes
-    kContinue,  // a head with "Expect: 100-continue" whose body has not arrived: send 100
+    kHead,      // a complete head whose body has not all arrived: `request` holds the head
+                // (body empty), `expect_continue` whether the client awaits 100 Continue. Once
+                // per request, before any of its body is kept beyond what came with the head.
     kRequest,   // `request` is complete
     kRefused,   // `status` and `reason`; the framer stays refused
   };
   Kind kind = Kind::kNeedMore;
-  Request request{};     // kRequest (peer_address left empty)
-  bool close = false;    // kRequest: the client wants the connection closed after the answer
-  int status = 0;        // kRefused
-  std::string reason{};  // kRefused: one short line, safe to send back and to log
+  Request request{};   // kRequest (peer_address left empty)
+  bool close = false;  // kRequest: the client wants the connection closed after the answer
+  bool expect_continue = false;  // kHead
+  int status = 0;                // kRefused
+  std::string reason{};          // kRefused: one short line, safe to send back and to log
 };
 
 class RequestFramer {
@@ -78,7 +81,7 @@ class RequestFramer {
     size_t content_length = 0;
     bool expect_continue = false;
     bool close = false;
-    bool continue_sent = false;
+    bool announced = false;  // kHead was returned
   };
   friend struct HeadParser;
 

@@ -49,8 +49,13 @@ TEST(RequestFramerTest, AHeaderOnSeveralLinesIsOneListInOrder) {
 TEST(RequestFramerTest, WaitsForBytesAsTheyTrickleIn) {
   RequestFramer framer(kLimits);
   const std::string wire = "POST /p HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+  const size_t head_end = wire.find("\r\n\r\n") + 4;
   for (size_t i = 0; i + 1 < wire.size(); ++i) {
     framer.Append(wire.substr(i, 1));
+    // The head is announced once, when its last byte arrives.
+    if (i + 1 == head_end) {
+      EXPECT_EQ(framer.Next().kind, Kind::kHead);
+    }
     EXPECT_EQ(framer.Next().kind, Kind::kNeedMore) << i;
   }
   EXPECT_EQ(framer.phase(), RequestFramer::Phase::kBody);
@@ -153,13 +158,37 @@ TEST(RequestFramerTest, HoldsAtMostOneRequestAtTheLimits) {
   EXPECT_LE(framer.buffered(), framer.capacity());
 }
 
-TEST(RequestFramerTest, SaysContinueOnceWhenTheBodyIsAwaited) {
+TEST(RequestFramerTest, AnnouncesAHeadOnceWhenItsBodyIsAwaited) {
   RequestFramer framer(kLimits);
-  framer.Append("POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
-  EXPECT_EQ(framer.Next().kind, Kind::kContinue);
+  framer.Append(
+      "POST /p?q=1 HTTP/1.1\r\nExpect: 100-continue\r\nAuthorization: Bearer k\r\n"
+      "Content-Length: 2\r\n\r\n");
+  const FrameEvent head = framer.Next();
+  ASSERT_EQ(head.kind, Kind::kHead);
+  EXPECT_TRUE(head.expect_continue);
+  EXPECT_EQ(head.request.method, "POST");
+  EXPECT_EQ(head.request.path, "/p");
+  EXPECT_EQ(head.request.query, "q=1");
+  EXPECT_EQ(head.request.Header("authorization"), "Bearer k");
+  EXPECT_EQ(head.request.body, "");
   EXPECT_EQ(framer.Next().kind, Kind::kNeedMore);
-  framer.Append("ok");
+  framer.Append("o");
+  EXPECT_EQ(framer.Next().kind, Kind::kNeedMore);
+  framer.Append("k");
+  const FrameEvent request = framer.Next();
+  ASSERT_EQ(request.kind, Kind::kRequest);
+  EXPECT_EQ(request.request.Header("authorization"), "Bearer k");
+  EXPECT_EQ(request.request.body, "ok");
+}
+
+TEST(RequestFramerTest, AnnouncesNoHeadForARequestThatArrivedWhole) {
+  RequestFramer framer(kLimits);
+  framer.Append("POST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_EQ(framer.Next().kind, Kind::kRequest);
+  framer.Append("POST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\n");
+  const FrameEvent head = framer.Next();
+  EXPECT_EQ(head.kind, Kind::kHead);
+  EXPECT_FALSE(head.expect_continue);
 }
 
 TEST(RequestFramerTest, ReadsWhetherTheClientWantsToClose) {

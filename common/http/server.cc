@@ -221,10 +221,15 @@ class Server::Impl {
         FrameEvent event = c.framer.Next();
         Track(c, absl::Now());
         if (event.kind == FrameEvent::Kind::kNeedMore) break;
-        if (event.kind == FrameEvent::Kind::kContinue) {
+        if (event.kind == FrameEvent::Kind::kHead) {
           lock.unlock();
-          Write(connection, std::string(kContinue), /*close=*/false, /*resume=*/false);
+          std::optional<Response> refusal;
+          if (options_.screen_head) refusal = options_.screen_head(event.request);
+          if (!refusal && event.expect_continue) {
+            Write(connection, std::string(kContinue), /*close=*/false, /*resume=*/false);
+          }
           lock.lock();
+          if (refusal && c.state == State::kReading) AnswerWhileReading(c, *refusal);
           continue;
         }
         if (event.kind == FrameEvent::Kind::kRefused) {
@@ -287,9 +292,14 @@ class Server::Impl {
   // cannot take a few hundred bytes belongs to a client that does not read, and is reset.
   void RefuseWhileReading(Connection& c, int status, std::string_view reason) {
     Observe(status, reason);
+    AnswerWhileReading(c, Refusal(status, reason));
+  }
+
+  // RefuseWhileReading's answer and close, for any final answer (a head screen's).
+  static void AnswerWhileReading(Connection& c, const Response& response) {
     std::shared_ptr<Pistache::Tcp::Peer> peer = c.peer.lock();
     if (c.state == State::kClosed || peer == nullptr) return;
-    const std::string answer = SerializeResponse(Refusal(status, reason), /*close=*/true);
+    const std::string answer = SerializeResponse(response, /*close=*/true);
     const ssize_t sent =
         ::send(peer->fd(), answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::shutdown(peer->fd(), SHUT_RDWR);

@@ -16,11 +16,14 @@
 // every phase has a deadline (idle before a request, its head, its body, writing its answer).
 // The server answers protocol trouble itself, never with a 5xx other than that 503: the framer's
 // 400/411/413/431 and 408 for a head or body too slow; each of these closes the connection.
+// A head screen (ServerOptions::screen_head) may refuse a request from its head, before its body
+// is kept, so clients the handler would refuse anyway hold no body's worth of memory.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +41,11 @@ using RequestHandler = std::function<void(Request, Responder)>;
 // Told of each request the server refuses itself (status and a short fixed reason), e.g. for a
 // metric. Called on a server thread; must not block.
 using RefusalObserver = std::function<void(int status, std::string_view reason)>;
+// Asked about each request whose head has arrived before all of its body, with that head (body
+// empty): an answer refuses the request there, and the connection closes with its body unread.
+// A request that arrives whole goes to the handler without it (its body is held already).
+// Called on a server thread; must not block.
+using HeadScreen = std::function<std::optional<Response>(const Request& head)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -56,6 +64,7 @@ struct ServerOptions {
   absl::Duration write_timeout = absl::Seconds(10);
   RequestHandler handler{};
   RefusalObserver on_refused{};
+  HeadScreen screen_head{};  // none: every head passes
 };
 
 class Server {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -324,6 +325,53 @@ TEST_F(ServerTest, ClosesAClientThatPipelinesFurtherAheadThanOneRequest) {
   EXPECT_TRUE(client.ServerClosed());
   std::lock_guard lock(held_mutex);
   EXPECT_EQ(held.size(), 1u);
+}
+
+// A screen that lets through only heads with "X-Key: good".
+HeadScreen GoodKeyOnly(std::atomic<int>& screened) {
+  return [&screened](const Request& head) -> std::optional<Response> {
+    ++screened;
+    if (head.Header("x-key") == "good") return std::nullopt;
+    return Response{.status = 401, .content_type = "text/plain", .body = "no key\n"};
+  };
+}
+
+TEST_F(ServerTest, AHeadScreenRefusesBeforeTheBodyIsReadAndCloses) {
+  std::atomic<int> screened = 0;
+  StartServer({.screen_head = GoodKeyOnly(screened)});
+  RawClient client(server_->port());
+  client.Send(
+      "POST /p HTTP/1.1\r\nX-Key: bad\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+  const std::string refused = client.ReadResponse();
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 401 "));  // no 100 Continue first
+  EXPECT_THAT(refused, HasSubstr("Connection: close\r\n"));
+  EXPECT_THAT(refused, HasSubstr("no key"));
+  EXPECT_TRUE(client.ServerClosed());
+  EXPECT_EQ(screened.load(), 1);
+  EXPECT_TRUE(Requests().empty());
+}
+
+TEST_F(ServerTest, AHeadThatPassesTheScreenHasItsBodyRead) {
+  std::atomic<int> screened = 0;
+  StartServer({.screen_head = GoodKeyOnly(screened)});
+  RawClient client(server_->port());
+  client.Send(
+      "POST /p HTTP/1.1\r\nX-Key: good\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_THAT(client.ReadResponse(), StartsWith("HTTP/1.1 100 Continue\r\n"));
+  client.Send("hello");
+  EXPECT_THAT(client.ReadResponse(), StartsWith("HTTP/1.1 200 "));
+  ASSERT_EQ(Requests().size(), 1u);
+  EXPECT_EQ(Requests()[0].body, "hello");
+  EXPECT_EQ(screened.load(), 1);
+}
+
+TEST_F(ServerTest, ARequestThatArrivesWholeGoesToTheHandlerUnscreened) {
+  std::atomic<int> screened = 0;
+  StartServer({.screen_head = GoodKeyOnly(screened)});
+  RawClient client(server_->port());
+  client.Send("POST /p HTTP/1.1\r\nX-Key: bad\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_THAT(client.ReadResponse(), StartsWith("HTTP/1.1 200 "));
+  EXPECT_EQ(screened.load(), 0);
 }
 
 TEST_F(ServerTest, RefusesConnectionsPastTheCapPerSourceWith503) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_gateway/problem.h"
 #include "common/metrics/request_latency_buckets.h"
 #include "grpcpp/create_channel.h"
 #include "klaxon/alerts/v1/alerts.pb.h"
@@ -127,7 +128,8 @@ HttpApiTelemetry::HttpApiTelemetry(prometheus::Registry& registry)
     : requests_(prometheus::BuildCounter()
                     .Name("klaxon_http_api_requests_total")
                     .Help("Caller API requests over HTTP/JSON by the RPC they called (none: no "
-                          "route matched) and HTTP status")
+                          "route matched, or refused 401 from its head before routing) and HTTP "
+                          "status")
                     .Register(registry)),
       durations_(prometheus::BuildHistogram()
                      .Name("klaxon_http_api_request_duration_seconds")
@@ -141,8 +143,17 @@ void HttpApiTelemetry::OnAnswered(const std::string& rpc, int status, absl::Dura
       .Observe(absl::ToDoubleSeconds(took));
 }
 
+std::optional<http::Response> RefuseWithoutApiKey(const auth::CallerAuthenticator& api_keys,
+                                                  const http::Request& head) {
+  absl::StatusOr<std::string> key = auth::BearerKeyOf(head.Header("Authorization").value_or(""));
+  const absl::Status status = key.ok() ? api_keys.Authenticate(*key).status() : key.status();
+  if (status.ok()) return std::nullopt;
+  return grpc_gateway::ProblemResponse(status);
+}
+
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
                                             std::shared_ptr<grpc::ChannelInterface> audit,
+                                            const auth::CallerAuthenticator& api_keys,
                                             HttpApiTelemetry& telemetry) {
   absl::StatusOr<std::unique_ptr<grpc_gateway::Gateway>> gateway = grpc_gateway::Gateway::Create(
       CallerApiRoutes(ingress.InProcessChannel(grpc::ChannelArguments()), std::move(audit)),
@@ -153,15 +164,21 @@ absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grp
        }});
   if (!gateway.ok()) return gateway.status();
   RunningHttpApi running{.gateway = *std::move(gateway)};
-  absl::StatusOr<std::unique_ptr<http::Server>> server =
-      http::Server::Start({.host = settings.address.host,
-                           .port = settings.address.port,
-                           .threads = 2,
-                           .limits = {.max_body_bytes = kMaxHttpApiBody},
-                           .handler = [gateway = running.gateway.get()](http::Request request,
-                                                                        http::Responder respond) {
-                             gateway->Handle(std::move(request), std::move(respond));
-                           }});
+  absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
+      {.host = settings.address.host,
+       .port = settings.address.port,
+       .threads = 2,
+       .limits = {.max_body_bytes = kMaxHttpApiBody},
+       .handler =
+           [gateway = running.gateway.get()](http::Request request, http::Responder respond) {
+             gateway->Handle(std::move(request), std::move(respond));
+           },
+       .screen_head =
+           [&api_keys, &telemetry](const http::Request& head) {
+             std::optional<http::Response> refusal = RefuseWithoutApiKey(api_keys, head);
+             if (refusal) telemetry.OnAnswered("", refusal->status, absl::ZeroDuration());
+             return refusal;
+           }});
   if (!server.ok()) {
     return absl::UnavailableError(absl::StrCat("the HTTP API cannot listen on ",
                                                settings.address.ToString(), ": ",

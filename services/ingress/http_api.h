@@ -11,11 +11,13 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/api_keys.h"
 #include "common/config/config.h"
 #include "common/grpc_gateway/gateway.h"
 #include "common/grpc_gateway/route.h"
@@ -50,6 +52,12 @@ class HttpApiTelemetry {
   prometheus::Family<prometheus::Histogram>& durations_;
 };
 
+// The API's head screen (http::HeadScreen): a request whose body is still to come is refused
+// there, 401 with the problem document the service would answer, unless it carries a valid API
+// key. So a client without a key holds a request head, not a body, on each connection it opens.
+std::optional<http::Response> RefuseWithoutApiKey(const auth::CallerAuthenticator& api_keys,
+                                                  const http::Request& head);
+
 // Where the API listens, and how ingress reaches audit: for the API's queries and dead letters,
 // and for SendAlert's templates (whether the API is on or off).
 struct HttpApiSettings {
@@ -67,10 +75,11 @@ struct RunningHttpApi {
   std::unique_ptr<http::Server> server;
 };
 
-// Serves the routes, calling `ingress`'s own services in process. kUnavailable when the address
-// cannot be bound.
+// Serves the routes, calling `ingress`'s own services in process; `api_keys` screens heads
+// (RefuseWithoutApiKey). kUnavailable when the address cannot be bound.
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
                                             std::shared_ptr<grpc::ChannelInterface> audit,
+                                            const auth::CallerAuthenticator& api_keys,
                                             HttpApiTelemetry& telemetry);
 
 }  // namespace klaxon::ingress

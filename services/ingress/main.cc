@@ -127,8 +127,8 @@ int Run() {
   transit::TransitCipher transit(*settings.common.transit_keyring);
   // ReadCommonSettings checked the key, so this only fails on a bug.
   const log::PhoneRedactor phone_tokens = *log::PhoneRedactor::Create(settings.common.pii_hmac_key);
-  IntakeTelemetry telemetry((*runtime)->registry(), logger);
   timing::RealClock clock;
+  IntakeTelemetry telemetry((*runtime)->registry(), logger, clock);
   ids::UuidV7Generator alert_ids(clock);
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
   budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
@@ -280,7 +280,7 @@ int Run() {
   std::optional<RunningHttpApi> http_api;
   if (settings.http_api.enabled) {
     absl::StatusOr<RunningHttpApi> started =
-        StartHttpApi(settings.http_api, *server->server, audit, http_api_telemetry);
+        StartHttpApi(settings.http_api, *server->server, audit, **api_keys, http_api_telemetry);
     if (!started.ok()) {
       logger.Error("startup_failed", {{"error", std::string(started.status().message())}});
       return 1;

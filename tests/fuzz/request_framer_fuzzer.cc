@@ -52,9 +52,9 @@ void CheckRequest(const http::Request& request) {
   Require(request.body.size() <= kLimits.max_body_bytes, "a body is within max_body_bytes");
   Require(request.headers.size() <= kLimits.max_headers, "headers are within max_headers");
   Require(!request.target.empty() && request.target.front() == '/', "the target is origin-form");
-  Require(request.query.empty() ? request.target == request.path ||
-                                      request.target == request.path + "?"
-                                : request.target == request.path + "?" + request.query,
+  Require(request.query.empty()
+              ? request.target == request.path || request.target == request.path + "?"
+              : request.target == request.path + "?" + request.query,
           "path and query make up the target");
   Require(!request.method.empty(), "a request has a method");
 }
@@ -74,7 +74,7 @@ Framed Frame(std::string_view stream, size_t piece) {
     while (true) {
       http::FrameEvent event = framer.Next();
       if (event.kind == http::FrameEvent::Kind::kNeedMore) break;
-      if (event.kind == http::FrameEvent::Kind::kContinue) continue;
+      if (event.kind == http::FrameEvent::Kind::kHead) continue;
       progressed = true;
       if (event.kind == http::FrameEvent::Kind::kRefused) {
         Require(event.status == 400 || event.status == 411 || event.status == 413 ||
@@ -97,7 +97,8 @@ Framed Frame(std::string_view stream, size_t piece) {
 // A request as a client would write it; Content-Length comes from its headers.
 std::string Serialize(const http::Request& request) {
   std::string wire = absl::StrCat(request.method, " ", request.target, " HTTP/1.1\r\n");
-  for (const auto& [name, value] : request.headers) absl::StrAppend(&wire, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : request.headers)
+    absl::StrAppend(&wire, name, ": ", value, "\r\n");
   absl::StrAppend(&wire, "\r\n", request.body);
   return wire;
 }
