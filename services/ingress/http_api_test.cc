@@ -2,9 +2,14 @@
 
 #include <prometheus/registry.h>
 
+#include <optional>
 #include <set>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_gateway/gateway.h"
+#include "common/grpc_gateway/problem.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/create_channel.h"
@@ -41,6 +46,30 @@ TEST(CallerApiRoutesTest, EveryUnaryCallerRpcHasARouteAndEveryRouteCompiles) {
       grpc_gateway::Gateway::Create(routes, {});
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   EXPECT_THAT((*gateway)->openapi_document(), ::testing::HasSubstr("\"/v1/alerts/{alert_id}\""));
+}
+
+TEST(RefuseWithoutApiKeyTest, PassesAValidKeyAndRefusesAnyOther401AsTheServiceWould) {
+  absl::StatusOr<auth::ApiKeyRegistry> keys =
+      auth::ApiKeyRegistry::Parse(absl::StrCat("local=", auth::HashApiKey("right-key")));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  auto head = [](std::optional<std::string> authorization) {
+    http::Request request{.method = "POST", .target = "/v1/alerts", .path = "/v1/alerts"};
+    if (authorization) request.headers.emplace_back("Authorization", *authorization);
+    return request;
+  };
+  EXPECT_FALSE(RefuseWithoutApiKey(*keys, head("Bearer right-key")).has_value());
+  EXPECT_FALSE(RefuseWithoutApiKey(*keys, head("bearer right-key")).has_value());
+  for (const std::optional<std::string>& authorization : std::vector<std::optional<std::string>>{
+           std::nullopt, "Bearer wrong-key", "Basic abc", "Bearer "}) {
+    std::optional<http::Response> refusal = RefuseWithoutApiKey(*keys, head(authorization));
+    ASSERT_TRUE(refusal.has_value()) << authorization.value_or("(none)");
+    const http::Response expected = grpc_gateway::ProblemResponse(
+        keys->Authenticate("wrong-key").status());  // the service's own answer
+    EXPECT_EQ(refusal->status, 401);
+    EXPECT_EQ(refusal->content_type, expected.content_type);
+    EXPECT_EQ(refusal->body, expected.body);
+    EXPECT_EQ(refusal->headers, expected.headers);
+  }
 }
 
 TEST(HttpApiTelemetryTest, CountsByShortRpcNameAndStatus) {

@@ -19,7 +19,8 @@ log::Level RefusalLevel(const absl::Status& status) {
 
 }  // namespace
 
-IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger)
+IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logger& logger,
+                                 timing::Clock& clock, log::SamplingLimits refusal_lines)
     : requests_(prometheus::BuildCounter()
                     .Name("klaxon_sendalert_requests_total")
                     .Help("SendAlert calls by caller and result (accepted, duplicate, or the "
@@ -45,7 +46,13 @@ IntakeTelemetry::IntakeTelemetry(prometheus::Registry& registry, const log::Logg
               .Add({{"topic_kind", "requests"}},
                    prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                            0.1, 0.25, 0.5, 1, 2.5, 5})),
-      logger_(logger) {}
+      logger_(logger),
+      bad_input_lines_(clock, refusal_lines),
+      failure_lines_(clock, refusal_lines) {}
+
+std::optional<int64_t> IntakeTelemetry::AdmitRefusalLine(const absl::Status& status) {
+  return (RefusalLevel(status) == log::Level::kError ? failure_lines_ : bad_input_lines_).Admit();
+}
 
 void IntakeTelemetry::OnAccepted(std::string_view caller,
                                  const alerts::v1::SendAlertRequest& request,
@@ -64,9 +71,13 @@ void IntakeTelemetry::OnAccepted(std::string_view caller,
 void IntakeTelemetry::OnRejected(std::string_view caller, const absl::Status& status) {
   const std::string code = absl::StatusCodeToString(status.code());
   requests_.Add({{"caller", std::string(caller)}, {"result", code}}).Increment();
-  logger_.Log(
-      RefusalLevel(status), "alert_refused",
-      {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
+  const std::optional<int64_t> suppressed = AdmitRefusalLine(status);
+  if (!suppressed) return;
+  logger_.Log(RefusalLevel(status), "alert_refused",
+              {{"caller", std::string(caller)},
+               {"code", code},
+               {"error", std::string(status.message())},
+               {"suppressed_before", *suppressed}});
 }
 
 void IntakeTelemetry::OnCancelled(std::string_view caller, std::string_view alert_id,
@@ -97,9 +108,13 @@ void IntakeTelemetry::OnStopRefused(std::string_view caller, stopped_alerts::Sto
   (cancel ? cancels_ : acknowledgements_)
       .Add({{"caller", std::string(caller)}, {"result", code}})
       .Increment();
-  logger_.Log(
-      RefusalLevel(status), cancel ? "cancel_refused" : "acknowledge_refused",
-      {{"caller", std::string(caller)}, {"code", code}, {"error", std::string(status.message())}});
+  const std::optional<int64_t> suppressed = AdmitRefusalLine(status);
+  if (!suppressed) return;
+  logger_.Log(RefusalLevel(status), cancel ? "cancel_refused" : "acknowledge_refused",
+              {{"caller", std::string(caller)},
+               {"code", code},
+               {"error", std::string(status.message())},
+               {"suppressed_before", *suppressed}});
 }
 
 }  // namespace klaxon::ingress

@@ -88,24 +88,8 @@ WebhookTelemetry::WebhookTelemetry(prometheus::Registry& registry, const log::Lo
                              .Register(registry)
                              .Add({})),
       logger_(logger),
-      clock_(clock),
       limits_(limits),
-      log_tokens_(limits.burst),
-      log_refilled_(clock.Now()) {}
-
-int64_t WebhookTelemetry::AdmitLogLine() {
-  const absl::Time now = clock_.Now();
-  std::lock_guard lock(log_mutex_);
-  const double elapsed = std::max(0.0, absl::ToDoubleSeconds(now - log_refilled_));
-  log_tokens_ = std::min(limits_.burst, log_tokens_ + elapsed * limits_.lines_per_second);
-  log_refilled_ = now;
-  if (log_tokens_ < 1.0) {
-    ++suppressed_;
-    return -1;
-  }
-  log_tokens_ -= 1.0;
-  return std::exchange(suppressed_, 0);
-}
+      refusal_lines_(clock, {.lines_per_second = limits.lines_per_second, .burst = limits.burst}) {}
 
 void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outcome, int http_status,
                                   absl::Duration took, std::string_view detail) {
@@ -117,8 +101,8 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
   durations_.Add({{"route", std::string(route)}}, metrics::RequestLatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
   if (http_status < 300 && detail.empty()) return;
-  const int64_t suppressed = AdmitLogLine();
-  if (suppressed < 0) return;
+  const std::optional<int64_t> suppressed = refusal_lines_.Admit();
+  if (!suppressed) return;
   // Refusals of bad requests are the sender's business; 5xx are ours to fix; a 2xx with a
   // detail was accepted with a caveat worth a look.
   const log::Level level = http_status >= 500  ? log::Level::kError
@@ -129,7 +113,7 @@ void WebhookTelemetry::OnAnswered(std::string_view route, std::string_view outco
                {"outcome", std::string(outcome)},
                {"status", http_status},
                {"detail", SafeDetail(detail, limits_.max_detail_bytes)},
-               {"suppressed_before", suppressed}});
+               {"suppressed_before", *suppressed}});
 }
 
 void WebhookTelemetry::OnServerRefusal(int http_status, std::string_view reason) {
@@ -137,13 +121,13 @@ void WebhookTelemetry::OnServerRefusal(int http_status, std::string_view reason)
       .Add({{"status", std::to_string(http_status)},
             {"reason", SafeDetail(reason, limits_.max_detail_bytes)}})
       .Increment();
-  const int64_t suppressed = AdmitLogLine();
-  if (suppressed < 0) return;
+  const std::optional<int64_t> suppressed = refusal_lines_.Admit();
+  if (!suppressed) return;
   logger_.Info("webhook_refused", {{"route", "unknown"},
                                    {"outcome", "server_refused"},
                                    {"status", http_status},
                                    {"detail", SafeDetail(reason, limits_.max_detail_bytes)},
-                                   {"suppressed_before", suppressed}});
+                                   {"suppressed_before", *suppressed}});
 }
 
 void WebhookTelemetry::OnSignatureFailure(std::string_view route) {

@@ -5,9 +5,10 @@
 // acknowledge the events, and when status callbacks may last have been lost.
 //
 // Refusals are logged, but an attacker decides how many there are and what they hold: refusal
-// lines are sampled (a burst, then a steady rate; each line that is written says how many were
-// left out before it) and their detail is cut short, stripped to printable ASCII and has every
-// run of six or more digits (a phone number, say) masked. The metrics count every refusal.
+// lines are sampled (log::LineSampler: a burst, then a steady rate; each line that is written
+// says how many were left out before it) and their detail is cut short, stripped to printable ASCII
+// and has every run of six or more digits (a phone number, say) masked. The metrics count every
+// refusal.
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -17,12 +18,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/log/line_sampler.h"
 #include "common/log/log.h"
 #include "common/timing/clock.h"
 
@@ -57,10 +58,6 @@ class WebhookTelemetry {
   void OnCallbacksMayBeLost(absl::Time at);
 
  private:
-  // Takes a token from the log budget; returns how many lines were suppressed before this one,
-  // or -1 when this one is suppressed too.
-  int64_t AdmitLogLine();
-
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
   prometheus::Family<prometheus::Counter>& signature_failures_;
@@ -69,12 +66,8 @@ class WebhookTelemetry {
   prometheus::Histogram& ack_latency_;
   prometheus::Gauge& callbacks_lost_at_;
   const log::Logger& logger_;
-  timing::Clock& clock_;
   const RefusalLogLimits limits_;
-  std::mutex log_mutex_;
-  double log_tokens_;        // guarded by log_mutex_
-  absl::Time log_refilled_;  // guarded by log_mutex_
-  int64_t suppressed_ = 0;   // guarded by log_mutex_
+  log::LineSampler refusal_lines_;
 };
 
 }  // namespace klaxon::ingress
