@@ -77,6 +77,13 @@ events::v1::AlertRequested ReplayRequest(const events::v1::AlertRequested& reque
   replay.set_idempotency_key(absl::StrCat("replay:", request.header().alert_id()));
   *replay.mutable_metadata() = request.metadata();
   if (request.has_voice()) *replay.mutable_voice() = request.voice();
+  // A critical page replayed is still critical (its topic, its share of the pace, its
+  // exemptions), and its status changes still go where the caller asked.
+  replay.set_priority(request.priority());
+  replay.set_callback_url(request.callback_url());
+  replay.set_template_name(request.template_name());
+  replay.set_template_locale(request.template_locale());
+  replay.set_template_version(request.template_version());
   ToProto(accepted_at, *replay.mutable_accepted_at());
   ToProto(accepted_at + time_to_live, *replay.mutable_deadline());
   return replay;

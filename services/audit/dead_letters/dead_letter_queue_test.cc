@@ -107,6 +107,25 @@ TEST_F(DeadLetterQueueTest, TheReplayedRequestKeepsWhatWasAskedForWithANewIdAndF
   EXPECT_EQ(request.deferred_by(), "");
 }
 
+TEST_F(DeadLetterQueueTest, ACriticalAlertIsReplayedCriticalOnTheUrgentTopicWithItsCallbackUrl) {
+  events::v1::AlertRequested request = testing::Request(kAlertId);
+  request.set_priority(types::v1::PRIORITY_CRITICAL);
+  request.set_callback_url("https://hooks.example.com/klaxon");
+  request.set_template_name("disk_full");
+  request.set_template_locale("de");
+  request.set_template_version(3);
+  DeadLetterOf(request);
+  ASSERT_TRUE(queue_.Replay({.caller = "billing"}, kAlertId).ok());
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.klaxon.sms.requests.urgent");
+  const events::v1::AlertRequested replay = Published(0);
+  EXPECT_EQ(replay.priority(), types::v1::PRIORITY_CRITICAL);
+  EXPECT_EQ(replay.callback_url(), "https://hooks.example.com/klaxon");
+  EXPECT_EQ(replay.template_name(), "disk_full");
+  EXPECT_EQ(replay.template_locale(), "de");
+  EXPECT_EQ(replay.template_version(), 3u);
+}
+
 TEST_F(DeadLetterQueueTest, AReplayDropsTheReplyCodeLineOfTheOldAlert) {
   events::v1::AlertRequested request = testing::Request(kAlertId);
   request.set_ack_code("4821");
