@@ -13,4 +13,9 @@ inline constexpr absl::Duration kMaxTimeToLive = absl::Hours(10);
 // from then, so an alert may still be sent this long plus kMaxTimeToLive after it was accepted.
 inline constexpr absl::Duration kMaxScheduleAhead = absl::Hours(24 * 7);
 
+// How far the recipient's quiet hours (docs/adr/0026) may move an alert's send_at on, past
+// kMaxScheduleAhead too: a daily window is shorter than a day, and a night the clocks go back
+// adds an hour to it.
+inline constexpr absl::Duration kMaxQuietHold = absl::Hours(25);
+
 }  // namespace klaxon::alert_lifetime

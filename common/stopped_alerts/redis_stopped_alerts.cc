@@ -56,7 +56,14 @@ absl::StatusOr<StopReason> RedisStoppedAlerts::Stop(std::string_view alert_id, S
                       "PX", absl::StrCat(millis), "GET"});
   if (!reply.ok()) return reply.status();
   if (reply->type == redis::Reply::Type::kNil) return reason;  // this call stopped it
-  return ParseRedisStopValue(reply->str);
+  absl::StatusOr<StopReason> holding = ParseRedisStopValue(reply->str);
+  if (!holding.ok()) return holding.status();
+  // Stopped before, perhaps for less time than this stop needs (an escalation chain's stop on its
+  // first page's key): keep it at least as long, never shorter (GT).
+  absl::StatusOr<redis::Reply> lengthened =
+      redis_.Command({"PEXPIRE", RedisStopKey(key_prefix_, alert_id), absl::StrCat(millis), "GT"});
+  if (!lengthened.ok()) return lengthened.status();
+  return *holding;
 }
 
 }  // namespace klaxon::stopped_alerts

@@ -55,5 +55,23 @@ TEST_F(RedisStoppedAlertsTest, StopIsKeptForTheGivenTime) {
   EXPECT_LE(ttl->integer, 5 * 60 * 1000);
 }
 
+// A page's own stop is also its chain's when the chain's id is the page's: a key press stops
+// the page for its lifetime, and the chain's stop that follows must hold for the chain's.
+TEST_F(RedisStoppedAlertsTest, ALaterStopLengthensTheStopAndNeverShortensIt) {
+  ASSERT_TRUE(stopped_->Stop("a1", StopReason::kAcknowledged, absl::Minutes(5)).ok());
+  auto longer = stopped_->Stop("a1", StopReason::kAcknowledged, absl::Hours(3));
+  ASSERT_TRUE(longer.ok()) << longer.status();
+  EXPECT_EQ(*longer, StopReason::kAcknowledged);
+  auto ttl = redis_->Command({"PTTL", prefix_ + "stopped:a1"});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(ttl->integer, 2 * 60 * 60 * 1000);
+
+  ASSERT_TRUE(stopped_->Stop("a1", StopReason::kCancelled, absl::Minutes(1)).ok());
+  ttl = redis_->Command({"PTTL", prefix_ + "stopped:a1"});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(ttl->integer, 2 * 60 * 60 * 1000);
+  EXPECT_EQ(*stopped_->Find("a1"), StopReason::kAcknowledged);
+}
+
 }  // namespace
 }  // namespace klaxon::stopped_alerts

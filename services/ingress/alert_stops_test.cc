@@ -82,8 +82,9 @@ TEST_F(AlertStopsTest, KeepsTheStopLongerThanAnyAlertLives) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_FALSE(response->already_cancelled());
   EXPECT_EQ(*stopped_.Find(kStoppedAlertId), StopReason::kCancelled);
-  EXPECT_GT(stopped_.last_keep_for(),
-            alert_lifetime::kMaxScheduleAhead + alert_lifetime::kMaxTimeToLive);
+  EXPECT_GT(stopped_.last_keep_for(), alert_lifetime::kMaxScheduleAhead +
+                                          alert_lifetime::kMaxQuietHold +
+                                          alert_lifetime::kMaxTimeToLive);
 }
 
 TEST_F(AlertStopsTest, PublishesCancelRequestedKeyedByAlertId) {
@@ -244,7 +245,7 @@ TEST_F(AlertStopsTest, AcknowledgingAPageOfAChainStopsTheChainAndRecordsWhichPag
   EXPECT_THAT(chain.acknowledged().reason(), HasSubstr("by the caller billing through the API"));
 }
 
-TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdPublishesOneRecord) {
+TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdRecordsItAsThePageThatAcknowledged) {
   ASSERT_TRUE(owners_
                   .Reserve("billing", "incident",
                            {.alert_id = kChainId,
@@ -254,8 +255,28 @@ TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdPublishesOneRecord) {
                   .ok());
   ASSERT_TRUE(stops_.Acknowledge("billing", Ack(kChainId)).ok());
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
-  EXPECT_TRUE(OnlyPublished().acknowledged().by_alert_id().empty())
-      << "the caller, not a page's recipient, acknowledged the chain";
+  const std::vector<messaging::OutboundMessage> published = publisher_.published();
+  ASSERT_EQ(published.size(), 2u) << "the page's record, then the chain's, as for any page";
+  events::v1::DeliveryEvent chain;
+  ASSERT_TRUE(chain.ParseFromString(published[1].value));
+  EXPECT_EQ(chain.header().alert_id(), kChainId);
+  EXPECT_EQ(chain.acknowledged().by_alert_id(), kChainId);
+  EXPECT_EQ(chain.acknowledged().by_step(), 1u);
+}
+
+TEST_F(AlertStopsTest, TheChainIsStoppedEvenWhenNothingCanBePublished) {
+  ASSERT_TRUE(owners_
+                  .Reserve("billing", "incident/p1",
+                           {.alert_id = kSecondPageId,
+                            .channel = types::v1::CHANNEL_SMS,
+                            .chain = {.escalation_id = kChainId, .step = 2}},
+                           absl::Hours(24))
+                  .ok());
+  publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
+  EXPECT_EQ(stops_.Acknowledge("billing", Ack(kSecondPageId)).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged)
+      << "the chain's later pages are not sent while Kafka is down";
 }
 
 }  // namespace

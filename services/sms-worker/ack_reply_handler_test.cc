@@ -71,8 +71,9 @@ class AckReplyHandlerTest : public ::testing::Test {
 TEST_F(AckReplyHandlerTest, TheCodeFromTheRecipientStopsTheAlertAndRecordsAnAcknowledgement) {
   ASSERT_TRUE(handler_.Handle(Reply(kPagedRecipient, " ack 4821 ")).ok());
   EXPECT_EQ(*stopped_.Find(kAckedAlertId), StopReason::kAcknowledged);
-  EXPECT_GT(stopped_.last_keep_for(),
-            alert_lifetime::kMaxScheduleAhead + alert_lifetime::kMaxTimeToLive);
+  EXPECT_GT(stopped_.last_keep_for(), alert_lifetime::kMaxScheduleAhead +
+                                          alert_lifetime::kMaxQuietHold +
+                                          alert_lifetime::kMaxTimeToLive);
   const std::vector<messaging::OutboundMessage> all = publisher_.published();
   ASSERT_EQ(all.size(), 1u);
   const messaging::OutboundMessage& published = all[0];
