@@ -282,7 +282,7 @@ absl::StatusOr<AlertIntake::Admitted> AlertIntake::Admit(const IntakeCall& call)
       .request_fingerprint = fingerprint,
       .channel = request.channel()};
   candidate.chain = PlaceInChain(submission, candidate.alert_id);
-  const absl::Duration window = RecordWindow(*alert, now);
+  const absl::Duration window = RecordWindow(*alert, submission.chain_span, now);
   return Admitted{.fingerprint = std::move(fingerprint),
                   .alert = *std::move(alert),
                   .in_flight = std::move(in_flight),
@@ -327,11 +327,16 @@ absl::Status AlertIntake::Render(const SendAlertRequest& request, const Submissi
   return UseRendering(request, *rendered, alert);
 }
 
-absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Time now) const {
-  if (!alert.send_at.has_value()) return options_.idempotency_window;
-  // Until a scheduled alert can no longer be sent: a retried SendAlert still finds it, and
-  // CancelAlert still knows whose it is.
-  return std::max(options_.idempotency_window, *alert.send_at - now + alert.ttl + absl::Hours(1));
+absl::Duration AlertIntake::RecordWindow(const ValidatedAlert& alert, absl::Duration chain_span,
+                                         absl::Time now) const {
+  if (!alert.send_at.has_value() && chain_span == absl::ZeroDuration()) {
+    return options_.idempotency_window;
+  }
+  // Until a scheduled alert, or the last page of the chain it heads, can no longer be sent: a
+  // retried SendAlert still finds it, and CancelAlert still knows whose it is.
+  const absl::Duration ahead =
+      alert.send_at.has_value() ? *alert.send_at - now : absl::ZeroDuration();
+  return std::max(options_.idempotency_window, ahead + chain_span + alert.ttl + absl::Hours(1));
 }
 
 absl::StatusOr<AlertIntake::RequestToPublish> AlertIntake::RequestMessage(

@@ -105,6 +105,9 @@ struct Submission {
   // The chain's id, for a page after the first; empty for the first page, whose own id (the one
   // the intake mints, or finds under its key) becomes the chain's.
   std::string escalation_id;
+  // The first page of a chain: how long after it the chain's last page comes, so that its record
+  // (CancelAlert and AcknowledgeAlert on the chain's id) lasts until the last page is past.
+  absl::Duration chain_span = absl::ZeroDuration();
   // The caller's API key, for what the intake asks audit on the caller's behalf (rendering its
   // template); empty where no request names a template (phone verification).
   std::string caller_key;
@@ -198,7 +201,8 @@ class AlertIntake final : public AlertSubmitter {
   absl::Status Render(const alerts::v1::SendAlertRequest& request, const Submission& submission,
                       ValidatedAlert& alert);
   // How long the idempotency and owner records of `alert` are kept.
-  absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Time now) const;
+  absl::Duration RecordWindow(const ValidatedAlert& alert, absl::Duration chain_span,
+                              absl::Time now) const;
   // The AlertRequested to publish for a new alert, its recipient and text sealed, and the SMS
   // segments of the text as sent (its ACK line included).
   struct RequestToPublish {

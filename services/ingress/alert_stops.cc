@@ -94,20 +94,13 @@ absl::StatusOr<AcknowledgeAlertResponse> AlertStops::StopAsAcknowledged(
     return absl::FailedPreconditionError(
         "alert_id: the alert was cancelled before it was acknowledged; it stays cancelled");
   }
-  // Published on every call, as a cancel is: a retry may follow a publish that failed. Each is
-  // one more line of the alert's trail; the status stays ACKNOWLEDGED.
   const std::string reason =
       absl::StrCat("by the caller ", std::string(caller), " through the API");
-  events::v1::DeliveryEvent event;
-  event.mutable_acknowledged()->set_reason(absl::StrCat("acknowledged ", reason));
-  if (absl::Status published =
-          PublishRecord(stopped->owner, alert_id, std::move(event), "AcknowledgeAlert");
-      !published.ok()) {
-    return published;
-  }
-  // A later page of a chain stops its chain too; the chain's own id is stopped above already.
-  if (const ChainPosition& chain = stopped->owner.chain;
-      chain.step > 0 && chain.escalation_id != alert_id) {
+  // The page's chain is stopped before anything is published (ADR 0029), so a publish that fails
+  // leaves no page of it to be sent. Its record names this page, the first one's too (the chain's
+  // id is the first page's, stopped above already, and GetAlert shows who acknowledged).
+  std::optional<events::v1::DeliveryEvent> chain_record;
+  if (const ChainPosition& chain = stopped->owner.chain; chain.step > 0) {
     absl::StatusOr<std::optional<events::v1::DeliveryEvent>> record =
         stopped_alerts::AcknowledgeChain(stopped_,
                                          {.escalation_id = chain.escalation_id,
@@ -117,10 +110,20 @@ absl::StatusOr<AcknowledgeAlertResponse> AlertStops::StopAsAcknowledged(
                                           .channel = stopped->owner.channel},
                                          reason, clock_.Now());
     if (!record.ok()) return record.status();
-    if (record->has_value()) {
-      if (absl::Status published = Publish(**record, "AcknowledgeAlert"); !published.ok()) {
-        return published;
-      }
+    chain_record = *std::move(record);
+  }
+  // Published on every call, as a cancel is: a retry may follow a publish that failed. Each is
+  // one more line of the alert's trail; the status stays ACKNOWLEDGED.
+  events::v1::DeliveryEvent event;
+  event.mutable_acknowledged()->set_reason(absl::StrCat("acknowledged ", reason));
+  if (absl::Status published =
+          PublishRecord(stopped->owner, alert_id, std::move(event), "AcknowledgeAlert");
+      !published.ok()) {
+    return published;
+  }
+  if (chain_record.has_value()) {
+    if (absl::Status published = Publish(*chain_record, "AcknowledgeAlert"); !published.ok()) {
+      return published;
     }
   }
   AcknowledgeAlertResponse response;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/ids/uuid.h"
 #include "common/phone/phone.h"
 #include "common/prototime/prototime.h"
@@ -199,7 +200,7 @@ void SendRest(AlertSubmitter& alerts, const std::shared_ptr<ChainIntake>& chain)
 
 }  // namespace
 
-absl::Status ValidateEscalation(const SendAlertRequest& request) {
+absl::Status ValidateEscalation(const SendAlertRequest& request, absl::Time now) {
   if (!request.recipient().empty()) {
     return absl::InvalidArgumentError(
         "recipient: must be empty when escalation names the recipients");
@@ -214,10 +215,25 @@ absl::Status ValidateEscalation(const SendAlertRequest& request) {
       return valid;
     }
   }
-  if (const size_t pages = PagesOf(request).size(); pages > kMaxEscalationPages) {
+  const std::vector<Page> pages = PagesOf(request);
+  if (pages.size() > kMaxEscalationPages) {
     return absl::InvalidArgumentError(absl::StrCat("escalation: at most ", kMaxEscalationPages,
                                                    " pages in all (the steps' attempts), got ",
-                                                   pages));
+                                                   pages.size()));
+  }
+  // Where the last page falls; send_at's own checks (a timestamp, not too far ahead) are the
+  // first page's.
+  if (request.has_send_at() && !pages.empty()) {
+    const absl::Time start = std::max(now, prototime::FromProto(request.send_at()));
+    const absl::Time last_page = start + pages.back().offset;
+    if (start - now <= alert_lifetime::kMaxScheduleAhead &&
+        last_page - now > alert_lifetime::kMaxScheduleAhead) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "send_at: the escalation's last page would come ", absl::FormatDuration(last_page - now),
+          " from now, and pages may be scheduled at most ",
+          absl::FormatDuration(alert_lifetime::kMaxScheduleAhead),
+          " ahead; move send_at earlier or shorten the chain"));
+    }
   }
   if (request.idempotency_key().size() > kMaxEscalationIdempotencyKeyLength) {
     return absl::InvalidArgumentError(
@@ -244,13 +260,16 @@ absl::Status ValidateEscalation(const SendAlertRequest& request) {
 
 void EscalationIntake::Send(std::string_view caller, std::string_view caller_key,
                             const SendAlertRequest& request, SendDone done) {
-  if (absl::Status valid = ValidateEscalation(request); !valid.ok()) {
+  if (absl::Status valid = ValidateEscalation(request, clock_.Now()); !valid.ok()) {
     return std::move(done)(std::move(valid));
   }
   auto chain = std::make_shared<ChainIntake>(std::string(caller), std::string(caller_key), request,
                                              std::move(done));
   SendAlertRequest& head = chain->Keep(0, absl::InfinitePast());
-  alerts_.Send(caller, head, {.escalation_step = 1, .caller_key = std::string(caller_key)},
+  alerts_.Send(caller, head,
+               {.escalation_step = 1,
+                .chain_span = chain->pages().back().offset,
+                .caller_key = std::string(caller_key)},
                [this, chain](absl::StatusOr<SendAlertResponse> sent) {
                  if (!sent.ok()) return chain->Finish(sent.status());
                  chain->Headed(*std::move(sent));

@@ -36,15 +36,18 @@ inline constexpr absl::Duration kDefaultPageSpacing = absl::Minutes(5);
 inline constexpr size_t kMaxEscalationIdempotencyKeyLength = kMaxIdempotencyKeyLength - 4;
 
 // The chain's own rules, before any page is taken in: kInvalidArgument naming the field. Each
-// page's request is then checked as any SendAlert is.
-absl::Status ValidateEscalation(const alerts::v1::SendAlertRequest& request);
+// page's request is then checked as any SendAlert is. `now` places the last page: it must fall
+// within alert_lifetime::kMaxScheduleAhead, as any send_at must, or the chain would be refused
+// at that page after the first ones were taken in.
+absl::Status ValidateEscalation(const alerts::v1::SendAlertRequest& request, absl::Time now);
 
 class EscalationIntake {
  public:
   // All borrowed. `continuation` takes in the pages after the first: the first's answer comes
   // on the publisher's delivery thread, which must not wait on Redis.
-  EscalationIntake(AlertSubmitter& alerts, concurrency::BlockingExecutor& continuation)
-      : alerts_(alerts), continuation_(continuation) {}
+  EscalationIntake(AlertSubmitter& alerts, concurrency::BlockingExecutor& continuation,
+                   timing::Clock& clock)
+      : alerts_(alerts), continuation_(continuation), clock_(clock) {}
 
   // `request` names an escalation. Calls `done` exactly once: with the chain's id (its first
   // page's) once every page is durable, or with the first refusal (a refused page after the
@@ -57,6 +60,7 @@ class EscalationIntake {
  private:
   AlertSubmitter& alerts_;
   concurrency::BlockingExecutor& continuation_;
+  timing::Clock& clock_;
 };
 
 }  // namespace klaxon::ingress

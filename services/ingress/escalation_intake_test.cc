@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/alert_lifetime/alert_lifetime.h"
 #include "common/crypto/listed_codes.h"
 #include "common/ids/uuid.h"
 #include "common/prototime/prototime.h"
@@ -108,7 +109,7 @@ class EscalationIntakeTest : public ::testing::Test {
                       alert_ids_,
                       clock_};
   concurrency::BlockingExecutor continuation_{{.threads = 1}};
-  EscalationIntake escalations_{intake_, continuation_};
+  EscalationIntake escalations_{intake_, continuation_, clock_};
 };
 
 TEST_F(EscalationIntakeTest, EveryPageIsAnAlertScheduledAtItsOffsetAndNamingTheChain) {
@@ -165,6 +166,16 @@ TEST_F(EscalationIntakeTest, AChainScheduledLaterStartsAtItsSendAt) {
             kEscalatedAt + absl::Hours(2) + absl::Seconds(120));
 }
 
+TEST_F(EscalationIntakeTest, TheChainsIdIsKnownUntilItsLastPageIsPast) {
+  SendAlertRequest request = Chain();
+  *request.mutable_send_at() = prototime::ToProto(kEscalatedAt + absl::Hours(30));
+  ASSERT_TRUE(Send(request).ok());
+  // CancelAlert and AcknowledgeAlert on the chain's id find its owner while any page may be sent.
+  EXPECT_GT(store_.window_of("billing", "incident-7"), absl::Hours(30) + absl::Seconds(120));
+  EXPECT_EQ(store_.window_of("billing", "incident-7"),
+            store_.window_of("billing", "incident-7/p3"));
+}
+
 TEST_F(EscalationIntakeTest, ARetryLaterTakesInOnlyThePagesRefusedBeforeAtTheSameTimes) {
   publisher_.Refuse({3});  // the second page after the first
   const absl::StatusOr<SendAlertResponse> refused = Send(Chain());
@@ -202,6 +213,13 @@ TEST_F(EscalationIntakeTest, TheSameKeyForAnotherChainIsRefused) {
   EXPECT_EQ(Send(other).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(EscalationValidationTest, AChainWhoseLastPageIsWithinTheHorizonIsValid) {
+  SendAlertRequest request = Chain();
+  *request.mutable_send_at() =
+      prototime::ToProto(kEscalatedAt + alert_lifetime::kMaxScheduleAhead - absl::Seconds(120));
+  EXPECT_TRUE(ValidateEscalation(request, kEscalatedAt).ok());
+}
+
 struct BadChain {
   std::string name;
   std::function<void(SendAlertRequest&)> spoil;
@@ -213,7 +231,7 @@ class EscalationValidationTest : public ::testing::TestWithParam<BadChain> {};
 TEST_P(EscalationValidationTest, IsRefusedNamingTheField) {
   SendAlertRequest request = Chain();
   GetParam().spoil(request);
-  const absl::Status valid = ValidateEscalation(request);
+  const absl::Status valid = ValidateEscalation(request, kEscalatedAt);
   EXPECT_EQ(valid.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(valid.message(), HasSubstr(GetParam().message));
 }
@@ -251,6 +269,14 @@ INSTANTIATE_TEST_SUITE_P(
                    }
                  },
                  "escalation: at most 20 pages in all"},
+        BadChain{"LastPageBeyondTheScheduleHorizon",
+                 [](auto& r) {
+                   // The pages come 0, 30, 60 and 120 s after the chain's start.
+                   *r.mutable_send_at() = prototime::ToProto(
+                       kEscalatedAt + alert_lifetime::kMaxScheduleAhead - absl::Seconds(60));
+                 },
+                 "send_at: the escalation's last page would come 168h1m from now, and pages may "
+                 "be scheduled at most 168h ahead"},
         BadChain{"LongKey", [](auto& r) { r.set_idempotency_key(std::string(125, 'k')); },
                  "idempotency_key: must be 1 to 124"},
         BadChain{"ManyCalls",

@@ -26,6 +26,7 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
         continue;
       }
       last_window_ = record.window;
+      windows_[Key(record.caller, record.key)] = record.window;
       auto [it, created] = records_.try_emplace(Key(record.caller, record.key), record.candidate);
       if (created) {
         owners_[record.candidate.alert_id] = {.caller = std::string(record.caller),
@@ -74,6 +75,11 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
     std::lock_guard lock(mutex_);
     return last_window_;
   }
+  // The window the record of `key` was last asked for with.
+  absl::Duration window_of(std::string_view caller, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    return windows_[Key(caller, key)];
+  }
 
   void FailWith(absl::Status status) {
     std::lock_guard lock(mutex_);
@@ -90,6 +96,7 @@ class InMemoryIdempotencyStore final : public IdempotencyStore {
   std::map<std::string, IdempotencyRecord> records_;
   std::map<std::string, AlertOwner> owners_;  // by alert_id
   absl::Duration last_window_;
+  std::map<std::string, absl::Duration> windows_;  // by Key()
   int reserve_calls_ = 0;
 };
 

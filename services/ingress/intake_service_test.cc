@@ -76,7 +76,7 @@ class IntakeServiceTest : public ::testing::Test {
       {.threads = 1},
       [this](std::vector<IntakeCall> calls) { harness_.intake().SendAll(std::move(calls)); }};
   BulkIntake bulk_{harness_.intake(), harness_.clock()};
-  EscalationIntake escalations_{harness_.intake(), intake_threads_};
+  EscalationIntake escalations_{harness_.intake(), intake_threads_, harness_.clock()};
   IntakeService service_{keys_,  harness_.intake(), bulk_,          escalations_,
                          stops_, send_batches_,     intake_threads_};
   grpcutil::StartedServer server_;
@@ -141,7 +141,7 @@ class IntakeServiceThreadsTest : public ::testing::Test {
   void StartServer(concurrency::BatchWorkersOptions sends) {
     send_batches_ = std::make_unique<concurrency::BatchWorkers<IntakeCall>>(
         sends, [this](std::vector<IntakeCall> calls) { intake_.SendAll(std::move(calls)); });
-    escalations_ = std::make_unique<EscalationIntake>(intake_, intake_threads_);
+    escalations_ = std::make_unique<EscalationIntake>(intake_, intake_threads_, clock_);
     service_ = std::make_unique<IntakeService>(keys_, intake_, bulk_, *escalations_, stops_,
                                                *send_batches_, intake_threads_);
     ASSERT_NO_FATAL_FAILURE(Serve(*service_, server_, stub_));

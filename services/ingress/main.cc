@@ -229,7 +229,7 @@ int Run() {
                    store, stopped, **publisher, telemetry, clock);
   std::jthread api_keys_thread([&](std::stop_token stop) { (*api_keys)->Run(stop); });
   BulkIntake bulk(intake, clock);
-  EscalationIntake escalations(intake, intake_threads);
+  EscalationIntake escalations(intake, intake_threads, clock);
   concurrency::BatchWorkers<IntakeCall> send_batches(
       {.threads = kSendBatchThreads,
        .max_batch = kSendBatch,
