@@ -222,7 +222,8 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     }
   };
   if (slot_wait > absl::ZeroDuration()) ports_.clock.SleepFor(slot_wait);
-  absl::StatusOr<std::string> slot = ports_.in_flight.Acquire(options_.in_flight_wait);
+  absl::StatusOr<std::string> slot =
+      ports_.in_flight.Acquire(options_.in_flight_wait, request.priority());
   if (absl::IsResourceExhausted(slot.status())) {
     report_pacing_wait();
     return Defer(request, ports_.clock.Now() + options_.in_flight_deferral, "in_flight",

@@ -1054,6 +1054,20 @@ TEST_F(DispatcherTest, NoSlotInFlightDefersTheAttempt) {
   EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("in_flight"));
 }
 
+TEST_F(DispatcherTest, TheSlotsKeptForCriticalSendsDeferANormalOneAndSendACriticalOne) {
+  InMemoryInFlightLimit one_kept(1, 1);
+  std::unique_ptr<Dispatcher> dispatcher = DispatcherOn(limiter_, one_kept);
+  ASSERT_TRUE(dispatcher->Handle(Request()).ok());
+  EXPECT_EQ(sender_.calls, 0);
+  EXPECT_THAT(observer_.deferred_by, ::testing::ElementsAre("in_flight"));
+
+  AlertRequested critical = Alert(1, "a2");
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  ASSERT_TRUE(dispatcher->Handle(Message(critical)).ok());
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(one_kept.in_flight(), 0);
+}
+
 // --- unknown outcomes ---
 
 TEST_F(DispatcherTest, LostAnswerSettledAsAcceptedIsAccepted) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/kafka/request_topics.h"
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_scheduler.h"
 #include "services/delivery/send_limiter.h"
@@ -212,14 +213,16 @@ class ScriptedSendLimiter final : public SendLimiter {
   std::vector<std::vector<std::string>> reserved_among_;
 };
 
-// A bound of `capacity` slots in this process.
+// A bound of `capacity` slots in this process, `urgent_reserve` of them for critical requests.
 class InMemoryInFlightLimit final : public InFlightLimit {
  public:
-  explicit InMemoryInFlightLimit(int capacity = 100) : capacity_(capacity) {}
+  explicit InMemoryInFlightLimit(int capacity = 100, int urgent_reserve = 0)
+      : capacity_(capacity), urgent_reserve_(urgent_reserve) {}
 
-  absl::StatusOr<std::string> Acquire(absl::Duration) override {
+  absl::StatusOr<std::string> Acquire(absl::Duration, types::v1::Priority priority) override {
     std::lock_guard lock(mutex_);
-    if (in_flight_ >= capacity_) return absl::ResourceExhaustedError("no slot in flight free");
+    const int limit = kafka::Urgent(priority) ? capacity_ : capacity_ - urgent_reserve_;
+    if (in_flight_ >= limit) return absl::ResourceExhaustedError("no slot in flight free");
     ++in_flight_;
     return std::to_string(next_slot_++);
   }
@@ -235,6 +238,7 @@ class InMemoryInFlightLimit final : public InFlightLimit {
  private:
   mutable std::mutex mutex_;
   const int capacity_;
+  const int urgent_reserve_;
   int in_flight_ = 0;
   int next_slot_ = 0;
 };

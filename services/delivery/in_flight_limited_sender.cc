@@ -14,7 +14,8 @@ namespace {
 class ReadSlot {
  public:
   ReadSlot(InFlightLimit& in_flight, absl::Duration wait) : in_flight_(in_flight) {
-    absl::StatusOr<std::string> slot = in_flight_.Acquire(wait);
+    // From the normal share: a read never makes a critical page wait for a slot.
+    absl::StatusOr<std::string> slot = in_flight_.Acquire(wait, types::v1::PRIORITY_NORMAL);
     if (slot.ok()) {
       slot_ = *std::move(slot);
     } else if (absl::IsResourceExhausted(slot.status())) {

@@ -48,7 +48,7 @@ class SlotWatchingSender final : public Sender {
 // A limit whose store cannot be reached.
 class UnreachableLimit final : public InFlightLimit {
  public:
-  absl::StatusOr<std::string> Acquire(absl::Duration) override {
+  absl::StatusOr<std::string> Acquire(absl::Duration, types::v1::Priority) override {
     return absl::UnavailableError("redis: connection refused");
   }
   void Release(const std::string&) override { ADD_FAILURE() << "released a slot never taken"; }
@@ -77,13 +77,14 @@ TEST_F(InFlightLimitedSenderTest, AReadThatThrowsGivesItsSlotBack) {
 
 TEST_F(InFlightLimitedSenderTest, ASendTakesNoSecondSlot) {
   // The dispatcher already holds a slot for this send.
-  ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration()).ok());
+  ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration(), types::v1::PRIORITY_NORMAL).ok());
   EXPECT_EQ(sender_.Send({}, {}, {}).kind, SendResult::Kind::kAccepted);
   EXPECT_THAT(twilio_.held_during, ElementsAre(1));
 }
 
 TEST_F(InFlightLimitedSenderTest, WithEverySlotTakenAReadIsNotMadeAndSaysWhy) {
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration()).ok());  // sends
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(limit_.Acquire(absl::ZeroDuration(), types::v1::PRIORITY_NORMAL).ok());  // sends
 
   const absl::StatusOr<StatusReadBack> read = sender_.ReadStatus({}, "SM1");
   EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);

@@ -54,6 +54,9 @@ LimitSettings ReadLimitSettings(config::Reader& reader, types::v1::Channel chann
   settings.send.max_wait = reader.Duration("KLAXON_PACING_MAX_WAIT", absl::Seconds(2),
                                            absl::ZeroDuration(), absl::Seconds(30));
   settings.max_in_flight = reader.Int("KLAXON_TWILIO_MAX_IN_FLIGHT", 100, 1, 100'000);
+  settings.in_flight_urgent_reserve =
+      reader.Int("KLAXON_TWILIO_IN_FLIGHT_URGENT_RESERVE", settings.max_in_flight / 10, 0,
+                 settings.max_in_flight - 1);
   return settings;
 }
 

@@ -11,6 +11,8 @@
 //   KLAXON_RECIPIENT_LIMITS      per-recipient windows; default 5/15m,11/1h; none for none.
 //   KLAXON_PACING_MAX_WAIT       longest wait for a pacing slot before deferring; default 2s.
 //   KLAXON_TWILIO_MAX_IN_FLIGHT  requests in flight to Twilio across every worker; default 100.
+//   KLAXON_TWILIO_IN_FLIGHT_URGENT_RESERVE  of those, how many only critical sends may take
+//                                (docs/adr/0027); default a tenth, less than the maximum.
 
 #include <cstdint>
 #include <string>
@@ -23,6 +25,7 @@ namespace klaxon::delivery {
 struct LimitSettings {
   SendLimits send;
   int64_t max_in_flight = 100;
+  int64_t in_flight_urgent_reserve = 10;
 };
 
 // `channel` says whose limits these are.

@@ -23,6 +23,7 @@ TEST(LimitSettingsTest, DefaultsPaceOnePerSecondAndLimitRecipients) {
                                        {.count = 11, .window = absl::Hours(1)}}));
   EXPECT_EQ(settings.send.max_wait, absl::Seconds(2));
   EXPECT_EQ(settings.max_in_flight, 100);
+  EXPECT_EQ(settings.in_flight_urgent_reserve, 10);
   EXPECT_TRUE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_CRITICAL));
   EXPECT_FALSE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_HIGH));
 }
@@ -33,7 +34,8 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
                                             {"KLAXON_RECIPIENT_LIMITS", "none"},
                                             {"KLAXON_PACING_MAX_WAIT", "1s"},
                                             {"KLAXON_RECIPIENT_LIMITS_EXEMPT", "none"},
-                                            {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"}});
+                                            {"KLAXON_TWILIO_MAX_IN_FLIGHT", "7"},
+                                            {"KLAXON_TWILIO_IN_FLIGHT_URGENT_RESERVE", "2"}});
   const LimitSettings settings = ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
   ASSERT_TRUE(reader.Finish().ok()) << reader.Finish();
   ASSERT_EQ(settings.send.senders.size(), 2u);
@@ -41,7 +43,17 @@ TEST(LimitSettingsTest, ReadsEachVariable) {
   EXPECT_TRUE(settings.send.recipient_windows.empty());
   EXPECT_EQ(settings.send.max_wait, absl::Seconds(1));
   EXPECT_EQ(settings.max_in_flight, 7);
+  EXPECT_EQ(settings.in_flight_urgent_reserve, 2);
   EXPECT_FALSE(settings.send.recipient_exempt.Exempts(types::v1::PRIORITY_CRITICAL));
+}
+
+TEST(LimitSettingsTest, AnUrgentReserveOfEverySlotIsRefused) {
+  config::Reader reader(config::Environment{{"KLAXON_SMS_SENDERS", kSender},
+                                            {"KLAXON_TWILIO_MAX_IN_FLIGHT", "4"},
+                                            {"KLAXON_TWILIO_IN_FLIGHT_URGENT_RESERVE", "4"}});
+  (void)ReadLimitSettings(reader, types::v1::CHANNEL_SMS);
+  EXPECT_THAT(std::string(reader.Finish().message()),
+              HasSubstr("KLAXON_TWILIO_IN_FLIGHT_URGENT_RESERVE"));
 }
 
 TEST(LimitSettingsTest, BadRateNamesItsVariable) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka/request_topics.h"
 #include "services/delivery/redis_limit_scripts.h"
 
 namespace klaxon::delivery {
@@ -27,10 +28,12 @@ RedisInFlightLimit::RedisInFlightLimit(redis::RedisClient& redis, RedisInFlightO
       key_(absl::StrCat(options_.key_prefix, "limits:twilio_in_flight")),
       acquire_script_(absl::StrCat(redis_lua::kPrelude, redis_lua::kLease, kAcquireBody)) {}
 
-RedisInFlightLimit::Lease RedisInFlightLimit::NewLease() {
+RedisInFlightLimit::Lease RedisInFlightLimit::NewLease(types::v1::Priority priority) {
+  const int64_t limit =
+      kafka::Urgent(priority) ? options_.limit : options_.limit - options_.urgent_reserve;
   return {.key = key_,
           .slot = absl::StrCat(options_.owner, "#", next_slot_.fetch_add(1)),
-          .limit = absl::StrCat(options_.limit),
+          .limit = absl::StrCat(limit),
           .lease_ms = absl::StrCat(absl::ToInt64Milliseconds(options_.lease))};
 }
 
@@ -38,8 +41,9 @@ void RedisInFlightLimit::Adopt() {
   if (options_.in_flight != nullptr) options_.in_flight->Increment();
 }
 
-absl::StatusOr<std::string> RedisInFlightLimit::Acquire(absl::Duration wait) {
-  const Lease lease = NewLease();
+absl::StatusOr<std::string> RedisInFlightLimit::Acquire(absl::Duration wait,
+                                                        types::v1::Priority priority) {
+  const Lease lease = NewLease(priority);
   const absl::Time deadline = clock_.Now() + wait;
   absl::Duration pause = options_.first_poll;
   while (true) {
@@ -52,8 +56,8 @@ absl::StatusOr<std::string> RedisInFlightLimit::Acquire(absl::Duration wait) {
     }
     const absl::Duration left = deadline - clock_.Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("all ", options_.limit, " requests allowed in flight to Twilio are taken"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "all ", lease.limit, " requests allowed in flight to Twilio at this priority are taken"));
     }
     clock_.SleepFor(std::min(pause, left));
     pause = std::min(pause * 2, options_.max_poll);

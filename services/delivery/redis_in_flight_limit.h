@@ -26,6 +26,8 @@ struct RedisInFlightOptions {
   std::string key_prefix;  // <prefix>limits:twilio_in_flight
   std::string owner;       // the worker id, so slot ids show who holds them
   int64_t limit = 100;
+  // Of `limit`, the slots only critical sends may take (0 <= urgent_reserve < limit).
+  int64_t urgent_reserve = 0;
   absl::Duration lease = absl::Seconds(30);
   absl::Duration first_poll = absl::Milliseconds(2);
   absl::Duration max_poll = absl::Milliseconds(50);
@@ -36,19 +38,19 @@ class RedisInFlightLimit final : public InFlightLimit {
  public:
   RedisInFlightLimit(redis::RedisClient& redis, RedisInFlightOptions options, timing::Clock& clock);
 
-  absl::StatusOr<std::string> Acquire(absl::Duration wait) override;
+  absl::StatusOr<std::string> Acquire(absl::Duration wait, types::v1::Priority priority) override;
   void Release(const std::string& slot) override;
 
-  // For a script that takes a slot itself: the slots' key, a fresh slot id, and the lease_free()
-  // and lease_take() arguments (limit, lease in ms). Adopt() once the script took the slot, so the
-  // gauge counts it until Release.
+  // For a script that takes a slot for a request of `priority` itself: the slots' key, a fresh
+  // slot id, and the lease_free() and lease_take() arguments (the limit for that priority, the
+  // lease in ms). Adopt() once the script took the slot, so the gauge counts it until Release.
   struct Lease {
     std::string key;
     std::string slot;
     std::string limit;
     std::string lease_ms;
   };
-  Lease NewLease();
+  Lease NewLease(types::v1::Priority priority);
   void Adopt();
 
  private:

@@ -70,7 +70,7 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
                                                  std::string_view recipient, absl::Time now,
                                                  GateChecks checks) {
   const RedisLimitKeys& keys = limiter_.keys();
-  const RedisInFlightLimit::Lease lease = in_flight_.NewLease();
+  const RedisInFlightLimit::Lease lease = in_flight_.NewLease(request.priority());
   const std::string& chain_id =
       request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
   std::vector<std::string> gate_keys = {

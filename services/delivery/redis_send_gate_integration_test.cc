@@ -275,8 +275,8 @@ TEST_F(RedisSendGateTest, PacingSlotTooFarDefersAndTakesNothing) {
 TEST_F(RedisSendGateTest, NoSlotInFlightFreeReservesTheSlotDueNowAndTakesNeitherLeaseNorGuard) {
   RedisInFlightLimit other(
       *redis_, RedisInFlightOptions{.key_prefix = prefix_, .owner = "w2", .limit = 2}, clock_);
-  ASSERT_TRUE(other.Acquire(absl::ZeroDuration()).ok());
-  ASSERT_TRUE(other.Acquire(absl::ZeroDuration()).ok());
+  ASSERT_TRUE(other.Acquire(absl::ZeroDuration(), types::v1::PRIORITY_NORMAL).ok());
+  ASSERT_TRUE(other.Acquire(absl::ZeroDuration(), types::v1::PRIORITY_NORMAL).ok());
   const GateDecision decision = Open("a1");
   ASSERT_EQ(decision.kind, GateDecision::Kind::kReserved);
   EXPECT_LE(decision.limit.send_at, now_);

@@ -56,7 +56,7 @@ class StepwiseSendGate final : public SendGate {
     }
     GateDecision reserved{.kind = GateDecision::Kind::kReserved, .limit = *std::move(limit)};
     if (reserved.limit.send_at > now) return reserved;
-    absl::StatusOr<std::string> slot = in_flight_.Acquire(absl::ZeroDuration());
+    absl::StatusOr<std::string> slot = in_flight_.Acquire(absl::ZeroDuration(), request.priority());
     if (absl::IsResourceExhausted(slot.status())) return reserved;
     if (!slot.ok()) return slot.status();
     absl::StatusOr<LimitDecision> clear =

@@ -225,6 +225,7 @@ int RunWorker(const WorkerSpec& spec) {
       {.key_prefix = settings.redis_key_prefix,
        .owner = worker_id,
        .limit = settings.limits.max_in_flight,
+       .urgent_reserve = settings.limits.in_flight_urgent_reserve,
        // Outlasts any REST call (each is bounded by the timeout), so only a dead holder loses it.
        .lease = 2 * settings.twilio_client.total_timeout,
        .in_flight = &prometheus::BuildGauge()
