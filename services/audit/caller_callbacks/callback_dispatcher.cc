@@ -78,9 +78,12 @@ size_t CallbackDispatcher::SettleFinished() {
     finished.swap(finished_);
   }
   if (finished.empty() && busy_.empty()) return 0;
+  std::vector<Decision> decisions;
+  decisions.swap(busy_);
+  for (const Finished& done : finished) decisions.push_back(Decide(done));
   std::vector<CallbackSettlement> settlements;
-  settlements.swap(busy_);
-  for (const Finished& done : finished) settlements.push_back(Decide(done));
+  settlements.reserve(decisions.size());
+  for (const Decision& decision : decisions) settlements.push_back(decision.settlement);
   absl::StatusOr<std::vector<CallbackSettlement>> busy = outbox_.Settle(settlements);
   if (!busy.ok()) {
     // The leases run out and the callbacks are sent again: at least once, never lost.
@@ -90,7 +93,14 @@ size_t CallbackDispatcher::SettleFinished() {
                   {"action", "they are sent again once their lease ends; check Postgres"}});
     return 0;
   }
-  busy_ = *std::move(busy);  // their alerts were being written: next time
+  // Those whose alerts were being written go with the next batch; the others are recorded.
+  for (Decision& decision : decisions) {
+    if (std::find(busy->begin(), busy->end(), decision.settlement) != busy->end()) {
+      busy_.push_back(std::move(decision));
+    } else {
+      Report(decision);
+    }
+  }
   const size_t settled = settlements.size() - busy_.size();
   if (settled > 0) {
     // Their alerts' next changes are due now.
@@ -237,39 +247,52 @@ void CallbackDispatcher::Finish(Finished finished) {
   progress_signal_.notify_all();
 }
 
-CallbackSettlement CallbackDispatcher::Decide(const Finished& finished) {
+CallbackDispatcher::Decision CallbackDispatcher::Decide(const Finished& finished) {
   const PendingCallback& callback = finished.callback;
-  CallbackSettlement settlement{.alert_id = callback.change.alert_id,
-                                .sequence = callback.sequence,
-                                .attempts = callback.attempts};
-  const CallbackResult result = ResultOf(finished.answer);
-  if (result == CallbackResult::kDelivered) {
-    metrics_.Posted(result);
-    metrics_.Delivered(finished.answered_at - callback.change.occurred_at);
-    return settlement;
+  Decision decision{.settlement = {.alert_id = callback.change.alert_id,
+                                   .sequence = callback.sequence,
+                                   .attempts = callback.attempts},
+                    .caller = callback.change.caller,
+                    .result = ResultOf(finished.answer)};
+  metrics_.Posted(decision.result);
+  CallbackSettlement& settlement = decision.settlement;
+  if (decision.result == CallbackResult::kDelivered) {
+    decision.delay = finished.answered_at - callback.change.occurred_at;
+    return decision;
   }
   settlement.error = ErrorOf(finished.answer);
-  const absl::Time next = finished.answered_at + Backoff(callback.attempts, finished.answer);
-  if (next > callback.stored_at + options_.give_up_after) {
+  const absl::Time give_up_at = callback.stored_at + options_.give_up_after;
+  absl::Time next = finished.answered_at + Backoff(callback.attempts, finished.answer);
+  // A wait that would pass the end still leaves one last try at it.
+  if (next > give_up_at && finished.answered_at < give_up_at) next = give_up_at;
+  if (next > give_up_at) {
     settlement.fate = CallbackFate::kDeadLettered;
-    metrics_.Posted(CallbackResult::kDeadLettered);
-    logger_.Warn("caller_callback_dead_lettered",
-                 {{"alert_id", callback.change.alert_id},
-                  {"caller", callback.change.caller},
-                  {"sequence", callback.sequence},
-                  {"attempts", callback.attempts},
-                  {"error", settlement.error},
-                  {"action", result == CallbackResult::kUnconfigured
-                                 ? "add the caller's line to KLAXON_CALLER_CALLBACKS; the change "
-                                   "stays in caller_callbacks with state 2 and later ones are sent"
-                                 : "the caller's endpoint never took it; it stays in "
-                                   "caller_callbacks with state 2 and later changes are sent"}});
-    return settlement;
+    return decision;
   }
-  metrics_.Posted(result);
   settlement.fate = CallbackFate::kRetry;
   settlement.next_attempt_at = next;
-  return settlement;
+  return decision;
+}
+
+void CallbackDispatcher::Report(const Decision& decision) {
+  const CallbackSettlement& settlement = decision.settlement;
+  if (settlement.fate == CallbackFate::kDelivered) {
+    metrics_.Delivered(decision.delay);
+    return;
+  }
+  if (settlement.fate != CallbackFate::kDeadLettered) return;
+  metrics_.Posted(CallbackResult::kDeadLettered);
+  logger_.Warn("caller_callback_dead_lettered",
+               {{"alert_id", settlement.alert_id},
+                {"caller", decision.caller},
+                {"sequence", settlement.sequence},
+                {"attempts", settlement.attempts},
+                {"error", settlement.error},
+                {"action", decision.result == CallbackResult::kUnconfigured
+                               ? "add the caller's line to KLAXON_CALLER_CALLBACKS; the change "
+                                 "stays in caller_callbacks with state 2 and later ones are sent"
+                               : "the caller's endpoint never took it; it stays in "
+                                 "caller_callbacks with state 2 and later changes are sent"}});
 }
 
 absl::Duration CallbackDispatcher::Backoff(uint32_t attempts, const CallbackAnswer& answer) {
@@ -278,7 +301,10 @@ absl::Duration CallbackDispatcher::Backoff(uint32_t attempts, const CallbackAnsw
   const absl::Duration ceiling =
       std::min(options_.max_retry, options_.first_retry * std::exp2(doublings));
   const absl::Duration wait = ceiling / 2 + (ceiling / 2) * uniform_();
-  return std::max(wait, answer.retry_after.value_or(absl::ZeroDuration()));
+  // A Retry-After is honoured up to the longest wait: a receiver's "come back tomorrow" would
+  // otherwise give the callback up on its first failure.
+  return std::max(wait,
+                  std::min(answer.retry_after.value_or(absl::ZeroDuration()), options_.max_retry));
 }
 
 void CallbackDispatcher::RefreshPending() {

@@ -2,8 +2,10 @@
 // Caller callbacks (ADR 0028): drains the outbox of status changes, POSTing each as a signed JSON
 // event to its caller's URL. At least once, in order per alert (the outbox hands out only an
 // alert's lowest pending change, and the next only once that one is settled), retried with
-// jittered exponential backoff (never sooner than the answer's Retry-After) until `give_up_after`
-// from the change, then dead-lettered.
+// jittered exponential backoff (never sooner than the answer's Retry-After, honoured up to
+// `max_retry`) until `give_up_after` from the change, with a last try at that moment when a wait
+// would pass it, then dead-lettered. Each POST is counted by its result when it ends; a delivery's
+// delay and a dead letter only once the outbox has recorded them.
 //
 // One thread claims, another settles in batches (a settle the outbox leaves because audit's ingest
 // is writing its alerts is retried with the next batch; claims and POSTs go on). At most
@@ -37,7 +39,7 @@ struct CallbackDispatcherOptions {
   absl::Duration timeout = absl::Seconds(10);      // one POST, connect included
   absl::Duration give_up_after = absl::Hours(24);  // from the change being stored
   absl::Duration first_retry = absl::Seconds(1);   // the wait after the first failure, at most
-  absl::Duration max_retry = absl::Hours(1);       // no wait is longer (unless Retry-After says)
+  absl::Duration max_retry = absl::Hours(1);       // no wait is longer, whatever Retry-After says
   absl::Duration poll = absl::Milliseconds(50);    // how often an idle dispatcher looks for work
   absl::Duration settle_wait = absl::Milliseconds(10);  // for more POSTs to end before a settle
   absl::Duration lease_margin = absl::Seconds(30);      // a claim's lease beyond the POST's timeout
@@ -88,7 +90,15 @@ class CallbackDispatcher {
   void Start(PendingCallback callback);
   // A POST ended: frees its slot and queues it to be settled.
   void Finish(Finished finished);
-  CallbackSettlement Decide(const Finished& finished);
+  // What a finished POST settles, and what to report once the settlement is recorded.
+  struct Decision {
+    CallbackSettlement settlement;
+    std::string caller;
+    CallbackResult result = CallbackResult::kDelivered;  // of the POST
+    absl::Duration delay;                                // kDelivered: from the change to the 2xx
+  };
+  Decision Decide(const Finished& finished);
+  void Report(const Decision& decision);
   absl::Duration Backoff(uint32_t attempts, const CallbackAnswer& answer);
   void RefreshPending();
 
@@ -113,7 +123,7 @@ class CallbackDispatcher {
   std::map<std::string, size_t, std::less<>> in_flight_by_caller_;  // guarded by mutex_
   std::vector<Finished> finished_;  // ended, not yet settled; guarded by mutex_
   // Decided, left by the outbox while their alerts were being written; the settling thread's.
-  std::vector<CallbackSettlement> busy_;
+  std::vector<Decision> busy_;
 };
 
 }  // namespace klaxon::audit

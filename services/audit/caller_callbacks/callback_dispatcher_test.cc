@@ -364,8 +364,9 @@ TEST_F(CallbackDispatcherTest, RetriesWithDoublingWaitsAndHonoursRetryAfter) {
     waits.push_back(outbox_.row(0).next_attempt_at - clock_.Now());
     clock_.Advance(waits.back());
   }
-  // The jitter source returns 0: each wait is half its ceiling (2 s, 4 s), and Retry-After wins.
-  EXPECT_THAT(waits, ElementsAre(absl::Seconds(1), absl::Seconds(2), absl::Seconds(120)));
+  // The jitter source returns 0: each wait is half its ceiling (2 s, 4 s), and Retry-After wins
+  // up to the longest wait.
+  EXPECT_THAT(waits, ElementsAre(absl::Seconds(1), absl::Seconds(2), absl::Seconds(60)));
   EXPECT_EQ(Counter("timed_out"), 1);
   EXPECT_EQ(Counter("network_error"), 1);
   EXPECT_EQ(Counter("rejected"), 1);
@@ -387,11 +388,38 @@ TEST_F(CallbackDispatcherTest, GivesUpAfterItsTimeAndThenSendsTheNextChange) {
 
   EXPECT_EQ(outbox_.row(0).state, CallbackFate::kDeadLettered);
   EXPECT_EQ(outbox_.row(0).error, "the caller answered HTTP 502");
-  EXPECT_LE(clock_.Now() - outbox_.row(0).callback.stored_at, absl::Minutes(10));
+  // Waits of 0.5 s to 2 min reach 607.5 s; the last try is at the end instead.
+  EXPECT_EQ(clock_.Now() - outbox_.row(0).callback.stored_at, absl::Minutes(10));
   EXPECT_EQ(Counter("dead_lettered"), 1);
   EXPECT_THAT(sink_.Lines().back(), HasSubstr("caller_callback_dead_lettered"));
   Drain(dispatcher);
   EXPECT_EQ(outbox_.row(1).state, CallbackFate::kDelivered);
+}
+
+TEST_F(CallbackDispatcherTest, ARetryAfterOfADayIsWaitedOnlyTheLongestWait) {
+  outbox_.Add(Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT), clock_.Now());
+  poster_.answers = {{.kind = CallbackAnswer::Kind::kAnswered,
+                      .http_status = 503,
+                      .retry_after = absl::Hours(24)}};
+  CallbackDispatcher dispatcher = Dispatcher({.max_retry = absl::Hours(1)});
+  Drain(dispatcher);
+  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kRetry) << "not given up on its first failure";
+  EXPECT_EQ(outbox_.row(0).next_attempt_at - clock_.Now(), absl::Hours(1));
+}
+
+TEST_F(CallbackDispatcherTest, ADeadLetterIsCountedAndLoggedOnlyOnceRecorded) {
+  outbox_.Add(Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT), clock_.Now());
+  poster_.answers = {{.kind = CallbackAnswer::Kind::kAnswered, .http_status = 502}};
+  outbox_.busy_alerts = {"alert-1"};
+  CallbackDispatcher dispatcher = Dispatcher({.give_up_after = absl::ZeroDuration()});
+  Drain(dispatcher);
+  EXPECT_EQ(Counter("rejected"), 1) << "the POST itself is counted when it ends";
+  EXPECT_EQ(Counter("dead_lettered"), 0) << "its dead letter is not recorded yet";
+  outbox_.busy_alerts.clear();
+  Drain(dispatcher);
+  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kDeadLettered);
+  EXPECT_EQ(Counter("dead_lettered"), 1);
+  EXPECT_THAT(sink_.Lines().back(), HasSubstr("caller_callback_dead_lettered"));
 }
 
 TEST_F(CallbackDispatcherTest, ACallerWithoutASecretIsRetriedWithoutAPostThenDeadLettered) {

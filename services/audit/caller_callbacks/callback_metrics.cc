@@ -27,12 +27,15 @@ std::string_view LabelOf(CallbackResult result) {
 }  // namespace
 
 CallbackMetrics::CallbackMetrics(prometheus::Registry& registry)
-    : posted_(prometheus::BuildCounter()
-                  .Name("klaxon_caller_callbacks_total")
-                  .Help("Status-change POSTs to callers, by result: delivered, rejected, "
-                        "timed_out, network_error, unconfigured (not sent: no secret for the "
-                        "caller), dead_lettered")
-                  .Register(registry)),
+    : posted_(
+          prometheus::BuildCounter()
+              .Name("klaxon_caller_callbacks_total")
+              .Help(
+                  "Status-change POSTs to callers, by result: delivered, rejected, "
+                  "timed_out, network_error, unconfigured (not sent: no secret for the "
+                  "caller); and dead_lettered, callbacks given up (their last POST counted by its "
+                  "result too)")
+              .Register(registry)),
       delay_(prometheus::BuildHistogram()
                  .Name("klaxon_caller_callback_delay_seconds")
                  .Help("From an alert's status change to its caller's 2xx answer")

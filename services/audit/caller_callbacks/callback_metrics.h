@@ -21,7 +21,8 @@ enum class CallbackResult {
   kNetworkError,  // "network_error": no connection, or it broke
   kUnconfigured,  // "unconfigured": not sent, the caller is not in this replica's
                   // KLAXON_CALLER_CALLBACKS (retried: a rollout may be adding it)
-  kDeadLettered,  // "dead_lettered": it failed and the callback is given up
+  kDeadLettered,  // "dead_lettered": a callback given up, once that is recorded (its last POST
+                  // is counted by its own result too)
 };
 
 class CallbackMetrics {
