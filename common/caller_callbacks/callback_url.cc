@@ -81,10 +81,14 @@ bool IsRefusedAddress(const sockaddr& address) {
   if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LINKLOCAL(&v6) || IsAwsMetadataV6(v6)) {
     return true;
   }
-  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-    uint32_t mapped = 0;
-    std::memcpy(&mapped, &v6.s6_addr[12], sizeof(mapped));
-    return IsRefusedIpv4(ntohl(mapped));
+  // An IPv4 address carried in IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d, deprecated
+  // but still routed by some stacks) or NAT64's well-known prefix (64:ff9b::a.b.c.d).
+  static constexpr uint8_t kNat64[12] = {0x00, 0x64, 0xff, 0x9b};
+  if (IN6_IS_ADDR_V4MAPPED(&v6) || IN6_IS_ADDR_V4COMPAT(&v6) ||
+      std::memcmp(v6.s6_addr, kNat64, sizeof(kNat64)) == 0) {
+    uint32_t embedded = 0;
+    std::memcpy(&embedded, &v6.s6_addr[12], sizeof(embedded));
+    return IsRefusedIpv4(ntohl(embedded));
   }
   return false;
 }

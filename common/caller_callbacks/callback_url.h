@@ -26,7 +26,8 @@ absl::Status CheckCallbackUrl(std::string_view url, PlainHttp plain_http);
 
 // An address no callback may reach, whoever names it: link-local (169.254.0.0/16, where clouds
 // serve instance metadata and credentials, and fe80::/10), the metadata services elsewhere
-// (fd00:ec2::254, 100.100.100.200), or unspecified (0.0.0.0/8, ::), also as IPv4-mapped IPv6.
+// (fd00:ec2::254, 100.100.100.200), or unspecified (0.0.0.0/8, ::), also within IPv6 (mapped,
+// compatible, or NAT64's 64:ff9b::/96).
 // Callers' receivers on private networks (10/8 and the like) are allowed: Klaxon's callers are a
 // company's own backends. Audit's poster checks every address it connects to, so a name that
 // resolves to one is refused too.

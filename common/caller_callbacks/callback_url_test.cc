@@ -36,6 +36,7 @@ TEST(CheckCallbackUrlTest, RefusesLinkLocalAndUnspecifiedAddresses) {
   for (const char* refused :
        {"https://169.254.169.254/latest/meta-data", "http://169.254.1.1/cb", "https://0.0.0.0/cb",
         "https://[fe80::1]/cb", "https://[::]/cb", "https://[::ffff:169.254.169.254]/cb",
+        "https://[::169.254.169.254]/cb", "https://[64:ff9b::169.254.169.254]/cb",
         "https://[fd00:ec2::254]/latest", "http://100.100.100.200/latest"}) {
     for (const PlainHttp plain_http : {PlainHttp::kAllowed, PlainHttp::kLoopbackOnly}) {
       const absl::Status status = CheckCallbackUrl(refused, plain_http);

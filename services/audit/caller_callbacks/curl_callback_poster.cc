@@ -58,6 +58,9 @@ CallbackAnswer CurlCallbackPoster::Post(const CallbackPost& post) {
                    static_cast<long>(absl::ToInt64Milliseconds(post.timeout)));  // NOLINT
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer, not a hop
+  // Never through a proxy named in the environment (HTTPS_PROXY and the like): the socket would
+  // then be the proxy's, and the address check above could not see where a callback goes.
+  curl_easy_setopt(curl, CURLOPT_PROXY, "");
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &DiscardBody);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &curl::CaptureRetryAfter);

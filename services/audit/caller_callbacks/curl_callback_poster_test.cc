@@ -2,6 +2,7 @@
 // before a connection is opened, whatever name led there.
 #include "services/audit/caller_callbacks/curl_callback_poster.h"
 
+#include <cstdlib>
 #include <memory>
 
 #include "gmock/gmock.h"
@@ -25,6 +26,16 @@ TEST(CurlCallbackPosterTest, NeverConnectsToTheMetadataServiceOrAnyLinkLocalAddr
     EXPECT_EQ(answer.kind, CallbackAnswer::Kind::kNetworkError) << url;
     EXPECT_THAT(answer.error, HasSubstr("link-local, metadata-service or unspecified")) << url;
   }
+}
+
+TEST(CurlCallbackPosterTest, AProxyInTheEnvironmentIsNotUsedSoTheGuardSeesTheDestination) {
+  ::setenv("http_proxy", "http://127.0.0.1:1", 1);
+  ::setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+  const CallbackAnswer answer = PostTo("http://169.254.169.254/latest/meta-data");
+  ::unsetenv("http_proxy");
+  ::unsetenv("HTTPS_PROXY");
+  EXPECT_EQ(answer.kind, CallbackAnswer::Kind::kNetworkError);
+  EXPECT_THAT(answer.error, HasSubstr("link-local, metadata-service or unspecified"));
 }
 
 TEST(CurlCallbackPosterTest, OtherAddressesAreConnectedTo) {
