@@ -26,6 +26,10 @@ class ChannelSwitchGate final : public SendGate {
   absl::StatusOr<GateDecision> Open(const events::v1::AlertRequested& request,
                                     std::string_view recipient, absl::Time now,
                                     GateChecks checks) override;
+  absl::StatusOr<std::optional<FoundStop>> FindStop(
+      const events::v1::AlertRequested& request) override {
+    return inner_.FindStop(request);
+  }
 
  private:
   const ChannelSwitchGateOptions options_;

@@ -159,24 +159,7 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
   absl::StatusOr<GateDecision> gate = ports_.gate.Open(request, personal.recipient, now, checks);
   if (!gate.ok()) return GiveBack(request, gate.status());
   if (gate->kind == GateDecision::Kind::kStopped) {
-    // A page of an escalation chain stopped before this page's turn (docs/adr/0029): the page was
-    // never sent, so it ends CANCELLED whoever stopped the chain; the chain's own record says who.
-    if (gate->chain_stopped) {
-      const std::string why = gate->stop == stopped_alerts::StopReason::kAcknowledged
-                                  ? absl::StrCat("the escalation was acknowledged before step ",
-                                                 request.escalation_step())
-                                  : "the caller cancelled the escalation";
-      return Record(request,
-                    Outcome(DeliveryOutcome::KIND_CANCELLED, absl::StrCat("not paged: ", why)));
-    }
-    if (gate->stop == stopped_alerts::StopReason::kAcknowledged) {
-      return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
-                                     absl::StrCat("the alert was acknowledged; attempt ", attempt,
-                                                  " was not sent")));
-    }
-    return Record(request, Outcome(DeliveryOutcome::KIND_CANCELLED,
-                                   absl::StrCat("the caller cancelled the alert; attempt ", attempt,
-                                                " was not sent")));
+    return Stopped(request, {.reason = gate->stop, .chain = gate->chain_stopped});
   }
   if (past_deadline) {
     return DeadLetter(request, "deadline",
@@ -251,7 +234,36 @@ absl::StatusOr<DeliveryOutcome> Dispatcher::SendClaimed(const AlertRequested& re
     ports_.clock.SleepFor(clear->send_at - now);
   }
   report_pacing_wait();
+  // Seconds may have passed since the gate read the stop: a cancel or an acknowledgement made
+  // meanwhile holds this send back too.
+  absl::StatusOr<std::optional<FoundStop>> stop = ports_.gate.FindStop(request);
+  if (!stop.ok() || stop->has_value()) ports_.in_flight.Release(*slot);
+  if (!stop.ok()) return GiveBack(request, stop.status());
+  if (stop->has_value()) return Stopped(request, **stop);
   return Send(request, personal, gate->limit.sender, *slot);
+}
+
+absl::StatusOr<DeliveryOutcome> Dispatcher::Stopped(const AlertRequested& request,
+                                                    const FoundStop& stop) {
+  const uint32_t attempt = request.header().attempt();
+  // A page of an escalation chain stopped before this page's turn (docs/adr/0029): the page was
+  // never sent, so it ends CANCELLED whoever stopped the chain; the chain's own record says who.
+  if (stop.chain) {
+    const std::string why = stop.reason == stopped_alerts::StopReason::kAcknowledged
+                                ? absl::StrCat("the escalation was acknowledged before step ",
+                                               request.escalation_step())
+                                : "the caller cancelled the escalation";
+    return Record(request,
+                  Outcome(DeliveryOutcome::KIND_CANCELLED, absl::StrCat("not paged: ", why)));
+  }
+  if (stop.reason == stopped_alerts::StopReason::kAcknowledged) {
+    return Record(request, Outcome(DeliveryOutcome::KIND_ACKNOWLEDGED,
+                                   absl::StrCat("the alert was acknowledged; attempt ", attempt,
+                                                " was not sent")));
+  }
+  return Record(request, Outcome(DeliveryOutcome::KIND_CANCELLED,
+                                 absl::StrCat("the caller cancelled the alert; attempt ", attempt,
+                                              " was not sent")));
 }
 
 absl::StatusOr<DeliveryOutcome> Dispatcher::Send(const AlertRequested& request,

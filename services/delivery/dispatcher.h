@@ -160,6 +160,9 @@ class Dispatcher final : public messaging::MessageHandler {
                                                    const transit::AlertPersonalData& personal,
                                                    const PacedSender& sender,
                                                    const std::string& in_flight_slot);
+  // Records the end of an attempt that `stop` holds back; nothing was sent.
+  absl::StatusOr<events::v1::DeliveryOutcome> Stopped(const events::v1::AlertRequested& request,
+                                                      const FoundStop& stop);
   // Every account of `rule` is resting (its circuit breaker open): the attempt waits for the first
   // to take a probe again.
   absl::StatusOr<events::v1::DeliveryOutcome> WaitForAnAccount(

@@ -969,6 +969,23 @@ TEST_F(DispatcherTest, SendsOnScheduleNeverWaitForTheGuard) {
   EXPECT_EQ(clock_.sleeps().size(), 11u);
 }
 
+TEST_F(DispatcherTest, ACancelMadeWhileASendWaitsForItsSlotHoldsItBack) {
+  InMemorySendLimiter limiter(kFivePerSecond);
+  std::unique_ptr<Dispatcher> dispatcher =
+      DispatcherOn(limiter, in_flight_, kFivePerSecond.senders);
+  ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, "a0"))).ok());
+  // a1's slot is 208 ms later: the caller cancels it while its worker waits.
+  clock_.OnSleep([this] {
+    ASSERT_TRUE(stops_.Stop("a1", stopped_alerts::StopReason::kCancelled, absl::Hours(1)).ok());
+  });
+  ASSERT_TRUE(dispatcher->Handle(Message(Alert(1, "a1"))).ok());
+  EXPECT_EQ(clock_.sleeps().size(), 1u);
+  EXPECT_EQ(sender_.calls, 1);
+  EXPECT_EQ(LastOutcome().kind(), DeliveryOutcome::KIND_CANCELLED);
+  EXPECT_THAT(LastOutcome().reason(), HasSubstr("attempt 1 was not sent"));
+  EXPECT_EQ(in_flight_.in_flight(), 0);
+}
+
 TEST_F(DispatcherTest, LateSendMakesTheSendThatWouldCrowdItWaitForTheGuard) {
   InMemorySendLimiter limiter(kFivePerSecond);
   std::unique_ptr<Dispatcher> dispatcher =

@@ -128,4 +128,25 @@ absl::StatusOr<GateDecision> RedisSendGate::Open(const events::v1::AlertRequeste
                       .limit = *std::move(limit)};
 }
 
+absl::StatusOr<std::optional<FoundStop>> RedisSendGate::FindStop(
+    const events::v1::AlertRequested& request) {
+  const std::string& chain_id =
+      request.escalation_id().empty() ? request.header().alert_id() : request.escalation_id();
+  absl::StatusOr<redis::Reply> reply = redis_.Command(
+      {"MGET", stopped_alerts::RedisStopKey(key_prefix_, request.header().alert_id()),
+       stopped_alerts::RedisStopKey(key_prefix_, chain_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2) {
+    return absl::InternalError("MGET of an alert's stops answered in an unexpected shape");
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    if (!reply->elements[i]) continue;
+    absl::StatusOr<stopped_alerts::StopReason> stop =
+        stopped_alerts::ParseRedisStopValue(*reply->elements[i]);
+    if (!stop.ok()) return stop.status();
+    return FoundStop{.reason = *stop, .chain = i == 1};
+  }
+  return std::nullopt;
+}
+
 }  // namespace klaxon::delivery

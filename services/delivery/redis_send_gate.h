@@ -32,6 +32,9 @@ class RedisSendGate final : public SendGate {
   absl::StatusOr<GateDecision> Open(const events::v1::AlertRequested& request,
                                     std::string_view recipient, absl::Time now,
                                     GateChecks checks) override;
+  // One MGET of the alert's stop and its chain's.
+  absl::StatusOr<std::optional<FoundStop>> FindStop(
+      const events::v1::AlertRequested& request) override;
 
  private:
   redis::RedisClient& redis_;

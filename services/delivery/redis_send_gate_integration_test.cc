@@ -201,6 +201,27 @@ TEST_F(RedisSendGateTest, APagesOwnStopWinsOverItsEscalations) {
   EXPECT_EQ(decision.stop, stopped_alerts::StopReason::kCancelled);
 }
 
+TEST_F(RedisSendGateTest, FindStopReadsTheAlertsStopThenItsChainsInOneRoundTrip) {
+  stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
+  absl::StatusOr<std::optional<FoundStop>> none = gate_->FindStop(GateRequest("a2", "c1"));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+
+  ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());
+  absl::StatusOr<std::optional<FoundStop>> chain = gate_->FindStop(GateRequest("a2", "c1"));
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  ASSERT_TRUE(chain->has_value());
+  EXPECT_TRUE((*chain)->chain);
+  EXPECT_EQ((*chain)->reason, stopped_alerts::StopReason::kAcknowledged);
+
+  ASSERT_TRUE(stops.Stop("a2", stopped_alerts::StopReason::kCancelled, absl::Minutes(1)).ok());
+  absl::StatusOr<std::optional<FoundStop>> own = gate_->FindStop(GateRequest("a2", "c1"));
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_TRUE(own->has_value());
+  EXPECT_FALSE((*own)->chain);
+  EXPECT_EQ((*own)->reason, stopped_alerts::StopReason::kCancelled);
+}
+
 TEST_F(RedisSendGateTest, AnEscalationsStopLeavesAnotherEscalationsPagesToBeSent) {
   stopped_alerts::RedisStoppedAlerts stops(*redis_, prefix_);
   ASSERT_TRUE(stops.Stop("c1", stopped_alerts::StopReason::kAcknowledged, absl::Minutes(1)).ok());

@@ -10,10 +10,14 @@
 // that holds the send back ends the step at kReserved, and the caller goes on as the ports say:
 // waits for send_at, InFlightLimit::Acquire, then SendLimiter::ClearToSend until it clears.
 //
+// Seconds may pass on that slow path, so the caller asks FindStop again just before it sends: a
+// cancel or an acknowledgement made while it waited still holds the send back.
+//
 // Nothing is taken that the answer does not hand over: a stopped alert, a suppressed recipient
 // and a deferral reserve nothing; kReserved holds the pacing slot (and the recipient's windows
 // count the send); kCleared holds those, the slot in flight and the guard's record of this send.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +40,15 @@ struct GateChecks {
   std::span<const PacedSender> reserve_among;
 
   bool reserve() const { return !reserve_among.empty(); }
+};
+
+// A stop that holds an attempt back: the alert's own, or its escalation chain's.
+struct FoundStop {
+  stopped_alerts::StopReason reason = stopped_alerts::StopReason::kCancelled;
+  // The stop is the alert's escalation chain's (AlertRequested.escalation_id, docs/adr/0029), not
+  // the alert's own. The alert's own is read first and wins, so a page stopped itself still ends
+  // as its own stop says.
+  bool chain = false;
 };
 
 struct GateDecision {
@@ -70,6 +83,10 @@ class SendGate {
   virtual absl::StatusOr<GateDecision> Open(const events::v1::AlertRequested& request,
                                             std::string_view recipient, absl::Time now,
                                             GateChecks checks) = 0;
+  // Only the stop Open reads first: the alert's, else its chain's; nullopt when neither is
+  // stopped. Errors are kUnavailable.
+  virtual absl::StatusOr<std::optional<FoundStop>> FindStop(
+      const events::v1::AlertRequested& request) = 0;
 };
 
 }  // namespace klaxon::delivery

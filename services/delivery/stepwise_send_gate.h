@@ -27,20 +27,12 @@ class StepwiseSendGate final : public SendGate {
   absl::StatusOr<GateDecision> Open(const events::v1::AlertRequested& request,
                                     std::string_view recipient, absl::Time now,
                                     GateChecks checks) override {
-    absl::StatusOr<std::optional<stopped_alerts::StopReason>> stopped =
-        stops_.Find(request.header().alert_id());
-    if (!stopped.ok()) return stopped.status();
-    if (stopped->has_value()) {
-      return GateDecision{.kind = GateDecision::Kind::kStopped, .stop = **stopped};
-    }
-    if (!request.escalation_id().empty()) {
-      absl::StatusOr<std::optional<stopped_alerts::StopReason>> chain =
-          stops_.Find(request.escalation_id());
-      if (!chain.ok()) return chain.status();
-      if (chain->has_value()) {
-        return GateDecision{
-            .kind = GateDecision::Kind::kStopped, .stop = **chain, .chain_stopped = true};
-      }
+    absl::StatusOr<std::optional<FoundStop>> stop = FindStop(request);
+    if (!stop.ok()) return stop.status();
+    if (stop->has_value()) {
+      return GateDecision{.kind = GateDecision::Kind::kStopped,
+                          .stop = (*stop)->reason,
+                          .chain_stopped = (*stop)->chain};
     }
     if (checks.suppression) {
       absl::StatusOr<bool> suppressed = suppressions_.IsSuppressed(recipient);
@@ -69,6 +61,20 @@ class StepwiseSendGate final : public SendGate {
     return GateDecision{.kind = GateDecision::Kind::kCleared,
                         .limit = std::move(reserved.limit),
                         .in_flight_slot = *std::move(slot)};
+  }
+
+  absl::StatusOr<std::optional<FoundStop>> FindStop(
+      const events::v1::AlertRequested& request) override {
+    absl::StatusOr<std::optional<stopped_alerts::StopReason>> own =
+        stops_.Find(request.header().alert_id());
+    if (!own.ok()) return own.status();
+    if (own->has_value()) return FoundStop{.reason = **own};
+    if (request.escalation_id().empty()) return std::nullopt;
+    absl::StatusOr<std::optional<stopped_alerts::StopReason>> chain =
+        stops_.Find(request.escalation_id());
+    if (!chain.ok()) return chain.status();
+    if (chain->has_value()) return FoundStop{.reason = **chain, .chain = true};
+    return std::nullopt;
   }
 
  private:
