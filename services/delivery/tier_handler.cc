@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 #include "klaxon/events/v1/events.pb.h"
 
@@ -43,7 +44,9 @@ void TierHandler::HandleDue(const messaging::InboundMessage& message,
                             messaging::HandleDone done) {
   // The executor takes copyable tasks; the completion is move-only, so the task shares it.
   auto pending = std::make_shared<messaging::HandleDone>(std::move(done));
-  ports_.pool.Submit([this, &message, request = std::move(request), pending] {
+  concurrency::BlockingExecutor& pool =
+      kafka::Urgent(request->priority()) ? ports_.urgent_pool : ports_.pool;
+  pool.Submit([this, &message, request = std::move(request), pending] {
     if (request->has_not_before()) {
       const absl::Time not_before = prototime::FromProto(request->not_before());
       if (ports_.clock.Now() < not_before) {

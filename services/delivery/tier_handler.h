@@ -6,9 +6,10 @@
 //
 // A held message costs a timer, not a thread (ADR 0017): the wait runs on `timers`, and only the
 // work once it is due, which blocks (Twilio, Redis, a Kafka acknowledgement), runs on `pool`,
-// which every tier of a worker shares. When the timers stop (the worker is shutting down) a held
-// message completes with kUnavailable, and the consumer leaves it unstored, to be redelivered to
-// whichever worker picks the partition up next.
+// which every tier of a worker shares; a critical request's on `urgent_pool` (docs/adr/0027), so
+// it never queues behind the normal deferrals that come due with it. When the timers stop (the
+// worker is shutting down) a held message completes with kUnavailable, and the consumer leaves it
+// unstored, to be redelivered to whichever worker picks the partition up next.
 
 #include <memory>
 
@@ -31,6 +32,7 @@ struct TierHandlerPorts {
   messaging::MessageHandler& next;  // the Dispatcher; must be thread-safe
   RetryScheduler& scheduler;
   concurrency::BlockingExecutor& pool;  // runs `next` and the hops; its queue must not refuse
+  concurrency::BlockingExecutor& urgent_pool;  // the same for critical requests
   timing::Timers& timers;
   timing::Clock& clock;
 };

@@ -95,9 +95,14 @@ class TierHandlerTest : public ::testing::Test {
   RecordingHandler next_{clock_};
   RecordingScheduler scheduler_;
   concurrency::BlockingExecutor pool_{{.threads = 1, .max_queued = 1000}};
-  TierHandler handler_{
-      {.max_wait = kTierDelay},
-      {.next = next_, .scheduler = scheduler_, .pool = pool_, .timers = timers_, .clock = clock_}};
+  concurrency::BlockingExecutor urgent_pool_{{.threads = 1, .max_queued = 1000}};
+  TierHandler handler_{{.max_wait = kTierDelay},
+                       {.next = next_,
+                        .scheduler = scheduler_,
+                        .pool = pool_,
+                        .urgent_pool = urgent_pool_,
+                        .timers = timers_,
+                        .clock = clock_}};
 };
 
 TEST_F(TierHandlerTest, HandsOnAtNotBefore) {
@@ -118,6 +123,21 @@ TEST_F(TierHandlerTest, HeldMessagesLeaveThePoolFree) {
   Completion& due = Start(Message(clock_.Now()));
   EXPECT_EQ(due.Await(), absl::OkStatus());
   EXPECT_EQ(timers_.pending(), 1000u);
+}
+
+TEST_F(TierHandlerTest, ACriticalRequestNeverQueuesBehindNormalOnes) {
+  absl::Notification release;
+  pool_.Submit([&release] { release.WaitForNotification(); });  // the normal pool is busy
+  Completion& normal = Start(Message(clock_.Now()));
+  messaging::InboundMessage critical = Message(clock_.Now());
+  events::v1::AlertRequested request;
+  ASSERT_TRUE(request.ParseFromString(critical.value));
+  request.set_priority(types::v1::PRIORITY_CRITICAL);
+  critical.value = request.SerializeAsString();
+  EXPECT_EQ(Start(std::move(critical)).Await(), absl::OkStatus());
+  EXPECT_FALSE(normal.done.HasBeenNotified());
+  release.Notify();
+  EXPECT_EQ(normal.Await(), absl::OkStatus());
 }
 
 TEST_F(TierHandlerTest, DueMessageIsHandledWithoutWaiting) {

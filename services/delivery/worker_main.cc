@@ -294,6 +294,9 @@ int RunWorker(const WorkerSpec& spec) {
   // hand every held message back unstored.
   concurrency::BlockingExecutor tier_pool({.threads = static_cast<size_t>(settings.concurrency),
                                            .max_queued = std::numeric_limits<size_t>::max()});
+  concurrency::BlockingExecutor urgent_tier_pool(
+      {.threads = static_cast<size_t>(settings.urgent_concurrency),
+       .max_queued = std::numeric_limits<size_t>::max()});
   concurrency::TimerThread tier_timers((*shutdown)->token());
   for (size_t i = 0; i < tiers.size(); ++i) {
     tiers[i].handler =
@@ -301,6 +304,7 @@ int RunWorker(const WorkerSpec& spec) {
                                       TierHandlerPorts{.next = dispatcher,
                                                        .scheduler = retry_scheduler,
                                                        .pool = tier_pool,
+                                                       .urgent_pool = urgent_tier_pool,
                                                        .timers = tier_timers,
                                                        .clock = clock});
   }
