@@ -234,6 +234,21 @@ TEST_F(HttpApiE2eKafkaRedisPostgresTest, ErrorsAreProblemsWithTheGrpcMessagesAnd
   EXPECT_EQ(anonymous.Header("www-authenticate"), "Bearer");
   EXPECT_EQ(Json(anonymous)["code"], "UNAUTHENTICATED");
 
+  // A request whose body is still to come is refused from its head without a key: 401 at once,
+  // not after the body's 10 s deadline, and the body is never held (ADR 0023).
+  const absl::Time asked = absl::Now();
+  const HttpResponse early =
+      testing::SendHttp({.method = "POST",
+                         .url = absl::StrCat("http://", suite_.HttpApiAddress(), "/v1/alerts"),
+                         .headers = {{"Authorization", "Bearer not-a-key"},
+                                     {"Content-Type", "application/json"},
+                                     {"Content-Length", "200000"}},
+                         .body = "{",
+                         .timeout = absl::Seconds(5)});
+  EXPECT_EQ(early.status, 401) << early.error;
+  EXPECT_EQ(Json(early)["code"], "UNAUTHENTICATED");
+  EXPECT_LT(absl::Now() - asked, absl::Seconds(3));
+
   // JSON the service never sees: named by the gateway.
   EXPECT_EQ(Json(Call("POST", "/v1/alerts", R"({"recipients":"+14155550188"})"))["detail"],
             "unknown field \"recipients\"");
