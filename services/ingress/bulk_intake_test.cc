@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/templates/template_limits.h"
 #include "klaxon/events/v1/events.pb.h"
 #include "prometheus/registry.h"
 #include "services/ingress/intake_admission.h"
@@ -270,7 +271,7 @@ TEST_F(BulkIntakeTest, WhatEveryRecipientSharesIsCheckedOnceAndRefusesTheBatch) 
   EXPECT_THAT(Send(long_text).status().message(), HasSubstr("text: is 1601 characters long"));
   SendAlertsRequest big_parameters = TemplatedBatch({"+14155550101"}, {});
   (*big_parameters.mutable_template_()->mutable_parameters())["host"] =
-      std::string(kMaxTemplateParameterBytes + 1, 'h');
+      std::string(templates::kMaxParameterBytes + 1, 'h');
   EXPECT_THAT(Send(big_parameters).status().message(), HasSubstr("template.parameters:"));
   EXPECT_TRUE(harness_.publisher().published().empty());
 }

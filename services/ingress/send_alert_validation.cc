@@ -102,29 +102,7 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
 
 // Parameters fill placeholders of a text no longer than kMaxTextCharacters, so together they
 // are no longer either; the renderer refuses names the template does not have.
-absl::Status ValidateTemplateParameters(
-    const google::protobuf::Map<std::string, std::string>& parameters) {
-  if (parameters.size() > templates::kMaxParameters) {
-    return absl::InvalidArgumentError(absl::StrCat("template.parameters: has ", parameters.size(),
-                                                   " entries, the limit is ",
-                                                   templates::kMaxParameters));
-  }
-  size_t value_bytes = 0;
-  for (const auto& [name, value] : parameters) {
-    if (name.empty() || name.size() > templates::kMaxParameterName) {
-      return absl::InvalidArgumentError(absl::StrCat("template.parameters: names must be 1 to ",
-                                                     templates::kMaxParameterName, " bytes"));
-    }
-    value_bytes += value.size();
-  }
-  if (value_bytes > kMaxTemplateParameterBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("template.parameters: the values add up to ", value_bytes,
-                     " bytes, the limit is ", kMaxTemplateParameterBytes, " (", kMaxTextCharacters,
-                     " characters, the longest text, of up to 4 bytes each)"));
-  }
-  return absl::OkStatus();
-}
+static_assert(templates::kMaxParameterBytes == kMaxTextCharacters * 4);
 
 absl::Status ValidateChannel(types::v1::Channel channel) {
   if (channel == types::v1::CHANNEL_SMS || channel == types::v1::CHANNEL_VOICE) {
@@ -266,7 +244,7 @@ absl::StatusOr<ValidatedAlert> ValidateAllButRecipient(const SendAlertRequest& r
     if (absl::Status status = ValidateText(request, request.text(), "text:"); !status.ok()) {
       return status;
     }
-  } else if (absl::Status status = ValidateTemplateParameters(request.template_().parameters());
+  } else if (absl::Status status = templates::CheckParameters(request.template_().parameters());
              !status.ok()) {
     return status;
   }

@@ -19,9 +19,6 @@ inline constexpr size_t kMaxIdempotencyKeyLength = 128;
 inline constexpr size_t kMaxMetadataEntries = 16;
 inline constexpr size_t kMaxMetadataKeyLength = 64;
 inline constexpr size_t kMaxMetadataValueLength = 256;
-// The values of a template's parameters together, in bytes: the longest text's characters at
-// their widest in UTF-8.
-inline constexpr size_t kMaxTemplateParameterBytes = kMaxTextCharacters * 4;
 
 // Time to live (ADR 0007): how long an alert is worth sending; at most
 // alert_lifetime::kMaxTimeToLive.

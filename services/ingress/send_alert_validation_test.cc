@@ -162,8 +162,8 @@ TEST(SendAlertValidationTest, TemplateParametersAreBoundedByTheLongestText) {
   request.clear_text();
   request.mutable_template_()->set_name("disk-full");
   auto& parameters = *request.mutable_template_()->mutable_parameters();
-  parameters["host"] = std::string(kMaxTemplateParameterBytes / 2, 'h');
-  parameters["mount"] = std::string(kMaxTemplateParameterBytes / 2, 'm');
+  parameters["host"] = std::string(templates::kMaxParameterBytes / 2, 'h');
+  parameters["mount"] = std::string(templates::kMaxParameterBytes / 2, 'm');
   EXPECT_TRUE(ValidateSendAlert(request, kNow).ok());
   parameters["mount"].push_back('m');
   ExpectInvalid(request, "template.parameters");

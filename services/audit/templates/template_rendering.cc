@@ -105,12 +105,17 @@ absl::StatusOr<RenderedText> Render(const MessageTemplate& stored,
     return absl::FailedPreconditionError(
         absl::StrCat("template ", Describe(stored), " has no ", field));
   }
+  // As ingress checks them, for a caller that asks audit itself.
+  if (absl::Status bounded = templates::CheckParameters(parameters); !bounded.ok()) return bounded;
   absl::StatusOr<std::vector<Piece>> pieces = Split(text);
   if (!pieces.ok()) {
     return absl::InternalError(absl::StrCat("template ", Describe(stored), ": stored ", field,
                                             " does not parse: ", pieces.status().message()));
   }
 
+  // A placeholder may come back many times: past this many bytes the text is too long however
+  // its characters are counted, so it stops growing there.
+  constexpr size_t kMaxRenderedBytes = kMaxTemplateTextCharacters * 4;
   RenderedText rendered;
   std::set<std::string_view> used;
   for (const Piece& piece : *pieces) {
@@ -126,6 +131,12 @@ absl::StatusOr<RenderedText> Render(const MessageTemplate& stored,
     }
     rendered.text.append(parameter->second);
     used.insert(piece.text);
+    if (rendered.text.size() > kMaxRenderedBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("template.parameters: the ", field, " of template ", Describe(stored),
+                       " would be longer than ", kMaxRenderedBytes, " bytes, the limit is ",
+                       kMaxTemplateTextCharacters, " characters"));
+    }
   }
   for (const auto& [name, value] : parameters) {
     if (used.contains(name)) continue;

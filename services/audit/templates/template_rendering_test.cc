@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/templates/template_limits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -147,7 +148,7 @@ TEST(RenderTest, ParameterOnlyTheOtherChannelsTextUsesIsUnknown) {
 
 // The caller's map may hold any key: one that could not be a placeholder is not echoed.
 TEST(RenderTest, UnknownParameterWithAnOddNameIsNotEchoed) {
-  const std::string odd = "host name\n" + std::string(100, 'x');
+  const std::string odd = "host name\n" + std::string(40, 'x');
   absl::StatusOr<RenderedText> rendered =
       Render(Stored("Disk full on {{host}}"), CHANNEL_SMS, {{"host", "db-7"}, {odd, "db-7"}});
   EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
@@ -201,6 +202,24 @@ TEST(RenderTest, ResultOf1600CharactersIsAcceptedAnd1601IsInvalidArgument) {
   EXPECT_EQ(rendered.status().message(),
             "template.parameters: the sms_text of template disk-full (en-US v3) would be 1601 "
             "characters long, the limit is 1600");
+}
+
+TEST(RenderTest, ParametersBeyondWhatARequestMayGiveAreRefusedBeforeRendering) {
+  absl::StatusOr<RenderedText> rendered =
+      Render(Stored("{{a}}"), CHANNEL_SMS, {{"a", std::string(1 << 20, 'a')}});
+  EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(rendered.status().message(), HasSubstr("the values add up to 1048576 bytes"));
+}
+
+TEST(RenderTest, APlaceholderRepeatedStopsTheTextGrowingPastItsLimit) {
+  // 320 placeholders in 1,600 characters, each filled with the most a request may give: the
+  // rendering would be 2 MB, and stops at 6,400 bytes.
+  absl::StatusOr<RenderedText> rendered =
+      Render(Stored(Repeat("{{a}}", 320)), CHANNEL_SMS,
+             {{"a", std::string(templates::kMaxParameterBytes, 'a')}});
+  EXPECT_EQ(rendered.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(rendered.status().message(),
+              HasSubstr("would be longer than 6400 bytes, the limit is 1600 characters"));
 }
 
 TEST(RenderTest, VoiceScriptHasTheSameLimit) {
