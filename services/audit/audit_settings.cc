@@ -48,6 +48,8 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
       [](const std::string& key) { return crypto::BlindIndex::Create(key); });
   const int64_t batch_size = reader.Int("KLAXON_AUDIT_BATCH_SIZE", 1000, /*min=*/1, /*max=*/10000);
   const int64_t batch_writers = reader.Int("KLAXON_AUDIT_BATCH_WRITERS", 2, /*min=*/1, /*max=*/4);
+  const absl::Duration batch_linger = reader.Duration(
+      "KLAXON_AUDIT_BATCH_LINGER", absl::Milliseconds(20), absl::ZeroDuration(), absl::Seconds(1));
   const absl::Duration publish_timeout = reader.Duration(
       "KLAXON_PUBLISH_TIMEOUT", absl::Seconds(5), absl::Milliseconds(100), absl::Seconds(60));
   const int64_t watch_max_per_caller =
@@ -83,6 +85,7 @@ absl::StatusOr<AuditSettings> LoadAuditSettings(config::Reader& reader) {
                        .blind_index = *std::move(blind_index),
                        .batch_size = static_cast<int>(batch_size),
                        .batch_writers = static_cast<int>(batch_writers),
+                       .batch_linger = batch_linger,
                        .publish_timeout = publish_timeout,
                        .watch_max_per_caller = static_cast<int>(watch_max_per_caller),
                        .watch_max_lifetime = watch_max_lifetime,

@@ -34,6 +34,7 @@ struct AuditSettings {
   // once, so one batch can take every message in flight.
   int batch_size = 1000;
   int batch_writers = 2;              // batches written at once
+  absl::Duration batch_linger;        // a writer's wait for more events before a small batch
   absl::Duration publish_timeout;     // a replay waits this long for Kafka's acknowledgement
   int watch_max_per_caller = 32;      // WatchAlert streams one caller may hold open
   absl::Duration watch_max_lifetime;  // after which a watch ends UNAVAILABLE, to be resumed

@@ -39,6 +39,7 @@ TEST(AuditSettingsTest, MinimalEnvironmentGetsTheDocumentedDefaults) {
   EXPECT_EQ(settings->grpc.ToString(), "127.0.0.1:50052");
   EXPECT_EQ(settings->batch_size, 1000);
   EXPECT_EQ(settings->batch_writers, 2);
+  EXPECT_EQ(settings->batch_linger, absl::Milliseconds(20));
   EXPECT_EQ(settings->publish_timeout, absl::Seconds(5));
   EXPECT_EQ(settings->kafka_session_timeout, absl::Seconds(10));
   EXPECT_EQ(settings->watch_max_per_caller, 32);

@@ -167,7 +167,8 @@ int Run() {
   PersonalData personal_data(settings.keyring);
   transit::TransitCipher transit(*settings.common.transit_keyring);
   BatchWriter writer(store, {.max_batch = static_cast<size_t>(settings.batch_size),
-                             .max_writers = settings.batch_writers});
+                             .max_writers = settings.batch_writers,
+                             .linger = settings.batch_linger});
   AuditEventHandler handler(writer, personal_data, blind_index, topics, metrics, clock, logger,
                             *redactor, transit);
   KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);

@@ -43,6 +43,10 @@ void BatchWriter::Work(std::stop_token stop) {
       std::unique_lock lock(mutex_);
       arrived_.wait(lock, stop, [this] { return !waiting_.empty(); });
       if (waiting_.empty()) return;  // stopped, and nothing is left to write
+      if (options_.linger > absl::ZeroDuration()) {
+        arrived_.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.linger),
+                          [this, max_batch] { return waiting_.size() >= max_batch; });
+      }
       const auto end = waiting_.begin() + static_cast<long>(std::min(waiting_.size(), max_batch));
       batch.assign(std::make_move_iterator(waiting_.begin()), std::make_move_iterator(end));
       waiting_.erase(waiting_.begin(), end);

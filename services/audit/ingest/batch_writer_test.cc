@@ -240,5 +240,29 @@ TEST(BatchWriterWritersTest, DestructionWritesWhatStillWaits) {
   EXPECT_EQ(fake.Events().size(), 5);
 }
 
+TEST(BatchWriterLingerTest, ItemsArrivingWithinTheLingerShareABatchWrittenOnceFull) {
+  FakeAlertStore fake;
+  GatedStore store(fake);
+  store.Open();
+  // An hour's linger: the batch is written when it is full, not when the linger ends.
+  BatchWriter writer(store, {.max_batch = 2, .max_writers = 1, .linger = absl::Hours(1)});
+  Results results;
+  writer.Write(Accepted(0), results.For(0));
+  writer.Write(Accepted(1), results.For(1));
+  ASSERT_TRUE(results.WaitThrough(1));
+  EXPECT_THAT(store.batches(), ElementsAre(ElementsAre("outcome:0", "outcome:1")));
+}
+
+TEST(BatchWriterLingerTest, StoppingCutsTheLingerShortAndWritesWhatWaits) {
+  FakeAlertStore fake;
+  Results results;
+  {
+    BatchWriter writer(fake, {.max_batch = 10, .max_writers = 1, .linger = absl::Hours(1)});
+    writer.Write(Accepted(0), results.For(0));
+  }
+  EXPECT_TRUE(results.at(0).ok());
+  EXPECT_EQ(fake.Events().size(), 1);
+}
+
 }  // namespace
 }  // namespace klaxon::audit
