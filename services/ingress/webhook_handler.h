@@ -120,8 +120,7 @@ class WebhookHandler {
   static constexpr size_t kMaxSettleBatch = 128;
 
   // Everything before the claim: an Outcome to answer now, or a verified callback to claim.
-  std::variant<Outcome, Publication> Prepare(const http::Request& request, std::string_view source,
-                                             std::string& route_name);
+  std::variant<Outcome, Publication> Prepare(const http::Request& request, std::string& route_name);
   // The Outcome of a callback its claim did not give to this request, if so.
   std::optional<Outcome> Unclaimed(Publication& publication,
                                    const absl::StatusOr<DedupeClaim>& claim);
