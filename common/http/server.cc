@@ -142,8 +142,9 @@ class Server::Impl {
       std::lock_guard lock(connections_mutex_);
       auto counted = per_source_.find(source);
       const size_t from_source = counted == per_source_.end() ? 0 : counted->second;
+      const bool uncapped = options_.uncapped_source && options_.uncapped_source(source);
       if (connections_.size() < options_.max_connections &&
-          from_source < options_.max_connections_per_source) {
+          (uncapped || from_source < options_.max_connections_per_source)) {
         connection = std::make_shared<Connection>(peer, source, options_.limits, absl::Now());
         connections_[peer.get()] = connection;
         ++per_source_[source];

@@ -12,7 +12,8 @@
 //
 // The public port holds under hostile clients: a connection holds at most one request at the
 // framing limits (more pipelined bytes than that close it after its current answer); connections
-// in total and per source address are capped (beyond a cap: 503 with Retry-After, then close);
+// in total and per source address (but for sources exempted, a trusted proxy's) are capped
+// (beyond a cap: 503 with Retry-After, then close);
 // every phase has a deadline (idle before a request, its head, its body, writing its answer).
 // The server answers protocol trouble itself, never with a 5xx other than that 503: the framer's
 // 400/411/413/431 and 408 for a head or body too slow; each of these closes the connection.
@@ -54,6 +55,9 @@ struct ServerOptions {
   FramingLimits limits{};
   size_t max_connections = 4096;
   size_t max_connections_per_source = 256;
+  // Sources the per-source cap does not apply to: a trusted proxy in front, through which every
+  // client comes (the total cap still does). None when empty.
+  std::function<bool(std::string_view source)> uncapped_source{};
   // From a connection's opening, or from its last answer, until the first byte of a request.
   absl::Duration idle_timeout = absl::Seconds(30);
   // From the first byte of a request until the end of its headers.

@@ -393,6 +393,20 @@ TEST_F(ServerTest, RefusesConnectionsPastTheCapPerSourceWith503) {
   EXPECT_THAT(other.ReadResponse(), StartsWith("HTTP/1.1 200 "));
 }
 
+TEST_F(ServerTest, AnUncappedSourceIsHeldOnlyToTheTotalCap) {
+  StartServer({.max_connections = 2,
+               .max_connections_per_source = 1,
+               .uncapped_source = [](std::string_view source) { return source == "127.0.0.2"; }});
+  RawClient first(server_->port(), "127.0.0.2");
+  RawClient second(server_->port(), "127.0.0.2");
+  first.Send("GET /p HTTP/1.1\r\n\r\n");
+  second.Send("GET /p HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(first.ReadResponse(), StartsWith("HTTP/1.1 200 "));
+  EXPECT_THAT(second.ReadResponse(), StartsWith("HTTP/1.1 200 ")) << "past the per-source cap";
+  RawClient third(server_->port(), "127.0.0.2");
+  EXPECT_THAT(third.ReadResponse(), StartsWith("HTTP/1.1 503 ")) << "the total cap holds";
+}
+
 TEST_F(ServerTest, RefusesConnectionsPastTheTotalCapWith503) {
   StartServer({.max_connections = 2});
   RawClient first(server_->port(), "127.0.0.2");

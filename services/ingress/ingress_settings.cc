@@ -31,7 +31,7 @@ WebhookSettings ReadWebhookSettings(config::Reader& reader) {
                                         absl::Milliseconds(100), absl::Seconds(60)),
       .body_timeout = reader.Duration("KLAXON_WEBHOOK_BODY_TIMEOUT", absl::Seconds(10),
                                       absl::Milliseconds(100), absl::Seconds(60)),
-      .idle_timeout = reader.Duration("KLAXON_WEBHOOK_IDLE_TIMEOUT", absl::Seconds(30),
+      .idle_timeout = reader.Duration("KLAXON_WEBHOOK_IDLE_TIMEOUT", absl::Seconds(75),
                                       absl::Milliseconds(100), absl::Minutes(10)),
       .write_timeout = reader.Duration("KLAXON_WEBHOOK_WRITE_TIMEOUT", absl::Seconds(10),
                                        absl::Milliseconds(100), absl::Seconds(60)),

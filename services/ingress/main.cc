@@ -303,6 +303,9 @@ int Run() {
                 .max_connections = static_cast<size_t>(webhook_settings.max_connections),
                 .max_connections_per_source =
                     static_cast<size_t>(webhook_settings.max_connections_per_source),
+                // Behind the load balancer every callback comes from its addresses.
+                .uncapped_source = [&proxies = webhook_settings.trusted_proxies](
+                                       std::string_view source) { return proxies.Trusts(source); },
                 .idle_timeout = webhook_settings.idle_timeout,
                 .header_timeout = webhook_settings.header_timeout,
                 .body_timeout = webhook_settings.body_timeout,

@@ -192,6 +192,9 @@ absl::Status FillGather(const http::FormParams& params, TwilioEvent& event, std:
 }  // namespace
 
 std::optional<WebhookRoute> RouteForPath(std::string_view path) {
+  // A URL typed into Twilio's console with a trailing slash names the same route (the signature
+  // is over the URL as requested, slash and all).
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (path == twilio::kMessageStatusPath) return WebhookRoute::kMessageStatus;
   if (path == twilio::kCallStatusPath) return WebhookRoute::kCallStatus;
   if (path == twilio::kInboundMessagePath) return WebhookRoute::kInboundMessage;

@@ -37,7 +37,10 @@ TEST(RouteForPathTest, KnowsTheFourRoutes) {
   EXPECT_EQ(RouteForPath("/twilio/calls/status"), WebhookRoute::kCallStatus);
   EXPECT_EQ(RouteForPath("/twilio/messages/inbound"), WebhookRoute::kInboundMessage);
   EXPECT_EQ(RouteForPath("/twilio/calls/gather"), WebhookRoute::kGather);
-  EXPECT_EQ(RouteForPath("/twilio/messages/status/"), std::nullopt);
+  // One trailing slash, as a URL typed into Twilio's console may have; no more.
+  EXPECT_EQ(RouteForPath("/twilio/messages/inbound/"), WebhookRoute::kInboundMessage);
+  EXPECT_EQ(RouteForPath("/twilio/messages/status//"), std::nullopt);
+  EXPECT_EQ(RouteForPath("/twilio/messages/statuses"), std::nullopt);
   EXPECT_EQ(RouteForPath("/"), std::nullopt);
   EXPECT_TRUE(ExpectsTwiml(WebhookRoute::kGather));
   EXPECT_FALSE(ExpectsTwiml(WebhookRoute::kCallStatus));
