@@ -83,7 +83,15 @@ Database::~Database() = default;
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Database::Acquire() {
   {
     std::unique_lock lock(mutex_);
-    returned_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+    const auto available = [&] { return !idle_.empty() || open_ < options_.max_connections; };
+    if (options_.acquire_timeout == absl::InfiniteDuration()) {
+      returned_.wait(lock, available);
+    } else if (!returned_.wait_for(lock, absl::ToChronoMilliseconds(options_.acquire_timeout),
+                                   available)) {
+      return absl::UnavailableError(absl::StrCat("all ", options_.max_connections,
+                                                 " connections to Postgres stayed busy for ",
+                                                 absl::FormatDuration(options_.acquire_timeout)));
+    }
     if (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());
       idle_.pop_back();
@@ -99,6 +107,12 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Database::Acquire() {
     // statements are short, and compiling one (about 12 ms for audit's batch read) costs more
     // than it could ever save.
     pqxx::nontransaction(*connection).exec0("SET jit = off");
+    if (options_.statement_timeout > absl::ZeroDuration()) {
+      pqxx::nontransaction(*connection)
+          .exec0(absl::StrCat(
+              "SET statement_timeout = ",
+              std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout))));
+    }
     return connection;
   } catch (const std::exception& e) {
     {

@@ -27,6 +27,12 @@ struct DatabaseOptions {
   size_t max_connections = 4;
   // Used when the URL sets no connect_timeout, so an unreachable host cannot hang a caller.
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Postgres cancels a statement on these connections that runs longer (SQLSTATE 57014, mapped
+  // to kUnavailable); zero: none. For pools that serve callers, so no request holds a connection
+  // for long.
+  absl::Duration statement_timeout = absl::ZeroDuration();
+  // How long a caller waits for a connection when all are lent out before kUnavailable.
+  absl::Duration acquire_timeout = absl::InfiniteDuration();
 };
 
 // Maps an exception thrown by libpqxx (or anything else) to a Status:

@@ -1,10 +1,13 @@
 // Needs a real Postgres: KLAXON_TEST_PG_URL (each test works in a scratch database of its own).
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/pg/database.h"
 #include "common/pg/testing/temporary_database.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/support.h"
 
@@ -158,6 +161,46 @@ TEST_F(DatabasePostgresTest, MoreCallersThanConnectionsAllSucceed) {
   for (std::thread& thread : threads) thread.join();
   for (const absl::Status& result : results) EXPECT_TRUE(result.ok()) << result;
   EXPECT_EQ(CountItems(), 8);
+}
+
+TEST_F(DatabasePostgresTest, AStatementPastTheStatementTimeoutIsCancelledAsUnavailable) {
+  absl::StatusOr<std::unique_ptr<Database>> limited = Database::Connect(
+      scratch_->url(), {.max_connections = 1, .statement_timeout = absl::Milliseconds(100)});
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  const absl::Status slow = (*limited)->Autocommit([](pqxx::nontransaction& txn) {
+    txn.exec("SELECT pg_sleep(5)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(slow.code(), absl::StatusCode::kUnavailable) << slow;
+  EXPECT_TRUE((*limited)
+                  ->Autocommit([](pqxx::nontransaction& txn) {
+                    txn.exec("SELECT pg_sleep(0.01)");
+                    return absl::OkStatus();
+                  })
+                  .ok())
+      << "the connection is still usable";
+}
+
+TEST_F(DatabasePostgresTest, ACallerWaitsForABusyPoolOnlyAsLongAsItsAcquireTimeout) {
+  absl::StatusOr<std::unique_ptr<Database>> single = Database::Connect(
+      scratch_->url(), {.max_connections = 1, .acquire_timeout = absl::Milliseconds(100)});
+  ASSERT_TRUE(single.ok()) << single.status();
+  absl::Notification holding;
+  absl::Notification release;
+  std::thread holder([&] {
+    (void)(*single)->Autocommit([&](pqxx::nontransaction&) {
+      holding.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    });
+  });
+  holding.WaitForNotification();
+  const absl::Status waited =
+      (*single)->Autocommit([](pqxx::nontransaction&) { return absl::OkStatus(); });
+  release.Notify();
+  holder.join();
+  EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(waited.message()), ::testing::HasSubstr("stayed busy for 100ms"));
 }
 
 }  // namespace

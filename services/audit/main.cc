@@ -72,9 +72,15 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
 // How often klaxon_audit_dead_letters_pending is read from Postgres.
 constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
-// Enough for the consumer, a busy query pool, the caller-callback dispatcher (a claim and a settle
-// at once) and the migration at start.
-constexpr size_t kMaxPgConnections = 12;
+// Two pools, so no caller's query can hold up the event log. Ingest's: the batch writers, the
+// progress recorder, the caller-callback dispatcher (a claim and a settle at once) and the
+// migration at start. The callers': GetAlert and the queries, templates, inbound messages and
+// dead letters, whose statements Postgres cancels past kCallerStatementTimeout and whose callers
+// wait at most kCallerConnectionWait for a connection (then UNAVAILABLE).
+constexpr size_t kIngestPgConnections = 6;
+constexpr size_t kCallerPgConnections = 8;
+constexpr absl::Duration kCallerStatementTimeout = absl::Seconds(10);
+constexpr absl::Duration kCallerConnectionWait = absl::Seconds(5);
 constexpr absl::Duration kKafkaQueryTimeout = absl::Seconds(1);
 constexpr auto kGrpcDrainTimeout = std::chrono::seconds(10);
 // audit_events partitions created at start beyond the current month (ADR 0008).
@@ -101,8 +107,13 @@ int Run() {
     return 1;
   };
 
-  auto db = pg::Database::Connect(settings.pg_url, {.max_connections = kMaxPgConnections});
+  auto db = pg::Database::Connect(settings.pg_url, {.max_connections = kIngestPgConnections});
   if (!db.ok()) return fail("connect_postgres", db.status());
+  auto callers_db =
+      pg::Database::Connect(settings.pg_url, {.max_connections = kCallerPgConnections,
+                                              .statement_timeout = kCallerStatementTimeout,
+                                              .acquire_timeout = kCallerConnectionWait});
+  if (!callers_db.ok()) return fail("connect_postgres", callers_db.status());
   auto applied = pg::ApplyMigrations(**db, AuditMigrations());
   if (!applied.ok()) return fail("migrate_schema", applied.status());
   logger.Info("schema_migrated", {{"applied_versions", *applied}});
@@ -172,8 +183,10 @@ int Run() {
   AuditEventHandler handler(writer, personal_data, blind_index, topics, metrics, clock, logger,
                             *redactor, transit);
   KafkaOffsetOracle oracle(**watermarks, kKafkaQueryTimeout);
-  AlertReader reader(store, oracle, personal_data, clock, metrics, logger, {.topics = topics});
-  PostgresAlertQueries queries(**db);
+  PostgresAlertStore callers_store(**callers_db, settings.caller_callbacks.Callers());
+  AlertReader reader(callers_store, oracle, personal_data, clock, metrics, logger,
+                     {.topics = topics});
+  PostgresAlertQueries queries(**callers_db);
   AlertSearch search(queries, blind_index);
   AlertWatcher watcher(reader, metrics, clock,
                        {.max_watchers = static_cast<size_t>(kMaxWatchers),
@@ -183,7 +196,7 @@ int Run() {
   std::jthread listener_thread([&](std::stop_token stop) { listener.Run(watcher, stop); });
   AlertQueryService service(**api_keys, reader, search, watcher, metrics);
 
-  PostgresDeadLetterStore dead_letters(**db);
+  PostgresDeadLetterStore dead_letters(**callers_db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
   DeadLetterHandler dead_letter_handler(dead_letters, personal_data, blind_index,
                                         dead_letter_metrics, logger, transit);
@@ -191,9 +204,9 @@ int Run() {
                                     dead_letters, personal_data, **publisher, dead_letter_metrics,
                                     clock, alert_ids, logger, transit);
   DeadLetterService dead_letter_service(**api_keys, dead_letter_queue);
-  PostgresTemplateStore templates(**db);
+  PostgresTemplateStore templates(**callers_db);
   TemplatesService templates_service(**api_keys, templates, logger);
-  PostgresInboundMessages inbound_messages(**db);
+  PostgresInboundMessages inbound_messages(**callers_db);
   InboundMessageReader inbound_reader(inbound_messages, personal_data, blind_index, logger);
   InboundMessagesService inbound_service(**api_keys, inbound_reader);
   auto server = grpcutil::StartServer(
