@@ -1,5 +1,8 @@
 #include "common/prototime/prototime.h"
 
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace klaxon::prototime {
@@ -44,6 +47,26 @@ TEST(PrototimeTest, SetTimestampWritesTheField) {
   SetTimestamp(absl::FromUnixMillis(-1), &timestamp);
   EXPECT_EQ(timestamp.seconds(), -1);
   EXPECT_EQ(timestamp.nanos(), 999'000'000);
+}
+
+TEST(PrototimeTest, FromCallerIfSetReadsRfc3339sRangeAndNamesTheFieldOutsideIt) {
+  google::protobuf::Timestamp timestamp;
+  EXPECT_EQ(*FromCallerIfSet("from", false, timestamp), std::nullopt);
+  timestamp.set_seconds(-62'135'596'800);  // 0001-01-01T00:00:00Z
+  EXPECT_EQ(*FromCallerIfSet("from", true, timestamp), absl::FromUnixSeconds(-62'135'596'800));
+  for (const auto& [seconds, nanos] :
+       std::vector<std::pair<int64_t, int32_t>>{{-62'135'596'801, 0},
+                                                {253'402'300'800, 0},
+                                                {-9'000'000'000'000, 0},
+                                                {0, -1},
+                                                {0, 1'000'000'000}}) {
+    timestamp.set_seconds(seconds);
+    timestamp.set_nanos(nanos);
+    const absl::StatusOr<std::optional<absl::Time>> read =
+        FromCallerIfSet("created_from", true, timestamp);
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << seconds << " " << nanos;
+    EXPECT_EQ(read.status().message().substr(0, 38), "created_from: is not a valid timestamp");
+  }
 }
 
 }  // namespace

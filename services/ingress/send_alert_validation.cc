@@ -135,15 +135,10 @@ absl::StatusOr<std::optional<absl::TimeZone>> ValidateTimeZone(std::string_view 
 // send_at when it is ahead of `now`, nullopt when unset or past.
 absl::StatusOr<std::optional<absl::Time>> ValidateSendAt(const SendAlertRequest& request,
                                                          absl::Time now) {
-  if (!request.has_send_at()) return std::nullopt;
-  const google::protobuf::Timestamp& send_at = request.send_at();
-  // RFC 3339's range, as proto3 JSON defines a Timestamp.
-  if (send_at.seconds() < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
-      send_at.seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds ||
-      send_at.nanos() < 0 || send_at.nanos() >= 1'000'000'000) {
-    return absl::InvalidArgumentError("send_at: is not a valid timestamp");
-  }
-  const absl::Time at = prototime::FromProto(send_at);
+  absl::StatusOr<std::optional<absl::Time>> send_at =
+      prototime::FromCallerIfSet("send_at", request.has_send_at(), request.send_at());
+  if (!send_at.ok() || !send_at->has_value()) return send_at;
+  const absl::Time at = **send_at;
   if (at <= now) return std::nullopt;
   if (at - now > alert_lifetime::kMaxScheduleAhead) {
     return absl::InvalidArgumentError(absl::StrCat(

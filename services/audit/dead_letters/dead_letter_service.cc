@@ -30,42 +30,47 @@ klaxon::alerts::v1::DeadLetterRecord ToProto(const DeadLetterSummary& summary) {
 
 namespace {
 
-DeadLetterFilter FromProto(const klaxon::alerts::v1::DeadLetterFilter& filter) {
-  DeadLetterFilter out{.cause = filter.cause(), .twilio_error_code = filter.twilio_error_code()};
-  if (filter.has_dead_lettered_from()) {
-    out.from = prototime::FromProto(filter.dead_lettered_from());
-  }
-  if (filter.has_dead_lettered_before()) {
-    out.before = prototime::FromProto(filter.dead_lettered_before());
-  }
-  return out;
+absl::StatusOr<DeadLetterFilter> FromProto(const klaxon::alerts::v1::DeadLetterFilter& filter) {
+  absl::StatusOr<std::optional<absl::Time>> from = prototime::FromCallerIfSet(
+      "filter.dead_lettered_from", filter.has_dead_lettered_from(), filter.dead_lettered_from());
+  if (!from.ok()) return from.status();
+  absl::StatusOr<std::optional<absl::Time>> before =
+      prototime::FromCallerIfSet("filter.dead_lettered_before", filter.has_dead_lettered_before(),
+                                 filter.dead_lettered_before());
+  if (!before.ok()) return before.status();
+  return DeadLetterFilter{.cause = filter.cause(),
+                          .twilio_error_code = filter.twilio_error_code(),
+                          .from = *from,
+                          .before = *before};
 }
 
 }  // namespace
 
-DeadLetterService::DeadLetterService(const auth::CallerAuthenticator& api_keys, DeadLetterQueue& queue,
+DeadLetterService::DeadLetterService(const auth::CallerAuthenticator& api_keys,
+                                     DeadLetterQueue& queue,
                                      concurrency::BlockingExecutorOptions executor)
     : api_keys_(api_keys), queue_(queue), executor_(executor) {}
 
 grpc::ServerUnaryReactor* DeadLetterService::Run(
     grpc::CallbackServerContext* context,
     std::function<absl::Status(const Requester& requester)> call) {
-  return ServeBlocking(api_keys_, executor_, context,
-                       [this, call = std::move(call)](const std::string& caller) {
-                         return call(Requester{.caller = caller,
-                                               .is_operator = api_keys_.IsOperator(caller)});
-                       });
+  return ServeBlocking(
+      api_keys_, executor_, context, [this, call = std::move(call)](const std::string& caller) {
+        return call(Requester{.caller = caller, .is_operator = api_keys_.IsOperator(caller)});
+      });
 }
 
 grpc::ServerUnaryReactor* DeadLetterService::ListDeadLetters(
     grpc::CallbackServerContext* context, const klaxon::alerts::v1::ListDeadLettersRequest* request,
     klaxon::alerts::v1::ListDeadLettersResponse* response) {
   return Run(context, [this, request, response](const Requester& requester) {
+    absl::StatusOr<DeadLetterFilter> filter = FromProto(request->filter());
+    if (!filter.ok()) return filter.status();
     absl::StatusOr<DeadLetterPage> page =
         queue_.List(requester, {.include_replayed = request->include_replayed(),
                                 .all_callers = request->all_callers(),
                                 .caller = request->filter().caller(),
-                                .filter = FromProto(request->filter()),
+                                .filter = *std::move(filter),
                                 .page_size = request->page_size(),
                                 .page_token = request->page_token()});
     if (!page.ok()) return page.status();
@@ -108,9 +113,11 @@ grpc::ServerUnaryReactor* DeadLetterService::ReplayDeadLetters(
     const klaxon::alerts::v1::ReplayDeadLettersRequest* request,
     klaxon::alerts::v1::ReplayDeadLettersResponse* response) {
   return Run(context, [this, request, response](const Requester& requester) {
+    absl::StatusOr<DeadLetterFilter> filter = FromProto(request->filter());
+    if (!filter.ok()) return filter.status();
     absl::StatusOr<BulkReplayPage> page =
         queue_.ReplayMatching(requester, {.caller = request->filter().caller(),
-                                          .filter = FromProto(request->filter()),
+                                          .filter = *std::move(filter),
                                           .page_size = request->page_size(),
                                           .page_token = request->page_token()});
     if (!page.ok()) return page.status();

@@ -204,13 +204,17 @@ grpc::ServerUnaryReactor* AlertQueryService::ListAlerts(
     klaxon::alerts::v1::ListAlertsResponse* response) {
   // gRPC keeps request and response alive until the reactor is finished.
   return Serve("ListAlerts", context, [this, request, response](const std::string& caller) {
+    absl::StatusOr<std::optional<absl::Time>> created_from = prototime::FromCallerIfSet(
+        "created_from", request->has_created_from(), request->created_from());
+    if (!created_from.ok()) return created_from.status();
+    absl::StatusOr<std::optional<absl::Time>> created_before = prototime::FromCallerIfSet(
+        "created_before", request->has_created_before(), request->created_before());
+    if (!created_before.ok()) return created_before.status();
     const ListAlertsQuery query{.status = request->status(),
                                 .channel = request->channel(),
                                 .recipient = request->recipient(),
-                                .created_from = prototime::FromProtoIfSet(
-                                    request->has_created_from(), request->created_from()),
-                                .created_before = prototime::FromProtoIfSet(
-                                    request->has_created_before(), request->created_before()),
+                                .created_from = *created_from,
+                                .created_before = *created_before,
                                 .page_size = request->page_size(),
                                 .page_token = request->page_token()};
     absl::StatusOr<AlertPage> page = search_.ListAlerts(caller, query);
@@ -251,9 +255,13 @@ grpc::ServerUnaryReactor* AlertQueryService::GetDeliveryReport(
     const klaxon::alerts::v1::GetDeliveryReportRequest* request,
     klaxon::alerts::v1::DeliveryReport* response) {
   return Serve("GetDeliveryReport", context, [this, request, response](const std::string& caller) {
-    absl::StatusOr<DeliveryReportRecord> report = search_.GetDeliveryReport(
-        caller, prototime::FromProtoIfSet(request->has_from(), request->from()),
-        prototime::FromProtoIfSet(request->has_before(), request->before()));
+    absl::StatusOr<std::optional<absl::Time>> from =
+        prototime::FromCallerIfSet("from", request->has_from(), request->from());
+    if (!from.ok()) return from.status();
+    absl::StatusOr<std::optional<absl::Time>> before =
+        prototime::FromCallerIfSet("before", request->has_before(), request->before());
+    if (!before.ok()) return before.status();
+    absl::StatusOr<DeliveryReportRecord> report = search_.GetDeliveryReport(caller, *from, *before);
     if (!report.ok()) return report.status();
     prototime::SetTimestamp(report->from, response->mutable_from());
     prototime::SetTimestamp(report->before, response->mutable_before());

@@ -246,6 +246,27 @@ TEST_F(AlertQueryServiceTest, ListAlertsWithBadTokenIsInvalidArgumentNamingIt) {
   EXPECT_EQ(QueryRequests("ListAlerts", "invalid_argument"), 1);
 }
 
+TEST_F(AlertQueryServiceTest, ATimeOutsideRfc3339sYearsIsInvalidArgumentNamingItsField) {
+  grpc::ClientContext list_context;
+  klaxon::alerts::v1::ListAlertsRequest list;
+  list.mutable_created_from()->set_seconds(-9'000'000'000'000);
+  klaxon::alerts::v1::ListAlertsResponse page;
+  grpc::Status status = stub_->ListAlerts(Authorized(list_context, kBillingKey), list, &page);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("created_from: is not a valid timestamp"));
+
+  grpc::ClientContext report_context;
+  klaxon::alerts::v1::GetDeliveryReportRequest report_request;
+  report_request.mutable_from()->set_seconds(1'700'000'000);
+  report_request.mutable_before()->set_seconds(1'700'086'400);
+  report_request.mutable_before()->set_nanos(-5);
+  klaxon::alerts::v1::DeliveryReport report;
+  status =
+      stub_->GetDeliveryReport(Authorized(report_context, kBillingKey), report_request, &report);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("before: is not a valid timestamp"));
+}
+
 TEST_F(AlertQueryServiceTest, ListAlertsWithoutKeyIsUnauthenticated) {
   grpc::ClientContext context;
   klaxon::alerts::v1::ListAlertsResponse page;
