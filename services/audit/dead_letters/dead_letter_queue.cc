@@ -24,23 +24,15 @@ void ToProto(absl::Time time, google::protobuf::Timestamp& out) {
   prototime::SetTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(time)), &out);
 }
 
-// "<dead_lettered_at µs>,<alert id>", URL-safe base64: opaque to callers.
-std::string PageToken(const DeadLetterSummary& last) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(absl::ToUnixMicros(last.dead_lettered_at), ",", last.alert_id));
-}
-
-absl::StatusOr<DeadLetterCursor> ParsePageToken(absl::string_view token) {
-  const absl::Status invalid =
-      absl::InvalidArgumentError("page_token: is not one ListDeadLetters returned");
-  std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded)) return invalid;
-  const std::vector<std::string> parts = absl::StrSplit(decoded, absl::MaxSplits(',', 1));
-  int64_t micros = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !ids::IsUuid(parts[1])) {
-    return invalid;
-  }
-  return DeadLetterCursor{.dead_lettered_at = absl::FromUnixMicros(micros), .alert_id = parts[1]};
+// The requester, the RPC and every filter a page token is bound to (page_token.h): a token is
+// refused with other filters, by another requester or by the other RPC, instead of skipping rows.
+std::string CanonicalFilters(absl::string_view rpc, const Requester& requester,
+                             const DeadLetterSelection& selection) {
+  const DeadLetterFilter& filter = selection.filter;
+  return absl::StrCat(rpc, "\n", requester.caller, "\n", selection.all_callers ? 1 : 0, "\n",
+                      selection.caller, "\n", selection.include_replayed ? 1 : 0, "\n",
+                      absl::BytesToHexString(filter.cause), "\n", filter.twilio_error_code, "\n",
+                      FilterTime(filter.from), "\n", FilterTime(filter.before));
 }
 
 absl::Status CheckAlertId(absl::string_view alert_id) {
@@ -104,7 +96,8 @@ DeadLetterQueue::DeadLetterQueue(DeadLetterQueueOptions options, DeadLetterStore
       logger_(logger),
       transit_(transit) {}
 
-absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
+absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(absl::string_view rpc,
+                                                     const Requester& requester,
                                                      const DeadLetterSelection& selection) {
   const absl::StatusOr<int32_t> limit = PageSize(selection.page_size);
   if (!limit.ok()) return limit.status();
@@ -119,24 +112,30 @@ absl::StatusOr<DeadLetterPage> DeadLetterQueue::Page(const Requester& requester,
     query.all_callers = selection.caller.empty();
     query.caller = selection.caller;
   }
+  const std::string filters = CanonicalFilters(rpc, requester, selection);
   if (!selection.page_token.empty()) {
-    absl::StatusOr<DeadLetterCursor> after = ParsePageToken(selection.page_token);
+    absl::StatusOr<PagePosition> after = DecodePageToken(selection.page_token, filters, rpc);
     if (!after.ok()) return after.status();
-    query.after = *std::move(after);
+    if (!ids::IsUuid(after->key)) {
+      return absl::InvalidArgumentError(absl::StrCat("page_token: is not one ", rpc, " returned"));
+    }
+    query.after = DeadLetterCursor{.dead_lettered_at = after->at, .alert_id = after->key};
   }
   absl::StatusOr<std::vector<DeadLetterSummary>> rows = store_.List(query);
   if (!rows.ok()) return rows.status();
   DeadLetterPage page{.dead_letters = *std::move(rows)};
   if (page.dead_letters.size() > static_cast<size_t>(*limit)) {
     page.dead_letters.resize(static_cast<size_t>(*limit));
-    page.next_page_token = PageToken(page.dead_letters.back());
+    const DeadLetterSummary& last = page.dead_letters.back();
+    page.next_page_token =
+        EncodePageToken({.at = last.dead_lettered_at, .key = last.alert_id}, filters);
   }
   return page;
 }
 
 absl::StatusOr<DeadLetterPage> DeadLetterQueue::List(const Requester& requester,
                                                      const DeadLetterSelection& selection) {
-  return Page(requester, selection);
+  return Page("ListDeadLetters", requester, selection);
 }
 
 absl::StatusOr<std::string> DeadLetterQueue::Owner(const Requester& requester,
@@ -217,7 +216,7 @@ absl::StatusOr<BulkReplayPage> DeadLetterQueue::ReplayMatching(const Requester& 
   }
   selection.all_callers = true;
   selection.include_replayed = false;
-  absl::StatusOr<DeadLetterPage> page = Page(requester, selection);
+  absl::StatusOr<DeadLetterPage> page = Page("ReplayDeadLetters", requester, selection);
   if (!page.ok()) return page.status();
   BulkReplayPage done{.next_page_token = page->next_page_token};
   for (const DeadLetterSummary& summary : page->dead_letters) {

@@ -135,8 +135,9 @@ class DeadLetterQueue {
   absl::StatusOr<StoredDeadLetter> Find(const Requester& requester, absl::string_view alert_id);
   absl::StatusOr<ReplayResult> ReplayOwned(absl::string_view owner, absl::string_view alert_id,
                                            absl::string_view replayed_by);
-  // The page of `selection` the store holds, one row beyond to know whether another follows.
-  absl::StatusOr<DeadLetterPage> Page(const Requester& requester,
+  // The page of `selection` the store holds, one row beyond to know whether another follows;
+  // its token is bound to `rpc`, the requester and the selection's filters.
+  absl::StatusOr<DeadLetterPage> Page(absl::string_view rpc, const Requester& requester,
                                       const DeadLetterSelection& selection);
   // The sealed request, opened; kFailedPrecondition once shredded.
   absl::StatusOr<OpenedDeadLetterRequest> OpenRequest(const StoredDeadLetter& stored);

@@ -296,6 +296,36 @@ TEST_F(DeadLetterQueueTest, ListRefusesABadPageSizeOrToken) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(DeadLetterQueueTest, APageTokenServesOnlyTheFiltersAndRpcItWasIssuedFor) {
+  DeadLetter(kAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt);
+  DeadLetter(kOtherAlertId, "billing", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  const std::string token =
+      queue_.List({.caller = "billing"}, {.filter = {.cause = "max_attempts"}, .page_size = 1})
+          .value()
+          .next_page_token;
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(
+      queue_.List({.caller = "billing"}, {.filter = {.cause = "deadline"}, .page_token = token})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      queue_
+          .List({.caller = "payments"}, {.filter = {.cause = "max_attempts"}, .page_token = token})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_
+                .ReplayMatching({.caller = "ops", .is_operator = true},
+                                {.filter = {.cause = "max_attempts"}, .page_token = token})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      queue_.List({.caller = "billing"}, {.filter = {.cause = "max_attempts"}, .page_token = token})
+          .ok());
+}
+
 // Operators (docs/adr/0012).
 
 constexpr char kThirdAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6f";

@@ -74,8 +74,8 @@ struct DeadLetterCursor {
 
 // Which dead letters; every field set must match.
 struct DeadLetterFilter {
-  std::string cause{};            // "" any
-  int32_t twilio_error_code = 0;  // 0 any
+  std::string cause{};                 // "" any
+  int32_t twilio_error_code = 0;       // 0 any
   std::optional<absl::Time> from{};    // dead_lettered_at at or after
   std::optional<absl::Time> before{};  // dead_lettered_at before
 
