@@ -72,12 +72,13 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
 // How often klaxon_audit_dead_letters_pending is read from Postgres.
 constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
-// Two pools, so no caller's query can hold up the event log. Ingest's: the batch writers, the
-// progress recorder, the caller-callback dispatcher (a claim and a settle at once) and the
-// migration at start. The callers': GetAlert and the queries, templates, inbound messages and
-// dead letters, whose statements Postgres cancels past kCallerStatementTimeout and whose callers
-// wait at most kCallerConnectionWait for a connection (then UNAVAILABLE).
-constexpr size_t kIngestPgConnections = 6;
+// Two pools, so no caller's query can hold up the event log. Ingest's: the batch writers, and
+// kIngestPgConnectionsBeside them for the progress recorder, the dead-letter consumer and the
+// caller-callback dispatcher (a claim and a settle at once); the migration at start. The
+// callers': GetAlert and the queries, templates, inbound messages and dead-letter RPCs, whose
+// statements Postgres cancels past kCallerStatementTimeout and whose callers wait at most
+// kCallerConnectionWait for a connection (then UNAVAILABLE).
+constexpr size_t kIngestPgConnectionsBeside = 4;
 constexpr size_t kCallerPgConnections = 8;
 constexpr absl::Duration kCallerStatementTimeout = absl::Seconds(10);
 constexpr absl::Duration kCallerConnectionWait = absl::Seconds(5);
@@ -107,7 +108,9 @@ int Run() {
     return 1;
   };
 
-  auto db = pg::Database::Connect(settings.pg_url, {.max_connections = kIngestPgConnections});
+  auto db = pg::Database::Connect(settings.pg_url,
+                                  {.max_connections = static_cast<size_t>(settings.batch_writers) +
+                                                      kIngestPgConnectionsBeside});
   if (!db.ok()) return fail("connect_postgres", db.status());
   auto callers_db =
       pg::Database::Connect(settings.pg_url, {.max_connections = kCallerPgConnections,
@@ -197,8 +200,9 @@ int Run() {
   AlertQueryService service(**api_keys, reader, search, watcher, metrics);
 
   PostgresDeadLetterStore dead_letters(**callers_db);
+  PostgresDeadLetterStore dead_letter_ingest(**db);
   DeadLetterMetrics dead_letter_metrics((*runtime)->registry());
-  DeadLetterHandler dead_letter_handler(dead_letters, personal_data, blind_index,
+  DeadLetterHandler dead_letter_handler(dead_letter_ingest, personal_data, blind_index,
                                         dead_letter_metrics, logger, transit);
   DeadLetterQueue dead_letter_queue({.topics = topics, .publish_timeout = settings.publish_timeout},
                                     dead_letters, personal_data, **publisher, dead_letter_metrics,

@@ -46,6 +46,8 @@ void BatchWriter::Work(std::stop_token stop) {
       if (options_.linger > absl::ZeroDuration()) {
         arrived_.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.linger),
                           [this, max_batch] { return waiting_.size() >= max_batch; });
+        // Another writer that lingered too may have taken everything meanwhile.
+        if (waiting_.empty()) continue;
       }
       const auto end = waiting_.begin() + static_cast<long>(std::min(waiting_.size(), max_batch));
       batch.assign(std::make_move_iterator(waiting_.begin()), std::make_move_iterator(end));

@@ -253,6 +253,21 @@ TEST(BatchWriterLingerTest, ItemsArrivingWithinTheLingerShareABatchWrittenOnceFu
   EXPECT_THAT(store.batches(), ElementsAre(ElementsAre("outcome:0", "outcome:1")));
 }
 
+TEST(BatchWriterLingerTest, TwoLingeringWritersNeverWriteAnEmptyBatch) {
+  FakeAlertStore fake;
+  GatedStore store(fake);
+  store.Open();
+  Results results;
+  {
+    BatchWriter writer(store,
+                       {.max_batch = 100, .max_writers = 2, .linger = absl::Milliseconds(50)});
+    for (int n = 0; n < 8; ++n) writer.Write(Accepted(n), results.For(n));
+    ASSERT_TRUE(results.WaitThrough(7));
+    absl::SleepFor(absl::Milliseconds(200));  // both writers' lingers are over
+  }
+  for (const std::vector<std::string>& batch : store.batches()) EXPECT_FALSE(batch.empty());
+}
+
 TEST(BatchWriterLingerTest, StoppingCutsTheLingerShortAndWritesWhatWaits) {
   FakeAlertStore fake;
   Results results;
