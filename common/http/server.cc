@@ -37,11 +37,13 @@ Response Refusal(int status, std::string_view reason) {
 // thread answers (the Responder) and by the sweeper (deadlines), under `mutex`.
 struct Connection {
   enum class State {
-    kReading,   // framing the next request
-    kHandling,  // the handler has a request; waiting for its Responder
-    kWriting,   // an answer is being written; reading resumes when it is
-    kClosing,   // a last answer is being written; the socket is shut down when it is
-    kClosed,    // disconnected or shut down
+    kReading,     // framing the next request
+    kHandling,    // the handler has a request; waiting for its Responder
+    kWriting,     // an answer is being written; reading resumes when it is
+    kClosing,     // a last answer is being written; the socket is shut down when it is
+    kDiscarding,  // a head screen refused the request and its answer is written: the rest of
+                  // its body is read and dropped, then the socket is shut down
+    kClosed,      // disconnected or shut down
   };
 
   Connection(std::weak_ptr<Pistache::Tcp::Peer> p, std::string address, FramingLimits limits,
@@ -62,6 +64,7 @@ struct Connection {
   bool close_after_answer = false;  // asked for by the client, or it pipelined too far ahead
   bool overflowed = false;          // input past the framer's capacity is dropped
   bool aborted = false;             // reset after it was closed (see Abort)
+  size_t discard = 0;               // kDiscarding: body bytes still to drop
   // Drive() runs one loop per connection at a time; a call that finds it running leaves `rerun`.
   bool driving = false;
   bool rerun = false;
@@ -185,6 +188,13 @@ class Server::Impl {
         // Linux keeps delivering what a client sends after shutdown(SHUT_RD), so a client that
         // streams on (an endless body) would never see the connection end: reset it.
         if (c.state == State::kClosed) return Abort(c);
+        if (c.state == State::kDiscarding) {
+          const size_t dropped = std::min(bytes.size(), c.discard);
+          c.discard -= dropped;
+          bytes.remove_prefix(dropped);
+          if (c.discard == 0) ShutDownLocked(c);
+          continue;
+        }
         if (c.state == State::kClosing || c.overflowed) return;
         const size_t taken = c.framer.Append(bytes);
         bytes.remove_prefix(taken);
@@ -230,7 +240,7 @@ class Server::Impl {
             Write(connection, std::string(kContinue), /*close=*/false, /*resume=*/false);
           }
           lock.lock();
-          if (refusal && c.state == State::kReading) AnswerWhileReading(c, *refusal);
+          if (refusal && c.state == State::kReading) RefuseHead(c, *refusal, event.body_missing);
           continue;
         }
         if (event.kind == FrameEvent::Kind::kRefused) {
@@ -289,23 +299,40 @@ class Server::Impl {
   // Answers a request refused while its bytes are read, then shuts the socket down. Called on the
   // connection's reactor thread with c locked, from inside Pistache's read loop, which runs queued
   // writes only once a read finds nothing: behind a client streaming an endless body a queued
-  // answer would wait for ever. So the answer goes straight to the socket; a socket whose buffer
-  // cannot take a few hundred bytes belongs to a client that does not read, and is reset.
+  // answer would wait for ever. So the answer goes straight to the socket (SendNow).
   void RefuseWhileReading(Connection& c, int status, std::string_view reason) {
     Observe(status, reason);
-    AnswerWhileReading(c, Refusal(status, reason));
+    if (c.state == State::kClosed) return;
+    const bool sent = SendNow(c, Refusal(status, reason));
+    ShutDownLocked(c);
+    if (!sent) Abort(c);
   }
 
-  // RefuseWhileReading's answer and close, for any final answer (a head screen's).
-  static void AnswerWhileReading(Connection& c, const Response& response) {
+  // Answers a request a head screen refused as RefuseWhileReading does, but then reads and drops
+  // the rest of its body (until body_timeout) before it shuts the socket down: a reset while the
+  // client still sends its body could destroy the answer before the client reads it.
+  static void RefuseHead(Connection& c, const Response& response, size_t body_missing) {
+    if (c.state == State::kClosed) return;
+    if (!SendNow(c, response)) {
+      ShutDownLocked(c);
+      return Abort(c);
+    }
+    if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_WR);
+    c.state = State::kDiscarding;
+    c.discard = body_missing;
+    c.body_started = absl::Now();
+    if (c.discard == 0) ShutDownLocked(c);
+  }
+
+  // Writes a final answer straight to the socket, with c locked; whether all of it went. A socket
+  // whose buffer cannot take a few hundred bytes belongs to a client that does not read, and is
+  // reset by the caller.
+  static bool SendNow(Connection& c, const Response& response) {
     std::shared_ptr<Pistache::Tcp::Peer> peer = c.peer.lock();
-    if (c.state == State::kClosed || peer == nullptr) return;
+    if (peer == nullptr) return false;
     const std::string answer = SerializeResponse(response, /*close=*/true);
-    const ssize_t sent =
-        ::send(peer->fd(), answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    ::shutdown(peer->fd(), SHUT_RDWR);
-    c.state = State::kClosed;
-    if (sent != static_cast<ssize_t>(answer.size())) Abort(c);
+    return ::send(peer->fd(), answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+           static_cast<ssize_t>(answer.size());
   }
 
   void Observe(int status, std::string_view reason) const {
@@ -348,6 +375,9 @@ class Server::Impl {
   // seen open here is still this connection's.
   static void ShutDown(Connection& c) {
     Lock lock(c.mutex);
+    ShutDownLocked(c);
+  }
+  static void ShutDownLocked(Connection& c) {
     if (c.state == State::kClosed) return;
     if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
     c.state = State::kClosed;
@@ -416,6 +446,9 @@ class Server::Impl {
               if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
               c.state = State::kClosed;
             }
+            break;
+          case State::kDiscarding:
+            if (now - *c.body_started > options_.body_timeout) ShutDownLocked(c);
             break;
           case State::kHandling:  // bounded by the handler's own deadlines
           case State::kClosed:

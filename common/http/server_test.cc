@@ -351,6 +351,24 @@ TEST_F(ServerTest, AHeadScreenRefusesBeforeTheBodyIsReadAndCloses) {
   EXPECT_TRUE(Requests().empty());
 }
 
+// The client goes on sending the body it announced: it still reads the refusal, and the
+// connection ends with a FIN, not a reset that could destroy the answer unread.
+TEST_F(ServerTest, ARefusedHeadsBodyIsReadAndDroppedThenTheConnectionClosesCleanly) {
+  std::atomic<int> screened = 0;
+  StartServer({.screen_head = GoodKeyOnly(screened)});
+  RawClient client(server_->port());
+  const std::string body(20'000, 'b');
+  client.Send(absl::StrCat("POST /p HTTP/1.1\r\nX-Key: bad\r\nContent-Length: ", body.size(),
+                           "\r\n\r\n", body.substr(0, 100)));
+  const std::string refused = client.ReadResponse();
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 401 "));
+  for (size_t sent = 100; sent < body.size(); sent += 1000) {
+    ASSERT_TRUE(client.TrySend(body.substr(sent, 1000))) << "reset at " << sent;
+  }
+  EXPECT_TRUE(client.ServerClosed());
+  EXPECT_TRUE(Requests().empty());
+}
+
 TEST_F(ServerTest, AHeadThatPassesTheScreenHasItsBodyRead) {
   std::atomic<int> screened = 0;
   StartServer({.screen_head = GoodKeyOnly(screened)});

@@ -26,6 +26,9 @@ constexpr char kInbound[] = "klaxon.alerts.v1.InboundMessages.";
 
 // Room for a batch of 1,000 recipients with its text and metadata; larger bodies get 413.
 constexpr size_t kMaxHttpApiBody = 256 * 1024;
+// Past ingress-nginx's 60 s keep-alive of its upstream connections (ADR 0009): a POST it sends on
+// a connection ingress is closing is never retried.
+constexpr absl::Duration kHttpApiIdleTimeout = absl::Seconds(75);
 
 }  // namespace
 
@@ -154,6 +157,7 @@ std::optional<http::Response> RefuseWithoutApiKey(const auth::CallerAuthenticato
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
                                             std::shared_ptr<grpc::ChannelInterface> audit,
                                             const auth::CallerAuthenticator& api_keys,
+                                            const TrustedProxies& proxies,
                                             HttpApiTelemetry& telemetry) {
   absl::StatusOr<std::unique_ptr<grpc_gateway::Gateway>> gateway = grpc_gateway::Gateway::Create(
       CallerApiRoutes(ingress.InProcessChannel(grpc::ChannelArguments()), std::move(audit)),
@@ -169,6 +173,8 @@ absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grp
        .port = settings.address.port,
        .threads = 2,
        .limits = {.max_body_bytes = kMaxHttpApiBody},
+       .uncapped_source = [&proxies](std::string_view source) { return proxies.Trusts(source); },
+       .idle_timeout = kHttpApiIdleTimeout,
        .handler =
            [gateway = running.gateway.get()](http::Request request, http::Responder respond) {
              gateway->Handle(std::move(request), std::move(respond));

@@ -25,6 +25,7 @@
 #include "common/http/server.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
+#include "services/ingress/client_address.h"
 
 namespace klaxon::ingress {
 
@@ -76,10 +77,14 @@ struct RunningHttpApi {
 };
 
 // Serves the routes, calling `ingress`'s own services in process; `api_keys` screens heads
-// (RefuseWithoutApiKey). kUnavailable when the address cannot be bound.
+// (RefuseWithoutApiKey). Published through the same load balancer as the webhooks, so its
+// connections are treated alike: `proxies` have no per-source cap, and an idle connection is
+// kept longer than the proxy keeps its own (ADR 0009). kUnavailable when the address cannot be
+// bound.
 absl::StatusOr<RunningHttpApi> StartHttpApi(const HttpApiSettings& settings, grpc::Server& ingress,
                                             std::shared_ptr<grpc::ChannelInterface> audit,
                                             const auth::CallerAuthenticator& api_keys,
+                                            const TrustedProxies& proxies,
                                             HttpApiTelemetry& telemetry);
 
 }  // namespace klaxon::ingress

@@ -280,7 +280,8 @@ int Run() {
   std::optional<RunningHttpApi> http_api;
   if (settings.http_api.enabled) {
     absl::StatusOr<RunningHttpApi> started =
-        StartHttpApi(settings.http_api, *server->server, audit, **api_keys, http_api_telemetry);
+        StartHttpApi(settings.http_api, *server->server, audit, **api_keys,
+                     webhook_settings.trusted_proxies, http_api_telemetry);
     if (!started.ok()) {
       logger.Error("startup_failed", {{"error", std::string(started.status().message())}});
       return 1;

@@ -100,9 +100,8 @@ absl::Status ValidateMetadata(const google::protobuf::Map<std::string, std::stri
   return absl::OkStatus();
 }
 
-// Parameters fill placeholders of a text no longer than kMaxTextCharacters, so together they
-// are no longer either; the renderer refuses names the template does not have.
-static_assert(templates::kMaxParameterBytes == kMaxTextCharacters * 4);
+static_assert(templates::kMaxParameterBytes == kMaxTextCharacters * 4,
+              "template parameters fill a text of at most kMaxTextCharacters");
 
 absl::Status ValidateChannel(types::v1::Channel channel) {
   if (channel == types::v1::CHANNEL_SMS || channel == types::v1::CHANNEL_VOICE) {
