@@ -115,7 +115,8 @@ absl::StatusOr<RenderedText> Render(const MessageTemplate& stored,
 
   // A placeholder may come back many times: past this many bytes the text is too long however
   // its characters are counted, so it stops growing there.
-  constexpr size_t kMaxRenderedBytes = kMaxTemplateTextCharacters * 4;
+  constexpr size_t kMaxRenderedBytes = templates::kMaxParameterBytes;
+  static_assert(kMaxRenderedBytes == kMaxTemplateTextCharacters * 4);
   RenderedText rendered;
   std::set<std::string_view> used;
   for (const Piece& piece : *pieces) {
