@@ -17,6 +17,11 @@
 namespace klaxon::audit {
 namespace {
 
+absl::Status CallerBusy() {
+  return absl::ResourceExhaustedError(
+      "too many of your calls are already waiting in audit; retry with backoff");
+}
+
 void SetRow(const DeliveryGroup& group, klaxon::alerts::v1::DeliveryReportRow* out) {
   out->set_key(group.key);
   out->set_alerts(group.counts.alerts);
@@ -141,12 +146,14 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
 AlertQueryService::AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                                      AlertSearch& search, AlertWatcher& watcher,
                                      AuditMetrics& metrics,
-                                     concurrency::BlockingExecutorOptions executor)
+                                     concurrency::BlockingExecutorOptions executor,
+                                     size_t max_per_caller)
     : api_keys_(api_keys),
       reader_(reader),
       search_(search),
       watcher_(watcher),
       metrics_(metrics),
+      share_(max_per_caller),
       // Subscribe() admits at most max_watchers watches, so each finds a thread and none waits.
       watch_executor_({.threads = watcher.max_watchers(), .max_queued = watcher.max_watchers()}),
       executor_(executor) {}
@@ -166,9 +173,14 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
     return reactor;
   }
   const absl::Time deadline = absl::FromChrono(context->deadline());
+  std::shared_ptr<const void> place = share_.Enter(*caller);
+  if (place == nullptr) {
+    Finish(reactor, CallerBusy());
+    return reactor;
+  }
   // gRPC keeps request and response alive until the reactor is finished.
-  const bool accepted =
-      executor_.Submit([this, reactor, request, response, deadline, caller = *std::move(caller)] {
+  const bool accepted = executor_.Submit(
+      [this, reactor, request, response, deadline, caller = *std::move(caller), place] {
         absl::StatusOr<AlertView> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
         Finish(reactor, alert.status());
@@ -193,8 +205,15 @@ grpc::ServerUnaryReactor* AlertQueryService::Serve(
     finish(caller.status());
     return reactor;
   }
-  const bool accepted = executor_.Submit(
-      [finish, work = std::move(work), caller = *std::move(caller)] { finish(work(caller)); });
+  std::shared_ptr<const void> place = share_.Enter(*caller);
+  if (place == nullptr) {
+    finish(CallerBusy());
+    return reactor;
+  }
+  const bool accepted =
+      executor_.Submit([finish, work = std::move(work), caller = *std::move(caller), place] {
+        finish(work(caller));
+      });
   if (!accepted) finish(absl::ResourceExhaustedError("audit is busy; retry with backoff"));
   return reactor;
 }

@@ -17,6 +17,7 @@
 #include "services/audit/query/alert_reader.h"
 #include "services/audit/query/alert_search.h"
 #include "services/audit/query/alert_watcher.h"
+#include "services/audit/query/caller_share.h"
 
 namespace klaxon::audit {
 
@@ -31,10 +32,12 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
  public:
   // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
   // server down (open watches would hold it until its deadline), and destroy the service only
-  // after the server has shut down; destruction finishes the calls still queued.
+  // after the server has shut down; destruction finishes the calls still queued. One caller has
+  // at most `max_per_caller` unary calls queued or running on `executor` (CallerShare); past that
+  // its calls are refused RESOURCE_EXHAUSTED at once.
   AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                     AlertSearch& search, AlertWatcher& watcher, AuditMetrics& metrics,
-                    concurrency::BlockingExecutorOptions executor = {});
+                    concurrency::BlockingExecutorOptions executor = {}, size_t max_per_caller = 64);
 
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* context,
                                      const klaxon::alerts::v1::GetAlertRequest* request,
@@ -65,6 +68,7 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   AlertSearch& search_;
   AlertWatcher& watcher_;
   AuditMetrics& metrics_;
+  CallerShare share_;
   // Last: their destructors run queued calls that use the members above.
   concurrency::BlockingExecutor watch_executor_;
   concurrency::BlockingExecutor executor_;

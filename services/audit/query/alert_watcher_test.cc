@@ -237,7 +237,8 @@ TEST_F(AlertWatcherTest, ShutdownEndsOpenWatchesAndRefusesNewOnes) {
   ASSERT_TRUE(stream_.WaitForSent(1));
   watcher_.Shutdown();
   EXPECT_EQ(Join().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(watcher_.Subscribe(kAlertId, "billing").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(watcher_.Subscribe(kAlertId, "billing").status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(AlertWatcherTest, CancelEndsTheWatch) {
