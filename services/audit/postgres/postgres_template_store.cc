@@ -18,6 +18,18 @@ constexpr pg::PreparedStatement kUpsertDefault{
     "  CASE WHEN $4::boolean THEN EXCLUDED.locale ELSE template_defaults.locale END "
     "RETURNING locale"};
 
+// One caller's creates in turn (a lock of its own class, 7301, apart from the alerts' one-key
+// locks), so the counts below hold until the insert.
+constexpr pg::PreparedStatement kLockCaller{"klaxon_audit_lock_template_caller",
+                                            "SELECT pg_advisory_xact_lock(7301, hashtext($1))"};
+
+// How many templates (name, locale) the caller keeps, and how many versions of this one.
+constexpr pg::PreparedStatement kCountKept{
+    "klaxon_audit_count_templates",
+    "SELECT (SELECT count(*) FROM (SELECT DISTINCT name, locale FROM templates "
+    "                              WHERE caller = $1) kept), "
+    "       (SELECT count(*) FROM templates WHERE caller = $1 AND name = $2 AND locale = $3)"};
+
 // Timestamps cross the wire as integer microseconds since the epoch.
 constexpr pg::PreparedStatement kInsertVersion{
     "klaxon_audit_insert_template",
@@ -74,7 +86,15 @@ absl::StatusOr<MessageTemplate> PostgresTemplateStore::Create(std::string_view c
                                                               const MessageTemplate& created) {
   MessageTemplate stored = created;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    // First: from here on, concurrent creates of this name wait for this transaction.
+    kLockCaller.Exec(txn, std::string(caller));
+    const pqxx::row kept =
+        kCountKept.Exec(txn, std::string(caller), created.name, created.locale).at(0);
+    const auto versions = kept[1].as<size_t>();
+    if (versions == 0 && kept[0].as<size_t>() >= kMaxTemplatesPerCaller) {
+      return TooManyTemplates();
+    }
+    if (versions >= kMaxVersionsPerTemplate) return TooManyVersions(created.name, created.locale);
+    // From here on, concurrent creates of this name wait for this transaction.
     const pqxx::row default_locale =
         kUpsertDefault
             .Exec(txn, std::string(caller), created.name, created.locale, created.default_locale)

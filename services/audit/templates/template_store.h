@@ -4,14 +4,35 @@
 // PostgresTemplateStore (services/audit/postgres), FakeTemplateStore (services/audit/testing).
 // A caller only ever reaches its own templates: another caller's name is unknown.
 
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "services/audit/templates/message_template.h"
 
 namespace klaxon::audit {
+
+// What one caller may keep (ADR 0030): templates (a name in a locale), and versions of each.
+// Without them a caller creating in a loop grew storage, and ListTemplates' answer, for ever.
+inline constexpr size_t kMaxTemplatesPerCaller = 200;
+inline constexpr size_t kMaxVersionsPerTemplate = 100;
+
+// The refusals of a create past those limits.
+inline absl::Status TooManyTemplates() {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "template: you keep ", kMaxTemplatesPerCaller,
+      " templates (names in locales), the most one caller may; create versions of those instead"));
+}
+inline absl::Status TooManyVersions(std::string_view name, std::string_view locale) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("template: ", std::string(name), " (", std::string(locale), ") has ",
+                   kMaxVersionsPerTemplate, " versions, the most kept of one template"));
+}
 
 class TemplateStore {
  public:
@@ -21,7 +42,9 @@ class TemplateStore {
   // 1 for a new one, else the latest plus one, also when several creates of one name race. The
   // name's first locale becomes its default, and so does any locale created with
   // default_locale. Returns the stored template: version, created_at and default_locale set.
-  // kUnavailable when the database is unreachable (retry).
+  // kFailedPrecondition (TooManyTemplates, TooManyVersions) when it would be more than the
+  // caller may keep, however creates race. kUnavailable when the database is unreachable
+  // (retry).
   virtual absl::StatusOr<MessageTemplate> Create(std::string_view caller,
                                                  const MessageTemplate& created) = 0;
 

@@ -3,6 +3,7 @@
 // scoping as Postgres (the contract in template_store_contract.h holds both to it), created_at
 // from an injected clock, and a way to fail like a database that is down.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,8 +26,17 @@ class FakeTemplateStore final : public TemplateStore {
                                          const MessageTemplate& created) override {
     std::lock_guard lock(mutex_);
     if (!fail_with_.ok()) return fail_with_;
-    std::vector<MessageTemplate>& versions =
-        versions_[{std::string(caller), created.name, created.locale}];
+    const VersionsKey key{std::string(caller), created.name, created.locale};
+    const auto existing = versions_.find(key);
+    if (existing == versions_.end()) {
+      const size_t kept = static_cast<size_t>(
+          std::count_if(versions_.begin(), versions_.end(),
+                        [&](const auto& entry) { return entry.first.caller == caller; }));
+      if (kept >= kMaxTemplatesPerCaller) return TooManyTemplates();
+    } else if (existing->second.size() >= kMaxVersionsPerTemplate) {
+      return TooManyVersions(created.name, created.locale);
+    }
+    std::vector<MessageTemplate>& versions = versions_[key];
     MessageTemplate stored = created;
     stored.version = static_cast<uint32_t>(versions.size() + 1);
     stored.created_at = clock_.Now();
@@ -87,16 +97,15 @@ class FakeTemplateStore final : public TemplateStore {
 
   // `stored` with default_locale saying whether its locale is its name's default now.
   MessageTemplate Marked(std::string_view caller, MessageTemplate stored) const {
-    stored.default_locale =
-        defaults_.at({std::string(caller), stored.name}) == stored.locale;
+    stored.default_locale = defaults_.at({std::string(caller), stored.name}) == stored.locale;
     return stored;
   }
 
   timing::Clock& clock_;
   std::mutex mutex_;
   std::map<VersionsKey, std::vector<MessageTemplate>> versions_;  // guarded by mutex_; oldest first
-  std::map<DefaultKey, std::string> defaults_;                     // guarded by mutex_
-  absl::Status fail_with_;                                         // guarded by mutex_
+  std::map<DefaultKey, std::string> defaults_;                    // guarded by mutex_
+  absl::Status fail_with_;                                        // guarded by mutex_
 };
 
 }  // namespace klaxon::audit

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/templates/template_store.h"
@@ -226,6 +227,30 @@ TYPED_TEST_P(TemplateStoreContractTest, ConcurrentCreatesOfANameGetDistinctVersi
   EXPECT_NE(listed[0].default_locale, listed[1].default_locale);
 }
 
+TYPED_TEST_P(TemplateStoreContractTest, ACallerKeepsAtMostItsTemplatesAndVersions) {
+  for (size_t i = 1; i < kMaxVersionsPerTemplate; ++i) this->Create("disk-full", "en-US", "v");
+  EXPECT_EQ(this->Create("disk-full", "en-US", "last").version, kMaxVersionsPerTemplate);
+  absl::StatusOr<MessageTemplate> more = this->store().Create(
+      "billing", {.name = "disk-full", .locale = "en-US", .sms_text = "one too many"});
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(more.status().message(), ::testing::HasSubstr("disk-full (en-US) has 100 versions"));
+
+  for (size_t i = 1; i < kMaxTemplatesPerCaller; ++i) {
+    this->Create(absl::StrCat("t", i), "en-US", "x");
+  }
+  absl::StatusOr<MessageTemplate> another =
+      this->store().Create("billing", {.name = "one-more", .locale = "en-US", .sms_text = "x"});
+  EXPECT_EQ(another.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(another.status().message(), ::testing::HasSubstr("you keep 200 templates"));
+  EXPECT_TRUE(
+      this->store().Create("billing", {.name = "t1", .locale = "en-US", .sms_text = "v2"}).ok())
+      << "a new version of a kept template is still taken";
+  EXPECT_TRUE(this->store()
+                  .Create("payments", {.name = "one-more", .locale = "en-US", .sms_text = "x"})
+                  .ok())
+      << "another caller has its own";
+}
+
 TYPED_TEST_P(TemplateStoreContractTest, EveryCallFailsUnavailableWhileTheBackendIsDown) {
   this->Create("disk-full", "en-US", "Disk full");
   ASSERT_NO_FATAL_FAILURE(this->harness_.TakeDown());
@@ -239,16 +264,14 @@ TYPED_TEST_P(TemplateStoreContractTest, EveryCallFailsUnavailableWhileTheBackend
             absl::StatusCode::kUnavailable);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(TemplateStoreContractTest, FirstCreateIsVersionOneInTheDefaultLocale,
-                            EachCreateAddsTheNextVersionOfItsLocale,
-                            LaterLocaleIsNotTheDefaultUnlessAsked, CreateAskingForTheDefaultMovesIt,
-                            FirstCreateAskingForTheDefaultIsTheDefault,
-                            ListShowsTheLatestOfEachLocaleByNameThenLocale,
-                            ListOfANameShowsOnlyItsLocales, LatestIsTheAskedLocalesLatestVersion,
-                            LatestWithoutALocaleIsTheDefaultLocales,
-                            LatestInALocaleTheNameLacksIsTheDefaultLocales,
-                            LatestOfAnUnknownNameIsNone, ACallerSeesOnlyItsOwnTemplates,
-                            ConcurrentCreatesOfANameGetDistinctVersions,
-                            EveryCallFailsUnavailableWhileTheBackendIsDown);
+REGISTER_TYPED_TEST_SUITE_P(
+    TemplateStoreContractTest, FirstCreateIsVersionOneInTheDefaultLocale,
+    ACallerKeepsAtMostItsTemplatesAndVersions, EachCreateAddsTheNextVersionOfItsLocale,
+    LaterLocaleIsNotTheDefaultUnlessAsked, CreateAskingForTheDefaultMovesIt,
+    FirstCreateAskingForTheDefaultIsTheDefault, ListShowsTheLatestOfEachLocaleByNameThenLocale,
+    ListOfANameShowsOnlyItsLocales, LatestIsTheAskedLocalesLatestVersion,
+    LatestWithoutALocaleIsTheDefaultLocales, LatestInALocaleTheNameLacksIsTheDefaultLocales,
+    LatestOfAnUnknownNameIsNone, ACallerSeesOnlyItsOwnTemplates,
+    ConcurrentCreatesOfANameGetDistinctVersions, EveryCallFailsUnavailableWhileTheBackendIsDown);
 
 }  // namespace klaxon::audit::testing
