@@ -68,6 +68,21 @@ absl::StatusOr<QuietWindow> ParseWindow(absl::string_view text) {
   return QuietWindow{.starts = *starts, .ends = *stops, .default_zone = loaded};
 }
 
+// The first moment a local time names: the change itself when the clocks skip it, the earlier of
+// two when they repeat it.
+absl::Time FirstMoment(const absl::TimeZone& zone, absl::CivilSecond local) {
+  const absl::TimeZone::TimeInfo at = zone.At(local);
+  return at.kind == absl::TimeZone::TimeInfo::SKIPPED ? at.trans : at.pre;
+}
+
+// The first moment after `from` a local time names (as FirstMoment, but the later of two repeated
+// moments when the earlier is not after `from`).
+absl::Time MomentAfter(const absl::TimeZone& zone, absl::CivilSecond local, absl::Time from) {
+  const absl::TimeZone::TimeInfo at = zone.At(local);
+  if (at.kind == absl::TimeZone::TimeInfo::SKIPPED) return at.trans;
+  return at.pre > from ? at.pre : at.post;
+}
+
 }  // namespace
 
 absl::StatusOr<QuietHours> QuietHours::Parse(std::string_view windows_text,
@@ -119,26 +134,20 @@ std::optional<QuietHold> QuietHours::Hold(std::string_view caller, std::string_v
     absl::TimeZone mapped_zone;
     if (absl::LoadTimeZone(std::string(*mapped), &mapped_zone)) local = mapped_zone;
   }
-  const absl::CivilSecond now = absl::ToCivilSecond(from, local);
-  const absl::CivilDay today(now);
-  const absl::Duration into_day = absl::Seconds(now - absl::CivilSecond(today));
-  std::optional<absl::CivilDay> ends_on;
-  if (window.starts < window.ends) {
-    if (into_day >= window.starts && into_day < window.ends) ends_on = today;
-  } else if (into_day >= window.starts) {
-    ends_on = today + 1;  // in the window's first part, before midnight
-  } else if (into_day < window.ends) {
-    ends_on = today;  // in its second part, after midnight
+  // The windows that began yesterday and today, in absolute time, so that a clock change inside
+  // one (a night the clocks go back repeats an hour) neither shortens nor ends it early.
+  const absl::CivilDay today = absl::ToCivilDay(from, local);
+  std::optional<absl::Time> until;
+  for (const absl::CivilDay day : {today - 1, today}) {
+    const absl::CivilDay end_day = window.starts < window.ends ? day : day + 1;
+    const absl::Time start =
+        FirstMoment(local, absl::CivilSecond(day) + absl::ToInt64Seconds(window.starts));
+    const absl::Time end =
+        MomentAfter(local, absl::CivilSecond(end_day) + absl::ToInt64Seconds(window.ends), from);
+    if (start <= from && from < end) until = end;
   }
-  if (!ends_on.has_value()) return std::nullopt;
-  const absl::CivilSecond end = absl::CivilSecond(*ends_on) + absl::ToInt64Seconds(window.ends);
-  // A clock change may skip the end (then it is the moment of the change) or repeat it (then the
-  // first of its two moments after `from`; the earlier may lie before it).
-  const absl::TimeZone::TimeInfo at = local.At(end);
-  absl::Time until = at.kind == absl::TimeZone::TimeInfo::SKIPPED ? at.trans : at.pre;
-  if (until <= from) until = at.post;
-  if (until <= from) return std::nullopt;
-  return QuietHold{.until = until,
+  if (!until.has_value()) return std::nullopt;
+  return QuietHold{.until = *until,
                    .why = absl::StrCat(FormatTimeOfDay(window.starts), "-",
                                        FormatTimeOfDay(window.ends), " in ", local.name())};
 }

@@ -120,6 +120,19 @@ TEST(QuietHoursTest, AnEndInTheRepeatedHourIsTheFirstOfItsMomentsAfterTheAlert) 
       first_0100 + absl::Minutes(90));
 }
 
+TEST(QuietHoursTest, AWindowThatStartsInTheRepeatedHourHoldsThroughItsSecondPass) {
+  // 1 Nov 2026, New York: 02:00 daylight time becomes 01:00 standard time; 01:00-02:00 happens
+  // twice. Quiet since 01:30 daylight time; 01:10 standard time comes 40 minutes later.
+  const QuietHours quiet = Parsed("oncall=01:30-06:00");
+  const absl::Time second_0110 =
+      absl::FromCivil(absl::CivilMinute(2026, 11, 1, 6, 10), absl::UTCTimeZone());
+  const std::optional<QuietHold> hold = quiet.Hold(
+      "oncall", kTollFreeNumber, Zone("America/New_York"), PRIORITY_UNSPECIFIED, second_0110);
+  ASSERT_TRUE(hold.has_value());
+  EXPECT_EQ(hold->until,  // 06:00 standard time
+            absl::FromCivil(absl::CivilMinute(2026, 11, 1, 11, 0), absl::UTCTimeZone()));
+}
+
 TEST(QuietHoursTest, AnEndInTheSkippedHourIsTheMomentOfTheChange) {
   // 29 Mar 2026, Berlin: 02:00 winter time becomes 03:00 summer time; 02:30 never happens.
   const QuietHours quiet = Parsed("oncall=00:00-02:30");
