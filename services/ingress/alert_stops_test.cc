@@ -222,14 +222,20 @@ TEST_F(AlertStopsTest, AnAcknowledgementKafkaLostIsRecordedByItsRetry) {
 constexpr char kChainId[] = "0190f5d2-3c4b-7a00-8000-0000000000c0";
 constexpr char kSecondPageId[] = "0190f5d2-3c4b-7a00-8000-0000000000c2";
 
-TEST_F(AlertStopsTest, AcknowledgingAPageOfAChainStopsTheChainAndRecordsWhichPage) {
-  ASSERT_TRUE(owners_
-                  .Reserve("billing", "incident/p1",
-                           {.alert_id = kSecondPageId,
+// Page `step` of the chain kChainId (whose id is its first page's), as ingress records its owner.
+void ReserveChainPageOf(InMemoryIdempotencyStore& owners, const std::string& alert_id,
+                        const std::string& key, uint32_t step) {
+  ASSERT_TRUE(owners
+                  .Reserve("billing", key,
+                           {.alert_id = alert_id,
                             .channel = types::v1::CHANNEL_SMS,
-                            .chain = {.escalation_id = kChainId, .step = 2}},
+                            .chain = {.escalation_id = kChainId, .step = step}},
                            absl::Hours(24))
                   .ok());
+}
+
+TEST_F(AlertStopsTest, AcknowledgingAPageOfAChainStopsTheChainAndRecordsWhichPage) {
+  ASSERT_NO_FATAL_FAILURE(ReserveChainPageOf(owners_, kSecondPageId, "incident/p1", 2));
   ASSERT_TRUE(stops_.Acknowledge("billing", Ack(kSecondPageId)).ok());
   EXPECT_EQ(*stopped_.Find(kSecondPageId), StopReason::kAcknowledged);
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
@@ -246,13 +252,7 @@ TEST_F(AlertStopsTest, AcknowledgingAPageOfAChainStopsTheChainAndRecordsWhichPag
 }
 
 TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdRecordsItAsThePageThatAcknowledged) {
-  ASSERT_TRUE(owners_
-                  .Reserve("billing", "incident",
-                           {.alert_id = kChainId,
-                            .channel = types::v1::CHANNEL_SMS,
-                            .chain = {.escalation_id = kChainId, .step = 1}},
-                           absl::Hours(24))
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(ReserveChainPageOf(owners_, kChainId, "incident", 1));
   ASSERT_TRUE(stops_.Acknowledge("billing", Ack(kChainId)).ok());
   EXPECT_EQ(*stopped_.Find(kChainId), StopReason::kAcknowledged);
   const std::vector<messaging::OutboundMessage> published = publisher_.published();
@@ -265,13 +265,7 @@ TEST_F(AlertStopsTest, AcknowledgingTheChainsOwnIdRecordsItAsThePageThatAcknowle
 }
 
 TEST_F(AlertStopsTest, TheChainIsStoppedEvenWhenNothingCanBePublished) {
-  ASSERT_TRUE(owners_
-                  .Reserve("billing", "incident/p1",
-                           {.alert_id = kSecondPageId,
-                            .channel = types::v1::CHANNEL_SMS,
-                            .chain = {.escalation_id = kChainId, .step = 2}},
-                           absl::Hours(24))
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(ReserveChainPageOf(owners_, kSecondPageId, "incident/p1", 2));
   publisher_.FailWith(absl::DeadlineExceededError("message timed out"));
   EXPECT_EQ(stops_.Acknowledge("billing", Ack(kSecondPageId)).status().code(),
             absl::StatusCode::kUnavailable);
