@@ -181,7 +181,8 @@ up() {
     sed 's/[@=].*//; s/ //g' | grep -Ev '^(MG|$)' | sort -u | paste -sd, -)
   TWILIO_SANDBOX_NUMBERS="${TWILIO_SANDBOX_NUMBERS:-$SANDBOX_ACCOUNT_SID=$numbers}" \
     start twilio-sandbox "$BIN/tools/twilio-sandbox/twilio-sandbox" --listen "$SANDBOX_ADDR" \
-    --account-sid "$SANDBOX_ACCOUNT_SID" --auth-token "$SANDBOX_AUTH_TOKEN"
+    --account-sid "$SANDBOX_ACCOUNT_SID" --auth-token "$SANDBOX_AUTH_TOKEN" \
+    --inbound-url "http://$WEBHOOK_ADDR/twilio/messages/inbound"
   wait_for twilio-sandbox "http://$SANDBOX_ADDR/sandbox/ledger"
   local entry name binary admin grpc
   for entry in "${SERVICES[@]}"; do

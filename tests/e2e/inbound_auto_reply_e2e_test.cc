@@ -35,6 +35,27 @@ TEST(InboundAutoReplyE2eKafkaRedisPostgresTest, AnOrdinaryMessageGetsTheNumbersR
   EXPECT_EQ(twiml, R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
 }
 
+// Twilio as a peer: the person's STOP comes from the sandbox, which opts them out itself and
+// posts it signed to ingress. Klaxon suppresses them (no send reaches Twilio), or, if a send
+// races the consent, Twilio refuses it 21610 and Klaxon suppresses them then; never delivered.
+TEST(InboundAutoReplyE2eKafkaRedisPostgresTest, AStopTextedThroughTwilioEndsThePersonsPages) {
+  Suite suite;
+  ASSERT_NO_FATAL_FAILURE(suite.Start());
+  constexpr char kPerson[] = "+14155550155";
+  ASSERT_NO_FATAL_FAILURE(suite.TextFromPerson(kPerson, "STOP"));
+  types::v1::AlertStatus last = types::v1::ALERT_STATUS_UNSPECIFIED;
+  for (int i = 0; i < 20 && last != types::v1::ALERT_STATUS_SUPPRESSED; ++i) {
+    const std::string id =
+        suite.SendAlert(SmsAlert(kPerson, "db-1 is down", absl::StrCat("after-stop-", i)));
+    last =
+        WaitForStatus(*suite.QueryStub(), id, types::v1::ALERT_STATUS_SUPPRESSED, absl::Seconds(30))
+            .status();
+    EXPECT_NE(last, types::v1::ALERT_STATUS_DELIVERED) << "paged after STOP, alert " << i;
+  }
+  EXPECT_EQ(last, types::v1::ALERT_STATUS_SUPPRESSED);
+  EXPECT_TRUE(suite.LedgerTo(kPerson, "message").empty()) << "Twilio took a message after STOP";
+}
+
 // ListInboundMessages as `api_key`, polled until it lists `count` messages or 60 s passed (audit
 // stores what Twilio posted asynchronously); returns the last answer.
 alerts::v1::ListInboundMessagesResponse ListUntil(const Suite& suite, const std::string& api_key,

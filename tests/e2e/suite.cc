@@ -116,12 +116,16 @@ void Suite::Start(const SuiteOptions& options) {
   ChildProcess migrate({Binary("klaxon-audit-admin"), "migrate"}, env_, LogPath("migrate"));
   ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
 
-  processes_.emplace_back("twilio-sandbox",
-                          std::make_unique<ChildProcess>(
-                              std::vector<std::string>{Binary("twilio-sandbox"), "--listen",
-                                                       absl::StrCat("127.0.0.1:", sandbox_port_),
-                                                       "--callback-delay-ms", "10"},
-                              env_, LogPath("twilio-sandbox")));
+  processes_.emplace_back(
+      "twilio-sandbox",
+      std::make_unique<ChildProcess>(
+          std::vector<std::string>{
+              Binary("twilio-sandbox"), "--listen", absl::StrCat("127.0.0.1:", sandbox_port_),
+              "--callback-delay-ms", "10", "--numbers",
+              absl::StrCat("AC00000000000000000000000000000000=", kSender), "--inbound-url",
+              absl::StrCat("http://127.0.0.1:", webhook_port_,
+                           std::string(twilio::kInboundMessagePath))},
+          env_, LogPath("twilio-sandbox")));
   WaitReady("twilio-sandbox", absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"));
   StartService("audit", Binary("klaxon-audit"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
@@ -311,6 +315,14 @@ void Suite::ReceiveSms(const std::string& from, const std::string& body, std::st
        .body = http::EncodeForm(params)});
   ASSERT_EQ(response.status, 200) << response.error << response.body;
   if (twiml != nullptr) *twiml = response.body;
+}
+
+void Suite::TextFromPerson(const std::string& from, const std::string& body) const {
+  const nlohmann::json text = {{"from", from}, {"to", kSender}, {"body", body}};
+  std::string answer;
+  const long status = HttpPost(absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/inbound"),
+                               text.dump(), &answer);
+  ASSERT_EQ(status, 201) << "the sandbox refused the text: " << answer;
 }
 
 void Suite::AddSandboxFaults(const std::string& rules_json) const {

@@ -120,6 +120,10 @@ class Suite {
   // to `twiml` if given.
   void ReceiveSms(const std::string& from, const std::string& body,
                   std::string* twiml = nullptr) const;
+  // A person texts `body` from `from` to the suite's number through the sandbox, which applies
+  // Advanced Opt-Out itself (a STOP makes its later sends to them 21610) and posts the message,
+  // signed, to ingress as Twilio would; a refusal by the sandbox fails the test.
+  void TextFromPerson(const std::string& from, const std::string& body) const;
 
   // The environment every service of this suite runs with; tests start extra processes with it.
   const std::map<std::string, std::string>& env() const { return env_; }

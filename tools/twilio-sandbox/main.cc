@@ -113,6 +113,10 @@ int main(int argc, char** argv) {
   app.add_option("--call-prices", call_prices,
                  "price of a started call minute by destination prefix (default +1=0.014,*=0.10)")
       ->envname("TWILIO_SANDBOX_CALL_PRICES");
+  app.add_option("--inbound-url", options.inbound_url,
+                 "the numbers' SMS URL, where POST /sandbox/inbound posts a person's SMS "
+                 "(Klaxon's http://HOST/twilio/messages/inbound)")
+      ->envname("TWILIO_SANDBOX_INBOUND_URL");
   CLI11_PARSE(app, argc, argv);
 
   for (auto [text, rates] : {std::pair{&sms_prices, &options.prices.sms_segment_micros},

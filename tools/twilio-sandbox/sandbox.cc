@@ -446,6 +446,10 @@ SandboxResponse TwilioSandbox::HandleAdmin(const SandboxRequest& request) {
     }
     return TwilioError(405, 20004, "Method not allowed");
   }
+  if (request.path == "/sandbox/inbound") {
+    if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
+    return ReceiveMessage(request.body);
+  }
   absl::string_view id_text = request.path;
   int64_t id = 0;
   if (request.method == "DELETE" && absl::StartsWith(id_text, "/sandbox/faults/") &&
@@ -634,6 +638,12 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (!service.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     pool_number = from.empty() ? PickFromPool(service, to) : from;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (opted_out_.contains({service.empty() ? from : pool_number, to})) {
+      return invalid(21610, "Attempt to send to unsubscribed recipient");
+    }
   }
   const absl::Duration validity_period = absl::Seconds(validity_seconds);
   const Queued queued =
@@ -1201,6 +1211,66 @@ void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits)
                        {"From", call.from},
                        {"To", call.to}};
   SendSigned(call.gather_action, absl::StrCat(sid, "-gather"), std::move(params));
+}
+
+SandboxResponse TwilioSandbox::ReceiveMessage(const std::string& json) {
+  const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return Json(400, {{"error", "the body must be a JSON object"}});
+  const auto text = [&parsed](const char* key) {
+    const auto found = parsed.find(key);
+    return found != parsed.end() && found->is_string() ? found->get<std::string>() : "";
+  };
+  const std::string from = text("from");
+  const std::string to = text("to");
+  const std::string body = text("body");
+  if (!IsE164(from)) return Json(400, {{"error", "from: must be the person's E.164 number"}});
+  const SandboxAccount* account = nullptr;
+  for (const SandboxAccount& candidate : options_.accounts) {
+    if (candidate.numbers.contains(to)) account = &candidate;
+  }
+  if (account == nullptr) {
+    return Json(400, {{"error", "to: must be one of the accounts' numbers (--numbers)"}});
+  }
+  if (body.empty() || CodePoints(body) > twilio::kMaxBodyCharacters) {
+    return Json(400, {{"error", "body: must be 1 to 1600 characters"}});
+  }
+  if (options_.inbound_url.empty()) {
+    return Json(409, {{"error", "no SMS URL for the numbers (--inbound-url)"}});
+  }
+  // Advanced Opt-Out (TWILIO.md): a keyword is the whole body, in any case; Twilio applies it
+  // itself and tells the webhook with OptOutType.
+  const std::string keyword = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(body));
+  std::string opt_out_type;
+  if (keyword == "STOP" || keyword == "STOPALL" || keyword == "UNSUBSCRIBE" ||
+      keyword == "CANCEL" || keyword == "END" || keyword == "QUIT") {
+    opt_out_type = "STOP";
+  } else if (keyword == "START" || keyword == "YES" || keyword == "UNSTOP") {
+    opt_out_type = "START";
+  } else if (keyword == "HELP" || keyword == "INFO") {
+    opt_out_type = "HELP";
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (opt_out_type == "STOP") opted_out_.insert({to, from});
+    if (opt_out_type == "START") opted_out_.erase({to, from});
+  }
+  const std::string sid = NewSid("SM");
+  FormParams params = {{"AccountSid", account->sid},
+                       {"ApiVersion", kApiVersion},
+                       {"Body", body},
+                       {"From", from},
+                       {"MessageSid", sid},
+                       {"NumMedia", "0"},
+                       {"NumSegments", "1"},
+                       {"SmsMessageSid", sid},
+                       {"SmsSid", sid},
+                       {"SmsStatus", "received"},
+                       {"To", to}};
+  if (!opt_out_type.empty()) params.emplace_back("OptOutType", opt_out_type);
+  SendSigned(options_.inbound_url, sid, std::move(params));
+  nlohmann::json answer = {{"sid", sid}, {"from", from}, {"to", to}, {"body", body}};
+  answer["opt_out_type"] = opt_out_type.empty() ? nlohmann::json() : nlohmann::json(opt_out_type);
+  return Json(201, answer);
 }
 
 StatusCallback TwilioSandbox::Signed(const std::string& url, const std::string& idempotency_token,

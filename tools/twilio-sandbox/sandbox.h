@@ -4,7 +4,8 @@
 // form-encoded creates of Messages and Calls validated with Twilio's error codes, fetches,
 // injected faults, and, after a create, status changes announced by signed status callbacks.
 // It also serves the admin API (/sandbox/ledger, /sandbox/rejected, /sandbox/pacing,
-// /sandbox/faults).
+// /sandbox/faults, and /sandbox/inbound: a person's SMS to one of the accounts' numbers, posted
+// signed to the numbers' SMS URL with Advanced Opt-Out applied, as TWILIO.md describes).
 
 #include <atomic>
 #include <map>
@@ -84,6 +85,9 @@ struct SandboxOptions {
   // Requests one account may have in flight at once, its answer's hold included (TWILIO.md,
   // "Concurrency"): one more is answered 429 with code 20429 and never processed. Zero: no limit.
   int concurrency_limit = 0;
+  // Where an inbound SMS to any of the numbers is posted (their SMS URL, e.g. Klaxon's
+  // /twilio/messages/inbound). Empty: POST /sandbox/inbound is refused.
+  std::string inbound_url;
 };
 
 // "MG...=+1...,+1...;MG...=..." (--messaging-services) as SandboxOptions::messaging_services;
@@ -185,6 +189,8 @@ class TwilioSandbox {
   // The account whose SID is `sid`, nullptr for none.
   const SandboxAccount* AccountOf(std::string_view sid) const;
   SandboxResponse CreateMessage(const SandboxAccount& account, const FormParams& params);
+  // POST /sandbox/inbound: {"from": the person, "to": one of the numbers, "body": the text}.
+  SandboxResponse ReceiveMessage(const std::string& json);
   // The number `service`'s pool sends a message to `to` from. Callers hold mutex_.
   std::string PickFromPool(const std::string& service, const std::string& to);
   SandboxResponse CreateCall(const SandboxAccount& account, const FormParams& params);
@@ -245,6 +251,9 @@ class TwilioSandbox {
   std::mutex mutex_;  // guards the resources and the SID generator
   std::mt19937_64 random_;
   std::map<std::string, Message> messages_;
+  // Advanced Opt-Out: (our number, the person) pairs after the person texted STOP to it, until
+  // they text START; a message between them is refused 21610.
+  std::set<std::pair<std::string, std::string>> opted_out_;
   std::map<std::string, Call> calls_;
   // The number each recipient got last from each Messaging Service, and each pool's turn.
   std::map<std::pair<std::string, std::string>, std::string> sticky_senders_;

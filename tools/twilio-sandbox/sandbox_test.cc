@@ -106,6 +106,7 @@ class SandboxTest : public ::testing::Test {
     options.callback_delay = callback_delay;
     options.max_hang = absl::Seconds(2);
     options.messaging_services = {{kService, {kPoolFirst, kPoolSecond}}};
+    options.inbound_url = "http://127.0.0.1:8080/twilio/messages/inbound";
     auto created = TwilioSandbox::Create(options, clock_, sender_);
     ASSERT_TRUE(created.ok()) << created.status();
     sandbox_ = std::move(created).value();
@@ -601,6 +602,52 @@ TEST_F(SandboxTest, ErrorFaultHitsOnlyItsNumber) {
   EXPECT_EQ(blocked.status, 400);
   EXPECT_EQ(Body(blocked)["code"], 21610);
   EXPECT_EQ(Send("POST", kMessages, "To=%2B15559990000&From=%2B15550001111&Body=x").status, 201);
+}
+
+// --- inbound messages and Advanced Opt-Out (TWILIO.md) ---
+
+TEST_F(SandboxTest, AnInboundSmsIsPostedSignedToTheNumbersSmsUrl) {
+  const SandboxResponse received =
+      Send("POST", "/sandbox/inbound",
+           R"({"from":"+15551230000","to":"+15550001111","body":"ACK 4821"})");
+  ASSERT_EQ(received.status, 201) << received.body;
+  const std::vector<StatusCallback> sent = sender_.WaitFor(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].url, "http://127.0.0.1:8080/twilio/messages/inbound");
+  EXPECT_EQ(Header(sent[0], "X-Twilio-Signature"),
+            twilio::ComputeSignature(kToken, sent[0].url, sent[0].params));
+  EXPECT_EQ(Param(sent[0], "Body"), "ACK 4821");
+  EXPECT_EQ(Param(sent[0], "From"), "+15551230000");
+  EXPECT_EQ(Param(sent[0], "MessageSid"), Body(received)["sid"]);
+  EXPECT_EQ(Param(sent[0], "OptOutType"), "<absent>") << "not a keyword";
+}
+
+TEST_F(SandboxTest, AfterStopASendToThePersonIs21610UntilTheyTextStart) {
+  const auto text = [this](const std::string& body) {
+    return Send(
+        "POST", "/sandbox/inbound",
+        absl::StrCat(R"({"from":"+15551230000","to":"+15550001111","body":")", body, R"("})"));
+  };
+  ASSERT_EQ(text(" stop ").status, 201);
+  EXPECT_EQ(Param(sender_.WaitFor(1).back(), "OptOutType"), "STOP");
+  const SandboxResponse blocked = Send("POST", kMessages, kSms);
+  EXPECT_EQ(blocked.status, 400);
+  EXPECT_EQ(Body(blocked)["code"], 21610);
+  EXPECT_EQ(Send("POST", kMessages, "To=%2B15551230000&From=%2B15550002222&Body=x").status, 201)
+      << "another number of ours was not told STOP";
+  ASSERT_EQ(text("Start").status, 201);
+  EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
+}
+
+TEST_F(SandboxTest, AnInboundSmsMustComeFromANumberToOneOfOurs) {
+  EXPECT_EQ(
+      Send("POST", "/sandbox/inbound", R"({"from":"555","to":"+15550001111","body":"x"})").status,
+      400);
+  EXPECT_EQ(
+      Send("POST", "/sandbox/inbound", R"({"from":"+15551230000","to":"+15559999999","body":"x"})")
+          .status,
+      400);
+  EXPECT_EQ(Send("POST", "/sandbox/inbound", "not json").status, 400);
 }
 
 TEST_F(SandboxTest, LatencyFaultDelaysAcceptedAnswer) {
