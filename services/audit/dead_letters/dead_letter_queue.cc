@@ -188,6 +188,13 @@ absl::StatusOr<DeadLetterDetail> DeadLetterQueue::Get(const Requester& requester
   }
   absl::StatusOr<OpenedDeadLetterRequest> request = OpenRequest(*stored);
   if (!request.ok()) return request.status();
+  // An operator reading another caller's recipient and text is recorded (ARCHITECTURE.md), as a
+  // replay is in the dead letter's row.
+  if (stored->summary.caller != requester.caller) {
+    logger_.Info("dead_letter_viewed", {{"alert_id", std::string(alert_id)},
+                                        {"caller", stored->summary.caller},
+                                        {"viewed_by", requester.caller}});
+  }
   detail.recipient = std::move(request->personal.recipient);
   detail.text = std::move(request->personal.text);
   return detail;

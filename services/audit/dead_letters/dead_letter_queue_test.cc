@@ -356,6 +356,10 @@ TEST_F(DeadLetterQueueTest, OperatorShowsAndReplaysAnotherCallersDeadLetterAndIs
   const DeadLetterDetail detail = queue_.Get(kOperator, kAlertId).value();
   EXPECT_EQ(detail.summary.caller, "billing");
   EXPECT_EQ(detail.recipient, kRecipient);
+  ASSERT_FALSE(sink_.Lines().empty());
+  EXPECT_THAT(sink_.Lines().back(), ::testing::HasSubstr("\"dead_letter_viewed\""));
+  EXPECT_THAT(sink_.Lines().back(), ::testing::HasSubstr("\"viewed_by\":\"oncall\""));
+  EXPECT_THAT(sink_.Lines().back(), ::testing::Not(::testing::HasSubstr("4155550123")));
   absl::StatusOr<ReplayResult> replayed = queue_.Replay(kOperator, kAlertId);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   // The new alert is still billing's: the operator only asked for it.
