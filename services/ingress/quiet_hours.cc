@@ -68,6 +68,14 @@ absl::StatusOr<QuietWindow> ParseWindow(absl::string_view text) {
   return QuietWindow{.starts = *starts, .ends = *stops, .default_zone = loaded};
 }
 
+// When `window` starts on `day`, and when one ending on `day` ends, in local time.
+absl::CivilSecond StartOn(absl::CivilDay day, const QuietWindow& window) {
+  return absl::CivilSecond(day) + absl::ToInt64Seconds(window.starts);
+}
+absl::CivilSecond EndOn(absl::CivilDay day, const QuietWindow& window) {
+  return absl::CivilSecond(day) + absl::ToInt64Seconds(window.ends);
+}
+
 // The first moment a local time names: the change itself when the clocks skip it, the earlier of
 // two when they repeat it.
 absl::Time FirstMoment(const absl::TimeZone& zone, absl::CivilSecond local) {
@@ -134,20 +142,37 @@ std::optional<QuietHold> QuietHours::Hold(std::string_view caller, std::string_v
     absl::TimeZone mapped_zone;
     if (absl::LoadTimeZone(std::string(*mapped), &mapped_zone)) local = mapped_zone;
   }
-  // The windows that began yesterday and today, in absolute time, so that a clock change inside
-  // one (a night the clocks go back repeats an hour) neither shortens nor ends it early.
-  const absl::CivilDay today = absl::ToCivilDay(from, local);
-  std::optional<absl::Time> until;
-  for (const absl::CivilDay day : {today - 1, today}) {
-    const absl::CivilDay end_day = window.starts < window.ends ? day : day + 1;
-    const absl::Time start =
-        FirstMoment(local, absl::CivilSecond(day) + absl::ToInt64Seconds(window.starts));
-    const absl::Time end =
-        MomentAfter(local, absl::CivilSecond(end_day) + absl::ToInt64Seconds(window.ends), from);
-    if (start <= from && from < end) until = end;
+  // The end (local time) of the window the alert is in, if any. By the clock first, as ADR 0026
+  // reads a window: a time of day between its start and its end (across midnight when it ends
+  // earlier than it starts).
+  const absl::CivilSecond now = absl::ToCivilSecond(from, local);
+  const absl::CivilDay today(now);
+  const absl::Duration into_day = absl::Seconds(now - absl::CivilSecond(today));
+  std::optional<absl::CivilDay> ends_on;
+  if (window.starts < window.ends) {
+    if (into_day >= window.starts && into_day < window.ends) ends_on = today;
+  } else if (into_day >= window.starts) {
+    ends_on = today + 1;  // in the window's first part, before midnight
+  } else if (into_day < window.ends) {
+    ends_on = today;  // in its second part, after midnight
   }
-  if (!until.has_value()) return std::nullopt;
-  return QuietHold{.until = *until,
+  // Then in absolute time, from the start's first moment to the end's first moment after it: a
+  // window that began before an hour the clocks repeat also holds an alert on the second pass,
+  // whose clock time is before the start.
+  for (const absl::CivilDay day : {today - 1, today}) {
+    if (ends_on.has_value()) break;
+    const absl::CivilDay end_day = window.starts < window.ends ? day : day + 1;
+    const absl::Time start = FirstMoment(local, StartOn(day, window));
+    if (start <= from && from < MomentAfter(local, EndOn(end_day, window), start)) {
+      ends_on = end_day;
+    }
+  }
+  if (!ends_on.has_value()) return std::nullopt;
+  // A clock change may skip the end (then it is the moment of the change) or repeat it (then the
+  // first of its two moments after `from`).
+  const absl::Time until = MomentAfter(local, EndOn(*ends_on, window), from);
+  if (until <= from) return std::nullopt;
+  return QuietHold{.until = until,
                    .why = absl::StrCat(FormatTimeOfDay(window.starts), "-",
                                        FormatTimeOfDay(window.ends), " in ", local.name())};
 }

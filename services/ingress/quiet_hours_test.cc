@@ -133,6 +133,16 @@ TEST(QuietHoursTest, AWindowThatStartsInTheRepeatedHourHoldsThroughItsSecondPass
             absl::FromCivil(absl::CivilMinute(2026, 11, 1, 11, 0), absl::UTCTimeZone()));
 }
 
+TEST(QuietHoursTest, AnAlertPastTheEndsFirstMomentIsNotHeldUntilItsSecond) {
+  // 25 Oct 2026, Berlin: 02:45 summer time, after the window 00:00-02:30 ended at 02:30 summer
+  // time; 02:30 winter time comes an hour later but the window is over.
+  const QuietHours quiet = Parsed("oncall=00:00-02:30");
+  const absl::Time first_0245 =
+      absl::FromCivil(absl::CivilMinute(2026, 10, 25, 0, 45), absl::UTCTimeZone());
+  EXPECT_FALSE(quiet.Hold("oncall", kBerlinNumber, std::nullopt, PRIORITY_UNSPECIFIED, first_0245)
+                   .has_value());
+}
+
 TEST(QuietHoursTest, AnEndInTheSkippedHourIsTheMomentOfTheChange) {
   // 29 Mar 2026, Berlin: 02:00 winter time becomes 03:00 summer time; 02:30 never happens.
   const QuietHours quiet = Parsed("oncall=00:00-02:30");
