@@ -226,9 +226,7 @@ FrameEvent RequestFramer::Next() {
   if (buffer_.size() - head_->size < head_->content_length) {
     if (head_->announced) return {};
     head_->announced = true;
-    FrameEvent event{.kind = FrameEvent::Kind::kHead,
-                     .expect_continue = head_->expect_continue,
-                     .body_missing = head_->content_length - (buffer_.size() - head_->size)};
+    FrameEvent event{.kind = FrameEvent::Kind::kHead, .expect_continue = head_->expect_continue};
     FillHead(event.request, *head_);
     return event;
   }

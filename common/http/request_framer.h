@@ -44,7 +44,6 @@ struct FrameEvent {
   Request request{};   // kRequest (peer_address left empty)
   bool close = false;  // kRequest: the client wants the connection closed after the answer
   bool expect_continue = false;  // kHead
-  size_t body_missing = 0;       // kHead: bytes of the body still to come
   int status = 0;                // kRefused
   std::string reason{};          // kRefused: one short line, safe to send back and to log
 };

@@ -166,7 +166,6 @@ TEST(RequestFramerTest, AnnouncesAHeadOnceWhenItsBodyIsAwaited) {
   const FrameEvent head = framer.Next();
   ASSERT_EQ(head.kind, Kind::kHead);
   EXPECT_TRUE(head.expect_continue);
-  EXPECT_EQ(head.body_missing, 2u);
   EXPECT_EQ(head.request.method, "POST");
   EXPECT_EQ(head.request.path, "/p");
   EXPECT_EQ(head.request.query, "q=1");

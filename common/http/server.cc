@@ -41,8 +41,9 @@ struct Connection {
     kHandling,    // the handler has a request; waiting for its Responder
     kWriting,     // an answer is being written; reading resumes when it is
     kClosing,     // a last answer is being written; the socket is shut down when it is
-    kDiscarding,  // a head screen refused the request and its answer is written: the rest of
-                  // its body is read and dropped, then the socket is shut down
+    kDiscarding,  // a head screen refused the request and its answer is written: whatever the
+                  // client still sends is read and dropped until it closes or the body's
+                  // deadline passes
     kClosed,      // disconnected or shut down
   };
 
@@ -64,7 +65,6 @@ struct Connection {
   bool close_after_answer = false;  // asked for by the client, or it pipelined too far ahead
   bool overflowed = false;          // input past the framer's capacity is dropped
   bool aborted = false;             // reset after it was closed (see Abort)
-  size_t discard = 0;               // kDiscarding: body bytes still to drop
   // Drive() runs one loop per connection at a time; a call that finds it running leaves `rerun`.
   bool driving = false;
   bool rerun = false;
@@ -188,13 +188,7 @@ class Server::Impl {
         // Linux keeps delivering what a client sends after shutdown(SHUT_RD), so a client that
         // streams on (an endless body) would never see the connection end: reset it.
         if (c.state == State::kClosed) return Abort(c);
-        if (c.state == State::kDiscarding) {
-          const size_t dropped = std::min(bytes.size(), c.discard);
-          c.discard -= dropped;
-          bytes.remove_prefix(dropped);
-          if (c.discard == 0) ShutDownLocked(c);
-          continue;
-        }
+        if (c.state == State::kDiscarding) return;  // dropped
         if (c.state == State::kClosing || c.overflowed) return;
         const size_t taken = c.framer.Append(bytes);
         bytes.remove_prefix(taken);
@@ -240,7 +234,7 @@ class Server::Impl {
             Write(connection, std::string(kContinue), /*close=*/false, /*resume=*/false);
           }
           lock.lock();
-          if (refusal && c.state == State::kReading) RefuseHead(c, *refusal, event.body_missing);
+          if (refusal && c.state == State::kReading) RefuseHead(c, *refusal);
           continue;
         }
         if (event.kind == FrameEvent::Kind::kRefused) {
@@ -309,9 +303,10 @@ class Server::Impl {
   }
 
   // Answers a request a head screen refused as RefuseWhileReading does, but then reads and drops
-  // the rest of its body (until body_timeout) before it shuts the socket down: a reset while the
-  // client still sends its body could destroy the answer before the client reads it.
-  static void RefuseHead(Connection& c, const Response& response, size_t body_missing) {
+  // whatever the client still sends (its body, a CRLF, a next request) until it closes or
+  // body_timeout passes: a reset while the client still sends could destroy the answer before
+  // the client reads it.
+  static void RefuseHead(Connection& c, const Response& response) {
     if (c.state == State::kClosed) return;
     if (!SendNow(c, response)) {
       ShutDownLocked(c);
@@ -319,9 +314,7 @@ class Server::Impl {
     }
     if (auto peer = c.peer.lock()) ::shutdown(peer->fd(), SHUT_WR);
     c.state = State::kDiscarding;
-    c.discard = body_missing;
     c.body_started = absl::Now();
-    if (c.discard == 0) ShutDownLocked(c);
   }
 
   // Writes a final answer straight to the socket, with c locked; whether all of it went. A socket

@@ -43,8 +43,8 @@ using RequestHandler = std::function<void(Request, Responder)>;
 // metric. Called on a server thread; must not block.
 using RefusalObserver = std::function<void(int status, std::string_view reason)>;
 // Asked about each request whose head has arrived before all of its body, with that head (body
-// empty): an answer refuses the request there; the rest of its body is read and dropped, never
-// kept (until the body's deadline), and the connection closes.
+// empty): an answer refuses the request there; what the client still sends is read and dropped,
+// never kept, until it closes or the body's deadline passes.
 // A request that arrives whole goes to the handler without it (its body is held already).
 // Called on a server thread; must not block.
 using HeadScreen = std::function<std::optional<Response>(const Request& head)>;
