@@ -1,5 +1,6 @@
 #include "services/audit/query/alert_query_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -153,7 +154,7 @@ AlertQueryService::AlertQueryService(const auth::CallerAuthenticator& api_keys, 
       search_(search),
       watcher_(watcher),
       metrics_(metrics),
-      share_(max_per_caller),
+      share_(max_per_caller > 0 ? max_per_caller : std::max<size_t>(1, executor.threads / 2)),
       // Subscribe() admits at most max_watchers watches, so each finds a thread and none waits.
       watch_executor_({.threads = watcher.max_watchers(), .max_queued = watcher.max_watchers()}),
       executor_(executor) {}
@@ -180,9 +181,10 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
   }
   // gRPC keeps request and response alive until the reactor is finished.
   const bool accepted = executor_.Submit(
-      [this, reactor, request, response, deadline, caller = *std::move(caller), place] {
+      [this, reactor, request, response, deadline, caller = *std::move(caller), place]() mutable {
         absl::StatusOr<AlertView> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
+        place.reset();  // before the answer, so the caller's next call finds it free
         Finish(reactor, alert.status());
       });
   if (!accepted) {
@@ -210,9 +212,11 @@ grpc::ServerUnaryReactor* AlertQueryService::Serve(
     finish(CallerBusy());
     return reactor;
   }
-  const bool accepted =
-      executor_.Submit([finish, work = std::move(work), caller = *std::move(caller), place] {
-        finish(work(caller));
+  const bool accepted = executor_.Submit(
+      [finish, work = std::move(work), caller = *std::move(caller), place]() mutable {
+        const absl::Status status = work(caller);
+        place.reset();  // before the answer, so the caller's next call finds it free
+        finish(status);
       });
   if (!accepted) finish(absl::ResourceExhaustedError("audit is busy; retry with backoff"));
   return reactor;
