@@ -634,16 +634,18 @@ SandboxResponse TwilioSandbox::CreateMessage(const SandboxAccount& account,
   if (auto rejected = ApplyRequestFault(account, ResourceKind::kMessage, to, params, delay)) {
     return *std::move(rejected);
   }
+  {
+    // Advanced Opt-Out holds for the number the person texted STOP, or its whole Messaging
+    // Service.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (opted_out_.contains({service.empty() ? from : service, to})) {
+      return invalid(21610, "Attempt to send to unsubscribed recipient");
+    }
+  }
   std::string pool_number;
   if (!service.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     pool_number = from.empty() ? PickFromPool(service, to) : from;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (opted_out_.contains({service.empty() ? from : pool_number, to})) {
-      return invalid(21610, "Attempt to send to unsubscribed recipient");
-    }
   }
   const absl::Duration validity_period = absl::Seconds(validity_seconds);
   const Queued queued =
@@ -1228,8 +1230,18 @@ SandboxResponse TwilioSandbox::ReceiveMessage(const std::string& json) {
   for (const SandboxAccount& candidate : options_.accounts) {
     if (candidate.numbers.contains(to)) account = &candidate;
   }
+  // A Messaging Service's number opts the person out of the whole service.
+  std::string opted_out_of = to;
+  for (const auto& [service, pool] : options_.messaging_services) {
+    if (std::find(pool.begin(), pool.end(), to) != pool.end()) {
+      opted_out_of = service;
+      if (account == nullptr) account = &options_.accounts.front();
+    }
+  }
   if (account == nullptr) {
-    return Json(400, {{"error", "to: must be one of the accounts' numbers (--numbers)"}});
+    return Json(400, {{"error",
+                       "to: must be one of the accounts' numbers (--numbers) or a Messaging "
+                       "Service's (--messaging-services)"}});
   }
   if (body.empty() || CodePoints(body) > twilio::kMaxBodyCharacters) {
     return Json(400, {{"error", "body: must be 1 to 1600 characters"}});
@@ -1251,8 +1263,8 @@ SandboxResponse TwilioSandbox::ReceiveMessage(const std::string& json) {
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (opt_out_type == "STOP") opted_out_.insert({to, from});
-    if (opt_out_type == "START") opted_out_.erase({to, from});
+    if (opt_out_type == "STOP") opted_out_.insert({opted_out_of, from});
+    if (opt_out_type == "START") opted_out_.erase({opted_out_of, from});
   }
   const std::string sid = NewSid("SM");
   FormParams params = {{"AccountSid", account->sid},

@@ -251,8 +251,8 @@ class TwilioSandbox {
   std::mutex mutex_;  // guards the resources and the SID generator
   std::mt19937_64 random_;
   std::map<std::string, Message> messages_;
-  // Advanced Opt-Out: (our number, the person) pairs after the person texted STOP to it, until
-  // they text START; a message between them is refused 21610.
+  // Advanced Opt-Out: (our number or its Messaging Service, the person) pairs after the person
+  // texted STOP to it, until they text START; a message between them is refused 21610.
   std::set<std::pair<std::string, std::string>> opted_out_;
   std::map<std::string, Call> calls_;
   // The number each recipient got last from each Messaging Service, and each pool's turn.

@@ -639,6 +639,19 @@ TEST_F(SandboxTest, AfterStopASendToThePersonIs21610UntilTheyTextStart) {
   EXPECT_EQ(Send("POST", kMessages, kSms).status, 201);
 }
 
+TEST_F(SandboxTest, AStopToAMessagingServicesNumberOptsOutOfTheWholeService) {
+  ASSERT_EQ(
+      Send("POST", "/sandbox/inbound",
+           absl::StrCat(R"({"from":"+15551230000","to":")", kPoolSecond, R"(","body":"STOP"})"))
+          .status,
+      201);
+  const SandboxResponse blocked =
+      Send("POST", kMessages,
+           absl::StrCat("To=%2B15551230000&MessagingServiceSid=", kService, "&Body=x"));
+  EXPECT_EQ(blocked.status, 400);
+  EXPECT_EQ(Body(blocked)["code"], 21610);
+}
+
 TEST_F(SandboxTest, AnInboundSmsMustComeFromANumberToOneOfOurs) {
   EXPECT_EQ(
       Send("POST", "/sandbox/inbound", R"({"from":"555","to":"+15550001111","body":"x"})").status,
