@@ -18,8 +18,8 @@ constexpr pg::PreparedStatement kUpsertDefault{
     "  CASE WHEN $4::boolean THEN EXCLUDED.locale ELSE template_defaults.locale END "
     "RETURNING locale"};
 
-// One caller's creates in turn (a lock of its own class, 7301, apart from the alerts' one-key
-// locks), so the counts below hold until the insert.
+// One caller's creates in turn, so the counts below hold until the insert: a two-key advisory
+// lock of its own class (7301; the alerts' locks are class "audt", alert_locks.cc).
 constexpr pg::PreparedStatement kLockCaller{"klaxon_audit_lock_template_caller",
                                             "SELECT pg_advisory_xact_lock(7301, hashtext($1))"};
 
