@@ -154,7 +154,7 @@ AlertQueryService::AlertQueryService(const auth::CallerAuthenticator& api_keys, 
       search_(search),
       watcher_(watcher),
       metrics_(metrics),
-      share_(max_per_caller > 0 ? max_per_caller : std::max<size_t>(1, executor.threads / 2)),
+      share_(max_per_caller > 0 ? max_per_caller : 2 * executor.threads),
       // Subscribe() admits at most max_watchers watches, so each finds a thread and none waits.
       watch_executor_({.threads = watcher.max_watchers(), .max_queued = watcher.max_watchers()}),
       executor_(executor) {}

@@ -33,9 +33,10 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
   // server down (open watches would hold it until its deadline), and destroy the service only
   // after the server has shut down; destruction finishes the calls still queued. One caller has
-  // at most `max_per_caller` unary calls queued or running on `executor` (CallerShare; 0: half
-  // its threads, so a caller whose calls each take long leaves the other half to the others);
-  // past that its calls are refused RESOURCE_EXHAUSTED at once.
+  // at most `max_per_caller` unary calls queued or running on `executor` (CallerShare; 0: twice
+  // its threads, room for one caller's bursts of quick GetAlerts, while a flood of slow ones
+  // (unknown ids, 3 s each) keeps the other callers waiting two rounds at most, not the whole
+  // queue's); past that its calls are refused RESOURCE_EXHAUSTED at once.
   AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                     AlertSearch& search, AlertWatcher& watcher, AuditMetrics& metrics,
                     concurrency::BlockingExecutorOptions executor = {}, size_t max_per_caller = 0);
