@@ -18,9 +18,10 @@
 namespace klaxon::audit {
 namespace {
 
-absl::Status CallerBusy() {
+// The queue, or the caller's share of it, is full.
+absl::Status Busy() {
   return absl::ResourceExhaustedError(
-      "too many of your calls are already waiting in audit; retry with backoff");
+      "audit is busy, or too many of your calls already wait in it; retry with backoff");
 }
 
 void SetRow(const DeliveryGroup& group, klaxon::alerts::v1::DeliveryReportRow* out) {
@@ -147,14 +148,12 @@ klaxon::alerts::v1::Alert ToProto(const AlertView& view) {
 AlertQueryService::AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                                      AlertSearch& search, AlertWatcher& watcher,
                                      AuditMetrics& metrics,
-                                     concurrency::BlockingExecutorOptions executor,
-                                     size_t max_per_caller)
+                                     concurrency::FairExecutorOptions executor)
     : api_keys_(api_keys),
       reader_(reader),
       search_(search),
       watcher_(watcher),
       metrics_(metrics),
-      share_(max_per_caller > 0 ? max_per_caller : 2 * executor.threads),
       // Subscribe() admits at most max_watchers watches, so each finds a thread and none waits.
       watch_executor_({.threads = watcher.max_watchers(), .max_queued = watcher.max_watchers()}),
       executor_(executor) {}
@@ -174,22 +173,14 @@ grpc::ServerUnaryReactor* AlertQueryService::GetAlert(
     return reactor;
   }
   const absl::Time deadline = absl::FromChrono(context->deadline());
-  std::shared_ptr<const void> place = share_.Enter(*caller);
-  if (place == nullptr) {
-    Finish(reactor, CallerBusy());
-    return reactor;
-  }
   // gRPC keeps request and response alive until the reactor is finished.
-  const bool accepted = executor_.Submit(
-      [this, reactor, request, response, deadline, caller = *std::move(caller), place]() mutable {
+  const bool accepted =
+      executor_.Submit(*caller, [this, reactor, request, response, deadline, caller = *caller] {
         absl::StatusOr<AlertView> alert = reader_.GetAlert(caller, request->alert_id(), deadline);
         if (alert.ok()) *response = ToProto(*alert);
-        place.reset();  // before the answer, so the caller's next call finds it free
         Finish(reactor, alert.status());
       });
-  if (!accepted) {
-    Finish(reactor, absl::ResourceExhaustedError("audit is busy; retry with backoff"));
-  }
+  if (!accepted) Finish(reactor, Busy());
   return reactor;
 }
 
@@ -207,18 +198,9 @@ grpc::ServerUnaryReactor* AlertQueryService::Serve(
     finish(caller.status());
     return reactor;
   }
-  std::shared_ptr<const void> place = share_.Enter(*caller);
-  if (place == nullptr) {
-    finish(CallerBusy());
-    return reactor;
-  }
   const bool accepted = executor_.Submit(
-      [finish, work = std::move(work), caller = *std::move(caller), place]() mutable {
-        const absl::Status status = work(caller);
-        place.reset();  // before the answer, so the caller's next call finds it free
-        finish(status);
-      });
-  if (!accepted) finish(absl::ResourceExhaustedError("audit is busy; retry with backoff"));
+      *caller, [finish, work = std::move(work), caller = *caller] { finish(work(caller)); });
+  if (!accepted) finish(Busy());
   return reactor;
 }
 

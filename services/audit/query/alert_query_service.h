@@ -11,13 +11,13 @@
 
 #include "common/auth/api_keys.h"
 #include "common/concurrency/blocking_executor.h"
+#include "common/concurrency/fair_executor.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "services/audit/alert.h"
 #include "services/audit/audit_metrics.h"
 #include "services/audit/query/alert_reader.h"
 #include "services/audit/query/alert_search.h"
 #include "services/audit/query/alert_watcher.h"
-#include "services/audit/query/caller_share.h"
 
 namespace klaxon::audit {
 
@@ -32,14 +32,14 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
  public:
   // All borrowed; they must outlive the service. Call watcher.Shutdown() before shutting the gRPC
   // server down (open watches would hold it until its deadline), and destroy the service only
-  // after the server has shut down; destruction finishes the calls still queued. One caller has
-  // at most `max_per_caller` unary calls queued or running on `executor` (CallerShare; 0: twice
-  // its threads, room for one caller's bursts of quick GetAlerts, while a flood of slow ones
-  // (unknown ids, 3 s each) keeps the other callers waiting two rounds at most, not the whole
-  // queue's); past that its calls are refused RESOURCE_EXHAUSTED at once.
+  // after the server has shut down; destruction finishes the calls still queued. The unary calls
+  // wait on `executor` queued per caller and taken in turn (FairExecutor), so a caller flooding
+  // it with slow calls (GetAlert of unknown ids polls for up to 3 s) delays another's by one of
+  // its own per thread at most; past its share of the queue a caller is refused
+  // RESOURCE_EXHAUSTED at once.
   AlertQueryService(const auth::CallerAuthenticator& api_keys, AlertReader& reader,
                     AlertSearch& search, AlertWatcher& watcher, AuditMetrics& metrics,
-                    concurrency::BlockingExecutorOptions executor = {}, size_t max_per_caller = 0);
+                    concurrency::FairExecutorOptions executor = {});
 
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* context,
                                      const klaxon::alerts::v1::GetAlertRequest* request,
@@ -70,10 +70,9 @@ class AlertQueryService final : public klaxon::alerts::v1::AlertQuery::CallbackS
   AlertSearch& search_;
   AlertWatcher& watcher_;
   AuditMetrics& metrics_;
-  CallerShare share_;
   // Last: their destructors run queued calls that use the members above.
   concurrency::BlockingExecutor watch_executor_;
-  concurrency::BlockingExecutor executor_;
+  concurrency::FairExecutor executor_;
 };
 
 }  // namespace klaxon::audit
