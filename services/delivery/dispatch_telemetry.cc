@@ -102,6 +102,23 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                                      "whose callback had not arrived (Unix time)")
                                .Register(registry)
                                .Add({{"channel", channel_}})),
+      checks_waiting_(prometheus::BuildGauge()
+                          .Name("klaxon_delivery_status_checks_waiting")
+                          .Help("Status checks kept in Redis, due or not, at the last sweep")
+                          .Register(registry)
+                          .Add({{"channel", channel_}})),
+      checks_overdue_(prometheus::BuildGauge()
+                          .Name("klaxon_delivery_status_check_overdue_seconds")
+                          .Help("How long the oldest due status check had been due at the last "
+                                "sweep; above a few seconds the sweeps do not keep up")
+                          .Register(registry)
+                          .Add({{"channel", channel_}})),
+      sweep_failures_(prometheus::BuildCounter()
+                          .Name("klaxon_delivery_status_check_sweep_failures_total")
+                          .Help("Sweeps of the status checks Redis did not answer (the checks "
+                                "wait, none is lost)")
+                          .Register(registry)
+                          .Add({{"channel", channel_}})),
       cost_(prometheus::BuildCounter()
                 .Name("klaxon_twilio_cost_total")
                 .Help("What Twilio charged for accepted attempts, in units of `currency`, as read "
@@ -311,6 +328,16 @@ void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
                                   {"attempt", check.header().attempt()},
                                   {"result", name},
                                   {"sid", check.check_sid()}});
+}
+
+void DispatchTelemetry::OnSwept(const DueChecks& due) {
+  checks_waiting_.Set(static_cast<double>(due.waiting));
+  checks_overdue_.Set(absl::ToDoubleSeconds(due.oldest_due_for));
+}
+
+void DispatchTelemetry::OnSweepFailed(const absl::Status& reason) {
+  sweep_failures_.Increment();
+  logger_.Warn("status_check_sweep_failed", {{"error", std::string(reason.message())}});
 }
 
 void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,

@@ -6,8 +6,9 @@
 // cause, deferrals by limit, pacing waits, and the time from SendAlert to Twilio's acceptance. For
 // the status checks (docs/adr/0014): checks by result, Twilio reads (divided by accepted outcomes:
 // reads per accepted attempt), and when a read last found a final status whose callback never
-// arrived. For each Twilio account: its circuit breaker's state and changes (docs/adr/0035), and
-// what Twilio charged, by account and caller (docs/adr/0036).
+// arrived; the checks waiting in Redis (docs/adr/0045), how late the sweeps take them, and sweeps
+// Redis failed. For each Twilio account: its circuit breaker's state and changes (docs/adr/0035),
+// and what Twilio charged, by account and caller (docs/adr/0036).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -22,11 +23,14 @@
 #include "common/log/log.h"
 #include "services/delivery/account_breakers.h"
 #include "services/delivery/dispatcher.h"
+#include "services/delivery/status_check_sweeper.h"
 #include "services/delivery/status_checker.h"
 
 namespace klaxon::delivery {
 
-class DispatchTelemetry final : public DispatchObserver, public StatusCheckObserver {
+class DispatchTelemetry final : public DispatchObserver,
+                                public StatusCheckObserver,
+                                public StatusCheckSweepObserver {
  public:
   // `channel` labels every series ("sms" or "voice").
   DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
@@ -54,6 +58,9 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   void OnBudgetUnsettled(const events::v1::AlertRequested& check,
                          const absl::Status& reason) override;
 
+  void OnSwept(const DueChecks& due) override;
+  void OnSweepFailed(const absl::Status& reason) override;
+
   // Every account's breaker starts closed.
   void AccountsClosed(const std::vector<std::string>& accounts);
   // AccountBreakers::OnChange: the gauge, the change counted, a log line.
@@ -67,6 +74,9 @@ class DispatchTelemetry final : public DispatchObserver, public StatusCheckObser
   prometheus::Family<prometheus::Counter>& status_checks_;
   prometheus::Counter& status_reads_;
   prometheus::Gauge& status_recovered_at_;
+  prometheus::Gauge& checks_waiting_;
+  prometheus::Gauge& checks_overdue_;
+  prometheus::Counter& sweep_failures_;
   prometheus::Family<prometheus::Counter>& cost_;
   prometheus::Family<prometheus::Counter>& segments_;
   prometheus::Family<prometheus::Counter>& decisions_;

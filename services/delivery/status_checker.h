@@ -1,7 +1,7 @@
 #pragma once
 // The status checks of accepted attempts (docs/adr/0007, "Lost callbacks", and docs/adr/0014):
 // Twilio does not retry a status callback that ingress refused, so each accepted attempt is
-// checked through the retry tiers, status_check_first past its acceptance and then backing off.
+// checked, status_check_first past its acceptance and then backing off.
 // A check first asks the CallbackLedger: once ingress has made a final status of the attempt
 // durable, the checks end without reading Twilio. Otherwise Twilio is read when ingress recorded
 // that callbacks may have been lost since the acceptance, or once the attempt is
@@ -16,10 +16,9 @@
 //
 // A check is the attempt's AlertRequested with check_sid set to Twilio's SID and
 // header.occurred_at to the acceptance; only this unit makes one (ScheduleFirstCheck) or handles
-// one (Handle). Checks travel on the same retry tiers as the Dispatcher's retries, whose consumers
-// hand every message to the Dispatcher; the Dispatcher, which schedules each first check through
-// its StatusChecker anyway, forwards every message with check_sid set here, so the tiers need no
-// router of their own.
+// one (Handle). Checks wait in the worker's StatusCheckQueue (Redis, docs/adr/0045), whose
+// StatusCheckSweeper hands each one here when due. Checks written to the retry tiers before that
+// still come back through the Dispatcher, which forwards every message with check_sid set here.
 //
 // Thread-safe: Handle and ScheduleFirstCheck may run on many threads at once.
 
@@ -44,8 +43,7 @@ struct StatusCheckerOptions {
   // The first check of an accepted attempt: long enough for most final callbacks to have
   // arrived, so most attempts need only that one check and no Twilio read. Each later check waits
   // as long as the attempt has been checked already (doubling), at most
-  // status_check_max_interval: the largest retry tier's delay, since a longer wait hops through
-  // that tier, holding its consumer meanwhile. At most status_check_after.
+  // status_check_max_interval. At most status_check_after.
   absl::Duration status_check_first = absl::Seconds(30);
   // When Twilio is read for an attempt whose final status has not arrived although nothing says
   // a callback was lost (Twilio itself may not have sent it); a check falls due then.
@@ -105,7 +103,7 @@ struct StatusCheckerPorts {
   callbacks::CallbackLedger& callbacks;
   Sender& sender;  // only its ReadStatus: a check never sends
   messaging::Publisher& publisher;
-  RetryScheduler& retries;
+  RetryScheduler& retries;  // where the next check waits: the StatusCheckQueue in a worker
   StatusCheckObserver& observer;
   timing::Clock& clock;
   // Settled with each charge read (docs/adr/0037); none: no budgets.
@@ -117,7 +115,7 @@ class StatusChecker final : public messaging::MessageHandler {
   StatusChecker(StatusCheckerOptions options, StatusCheckerPorts ports);
 
   // Puts the first check of `request`, an attempt Twilio accepted just now as `accepted` says
-  // (its SID, its account, the budget reservation its charge settles), on a tier.
+  // (its SID, its account, the budget reservation its charge settles), in the queue of checks.
   absl::Status ScheduleFirstCheck(const events::v1::AlertRequested& request,
                                   const events::v1::DeliveryOutcome& accepted);
 

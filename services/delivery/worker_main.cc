@@ -39,7 +39,9 @@
 #include "services/delivery/redis_in_flight_limit.h"
 #include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_send_limiter.h"
+#include "services/delivery/redis_status_check_queue.h"
 #include "services/delivery/redis_suppression_list.h"
+#include "services/delivery/status_check_sweeper.h"
 #include "services/delivery/status_checker.h"
 #include "services/delivery/tier_handler.h"
 #include "services/delivery/worker_settings.h"
@@ -254,19 +256,21 @@ int RunWorker(const WorkerSpec& spec) {
   budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
   budgets::BudgetGuard budget_guard(settings.budgets, budget_ledger);
   budgets::BudgetGuard* const budgets = settings.budgets.empty() ? nullptr : &budget_guard;
+  // The status checks wait in Redis until due (docs/adr/0045); the sweeper below runs them.
+  RedisStatusCheckQueue check_queue(**redis, settings.redis_key_prefix, settings.channel);
   StatusChecker status_checker({.twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
                                 .status_check_first = settings.status_check_first,
                                 .status_check_after = settings.status_check_after,
-                                .status_check_max_interval = spec.retry_tiers.back().delay,
                                 .read_charges = settings.read_charges},
                                {.callbacks = callback_ledger,
                                 .sender = sender,
                                 .publisher = **publisher,
-                                .retries = context.retries,
+                                .retries = check_queue,
                                 .observer = telemetry,
                                 .clock = clock,
                                 .budgets = budgets});
-  // The Dispatcher hands the status checks that come back on the tiers to `status_checker`.
+  // The Dispatcher hands `status_checker` the checks a worker before docs/adr/0045 put on the
+  // tiers.
   Dispatcher dispatcher({.outcome_topic = settings.common.Topic(kafka::kDeliveryEvents),
                          .dlq_topic = settings.common.Topic(kafka::kDlq),
                          .worker_id = worker_id,
@@ -308,6 +312,14 @@ int RunWorker(const WorkerSpec& spec) {
                                                        .timers = tier_timers,
                                                        .clock = clock});
   }
+  StatusCheckSweeper check_sweeper({.max_in_flight = static_cast<size_t>(settings.concurrency)},
+                                   {.queue = check_queue,
+                                    .handler = status_checker,
+                                    .pool = tier_pool,
+                                    .observer = telemetry,
+                                    .clock = clock});
+  std::jthread sweeping(
+      [&check_sweeper, signal = shutdown->get()] { check_sweeper.Run(signal->token()); });
   // The request topic's handler and the extra ones block (Twilio, Redis), so each runs on a pool
   // of as many threads as its consumer keeps messages in flight.
   std::vector<std::unique_ptr<messaging::ThreadPoolHandler>> pools;

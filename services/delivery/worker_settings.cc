@@ -144,6 +144,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
       "KLAXON_CHANNEL_DISABLED_RECHECK", absl::Seconds(10), absl::Seconds(1), absl::Minutes(5));
   const absl::StatusOr<types::v1::Channel> channel = channels::ParseChannelName(spec.channel);
   if (!channel.ok()) return channel.status();  // a WorkerSpec's, not the operator's, mistake
+  settings.channel = *channel;
   settings.limits = ReadLimitSettings(reader, *channel);
   // Without accounts (their variables are wrong) every sender would name an unknown one: that
   // error is reported already.

@@ -33,6 +33,7 @@ struct WorkerSettings {
   int concurrency = 0;
   // The same for the urgent request topic's critical alerts, on a pool of their own.
   int urgent_concurrency = 0;
+  types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;  // the WorkerSpec's
   // Messages each retry tier's consumer holds at once until they are due. A held message costs a
   // timer and its bytes, not a thread, so this is large: a burst of scheduled alerts or deferrals
   // must not fill a tier and hold back the retries and status checks behind it (ADR 0025).

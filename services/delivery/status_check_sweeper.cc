@@ -1,0 +1,83 @@
+#include "services/delivery/status_check_sweeper.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace klaxon::delivery {
+
+StatusCheckSweeper::StatusCheckSweeper(StatusCheckSweeperOptions options,
+                                       StatusCheckSweeperPorts ports)
+    : options_(options), ports_(ports) {}
+
+StatusCheckSweeper::~StatusCheckSweeper() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+void StatusCheckSweeper::SweepOnce() {
+  FinishHandled();
+  size_t room = 0;
+  {
+    std::lock_guard lock(mutex_);
+    room = options_.max_in_flight - in_flight_;
+  }
+  if (room == 0) return;
+  absl::StatusOr<DueChecks> due = ports_.queue.ClaimDue(ports_.clock.Now(), room, options_.lease);
+  if (!due.ok()) {
+    ports_.observer.OnSweepFailed(due.status());
+    return;
+  }
+  ports_.observer.OnSwept(*due);
+  for (ClaimedCheck& check : due->checks) {
+    {
+      std::lock_guard lock(mutex_);
+      ++in_flight_;
+    }
+    // The pool's queue is unbounded; a refusal (the pool stopping) leaves the check to its lease.
+    if (!ports_.pool.Submit([this, check = std::move(check)] { RunCheck(check); })) {
+      std::lock_guard lock(mutex_);
+      if (--in_flight_ == 0) idle_.notify_all();
+    }
+  }
+}
+
+void StatusCheckSweeper::RunCheck(const ClaimedCheck& check) {
+  const absl::Status handled =
+      ports_.handler.Handle({.topic = "status_checks", .key = check.sid, .value = check.value});
+  std::lock_guard lock(mutex_);
+  if (handled.ok()) handled_.push_back(check);
+  if (--in_flight_ == 0) idle_.notify_all();
+}
+
+void StatusCheckSweeper::FinishHandled() {
+  std::vector<ClaimedCheck> handled;
+  {
+    std::lock_guard lock(mutex_);
+    handled.swap(handled_);
+  }
+  if (handled.empty()) return;
+  if (absl::Status finished = ports_.queue.Finish(handled); !finished.ok()) {
+    ports_.observer.OnSweepFailed(finished);
+    std::lock_guard lock(mutex_);
+    handled_.insert(handled_.end(), std::make_move_iterator(handled.begin()),
+                    std::make_move_iterator(handled.end()));
+  }
+}
+
+void StatusCheckSweeper::Run(std::stop_token stop) {
+  std::mutex pause_mutex;
+  std::condition_variable_any pause;
+  while (!stop.stop_requested()) {
+    SweepOnce();
+    std::unique_lock lock(pause_mutex);
+    pause.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.interval), [] { return false; });
+  }
+  {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return in_flight_ == 0; });
+  }
+  FinishHandled();
+}
+
+}  // namespace klaxon::delivery

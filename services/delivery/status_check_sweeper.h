@@ -1,0 +1,76 @@
+#pragma once
+// StatusCheckSweeper: takes the status checks that fell due from the StatusCheckQueue and runs
+// them (docs/adr/0045). Every `interval` it finishes the checks handled since the last sweep,
+// claims as many due ones as it has room for, and hands each to `handler` (the StatusChecker) on
+// `pool`. A check whose handler failed is left to its lease and runs again once the lease ends;
+// so is every check claimed by a worker that died. Each worker replica sweeps; a claim hands a
+// check to one of them.
+
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <stop_token>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/concurrency/blocking_executor.h"
+#include "common/messaging/message.h"
+#include "common/timing/clock.h"
+#include "services/delivery/status_check_queue.h"
+
+namespace klaxon::delivery {
+
+struct StatusCheckSweeperOptions {
+  absl::Duration interval = absl::Milliseconds(250);
+  // How long a claimed check is this worker's: longer than a check takes (a Twilio read and a
+  // Kafka publish, each bounded by its timeout), so only a dead or stuck worker's checks run twice.
+  absl::Duration lease = absl::Minutes(2);
+  size_t max_in_flight = 100;  // checks handed to the pool and not yet handled
+};
+
+// What an SRE sees of the sweeps.
+class StatusCheckSweepObserver {
+ public:
+  virtual ~StatusCheckSweepObserver() = default;
+  virtual void OnSwept(const DueChecks& due) = 0;
+  // A claim or a finish Redis did not answer: the checks wait, none is lost.
+  virtual void OnSweepFailed(const absl::Status& reason) = 0;
+};
+
+struct StatusCheckSweeperPorts {
+  StatusCheckQueue& queue;
+  messaging::MessageHandler& handler;   // thread-safe
+  concurrency::BlockingExecutor& pool;  // must outlive the sweeper
+  StatusCheckSweepObserver& observer;
+  timing::Clock& clock;
+};
+
+class StatusCheckSweeper {
+ public:
+  StatusCheckSweeper(StatusCheckSweeperOptions options, StatusCheckSweeperPorts ports);
+  // Waits for the checks it handed to the pool.
+  ~StatusCheckSweeper();
+  StatusCheckSweeper(const StatusCheckSweeper&) = delete;
+  StatusCheckSweeper& operator=(const StatusCheckSweeper&) = delete;
+
+  // One sweep: finishes the checks handled since the last, then claims and hands out due ones.
+  void SweepOnce();
+  // Sweeps every interval until `stop`; then waits for the checks in flight and finishes them.
+  void Run(std::stop_token stop);
+
+ private:
+  // Runs one claimed check on the pool's thread and notes it for Finish when it was handled.
+  void RunCheck(const ClaimedCheck& check);
+  // Finishes what was handled; on failure keeps it for the next sweep.
+  void FinishHandled();
+
+  const StatusCheckSweeperOptions options_;
+  const StatusCheckSweeperPorts ports_;
+  std::mutex mutex_;
+  std::condition_variable idle_;       // in_flight_ fell to 0
+  size_t in_flight_ = 0;               // guarded by mutex_
+  std::vector<ClaimedCheck> handled_;  // guarded by mutex_
+};
+
+}  // namespace klaxon::delivery
