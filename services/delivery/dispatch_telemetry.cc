@@ -62,7 +62,7 @@ prometheus::Histogram::BucketBoundaries SecondsBuckets() {
 }  // namespace
 
 DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& registry,
-                                     const log::Logger& logger)
+                                     const log::Logger& logger, timing::Clock& clock)
     : channel_(std::move(channel)),
       twilio_requests_(prometheus::BuildCounter()
                            .Name("klaxon_twilio_requests_total")
@@ -104,15 +104,14 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                                .Add({{"channel", channel_}})),
       checks_waiting_(prometheus::BuildGauge()
                           .Name("klaxon_delivery_status_checks_waiting")
-                          .Help("Status checks kept in Redis, due or not, at the last sweep")
-                          .Register(registry)
-                          .Add({{"channel", channel_}})),
+                          .Help("Status checks kept in Redis at the last sweep, due, not due "
+                                "and claimed, by lane (urgent: critical alerts')")
+                          .Register(registry)),
       checks_overdue_(prometheus::BuildGauge()
                           .Name("klaxon_delivery_status_check_overdue_seconds")
                           .Help("How long the oldest due status check had been due at the last "
-                                "sweep; above a few seconds the sweeps do not keep up")
-                          .Register(registry)
-                          .Add({{"channel", channel_}})),
+                                "sweep, by lane; above a few seconds the sweeps do not keep up")
+                          .Register(registry)),
       sweep_failures_(prometheus::BuildCounter()
                           .Name("klaxon_delivery_status_check_sweep_failures_total")
                           .Help("Sweeps of the status checks Redis did not answer (the checks "
@@ -192,7 +191,8 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
                            .Help("Changes of each Twilio account's circuit breaker, by the state "
                                  "it went to")
                            .Register(registry)),
-      logger_(logger) {}
+      logger_(logger),
+      sweep_failure_lines_(clock, {.lines_per_second = 1, .burst = 1}) {}
 
 void DispatchTelemetry::AccountsClosed(const std::vector<std::string>& accounts) {
   for (const std::string& account : accounts) {
@@ -330,14 +330,24 @@ void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
                                   {"sid", check.check_sid()}});
 }
 
-void DispatchTelemetry::OnSwept(const DueChecks& due) {
-  checks_waiting_.Set(static_cast<double>(due.waiting));
-  checks_overdue_.Set(absl::ToDoubleSeconds(due.oldest_due_for));
+void DispatchTelemetry::OnSwept(CheckLane lane, const DueChecks& due) {
+  const prometheus::Labels labels = {{"channel", channel_}, {"lane", CheckLaneName(lane)}};
+  checks_waiting_.Add(labels).Set(static_cast<double>(due.waiting));
+  checks_overdue_.Add(labels).Set(absl::ToDoubleSeconds(due.oldest_due_for));
 }
 
 void DispatchTelemetry::OnSweepFailed(const absl::Status& reason) {
   sweep_failures_.Increment();
-  logger_.Warn("status_check_sweep_failed", {{"error", std::string(reason.message())}});
+  const std::optional<int64_t> left_out = sweep_failure_lines_.Admit();
+  if (!left_out) return;
+  logger_.Warn("status_check_sweep_failed",
+               {{"error", std::string(reason.message())}, {"lines_left_out", *left_out}});
+}
+
+void DispatchTelemetry::OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) {
+  status_checks_.Add({{"channel", channel_}, {"result", "discarded"}}).Increment();
+  logger_.Error("status_check_discarded",
+                {{"sid", check.sid}, {"error", std::string(reason.message())}});
 }
 
 void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,

@@ -20,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log/line_sampler.h"
 #include "common/log/log.h"
+#include "common/timing/clock.h"
 #include "services/delivery/account_breakers.h"
 #include "services/delivery/dispatcher.h"
 #include "services/delivery/status_check_sweeper.h"
@@ -32,8 +34,9 @@ class DispatchTelemetry final : public DispatchObserver,
                                 public StatusCheckObserver,
                                 public StatusCheckSweepObserver {
  public:
-  // `channel` labels every series ("sms" or "voice").
-  DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger);
+  // `channel` labels every series ("sms" or "voice"); `clock` paces the sweeps' failure lines.
+  DispatchTelemetry(std::string channel, prometheus::Registry& registry, const log::Logger& logger,
+                    timing::Clock& clock);
 
   void OnSent(const events::v1::AlertRequested& request, std::string_view sender,
               const SendResult& result, absl::Duration latency) override;
@@ -58,8 +61,10 @@ class DispatchTelemetry final : public DispatchObserver,
   void OnBudgetUnsettled(const events::v1::AlertRequested& check,
                          const absl::Status& reason) override;
 
-  void OnSwept(const DueChecks& due) override;
+  void OnSwept(CheckLane lane, const DueChecks& due) override;
+  // Counted, and logged at most once a second (every sweep fails while Redis is down).
   void OnSweepFailed(const absl::Status& reason) override;
+  void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) override;
 
   // Every account's breaker starts closed.
   void AccountsClosed(const std::vector<std::string>& accounts);
@@ -74,8 +79,8 @@ class DispatchTelemetry final : public DispatchObserver,
   prometheus::Family<prometheus::Counter>& status_checks_;
   prometheus::Counter& status_reads_;
   prometheus::Gauge& status_recovered_at_;
-  prometheus::Gauge& checks_waiting_;
-  prometheus::Gauge& checks_overdue_;
+  prometheus::Family<prometheus::Gauge>& checks_waiting_;
+  prometheus::Family<prometheus::Gauge>& checks_overdue_;
   prometheus::Counter& sweep_failures_;
   prometheus::Family<prometheus::Counter>& cost_;
   prometheus::Family<prometheus::Counter>& segments_;
@@ -92,6 +97,7 @@ class DispatchTelemetry final : public DispatchObserver,
   prometheus::Family<prometheus::Gauge>& account_answered_;
   prometheus::Family<prometheus::Counter>& account_changes_;
   const log::Logger& logger_;
+  log::LineSampler sweep_failure_lines_;
 };
 
 }  // namespace klaxon::delivery

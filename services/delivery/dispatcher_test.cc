@@ -30,6 +30,7 @@ using events::v1::DeliveryEvent;
 using events::v1::DeliveryOutcome;
 using test_ports::InMemoryInFlightLimit;
 using test_ports::InMemoryRetryScheduler;
+using test_ports::InMemoryStatusCheckQueue;
 using test_ports::InMemorySuppressionList;
 using test_ports::kSender;
 using test_ports::RecordingStatusCheckObserver;
@@ -204,6 +205,7 @@ class DispatcherTest : public ::testing::Test {
   ScriptedSender sender_;
   messaging::FakePublisher publisher_;
   InMemoryRetryScheduler retries_;
+  InMemoryStatusCheckQueue checks_;
   stopped_alerts::InMemoryStoppedAlerts stops_;
   InMemorySuppressionList suppressions_;
   ScriptedSendLimiter limiter_;
@@ -225,7 +227,7 @@ class DispatcherTest : public ::testing::Test {
       {.callbacks = callbacks_,
        .sender = sender_,
        .publisher = publisher_,
-       .retries = retries_,
+       .checks = checks_,
        .observer = check_observer_,
        .clock = clock_}};
   RetryPolicy policy_;
@@ -1205,12 +1207,14 @@ TEST_F(DispatcherTest, ConcurrentHandlingSendsEachAttemptOnce) {
 
 // --- status checks (status_checker_test.cc tests the checks themselves) ---
 
-TEST_F(DispatcherTest, AcceptedAttemptSchedulesAStatusCheckThatComesBackToTheChecker) {
+TEST_F(DispatcherTest, AcceptedAttemptSchedulesAStatusCheckAndACheckFromTheTiersReachesTheChecker) {
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  const AlertRequested check = retries_.scheduled()[0].request;
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  const AlertRequested check = checks_.scheduled()[0].request;
   EXPECT_EQ(check.check_sid(), "SM1");
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckFirst);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + kCheckFirst);
+  EXPECT_TRUE(checks_.scheduled()[0].first);
+  // A check a worker before docs/adr/0045 put on a retry tier.
   clock_.SleepFor(kCheckFirst);
   ASSERT_TRUE(dispatcher_.Handle(Message(check)).ok());
   EXPECT_THAT(check_observer_.status_checks, ::testing::ElementsAre("waiting"));
@@ -1221,13 +1225,13 @@ TEST_F(DispatcherTest, AcceptedAttemptSchedulesAStatusCheckThatComesBackToTheChe
 }
 
 TEST_F(DispatcherTest, UnschedulableCheckIsHandedBackAndScheduledOnTheRedelivery) {
-  retries_.FailWith(absl::UnavailableError("kafka down"));
+  checks_.FailWith(absl::UnavailableError("redis down"));
   EXPECT_EQ(dispatcher_.Handle(Request()).code(), absl::StatusCode::kUnavailable);
-  retries_.FailWith(absl::OkStatus());
+  checks_.FailWith(absl::OkStatus());
   ASSERT_TRUE(dispatcher_.Handle(Request()).ok());
   EXPECT_EQ(sender_.calls.load(), 1);
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].request.check_sid(), "SM1");
 }
 
 // --- spend budgets (docs/adr/0037) ---
@@ -1255,8 +1259,8 @@ TEST_F(DispatcherBudgetTest, AnAcceptedSendKeepsItsEstimateReservedForTheChargeT
   EXPECT_EQ(outcome.kind(), DeliveryOutcome::KIND_ACCEPTED);
   EXPECT_EQ(outcome.budget_reserved_micros(), 7'900);
   EXPECT_EQ(FromProto(outcome.budget_reserved_at()), start_);
-  ASSERT_EQ(retries_.scheduled().size(), 1u);  // the status check, carrying the reservation
-  EXPECT_EQ(retries_.scheduled()[0].request.budget_reserved_micros(), 7'900);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);  // the status check, carrying the reservation
+  EXPECT_EQ(checks_.scheduled()[0].request.budget_reserved_micros(), 7'900);
 }
 
 TEST_F(DispatcherBudgetTest, ASendThatWouldPassABudgetWaitsUntilItResetsWithoutCallingTwilio) {

@@ -17,6 +17,7 @@
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_scheduler.h"
 #include "services/delivery/send_limiter.h"
+#include "services/delivery/status_check_queue.h"
 #include "services/delivery/sender.h"
 #include "services/delivery/status_checker.h"
 #include "services/delivery/suppression_list.h"
@@ -112,6 +113,50 @@ class InMemoryRetryScheduler final : public RetryScheduler {
   }
 
  private:
+  mutable std::mutex mutex_;
+  absl::Status status_;
+  std::vector<Scheduled> scheduled_;
+};
+
+// Records the checks scheduled, first or next; nothing is ever due (StatusCheckSweeper's tests
+// claim from a queue of their own).
+class InMemoryStatusCheckQueue final : public StatusCheckQueue {
+ public:
+  struct Scheduled {
+    events::v1::AlertRequested request;
+    absl::Time not_before;
+    bool first = false;  // ScheduleFirst
+  };
+
+  absl::Status Schedule(const events::v1::AlertRequested& check, absl::Time not_before) override {
+    return Keep(check, not_before, false);
+  }
+  absl::Status ScheduleFirst(const events::v1::AlertRequested& check,
+                             absl::Time not_before) override {
+    return Keep(check, not_before, true);
+  }
+  absl::StatusOr<DueChecks> ClaimDue(absl::Time, size_t, absl::Duration) override {
+    return DueChecks{};
+  }
+  absl::Status Finish(std::span<const ClaimedCheck>) override { return absl::OkStatus(); }
+
+  std::vector<Scheduled> scheduled() const {
+    std::lock_guard lock(mutex_);
+    return scheduled_;
+  }
+  void FailWith(absl::Status status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+
+ private:
+  absl::Status Keep(const events::v1::AlertRequested& check, absl::Time not_before, bool first) {
+    std::lock_guard lock(mutex_);
+    if (!status_.ok()) return status_;
+    scheduled_.push_back({.request = check, .not_before = not_before, .first = first});
+    return absl::OkStatus();
+  }
+
   mutable std::mutex mutex_;
   absl::Status status_;
   std::vector<Scheduled> scheduled_;

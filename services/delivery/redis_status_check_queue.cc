@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/channels/channel_switches.h"
+#include "common/kafka/request_topics.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -13,6 +14,14 @@ namespace {
 constexpr char kScheduleScript[] = R"lua(
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+)lua";
+
+// The same, keeping a check of the SID that is already there.
+constexpr char kScheduleFirstScript[] = R"lua(
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 1 then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
 return 1
 )lua";
 
@@ -26,7 +35,7 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if oldest[2] and tonumber(oldest[2]) <= now then
   out[2] = string.format('%.0f', now - tonumber(oldest[2]))
 end
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, sid in ipairs(due) do
   local check = redis.call('HGET', KEYS[2], sid)
   if check then
@@ -60,29 +69,45 @@ std::string Millis(absl::Time time) { return absl::StrCat(absl::ToUnixMillis(tim
 }  // namespace
 
 RedisStatusCheckQueue::RedisStatusCheckQueue(redis::RedisClient& redis, std::string key_prefix,
-                                             types::v1::Channel channel)
-    : redis_(redis), key_prefix_(std::move(key_prefix)), channel_(channel) {}
+                                             types::v1::Channel channel, CheckLane lane)
+    : redis_(redis),
+      key_prefix_(std::move(key_prefix)),
+      own_(KeysOf(channel, lane)),
+      where_(absl::StrCat("the ", lane == CheckLane::kUrgent ? "urgent " : "",
+                          std::string(channels::ChannelName(channel)), " status checks")) {}
 
-std::string RedisStatusCheckQueue::DueKey(types::v1::Channel channel) const {
-  return absl::StrCat(key_prefix_, "status_checks:", std::string(channels::ChannelName(channel)));
-}
-
-std::string RedisStatusCheckQueue::BodiesKey(types::v1::Channel channel) const {
-  return absl::StrCat(key_prefix_,
-                      "status_check_bodies:", std::string(channels::ChannelName(channel)));
+RedisStatusCheckQueue::Keys RedisStatusCheckQueue::KeysOf(types::v1::Channel channel,
+                                                          CheckLane lane) const {
+  const std::string suffix = absl::StrCat(std::string(channels::ChannelName(channel)),
+                                          lane == CheckLane::kUrgent ? ":urgent" : "");
+  return {.due = absl::StrCat(key_prefix_, "status_checks:", suffix),
+          .bodies = absl::StrCat(key_prefix_, "status_check_bodies:", suffix)};
 }
 
 absl::Status RedisStatusCheckQueue::Schedule(const events::v1::AlertRequested& check,
                                              absl::Time not_before) {
+  return Keep(kScheduleScript, check, not_before);
+}
+
+absl::Status RedisStatusCheckQueue::ScheduleFirst(const events::v1::AlertRequested& check,
+                                                  absl::Time not_before) {
+  return Keep(kScheduleFirstScript, check, not_before);
+}
+
+absl::Status RedisStatusCheckQueue::Keep(const char* script,
+                                         const events::v1::AlertRequested& check,
+                                         absl::Time not_before) {
   const types::v1::Channel channel = check.header().channel();
   if (channels::ChannelName(channel).empty() || check.check_sid().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("the status check of alert ",
                                                    check.header().alert_id(),
                                                    " names no channel or no Twilio SID"));
   }
+  const Keys keys =
+      KeysOf(channel, kafka::Urgent(check.priority()) ? CheckLane::kUrgent : CheckLane::kNormal);
   absl::StatusOr<redis::Reply> kept =
-      redis_.Command({"EVAL", kScheduleScript, "2", DueKey(channel), BodiesKey(channel),
-                      check.check_sid(), Millis(not_before), check.SerializeAsString()});
+      redis_.Command({"EVAL", script, "2", keys.due, keys.bodies, check.check_sid(),
+                      Millis(not_before), check.SerializeAsString()});
   if (!kept.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the status check of alert ", check.header().alert_id(),
@@ -93,37 +118,46 @@ absl::Status RedisStatusCheckQueue::Schedule(const events::v1::AlertRequested& c
 
 absl::StatusOr<DueChecks> RedisStatusCheckQueue::ClaimDue(absl::Time now, size_t max,
                                                           absl::Duration lease) {
-  const std::string lease_score = absl::StrCat(Millis(now + lease), ".5");
+  const absl::Time leased_until = now + lease;
+  const std::string lease_score = absl::StrCat(Millis(leased_until), ".5");
   absl::StatusOr<redis::Reply> claimed =
-      redis_.Command({"EVAL", kClaimScript, "2", DueKey(channel_), BodiesKey(channel_), Millis(now),
+      redis_.Command({"EVAL", kClaimScript, "2", own_.due, own_.bodies, Millis(now),
                       absl::StrCat(max), lease_score});
-  if (!claimed.ok()) return claimed.status();
+  if (!claimed.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(where_, " could not be claimed in Redis: ", claimed.status().message()));
+  }
   const std::vector<std::optional<std::string>>& out = claimed->elements;
   DueChecks due;
   int64_t oldest_ms = 0;
   if (claimed->type != redis::Reply::Type::kArray || out.size() < 2 || out.size() % 2 != 0 ||
       !out[0] || !out[1] || !absl::SimpleAtoi(*out[0], &due.waiting) ||
       !absl::SimpleAtoi(*out[1], &oldest_ms)) {
-    return absl::UnavailableError("Redis answered the status checks' claim with a malformed reply");
+    return absl::UnavailableError(
+        absl::StrCat("Redis answered the claim of ", where_, " with a malformed reply"));
   }
   due.oldest_due_for = absl::Milliseconds(oldest_ms);
   for (size_t i = 2; i + 1 < out.size(); i += 2) {
     if (!out[i] || !out[i + 1]) continue;
-    due.checks.push_back({.sid = *out[i], .value = *out[i + 1], .lease = lease_score});
+    due.checks.push_back(
+        {.sid = *out[i], .value = *out[i + 1], .lease = lease_score, .leased_until = leased_until});
   }
   return due;
 }
 
 absl::Status RedisStatusCheckQueue::Finish(std::span<const ClaimedCheck> checks) {
   if (checks.empty()) return absl::OkStatus();
-  std::vector<std::string> argv = {"EVAL", kFinishScript, "2", DueKey(channel_),
-                                   BodiesKey(channel_)};
+  std::vector<std::string> argv = {"EVAL", kFinishScript, "2", own_.due, own_.bodies};
   argv.reserve(argv.size() + 2 * checks.size());
   for (const ClaimedCheck& check : checks) {
     argv.push_back(check.sid);
     argv.push_back(check.lease);
   }
-  return redis_.Command(argv).status();
+  if (absl::StatusOr<redis::Reply> finished = redis_.Command(argv); !finished.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        where_, " handled could not be removed from Redis: ", finished.status().message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace klaxon::delivery

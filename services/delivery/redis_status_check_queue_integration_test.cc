@@ -39,9 +39,9 @@ class RedisStatusCheckQueueTest : public ::testing::Test {
     redis_ = *std::move(client);
   }
 
-  std::unique_ptr<RedisStatusCheckQueue> Queue(
-      types::v1::Channel channel = types::v1::CHANNEL_SMS) {
-    return std::make_unique<RedisStatusCheckQueue>(*redis_, prefix_, channel);
+  std::unique_ptr<RedisStatusCheckQueue> Queue(types::v1::Channel channel = types::v1::CHANNEL_SMS,
+                                               CheckLane lane = CheckLane::kNormal) {
+    return std::make_unique<RedisStatusCheckQueue>(*redis_, prefix_, channel, lane);
   }
 
   DueChecks Claim(RedisStatusCheckQueue& queue, absl::Time now, size_t max = 10) {
@@ -80,7 +80,9 @@ TEST_F(RedisStatusCheckQueueTest, AClaimIsHandedOutOnceUntilItsLeaseRunsOut) {
   std::unique_ptr<RedisStatusCheckQueue> replica1 = Queue();
   std::unique_ptr<RedisStatusCheckQueue> replica2 = Queue();
   ASSERT_TRUE(replica1->Schedule(Check("SMa"), kStart).ok());
-  EXPECT_EQ(Sids(Claim(*replica1, kStart)), std::vector<std::string>{"SMa"});
+  DueChecks first = Claim(*replica1, kStart);
+  ASSERT_EQ(Sids(first), std::vector<std::string>{"SMa"});
+  EXPECT_EQ(first.checks[0].leased_until, kStart + kLease);
   EXPECT_TRUE(Claim(*replica2, kStart + kLease - absl::Seconds(1)).checks.empty());
   DueChecks again = Claim(*replica2, kStart + kLease + absl::Seconds(1));
   EXPECT_EQ(Sids(again), std::vector<std::string>{"SMa"})
@@ -124,6 +126,46 @@ TEST_F(RedisStatusCheckQueueTest, EachChannelSweepsItsOwnChecks) {
   ASSERT_TRUE(sms->Schedule(Check("CAcall", types::v1::CHANNEL_VOICE), kStart).ok());
   EXPECT_TRUE(Claim(*sms, kStart).checks.empty());
   EXPECT_EQ(Sids(Claim(*voice, kStart)), std::vector<std::string>{"CAcall"});
+}
+
+TEST_F(RedisStatusCheckQueueTest, CriticalAlertsChecksWaitInTheUrgentLane) {
+  std::unique_ptr<RedisStatusCheckQueue> normal = Queue();
+  std::unique_ptr<RedisStatusCheckQueue> urgent = Queue(types::v1::CHANNEL_SMS, CheckLane::kUrgent);
+  events::v1::AlertRequested critical = Check("SMcritical");
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  ASSERT_TRUE(normal->Schedule(critical, kStart).ok());
+  ASSERT_TRUE(urgent->Schedule(Check("SMnormal"), kStart).ok());
+  EXPECT_EQ(Sids(Claim(*urgent, kStart)), std::vector<std::string>{"SMcritical"});
+  EXPECT_EQ(Sids(Claim(*normal, kStart)), std::vector<std::string>{"SMnormal"});
+}
+
+TEST_F(RedisStatusCheckQueueTest, AFirstCheckKeepsTheOneAlreadyWaiting) {
+  std::unique_ptr<RedisStatusCheckQueue> queue = Queue();
+  events::v1::AlertRequested charge = Check("SMa");
+  charge.set_check_charge(true);
+  ASSERT_TRUE(queue->Schedule(charge, kStart + absl::Minutes(2)).ok());
+  // The outcome published again (a redelivered request) schedules its first check again.
+  ASSERT_TRUE(queue->ScheduleFirst(Check("SMa"), kStart + absl::Seconds(30)).ok());
+  EXPECT_TRUE(Claim(*queue, kStart + absl::Minutes(1)).checks.empty());
+  DueChecks due = Claim(*queue, kStart + absl::Minutes(2));
+  ASSERT_EQ(Sids(due), std::vector<std::string>{"SMa"});
+  events::v1::AlertRequested kept;
+  ASSERT_TRUE(kept.ParseFromString(due.checks[0].value));
+  EXPECT_TRUE(kept.check_charge());
+  ASSERT_TRUE(queue->ScheduleFirst(Check("SMb"), kStart).ok());
+  EXPECT_EQ(Sids(Claim(*queue, kStart + absl::Minutes(3))), std::vector<std::string>{"SMb"})
+      << "with none waiting, the first check is kept";
+}
+
+TEST_F(RedisStatusCheckQueueTest, AClaimOfNoneStillCounts) {
+  std::unique_ptr<RedisStatusCheckQueue> queue = Queue();
+  ASSERT_TRUE(queue->Schedule(Check("SMa"), kStart).ok());
+  DueChecks none = Claim(*queue, kStart + absl::Seconds(2), 0);
+  EXPECT_TRUE(none.checks.empty());
+  EXPECT_EQ(none.waiting, 1);
+  EXPECT_EQ(none.oldest_due_for, absl::Seconds(2));
+  EXPECT_EQ(Sids(Claim(*queue, kStart + absl::Seconds(2))), std::vector<std::string>{"SMa"})
+      << "a claim of none leased nothing";
 }
 
 TEST_F(RedisStatusCheckQueueTest, RefusesACheckWithoutChannelOrSid) {

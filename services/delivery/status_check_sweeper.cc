@@ -22,13 +22,13 @@ void StatusCheckSweeper::SweepOnce() {
     std::lock_guard lock(mutex_);
     room = options_.max_in_flight - in_flight_;
   }
-  if (room == 0) return;
+  // With no room the claim takes nothing, and still says how many wait and how late.
   absl::StatusOr<DueChecks> due = ports_.queue.ClaimDue(ports_.clock.Now(), room, options_.lease);
   if (!due.ok()) {
     ports_.observer.OnSweepFailed(due.status());
     return;
   }
-  ports_.observer.OnSwept(*due);
+  ports_.observer.OnSwept(options_.lane, *due);
   for (ClaimedCheck& check : due->checks) {
     {
       std::lock_guard lock(mutex_);
@@ -43,10 +43,14 @@ void StatusCheckSweeper::SweepOnce() {
 }
 
 void StatusCheckSweeper::RunCheck(const ClaimedCheck& check) {
-  const absl::Status handled =
-      ports_.handler.Handle({.topic = "status_checks", .key = check.sid, .value = check.value});
+  absl::Status handled = absl::DeadlineExceededError("waited in the pool for half its lease");
+  if (ports_.clock.Now() < check.leased_until - options_.lease / 2) {
+    handled = ports_.handler.Handle(
+        {.topic = "status_checks:" + check.sid, .key = check.sid, .value = check.value});
+    if (absl::IsInvalidArgument(handled)) ports_.observer.OnCheckDiscarded(check, handled);
+  }
   std::lock_guard lock(mutex_);
-  if (handled.ok()) handled_.push_back(check);
+  if (handled.ok() || absl::IsInvalidArgument(handled)) handled_.push_back(check);
   if (--in_flight_ == 0) idle_.notify_all();
 }
 

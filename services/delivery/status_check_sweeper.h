@@ -3,8 +3,11 @@
 // them (docs/adr/0045). Every `interval` it finishes the checks handled since the last sweep,
 // claims as many due ones as it has room for, and hands each to `handler` (the StatusChecker) on
 // `pool`. A check whose handler failed is left to its lease and runs again once the lease ends;
-// so is every check claimed by a worker that died. Each worker replica sweeps; a claim hands a
-// check to one of them.
+// so is every check claimed by a worker that died, and one that waited in the pool's queue for
+// half its lease (another replica may claim it soon, and it would read Twilio twice). A value
+// that is not a check (the handler's kInvalidArgument) is removed and reported, never retried.
+// Each worker replica sweeps each lane (urgent and normal, each with its own sweeper and pool); a
+// claim hands a check to one of them.
 
 #include <condition_variable>
 #include <cstddef>
@@ -22,6 +25,7 @@
 namespace klaxon::delivery {
 
 struct StatusCheckSweeperOptions {
+  CheckLane lane = CheckLane::kNormal;  // the queue's, for the observer
   absl::Duration interval = absl::Milliseconds(250);
   // How long a claimed check is this worker's: longer than a check takes (a Twilio read and a
   // Kafka publish, each bounded by its timeout), so only a dead or stuck worker's checks run twice.
@@ -33,9 +37,12 @@ struct StatusCheckSweeperOptions {
 class StatusCheckSweepObserver {
  public:
   virtual ~StatusCheckSweepObserver() = default;
-  virtual void OnSwept(const DueChecks& due) = 0;
+  // Each sweep whose claim Redis answered, whether it claimed anything or had no room.
+  virtual void OnSwept(CheckLane lane, const DueChecks& due) = 0;
   // A claim or a finish Redis did not answer: the checks wait, none is lost.
   virtual void OnSweepFailed(const absl::Status& reason) = 0;
+  // A claimed value the handler refused as no check at all: removed.
+  virtual void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) = 0;
 };
 
 struct StatusCheckSweeperPorts {
@@ -56,7 +63,8 @@ class StatusCheckSweeper {
 
   // One sweep: finishes the checks handled since the last, then claims and hands out due ones.
   void SweepOnce();
-  // Sweeps every interval until `stop`; then waits for the checks in flight and finishes them.
+  // Sweeps every interval (real time) until `stop`; then waits for the checks in flight and
+  // finishes them.
   void Run(std::stop_token stop);
 
  private:

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,10 +16,15 @@
 namespace klaxon::delivery {
 namespace {
 
+constexpr absl::Duration kLease = absl::Minutes(3);
+
 // Hands out the checks put in `due` (as many as asked), and records what was finished.
 class FakeQueue final : public StatusCheckQueue {
  public:
   absl::Status Schedule(const events::v1::AlertRequested&, absl::Time) override {
+    return absl::OkStatus();
+  }
+  absl::Status ScheduleFirst(const events::v1::AlertRequested&, absl::Time) override {
     return absl::OkStatus();
   }
   absl::StatusOr<DueChecks> ClaimDue(absl::Time, size_t max, absl::Duration lease) override {
@@ -56,7 +63,8 @@ class FakeQueue final : public StatusCheckQueue {
   absl::Status finish_status = absl::OkStatus();
 };
 
-// Fails the checks whose SID starts with "fail"; blocks every check while `gate` is closed.
+// Fails the checks whose SID starts with "fail", refuses those starting with "junk" as no
+// check; blocks every check while `gate` is closed.
 class FakeChecker final : public messaging::MessageHandler {
  public:
   absl::Status Handle(const messaging::InboundMessage& message) override {
@@ -64,6 +72,7 @@ class FakeChecker final : public messaging::MessageHandler {
     std::lock_guard lock(mutex);
     handled.push_back(message.value);
     if (message.key.starts_with("fail")) return absl::UnavailableError("Kafka is down");
+    if (message.key.starts_with("junk")) return absl::InvalidArgumentError("not a check");
     return absl::OkStatus();
   }
   size_t Handled() {
@@ -77,17 +86,42 @@ class FakeChecker final : public messaging::MessageHandler {
 
 class RecordingObserver final : public StatusCheckSweepObserver {
  public:
-  void OnSwept(const DueChecks& due) override { waiting.push_back(due.waiting); }
+  void OnSwept(CheckLane, const DueChecks& due) override { waiting.push_back(due.waiting); }
   void OnSweepFailed(const absl::Status& reason) override { failures.push_back(reason); }
+  void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status&) override {
+    std::lock_guard lock(mutex);
+    discarded.push_back(check.sid);
+  }
+  std::mutex mutex;
   std::vector<int64_t> waiting = {};
   std::vector<absl::Status> failures = {};
+  std::vector<std::string> discarded = {};
 };
+
+// Spins until `done`, false after 10 s instead of hanging.
+template <typename Done>
+bool Await(Done done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 class StatusCheckSweeperTest : public ::testing::Test {
  protected:
-  StatusCheckSweeper& Sweeper(size_t max_in_flight = 10) {
+  // A failed assertion must not leave a check blocked at the gate: the sweeper waits for it.
+  ~StatusCheckSweeperTest() override {
+    if (!checker_.gate.HasBeenNotified()) checker_.gate.Notify();
+    sweeper_.reset();
+  }
+
+  StatusCheckSweeper& Sweeper(size_t max_in_flight = 10,
+                              absl::Duration interval = absl::Milliseconds(250)) {
     sweeper_.emplace(
-        StatusCheckSweeperOptions{.lease = absl::Minutes(3), .max_in_flight = max_in_flight},
+        StatusCheckSweeperOptions{
+            .interval = interval, .lease = kLease, .max_in_flight = max_in_flight},
         StatusCheckSweeperPorts{.queue = queue_,
                                 .handler = checker_,
                                 .pool = pool_,
@@ -96,18 +130,16 @@ class StatusCheckSweeperTest : public ::testing::Test {
     return *sweeper_;
   }
   void Due(const std::string& sid) {
-    queue_.due.push_back({.sid = sid, .value = "check " + sid, .lease = "lease"});
+    queue_.due.push_back({.sid = sid,
+                          .value = "check " + sid,
+                          .lease = "lease",
+                          .leased_until = clock_.Now() + kLease});
   }
   // Waits until the pool (one thread, first in first out) ran every check handed to it so far.
   void Settle() {
     absl::Notification ran;
     ASSERT_TRUE(pool_.Submit([&ran] { ran.Notify(); }));
     ran.WaitForNotification();
-  }
-  // Opens the gate and waits for every check, then for the sweeper.
-  void Drain() {
-    if (!checker_.gate.HasBeenNotified()) checker_.gate.Notify();
-    sweeper_.reset();
   }
 
   FakeQueue queue_;
@@ -123,27 +155,28 @@ TEST_F(StatusCheckSweeperTest, RunsDueChecksAndFinishesThoseHandled) {
   Due("fail-SM");
   StatusCheckSweeper& sweeper = Sweeper();
   sweeper.SweepOnce();
-  EXPECT_EQ(queue_.leases, std::vector<absl::Duration>{absl::Minutes(3)});
+  EXPECT_EQ(queue_.leases, std::vector<absl::Duration>{kLease});
   checker_.gate.Notify();
   Settle();
   // Finished by the next sweep; the failed one is left to its lease, to run again.
   sweeper.SweepOnce();
-  Drain();
   EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"SMok"});
   EXPECT_EQ(observer_.waiting, (std::vector<int64_t>{2, 0}));
+  EXPECT_TRUE(observer_.discarded.empty());
 }
 
-TEST_F(StatusCheckSweeperTest, ClaimsNoMoreThanItHasRoomFor) {
+TEST_F(StatusCheckSweeperTest, ClaimsNoMoreThanItHasRoomForAndStillReports) {
   for (int i = 0; i < 5; ++i) Due("SM" + std::to_string(i));
   StatusCheckSweeper& sweeper = Sweeper(/*max_in_flight=*/3);
   sweeper.SweepOnce();  // three in flight, blocked at the gate
-  sweeper.SweepOnce();  // no room: nothing claimed
-  EXPECT_EQ(queue_.asked, std::vector<size_t>{3});
+  sweeper.SweepOnce();  // no room: claims nothing, still counts what waits
+  EXPECT_EQ(queue_.asked, (std::vector<size_t>{3, 0}));
+  EXPECT_EQ(observer_.waiting, (std::vector<int64_t>{5, 2}));
   checker_.gate.Notify();
   Settle();
   sweeper.SweepOnce();
   EXPECT_EQ(queue_.asked.back(), 3u) << "room again once the three were handled";
-  Drain();
+  Settle();
   EXPECT_EQ(checker_.Handled(), 5u);
 }
 
@@ -162,20 +195,79 @@ TEST_F(StatusCheckSweeperTest, AFailedFinishIsTriedAgainAtTheNextSweep) {
   queue_.claim_status = absl::OkStatus();
   sweeper.SweepOnce();
   EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"SMok"});
-  Drain();
 }
 
-TEST_F(StatusCheckSweeperTest, RunStopsAfterTheChecksInFlightAndFinishesThem) {
-  Due("SMslow");
+TEST_F(StatusCheckSweeperTest, AValueThatIsNoCheckIsDiscardedNotRetried) {
+  Due("junk-SM");
   StatusCheckSweeper& sweeper = Sweeper();
+  sweeper.SweepOnce();
+  checker_.gate.Notify();
+  Settle();
+  sweeper.SweepOnce();
+  EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"junk-SM"});
+  EXPECT_EQ(observer_.discarded, std::vector<std::string>{"junk-SM"});
+}
+
+TEST_F(StatusCheckSweeperTest, ACheckThatWaitedHalfItsLeaseIsLeftToTheNextClaim) {
+  Due("SMlate");
+  StatusCheckSweeper& sweeper = Sweeper();
+  // The pool's one thread is busy for half the lease before it takes the check.
+  absl::Notification busy;
+  ASSERT_TRUE(pool_.Submit([&busy] { busy.WaitForNotification(); }));
+  sweeper.SweepOnce();
+  clock_.SleepFor(kLease / 2);
+  busy.Notify();
+  checker_.gate.Notify();
+  Settle();
+  sweeper.SweepOnce();
+  EXPECT_EQ(checker_.Handled(), 0u) << "another replica may hold it by now";
+  EXPECT_TRUE(queue_.Finished().empty());
+}
+
+TEST_F(StatusCheckSweeperTest, ACheckThePoolRefusesIsLeftToItsLease) {
+  // A pool whose one thread is busy and whose one queue place is taken refuses every task.
+  concurrency::BlockingExecutor full({.threads = 1, .max_queued = 1});
+  absl::Notification running;
+  absl::Notification release;
+  ASSERT_TRUE(full.Submit([&] {
+    running.Notify();
+    release.WaitForNotification();
+  }));
+  running.WaitForNotification();
+  ASSERT_TRUE(full.Submit([] {}));
+  Due("SMrefused");
+  checker_.gate.Notify();
+  {
+    StatusCheckSweeper sweeper({.lease = kLease}, {.queue = queue_,
+                                                   .handler = checker_,
+                                                   .pool = full,
+                                                   .observer = observer_,
+                                                   .clock = clock_});
+    sweeper.SweepOnce();
+    sweeper.SweepOnce();
+    EXPECT_EQ(queue_.asked.back(), 100u) << "the refused check no longer counts as in flight";
+  }  // nor does the sweeper wait for it
+  release.Notify();
+  EXPECT_EQ(checker_.Handled(), 0u);
+  EXPECT_TRUE(queue_.Finished().empty()) << "left to its lease, to be claimed again";
+}
+
+TEST_F(StatusCheckSweeperTest, RunStopsOnlyAfterTheChecksInFlightAndFinishesThem) {
+  Due("SMslow");
+  StatusCheckSweeper& sweeper = Sweeper(10, absl::Milliseconds(1));
   std::stop_source stop;
-  std::thread running([&] { sweeper.Run(stop.get_token()); });
-  while (queue_.Claims() == 0) std::this_thread::yield();
+  std::atomic<bool> returned = false;
+  std::thread running([&] {
+    sweeper.Run(stop.get_token());
+    returned = true;
+  });
+  ASSERT_TRUE(Await([&] { return queue_.Claims() > 0; }));
   stop.request_stop();
+  absl::SleepFor(absl::Milliseconds(50));  // room for Run to return early, were it to
+  EXPECT_FALSE(returned) << "a check is still in flight";
   checker_.gate.Notify();
   running.join();
   EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"SMslow"});
-  Drain();
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ absl::Status StatusChecker::ScheduleFirstCheck(const AlertRequested& request,
   check.clear_deferred_by();
   check.clear_throttled();
   *check.mutable_header()->mutable_occurred_at() = ToProto(now);
-  return ports_.retries.Schedule(check, now + options_.status_check_first);
+  return ports_.checks.ScheduleFirst(check, now + options_.status_check_first);
 }
 
 absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
@@ -126,7 +126,7 @@ absl::Status StatusChecker::Handle(const messaging::InboundMessage& message) {
     // Final before Twilio priced it: the charge is read by a later check.
     check.set_check_charge(true);
     if (const std::optional<absl::Time> next = NextCheckAt(check)) {
-      if (absl::Status scheduled = ports_.retries.Schedule(check, *next); !scheduled.ok()) {
+      if (absl::Status scheduled = ports_.checks.Schedule(check, *next); !scheduled.ok()) {
         ports_.observer.OnHandedBack(check, scheduled);
         return scheduled;
       }
@@ -171,7 +171,7 @@ absl::Status StatusChecker::CheckAgain(const AlertRequested& check, StatusCheckR
     ports_.observer.OnStatusChecked(check, StatusCheckResult::kExpired);
     return absl::OkStatus();
   }
-  if (absl::Status scheduled = ports_.retries.Schedule(check, *next); !scheduled.ok()) {
+  if (absl::Status scheduled = ports_.checks.Schedule(check, *next); !scheduled.ok()) {
     ports_.observer.OnHandedBack(check, scheduled);
     return scheduled;
   }

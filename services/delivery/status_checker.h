@@ -32,8 +32,8 @@
 #include "common/callbacks/callback_ledger.h"
 #include "common/messaging/message.h"
 #include "common/timing/clock.h"
-#include "services/delivery/retry_scheduler.h"
 #include "services/delivery/sender.h"
+#include "services/delivery/status_check_queue.h"
 
 namespace klaxon::delivery {
 
@@ -48,6 +48,8 @@ struct StatusCheckerOptions {
   // When Twilio is read for an attempt whose final status has not arrived although nothing says
   // a callback was lost (Twilio itself may not have sent it); a check falls due then.
   absl::Duration status_check_after = absl::Minutes(5);
+  // The longest wait between two checks of an attempt: a status or price that arrives in the
+  // meantime waits at most this long to be read.
   absl::Duration status_check_max_interval = absl::Minutes(5);
   // How long past the alert's deadline an attempt is still checked: a message Twilio queued
   // before the deadline may still be delivered or fail after it.
@@ -103,7 +105,7 @@ struct StatusCheckerPorts {
   callbacks::CallbackLedger& callbacks;
   Sender& sender;  // only its ReadStatus: a check never sends
   messaging::Publisher& publisher;
-  RetryScheduler& retries;  // where the next check waits: the StatusCheckQueue in a worker
+  StatusCheckQueue& checks;  // where each check waits until due
   StatusCheckObserver& observer;
   timing::Clock& clock;
   // Settled with each charge read (docs/adr/0037); none: no budgets.

@@ -17,7 +17,7 @@ namespace klaxon::delivery {
 namespace {
 
 using events::v1::AlertRequested;
-using test_ports::InMemoryRetryScheduler;
+using test_ports::InMemoryStatusCheckQueue;
 using test_ports::RecordingStatusCheckObserver;
 using test_ports::ScriptedSender;
 using ::testing::ElementsAre;
@@ -85,7 +85,7 @@ class StatusCheckerTest : public ::testing::Test {
     return {.callbacks = callbacks_,
             .sender = sender_,
             .publisher = publisher_,
-            .retries = retries_,
+            .checks = checks_,
             .observer = observer_,
             .clock = clock_};
   }
@@ -95,7 +95,7 @@ class StatusCheckerTest : public ::testing::Test {
   callbacks::InMemoryCallbackLedger callbacks_;
   ScriptedSender sender_;
   messaging::FakePublisher publisher_;
-  InMemoryRetryScheduler retries_;
+  InMemoryStatusCheckQueue checks_;
   RecordingStatusCheckObserver observer_;
   StatusCheckerPorts BudgetedPorts() {
     StatusCheckerPorts ports = Ports();
@@ -127,8 +127,8 @@ TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) 
   accepted.set_budget_reserved_micros(7'900);
   *accepted.mutable_budget_reserved_at() = ToProto(start_ - absl::Seconds(1));
   ASSERT_TRUE(checker_.ScheduleFirstCheck(deferred, accepted).ok());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  const AlertRequested check = retries_.scheduled()[0].request;
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  const AlertRequested check = checks_.scheduled()[0].request;
   EXPECT_EQ(check.check_sid(), "SM1");
   EXPECT_EQ(check.check_account(), "main");
   EXPECT_EQ(check.budget_reserved_micros(), 7'900);
@@ -136,14 +136,15 @@ TEST_F(StatusCheckerTest, TheFirstCheckIsDueStatusCheckFirstAfterTheAcceptance) 
   EXPECT_EQ(check.header().attempt(), 1u);
   EXPECT_EQ(FromProto(check.header().occurred_at()), start_);
   EXPECT_TRUE(check.deferred_by().empty());
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kFirstCheckAfter);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + kFirstCheckAfter);
+  EXPECT_TRUE(checks_.scheduled()[0].first) << "a check already waiting for the SID is kept";
 }
 
 TEST_F(StatusCheckerTest, AMessageThatIsNoCheckIsInvalidArgument) {
   EXPECT_EQ(checker_.Handle(Message(Alert())).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(checker_.Handle({.topic = "t.sms.retry.1m", .value = "not a proto"}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
   EXPECT_TRUE(observer_.status_checks.empty());
 }
 
@@ -162,7 +163,7 @@ TEST_F(StatusCheckerTest, FinalStatusIsPublishedAsATwilioEventWithoutSending) {
   EXPECT_EQ(event.header().attempt(), 1u);
   EXPECT_EQ(event.dedupe_key(), "check:SM1:delivered");
   EXPECT_EQ(event.message_status().message_status(), "delivered");
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
 }
 
 TEST_F(StatusCheckerTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwilio) {
@@ -172,7 +173,7 @@ TEST_F(StatusCheckerTest, FinalStatusThatArrivedEndsTheChecksWithoutReadingTwili
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
   EXPECT_EQ(observer_.status_reads.load(), 0);
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_THAT(observer_.status_checks, ElementsAre("final_arrived"));
 }
@@ -183,10 +184,10 @@ TEST_F(StatusCheckerTest, WithoutSignOfALossAYoungAttemptIsCheckedAgainWithoutRe
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
   EXPECT_TRUE(publisher_.published().empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
-  EXPECT_EQ(FromProto(retries_.scheduled()[0].request.header().occurred_at()), start_);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(FromProto(checks_.scheduled()[0].request.header().occurred_at()), start_);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("waiting"));
 }
 
@@ -194,8 +195,8 @@ TEST_F(StatusCheckerTest, AWaitingCheckComesBackNoLaterThanStatusCheckAfter) {
   clock_.SleepFor(kCheckAfter - absl::Minutes(2));
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(sender_.read_sids.empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + kCheckAfter);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + kCheckAfter);
 }
 
 TEST_F(StatusCheckerTest, LossRecordedSinceTheAcceptanceMakesTheCheckReadTwilio) {
@@ -223,8 +224,8 @@ TEST_F(StatusCheckerTest, AReadAfterALossThatIsNotFinalIsCheckedAgainSoon) {
   clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_EQ(observer_.status_reads.load(), 1);
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("pending"));
 }
 
@@ -252,9 +253,9 @@ TEST_F(StatusCheckerTest, PendingStatusIsCheckedAgainAfterAsLongAgain) {
   clock_.SleepFor(absl::Minutes(25));
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_TRUE(publisher_.published().empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].request.check_sid(), "SM1");
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(50));
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].request.check_sid(), "SM1");
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + absl::Minutes(50));
   EXPECT_THAT(observer_.status_checks, ElementsAre("pending"));
 }
 
@@ -262,8 +263,8 @@ TEST_F(StatusCheckerTest, UnreadableStatusIsCheckedAgain) {
   clock_.SleepFor(kCheckAfter);
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
   EXPECT_EQ(observer_.status_reads.load(), 1);  // the request may have reached Twilio
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("unreadable"));
 }
 
@@ -284,7 +285,7 @@ TEST_F(StatusCheckerTest, ChecksStopPastTheDeadlineAndGrace) {
   sender_.status_read = MessageStatus("sent");
   clock_.SleepFor(absl::Hours(1) + kCheckGrace - absl::Minutes(1));
   ASSERT_TRUE(checker_.Handle(Message(Check())).ok());
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_THAT(observer_.status_checks, ElementsAre("expired"));
 }
@@ -301,7 +302,7 @@ TEST_F(StatusCheckerTest, AFinalStatusThatArrivedIsReadOnceForItsChargeWhichIsPu
   ASSERT_TRUE(charging_.Handle(Message(check)).ok());
   EXPECT_THAT(sender_.read_sids, ElementsAre("SM1"));
   EXPECT_EQ(observer_.status_reads.load(), 0);  // a charge read is no sign of a lost callback
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
   const std::vector<events::v1::TwilioEvent> events = Published(publisher_);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].dedupe_key(), "charge:SM1");
@@ -324,16 +325,16 @@ TEST_F(StatusCheckerTest, AnUnpricedAttemptIsCheckedAgainForItsChargeUntilTwilio
   clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
   EXPECT_TRUE(publisher_.published().empty());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  const AlertRequested again = retries_.scheduled()[0].request;
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  const AlertRequested again = checks_.scheduled()[0].request;
   EXPECT_TRUE(again.check_charge());
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + 2 * kFirstCheckAfter);
 
   sender_.status_read = PricedMessage("delivered");
   clock_.SleepFor(kFirstCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(again)).ok());
   EXPECT_EQ(Published(publisher_).size(), 1u);
-  EXPECT_EQ(retries_.scheduled().size(), 1u);  // nothing more scheduled
+  EXPECT_EQ(checks_.scheduled().size(), 1u);  // nothing more scheduled
   EXPECT_THAT(observer_.status_checks, ElementsAre("charge_pending", "charged"));
 }
 
@@ -345,7 +346,7 @@ TEST_F(StatusCheckerTest, AFinalStatusReadWithItsPricePublishesBothAndEndsTheChe
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].message_status().message_status(), "delivered");
   EXPECT_EQ(events[1].charge().amount_micros(), 15'800);
-  EXPECT_TRUE(retries_.scheduled().empty());
+  EXPECT_TRUE(checks_.scheduled().empty());
   EXPECT_EQ(observer_.status_reads.load(), 1);
   EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
 }
@@ -355,9 +356,9 @@ TEST_F(StatusCheckerTest, AFinalStatusReadBeforeItsPriceLeavesACheckForTheCharge
   clock_.SleepFor(kCheckAfter);
   ASSERT_TRUE(charging_.Handle(Message(Check())).ok());
   EXPECT_EQ(Published(publisher_).size(), 1u);
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_TRUE(retries_.scheduled()[0].request.check_charge());
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_TRUE(checks_.scheduled()[0].request.check_charge());
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + 2 * kCheckAfter);
   EXPECT_THAT(observer_.status_checks, ElementsAre("final"));
 }
 
@@ -367,11 +368,11 @@ TEST_F(StatusCheckerTest, ChargeChecksStopOnceTwilioHasNotPricedForChargeReadFor
   check.set_check_charge(true);
   clock_.SleepFor(absl::Minutes(10));  // the next read at 20 min is within the default 30
   ASSERT_TRUE(charging_.Handle(Message(check)).ok());
-  ASSERT_EQ(retries_.scheduled().size(), 1u);
-  EXPECT_EQ(retries_.scheduled()[0].not_before, start_ + absl::Minutes(20));
+  ASSERT_EQ(checks_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled()[0].not_before, start_ + absl::Minutes(20));
   clock_.SleepFor(absl::Minutes(10));  // the next would be at 40 min
   ASSERT_TRUE(charging_.Handle(Message(check)).ok());
-  EXPECT_EQ(retries_.scheduled().size(), 1u);
+  EXPECT_EQ(checks_.scheduled().size(), 1u);
   EXPECT_TRUE(publisher_.published().empty());
   EXPECT_THAT(observer_.status_checks, ElementsAre("charge_pending", "expired"));
 }

@@ -208,7 +208,7 @@ int RunWorker(const WorkerSpec& spec) {
   RedisAttemptLedger ledger(**redis, settings.redis_key_prefix);
   callbacks::RedisCallbackLedger callback_ledger(**redis,
                                                  {.key_prefix = settings.redis_key_prefix});
-  DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger);
+  DispatchTelemetry telemetry(spec.channel, (*runtime)->registry(), logger, clock);
   const std::vector<std::string> account_names = twilio::AccountNames(settings.accounts);
   telemetry.AccountsClosed(account_names);
   AccountBreakers breakers(
@@ -256,8 +256,12 @@ int RunWorker(const WorkerSpec& spec) {
   budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
   budgets::BudgetGuard budget_guard(settings.budgets, budget_ledger);
   budgets::BudgetGuard* const budgets = settings.budgets.empty() ? nullptr : &budget_guard;
-  // The status checks wait in Redis until due (docs/adr/0045); the sweeper below runs them.
-  RedisStatusCheckQueue check_queue(**redis, settings.redis_key_prefix, settings.channel);
+  // The status checks wait in Redis until due (docs/adr/0045), critical alerts' in a lane of
+  // their own; the sweepers below run them.
+  RedisStatusCheckQueue check_queue(**redis, settings.redis_key_prefix, settings.channel,
+                                    CheckLane::kNormal);
+  RedisStatusCheckQueue urgent_check_queue(**redis, settings.redis_key_prefix, settings.channel,
+                                           CheckLane::kUrgent);
   StatusChecker status_checker({.twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
                                 .status_check_first = settings.status_check_first,
                                 .status_check_after = settings.status_check_after,
@@ -265,7 +269,7 @@ int RunWorker(const WorkerSpec& spec) {
                                {.callbacks = callback_ledger,
                                 .sender = sender,
                                 .publisher = **publisher,
-                                .retries = check_queue,
+                                .checks = check_queue,
                                 .observer = telemetry,
                                 .clock = clock,
                                 .budgets = budgets});
@@ -318,8 +322,18 @@ int RunWorker(const WorkerSpec& spec) {
                                     .pool = tier_pool,
                                     .observer = telemetry,
                                     .clock = clock});
-  std::jthread sweeping(
-      [&check_sweeper, signal = shutdown->get()] { check_sweeper.Run(signal->token()); });
+  StatusCheckSweeper urgent_check_sweeper(
+      {.lane = CheckLane::kUrgent,
+       .max_in_flight = static_cast<size_t>(settings.urgent_concurrency)},
+      {.queue = urgent_check_queue,
+       .handler = status_checker,
+       .pool = urgent_tier_pool,
+       .observer = telemetry,
+       .clock = clock});
+  std::vector<std::jthread> sweeping;
+  for (StatusCheckSweeper* sweeper : {&check_sweeper, &urgent_check_sweeper}) {
+    sweeping.emplace_back([sweeper, signal = shutdown->get()] { sweeper->Run(signal->token()); });
+  }
   // The request topic's handler and the extra ones block (Twilio, Redis), so each runs on a pool
   // of as many threads as its consumer keeps messages in flight.
   std::vector<std::unique_ptr<messaging::ThreadPoolHandler>> pools;
@@ -366,6 +380,7 @@ int RunWorker(const WorkerSpec& spec) {
   // Each consumer lets its messages in flight finish (a tier wait is cut short), commits and
   // leaves its group.
   consuming.clear();
+  sweeping.clear();  // the checks in flight finish
   for (const absl::Status& status : consumed) {
     if (!status.ok()) {
       logger.Error("consumer_failed", {{"error", std::string(status.message())}});

@@ -115,7 +115,7 @@ absl::StatusOr<WorkerSettings> LoadWorkerSettings(config::Reader& reader, const 
   settings.retry = ReadRetryPolicy(reader);
   settings.settle_after = reader.Duration("KLAXON_SETTLE_AFTER", absl::Seconds(30),
                                           absl::Seconds(1), absl::Minutes(10));
-  // At most the largest tier's delay: a longer wait hops, holding that tier's consumer meanwhile.
+  // At most 5 minutes: a status whose callback was lost is never read later than that.
   settings.status_check_after = reader.Duration("KLAXON_STATUS_CHECK_AFTER", absl::Minutes(5),
                                                 absl::Seconds(1), absl::Minutes(5));
   // The first check asks whether the final status arrived; it needs to come no later than the

@@ -36,7 +36,7 @@ struct WorkerSettings {
   types::v1::Channel channel = types::v1::CHANNEL_UNSPECIFIED;  // the WorkerSpec's
   // Messages each retry tier's consumer holds at once until they are due. A held message costs a
   // timer and its bytes, not a thread, so this is large: a burst of scheduled alerts or deferrals
-  // must not fill a tier and hold back the retries and status checks behind it (ADR 0025).
+  // must not fill a tier and hold back the retries behind it (ADR 0025).
   int tier_max_held = 0;
   // What every account's REST client shares; each account's credentials are in `accounts`.
   twilio::TwilioRestClientOptions twilio_client;
