@@ -105,7 +105,8 @@ DispatchTelemetry::DispatchTelemetry(std::string channel, prometheus::Registry& 
       checks_waiting_(prometheus::BuildGauge()
                           .Name("klaxon_delivery_status_checks_waiting")
                           .Help("Status checks kept in Redis at the last sweep, due, not due "
-                                "and claimed, by lane (urgent: critical alerts')")
+                                "and claimed, by lane (urgent: critical alerts'); the channel's "
+                                "replicas share them, so take the max over pods, not the sum")
                           .Register(registry)),
       checks_overdue_(prometheus::BuildGauge()
                           .Name("klaxon_delivery_status_check_overdue_seconds")
