@@ -333,7 +333,7 @@ void DispatchTelemetry::OnStatusChecked(const events::v1::AlertRequested& check,
 
 void DispatchTelemetry::OnSwept(CheckLane lane, const DueChecks& due) {
   const prometheus::Labels labels = {{"channel", channel_}, {"lane", CheckLaneName(lane)}};
-  checks_waiting_.Add(labels).Set(static_cast<double>(due.waiting));
+  checks_waiting_.Add(labels).Set(static_cast<double>(due.kept));
   checks_overdue_.Add(labels).Set(absl::ToDoubleSeconds(due.oldest_due_for));
 }
 
@@ -345,10 +345,11 @@ void DispatchTelemetry::OnSweepFailed(const absl::Status& reason) {
                {{"error", std::string(reason.message())}, {"lines_left_out", *left_out}});
 }
 
-void DispatchTelemetry::OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) {
+void DispatchTelemetry::OnCheckDiscarded(const ClaimedCheck& check) {
   status_checks_.Add({{"channel", channel_}, {"result", "discarded"}}).Increment();
-  logger_.Error("status_check_discarded",
-                {{"sid", check.sid}, {"error", std::string(reason.message())}});
+  logger_.Error(
+      "status_check_discarded",
+      {{"sid", check.sid}, {"error", "the value kept for this SID in Redis is no status check"}});
 }
 
 void DispatchTelemetry::OnCharged(const events::v1::AlertRequested& check,

@@ -64,7 +64,7 @@ class DispatchTelemetry final : public DispatchObserver,
   void OnSwept(CheckLane lane, const DueChecks& due) override;
   // Counted, and logged at most once a second (every sweep fails while Redis is down).
   void OnSweepFailed(const absl::Status& reason) override;
-  void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) override;
+  void OnCheckDiscarded(const ClaimedCheck& check) override;
 
   // Every account's breaker starts closed.
   void AccountsClosed(const std::vector<std::string>& accounts);

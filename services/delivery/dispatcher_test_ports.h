@@ -17,8 +17,8 @@
 #include "services/delivery/in_flight_limit.h"
 #include "services/delivery/retry_scheduler.h"
 #include "services/delivery/send_limiter.h"
-#include "services/delivery/status_check_queue.h"
 #include "services/delivery/sender.h"
+#include "services/delivery/status_check_queue.h"
 #include "services/delivery/status_checker.h"
 #include "services/delivery/suppression_list.h"
 
@@ -135,10 +135,12 @@ class InMemoryStatusCheckQueue final : public StatusCheckQueue {
                              absl::Time not_before) override {
     return Keep(check, not_before, true);
   }
-  absl::StatusOr<DueChecks> ClaimDue(absl::Time, size_t, absl::Duration) override {
+  absl::StatusOr<DueChecks> ClaimDue(CheckLane, absl::Time, size_t, absl::Duration) override {
     return DueChecks{};
   }
-  absl::Status Finish(std::span<const ClaimedCheck>) override { return absl::OkStatus(); }
+  absl::Status Finish(CheckLane, std::span<const ClaimedCheck>) override {
+    return absl::OkStatus();
+  }
 
   std::vector<Scheduled> scheduled() const {
     std::lock_guard lock(mutex_);

@@ -5,7 +5,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/channels/channel_switches.h"
-#include "common/kafka/request_topics.h"
 
 namespace klaxon::delivery {
 namespace {
@@ -69,19 +68,20 @@ std::string Millis(absl::Time time) { return absl::StrCat(absl::ToUnixMillis(tim
 }  // namespace
 
 RedisStatusCheckQueue::RedisStatusCheckQueue(redis::RedisClient& redis, std::string key_prefix,
-                                             types::v1::Channel channel, CheckLane lane)
-    : redis_(redis),
-      key_prefix_(std::move(key_prefix)),
-      own_(KeysOf(channel, lane)),
-      where_(absl::StrCat("the ", lane == CheckLane::kUrgent ? "urgent " : "",
-                          std::string(channels::ChannelName(channel)), " status checks")) {}
+                                             types::v1::Channel channel)
+    : redis_(redis), key_prefix_(std::move(key_prefix)), channel_(channel) {}
 
 RedisStatusCheckQueue::Keys RedisStatusCheckQueue::KeysOf(types::v1::Channel channel,
                                                           CheckLane lane) const {
-  const std::string suffix = absl::StrCat(std::string(channels::ChannelName(channel)),
-                                          lane == CheckLane::kUrgent ? ":urgent" : "");
+  const std::string suffix =
+      absl::StrCat(std::string(channels::ChannelName(channel)), ":", CheckLaneName(lane));
   return {.due = absl::StrCat(key_prefix_, "status_checks:", suffix),
           .bodies = absl::StrCat(key_prefix_, "status_check_bodies:", suffix)};
+}
+
+std::string RedisStatusCheckQueue::Name(CheckLane lane) const {
+  return absl::StrCat("the ", CheckLaneName(lane), " ",
+                      std::string(channels::ChannelName(channel_)), " status checks");
 }
 
 absl::Status RedisStatusCheckQueue::Schedule(const events::v1::AlertRequested& check,
@@ -103,8 +103,7 @@ absl::Status RedisStatusCheckQueue::Keep(const char* script,
                                                    check.header().alert_id(),
                                                    " names no channel or no Twilio SID"));
   }
-  const Keys keys =
-      KeysOf(channel, kafka::Urgent(check.priority()) ? CheckLane::kUrgent : CheckLane::kNormal);
+  const Keys keys = KeysOf(channel, LaneOf(check));
   absl::StatusOr<redis::Reply> kept =
       redis_.Command({"EVAL", script, "2", keys.due, keys.bodies, check.check_sid(),
                       Millis(not_before), check.SerializeAsString()});
@@ -116,46 +115,47 @@ absl::Status RedisStatusCheckQueue::Keep(const char* script,
   return absl::OkStatus();
 }
 
-absl::StatusOr<DueChecks> RedisStatusCheckQueue::ClaimDue(absl::Time now, size_t max,
-                                                          absl::Duration lease) {
+absl::StatusOr<DueChecks> RedisStatusCheckQueue::ClaimDue(CheckLane lane, absl::Time now,
+                                                          size_t max, absl::Duration lease) {
+  const Keys keys = KeysOf(channel_, lane);
   const absl::Time leased_until = now + lease;
-  const std::string lease_score = absl::StrCat(Millis(leased_until), ".5");
-  absl::StatusOr<redis::Reply> claimed =
-      redis_.Command({"EVAL", kClaimScript, "2", own_.due, own_.bodies, Millis(now),
-                      absl::StrCat(max), lease_score});
+  const std::string claim = absl::StrCat(Millis(leased_until), ".5");
+  absl::StatusOr<redis::Reply> claimed = redis_.Command(
+      {"EVAL", kClaimScript, "2", keys.due, keys.bodies, Millis(now), absl::StrCat(max), claim});
   if (!claimed.ok()) {
     return absl::UnavailableError(
-        absl::StrCat(where_, " could not be claimed in Redis: ", claimed.status().message()));
+        absl::StrCat(Name(lane), " could not be claimed in Redis: ", claimed.status().message()));
   }
   const std::vector<std::optional<std::string>>& out = claimed->elements;
   DueChecks due;
   int64_t oldest_ms = 0;
   if (claimed->type != redis::Reply::Type::kArray || out.size() < 2 || out.size() % 2 != 0 ||
-      !out[0] || !out[1] || !absl::SimpleAtoi(*out[0], &due.waiting) ||
+      !out[0] || !out[1] || !absl::SimpleAtoi(*out[0], &due.kept) ||
       !absl::SimpleAtoi(*out[1], &oldest_ms)) {
     return absl::UnavailableError(
-        absl::StrCat("Redis answered the claim of ", where_, " with a malformed reply"));
+        absl::StrCat("Redis answered the claim of ", Name(lane), " with a malformed reply"));
   }
   due.oldest_due_for = absl::Milliseconds(oldest_ms);
   for (size_t i = 2; i + 1 < out.size(); i += 2) {
     if (!out[i] || !out[i + 1]) continue;
     due.checks.push_back(
-        {.sid = *out[i], .value = *out[i + 1], .lease = lease_score, .leased_until = leased_until});
+        {.sid = *out[i], .value = *out[i + 1], .claim = claim, .leased_until = leased_until});
   }
   return due;
 }
 
-absl::Status RedisStatusCheckQueue::Finish(std::span<const ClaimedCheck> checks) {
+absl::Status RedisStatusCheckQueue::Finish(CheckLane lane, std::span<const ClaimedCheck> checks) {
   if (checks.empty()) return absl::OkStatus();
-  std::vector<std::string> argv = {"EVAL", kFinishScript, "2", own_.due, own_.bodies};
+  const Keys keys = KeysOf(channel_, lane);
+  std::vector<std::string> argv = {"EVAL", kFinishScript, "2", keys.due, keys.bodies};
   argv.reserve(argv.size() + 2 * checks.size());
   for (const ClaimedCheck& check : checks) {
     argv.push_back(check.sid);
-    argv.push_back(check.lease);
+    argv.push_back(check.claim);
   }
   if (absl::StatusOr<redis::Reply> finished = redis_.Command(argv); !finished.ok()) {
     return absl::UnavailableError(absl::StrCat(
-        where_, " handled could not be removed from Redis: ", finished.status().message()));
+        Name(lane), " handled could not be removed from Redis: ", finished.status().message()));
   }
   return absl::OkStatus();
 }

@@ -39,13 +39,14 @@ class RedisStatusCheckQueueTest : public ::testing::Test {
     redis_ = *std::move(client);
   }
 
-  std::unique_ptr<RedisStatusCheckQueue> Queue(types::v1::Channel channel = types::v1::CHANNEL_SMS,
-                                               CheckLane lane = CheckLane::kNormal) {
-    return std::make_unique<RedisStatusCheckQueue>(*redis_, prefix_, channel, lane);
+  std::unique_ptr<RedisStatusCheckQueue> Queue(
+      types::v1::Channel channel = types::v1::CHANNEL_SMS) {
+    return std::make_unique<RedisStatusCheckQueue>(*redis_, prefix_, channel);
   }
 
-  DueChecks Claim(RedisStatusCheckQueue& queue, absl::Time now, size_t max = 10) {
-    absl::StatusOr<DueChecks> due = queue.ClaimDue(now, max, kLease);
+  DueChecks Claim(RedisStatusCheckQueue& queue, absl::Time now, size_t max = 10,
+                  CheckLane lane = CheckLane::kNormal) {
+    absl::StatusOr<DueChecks> due = queue.ClaimDue(lane, now, max, kLease);
     EXPECT_TRUE(due.ok()) << due.status();
     return due.ok() ? *std::move(due) : DueChecks{};
   }
@@ -61,7 +62,7 @@ TEST_F(RedisStatusCheckQueueTest, HandsOutChecksOnlyOnceDueOldestFirst) {
 
   DueChecks none = Claim(*queue, kStart);
   EXPECT_TRUE(none.checks.empty());
-  EXPECT_EQ(none.waiting, 2);
+  EXPECT_EQ(none.kept, 2);
   EXPECT_EQ(none.oldest_due_for, absl::ZeroDuration());
 
   DueChecks first = Claim(*queue, kStart + absl::Seconds(6));
@@ -71,8 +72,8 @@ TEST_F(RedisStatusCheckQueueTest, HandsOutChecksOnlyOnceDueOldestFirst) {
   ASSERT_TRUE(handed.ParseFromString(first.checks[0].value));
   EXPECT_EQ(handed.header().alert_id(), "alert-SMsooner") << "the check itself comes back";
 
-  DueChecks both = Claim(*queue, kStart + absl::Seconds(20));
-  EXPECT_EQ(Sids(both), std::vector<std::string>{"SMlater"})
+  DueChecks later = Claim(*queue, kStart + absl::Seconds(20));
+  EXPECT_EQ(Sids(later), std::vector<std::string>{"SMlater"})
       << "the claimed check is leased; only the other one is due";
 }
 
@@ -107,17 +108,17 @@ TEST_F(RedisStatusCheckQueueTest, FinishRemovesOnlyWhatTheClaimStillHolds) {
   DueChecks taken = Claim(*queue, kStart + kLease + absl::Seconds(1));
   ASSERT_EQ(Sids(taken), std::vector<std::string>{"SMtaken"});
 
-  ASSERT_TRUE(queue->Finish(slow.checks).ok());
-  ASSERT_TRUE(queue->Finish(first.checks).ok());
+  ASSERT_TRUE(queue->Finish(CheckLane::kNormal, slow.checks).ok());
+  ASSERT_TRUE(queue->Finish(CheckLane::kNormal, first.checks).ok());
   DueChecks after = Claim(*queue, kStart + absl::Minutes(10));
-  EXPECT_EQ(after.waiting, 2) << "SMdone is gone; SMtaken and SMagain stay";
+  EXPECT_EQ(after.kept, 2) << "SMdone is gone; SMtaken and SMagain stay";
   ASSERT_EQ(Sids(after), (std::vector<std::string>{"SMtaken", "SMagain"}));
   events::v1::AlertRequested handed;
   ASSERT_TRUE(handed.ParseFromString(after.checks[1].value));
   EXPECT_TRUE(handed.check_charge()) << "the check scheduled last is the one kept";
 
-  ASSERT_TRUE(queue->Finish(after.checks).ok());
-  EXPECT_EQ(Claim(*queue, kStart + absl::Hours(1)).waiting, 0);
+  ASSERT_TRUE(queue->Finish(CheckLane::kNormal, after.checks).ok());
+  EXPECT_EQ(Claim(*queue, kStart + absl::Hours(1)).kept, 0);
 }
 
 TEST_F(RedisStatusCheckQueueTest, EachChannelSweepsItsOwnChecks) {
@@ -129,14 +130,24 @@ TEST_F(RedisStatusCheckQueueTest, EachChannelSweepsItsOwnChecks) {
 }
 
 TEST_F(RedisStatusCheckQueueTest, CriticalAlertsChecksWaitInTheUrgentLane) {
-  std::unique_ptr<RedisStatusCheckQueue> normal = Queue();
-  std::unique_ptr<RedisStatusCheckQueue> urgent = Queue(types::v1::CHANNEL_SMS, CheckLane::kUrgent);
+  std::unique_ptr<RedisStatusCheckQueue> queue = Queue();
   events::v1::AlertRequested critical = Check("SMcritical");
   critical.set_priority(types::v1::PRIORITY_CRITICAL);
-  ASSERT_TRUE(normal->Schedule(critical, kStart).ok());
-  ASSERT_TRUE(urgent->Schedule(Check("SMnormal"), kStart).ok());
-  EXPECT_EQ(Sids(Claim(*urgent, kStart)), std::vector<std::string>{"SMcritical"});
-  EXPECT_EQ(Sids(Claim(*normal, kStart)), std::vector<std::string>{"SMnormal"});
+  ASSERT_TRUE(queue->ScheduleFirst(critical, kStart).ok());
+  ASSERT_TRUE(queue->Schedule(Check("SMnormal"), kStart).ok());
+  DueChecks urgent = Claim(*queue, kStart, 10, CheckLane::kUrgent);
+  EXPECT_EQ(Sids(urgent), std::vector<std::string>{"SMcritical"});
+  EXPECT_EQ(Sids(Claim(*queue, kStart)), std::vector<std::string>{"SMnormal"});
+  ASSERT_TRUE(queue->Finish(CheckLane::kUrgent, urgent.checks).ok());
+  EXPECT_EQ(Claim(*queue, kStart + absl::Hours(1), 10, CheckLane::kUrgent).kept, 0);
+}
+
+TEST_F(RedisStatusCheckQueueTest, ASidWhoseCheckIsGoneIsDropped) {
+  std::unique_ptr<RedisStatusCheckQueue> queue = Queue();
+  ASSERT_TRUE(queue->Schedule(Check("SMgone"), kStart).ok());
+  ASSERT_TRUE(redis_->Command({"HDEL", prefix_ + "status_check_bodies:sms:normal", "SMgone"}).ok());
+  EXPECT_TRUE(Claim(*queue, kStart).checks.empty());
+  EXPECT_EQ(Claim(*queue, kStart).kept, 0) << "the SID is gone from the due times too";
 }
 
 TEST_F(RedisStatusCheckQueueTest, AFirstCheckKeepsTheOneAlreadyWaiting) {
@@ -162,7 +173,7 @@ TEST_F(RedisStatusCheckQueueTest, AClaimOfNoneStillCounts) {
   ASSERT_TRUE(queue->Schedule(Check("SMa"), kStart).ok());
   DueChecks none = Claim(*queue, kStart + absl::Seconds(2), 0);
   EXPECT_TRUE(none.checks.empty());
-  EXPECT_EQ(none.waiting, 1);
+  EXPECT_EQ(none.kept, 1);
   EXPECT_EQ(none.oldest_due_for, absl::Seconds(2));
   EXPECT_EQ(Sids(Claim(*queue, kStart + absl::Seconds(2))), std::vector<std::string>{"SMa"})
       << "a claim of none leased nothing";
@@ -177,10 +188,11 @@ TEST_F(RedisStatusCheckQueueTest, RefusesACheckWithoutChannelOrSid) {
 
 TEST_F(RedisStatusCheckQueueTest, ARedisErrorIsUnavailable) {
   // A key of the wrong type stands in for a Redis that errs.
-  ASSERT_TRUE(redis_->Command({"SET", prefix_ + "status_checks:sms", "x"}).ok());
+  ASSERT_TRUE(redis_->Command({"SET", prefix_ + "status_checks:sms:normal", "x"}).ok());
   std::unique_ptr<RedisStatusCheckQueue> queue = Queue();
   EXPECT_EQ(queue->Schedule(Check("SMx"), kStart).code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(queue->ClaimDue(kStart, 10, kLease).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(queue->ClaimDue(CheckLane::kNormal, kStart, 10, kLease).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
 
@@ -23,7 +24,8 @@ void StatusCheckSweeper::SweepOnce() {
     room = options_.max_in_flight - in_flight_;
   }
   // With no room the claim takes nothing, and still says how many wait and how late.
-  absl::StatusOr<DueChecks> due = ports_.queue.ClaimDue(ports_.clock.Now(), room, options_.lease);
+  absl::StatusOr<DueChecks> due =
+      ports_.queue.ClaimDue(options_.lane, ports_.clock.Now(), room, options_.lease);
   if (!due.ok()) {
     ports_.observer.OnSweepFailed(due.status());
     return;
@@ -34,7 +36,7 @@ void StatusCheckSweeper::SweepOnce() {
       std::lock_guard lock(mutex_);
       ++in_flight_;
     }
-    // The pool's queue is unbounded; a refusal (the pool stopping) leaves the check to its lease.
+    // A pool whose queue is full refuses: the check is left to its lease.
     if (!ports_.pool.Submit([this, check = std::move(check)] { RunCheck(check); })) {
       std::lock_guard lock(mutex_);
       if (--in_flight_ == 0) idle_.notify_all();
@@ -43,14 +45,19 @@ void StatusCheckSweeper::SweepOnce() {
 }
 
 void StatusCheckSweeper::RunCheck(const ClaimedCheck& check) {
-  absl::Status handled = absl::DeadlineExceededError("waited in the pool for half its lease");
-  if (ports_.clock.Now() < check.leased_until - options_.lease / 2) {
-    handled = ports_.handler.Handle(
-        {.topic = "status_checks:" + check.sid, .key = check.sid, .value = check.value});
-    if (absl::IsInvalidArgument(handled)) ports_.observer.OnCheckDiscarded(check, handled);
+  bool finished = false;
+  events::v1::AlertRequested parsed;
+  if (!parsed.ParseFromString(check.value) || parsed.check_sid().empty()) {
+    ports_.observer.OnCheckDiscarded(check);
+    finished = true;
+  } else if (ports_.clock.Now() + options_.max_handling <= check.leased_until) {
+    // Any failure (Kafka, Twilio, Redis) is left to the lease: the check runs again.
+    finished =
+        ports_.handler.Handle({.topic = "status_checks", .key = check.sid, .value = check.value})
+            .ok();
   }
   std::lock_guard lock(mutex_);
-  if (handled.ok() || absl::IsInvalidArgument(handled)) handled_.push_back(check);
+  if (finished) handled_.push_back(check);
   if (--in_flight_ == 0) idle_.notify_all();
 }
 
@@ -61,7 +68,7 @@ void StatusCheckSweeper::FinishHandled() {
     handled.swap(handled_);
   }
   if (handled.empty()) return;
-  if (absl::Status finished = ports_.queue.Finish(handled); !finished.ok()) {
+  if (absl::Status finished = ports_.queue.Finish(options_.lane, handled); !finished.ok()) {
     ports_.observer.OnSweepFailed(finished);
     std::lock_guard lock(mutex_);
     handled_.insert(handled_.end(), std::make_move_iterator(handled.begin()),

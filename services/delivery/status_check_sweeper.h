@@ -1,13 +1,13 @@
 #pragma once
-// StatusCheckSweeper: takes the status checks that fell due from the StatusCheckQueue and runs
-// them (docs/adr/0045). Every `interval` it finishes the checks handled since the last sweep,
-// claims as many due ones as it has room for, and hands each to `handler` (the StatusChecker) on
-// `pool`. A check whose handler failed is left to its lease and runs again once the lease ends;
-// so is every check claimed by a worker that died, and one that waited in the pool's queue for
-// half its lease (another replica may claim it soon, and it would read Twilio twice). A value
-// that is not a check (the handler's kInvalidArgument) is removed and reported, never retried.
-// Each worker replica sweeps each lane (urgent and normal, each with its own sweeper and pool); a
-// claim hands a check to one of them.
+// StatusCheckSweeper: takes the status checks of one lane that fell due from the
+// StatusCheckQueue and runs them (docs/adr/0045). Every `interval` it finishes the checks handled
+// since the last sweep, claims as many due ones as it has room for, and hands each to `handler`
+// (the StatusChecker) on `pool`. A check whose handler failed is left to its lease and runs again
+// once the lease ends; so is every check claimed by a worker that died, and one that waited in
+// the pool's queue so long that its handling could outlast the lease (another replica would then
+// claim it and read Twilio a second time). A value that is not a check is removed and reported,
+// never retried. Each worker replica runs a sweeper per lane (urgent and normal, each on its own
+// pool); a claim hands a check to one of them.
 
 #include <condition_variable>
 #include <cstddef>
@@ -25,15 +25,19 @@
 namespace klaxon::delivery {
 
 struct StatusCheckSweeperOptions {
-  CheckLane lane = CheckLane::kNormal;  // the queue's, for the observer
-  // Short, so that each claim takes few checks: every check reads Twilio (its charge) and takes an
-  // in-flight slot (ADR 0042), and a sweep every 250 ms at 300 alerts/s made bursts of 75 reads
-  // that sometimes left the sends waiting for slots. An idle sweep is one script.
+  CheckLane lane = CheckLane::kNormal;
+  // Short, so that each claim takes few checks: every check may read Twilio (for its charge)
+  // under the in-flight limit (ADR 0042), and a sweep every 250 ms at 300 alerts/s made bursts of
+  // 75 reads that sometimes left the sends waiting for slots. An idle sweep is one script.
   absl::Duration interval = absl::Milliseconds(100);
-  // How long a claimed check is this worker's: longer than a check takes (a Twilio read and a
-  // Kafka publish, each bounded by its timeout), so only a dead or stuck worker's checks run twice.
-  absl::Duration lease = absl::Minutes(2);
-  size_t max_in_flight = 100;  // checks handed to the pool and not yet handled
+  // The longest a check's handling takes (a wait for an in-flight slot, a Twilio read, two Kafka
+  // publishes, each bounded by its timeout): a check taken from the pool later than its lease's
+  // end less this is left to the next claim.
+  absl::Duration max_handling = absl::Seconds(45);
+  // How long a claimed check is this worker's: at least twice max_handling, so that a check may
+  // wait in the pool for as long as it takes to run.
+  absl::Duration lease = absl::Seconds(90);
+  size_t max_in_flight = 50;  // checks handed to the pool and not yet handled; at least 1
 };
 
 // What an SRE sees of the sweeps.
@@ -44,8 +48,8 @@ class StatusCheckSweepObserver {
   virtual void OnSwept(CheckLane lane, const DueChecks& due) = 0;
   // A claim or a finish Redis did not answer: the checks wait, none is lost.
   virtual void OnSweepFailed(const absl::Status& reason) = 0;
-  // A claimed value the handler refused as no check at all: removed.
-  virtual void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status& reason) = 0;
+  // A claimed value that is no status check (not an AlertRequested with a check_sid): removed.
+  virtual void OnCheckDiscarded(const ClaimedCheck& check) = 0;
 };
 
 struct StatusCheckSweeperPorts {

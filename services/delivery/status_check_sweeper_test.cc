@@ -17,6 +17,7 @@ namespace klaxon::delivery {
 namespace {
 
 constexpr absl::Duration kLease = absl::Minutes(3);
+constexpr absl::Duration kMaxHandling = absl::Minutes(1);
 
 // Hands out the checks put in `due` (as many as asked), and records what was finished.
 class FakeQueue final : public StatusCheckQueue {
@@ -27,20 +28,23 @@ class FakeQueue final : public StatusCheckQueue {
   absl::Status ScheduleFirst(const events::v1::AlertRequested&, absl::Time) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<DueChecks> ClaimDue(absl::Time, size_t max, absl::Duration lease) override {
+  absl::StatusOr<DueChecks> ClaimDue(CheckLane lane, absl::Time, size_t max,
+                                     absl::Duration lease) override {
     std::lock_guard lock(mutex);
+    lanes.push_back(lane);
     asked.push_back(max);
     leases.push_back(lease);
     if (!claim_status.ok()) return claim_status;
-    DueChecks out{.waiting = static_cast<int64_t>(due.size())};
+    DueChecks out{.kept = static_cast<int64_t>(due.size())};
     while (!due.empty() && out.checks.size() < max) {
       out.checks.push_back(due.front());
       due.pop_front();
     }
     return out;
   }
-  absl::Status Finish(std::span<const ClaimedCheck> checks) override {
+  absl::Status Finish(CheckLane lane, std::span<const ClaimedCheck> checks) override {
     std::lock_guard lock(mutex);
+    lanes.push_back(lane);
     if (!finish_status.ok()) return finish_status;
     for (const ClaimedCheck& check : checks) finished.push_back(check.sid);
     return absl::OkStatus();
@@ -56,6 +60,7 @@ class FakeQueue final : public StatusCheckQueue {
 
   std::mutex mutex;
   std::deque<ClaimedCheck> due = {};
+  std::vector<CheckLane> lanes = {};  // of every claim and finish
   std::vector<size_t> asked = {};
   std::vector<absl::Duration> leases = {};
   std::vector<std::string> finished = {};
@@ -63,8 +68,8 @@ class FakeQueue final : public StatusCheckQueue {
   absl::Status finish_status = absl::OkStatus();
 };
 
-// Fails the checks whose SID starts with "fail", refuses those starting with "junk" as no
-// check; blocks every check while `gate` is closed.
+// Fails the checks whose SID starts with "fail" as if Kafka were down, and those starting with
+// "refused" as if Kafka refused the publish; blocks every check while `gate` is closed.
 class FakeChecker final : public messaging::MessageHandler {
  public:
   absl::Status Handle(const messaging::InboundMessage& message) override {
@@ -72,7 +77,9 @@ class FakeChecker final : public messaging::MessageHandler {
     std::lock_guard lock(mutex);
     handled.push_back(message.value);
     if (message.key.starts_with("fail")) return absl::UnavailableError("Kafka is down");
-    if (message.key.starts_with("junk")) return absl::InvalidArgumentError("not a check");
+    if (message.key.starts_with("refused")) {
+      return absl::InvalidArgumentError("Kafka refused the message: too large");
+    }
     return absl::OkStatus();
   }
   size_t Handled() {
@@ -86,14 +93,18 @@ class FakeChecker final : public messaging::MessageHandler {
 
 class RecordingObserver final : public StatusCheckSweepObserver {
  public:
-  void OnSwept(CheckLane, const DueChecks& due) override { waiting.push_back(due.waiting); }
+  void OnSwept(CheckLane lane, const DueChecks& due) override {
+    lanes.push_back(lane);
+    kept.push_back(due.kept);
+  }
   void OnSweepFailed(const absl::Status& reason) override { failures.push_back(reason); }
-  void OnCheckDiscarded(const ClaimedCheck& check, const absl::Status&) override {
+  void OnCheckDiscarded(const ClaimedCheck& check) override {
     std::lock_guard lock(mutex);
     discarded.push_back(check.sid);
   }
   std::mutex mutex;
-  std::vector<int64_t> waiting = {};
+  std::vector<CheckLane> lanes = {};
+  std::vector<int64_t> kept = {};
   std::vector<absl::Status> failures = {};
   std::vector<std::string> discarded = {};
 };
@@ -119,20 +130,26 @@ class StatusCheckSweeperTest : public ::testing::Test {
 
   StatusCheckSweeper& Sweeper(size_t max_in_flight = 10,
                               absl::Duration interval = absl::Milliseconds(250)) {
-    sweeper_.emplace(
-        StatusCheckSweeperOptions{
-            .interval = interval, .lease = kLease, .max_in_flight = max_in_flight},
-        StatusCheckSweeperPorts{.queue = queue_,
-                                .handler = checker_,
-                                .pool = pool_,
-                                .observer = observer_,
-                                .clock = clock_});
+    sweeper_.emplace(StatusCheckSweeperOptions{.lane = CheckLane::kUrgent,
+                                               .interval = interval,
+                                               .max_handling = kMaxHandling,
+                                               .lease = kLease,
+                                               .max_in_flight = max_in_flight},
+                     StatusCheckSweeperPorts{.queue = queue_,
+                                             .handler = checker_,
+                                             .pool = pool_,
+                                             .observer = observer_,
+                                             .clock = clock_});
     return *sweeper_;
   }
-  void Due(const std::string& sid) {
+  // A check of `sid` claimed now; `value` (a serialized AlertRequested with check_sid) unless
+  // given.
+  void Due(const std::string& sid, std::optional<std::string> value = std::nullopt) {
+    events::v1::AlertRequested check;
+    check.set_check_sid(sid);
     queue_.due.push_back({.sid = sid,
-                          .value = "check " + sid,
-                          .lease = "lease",
+                          .value = value.value_or(check.SerializeAsString()),
+                          .claim = "claim",
                           .leased_until = clock_.Now() + kLease});
   }
   // Waits until the pool (one thread, first in first out) ran every check handed to it so far.
@@ -161,8 +178,10 @@ TEST_F(StatusCheckSweeperTest, RunsDueChecksAndFinishesThoseHandled) {
   // Finished by the next sweep; the failed one is left to its lease, to run again.
   sweeper.SweepOnce();
   EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"SMok"});
-  EXPECT_EQ(observer_.waiting, (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(observer_.kept, (std::vector<int64_t>{2, 0}));
   EXPECT_TRUE(observer_.discarded.empty());
+  EXPECT_EQ(observer_.lanes, (std::vector<CheckLane>{CheckLane::kUrgent, CheckLane::kUrgent}));
+  for (CheckLane lane : queue_.lanes) EXPECT_EQ(lane, CheckLane::kUrgent) << "the sweeper's lane";
 }
 
 TEST_F(StatusCheckSweeperTest, ClaimsNoMoreThanItHasRoomForAndStillReports) {
@@ -171,7 +190,7 @@ TEST_F(StatusCheckSweeperTest, ClaimsNoMoreThanItHasRoomForAndStillReports) {
   sweeper.SweepOnce();  // three in flight, blocked at the gate
   sweeper.SweepOnce();  // no room: claims nothing, still counts what waits
   EXPECT_EQ(queue_.asked, (std::vector<size_t>{3, 0}));
-  EXPECT_EQ(observer_.waiting, (std::vector<int64_t>{5, 2}));
+  EXPECT_EQ(observer_.kept, (std::vector<int64_t>{5, 2}));
   checker_.gate.Notify();
   Settle();
   sweeper.SweepOnce();
@@ -198,30 +217,53 @@ TEST_F(StatusCheckSweeperTest, AFailedFinishIsTriedAgainAtTheNextSweep) {
 }
 
 TEST_F(StatusCheckSweeperTest, AValueThatIsNoCheckIsDiscardedNotRetried) {
-  Due("junk-SM");
+  Due("SMnosid", events::v1::AlertRequested().SerializeAsString());  // no check_sid
   StatusCheckSweeper& sweeper = Sweeper();
   sweeper.SweepOnce();
   checker_.gate.Notify();
   Settle();
   sweeper.SweepOnce();
-  EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"junk-SM"});
-  EXPECT_EQ(observer_.discarded, std::vector<std::string>{"junk-SM"});
+  EXPECT_EQ(checker_.Handled(), 0u) << "never handed to the checker";
+  EXPECT_EQ(queue_.Finished(), std::vector<std::string>{"SMnosid"});
+  EXPECT_EQ(observer_.discarded, std::vector<std::string>{"SMnosid"});
 }
 
-TEST_F(StatusCheckSweeperTest, ACheckThatWaitedHalfItsLeaseIsLeftToTheNextClaim) {
+TEST_F(StatusCheckSweeperTest, ACheckWhosePublishWasRefusedIsKeptForItsLease) {
+  Due("refused-SM");
+  StatusCheckSweeper& sweeper = Sweeper();
+  sweeper.SweepOnce();
+  checker_.gate.Notify();
+  Settle();
+  sweeper.SweepOnce();
+  EXPECT_EQ(checker_.Handled(), 1u);
+  EXPECT_TRUE(queue_.Finished().empty()) << "a check the checker could not finish is kept";
+  EXPECT_TRUE(observer_.discarded.empty());
+}
+
+TEST_F(StatusCheckSweeperTest, ACheckTakenTooLateToEndWithinItsLeaseIsLeftToTheNextClaim) {
   Due("SMlate");
   StatusCheckSweeper& sweeper = Sweeper();
-  // The pool's one thread is busy for half the lease before it takes the check.
+  // The pool's one thread is busy until the check could no longer end within its lease.
   absl::Notification busy;
   ASSERT_TRUE(pool_.Submit([&busy] { busy.WaitForNotification(); }));
   sweeper.SweepOnce();
-  clock_.SleepFor(kLease / 2);
+  clock_.SleepFor(kLease - kMaxHandling + absl::Seconds(1));
   busy.Notify();
   checker_.gate.Notify();
   Settle();
   sweeper.SweepOnce();
-  EXPECT_EQ(checker_.Handled(), 0u) << "another replica may hold it by now";
+  EXPECT_EQ(checker_.Handled(), 0u) << "another replica may hold it before it ends";
   EXPECT_TRUE(queue_.Finished().empty());
+}
+
+TEST_F(StatusCheckSweeperTest, ACheckTakenInTimeRuns) {
+  Due("SMintime");
+  StatusCheckSweeper& sweeper = Sweeper();
+  sweeper.SweepOnce();
+  clock_.SleepFor(kLease - kMaxHandling);
+  checker_.gate.Notify();
+  Settle();
+  EXPECT_EQ(checker_.Handled(), 1u);
 }
 
 TEST_F(StatusCheckSweeperTest, ACheckThePoolRefusesIsLeftToItsLease) {
@@ -238,14 +280,16 @@ TEST_F(StatusCheckSweeperTest, ACheckThePoolRefusesIsLeftToItsLease) {
   Due("SMrefused");
   checker_.gate.Notify();
   {
-    StatusCheckSweeper sweeper({.lease = kLease}, {.queue = queue_,
-                                                   .handler = checker_,
-                                                   .pool = full,
-                                                   .observer = observer_,
-                                                   .clock = clock_});
+    StatusCheckSweeper sweeper({.max_handling = kMaxHandling, .lease = kLease},
+                               {.queue = queue_,
+                                .handler = checker_,
+                                .pool = full,
+                                .observer = observer_,
+                                .clock = clock_});
     sweeper.SweepOnce();
     sweeper.SweepOnce();
-    EXPECT_EQ(queue_.asked.back(), 100u) << "the refused check no longer counts as in flight";
+    EXPECT_EQ(queue_.asked.back(), StatusCheckSweeperOptions{}.max_in_flight)
+        << "the refused check no longer counts as in flight";
   }  // nor does the sweeper wait for it
   release.Notify();
   EXPECT_EQ(checker_.Handled(), 0u);

@@ -3,6 +3,7 @@
 #include <prometheus/gauge.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -258,10 +259,7 @@ int RunWorker(const WorkerSpec& spec) {
   budgets::BudgetGuard* const budgets = settings.budgets.empty() ? nullptr : &budget_guard;
   // The status checks wait in Redis until due (docs/adr/0045), critical alerts' in a lane of
   // their own; the sweepers below run them.
-  RedisStatusCheckQueue check_queue(**redis, settings.redis_key_prefix, settings.channel,
-                                    CheckLane::kNormal);
-  RedisStatusCheckQueue urgent_check_queue(**redis, settings.redis_key_prefix, settings.channel,
-                                           CheckLane::kUrgent);
+  RedisStatusCheckQueue check_queue(**redis, settings.redis_key_prefix, settings.channel);
   StatusChecker status_checker({.twilio_events_topic = settings.common.Topic(kafka::kTwilioEvents),
                                 .status_check_first = settings.status_check_first,
                                 .status_check_after = settings.status_check_after,
@@ -316,23 +314,30 @@ int RunWorker(const WorkerSpec& spec) {
                                                        .timers = tier_timers,
                                                        .clock = clock});
   }
-  StatusCheckSweeper check_sweeper({.max_in_flight = static_cast<size_t>(settings.concurrency)},
-                                   {.queue = check_queue,
-                                    .handler = status_checker,
-                                    .pool = tier_pool,
-                                    .observer = telemetry,
-                                    .clock = clock});
-  StatusCheckSweeper urgent_check_sweeper(
-      {.lane = CheckLane::kUrgent,
-       .max_in_flight = static_cast<size_t>(settings.urgent_concurrency)},
-      {.queue = urgent_check_queue,
-       .handler = status_checker,
-       .pool = urgent_tier_pool,
-       .observer = telemetry,
-       .clock = clock});
+  // A check waits for an in-flight slot, reads Twilio and publishes twice at most; its lease
+  // lets it wait in the pool as long again. The checks take half of each pool's threads at most,
+  // so retries and deferrals coming due always find some.
+  const absl::Duration check_handling = kReadSlotWait + settings.twilio_client.total_timeout +
+                                        2 * StatusCheckerOptions{}.publish_timeout;
+  const auto sweeper = [&](CheckLane lane, concurrency::BlockingExecutor& pool, int threads) {
+    return std::make_unique<StatusCheckSweeper>(
+        StatusCheckSweeperOptions{.lane = lane,
+                                  .max_handling = check_handling,
+                                  .lease = 2 * check_handling,
+                                  .max_in_flight = static_cast<size_t>(std::max(1, threads / 2))},
+        StatusCheckSweeperPorts{.queue = check_queue,
+                                .handler = status_checker,
+                                .pool = pool,
+                                .observer = telemetry,
+                                .clock = clock});
+  };
+  const std::unique_ptr<StatusCheckSweeper> sweepers[] = {
+      sweeper(CheckLane::kNormal, tier_pool, settings.concurrency),
+      sweeper(CheckLane::kUrgent, urgent_tier_pool, settings.urgent_concurrency)};
   std::vector<std::jthread> sweeping;
-  for (StatusCheckSweeper* sweeper : {&check_sweeper, &urgent_check_sweeper}) {
-    sweeping.emplace_back([sweeper, signal = shutdown->get()] { sweeper->Run(signal->token()); });
+  for (const std::unique_ptr<StatusCheckSweeper>& each : sweepers) {
+    sweeping.emplace_back(
+        [each = each.get(), signal = shutdown->get()] { each->Run(signal->token()); });
   }
   // The request topic's handler and the extra ones block (Twilio, Redis), so each runs on a pool
   // of as many threads as its consumer keeps messages in flight.
