@@ -1,9 +1,9 @@
 #include "common/channels/channel_switches.h"
 
-#include <condition_variable>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/lifecycle/sleep.h"
 
 namespace klaxon::channels {
 
@@ -22,9 +22,8 @@ absl::StatusOr<Channel> ParseChannelName(std::string_view name) {
   for (const Channel channel : kSwitchedChannels) {
     if (ChannelName(channel) == name) return channel;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown channel \"", absl::string_view(name.data(), name.size()),
-                   "\" (sms or voice)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown channel \"", absl::string_view(name.data(), name.size()), "\" (sms or voice)"));
 }
 
 ChannelSwitchboard::ChannelSwitchboard(ChannelSwitchStore& store, const log::Logger& logger,
@@ -82,12 +81,9 @@ absl::Status ChannelSwitchboard::Refresh() {
 }
 
 void ChannelSwitchboard::Run(std::stop_token stop, absl::Duration interval) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     Refresh().IgnoreError();  // logged by Refresh
-    wake.wait_for(lock, stop, absl::ToChronoMilliseconds(interval), [] { return false; });
+    lifecycle::SleepUnlessStopped(interval, stop);
   }
 }
 

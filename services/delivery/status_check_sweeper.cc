@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "common/lifecycle/sleep.h"
 #include "klaxon/events/v1/events.pb.h"
 
 namespace klaxon::delivery {
@@ -77,12 +78,9 @@ void StatusCheckSweeper::FinishHandled() {
 }
 
 void StatusCheckSweeper::Run(std::stop_token stop) {
-  std::mutex pause_mutex;
-  std::condition_variable_any pause;
   while (!stop.stop_requested()) {
     SweepOnce();
-    std::unique_lock lock(pause_mutex);
-    pause.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.interval), [] { return false; });
+    lifecycle::SleepUnlessStopped(options_.interval, stop);
   }
   {
     std::unique_lock lock(mutex_);

@@ -1,10 +1,9 @@
 #include "services/ingress/backlog_monitor.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
 
 #include "common/channels/channel_switches.h"
+#include "common/lifecycle/sleep.h"
 
 namespace klaxon::ingress {
 
@@ -52,12 +51,9 @@ void BacklogMonitor::Refresh() {
 }
 
 void BacklogMonitor::Run(std::stop_token stop, absl::Duration interval) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     Refresh();
-    wake.wait_for(lock, stop, absl::ToChronoMilliseconds(interval), [] { return false; });
+    lifecycle::SleepUnlessStopped(interval, stop);
   }
 }
 

@@ -1,6 +1,6 @@
 #include "services/ingress/callback_witness.h"
 
-#include <condition_variable>
+#include "common/lifecycle/sleep.h"
 
 namespace klaxon::ingress {
 
@@ -36,12 +36,9 @@ absl::Status CallbackWitness::Flush() {
 }
 
 void CallbackWitness::Run(std::stop_token stop, absl::Duration interval) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     Flush().IgnoreError();  // kept for the next round; the refusals themselves are counted
-    wake.wait_for(lock, stop, absl::ToChronoMilliseconds(interval), [] { return false; });
+    lifecycle::SleepUnlessStopped(interval, stop);
   }
 }
 
