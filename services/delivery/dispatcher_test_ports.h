@@ -5,6 +5,7 @@
 // apart from the shared in-memory adapters of the same ports.
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -118,8 +119,9 @@ class InMemoryRetryScheduler final : public RetryScheduler {
   std::vector<Scheduled> scheduled_;
 };
 
-// Records the checks scheduled, first or next; nothing is ever due (StatusCheckSweeper's tests
-// claim from a queue of their own).
+// Records the checks scheduled (first or next) and finished; ClaimDue hands out the checks put
+// in `due`, as many as asked, whatever the time. What it records is for the tests to read once
+// the threads that used it are done.
 class InMemoryStatusCheckQueue final : public StatusCheckQueue {
  public:
   struct Scheduled {
@@ -135,10 +137,25 @@ class InMemoryStatusCheckQueue final : public StatusCheckQueue {
                              absl::Time not_before) override {
     return Keep(check, not_before, true);
   }
-  absl::StatusOr<DueChecks> ClaimDue(CheckLane, absl::Time, size_t, absl::Duration) override {
-    return DueChecks{};
+  absl::StatusOr<DueChecks> ClaimDue(CheckLane lane, absl::Time, size_t max,
+                                     absl::Duration lease) override {
+    std::lock_guard lock(mutex_);
+    lanes.push_back(lane);
+    asked.push_back(max);
+    leases.push_back(lease);
+    if (!claim_status.ok()) return claim_status;
+    DueChecks out{.kept = static_cast<int64_t>(due.size())};
+    while (!due.empty() && out.checks.size() < max) {
+      out.checks.push_back(due.front());
+      due.pop_front();
+    }
+    return out;
   }
-  absl::Status Finish(CheckLane, std::span<const ClaimedCheck>) override {
+  absl::Status Finish(CheckLane lane, std::span<const ClaimedCheck> checks) override {
+    std::lock_guard lock(mutex_);
+    lanes.push_back(lane);
+    if (!finish_status.ok()) return finish_status;
+    for (const ClaimedCheck& check : checks) finished.push_back(check.sid);
     return absl::OkStatus();
   }
 
@@ -150,6 +167,22 @@ class InMemoryStatusCheckQueue final : public StatusCheckQueue {
     std::lock_guard lock(mutex_);
     status_ = std::move(status);
   }
+  size_t Claims() const {
+    std::lock_guard lock(mutex_);
+    return asked.size();
+  }
+  std::vector<std::string> Finished() const {
+    std::lock_guard lock(mutex_);
+    return finished;
+  }
+
+  std::deque<ClaimedCheck> due = {};
+  std::vector<CheckLane> lanes = {};  // of every claim and finish
+  std::vector<size_t> asked = {};     // each claim's `max`
+  std::vector<absl::Duration> leases = {};
+  std::vector<std::string> finished = {};
+  absl::Status claim_status = absl::OkStatus();
+  absl::Status finish_status = absl::OkStatus();
 
  private:
   absl::Status Keep(const events::v1::AlertRequested& check, absl::Time not_before, bool first) {

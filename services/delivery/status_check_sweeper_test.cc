@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,61 +11,13 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/timing/fake_clock.h"
+#include "services/delivery/dispatcher_test_ports.h"
 
 namespace klaxon::delivery {
 namespace {
 
 constexpr absl::Duration kLease = absl::Minutes(3);
 constexpr absl::Duration kMaxHandling = absl::Minutes(1);
-
-// Hands out the checks put in `due` (as many as asked), and records what was finished.
-class FakeQueue final : public StatusCheckQueue {
- public:
-  absl::Status Schedule(const events::v1::AlertRequested&, absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::Status ScheduleFirst(const events::v1::AlertRequested&, absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::StatusOr<DueChecks> ClaimDue(CheckLane lane, absl::Time, size_t max,
-                                     absl::Duration lease) override {
-    std::lock_guard lock(mutex);
-    lanes.push_back(lane);
-    asked.push_back(max);
-    leases.push_back(lease);
-    if (!claim_status.ok()) return claim_status;
-    DueChecks out{.kept = static_cast<int64_t>(due.size())};
-    while (!due.empty() && out.checks.size() < max) {
-      out.checks.push_back(due.front());
-      due.pop_front();
-    }
-    return out;
-  }
-  absl::Status Finish(CheckLane lane, std::span<const ClaimedCheck> checks) override {
-    std::lock_guard lock(mutex);
-    lanes.push_back(lane);
-    if (!finish_status.ok()) return finish_status;
-    for (const ClaimedCheck& check : checks) finished.push_back(check.sid);
-    return absl::OkStatus();
-  }
-  size_t Claims() {
-    std::lock_guard lock(mutex);
-    return asked.size();
-  }
-  std::vector<std::string> Finished() {
-    std::lock_guard lock(mutex);
-    return finished;
-  }
-
-  std::mutex mutex;
-  std::deque<ClaimedCheck> due = {};
-  std::vector<CheckLane> lanes = {};  // of every claim and finish
-  std::vector<size_t> asked = {};
-  std::vector<absl::Duration> leases = {};
-  std::vector<std::string> finished = {};
-  absl::Status claim_status = absl::OkStatus();
-  absl::Status finish_status = absl::OkStatus();
-};
 
 // Fails the checks whose SID starts with "fail" as if Kafka were down, and those starting with
 // "refused" as if Kafka refused the publish; blocks every check while `gate` is closed.
@@ -159,7 +110,7 @@ class StatusCheckSweeperTest : public ::testing::Test {
     ran.WaitForNotification();
   }
 
-  FakeQueue queue_;
+  test_ports::InMemoryStatusCheckQueue queue_;
   FakeChecker checker_;
   RecordingObserver observer_;
   timing::FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
