@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/budgets/redis_budget_ledger.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::budgets {
@@ -15,10 +16,7 @@ namespace {
 class RedisBudgetLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     first_ = std::make_unique<RedisBudgetLedger>(*redis_, prefix_);
     second_ = std::make_unique<RedisBudgetLedger>(*redis_, prefix_);
   }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/channels/redis_channel_switches.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::channels {
@@ -16,10 +17,7 @@ using types::v1::CHANNEL_VOICE;
 class RedisChannelSwitchesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
     switches_ = std::make_unique<RedisChannelSwitches>(*redis_, prefix_);
   }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sms_acks/redis_ack_codes.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::sms_acks {
@@ -23,10 +24,7 @@ const AckTarget kSecondPage{.alert_id = "0190a1b2-0000-7000-8000-000000000003",
 class RedisAckCodesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     codes_ = std::make_unique<RedisAckCodes>(*redis_, prefix_, *redactor);

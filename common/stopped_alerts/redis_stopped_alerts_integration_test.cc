@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/stopped_alerts/redis_stopped_alerts.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::stopped_alerts {
@@ -12,10 +13,7 @@ namespace {
 class RedisStoppedAlertsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
     stopped_ = std::make_unique<RedisStoppedAlerts>(*redis_, prefix_);
   }

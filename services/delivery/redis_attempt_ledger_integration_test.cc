@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "services/delivery/redis_attempt_ledger.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -13,10 +14,7 @@ namespace {
 class RedisAttemptLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     ledger_ = std::make_unique<RedisAttemptLedger>(*redis_, klaxon::testing::UniquePrefix(),
                                                    absl::Minutes(5));
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/delivery/redis_in_flight_limit.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -10,12 +11,7 @@ namespace {
 
 class RedisInFlightLimitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   std::unique_ptr<RedisInFlightLimit> Replica(const std::string& owner,
                                               absl::Duration lease = absl::Seconds(30),

@@ -17,6 +17,7 @@
 #include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/stepwise_send_gate.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -52,10 +53,7 @@ const SendLimits kFivePerSecondOncePerHour{
 class RedisSendGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     Configure(kFivePerSecondOncePerHour);
   }
 

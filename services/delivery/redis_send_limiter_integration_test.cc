@@ -7,6 +7,7 @@
 
 #include "services/delivery/redis_limits_test_values.h"
 #include "services/delivery/redis_send_limiter.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -27,12 +28,7 @@ events::v1::AlertRequested Request(const std::string& alert_id,
 
 class RedisSendLimiterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   // A limiter sharing this test's keys, as another replica would.
   std::unique_ptr<RedisSendLimiter> Replica(SendLimits limits) {

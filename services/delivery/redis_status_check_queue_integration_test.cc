@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "services/delivery/redis_status_check_queue.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -32,12 +33,7 @@ std::vector<std::string> Sids(const DueChecks& due) {
 
 class RedisStatusCheckQueueTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   std::unique_ptr<RedisStatusCheckQueue> Queue(
       types::v1::Channel channel = types::v1::CHANNEL_SMS) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "services/delivery/redis_suppression_list.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -12,10 +13,7 @@ constexpr char kRecipient[] = "+14155550100";
 class RedisSuppressionListTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     list_ = std::make_unique<RedisSuppressionList>(*redis_, prefix_, *redactor);

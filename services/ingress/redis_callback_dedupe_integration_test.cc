@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "services/ingress/redis_callback_dedupe.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress {
@@ -14,10 +15,7 @@ namespace {
 class RedisCallbackDedupeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
     dedupe_ = std::make_unique<RedisCallbackDedupe>(*redis_, prefix_);
   }

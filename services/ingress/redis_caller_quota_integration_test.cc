@@ -8,6 +8,7 @@
 
 #include "common/grpcutil/grpcutil.h"
 #include "services/ingress/redis_caller_quota.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress {
@@ -17,12 +18,7 @@ using ::testing::HasSubstr;
 
 class RedisCallerQuotaTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   std::unique_ptr<RedisCallerQuota> Replica() {
     return std::make_unique<RedisCallerQuota>(

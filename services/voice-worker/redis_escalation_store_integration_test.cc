@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/voice-worker/redis_escalation_store.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::voice {
@@ -17,10 +18,7 @@ constexpr char kRecipient[] = "+14155550100";
 class RedisEscalationStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     store_ = std::make_unique<RedisEscalationStore>(*redis_, prefix_);

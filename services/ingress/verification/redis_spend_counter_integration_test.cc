@@ -9,6 +9,7 @@
 
 #include "absl/time/clock.h"
 #include "services/ingress/verification/redis_spend_counter.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress::verification {
@@ -16,12 +17,7 @@ namespace {
 
 class RedisSpendCounterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const absl::Time day_ends_ = absl::Now() + absl::Hours(3);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/ingress/verification/redis_start_limiter.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress::verification {
@@ -22,12 +23,7 @@ const limits::Rate kTenPerMinute{.count = 10, .window = absl::Minutes(1)};
 
 class RedisStartLimiterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   // A limiter sharing this test's keys, as another replica would.
   std::unique_ptr<RedisStartLimiter> Replica() {

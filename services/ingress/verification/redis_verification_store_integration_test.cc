@@ -15,6 +15,7 @@
 
 #include "absl/time/clock.h"
 #include "services/ingress/verification/redis_verification_store.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::ingress::verification {
@@ -24,12 +25,7 @@ using ::testing::HasSubstr;
 
 class RedisVerificationStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto client =
-        redis::RedisClient::Create({.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL")});
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
 
   // A store sharing this test's keys, as another replica would.
   std::unique_ptr<RedisVerificationStore> Replica() {
