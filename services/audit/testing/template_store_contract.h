@@ -11,6 +11,7 @@
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Mine, TemplateStoreContractTest, MyHarness);
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <thread>
@@ -251,6 +252,44 @@ TYPED_TEST_P(TemplateStoreContractTest, ACallerKeepsAtMostItsTemplatesAndVersion
       << "another caller has its own";
 }
 
+// Creates racing at the edge of a limit: of kThreads creates that each would pass it alone,
+// exactly one is taken. Without one caller's creates in turn, each would count the same rows.
+TYPED_TEST_P(TemplateStoreContractTest, CreatesRacingForTheLastPlaceTakeItOnce) {
+  constexpr int kThreads = 8;
+  // Runs kThreads creates of `name_of(t)` at once and returns how many were taken; every refusal
+  // must be the limit's.
+  const auto race = [this](const auto& name_of) {
+    std::atomic<int> taken = 0;
+    {
+      std::vector<std::jthread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([this, t, &name_of, &taken] {
+          absl::StatusOr<MessageTemplate> stored = this->store().Create(
+              "billing", {.name = name_of(t), .locale = "en-US", .sms_text = "x"});
+          if (stored.ok()) {
+            ++taken;
+          } else {
+            EXPECT_EQ(stored.status().code(), absl::StatusCode::kFailedPrecondition)
+                << stored.status();
+          }
+        });
+      }
+    }
+    return taken.load();
+  };
+
+  for (size_t i = 1; i < kMaxVersionsPerTemplate; ++i) this->Create("disk-full", "en-US", "v");
+  EXPECT_EQ(race([](int) { return std::string("disk-full"); }), 1) << "the last version";
+  EXPECT_EQ(this->Latest("disk-full", "en-US").value_or(MessageTemplate{}).version,
+            kMaxVersionsPerTemplate);
+
+  for (size_t i = 2; i < kMaxTemplatesPerCaller; ++i) {
+    this->Create(absl::StrCat("t", i), "en-US", "x");
+  }
+  EXPECT_EQ(race([](int t) { return absl::StrCat("new-", t); }), 1) << "the last template";
+  EXPECT_EQ(this->List().size(), kMaxTemplatesPerCaller);
+}
+
 TYPED_TEST_P(TemplateStoreContractTest, EveryCallFailsUnavailableWhileTheBackendIsDown) {
   this->Create("disk-full", "en-US", "Disk full");
   ASSERT_NO_FATAL_FAILURE(this->harness_.TakeDown());
@@ -272,6 +311,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ListOfANameShowsOnlyItsLocales, LatestIsTheAskedLocalesLatestVersion,
     LatestWithoutALocaleIsTheDefaultLocales, LatestInALocaleTheNameLacksIsTheDefaultLocales,
     LatestOfAnUnknownNameIsNone, ACallerSeesOnlyItsOwnTemplates,
-    ConcurrentCreatesOfANameGetDistinctVersions, EveryCallFailsUnavailableWhileTheBackendIsDown);
+    ConcurrentCreatesOfANameGetDistinctVersions, CreatesRacingForTheLastPlaceTakeItOnce,
+    EveryCallFailsUnavailableWhileTheBackendIsDown);
 
 }  // namespace klaxon::audit::testing
