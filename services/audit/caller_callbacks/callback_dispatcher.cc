@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -28,6 +29,18 @@ CallbackResult ResultOf(const CallbackAnswer& answer) {
       return CallbackResult::kUnconfigured;
   }
   return CallbackResult::kNetworkError;  // unreachable: every kind is handled above
+}
+
+std::string_view LabelOf(CallbackFate fate) {
+  switch (fate) {
+    case CallbackFate::kDelivered:
+      return "delivered";
+    case CallbackFate::kRetry:
+      return "retry";
+    case CallbackFate::kDeadLettered:
+      return "dead_lettered";
+  }
+  return "retry";  // unreachable: every fate is handled above
 }
 
 std::string ErrorOf(const CallbackAnswer& answer) {
@@ -84,21 +97,27 @@ size_t CallbackDispatcher::SettleFinished() {
   std::vector<CallbackSettlement> settlements;
   settlements.reserve(decisions.size());
   for (const Decision& decision : decisions) settlements.push_back(decision.settlement);
-  absl::StatusOr<std::vector<CallbackSettlement>> busy = outbox_.Settle(settlements);
-  if (!busy.ok()) {
+  absl::StatusOr<std::vector<SettlementOutcome>> outcomes = outbox_.Settle(settlements);
+  if (!outcomes.ok()) {
     // The leases run out and the callbacks are sent again: at least once, never lost.
     logger_.Warn("caller_callbacks_not_settled",
                  {{"callbacks", settlements.size()},
-                  {"error", std::string(busy.status().message())},
+                  {"error", std::string(outcomes.status().message())},
                   {"action", "they are sent again once their lease ends; check Postgres"}});
     return 0;
   }
-  // Those whose alerts were being written go with the next batch; the others are recorded.
-  for (Decision& decision : decisions) {
-    if (std::find(busy->begin(), busy->end(), decision.settlement) != busy->end()) {
-      busy_.push_back(std::move(decision));
-    } else {
-      Report(decision);
+  // Those whose alerts were being written go with the next batch; the others are done with.
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    switch ((*outcomes)[i]) {
+      case SettlementOutcome::kRecorded:
+        Report(decisions[i]);
+        break;
+      case SettlementOutcome::kBusy:
+        busy_.push_back(std::move(decisions[i]));
+        break;
+      case SettlementOutcome::kLeaseLost:
+        ReportLeaseLost(decisions[i]);
+        break;
     }
   }
   const size_t settled = settlements.size() - busy_.size();
@@ -293,6 +312,21 @@ void CallbackDispatcher::Report(const Decision& decision) {
                                  "stays in caller_callbacks with state 2 and later ones are sent"
                                : "the caller's endpoint never took it; it stays in "
                                  "caller_callbacks with state 2 and later changes are sent"}});
+}
+
+void CallbackDispatcher::ReportLeaseLost(const Decision& decision) {
+  const CallbackSettlement& settlement = decision.settlement;
+  metrics_.Posted(CallbackResult::kLeaseLost);
+  logger_.Warn("caller_callback_lease_lost",
+               {{"alert_id", settlement.alert_id},
+                {"caller", decision.caller},
+                {"sequence", settlement.sequence},
+                {"attempts", settlement.attempts},
+                {"fate", std::string(LabelOf(settlement.fate))},
+                {"action",
+                 "not recorded: its lease ran out before this settlement and another "
+                 "claim sends it again (receivers drop the duplicate by "
+                 "Klaxon-Event-Id); check Postgres latency and the replicas' clocks"}});
 }
 
 absl::Duration CallbackDispatcher::Backoff(uint32_t attempts, const CallbackAnswer& answer) {

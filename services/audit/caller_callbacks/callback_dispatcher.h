@@ -5,7 +5,8 @@
 // jittered exponential backoff (never sooner than the answer's Retry-After, honoured up to
 // `max_retry`) until `give_up_after` from the change, with a last try at that moment when a wait
 // would pass it, then dead-lettered. Each POST is counted by its result when it ends; a delivery's
-// delay and a dead letter only once the outbox has recorded them.
+// delay and a dead letter only once the outbox has recorded them, and a settlement the outbox did
+// not apply because the callback's lease ran out and another claim took it is counted lease_lost.
 //
 // One thread claims, another settles in batches (a settle the outbox leaves because audit's ingest
 // is writing its alerts is retried with the next batch; claims and POSTs go on). At most
@@ -80,7 +81,7 @@ class CallbackDispatcher {
   };
 
   // Settles the POSTs that finished and those left busy before, in one write; how many it
-  // recorded (none when the write failed).
+  // is done with, recorded or found to have lost their lease (none when the write failed).
   size_t SettleFinished();
   // Claims and starts as many due callbacks as there are free slots; how many it started.
   size_t ClaimDue();
@@ -98,7 +99,11 @@ class CallbackDispatcher {
     absl::Duration delay;                                // kDelivered: from the change to the 2xx
   };
   Decision Decide(const Finished& finished);
+  // A settlement recorded: a delivery's delay, or a dead letter.
   void Report(const Decision& decision);
+  // A settlement the outbox did not apply because another claim holds the callback now: neither
+  // a delivery nor a dead letter is reported, the newer claim's settlement will be.
+  void ReportLeaseLost(const Decision& decision);
   absl::Duration Backoff(uint32_t attempts, const CallbackAnswer& answer);
   void RefreshPending();
 

@@ -63,28 +63,18 @@ class FakeOutbox final : public CallbackOutbox {
     return claimed;
   }
 
-  absl::StatusOr<std::vector<CallbackSettlement>> Settle(
+  absl::StatusOr<std::vector<SettlementOutcome>> Settle(
       const std::vector<CallbackSettlement>& settlements) override {
-    std::vector<CallbackSettlement> busy;
+    std::vector<SettlementOutcome> outcomes;
     for (const CallbackSettlement& settlement : settlements) {
       if (busy_alerts.contains(settlement.alert_id)) {
-        busy.push_back(settlement);
+        outcomes.push_back(SettlementOutcome::kBusy);
         continue;
       }
       settled.push_back(settlement);
-      for (Row& row : rows_) {
-        if (row.callback.change.alert_id != settlement.alert_id ||
-            row.callback.sequence != settlement.sequence ||
-            row.callback.attempts != settlement.attempts || row.state != CallbackFate::kRetry) {
-          continue;
-        }
-        row.state = settlement.fate;
-        row.error = settlement.error;
-        if (settlement.fate == CallbackFate::kRetry)
-          row.next_attempt_at = settlement.next_attempt_at;
-      }
+      outcomes.push_back(Apply(settlement));
     }
-    return busy;
+    return outcomes;
   }
 
   absl::StatusOr<PendingCallbacks> Pending() override {
@@ -98,10 +88,26 @@ class FakeOutbox final : public CallbackOutbox {
   }
 
   const Row& row(size_t index) const { return rows_[index]; }
-  std::vector<CallbackSettlement> settled;
+  std::vector<CallbackSettlement> settled;  // every one not left busy, applied or not
   std::set<std::string> busy_alerts;  // written by another transaction: their settlements wait
 
  private:
+  // Only while the settlement's claim still holds the row: same attempts, still pending.
+  SettlementOutcome Apply(const CallbackSettlement& settlement) {
+    for (Row& row : rows_) {
+      if (row.callback.change.alert_id != settlement.alert_id ||
+          row.callback.sequence != settlement.sequence ||
+          row.callback.attempts != settlement.attempts || row.state != CallbackFate::kRetry) {
+        continue;
+      }
+      row.state = settlement.fate;
+      row.error = settlement.error;
+      if (settlement.fate == CallbackFate::kRetry) row.next_attempt_at = settlement.next_attempt_at;
+      return SettlementOutcome::kRecorded;
+    }
+    return SettlementOutcome::kLeaseLost;
+  }
+
   bool HasEarlierPending(const Row& row) const {
     for (const Row& other : rows_) {
       if (other.callback.change.alert_id == row.callback.change.alert_id &&
@@ -132,7 +138,7 @@ class HeldSettleOutbox final : public CallbackOutbox {
     return claimed;
   }
 
-  absl::StatusOr<std::vector<CallbackSettlement>> Settle(
+  absl::StatusOr<std::vector<SettlementOutcome>> Settle(
       const std::vector<CallbackSettlement>& settlements) override {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [this] { return released_; });
@@ -225,6 +231,23 @@ class CallbackDispatcherTest : public ::testing::Test {
       }
     }
     return 0;
+  }
+
+  // Deliveries whose delay was observed.
+  uint64_t Delays() {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name == "klaxon_caller_callback_delay_seconds") {
+        return family.metric[0].histogram.sample_count;
+      }
+    }
+    return 0;
+  }
+
+  // Another replica claims the callbacks due once the dispatcher's leases (`lease` at most)
+  // ran out; how many it took.
+  size_t ClaimAgainElsewhere(absl::Duration lease) {
+    clock_.Advance(lease + absl::Seconds(1));
+    return outbox_.Claim(100, clock_.Now(), clock_.Now() + lease, {})->size();
   }
 
   timing::FakeClock clock_;
@@ -420,6 +443,62 @@ TEST_F(CallbackDispatcherTest, ADeadLetterIsCountedAndLoggedOnlyOnceRecorded) {
   EXPECT_EQ(outbox_.row(0).state, CallbackFate::kDeadLettered);
   EXPECT_EQ(Counter("dead_lettered"), 1);
   EXPECT_THAT(sink_.Lines().back(), HasSubstr("caller_callback_dead_lettered"));
+}
+
+TEST_F(CallbackDispatcherTest, ADeliveryAfterAnotherClaimTookTheCallbackIsCountedLeaseLost) {
+  outbox_.Add(Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT), clock_.Now());
+  outbox_.Add(Change("alert-1", 2, klaxon::types::v1::ALERT_STATUS_DELIVERED), clock_.Now());
+  std::vector<std::function<void()>> parked;  // a POST that outlives its lease
+  const CallbackDispatcherOptions options{.timeout = absl::Seconds(10),
+                                          .lease_margin = absl::Seconds(30)};
+  CallbackDispatcher dispatcher(
+      outbox_, poster_, subscriptions_, clock_, metrics_, logger_,
+      [&parked](std::function<void()> task) { parked.push_back(std::move(task)); },
+      [] { return 0.0; }, options);
+  ASSERT_TRUE(dispatcher.Step());
+  ASSERT_THAT(parked, SizeIs(1));
+  ASSERT_EQ(ClaimAgainElsewhere(options.timeout + options.lease_margin), 1u);
+  parked[0]();  // answered 2xx at last
+  dispatcher.Step();
+
+  ASSERT_THAT(outbox_.settled, SizeIs(1));
+  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kRetry) << "still the newer claim's";
+  EXPECT_THAT(parked, SizeIs(1)) << "the next change waits for the newer claim's settlement";
+  EXPECT_EQ(outbox_.row(0).callback.attempts, 2u);
+  EXPECT_EQ(Counter("lease_lost"), 1);
+  EXPECT_EQ(Counter("delivered"), 1) << "the POST itself was answered 2xx";
+  EXPECT_EQ(Delays(), 0u) << "no delivery was recorded";
+  ASSERT_FALSE(sink_.Lines().empty());
+  EXPECT_THAT(sink_.Lines().back(), HasSubstr("\"caller_callback_lease_lost\""));
+  EXPECT_THAT(sink_.Lines().back(), HasSubstr("\"fate\":\"delivered\""));
+}
+
+TEST_F(CallbackDispatcherTest, AGiveUpAfterAnotherClaimTookTheCallbackIsNoDeadLetter) {
+  outbox_.Add(Change("alert-1", 1, klaxon::types::v1::ALERT_STATUS_SENT), clock_.Now());
+  poster_.answers = {{.kind = CallbackAnswer::Kind::kAnswered, .http_status = 502}};
+  std::vector<std::function<void()>> parked;
+  const CallbackDispatcherOptions options{.timeout = absl::Seconds(10),
+                                          .give_up_after = absl::ZeroDuration(),
+                                          .lease_margin = absl::Seconds(30)};
+  CallbackDispatcher dispatcher(
+      outbox_, poster_, subscriptions_, clock_, metrics_, logger_,
+      [&parked](std::function<void()> task) { parked.push_back(std::move(task)); },
+      [] { return 0.0; }, options);
+  ASSERT_TRUE(dispatcher.Step());
+  ASSERT_EQ(ClaimAgainElsewhere(options.timeout + options.lease_margin), 1u);
+  parked[0]();
+  dispatcher.Step();
+
+  ASSERT_THAT(outbox_.settled, SizeIs(1));
+  EXPECT_EQ(outbox_.settled[0].fate, CallbackFate::kDeadLettered) << "what it would have been";
+  EXPECT_EQ(outbox_.row(0).state, CallbackFate::kRetry);
+  EXPECT_EQ(Counter("dead_lettered"), 0);
+  EXPECT_EQ(Counter("lease_lost"), 1);
+  for (const std::string& line : sink_.Lines()) {
+    EXPECT_THAT(line, ::testing::Not(HasSubstr("caller_callback_dead_lettered")));
+  }
+  ASSERT_FALSE(sink_.Lines().empty());
+  EXPECT_THAT(sink_.Lines().back(), HasSubstr("\"fate\":\"dead_lettered\""));
 }
 
 TEST_F(CallbackDispatcherTest, ACallerWithoutASecretIsRetriedWithoutAPostThenDeadLettered) {

@@ -20,6 +20,8 @@ std::string_view LabelOf(CallbackResult result) {
       return "unconfigured";
     case CallbackResult::kDeadLettered:
       return "dead_lettered";
+    case CallbackResult::kLeaseLost:
+      return "lease_lost";
   }
   return "network_error";  // unreachable: every result is handled above
 }
@@ -30,11 +32,11 @@ CallbackMetrics::CallbackMetrics(prometheus::Registry& registry)
     : posted_(
           prometheus::BuildCounter()
               .Name("klaxon_caller_callbacks_total")
-              .Help(
-                  "Status-change POSTs to callers, by result: delivered, rejected, "
-                  "timed_out, network_error, unconfigured (not sent: no secret for the "
-                  "caller); and dead_lettered, callbacks given up (their last POST counted by its "
-                  "result too)")
+              .Help("Status-change POSTs to callers, by result: delivered, rejected, "
+                    "timed_out, network_error, unconfigured (not sent: no secret for the "
+                    "caller); dead_lettered, callbacks given up; and lease_lost, settlements not "
+                    "recorded because another claim had taken the callback (their POSTs counted by "
+                    "their results too)")
               .Register(registry)),
       delay_(prometheus::BuildHistogram()
                  .Name("klaxon_caller_callback_delay_seconds")
@@ -57,8 +59,8 @@ CallbackMetrics::CallbackMetrics(prometheus::Registry& registry)
   // (KlaxonCallerCallbacksDeadLettered) and a dashboard shows each series.
   for (const CallbackResult result :
        {CallbackResult::kDelivered, CallbackResult::kRejected, CallbackResult::kTimedOut,
-        CallbackResult::kNetworkError, CallbackResult::kUnconfigured,
-        CallbackResult::kDeadLettered}) {
+        CallbackResult::kNetworkError, CallbackResult::kUnconfigured, CallbackResult::kDeadLettered,
+        CallbackResult::kLeaseLost}) {
     posted_.Add({{"result", std::string(LabelOf(result))}});
   }
 }

@@ -23,6 +23,8 @@ enum class CallbackResult {
                   // KLAXON_CALLER_CALLBACKS (retried: a rollout may be adding it)
   kDeadLettered,  // "dead_lettered": a callback given up, once that is recorded (its last POST
                   // is counted by its own result too)
+  kLeaseLost,     // "lease_lost": a settlement not recorded, the callback's lease having run out
+                  // and another claim taken it (its POST is counted by its own result too)
 };
 
 class CallbackMetrics {

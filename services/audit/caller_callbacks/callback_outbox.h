@@ -33,14 +33,23 @@ enum class CallbackFate {
 struct CallbackSettlement {
   std::string alert_id{};
   uint32_t sequence = 0;
-  // The claim's PendingCallback::attempts: a settlement whose claim was since leased again (its
-  // lease ran out) changes nothing, so a late answer never overrides a newer claim's.
+  // The claim's PendingCallback::attempts, which identifies its lease: a settlement whose claim
+  // was since leased again (its lease ran out) changes nothing, so a late answer never overrides a
+  // newer claim's (SettlementOutcome::kLeaseLost).
   uint32_t attempts = 0;
   CallbackFate fate = CallbackFate::kDelivered;
   absl::Time next_attempt_at{};  // kRetry only
   std::string error{};           // why the last POST failed; empty when delivered
 
   friend bool operator==(const CallbackSettlement&, const CallbackSettlement&) = default;
+};
+
+// What Settle did with one settlement.
+enum class SettlementOutcome {
+  kRecorded,   // applied: a delivered or dead-lettered callback made its alert's next change due
+  kBusy,       // left, its alert being written: settle it again soon (its lease still holds)
+  kLeaseLost,  // not applied: the callback was claimed again since (its lease had run out) or is
+               // settled already; the newer claim's settlement decides what becomes of it
 };
 
 struct PendingCallbacks {
@@ -62,10 +71,11 @@ class CallbackOutbox {
       size_t limit, absl::Time now, absl::Time lease_until,
       const std::vector<std::string>& last_callers) = 0;
 
-  // Records what became of claimed callbacks, in one write; a callback delivered or dead-lettered
-  // makes its alert's next change due. Never waits for a writer of the same alerts: returns the
-  // settlements it left for that reason (settle them again soon; their leases still hold).
-  virtual absl::StatusOr<std::vector<CallbackSettlement>> Settle(
+  // Records what became of claimed callbacks, in one write, each only while its claim still holds
+  // the callback (same attempts, still pending); a callback delivered or dead-lettered makes its
+  // alert's next change due. Never waits for a writer of the same alerts: leaves those (kBusy).
+  // Returns one outcome per settlement, in their order.
+  virtual absl::StatusOr<std::vector<SettlementOutcome>> Settle(
       const std::vector<CallbackSettlement>& settlements) = 0;
 
   // How many callbacks are pending (not delivered, not dead-lettered) and the oldest one's

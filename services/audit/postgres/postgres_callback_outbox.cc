@@ -1,6 +1,8 @@
 #include "services/audit/postgres/postgres_callback_outbox.h"
 
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "common/pg/prepared_statement.h"
 #include "nlohmann/json.hpp"
@@ -78,7 +80,8 @@ constexpr pg::PreparedStatement kClaim{
 
 // Only the claim that holds the row settles it (attempts unchanged since); a row that is done
 // (delivered or dead-lettered) makes its alert's next pending change due from when it was stored,
-// so it is due at once whatever the dispatcher's clock says and queues by its age.
+// so it is due at once whatever the dispatcher's clock says and queues by its age. Returns the
+// settlements applied, by the claim they answered; the others had lost their lease.
 constexpr pg::PreparedStatement kSettle{
     "klaxon_audit_settle_callbacks",
     "WITH settled AS ("
@@ -92,13 +95,15 @@ constexpr pg::PreparedStatement kSettle{
     "    attempts integer, state smallint, next_attempt_at bigint, error text) "
     "  WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence "
     "    AND c.attempts = s.attempts AND c.state = 0 "
-    "  RETURNING c.alert_id, c.sequence, c.state) "
-    "UPDATE caller_callbacks n SET next_attempt_at = n.stored_at "
-    "FROM settled "
-    "WHERE settled.state <> 0 AND n.alert_id = settled.alert_id AND n.state = 0 "
-    "  AND n.sequence = (SELECT min(p.sequence) FROM caller_callbacks p "
-    "                    WHERE p.alert_id = settled.alert_id AND p.state = 0 "
-    "                      AND p.sequence > settled.sequence)"};
+    "  RETURNING c.alert_id, c.sequence, c.attempts, c.state), "
+    "next_due AS ("
+    "  UPDATE caller_callbacks n SET next_attempt_at = n.stored_at "
+    "  FROM settled "
+    "  WHERE settled.state <> 0 AND n.alert_id = settled.alert_id AND n.state = 0 "
+    "    AND n.sequence = (SELECT min(p.sequence) FROM caller_callbacks p "
+    "                      WHERE p.alert_id = settled.alert_id AND p.state = 0 "
+    "                        AND p.sequence > settled.sequence)) "
+    "SELECT alert_id::text, sequence, attempts FROM settled"};
 
 constexpr pg::PreparedStatement kPendingSummary{
     "klaxon_audit_pending_callbacks",
@@ -169,21 +174,23 @@ absl::StatusOr<std::vector<PendingCallback>> PostgresCallbackOutbox::Claim(
   return claimed;
 }
 
-absl::StatusOr<std::vector<CallbackSettlement>> PostgresCallbackOutbox::Settle(
+absl::StatusOr<std::vector<SettlementOutcome>> PostgresCallbackOutbox::Settle(
     const std::vector<CallbackSettlement>& settlements) {
-  std::vector<CallbackSettlement> busy;
-  if (settlements.empty()) return busy;
+  std::vector<SettlementOutcome> outcomes;
+  if (settlements.empty()) return outcomes;
   std::vector<std::string> alert_ids;
   for (const CallbackSettlement& settlement : settlements) {
     alert_ids.push_back(settlement.alert_id);
   }
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
-    busy.clear();
+    // Each settlement sent is lost unless the statement says it was applied.
+    outcomes.assign(settlements.size(), SettlementOutcome::kLeaseLost);
     const std::set<std::string, std::less<>> locked_elsewhere = TryLockAlerts(txn, alert_ids);
     nlohmann::json rows = nlohmann::json::array();
-    for (const CallbackSettlement& settlement : settlements) {
+    for (size_t i = 0; i < settlements.size(); ++i) {
+      const CallbackSettlement& settlement = settlements[i];
       if (locked_elsewhere.contains(settlement.alert_id)) {
-        busy.push_back(settlement);
+        outcomes[i] = SettlementOutcome::kBusy;
         continue;
       }
       rows.push_back({{"alert_id", settlement.alert_id},
@@ -193,11 +200,21 @@ absl::StatusOr<std::vector<CallbackSettlement>> PostgresCallbackOutbox::Settle(
                       {"next_attempt_at", absl::ToUnixMicros(settlement.next_attempt_at)},
                       {"error", settlement.error}});
     }
-    if (!rows.empty()) kSettle.Exec(txn, JsonParam(rows));
+    if (rows.empty()) return absl::OkStatus();
+    std::set<std::tuple<std::string, uint32_t, uint32_t>> applied;
+    for (const pqxx::row row : kSettle.Exec(txn, JsonParam(rows))) {
+      applied.emplace(row[0].as<std::string>(), row[1].as<uint32_t>(), row[2].as<uint32_t>());
+    }
+    for (size_t i = 0; i < settlements.size(); ++i) {
+      const CallbackSettlement& settlement = settlements[i];
+      if (applied.contains({settlement.alert_id, settlement.sequence, settlement.attempts})) {
+        outcomes[i] = SettlementOutcome::kRecorded;
+      }
+    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return busy;
+  return outcomes;
 }
 
 absl::StatusOr<PendingCallbacks> PostgresCallbackOutbox::Pending() {

@@ -24,7 +24,7 @@ class PostgresCallbackOutbox final : public CallbackOutbox {
   absl::StatusOr<std::vector<PendingCallback>> Claim(
       size_t limit, absl::Time now, absl::Time lease_until,
       const std::vector<std::string>& last_callers) override;
-  absl::StatusOr<std::vector<CallbackSettlement>> Settle(
+  absl::StatusOr<std::vector<SettlementOutcome>> Settle(
       const std::vector<CallbackSettlement>& settlements) override;
   absl::StatusOr<PendingCallbacks> Pending() override;
 

@@ -98,17 +98,24 @@ class PostgresCallbackOutboxTest : public ::testing::Test {
     return ids;
   }
 
-  void Settle(const PendingCallback& callback, CallbackFate fate,
-              absl::Time next = absl::UnixEpoch()) {
-    absl::StatusOr<std::vector<CallbackSettlement>> busy =
+  // Settles one claimed callback; what the outbox did with it.
+  SettlementOutcome SettleOne(const PendingCallback& callback, CallbackFate fate,
+                              absl::Time next = absl::UnixEpoch()) {
+    absl::StatusOr<std::vector<SettlementOutcome>> outcomes =
         outbox_->Settle({{.alert_id = callback.change.alert_id,
                           .sequence = callback.sequence,
                           .attempts = callback.attempts,
                           .fate = fate,
                           .next_attempt_at = next,
                           .error = fate == CallbackFate::kDelivered ? "" : "HTTP 500"}});
-    ASSERT_TRUE(busy.ok()) << busy.status();
-    EXPECT_THAT(*busy, IsEmpty());
+    EXPECT_TRUE(outcomes.ok()) << outcomes.status();
+    EXPECT_THAT(outcomes.value_or(std::vector<SettlementOutcome>{}), SizeIs(1));
+    return outcomes.ok() && outcomes->size() == 1 ? outcomes->front() : SettlementOutcome::kBusy;
+  }
+
+  void Settle(const PendingCallback& callback, CallbackFate fate,
+              absl::Time next = absl::UnixEpoch()) {
+    EXPECT_EQ(SettleOne(callback, fate, next), SettlementOutcome::kRecorded);
   }
 
   std::unique_ptr<pg::testing::TemporaryDatabase> scratch_;
@@ -219,8 +226,9 @@ TEST_F(PostgresCallbackOutboxTest, ALateSettlementOfAnExpiredLeaseChangesNothing
   ASSERT_EQ(current.sequence, 1u);
   ASSERT_EQ(current.attempts, 2u);
 
-  // The first claimer's late give-up must neither end the change nor free the next one.
-  Settle(stale, CallbackFate::kDeadLettered);
+  // The first claimer's late give-up must neither end the change nor free the next one, and is
+  // told so.
+  EXPECT_EQ(SettleOne(stale, CallbackFate::kDeadLettered), SettlementOutcome::kLeaseLost);
   EXPECT_THAT(Claim(now + absl::Seconds(42)), IsEmpty());
   absl::StatusOr<PendingCallbacks> pending = outbox_->Pending();
   ASSERT_TRUE(pending.ok());
@@ -228,6 +236,26 @@ TEST_F(PostgresCallbackOutboxTest, ALateSettlementOfAnExpiredLeaseChangesNothing
 
   Settle(current, CallbackFate::kDelivered);
   EXPECT_THAT(Ids(Claim(now + absl::Seconds(42))), ElementsAre("d/2"));
+}
+
+TEST_F(PostgresCallbackOutboxTest, OneWriteTellsEachSettlementByTheClaimItAnswers) {
+  ASSERT_NO_FATAL_FAILURE(Write({Requested(kFirst, "oncall")}));
+  const absl::Time now = absl::Now();
+  const PendingCallback stale = Claim(now).at(0);
+  const PendingCallback current = Claim(now + absl::Seconds(41)).at(0);
+  auto delivered = [](const PendingCallback& callback) {
+    return CallbackSettlement{.alert_id = callback.change.alert_id,
+                              .sequence = callback.sequence,
+                              .attempts = callback.attempts};
+  };
+
+  // Both claims of the same change end in one batch: only the one holding the lease counts.
+  absl::StatusOr<std::vector<SettlementOutcome>> outcomes =
+      outbox_->Settle({delivered(stale), delivered(current)});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  EXPECT_THAT(*outcomes, ElementsAre(SettlementOutcome::kLeaseLost, SettlementOutcome::kRecorded));
+  // Settled already: a second settlement of the same claim changes nothing either.
+  EXPECT_EQ(SettleOne(current, CallbackFate::kDeadLettered), SettlementOutcome::kLeaseLost);
 }
 
 TEST_F(PostgresCallbackOutboxTest, ASettlementNeverWaitsForAWriterOfItsAlert) {
@@ -245,20 +273,19 @@ TEST_F(PostgresCallbackOutboxTest, ASettlementNeverWaitsForAWriterOfItsAlert) {
   pqxx::connection writer(scratch_->url());
   pqxx::work writing(writer);
   LockAlerts(writing, {kFirst});
-  std::future<absl::StatusOr<std::vector<CallbackSettlement>>> settling =
+  std::future<absl::StatusOr<std::vector<SettlementOutcome>>> settling =
       std::async(std::launch::async, [this, &delivered] { return outbox_->Settle(delivered); });
   const bool waited = settling.wait_for(std::chrono::seconds(10)) != std::future_status::ready;
   writing.commit();  // ends a settle that waits, so the test fails rather than hangs
   EXPECT_FALSE(waited) << "the settle waited for the writer's lock";
-  absl::StatusOr<std::vector<CallbackSettlement>> busy = settling.get();
-  ASSERT_TRUE(busy.ok()) << busy.status();
-  ASSERT_THAT(*busy, SizeIs(1));
-  EXPECT_EQ(busy->front().alert_id, kFirst);
+  absl::StatusOr<std::vector<SettlementOutcome>> outcomes = settling.get();
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  EXPECT_THAT(*outcomes, ElementsAre(SettlementOutcome::kBusy, SettlementOutcome::kRecorded));
 
   EXPECT_THAT(Claim(now), IsEmpty());  // the first alert's head is still leased
-  busy = outbox_->Settle(*busy);
-  ASSERT_TRUE(busy.ok()) << busy.status();
-  EXPECT_THAT(*busy, IsEmpty());
+  outcomes = outbox_->Settle({delivered[0]});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  EXPECT_THAT(*outcomes, ElementsAre(SettlementOutcome::kRecorded));
   EXPECT_THAT(Ids(Claim(now)), ElementsAre("d/2"));
 }
 
