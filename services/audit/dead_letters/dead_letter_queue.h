@@ -17,6 +17,7 @@
 // the workers claim each (alert, attempt) once (docs/adr/0004). After the deadline a worker
 // could only dead-letter the copy, so a late replay just answers with the id.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -105,7 +106,9 @@ class DeadLetterQueue {
                   const log::Logger& logger, transit::TransitCipher& transit);
 
   // kInvalidArgument for a page size outside 0 to 500 (0 means 50) or a token this queue did not
-  // hand out; kPermissionDenied for all_callers without the operator role.
+  // hand out; kPermissionDenied for all_callers without the operator role. A page of other
+  // callers' dead letters (an operator's) is logged: dead_letters_listed, with listed_by and the
+  // selection.
   absl::StatusOr<DeadLetterPage> List(const Requester& requester,
                                       const DeadLetterSelection& selection);
 
@@ -139,6 +142,8 @@ class DeadLetterQueue {
   // its token is bound to `rpc`, the requester and the selection's filters.
   absl::StatusOr<DeadLetterPage> Page(absl::string_view rpc, const Requester& requester,
                                       const DeadLetterSelection& selection);
+  // Records an operator's page of other callers' dead letters (`listed` of them).
+  void LogListing(const Requester& requester, const DeadLetterSelection& selection, size_t listed);
   // The sealed request, opened; kFailedPrecondition once shredded.
   absl::StatusOr<OpenedDeadLetterRequest> OpenRequest(const StoredDeadLetter& stored);
 

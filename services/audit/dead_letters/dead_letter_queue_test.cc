@@ -10,6 +10,7 @@
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "services/audit/testing/dead_letter_fixtures.h"
 
 namespace klaxon::audit {
@@ -17,11 +18,14 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testing::kAlertId;
 using testing::kDeadLetteredAt;
 using testing::kRecipient;
 using testing::kText;
 using testing::kTimeToLive;
+using ::testing::Not;
+using ::testing::SizeIs;
 
 constexpr char kOtherAlertId[] = "0190f1c4-7a3e-7b12-9c4d-1e2f3a4b5c6e";
 const absl::Time kNow = kDeadLetteredAt + absl::Hours(2);
@@ -51,6 +55,16 @@ class DeadLetterQueueTest : public ::testing::Test, protected testing::FakeBacke
       EXPECT_TRUE(request.ParseFromString(published[index].value));
     }
     return request;
+  }
+
+  // The dead_letters_listed lines logged, parsed.
+  std::vector<nlohmann::json> Listings() const {
+    std::vector<nlohmann::json> listings;
+    for (const std::string& line : sink_.Lines()) {
+      nlohmann::json parsed = nlohmann::json::parse(line);
+      if (parsed["event"] == "dead_letters_listed") listings.push_back(std::move(parsed));
+    }
+    return listings;
   }
 
   double Replays(const std::string& result) {
@@ -354,6 +368,47 @@ TEST_F(DeadLetterQueueTest, OperatorListsEveryCallersDeadLettersOthersMayNot) {
   const absl::Status refused = queue_.List({.caller = "billing"}, {.all_callers = true}).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(refused.message(), HasSubstr("operator role"));
+}
+
+TEST_F(DeadLetterQueueTest, OperatorListingOtherCallersDeadLettersIsRecordedWithTheSelection) {
+  DeadLetter(kAlertId, "billing");
+  DeadLetter(kOtherAlertId, "payments", types::v1::CHANNEL_SMS, kDeadLetteredAt + absl::Seconds(1));
+  const DeadLetterSelection every{.all_callers = true,
+                                  .filter = {.cause = "max_attempts", .from = kDeadLetteredAt},
+                                  .page_size = 1};
+  const DeadLetterPage first = queue_.List(kOperator, every).value();
+  ASSERT_THAT(Listings(), SizeIs(1));
+  const nlohmann::json line = Listings().back();
+  EXPECT_EQ(line["listed_by"], "oncall");
+  EXPECT_EQ(line["caller"], "");
+  EXPECT_EQ(line["include_replayed"], false);
+  EXPECT_EQ(line["cause"], "max_attempts");
+  EXPECT_EQ(line["twilio_error_code"], 0);
+  EXPECT_EQ(line["dead_lettered_from"],
+            absl::FormatTime(absl::RFC3339_full, kDeadLetteredAt, absl::UTCTimeZone()));
+  EXPECT_TRUE(line["dead_lettered_before"].is_null());
+  EXPECT_EQ(line["next_page"], false);
+  EXPECT_EQ(line["dead_letters"], 1);
+  EXPECT_THAT(line.dump(), Not(HasSubstr("4155550123")));
+  EXPECT_THAT(line.dump(), Not(HasSubstr(kText)));
+
+  // Each page is recorded, and so is a listing of one other caller's.
+  DeadLetterSelection next = every;
+  next.page_token = first.next_page_token;
+  ASSERT_TRUE(queue_.List(kOperator, next).ok());
+  ASSERT_THAT(Listings(), SizeIs(2));
+  EXPECT_EQ(Listings().back()["next_page"], true);
+  ASSERT_TRUE(queue_.List(kOperator, {.all_callers = true, .caller = "billing"}).ok());
+  ASSERT_THAT(Listings(), SizeIs(3));
+  EXPECT_EQ(Listings().back()["caller"], "billing");
+}
+
+TEST_F(DeadLetterQueueTest, ListingOnesOwnDeadLettersIsNotRecorded) {
+  DeadLetter(kAlertId, "oncall");
+  ASSERT_TRUE(queue_.List(kOperator, {}).ok());
+  ASSERT_TRUE(queue_.List(kOperator, {.all_callers = true, .caller = "oncall"}).ok());
+  ASSERT_TRUE(queue_.List({.caller = "billing"}, {}).ok());
+  EXPECT_THAT(Listings(), IsEmpty());
 }
 
 TEST_F(DeadLetterQueueTest, OperatorShowsAndReplaysAnotherCallersDeadLetterAndIsRecorded) {
