@@ -35,6 +35,11 @@ size_t BatchWriter::waiting() const {
   return waiting_.size();
 }
 
+size_t BatchWriter::lingering() const {
+  std::lock_guard lock(mutex_);
+  return lingering_;
+}
+
 void BatchWriter::Work(std::stop_token stop) {
   const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
   while (true) {
@@ -44,8 +49,10 @@ void BatchWriter::Work(std::stop_token stop) {
       arrived_.wait(lock, stop, [this] { return !waiting_.empty(); });
       if (waiting_.empty()) return;  // stopped, and nothing is left to write
       if (options_.linger > absl::ZeroDuration()) {
+        ++lingering_;
         arrived_.wait_for(lock, stop, absl::ToChronoMilliseconds(options_.linger),
                           [this, max_batch] { return waiting_.size() >= max_batch; });
+        --lingering_;
         // Another writer that lingered too may have taken everything meanwhile.
         if (waiting_.empty()) continue;
       }

@@ -61,6 +61,8 @@ class BatchWriter {
 
   // Items waiting for the next batch (not the ones being written).
   size_t waiting() const;
+  // Writers waiting up to `linger` for a batch to fill (tests use it to line writers up).
+  size_t lingering() const;
 
  private:
   struct Pending {
@@ -79,6 +81,7 @@ class BatchWriter {
   mutable std::mutex mutex_;
   std::condition_variable_any arrived_;  // an item waits, or the writers stop
   std::deque<Pending> waiting_;          // guarded by mutex_
+  size_t lingering_ = 0;                 // guarded by mutex_
   // Last: the threads stop (and drain waiting_) before the members they use are destroyed.
   std::vector<std::jthread> writers_;
 };

@@ -255,17 +255,29 @@ TEST(BatchWriterLingerTest, ItemsArrivingWithinTheLingerShareABatchWrittenOnceFu
 
 TEST(BatchWriterLingerTest, TwoLingeringWritersNeverWriteAnEmptyBatch) {
   FakeAlertStore fake;
-  GatedStore store(fake);
-  store.Open();
+  GatedStore store(fake);  // closed: the first batch's writer waits in the store
   Results results;
   {
-    BatchWriter writer(store,
-                       {.max_batch = 100, .max_writers = 2, .linger = absl::Milliseconds(50)});
-    for (int n = 0; n < 8; ++n) writer.Write(Accepted(n), results.For(n));
-    ASSERT_TRUE(results.WaitThrough(7));
-    absl::SleepFor(absl::Milliseconds(200));  // both writers' lingers are over
-  }
-  for (const std::vector<std::string>& batch : store.batches()) EXPECT_FALSE(batch.empty());
+    // An hour's linger: a writer ends it only with a full batch, or when stopped.
+    BatchWriter writer(store, {.max_batch = 2, .max_writers = 2, .linger = absl::Hours(1)});
+    writer.Write(Accepted(0), results.For(0));
+    writer.Write(Accepted(1), results.For(1));
+    ASSERT_TRUE(PollUntil([&] { return store.writes_started() == 1; }));
+    // The other writer lingers over item 2 while the first is held in the store...
+    writer.Write(Accepted(2), results.For(2));
+    ASSERT_TRUE(PollUntil([&] { return writer.lingering() == 1; }));
+    // ...and the first, released, lingers over it too: both wait for the same batch to fill.
+    store.Open();
+    ASSERT_TRUE(PollUntil([&] { return writer.lingering() == 2; }))
+        << "both writers must be lingering at once";
+    // Item 3 fills it: one writer takes both items, the other is left lingering over nothing.
+    writer.Write(Accepted(3), results.For(3));
+    ASSERT_TRUE(results.WaitThrough(3));
+    ASSERT_TRUE(PollUntil([&] { return writer.lingering() == 1; }));
+    EXPECT_EQ(writer.waiting(), 0u);
+  }  // stopping ends the other writer's linger with nothing to write
+  EXPECT_THAT(store.batches(), ElementsAre(ElementsAre("outcome:0", "outcome:1"),
+                                           ElementsAre("outcome:2", "outcome:3")));
 }
 
 TEST(BatchWriterLingerTest, StoppingCutsTheLingerShortAndWritesWhatWaits) {
