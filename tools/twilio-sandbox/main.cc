@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
       ->envname("TWILIO_SANDBOX_ACCOUNTS");
   app.add_option("--callback-delay-ms", callback_delay_ms, "time between status steps")
       ->envname("TWILIO_SANDBOX_CALLBACK_DELAY_MS");
-  app.add_option("--call-duration-s", call_duration_s, "CallDuration of answered calls")
+  app.add_option("--call-duration-s", call_duration_s,
+                 "how long an answered call lasts before it completes (its CallDuration)")
       ->envname("TWILIO_SANDBOX_CALL_DURATION_S");
   app.add_option("--max-hang-ms", max_hang_ms, "upper bound of hang faults")
       ->envname("TWILIO_SANDBOX_MAX_HANG_MS");

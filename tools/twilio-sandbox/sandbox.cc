@@ -799,6 +799,10 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
   call.machine_detection = !machine_detection.empty();
   call.machine = outcome && outcome->outcome == "machine";
   call.gather_action = GatherAction(twiml);
+  // A key press needs a <Gather> to post it to.
+  if (outcome && outcome->outcome == "key-press" && !call.gather_action.empty()) {
+    call.digits = outcome->digits;
+  }
   call.date_created = clock_.Now();
   call.date_updated = call.date_created;
 
@@ -819,23 +823,15 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
     std::lock_guard<std::mutex> lock(mutex_);
     calls_[call.sid] = call;
   }
-  std::vector<std::string> steps = {"initiated", "ringing", "in-progress", "completed"};
+  // Up to the answer or the end without one; the answer schedules the rest (AdvanceCall).
+  std::vector<std::string> steps = {"initiated", "ringing", "in-progress"};
   if (outcome && outcome->outcome == "failed") steps = {"initiated", "failed"};
   if (outcome && (outcome->outcome == "busy" || outcome->outcome == "no-answer")) {
     steps = {"initiated", "ringing", outcome->outcome};
   }
-  // A key press happens between the answer and the hang-up, in a step of its own.
-  const bool press = outcome && outcome->outcome == "key-press" && !call.gather_action.empty();
-  if (press) steps.insert(steps.end() - 1, "");
   for (size_t i = 0; i < steps.size(); ++i) {
-    const absl::Duration at = options_.callback_delay * static_cast<double>(i + 1);
-    if (steps[i].empty()) {
-      scheduler_.Schedule(
-          at, [this, sid = call.sid, digits = outcome->digits] { PressKeys(sid, digits); });
-    } else {
-      scheduler_.Schedule(at,
-                          [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
-    }
+    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+                        [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
   }
   SandboxResponse response = FetchCall(account, call.sid, "");
   response.status = 201;
@@ -1153,15 +1149,19 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     Call& stored = calls_.at(sid);
     stored.status = status;
     stored.date_updated = clock_.Now();
+    // Twilio's start_time is empty only until the call is dialed, answered or not.
+    if (status == "initiated") stored.start_time = stored.date_updated;
     if (status == "in-progress") {
-      stored.start_time = stored.date_updated;
+      stored.answer_time = stored.date_updated;
       if (stored.machine_detection) stored.answered_by = stored.machine ? "machine_start" : "human";
+      ScheduleHangUp(sid, stored.digits);
     }
     if (status == "completed") {
-      const absl::Time start = stored.start_time.value_or(stored.date_updated);
+      // This step comes call_duration after the answer at the earliest (ScheduleHangUp), so the
+      // end is never in the future; a call completed without an answer lasted nothing.
       const absl::Duration talked =
-          stored.start_time ? options_.call_duration : absl::ZeroDuration();
-      stored.end_time = start + talked;
+          stored.answer_time ? options_.call_duration : absl::ZeroDuration();
+      stored.end_time = stored.answer_time.value_or(stored.date_updated) + talked;
       stored.duration_seconds = absl::ToInt64Seconds(talked);
       const int64_t started_minutes = (*stored.duration_seconds + 59) / 60;
       stored.price_micros =
@@ -1193,6 +1193,16 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     params.emplace_back("CallDuration", absl::StrCat(call.duration_seconds.value_or(0)));
   }
   SendSigned(call.status_callback, absl::StrCat(sid, "-", status), std::move(params));
+}
+
+void TwilioSandbox::ScheduleHangUp(const std::string& sid, const std::string& digits) {
+  // Scheduled before the hang-up, so a press due with it (call_duration at most one step) still
+  // comes first.
+  if (!digits.empty()) {
+    scheduler_.Schedule(options_.callback_delay, [this, sid, digits] { PressKeys(sid, digits); });
+  }
+  scheduler_.Schedule(std::max(options_.call_duration, options_.callback_delay),
+                      [this, sid] { AdvanceCall(sid, "completed"); });
 }
 
 void TwilioSandbox::PressKeys(const std::string& sid, const std::string& digits) {

@@ -68,7 +68,8 @@ struct SandboxOptions {
                                            .auth_token = std::string(twilio::kSandboxAuthToken)}};
   // Time between a resource's status steps (queued -> sent -> delivered ...).
   absl::Duration callback_delay = absl::Milliseconds(50);
-  // CallDuration reported for an answered call; the sandbox does not wait that long.
+  // How long an answered call lasts: the sandbox completes it this long after the answer and
+  // reports it as CallDuration (its end_time is the answer plus this).
   absl::Duration call_duration = absl::Seconds(5);
   // Upper bound of a hang fault, so hung requests cannot hold server threads forever.
   absl::Duration max_hang = absl::Seconds(30);
@@ -166,13 +167,15 @@ class TwilioSandbox {
     int sequence_number = 0;  // callbacks sent so far
     absl::Time date_created;
     absl::Time date_updated;
-    std::optional<absl::Time> start_time;
+    std::optional<absl::Time> start_time;   // when it was dialed
+    std::optional<absl::Time> answer_time;  // when it was answered
     std::optional<absl::Time> end_time;
     std::optional<int64_t> duration_seconds;
     std::string answered_by;
     std::optional<int64_t> price_micros;  // what it cost, once completed
     bool machine = false;                 // a machine answers (fault outcome "machine")
     std::string gather_action;  // where a key press of the call's TwiML <Gather> is posted
+    std::string digits;         // what the callee presses once it answers (a key-press fault)
   };
   using FormParams = http::FormParams;
 
@@ -233,7 +236,10 @@ class TwilioSandbox {
   // Moves the message to `status`; its callback, signed, when it has a StatusCallback.
   std::optional<StatusCallback> AdvanceMessage(const std::string& sid, const std::string& status,
                                                int error_code);
+  // Moves the call to `status`; its callback when it asked for that event. The answer schedules
+  // the rest of the call: a key press, if any, and the hang-up, options_.call_duration later.
   void AdvanceCall(const std::string& sid, const std::string& status);
+  void ScheduleHangUp(const std::string& sid, const std::string& digits);
   // The callee presses `digits`: posts them to the call's Gather action, signed like Twilio.
   void PressKeys(const std::string& sid, const std::string& digits);
   // Signed with the token of the account whose SID is params' AccountSid.

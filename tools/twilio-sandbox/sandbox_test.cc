@@ -87,23 +87,30 @@ std::string Header(const SandboxResponse& response, const std::string& key) {
 
 class SandboxTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartSandbox(absl::Milliseconds(1)); }
+  void SetUp() override { StartSandbox({}); }
 
-  // A sandbox whose messages and calls move one status step every `callback_delay` (real time),
-  // each sender's queue at most `queue_limit` long, each account's requests in flight at most
-  // `concurrency_limit` (0: no limit).
-  void StartSandbox(absl::Duration callback_delay, absl::Duration queue_limit = absl::Hours(10),
-                    int concurrency_limit = 0) {
+  struct Setup {
+    // Time between a message's or call's status steps (real time).
+    absl::Duration callback_delay = absl::Milliseconds(1);
+    // How long each sender's queue may grow.
+    absl::Duration queue_limit = absl::Hours(10);
+    // Each account's requests in flight at most (0: no limit).
+    int concurrency_limit = 0;
+    // How long an answered call lasts: the sandbox waits that long (real time) to complete it.
+    absl::Duration call_duration = absl::ZeroDuration();
+  };
+  void StartSandbox(const Setup& setup) {
     SandboxOptions options;
-    options.sender_queue_limit = queue_limit;
-    options.concurrency_limit = concurrency_limit;
+    options.sender_queue_limit = setup.queue_limit;
+    options.concurrency_limit = setup.concurrency_limit;
+    options.call_duration = setup.call_duration;
     options.accounts.front().api_keys = {{kMainKey, kMainKeySecret}};
     options.accounts.front().numbers = {"+15550001111", "12345"};
     options.accounts.push_back({.sid = kOtherAccount,
                                 .auth_token = kOtherToken,
                                 .api_keys = {{kOtherKey, kOtherSecret}},
                                 .numbers = {"+15550002222"}});
-    options.callback_delay = callback_delay;
+    options.callback_delay = setup.callback_delay;
     options.max_hang = absl::Seconds(2);
     options.messaging_services = {{kService, {kPoolFirst, kPoolSecond}}};
     options.inbound_url = "http://127.0.0.1:8080/twilio/messages/inbound";
@@ -475,7 +482,7 @@ TEST_F(SandboxTest, ListAnswersTwilioPagingFields) {
 TEST_F(SandboxTest, DateSentFilterSkipsMessagesNotSentYet) {
   // Steps an hour apart, so the message is still queued when listed (with 1 ms steps a slow run,
   // ASan's, saw it sent first).
-  ASSERT_NO_FATAL_FAILURE(StartSandbox(absl::Hours(1)));
+  ASSERT_NO_FATAL_FAILURE(StartSandbox({.callback_delay = absl::Hours(1)}));
   ASSERT_EQ(Send("POST", kMessages, kSms).status, 201);  // queued: date_sent is null
   const nlohmann::json page =
       Body(Send("GET", std::string(kMessages) + "?To=%2B15551230000&DateSent%3E=2015-07-30"));
@@ -548,7 +555,7 @@ TEST_F(SandboxTest, RateLimitStormRejectsNextRequestsWithRetryAfter) {
 }
 
 TEST_F(SandboxTest, ARequestBeyondTheAccountsConcurrencyLimitIsRefused20429AndNotProcessed) {
-  StartSandbox(absl::Milliseconds(1), absl::Hours(10), /*concurrency_limit=*/2);
+  StartSandbox({.concurrency_limit = 2});
   // An answer the server has not sent yet (it drops `in_flight` just before) keeps its place.
   std::optional<SandboxResponse> first = Send("POST", kMessages, kSms);
   const SandboxResponse second = Send("GET", kMessages);
@@ -788,7 +795,7 @@ TEST_F(SandboxTest, CallCallbacksFollowRequestedEventsInSequence) {
     EXPECT_EQ(Param(callbacks[i], "CallStatus"), statuses[i]);
     EXPECT_EQ(Param(callbacks[i], "SequenceNumber"), std::to_string(i));
   }
-  EXPECT_EQ(Param(callbacks[3], "CallDuration"), "5");
+  EXPECT_EQ(Param(callbacks[3], "CallDuration"), "0");  // the fixture's calls hang up at once
   EXPECT_EQ(Param(callbacks[3], "AnsweredBy"), "human");
   EXPECT_EQ(Param(callbacks[0], "CallDuration"), "<absent>");
 }
@@ -840,6 +847,7 @@ TEST_F(SandboxTest, AFailedMessageCostsNothing) {
 }
 
 TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCostsNothing) {
+  StartSandbox({.call_duration = absl::Seconds(1)});
   const auto fetch_call = [this](const SandboxResponse& created) {
     return FetchCall(Body(created)["sid"]);
   };
@@ -848,8 +856,8 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
            "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
   ASSERT_EQ(answered.status, 201);
   ASSERT_EQ(sender_.WaitFor(1).size(), 1u);
-  EXPECT_EQ(fetch_call(answered)["duration"], "5");
-  EXPECT_EQ(fetch_call(answered)["price"], "-0.01400");  // 5 s is one started minute at +1's rate
+  EXPECT_EQ(fetch_call(answered)["duration"], "1");
+  EXPECT_EQ(fetch_call(answered)["price"], "-0.01400");  // 1 s is one started minute at +1's rate
 
   AddFault(R"({"type":"delivery","outcome":"busy"})");
   const SandboxResponse busy =
@@ -865,8 +873,52 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
   EXPECT_EQ(Param(sender_.WaitFor(2)[1], "CallDuration"), "0");
 }
 
+// The fixture's clock, which stamps every status step, as Twilio writes a time.
+constexpr char kNow[] = "Thu, 30 Jul 2015 20:12:31 +0000";
+
+TEST_F(SandboxTest, ACallHasAStartTimeOnceDialedEvenIfNobodyAnswers) {
+  AddFault(R"({"type":"delivery","outcome":"busy"})");
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
+  ASSERT_EQ(created.status, 201);
+  EXPECT_TRUE(Body(created)["start_time"].is_null()) << "not dialed yet";
+  ASSERT_EQ(sender_.WaitFor(1).size(), 1u);
+  const nlohmann::json busy = FetchCall(Body(created)["sid"]);
+  EXPECT_EQ(busy["status"], "busy");
+  EXPECT_EQ(busy["start_time"], kNow);
+  EXPECT_TRUE(busy["end_time"].is_null());
+  EXPECT_TRUE(busy["duration"].is_null());
+}
+
+TEST_F(SandboxTest, AnAnsweredCallCompletesItsDurationAfterTheAnswerSoItsEndIsNeverAhead) {
+  StartSandbox({.call_duration = absl::Seconds(1)});
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+           "&StatusCallbackEvent=answered&StatusCallbackEvent=completed");
+  ASSERT_EQ(created.status, 201);
+  ASSERT_EQ(sender_.WaitFor(1).size(), 1u);
+  const auto answered = std::chrono::steady_clock::now();
+  const nlohmann::json talking = FetchCall(Body(created)["sid"]);
+  EXPECT_EQ(talking["status"], "in-progress");
+  EXPECT_TRUE(talking["end_time"].is_null());
+  EXPECT_TRUE(talking["duration"].is_null());
+
+  const std::vector<StatusCallback> callbacks = sender_.WaitFor(2);
+  ASSERT_EQ(callbacks.size(), 2u);
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, std::chrono::milliseconds(900));
+  EXPECT_EQ(Param(callbacks[1], "CallStatus"), "completed");
+  EXPECT_EQ(Param(callbacks[1], "CallDuration"), "1");
+  const nlohmann::json completed = FetchCall(Body(created)["sid"]);
+  EXPECT_EQ(completed["start_time"], kNow);
+  // The fake clock stands still: the end is the answer plus the call's duration.
+  EXPECT_EQ(completed["end_time"], "Thu, 30 Jul 2015 20:12:32 +0000");
+  EXPECT_EQ(completed["duration"], "1");
+}
+
 TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) {
-  StartSandbox(absl::Milliseconds(1), absl::Seconds(2));
+  StartSandbox({.queue_limit = absl::Seconds(2)});
   // A +1 long code sends a segment a second: the third waits 2 s, the fourth would wait 3.
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(Send("POST", kMessages, kSms).status, 201) << i;
@@ -885,7 +937,7 @@ TEST_F(SandboxTest, ASendersQueuePastItsLimitRefusesMoreWith21611UntilItDrains) 
 }
 
 TEST_F(SandboxTest, AMessageQueuedPastItsValidityPeriodFailsUnsentWith30036) {
-  StartSandbox(absl::Milliseconds(1), absl::Seconds(10));
+  StartSandbox({.queue_limit = absl::Seconds(10)});
   // A +1 long code sends a segment a second: the first two leave within 1 s, the third would
   // wait 2 s in the queue.
   const std::string sms =
@@ -920,7 +972,7 @@ TEST_F(SandboxTest, AMessageQueuedPastItsValidityPeriodFailsUnsentWith30036) {
 }
 
 TEST_F(SandboxTest, AMessagingServicesExpiringMessageIsQueuedOnItsNumberThenFails) {
-  StartSandbox(absl::Milliseconds(1), absl::Seconds(10));
+  StartSandbox({.queue_limit = absl::Seconds(10)});
   const std::string sms =
       absl::StrCat("To=%2B15551230000&MessagingServiceSid=", kService,
                    "&Body=disk+full&StatusCallback=https%3A%2F%2Fhooks.example%2Fs");
