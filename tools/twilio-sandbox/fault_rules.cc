@@ -75,11 +75,12 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
   auto error_code = Optional<int>(json, "error_code");
   auto digits = Optional<std::string>(json, "digits");
   auto callbacks = Optional<std::string>(json, "callbacks");
+  auto answered_by = Optional<std::string>(json, "answered_by");
   for (const absl::Status& field :
        {to.status(), account.status(), kind.status(), count.status(), status.status(),
         code.status(), message.status(), retry_after_s.status(), latency_ms.status(),
         hang_ms.status(), accept.status(), outcome.status(), error_code.status(), digits.status(),
-        callbacks.status()}) {
+        callbacks.status(), answered_by.status()}) {
     if (!field.ok()) return field;
   }
 
@@ -146,13 +147,26 @@ absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json) {
       rule.outcome = **outcome;
       const bool message_outcome =
           rule.outcome == "delivered" || rule.outcome == "undelivered" || rule.outcome == "failed";
-      const bool call_outcome = rule.outcome == "busy" || rule.outcome == "no-answer" ||
-                                rule.outcome == "failed" || rule.outcome == "machine" ||
-                                rule.outcome == "key-press";
+      const bool call_outcome = rule.outcome == "answered" || rule.outcome == "busy" ||
+                                rule.outcome == "no-answer" || rule.outcome == "failed" ||
+                                rule.outcome == "machine" || rule.outcome == "key-press";
       if (!message_outcome && !call_outcome) {
         return absl::InvalidArgumentError(
-            "delivery 'outcome' must be delivered, undelivered, failed, busy, no-answer, machine "
-            "or key-press");
+            "delivery 'outcome' must be delivered, undelivered, failed, answered, busy, "
+            "no-answer, machine or key-press");
+      }
+      if (answered_by->has_value()) {
+        rule.answered_by = twilio::ParseAnsweredBy(**answered_by);
+        if (!rule.answered_by || *rule.answered_by == twilio::AnsweredBy::kMachine) {
+          return absl::InvalidArgumentError(
+              "delivery 'answered_by' must be human, machine_start, machine_end_beep, "
+              "machine_end_silence, machine_end_other, fax or unknown");
+        }
+        if (rule.outcome != "answered") {
+          return absl::InvalidArgumentError(
+              "delivery 'answered_by' goes with outcome 'answered' ('machine' is the machine "
+              "MachineDetection reports)");
+        }
       }
       if (rule.outcome == "key-press") {
         rule.digits = digits->value_or("1");
@@ -213,6 +227,7 @@ nlohmann::json FaultRuleToJson(const FaultRule& rule) {
       json["outcome"] = rule.outcome;
       json["error_code"] = rule.error_code;
       if (!rule.digits.empty()) json["digits"] = rule.digits;
+      if (rule.answered_by) json["answered_by"] = twilio::ToString(*rule.answered_by);
       json["callbacks"] = rule.callbacks == CallbackOrder::kDuplicated ? "duplicated"
                           : rule.callbacks == CallbackOrder::kReversed ? "reversed"
                                                                        : "in_order";

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/twilio/statuses.h"
 #include "nlohmann/json.hpp"
 
 namespace klaxon::sandbox {
@@ -54,10 +55,14 @@ struct FaultRule {
   // kHang only: the request is processed (ledger, resource, callbacks) before the answer is
   // held back, which is how a client timeout with an unknown outcome looks from Klaxon.
   bool accept = false;
-  // kDelivery: delivered (as without the rule), undelivered, failed (messages); busy, no-answer,
-  // failed, machine (answered by an answering machine), key-press (a human answers and presses
-  // `digits` in the call's <Gather>) (calls).
+  // kDelivery: delivered (as without the rule), undelivered, failed (messages); answered (as
+  // without the rule, or by `answered_by`), busy, no-answer, failed, machine (answered by an
+  // answering machine), key-press (a human answers and presses `digits` in the call's <Gather>)
+  // (calls).
   std::string outcome;
+  // kDelivery answered: who picks up, reported as AnsweredBy when the call asked for machine
+  // detection (a callback's word: never the resource's plain kMachine); a human when unset.
+  std::optional<twilio::AnsweredBy> answered_by;
   CallbackOrder callbacks = CallbackOrder::kInOrder;  // kDelivery of a message
   int error_code = 0;  // kDelivery: ErrorCode of a message's final callback
   std::string digits;  // kDelivery key-press: what the callee presses
@@ -65,8 +70,9 @@ struct FaultRule {
 
 // Parses one rule object. Fields: type (rate_limit, server_error, latency, hang, error,
 // delivery), to, account, kind (message, call), count, status, code, message, retry_after_s,
-// latency_ms, hang_ms, accept, outcome, error_code, digits, callbacks (in_order, duplicated,
-// reversed). Unset fields get Twilio's values.
+// latency_ms, hang_ms, accept, outcome, error_code, digits, answered_by (human, machine_start,
+// machine_end_beep, machine_end_silence, machine_end_other, fax, unknown), callbacks (in_order,
+// duplicated, reversed). Unset fields get Twilio's values.
 absl::StatusOr<FaultRule> FaultRuleFromJson(const nlohmann::json& json);
 nlohmann::json FaultRuleToJson(const FaultRule& rule);
 // Parses a rule object or an array of them (the faults file, the admin POST body).

@@ -1,5 +1,6 @@
 #include "tools/twilio-sandbox/fault_rules.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,30 @@ TEST(FaultRulesTest, KeyPressDigitsMustBeKeys) {
 
 TEST(FaultRulesTest, MachineIsACallOutcome) {
   EXPECT_EQ(Parse(R"({"type":"delivery","outcome":"machine"})").kind, ResourceKind::kCall);
+}
+
+TEST(FaultRulesTest, AnAnsweredCallMayBeAnsweredByAnyOfTwiliosAnswerers) {
+  const FaultRule fax = Parse(R"({"type":"delivery","outcome":"answered","answered_by":"fax"})");
+  EXPECT_EQ(fax.kind, ResourceKind::kCall);
+  EXPECT_EQ(fax.answered_by, twilio::AnsweredBy::kFax);
+  EXPECT_EQ(FaultRuleToJson(fax)["answered_by"], "fax");
+  for (const char* name : {"human", "machine_start", "machine_end_beep", "machine_end_silence",
+                           "machine_end_other", "fax", "unknown"}) {
+    const std::string rule =
+        absl::StrCat(R"({"type":"delivery","outcome":"answered","answered_by":")", name, R"("})");
+    EXPECT_EQ(FaultRuleToJson(Parse(rule))["answered_by"], name);
+  }
+  EXPECT_FALSE(Parse(R"({"type":"delivery","outcome":"answered"})").answered_by.has_value());
+}
+
+TEST(FaultRulesTest, AnsweredByMustBeTwiliosWordOnAnAnsweredCall) {
+  for (const char* bad : {
+           R"({"type":"delivery","outcome":"answered","answered_by":"machine"})",
+           R"({"type":"delivery","outcome":"answered","answered_by":"robot"})",
+           R"({"type":"delivery","outcome":"busy","answered_by":"human"})",
+       }) {
+    EXPECT_EQ(ParseFaultRules(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST(FaultRulesTest, CountedRulesExpressNoAnswerTwiceThenAKeyPress) {

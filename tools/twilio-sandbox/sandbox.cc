@@ -176,6 +176,32 @@ std::string GatherAction(std::string_view twiml) {
   return IsHttpUrl(action) ? action : "";
 }
 
+// MachineDetection as Twilio takes it: Enable or DetectMessageEnd (kOff when absent or empty);
+// nullopt for any other value.
+std::optional<MachineDetection> ParseMachineDetection(std::string_view value) {
+  if (value.empty()) return MachineDetection::kOff;
+  if (value == "Enable") return MachineDetection::kEnable;
+  if (value == "DetectMessageEnd") return MachineDetection::kDetectMessageEnd;
+  return std::nullopt;
+}
+
+// Who picks up a call: a delivery rule's answerer; for outcome "machine" the machine that
+// detection reports first (with DetectMessageEnd Twilio waits for the greeting's beep); else a
+// human.
+twilio::AnsweredBy Answerer(const std::optional<FaultRule>& outcome, MachineDetection detection) {
+  if (outcome && outcome->answered_by) return *outcome->answered_by;
+  if (!outcome || outcome->outcome != "machine") return twilio::AnsweredBy::kHuman;
+  return detection == MachineDetection::kDetectMessageEnd ? twilio::AnsweredBy::kMachineEndBeep
+                                                          : twilio::AnsweredBy::kMachineStart;
+}
+
+// The Call resource's answered_by: "Either `human` or `machine`" (OpenAPI), where the callback
+// says which machine; null without detection, or when it could not tell (unknown).
+nlohmann::json ResourceAnsweredBy(const std::optional<twilio::AnsweredBy>& answered_by) {
+  if (!answered_by || *answered_by == twilio::AnsweredBy::kUnknown) return nullptr;
+  return twilio::IsMachine(*answered_by) ? "machine" : "human";
+}
+
 // A message's longest ValidityPeriod, also its default: 10 hours.
 constexpr int64_t kMaxValiditySeconds = 36'000;
 // The error of a message that waited in its sender's queue past its ValidityPeriod.
@@ -756,7 +782,6 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
   const std::string url = Get(params, "Url");
   const std::string application = Get(params, "ApplicationSid");
   const std::string status_callback = Get(params, "StatusCallback");
-  const std::string machine_detection = Get(params, "MachineDetection");
   const auto invalid = [&](int code, const std::string& message) {
     return Reject(account.sid, ResourceKind::kCall, to, params, "validation", 400, code, message);
   };
@@ -770,6 +795,13 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
   if (!url.empty() && !IsHttpUrl(url)) return invalid(21205, "Url is not a valid URL");
   if (!status_callback.empty() && !IsHttpUrl(status_callback)) {
     return invalid(21609, "Invalid StatusCallback url.");
+  }
+  // Twilio's 21234, "Invalid Machine Detection configuration value": anything but its two values.
+  const std::string detection_value = Get(params, "MachineDetection");
+  const std::optional<MachineDetection> machine_detection = ParseMachineDetection(detection_value);
+  if (!machine_detection) {
+    return invalid(21234, absl::StrCat("Invalid MachineDetection '", detection_value,
+                                       "': must be Enable or DetectMessageEnd"));
   }
   std::set<std::string> events;
   for (const auto& [key, value] : params) {
@@ -796,8 +828,8 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
   call.status = "queued";
   call.status_callback = status_callback;
   call.callback_events = std::move(events);
-  call.machine_detection = !machine_detection.empty();
-  call.machine = outcome && outcome->outcome == "machine";
+  call.machine_detection = *machine_detection;
+  call.answerer = Answerer(outcome, *machine_detection);
   call.gather_action = GatherAction(twiml);
   // A key press needs a <Gather> to post it to.
   if (outcome && outcome->outcome == "key-press" && !call.gather_action.empty()) {
@@ -1065,11 +1097,7 @@ nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
       absl::StrCat("/2010-04-01/Accounts/", call.account_sid, "/Calls/", call.sid);
   return nlohmann::json({
       {"account_sid", call.account_sid},
-      // "Either `human` or `machine`" on the resource (OpenAPI), where the callback says which
-      // machine (machine_start): Klaxon's read-back must know both.
-      {"answered_by", call.answered_by.empty()                  ? nlohmann::json(nullptr)
-                      : call.answered_by.starts_with("machine") ? nlohmann::json("machine")
-                                                                : nlohmann::json(call.answered_by)},
+      {"answered_by", ResourceAnsweredBy(call.answered_by)},
       {"api_version", kApiVersion},
       {"caller_name", nullptr},
       {"date_created", Rfc2822(call.date_created)},
@@ -1153,7 +1181,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     if (status == "initiated") stored.start_time = stored.date_updated;
     if (status == "in-progress") {
       stored.answer_time = stored.date_updated;
-      if (stored.machine_detection) stored.answered_by = stored.machine ? "machine_start" : "human";
+      if (stored.machine_detection != MachineDetection::kOff) stored.answered_by = stored.answerer;
       ScheduleHangUp(sid, stored.digits);
     }
     if (status == "completed") {
@@ -1187,7 +1215,7 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
                        {"SequenceNumber", absl::StrCat(call.sequence_number)},
                        {"Timestamp", Rfc2822(call.date_updated)},
                        {"To", call.to}};
-  if (!call.answered_by.empty()) params.emplace_back("AnsweredBy", call.answered_by);
+  if (call.answered_by) params.emplace_back("AnsweredBy", twilio::ToString(*call.answered_by));
   // The call's end reports how long it lasted, 0 for one nobody answered.
   if (event == "completed") {
     params.emplace_back("CallDuration", absl::StrCat(call.duration_seconds.value_or(0)));

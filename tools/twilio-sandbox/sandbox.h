@@ -24,6 +24,7 @@
 #include "common/http/form.h"
 #include "common/timing/clock.h"
 #include "common/twilio/price.h"
+#include "common/twilio/statuses.h"
 #include "common/twilio/webhook_routes.h"
 #include "nlohmann/json.hpp"
 #include "tools/twilio-sandbox/callback_scheduler.h"
@@ -101,6 +102,9 @@ std::map<std::string, std::string> ParseApiKeys(std::string_view text);
 // and API keys. TwilioSandbox::Create checks what they hold.
 std::vector<SandboxAccount> ParseAccounts(std::string_view text);
 
+// A call's MachineDetection parameter (TWILIO.md): off when absent.
+enum class MachineDetection { kOff, kEnable, kDetectMessageEnd };
+
 struct SandboxRequest {
   std::string method;
   std::string path;           // without the query string
@@ -163,7 +167,7 @@ class TwilioSandbox {
     std::string status;
     std::string status_callback;
     std::set<std::string> callback_events;  // initiated, ringing, answered, completed
-    bool machine_detection = false;
+    MachineDetection machine_detection = MachineDetection::kOff;
     int sequence_number = 0;  // callbacks sent so far
     absl::Time date_created;
     absl::Time date_updated;
@@ -171,9 +175,11 @@ class TwilioSandbox {
     std::optional<absl::Time> answer_time;  // when it was answered
     std::optional<absl::Time> end_time;
     std::optional<int64_t> duration_seconds;
-    std::string answered_by;
+    // Who picks up (a delivery fault's choice), and what machine detection reported, once
+    // answered when it was asked for.
+    twilio::AnsweredBy answerer = twilio::AnsweredBy::kHuman;
+    std::optional<twilio::AnsweredBy> answered_by;
     std::optional<int64_t> price_micros;  // what it cost, once completed
-    bool machine = false;                 // a machine answers (fault outcome "machine")
     std::string gather_action;  // where a key press of the call's TwiML <Gather> is posted
     std::string digits;         // what the callee presses once it answers (a key-press fault)
   };

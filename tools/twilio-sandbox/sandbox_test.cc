@@ -333,7 +333,11 @@ INSTANTIATE_TEST_SUITE_P(
                                      21701},
                       ValidationCase{kCalls, "From=%2B15550001111&Twiml=%3CResponse%2F%3E", 21201},
                       ValidationCase{kCalls, "To=%2B15551230000&Twiml=%3CResponse%2F%3E", 21213},
-                      ValidationCase{kCalls, "To=%2B15551230000&From=%2B15550001111", 21205}));
+                      ValidationCase{kCalls, "To=%2B15551230000&From=%2B15550001111", 21205},
+                      ValidationCase{kCalls,
+                                     "To=%2B15551230000&From=%2B15550001111&Twiml=x"
+                                     "&MachineDetection=enable",
+                                     21234}));
 
 std::string ThroughService(const std::string& to) {
   return absl::StrCat("To=", absl::StrReplaceAll(to, {{"+", "%2B"}}),
@@ -1073,6 +1077,65 @@ TEST_F(SandboxTest, MachineOutcomeIsAnsweredByAMachine) {
   // The Call resource says only "human" or "machine" (OpenAPI's answered_by).
   const nlohmann::json fetched = FetchCall(Body(created)["sid"]);
   EXPECT_EQ(fetched["answered_by"], "machine");
+}
+
+TEST_F(SandboxTest, MachineDetectionIsEnableOrDetectMessageEndAndNothingElse) {
+  const std::string call = "To=%2B15551230000&From=%2B15550001111&Twiml=x&MachineDetection=";
+  EXPECT_EQ(Send("POST", kCalls, call + "Enable").status, 201);
+  EXPECT_EQ(Send("POST", kCalls, call + "DetectMessageEnd").status, 201);
+  const SandboxResponse refused = Send("POST", kCalls, call + "true");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Body(refused)["code"], 21234);
+  EXPECT_THAT(Body(refused)["message"].get<std::string>(),
+              ::testing::HasSubstr("MachineDetection"));
+}
+
+TEST_F(SandboxTest, WithDetectMessageEndAMachineIsReportedAtTheEndOfItsGreeting) {
+  AddFault(R"({"type":"delivery","outcome":"machine"})");
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+           "&MachineDetection=DetectMessageEnd");
+  ASSERT_EQ(created.status, 201);
+  const auto callbacks = sender_.WaitFor(1);
+  ASSERT_EQ(callbacks.size(), 1u);
+  EXPECT_EQ(Param(callbacks[0], "AnsweredBy"), "machine_end_beep");
+  EXPECT_EQ(FetchCall(Body(created)["sid"])["answered_by"], "machine");
+}
+
+TEST_F(SandboxTest, ADeliveryRuleChoosesWhoAnswersAndTheResourceSaysHumanOrMachine) {
+  struct Case {
+    const char* answered_by;
+    nlohmann::json resource;  // the Call resource's answered_by
+  };
+  for (const Case& answer : {Case{"fax", "machine"}, Case{"machine_end_silence", "machine"},
+                             Case{"human", "human"}, Case{"unknown", nullptr}}) {
+    AddFault(absl::StrCat(R"({"type":"delivery","outcome":"answered","count":1,"answered_by":")",
+                          answer.answered_by, R"("})"));
+    const SandboxResponse created =
+        Send("POST", kCalls,
+             "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+             "&MachineDetection=Enable");
+    ASSERT_EQ(created.status, 201);
+    const size_t seen = sender_.sent().size();
+    const auto callbacks = sender_.WaitFor(seen + 1);
+    ASSERT_EQ(callbacks.size(), seen + 1);
+    EXPECT_EQ(Param(callbacks.back(), "AnsweredBy"), answer.answered_by);
+    EXPECT_EQ(FetchCall(Body(created)["sid"])["answered_by"], answer.resource)
+        << answer.answered_by;
+  }
+}
+
+TEST_F(SandboxTest, WithoutMachineDetectionNobodyReportsWhoAnswered) {
+  AddFault(R"({"type":"delivery","outcome":"answered","answered_by":"fax"})");
+  const SandboxResponse created =
+      Send("POST", kCalls,
+           "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc");
+  ASSERT_EQ(created.status, 201);
+  const auto callbacks = sender_.WaitFor(1);
+  ASSERT_EQ(callbacks.size(), 1u);
+  EXPECT_EQ(Param(callbacks[0], "AnsweredBy"), "<absent>");
+  EXPECT_TRUE(FetchCall(Body(created)["sid"])["answered_by"].is_null());
 }
 
 TEST_F(SandboxTest, KeyPressIsPostedSignedToTheGatherActionBeforeTheCallCompletes) {
