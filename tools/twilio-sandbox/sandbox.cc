@@ -202,6 +202,33 @@ nlohmann::json ResourceAnsweredBy(const std::optional<twilio::AnsweredBy>& answe
   return twilio::IsMachine(*answered_by) ? "machine" : "human";
 }
 
+// Twilio's description of each delivery error a message may end with in the sandbox: the
+// delivery rules' defaults (30003, 30008), an expired ValidityPeriod (30036), and the others a
+// rule may name. A message's error_message is this once it failed or was undelivered.
+struct DeliveryError {
+  int code;
+  std::string_view description;
+};
+constexpr DeliveryError kDeliveryErrors[] = {
+    {30001, "Queue overflow"},
+    {30002, "Account suspended"},
+    {30003, "Unreachable destination handset"},
+    {30004, "Message blocked"},
+    {30005, "Unknown destination handset"},
+    {30006, "Landline or unreachable carrier"},
+    {30007, "Message filtered"},
+    {30008, "Unknown error"},
+    {30036, "Validity Period Expired"},
+};
+
+// null for no error, and for a code outside the table (a rule's own, which Twilio never sent).
+nlohmann::json ErrorMessage(int code) {
+  for (const DeliveryError& error : kDeliveryErrors) {
+    if (error.code == code) return error.description;
+  }
+  return nullptr;
+}
+
 // A message's longest ValidityPeriod, also its default: 10 hours.
 constexpr int64_t kMaxValiditySeconds = 36'000;
 // The error of a message that waited in its sender's queue past its ValidityPeriod.
@@ -1065,7 +1092,9 @@ nlohmann::json TwilioSandbox::MessageJson(const Message& message) const {
       {"direction", "outbound-api"},
       {"error_code",
        message.error_code != 0 ? nlohmann::json(message.error_code) : nlohmann::json(nullptr)},
-      {"error_message", nullptr},
+      {"error_message", message.status == "failed" || message.status == "undelivered"
+                            ? ErrorMessage(message.error_code)
+                            : nlohmann::json(nullptr)},
       {"from", message.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(message.from)},
       {"messaging_service_sid", message.messaging_service_sid.empty()
                                     ? nlohmann::json(nullptr)

@@ -772,6 +772,39 @@ TEST_F(SandboxTest, DeliveryFaultEndsInUndeliveredWithErrorCode) {
   EXPECT_EQ(Param(callbacks[1], "ErrorCode"), "30003");
 }
 
+TEST_F(SandboxTest, AFailedOrUndeliveredMessageDescribesItsErrorAsTwilioDoes) {
+  struct Case {
+    const char* rule;
+    const char* status;
+    nlohmann::json error_message;
+  };
+  for (const Case& ending : {
+           Case{R"({"outcome":"undelivered"})", "undelivered", "Unreachable destination handset"},
+           Case{R"({"outcome":"failed"})", "failed", "Unknown error"},
+           Case{R"({"outcome":"failed","error_code":30007})", "failed", "Message filtered"},
+           Case{R"({"outcome":"undelivered","error_code":30006})", "undelivered",
+                "Landline or unreachable carrier"},
+           Case{R"({"outcome":"delivered"})", "delivered", nullptr},
+       }) {
+    nlohmann::json rule = nlohmann::json::parse(ending.rule);
+    rule["type"] = "delivery";
+    rule["count"] = 1;
+    AddFault(rule.dump());
+    const SandboxResponse created =
+        Send("POST", kMessages, std::string(kSms) + "&StatusCallback=http%3A%2F%2Fh%2Fs");
+    ASSERT_EQ(created.status, 201);
+    const std::string sid = Body(created)["sid"];
+    // Poll the resource until its last status (a deadline, no sleep).
+    nlohmann::json fetched;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    do {
+      fetched = FetchMessage(sid);
+    } while (fetched["status"] != ending.status && std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(fetched["status"], ending.status) << ending.rule;
+    EXPECT_EQ(fetched["error_message"], ending.error_message) << ending.rule;
+  }
+}
+
 TEST_F(SandboxTest, FailedDeliveryFaultEndsInFailedWith30008) {
   AddFault(R"({"type":"delivery","to":"+15551230000","outcome":"failed"})");
   ASSERT_EQ(
@@ -963,6 +996,7 @@ TEST_F(SandboxTest, AMessageQueuedPastItsValidityPeriodFailsUnsentWith30036) {
   EXPECT_EQ(Param(third[0], "MessageStatus"), "failed");
   EXPECT_EQ(Param(third[0], "ErrorCode"), "30036");
   EXPECT_EQ(FetchMessage(sid)["error_code"], 30036);
+  EXPECT_EQ(FetchMessage(sid)["error_message"], "Validity Period Expired");
   // It took no place in the queue: the next message waits 2 s, which its own validity allows,
   // and is delivered.
   const SandboxResponse next = Send(
