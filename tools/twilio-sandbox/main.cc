@@ -100,6 +100,12 @@ int main(int argc, char** argv) {
                  "code 20429 (0: no limit)")
       ->envname("TWILIO_SANDBOX_CONCURRENCY_LIMIT")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--calls-per-second", options.calls_per_second,
+                 "how many calls a second each account's calls are dialed at, as Twilio's "
+                 "default of 1; calls beyond it wait queued and report the wait as queue_time "
+                 "(0: no limit)")
+      ->envname("TWILIO_SANDBOX_CALLS_PER_SECOND")
+      ->check(CLI::NonNegativeNumber);
   std::string numbers;
   app.add_option("--numbers", numbers,
                  "each account's phone numbers and short codes, as IncomingPhoneNumbers and "

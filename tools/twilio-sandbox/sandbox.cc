@@ -373,6 +373,9 @@ absl::StatusOr<std::unique_ptr<TwilioSandbox>> TwilioSandbox::Create(SandboxOpti
       options.call_duration < absl::ZeroDuration() || options.max_hang < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("sandbox durations must not be negative");
   }
+  if (!(options.calls_per_second >= 0)) {
+    return absl::InvalidArgumentError("calls per second must be 0 (no limit) or more");
+  }
   for (const auto& [service, pool] : options.messaging_services) {
     if (!IsSid(service, "MG")) {
       return absl::InvalidArgumentError(
@@ -864,6 +867,7 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
   }
   call.date_created = clock_.Now();
   call.date_updated = call.date_created;
+  call.queue_time = TakeDialTurn(account.sid);
 
   LedgerEntry entry;
   entry.sid = call.sid;
@@ -882,14 +886,15 @@ SandboxResponse TwilioSandbox::CreateCall(const SandboxAccount& account, const F
     std::lock_guard<std::mutex> lock(mutex_);
     calls_[call.sid] = call;
   }
-  // Up to the answer or the end without one; the answer schedules the rest (AdvanceCall).
+  // From its turn to be dialed up to the answer or the end without one; the answer schedules
+  // the rest (AdvanceCall).
   std::vector<std::string> steps = {"initiated", "ringing", "in-progress"};
   if (outcome && outcome->outcome == "failed") steps = {"initiated", "failed"};
   if (outcome && (outcome->outcome == "busy" || outcome->outcome == "no-answer")) {
     steps = {"initiated", "ringing", outcome->outcome};
   }
   for (size_t i = 0; i < steps.size(); ++i) {
-    scheduler_.Schedule(options_.callback_delay * static_cast<double>(i + 1),
+    scheduler_.Schedule(call.queue_time + options_.callback_delay * static_cast<double>(i + 1),
                         [this, sid = call.sid, status = steps[i]] { AdvanceCall(sid, status); });
   }
   SandboxResponse response = FetchCall(account, call.sid, "");
@@ -1071,6 +1076,16 @@ TwilioSandbox::Queued TwilioSandbox::TakeQueueSpace(const std::string& sender,
   return Queued::kInTime;
 }
 
+absl::Duration TwilioSandbox::TakeDialTurn(const std::string& account) {
+  if (options_.calls_per_second == 0) return absl::ZeroDuration();
+  std::lock_guard<std::mutex> lock(mutex_);
+  const absl::Time now = clock_.Now();
+  absl::Time& next = next_dial_[account];
+  const absl::Time turn = std::max(next, now);
+  next = turn + absl::Seconds(1 / options_.calls_per_second);
+  return turn - now;
+}
+
 SandboxResponse TwilioSandbox::FetchMessage(const SandboxAccount& account, const std::string& sid,
                                             const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -1143,7 +1158,7 @@ nlohmann::json TwilioSandbox::CallJson(const Call& call) const {
       {"phone_number_sid", nullptr},
       {"price", PriceJson(call.price_micros)},
       {"price_unit", options_.prices.currency},
-      {"queue_time", "0"},
+      {"queue_time", absl::StrCat(absl::ToInt64Milliseconds(call.queue_time))},
       {"sid", call.sid},
       {"start_time", OptionalDate(call.start_time)},
       {"status", call.status},

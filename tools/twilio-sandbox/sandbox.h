@@ -84,6 +84,10 @@ struct SandboxOptions {
   // recipient got last time from that service, else the next in turn.
   std::map<std::string, std::vector<std::string>> messaging_services;
   SandboxPrices prices;
+  // How many calls a second each account's calls are dialed at (TWILIO.md, "Limits": 1 by
+  // default). A call created before its account's turn stays queued until then and reports the
+  // wait as queue_time, as Twilio queues calls beyond the rate. Zero: no limit.
+  double calls_per_second = 1;
   // Requests one account may have in flight at once, its answer's hold included (TWILIO.md,
   // "Concurrency"): one more is answered 429 with code 20429 and never processed. Zero: no limit.
   int concurrency_limit = 0;
@@ -171,6 +175,7 @@ class TwilioSandbox {
     int sequence_number = 0;  // callbacks sent so far
     absl::Time date_created;
     absl::Time date_updated;
+    absl::Duration queue_time;              // how long it waits for its account's turn
     std::optional<absl::Time> start_time;   // when it was dialed
     std::optional<absl::Time> answer_time;  // when it was answered
     std::optional<absl::Time> end_time;
@@ -226,6 +231,9 @@ class TwilioSandbox {
   // sends it). Takes mutex_.
   Queued TakeQueueSpace(const std::string& sender, const std::string& body,
                         absl::Duration validity_period);
+  // How long a call of `account` created now waits to be dialed, its turn taken at
+  // options_.calls_per_second. Takes mutex_.
+  absl::Duration TakeDialTurn(const std::string& account);
   // The resource as Twilio answers it. Callers hold mutex_.
   nlohmann::json MessageJson(const Message& message) const;
   nlohmann::json CallJson(const Call& call) const;
@@ -271,6 +279,7 @@ class TwilioSandbox {
   std::map<std::pair<std::string, std::string>, std::string> sticky_senders_;
   std::map<std::string, size_t> pool_turns_;
   std::map<std::string, absl::Time> sender_free_at_;  // when each sender's queue is worked off
+  std::map<std::string, absl::Time> next_dial_;       // each account's next turn to dial a call
   // Each account's requests in flight, by account SID (every account's entry made at start).
   std::map<std::string, std::atomic<int>> in_flight_;
 

@@ -896,6 +896,7 @@ TEST_F(SandboxTest, ACompletedCallIsPricedPerStartedMinuteAndAnUnansweredOneCost
   EXPECT_EQ(fetch_call(answered)["duration"], "1");
   EXPECT_EQ(fetch_call(answered)["price"], "-0.01400");  // 1 s is one started minute at +1's rate
 
+  clock_.Advance(absl::Seconds(1));  // the account's next turn to dial
   AddFault(R"({"type":"delivery","outcome":"busy"})");
   const SandboxResponse busy =
       Send("POST", kCalls,
@@ -1113,6 +1114,39 @@ TEST_F(SandboxTest, MachineOutcomeIsAnsweredByAMachine) {
   EXPECT_EQ(fetched["answered_by"], "machine");
 }
 
+TEST_F(SandboxTest, AnAccountsCallsAreDialedOneASecondAndTheRestWaitQueued) {
+  const std::string call =
+      "To=%2B15551230000&From=%2B15550001111&Twiml=x&StatusCallback=http%3A%2F%2Fh%2Fc"
+      "&StatusCallbackEvent=initiated";
+  std::vector<nlohmann::json> created;
+  for (int i = 0; i < 3; ++i) created.push_back(Body(Send("POST", kCalls, call)));
+  const nlohmann::json other =
+      Body(SendAs(kOtherAccount, kOtherToken, "POST",
+                  absl::StrCat("/2010-04-01/Accounts/", kOtherAccount, "/Calls.json"), call));
+  EXPECT_EQ(created[0]["queue_time"], "0");
+  EXPECT_EQ(created[1]["queue_time"], "1000");
+  EXPECT_EQ(created[2]["queue_time"], "2000");
+  EXPECT_EQ(other["queue_time"], "0") << "each account has its own turns";
+
+  // The first of each account is dialed at once; the second waits its turn, still queued.
+  ASSERT_EQ(sender_.WaitFor(2).size(), 2u);
+  const nlohmann::json waiting = FetchCall(created[1]["sid"]);
+  EXPECT_EQ(waiting["status"], "queued");
+  EXPECT_TRUE(waiting["start_time"].is_null());
+
+  clock_.Advance(absl::Seconds(3));
+  EXPECT_EQ(Body(Send("POST", kCalls, call))["queue_time"], "0") << "the queue has been worked off";
+}
+
+TEST(SandboxCreateTest, RefusesANegativeCallRate) {
+  timing::FakeClock clock;
+  RecordingSender sender;
+  SandboxOptions options;
+  options.calls_per_second = -1;
+  EXPECT_EQ(TwilioSandbox::Create(options, clock, sender).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SandboxTest, MachineDetectionIsEnableOrDetectMessageEndAndNothingElse) {
   const std::string call = "To=%2B15551230000&From=%2B15550001111&Twiml=x&MachineDetection=";
   EXPECT_EQ(Send("POST", kCalls, call + "Enable").status, 201);
@@ -1157,6 +1191,7 @@ TEST_F(SandboxTest, ADeliveryRuleChoosesWhoAnswersAndTheResourceSaysHumanOrMachi
     EXPECT_EQ(Param(callbacks.back(), "AnsweredBy"), answer.answered_by);
     EXPECT_EQ(FetchCall(Body(created)["sid"])["answered_by"], answer.resource)
         << answer.answered_by;
+    clock_.Advance(absl::Seconds(1));  // the account's next turn to dial
   }
 }
 
