@@ -5,8 +5,14 @@
 // published, so a replay that changes only what the signature does not cover (an unsigned
 // header) is still recognised. A callback is first claimed under all its keys for a short lease
 // while it is being published, then marked published for the dedupe window; a failed publish
-// releases it so Twilio's retry can publish it. Claims and marks take a batch of callbacks, so a
-// busy webhook pays one round trip for many.
+// releases it so Twilio's retry can publish it. Claims, marks and releases take a batch of
+// callbacks, so a busy webhook pays one round trip for many.
+//
+// A claim is owned by a token of its own. A release can come after the claim's lease (a settle
+// queue behind a slow Redis) when another copy of the callback may have claimed the keys since:
+// it drops only the keys that still hold its token, so the newer copy's claim stands (ADR 0038).
+// A mark needs no token: it is only made once the callback is durable in Kafka, so "published"
+// is true whoever claimed the keys since, and that copy's own release then leaves it.
 
 #include <string>
 #include <vector>
@@ -26,20 +32,34 @@ enum class DedupeClaim {
 // One callback's keys, none empty.
 using DedupeKeys = std::vector<std::string>;
 
+// What Claim answered for one callback.
+struct ClaimAnswer {
+  DedupeClaim outcome;
+  std::string token = {};  // kClaimed only: the claim's owner, for Release
+};
+
+// A callback this caller claimed: its keys and the token Claim answered for them.
+struct HeldClaim {
+  DedupeKeys keys;
+  std::string token;
+};
+
 class CallbackDedupe {
  public:
   virtual ~CallbackDedupe() = default;
   // For each callback, atomically: kAlreadyPublished when any of its keys was published, else
-  // kInFlight when any is claimed, else claims them all. One answer per callback, in order.
-  // `lease` bounds how long a claim lives if this process dies before finishing it.
-  virtual std::vector<absl::StatusOr<DedupeClaim>> Claim(const std::vector<DedupeKeys>& callbacks,
+  // kInFlight when any is claimed, else claims them all under a new token. One answer per
+  // callback, in order. `lease` bounds how long a claim lives if this process dies before
+  // finishing it.
+  virtual std::vector<absl::StatusOr<ClaimAnswer>> Claim(const std::vector<DedupeKeys>& callbacks,
                                                          absl::Duration lease) = 0;
-  // Keeps every key of each callback as published for `window`. One status per callback.
+  // Keeps every key of each callback as published for `window`, whoever holds a claim on it. One
+  // status per callback.
   virtual std::vector<absl::Status> MarkPublished(const std::vector<DedupeKeys>& callbacks,
                                                   absl::Duration window) = 0;
-  // Drops the claims of callbacks whose publish failed; keys already published are left alone.
-  // One status per callback.
-  virtual std::vector<absl::Status> Release(const std::vector<DedupeKeys>& callbacks) = 0;
+  // Drops the keys of each claim that still hold its token: keys published, free, or claimed by
+  // another copy since the lease ended are left alone. One status per claim.
+  virtual std::vector<absl::Status> Release(const std::vector<HeldClaim>& claims) = 0;
 };
 
 }  // namespace klaxon::ingress

@@ -1,27 +1,30 @@
 #pragma once
-// CallbackDedupe in process memory, for unit tests of the webhook handler. Leases and windows
-// are not timed out here; RedisCallbackDedupe's integration test covers expiry.
+// CallbackDedupe in process memory, for unit tests of the webhook handler, held to the same
+// contract as RedisCallbackDedupe (testing/callback_dedupe_contract.h). Leases and windows are not
+// timed out here: EndLeases() ends every claim's at once; RedisCallbackDedupe's integration test
+// covers expiry.
 
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/ids/id_generator.h"
 #include "services/ingress/callback_dedupe.h"
 
 namespace klaxon::ingress {
 
 class InMemoryCallbackDedupe final : public CallbackDedupe {
  public:
-  std::vector<absl::StatusOr<DedupeClaim>> Claim(const std::vector<DedupeKeys>& callbacks,
+  std::vector<absl::StatusOr<ClaimAnswer>> Claim(const std::vector<DedupeKeys>& callbacks,
                                                  absl::Duration) override {
     std::lock_guard lock(mutex_);
     ++claim_calls_;
-    std::vector<absl::StatusOr<DedupeClaim>> claims;
+    std::vector<absl::StatusOr<ClaimAnswer>> answers;
     for (const DedupeKeys& keys : callbacks) {
-      claims.push_back(error_.ok() ? ClaimOne(keys) : absl::StatusOr<DedupeClaim>(error_));
+      answers.push_back(error_.ok() ? ClaimOne(keys) : absl::StatusOr<ClaimAnswer>(error_));
     }
-    return claims;
+    return answers;
   }
   std::vector<absl::Status> MarkPublished(const std::vector<DedupeKeys>& callbacks,
                                           absl::Duration window) override {
@@ -29,21 +32,21 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
     if (!mark_error_.ok()) return std::vector<absl::Status>(callbacks.size(), mark_error_);
     for (const DedupeKeys& keys : callbacks) {
       for (const std::string& key : keys) {
-        states_[key] = kPublishedState;
+        states_[key] = kPublished;
         windows_[key] = window;
       }
     }
     return std::vector<absl::Status>(callbacks.size());
   }
-  std::vector<absl::Status> Release(const std::vector<DedupeKeys>& callbacks) override {
+  std::vector<absl::Status> Release(const std::vector<HeldClaim>& claims) override {
     std::lock_guard lock(mutex_);
-    for (const DedupeKeys& keys : callbacks) {
-      for (const std::string& key : keys) {
+    for (const HeldClaim& claim : claims) {
+      for (const std::string& key : claim.keys) {
         auto it = states_.find(key);
-        if (it != states_.end() && it->second == kClaimedState) states_.erase(it);
+        if (it != states_.end() && it->second == claim.token) states_.erase(it);
       }
     }
-    return std::vector<absl::Status>(callbacks.size());
+    return std::vector<absl::Status>(claims.size());
   }
 
   // Makes every Claim fail with `error` (OK restores).
@@ -56,10 +59,15 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
     std::lock_guard lock(mutex_);
     mark_error_ = std::move(error);
   }
+  // As if every claim's lease ran out now: drops the claims, keeps what is published.
+  void EndLeases() {
+    std::lock_guard lock(mutex_);
+    std::erase_if(states_, [](const auto& state) { return state.second != kPublished; });
+  }
   bool IsPublished(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto it = states_.find(key);
-    return it != states_.end() && it->second == kPublishedState;
+    return it != states_.end() && it->second == kPublished;
   }
   // The window `key` was last marked published for; zero if never.
   absl::Duration WindowOf(const std::string& key) {
@@ -78,25 +86,28 @@ class InMemoryCallbackDedupe final : public CallbackDedupe {
   }
 
  private:
-  static constexpr int kClaimedState = 1;
-  static constexpr int kPublishedState = 2;
+  // A key's state when published; a claimed key holds its claim's token ("claim-1", ...).
+  static constexpr char kPublished[] = "published";
 
   // With mutex_ held.
-  DedupeClaim ClaimOne(const DedupeKeys& keys) {
+  absl::StatusOr<ClaimAnswer> ClaimOne(const DedupeKeys& keys) {
+    if (keys.empty()) return absl::InvalidArgumentError("a callback needs at least one dedupe key");
     bool in_flight = false;
     for (const std::string& key : keys) {
       auto it = states_.find(key);
       if (it == states_.end()) continue;
-      if (it->second == kPublishedState) return DedupeClaim::kAlreadyPublished;
+      if (it->second == kPublished) return ClaimAnswer{.outcome = DedupeClaim::kAlreadyPublished};
       in_flight = true;
     }
-    if (in_flight) return DedupeClaim::kInFlight;
-    for (const std::string& key : keys) states_[key] = kClaimedState;
-    return DedupeClaim::kClaimed;
+    if (in_flight) return ClaimAnswer{.outcome = DedupeClaim::kInFlight};
+    std::string token = claim_tokens_.Next();
+    for (const std::string& key : keys) states_[key] = token;
+    return ClaimAnswer{.outcome = DedupeClaim::kClaimed, .token = std::move(token)};
   }
 
   std::mutex mutex_;
-  std::map<std::string, int> states_;
+  ids::CountingIdGenerator claim_tokens_{"claim-"};
+  std::map<std::string, std::string> states_;
   std::map<std::string, absl::Duration> windows_;
   absl::Status error_;
   absl::Status mark_error_;

@@ -252,7 +252,9 @@ int Run() {
                                          "webhooks signed with the local sandbox's "
                                          "well-known token are accepted"}});
   }
-  RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix);
+  // Unique across replicas, so a late release drops only its own claim (ADR 0038).
+  ids::UuidV7Generator claim_tokens(clock);
+  RedisCallbackDedupe dedupe(**redis, settings.redis_key_prefix, claim_tokens);
   SourceRateLimiter rate_limiter(static_cast<double>(webhook_settings.rate_limit), clock,
                                  kMaxRateLimitedSources);
   WebhookTelemetry webhook_telemetry((*runtime)->registry(), logger, clock);

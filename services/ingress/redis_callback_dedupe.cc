@@ -9,8 +9,8 @@
 namespace klaxon::ingress {
 namespace {
 
-// 'published' when any key is published, 'claimed' when any is claimed, else claims all and
-// answers 'new'. ARGV[1]: the lease in milliseconds.
+// 'published' when any key is published, 'claimed' when any is claimed, else claims all with
+// the claim's token and answers 'new'. ARGV[1]: the lease in milliseconds; ARGV[2]: the token.
 constexpr char kClaimScript[] = R"lua(
 local claimed = false
 for i = 1, #KEYS do
@@ -19,7 +19,7 @@ for i = 1, #KEYS do
   if state then claimed = true end
 end
 if claimed then return 'claimed' end
-for i = 1, #KEYS do redis.call('SET', KEYS[i], 'claimed', 'PX', ARGV[1]) end
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2], 'PX', ARGV[1]) end
 return 'new'
 )lua";
 
@@ -29,11 +29,12 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], 'published', 'PX', ARGV[1]) end
 return #KEYS
 )lua";
 
-// Deletes only claims, never a published mark.
+// Deletes only the keys that still hold this claim's token (ARGV[1]): never a published mark,
+// nor a newer claim of a copy that took the keys after this claim's lease ended.
 constexpr char kReleaseScript[] = R"lua(
 local released = 0
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == 'claimed' then released = released + redis.call('DEL', KEYS[i]) end
+  if redis.call('GET', KEYS[i]) == ARGV[1] then released = released + redis.call('DEL', KEYS[i]) end
 end
 return released
 )lua";
@@ -49,39 +50,42 @@ std::vector<absl::Status> StatusesOf(const std::vector<absl::StatusOr<redis::Rep
   return statuses;
 }
 
-absl::StatusOr<DedupeClaim> ClaimOf(const absl::StatusOr<redis::Reply>& reply) {
+absl::StatusOr<ClaimAnswer> AnswerOf(const absl::StatusOr<redis::Reply>& reply, std::string token) {
   if (!reply.ok()) return reply.status();
   if (reply->type == redis::Reply::Type::kString) {
-    if (reply->str == "new") return DedupeClaim::kClaimed;
-    if (reply->str == "published") return DedupeClaim::kAlreadyPublished;
-    if (reply->str == "claimed") return DedupeClaim::kInFlight;
+    if (reply->str == "new") {
+      return ClaimAnswer{.outcome = DedupeClaim::kClaimed, .token = std::move(token)};
+    }
+    if (reply->str == "published") return ClaimAnswer{.outcome = DedupeClaim::kAlreadyPublished};
+    if (reply->str == "claimed") return ClaimAnswer{.outcome = DedupeClaim::kInFlight};
   }
   return absl::InternalError("callback dedupe claim script answered something unexpected");
 }
 
 }  // namespace
 
-RedisCallbackDedupe::RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix)
-    : redis_(redis), key_prefix_(std::move(key_prefix)) {}
+RedisCallbackDedupe::RedisCallbackDedupe(redis::RedisClient& redis, std::string key_prefix,
+                                         ids::IdGenerator& claim_tokens)
+    : redis_(redis), key_prefix_(std::move(key_prefix)), claim_tokens_(claim_tokens) {}
 
 std::vector<absl::StatusOr<redis::Reply>> RedisCallbackDedupe::EvalEach(
-    const char* script, const std::vector<DedupeKeys>& callbacks, const std::string& arg) const {
+    const char* script, const std::vector<ScriptCall>& calls) const {
   std::vector<std::vector<std::string>> commands;
-  for (const DedupeKeys& keys : callbacks) {
-    if (keys.empty()) continue;
-    std::vector<std::string>& command =
-        commands.emplace_back(std::vector<std::string>{"EVAL", script, absl::StrCat(keys.size())});
-    for (const std::string& key : keys) {
+  for (const ScriptCall& call : calls) {
+    if (call.keys->empty()) continue;
+    std::vector<std::string>& command = commands.emplace_back(
+        std::vector<std::string>{"EVAL", script, absl::StrCat(call.keys->size())});
+    for (const std::string& key : *call.keys) {
       command.push_back(absl::StrCat(key_prefix_, "twilio-callback:", key));
     }
-    if (!arg.empty()) command.push_back(arg);
+    command.insert(command.end(), call.args.begin(), call.args.end());
   }
   std::vector<absl::StatusOr<redis::Reply>> sent = redis_.Commands(commands);
   std::vector<absl::StatusOr<redis::Reply>> replies;
-  replies.reserve(callbacks.size());
+  replies.reserve(calls.size());
   auto next = sent.begin();
-  for (const DedupeKeys& keys : callbacks) {
-    if (keys.empty()) {
+  for (const ScriptCall& call : calls) {
+    if (call.keys->empty()) {
       replies.emplace_back(absl::InvalidArgumentError("a callback needs at least one dedupe key"));
     } else {
       replies.push_back(std::move(*next++));
@@ -90,23 +94,39 @@ std::vector<absl::StatusOr<redis::Reply>> RedisCallbackDedupe::EvalEach(
   return replies;
 }
 
-std::vector<absl::StatusOr<DedupeClaim>> RedisCallbackDedupe::Claim(
+std::vector<absl::StatusOr<ClaimAnswer>> RedisCallbackDedupe::Claim(
     const std::vector<DedupeKeys>& callbacks, absl::Duration lease) {
-  std::vector<absl::StatusOr<DedupeClaim>> claims;
-  claims.reserve(callbacks.size());
-  for (absl::StatusOr<redis::Reply>& reply : EvalEach(kClaimScript, callbacks, Millis(lease))) {
-    claims.push_back(ClaimOf(reply));
+  const std::string lease_millis = Millis(lease);
+  std::vector<std::string> tokens;
+  std::vector<ScriptCall> calls;
+  tokens.reserve(callbacks.size());
+  calls.reserve(callbacks.size());
+  for (const DedupeKeys& keys : callbacks) {
+    calls.push_back({&keys, {lease_millis, tokens.emplace_back(claim_tokens_.Next())}});
   }
-  return claims;
+  const std::vector<absl::StatusOr<redis::Reply>> replies = EvalEach(kClaimScript, calls);
+  std::vector<absl::StatusOr<ClaimAnswer>> answers;
+  answers.reserve(callbacks.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    answers.push_back(AnswerOf(replies[i], std::move(tokens[i])));
+  }
+  return answers;
 }
 
 std::vector<absl::Status> RedisCallbackDedupe::MarkPublished(
     const std::vector<DedupeKeys>& callbacks, absl::Duration window) {
-  return StatusesOf(EvalEach(kMarkScript, callbacks, Millis(window)));
+  const std::string window_millis = Millis(window);
+  std::vector<ScriptCall> calls;
+  calls.reserve(callbacks.size());
+  for (const DedupeKeys& keys : callbacks) calls.push_back({&keys, {window_millis}});
+  return StatusesOf(EvalEach(kMarkScript, calls));
 }
 
-std::vector<absl::Status> RedisCallbackDedupe::Release(const std::vector<DedupeKeys>& callbacks) {
-  return StatusesOf(EvalEach(kReleaseScript, callbacks, ""));
+std::vector<absl::Status> RedisCallbackDedupe::Release(const std::vector<HeldClaim>& claims) {
+  std::vector<ScriptCall> calls;
+  calls.reserve(claims.size());
+  for (const HeldClaim& claim : claims) calls.push_back({&claim.keys, {claim.token}});
+  return StatusesOf(EvalEach(kReleaseScript, calls));
 }
 
 }  // namespace klaxon::ingress

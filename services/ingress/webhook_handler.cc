@@ -106,6 +106,7 @@ struct WebhookHandler::Outcome {
 // A verified callback on its way to Kafka: claimed, then published, then settled.
 struct WebhookHandler::Publication {
   DedupeKeys keys;
+  std::string claim_token = {};  // what Claim answered: a release drops only this claim
   messaging::OutboundMessage message;
   std::string final_sid;  // the Twilio SID whose final status this is, if it is one
   bool status_route = false;
@@ -115,6 +116,8 @@ struct WebhookHandler::Publication {
   std::string source = {};  // the client address the per-source limit counts
   absl::Time started = {};  // when it was taken from the queue, for the answer's latency
   http::Responder answer = {};
+
+  HeldClaim Held() const { return {.keys = keys, .token = claim_token}; }
 };
 
 // A publication Kafka answered, for the steps after it.
@@ -204,7 +207,7 @@ void WebhookHandler::Handle(std::vector<WebhookCall> calls) {
   std::vector<DedupeKeys> keys;
   keys.reserve(verified.size());
   for (const Publication& publication : verified) keys.push_back(publication.keys);
-  std::vector<absl::StatusOr<DedupeClaim>> claims =
+  std::vector<absl::StatusOr<ClaimAnswer>> claims =
       dedupe_.Claim(keys, options_.publish_timeout + kClaimMargin);
   ExpectOnePerCallback(claims.size(), verified.size());
   std::vector<Publication*> over_bound;
@@ -224,9 +227,9 @@ void WebhookHandler::Handle(std::vector<WebhookCall> calls) {
 }
 
 void WebhookHandler::RefuseOverBound(const std::vector<Publication*>& refused) {
-  std::vector<DedupeKeys> keys;
-  for (const Publication* publication : refused) keys.push_back(publication->keys);
-  (void)dedupe_.Release(keys);  // a claim not released ends with its lease
+  std::vector<HeldClaim> claims;
+  for (const Publication* publication : refused) claims.push_back(publication->Held());
+  (void)dedupe_.Release(claims);  // a claim not released ends with its lease
   const std::string why =
       absl::StrCat(options_.max_publishing, " callbacks are already waiting for Kafka's answer");
   for (Publication* publication : refused) {
@@ -332,22 +335,23 @@ std::variant<WebhookHandler::Outcome, WebhookHandler::Publication> WebhookHandle
 }
 
 std::optional<WebhookHandler::Outcome> WebhookHandler::Unclaimed(
-    Publication& publication, const absl::StatusOr<DedupeClaim>& claim) {
+    Publication& publication, const absl::StatusOr<ClaimAnswer>& claim) {
   if (!claim.ok()) {
     // Twilio does not retry a status callback refused with 503, so its status may be lost: the
     // status checks are told to read Twilio (docs/adr/0014). So on every 503 below.
     if (publication.status_route) witness_.NoteLoss();
     return Outcome{CannotKeep(), "dedupe_unavailable", std::string(claim.status().message())};
   }
-  if (*claim == DedupeClaim::kAlreadyPublished) {
+  if (claim->outcome == DedupeClaim::kAlreadyPublished) {
     telemetry_.OnDuplicate(publication.route_name);
     return Outcome{
         .response = std::move(publication.success), .label = "duplicate", .already_kept = true};
   }
-  if (*claim == DedupeClaim::kInFlight) {
+  if (claim->outcome == DedupeClaim::kInFlight) {
     // Not a loss: the copy in flight is published, or its own refusal is noted.
     return Outcome{CannotKeep(), "in_flight", "the same callback is being published"};
   }
+  publication.claim_token = claim->token;
   return std::nullopt;
 }
 
@@ -459,9 +463,9 @@ void WebhookHandler::Refuse(const std::vector<Settled*>& failed) {
   // Twilio's retry must be able to publish them; a claim not released ends with its lease. Also
   // when Kafka may have written one (kDeadlineExceeded): a second copy, dropped downstream by its
   // dedupe key, is the price of never losing a callback (docs/adr/0006).
-  std::vector<DedupeKeys> keys;
-  for (const Settled* settled : failed) keys.push_back(settled->publication.keys);
-  (void)dedupe_.Release(keys);
+  std::vector<HeldClaim> claims;
+  for (const Settled* settled : failed) claims.push_back(settled->publication.Held());
+  (void)dedupe_.Release(claims);
   for (Settled* settled : failed) {
     Publication& publication = settled->publication;
     // Twilio does not retry a status callback refused with 503 (see Unclaimed).

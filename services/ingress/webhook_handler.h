@@ -121,9 +121,10 @@ class WebhookHandler {
 
   // Everything before the claim: an Outcome to answer now, or a verified callback to claim.
   std::variant<Outcome, Publication> Prepare(const http::Request& request, std::string& route_name);
-  // The Outcome of a callback its claim did not give to this request, if so.
+  // The Outcome of a callback its claim did not give to this request, if so; else notes the
+  // claim's token on `publication`, for its release.
   std::optional<Outcome> Unclaimed(Publication& publication,
-                                   const absl::StatusOr<DedupeClaim>& claim);
+                                   const absl::StatusOr<ClaimAnswer>& claim);
   // Claimed callbacks past max_publishing: released together, each answered 503.
   void RefuseOverBound(const std::vector<Publication*>& refused);
   void Publish(Publication publication);

@@ -292,6 +292,26 @@ TEST_F(WebhookHandlerTest, AFailedAcknowledgementReleasesTheClaimThenAnswers503)
   kafka.ReleaseAll(absl::OkStatus());
 }
 
+// A failed publish whose release comes after its claim's lease (ADR 0038) leaves the claim of a
+// copy that claimed the callback since: that copy is being published.
+TEST_F(WebhookHandlerTest, ALateReleaseLeavesTheClaimOfACopyThatClaimedSince) {
+  messaging::HoldingPublisher kafka;
+  WebhookHandler& handler = Build({}, kafka);
+  const http::Request request = SignedPost(kStatusTarget, DeliveredParams());
+  const std::string token_key = "token:" + request.Header("I-Twilio-Idempotency-Token").value();
+  Answers answers;
+  handler.Handle({CallOf(request, answers)});
+  dedupe_.EndLeases();
+  // Another replica's copy.
+  ASSERT_EQ(dedupe_.Claim({{token_key}}, absl::Seconds(10)).front().value().outcome,
+            DedupeClaim::kClaimed);
+
+  kafka.ReleaseAll(absl::UnavailableError("no broker"));
+  ASSERT_TRUE(answers.latest->has_value());
+  EXPECT_EQ((*answers.latest)->status, 503);
+  EXPECT_TRUE(dedupe_.Has(token_key));
+}
+
 // A slow Kafka sheds load at once instead of holding Twilio's connections.
 TEST_F(WebhookHandlerTest, PastMaxPublishingANewCallbackIs503AtOnce) {
   messaging::HoldingPublisher kafka;
@@ -796,7 +816,8 @@ TEST_F(WebhookHandlerTest, RefusalsThatLoseNoStatusAreNoLoss) {
                 .Claim({{"token:" + request.Header("I-Twilio-Idempotency-Token").value()}},
                        absl::Seconds(10))
                 .front()
-                .value(),
+                .value()
+                .outcome,
             DedupeClaim::kClaimed);
   ASSERT_EQ(handler.Handle(request).status, 503);
   // An inbound message is not a status; no status check would repair it.
@@ -835,7 +856,8 @@ TEST_F(WebhookHandlerTest, TheSameCallbackInFlightElsewhereIs503) {
                 .Claim({{"token:" + request.Header("I-Twilio-Idempotency-Token").value()}},
                        absl::Seconds(10))
                 .front()
-                .value(),
+                .value()
+                .outcome,
             DedupeClaim::kClaimed);
   EXPECT_EQ(Handler().Handle(request).status, 503);
   EXPECT_TRUE(publisher_.published().empty());
