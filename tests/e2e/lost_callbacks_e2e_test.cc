@@ -135,7 +135,7 @@ TEST_F(StatusChecksE2eKafkaRedisPostgresTest, WithCallbacksArrivingOnlyTheCharge
   const std::string call_id = suite_.SendAlert(call);
 
   // The sandbox's prices: 0.0079 USD a segment and 0.014 USD a started minute for +1; the
-  // sandbox's calls last 5 s. The suite's one account is "default".
+  // suite's calls last 1 s (TWILIO_SANDBOX_CALL_DURATION_S). The suite's one account is "default".
   const Alert sms_alert = WaitForCharge(suite_, sms_id);
   EXPECT_EQ(sms_alert.status(), types::v1::ALERT_STATUS_DELIVERED) << sms_alert.DebugString();
   ASSERT_EQ(sms_alert.attempts_size(), 1);
@@ -146,7 +146,7 @@ TEST_F(StatusChecksE2eKafkaRedisPostgresTest, WithCallbacksArrivingOnlyTheCharge
   const Alert call_alert = WaitForCharge(suite_, call_id);
   ASSERT_GE(call_alert.attempts_size(), 1);
   EXPECT_EQ(call_alert.attempts(0).charge().amount(), "0.014");
-  EXPECT_EQ(call_alert.attempts(0).charge().duration_seconds(), 5u);
+  EXPECT_EQ(call_alert.attempts(0).charge().duration_seconds(), 1u);
 
   alerts::v1::GetDeliveryReportRequest period;
   *period.mutable_from() = google::protobuf::util::TimeUtil::SecondsToTimestamp(

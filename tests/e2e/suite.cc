@@ -101,11 +101,13 @@ void Suite::Start(const SuiteOptions& options) {
           {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
           // Tests send bursts and repeat recipients; those that test the limits set their own.
           // The sandbox then keeps no sender queue either (a long code's would fill in bursts),
-          // nor dials an account's calls one a second.
+          // nor dials an account's calls one a second; an answered call lasts 1 s, not 5, as
+          // each waits that long before it completes.
           {"KLAXON_SENDER_RATE", "1000/1s"},
           {"KLAXON_RECIPIENT_LIMITS", "none"},
           {"TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S", "0"},
-          {"TWILIO_SANDBOX_CALLS_PER_SECOND", "0"}};
+          {"TWILIO_SANDBOX_CALLS_PER_SECOND", "0"},
+          {"TWILIO_SANDBOX_CALL_DURATION_S", "1"}};
   // Sanitizer settings of the test run reach the services too.
   env_.merge(testing::SanitizerEnvironment());
   for (const auto& [name, value] : options.env) env_[name] = value;

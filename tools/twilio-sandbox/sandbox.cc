@@ -1216,6 +1216,8 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
   Call call;
   std::string event = status == "in-progress" ? "answered" : status;
   if (status == "busy" || status == "no-answer" || status == "failed") event = "completed";
+  // Scheduled outside mutex_, which the scheduled steps take.
+  if (status == "in-progress") ScheduleHangUp(sid);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Call& stored = calls_.at(sid);
@@ -1226,7 +1228,6 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
     if (status == "in-progress") {
       stored.answer_time = stored.date_updated;
       if (stored.machine_detection != MachineDetection::kOff) stored.answered_by = stored.answerer;
-      ScheduleHangUp(sid, stored.digits);
     }
     if (status == "completed") {
       // This step comes call_duration after the answer at the earliest (ScheduleHangUp), so the
@@ -1267,7 +1268,12 @@ void TwilioSandbox::AdvanceCall(const std::string& sid, const std::string& statu
   SendSigned(call.status_callback, absl::StrCat(sid, "-", status), std::move(params));
 }
 
-void TwilioSandbox::ScheduleHangUp(const std::string& sid, const std::string& digits) {
+void TwilioSandbox::ScheduleHangUp(const std::string& sid) {
+  std::string digits;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    digits = calls_.at(sid).digits;
+  }
   // Scheduled before the hang-up, so a press due with it (call_duration at most one step) still
   // comes first.
   if (!digits.empty()) {

@@ -253,7 +253,7 @@ class TwilioSandbox {
   // Moves the call to `status`; its callback when it asked for that event. The answer schedules
   // the rest of the call: a key press, if any, and the hang-up, options_.call_duration later.
   void AdvanceCall(const std::string& sid, const std::string& status);
-  void ScheduleHangUp(const std::string& sid, const std::string& digits);
+  void ScheduleHangUp(const std::string& sid);  // Takes mutex_.
   // The callee presses `digits`: posts them to the call's Gather action, signed like Twilio.
   void PressKeys(const std::string& sid, const std::string& digits);
   // Signed with the token of the account whose SID is params' AccountSid.

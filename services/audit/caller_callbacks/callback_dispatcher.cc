@@ -98,6 +98,11 @@ size_t CallbackDispatcher::SettleFinished() {
   settlements.reserve(decisions.size());
   for (const Decision& decision : decisions) settlements.push_back(decision.settlement);
   absl::StatusOr<std::vector<SettlementOutcome>> outcomes = outbox_.Settle(settlements);
+  if (outcomes.ok() && outcomes->size() != settlements.size()) {
+    outcomes =
+        absl::InternalError(absl::StrCat("the outbox answered ", outcomes->size(), " outcomes for ",
+                                         settlements.size(), " settlements"));
+  }
   if (!outcomes.ok()) {
     // The leases run out and the callbacks are sent again: at least once, never lost.
     logger_.Warn("caller_callbacks_not_settled",

@@ -167,7 +167,7 @@ void DeadLetterQueue::LogListing(const Requester& requester, const DeadLetterSel
                                        {"twilio_error_code", filter.twilio_error_code},
                                        {"dead_lettered_from", LogTime(filter.from)},
                                        {"dead_lettered_before", LogTime(filter.before)},
-                                       {"next_page", !selection.page_token.empty()},
+                                       {"continued", !selection.page_token.empty()},
                                        {"dead_letters", listed}});
 }
 

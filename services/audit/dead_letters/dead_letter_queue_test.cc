@@ -387,7 +387,7 @@ TEST_F(DeadLetterQueueTest, OperatorListingOtherCallersDeadLettersIsRecordedWith
   EXPECT_EQ(line["dead_lettered_from"],
             absl::FormatTime(absl::RFC3339_full, kDeadLetteredAt, absl::UTCTimeZone()));
   EXPECT_TRUE(line["dead_lettered_before"].is_null());
-  EXPECT_EQ(line["next_page"], false);
+  EXPECT_EQ(line["continued"], false);
   EXPECT_EQ(line["dead_letters"], 1);
   EXPECT_THAT(line.dump(), Not(HasSubstr("4155550123")));
   EXPECT_THAT(line.dump(), Not(HasSubstr(kText)));
@@ -397,7 +397,7 @@ TEST_F(DeadLetterQueueTest, OperatorListingOtherCallersDeadLettersIsRecordedWith
   next.page_token = first.next_page_token;
   ASSERT_TRUE(queue_.List(kOperator, next).ok());
   ASSERT_THAT(Listings(), SizeIs(2));
-  EXPECT_EQ(Listings().back()["next_page"], true);
+  EXPECT_EQ(Listings().back()["continued"], true);
   ASSERT_TRUE(queue_.List(kOperator, {.all_callers = true, .caller = "billing"}).ok());
   ASSERT_THAT(Listings(), SizeIs(3));
   EXPECT_EQ(Listings().back()["caller"], "billing");

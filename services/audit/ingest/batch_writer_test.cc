@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -260,6 +261,9 @@ TEST(BatchWriterLingerTest, TwoLingeringWritersNeverWriteAnEmptyBatch) {
   {
     // An hour's linger: a writer ends it only with a full batch, or when stopped.
     BatchWriter writer(store, {.max_batch = 2, .max_writers = 2, .linger = absl::Hours(1)});
+    // A failed assertion below still opens the store before the writer stops, or its held
+    // writer would hang the test instead of failing it.
+    const absl::Cleanup open_store = [&store] { store.Open(); };
     writer.Write(Accepted(0), results.For(0));
     writer.Write(Accepted(1), results.For(1));
     ASSERT_TRUE(PollUntil([&] { return store.writes_started() == 1; }));

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <latch>
 #include <optional>
 #include <string>
 #include <thread>
@@ -260,10 +261,12 @@ TYPED_TEST_P(TemplateStoreContractTest, CreatesRacingForTheLastPlaceTakeItOnce) 
   // must be the limit's.
   const auto race = [this](const auto& name_of) {
     std::atomic<int> taken = 0;
+    std::latch start(kThreads);  // every create starts at once, or the fake's would take turns
     {
       std::vector<std::jthread> threads;
       for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([this, t, &name_of, &taken] {
+        threads.emplace_back([this, t, &name_of, &taken, &start] {
+          start.arrive_and_wait();
           absl::StatusOr<MessageTemplate> stored = this->store().Create(
               "billing", {.name = name_of(t), .locale = "en-US", .sms_text = "x"});
           if (stored.ok()) {
