@@ -57,6 +57,13 @@ inline constexpr std::array<RetryTier, 4> kVoiceRetryTiers{{
     {"klaxon.voice.retry.1m", absl::Minutes(1)},
     {"klaxon.voice.retry.5m", absl::Minutes(5)},
 }};
+// Critical alerts' retries and deferrals (docs/adr/0027): one tier per channel, whatever the wait.
+// Its consumer holds each message on a timer until due (ADR 0017), so the tier needs no order by
+// delay; it holds one at most 5 min, and a longer wait hops through it. A page's retry, scheduled
+// send or next escalation step never waits behind normal deferrals that fill a shared tier to
+// KLAXON_TIER_MAX_HELD.
+inline constexpr RetryTier kSmsUrgentRetryTier{"klaxon.sms.retry.urgent", absl::Minutes(5)};
+inline constexpr RetryTier kVoiceUrgentRetryTier{"klaxon.voice.retry.urgent", absl::Minutes(5)};
 
 struct TopicSpec {
   std::string_view name;  // without prefix
@@ -66,7 +73,7 @@ struct TopicSpec {
 
 // Six partitions bound the parallelism of one consumer group per topic; a week of retention
 // covers a long weekend of a stuck consumer. The DLQ keeps a month so an operator can replay it.
-inline constexpr std::array<TopicSpec, 15> kTopics{{
+inline constexpr std::array<TopicSpec, 17> kTopics{{
     {kSmsRequests, 6, absl::Hours(24 * 7)},
     {kVoiceRequests, 6, absl::Hours(24 * 7)},
     {kSmsUrgentRequests, 6, absl::Hours(24 * 7)},
@@ -81,6 +88,8 @@ inline constexpr std::array<TopicSpec, 15> kTopics{{
     {kVoiceRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
     {kVoiceRetryTiers[2].topic, 6, absl::Hours(24 * 7)},
     {kVoiceRetryTiers[3].topic, 6, absl::Hours(24 * 7)},
+    {kSmsUrgentRetryTier.topic, 6, absl::Hours(24 * 7)},
+    {kVoiceUrgentRetryTier.topic, 6, absl::Hours(24 * 7)},
     {kDlq, 6, absl::Hours(24 * 30)},
 }};
 

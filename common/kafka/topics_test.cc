@@ -52,6 +52,9 @@ TEST(TopicsTest, EveryRetryTierIsCreated) {
   for (const auto& tiers : {kSmsRetryTiers, kVoiceRetryTiers}) {
     for (const RetryTier& tier : tiers) EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
   }
+  for (const RetryTier& tier : {kSmsUrgentRetryTier, kVoiceUrgentRetryTier}) {
+    EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
+  }
 }
 
 TEST(TopicsTest, RetryTiersGrowFromSmallestDelay) {

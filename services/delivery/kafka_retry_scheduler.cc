@@ -1,6 +1,7 @@
 #include "services/delivery/kafka_retry_scheduler.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka/request_topics.h"
 #include "common/prototime/prototime.h"
 
 namespace klaxon::delivery {
@@ -23,23 +24,34 @@ const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::D
   return tiers.back();
 }
 
+const kafka::RetryTier* TierForRequest(const events::v1::AlertRequested& request,
+                                       absl::Duration wait) {
+  const types::v1::Channel channel = request.header().channel();
+  const std::span<const kafka::RetryTier> tiers = RetryTiersFor(channel);
+  if (tiers.empty()) return nullptr;
+  if (kafka::Urgent(request.priority())) {
+    return channel == types::v1::CHANNEL_VOICE ? &kafka::kVoiceUrgentRetryTier
+                                               : &kafka::kSmsUrgentRetryTier;
+  }
+  return &TierFor(tiers, wait);
+}
+
 KafkaRetryScheduler::KafkaRetryScheduler(KafkaRetrySchedulerOptions options,
                                          messaging::Publisher& publisher, timing::Clock& clock)
     : options_(std::move(options)), publisher_(publisher), clock_(clock) {}
 
 absl::Status KafkaRetryScheduler::Schedule(const events::v1::AlertRequested& request,
                                            absl::Time not_before) {
-  const std::span<const kafka::RetryTier> tiers = RetryTiersFor(request.header().channel());
-  if (tiers.empty()) {
+  const kafka::RetryTier* tier = TierForRequest(request, not_before - clock_.Now());
+  if (tier == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("alert ", request.header().alert_id(), " has no channel to retry on"));
   }
-  const kafka::RetryTier& tier = TierFor(tiers, not_before - clock_.Now());
   events::v1::AlertRequested scheduled = request;
   *scheduled.mutable_not_before() = prototime::ToProto(not_before);
   return publisher_.Publish(
       {.topic = absl::StrCat(options_.topic_prefix,
-                             absl::string_view(tier.topic.data(), tier.topic.size())),
+                             absl::string_view(tier->topic.data(), tier->topic.size())),
        .key = request.header().alert_id(),
        .value = scheduled.SerializeAsString()},
       options_.publish_timeout);

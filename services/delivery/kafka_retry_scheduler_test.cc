@@ -1,6 +1,10 @@
 #include "services/delivery/kafka_retry_scheduler.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "common/messaging/testing/fake_publisher.h"
 #include "common/prototime/prototime.h"
@@ -49,6 +53,30 @@ TEST_F(KafkaRetrySchedulerTest, PublishesToChannelTierKeyedByAlert) {
   EXPECT_EQ(publisher_.published()[0].key, "alert-1");
 }
 
+TEST_F(KafkaRetrySchedulerTest, CriticalRequestWaitsOnItsChannelsUrgentTierWhateverTheWait) {
+  for (const absl::Duration wait : {absl::ZeroDuration(), absl::Seconds(30), absl::Hours(2)}) {
+    for (const types::v1::Channel channel : {types::v1::CHANNEL_SMS, types::v1::CHANNEL_VOICE}) {
+      events::v1::AlertRequested critical = Request(channel);
+      critical.set_priority(types::v1::PRIORITY_CRITICAL);
+      ASSERT_TRUE(scheduler_.Schedule(critical, clock_.Now() + wait).ok());
+    }
+  }
+  std::vector<std::string> topics;
+  for (const auto& published : publisher_.published()) topics.push_back(published.topic);
+  EXPECT_THAT(topics, ::testing::ElementsAre(
+                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent",
+                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent",
+                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent"));
+}
+
+TEST_F(KafkaRetrySchedulerTest, HighPriorityRequestSharesTheTiers) {
+  events::v1::AlertRequested high = Request(types::v1::CHANNEL_SMS);
+  high.set_priority(types::v1::PRIORITY_HIGH);
+  ASSERT_TRUE(scheduler_.Schedule(high, clock_.Now() + absl::Seconds(5)).ok());
+  ASSERT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(publisher_.published()[0].topic, "t.klaxon.sms.retry.10s");
+}
+
 TEST_F(KafkaRetrySchedulerTest, SetsNotBeforeAndKeepsTheRest) {
   const absl::Time not_before = clock_.Now() + absl::Milliseconds(1500);
   ASSERT_TRUE(scheduler_.Schedule(Request(types::v1::CHANNEL_SMS), not_before).ok());
@@ -65,7 +93,11 @@ TEST_F(KafkaRetrySchedulerTest, ReturnsPublisherFailure) {
 }
 
 TEST_F(KafkaRetrySchedulerTest, RejectsRequestWithoutChannel) {
-  EXPECT_EQ(scheduler_.Schedule(Request(types::v1::CHANNEL_UNSPECIFIED), clock_.Now()).code(),
+  events::v1::AlertRequested critical = Request(types::v1::CHANNEL_UNSPECIFIED);
+  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(),
+            absl::StatusCode::kInvalidArgument);
+  critical.set_priority(types::v1::PRIORITY_CRITICAL);
+  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(publisher_.published().empty());
 }

@@ -67,7 +67,7 @@ std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
   return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
 }
 
-// "klaxon.sms.retry.10s" → "10s", for the tier's consumer group.
+// "klaxon.sms.retry.10s" → "10s" ("urgent" for the urgent tier), for the tier's consumer group.
 std::string TierName(const kafka::RetryTier& tier) {
   const std::string_view topic = tier.topic;
   return std::string(topic.substr(topic.rfind('.') + 1));
@@ -144,8 +144,11 @@ int RunWorker(const WorkerSpec& spec) {
       return 1;
     }
   }
+  // The channel's tiers, then the urgent one; each with a consumer and a TierHandler of its own.
+  std::vector<kafka::RetryTier> all_tiers(spec.retry_tiers.begin(), spec.retry_tiers.end());
+  all_tiers.push_back(spec.urgent_retry_tier);
   std::vector<TierConsumer> tiers;
-  for (const kafka::RetryTier& tier : spec.retry_tiers) {
+  for (const kafka::RetryTier& tier : all_tiers) {
     const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));
     auto tier_consumer = kafka::KafkaConsumer::Create(
         {.brokers = settings.common.kafka_brokers,
@@ -306,7 +309,7 @@ int RunWorker(const WorkerSpec& spec) {
   concurrency::TimerThread tier_timers((*shutdown)->token());
   for (size_t i = 0; i < tiers.size(); ++i) {
     tiers[i].handler =
-        std::make_unique<TierHandler>(TierHandlerOptions{.max_wait = spec.retry_tiers[i].delay},
+        std::make_unique<TierHandler>(TierHandlerOptions{.max_wait = all_tiers[i].delay},
                                       TierHandlerPorts{.next = dispatcher,
                                                        .scheduler = retry_scheduler,
                                                        .pool = tier_pool,
