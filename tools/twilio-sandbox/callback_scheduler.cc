@@ -111,19 +111,42 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
   return absl::OkStatus();
 }
 
-absl::Status ConnectRetryingCallbackSender::Send(const StatusCallback& callback) {
-  absl::Status sent = inner_.Send(callback);
-  if (!absl::IsUnavailable(sent)) return sent;
-  absl::SleepFor(delay_);
-  return inner_.Send(callback);
+ConcurrentCallbackSender::ConcurrentCallbackSender(CallbackSender& inner,
+                                                   CallbackDeliveryOptions options)
+    : inner_(inner),
+      connect_retry_(options.connect_retry),
+      retry_timers_(std::in_place),
+      pool_(options.pool) {}
+
+ConcurrentCallbackSender::~ConcurrentCallbackSender() {
+  {
+    std::lock_guard lock(retries_mutex_);
+    closing_ = true;
+  }
+  // Runs the waiting retries with "not due" (dropped) and waits for one coming due now to be
+  // queued; the pool then delivers what it holds.
+  retry_timers_.reset();
 }
 
 absl::Status ConcurrentCallbackSender::Send(const StatusCallback& callback) {
-  // What `inner` could not deliver is dropped: its outcome is nobody's to act on.
-  if (!pool_.Submit([this, callback] { inner_.Send(callback).IgnoreError(); })) {
+  if (!pool_.Submit([this, callback] { Deliver(callback, /*retry=*/false); })) {
     return absl::ResourceExhaustedError("the sandbox's callback queue is full; callback dropped");
   }
   return absl::OkStatus();
+}
+
+void ConcurrentCallbackSender::Deliver(const StatusCallback& callback, bool retry) {
+  // What `inner` could not deliver in the end is dropped: its outcome is nobody's to act on.
+  const absl::Status sent = inner_.Send(callback);
+  if (absl::IsUnavailable(sent) && !retry) RetryLater(callback);
+}
+
+void ConcurrentCallbackSender::RetryLater(const StatusCallback& callback) {
+  std::lock_guard lock(retries_mutex_);
+  if (closing_) return;
+  retry_timers_->At(absl::Now() + connect_retry_, [this, callback](bool due) {
+    if (due) pool_.Submit([this, callback] { Deliver(callback, /*retry=*/true); });
+  });
 }
 
 }  // namespace klaxon::sandbox

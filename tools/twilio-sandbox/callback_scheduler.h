@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/concurrency/blocking_executor.h"
+#include "common/concurrency/timer_thread.h"
 
 namespace klaxon::sandbox {
 
@@ -69,35 +71,42 @@ class CurlCallbackSender : public CallbackSender {
   absl::Duration timeout_;
 };
 
-// Twilio's default for a callback it could not deliver (TWILIO.md, "Webhooks Twilio sends"): it
-// retries only a failed connection, here once after `delay`, with the same idempotency token; a
-// callback that reached the receiver is never sent again, whatever the answer.
-class ConnectRetryingCallbackSender : public CallbackSender {
- public:
-  // `inner` is borrowed and must outlive this sender.
-  ConnectRetryingCallbackSender(CallbackSender& inner, absl::Duration delay)
-      : inner_(inner), delay_(delay) {}
-  absl::Status Send(const StatusCallback& callback) override;
-
- private:
-  CallbackSender& inner_;
-  absl::Duration delay_;
+struct CallbackDeliveryOptions {
+  concurrency::BlockingExecutorOptions pool;
+  // Twilio's default for a callback it could not deliver (TWILIO.md, "Webhooks Twilio sends"): it
+  // retries only a failed connection, once, this long after, with the same idempotency token.
+  absl::Duration connect_retry = absl::Seconds(1);
 };
 
 // Delivers callbacks many at a time, as Twilio does: it does not wait for one callback's answer
 // before sending the next, so a burst of sends gets its callbacks at the rate ingress can take
 // them, and they may arrive out of order (TWILIO.md). Send() queues the callback for `inner` on
-// a pool and returns at once; a callback that finds max_queued already waiting is dropped
-// (kResourceExhausted), like one Twilio could not deliver. Destruction delivers what was queued.
+// a pool and returns at once; a callback that finds the pool's max_queued already waiting is
+// dropped (kResourceExhausted), like one Twilio could not deliver.
+//
+// A callback whose connection failed (kUnavailable from `inner`) is queued once more
+// `connect_retry` later; it waits on a timer, not on a pool thread, so an ingress that refuses
+// connections for a while does not take the pool's threads from the other callbacks. A callback
+// that reached the receiver is never sent again, whatever the answer. Destruction delivers what
+// was queued and drops the retries still waiting.
 class ConcurrentCallbackSender : public CallbackSender {
  public:
   // `inner` is borrowed and must outlive this sender.
-  ConcurrentCallbackSender(CallbackSender& inner, concurrency::BlockingExecutorOptions options)
-      : inner_(inner), pool_(options) {}
+  ConcurrentCallbackSender(CallbackSender& inner, CallbackDeliveryOptions options);
+  ~ConcurrentCallbackSender() override;
   absl::Status Send(const StatusCallback& callback) override;
 
  private:
+  // On the pool: one try, and on a failed connection the retry, unless this is it.
+  void Deliver(const StatusCallback& callback, bool retry);
+  void RetryLater(const StatusCallback& callback);
+
   CallbackSender& inner_;
+  const absl::Duration connect_retry_;
+  std::mutex retries_mutex_;
+  bool closing_ = false;  // guarded by retries_mutex_; no retry is scheduled once set
+  // Reset first on destruction, while the pool still takes the retries that came due.
+  std::optional<concurrency::TimerThread> retry_timers_;
   concurrency::BlockingExecutor pool_;
 };
 

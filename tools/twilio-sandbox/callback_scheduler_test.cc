@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,7 +118,7 @@ class HoldingSender : public CallbackSender {
 TEST(ConcurrentCallbackSenderTest, DeliversManyAtOnceAndReturnsAtOnce) {
   HoldingSender inner;
   {
-    ConcurrentCallbackSender sender(inner, {.threads = 4, .max_queued = 100});
+    ConcurrentCallbackSender sender(inner, {.pool = {.threads = 4, .max_queued = 100}});
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(sender.Send({.url = "http://ingress/"}).ok()) << i;
     EXPECT_EQ(inner.AwaitHeld(4), 4);
     EXPECT_EQ(inner.ReleaseAndAwaitDelivered(10), 10);
@@ -127,7 +128,7 @@ TEST(ConcurrentCallbackSenderTest, DeliversManyAtOnceAndReturnsAtOnce) {
 
 TEST(ConcurrentCallbackSenderTest, AFullQueueDropsTheCallback) {
   HoldingSender inner;
-  ConcurrentCallbackSender sender(inner, {.threads = 1, .max_queued = 1});
+  ConcurrentCallbackSender sender(inner, {.pool = {.threads = 1, .max_queued = 1}});
   ASSERT_TRUE(sender.Send({}).ok());
   ASSERT_EQ(inner.AwaitHeld(1), 1);
   ASSERT_TRUE(sender.Send({}).ok());  // waits in the queue
@@ -135,42 +136,92 @@ TEST(ConcurrentCallbackSenderTest, AFullQueueDropsTheCallback) {
   EXPECT_EQ(inner.ReleaseAndAwaitDelivered(2), 2);
 }
 
-// Answers each Send with the next of `answers`, recording how many it was asked.
+// Answers the Sends to each URL with the next of that URL's answers (OK once they run out),
+// recording when each came.
 class ScriptedSender : public CallbackSender {
  public:
-  explicit ScriptedSender(std::vector<absl::Status> answers) : answers_(std::move(answers)) {}
-  absl::Status Send(const StatusCallback&) override { return answers_.at(calls_++); }
-  size_t calls() const { return calls_; }
+  explicit ScriptedSender(std::map<std::string, std::vector<absl::Status>> answers)
+      : answers_(std::move(answers)) {}
+  absl::Status Send(const StatusCallback& callback) override {
+    std::lock_guard lock(mutex_);
+    std::vector<absl::Time>& calls = calls_[callback.url];
+    calls.push_back(absl::Now());
+    const std::vector<absl::Status>& answers = answers_[callback.url];
+    const absl::Status answer =
+        calls.size() <= answers.size() ? answers[calls.size() - 1] : absl::OkStatus();
+    changed_.notify_all();
+    return answer;
+  }
+  // Waits (at most `timeout`) until `url` was sent `count` times; when each came.
+  std::vector<absl::Time> AwaitCalls(const std::string& url, size_t count,
+                                     absl::Duration timeout = absl::Seconds(5)) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                      [&] { return calls_[url].size() >= count; });
+    return calls_[url];
+  }
 
  private:
-  std::vector<absl::Status> answers_;
-  size_t calls_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, std::vector<absl::Status>> answers_;  // guarded by mutex_
+  std::map<std::string, std::vector<absl::Time>> calls_;      // guarded by mutex_
 };
 
-TEST(ConnectRetryingCallbackSenderTest, AFailedConnectionIsTriedOnceMoreAfterTheDelay) {
-  ScriptedSender inner({absl::UnavailableError("refused"), absl::OkStatus()});
-  ConnectRetryingCallbackSender sender(inner, absl::Milliseconds(50));
-  const absl::Time started = absl::Now();
-  EXPECT_TRUE(sender.Send({}).ok());
-  EXPECT_GE(absl::Now() - started, absl::Milliseconds(50));
-  EXPECT_EQ(inner.calls(), 2u);
+TEST(ConcurrentCallbackSenderTest, AFailedConnectionIsTriedOnceMoreAfterTheDelay) {
+  ScriptedSender inner({{"refused", {absl::UnavailableError("refused")}}});
+  ConcurrentCallbackSender sender(
+      inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Milliseconds(50)});
+  ASSERT_TRUE(sender.Send({.url = "refused"}).ok());
+  const std::vector<absl::Time> calls = inner.AwaitCalls("refused", 2);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_GE(calls[1] - calls[0], absl::Milliseconds(50));
 }
 
-TEST(ConnectRetryingCallbackSenderTest, OnlyOnce) {
-  ScriptedSender inner({absl::UnavailableError("refused"), absl::UnavailableError("refused")});
-  ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
-  EXPECT_EQ(sender.Send({}).code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(inner.calls(), 2u);
+TEST(ConcurrentCallbackSenderTest, AWaitingRetryHoldsNoThread) {
+  ScriptedSender inner({{"refused", {absl::UnavailableError("refused")}}});
+  ConcurrentCallbackSender sender(
+      inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Seconds(30)});
+  ASSERT_TRUE(sender.Send({.url = "refused"}).ok());
+  ASSERT_EQ(inner.AwaitCalls("refused", 1).size(), 1u);
+  // The pool's one thread is free for the next callback while the first waits for its retry.
+  ASSERT_TRUE(sender.Send({.url = "next"}).ok());
+  EXPECT_EQ(inner.AwaitCalls("next", 1).size(), 1u);
 }
 
-TEST(ConnectRetryingCallbackSenderTest, ACallbackThatReachedTheReceiverIsNotSentAgain) {
-  for (const absl::Status& answer :
-       {absl::FailedPreconditionError("HTTP 500"), absl::UnknownError("timed out")}) {
-    ScriptedSender inner({answer});
-    ConnectRetryingCallbackSender sender(inner, absl::ZeroDuration());
-    EXPECT_EQ(sender.Send({}).code(), answer.code());
-    EXPECT_EQ(inner.calls(), 1u);
-  }
+// A retry that would come, 20 ms after the try before it, has come within this.
+constexpr absl::Duration kNoMoreRetries = absl::Milliseconds(500);
+
+TEST(ConcurrentCallbackSenderTest, OnlyOnce) {
+  ScriptedSender inner(
+      {{"refused", {absl::UnavailableError("refused"), absl::UnavailableError("refused")}}});
+  ConcurrentCallbackSender sender(
+      inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Milliseconds(20)});
+  ASSERT_TRUE(sender.Send({.url = "refused"}).ok());
+  ASSERT_EQ(inner.AwaitCalls("refused", 2).size(), 2u);
+  EXPECT_EQ(inner.AwaitCalls("refused", 3, kNoMoreRetries).size(), 2u);
+}
+
+TEST(ConcurrentCallbackSenderTest, ACallbackThatReachedTheReceiverIsNotSentAgain) {
+  ScriptedSender inner({{"500", {absl::FailedPreconditionError("HTTP 500")}},
+                        {"timeout", {absl::UnknownError("timed out")}}});
+  ConcurrentCallbackSender sender(
+      inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Milliseconds(20)});
+  for (const char* url : {"500", "timeout"}) ASSERT_TRUE(sender.Send({.url = url}).ok()) << url;
+  ASSERT_EQ(inner.AwaitCalls("timeout", 1).size(), 1u);
+  EXPECT_EQ(inner.AwaitCalls("500", 2, kNoMoreRetries).size(), 1u);
+  EXPECT_EQ(inner.AwaitCalls("timeout", 2, kNoMoreRetries).size(), 1u);
+}
+
+TEST(ConcurrentCallbackSenderTest, DestructionDropsTheRetriesStillWaiting) {
+  ScriptedSender inner({{"refused", {absl::UnavailableError("refused")}}});
+  {
+    ConcurrentCallbackSender sender(
+        inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Hours(1)});
+    ASSERT_TRUE(sender.Send({.url = "refused"}).ok());
+    ASSERT_EQ(inner.AwaitCalls("refused", 1).size(), 1u);
+  }  // returns at once, not in an hour
+  EXPECT_EQ(inner.AwaitCalls("refused", 0).size(), 1u);
 }
 
 TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {

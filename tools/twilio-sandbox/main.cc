@@ -203,10 +203,10 @@ int main(int argc, char** argv) {
 
   klaxon::timing::RealClock clock;
   klaxon::sandbox::CurlCallbackSender curl_sender(absl::Seconds(15));
-  klaxon::sandbox::ConnectRetryingCallbackSender retrying_sender(curl_sender, absl::Seconds(1));
   // Declared before the sandbox, so the sandbox stops scheduling before the pool drains.
   klaxon::sandbox::ConcurrentCallbackSender sender(
-      retrying_sender, {.threads = static_cast<size_t>(callback_threads), .max_queued = 100'000});
+      curl_sender,
+      {.pool = {.threads = static_cast<size_t>(callback_threads), .max_queued = 100'000}});
   auto sandbox = klaxon::sandbox::TwilioSandbox::Create(options, clock, sender);
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
   for (const klaxon::sandbox::FaultRule& rule : rules) (*sandbox)->faults().Add(rule);
