@@ -186,12 +186,14 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
       }
       continue;
     }
-    auto inbound = std::make_shared<const messaging::InboundMessage>(ToInbound(*message));
+    messaging::InboundMessage received = ToInbound(*message);
     std::lock_guard lock(mutex_);
-    const TopicPartition where = WhereOf(*inbound);
+    const TopicPartition where = WhereOf(received);
+    received.given_up = assigned_[where].get_token();
+    auto inbound = std::make_shared<const messaging::InboundMessage>(std::move(received));
     offsets_.Begin(where, inbound->offset);
     ++in_flight_;
-    Attempt attempt{.message = inbound, .give_up = assigned_[where].get_token()};
+    Attempt attempt{.message = inbound};
     if (std::optional<Attempt> now = sequencer_.Submit(inbound->key, std::move(attempt))) {
       ready_.push_back(*std::move(now));
       work_.notify_one();
@@ -264,7 +266,7 @@ void KafkaConsumer::TakeDueRetries() {
   // Every entry is looked at, not only the due ones, so a revocation or a stop ends a long
   // backoff at once; entries exist only while a dependency is down, and at most max_in_flight.
   for (auto retry = retries_.begin(); retry != retries_.end();) {
-    if (retry->first <= now || retry->second.give_up.stop_requested()) {
+    if (retry->first <= now || retry->second.message->given_up.stop_requested()) {
       ready_.push_back(std::move(retry->second));
       retry = retries_.erase(retry);
     } else {
@@ -274,7 +276,7 @@ void KafkaConsumer::TakeDueRetries() {
 }
 
 void KafkaConsumer::Start(messaging::AsyncMessageHandler& handler, Attempt attempt) {
-  if (attempt.give_up.stop_requested()) {
+  if (attempt.message->given_up.stop_requested()) {
     Conclude(std::move(attempt), absl::UnavailableError("partition revoked or stopping"));
     return;
   }
@@ -295,7 +297,7 @@ void KafkaConsumer::Complete(Attempt attempt, absl::Status status) {
 
 void KafkaConsumer::Conclude(Attempt attempt, const absl::Status& status) {
   const messaging::InboundMessage& message = *attempt.message;
-  if (IsRetryable(status) && !attempt.give_up.stop_requested()) {
+  if (IsRetryable(status) && !attempt.message->given_up.stop_requested()) {
     const absl::Duration delay = BackoffDelay(options_.retry_backoff, attempt.retry);
     options_.log("warn", "kafka_handler_retry",
                  absl::StrCat(Where(message), ": ", status.ToString(), "; retry ",

@@ -27,8 +27,9 @@
 //    offset and status, it counts as finished, and consumption continues.
 //
 // Rebalances: when partitions are revoked, their retrying messages give up, messages of theirs
-// still waiting behind a key are not handed to the handler, and the consumer waits until none of
-// theirs is started and not completed before letting them go; librdkafka then commits what was
+// still waiting behind a key are not handed to the handler, their started messages are told
+// (InboundMessage::given_up: a handler that only holds one until a time gives it back at once),
+// and the consumer waits until none of theirs is started and not completed before letting them go; librdkafka then commits what was
 // stored for them. So no completion of a revoked partition can land after its new owner started,
 // and nothing is stored past an unfinished message. Stop works the same way for every partition:
 // no new messages, retries give up, started messages complete, then the stored offsets are
@@ -156,10 +157,10 @@ class KafkaConsumer final : private ClientEvents {
   int max_in_flight() const { return options_.max_in_flight; }
 
  private:
-  // One message on its way through the handler, and how often it was retried so far.
+  // One message on its way through the handler, and how often it was retried so far. Its
+  // `given_up` fires when its partition is revoked or the consumer stops.
   struct Attempt {
     std::shared_ptr<const messaging::InboundMessage> message;
-    std::stop_token give_up;  // fires when its partition is revoked or the consumer stops
     int retry = 0;
   };
   using SteadyTime = std::chrono::steady_clock::time_point;

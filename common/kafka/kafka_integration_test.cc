@@ -908,5 +908,69 @@ TEST_F(KafkaIntegrationTest, RevocationWaitsForAPendingCompletionBeforeTheNewOwn
   parked.CompleteAll(absl::OkStatus());
 }
 
+// Holds each message until the consumer gives it up (InboundMessage::given_up), then completes it
+// kUnavailable from a thread of its own, as a retry tier's timers do.
+class HoldingHandler final : public messaging::AsyncMessageHandler {
+ public:
+  void Handle(const InboundMessage& message, messaging::HandleDone done) override {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(message.value);
+    holds_.emplace_back([given_up = message.given_up, done = std::move(done)]() mutable {
+      std::mutex waiting;
+      std::condition_variable_any never;
+      std::unique_lock held(waiting);
+      never.wait(held, given_up, [] { return false; });
+      std::move(done)(absl::UnavailableError("given up"));
+    });
+    changed_.notify_all();
+  }
+
+  // Waits until `count` messages were handed over; false after kWait.
+  bool WaitForSeen(size_t count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait),
+                             [&] { return seen_.size() >= count; });
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> seen_;    // guarded by mutex_
+  std::vector<std::jthread> holds_;  // guarded by mutex_; joined last
+};
+
+// A message its handler only holds (a retry tier's wait, up to minutes) does not hold up a
+// rebalance: the revocation tells the handler, which gives it back, and the partition's next owner
+// reads it again at once.
+TEST_F(KafkaIntegrationTest, RevocationGivesUpAHeldMessageSoTheNewOwnerReadsItAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  properties_ = {{"heartbeat.interval.ms", "100"}};
+  max_in_flight_ = 4;
+  HoldingHandler holding;
+  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
+  ASSERT_NE(owner, nullptr);
+  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(holding, stop); });
+  ASSERT_TRUE(holding.WaitForSeen(1));
+
+  RecordingHandler recorded;
+  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
+  ASSERT_NE(joiner, nullptr);
+  std::jthread joining(
+      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  // Whichever member owns the partition after the rebalance reads "first" again: held forever
+  // otherwise, it would keep the revocation waiting.
+  EXPECT_TRUE(klaxon::testing::PollUntil(
+      [&] {
+        return Contains(recorded.Seen(), "first") ||
+               std::ranges::count(holding.seen(), std::string("first")) >= 2;
+      },
+      kWait));
+}
+
 }  // namespace
 }  // namespace klaxon::kafka

@@ -57,13 +57,21 @@ inline constexpr std::array<RetryTier, 4> kVoiceRetryTiers{{
     {"klaxon.voice.retry.1m", absl::Minutes(1)},
     {"klaxon.voice.retry.5m", absl::Minutes(5)},
 }};
-// Critical alerts' retries and deferrals (docs/adr/0027): one tier per channel, whatever the wait.
-// Its consumer holds each message on a timer until due (ADR 0017), so the tier needs no order by
-// delay; it holds one at most 5 min, and a longer wait hops through it. A page's retry, scheduled
-// send or next escalation step never waits behind normal deferrals that fill a shared tier to
-// KLAXON_TIER_MAX_HELD.
-inline constexpr RetryTier kSmsUrgentRetryTier{"klaxon.sms.retry.urgent", absl::Minutes(5)};
-inline constexpr RetryTier kVoiceUrgentRetryTier{"klaxon.voice.retry.urgent", absl::Minutes(5)};
+// Critical alerts' retries and deferrals (docs/adr/0027) wait on tiers of their own, so a page's
+// backoff, scheduled send or next escalation step never waits behind normal deferrals that fill a
+// shared tier to KLAXON_TIER_MAX_HELD. Two per channel, not four: a consumer holds each message on
+// a timer of its own (ADR 0017), so within a tier the order of due times does not matter; what the
+// split keeps apart is the short waits (backoffs, Retry-After, a sender's next slot) from the
+// long ones (schedules, a chain's spacing, budget and quiet-hours holds), which would otherwise
+// take the short ones' places for hours. A longer wait hops through the 5m tier.
+inline constexpr std::array<RetryTier, 2> kSmsUrgentRetryTiers{{
+    {"klaxon.sms.retry.urgent.1m", absl::Minutes(1)},
+    {"klaxon.sms.retry.urgent.5m", absl::Minutes(5)},
+}};
+inline constexpr std::array<RetryTier, 2> kVoiceUrgentRetryTiers{{
+    {"klaxon.voice.retry.urgent.1m", absl::Minutes(1)},
+    {"klaxon.voice.retry.urgent.5m", absl::Minutes(5)},
+}};
 
 struct TopicSpec {
   std::string_view name;  // without prefix
@@ -73,7 +81,7 @@ struct TopicSpec {
 
 // Six partitions bound the parallelism of one consumer group per topic; a week of retention
 // covers a long weekend of a stuck consumer. The DLQ keeps a month so an operator can replay it.
-inline constexpr std::array<TopicSpec, 17> kTopics{{
+inline constexpr std::array<TopicSpec, 19> kTopics{{
     {kSmsRequests, 6, absl::Hours(24 * 7)},
     {kVoiceRequests, 6, absl::Hours(24 * 7)},
     {kSmsUrgentRequests, 6, absl::Hours(24 * 7)},
@@ -88,8 +96,10 @@ inline constexpr std::array<TopicSpec, 17> kTopics{{
     {kVoiceRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
     {kVoiceRetryTiers[2].topic, 6, absl::Hours(24 * 7)},
     {kVoiceRetryTiers[3].topic, 6, absl::Hours(24 * 7)},
-    {kSmsUrgentRetryTier.topic, 6, absl::Hours(24 * 7)},
-    {kVoiceUrgentRetryTier.topic, 6, absl::Hours(24 * 7)},
+    {kSmsUrgentRetryTiers[0].topic, 6, absl::Hours(24 * 7)},
+    {kSmsUrgentRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceUrgentRetryTiers[0].topic, 6, absl::Hours(24 * 7)},
+    {kVoiceUrgentRetryTiers[1].topic, 6, absl::Hours(24 * 7)},
     {kDlq, 6, absl::Hours(24 * 30)},
 }};
 

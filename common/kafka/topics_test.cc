@@ -52,13 +52,18 @@ TEST(TopicsTest, EveryRetryTierIsCreated) {
   for (const auto& tiers : {kSmsRetryTiers, kVoiceRetryTiers}) {
     for (const RetryTier& tier : tiers) EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
   }
-  for (const RetryTier& tier : {kSmsUrgentRetryTier, kVoiceUrgentRetryTier}) {
-    EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
+  for (const auto& tiers : {kSmsUrgentRetryTiers, kVoiceUrgentRetryTiers}) {
+    for (const RetryTier& tier : tiers) EXPECT_TRUE(names.contains(tier.topic)) << tier.topic;
   }
 }
 
 TEST(TopicsTest, RetryTiersGrowFromSmallestDelay) {
   for (const auto& tiers : {kSmsRetryTiers, kVoiceRetryTiers}) {
+    for (size_t i = 1; i < tiers.size(); ++i) {
+      EXPECT_GT(tiers[i].delay, tiers[i - 1].delay) << tiers[i].topic;
+    }
+  }
+  for (const auto& tiers : {kSmsUrgentRetryTiers, kVoiceUrgentRetryTiers}) {
     for (size_t i = 1; i < tiers.size(); ++i) {
       EXPECT_GT(tiers[i].delay, tiers[i - 1].delay) << tiers[i].topic;
     }

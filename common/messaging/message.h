@@ -3,6 +3,7 @@
 // these plain structs; common/kafka adapts them to librdkafka, and tests use in-memory fakes.
 
 #include <cstdint>
+#include <stop_token>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -23,6 +24,11 @@ struct InboundMessage {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  // Fires when the consumer gives the message up: its partition was revoked (a rebalance) or the
+  // consumer is stopping. A handler that only holds the message to wait (a retry tier's) may then
+  // complete it at once with kUnavailable; it stays unstored and the partition's next owner gets
+  // it again. A default token never fires.
+  std::stop_token given_up = {};
 };
 
 // Receives a publish's outcome (Publisher::PublishAsync).

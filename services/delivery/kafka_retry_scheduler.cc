@@ -17,6 +17,17 @@ std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel) {
   }
 }
 
+std::span<const kafka::RetryTier> UrgentRetryTiersFor(types::v1::Channel channel) {
+  switch (channel) {
+    case types::v1::CHANNEL_SMS:
+      return kafka::kSmsUrgentRetryTiers;
+    case types::v1::CHANNEL_VOICE:
+      return kafka::kVoiceUrgentRetryTiers;
+    default:
+      return {};
+  }
+}
+
 const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::Duration wait) {
   for (const kafka::RetryTier& tier : tiers) {
     if (tier.delay >= wait) return tier;
@@ -27,12 +38,10 @@ const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::D
 const kafka::RetryTier* TierForRequest(const events::v1::AlertRequested& request,
                                        absl::Duration wait) {
   const types::v1::Channel channel = request.header().channel();
-  const std::span<const kafka::RetryTier> tiers = RetryTiersFor(channel);
+  const std::span<const kafka::RetryTier> tiers = kafka::Urgent(request.priority())
+                                                      ? UrgentRetryTiersFor(channel)
+                                                      : RetryTiersFor(channel);
   if (tiers.empty()) return nullptr;
-  if (kafka::Urgent(request.priority())) {
-    return channel == types::v1::CHANNEL_VOICE ? &kafka::kVoiceUrgentRetryTier
-                                               : &kafka::kSmsUrgentRetryTier;
-  }
   return &TierFor(tiers, wait);
 }
 
@@ -49,12 +58,20 @@ absl::Status KafkaRetryScheduler::Schedule(const events::v1::AlertRequested& req
   }
   events::v1::AlertRequested scheduled = request;
   *scheduled.mutable_not_before() = prototime::ToProto(not_before);
-  return publisher_.Publish(
-      {.topic = absl::StrCat(options_.topic_prefix,
-                             absl::string_view(tier->topic.data(), tier->topic.size())),
-       .key = request.header().alert_id(),
-       .value = scheduled.SerializeAsString()},
-      options_.publish_timeout);
+  const std::string topic =
+      absl::StrCat(options_.topic_prefix, absl::string_view(tier->topic.data(), tier->topic.size()));
+  absl::Status published = publisher_.Publish({.topic = topic,
+                                               .key = request.header().alert_id(),
+                                               .value = scheduled.SerializeAsString()},
+                                              options_.publish_timeout);
+  // A missing tier is a deployment step not taken (workers newer than the topics), not a broken
+  // message: retryable, so the request is kept until the topic exists rather than skipped.
+  if (absl::IsNotFound(published)) {
+    return absl::UnavailableError(absl::StrCat(
+        "retry tier ", topic, " does not exist; create it with `klaxon-admin create-topics`: ",
+        published.message()));
+  }
+  return published;
 }
 
 }  // namespace klaxon::delivery

@@ -3,8 +3,8 @@
 // tier (kafka::kSmsRetryTiers, kVoiceRetryTiers; docs/adr/0007). The tier is the smallest whose
 // delay covers the wait; a longer wait goes to the largest tier and hops through it again, since
 // a tier consumer waits at most its tier's delay for one message. A critical request goes to its
-// channel's urgent tier whatever the wait (kafka::kSmsUrgentRetryTier; docs/adr/0027), so it never
-// waits behind normal deferrals.
+// channel's urgent tiers, by the same rule (kafka::kSmsUrgentRetryTiers; docs/adr/0027), so it
+// never waits behind normal deferrals.
 
 #include <span>
 #include <string>
@@ -22,13 +22,15 @@ namespace klaxon::delivery {
 
 // The retry tiers of `channel`, smallest delay first; empty for CHANNEL_UNSPECIFIED.
 std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel);
+// The same for critical requests (kafka::kSmsUrgentRetryTiers, kVoiceUrgentRetryTiers).
+std::span<const kafka::RetryTier> UrgentRetryTiersFor(types::v1::Channel channel);
 
 // The smallest of `tiers` whose delay covers `wait`, or the largest when none does.
 // Precondition: `tiers` is not empty.
 const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::Duration wait);
 
-// The tier `request` waits on for `wait`: its channel's urgent tier when it is critical, else
-// TierFor its channel's tiers; nullptr for a request without a channel.
+// The tier `request` waits on for `wait`: TierFor its channel's urgent tiers when it is critical,
+// else its channel's tiers; nullptr for a request without a channel.
 const kafka::RetryTier* TierForRequest(const events::v1::AlertRequested& request,
                                        absl::Duration wait);
 

@@ -53,8 +53,9 @@ TEST_F(KafkaRetrySchedulerTest, PublishesToChannelTierKeyedByAlert) {
   EXPECT_EQ(publisher_.published()[0].key, "alert-1");
 }
 
-TEST_F(KafkaRetrySchedulerTest, CriticalRequestWaitsOnItsChannelsUrgentTierWhateverTheWait) {
-  for (const absl::Duration wait : {absl::ZeroDuration(), absl::Seconds(30), absl::Hours(2)}) {
+TEST_F(KafkaRetrySchedulerTest, CriticalRequestWaitsOnItsChannelsUrgentTiers) {
+  for (const absl::Duration wait : {absl::ZeroDuration(), absl::Seconds(30), absl::Minutes(3),
+                                    absl::Hours(2)}) {
     for (const types::v1::Channel channel : {types::v1::CHANNEL_SMS, types::v1::CHANNEL_VOICE}) {
       events::v1::AlertRequested critical = Request(channel);
       critical.set_priority(types::v1::PRIORITY_CRITICAL);
@@ -64,9 +65,10 @@ TEST_F(KafkaRetrySchedulerTest, CriticalRequestWaitsOnItsChannelsUrgentTierWhate
   std::vector<std::string> topics;
   for (const auto& published : publisher_.published()) topics.push_back(published.topic);
   EXPECT_THAT(topics, ::testing::ElementsAre(
-                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent",
-                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent",
-                          "t.klaxon.sms.retry.urgent", "t.klaxon.voice.retry.urgent"));
+                          "t.klaxon.sms.retry.urgent.1m", "t.klaxon.voice.retry.urgent.1m",
+                          "t.klaxon.sms.retry.urgent.1m", "t.klaxon.voice.retry.urgent.1m",
+                          "t.klaxon.sms.retry.urgent.5m", "t.klaxon.voice.retry.urgent.5m",
+                          "t.klaxon.sms.retry.urgent.5m", "t.klaxon.voice.retry.urgent.5m"));
 }
 
 TEST_F(KafkaRetrySchedulerTest, HighPriorityRequestSharesTheTiers) {
@@ -90,6 +92,16 @@ TEST_F(KafkaRetrySchedulerTest, ReturnsPublisherFailure) {
   publisher_.FailWith(absl::DeadlineExceededError("no ack"));
   EXPECT_EQ(scheduler_.Schedule(Request(types::v1::CHANNEL_SMS), clock_.Now()).code(),
             absl::StatusCode::kDeadlineExceeded);
+}
+
+// Workers deployed before their new tier's topic was created keep the request (retryable) and say
+// what to do, rather than have the consumer skip it as broken.
+TEST_F(KafkaRetrySchedulerTest, AMissingTierIsRetryableAndNamesTheFix) {
+  publisher_.FailWith(absl::NotFoundError("Broker: Unknown topic or partition"));
+  const absl::Status scheduled = scheduler_.Schedule(Request(types::v1::CHANNEL_SMS), clock_.Now());
+  EXPECT_EQ(scheduled.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(scheduled.message(), ::testing::HasSubstr("t.klaxon.sms.retry.1s does not exist"));
+  EXPECT_THAT(scheduled.message(), ::testing::HasSubstr("klaxon-admin create-topics"));
 }
 
 TEST_F(KafkaRetrySchedulerTest, RejectsRequestWithoutChannel) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,14 +30,42 @@ void TierHandler::Handle(const messaging::InboundMessage& message, messaging::Ha
   // Held for at most the tier's delay; a message due later than that hops when it ends.
   const absl::Time until =
       std::min(prototime::FromProto(request->not_before()), now + options_.max_wait);
+  auto hold = std::make_shared<Hold>(std::move(done));
+  // Given back at once when the consumer gives the message up (its partition revoked), so a
+  // rebalance never waits out a hold. The callback may run under the consumer's lock, so it only
+  // queues the completion on the timers.
+  hold->on_given_up.emplace(message.given_up, [this, held = std::weak_ptr<Hold>(hold)] {
+    ports_.timers.At(absl::InfinitePast(), [held](bool) {
+      if (const std::shared_ptr<Hold> still_held = held.lock()) {
+        still_held->End(absl::UnavailableError("given up while waiting on a retry tier"));
+      }
+    });
+  });
   ports_.timers.At(until, [this, &message, request = std::move(request),
-                           done = std::move(done)](bool due) mutable {
+                           hold = std::move(hold)](bool due) mutable {
+    // Here, not where the timers free this task (under their lock), where waiting for a running
+    // callback, itself waiting for that lock, would deadlock.
+    hold->on_given_up.reset();
     if (!due) {
-      std::move(done)(absl::UnavailableError("stopping while waiting on a retry tier"));
+      hold->End(absl::UnavailableError("stopping while waiting on a retry tier"));
       return;
     }
-    HandleDue(message, std::move(request), std::move(done));
+    if (std::optional<messaging::HandleDone> taken = hold->Take()) {
+      HandleDue(message, std::move(request), *std::move(taken));
+    }
   });
+}
+
+std::optional<messaging::HandleDone> TierHandler::Hold::Take() {
+  std::lock_guard lock(mutex);
+  if (!done) return std::nullopt;
+  std::optional<messaging::HandleDone> taken = std::move(done);
+  done.reset();
+  return taken;
+}
+
+void TierHandler::Hold::End(absl::Status status) {
+  if (std::optional<messaging::HandleDone> taken = Take()) std::move (*taken)(std::move(status));
 }
 
 void TierHandler::HandleDue(const messaging::InboundMessage& message,

@@ -8,10 +8,15 @@
 // work once it is due, which blocks (Twilio, Redis, a Kafka acknowledgement), runs on `pool`,
 // which every tier of a worker shares; a critical request's on `urgent_pool` (docs/adr/0027), so
 // it never queues behind the normal deferrals that come due with it. When the timers stop (the
-// worker is shutting down) a held message completes with kUnavailable, and the consumer leaves it
-// unstored, to be redelivered to whichever worker picks the partition up next.
+// worker is shutting down), or the consumer gives the message up (InboundMessage::given_up: its
+// partition revoked in a rebalance), a held message completes with kUnavailable at once, and the
+// consumer leaves it unstored, to be redelivered to whichever worker picks the partition up next.
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
 
 #include "absl/time/time.h"
 #include "common/concurrency/blocking_executor.h"
@@ -46,6 +51,20 @@ class TierHandler final : public messaging::AsyncMessageHandler {
   void Handle(const messaging::InboundMessage& message, messaging::HandleDone done) override;
 
  private:
+  // A held message's completion, called once by whichever comes first: its time, the timers
+  // stopping, or the consumer giving it up.
+  struct Hold {
+    explicit Hold(messaging::HandleDone handle_done) : done(std::move(handle_done)) {}
+    // The completion, unless it was taken already.
+    std::optional<messaging::HandleDone> Take();
+    // Completes with `status`, unless the completion was taken already.
+    void End(absl::Status status);
+
+    std::mutex mutex;
+    std::optional<messaging::HandleDone> done;  // guarded by mutex
+    std::optional<std::stop_callback<std::function<void()>>> on_given_up;
+  };
+
   // On the pool: hops when `not_before` is still ahead, else hands the message to `next`.
   void HandleDue(const messaging::InboundMessage& message,
                  std::shared_ptr<const events::v1::AlertRequested> request,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -181,6 +182,52 @@ TEST_F(TierHandlerTest, StopWhileHeldCompletesUnavailableWithoutHandling) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(next_.handled.empty());
+}
+
+// A rebalance never waits out a hold: the consumer gives a revoked partition's messages up, and a
+// held one is given back at once, unstored, for the partition's next owner.
+TEST_F(TierHandlerTest, GivenUpWhileHeldIsGivenBackAtOnce) {
+  std::stop_source revoked;
+  messaging::InboundMessage message = Message(clock_.Now() + absl::Seconds(30));
+  message.given_up = revoked.get_token();
+  Completion& completion = Start(std::move(message));
+  EXPECT_FALSE(completion.done.HasBeenNotified());
+  revoked.request_stop();
+  timers_.RunDue(clock_.Now());  // the clock has not moved: no hold has ended
+  const std::optional<absl::Status> status = completion.Await();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
+  // Its time comes later and completes nothing more (a second completion would fail the test).
+  Pass(absl::Seconds(30));
+  EXPECT_EQ(timers_.pending(), 0u);
+  EXPECT_TRUE(next_.handled.empty());
+  EXPECT_TRUE(scheduler_.scheduled.empty());
+}
+
+TEST_F(TierHandlerTest, GivenUpBeforeItIsHeldIsGivenBackAtOnce) {
+  std::stop_source revoked;
+  revoked.request_stop();
+  messaging::InboundMessage message = Message(clock_.Now() + absl::Seconds(30));
+  message.given_up = revoked.get_token();
+  Completion& completion = Start(std::move(message));
+  timers_.RunDue(clock_.Now());
+  const std::optional<absl::Status> status = completion.Await();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
+  Pass(absl::Seconds(30));
+  EXPECT_TRUE(next_.handled.empty());
+}
+
+TEST_F(TierHandlerTest, GivenUpAfterItsTimeChangesNothing) {
+  std::stop_source revoked;
+  messaging::InboundMessage message = Message(clock_.Now() + absl::Seconds(30));
+  message.given_up = revoked.get_token();
+  Completion& completion = Start(std::move(message));
+  Pass(absl::Seconds(30));
+  EXPECT_EQ(completion.Await(), absl::OkStatus());
+  revoked.request_stop();
+  EXPECT_EQ(timers_.pending(), 0u);  // the hold ended and no longer listens
+  EXPECT_EQ(next_.handled.size(), 1u);
 }
 
 TEST_F(TierHandlerTest, RejectsValueThatIsNoRequest) {

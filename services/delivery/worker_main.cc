@@ -67,10 +67,12 @@ std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
   return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
 }
 
-// "klaxon.sms.retry.10s" → "10s" ("urgent" for the urgent tier), for the tier's consumer group.
+// "klaxon.sms.retry.10s" → "10s", "klaxon.sms.retry.urgent.1m" → "urgent.1m", for the tier's
+// consumer group.
 std::string TierName(const kafka::RetryTier& tier) {
+  constexpr std::string_view kRetry = ".retry.";
   const std::string_view topic = tier.topic;
-  return std::string(topic.substr(topic.rfind('.') + 1));
+  return std::string(topic.substr(topic.find(kRetry) + kRetry.size()));
 }
 
 // The extra consumers read the busy Twilio events topic for the few events they act on (replies,
@@ -144,9 +146,10 @@ int RunWorker(const WorkerSpec& spec) {
       return 1;
     }
   }
-  // The channel's tiers, then the urgent one; each with a consumer and a TierHandler of its own.
+  // The channel's tiers, then its urgent ones; each with a consumer and a TierHandler of its own.
   std::vector<kafka::RetryTier> all_tiers(spec.retry_tiers.begin(), spec.retry_tiers.end());
-  all_tiers.push_back(spec.urgent_retry_tier);
+  all_tiers.insert(all_tiers.end(), spec.urgent_retry_tiers.begin(),
+                   spec.urgent_retry_tiers.end());
   std::vector<TierConsumer> tiers;
   for (const kafka::RetryTier& tier : all_tiers) {
     const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));

@@ -73,9 +73,10 @@ struct WorkerSpec {
   // The channel's delayed retry tiers (kafka::kSmsRetryTiers): each gets a consumer of its own,
   // so a long wait on one tier never holds back a shorter one.
   std::span<const kafka::RetryTier> retry_tiers;
-  // The channel's tier for critical alerts' retries and deferrals (kafka::kSmsUrgentRetryTier),
-  // with a consumer of its own too, whose work once due runs on the urgent pool (docs/adr/0027).
-  kafka::RetryTier urgent_retry_tier;
+  // The channel's tiers for critical alerts' retries and deferrals (kafka::kSmsUrgentRetryTiers),
+  // each with a consumer of its own too; their work once due runs on the urgent pool
+  // (docs/adr/0027).
+  std::span<const kafka::RetryTier> urgent_retry_tiers;
   // Reads the channel's own settings (recording errors in `reader`) and returns how to build its
   // Sender once the Twilio client exists.
   std::function<SenderFactory(config::Reader& reader, const TwilioSettings& twilio)> configure;

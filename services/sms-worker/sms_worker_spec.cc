@@ -48,7 +48,7 @@ delivery::WorkerSpec SmsWorkerSpec() {
           .request_topic = std::string(klaxon::kafka::kSmsRequests),
           .urgent_request_topic = std::string(klaxon::kafka::kSmsUrgentRequests),
           .retry_tiers = klaxon::kafka::kSmsRetryTiers,
-          .urgent_retry_tier = klaxon::kafka::kSmsUrgentRetryTier,
+          .urgent_retry_tiers = klaxon::kafka::kSmsUrgentRetryTiers,
           .configure =
               [](klaxon::config::Reader&, const TwilioSettings& twilio) {
                 return [twilio](klaxon::twilio::TwilioRestClient& client,

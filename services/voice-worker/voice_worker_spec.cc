@@ -83,7 +83,7 @@ delivery::WorkerSpec VoiceWorkerSpec() {
           .request_topic = std::string(klaxon::kafka::kVoiceRequests),
           .urgent_request_topic = std::string(klaxon::kafka::kVoiceUrgentRequests),
           .retry_tiers = klaxon::kafka::kVoiceRetryTiers,
-          .urgent_retry_tier = klaxon::kafka::kVoiceUrgentRetryTier,
+          .urgent_retry_tiers = klaxon::kafka::kVoiceUrgentRetryTiers,
           .configure =
               [](klaxon::config::Reader& reader, const TwilioSettings& twilio) {
                 klaxon::voice::CallSenderOptions options{
