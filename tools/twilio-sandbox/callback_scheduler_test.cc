@@ -215,12 +215,17 @@ TEST(ConcurrentCallbackSenderTest, ACallbackThatReachedTheReceiverIsNotSentAgain
 
 TEST(ConcurrentCallbackSenderTest, DestructionDropsTheRetriesStillWaiting) {
   ScriptedSender inner({{"refused", {absl::UnavailableError("refused")}}});
+  absl::Time destroyed_at;
   {
     ConcurrentCallbackSender sender(
         inner, {.pool = {.threads = 1, .max_queued = 10}, .connect_retry = absl::Hours(1)});
     ASSERT_TRUE(sender.Send({.url = "refused"}).ok());
-    ASSERT_EQ(inner.AwaitCalls("refused", 1).size(), 1u);
-  }  // returns at once, not in an hour
+    // The pool's one thread took "next" after it finished with "refused", retry scheduled.
+    ASSERT_TRUE(sender.Send({.url = "next"}).ok());
+    ASSERT_EQ(inner.AwaitCalls("next", 1).size(), 1u);
+    destroyed_at = absl::Now();
+  }
+  EXPECT_LT(absl::Now() - destroyed_at, absl::Seconds(5)) << "waited for the retry";
   EXPECT_EQ(inner.AwaitCalls("refused", 0).size(), 1u);
 }
 
