@@ -404,9 +404,18 @@ TEST_F(HostileWebhookTest, ForwardedForCountsOnlyFromATrustedProxyAndStaysBounde
 TEST_F(HostileWebhookTest, AReplayWithAChangedOrMissingTokenIsPublishedOnce) {
   const std::vector<std::string> tokens = {"original-token", "changed-token", "", "another"};
   for (const std::string& token : tokens) {
-    RawClient client(port_, "127.0.0.1");
-    ASSERT_TRUE(client.Send(SignedCallback("SMreplayed", "delivered", token)));
-    EXPECT_EQ(Status(client.ReadResponse()), 204) << token;
+    // The answer goes out at Kafka's acknowledgement and the claim is marked just after (ADR
+    // 0038): a replay that comes in between is refused 503 as in flight, which happened on a
+    // loaded machine. Tried again a moment later, it is answered as a duplicate.
+    int status = 0;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      RawClient client(port_, "127.0.0.1");
+      ASSERT_TRUE(client.Send(SignedCallback("SMreplayed", "delivered", token)));
+      status = Status(client.ReadResponse());
+      if (status != 503) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(status, 204) << token;
   }
   absl::StatusOr<std::vector<PublishedEvent>> events = topic_->ReadAll();
   ASSERT_TRUE(events.ok()) << events.status();
