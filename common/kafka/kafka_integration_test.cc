@@ -919,7 +919,8 @@ class HoldingHandler final : public messaging::AsyncMessageHandler {
       std::mutex waiting;
       std::condition_variable_any never;
       std::unique_lock held(waiting);
-      never.wait(held, given_up, [] { return false; });
+      // Bounded, so a consumer that never gives it up fails the test instead of hanging it.
+      never.wait_for(held, given_up, absl::ToChronoNanoseconds(kWait), [] { return false; });
       std::move(done)(absl::UnavailableError("given up"));
     });
     changed_.notify_all();
