@@ -44,6 +44,7 @@ void TimerThread::Run(std::stop_token own) {
     if (!ready.empty()) {
       lock.unlock();
       for (timing::TimerTask& task : ready) std::move(task)(!stopping);
+      ready.clear();  // what the tasks hold is freed outside the lock too
       lock.lock();
       continue;  // tasks may have been added meanwhile
     }

@@ -29,11 +29,11 @@
 // Rebalances: when partitions are revoked, their retrying messages give up, messages of theirs
 // still waiting behind a key are not handed to the handler, their started messages are told
 // (InboundMessage::given_up: a handler that only holds one until a time gives it back at once),
-// and the consumer waits until none of theirs is started and not completed before letting them go; librdkafka then commits what was
-// stored for them. So no completion of a revoked partition can land after its new owner started,
-// and nothing is stored past an unfinished message. Stop works the same way for every partition:
-// no new messages, retries give up, started messages complete, then the stored offsets are
-// committed and the group is left.
+// and the consumer waits until none of theirs is started and not completed before letting them
+// go; librdkafka then commits what was stored for them. So no completion of a revoked partition can
+// land after its new owner started, and nothing is stored past an unfinished message. Stop works
+// the same way for every partition: no new messages, retries give up, started messages complete,
+// then the stored offsets are committed and the group is left.
 //
 // With ConsumerOptions::on_lag set, it also reports how far the group is behind on each partition
 // it consumes, from librdkafka's statistics. Those (and librdkafka's errors) are served by a

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <future>
@@ -909,18 +910,22 @@ TEST_F(KafkaIntegrationTest, RevocationWaitsForAPendingCompletionBeforeTheNewOwn
 }
 
 // Holds each message until the consumer gives it up (InboundMessage::given_up), then completes it
-// kUnavailable from a thread of its own, as a retry tier's timers do.
+// kUnavailable from a thread of its own, as a retry tier's timers do. A hold never given up ends
+// after twice kWait and is counted, so such a consumer fails the test instead of hanging it.
 class HoldingHandler final : public messaging::AsyncMessageHandler {
  public:
   void Handle(const InboundMessage& message, messaging::HandleDone done) override {
     std::lock_guard lock(mutex_);
     seen_.push_back(message.value);
-    holds_.emplace_back([given_up = message.given_up, done = std::move(done)]() mutable {
+    holds_.emplace_back([this, given_up = message.given_up, done = std::move(done)]() mutable {
       std::mutex waiting;
       std::condition_variable_any never;
       std::unique_lock held(waiting);
-      // Bounded, so a consumer that never gives it up fails the test instead of hanging it.
-      never.wait_for(held, given_up, absl::ToChronoNanoseconds(kWait), [] { return false; });
+      if (!never.wait_for(held, given_up, absl::ToChronoNanoseconds(2 * kWait),
+                          [] { return false; }) &&
+          !given_up.stop_requested()) {
+        ++timed_out_;
+      }
       std::move(done)(absl::UnavailableError("given up"));
     });
     changed_.notify_all();
@@ -936,10 +941,13 @@ class HoldingHandler final : public messaging::AsyncMessageHandler {
     std::lock_guard lock(mutex_);
     return seen_;
   }
+  // Holds that ended on their own, not given up.
+  int timed_out() const { return timed_out_; }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
+  std::atomic<int> timed_out_ = 0;
   std::vector<std::string> seen_;    // guarded by mutex_
   std::vector<std::jthread> holds_;  // guarded by mutex_; joined last
 };
@@ -971,6 +979,7 @@ TEST_F(KafkaIntegrationTest, RevocationGivesUpAHeldMessageSoTheNewOwnerReadsItAt
                std::ranges::count(holding.seen(), std::string("first")) >= 2;
       },
       kWait));
+  EXPECT_EQ(holding.timed_out(), 0);
 }
 
 }  // namespace

@@ -38,9 +38,8 @@ const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::D
 const kafka::RetryTier* TierForRequest(const events::v1::AlertRequested& request,
                                        absl::Duration wait) {
   const types::v1::Channel channel = request.header().channel();
-  const std::span<const kafka::RetryTier> tiers = kafka::Urgent(request.priority())
-                                                      ? UrgentRetryTiersFor(channel)
-                                                      : RetryTiersFor(channel);
+  const std::span<const kafka::RetryTier> tiers =
+      kafka::Urgent(request.priority()) ? UrgentRetryTiersFor(channel) : RetryTiersFor(channel);
   if (tiers.empty()) return nullptr;
   return &TierFor(tiers, wait);
 }
@@ -58,18 +57,17 @@ absl::Status KafkaRetryScheduler::Schedule(const events::v1::AlertRequested& req
   }
   events::v1::AlertRequested scheduled = request;
   *scheduled.mutable_not_before() = prototime::ToProto(not_before);
-  const std::string topic =
-      absl::StrCat(options_.topic_prefix, absl::string_view(tier->topic.data(), tier->topic.size()));
-  absl::Status published = publisher_.Publish({.topic = topic,
-                                               .key = request.header().alert_id(),
-                                               .value = scheduled.SerializeAsString()},
-                                              options_.publish_timeout);
+  const std::string topic = absl::StrCat(options_.topic_prefix,
+                                         absl::string_view(tier->topic.data(), tier->topic.size()));
+  absl::Status published = publisher_.Publish(
+      {.topic = topic, .key = request.header().alert_id(), .value = scheduled.SerializeAsString()},
+      options_.publish_timeout);
   // A missing tier is a deployment step not taken (workers newer than the topics), not a broken
   // message: retryable, so the request is kept until the topic exists rather than skipped.
   if (absl::IsNotFound(published)) {
     return absl::UnavailableError(absl::StrCat(
-        "retry tier ", topic, " does not exist; create it with `klaxon-admin create-topics`: ",
-        published.message()));
+        "retry tier ", topic,
+        " does not exist; create it with `klaxon-admin create-topics`: ", published.message()));
   }
   return published;
 }

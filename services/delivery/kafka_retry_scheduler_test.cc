@@ -54,8 +54,8 @@ TEST_F(KafkaRetrySchedulerTest, PublishesToChannelTierKeyedByAlert) {
 }
 
 TEST_F(KafkaRetrySchedulerTest, CriticalRequestWaitsOnItsChannelsUrgentTiers) {
-  for (const absl::Duration wait : {absl::ZeroDuration(), absl::Seconds(30), absl::Minutes(3),
-                                    absl::Hours(2)}) {
+  for (const absl::Duration wait :
+       {absl::ZeroDuration(), absl::Seconds(30), absl::Minutes(3), absl::Hours(2)}) {
     for (const types::v1::Channel channel : {types::v1::CHANNEL_SMS, types::v1::CHANNEL_VOICE}) {
       events::v1::AlertRequested critical = Request(channel);
       critical.set_priority(types::v1::PRIORITY_CRITICAL);
@@ -106,11 +106,9 @@ TEST_F(KafkaRetrySchedulerTest, AMissingTierIsRetryableAndNamesTheFix) {
 
 TEST_F(KafkaRetrySchedulerTest, RejectsRequestWithoutChannel) {
   events::v1::AlertRequested critical = Request(types::v1::CHANNEL_UNSPECIFIED);
-  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(), absl::StatusCode::kInvalidArgument);
   critical.set_priority(types::v1::PRIORITY_CRITICAL);
-  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scheduler_.Schedule(critical, clock_.Now()).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(publisher_.published().empty());
 }
 

@@ -30,7 +30,7 @@ void TierHandler::Handle(const messaging::InboundMessage& message, messaging::Ha
   // Held for at most the tier's delay; a message due later than that hops when it ends.
   const absl::Time until =
       std::min(prototime::FromProto(request->not_before()), now + options_.max_wait);
-  auto hold = std::make_shared<Hold>(std::move(done));
+  auto hold = std::make_shared<Hold>(Hold::Pending{std::move(done), std::move(request)});
   // Given back at once when the consumer gives the message up (its partition revoked), so a
   // rebalance never waits out a hold. The callback may run under the consumer's lock, so it only
   // queues the completion on the timers.
@@ -41,31 +41,30 @@ void TierHandler::Handle(const messaging::InboundMessage& message, messaging::Ha
       }
     });
   });
-  ports_.timers.At(until, [this, &message, request = std::move(request),
-                           hold = std::move(hold)](bool due) mutable {
-    // Here, not where the timers free this task (under their lock), where waiting for a running
-    // callback, itself waiting for that lock, would deadlock.
+  ports_.timers.At(until, [this, &message, hold = std::move(hold)](bool due) {
+    // Here, not where the timers free this task, which may be under their lock, where waiting for
+    // a running callback, itself waiting for that lock, would deadlock.
     hold->on_given_up.reset();
     if (!due) {
       hold->End(absl::UnavailableError("stopping while waiting on a retry tier"));
       return;
     }
-    if (std::optional<messaging::HandleDone> taken = hold->Take()) {
-      HandleDue(message, std::move(request), *std::move(taken));
+    // `message` is valid only while the completion has not been called: read it only with it.
+    if (std::optional<Hold::Pending> pending = hold->Take()) {
+      HandleDue(message, std::move(pending->request), std::move(pending->done));
     }
   });
 }
 
-std::optional<messaging::HandleDone> TierHandler::Hold::Take() {
+std::optional<TierHandler::Hold::Pending> TierHandler::Hold::Take() {
   std::lock_guard lock(mutex);
-  if (!done) return std::nullopt;
-  std::optional<messaging::HandleDone> taken = std::move(done);
-  done.reset();
+  std::optional<Pending> taken = std::move(pending);
+  pending.reset();
   return taken;
 }
 
 void TierHandler::Hold::End(absl::Status status) {
-  if (std::optional<messaging::HandleDone> taken = Take()) std::move (*taken)(std::move(status));
+  if (std::optional<Pending> taken = Take()) std::move(taken->done)(std::move(status));
 }
 
 void TierHandler::HandleDue(const messaging::InboundMessage& message,

@@ -52,16 +52,21 @@ class TierHandler final : public messaging::AsyncMessageHandler {
 
  private:
   // A held message's completion, called once by whichever comes first: its time, the timers
-  // stopping, or the consumer giving it up.
+  // stopping, or the consumer giving it up. Its timer cannot be cancelled, so what a given-up
+  // message's timer still holds is the Hold, emptied: the request goes with the completion.
   struct Hold {
-    explicit Hold(messaging::HandleDone handle_done) : done(std::move(handle_done)) {}
-    // The completion, unless it was taken already.
-    std::optional<messaging::HandleDone> Take();
+    struct Pending {
+      messaging::HandleDone done;
+      std::shared_ptr<const events::v1::AlertRequested> request;
+    };
+    explicit Hold(Pending held) : pending(std::move(held)) {}
+    // The completion and its request, unless they were taken already.
+    std::optional<Pending> Take();
     // Completes with `status`, unless the completion was taken already.
     void End(absl::Status status);
 
     std::mutex mutex;
-    std::optional<messaging::HandleDone> done;  // guarded by mutex
+    std::optional<Pending> pending;  // guarded by mutex
     std::optional<std::stop_callback<std::function<void()>>> on_given_up;
   };
 

@@ -193,6 +193,9 @@ TEST_F(TierHandlerTest, GivenUpWhileHeldIsGivenBackAtOnce) {
   Completion& completion = Start(std::move(message));
   EXPECT_FALSE(completion.done.HasBeenNotified());
   revoked.request_stop();
+  // Never completed where the consumer gives it up (under its lock), but queued on the timers.
+  EXPECT_FALSE(completion.done.HasBeenNotified());
+  EXPECT_EQ(timers_.pending(), 2u);
   timers_.RunDue(clock_.Now());  // the clock has not moved: no hold has ended
   const std::optional<absl::Status> status = completion.Await();
   ASSERT_TRUE(status.has_value());
@@ -215,6 +218,19 @@ TEST_F(TierHandlerTest, GivenUpBeforeItIsHeldIsGivenBackAtOnce) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
   Pass(absl::Seconds(30));
+  EXPECT_TRUE(next_.handled.empty());
+}
+
+TEST_F(TierHandlerTest, StopAfterAGiveUpCompletesOnce) {
+  std::stop_source revoked;
+  messaging::InboundMessage message = Message(clock_.Now() + absl::Seconds(30));
+  message.given_up = revoked.get_token();
+  Completion& completion = Start(std::move(message));
+  revoked.request_stop();
+  timers_.Stop();  // both the give-up and the hold run "not due"
+  const std::optional<absl::Status> status = completion.Await();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(next_.handled.empty());
 }
 

@@ -148,8 +148,7 @@ int RunWorker(const WorkerSpec& spec) {
   }
   // The channel's tiers, then its urgent ones; each with a consumer and a TierHandler of its own.
   std::vector<kafka::RetryTier> all_tiers(spec.retry_tiers.begin(), spec.retry_tiers.end());
-  all_tiers.insert(all_tiers.end(), spec.urgent_retry_tiers.begin(),
-                   spec.urgent_retry_tiers.end());
+  all_tiers.insert(all_tiers.end(), spec.urgent_retry_tiers.begin(), spec.urgent_retry_tiers.end());
   std::vector<TierConsumer> tiers;
   for (const kafka::RetryTier& tier : all_tiers) {
     const std::string tier_group = absl::StrCat(group, "-retry-", TierName(tier));

@@ -120,9 +120,9 @@ TEST_F(CriticalDeferralE2eKafkaRedisPostgresTest, IsNotHeldBehindNormalOnesFilli
     normal_recipients.push_back(absl::StrFormat("+1415555%04d", 170 + i));
     const std::string id = Schedule(normal_recipients.back(), absl::StrCat("normal-later-", i),
                                     normal_at, types::v1::PRIORITY_NORMAL);
-    ASSERT_EQ(WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_WAITING, kWait)
-                  .status(),
-              types::v1::ALERT_STATUS_WAITING);
+    ASSERT_EQ(
+        WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_WAITING, kWait).status(),
+        types::v1::ALERT_STATUS_WAITING);
   }
 
   // A critical alert due in 20 s: a wait the 1-minute tier would take too.
