@@ -6,23 +6,16 @@
 
 namespace klaxon::delivery {
 
-std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel) {
+std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel,
+                                                types::v1::Priority priority) {
+  const bool urgent = kafka::Urgent(priority);
   switch (channel) {
     case types::v1::CHANNEL_SMS:
-      return kafka::kSmsRetryTiers;
+      return urgent ? std::span<const kafka::RetryTier>(kafka::kSmsUrgentRetryTiers)
+                    : std::span<const kafka::RetryTier>(kafka::kSmsRetryTiers);
     case types::v1::CHANNEL_VOICE:
-      return kafka::kVoiceRetryTiers;
-    default:
-      return {};
-  }
-}
-
-std::span<const kafka::RetryTier> UrgentRetryTiersFor(types::v1::Channel channel) {
-  switch (channel) {
-    case types::v1::CHANNEL_SMS:
-      return kafka::kSmsUrgentRetryTiers;
-    case types::v1::CHANNEL_VOICE:
-      return kafka::kVoiceUrgentRetryTiers;
+      return urgent ? std::span<const kafka::RetryTier>(kafka::kVoiceUrgentRetryTiers)
+                    : std::span<const kafka::RetryTier>(kafka::kVoiceRetryTiers);
     default:
       return {};
   }
@@ -37,9 +30,8 @@ const kafka::RetryTier& TierFor(std::span<const kafka::RetryTier> tiers, absl::D
 
 const kafka::RetryTier* TierForRequest(const events::v1::AlertRequested& request,
                                        absl::Duration wait) {
-  const types::v1::Channel channel = request.header().channel();
   const std::span<const kafka::RetryTier> tiers =
-      kafka::Urgent(request.priority()) ? UrgentRetryTiersFor(channel) : RetryTiersFor(channel);
+      RetryTiersFor(request.header().channel(), request.priority());
   if (tiers.empty()) return nullptr;
   return &TierFor(tiers, wait);
 }

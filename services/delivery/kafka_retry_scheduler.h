@@ -20,10 +20,10 @@
 
 namespace klaxon::delivery {
 
-// The retry tiers of `channel`, smallest delay first; empty for CHANNEL_UNSPECIFIED.
-std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel);
-// The same for critical requests (kafka::kSmsUrgentRetryTiers, kVoiceUrgentRetryTiers).
-std::span<const kafka::RetryTier> UrgentRetryTiersFor(types::v1::Channel channel);
+// The retry tiers of `channel` for requests of `priority` (a critical one's are its channel's
+// urgent tiers, kafka::kSmsUrgentRetryTiers), smallest delay first; empty for CHANNEL_UNSPECIFIED.
+std::span<const kafka::RetryTier> RetryTiersFor(types::v1::Channel channel,
+                                                types::v1::Priority priority);
 
 // The smallest of `tiers` whose delay covers `wait`, or the largest when none does.
 // Precondition: `tiers` is not empty.

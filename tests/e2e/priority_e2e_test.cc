@@ -93,11 +93,7 @@ class CriticalDeferralE2eKafkaRedisPostgresTest : public ::testing::Test {
   // Schedules an SMS to `to` for `send_at`; returns its alert id.
   std::string Schedule(const std::string& to, const std::string& key, absl::Time send_at,
                        types::v1::Priority priority) {
-    alerts::v1::SendAlertRequest request;
-    request.set_channel(types::v1::CHANNEL_SMS);
-    request.set_recipient(to);
-    request.set_text("maintenance window starts");
-    request.set_idempotency_key(key);
+    alerts::v1::SendAlertRequest request = SmsAlert(to, "maintenance window starts", key);
     request.set_priority(priority);
     request.mutable_send_at()->set_seconds(absl::ToUnixSeconds(send_at));
     alerts::v1::SendAlertResponse sent;
