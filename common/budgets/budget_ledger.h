@@ -48,6 +48,10 @@ class BudgetLedger {
   // in order; a ledger on a server makes one round trip for all of them.
   virtual std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
       std::span<const ShortQuery> queries) = 0;
+  // What each of `budgets` has spent in its period holding `at`, in order (0 for a period
+  // without spending). kUnavailable when the store cannot be reached.
+  virtual absl::StatusOr<std::vector<int64_t>> SpentAll(const std::vector<const Budget*>& budgets,
+                                                        absl::Time at) = 0;
   // FirstShortAll of one query.
   absl::StatusOr<std::optional<SpentBudget>> FirstShort(const std::vector<const Budget*>& budgets,
                                                         int64_t micros, absl::Time at) {

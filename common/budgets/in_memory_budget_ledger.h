@@ -40,6 +40,14 @@ class InMemoryBudgetLedger final : public BudgetLedger {
     return answers;
   }
 
+  absl::StatusOr<std::vector<int64_t>> SpentAll(const std::vector<const Budget*>& budgets,
+                                                absl::Time at) override {
+    std::lock_guard lock(mutex_);
+    std::vector<int64_t> spent;
+    for (const Budget* budget : budgets) spent.push_back(spent_[Key(*budget, at)]);
+    return spent;
+  }
+
   int64_t Spent(const Budget& budget, absl::Time at) {
     std::lock_guard lock(mutex_);
     return spent_[Key(budget, at)];

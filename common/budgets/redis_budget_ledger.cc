@@ -53,22 +53,32 @@ absl::Status Unexpected(const redis::Reply& reply) {
                                           reply.elements.size(), " elements, not two strings"));
 }
 
+// What the MGET of `budgets`' counters says each has spent, in order.
+absl::StatusOr<std::vector<int64_t>> CountersOf(const std::vector<const Budget*>& budgets,
+                                                const absl::StatusOr<redis::Reply>& reply) {
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != budgets.size()) {
+    return absl::InternalError("MGET of the budgets' counters answered another shape");
+  }
+  std::vector<int64_t> spent(budgets.size(), 0);
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    if (reply->elements[i] && !absl::SimpleAtoi(*reply->elements[i], &spent[i])) {
+      return absl::InternalError(
+          absl::StrCat("the counter of budget \"", budgets[i]->name, "\" holds no number"));
+    }
+  }
+  return spent;
+}
+
 // The first budget of `query` that the MGET of its counters says cannot take its micros, if any.
 absl::StatusOr<std::optional<SpentBudget>> ShortOf(const ShortQuery& query,
                                                    const absl::StatusOr<redis::Reply>& reply) {
-  if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != query.budgets.size()) {
-    return absl::InternalError("MGET of the budgets' counters answered another shape");
-  }
+  absl::StatusOr<std::vector<int64_t>> spent = CountersOf(query.budgets, reply);
+  if (!spent.ok()) return spent.status();
   for (size_t i = 0; i < query.budgets.size(); ++i) {
     const Budget& budget = *query.budgets[i];
-    int64_t spent = 0;
-    if (reply->elements[i] && !absl::SimpleAtoi(*reply->elements[i], &spent)) {
-      return absl::InternalError(
-          absl::StrCat("the counter of budget \"", budget.name, "\" holds no number"));
-    }
-    if (spent + query.micros > budget.limit_micros) {
-      return SpentBudget{&budget, spent, PeriodEnd(budget.period, query.at)};
+    if ((*spent)[i] + query.micros > budget.limit_micros) {
+      return SpentBudget{&budget, (*spent)[i], PeriodEnd(budget.period, query.at)};
     }
   }
   return std::nullopt;
@@ -131,6 +141,14 @@ absl::StatusOr<bool> RedisBudgetLedger::Add(const std::vector<const Budget*>& bu
   absl::StatusOr<redis::Reply> reply = Run(kAdd, budgets, micros, at, once);
   if (!reply.ok()) return reply.status();
   return *reply->elements[0] == "1";
+}
+
+absl::StatusOr<std::vector<int64_t>> RedisBudgetLedger::SpentAll(
+    const std::vector<const Budget*>& budgets, absl::Time at) {
+  if (budgets.empty()) return std::vector<int64_t>();
+  std::vector<std::string> argv = {"MGET"};
+  for (const Budget* budget : budgets) argv.push_back(Key(*budget, at));
+  return CountersOf(budgets, redis_.Command(argv));
 }
 
 std::vector<absl::StatusOr<std::optional<SpentBudget>>> RedisBudgetLedger::FirstShortAll(

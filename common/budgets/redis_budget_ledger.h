@@ -27,6 +27,10 @@ class RedisBudgetLedger final : public BudgetLedger {
   std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
       std::span<const ShortQuery> queries) override;
 
+  // One MGET.
+  absl::StatusOr<std::vector<int64_t>> SpentAll(const std::vector<const Budget*>& budgets,
+                                                absl::Time at) override;
+
   // The counter of `budget`'s period holding `at` (exposed for tests).
   std::string Key(const Budget& budget, absl::Time at) const;
 

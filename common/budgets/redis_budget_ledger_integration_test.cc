@@ -84,6 +84,22 @@ TEST_F(RedisBudgetLedgerTest, ABatchOfQuestionsIsAnsweredInOrder) {
   EXPECT_EQ((*answers[3])->budget, &daily_);
 }
 
+TEST_F(RedisBudgetLedgerTest, SpentIsReadForEveryBudgetOfItsPeriod) {
+  ASSERT_FALSE(first_->Reserve(budgets_, 30'000, now_)->has_value());
+  ASSERT_TRUE(first_->Add({&monthly_}, 5'000, now_, "").ok());
+  absl::StatusOr<std::vector<int64_t>> spent = second_->SpentAll(budgets_, now_);
+  ASSERT_TRUE(spent.ok()) << spent.status();
+  EXPECT_EQ(*spent, (std::vector<int64_t>{30'000, 35'000}));
+  // Tomorrow's day is another period, not yet spent; the month is the same.
+  spent = second_->SpentAll(budgets_, now_ + absl::Hours(24));
+  ASSERT_TRUE(spent.ok()) << spent.status();
+  EXPECT_EQ(spent->front(), 0);
+  ASSERT_TRUE(redis_->Command({"SET", first_->Key(daily_, now_), "many"}).ok());
+  spent = second_->SpentAll(budgets_, now_);
+  EXPECT_EQ(spent.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(spent.status().message(), ::testing::HasSubstr("billing-daily"));
+}
+
 TEST_F(RedisBudgetLedgerTest, EachPeriodHasItsOwnCounterThatExpiresAfterIt) {
   ASSERT_FALSE(first_->Reserve(budgets_, 50'000, now_)->has_value());
   EXPECT_TRUE(first_->FirstShort({&daily_}, 1, now_)->has_value());

@@ -40,6 +40,7 @@
 #include "common/twilio/webhook_routes.h"
 #include "grpcpp/create_channel.h"
 #include "services/ingress/backlog_monitor.h"
+#include "services/ingress/budget_spend_monitor.h"
 #include "services/ingress/callback_witness.h"
 #include "services/ingress/http_api.h"
 #include "services/ingress/ingress_settings.h"
@@ -133,6 +134,10 @@ int Run() {
   RedisCallerQuota quota(**redis, settings.redis_key_prefix, settings.caller_quotas);
   budgets::RedisBudgetLedger budget_ledger(**redis, settings.redis_key_prefix);
   budgets::BudgetGuard budgets(settings.budgets, budget_ledger);
+  BudgetSpendMonitor budget_spend(settings.budgets, budget_ledger, clock, logger,
+                                  (*runtime)->registry());
+  std::jthread budget_spend_thread(
+      [&budget_spend](std::stop_token stop) { budget_spend.Run(stop); });
   // The operators' channel switches (docs/adr/0012), read now and then every second.
   channels::RedisChannelSwitches switch_store(**redis, settings.redis_key_prefix);
   channels::ChannelSwitchboard switches(switch_store, logger, (*runtime)->registry());

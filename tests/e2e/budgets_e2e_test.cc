@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
+#include "tests/support/support.h"
 
 namespace klaxon::e2e {
 namespace {
@@ -82,6 +83,14 @@ TEST_F(BudgetsE2eKafkaRedisPostgresTest, TheFourthAlertOfABudgetForThreeIsRefuse
               HasSubstr("budget \"e2e-daily\" (0.0237 USD a day for caller e2e) has spent 0.0237 "
                         "USD; it resets at"));
   EXPECT_EQ(LedgerCount("+14155550404"), 0);
+  // Ingress shows SREs the budget's spend beside its limit, read from Redis every 15 s.
+  const std::string spent = R"(klaxon_budget_spent{budget="e2e-daily",currency="USD"})";
+  EXPECT_TRUE(klaxon::testing::PollUntil(
+      [&] { return MetricValue(suite_.Metrics("ingress"), spent) == 0.0237; }, absl::Seconds(30)))
+      << suite_.Metrics("ingress");
+  EXPECT_EQ(MetricValue(suite_.Metrics("ingress"),
+                        R"(klaxon_budget_limit{budget="e2e-daily",currency="USD"})"),
+            0.0237);
 
   // A critical alert is exempt: sent, and its charge counts.
   alerts::v1::SendAlertRequest critical = SmsAlert("+14155550405", "disk full", "budget-5");
