@@ -16,6 +16,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -77,6 +78,20 @@ bool Contains(const std::vector<InboundMessage>& seen, std::string_view value) {
   return std::any_of(seen.begin(), seen.end(),
                      [&](const InboundMessage& m) { return m.value == value; });
 }
+
+// A key that lands on `partition` of a topic of `partition_count` partitions.
+std::string KeyOnPartition(int32_t partition, int32_t partition_count) {
+  for (int i = 0;; ++i) {
+    std::string key = absl::StrCat("key-", i);
+    if (PartitionForKey(key, partition_count).value() == partition) return key;
+  }
+}
+
+// librdkafka's partition.assignment.strategy values: its default, which rebalances eagerly (every
+// member gives back every partition), and the incremental one the retry tiers' groups use
+// (KIP-429, docs/adr/0027).
+constexpr std::string_view kEagerAssignment = "range,roundrobin";
+constexpr std::string_view kCooperativeAssignment = "cooperative-sticky";
 
 class KafkaIntegrationTest : public ::testing::Test {
  protected:
@@ -917,13 +932,16 @@ class HoldingHandler final : public messaging::AsyncMessageHandler {
   void Handle(const InboundMessage& message, messaging::HandleDone done) override {
     std::lock_guard lock(mutex_);
     seen_.push_back(message.value);
-    holds_.emplace_back([this, given_up = message.given_up, done = std::move(done)]() mutable {
+    holds_.emplace_back([this, value = message.value, given_up = message.given_up,
+                         done = std::move(done)]() mutable {
       std::mutex waiting;
       std::condition_variable_any never;
       std::unique_lock held(waiting);
-      if (!never.wait_for(held, given_up, absl::ToChronoNanoseconds(2 * kWait),
-                          [] { return false; }) &&
-          !given_up.stop_requested()) {
+      never.wait_for(held, given_up, absl::ToChronoNanoseconds(2 * kWait), [] { return false; });
+      if (given_up.stop_requested()) {
+        std::lock_guard recording(mutex_);
+        given_up_.push_back(value);
+      } else {
         ++timed_out_;
       }
       std::move(done)(absl::UnavailableError("given up"));
@@ -941,6 +959,11 @@ class HoldingHandler final : public messaging::AsyncMessageHandler {
     std::lock_guard lock(mutex_);
     return seen_;
   }
+  // The values whose holds the consumer gave up, in that order.
+  std::vector<std::string> given_up() {
+    std::lock_guard lock(mutex_);
+    return given_up_;
+  }
   // Holds that ended on their own, not given up.
   int timed_out() const { return timed_out_; }
 
@@ -948,8 +971,9 @@ class HoldingHandler final : public messaging::AsyncMessageHandler {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::atomic<int> timed_out_ = 0;
-  std::vector<std::string> seen_;    // guarded by mutex_
-  std::vector<std::jthread> holds_;  // guarded by mutex_; joined last
+  std::vector<std::string> seen_;      // guarded by mutex_
+  std::vector<std::string> given_up_;  // guarded by mutex_
+  std::vector<std::jthread> holds_;    // guarded by mutex_; joined last
 };
 
 // A message its handler only holds (a retry tier's wait, up to minutes) does not hold up a
@@ -980,6 +1004,100 @@ TEST_F(KafkaIntegrationTest, RevocationGivesUpAHeldMessageSoTheNewOwnerReadsItAt
       },
       kWait));
   EXPECT_EQ(holding.timed_out(), 0);
+}
+
+// With cooperative assignment a member that joins takes one of the owner's two partitions, and
+// only that partition's held message is given back; the other stays held where it is. Eager
+// assignment would give both back, and the owner would read its kept partition's message again.
+TEST_F(KafkaIntegrationTest, CooperativeRebalanceGivesBackOnlyTheHeldMessagesOfPartitionsThatMove) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(2));
+  ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(0, 2), "on-0"));
+  ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(1, 2), "on-1"));
+  properties_ = {{"heartbeat.interval.ms", "100"},
+                 {"partition.assignment.strategy", std::string(kCooperativeAssignment)}};
+  max_in_flight_ = 4;
+  HoldingHandler holding;
+  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
+  ASSERT_NE(owner, nullptr);
+  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(holding, stop); });
+  ASSERT_TRUE(holding.WaitForSeen(2));
+
+  RecordingHandler recorded;
+  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
+  ASSERT_NE(joiner, nullptr);
+  std::jthread joining(
+      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  ASSERT_TRUE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }));
+  // A bounded wait for what must not happen: the kept partition's message read again.
+  EXPECT_FALSE(
+      klaxon::testing::PollUntil([&] { return holding.seen().size() > 2; }, absl::Seconds(3)));
+  ASSERT_EQ(recorded.Seen().size(), 1u);
+  EXPECT_EQ(holding.given_up(), std::vector<std::string>{recorded.Seen().front().value});
+  EXPECT_EQ(holding.timed_out(), 0);
+}
+
+// A group of more members than partitions (two workers on a tier of one partition): the member
+// that joins gets nothing and disturbs nothing, and takes the held message over when the owner
+// leaves.
+TEST_F(KafkaIntegrationTest, CooperativeMemberWithNothingToTakeTakesOverWhenTheOwnerLeaves) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  properties_ = {{"heartbeat.interval.ms", "100"},
+                 {"partition.assignment.strategy", std::string(kCooperativeAssignment)}};
+  max_in_flight_ = 4;
+  HoldingHandler holding;
+  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
+  ASSERT_NE(owner, nullptr);
+  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(holding, stop); });
+  ASSERT_TRUE(holding.WaitForSeen(1));
+
+  RecordingHandler recorded;
+  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
+  ASSERT_NE(joiner, nullptr);
+  std::jthread joining(
+      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(5)));
+  EXPECT_TRUE(holding.given_up().empty());
+
+  owning.request_stop();  // the owner gives its hold up, commits and leaves the group
+  owning.join();
+  EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
+  EXPECT_EQ(holding.timed_out(), 0);
+}
+
+// A rolling update that moves a group from eager to cooperative assignment (the release that made
+// the retry tiers' groups cooperative): Kafka refuses the new member while an old one is in the
+// group (INCONSISTENT_GROUP_PROTOCOL), the old member keeps its partition and its held message,
+// and once the last old member leaves the new one takes over. Nothing is lost or read twice.
+TEST_F(KafkaIntegrationTest, CooperativeMemberTakesAnEagerGroupOverOnceItsLastMemberLeaves) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  properties_ = {{"heartbeat.interval.ms", "100"},
+                 {"partition.assignment.strategy", std::string(kEagerAssignment)}};
+  max_in_flight_ = 4;
+  HoldingHandler holding;
+  std::unique_ptr<KafkaConsumer> old_member = NewConsumer();
+  ASSERT_NE(old_member, nullptr);
+  std::jthread old_running([&](std::stop_token stop) { (void)old_member->Run(holding, stop); });
+  ASSERT_TRUE(holding.WaitForSeen(1));
+
+  properties_["partition.assignment.strategy"] = kCooperativeAssignment;
+  RecordingHandler recorded;
+  std::unique_ptr<KafkaConsumer> new_member = NewConsumer();
+  ASSERT_NE(new_member, nullptr);
+  std::jthread new_running(
+      [&](std::stop_token stop) { (void)RunBlocking(*new_member, recorded, std::move(stop)); });
+  EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(5)));
+  EXPECT_TRUE(holding.given_up().empty());
+
+  old_running.request_stop();
+  old_running.join();
+  const absl::Time left = absl::Now();
+  EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
+  std::cout << "the cooperative member read the held message " << absl::Now() - left
+            << " after the eager one left\n";
+  EXPECT_EQ(recorded.Seen().size(), 1u);
+  EXPECT_EQ(holding.seen().size(), 1u);
 }
 
 }  // namespace

@@ -12,6 +12,14 @@
 
 namespace klaxon::delivery {
 
+std::map<std::string, std::string> TierConsumerProperties(absl::Duration tier_delay) {
+  return {
+      {"max.poll.interval.ms",
+       absl::StrCat(absl::ToInt64Milliseconds(tier_delay + absl::Minutes(5)))},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+  };
+}
+
 TierHandler::TierHandler(TierHandlerOptions options, TierHandlerPorts ports)
     : options_(std::move(options)), ports_(ports) {}
 

@@ -13,10 +13,12 @@
 // consumer leaves it unstored, to be redelivered to whichever worker picks the partition up next.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
 
 #include "absl/time/time.h"
 #include "common/concurrency/blocking_executor.h"
@@ -27,6 +29,16 @@
 #include "services/delivery/retry_scheduler.h"
 
 namespace klaxon::delivery {
+
+// The librdkafka properties of the consumer a TierHandler runs under, for a tier whose messages
+// are held up to `tier_delay`:
+// - max.poll.interval.ms outlasts that wait plus the dispatcher's own work (Twilio's timeout,
+//   publishing): a consumer whose messages in flight are all held stops polling meanwhile, and the
+//   group would otherwise evict it mid-wait and redeliver its messages elsewhere.
+// - cooperative-sticky assignment (KIP-429): a rebalance revokes only the partitions that move to
+//   another member, so a member joining or leaving (every rolling update) gives back only those
+//   partitions' held messages, not every held message of the group (docs/adr/0027).
+std::map<std::string, std::string> TierConsumerProperties(absl::Duration tier_delay);
 
 struct TierHandlerOptions {
   // The tier's delay (kafka::RetryTier::delay): the longest wait for one message.

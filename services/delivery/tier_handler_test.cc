@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -251,6 +253,14 @@ TEST_F(TierHandlerTest, RejectsValueThatIsNoRequest) {
       Start({.topic = "klaxon.sms.retry.1m", .value = "\xff\xff"}).Await();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TierConsumerPropertiesTest, OutlastTheTiersWaitAndRebalanceIncrementally) {
+  const std::map<std::string, std::string> properties = TierConsumerProperties(absl::Minutes(5));
+  EXPECT_EQ(properties.at("max.poll.interval.ms"), "600000");  // the wait and 5 minutes of work
+  // Only the partitions that move give their held messages back (the Kafka integration test
+  // CooperativeRebalanceGivesBackOnlyTheHeldMessagesOfPartitionsThatMove).
+  EXPECT_EQ(properties.at("partition.assignment.strategy"), "cooperative-sticky");
 }
 
 }  // namespace

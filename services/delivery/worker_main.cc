@@ -59,14 +59,6 @@ std::string WorkerId(const std::string& service) {
                       absl::Hex(absl::Uniform<uint32_t>(gen), absl::kZeroPad8));
 }
 
-// A tier consumer whose messages in flight are all held stops polling for up to its tier's
-// delay, so librdkafka's max.poll.interval.ms must outlast that wait plus the dispatcher's own
-// work (Twilio's timeout, publishing), or the group would evict the member mid-wait and
-// redeliver the messages elsewhere.
-std::string TierMaxPollInterval(const kafka::RetryTier& tier) {
-  return absl::StrCat(absl::ToInt64Milliseconds(tier.delay + absl::Minutes(5)));
-}
-
 // "klaxon.sms.retry.10s" → "10s", "klaxon.sms.retry.urgent.1m" → "urgent.1m", for the tier's
 // consumer group.
 std::string TierName(const kafka::RetryTier& tier) {
@@ -159,7 +151,7 @@ int RunWorker(const WorkerSpec& spec) {
          .topics = {settings.common.Topic(tier.topic)},
          .client_id = spec.service,
          .session_timeout = settings.kafka_session_timeout,
-         .properties = {{"max.poll.interval.ms", TierMaxPollInterval(tier)}},
+         .properties = TierConsumerProperties(tier.delay),
          .log = (*runtime)->KafkaLog(),
          .on_lag = (*runtime)->ConsumerLagGauge(tier_group),
          // Each message waits for its own not_before on a timer (TierHandler), so one alert's
