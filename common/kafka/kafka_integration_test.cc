@@ -1006,27 +1006,60 @@ TEST_F(KafkaIntegrationTest, RevocationGivesUpAHeldMessageSoTheNewOwnerReadsItAt
   EXPECT_EQ(holding.timed_out(), 0);
 }
 
+// A member of the test's group, running on a thread of its own until it is destroyed or
+// `running` is stopped and joined (which gives its holds up, commits and leaves the group).
+struct Member {
+  std::unique_ptr<KafkaConsumer> consumer;
+  std::jthread running;  // declared last: stopped and joined before the consumer goes
+};
+
+// A group whose members hold what they are handed, as a retry tier's do, rebalancing with
+// `assignment`.
+class HoldingGroupTest : public KafkaIntegrationTest {
+ protected:
+  void UseAssignment(std::string_view assignment) {
+    properties_ = {{"heartbeat.interval.ms", "100"},
+                   {"partition.assignment.strategy", std::string(assignment)}};
+    max_in_flight_ = 4;
+  }
+  // A new member running `handler` as a TierHandler runs; nullptr consumer when it failed.
+  Member JoinHolding(messaging::AsyncMessageHandler& handler) {
+    Member member{.consumer = NewConsumer()};
+    if (member.consumer != nullptr) {
+      member.running = std::jthread([consumer = member.consumer.get(), &handler](
+                                        std::stop_token stop) { (void)consumer->Run(handler, stop); });
+    }
+    return member;
+  }
+  // A new member running a blocking `handler` on a pool, as the workers' request consumers do.
+  Member JoinRecording(messaging::MessageHandler& handler) {
+    Member member{.consumer = NewConsumer()};
+    if (member.consumer != nullptr) {
+      member.running =
+          std::jthread([this, consumer = member.consumer.get(), &handler](std::stop_token stop) {
+            (void)RunBlocking(*consumer, handler, std::move(stop));
+          });
+    }
+    return member;
+  }
+};
+
 // With cooperative assignment a member that joins takes one of the owner's two partitions, and
 // only that partition's held message is given back; the other stays held where it is. Eager
 // assignment would give both back, and the owner would read its kept partition's message again.
-TEST_F(KafkaIntegrationTest, CooperativeRebalanceGivesBackOnlyTheHeldMessagesOfPartitionsThatMove) {
+TEST_F(HoldingGroupTest, CooperativeRebalanceGivesBackOnlyTheHeldMessagesOfPartitionsThatMove) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(2));
   ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(0, 2), "on-0"));
   ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(1, 2), "on-1"));
-  properties_ = {{"heartbeat.interval.ms", "100"},
-                 {"partition.assignment.strategy", std::string(kCooperativeAssignment)}};
-  max_in_flight_ = 4;
+  UseAssignment(kCooperativeAssignment);
   HoldingHandler holding;
-  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
-  ASSERT_NE(owner, nullptr);
-  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(holding, stop); });
+  const Member owner = JoinHolding(holding);
+  ASSERT_NE(owner.consumer, nullptr);
   ASSERT_TRUE(holding.WaitForSeen(2));
 
   RecordingHandler recorded;
-  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
-  ASSERT_NE(joiner, nullptr);
-  std::jthread joining(
-      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  const Member joiner = JoinRecording(recorded);
+  ASSERT_NE(joiner.consumer, nullptr);
   ASSERT_TRUE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }));
   // A bounded wait for what must not happen: the kept partition's message read again.
   EXPECT_FALSE(
@@ -1039,28 +1072,23 @@ TEST_F(KafkaIntegrationTest, CooperativeRebalanceGivesBackOnlyTheHeldMessagesOfP
 // A group of more members than partitions (two workers on a tier of one partition): the member
 // that joins gets nothing and disturbs nothing, and takes the held message over when the owner
 // leaves.
-TEST_F(KafkaIntegrationTest, CooperativeMemberWithNothingToTakeTakesOverWhenTheOwnerLeaves) {
+TEST_F(HoldingGroupTest, CooperativeMemberWithNothingToTakeTakesOverWhenTheOwnerLeaves) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
-  properties_ = {{"heartbeat.interval.ms", "100"},
-                 {"partition.assignment.strategy", std::string(kCooperativeAssignment)}};
-  max_in_flight_ = 4;
+  UseAssignment(kCooperativeAssignment);
   HoldingHandler holding;
-  std::unique_ptr<KafkaConsumer> owner = NewConsumer();
-  ASSERT_NE(owner, nullptr);
-  std::jthread owning([&](std::stop_token stop) { (void)owner->Run(holding, stop); });
+  Member owner = JoinHolding(holding);
+  ASSERT_NE(owner.consumer, nullptr);
   ASSERT_TRUE(holding.WaitForSeen(1));
 
   RecordingHandler recorded;
-  std::unique_ptr<KafkaConsumer> joiner = NewConsumer();
-  ASSERT_NE(joiner, nullptr);
-  std::jthread joining(
-      [&](std::stop_token stop) { (void)RunBlocking(*joiner, recorded, std::move(stop)); });
+  const Member joiner = JoinRecording(recorded);
+  ASSERT_NE(joiner.consumer, nullptr);
   EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(5)));
   EXPECT_TRUE(holding.given_up().empty());
 
-  owning.request_stop();  // the owner gives its hold up, commits and leaves the group
-  owning.join();
+  owner.running.request_stop();
+  owner.running.join();
   EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
   EXPECT_EQ(holding.timed_out(), 0);
 }
@@ -1069,29 +1097,24 @@ TEST_F(KafkaIntegrationTest, CooperativeMemberWithNothingToTakeTakesOverWhenTheO
 // the retry tiers' groups cooperative): Kafka refuses the new member while an old one is in the
 // group (INCONSISTENT_GROUP_PROTOCOL), the old member keeps its partition and its held message,
 // and once the last old member leaves the new one takes over. Nothing is lost or read twice.
-TEST_F(KafkaIntegrationTest, CooperativeMemberTakesAnEagerGroupOverOnceItsLastMemberLeaves) {
+TEST_F(HoldingGroupTest, CooperativeMemberTakesAnEagerGroupOverOnceItsLastMemberLeaves) {
   ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
   ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
-  properties_ = {{"heartbeat.interval.ms", "100"},
-                 {"partition.assignment.strategy", std::string(kEagerAssignment)}};
-  max_in_flight_ = 4;
+  UseAssignment(kEagerAssignment);
   HoldingHandler holding;
-  std::unique_ptr<KafkaConsumer> old_member = NewConsumer();
-  ASSERT_NE(old_member, nullptr);
-  std::jthread old_running([&](std::stop_token stop) { (void)old_member->Run(holding, stop); });
+  Member old_member = JoinHolding(holding);
+  ASSERT_NE(old_member.consumer, nullptr);
   ASSERT_TRUE(holding.WaitForSeen(1));
 
-  properties_["partition.assignment.strategy"] = kCooperativeAssignment;
+  UseAssignment(kCooperativeAssignment);
   RecordingHandler recorded;
-  std::unique_ptr<KafkaConsumer> new_member = NewConsumer();
-  ASSERT_NE(new_member, nullptr);
-  std::jthread new_running(
-      [&](std::stop_token stop) { (void)RunBlocking(*new_member, recorded, std::move(stop)); });
+  const Member new_member = JoinRecording(recorded);
+  ASSERT_NE(new_member.consumer, nullptr);
   EXPECT_FALSE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(5)));
   EXPECT_TRUE(holding.given_up().empty());
 
-  old_running.request_stop();
-  old_running.join();
+  old_member.running.request_stop();
+  old_member.running.join();
   const absl::Time left = absl::Now();
   EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
   std::cout << "the cooperative member read the held message " << absl::Now() - left
