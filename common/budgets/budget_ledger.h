@@ -49,7 +49,8 @@ class BudgetLedger {
   virtual std::vector<absl::StatusOr<std::optional<SpentBudget>>> FirstShortAll(
       std::span<const ShortQuery> queries) = 0;
   // What each of `budgets` has spent in its period holding `at`, in order (0 for a period
-  // without spending). kUnavailable when the store cannot be reached.
+  // without spending). kUnavailable when the store cannot be reached; kInternal when it holds
+  // something that is not a count.
   virtual absl::StatusOr<std::vector<int64_t>> SpentAll(const std::vector<const Budget*>& budgets,
                                                         absl::Time at) = 0;
   // FirstShortAll of one query.

@@ -3,8 +3,9 @@
 // back: every interval it reads what each budget's current period has spent from the ledger every
 // replica shares, and exports it beside the budget's limit, both in the budgets' currency:
 // klaxon_budget_spent{budget, currency} and klaxon_budget_limit{budget, currency}. Every replica
-// of ingress reads the same counters, so each exports the same figures. A read that fails keeps
-// the last figures and is logged (budget_spend_unreadable, then budget_spend_readable).
+// of ingress reads the same counters, so each exports the same figures. While they cannot be read
+// (and before the first read) the spent figures are NaN, never a stale period's; an outage is
+// logged once (budget_spend_unreadable, then budget_spend_readable).
 
 #include <stop_token>
 #include <vector>

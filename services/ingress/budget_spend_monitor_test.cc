@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -87,32 +88,40 @@ class BudgetSpendMonitorTest : public ::testing::Test {
   BudgetSpendMonitor monitor_{settings_, ledger_, clock_, logger_, registry_};
 };
 
-TEST_F(BudgetSpendMonitorTest, ExportsEachBudgetsLimitAndWhatItsCurrentPeriodSpent) {
+TEST_F(BudgetSpendMonitorTest, ExportsEachBudgetsLimit) {
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_limit", "billing-daily"), 50);
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_limit", "main-monthly"), 2000.5);
-  EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily"), 0);
+}
 
+TEST_F(BudgetSpendMonitorTest, ExportsWhatEachBudgetsCurrentPeriodSpent) {
   ASSERT_TRUE(ledger_.Add({&daily_, &monthly_}, 12'340'000, clock_.Now(), "").ok());
   ASSERT_TRUE(ledger_.Add({&monthly_}, 500'000, clock_.Now() - absl::Hours(48), "").ok());
   monitor_.Refresh();
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily"), 12.34);
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "main-monthly"), 12.84);
+}
 
+TEST_F(BudgetSpendMonitorTest, ANewDayStartsTheDailyBudgetFromNothing) {
+  ASSERT_TRUE(ledger_.Add({&daily_, &monthly_}, 12'340'000, clock_.Now(), "").ok());
   clock_.Advance(absl::Hours(2));  // past midnight: a new day, the same month
   monitor_.Refresh();
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily"), 0);
-  EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "main-monthly"), 12.84);
+  EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "main-monthly"), 12.34);
 }
 
-TEST_F(BudgetSpendMonitorTest, AnUnreadableLedgerKeepsTheLastFiguresAndIsLoggedOncePerOutage) {
+TEST_F(BudgetSpendMonitorTest, WhatCannotBeReadIsNaNAndLoggedOncePerOutage) {
+  EXPECT_TRUE(std::isnan(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily")));
   ASSERT_TRUE(ledger_.Add({&daily_}, 1'000'000, clock_.Now(), "").ok());
-  monitor_.Refresh();
-  ledger_.down = true;
-  ASSERT_TRUE(ledger_.Add({&daily_}, 1'000'000, clock_.Now(), "").ok());
-  monitor_.Refresh();
   monitor_.Refresh();
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily"), 1);
+  ledger_.down = true;
+  monitor_.Refresh();
+  monitor_.Refresh();
+  EXPECT_TRUE(std::isnan(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily")));
+  EXPECT_TRUE(std::isnan(BudgetGauge(registry_, "klaxon_budget_spent", "main-monthly")));
+  EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_limit", "billing-daily"), 50);
   ledger_.down = false;
+  ASSERT_TRUE(ledger_.Add({&daily_}, 1'000'000, clock_.Now(), "").ok());
   monitor_.Refresh();
   EXPECT_EQ(BudgetGauge(registry_, "klaxon_budget_spent", "billing-daily"), 2);
   EXPECT_EQ(Count("budget_spend_unreadable"), 1);
