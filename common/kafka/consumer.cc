@@ -21,6 +21,10 @@ namespace {
 
 // How long one consumer poll blocks: the loop's latency in noticing a stop request.
 constexpr int kConsumerPollMs = 100;
+// How long Run() waits for room before it pauses its partitions and polls on while full, so
+// that a rebalance is served within about this long even when every message in flight is held
+// for minutes (a retry tier's). Short waits for room (a busy request consumer) pause nothing.
+constexpr absl::Duration kFullBeforePause = absl::Seconds(1);
 
 // The properties the at-least-once guarantee rests on; options.properties may not override them.
 constexpr std::array<FixedProperty, 2> kAtLeastOnceProperties{{
@@ -168,13 +172,18 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
   }
   std::jthread dispatcher([this, &handler] { Dispatch(handler); });
   absl::Status result = absl::OkStatus();
-  while (WaitForRoom(stop)) {
+  while (true) {
+    const Room room = WaitForRoom(stop);
+    if (room == Room::kStopped) break;
     {
       std::lock_guard lock(mutex_);
       result = fatal_error_;
     }
     if (!result.ok()) break;
-    MessagePtr message(rd_kafka_consumer_poll(client_.get(), kConsumerPollMs));
+    // Full for a while: the partitions pause and the poll goes on, serving rebalances and the
+    // group's liveness without taking messages; they resume once there is room.
+    Pause(room == Room::kFull);
+    MessagePtr message(rd_kafka_consumer_poll(client_.get(), paused_ ? 0 : kConsumerPollMs));
     if (message == nullptr) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       // Consumer errors (a broker down, a topic not created yet) are retried by librdkafka;
@@ -216,14 +225,35 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
   return result;
 }
 
-bool KafkaConsumer::WaitForRoom(std::stop_token stop) {
+KafkaConsumer::Room KafkaConsumer::WaitForRoom(std::stop_token stop) {
+  const auto full_until =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(kFullBeforePause);
   std::unique_lock lock(mutex_);
   // progress_ is a plain condition variable, so the stop request is noticed within a poll
   // interval rather than at once; stop only ever waits for started messages anyway.
   while (!stop.stop_requested() && in_flight_ >= options_.max_in_flight) {
+    if (std::chrono::steady_clock::now() >= full_until) return Room::kFull;
     progress_.wait_for(lock, std::chrono::milliseconds(kConsumerPollMs));
   }
-  return !stop.stop_requested();
+  return stop.stop_requested() ? Room::kStopped : Room::kFree;
+}
+
+void KafkaConsumer::Pause(bool pause) {
+  if (pause == paused_) return;
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  rd_kafka_resp_err_t error = rd_kafka_assignment(client_.get(), &assignment);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    PartitionListPtr owned(assignment);
+    error = pause ? rd_kafka_pause_partitions(client_.get(), owned.get())
+                  : rd_kafka_resume_partitions(client_.get(), owned.get());
+  }
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Paused or not, the loop stays correct: a message that comes while full is taken anyway.
+    options_.log("warn", pause ? "kafka_pause_failed" : "kafka_resume_failed",
+                 rd_kafka_err2str(error));
+    return;
+  }
+  paused_ = pause;
 }
 
 void KafkaConsumer::WaitUntilIdle() {
@@ -369,6 +399,12 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
       }
     } else {
       failed = rd_kafka_assign(client, partitions);
+    }
+    // A partition gained while the consumer is paused (full) waits with the others; one gained
+    // otherwise is fetched, whatever pause it carried from an earlier assignment.
+    if (failed == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      failed = consumer.paused_ ? rd_kafka_pause_partitions(client, partitions)
+                                : rd_kafka_resume_partitions(client, partitions);
     }
   } else {
     // Revoked or lost: either way nothing of these partitions may be stored once they are gone.

@@ -132,7 +132,9 @@ struct ConsumerOptions {
   // Optional; told each offset stored for commit, i.e. how far every message has been handled.
   OffsetStoredFn on_offset_stored = nullptr;
   // Messages in flight at once (started, waiting behind their key or waiting to be retried); at
-  // least 1. It costs no threads here (a ThreadPoolHandler has its own).
+  // least 1. It costs no threads here (a ThreadPoolHandler has its own). A consumer full for a
+  // second pauses its partitions and polls on, so rebalances are served while its messages are
+  // held; it resumes where it paused once one completes.
   int max_in_flight = 1;
 };
 
@@ -180,8 +182,12 @@ class KafkaConsumer final : private ClientEvents {
   // Moves the retries that are due, or whose message gives up, to ready_; mutex_ held.
   void TakeDueRetries();
   void StoreOffset(const TopicPartition& where, int64_t next_offset);
-  // Blocks until fewer than max_in_flight messages are in flight or `stop` fires; false then.
-  bool WaitForRoom(std::stop_token stop);
+  enum class Room { kFree, kFull, kStopped };
+  // Blocks until fewer than max_in_flight messages are in flight (kFree), `stop` fires
+  // (kStopped), or kFullBeforePause passed with none freed (kFull).
+  Room WaitForRoom(std::stop_token stop);
+  // Pauses (or resumes) fetching on every assigned partition. Run()'s thread.
+  void Pause(bool pause);
   void WaitUntilIdle();
   // librdkafka's rebalance_cb, and its revocation half.
   static void OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
@@ -211,6 +217,9 @@ class KafkaConsumer final : private ClientEvents {
   bool dispatching_ = false;  // guarded by mutex_; Run() clears it to end the dispatching thread
   bool closed_ = false;       // only touched by the thread that owns the consumer
   bool cooperative_ = false;  // set before the client exists (IsCooperativeAssignment)
+  // Whether the assignment is paused because the consumer is full. Run()'s thread, and the
+  // rebalance callback its polls serve.
+  bool paused_ = false;
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
   // before the client is destroyed.

@@ -838,6 +838,27 @@ TEST_F(KafkaIntegrationTest, AsyncRetryableResultIsHandedOverAgainAfterTheBackof
   EXPECT_EQ(handler.handled(), 2u);
 }
 
+// A consumer full for longer than it waits for room pauses its partitions and polls on (so it still
+// serves rebalances); once there is room it resumes where it paused: every message once, in order.
+TEST_F(KafkaIntegrationTest, AConsumerFullForSecondsResumesWhereItPaused) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
+  for (const std::string value : {"first", "second", "third"}) {
+    ASSERT_NO_FATAL_FAILURE(Publish(value, value));
+  }
+  std::unique_ptr<KafkaConsumer> consumer = NewConsumer();  // max_in_flight 1
+  ASSERT_NE(consumer, nullptr);
+  ParkingHandler parked;
+  std::jthread running([&](std::stop_token stop) { (void)consumer->Run(parked, stop); });
+  for (const std::string expected : {"first", "second", "third"}) {
+    ASSERT_TRUE(parked.WaitForParked(1)) << "waiting for " << expected;
+    absl::SleepFor(absl::Seconds(2));  // full past the consumer's patience: it pauses
+    EXPECT_EQ(parked.CompleteAll(absl::OkStatus()), std::vector<std::string>{expected});
+  }
+  // A bounded wait for what must not happen: a message handed over twice.
+  EXPECT_FALSE(klaxon::testing::PollUntil([&] { return parked.handled() > 3; }, absl::Seconds(2)));
+  EXPECT_EQ(parked.seen(), (std::vector<std::string>{"first", "second", "third"}));
+}
+
 // A worker stopped just after it started (a rollout that changes its mind) closes its consumers
 // while they join their groups: the close's revocation must not wait on the group's thread, under
 // either rebalance protocol.
@@ -1113,6 +1134,28 @@ TEST_F(KafkaHoldingGroupTest, CooperativeMemberWithNothingToTakeTakesOverWhenThe
   owner.running.request_stop();
   owner.running.join();
   EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
+  EXPECT_EQ(holding.timed_out(), 0);
+}
+
+// A member whose every message in flight is held (a full retry tier) still serves a rebalance: it
+// pauses its partitions and polls on, so a member that joins gets its share within seconds. One
+// that stopped polling while full would keep the group waiting up to max.poll.interval.ms
+// (librdkafka's default, 5 minutes; a tier's delay and 5 minutes).
+TEST_F(KafkaHoldingGroupTest, AFullMemberServesARebalanceWithinSeconds) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(2));
+  ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(0, 2), "on-0"));
+  ASSERT_NO_FATAL_FAILURE(Publish(KeyOnPartition(1, 2), "on-1"));
+  UseAssignment(kCooperativeAssignment);
+  max_in_flight_ = 1;
+  HoldingHandler holding;
+  const Member owner = JoinHolding(holding);
+  ASSERT_NE(owner.consumer, nullptr);
+  ASSERT_TRUE(holding.WaitForSeen(1));
+
+  RecordingHandler recorded;
+  const Member joiner = JoinRecording(recorded);
+  ASSERT_NE(joiner.consumer, nullptr);
+  EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(30)));
   EXPECT_EQ(holding.timed_out(), 0);
 }
 
