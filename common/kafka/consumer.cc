@@ -24,6 +24,8 @@ constexpr int kConsumerPollMs = 100;
 // How long Run() waits for room before it pauses its partitions and polls on while full, so
 // that a rebalance is served within about this long even when every message in flight is held
 // for minutes (a retry tier's). Short waits for room (a busy request consumer) pause nothing.
+// Paused, it resumes only once half of max_in_flight is free: a pause drops what librdkafka had
+// fetched ahead, so resuming for one message and pausing again would fetch it all again.
 constexpr absl::Duration kFullBeforePause = absl::Seconds(1);
 
 // The properties the at-least-once guarantee rests on; options.properties may not override them.
@@ -228,10 +230,12 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
 KafkaConsumer::Room KafkaConsumer::WaitForRoom(std::stop_token stop) {
   const auto full_until =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(kFullBeforePause);
+  // Paused, room is half of max_in_flight free; otherwise one place.
+  const int most_in_flight = paused_ ? options_.max_in_flight / 2 : options_.max_in_flight - 1;
   std::unique_lock lock(mutex_);
   // progress_ is a plain condition variable, so the stop request is noticed within a poll
   // interval rather than at once; stop only ever waits for started messages anyway.
-  while (!stop.stop_requested() && in_flight_ >= options_.max_in_flight) {
+  while (!stop.stop_requested() && in_flight_ > most_in_flight) {
     if (std::chrono::steady_clock::now() >= full_until) return Room::kFull;
     progress_.wait_for(lock, std::chrono::milliseconds(kConsumerPollMs));
   }
@@ -400,11 +404,9 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
     } else {
       failed = rd_kafka_assign(client, partitions);
     }
-    // A partition gained while the consumer is paused (full) waits with the others; one gained
-    // otherwise is fetched, whatever pause it carried from an earlier assignment.
-    if (failed == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      failed = consumer.paused_ ? rd_kafka_pause_partitions(client, partitions)
-                                : rd_kafka_resume_partitions(client, partitions);
+    // A partition gained while the consumer is paused (full) waits with the others.
+    if (failed == RD_KAFKA_RESP_ERR_NO_ERROR && consumer.paused_) {
+      failed = rd_kafka_pause_partitions(client, partitions);
     }
   } else {
     // Revoked or lost: either way nothing of these partitions may be stored once they are gone.
@@ -416,6 +418,12 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
       }
     } else {
       failed = rd_kafka_assign(client, nullptr);
+    }
+    // A pause outlives the assignment in librdkafka: lifted as they go, so the partitions are
+    // fetched if they come back. Only paused ones are resumed: librdkafka 2.0 rewinds a fetching
+    // partition that is resumed (fixed in 2.4), which would hand its messages over again.
+    if (failed == RD_KAFKA_RESP_ERR_NO_ERROR && consumer.paused_) {
+      failed = rd_kafka_resume_partitions(client, partitions);
     }
   }
   if (failed != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -134,7 +134,7 @@ struct ConsumerOptions {
   // Messages in flight at once (started, waiting behind their key or waiting to be retried); at
   // least 1. It costs no threads here (a ThreadPoolHandler has its own). A consumer full for a
   // second pauses its partitions and polls on, so rebalances are served while its messages are
-  // held; it resumes where it paused once one completes.
+  // held; it resumes where it paused once half of them completed.
   int max_in_flight = 1;
 };
 
@@ -183,8 +183,8 @@ class KafkaConsumer final : private ClientEvents {
   void TakeDueRetries();
   void StoreOffset(const TopicPartition& where, int64_t next_offset);
   enum class Room { kFree, kFull, kStopped };
-  // Blocks until fewer than max_in_flight messages are in flight (kFree), `stop` fires
-  // (kStopped), or kFullBeforePause passed with none freed (kFull).
+  // Blocks until there is room (kFree: fewer than max_in_flight messages in flight, at most half
+  // of it while paused), `stop` fires (kStopped), or kFullBeforePause passed without room (kFull).
   Room WaitForRoom(std::stop_token stop);
   // Pauses (or resumes) fetching on every assigned partition. Run()'s thread.
   void Pause(bool pause);
@@ -218,7 +218,7 @@ class KafkaConsumer final : private ClientEvents {
   bool closed_ = false;       // only touched by the thread that owns the consumer
   bool cooperative_ = false;  // set before the client exists (IsCooperativeAssignment)
   // Whether the assignment is paused because the consumer is full. Run()'s thread, and the
-  // rebalance callback its polls serve.
+  // rebalance callback its polls and its Close() serve.
   bool paused_ = false;
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
