@@ -34,18 +34,25 @@ function(klaxon_executable name)
   klaxon_release_tree_target(${name})
 endfunction()
 
-# klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION] [TIMING] [RELEASE_TREE]): a GoogleTest
-# binary registered with ctest. INTEGRATION tests need the real Kafka/Redis/Postgres started by
-# scripts/stack.sh via scripts/test.sh (they read KLAXON_TEST_* variables) and are labelled so they
-# can be run on their own.
+# klaxon_test(NAME SOURCES x_test.cc DEPS ... [INTEGRATION] [TIMING] [RELEASE_TREE] [PER_FILE]
+#             [TIMEOUT seconds]): a GoogleTest binary registered with ctest. INTEGRATION tests need
+# the real Kafka/Redis/Postgres started by scripts/stack.sh via scripts/test.sh (they read
+# KLAXON_TEST_* variables) and are labelled so they can be run on their own.
 #
 # scripts/test.sh runs each test once, in one of the two trees (ADR 0031): the sanitizer tree runs
 # every test except those labelled "release-tree", the release tree only those. TIMING tests carry
 # both "timing" and "release-tree": they measure rates or ride out restarts against the wall clock,
 # and sanitizers slow every process several-fold, which changes what they measure. RELEASE_TREE
 # marks a test that only exists in the release tree (the load generators' own tests).
+#
+# PER_FILE registers each source file as a ctest test of its own, named after the file (x_test),
+# that runs only the test suites the file defines: long tests (the e2e tests) keep a name, a
+# timeout and a result each, while their files share one binary that compiles in unity batches
+# and links once (ADR 0046). Each file defines its suites with TEST or TEST_F, and no suite is
+# defined in two files (both checked when CMake runs). TIMEOUT applies to every file's test.
 function(klaxon_test name)
-  cmake_parse_arguments(ARG "INTEGRATION;TIMING;RELEASE_TREE" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "INTEGRATION;TIMING;RELEASE_TREE;PER_FILE" "TIMEOUT" "SOURCES;DEPS"
+                        ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${KLAXON_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
@@ -56,7 +63,28 @@ function(klaxon_test name)
     set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL TRUE)
     return()
   endif()
-  add_test(NAME ${name} COMMAND ${name})
+  if(ARG_PER_FILE)
+    set(tests)
+    set(suites_seen)
+    foreach(source IN LISTS ARG_SOURCES)
+      get_filename_component(test ${source} NAME_WE)
+      klaxon_test_suites_of(${source} suites)
+      foreach(suite IN LISTS suites)
+        if(suite IN_LIST suites_seen)
+          message(FATAL_ERROR "${name}: test suite ${suite} is defined in two of its files; "
+                              "give ${source}'s suite a name of its own")
+        endif()
+      endforeach()
+      list(APPEND suites_seen ${suites})
+      list(TRANSFORM suites APPEND ".*")
+      list(JOIN suites ":" filter)
+      add_test(NAME ${test} COMMAND ${name} --gtest_filter=${filter})
+      list(APPEND tests ${test})
+    endforeach()
+  else()
+    add_test(NAME ${name} COMMAND ${name})
+    set(tests ${name})
+  endif()
   if(ARG_INTEGRATION)
     set(label integration)
   else()
@@ -73,5 +101,26 @@ function(klaxon_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT ${ARG_TIMEOUT})
+  set_tests_properties(${tests} PROPERTIES LABELS "${label}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# klaxon_test_suites_of(SOURCE OUT): the test suites SOURCE defines with TEST or TEST_F, for
+# klaxon_test's PER_FILE. CMake runs again when SOURCE changes, so a suite added is registered.
+function(klaxon_test_suites_of source out)
+  get_filename_component(path ${source} ABSOLUTE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${path})
+  file(STRINGS ${path} lines REGEX "^(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)\\(")
+  set(suites)
+  foreach(line IN LISTS lines)
+    if(NOT line MATCHES "^TEST(_F)?\\(([A-Za-z0-9_]+),")
+      message(FATAL_ERROR "${source}: \"${line}\": a test of a PER_FILE binary is defined with "
+                          "TEST or TEST_F, so that its file's filter (Suite.*) finds it")
+    endif()
+    list(APPEND suites ${CMAKE_MATCH_2})
+  endforeach()
+  if(NOT suites)
+    message(FATAL_ERROR "${source} defines no test with TEST or TEST_F")
+  endif()
+  list(REMOVE_DUPLICATES suites)
+  set(${out} ${suites} PARENT_SCOPE)
 endfunction()

@@ -7,7 +7,7 @@
 
 #include "common/crypto/test_keyring.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::audit_settings_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -109,4 +109,4 @@ TEST(AuditSettingsTest, MissingKeysAreNamed) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::audit_settings_test

@@ -35,7 +35,7 @@ TEST(CallerApiOpenApiTest, TheDocumentPassesAStandardValidator) {
   ASSERT_TRUE(std::ifstream(modules + "/@apidevtools/swagger-parser/package.json").good())
       << "the OpenAPI validator is not installed at " << modules
       << ": run scripts/deps.sh (or tests/openapi/install-validator.sh)";
-  testing::ChildProcess validator(
+  klaxon::testing::ChildProcess validator(
       {"/usr/bin/node", KLAXON_OPENAPI_VALIDATOR_SCRIPT, document},
       {{"PATH", "/usr/bin:/bin"}, {"KLAXON_OPENAPI_VALIDATOR_MODULES", modules}},
       dir + "/validator.log");

@@ -92,7 +92,7 @@ class WebhookServerTest : public ::testing::Test {
   long Post(const std::string& sid) {
     const std::string target = "/twilio/messages/status";
     const http::FormParams params = {{"MessageSid", sid}, {"MessageStatus", "delivered"}};
-    return testing::SendHttp(
+    return klaxon::testing::SendHttp(
                {.method = "POST",
                 .url = absl::StrCat("http://127.0.0.1:", server_->port(), target),
                 .headers = {{"Content-Type", "application/x-www-form-urlencoded"},

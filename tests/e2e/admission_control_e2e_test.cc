@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::admission_control_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -89,4 +89,4 @@ TEST_F(AdmissionControlE2eKafkaRedisPostgresTest, SmsBacklogPastTheBoundIsRefuse
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::admission_control_test

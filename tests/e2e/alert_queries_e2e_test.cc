@@ -24,7 +24,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::alert_queries_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -511,4 +511,4 @@ TEST_F(AlertQueriesE2eKafkaRedisPostgresTest, KlaxonctlListsWatchesTrailsAndRepo
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::alert_queries_test

@@ -18,7 +18,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/support.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::budgets_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -141,4 +141,4 @@ TEST_F(BudgetsE2eKafkaRedisPostgresTest, ASendThatWouldPassItsAccountsBudgetNeve
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::budgets_test

@@ -22,7 +22,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/scripted_http_server.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::caller_callbacks_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -202,4 +202,4 @@ TEST_F(CallerCallbacksE2eKafkaRedisPostgresTest,
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::caller_callbacks_test

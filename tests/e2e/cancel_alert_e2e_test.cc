@@ -8,7 +8,7 @@
 
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::cancel_alert_test {
 namespace {
 
 class CancelAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
@@ -54,4 +54,4 @@ TEST_F(CancelAlertE2eKafkaRedisPostgresTest, AlertNobodySentIsNotFound) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::cancel_alert_test

@@ -17,7 +17,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/support.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::channel_switch_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -134,4 +134,4 @@ TEST_F(ChannelSwitchE2eKafkaRedisPostgresTest, QueuedSmsWaitsWhileSwitchedOffThe
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::channel_switch_test

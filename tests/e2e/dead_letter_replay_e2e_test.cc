@@ -14,7 +14,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::dead_letter_replay_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -180,4 +180,4 @@ TEST_F(DeadLetterReplayE2eKafkaRedisPostgresTest, AReplayedDeadLetterIsDelivered
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::dead_letter_replay_test

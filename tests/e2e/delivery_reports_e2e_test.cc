@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::delivery_reports_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -152,4 +152,4 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, UnansweredCallEndsUndeliveredNa
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::delivery_reports_test

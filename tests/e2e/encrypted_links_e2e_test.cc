@@ -25,7 +25,7 @@
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::encrypted_links_test {
 namespace {
 
 using ::testing::AllOf;
@@ -282,4 +282,4 @@ TEST_F(EncryptedLinksE2eTest, PostgresRefusesAPlaintextConnection) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::encrypted_links_test

@@ -14,7 +14,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::escalation_chain_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -154,4 +154,4 @@ TEST_F(EscalationChainE2eKafkaRedisPostgresTest, AChainWithARecipientBesideIsRef
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::escalation_chain_test

@@ -18,7 +18,7 @@
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::failover_test {
 namespace {
 
 constexpr char kMainAccount[] = "AC00000000000000000000000000000000";  // the sandbox's own
@@ -138,4 +138,4 @@ TEST_F(FailoverE2eKafkaRedisPostgresTest, SendsMoveToTheBackupAccountAndBackAfte
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::failover_test

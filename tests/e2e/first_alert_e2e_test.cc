@@ -15,7 +15,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::first_alert_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -170,4 +170,4 @@ TEST_F(FirstAlertE2eKafkaRedisPostgresTest, LogsNeverHoldTheRecipientOrText) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::first_alert_test

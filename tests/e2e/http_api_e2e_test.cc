@@ -17,7 +17,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/http.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::http_api_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -272,4 +272,4 @@ TEST_F(HttpApiE2eKafkaRedisPostgresTest, ErrorsAreProblemsWithTheGrpcMessagesAnd
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::http_api_test

@@ -16,7 +16,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/http.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::inbound_auto_reply_test {
 namespace {
 
 TEST(InboundAutoReplyE2eKafkaRedisPostgresTest, AnOrdinaryMessageGetsTheNumbersReply) {
@@ -140,4 +140,4 @@ TEST(InboundMessagesE2eKafkaRedisPostgresTest, TheCallerWhoPagedTheSenderListsTh
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::inbound_auto_reply_test

@@ -29,7 +29,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::key_rotation_test {
 namespace {
 
 constexpr char kSeededTable[] = "e2e_seeded";
@@ -206,4 +206,4 @@ TEST_F(KeyRotationE2eKafkaRedisPostgresTest, AlertsFlowAndEveryKeyEndsUnderTheNe
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::key_rotation_test

@@ -19,7 +19,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::lost_callbacks_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -204,4 +204,4 @@ TEST_F(StatusChecksE2eKafkaRedisPostgresTest, ALossAfterTheAcceptanceIsReadLongB
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::lost_callbacks_test

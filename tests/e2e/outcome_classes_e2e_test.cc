@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::outcome_classes_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -176,4 +176,4 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OutOfAttemptsFailsWithDeadLetter
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::outcome_classes_test

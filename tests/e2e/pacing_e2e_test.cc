@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::pacing_test {
 namespace {
 
 struct PacedNumber {
@@ -115,4 +115,4 @@ TEST_F(PacingE2eKafkaRedisPostgresTest, TwoReplicasHoldEachSenderToItsRate) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::pacing_test

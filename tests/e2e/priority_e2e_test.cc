@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::priority_test {
 namespace {
 
 constexpr int kNormalAlerts = 10'000;
@@ -143,4 +143,4 @@ TEST_F(CriticalDeferralE2eKafkaRedisPostgresTest, IsNotHeldBehindNormalOnesFilli
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::priority_test

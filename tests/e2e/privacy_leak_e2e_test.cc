@@ -44,7 +44,7 @@
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::privacy_leak_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -644,4 +644,4 @@ TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, GetAlertReturnsTheDecryptedRecipien
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::privacy_leak_test

@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::quiet_hours_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -106,4 +106,4 @@ TEST_F(QuietHoursE2eKafkaRedisPostgresTest, AnAlertWaitsOutTheRecipientsQuietHou
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::quiet_hours_test

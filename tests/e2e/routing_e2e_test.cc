@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::routing_test {
 namespace {
 
 constexpr char kMainAccount[] = "AC00000000000000000000000000000000";  // the sandbox's own
@@ -151,4 +151,4 @@ TEST_F(RoutingE2eKafkaRedisPostgresTest, EachCountryLeavesFromItsRulesSendersAnd
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::routing_test

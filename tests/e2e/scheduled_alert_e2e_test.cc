@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::scheduled_alert_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -145,4 +145,4 @@ TEST_F(ScheduledAlertE2eKafkaRedisPostgresTest, MoreThanSevenDaysAheadIsRefusedN
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::scheduled_alert_test

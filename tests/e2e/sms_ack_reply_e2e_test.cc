@@ -12,7 +12,7 @@
 
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::sms_ack_reply_test {
 namespace {
 
 constexpr char kRecipient[] = "+14155550178";
@@ -107,4 +107,4 @@ TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, AVoiceAlertAskingForAReplyIsRefused
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::sms_ack_reply_test

@@ -12,7 +12,7 @@
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::startup_failures_test {
 namespace {
 
 using testing::ChildProcess;
@@ -111,4 +111,4 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::startup_failures_test

@@ -75,39 +75,40 @@ void Suite::Start(const SuiteOptions& options) {
   webhook_port_ = FreePort();
   audit_port_ = FreePort();
   http_api_port_ = FreePort();
-  env_ = {{"PATH", "/usr/bin:/bin"},
-          {"KLAXON_LOG_LEVEL", "info"},
-          {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
-          {"KLAXON_KEYRING", crypto::testing::KeyringDocument(1, {1})},
-          // Its own key (version 7's), not audit's: Kafka's personal data is sealed under it.
-          {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(7, {7})},
-          {"KLAXON_BLIND_INDEX_KEY", "e2e-blind-index-key-0123456789abcdef"},
-          {"KLAXON_KAFKA_BROKERS", kafka},
-          {"KLAXON_TOPIC_PREFIX", prefix},
-          {"KLAXON_REDIS_URL", redis},
-          {"KLAXON_REDIS_KEY_PREFIX", prefix},
-          {"KLAXON_PG_URL", WithDatabase(pg, database_)},
-          // gRPC on loopback to the suite's own clients; TLS is grpc_tls_test's subject.
-          {"KLAXON_GRPC_PLAINTEXT", "true"},
-          {"KLAXON_API_KEYS", absl::StrCat("e2e=", auth::HashApiKey(kApiKey),
-                                           ",e2e-other=", auth::HashApiKey(kOtherApiKey))},
-          {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
-          {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
-          {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
-          {"KLAXON_SMS_SENDERS", kSender},
-          {"KLAXON_VOICE_SENDERS", kSender},
-          // Where the sandbox posts status callbacks (the workers name it in each request) and
-          // the URL ingress verifies their signatures against.
-          {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
-          // Tests send bursts and repeat recipients; those that test the limits set their own.
-          // The sandbox then keeps no sender queue either (a long code's would fill in bursts),
-          // nor dials an account's calls one a second; an answered call lasts 1 s, not 5, as
-          // each waits that long before it completes.
-          {"KLAXON_SENDER_RATE", "1000/1s"},
-          {"KLAXON_RECIPIENT_LIMITS", "none"},
-          {"TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S", "0"},
-          {"TWILIO_SANDBOX_CALLS_PER_SECOND", "0"},
-          {"TWILIO_SANDBOX_CALL_DURATION_S", "1"}};
+  env_ = {
+      {"PATH", "/usr/bin:/bin"},
+      {"KLAXON_LOG_LEVEL", "info"},
+      {"KLAXON_PII_HMAC_KEY", "e2e-pii-hmac-key-0123456789"},
+      {"KLAXON_KEYRING", crypto::testing::KeyringDocument(1, {1})},
+      // Its own key (version 7's), not audit's: Kafka's personal data is sealed under it.
+      {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(7, {7})},
+      {"KLAXON_BLIND_INDEX_KEY", "e2e-blind-index-key-0123456789abcdef"},
+      {"KLAXON_KAFKA_BROKERS", kafka},
+      {"KLAXON_TOPIC_PREFIX", prefix},
+      {"KLAXON_REDIS_URL", redis},
+      {"KLAXON_REDIS_KEY_PREFIX", prefix},
+      {"KLAXON_PG_URL", WithDatabase(pg, database_)},
+      // gRPC on loopback to the suite's own clients; TLS is common/grpcutil/tls_test.cc's subject.
+      {"KLAXON_GRPC_PLAINTEXT", "true"},
+      {"KLAXON_API_KEYS", absl::StrCat("e2e=", auth::HashApiKey(kApiKey),
+                                       ",e2e-other=", auth::HashApiKey(kOtherApiKey))},
+      {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
+      {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
+      {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
+      {"KLAXON_SMS_SENDERS", kSender},
+      {"KLAXON_VOICE_SENDERS", kSender},
+      // Where the sandbox posts status callbacks (the workers name it in each request) and
+      // the URL ingress verifies their signatures against.
+      {"KLAXON_WEBHOOK_PUBLIC_URL", absl::StrCat("http://127.0.0.1:", webhook_port_)},
+      // Tests send bursts and repeat recipients; those that test the limits set their own.
+      // The sandbox then keeps no sender queue either (a long code's would fill in bursts),
+      // nor dials an account's calls one a second; an answered call lasts 1 s, not 5, as
+      // each waits that long before it completes.
+      {"KLAXON_SENDER_RATE", "1000/1s"},
+      {"KLAXON_RECIPIENT_LIMITS", "none"},
+      {"TWILIO_SANDBOX_SENDER_QUEUE_LIMIT_S", "0"},
+      {"TWILIO_SANDBOX_CALLS_PER_SECOND", "0"},
+      {"TWILIO_SANDBOX_CALL_DURATION_S", "1"}};
   // Sanitizer settings of the test run reach the services too.
   env_.merge(testing::SanitizerEnvironment());
   for (const auto& [name, value] : options.env) env_[name] = value;

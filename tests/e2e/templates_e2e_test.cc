@@ -11,7 +11,7 @@
 
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::templates_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -124,4 +124,4 @@ TEST_F(TemplatesE2eKafkaRedisPostgresTest, AMissingParameterIsRefusedNamingIt) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::templates_test

@@ -13,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::twilio_concurrency_test {
 namespace {
 
 constexpr int kAccountLimit = 3;  // requests in flight, the sandbox's and the workers' cap alike
@@ -62,4 +62,4 @@ TEST_F(TwilioConcurrencyE2eKafkaRedisPostgresTest, TwoReplicasStayWithinTheAccou
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::twilio_concurrency_test

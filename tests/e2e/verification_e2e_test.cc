@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::verification_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -240,4 +240,4 @@ TEST_F(VerificationE2eKafkaRedisPostgresTest, ADisallowedCountryIsRefusedWithout
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::verification_test

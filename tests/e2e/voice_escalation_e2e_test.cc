@@ -15,7 +15,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 
-namespace klaxon::e2e {
+namespace klaxon::e2e::voice_escalation_test {
 namespace {
 
 using alerts::v1::Alert;
@@ -179,4 +179,4 @@ TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, StopSuppressesSmsUntilStart) {
 }
 
 }  // namespace
-}  // namespace klaxon::e2e
+}  // namespace klaxon::e2e::voice_escalation_test

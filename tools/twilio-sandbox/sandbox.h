@@ -63,10 +63,13 @@ struct SandboxPrices {
 // and its rate; kInvalidArgument naming the entry that is neither.
 absl::StatusOr<twilio::PrefixPrices> ParsePrices(std::string_view text);
 
+// The account a sandbox has when its flags name none, with twilio::kSandboxAuthToken.
+inline constexpr char kDefaultAccountSid[] = "AC00000000000000000000000000000000";
+
 struct SandboxOptions {
   // The first is the one the sandbox's flags name (--account-sid, --auth-token, --api-keys).
-  std::vector<SandboxAccount> accounts = {{.sid = "AC00000000000000000000000000000000",
-                                           .auth_token = std::string(twilio::kSandboxAuthToken)}};
+  std::vector<SandboxAccount> accounts = {
+      {.sid = kDefaultAccountSid, .auth_token = std::string(twilio::kSandboxAuthToken)}};
   // Time between a resource's status steps (queued -> sent -> delivered ...).
   absl::Duration callback_delay = absl::Milliseconds(50);
   // How long an answered call lasts: the sandbox completes it this long after the answer and

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "common/timing/fake_clock.h"
 #include "common/twilio/signature.h"
+#include "common/twilio/webhook_routes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -21,8 +23,6 @@
 namespace klaxon::sandbox {
 namespace {
 
-constexpr char kAccount[] = "AC00000000000000000000000000000000";
-constexpr char kToken[] = "sandbox-token";
 constexpr char kMessages[] =
     "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json";
 constexpr char kCalls[] = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Calls.json";
@@ -120,20 +120,21 @@ class SandboxTest : public ::testing::Test {
   }
 
   SandboxResponse Send(const std::string& method, const std::string& path,
-                       const std::string& body = "", const std::string& token = kToken) {
-    return SendAs(kAccount, token, method, path, body);
+                       const std::string& body = "",
+                       std::string_view token = twilio::kSandboxAuthToken) {
+    return SendAs(kDefaultAccountSid, token, method, path, body);
   }
   // The Message or Call resource `sid` of the main account, as GET answers it.
   nlohmann::json FetchMessage(const std::string& sid) {
-    return Body(
-        Send("GET", absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Messages/", sid, ".json")));
+    return Body(Send("GET", absl::StrCat("/2010-04-01/Accounts/", kDefaultAccountSid, "/Messages/",
+                                         sid, ".json")));
   }
   nlohmann::json FetchCall(const std::string& sid) {
-    return Body(
-        Send("GET", absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Calls/", sid, ".json")));
+    return Body(Send(
+        "GET", absl::StrCat("/2010-04-01/Accounts/", kDefaultAccountSid, "/Calls/", sid, ".json")));
   }
   // As `user` (an account SID or an API key SID) with `password`.
-  SandboxResponse SendAs(const std::string& user, const std::string& password,
+  SandboxResponse SendAs(std::string_view user, std::string_view password,
                          const std::string& method, const std::string& path,
                          const std::string& body = "") {
     SandboxRequest request;
@@ -141,7 +142,8 @@ class SandboxTest : public ::testing::Test {
     const size_t question = path.find('?');
     request.path = path.substr(0, question);
     if (question != std::string::npos) request.query = path.substr(question + 1);
-    request.authorization = "Basic " + absl::Base64Escape(user + ":" + password);
+    request.authorization =
+        "Basic " + absl::Base64Escape(std::string(user) + ":" + std::string(password));
     request.body = body;
     request.from_loopback = true;
     return sandbox_->Handle(request);
@@ -171,7 +173,8 @@ TEST_F(SandboxTest, AnApiKeyAuthenticatesForItsOwnAccountOnly) {
   EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages, kSms).status, 201);
   EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kMessages, kSms).status, 401);
   EXPECT_EQ(SendAs(kMainKey, "wrong-secret", "POST", kMessages, kSms).status, 401);
-  EXPECT_EQ(SendAs(kOtherAccount, kToken, "POST", kOtherMessages, kSms).status, 401);
+  EXPECT_EQ(SendAs(kOtherAccount, twilio::kSandboxAuthToken, "POST", kOtherMessages, kSms).status,
+            401);
   EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "POST", kOtherMessages, kSms).status, 201);
 }
 
@@ -183,7 +186,7 @@ TEST_F(SandboxTest, EachAccountSeesAndSignsOnlyItsOwnResources) {
   const std::string other_fetch =
       absl::StrCat("/2010-04-01/Accounts/", kOtherAccount, "/Messages/", sid, ".json");
   const std::string main_fetch =
-      absl::StrCat("/2010-04-01/Accounts/", kAccount, "/Messages/", sid, ".json");
+      absl::StrCat("/2010-04-01/Accounts/", kDefaultAccountSid, "/Messages/", sid, ".json");
   EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "GET", other_fetch).status, 200);
   EXPECT_EQ(Send("GET", main_fetch).status, 404);
   EXPECT_TRUE(Body(Send("GET", absl::StrCat(kMessages, "?To=%2B15551230000")))["messages"].empty());
@@ -203,12 +206,13 @@ TEST_F(SandboxTest, EachAccountSeesAndSignsOnlyItsOwnResources) {
 }
 
 TEST_F(SandboxTest, AnAccountsOutageLeavesTheOtherAccountAlone) {
-  AddFault(absl::StrCat(R"({"type":"server_error","status":503,"account":")", kAccount, R"("})"));
+  AddFault(absl::StrCat(R"({"type":"server_error","status":503,"account":")", kDefaultAccountSid,
+                        R"("})"));
   EXPECT_EQ(Send("POST", kMessages, kSms).status, 503);
   EXPECT_EQ(SendAs(kOtherKey, kOtherSecret, "POST", kOtherMessages, kSms).status, 201);
   const nlohmann::json rejected = Body(Send("GET", "/sandbox/rejected"));
   ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_EQ(rejected[0]["account"], kAccount);
+  EXPECT_EQ(rejected[0]["account"], kDefaultAccountSid);
 }
 
 TEST(SandboxAccountsTest, ParsesAccountsAndRefusesBadOnes) {
@@ -243,15 +247,15 @@ TEST_F(SandboxTest, CreateMessageAnswersTwilioShapedResource) {
   EXPECT_EQ(body["status"], "queued");
   EXPECT_EQ(body["body"], "disk full");
   EXPECT_EQ(body["to"], "+15551230000");
-  EXPECT_EQ(body["account_sid"], kAccount);
+  EXPECT_EQ(body["account_sid"], kDefaultAccountSid);
   EXPECT_EQ(body["api_version"], "2010-04-01");
   EXPECT_EQ(body["direction"], "outbound-api");
   EXPECT_EQ(body["date_created"], "Thu, 30 Jul 2015 20:12:31 +0000");
   EXPECT_EQ(body["num_segments"], "1");
   EXPECT_TRUE(body["price"].is_null());
   EXPECT_TRUE(body["error_code"].is_null());
-  EXPECT_EQ(body["uri"],
-            std::string("/2010-04-01/Accounts/") + kAccount + "/Messages/" + sid + ".json");
+  EXPECT_EQ(body["uri"], std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + "/Messages/" +
+                             sid + ".json");
 }
 
 // From may be a number, a short code or an alphanumeric sender ID; anything else is 21212.
@@ -626,7 +630,7 @@ TEST_F(SandboxTest, AnInboundSmsIsPostedSignedToTheNumbersSmsUrl) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].url, "http://127.0.0.1:8080/twilio/messages/inbound");
   EXPECT_EQ(Header(sent[0], "X-Twilio-Signature"),
-            twilio::ComputeSignature(kToken, sent[0].url, sent[0].params));
+            twilio::ComputeSignature(twilio::kSandboxAuthToken, sent[0].url, sent[0].params));
   EXPECT_EQ(Param(sent[0], "Body"), "ACK 4821");
   EXPECT_EQ(Param(sent[0], "From"), "+15551230000");
   EXPECT_EQ(Param(sent[0], "MessageSid"), Body(received)["sid"]);
@@ -722,7 +726,7 @@ TEST_F(SandboxTest, MessageCallbacksAreSignedAndAdvanceStatus) {
   for (const StatusCallback& callback : callbacks) {
     EXPECT_EQ(callback.url, url);
     EXPECT_EQ(Header(callback, "X-Twilio-Signature"),
-              twilio::ComputeSignature(kToken, url, callback.params));
+              twilio::ComputeSignature(twilio::kSandboxAuthToken, url, callback.params));
   }
   EXPECT_NE(Header(callbacks[0], "I-Twilio-Idempotency-Token"),
             Header(callbacks[1], "I-Twilio-Idempotency-Token"));
@@ -1043,22 +1047,23 @@ TEST_F(SandboxTest, AValidityPeriodOutside1To36000SecondsIsRefusedWith90007) {
 
 TEST_F(SandboxTest, AnAccountIsFetchedWithItsOwnCredentialsOnly) {
   const SandboxResponse fetched =
-      Send("GET", std::string("/2010-04-01/Accounts/") + kAccount + ".json");
+      Send("GET", std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + ".json");
   ASSERT_EQ(fetched.status, 200) << fetched.body;
-  EXPECT_EQ(Body(fetched)["sid"], kAccount);
+  EXPECT_EQ(Body(fetched)["sid"], kDefaultAccountSid);
   EXPECT_EQ(Body(fetched)["status"], "active");
   EXPECT_EQ(SendAs(kMainKey, kMainKeySecret, "GET",
-                   std::string("/2010-04-01/Accounts/") + kAccount + ".json")
+                   std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + ".json")
                 .status,
             200);
   EXPECT_EQ(
-      Send("GET", std::string("/2010-04-01/Accounts/") + kAccount + ".json", "", "wrong").status,
+      Send("GET", std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + ".json", "", "wrong")
+          .status,
       401);
 }
 
 TEST_F(SandboxTest, EachAccountListsOnlyItsOwnNumbersAndShortCodes) {
   const std::string numbers =
-      std::string("/2010-04-01/Accounts/") + kAccount + "/IncomingPhoneNumbers.json";
+      std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + "/IncomingPhoneNumbers.json";
   EXPECT_EQ(
       Body(Send("GET", numbers + "?PhoneNumber=%2B15550001111"))["incoming_phone_numbers"].size(),
       1u);
@@ -1068,7 +1073,7 @@ TEST_F(SandboxTest, EachAccountListsOnlyItsOwnNumbersAndShortCodes) {
   EXPECT_TRUE(Body(Send("GET", numbers + "?PhoneNumber=%2B15550002222"))["incoming_phone_numbers"]
                   .empty());  // the other account's
   const std::string codes =
-      std::string("/2010-04-01/Accounts/") + kAccount + "/SMS/ShortCodes.json";
+      std::string("/2010-04-01/Accounts/") + kDefaultAccountSid + "/SMS/ShortCodes.json";
   EXPECT_EQ(Body(Send("GET", codes + "?ShortCode=12345"))["short_codes"].size(), 1u);
   EXPECT_TRUE(Body(Send("GET", codes + "?ShortCode=54321"))["short_codes"].empty());
 }
@@ -1077,7 +1082,7 @@ TEST_F(SandboxTest, AMessagingServiceIsTheFirstAccounts) {
   const std::string path = absl::StrCat("/v1/Services/", kService);
   const SandboxResponse found = Send("GET", path);
   ASSERT_EQ(found.status, 200) << found.body;
-  EXPECT_EQ(Body(found)["account_sid"], kAccount);
+  EXPECT_EQ(Body(found)["account_sid"], kDefaultAccountSid);
   EXPECT_EQ(Send("GET", "/v1/Services/MG00000000000000000000000000000000").status, 404);
   EXPECT_EQ(SendAs(kOtherAccount, kOtherToken, "GET", path).status, 404);
   EXPECT_EQ(Send("GET", path, "", "wrong").status, 401);
@@ -1226,7 +1231,7 @@ TEST_F(SandboxTest, KeyPressIsPostedSignedToTheGatherActionBeforeTheCallComplete
   EXPECT_EQ(Param(press, "Digits"), "7");
   EXPECT_EQ(Param(press, "CallStatus"), "in-progress");
   EXPECT_EQ(Header(press, "X-Twilio-Signature"),
-            twilio::ComputeSignature(kToken, press.url, press.params));
+            twilio::ComputeSignature(twilio::kSandboxAuthToken, press.url, press.params));
   EXPECT_EQ(Param(sent[1], "CallStatus"), "completed");
 }
 

@@ -12,18 +12,19 @@
 
 #include <chrono>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/http/form.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/twilio_rest_client.h"
+#include "common/twilio/webhook_routes.h"
 #include "gtest/gtest.h"
 
 namespace klaxon::sandbox {
 namespace {
 
-constexpr char kAccount[] = "AC00000000000000000000000000000000";
-constexpr char kToken[] = "sandbox-token";
 constexpr char kApiKey[] = "SK00000000000000000000000000000000";
 constexpr char kApiKeySecret[] = "api-key-secret";
 
@@ -120,15 +121,15 @@ class SandboxServerTest : public ::testing::Test {
     auto server = SandboxServer::Start(SandboxServerOptions(), *sandbox_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
-    client_ = MakeClient(kToken, absl::Seconds(5));
+    client_ = MakeClient(twilio::kSandboxAuthToken, absl::Seconds(5));
   }
 
-  std::unique_ptr<twilio::TwilioRestClient> MakeClient(const std::string& token,
+  std::unique_ptr<twilio::TwilioRestClient> MakeClient(std::string_view token,
                                                        absl::Duration timeout) {
     twilio::TwilioRestClientOptions options;
     options.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
-    options.account_sid = kAccount;
-    options.auth_token = token;
+    options.account_sid = kDefaultAccountSid;
+    options.auth_token = std::string(token);
     options.total_timeout = timeout;
     auto client = twilio::TwilioRestClient::Create(options);
     EXPECT_TRUE(client.ok()) << client.status();
@@ -179,7 +180,7 @@ TEST_F(SandboxServerTest, CreatesCallThroughRestClient) {
 TEST_F(SandboxServerTest, RestClientAuthenticatesWithAnApiKey) {
   twilio::TwilioRestClientOptions options;
   options.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
-  options.account_sid = kAccount;
+  options.account_sid = kDefaultAccountSid;
   options.api_key_sid = kApiKey;
   options.api_key_secret = kApiKeySecret;
   auto client = twilio::TwilioRestClient::Create(options);
@@ -224,7 +225,8 @@ TEST_F(SandboxServerTest, HangLeavesClientWithUnknownOutcome) {
   auto rules = ParseFaultRules(R"({"type":"hang","hang_ms":800,"accept":true})");
   ASSERT_TRUE(rules.ok());
   sandbox_->faults().Add(rules->front());
-  const auto result = MakeClient(kToken, absl::Milliseconds(200))->CreateMessage(Sms());
+  const auto result =
+      MakeClient(twilio::kSandboxAuthToken, absl::Milliseconds(200))->CreateMessage(Sms());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().transport, twilio::Transport::kUnknown);
   // The request was processed: reading the resource back settles the outcome.
@@ -243,8 +245,8 @@ TEST_F(SandboxServerTest, StatusCallbacksArriveSignedAtReceiver) {
     EXPECT_EQ(callback.resource, "/twilio/status?alert=a1");
     const absl::StatusOr<twilio::FormParams> params = http::DecodeForm(callback.body);
     ASSERT_TRUE(params.ok()) << params.status();
-    EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, *params),
-                                         callback.signature));
+    EXPECT_TRUE(twilio::SignatureMatches(
+        twilio::ComputeSignature(twilio::kSandboxAuthToken, url, *params), callback.signature));
     EXPECT_FALSE(twilio::SignatureMatches(twilio::ComputeSignature("other-token", url, *params),
                                           callback.signature));
     EXPECT_FALSE(callback.idempotency_token.empty());
@@ -266,8 +268,8 @@ TEST_F(SandboxServerTest, StatusCallbacksArePostedToTheSignedUrlVerbatim) {
   EXPECT_EQ(callbacks[0].resource, "/hooks/./twilio/../twilio/status?alert=a1");
   const absl::StatusOr<twilio::FormParams> params = http::DecodeForm(callbacks[0].body);
   ASSERT_TRUE(params.ok()) << params.status();
-  EXPECT_TRUE(twilio::SignatureMatches(twilio::ComputeSignature(kToken, url, *params),
-                                       callbacks[0].signature));
+  EXPECT_TRUE(twilio::SignatureMatches(
+      twilio::ComputeSignature(twilio::kSandboxAuthToken, url, *params), callbacks[0].signature));
 }
 
 // Pistache 0.0.5 keeps the listening socket open after shutdown() until the endpoint is

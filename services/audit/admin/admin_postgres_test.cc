@@ -17,7 +17,7 @@
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::admin_postgres_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -168,4 +168,4 @@ TEST_F(AuditAdminPostgresTest, RetentionWithBadNowExitsWith2) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::admin_postgres_test

@@ -16,7 +16,7 @@
 #include "common/timing/fake_clock.h"
 #include "services/audit/personal_data.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::key_rotation_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -311,4 +311,4 @@ TEST(RotationReportTest, JsonNamesEveryCountAndTheRemainingVersions) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::key_rotation_test

@@ -17,7 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::callback_dispatcher_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -613,4 +613,4 @@ TEST_F(CallbackDispatcherTest, ReportsPendingCallbacksAndTheOldestAge) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::callback_dispatcher_test

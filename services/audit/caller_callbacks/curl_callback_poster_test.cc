@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::curl_callback_poster_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -47,4 +47,4 @@ TEST(CurlCallbackPosterTest, OtherAddressesAreConnectedTo) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::curl_callback_poster_test

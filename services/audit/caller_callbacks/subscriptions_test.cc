@@ -3,7 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::subscriptions_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -63,4 +63,4 @@ TEST(CallbackSubscriptionsTest, NamesTheLineAndCallerOfAProblemButNeverTheSecret
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::subscriptions_test

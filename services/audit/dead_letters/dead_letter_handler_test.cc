@@ -8,7 +8,7 @@
 #include "services/audit/dead_letters/stored_dead_letter.h"
 #include "services/audit/testing/dead_letter_fixtures.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::dead_letter_handler_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -145,4 +145,4 @@ TEST_F(DeadLetterHandlerTest, TheStoredLineNamesTheAlertButNotTheRecipient) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::dead_letter_handler_test

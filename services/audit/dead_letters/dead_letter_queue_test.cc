@@ -13,7 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "services/audit/testing/dead_letter_fixtures.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::dead_letter_queue_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -534,4 +534,4 @@ TEST_F(DeadLetterQueueTest, RefreshPendingSetsTheDepthGauge) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::dead_letter_queue_test

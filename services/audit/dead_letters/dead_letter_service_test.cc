@@ -13,7 +13,7 @@
 #include "services/audit/testing/dead_letter_fixtures.h"
 #include "services/audit/testing/loopback_server.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::dead_letter_service_test {
 namespace {
 
 using klaxon::alerts::v1::DeadLetterRecord;
@@ -177,4 +177,4 @@ TEST_F(DeadLetterServiceTest, ACallWithoutAnApiKeyIsUnauthenticated) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::dead_letter_service_test

@@ -9,7 +9,7 @@
 #include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/fake_inbound_messages.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::inbound_message_reader_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -170,4 +170,4 @@ TEST_F(InboundMessageReaderTest, StoreDownIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::inbound_message_reader_test

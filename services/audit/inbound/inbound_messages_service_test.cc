@@ -13,7 +13,7 @@
 #include "services/audit/testing/fake_inbound_messages.h"
 #include "services/audit/testing/loopback_server.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::inbound_messages_service_test {
 namespace {
 
 using klaxon::alerts::v1::ListInboundMessagesRequest;
@@ -118,4 +118,4 @@ TEST_F(InboundMessagesServiceTest, RefusesAMissingOrUnknownKey) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::inbound_messages_service_test

@@ -12,7 +12,7 @@
 #include "prometheus/registry.h"
 #include "services/audit/testing/fake_alert_store.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::audit_event_handler_test {
 namespace {
 
 using messaging::testing::HandleAndWait;
@@ -480,4 +480,4 @@ TEST_F(AuditEventHandlerTest, InboundMessageIsSealedUnderItsEventsOwnDataKey) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::audit_event_handler_test

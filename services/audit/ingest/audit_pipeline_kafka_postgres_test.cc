@@ -40,7 +40,7 @@
 #include "services/audit/testing/forwarding_alert_store.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::audit_pipeline_kafka_postgres_test {
 namespace {
 
 // Long enough for a consumer group join on a loaded two-core machine.
@@ -418,4 +418,4 @@ TEST_F(AuditPipelineKafkaPostgresTest, OptInConsumedBeforeAnOlderOptOutStaysTheR
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::audit_pipeline_kafka_postgres_test

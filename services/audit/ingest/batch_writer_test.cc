@@ -17,7 +17,7 @@
 #include "services/audit/testing/ingest.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::batch_writer_test {
 namespace {
 
 using klaxon::testing::PollUntil;
@@ -296,4 +296,4 @@ TEST(BatchWriterLingerTest, StoppingCutsTheLingerShortAndWritesWhatWaits) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::batch_writer_test

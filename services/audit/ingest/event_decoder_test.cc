@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "klaxon/events/v1/events.pb.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::event_decoder_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -865,4 +865,4 @@ TEST(DecodeTwilioEventTest, AttemptZeroIsInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::event_decoder_test

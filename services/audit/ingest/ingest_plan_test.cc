@@ -6,7 +6,7 @@
 #include "services/audit/ingest/audit_event_handler.h"
 #include "services/audit/ingest/projection.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::ingest_plan_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_DELIVERED;
@@ -227,4 +227,4 @@ TEST(IngestPlanTest, AnAlertWhoseRequestComesLateIsAChangeOnceItsCallerIsKnown) 
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::ingest_plan_test

@@ -10,7 +10,7 @@
 #include "services/audit/testing/fake_alert_store.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::progress_recorder_test {
 namespace {
 
 using klaxon::testing::PollUntil;
@@ -94,4 +94,4 @@ TEST_F(ProgressRecorderTest, FailingStoreIsLoggedOnceUntilItRecovers) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::progress_recorder_test

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::projection_test {
 
 // So a failed comparison shows what differs.
 void PrintTo(const AlertRecord& record, std::ostream* out) {
@@ -585,4 +585,4 @@ TEST(AdvancedStatusTest, LateLowerRankDoesNotMoveTheStatus) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::projection_test

@@ -25,7 +25,7 @@
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::key_rotation_postgres_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -226,4 +226,4 @@ TEST_F(KeyRotationPostgresTest, KeyringWithoutAVersionSomeKeyNeedsFailsNamingIt)
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::key_rotation_postgres_test

@@ -12,7 +12,7 @@
 #include "services/audit/postgres/audit_migrations.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::migrations_postgres_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -108,4 +108,4 @@ TEST_F(AuditMigrationsPostgresTest, EachInverseRestoresThePreviousVersionsSchema
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::migrations_postgres_test

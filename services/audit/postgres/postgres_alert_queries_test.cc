@@ -32,7 +32,7 @@
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::postgres_alert_queries_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
@@ -550,4 +550,4 @@ TEST_F(PostgresWatchTest, TimerFindsAChangeWithoutNotify) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::postgres_alert_queries_test

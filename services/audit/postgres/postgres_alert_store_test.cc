@@ -37,7 +37,7 @@
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::postgres_alert_store_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_DELIVERED;
@@ -888,4 +888,4 @@ TEST_F(PostgresAlertStoreTest, TwoReplicasWritingTheSameAlertsConverge) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::postgres_alert_store_test

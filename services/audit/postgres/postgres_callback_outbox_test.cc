@@ -18,7 +18,7 @@
 #include "services/audit/testing/ingest.h"
 #include "services/audit/testing/migrated_audit_database.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::postgres_callback_outbox_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_DELIVERED;
@@ -336,4 +336,4 @@ TEST_F(PostgresCallbackOutboxTest, AnAlertWhoseRequestComesLateIsToldOnceItsCall
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::postgres_callback_outbox_test

@@ -19,7 +19,7 @@
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::postgres_dead_letter_store_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -242,4 +242,4 @@ TEST_F(PostgresDeadLetterStoreTest, ListPagesNewestFirstAndLeavesReplayedOutUnle
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::postgres_dead_letter_store_test

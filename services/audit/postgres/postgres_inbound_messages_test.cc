@@ -23,7 +23,7 @@
 #include "services/audit/testing/audit_keys.h"
 #include "services/audit/testing/migrated_audit_database.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::postgres_inbound_messages_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -282,4 +282,4 @@ TEST_F(PostgresInboundMessagesTest, ThePlanReadsTheInboundIndexNotTheWholeEventL
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::postgres_inbound_messages_test

@@ -19,7 +19,7 @@
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::retention_postgres_test {
 namespace {
 
 using ::testing::Contains;
@@ -349,4 +349,4 @@ TEST_F(RetentionPostgresTest, APartitionLockedByIngestIsLeftForTheNextRun) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::retention_postgres_test

@@ -16,7 +16,7 @@
 #include "services/audit/testing/ingest.h"
 #include "services/audit/testing/loopback_server.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::alert_query_service_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -537,4 +537,4 @@ TEST(ToProtoTest, TimestampsBeforeTheEpochKeepNonNegativeNanos) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::alert_query_service_test

@@ -10,7 +10,7 @@
 #include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::alert_reader_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -359,4 +359,4 @@ TEST_F(AlertReaderEscalationTest, PagesTextIsNotOpened) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::alert_reader_test

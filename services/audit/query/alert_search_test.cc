@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "services/audit/testing/fake_alert_queries.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::alert_search_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -227,4 +227,4 @@ TEST(SuccessRateTest, IsZeroWhenNothingEnded) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::alert_search_test

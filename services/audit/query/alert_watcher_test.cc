@@ -11,7 +11,7 @@
 #include "services/audit/testing/fake_backed_reader.h"
 #include "services/audit/testing/ingest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::alert_watcher_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_DELIVERED;
@@ -266,4 +266,4 @@ TEST_F(AlertWatcherTest, DatabaseDownOnlyDelaysTheWatch) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::alert_watcher_test

@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::template_rendering_test {
 namespace {
 
 using klaxon::types::v1::CHANNEL_SMS;
@@ -268,4 +268,4 @@ TEST(RenderSegmentsTest, EmojiCountsTwoUtf16Units) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::template_rendering_test

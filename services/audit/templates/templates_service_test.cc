@@ -14,7 +14,7 @@
 #include "services/audit/testing/fake_template_store.h"
 #include "services/audit/testing/loopback_server.h"
 
-namespace klaxon::audit {
+namespace klaxon::audit::templates_service_test {
 namespace {
 
 using klaxon::alerts::v1::CreateTemplateRequest;
@@ -310,4 +310,4 @@ TEST_F(TemplatesServiceTest, StoreDownIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit
+}  // namespace klaxon::audit::templates_service_test
