@@ -3,6 +3,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log/memory_sink_lines.h"
 #include "common/timing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -173,6 +174,17 @@ TEST(ParseLevelTest, RoundTripsEveryLevel) {
 
 TEST(ParseLevelTest, RejectsUnknownName) {
   EXPECT_EQ(ParseLevel("verbose").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MemorySinkLinesTest, CountsTheLinesHoldingAText) {
+  MemorySink sink;
+  const Logger logger = MakeLogger(sink);
+  logger.Warn("budget_spend_unreadable");
+  logger.Info("budget_spend_readable");
+  logger.Warn("budget_spend_unreadable");
+  EXPECT_EQ(LinesContaining(sink, "budget_spend_unreadable"), 2);
+  EXPECT_EQ(LinesContaining(sink, "budget_spend_readable"), 1);
+  EXPECT_EQ(LinesContaining(sink, "kafka_down"), 0);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "common/budgets/in_memory_budget_ledger.h"
 #include "common/log/log.h"
+#include "common/log/memory_sink_lines.h"
 #include "common/timing/fake_clock.h"
 #include "prometheus/registry.h"
 
@@ -69,11 +70,7 @@ class FlakyLedger final : public budgets::BudgetLedger {
 
 class BudgetSpendMonitorTest : public ::testing::Test {
  protected:
-  int Count(std::string_view event) {
-    int found = 0;
-    for (const std::string& line : sink_.Lines()) found += line.find(event) != std::string::npos;
-    return found;
-  }
+  int Count(std::string_view event) const { return log::LinesContaining(sink_, event); }
 
   const budgets::BudgetSettings settings_ = *budgets::BudgetSettings::Parse(kBudgetsFile, "b.json");
   const budgets::Budget& daily_ = settings_.budgets()[0];

@@ -11,6 +11,7 @@
 
 #include "common/grpcutil/grpcutil.h"
 #include "common/log/log.h"
+#include "common/log/memory_sink_lines.h"
 #include "common/messaging/testing/holding_publisher.h"
 #include "services/ingress/backlog_monitor.h"
 #include "services/ingress/testing/intake_harness.h"
@@ -172,11 +173,7 @@ class ScriptedBacklog final : public BacklogSource {
 
 class BacklogMonitorTest : public ::testing::Test {
  protected:
-  int Count(std::string_view event) {
-    int found = 0;
-    for (const std::string& line : sink_.Lines()) found += line.find(event) != std::string::npos;
-    return found;
-  }
+  int Count(std::string_view event) const { return log::LinesContaining(sink_, event); }
   double Gauge(std::string_view channel) {
     return Value(registry_, "klaxon_intake_worker_backlog", channel);
   }
