@@ -134,6 +134,7 @@ class KafkaIntegrationTest : public ::testing::Test {
         {.brokers = brokers_,
          .group_id = group_,
          .topics = {topic_},
+         .client_id = client_id_,
          .retry_backoff = {.initial = absl::Milliseconds(20), .max = absl::Milliseconds(200)},
          .properties = properties_,
          .log = log_,
@@ -199,6 +200,9 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::string prefix_;
   std::string group_;
   std::string topic_;
+  // Kafka's member ids begin with it, and eager (range) assignment gives a sole partition to the
+  // member whose id sorts first.
+  std::string client_id_ = "klaxon";
   int max_in_flight_ = 1;
   std::map<std::string, std::string> properties_;
   LogFn log_ = nullptr;  // nullptr: stderr
@@ -1156,6 +1160,41 @@ TEST_F(KafkaHoldingGroupTest, AFullMemberServesARebalanceWithinSeconds) {
   const Member joiner = JoinRecording(recorded);
   ASSERT_NE(joiner.consumer, nullptr);
   EXPECT_TRUE(recorded.WaitFor([](const auto& seen) { return !seen.empty(); }, absl::Seconds(30)));
+  EXPECT_EQ(holding.timed_out(), 0);
+}
+
+// A partition taken from a member while it was paused (full) is fetched when it comes back to that
+// member after it resumed. librdkafka keeps a partition's pause through an unassignment, so the
+// consumer lifts it as the partition goes; kept, the partition would come back paused and nothing
+// on it would be read again (the member is not paused any more, so nothing would resume it).
+TEST_F(KafkaHoldingGroupTest, APartitionLostWhilePausedIsFetchedWhenItComesBack) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsAndPublisher(1));
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "first"));
+  UseAssignment(kEagerAssignment);
+  max_in_flight_ = 1;
+  client_id_ = "z-owner";
+  HoldingHandler holding;
+  const Member owner = JoinHolding(holding);
+  ASSERT_NE(owner.consumer, nullptr);
+  ASSERT_TRUE(holding.WaitForSeen(1));
+  // Full for longer than the consumer waits before it pauses its partition.
+  absl::SleepFor(absl::Seconds(3));
+
+  // The joiner's id sorts first, so the partition moves to it, and the held message with it.
+  client_id_ = "a-joiner";
+  RecordingHandler recorded;
+  Member joiner = JoinRecording(recorded);
+  ASSERT_NE(joiner.consumer, nullptr);
+  ASSERT_TRUE(recorded.WaitFor([](const auto& seen) { return Contains(seen, "first"); }));
+  EXPECT_EQ(holding.given_up(), std::vector<std::string>{"first"});
+
+  // The joiner leaves; the partition comes back to the owner, which has resumed meanwhile.
+  joiner.running.request_stop();
+  joiner.running.join();
+  ASSERT_NO_FATAL_FAILURE(Publish("a", "second"));
+  EXPECT_TRUE(klaxon::testing::PollUntil(
+      [&] { return std::ranges::count(holding.seen(), std::string("second")) == 1; }, kWait));
+  EXPECT_EQ(std::ranges::count(holding.seen(), std::string("first")), 1);
   EXPECT_EQ(holding.timed_out(), 0);
 }
 
