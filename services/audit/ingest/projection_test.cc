@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace klaxon::audit::projection_test {
+namespace klaxon::audit {
 
-// So a failed comparison shows what differs.
+// So a failed comparison shows what differs. In AlertRecord's namespace, where gtest looks for it.
 void PrintTo(const AlertRecord& record, std::ostream* out) {
   *out << "{caller=" << record.caller << " channel=" << record.channel
        << " status=" << record.status << " sid=" << record.twilio_sid
@@ -26,6 +26,7 @@ void PrintTo(const AlertRecord& record, std::ostream* out) {
   *out << " ]}";
 }
 
+namespace projection_test {
 namespace {
 
 using klaxon::types::v1::ALERT_STATUS_ACKNOWLEDGED;
@@ -585,4 +586,5 @@ TEST(AdvancedStatusTest, LateLowerRankDoesNotMoveTheStatus) {
 }
 
 }  // namespace
-}  // namespace klaxon::audit::projection_test
+}  // namespace projection_test
+}  // namespace klaxon::audit
