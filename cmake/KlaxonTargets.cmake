@@ -49,7 +49,9 @@ endfunction()
 # that runs only the test suites the file defines: long tests (the e2e tests) keep a name, a
 # timeout and a result each, while their files share one binary that compiles in unity batches
 # and links once (ADR 0046). Each file defines its suites with TEST or TEST_F, and no suite is
-# defined in two files (both checked when CMake runs). TIMEOUT applies to every file's test.
+# defined in two files (both checked when CMake runs); a test of its own, NAME_runs_every_suite,
+# fails when the binary holds a suite no file's filter names (a test CMake did not see). TIMEOUT
+# applies to every file's test.
 function(klaxon_test name)
   cmake_parse_arguments(ARG "INTEGRATION;TIMING;RELEASE_TREE;PER_FILE" "TIMEOUT" "SOURCES;DEPS"
                         ${ARGN})
@@ -81,6 +83,11 @@ function(klaxon_test name)
       add_test(NAME ${test} COMMAND ${name} --gtest_filter=${filter})
       list(APPEND tests ${test})
     endforeach()
+    list(JOIN suites_seen "," suites_seen)
+    add_test(NAME ${name}_runs_every_suite
+             COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:${name}> -DSUITES=${suites_seen}
+                     -P ${PROJECT_SOURCE_DIR}/cmake/check_per_file_filters.cmake)
+    list(APPEND tests ${name}_runs_every_suite)
   else()
     add_test(NAME ${name} COMMAND ${name})
     set(tests ${name})
