@@ -258,6 +258,11 @@ void KafkaConsumer::Pause(bool pause) {
     return;
   }
   paused_ = pause;
+  // Debug: a retry tier full of holds pauses and resumes every few seconds as a matter of course.
+  options_.log("debug", pause ? "kafka_consumer_paused" : "kafka_consumer_resumed",
+               pause ? "every message it may have in flight is taken; fetching waits until half "
+                       "of them are done"
+                     : "half of the messages it may have in flight are done; fetching again");
 }
 
 void KafkaConsumer::WaitUntilIdle() {

@@ -1177,8 +1177,9 @@ TEST_F(KafkaHoldingGroupTest, APartitionLostWhilePausedIsFetchedWhenItComesBack)
   const Member owner = JoinHolding(holding);
   ASSERT_NE(owner.consumer, nullptr);
   ASSERT_TRUE(holding.WaitForSeen(1));
-  // Full for longer than the consumer waits before it pauses its partition.
-  absl::SleepFor(absl::Seconds(3));
+  // Its one place taken by a held message, the owner pauses its partition after a second.
+  ASSERT_TRUE(klaxon::testing::PollUntil([&] { return Logged("kafka_consumer_paused") > 0; },
+                                         absl::Seconds(10)));
 
   // The joiner's id sorts first, so the partition moves to it, and the held message with it.
   client_id_ = "a-joiner";
