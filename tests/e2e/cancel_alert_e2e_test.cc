@@ -11,17 +11,15 @@
 namespace klaxon::e2e::cancel_alert_test {
 namespace {
 
-class CancelAlertE2eKafkaRedisPostgresTest : public ::testing::Test {
+class CancelAlertE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+  static void SetUpTestSuite() { StartSharedSuite(); }
 
   grpc::Status Cancel(const std::string& alert_id, alerts::v1::CancelAlertResponse& response) {
     alerts::v1::CancelAlertRequest request;
     request.set_alert_id(alert_id);
-    return suite_.IntakeStub()->CancelAlert(Suite::CallContext().get(), request, &response);
+    return suite_->IntakeStub()->CancelAlert(Suite::CallContext().get(), request, &response);
   }
-
-  Suite suite_;
 };
 
 TEST_F(CancelAlertE2eKafkaRedisPostgresTest, SendersCancelIsAcceptedOnceAndRepeatable) {
@@ -33,7 +31,7 @@ TEST_F(CancelAlertE2eKafkaRedisPostgresTest, SendersCancelIsAcceptedOnceAndRepea
   request.mutable_ttl()->set_seconds(600);
   alerts::v1::SendAlertResponse sent;
   const grpc::Status send =
-      suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+      suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   ASSERT_TRUE(send.ok()) << send.error_message();
 
   alerts::v1::CancelAlertResponse first;

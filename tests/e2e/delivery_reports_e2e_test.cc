@@ -31,18 +31,36 @@ double SeriesSum(const std::string& metrics, const std::string& prefix) {
 // Long enough for a consumer group join on a loaded two-core machine.
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
+// Sends an alert through `suite` and returns its id; a refused SendAlert fails the test.
+// `max_calls` > 0 sets a voice alert's escalation policy (one call: no second call to wait for).
+std::string SendThrough(const Suite& suite, types::v1::Channel channel,
+                        const std::string& recipient, const std::string& key,
+                        uint32_t max_calls = 0) {
+  alerts::v1::SendAlertRequest request = SmsAlert(recipient, "disk full on db-1", key);
+  request.set_channel(channel);
+  if (max_calls > 0) request.mutable_voice()->set_max_calls(max_calls);
+  return suite.SendAlert(request);
+}
+
+// These tests share one suite: each looks only at its own alerts and recipients.
+class DeliveryReportsE2eKafkaRedisPostgresTest : public SharedSuiteTest {
+ protected:
+  static void SetUpTestSuite() { StartSharedSuite(); }
+
+  std::string Send(types::v1::Channel channel, const std::string& recipient, const std::string& key,
+                   uint32_t max_calls = 0) {
+    return SendThrough(*suite_, channel, recipient, key, max_calls);
+  }
+};
+
+// A test that counts the suite's callbacks (ingress's and audit's metrics) has a suite of its own.
+class DeliveryReportsCountedE2eKafkaRedisPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
 
-  // Sends an alert and returns its id; a refused SendAlert fails the test.
-  // `max_calls` > 0 sets a voice alert's escalation policy (one call: no second call to wait for).
-  std::string Send(types::v1::Channel channel, const std::string& recipient, const std::string& key,
-                   uint32_t max_calls = 0) {
-    alerts::v1::SendAlertRequest request = SmsAlert(recipient, "disk full on db-1", key);
-    request.set_channel(channel);
-    if (max_calls > 0) request.mutable_voice()->set_max_calls(max_calls);
-    return suite_.SendAlert(request);
+  std::string Send(types::v1::Channel channel, const std::string& recipient,
+                   const std::string& key) {
+    return SendThrough(suite_, channel, recipient, key);
   }
 
   Suite suite_;
@@ -51,7 +69,7 @@ class DeliveryReportsE2eKafkaRedisPostgresTest : public ::testing::Test {
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, SmsEndsDeliveredOnTheCarriersReport) {
   const std::string alert_id = Send(types::v1::CHANNEL_SMS, "+14155550123", "delivered");
   const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+      WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_THAT(alert.twilio_sid(), StartsWith("SM"));
   EXPECT_EQ(alert.twilio_error_code(), 0);
@@ -63,14 +81,14 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, SmsEndsDeliveredOnTheCarriersRe
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CarrierFailuresEndUndeliveredOrFailedWithCode) {
   // The sandbox accepts both messages, then reports one undelivered (30003, unreachable
   // handset) and the other failed (30008, unknown error).
-  suite_.AddSandboxFaults(R"([
+  suite_->AddSandboxFaults(R"([
       {"type": "delivery", "kind": "message", "to": "+14155550131", "outcome": "undelivered",
        "error_code": 30003},
       {"type": "delivery", "kind": "message", "to": "+14155550132", "outcome": "failed",
        "error_code": 30008}])");
   const std::string undelivered_id = Send(types::v1::CHANNEL_SMS, "+14155550131", "undelivered");
   const std::string failed_id = Send(types::v1::CHANNEL_SMS, "+14155550132", "failed");
-  auto query = suite_.QueryStub();
+  auto query = suite_->QueryStub();
 
   const Alert undelivered =
       WaitForStatus(*query, undelivered_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
@@ -88,7 +106,8 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CarrierFailuresEndUndeliveredOr
 
 // Twilio's callbacks "can arrive out of order or twice" (TWILIO.md): a repeat is taken once, and
 // a SENT that comes after DELIVERED does not take the alert back.
-TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CallbacksTwiceOrLastFirstStillEndDelivered) {
+TEST_F(DeliveryReportsCountedE2eKafkaRedisPostgresTest,
+       CallbacksTwiceOrLastFirstStillEndDelivered) {
   suite_.AddSandboxFaults(R"([
       {"type": "delivery", "to": "+14155550151", "outcome": "delivered", "callbacks": "duplicated"},
       {"type": "delivery", "to": "+14155550152", "outcome": "delivered", "callbacks": "reversed"}])");
@@ -132,7 +151,7 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, CallbacksTwiceOrLastFirstStillE
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, AnsweredCallEndsDelivered) {
   const std::string alert_id = Send(types::v1::CHANNEL_VOICE, "+14155550141", "call");
   const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+      WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_DELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.channel(), types::v1::CHANNEL_VOICE);
   EXPECT_THAT(alert.twilio_sid(), StartsWith("CA"));
@@ -140,12 +159,12 @@ TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, AnsweredCallEndsDelivered) {
 }
 
 TEST_F(DeliveryReportsE2eKafkaRedisPostgresTest, UnansweredCallEndsUndeliveredNamingWhy) {
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       R"({"type": "delivery", "kind": "call", "to": "+14155550142", "outcome": "no-answer"})");
   const std::string alert_id =
       Send(types::v1::CHANNEL_VOICE, "+14155550142", "no-answer", /*max_calls=*/1);
   const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
+      WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_UNDELIVERED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_UNDELIVERED);
   EXPECT_THAT(alert.reason(), HasSubstr("no-answer"));
   EXPECT_THAT(alert.reason(), HasSubstr("last of 1 calls"));

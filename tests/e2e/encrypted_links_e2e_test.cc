@@ -246,7 +246,7 @@ TEST_F(EncryptedLinksE2eTest, DeliversAnAlertWithEveryLinkEncryptedAndAuthentica
 
 TEST_F(EncryptedLinksE2eTest, KafkaRefusesAWrongPasswordAndTheServiceNamesTheLink) {
   const std::string log = RunUntilRefused(
-      "ingress-wrong-kafka-password", KLAXON_INGRESS_BINARY,
+      "ingress-wrong-kafka-password", Suite::Binary("klaxon-ingress"),
       {{"KLAXON_KAFKA_SASL_PASSWORD_FILE", ""}, {"KLAXON_KAFKA_SASL_PASSWORD", "wrong-kafka-pw"}});
   EXPECT_THAT(log, HasSubstr(absl::StrCat(
                        "kafka: SASL authentication failed for user \\\"klaxon\\\" at ",
@@ -257,7 +257,7 @@ TEST_F(EncryptedLinksE2eTest, KafkaRefusesAWrongPasswordAndTheServiceNamesTheLin
 
 TEST_F(EncryptedLinksE2eTest, RedisRefusesAWrongPasswordAndTheServiceNamesTheLink) {
   const std::string log = RunUntilRefused(
-      "ingress-wrong-redis-password", KLAXON_INGRESS_BINARY,
+      "ingress-wrong-redis-password", Suite::Binary("klaxon-ingress"),
       {{"KLAXON_REDIS_PASSWORD_FILE", ""}, {"KLAXON_REDIS_PASSWORD", "wrong-redis-pw"}});
   EXPECT_THAT(log, AllOf(HasSubstr("redis: AUTH as user \\\"klaxon\\\" refused at 127.0.0.1:"),
                          HasSubstr("check KLAXON_REDIS_USERNAME and KLAXON_REDIS_PASSWORD")));
@@ -266,7 +266,7 @@ TEST_F(EncryptedLinksE2eTest, RedisRefusesAWrongPasswordAndTheServiceNamesTheLin
 
 TEST_F(EncryptedLinksE2eTest, PostgresVerifyFullRefusesAServerCertificateOfAnotherCa) {
   const std::string log =
-      RunUntilRefused("audit-other-ca", KLAXON_AUDIT_BINARY,
+      RunUntilRefused("audit-other-ca", Suite::Binary("klaxon-audit"),
                       {{"KLAXON_PG_SSLROOTCERT_FILE", stack->Tls("other-ca.crt")}});
   EXPECT_THAT(
       log, AllOf(HasSubstr("postgres: the TLS link was refused"),
@@ -275,7 +275,7 @@ TEST_F(EncryptedLinksE2eTest, PostgresVerifyFullRefusesAServerCertificateOfAnoth
 
 TEST_F(EncryptedLinksE2eTest, PostgresRefusesAPlaintextConnection) {
   const std::string log =
-      RunUntilRefused("audit-plaintext-pg", KLAXON_AUDIT_BINARY,
+      RunUntilRefused("audit-plaintext-pg", Suite::Binary("klaxon-audit"),
                       {{"KLAXON_PG_SSLMODE", "disable"}, {"KLAXON_PG_SSLROOTCERT_FILE", ""}});
   EXPECT_THAT(log,
               AllOf(HasSubstr("postgres: the TLS link was refused"), HasSubstr("no encryption")));

@@ -24,24 +24,28 @@ using ::testing::StartsWith;
 constexpr absl::Duration kWait = absl::Seconds(60);
 constexpr int kMaxAttempts = 3;
 
-class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
+// The tests share one suite: each has a recipient of its own, and looks only at that recipient's
+// requests and its own alert.
+class OutcomeClassesE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(
-        suite_.Start({.worker_env = {{"KLAXON_RETRY_BASE", "100ms"},
+  static void SetUpTestSuite() {
+    StartSharedSuite({.worker_env = {{"KLAXON_RETRY_BASE", "100ms"},
                                      {"KLAXON_RETRY_CAP", "1s"},
                                      {"KLAXON_MAX_ATTEMPTS", std::to_string(kMaxAttempts)},
                                      {"KLAXON_SETTLE_AFTER", "1s"},
                                      // A hang fault outlasts it: the answer is lost.
-                                     {"KLAXON_TWILIO_TIMEOUT", "1s"}}}));
+                                     {"KLAXON_TWILIO_TIMEOUT", "1s"},
+                                     // The tests' refusals together would open the account's
+                                     // breaker, holding every later test's sends.
+                                     {"KLAXON_ACCOUNT_BREAKER_FAILURES", "1000"}}});
   }
 
   std::string Send(const std::string& recipient, const std::string& key) {
-    return suite_.SendAlert(SmsAlert(recipient, "disk full on db-1", key));
+    return suite_->SendAlert(SmsAlert(recipient, "disk full on db-1", key));
   }
 
   Alert WaitFor(const std::string& alert_id, types::v1::AlertStatus status) {
-    return WaitForStatus(*suite_.QueryStub(), alert_id, status, kWait);
+    return WaitForStatus(*suite_->QueryStub(), alert_id, status, kWait);
   }
 
   // When each of the sandbox's accepted (or refused) requests to `to` arrived, in order.
@@ -59,13 +63,11 @@ class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
     return times;
   }
   std::vector<absl::Time> Accepted(const std::string& to) const {
-    return ReceivedAt(suite_.Ledger(), to);
+    return ReceivedAt(suite_->Ledger(), to);
   }
   std::vector<absl::Time> Refused(const std::string& to) const {
-    return ReceivedAt(suite_.Rejected(), to);
+    return ReceivedAt(suite_->Rejected(), to);
   }
-
-  Suite suite_;
 };
 
 // A 429 (20429) was never processed, so it costs no attempt (ADR 0043): refused as many times as
@@ -73,8 +75,8 @@ class OutcomeClassesE2eKafkaRedisPostgresTest : public ::testing::Test {
 // Retry-After (2 s, longer than the least wait of 1 s).
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ThrottledIsSentAgainAsTheSameAttemptAndDelivered) {
   const std::string to = "+14155550201";
-  suite_.AddSandboxFaults(absl::StrCat(R"({"type": "rate_limit", "to": ")", to, R"(", "count": )",
-                                       kMaxAttempts, R"(, "retry_after_s": 2})"));
+  suite_->AddSandboxFaults(absl::StrCat(R"({"type": "rate_limit", "to": ")", to, R"(", "count": )",
+                                        kMaxAttempts, R"(, "retry_after_s": 2})"));
   const Alert alert = WaitFor(Send(to, "429"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.attempts_size(), 1);
@@ -90,7 +92,7 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ThrottledIsSentAgainAsTheSameAtt
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ServerErrorIsRetriedAndDelivered) {
   const std::string to = "+14155550202";
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       absl::StrCat(R"({"type": "server_error", "to": ")", to, R"(", "count": 1, "status": 503})"));
   const Alert alert = WaitFor(Send(to, "503"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
@@ -104,7 +106,7 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, ServerErrorIsRetriedAndDelivered
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, InvalidNumberFailsAtOnceAfterOneRequest) {
   const std::string to = "+14155550203";
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       absl::StrCat(R"({"type": "error", "to": ")", to, R"(", "status": 400, "code": 21211})"));
   const Alert alert = WaitFor(Send(to, "21211"), types::v1::ALERT_STATUS_FAILED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_FAILED);
@@ -116,7 +118,7 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, InvalidNumberFailsAtOnceAfterOne
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OptedOutRecipientFailsThenIsSuppressed) {
   const std::string to = "+14155550204";
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       absl::StrCat(R"({"type": "error", "to": ")", to, R"(", "status": 400, "code": 21610})"));
   const Alert first = WaitFor(Send(to, "21610-a"), types::v1::ALERT_STATUS_FAILED);
   EXPECT_EQ(first.status(), types::v1::ALERT_STATUS_FAILED);
@@ -126,24 +128,10 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OptedOutRecipientFailsThenIsSupp
   EXPECT_EQ(Refused(to).size(), 1u);  // the suppressed alert never reached Twilio
 }
 
-TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, SlowDownIsDeferredThenSent) {
-  const std::string to = "+14155550205";
-  suite_.AddSandboxFaults(absl::StrCat(R"({"type": "error", "to": ")", to,
-                                       R"(", "count": 1, "status": 400, "code": 21611})"));
-  const Alert alert = WaitFor(Send(to, "21611"), types::v1::ALERT_STATUS_DELIVERED);
-  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
-  const std::vector<absl::Time> refused = Refused(to);
-  const std::vector<absl::Time> accepted = Accepted(to);
-  ASSERT_EQ(refused.size(), 1u);
-  ASSERT_EQ(accepted.size(), 1u);
-  // The sender's queue was full: the worker pauses it at least 10 s (README, retries).
-  EXPECT_GE(accepted[0] - refused[0], absl::Seconds(10));
-}
-
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, LostAnswerOfAcceptedRequestSettlesAsAccepted) {
   const std::string to = "+14155550206";
-  suite_.AddSandboxFaults(absl::StrCat(R"({"type": "hang", "to": ")", to,
-                                       R"(", "count": 1, "hang_ms": 3000, "accept": true})"));
+  suite_->AddSandboxFaults(absl::StrCat(R"({"type": "hang", "to": ")", to,
+                                        R"(", "count": 1, "hang_ms": 3000, "accept": true})"));
   const Alert alert = WaitFor(Send(to, "hang-accepted"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_THAT(alert.twilio_sid(), StartsWith("SM"));
@@ -154,7 +142,7 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, LostAnswerOfAcceptedRequestSettl
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, LostAnswerOfRefusedRequestSettlesAndRetries) {
   const std::string to = "+14155550207";
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       absl::StrCat(R"({"type": "hang", "to": ")", to, R"(", "count": 1, "hang_ms": 3000})"));
   const Alert alert = WaitFor(Send(to, "hang-refused"), types::v1::ALERT_STATUS_DELIVERED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
@@ -165,7 +153,7 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, LostAnswerOfRefusedRequestSettle
 
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OutOfAttemptsFailsWithDeadLetterReason) {
   const std::string to = "+14155550208";
-  suite_.AddSandboxFaults(
+  suite_->AddSandboxFaults(
       absl::StrCat(R"({"type": "server_error", "to": ")", to, R"(", "status": 503})"));
   const Alert alert = WaitFor(Send(to, "exhausted"), types::v1::ALERT_STATUS_FAILED);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_FAILED);
@@ -173,6 +161,21 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OutOfAttemptsFailsWithDeadLetter
   EXPECT_EQ(alert.attempts_size(), kMaxAttempts);
   EXPECT_EQ(Refused(to).size(), static_cast<size_t>(kMaxAttempts));
   EXPECT_TRUE(Accepted(to).empty());
+}
+
+// Last: the pause holds every send from the suite's one sender, so a test after it would wait too.
+TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, SlowDownIsDeferredThenSent) {
+  const std::string to = "+14155550205";
+  suite_->AddSandboxFaults(absl::StrCat(R"({"type": "error", "to": ")", to,
+                                        R"(", "count": 1, "status": 400, "code": 21611})"));
+  const Alert alert = WaitFor(Send(to, "21611"), types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+  const std::vector<absl::Time> refused = Refused(to);
+  const std::vector<absl::Time> accepted = Accepted(to);
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_EQ(accepted.size(), 1u);
+  // The sender's queue was full: the worker pauses it at least 10 s (README, retries).
+  EXPECT_GE(accepted[0] - refused[0], absl::Seconds(10));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common/auth/api_keys.h"
 #include "common/crypto/test_keyring.h"
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
+#include "tests/e2e/suite.h"
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
@@ -25,7 +26,7 @@ std::string TempLog(const std::string& name) {
 
 TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
   const std::string log = TempLog("bad-config");
-  ChildProcess ingress({KLAXON_INGRESS_BINARY},
+  ChildProcess ingress({Suite::Binary("klaxon-ingress")},
                        {{"KLAXON_GRPC_ADDR", "not-an-address"},
                         {"KLAXON_PII_HMAC_KEY", "short"},
                         {"KLAXON_REDIS_URL", "http://wrong-scheme"},
@@ -49,7 +50,7 @@ TEST(StartupE2eTest, BadSettingsStopTheServiceWithEveryBadVariableNamed) {
 
 TEST(StartupE2eTest, WorkerWithBadSettingsExitsNonZero) {
   const std::string log = TempLog("bad-worker");
-  ChildProcess worker({KLAXON_SMS_WORKER_BINARY},
+  ChildProcess worker({Suite::Binary("klaxon-sms-worker")},
                       {{"KLAXON_SMS_SENDERS", "+1415"},
                        {"KLAXON_WEBHOOK_PUBLIC_URL", "https://hooks.example/klaxon?x=1"},
                        // Plain http is allowed only to a loopback sandbox.
@@ -86,7 +87,7 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_TWILIO_SANDBOX", "true"},
       {"KLAXON_PUBLISH_TIMEOUT", "2s"}};
   env.merge(testing::SanitizerEnvironment());
-  ChildProcess ingress({KLAXON_INGRESS_BINARY}, env, log);
+  ChildProcess ingress({Suite::Binary("klaxon-ingress")}, env, log);
   ASSERT_TRUE(testing::WaitUntilServing(
       ingress, absl::StrCat("http://127.0.0.1:", admin_port, "/readyz"), absl::Seconds(30)));
 

@@ -2,11 +2,13 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <pqxx/pqxx>
+#include <stdexcept>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -115,12 +117,8 @@ void Suite::Start(const SuiteOptions& options) {
   grpc_credentials_ = options.grpc_credentials != nullptr ? options.grpc_credentials
                                                           : grpc::InsecureChannelCredentials();
 
-  ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
-                      LogPath("klaxon-admin"));
-  ASSERT_EQ(topics.WaitForExit(absl::Seconds(60)), 0) << topics.Log();
-  ChildProcess migrate({Binary("klaxon-audit-admin"), "migrate"}, env_, LogPath("migrate"));
-  ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
-
+  // Nothing here needs another part to be up, so every part starts at once and is waited for
+  // together: the sandbox, Kafka's topics and the database's schema, then the four services.
   processes_.emplace_back(
       "twilio-sandbox",
       std::make_unique<ChildProcess>(
@@ -131,7 +129,12 @@ void Suite::Start(const SuiteOptions& options) {
               absl::StrCat("http://127.0.0.1:", webhook_port_,
                            std::string(twilio::kInboundMessagePath))},
           env_, LogPath("twilio-sandbox")));
-  WaitReady("twilio-sandbox", absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger"));
+  ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
+                      LogPath("klaxon-admin"));
+  ChildProcess migrate({Binary("klaxon-audit-admin"), "migrate"}, env_, LogPath("migrate"));
+  ASSERT_EQ(topics.WaitForExit(absl::Seconds(60)), 0) << topics.Log();
+  ASSERT_EQ(migrate.WaitForExit(absl::Seconds(60)), 0) << migrate.Log();
+
   StartService("audit", Binary("klaxon-audit"),
                {{"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", audit_port_)}});
   StartService("ingress", Binary("klaxon-ingress"),
@@ -143,14 +146,21 @@ void Suite::Start(const SuiteOptions& options) {
                 // few: the per-source limit's default holds, since new signed callbacks never
                 // count against it.
                 {"KLAXON_TWILIO_SANDBOX", "true"}});
-  // Any answer will do (an unsigned GET is refused): the webhook server listens.
-  WaitReady("ingress", absl::StrCat("http://127.0.0.1:", webhook_port_, "/twilio/messages/status"),
-            /*any_status=*/true);
   for (int i = 1; i <= options.sms_workers; ++i) {
     StartService(i == 1 ? "sms-worker" : absl::StrCat("sms-worker-", i),
                  Binary("klaxon-sms-worker"), options.worker_env);
   }
   StartService("voice-worker", Binary("klaxon-voice-worker"), options.worker_env);
+
+  ASSERT_NO_FATAL_FAILURE(WaitReady(
+      "twilio-sandbox", absl::StrCat("http://127.0.0.1:", sandbox_port_, "/sandbox/ledger")));
+  for (const auto& [name, launch] : launches_) {
+    ASSERT_NO_FATAL_FAILURE(WaitReady(name, launch.ready_url));
+  }
+  // Any answer will do (an unsigned GET is refused): the webhook server listens.
+  ASSERT_NO_FATAL_FAILURE(WaitReady(
+      "ingress", absl::StrCat("http://127.0.0.1:", webhook_port_, "/twilio/messages/status"),
+      /*any_status=*/true));
 }
 
 void Suite::StartService(const std::string& name, const std::string& binary,
@@ -163,36 +173,38 @@ void Suite::StartService(const std::string& name, const std::string& binary,
                      .env = std::move(env),
                      .ready_url = absl::StrCat("http://127.0.0.1:", admin_port, "/readyz")};
   processes_.emplace_back(name, nullptr);
-  Launch(name);
+  Spawn(name);
 }
 
-void Suite::Launch(const std::string& name) {
-  const LaunchSpec& spec = launches_.at(name);
+void Suite::Spawn(const std::string& name) {
+  const LaunchSpec& launch = launches_.at(name);
+  NamedProcess(name) = std::make_unique<ChildProcess>(std::vector<std::string>{launch.binary},
+                                                      launch.env, LogPath(name));
+}
+
+std::unique_ptr<ChildProcess>& Suite::NamedProcess(const std::string& name) {
   auto it = std::find_if(processes_.begin(), processes_.end(),
                          [&](const auto& process) { return process.first == name; });
-  it->second = std::make_unique<ChildProcess>(std::vector<std::string>{spec.binary}, spec.env,
-                                              LogPath(name));
-  ASSERT_TRUE(testing::WaitUntilServing(*it->second, spec.ready_url, absl::Seconds(60)))
-      << name << " is not ready";
+  if (it == processes_.end()) throw std::out_of_range("the suite has no process " + name);
+  return it->second;
 }
 
 void Suite::CrashAndRestart(const std::string& name) {
-  auto it = std::find_if(processes_.begin(), processes_.end(),
-                         [&](const auto& process) { return process.first == name; });
-  ASSERT_TRUE(it != processes_.end() && launches_.contains(name)) << "no service " << name;
-  it->second->Kill();
-  Launch(name);
+  ASSERT_TRUE(launches_.contains(name)) << "no service " << name;
+  NamedProcess(name)->Kill();
+  Spawn(name);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(name, launches_.at(name).ready_url));
 }
 
 void Suite::RestartService(const std::string& name,
                            const std::map<std::string, std::string>& env_overrides) {
-  auto it = std::find_if(processes_.begin(), processes_.end(),
-                         [&](const auto& process) { return process.first == name; });
-  ASSERT_TRUE(it != processes_.end() && launches_.contains(name)) << "no service " << name;
-  const int code = it->second->Stop();
-  EXPECT_EQ(code, 0) << name << " did not drain cleanly:\n" << it->second->Log();
+  ASSERT_TRUE(launches_.contains(name)) << "no service " << name;
+  ChildProcess& process = *NamedProcess(name);
+  const int code = process.Stop();
+  EXPECT_EQ(code, 0) << name << " did not drain cleanly:\n" << process.Log();
   for (const auto& [key, value] : env_overrides) launches_.at(name).env[key] = value;
-  Launch(name);
+  Spawn(name);
+  ASSERT_NO_FATAL_FAILURE(WaitReady(name, launches_.at(name).ready_url));
 }
 
 std::vector<std::string> Suite::Exited() {
@@ -205,13 +217,19 @@ std::vector<std::string> Suite::Exited() {
 
 void Suite::WaitReady(const std::string& name, const std::string& url, bool any_status) {
   ASSERT_TRUE(testing::WaitUntilServing(
-      *processes_.back().second, url, absl::Seconds(60),
+      *NamedProcess(name), url, absl::Seconds(60),
       any_status ? testing::Serving::kAnswersAnything : testing::Serving::kAnswers200))
       << name << " is not ready";
 }
 
 Suite::~Suite() {
-  // Stop in the reverse order of the data flow's start, as a deployment would drain.
+  // The services drain at once (none needs another to drain) and the sandbox, which their last
+  // sends may still reach, stops after them. Stop() signals again, which a service ignores.
+  for (const auto& [name, process] : processes_) {
+    if (launches_.contains(name) && process->Running()) {
+      kill(process->pid(), SIGTERM);
+    }
+  }
   for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
     const int code = it->second->Stop();
     EXPECT_EQ(code, 0) << it->first << " did not drain cleanly:\n" << it->second->Log();
@@ -224,19 +242,33 @@ Suite::~Suite() {
       ADD_FAILURE() << "could not drop " << database_ << ": " << e.what();
     }
   }
-  if (!dir_.empty() && !::testing::Test::HasFailure()) std::filesystem::remove_all(dir_);
+  // A shared suite stops after its file's last test: any failure of the process keeps the logs.
+  if (!dir_.empty() && !::testing::UnitTest::GetInstance()->Failed() &&
+      !::testing::Test::HasFailure()) {
+    std::filesystem::remove_all(dir_);
+  }
 }
 
-std::string Suite::Binary(const std::string& name) const {
-  static const std::map<std::string, std::string> kBinaries = {
-      {"klaxon-admin", KLAXON_ADMIN_BINARY},
-      {"klaxon-audit", KLAXON_AUDIT_BINARY},
-      {"klaxon-audit-admin", KLAXON_AUDIT_ADMIN_BINARY},
-      {"klaxon-ingress", KLAXON_INGRESS_BINARY},
-      {"klaxon-sms-worker", KLAXON_SMS_WORKER_BINARY},
-      {"klaxon-voice-worker", KLAXON_VOICE_WORKER_BINARY},
-      {"klaxonctl", KLAXONCTL_BINARY},
-      {"twilio-sandbox", KLAXON_TWILIO_SANDBOX_BINARY}};
+void SharedSuiteTest::StartSharedSuite(const SuiteOptions& options) {
+  suite_ = std::make_unique<Suite>();
+  ASSERT_NO_FATAL_FAILURE(suite_->Start(options));
+  started_ = true;
+}
+
+void SharedSuiteTest::TearDownTestSuite() {
+  suite_.reset();
+  started_ = false;
+}
+
+void SharedSuiteTest::SetUp() {
+  ASSERT_TRUE(started_) << "the shared suite did not start: see the failures before the first test";
+}
+
+std::string Suite::Binary(const std::string& name) {
+  // "klaxon-admin=/path/to/klaxon-admin,klaxon-audit=...": every binary the suite runs, by target
+  // name (tests/e2e/CMakeLists.txt); split on both separators, its names and paths alternate.
+  static const std::map<std::string, std::string> kBinaries =
+      absl::StrSplit(KLAXON_E2E_BINARIES, absl::ByAnyChar(",="));
   return kBinaries.at(name);
 }
 

@@ -5,6 +5,8 @@
 // Suite gets its own topic prefix, Redis key prefix, database and ports, so suites never see each
 // other's data; the database is dropped when it stops.
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -127,7 +129,8 @@ class Suite {
 
   // The environment every service of this suite runs with; tests start extra processes with it.
   const std::map<std::string, std::string>& env() const { return env_; }
-  std::string Binary(const std::string& name) const;
+  // The path of a binary the suite or a test runs, by its target name (e.g. "klaxon-ingress").
+  static std::string Binary(const std::string& name);
   std::string LogPath(const std::string& name) const;
   // Where every process of the suite (and the setup tools) writes its log.
   const std::string& LogDir() const { return dir_; }
@@ -136,11 +139,15 @@ class Suite {
 
  private:
   nlohmann::json SandboxEntries(const std::string& path) const;
+  // Registers service `name` (how to start it again) and starts its process.
   void StartService(const std::string& name, const std::string& binary,
                     std::map<std::string, std::string> extra_env);
-  // Starts the process of `launches_[name]` and waits until `ready_url` answers 200.
-  void Launch(const std::string& name);
-  // Polls `url` until it answers 200, or any HTTP status when `any_status`.
+  // Starts the process of `launches_[name]`, without waiting for it to serve.
+  void Spawn(const std::string& name);
+  // The process slot of `name` (a service or the sandbox); std::out_of_range if there is none.
+  std::unique_ptr<testing::ChildProcess>& NamedProcess(const std::string& name);
+  // Polls `url` until it answers 200, or any HTTP status when `any_status`, while process `name`
+  // runs; a fatal failure otherwise.
   void WaitReady(const std::string& name, const std::string& url, bool any_status = false);
 
   std::string dir_;
@@ -161,6 +168,24 @@ class Suite {
     std::string ready_url;
   };
   std::map<std::string, LaunchSpec> launches_;
+};
+
+// The fixture of a file whose tests each look only at their own alerts, recipients and sandbox
+// rules: they share one running suite, started before the file's first test and stopped after its
+// last, since a start and a stop take seconds under the sanitizers. A test that counts something
+// of the whole suite (the ledger's size, a metric) needs a suite of its own instead. The derived
+// fixture starts it:  static void SetUpTestSuite() { StartSharedSuite({...}); }
+class SharedSuiteTest : public ::testing::Test {
+ protected:
+  static void StartSharedSuite(const SuiteOptions& options = {});
+  static void TearDownTestSuite();
+  // Fails the test at once when the shared suite did not start.
+  void SetUp() override;
+
+  static inline std::unique_ptr<Suite> suite_;
+
+ private:
+  static inline bool started_ = false;
 };
 
 // An SMS alert of `text` to `recipient` under `idempotency_key`.

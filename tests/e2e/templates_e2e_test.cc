@@ -18,10 +18,11 @@ using alerts::v1::Alert;
 
 constexpr absl::Duration kWait = absl::Seconds(60);
 
-class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
+// The tests share one suite and its two templates, each sending to recipients of its own.
+class TemplatesE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(suite_.Start());
+  static void SetUpTestSuite() {
+    ASSERT_NO_FATAL_FAILURE(StartSharedSuite());
     ASSERT_NO_FATAL_FAILURE(Create("en-US", "Disk full on {{host}}",
                                    "Attention. The disk of {{ host }} is full.", "alice", "en-US"));
     ASSERT_NO_FATAL_FAILURE(Create("de-DE", "Platte voll auf {{host}}",
@@ -29,8 +30,8 @@ class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
                                    "de-DE"));
   }
 
-  void Create(const std::string& locale, const std::string& sms, const std::string& voice,
-              const std::string& voice_name, const std::string& language) {
+  static void Create(const std::string& locale, const std::string& sms, const std::string& voice,
+                     const std::string& voice_name, const std::string& language) {
     alerts::v1::CreateTemplateRequest request;
     alerts::v1::Template& created = *request.mutable_template_();
     created.set_name("disk-full");
@@ -41,7 +42,7 @@ class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
     created.set_language(language);
     alerts::v1::Template stored;
     const grpc::Status rpc =
-        suite_.TemplatesStub()->CreateTemplate(Suite::CallContext().get(), request, &stored);
+        suite_->TemplatesStub()->CreateTemplate(Suite::CallContext().get(), request, &stored);
     ASSERT_TRUE(rpc.ok()) << rpc.error_message();
     EXPECT_EQ(stored.version(), 1u);
   }
@@ -56,7 +57,7 @@ class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
     ref.set_name("disk-full");
     ref.set_locale(locale);
     (*ref.mutable_parameters())["host"] = "db-1";
-    return suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+    return suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   }
 
   // Sends and waits until Twilio took it; returns the alert as GetAlert shows it.
@@ -67,10 +68,9 @@ class TemplatesE2eKafkaRedisPostgresTest : public ::testing::Test {
     EXPECT_TRUE(rpc.ok()) << rpc.error_message();
     // Every rendering here fits one GSM-7 segment; a call has none.
     EXPECT_EQ(sent.segments(), channel == types::v1::CHANNEL_SMS ? 1u : 0u);
-    return WaitForStatus(*suite_.QueryStub(), sent.alert_id(), types::v1::ALERT_STATUS_SENT, kWait);
+    return WaitForStatus(*suite_->QueryStub(), sent.alert_id(), types::v1::ALERT_STATUS_SENT,
+                         kWait);
   }
-
-  Suite suite_;
 };
 
 TEST_F(TemplatesE2eKafkaRedisPostgresTest, ATextIsRenderedInTheLocaleAskedForOrTheDefault) {
@@ -79,15 +79,15 @@ TEST_F(TemplatesE2eKafkaRedisPostgresTest, ATextIsRenderedInTheLocaleAskedForOrT
   EXPECT_EQ(german.template_locale(), "de-DE");
   EXPECT_EQ(german.template_version(), 1u);
   EXPECT_EQ(german.text(), "Platte voll auf db-1");
-  ASSERT_EQ(suite_.LedgerTo("+14155550191", "message").size(), 1u);
-  EXPECT_EQ(suite_.LedgerTo("+14155550191", "message")[0].value("body", ""),
+  ASSERT_EQ(suite_->LedgerTo("+14155550191", "message").size(), 1u);
+  EXPECT_EQ(suite_->LedgerTo("+14155550191", "message")[0].value("body", ""),
             "Platte voll auf db-1");
 
   // A locale the template lacks falls back to its default, its first: en-US.
   const Alert fallback = Sent(types::v1::CHANNEL_SMS, "+14155550192", "fr-FR", "tpl-sms-fr");
   EXPECT_EQ(fallback.template_locale(), "en-US");
-  ASSERT_EQ(suite_.LedgerTo("+14155550192", "message").size(), 1u);
-  EXPECT_EQ(suite_.LedgerTo("+14155550192", "message")[0].value("body", ""), "Disk full on db-1");
+  ASSERT_EQ(suite_->LedgerTo("+14155550192", "message").size(), 1u);
+  EXPECT_EQ(suite_->LedgerTo("+14155550192", "message")[0].value("body", ""), "Disk full on db-1");
 }
 
 TEST_F(TemplatesE2eKafkaRedisPostgresTest, ACallReadsTheScriptInTheLocalesVoice) {
@@ -102,7 +102,7 @@ TEST_F(TemplatesE2eKafkaRedisPostgresTest, ACallReadsTheScriptInTheLocalesVoice)
     const Alert call =
         Sent(types::v1::CHANNEL_VOICE, to, locale, std::string("tpl-voice-") + locale);
     EXPECT_EQ(call.template_locale(), locale);
-    const std::vector<nlohmann::json> calls = suite_.LedgerTo(to, "call");
+    const std::vector<nlohmann::json> calls = suite_->LedgerTo(to, "call");
     ASSERT_EQ(calls.size(), 1u);
     const std::string twiml = calls[0].value("twiml", "");
     EXPECT_NE(twiml.find(say), std::string::npos) << twiml;
@@ -117,7 +117,7 @@ TEST_F(TemplatesE2eKafkaRedisPostgresTest, AMissingParameterIsRefusedNamingIt) {
   request.mutable_template_()->set_name("disk-full");
   alerts::v1::SendAlertResponse sent;
   const grpc::Status rpc =
-      suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+      suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   EXPECT_EQ(rpc.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(rpc.error_message().find("host"), std::string::npos) << rpc.error_message();
   EXPECT_EQ(rpc.error_message().rfind("template.parameters", 0), 0u) << rpc.error_message();
