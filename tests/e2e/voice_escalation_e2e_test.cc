@@ -25,9 +25,10 @@ using google::protobuf::util::TimeUtil;
 constexpr absl::Duration kWait = absl::Seconds(60);
 constexpr int64_t kSpacingSeconds = 2;
 
-class VoiceEscalationE2eKafkaRedisPostgresTest : public ::testing::Test {
+// The tests share one suite: each calls and texts a number of its own and looks only at that.
+class VoiceEscalationE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+  static void SetUpTestSuite() { StartSharedSuite(); }
 
   // Sends an alert and returns its id; a refused SendAlert fails the test.
   std::string Send(types::v1::Channel channel, const std::string& recipient, const std::string& key,
@@ -45,7 +46,7 @@ class VoiceEscalationE2eKafkaRedisPostgresTest : public ::testing::Test {
     }
     alerts::v1::SendAlertResponse response;
     const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
+        suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
     EXPECT_TRUE(rpc.ok()) << rpc.error_message();
     return response.alert_id();
   }
@@ -55,20 +56,18 @@ class VoiceEscalationE2eKafkaRedisPostgresTest : public ::testing::Test {
     const absl::Time deadline = absl::Now() + kWait;
     Alert alert;
     while (absl::Now() < deadline) {
-      alert = WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_UNSPECIFIED,
+      alert = WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_UNSPECIFIED,
                             absl::Seconds(1));
       if (done(alert)) break;
       absl::SleepFor(absl::Milliseconds(200));
     }
     return alert;
   }
-
-  Suite suite_;
 };
 
 TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, UnansweredCallsAreRepeatedThenSentBySms) {
   constexpr char kTo[] = "+14155550171";
-  suite_.AddSandboxFaults(R"({"type": "delivery", "kind": "call", "to": "+14155550171",
+  suite_->AddSandboxFaults(R"({"type": "delivery", "kind": "call", "to": "+14155550171",
                               "outcome": "no-answer"})");
   const std::string alert_id = Send(types::v1::CHANNEL_VOICE, kTo, "fallback", 2, true);
   const Alert alert = WaitUntil(alert_id, [](const Alert& a) {
@@ -83,9 +82,9 @@ TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, UnansweredCallsAreRepeatedThenS
   EXPECT_EQ(alert.attempts(2).channel(), types::v1::CHANNEL_SMS);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
 
-  const std::vector<nlohmann::json> calls = suite_.LedgerTo(kTo, "call");
+  const std::vector<nlohmann::json> calls = suite_->LedgerTo(kTo, "call");
   ASSERT_EQ(calls.size(), 2u);
-  EXPECT_EQ(suite_.LedgerTo(kTo, "message").size(), 1u);
+  EXPECT_EQ(suite_->LedgerTo(kTo, "message").size(), 1u);
   // The second call waited for the policy's spacing after the first ended.
   absl::Time first;
   absl::Time second;
@@ -101,81 +100,81 @@ TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, UnansweredCallsAreRepeatedThenS
 
 TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, KeyPressOnTheSecondCallAcknowledgesTheAlert) {
   constexpr char kTo[] = "+14155550172";
-  suite_.AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550172",
+  suite_->AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550172",
                                "outcome": "no-answer", "count": 1},
                               {"type": "delivery", "kind": "call", "to": "+14155550172",
                                "outcome": "key-press", "digits": "1"}])");
   const std::string alert_id = Send(types::v1::CHANNEL_VOICE, kTo, "ack", 3, true);
   const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED, kWait);
+      WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_ACKNOWLEDGED);
   ASSERT_EQ(alert.attempts_size(), 2) << alert.DebugString();
   EXPECT_EQ(alert.attempts(0).status(), types::v1::ALERT_STATUS_UNDELIVERED);
   // Nothing more follows the acknowledgement: give a third call its spacing and then some.
   absl::SleepFor(absl::Seconds(2 * kSpacingSeconds));
-  EXPECT_EQ(suite_.LedgerTo(kTo, "call").size(), 2u);
-  EXPECT_TRUE(suite_.LedgerTo(kTo, "message").empty());
+  EXPECT_EQ(suite_->LedgerTo(kTo, "call").size(), 2u);
+  EXPECT_TRUE(suite_->LedgerTo(kTo, "message").empty());
 }
 
 TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, AcknowledgeAlertAfterTheFirstCallStopsTheCalls) {
   constexpr char kTo[] = "+14155550174";
-  suite_.AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550174",
+  suite_->AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550174",
                                "outcome": "no-answer", "count": 3}])");
   const std::string alert_id = Send(types::v1::CHANNEL_VOICE, kTo, "api-ack", 3, true);
   const absl::Time deadline = absl::Now() + kWait;
-  while (suite_.LedgerTo(kTo, "call").empty() && absl::Now() < deadline) {
+  while (suite_->LedgerTo(kTo, "call").empty() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  ASSERT_EQ(suite_.LedgerTo(kTo, "call").size(), 1u);
+  ASSERT_EQ(suite_->LedgerTo(kTo, "call").size(), 1u);
 
   // The on-call engineer acknowledges from the team's console while the next call waits.
   alerts::v1::AcknowledgeAlertRequest request;
   request.set_alert_id(alert_id);
   alerts::v1::AcknowledgeAlertResponse response;
   const grpc::Status rpc =
-      suite_.IntakeStub()->AcknowledgeAlert(Suite::CallContext().get(), request, &response);
+      suite_->IntakeStub()->AcknowledgeAlert(Suite::CallContext().get(), request, &response);
   ASSERT_TRUE(rpc.ok()) << rpc.error_message();
   EXPECT_FALSE(response.already_acknowledged());
 
   const Alert alert =
-      WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED, kWait);
+      WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED, kWait);
   EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_ACKNOWLEDGED) << alert.DebugString();
   // No second call and no SMS fallback: give them their spacing and then some.
   absl::SleepFor(absl::Seconds(3 * kSpacingSeconds));
-  EXPECT_EQ(suite_.LedgerTo(kTo, "call").size(), 1u);
-  EXPECT_TRUE(suite_.LedgerTo(kTo, "message").empty());
+  EXPECT_EQ(suite_->LedgerTo(kTo, "call").size(), 1u);
+  EXPECT_TRUE(suite_->LedgerTo(kTo, "message").empty());
 }
 
 TEST_F(VoiceEscalationE2eKafkaRedisPostgresTest, StopSuppressesSmsUntilStart) {
   constexpr char kTo[] = "+14155550173";
-  suite_.ReceiveSms(kTo, "STOP");
+  suite_->ReceiveSms(kTo, "STOP");
   // The opt-out is consumed asynchronously: send until one alert ends SUPPRESSED.
   std::string suppressed_id;
   const absl::Time deadline = absl::Now() + kWait;
   for (int i = 0; suppressed_id.empty() && absl::Now() < deadline; ++i) {
     const std::string id = Send(types::v1::CHANNEL_SMS, kTo, "stop-" + std::to_string(i));
     const Alert alert =
-        WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_SUPPRESSED, kWait);
+        WaitForStatus(*suite_->QueryStub(), id, types::v1::ALERT_STATUS_SUPPRESSED, kWait);
     if (alert.status() == types::v1::ALERT_STATUS_SUPPRESSED) suppressed_id = id;
   }
   ASSERT_FALSE(suppressed_id.empty()) << "no SMS to the opted-out number ended SUPPRESSED";
-  for (const nlohmann::json& entry : suite_.LedgerTo(kTo, "message")) {
+  for (const nlohmann::json& entry : suite_->LedgerTo(kTo, "message")) {
     EXPECT_EQ(entry.value("status_callback", "").find(suppressed_id), std::string::npos)
         << "the suppressed alert reached Twilio";
   }
-  const size_t sent_before_start = suite_.LedgerTo(kTo, "message").size();
+  const size_t sent_before_start = suite_->LedgerTo(kTo, "message").size();
 
-  suite_.ReceiveSms(kTo, "START");
+  suite_->ReceiveSms(kTo, "START");
   std::string delivered_id;
   for (int i = 0; delivered_id.empty() && absl::Now() < deadline + kWait; ++i) {
     const std::string id = Send(types::v1::CHANNEL_SMS, kTo, "start-" + std::to_string(i));
     const Alert alert =
-        WaitForStatus(*suite_.QueryStub(), id, types::v1::ALERT_STATUS_DELIVERED, kWait);
+        WaitForStatus(*suite_->QueryStub(), id, types::v1::ALERT_STATUS_DELIVERED, kWait);
     if (alert.status() == types::v1::ALERT_STATUS_DELIVERED) delivered_id = id;
   }
   EXPECT_FALSE(delivered_id.empty()) << "no SMS was delivered after START";
   // Only alerts sent after the opt-in reached the sandbox.
-  EXPECT_GE(suite_.LedgerTo(kTo, "message").size(), sent_before_start + 1);
+  EXPECT_GE(suite_->LedgerTo(kTo, "message").size(), sent_before_start + 1);
 }
 
 }  // namespace
