@@ -26,9 +26,10 @@ constexpr absl::Duration kWait = absl::Seconds(60);
 constexpr int64_t kFirstSpacingSeconds = 5;
 constexpr int64_t kSecondSpacingSeconds = 10;
 
-class EscalationChainE2eKafkaRedisPostgresTest : public ::testing::Test {
+// The tests share one suite: each chain pages numbers of its own.
+class EscalationChainE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+  static void SetUpTestSuite() { StartSharedSuite(); }
 
   // Sends a chain of `recipients`, one page each, and returns its id.
   std::string SendChain(types::v1::Channel channel, const std::vector<std::string>& recipients,
@@ -45,7 +46,7 @@ class EscalationChainE2eKafkaRedisPostgresTest : public ::testing::Test {
     }
     alerts::v1::SendAlertResponse response;
     const grpc::Status rpc =
-        suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
+        suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
     EXPECT_TRUE(rpc.ok()) << rpc.error_message();
     return response.alert_id();
   }
@@ -56,7 +57,7 @@ class EscalationChainE2eKafkaRedisPostgresTest : public ::testing::Test {
         absl::Now() + absl::Seconds(kFirstSpacingSeconds + kSecondSpacingSeconds) + kWait;
     Alert chain;
     while (absl::Now() < deadline) {
-      chain = WaitForStatus(*suite_.QueryStub(), chain_id, types::v1::ALERT_STATUS_ACKNOWLEDGED,
+      chain = WaitForStatus(*suite_->QueryStub(), chain_id, types::v1::ALERT_STATUS_ACKNOWLEDGED,
                             absl::Seconds(5));
       if (chain.escalation().pages_size() == 3 &&
           chain.escalation().pages(2).status() == types::v1::ALERT_STATUS_CANCELLED) {
@@ -99,19 +100,17 @@ class EscalationChainE2eKafkaRedisPostgresTest : public ::testing::Test {
     EXPECT_EQ(escalation.pages(2).status(), types::v1::ALERT_STATUS_CANCELLED);
     EXPECT_NE(escalation.pages(2).reason().find("not paged"), std::string::npos)
         << escalation.pages(2).reason();
-    EXPECT_TRUE(suite_.LedgerTo(recipients[2], "call").empty());
-    EXPECT_TRUE(suite_.LedgerTo(recipients[2], "message").empty());
-    EXPECT_EQ(suite_.LedgerTo(recipients[0], kind).size(), 1u);
-    EXPECT_EQ(suite_.LedgerTo(recipients[1], kind).size(), 1u);
-    EXPECT_EQ(suite_.ServiceLogs().find(recipients[2].substr(2)), std::string::npos);
+    EXPECT_TRUE(suite_->LedgerTo(recipients[2], "call").empty());
+    EXPECT_TRUE(suite_->LedgerTo(recipients[2], "message").empty());
+    EXPECT_EQ(suite_->LedgerTo(recipients[0], kind).size(), 1u);
+    EXPECT_EQ(suite_->LedgerTo(recipients[1], kind).size(), 1u);
+    EXPECT_EQ(suite_->ServiceLogs().find(recipients[2].substr(2)), std::string::npos);
   }
-
-  Suite suite_;
 };
 
 TEST_F(EscalationChainE2eKafkaRedisPostgresTest, AKeyPressOnTheSecondCallStopsTheChain) {
   const std::vector<std::string> recipients = {"+14155550181", "+14155550182", "+14155550183"};
-  suite_.AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550181",
+  suite_->AddSandboxFaults(R"([{"type": "delivery", "kind": "call", "to": "+14155550181",
                                "outcome": "no-answer"},
                               {"type": "delivery", "kind": "call", "to": "+14155550182",
                                "outcome": "key-press", "digits": "1"}])");
@@ -128,14 +127,14 @@ TEST_F(EscalationChainE2eKafkaRedisPostgresTest, AnAckReplyToTheSecondTextStopsT
   std::string body;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(kFirstSpacingSeconds) + kWait;
        body.empty() && absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(200))) {
-    for (const nlohmann::json& message : suite_.LedgerTo(recipients[1], "message")) {
+    for (const nlohmann::json& message : suite_->LedgerTo(recipients[1], "message")) {
       body = message.value("body", "");
     }
   }
   std::smatch code;
   ASSERT_TRUE(std::regex_search(body, code, std::regex("Reply ACK ([0-9]{4}) to acknowledge")))
       << body;
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(recipients[1], "ACK " + code[1].str()));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(recipients[1], "ACK " + code[1].str()));
   ExpectSecondAcknowledgedThirdNeverPaged(Settled(chain_id), recipients, "message");
 }
 
@@ -148,7 +147,7 @@ TEST_F(EscalationChainE2eKafkaRedisPostgresTest, AChainWithARecipientBesideIsRef
   request.add_escalation()->set_recipient("+14155550188");
   alerts::v1::SendAlertResponse response;
   const grpc::Status rpc =
-      suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
+      suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &response);
   EXPECT_EQ(rpc.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(rpc.error_message().rfind("recipient: ", 0), 0u) << rpc.error_message();
 }

@@ -19,9 +19,10 @@ constexpr char kRecipient[] = "+14155550178";
 constexpr char kOther[] = "+14155550179";
 constexpr absl::Duration kWait = absl::Seconds(60);
 
-class SmsAckReplyE2eKafkaRedisPostgresTest : public ::testing::Test {
+// The tests share one suite: the second only sends a request ingress refuses.
+class SmsAckReplyE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(suite_.Start()); }
+  static void SetUpTestSuite() { StartSharedSuite(); }
 
   grpc::Status Send(types::v1::Channel channel, const std::string& to, const std::string& text,
                     alerts::v1::SendAlertResponse& sent) {
@@ -33,7 +34,7 @@ class SmsAckReplyE2eKafkaRedisPostgresTest : public ::testing::Test {
     std::replace(key.begin(), key.end(), ' ', '-');
     request.set_idempotency_key(key);
     request.set_ack_by_reply(true);
-    return suite_.IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
+    return suite_->IntakeStub()->SendAlert(Suite::CallContext().get(), request, &sent);
   }
 
   // Sends `text` to `to` asking for an ACK reply, waits until it is delivered, and returns its id
@@ -42,11 +43,11 @@ class SmsAckReplyE2eKafkaRedisPostgresTest : public ::testing::Test {
     alerts::v1::SendAlertResponse sent;
     const grpc::Status send = Send(types::v1::CHANNEL_SMS, to, text, sent);
     EXPECT_TRUE(send.ok()) << send.error_message();
-    const alerts::v1::Alert alert = WaitForStatus(*suite_.QueryStub(), sent.alert_id(),
+    const alerts::v1::Alert alert = WaitForStatus(*suite_->QueryStub(), sent.alert_id(),
                                                   types::v1::ALERT_STATUS_DELIVERED, kWait);
     EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED) << alert.reason();
     std::string body;
-    for (const nlohmann::json& message : suite_.LedgerTo(to, "message")) {
+    for (const nlohmann::json& message : suite_->LedgerTo(to, "message")) {
       if (message.value("body", "").starts_with(text + "\n")) body = message.value("body", "");
     }
     std::smatch found;
@@ -57,11 +58,9 @@ class SmsAckReplyE2eKafkaRedisPostgresTest : public ::testing::Test {
   }
 
   alerts::v1::Alert Acknowledged(const std::string& alert_id) {
-    return WaitForStatus(*suite_.QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED,
+    return WaitForStatus(*suite_->QueryStub(), alert_id, types::v1::ALERT_STATUS_ACKNOWLEDGED,
                          kWait);
   }
-
-  Suite suite_;
 };
 
 TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, TheRecipientsReplyWithTheCodeAcknowledgesTheAlert) {
@@ -74,29 +73,29 @@ TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, TheRecipientsReplyWithTheCodeAcknow
 
   // A wrong code from the recipient, and the right code from another number; then, from each
   // number, a reply that acknowledges its own second alert, consumed after the first.
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kRecipient, "ACK " + wrong));
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kOther, "ACK " + code));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(kRecipient, "ACK " + wrong));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(kOther, "ACK " + code));
   std::string twiml;
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kRecipient, "ack" + second_code, &twiml));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(kRecipient, "ack" + second_code, &twiml));
   EXPECT_EQ(twiml, R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kOther, " Ack " + others_code + " "));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(kOther, " Ack " + others_code + " "));
   EXPECT_EQ(Acknowledged(second).status(), types::v1::ALERT_STATUS_ACKNOWLEDGED);
   EXPECT_EQ(Acknowledged(others).status(), types::v1::ALERT_STATUS_ACKNOWLEDGED);
   // Their records and any wrong one go to audit on different partitions: give a wrong one time.
   absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(
-      WaitForStatus(*suite_.QueryStub(), first, types::v1::ALERT_STATUS_DELIVERED, kWait).status(),
+      WaitForStatus(*suite_->QueryStub(), first, types::v1::ALERT_STATUS_DELIVERED, kWait).status(),
       types::v1::ALERT_STATUS_DELIVERED);
 
-  ASSERT_NO_FATAL_FAILURE(suite_.ReceiveSms(kRecipient, "ACK " + code));
+  ASSERT_NO_FATAL_FAILURE(suite_->ReceiveSms(kRecipient, "ACK " + code));
   const alerts::v1::Alert acknowledged = Acknowledged(first);
   EXPECT_EQ(acknowledged.status(), types::v1::ALERT_STATUS_ACKNOWLEDGED) << acknowledged.reason();
   EXPECT_NE(acknowledged.reason().find("SMS reply"), std::string::npos) << acknowledged.reason();
   // The delivered attempt keeps its status: the acknowledgement is the alert's.
   ASSERT_EQ(acknowledged.attempts_size(), 1);
   EXPECT_EQ(acknowledged.attempts(0).status(), types::v1::ALERT_STATUS_DELIVERED);
-  EXPECT_EQ(suite_.LedgerTo(kRecipient, "message").size(), 2u);
-  EXPECT_EQ(suite_.ServiceLogs().find("4155550178"), std::string::npos);
+  EXPECT_EQ(suite_->LedgerTo(kRecipient, "message").size(), 2u);
+  EXPECT_EQ(suite_->ServiceLogs().find("4155550178"), std::string::npos);
 }
 
 TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, AVoiceAlertAskingForAReplyIsRefusedNamingTheField) {
