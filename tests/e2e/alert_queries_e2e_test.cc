@@ -83,21 +83,19 @@ struct CliRun {
   std::string output;
 };
 
-class AlertQueriesE2eKafkaRedisPostgresTest : public ::testing::Test {
+class AlertQueriesE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
   // One suite and one set of alerts for every test: starting the suite and driving the alerts to
   // their ends is most of the time this takes. Tests that send more do it after `sent_before_`,
   // so the seeded period stays as it was.
   static void SetUpTestSuite() {
-    suite_ = std::make_unique<Suite>();
-    ASSERT_NO_FATAL_FAILURE(suite_->Start());
+    ASSERT_NO_FATAL_FAILURE(StartSharedSuite());
     ASSERT_NO_FATAL_FAILURE(SeedAlerts());
     seeded_ = true;
   }
 
-  static void TearDownTestSuite() { suite_.reset(); }
-
   void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SharedSuiteTest::SetUp());
     ASSERT_TRUE(seeded_) << "the alerts were not seeded: see the failures of SetUpTestSuite";
   }
 
@@ -261,7 +259,6 @@ class AlertQueriesE2eKafkaRedisPostgresTest : public ::testing::Test {
     return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
   }
 
-  static inline std::unique_ptr<Suite> suite_;
   static inline bool seeded_ = false;
   static inline int klaxonctl_runs_ = 0;  // names each run's log
   static inline absl::Time sent_from_;

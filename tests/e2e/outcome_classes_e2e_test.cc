@@ -128,6 +128,20 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OptedOutRecipientFailsThenIsSupp
   EXPECT_EQ(Refused(to).size(), 1u);  // the suppressed alert never reached Twilio
 }
 
+TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, SlowDownIsDeferredThenSent) {
+  const std::string to = "+14155550205";
+  suite_->AddSandboxFaults(absl::StrCat(R"({"type": "error", "to": ")", to,
+                                        R"(", "count": 1, "status": 400, "code": 21611})"));
+  const Alert alert = WaitFor(Send(to, "21611"), types::v1::ALERT_STATUS_DELIVERED);
+  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
+  const std::vector<absl::Time> refused = Refused(to);
+  const std::vector<absl::Time> accepted = Accepted(to);
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_EQ(accepted.size(), 1u);
+  // The sender's queue was full: the worker pauses it at least 10 s (README, retries).
+  EXPECT_GE(accepted[0] - refused[0], absl::Seconds(10));
+}
+
 TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, LostAnswerOfAcceptedRequestSettlesAsAccepted) {
   const std::string to = "+14155550206";
   suite_->AddSandboxFaults(absl::StrCat(R"({"type": "hang", "to": ")", to,
@@ -161,21 +175,6 @@ TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, OutOfAttemptsFailsWithDeadLetter
   EXPECT_EQ(alert.attempts_size(), kMaxAttempts);
   EXPECT_EQ(Refused(to).size(), static_cast<size_t>(kMaxAttempts));
   EXPECT_TRUE(Accepted(to).empty());
-}
-
-// Last: the pause holds every send from the suite's one sender, so a test after it would wait too.
-TEST_F(OutcomeClassesE2eKafkaRedisPostgresTest, SlowDownIsDeferredThenSent) {
-  const std::string to = "+14155550205";
-  suite_->AddSandboxFaults(absl::StrCat(R"({"type": "error", "to": ")", to,
-                                        R"(", "count": 1, "status": 400, "code": 21611})"));
-  const Alert alert = WaitFor(Send(to, "21611"), types::v1::ALERT_STATUS_DELIVERED);
-  EXPECT_EQ(alert.status(), types::v1::ALERT_STATUS_DELIVERED);
-  const std::vector<absl::Time> refused = Refused(to);
-  const std::vector<absl::Time> accepted = Accepted(to);
-  ASSERT_EQ(refused.size(), 1u);
-  ASSERT_EQ(accepted.size(), 1u);
-  // The sender's queue was full: the worker pauses it at least 10 s (README, retries).
-  EXPECT_GE(accepted[0] - refused[0], absl::Seconds(10));
 }
 
 }  // namespace

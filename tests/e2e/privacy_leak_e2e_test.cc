@@ -76,22 +76,17 @@ struct Needle {
   std::string value;
 };
 
-class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
+class PrivacyLeakE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
   static void SetUpTestSuite() {
-    suite_ = new Suite();
     // The most verbose level the services have, so a leak in any log line shows.
-    ASSERT_NO_FATAL_FAILURE(suite_->Start({.env = {{"KLAXON_LOG_LEVEL", "debug"}}}));
+    ASSERT_NO_FATAL_FAILURE(StartSharedSuite({.env = {{"KLAXON_LOG_LEVEL", "debug"}}}));
     ASSERT_NO_FATAL_FAILURE(RunScenario());
     ready_ = true;
   }
 
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-
   void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SharedSuiteTest::SetUp());
     ASSERT_TRUE(ready_) << "the scenario did not complete: see the failures reported by "
                            "SetUpTestSuite";
   }
@@ -391,7 +386,6 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
     return contents.str();
   }
 
-  static Suite* suite_;
   static bool ready_;
   static std::string marker_;
   static std::vector<SentAlert> alerts_;
@@ -400,7 +394,6 @@ class PrivacyLeakE2eKafkaRedisPostgresTest : public ::testing::Test {
   static std::string code_;  // the verification's code
 };
 
-Suite* PrivacyLeakE2eKafkaRedisPostgresTest::suite_ = nullptr;
 bool PrivacyLeakE2eKafkaRedisPostgresTest::ready_ = false;
 std::string PrivacyLeakE2eKafkaRedisPostgresTest::marker_;
 std::vector<SentAlert> PrivacyLeakE2eKafkaRedisPostgresTest::alerts_;

@@ -19,7 +19,7 @@ constexpr char kRecipient[] = "+14155550178";
 constexpr char kOther[] = "+14155550179";
 constexpr absl::Duration kWait = absl::Seconds(60);
 
-// The tests share one suite: the second only sends a request ingress refuses.
+// The tests share one suite: each has a recipient of its own.
 class SmsAckReplyE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
   static void SetUpTestSuite() { StartSharedSuite(); }
@@ -100,7 +100,8 @@ TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, TheRecipientsReplyWithTheCodeAcknow
 
 TEST_F(SmsAckReplyE2eKafkaRedisPostgresTest, AVoiceAlertAskingForAReplyIsRefusedNamingTheField) {
   alerts::v1::SendAlertResponse sent;
-  const grpc::Status send = Send(types::v1::CHANNEL_VOICE, kRecipient, "voice-ack-by-reply", sent);
+  const grpc::Status send =
+      Send(types::v1::CHANNEL_VOICE, "+14155550175", "voice-ack-by-reply", sent);
   EXPECT_EQ(send.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(send.error_message().rfind("ack_by_reply: ", 0), 0u) << send.error_message();
 }

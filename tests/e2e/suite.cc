@@ -1,8 +1,8 @@
 #include "tests/e2e/suite.h"
 
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -224,13 +224,12 @@ void Suite::WaitReady(const std::string& name, const std::string& url, bool any_
 
 Suite::~Suite() {
   // The services drain at once (none needs another to drain) and the sandbox, which their last
-  // sends may still reach, stops after them. Stop() signals again, which a service ignores.
+  // sends may still reach, stops after them. A slot is empty only if its start threw.
   for (const auto& [name, process] : processes_) {
-    if (launches_.contains(name) && process->Running()) {
-      kill(process->pid(), SIGTERM);
-    }
+    if (launches_.contains(name) && process != nullptr) process->RequestStop();
   }
   for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+    if (it->second == nullptr) continue;
     const int code = it->second->Stop();
     EXPECT_EQ(code, 0) << it->first << " did not drain cleanly:\n" << it->second->Log();
   }
@@ -261,14 +260,28 @@ void SharedSuiteTest::TearDownTestSuite() {
 }
 
 void SharedSuiteTest::SetUp() {
-  ASSERT_TRUE(started_) << "the shared suite did not start: see the failures before the first test";
+  ASSERT_TRUE(started_) << "the shared suite did not start: see SetUpTestSuite's failures";
+  ASSERT_THAT(suite_->Exited(), ::testing::IsEmpty()) << "exited during an earlier test";
+  set_up_ = true;
+}
+
+void SharedSuiteTest::TearDown() {
+  if (set_up_) {
+    EXPECT_THAT(suite_->Exited(), ::testing::IsEmpty()) << "exited during this test";
+  }
 }
 
 std::string Suite::Binary(const std::string& name) {
   // "klaxon-admin=/path/to/klaxon-admin,klaxon-audit=...": every binary the suite runs, by target
-  // name (tests/e2e/CMakeLists.txt); split on both separators, its names and paths alternate.
-  static const std::map<std::string, std::string> kBinaries =
-      absl::StrSplit(KLAXON_E2E_BINARIES, absl::ByAnyChar(",="));
+  // name (tests/e2e/CMakeLists.txt).
+  static const std::map<std::string, std::string> kBinaries = [] {
+    std::map<std::string, std::string> binaries;
+    for (absl::string_view entry : absl::StrSplit(KLAXON_E2E_BINARIES, ',')) {
+      std::pair<std::string, std::string> named = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+      binaries.insert(std::move(named));
+    }
+    return binaries;
+  }();
   return kBinaries.at(name);
 }
 

@@ -1,9 +1,9 @@
 #pragma once
-// The whole Klaxon suite started for one end-to-end test: the Twilio sandbox and the four
-// services as real processes, against the real Kafka, Redis and Postgres that scripts/test.sh
-// started (KLAXON_TEST_*), or against a stack of the test's own (a chaos test restarts it). Each
-// Suite gets its own topic prefix, Redis key prefix, database and ports, so suites never see each
-// other's data; the database is dropped when it stops.
+// The whole Klaxon suite started for one end-to-end test, or for one file's tests
+// (SharedSuiteTest): the Twilio sandbox and the four services as real processes, against the real
+// Kafka, Redis and Postgres that scripts/test.sh started (KLAXON_TEST_*), or against a stack of the
+// test's own (a chaos test restarts it). Each Suite gets its own topic prefix, Redis key prefix,
+// database and ports, so suites never see each other's data; the database is dropped when it stops.
 
 #include <gtest/gtest.h>
 
@@ -172,20 +172,25 @@ class Suite {
 
 // The fixture of a file whose tests each look only at their own alerts, recipients and sandbox
 // rules: they share one running suite, started before the file's first test and stopped after its
-// last, since a start and a stop take seconds under the sanitizers. A test that counts something
-// of the whole suite (the ledger's size, a metric) needs a suite of its own instead. The derived
-// fixture starts it:  static void SetUpTestSuite() { StartSharedSuite({...}); }
+// last, since a start and a stop take seconds under the sanitizers (ADR 0047). A test that counts
+// something of the whole suite (the ledger's size, a metric) needs a suite of its own instead. The
+// derived fixture starts it, and seeds what its tests share after it:
+//   static void SetUpTestSuite() { ASSERT_NO_FATAL_FAILURE(StartSharedSuite({...})); }
+// If that fails, gtest skips the file's tests and the file fails on SetUpTestSuite's failure.
 class SharedSuiteTest : public ::testing::Test {
  protected:
   static void StartSharedSuite(const SuiteOptions& options = {});
   static void TearDownTestSuite();
-  // Fails the test at once when the shared suite did not start.
+  // Each test fails at once when a service of the suite exited during an earlier one, and a test
+  // during which one exited fails itself, so a crash is charged to the test that caused it.
   void SetUp() override;
+  void TearDown() override;
 
   static inline std::unique_ptr<Suite> suite_;
 
  private:
   static inline bool started_ = false;
+  bool set_up_ = false;  // SetUp passed: the test ran with every service up
 };
 
 // An SMS alert of `text` to `recipient` under `idempotency_key`.

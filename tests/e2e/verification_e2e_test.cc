@@ -30,15 +30,12 @@ using verify::v1::StartVerificationResponse;
 constexpr absl::Duration kCodeValidity = absl::Seconds(20);
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
+class VerificationE2eKafkaRedisPostgresTest : public SharedSuiteTest {
  protected:
   static void SetUpTestSuite() {
-    suite_ = std::make_unique<Suite>();
-    ASSERT_NO_FATAL_FAILURE(
-        suite_->Start({.env = {{"KLAXON_VERIFY_CODE_TTL", absl::FormatDuration(kCodeValidity)},
-                               {"KLAXON_VERIFY_REGIONS", "*=US+CA"}}}));
+    StartSharedSuite({.env = {{"KLAXON_VERIFY_CODE_TTL", absl::FormatDuration(kCodeValidity)},
+                              {"KLAXON_VERIFY_REGIONS", "*=US+CA"}}});
   }
-  static void TearDownTestSuite() { suite_.reset(); }
 
   static grpc::Status Start(const std::string& recipient, types::v1::Channel channel,
                             StartVerificationResponse& started, const std::string& locale = "") {
@@ -110,11 +107,7 @@ class VerificationE2eKafkaRedisPostgresTest : public ::testing::Test {
     }
     return trail;
   }
-
-  static std::unique_ptr<Suite> suite_;
 };
-
-std::unique_ptr<Suite> VerificationE2eKafkaRedisPostgresTest::suite_;
 
 TEST_F(VerificationE2eKafkaRedisPostgresTest, TheCodeReadFromThePhoneApprovesOnce) {
   const StartVerificationResponse started = StartOk("+14155550181");

@@ -126,6 +126,10 @@ int ChildProcess::Stop(absl::Duration grace) {
   return WaitForExit(absl::Seconds(5)).value_or(-1);
 }
 
+void ChildProcess::RequestStop() {
+  if (Running()) kill(pid_, SIGTERM);
+}
+
 int ChildProcess::Kill() {
   if (!Running()) return exit_code_.value_or(-1);
   kill(pid_, SIGKILL);

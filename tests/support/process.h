@@ -29,6 +29,9 @@ class ChildProcess {
   // SIGTERM, then waits up to `grace` before SIGKILL. Returns the exit code (128+signal if
   // killed).
   int Stop(absl::Duration grace = absl::Seconds(15));
+  // SIGTERM without waiting, so several processes drain at once; Stop() then waits (and signals
+  // again, which Klaxon's services ignore once they are stopping).
+  void RequestStop();
   // SIGKILL at once, as a crash or an OOM kill would end it; returns once it is gone.
   int Kill();
   // The exit code if it has exited by `deadline`, nullopt if it still runs.
