@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -61,41 +63,38 @@ void CallbackScheduler::Run() {
 
 namespace {
 
-struct CurlEasyDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 }  // namespace
 
 absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
-  std::unique_ptr<CURL, CurlEasyDeleter> curl(curl_easy_init());
-  if (!curl) return absl::InternalError("curl_easy_init failed");
+  curl::CurlEasy handle = handles_.Acquire();
+  if (!handle) return absl::InternalError("curl_easy_init failed");
+  CURL* curl = handle.get();
   const std::string form = http::EncodeForm(callback.params);
-  std::unique_ptr<curl_slist, CurlSlistDeleter> headers(
+  curl::CurlSlist headers(
       curl_slist_append(nullptr, "Content-Type: application/x-www-form-urlencoded"));
   headers.reset(curl_slist_append(headers.release(), "Expect:"));
+  // Some receivers (Pistache's Http::Endpoint among them) close a connection after each answer
+  // unless asked not to; ingress's webhook server keeps an HTTP/1.1 one open either way.
+  headers.reset(curl_slist_append(headers.release(), "Connection: keep-alive"));
   for (const auto& [name, value] : callback.headers) {
     headers.reset(curl_slist_append(headers.release(), absl::StrCat(name, ": ", value).c_str()));
   }
-  curl_easy_setopt(curl.get(), CURLOPT_URL, callback.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, callback.url.c_str());
   // The URL was signed as given; curl would otherwise squash "/./" and "/../" out of the path and
   // post to a URL other than the signed one.
-  curl_easy_setopt(curl.get(), CURLOPT_PATH_AS_IS, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "TwilioProxy/1.1");
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, form.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "TwilioProxy/1.1");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(timeout_)));  // NOLINT
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Discard);
-  const CURLcode code = curl_easy_perform(curl.get());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Discard);
+  const CURLcode code = curl_easy_perform(curl);
   if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
     return absl::UnavailableError(
         absl::StrCat("callback not delivered: ", curl_easy_strerror(code)));
@@ -104,7 +103,8 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
     return absl::UnknownError(absl::StrCat("callback sent, no answer: ", curl_easy_strerror(code)));
   }
   long status = 0;  // NOLINT(runtime/int): libcurl's type
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  handles_.Release(std::move(handle));  // answered: its connection is sound (failures drop it)
   if (status < 200 || status > 299) {
     return absl::FailedPreconditionError(absl::StrCat("callback answered HTTP ", status));
   }

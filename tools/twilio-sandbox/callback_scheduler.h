@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "common/concurrency/blocking_executor.h"
 #include "common/concurrency/timer_thread.h"
+#include "common/curl/curl_handles.h"
 
 namespace klaxon::sandbox {
 
@@ -61,14 +63,18 @@ class CallbackSender {
   virtual absl::Status Send(const StatusCallback& callback) = 0;
 };
 
-// POSTs callbacks form-encoded with libcurl.
+// POSTs callbacks form-encoded with libcurl. A connection that carried an answer is kept open
+// for the next callback (at most `max_idle` of them), as an HTTP/1.1 client does; a new one per
+// callback cost the sandbox and the receiver a connect and a close each.
 class CurlCallbackSender : public CallbackSender {
  public:
-  explicit CurlCallbackSender(absl::Duration timeout) : timeout_(timeout) {}
+  CurlCallbackSender(absl::Duration timeout, size_t max_idle)
+      : timeout_(timeout), handles_(max_idle) {}
   absl::Status Send(const StatusCallback& callback) override;
 
  private:
   absl::Duration timeout_;
+  curl::HandlePool handles_;
 };
 
 struct CallbackDeliveryOptions {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -230,7 +231,7 @@ TEST(ConcurrentCallbackSenderTest, DestructionDropsTheRetriesStillWaiting) {
 }
 
 TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {
-  CurlCallbackSender sender(absl::Seconds(5));
+  CurlCallbackSender sender(absl::Seconds(5), /*max_idle=*/1);
   testing::ScriptedServer server([](const testing::RecordedRequest&) {
     return std::optional<std::string>("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
   });
@@ -251,6 +252,28 @@ TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {
   EXPECT_EQ(sender.Send({.url = absl::StrCat("http://127.0.0.1:", ntohs(address.sin_port), "/cb")})
                 .code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST(CurlCallbackSenderTest, KeepsAnAnsweredConnectionForTheNextCallback) {
+  CurlCallbackSender sender(absl::Seconds(5), /*max_idle=*/1);
+  testing::ScriptedServer server([](const testing::RecordedRequest& request) {
+    const bool refuse = absl::StrContains(request.body, "refuse");
+    return std::optional<std::string>(refuse ? "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"
+                                             : "HTTP/1.1 204 No Content\r\n\r\n");
+  });
+  const std::string url = server.base_url() + "/cb";
+  EXPECT_TRUE(sender.Send({.url = url, .params = {{"MessageStatus", "sent"}}}).ok());
+  EXPECT_TRUE(sender.Send({.url = url, .params = {{"MessageStatus", "delivered"}}}).ok());
+  // A 500 is an answer too: the connection stays sound.
+  EXPECT_EQ(sender.Send({.url = url, .params = {{"A", "refuse"}}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(sender.Send({.url = url, .params = {{"MessageStatus", "read"}}}).ok());
+  const std::vector<testing::RecordedRequest> requests = server.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(server.connections_accepted(), 1);
+  // What keeps a Pistache Http::Endpoint from closing the connection after its answer.
+  EXPECT_TRUE(absl::StrContains(requests[0].headers, "Connection: keep-alive"))
+      << requests[0].headers;
 }
 
 }  // namespace

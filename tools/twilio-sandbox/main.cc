@@ -1,7 +1,6 @@
 // twilio-sandbox: Klaxon's local stand-in for Twilio's REST API. Wiring only: flags and
 // environment, fault rules from a file, the Pistache server, and a clean stop on SIGTERM.
 
-#include <curl/curl.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/curl/curl_handles.h"
 #include "common/runtime/process_hardening.h"
 #include "common/timing/clock.h"
 #include "nlohmann/json.hpp"
@@ -199,10 +199,14 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Fail("curl_global_init failed");
+  if (absl::Status curl = klaxon::curl::InitializeOnce(); !curl.ok()) {
+    return Fail(std::string(curl.message()));
+  }
 
   klaxon::timing::RealClock clock;
-  klaxon::sandbox::CurlCallbackSender curl_sender(absl::Seconds(15));
+  // One connection kept per callback thread.
+  klaxon::sandbox::CurlCallbackSender curl_sender(absl::Seconds(15),
+                                                  static_cast<size_t>(callback_threads));
   // Declared before the sandbox, so the sandbox stops scheduling before the pool drains.
   klaxon::sandbox::ConcurrentCallbackSender sender(
       curl_sender,

@@ -146,7 +146,7 @@ class SandboxServerTest : public ::testing::Test {
   }
 
   timing::RealClock clock_;
-  CurlCallbackSender sender_{absl::Seconds(5)};
+  CurlCallbackSender sender_{absl::Seconds(5), /*max_idle=*/4};
   std::unique_ptr<TwilioSandbox> sandbox_;
   std::unique_ptr<SandboxServer> server_;
   std::unique_ptr<twilio::TwilioRestClient> client_;
