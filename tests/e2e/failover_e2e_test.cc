@@ -21,7 +21,7 @@
 namespace klaxon::e2e::failover_test {
 namespace {
 
-constexpr char kMainAccount[] = "AC00000000000000000000000000000000";  // the sandbox's own
+constexpr const char* kMainAccount = Suite::kAccountSid;
 constexpr char kBackupAccount[] = "AC11111111111111111111111111111111";
 constexpr char kMainSender[] = "+14155552671";
 constexpr char kBackupSender[] = "+14155552672";

@@ -20,7 +20,7 @@
 namespace klaxon::e2e::routing_test {
 namespace {
 
-constexpr char kMainAccount[] = "AC00000000000000000000000000000000";  // the sandbox's own
+constexpr const char* kMainAccount = Suite::kAccountSid;
 constexpr char kMainToken[] = "sandbox-token";
 constexpr char kMainKey[] = "SK0123456789abcdef0123456789abcdef";
 constexpr char kMainKeySecret[] = "main-key-secret";

@@ -95,7 +95,7 @@ void Suite::Start(const SuiteOptions& options) {
       {"KLAXON_API_KEYS", absl::StrCat("e2e=", auth::HashApiKey(kApiKey),
                                        ",e2e-other=", auth::HashApiKey(kOtherApiKey))},
       {"KLAXON_TWILIO_BASE_URL", absl::StrCat("http://127.0.0.1:", sandbox_port_)},
-      {"KLAXON_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"},
+      {"KLAXON_TWILIO_ACCOUNT_SID", kAccountSid},
       {"KLAXON_TWILIO_AUTH_TOKEN", "sandbox-token"},
       {"KLAXON_SMS_SENDERS", kSender},
       {"KLAXON_VOICE_SENDERS", kSender},
@@ -122,12 +122,12 @@ void Suite::Start(const SuiteOptions& options) {
   processes_.emplace_back(
       "twilio-sandbox",
       std::make_unique<ChildProcess>(
-          std::vector<std::string>{
-              Binary("twilio-sandbox"), "--listen", absl::StrCat("127.0.0.1:", sandbox_port_),
-              "--callback-delay-ms", "10", "--numbers",
-              absl::StrCat("AC00000000000000000000000000000000=", kSender), "--inbound-url",
-              absl::StrCat("http://127.0.0.1:", webhook_port_,
-                           std::string(twilio::kInboundMessagePath))},
+          std::vector<std::string>{Binary("twilio-sandbox"), "--listen",
+                                   absl::StrCat("127.0.0.1:", sandbox_port_), "--callback-delay-ms",
+                                   "10", "--numbers", absl::StrCat(kAccountSid, "=", kSender),
+                                   "--inbound-url",
+                                   absl::StrCat("http://127.0.0.1:", webhook_port_,
+                                                std::string(twilio::kInboundMessagePath))},
           env_, LogPath("twilio-sandbox")));
   ChildProcess topics({Binary("klaxon-admin"), "create-topics", "--partitions", "2"}, env_,
                       LogPath("klaxon-admin"));
@@ -351,7 +351,7 @@ void Suite::ReceiveSms(const std::string& from, const std::string& body, std::st
   static int received = 0;
   const std::string url =
       absl::StrCat("http://127.0.0.1:", webhook_port_, std::string(twilio::kInboundMessagePath));
-  const http::FormParams params = {{"AccountSid", "AC00000000000000000000000000000000"},
+  const http::FormParams params = {{"AccountSid", kAccountSid},
                                    {"Body", body},
                                    {"From", from},
                                    {"MessageSid", absl::StrCat("SMe2e", getpid(), "x", ++received)},

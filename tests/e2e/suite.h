@@ -51,6 +51,8 @@ class Suite {
   // A second caller's key, for what one caller must not see of another's alerts.
   static constexpr char kOtherApiKey[] = "e2e-other-api-key";
   static constexpr char kSender[] = "+14155552671";
+  // The sandbox's account, which the suite's services send on.
+  static constexpr char kAccountSid[] = "AC00000000000000000000000000000000";
 
   Suite() = default;
   // Stops every process (checking each drained cleanly) and drops the database.
