@@ -64,8 +64,11 @@ class CallbackSender {
 };
 
 // POSTs callbacks form-encoded with libcurl. A connection that carried an answer is kept open
-// for the next callback (at most `max_idle` of them), as an HTTP/1.1 client does; a new one per
-// callback cost the sandbox and the receiver a connect and a close each.
+// for the next callback (at most `max_idle` connections kept, one pool), as an HTTP/1.1 client
+// does; a new one per callback cost the sandbox and the receiver a connect and a close each. As
+// with any kept connection, a receiver that acts on a callback and then drops the connection
+// without answering may get it twice (libcurl sends it again on a new connection); Twilio's
+// I-Twilio-Idempotency-Token, which the sandbox sends, is what a receiver deduplicates by.
 class CurlCallbackSender : public CallbackSender {
  public:
   CurlCallbackSender(absl::Duration timeout, size_t max_idle)

@@ -276,5 +276,58 @@ TEST(CurlCallbackSenderTest, KeepsAnAnsweredConnectionForTheNextCallback) {
       << requests[0].headers;
 }
 
+// How many times `part` occurs in `text`.
+int Occurrences(const std::string& text, const std::string& part) {
+  int found = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++found;
+  }
+  return found;
+}
+
+// A receiver that answers the first callback on a connection, then takes the second and goes away
+// without answering, its port closed too: libcurl's new connection for the second is refused, but
+// the receiver had it, so the callback is not one that "never reached the receiver".
+TEST(CurlCallbackSenderTest, ACallbackLostWithItsKeptConnectionMayHaveArrived) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t length = sizeof(address);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+  std::atomic<int> received{0};
+  std::thread receiver([&] {
+    const int connection = accept(listener, nullptr, nullptr);
+    std::string seen;
+    const auto await = [&](int requests) {
+      while (Occurrences(seen, "\r\n\r\nA=1") < requests) {
+        char chunk[4096];
+        const ssize_t got = recv(connection, chunk, sizeof(chunk), 0);
+        if (got <= 0) return false;
+        seen.append(chunk, static_cast<size_t>(got));
+      }
+      received = requests;
+      return true;
+    };
+    if (await(1)) {
+      const std::string answer = "HTTP/1.1 204 No Content\r\n\r\n";
+      send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
+      await(2);
+    }
+    close(listener);  // before the connection, so libcurl's next connect is refused
+    close(connection);
+  });
+  CurlCallbackSender sender(absl::Seconds(5), /*max_idle=*/1);
+  const std::string url = absl::StrCat("http://127.0.0.1:", ntohs(address.sin_port), "/cb");
+  EXPECT_TRUE(sender.Send({.url = url, .params = {{"A", "1"}}}).ok());
+  const absl::Status second = sender.Send({.url = url, .params = {{"A", "1"}}});
+  receiver.join();
+  EXPECT_EQ(received, 2);
+  EXPECT_EQ(second.code(), absl::StatusCode::kUnknown) << second;
+}
+
 }  // namespace
 }  // namespace klaxon::sandbox
