@@ -2,9 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,8 +31,29 @@ using curl::CurlSlist;
 // unreserved characters stay.
 std::string EscapeSegment(std::string_view text) { return http::EncodeFormComponent(text); }
 
-// Failures where libcurl gave up before a byte of the request could have reached Twilio.
+// A POST's body, handed to libcurl by a read callback rather than CURLOPT_POSTFIELDS. With no way
+// to rewind it, libcurl cannot send the POST again on a new connection when a kept one ends
+// without an answer (it fails with CURLE_SEND_FAIL_REWIND instead): a message or call Twilio may
+// have created then is settled by reading Twilio (ADR 0004), never created twice.
+struct BodyReader {
+  std::string_view rest;
+};
+
+size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* body = static_cast<BodyReader*>(user);
+  const size_t taken = std::min(size * count, body->rest.size());
+  std::memcpy(buffer, body->rest.data(), taken);
+  body->rest.remove_prefix(taken);
+  return taken;
+}
+
+// Failures where libcurl gave up before a byte of the request could have reached Twilio. A
+// refused connect can follow a request sent on a kept connection that ended unanswered (libcurl
+// then tries a new one), so it counts only when no request went out.
 bool FailedBeforeSending(CURLcode code, CURL* handle) {
+  long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
+  curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
+  if (request_bytes != 0) return false;
   switch (code) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
@@ -237,13 +261,15 @@ std::variant<TwilioRestClient::HttpResponse, TwilioError> TwilioRestClient::Perf
   // them) close after each answer unless asked; a new connection per request costs a handshake
   // (TLS with Twilio) and leaves a TIME_WAIT socket behind. libcurl drops the header on HTTP/2.
   headers.reset(curl_slist_append(headers.release(), "Connection: keep-alive"));
+  BodyReader body{.rest = form_body};
   if (method == "POST") {
     headers.reset(
         curl_slist_append(headers.release(), "Content-Type: application/x-www-form-urlencoded"));
     // Twilio answers at once; waiting for 100-continue would only add a round trip.
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form_body.c_str());
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadBody);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form_body.size()));
   } else {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);

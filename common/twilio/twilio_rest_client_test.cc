@@ -343,6 +343,22 @@ TEST(TwilioRestClientTest, TimeoutAfterSendingIsUnknownOutcome) {
   EXPECT_EQ(ToStatus(result.error()).code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+TEST(TwilioRestClientTest, ACreateLostWithItsKeptConnectionIsUnknownAndNeverSentAgain) {
+  std::atomic<int> requests{0};
+  ScriptedServer server([&](const RecordedRequest&) -> std::optional<std::string> {
+    // The second request is taken, perhaps acted on, and its connection closed unanswered.
+    if (++requests == 2) return "";
+    return HttpResponse(201, kMessageJson);
+  });
+  auto client = MakeClient(server.base_url());
+  ASSERT_TRUE(client->CreateMessage(Sms("+15005550006", "+1", "first")).ok());
+  const auto lost = client->CreateMessage(Sms("+15005550006", "+1", "second"));
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().transport, Transport::kUnknown);
+  // libcurl would send a POST again on a new connection, creating the message twice.
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
 TEST(TwilioRestClientTest, ReusesConnectionAcrossRequests) {
   ScriptedServer server([](const RecordedRequest&) { return HttpResponse(200, kMessageJson); });
   auto client = MakeClient(server.base_url());

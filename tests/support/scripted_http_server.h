@@ -37,7 +37,9 @@ struct RecordedRequest {
 };
 
 // A scripted HTTP/1.1 server on 127.0.0.1:0: it records each request and answers with the raw
-// response the test's responder returns, or never answers when the responder returns nullopt.
+// response the test's responder returns, never answers when the responder returns nullopt, and
+// closes the connection without a byte of answer when it returns an empty string (a server that
+// went away after taking the request).
 class ScriptedServer {
  public:
   using Responder = std::function<std::optional<std::string>(const RecordedRequest&)>;
@@ -114,6 +116,7 @@ class ScriptedServer {
             while (!stopping_) Readable(fd);  // hold the request unanswered
             break;
           }
+          if (response->empty()) break;
           if (send(fd, response->data(), response->size(), MSG_NOSIGNAL) < 0) break;
           continue;
         }
