@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
 #include "tests/support/scripted_http_server.h"
 
 namespace klaxon::sandbox {
@@ -239,19 +240,10 @@ TEST(CurlCallbackSenderTest, TellsAFailedConnectionFromAnAnswer) {
             absl::StatusCode::kFailedPrecondition);
   ASSERT_EQ(server.requests().size(), 1u);
 
-  // A port nothing listens on: the kernel picked it free, and it was closed again.
-  const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(socket_fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(socket_fd);
-  EXPECT_EQ(sender.Send({.url = absl::StrCat("http://127.0.0.1:", ntohs(address.sin_port), "/cb")})
-                .code(),
-            absl::StatusCode::kUnavailable);
+  // A port nothing listens on.
+  EXPECT_EQ(
+      sender.Send({.url = absl::StrCat("http://127.0.0.1:", testing::FreePort(), "/cb")}).code(),
+      absl::StatusCode::kUnavailable);
 }
 
 TEST(CurlCallbackSenderTest, KeepsAnAnsweredConnectionForTheNextCallback) {
