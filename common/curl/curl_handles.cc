@@ -40,6 +40,12 @@ void HandlePool::Release(CurlEasy handle) {
   if (idle_.size() < max_idle_) idle_.push_back(std::move(handle));
 }
 
+bool RequestWentOut(CURL* handle) {
+  long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
+  curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
+  return request_bytes != 0;
+}
+
 size_t AppendBody(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
   return size * count;

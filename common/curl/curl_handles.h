@@ -48,6 +48,11 @@ class HandlePool {
   std::vector<CurlEasy> idle_;  // guarded by mutex_
 };
 
+// Whether any request of the handle's last transfer went out (CURLINFO_REQUEST_SIZE). A failed
+// connect does not prove the receiver got nothing: when a kept connection ends without an answer,
+// libcurl sends the request again on a new one, and it is that connect which failed.
+bool RequestWentOut(CURL* handle);
+
 // CURLOPT_WRITEFUNCTION appending to the std::string in CURLOPT_WRITEDATA.
 size_t AppendBody(char* data, size_t size, size_t count, void* user);
 

@@ -47,13 +47,9 @@ size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
   return taken;
 }
 
-// Failures where libcurl gave up before a byte of the request could have reached Twilio. A
-// refused connect can follow a request sent on a kept connection that ended unanswered (libcurl
-// then tries a new one), so it counts only when no request went out.
+// Failures where libcurl gave up before a byte of the request could have reached Twilio.
 bool FailedBeforeSending(CURLcode code, CURL* handle) {
-  long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
-  curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
-  if (request_bytes != 0) return false;
+  if (curl::RequestWentOut(handle)) return false;
   switch (code) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:

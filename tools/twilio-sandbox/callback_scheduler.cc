@@ -95,11 +95,8 @@ absl::Status CurlCallbackSender::Send(const StatusCallback& callback) {
                    static_cast<long>(absl::ToInt64Milliseconds(timeout_)));  // NOLINT
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Discard);
   const CURLcode code = curl_easy_perform(curl);
-  // A kept connection that ends without an answer makes libcurl send the request again on a new
-  // one; when that connect fails, the request may still have reached the receiver on the first.
-  long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
-  curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
-  if ((code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) && request_bytes == 0) {
+  if ((code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) &&
+      !curl::RequestWentOut(curl)) {
     return absl::UnavailableError(
         absl::StrCat("callback not delivered: ", curl_easy_strerror(code)));
   }
