@@ -7,19 +7,20 @@
 #   3. a private Kafka + Redis + Postgres from scripts/stack.sh in a temporary directory, stopped
 #      and removed on exit whatever happens,
 #   4. ctest --output-on-failure, unit and integration tests alike, with the KLAXON_TEST_*
-#      variables pointing at that stack, one test at a time. Each test runs once (ADR 0031): those
-#      labelled "release-tree" (wall-clock timing, the images, the manifests, the load
-#      generators' own tests) in build/release, every other one under the sanitizers in build/asan.
+#      variables pointing at that stack. Each test runs once (ADR 0031): those labelled
+#      "release-tree" (wall-clock timing, the images, the manifests, the load generators' own
+#      tests) in build/release, one at a time, and every other one under the sanitizers in
+#      build/asan, two at a time (ADR 0015).
 # Exits non-zero if any build or test failed and ends with every ctest run's summary.
 #
 #   scripts/test.sh                        everything
-#   KLAXON_TEST_JOBS=2 scripts/test.sh     the sanitizer tree's tests two at a time: faster, but
-#                                          not yet reliable (ADR 0015)
+#   KLAXON_TEST_JOBS=1 scripts/test.sh     the sanitizer tree's tests one at a time (the default is
+#                                          two at a time, ADR 0015)
 #   scripts/test.sh -R kafka               extra arguments go to every ctest run
 set -euo pipefail
 
 readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly JOBS="${KLAXON_TEST_JOBS:-1}"
+readonly JOBS="${KLAXON_TEST_JOBS:-2}"
 readonly CTEST_ARGS=("$@")
 
 log() { printf '\ntest.sh: %s\n' "$*" >&2; }
