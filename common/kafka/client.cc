@@ -3,12 +3,17 @@
 #include <array>
 #include <cstdio>
 #include <limits>
+#include <stop_token>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
 namespace klaxon::kafka {
 namespace {
+
+// How long the main queue's thread sleeps in one poll when nothing comes: it is woken at once by
+// any event and by its own stop, so this only bounds a wait nothing shortens.
+constexpr int kIdlePollMs = 1000;
 
 // librdkafka's log levels are syslog's.
 std::string_view SyslogLevelName(int level) {
@@ -142,6 +147,19 @@ absl::StatusOr<KafkaPtr> MakeClient(rd_kafka_type_t type, ConfPtr conf) {
   }
   static_cast<void>(conf.release());
   return client;
+}
+
+MainQueuePoller::MainQueuePoller(rd_kafka_t* client)
+    : queue_(rd_kafka_queue_get_main(client)), thread_([this, client](std::stop_token stop) {
+        // A yield that comes between the check and the poll is kept by the queue: that poll
+        // returns at once.
+        const std::stop_callback wake(stop, [this] { rd_kafka_queue_yield(queue_.get()); });
+        while (!stop.stop_requested()) rd_kafka_poll(client, kIdlePollMs);
+      }) {}
+
+MainQueuePoller::~MainQueuePoller() {
+  thread_.request_stop();
+  thread_.join();
 }
 
 void InstallClientEvents(rd_kafka_conf_t* conf, ClientEvents* events) {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -109,6 +110,23 @@ void InstallClientEvents(rd_kafka_conf_t* conf, ClientEvents* events);
 
 // The ClientEvents behind a client created from a configuration passed to InstallClientEvents.
 ClientEvents& EventsOf(const rd_kafka_t* client);
+
+// Serves a client's main queue (its log, error and statistics callbacks, a producer's delivery
+// reports) on a thread of its own until destroyed. Idle, the thread sleeps in one poll of a second
+// rather than waking ten times a second (an idle worker's dozen clients each woke so); destroying
+// the poller cancels that poll (rd_kafka_queue_yield), so it still stops at once.
+class MainQueuePoller {
+ public:
+  // `client` is borrowed and must outlive the poller.
+  explicit MainQueuePoller(rd_kafka_t* client);
+  ~MainQueuePoller();
+  MainQueuePoller(const MainQueuePoller&) = delete;
+  MainQueuePoller& operator=(const MainQueuePoller&) = delete;
+
+ private:
+  const QueuePtr queue_;
+  std::jthread thread_;  // last: stopped and joined while queue_ is still there
+};
 
 // Number of partitions of `topic`, from the cluster's metadata.
 absl::StatusOr<int32_t> FetchPartitionCount(rd_kafka_t* client, const std::string& topic,

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <limits>
+#include <memory>
 
 namespace klaxon::kafka {
 namespace {
@@ -62,6 +64,43 @@ TEST(MakeConfTest, NamesRejectedProperty) {
   const absl::StatusOr<ConfPtr> conf = MakeConf({{"no.such.property", "1"}});
   ASSERT_EQ(conf.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(conf.status().message().find("no.such.property"), std::string_view::npos);
+}
+
+// Counts the errors librdkafka reports through the main queue.
+class CountingEvents final : public ClientEvents {
+ public:
+  void OnKafkaLog(std::string_view /*level*/, std::string_view /*detail*/) override {}
+  void OnKafkaError(rd_kafka_t* /*client*/, rd_kafka_resp_err_t /*error*/,
+                    const char* /*reason*/) override {
+    ++errors;
+  }
+  std::atomic<int> errors = 0;
+};
+
+TEST(MainQueuePollerTest, ServesTheClientsEventsAndStopsWithoutWaitingOutItsPoll) {
+  CountingEvents events;
+  // Nothing listens on port 1: the refused connection is an error event on the main queue, and
+  // with reconnects minutes apart nothing else comes to wake the poller's next poll.
+  absl::StatusOr<ConfPtr> conf = MakeConf({{"bootstrap.servers", "127.0.0.1:1"},
+                                           {"reconnect.backoff.ms", "60000"},
+                                           {"reconnect.backoff.max.ms", "60000"}});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  InstallClientEvents(conf->get(), &events);
+  absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto poller = std::make_unique<MainQueuePoller>(client->get());
+
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       events.errors == 0 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GT(events.errors, 0) << "the refused connection was never served";
+  absl::SleepFor(absl::Milliseconds(100));  // the poller is inside its next, second-long poll
+
+  const absl::Time stopping = absl::Now();
+  poller.reset();
+  // Waiting the poll out would take the rest of its second.
+  EXPECT_LT(absl::Now() - stopping, absl::Milliseconds(500));
 }
 
 }  // namespace

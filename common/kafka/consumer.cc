@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -144,9 +145,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   consumer->client_ = *std::move(client);
   // The client's own queue is not forwarded to the consumer's, so its errors and statistics are
   // served while Run() is busy with one message, for example during a retry backoff.
-  consumer->events_thread_ = std::jthread([client = consumer->client_.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) rd_kafka_poll(client, kConsumerPollMs);
-  });
+  consumer->events_ = std::make_unique<MainQueuePoller>(consumer->client_.get());
 
   const std::vector<std::string>& topics = consumer->options_.topics;
   PartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));

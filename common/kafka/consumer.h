@@ -51,7 +51,6 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -223,7 +222,7 @@ class KafkaConsumer final : private ClientEvents {
   KafkaPtr client_;
   // Serves the client's own queue (errors, statistics). Declared after client_ so it stops
   // before the client is destroyed.
-  std::jthread events_thread_;
+  std::unique_ptr<MainQueuePoller> events_;
 };
 
 }  // namespace klaxon::kafka

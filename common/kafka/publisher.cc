@@ -38,9 +38,6 @@ absl::Status DeliveryStatus(const rd_kafka_message_t& message, std::string_view 
   return KafkaErrorToStatus(message.err, context);
 }
 
-// How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
-constexpr int kProducerPollMs = 100;
-
 // The properties the delivery guarantees rest on; options.properties may not override them.
 constexpr std::array<FixedProperty, 3> kDeliveryGuaranteeProperties{{
     {"enable.idempotence", "true"},
@@ -82,9 +79,7 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(Publisher
   absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_PRODUCER, *std::move(conf));
   if (!client.ok()) return client.status();
   publisher->client_ = *std::move(client);
-  publisher->poller_ = std::jthread([raw = publisher->client_.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) rd_kafka_poll(raw, kProducerPollMs);
-  });
+  publisher->poller_ = std::make_unique<MainQueuePoller>(publisher->client_.get());
   return publisher;
 }
 
@@ -92,8 +87,7 @@ KafkaPublisher::KafkaPublisher(PublisherOptions options) : options_(std::move(op
 
 KafkaPublisher::~KafkaPublisher() {
   if (client_ == nullptr) return;
-  poller_.request_stop();
-  poller_.join();
+  poller_.reset();
   // flush() serves the remaining delivery reports itself now that the poll thread is gone.
   const rd_kafka_resp_err_t error =
       rd_kafka_flush(client_.get(), ToTimeoutMs(options_.delivery_timeout));

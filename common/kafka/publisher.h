@@ -14,7 +14,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -82,7 +81,8 @@ class KafkaPublisher final : public messaging::Publisher, private ClientEvents {
 
   // Declared after the state its callbacks use, so it is destroyed before that state.
   KafkaPtr client_;
-  std::jthread poller_;
+  // Serves the delivery reports; stopped before the destructor's flush serves the rest itself.
+  std::unique_ptr<MainQueuePoller> poller_;
 };
 
 }  // namespace klaxon::kafka

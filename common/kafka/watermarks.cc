@@ -11,9 +11,6 @@
 namespace klaxon::kafka {
 namespace {
 
-// How long one rd_kafka_poll() blocks: the poll thread's latency in noticing a stop request.
-constexpr int kPollIntervalMs = 100;
-
 // The high watermark of `topic`/`partition` as `client` sees it, asking again while the
 // partition's leader moves (a topic just created answers "not leader" for a moment), within
 // `timeout`.
@@ -82,15 +79,8 @@ absl::StatusOr<std::unique_ptr<KafkaWatermarks>> KafkaWatermarks::Create(
   absl::StatusOr<KafkaPtr> client = MakeClient(RD_KAFKA_CONSUMER, *std::move(conf));
   if (!client.ok()) return client.status();
   watermarks->client_ = *std::move(client);
-  watermarks->poller_ = std::jthread([raw = watermarks->client_.get()](std::stop_token stop) {
-    while (!stop.stop_requested()) rd_kafka_poll(raw, kPollIntervalMs);
-  });
+  watermarks->poller_ = std::make_unique<MainQueuePoller>(watermarks->client_.get());
   return watermarks;
-}
-
-KafkaWatermarks::~KafkaWatermarks() {
-  poller_.request_stop();
-  if (poller_.joinable()) poller_.join();
 }
 
 absl::StatusOr<int64_t> KafkaWatermarks::HighWatermark(const std::string& topic, int32_t partition,

@@ -15,7 +15,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -39,7 +38,6 @@ class KafkaWatermarks final : private ClientEvents {
 
   KafkaWatermarks(const KafkaWatermarks&) = delete;
   KafkaWatermarks& operator=(const KafkaWatermarks&) = delete;
-  ~KafkaWatermarks() override;
 
   // The offset the next message produced to `topic`/`partition` will get. A moving leader is
   // asked again until `timeout`.
@@ -63,7 +61,8 @@ class KafkaWatermarks final : private ClientEvents {
 
   const WatermarksOptions options_;
   KafkaPtr client_;
-  std::jthread poller_;  // serves the client's error callbacks; stopped before client_ goes
+  // Serves the client's error callbacks; declared after client_ so it stops before client_ goes.
+  std::unique_ptr<MainQueuePoller> poller_;
 };
 
 }  // namespace klaxon::kafka
