@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -393,6 +394,7 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
   const bool cooperative = consumer.cooperative_;
   rd_kafka_resp_err_t failed = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    consumer.assigned_once_ = true;
     {
       std::lock_guard lock(consumer.mutex_);
       for (int i = 0; i < partitions->cnt; ++i) {
@@ -459,9 +461,33 @@ void KafkaConsumer::Revoke(const rd_kafka_topic_partition_list_t& partitions) {
   }
 }
 
+void KafkaConsumer::AwaitFirstAssignment() {
+  if (!cooperative_) return;
+  const absl::Time deadline = absl::Now() + options_.session_timeout;
+  // "NONE" until a JoinGroup response chose the group's assignor; the abort needs one.
+  auto joined = [this] {
+    const char* protocol = rd_kafka_rebalance_protocol(client_.get());
+    return protocol != nullptr && std::string_view(protocol) != "NONE";
+  };
+  while (!assigned_once_ && joined()) {
+    if (absl::Now() >= deadline) {
+      options_.log("error", "kafka_close_before_first_assignment",
+                   absl::StrCat("group ", options_.group_id, " gave no assignment within ",
+                                absl::FormatDuration(options_.session_timeout),
+                                "; librdkafka 2.0 may abort this process as it closes "
+                                "(librdkafka #4312, fixed in 2.3)"));
+      return;
+    }
+    // Serves the rebalance callback. A message that comes with the assignment is let go: its
+    // offset is never stored, so the partition's next owner reads it.
+    MessagePtr let_go(rd_kafka_consumer_poll(client_.get(), kConsumerPollMs));
+  }
+}
+
 void KafkaConsumer::Close() {
   if (closed_) return;
   closed_ = true;
+  AwaitFirstAssignment();
   // Commits the stored offsets (enable.auto.commit) and leaves the group, so the partitions move
   // to another member at once instead of after session.timeout.ms.
   const rd_kafka_resp_err_t error = rd_kafka_consumer_close(client_.get());

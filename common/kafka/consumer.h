@@ -192,6 +192,13 @@ class KafkaConsumer final : private ClientEvents {
   static void OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Revoke(const rd_kafka_topic_partition_list_t& partitions);
+  // librdkafka 2.0 aborts the process when a cooperative consumer is destroyed after the JoinGroup
+  // response that chose its group's assignor and before the SyncGroup response that gave it its
+  // first assignment: the sticky assignor frees a state it has not made yet (librdkafka #4312,
+  // fixed in 2.3; bookworm has 2.0.2). A worker stopped seconds after its start can be there. So
+  // Close() first polls until that assignment came, for at most a session timeout; a consumer
+  // that has not joined (its JoinGroup is pending, or refused) closes at once.
+  void AwaitFirstAssignment();
   void Close();
   void OnKafkaLog(std::string_view level, std::string_view detail) override;
   void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
@@ -216,6 +223,9 @@ class KafkaConsumer final : private ClientEvents {
   bool dispatching_ = false;  // guarded by mutex_; Run() clears it to end the dispatching thread
   bool closed_ = false;       // only touched by the thread that owns the consumer
   bool cooperative_ = false;  // set before the client exists (IsCooperativeAssignment)
+  // Whether the group ever gave this consumer an assignment (its first may be empty). The thread
+  // that polls, as paused_.
+  bool assigned_once_ = false;
   // Whether the assignment is paused because the consumer is full. Run()'s thread, and the
   // rebalance callback its polls and its Close() serve.
   bool paused_ = false;
