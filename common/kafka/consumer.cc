@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -463,19 +462,18 @@ void KafkaConsumer::Revoke(const rd_kafka_topic_partition_list_t& partitions) {
 
 void KafkaConsumer::AwaitFirstAssignment() {
   if (!cooperative_) return;
+  // Not only once the group chose its assignor (rd_kafka_rebalance_protocol() no longer NONE): a
+  // JoinGroup in flight may be answered while the consumer closes, and the close then never
+  // reaches the assignment.
   const absl::Time deadline = absl::Now() + options_.session_timeout;
-  // "NONE" until a JoinGroup response chose the group's assignor; the abort needs one.
-  auto joined = [this] {
-    const char* protocol = rd_kafka_rebalance_protocol(client_.get());
-    return protocol != nullptr && std::string_view(protocol) != "NONE";
-  };
-  while (!assigned_once_ && joined()) {
+  while (!assigned_once_) {
     if (absl::Now() >= deadline) {
-      options_.log("error", "kafka_close_before_first_assignment",
-                   absl::StrCat("group ", options_.group_id, " gave no assignment within ",
+      options_.log("warn", "kafka_close_before_first_assignment",
+                   absl::StrCat("group ", options_.group_id, " gave this consumer no assignment ",
                                 absl::FormatDuration(options_.session_timeout),
-                                "; librdkafka 2.0 may abort this process as it closes "
-                                "(librdkafka #4312, fixed in 2.3)"));
+                                " into its stop (is Kafka reachable? is the group refusing it?); "
+                                "closing without one. librdkafka 2.0 aborts the process if the "
+                                "group answers its join meanwhile (librdkafka #4312)"));
       return;
     }
     // Serves the rebalance callback. A message that comes with the assignment is let go: its

@@ -195,9 +195,10 @@ class KafkaConsumer final : private ClientEvents {
   // librdkafka 2.0 aborts the process when a cooperative consumer is destroyed after the JoinGroup
   // response that chose its group's assignor and before the SyncGroup response that gave it its
   // first assignment: the sticky assignor frees a state it has not made yet (librdkafka #4312,
-  // fixed in 2.3; bookworm has 2.0.2). A worker stopped seconds after its start can be there. So
-  // Close() first polls until that assignment came, for at most a session timeout; a consumer
-  // that has not joined (its JoinGroup is pending, or refused) closes at once.
+  // fixed in 2.3; bookworm has 2.0.2). A worker stopped seconds after its start can be there, or
+  // have its JoinGroup in flight, answered while it closes. So Close() first polls until that
+  // assignment came (an empty one counts), for at most a session timeout: a consumer whose group
+  // refuses it, or whose Kafka is down, stops that much later.
   void AwaitFirstAssignment();
   void Close();
   void OnKafkaLog(std::string_view level, std::string_view detail) override;
