@@ -33,7 +33,9 @@
 // go; librdkafka then commits what was stored for them. So no completion of a revoked partition can
 // land after its new owner started, and nothing is stored past an unfinished message. Stop works
 // the same way for every partition: no new messages, retries give up, started messages complete,
-// then the stored offsets are committed and the group is left.
+// then the stored offsets are committed and the group is left. A cooperative consumer (the retry
+// tiers') that was never assigned anything first waits for its group's first assignment, for at
+// most a session timeout (AwaitFirstAssignment below).
 //
 // With ConsumerOptions::on_lag set, it also reports how far the group is behind on each partition
 // it consumes, from librdkafka's statistics. Those (and librdkafka's errors) are served by a
