@@ -113,8 +113,8 @@ ClientEvents& EventsOf(const rd_kafka_t* client);
 
 // Serves a client's main queue (its log, error and statistics callbacks, a producer's delivery
 // reports) on a thread of its own until destroyed. Idle, the thread sleeps in one poll of a second
-// rather than waking ten times a second (an idle worker's dozen clients each woke so); destroying
-// the poller cancels that poll (rd_kafka_queue_yield), so it still stops at once.
+// rather than waking ten times a second (each of an idle voice-worker's ten clients woke so);
+// destroying the poller cancels that poll (rd_kafka_queue_yield), so it still stops at once.
 class MainQueuePoller {
  public:
   // `client` is borrowed and must outlive the poller.
