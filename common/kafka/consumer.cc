@@ -156,6 +156,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaErrorToStatus(error, "subscribe");
   }
+  consumer->subscribed_ = true;
   return consumer;
 }
 
@@ -187,13 +188,7 @@ absl::Status KafkaConsumer::Run(messaging::AsyncMessageHandler& handler, std::st
     MessagePtr message(rd_kafka_consumer_poll(client_.get(), paused_ ? 0 : kConsumerPollMs));
     if (message == nullptr) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      // Consumer errors (a broker down, a topic not created yet) are retried by librdkafka;
-      // they are worth a log line, not the end of the loop.
-      if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        options_.log("warn", "kafka_consume_error",
-                     absl::StrCat(rd_kafka_err2name(message->err), ": ",
-                                  rd_kafka_message_errstr(message.get())));
-      }
+      LogConsumeError(*message);
       continue;
     }
     messaging::InboundMessage received = ToInbound(*message);
@@ -460,14 +455,30 @@ void KafkaConsumer::Revoke(const rd_kafka_topic_partition_list_t& partitions) {
   }
 }
 
+void KafkaConsumer::LogConsumeError(const rd_kafka_message_t& message) {
+  // Consumer errors (a broker down, a topic not created yet, a join refused) are retried by
+  // librdkafka; they are worth a log line, not the end of the loop.
+  if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+  options_.log(
+      "warn", "kafka_consume_error",
+      absl::StrCat(rd_kafka_err2name(message.err), ": ", rd_kafka_message_errstr(&message)));
+}
+
 void KafkaConsumer::AwaitFirstAssignment() {
-  if (!cooperative_) return;
+  // A consumer that never subscribed has no group to join, and after a fatal error librdkafka
+  // calls no rebalance callback.
+  if (!cooperative_ || !subscribed_) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (!fatal_error_.ok()) return;
+  }
   // Not only once the group chose its assignor (rd_kafka_rebalance_protocol() no longer NONE): a
   // JoinGroup in flight may be answered while the consumer closes, and the close then never
   // reaches the assignment.
-  const absl::Time deadline = absl::Now() + options_.session_timeout;
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.session_timeout);
   while (!assigned_once_) {
-    if (absl::Now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline) {
       options_.log("warn", "kafka_close_before_first_assignment",
                    absl::StrCat("group ", options_.group_id, " gave this consumer no assignment ",
                                 absl::FormatDuration(options_.session_timeout),
@@ -479,6 +490,7 @@ void KafkaConsumer::AwaitFirstAssignment() {
     // Serves the rebalance callback. A message that comes with the assignment is let go: its
     // offset is never stored, so the partition's next owner reads it.
     MessagePtr let_go(rd_kafka_consumer_poll(client_.get(), kConsumerPollMs));
+    if (let_go != nullptr && let_go->err != RD_KAFKA_RESP_ERR_NO_ERROR) LogConsumeError(*let_go);
   }
 }
 

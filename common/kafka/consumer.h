@@ -147,7 +147,8 @@ class KafkaConsumer final : private ClientEvents {
 
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;
-  // Leaves the group cleanly if Run() has not.
+  // Leaves the group cleanly if Run() has not (a cooperative consumer first waits for its first
+  // assignment, as Run() does when it stops).
   ~KafkaConsumer() override;
 
   // Consumes and hands each message to `handler` until `stop` is requested, then waits for the
@@ -200,8 +201,11 @@ class KafkaConsumer final : private ClientEvents {
   // fixed in 2.3; bookworm has 2.0.2). A worker stopped seconds after its start can be there, or
   // have its JoinGroup in flight, answered while it closes. So Close() first polls until that
   // assignment came (an empty one counts), for at most a session timeout: a consumer whose group
-  // refuses it, or whose Kafka is down, stops that much later.
+  // refuses it, whose Kafka is down or whose topics do not exist yet stops that much later. One
+  // that never subscribed, or that met a fatal error, closes at once.
   void AwaitFirstAssignment();
+  // Logs an error event that a consumer poll returned, but for the end of a partition.
+  void LogConsumeError(const rd_kafka_message_t& message);
   void Close();
   void OnKafkaLog(std::string_view level, std::string_view detail) override;
   void OnKafkaError(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) override;
@@ -229,6 +233,7 @@ class KafkaConsumer final : private ClientEvents {
   // Whether the group ever gave this consumer an assignment (its first may be empty). The thread
   // that polls, as paused_.
   bool assigned_once_ = false;
+  bool subscribed_ = false;  // set by Create() once rd_kafka_subscribe succeeded
   // Whether the assignment is paused because the consumer is full. Run()'s thread, and the
   // rebalance callback its polls and its Close() serve.
   bool paused_ = false;
