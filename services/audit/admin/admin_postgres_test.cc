@@ -98,20 +98,20 @@ class AuditAdminPostgresTest : public ::testing::Test {
 TEST_F(AuditAdminPostgresTest, MigrateAppliesEveryMigration) {
   ASSERT_EQ(Admin({"migrate"}), 0) << output_;
   EXPECT_EQ(LogLine("schema_migrated")["applied_versions"],
-            nlohmann::json({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
-  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), 11);
+            nlohmann::json({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), 12);
 }
 
 TEST_F(AuditAdminPostgresTest, RollbackToZeroThenMigrateRestoresTheSchema) {
   ASSERT_EQ(Admin({"migrate"}), 0) << output_;
   ASSERT_EQ(Admin({"rollback", "--to", "0"}), 0) << output_;
   EXPECT_EQ(LogLine("schema_rolled_back")["undone_versions"],
-            nlohmann::json({11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}));
+            nlohmann::json({12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}));
   EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM pg_tables WHERE tablename = 'alerts'"), 0);
 
   ASSERT_EQ(Admin({"migrate"}), 0) << output_;
-  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), 11);
+  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), 12);
   EXPECT_EQ(Count("SELECT count(*) FROM pg_tables WHERE tablename = 'audit_events_default'"), 1);
 }
 

@@ -77,7 +77,7 @@ TEST_F(AuditMigrationsPostgresTest, RollingBackToZeroLeavesAnEmptySchema) {
   ASSERT_TRUE(pg::ApplyMigrations(*db_, AuditMigrations()).ok());
   absl::StatusOr<std::vector<int64_t>> undone = pg::RollbackMigrations(*db_, AuditMigrations(), 0);
   ASSERT_TRUE(undone.ok()) << undone.status();
-  EXPECT_THAT(*undone, ElementsAre(11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1));
+  EXPECT_THAT(*undone, ElementsAre(12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1));
   EXPECT_THAT(Schema(), IsEmpty());
 }
 

@@ -21,6 +21,13 @@ constexpr int kDeadLettered = 2;
 // Each alert's lowest pending row holds its due time; the alert's later rows wait at 'infinity'
 // until the one before them is settled, which makes the next one due (kSettle). A claim therefore
 // reads only rows it may send, and never walks the changes queued behind a retrying one.
+// So an alert's pending rows are always its newest ones, numbered on from its last settled one:
+// the row after a settled head is sequence + 1, and an alert has a pending row exactly when its
+// newest row is pending.
+// Rows are reached by the primary key wherever a statement asks about one alert, and pending is
+// tested there as `finished_at IS NULL` (null exactly while state is 0): a `state = 0` would let
+// the planner read every pending row through caller_callbacks_due_by_caller instead, which it
+// does once an ANALYZE that found nothing pending makes that look like one row (migration 0012).
 // Enqueue and settle both hold the alert's lock (alert_locks.h), so a change stored while its
 // alert's head is being settled is either seen and made due by the settle, or finds no pending
 // row and is due at once.
@@ -28,17 +35,16 @@ constexpr pg::PreparedStatement kEnqueue{
     "klaxon_audit_enqueue_callbacks",
     "INSERT INTO caller_callbacks (alert_id, sequence, caller, channel, status, attempt, "
     "  twilio_error_code, reason, occurred_at, url, next_attempt_at) "
-    "SELECT c.alert_id::uuid, "
-    "  COALESCE((SELECT max(p.sequence) FROM caller_callbacks p "
-    "            WHERE p.alert_id = c.alert_id::uuid), 0) + c.ordinal, "
+    "SELECT c.alert_id::uuid, COALESCE(newest.sequence, 0) + c.ordinal, "
     "  c.caller, c.channel, c.status, c.attempt, c.twilio_error_code, c.reason, "
     "  'epoch'::timestamptz + c.occurred_at * interval '1 microsecond', c.url, "
-    "  CASE WHEN c.ordinal = 1 AND NOT EXISTS (SELECT 1 FROM caller_callbacks w "
-    "    WHERE w.alert_id = c.alert_id::uuid AND w.state = 0) "
+    "  CASE WHEN c.ordinal = 1 AND (newest.sequence IS NULL OR newest.finished_at IS NOT NULL) "
     "  THEN now() ELSE 'infinity'::timestamptz END "
     "FROM jsonb_to_recordset($1::jsonb) AS c(alert_id text, ordinal integer, caller text, "
     "  channel smallint, status smallint, attempt integer, twilio_error_code integer, "
-    "  reason text, occurred_at bigint, url text)"};
+    "  reason text, occurred_at bigint, url text) "
+    "LEFT JOIN LATERAL (SELECT p.sequence, p.finished_at FROM caller_callbacks p "
+    "  WHERE p.alert_id = c.alert_id::uuid ORDER BY p.sequence DESC LIMIT 1) newest ON true"};
 
 // Each caller's due rows come from its own part of caller_callbacks_due_by_caller (migration
 // 0010), at most $1 of them: the callers with pending rows are found by skipping through that
@@ -66,7 +72,7 @@ constexpr pg::PreparedStatement kClaim{
     "  SELECT alert_id, sequence FROM due ORDER BY served_last, next_attempt_at LIMIT $1), "
     "locked AS (SELECT l.alert_id, l.sequence FROM caller_callbacks l "
     "  JOIN chosen ON l.alert_id = chosen.alert_id AND l.sequence = chosen.sequence "
-    "  WHERE l.state = 0 "
+    "  WHERE l.finished_at IS NULL "
     "    AND l.next_attempt_at <= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' "
     "  FOR UPDATE OF l SKIP LOCKED) "
     "UPDATE caller_callbacks c "
@@ -94,15 +100,13 @@ constexpr pg::PreparedStatement kSettle{
     "  FROM jsonb_to_recordset($1::jsonb) AS s(alert_id text, sequence integer, "
     "    attempts integer, state smallint, next_attempt_at bigint, error text) "
     "  WHERE c.alert_id = s.alert_id::uuid AND c.sequence = s.sequence "
-    "    AND c.attempts = s.attempts AND c.state = 0 "
+    "    AND c.attempts = s.attempts AND c.finished_at IS NULL "
     "  RETURNING c.alert_id, c.sequence, c.attempts, c.state), "
     "next_due AS ("
     "  UPDATE caller_callbacks n SET next_attempt_at = n.stored_at "
     "  FROM settled "
-    "  WHERE settled.state <> 0 AND n.alert_id = settled.alert_id AND n.state = 0 "
-    "    AND n.sequence = (SELECT min(p.sequence) FROM caller_callbacks p "
-    "                      WHERE p.alert_id = settled.alert_id AND p.state = 0 "
-    "                        AND p.sequence > settled.sequence)) "
+    "  WHERE settled.state <> 0 AND n.alert_id = settled.alert_id "
+    "    AND n.sequence = settled.sequence + 1) "
     "SELECT alert_id::text, sequence, attempts FROM settled"};
 
 constexpr pg::PreparedStatement kPendingSummary{
