@@ -21,13 +21,16 @@ constexpr int kDeadLettered = 2;
 // Each alert's lowest pending row holds its due time; the alert's later rows wait at 'infinity'
 // until the one before them is settled, which makes the next one due (kSettle). A claim therefore
 // reads only rows it may send, and never walks the changes queued behind a retrying one.
-// So an alert's pending rows are always its newest ones, numbered on from its last settled one:
-// the row after a settled head is sequence + 1, and an alert has a pending row exactly when its
-// newest row is pending.
+// Since only an alert's lowest pending row is ever due and no settle reopens a finished row, an
+// alert's pending rows are always its newest ones, numbered on from its newest row: the row after
+// a settled head is sequence + 1, and an alert has a pending row exactly when its newest row is
+// pending.
 // Rows are reached by the primary key wherever a statement asks about one alert, and pending is
-// tested there as `finished_at IS NULL` (null exactly while state is 0): a `state = 0` would let
-// the planner read every pending row through caller_callbacks_due_by_caller instead, which it
-// does once an ANALYZE that found nothing pending makes that look like one row (migration 0012).
+// tested there as `finished_at IS NULL` (null exactly while state is 0). A `state = 0` there could
+// be served by the partial index caller_callbacks_due_by_caller, reading every pending row for
+// each row asked about, which the planner does once an ANALYZE that found nothing pending makes
+// that index look like one row (migration 0012). Only the claim's search for due rows keeps
+// `state = 0`, on purpose: that index, with its conditions, is what serves it.
 // Enqueue and settle both hold the alert's lock (alert_locks.h), so a change stored while its
 // alert's head is being settled is either seen and made due by the settle, or finds no pending
 // row and is due at once.
@@ -106,7 +109,8 @@ constexpr pg::PreparedStatement kSettle{
     "  UPDATE caller_callbacks n SET next_attempt_at = n.stored_at "
     "  FROM settled "
     "  WHERE settled.state <> 0 AND n.alert_id = settled.alert_id "
-    "    AND n.sequence = settled.sequence + 1) "
+    "    AND n.sequence = settled.sequence + 1 "
+    "    AND n.finished_at IS NULL AND n.next_attempt_at = 'infinity') "
     "SELECT alert_id::text, sequence, attempts FROM settled"};
 
 constexpr pg::PreparedStatement kPendingSummary{

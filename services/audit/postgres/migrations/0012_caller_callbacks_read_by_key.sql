@@ -5,6 +5,6 @@
 -- change" by reading every pending row through caller_callbacks_due, so a settle's cost grew with
 -- the backlog times its batch. The outbox's statements now reach an alert's rows by the primary
 -- key only (no `state = 0` in them for a partial index to serve), and a claim finds due rows
--- through caller_callbacks_due_by_caller alone; caller_callbacks_due, kept for the release before
--- migration 0010, has no reader left.
+-- through caller_callbacks_due_by_caller alone. caller_callbacks_due was kept for replicas of the
+-- release before migration 0010; this release's statements do not read it.
 DROP INDEX caller_callbacks_due;
