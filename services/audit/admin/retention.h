@@ -26,7 +26,8 @@ namespace klaxon::audit {
 enum class ExpiringRecords {
   kDefaultPartitionEvents,  // audit_events_default by occurred_at
   kDeadLetters,             // dead_letters by dead_lettered_at
-  kCallerCallbacks,         // caller_callbacks delivered or given up, by finished_at (ADR 0028)
+  kCallerCallbacks,  // caller_callbacks delivered or given up, by finished_at, but an alert's
+                     // newest, which numbers its next change (ADR 0028)
   kDataKeys,  // data_keys by created_at: crypto-shredding, what they sealed can never be opened
   kAlerts,    // alerts by created_at; their attempts go with them
 };
@@ -98,7 +99,7 @@ struct RetentionReport {
   std::vector<std::string> partitions_busy;     // not locked in time; dropped or created next run
   std::vector<std::string> partitions_created;  // ahead of time
   int64_t dead_letters_deleted = 0;
-  int64_t caller_callbacks_deleted = 0;  // finished ones; a pending callback is never removed
+  int64_t caller_callbacks_deleted = 0;  // finished ones; a pending one or an alert's newest stays
   int64_t data_keys_shredded = 0;
   int64_t alerts_deleted = 0;
   std::vector<std::string> errors;  // steps that failed; the others still ran

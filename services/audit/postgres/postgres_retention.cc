@@ -14,6 +14,7 @@ struct ExpiringTable {
   const char* table;
   const char* key;  // the primary key's columns
   const char* expires_by;
+  const char* also = "true";  // what an expired row must also meet to go
 };
 
 ExpiringTable TableOf(ExpiringRecords records) {
@@ -23,8 +24,13 @@ ExpiringTable TableOf(ExpiringRecords records) {
     case ExpiringRecords::kDeadLetters:
       return {"dead_letters", "alert_id", "dead_lettered_at"};
     case ExpiringRecords::kCallerCallbacks:
-      // finished_at is NULL while pending: a pending callback never expires.
-      return {"caller_callbacks", "alert_id, sequence", "finished_at"};
+      // finished_at is NULL while pending: a pending callback never expires. An alert's newest
+      // row stays with the alert, whatever its age: the next change is numbered on from it, so a
+      // late change never reuses a sequence (and Klaxon-Event-Id) its receiver has already seen.
+      return {"caller_callbacks", "alert_id, sequence", "finished_at",
+              "EXISTS (SELECT 1 FROM caller_callbacks later "
+              "WHERE later.alert_id = caller_callbacks.alert_id "
+              "AND later.sequence > caller_callbacks.sequence)"};
     case ExpiringRecords::kDataKeys:
       return {"data_keys", "owner", "created_at"};
     case ExpiringRecords::kAlerts:
@@ -33,9 +39,10 @@ ExpiringTable TableOf(ExpiringRecords records) {
   return {"", "", ""};  // unreachable: every enumerator is handled above
 }
 
-std::string OlderThanCutoff(const ExpiringTable& table) {
+std::string Expired(const ExpiringTable& table) {
   return absl::StrCat(table.expires_by,
-                      " < 'epoch'::timestamptz + $1::bigint * interval '1 microsecond'");
+                      " < 'epoch'::timestamptz + $1::bigint * interval '1 microsecond' AND ",
+                      table.also);
 }
 
 int64_t CountRows(pqxx::work& txn, absl::string_view table) {
@@ -122,7 +129,7 @@ absl::StatusOr<int64_t> PostgresRetentionStore::DeleteExpired(ExpiringRecords re
   // waiting on each other.
   const std::string sql = absl::StrCat("DELETE FROM ", table.table, " WHERE (", table.key,
                                        ") IN (SELECT ", table.key, " FROM ", table.table, " WHERE ",
-                                       OlderThanCutoff(table), " LIMIT $2 FOR UPDATE SKIP LOCKED)");
+                                       Expired(table), " LIMIT $2 FOR UPDATE SKIP LOCKED)");
   int64_t deleted = 0;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
     deleted = static_cast<int64_t>(
@@ -137,7 +144,7 @@ absl::StatusOr<int64_t> PostgresRetentionStore::CountExpired(ExpiringRecords rec
                                                              absl::Time cutoff) {
   const ExpiringTable table = TableOf(records);
   const std::string sql =
-      absl::StrCat("SELECT count(*) FROM ", table.table, " WHERE ", OlderThanCutoff(table));
+      absl::StrCat("SELECT count(*) FROM ", table.table, " WHERE ", Expired(table));
   int64_t count = 0;
   absl::Status status = db_.Transact([&](pqxx::work& txn) {
     count = txn.exec_params1(sql, absl::ToUnixMicros(cutoff))[0].as<int64_t>();

@@ -15,6 +15,7 @@
 #include "services/audit/admin/retention.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/postgres_callback_outbox.h"
 #include "services/audit/postgres/postgres_retention.h"
 #include "services/audit/testing/migrated_audit_database.h"
 #include "tests/support/support.h"
@@ -68,6 +69,17 @@ class RetentionPostgresTest : public ::testing::Test {
                     .ok())
         << sql;
     return count;
+  }
+
+  std::string Text(const std::string& sql) {
+    std::string text;
+    EXPECT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                     text = txn.exec1(sql)[0].as<std::string>("NULL");
+                     return absl::OkStatus();
+                   })
+                    .ok())
+        << sql;
+    return text;
   }
 
   std::vector<std::string> Partitions() {
@@ -174,6 +186,9 @@ class RetentionPostgresTest : public ::testing::Test {
     InsertCallback(kSealedAlert, 1, "2025-03-01T00:05:00Z");
     InsertCallback(kSealedAlert, 2, "2025-06-01T00:00:00Z");
     InsertCallback(kSealedAlert, 3, "");
+    // Both delivered long ago: the older goes, the newest stays to number the alert's next one.
+    InsertCallback(kRecentAlert, 1, "2025-03-02T00:00:00Z");
+    InsertCallback(kRecentAlert, 2, "2025-03-03T00:00:00Z");
 
     InsertDeadLetter("0190f1c4-0000-7000-8000-0000000000d1", "2025-03-10T00:00:00Z");
     InsertDeadLetter("0190f1c4-0000-7000-8000-0000000000d2", "2025-06-01T00:00:00Z");
@@ -229,8 +244,9 @@ TEST_F(RetentionPostgresTest, After100DaysDropsTheMonthsThatEndedBeforeTheCutoff
   EXPECT_THAT(report.partitions_created,
               ElementsAre("audit_events_2025_06", "audit_events_2025_07", "audit_events_2025_08"));
   EXPECT_EQ(report.dead_letters_deleted, 1);
-  EXPECT_EQ(report.caller_callbacks_deleted, 1);  // the pending one stays, however old
-  EXPECT_EQ(Callbacks(), 2);
+  // The pending one stays, however old, and so does each alert's newest.
+  EXPECT_EQ(report.caller_callbacks_deleted, 2);
+  EXPECT_EQ(Callbacks(), 3);
   EXPECT_EQ(report.data_keys_shredded, 1);
   EXPECT_EQ(report.alerts_deleted, 1);
 
@@ -246,6 +262,30 @@ TEST_F(RetentionPostgresTest, After100DaysDropsTheMonthsThatEndedBeforeTheCutoff
   EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM attempts WHERE alert_id = '", kOldAlert, "'")),
             0);
   EXPECT_EQ(Count("SELECT count(*) FROM alerts"), 2);
+}
+
+// A change after retention is numbered on from the newest row the alert kept, never from 1 again:
+// its receiver drops a Klaxon-Event-Id it has seen and refuses a sequence below one it has.
+TEST_F(RetentionPostgresTest, AChangeAfterRetentionIsNumberedOnFromTheAlertsNewestCallback) {
+  ASSERT_TRUE(RunRetention(*store_, policy_, kSeededAt + absl::Hours(24 * 100)).ok());
+  const std::string sequences_sql = absl::StrCat(
+      "SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM caller_callbacks "
+      "WHERE alert_id = '",
+      kRecentAlert, "'");
+  EXPECT_EQ(Text(sequences_sql), "2");
+
+  const StatusChange delivered = {.alert_id = kRecentAlert,
+                                  .caller = "billing",
+                                  .channel = klaxon::types::v1::CHANNEL_SMS,
+                                  .status = klaxon::types::v1::ALERT_STATUS_DELIVERED,
+                                  .attempt = 1,
+                                  .occurred_at = kSeededAt + absl::Hours(24 * 100)};
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& txn) {
+                   EnqueueStatusChanges(txn, {delivered}, {"billing"});
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(Text(sequences_sql), "2,3");
 }
 
 TEST_F(RetentionPostgresTest, ShreddedRecordsCiphertextCanNoLongerBeOpened) {
