@@ -17,10 +17,13 @@ class RedisBudgetLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
     first_ = std::make_unique<RedisBudgetLedger>(*redis_, prefix_);
     second_ = std::make_unique<RedisBudgetLedger>(*redis_, prefix_);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const Budget daily_{.name = "billing-daily", .caller = "billing", .limit_micros = 50'000};
   const Budget monthly_{

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/callbacks/redis_callback_ledger.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::callbacks {
@@ -20,15 +21,13 @@ class RedisCallbackLedgerTest : public ::testing::Test {
       *client = *std::move(created);
     }
     const RedisCallbackLedgerOptions options{.key_prefix = klaxon::testing::UniquePrefix()};
+    keys_deleted_at_end_.Own(options.key_prefix);
     ingress_ = std::make_unique<RedisCallbackLedger>(*ingress_redis_, options);
     worker_ = std::make_unique<RedisCallbackLedger>(*worker_redis_, options);
   }
-  void TearDown() override {
-    if (ingress_ == nullptr) return;
-    (void)ingress_redis_->Command(
-        {"DEL", ingress_->FinalKey("SM1"), ingress_->FinalKey("CA1"), ingress_->LostAtKey()});
-  }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<redis::RedisClient> ingress_redis_;
   std::unique_ptr<redis::RedisClient> worker_redis_;
   std::unique_ptr<RedisCallbackLedger> ingress_;

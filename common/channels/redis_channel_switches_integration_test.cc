@@ -19,15 +19,12 @@ class RedisChannelSwitchesTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
     switches_ = std::make_unique<RedisChannelSwitches>(*redis_, prefix_);
   }
-  void TearDown() override {
-    if (redis_ == nullptr) return;
-    for (const Channel channel : kSwitchedChannels) {
-      (void)redis_->Command({"DEL", switches_->Key(channel)});
-    }
-  }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<redis::RedisClient> redis_;
   std::string prefix_;
   std::unique_ptr<RedisChannelSwitches> switches_;

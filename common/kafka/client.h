@@ -59,6 +59,7 @@ struct KafkaDeleter {
     rd_kafka_AdminOptions_destroy(options);
   }
   void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+  void operator()(rd_kafka_DeleteTopic_t* topic) const { rd_kafka_DeleteTopic_destroy(topic); }
 };
 
 using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
@@ -72,6 +73,7 @@ using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaD
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter>;
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
+using DeleteTopicPtr = std::unique_ptr<rd_kafka_DeleteTopic_t, KafkaDeleter>;
 
 // A property one client's guarantees rest on, and the value it must keep.
 struct FixedProperty {

@@ -1,7 +1,8 @@
 // klaxon::kafka against a real Kafka broker (KLAXON_TEST_KAFKA_BROKERS, started by
-// scripts/test.sh). Every test creates its own topics under a unique prefix and uses its own
-// consumer group.
+// scripts/test.sh). Every test creates its own topics under a unique prefix, deleted when it ends,
+// and uses its own consumer group.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 #include "common/kafka/topics.h"
 #include "common/kafka/watermarks.h"
 #include "common/messaging/thread_pool_handler.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
 #include "tests/support/support.h"
 
@@ -100,6 +102,7 @@ class KafkaIntegrationTest : public ::testing::Test {
     if (brokers_.empty()) return;
     prefix_ = klaxon::testing::UniquePrefix();
     group_ = prefix_ + "group";
+    topics_deleted_at_end_.Own(brokers_, prefix_);
   }
 
   void CreateTopicsWithPartitions(int32_t partitions) {
@@ -196,6 +199,8 @@ class KafkaIntegrationTest : public ::testing::Test {
     std::cout << name << ": Run returned in " << absl::Now() - stopped << "\n";
   }
 
+  // Whatever topics the test made under prefix_ go after everything else of it.
+  klaxon::testing::TopicsDeletedAtEnd topics_deleted_at_end_;
   std::string brokers_;
   std::string prefix_;
   std::string group_;
@@ -602,6 +607,41 @@ TEST_F(KafkaIntegrationTest, CreateTopicsTwiceIsOk) {
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(second->size(), kTopics.size());
   for (const TopicResult& topic : *second) EXPECT_FALSE(topic.created) << topic.name;
+}
+
+TEST_F(KafkaIntegrationTest, DeleteTopicsRemovesThePrefixsTopicsAndNoOthers) {
+  ASSERT_NO_FATAL_FAILURE(CreateTopicsWithPartitions(1));
+  const std::string other_prefix = klaxon::testing::UniquePrefix();
+  klaxon::testing::TopicsDeletedAtEnd other_topics_deleted_at_end;
+  other_topics_deleted_at_end.Own(brokers_, other_prefix);
+  ASSERT_TRUE(CreateTopics({.brokers = brokers_, .prefix = other_prefix, .partitions = 1}).ok());
+
+  absl::StatusOr<std::vector<std::string>> deleted =
+      DeleteTopics({.brokers = brokers_, .prefix = prefix_});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->size(), kTopics.size());
+  EXPECT_THAT(*deleted, ::testing::Contains(topic_));
+
+  absl::StatusOr<std::unique_ptr<KafkaWatermarks>> watermarks =
+      KafkaWatermarks::Create({.brokers = brokers_, .client_id = "kafka-integration-test"});
+  ASSERT_TRUE(watermarks.ok()) << watermarks.status();
+  // The brokers learn of the deletion from the controller a moment after it answered.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<int32_t> deleted_partitions = 0;
+  while (deleted_partitions.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    deleted_partitions = (*watermarks)->PartitionCount(topic_, absl::Seconds(2));
+  }
+  EXPECT_FALSE(deleted_partitions.ok()) << topic_ << " still has partitions";
+  const absl::StatusOr<int32_t> others =
+      (*watermarks)->PartitionCount(*PrefixedTopic(other_prefix, kSmsRequests), absl::Seconds(10));
+  ASSERT_TRUE(others.ok()) << others.status();
+  EXPECT_EQ(*others, 1);
+  // Deleting again finds nothing left to delete.
+  absl::StatusOr<std::vector<std::string>> again =
+      DeleteTopics({.brokers = brokers_, .prefix = prefix_});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(*again, ::testing::IsEmpty());
 }
 
 TEST_F(KafkaIntegrationTest, PublishAfterTopicsExistNeedsNoRetry) {

@@ -1,8 +1,9 @@
 #pragma once
 // The one list of Klaxon's Kafka topics with their partition counts and retention, and the admin
-// step that creates them (the suite creates its topics itself; brokers run with
-// auto.create.topics.enable=false). Every service names a topic as PrefixedTopic(prefix, kX) with
-// the prefix from KLAXON_TOPIC_PREFIX, so a test run gets topics of its own on a shared broker.
+// steps that create them (the suite creates its topics itself; brokers run with
+// auto.create.topics.enable=false) and delete them (a test's, once it is done). Every service names
+// a topic as PrefixedTopic(prefix, kX) with the prefix from KLAXON_TOPIC_PREFIX, so a test run gets
+// topics of its own on a shared broker.
 
 #include <array>
 #include <cstdint>
@@ -129,5 +130,19 @@ struct TopicResult {
 // so running it again is harmless. kUnavailable/kDeadlineExceeded when the cluster cannot be
 // reached within the timeout.
 absl::StatusOr<std::vector<TopicResult>> CreateTopics(const CreateTopicsOptions& options);
+
+struct DeleteTopicsOptions {
+  std::string brokers = {};
+  Security security = {};
+  std::string prefix = {};
+  absl::Duration timeout = absl::Seconds(30);
+  LogFn log = StderrLog();
+};
+
+// Deletes every topic in kTopics under `options.prefix`, their messages with them: what a test
+// that made topics of its own does when it is done, so a long-lived broker does not fill up with
+// them. Topics that do not exist are skipped. Returns the names of the topics deleted; errors as
+// CreateTopics.
+absl::StatusOr<std::vector<std::string>> DeleteTopics(const DeleteTopicsOptions& options);
 
 }  // namespace klaxon::kafka

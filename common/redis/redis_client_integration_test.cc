@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/redis/redis_client.h"
 #include "tests/support/process.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::redis {
@@ -24,10 +25,10 @@ class RedisClientIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
   }
-  void TearDown() override {
-    if (client_ != nullptr) (void)client_->Command({"DEL", prefix_ + "a", prefix_ + "n"});
-  }
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<RedisClient> client_;
   std::string prefix_;
 };
@@ -157,7 +158,6 @@ class RedisAuthIntegrationTest : public RedisClientIntegrationTest {
   }
   void TearDown() override {
     if (client_ != nullptr) (void)client_->Command({"ACL", "DELUSER", user_});
-    RedisClientIntegrationTest::TearDown();
   }
   RedisOptions As(const std::string& password) const {
     return {.url = klaxon::testing::RequiredEnv("KLAXON_TEST_REDIS_URL"),

@@ -25,6 +25,7 @@ class RedisAckCodesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     codes_ = std::make_unique<RedisAckCodes>(*redis_, prefix_, *redactor);
@@ -48,6 +49,8 @@ class RedisAckCodesTest : public ::testing::Test {
     return value.ok() ? value->str : "";
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time later_ = absl::Now() + absl::Minutes(5);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;

@@ -15,8 +15,11 @@ class RedisStoppedAlertsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
     stopped_ = std::make_unique<RedisStoppedAlerts>(*redis_, prefix_);
   }
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<redis::RedisClient> redis_;
   std::string prefix_;
   std::unique_ptr<RedisStoppedAlerts> stopped_;

@@ -15,9 +15,12 @@ class RedisAttemptLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
-    ledger_ = std::make_unique<RedisAttemptLedger>(*redis_, klaxon::testing::UniquePrefix(),
-                                                   absl::Minutes(5));
+    const std::string prefix = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix);
+    ledger_ = std::make_unique<RedisAttemptLedger>(*redis_, prefix, absl::Minutes(5));
   }
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time now_ = absl::FromUnixMillis(1'700'000'000'123);
   std::unique_ptr<redis::RedisClient> redis_;
   std::unique_ptr<RedisAttemptLedger> ledger_;

@@ -11,7 +11,10 @@ namespace {
 
 class RedisInFlightLimitTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   std::unique_ptr<RedisInFlightLimit> Replica(const std::string& owner,
                                               absl::Duration lease = absl::Seconds(30),
@@ -26,6 +29,8 @@ class RedisInFlightLimitTest : public ::testing::Test {
         clock_);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   timing::RealClock clock_;
   std::unique_ptr<redis::RedisClient> redis_;

@@ -54,6 +54,7 @@ class RedisSendGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
     Configure(kFivePerSecondOncePerHour);
   }
 
@@ -117,6 +118,8 @@ class RedisSendGateTest : public ::testing::Test {
     EXPECT_EQ(GuardedSends(), 0);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef-test");

@@ -28,7 +28,10 @@ events::v1::AlertRequested Request(const std::string& alert_id,
 
 class RedisSendLimiterTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   // A limiter sharing this test's keys, as another replica would.
   std::unique_ptr<RedisSendLimiter> Replica(SendLimits limits) {
@@ -44,6 +47,8 @@ class RedisSendLimiterTest : public ::testing::Test {
     return decision.value_or(LimitDecision{});
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef-test");

@@ -33,7 +33,10 @@ std::vector<std::string> Sids(const DueChecks& due) {
 
 class RedisStatusCheckQueueTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   std::unique_ptr<RedisStatusCheckQueue> Queue(
       types::v1::Channel channel = types::v1::CHANNEL_SMS) {
@@ -47,6 +50,8 @@ class RedisStatusCheckQueueTest : public ::testing::Test {
     return due.ok() ? *std::move(due) : DueChecks{};
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;
 };

@@ -14,6 +14,7 @@ class RedisSuppressionListTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     list_ = std::make_unique<RedisSuppressionList>(*redis_, prefix_, *redactor);
@@ -25,6 +26,8 @@ class RedisSuppressionListTest : public ::testing::Test {
     return suppressed.value_or(false);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time t0_ = absl::FromUnixMillis(1'700'000'000'000);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;

@@ -21,6 +21,7 @@ struct RedisHarness {
   void SetUp() {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
     dedupe_ = std::make_unique<RedisCallbackDedupe>(*redis_, prefix_, claim_tokens_);
   }
   CallbackDedupe& dedupe() { return *dedupe_; }
@@ -40,6 +41,8 @@ struct RedisHarness {
     return reply.ok() ? reply->integer : -3;
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<redis::RedisClient> redis_;
   std::string prefix_;
   ids::CountingIdGenerator claim_tokens_{"claim-"};

@@ -18,7 +18,10 @@ using ::testing::HasSubstr;
 
 class RedisCallerQuotaTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   std::unique_ptr<RedisCallerQuota> Replica() {
     return std::make_unique<RedisCallerQuota>(
@@ -27,6 +30,8 @@ class RedisCallerQuotaTest : public ::testing::Test {
                                             {"pager", {.count = 2, .window = absl::Minutes(1)}}});
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;
 };

@@ -17,8 +17,11 @@ class RedisIdempotencyStoreTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
     store_ = std::make_unique<RedisIdempotencyStore>(*redis_, prefix_);
   }
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::unique_ptr<redis::RedisClient> redis_;
   std::string prefix_;
   std::unique_ptr<RedisIdempotencyStore> store_;

@@ -19,12 +19,15 @@ class RedisEscalationStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
     auto redactor = log::PhoneRedactor::Create("0123456789abcdef-test-key");
     ASSERT_TRUE(redactor.ok()) << redactor.status();
     store_ = std::make_unique<RedisEscalationStore>(*redis_, prefix_);
     recipients_ = std::make_unique<RedisRecipientAlerts>(*redis_, prefix_, *redactor);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   // Real time, since Redis expires keys by its own clock.
   const absl::Time later_ = absl::Now() + absl::Minutes(5);
   const std::string prefix_ = klaxon::testing::UniquePrefix();

@@ -43,6 +43,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
+#include "tests/support/redis.h"
 
 namespace klaxon::e2e::privacy_leak_test {
 namespace {
@@ -564,17 +565,12 @@ TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoKafkaKeyOrValueHoldsANumberOrText
 TEST_F(PrivacyLeakE2eKafkaRedisPostgresTest, NoRedisKeyOrValueHoldsANumberOrText) {
   auto redis = redis::RedisClient::Create({.url = suite_->env().at("KLAXON_REDIS_URL")});
   ASSERT_TRUE(redis.ok()) << redis.status();
-  // SCAN's reply nests arrays, which the client does not read: a script flattens the walk.
-  constexpr char kScanAll[] = R"lua(
-local cursor, keys = '0', {}
-repeat
-  local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
-  cursor = page[1]
-  for _, key in ipairs(page[2]) do keys[#keys + 1] = key end
-until cursor == '0'
-return keys)lua";
-  const std::string pattern = absl::StrCat(suite_->env().at("KLAXON_REDIS_KEY_PREFIX"), "*");
-  absl::StatusOr<redis::Reply> keys = (*redis)->Command({"EVAL", kScanAll, "0", pattern});
+  const std::string scan_all = absl::StrCat(testing::kScanLua, R"lua(
+local keys = {}
+scan(ARGV[1], function(page) for _, key in ipairs(page) do keys[#keys + 1] = key end end)
+return keys)lua");
+  const std::string pattern = testing::KeysUnder(suite_->env().at("KLAXON_REDIS_KEY_PREFIX"));
+  absl::StatusOr<redis::Reply> keys = (*redis)->Command({"EVAL", scan_all, "0", pattern});
   ASSERT_TRUE(keys.ok()) << keys.status();
   std::vector<Needle> needles = Needles(/*hex=*/false);
   // The bare code only here: six digits alone would match by chance in logs and dumps full of

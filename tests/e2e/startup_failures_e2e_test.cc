@@ -11,6 +11,7 @@
 #include "klaxon/alerts/v1/alerts.grpc.pb.h"
 #include "tests/e2e/suite.h"
 #include "tests/support/process.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::e2e::startup_failures_test {
@@ -69,6 +70,10 @@ class KafkaDownE2eRedisTest : public ::testing::Test {};
 TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
   const std::string redis = testing::RequiredEnv("KLAXON_TEST_REDIS_URL");
   ASSERT_FALSE(redis.empty());
+  const std::string prefix = testing::UniquePrefix();
+  // The test's keys go after ingress.
+  testing::KeysDeletedAtEnd keys_deleted_at_end;
+  keys_deleted_at_end.Own(prefix);
   const int grpc_port = FreePort();
   const int admin_port = FreePort();
   const std::string log = TempLog("kafka-down");
@@ -77,7 +82,7 @@ TEST_F(KafkaDownE2eRedisTest, SendAlertIsUnavailableNotAHangAndNotOk) {
       {"KLAXON_TRANSIT_KEYRING", crypto::testing::KeyringDocument(1, {1})},
       {"KLAXON_KAFKA_BROKERS", absl::StrCat("127.0.0.1:", FreePort())},  // nothing listens
       {"KLAXON_REDIS_URL", redis},
-      {"KLAXON_REDIS_KEY_PREFIX", testing::UniquePrefix()},
+      {"KLAXON_REDIS_KEY_PREFIX", prefix},
       {"KLAXON_API_KEYS", "e2e=" + auth::HashApiKey("key")},
       {"KLAXON_GRPC_ADDR", absl::StrCat("127.0.0.1:", grpc_port)},
       {"KLAXON_GRPC_PLAINTEXT", "true"},

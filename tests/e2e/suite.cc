@@ -63,6 +63,10 @@ void Suite::Start(const SuiteOptions& options) {
   const std::string& pg = backends.pg_url;
   ASSERT_FALSE(kafka.empty() || redis.empty() || pg.empty());
   const std::string prefix = testing::UniquePrefix();
+  if (!options.backends.has_value()) {
+    topics_deleted_at_end_.Own(kafka, prefix);
+    keys_deleted_at_end_.Own(prefix);
+  }
 
   char dir_template[] = "/tmp/klaxon-e2e-XXXXXX";
   dir_ = mkdtemp(dir_template);

@@ -3,7 +3,8 @@
 // (SharedSuiteTest): the Twilio sandbox and the four services as real processes, against the real
 // Kafka, Redis and Postgres that scripts/test.sh started (KLAXON_TEST_*), or against a stack of the
 // test's own (a chaos test restarts it). Each Suite gets its own topic prefix, Redis key prefix,
-// database and ports, so suites never see each other's data; the database is dropped when it stops.
+// database and ports, so suites never see each other's data; the database is dropped when it stops,
+// and on the test stack its topics and keys are deleted.
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,9 @@
 #include "klaxon/verify/v1/verify.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/http.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
+#include "tests/support/redis.h"
 
 namespace klaxon::e2e {
 
@@ -55,7 +58,8 @@ class Suite {
   static constexpr char kAccountSid[] = "AC00000000000000000000000000000000";
 
   Suite() = default;
-  // Stops every process (checking each drained cleanly) and drops the database.
+  // Stops every process (checking each drained cleanly), drops the database and deletes the
+  // topics and keys.
   ~Suite();
 
   // Starts everything and waits until each service answers /readyz, against options.backends or
@@ -152,6 +156,10 @@ class Suite {
   // runs; a fatal failure otherwise.
   void WaitReady(const std::string& name, const std::string& url, bool any_status = false);
 
+  // On the test stack, the topics and keys go once every process has stopped (a test's own stack
+  // goes whole).
+  testing::TopicsDeletedAtEnd topics_deleted_at_end_;
+  testing::KeysDeletedAtEnd keys_deleted_at_end_;
   std::string dir_;
   std::string database_;
   std::string admin_pg_url_;

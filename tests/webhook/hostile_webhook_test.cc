@@ -33,7 +33,9 @@
 #include "common/http/form.h"
 #include "common/kafka/topics.h"
 #include "common/twilio/signature.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 #include "tests/webhook/webhook_harness.h"
 
@@ -208,6 +210,10 @@ class HostileWebhookTest : public ::testing::Test {
     ingress_ = nullptr;
     delete topic_;
     topic_ = nullptr;
+    if (!prefix_.empty()) {
+      klaxon::testing::DeleteTestTopics(brokers_, prefix_);
+      klaxon::testing::DeleteTestKeys(prefix_);
+    }
     delete dir_;
     dir_ = nullptr;
   }

@@ -28,6 +28,7 @@
 #include "common/kafka/topics.h"
 #include "common/twilio/signature.h"
 #include "common/twilio/webhook_routes.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 #include "tests/webhook/webhook_harness.h"
 
@@ -106,6 +107,7 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
     ASSERT_FALSE(redis.empty());
     ASSERT_FALSE(dir_.path().empty());
     prefix_ = klaxon::testing::UniquePrefix();
+    keys_deleted_at_end_.Own(prefix_);
 
     ASSERT_NO_FATAL_FAILURE(kafka_.Format(dir_.path()));
     ASSERT_NO_FATAL_FAILURE(kafka_.Run());
@@ -187,6 +189,8 @@ class WebhookKafkaOutageRedisTest : public ::testing::Test {
     }
   }
 
+  // The test's keys go after ingress.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   TestDir dir_;
   std::string prefix_;
   PrivateKafka kafka_;

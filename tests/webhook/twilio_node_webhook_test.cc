@@ -30,6 +30,8 @@
 #include "common/transit/testing.h"
 #include "common/twilio/webhook_routes.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/kafka.h"
+#include "tests/support/redis.h"
 #include "tests/support/support.h"
 #include "tests/webhook/webhook_harness.h"
 
@@ -154,6 +156,8 @@ class TwilioNodeSignedWebhookKafkaRedisTest : public ::testing::TestWithParam<Pu
            "KLAXON_TEST_TWILIO_NODE_MODULES";
     ASSERT_FALSE(dir_.path().empty());
     prefix_ = klaxon::testing::UniquePrefix();
+    topics_deleted_at_end_.Own(brokers_, prefix_);
+    keys_deleted_at_end_.Own(prefix_);
     const absl::Status topics = CreateTopics(brokers_, prefix_, absl::Seconds(60));
     ASSERT_TRUE(topics.ok()) << topics;
     absl::StatusOr<std::unique_ptr<TwilioEventTopic>> topic =
@@ -269,6 +273,9 @@ class TwilioNodeSignedWebhookKafkaRedisTest : public ::testing::TestWithParam<Pu
     EXPECT_EQ(EndOffset(), before + new_events);
   }
 
+  // The test's topics and keys go after ingress and the topic reader.
+  klaxon::testing::TopicsDeletedAtEnd topics_deleted_at_end_;
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   TestDir dir_;
   std::string brokers_;
   std::string prefix_;

@@ -38,6 +38,7 @@
 #include "services/audit/query/alert_reader.h"
 #include "services/audit/query/kafka_offset_oracle.h"
 #include "services/audit/testing/forwarding_alert_store.h"
+#include "tests/support/kafka.h"
 #include "tests/support/support.h"
 
 namespace klaxon::audit::audit_pipeline_kafka_postgres_test {
@@ -96,6 +97,7 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     const std::string pg_server = klaxon::testing::RequiredEnv("KLAXON_TEST_PG_URL");
     if (brokers.empty() || pg_server.empty()) return;
     const std::string prefix = klaxon::testing::UniquePrefix();
+    topics_deleted_at_end_.Own(brokers, prefix);
     topics_ = Topics::WithPrefix(prefix);
     auto created = kafka::CreateTopics({.brokers = brokers, .prefix = prefix, .partitions = 3});
     ASSERT_TRUE(created.ok()) << created.status();
@@ -270,6 +272,8 @@ class AuditPipelineKafkaPostgresTest : public ::testing::Test {
     return false;
   }
 
+  // The test's topics go after everything else of it.
+  klaxon::testing::TopicsDeletedAtEnd topics_deleted_at_end_;
   Topics topics_;
   absl::BitGen random_;
   timing::RealClock clock_;

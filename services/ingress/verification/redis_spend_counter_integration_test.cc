@@ -17,8 +17,13 @@ namespace {
 
 class RedisSpendCounterTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const absl::Time day_ends_ = absl::Now() + absl::Hours(3);
   std::unique_ptr<redis::RedisClient> redis_;

@@ -23,7 +23,10 @@ const limits::Rate kTenPerMinute{.count = 10, .window = absl::Minutes(1)};
 
 class RedisStartLimiterTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   // A limiter sharing this test's keys, as another replica would.
   std::unique_ptr<RedisStartLimiter> Replica() {
@@ -39,6 +42,8 @@ class RedisStartLimiterTest : public ::testing::Test {
     return full.value_or(std::nullopt);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;
 };

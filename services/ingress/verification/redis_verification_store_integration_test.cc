@@ -25,7 +25,10 @@ using ::testing::HasSubstr;
 
 class RedisVerificationStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
+    keys_deleted_at_end_.Own(prefix_);
+  }
 
   // A store sharing this test's keys, as another replica would.
   std::unique_ptr<RedisVerificationStore> Replica() {
@@ -53,6 +56,8 @@ class RedisVerificationStoreTest : public ::testing::Test {
     return absl::Milliseconds(reply.ok() ? reply->integer : -1);
   }
 
+  // The test's keys go after everything else of it.
+  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
   const absl::Time now_ = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   std::unique_ptr<redis::RedisClient> redis_;
