@@ -14,8 +14,13 @@ namespace klaxon::testing {
 
 // Deletes the topics a test created under `prefix` (kafka::CreateTopics or `klaxon-admin
 // create-topics`), so a long-lived broker does not fill up with every run's topics; a failure
-// when it cannot. Call it when the test is done with them, from TearDown or a destructor.
+// when it cannot. Call it when the test is done with them, from TearDown or a destructor. An
+// empty prefix is refused: under it are the suite's own topics.
 inline void DeleteTestTopics(const std::string& brokers, const std::string& prefix) {
+  if (prefix.empty()) {
+    ADD_FAILURE() << "refusing to delete the topics under an empty prefix: those are the suite's";
+    return;
+  }
   absl::StatusOr<std::vector<std::string>> deleted =
       kafka::DeleteTopics({.brokers = brokers, .prefix = prefix});
   EXPECT_TRUE(deleted.ok()) << "could not delete the topics under " << prefix << ": "
