@@ -1,10 +1,11 @@
 // audit: wiring only. Reads the configuration, migrates the schema, creates the coming months'
 // event log partitions, consumes the request, delivery and Twilio event topics into Postgres in
 // batches and klaxon.dlq into dead_letters (a consumer group of its own) (ADR 0008), serves
-// AlertQuery (its watches fed by one LISTEN connection), DeadLetters and Templates (ADR 0030)
-// over gRPC, POSTs status changes to the callers that subscribed (ADR 0028), and drains on
-// SIGTERM: open watches end, then gRPC (no new queries or replays), then the consumers (which
-// commit the offsets of what they stored), then the caller callbacks in flight.
+// AlertQuery (its watches fed by one LISTEN connection), DeadLetters and Templates (ADR 0030) over
+// gRPC, POSTs status changes to the callers that subscribed (ADR 0028), analyzes a table that has
+// outgrown its planner statistics (ADR 0048), and drains on SIGTERM: open watches end, then gRPC
+// (no new queries or replays), then the consumers (which commit the offsets of what they stored),
+// then the caller callbacks in flight.
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/auth/reloadable_api_keys.h"
@@ -48,6 +50,7 @@
 #include "services/audit/ingest/progress_recorder.h"
 #include "services/audit/personal_data.h"
 #include "services/audit/postgres/audit_migrations.h"
+#include "services/audit/postgres/planner_statistics.h"
 #include "services/audit/postgres/postgres_alert_queries.h"
 #include "services/audit/postgres/postgres_alert_store.h"
 #include "services/audit/postgres/postgres_callback_outbox.h"
@@ -72,6 +75,9 @@ constexpr char kConsumerGroup[] = "klaxon-audit";
 constexpr char kDeadLetterGroup[] = "klaxon-audit-dlq";
 // How often klaxon_audit_dead_letters_pending is read from Postgres.
 constexpr absl::Duration kPendingRefresh = absl::Seconds(15);
+// How often audit looks for tables that outgrew their planner statistics (planner_statistics.h):
+// a new database's first load is planned for its size within seconds, not autovacuum's minute.
+constexpr absl::Duration kStatisticsCheck = absl::Seconds(5);
 // Two pools, so no caller's query can hold up the event log. Ingest's: the batch writers, and
 // kIngestPgConnectionsBeside them for the progress recorder, the dead-letter consumer and the
 // caller-callback dispatcher (a claim and a settle at once); the migration at start. The
@@ -268,6 +274,21 @@ int Run() {
       }
     } while (!(*shutdown)->WaitFor(kPendingRefresh));
   });
+  PlannerStatistics planner_statistics(**db);
+  std::jthread statistics_thread([&] {
+    do {
+      absl::StatusOr<std::vector<AnalyzedTable>> analyzed =
+          planner_statistics.AnalyzeOutgrownTables();
+      if (!analyzed.ok()) {
+        logger.Warn("table_statistics_not_refreshed",
+                    {{"error", std::string(analyzed.status().message())}});
+      } else {
+        for (const AnalyzedTable& table : *analyzed) {
+          logger.Info("table_analyzed", {{"table", table.name}, {"live_rows", table.live_rows}});
+        }
+      }
+    } while (!(*shutdown)->WaitFor(kStatisticsCheck));
+  });
   (*runtime)->SetReady(true);
   logger.Info("serving", {{"grpc_port", server->port},
                           {"consumer_group", kConsumerGroup},
@@ -288,6 +309,7 @@ int Run() {
   progress_thread.join();
   dlq_thread.join();
   pending_thread.join();
+  statistics_thread.join();
   callback_thread.request_stop();  // after the consumer: what it stored is in the outbox
   callback_thread.join();
   bool failed = !stopped_by.ok();
