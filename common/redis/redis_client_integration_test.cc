@@ -8,9 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/redis/redis_client.h"
-#include "tests/support/process.h"
+#include "tests/support/private_redis.h"
 #include "tests/support/redis.h"
 #include "tests/support/support.h"
 
@@ -76,24 +75,7 @@ TEST_F(RedisClientIntegrationTest, PoolServesMoreThreadsThanConnections) {
 // cache is flushed, and its command counts are exact.
 class PrivateRedisTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const int port = klaxon::testing::FreePort();
-    server_ = std::make_unique<klaxon::testing::ChildProcess>(
-        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
-                                 "127.0.0.1", "--save", "", "--appendonly", "no"},
-        klaxon::testing::ToolEnvironment(),
-        absl::StrCat(::testing::TempDir(), "redis-", port, ".log"));
-    // Until it listens.
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    absl::StatusOr<std::unique_ptr<RedisClient>> client =
-        RedisClient::Create({.url = absl::StrCat("redis://127.0.0.1:", port)});
-    while (!client.ok() && absl::Now() < give_up && server_->Running()) {
-      absl::SleepFor(absl::Milliseconds(50));
-      client = RedisClient::Create({.url = absl::StrCat("redis://127.0.0.1:", port)});
-    }
-    ASSERT_TRUE(client.ok()) << client.status() << "\n" << server_->Log();
-    client_ = *std::move(client);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(private_redis_.Start(client_)); }
 
   // How many times the server ran `command` (INFO commandstats), 0 before the first.
   int64_t Calls(const std::string& command) {
@@ -106,7 +88,7 @@ class PrivateRedisTest : public ::testing::Test {
   }
 
   static constexpr char kCountingScript[] = "return redis.call('INCR', KEYS[1])";
-  std::unique_ptr<klaxon::testing::ChildProcess> server_;
+  klaxon::testing::PrivateRedis private_redis_;  // goes after the client
   std::unique_ptr<RedisClient> client_;
 };
 

@@ -1,8 +1,8 @@
-// Needs a real Redis: KLAXON_TEST_REDIS_URL (scripts/test.sh starts one). Every branch of the
-// gate's script, each checked to be one round trip to Redis (INFO stats before and after: run
-// these tests one at a time against their Redis, as ctest does), and each checked to take
-// nothing it does not hand over. Stops and opt-outs are written by their own adapters, so the
-// gate is proven to read the keys and values ingress and the sms-worker write.
+// Runs redis-server: each test starts a Redis of its own (tests/support/private_redis.h). Every
+// branch of the gate's script, each checked to be one round trip to Redis (INFO stats before and
+// after, which counts every client of the server, so the server is the test's alone), and each
+// checked to take nothing it does not hand over. Stops and opt-outs are written by their own
+// adapters, so the gate is proven to read the keys and values ingress and the sms-worker write.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 #include "services/delivery/redis_send_gate.h"
 #include "services/delivery/redis_suppression_list.h"
 #include "services/delivery/stepwise_send_gate.h"
-#include "tests/support/redis.h"
+#include "tests/support/private_redis.h"
 #include "tests/support/support.h"
 
 namespace klaxon::delivery {
@@ -53,8 +53,7 @@ const SendLimits kFivePerSecondOncePerHour{
 class RedisSendGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(klaxon::testing::ConnectTestRedis(redis_));
-    keys_deleted_at_end_.Own(prefix_);
+    ASSERT_NO_FATAL_FAILURE(private_redis_.Start(redis_));
     Configure(kFivePerSecondOncePerHour);
   }
 
@@ -66,7 +65,8 @@ class RedisSendGateTest : public ::testing::Test {
     gate_ = std::make_unique<RedisSendGate>(*redis_, prefix_, *limiter_, *in_flight_, tokens_);
   }
 
-  // Round trips to Redis so far, all clients together. Redis counts the replies it writes
+  // Round trips to Redis so far, all clients together (the server is the test's own, so they are
+  // the test's). Redis counts the replies it writes
   // (total_writes_processed), one per round trip of a client that waits for each reply, as ours
   // do; commands a script runs inside Redis (which INFO commandstats counts) write none. The reply
   // to the INFO that asked is written after it counted, so it is taken off on the next call.
@@ -118,8 +118,8 @@ class RedisSendGateTest : public ::testing::Test {
     EXPECT_EQ(GuardedSends(), 0);
   }
 
-  // The test's keys go after everything else of it.
-  klaxon::testing::KeysDeletedAtEnd keys_deleted_at_end_;
+  // A server of its own: RoundTrips() counts every client's.
+  klaxon::testing::PrivateRedis private_redis_;
   const absl::Time now_ = absl::FromUnixSeconds(1'700'000'000);
   const std::string prefix_ = klaxon::testing::UniquePrefix();
   const log::PhoneRedactor tokens_ = *log::PhoneRedactor::Create("0123456789abcdef-test");
