@@ -5,8 +5,9 @@
 // hash join over a scan of the whole table is cheapest. Autovacuum analyzes a new table only on
 // its first visit after the table fills, up to autovacuum_naptime (a minute by default) later,
 // and audit's tables start empty in a new database, as does each month's audit_events partition.
-// In that minute every batch read whole tables (bench/README.md, "Re-measured (29 Nov 2026)").
-// Analyzing a table updates its statistics and makes every statement prepared on it plan again.
+// In that minute audit's batches read whole tables thousands of times (bench/README.md,
+// "Re-measured (29 Nov 2026)"). Analyzing a table updates its statistics and makes every
+// statement prepared on it plan again (ADR 0048).
 
 #include <cstdint>
 #include <string>
@@ -27,7 +28,7 @@ struct PlannerStatisticsOptions {
 
 struct AnalyzedTable {
   std::string name;
-  int64_t live_rows = 0;  // as the statistics collector counted them when the table was chosen
+  int64_t live_rows = 0;  // as the cumulative statistics counted them when the table was chosen
 };
 
 class PlannerStatistics {
